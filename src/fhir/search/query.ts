@@ -1,0 +1,61 @@
+/**
+ * The typed search query: what the REST layer parses from a FHIR search URL and what storage adapters execute.
+ * Values are already normalised per parameter type so that adapters never parse request strings.
+ * https://hl7.org/fhir/R4/search.html
+ */
+export type SearchPrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
+
+export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
+
+export type SearchValue =
+  /** `system|code`, `|code` (system === ''), `system|`, `code` (system undefined). */
+  | { kind: 'token'; system?: string; code?: string }
+  | { kind: 'string'; value: string }
+  /** `low`/`high`: epoch milliseconds of the implicit range of the given precision, [low, high). */
+  | { kind: 'date'; prefix: SearchPrefix; low: number; high: number }
+  | { kind: 'number'; prefix: SearchPrefix; value: number; low: number; high: number }
+  | { kind: 'quantity'; prefix: SearchPrefix; value: number; low: number; high: number; system?: string; code?: string }
+  | { kind: 'reference'; resourceType?: string; id?: string; url?: string }
+  | { kind: 'uri'; value: string };
+
+export interface SearchFilter {
+  /** Search parameter code, e.g. `vaccine-code`, `_id`, `_lastUpdated`. */
+  code: string;
+  type: SearchParamType;
+  /** `not`, `exact`, `contains`, `missing`, `text`, `identifier`, `above`, `below`, or a resource type for references. */
+  modifier?: string;
+  /** For `:missing=true|false`. */
+  missing?: boolean;
+  /** One-level chain: `patient.identifier=sys|val` → code `patient`, chain on the target type's `identifier`. */
+  chain?: { targetType?: string; filter: SearchFilter };
+  /** Values are OR-ed; filters of a query are AND-ed. */
+  values: SearchValue[];
+}
+
+export interface SortRule {
+  code: string;
+  descending: boolean;
+}
+
+export interface IncludeRule {
+  /** `_include=Immunization:patient` → sourceType Immunization, paramCode patient. */
+  sourceType: string;
+  paramCode: string;
+  targetType?: string;
+}
+
+export interface SearchQuery {
+  resourceType: string;
+  filters: SearchFilter[];
+  sort: SortRule[];
+  count: number;
+  offset: number;
+  /** `accurate` when the client asked for `_total=accurate` or the REST layer wants one. */
+  total: 'none' | 'accurate';
+  /** `_summary=count`: only the total, no resources. */
+  summaryCount: boolean;
+  include: IncludeRule[];
+  revinclude: IncludeRule[];
+  /** Stable paging: the store sequence at which page 1 was taken (see SearchResult.snapshot). */
+  snapshot?: number;
+}

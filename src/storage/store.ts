@@ -1,0 +1,105 @@
+/**
+ * The storage port. The REST layer and every service talk to storage only through this interface;
+ * adapters (sqlite/, mongo/) implement it and run the same contract suite (test/storage/contract.ts).
+ *
+ * Resources handed out carry `meta.versionId` and `meta.lastUpdated` set by the store.
+ * Failures are `OutcomeError`s (fhir/outcome.ts): e.g. 'precondition-failed' for an If-Match mismatch,
+ * 'conflict' for a deleted resource's version clash, 'precondition-failed' for an ambiguous conditional create.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { SearchQuery } from '../fhir/search/query.ts';
+
+export type { SearchQuery };
+
+export type ReadResult =
+  | { status: 'found'; resource: Resource }
+  | { status: 'deleted'; versionId: string; lastUpdated: string }
+  | { status: 'missing' };
+
+export interface CreateOptions {
+  /** Conditional create (If-None-Exist): the search that must match nothing for the create to happen. */
+  ifNoneExist?: SearchQuery;
+}
+
+export interface CreateResult {
+  /** 'existing': a conditional create matched exactly one resource, which is returned unchanged. */
+  outcome: 'created' | 'existing';
+  resource: Resource;
+}
+
+export interface UpdateOptions {
+  /** If-Match: the versionId the client last saw; a mismatch throws 'precondition-failed'. */
+  ifMatch?: string;
+}
+
+export interface UpdateResult {
+  /** 'created' when the id did not exist before (update-as-create), or was deleted. */
+  outcome: 'created' | 'updated';
+  resource: Resource;
+}
+
+export interface DeleteResult {
+  /** Version id of the deletion marker, absent when there was nothing to delete. */
+  versionId?: string;
+}
+
+export interface HistoryEntry {
+  resourceType: string;
+  id: string;
+  versionId: string;
+  lastUpdated: string;
+  method: 'POST' | 'PUT' | 'DELETE';
+  /** Absent for deletion markers. */
+  resource?: Resource;
+}
+
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  /** `_since`: instant, inclusive. */
+  since?: string;
+  /** `_at`-style upper bound used for stable paging: only versions with sequence <= this. */
+  snapshot?: number;
+  count: number;
+  offset: number;
+}
+
+export interface HistoryResult {
+  entries: HistoryEntry[];
+  total: number;
+  /** Sequence number at which the page set was taken; pass back as `snapshot` for the next pages. */
+  snapshot: number;
+}
+
+export interface SearchResult {
+  /** The matches of this page, in order. */
+  resources: Resource[];
+  /** Resources pulled in by _include / _revinclude (deduplicated, not in `resources`). */
+  included: Resource[];
+  /** Present when the query asked for a total (`_total=accurate`, or `_summary=count`). */
+  total?: number;
+  /** Sequence number at which the page set was taken; later pages pass it back in `query.snapshot`. */
+  snapshot: number;
+  /** True when there are matches after this page. */
+  hasMore: boolean;
+}
+
+export interface ResourceStore {
+  read(resourceType: string, id: string): Promise<ReadResult>;
+  vread(resourceType: string, id: string, versionId: string): Promise<HistoryEntry | undefined>;
+  /** Server-assigned id: any `id` on the input is ignored. */
+  create(resource: Resource, options?: CreateOptions): Promise<CreateResult>;
+  /** The resource must carry its id. */
+  update(resource: Resource, options?: UpdateOptions): Promise<UpdateResult>;
+  delete(resourceType: string, id: string, options?: UpdateOptions): Promise<DeleteResult>;
+  history(query: HistoryQuery): Promise<HistoryResult>;
+  search(query: SearchQuery): Promise<SearchResult>;
+  /**
+   * Runs `work` atomically: every write made through the `tx` store commits together or not at all
+   * (the promise rejects with the error `work` threw, after rolling back). Nested calls join the outer one.
+   */
+  transaction<T>(work: (tx: ResourceStore) => Promise<T>): Promise<T>;
+  /** Where the data lives, for logs and the status page (e.g. `sqlite:./data/fhir.db`). */
+  describe(): string;
+  close(): Promise<void>;
+}
