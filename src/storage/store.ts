@@ -19,6 +19,11 @@ export type ReadResult =
 export interface CreateOptions {
   /** Conditional create (If-None-Exist): the search that must match nothing for the create to happen. */
   ifNoneExist?: SearchQuery;
+  /**
+   * A server-chosen id, never one taken from client input: transactions pre-assign ids so that
+   * `urn:uuid:` references between entries can be rewritten before anything is written.
+   */
+  id?: string;
 }
 
 export interface CreateResult {
