@@ -1,0 +1,115 @@
+/**
+ * Search index extraction: evaluates each search parameter's FHIRPath expression on a resource and turns the
+ * results into normalised rows per parameter type, so that storage adapters can answer searches from indexes
+ * instead of scanning JSON. Pure: no I/O, no clock.
+ * https://hl7.org/fhir/R4/search.html#ptypes
+ */
+import { evalFhirPathTyped, parseFhirPath, toTypedValue } from '@medplum/core';
+import type { FhirPathAtom, TypedValue } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { searchParamsOf, splitUnion } from './parameters.ts';
+import { compileSimplePath, evalSimplePath } from './simple-path.ts';
+import type { SimplePath } from './simple-path.ts';
+import type { SearchParamDef } from './parameters.ts';
+import { toDateRows, toNumberRows, toQuantityRows, toReferenceRows, toStringRows, toTokenRows } from './index-rows.ts';
+import type { ResourceIndex } from './index-rows.ts';
+
+export type {
+  ResourceIndex,
+  TokenRow,
+  StringRow,
+  DateRow,
+  NumberRow,
+  QuantityRow,
+  ReferenceRow,
+  UriRow,
+} from './index-rows.ts';
+export { parseReference, textParamCode } from './index-rows.ts';
+
+interface CompiledParam {
+  def: SearchParamDef;
+  /** Plain paths are walked directly; the rest go through FHIRPath. */
+  simple?: SimplePath;
+  atom?: FhirPathAtom;
+}
+
+/** `_id` and `_lastUpdated` live in the resource table's own columns; composite/special are not indexed. */
+const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
+const INDEXED_TYPES = new Set(['token', 'string', 'date', 'number', 'quantity', 'reference', 'uri']);
+
+const compiledMemo = new Map<string, readonly CompiledParam[]>(); // parsed expressions: immutable once built
+
+/** The parameters of a type that get index rows, with their expressions parsed once. */
+export function compiledParamsOf(resourceType: string): readonly CompiledParam[] {
+  const hit = compiledMemo.get(resourceType);
+  if (hit) return hit;
+  const list: CompiledParam[] = [];
+  for (const def of searchParamsOf(resourceType).values()) {
+    if (!def.expression || COLUMN_PARAMS.has(def.code) || !INDEXED_TYPES.has(def.type)) continue;
+    const simple = compileSimplePath(splitUnion(def.expression));
+    if (simple) {
+      list.push({ def, simple });
+      continue;
+    }
+    try {
+      list.push({ def, atom: parseFhirPath(def.expression) });
+    } catch {
+      // An expression the FHIRPath parser does not understand makes that one parameter unsearchable, not the type.
+    }
+  }
+  compiledMemo.set(resourceType, list);
+  return list;
+}
+
+function emptyIndex(): ResourceIndex {
+  return { token: [], string: [], date: [], number: [], quantity: [], reference: [], uri: [] };
+}
+
+function addRows(index: ResourceIndex, def: SearchParamDef, values: TypedValue[]): void {
+  const code = def.code;
+  switch (def.type) {
+    case 'token':
+      toTokenRows(code, values, index);
+      break;
+    case 'string':
+      index.string.push(...toStringRows(code, values));
+      break;
+    case 'date':
+      index.date.push(...toDateRows(code, values));
+      break;
+    case 'number':
+      index.number.push(...toNumberRows(code, values));
+      break;
+    case 'quantity':
+      index.quantity.push(...toQuantityRows(code, values));
+      break;
+    case 'reference':
+      index.reference.push(...toReferenceRows(code, values));
+      break;
+    case 'uri':
+      for (const v of values) if (typeof v.value === 'string') index.uri.push({ param: code, value: v.value });
+      break;
+    default:
+      break;
+  }
+}
+
+/**
+ * Computes the search index rows of a resource for every search parameter of its type.
+ * @example indexValues(immunization).token // [{ param: 'vaccine-code', system: 'http://snomed.info/sct', code: '...' }, ...]
+ */
+export function indexValues(resource: Resource): ResourceIndex {
+  const index = emptyIndex();
+  const input = [toTypedValue(resource)];
+  const variables = { '%resource': input[0] as TypedValue };
+  for (const { def, simple, atom } of compiledParamsOf(resource.resourceType)) {
+    let values: TypedValue[];
+    try {
+      values = simple ? evalSimplePath(simple, resource) : evalFhirPathTyped(atom as FhirPathAtom, input, variables);
+    } catch {
+      continue; // a runtime FHIRPath error on odd data must not block the write; the param just has no rows
+    }
+    if (values.length > 0) addRows(index, def, values);
+  }
+  return index;
+}

@@ -1,0 +1,180 @@
+/**
+ * Parses a FHIR search query string (as name/value pairs) into the typed `SearchQuery` storage adapters run.
+ * Comma-separated values are OR-ed, repeated parameters AND-ed. Unknown or unsupported parameters are returned
+ * in `ignored` (the REST layer reports them, or rejects them under `Prefer: handling=strict`); malformed values
+ * throw an `invalid` OutcomeError with a stable SEARCH_* id.
+ * https://hl7.org/fhir/R4/search.html
+ */
+import { splitEscaped } from './escape.ts';
+import { getSearchParam, searchParamsOf } from './parameters.ts';
+import type { SearchParamDef } from './parameters.ts';
+import { parseValue } from './parse-value.ts';
+import { applyResultParam, RESULT_PARAMS } from './parse-result-params.ts';
+import type { SearchFilter, SearchQuery } from './query.ts';
+import { searchError } from './search-error.ts';
+
+export interface ParseOptions {
+  /** Page size when `_count` is absent. */
+  defaultCount: number;
+  /** `_count` values above this are lowered to it. */
+  maxCount: number;
+}
+
+export interface ParsedSearch {
+  query: SearchQuery;
+  /** Parameters (as written, with modifiers) that were not applied. */
+  ignored: string[];
+}
+
+/** Modifiers each parameter type accepts (a resource type name is also accepted for references). */
+const MODIFIERS: Readonly<Record<string, readonly string[]>> = {
+  token: ['missing', 'not', 'text'],
+  string: ['missing', 'exact', 'contains'],
+  date: ['missing'],
+  number: ['missing'],
+  quantity: ['missing'],
+  reference: ['missing'],
+  uri: ['missing', 'below', 'above'],
+};
+
+const SEARCHABLE_TYPES = new Set(Object.keys(MODIFIERS));
+
+interface FilterContext {
+  resourceType: string;
+  /** Parameter name as written, for error expressions. */
+  name: string;
+}
+
+function checkModifier(def: SearchParamDef, modifier: string | undefined, ctx: FilterContext): void {
+  if (modifier === undefined) return;
+  if (MODIFIERS[def.type]?.includes(modifier)) return;
+  if (def.type === 'reference' && /^[A-Z][A-Za-z]+$/.test(modifier)) {
+    if (def.targets.length === 0 || def.targets.includes(modifier)) return;
+    throw searchError(
+      'SEARCH_REFERENCE_TYPE_INVALID',
+      `${modifier} is not a target type of ${ctx.resourceType}.${def.code}`,
+      ctx.resourceType,
+      ctx.name,
+    );
+  }
+  throw searchError(
+    'SEARCH_MODIFIER_UNSUPPORTED',
+    `Modifier :${modifier} is not supported on ${def.type} parameter '${def.code}'`,
+    ctx.resourceType,
+    ctx.name,
+  );
+}
+
+/** Builds a filter for `code[:modifier]=value` on `def` (no chain). */
+function buildFilter(def: SearchParamDef, modifier: string | undefined, value: string, ctx: FilterContext): SearchFilter {
+  checkModifier(def, modifier, ctx);
+  const filter: SearchFilter = { code: def.code, type: def.type, values: [] };
+  if (modifier !== undefined) filter.modifier = modifier;
+  if (modifier === 'missing') {
+    if (value !== 'true' && value !== 'false') {
+      throw searchError('SEARCH_MISSING_INVALID', `:missing takes true or false, got '${value}'`, ctx.resourceType, ctx.name);
+    }
+    filter.missing = value === 'true';
+    return filter;
+  }
+  const valueCtx = { resourceType: ctx.resourceType, name: ctx.name, def, modifier };
+  filter.values = splitEscaped(value, ',')
+    .filter((v) => v.length > 0)
+    .map((v) => parseValue(v, valueCtx));
+  return filter;
+}
+
+function splitName(name: string): { code: string; modifier?: string } {
+  const i = name.indexOf(':');
+  return i < 0 ? { code: name } : { code: name.slice(0, i), modifier: name.slice(i + 1) };
+}
+
+function chainTarget(def: SearchParamDef, modifier: string | undefined, chainedCode: string, ctx: FilterContext): string {
+  if (modifier !== undefined) return modifier;
+  if (def.targets.length === 1) return def.targets[0] as string;
+  const candidates = def.targets.filter((t) => getSearchParam(t, chainedCode) !== undefined);
+  if (candidates.length === 1) return candidates[0] as string;
+  throw searchError(
+    'SEARCH_CHAIN_AMBIGUOUS',
+    `Chain '${ctx.name}' is ambiguous: name the target type, e.g. ${def.code}:${candidates[0] ?? 'Patient'}.${chainedCode}`,
+    ctx.resourceType,
+    ctx.name,
+  );
+}
+
+/** `patient.identifier=x`, `subject:Patient.name:exact=x`: one level of chaining through a reference parameter. */
+function buildChain(head: string, tail: string, value: string, ctx: FilterContext): SearchFilter | undefined {
+  const { code, modifier } = splitName(head);
+  const def = getSearchParam(ctx.resourceType, code);
+  if (!def) return undefined;
+  if (def.type !== 'reference') {
+    throw searchError('SEARCH_CHAIN_NOT_REFERENCE', `'${code}' is not a reference parameter and cannot be chained`, ctx.resourceType, ctx.name);
+  }
+  if (tail.includes('.')) {
+    throw searchError('SEARCH_CHAIN_TOO_DEEP', `Only one level of chaining is supported ('${ctx.name}')`, ctx.resourceType, ctx.name);
+  }
+  if (modifier !== undefined) checkModifier(def, modifier, ctx);
+  const chained = splitName(tail);
+  const targetType = chainTarget(def, modifier, chained.code, ctx);
+  const chainedDef = getSearchParam(targetType, chained.code);
+  if (!chainedDef || !SEARCHABLE_TYPES.has(chainedDef.type)) {
+    throw searchError('SEARCH_CHAIN_UNKNOWN_PARAM', `${targetType} has no search parameter '${chained.code}'`, ctx.resourceType, ctx.name);
+  }
+  const inner = buildFilter(chainedDef, chained.modifier, value, { resourceType: targetType, name: ctx.name });
+  return { code: def.code, type: 'reference', chain: { targetType, filter: inner }, values: [] };
+}
+
+function emptyQuery(resourceType: string, options: ParseOptions): SearchQuery {
+  return {
+    resourceType,
+    filters: [],
+    sort: [],
+    count: Math.min(options.defaultCount, options.maxCount),
+    offset: 0,
+    total: 'none',
+    summaryCount: false,
+    include: [],
+    revinclude: [],
+  };
+}
+
+/** Parses one parameter into a filter, or undefined when it is unknown or of an unsupported type. */
+function parseFilter(name: string, value: string, resourceType: string): SearchFilter | undefined {
+  const ctx = { resourceType, name };
+  const dot = name.indexOf('.');
+  if (dot > 0) return buildChain(name.slice(0, dot), name.slice(dot + 1), value, ctx);
+  const { code, modifier } = splitName(name);
+  const def = searchParamsOf(resourceType).get(code);
+  if (!def || !SEARCHABLE_TYPES.has(def.type) || (!def.expression && code !== '_id' && code !== '_lastUpdated')) {
+    return undefined;
+  }
+  return buildFilter(def, modifier, value, ctx);
+}
+
+/**
+ * Parses search parameters for `resourceType`.
+ * @example parseSearchQuery('Immunization', [['vaccine-code', 'http://snomed.info/sct|1119349007'], ['_count', '10']],
+ *   { defaultCount: 20, maxCount: 1000 })
+ * https://hl7.org/fhir/R4/search.html
+ */
+export function parseSearchQuery(
+  resourceType: string,
+  params: Array<[string, string]>,
+  options: ParseOptions,
+): ParsedSearch {
+  const query = emptyQuery(resourceType, options);
+  const ignored: string[] = [];
+  for (const [name, value] of params) {
+    const { code, modifier } = splitName(name);
+    if (RESULT_PARAMS.has(code)) {
+      const applied = modifier === undefined && applyResultParam(query, code, value, { resourceType, name, options });
+      if (!applied) ignored.push(name);
+      continue;
+    }
+    if (value === '') continue; // empty values are ignored (https://hl7.org/fhir/R4/search.html#errors)
+    const filter = parseFilter(name, value, resourceType);
+    if (filter) query.filters.push(filter);
+    else ignored.push(name);
+  }
+  return { query, ignored };
+}
