@@ -1,0 +1,65 @@
+/**
+ * The one error type of `formats/`: a closed set of stable codes, each with a message a person understands.
+ * Decoders never let a raw library error escape; they wrap it in a FormatError (jose's habit of stable codes).
+ */
+
+/** Every way a credential codec can fail. Codes are stable: `$verify` reports them and tests pin them. */
+export type FormatErrorCode =
+  | 'INPUT_INVALID' // wrong type or empty input
+  | 'INPUT_TOO_LARGE' // input over the configured length cap
+  | 'PREFIX_MISSING' // HC1:/shc:/shlink:/ prefix absent
+  | 'BASE45_INVALID' // RFC 9285 violation
+  | 'BASE64URL_INVALID'
+  | 'INFLATE_INVALID' // corrupt zlib / raw DEFLATE stream
+  | 'INFLATE_TOO_LARGE' // decompressed size over the cap (bomb)
+  | 'CBOR_INVALID' // not well-formed CBOR, or a construct we refuse
+  | 'CBOR_LIMIT' // nesting depth, item count or declared length over the cap
+  | 'COSE_INVALID' // not a COSE_Sign1 structure
+  | 'COSE_BAD_SIGNATURE' // no candidate key verified the signature
+  | 'SIGNATURE_ENCODING' // DER ECDSA signature where raw r||s is required
+  | 'ALG_NOT_ALLOWED' // alg absent, `none`, or not on the allow-list
+  | 'KID_UNKNOWN' // the key lookup returned no candidate
+  | 'KEY_INVALID' // key of the wrong type/curve for the algorithm, or unusable
+  | 'CWT_INVALID' // claims map malformed
+  | 'CWT_EXPIRED'
+  | 'CWT_NOT_YET_VALID'
+  | 'HCERT_INVALID' // -260 claim missing or malformed
+  | 'JSON_INVALID'
+  | 'JSON_TOO_LARGE'
+  | 'JWS_INVALID' // compact JWS malformed / header wrong
+  | 'JWS_BAD_SIGNATURE'
+  | 'SHC_INVALID' // payload is not a SMART Health Card
+  | 'SHC_EXPIRED'
+  | 'SHC_NOT_YET_VALID'
+  | 'SHC_QR_INVALID' // shc:/ numeric form or chunk set malformed
+  | 'SHLINK_INVALID'
+  | 'SHLINK_EXPIRED'
+  | 'JWE_INVALID'
+  | 'JWE_DECRYPT_FAILED'
+  | 'MANIFEST_INVALID'
+  | 'QR_TOO_LARGE';
+
+export interface FormatErrorDetails {
+  /** Character or byte offset of the fault in the input of the failing step, when one exists. */
+  offset?: number;
+  /** The underlying library error, kept for logs; never shown as the message. */
+  cause?: unknown;
+}
+
+/** A typed codec failure. `code` is stable; `message` is for people. */
+export class FormatError extends Error {
+  readonly code: FormatErrorCode;
+  readonly offset: number | undefined;
+
+  constructor(code: FormatErrorCode, message: string, details: FormatErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'FormatError';
+    this.code = code;
+    this.offset = details.offset;
+  }
+}
+
+/** Narrowing helper for callers that catch `unknown`. */
+export function isFormatError(value: unknown): value is FormatError {
+  return value instanceof FormatError;
+}

@@ -1,0 +1,187 @@
+/**
+ * COSE_Sign1 for HCERT, written on node:crypto. No maintained npm COSE library is installed that keeps keys
+ * as cached KeyObjects, accepts several candidate keys per kid and reports DER-vs-raw signatures distinctly;
+ * COSE_Sign1 is ~100 lines over our strict CBOR (see docs/decisions/0004-codecs-base45-cbor-cose.md).
+ * https://www.rfc-editor.org/rfc/rfc9052#section-4.2 · EU eHN HCERT spec §3
+ */
+import { constants, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { Tag } from 'cbor-x';
+import { decodeCbor, encodeCbor, type CborScanLimits } from '../cbor.ts';
+import { FormatError } from '../errors.ts';
+import { COSE_ALG, COSE_HEADER, COSE_SIGN1_TAG, coseAlgName, type CoseAlgName } from './claim-keys.ts';
+
+/** A decoded COSE_Sign1 with the bytes needed to re-create the Sig_structure. */
+export interface CoseSign1 {
+  tagged: boolean;
+  protectedBytes: Uint8Array;
+  protectedHeader: ReadonlyMap<unknown, unknown>;
+  unprotectedHeader: ReadonlyMap<unknown, unknown>;
+  payload: Uint8Array;
+  signature: Uint8Array;
+  /** `alg` from the protected header, when present. */
+  alg: unknown;
+  /** Effective kid: protected header wins over unprotected (EU HCERT spec §3.3.1). */
+  kid: Uint8Array | undefined;
+  kidSource: 'protected' | 'unprotected' | undefined;
+}
+
+/** What signs: a private key, its algorithm and the kid written to the protected header. */
+export interface CoseSigner {
+  privateKey: KeyObject;
+  alg: CoseAlgName;
+  kid: Uint8Array;
+}
+
+/** A public key that may have made a signature; `ref` carries whatever the caller needs back (e.g. the DSC). */
+export interface CandidateKey {
+  publicKey: KeyObject;
+  ref?: unknown;
+}
+
+/** Returns every key whose kid matches (kids are short hashes: several may collide). */
+export type KeyLookup = (kid: Uint8Array | undefined, issuerCountry?: string) => Promise<readonly CandidateKey[]>;
+
+function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
+
+/**
+ * Parse the COSE_Sign1 structure (tag 18 optional, as EU test data has untagged ones).
+ * Throws CBOR_* on malformed CBOR and COSE_INVALID on a wrong shape.
+ * @example decodeCoseSign1(coseBytes, { maxDepth: 32, maxItems: 50000 }).kid
+ * @see https://www.rfc-editor.org/rfc/rfc9052#section-4.2
+ */
+export function decodeCoseSign1(bytes: Uint8Array, limits: CborScanLimits): CoseSign1 {
+  return coseFromValue(decodeCbor(bytes, limits), limits);
+}
+
+/** Second half of decodeCoseSign1, for callers that already decoded the CBOR (step-wise verification). */
+export function coseFromValue(value: unknown, limits: CborScanLimits): CoseSign1 {
+  let tagged = false;
+  if (value instanceof Tag) {
+    if (value.tag !== COSE_SIGN1_TAG) throw new FormatError('COSE_INVALID', `COSE: tag ${value.tag} is not COSE_Sign1 (18)`);
+    tagged = true;
+    value = value.value;
+  }
+  if (!Array.isArray(value) || value.length !== 4) throw new FormatError('COSE_INVALID', 'COSE: a COSE_Sign1 is an array of four items');
+  const [protectedBytes, unprotected, payload, signature] = value as unknown[];
+  if (!isBytes(protectedBytes) || !isBytes(payload) || !isBytes(signature)) {
+    throw new FormatError('COSE_INVALID', 'COSE: protected header, payload and signature must be byte strings');
+  }
+  if (!(unprotected instanceof Map)) throw new FormatError('COSE_INVALID', 'COSE: the unprotected header must be a map');
+  const protectedHeader = protectedBytes.length === 0 ? new Map() : decodeCbor(protectedBytes, limits);
+  if (!(protectedHeader instanceof Map)) throw new FormatError('COSE_INVALID', 'COSE: the protected header is not a CBOR map');
+  const pKid = protectedHeader.get(COSE_HEADER.kid);
+  const uKid = unprotected.get(COSE_HEADER.kid);
+  if ((pKid !== undefined && !isBytes(pKid)) || (uKid !== undefined && !isBytes(uKid))) {
+    throw new FormatError('COSE_INVALID', 'COSE: kid (4) must be a byte string');
+  }
+  return {
+    tagged,
+    protectedBytes,
+    protectedHeader,
+    unprotectedHeader: unprotected,
+    payload,
+    signature,
+    alg: protectedHeader.get(COSE_HEADER.alg),
+    kid: pKid ?? uKid,
+    kidSource: pKid !== undefined ? 'protected' : uKid !== undefined ? 'unprotected' : undefined,
+  };
+}
+
+/** Sig_structure = ["Signature1", body_protected, external_aad = h'', payload] (RFC 9052 §4.4). */
+function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
+  return encodeCbor(['Signature1', protectedBytes, new Uint8Array(0), payload]);
+}
+
+function rawSign(alg: CoseAlgName, data: Uint8Array, key: KeyObject): Uint8Array {
+  if (alg === 'ES256') return nodeSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
+  return nodeSign('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+}
+
+/**
+ * Sign a payload as a tagged COSE_Sign1 with `alg` and `kid` in the protected header.
+ * @example signCoseSign1(encodeCwtClaims(claims), { privateKey, alg: 'ES256', kid: kidFromCertificate(der) })
+ * @see https://www.rfc-editor.org/rfc/rfc9052#section-4.4
+ */
+export function signCoseSign1(payload: Uint8Array, signer: CoseSigner): Uint8Array {
+  assertKeyFits(signer.alg, signer.privateKey);
+  const protectedBytes = encodeCbor(new Map<number, unknown>([[COSE_HEADER.alg, COSE_ALG[signer.alg]], [COSE_HEADER.kid, signer.kid]]));
+  const signature = rawSign(signer.alg, sigStructure(protectedBytes, payload), signer.privateKey);
+  return encodeCbor(new Tag([protectedBytes, new Map(), payload, signature], COSE_SIGN1_TAG));
+}
+
+/** True when the key can serve the algorithm: ES256 needs EC P-256, PS256 needs RSA. */
+export function keyFitsAlg(alg: CoseAlgName, key: KeyObject): boolean {
+  if (alg === 'ES256') return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss';
+}
+
+function assertKeyFits(alg: CoseAlgName, key: KeyObject): void {
+  if (!keyFitsAlg(alg, key)) throw new FormatError('KEY_INVALID', `The ${key.asymmetricKeyType ?? 'given'} key cannot make ${alg} signatures`);
+}
+
+/** A DER ECDSA-Sig-Value: SEQUENCE { INTEGER r, INTEGER s } with consistent lengths. */
+function looksLikeDerEcdsa(sig: Uint8Array): boolean {
+  if (sig.length < 8 || sig.length > 72 || sig[0] !== 0x30 || sig[1] !== sig.length - 2 || sig[2] !== 0x02) return false;
+  const rLength = sig[3]!;
+  const sAt = 4 + rLength;
+  return sig[sAt] === 0x02 && sAt + 2 + sig[sAt + 1]! === sig.length;
+}
+
+export interface SignatureCheckOptions {
+  /** Allowed algorithms (default ES256 and PS256). */
+  allowedAlgs?: readonly CoseAlgName[];
+  issuerCountry?: string;
+}
+
+/** Checks alg against the allow-list; returns the algorithm name. */
+export function checkCoseAlg(sign1: CoseSign1, allowedAlgs: readonly CoseAlgName[]): CoseAlgName {
+  const name = coseAlgName(sign1.alg);
+  if (sign1.alg === undefined) throw new FormatError('ALG_NOT_ALLOWED', 'COSE: the protected header has no alg (1)');
+  if (name === undefined || !allowedAlgs.includes(name)) {
+    throw new FormatError('ALG_NOT_ALLOWED', `COSE: algorithm ${String(sign1.alg)} is not allowed (allowed: ${allowedAlgs.join(', ')})`);
+  }
+  return name;
+}
+
+/** ES256 signatures are raw r||s (64 bytes); a DER one gets its own code so the issuer learns the cause. */
+function checkSignatureEncoding(alg: CoseAlgName, signature: Uint8Array): void {
+  if (alg !== 'ES256' || signature.length === 64) return;
+  if (looksLikeDerEcdsa(signature)) {
+    throw new FormatError('SIGNATURE_ENCODING', 'COSE: the ES256 signature is DER-encoded; COSE requires the raw 64-byte r||s form');
+  }
+  throw new FormatError('COSE_BAD_SIGNATURE', `COSE: an ES256 signature has 64 bytes, this one ${signature.length}`);
+}
+
+function verifyWith(alg: CoseAlgName, data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
+  if (alg === 'ES256') return nodeVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  return nodeVerify('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature);
+}
+
+/**
+ * Verify the signature of a decoded COSE_Sign1 against the candidates the lookup returns, in turn.
+ * Resolves with the key that verified; rejects with ALG_NOT_ALLOWED, SIGNATURE_ENCODING, KID_UNKNOWN,
+ * KEY_INVALID (no candidate of the right type) or COSE_BAD_SIGNATURE.
+ * @example await verifyCoseSignature(sign1, async (kid) => trustList.byKid(kid))
+ * @see https://www.rfc-editor.org/rfc/rfc9052#section-4.4
+ */
+export async function verifyCoseSignature(sign1: CoseSign1, lookup: KeyLookup, options: SignatureCheckOptions = {}): Promise<CandidateKey> {
+  const alg = checkCoseAlg(sign1, options.allowedAlgs ?? ['ES256', 'PS256']);
+  const candidates = await lookup(sign1.kid, options.issuerCountry);
+  if (candidates.length === 0) {
+    const kid = sign1.kid === undefined ? 'no kid' : `kid ${Buffer.from(sign1.kid).toString('base64')}`;
+    throw new FormatError('KID_UNKNOWN', `COSE: no key is known for ${kid}`);
+  }
+  const fitting = candidates.filter((candidate) => keyFitsAlg(alg, candidate.publicKey));
+  if (fitting.length === 0) {
+    const kinds = [...new Set(candidates.map((c) => c.publicKey.asymmetricKeyDetails?.namedCurve ?? c.publicKey.asymmetricKeyType))].join(', ');
+    throw new FormatError('KEY_INVALID', `COSE: ${alg} needs ${alg === 'ES256' ? 'an EC P-256' : 'an RSA'} key; the candidate keys are ${kinds}`);
+  }
+  checkSignatureEncoding(alg, sign1.signature);
+  const data = sigStructure(sign1.protectedBytes, sign1.payload);
+  for (const candidate of fitting) {
+    if (verifyWith(alg, data, candidate.publicKey, sign1.signature)) return candidate;
+  }
+  throw new FormatError('COSE_BAD_SIGNATURE', `COSE: the signature does not verify with any of the ${fitting.length} candidate keys`);
+}
