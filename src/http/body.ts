@@ -1,0 +1,53 @@
+/**
+ * Reading request bodies: JSON only (FHIR JSON or plain JSON), form bodies for `_search`, a size cap enforced
+ * from Content-Length before reading and while streaming, XML refused with 415 without being parsed.
+ */
+import type { Request } from 'express';
+import { parseStrictJson } from '../fhir/json.ts';
+import { fail } from '../fhir/outcome.ts';
+
+const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json+fhir']);
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+export type Body = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'form'; params: Array<[string, string]> };
+
+export async function readBody(req: Request, maxBytes: number): Promise<Body> {
+  const length = req.headers['content-length'];
+  const declared = length === undefined ? undefined : Number(length);
+  if (declared !== undefined && declared > maxBytes) tooLarge(maxBytes);
+  const hasBody = (declared !== undefined && declared > 0) || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) return { kind: 'none' };
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType.includes('xml')) {
+    fail('unsupported-media-type', { code: 'not-supported', id: 'XML_NOT_SUPPORTED', text: 'This server speaks FHIR JSON only; send application/fhir+json' });
+  }
+  if (mediaType === FORM_TYPE) {
+    return { kind: 'form', params: [...new URLSearchParams(await readText(req, maxBytes)).entries()] };
+  }
+  if (!JSON_TYPES.has(mediaType)) {
+    const shown = mediaType || '(none)';
+    fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: `Content-Type ${shown} is not supported; send application/fhir+json` });
+  }
+  const text = await readText(req, maxBytes);
+  if (text.trim() === '') return { kind: 'none' };
+  return { kind: 'json', value: parseStrictJson(text) };
+}
+
+async function readText(req: Request, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    return fail('invalid', { code: 'structure', id: 'BODY_NOT_UTF8', text: 'The body is not valid UTF-8' });
+  }
+}
+
+function tooLarge(maxBytes: number): never {
+  return fail('too-large', { code: 'too-costly', id: 'BODY_TOO_LARGE', text: `The body is larger than the limit of ${maxBytes} bytes` });
+}

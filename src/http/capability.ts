@@ -1,0 +1,66 @@
+/**
+ * The CapabilityStatement, generated from what the server really does: the R4 types and search parameters
+ * from the definitions, the interactions of the route table and the registered operations.
+ * https://hl7.org/fhir/R4/capabilitystatement.html
+ */
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import { allResourceTypes } from '../fhir/base-definitions.ts';
+import { listSearchParams } from '../fhir/search/parameters.ts';
+import type { OperationRoute } from './routes.ts';
+
+export interface CapabilityInput {
+  baseUrl: string;
+  softwareVersion: string;
+  operations: readonly OperationRoute[];
+  /** Loaded implementation guides (canonical URLs); filled by the validation issue. */
+  implementationGuides?: string[];
+  now: Date;
+}
+
+const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+
+export function buildCapabilityStatement(input: CapabilityInput): CapabilityStatement {
+  const resources = [...allResourceTypes()].sort().map((type) => resourceEntry(type, input.operations));
+  const systemOps = input.operations.filter((o) => o.levels.includes('system'));
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: input.now.toISOString(),
+    kind: 'instance',
+    software: { name: 'gdhcn-gateway', version: input.softwareVersion },
+    implementation: { description: 'gdhcn-gateway FHIR R4 server', url: input.baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    implementationGuide: input.implementationGuides,
+    rest: [
+      {
+        mode: 'server',
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        operation: systemOps.map((o) => ({ name: o.code, definition: o.definition })),
+        resource: resources,
+      },
+    ],
+  };
+}
+
+function resourceEntry(type: string, operations: readonly OperationRoute[]): CapabilityStatementRestResource {
+  const params = listSearchParams(type).filter((p) => p.type !== 'composite' && p.type !== 'special');
+  const referenceParams = params.filter((p) => p.type === 'reference');
+  const ops = operations.filter((o) => (o.levels.includes('type') || o.levels.includes('instance')) && (!o.resourceTypes || o.resourceTypes.includes(type)));
+  return {
+    type: type as CapabilityStatementRestResource['type'],
+    interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: true,
+    conditionalRead: 'full-support',
+    conditionalUpdate: false,
+    conditionalDelete: 'not-supported',
+    referencePolicy: ['literal', 'local'],
+    searchInclude: referenceParams.map((p) => `${type}:${p.code}`),
+    searchRevInclude: [],
+    searchParam: params.map((p) => ({ name: p.code, definition: p.url, type: p.type as 'token' })),
+    operation: ops.length ? ops.map((o) => ({ name: o.code, definition: o.definition })) : undefined,
+  };
+}

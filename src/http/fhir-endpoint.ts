@@ -1,0 +1,80 @@
+/**
+ * The Express shell around the FHIR router: turns an HTTP request into a FhirRequest, a FhirResponse back
+ * into HTTP. Links come from the configured base URL, never from Host or X-Forwarded-* headers.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { fail } from '../fhir/outcome.ts';
+import { readBody } from './body.ts';
+import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
+import type { Router } from './routes.ts';
+
+const METHODS = new Set<FhirMethod>(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD']);
+/** Response controls handled here, not passed on as search parameters. */
+const FORMAT_PARAMS = new Set(['_format', '_pretty']);
+
+export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: number) {
+  return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
+    const url = new URL(req.originalUrl, 'http://local');
+    const params = [...url.searchParams.entries()];
+    negotiate(req, params);
+    const pretty = params.some(([k, v]) => k === '_pretty' && v === 'true');
+    const asked = req.method.toUpperCase() as FhirMethod;
+    // HEAD is answered as GET; Node leaves the body out of HEAD responses itself.
+    const method = asked === 'HEAD' ? 'GET' : asked;
+    if (!METHODS.has(method)) fail('not-allowed', { code: 'not-supported', id: 'METHOD_NOT_ALLOWED', text: `${req.method} is not a FHIR interaction` });
+    const body = method === 'GET' || method === 'DELETE' ? { kind: 'none' as const } : await readBody(req, maxBodyBytes);
+    const fhirReq: FhirRequest = {
+      method,
+      segments: segmentsOf(req.path),
+      query: [...params.filter(([k]) => !FORMAT_PARAMS.has(k)), ...(body.kind === 'form' ? body.params : [])],
+      body: body.kind === 'json' ? body.value : undefined,
+      headers: {
+        ifMatch: header(req, 'if-match'),
+        ifNoneMatch: header(req, 'if-none-match'),
+        ifModifiedSince: header(req, 'if-modified-since'),
+        ifNoneExist: header(req, 'if-none-exist'),
+        prefer: header(req, 'prefer'),
+      },
+    };
+    if (body.kind === 'form' && fhirReq.segments[fhirReq.segments.length - 1] !== '_search') {
+      fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Form bodies are only accepted by POST [type]/_search' });
+    }
+    sendFhir(res, await router.handle(ctx, fhirReq), pretty);
+  };
+}
+
+export function sendFhir(res: Response, out: FhirResponse, pretty = false): void {
+  res.status(out.status);
+  for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
+  if (out.resource === undefined || out.status === 304) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
+  res.end(JSON.stringify(out.resource, null, pretty ? 2 : undefined));
+}
+
+function header(req: Request, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function segmentsOf(path: string): string[] {
+  try {
+    return path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return fail('invalid', { code: 'invalid', id: 'PATH_MALFORMED', text: 'The URL path has a malformed percent-encoding' });
+  }
+}
+
+/** JSON is the only format: `_format=xml` or an Accept header naming only XML gets 406. */
+function negotiate(req: Request, params: Array<[string, string]>): void {
+  const format = params.find(([k]) => k === '_format')?.[1];
+  if (format !== undefined && !/json/i.test(format)) {
+    fail('not-acceptable', { code: 'not-supported', id: 'FORMAT_NOT_SUPPORTED', text: `_format=${format} is not supported; this server returns FHIR JSON` });
+  }
+  const accept = req.headers.accept;
+  if (accept && /xml/i.test(accept) && !/json|\*\/\*|application\/\*/i.test(accept)) {
+    fail('not-acceptable', { code: 'not-supported', id: 'FORMAT_NOT_SUPPORTED', text: 'This server returns FHIR JSON only; accept application/fhir+json' });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Framework-free request and response shapes for FHIR interactions. Handlers take a FhirRequest and return a
+ * FhirResponse, so the same handlers serve plain HTTP requests and the entries of batch/transaction Bundles.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Logger } from 'pino';
+import type { ResourceStore } from '../storage/store.ts';
+
+export type FhirMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
+
+export interface FhirRequest {
+  method: FhirMethod;
+  /** Path segments after the FHIR base, already percent-decoded. */
+  segments: string[];
+  query: Array<[string, string]>;
+  body?: unknown;
+  headers: {
+    ifMatch?: string;
+    ifNoneMatch?: string;
+    ifModifiedSince?: string;
+    ifNoneExist?: string;
+    prefer?: string;
+  };
+}
+
+export interface FhirResponse {
+  status: number;
+  resource?: Resource;
+  headers?: Record<string, string>;
+}
+
+export interface RestSettings {
+  /** Public base URL of the FHIR API, without a trailing slash. */
+  baseUrl: string;
+  searchDefaultCount: number;
+  searchMaxCount: number;
+}
+
+/** What every handler may use; built once per app. */
+export interface RestContext {
+  store: ResourceStore;
+  settings: RestSettings;
+  log: Logger;
+}
+
+/** `W/"3"` or `"3"` → `3`; anything else → undefined. */
+export function parseETag(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const m = /^\s*(?:W\/)?"([^"]+)"\s*$/.exec(value);
+  return m ? m[1] : undefined;
+}
+
+export function etagOf(versionId: string): string {
+  return `W/"${versionId}"`;
+}
+
+/** `Prefer: return=…` and `handling=…`. */
+export function preferOf(req: FhirRequest): { return?: 'minimal' | 'representation' | 'OperationOutcome'; strict: boolean } {
+  const prefer = req.headers.prefer ?? '';
+  const ret = /return=(minimal|representation|OperationOutcome)/.exec(prefer)?.[1] as 'minimal' | 'representation' | 'OperationOutcome' | undefined;
+  return { return: ret, strict: /handling=strict/.test(prefer) };
+}

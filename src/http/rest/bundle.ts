@@ -1,0 +1,137 @@
+/**
+ * batch and transaction Bundles. https://hl7.org/fhir/R4/http.html#transaction
+ * A transaction runs inside one store transaction: all entries commit or none do. POST entries get their
+ * server ids before anything is written, so `urn:uuid:` references between entries can be rewritten, and
+ * conditional references (`Patient?identifier=…`) are resolved to the one resource they match.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { assertResource } from '../../fhir/structure.ts';
+import { fail, OutcomeError } from '../../fhir/outcome.ts';
+import type { FhirRequest, FhirResponse, RestContext } from '../fhir-request.ts';
+import { statusOf } from '../status.ts';
+import { conditionalQuery, createResource } from './write.ts';
+import { collectConditionalReferences, rewriteReferences } from './references.ts';
+import { entryRequest, responseEntry, locateError, methodOf, statusLine } from './bundle-entry.ts';
+
+type Dispatch = (ctx: RestContext, req: FhirRequest) => Promise<FhirResponse>;
+
+/** FHIR's processing order inside a transaction: deletes, creates, updates, then reads. */
+const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+
+interface Step {
+  index: number;
+  entry: BundleEntry;
+  /** Server id chosen for a create. */
+  id?: string;
+  /** A conditional create that matched: nothing is written. */
+  existing?: Resource;
+}
+
+export function createBundleHandler(dispatch: Dispatch) {
+  return async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> => {
+    assertResource(req.body, 'Bundle');
+    const bundle = req.body as Bundle;
+    if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
+      fail('invalid', {
+        code: 'invalid',
+        id: 'BUNDLE_TYPE_UNSUPPORTED',
+        text: `POST to the base takes a batch or transaction Bundle, not "${bundle.type}"`,
+        expression: 'Bundle.type',
+      });
+    }
+    const entries = bundle.entry ?? [];
+    entries.forEach(checkEntry);
+    if (bundle.type === 'batch') return { status: 200, resource: await runBatch(ctx, entries, dispatch) };
+    const result = await ctx.store.transaction((tx) => runTransaction({ ...ctx, store: tx }, entries, dispatch));
+    return { status: 200, resource: result };
+  };
+}
+
+function checkEntry(e: BundleEntry, i: number): void {
+  const method = e.request?.method;
+  if (!method || !e.request?.url) {
+    fail('invalid', { code: 'required', id: 'BUNDLE_ENTRY_REQUEST_MISSING', text: 'Each entry needs request.method and request.url', expression: `Bundle.entry[${i}].request` });
+  }
+  if ((method === 'POST' || method === 'PUT') && !e.resource) {
+    fail('invalid', { code: 'required', id: 'BUNDLE_ENTRY_RESOURCE_MISSING', text: `A ${method} entry needs a resource`, expression: `Bundle.entry[${i}].resource` });
+  }
+}
+
+async function runBatch(ctx: RestContext, entries: BundleEntry[], dispatch: Dispatch): Promise<Bundle> {
+  const out: BundleEntry[] = [];
+  for (const entry of entries) {
+    try {
+      out.push(responseEntry(ctx, await dispatch(ctx, entryRequest(ctx, entry))));
+    } catch (err) {
+      if (!(err instanceof OutcomeError)) throw err;
+      out.push({ response: { status: statusLine(statusOf(err.kind)), outcome: err.outcome } });
+    }
+  }
+  return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+}
+
+async function runTransaction(ctx: RestContext, entries: BundleEntry[], dispatch: Dispatch): Promise<Bundle> {
+  const steps: Step[] = entries.map((entry, index) => ({ index, entry }));
+  const ids = new Map<string, string>();
+  for (const step of steps) await planCreate(ctx, step, ids);
+  for (const [criteria, where] of collectConditionalReferences(entries)) ids.set(criteria, await resolveConditional(ctx, criteria, where));
+  for (const step of steps) {
+    if (step.entry.resource) step.entry = { ...step.entry, resource: rewriteReferences(step.entry.resource, ids) };
+  }
+  steps.sort((a, b) => ORDER[methodOf(a.entry)] - ORDER[methodOf(b.entry)] || a.index - b.index);
+  const responses: BundleEntry[] = new Array(entries.length);
+  for (const step of steps) {
+    try {
+      responses[step.index] = await runStep(ctx, step, dispatch);
+    } catch (err) {
+      throw locateError(err, step.index);
+    }
+  }
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
+}
+
+async function runStep(ctx: RestContext, step: Step, dispatch: Dispatch): Promise<BundleEntry> {
+  if (step.existing) return responseEntry(ctx, { status: 200, resource: step.existing });
+  const req = entryRequest(ctx, step.entry);
+  if (step.id) {
+    // The If-None-Exist check already ran inside this transaction (planCreate), which the store serialises.
+    const plain = { ...req, headers: { ...req.headers, ifNoneExist: undefined } };
+    return responseEntry(ctx, await createResource(ctx, plain, req.segments[0], { id: step.id }));
+  }
+  return responseEntry(ctx, await dispatch(ctx, req));
+}
+
+/** Chooses ids for creates (or finds the resource an If-None-Exist matches) and records where each fullUrl points. */
+async function planCreate(ctx: RestContext, step: Step, ids: Map<string, string>): Promise<void> {
+  const { entry, index } = step;
+  const url = entry.request?.url ?? '';
+  const type = entry.resource?.resourceType;
+  if (methodOf(entry) === 'PUT' && entry.fullUrl) ids.set(entry.fullUrl, url.split('?')[0]);
+  if (methodOf(entry) !== 'POST' || !type || url.replace(/^\/+/, '').split('?')[0] !== type) return;
+  if (entry.request?.ifNoneExist) {
+    const query = conditionalQuery(type, entry.request.ifNoneExist, `Bundle.entry[${index}].request.ifNoneExist`);
+    const found = await ctx.store.search({ ...query, count: 2, offset: 0 });
+    if (found.resources.length > 1) {
+      fail('precondition-failed', {
+        code: 'duplicate',
+        id: 'CONDITIONAL_CREATE_AMBIGUOUS',
+        text: `If-None-Exist "${entry.request.ifNoneExist}" matched more than one resource`,
+        expression: `Bundle.entry[${index}].request.ifNoneExist`,
+      });
+    }
+    step.existing = found.resources[0];
+  }
+  step.id = step.existing ? undefined : randomUUID();
+  if (entry.fullUrl) ids.set(entry.fullUrl, `${type}/${step.existing?.id ?? step.id}`);
+}
+
+async function resolveConditional(ctx: RestContext, criteria: string, where: string): Promise<string> {
+  const [type, search] = [criteria.slice(0, criteria.indexOf('?')), criteria.slice(criteria.indexOf('?') + 1)];
+  const found = await ctx.store.search({ ...conditionalQuery(type, search, where), count: 2, offset: 0 });
+  if (found.resources.length !== 1) {
+    const n = found.resources.length === 0 ? 'no resource' : 'more than one resource';
+    fail('precondition-failed', { code: 'not-found', id: 'CONDITIONAL_REFERENCE_UNRESOLVED', text: `The conditional reference "${criteria}" matched ${n}`, expression: where });
+  }
+  return `${type}/${found.resources[0].id}`;
+}

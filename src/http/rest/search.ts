@@ -1,0 +1,74 @@
+/**
+ * Type-level search (GET and POST _search) answered as a searchset Bundle. https://hl7.org/fhir/R4/search.html
+ * Unknown parameters are ignored and reported in an OperationOutcome entry, or rejected under `Prefer: handling=strict`.
+ */
+import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
+import { parseSearchQuery } from '../../fhir/search/parse.ts';
+import { fail, issue, outcome } from '../../fhir/outcome.ts';
+import type { SearchQuery } from '../../fhir/search/query.ts';
+import { preferOf, type FhirRequest, type FhirResponse, type RestContext } from '../fhir-request.ts';
+import { queryString, resourceUrl } from './links.ts';
+
+/** Parameters the paging links rewrite; every other parameter is carried over unchanged. */
+const PAGING_PARAMS = new Set(['_count', '_offset', '_snapshot']);
+
+export async function searchType(ctx: RestContext, req: FhirRequest, type: string): Promise<FhirResponse> {
+  const { query, ignored } = parseSearchQuery(type, req.query, {
+    defaultCount: ctx.settings.searchDefaultCount,
+    maxCount: ctx.settings.searchMaxCount,
+  });
+  if (ignored.length > 0 && preferOf(req).strict) {
+    fail('invalid', {
+      code: 'not-supported',
+      id: 'SEARCH_PARAM_UNKNOWN',
+      text: `Unknown or unsupported search parameter(s) for ${type}: ${ignored.join(', ')}`,
+      expression: ignored.map((p) => `${type}?${p}`),
+    });
+  }
+  const result = await ctx.store.search(query);
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
+  if (result.total !== undefined) bundle.total = result.total;
+  bundle.link = pageLinks(ctx, req, type, query, result.snapshot, result.hasMore);
+  const entries: BundleEntry[] = [
+    ...result.resources.map((r) => entryOf(ctx, r, 'match')),
+    ...result.included.map((r) => entryOf(ctx, r, 'include')),
+  ];
+  if (ignored.length > 0) entries.push({ resource: ignoredOutcome(type, ignored), search: { mode: 'outcome' } });
+  if (entries.length > 0) bundle.entry = entries;
+  return { status: 200, resource: bundle };
+}
+
+function entryOf(ctx: RestContext, resource: Resource, mode: 'match' | 'include'): BundleEntry {
+  return { fullUrl: resourceUrl(ctx.settings, resource.resourceType, resource.id as string), resource, search: { mode } };
+}
+
+function ignoredOutcome(type: string, ignored: string[]): Resource {
+  return outcome(
+    ignored.map((p) =>
+      issue({
+        severity: 'warning',
+        code: 'not-supported',
+        id: 'SEARCH_PARAM_IGNORED',
+        text: `The search parameter "${p}" is unknown or unsupported for ${type} and was ignored`,
+        expression: `${type}?${p}`,
+      }),
+    ),
+  );
+}
+
+/** self / next / previous, all pinned to the snapshot of page 1 so that later writes do not shift the pages. */
+function pageLinks(ctx: RestContext, req: FhirRequest, type: string, query: SearchQuery, snapshot: number, hasMore: boolean): BundleLink[] {
+  const kept = req.query.filter(([k]) => !PAGING_PARAMS.has(k));
+  const page = (offset: number): string =>
+    `${ctx.settings.baseUrl}/${type}?${queryString([
+      ...kept,
+      ['_count', String(query.count)],
+      ['_offset', String(offset)],
+      ['_snapshot', String(snapshot)],
+    ])}`;
+  const links: BundleLink[] = [{ relation: 'self', url: page(query.offset) }];
+  if (query.summaryCount) return links;
+  if (hasMore) links.push({ relation: 'next', url: page(query.offset + query.count) });
+  if (query.offset > 0) links.push({ relation: 'previous', url: page(Math.max(0, query.offset - query.count)) });
+  return links;
+}

@@ -1,0 +1,85 @@
+/**
+ * create, update and delete. https://hl7.org/fhir/R4/http.html#create
+ * Every write passes the structural floor (fhir/structure.ts) before the store sees it.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { parseSearchQuery } from '../../fhir/search/parse.ts';
+import { assertResource } from '../../fhir/structure.ts';
+import { fail, informationOutcome } from '../../fhir/outcome.ts';
+import type { SearchQuery } from '../../fhir/search/query.ts';
+import { etagOf, parseETag, preferOf, type FhirRequest, type FhirResponse, type RestContext } from '../fhir-request.ts';
+import { writeHeaders } from './links.ts';
+
+export interface CreateExtras {
+  /** Pre-assigned id (transactions). */
+  id?: string;
+}
+
+export async function createResource(ctx: RestContext, req: FhirRequest, type: string, extras: CreateExtras = {}): Promise<FhirResponse> {
+  const body = requireBody(req);
+  assertResource(body, type);
+  const resource = { ...body } as Resource;
+  delete (resource as { id?: string }).id; // the server assigns ids on create (R4 http.html#create)
+  const ifNoneExist = req.headers.ifNoneExist ? conditionalQuery(type, req.headers.ifNoneExist, 'If-None-Exist') : undefined;
+  const result = await ctx.store.create(resource, { ifNoneExist, id: extras.id });
+  const status = result.outcome === 'created' ? 201 : 200;
+  return respondWritten(ctx, req, status, result.resource);
+}
+
+export async function updateResource(ctx: RestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
+  const body = requireBody(req);
+  assertResource(body, type);
+  if (body.id === undefined) {
+    fail('invalid', { code: 'required', id: 'UPDATE_ID_MISSING', text: 'An update must carry the id of the resource', expression: `${type}.id` });
+  }
+  if (body.id !== id) {
+    fail('invalid', { code: 'invalid', id: 'UPDATE_ID_MISMATCH', text: `The body's id "${body.id}" differs from the URL's "${id}"`, expression: `${type}.id` });
+  }
+  const ifMatch = ifMatchOf(req);
+  const result = await ctx.store.update(body, { ifMatch });
+  return respondWritten(ctx, req, result.outcome === 'created' ? 201 : 200, result.resource);
+}
+
+export async function deleteResource(ctx: RestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
+  const result = await ctx.store.delete(type, id, { ifMatch: ifMatchOf(req) });
+  const headers: Record<string, string> = result.versionId ? { ETag: etagOf(result.versionId) } : {};
+  const text = result.versionId ? `Deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`;
+  return { status: 200, resource: informationOutcome(result.versionId ? 'DELETED' : 'DELETE_NOTHING', text), headers };
+}
+
+/** Parses a conditional criteria string (If-None-Exist, a conditional reference) into a query that must be usable. */
+export function conditionalQuery(type: string, criteria: string, where: string): SearchQuery {
+  const params = [...new URLSearchParams(criteria.replace(/^\?/, '')).entries()];
+  const { query, ignored } = parseSearchQuery(type, params, { defaultCount: 2, maxCount: 2 });
+  if (ignored.length > 0 || query.filters.length === 0) {
+    const why = ignored.length > 0 ? `unknown or unsupported parameter(s) ${ignored.join(', ')}` : 'no search criteria';
+    fail('invalid', { code: 'invalid', id: 'CONDITIONAL_CRITERIA_INVALID', text: `${where} "${criteria}" has ${why}` });
+  }
+  return query;
+}
+
+function ifMatchOf(req: FhirRequest): string | undefined {
+  if (req.headers.ifMatch === undefined) return undefined;
+  const version = parseETag(req.headers.ifMatch);
+  if (version === undefined) {
+    fail('invalid', { code: 'invalid', id: 'IF_MATCH_INVALID', text: `If-Match must be an ETag like W/"1", got ${req.headers.ifMatch}` });
+  }
+  return version;
+}
+
+function requireBody(req: FhirRequest): Record<string, unknown> {
+  if (req.body === undefined) fail('invalid', { code: 'required', id: 'BODY_MISSING', text: 'This interaction needs a resource in the body' });
+  return req.body as Record<string, unknown>;
+}
+
+function respondWritten(ctx: RestContext, req: FhirRequest, status: number, resource: Resource): FhirResponse {
+  const headers = writeHeaders(ctx.settings, resource);
+  const prefer = preferOf(req).return;
+  if (prefer === 'minimal') return { status, headers };
+  if (prefer === 'OperationOutcome') {
+    const text = status === 201 ? `Created ${resource.resourceType}/${resource.id}` : `Stored ${resource.resourceType}/${resource.id}`;
+    return { status, headers, resource: informationOutcome(status === 201 ? 'CREATED' : 'STORED', text) };
+  }
+  return { status, headers, resource };
+}
+

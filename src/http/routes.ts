@@ -1,0 +1,89 @@
+/**
+ * The route table: every FHIR interaction the server answers, matched on path segments after the base.
+ * The same table serves HTTP requests and batch/transaction entries, and feeds the CapabilityStatement.
+ */
+import { knownResourceType } from '../fhir/base-definitions.ts';
+import { fail } from '../fhir/outcome.ts';
+import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
+import { history } from './rest/history.ts';
+import { readResource, vreadResource } from './rest/read.ts';
+import { searchType } from './rest/search.ts';
+import { createResource, deleteResource, updateResource } from './rest/write.ts';
+
+/** An `$operation`; later issues add $validate, $verify, issuance… */
+export interface OperationRoute {
+  /** Without the `$`. */
+  code: string;
+  /** Canonical of its OperationDefinition, listed in the CapabilityStatement. */
+  definition: string;
+  levels: Array<'system' | 'type' | 'instance'>;
+  /** Resource types for type/instance level; all when absent. */
+  resourceTypes?: string[];
+  methods: FhirMethod[];
+  handle(ctx: RestContext, req: FhirRequest, target: { type?: string; id?: string }): Promise<FhirResponse>;
+}
+
+export type BundleHandler = (ctx: RestContext, req: FhirRequest) => Promise<FhirResponse>;
+
+export interface Router {
+  handle(ctx: RestContext, req: FhirRequest): Promise<FhirResponse>;
+  operations: readonly OperationRoute[];
+}
+
+export function createRouter(options: { operations: OperationRoute[]; bundle: BundleHandler; metadata: () => FhirResponse }): Router {
+  const { operations, bundle, metadata } = options;
+  const handle = async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> => {
+    const s = req.segments;
+    const last = s[s.length - 1] ?? '';
+    if (last.startsWith('$')) return runOperation(ctx, req, operations);
+    if (s.length === 0) return only(req, ['POST'], () => bundle(ctx, req));
+    if (s.length === 1 && s[0] === 'metadata') return only(req, ['GET'], async () => metadata());
+    if (s.length === 1 && s[0] === '_history') return only(req, ['GET'], () => history(ctx, req));
+    const type = s[0];
+    assertType(type);
+    if (s.length === 1) {
+      if (req.method === 'GET') return searchType(ctx, req, type);
+      return only(req, ['GET', 'POST'], () => createResource(ctx, req, type));
+    }
+    if (s.length === 2 && s[1] === '_search') return only(req, ['POST'], () => searchType(ctx, req, type));
+    if (s.length === 2 && s[1] === '_history') return only(req, ['GET'], () => history(ctx, req, type));
+    const id = s[1];
+    if (s.length === 2) {
+      if (req.method === 'GET') return readResource(ctx, req, type, id);
+      if (req.method === 'PUT') return updateResource(ctx, req, type, id);
+      return only(req, ['GET', 'PUT', 'DELETE'], () => deleteResource(ctx, req, type, id));
+    }
+    if (s.length === 3 && s[2] === '_history') return only(req, ['GET'], () => history(ctx, req, type, id));
+    if (s.length === 4 && s[2] === '_history') return only(req, ['GET'], () => vreadResource(ctx, type, id, s[3]));
+    return fail('not-found', { code: 'not-found', id: 'PATH_UNKNOWN', text: `No FHIR interaction at /${s.join('/')}` });
+  };
+  return { handle, operations };
+}
+
+function assertType(type: string): void {
+  if (!knownResourceType(type)) {
+    fail('not-found', { code: 'not-supported', id: 'RESOURCE_TYPE_UNKNOWN', text: `"${type}" is not an R4 resource type this server knows` });
+  }
+}
+
+async function only(req: FhirRequest, methods: FhirMethod[], run: () => Promise<FhirResponse>): Promise<FhirResponse> {
+  if (!methods.includes(req.method)) {
+    fail('not-allowed', { code: 'not-supported', id: 'METHOD_NOT_ALLOWED', text: `${req.method} is not allowed here; allowed: ${methods.join(', ')}` });
+  }
+  return run();
+}
+
+async function runOperation(ctx: RestContext, req: FhirRequest, operations: readonly OperationRoute[]): Promise<FhirResponse> {
+  const s = req.segments;
+  const code = s[s.length - 1].slice(1);
+  const level = s.length === 1 ? 'system' : s.length === 2 ? 'type' : s.length === 3 ? 'instance' : undefined;
+  const type = s.length >= 2 ? s[0] : undefined;
+  if (type) assertType(type);
+  const op = operations.find(
+    (o) => o.code === code && level && o.levels.includes(level) && (!type || !o.resourceTypes || o.resourceTypes.includes(type)),
+  );
+  if (!op || !level) {
+    return fail('not-found', { code: 'not-supported', id: 'OPERATION_UNKNOWN', text: `Operation $${code} is not supported at /${s.join('/')}` });
+  }
+  return only(req, op.methods, () => op.handle(ctx, req, { type, id: level === 'instance' ? s[1] : undefined }));
+}

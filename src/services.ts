@@ -1,0 +1,52 @@
+/**
+ * The composition root: createServices(config) builds everything the entry points need, with no globals,
+ * so tests can build it twice in one process. close() releases what it opened.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config/schema.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createSqliteStore } from './storage/sqlite/store.ts';
+import type { ResourceStore } from './storage/store.ts';
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  store: ResourceStore;
+  version: string;
+  now: () => Date;
+  close(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  log?: Logger;
+  now?: () => Date;
+  /** Use an in-memory database instead of DATA_DIR (tests). */
+  inMemory?: boolean;
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const now = overrides.now ?? (() => new Date());
+  const store = openStore(config, overrides, now);
+  log.info({ storage: store.describe() }, 'storage ready');
+  return {
+    config,
+    log,
+    store,
+    version: VERSION,
+    now,
+    close: () => store.close(),
+  };
+}
+
+function openStore(config: Config, overrides: ServiceOverrides, now: () => Date): ResourceStore {
+  if (config.storage === 'mongodb') {
+    throw new Error('STORAGE=mongodb: the MongoDB adapter is not part of this build yet; use STORAGE=sqlite');
+  }
+  if (overrides.inMemory) return createSqliteStore({ path: ':memory:', now });
+  mkdirSync(config.dataDir, { recursive: true });
+  return createSqliteStore({ path: join(config.dataDir, 'fhir.db'), synchronous: config.sqliteSynchronous, now });
+}

@@ -1,0 +1,53 @@
+import { parseStrictJson, toPlainJson } from '../../../src/fhir/json.ts';
+import { messageIdOf, OutcomeError } from '../../../src/fhir/outcome.ts';
+
+function rejection(text: string): { id?: string; message: string; expression?: string[] } {
+  try {
+    parseStrictJson(text);
+  } catch (err) {
+    if (err instanceof OutcomeError) return { id: messageIdOf(err.outcome), message: err.message, expression: err.outcome.issue?.[0]?.expression };
+    throw err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('parseStrictJson', () => {
+  test('when a decimal would not round-trip, then its text is kept exactly', () => {
+    const value = parseStrictJson('{"doseQuantity":{"value":1.50},"n":[1e2,0.1,3]}');
+    expect(JSON.stringify(value)).toBe('{"doseQuantity":{"value":1.50},"n":[1e2,0.1,3]}');
+    expect(toPlainJson(value)).toEqual({ doseQuantity: { value: 1.5 }, n: [100, 0.1, 3] });
+  });
+
+  test('when a key is repeated in one object, then JSON_DUPLICATE_KEY names it', () => {
+    expect(rejection('{"resourceType":"Patient","a":{"b":1,"b":2}}')).toEqual({
+      id: 'JSON_DUPLICATE_KEY',
+      message: 'The property "b" appears more than once in the same object',
+      expression: ['a.b'],
+    });
+  });
+
+  test('when the same key appears in sibling objects, then it is accepted', () => {
+    expect(parseStrictJson('[{"a":1},{"a":2}]')).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  test.each(['__proto__', 'constructor', 'prototype', '\\u005f_proto__'])('when the key %s appears, then JSON_FORBIDDEN_KEY', (key) => {
+    const r = rejection(`{"x":{"${key}":{"polluted":true}}}`);
+    expect(r.id).toBe('JSON_FORBIDDEN_KEY');
+    expect(r.message).toMatch(/is not allowed$/);
+  });
+
+  test('when nesting passes the cap, then JSON_TOO_DEEP', () => {
+    const r = rejection('['.repeat(65) + ']'.repeat(65));
+    expect(r).toMatchObject({ id: 'JSON_TOO_DEEP', message: 'The JSON nests deeper than 64 levels' });
+  });
+
+  test('when the text is not JSON, then JSON_SYNTAX', () => {
+    const r = rejection('{"a":');
+    expect(r.id).toBe('JSON_SYNTAX');
+    expect(r.message).toMatch(/^The body is not valid JSON: /);
+  });
+
+  test('when a string holds braces and quotes, then the scan is not fooled', () => {
+    expect(parseStrictJson('{"a":"{\\"a\\":1,\\"a\\":2}","b":"[[[["}')).toEqual({ a: '{"a":1,"a":2}', b: '[[[[' });
+  });
+});
