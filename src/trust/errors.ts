@@ -1,0 +1,29 @@
+/**
+ * The closed set of failures raised by `trust/`. Callers branch on `code`; tests pin `code` and `message`.
+ * HTTP-facing code maps these to OperationOutcome issues (message id = code).
+ */
+export type TrustErrorCode =
+  | 'CERT_UNPARSEABLE'
+  | 'KEY_UNPARSEABLE'
+  | 'FILE_UNREADABLE'
+  | 'ISSUER_KEYS_INVALID'
+  | 'DEV_KEYS_EXIST'
+  | 'TRUSTLIST_FETCH_FAILED'
+  | 'TRUSTLIST_TOO_LARGE'
+  | 'TRUSTLIST_MALFORMED'
+  | 'TRUSTLIST_EMPTY'
+  | 'TRUSTLIST_SHRUNK'
+  | 'SHC_DIRECTORY_MALFORMED';
+
+export class TrustError extends Error {
+  readonly code: TrustErrorCode;
+  /** Every individual problem when one check found several (e.g. issuer key validation). */
+  readonly problems: readonly string[];
+
+  constructor(code: TrustErrorCode, message: string, problems: readonly string[] = []) {
+    super(message);
+    this.name = 'TrustError';
+    this.code = code;
+    this.problems = problems;
+  }
+}
