@@ -79,6 +79,8 @@ export interface DscInit {
   keyUsage?: number;
   /** Overrides the issuer name (e.g. to forge a DSC that claims another CSCA). */
   issuerName?: string;
+  /** Include the authority key identifier (default true; false mimics older issuers). */
+  authorityKeyId?: boolean;
 }
 
 /** Document Signer Certificate signed by a CSCA. Returns the DER. */
@@ -88,8 +90,8 @@ export async function createDsc(init: DscInit): Promise<Uint8Array> {
   const extensions: x509.Extension[] = [
     new x509.KeyUsagesExtension(init.keyUsage ?? x509.KeyUsageFlags.digitalSignature, true),
     await x509.SubjectKeyIdentifierExtension.create(init.publicKey, false, webCrypto),
-    await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, webCrypto),
   ];
+  if (init.authorityKeyId !== false) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, webCrypto));
   if (eku) extensions.push(new x509.ExtendedKeyUsageExtension([...eku], false));
   const cert = await x509.X509CertificateGenerator.create(
     {

@@ -197,7 +197,11 @@ function indexAnchors(anchors: TrustEntry[]): AnchorIndex {
 /** Finds the CSCA that issued `dsc`: AKI → SKI first, then same country + issuer name. */
 function chainDsc(dsc: CertificateFacts, idx: AnchorIndex): { anchor?: TrustEntry; reasons: TrustReason[] } {
   const byKeyId = dsc.authorityKeyId ? (idx.bySki.get(dsc.authorityKeyId) ?? []) : [];
-  const candidates = byKeyId.length > 0 ? byKeyId : (idx.byCountry.get(dsc.country ?? '') ?? []).filter((a) => a.certificate.subject === dsc.issuer);
+  // Name matching is the fallback only where key identifiers cannot decide: a DSC without AKI, or CSCAs without SKI.
+  const byName = (idx.byCountry.get(dsc.country ?? '') ?? []).filter(
+    (a) => a.certificate.subject === dsc.issuer && (!dsc.authorityKeyId || !a.certificate.subjectKeyId),
+  );
+  const candidates = byKeyId.length > 0 ? byKeyId : byName;
   if (candidates.length === 0) {
     const how = dsc.authorityKeyId ? `key identifier ${dsc.authorityKeyId}` : `country ${dsc.country ?? '?'} and issuer name`;
     return { reasons: [reason('chain', `no CSCA in the trust list matches ${how}`)] };

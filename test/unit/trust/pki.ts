@@ -28,7 +28,7 @@ export async function makeCa(country: string, init: { notBefore?: Date; notAfter
 
 export async function makeDsc(
   ca: TestCa,
-  init: { country?: string; notBefore?: Date; notAfter?: Date; keys?: webcrypto.CryptoKeyPair; issuerName?: string; commonName?: string; extKeyUsage?: string[] | null; keyUsage?: number } = {},
+  init: { country?: string; notBefore?: Date; notAfter?: Date; keys?: webcrypto.CryptoKeyPair; issuerName?: string; commonName?: string; extKeyUsage?: string[] | null; keyUsage?: number; authorityKeyId?: boolean } = {},
 ): Promise<TestDsc> {
   const keys = init.keys ?? (await generateKeyPair());
   const der = await createDsc({
@@ -42,6 +42,7 @@ export async function makeDsc(
     commonName: init.commonName,
     extKeyUsage: init.extKeyUsage,
     keyUsage: init.keyUsage,
+    authorityKeyId: init.authorityKeyId,
   });
   return { der, keys, ca };
 }
