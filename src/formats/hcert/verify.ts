@@ -4,7 +4,8 @@
  * https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md
  */
 import { decodeCbor } from '../cbor.ts';
-import { FormatError } from '../errors.ts';
+import type { FormatError } from '../errors.ts';
+import { StepRecorder, type StepResult } from '../steps.ts';
 import { resolveLimits, type CodecLimits } from '../limits.ts';
 import type { CoseAlgName } from './claim-keys.ts';
 import { coseFromValue, verifyCoseSignature, type CandidateKey, type CoseSign1, type KeyLookup } from './cose-sign1.ts';
@@ -14,11 +15,7 @@ import { base45Hc1, decompressHc1, unprefixHc1 } from './hc1.ts';
 /** `notExpired` checks exp; `notBefore` checks nbf/iat (a credential issued in the future). */
 export type HcertStep = 'unprefix' | 'base45' | 'decompress' | 'cbor' | 'cose' | 'signature' | 'notExpired' | 'notBefore';
 
-export interface HcertStepResult {
-  step: HcertStep;
-  status: 'passed' | 'failed' | 'skipped';
-  error?: FormatError;
-}
+export type HcertStepResult = StepResult<HcertStep>;
 
 /** The outcome of verifying one HCERT: every step, the first error, and whatever was decoded. */
 export interface HcertVerdict {
@@ -49,31 +46,7 @@ export interface DecodedHcert {
   payloads: HcertPayloads;
 }
 
-class Recorder {
-  readonly steps: HcertStepResult[] = [];
-  error: FormatError | undefined;
-
-  run<T>(step: HcertStep, fn: () => T): T | undefined {
-    try {
-      const value = fn();
-      this.steps.push({ step, status: 'passed' });
-      return value;
-    } catch (err) {
-      this.fail(step, err);
-      return undefined;
-    }
-  }
-
-  fail(step: HcertStep, err: unknown): void {
-    const error = err instanceof FormatError ? err : new FormatError('INPUT_INVALID', `${step}: unexpected failure`, { cause: err });
-    this.steps.push({ step, status: 'failed', error });
-    this.error ??= error;
-  }
-
-  skip(...steps: HcertStep[]): void {
-    for (const step of steps) this.steps.push({ step, status: 'skipped' });
-  }
-}
+type Recorder = StepRecorder<HcertStep>;
 
 interface Envelope {
   sign1: CoseSign1;
@@ -102,14 +75,10 @@ async function verifyFromCose(rec: Recorder, cose: Uint8Array, lookup: KeyLookup
     verdict.sign1 = decoded.sign1;
     verdict.claims = decoded.claims;
     verdict.payloads = decoded.payloads;
-    try {
-      const checkOptions = decoded.claims.iss === undefined ? {} : { issuerCountry: decoded.claims.iss };
-      const allowed = options.allowedAlgs === undefined ? {} : { allowedAlgs: options.allowedAlgs };
-      verdict.key = await verifyCoseSignature(decoded.sign1, lookup, { ...checkOptions, ...allowed });
-      rec.steps.push({ step: 'signature', status: 'passed' });
-    } catch (err) {
-      rec.fail('signature', err);
-    }
+    const checkOptions = decoded.claims.iss === undefined ? {} : { issuerCountry: decoded.claims.iss };
+    const allowed = options.allowedAlgs === undefined ? {} : { allowedAlgs: options.allowedAlgs };
+    const key = await rec.runAsync('signature', () => verifyCoseSignature(decoded.sign1, lookup, { ...checkOptions, ...allowed }));
+    if (key !== undefined) verdict.key = key;
     rec.run('notExpired', () => checkCwtNotExpired(decoded.claims, options));
     rec.run('notBefore', () => checkCwtNotBefore(decoded.claims, options));
   }
@@ -125,7 +94,7 @@ async function verifyFromCose(rec: Recorder, cose: Uint8Array, lookup: KeyLookup
  * @see https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md
  */
 export async function verifyHc1(text: string, lookup: KeyLookup, options: HcertVerifyOptions): Promise<HcertVerdict> {
-  const rec = new Recorder();
+  const rec = new StepRecorder<HcertStep>();
   const unprefixed = rec.run('unprefix', () => unprefixHc1(text, options.limits));
   if (unprefixed === undefined) return stop(rec, 'base45', 'decompress', 'cbor', 'cose', 'signature', 'notExpired', 'notBefore');
   const bytes = rec.run('base45', () => base45Hc1(unprefixed.body, unprefixed.offset));
@@ -143,7 +112,7 @@ export async function verifyHc1(text: string, lookup: KeyLookup, options: HcertV
  * @see https://www.rfc-editor.org/rfc/rfc9052#section-4.4
  */
 export async function verifyCoseSign1(cose: Uint8Array, lookup: KeyLookup, options: HcertVerifyOptions): Promise<HcertVerdict> {
-  return verifyFromCose(new Recorder(), cose, lookup, options);
+  return verifyFromCose(new StepRecorder<HcertStep>(), cose, lookup, options);
 }
 
 function stop(rec: Recorder, ...skipped: HcertStep[]): HcertVerdict {

@@ -1,0 +1,49 @@
+/**
+ * Verifiable Health Links: an HCERT whose hcert claim carries SMART Health Link URIs under sub-key 5, so a GDHCN
+ * verifier checks the issuer's signature before it follows the link.
+ * smart.who.int.trust#1.1.6, StructureDefinition-HCert element `HCert.5` (0..*, `shlink:/…`).
+ */
+import { FormatError } from '../errors.ts';
+import { decodeShlink, type ShlinkPayload } from '../shl/link.ts';
+import { HCERT_KEY } from './claim-keys.ts';
+import type { CoseSigner } from './cose-sign1.ts';
+import type { CwtClaimsInput } from './cwt.ts';
+import { signHc1 } from './hc1.ts';
+import type { HcertVerdict } from './verify.ts';
+
+export interface VhlInput {
+  iss: string;
+  iat: number;
+  exp?: number;
+  /** `shlink:/…` URIs (a viewer prefix is stripped to the bare link). */
+  shlinks: readonly string[];
+}
+
+function bareLink(link: string): string {
+  decodeShlink(link);
+  const at = link.indexOf('shlink:/');
+  return link.slice(at).trim();
+}
+
+/**
+ * Sign a VHL as `HC1:` text.
+ * @example signVhl({ iss: 'XX', iat, exp, shlinks: [encodeShlink(payload)] }, signer)
+ * @see http://smart.who.int/trust/StructureDefinition/HCert
+ */
+export function signVhl(input: VhlInput, signer: CoseSigner): string {
+  if (input.shlinks.length === 0) throw new FormatError('HCERT_INVALID', 'VHL: at least one SMART Health Link is required');
+  const claims: CwtClaimsInput = { iss: input.iss, iat: input.iat, hcert: new Map([[HCERT_KEY.smartHealthLink, input.shlinks.map(bareLink)]]) };
+  if (input.exp !== undefined) claims.exp = input.exp;
+  return signHc1(claims, signer);
+}
+
+/**
+ * The SMART Health Links a verified VHL carries. Refuses to hand out links from an HCERT that did not verify.
+ * @example const [link] = vhlLinks(await verifyHc1(qr, lookup, { validationTime }))
+ */
+export function vhlLinks(verdict: HcertVerdict): ShlinkPayload[] {
+  if (!verdict.valid) throw verdict.error ?? new FormatError('HCERT_INVALID', 'VHL: the HCERT did not verify');
+  const links = verdict.payloads?.smartHealthLinks;
+  if (links === undefined || links.length === 0) throw new FormatError('HCERT_INVALID', 'VHL: the HCERT carries no SMART Health Link (hcert sub-key 5)');
+  return links.map((l) => decodeShlink(l));
+}

@@ -1,0 +1,179 @@
+/**
+ * SMART Health Cards as compact JWS: header {zip:"DEF", alg:"ES256", kid}, payload = raw DEFLATE of minified JSON.
+ * jose signs and verifies; we add the parts jose leaves to the caller: zip, the SHC payload shape, caps and
+ * the issuer clock. https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
+ */
+import { CompactSign, compactVerify, type CryptoKey } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { deflate, inflate } from '../deflate.ts';
+import { FormatError } from '../errors.ts';
+import { decodeBase64Url, isJsonObject, parseJson } from '../json.ts';
+import { resolveLimits, type CodecLimits } from '../limits.ts';
+import { StepRecorder, type StepResult } from '../steps.ts';
+
+export const SHC_HEALTH_CARD_TYPE = 'https://smarthealth.cards#health-card';
+
+/** The JWS payload of a SMART Health Card. */
+export interface ShcPayload {
+  iss: string;
+  nbf: number;
+  exp?: number;
+  vc: {
+    type: string[];
+    credentialSubject: { fhirVersion: string; fhirBundle: Record<string, unknown> };
+    rid?: string;
+  };
+}
+
+export interface ShcHeader {
+  alg: 'ES256';
+  zip: 'DEF';
+  kid: string;
+}
+
+export interface ShcSigner {
+  privateKey: KeyObject | CryptoKey;
+  /** RFC 7638 thumbprint of the public key (see shcKidFromJwk). */
+  kid: string;
+}
+
+export interface ShcCandidateKey {
+  publicKey: KeyObject | CryptoKey;
+  ref?: unknown;
+}
+
+/** Keys for a kid from an issuer (`iss`); may return several. */
+export type ShcKeyLookup = (kid: string, iss: string) => Promise<readonly ShcCandidateKey[]>;
+
+/**
+ * Sign a SMART Health Card.
+ * @example const jws = await signShc(payload, { privateKey, kid: await shcKidFromJwk(publicJwk) })
+ * @see https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
+ */
+export async function signShc(payload: ShcPayload, signer: ShcSigner): Promise<string> {
+  const body = deflate(new TextEncoder().encode(JSON.stringify(payload)), 'raw');
+  return new CompactSign(body).setProtectedHeader({ zip: 'DEF', alg: 'ES256', kid: signer.kid }).sign(signer.privateKey);
+}
+
+export interface DecodedShc {
+  header: ShcHeader;
+  payload: ShcPayload;
+}
+
+function parseParts(jws: string, limits: CodecLimits): { header: ShcHeader; body: Uint8Array } {
+  if (typeof jws !== 'string' || jws.length === 0) throw new FormatError('INPUT_INVALID', 'SHC: the JWS is empty or not text');
+  if (jws.length > limits.maxInputChars) throw new FormatError('INPUT_TOO_LARGE', `SHC: the JWS has ${jws.length} characters, above the cap of ${limits.maxInputChars}`);
+  const parts = jws.trim().split('.');
+  if (parts.length !== 3) throw new FormatError('JWS_INVALID', `SHC: a compact JWS has 3 parts, this one ${parts.length}`);
+  const header = parseJson(decodeBase64Url(parts[0]!, 'SHC JWS header'), limits, 'SHC JWS header');
+  if (!isJsonObject(header)) throw new FormatError('JWS_INVALID', 'SHC: the JWS header is not a JSON object');
+  if (header.alg !== 'ES256') throw new FormatError('ALG_NOT_ALLOWED', `SHC: algorithm ${JSON.stringify(header.alg)} is not allowed (allowed: ES256)`);
+  if (header.zip !== 'DEF') throw new FormatError('JWS_INVALID', 'SHC: the JWS header must carry zip "DEF"');
+  if (typeof header.kid !== 'string' || header.kid.length === 0) throw new FormatError('JWS_INVALID', 'SHC: the JWS header has no kid');
+  decodeBase64Url(parts[2]!, 'SHC JWS signature');
+  return { header: header as unknown as ShcHeader, body: decodeBase64Url(parts[1]!, 'SHC JWS payload') };
+}
+
+/** Shape check of the decoded payload (spec §"Health Card payload"). */
+function asShcPayload(value: unknown): ShcPayload {
+  if (!isJsonObject(value)) throw new FormatError('SHC_INVALID', 'SHC: the payload is not a JSON object');
+  if (typeof value.iss !== 'string' || !/^https:\/\//.test(value.iss) || value.iss.endsWith('/')) {
+    throw new FormatError('SHC_INVALID', 'SHC: iss must be an https URL without a trailing slash');
+  }
+  if (typeof value.nbf !== 'number') throw new FormatError('SHC_INVALID', 'SHC: nbf must be a NumericDate');
+  if (value.exp !== undefined && typeof value.exp !== 'number') throw new FormatError('SHC_INVALID', 'SHC: exp must be a NumericDate');
+  const vc = value.vc;
+  if (!isJsonObject(vc) || !Array.isArray(vc.type) || !vc.type.includes(SHC_HEALTH_CARD_TYPE)) {
+    throw new FormatError('SHC_INVALID', `SHC: vc.type must include ${SHC_HEALTH_CARD_TYPE}`);
+  }
+  const subject = vc.credentialSubject;
+  if (!isJsonObject(subject) || typeof subject.fhirVersion !== 'string' || !isJsonObject(subject.fhirBundle) || subject.fhirBundle.resourceType !== 'Bundle') {
+    throw new FormatError('SHC_INVALID', 'SHC: vc.credentialSubject needs fhirVersion and a fhirBundle of resourceType Bundle');
+  }
+  return value as unknown as ShcPayload;
+}
+
+/**
+ * Decode a SMART Health Card without verifying it (header checks, capped inflate, payload shape).
+ * @example decodeShc(jws).payload.vc.credentialSubject.fhirBundle
+ */
+export function decodeShc(jws: string, limits: Partial<CodecLimits> = {}): DecodedShc {
+  const resolved = resolveLimits(limits);
+  const { header, body } = parseParts(jws, resolved);
+  const json = parseJson(inflate(body, 'raw', resolved.maxInflatedBytes), resolved, 'SHC payload');
+  return { header, payload: asShcPayload(json) };
+}
+
+export type ShcStep = 'jws' | 'decompress' | 'json' | 'signature' | 'notExpired' | 'notBefore';
+
+export interface ShcVerdict {
+  valid: boolean;
+  steps: StepResult<ShcStep>[];
+  error?: FormatError;
+  header?: ShcHeader;
+  payload?: ShcPayload;
+  key?: ShcCandidateKey;
+}
+
+export interface ShcVerifyOptions {
+  validationTime: Date;
+  limits?: Partial<CodecLimits>;
+  clockToleranceSeconds?: number;
+}
+
+async function verifySignature(jws: string, kid: string, iss: string, lookup: ShcKeyLookup): Promise<ShcCandidateKey> {
+  const candidates = await lookup(kid, iss);
+  if (candidates.length === 0) throw new FormatError('KID_UNKNOWN', `SHC: no key is known for kid ${kid} of ${iss}`);
+  let lastCause: unknown;
+  for (const candidate of candidates) {
+    try {
+      await compactVerify(jws.trim(), candidate.publicKey, { algorithms: ['ES256'] });
+      return candidate;
+    } catch (cause) {
+      lastCause = cause;
+      const code = (cause as { code?: string }).code;
+      if (code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
+        throw new FormatError('KEY_INVALID', `SHC: candidate key unusable for ES256 (${(cause as Error).message})`, { cause });
+      }
+    }
+  }
+  throw new FormatError('JWS_BAD_SIGNATURE', `SHC: the signature does not verify with any of the ${candidates.length} candidate keys`, { cause: lastCause });
+}
+
+function checkTimes(rec: StepRecorder<ShcStep>, payload: ShcPayload, options: ShcVerifyOptions): void {
+  const now = options.validationTime.getTime() / 1000;
+  const iso = (t: number): string => new Date(t * 1000).toISOString();
+  rec.run('notExpired', () => {
+    if (payload.exp !== undefined && now > payload.exp) throw new FormatError('SHC_EXPIRED', `SHC: the card expired at ${iso(payload.exp)}`);
+  });
+  rec.run('notBefore', () => {
+    if (now + (options.clockToleranceSeconds ?? 0) < payload.nbf) throw new FormatError('SHC_NOT_YET_VALID', `SHC: the card is not valid before ${iso(payload.nbf)}`);
+  });
+}
+
+/**
+ * Verify a SMART Health Card: decode step by step, then the ES256 signature with the issuer's candidate keys,
+ * then exp/nbf at `validationTime` (no age limit: old cards stay valid unless they carry exp).
+ * @example const verdict = await verifyShc(jws, lookupFromJwks, { validationTime: new Date() })
+ * @see https://spec.smarthealth.cards/#validating-health-cards
+ */
+export async function verifyShc(jws: string, lookup: ShcKeyLookup, options: ShcVerifyOptions): Promise<ShcVerdict> {
+  const rec = new StepRecorder<ShcStep>();
+  const limits = resolveLimits(options.limits);
+  const verdict: ShcVerdict = { valid: false, steps: rec.steps };
+  const parts = rec.run('jws', () => parseParts(jws, limits));
+  const inflated = parts && rec.run('decompress', () => inflate(parts.body, 'raw', limits.maxInflatedBytes));
+  const payload = inflated && rec.run('json', () => asShcPayload(parseJson(inflated, limits, 'SHC payload')));
+  if (parts === undefined || payload === undefined) {
+    rec.skip(...(['decompress', 'json', 'signature', 'notExpired', 'notBefore'] as const).filter((s) => !rec.steps.some((r) => r.step === s)));
+  } else {
+    verdict.header = parts.header;
+    verdict.payload = payload;
+    const key = await rec.runAsync('signature', () => verifySignature(jws, parts.header.kid, payload.iss, lookup));
+    if (key !== undefined) verdict.key = key;
+    checkTimes(rec, payload, options);
+  }
+  if (rec.error !== undefined) verdict.error = rec.error;
+  verdict.valid = rec.error === undefined;
+  return verdict;
+}
