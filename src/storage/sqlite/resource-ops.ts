@@ -1,0 +1,104 @@
+/**
+ * Read, create, update and delete on the SQLite schema. Each function is synchronous and makes its writes in
+ * one savepoint (a transaction of its own, or an atomic step of an enclosing one); the store runs them on its
+ * serial queue.
+ * https://hl7.org/fhir/R4/http.html
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { indexValues } from '../../fhir/search/index-values.ts';
+import { fail } from '../../fhir/outcome.ts';
+import type { CreateOptions, CreateResult, DeleteResult, ReadResult, UpdateOptions, UpdateResult } from '../store.ts';
+import { atomically } from './context.ts';
+import type { StoreContext } from './context.ts';
+import { matchingIds } from './search.ts';
+import { currentRow, writeVersion } from './write-version.ts';
+import type { CurrentRow } from './write-version.ts';
+
+/** The current version of a resource. */
+export function readResource(ctx: StoreContext, resourceType: string, id: string): ReadResult {
+  const row = ctx
+    .stmt(
+      'SELECT r.version, r.last_updated, r.deleted, h.content FROM resources r JOIN history h ON h.seq = r.seq ' +
+        'WHERE r.rtype = ? AND r.id = ?',
+    )
+    .get(resourceType, id);
+  if (!row) return { status: 'missing' };
+  if (Number(row.deleted) !== 0 || typeof row.content !== 'string') {
+    return {
+      status: 'deleted',
+      versionId: String(row.version),
+      lastUpdated: new Date(Number(row.last_updated)).toISOString(),
+    };
+  }
+  return { status: 'found', resource: JSON.parse(row.content) as Resource };
+}
+
+/** Stamps id and meta on a copy, serialises it and computes its index rows. */
+function prepare(resource: Resource, id: string, version: number, now: Date): { stored: Resource; json: string } {
+  const stored = { ...resource, id, meta: { ...resource.meta, versionId: String(version), lastUpdated: now.toISOString() } };
+  return { stored: stored as Resource, json: JSON.stringify(stored) };
+}
+
+function put(ctx: StoreContext, resource: Resource, id: string, existing: CurrentRow | undefined, method: 'POST' | 'PUT'): Resource {
+  const now = ctx.now();
+  const version = existing ? existing.version + 1 : 1;
+  const { stored, json } = prepare(resource, id, version, now);
+  const index = indexValues(stored);
+  atomically(ctx, () =>
+    writeVersion(ctx, { resourceType: resource.resourceType, id, version, lastUpdated: now.getTime(), method, json, index, existing }),
+  );
+  return stored;
+}
+
+/** Create with a server-assigned id, or conditional create (If-None-Exist). */
+export function createResource(ctx: StoreContext, resource: Resource, options: CreateOptions = {}): CreateResult {
+  if (options.ifNoneExist) {
+    const ids = matchingIds(ctx, options.ifNoneExist, 2);
+    if (ids.length > 1) {
+      fail('precondition-failed', {
+        code: 'multiple-matches',
+        id: 'STORE_CONDITIONAL_CREATE_MULTIPLE',
+        text: `If-None-Exist matched ${ids.length} or more ${resource.resourceType} resources`,
+      });
+    }
+    const found = ids.length === 1 ? readResource(ctx, resource.resourceType, ids[0] as string) : undefined;
+    if (found?.status === 'found') return { outcome: 'existing', resource: found.resource };
+  }
+  const id = options.id ?? ctx.newId();
+  if (options.id !== undefined && currentRow(ctx, resource.resourceType, id)) {
+    fail('conflict', { code: 'duplicate', id: 'STORE_ID_EXISTS', text: `${resource.resourceType}/${id} already exists` });
+  }
+  return { outcome: 'created', resource: put(ctx, resource, id, undefined, 'POST') };
+}
+
+function checkIfMatch(existing: CurrentRow | undefined, ifMatch: string | undefined, ref: string): void {
+  if (ifMatch === undefined) return;
+  if (!existing) {
+    fail('precondition-failed', { code: 'conflict', id: 'STORE_VERSION_MISMATCH', text: `${ref} does not exist; If-Match '${ifMatch}' cannot match` });
+  }
+  if (String(existing.version) === ifMatch) return;
+  const text = `${ref} is at version ${existing.version}, not '${ifMatch}'`;
+  if (existing.deleted !== 0) fail('conflict', { code: 'conflict', id: 'STORE_VERSION_CONFLICT_DELETED', text: `${text} (deleted)` });
+  fail('precondition-failed', { code: 'conflict', id: 'STORE_VERSION_MISMATCH', text });
+}
+
+/** Update (or create-on-update, or revive a deleted resource with the next version). */
+export function updateResource(ctx: StoreContext, resource: Resource, options: UpdateOptions = {}): UpdateResult {
+  const id = resource.id;
+  if (!id) fail('invalid', { code: 'required', id: 'STORE_ID_REQUIRED', text: 'An update needs the resource id', expression: `${resource.resourceType}.id` });
+  const existing = currentRow(ctx, resource.resourceType, id);
+  checkIfMatch(existing, options.ifMatch, `${resource.resourceType}/${id}`);
+  const outcome = existing && existing.deleted === 0 ? 'updated' : 'created';
+  return { outcome, resource: put(ctx, resource, id, existing, 'PUT') };
+}
+
+/** Soft, versioned delete: a DELETE entry in history; deleting what is not there is a no-op. */
+export function deleteResource(ctx: StoreContext, resourceType: string, id: string, options: UpdateOptions = {}): DeleteResult {
+  const existing = currentRow(ctx, resourceType, id);
+  checkIfMatch(existing, options.ifMatch, `${resourceType}/${id}`);
+  if (!existing || existing.deleted !== 0) return {};
+  const version = existing.version + 1;
+  const lastUpdated = ctx.now().getTime();
+  atomically(ctx, () => writeVersion(ctx, { resourceType, id, version, lastUpdated, method: 'DELETE', existing }));
+  return { versionId: String(version) };
+}
