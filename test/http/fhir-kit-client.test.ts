@@ -1,0 +1,50 @@
+/** Drives a real listening server with fhir-kit-client, as an EHR integration would. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from 'fhir-kit-client';
+import { pino } from 'pino';
+import { createApp } from '../../src/app.ts';
+import { parseConfig } from '../../src/config/schema.ts';
+import { createServices, type Services } from '../../src/services.ts';
+import { immunization, patient } from '../helpers/test-app.ts';
+
+let server: Server;
+let services: Services;
+let client: InstanceType<typeof Client>;
+
+beforeAll(async () => {
+  server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
+  services = await createServices(parseConfig({}, { fhirBaseUrl: baseUrl, searchDefaultCount: 2 }), { inMemory: true, log: pino({ level: 'silent' }) });
+  server.on('request', createApp(services));
+  client = new Client({ baseUrl });
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await services.close();
+});
+
+test('when a FHIR client creates, searches, reads, updates and asks for history, then each answer is what FHIR promises', async () => {
+  const capability = (await client.capabilityStatement()) as { fhirVersion: string };
+  expect(capability.fhirVersion).toBe('4.0.1');
+
+  const p = (await client.create({ resourceType: 'Patient', body: patient() })) as { id: string };
+  for (const date of ['2021-01-01', '2021-02-01', '2021-03-01']) {
+    await client.create({ resourceType: 'Immunization', body: immunization({ patient: { reference: `Patient/${p.id}` }, occurrenceDateTime: date }) });
+  }
+
+  const page1 = (await client.search({ resourceType: 'Immunization', searchParams: { patient: p.id, _sort: 'date' } })) as { entry: Array<{ resource: { id: string; occurrenceDateTime: string } }> };
+  expect(page1.entry.map((e) => e.resource.occurrenceDateTime)).toEqual(['2021-01-01', '2021-02-01']);
+  const page2 = (await client.nextPage({ bundle: page1 })) as typeof page1;
+  expect(page2.entry.map((e) => e.resource.occurrenceDateTime)).toEqual(['2021-03-01']);
+
+  const read = (await client.read({ resourceType: 'Patient', id: p.id })) as Record<string, unknown>;
+  expect(read).toMatchObject({ id: p.id, meta: { versionId: '1' } });
+  const updated = (await client.update({ resourceType: 'Patient', id: p.id, body: { ...read, gender: 'female' } })) as { meta: { versionId: string } };
+  expect(updated.meta.versionId).toBe('2');
+
+  const history = (await client.history({ resourceType: 'Patient', id: p.id })) as { total: number; entry: unknown[] };
+  expect(history.total).toBe(2);
+  expect(history.entry).toHaveLength(2);
+});

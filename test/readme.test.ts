@@ -1,0 +1,73 @@
+/**
+ * The README's curl examples, run for real with curl against a listening server, in order.
+ * Each example ends with `# → <status> <resourceType>`, which is what the test expects back.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { createApp } from '../src/app.ts';
+import { configTableMarkdown, parseConfig } from '../src/config/schema.ts';
+import { createServices, type Services } from '../src/services.ts';
+
+const run = promisify(execFile);
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+interface Example {
+  command: string;
+  status: number;
+  resourceType: string;
+}
+
+function examples(): Example[] {
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
+  return blocks
+    .filter((b) => b.trimStart().startsWith('curl '))
+    .map((b) => {
+      const expect = /# → (\d{3}) (\w+)/.exec(b);
+      if (!expect) throw new Error(`README example without an expectation line:\n${b}`);
+      const command = b.slice(0, expect.index).replace(/\\\n\s*/g, ' ').trim();
+      return { command, status: Number(expect[1]), resourceType: expect[2] };
+    });
+}
+
+let server: Server;
+let services: Services;
+let origin: string;
+
+beforeAll(async () => {
+  server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  services = await createServices(parseConfig({}, { fhirBaseUrl: `${origin}/fhir` }), { inMemory: true, log: pino({ level: 'silent' }) });
+  server.on('request', createApp(services));
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await services.close();
+});
+
+test('when the README is read, then it has curl examples to run', () => {
+  expect(examples().length).toBeGreaterThanOrEqual(8);
+});
+
+test('when the README curl examples run in order, then each answers the status and resource it promises', async () => {
+  for (const ex of examples()) {
+    const command = `${ex.command.replaceAll('http://localhost:8080', origin)} -w '\\n%{http_code}'`;
+    const { stdout } = await run('bash', ['-c', command]);
+    const cut = stdout.lastIndexOf('\n');
+    const body = JSON.parse(stdout.slice(0, cut)) as { resourceType: string };
+    expect({ command: ex.command, status: Number(stdout.slice(cut + 1)), resourceType: body.resourceType }).toEqual({
+      command: ex.command,
+      status: ex.status,
+      resourceType: ex.resourceType,
+    });
+  }
+});
+
+test('when the config table in the README is compared with the schema, then they agree', () => {
+  const table = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme)?.[1];
+  expect(table).toBe(configTableMarkdown());
+});
