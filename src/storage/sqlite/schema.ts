@@ -4,7 +4,9 @@
  * sequence, which search and history paging use as a snapshot marker.
  *
  * Index tables are WITHOUT ROWID with a primary key that starts with the parameter id and the value, so that a
- * search is an index range scan, plus an (rk, pid) index for rewrites, `:missing` and `_sort`.
+ * search is an index range scan, plus an (rk, pid) index for rewrites, `:missing` and `_sort`. Where an
+ * equality search is common (token code, reference type/id, exact string) the row key follows the equality
+ * columns, so matches come out in row-key order and a page stops after `_count` rows however many match.
  */
 import { DatabaseSync } from 'node:sqlite';
 
@@ -46,7 +48,7 @@ CREATE TABLE IF NOT EXISTS search_params (
 
 CREATE TABLE IF NOT EXISTS idx_token (
   pid INTEGER NOT NULL, code TEXT NOT NULL, system TEXT NOT NULL, rk INTEGER NOT NULL,
-  PRIMARY KEY (pid, code, system, rk)
+  PRIMARY KEY (pid, code, rk, system)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idx_token_rk ON idx_token(rk, pid);
 

@@ -11,6 +11,7 @@ import type { SearchResult } from '../store.ts';
 import type { StoreContext } from './context.ts';
 import { includeResources } from './search-include.ts';
 import { filterSql } from './search-filters.ts';
+import { pickDriver } from './search-driver.ts';
 import { orderBy } from './search-sort.ts';
 
 /** The current global sequence: the snapshot a new page set starts from. */
@@ -27,12 +28,13 @@ interface Where {
  * The WHERE clause over `resources r`. With a snapshot, the rows are those that existed then (created at or
  * before it and not deleted at or before it); rows deleted since keep their place but are not returned.
  */
-function whereOf(ctx: StoreContext, query: SearchQuery, snapshot: number | undefined): Where {
+function whereOf(ctx: StoreContext, query: SearchQuery, snapshot: number | undefined, skip = -1): Where {
   const parts = ['r.rtype = ?'];
   const params: SQLInputValue[] = [query.resourceType];
   if (snapshot === undefined) parts.push('r.deleted = 0');
   else parts.push('r.created_seq <= ?', '(r.deleted = 0 OR r.deleted > ?)'), params.push(snapshot, snapshot);
-  for (const filter of query.filters) {
+  for (const [i, filter] of query.filters.entries()) {
+    if (i === skip) continue;
     const f = filterSql(ctx, filter, query.resourceType, 'r');
     parts.push(f.sql);
     params.push(...f.params);
@@ -59,12 +61,22 @@ interface PageRow {
 }
 
 function pageRows(ctx: StoreContext, query: SearchQuery, snapshot: number): PageRow[] {
-  const where = whereOf(ctx, query, snapshot);
-  const order = orderBy(ctx, query.resourceType, query.sort, 'r');
-  const sql =
-    `SELECT r.rk, r.deleted, h.content FROM resources r JOIN history h ON h.seq = r.seq ` +
-    `WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`;
-  const rows = ctx.stmt(sql).all(...where.params, ...order.params, query.count + 1, query.offset);
+  const driver = pickDriver(ctx, query);
+  let rows: Record<string, unknown>[];
+  if (driver) {
+    const where = whereOf(ctx, query, snapshot, driver.filterIndex);
+    const sql =
+      `SELECT r.rk, r.deleted, h.content FROM ${driver.table} x JOIN resources r ON r.rk = x.rk ` +
+      `JOIN history h ON h.seq = r.seq WHERE ${driver.where.sql} AND ${where.sql} GROUP BY x.rk ORDER BY x.rk LIMIT ? OFFSET ?`;
+    rows = ctx.stmt(sql).all(...driver.where.params, ...where.params, query.count + 1, query.offset);
+  } else {
+    const where = whereOf(ctx, query, snapshot);
+    const order = orderBy(ctx, query.resourceType, query.sort, 'r');
+    const sql =
+      `SELECT r.rk, r.deleted, h.content FROM resources r JOIN history h ON h.seq = r.seq ` +
+      `WHERE ${where.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`;
+    rows = ctx.stmt(sql).all(...where.params, ...order.params, query.count + 1, query.offset);
+  }
   return rows.map((r) => ({ rk: Number(r.rk), deleted: Number(r.deleted), content: r.content as string | null }));
 }
 

@@ -1,0 +1,51 @@
+/**
+ * Picks the index table that drives a page query. When the query has no `_sort` and one filter is a single
+ * equality (token code, reference type/id or URL, exact string, uri), its index rows come out in row-key order
+ * (see schema.ts), so SQLite reads matches in page order and stops after the page: a search costs the same at
+ * 10k and 100k resources. Otherwise the filters are sub-selects and SQLite orders the matches itself.
+ */
+import type { SearchFilter, SearchQuery } from '../../fhir/search/query.ts';
+import type { StoreContext } from './context.ts';
+import type { Sql } from './search-conditions.ts';
+
+export interface Driver {
+  /** Index of the filter the driver replaces. */
+  filterIndex: number;
+  /** `FROM` source aliased `x`, joined to `resources r`. */
+  table: string;
+  /** Conditions on `x` (pid and value). */
+  where: Sql;
+}
+
+function equality(filter: SearchFilter): { table: string; sql: string; params: string[] } | undefined {
+  if (filter.chain || filter.values.length !== 1 || filter.code.startsWith('_id') || filter.code === '_lastUpdated') {
+    return undefined;
+  }
+  const v = filter.values[0];
+  if (v?.kind === 'token' && filter.type === 'token' && filter.modifier === undefined && v.code !== undefined) {
+    return v.system === undefined
+      ? { table: 'idx_token', sql: 'x.code = ?', params: [v.code] }
+      : { table: 'idx_token', sql: 'x.code = ? AND x.system = ?', params: [v.code, v.system] };
+  }
+  if (v?.kind === 'reference' && filter.modifier === undefined) {
+    if (v.url !== undefined) return { table: 'idx_reference', sql: "x.ref_id = '' AND x.ref_type = '' AND x.url = ?", params: [v.url] };
+    if (v.resourceType !== undefined) {
+      return { table: 'idx_reference', sql: "x.ref_id = ? AND x.ref_type = ? AND x.url = ''", params: [v.id ?? '', v.resourceType] };
+    }
+  }
+  if (v?.kind === 'uri' && filter.modifier === undefined) return { table: 'idx_uri', sql: 'x.value = ?', params: [v.value] };
+  return undefined;
+}
+
+/** The driving index for the page query, or undefined when sub-selects are the better plan. */
+export function pickDriver(ctx: StoreContext, query: SearchQuery): Driver | undefined {
+  if (query.sort.length > 0) return undefined;
+  for (let i = 0; i < query.filters.length; i++) {
+    const filter = query.filters[i] as SearchFilter;
+    const eq = equality(filter);
+    if (!eq) continue;
+    const pid = ctx.pids.lookup(query.resourceType, filter.code) ?? -1;
+    return { filterIndex: i, table: eq.table, where: { sql: `x.pid = ? AND ${eq.sql}`, params: [pid, ...eq.params] } };
+  }
+  return undefined;
+}
