@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/schema.ts';
+import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.ts';
 import type { ResourceStore } from './storage/store.ts';
@@ -30,6 +31,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   const log = overrides.log ?? createLogger(config.logLevel);
   const now = overrides.now ?? (() => new Date());
+  // Loading the R4 definitions takes a moment: do it at start-up, not on the first write.
+  loadBaseDefinitions();
   const store = openStore(config, overrides, now);
   log.info({ storage: store.describe() }, 'storage ready');
   return {

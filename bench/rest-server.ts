@@ -1,0 +1,17 @@
+/** The server under test for bench/rest.ts: a file-backed SQLite store in a temp folder, on 127.0.0.1, port sent by IPC. */
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createApp } from '../src/app.ts';
+import { parseConfig } from '../src/config/schema.ts';
+import { createServices } from '../src/services.ts';
+
+const dataDir = process.argv[2];
+const config = parseConfig({}, { dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent', searchMaxCount: 1000 });
+const services = await createServices(config, { log: pino({ level: 'silent' }) });
+const server = createApp(services).listen(0, '127.0.0.1', () => {
+  process.send?.({ port: (server.address() as AddressInfo).port });
+});
+server.keepAliveTimeout = 60_000;
+process.on('message', (m) => {
+  if (m === 'stop') server.close(() => void services.close().then(() => process.exit(0)));
+});
