@@ -1,0 +1,67 @@
+/**
+ * Bundle indexing (fullUrl → entry) and the document rules: the first entry is a Composition and every
+ * section entry points to a resource of the Bundle. https://hl7.org/fhir/R4/documents.html#content
+ */
+import type { AnyResource } from '../packages/types.ts';
+import type { BundleEntryRef, BundleIndex, WalkContext } from './context.ts';
+import type { IssueSink } from './issues.ts';
+import { resolveReference } from './references.ts';
+
+interface RawEntry {
+  fullUrl?: unknown;
+  resource?: AnyResource;
+}
+
+/** Builds the lookup tables of a Bundle found at `path`; duplicate fullUrls are reported to `sink`. */
+export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string): BundleIndex {
+  const entries: BundleEntryRef[] = [];
+  const byFullUrl = new Map<string, BundleEntryRef>();
+  const byTypeId = new Map<string, BundleEntryRef>();
+  const raw = Array.isArray(bundle.entry) ? (bundle.entry as RawEntry[]) : [];
+  raw.forEach((e, i) => {
+    const resource = e?.resource;
+    if (!resource || typeof resource !== 'object') return;
+    const fullUrl = typeof e.fullUrl === 'string' ? e.fullUrl : undefined;
+    const ref: BundleEntryRef = { resource, path: `${path}.entry[${i}].resource`, fullUrl };
+    entries.push(ref);
+    if (fullUrl) {
+      if (byFullUrl.has(fullUrl)) {
+        sink.add('BUNDLE_FULLURL_DUPLICATE', `${path}.entry[${i}]`, `Duplicate fullUrl '${fullUrl}'`);
+      }
+      byFullUrl.set(fullUrl, ref);
+    }
+    if (resource.id) byTypeId.set(`${resource.resourceType}/${resource.id}`, ref);
+  });
+  return { type: typeof bundle.type === 'string' ? bundle.type : undefined, entries, byFullUrl, byTypeId };
+}
+
+interface Section {
+  entry?: { reference?: unknown }[];
+  section?: Section[];
+}
+
+function checkSections(ctx: WalkContext, sections: Section[] | undefined, path: string): void {
+  (sections ?? []).forEach((s, i) => {
+    const here = `${path}.section[${i}]`;
+    (s.entry ?? []).forEach((e, j) => {
+      const reference = e?.reference;
+      if (typeof reference === 'string' && !resolveReference(ctx, reference)) {
+        ctx.sink.add('BUNDLE_SECTION_ENTRY_NOT_FOUND', `${here}.entry[${j}]`, `The section entry '${reference}' does not point to a resource in the document Bundle`);
+      }
+    });
+    checkSections(ctx, s.section, here);
+  });
+}
+
+/** Document Bundle rules; `ctx.bundle` must be the index of `bundle`. */
+export function checkDocumentRules(ctx: WalkContext, bundle: AnyResource, path: string): void {
+  if (bundle.type !== 'document' || !ctx.bundle) return;
+  const first = ctx.bundle.entries[0];
+  const firstRaw = Array.isArray(bundle.entry) ? (bundle.entry[0] as RawEntry | undefined) : undefined;
+  if (!firstRaw?.resource || firstRaw.resource.resourceType !== 'Composition') {
+    ctx.sink.add('BUNDLE_DOCUMENT_NO_COMPOSITION', `${path}.entry[0]`, 'The first entry of a document Bundle must be a Composition');
+    return;
+  }
+  const composition = first.resource as { section?: Section[] };
+  checkSections({ ...ctx, resource: first.resource }, composition.section, first.path);
+}

@@ -1,0 +1,94 @@
+/**
+ * Indexes every conformance resource of the loaded packages by canonical URL and `url|version`,
+ * and compiles StructureDefinitions on first use (then keeps them).
+ * https://hl7.org/fhir/R4/references.html#canonical
+ */
+import type { AnyResource, FhirPackage, PackageSet } from '../packages/types.ts';
+import { compileProfile } from './compile.ts';
+import { canonicalBaseOfPackage } from './known-packages.ts';
+import type { CompiledProfile } from './model.ts';
+
+const INDEXED = new Set([
+  'StructureDefinition', 'ValueSet', 'CodeSystem', 'ConceptMap', 'OperationDefinition', 'SearchParameter', 'CapabilityStatement',
+  'NamingSystem', 'StructureMap', 'Questionnaire', 'ImplementationGuide',
+]);
+
+export interface CanonicalRegistry {
+  /** The resource with that canonical (`url` or `url|version`), optionally of one resource type. */
+  resolve(canonical: string, resourceType?: string): AnyResource | undefined;
+  /** Compiled profile for a StructureDefinition canonical; undefined when not loaded or without snapshot. */
+  profile(canonical: string): CompiledProfile | undefined;
+  /** Compiled base definition of a FHIR type or resource (`Patient`, `CodeableConcept`). */
+  baseType(type: string): CompiledProfile | undefined;
+  /** Why a canonical cannot be resolved, naming the missing package when one of the declared dependencies covers it. */
+  missingReason(canonical: string): string;
+  /** `id#version` of every package used for validation. */
+  readonly packageRefs: readonly string[];
+}
+
+function stripVersion(canonical: string): string {
+  const bar = canonical.indexOf('|');
+  return bar < 0 ? canonical : canonical.slice(0, bar);
+}
+
+/** Missing dependencies of the loaded packages, with the canonical base each one would have provided. */
+function missingDependencies(packages: readonly FhirPackage[]): { ref: string; by: string; base?: string }[] {
+  const out: { ref: string; by: string; base?: string }[] = [];
+  for (const pkg of packages) {
+    for (const [id, version] of Object.entries(pkg.dependencies)) {
+      if (packages.some((p) => p.id === id)) continue;
+      out.push({ ref: `${id}#${version}`, by: `${pkg.id}#${pkg.version}`, base: canonicalBaseOfPackage(id) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Builds the registry from a package set; only R4 packages take part.
+ * @example createCanonicalRegistry(set).profile('http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization')
+ */
+export function createCanonicalRegistry(set: PackageSet): CanonicalRegistry {
+  const packages = set.packages.filter((p) => p.fhirVersion.startsWith('4.0'));
+  const byUrl = new Map<string, { resource: AnyResource; pkg: FhirPackage }>();
+  for (const pkg of packages) {
+    for (const r of pkg.resources) {
+      if (!INDEXED.has(r.resourceType) || typeof r.url !== 'string') continue;
+      const entry = { resource: r, pkg };
+      byUrl.set(r.url, entry);
+      if (r.version) byUrl.set(`${r.url}|${r.version}`, entry);
+    }
+  }
+  const missing = missingDependencies(packages);
+  const compiled = new Map<string, CompiledProfile | null>();
+
+  const lookup = (canonical: string) => byUrl.get(canonical) ?? byUrl.get(stripVersion(canonical));
+
+  const profile = (canonical: string): CompiledProfile | undefined => {
+    const hit = compiled.get(canonical);
+    if (hit !== undefined) return hit ?? undefined;
+    const entry = lookup(canonical);
+    let result: CompiledProfile | null = null;
+    if (entry && entry.resource.resourceType === 'StructureDefinition' && entry.resource.snapshot) {
+      result = compileProfile(entry.resource, `${entry.pkg.id}#${entry.pkg.version}`);
+    }
+    compiled.set(canonical, result);
+    return result ?? undefined;
+  };
+
+  return {
+    resolve(canonical, resourceType) {
+      const entry = lookup(canonical);
+      if (!entry || (resourceType && entry.resource.resourceType !== resourceType)) return undefined;
+      return entry.resource;
+    },
+    profile,
+    baseType: (type) => profile(`http://hl7.org/fhir/StructureDefinition/${type}`),
+    missingReason(canonical) {
+      const url = stripVersion(canonical);
+      const dep = missing.find((m) => m.base !== undefined && url.startsWith(m.base));
+      if (dep) return `package ${dep.ref} (a dependency of ${dep.by}) is not loaded`;
+      return 'no loaded package defines it';
+    },
+    packageRefs: packages.map((p) => `${p.id}#${p.version}`),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Compiles a StructureDefinition snapshot into an element tree once; validators reuse it for every request.
+ * Element ids (`Immunization.extension:brand.value[x]`) give the tree: `:` opens a slice, `/` a re-slice.
+ * https://hl7.org/fhir/R4/elementdefinition.html#id
+ */
+import type { AnyResource } from '../packages/types.ts';
+import type { Binding, CompiledProfile, Constraint, Discriminator, ElementNode, Slicing } from './model.ts';
+
+const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
+const SYSTEM_TYPES: Record<string, string> = {
+  'http://hl7.org/fhirpath/System.String': 'string',
+  'http://hl7.org/fhirpath/System.Boolean': 'boolean',
+  'http://hl7.org/fhirpath/System.Integer': 'integer',
+  'http://hl7.org/fhirpath/System.Decimal': 'decimal',
+  'http://hl7.org/fhirpath/System.Date': 'date',
+  'http://hl7.org/fhirpath/System.DateTime': 'dateTime',
+  'http://hl7.org/fhirpath/System.Time': 'time',
+};
+
+interface RawType {
+  code: string;
+  profile?: string[];
+  targetProfile?: string[];
+  extension?: { url: string; valueUrl?: string; valueUri?: string }[];
+}
+
+interface RawElement {
+  id?: string;
+  path: string;
+  sliceName?: string;
+  min?: number;
+  max?: string;
+  base?: { max?: string };
+  type?: RawType[];
+  binding?: { strength: Binding['strength']; valueSet?: string };
+  constraint?: { key: string; severity: 'error' | 'warning'; human: string; expression?: string; source?: string }[];
+  slicing?: { discriminator?: Discriminator[]; ordered?: boolean; rules?: Slicing['rules'] };
+  contentReference?: string;
+  [key: string]: unknown;
+}
+
+function typeCode(t: RawType): string {
+  const ext = t.extension?.find((e) => e.url === FHIR_TYPE_EXT);
+  if (ext) return ext.valueUrl ?? ext.valueUri ?? t.code;
+  return SYSTEM_TYPES[t.code] ?? t.code;
+}
+
+function maxOf(text: string | undefined): number {
+  if (text === undefined || text === '*') return Infinity;
+  return Number(text);
+}
+
+function valueWithPrefix(el: RawElement, prefix: string): unknown {
+  for (const key of Object.keys(el)) if (key.startsWith(prefix) && key.length > prefix.length) return el[key];
+  return undefined;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function buildIndex(node: ElementNode): void {
+  for (const child of node.children) {
+    if (child.name.endsWith('[x]')) {
+      const stem = child.name.slice(0, -3);
+      for (const t of child.types) node.jsonIndex.set(stem + capitalise(t.code), { node: child, type: t });
+    } else {
+      node.jsonIndex.set(child.name, { node: child, type: child.types[0] ?? { code: 'BackboneElement', profiles: [], targetProfiles: [] } });
+    }
+  }
+}
+
+function toNode(el: RawElement): ElementNode {
+  const segments = el.path.split('.');
+  const maxText = el.base?.max ?? el.max;
+  const rawSlicing = el.slicing;
+  return {
+    id: el.id ?? el.path,
+    path: el.path,
+    name: segments[segments.length - 1],
+    min: el.min ?? 0,
+    max: maxOf(el.max),
+    isArray: maxText === '*' || Number(maxText) > 1,
+    types: (el.type ?? []).map((t) => ({ code: typeCode(t), profiles: t.profile ?? [], targetProfiles: t.targetProfile ?? [] })),
+    fixed: valueWithPrefix(el, 'fixed'),
+    pattern: valueWithPrefix(el, 'pattern'),
+    binding: el.binding ? { strength: el.binding.strength, valueSet: el.binding.valueSet } : undefined,
+    constraints: (el.constraint ?? []).map((c): Constraint => ({ key: c.key, severity: c.severity, human: c.human, expression: c.expression, source: c.source })),
+    slicing: rawSlicing
+      ? { discriminators: rawSlicing.discriminator ?? [], ordered: rawSlicing.ordered ?? false, rules: rawSlicing.rules ?? 'open' }
+      : undefined,
+    sliceName: el.sliceName,
+    contentReference: el.contentReference,
+    children: [],
+    slices: [],
+    jsonIndex: new Map(),
+  };
+}
+
+/** Splits an element id into its parent id and last segment, ignoring dots inside slice names after `:`. */
+function parentOf(id: string): { parent: string; segment: string } {
+  const at = id.lastIndexOf('.');
+  return { parent: id.slice(0, at), segment: id.slice(at + 1) };
+}
+
+/**
+ * Compiles a StructureDefinition with a snapshot. Throws when there is no snapshot.
+ * @example const p = compileProfile(sd, 'who.ddcc#1.0.0'); p.root.children.map((c) => c.name)
+ */
+export function compileProfile(sd: AnyResource, packageRef: string): CompiledProfile {
+  const elements = (sd.snapshot as { element?: RawElement[] } | undefined)?.element;
+  if (!elements?.length) throw new Error(`StructureDefinition ${sd.url} has no snapshot`);
+  const byId = new Map<string, ElementNode>();
+  const root = toNode(elements[0]);
+  byId.set(root.id, root);
+  for (const el of elements.slice(1)) {
+    const node = toNode(el);
+    byId.set(node.id, node);
+    const { parent, segment } = parentOf(node.id);
+    const colon = segment.indexOf(':');
+    if (colon >= 0) {
+      // "name:a/b" is re-slice b of slice "name:a"; "name:a" is slice a of "name".
+      const slash = segment.lastIndexOf('/');
+      const ownerId = slash > colon ? `${parent}.${segment.slice(0, slash)}` : `${parent}.${segment.slice(0, colon)}`;
+      byId.get(ownerId)?.slices.push(node);
+    } else {
+      byId.get(parent)?.children.push(node);
+    }
+  }
+  for (const node of byId.values()) buildIndex(node);
+  return {
+    url: String(sd.url),
+    version: sd.version,
+    type: String(sd.type),
+    kind: String(sd.kind),
+    derivation: sd.derivation as string | undefined,
+    root,
+    byId,
+    packageRef,
+  };
+}

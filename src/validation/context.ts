@@ -1,0 +1,55 @@
+/**
+ * The state of one `validate()` call, passed down the walk. Nothing here outlives the call except
+ * the shared, immutable `engine` (registry, compiled profiles, terminology, parsed FHIRPath).
+ */
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { AnyResource } from '../packages/types.ts';
+import type { CanonicalRegistry } from './canonical-registry.ts';
+import type { InvariantRunner } from './invariants.ts';
+import type { IssueSink } from './issues.ts';
+import type { TypeRef } from './model.ts';
+import type { Terminology } from './terminology.ts';
+
+export interface BundleEntryRef {
+  readonly resource: AnyResource;
+  /** FHIRPath of the entry's resource, e.g. `Bundle.entry[2].resource`. */
+  readonly path: string;
+  readonly fullUrl?: string;
+}
+
+export interface BundleIndex {
+  readonly type?: string;
+  readonly entries: readonly BundleEntryRef[];
+  readonly byFullUrl: ReadonlyMap<string, BundleEntryRef>;
+  /** `Type/id` → entry, for relative references. */
+  readonly byTypeId: ReadonlyMap<string, BundleEntryRef>;
+}
+
+export interface Engine {
+  readonly registry: CanonicalRegistry;
+  readonly terminology: Terminology;
+  readonly invariants: InvariantRunner;
+  /** Severity for a `meta.profile` / requested profile that is not loaded. */
+  readonly unknownProfileSeverity: 'warning' | 'error';
+}
+
+/** Validation results of one resource object against one profile, reused within a call. */
+export type ProfileCache = WeakMap<object, Map<string, readonly OperationOutcomeIssue[]>>;
+
+export interface WalkContext {
+  readonly engine: Engine;
+  readonly sink: IssueSink;
+  readonly cache: ProfileCache;
+  /** The resource being walked (`%resource`) and the outermost one (`%rootResource`). */
+  readonly resource: AnyResource;
+  readonly rootResource: AnyResource;
+  readonly bundle?: BundleIndex;
+}
+
+/** One value of an element as found in JSON, with its primitive extension part (`_name`). */
+export interface Item {
+  readonly value: unknown;
+  readonly ext?: Record<string, unknown>;
+  readonly type: TypeRef;
+  readonly path: string;
+}

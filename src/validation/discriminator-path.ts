@@ -1,0 +1,123 @@
+/**
+ * The restricted FHIRPath of slicing discriminators, evaluated twice: on the instance (to get the
+ * values a slice is told apart by) and on the slice definition (to get the element that says what they
+ * must be). Supported: names, `$this`, `resolve()`, `extension('url')`, `ofType(T)`.
+ * https://hl7.org/fhir/R4/profiling.html#discriminator
+ */
+import type { WalkContext } from './context.ts';
+import type { CompiledProfile, ElementNode } from './model.ts';
+import { resolveReference } from './references.ts';
+
+export interface PathValue {
+  readonly value: unknown;
+  /** Type when known: the resource type, the choice type, or undefined. */
+  readonly type?: string;
+  /** Instance path of a resolved resource (for profile checks). */
+  readonly path?: string;
+}
+
+export interface DefinitionAt {
+  readonly node: ElementNode;
+  readonly owner: CompiledProfile;
+  /** The path went through `resolve()`, so type/profile questions concern the reference target. */
+  readonly resolved: boolean;
+}
+
+const FUNCTION = /^(\w+)\((?:'([^']*)'|(\w+))?\)$/;
+
+/** Splits on dots outside of quotes and parentheses. */
+export function splitPath(path: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = false;
+  let start = 0;
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i];
+    if (c === "'") quote = !quote;
+    else if (!quote && c === '(') depth++;
+    else if (!quote && c === ')') depth--;
+    else if (!quote && depth === 0 && c === '.') {
+      out.push(path.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(path.slice(start));
+  return out.filter((s) => s !== '');
+}
+
+function children(obj: unknown, name: string): PathValue[] {
+  if (typeof obj !== 'object' || obj === null) return [];
+  const o = obj as Record<string, unknown>;
+  const wrap = (v: unknown, type?: string): PathValue[] => (v === undefined ? [] : Array.isArray(v) ? v.map((x) => ({ value: x, type })) : [{ value: v, type }]);
+  if (o[name] !== undefined) return wrap(o[name]);
+  for (const key of Object.keys(o)) {
+    if (key.length > name.length && key.startsWith(name) && key.charCodeAt(name.length) < 91) {
+      const t = key.slice(name.length);
+      return wrap(o[key], PRIMITIVE_NAMES.has(t) ? t.charAt(0).toLowerCase() + t.slice(1) : t);
+    }
+  }
+  return [];
+}
+
+const PRIMITIVE_NAMES = new Set(['Boolean', 'Integer', 'String', 'Decimal', 'Uri', 'Url', 'Canonical', 'Base64Binary', 'Instant', 'Date', 'DateTime', 'Time', 'Code', 'Oid', 'Id', 'Markdown', 'UnsignedInt', 'PositiveInt', 'Uuid']);
+
+function step(ctx: WalkContext, values: PathValue[], segment: string): PathValue[] {
+  if (segment === '$this') return values;
+  const fn = FUNCTION.exec(segment);
+  if (!fn) return values.flatMap((v) => children(v.value, segment).map((c) => (v.path ? { ...c, path: `${v.path}.${segment}` } : c)));
+  const [, name, literal, ident] = fn;
+  if (name === 'resolve') {
+    return values.flatMap((v) => {
+      const ref = (v.value as { reference?: unknown } | undefined)?.reference;
+      const hit = typeof ref === 'string' ? resolveReference(ctx, ref) : undefined;
+      return hit ? [{ value: hit.resource, type: hit.resource.resourceType, path: hit.path }] : [];
+    });
+  }
+  if (name === 'extension') return values.flatMap((v) => children(v.value, 'extension').filter((e) => (e.value as { url?: unknown })?.url === literal));
+  if (name === 'ofType') return values.filter((v) => v.type === ident || (v.value as { resourceType?: unknown })?.resourceType === ident);
+  return [];
+}
+
+/** Instance values at a discriminator path, starting from one value. */
+export function valuesAt(ctx: WalkContext, start: PathValue, path: string): PathValue[] {
+  let values: PathValue[] = [start];
+  for (const segment of splitPath(path)) values = step(ctx, values, segment);
+  return values;
+}
+
+function childDefinition(ctx: WalkContext, at: DefinitionAt, name: string): DefinitionAt | undefined {
+  let node = at.node;
+  let owner = at.owner;
+  if (node.children.length === 0) {
+    const t = node.types[0];
+    const typed = t?.profiles.length === 1 ? ctx.engine.registry.profile(t.profiles[0]) : undefined;
+    const base = typed ?? (t ? ctx.engine.registry.baseType(t.code) : undefined);
+    if (!base) return undefined;
+    node = base.root;
+    owner = base;
+  }
+  const child = node.children.find((c) => c.name === name || c.name === `${name}[x]`);
+  return child ? { node: child, owner, resolved: at.resolved } : undefined;
+}
+
+/** The element of the slice definition a discriminator path designates. */
+export function definitionAt(ctx: WalkContext, slice: ElementNode, owner: CompiledProfile, path: string): DefinitionAt | undefined {
+  let at: DefinitionAt | undefined = { node: slice, owner, resolved: false };
+  for (const segment of splitPath(path)) {
+    if (!at) return undefined;
+    if (segment === '$this') continue;
+    const fn = FUNCTION.exec(segment);
+    if (!fn) {
+      at = childDefinition(ctx, at, segment);
+      continue;
+    }
+    const [, name, literal] = fn;
+    if (name === 'resolve') at = { ...at, resolved: true };
+    else if (name === 'extension') {
+      const ext = childDefinition(ctx, at, 'extension');
+      const hit = ext?.node.slices.find((s) => s.types[0]?.profiles[0] === literal);
+      at = hit && ext ? { node: hit, owner: ext.owner, resolved: false } : undefined;
+    }
+  }
+  return at;
+}

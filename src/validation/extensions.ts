@@ -1,0 +1,56 @@
+/**
+ * Extensions: validated against their definition when it is loaded (found through the slice's
+ * `type.profile`, or else through `url`); unknown ones are warned about, never rejected.
+ * https://hl7.org/fhir/R4/extensibility.html
+ */
+import type { WalkContext } from './context.ts';
+import type { CompiledProfile, ElementNode } from './model.ts';
+import { walkObject } from './walker.ts';
+
+function hasValue(obj: Record<string, unknown>): boolean {
+  for (const key of Object.keys(obj)) if (key.startsWith('value') && key.length > 5) return true;
+  return false;
+}
+
+/** ext-1 (checked natively: it runs on every extension and FHIRPath would cost far more). */
+function checkExt1(ctx: WalkContext, obj: Record<string, unknown>, path: string): void {
+  const nested = Array.isArray(obj.extension) && obj.extension.length > 0;
+  if (nested === hasValue(obj)) {
+    ctx.sink.add('INVARIANT_FAILED', path, "Constraint failed: ext-1: 'Must have either extensions or value[x], not both'");
+  }
+}
+
+function definitionFor(ctx: WalkContext, node: ElementNode, url: unknown, path: string): CompiledProfile | undefined {
+  const registry = ctx.engine.registry;
+  const declared = node.types[0]?.profiles[0];
+  const canonical = declared ?? (typeof url === 'string' ? url : undefined);
+  if (canonical === undefined) return undefined;
+  const p = registry.profile(canonical);
+  if (p) return p;
+  const reason = registry.missingReason(canonical);
+  if (declared !== undefined || reason !== 'no loaded package defines it') {
+    ctx.sink.add('EXTENSION_NOT_CHECKED', path, `Cannot check the extension ${canonical}: ${reason}`);
+  } else if (/^(https?|urn):/.test(canonical)) {
+    ctx.sink.add('EXTENSION_UNKNOWN', path, `Unknown extension ${canonical}`);
+  }
+  return undefined;
+}
+
+/** Validates one extension value found at `path` under the element `node`. */
+export function validateExtension(ctx: WalkContext, obj: Record<string, unknown>, node: ElementNode, owner: CompiledProfile, path: string): void {
+  if (typeof obj.url !== 'string') {
+    ctx.sink.add('EXTENSION_URL_MISSING', path, 'An extension must have a url');
+  }
+  checkExt1(ctx, obj, path);
+  if (node.children.length > 0) {
+    walkObject(ctx, obj, node, owner, path);
+    return;
+  }
+  const definition = definitionFor(ctx, node, obj.url, path);
+  if (definition) {
+    walkObject(ctx, obj, definition.root, definition, path);
+    return;
+  }
+  const base = ctx.engine.registry.baseType('Extension');
+  if (base) walkObject(ctx, obj, base.root, base, path);
+}

@@ -1,0 +1,59 @@
+/**
+ * Stable message ids of the validation engine (carried in `issue.details.coding`, pinned by tests),
+ * with their IssueType code (http://hl7.org/fhir/R4/valueset-issue-type.html) and default severity.
+ * Names follow the HL7 validator's I18nConstants where an equivalent exists.
+ */
+import type { IssueCode, IssueSeverity } from '../fhir/outcome.ts';
+
+interface MessageDef {
+  readonly code: IssueCode;
+  readonly severity: IssueSeverity;
+}
+
+export const MESSAGES = {
+  VALIDATION_OK: { code: 'informational', severity: 'information' },
+  RESOURCE_NOT_OBJECT: { code: 'structure', severity: 'error' },
+  RESOURCE_TYPE_UNKNOWN: { code: 'structure', severity: 'error' },
+  RESOURCE_TYPE_MISMATCH: { code: 'structure', severity: 'error' },
+  PROFILE_UNKNOWN: { code: 'not-supported', severity: 'warning' },
+  PROFILE_NOT_CHECKED: { code: 'not-supported', severity: 'information' },
+  STRUCTURE_UNKNOWN_ELEMENT: { code: 'structure', severity: 'error' },
+  STRUCTURE_CHOICE_MULTIPLE: { code: 'structure', severity: 'error' },
+  JSON_ARRAY_EXPECTED: { code: 'structure', severity: 'error' },
+  JSON_ARRAY_UNEXPECTED: { code: 'structure', severity: 'error' },
+  JSON_OBJECT_EXPECTED: { code: 'structure', severity: 'error' },
+  JSON_NULL_IN_ARRAY: { code: 'structure', severity: 'error' },
+  CARDINALITY_MIN: { code: 'required', severity: 'error' },
+  CARDINALITY_MAX: { code: 'structure', severity: 'error' },
+  ELEMENT_EMPTY: { code: 'invalid', severity: 'error' },
+  PRIMITIVE_WRONG_JSON_TYPE: { code: 'value', severity: 'error' },
+  PRIMITIVE_FORMAT: { code: 'value', severity: 'error' },
+  PRIMITIVE_EMPTY: { code: 'value', severity: 'error' },
+  FIXED_VALUE_MISMATCH: { code: 'value', severity: 'error' },
+  PATTERN_VALUE_MISMATCH: { code: 'value', severity: 'error' },
+  SLICE_CARDINALITY_MIN: { code: 'required', severity: 'error' },
+  SLICE_CARDINALITY_MAX: { code: 'structure', severity: 'error' },
+  SLICE_CLOSED_NO_MATCH: { code: 'structure', severity: 'error' },
+  SLICE_ORDER: { code: 'structure', severity: 'error' },
+  SLICE_OPEN_AT_END: { code: 'structure', severity: 'error' },
+  EXTENSION_UNKNOWN: { code: 'extension', severity: 'warning' },
+  EXTENSION_NOT_CHECKED: { code: 'extension', severity: 'information' },
+  EXTENSION_URL_MISSING: { code: 'structure', severity: 'error' },
+  INVARIANT_FAILED: { code: 'invariant', severity: 'error' },
+  INVARIANT_NOT_EVALUATED: { code: 'not-supported', severity: 'warning' },
+  CODE_NOT_IN_VALUESET: { code: 'code-invalid', severity: 'error' },
+  CODE_NOT_CHECKED: { code: 'not-supported', severity: 'information' },
+  VALUESET_NOT_CHECKED: { code: 'not-supported', severity: 'information' },
+  CODE_UNKNOWN_IN_CODESYSTEM: { code: 'code-invalid', severity: 'error' },
+  CODE_DISPLAY_MISMATCH: { code: 'code-invalid', severity: 'warning' },
+  CODESYSTEM_ALIAS: { code: 'informational', severity: 'information' },
+  REFERENCE_NOT_RESOLVED: { code: 'not-found', severity: 'error' },
+  REFERENCE_EXTERNAL: { code: 'informational', severity: 'warning' },
+  REFERENCE_TARGET_TYPE: { code: 'structure', severity: 'error' },
+  REFERENCE_TARGET_PROFILE: { code: 'structure', severity: 'error' },
+  BUNDLE_DOCUMENT_NO_COMPOSITION: { code: 'structure', severity: 'error' },
+  BUNDLE_SECTION_ENTRY_NOT_FOUND: { code: 'not-found', severity: 'error' },
+  BUNDLE_FULLURL_DUPLICATE: { code: 'structure', severity: 'error' },
+} as const satisfies Record<string, MessageDef>;
+
+export type MessageId = keyof typeof MESSAGES;

@@ -1,0 +1,77 @@
+/**
+ * The compiled form of a StructureDefinition snapshot: a tree of element nodes that the walker
+ * follows without re-reading the definition. https://hl7.org/fhir/R4/elementdefinition.html
+ */
+
+export interface TypeRef {
+  /** Type code, with FHIRPath system types mapped to FHIR primitives (`System.String` → `string`). */
+  readonly code: string;
+  readonly profiles: readonly string[];
+  readonly targetProfiles: readonly string[];
+}
+
+export interface Constraint {
+  readonly key: string;
+  readonly severity: 'error' | 'warning';
+  readonly human: string;
+  readonly expression?: string;
+  /** Profile that declared it (from `constraint.source`), for messages. */
+  readonly source?: string;
+}
+
+export interface Discriminator {
+  readonly type: 'value' | 'pattern' | 'type' | 'profile' | 'exists';
+  readonly path: string;
+}
+
+export interface Slicing {
+  readonly discriminators: readonly Discriminator[];
+  readonly ordered: boolean;
+  readonly rules: 'closed' | 'open' | 'openAtEnd';
+}
+
+export interface Binding {
+  readonly strength: 'required' | 'extensible' | 'preferred' | 'example';
+  readonly valueSet?: string;
+}
+
+export interface ElementNode {
+  readonly id: string;
+  readonly path: string;
+  /** Last path segment as written in the definition, e.g. `value[x]`. */
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  /** Whether JSON carries this element as an array (decided by the base definition's max). */
+  readonly isArray: boolean;
+  readonly types: readonly TypeRef[];
+  readonly fixed?: unknown;
+  readonly pattern?: unknown;
+  readonly binding?: Binding;
+  readonly constraints: readonly Constraint[];
+  readonly slicing?: Slicing;
+  readonly sliceName?: string;
+  readonly contentReference?: string;
+  readonly children: ElementNode[];
+  readonly slices: ElementNode[];
+  /** JSON property name → child node and the type that property name selects. Built once in compile. */
+  readonly jsonIndex: Map<string, { node: ElementNode; type: TypeRef }>;
+}
+
+export interface CompiledProfile {
+  readonly url: string;
+  readonly version?: string;
+  /** The constrained type (resource or data type name). */
+  readonly type: string;
+  readonly kind: string;
+  readonly derivation?: string;
+  readonly root: ElementNode;
+  readonly byId: ReadonlyMap<string, ElementNode>;
+  /** `id#version` of the package that holds the definition. */
+  readonly packageRef: string;
+}
+
+export const PRIMITIVE_TYPES: ReadonlySet<string> = new Set([
+  'boolean', 'integer', 'string', 'decimal', 'uri', 'url', 'canonical', 'base64Binary', 'instant', 'date', 'dateTime',
+  'time', 'code', 'oid', 'id', 'markdown', 'unsignedInt', 'positiveInt', 'uuid', 'xhtml',
+]);

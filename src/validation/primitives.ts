@@ -1,0 +1,77 @@
+/**
+ * Checks of FHIR R4 primitive values: the JSON type and the regex each primitive type declares.
+ * https://hl7.org/fhir/R4/datatypes.html#primitive and https://hl7.org/fhir/R4/json.html#primitive
+ */
+
+const DATE = /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?$/;
+const DATE_TIME =
+  /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$/;
+const INSTANT =
+  /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/;
+
+/** The regexes of the R4 primitive type definitions (`ElementDefinition.type.extension[regex]`). */
+const PATTERNS: Readonly<Record<string, RegExp>> = {
+  boolean: /^(true|false)$/,
+  integer: /^-?([0]|([1-9][0-9]*))$/,
+  decimal: /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/,
+  unsignedInt: /^[0]|([1-9][0-9]*)$/,
+  positiveInt: /^\+?[1-9][0-9]*$/,
+  date: DATE,
+  dateTime: DATE_TIME,
+  instant: INSTANT,
+  time: /^([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?$/,
+  code: /^[^\s]+(\s[^\s]+)*$/,
+  id: /^[A-Za-z0-9\-.]{1,64}$/,
+  oid: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/,
+  uuid: /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  uri: /^\S*$/,
+  url: /^\S*$/,
+  canonical: /^\S*$/,
+  base64Binary: /^(\s*([0-9a-zA-Z+/=]){4}\s*)+$/,
+};
+
+const NUMERIC = new Set(['integer', 'decimal', 'unsignedInt', 'positiveInt']);
+const INT32_MAX = 2147483647;
+
+export type PrimitiveProblem =
+  | { id: 'PRIMITIVE_WRONG_JSON_TYPE'; text: string }
+  | { id: 'PRIMITIVE_FORMAT'; text: string }
+  | { id: 'PRIMITIVE_EMPTY'; text: string };
+
+function expectedJsonType(type: string): 'boolean' | 'number' | 'string' {
+  if (type === 'boolean') return 'boolean';
+  return NUMERIC.has(type) ? 'number' : 'string';
+}
+
+function rangeProblem(type: string, n: number): string | undefined {
+  if (type === 'decimal') return undefined;
+  if (!Number.isInteger(n)) return `${n} is not an integer`;
+  if (Math.abs(n) > INT32_MAX) return `${n} is outside the 32-bit range of ${type}`;
+  if (type === 'unsignedInt' && n < 0) return `${n} is negative`;
+  if (type === 'positiveInt' && n < 1) return `${n} is not positive`;
+  return undefined;
+}
+
+/**
+ * Checks one primitive JSON value against its FHIR type; returns undefined when valid.
+ * @example checkPrimitive('date', '2021-13-01') // → { id: 'PRIMITIVE_FORMAT', ... }
+ */
+export function checkPrimitive(type: string, value: unknown): PrimitiveProblem | undefined {
+  const expected = expectedJsonType(type);
+  if (typeof value !== expected) {
+    return { id: 'PRIMITIVE_WRONG_JSON_TYPE', text: `Error parsing JSON: the primitive value must be a ${expected} (is ${Array.isArray(value) ? 'an array' : typeof value})` };
+  }
+  if (typeof value === 'number') {
+    const problem = rangeProblem(type, value);
+    return problem ? { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}: ${problem}` } : undefined;
+  }
+  if (typeof value !== 'string') return undefined;
+  if (value.length === 0) return { id: 'PRIMITIVE_EMPTY', text: '@value cannot be empty' };
+  if (type !== 'string' && type !== 'markdown' && type !== 'xhtml' && value.trim() !== value) {
+    return { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}: leading or trailing whitespace` };
+  }
+  const re = PATTERNS[type];
+  if (re && !re.test(value)) return { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}` };
+  if (type === 'xhtml' && !/^<div[\s>]/.test(value)) return { id: 'PRIMITIVE_FORMAT', text: 'The narrative must be an XHTML <div> element' };
+  return undefined;
+}

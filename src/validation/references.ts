@@ -1,0 +1,93 @@
+/**
+ * References: resolution inside the enclosing Bundle (fullUrl, urn:uuid, `Type/id`) or among
+ * contained resources, then the target type and target profile checks.
+ * https://hl7.org/fhir/R4/references.html and https://hl7.org/fhir/R4/bundle.html#references
+ */
+import type { AnyResource } from '../packages/types.ts';
+import type { BundleEntryRef, WalkContext } from './context.ts';
+import type { ElementNode, TypeRef } from './model.ts';
+import { createIssueSink } from './issues.ts';
+import { validateAgainstProfile } from './walker.ts';
+
+const BASE_SD = 'http://hl7.org/fhir/StructureDefinition/';
+const TYPE_ID = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/** Finds the target of a literal reference in the current Bundle or the current resource's contained list. */
+export function resolveReference(ctx: WalkContext, reference: string): BundleEntryRef | undefined {
+  if (reference.startsWith('#')) {
+    const contained = (ctx.resource.contained as AnyResource[] | undefined) ?? [];
+    const i = contained.findIndex((c) => c?.id === reference.slice(1));
+    return i < 0 ? undefined : { resource: contained[i], path: `contained[${i}]` };
+  }
+  const bundle = ctx.bundle;
+  if (!bundle) return undefined;
+  const direct = bundle.byFullUrl.get(reference);
+  if (direct) return direct;
+  const m = TYPE_ID.exec(reference);
+  if (!m) return undefined;
+  const typeId = m[0].replace(/^\//, '').replace(/\/_history\/.*$/, '');
+  return /^[a-z]+:/.test(reference) ? bundle.byFullUrl.get(reference.replace(/\/_history\/.*$/, '')) : bundle.byTypeId.get(typeId);
+}
+
+/** The resource type a profile constrains, known from the registry or from a core URL. */
+function typeOfProfile(ctx: WalkContext, url: string): string | undefined {
+  const p = ctx.engine.registry.profile(url);
+  if (p) return p.type;
+  return url.startsWith(BASE_SD) ? url.slice(BASE_SD.length).split('|')[0] : undefined;
+}
+
+function targetTypeOf(reference: string | undefined, obj: Record<string, unknown>, resolved: BundleEntryRef | undefined): string | undefined {
+  if (resolved) return resolved.resource.resourceType;
+  if (typeof obj.type === 'string') return obj.type;
+  if (reference && !reference.startsWith('urn:')) return TYPE_ID.exec(reference)?.[1];
+  return undefined;
+}
+
+/** Whether `target` conforms to at least one of the (loaded) profiles; undefined when none can be checked. */
+export function conformsToAny(ctx: WalkContext, target: BundleEntryRef, profiles: readonly string[]): boolean | undefined {
+  let checked = false;
+  for (const url of profiles) {
+    const p = ctx.engine.registry.profile(url);
+    if (!p || p.type !== target.resource.resourceType) continue;
+    checked = true;
+    const trial = { ...ctx, sink: createIssueSink() };
+    if (validateAgainstProfile(trial, target.resource, p, target.path) === 0) return true;
+  }
+  return checked ? false : undefined;
+}
+
+function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode, path: string): void {
+  const bundle = ctx.bundle;
+  if (!bundle || reference.startsWith('#')) {
+    if (reference.startsWith('#')) ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The contained resource '${reference}' is not found`);
+    return;
+  }
+  // Composition.section.entry of documents has its own rule (bundle-rules.ts), reported once there.
+  if (bundle.type === 'document' && node.path === 'Composition.section.entry') return;
+  const local = reference.startsWith('urn:uuid:') || reference.startsWith('urn:oid:') || !/^[a-z]+:/.test(reference);
+  if (local && (bundle.type === 'document' || reference.startsWith('urn:'))) {
+    ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The reference '${reference}' cannot be resolved inside the Bundle`);
+  }
+}
+
+/** Checks one Reference value found at `path`. */
+export function checkReference(ctx: WalkContext, obj: Record<string, unknown>, type: TypeRef, node: ElementNode, path: string): void {
+  const reference = typeof obj.reference === 'string' ? obj.reference : undefined;
+  const resolved = reference ? resolveReference(ctx, reference) : undefined;
+  if (reference && !resolved) checkUnresolved(ctx, reference, node, `${path}.reference`);
+  const targets = type.targetProfiles;
+  if (targets.length === 0) return;
+  const allowed = targets.map((t) => typeOfProfile(ctx, t));
+  const actual = targetTypeOf(reference, obj, resolved);
+  if (actual && !allowed.includes(undefined) && !allowed.includes('Resource') && !allowed.includes(actual)) {
+    ctx.sink.add('REFERENCE_TARGET_TYPE', path, `The type '${actual}' of the reference target is not a valid target for ${node.path} (must be one of ${[...new Set(allowed)].join(', ')})`);
+    return;
+  }
+  if (!resolved) return;
+  const constraining = targets.filter((t) => !t.startsWith(BASE_SD));
+  if (constraining.length === 0) return;
+  const verdict = conformsToAny(ctx, resolved, constraining);
+  if (verdict === false) {
+    ctx.sink.add('REFERENCE_TARGET_PROFILE', path, `The target ${reference} (${resolved.path}) does not conform to ${constraining.join(' or ')}`);
+  }
+}

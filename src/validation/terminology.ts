@@ -1,0 +1,164 @@
+/**
+ * Offline terminology: ValueSet expansion from the loaded packages (explicit concepts, whole loaded
+ * code systems, `valueSet` imports, `is-a`/`descendent-of`/`=` filters over loaded hierarchies),
+ * binding checks (required → error, extensible → warning) and code/display checks against loaded
+ * CodeSystems. Codes from systems we do not hold are reported as not checked, never as errors.
+ * https://hl7.org/fhir/R4/terminologies.html#strength and https://hl7.org/fhir/R4/valueset.html#expansion
+ */
+import type { AnyResource } from '../packages/types.ts';
+import type { CanonicalRegistry } from './canonical-registry.ts';
+import { CODE_SYSTEM_ALIASES, canonicalSystem, createCodeSystemIndex, descendants, type LoadedCodeSystem } from './code-systems.ts';
+import type { IssueSink } from './issues.ts';
+import type { Binding } from './model.ts';
+
+export interface Expansion {
+  /** system → codes. */
+  readonly codes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Systems (or `*` for an unresolvable import) whose members could not be enumerated. */
+  readonly open: ReadonlySet<string>;
+}
+
+export interface Terminology {
+  expand(valueSet: string): Expansion | undefined;
+  checkBinding(sink: IssueSink, binding: Binding, value: Record<string, unknown>, type: string, path: string): void;
+  checkCoding(sink: IssueSink, coding: Record<string, unknown>, path: string): void;
+}
+
+interface Include {
+  system?: string;
+  concept?: { code: string }[];
+  filter?: { property: string; op: string; value: string }[];
+  valueSet?: string[];
+}
+
+type Lookup = (system: string) => LoadedCodeSystem | undefined;
+
+function filteredCodes(cs: LoadedCodeSystem, filters: NonNullable<Include['filter']>): string[] | undefined {
+  let codes: string[] | undefined;
+  for (const f of filters) {
+    let hit: string[];
+    if ((f.property === 'concept' || f.property === 'code') && f.op === 'is-a') hit = descendants(cs, f.value, true);
+    else if ((f.property === 'concept' || f.property === 'code') && f.op === 'descendent-of') hit = descendants(cs, f.value, false);
+    else if ((f.property === 'concept' || f.property === 'code') && f.op === '=') hit = [f.value];
+    else return undefined;
+    codes = codes ? codes.filter((c) => hit.includes(c)) : hit;
+  }
+  return codes;
+}
+
+function addInclude(inc: Include, lookup: Lookup, expand: (vs: string) => Expansion | undefined, out: { codes: Map<string, Set<string>>; open: Set<string> }): void {
+  for (const vs of inc.valueSet ?? []) {
+    const nested = expand(vs);
+    if (!nested) out.open.add('*');
+    else {
+      for (const [s, cs] of nested.codes) for (const c of cs) add(out.codes, s, c);
+      for (const s of nested.open) out.open.add(s);
+    }
+  }
+  if (!inc.system) return;
+  const system = canonicalSystem(inc.system);
+  if (inc.concept) return inc.concept.forEach((c) => add(out.codes, system, c.code));
+  const cs = lookup(system);
+  const codes = cs?.complete ? (inc.filter?.length ? filteredCodes(cs, inc.filter) : [...cs.concepts.keys()]) : undefined;
+  if (codes) codes.forEach((c) => add(out.codes, system, c));
+  else out.open.add(system);
+}
+
+function add(map: Map<string, Set<string>>, system: string, code: string): void {
+  let set = map.get(system);
+  if (!set) map.set(system, (set = new Set()));
+  set.add(code);
+}
+
+type Verdict = 'yes' | 'no' | 'unknown';
+
+function member(exp: Expansion, system: string | undefined, code: string): Verdict {
+  if (system === undefined) {
+    for (const set of exp.codes.values()) if (set.has(code)) return 'yes';
+    return exp.open.size ? 'unknown' : 'no';
+  }
+  const s = canonicalSystem(system);
+  if (exp.codes.get(s)?.has(code)) return 'yes';
+  return exp.open.has(s) || exp.open.has('*') ? 'unknown' : 'no';
+}
+
+function codingsOf(value: Record<string, unknown>, type: string): { system?: string; code: string }[] | undefined {
+  const pick = (c: unknown) => (c && typeof (c as { code?: unknown }).code === 'string' ? [c as { system?: string; code: string }] : []);
+  if (type === 'code') return typeof value.code === 'string' ? [{ code: value.code }] : [];
+  if (type === 'Coding') return pick(value);
+  if (type === 'CodeableConcept') return Array.isArray(value.coding) ? value.coding.flatMap(pick) : [];
+  return undefined;
+}
+
+/**
+ * Creates the terminology service over the registry; expansions are memoised per ValueSet canonical.
+ * @example createTerminology(registry).expand('http://hl7.org/fhir/ValueSet/administrative-gender')
+ */
+export function createTerminology(registry: CanonicalRegistry): Terminology {
+  const lookup = createCodeSystemIndex(registry);
+  const memo = new Map<string, Expansion | null>();
+  const expand = (url: string): Expansion | undefined => {
+    const hit = memo.get(url);
+    if (hit !== undefined) return hit ?? undefined;
+    memo.set(url, null); // guards against import cycles
+    const vs = registry.resolve(url, 'ValueSet') as AnyResource | undefined;
+    const result = vs ? expandValueSet(vs, lookup, expand) : null;
+    memo.set(url, result);
+    return result ?? undefined;
+  };
+  return {
+    expand,
+    checkBinding(sink, binding, value, type, path) {
+      if ((binding.strength !== 'required' && binding.strength !== 'extensible') || !binding.valueSet) return;
+      const codings = codingsOf(value, type);
+      if (!codings || codings.length === 0) return;
+      const exp = expand(binding.valueSet);
+      if (!exp) {
+        sink.add('VALUESET_NOT_CHECKED', path, `The value set ${binding.valueSet} cannot be checked: ${registry.missingReason(binding.valueSet)}`);
+        return;
+      }
+      const verdicts = codings.map((c) => member(exp, c.system, c.code));
+      if (verdicts.includes('yes')) return;
+      const shown = codings.map((c) => (c.system ? `${c.system}#${c.code}` : c.code)).join(', ');
+      if (verdicts.includes('unknown')) {
+        sink.add('CODE_NOT_CHECKED', path, `The code ${shown} could not be checked against ${binding.valueSet}: its code system is not held offline`);
+        return;
+      }
+      const severity = binding.strength === 'required' ? 'error' : 'warning';
+      sink.add('CODE_NOT_IN_VALUESET', path, `The code ${shown} is not in the value set ${binding.valueSet} (${binding.strength} binding)`, severity);
+    },
+    checkCoding(sink, coding, path) {
+      const system = coding.system;
+      if (typeof system !== 'string') return;
+      if (CODE_SYSTEM_ALIASES[system]) sink.add('CODESYSTEM_ALIAS', `${path}.system`, `The code system ${system} is an alias of ${CODE_SYSTEM_ALIASES[system]}; it was read as the latter`);
+      const code = coding.code;
+      const cs = typeof code === 'string' ? lookup(system) : undefined;
+      if (!cs || typeof code !== 'string') return;
+      const concept = cs.concepts.get(code);
+      if (!concept) {
+        if (cs.complete) sink.add('CODE_UNKNOWN_IN_CODESYSTEM', `${path}.code`, `Unknown code '${code}' in the code system ${system}`);
+        return;
+      }
+      const display = coding.display;
+      if (typeof display === 'string' && concept.display && ![concept.display, ...concept.designations].some((d) => d.toLowerCase() === display.toLowerCase())) {
+        sink.add('CODE_DISPLAY_MISMATCH', `${path}.display`, `Wrong display '${display}' for ${system}#${code}: should be '${concept.display}'`);
+      }
+    },
+  };
+}
+
+function expandValueSet(vs: AnyResource, lookup: Lookup, expand: (url: string) => Expansion | undefined): Expansion {
+  const out = { codes: new Map<string, Set<string>>(), open: new Set<string>() };
+  const compose = vs.compose as { include?: Include[]; exclude?: Include[] } | undefined;
+  if (!compose) {
+    const contains = (vs.expansion as { contains?: { system?: string; code?: string }[] } | undefined)?.contains;
+    if (contains) contains.forEach((c) => c.system && c.code && add(out.codes, canonicalSystem(c.system), c.code));
+    else out.open.add('*');
+    return out;
+  }
+  for (const inc of compose.include ?? []) addInclude(inc, lookup, expand, out);
+  for (const exc of compose.exclude ?? []) {
+    if (exc.system && exc.concept) exc.concept.forEach((c) => out.codes.get(canonicalSystem(exc.system as string))?.delete(c.code));
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * The validation engine's public entry point: `createValidator(packages)` compiles nothing up front;
+ * each profile is compiled on first use and kept, so a long-lived validator never re-reads definitions.
+ * https://hl7.org/fhir/R4/validation.html
+ */
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { PackageSet } from '../packages/types.ts';
+import { createCanonicalRegistry, type CanonicalRegistry } from './canonical-registry.ts';
+import type { Engine, WalkContext } from './context.ts';
+import { createInvariantRunner } from './invariants.ts';
+import { createIssueSink } from './issues.ts';
+import { createTerminology } from './terminology.ts';
+import { validateResource } from './walker.ts';
+
+/** Version of this engine, reported in every OperationOutcome it produces. */
+export const ENGINE_VERSION = '0.1.0';
+/** Extension on the OperationOutcome naming the engine and the packages that judged the resource. */
+export const VALIDATED_WITH_URL = 'https://gdhcn-gateway.org/fhir/StructureDefinition/validated-with';
+
+export interface ValidatorOptions {
+  /** Severity when a `meta.profile` claim or a requested profile is not loaded (default `warning`). */
+  unknownProfileSeverity?: 'warning' | 'error';
+  /** Name and version of the software reporting (default `gdhcn-gateway-validator/<ENGINE_VERSION>`). */
+  engine?: string;
+}
+
+export interface ValidateOptions {
+  /** Profile canonical(s) (`url` or `url|version`) to check in addition to `meta.profile`. */
+  profile?: string | string[];
+}
+
+export interface Validator {
+  /** Validates one resource; never throws for invalid content (the problems are the outcome's issues). */
+  validate(resource: unknown, options?: ValidateOptions): OperationOutcome;
+  /** `id#version` of every package the validator judges with. */
+  readonly packageRefs: readonly string[];
+  /** The canonical registry (for `$validate` parameter checks and the CLI). */
+  readonly registry: CanonicalRegistry;
+}
+
+/**
+ * Builds a validator over a loaded package set.
+ * @example
+ * const validator = createValidator(await loadPackages({ dirs: ['../shared/fhir-packages'] }));
+ * const outcome = validator.validate(immunization, { profile: 'http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization' });
+ */
+export function createValidator(packages: PackageSet, options: ValidatorOptions = {}): Validator {
+  const registry = createCanonicalRegistry(packages);
+  const engine: Engine = {
+    registry,
+    terminology: createTerminology(registry),
+    invariants: createInvariantRunner(),
+    unknownProfileSeverity: options.unknownProfileSeverity ?? 'warning',
+  };
+  const software = options.engine ?? `gdhcn-gateway-validator/${ENGINE_VERSION}`;
+  const validatedWith = {
+    url: VALIDATED_WITH_URL,
+    extension: [
+      { url: 'engine', valueString: software },
+      ...registry.packageRefs.map((ref) => ({ url: 'package', valueString: ref })),
+    ],
+  };
+  return {
+    packageRefs: registry.packageRefs,
+    registry,
+    validate(resource, opts = {}) {
+      const sink = createIssueSink();
+      const root = (typeof resource === 'object' && resource !== null ? resource : {}) as WalkContext['resource'];
+      const ctx: WalkContext = { engine, sink, cache: new WeakMap(), resource: root, rootResource: root };
+      const required = opts.profile === undefined ? [] : Array.isArray(opts.profile) ? opts.profile : [opts.profile];
+      const path = typeof root.resourceType === 'string' ? root.resourceType : 'Resource';
+      validateResource(ctx, resource, path, required);
+      if (sink.issues.length === 0) sink.add('VALIDATION_OK', path, 'All OK');
+      return { resourceType: 'OperationOutcome', extension: [validatedWith], issue: sink.issues };
+    },
+  };
+}

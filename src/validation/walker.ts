@@ -1,0 +1,183 @@
+/**
+ * Walks a resource along a compiled profile: properties, cardinality, types, fixed/pattern values,
+ * bindings, invariants; slicing, extensions and references are delegated to their own modules.
+ * Semantics follow the HL7 Java validator (InstanceValidator). https://hl7.org/fhir/R4/validation.html
+ */
+import type { AnyResource } from '../packages/types.ts';
+import { createIssueSink, type IssueSink } from './issues.ts';
+import type { Item, WalkContext } from './context.ts';
+import { collectItems, checkCardinality } from './element-items.ts';
+import { validateExtension } from './extensions.ts';
+import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model.ts';
+import { checkPrimitive } from './primitives.ts';
+import { checkReference } from './references.ts';
+import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
+import { processSlicing } from './slicing.ts';
+import { deepEqual, describe, matchesPattern } from './values.ts';
+
+const ABSTRACT_RESOURCES = new Set(['Resource', 'DomainResource']);
+
+/** Whether a type code names a resource (as opposed to a data type). */
+export function isResourceType(ctx: WalkContext, code: string): boolean {
+  return ABSTRACT_RESOURCES.has(code) || ctx.engine.registry.baseType(code)?.kind === 'resource';
+}
+
+function nestedContext(ctx: WalkContext, resource: AnyResource, sink: IssueSink, path: string): WalkContext {
+  const bundle = resource.resourceType === 'Bundle' ? indexBundle(resource, sink, path) : ctx.bundle;
+  return { ...ctx, resource, bundle, sink };
+}
+
+/** Validates `resource` against one profile, reusing an earlier result for the same object and profile. */
+export function validateAgainstProfile(ctx: WalkContext, resource: AnyResource, profile: CompiledProfile, path: string): number {
+  let perObject = ctx.cache.get(resource);
+  if (!perObject) ctx.cache.set(resource, (perObject = new Map()));
+  let issues = perObject.get(profile.url);
+  if (!issues) {
+    const sink = createIssueSink();
+    const inner = nestedContext(ctx, resource, sink, path);
+    walkRoot(inner, resource, profile, path);
+    if (resource.resourceType === 'Bundle') checkDocumentRules(inner, resource, path);
+    issues = sink.issues;
+    perObject.set(profile.url, issues);
+  }
+  ctx.sink.addAll(issues);
+  return issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
+}
+
+function profilesToCheck(ctx: WalkContext, resource: AnyResource, path: string, required: readonly string[]): CompiledProfile[] {
+  const claimed = ((resource.meta as { profile?: unknown[] } | undefined)?.profile ?? []).filter((p): p is string => typeof p === 'string');
+  const out: CompiledProfile[] = [];
+  for (const url of new Set([...required, ...claimed])) {
+    const compiled = ctx.engine.registry.profile(url);
+    const isClaim = !required.includes(url);
+    if (!compiled) {
+      const reason = ctx.engine.registry.missingReason(url);
+      if (isClaim && reason === 'no loaded package defines it') {
+        ctx.sink.add('PROFILE_UNKNOWN', path, `Profile ${url} is not known, so the resource cannot be checked against it: ${reason}`, ctx.engine.unknownProfileSeverity);
+      } else {
+        ctx.sink.add('PROFILE_NOT_CHECKED', path, `Cannot check against ${url}: ${reason}`);
+      }
+    } else if (compiled.type !== resource.resourceType) {
+      ctx.sink.add('RESOURCE_TYPE_MISMATCH', path, `The profile ${url} is for ${compiled.type} resources, not ${resource.resourceType}`);
+    } else {
+      out.push(compiled);
+    }
+  }
+  return out;
+}
+
+/**
+ * Validates a resource found at `path` against its base definition, its `meta.profile` claims and
+ * the `required` profiles (from the caller or an element's `type.profile`). Returns the error count.
+ */
+export function validateResource(ctx: WalkContext, value: unknown, path: string, required: readonly string[] = []): number {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.sink.add('RESOURCE_NOT_OBJECT', path, 'A resource must be a JSON object');
+    return 1;
+  }
+  const resource = value as AnyResource;
+  const base = typeof resource.resourceType === 'string' ? ctx.engine.registry.baseType(resource.resourceType) : undefined;
+  if (!base || base.kind !== 'resource') {
+    ctx.sink.add('RESOURCE_TYPE_UNKNOWN', path, `Unknown resource type '${String(resource.resourceType)}'`);
+    return 1;
+  }
+  const profiles = profilesToCheck(ctx, resource, path, required);
+  let errors = 0;
+  for (const p of profiles.length ? profiles : [base]) errors += validateAgainstProfile(ctx, resource, p, path);
+  return errors;
+}
+
+function walkRoot(ctx: WalkContext, resource: AnyResource, profile: CompiledProfile, path: string): void {
+  ctx.engine.invariants.check(ctx, profile.root, resource, resource.resourceType, path);
+  walkObject(ctx, resource as Record<string, unknown>, profile.root, profile, path, true);
+}
+
+/** Checks every property of `obj` against the children of `container`. */
+export function walkObject(ctx: WalkContext, obj: Record<string, unknown>, container: ElementNode, owner: CompiledProfile, path: string, isResource = false): void {
+  for (const key of Object.keys(obj)) {
+    if (isResource && key === 'resourceType') continue;
+    const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;
+    if (!container.jsonIndex.has(name)) ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
+  }
+  for (const child of container.children) {
+    const items = collectItems(ctx, obj, child, path);
+    if (child.slicing && child.slices.length > 0) processSlicing(ctx, items, child, owner, path);
+    else {
+      checkCardinality(ctx, items.length, child, path);
+      for (const item of items) validateItem(ctx, item, child, owner);
+    }
+  }
+}
+
+/** Where the children of a complex value are defined: the snapshot, a content reference, a type profile or the base type. */
+function containerFor(ctx: WalkContext, node: ElementNode, owner: CompiledProfile, code: string, path: string): { node: ElementNode; owner: CompiledProfile } | undefined {
+  if (node.children.length > 0) return { node, owner };
+  if (node.contentReference) {
+    const target = owner.byId.get(node.contentReference.slice(node.contentReference.indexOf('#') + 1));
+    if (target) return { node: target, owner };
+  }
+  const typeRef = node.types.find((t) => t.code === code);
+  if (typeRef && typeRef.profiles.length === 1) {
+    const p = ctx.engine.registry.profile(typeRef.profiles[0]);
+    if (p) return { node: p.root, owner: p };
+    ctx.sink.add('PROFILE_NOT_CHECKED', path, `Cannot check against ${typeRef.profiles[0]}: ${ctx.engine.registry.missingReason(typeRef.profiles[0])}`);
+  }
+  const base = ctx.engine.registry.baseType(code);
+  return base ? { node: base.root, owner: base } : undefined;
+}
+
+function checkFixedAndPattern(ctx: WalkContext, value: unknown, node: ElementNode, path: string): void {
+  if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
+    ctx.sink.add('FIXED_VALUE_MISMATCH', path, `Value is ${describe(value)} but must be ${describe(node.fixed)} (fixed by ${node.id})`);
+  }
+  if (node.pattern !== undefined && !matchesPattern(value, node.pattern)) {
+    ctx.sink.add('PATTERN_VALUE_MISMATCH', path, `Value ${describe(value)} does not match the pattern ${describe(node.pattern)} required by ${node.id}`);
+  }
+}
+
+function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): void {
+  const code = item.type.code;
+  if (item.value !== undefined && item.value !== null) {
+    const problem = checkPrimitive(code, item.value);
+    if (problem) ctx.sink.add(problem.id, item.path, problem.text);
+    checkFixedAndPattern(ctx, item.value, node, item.path);
+    if (node.binding && (code === 'code' || code === 'string' || code === 'uri')) {
+      ctx.engine.terminology.checkBinding(ctx.sink, node.binding, { code: item.value }, 'code', item.path);
+    }
+    ctx.engine.invariants.check(ctx, node, item.value, code, item.path);
+  }
+  if (item.ext) {
+    const base = ctx.engine.registry.baseType(code);
+    if (base) walkObject(ctx, item.ext, base.root, base, item.path);
+  }
+  void owner;
+}
+
+/** Validates one value of an element (after slicing has picked the definition that applies). */
+export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): void {
+  const code = item.type.code;
+  if (PRIMITIVE_TYPES.has(code)) return validatePrimitive(ctx, item, node, owner);
+  if (isResourceType(ctx, code)) {
+    const profiles = node.types.flatMap((t) => t.profiles);
+    validateResource(ctx, item.value, item.path, profiles.length === 1 ? profiles : []);
+    return;
+  }
+  const value = item.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.sink.add('JSON_OBJECT_EXPECTED', item.path, `The value of ${node.path} must be a JSON object (${code})`);
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  if (Object.keys(obj).length === 0) {
+    ctx.sink.add('ELEMENT_EMPTY', item.path, 'Constraint failed: ele-1: All FHIR elements must have a @value or children');
+    return;
+  }
+  checkFixedAndPattern(ctx, obj, node, item.path);
+  if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item.path);
+  if (code === 'Coding') ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
+  ctx.engine.invariants.check(ctx, node, obj, code, item.path);
+  if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
+  const container = containerFor(ctx, node, owner, code, item.path);
+  if (container) walkObject(ctx, obj, container.node, container.owner, item.path);
+  if (code === 'Reference') checkReference(ctx, obj, item.type, node, item.path);
+}
