@@ -1,0 +1,71 @@
+/**
+ * Reads the raw trust list from a URL (injected fetch) or a file, never holding more than `maxBytes`:
+ * the length header is checked first and the body is streamed and cut off at the cap.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { TrustError } from './errors.ts';
+
+export type TrustSource = { url: string } | { file: string };
+
+export const describeSource = (s: TrustSource): string => ('url' in s ? s.url : `file:${s.file}`);
+
+function tooLarge(maxBytes: number): TrustError {
+  return new TrustError('TRUSTLIST_TOO_LARGE', `Trust list exceeds the ${maxBytes}-byte cap`);
+}
+
+async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Buffer> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function fetchText(url: string, fetchFn: typeof fetch, maxBytes: number, timeoutMs: number): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetchFn(url, { headers: { accept: 'application/did+json, application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code;
+    throw new TrustError('TRUSTLIST_FETCH_FAILED', `Trust list download failed: ${cause ?? (e as Error).message}`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new TrustError('TRUSTLIST_FETCH_FAILED', `Trust list download failed: HTTP ${res.status}`);
+  }
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    throw tooLarge(maxBytes);
+  }
+  return res.body ? (await readCapped(res.body, maxBytes)).toString('utf8') : '';
+}
+
+async function fileText(file: string, maxBytes: number): Promise<string> {
+  try {
+    if ((await stat(file)).size > maxBytes) throw tooLarge(maxBytes);
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if (e instanceof TrustError) throw e;
+    throw new TrustError('TRUSTLIST_FETCH_FAILED', `Trust list file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Reads and JSON-parses the source. Throws TrustError FETCH_FAILED, TOO_LARGE or MALFORMED. */
+export async function readTrustSource(source: TrustSource, options: { fetch: typeof fetch; maxBytes: number; timeoutMs: number }): Promise<unknown> {
+  const text = 'url' in source ? await fetchText(source.url, options.fetch, options.maxBytes, options.timeoutMs) : await fileText(source.file, options.maxBytes);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new TrustError('TRUSTLIST_MALFORMED', `Trust list is not JSON: ${(e as Error).message}`);
+  }
+}
