@@ -50,7 +50,8 @@ export const MESSAGES = {
   REFERENCE_NOT_RESOLVED: { code: 'not-found', severity: 'error' },
   REFERENCE_EXTERNAL: { code: 'informational', severity: 'warning' },
   REFERENCE_TARGET_TYPE: { code: 'structure', severity: 'error' },
-  REFERENCE_TARGET_PROFILE: { code: 'structure', severity: 'error' },
+  // A warning: the target's own errors are already reported at the target's path.
+  REFERENCE_TARGET_PROFILE: { code: 'structure', severity: 'warning' },
   BUNDLE_DOCUMENT_NO_COMPOSITION: { code: 'structure', severity: 'error' },
   BUNDLE_SECTION_ENTRY_NOT_FOUND: { code: 'not-found', severity: 'error' },
   BUNDLE_FULLURL_DUPLICATE: { code: 'structure', severity: 'error' },

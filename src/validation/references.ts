@@ -88,6 +88,6 @@ export function checkReference(ctx: WalkContext, obj: Record<string, unknown>, t
   if (constraining.length === 0) return;
   const verdict = conformsToAny(ctx, resolved, constraining);
   if (verdict === false) {
-    ctx.sink.add('REFERENCE_TARGET_PROFILE', path, `The target ${reference} (${resolved.path}) does not conform to ${constraining.join(' or ')}`);
+    ctx.sink.add('REFERENCE_TARGET_PROFILE', path, `The target ${reference} (${resolved.path}) does not conform to ${constraining.join(' or ')}; its own errors are reported at ${resolved.path}`);
   }
 }
