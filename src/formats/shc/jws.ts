@@ -1,13 +1,14 @@
 /**
  * SMART Health Cards as compact JWS: header {zip:"DEF", alg:"ES256", kid}, payload = raw DEFLATE of minified JSON.
- * jose signs and verifies; we add the parts jose leaves to the caller: zip, the SHC payload shape, caps and
- * the issuer clock. https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
+ * The ES256 JWS signature itself (RFC 7515 §5, RFC 7518 §3.4: raw r||s over `header.payload`) is made and checked
+ * with node:crypto on cached KeyObjects: jose goes through WebCrypto, whose async thread-pool hop per signature
+ * cost a third of the throughput (docs/decisions/0004-codecs-base45-cbor-cose.md). jose remains the reference:
+ * tests cross-verify both ways. https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
  */
-import { CompactSign, compactVerify, type CryptoKey } from 'jose';
-import type { KeyObject } from 'node:crypto';
+import { sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { deflate, inflate } from '../deflate.ts';
 import { FormatError } from '../errors.ts';
-import { decodeBase64Url, isJsonObject, parseJson } from '../json.ts';
+import { decodeBase64Url, encodeBase64Url, isJsonObject, parseJson } from '../json.ts';
 import { resolveLimits, type CodecLimits } from '../limits.ts';
 import { StepRecorder, type StepResult } from '../steps.ts';
 
@@ -32,13 +33,15 @@ export interface ShcHeader {
 }
 
 export interface ShcSigner {
-  privateKey: KeyObject | CryptoKey;
+  /** EC P-256 private key (keep the KeyObject: importing per call costs more than the signature). */
+  privateKey: KeyObject;
   /** RFC 7638 thumbprint of the public key (see shcKidFromJwk). */
   kid: string;
 }
 
 export interface ShcCandidateKey {
-  publicKey: KeyObject | CryptoKey;
+  /** EC P-256 public key. */
+  publicKey: KeyObject;
   ref?: unknown;
 }
 
@@ -51,8 +54,16 @@ export type ShcKeyLookup = (kid: string, iss: string) => Promise<readonly ShcCan
  * @see https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
  */
 export async function signShc(payload: ShcPayload, signer: ShcSigner): Promise<string> {
-  const body = deflate(new TextEncoder().encode(JSON.stringify(payload)), 'raw');
-  return new CompactSign(body).setProtectedHeader({ zip: 'DEF', alg: 'ES256', kid: signer.kid }).sign(signer.privateKey);
+  if (!isP256(signer.privateKey)) throw new FormatError('KEY_INVALID', 'SHC: ES256 needs an EC P-256 private key');
+  const header = encodeBase64Url(new TextEncoder().encode(JSON.stringify({ zip: 'DEF', alg: 'ES256', kid: signer.kid })));
+  const body = encodeBase64Url(deflate(new TextEncoder().encode(JSON.stringify(payload)), 'raw'));
+  const signingInput = `${header}.${body}`;
+  const signature = nodeSign('sha256', Buffer.from(signingInput, 'latin1'), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
+  return `${signingInput}.${encodeBase64Url(signature)}`;
+}
+
+function isP256(key: KeyObject): boolean {
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
 }
 
 export interface DecodedShc {
@@ -60,7 +71,14 @@ export interface DecodedShc {
   payload: ShcPayload;
 }
 
-function parseParts(jws: string, limits: CodecLimits): { header: ShcHeader; body: Uint8Array } {
+interface JwsParts {
+  header: ShcHeader;
+  body: Uint8Array;
+  signingInput: string;
+  signature: Uint8Array;
+}
+
+function parseParts(jws: string, limits: CodecLimits): JwsParts {
   if (typeof jws !== 'string' || jws.length === 0) throw new FormatError('INPUT_INVALID', 'SHC: the JWS is empty or not text');
   if (jws.length > limits.maxInputChars) throw new FormatError('INPUT_TOO_LARGE', `SHC: the JWS has ${jws.length} characters, above the cap of ${limits.maxInputChars}`);
   const parts = jws.trim().split('.');
@@ -70,8 +88,12 @@ function parseParts(jws: string, limits: CodecLimits): { header: ShcHeader; body
   if (header.alg !== 'ES256') throw new FormatError('ALG_NOT_ALLOWED', `SHC: algorithm ${JSON.stringify(header.alg)} is not allowed (allowed: ES256)`);
   if (header.zip !== 'DEF') throw new FormatError('JWS_INVALID', 'SHC: the JWS header must carry zip "DEF"');
   if (typeof header.kid !== 'string' || header.kid.length === 0) throw new FormatError('JWS_INVALID', 'SHC: the JWS header has no kid');
-  decodeBase64Url(parts[2]!, 'SHC JWS signature');
-  return { header: header as unknown as ShcHeader, body: decodeBase64Url(parts[1]!, 'SHC JWS payload') };
+  return {
+    header: header as unknown as ShcHeader,
+    body: decodeBase64Url(parts[1]!, 'SHC JWS payload'),
+    signingInput: `${parts[0]}.${parts[1]}`,
+    signature: decodeBase64Url(parts[2]!, 'SHC JWS signature'),
+  };
 }
 
 /** Shape check of the decoded payload (spec §"Health Card payload"). */
@@ -121,23 +143,20 @@ export interface ShcVerifyOptions {
   clockToleranceSeconds?: number;
 }
 
-async function verifySignature(jws: string, kid: string, iss: string, lookup: ShcKeyLookup): Promise<ShcCandidateKey> {
-  const candidates = await lookup(kid, iss);
-  if (candidates.length === 0) throw new FormatError('KID_UNKNOWN', `SHC: no key is known for kid ${kid} of ${iss}`);
-  let lastCause: unknown;
-  for (const candidate of candidates) {
-    try {
-      await compactVerify(jws.trim(), candidate.publicKey, { algorithms: ['ES256'] });
-      return candidate;
-    } catch (cause) {
-      lastCause = cause;
-      const code = (cause as { code?: string }).code;
-      if (code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
-        throw new FormatError('KEY_INVALID', `SHC: candidate key unusable for ES256 (${(cause as Error).message})`, { cause });
-      }
-    }
+async function verifySignature(parts: JwsParts, iss: string, lookup: ShcKeyLookup): Promise<ShcCandidateKey> {
+  const candidates = await lookup(parts.header.kid, iss);
+  if (candidates.length === 0) throw new FormatError('KID_UNKNOWN', `SHC: no key is known for kid ${parts.header.kid} of ${iss}`);
+  const fitting = candidates.filter((c) => isP256(c.publicKey));
+  if (fitting.length === 0) throw new FormatError('KEY_INVALID', `SHC: ES256 needs an EC P-256 key; none of the ${candidates.length} candidates is one`);
+  if (parts.signature.length !== 64) {
+    if (parts.signature[0] === 0x30) throw new FormatError('SIGNATURE_ENCODING', 'SHC: the ES256 signature is DER-encoded; JWS requires the raw 64-byte r||s form');
+    throw new FormatError('JWS_BAD_SIGNATURE', `SHC: an ES256 signature has 64 bytes, this one ${parts.signature.length}`);
   }
-  throw new FormatError('JWS_BAD_SIGNATURE', `SHC: the signature does not verify with any of the ${candidates.length} candidate keys`, { cause: lastCause });
+  const data = Buffer.from(parts.signingInput, 'latin1');
+  for (const candidate of fitting) {
+    if (nodeVerify('sha256', data, { key: candidate.publicKey, dsaEncoding: 'ieee-p1363' }, parts.signature)) return candidate;
+  }
+  throw new FormatError('JWS_BAD_SIGNATURE', `SHC: the signature does not verify with any of the ${fitting.length} candidate keys`);
 }
 
 function checkTimes(rec: StepRecorder<ShcStep>, payload: ShcPayload, options: ShcVerifyOptions): void {
@@ -169,7 +188,7 @@ export async function verifyShc(jws: string, lookup: ShcKeyLookup, options: ShcV
   } else {
     verdict.header = parts.header;
     verdict.payload = payload;
-    const key = await rec.runAsync('signature', () => verifySignature(jws, parts.header.kid, payload.iss, lookup));
+    const key = await rec.runAsync('signature', () => verifySignature(parts, payload.iss, lookup));
     if (key !== undefined) verdict.key = key;
     checkTimes(rec, payload, options);
   }

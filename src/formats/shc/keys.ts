@@ -2,7 +2,8 @@
  * SHC issuer keys: kid = RFC 7638 SHA-256 thumbprint; JWKS import into a ready lookup (keys imported once).
  * https://spec.smarthealth.cards/#determining-keys-associated-with-an-issuer · https://www.rfc-editor.org/rfc/rfc7638
  */
-import { calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
+import { createPublicKey } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import { FormatError } from '../errors.ts';
 import { isJsonObject } from '../json.ts';
 import type { ShcCandidateKey, ShcKeyLookup } from './jws.ts';
@@ -27,7 +28,7 @@ async function importIssuerKey(jwk: unknown): Promise<[string, ShcCandidateKey]>
   const thumbprint = await shcKidFromJwk(jwk as JWK);
   if (jwk.kid !== undefined && jwk.kid !== thumbprint) throw new FormatError('KEY_INVALID', `SHC: kid ${String(jwk.kid)} is not the key's RFC 7638 thumbprint ${thumbprint}`);
   try {
-    const publicKey = (await importJWK({ kty: 'EC', crv: 'P-256', x: jwk.x as string, y: jwk.y as string }, 'ES256')) as CryptoKey;
+    const publicKey = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x as string, y: jwk.y as string }, format: 'jwk' });
     return [thumbprint, { publicKey, ref: jwk }];
   } catch (cause) {
     throw new FormatError('KEY_INVALID', `SHC: the issuer JWK cannot be imported (${(cause as Error).message})`, { cause });
