@@ -47,7 +47,8 @@ function parseToken(raw: string): SearchValue {
 
 function parseDate(raw: string, ctx: ValueContext): SearchValue {
   const { prefix, rest } = splitPrefix(raw);
-  const range = dateRange(rest);
+  // An unencoded '+' of a timezone arrives as a space after form decoding: accept it as '+'.
+  const range = dateRange(rest.replace(/(T[\d:.]+) (\d{2}:\d{2})$/, '$1+$2'));
   if (!range) {
     throw searchError('SEARCH_DATE_INVALID', `'${raw}' is not a valid date search value`, ctx.resourceType, ctx.name);
   }
