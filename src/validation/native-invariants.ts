@@ -5,11 +5,11 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 
-/** Collects every string in a JSON tree (skipping one subtree), to find `#id` references. */
+/** Collects every string in a JSON tree (skipping one subtree), to find `#id` and canonical references. */
 function strings(value: unknown, skip: unknown, out: Set<string>): void {
   if (value === skip) return;
   if (typeof value === 'string') {
-    if (value.startsWith('#')) out.add(value);
+    out.add(value);
     return;
   }
   if (typeof value !== 'object' || value === null) return;
@@ -18,8 +18,8 @@ function strings(value: unknown, skip: unknown, out: Set<string>): void {
 }
 
 /**
- * dom-3: every contained resource is referenced from elsewhere in the resource (`#id`), or refers to the
- * container (`#`). Returns the ids of contained resources that break it.
+ * dom-3: every contained resource is referenced from elsewhere in the resource (`#id`, or its canonical
+ * `url`), or refers to the container (`#`). Returns the ids of contained resources that break it.
  */
 export function unreferencedContained(resource: AnyResource): string[] {
   const contained = resource.contained;
@@ -30,7 +30,10 @@ export function unreferencedContained(resource: AnyResource): string[] {
     strings(resource, c, refs);
     const own = new Set<string>();
     strings(c, undefined, own);
-    if (!refs.has(`#${c?.id}`) && !own.has('#')) bad.push(String(c?.id));
+    // A contained conformance resource used through its canonical `url` counts as referenced: the
+    // IG Publisher produces that shape, and rejecting it would be a false error (docs/decisions).
+    const byCanonical = typeof c?.url === 'string' && refs.has(c.url);
+    if (!refs.has(`#${c?.id}`) && !byCanonical && !own.has('#')) bad.push(String(c?.id));
   });
   return bad;
 }
