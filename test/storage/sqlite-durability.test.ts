@@ -1,0 +1,101 @@
+/**
+ * Crash safety: a writer process is killed with SIGKILL in the middle of its writes; every write it had
+ * acknowledged must be there, intact and searchable, the database must pass integrity_check, and no write may
+ * be half there (a resource without its history row, its index rows, or its transaction partner).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { fileURLToPath } from 'node:url';
+import type { Immunization } from '@medplum/fhirtypes';
+import { parseSearchQuery } from '../../src/fhir/search/parse.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
+
+const WRITER = fileURLToPath(new URL('./durability-writer.ts', import.meta.url));
+
+interface Ack {
+  n: number;
+  patientId: string;
+  immunizationId: string;
+}
+
+/** Runs the writer until it acknowledged `minAcks` steps (plus a random few), then SIGKILLs it. */
+function runAndKill(path: string, minAcks: number): Promise<Ack[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, path, '5000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const acks: Ack[] = [];
+    const killAt = minAcks + Math.floor(Math.random() * 20);
+    let buffer = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const [, n, patientId, immunizationId] = line.split(' ');
+        acks.push({ n: Number(n), patientId: patientId as string, immunizationId: immunizationId as string });
+      }
+      if (acks.length >= killAt && child.exitCode === null) child.kill('SIGKILL');
+    });
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve(acks);
+      else reject(new Error(`writer exited with ${code} before being killed: ${stderr}`));
+    });
+  });
+}
+
+function rawChecks(path: string): Record<string, unknown> {
+  const db = new DatabaseSync(path);
+  try {
+    const one = (sql: string): unknown => Object.values(db.prepare(sql).get() ?? {})[0];
+    return {
+      integrity: one('PRAGMA integrity_check'),
+      withoutHistory: one(
+        'SELECT COUNT(*) FROM resources r LEFT JOIN history h ON h.seq = r.seq AND h.rtype = r.rtype AND h.id = r.id AND h.version = r.version WHERE h.seq IS NULL',
+      ),
+      withoutTokens: one('SELECT COUNT(*) FROM resources r WHERE NOT EXISTS (SELECT 1 FROM idx_token x WHERE x.rk = r.rk)'),
+      patients: one("SELECT COUNT(*) FROM resources WHERE rtype = 'Patient'"),
+      immunizations: one("SELECT COUNT(*) FROM resources WHERE rtype = 'Immunization'"),
+      versions: one('SELECT COUNT(*) FROM history'),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('SQLite durability under kill -9', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gdhcn-durability-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('when the writer is killed mid-run, then every acknowledged write survives intact and nothing is half-written', async () => {
+    const path = join(dir, 'kill.db');
+    const acks = await runAndKill(path, 40);
+    expect(acks.length).toBeGreaterThanOrEqual(40);
+
+    const checks = rawChecks(path);
+    expect(checks).toMatchObject({ integrity: 'ok', withoutHistory: 0, withoutTokens: 0 });
+    expect(checks.patients).toBe(checks.immunizations); // each step's transaction is all or nothing
+    expect(checks.versions).toBe(Number(checks.patients) * 2);
+    expect(Number(checks.patients)).toBeGreaterThanOrEqual(acks.length);
+
+    const store = createSqliteStore({ path });
+    try {
+      for (const ack of acks) {
+        const read = await store.read('Immunization', ack.immunizationId);
+        expect(read.status).toBe('found');
+        const imm = (read as { resource: Immunization }).resource;
+        expect(imm.identifier?.[0]?.value).toBe(`i${ack.n}`);
+        expect(imm.patient.reference).toBe(`Patient/${ack.patientId}`);
+        expect((await store.read('Patient', ack.patientId)).status).toBe('found');
+      }
+      const last = acks[acks.length - 1] as Ack;
+      const { query } = parseSearchQuery('Immunization', [['identifier', `urn:test|i${last.n}`]], { defaultCount: 10, maxCount: 10 });
+      expect((await store.search(query)).resources.map((r) => r.id)).toEqual([last.immunizationId]);
+    } finally {
+      await store.close();
+    }
+  });
+});
