@@ -90,114 +90,140 @@ interface CacheFile {
   documents: unknown;
 }
 
+/** Mutable state of one sync instance (held in its closure, never at module level). */
+interface SyncState {
+  readonly options: TrustListSyncOptions;
+  readonly sourceName: string;
+  readonly build: (remote: unknown[]) => TrustList;
+  readonly localOnly: TrustList;
+  readonly localEntries: number;
+  good: Good | undefined;
+  lastError: TrustErrorRecord | undefined;
+  lastAttemptAt: Date | undefined;
+  inFlight: Promise<RefreshResult> | undefined;
+}
+
 const asDocuments = (json: unknown): unknown[] => (Array.isArray(json) ? json : [json]);
 const entryCount = (c: TrustListCounts): number => c.csca + c.dsc + c.shcKeys;
 
-export function createTrustListSync(options: TrustListSyncOptions): TrustListSync {
-  const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
-  const local = { documents: options.local?.documents ?? [], shcIssuers: [...(options.local?.shcIssuers ?? []), ...(options.shcIssuers ?? [])] };
-  const build = (remote: unknown[]): TrustList => buildTrustList({ documents: [...remote, ...local.documents], shcIssuers: local.shcIssuers, now: options.now() });
-  const localOnly = build([]);
-  const localEntries = entryCount(localOnly.counts());
-  const sourceName = options.source ? describeSource(options.source) : 'local';
-  let good: Good | undefined;
-  let lastError: TrustErrorRecord | undefined;
-  let lastAttemptAt: Date | undefined;
-  let inFlight: Promise<RefreshResult> | undefined;
+function recordError(state: SyncState, e: unknown, at: Date): TrustErrorRecord {
+  const err = e instanceof TrustError ? e : new TrustError('TRUSTLIST_MALFORMED', (e as Error).message);
+  state.lastError = { code: err.code, message: err.message, at: at.toISOString() };
+  state.options.logger?.error({ code: err.code, source: state.sourceName }, `trust list refresh failed, keeping the last good list: ${err.message}`);
+  return state.lastError;
+}
 
-  const record = (e: unknown, at: Date): TrustErrorRecord => {
-    const err = e instanceof TrustError ? e : new TrustError('TRUSTLIST_MALFORMED', (e as Error).message);
-    lastError = { code: err.code, message: err.message, at: at.toISOString() };
-    options.logger?.error({ code: err.code, source: sourceName }, `trust list refresh failed, keeping the last good list: ${err.message}`);
-    return lastError;
-  };
-
-  const adopt = (documents: unknown, fetchedAt: Date): Good => {
-    const list = build(asDocuments(documents));
-    const remoteEntries = entryCount(list.counts()) - localEntries;
-    if (remoteEntries <= 0) throw new TrustError('TRUSTLIST_EMPTY', 'Trust list contains no certificates');
-    const ratio = options.minKeepRatio ?? 0.5;
-    if (good && remoteEntries < good.remoteEntries * ratio) {
-      throw new TrustError('TRUSTLIST_SHRUNK', `Trust list shrank from ${good.remoteEntries} to ${remoteEntries} entries; refused`);
-    }
-    return { list, fetchedAt, remoteEntries };
-  };
-
-  // Start-up: the cached last good list, so that verification works before (or without) the first download.
-  if (options.source) {
-    try {
-      const cached = JSON.parse(readFileSync(options.cacheFile, 'utf8')) as CacheFile;
-      good = adopt(cached.documents, new Date(cached.fetchedAt));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') record(e, options.now());
-    }
+/** Builds a candidate list and applies the alarms: empty, or shrunk below `minKeepRatio` of the last good one. */
+function adopt(state: SyncState, documents: unknown, fetchedAt: Date): Good {
+  const list = state.build(asDocuments(documents));
+  const remoteEntries = entryCount(list.counts()) - state.localEntries;
+  if (remoteEntries <= 0) throw new TrustError('TRUSTLIST_EMPTY', 'Trust list contains no certificates');
+  const ratio = state.options.minKeepRatio ?? 0.5;
+  if (state.good && remoteEntries < state.good.remoteEntries * ratio) {
+    throw new TrustError('TRUSTLIST_SHRUNK', `Trust list shrank from ${state.good.remoteEntries} to ${remoteEntries} entries; refused`);
   }
+  return { list, fetchedAt, remoteEntries };
+}
 
-  const persist = async (documents: unknown, fetchedAt: Date): Promise<void> => {
-    const body: CacheFile = { version: 1, source: sourceName, fetchedAt: fetchedAt.toISOString(), documents };
-    const tmp = `${options.cacheFile}.${process.pid}.tmp`;
-    try {
-      await writeFile(tmp, JSON.stringify(body));
-      await rename(tmp, options.cacheFile); // atomic: a crash never leaves a half-written cache
-    } catch (e) {
-      options.logger?.warn({ cacheFile: options.cacheFile }, `trust list cache not written: ${(e as Error).message}`);
-    }
+/** Start-up: the cached last good list, so that verification works before (or without) the first download. */
+function loadCache(state: SyncState): void {
+  try {
+    const cached = JSON.parse(readFileSync(state.options.cacheFile, 'utf8')) as CacheFile;
+    state.good = adopt(state, cached.documents, new Date(cached.fetchedAt));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') recordError(state, e, state.options.now());
+  }
+}
+
+async function persist(state: SyncState, documents: unknown, fetchedAt: Date): Promise<void> {
+  const body: CacheFile = { version: 1, source: state.sourceName, fetchedAt: fetchedAt.toISOString(), documents };
+  const file = state.options.cacheFile;
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(body));
+    await rename(tmp, file); // atomic: a crash never leaves a half-written cache
+  } catch (e) {
+    state.options.logger?.warn({ cacheFile: file }, `trust list cache not written: ${(e as Error).message}`);
+  }
+}
+
+async function refreshOnce(state: SyncState): Promise<RefreshResult> {
+  const { options } = state;
+  const at = options.now();
+  state.lastAttemptAt = at;
+  if (!options.source) return { ok: true, counts: state.localOnly.counts() };
+  try {
+    const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
+    const documents = await readTrustSource(options.source, { fetch: options.fetch, maxBytes, timeoutMs: options.timeoutMs ?? 30_000 });
+    const next = adopt(state, documents, at);
+    await persist(state, documents, at);
+    state.good = next;
+    state.lastError = undefined;
+    const counts = next.list.counts();
+    options.logger?.info({ source: state.sourceName, dsc: counts.dsc, csca: counts.csca, invalid: counts.invalid }, 'trust list refreshed');
+    return { ok: true, counts };
+  } catch (e) {
+    return { ok: false, error: recordError(state, e, at) };
+  }
+}
+
+function staleness(state: SyncState): TrustWarning[] {
+  if (!state.options.source) return [];
+  const good = state.good;
+  if (!good) return [{ code: 'TRUSTLIST_NEVER_FETCHED', message: `No trust list from ${state.sourceName} has been loaded yet` }];
+  if (state.options.now().getTime() - good.fetchedAt.getTime() <= state.options.maxAgeMs) return [];
+  return [{ code: 'TRUSTLIST_STALE', message: `Trust list fetched at ${good.fetchedAt.toISOString()} is older than ${Math.round(state.options.maxAgeMs / 1000)} s` }];
+}
+
+function statusOf(state: SyncState, list: TrustList, detail: boolean): TrustStatus {
+  const stale = staleness(state).length > 0;
+  const empty = state.options.source && !state.good && state.localEntries === 0;
+  const status: TrustStatus = {
+    state: state.lastError ? 'degraded' : empty ? 'empty' : stale ? 'stale' : 'ok',
+    source: state.sourceName,
+    fetchedAt: state.good?.fetchedAt.toISOString(),
+    lastAttemptAt: state.lastAttemptAt?.toISOString(),
+    stale,
+    counts: list.counts(),
+    lastError: state.lastError,
   };
+  return detail ? { ...status, certificates: list.details(), rejected: list.rejected } : status;
+}
 
-  const doRefresh = async (): Promise<RefreshResult> => {
-    const at = options.now();
-    lastAttemptAt = at;
-    if (!options.source) return { ok: true, counts: localOnly.counts() };
-    try {
-      const documents = await readTrustSource(options.source, { fetch: options.fetch, maxBytes, timeoutMs: options.timeoutMs ?? 30_000 });
-      const next = adopt(documents, at);
-      await persist(documents, at);
-      good = next;
-      lastError = undefined;
-      const counts = next.list.counts();
-      options.logger?.info({ source: sourceName, dsc: counts.dsc, csca: counts.csca, invalid: counts.invalid }, 'trust list refreshed');
-      return { ok: true, counts };
-    } catch (e) {
-      return { ok: false, error: record(e, at) };
-    }
+/**
+ * Creates the trust-list client. Reads `cacheFile` synchronously at once (start-up), then `refresh()` downloads.
+ * @see https://smart.who.int/trust/concepts_did_gdhcn.html
+ */
+export function createTrustListSync(options: TrustListSyncOptions): TrustListSync {
+  const documents = options.local?.documents ?? [];
+  const shcIssuers = [...(options.local?.shcIssuers ?? []), ...(options.shcIssuers ?? [])];
+  const build = (remote: unknown[]): TrustList => buildTrustList({ documents: [...remote, ...documents], shcIssuers, now: options.now() });
+  const localOnly = build([]);
+  const state: SyncState = {
+    options,
+    sourceName: options.source ? describeSource(options.source) : 'local',
+    build,
+    localOnly,
+    localEntries: entryCount(localOnly.counts()),
+    good: undefined,
+    lastError: undefined,
+    lastAttemptAt: undefined,
+    inFlight: undefined,
   };
-
-  const current = (): TrustList => good?.list ?? localOnly;
-
-  const warnings = (): TrustWarning[] => {
-    if (!options.source) return [];
-    if (!good) return [{ code: 'TRUSTLIST_NEVER_FETCHED', message: `No trust list from ${sourceName} has been loaded yet` }];
-    const age = options.now().getTime() - good.fetchedAt.getTime();
-    if (age <= options.maxAgeMs) return [];
-    return [{ code: 'TRUSTLIST_STALE', message: `Trust list fetched at ${good.fetchedAt.toISOString()} is older than ${Math.round(options.maxAgeMs / 1000)} s` }];
-  };
-
+  if (options.source) loadCache(state);
+  const current = (): TrustList => state.good?.list ?? localOnly;
   return {
     refresh() {
-      inFlight ??= doRefresh().finally(() => {
-        inFlight = undefined;
+      state.inFlight ??= refreshOnce(state).finally(() => {
+        state.inFlight = undefined;
       });
-      return inFlight;
+      return state.inFlight;
     },
-    status({ detail = false } = {}) {
-      const list = current();
-      const stale = warnings().length > 0;
-      const state = lastError ? 'degraded' : options.source && !good && localEntries === 0 ? 'empty' : stale ? 'stale' : 'ok';
-      const status: TrustStatus = {
-        state,
-        source: sourceName,
-        fetchedAt: good?.fetchedAt.toISOString(),
-        lastAttemptAt: lastAttemptAt?.toISOString(),
-        stale,
-        counts: list.counts(),
-        lastError,
-      };
-      return detail ? { ...status, certificates: list.details(), rejected: list.rejected } : status;
-    },
+    status: ({ detail = false } = {}) => statusOf(state, current(), detail),
     list: current,
-    lookupByKid: (kid, o) => ({ candidates: current().lookupByKid(kid, o), warnings: warnings() }),
-    lookupShc: (iss, kid) => ({ key: current().lookupShc(iss, kid), warnings: warnings() }),
-    lookupByDidUrl: (url, o) => ({ candidate: current().lookupByDidUrl(url, o), warnings: warnings() }),
+    lookupByKid: (kid, o) => ({ candidates: current().lookupByKid(kid, o), warnings: staleness(state) }),
+    lookupShc: (iss, kid) => ({ key: current().lookupShc(iss, kid), warnings: staleness(state) }),
+    lookupByDidUrl: (url, o) => ({ candidate: current().lookupByDidUrl(url, o), warnings: staleness(state) }),
   };
 }
 

@@ -84,6 +84,15 @@ describe('buildTrustList', () => {
     expect(c!.verdict.reasons).toEqual([{ code: 'signature', message: `signature does not verify with the key of CSCA ${readCertificate(w.xa.der).kid}` }]);
   });
 
+  test('when a DSC has no AKI but names and is signed by a CSCA of its country, then the name fallback chains it', async () => {
+    const legacy = await makeDsc(w.xa, { authorityKeyId: false, extKeyUsage: ['1.3.6.1.4.1.1847.2021.1.1'] });
+    const list = buildTrustList({ documents: [participantDocument('DCC', 'XXA', [w.xa], [legacy])], now: NOW });
+    const [c] = list.lookupByKid(kidOf(legacy));
+    expect(c!.verdict).toEqual({ ok: true, reasons: [] });
+    expect(c!.entry.hcertTypes).toEqual(['test']);
+    expect(list.lookupByKid(kidOf(w.good)).length).toBe(0);
+  });
+
   test('when a DSC of another country is signed by this CSCA, then its verdict is country-mismatch', () => {
     const list = buildTrustList({ documents: documentsOf(w), now: NOW });
     const [c] = list.lookupByKid(kidOf(w.wrongCountry));
