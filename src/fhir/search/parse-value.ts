@@ -35,7 +35,9 @@ export function parseDecimal(text: string): { value: number; low: number; high: 
   const decimals = m[2]?.length ?? 0;
   const exponent = m[3] === undefined ? 0 : Number(m[3]);
   const half = 0.5 * 10 ** (exponent - decimals);
-  return { value, low: value - half, high: value + half };
+  // 15 significant digits drop binary noise (5.4 - 0.05 = 5.3500000000000005) without losing decimal precision.
+  const clean = (x: number): number => Number(x.toPrecision(15));
+  return { value, low: clean(value - half), high: clean(value + half) };
 }
 
 function parseToken(raw: string): SearchValue {
