@@ -5,6 +5,7 @@
  * keys whose published kid differs are refused.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { TrustError } from './errors.ts';
 
@@ -82,4 +83,21 @@ export async function parseShcDirectory(json: unknown): Promise<ShcDirectory> {
     problems.push(...read.problems);
   }
   return { issuers, problems };
+}
+
+/** Reads a VCI-directory snapshot file (e.g. `SHC_DIRECTORY_FILE`). Throws FILE_UNREADABLE or SHC_DIRECTORY_MALFORMED. */
+export async function readShcDirectoryFile(path: string): Promise<ShcDirectory> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new TrustError('FILE_UNREADABLE', `SHC directory file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TrustError('SHC_DIRECTORY_MALFORMED', `SHC directory is not JSON: ${(e as Error).message}`);
+  }
+  return parseShcDirectory(json);
 }

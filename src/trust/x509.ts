@@ -85,14 +85,17 @@ function countryOf(name: string): string | undefined {
 /** Parses a certificate and gathers every fact the trust checks need. Throws TrustError CERT_UNPARSEABLE. */
 export function readCertificate(input: string | Uint8Array): CertificateFacts {
   const der = toDer(input);
-  let x509: X509Certificate;
-  let ext: ReturnType<typeof readDerExtensions>;
   try {
-    x509 = new X509Certificate(der);
-    ext = readDerExtensions(der);
+    return factsOf(der);
   } catch (e) {
+    // node decodes several fields lazily (public key, names…), so any of them may be the one that throws.
     throw new TrustError('CERT_UNPARSEABLE', `Certificate could not be parsed: ${(e as Error).message}`);
   }
+}
+
+function factsOf(der: Buffer): CertificateFacts {
+  const x509 = new X509Certificate(der);
+  const ext = readDerExtensions(der);
   const publicKey = x509.publicKey;
   const eku = x509.keyUsage; // node names the *extended* key usage list `keyUsage`
   return {

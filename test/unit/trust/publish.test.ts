@@ -3,7 +3,10 @@ import { buildDidDocument, buildIssuerDidDocument, buildJwks, buildPemList, didW
 import { issuerKeysFromPem, type IssuerKeySet } from '../../../src/trust/issuer-keys.ts';
 import { trustSelf } from '../../../src/trust/trust-self.ts';
 import { buildTrustList } from '../../../src/trust/trust-list.ts';
-import { parseShcDirectory, shcIssuerFromJwks } from '../../../src/trust/shc-directory.ts';
+import { parseShcDirectory, readShcDirectoryFile, shcIssuerFromJwks } from '../../../src/trust/shc-directory.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TrustError } from '../../../src/trust/errors.ts';
 import { generateKeyPair, privateKeyToPem } from '../../../src/trust/cert-factory.ts';
 import { readCertificate, toPem } from '../../../src/trust/x509.ts';
@@ -111,5 +114,19 @@ describe('SHC directory', () => {
     await expect(parseShcDirectory({ participating_issuers: [] })).rejects.toThrow(
       new TrustError('SHC_DIRECTORY_MALFORMED', 'SHC directory must be an object with an issuerInfo array'),
     );
+  });
+
+  test('when the directory is read from a file, then missing files and non-JSON are told apart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trust-vci-'));
+    try {
+      const file = join(dir, 'vci.json');
+      await expect(readShcDirectoryFile(file)).rejects.toThrow(new TrustError('FILE_UNREADABLE', 'SHC directory file cannot be read: ENOENT'));
+      await writeFile(file, '{');
+      await expect(readShcDirectoryFile(file)).rejects.toMatchObject({ code: 'SHC_DIRECTORY_MALFORMED' });
+      await writeFile(file, JSON.stringify({ issuerInfo: [{ issuer: { iss: 'https://a.example' }, keys: buildJwks(keys).keys }] }));
+      expect((await readShcDirectoryFile(file)).issuers[0]!.keys).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,6 +8,7 @@ import { webcrypto } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import { signCoseSign1 } from '../../../src/formats/hcert/cose-sign1.ts';
 import { encodeCwtClaims } from '../../../src/formats/hcert/cwt.ts';
 import { verifyCoseSign1 } from '../../../src/formats/hcert/verify.ts';
@@ -17,6 +18,7 @@ import { buildDidDocument, buildIssuerDidDocument } from '../../../src/trust/pub
 import { createTrustListSync } from '../../../src/trust/sync.ts';
 import { hcertKeyLookup } from '../../../src/trust/hcert-key-lookup.ts';
 import { buildTrustList } from '../../../src/trust/trust-list.ts';
+import { trustSelf } from '../../../src/trust/trust-self.ts';
 import { createDsc, privateKeyToPem } from '../../../src/trust/cert-factory.ts';
 import { toPem } from '../../../src/trust/x509.ts';
 import { NOW, days, makeCa, makeDsc, participantDocument } from './pki.ts';
@@ -119,5 +121,19 @@ describe('credential signed by this server, verified through a peer trust list',
     const lookup = hcertKeyLookup(list, { asOf: NOW });
     expect((await verifyCoseSign1(oldCredential, lookup, { validationTime: NOW })).valid).toBe(true);
     expect((await verifyCoseSign1(sign(after.signer, 'XA', NOW), lookup, { validationTime: NOW })).valid).toBe(true);
+  });
+
+  test('when an SHC JWS is signed with our SHC key, then the key found by issuer URL + kid verifies it', async () => {
+    const { shcIssuers, documents } = await trustSelf(keys, { did: DID, issuerUrl: 'https://gw.example.org' });
+    const sync = createTrustListSync({ fetch, cacheFile: join(dir, 'unused.json'), maxAgeMs: 1, now: () => NOW, local: { documents, shcIssuers } });
+    const jws = await new CompactSign(new TextEncoder().encode('{"iss":"https://gw.example.org"}'))
+      .setProtectedHeader({ alg: 'ES256', zip: 'DEF', kid: keys.shc!.kid })
+      .sign(keys.shc!.privateKey);
+    const header = decodeProtectedHeader(jws);
+    const found = sync.lookupShc('https://gw.example.org', String(header.kid));
+    expect(found.warnings).toEqual([]);
+    const { payload } = await compactVerify(jws, found.key!.publicKey);
+    expect(new TextDecoder().decode(payload)).toBe('{"iss":"https://gw.example.org"}');
+    expect(sync.lookupShc('https://other.example', String(header.kid)).key).toBeUndefined();
   });
 });
