@@ -7,7 +7,7 @@ import { evalFhirPathTyped, parseFhirPath, type TypedValue } from '@medplum/core
 import type { WalkContext } from './context.ts';
 import type { AnyResource } from '../packages/types.ts';
 import type { Constraint, ElementNode } from './model.ts';
-import { unreferencedContained } from './native-invariants.ts';
+import { NATIVE_BY_EXPRESSION, unreferencedContained } from './native-invariants.ts';
 
 /** Checked natively elsewhere (they run on every element, where FHIRPath would dominate the cost). */
 const NATIVE = new Set(['ele-1', 'ext-1', 'dom-3']);
@@ -55,6 +55,13 @@ export function createInvariantRunner(): InvariantRunner {
       if (node.constraints.some((c) => c.key === 'dom-3')) checkDom3(ctx, node, value as AnyResource, path);
       for (const c of node.constraints) {
         if (NATIVE.has(c.key) || !c.expression) continue;
+        const native = NATIVE_BY_EXPRESSION.get(c.expression);
+        if (native) {
+          if (typeof value === 'object' && value !== null && !native(value as Record<string, unknown>, ctx.resource)) {
+            ctx.sink.add('INVARIANT_FAILED', path, text(c), c.severity === 'error' ? 'error' : 'warning');
+          }
+          continue;
+        }
         const atom = parse(c.expression);
         const severity = c.severity === 'error' ? 'error' : 'warning';
         if (atom instanceof Error) {

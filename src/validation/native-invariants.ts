@@ -1,7 +1,8 @@
 /**
- * Core invariants implemented natively: they run on every resource or element, and dom-3 relies on
- * `as(canonical)` typing that the FHIRPath engine cannot infer from untyped JSON (it would report false errors).
- * https://hl7.org/fhir/R4/domainresource.html#invs
+ * Core R4 invariants implemented natively, matched by their exact FHIRPath expression: they run on
+ * every resource or Bundle, where FHIRPath evaluation dominated the cost; and dom-3 relies on
+ * `as(canonical)` typing that FHIRPath cannot infer from untyped JSON (it would report false errors).
+ * https://hl7.org/fhir/R4/domainresource.html#invs and https://hl7.org/fhir/R4/bundle.html#invs
  */
 import type { AnyResource } from '../packages/types.ts';
 
@@ -36,4 +37,49 @@ export function unreferencedContained(resource: AnyResource): string[] {
     if (!refs.has(`#${c?.id}`) && !byCanonical && !own.has('#')) bad.push(String(c?.id));
   });
   return bad;
+}
+
+type J = Record<string, unknown>;
+const arr = (v: unknown): J[] => (Array.isArray(v) ? (v as J[]) : v === undefined || v === null ? [] : [v as J]);
+const meta = (r: J): J => (r.meta as J | undefined) ?? {};
+const entries = (b: J): J[] => arr(b.entry);
+const resourceOf = (e: J): J | undefined => e.resource as J | undefined;
+
+/** Native check: returns true when the invariant holds for `value` (`resource` is %resource). */
+export type NativeCheck = (value: J, resource: J) => boolean;
+
+/** R4 core expressions → native equivalents (same verdicts, no FHIRPath evaluation). */
+export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<string, NativeCheck>([
+  ['contained.contained.empty()', (r) => arr(r.contained).every((c) => arr(c.contained).length === 0)],
+  ['contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()', (r) => arr(r.contained).every((c) => meta(c).versionId === undefined && meta(c).lastUpdated === undefined)],
+  ['contained.meta.security.empty()', (r) => arr(r.contained).every((c) => arr(meta(c).security).length === 0)],
+  ['text.`div`.exists()', (r) => typeof (r.text as J | undefined)?.div === 'string'],
+  ["total.empty() or (type = 'searchset') or (type = 'history')", (b) => b.total === undefined || b.type === 'searchset' || b.type === 'history'],
+  ["entry.search.empty() or (type = 'searchset')", (b) => b.type === 'searchset' || entries(b).every((e) => e.search === undefined)],
+  [
+    "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or %resource.type = 'history'))",
+    (b, r) => entries(b).every((e) => (e.request !== undefined) === (r.type === 'batch' || r.type === 'transaction' || r.type === 'history')),
+  ],
+  [
+    "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))",
+    (b, r) => entries(b).every((e) => (e.response !== undefined) === (r.type === 'batch-response' || r.type === 'transaction-response' || r.type === 'history')),
+  ],
+  ["(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()", (b) => b.type === 'history' || distinctFullUrls(b)],
+  ["type = 'document' implies (identifier.system.exists() and identifier.value.exists())", (b) => b.type !== 'document' || (typeof (b.identifier as J | undefined)?.system === 'string' && typeof (b.identifier as J | undefined)?.value === 'string')],
+  ["type = 'document' implies (timestamp.hasValue())", (b) => b.type !== 'document' || typeof b.timestamp === 'string'],
+  ["type = 'document' implies entry.first().resource.is(Composition)", (b) => b.type !== 'document' || resourceOf(entries(b)[0] ?? {})?.resourceType === 'Composition'],
+  ["type = 'message' implies entry.first().resource.is(MessageHeader)", (b) => b.type !== 'message' || resourceOf(entries(b)[0] ?? {})?.resourceType === 'MessageHeader'],
+  ['resource.exists() or request.exists() or response.exists()', (e) => e.resource !== undefined || e.request !== undefined || e.response !== undefined],
+  ["fullUrl.exists() implies fullUrl.contains('/_history/').not()", (e) => typeof e.fullUrl !== 'string' || !e.fullUrl.includes('/_history/')],
+]);
+
+function distinctFullUrls(b: J): boolean {
+  const seen = new Set<string>();
+  for (const e of entries(b)) {
+    if (typeof e.fullUrl !== 'string') continue;
+    const key = `${e.fullUrl}${String(meta(resourceOf(e) ?? {}).versionId ?? '')}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+  }
+  return true;
 }

