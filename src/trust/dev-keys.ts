@@ -37,6 +37,18 @@ const FILES = {
   shcCert: 'shc.crt.pem',
 } as const;
 
+/** Where `generateDevKeys` writes, in `dir`. */
+export function devKeyPaths(dir: string): DevKeyPaths {
+  return {
+    cscaCertPath: join(dir, FILES.cscaCert),
+    cscaKeyPath: join(dir, FILES.cscaKey),
+    dscCertPaths: [join(dir, FILES.dscCert)],
+    dscKeyPaths: [join(dir, FILES.dscKey)],
+    shcKeyPath: join(dir, FILES.shcKey),
+    shcCertPath: join(dir, FILES.shcCert),
+  };
+}
+
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
     () => true,
@@ -50,14 +62,7 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function generateDevKeys(options: GenerateDevKeysOptions): Promise<DevKeyPaths> {
   const country = (options.country ?? 'XX').toUpperCase();
-  const paths: DevKeyPaths = {
-    cscaCertPath: join(options.dir, FILES.cscaCert),
-    cscaKeyPath: join(options.dir, FILES.cscaKey),
-    dscCertPaths: [join(options.dir, FILES.dscCert)],
-    dscKeyPaths: [join(options.dir, FILES.dscKey)],
-    shcKeyPath: join(options.dir, FILES.shcKey),
-    shcCertPath: join(options.dir, FILES.shcCert),
-  };
+  const paths = devKeyPaths(options.dir);
   if (!options.overwrite && (await exists(paths.cscaCertPath))) {
     throw new TrustError('DEV_KEYS_EXIST', `Keys already exist in ${options.dir}; refusing to overwrite them`);
   }
@@ -77,3 +82,17 @@ export async function generateDevKeys(options: GenerateDevKeysOptions): Promise<
   await writeFile(paths.shcKeyPath, await privateKeyToPem(shcKeys.privateKey), secret);
   return paths;
 }
+
+/**
+ * First-run helper for `npm start`: generates development keys into `dir` unless they are there already.
+ * `generated` tells the caller to log, loudly, that development keys are in use.
+ */
+export async function ensureDevKeys(options: Omit<GenerateDevKeysOptions, 'overwrite'>): Promise<DevKeyPaths & { generated: boolean }> {
+  try {
+    return { ...(await generateDevKeys(options)), generated: true };
+  } catch (e) {
+    if (!(e instanceof TrustError) || e.code !== 'DEV_KEYS_EXIST') throw e;
+    return { ...devKeyPaths(options.dir), generated: false };
+  }
+}
+

@@ -239,6 +239,8 @@ function verdictOf(entry: TrustEntry, asOf: Date): TrustVerdict {
 /**
  * Builds the model from DID documents. Throws TrustError TRUSTLIST_MALFORMED when the input is not DID shaped;
  * individual bad certificates do not throw, they are reported in `rejected` or in their verdict.
+ * @example buildTrustList({ documents: JSON.parse(didJson), now: new Date() }).lookupByKid(kid, { country: 'XA' })
+ * @see https://smart.who.int/trust/concepts_did_gdhcn.html
  */
 export function buildTrustList(input: TrustListInput): TrustList {
   const parsed = parseDidTrustList(input.documents);

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateDevKeys } from '../../../src/trust/dev-keys.ts';
+import { ensureDevKeys, generateDevKeys } from '../../../src/trust/dev-keys.ts';
 import { issuerKeysFromPem, loadIssuerKeys, signerAt, verifiersAt } from '../../../src/trust/issuer-keys.ts';
 import { generateKeyPair, privateKeyToPem } from '../../../src/trust/cert-factory.ts';
 import { TrustError } from '../../../src/trust/errors.ts';
@@ -46,6 +46,16 @@ describe('generateDevKeys + loadIssuerKeys', () => {
   test('when keys already exist, then generateDevKeys refuses with DEV_KEYS_EXIST', async () => {
     await generateDevKeys({ dir, now: NOW });
     await expect(generateDevKeys({ dir, now: NOW })).rejects.toThrow(new TrustError('DEV_KEYS_EXIST', `Keys already exist in ${dir}; refusing to overwrite them`));
+  });
+
+  test('when ensureDevKeys runs twice, then it generates once and then reuses the same files', async () => {
+    const first = await ensureDevKeys({ dir, now: NOW });
+    const second = await ensureDevKeys({ dir, now: NOW });
+    expect([first.generated, second.generated]).toEqual([true, false]);
+    const { generated: _a, ...paths1 } = first;
+    const { generated: _b, ...paths2 } = second;
+    expect(paths2).toEqual(paths1);
+    expect((await loadIssuerKeys({ ...paths2, now: NOW })).country).toBe('XX');
   });
 
   test('when a key file is missing, then every unreadable file is listed', async () => {
