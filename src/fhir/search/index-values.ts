@@ -7,6 +7,7 @@
 import { evalFhirPathTyped, parseFhirPath, toTypedValue } from '@medplum/core';
 import type { FhirPathAtom, TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import { toPlainJson } from '../json.ts';
 import { searchParamsOf, splitUnion } from './parameters.ts';
 import { compileSimplePath, evalSimplePath } from './simple-path.ts';
 import type { SimplePath } from './simple-path.ts';
@@ -98,14 +99,16 @@ function addRows(index: ResourceIndex, def: SearchParamDef, values: TypedValue[]
  * Computes the search index rows of a resource for every search parameter of its type.
  * @example indexValues(immunization).token // [{ param: 'vaccine-code', system: 'http://snomed.info/sct', code: '...' }, ...]
  */
-export function indexValues(resource: Resource): ResourceIndex {
+export function indexValues(input: Resource): ResourceIndex {
+  // Decimals kept as their source text (JSON.rawJSON, see fhir/json.ts) are numbers again for comparison.
+  const resource = toPlainJson(input);
   const index = emptyIndex();
-  const input = [toTypedValue(resource)];
-  const variables = { '%resource': input[0] as TypedValue };
+  const typed = [toTypedValue(resource)];
+  const variables = { '%resource': typed[0] as TypedValue };
   for (const { def, simple, atom } of compiledParamsOf(resource.resourceType)) {
     let values: TypedValue[];
     try {
-      values = simple ? evalSimplePath(simple, resource) : evalFhirPathTyped(atom as FhirPathAtom, input, variables);
+      values = simple ? evalSimplePath(simple, resource) : evalFhirPathTyped(atom as FhirPathAtom, typed, variables);
     } catch {
       continue; // a runtime FHIRPath error on odd data must not block the write; the param just has no rows
     }

@@ -4,11 +4,11 @@
  * https://hl7.org/fhir/R4/http.html#history
  */
 import type { SQLInputValue } from 'node:sqlite';
-import type { Resource } from '@medplum/fhirtypes';
 import { dateRange } from '../../fhir/search/date-range.ts';
 import { fail } from '../../fhir/outcome.ts';
 import type { HistoryEntry, HistoryQuery, HistoryResult } from '../store.ts';
 import type { StoreContext } from './context.ts';
+import { parseStoredResource } from './stored-json.ts';
 import { currentSequence } from './search.ts';
 
 function toEntry(row: Record<string, unknown>): HistoryEntry {
@@ -19,7 +19,7 @@ function toEntry(row: Record<string, unknown>): HistoryEntry {
     lastUpdated: new Date(Number(row.last_updated)).toISOString(),
     method: row.method as HistoryEntry['method'],
   };
-  if (typeof row.content === 'string') entry.resource = JSON.parse(row.content) as Resource;
+  if (typeof row.content === 'string') entry.resource = parseStoredResource(row.content);
   return entry;
 }
 

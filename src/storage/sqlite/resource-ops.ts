@@ -10,6 +10,7 @@ import { fail } from '../../fhir/outcome.ts';
 import type { CreateOptions, CreateResult, DeleteResult, ReadResult, UpdateOptions, UpdateResult } from '../store.ts';
 import { atomically } from './context.ts';
 import type { StoreContext } from './context.ts';
+import { parseStoredResource } from './stored-json.ts';
 import { matchingIds } from './search.ts';
 import { currentRow, writeVersion } from './write-version.ts';
 import type { CurrentRow } from './write-version.ts';
@@ -30,7 +31,7 @@ export function readResource(ctx: StoreContext, resourceType: string, id: string
       lastUpdated: new Date(Number(row.last_updated)).toISOString(),
     };
   }
-  return { status: 'found', resource: JSON.parse(row.content) as Resource };
+  return { status: 'found', resource: parseStoredResource(row.content) };
 }
 
 /** Stamps id and meta on a copy, serialises it and computes its index rows. */

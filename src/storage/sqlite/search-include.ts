@@ -6,6 +6,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { SearchQuery } from '../../fhir/search/query.ts';
 import type { StoreContext } from './context.ts';
+import { parseStoredResource } from './stored-json.ts';
 
 interface IncludedRow {
   rk: number;
@@ -56,7 +57,7 @@ export function includeResources(ctx: StoreContext, query: SearchQuery, rks: num
   for (const row of [...forwardIncludes(ctx, query, rks), ...reverseIncludes(ctx, query, ids)]) {
     if (seen.has(row.rk)) continue;
     seen.add(row.rk);
-    out.push(JSON.parse(row.content) as Resource);
+    out.push(parseStoredResource(row.content));
   }
   return out;
 }

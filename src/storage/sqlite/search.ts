@@ -5,10 +5,10 @@
  * https://hl7.org/fhir/R4/search.html
  */
 import type { SQLInputValue } from 'node:sqlite';
-import type { Resource } from '@medplum/fhirtypes';
 import type { SearchQuery } from '../../fhir/search/query.ts';
 import type { SearchResult } from '../store.ts';
 import type { StoreContext } from './context.ts';
+import { parseStoredResource } from './stored-json.ts';
 import { includeResources } from './search-include.ts';
 import { filterSql } from './search-filters.ts';
 import { pickDriver } from './search-driver.ts';
@@ -88,7 +88,7 @@ export function runSearch(ctx: StoreContext, query: SearchQuery): SearchResult {
   const rows = pageRows(ctx, query, snapshot);
   const hasMore = rows.length > query.count;
   const page = rows.slice(0, query.count).filter((r) => r.deleted === 0 && r.content !== null);
-  const resources = page.map((r) => JSON.parse(r.content as string) as Resource);
+  const resources = page.map((r) => parseStoredResource(r.content as string));
   const included = includeResources(ctx, query, page.map((r) => r.rk), resources);
   const result: SearchResult = { resources, included, snapshot, hasMore };
   if (total !== undefined) result.total = total;

@@ -1,7 +1,8 @@
 /**
  * Contract: create, read, vread, update (incl. create-on-update and If-Match), soft versioned delete.
  */
-import type { Patient } from '@medplum/fhirtypes';
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import { parseStrictJson } from '../../../src/fhir/json.ts';
 import { expectOutcome, immunization, patient, q, useStore } from './helpers.ts';
 import type { MakeStore } from './helpers.ts';
 
@@ -143,6 +144,20 @@ export function crudContract(makeStore: MakeStore): void {
     const result = await store().search(q('Immunization', 'status=completed&_total=accurate'));
     expect(result.resources.map((r) => r.id)).toEqual([kept.id]);
     expect(result.total).toBe(1);
+  });
+
+  test('when a resource holds decimals kept as source text, then read, search and history give the same text back', async () => {
+    const body = '{"resourceType":"Observation","status":"final","code":{"text":"w"},"valueQuantity":{"value":72.50,"unit":"kg"},"component":[{"code":{"text":"x"},"valueQuantity":{"value":1e2}}]}';
+    const created = (await store().create(parseStrictJson(body) as Resource)).resource;
+    const id = created.id as string;
+    const read = await store().read('Observation', id);
+    expect(JSON.stringify((read as { resource: Resource }).resource)).toContain('"value":72.50,');
+    expect(JSON.stringify((read as { resource: Resource }).resource)).toContain('"value":1e2}');
+    const found = await store().search(q('Observation', 'value-quantity=72.5'));
+    expect(found.resources.map((r) => r.id)).toEqual([id]);
+    expect(JSON.stringify(found.resources[0])).toContain('"value":72.50,');
+    const v1 = await store().vread('Observation', id, '1');
+    expect(JSON.stringify(v1?.resource)).toContain('"value":72.50,');
   });
 
   test('when the store describes itself, then it names its kind', () => {
