@@ -61,7 +61,13 @@ export function createCanonicalRegistry(set: PackageSet): CanonicalRegistry {
   const missing = missingDependencies(packages);
   const compiled = new Map<string, CompiledProfile | null>();
 
-  const lookup = (canonical: string) => byUrl.get(canonical) ?? byUrl.get(stripVersion(canonical));
+  // An explicit `|version` must match when the resource carries a version (several versions may be loaded).
+  const lookup = (canonical: string) => {
+    const exact = byUrl.get(canonical);
+    if (exact) return exact;
+    const plain = byUrl.get(stripVersion(canonical));
+    return plain && (plain.resource.version === undefined || canonical === stripVersion(canonical)) ? plain : undefined;
+  };
 
   const profile = (canonical: string): CompiledProfile | undefined => {
     const hit = compiled.get(canonical);
