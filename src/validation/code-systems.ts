@@ -14,6 +14,20 @@ export const CODE_SYSTEM_ALIASES: Readonly<Record<string, string>> = {
   'http://id.who.int/icd11/mms': 'http://id.who.int/icd/release/11/mms',
 };
 
+/**
+ * External terminologies that IGs sometimes ship as small CodeSystem resources (who.ddcc holds a
+ * `http://snomed.info/sct` CodeSystem with ~100 codes marked `complete`, made for expansions). Such a
+ * resource is read as a fragment: it can confirm a code and its display, never prove that a code is absent.
+ */
+const EXTERNAL_SYSTEMS = [
+  'http://snomed.info/sct', 'http://loinc.org', 'http://id.who.int/icd', 'http://hl7.org/fhir/sid/icd-', 'http://unitsofmeasure.org',
+  'http://www.whocc.no/atc', 'http://www.nlm.nih.gov/research/umls/rxnorm', 'http://hl7.org/fhir/sid/cvx', 'urn:iso:std:iso:', 'urn:ietf:bcp:',
+];
+
+export function isExternalSystem(url: string): boolean {
+  return EXTERNAL_SYSTEMS.some((prefix) => url.startsWith(prefix));
+}
+
 export function canonicalSystem(system: string): string {
   return CODE_SYSTEM_ALIASES[system] ?? system;
 }
@@ -64,7 +78,7 @@ export function createCodeSystemIndex(registry: CanonicalRegistry): (system: str
       const concepts = new Map<string, ConceptInfo>();
       const children = new Map<string, string[]>();
       flatten(cs.concept as RawConcept[] | undefined, undefined, concepts, children);
-      result = { url, complete: cs.content === 'complete', concepts, children };
+      result = { url, complete: cs.content === 'complete' && !isExternalSystem(url), concepts, children };
     }
     memo.set(url, result);
     return result ?? undefined;
