@@ -21,7 +21,15 @@ export interface SearchParamDef {
   /** Base types of the definition (e.g. `Resource` for `_id`). */
   base: readonly string[];
   description?: string;
+  /**
+   * Whether search and the store support this parameter: false for composite/special types and for those
+   * without an expression (`_text`, `_content`, `_query`). The CapabilityStatement should list only these.
+   */
+  supported: boolean;
 }
+
+const SUPPORTED_TYPES = new Set(['token', 'string', 'date', 'number', 'quantity', 'reference', 'uri']);
+const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
 
 const COMMON_BASES = new Set(['Resource', 'DomainResource']);
 
@@ -65,11 +73,13 @@ function expressionFor(sp: SearchParameter, resourceType: string): string | unde
 }
 
 function toDef(sp: SearchParameter, resourceType: string): SearchParamDef {
+  const expression = expressionFor(sp, resourceType);
   return {
     code: sp.code as string,
     type: sp.type as SearchParamType,
     url: sp.url as string,
-    expression: expressionFor(sp, resourceType),
+    expression,
+    supported: SUPPORTED_TYPES.has(sp.type as string) && (expression !== undefined || COLUMN_PARAMS.has(sp.code as string)),
     targets: Object.freeze([...(sp.target ?? [])]),
     base: Object.freeze([...(sp.base ?? [])]),
     description: sp.description,

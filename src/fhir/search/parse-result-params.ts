@@ -14,8 +14,6 @@ export interface ResultParamContext {
   options: { defaultCount: number; maxCount: number };
 }
 
-const UNSORTABLE = new Set(['composite', 'special']);
-
 function nonNegativeInt(value: string): number | undefined {
   return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }
@@ -25,7 +23,7 @@ function parseSort(value: string, ctx: ResultParamContext): SearchQuery['sort'] 
     const descending = item.startsWith('-');
     const code = descending ? item.slice(1) : item;
     const def = getSearchParam(ctx.resourceType, code);
-    if (!def || UNSORTABLE.has(def.type) || (!def.expression && code !== '_id' && code !== '_lastUpdated')) {
+    if (!def || !def.supported) {
       throw searchError('SEARCH_SORT_INVALID', `Cannot sort ${ctx.resourceType} by '${code}'`, ctx.resourceType, ctx.name);
     }
     return { code, descending };

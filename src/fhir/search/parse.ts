@@ -37,8 +37,6 @@ const MODIFIERS: Readonly<Record<string, readonly string[]>> = {
   uri: ['missing', 'below', 'above'],
 };
 
-const SEARCHABLE_TYPES = new Set(Object.keys(MODIFIERS));
-
 interface FilterContext {
   resourceType: string;
   /** Parameter name as written, for error expressions. */
@@ -117,7 +115,7 @@ function buildChain(head: string, tail: string, value: string, ctx: FilterContex
   const chained = splitName(tail);
   const targetType = chainTarget(def, modifier, chained.code, ctx);
   const chainedDef = getSearchParam(targetType, chained.code);
-  if (!chainedDef || !SEARCHABLE_TYPES.has(chainedDef.type)) {
+  if (!chainedDef || !chainedDef.supported) {
     throw searchError('SEARCH_CHAIN_UNKNOWN_PARAM', `${targetType} has no search parameter '${chained.code}'`, ctx.resourceType, ctx.name);
   }
   const inner = buildFilter(chainedDef, chained.modifier, value, { resourceType: targetType, name: ctx.name });
@@ -145,9 +143,7 @@ function parseFilter(name: string, value: string, resourceType: string): SearchF
   if (dot > 0) return buildChain(name.slice(0, dot), name.slice(dot + 1), value, ctx);
   const { code, modifier } = splitName(name);
   const def = searchParamsOf(resourceType).get(code);
-  if (!def || !SEARCHABLE_TYPES.has(def.type) || (!def.expression && code !== '_id' && code !== '_lastUpdated')) {
-    return undefined;
-  }
+  if (!def || !def.supported) return undefined;
   return buildFilter(def, modifier, value, ctx);
 }
 

@@ -22,7 +22,11 @@ export interface SearchFilter {
   /** Search parameter code, e.g. `vaccine-code`, `_id`, `_lastUpdated`. */
   code: string;
   type: SearchParamType;
-  /** `not`, `exact`, `contains`, `missing`, `text`, `identifier`, `above`, `below`, or a resource type for references. */
+  /**
+   * token: `not`, `missing`, `text` (values are then `string` kind, matched against display texts);
+   * string: `exact`, `contains`, `missing`; uri: `below`, `above`, `missing`; others: `missing`;
+   * reference: `missing` or a resource type (already applied to the values by the parser).
+   */
   modifier?: string;
   /** For `:missing=true|false`. */
   missing?: boolean;
@@ -48,7 +52,9 @@ export interface SearchQuery {
   resourceType: string;
   filters: SearchFilter[];
   sort: SortRule[];
+  /** `_count`, already capped at the maximum. */
   count: number;
+  /** `_offset`: matches to skip (the REST layer's next/previous links carry it). */
   offset: number;
   /** `accurate` when the client asked for `_total=accurate` or the REST layer wants one. */
   total: 'none' | 'accurate';
@@ -56,6 +62,6 @@ export interface SearchQuery {
   summaryCount: boolean;
   include: IncludeRule[];
   revinclude: IncludeRule[];
-  /** Stable paging: the store sequence at which page 1 was taken (see SearchResult.snapshot). */
+  /** `_snapshot`, stable paging: the store sequence at which page 1 was taken (see SearchResult.snapshot). */
   snapshot?: number;
 }

@@ -20,6 +20,13 @@ describe('search parameter registry', () => {
     expect(getSearchParam('Patient', '_lastUpdated')?.expression).toBe('Patient.meta.lastUpdated');
   });
 
+  test('when a parameter is composite, special or has no expression, then it is marked unsupported', () => {
+    expect(getSearchParam('Observation', 'code-value-quantity')?.supported).toBe(false);
+    expect(getSearchParam('Patient', '_text')?.supported).toBe(false);
+    expect(getSearchParam('Patient', '_id')?.supported).toBe(true);
+    expect(getSearchParam('Immunization', 'vaccine-code')?.supported).toBe(true);
+  });
+
   test('when the code or type is unknown, then nothing is found', () => {
     expect(getSearchParam('Immunization', 'nonsense')).toBeUndefined();
     expect(listSearchParams('NotAType').map((p) => p.code)).toContain('_id');
