@@ -31,6 +31,24 @@ function stripVersion(canonical: string): string {
   return bar < 0 ? canonical : canonical.slice(0, bar);
 }
 
+/** Orders dotted versions numerically where possible (`1.10.0` > `1.9.0`); undefined sorts first. */
+export function compareVersions(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  const pa = a.split(/[.-]/);
+  const pb = b.split(/[.-]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '';
+    const y = pb[i] ?? '';
+    const nx = Number(x);
+    const ny = Number(y);
+    const c = Number.isNaN(nx) || Number.isNaN(ny) ? x.localeCompare(y) : nx - ny;
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
 /** Missing dependencies of the loaded packages, with the canonical base each one would have provided. */
 function missingDependencies(packages: readonly FhirPackage[]): { ref: string; by: string; base?: string }[] {
   const out: { ref: string; by: string; base?: string }[] = [];
@@ -54,7 +72,9 @@ export function createCanonicalRegistry(set: PackageSet): CanonicalRegistry {
     for (const r of pkg.resources) {
       if (!INDEXED.has(r.resourceType) || typeof r.url !== 'string') continue;
       const entry = { resource: r, pkg };
-      byUrl.set(r.url, entry);
+      // Without `|version`, the highest version loaded answers (as the HL7 tools do).
+      const current = byUrl.get(r.url);
+      if (!current || compareVersions(r.version, current.resource.version) >= 0) byUrl.set(r.url, entry);
       if (r.version) byUrl.set(`${r.url}|${r.version}`, entry);
     }
   }
