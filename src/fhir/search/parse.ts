@@ -122,6 +122,10 @@ function buildChain(head: string, tail: string, value: string, ctx: FilterContex
   return { code: def.code, type: 'reference', chain: { targetType, filter: inner }, values: [] };
 }
 
+function hasCondition(filter: SearchFilter): boolean {
+  return filter.modifier === 'missing' || filter.values.length > 0 || (filter.chain !== undefined && hasCondition(filter.chain.filter));
+}
+
 function emptyQuery(resourceType: string, options: ParseOptions): SearchQuery {
   return {
     resourceType,
@@ -169,8 +173,8 @@ export function parseSearchQuery(
     }
     if (value === '') continue; // empty values are ignored (https://hl7.org/fhir/R4/search.html#errors)
     const filter = parseFilter(name, value, resourceType);
-    if (filter) query.filters.push(filter);
-    else ignored.push(name);
+    if (!filter) ignored.push(name);
+    else if (hasCondition(filter)) query.filters.push(filter); // `status=,` has no value: ignored like `status=`
   }
   return { query, ignored };
 }

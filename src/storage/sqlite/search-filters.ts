@@ -54,6 +54,10 @@ function chainFilter(ctx: StoreContext, filter: SearchFilter, resourceType: stri
 /** The SQL condition for one filter on the resources table aliased `alias`. */
 export function filterSql(ctx: StoreContext, filter: SearchFilter, resourceType: string, alias: string): Sql {
   if (filter.chain) return chainFilter(ctx, filter, resourceType, alias);
+  if (filter.modifier !== 'missing' && filter.values.length === 0) return { sql: '1', params: [] };
+  if (filter.modifier === 'missing' && (filter.code === '_id' || filter.code === '_lastUpdated')) {
+    return { sql: filter.missing ? '0' : '1', params: [] }; // every resource has both
+  }
   if (filter.code === '_id') return idFilter(filter, alias);
   if (filter.code === '_lastUpdated') return lastUpdatedFilter(filter, alias);
   const textSearch = filter.type === 'token' && filter.modifier === 'text';
@@ -64,7 +68,6 @@ export function filterSql(ctx: StoreContext, filter: SearchFilter, resourceType:
     const not = filter.missing ? 'NOT ' : '';
     return { sql: `${alias}.rk ${not}IN (SELECT x.rk FROM ${table} x WHERE x.pid = ?)`, params: [pid] };
   }
-  if (filter.values.length === 0) return { sql: '1', params: [] };
   const values = orValues(filter.values, textSearch ? undefined : filter.modifier);
   const not = filter.modifier === 'not' ? 'NOT ' : '';
   return {

@@ -158,6 +158,8 @@ export function searchTypesContract(makeStore: MakeStore): void {
     expect(await find('Patient', '_lastUpdated=gt2024-02-01')).toEqual([second.id]);
     expect(await find('Patient', '_lastUpdated=2024-01-01')).toEqual([first.id]);
     expect(await find('Patient', '_lastUpdated=2024-03-01T12:00:00.000Z')).toEqual([second.id]);
+    expect(await find('Patient', '_lastUpdated:missing=true')).toEqual([]);
+    expect(await find('Patient', '_id:missing=false')).toEqual([first.id, second.id]);
   });
 
   test('when a parameter has comma values, then they are OR-ed, and repeated parameters are AND-ed', async () => {

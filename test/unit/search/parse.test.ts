@@ -199,5 +199,6 @@ describe('parseSearchQuery: result parameters and ignored parameters', () => {
 
   test('when a value is empty, then the parameter is skipped', () => {
     expect(parse('Immunization', 'status=').query.filters).toEqual([]);
+    expect(parse('Immunization', 'status=,&_lastUpdated=,&patient.identifier=,').query.filters).toEqual([]);
   });
 });
