@@ -12,9 +12,11 @@ export type DeflateFlavour = 'zlib' | 'raw';
  * Window just large enough for the input: zlib allocates and clears ~256 KiB of state at the default window and
  * memLevel, which costs more than compressing a 1 KiB credential; a window ≥ the input loses no compression.
  */
-function windowFor(length: number): { windowBits: number; memLevel: number } {
+function windowFor(length: number): { windowBits: number; memLevel: number; chunkSize: number } {
   const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(length + 262))));
-  return { windowBits, memLevel: Math.max(1, Math.min(8, windowBits - 6)) };
+  // output buffer sized to the input too: the default 16 KiB chunk per call is mostly garbage for small credentials
+  const chunkSize = Math.min(16384, Math.max(64, 2 ** Math.ceil(Math.log2(length + 64))));
+  return { windowBits, memLevel: Math.max(1, Math.min(8, windowBits - 6)), chunkSize };
 }
 
 /**
@@ -33,7 +35,7 @@ export function deflate(bytes: Uint8Array, flavour: DeflateFlavour): Uint8Array 
  */
 export function inflate(bytes: Uint8Array, flavour: DeflateFlavour, maxOutputBytes: number): Uint8Array {
   try {
-    const options = { maxOutputLength: maxOutputBytes };
+    const options = { maxOutputLength: maxOutputBytes, chunkSize: 4096 };
     const out = flavour === 'zlib' ? inflateSync(bytes, options) : inflateRawSync(bytes, options);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (cause) {

@@ -89,9 +89,24 @@ export function coseFromValue(value: unknown, limits: CborScanLimits): CoseSign1
   };
 }
 
-/** Sig_structure = ["Signature1", body_protected, external_aad = h'', payload] (RFC 9052 §4.4). */
+/** CBOR head of a byte string of `length` bytes (RFC 8949 §3.1, major type 2). */
+function bstrHead(length: number): Uint8Array {
+  if (length < 24) return Uint8Array.of(0x40 | length);
+  if (length < 0x100) return Uint8Array.of(0x58, length);
+  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
+  return Uint8Array.of(0x5a, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
+}
+
+/** array(4) head, text "Signature1", then external_aad = h'' goes between protected and payload. */
+const SIG_STRUCTURE_PREFIX = Uint8Array.of(0x84, 0x6a, ...new TextEncoder().encode('Signature1'));
+const EMPTY_BSTR = Uint8Array.of(0x40);
+
+/**
+ * Sig_structure = ["Signature1", body_protected, external_aad = h'', payload] (RFC 9052 §4.4), written directly:
+ * its shape is fixed, and this runs on every sign and verify.
+ */
 function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  return encodeCbor(['Signature1', protectedBytes, new Uint8Array(0), payload]);
+  return Buffer.concat([SIG_STRUCTURE_PREFIX, bstrHead(protectedBytes.length), protectedBytes, EMPTY_BSTR, bstrHead(payload.length), payload]);
 }
 
 function rawSign(alg: CoseAlgName, data: Uint8Array, key: KeyObject): Uint8Array {
@@ -108,7 +123,8 @@ export function signCoseSign1(payload: Uint8Array, signer: CoseSigner): Uint8Arr
   assertKeyFits(signer.alg, signer.privateKey);
   const protectedBytes = encodeCbor(new Map<number, unknown>([[COSE_HEADER.alg, COSE_ALG[signer.alg]], [COSE_HEADER.kid, signer.kid]]));
   const signature = rawSign(signer.alg, sigStructure(protectedBytes, payload), signer.privateKey);
-  return encodeCbor(new Tag([protectedBytes, new Map(), payload, signature], COSE_SIGN1_TAG));
+  // tag 18, array(4), protected bstr, empty unprotected map (0xa0), payload bstr, signature bstr
+  return Buffer.concat([Uint8Array.of(0xc0 | COSE_SIGN1_TAG, 0x84), bstrHead(protectedBytes.length), protectedBytes, Uint8Array.of(0xa0), bstrHead(payload.length), payload, bstrHead(signature.length), signature]);
 }
 
 /** True when the key can serve the algorithm: ES256 needs EC P-256, PS256 needs RSA. */

@@ -1,4 +1,4 @@
-import { sign } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import { Tag } from 'cbor-x';
 import { encodeCbor } from '../../../../src/formats/cbor.ts';
 import { COSE_SIGN1_TAG } from '../../../../src/formats/hcert/claim-keys.ts';
@@ -117,5 +117,15 @@ describe('COSE_Sign1', () => {
     ['a text kid', encodeCbor([encodeCbor(new Map([[4, 'k']])), new Map(), new Uint8Array(0), new Uint8Array(0)]), 'COSE: kid (4) must be a byte string'],
   ])('when the structure is %s, then COSE_INVALID', (_name, bytes, message) => {
     expectFormatError(() => decodeCoseSign1(bytes, LIMITS), 'COSE_INVALID', message);
+  });
+});
+
+describe('Sig_structure', () => {
+  test.each([0, 23, 24, 255, 256, 70000])('when the payload has %i bytes, then the hand-written Sig_structure equals the CBOR encoding', async (size) => {
+    const body = new Uint8Array(size).fill(7);
+    const bytes = signCoseSign1(body, { privateKey: es.privateKey, alg: 'ES256', kid: KID });
+    const sign1 = decodeCoseSign1(bytes, LIMITS);
+    const expected = encodeCbor(['Signature1', sign1.protectedBytes, new Uint8Array(0), body]);
+    expect(verify('sha256', expected, { key: es.publicKey, dsaEncoding: 'ieee-p1363' }, sign1.signature)).toBe(true);
   });
 });
