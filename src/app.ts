@@ -11,6 +11,7 @@ import type { RestContext } from './http/fhir-request.ts';
 import { createRouter, type OperationRoute } from './http/routes.ts';
 import { createBundleHandler } from './http/rest/bundle.ts';
 import { statusOf } from './http/status.ts';
+import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import type { Services } from './services.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -40,6 +41,7 @@ export function createApp(services: Services, operations: OperationRoute[] = [])
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', storage: store.describe() });
   });
+  mountTrustEndpoints(app, services);
   app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes));
   app.use((req: Request) => {
     throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }));

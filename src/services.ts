@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import type { Config } from './config/schema.ts';
 import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createTrustServices, type TrustOverrides, type TrustServices } from './services-trust.ts';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.ts';
 import type { ResourceStore } from './storage/store.ts';
 
-export interface Services {
+export interface Services extends TrustServices {
   config: Config;
   log: Logger;
   store: ResourceStore;
@@ -19,10 +20,10 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export interface ServiceOverrides {
+export interface ServiceOverrides extends TrustOverrides {
   log?: Logger;
   now?: () => Date;
-  /** Use an in-memory database instead of DATA_DIR (tests). */
+  /** Use an in-memory database and throw-away key and cache folders instead of DATA_DIR (tests). */
   inMemory?: boolean;
 }
 
@@ -35,13 +36,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   loadBaseDefinitions();
   const store = openStore(config, overrides, now);
   log.info({ storage: store.describe() }, 'storage ready');
+  const trust = await createTrustServices(config, log, now, { ...overrides, ephemeral: overrides.ephemeral ?? overrides.inMemory });
   return {
+    ...trust,
     config,
     log,
     store,
     version: VERSION,
     now,
-    close: () => store.close(),
+    close: async () => {
+      trust.stop();
+      await store.close();
+    },
   };
 }
 

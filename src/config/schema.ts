@@ -17,7 +17,26 @@ export interface Config {
   searchMaxCount: number;
   /** Trust X-Forwarded-* headers (only behind a proxy you control). */
   trustProxy: boolean;
+  /** Public origin where /.well-known and /trust are served; the SHC `iss`. */
+  issuerUrl: string;
+  issuerCountry: string;
+  issuerCscaCert?: string;
+  issuerDscCerts: string[];
+  issuerDscKeys: string[];
+  issuerShcKey?: string;
+  issuerShcCert?: string;
+  trustListUrl?: string;
+  trustListFile?: string;
+  trustListRefreshMs: number;
+  trustListMaxAgeMs: number;
+  trustListMaxBytes: number;
+  shcDirectoryFile?: string;
+  trustSelf: boolean;
 }
+
+import { bool, ConfigProblem, duration, httpUrl, intIn, list, oneOf, upperAlpha2 } from './parsers.ts';
+
+type Env = Record<string, string | undefined>;
 
 interface KeySpec<K extends keyof Config> {
   key: K;
@@ -25,45 +44,7 @@ interface KeySpec<K extends keyof Config> {
   doc: string;
   /** Shown in the docs; `undefined` means "no default". */
   defaultText: string;
-  parse: (raw: string | undefined, partial: Partial<Config>) => Config[K];
-}
-
-class ConfigProblem extends Error {}
-
-function intIn(min: number, max: number) {
-  return (raw: string): number => {
-    if (!/^\d+$/.test(raw)) throw new ConfigProblem(`must be a whole number, got "${raw}"`);
-    const n = Number(raw);
-    if (n < min || n > max) throw new ConfigProblem(`must be between ${min} and ${max}, got ${n}`);
-    return n;
-  };
-}
-
-function oneOf<T extends string>(values: readonly T[]) {
-  return (raw: string): T => {
-    const v = raw.trim();
-    if (!(values as readonly string[]).includes(v)) throw new ConfigProblem(`must be one of ${values.join(', ')}, got "${raw}"`);
-    return v as T;
-  };
-}
-
-function bool(raw: string): boolean {
-  const v = raw.trim().toLowerCase();
-  if (['true', '1', 'yes'].includes(v)) return true;
-  if (['false', '0', 'no'].includes(v)) return false;
-  throw new ConfigProblem(`must be true or false, got "${raw}"`);
-}
-
-function httpUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigProblem(`must be an absolute http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigProblem(`must use http or https, got "${raw}"`);
-  if (url.search || url.hash) throw new ConfigProblem('must not have a query or fragment');
-  return raw.replace(/\/+$/, '');
+  parse: (raw: string | undefined, partial: Partial<Config>, env: Env) => Config[K];
 }
 
 /** `withDefault` applies the default when the variable is unset or empty. */
@@ -71,18 +52,20 @@ function spec<K extends keyof Config>(
   key: K,
   env: string,
   doc: string,
-  fallback: Config[K] | ((partial: Partial<Config>) => Config[K]),
+  fallback: Config[K] | ((partial: Partial<Config>, env: Env) => Config[K]),
   parse: (raw: string) => Config[K],
+  shown?: string,
 ): KeySpec<K> {
-  const defaultText = typeof fallback === 'function' ? '(derived)' : String(fallback);
+  const empty = fallback === undefined || (Array.isArray(fallback) && fallback.length === 0);
+  const defaultText = shown ?? (typeof fallback === 'function' ? '(derived)' : empty ? '—' : `\`${String(fallback)}\``);
   return {
     key,
     env,
     doc,
     defaultText,
-    parse: (raw, partial) => {
+    parse: (raw, partial, env) => {
       if (raw === undefined || raw.trim() === '') {
-        return typeof fallback === 'function' ? (fallback as (p: Partial<Config>) => Config[K])(partial) : fallback;
+        return typeof fallback === 'function' ? (fallback as (p: Partial<Config>, e: Env) => Config[K])(partial, env) : fallback;
       }
       return parse(raw);
     },
@@ -115,6 +98,26 @@ export const CONFIG_KEYS = [
   spec('searchDefaultCount', 'SEARCH_DEFAULT_COUNT', 'Page size when a search gives no `_count`.', 20, intIn(1, 10000)),
   spec('searchMaxCount', 'SEARCH_MAX_COUNT', 'Largest `_count` honoured; larger values are capped.', 1000, intIn(1, 10000)),
   spec('trustProxy', 'TRUST_PROXY', 'Honour X-Forwarded-* headers (only behind a reverse proxy you control).', false, bool),
+  spec(
+    'issuerUrl',
+    'ISSUER_URL',
+    'Public origin of this issuer: `/.well-known/jwks.json` and `/trust/*` live under it, and it is the SMART Health Card `iss`. Default: FHIR_BASE_URL without its last path segment.',
+    (p) => (p.fhirBaseUrl ?? 'http://localhost:8080/fhir').replace(/\/[^/]*$/, ''),
+    httpUrl,
+  ),
+  spec('issuerCountry', 'ISSUER_COUNTRY', 'ISO 3166-1 alpha-2 country of the development keys generated on first start.', 'XX', upperAlpha2),
+  spec('issuerCscaCert', 'ISSUER_CSCA_CERT', 'PEM file of the country signing CA (CSCA). Unset: development keys in `DATA_DIR/keys`, made on first start.', undefined, (s) => s),
+  spec('issuerDscCerts', 'ISSUER_DSC_CERTS', 'Comma-separated PEM files of the document signer certificates (DSC); the newest valid one signs.', [], list),
+  spec('issuerDscKeys', 'ISSUER_DSC_KEYS', 'Comma-separated PKCS#8 PEM private keys, in the order of ISSUER_DSC_CERTS.', [], list),
+  spec('issuerShcKey', 'ISSUER_SHC_KEY', 'PKCS#8 PEM private key (EC P-256) signing SMART Health Cards.', undefined, (s) => s),
+  spec('issuerShcCert', 'ISSUER_SHC_CERT', 'Optional PEM certificate of the SHC key, published as `x5c`.', undefined, (s) => s),
+  spec('trustListUrl', 'TRUSTLIST_URL', 'URL of the GDHCN trust list (DID document) to verify against.', undefined, httpUrl),
+  spec('trustListFile', 'TRUSTLIST_FILE', 'Or a file holding the trust list.', undefined, (s) => s),
+  spec('trustListRefreshMs', 'TRUSTLIST_REFRESH', 'How often the trust list is refreshed (`30m`, `6h`, `1d` or seconds).', 6 * 3600_000, duration, '`6h`'),
+  spec('trustListMaxAgeMs', 'TRUSTLIST_MAX_AGE', 'Past this age, verdicts carry a warning that the trust list is stale.', 48 * 3600_000, duration, '`48h`'),
+  spec('trustListMaxBytes', 'TRUSTLIST_MAX_BYTES', 'Largest trust-list download accepted.', 64 * 1024 * 1024, intIn(1024, 1024 ** 3)),
+  spec('shcDirectoryFile', 'SHC_DIRECTORY_FILE', 'VCI-directory-shaped JSON file of trusted SMART Health Card issuers.', undefined, (s) => s),
+  spec('trustSelf', 'TRUST_SELF', "Trust this server's own keys when verifying (development). Default: true unless NODE_ENV=production.", (_p, env) => env.NODE_ENV !== 'production', bool, '`true` (`false` in production)'),
 ] as const;
 
 export class ConfigError extends Error {
@@ -132,7 +135,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
   const problems: string[] = [];
   for (const s of CONFIG_KEYS) {
     try {
-      const value = s.key in overrides ? overrides[s.key] : s.parse(env[s.env], partial);
+      const value = s.key in overrides ? overrides[s.key] : s.parse(env[s.env], partial, env);
       (partial as Record<string, unknown>)[s.key] = value;
     } catch (err) {
       if (!(err instanceof ConfigProblem)) throw err;
@@ -143,12 +146,24 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
   if (partial.searchDefaultCount && partial.searchMaxCount && partial.searchDefaultCount > partial.searchMaxCount) {
     problems.push('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
   }
+  problems.push(...issuerProblems(partial));
   if (problems.length > 0) throw new ConfigError(problems);
   return partial as Config;
 }
 
+function issuerProblems(c: Partial<Config>): string[] {
+  const problems: string[] = [];
+  const certs = c.issuerDscCerts ?? [];
+  const keys = c.issuerDscKeys ?? [];
+  if (certs.length !== keys.length) problems.push(`ISSUER_DSC_CERTS names ${certs.length} file(s) but ISSUER_DSC_KEYS names ${keys.length}`);
+  if (certs.length > 0 && !c.issuerCscaCert) problems.push('ISSUER_CSCA_CERT is required with ISSUER_DSC_CERTS');
+  if (c.issuerCscaCert && certs.length === 0) problems.push('ISSUER_DSC_CERTS is required with ISSUER_CSCA_CERT');
+  if (c.trustListUrl && c.trustListFile) problems.push('set TRUSTLIST_URL or TRUSTLIST_FILE, not both');
+  return problems;
+}
+
 /** The configuration table of the README, generated so the docs cannot drift. */
 export function configTableMarkdown(): string {
-  const rows = CONFIG_KEYS.map((s) => `| \`${s.env}\` | ${s.defaultText === 'undefined' ? '—' : `\`${s.defaultText}\``} | ${s.doc} |`);
+  const rows = CONFIG_KEYS.map((s) => `| \`${s.env}\` | ${s.defaultText} | ${s.doc} |`);
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }

@@ -1,0 +1,79 @@
+/**
+ * Composition of the issuer keys and the trust list from the configuration (part of the composition root).
+ * Without configured keys, development keys are made on first start in DATA_DIR/keys, and said loudly.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from './config/schema.ts';
+import type { Logger } from './log.ts';
+import { ensureDevKeys } from './trust/dev-keys.ts';
+import { loadIssuerKeys, type IssuerKeySet } from './trust/issuer-keys.ts';
+import { didWebFromUrl } from './trust/publish.ts';
+import { readShcDirectoryFile } from './trust/shc-directory.ts';
+import { createTrustListSync, startTrustListSchedule, type TrustListSync } from './trust/sync.ts';
+import { trustSelf } from './trust/trust-self.ts';
+
+export interface TrustServices {
+  issuerKeys: IssuerKeySet;
+  /** This issuer's DID (did:web of ISSUER_URL/trust), as its DID document names it. */
+  did: string;
+  trust: TrustListSync;
+  stop(): void;
+}
+
+export interface TrustOverrides {
+  /** Keys made by the caller (tests reuse one set). */
+  issuerKeys?: IssuerKeySet;
+  /** Keep keys and the trust cache in a throw-away folder instead of DATA_DIR (tests). */
+  ephemeral?: boolean;
+  /** The fetch the trust-list refresh uses; defaults to the global one. */
+  fetch?: typeof fetch;
+}
+
+export async function createTrustServices(config: Config, log: Logger, now: () => Date, overrides: TrustOverrides = {}): Promise<TrustServices> {
+  const dir = overrides.ephemeral ? mkdtempSync(join(tmpdir(), 'gdhcn-')) : config.dataDir;
+  const issuerKeys = overrides.issuerKeys ?? (await openIssuerKeys(config, log, now(), join(dir, 'keys')));
+  for (const warning of issuerKeys.warnings) log.warn({ warning }, 'issuer keys');
+  const did = didWebFromUrl(`${config.issuerUrl}/trust`);
+  const source = config.trustListUrl ? { url: config.trustListUrl } : config.trustListFile ? { file: config.trustListFile } : undefined;
+  const trust = createTrustListSync({
+    source,
+    fetch: overrides.fetch ?? globalThis.fetch,
+    cacheFile: join(dir, 'trust', 'trustlist-cache.json'),
+    maxBytes: config.trustListMaxBytes,
+    maxAgeMs: config.trustListMaxAgeMs,
+    now,
+    logger: log,
+    local: config.trustSelf ? await trustSelf(issuerKeys, { did, issuerUrl: config.issuerUrl }) : undefined,
+    shcIssuers: config.shcDirectoryFile ? await shcDirectory(config.shcDirectoryFile, log) : undefined,
+  });
+  const schedule = source ? startTrustListSchedule(trust, { intervalMs: config.trustListRefreshMs, runNow: true }) : undefined;
+  log.info({ source: source ? ('url' in source ? source.url : source.file) : 'none', trustSelf: config.trustSelf, did }, 'trust list ready');
+  return { issuerKeys, did, trust, stop: () => schedule?.stop() };
+}
+
+async function openIssuerKeys(config: Config, log: Logger, now: Date, devDir: string): Promise<IssuerKeySet> {
+  if (config.issuerCscaCert) {
+    return loadIssuerKeys({
+      cscaCertPath: config.issuerCscaCert,
+      dscCertPaths: config.issuerDscCerts,
+      dscKeyPaths: config.issuerDscKeys,
+      shcKeyPath: config.issuerShcKey,
+      shcCertPath: config.issuerShcCert,
+      now,
+    });
+  }
+  const paths = await ensureDevKeys({ dir: devDir, country: config.issuerCountry, now });
+  log.warn(
+    { dir: devDir, generated: paths.generated },
+    'DEVELOPMENT KEYS: signing with a self-made CSCA/DSC that no GDHCN verifier trusts; configure ISSUER_CSCA_CERT, ISSUER_DSC_CERTS and ISSUER_DSC_KEYS for real use',
+  );
+  return loadIssuerKeys({ ...paths, now });
+}
+
+async function shcDirectory(path: string, log: Logger) {
+  const directory = await readShcDirectoryFile(path);
+  for (const problem of directory.problems) log.warn({ problem }, 'SHC issuer directory');
+  return directory.issuers;
+}
