@@ -1,7 +1,7 @@
 /** Drives a real listening server with fhir-kit-client, as an EHR integration would. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from 'fhir-kit-client';
+import { Client, type FhirResource } from 'fhir-kit-client';
 import { pino } from 'pino';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/schema.ts';
@@ -26,25 +26,26 @@ afterAll(async () => {
 });
 
 test('when a FHIR client creates, searches, reads, updates and asks for history, then each answer is what FHIR promises', async () => {
-  const capability = (await client.capabilityStatement()) as { fhirVersion: string };
+  const asBody = (r: Record<string, unknown>) => r as unknown as FhirResource;
+  const capability = (await client.capabilityStatement()) as unknown as { fhirVersion: string };
   expect(capability.fhirVersion).toBe('4.0.1');
 
-  const p = (await client.create({ resourceType: 'Patient', body: patient() })) as { id: string };
+  const p = (await client.create({ resourceType: 'Patient', body: asBody(patient()) })) as unknown as { id: string };
   for (const date of ['2021-01-01', '2021-02-01', '2021-03-01']) {
-    await client.create({ resourceType: 'Immunization', body: immunization({ patient: { reference: `Patient/${p.id}` }, occurrenceDateTime: date }) });
+    await client.create({ resourceType: 'Immunization', body: asBody(immunization({ patient: { reference: `Patient/${p.id}` }, occurrenceDateTime: date })) });
   }
 
-  const page1 = (await client.search({ resourceType: 'Immunization', searchParams: { patient: p.id, _sort: 'date' } })) as { entry: Array<{ resource: { id: string; occurrenceDateTime: string } }> };
+  const page1 = (await client.search({ resourceType: 'Immunization', searchParams: { patient: p.id, _sort: 'date' } })) as unknown as { entry: Array<{ resource: { id: string; occurrenceDateTime: string } }> };
   expect(page1.entry.map((e) => e.resource.occurrenceDateTime)).toEqual(['2021-01-01', '2021-02-01']);
-  const page2 = (await client.nextPage({ bundle: page1 })) as typeof page1;
+  const page2 = (await client.nextPage({ bundle: page1 as unknown as Parameters<typeof client.nextPage>[0]['bundle'] })) as unknown as typeof page1;
   expect(page2.entry.map((e) => e.resource.occurrenceDateTime)).toEqual(['2021-03-01']);
 
-  const read = (await client.read({ resourceType: 'Patient', id: p.id })) as Record<string, unknown>;
+  const read = (await client.read({ resourceType: 'Patient', id: p.id })) as unknown as Record<string, unknown>;
   expect(read).toMatchObject({ id: p.id, meta: { versionId: '1' } });
-  const updated = (await client.update({ resourceType: 'Patient', id: p.id, body: { ...read, gender: 'female' } })) as { meta: { versionId: string } };
+  const updated = (await client.update({ resourceType: 'Patient', id: p.id, body: asBody({ ...read, gender: 'female' }) })) as unknown as { meta: { versionId: string } };
   expect(updated.meta.versionId).toBe('2');
 
-  const history = (await client.history({ resourceType: 'Patient', id: p.id })) as { total: number; entry: unknown[] };
+  const history = (await client.history({ resourceType: 'Patient', id: p.id })) as unknown as { total: number; entry: unknown[] };
   expect(history.total).toBe(2);
   expect(history.entry).toHaveLength(2);
 });
