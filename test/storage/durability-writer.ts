@@ -1,7 +1,7 @@
 /**
  * Child process of sqlite-durability.test.ts: writes to the store at argv[2] in a loop (each step a transaction
- * of a Patient and an Immunization that refers to it) and prints `ack <n> <patientId> <immunizationId>` only
- * after the store acknowledged the write. The parent kills it with SIGKILL at a random moment.
+ * of a Patient and an Immunization that refers to it, then three concurrent single Observation creates) and
+ * prints `ack <n> <patientId> <immunizationId>` / `obs <id> <id> <id>` only after the store acknowledged them. The parent kills it with SIGKILL at a random moment.
  */
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
 
@@ -24,5 +24,12 @@ for (let n = 0; n < maxSteps; n++) {
     return [p.resource.id, i.resource.id];
   });
   process.stdout.write(`ack ${n} ${patientId} ${immunizationId}\n`);
+  // Concurrent single writes: acknowledged together after one shared commit.
+  const singles = await Promise.all(
+    [0, 1, 2].map((k) =>
+      store.create({ resourceType: 'Observation', status: 'final', code: { text: `o${n}-${k}` }, subject: { reference: `Patient/${patientId}` } }),
+    ),
+  );
+  process.stdout.write(`obs ${singles.map((s) => s.resource.id).join(' ')}\n`);
 }
 await store.close();

@@ -22,10 +22,11 @@ interface Ack {
 }
 
 /** Runs the writer until it acknowledged `minAcks` steps (plus a random few), then SIGKILLs it. */
-function runAndKill(path: string, minAcks: number): Promise<Ack[]> {
+function runAndKill(path: string, minAcks: number): Promise<{ acks: Ack[]; observations: string[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRITER, path, '5000'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const acks: Ack[] = [];
+    const observations: string[] = [];
     const killAt = minAcks + Math.floor(Math.random() * 20);
     let buffer = '';
     let stderr = '';
@@ -35,13 +36,17 @@ function runAndKill(path: string, minAcks: number): Promise<Ack[]> {
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
       for (const line of lines) {
-        const [, n, patientId, immunizationId] = line.split(' ');
+        const [kind, n, patientId, immunizationId] = line.split(' ');
+        if (kind === 'obs') {
+          observations.push(...line.split(' ').slice(1));
+          continue;
+        }
         acks.push({ n: Number(n), patientId: patientId as string, immunizationId: immunizationId as string });
       }
       if (acks.length >= killAt && child.exitCode === null) child.kill('SIGKILL');
     });
     child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve(acks);
+      if (signal === 'SIGKILL') resolve({ acks, observations });
       else reject(new Error(`writer exited with ${code} before being killed: ${stderr}`));
     });
   });
@@ -57,8 +62,12 @@ function rawChecks(path: string): Record<string, unknown> {
         'SELECT COUNT(*) FROM resources r LEFT JOIN history h ON h.seq = r.seq AND h.rtype = r.rtype AND h.id = r.id AND h.version = r.version WHERE h.seq IS NULL',
       ),
       withoutTokens: one('SELECT COUNT(*) FROM resources r WHERE NOT EXISTS (SELECT 1 FROM idx_token x WHERE x.rk = r.rk)'),
+      observationsWithoutSubject: one(
+        "SELECT COUNT(*) FROM resources r WHERE rtype = 'Observation' AND NOT EXISTS (SELECT 1 FROM idx_reference x WHERE x.rk = r.rk)",
+      ),
       patients: one("SELECT COUNT(*) FROM resources WHERE rtype = 'Patient'"),
       immunizations: one("SELECT COUNT(*) FROM resources WHERE rtype = 'Immunization'"),
+      observations: one("SELECT COUNT(*) FROM resources WHERE rtype = 'Observation'"),
       versions: one('SELECT COUNT(*) FROM history'),
     };
   } finally {
@@ -72,13 +81,14 @@ describe('SQLite durability under kill -9', () => {
 
   test('when the writer is killed mid-run, then every acknowledged write survives intact and nothing is half-written', async () => {
     const path = join(dir, 'kill.db');
-    const acks = await runAndKill(path, 40);
+    const { acks, observations } = await runAndKill(path, 40);
     expect(acks.length).toBeGreaterThanOrEqual(40);
 
     const checks = rawChecks(path);
-    expect(checks).toMatchObject({ integrity: 'ok', withoutHistory: 0, withoutTokens: 0 });
+    expect(checks).toMatchObject({ integrity: 'ok', withoutHistory: 0, withoutTokens: 0, observationsWithoutSubject: 0 });
     expect(checks.patients).toBe(checks.immunizations); // each step's transaction is all or nothing
-    expect(checks.versions).toBe(Number(checks.patients) * 2);
+    expect(Number(checks.versions)).toBe(Number(checks.patients) * 2 + Number(checks.observations));
+    expect(Number(checks.observations)).toBeGreaterThanOrEqual(observations.length);
     expect(Number(checks.patients)).toBeGreaterThanOrEqual(acks.length);
 
     const store = createSqliteStore({ path });
@@ -91,6 +101,7 @@ describe('SQLite durability under kill -9', () => {
         expect(imm.patient.reference).toBe(`Patient/${ack.patientId}`);
         expect((await store.read('Patient', ack.patientId)).status).toBe('found');
       }
+      for (const id of observations) expect((await store.read('Observation', id)).status).toBe('found');
       const last = acks[acks.length - 1] as Ack;
       const { query } = parseSearchQuery('Immunization', [['identifier', `urn:test|i${last.n}`]], { defaultCount: 10, maxCount: 10 });
       expect((await store.search(query)).resources.map((r) => r.id)).toEqual([last.immunizationId]);

@@ -1,7 +1,8 @@
 /**
- * The embedded `ResourceStore` on `node:sqlite`. One synchronous connection; every operation runs on a serial
- * queue, so a transaction that awaits between its writes never interleaves with other requests, and each write
- * is one SQLite transaction (WAL + synchronous=FULL by default: acknowledged means durable).
+ * The embedded `ResourceStore` on `node:sqlite`. One synchronous connection; every operation runs on the store
+ * queue (store-queue.ts), so a transaction that awaits between its writes never interleaves with other requests,
+ * and a write is acknowledged only once committed (WAL + synchronous=FULL by default: acknowledged means
+ * durable). Single writes waiting together share one commit.
  * https://nodejs.org/api/sqlite.html
  */
 import { randomUUID } from 'node:crypto';
@@ -14,8 +15,7 @@ import { readHistory, readVersion } from './history.ts';
 import { createResource, deleteResource, readResource, updateResource } from './resource-ops.ts';
 import { openDatabase } from './schema.ts';
 import { runSearch } from './search.ts';
-import { createSerialQueue } from './serial-queue.ts';
-import type { SerialQueue } from './serial-queue.ts';
+import { createStoreQueue } from './store-queue.ts';
 
 export interface SqliteStoreOptions {
   /** Database file, or `:memory:`. */
@@ -30,16 +30,23 @@ export interface SqliteStoreOptions {
 
 type Runner = <T>(job: () => T | Promise<T>) => Promise<T>;
 
-/** The store's operations, each run by `run` (the queue outside a transaction, directly inside one). */
-function operations(ctx: StoreContext, run: Runner, transaction: ResourceStore['transaction'], path: string): ResourceStore {
+interface Runners {
+  /** For reads. */
+  read: Runner;
+  /** For single synchronous writes (group-committed outside a transaction). */
+  write: <T>(job: () => T) => Promise<T>;
+}
+
+/** The store's operations, run through the queue outside a transaction and directly inside one. */
+function operations(ctx: StoreContext, run: Runners, transaction: ResourceStore['transaction'], path: string): ResourceStore {
   return {
-    read: (type, id) => run(() => readResource(ctx, type, id)),
-    vread: (type, id, versionId) => run(() => readVersion(ctx, type, id, versionId)),
-    create: (resource: Resource, options?: CreateOptions) => run(() => createResource(ctx, resource, options)),
-    update: (resource: Resource, options?: UpdateOptions) => run(() => updateResource(ctx, resource, options)),
-    delete: (type, id, options?: UpdateOptions) => run(() => deleteResource(ctx, type, id, options)),
-    history: (query: HistoryQuery) => run(() => readHistory(ctx, query)),
-    search: (query: SearchQuery) => run(() => runSearch(ctx, query)),
+    read: (type, id) => run.read(() => readResource(ctx, type, id)),
+    vread: (type, id, versionId) => run.read(() => readVersion(ctx, type, id, versionId)),
+    create: (resource: Resource, options?: CreateOptions) => run.write(() => createResource(ctx, resource, options)),
+    update: (resource: Resource, options?: UpdateOptions) => run.write(() => updateResource(ctx, resource, options)),
+    delete: (type, id, options?: UpdateOptions) => run.write(() => deleteResource(ctx, type, id, options)),
+    history: (query: HistoryQuery) => run.read(() => readHistory(ctx, query)),
+    search: (query: SearchQuery) => run.read(() => runSearch(ctx, query)),
     transaction,
     describe: () => `sqlite:${path}`,
     close: () => Promise.reject(new Error('close() is not available inside a transaction')),
@@ -72,7 +79,7 @@ function transactionStore(ctx: StoreContext, path: string): ResourceStore {
   const direct: Runner = async (job) => job();
   const tx: ResourceStore = operations(
     ctx,
-    direct,
+    { read: direct, write: direct },
     // A nested transaction joins the outer one; its own savepoint makes it atomic within it.
     (work) => inSavepoint(ctx, tx, work),
     path,
@@ -87,18 +94,20 @@ function transactionStore(ctx: StoreContext, path: string): ResourceStore {
 export function createSqliteStore(options: SqliteStoreOptions): ResourceStore {
   const db = openDatabase({ path: options.path, synchronous: options.synchronous ?? 'FULL' });
   const ctx = createContext(db, options.now ?? (() => new Date()), options.newId ?? randomUUID);
-  const queue: SerialQueue = createSerialQueue();
+  const queue = createStoreQueue(db, () => ctx.pids.reset());
   const tx = transactionStore(ctx, options.path);
   let closed = false;
-  const run: Runner = (job) => {
-    if (closed) return Promise.reject(new Error('The store is closed'));
-    return queue(job);
+  const whenOpen = <T>(start: () => Promise<T>): Promise<T> =>
+    closed ? Promise.reject(new Error('The store is closed')) : start();
+  const run: Runners = {
+    read: (job) => whenOpen(() => queue.exclusive(job)),
+    write: (job) => whenOpen(() => queue.write(job)),
   };
-  const store = operations(ctx, run, (work) => run(() => inSavepoint(ctx, tx, work)), options.path);
+  const store = operations(ctx, run, (work) => run.read(() => inSavepoint(ctx, tx, work)), options.path);
   store.close = async () => {
     if (closed) return;
     closed = true;
-    await queue(() => db.close());
+    await queue.exclusive(() => db.close());
   };
   return store;
 }

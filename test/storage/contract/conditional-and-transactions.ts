@@ -43,6 +43,19 @@ export function conditionalAndTransactionContract(makeStore: MakeStore): void {
     expect(found.total).toBe(1);
   });
 
+  test('when concurrent single writes include a failing one, then only that one fails', async () => {
+    const existing = (await store().create(patient())).resource;
+    const results = await Promise.allSettled([
+      store().create(immunization({ lotNumber: 'A' })),
+      store().update({ ...existing, gender: 'male' } as typeof existing, { ifMatch: '5' }),
+      store().create(immunization({ lotNumber: 'B' })),
+      store().update({ ...existing, gender: 'female' } as typeof existing, { ifMatch: '1' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((await store().search(q('Immunization', '_total=accurate'))).total).toBe(2);
+    expect(await store().read('Patient', existing.id as string)).toMatchObject({ resource: { gender: 'female', meta: { versionId: '2' } } });
+  });
+
   test('when a transaction completes, then all its writes are visible', async () => {
     const ids = await store().transaction(async (tx) => {
       const p = await tx.create(patient());

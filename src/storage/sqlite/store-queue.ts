@@ -1,0 +1,104 @@
+/**
+ * The store's job queue. `DatabaseSync` is one synchronous connection shared by every request, so jobs run one
+ * at a time: a transaction that awaits between its writes never interleaves with other requests.
+ *
+ * Group commit: single writes that are waiting together run in one SQLite transaction (each inside its own
+ * savepoint, so one failing write undoes only itself) and are acknowledged together after the one COMMIT.
+ * Under concurrent load that turns N fsyncs into one, without weakening anything: no write is acknowledged
+ * before it is durable, and if the COMMIT fails every write of the group is rejected.
+ * https://www.sqlite.org/lang_transaction.html
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+export interface StoreQueue {
+  /** Runs a job alone (reads, transactions, close). */
+  exclusive<T>(job: () => T | Promise<T>): Promise<T>;
+  /** Runs a synchronous write; writes queued together share one commit. */
+  write<T>(job: () => T): Promise<T>;
+}
+
+interface Job {
+  kind: 'write' | 'exclusive';
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+/** Largest number of writes sharing one commit (bounds the work lost to one failed commit). */
+const MAX_GROUP = 256;
+
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function runGroup(db: DatabaseSync, pending: Job[], onRollback: () => void): void {
+  const done: Array<{ job: Job; ok: boolean; value: unknown }> = [];
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (err) {
+    (pending.shift() as Job).reject(err); // e.g. SQLITE_BUSY from another process: fail one write, not the queue
+    return;
+  }
+  while (pending.length > 0 && pending[0]?.kind === 'write' && done.length < MAX_GROUP) {
+    const job = pending.shift() as Job;
+    db.exec('SAVEPOINT job');
+    try {
+      const value = job.run();
+      db.exec('RELEASE job');
+      done.push({ job, ok: true, value });
+    } catch (err) {
+      db.exec('ROLLBACK TO job');
+      db.exec('RELEASE job');
+      onRollback();
+      done.push({ job, ok: false, value: err });
+    }
+  }
+  try {
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    onRollback();
+    for (const { job } of done) job.reject(err);
+    return;
+  }
+  for (const { job, ok, value } of done) (ok ? job.resolve : job.reject)(value);
+}
+
+/**
+ * Creates the queue of one store. `onRollback` is told when a write was undone (caches may be stale).
+ */
+export function createStoreQueue(db: DatabaseSync, onRollback: () => void): StoreQueue {
+  const pending: Job[] = [];
+  let running = false;
+
+  async function pump(): Promise<void> {
+    while (pending.length > 0) {
+      const head = pending[0] as Job;
+      if (head.kind === 'write') {
+        await yieldToIo(); // let requests that arrived meanwhile queue their writes into this group
+        runGroup(db, pending, onRollback);
+        continue;
+      }
+      pending.shift();
+      try {
+        head.resolve(await head.run());
+      } catch (err) {
+        head.reject(err);
+      }
+    }
+    running = false;
+  }
+
+  function enqueue<T>(kind: Job['kind'], run: () => unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      pending.push({ kind, run, resolve: resolve as (v: unknown) => void, reject });
+      if (!running) {
+        running = true;
+        void pump();
+      }
+    });
+  }
+
+  return {
+    exclusive: (job) => enqueue('exclusive', job),
+    write: (job) => enqueue('write', job),
+  };
+}
