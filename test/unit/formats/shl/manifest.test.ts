@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { buildManifestResponse, parseManifestRequest, parseManifestResponse } from '../../../../src/formats/shl/manifest.ts';
-import { expectFormatError } from '../fixtures.ts';
+import { expectFormatError, onlyFormatErrors } from '../fixtures.ts';
 
 const jwe = 'eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn';
 
@@ -38,5 +39,20 @@ describe('SHL manifest shapes', () => {
     ['an http location', { files: [{ contentType: 'application/fhir+json', location: 'http://x' }] }, 'SHL manifest: files[0].location is not an https URL'],
   ])('when a response has %s, then MANIFEST_INVALID', (_name, body, message) => {
     expectFormatError(() => parseManifestResponse(body), 'MANIFEST_INVALID', message);
+  });
+});
+
+describe('SHL manifest shapes under fuzzing', () => {
+  test('when thousands of arbitrary JSON bodies are checked, then each is accepted or fails with MANIFEST_INVALID', () => {
+    const fileLike = fc.record({ contentType: fc.constantFrom('application/fhir+json', 'text/plain', 3), embedded: fc.option(fc.constantFrom(jwe, 'x', 1), { nil: undefined }), location: fc.option(fc.constantFrom('https://a', 'http://b'), { nil: undefined }) });
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.record({ files: fc.array(fc.oneof(fileLike, fc.jsonValue()), { maxLength: 4 }) }), fc.record({ recipient: fc.jsonValue(), passcode: fc.jsonValue() })), (body) => {
+        for (const parse of [parseManifestResponse, parseManifestRequest]) {
+          const err = onlyFormatErrors(() => parse(body));
+          if (err !== undefined) expect(err.code).toBe('MANIFEST_INVALID');
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
