@@ -3,7 +3,9 @@
  * - a DDCCImmunization (the who.ddcc English example) against DDCCImmunization
  * - an IPS-style document Bundle (the who.ddcc DDCCVSDocument English example) against DDCCVSDocument
  * Prints ms per validation, validations/s, start-up time and heap after loading all shared packages.
- * Bounded: each loop stops after BENCH_SECONDS (default 4) or BENCH_N iterations (default 20000).
+ * The machine is shared, so ours and the reference run in alternating rounds (BENCH_ROUNDS, default 5,
+ * each at most BENCH_SECONDS/rounds seconds or BENCH_N iterations) and the best round of each is kept.
+ * Bounded: about 4 × BENCH_SECONDS (default 3) seconds of measuring plus start-up.
  * Last line: {"bench":"validate","figures":{...},"ratios":{...}}
  */
 import { indexStructureDefinitionBundle, loadDataType, validateResource } from '@medplum/core';
@@ -13,20 +15,40 @@ import { loadPackages } from '../src/packages/load-packages.ts';
 import type { AnyResource } from '../src/packages/types.ts';
 import { createValidator } from '../src/validation/validator.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MAX_N = Number(process.env.BENCH_N ?? 20000);
 const DDCC = 'http://smart.who.int/ddcc/StructureDefinition/';
 
-function loop(fn: () => number): { perSecond: number; msEach: number; n: number; errors: number } {
+interface Figure {
+  perSecond: number;
+  msEach: number;
+  errors: number;
+}
+
+function round1(fn: () => number): Figure {
   let errors = fn(); // warm-up (compiles profiles, JIT)
   const start = performance.now();
   let n = 0;
-  while (n < MAX_N && performance.now() - start < SECONDS * 1000) {
+  while (n < MAX_N && performance.now() - start < (SECONDS * 1000) / ROUNDS) {
     errors = fn();
     n++;
   }
   const ms = performance.now() - start;
-  return { perSecond: (n / ms) * 1000, msEach: ms / n, n, errors };
+  return { perSecond: (n / ms) * 1000, msEach: ms / n, errors };
+}
+
+/** Alternates rounds of `a` and `b`; keeps each one's best round. */
+function compare(a: () => number, b: () => number): [Figure, Figure] {
+  let bestA: Figure | undefined;
+  let bestB: Figure | undefined;
+  for (let r = 0; r < ROUNDS; r++) {
+    const fa = round1(a);
+    const fb = round1(b);
+    if (!bestA || fa.perSecond > bestA.perSecond) bestA = fa;
+    if (!bestB || fb.perSecond > bestB.perSecond) bestB = fb;
+  }
+  return [bestA as Figure, bestB as Figure];
 }
 
 const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
@@ -49,8 +71,6 @@ const bundle = example('Bundle-ExampleEnglish.json');
 const bundleResources = (bundle.entry as unknown[]).length + 1;
 const countErrors = (issues: { severity?: string }[]): number => issues.filter((i) => i.severity === 'error').length;
 
-const oursImm = loop(() => countErrors(validator.validate(immunization, { profile: `${DDCC}DDCCImmunization` }).issue));
-const oursDoc = loop(() => countErrors(validator.validate(bundle, { profile: `${DDCC}DDCCVSDocument` }).issue));
 
 // --- reference: medplum with base R4 and the DDCC profiles loaded ---
 const tm = performance.now();
@@ -75,8 +95,14 @@ const medplumValidate = (r: AnyResource, profile: StructureDefinition): number =
     return issues ? countErrors(issues) : 1;
   }
 };
-const mpImm = loop(() => medplumValidate(immunization, sd('DDCCImmunization')));
-const mpDoc = loop(() => medplumValidate(bundle, sd('DDCCVSDocument')));
+const [oursImm, mpImm] = compare(
+  () => countErrors(validator.validate(immunization, { profile: `${DDCC}DDCCImmunization` }).issue),
+  () => medplumValidate(immunization, sd('DDCCImmunization')),
+);
+const [oursDoc, mpDoc] = compare(
+  () => countErrors(validator.validate(bundle, { profile: `${DDCC}DDCCVSDocument` }).issue),
+  () => medplumValidate(bundle, sd('DDCCVSDocument')),
+);
 
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 console.log(`start-up (4 packages + R4 core): ${round(startupMs, 0)} ms, heap ${heapMb} MB; medplum profile load ${round(medplumStartupMs, 0)} ms (${notLoaded} DDCC profiles not loadable)`);

@@ -43,6 +43,8 @@ export interface WalkContext {
   /** The resource being walked (`%resource`) and the outermost one (`%rootResource`). */
   readonly resource: AnyResource;
   readonly rootResource: AnyResource;
+  /** FHIRPath of `rootResource` (e.g. `Bundle.entry[3].resource`), for contained targets. */
+  readonly rootPath: string;
   readonly bundle?: BundleIndex;
 }
 

@@ -57,7 +57,7 @@ export function createInvariantRunner(): InvariantRunner {
         if (NATIVE.has(c.key) || !c.expression) continue;
         const native = NATIVE_BY_EXPRESSION.get(c.expression);
         if (native) {
-          if (typeof value === 'object' && value !== null && !native(value as Record<string, unknown>, ctx.resource)) {
+          if (!native(value as Record<string, unknown>, ctx.resource, ctx.rootResource)) {
             ctx.sink.add('INVARIANT_FAILED', path, text(c), c.severity === 'error' ? 'error' : 'warning');
           }
           continue;

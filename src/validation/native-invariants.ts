@@ -45,8 +45,16 @@ const meta = (r: J): J => (r.meta as J | undefined) ?? {};
 const entries = (b: J): J[] => arr(b.entry);
 const resourceOf = (e: J): J | undefined => e.resource as J | undefined;
 
-/** Native check: returns true when the invariant holds for `value` (`resource` is %resource). */
-export type NativeCheck = (value: J, resource: J) => boolean;
+/** Native check: returns true when the invariant holds for `value` (`resource` is %resource, `root` %rootResource). */
+export type NativeCheck = (value: J, resource: J, root: J) => boolean;
+
+/** Elements the XHTML narrative must not hold (https://hl7.org/fhir/R4/narrative.html#xhtml). */
+const FORBIDDEN_XHTML = /<(script|object|iframe|form|base|link|embed|applet|frame|frameset|meta|head|body|html|style)[\s>/]/i;
+
+function htmlChecks(div: unknown): boolean {
+  if (typeof div !== 'string') return true;
+  return /^<div[\s>]/.test(div) && div.includes('http://www.w3.org/1999/xhtml') && !FORBIDDEN_XHTML.test(div);
+}
 
 /** R4 core expressions → native equivalents (same verdicts, no FHIRPath evaluation). */
 export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<string, NativeCheck>([
@@ -71,6 +79,13 @@ export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<st
   ["type = 'message' implies entry.first().resource.is(MessageHeader)", (b) => b.type !== 'message' || resourceOf(entries(b)[0] ?? {})?.resourceType === 'MessageHeader'],
   ['resource.exists() or request.exists() or response.exists()', (e) => e.resource !== undefined || e.request !== undefined || e.response !== undefined],
   ["fullUrl.exists() implies fullUrl.contains('/_history/').not()", (e) => typeof e.fullUrl !== 'string' || !e.fullUrl.includes('/_history/')],
+  [
+    "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))",
+    (ref, _r, root) => typeof ref.reference !== 'string' || !ref.reference.startsWith('#') || arr(root.contained).some((c) => c.id === (ref.reference as string).slice(1)),
+  ],
+  ['value.empty() or system.exists()', (cp) => cp.value === undefined || cp.system !== undefined],
+  ['data.empty() or contentType.exists()', (a) => a.data === undefined || a.contentType !== undefined],
+  ['htmlChecks()', (div) => htmlChecks(div)],
 ]);
 
 function distinctFullUrls(b: J): boolean {

@@ -15,9 +15,10 @@ const TYPE_ID = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Z
 /** Finds the target of a literal reference in the current Bundle or the current resource's contained list. */
 export function resolveReference(ctx: WalkContext, reference: string): BundleEntryRef | undefined {
   if (reference.startsWith('#')) {
-    const contained = (ctx.resource.contained as AnyResource[] | undefined) ?? [];
+    // Local references always point into the container (%rootResource), also from inside a contained resource.
+    const contained = (ctx.rootResource.contained as AnyResource[] | undefined) ?? [];
     const i = contained.findIndex((c) => c?.id === reference.slice(1));
-    return i < 0 ? undefined : { resource: contained[i], path: `contained[${i}]` };
+    return i < 0 ? undefined : { resource: contained[i], path: `${ctx.rootPath}.contained[${i}]` };
   }
   const bundle = ctx.bundle;
   if (!bundle) return undefined;

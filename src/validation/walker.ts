@@ -24,7 +24,9 @@ export function isResourceType(ctx: WalkContext, code: string): boolean {
 
 function nestedContext(ctx: WalkContext, resource: AnyResource, sink: IssueSink, path: string): WalkContext {
   const bundle = resource.resourceType === 'Bundle' ? indexBundle(resource, sink, path) : ctx.bundle;
-  return { ...ctx, resource, bundle, sink };
+  // %rootResource is the resource itself, except for contained resources, whose root is their container.
+  const contained = /\.contained\[\d+\]$/.test(path) && ctx.resource !== resource;
+  return { ...ctx, resource, rootResource: contained ? ctx.resource : resource, rootPath: contained ? ctx.rootPath : path, bundle, sink };
 }
 
 /** Validates `resource` against one profile, reusing an earlier result for the same object and profile. */
@@ -178,6 +180,10 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   ctx.engine.invariants.check(ctx, node, obj, code, item.path);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
   const container = containerFor(ctx, node, owner, code, item.path);
+  // Invariants of the data type itself (ref-1, per-1, ...) sit on the type definition's root element.
+  const typeRoot = container && container.node === container.owner.root ? container.node : ctx.engine.registry.baseType(code)?.root;
+  if (typeRoot) ctx.engine.invariants.check(ctx, typeRoot, obj, code, item.path);
   if (container) walkObject(ctx, obj, container.node, container.owner, item.path);
-  if (code === 'Reference') checkReference(ctx, obj, item.type, node, item.path);
+  // The definition that applies (a slice may narrow targetProfile) rather than the one the JSON name came from.
+  if (code === 'Reference') checkReference(ctx, obj, node.types.find((t) => t.code === code) ?? item.type, node, item.path);
 }

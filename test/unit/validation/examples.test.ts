@@ -11,8 +11,8 @@ import { sharedPackages } from './shared-packages.ts';
  *   is not in the Bundle, and DVCComposition's closed section slicing discriminates on the type of
  *   `section.focus`, which the example's sections do not have; so no section can match any slice, and
  *   then the Composition (and the Bundle's `entry:composition` profile slice) cannot match either.
- * - Questionnaire-pPreQual contains a ValueSet `DVCRelationshipStatus` that nothing in the Questionnaire
- *   references (neither `#DVCRelationshipStatus` nor its canonical url): dom-3 fails. Its declared profile
+ * - Questionnaire-pPreQual contains ValueSets (`DVCRelationshipStatus`, `PreQualProductIds`) that nothing in
+ *   the Questionnaire references (neither `#id` nor their canonical url): dom-3 fails. Its declared profile
  *   (sdc-questionnaire-extr-smap) is in hl7.fhir.uv.sdc, a dependency that is not loaded, so only the
  *   base Questionnaire rules are checked.
  */

@@ -104,6 +104,7 @@ describe('createValidator().validate', () => {
     imm.patient = { reference: '#p2' };
     expect(list(validator.validate(imm), 'error')).toEqual([
       expect.stringMatching(/^error INVARIANT_FAILED @ Immunization: Constraint failed: dom-3: .*contained 'p1' is not referenced$/),
+      "error INVARIANT_FAILED @ Immunization.patient: Constraint failed: ref-1: 'SHALL have a contained resource if a local reference is provided'",
       "error REFERENCE_NOT_RESOLVED @ Immunization.patient.reference: The contained resource '#p2' is not found",
     ]);
   });
