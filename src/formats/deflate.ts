@@ -47,7 +47,10 @@ export function inflate(bytes: Uint8Array, flavour: DeflateFlavour, maxOutputByt
   }
 }
 
-/** True when the bytes start with a valid zlib header (CMF/FLG check, RFC 1950 §2.2). */
+/**
+ * True when the bytes start with a valid zlib header (CMF/FLG check, RFC 1950 §2.2).
+ * @example hasZlibHeader(Uint8Array.of(0x78, 0xda)) // true
+ */
 export function hasZlibHeader(bytes: Uint8Array): boolean {
   if (bytes.length < 2) return false;
   const cmf = bytes[0]!;

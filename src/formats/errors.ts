@@ -46,7 +46,10 @@ export interface FormatErrorDetails {
   cause?: unknown;
 }
 
-/** A typed codec failure. `code` is stable; `message` is for people. */
+/**
+ * A typed codec failure. `code` is stable; `message` is for people.
+ * @example throw new FormatError('BASE45_INVALID', 'Base45: character "a" at offset 9 is not in the RFC 9285 alphabet', { offset: 9 })
+ */
 export class FormatError extends Error {
   readonly code: FormatErrorCode;
   readonly offset: number | undefined;
@@ -59,7 +62,10 @@ export class FormatError extends Error {
   }
 }
 
-/** Narrowing helper for callers that catch `unknown`. */
+/**
+ * Narrowing helper for callers that catch `unknown`.
+ * @example if (isFormatError(err)) return outcomeFor(err.code)
+ */
 export function isFormatError(value: unknown): value is FormatError {
   return value instanceof FormatError;
 }

@@ -63,12 +63,18 @@ export function decodeBase64Url(text: string, what = 'base64url'): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64url'));
 }
 
-/** Bytes → unpadded base64url. */
+/**
+ * Bytes → unpadded base64url.
+ * @example encodeBase64Url(Uint8Array.of(1, 2, 3)) // 'AQID'
+ */
 export function encodeBase64Url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 }
 
-/** True for a plain JSON object (not null, not an array). */
+/**
+ * True for a plain JSON object (not null, not an array).
+ * @example isJsonObject([]) // false
+ */
 export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

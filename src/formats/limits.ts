@@ -27,7 +27,10 @@ export const DEFAULT_LIMITS: CodecLimits = Object.freeze({
   maxJsonDepth: 64,
 });
 
-/** Merge caller overrides over the defaults. */
+/**
+ * Merge caller overrides over the defaults.
+ * @example resolveLimits({ maxInflatedBytes: 65536 }).maxCborDepth // 32
+ */
 export function resolveLimits(overrides?: Partial<CodecLimits>): CodecLimits {
   return overrides === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...overrides };
 }

@@ -10,7 +10,10 @@ export interface StepResult<S extends string> {
   error?: FormatError;
 }
 
-/** Collects step results for one verification (a fresh instance per call; never shared). */
+/**
+ * Collects step results for one verification (a fresh instance per call; never shared).
+ * @example const rec = new StepRecorder<'a' | 'b'>(); rec.run('a', () => work()); rec.skip('b')
+ */
 export class StepRecorder<S extends string> {
   readonly steps: StepResult<S>[] = [];
   error: FormatError | undefined;
@@ -39,8 +42,13 @@ export class StepRecorder<S extends string> {
     }
   }
 
+  /**
+   * Record a FormatError as the step's failure. Anything else (a failing key lookup, a bug) is not a verdict on
+   * the credential, so it propagates to the caller instead of being reported as "invalid".
+   */
   fail(step: S, err: unknown): void {
-    const error = err instanceof FormatError ? err : new FormatError('INPUT_INVALID', `${step}: unexpected failure`, { cause: err });
+    if (!(err instanceof FormatError)) throw err;
+    const error = err;
     this.steps.push({ step, status: 'failed', error });
     this.error ??= error;
   }

@@ -53,7 +53,10 @@ export type CoseAlgName = keyof typeof COSE_ALG;
 export const COSE_SIGN1_TAG = 18;
 export const CWT_TAG = 61;
 
-/** Name of an algorithm id, or undefined when the id is not one we know. */
+/**
+ * Name of an algorithm id, or undefined when the id is not one we know.
+ * @example coseAlgName(-7) // 'ES256'
+ */
 export function coseAlgName(id: unknown): CoseAlgName | undefined {
   if (id === COSE_ALG.ES256) return 'ES256';
   if (id === COSE_ALG.PS256) return 'PS256';

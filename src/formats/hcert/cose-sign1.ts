@@ -55,7 +55,10 @@ export function decodeCoseSign1(bytes: Uint8Array, limits: CborScanLimits): Cose
   return coseFromValue(decodeCbor(bytes, limits), limits);
 }
 
-/** Second half of decodeCoseSign1, for callers that already decoded the CBOR (step-wise verification). */
+/**
+ * Second half of decodeCoseSign1, for callers that already decoded the CBOR (step-wise verification).
+ * @example coseFromValue(decodeCbor(bytes, limits), limits)
+ */
 export function coseFromValue(value: unknown, limits: CborScanLimits): CoseSign1 {
   let tagged = false;
   if (value instanceof Tag) {
@@ -127,7 +130,10 @@ export function signCoseSign1(payload: Uint8Array, signer: CoseSigner): Uint8Arr
   return Buffer.concat([Uint8Array.of(0xc0 | COSE_SIGN1_TAG, 0x84), bstrHead(protectedBytes.length), protectedBytes, Uint8Array.of(0xa0), bstrHead(payload.length), payload, bstrHead(signature.length), signature]);
 }
 
-/** True when the key can serve the algorithm: ES256 needs EC P-256, PS256 needs RSA. */
+/**
+ * True when the key can serve the algorithm: ES256 needs EC P-256, PS256 needs RSA.
+ * @example keyFitsAlg('ES256', dsc.publicKey)
+ */
 export function keyFitsAlg(alg: CoseAlgName, key: KeyObject): boolean {
   if (alg === 'ES256') return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
   return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss';
@@ -151,7 +157,10 @@ export interface SignatureCheckOptions {
   issuerCountry?: string;
 }
 
-/** Checks alg against the allow-list; returns the algorithm name. */
+/**
+ * Checks alg against the allow-list; returns the algorithm name. Throws ALG_NOT_ALLOWED.
+ * @example checkCoseAlg(sign1, ['ES256']) // 'ES256'
+ */
 export function checkCoseAlg(sign1: CoseSign1, allowedAlgs: readonly CoseAlgName[]): CoseAlgName {
   const name = coseAlgName(sign1.alg);
   if (sign1.alg === undefined) throw new FormatError('ALG_NOT_ALLOWED', 'COSE: the protected header has no alg (1)');

@@ -90,7 +90,10 @@ export function checkCwtValidity(claims: CwtClaimsInput, options: ValidityOption
   checkCwtNotBefore(claims, options);
 }
 
-/** exp only: throws CWT_EXPIRED once the validation time is past `exp`. */
+/**
+ * exp only: throws CWT_EXPIRED once the validation time is past `exp`.
+ * @example checkCwtNotExpired(claims, { validationTime })
+ */
 export function checkCwtNotExpired(claims: CwtClaimsInput, options: ValidityOptions): void {
   const now = options.validationTime.getTime() / 1000;
   // Expired only once the clock is past exp: the EU DCC test data (ES 1501-1503) validates at exactly exp.
@@ -99,7 +102,10 @@ export function checkCwtNotExpired(claims: CwtClaimsInput, options: ValidityOpti
   }
 }
 
-/** nbf (or iat): throws CWT_NOT_YET_VALID when the credential starts after the validation time (+ tolerance). */
+/**
+ * nbf (or iat): throws CWT_NOT_YET_VALID when the credential starts after the validation time (+ tolerance).
+ * @example checkCwtNotBefore(claims, { validationTime, clockToleranceSeconds: 300 })
+ */
 export function checkCwtNotBefore(claims: CwtClaimsInput, options: ValidityOptions): void {
   const now = options.validationTime.getTime() / 1000;
   const tolerance = options.clockToleranceSeconds ?? 0;
@@ -138,7 +144,10 @@ export function hcertPayloads(claims: CwtClaimsInput): HcertPayloads {
   return out;
 }
 
-/** CBOR value → JSON-like value: Maps become objects, tagged dates RFC 3339 strings, bigints numbers. */
+/**
+ * CBOR value → JSON-like value: Maps become objects, tagged dates RFC 3339 strings, bigints numbers.
+ * @example cborToPlain(new Map([['ver', '1.3.0']])) // { ver: '1.3.0' }
+ */
 export function cborToPlain(value: unknown): unknown {
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};

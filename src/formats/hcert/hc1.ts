@@ -28,7 +28,10 @@ export function signHc1(claims: CwtClaimsInput, signer: CoseSigner): string {
   return encodeHc1(signCoseSign1(encodeCwtClaims(claims), signer));
 }
 
-/** Text after the trimmed `HC1:` prefix and its offset in the caller's input. Throws INPUT_* / PREFIX_MISSING. */
+/**
+ * Text after the trimmed `HC1:` prefix and its offset in the caller's input. Throws INPUT_* / PREFIX_MISSING.
+ * @example unprefixHc1(' HC1:NCF') // { body: 'NCF', offset: 5 }
+ */
 export function unprefixHc1(text: string, limits: Partial<CodecLimits> = {}): { body: string; offset: number } {
   if (typeof text !== 'string' || text.length === 0) throw new FormatError('INPUT_INVALID', 'HC1: the input is empty or not text');
   const { maxInputChars } = resolveLimits(limits);
@@ -41,7 +44,10 @@ export function unprefixHc1(text: string, limits: Partial<CodecLimits> = {}): { 
   return { body: trimmed.slice(HC1_PREFIX.length), offset: lead + HC1_PREFIX.length };
 }
 
-/** Base45 body → bytes; offsets in errors point into the caller's original text. */
+/**
+ * Base45 body → bytes; offsets in errors point into the caller's original text.
+ * @example base45Hc1(body, offset)
+ */
 export function base45Hc1(body: string, offset: number): Uint8Array {
   return decodeBase45(body, offset);
 }
@@ -49,6 +55,7 @@ export function base45Hc1(body: string, offset: number): Uint8Array {
 /**
  * zlib-inflate under the cap. Data that is not zlib but already a COSE_Sign1 (tag 18 or a 4-array), which the
  * EU test data allows, passes through with `compressed: false`.
+ * @example decompressHc1(bytes, { maxInflatedBytes: 65536 }).cose
  */
 export function decompressHc1(bytes: Uint8Array, limits: Partial<CodecLimits> = {}): { cose: Uint8Array; compressed: boolean } {
   const { maxInflatedBytes } = resolveLimits(limits);

@@ -89,7 +89,8 @@ async function verifyFromCose(rec: Recorder, cose: Uint8Array, lookup: KeyLookup
 
 /**
  * Verify an `HC1:` string: decode every layer, check the signature against the lookup's candidates and the
- * validity window at `validationTime`. Never throws for bad input; the verdict says which step failed.
+ * validity window at `validationTime`. Never throws for bad input (the verdict says which step failed); rejects
+ * only when the key lookup itself rejects.
  * @example const verdict = await verifyHc1(qrText, async (kid, country) => trust.lookup(kid, country), { validationTime: new Date() })
  * @see https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md
  */

@@ -26,7 +26,10 @@ function fail(message: string): never {
   throw new FormatError('SHLINK_INVALID', `SHL: ${message}`);
 }
 
-/** Throws SHLINK_INVALID unless the payload meets the spec's constraints. */
+/**
+ * Throws SHLINK_INVALID unless the payload meets the spec's constraints.
+ * @example checkShlinkPayload(JSON.parse(text))
+ */
 export function checkShlinkPayload(value: unknown): ShlinkPayload {
   if (!isJsonObject(value)) fail('the payload is not a JSON object');
   const { url, key, exp, flag, label, v } = value;

@@ -121,3 +121,9 @@ describe('HC1 transport and step-wise verification', () => {
     );
   });
 });
+
+describe('HC1 verification when the key lookup itself fails', () => {
+  test('when the lookup rejects (e.g. the trust store is down), then the error propagates instead of an "invalid" verdict', async () => {
+    await expect(verifyHc1(qr, async () => Promise.reject(new Error('trust store unavailable')), AT_VALIDATION)).rejects.toThrow('trust store unavailable');
+  });
+});
