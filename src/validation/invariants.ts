@@ -7,12 +7,15 @@ import { evalFhirPathTyped, parseFhirPath, type TypedValue } from '@medplum/core
 import type { WalkContext } from './context.ts';
 import type { AnyResource } from '../packages/types.ts';
 import type { Constraint, ElementNode } from './model.ts';
-import { NATIVE_BY_EXPRESSION, unreferencedContained } from './native-invariants.ts';
+import { NATIVE_BY_EXPRESSION, unreferencedContained, type NativeCheck } from './native-invariants.ts';
+import { compileSimple } from './simple-fhirpath.ts';
 
 /** Checked natively elsewhere (they run on every element, where FHIRPath would dominate the cost). */
 const NATIVE = new Set(['ele-1', 'ext-1', 'dom-3']);
 
 type Parsed = ReturnType<typeof parseFhirPath>;
+/** How one expression is evaluated, decided once: natively, by the simple compiler, or by FHIRPath. */
+type Compiled = { kind: 'native'; fn: NativeCheck } | { kind: 'simple'; fn: (v: unknown) => boolean } | { kind: 'fhirpath'; atom: Parsed } | { kind: 'error'; error: Error };
 
 export interface InvariantRunner {
   /** Evaluates the constraints of `node` on one value (typed as `type`) found at `path`. */
@@ -27,8 +30,7 @@ function text(c: Constraint): string {
   return `Constraint failed: ${c.key}: '${c.human}'${c.source ? ` (defined in ${c.source})` : ''}`;
 }
 
-function checkDom3(ctx: WalkContext, node: ElementNode, resource: AnyResource, path: string): void {
-  const c = node.constraints.find((k) => k.key === 'dom-3') as Constraint;
+function checkDom3(ctx: WalkContext, c: Constraint, resource: AnyResource, path: string): void {
   for (const id of unreferencedContained(resource)) ctx.sink.add('INVARIANT_FAILED', path, `${text(c)}: contained '${id}' is not referenced`);
 }
 
@@ -37,49 +39,54 @@ function checkDom3(ctx: WalkContext, node: ElementNode, resource: AnyResource, p
  * @example createInvariantRunner().check(ctx, node, resource, 'Patient', 'Patient')
  */
 export function createInvariantRunner(): InvariantRunner {
-  const parsed = new Map<string, Parsed | Error>();
-  const parse = (expression: string): Parsed | Error => {
-    let hit = parsed.get(expression);
-    if (hit === undefined) {
+  const compiled = new Map<string, Compiled>();
+  const compile = (expression: string): Compiled => {
+    let hit = compiled.get(expression);
+    if (hit) return hit;
+    const native = NATIVE_BY_EXPRESSION.get(expression);
+    const simple = native ? undefined : compileSimple(expression);
+    if (native) hit = { kind: 'native', fn: native };
+    else if (simple) hit = { kind: 'simple', fn: simple };
+    else {
       try {
-        hit = parseFhirPath(expression);
+        hit = { kind: 'fhirpath', atom: parseFhirPath(expression) };
       } catch (err) {
-        hit = err instanceof Error ? err : new Error(String(err));
+        hit = { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
       }
-      parsed.set(expression, hit);
     }
+    compiled.set(expression, hit);
     return hit;
   };
   return {
     check(ctx, node, value, type, path) {
-      if (node.constraints.some((c) => c.key === 'dom-3')) checkDom3(ctx, node, value as AnyResource, path);
       for (const c of node.constraints) {
+        if (c.key === 'dom-3') checkDom3(ctx, c, value as AnyResource, path);
         if (NATIVE.has(c.key) || !c.expression) continue;
-        const native = NATIVE_BY_EXPRESSION.get(c.expression);
-        if (native) {
-          if (!native(value as Record<string, unknown>, ctx.resource, ctx.rootResource)) {
-            ctx.sink.add('INVARIANT_FAILED', path, text(c), c.severity === 'error' ? 'error' : 'warning');
-          }
-          continue;
-        }
-        const atom = parse(c.expression);
+        const how = compile(c.expression);
         const severity = c.severity === 'error' ? 'error' : 'warning';
-        if (atom instanceof Error) {
-          ctx.sink.add('INVARIANT_NOT_EVALUATED', path, `Constraint ${c.key} was not checked: its expression cannot be parsed (${atom.message})`);
+        if (how.kind === 'error') {
+          ctx.sink.add('INVARIANT_NOT_EVALUATED', path, `Constraint ${c.key} was not checked: its expression cannot be parsed (${how.error.message})`);
           continue;
         }
-        const input: TypedValue = { type, value };
-        const variables: Record<string, TypedValue> = {
-          '%resource': { type: ctx.resource.resourceType, value: ctx.resource },
-          '%rootResource': { type: ctx.rootResource.resourceType, value: ctx.rootResource },
-          '%context': input,
-        };
+        let holds: boolean;
         try {
-          if (failed(evalFhirPathTyped(atom, [input], variables))) ctx.sink.add('INVARIANT_FAILED', path, text(c), severity);
+          if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
+          else if (how.kind === 'simple') holds = how.fn(value);
+          else holds = !failed(evalFhirPathTyped(how.atom, [{ type, value }], variablesFor(ctx, type, value)));
         } catch (err) {
           ctx.sink.add('INVARIANT_NOT_EVALUATED', path, `Constraint ${c.key} was not checked: ${(err as Error).message}`);
+          continue;
         }
+        if (!holds) ctx.sink.add('INVARIANT_FAILED', path, text(c), severity);
       }
     },
+  };
+}
+
+function variablesFor(ctx: WalkContext, type: string, value: unknown): Record<string, TypedValue> {
+  return {
+    '%resource': { type: ctx.resource.resourceType, value: ctx.resource },
+    '%rootResource': { type: ctx.rootResource.resourceType, value: ctx.rootResource },
+    '%context': { type, value },
   };
 }

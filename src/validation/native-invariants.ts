@@ -86,6 +86,9 @@ export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<st
   ['value.empty() or system.exists()', (cp) => cp.value === undefined || cp.system !== undefined],
   ['data.empty() or contentType.exists()', (a) => a.data === undefined || a.contentType !== undefined],
   ['htmlChecks()', (div) => htmlChecks(div)],
+  ["fullUrl.contains('/_history/').not()", (e) => typeof e.fullUrl !== 'string' || !e.fullUrl.includes('/_history/')],
+  ['(identifier.count() + name.count()) > 0', (o) => arr(o.identifier).length + arr(o.name).length > 0],
+  ["where(use = 'home').empty()", (item) => item.use !== 'home'],
 ]);
 
 function distinctFullUrls(b: J): boolean {

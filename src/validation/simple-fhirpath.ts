@@ -1,0 +1,47 @@
+/**
+ * A compiler for the most common invariant shape, `a.b.exists() or c.empty() ...` (only `or`, or only
+ * `and`, of `exists()`/`empty()`/`hasValue()` on plain paths), into a plain function. Anything else
+ * returns undefined and goes to the full FHIRPath engine. https://hl7.org/fhirpath/N1/#existence
+ */
+
+type Json = Record<string, unknown>;
+
+const TERM = /^\(?([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)*)\.(exists|empty|hasValue)\(\)\)?$/;
+
+/** Values at a dotted path, flattening arrays; a missing name may be a choice (`value` → `valueString`). */
+function valuesAt(start: unknown, names: readonly string[]): unknown[] {
+  let current: unknown[] = [start];
+  for (const name of names) {
+    const next: unknown[] = [];
+    for (const v of current) {
+      if (typeof v !== 'object' || v === null) continue;
+      const o = v as Json;
+      let hit = o[name] ?? o[`_${name}`];
+      if (hit === undefined) {
+        const key = Object.keys(o).find((k) => k.length > name.length && k.startsWith(name) && k.charCodeAt(name.length) < 91);
+        if (key) hit = o[key];
+      }
+      if (Array.isArray(hit)) next.push(...hit.filter((x) => x !== null && x !== undefined));
+      else if (hit !== undefined && hit !== null) next.push(hit);
+    }
+    current = next;
+  }
+  return current;
+}
+
+function splitTop(expression: string, op: ' or ' | ' and '): string[] {
+  return expression.split(op).map((t) => t.trim());
+}
+
+/** Compiles `expression` when it has the simple shape; the function returns whether the invariant holds. */
+export function compileSimple(expression: string): ((value: unknown) => boolean) | undefined {
+  const op = expression.includes(' or ') ? ' or ' : ' and ';
+  if (op === ' or ' && expression.includes(' and ')) return undefined;
+  const terms = splitTop(expression, op).map((t) => TERM.exec(t));
+  if (terms.some((m) => m === null)) return undefined;
+  const tests = (terms as RegExpExecArray[]).map(([, path, fn]) => {
+    const names = path.split('.');
+    return fn === 'empty' ? (v: unknown) => valuesAt(v, names).length === 0 : (v: unknown) => valuesAt(v, names).length > 0;
+  });
+  return op === ' or ' ? (v) => tests.some((t) => t(v)) : (v) => tests.every((t) => t(v));
+}
