@@ -2,7 +2,7 @@
  * SHC issuer keys: kid = RFC 7638 SHA-256 thumbprint; JWKS import into a ready lookup (keys imported once).
  * https://spec.smarthealth.cards/#determining-keys-associated-with-an-issuer · https://www.rfc-editor.org/rfc/rfc7638
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { FormatError } from '../errors.ts';
 import { isJsonObject } from '../json.ts';
@@ -46,4 +46,18 @@ export async function shcLookupFromJwks(jwks: unknown, iss?: string): Promise<Sh
     byKid.set(kid, [...(byKid.get(kid) ?? []), candidate]);
   }
   return async (kid, cardIss) => (iss !== undefined && cardIss !== iss ? [] : (byKid.get(kid) ?? []));
+}
+
+/**
+ * The public JWK an SHC issuer publishes in `/.well-known/jwks.json`, with kid = RFC 7638 thumbprint.
+ * @example { keys: [await shcPublicJwk(issuerKey.publicKey)] }
+ * @see https://spec.smarthealth.cards/#determining-keys-associated-with-an-issuer
+ */
+export async function shcPublicJwk(publicKey: KeyObject): Promise<JWK> {
+  if (publicKey.type !== 'public' || publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new FormatError('KEY_INVALID', 'SHC: issuer keys must be EC P-256 public keys');
+  }
+  const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
+  const jwk = { kty: kty!, crv: crv!, x: x!, y: y! };
+  return { ...jwk, kid: await shcKidFromJwk(jwk), use: 'sig', alg: 'ES256' };
 }

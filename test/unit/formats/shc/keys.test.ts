@@ -1,5 +1,5 @@
 import { exportJWK } from 'jose';
-import { shcKidFromJwk, shcLookupFromJwks } from '../../../../src/formats/shc/keys.ts';
+import { shcKidFromJwk, shcLookupFromJwks, shcPublicJwk } from '../../../../src/formats/shc/keys.ts';
 import { ecKeyPair, expectFormatErrorAsync } from '../fixtures.ts';
 
 describe('SHC issuer keys', () => {
@@ -33,5 +33,21 @@ describe('SHC issuer keys', () => {
     const p384 = await exportJWK(ecKeyPair('P-384').publicKey);
     await expectFormatErrorAsync(() => shcLookupFromJwks({ keys: [p384] }), 'KEY_INVALID', 'SHC: issuer keys must be EC P-256 JWKs');
     await expectFormatErrorAsync(() => shcLookupFromJwks({}), 'KEY_INVALID', 'SHC: a JWKS is an object with a keys array');
+  });
+});
+
+describe('SHC issuer JWK publication', () => {
+  test('when a P-256 public key is published, then the JWK carries kid = thumbprint, use sig, alg ES256, and imports back', async () => {
+    const { publicKey } = ecKeyPair();
+    const jwk = await shcPublicJwk(publicKey);
+    expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'sig', alg: 'ES256' });
+    expect(jwk.kid).toBe(await shcKidFromJwk(jwk));
+    const lookup = await shcLookupFromJwks({ keys: [jwk] });
+    expect(await lookup(jwk.kid!, 'https://x.example')).toHaveLength(1);
+  });
+
+  test('when a private or non-P-256 key is given, then KEY_INVALID', async () => {
+    await expectFormatErrorAsync(() => shcPublicJwk(ecKeyPair().privateKey), 'KEY_INVALID', 'SHC: issuer keys must be EC P-256 public keys');
+    await expectFormatErrorAsync(() => shcPublicJwk(ecKeyPair('P-384').publicKey), 'KEY_INVALID', 'SHC: issuer keys must be EC P-256 public keys');
   });
 });
