@@ -102,6 +102,8 @@ export interface ResourceStore {
   /**
    * Runs `work` atomically: every write made through the `tx` store commits together or not at all
    * (the promise rejects with the error `work` threw, after rolling back). Nested calls join the outer one.
+   * Inside `work` use only `tx`: other callers' operations (and calls on the outer store) wait until the
+   * transaction ends, so calling the outer store from `work` would wait forever.
    */
   transaction<T>(work: (tx: ResourceStore) => Promise<T>): Promise<T>;
   /** Where the data lives, for logs and the status page (e.g. `sqlite:./data/fhir.db`). */

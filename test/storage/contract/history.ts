@@ -2,7 +2,7 @@
  * Contract: instance, type and system history, `_since`, and paging inside a snapshot.
  */
 import type { Patient } from '@medplum/fhirtypes';
-import { immunization, patient, useStore } from './helpers.ts';
+import { expectOutcome, immunization, patient, useStore } from './helpers.ts';
 import type { MakeStore } from './helpers.ts';
 
 export function historyContract(makeStore: MakeStore): void {
@@ -49,6 +49,15 @@ export function historyContract(makeStore: MakeStore): void {
     await seed();
     const h = await store().history({ since: '2024-01-01T00:00:01Z', count: 10, offset: 0 });
     expect(h.entries.map((e) => e.lastUpdated)).toEqual(['2024-01-01T00:00:02.000Z', '2024-01-01T00:00:01.000Z']);
+  });
+
+  test('when _since is not an instant, then history fails with HISTORY_SINCE_INVALID', async () => {
+    await expectOutcome(
+      store().history({ since: 'yesterday', count: 10, offset: 0 }),
+      'invalid',
+      'HISTORY_SINCE_INVALID',
+      "_since 'yesterday' is not a valid instant",
+    );
   });
 
   test('when history is paged and writes happen between pages, then the later pages keep the snapshot', async () => {
