@@ -31,7 +31,9 @@ function definitionFor(ctx: WalkContext, node: ElementNode, url: unknown, path: 
   if (declared !== undefined || reason !== 'no loaded package defines it') {
     ctx.sink.add('EXTENSION_NOT_CHECKED', path, `Cannot check the extension ${canonical}: ${reason}`);
   } else if (/^(https?|urn):/.test(canonical)) {
-    ctx.sink.add('EXTENSION_UNKNOWN', path, `Unknown extension ${canonical}`);
+    // An unknown modifier extension changes the meaning of what it sits on, so it cannot be ignored.
+    const modifier = node.name === 'modifierExtension';
+    ctx.sink.add('EXTENSION_UNKNOWN', path, `Unknown ${modifier ? 'modifier ' : ''}extension ${canonical}`, modifier ? 'error' : 'warning');
   }
   return undefined;
 }

@@ -38,6 +38,13 @@ export type PrimitiveProblem =
   | { id: 'PRIMITIVE_FORMAT'; text: string }
   | { id: 'PRIMITIVE_EMPTY'; text: string };
 
+/** The source text of a `JSON.rawJSON` number, when the value is one. */
+function rawNumberText(value: unknown): string | undefined {
+  const isRaw = (JSON as unknown as { isRawJSON?: (v: unknown) => boolean }).isRawJSON;
+  if (typeof value !== 'object' || value === null || !isRaw?.(value)) return undefined;
+  return String((value as { rawJSON: unknown }).rawJSON);
+}
+
 function expectedJsonType(type: string): 'boolean' | 'number' | 'string' {
   if (type === 'boolean') return 'boolean';
   return NUMERIC.has(type) ? 'number' : 'string';
@@ -56,8 +63,16 @@ function rangeProblem(type: string, n: number): string | undefined {
  * Checks one primitive JSON value against its FHIR type; returns undefined when valid.
  * @example checkPrimitive('date', '2021-13-01') // → { id: 'PRIMITIVE_FORMAT', ... }
  */
-export function checkPrimitive(type: string, value: unknown): PrimitiveProblem | undefined {
+export function checkPrimitive(type: string, input: unknown): PrimitiveProblem | undefined {
   const expected = expectedJsonType(type);
+  const raw = rawNumberText(input);
+  if (raw !== undefined) {
+    // A decimal kept verbatim by the strict JSON reader (JSON.rawJSON, docs/decisions/0002): check its source text.
+    if (expected !== 'number') return { id: 'PRIMITIVE_WRONG_JSON_TYPE', text: `Error parsing JSON: the primitive value must be a ${expected} (is number)` };
+    const re = PATTERNS[type];
+    return re && !re.test(raw) ? { id: 'PRIMITIVE_FORMAT', text: `The value '${raw}' is not a valid ${type}` } : undefined;
+  }
+  const value = input;
   if (typeof value !== expected) {
     return { id: 'PRIMITIVE_WRONG_JSON_TYPE', text: `Error parsing JSON: the primitive value must be a ${expected} (is ${Array.isArray(value) ? 'an array' : typeof value})` };
   }

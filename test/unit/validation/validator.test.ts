@@ -128,3 +128,19 @@ describe('issue sink', () => {
     expect(sink.errorCount()).toBe(2);
   });
 });
+
+describe('JSON details', () => {
+  test('when a decimal arrives as JSON.rawJSON (kept precision), then its source text is checked like a number', () => {
+    const raw = (JSON as unknown as { rawJSON: (t: string) => unknown }).rawJSON;
+    const obs = (value: unknown) => ({ resourceType: 'Observation', text, status: 'final', code: { text: 'x' }, valueQuantity: { value } });
+    expect(list(validator.validate(obs(raw('0.50'))), 'error')).toEqual([]);
+    expect(list(validator.validate({ ...obs(1), status: raw('1.0') }), 'error')).toEqual([
+      'error PRIMITIVE_WRONG_JSON_TYPE @ Observation.status: Error parsing JSON: the primitive value must be a string (is number)',
+    ]);
+  });
+
+  test('when a modifier extension is unknown, then it is an error (it may change the meaning)', () => {
+    const p = { resourceType: 'Patient', text, modifierExtension: [{ url: 'http://example.org/mod', valueBoolean: true }] };
+    expect(list(validator.validate(p))).toEqual(['error EXTENSION_UNKNOWN @ Patient.modifierExtension[0]: Unknown modifier extension http://example.org/mod']);
+  });
+});
