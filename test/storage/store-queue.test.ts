@@ -1,0 +1,83 @@
+/**
+ * The SQLite store queue: jobs run one at a time, single writes waiting together share one COMMIT, and a
+ * failed COMMIT or BEGIN rejects the writes it concerns. A fake connection records the statements.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { createStoreQueue } from '../../src/storage/sqlite/store-queue.ts';
+
+function fakeDb(failOn?: string): { db: DatabaseSync; log: string[] } {
+  const log: string[] = [];
+  let open = false;
+  const db = {
+    exec(sql: string) {
+      log.push(sql);
+      if (sql === failOn) throw new Error(`${sql} failed`);
+      if (sql.startsWith('BEGIN')) open = true;
+      if (sql === 'COMMIT' || sql === 'ROLLBACK') open = false;
+    },
+    get isTransaction() {
+      return open;
+    },
+  };
+  return { db: db as unknown as DatabaseSync, log };
+}
+
+describe('store queue', () => {
+  test('when writes are queued together, then they share one transaction and each is acknowledged after COMMIT', async () => {
+    const { db, log } = fakeDb();
+    const queue = createStoreQueue(db, () => undefined);
+    const results = await Promise.all([1, 2, 3].map((n) => queue.write(() => (log.push(`write ${n}`), n))));
+    expect(results).toEqual([1, 2, 3]);
+    expect(log.filter((s) => s.startsWith('BEGIN') || s === 'COMMIT')).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+  });
+
+  test('when one write of a group throws, then only its savepoint is rolled back and the others commit', async () => {
+    const { db, log } = fakeDb();
+    let rollbacks = 0;
+    const queue = createStoreQueue(db, () => rollbacks++);
+    const results = await Promise.allSettled([
+      queue.write(() => 'a'),
+      queue.write(() => {
+        throw new Error('bad write');
+      }),
+      queue.write(() => 'c'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(log).toContain('ROLLBACK TO job');
+    expect(log[log.length - 1]).toBe('COMMIT');
+    expect(rollbacks).toBe(1);
+  });
+
+  test('when the shared COMMIT fails, then every write of the group is rejected and the transaction rolled back', async () => {
+    const { db, log } = fakeDb('COMMIT');
+    const queue = createStoreQueue(db, () => undefined);
+    const results = await Promise.allSettled([queue.write(() => 1), queue.write(() => 2)]);
+    expect(results).toEqual([
+      { status: 'rejected', reason: new Error('COMMIT failed') },
+      { status: 'rejected', reason: new Error('COMMIT failed') },
+    ]);
+    expect(log[log.length - 1]).toBe('ROLLBACK');
+  });
+
+  test('when BEGIN fails, then the first write is rejected and the queue goes on', async () => {
+    const { db } = fakeDb('BEGIN IMMEDIATE');
+    const queue = createStoreQueue(db, () => undefined);
+    await expect(queue.write(() => 1)).rejects.toThrow('BEGIN IMMEDIATE failed');
+    await expect(queue.exclusive(() => 'still running')).resolves.toBe('still running');
+  });
+
+  test('when an exclusive job awaits, then jobs queued after it wait for it to finish', async () => {
+    const { db } = fakeDb();
+    const queue = createStoreQueue(db, () => undefined);
+    const order: string[] = [];
+    const slow = queue.exclusive(async () => {
+      order.push('tx start');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      order.push('tx end');
+    });
+    const write = queue.write(() => order.push('write'));
+    const read = queue.exclusive(() => order.push('read'));
+    await Promise.all([slow, write, read]);
+    expect(order).toEqual(['tx start', 'tx end', 'write', 'read']);
+  });
+});
