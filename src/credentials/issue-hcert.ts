@@ -1,0 +1,138 @@
+/**
+ * HCERT issuance: Patient + Immunization(s) → DDCC:VS (always), EU DCC (COVID-19 vaccinations) and ICVP (vaccines
+ * the ICVP covers) under the -260 claim, signed with the DSC valid now, with its QR and the DDCC:VS document Bundle.
+ * One certificate states one vaccination event: the latest completed one among those given.
+ * https://github.com/ehn-dcc-development/eu-dcc-hcert-spec · http://smart.who.int/trust/StructureDefinition/HCert
+ */
+import type { Bundle, Immunization, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
+import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
+import { HCERT_KEY } from '../formats/hcert/claim-keys.ts';
+import { signHc1 } from '../formats/hcert/hc1.ts';
+import { renderCredentialQr } from '../formats/qr.ts';
+import { signerAt } from '../trust/issuer-keys.ts';
+import { issuerTrustWarnings } from './issuer-trust-check.ts';
+import { randomIdPart, type IssuerContext } from './issuer-context.ts';
+import { buildDdccDocument, DDCC_PROFILE } from './mapping/ddcc-document.ts';
+import { toDdccVs, type DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
+import { isCovid19Vaccination, toEuDcc, type EuDccPayload } from './mapping/eu-dcc.ts';
+import { isIcvpCovered, toIcvp, type IcvpPayload } from './mapping/icvp.ts';
+import { mappingError } from './mapping/mapping-error.ts';
+import { vaccinationFacts, type VaccinationFacts } from './mapping/vaccination.ts';
+import { recordIssuance } from './provenance.ts';
+
+export const DDCC_VS_VERSION = 'RC-2.0.0';
+
+export interface IssueHcertInput {
+  patient: Patient;
+  immunizations: readonly Immunization[];
+  now: Date;
+  /** Validity of the certificate in seconds (exp = iat + validity). */
+  validitySeconds: number;
+  /** Who asked (recorded in the Provenance). */
+  requester: string;
+  /** Override the certificate id (UVCI); default `URN:UVCI:01:<country>:<random>`. */
+  certificateId?: string;
+}
+
+export interface HcertPayloadSet {
+  ddccVs: DdccVsCoreDataSet;
+  euDcc?: EuDccPayload;
+  icvp?: IcvpPayload;
+}
+
+export interface IssuedHcert {
+  hc1: string;
+  /** HCERT kid, standard base64. */
+  kid: string;
+  iat: number;
+  exp: number;
+  certificateId: string;
+  payload: HcertPayloadSet;
+  qr: { png: Uint8Array; svg: string; version: number };
+  ddccDocument: Bundle;
+  /** Issuer-side warnings (e.g. the DSC is missing from the trust list). */
+  warnings: OperationOutcomeIssue[];
+  provenanceId: string;
+}
+
+function certified(patient: Patient, immunizations: readonly Immunization[]): VaccinationFacts {
+  const own = immunizations.filter((imm, i) => {
+    const ref = imm.patient?.reference;
+    if (patient.id && ref && ref !== `Patient/${patient.id}` && !ref.endsWith(`/Patient/${patient.id}`)) {
+      throw mappingError('MAPPING_PATIENT_MISMATCH', `Immunization ${imm.id ?? i} belongs to ${ref}, not Patient/${patient.id}`, 'Immunization.patient');
+    }
+    return imm.status === 'completed';
+  });
+  if (own.length === 0) throw mappingError('MAPPING_NOT_APPLICABLE', 'There is no completed Immunization to certify', 'Immunization.status');
+  return own.map((imm, i) => vaccinationFacts(imm, i)).sort((a, b) => b.date.localeCompare(a.date))[0]!;
+}
+
+function payloads(ctx: IssuerContext, input: IssueHcertInput, facts: VaccinationFacts, meta: { certificateId: string; kid: string; iat: number; exp: number }): HcertPayloadSet {
+  const iso = (s: number): string => new Date(s * 1000).toISOString();
+  const issuerName = ctx.organization.name ?? fail('internal', { code: 'exception', id: 'ISSUER_ORGANIZATION_UNNAMED', text: 'The issuing Organization has no name' });
+  const ddccVs = toDdccVs(input.patient, facts, {
+    issuer: { display: issuerName, ...(ctx.organization.id ? { identifier: { value: ctx.organization.id } } : {}) },
+    kid: meta.kid,
+    hcid: { value: meta.certificateId },
+    version: DDCC_VS_VERSION,
+    period: { start: iso(meta.iat), end: iso(meta.exp) },
+  });
+  const out: HcertPayloadSet = { ddccVs };
+  if (isCovid19Vaccination(facts, ctx.terminology)) {
+    out.euDcc = toEuDcc(input.patient, [facts], { terminology: ctx.terminology, issuerName, certificateId: meta.certificateId });
+  }
+  if (isIcvpCovered(facts, ctx.terminology)) out.icvp = toIcvp(input.patient, facts, { issuerId: ctx.keys.country, validUntil: iso(meta.exp).slice(0, 10) });
+  return out;
+}
+
+function checkDocument(ctx: IssuerContext, document: Bundle): void {
+  if (!ctx.validate) return;
+  const errors = (ctx.validate(document, DDCC_PROFILE.vsDocument).issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (errors.length === 0) return;
+  throw new OutcomeError('unprocessable', [
+    issue({ code: 'invalid', id: 'DDCC_DOCUMENT_INVALID', text: `The DDCC document built from these records does not conform to ${DDCC_PROFILE.vsDocument}; no certificate was issued` }),
+    ...errors,
+  ]);
+}
+
+/**
+ * Issue an HCERT (`HC1:`) for the latest completed vaccination, with QR, DDCC document and Provenance.
+ * Throws 422 OutcomeErrors for mapping failures (MAPPING_*) and an invalid DDCC document (DDCC_DOCUMENT_INVALID).
+ * @example const { hc1, qr, ddccDocument } = await issueHcert(ctx, { patient, immunizations: [imm], now, validitySeconds: 365 * 86400, requester: 'his-1' })
+ * @see https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md
+ */
+export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Promise<IssuedHcert> {
+  const dsc = signerAt(ctx.keys, input.now) ?? fail('internal', { code: 'exception', id: 'ISSUER_NO_VALID_DSC', text: `No DSC is valid at ${input.now.toISOString()}` });
+  const facts = certified(input.patient, input.immunizations);
+  const iat = Math.floor(input.now.getTime() / 1000);
+  const exp = iat + input.validitySeconds;
+  const certificateId = input.certificateId ?? `URN:UVCI:01:${ctx.keys.country}:${randomIdPart(ctx.randomBytes)}`;
+  const payload = payloads(ctx, input, facts, { certificateId, kid: dsc.kid, iat, exp });
+  const hcert = new Map<number, unknown>([[HCERT_KEY.ddccVs, [payload.ddccVs]]]);
+  if (payload.euDcc) hcert.set(HCERT_KEY.euDcc, payload.euDcc);
+  if (payload.icvp) hcert.set(HCERT_KEY.icvp, [payload.icvp]);
+  const hc1 = signHc1({ iss: ctx.keys.country, iat, exp, hcert }, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
+  const [png, svg] = await Promise.all([renderCredentialQr('hcert', hc1, 'png'), renderCredentialQr('hcert', hc1, 'svg')]);
+  const ddccDocument = buildDdccDocument({
+    patient: input.patient,
+    immunization: facts.immunization,
+    organization: ctx.organization,
+    hcid: { system: 'urn:HCID', value: certificateId },
+    now: input.now,
+    newUuid: ctx.newUuid,
+    qr: { text: hc1, png: png.data as Uint8Array, type: 'who' },
+  });
+  checkDocument(ctx, ddccDocument);
+  const warnings = issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now);
+  const provenance = await recordIssuance(ctx.store, {
+    format: 'hcert',
+    patientId: input.patient.id,
+    sources: facts.immunization.id ? [`Immunization/${facts.immunization.id}`] : [],
+    requester: input.requester,
+    kid: dsc.kid,
+    credentialId: certificateId,
+    issuedAt: input.now,
+    expiresAt: new Date(exp * 1000),
+  });
+  return { hc1, kid: dsc.kid, iat, exp, certificateId, payload, qr: { png: png.data as Uint8Array, svg: svg.data as string, version: png.version }, ddccDocument, warnings, provenanceId: provenance.id! };
+}
