@@ -47,7 +47,8 @@ function checkHeader(jwe: string, limits: CodecLimits): ShlContentType {
 }
 
 /**
- * Decrypt one SHL file; the inflated size is capped. Throws JWE_INVALID / ALG_NOT_ALLOWED / JWE_DECRYPT_FAILED / INFLATE_TOO_LARGE.
+ * Decrypt one SHL file; the inflated size is capped. Throws JWE_INVALID / ALG_NOT_ALLOWED / JWE_DECRYPT_FAILED /
+ * INFLATE_TOO_LARGE / INFLATE_INVALID.
  * @example new TextDecoder().decode((await decryptShlFile(jwe, link.key)).content)
  */
 export async function decryptShlFile(jwe: string, key: string | Uint8Array, limits: Partial<CodecLimits> = {}): Promise<DecryptedShlFile> {
@@ -63,7 +64,9 @@ export async function decryptShlFile(jwe: string, key: string | Uint8Array, limi
   } catch (cause) {
     if (cause instanceof FormatError) throw cause;
     const message = (cause as Error).message;
-    if (/decompress|exceed/i.test(message)) throw new FormatError('INFLATE_TOO_LARGE', `SHL: the decompressed file exceeds the cap of ${resolved.maxInflatedBytes} bytes`, { cause });
+    // jose checks its cap after each DecompressionStream chunk, so it may overshoot by one chunk (tens of KiB)
+    if (/exceeded the configured limit/.test(message)) throw new FormatError('INFLATE_TOO_LARGE', `SHL: the decompressed file exceeds the cap of ${resolved.maxInflatedBytes} bytes`, { cause });
+    if (/Failed to decompress/.test(message)) throw new FormatError('INFLATE_INVALID', 'SHL: the decrypted file is not valid raw DEFLATE', { cause });
     throw new FormatError('JWE_DECRYPT_FAILED', 'SHL: the file does not decrypt with this key (wrong key or tampered data)', { cause });
   }
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { CompactEncrypt } from 'jose';
 import { decryptShlFile, encryptShlFile } from '../../../../src/formats/shl/jwe.ts';
 import { encodeBase64Url } from '../../../../src/formats/json.ts';
@@ -66,5 +66,27 @@ describe('SHL file JWE', () => {
       const text = (jwe.slice(0, at) + c + jwe.slice(at + 1)).slice(0, Math.max(1, cut));
       await onlyFormatErrorsAsync(() => decryptShlFile(text, key));
     }), { numRuns: 2000 });
+  });
+});
+
+/** A dir/A256GCM JWE built by hand, so the header can claim zip DEF over bytes that are not DEFLATE. */
+function handmadeJwe(protectedHeader: object, plaintext: Uint8Array): string {
+  const h = encodeBase64Url(new TextEncoder().encode(JSON.stringify(protectedHeader)));
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(key, 'base64url'), iv);
+  cipher.setAAD(Buffer.from(h, 'ascii'));
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return [h, '', encodeBase64Url(iv), encodeBase64Url(ciphertext), encodeBase64Url(cipher.getAuthTag())].join('.');
+}
+
+describe('SHL file JWE with a corrupt compressed body', () => {
+  test('when a hand-made JWE without zip is decrypted, then it yields its plaintext (the helper is sound)', async () => {
+    const jwe = handmadeJwe({ alg: 'dir', enc: 'A256GCM', cty: 'application/fhir+json' }, new TextEncoder().encode('{}'));
+    expect(new TextDecoder().decode((await decryptShlFile(jwe, key)).content)).toBe('{}');
+  });
+
+  test('when the header says zip DEF but the plaintext is not DEFLATE, then INFLATE_INVALID', async () => {
+    const jwe = handmadeJwe({ alg: 'dir', enc: 'A256GCM', cty: 'application/fhir+json', zip: 'DEF' }, Uint8Array.of(0xff, 0xff, 0xff, 0xff));
+    await expectFormatErrorAsync(() => decryptShlFile(jwe, key), 'INFLATE_INVALID', 'SHL: the decrypted file is not valid raw DEFLATE');
   });
 });
