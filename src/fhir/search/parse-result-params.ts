@@ -83,10 +83,9 @@ export function applyResultParam(query: SearchQuery, code: string, value: string
       query.total = 'accurate';
       return true;
     case '_include':
-      query.include.push(parseInclude(value, ctx, false));
-      return true;
     case '_revinclude':
-      query.revinclude.push(parseInclude(value, ctx, true));
+      if (value === '*' || value.endsWith(':*')) return false; // wildcard includes are not supported
+      (code === '_include' ? query.include : query.revinclude).push(parseInclude(value, ctx, code === '_revinclude'));
       return true;
     default:
       return false;

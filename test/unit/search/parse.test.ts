@@ -193,6 +193,10 @@ describe('parseSearchQuery: result parameters and ignored parameters', () => {
     expect(query.include).toEqual([]);
   });
 
+  test('when _include uses a wildcard, then it is ignored', () => {
+    expect(parse('Immunization', '_include=*&_revinclude=Provenance:*').ignored).toEqual(['_include', '_revinclude']);
+  });
+
   test('when a composite parameter is given, then it is ignored (not supported)', () => {
     expect(parse('Observation', 'code-value-quantity=x$gt5').ignored).toEqual(['code-value-quantity']);
   });
