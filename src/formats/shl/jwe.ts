@@ -27,6 +27,9 @@ export async function encryptShlFile(content: string | Uint8Array, key: string |
   return new CompactEncrypt(plaintext).setProtectedHeader(header).encrypt(keyBytes(key));
 }
 
+/** Files (IPS bundles, card sets) are far larger than QR payloads: their own defaults, still capped. */
+export const SHL_FILE_LIMITS: Partial<CodecLimits> = Object.freeze({ maxInputChars: 16 * 1024 * 1024, maxInflatedBytes: 32 * 1024 * 1024 });
+
 export interface DecryptedShlFile {
   contentType: ShlContentType;
   content: Uint8Array;
@@ -52,7 +55,7 @@ function checkHeader(jwe: string, limits: CodecLimits): ShlContentType {
  * @example new TextDecoder().decode((await decryptShlFile(jwe, link.key)).content)
  */
 export async function decryptShlFile(jwe: string, key: string | Uint8Array, limits: Partial<CodecLimits> = {}): Promise<DecryptedShlFile> {
-  const resolved = resolveLimits(limits);
+  const resolved = resolveLimits({ ...SHL_FILE_LIMITS, ...limits });
   const contentType = checkHeader(jwe, resolved);
   try {
     const { plaintext } = await compactDecrypt(jwe, keyBytes(key), {
