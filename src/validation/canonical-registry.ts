@@ -93,8 +93,10 @@ export function createCanonicalRegistry(set: PackageSet): CanonicalRegistry {
     const hit = compiled.get(canonical);
     if (hit !== undefined) return hit ?? undefined;
     const entry = lookup(canonical);
+    // Misses are not remembered: canonicals come from requests too, and the memo must stay bounded.
+    if (!entry) return undefined;
     let result: CompiledProfile | null = null;
-    if (entry && entry.resource.resourceType === 'StructureDefinition' && entry.resource.snapshot) {
+    if (entry.resource.resourceType === 'StructureDefinition' && entry.resource.snapshot) {
       result = compileProfile(entry.resource, `${entry.pkg.id}#${entry.pkg.version}`);
     }
     compiled.set(canonical, result);

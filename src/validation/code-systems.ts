@@ -73,8 +73,10 @@ export function createCodeSystemIndex(registry: CanonicalRegistry): (system: str
     const hit = memo.get(url);
     if (hit !== undefined) return hit ?? undefined;
     const cs = (registry.resolve(url, 'CodeSystem') ?? registry.resolve(aliasOf(url), 'CodeSystem')) as AnyResource | undefined;
+    // Systems named by instances are unbounded: only loaded ones are remembered.
+    if (!cs) return undefined;
     let result: LoadedCodeSystem | null = null;
-    if (cs && cs.content !== 'supplement') {
+    if (cs.content !== 'supplement') {
       const concepts = new Map<string, ConceptInfo>();
       const children = new Map<string, string[]>();
       flatten(cs.concept as RawConcept[] | undefined, undefined, concepts, children);

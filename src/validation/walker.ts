@@ -35,6 +35,9 @@ export function validateAgainstProfile(ctx: WalkContext, resource: AnyResource, 
   if (!perObject) ctx.cache.set(resource, (perObject = new Map()));
   let issues = perObject.get(profile.url);
   if (!issues) {
+    // Placeholder while walking: a reference cycle (A → B → A with target profiles) sees "no errors yet"
+    // instead of recursing forever.
+    perObject.set(profile.url, []);
     const sink = createIssueSink();
     const inner = nestedContext(ctx, resource, sink, path);
     walkRoot(inner, resource, profile, path);

@@ -144,3 +144,22 @@ describe('JSON details', () => {
     expect(list(validator.validate(p))).toEqual(['error EXTENSION_UNKNOWN @ Patient.modifierExtension[0]: Unknown modifier extension http://example.org/mod']);
   });
 });
+
+describe('robustness', () => {
+  test('when bundled resources reference each other in a cycle through target profiles, then validation terminates', () => {
+    const cyc = `${T}Cyclic`;
+    const profile = deriveProfile(base, 'Patient', cyc, (els) =>
+      edit(els, 'Patient.link.other', { type: [{ code: 'Reference', targetProfile: [cyc] }] }),
+    );
+    const v = createValidator(withResources(base, [profile]));
+    const patient = (id: string, other: string) => ({ resourceType: 'Patient', id, text, meta: { profile: [cyc] }, link: [{ other: { reference: `Patient/${other}` }, type: 'seealso' }] });
+    const bundle = {
+      resourceType: 'Bundle', type: 'collection',
+      entry: [
+        { fullUrl: 'http://x.org/fhir/Patient/a', resource: patient('a', 'b') },
+        { fullUrl: 'http://x.org/fhir/Patient/b', resource: patient('b', 'a') },
+      ],
+    };
+    expect(list(v.validate(bundle), 'error')).toEqual([]);
+  });
+});
