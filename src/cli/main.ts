@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ConfigError, parseConfig } from '../config/schema.ts';
 import { TrustError } from '../trust/errors.ts';
 import { generateDevKeys } from '../trust/dev-keys.ts';
+import { runValidate } from './validate.ts';
 
 const USAGE = `usage: gdhcn-gateway <command>
 
@@ -14,6 +15,8 @@ commands:
   keys init [--country XX] [--dir DIR] [--force]
       make a development CSCA, a DSC signed by it and an SMART Health Card key
       (default DIR: $DATA_DIR/keys; refuses to overwrite unless --force)
+  validate <file|dir>... [--profile URL] [--ig PKG] [--format text|json|html] [--output FILE]
+      validate FHIR JSON resources; exit 1 when any has errors (validate --help for more)
 `;
 
 class UsageError extends Error {}
@@ -21,6 +24,7 @@ class UsageError extends Error {}
 export async function runCli(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void): Promise<number> {
   try {
     const [command, sub, ...rest] = argv;
+    if (command === 'validate') return await runValidate(argv.slice(1), { env, cwd: process.cwd(), out });
     if (command === 'keys' && sub === 'init') return await keysInit(rest, env, out);
     if (command === undefined || command === 'help' || command === '--help') {
       out(USAGE);

@@ -1,0 +1,211 @@
+/**
+ * `gdhcn-gateway validate <file|dir>...`: validates FHIR JSON resources on the command line, as implementers
+ * use the HL7 validator, with the same engine and packages as the server's `$validate`.
+ * Exit codes: 0 no file has errors, 1 some file has errors (or cannot be read as a resource), 2 bad command line.
+ * https://hl7.org/fhir/R4/validation.html
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve, isAbsolute } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { issue, OutcomeError, outcome } from '../fhir/outcome.ts';
+import { parseStrictJson, toPlainJson } from '../fhir/json.ts';
+import { loadPackages, type LoadPackagesOptions } from '../packages/load-packages.ts';
+import type { PackageSet } from '../packages/types.ts';
+import { createValidator, ENGINE_VERSION, type Validator } from '../validation/validator.ts';
+import { formatHtmlReport } from './report-html.ts';
+import { countIssues, type FileResult, type ValidationReport } from './report-model.ts';
+import { formatTextReport, totalLine } from './report-text.ts';
+
+export const VALIDATE_USAGE = `usage: gdhcn-gateway validate <file|dir>... [options]
+
+Validates each FHIR JSON resource (a dir: every *.json in it, sorted) against the base
+definitions, its meta.profile claims and --profile, and prints a report per file.
+
+options:
+  --profile URL        also check this profile (url or url|version); repeatable
+  --ig PKG             load this package (.tgz or unpacked folder); repeatable
+  --format FMT         text (default), json (array of {file, outcome}) or html (self-contained page)
+  --output FILE        write the report to FILE instead of standard output
+packages also come from $FHIR_PACKAGES (colon-separated files or folders), ./ig/packages/
+and, for dependencies, the FHIR package cache ($FHIR_PACKAGE_CACHE, default ~/.fhir/packages).
+exit codes: 0 no errors, 1 some file has errors, 2 bad command line
+`;
+
+const FORMATS = ['text', 'json', 'html'] as const;
+type Format = (typeof FORMATS)[number];
+
+export interface ValidateArgs {
+  readonly paths: string[];
+  readonly profiles: string[];
+  readonly igs: string[];
+  readonly format: Format;
+  readonly output?: string;
+  readonly help: boolean;
+}
+
+export interface ValidateContext {
+  readonly env: Record<string, string | undefined>;
+  /** Where relative paths are resolved, and what shown file names are relative to. */
+  readonly cwd: string;
+  readonly out: (s: string) => void;
+  /** Package loader (default `loadPackages`); tests pass a memoised one to load the packages once. */
+  readonly load?: (options: LoadPackagesOptions) => Promise<PackageSet>;
+}
+
+/** A wrong command line: reported with the usage text and exit code 2. */
+export class ValidateUsageError extends Error {}
+
+export function parseValidateArgs(args: string[]): ValidateArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        profile: { type: 'string', multiple: true },
+        ig: { type: 'string', multiple: true },
+        format: { type: 'string' },
+        output: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    throw new ValidateUsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const format = values.format ?? 'text';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new ValidateUsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
+  const help = values.help === true;
+  if (positionals.length === 0 && !help) throw new ValidateUsageError('validate needs at least one file or folder');
+  return { paths: positionals, profiles: values.profile ?? [], igs: values.ig ?? [], format: format as Format, output: values.output, help };
+}
+
+/** Where packages come from: `--ig`, `FHIR_PACKAGES`, `./ig/packages` and the FHIR package cache. */
+export function packageSources(args: ValidateArgs, ctx: ValidateContext): LoadPackagesOptions {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  for (const ig of args.igs) {
+    const path = resolve(ctx.cwd, ig);
+    if (!existsSync(path)) throw new ValidateUsageError(`--ig ${ig}: no such file or folder`);
+    files.push(path);
+  }
+  for (const entry of (ctx.env.FHIR_PACKAGES ?? '').split(':').filter((e) => e !== '')) {
+    const path = resolve(ctx.cwd, entry);
+    // A folder is either one unpacked package (it holds package/package.json) or a folder of packages.
+    const isFolderOfPackages = existsSync(path) && statSync(path).isDirectory() && !existsSync(join(path, 'package', 'package.json'));
+    (isFolderOfPackages ? dirs : files).push(path);
+  }
+  const local = join(ctx.cwd, 'ig', 'packages');
+  if (existsSync(local)) dirs.push(local);
+  const home = ctx.env.HOME ?? ctx.env.USERPROFILE;
+  const cacheDir = ctx.env.FHIR_PACKAGE_CACHE ?? (home === undefined ? undefined : join(home, '.fhir', 'packages'));
+  return { files, dirs, cacheDir };
+}
+
+/** The files to validate, in order: each named file, and the sorted `*.json` of each named folder. */
+export function collectFiles(paths: string[], cwd: string): string[] {
+  const found: string[] = [];
+  for (const p of paths) {
+    const abs = resolve(cwd, p);
+    if (!existsSync(abs)) throw new ValidateUsageError(`${p}: no such file or folder`);
+    if (!statSync(abs).isDirectory()) {
+      found.push(abs);
+      continue;
+    }
+    const inside = readdirSync(abs)
+      .filter((n) => n.endsWith('.json'))
+      .sort()
+      .map((n) => join(abs, n))
+      .filter((f) => statSync(f).isFile());
+    if (inside.length === 0) throw new ValidateUsageError(`${p}: no *.json files in this folder`);
+    found.push(...inside);
+  }
+  return found;
+}
+
+function shownPath(abs: string, cwd: string): string {
+  const rel = relative(cwd, abs);
+  return rel.startsWith('..') || isAbsolute(rel) ? abs : rel;
+}
+
+function unreadable(file: string, outcomeOf: OperationOutcome): FileResult {
+  return { file, profiles: [], outcome: outcomeOf };
+}
+
+/** Reads, parses and validates one file; a file that is not JSON or not a resource becomes an error issue. */
+export function validateFile(abs: string, file: string, validator: Validator, profiles: string[]): FileResult {
+  let parsed: unknown;
+  try {
+    parsed = toPlainJson(parseStrictJson(readFileSync(abs, 'utf8')));
+  } catch (err) {
+    if (err instanceof OutcomeError) return unreadable(file, err.outcome);
+    const text = `Cannot read the file: ${(err as Error).message}`;
+    return unreadable(file, outcome([issue({ severity: 'fatal', code: 'exception', id: 'CLI_FILE_UNREADABLE', text })]));
+  }
+  const resource = parsed as { resourceType?: unknown; id?: unknown; meta?: { profile?: unknown } };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof resource.resourceType !== 'string') {
+    const text = 'The file does not hold a FHIR resource: expected a JSON object with a resourceType';
+    return unreadable(file, outcome([issue({ severity: 'fatal', code: 'structure', id: 'CLI_NOT_A_RESOURCE', text })]));
+  }
+  const type = resource.resourceType;
+  const claimed = Array.isArray(resource.meta?.profile) ? resource.meta.profile.filter((p): p is string => typeof p === 'string') : [];
+  const checked = [...new Set([`http://hl7.org/fhir/StructureDefinition/${type}`, ...claimed, ...profiles])];
+  return {
+    file,
+    resource: typeof resource.id === 'string' ? `${type}/${resource.id}` : type,
+    profiles: checked,
+    outcome: validator.validate(parsed, profiles.length === 0 ? {} : { profile: profiles }),
+  };
+}
+
+/** Loader warnings that the report header does not already state through the package summaries. */
+function otherWarnings(set: PackageSet): string[] {
+  return set.warnings.filter((w) => !/ depends on .*, which is not loaded/.test(w) && !/ targets FHIR /.test(w));
+}
+
+function render(report: ValidationReport, format: Format): string {
+  if (format === 'json') return `${JSON.stringify(report.files.map((f) => ({ file: f.file, outcome: f.outcome })), null, 2)}\n`;
+  return format === 'html' ? formatHtmlReport(report) : formatTextReport(report);
+}
+
+/** Validates the files and builds the report, without printing (the HTTP-free core of the command). */
+export async function buildValidationReport(args: ValidateArgs, ctx: ValidateContext): Promise<ValidationReport> {
+  const sources = packageSources(args, ctx);
+  const files = collectFiles(args.paths, ctx.cwd);
+  const set = await (ctx.load ?? loadPackages)(sources);
+  const validator = createValidator(set);
+  return {
+    engine: `gdhcn-gateway-validator/${ENGINE_VERSION}`,
+    packages: set.summaries,
+    warnings: otherWarnings(set),
+    files: files.map((abs) => validateFile(abs, shownPath(abs, ctx.cwd), validator, args.profiles)),
+  };
+}
+
+/**
+ * Runs `validate` with its arguments (after the word `validate`) and returns the exit code.
+ * @example process.exitCode = await runValidate(['examples/', '--format', 'html', '--output', 'report.html'], { env: process.env, cwd: process.cwd(), out: (s) => process.stdout.write(s) });
+ */
+export async function runValidate(argv: string[], ctx: ValidateContext): Promise<number> {
+  try {
+    const args = parseValidateArgs(argv);
+    if (args.help) {
+      ctx.out(VALIDATE_USAGE);
+      return 0;
+    }
+    const report = await buildValidationReport(args, ctx);
+    const text = render(report, args.format);
+    if (args.output === undefined) ctx.out(text);
+    else {
+      writeFileSync(resolve(ctx.cwd, args.output), text);
+      ctx.out(`${totalLine(report.files)}\nReport written to ${args.output}\n`);
+    }
+    return report.files.some((f) => countIssues(f.outcome).errors > 0) ? 1 : 0;
+  } catch (err) {
+    if (!(err instanceof ValidateUsageError)) throw err;
+    ctx.out(`${err.message}\n\n${VALIDATE_USAGE}`);
+    return 2;
+  }
+}
