@@ -68,6 +68,9 @@ function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode,
   const local = reference.startsWith('urn:uuid:') || reference.startsWith('urn:oid:') || !/^[a-z]+:/.test(reference);
   if (local && (bundle.type === 'document' || reference.startsWith('urn:'))) {
     ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The reference '${reference}' cannot be resolved inside the Bundle`);
+  } else if (!local && bundle.type === 'document') {
+    // A document should be self-contained, but an absolute URL may legitimately point to a server.
+    ctx.sink.add('REFERENCE_EXTERNAL', path, `The reference '${reference}' points outside the document Bundle`);
   }
 }
 

@@ -145,6 +145,17 @@ describe('JSON details', () => {
   });
 });
 
+describe('document references', () => {
+  test('when a document entry points to an absolute URL outside the Bundle, then it is a warning, not an error', () => {
+    const doc = example('Bundle-ExampleEnglish.json');
+    doc.entry[3].resource.performer[0].actor.reference = 'https://registry.example.org/fhir/Organization/x';
+    expect(list(validator.validate(doc), 'warning')).toContain(
+      "warning REFERENCE_EXTERNAL @ Bundle.entry[3].resource.performer[0].actor.reference: The reference 'https://registry.example.org/fhir/Organization/x' points outside the document Bundle",
+    );
+    expect(list(validator.validate(doc), 'error')).toEqual([]);
+  });
+});
+
 describe('robustness', () => {
   test('when bundled resources reference each other in a cycle through target profiles, then validation terminates', () => {
     const cyc = `${T}Cyclic`;
