@@ -92,24 +92,53 @@ export function coseFromValue(value: unknown, limits: CborScanLimits): CoseSign1
   };
 }
 
-/** CBOR head of a byte string of `length` bytes (RFC 8949 §3.1, major type 2). */
-function bstrHead(length: number): Uint8Array {
-  if (length < 24) return Uint8Array.of(0x40 | length);
-  if (length < 0x100) return Uint8Array.of(0x58, length);
-  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
-  return Uint8Array.of(0x5a, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
+/** Writes the CBOR head of a byte string of `length` bytes (RFC 8949 §3.1, major type 2); returns the new offset. */
+function writeBstrHead(out: Uint8Array, at: number, length: number): number {
+  if (length < 24) {
+    out[at] = 0x40 | length;
+    return at + 1;
+  }
+  if (length < 0x100) {
+    out.set([0x58, length], at);
+    return at + 2;
+  }
+  if (length < 0x10000) {
+    out.set([0x59, length >> 8, length & 0xff], at);
+    return at + 3;
+  }
+  out.set([0x5a, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff], at);
+  return at + 5;
 }
 
-/** array(4) head, text "Signature1", then external_aad = h'' goes between protected and payload. */
+/** Concatenate CBOR pieces: numbers are byte-string lengths to write as heads, arrays are copied as they are. */
+function writeCbor(parts: readonly (Uint8Array | number)[]): Uint8Array {
+  let size = 0;
+  for (const part of parts) size += typeof part === 'number' ? 5 : part.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    if (typeof part === 'number') at = writeBstrHead(out, at, part);
+    else {
+      out.set(part, at);
+      at += part.length;
+    }
+  }
+  return out.subarray(0, at);
+}
+
+/** array(4) head, text "Signature1"; external_aad = h'' goes between protected and payload. */
 const SIG_STRUCTURE_PREFIX = Uint8Array.of(0x84, 0x6a, ...new TextEncoder().encode('Signature1'));
 const EMPTY_BSTR = Uint8Array.of(0x40);
+/** tag 18 + array(4) head, and the empty unprotected map. */
+const COSE_ENVELOPE_PREFIX = Uint8Array.of(0xc0 | COSE_SIGN1_TAG, 0x84);
+const EMPTY_MAP = Uint8Array.of(0xa0);
 
 /**
  * Sig_structure = ["Signature1", body_protected, external_aad = h'', payload] (RFC 9052 §4.4), written directly:
  * its shape is fixed, and this runs on every sign and verify.
  */
 function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  return Buffer.concat([SIG_STRUCTURE_PREFIX, bstrHead(protectedBytes.length), protectedBytes, EMPTY_BSTR, bstrHead(payload.length), payload]);
+  return writeCbor([SIG_STRUCTURE_PREFIX, protectedBytes.length, protectedBytes, EMPTY_BSTR, payload.length, payload]);
 }
 
 function rawSign(alg: CoseAlgName, data: Uint8Array, key: KeyObject): Uint8Array {
@@ -126,8 +155,7 @@ export function signCoseSign1(payload: Uint8Array, signer: CoseSigner): Uint8Arr
   assertKeyFits(signer.alg, signer.privateKey);
   const protectedBytes = encodeCbor(new Map<number, unknown>([[COSE_HEADER.alg, COSE_ALG[signer.alg]], [COSE_HEADER.kid, signer.kid]]));
   const signature = rawSign(signer.alg, sigStructure(protectedBytes, payload), signer.privateKey);
-  // tag 18, array(4), protected bstr, empty unprotected map (0xa0), payload bstr, signature bstr
-  return Buffer.concat([Uint8Array.of(0xc0 | COSE_SIGN1_TAG, 0x84), bstrHead(protectedBytes.length), protectedBytes, Uint8Array.of(0xa0), bstrHead(payload.length), payload, bstrHead(signature.length), signature]);
+  return writeCbor([COSE_ENVELOPE_PREFIX, protectedBytes.length, protectedBytes, EMPTY_MAP, payload.length, payload, signature.length, signature]);
 }
 
 /**
