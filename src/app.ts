@@ -10,13 +10,21 @@ import { fhirEndpoint, sendFhir } from './http/fhir-endpoint.ts';
 import type { RestContext } from './http/fhir-request.ts';
 import { createRouter, type OperationRoute } from './http/routes.ts';
 import { createBundleHandler } from './http/rest/bundle.ts';
+import { packagesOperation } from './http/operations/packages.ts';
+import { validateOperation } from './http/operations/validate.ts';
 import { statusOf } from './http/status.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import type { Services } from './services.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function createApp(services: Services, operations: OperationRoute[] = []): express.Express {
+/** The $operations this server answers; later issues add theirs here. */
+export function defaultOperations(services: Services): OperationRoute[] {
+  const validation = () => services.validation.current();
+  return [validateOperation(() => validation().validator), packagesOperation(validation)];
+}
+
+export function createApp(services: Services, operations: OperationRoute[] = defaultOperations(services)): express.Express {
   const { config, log, store } = services;
   const app = express();
   app.disable('x-powered-by');
@@ -29,10 +37,17 @@ export function createApp(services: Services, operations: OperationRoute[] = [])
     store,
     log,
     settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount },
+    ingest: () => services.validation.current().policy,
   };
   let capability: ReturnType<typeof buildCapabilityStatement> | undefined;
   const metadata = () => {
-    capability ??= buildCapabilityStatement({ baseUrl: config.fhirBaseUrl, softwareVersion: services.version, operations, now: services.now() });
+    capability ??= buildCapabilityStatement({
+      baseUrl: config.fhirBaseUrl,
+      softwareVersion: services.version,
+      operations,
+      now: services.now(),
+      implementationGuides: implementationGuides(services),
+    });
     return { status: 200, resource: capability };
   };
   const router = createRouter({ operations, metadata, bundle: (c, r) => bundle(c, r) });
@@ -48,6 +63,17 @@ export function createApp(services: Services, operations: OperationRoute[] = [])
   });
   app.use(errorFunnel(services));
   return app;
+}
+
+/** Canonicals of the loaded IG packages (ImplementationGuide resources, or the package canonical). */
+function implementationGuides(services: Services): string[] {
+  const { packages } = services.validation.current();
+  return packages.packages
+    .filter((p) => p.id !== 'hl7.fhir.r4.core')
+    .map((p) => {
+      const ig = p.resources.find((r) => r.resourceType === 'ImplementationGuide') as { url?: string } | undefined;
+      return ig?.url ?? `${p.canonical ?? p.id}|${p.version}`;
+    });
 }
 
 /** One JSON log line per request, with status and duration; the request id is echoed to the client. */

@@ -2,8 +2,6 @@
  * Composition of the issuer keys and the trust list from the configuration (part of the composition root).
  * Without configured keys, development keys are made on first start in DATA_DIR/keys, and said loudly.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
@@ -25,14 +23,12 @@ export interface TrustServices {
 export interface TrustOverrides {
   /** Keys made by the caller (tests reuse one set). */
   issuerKeys?: IssuerKeySet;
-  /** Keep keys and the trust cache in a throw-away folder instead of DATA_DIR (tests). */
-  ephemeral?: boolean;
   /** The fetch the trust-list refresh uses; defaults to the global one. */
   fetch?: typeof fetch;
 }
 
-export async function createTrustServices(config: Config, log: Logger, now: () => Date, overrides: TrustOverrides = {}): Promise<TrustServices> {
-  const dir = overrides.ephemeral ? mkdtempSync(join(tmpdir(), 'gdhcn-')) : config.dataDir;
+/** `dir` holds the development keys and the trust-list cache (DATA_DIR, or a throw-away folder in tests). */
+export async function createTrustServices(config: Config, log: Logger, now: () => Date, dir: string, overrides: TrustOverrides = {}): Promise<TrustServices> {
   const issuerKeys = overrides.issuerKeys ?? (await openIssuerKeys(config, log, now(), join(dir, 'keys')));
   for (const warning of issuerKeys.warnings) log.warn({ warning }, 'issuer keys');
   const did = didWebFromUrl(`${config.issuerUrl}/trust`);

@@ -2,12 +2,14 @@
  * The composition root: createServices(config) builds everything the entry points need, with no globals,
  * so tests can build it twice in one process. close() releases what it opened.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config/schema.ts';
 import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrustServices, type TrustOverrides, type TrustServices } from './services-trust.ts';
+import { createValidationService, type ValidationService } from './services-validation.ts';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.ts';
 import type { ResourceStore } from './storage/store.ts';
 
@@ -15,6 +17,7 @@ export interface Services extends TrustServices {
   config: Config;
   log: Logger;
   store: ResourceStore;
+  validation: ValidationService;
   version: string;
   now: () => Date;
   close(): Promise<void>;
@@ -34,14 +37,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const now = overrides.now ?? (() => new Date());
   // Loading the R4 definitions takes a moment: do it at start-up, not on the first write.
   loadBaseDefinitions();
+  const dataDir = overrides.inMemory ? mkdtempSync(join(tmpdir(), 'gdhcn-')) : config.dataDir;
+  mkdirSync(dataDir, { recursive: true });
   const store = openStore(config, overrides, now);
   log.info({ storage: store.describe() }, 'storage ready');
-  const trust = await createTrustServices(config, log, now, { ...overrides, ephemeral: overrides.ephemeral ?? overrides.inMemory });
+  const validation = await createValidationService(config, log, dataDir);
+  const trust = await createTrustServices(config, log, now, dataDir, overrides);
   return {
     ...trust,
     config,
     log,
     store,
+    validation,
     version: VERSION,
     now,
     close: async () => {
@@ -56,6 +63,5 @@ function openStore(config: Config, overrides: ServiceOverrides, now: () => Date)
     throw new Error('STORAGE=mongodb: the MongoDB adapter is not part of this build yet; use STORAGE=sqlite');
   }
   if (overrides.inMemory) return createSqliteStore({ path: ':memory:', now });
-  mkdirSync(config.dataDir, { recursive: true });
   return createSqliteStore({ path: join(config.dataDir, 'fhir.db'), synchronous: config.sqliteSynchronous, now });
 }

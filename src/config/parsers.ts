@@ -56,3 +56,14 @@ export function upperAlpha2(raw: string): string {
   if (!/^[A-Z]{2}$/.test(v)) throw new ConfigProblem(`must be an ISO 3166-1 alpha-2 code, got "${raw}"`);
   return v;
 }
+
+/** `Immunization=http://…|1.0.0, Bundle=http://…` → { Immunization: 'http://…|1.0.0', Bundle: 'http://…' }. */
+export function profileMap(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of list(raw)) {
+    const m = /^([A-Z][A-Za-z]+)\s*=\s*(\S+)$/.exec(part);
+    if (!m || !/^https?:\/\//.test(m[2])) throw new ConfigProblem(`must be Type=canonical pairs separated by commas, got "${part}"`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}

@@ -32,9 +32,23 @@ export interface Config {
   trustListMaxBytes: number;
   shcDirectoryFile?: string;
   trustSelf: boolean;
+  /** Extra FHIR IG packages (.tgz files or unpacked folders). */
+  fhirPackages: string[];
+  fhirPackageCache: string;
+  /** Ingest profile per resource type (`Bundle` applies to document Bundles). */
+  validationProfiles: Record<string, string>;
+  validationMode: 'strict' | 'lenient' | 'off';
+  validationUnknownProfile: 'warning' | 'error';
+  packageInstall: boolean;
 }
 
-import { bool, ConfigProblem, duration, httpUrl, intIn, list, oneOf, upperAlpha2 } from './parsers.ts';
+import { bool, ConfigProblem, duration, httpUrl, intIn, list, oneOf, profileMap, upperAlpha2 } from './parsers.ts';
+
+/** Why these: DDCC is the WHO profile the certificates are minted from; IPS is the HL7 patient summary the SHL carries. */
+export const DEFAULT_INGEST_PROFILES: Readonly<Record<string, string>> = {
+  Immunization: 'http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization',
+  Bundle: 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips',
+};
 
 type Env = Record<string, string | undefined>;
 
@@ -118,6 +132,19 @@ export const CONFIG_KEYS = [
   spec('trustListMaxBytes', 'TRUSTLIST_MAX_BYTES', 'Largest trust-list download accepted.', 64 * 1024 * 1024, intIn(1024, 1024 ** 3)),
   spec('shcDirectoryFile', 'SHC_DIRECTORY_FILE', 'VCI-directory-shaped JSON file of trusted SMART Health Card issuers.', undefined, (s) => s),
   spec('trustSelf', 'TRUST_SELF', "Trust this server's own keys when verifying (development). Default: true unless NODE_ENV=production.", (_p, env) => env.NODE_ENV !== 'production', bool, '`true` (`false` in production)'),
+  spec('fhirPackages', 'FHIR_PACKAGES', 'Colon-separated FHIR IG packages to load (`.tgz` files or folders holding them), besides `ig/packages/` and the package cache.', [], (s) => s.split(':').map((p) => p.trim()).filter(Boolean)),
+  spec('fhirPackageCache', 'FHIR_PACKAGE_CACHE', 'The FHIR package cache shared with the HL7 tools (`<id>#<version>/package`), used to resolve dependencies.', (_p, env) => `${env.HOME ?? '.'}/.fhir/packages`, (s) => s, '`~/.fhir/packages`'),
+  spec(
+    'validationProfiles',
+    'VALIDATION_PROFILES',
+    'Profile each write is validated against, per resource type: `Type=canonical[|version],…`. `Bundle` applies to document Bundles.',
+    DEFAULT_INGEST_PROFILES,
+    profileMap,
+    `\`${Object.entries(DEFAULT_INGEST_PROFILES).map(([k, v]) => `${k}=${v}`).join(',')}\``,
+  ),
+  spec('validationMode', 'VALIDATION_MODE', '`strict`: a write with profile errors gets 422 and nothing is stored; `lenient`: stored, issues returned; `off`: structural checks only.', 'strict', oneOf(['strict', 'lenient', 'off'] as const)),
+  spec('validationUnknownProfile', 'VALIDATION_UNKNOWN_PROFILE', 'Severity when a resource claims (meta.profile) or is asked to meet a profile that is not loaded.', 'warning', oneOf(['warning', 'error'] as const)),
+  spec('packageInstall', 'PACKAGE_INSTALL', 'Allow `POST /fhir/$install-package` (uploads an IG package at run time). Default: true unless NODE_ENV=production.', (_p, env) => env.NODE_ENV !== 'production', bool, '`true` (`false` in production)'),
 ] as const;
 
 export class ConfigError extends Error {

@@ -2,6 +2,7 @@
  * The Express shell around the FHIR router: turns an HTTP request into a FhirRequest, a FhirResponse back
  * into HTTP. Links come from the configured base URL, never from Host or X-Forwarded-* headers.
  */
+import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { NextFunction, Request, Response } from 'express';
 import { fail } from '../fhir/outcome.ts';
 import { readBody } from './body.ts';
@@ -46,12 +47,19 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
 export function sendFhir(res: Response, out: FhirResponse, pretty = false): void {
   res.status(out.status);
   for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
+  if (out.outcome) res.setHeader('X-Validation-Issues', issueCounts(out.outcome));
   if (out.resource === undefined || out.status === 304) {
     res.end();
     return;
   }
   res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
   res.end(JSON.stringify(out.resource, null, pretty ? 2 : undefined));
+}
+
+/** `errors=0, warnings=2, information=1`: tells a client that asked for the resource that there is more to see. */
+function issueCounts(o: OperationOutcome): string {
+  const count = (sev: string[]) => (o.issue ?? []).filter((i) => sev.includes(i.severity) && i.details?.coding?.[0]?.code !== 'CREATED' && i.details?.coding?.[0]?.code !== 'STORED').length;
+  return `errors=${count(['error', 'fatal'])}, warnings=${count(['warning'])}, information=${count(['information'])}; send Prefer: return=OperationOutcome to read them`;
 }
 
 function header(req: Request, name: string): string | undefined {

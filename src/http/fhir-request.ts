@@ -2,7 +2,8 @@
  * Framework-free request and response shapes for FHIR interactions. Handlers take a FhirRequest and return a
  * FhirResponse, so the same handlers serve plain HTTP requests and the entries of batch/transaction Bundles.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { IngestPolicy } from '../validation/ingest-policy.ts';
 import type { Logger } from 'pino';
 import type { ResourceStore } from '../storage/store.ts';
 
@@ -27,6 +28,8 @@ export interface FhirResponse {
   status: number;
   resource?: Resource;
   headers?: Record<string, string>;
+  /** Hints and warnings about a write (validation on ingest); sent as the body with Prefer: return=OperationOutcome, and as `response.outcome` in Bundle responses. */
+  outcome?: OperationOutcome;
 }
 
 export interface RestSettings {
@@ -41,6 +44,8 @@ export interface RestContext {
   store: ResourceStore;
   settings: RestSettings;
   log: Logger;
+  /** The ingest validation policy in force (it changes when a package is installed). */
+  ingest?: () => IngestPolicy;
 }
 
 /** `W/"3"` or `"3"` → `3`; anything else → undefined. */

@@ -54,6 +54,7 @@ export function responseEntry(ctx: RestContext, res: FhirResponse): BundleEntry 
   if (h.ETag) entry.response!.etag = h.ETag;
   const lastUpdated = res.resource?.meta?.lastUpdated;
   if (lastUpdated) entry.response!.lastModified = lastUpdated;
+  if (res.outcome) entry.response!.outcome = res.outcome;
   if (res.resource) {
     if (res.resource.resourceType === 'OperationOutcome') entry.response!.outcome = res.resource;
     else {

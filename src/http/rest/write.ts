@@ -2,10 +2,11 @@
  * create, update and delete. https://hl7.org/fhir/R4/http.html#create
  * Every write passes the structural floor (fhir/structure.ts) before the store sees it.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { parseSearchQuery } from '../../fhir/search/parse.ts';
 import { assertResource } from '../../fhir/structure.ts';
-import { fail, informationOutcome } from '../../fhir/outcome.ts';
+import { toPlainJson } from '../../fhir/json.ts';
+import { fail, issue, outcome, OutcomeError } from '../../fhir/outcome.ts';
 import type { SearchQuery } from '../../fhir/search/query.ts';
 import { etagOf, parseETag, preferOf, type FhirRequest, type FhirResponse, type RestContext } from '../fhir-request.ts';
 import { writeHeaders } from './links.ts';
@@ -20,10 +21,11 @@ export async function createResource(ctx: RestContext, req: FhirRequest, type: s
   assertResource(body, type);
   const resource = { ...body } as Resource;
   delete (resource as { id?: string }).id; // the server assigns ids on create (R4 http.html#create)
+  const issues = validateOnWrite(ctx, resource);
   const ifNoneExist = req.headers.ifNoneExist ? conditionalQuery(type, req.headers.ifNoneExist, 'If-None-Exist') : undefined;
   const result = await ctx.store.create(resource, { ifNoneExist, id: extras.id });
   const status = result.outcome === 'created' ? 201 : 200;
-  return respondWritten(ctx, req, status, result.resource);
+  return respondWritten(ctx, req, status, result.resource, issues);
 }
 
 export async function updateResource(ctx: RestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
@@ -35,16 +37,17 @@ export async function updateResource(ctx: RestContext, req: FhirRequest, type: s
   if (body.id !== id) {
     fail('invalid', { code: 'invalid', id: 'UPDATE_ID_MISMATCH', text: `The body's id "${body.id}" differs from the URL's "${id}"`, expression: `${type}.id` });
   }
+  const issues = validateOnWrite(ctx, body);
   const ifMatch = ifMatchOf(req);
   const result = await ctx.store.update(body, { ifMatch });
-  return respondWritten(ctx, req, result.outcome === 'created' ? 201 : 200, result.resource);
+  return respondWritten(ctx, req, result.outcome === 'created' ? 201 : 200, result.resource, issues);
 }
 
 export async function deleteResource(ctx: RestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const result = await ctx.store.delete(type, id, { ifMatch: ifMatchOf(req) });
   const headers: Record<string, string> = result.versionId ? { ETag: etagOf(result.versionId) } : {};
   const text = result.versionId ? `Deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`;
-  return { status: 200, resource: informationOutcome(result.versionId ? 'DELETED' : 'DELETE_NOTHING', text), headers };
+  return { status: 200, resource: outcome([issue({ severity: 'information', code: 'informational', id: result.versionId ? 'DELETED' : 'DELETE_NOTHING', text })]), headers };
 }
 
 /** Parses a conditional criteria string (If-None-Exist, a conditional reference) into a query that must be usable. */
@@ -72,14 +75,23 @@ function requireBody(req: FhirRequest): Record<string, unknown> {
   return req.body as Record<string, unknown>;
 }
 
-function respondWritten(ctx: RestContext, req: FhirRequest, status: number, resource: Resource): FhirResponse {
+/** Ingest validation (ingest-policy.ts): strict errors refuse the write with 422 before anything is stored. */
+function validateOnWrite(ctx: RestContext, resource: Resource): OperationOutcomeIssue[] {
+  const policy = ctx.ingest?.();
+  if (!policy) return [];
+  const verdict = policy.check(toPlainJson(resource) as { resourceType: string });
+  if (verdict.reject) throw new OutcomeError('unprocessable', verdict.issues);
+  return verdict.issues;
+}
+
+function respondWritten(ctx: RestContext, req: FhirRequest, status: number, resource: Resource, issues: OperationOutcomeIssue[]): FhirResponse {
   const headers = writeHeaders(ctx.settings, resource);
+  const text = status === 201 ? `Created ${resource.resourceType}/${resource.id}` : `Stored ${resource.resourceType}/${resource.id}`;
+  const written = outcome([issue({ severity: 'information', code: 'informational', id: status === 201 ? 'CREATED' : 'STORED', text }), ...issues]);
   const prefer = preferOf(req).return;
-  if (prefer === 'minimal') return { status, headers };
-  if (prefer === 'OperationOutcome') {
-    const text = status === 201 ? `Created ${resource.resourceType}/${resource.id}` : `Stored ${resource.resourceType}/${resource.id}`;
-    return { status, headers, resource: informationOutcome(status === 201 ? 'CREATED' : 'STORED', text) };
-  }
-  return { status, headers, resource };
+  const extra = issues.length > 0 ? { outcome: written } : {};
+  if (prefer === 'minimal') return { status, headers, ...extra };
+  if (prefer === 'OperationOutcome') return { status, headers, resource: written };
+  return { status, headers, resource, ...extra };
 }
 

@@ -1,0 +1,47 @@
+/** $packages: the IG packages this server validates with, and whether each ingest profile is loaded. */
+import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
+import type { ValidationState } from '../../services-validation.ts';
+import type { OperationRoute } from '../routes.ts';
+import { loadOperationDefinition } from './input.ts';
+
+export function packagesOperation(state: () => ValidationState): OperationRoute {
+  const def = loadOperationDefinition('packages');
+  return {
+    code: 'packages',
+    definition: def.url as string,
+    levels: ['system'],
+    methods: ['GET'],
+    handle: async () => ({ status: 200, resource: packagesParameters(state()) }),
+  };
+}
+
+export function packagesParameters({ packages, policy }: ValidationState): Parameters {
+  const parameter: ParametersParameter[] = packages.summaries.map((s) => ({
+    name: 'package',
+    part: [
+      { name: 'id', valueString: s.id },
+      { name: 'version', valueString: s.version },
+      { name: 'fhirVersion', valueString: s.fhirVersion },
+      { name: 'source', valueString: s.source },
+      ...(s.sha256 ? [{ name: 'sha256', valueString: s.sha256 }] : []),
+      ...Object.entries(s.counts).map(([type, n]) => ({ name: 'count', part: [{ name: 'resourceType', valueCode: type }, { name: 'count', valueInteger: n }] })),
+      { name: 'examples', valueInteger: s.examples },
+      ...s.missingDependencies.map((d) => ({ name: 'missingDependency', valueString: d })),
+      { name: 'usedForValidation', valueBoolean: s.usedForValidation },
+    ],
+  }));
+  for (const [resourceType, profile] of Object.entries(policy.profiles)) {
+    parameter.push({
+      name: 'ingestProfile',
+      part: [
+        { name: 'resourceType', valueCode: resourceType },
+        { name: 'profile', valueCanonical: profile },
+        { name: 'loaded', valueBoolean: !policy.missingProfiles.includes(profile) },
+        { name: 'mode', valueCode: policy.mode },
+      ],
+    });
+  }
+  for (const warning of packages.warnings) parameter.push({ name: 'warning', valueString: warning });
+  for (const profile of policy.missingProfiles) parameter.push({ name: 'warning', valueString: `ingest profile ${profile} is not loaded: writes are checked against the base definition only` });
+  return { resourceType: 'Parameters', parameter };
+}

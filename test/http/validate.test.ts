@@ -1,0 +1,170 @@
+/** $validate and validation on write, with the real WHO packages loaded (FHIR_PACKAGES). */
+import request from 'supertest';
+import { createTestApp, FHIR_JSON, immunization, type TestApp } from '../helpers/test-app.ts';
+import { DDCC_IMMUNIZATION, packageExample, SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
+
+let strict: TestApp;
+let lenient: TestApp;
+const ddccImmunization = packageExample('who.ddcc#1.0.0.tgz', 'Immunization-DDCCImmunizationEnglish.json');
+const ddccDocument = packageExample('who.ddcc#1.0.0.tgz', 'Bundle-ExampleEnglish.json');
+
+beforeAll(async () => {
+  strict = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, validationMode: 'strict' });
+  lenient = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, validationMode: 'lenient' });
+});
+afterAll(async () => {
+  await strict.close();
+  await lenient.close();
+});
+
+const ids = (res: request.Response, severity?: string) =>
+  (res.body.issue as Array<{ severity: string; details: { coding: Array<{ code: string }> } }>)
+    .filter((i) => !severity || i.severity === severity)
+    .map((i) => i.details.coding[0].code);
+const post = (app: TestApp, path: string, body: unknown) => request(app.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+
+describe('$validate', () => {
+  test('when a valid DDCC Immunization is posted as the body, then 200 and no error', async () => {
+    const res = await post(strict, 'Immunization/$validate', ddccImmunization);
+    expect(res.status).toBe(200);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(ids(res, 'error')).toEqual([]);
+  });
+
+  test('when a plain Immunization is checked against the DDCC profile given in the query, then 200 with the errors', async () => {
+    const res = await post(strict, `Immunization/$validate?profile=${encodeURIComponent(DDCC_IMMUNIZATION)}`, immunization());
+    expect(res.status).toBe(200);
+    expect(ids(res, 'error').length).toBeGreaterThan(0);
+    expect(ids(res, 'error')).toContain('CARDINALITY_MIN');
+  });
+
+  test('when the resource and profile come in a Parameters body, then the same verdict', async () => {
+    const res = await post(strict, 'Immunization/$validate', {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'resource', resource: immunization() },
+        { name: 'profile', valueCanonical: DDCC_IMMUNIZATION },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(ids(res, 'error')).toContain('CARDINALITY_MIN');
+  });
+
+  test('when nothing is wrong with a base resource, then one information issue says so', async () => {
+    const res = await post(strict, 'Patient/$validate', {
+      resourceType: 'Patient',
+      text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Test</div>' },
+      name: [{ family: 'Test' }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.issue).toEqual([expect.objectContaining({ severity: 'information', details: expect.objectContaining({ text: 'All OK' }) })]);
+  });
+
+  test('when the profile is unknown, then 200 with an issue naming it, never a silent pass', async () => {
+    const res = await post(strict, 'Immunization/$validate?profile=http://example.org/StructureDefinition/nope', immunization());
+    expect(res.status).toBe(200);
+    const texts = (res.body.issue as Array<{ details: { text: string } }>).map((i) => i.details.text).join('\n');
+    expect(texts).toContain('http://example.org/StructureDefinition/nope');
+  });
+
+  test('when $validate is asked on a stored instance without a body, then the stored resource is validated', async () => {
+    const created = await post(lenient, 'Immunization', immunization());
+    expect(created.status).toBe(201);
+    const res = await request(lenient.app).post(`/fhir/Immunization/${created.body.id}/$validate?profile=${encodeURIComponent(DDCC_IMMUNIZATION)}`);
+    expect(res.status).toBe(200);
+    expect(ids(res, 'error')).toContain('CARDINALITY_MIN');
+    const missing = await request(lenient.app).post('/fhir/Immunization/nope/$validate');
+    expect(missing.status).toBe(404);
+  });
+
+  test.each([
+    ['no resource', 'Immunization/$validate', undefined, 'VALIDATE_RESOURCE_MISSING'],
+    ['a resource of another type', 'Immunization/$validate', { resourceType: 'Patient' }, 'RESOURCE_TYPE_MISMATCH'],
+    ['an unknown parameter', 'Immunization/$validate?frobnicate=1', immunization(), 'OPERATION_PARAM_UNKNOWN'],
+    ['a bad mode', 'Immunization/$validate?mode=explode', immunization(), 'VALIDATE_MODE_UNKNOWN'],
+    ['two profiles', 'Immunization/$validate?profile=http://a&profile=http://b', immunization(), 'OPERATION_PARAM_REPEATED'],
+  ])('when the request has %s, then 400 %s', async (_what, path, body, id) => {
+    const req = request(strict.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON);
+    const res = body === undefined ? await req : await req.send(JSON.stringify(body));
+    expect(res.status).toBe(400);
+    expect(ids(res)[0]).toBe(id);
+  });
+});
+
+describe('validation on write', () => {
+  const count = async (app: TestApp) => (await request(app.app).get('/fhir/Immunization?_summary=count')).body.total as number;
+
+  test('when strict and the Immunization breaks the DDCC profile, then 422 with the errors and nothing is stored', async () => {
+    const before = await count(strict);
+    const res = await post(strict, 'Immunization', immunization());
+    expect(res.status).toBe(422);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(ids(res, 'error')).toContain('CARDINALITY_MIN');
+    expect(await count(strict)).toBe(before);
+  });
+
+  test('when strict and the Immunization meets the DDCC profile, then 201', async () => {
+    const res = await post(strict, 'Immunization', ddccImmunization);
+    expect(res.status).toBe(201);
+  });
+
+  test('when strict and one entry of a transaction breaks the profile, then 422 naming the entry and nothing is stored', async () => {
+    const before = await count(strict);
+    const res = await post(strict, '', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: ddccImmunization, request: { method: 'POST', url: 'Immunization' } },
+        { resource: immunization(), request: { method: 'POST', url: 'Immunization' } },
+      ],
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.issue[0].expression[0]).toMatch(/^Bundle\.entry\[1\]/);
+    expect(await count(strict)).toBe(before);
+  });
+
+  test('when lenient, then the write is stored and its issues come back with Prefer: return=OperationOutcome and in a header', async () => {
+    const res = await post(lenient, 'Immunization', immunization()).set('Prefer', 'return=OperationOutcome');
+    expect(res.status).toBe(201);
+    expect(ids(res)[0]).toBe('CREATED');
+    expect(ids(res, 'error')).toContain('CARDINALITY_MIN');
+    const plain = await post(lenient, 'Immunization', immunization());
+    expect(plain.status).toBe(201);
+    expect(plain.body.resourceType).toBe('Immunization');
+    expect(plain.headers['x-validation-issues']).toMatch(/^errors=[1-9]\d*, warnings=\d+/);
+  });
+
+  test('when the ingest profile of document Bundles is not loaded, then the write still happens but says so', async () => {
+    const res = await post(lenient, 'Bundle', ddccDocument).set('Prefer', 'return=OperationOutcome');
+    expect(res.status).toBe(201);
+    const missing = (res.body.issue as Array<{ severity: string; details: { coding: Array<{ code: string }>; text: string } }>).find(
+      (i) => i.details.coding[0].code === 'INGEST_PROFILE_NOT_LOADED',
+    );
+    expect(missing?.severity).toBe('warning');
+    expect(missing?.details.text).toContain('http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips');
+  });
+});
+
+describe('$packages', () => {
+  test('when the packages are listed, then each shared package is there with its missing dependencies, and the ingest profiles say whether they are loaded', async () => {
+    const res = await request(strict.app).get('/fhir/$packages');
+    expect(res.status).toBe(200);
+    expect(res.body.resourceType).toBe('Parameters');
+    const packages = (res.body.parameter as Array<{ name: string; part: Array<{ name: string; valueString?: string; valueBoolean?: boolean; valueCanonical?: string }> }>).filter(
+      (p) => p.name === 'package',
+    );
+    const ddcc = packages.find((p) => p.part.some((x) => x.name === 'id' && x.valueString === 'who.ddcc'));
+    expect(ddcc?.part.filter((x) => x.name === 'missingDependency').map((x) => x.valueString)).toContain('hl7.fhir.uv.ips#1.1.0');
+    const ingest = (res.body.parameter as Array<{ name: string; part: Array<{ name: string; valueCanonical?: string; valueBoolean?: boolean }> }>).filter((p) => p.name === 'ingestProfile');
+    const loaded = Object.fromEntries(ingest.map((p) => [p.part.find((x) => x.name === 'profile')?.valueCanonical, p.part.find((x) => x.name === 'loaded')?.valueBoolean]));
+    expect(loaded).toEqual({ [DDCC_IMMUNIZATION]: true, 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips': false });
+  });
+
+  test('when the CapabilityStatement is read, then it lists the loaded IGs and the operations', async () => {
+    const res = await request(strict.app).get('/fhir/metadata');
+    expect(res.body.implementationGuide.length).toBeGreaterThanOrEqual(3);
+    expect(res.body.rest[0].operation.map((o: { name: string }) => o.name)).toContain('packages');
+    const imm = res.body.rest[0].resource.find((r: { type: string }) => r.type === 'Immunization');
+    expect(imm.operation.map((o: { name: string }) => o.name)).toContain('validate');
+  });
+});
