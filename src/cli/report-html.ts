@@ -48,7 +48,8 @@ th{font-size:.85em;text-transform:uppercase;letter-spacing:.03em;color:#55555f}
 .verdict{font-weight:700}.verdict.fail{color:var(--err)}.verdict.ok{color:var(--ok)}
 .group.error h3{color:var(--err)}.group.warning h3{color:var(--warn)}.group.information h3{color:var(--note)}
 tr.issue.error td:first-child{border-left:4px solid var(--err)}tr.issue.warning td:first-child{border-left:4px solid #e0a000}
-tr.issue.information td:first-child{border-left:4px solid var(--note)}td.id code{color:#55555f}
+tr.issue.information td:first-child{border-left:4px solid var(--note)}td.id code{color:#55555f;word-break:normal}
+table.issues{table-layout:fixed}table.issues th:nth-child(1){width:34%}table.issues th:nth-child(3){width:230px}
 body:has(#show-error:not(:checked)) .group.error,body:has(#show-warning:not(:checked)) .group.warning,
 body:has(#show-information:not(:checked)) .group.information{display:none}
 details.packages{margin:8px 0}ul.profiles{margin:4px 0;padding-left:20px}

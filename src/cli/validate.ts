@@ -176,6 +176,13 @@ export async function buildValidationReport(args: ValidateArgs, ctx: ValidateCon
   const files = collectFiles(args.paths, ctx.cwd);
   const set = await (ctx.load ?? loadPackages)(sources);
   const validator = createValidator(set);
+  // A requested profile that is not loaded would only yield a warning per file: a run that checks nothing it
+  // was asked to check must not end in "Success", so it is refused up front, as the HL7 validator does.
+  for (const profile of args.profiles) {
+    if (validator.registry.profile(profile) === undefined) {
+      throw new ValidateUsageError(`--profile ${profile}: not loaded (${validator.registry.missingReason(profile)})`);
+    }
+  }
   return {
     engine: `gdhcn-gateway-validator/${ENGINE_VERSION}`,
     packages: set.summaries,

@@ -71,11 +71,19 @@ describe('validate: text report shape', () => {
     expect(profiled.stdout).toMatch(/Patient {2}\[CARDINALITY_MIN\]/);
   });
 
-  test('when --profile names a profile that is not loaded, then the report says so as a warning, never as a silent pass', async () => {
+  test('when --profile names a profile that is not loaded, then exit code 2 naming it, never a silent pass', async () => {
     const dir = writeFiles({ 'patient.json': JSON.stringify({ resourceType: 'Patient', id: 'p1' }) });
     const res = await cli([join(dir, 'patient.json'), '--profile', 'http://example.org/StructureDefinition/nowhere']);
-    expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/Warnings \(\d+\):[\s\S]*http:\/\/example\.org\/StructureDefinition\/nowhere/);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toContain('--profile http://example.org/StructureDefinition/nowhere: not loaded (no loaded package defines it)');
+  });
+
+  test('when a meta.profile claim is not loaded, then the report shows a warning naming it', async () => {
+    const claim = 'http://example.org/StructureDefinition/elsewhere';
+    const dir = writeFiles({ 'patient.json': JSON.stringify({ resourceType: 'Patient', id: 'p1', meta: { profile: [claim] } }) });
+    const res = await cli([join(dir, 'patient.json')]);
+    expect(res.stdout).toContain(`          ${claim}\nSuccess:`);
+    expect(res.stdout).toMatch(new RegExp(`Warnings \\(\\d+\\):[\\s\\S]*\\[PROFILE_UNKNOWN\\]\\n +Profile ${claim.replace(/[./]/g, '\\$&')} is not known`));
   });
 });
 
