@@ -20,20 +20,22 @@ const DAY_MS = 86_400_000;
  * range widened by 10% of its width, and at least a day, on each side.
  */
 export function dateCondition(prefix: SearchPrefix, low: string, high: string, ql: number, qh: number): Sql {
-  const within = `(${low} >= ? AND ${high} <= ?)`;
+  // `low < qh` follows from the other two (low < high) but bounds the index range scan on low.
+  const within = `(${low} >= ? AND ${low} < ? AND ${high} <= ?)`;
   switch (prefix) {
     case 'eq':
-      return { sql: within, params: [ql, qh] };
+      return { sql: within, params: [ql, qh, qh] };
     case 'ne':
-      return { sql: `NOT ${within}`, params: [ql, qh] };
+      return { sql: `NOT ${within}`, params: [ql, qh, qh] };
     case 'gt':
       return { sql: `${high} > ?`, params: [qh] };
     case 'lt':
       return { sql: `${low} < ?`, params: [ql] };
     case 'ge':
-      return { sql: `(${high} > ? OR ${within})`, params: [qh, ql, qh] };
+      // The leading conjunct is implied by the rest; it gives the planner an index range.
+      return { sql: `(${high} > ? AND (${high} > ? OR ${within}))`, params: [ql, qh, ql, qh, qh] };
     case 'le':
-      return { sql: `(${low} < ? OR ${within})`, params: [ql, ql, qh] };
+      return { sql: `(${low} < ? AND (${low} < ? OR ${within}))`, params: [qh, ql, ql, qh, qh] };
     case 'sa':
       return { sql: `${low} >= ?`, params: [qh] };
     case 'eb':

@@ -7,6 +7,7 @@
 import type { SearchFilter, SearchQuery } from '../../fhir/search/query.ts';
 import type { StoreContext } from './context.ts';
 import type { Sql } from './search-conditions.ts';
+import { countUpTo } from './search-filters.ts';
 
 export interface Driver {
   /** Index of the filter the driver replaces. */
@@ -37,15 +38,34 @@ function equality(filter: SearchFilter): { table: string; sql: string; params: s
   return undefined;
 }
 
-/** The driving index for the page query, or undefined when sub-selects are the better plan. */
+/** How many rows a probe counts at most: enough to tell a selective filter from a broad one. */
+export const PROBE_LIMIT = 1000;
+
+function probe(ctx: StoreContext, driver: Driver): number {
+  return countUpTo(ctx, { table: driver.table, where: driver.where, negate: false }, PROBE_LIMIT);
+}
+
+/**
+ * The driving index for the page query, or undefined when sub-selects are the better plan. With several
+ * candidates, a bounded count per candidate picks the most selective one (`vaccine-code=x&identifier=y`
+ * must be driven by the identifier, not by a code that every resource has).
+ */
 export function pickDriver(ctx: StoreContext, query: SearchQuery): Driver | undefined {
   if (query.sort.length > 0) return undefined;
+  const candidates: Driver[] = [];
   for (let i = 0; i < query.filters.length; i++) {
     const filter = query.filters[i] as SearchFilter;
     const eq = equality(filter);
     if (!eq) continue;
     const pid = ctx.pids.lookup(query.resourceType, filter.code) ?? -1;
-    return { filterIndex: i, table: eq.table, where: { sql: `x.pid = ? AND ${eq.sql}`, params: [pid, ...eq.params] } };
+    candidates.push({ filterIndex: i, table: eq.table, where: { sql: `x.pid = ? AND ${eq.sql}`, params: [pid, ...eq.params] } });
   }
-  return undefined;
+  if (candidates.length <= 1) return candidates[0];
+  let best = candidates[0] as Driver;
+  let bestCount = Infinity;
+  for (const candidate of candidates) {
+    const n = probe(ctx, candidate);
+    if (n < bestCount) [best, bestCount] = [candidate, n];
+  }
+  return best;
 }

@@ -39,39 +39,96 @@ function lastUpdatedFilter(filter: SearchFilter, alias: string): Sql {
   return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }
 
-function chainFilter(ctx: StoreContext, filter: SearchFilter, resourceType: string, alias: string): Sql {
-  const chain = filter.chain as NonNullable<SearchFilter['chain']>;
-  const targetType = chain.targetType as string;
-  const inner = filterSql(ctx, chain.filter, targetType, 't');
+/**
+ * How a filter tests membership: `in` materialises the matching row keys once (good when it drives the query
+ * or matches few rows), `exists` probes the (rk, pid) index per candidate row (good once another filter or
+ * a row-key-ordered scan has narrowed the candidates).
+ */
+export type FilterMode = 'in' | 'exists';
+
+/** An index sub-select: rows of `table` (alias `x`, plus an optional join) matching `where`. */
+export interface IndexSource {
+  table: string;
+  join?: string;
+  where: Sql;
+  /** `:not` / `:missing=true`: the resource must have no matching row. */
+  negate: boolean;
+}
+
+/** The FROM clause; per-row probes are pinned to the (rk, pid) index, which the planner may otherwise skip. */
+export function sourceFrom(src: IndexSource, perRow: boolean): string {
+  return `${src.table} x${perRow ? ` INDEXED BY ${src.table}_rk` : ''}${src.join ?? ''}`;
+}
+
+/** `alias.rk [NOT] IN (SELECT x.rk FROM … WHERE …)` or the correlated EXISTS form. */
+function membership(alias: string, src: IndexSource, mode: FilterMode): Sql {
+  const not = src.negate ? 'NOT ' : '';
+  const { where } = src;
+  if (mode === 'in') {
+    return { sql: `${alias}.rk ${not}IN (SELECT x.rk FROM ${sourceFrom(src, false)} WHERE ${where.sql})`, params: where.params };
+  }
   return {
-    sql:
-      `${alias}.rk IN (SELECT x.rk FROM idx_reference x JOIN resources t ON t.rtype = x.ref_type AND t.id = x.ref_id ` +
-      `WHERE x.pid = ? AND x.ref_type = ? AND t.deleted = 0 AND ${inner.sql})`,
-    params: [pidOf(ctx, resourceType, filter.code), targetType, ...inner.params],
+    sql: `${not}EXISTS (SELECT 1 FROM ${sourceFrom(src, true)} WHERE x.rk = ${alias}.rk AND ${where.sql})`,
+    params: where.params,
   };
 }
 
-/** The SQL condition for one filter on the resources table aliased `alias`. */
-export function filterSql(ctx: StoreContext, filter: SearchFilter, resourceType: string, alias: string): Sql {
-  if (filter.chain) return chainFilter(ctx, filter, resourceType, alias);
-  if (filter.modifier !== 'missing' && filter.values.length === 0) return { sql: '1', params: [] };
-  if (filter.modifier === 'missing' && (filter.code === '_id' || filter.code === '_lastUpdated')) {
-    return { sql: filter.missing ? '0' : '1', params: [] }; // every resource has both
-  }
-  if (filter.code === '_id') return idFilter(filter, alias);
-  if (filter.code === '_lastUpdated') return lastUpdatedFilter(filter, alias);
+function chainSource(ctx: StoreContext, filter: SearchFilter, resourceType: string): IndexSource {
+  const chain = filter.chain as NonNullable<SearchFilter['chain']>;
+  const targetType = chain.targetType as string;
+  const inner = filterSql(ctx, chain.filter, targetType, 't', 'in');
+  return {
+    table: 'idx_reference',
+    join: ' JOIN resources t ON t.rtype = x.ref_type AND t.id = x.ref_id',
+    where: {
+      sql: `x.pid = ? AND x.ref_type = ? AND t.deleted = 0 AND ${inner.sql}`,
+      params: [pidOf(ctx, resourceType, filter.code), targetType, ...inner.params],
+    },
+    negate: false,
+  };
+}
+
+/** The index sub-select of a filter, or undefined for filters on the resource table's own columns. */
+export function indexSource(ctx: StoreContext, filter: SearchFilter, resourceType: string): IndexSource | undefined {
+  if (filter.chain) return chainSource(ctx, filter, resourceType);
+  if (filter.code === '_id' || filter.code === '_lastUpdated') return undefined;
+  if (filter.modifier !== 'missing' && filter.values.length === 0) return undefined;
   const textSearch = filter.type === 'token' && filter.modifier === 'text';
   const table = textSearch ? INDEX_TABLES.string : INDEX_TABLES[filter.type as IndexedType];
-  if (!table) return { sql: '0', params: [] };
+  if (!table) return undefined;
   const pid = pidOf(ctx, resourceType, textSearch ? textParamCode(filter.code) : filter.code);
   if (filter.modifier === 'missing') {
-    const not = filter.missing ? 'NOT ' : '';
-    return { sql: `${alias}.rk ${not}IN (SELECT x.rk FROM ${table} x WHERE x.pid = ?)`, params: [pid] };
+    return { table, where: { sql: 'x.pid = ?', params: [pid] }, negate: filter.missing === true };
   }
   const values = orValues(filter.values, textSearch ? undefined : filter.modifier);
-  const not = filter.modifier === 'not' ? 'NOT ' : '';
-  return {
-    sql: `${alias}.rk ${not}IN (SELECT x.rk FROM ${table} x WHERE x.pid = ? AND ${values.sql})`,
-    params: [pid, ...values.params],
-  };
+  return { table, where: { sql: `x.pid = ? AND ${values.sql}`, params: [pid, ...values.params] }, negate: filter.modifier === 'not' };
+}
+
+/** The SQL condition for one filter on the resources table aliased `alias`. */
+export function filterSql(
+  ctx: StoreContext,
+  filter: SearchFilter,
+  resourceType: string,
+  alias: string,
+  mode: FilterMode,
+): Sql {
+  const src = indexSource(ctx, filter, resourceType);
+  if (src) return membership(alias, src, mode);
+  if (filter.modifier === 'missing') return { sql: filter.missing ? '0' : '1', params: [] }; // _id, _lastUpdated: always there
+  if (filter.values.length === 0) return { sql: '1', params: [] };
+  if (filter.code === '_id') return idFilter(filter, alias);
+  if (filter.code === '_lastUpdated') return lastUpdatedFilter(filter, alias);
+  return { sql: '0', params: [] }; // a parameter type without an index table matches nothing
+}
+
+/** True for filters that are index sub-selects selecting rows positively (candidates to drive a query). */
+export function isPositiveIndexFilter(ctx: StoreContext, filter: SearchFilter, resourceType: string): boolean {
+  const src = indexSource(ctx, filter, resourceType);
+  return src !== undefined && !src.negate && filter.modifier !== 'missing';
+}
+
+/** Counts the rows of an index sub-select, stopping at `limit` (cheap selectivity estimate). */
+export function countUpTo(ctx: StoreContext, src: IndexSource, limit: number): number {
+  const sql = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${sourceFrom(src, false)} WHERE ${src.where.sql} LIMIT ${Math.trunc(limit)})`;
+  return Number(ctx.stmt(sql).get(...src.where.params)?.n ?? 0);
 }

@@ -5,13 +5,14 @@
  * https://hl7.org/fhir/R4/search.html
  */
 import type { SQLInputValue } from 'node:sqlite';
-import type { SearchQuery } from '../../fhir/search/query.ts';
+import type { SearchFilter, SearchQuery } from '../../fhir/search/query.ts';
 import type { SearchResult } from '../store.ts';
 import type { StoreContext } from './context.ts';
 import { parseStoredResource } from './stored-json.ts';
 import { includeResources } from './search-include.ts';
-import { filterSql } from './search-filters.ts';
-import { pickDriver } from './search-driver.ts';
+import { countUpTo, filterSql, indexSource, isPositiveIndexFilter } from './search-filters.ts';
+import type { IndexSource } from './search-filters.ts';
+import { PROBE_LIMIT, pickDriver } from './search-driver.ts';
 import { orderBy } from './search-sort.ts';
 
 /** The current global sequence: the snapshot a new page set starts from. */
@@ -28,29 +29,55 @@ interface Where {
  * The WHERE clause over `resources r`. With a snapshot, the rows are those that existed then (created at or
  * before it and not deleted at or before it); rows deleted since keep their place but are not returned.
  */
-function whereOf(ctx: StoreContext, query: SearchQuery, snapshot: number | undefined, skip = -1): Where {
+function whereOf(ctx: StoreContext, query: SearchQuery, snapshot: number | undefined, plan: Plan): Where {
   const parts = ['r.rtype = ?'];
   const params: SQLInputValue[] = [query.resourceType];
   if (snapshot === undefined) parts.push('r.deleted = 0');
   else parts.push('r.created_seq <= ?', '(r.deleted = 0 OR r.deleted > ?)'), params.push(snapshot, snapshot);
   for (const [i, filter] of query.filters.entries()) {
-    if (i === skip) continue;
-    const f = filterSql(ctx, filter, query.resourceType, 'r');
+    if (i === plan.skip) continue;
+    const f = filterSql(ctx, filter, query.resourceType, 'r', i === plan.inIndex ? 'in' : 'exists');
     parts.push(f.sql);
     params.push(...f.params);
   }
   return { sql: parts.join(' AND '), params };
 }
 
+/**
+ * Which filter is evaluated how: `skip` is the driver's (see search-driver.ts), `inIndex` the one whose matches
+ * are materialised to drive the query; all others are probed per candidate row (EXISTS). -1 means none.
+ */
+interface Plan {
+  skip: number;
+  inIndex: number;
+}
+
+/** The first positive index filter drives (materialised once); the others are probed per candidate row. */
+function inPlan(ctx: StoreContext, query: SearchQuery): Plan {
+  return { skip: -1, inIndex: query.filters.findIndex((f) => isPositiveIndexFilter(ctx, f, query.resourceType)) };
+}
+
+/**
+ * Plan for a page without a driver: when there is no `_sort` and the would-be driving filter matches many
+ * rows, scanning resources in row-key order and probing every filter stops as soon as the page is full,
+ * instead of materialising every match first.
+ */
+function pagePlan(ctx: StoreContext, query: SearchQuery): Plan {
+  const plan = inPlan(ctx, query);
+  if (query.sort.length > 0 || plan.inIndex < 0) return plan;
+  const src = indexSource(ctx, query.filters[plan.inIndex] as SearchFilter, query.resourceType) as IndexSource;
+  return countUpTo(ctx, src, PROBE_LIMIT) >= PROBE_LIMIT ? { skip: -1, inIndex: -1 } : plan;
+}
+
 /** Ids of live resources matching the filters, up to `limit` (conditional create / update use it). */
 export function matchingIds(ctx: StoreContext, query: SearchQuery, limit: number): string[] {
-  const where = whereOf(ctx, query, undefined);
+  const where = whereOf(ctx, query, undefined, inPlan(ctx, query));
   const rows = ctx.stmt(`SELECT r.id FROM resources r WHERE ${where.sql} LIMIT ?`).all(...where.params, limit);
   return rows.map((r) => String(r.id));
 }
 
 function countOf(ctx: StoreContext, query: SearchQuery): number {
-  const where = whereOf(ctx, query, undefined);
+  const where = whereOf(ctx, query, undefined, inPlan(ctx, query));
   return Number(ctx.stmt(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`).get(...where.params)?.n ?? 0);
 }
 
@@ -64,13 +91,13 @@ function pageRows(ctx: StoreContext, query: SearchQuery, snapshot: number): Page
   const driver = pickDriver(ctx, query);
   let rows: Record<string, unknown>[];
   if (driver) {
-    const where = whereOf(ctx, query, snapshot, driver.filterIndex);
+    const where = whereOf(ctx, query, snapshot, { skip: driver.filterIndex, inIndex: -1 });
     const sql =
       `SELECT r.rk, r.deleted, h.content FROM ${driver.table} x JOIN resources r ON r.rk = x.rk ` +
       `JOIN history h ON h.seq = r.seq WHERE ${driver.where.sql} AND ${where.sql} GROUP BY x.rk ORDER BY x.rk LIMIT ? OFFSET ?`;
     rows = ctx.stmt(sql).all(...driver.where.params, ...where.params, query.count + 1, query.offset);
   } else {
-    const where = whereOf(ctx, query, snapshot);
+    const where = whereOf(ctx, query, snapshot, pagePlan(ctx, query));
     const order = orderBy(ctx, query.resourceType, query.sort, 'r');
     const sql =
       `SELECT r.rk, r.deleted, h.content FROM resources r JOIN history h ON h.seq = r.seq ` +

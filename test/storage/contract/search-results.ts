@@ -94,6 +94,30 @@ export function searchResultsContract(makeStore: MakeStore): void {
     expect(ids(second.resources)).toEqual(made.slice(2));
   });
 
+  test('when filters match over a thousand resources, then every plan returns the same complete, ordered pages', async () => {
+    const made = await store().transaction(async (tx) => {
+      const out: string[] = [];
+      for (let i = 0; i < 1200; i++) {
+        const year = 2010 + (i % 12);
+        const r = await tx.create(immunization({ occurrenceDateTime: `${year}-06-15`, lotNumber: i % 3 === 0 ? 'THIRD' : 'OTHER', status: i % 2 ? 'completed' : 'not-done' }));
+        out.push(r.resource.id as string);
+      }
+      return out;
+    });
+    const expected = made.filter((_, i) => 2010 + (i % 12) >= 2020 && i % 3 === 0 && i % 2 === 1);
+    const pages: string[] = [];
+    for (let offset = 0; offset < expected.length + 10; offset += 10) {
+      const r = await store().search({ ...q('Immunization', 'date=ge2020&lot-number=THIRD&status=completed&_count=10'), offset });
+      pages.push(...ids(r.resources));
+    }
+    expect(pages).toEqual(expected);
+    const broad = await store().search(q('Immunization', 'status=completed&date=ge2010&_total=accurate&_count=5'));
+    expect(broad.total).toBe(600);
+    expect(ids(broad.resources)).toEqual(made.filter((_, i) => i % 2 === 1).slice(0, 5));
+    const negated = await store().search(q('Immunization', 'status:not=completed&lot-number=THIRD&_count=3'));
+    expect(ids(negated.resources)).toEqual(made.filter((_, i) => i % 2 === 0 && i % 3 === 0).slice(0, 3));
+  });
+
   test('when a search matches a parameter no resource was ever indexed under, then it returns nothing', async () => {
     await createAll(store(), [immunization()]);
     expect(await find('Immunization', 'reaction-date=2021')).toEqual([]);
