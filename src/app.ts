@@ -10,6 +10,7 @@ import { fhirEndpoint, sendFhir } from './http/fhir-endpoint.ts';
 import type { RestContext } from './http/fhir-request.ts';
 import { createRouter, type OperationRoute } from './http/routes.ts';
 import { createBundleHandler } from './http/rest/bundle.ts';
+import { installPackageOperation } from './http/operations/install-package.ts';
 import { packagesOperation } from './http/operations/packages.ts';
 import { validateOperation } from './http/operations/validate.ts';
 import { statusOf } from './http/status.ts';
@@ -21,7 +22,11 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** The $operations this server answers; later issues add theirs here. */
 export function defaultOperations(services: Services): OperationRoute[] {
   const validation = () => services.validation.current();
-  return [validateOperation(() => validation().validator), packagesOperation(validation)];
+  return [
+    validateOperation(() => validation().validator),
+    packagesOperation(validation),
+    installPackageOperation(services.validation, { enabled: services.config.packageInstall }),
+  ];
 }
 
 export function createApp(services: Services, operations: OperationRoute[] = defaultOperations(services)): express.Express {
@@ -39,16 +44,18 @@ export function createApp(services: Services, operations: OperationRoute[] = def
     settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount },
     ingest: () => services.validation.current().policy,
   };
-  let capability: ReturnType<typeof buildCapabilityStatement> | undefined;
+  // Rebuilt when the loaded packages change ($install-package), else built once.
+  let capability: { for: unknown; statement: ReturnType<typeof buildCapabilityStatement> } | undefined;
   const metadata = () => {
-    capability ??= buildCapabilityStatement({
+    const state = services.validation.current();
+    if (capability?.for !== state) capability = { for: state, statement: buildCapabilityStatement({
       baseUrl: config.fhirBaseUrl,
       softwareVersion: services.version,
       operations,
       now: services.now(),
       implementationGuides: implementationGuides(services),
-    });
-    return { status: 200, resource: capability };
+    }) };
+    return { status: 200, resource: capability.statement };
   };
   const router = createRouter({ operations, metadata, bundle: (c, r) => bundle(c, r) });
   const bundle = createBundleHandler((c, r) => router.handle(c, r));

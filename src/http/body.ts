@@ -8,8 +8,14 @@ import { fail } from '../fhir/outcome.ts';
 
 const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json+fhir']);
 const FORM_TYPE = 'application/x-www-form-urlencoded';
+/** Package archives ($install-package). */
+const BINARY_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/tar+gzip']);
 
-export type Body = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'form'; params: Array<[string, string]> };
+export type Body =
+  | { kind: 'none' }
+  | { kind: 'json'; value: unknown }
+  | { kind: 'form'; params: Array<[string, string]> }
+  | { kind: 'binary'; bytes: Buffer };
 
 export async function readBody(req: Request, maxBytes: number): Promise<Body> {
   const length = req.headers['content-length'];
@@ -22,18 +28,19 @@ export async function readBody(req: Request, maxBytes: number): Promise<Body> {
     fail('unsupported-media-type', { code: 'not-supported', id: 'XML_NOT_SUPPORTED', text: 'This server speaks FHIR JSON only; send application/fhir+json' });
   }
   if (mediaType === FORM_TYPE) {
-    return { kind: 'form', params: [...new URLSearchParams(await readText(req, maxBytes)).entries()] };
+    return { kind: 'form', params: [...new URLSearchParams(decodeUtf8(await readBytes(req, maxBytes))).entries()] };
   }
+  if (BINARY_TYPES.has(mediaType)) return { kind: 'binary', bytes: await readBytes(req, maxBytes) };
   if (!JSON_TYPES.has(mediaType)) {
     const shown = mediaType || '(none)';
     fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: `Content-Type ${shown} is not supported; send application/fhir+json` });
   }
-  const text = await readText(req, maxBytes);
+  const text = decodeUtf8(await readBytes(req, maxBytes));
   if (text.trim() === '') return { kind: 'none' };
   return { kind: 'json', value: parseStrictJson(text) };
 }
 
-async function readText(req: Request, maxBytes: number): Promise<string> {
+async function readBytes(req: Request, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -41,8 +48,12 @@ async function readText(req: Request, maxBytes: number): Promise<string> {
     if (size > maxBytes) tooLarge(maxBytes);
     chunks.push(chunk);
   }
+  return Buffer.concat(chunks);
+}
+
+function decodeUtf8(bytes: Buffer): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return fail('invalid', { code: 'structure', id: 'BODY_NOT_UTF8', text: 'The body is not valid UTF-8' });
   }

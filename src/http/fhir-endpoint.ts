@@ -28,7 +28,7 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
       method,
       segments: segmentsOf(req.path),
       query: [...params.filter(([k]) => !FORMAT_PARAMS.has(k)), ...(body.kind === 'form' ? body.params : [])],
-      body: body.kind === 'json' ? body.value : undefined,
+      body: body.kind === 'json' ? body.value : body.kind === 'binary' ? body.bytes : undefined,
       headers: {
         ifMatch: header(req, 'if-match'),
         ifNoneMatch: header(req, 'if-none-match'),
@@ -37,8 +37,12 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
         prefer: header(req, 'prefer'),
       },
     };
-    if (body.kind === 'form' && fhirReq.segments[fhirReq.segments.length - 1] !== '_search') {
+    const last = fhirReq.segments[fhirReq.segments.length - 1];
+    if (body.kind === 'form' && last !== '_search') {
       fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Form bodies are only accepted by POST [type]/_search' });
+    }
+    if (body.kind === 'binary' && last !== '$install-package') {
+      fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Binary bodies are only accepted by POST $install-package; send application/fhir+json' });
     }
     sendFhir(res, await router.handle(ctx, fhirReq), pretty);
   };

@@ -19,8 +19,16 @@ const FILES = [
 export const CORE_PACKAGE_ID = 'hl7.fhir.r4.core';
 export const CORE_PACKAGE_VERSION = '4.0.1';
 
-/** Reads the base R4 definitions into a package; the caller keeps the result (it is large and immutable). */
+// Parsing the core definitions takes about 0.4 s; they are immutable, so one parse serves the whole process.
+let memo: FhirPackage | undefined;
+
+/** The base R4 definitions as a package (parsed once per process; never mutate what it returns). */
 export function readBaseR4(): FhirPackage {
+  memo ??= parseBaseR4();
+  return memo;
+}
+
+function parseBaseR4(): FhirPackage {
   const resources: AnyResource[] = [];
   const seen = new Set<string>();
   for (const file of FILES) {

@@ -12,6 +12,16 @@ export interface TarEntry {
   readonly data: Buffer;
 }
 
+/** Any entry, with its ustar type flag (`0` file, `2` symlink, `1` hard link, `5` directory…). */
+export interface TarItem extends TarEntry {
+  readonly type: string;
+}
+
+export interface TarLimits {
+  /** Cap on the inflated size of a gzipped archive: a gzip bomb fails fast instead of filling memory. */
+  maxInflatedBytes?: number;
+}
+
 const BLOCK = 512;
 
 function readString(buf: Buffer, start: number, length: number): string {
@@ -40,9 +50,18 @@ function paxPath(data: Buffer): string | undefined {
  * Throws `Error` on a truncated or corrupt archive.
  * @example readTar(readFileSync('who.ddcc#1.0.0.tgz')).find((e) => e.name === 'package/package.json')
  */
-export function readTar(input: Buffer): TarEntry[] {
-  const buf = input[0] === 0x1f && input[1] === 0x8b ? gunzipSync(input) : input;
-  const entries: TarEntry[] = [];
+export function readTar(input: Buffer, limits: TarLimits = {}): TarEntry[] {
+  // Only regular files matter to a package; links, devices and directories are ignored on purpose.
+  return scanTar(input, limits)
+    .filter((e) => e.type === '0' || e.type === '7')
+    .map(({ name, data }) => ({ name, data }));
+}
+
+/** Every entry of the archive with its type, for callers that must refuse links or odd names. */
+export function scanTar(input: Buffer, limits: TarLimits = {}): TarItem[] {
+  const gzipped = input[0] === 0x1f && input[1] === 0x8b;
+  const buf = gzipped ? gunzipSync(input, limits.maxInflatedBytes ? { maxOutputLength: limits.maxInflatedBytes } : {}) : input;
+  const entries: TarItem[] = [];
   let offset = 0;
   let pendingName: string | undefined;
   while (offset + BLOCK <= buf.length) {
@@ -67,9 +86,7 @@ export function readTar(input: Buffer): TarEntry[] {
     if (type === 'g') continue;
     const name = pendingName ?? (prefix ? `${prefix}/${base}` : base);
     pendingName = undefined;
-    // Only regular files matter; links, devices and directories are ignored on purpose.
-    if (type !== '0' && type !== '7') continue;
-    entries.push({ name: name.replace(/\\/g, '/').replace(/^\.\//, ''), data: Buffer.from(data) });
+    entries.push({ name: name.replace(/\\/g, '/').replace(/^\.\//, ''), data: Buffer.from(data), type });
   }
   return entries;
 }
