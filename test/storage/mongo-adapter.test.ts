@@ -51,6 +51,18 @@ describe('MongoDB adapter on the stand-in (mingo), not a MongoDB server: documen
     expect(doc?.ix.tk?.some((t) => t.p === 'status' && t.c === 'completed')).toBe(true);
   });
 
+  test('when resources belong to a patient, then resource and history documents carry the patient compartment key', async () => {
+    const p = (await store.create(patient())).resource;
+    const i = (await store.create(immunization({ patient: { reference: `Patient/${p.id}` } }))).resource;
+    const org = (await store.create({ resourceType: 'Organization', name: 'MoH' })).resource;
+    expect((await cols.resources.findOne({ _id: `Patient/${p.id}` }))?.pk).toBe(`Patient/${p.id}`);
+    expect((await cols.resources.findOne({ _id: `Immunization/${i.id}` }))?.pk).toBe(`Patient/${p.id}`);
+    expect((await cols.history.findOne({ t: 'Immunization', id: i.id }))?.pk).toBe(`Patient/${p.id}`);
+    expect((await cols.resources.findOne({ _id: `Organization/${org.id}` }))?.pk).toBe(`Organization/${org.id}`);
+    await store.delete('Immunization', i.id as string);
+    expect((await cols.history.findOne({ t: 'Immunization', id: i.id, v: 2 }))?.pk).toBe(`Patient/${p.id}`);
+  });
+
   test('when the store opens twice on the same database, then index creation is idempotent', async () => {
     await store.create(patient());
     const again = await createMongoStoreOn(cols);

@@ -13,6 +13,8 @@ export interface ResourceDoc {
   /** Resource type. */
   t: string;
   id: string;
+  /** Patient-compartment key (patient-key.ts): the suggested shard key, shared with the history documents. */
+  pk: string;
   /** Current version number. */
   v: number;
   /** Sequence number of the current version (the history `_id`): the optimistic-concurrency token. */
@@ -41,6 +43,8 @@ export interface HistoryDoc {
   _id: number;
   t: string;
   id: string;
+  /** The resource document's `pk` at this version, so that a write's two documents share a shard. */
+  pk: string;
   v: number;
   lu: number;
   m: 'POST' | 'PUT' | 'DELETE';

@@ -11,6 +11,7 @@ import type { MongoContext } from './context.ts';
 import { resourceKey } from './documents.ts';
 import type { HistoryDoc, ResourceDoc } from './documents.ts';
 import { toIndexFields } from './index-fields.ts';
+import { patientKey } from './patient-key.ts';
 
 export interface VersionWrite {
   resourceType: string;
@@ -38,13 +39,16 @@ export async function writeVersion(ctx: MongoContext, w: VersionWrite): Promise<
   const seq = await nextSequence(ctx);
   const stored = w.resource ? stamp(w.resource, w.id, version, now) : undefined;
   const json = stored ? JSON.stringify(stored) : undefined;
+  const index = stored ? indexValues(stored) : undefined;
   // A deletion keeps the last index values, so that pages of an older snapshot keep their positions.
-  const fields = stored ? toIndexFields(indexValues(stored)) : { ix: w.prev?.ix ?? {}, sk: w.prev?.sk ?? {} };
+  const fields = index ? toIndexFields(index) : { ix: w.prev?.ix ?? {}, sk: w.prev?.sk ?? {} };
+  const pk = index ? patientKey(w.resourceType, w.id, index) : (w.prev?.pk ?? key);
   const revived = !w.prev || w.prev.del !== 0;
   const doc: ResourceDoc = {
     _id: key,
     t: w.resourceType,
     id: w.id,
+    pk,
     v: version,
     seq,
     rk: w.prev?.rk ?? seq,
@@ -64,7 +68,7 @@ export async function writeVersion(ctx: MongoContext, w: VersionWrite): Promise<
     await ctx.cols.resources.insertOne(doc, { session });
     ctx.undo?.push({ kind: 'resource', key, seq });
   }
-  const entry: HistoryDoc = { _id: seq, t: w.resourceType, id: w.id, v: version, lu: doc.lu, m: w.method };
+  const entry: HistoryDoc = { _id: seq, t: w.resourceType, id: w.id, pk, v: version, lu: doc.lu, m: w.method };
   if (json !== undefined) entry.json = json;
   await ctx.cols.history.insertOne(entry, { session });
   ctx.undo?.push({ kind: 'history', seq });
