@@ -1,0 +1,118 @@
+/**
+ * SMART Health Link issuance for an IPS document Bundle, and its Verifiable Health Link form: an HCERT whose
+ * -260 claim carries the link under key 5, signed with our DSC, so a GDHCN verifier checks the issuer before it
+ * follows the link. Both leave a Provenance.
+ * https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html · http://smart.who.int/trust/StructureDefinition/HCert
+ */
+import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
+import { signVhl } from '../formats/hcert/vhl.ts';
+import { renderCredentialQr } from '../formats/qr.ts';
+import { signerAt } from '../trust/issuer-keys.ts';
+import type { IssuerContext } from './issuer-context.ts';
+import { issuerTrustWarnings } from './issuer-trust-check.ts';
+import { recordIssuance } from './provenance.ts';
+import { createShlLink, type CreatedShlLink, type ShlContext } from './shl-links.ts';
+
+/** IPS document profile (hl7.fhir.uv.ips); reported as unknown by the validator until that package is loaded. */
+export const IPS_BUNDLE_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
+
+export interface IssueShlInput {
+  bundle: Bundle;
+  now: Date;
+  requester: string;
+  passcode?: string;
+  exp?: Date;
+  label?: string;
+  /** L and/or U. */
+  flag?: string;
+  maxAttempts?: number;
+  viewerUrl?: string;
+}
+
+export interface IssuedShl extends CreatedShlLink {
+  qr: { png: Uint8Array; svg: string; version: number };
+  provenanceId: string;
+  warnings: OperationOutcomeIssue[];
+}
+
+export interface IssuedVhl extends IssuedShl {
+  hc1: string;
+  kid: string;
+  iat: number;
+  exp?: number;
+  vhlQr: { png: Uint8Array; svg: string; version: number };
+}
+
+function patientIdOf(bundle: Bundle): string | undefined {
+  const composition = bundle.entry?.[0]?.resource;
+  const subject = composition?.resourceType === 'Composition' ? composition.subject?.reference : undefined;
+  const entry = bundle.entry?.find((e) => e.fullUrl === subject || (e.resource?.resourceType === 'Patient' && subject === `Patient/${e.resource.id}`));
+  const patient = entry?.resource;
+  return patient?.resourceType === 'Patient' ? patient.id : undefined;
+}
+
+function checkIps(ctx: IssuerContext, bundle: Bundle): OperationOutcomeIssue[] {
+  if (bundle.resourceType !== 'Bundle' || bundle.type !== 'document' || bundle.entry?.[0]?.resource?.resourceType !== 'Composition') {
+    fail('unprocessable', { code: 'invalid', id: 'SHL_NOT_A_DOCUMENT', text: 'A SMART Health Link is issued for a document Bundle whose first entry is a Composition (IPS)', expression: 'Bundle.type' });
+  }
+  if (!ctx.validate) return [];
+  const issues = ctx.validate(bundle, IPS_BUNDLE_PROFILE).issue ?? [];
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (errors.length > 0) throw new OutcomeError('unprocessable', [issue({ code: 'invalid', id: 'SHL_CONTENT_INVALID', text: 'The Bundle does not validate; no link was created' }), ...errors]);
+  return issues.filter((i) => i.severity === 'warning' && /PROFILE/.test(i.details?.coding?.[0]?.code ?? ''));
+}
+
+async function qrOf(text: string, kind: 'shlink' | 'hcert'): Promise<{ png: Uint8Array; svg: string; version: number }> {
+  const [png, svg] = await Promise.all([renderCredentialQr(kind, text, 'png'), renderCredentialQr(kind, text, 'svg')]);
+  return { png: png.data as Uint8Array, svg: svg.data as string, version: png.version };
+}
+
+/**
+ * Create a SMART Health Link for an IPS document Bundle (file `application/fhir+json`).
+ * Throws 422 SHL_NOT_A_DOCUMENT / SHL_CONTENT_INVALID.
+ * @example const { link, qr } = await issueShl(ctx, shl, { bundle, now, requester: 'portal', passcode: '1234', label: 'My summary' })
+ */
+export async function issueShl(ctx: IssuerContext, shl: ShlContext, input: IssueShlInput, format: 'shl' | 'vhl' = 'shl', kid?: string): Promise<IssuedShl> {
+  const warnings = checkIps(ctx, input.bundle);
+  const patientId = patientIdOf(input.bundle);
+  const created = await createShlLink(shl, {
+    content: JSON.stringify(input.bundle),
+    contentType: 'application/fhir+json',
+    now: input.now,
+    ...(input.passcode !== undefined ? { passcode: input.passcode } : {}),
+    ...(input.exp ? { exp: input.exp } : {}),
+    ...(input.label ? { label: input.label } : {}),
+    ...(input.flag ? { flag: input.flag } : {}),
+    ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
+    ...(input.viewerUrl ? { viewerUrl: input.viewerUrl } : {}),
+    ...(patientId ? { patientId } : {}),
+    ...(input.bundle.id ? { source: `Bundle/${input.bundle.id}` } : {}),
+  });
+  const provenance = await recordIssuance(ctx.store, {
+    format,
+    patientId,
+    sources: input.bundle.id ? [`Bundle/${input.bundle.id}`] : [],
+    requester: input.requester,
+    ...(kid ? { kid } : {}),
+    credentialId: created.recordId,
+    issuedAt: input.now,
+    ...(input.exp ? { expiresAt: input.exp } : {}),
+  });
+  return { ...created, qr: await qrOf(created.link, 'shlink'), provenanceId: provenance.id!, warnings };
+}
+
+/**
+ * Create the link and wrap it in a signed HCERT (VHL).
+ * @example const { hc1, vhlQr } = await issueVhl(ctx, shl, { bundle, now, requester: 'portal' })
+ * @see http://smart.who.int/trust/StructureDefinition/HCert (element 5)
+ */
+export async function issueVhl(ctx: IssuerContext, shl: ShlContext, input: IssueShlInput): Promise<IssuedVhl> {
+  const dsc = signerAt(ctx.keys, input.now) ?? fail('internal', { code: 'exception', id: 'ISSUER_NO_VALID_DSC', text: `No DSC is valid at ${input.now.toISOString()}` });
+  const issued = await issueShl(ctx, shl, input, 'vhl', dsc.kid);
+  const iat = Math.floor(input.now.getTime() / 1000);
+  const exp = input.exp ? Math.floor(input.exp.getTime() / 1000) : undefined;
+  const hc1 = signVhl({ iss: ctx.keys.country, iat, ...(exp !== undefined ? { exp } : {}), shlinks: [issued.link] }, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
+  const warnings = [...issued.warnings, ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now)];
+  return { ...issued, warnings, hc1, kid: dsc.kid, iat, ...(exp !== undefined ? { exp } : {}), vhlQr: await qrOf(hc1, 'hcert') };
+}

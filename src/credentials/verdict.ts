@@ -1,0 +1,144 @@
+/**
+ * The verdict of `$verify`, the same shape for every format (issue 7): named checks with pass | fail | skipped, a
+ * stable failure code per failed check, and what was decoded. `verdictToParameters` renders it as the FHIR
+ * Parameters resource of the operation. A misread QR (`decode-error`), "not a credential" (`not-a-credential`) and
+ * an invalid credential (signature, trust, time, revocation, payload, profile codes) stay distinguishable.
+ */
+import type { Bundle, OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter } from '@medplum/fhirtypes';
+import { issue } from '../fhir/outcome.ts';
+import type { FormatErrorCode } from '../formats/errors.ts';
+
+export type CredentialKind = 'hcert' | 'shc' | 'shl' | 'vhl';
+
+export type CheckName =
+  | 'unprefix' | 'base45' | 'decompress' | 'cbor' | 'cose' | 'jws' | 'signature' | 'trust-chain'
+  | 'not-before' | 'not-expired' | 'payload-schema' | 'fhir-profile' | 'revocation';
+
+export type CheckStatus = 'pass' | 'fail' | 'skipped';
+
+export type FailureCode =
+  | 'not-a-credential' | 'decode-error' | 'signature-encoding' | 'signature-invalid' | 'key-unknown' | 'untrusted-chain'
+  | 'expired' | 'not-yet-valid' | 'revoked' | 'payload-invalid' | 'profile-invalid';
+
+/** The system of the failure codes in `issue.details.coding`. */
+export const FAILURE_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/verify-failure';
+
+export interface VerifyCheck {
+  name: CheckName;
+  status: CheckStatus;
+  message?: string;
+  /** Set when status is fail. */
+  failure?: FailureCode;
+  /** The codec's own code (FormatError code) when one caused the failure. */
+  detail?: string;
+}
+
+export interface CredentialVerdict {
+  valid: boolean;
+  format?: CredentialKind;
+  /** Country (HCERT `iss`) or SHC `iss` URL, or the SHL manifest host. */
+  issuer?: string;
+  kid?: string;
+  issuedAt?: string;
+  expiresAt?: string;
+  checks: VerifyCheck[];
+  /** The decoded FHIR content (DDCC document, SHC bundle, IPS). */
+  content?: Bundle;
+  /** The decoded claim set. */
+  payload?: unknown;
+  /** One issue per failed check, plus warnings (stale trust list, profile warnings…). */
+  outcome: OperationOutcome;
+}
+
+/** FormatError code → failure code of `$verify`. */
+export function failureOf(code: FormatErrorCode | string): FailureCode {
+  switch (code) {
+    case 'PREFIX_MISSING':
+    case 'INPUT_INVALID':
+      return 'not-a-credential';
+    case 'SIGNATURE_ENCODING':
+      return 'signature-encoding';
+    case 'COSE_BAD_SIGNATURE':
+    case 'JWS_BAD_SIGNATURE':
+    case 'ALG_NOT_ALLOWED':
+    case 'KEY_INVALID':
+      return 'signature-invalid';
+    case 'KID_UNKNOWN':
+      return 'key-unknown';
+    case 'CWT_EXPIRED':
+    case 'SHC_EXPIRED':
+    case 'SHLINK_EXPIRED':
+      return 'expired';
+    case 'CWT_NOT_YET_VALID':
+    case 'SHC_NOT_YET_VALID':
+      return 'not-yet-valid';
+    case 'SHC_INVALID':
+      return 'payload-invalid';
+    default:
+      return 'decode-error';
+  }
+}
+
+const ISSUE_TYPE: Record<FailureCode, OperationOutcomeIssue['code']> = {
+  'not-a-credential': 'structure',
+  'decode-error': 'structure',
+  'signature-encoding': 'security',
+  'signature-invalid': 'security',
+  'key-unknown': 'security',
+  'untrusted-chain': 'security',
+  expired: 'expired',
+  'not-yet-valid': 'business-rule',
+  revoked: 'security',
+  'payload-invalid': 'invalid',
+  'profile-invalid': 'invalid',
+};
+
+/** The OperationOutcome issue of one failed check: failure code in details.coding, the check name as expression. */
+export function failedCheckIssue(check: VerifyCheck): OperationOutcomeIssue {
+  const failure = check.failure ?? 'decode-error';
+  const base = issue({ code: ISSUE_TYPE[failure], id: `VERIFY_${failure.toUpperCase().replace(/-/g, '_')}`, text: check.message ?? `${check.name} failed` });
+  base.details!.coding = [{ system: FAILURE_SYSTEM, code: failure }, ...(base.details!.coding ?? [])];
+  return { ...base, diagnostics: `check ${check.name}${check.detail ? ` (${check.detail})` : ''}` };
+}
+
+/** Assemble the verdict: valid when no check failed; one issue per failed check, then the extra issues. */
+export function finishVerdict(partial: Omit<CredentialVerdict, 'valid' | 'outcome'>, extra: OperationOutcomeIssue[] = []): CredentialVerdict {
+  const failed = partial.checks.filter((c) => c.status === 'fail');
+  const issues = [...failed.map(failedCheckIssue), ...extra];
+  if (issues.length === 0) issues.push(issue({ severity: 'information', code: 'informational', id: 'VERIFY_OK', text: 'All checks passed' }));
+  return { ...partial, valid: failed.length === 0, outcome: { resourceType: 'OperationOutcome', issue: issues } };
+}
+
+/** Failure codes of the failed checks, in order (handy for callers and tests). */
+export function failuresOf(verdict: CredentialVerdict): FailureCode[] {
+  return verdict.checks.filter((c) => c.status === 'fail').map((c) => c.failure ?? 'decode-error');
+}
+
+function checkPart(c: VerifyCheck): ParametersParameter {
+  const part: ParametersParameter[] = [
+    { name: 'name', valueCode: c.name },
+    { name: 'status', valueCode: c.status },
+  ];
+  if (c.message) part.push({ name: 'message', valueString: c.message });
+  if (c.failure) part.push({ name: 'failure', valueCoding: { system: FAILURE_SYSTEM, code: c.failure } });
+  return { name: 'check', part };
+}
+
+/**
+ * The `$verify` output Parameters: valid, format, issuer, kid, issuedAt, expiresAt, check*, content, payload, issues.
+ * @example res.json(verdictToParameters(await verifyCredential(text, options)))
+ */
+export function verdictToParameters(v: CredentialVerdict): Parameters {
+  const p: ParametersParameter[] = [{ name: 'valid', valueBoolean: v.valid }];
+  if (v.format) p.push({ name: 'format', valueCode: v.format });
+  if (v.issuer) p.push({ name: 'issuer', valueString: v.issuer });
+  if (v.kid) p.push({ name: 'kid', valueString: v.kid });
+  if (v.issuedAt) p.push({ name: 'issuedAt', valueDateTime: v.issuedAt });
+  if (v.expiresAt) p.push({ name: 'expiresAt', valueDateTime: v.expiresAt });
+  p.push(...v.checks.map(checkPart));
+  if (v.content) p.push({ name: 'content', resource: v.content });
+  if (v.payload !== undefined) p.push({ name: 'payload', valueString: JSON.stringify(v.payload) });
+  p.push({ name: 'issues', resource: v.outcome });
+  return { resourceType: 'Parameters', parameter: p };
+}
+

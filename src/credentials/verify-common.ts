@@ -1,0 +1,23 @@
+/** Checks shared by every format: the FHIR profile of the content and revocation. */
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { ValidateFn } from './issuer-context.ts';
+import type { VerifyCheck } from './verdict.ts';
+import type { RevocationCheck, VerifyOptions } from './verify-options.ts';
+
+/** Validate `resource` against `profile`: errors fail the check; warnings are passed on to the outcome. */
+export function profileCheck(resource: unknown, profile: string, validate: ValidateFn | undefined, warnings: OperationOutcomeIssue[]): VerifyCheck {
+  if (!validate) return { name: 'fhir-profile', status: 'skipped', message: 'No validator configured' };
+  const issues = validate(resource, profile).issue ?? [];
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  warnings.push(...issues.filter((i) => i.severity === 'warning' && !/dom-6/.test(i.details?.text ?? '')).map((i) => ({ ...i, diagnostics: `fhir-profile: ${profile}` })));
+  if (errors.length === 0) return { name: 'fhir-profile', status: 'pass', message: `Conforms to ${profile}` };
+  const first = errors.slice(0, 3).map((i) => `${i.expression?.[0] ?? ''}: ${i.details?.text ?? i.diagnostics ?? ''}`);
+  return { name: 'fhir-profile', status: 'fail', failure: 'profile-invalid', message: `${errors.length} error(s) against ${profile}: ${first.join('; ')}` };
+}
+
+/** Ask the revocation source, when one is configured. */
+export async function revocationCheck(options: VerifyOptions, query: Parameters<RevocationCheck>[0]): Promise<VerifyCheck> {
+  if (!options.isRevoked) return { name: 'revocation', status: 'skipped', message: 'No revocation list is configured' };
+  if (await options.isRevoked(query)) return { name: 'revocation', status: 'fail', failure: 'revoked', message: `The credential ${query.credentialId ?? query.kid ?? ''} is revoked` };
+  return { name: 'revocation', status: 'pass' };
+}

@@ -1,0 +1,147 @@
+/**
+ * `$verify` for HCERT (`HC1:`): the codec's step-wise verdict, then trust chain, payload schema, FHIR profile and
+ * revocation. Keys come from the trust list (every candidate for the kid, trusted or not, so "signed by an untrusted
+ * DSC" is told apart from "unknown kid") or from certificates the caller gives (explicit trust).
+ * https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { issue } from '../fhir/outcome.ts';
+import type { CandidateKey, KeyLookup } from '../formats/hcert/cose-sign1.ts';
+import { candidateFromCertificate } from '../formats/hcert/kid.ts';
+import { verifyHc1, type HcertStep, type HcertVerdict } from '../formats/hcert/verify.ts';
+import type { KeyCandidate } from '../trust/trust-list.ts';
+import { hcertPayloadProblems } from './hcert-payload-schema.ts';
+import { ddccVsToDocument, euDccToBundle } from './mapping/hcert-content.ts';
+import { DDCC_PROFILE } from './mapping/ddcc-document.ts';
+import type { DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
+import { failureOf, type CheckName, type VerifyCheck } from './verdict.ts';
+import type { VerifyOptions } from './verify-options.ts';
+import { profileCheck, revocationCheck } from './verify-common.ts';
+
+const STEP_NAME: Record<HcertStep, CheckName> = {
+  unprefix: 'unprefix',
+  base45: 'base45',
+  decompress: 'decompress',
+  cbor: 'cbor',
+  cose: 'cose',
+  signature: 'signature',
+  notExpired: 'not-expired',
+  notBefore: 'not-before',
+};
+
+interface Explicit {
+  publicKey: CandidateKey['publicKey'];
+  ref: { explicit: true; subject: string };
+  kid: Uint8Array;
+}
+
+/** PEM or base64 DER → DER bytes; undefined when neither. */
+function certificateDer(text: string): Uint8Array | undefined {
+  const pem = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(text);
+  const b64 = (pem ? pem[1]! : text).replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+=*$/.test(b64)) return undefined;
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+/** Candidates from caller-given certificates; unreadable ones are reported as warnings. */
+export function explicitCandidates(certs: readonly string[], warnings: OperationOutcomeIssue[]): Explicit[] {
+  const out: Explicit[] = [];
+  certs.forEach((text, i) => {
+    const der = certificateDer(text);
+    try {
+      if (!der) throw new Error('not PEM or base64');
+      const c = candidateFromCertificate(der);
+      out.push({ publicKey: c.publicKey, kid: c.kid, ref: { explicit: true, subject: (c.certificate as X509Certificate).subject } });
+    } catch {
+      warnings.push(issue({ severity: 'warning', code: 'invalid', id: 'VERIFY_TRUSTED_CERTIFICATE_UNREADABLE', text: `trustedCertificate ${i + 1} is not a PEM or base64 DER X.509 certificate; ignored`, expression: `trustedCertificate[${i}]` }));
+    }
+  });
+  return out;
+}
+
+function lookupFor(options: VerifyOptions, warnings: OperationOutcomeIssue[]): KeyLookup {
+  if (options.trustedCertificates !== undefined) {
+    const candidates = explicitCandidates(options.trustedCertificates, warnings);
+    // The caller named the keys: those with the credential's kid first; if none has it, every given key is tried.
+    return async (kid) => {
+      const same = kid === undefined ? [] : candidates.filter((c) => Buffer.from(c.kid).equals(Buffer.from(kid)));
+      return same.length > 0 ? same : candidates;
+    };
+  }
+  return async (kid, country) => {
+    if (kid === undefined || !options.trust) return [];
+    const found = options.trust.lookupByKid(kid, { ...(country ? { country } : {}), asOf: options.validationTime });
+    for (const w of found.warnings) warnings.push(issue({ severity: 'warning', code: 'informational', id: w.code, text: w.message }));
+    return found.candidates.map((c) => ({ publicKey: c.entry.publicKey, ref: c }));
+  };
+}
+
+function trustChain(verdict: HcertVerdict): VerifyCheck {
+  const ref = verdict.key?.ref as KeyCandidate | { explicit: true; subject: string } | undefined;
+  if (ref === undefined) return { name: 'trust-chain', status: 'skipped', message: 'No key verified the signature' };
+  if ('explicit' in ref) return { name: 'trust-chain', status: 'pass', message: `Signed by a certificate the caller trusts explicitly (${ref.subject.replace(/\n/g, ', ')})` };
+  if (ref.verdict.ok) return { name: 'trust-chain', status: 'pass', message: `DSC ${ref.entry.kid} chains to CSCA ${ref.entry.anchor?.kid ?? '?'} of ${ref.entry.country ?? '?'}` };
+  return { name: 'trust-chain', status: 'fail', failure: 'untrusted-chain', message: `DSC ${ref.entry.kid} is not trusted: ${ref.verdict.reasons.map((r) => r.message).join('; ')}` };
+}
+
+function stepChecks(verdict: HcertVerdict): VerifyCheck[] {
+  return verdict.steps.map((s): VerifyCheck => {
+    const name = STEP_NAME[s.step];
+    if (s.status === 'passed') return { name, status: 'pass' };
+    if (s.status === 'skipped') return { name, status: 'skipped' };
+    const code = s.error?.code ?? 'INPUT_INVALID';
+    const failure = s.step === 'unprefix' && code === 'INPUT_TOO_LARGE' ? 'decode-error' : failureOf(code);
+    return { name, status: 'fail', failure, detail: code, message: s.error?.message ?? `${name} failed` };
+  });
+}
+
+export interface HcertCheckResult {
+  verdict: HcertVerdict;
+  checks: VerifyCheck[];
+  content?: Bundle;
+  warnings: OperationOutcomeIssue[];
+}
+
+function content(verdict: HcertVerdict, text: string): Bundle | undefined {
+  const p = verdict.payloads;
+  const ddcc = Array.isArray(p?.ddccVs) ? (p.ddccVs[0] as DdccVsCoreDataSet | undefined) : undefined;
+  const issuedAt = new Date((verdict.claims?.iat ?? 0) * 1000);
+  try {
+    if (ddcc) return ddccVsToDocument(ddcc, { issuedAt, seed: text });
+    if (p?.euDcc) return euDccToBundle(p.euDcc as never, text);
+  } catch {
+    return undefined; // a payload too broken to rebuild is reported by payload-schema
+  }
+  return undefined;
+}
+
+/**
+ * Run every HCERT check; the VHL layer reuses this for its envelope.
+ * @example const { checks } = await checkHcert(hc1, { validationTime: new Date(), trustedCertificates: [pem] })
+ */
+export async function checkHcert(text: string, options: VerifyOptions): Promise<HcertCheckResult> {
+  const warnings: OperationOutcomeIssue[] = [];
+  const verdict = await verifyHc1(text, lookupFor(options, warnings), { validationTime: options.validationTime });
+  const checks = stepChecks(verdict);
+  const at = checks.findIndex((c) => c.name === 'signature');
+  checks.splice(at + 1, 0, trustChain(verdict));
+  if (!verdict.payloads) {
+    checks.push({ name: 'payload-schema', status: 'skipped' }, { name: 'fhir-profile', status: 'skipped' }, { name: 'revocation', status: 'skipped' });
+    return { verdict, checks, warnings };
+  }
+  const problems = hcertPayloadProblems(verdict.payloads);
+  checks.push(problems.length === 0 ? { name: 'payload-schema', status: 'pass' } : { name: 'payload-schema', status: 'fail', failure: 'payload-invalid', message: problems.join('; ') });
+  const bundle = content(verdict, text);
+  const ddcc = verdict.payloads.ddccVs !== undefined && bundle?.type === 'document';
+  checks.push(
+    ddcc
+      ? profileCheck(bundle, DDCC_PROFILE.vsDocument, options.validate, warnings)
+      : { name: 'fhir-profile', status: 'skipped', message: 'No DDCC document is carried (EU DCC payloads are checked by payload-schema)' },
+  );
+  const uvci = (verdict.payloads.euDcc as { v?: { ci?: string }[] } | undefined)?.v?.[0]?.ci;
+  const hcid = (verdict.payloads.ddccVs as DdccVsCoreDataSet[] | undefined)?.[0]?.certificate?.hcid?.value;
+  const kid = verdict.sign1?.kid ? Buffer.from(verdict.sign1.kid).toString('base64') : undefined;
+  checks.push(await revocationCheck(options, { format: 'hcert', issuer: verdict.claims?.iss, kid, credentialId: uvci ?? hcid }));
+  return bundle ? { verdict, checks, content: bundle, warnings } : { verdict, checks, warnings };
+}

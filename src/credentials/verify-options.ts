@@ -1,0 +1,31 @@
+/**
+ * Options of `verifyCredential`: the clock, where trust comes from (the trust list, or keys the caller gives), the
+ * SHL passcode and fetcher, the validator and an optional revocation source. Nothing here reaches the network by
+ * itself: SHL manifests are fetched only through `fetchShl`, which the HTTP layer guards (SHL_FETCH_ALLOW).
+ */
+import type { ManifestRequest, ManifestResponse } from '../formats/shl/manifest.ts';
+import type { ValidateFn } from './issuer-context.ts';
+import type { TrustLookups } from './trust-lookups.ts';
+import type { CredentialKind } from './verdict.ts';
+
+/** Fetches an SHL manifest (POST) or, for flag U, the single encrypted file (GET, `request` undefined). */
+export type ShlFetcher = (url: string, request: ManifestRequest | undefined) => Promise<ManifestResponse | string>;
+
+/** Revocation source: true when the credential is revoked. */
+export type RevocationCheck = (query: { format: CredentialKind; issuer?: string; kid?: string; credentialId?: string }) => Promise<boolean>;
+
+export interface VerifyOptions {
+  validationTime: Date;
+  /** The configured trust list (used unless trustedCertificates / issuerJwks are given). */
+  trust?: TrustLookups;
+  /** Verify HCERTs against these DSCs instead of the trust list (PEM or base64 DER each). */
+  trustedCertificates?: readonly string[];
+  /** Verify SHCs against this JWKS (object or JSON text) instead of the trust configuration. */
+  issuerJwks?: unknown;
+  passcode?: string;
+  /** Sent as the manifest `recipient` (default "gdhcn-gateway verifier"). */
+  recipient?: string;
+  fetchShl?: ShlFetcher;
+  validate?: ValidateFn;
+  isRevoked?: RevocationCheck;
+}

@@ -1,0 +1,142 @@
+/**
+ * `$verify` for SMART Health Links (`shlink:/…`, bare or behind a viewer URL) and Verifiable Health Links (an HCERT
+ * carrying one). The manifest and files are fetched only through the injected `fetchShl` (the HTTP layer enforces
+ * SHL_FETCH_ALLOW, timeouts and size caps); the file is decrypted with the link's key and its FHIR content checked.
+ * A VHL's link is followed only after the HCERT envelope verified.
+ * https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html#receiving-application-processes-a-smart-health-link
+ */
+import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { OutcomeError } from '../fhir/outcome.ts';
+import { FormatError } from '../formats/errors.ts';
+import { decryptShlFile } from '../formats/shl/jwe.ts';
+import { decodeShlink, type ShlinkPayload } from '../formats/shl/link.ts';
+import { parseManifestResponse, type ManifestResponse } from '../formats/shl/manifest.ts';
+import { IPS_BUNDLE_PROFILE } from './issue-shl.ts';
+import { failureOf, type VerifyCheck } from './verdict.ts';
+import { profileCheck } from './verify-common.ts';
+import type { HcertCheckResult } from './verify-hcert.ts';
+import type { VerifyOptions } from './verify-options.ts';
+
+export interface ShlCheckResult {
+  checks: VerifyCheck[];
+  content?: Bundle;
+  payload?: ShlinkPayload;
+  issuer?: string;
+  expiresAt?: string;
+  warnings: OperationOutcomeIssue[];
+}
+
+/** HTTP status of a fetch failure: `status` on the error, or the kind of an OutcomeError from an in-process fetcher. */
+function statusOf(e: unknown): number | undefined {
+  if (e instanceof OutcomeError) return e.kind === 'not-found' ? 404 : e.kind === 'gone' ? 410 : e.kind === 'unauthorized' ? 401 : undefined;
+  const s = (e as { status?: unknown } | null)?.status;
+  return typeof s === 'number' ? s : undefined;
+}
+
+async function fetchFiles(link: ShlinkPayload, options: VerifyOptions): Promise<{ jwes: string[] } | { check: VerifyCheck }> {
+  const fetchShl = options.fetchShl!;
+  try {
+    if (link.flag?.includes('U')) {
+      const file = await fetchShl(link.url, undefined);
+      return { jwes: [typeof file === 'string' ? file : ''] };
+    }
+    const request = { recipient: options.recipient ?? 'gdhcn-gateway verifier', ...(options.passcode !== undefined ? { passcode: options.passcode } : {}) };
+    const manifest: ManifestResponse = parseManifestResponse(await fetchShl(link.url, request));
+    const jwes: string[] = [];
+    for (const f of manifest.files) {
+      if (f.embedded) jwes.push(f.embedded);
+      else if (f.location) jwes.push(String(await fetchShl(f.location, undefined)));
+    }
+    return { jwes };
+  } catch (e) {
+    const status = statusOf(e);
+    if (status === 404 || status === 410) return { check: { name: 'revocation', status: 'fail', failure: 'revoked', detail: `HTTP ${status}`, message: 'The link is no longer served (revoked, expired or disabled)' } };
+    const detail = status === 401 ? 'PASSCODE' : e instanceof FormatError ? e.code : 'FETCH_FAILED';
+    const message = status === 401 ? `The manifest needs a passcode, or the one given is wrong (${(e as Error).message})` : `The manifest could not be fetched: ${(e as Error).message}`;
+    return { check: { name: 'decompress', status: 'fail', failure: 'decode-error', detail, message } };
+  }
+}
+
+async function openFiles(link: ShlinkPayload, jwes: string[], options: VerifyOptions, warnings: OperationOutcomeIssue[]): Promise<{ checks: VerifyCheck[]; content?: Bundle }> {
+  let content: Bundle | undefined;
+  const checks: VerifyCheck[] = [];
+  try {
+    for (const jwe of jwes) {
+      const file = await decryptShlFile(jwe, link.key);
+      if (file.contentType === 'application/fhir+json' && !content) content = JSON.parse(new TextDecoder().decode(file.content)) as Bundle;
+    }
+    checks.push({ name: 'decompress', status: 'pass', message: `${jwes.length} file(s) decrypted` });
+  } catch (e) {
+    const code = e instanceof FormatError ? e.code : 'JSON_INVALID';
+    return { checks: [{ name: 'decompress', status: 'fail', failure: failureOf(code), detail: code, message: (e as Error).message }] };
+  }
+  const isBundle = content?.resourceType === 'Bundle';
+  checks.push(isBundle ? { name: 'payload-schema', status: 'pass' } : { name: 'payload-schema', status: 'fail', failure: 'payload-invalid', message: 'The link holds no FHIR Bundle (application/fhir+json)' });
+  checks.push(isBundle ? profileCheck(content, IPS_BUNDLE_PROFILE, options.validate, warnings) : { name: 'fhir-profile', status: 'skipped' });
+  return isBundle ? { checks, content } : { checks };
+}
+
+/** Follow a decoded link: expiry, fetch, decrypt, content checks. */
+async function followLink(link: ShlinkPayload, options: VerifyOptions, warnings: OperationOutcomeIssue[]): Promise<{ checks: VerifyCheck[]; content?: Bundle }> {
+  const now = options.validationTime.getTime() / 1000;
+  const expired = link.exp !== undefined && now > link.exp;
+  const checks: VerifyCheck[] = [
+    expired ? { name: 'not-expired', status: 'fail', failure: 'expired', detail: 'SHLINK_EXPIRED', message: `The link expired at ${new Date(link.exp! * 1000).toISOString()}` } : { name: 'not-expired', status: 'pass' },
+  ];
+  const rest = ['decompress', 'payload-schema', 'fhir-profile', 'revocation'] as const;
+  if (expired || !options.fetchShl) {
+    const message = expired ? 'Not fetched: the link has expired' : 'Not fetched: no SHL fetcher is configured';
+    return { checks: [...checks, ...rest.map((name): VerifyCheck => ({ name, status: 'skipped', message }))] };
+  }
+  const fetched = await fetchFiles(link, options);
+  if ('check' in fetched) {
+    const others = rest.filter((n) => n !== fetched.check.name).map((name): VerifyCheck => ({ name, status: 'skipped' }));
+    return { checks: [...checks, fetched.check, ...others] };
+  }
+  const opened = await openFiles(link, fetched.jwes, options, warnings);
+  const all = [...checks, ...opened.checks, { name: 'revocation' as const, status: 'pass' as const, message: 'The link is served' }];
+  return opened.content ? { checks: all, content: opened.content } : { checks: all };
+}
+
+/**
+ * Run every check of a bare SHL.
+ * @example const r = await checkShl('shlink:/eyJ…', { validationTime: new Date(), fetchShl, passcode: '1234' })
+ */
+export async function checkShl(text: string, options: VerifyOptions): Promise<ShlCheckResult> {
+  const warnings: OperationOutcomeIssue[] = [];
+  let link: ShlinkPayload;
+  try {
+    link = decodeShlink(text);
+  } catch (e) {
+    const code = e instanceof FormatError ? e.code : 'SHLINK_INVALID';
+    const names = ['signature', 'trust-chain', 'not-expired', 'decompress', 'payload-schema', 'fhir-profile', 'revocation'] as const;
+    return { checks: [{ name: 'unprefix', status: 'fail', failure: failureOf(code), detail: code, message: (e as Error).message }, ...names.map((name): VerifyCheck => ({ name, status: 'skipped' }))], warnings };
+  }
+  const unsigned = 'A SMART Health Link is encrypted, not signed: its issuer is not authenticated (a VHL is)';
+  const followed = await followLink(link, options, warnings);
+  return {
+    checks: [{ name: 'unprefix', status: 'pass' }, { name: 'signature', status: 'skipped', message: unsigned }, { name: 'trust-chain', status: 'skipped', message: unsigned }, ...followed.checks],
+    payload: link,
+    issuer: new URL(link.url).host,
+    ...(link.exp !== undefined ? { expiresAt: new Date(link.exp * 1000).toISOString() } : {}),
+    ...(followed.content ? { content: followed.content } : {}),
+    warnings,
+  };
+}
+
+/**
+ * A VHL: the HCERT envelope's checks, then — only when they all passed — the link's.
+ * @example const r = await checkVhl(await checkHcert(hc1, options), options)
+ */
+export async function checkVhl(envelope: HcertCheckResult, options: VerifyOptions): Promise<ShlCheckResult> {
+  const warnings: OperationOutcomeIssue[] = [];
+  const checks = envelope.checks.filter((c) => c.name !== 'fhir-profile' && c.name !== 'revocation');
+  const text = envelope.verdict.payloads?.smartHealthLinks?.[0];
+  const envelopeOk = checks.every((c) => c.status !== 'fail');
+  if (!envelopeOk || !text) {
+    const message = 'Not followed: the VHL envelope did not verify';
+    return { checks: [...checks, ...(['fhir-profile', 'revocation'] as const).map((name): VerifyCheck => ({ name, status: 'skipped', message }))], warnings };
+  }
+  const followed = await followLink(decodeShlink(text), options, warnings);
+  return { checks: [...checks, ...followed.checks], ...(followed.content ? { content: followed.content } : {}), warnings };
+}
