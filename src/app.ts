@@ -16,6 +16,8 @@ import { validateOperation } from './http/operations/validate.ts';
 import { statusOf } from './http/status.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import type { Services } from './services.ts';
+import type { ValidationState } from './services-validation.ts';
+import { createConformanceSource, type ConformanceSource } from './http/rest/conformance.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -43,6 +45,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
     log,
     settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount },
     ingest: () => services.validation.current().policy,
+    conformance: () => conformanceOf(services.validation.current()),
   };
   // Rebuilt when the loaded packages change ($install-package), else built once.
   let capability: { for: unknown; statement: ReturnType<typeof buildCapabilityStatement> } | undefined;
@@ -70,6 +73,18 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   });
   app.use(errorFunnel(services));
   return app;
+}
+
+const conformanceSources = new WeakMap<ValidationState, ConformanceSource>();
+
+/** One package view per loaded package set (a new one after $install-package). */
+function conformanceOf(state: ValidationState): ConformanceSource {
+  let source = conformanceSources.get(state);
+  if (!source) {
+    source = createConformanceSource(state.packages.packages);
+    conformanceSources.set(state, source);
+  }
+  return source;
 }
 
 /** Canonicals of the loaded IG packages (ImplementationGuide resources, or the package canonical). */

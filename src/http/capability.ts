@@ -44,7 +44,7 @@ export function buildCapabilityStatement(input: CapabilityInput): CapabilityStat
 }
 
 function resourceEntry(type: string, operations: readonly OperationRoute[]): CapabilityStatementRestResource {
-  const params = listSearchParams(type).filter((p) => p.type !== 'composite' && p.type !== 'special');
+  const params = listSearchParams(type).filter((p) => p.supported);
   const referenceParams = params.filter((p) => p.type === 'reference');
   const ops = operations.filter((o) => (o.levels.includes('type') || o.levels.includes('instance')) && (!o.resourceTypes || o.resourceTypes.includes(type)));
   return {

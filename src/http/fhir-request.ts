@@ -4,6 +4,7 @@
  */
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { IngestPolicy } from '../validation/ingest-policy.ts';
+import type { ConformanceSource } from './rest/conformance.ts';
 import type { Logger } from 'pino';
 import type { ResourceStore } from '../storage/store.ts';
 
@@ -46,6 +47,8 @@ export interface RestContext {
   log: Logger;
   /** The ingest validation policy in force (it changes when a package is installed). */
   ingest?: () => IngestPolicy;
+  /** Conformance resources of the loaded packages, served read-only beside the stored ones. */
+  conformance?: () => ConformanceSource;
 }
 
 /** `W/"3"` or `"3"` → `3`; anything else → undefined. */

@@ -168,3 +168,40 @@ describe('$packages', () => {
     expect(imm.operation.map((o: { name: string }) => o.name)).toContain('validate');
   });
 });
+
+describe('conformance resources over REST', () => {
+  test('when a profile is searched by url, then the package resource comes back, tagged with its package', async () => {
+    const res = await request(strict.app).get(`/fhir/StructureDefinition?url=${encodeURIComponent(DDCC_IMMUNIZATION)}&_total=accurate`);
+    expect(res.status).toBe(200);
+    expect(res.body.total).toBe(1);
+    const sd = res.body.entry[0].resource;
+    expect(sd.url).toBe(DDCC_IMMUNIZATION);
+    expect(sd.meta.tag).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'who.ddcc#1.0.0' })]));
+    expect(res.body.entry[0].fullUrl).toBe(`http://gateway.test/fhir/StructureDefinition/${sd.id}`);
+  });
+
+  test('when a package resource is read by id, then it is served; a core one too', async () => {
+    const res = await request(strict.app).get('/fhir/StructureDefinition/DDCCImmunization');
+    expect(res.status).toBe(200);
+    expect(res.body.url).toBe(DDCC_IMMUNIZATION);
+    const core = await request(strict.app).get('/fhir/StructureDefinition/Patient');
+    expect(core.body.url).toBe('http://hl7.org/fhir/StructureDefinition/Patient');
+  });
+
+  test('when searching by name and version, then matches across packages come back and paging covers them', async () => {
+    const page1 = await request(strict.app).get('/fhir/StructureDefinition?name=DDCC&_count=5&_total=accurate');
+    expect(page1.body.total).toBeGreaterThan(5);
+    expect(page1.body.entry).toHaveLength(5);
+    const next = page1.body.link.find((l: { relation: string }) => l.relation === 'next').url.replace('http://gateway.test', '');
+    const page2 = await request(strict.app).get(next);
+    const ids = [...page1.body.entry, ...page2.body.entry].map((e: { resource: { id: string } }) => e.resource.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('when a parameter the package view cannot evaluate is used, then only stored resources are searched, and the bundle says so', async () => {
+    const res = await request(strict.app).get('/fhir/StructureDefinition?type=Immunization');
+    expect(res.status).toBe(200);
+    const outcomeEntry = res.body.entry.find((e: { search: { mode: string } }) => e.search.mode === 'outcome');
+    expect(outcomeEntry.resource.issue[0].details.coding[0].code).toBe('SEARCH_PACKAGES_NOT_SEARCHED');
+  });
+});

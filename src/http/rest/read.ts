@@ -1,10 +1,13 @@
 /** read and vread, with conditional reads (If-None-Match, If-Modified-Since). https://hl7.org/fhir/R4/http.html#read */
 import { fail } from '../../fhir/outcome.ts';
 import { parseETag, type FhirRequest, type FhirResponse, type RestContext } from '../fhir-request.ts';
+import { CONFORMANCE_TYPES } from './conformance.ts';
 import { versionHeaders } from './links.ts';
 
 export async function readResource(ctx: RestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   const found = await ctx.store.read(type, id);
+  const packaged = found.status === 'missing' && CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().read(type, id) : undefined;
+  if (packaged) return { status: 200, resource: packaged };
   if (found.status === 'missing') {
     fail('not-found', { code: 'not-found', id: 'RESOURCE_NOT_FOUND', text: `${type}/${id} is not known`, expression: `${type}.id` });
   }

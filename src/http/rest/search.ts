@@ -6,6 +6,8 @@ import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtyp
 import { parseSearchQuery } from '../../fhir/search/parse.ts';
 import { fail, issue, outcome } from '../../fhir/outcome.ts';
 import type { SearchQuery } from '../../fhir/search/query.ts';
+import type { SearchResult } from '../../storage/store.ts';
+import { CONFORMANCE_TYPES } from './conformance.ts';
 import { preferOf, type FhirRequest, type FhirResponse, type RestContext } from '../fhir-request.ts';
 import { queryString, resourceUrl } from './links.ts';
 
@@ -25,7 +27,8 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
       expression: ignored.map((p) => `${type}?${p}`),
     });
   }
-  const result = await ctx.store.search(query);
+  const packaged = CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().search(type, query.filters) : undefined;
+  const result = packaged ? await searchWithPackaged(ctx, query, packaged) : await ctx.store.search(query);
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
   if (result.total !== undefined) bundle.total = result.total;
   bundle.link = pageLinks(ctx, req, type, query, result.snapshot, result.hasMore);
@@ -34,8 +37,38 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
     ...result.included.map((r) => entryOf(ctx, r, 'include')),
   ];
   if (ignored.length > 0) entries.push({ resource: ignoredOutcome(type, ignored), search: { mode: 'outcome' } });
+  if (CONFORMANCE_TYPES.has(type) && !packaged && ctx.conformance) entries.push({ resource: packagesNotSearched(type), search: { mode: 'outcome' } });
   if (entries.length > 0) bundle.entry = entries;
   return { status: 200, resource: bundle };
+}
+
+/**
+ * Package resources come first, then stored ones: one list paged by offset. The package view is immutable
+ * between page requests unless a package is installed, so the snapshot of the stored part keeps pages stable.
+ */
+async function searchWithPackaged(ctx: RestContext, query: SearchQuery, packaged: Resource[]): Promise<SearchResult> {
+  const fromPackages = query.summaryCount ? [] : packaged.slice(query.offset, query.offset + query.count);
+  const storeOffset = Math.max(0, query.offset - packaged.length);
+  const storeCount = query.count - fromPackages.length;
+  const stored = await ctx.store.search({ ...query, offset: storeOffset, count: Math.max(storeCount, 0), total: 'accurate' });
+  const resources = storeCount > 0 ? [...fromPackages, ...stored.resources] : fromPackages;
+  return {
+    ...stored,
+    resources,
+    total: (stored.total ?? 0) + packaged.length,
+    hasMore: query.offset + resources.length < packaged.length + (stored.total ?? 0),
+  };
+}
+
+function packagesNotSearched(type: string): Resource {
+  return outcome([
+    issue({
+      severity: 'information',
+      code: 'informational',
+      id: 'SEARCH_PACKAGES_NOT_SEARCHED',
+      text: `The ${type} resources of the loaded IG packages can be searched by _id, url, version, name and status only; this search covered stored resources`,
+    }),
+  ]);
 }
 
 function entryOf(ctx: RestContext, resource: Resource, mode: 'match' | 'include'): BundleEntry {
