@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ConfigError, parseConfig } from '../config/schema.ts';
 import { TrustError } from '../trust/errors.ts';
 import { generateDevKeys } from '../trust/dev-keys.ts';
+import { runIgInstall } from './ig-install.ts';
 import { runValidate } from './validate.ts';
 
 const USAGE = `usage: gdhcn-gateway <command>
@@ -15,6 +16,9 @@ commands:
   keys init [--country XX] [--dir DIR] [--force]
       make a development CSCA, a DSC signed by it and an SMART Health Card key
       (default DIR: $DATA_DIR/keys; refuses to overwrite unless --force)
+  ig install [name@version ...]
+      install the packages of ig/packages.json (or those named) and their dependencies
+      from the FHIR package registry (FHIR_PACKAGE_REGISTRY) into FHIR_PACKAGE_CACHE
   validate <file|dir>... [--profile URL] [--ig PKG] [--format text|json|html] [--output FILE]
       validate FHIR JSON resources; exit 1 when any has errors (validate --help for more)
 `;
@@ -26,6 +30,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     const [command, sub, ...rest] = argv;
     if (command === 'validate') return await runValidate(argv.slice(1), { env, cwd: process.cwd(), out });
     if (command === 'keys' && sub === 'init') return await keysInit(rest, env, out);
+    if (command === 'ig' && sub === 'install') return await runIgInstall(rest, { env, out, fetch: globalThis.fetch });
     if (command === undefined || command === 'help' || command === '--help') {
       out(USAGE);
       return command === undefined ? 2 : 0;
