@@ -1,12 +1,14 @@
-/** The server under test for bench/rest.ts: a file-backed SQLite store in a temp folder, on 127.0.0.1, port sent by IPC. */
+/** The server under test for bench/rest.ts and bench/ingest.ts: a file-backed SQLite store in a temp folder, on 127.0.0.1, port sent by IPC. */
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createApp } from '../src/app.ts';
-import { parseConfig } from '../src/config/schema.ts';
+import { parseConfig, type Config } from '../src/config/schema.ts';
 import { createServices } from '../src/services.ts';
 
 const dataDir = process.argv[2];
-const config = parseConfig({}, { dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent', searchMaxCount: 1000 });
+// Optional third argument: JSON config overrides (bench/ingest.ts runs one server per validation mode).
+const overrides = process.argv[3] ? (JSON.parse(process.argv[3]) as Partial<Config>) : {};
+const config = parseConfig({}, { dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent', searchMaxCount: 1000, ...overrides });
 const services = await createServices(config, { log: pino({ level: 'silent' }) });
 const server = createApp(services).listen(0, '127.0.0.1', () => {
   process.send?.({ port: (server.address() as AddressInfo).port });
