@@ -144,20 +144,21 @@ export function memCollection<T extends Doc>(deps: MemCollectionDeps): DocCollec
     write(deps, session, after, keyOf(after._id), !before);
     return { before, after };
   };
+  const findDocs = async (filter: Filter, options: FindOptions = {}): Promise<T[]> => {
+    const docs = matching(deps, filter, sessionOf(options));
+    let cursor = find(docs, {}, options.projection);
+    if (options.sort) cursor = cursor.sort(options.sort);
+    if (options.skip) cursor = cursor.skip(options.skip);
+    if (options.limit) cursor = cursor.limit(options.limit);
+    return clone(cursor.all()) as T[];
+  };
   return {
     insertOne: async (doc, options) => {
       const stored = clone(doc) as Doc;
       write(deps, sessionOf(options), stored, keyOf(stored._id), true);
     },
-    findOne: async (filter, options: FindOptions = {}) => ((await memCollection<T>(deps).find(filter, { ...options, limit: 1 }))[0] ?? null),
-    find: async (filter, options: FindOptions = {}) => {
-      const docs = matching(deps, filter, sessionOf(options));
-      let cursor = find(docs, {}, options.projection);
-      if (options.sort) cursor = cursor.sort(options.sort);
-      if (options.skip) cursor = cursor.skip(options.skip);
-      if (options.limit) cursor = cursor.limit(options.limit);
-      return clone(cursor.all()) as T[];
-    },
+    findOne: async (filter, options: FindOptions = {}) => (await findDocs(filter, { ...options, limit: 1 }))[0] ?? null,
+    find: findDocs,
     countDocuments: async (filter, options) => matching(deps, filter, sessionOf(options)).length,
     findOneAndUpdate: async (filter, modifier, options) => {
       const { before, after } = modify(filter, modifier, options);
