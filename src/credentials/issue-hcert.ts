@@ -32,6 +32,8 @@ export interface IssueHcertInput {
   requester: string;
   /** Override the certificate id (UVCI); default `URN:UVCI:01:<country>:<random>`. */
   certificateId?: string;
+  /** QR image formats to render (default both); the DDCC document embeds the PNG, or the SVG without one. */
+  qrFormats?: readonly ('png' | 'svg')[];
 }
 
 export interface HcertPayloadSet {
@@ -48,7 +50,7 @@ export interface IssuedHcert {
   exp: number;
   certificateId: string;
   payload: HcertPayloadSet;
-  qr: { png: Uint8Array; svg: string; version: number };
+  qr: { png?: Uint8Array; svg?: string; version: number };
   ddccDocument: Bundle;
   /** Issuer-side warnings (e.g. the DSC is missing from the trust list). */
   warnings: OperationOutcomeIssue[];
@@ -85,6 +87,14 @@ function payloads(ctx: IssuerContext, input: IssueHcertInput, facts: Vaccination
   return out;
 }
 
+async function renderQrs(text: string, formats: readonly ('png' | 'svg')[]): Promise<{ png?: Uint8Array; svg?: string; version: number } & ({ png: Uint8Array } | { svg: string })> {
+  const svg = await renderCredentialQr('hcert', text, 'svg');
+  const out = { svg: svg.data as string, version: svg.version };
+  if (!formats.includes('png')) return out;
+  const png = (await renderCredentialQr('hcert', text, 'png')).data as Uint8Array;
+  return formats.includes('svg') ? { ...out, png } : { png, version: svg.version };
+}
+
 function checkDocument(ctx: IssuerContext, document: Bundle): void {
   if (!ctx.validate) return;
   const errors = (ctx.validate(document, DDCC_PROFILE.vsDocument).issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
@@ -112,7 +122,7 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   if (payload.euDcc) hcert.set(HCERT_KEY.euDcc, payload.euDcc);
   if (payload.icvp) hcert.set(HCERT_KEY.icvp, [payload.icvp]);
   const hc1 = signHc1({ iss: ctx.keys.country, iat, exp, hcert }, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
-  const [png, svg] = await Promise.all([renderCredentialQr('hcert', hc1, 'png'), renderCredentialQr('hcert', hc1, 'svg')]);
+  const qr = await renderQrs(hc1, input.qrFormats ?? ['png', 'svg']);
   const ddccDocument = buildDdccDocument({
     patient: input.patient,
     immunization: facts.immunization,
@@ -120,7 +130,7 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
     hcid: { system: 'urn:HCID', value: certificateId },
     now: input.now,
     newUuid: ctx.newUuid,
-    qr: { text: hc1, png: png.data as Uint8Array, type: 'who' },
+    qr: qr.png ? { text: hc1, image: qr.png, contentType: 'image/png', type: 'who' } : { text: hc1, image: new TextEncoder().encode(qr.svg), contentType: 'image/svg+xml', type: 'who' },
   });
   checkDocument(ctx, ddccDocument);
   const warnings = issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now);
@@ -134,5 +144,5 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
     issuedAt: input.now,
     expiresAt: new Date(exp * 1000),
   });
-  return { hc1, kid: dsc.kid, iat, exp, certificateId, payload, qr: { png: png.data as Uint8Array, svg: svg.data as string, version: png.version }, ddccDocument, warnings, provenanceId: provenance.id! };
+  return { hc1, kid: dsc.kid, iat, exp, certificateId, payload, qr, ddccDocument, warnings, provenanceId: provenance.id! };
 }

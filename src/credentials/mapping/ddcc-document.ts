@@ -35,8 +35,8 @@ export interface DdccDocumentInput {
   now: Date;
   /** Fresh UUIDs (randomness is a parameter). */
   newUuid: () => string;
-  /** The credential: `HC1:…` text and its QR as PNG; absent while the document is built for checking only. */
-  qr?: { text: string; png: Uint8Array; type?: 'who' | 'dcc' | 'shc' };
+  /** The credential: `HC1:…` text and its QR image (PNG or SVG); absent when the verifier rebuilds the document. */
+  qr?: { text: string; image: Uint8Array; contentType: 'image/png' | 'image/svg+xml'; type?: 'who' | 'dcc' | 'shc' };
 }
 
 type Refs = Map<string, string>;
@@ -86,7 +86,7 @@ function qrDocumentReference(input: DdccDocumentInput, qr: NonNullable<DdccDocum
     date: input.now.toISOString(),
     authenticator: { reference: orgUrl },
     content: [
-      { attachment: { contentType: 'image/png', data: Buffer.from(qr.png).toString('base64') }, format: { system: QR_FORMAT_SYSTEM, code: 'image' } },
+      { attachment: { contentType: qr.contentType, data: Buffer.from(qr.image).toString('base64') }, format: { system: QR_FORMAT_SYSTEM, code: 'image' } },
       { attachment: { contentType: 'application/json', data: Buffer.from(qr.text).toString('base64') }, format: { system: QR_FORMAT_SYSTEM, code: 'serialized' } },
     ],
   };
@@ -117,7 +117,7 @@ function composition(input: DdccDocumentInput, urls: { patient: string; org: str
 
 /**
  * Build the DDCC:VS document Bundle for one certified vaccination.
- * @example buildDdccDocument({ patient, immunization, organization, hcid, now, newUuid: randomUUID, qr: { text: hc1, png } })
+ * @example buildDdccDocument({ patient, immunization, organization, hcid, now, newUuid: randomUUID, qr: { text: hc1, image: png, contentType: 'image/png' } })
  * @see http://smart.who.int/ddcc/StructureDefinition/DDCCVSDocument
  */
 export function buildDdccDocument(input: DdccDocumentInput): Bundle {

@@ -24,6 +24,7 @@ const CYRILLIC: Readonly<Record<string, string>> = {
 };
 
 function transliterateChar(ch: string): string | undefined {
+  if (LATIN_SPECIAL[ch] !== undefined) return LATIN_SPECIAL[ch]; // before upper-casing: 'ß'.toUpperCase() is 'SS'
   const upper = ch.toUpperCase();
   if (/^[A-Z]$/.test(upper)) return upper;
   if (ch === ' ' || ch === '-' || ch === '\u00a0') return '<';
