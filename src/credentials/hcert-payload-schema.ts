@@ -21,7 +21,18 @@ const REQUIRED: Record<'v' | 't' | 'r', string[]> = {
   r: ['tg', 'fr', 'co', 'is', 'df', 'du', 'ci'],
 };
 
-function checkEntry(group: 'v' | 't' | 'r', e: unknown, at: string, out: string[]): void {
+/**
+ * Schema 1.3.0 constrains `dob` by pattern and `dt` to a date; earlier versions (1.0.x–1.2.x) declared them
+ * `format: date` only, which JSON Schema treats as an annotation, and issuers such as BG wrote `1978-01-26T00:00:00`
+ * (dgc-testdata BG:2DCode:raw:1 and 2 expect schemaValid). We read each payload by the schema version it declares.
+ */
+function lenientDates(ver: unknown): boolean {
+  const m = typeof ver === 'string' ? /^1\.(\d+)\./.exec(ver) : null;
+  return m !== null && Number(m[1]) < 3;
+}
+const LENIENT_DATE = /^\d{4}(-\d{2}){0,2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function checkEntry(group: 'v' | 't' | 'r', e: unknown, at: string, out: string[], lenient: boolean): void {
   if (!isObj(e)) return void out.push(`${at} is not an object`);
   for (const key of REQUIRED[group]) {
     if (group === 't' && key === 'tc') continue; // tc is optional since schema 1.3
@@ -29,7 +40,7 @@ function checkEntry(group: 'v' | 't' | 'r', e: unknown, at: string, out: string[
   }
   if (group === 'v') {
     for (const k of ['dn', 'sd'] as const) if (e[k] !== undefined && (!Number.isInteger(e[k]) || (e[k] as number) < 1)) out.push(`${at}.${k} must be a positive integer`);
-    if (e.dt !== undefined && !(typeof e.dt === 'string' && DATE.test(e.dt))) out.push(`${at}.dt must be a date (YYYY-MM-DD)`);
+    if (e.dt !== undefined && !(typeof e.dt === 'string' && (lenient ? LENIENT_DATE : DATE).test(e.dt))) out.push(`${at}.dt must be a date (YYYY-MM-DD)`);
   }
   if (group === 't' && e.sc !== undefined && !(typeof e.sc === 'string' && DATETIME.test(e.sc))) out.push(`${at}.sc must be a date-time`);
   if (e.co !== undefined && !(typeof e.co === 'string' && /^[A-Z]{2}$/.test(e.co))) out.push(`${at}.co must be an ISO 3166-1 alpha-2 code`);
@@ -45,10 +56,11 @@ export function euDccProblems(dcc: unknown): string[] {
     if (!(typeof dcc.nam.fnt === 'string' && dcc.nam.fnt.length <= 80 && ICAO.test(dcc.nam.fnt))) out.push('nam.fnt must be ICAO 9303 text (A-Z and <, at most 80)');
     if (dcc.nam.gnt !== undefined && !(typeof dcc.nam.gnt === 'string' && dcc.nam.gnt.length <= 80 && ICAO.test(dcc.nam.gnt))) out.push('nam.gnt must be ICAO 9303 text');
   }
-  if (!(typeof dcc.dob === 'string' && DOB.test(dcc.dob))) out.push('dob must be a date (YYYY, YYYY-MM or YYYY-MM-DD)');
+  const lenient = lenientDates(dcc.ver);
+  if (!(typeof dcc.dob === 'string' && (lenient ? LENIENT_DATE : DOB).test(dcc.dob))) out.push('dob must be a date (YYYY, YYYY-MM or YYYY-MM-DD)');
   const groups = (['v', 't', 'r'] as const).filter((g) => Array.isArray(dcc[g]) && (dcc[g] as unknown[]).length > 0);
   if (groups.length !== 1) out.push(`exactly one of v, t, r must hold entries (found ${groups.length})`);
-  for (const g of groups) (dcc[g] as unknown[]).forEach((e, i) => checkEntry(g, e, `${g}[${i}]`, out));
+  for (const g of groups) (dcc[g] as unknown[]).forEach((e, i) => checkEntry(g, e, `${g}[${i}]`, out, lenient));
   return out;
 }
 

@@ -1,0 +1,85 @@
+/**
+ * The EU DCC test vectors of ../shared/corpus (kind hcert) through `verifyCredential`, each with its DSC as
+ * `trustedCertificates` and its clock as `validationTime`; every stated expectation is compared with the named check.
+ * Agreement: 71 of 74 vectors (95.9 %). The three others are ES:2DCode:raw:401, 402 and 403: their header says ES256
+ * (-7) but the DSC is a P-384 key with a 96-byte signature; ES256 is ECDSA P-256 (RFC 9053 §2.1, HCERT spec §3.3.2
+ * allows ES256 and PS256 only), so we report signature-invalid where the vector expects a valid signature. The
+ * formats suite (test/vectors/hcert-eu-dcc.test.ts) proves those signatures are mathematically valid with that key.
+ * `keyUsage` is not compared: with caller-given certificates no EKU policy is applied.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { verifyCredential } from '../../../src/credentials/verify.ts';
+import type { CredentialVerdict } from '../../../src/credentials/verdict.ts';
+
+interface Vector {
+  id: string;
+  qr: string;
+  certificateDerBase64: string;
+  validationClock: string;
+  expect: Record<string, boolean | undefined>;
+}
+
+const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { files: { kind: string; file: string }[] };
+const vectors: Vector[] = manifest.files
+  .filter((f) => f.kind === 'hcert')
+  .flatMap((f) => (JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { cases: Vector[] }).cases);
+
+const CHECKS: Record<string, string[]> = {
+  unprefix: ['unprefix'],
+  base45Decode: ['base45'],
+  decompress: ['decompress'],
+  coseDecode: ['cbor', 'cose'],
+  verify: ['signature'],
+  notExpired: ['not-expired'],
+  schemaValid: ['payload-schema'],
+  validJson: ['payload-schema'],
+  validObject: ['payload-schema'],
+};
+
+const WRONG_CURVE = new Set(['ES:2DCode:raw:401', 'ES:2DCode:raw:402', 'ES:2DCode:raw:403']);
+
+function disagreements(v: Vector, verdict: CredentialVerdict): string[] {
+  const out: string[] = [];
+  for (const [name, expected] of Object.entries(v.expect)) {
+    if (expected === undefined || !CHECKS[name]) continue;
+    for (const check of CHECKS[name]) {
+      const status = verdict.checks.find((c) => c.name === check)?.status;
+      if (status !== (expected ? 'pass' : 'fail')) out.push(`${name}→${check}=${status}`);
+    }
+  }
+  return out;
+}
+
+describe('EU DCC vectors through verifyCredential', () => {
+  const verdicts = new Map<string, CredentialVerdict>();
+  beforeAll(async () => {
+    for (const v of vectors) verdicts.set(v.id, await verifyCredential(v.qr, { validationTime: new Date(v.validationClock), trustedCertificates: [v.certificateDerBase64] }));
+  });
+
+  test('when every vector is verified, then 71 of 74 agree with their stated expectations (the rest are the wrong-curve vectors)', () => {
+    const disagreeing = vectors.filter((v) => disagreements(v, verdicts.get(v.id)!).length > 0).map((v) => v.id);
+    expect(vectors.length).toBe(74);
+    expect(disagreeing).toEqual([...WRONG_CURVE]);
+    expect(vectors.length - disagreeing.length).toBe(71);
+  });
+
+  test('when a wrong-curve vector is verified, then only its signature check fails, with signature-invalid and the curve named', () => {
+    for (const id of WRONG_CURVE) {
+      const v = verdicts.get(id)!;
+      expect(v.checks.filter((c) => c.status === 'fail').map((c) => [c.name, c.failure, c.message])).toEqual([
+        ['signature', 'signature-invalid', 'COSE: ES256 needs an EC P-256 key; the candidate keys are secp384r1'],
+      ]);
+    }
+  });
+
+  test('when a vector verifies, then format, issuer, kid and the EU DCC content are reported', () => {
+    const at = vectors.find((v) => v.expect.verify === true && v.expect.notExpired === true && !WRONG_CURVE.has(v.id))!;
+    const v = verdicts.get(at.id)!;
+    expect(v.format).toBe('hcert');
+    expect(v.issuer).toMatch(/^[A-Z]{2}$/);
+    expect(v.kid).toMatch(/^[A-Za-z0-9+/]{11}=$/);
+    expect(v.content?.entry?.[0]?.resource?.resourceType).toBe('Patient');
+  });
+});
