@@ -47,10 +47,27 @@ function rawInsertsPerSecond(dir: string, count: number): number {
   return round(count / seconds);
 }
 
+/** The MongoDB reference: insertOne of the same JSON, majority write concern, into a scratch database. */
+async function rawMongoInsertsPerSecond(count: number): Promise<number> {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(process.env.MONGODB_URL as string);
+  const db = client.db(`bench_raw_${process.pid}`);
+  try {
+    const col = db.collection('r');
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < count; i++) await col.insertOne({ _id: crypto.randomUUID() as never, json: JSON.stringify(immunization(i)) }, { writeConcern: { w: 'majority' } });
+    return round(count / (Number(process.hrtime.bigint() - started) / 1e9));
+  } finally {
+    await db.dropDatabase();
+    await client.close();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rest-'));
   const server = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => server.once('message', (m) => resolve((m as { port: number }).port)));
+  const { port, store } = await new Promise<{ port: number; store: string }>((resolve) => server.once('message', (m) => resolve(m as { port: number; store: string })));
+  console.log(`store under test: ${store}`);
   const client = createClient(port, CONCURRENCY);
   const log = (what: string, r: LoadResult | number) => console.log(what.padEnd(34), typeof r === 'number' ? r : `${r.perSecond}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  failures ${r.failures}`);
   try {
@@ -73,8 +90,9 @@ async function main(): Promise<void> {
     const search100k = await searchLoad(client, stored);
     log(`token search at ${stored}`, search100k);
 
-    const raw = rawInsertsPerSecond(dir, SINGLE_CREATES);
-    log('raw node:sqlite insert (reference)', raw);
+    const mongo = process.env.STORAGE === 'mongodb';
+    const raw = mongo ? await rawMongoInsertsPerSecond(SINGLE_CREATES) : rawInsertsPerSecond(dir, SINGLE_CREATES);
+    log(`raw ${mongo ? 'MongoDB driver' : 'node:sqlite'} insert (reference)`, raw);
 
     const figures = {
       create_http_per_s: single.perSecond,
@@ -85,7 +103,8 @@ async function main(): Promise<void> {
       search_100k_per_s: search100k.perSecond,
       search_10k_p99_ms: search10k.p99ms,
       search_100k_p99_ms: search100k.p99ms,
-      raw_sqlite_insert_per_s: raw,
+      [mongo ? 'raw_mongodb_insert_per_s' : 'raw_sqlite_insert_per_s']: raw,
+      store,
       stored_immunizations: stored,
       concurrency: CONCURRENCY,
       failures: single.failures + tx.failures + reads.failures + search10k.failures + search100k.failures,

@@ -10,6 +10,7 @@ import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrustServices, type TrustOverrides, type TrustServices } from './services-trust.ts';
 import { createValidationService, type ValidationService } from './services-validation.ts';
+import { createMongoStore } from './storage/mongo/mongo-store.ts';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.ts';
 import type { ResourceStore } from './storage/store.ts';
 
@@ -39,7 +40,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   loadBaseDefinitions();
   const dataDir = overrides.inMemory ? mkdtempSync(join(tmpdir(), 'gdhcn-')) : config.dataDir;
   mkdirSync(dataDir, { recursive: true });
-  const store = openStore(config, overrides, now);
+  const store = await openStore(config, overrides, now);
   log.info({ storage: store.describe() }, 'storage ready');
   const validation = await createValidationService(config, log, dataDir);
   const trust = await createTrustServices(config, log, now, dataDir, overrides);
@@ -58,9 +59,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   };
 }
 
-function openStore(config: Config, overrides: ServiceOverrides, now: () => Date): ResourceStore {
+async function openStore(config: Config, overrides: ServiceOverrides, now: () => Date): Promise<ResourceStore> {
   if (config.storage === 'mongodb') {
-    throw new Error('STORAGE=mongodb: the MongoDB adapter is not part of this build yet; use STORAGE=sqlite');
+    return createMongoStore({ url: config.mongodbUrl as string, now, transactions: config.mongodbTransactions });
   }
   if (overrides.inMemory) return createSqliteStore({ path: ':memory:', now });
   return createSqliteStore({ path: join(config.dataDir, 'fhir.db'), synchronous: config.sqliteSynchronous, now });

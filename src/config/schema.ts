@@ -10,6 +10,7 @@ export interface Config {
   dataDir: string;
   storage: 'sqlite' | 'mongodb';
   mongodbUrl?: string;
+  mongodbTransactions: 'auto' | 'required' | 'compensate';
   sqliteSynchronous: 'FULL' | 'NORMAL';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxBodyBytes: number;
@@ -100,6 +101,13 @@ export const CONFIG_KEYS = [
   spec('dataDir', 'DATA_DIR', 'Folder for the embedded database, keys and caches.', './data', (s) => s),
   spec('storage', 'STORAGE', 'Storage adapter: `sqlite` (embedded, default) or `mongodb`.', 'sqlite', oneOf(['sqlite', 'mongodb'] as const)),
   spec('mongodbUrl', 'MONGODB_URL', 'MongoDB connection string (required when STORAGE=mongodb).', undefined, (s) => s),
+  spec(
+    'mongodbTransactions',
+    'MONGODB_TRANSACTIONS',
+    '`auto`: transactions on a replica set, compensating writes on a standalone server (weaker, see docs/mongodb.md); `required`: refuse to start without transactions; `compensate`: never use them.',
+    'auto',
+    oneOf(['auto', 'required', 'compensate'] as const),
+  ),
   spec(
     'sqliteSynchronous',
     'SQLITE_SYNCHRONOUS',

@@ -37,6 +37,18 @@ function keepDecimalText(this: unknown, _key: string, value: unknown, context?: 
   return value;
 }
 
+/** A number token with a fraction, an exponent or 16+ digits: the only ones whose text can differ from String(n). */
+const MAYBE_INEXACT_NUMBER = /[:,[]\s*-?\d+(?:\.\d|[eE]|\d{15})/;
+
+/**
+ * Parses JSON this server wrote itself (a stored resource), keeping decimal texts as parseStrictJson does.
+ * No structural checks: the text passed them on its way in. The reviver is slow, so it runs only on text that
+ * may hold such a number (a textual test that can say yes wrongly, never no wrongly).
+ */
+export function parseStoredJson<T>(text: string): T {
+  return JSON.parse(text, MAYBE_INEXACT_NUMBER.test(text) ? (keepDecimalText as (k: string, v: unknown) => unknown) : undefined) as T;
+}
+
 /** True for a number kept as its source text by parseStrictJson. */
 export function isRawNumber(value: unknown): value is { rawJSON: string } {
   return typeof value === 'object' && value !== null && rawJson.isRawJSON(value);

@@ -10,7 +10,7 @@ import type { Filter } from './collection.ts';
 import { currentSequence } from './context.ts';
 import type { MongoContext } from './context.ts';
 import type { HistoryDoc } from './documents.ts';
-import { parseStoredResource } from './stored-json.ts';
+import { parseStoredResource } from '../stored-json.ts';
 import { text } from './search-values.ts';
 
 function toEntry(doc: HistoryDoc): HistoryEntry {

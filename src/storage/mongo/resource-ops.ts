@@ -12,7 +12,7 @@ import type { MongoContext } from './context.ts';
 import { resourceKey } from './documents.ts';
 import type { ResourceDoc } from './documents.ts';
 import { ConcurrentWriteError, isDuplicateKey } from './errors.ts';
-import { parseStoredResource } from './stored-json.ts';
+import { parseStoredResource } from '../stored-json.ts';
 import { writeVersion } from './write-version.ts';
 
 const MAX_ATTEMPTS = 5;

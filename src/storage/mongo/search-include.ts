@@ -10,7 +10,7 @@ import type { MongoContext } from './context.ts';
 import { resourceKey } from './documents.ts';
 import type { ResourceDoc } from './documents.ts';
 import { text } from './search-values.ts';
-import { parseStoredResource } from './stored-json.ts';
+import { parseStoredResource } from '../stored-json.ts';
 
 const PROJECTION = { rk: 1, json: 1 } as const;
 

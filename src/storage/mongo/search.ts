@@ -15,7 +15,7 @@ import type { ResourceDoc } from './documents.ts';
 import { includeResources } from './search-include.ts';
 import { chainTargetFilter, queryFilter } from './search-filter.ts';
 import { sortSpec } from './search-sort.ts';
-import { parseStoredResource } from './stored-json.ts';
+import { parseStoredResource } from '../stored-json.ts';
 
 /** Looks up the target ids of every chained filter of the query, keyed by the filter's position. */
 async function resolveChains(ctx: MongoContext, query: SearchQuery): Promise<Map<number, string[]>> {

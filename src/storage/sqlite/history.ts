@@ -8,7 +8,7 @@ import { dateRange } from '../../fhir/search/date-range.ts';
 import { fail } from '../../fhir/outcome.ts';
 import type { HistoryEntry, HistoryQuery, HistoryResult } from '../store.ts';
 import type { StoreContext } from './context.ts';
-import { parseStoredResource } from './stored-json.ts';
+import { parseStoredResource } from '../stored-json.ts';
 import { currentSequence } from './search.ts';
 
 function toEntry(row: Record<string, unknown>): HistoryEntry {

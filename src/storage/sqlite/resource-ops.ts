@@ -10,7 +10,7 @@ import { fail } from '../../fhir/outcome.ts';
 import type { CreateOptions, CreateResult, DeleteResult, ReadResult, UpdateOptions, UpdateResult } from '../store.ts';
 import { atomically } from './context.ts';
 import type { StoreContext } from './context.ts';
-import { parseStoredResource } from './stored-json.ts';
+import { parseStoredResource } from '../stored-json.ts';
 import { matchingIds } from './search.ts';
 import { currentRow, writeVersion } from './write-version.ts';
 import type { CurrentRow } from './write-version.ts';

@@ -6,7 +6,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { SearchQuery } from '../../fhir/search/query.ts';
 import type { StoreContext } from './context.ts';
-import { parseStoredResource } from './stored-json.ts';
+import { parseStoredResource } from '../stored-json.ts';
 
 interface IncludedRow {
   rk: number;

@@ -8,7 +8,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { SearchFilter, SearchQuery } from '../../fhir/search/query.ts';
 import type { SearchResult } from '../store.ts';
 import type { StoreContext } from './context.ts';
-import { parseStoredResource } from './stored-json.ts';
+import { parseStoredResource } from '../stored-json.ts';
 import { includeResources } from './search-include.ts';
 import { countUpTo, filterSql, indexSource, isPositiveIndexFilter } from './search-filters.ts';
 import type { IndexSource } from './search-filters.ts';
