@@ -2,7 +2,7 @@
  * The composition root: createServices(config) builds everything the entry points need, with no globals,
  * so tests can build it twice in one process. close() releases what it opened.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config/schema.ts';
@@ -55,6 +55,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     close: async () => {
       trust.stop();
       await store.close();
+      if (overrides.inMemory) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
