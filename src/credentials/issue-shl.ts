@@ -28,10 +28,18 @@ export interface IssueShlInput {
   flag?: string;
   maxAttempts?: number;
   viewerUrl?: string;
+  /** QR image formats to render (default both). */
+  qrFormats?: readonly ('png' | 'svg')[];
+}
+
+export interface QrImages {
+  png?: Uint8Array;
+  svg?: string;
+  version: number;
 }
 
 export interface IssuedShl extends CreatedShlLink {
-  qr: { png: Uint8Array; svg: string; version: number };
+  qr: QrImages;
   provenanceId: string;
   warnings: OperationOutcomeIssue[];
 }
@@ -41,7 +49,7 @@ export interface IssuedVhl extends IssuedShl {
   kid: string;
   iat: number;
   exp?: number;
-  vhlQr: { png: Uint8Array; svg: string; version: number };
+  vhlQr: QrImages;
 }
 
 function patientIdOf(bundle: Bundle): string | undefined {
@@ -63,9 +71,15 @@ function checkIps(ctx: IssuerContext, bundle: Bundle): OperationOutcomeIssue[] {
   return issues.filter((i) => i.severity === 'warning' && /PROFILE/.test(i.details?.coding?.[0]?.code ?? ''));
 }
 
-async function qrOf(text: string, kind: 'shlink' | 'hcert'): Promise<{ png: Uint8Array; svg: string; version: number }> {
-  const [png, svg] = await Promise.all([renderCredentialQr(kind, text, 'png'), renderCredentialQr(kind, text, 'svg')]);
-  return { png: png.data as Uint8Array, svg: svg.data as string, version: png.version };
+async function qrOf(text: string, kind: 'shlink' | 'hcert', formats: readonly ('png' | 'svg')[] = ['png', 'svg']): Promise<QrImages> {
+  const out: QrImages = { version: 0 };
+  for (const format of formats) {
+    const image = await renderCredentialQr(kind, text, format);
+    out.version = image.version;
+    if (format === 'png') out.png = image.data as Uint8Array;
+    else out.svg = image.data as string;
+  }
+  return out;
 }
 
 /**
@@ -99,7 +113,7 @@ export async function issueShl(ctx: IssuerContext, shl: ShlContext, input: Issue
     issuedAt: input.now,
     ...(input.exp ? { expiresAt: input.exp } : {}),
   });
-  return { ...created, qr: await qrOf(created.link, 'shlink'), provenanceId: provenance.id!, warnings };
+  return { ...created, qr: await qrOf(created.link, 'shlink', input.qrFormats), provenanceId: provenance.id!, warnings };
 }
 
 /**
@@ -114,5 +128,5 @@ export async function issueVhl(ctx: IssuerContext, shl: ShlContext, input: Issue
   const exp = input.exp ? Math.floor(input.exp.getTime() / 1000) : undefined;
   const hc1 = signVhl({ iss: ctx.keys.country, iat, ...(exp !== undefined ? { exp } : {}), shlinks: [issued.link] }, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
   const warnings = [...issued.warnings, ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now)];
-  return { ...issued, warnings, hc1, kid: dsc.kid, iat, ...(exp !== undefined ? { exp } : {}), vhlQr: await qrOf(hc1, 'hcert') };
+  return { ...issued, warnings, hc1, kid: dsc.kid, iat, ...(exp !== undefined ? { exp } : {}), vhlQr: await qrOf(hc1, 'hcert', input.qrFormats) };
 }

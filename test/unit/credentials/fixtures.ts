@@ -87,7 +87,7 @@ export function ipsDocument(): Bundle {
           ],
         },
       },
-      { fullUrl: 'urn:uuid:7685713c-e29e-4a75-8a90-45be7ba3be94', resource: { ...p, id: undefined } as Patient },
+      { fullUrl: 'urn:uuid:7685713c-e29e-4a75-8a90-45be7ba3be94', resource: p },
       { fullUrl: 'urn:uuid:c0d0cae4-5ebd-4ad5-9c5e-1a0b0f6b0a10', resource: { ...imm, id: undefined, patient: { reference: 'urn:uuid:7685713c-e29e-4a75-8a90-45be7ba3be94' }, performer: undefined, protocolApplied: undefined } as Immunization },
     ],
   };
