@@ -3,8 +3,7 @@
  * sequence so that writes made after page 1 do not shift later pages.
  * https://hl7.org/fhir/R4/http.html#history
  */
-import { dateRange } from '../../fhir/search/date-range.ts';
-import { fail } from '../../fhir/outcome.ts';
+import { sinceMs } from '../history-since.ts';
 import type { HistoryEntry, HistoryQuery, HistoryResult } from '../store.ts';
 import type { Filter } from './collection.ts';
 import { currentSequence } from './context.ts';
@@ -32,13 +31,6 @@ export async function readVersion(ctx: MongoContext, resourceType: string, id: s
   return doc ? toEntry(doc) : undefined;
 }
 
-function sinceMs(since: string): number {
-  const range = dateRange(since);
-  if (!range) {
-    fail('invalid', { code: 'invalid', id: 'HISTORY_SINCE_INVALID', text: `_since '${since}' is not a valid instant`, expression: '_since' });
-  }
-  return range.low;
-}
 
 /** A page of history. */
 export async function readHistory(ctx: MongoContext, query: HistoryQuery): Promise<HistoryResult> {

@@ -4,8 +4,7 @@
  * https://hl7.org/fhir/R4/http.html#history
  */
 import type { SQLInputValue } from 'node:sqlite';
-import { dateRange } from '../../fhir/search/date-range.ts';
-import { fail } from '../../fhir/outcome.ts';
+import { sinceMs } from '../history-since.ts';
 import type { HistoryEntry, HistoryQuery, HistoryResult } from '../store.ts';
 import type { StoreContext } from './context.ts';
 import { parseStoredResource } from '../stored-json.ts';
@@ -32,13 +31,6 @@ export function readVersion(ctx: StoreContext, resourceType: string, id: string,
   return row ? toEntry(row) : undefined;
 }
 
-function sinceMs(since: string): number {
-  const range = dateRange(since);
-  if (!range) {
-    fail('invalid', { code: 'invalid', id: 'HISTORY_SINCE_INVALID', text: `_since '${since}' is not a valid instant`, expression: '_since' });
-  }
-  return range.low;
-}
 
 /** A page of history. */
 export function readHistory(ctx: StoreContext, query: HistoryQuery): HistoryResult {
