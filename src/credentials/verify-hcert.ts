@@ -10,7 +10,9 @@ import { issue } from '../fhir/outcome.ts';
 import type { CandidateKey, KeyLookup } from '../formats/hcert/cose-sign1.ts';
 import { candidateFromCertificate } from '../formats/hcert/kid.ts';
 import { verifyHc1, type HcertStep, type HcertVerdict } from '../formats/hcert/verify.ts';
+import type { HcertPayloads } from '../formats/hcert/cwt.ts';
 import type { KeyCandidate } from '../trust/trust-list.ts';
+import type { HcertCertificateType } from '../trust/x509.ts';
 import { hcertPayloadProblems } from './hcert-payload-schema.ts';
 import { ddccVsToDocument, euDccToBundle } from './mapping/hcert-content.ts';
 import { DDCC_PROFILE } from './mapping/ddcc-document.ts';
@@ -77,12 +79,29 @@ function lookupFor(options: VerifyOptions, warnings: OperationOutcomeIssue[]): K
   };
 }
 
+/** Certificate types the payloads claim, for the DSC's extended key usage (HCERT spec §5.1.1). */
+function claimedTypes(p: HcertPayloads | undefined): HcertCertificateType[] {
+  const dcc = (p?.euDcc ?? {}) as { v?: unknown[]; t?: unknown[]; r?: unknown[] };
+  const types: HcertCertificateType[] = [];
+  if (dcc.v?.length || p?.ddccVs !== undefined || p?.icvp !== undefined) types.push('vaccination');
+  if (dcc.t?.length || p?.ddccTr !== undefined) types.push('test');
+  if (dcc.r?.length) types.push('recovery');
+  return types;
+}
+
 function trustChain(verdict: HcertVerdict): VerifyCheck {
   const ref = verdict.key?.ref as KeyCandidate | { explicit: true; subject: string } | undefined;
   if (ref === undefined) return { name: 'trust-chain', status: 'skipped', message: 'No key verified the signature' };
   if ('explicit' in ref) return { name: 'trust-chain', status: 'pass', message: `Signed by a certificate the caller trusts explicitly (${ref.subject.replace(/\n/g, ', ')})` };
-  if (ref.verdict.ok) return { name: 'trust-chain', status: 'pass', message: `DSC ${ref.entry.kid} chains to CSCA ${ref.entry.anchor?.kid ?? '?'} of ${ref.entry.country ?? '?'}` };
-  return { name: 'trust-chain', status: 'fail', failure: 'untrusted-chain', message: `DSC ${ref.entry.kid} is not trusted: ${ref.verdict.reasons.map((r) => r.message).join('; ')}` };
+  if (!ref.verdict.ok) {
+    return { name: 'trust-chain', status: 'fail', failure: 'untrusted-chain', message: `DSC ${ref.entry.kid} is not trusted: ${ref.verdict.reasons.map((r) => r.message).join('; ')}` };
+  }
+  const allowed = ref.entry.hcertTypes;
+  const refused = allowed === undefined ? [] : claimedTypes(verdict.payloads).filter((t) => !allowed.includes(t));
+  if (refused.length > 0) {
+    return { name: 'trust-chain', status: 'fail', failure: 'untrusted-chain', message: `DSC ${ref.entry.kid} may sign ${allowed!.join(', ') || 'no'} certificates, not ${refused.join(', ')} (extended key usage)` };
+  }
+  return { name: 'trust-chain', status: 'pass', message: `DSC ${ref.entry.kid} chains to CSCA ${ref.entry.anchor?.kid ?? '?'} of ${ref.entry.country ?? '?'}` };
 }
 
 function stepChecks(verdict: HcertVerdict): VerifyCheck[] {

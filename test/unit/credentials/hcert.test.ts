@@ -12,7 +12,10 @@ import { trustLookupsFromList } from '../../../src/credentials/trust-lookups.ts'
 import { DDCC_PROFILE } from '../../../src/credentials/mapping/ddcc-document.ts';
 import { buildDidDocument } from '../../../src/trust/publish.ts';
 import { buildTrustList } from '../../../src/trust/trust-list.ts';
-import { toPem } from '../../../src/trust/x509.ts';
+import { HCERT_EKU, toPem } from '../../../src/trust/x509.ts';
+import { issuerKeysFromPem } from '../../../src/trust/issuer-keys.ts';
+import { privateKeyToPem } from '../../../src/trust/cert-factory.ts';
+import { makeCa, makeDsc } from '../trust/pki.ts';
 import { makeHarness, makeKeys, NOW, YEAR, type Harness } from './harness.ts';
 import { covidImmunization, patient, yellowFeverImmunization } from './fixtures.ts';
 
@@ -198,5 +201,22 @@ describe('HCERT verification', () => {
     const firstCheck = p.parameter!.find((x) => x.name === 'check')!;
     expect(firstCheck.part).toEqual([{ name: 'name', valueCode: 'unprefix' }, { name: 'status', valueCode: 'pass' }]);
     expect(JSON.parse(p.parameter!.find((x) => x.name === 'payload')!.valueString!).euDcc.ver).toBe('1.3.0');
+  });
+});
+
+describe('HCERT trust: extended key usage', () => {
+  test('when a DSC restricted to test certificates signs a vaccination HCERT, then trust-chain fails with untrusted-chain', async () => {
+    const ca = await makeCa('XT');
+    const dsc = await makeDsc(ca, { extKeyUsage: [HCERT_EKU.test] });
+    const keys = await issuerKeysFromPem({
+      cscaCertPem: toPem(ca.der),
+      dscs: [{ certPem: toPem(dsc.der), keyPem: await privateKeyToPem(dsc.keys.privateKey) }],
+      now: NOW,
+    });
+    const testOnly = await makeHarness({ keys });
+    const r = await issueHcert(testOnly.ctx, { patient: patient(), immunizations: [covidImmunization()], now: NOW, validitySeconds: YEAR, requester: 'x', qrFormats: ['svg'] });
+    const v = await verifyCredential(r.hc1, { validationTime: NOW, trust: testOnly.trust });
+    expect(failuresOf(v)).toEqual(['untrusted-chain']);
+    expect(v.checks.find((c) => c.name === 'trust-chain')?.message).toBe(`DSC ${r.kid} may sign test certificates, not vaccination (extended key usage)`);
   });
 });
