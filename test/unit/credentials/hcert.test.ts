@@ -7,6 +7,7 @@ import { deflate, inflate } from '../../../src/formats/deflate.ts';
 import { issueHcert } from '../../../src/credentials/issue-hcert.ts';
 import { listCredentials } from '../../../src/credentials/provenance.ts';
 import { failuresOf, verdictToParameters } from '../../../src/credentials/verdict.ts';
+import { hcertToParameters } from '../../../src/credentials/operation-parameters.ts';
 import { verifyCredential } from '../../../src/credentials/verify.ts';
 import { trustLookupsFromList } from '../../../src/credentials/trust-lookups.ts';
 import { DDCC_PROFILE } from '../../../src/credentials/mapping/ddcc-document.ts';
@@ -57,6 +58,9 @@ describe('HCERT issuance', () => {
     expect(r.qr.version).toBeGreaterThan(10);
     const docRef = r.ddccDocument.entry!.find((e) => e.resource?.resourceType === 'DocumentReference')!.resource as { content: { attachment: { data: string } }[] };
     expect(Buffer.from(docRef.content[1]!.attachment.data, 'base64').toString()).toBe(r.hc1);
+    const out = hcertToParameters(r);
+    expect(out.parameter!.map((x) => x.name)).toEqual(['hc1', 'kid', 'certificateId', 'issuedAt', 'expiresAt', 'qrPng', 'qrSvg', 'qrVersion', 'ddccDocument']);
+    expect(out.parameter![5]!.valueAttachment).toEqual({ contentType: 'image/png', data: Buffer.from(r.qr.png!).toString('base64') });
   });
 
   test('when the DDCC document is validated against DDCCVSDocument with the real IG package, then it has no errors', async () => {

@@ -4,6 +4,7 @@ import { decryptShlFile } from '../../../src/formats/shl/jwe.ts';
 import { decodeShlink } from '../../../src/formats/shl/link.ts';
 import { issueShl, issueVhl } from '../../../src/credentials/issue-shl.ts';
 import { listCredentials } from '../../../src/credentials/provenance.ts';
+import { shlToParameters } from '../../../src/credentials/operation-parameters.ts';
 import { answerManifest, readDirectFile, readShlFile, revokeShlLink, ShlPasscodeError } from '../../../src/credentials/shl-links.ts';
 import { recordIdOf } from '../../../src/credentials/shl-link-record.ts';
 import { failuresOf } from '../../../src/credentials/verdict.ts';
@@ -171,6 +172,7 @@ describe('SHL and VHL verification', () => {
     expect(v.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(v).toMatchObject({ valid: true, format: 'vhl', issuer: 'XX', kid: r.kid });
     expect(v.content).toEqual(ipsDocument());
+    expect(shlToParameters(r).parameter!.map((x) => x.name)).toEqual(['shlink', 'manifestUrl', 'expiresAt', 'qrSvg', 'qrVersion', 'vhl', 'kid', 'vhlQrSvg', 'vhlQrVersion']);
   });
 
   test('when a VHL is signed by a key the verifier does not know, then the link is not followed', async () => {
