@@ -46,7 +46,10 @@ function checkEntry(group: 'v' | 't' | 'r', e: unknown, at: string, out: string[
   if (e.co !== undefined && !(typeof e.co === 'string' && /^[A-Z]{2}$/.test(e.co))) out.push(`${at}.co must be an ISO 3166-1 alpha-2 code`);
 }
 
-/** Problems of an EU DCC payload (empty when it conforms). */
+/**
+ * Problems of an EU DCC payload (empty when it conforms).
+ * @example euDccProblems({ ver: '1.3.0', nam: { fnt: 'DOE' }, dob: '1990', v: [] }) // ['exactly one of v, t, r must hold entries (found 0)']
+ */
 export function euDccProblems(dcc: unknown): string[] {
   const out: string[] = [];
   if (!isObj(dcc)) return ['the EU DCC payload (-260/1) is not an object'];
@@ -64,7 +67,10 @@ export function euDccProblems(dcc: unknown): string[] {
   return out;
 }
 
-/** Problems of a DDCC:VS core data set (the logical model's 1..1 elements). */
+/**
+ * Problems of a DDCC:VS core data set (the logical model's 1..1 elements).
+ * @example ddccVsProblems(payloads.ddccVs[0]) // []
+ */
 export function ddccVsProblems(cds: unknown, at = 'ddccVs'): string[] {
   if (!isObj(cds)) return [`${at} is not an object`];
   const out: string[] = [];
@@ -78,7 +84,10 @@ export function ddccVsProblems(cds: unknown, at = 'ddccVs'): string[] {
   return out;
 }
 
-/** Problems of an ICVP DVCPayload. */
+/**
+ * Problems of an ICVP DVCPayload.
+ * @example icvpProblems(payloads.icvp[0]) // []
+ */
 export function icvpProblems(p: unknown, at = 'icvp'): string[] {
   if (!isObj(p)) return [`${at} is not an object`];
   const out: string[] = [];

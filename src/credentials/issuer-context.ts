@@ -32,7 +32,10 @@ export interface IssuerContext {
 /** Node's CSPRNG as the default randomness (tests pass their own). */
 export const NODE_RANDOMNESS = Object.freeze({ newUuid: randomUUID, randomBytes: (n: number) => new Uint8Array(nodeRandomBytes(n)) });
 
-/** Crockford-style base32 of random bytes: an unambiguous upper-case id part. */
+/**
+ * Crockford-style base32 of random bytes: an unambiguous upper-case id part.
+ * @example randomIdPart(NODE_RANDOMNESS.randomBytes) // '7Q2M…' (26 characters)
+ */
 export function randomIdPart(randomBytes: (n: number) => Uint8Array, chars = 26): string {
   const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
   const bytes = randomBytes(chars);

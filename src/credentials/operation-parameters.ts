@@ -68,7 +68,10 @@ export function readHealthCardsIssueParameters(p: Parameters): HealthCardsIssueR
   return out;
 }
 
-/** `$health-cards-issue` output: verifiableCredential*, resourceLink* (vcIndex, bundledResource, hostedResource). */
+/**
+ * `$health-cards-issue` output: verifiableCredential*, resourceLink* (vcIndex, bundledResource, hostedResource).
+ * @example res.json(healthCardsIssueToParameters(await issueShc(ctx, input)))
+ */
 export function healthCardsIssueToParameters(r: IssuedShc): Parameters {
   return {
     resourceType: 'Parameters',
@@ -98,7 +101,10 @@ function qrParameters(prefix: string, qr: QrImages | IssuedHcert['qr']): Paramet
 const warningsParameter = (warnings: IssuedHcert['warnings']): ParametersParameter[] =>
   warnings.length === 0 ? [] : [{ name: 'warnings', resource: { resourceType: 'OperationOutcome', issue: warnings } as OperationOutcome }];
 
-/** `$issue-hcert` output: hc1, kid, certificateId, issuedAt, expiresAt, qrPng/qrSvg/qrVersion, ddccDocument, warnings. */
+/**
+ * `$issue-hcert` output: hc1, kid, certificateId, issuedAt, expiresAt, qrPng/qrSvg/qrVersion, ddccDocument, warnings.
+ * @example res.json(hcertToParameters(await issueHcert(ctx, input)))
+ */
 export function hcertToParameters(r: IssuedHcert): Parameters {
   return {
     resourceType: 'Parameters',
@@ -115,7 +121,10 @@ export function hcertToParameters(r: IssuedHcert): Parameters {
   };
 }
 
-/** `$issue-shl` output: shlink, manifestUrl, qr…; with a VHL also vhl (HC1 text), kid and vhlQr…. */
+/**
+ * `$issue-shl` output: shlink, manifestUrl, qr…; with a VHL also vhl (HC1 text), kid and vhlQr….
+ * @example res.json(shlToParameters(await issueVhl(ctx, shl, input)))
+ */
 export function shlToParameters(r: IssuedShl | IssuedVhl): Parameters {
   const vhl = 'hc1' in r ? [{ name: 'vhl', valueString: r.hc1 }, { name: 'kid', valueString: r.kid }, ...qrParameters('vhlQr', r.vhlQr)] : [];
   return {

@@ -34,7 +34,10 @@ function sub(url: string, value: string | undefined): { url: string; valueString
   return value === undefined ? [] : [{ url, valueString: value }];
 }
 
-/** The Provenance resource for one issuance (not yet stored). */
+/**
+ * The Provenance resource for one issuance (not yet stored).
+ * @example issuanceProvenance({ format: 'shc', patientId: 'p1', sources: [], requester: 'wallet', credentialId: 'x', issuedAt: now })
+ */
 export function issuanceProvenance(r: IssuanceRecord): Provenance {
   const target: Reference[] = [...(r.patientId ? [{ reference: `Patient/${r.patientId}` }] : []), ...r.sources.map((s) => ({ reference: s }))];
   return {

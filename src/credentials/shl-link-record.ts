@@ -33,11 +33,15 @@ export interface ShlLinkState {
   tickets: ShlTicket[];
 }
 
-/** Record id of a link id: hex SHA-256 (64 characters, a valid FHIR id). */
+/**
+ * Record id of a link id: hex SHA-256 (64 characters, a valid FHIR id).
+ * @example recordIdOf(linkId) // 64 hex characters
+ */
 export function recordIdOf(linkId: string): string {
   return createHash('sha256').update(linkId).digest('hex');
 }
 
+/** SHA-256 of a file ticket (base64url): tickets are stored hashed, like passwords. */
 export function hashTicket(ticket: string): string {
   return createHash('sha256').update(ticket).digest('base64url');
 }
@@ -65,7 +69,10 @@ function stateExtension(s: Pick<ShlLinkState, 'flag' | 'exp' | 'passcodeHash' | 
   return { url: SHL_EXTENSION, extension: ext };
 }
 
-/** The DocumentReference for a new link. */
+/**
+ * The DocumentReference for a new link.
+ * @example await store.update(newLinkRecord({ recordId, flag: 'P', contentType: 'application/fhir+json', jwe, now }))
+ */
 export function newLinkRecord(r: NewLinkRecord): DocumentReference {
   const doc: DocumentReference = {
     resourceType: 'DocumentReference',
@@ -91,7 +98,10 @@ export function newLinkRecord(r: NewLinkRecord): DocumentReference {
   return doc;
 }
 
-/** Reads the state back (undefined when the record is not a link record). */
+/**
+ * Reads the state back (undefined when the record is not a link record).
+ * @example readLinkRecord(doc)?.attemptsRemaining
+ */
 export function readLinkRecord(doc: DocumentReference): ShlLinkState | undefined {
   const ext = doc.extension?.find((e) => e.url === SHL_EXTENSION)?.extension;
   const data = doc.content?.[0]?.attachment?.data;
@@ -115,7 +125,10 @@ export function readLinkRecord(doc: DocumentReference): ShlLinkState | undefined
   };
 }
 
-/** The record with its state replaced (status and extension), everything else kept. */
+/**
+ * The record with its state replaced (status and extension), everything else kept.
+ * @example await tx.update(withState(doc, { ...state, active: false }), { ifMatch: state.versionId })
+ */
 export function withState(doc: DocumentReference, state: ShlLinkState): DocumentReference {
   const others = (doc.extension ?? []).filter((e) => e.url !== SHL_EXTENSION);
   return { ...doc, status: state.active ? 'current' : 'superseded', extension: [...others, stateExtension(state)] };

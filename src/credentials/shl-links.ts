@@ -187,6 +187,7 @@ export async function readShlFile(ctx: ShlContext, linkId: string, ticket: strin
 /**
  * Direct file download for flag U links (GET on the link URL). Throws 404s as answerManifest, 400 SHL_NOT_DIRECT.
  * @see https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html#flag-u
+ * @example const jwe = await readDirectFile(ctx, linkId, now)
  */
 export async function readDirectFile(ctx: ShlContext, linkId: string, now: Date): Promise<string> {
   const { state } = await load(ctx.store, linkId);

@@ -15,7 +15,10 @@ export interface TrustLookups {
   lookupShc(iss: string, kid: string): { key: ShcKey | undefined; warnings: readonly TrustNotice[] };
 }
 
-/** Adapts a plain TrustList (no staleness tracking) to TrustLookups. */
+/**
+ * Adapts a plain TrustList (no staleness tracking) to TrustLookups.
+ * @example verifyCredential(hc1, { validationTime, trust: trustLookupsFromList(buildTrustList({ documents, now })) })
+ */
 export function trustLookupsFromList(list: TrustList): TrustLookups {
   return {
     lookupByKid: (kid, options) => ({ candidates: list.lookupByKid(kid, options), warnings: [] }),

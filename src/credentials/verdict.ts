@@ -50,7 +50,10 @@ export interface CredentialVerdict {
   outcome: OperationOutcome;
 }
 
-/** FormatError code → failure code of `$verify`. */
+/**
+ * FormatError code → failure code of `$verify`.
+ * @example failureOf('BASE45_INVALID') // 'decode-error'
+ */
 export function failureOf(code: FormatErrorCode | string): FailureCode {
   switch (code) {
     case 'PREFIX_MISSING':
@@ -93,7 +96,10 @@ const ISSUE_TYPE: Record<FailureCode, OperationOutcomeIssue['code']> = {
   'profile-invalid': 'invalid',
 };
 
-/** The OperationOutcome issue of one failed check: failure code in details.coding, the check name as expression. */
+/**
+ * The OperationOutcome issue of one failed check: failure code in details.coding, the check name as expression.
+ * @example failedCheckIssue({ name: 'signature', status: 'fail', failure: 'signature-invalid' })
+ */
 export function failedCheckIssue(check: VerifyCheck): OperationOutcomeIssue {
   const failure = check.failure ?? 'decode-error';
   const base = issue({ code: ISSUE_TYPE[failure], id: `VERIFY_${failure.toUpperCase().replace(/-/g, '_')}`, text: check.message ?? `${check.name} failed` });
@@ -101,7 +107,10 @@ export function failedCheckIssue(check: VerifyCheck): OperationOutcomeIssue {
   return { ...base, diagnostics: `check ${check.name}${check.detail ? ` (${check.detail})` : ''}` };
 }
 
-/** Assemble the verdict: valid when no check failed; one issue per failed check, then the extra issues. */
+/**
+ * Assemble the verdict: valid when no check failed; one issue per failed check, then the extra issues.
+ * @example finishVerdict({ format: 'shc', checks })
+ */
 export function finishVerdict(partial: Omit<CredentialVerdict, 'valid' | 'outcome'>, extra: OperationOutcomeIssue[] = []): CredentialVerdict {
   const failed = partial.checks.filter((c) => c.status === 'fail');
   const issues = [...failed.map(failedCheckIssue), ...extra];
@@ -109,7 +118,10 @@ export function finishVerdict(partial: Omit<CredentialVerdict, 'valid' | 'outcom
   return { ...partial, valid: failed.length === 0, outcome: { resourceType: 'OperationOutcome', issue: issues } };
 }
 
-/** Failure codes of the failed checks, in order (handy for callers and tests). */
+/**
+ * Failure codes of the failed checks, in order (handy for callers and tests).
+ * @example failuresOf(verdict) // ['expired']
+ */
 export function failuresOf(verdict: CredentialVerdict): FailureCode[] {
   return verdict.checks.filter((c) => c.status === 'fail').map((c) => c.failure ?? 'decode-error');
 }

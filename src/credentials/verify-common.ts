@@ -4,7 +4,10 @@ import type { ValidateFn } from './issuer-context.ts';
 import type { VerifyCheck } from './verdict.ts';
 import type { RevocationCheck, VerifyOptions } from './verify-options.ts';
 
-/** Validate `resource` against `profile`: errors fail the check; warnings are passed on to the outcome. */
+/**
+ * Validate `resource` against `profile`: errors fail the check; warnings are passed on to the outcome.
+ * @example profileCheck(bundle, DDCC_PROFILE.vsDocument, validate, warnings).status // 'pass'
+ */
 export function profileCheck(resource: unknown, profile: string, validate: ValidateFn | undefined, warnings: OperationOutcomeIssue[]): VerifyCheck {
   if (!validate) return { name: 'fhir-profile', status: 'skipped', message: 'No validator configured' };
   const issues = validate(resource, profile).issue ?? [];
@@ -15,7 +18,10 @@ export function profileCheck(resource: unknown, profile: string, validate: Valid
   return { name: 'fhir-profile', status: 'fail', failure: 'profile-invalid', message: `${errors.length} error(s) against ${profile}: ${first.join('; ')}` };
 }
 
-/** Ask the revocation source, when one is configured. */
+/**
+ * Ask the revocation source, when one is configured.
+ * @example await revocationCheck(options, { format: 'hcert', credentialId: uvci })
+ */
 export async function revocationCheck(options: VerifyOptions, query: Parameters<RevocationCheck>[0]): Promise<VerifyCheck> {
   if (!options.isRevoked) return { name: 'revocation', status: 'skipped', message: 'No revocation list is configured' };
   if (await options.isRevoked(query)) return { name: 'revocation', status: 'fail', failure: 'revoked', message: `The credential ${query.credentialId ?? query.kid ?? ''} is revoked` };

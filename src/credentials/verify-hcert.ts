@@ -46,7 +46,10 @@ function certificateDer(text: string): Uint8Array | undefined {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
-/** Candidates from caller-given certificates; unreadable ones are reported as warnings. */
+/**
+ * Candidates from caller-given certificates; unreadable ones are reported as warnings.
+ * @example explicitCandidates([pem], warnings).length // 1
+ */
 export function explicitCandidates(certs: readonly string[], warnings: OperationOutcomeIssue[]): Explicit[] {
   const out: Explicit[] = [];
   certs.forEach((text, i) => {

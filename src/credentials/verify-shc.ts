@@ -25,7 +25,10 @@ const STEP_NAME: Record<ShcStep, CheckName> = {
   notBefore: 'not-before',
 };
 
-/** `shc:/` text (chunks separated by white space) → JWS; a compact JWS passes through. */
+/**
+ * `shc:/` text (chunks separated by white space) → JWS; a compact JWS passes through.
+ * @example unprefixShc('shc:/5676…').jws
+ */
 export function unprefixShc(text: string): { jws: string; check: VerifyCheck } {
   const trimmed = text.trim();
   if (!trimmed.toLowerCase().startsWith('shc:/')) return { jws: trimmed, check: { name: 'unprefix', status: 'pass', message: 'Compact JWS given (no shc:/ prefix)' } };

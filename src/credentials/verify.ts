@@ -13,7 +13,10 @@ import type { VerifyOptions } from './verify-options.ts';
 const MAX_INPUT = 64 * 1024;
 const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** Which format the text claims to be, from its prefix alone. */
+/**
+ * Which format the text claims to be, from its prefix alone.
+ * @example detectFormat('shlink:/eyJ1cmwiOi…') // 'shl'
+ */
 export function detectFormat(text: string): CredentialKind | undefined {
   const t = text.trim();
   if (t.startsWith('HC1:')) return 'hcert';

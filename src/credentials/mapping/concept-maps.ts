@@ -45,7 +45,10 @@ const SYSTEM_ALIASES: Readonly<Record<string, string>> = {
   'http://id.who.int/icd/release/11/mms': 'http://id.who.int/icd11/mms',
 };
 
-/** Canonical form of a code-system URI (aliases folded). */
+/**
+ * Canonical form of a code-system URI (aliases folded).
+ * @example canonicalSystem('http://id.who.int/icd/release/11/mms') // 'http://id.who.int/icd11/mms'
+ */
 export function canonicalSystem(system: string): string {
   return SYSTEM_ALIASES[system] ?? system;
 }

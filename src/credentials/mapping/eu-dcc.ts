@@ -53,7 +53,10 @@ function unmapped(what: string, coding: Coding | undefined, expression: string):
   throw mappingError('MAPPING_CODE_UNMAPPED', `${what}: ${coding ? `${coding.system}|${coding.code}` : 'no code'} has no mapping to the EU DCC value set in the loaded ConceptMaps`, expression);
 }
 
-/** True when the vaccination is about COVID-19 (the only thing an EU DCC certifies), judged by the IG's value sets. */
+/**
+ * True when the vaccination is about COVID-19 (the only thing an EU DCC certifies), judged by the IG's value sets.
+ * @example isCovid19Vaccination(vaccinationFacts(immunization), terminology) // true for ICD-11 XM0GQ8
+ */
 export function isCovid19Vaccination(facts: VaccinationFacts, t: CredentialTerminology): boolean {
   const sys = canonicalSystem(facts.vaccine.system ?? '');
   if (t.valueSets.contains(VALUE_SET.covidVaccines, sys, facts.vaccine.code ?? '')) return true;

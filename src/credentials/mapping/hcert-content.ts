@@ -12,7 +12,10 @@ import type { DdccVsCoreDataSet } from './ddcc-vs.ts';
 import { SYSTEM } from './terminology.ts';
 import { EXT_BRAND, EXT_COUNTRY, EXT_MA_HOLDER, EXT_VALID_FROM } from './vaccination.ts';
 
-/** Deterministic UUIDs from a seed (content addresses, not secrets). */
+/**
+ * Deterministic UUIDs from a seed (content addresses, not secrets).
+ * @example const next = seededUuids(hc1); next() // same UUID for the same text
+ */
 export function seededUuids(seed: string): () => string {
   let n = 0;
   return () => {

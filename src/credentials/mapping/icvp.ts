@@ -22,7 +22,10 @@ export interface IcvpPayload {
 const inSet = (t: CredentialTerminology, url: string, c: Coding | undefined): boolean =>
   c?.system !== undefined && c.code !== undefined && t.valueSets.contains(url, canonicalSystem(c.system), c.code);
 
-/** True when the ICVP value sets cover this vaccination (vaccine type, disease targeted or prequalified product). */
+/**
+ * True when the ICVP value sets cover this vaccination (vaccine type, disease targeted or prequalified product).
+ * @example isIcvpCovered(vaccinationFacts(yellowFever), terminology) // true
+ */
 export function isIcvpCovered(f: VaccinationFacts, t: CredentialTerminology): boolean {
   return (
     inSet(t, VALUE_SET.icvpVaccines, f.vaccine) ||

@@ -23,14 +23,20 @@ const PAIRS =
 const ALPHA3_TO_ALPHA2: ReadonlyMap<string, string> = new Map(PAIRS.split(' ').map((p) => p.split(':') as [string, string]));
 const ALPHA2 = new Set(ALPHA3_TO_ALPHA2.values());
 
-/** Alpha-2 for an alpha-2 or alpha-3 code (case-insensitive); undefined when not an assigned code. */
+/**
+ * Alpha-2 for an alpha-2 or alpha-3 code (case-insensitive); undefined when not an assigned code.
+ * @example countryAlpha2('CHE') // 'CH'
+ */
 export function countryAlpha2(code: string): string | undefined {
   const upper = code.trim().toUpperCase();
   if (upper.length === 2) return ALPHA2.has(upper) ? upper : undefined;
   return ALPHA3_TO_ALPHA2.get(upper);
 }
 
-/** Alpha-3 for an alpha-2 or alpha-3 code; undefined when not assigned. */
+/**
+ * Alpha-3 for an alpha-2 or alpha-3 code; undefined when not assigned.
+ * @example countryAlpha3('KE') // 'KEN'
+ */
 export function countryAlpha3(code: string): string | undefined {
   const upper = code.trim().toUpperCase();
   if (upper.length === 3) return ALPHA3_TO_ALPHA2.has(upper) ? upper : undefined;

@@ -14,7 +14,10 @@ export type MappingErrorId =
   | 'MAPPING_PATIENT_MISMATCH' // an Immunization belongs to another Patient
   | 'MAPPING_NOT_APPLICABLE'; // the requested payload does not apply to this vaccination
 
-/** Builds the 422 OutcomeError for a mapping failure at `expression` (FHIRPath into the source resource). */
+/**
+ * Builds the 422 OutcomeError for a mapping failure at `expression` (FHIRPath into the source resource).
+ * @example throw mappingError('MAPPING_VALUE_MISSING', 'The EU DCC needs the date of birth (dob)', 'Patient.birthDate')
+ */
 export function mappingError(id: MappingErrorId, text: string, expression: string): OutcomeError {
   const code = id === 'MAPPING_CODE_UNMAPPED' ? 'code-invalid' : id === 'MAPPING_VALUE_MISSING' ? 'required' : 'processing';
   return new OutcomeError('unprocessable', issue({ code, id, text, expression }));

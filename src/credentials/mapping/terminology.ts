@@ -12,7 +12,10 @@ export interface CredentialTerminology {
   valueSets: ValueSets;
 }
 
-/** Build once per package set (immutable). */
+/**
+ * Build once per package set (immutable).
+ * @example const terminology = credentialTerminology(await loadPackages({ dirs: ['../shared/fhir-packages'] }))
+ */
 export function credentialTerminology(packages: PackageSet): CredentialTerminology {
   return { maps: conceptMapsFrom(packages), valueSets: valueSetsFrom(packages) };
 }
