@@ -12,7 +12,7 @@ import { renderCredentialQr } from '../formats/qr.ts';
 import { signerAt } from '../trust/issuer-keys.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { randomIdPart, type IssuerContext } from './issuer-context.ts';
-import { buildDdccDocument, DDCC_PROFILE } from './mapping/ddcc-document.ts';
+import { buildDdccDocument, DDCC_PROFILE, type DdccDocumentInput } from './mapping/ddcc-document.ts';
 import { toDdccVs, type DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
 import { isCovid19Vaccination, toEuDcc, type EuDccPayload } from './mapping/eu-dcc.ts';
 import { isIcvpCovered, toIcvp, type IcvpPayload } from './mapping/icvp.ts';
@@ -32,7 +32,10 @@ export interface IssueHcertInput {
   requester: string;
   /** Override the certificate id (UVCI); default `URN:UVCI:01:<country>:<random>`. */
   certificateId?: string;
-  /** QR image formats to render (default both); the DDCC document embeds the PNG, or the SVG without one. */
+  /**
+   * QR image formats to render (default both); the DDCC document embeds the PNG, else the SVG. `[]` renders none
+   * (QR rendering costs far more than signing: for callers that draw the QR themselves).
+   */
   qrFormats?: readonly ('png' | 'svg')[];
 }
 
@@ -50,7 +53,8 @@ export interface IssuedHcert {
   exp: number;
   certificateId: string;
   payload: HcertPayloadSet;
-  qr: { png?: Uint8Array; svg?: string; version: number };
+  /** The rendered QR images and the QR version they need (absent when `qrFormats` is empty). */
+  qr: { png?: Uint8Array; svg?: string; version?: number };
   ddccDocument: Bundle;
   /** Issuer-side warnings (e.g. the DSC is missing from the trust list). */
   warnings: OperationOutcomeIssue[];
@@ -87,12 +91,22 @@ function payloads(ctx: IssuerContext, input: IssueHcertInput, facts: Vaccination
   return out;
 }
 
-async function renderQrs(text: string, formats: readonly ('png' | 'svg')[]): Promise<{ png?: Uint8Array; svg?: string; version: number } & ({ png: Uint8Array } | { svg: string })> {
-  const svg = await renderCredentialQr('hcert', text, 'svg');
-  const out = { svg: svg.data as string, version: svg.version };
-  if (!formats.includes('png')) return out;
-  const png = (await renderCredentialQr('hcert', text, 'png')).data as Uint8Array;
-  return formats.includes('svg') ? { ...out, png } : { png, version: svg.version };
+async function renderQrs(text: string, formats: readonly ('png' | 'svg')[]): Promise<IssuedHcert['qr']> {
+  const out: IssuedHcert['qr'] = {};
+  for (const format of formats) {
+    const image = await renderCredentialQr('hcert', text, format);
+    out.version = image.version;
+    if (format === 'png') out.png = image.data as Uint8Array;
+    else out.svg = image.data as string;
+  }
+  return out;
+}
+
+/** The QR the DDCC document embeds: the PNG, else the SVG, else none (then the document has no DocumentReference). */
+function documentQr(hc1: string, qr: IssuedHcert['qr']): DdccDocumentInput['qr'] {
+  if (qr.png) return { text: hc1, image: qr.png, contentType: 'image/png', type: 'who' };
+  if (qr.svg) return { text: hc1, image: new TextEncoder().encode(qr.svg), contentType: 'image/svg+xml', type: 'who' };
+  return undefined;
 }
 
 function checkDocument(ctx: IssuerContext, document: Bundle): void {
@@ -130,7 +144,7 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
     hcid: { system: 'urn:HCID', value: certificateId },
     now: input.now,
     newUuid: ctx.newUuid,
-    qr: qr.png ? { text: hc1, image: qr.png, contentType: 'image/png', type: 'who' } : { text: hc1, image: new TextEncoder().encode(qr.svg), contentType: 'image/svg+xml', type: 'who' },
+    ...(documentQr(hc1, qr) ? { qr: documentQr(hc1, qr) } : {}),
   });
   checkDocument(ctx, ddccDocument);
   const warnings = issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now);

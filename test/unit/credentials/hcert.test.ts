@@ -70,6 +70,13 @@ describe('HCERT issuance', () => {
     expect(r.ddccDocument.entry!.map((e) => e.resource!.resourceType)).toEqual(['Composition', 'Patient', 'Organization', 'Immunization', 'DocumentReference']);
   });
 
+  test('when no QR format is asked, then no image is rendered and the DDCC document, still valid, has no DocumentReference', async () => {
+    const r = await issue([covidImmunization()], []);
+    expect(r.qr).toEqual({});
+    expect(r.ddccDocument.entry!.map((e) => e.resource!.resourceType)).toEqual(['Composition', 'Patient', 'Organization', 'Immunization']);
+    expect((h.validate(r.ddccDocument, DDCC_PROFILE.vsDocument).issue ?? []).filter((i) => i.severity === 'error')).toEqual([]);
+  });
+
   test('when a yellow-fever dose is issued, then the HCERT carries the ICVP payload and no EU DCC', async () => {
     const r = await issue([yellowFeverImmunization()]);
     const decoded = decodeHc1(r.hc1);
