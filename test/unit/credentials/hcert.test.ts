@@ -1,5 +1,6 @@
 /** HCERT: issue from Patient + Immunization, verify with the trust list, and every way verification fails. */
-import type { Immunization } from '@medplum/fhirtypes';
+import type { Immunization, Organization, Patient } from '@medplum/fhirtypes';
+import { sharedPackages } from '../validation/shared-packages.ts';
 import { OutcomeError } from '../../../src/fhir/outcome.ts';
 import { decodeHc1 } from '../../../src/formats/hcert/verify.ts';
 import { encodeBase45, decodeBase45 } from '../../../src/formats/hcert/base45.ts';
@@ -212,6 +213,24 @@ describe('HCERT verification', () => {
     const firstCheck = p.parameter!.find((x) => x.name === 'check')!;
     expect(firstCheck.part).toEqual([{ name: 'name', valueCode: 'unprefix' }, { name: 'status', valueCode: 'pass' }]);
     expect(JSON.parse(p.parameter!.find((x) => x.name === 'payload')!.valueString!).euDcc.ver).toBe('1.3.0');
+  });
+});
+
+describe('HCERT from the DDCC package examples', () => {
+  test('when the IG\'s English Patient (given a structured name) and Immunization are issued and verified, then the round trip keeps the vaccination', async () => {
+    const pkg = (await sharedPackages()).packages.find((p) => p.id === 'who.ddcc')!;
+    const example = <T,>(file: string): T => structuredClone(pkg.examples.find((e) => e.file === file)!.resource) as T;
+    const p = example<Patient>('Patient-DDCCPatientEnglish.json');
+    // The example holds only HumanName.text; we never split it, so the structured parts are stated here.
+    p.name = [{ ...p.name![0]!, family: 'Agerius', given: ['Aulus'] }];
+    const imm = example<Immunization>('Immunization-DDCCImmunizationEnglish.json');
+    const r = await issueHcert({ ...h.ctx, organization: example<Organization>('Organization-DDCCOrganizationEnglish.json') }, { patient: p, immunizations: [imm], now: NOW, validitySeconds: YEAR, requester: 'x', qrFormats: [] });
+    expect(r.payload.euDcc!.v[0]).toMatchObject({ tg: '840539006', vp: '1119349007', mp: 'EU/1/20/1507', ma: 'TEST', dn: 1, sd: 2, dt: '2021-05-06', co: 'CH', is: 'Government Hospital' });
+    expect(r.payload.euDcc!.nam).toEqual({ fn: 'Agerius', fnt: 'AGERIUS', gn: 'Aulus', gnt: 'AULUS' });
+    const v = await verifyCredential(r.hc1, { validationTime: NOW, trust: h.trust, validate: h.validate });
+    expect(v.valid).toBe(true);
+    const back = v.content!.entry!.find((e) => e.resource?.resourceType === 'Immunization')!.resource as Immunization;
+    expect(back).toMatchObject({ vaccineCode: imm.vaccineCode, occurrenceDateTime: imm.occurrenceDateTime, lotNumber: imm.lotNumber, location: imm.location, protocolApplied: [{ targetDisease: imm.protocolApplied![0]!.targetDisease, doseNumberPositiveInt: 1, seriesDosesPositiveInt: 2 }] });
   });
 });
 
