@@ -14,6 +14,7 @@ import { parseManifestResponse, type ManifestResponse } from '../formats/shl/man
 import { IPS_BUNDLE_PROFILE } from './issue-shl.ts';
 import { failureOf, type VerifyCheck } from './verdict.ts';
 import { profileCheck } from './verify-common.ts';
+import { checkShc } from './verify-shc.ts';
 import type { HcertCheckResult } from './verify-hcert.ts';
 import type { VerifyOptions } from './verify-options.ts';
 
@@ -57,23 +58,60 @@ async function fetchFiles(link: ShlinkPayload, options: VerifyOptions): Promise<
   }
 }
 
-async function openFiles(link: ShlinkPayload, jwes: string[], options: VerifyOptions, warnings: OperationOutcomeIssue[]): Promise<{ checks: VerifyCheck[]; content?: Bundle }> {
-  let content: Bundle | undefined;
-  const checks: VerifyCheck[] = [];
-  try {
-    for (const jwe of jwes) {
-      const file = await decryptShlFile(jwe, link.key);
-      if (file.contentType === 'application/fhir+json' && !content) content = JSON.parse(new TextDecoder().decode(file.content)) as Bundle;
+interface OpenedFiles {
+  bundle?: Bundle;
+  cards: string[];
+}
+
+/** Decrypt every file; FHIR JSON becomes the content, SMART Health Card files give their JWSs to verify. */
+async function decryptAll(link: ShlinkPayload, jwes: string[]): Promise<OpenedFiles> {
+  const out: OpenedFiles = { cards: [] };
+  for (const jwe of jwes) {
+    const file = await decryptShlFile(jwe, link.key);
+    const json = JSON.parse(new TextDecoder().decode(file.content)) as unknown;
+    if (file.contentType === 'application/fhir+json' && !out.bundle) out.bundle = json as Bundle;
+    if (file.contentType === 'application/smart-health-card') {
+      const vcs = (json as { verifiableCredential?: unknown }).verifiableCredential;
+      if (!Array.isArray(vcs) || !vcs.every((v) => typeof v === 'string')) throw new FormatError('SHC_INVALID', 'SHL: a smart-health-card file must hold { verifiableCredential: [JWS…] }');
+      out.cards.push(...(vcs as string[]));
     }
-    checks.push({ name: 'decompress', status: 'pass', message: `${jwes.length} file(s) decrypted` });
+  }
+  return out;
+}
+
+/** Each SHC file's own checks (signature, trust, time, profile…), labelled as coming from the link. */
+async function cardChecks(cards: string[], options: VerifyOptions): Promise<{ checks: VerifyCheck[]; content?: Bundle; warnings: OperationOutcomeIssue[] }> {
+  const checks: VerifyCheck[] = [];
+  const warnings: OperationOutcomeIssue[] = [];
+  let content: Bundle | undefined;
+  for (const [i, jws] of cards.entries()) {
+    const r = await checkShc(jws, options);
+    checks.push(...r.checks.filter((c) => c.name !== 'unprefix').map((c) => ({ ...c, message: `SMART Health Card ${i + 1} in the link${c.message ? `: ${c.message}` : ''}` })));
+    warnings.push(...r.warnings);
+    content ??= r.content;
+  }
+  return content ? { checks, content, warnings } : { checks, warnings };
+}
+
+async function openFiles(link: ShlinkPayload, jwes: string[], options: VerifyOptions, warnings: OperationOutcomeIssue[]): Promise<{ checks: VerifyCheck[]; content?: Bundle }> {
+  let opened: OpenedFiles;
+  try {
+    opened = await decryptAll(link, jwes);
   } catch (e) {
     const code = e instanceof FormatError ? e.code : 'JSON_INVALID';
     return { checks: [{ name: 'decompress', status: 'fail', failure: failureOf(code), detail: code, message: (e as Error).message }] };
   }
-  const isBundle = content?.resourceType === 'Bundle';
-  checks.push(isBundle ? { name: 'payload-schema', status: 'pass' } : { name: 'payload-schema', status: 'fail', failure: 'payload-invalid', message: 'The link holds no FHIR Bundle (application/fhir+json)' });
-  checks.push(isBundle ? profileCheck(content, IPS_BUNDLE_PROFILE, options.validate, warnings) : { name: 'fhir-profile', status: 'skipped' });
-  return isBundle ? { checks, content } : { checks };
+  const checks: VerifyCheck[] = [{ name: 'decompress', status: 'pass', message: `${jwes.length} file(s) decrypted` }];
+  const cards = await cardChecks(opened.cards, options);
+  warnings.push(...cards.warnings);
+  const content = opened.bundle ?? cards.content;
+  if (opened.bundle?.resourceType === 'Bundle') {
+    checks.push({ name: 'payload-schema', status: 'pass' }, profileCheck(opened.bundle, IPS_BUNDLE_PROFILE, options.validate, warnings));
+  } else if (opened.cards.length === 0) {
+    checks.push({ name: 'payload-schema', status: 'fail', failure: 'payload-invalid', message: 'The link holds no FHIR Bundle and no SMART Health Card' }, { name: 'fhir-profile', status: 'skipped' });
+  }
+  checks.push(...cards.checks);
+  return content ? { checks, content } : { checks };
 }
 
 /** Follow a decoded link: expiry, fetch, decrypt, content checks. */

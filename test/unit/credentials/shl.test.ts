@@ -5,13 +5,14 @@ import { decodeShlink } from '../../../src/formats/shl/link.ts';
 import { issueShl, issueVhl } from '../../../src/credentials/issue-shl.ts';
 import { listCredentials } from '../../../src/credentials/provenance.ts';
 import { shlToParameters } from '../../../src/credentials/operation-parameters.ts';
-import { answerManifest, readDirectFile, readShlFile, revokeShlLink, ShlPasscodeError } from '../../../src/credentials/shl-links.ts';
+import { answerManifest, createShlLink, readDirectFile, readShlFile, revokeShlLink, ShlPasscodeError } from '../../../src/credentials/shl-links.ts';
 import { recordIdOf } from '../../../src/credentials/shl-link-record.ts';
 import { failuresOf } from '../../../src/credentials/verdict.ts';
 import type { ShlFetcher } from '../../../src/credentials/verify-options.ts';
 import { verifyCredential } from '../../../src/credentials/verify.ts';
 import { makeHarness, NOW, type Harness } from './harness.ts';
-import { ipsDocument } from './fixtures.ts';
+import { covidImmunization, ipsDocument, patient } from './fixtures.ts';
+import { issueShc } from '../../../src/credentials/issue-shc.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -164,6 +165,17 @@ describe('SHL and VHL verification', () => {
     const v = await verifyCredential(r.link, { validationTime: NOW });
     expect(v.valid).toBe(true);
     expect(v.checks.find((c) => c.name === 'decompress')).toEqual({ name: 'decompress', status: 'skipped', message: 'Not fetched: no SHL fetcher is configured' });
+  });
+
+  test('when a link holds a SMART Health Card file, then the card inside is verified with its own checks', async () => {
+    const card = await issueShc(h.ctx, { patient: patient(), immunizations: [covidImmunization()], credentialTypes: ['Immunization'], now: NOW, requester: 'w' });
+    const created = await createShlLink(h.shl, { content: JSON.stringify({ verifiableCredential: card.verifiableCredential }), contentType: 'application/smart-health-card', now: NOW });
+    const v = await verifyCredential(created.link, { validationTime: NOW, trust: h.trust, fetchShl: fetcher() });
+    expect(v.valid).toBe(true);
+    expect(v.checks.find((c) => c.name === 'signature' && c.status === 'pass')?.message).toBe('SMART Health Card 1 in the link');
+    expect(v.content?.entry).toHaveLength(2);
+    const unknown = await verifyCredential(created.link, { validationTime: NOW, trust: h.emptyTrust, fetchShl: fetcher() });
+    expect(failuresOf(unknown)).toEqual(['key-unknown']);
   });
 
   test('when a VHL is verified, then the HCERT envelope is checked with the trust list and the link is followed', async () => {
