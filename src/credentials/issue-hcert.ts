@@ -135,18 +135,22 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   const hcert = new Map<number, unknown>([[HCERT_KEY.ddccVs, [payload.ddccVs]]]);
   if (payload.euDcc) hcert.set(HCERT_KEY.euDcc, payload.euDcc);
   if (payload.icvp) hcert.set(HCERT_KEY.icvp, [payload.icvp]);
+  const document = (qr?: DdccDocumentInput['qr']): Bundle =>
+    buildDdccDocument({
+      patient: input.patient,
+      immunization: facts.immunization,
+      organization: ctx.organization,
+      hcid: { system: 'urn:HCID', value: certificateId },
+      now: input.now,
+      newUuid: ctx.newUuid,
+      ...(qr ? { qr } : {}),
+    });
+  // Checked before signing, so a record that cannot make a valid document costs no signature and no QR; the QR
+  // DocumentReference added afterwards is ours and conforms to DDCCDocumentReferenceQR (tested).
+  checkDocument(ctx, document());
   const hc1 = signHc1({ iss: ctx.keys.country, iat, exp, hcert }, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
   const qr = await renderQrs(hc1, input.qrFormats ?? ['png', 'svg']);
-  const ddccDocument = buildDdccDocument({
-    patient: input.patient,
-    immunization: facts.immunization,
-    organization: ctx.organization,
-    hcid: { system: 'urn:HCID', value: certificateId },
-    now: input.now,
-    newUuid: ctx.newUuid,
-    ...(documentQr(hc1, qr) ? { qr: documentQr(hc1, qr) } : {}),
-  });
-  checkDocument(ctx, ddccDocument);
+  const ddccDocument = document(documentQr(hc1, qr));
   const warnings = issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now);
   const provenance = await recordIssuance(ctx.store, {
     format: 'hcert',
