@@ -125,9 +125,14 @@ export interface HcertCheckResult {
   warnings: OperationOutcomeIssue[];
 }
 
+/** The model makes key 3 0..*: we write an array; a single map from another issuer is read too. */
+function firstDdccVs(p: HcertPayloads | undefined): DdccVsCoreDataSet | undefined {
+  return (Array.isArray(p?.ddccVs) ? p.ddccVs[0] : p?.ddccVs) as DdccVsCoreDataSet | undefined;
+}
+
 function content(verdict: HcertVerdict, text: string): Bundle | undefined {
   const p = verdict.payloads;
-  const ddcc = Array.isArray(p?.ddccVs) ? (p.ddccVs[0] as DdccVsCoreDataSet | undefined) : undefined;
+  const ddcc = firstDdccVs(p);
   const issuedAt = new Date((verdict.claims?.iat ?? 0) * 1000);
   try {
     if (ddcc) return ddccVsToDocument(ddcc, { issuedAt, seed: text });
@@ -162,7 +167,7 @@ export async function checkHcert(text: string, options: VerifyOptions): Promise<
       : { name: 'fhir-profile', status: 'skipped', message: 'No DDCC document is carried (EU DCC payloads are checked by payload-schema)' },
   );
   const uvci = (verdict.payloads.euDcc as { v?: { ci?: string }[] } | undefined)?.v?.[0]?.ci;
-  const hcid = (verdict.payloads.ddccVs as DdccVsCoreDataSet[] | undefined)?.[0]?.certificate?.hcid?.value;
+  const hcid = firstDdccVs(verdict.payloads)?.certificate?.hcid?.value;
   const kid = verdict.sign1?.kid ? Buffer.from(verdict.sign1.kid).toString('base64') : undefined;
   checks.push(await revocationCheck(options, { format: 'hcert', issuer: verdict.claims?.iss, kid, credentialId: uvci ?? hcid }));
   return bundle ? { verdict, checks, content: bundle, warnings } : { verdict, checks, warnings };
