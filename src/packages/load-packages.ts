@@ -32,6 +32,11 @@ function candidatesIn(dir: string): string[] {
     .filter((p) => p.endsWith('.tgz') || (statSync(p).isDirectory() && existsSync(join(p, 'package', 'package.json'))));
 }
 
+/** A folder of packages (FHIR_PACKAGES=../shared/fhir-packages) rather than one unpacked package. */
+function isPackageHolder(path: string): boolean {
+  return statSync(path).isDirectory() && !existsSync(join(path, 'package', 'package.json')) && !existsSync(join(path, 'package.json'));
+}
+
 function isR4(fhirVersion: string): boolean {
   return fhirVersion.startsWith('4.0');
 }
@@ -108,6 +113,7 @@ export async function loadPackages(options: LoadPackagesOptions = {}): Promise<P
   }
   for (const file of options.files ?? []) {
     if (!existsSync(file)) state.warnings.push(`package ${file} does not exist`);
+    else if (isPackageHolder(file)) for (const path of candidatesIn(file)) addPackage(state, () => readAny(path), path);
     else addPackage(state, () => readAny(file), file);
   }
   if (options.cacheDir) resolveFromCache(state, options.cacheDir);

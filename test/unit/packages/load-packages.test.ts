@@ -30,6 +30,12 @@ describe('loadPackages', () => {
     expect(ddcc?.sha256).toBe('a64a155ea9741f68f9af862087c2653b10c1d7fa7bfa7fed55bd2261365dd9f1');
   });
 
+  test('when FHIR_PACKAGES names a folder holding package archives (as the README shows), then each archive in it is loaded', async () => {
+    const set = await loadPackages({ files: [SHARED], includeCore: false });
+    expect(set.summaries.map((s) => s.id)).toEqual(['smart.who.int.base', 'smart.who.int.icvp', 'smart.who.int.trust', 'who.ddcc']);
+    expect(set.warnings.filter((w) => w.includes('no package/package.json'))).toEqual([]);
+  });
+
   test('when dependencies are missing, then each is a warning naming it and listed on the package, not a crash', async () => {
     const set = await loadPackages({ files: [DDCC] });
     const ddcc = set.summaries.find((s) => s.id === 'who.ddcc');
