@@ -13,6 +13,12 @@ import { createBundleHandler } from './http/rest/bundle.ts';
 import { installPackageOperation } from './http/operations/install-package.ts';
 import { packagesOperation } from './http/operations/packages.ts';
 import { validateOperation } from './http/operations/validate.ts';
+import { credentialsOperation } from './http/operations/credentials.ts';
+import { healthCardsIssueOperation } from './http/operations/health-cards-issue.ts';
+import { issueHcertOperation } from './http/operations/issue-hcert.ts';
+import { issueShlOperation } from './http/operations/issue-shl.ts';
+import { verifyOperation } from './http/operations/verify.ts';
+import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import type { Services } from './services.ts';
@@ -28,6 +34,11 @@ export function defaultOperations(services: Services): OperationRoute[] {
     validateOperation(() => validation().validator),
     packagesOperation(validation),
     installPackageOperation(services.validation, { enabled: services.config.packageInstall }),
+    issueHcertOperation(services.credentials, services.now),
+    healthCardsIssueOperation(services.credentials, services.now),
+    issueShlOperation(services.credentials, services.now),
+    verifyOperation(services.credentials, services.now),
+    credentialsOperation(),
   ];
 }
 
@@ -67,6 +78,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
     res.json({ status: 'ok', storage: store.describe() });
   });
   mountTrustEndpoints(app, services);
+  mountShlEndpoints(app, services.credentials.shl, services.now);
   app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes));
   app.use((req: Request) => {
     throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config } from './config/schema.ts';
 import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createCredentialServices, type CredentialServices } from './services-credentials.ts';
 import { createTrustServices, type TrustOverrides, type TrustServices } from './services-trust.ts';
 import { createValidationService, type ValidationService } from './services-validation.ts';
 import { createMongoStore } from './storage/mongo/mongo-store.ts';
@@ -19,6 +20,7 @@ export interface Services extends TrustServices {
   log: Logger;
   store: ResourceStore;
   validation: ValidationService;
+  credentials: CredentialServices;
   version: string;
   now: () => Date;
   close(): Promise<void>;
@@ -29,6 +31,8 @@ export interface ServiceOverrides extends TrustOverrides {
   now?: () => Date;
   /** Use an in-memory database and throw-away key and cache folders instead of DATA_DIR (tests). */
   inMemory?: boolean;
+  /** The fetch `$verify` uses for allow-listed remote SHL manifests. */
+  shlFetch?: typeof fetch;
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -44,12 +48,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   log.info({ storage: store.describe() }, 'storage ready');
   const validation = await createValidationService(config, log, dataDir);
   const trust = await createTrustServices(config, log, now, dataDir, overrides);
+  const credentials = createCredentialServices({ config, store, validation, trust, now, ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}) });
   return {
     ...trust,
     config,
     log,
     store,
     validation,
+    credentials,
     version: VERSION,
     now,
     close: async () => {

@@ -33,6 +33,14 @@ export interface Config {
   trustListMaxBytes: number;
   shcDirectoryFile?: string;
   trustSelf: boolean;
+  /** Name of the issuing authority in certificates (DDCC organization, EU DCC `is`). */
+  issuerName: string;
+  /** Validity of a minted HCERT, in milliseconds. */
+  hcertValidityMs: number;
+  /** Public URL of this server's SMART Health Link endpoints (served at `/shl`). */
+  shlBaseUrl: string;
+  /** URL prefixes `$verify` may fetch SHL manifests from, besides this server's own (answered in-process). */
+  shlFetchAllow: string[];
   /** Extra FHIR IG packages (.tgz files or unpacked folders). */
   fhirPackages: string[];
   fhirPackageCache: string;
@@ -140,6 +148,10 @@ export const CONFIG_KEYS = [
   spec('trustListMaxBytes', 'TRUSTLIST_MAX_BYTES', 'Largest trust-list download accepted.', 64 * 1024 * 1024, intIn(1024, 1024 ** 3)),
   spec('shcDirectoryFile', 'SHC_DIRECTORY_FILE', 'VCI-directory-shaped JSON file of trusted SMART Health Card issuers.', undefined, (s) => s),
   spec('trustSelf', 'TRUST_SELF', "Trust this server's own keys when verifying (development). Default: true unless NODE_ENV=production.", (_p, env) => env.NODE_ENV !== 'production', bool, '`true` (`false` in production)'),
+  spec('issuerName', 'ISSUER_NAME', 'Name of the issuing authority written into certificates (DDCC organization, EU DCC `is`).', (p) => `Development issuer ${p.issuerCountry ?? 'XX'}`, (s) => s.trim(), '`Development issuer <ISSUER_COUNTRY>`'),
+  spec('hcertValidityMs', 'HCERT_VALIDITY', 'Validity of a minted HCERT (`exp` = `iat` + this), unless the request asks for less.', 365 * 86_400_000, duration, '`365d`'),
+  spec('shlBaseUrl', 'SHL_BASE_URL', 'Public URL of the SMART Health Link endpoints this server serves at `/shl`; manifest URLs start with it. Default: ISSUER_URL + `/shl`.', (p) => `${p.issuerUrl ?? 'http://localhost:8080'}/shl`, httpUrl),
+  spec('shlFetchAllow', 'SHL_FETCH_ALLOW', 'Comma-separated URL prefixes `$verify` may fetch SMART Health Link manifests from. This server\'s own links are always answered in-process; nothing else is fetched unless listed here.', [], list, '— (this server only)'),
   spec('fhirPackages', 'FHIR_PACKAGES', 'Colon-separated FHIR IG packages to load (`.tgz` files or folders holding them), besides `ig/packages/` and the package cache.', [], (s) => s.split(':').map((p) => p.trim()).filter(Boolean)),
   spec('fhirPackageCache', 'FHIR_PACKAGE_CACHE', 'The FHIR package cache shared with the HL7 tools (`<id>#<version>/package`), used to resolve dependencies.', (_p, env) => `${env.HOME ?? '.'}/.fhir/packages`, (s) => s, '`~/.fhir/packages`'),
   spec(

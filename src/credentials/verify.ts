@@ -34,6 +34,14 @@ function notACredential(text: string): CredentialVerdict {
   return finishVerdict({ checks: [check] });
 }
 
+/**
+ * The verdict for a picture in which no QR code could be read: a `decode-error`, never "not a credential".
+ * @example unreadableQrVerdict('QR_NOT_FOUND', 'No QR code was found in the image')
+ */
+export function unreadableQrVerdict(code: string, message: string): CredentialVerdict {
+  return finishVerdict({ checks: [{ name: 'unprefix', status: 'fail', failure: 'decode-error', detail: code, message: `The QR code could not be read: ${message}` }] });
+}
+
 const iso = (seconds: number | undefined): string | undefined => (seconds === undefined ? undefined : new Date(seconds * 1000).toISOString());
 
 async function verifyHcertOrVhl(text: string, options: VerifyOptions): Promise<CredentialVerdict> {

@@ -37,6 +37,9 @@ export type FormatErrorCode =
   | 'JWE_INVALID'
   | 'JWE_DECRYPT_FAILED'
   | 'MANIFEST_INVALID'
+  | 'SHL_FETCH_REFUSED' // the SHL URL is not allowed (SHL_FETCH_ALLOW, scheme, credentials, non-public address); never contacted
+  | 'SHL_FETCH_FAILED' // network error, timeout, redirect or HTTP error status while fetching an SHL
+  | 'SHL_FETCH_TOO_LARGE' // the SHL response is over the byte cap
   | 'QR_TOO_LARGE';
 
 export interface FormatErrorDetails {

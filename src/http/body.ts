@@ -8,8 +8,10 @@ import { fail } from '../fhir/outcome.ts';
 
 const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json+fhir']);
 const FORM_TYPE = 'application/x-www-form-urlencoded';
-/** Package archives ($install-package). */
-const BINARY_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/tar+gzip']);
+/** Package archives ($install-package) and QR pictures ($verify). */
+const BINARY_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/tar+gzip', 'image/png', 'image/jpeg']);
+/** The operations that take a binary body. */
+export const BINARY_OPERATIONS = new Set(['$install-package', '$verify']);
 
 export type Body =
   | { kind: 'none' }

@@ -5,7 +5,7 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { NextFunction, Request, Response } from 'express';
 import { fail } from '../fhir/outcome.ts';
-import { readBody } from './body.ts';
+import { BINARY_OPERATIONS, readBody } from './body.ts';
 import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import type { Router } from './routes.ts';
 
@@ -29,6 +29,7 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
       segments: segmentsOf(req.path),
       query: [...params.filter(([k]) => !FORMAT_PARAMS.has(k)), ...(body.kind === 'form' ? body.params : [])],
       body: body.kind === 'json' ? body.value : body.kind === 'binary' ? body.bytes : undefined,
+      requester: `anonymous client ${req.ip ?? 'unknown'} (request ${String(res.getHeader('X-Request-Id') ?? '-')})`,
       headers: {
         ifMatch: header(req, 'if-match'),
         ifNoneMatch: header(req, 'if-none-match'),
@@ -41,8 +42,8 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
     if (body.kind === 'form' && last !== '_search') {
       fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Form bodies are only accepted by POST [type]/_search' });
     }
-    if (body.kind === 'binary' && last !== '$install-package') {
-      fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Binary bodies are only accepted by POST $install-package; send application/fhir+json' });
+    if (body.kind === 'binary' && !BINARY_OPERATIONS.has(last ?? '')) {
+      fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Binary bodies are only accepted by POST $install-package and $verify; send application/fhir+json' });
     }
     sendFhir(res, await router.handle(ctx, fhirReq), pretty);
   };

@@ -16,6 +16,8 @@ export interface FhirRequest {
   segments: string[];
   query: Array<[string, string]>;
   body?: unknown;
+  /** Who asked, as recorded in Provenance (the client address and request id until authentication exists). */
+  requester?: string;
   headers: {
     ifMatch?: string;
     ifNoneMatch?: string;

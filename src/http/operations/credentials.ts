@@ -1,0 +1,36 @@
+/** `Patient/{id}/$credentials`: what was issued for a patient, newest first, from the issuance Provenance records. */
+import type { ParametersParameter } from '@medplum/fhirtypes';
+import { listCredentials } from '../../credentials/provenance.ts';
+import type { OperationRoute } from '../routes.ts';
+import { loadOperationDefinition, readOperationInput } from './input.ts';
+import { stored } from './records.ts';
+
+export function credentialsOperation(): OperationRoute {
+  const def = loadOperationDefinition('credentials');
+  return {
+    code: 'credentials',
+    definition: def.url as string,
+    levels: ['instance'],
+    resourceTypes: ['Patient'],
+    methods: ['GET', 'POST'],
+    handle: async (ctx, req, target) => {
+      readOperationInput(def, req);
+      const id = target.id as string;
+      await stored(ctx.store, 'Patient', id, 'Patient');
+      const parameter: ParametersParameter[] = (await listCredentials(ctx.store, id)).map((c) => ({
+        name: 'credential',
+        part: [
+          { name: 'format', valueCode: c.format },
+          { name: 'credentialId', valueString: c.credentialId },
+          ...(c.kid ? [{ name: 'kid', valueString: c.kid }] : []),
+          { name: 'issuedAt', valueInstant: c.issuedAt.toISOString() },
+          ...(c.expiresAt ? [{ name: 'expiresAt', valueInstant: c.expiresAt.toISOString() }] : []),
+          { name: 'requester', valueString: c.requester },
+          ...c.sources.map((s) => ({ name: 'source', valueReference: { reference: s } })),
+          { name: 'provenance', valueReference: { reference: `Provenance/${c.provenanceId}` } },
+        ],
+      }));
+      return { status: 200, resource: { resourceType: 'Parameters', parameter } };
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * `Patient/{id}/$health-cards-issue`, the SMART Health Cards issuance operation, plus the `shc:/` QR content of
+ * each card (`qrNumeric`). https://build.fhir.org/ig/HL7/smart-health-cards-and-links/OperationDefinition-patient-i-health-cards-issue.html
+ */
+import type { Parameters } from '@medplum/fhirtypes';
+import { issueShc } from '../../credentials/issue-shc.ts';
+import { healthCardsIssueToParameters, readHealthCardsIssueParameters } from '../../credentials/operation-parameters.ts';
+import { issue } from '../../fhir/outcome.ts';
+import type { CredentialServices } from '../../services-credentials.ts';
+import type { OperationRoute } from '../routes.ts';
+import { loadOperationDefinition, readOperationInput } from './input.ts';
+import { recordsOfPatient } from './records.ts';
+
+export function healthCardsIssueOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
+  const def = loadOperationDefinition('health-cards-issue');
+  return {
+    code: 'health-cards-issue',
+    definition: def.url as string,
+    levels: ['instance'],
+    resourceTypes: ['Patient'],
+    methods: ['POST'],
+    handle: async (ctx, req, target) => {
+      const input = readOperationInput(def, req);
+      const asked = readHealthCardsIssueParameters({ resourceType: 'Parameters', parameter: [...input.values()].flat() });
+      const { patient, immunizations } = await recordsOfPatient(ctx.store, target.id as string);
+      const issued = await issueShc(credentials.issuer(), { patient, immunizations, ...asked, now: now(), requester: req.requester ?? 'unknown' });
+      const out: Parameters = healthCardsIssueToParameters(issued);
+      for (const chunks of issued.qr) for (const chunk of chunks) out.parameter!.push({ name: 'qrNumeric', valueString: chunk });
+      const warnings = [...issued.warnings];
+      if (input.has('credentialValueSet')) {
+        warnings.push(issue({ severity: 'warning', code: 'not-supported', id: 'SHC_VALUE_SET_IGNORED', text: 'credentialValueSet is not supported: cards hold every completed immunization of the requested types' }));
+      }
+      if (issued.verifiableCredential.length === 0) {
+        warnings.push(issue({ severity: 'information', code: 'informational', id: 'SHC_NOTHING_TO_ISSUE', text: 'No completed immunization matches the request: no card was issued' }));
+      }
+      if (warnings.length > 0) out.parameter!.push({ name: 'warnings', resource: { resourceType: 'OperationOutcome', issue: warnings } });
+      return { status: 200, resource: out };
+    },
+  };
+}
+

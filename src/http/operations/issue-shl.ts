@@ -1,0 +1,54 @@
+/**
+ * `Bundle/{id}/$issue-shl` for a stored IPS document: a SMART Health Link served by this server (`/shl`), and by
+ * default its Verifiable Health Link (an HCERT carrying the link). The link's state is a DocumentReference:
+ * deleting it revokes the link.
+ */
+import type { Bundle } from '@medplum/fhirtypes';
+import { issueShl, issueVhl, type IssueShlInput } from '../../credentials/issue-shl.ts';
+import { shlToParameters } from '../../credentials/operation-parameters.ts';
+import { fail } from '../../fhir/outcome.ts';
+import type { CredentialServices } from '../../services-credentials.ts';
+import type { OperationRoute } from '../routes.ts';
+import { boolParam, dateParam, intParam, qrFormatsParam } from './credential-input.ts';
+import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
+
+export function issueShlOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
+  const def = loadOperationDefinition('issue-shl');
+  return {
+    code: 'issue-shl',
+    definition: def.url as string,
+    levels: ['instance'],
+    resourceTypes: ['Bundle'],
+    methods: ['POST'],
+    handle: async (ctx, req, target) => {
+      const input = readOperationInput(def, req);
+      const found = await ctx.store.read('Bundle', target.id as string);
+      if (found.status !== 'found') fail('not-found', { code: 'not-found', id: 'RESOURCE_NOT_FOUND', text: `Bundle/${target.id} is not known`, expression: 'Bundle' });
+      const at = now();
+      const exp = dateParam(input, 'exp');
+      if (exp && exp.getTime() <= at.getTime()) fail('invalid', { code: 'value', id: 'SHL_EXP_PAST', text: 'exp is in the past', expression: 'exp' });
+      const passcode = stringParam(input, 'passcode');
+      const label = stringParam(input, 'label');
+      const flag = stringParam(input, 'flag');
+      if (flag !== undefined && !/^[LU]{0,2}$/.test(flag)) fail('invalid', { code: 'value', id: 'SHL_FLAG_INVALID', text: 'flag holds the letters L and/or U (P follows from passcode)', expression: 'flag' });
+      const maxAttempts = intParam(input, 'maxAttempts', 1, 100);
+      const viewerUrl = stringParam(input, 'viewerUrl');
+      const request: IssueShlInput = {
+        bundle: found.resource as Bundle,
+        now: at,
+        requester: req.requester ?? 'unknown',
+        qrFormats: qrFormatsParam(input),
+        ...(passcode !== undefined ? { passcode } : {}),
+        ...(exp ? { exp } : {}),
+        ...(label !== undefined ? { label } : {}),
+        ...(flag ? { flag } : {}),
+        ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+        ...(viewerUrl ? { viewerUrl } : {}),
+      };
+      const issued = boolParam(input, 'vhl') === false ? await issueShl(credentials.issuer(), credentials.shl, request) : await issueVhl(credentials.issuer(), credentials.shl, request);
+      const out = shlToParameters(issued);
+      out.parameter!.splice(2, 0, { name: 'linkRecord', valueReference: { reference: `DocumentReference/${issued.recordId}` } });
+      return { status: 200, resource: out };
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * `$verify`: any credential — as text in a Parameters body, or as a picture of its QR code (a PNG/JPEG body, or the
+ * `qrImage` attachment) — checked against the trust list or the keys the caller gives. 200 whenever the request
+ * could be read, whatever the verdict; a picture without a readable QR code is a `decode-error` verdict.
+ */
+import type { Parameters } from '@medplum/fhirtypes';
+import { readVerifyParameters } from '../../credentials/operation-parameters.ts';
+import { verdictToParameters } from '../../credentials/verdict.ts';
+import { unreadableQrVerdict, verifyCredential } from '../../credentials/verify.ts';
+import { fail } from '../../fhir/outcome.ts';
+import { FormatError } from '../../formats/errors.ts';
+import { readQrImage } from '../../formats/qr/read-image.ts';
+import type { CredentialServices } from '../../services-credentials.ts';
+import type { OperationRoute } from '../routes.ts';
+import { loadOperationDefinition, readOperationInput } from './input.ts';
+
+export function verifyOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
+  const def = loadOperationDefinition('verify');
+  return {
+    code: 'verify',
+    definition: def.url as string,
+    levels: ['system'],
+    methods: ['POST'],
+    handle: async (_ctx, req) => {
+      const image = Buffer.isBuffer(req.body) ? req.body : undefined;
+      const input = readOperationInput(def, image ? { ...req, body: undefined } : req);
+      const parameters: Parameters = { resourceType: 'Parameters', parameter: [...input.values()].flat() };
+      const attachment = input.get('qrImage')?.[0]?.valueAttachment;
+      if (attachment && input.has('credential')) fail('invalid', { code: 'invalid', id: 'VERIFY_TWO_CREDENTIALS', text: 'Give the credential as text or as a QR image, not both', expression: 'qrImage' });
+      const bytes = image ?? (attachment ? attachmentBytes(attachment.data) : undefined);
+      if (bytes) {
+        let text: string;
+        try {
+          text = readQrImage(bytes, attachment?.contentType);
+        } catch (e) {
+          if (!(e instanceof FormatError)) throw e;
+          return { status: 200, resource: verdictToParameters(unreadableQrVerdict(e.code, e.message)) };
+        }
+        parameters.parameter!.push({ name: 'credential', valueString: text });
+      }
+      const request = readVerifyParameters(parameters, now());
+      const verdict = await verifyCredential(request.credential, credentials.verifyOptions(request));
+      return { status: 200, resource: verdictToParameters(verdict) };
+    },
+  };
+}
+
+function attachmentBytes(data: string | undefined): Buffer {
+  if (!data || !/^[A-Za-z0-9+/]+={0,2}$/.test(data.replace(/\s+/g, ''))) {
+    fail('invalid', { code: 'value', id: 'VERIFY_IMAGE_DATA_INVALID', text: 'qrImage needs its picture as base64 in Attachment.data', expression: 'qrImage' });
+  }
+  return Buffer.from(data, 'base64');
+}

@@ -1,0 +1,90 @@
+/**
+ * Composition of the credential services (part of the composition root): the issuer context (keys, terminology of
+ * the loaded packages, the issuing Organization, the validator, the trust list), the SHL registry and the options
+ * `$verify` runs with, including the guarded SHL fetcher.
+ */
+import type { Organization } from '@medplum/fhirtypes';
+import type { Config } from './config/schema.ts';
+import { NODE_RANDOMNESS, type IssuerContext, type ValidateFn } from './credentials/issuer-context.ts';
+import { credentialTerminology, type CredentialTerminology } from './credentials/mapping/terminology.ts';
+import type { VerifyRequest } from './credentials/operation-parameters.ts';
+import { createGuardedShlFetcher } from './credentials/shl-fetch.ts';
+import { answerManifest, readDirectFile, readShlFile, type ShlContext } from './credentials/shl-links.ts';
+import type { ShlFetcher, VerifyOptions } from './credentials/verify-options.ts';
+import { OutcomeError, issue } from './fhir/outcome.ts';
+import type { ValidationState, ValidationService } from './services-validation.ts';
+import type { ResourceStore } from './storage/store.ts';
+import type { TrustServices } from './services-trust.ts';
+
+export interface CredentialServices {
+  /** The issuer context for this moment's loaded packages (rebuilt after `$install-package`). */
+  issuer(): IssuerContext;
+  shl: ShlContext;
+  /** Options of `verifyCredential` for one `$verify` request. */
+  verifyOptions(request: VerifyRequest): VerifyOptions;
+  hcertValiditySeconds: number;
+}
+
+interface Parts {
+  config: Config;
+  store: ResourceStore;
+  validation: ValidationService;
+  trust: TrustServices;
+  now: () => Date;
+  /** The fetch used for allow-listed remote SHL manifests (tests pass their own). */
+  fetch?: typeof fetch;
+}
+
+export function createCredentialServices({ config, store, validation, trust, now, fetch }: Parts): CredentialServices {
+  const organization: Organization = { resourceType: 'Organization', id: 'issuer', name: config.issuerName };
+  const shl: ShlContext = { store, shlBaseUrl: config.shlBaseUrl, randomBytes: NODE_RANDOMNESS.randomBytes };
+  const terminologies = new WeakMap<ValidationState, CredentialTerminology>();
+  const terminology = (state: ValidationState): CredentialTerminology => {
+    let t = terminologies.get(state);
+    if (!t) terminologies.set(state, (t = credentialTerminology(state.packages)));
+    return t;
+  };
+  const validate: ValidateFn = (resource, profile) => validation.current().validator.validate(resource, { profile });
+  const fetchShl = createGuardedShlFetcher({
+    allow: config.shlFetchAllow,
+    local: { prefix: `${config.shlBaseUrl}/`, handle: localShlFetcher(shl, `${config.shlBaseUrl}/`, now) },
+    ...(fetch ? { fetch } : {}),
+  });
+  return {
+    issuer: () => ({
+      keys: trust.issuerKeys,
+      terminology: terminology(validation.current()),
+      organization,
+      store,
+      validate,
+      trust: trust.trust,
+      shcIssuerUrl: config.issuerUrl,
+      ...NODE_RANDOMNESS,
+    }),
+    shl,
+    verifyOptions: (request) => ({
+      validationTime: request.validationTime,
+      trust: trust.trust,
+      validate,
+      fetchShl,
+      ...(request.trustedCertificates ? { trustedCertificates: request.trustedCertificates } : {}),
+      ...(request.issuerJwks !== undefined ? { issuerJwks: request.issuerJwks } : {}),
+      ...(request.passcode !== undefined ? { passcode: request.passcode } : {}),
+    }),
+    hcertValiditySeconds: Math.floor(config.hcertValidityMs / 1000),
+  };
+}
+
+/**
+ * This server's own links, answered without a socket: `<base>/<linkId>` (manifest POST, or GET for flag U) and
+ * `<base>/<linkId>/file/<ticket>`. The link's state is judged at the server's clock, not the verifier's
+ * validationTime: the server would answer a remote verifier the same way.
+ */
+function localShlFetcher(shl: ShlContext, prefix: string, now: () => Date): ShlFetcher {
+  return async (url, request) => {
+    const parts = url.slice(prefix.length).split(/[?#]/)[0].split('/');
+    if (parts.length === 1 && parts[0]) return request ? answerManifest(shl, parts[0], request, now()) : readDirectFile(shl, parts[0], now());
+    if (parts.length === 3 && parts[1] === 'file' && !request) return readShlFile(shl, parts[0], parts[2], now());
+    throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'SHL_NOT_FOUND', text: 'No SMART Health Link endpoint at this URL' }));
+  };
+}
