@@ -45,6 +45,15 @@ describe('shlink:/ links', () => {
     expectFormatError(() => encodeShlink({ ...payload, ...change }), 'SHLINK_INVALID', message);
   });
 
+  test.each(['http://localhost:8080/shl/m', 'http://127.0.0.1/shl/m', 'http://[::1]:9/m'])('when the url is plain http on the loopback host %s (a server on a laptop), then it is accepted', (url) => {
+    const p = { ...payload, url };
+    expect(decodeShlink(encodeShlink(p))).toEqual(p);
+  });
+
+  test.each(['http://localhost.evil.example/m', 'http://127.0.0.1.nip.io/m', 'http://10.0.0.1/m'])('when the url is plain http on %s, then SHLINK_INVALID', (url) => {
+    expectFormatError(() => encodeShlink({ ...payload, url }), 'SHLINK_INVALID', 'SHL: url must be an https URL of at most 128 characters');
+  });
+
   test('when the prefix is absent, then PREFIX_MISSING', () => {
     expectFormatError(() => decodeShlink('https://viewer.example/#nothing'), 'PREFIX_MISSING', 'SHL: no "shlink:/" in the link');
   });
