@@ -94,7 +94,7 @@ function qrParameters(prefix: string, qr: QrImages | IssuedHcert['qr']): Paramet
   const attachment = (contentType: string, data: string): Attachment => ({ contentType, data });
   if (qr.png) out.push({ name: `${prefix}Png`, valueAttachment: attachment('image/png', Buffer.from(qr.png).toString('base64')) });
   if (qr.svg) out.push({ name: `${prefix}Svg`, valueAttachment: attachment('image/svg+xml', Buffer.from(qr.svg).toString('base64')) });
-  if (qr.version !== undefined) out.push({ name: `${prefix}Version`, valueInteger: qr.version });
+  if (qr.version) out.push({ name: `${prefix}Version`, valueInteger: qr.version });
   return out;
 }
 
