@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import { pino } from 'pino';
 import { createApp } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config/schema.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import { createServices, type ServiceOverrides, type Services } from '../../src/services.ts';
 
 export const BASE = 'http://gateway.test/fhir';
 
@@ -13,9 +13,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+/** `services` passes a clock, issuer keys or the SHL fetch to the composition root. */
+export async function createTestApp(overrides: Partial<Config> = {}, serviceOverrides: ServiceOverrides = {}): Promise<TestApp> {
   const config = parseConfig({}, { fhirBaseUrl: BASE, logLevel: 'silent', ...overrides });
-  const services = await createServices(config, { inMemory: true, log: pino({ level: 'silent' }) });
+  const services = await createServices(config, { inMemory: true, log: pino({ level: 'silent' }), ...serviceOverrides });
   return { app: createApp(services), services, close: () => services.close() };
 }
 
