@@ -24,7 +24,8 @@ interface Example {
 function examples(): Example[] {
   const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
   return blocks
-    .filter((b) => b.trimStart().startsWith('curl '))
+    // An example may first capture a value from another call: `HC1=$(curl …) && curl …`.
+    .filter((b) => /^\s*(\w+=\$\()?curl /.test(b))
     .map((b) => {
       const expect = /# → (\d{3}) (\w+)/.exec(b);
       if (!expect) throw new Error(`README example without an expectation line:\n${b}`);
