@@ -81,8 +81,10 @@ export function createCredentialServices({ config, store, validation, trust, now
  * validationTime: the server would answer a remote verifier the same way.
  */
 function localShlFetcher(shl: ShlContext, prefix: string, now: () => Date): ShlFetcher {
+  // The fetcher hands over the normalised URL: compare paths, not raw strings (case, default ports).
+  const base = new URL(prefix).pathname;
   return async (url, request) => {
-    const parts = url.slice(prefix.length).split(/[?#]/)[0].split('/');
+    const parts = new URL(url).pathname.slice(base.length).split('/');
     if (parts.length === 1 && parts[0]) return request ? answerManifest(shl, parts[0], request, now()) : readDirectFile(shl, parts[0], now());
     if (parts.length === 3 && parts[1] === 'file' && !request) return readShlFile(shl, parts[0], parts[2], now());
     throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'SHL_NOT_FOUND', text: 'No SMART Health Link endpoint at this URL' }));

@@ -151,7 +151,7 @@ export const CONFIG_KEYS = [
   spec('issuerName', 'ISSUER_NAME', 'Name of the issuing authority written into certificates (DDCC organization, EU DCC `is`).', (p) => `Development issuer ${p.issuerCountry ?? 'XX'}`, (s) => s.trim(), '`Development issuer <ISSUER_COUNTRY>`'),
   spec('hcertValidityMs', 'HCERT_VALIDITY', 'Validity of a minted HCERT (`exp` = `iat` + this), unless the request asks for less.', 365 * 86_400_000, duration, '`365d`'),
   spec('shlBaseUrl', 'SHL_BASE_URL', 'Public URL of the SMART Health Link endpoints this server serves at `/shl`; manifest URLs start with it. Default: ISSUER_URL + `/shl`.', (p) => `${p.issuerUrl ?? 'http://localhost:8080'}/shl`, httpUrl),
-  spec('shlFetchAllow', 'SHL_FETCH_ALLOW', 'Comma-separated URL prefixes `$verify` may fetch SMART Health Link manifests from. This server\'s own links are always answered in-process; nothing else is fetched unless listed here.', [], list, '— (this server only)'),
+  spec('shlFetchAllow', 'SHL_FETCH_ALLOW', 'Comma-separated URL prefixes `$verify` may fetch SMART Health Link manifests from. This server\'s own links are always answered in-process; nothing else is fetched unless listed here.', [], (s) => list(s).map(httpUrl).map((u) => `${u}/`), '— (this server only)'),
   spec('fhirPackages', 'FHIR_PACKAGES', 'Colon-separated FHIR IG packages to load (`.tgz` files or folders holding them), besides `ig/packages/` and the package cache.', [], (s) => s.split(':').map((p) => p.trim()).filter(Boolean)),
   spec('fhirPackageCache', 'FHIR_PACKAGE_CACHE', 'The FHIR package cache shared with the HL7 tools (`<id>#<version>/package`), used to resolve dependencies.', (_p, env) => `${env.HOME ?? '.'}/.fhir/packages`, (s) => s, '`~/.fhir/packages`'),
   spec(

@@ -30,6 +30,17 @@ describe('parseConfig', () => {
     ]);
   });
 
+  test('when the SHL settings are left out, then links live under ISSUER_URL/shl and no other manifest host is fetched', () => {
+    const c = parseConfig({ FHIR_BASE_URL: 'https://gw.example.org/fhir' });
+    expect(c.shlBaseUrl).toBe('https://gw.example.org/shl');
+    expect(c.shlFetchAllow).toEqual([]);
+  });
+
+  test('when SHL_FETCH_ALLOW lists URLs, then each becomes a folder prefix, and a non-http entry is refused at start', () => {
+    expect(parseConfig({ SHL_FETCH_ALLOW: 'https://shl.example.org/links, http://127.0.0.1:9000/' }).shlFetchAllow).toEqual(['https://shl.example.org/links/', 'http://127.0.0.1:9000/']);
+    expect(() => parseConfig({ SHL_FETCH_ALLOW: 'https://ok.example/, file:///etc' })).toThrow('SHL_FETCH_ALLOW must use http or https, got "file:///etc"');
+  });
+
   test('when STORAGE=mongodb has no MONGODB_URL, then it is refused', () => {
     expect(() => parseConfig({ STORAGE: 'mongodb' })).toThrow('MONGODB_URL is required when STORAGE=mongodb');
   });
