@@ -48,9 +48,11 @@ export async function recordsOfImmunization(store: ResourceStore, immunizationId
   const ref = immunization.patient?.reference ?? '';
   const local = ref.startsWith(`${baseUrl}/`) ? ref.slice(baseUrl.length + 1) : ref;
   const m = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(local);
-  if (!m) {
+  const unresolved = (): never =>
     fail('unprocessable', { code: 'processing', id: 'IMMUNIZATION_PATIENT_UNRESOLVED', text: `Immunization/${immunizationId} names its patient as "${ref}", which is not a Patient stored on this server`, expression: 'Immunization.patient' });
-  }
-  const patient = await stored<Patient>(store, 'Patient', m[1], 'Immunization.patient');
-  return { patient, immunizations: [immunization] };
+  if (!m) return unresolved();
+  // The operation's target exists: a patient it names that this server does not hold is a 422, not a 404.
+  const found = await store.read('Patient', m[1]);
+  if (found.status !== 'found') return unresolved();
+  return { patient: found.resource as Patient, immunizations: [immunization] };
 }
