@@ -5,7 +5,7 @@
  * https://build.fhir.org/ig/HL7/smart-health-cards-and-links/OperationDefinition-patient-i-health-cards-issue.html
  */
 import type { Immunization, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
-import { fail } from '../fhir/outcome.ts';
+import { fail, issue } from '../fhir/outcome.ts';
 import { SHC_HEALTH_CARD_TYPE, signShc, type ShcPayload } from '../formats/shc/jws.ts';
 import { minifyBundle } from '../formats/shc/minify.ts';
 import { encodeShcQr } from '../formats/shc/qr-numeric.ts';
@@ -90,5 +90,14 @@ export async function issueShc(ctx: IssuerContext, input: IssueShcInput): Promis
     issuedAt: input.now,
     ...(payload.exp !== undefined ? { expiresAt: new Date(payload.exp * 1000) } : {}),
   });
-  return { verifiableCredential: [jws], qr: [encodeShcQr(jws)], resourceLink: links.map((l) => ({ vcIndex: 0, ...l })), warnings: [], provenanceId: provenance.id! };
+  return { verifiableCredential: [jws], qr: [encodeShcQr(jws)], resourceLink: links.map((l) => ({ vcIndex: 0, ...l })), warnings: issuerUrlWarnings(iss), provenanceId: provenance.id! };
+}
+
+/**
+ * The spec makes `iss` an https URL without a trailing slash, and verifiers (ours included) reject any other: like a
+ * DSC missing from the trust list, the card is still issued (a laptop server runs on http://localhost), with a warning.
+ */
+function issuerUrlWarnings(iss: string): OperationOutcomeIssue[] {
+  if (/^https:\/\/\S+$/.test(iss) && !iss.endsWith('/')) return [];
+  return [issue({ severity: 'warning', code: 'security', id: 'SHC_ISSUER_URL_NOT_HTTPS', text: `The SHC issuer URL (iss, ISSUER_URL) ${iss} is not an https URL without a trailing slash: verifiers will reject this card` })];
 }
