@@ -5,61 +5,22 @@
  * (-7) but the DSC is a P-384 key with a 96-byte signature; ES256 is ECDSA P-256 (RFC 9053 §2.1, HCERT spec §3.3.2
  * allows ES256 and PS256 only), so we report signature-invalid where the vector expects a valid signature. The
  * formats suite (test/vectors/hcert-eu-dcc.test.ts) proves those signatures are mathematically valid with that key.
- * `keyUsage` is not compared: with caller-given certificates no EKU policy is applied.
+ * Vectors, expectation mapping and explained exceptions: test/vectors/eu-dcc-expectations.ts (shared with the HTTP run).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { verifyCredential } from '../../../src/credentials/verify.ts';
 import type { CredentialVerdict } from '../../../src/credentials/verdict.ts';
+import { disagreements, EU_DCC_VECTORS as vectors, EXPLAINED_DISAGREEMENTS, validationTimeOf } from '../../vectors/eu-dcc-expectations.ts';
 
-interface Vector {
-  id: string;
-  qr: string;
-  certificateDerBase64: string;
-  validationClock: string;
-  expect: Record<string, boolean | undefined>;
-}
-
-const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
-const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { files: { kind: string; file: string }[] };
-const vectors: Vector[] = manifest.files
-  .filter((f) => f.kind === 'hcert')
-  .flatMap((f) => (JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { cases: Vector[] }).cases);
-
-const CHECKS: Record<string, string[]> = {
-  unprefix: ['unprefix'],
-  base45Decode: ['base45'],
-  decompress: ['decompress'],
-  coseDecode: ['cbor', 'cose'],
-  verify: ['signature'],
-  notExpired: ['not-expired'],
-  schemaValid: ['payload-schema'],
-  validJson: ['payload-schema'],
-  validObject: ['payload-schema'],
-};
-
-const WRONG_CURVE = new Set(['ES:2DCode:raw:401', 'ES:2DCode:raw:402', 'ES:2DCode:raw:403']);
-
-function disagreements(v: Vector, verdict: CredentialVerdict): string[] {
-  const out: string[] = [];
-  for (const [name, expected] of Object.entries(v.expect)) {
-    if (expected === undefined || !CHECKS[name]) continue;
-    for (const check of CHECKS[name]) {
-      const status = verdict.checks.find((c) => c.name === check)?.status;
-      if (status !== (expected ? 'pass' : 'fail')) out.push(`${name}→${check}=${status}`);
-    }
-  }
-  return out;
-}
+const WRONG_CURVE = new Set(Object.keys(EXPLAINED_DISAGREEMENTS));
 
 describe('EU DCC vectors through verifyCredential', () => {
   const verdicts = new Map<string, CredentialVerdict>();
   beforeAll(async () => {
-    for (const v of vectors) verdicts.set(v.id, await verifyCredential(v.qr, { validationTime: new Date(v.validationClock), trustedCertificates: [v.certificateDerBase64] }));
+    for (const v of vectors) verdicts.set(v.id, await verifyCredential(v.qr, { validationTime: validationTimeOf(v), trustedCertificates: [v.certificateDerBase64] }));
   });
 
   test('when every vector is verified, then 71 of 74 agree with their stated expectations (the rest are the wrong-curve vectors)', () => {
-    const disagreeing = vectors.filter((v) => disagreements(v, verdicts.get(v.id)!).length > 0).map((v) => v.id);
+    const disagreeing = vectors.filter((v) => disagreements(v, verdicts.get(v.id)!.checks).length > 0).map((v) => v.id);
     expect(vectors.length).toBe(74);
     expect(disagreeing).toEqual([...WRONG_CURVE]);
     expect(vectors.length - disagreeing.length).toBe(71);
