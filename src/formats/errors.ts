@@ -40,7 +40,11 @@ export type FormatErrorCode =
   | 'SHL_FETCH_REFUSED' // the SHL URL is not allowed (SHL_FETCH_ALLOW, scheme, credentials, non-public address); never contacted
   | 'SHL_FETCH_FAILED' // network error, timeout, redirect or HTTP error status while fetching an SHL
   | 'SHL_FETCH_TOO_LARGE' // the SHL response is over the byte cap
-  | 'QR_TOO_LARGE';
+  | 'QR_TOO_LARGE' // the payload does not fit the QR version allowed (rendering)
+  | 'QR_IMAGE_UNSUPPORTED' // uploaded image is neither PNG nor JPEG
+  | 'QR_IMAGE_CORRUPT' // PNG/JPEG that does not decode (truncated, bad chunks or markers)
+  | 'QR_IMAGE_TOO_LARGE' // image file or declared pixel size over the cap
+  | 'QR_NOT_FOUND'; // image decodes but holds no readable QR: a misread, not "not a credential"
 
 export interface FormatErrorDetails {
   /** Character or byte offset of the fault in the input of the failing step, when one exists. */
