@@ -34,14 +34,15 @@ export function createClient(port: number, concurrency: number) {
       r.end(req.body);
     });
 
-  /** Runs `count` requests built by `make(i)`, `concurrency` at a time. */
-  const load = async (count: number, make: (i: number) => LoadRequest, ok = (s: number) => s < 300): Promise<LoadResult> => {
-    const latencies: number[] = new Array(count);
+  /** Runs `count` requests built by `make(i)`, `concurrency` at a time; none started after `maxSeconds`. */
+  const load = async (count: number, make: (i: number) => LoadRequest, ok = (s: number) => s < 300, maxSeconds = Infinity): Promise<LoadResult> => {
+    const latencies: number[] = [];
     let next = 0;
     let failures = 0;
     const started = process.hrtime.bigint();
+    const deadline = started + BigInt(Math.min(maxSeconds * 1e9, Number.MAX_SAFE_INTEGER));
     const worker = async () => {
-      while (next < count) {
+      while (next < count && process.hrtime.bigint() < deadline) {
         const i = next++;
         const t0 = process.hrtime.bigint();
         const res = await send(make(i));
@@ -51,9 +52,10 @@ export function createClient(port: number, concurrency: number) {
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const sorted = latencies.sort((a, b) => a - b);
+    const done = next;
+    const sorted = latencies.slice(0, done).sort((a, b) => a - b);
     const pct = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]);
-    return { count, seconds: round(seconds), perSecond: round(count / seconds), p50ms: pct(0.5), p99ms: pct(0.99), failures };
+    return { count: done, seconds: round(seconds), perSecond: round(done / seconds), p50ms: pct(0.5), p99ms: pct(0.99), failures };
   };
   return { send, load, close: () => agent.destroy() };
 }

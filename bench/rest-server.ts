@@ -1,4 +1,8 @@
-/** The server under test for bench/rest.ts and bench/ingest.ts: a file-backed SQLite store in a temp folder, on 127.0.0.1, port sent by IPC. */
+/**
+ * The server under test for bench/rest.ts, bench/ingest.ts and bench/e2e.ts: a file-backed SQLite store in a temp
+ * folder, on 127.0.0.1, port sent by IPC. IPC 'cpu' answers this process's CPU time (process.cpuUsage: user +
+ * system of all its threads), so a bench can count requests per server CPU-second.
+ */
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createApp } from '../src/app.ts';
@@ -16,5 +20,6 @@ const server = createApp(services).listen(0, '127.0.0.1', () => {
 });
 server.keepAliveTimeout = 60_000;
 process.on('message', (m) => {
+  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
   if (m === 'stop') server.close(() => void services.close().then(() => process.exit(0)));
 });

@@ -1,0 +1,239 @@
+/**
+ * npm run bench:e2e — the credential round trip over HTTP on 127.0.0.1: `$verify` of an HC1 and `$issue-hcert`
+ * (default request: PNG + SVG QR; and `qrFormat=none`), next to raw node:crypto ES256 verify and sign (P-256,
+ * ieee-p1363, a message the size of the HCERT's COSE Sig_structure) measured in the same run, alternating rounds.
+ *
+ * The server is the real app (createServices + createApp via bench/rest-server.ts) in a child process: embedded
+ * SQLite (default synchronous=FULL), the shared WHO IG packages, default (strict) validation, development keys.
+ * The load generator runs in this process, so on a 2-core machine it gets one core and the server the other.
+ *
+ * "Per core": the server's JavaScript runs on one thread, so one server process is compared with one thread of raw
+ * ES256. Two figures are reported:
+ *  - wall: server requests/s (one process) over raw ops/s (one thread);
+ *  - CPU:  requests per server CPU-second (process.cpuUsage of the server, user + system, all its threads: GC,
+ *          libuv) over raw ops per CPU-second of the thread running them.
+ * The ratio keys use the CPU definition: it charges the server for every cycle it burns and nothing else, so the
+ * figure does not depend on how much CPU the load generator leaves it on this machine.
+ *
+ * Ratios are medians over rounds of (ours in round r) / (reference in round r), as bench/codecs.ts does.
+ * Last line: {"bench":"e2e","figures":{...},"ratios":{...}}.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readPackageTgz } from '../src/packages/read-package.ts';
+import { decodeHc1Transport } from '../src/formats/hcert/hc1.ts';
+import { createClient, round, type LoadRequest, type LoadResult } from './http-load.ts';
+
+const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).pathname;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = 8;
+/** Each load is bounded by a count and a time: whichever comes first. */
+const LOAD = {
+  verify: { count: Number(process.env.BENCH_VERIFY ?? 4000), seconds: 8 },
+  issue: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 8 },
+  issueNoQr: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 8 },
+};
+const RAW_SLICE_MS = 1000;
+/** Distinct HC1s the `$verify` rounds cycle through. */
+const HC1_COUNT = 32;
+/** BENCH_ONLY=verify|issue|issueNoQr runs only that load (with BENCH_CPU_PROF, to profile one path); no JSON line. */
+const ONLY = process.env.BENCH_ONLY;
+
+type Kind = keyof typeof LOAD;
+
+interface Cpu {
+  user: number;
+  system: number;
+}
+
+function example(file: string): Record<string, unknown> {
+  const pkg = readPackageTgz(join(PACKAGES_DIR, 'who.ddcc#1.0.0.tgz'));
+  const found = pkg.examples.find((e) => e.file === file)?.resource;
+  if (!found) throw new Error(`${file} is not an example of who.ddcc`);
+  return structuredClone(found) as Record<string, unknown>;
+}
+
+async function startServer(dir: string): Promise<{ child: ChildProcess; port: number }> {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server (for finding its hot paths).
+  const execArgv = [...process.execArgv, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])];
+  const overrides = { fhirPackages: [PACKAGES_DIR] };
+  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { port: number }).port)));
+  return { child, port };
+}
+
+function serverCpu(child: ChildProcess): Promise<Cpu> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      const cpu = (m as { cpu?: Cpu }).cpu;
+      if (!cpu) return;
+      child.off('message', on);
+      resolve(cpu);
+    };
+    child.on('message', on);
+    child.send('cpu');
+  });
+}
+
+const cpuSeconds = (a: Cpu, b: Cpu): number => (b.user - a.user + b.system - a.system) / 1e6;
+
+interface Measured {
+  perSecond: number;
+  perCpuSecond: number;
+  p50ms: number;
+  p99ms: number;
+  count: number;
+}
+
+/** One load against the server, with the server's CPU time over it. */
+async function measureHttp(child: ChildProcess, run: () => Promise<LoadResult>): Promise<Measured> {
+  const before = await serverCpu(child);
+  const r = await run();
+  const after = await serverCpu(child);
+  if (r.failures > 0) throw new Error(`${r.failures} of ${r.count} requests failed`);
+  return { perSecond: r.perSecond, perCpuSecond: round(r.count / cpuSeconds(before, after)), p50ms: r.p50ms, p99ms: r.p99ms, count: r.count };
+}
+
+/** Raw ops on this thread for `ms`: ops per wall second and per CPU-second of this process. */
+function measureRaw(op: () => unknown, ms: number): { perSecond: number; perCpuSecond: number } {
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const budget = BigInt(ms * 1e6);
+  let n = 0;
+  while (process.hrtime.bigint() - t0 < budget) {
+    for (let i = 0; i < 50; i++) op();
+    n += 50;
+  }
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  return { perSecond: round(n / wall), perCpuSecond: round(n / ((cpu.user + cpu.system) / 1e6)) };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+async function seed(client: ReturnType<typeof createClient>): Promise<void> {
+  const put = async (path: string, resource: Record<string, unknown>) => {
+    const r = await client.send({ method: 'PUT', path: `/fhir/${path}`, body: JSON.stringify(resource) });
+    if (r.status !== 200 && r.status !== 201) throw new Error(`PUT ${path}: ${r.status} ${r.body.slice(0, 2000)}`);
+  };
+  const imm = example('Immunization-DDCCImmunizationEnglish.json');
+  // The example holds its name as text only, which issuance never splits: give it the structured parts.
+  const patient: Record<string, unknown> = { ...example('Patient-DDCCPatientEnglish.json'), name: [{ use: 'official', text: 'Aulus Agerius', family: 'Agerius', given: ['Aulus'] }] };
+  const org = example('Organization-DDCCOrganizationEnglish.json');
+  await put(`Organization/${org.id as string}`, org);
+  await put(`Patient/${patient.id as string}`, patient);
+  await put(`Immunization/${imm.id as string}`, imm);
+}
+
+function parameter(body: string, name: string): string | undefined {
+  const p = (JSON.parse(body) as { parameter?: { name: string; valueString?: string; valueBoolean?: boolean }[] }).parameter?.find((x) => x.name === name);
+  return p?.valueString ?? (p?.valueBoolean === undefined ? undefined : String(p.valueBoolean));
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
+  const server = await startServer(dir);
+  const client = createClient(server.port, CONCURRENCY);
+  try {
+    await seed(client);
+    const immPath = `/fhir/Immunization/${example('Immunization-DDCCImmunizationEnglish.json').id as string}/$issue-hcert`;
+    const issueDefault: LoadRequest = { method: 'POST', path: immPath, body: JSON.stringify({ resourceType: 'Parameters' }) };
+    const issueNoQr: LoadRequest = { method: 'POST', path: immPath, body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'qrFormat', valueCode: 'none' }] }) };
+
+    // HC1s for the $verify rounds, issued by this server (its development DSC is in its own trust list).
+    const hc1s: string[] = [];
+    for (let i = 0; i < HC1_COUNT; i++) {
+      const r = await client.send(i === 0 ? issueDefault : issueNoQr);
+      const hc1 = r.status === 200 ? parameter(r.body, 'hc1') : undefined;
+      if (!hc1) throw new Error(`$issue-hcert: ${r.status} ${r.body.slice(0, 2000)}`);
+      hc1s.push(hc1);
+    }
+    const verifyBodies = hc1s.map((hc1) => JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: hc1 }] }));
+    const verifyReq = (i: number): LoadRequest => ({ method: 'POST', path: '/fhir/$verify', body: verifyBodies[i % verifyBodies.length] });
+    const check = await client.send(verifyReq(0));
+    if (check.status !== 200 || parameter(check.body, 'valid') !== 'true') throw new Error(`$verify did not accept our own HC1: ${check.status} ${check.body.slice(0, 3000)}`);
+
+    // The reference: ES256 over a message the size of the Sig_structure (≈ the COSE_Sign1 minus its signature).
+    const coseBytes = decodeHc1Transport(hc1s[0]!).cose.length;
+    const message = new Uint8Array(randomBytes(coseBytes));
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const rawSig = sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    const raw = {
+      sign: () => sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+      verify: () => verify('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, rawSig),
+    };
+
+    // Warm-up: JIT of the server's hot paths and of the reference.
+    if (!ONLY || ONLY === 'verify') await client.load(300, verifyReq);
+    if (!ONLY || ONLY === 'issue') await client.load(30, () => issueDefault);
+    if (!ONLY || ONLY === 'issueNoQr') await client.load(100, () => issueNoQr);
+    measureRaw(raw.sign, 200);
+    measureRaw(raw.verify, 200);
+
+    const rounds: Record<Kind | 'rawSign' | 'rawVerify', { perSecond: number; perCpuSecond: number; p50ms?: number; p99ms?: number }[]> = {
+      verify: [], issue: [], issueNoQr: [], rawSign: [], rawVerify: [],
+    };
+    const requests: Record<Kind, (i: number) => LoadRequest> = { verify: verifyReq, issue: () => issueDefault, issueNoQr: () => issueNoQr };
+    for (let r = 0; r < ROUNDS; r++) {
+      rounds.rawVerify.push(measureRaw(raw.verify, RAW_SLICE_MS));
+      rounds.rawSign.push(measureRaw(raw.sign, RAW_SLICE_MS));
+      for (const kind of ['verify', 'issue', 'issueNoQr'] as const) {
+        if (ONLY && kind !== ONLY) continue;
+        const m = await measureHttp(server.child, () => client.load(LOAD[kind].count, requests[kind], (s) => s === 200, LOAD[kind].seconds));
+        rounds[kind].push(m);
+        console.log(`round ${r + 1} ${kind.padEnd(10)} ${m.perSecond}/s wall, ${m.perCpuSecond}/server-CPU-s, p50 ${m.p50ms} ms, p99 ${m.p99ms} ms (${m.count} requests)`);
+      }
+      if (ONLY) continue;
+      console.log(`round ${r + 1} raw ES256 verify ${rounds.rawVerify[r]!.perSecond}/s, sign ${rounds.rawSign[r]!.perSecond}/s (one thread)`);
+    }
+
+    if (ONLY) return;
+    const med = (k: keyof typeof rounds, f: 'perSecond' | 'perCpuSecond' | 'p99ms' | 'p50ms') => round(median(rounds[k].map((x) => x[f] as number)), 1);
+    const ratio = (ours: Kind, ref: 'rawSign' | 'rawVerify', f: 'perSecond' | 'perCpuSecond') => round(median(rounds[ours].map((x, i) => x[f] / rounds[ref][i]![f])));
+    const figures = {
+      verify_http_per_s: med('verify', 'perSecond'),
+      verify_http_per_cpu_s: med('verify', 'perCpuSecond'),
+      verify_http_p50_ms: med('verify', 'p50ms'),
+      verify_http_p99_ms: med('verify', 'p99ms'),
+      issue_http_per_s: med('issue', 'perSecond'),
+      issue_http_per_cpu_s: med('issue', 'perCpuSecond'),
+      issue_http_p99_ms: med('issue', 'p99ms'),
+      issue_http_noqr_per_s: med('issueNoQr', 'perSecond'),
+      issue_http_noqr_per_cpu_s: med('issueNoQr', 'perCpuSecond'),
+      issue_http_noqr_p99_ms: med('issueNoQr', 'p99ms'),
+      es256_verify_per_s: med('rawVerify', 'perSecond'),
+      es256_verify_per_cpu_s: med('rawVerify', 'perCpuSecond'),
+      es256_sign_per_s: med('rawSign', 'perSecond'),
+      es256_sign_per_cpu_s: med('rawSign', 'perCpuSecond'),
+      es256_message_bytes: coseBytes,
+      verify_http_wall_vs_es256_verify: ratio('verify', 'rawVerify', 'perSecond'),
+      issue_http_wall_vs_es256_sign: ratio('issue', 'rawSign', 'perSecond'),
+      issue_http_noqr_wall_vs_es256_sign: ratio('issueNoQr', 'rawSign', 'perSecond'),
+      rounds: ROUNDS,
+      concurrency: CONCURRENCY,
+      sqlite_synchronous: 'FULL',
+      validation: 'strict',
+      per_core: 'requests per server CPU-second over raw ES256 ops per CPU-second, one thread',
+    };
+    const ratios = {
+      verify_http_vs_es256_verify: ratio('verify', 'rawVerify', 'perCpuSecond'),
+      issue_http_vs_es256_sign: ratio('issue', 'rawSign', 'perCpuSecond'),
+      issue_http_noqr_vs_es256_sign: ratio('issueNoQr', 'rawSign', 'perCpuSecond'),
+    };
+    console.log(JSON.stringify({ bench: 'e2e', figures, ratios }));
+  } finally {
+    client.close();
+    server.child.send('stop');
+    await new Promise((resolve) => server.child.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
