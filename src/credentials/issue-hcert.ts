@@ -8,7 +8,7 @@ import type { Bundle, Immunization, OperationOutcomeIssue, Patient } from '@medp
 import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
 import { HCERT_KEY } from '../formats/hcert/claim-keys.ts';
 import { signHc1 } from '../formats/hcert/hc1.ts';
-import { renderCredentialQr } from '../formats/qr.ts';
+import { renderCredentialQrs } from '../formats/qr.ts';
 import { signerAt } from '../trust/issuer-keys.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { randomIdPart, type IssuerContext } from './issuer-context.ts';
@@ -93,8 +93,8 @@ function payloads(ctx: IssuerContext, input: IssueHcertInput, facts: Vaccination
 
 async function renderQrs(text: string, formats: readonly ('png' | 'svg')[]): Promise<IssuedHcert['qr']> {
   const out: IssuedHcert['qr'] = {};
-  for (const format of formats) {
-    const image = await renderCredentialQr('hcert', text, format);
+  for (const image of await renderCredentialQrs('hcert', text, formats)) {
+    const format = image.format;
     out.version = image.version;
     if (format === 'png') out.png = image.data as Uint8Array;
     else out.svg = image.data as string;

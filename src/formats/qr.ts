@@ -1,11 +1,12 @@
 /**
  * QR rendering (PNG / SVG) for every payload we mint, with the error correction each spec recommends, and the
- * QR version reported so callers can check fit. Uses the `qrcode` package.
+ * QR version reported so callers can check fit. The `qrcode` package builds the symbol; qr/render-symbol.ts draws it.
  * HCERT: alphanumeric, level Q (EU eHN HCERT spec §4.2). SHC: byte `shc:/` + numeric segment, level L,
  * version ≤ 22 (https://spec.smarthealth.cards/#creating-a-qr-code). SHL: byte mode, level M.
  */
 import QRCode, { type QRCodeSegment } from 'qrcode';
 import { FormatError } from './errors.ts';
+import { symbolToPng, symbolToSvg, type QrModules } from './qr/render-symbol.ts';
 
 export type QrFormat = 'png' | 'svg';
 export type QrErrorCorrection = 'L' | 'M' | 'Q' | 'H';
@@ -38,12 +39,32 @@ function segmentsFor(text: string): QRCodeSegment[] | string {
   ];
 }
 
+/**
+ * The version the payload needs. The mask pattern does not change the version, so it is fixed here: choosing the
+ * best mask (8 trial maskings) is most of the cost of a symbol and is paid once, by `symbolFor`.
+ */
 function measure(content: QRCodeSegment[] | string, errorCorrection: QrErrorCorrection): number {
   try {
-    return QRCode.create(content, { errorCorrectionLevel: errorCorrection }).version;
+    return QRCode.create(content, { errorCorrectionLevel: errorCorrection, maskPattern: 0 }).version;
   } catch (cause) {
     throw new FormatError('QR_TOO_LARGE', `QR: the payload does not fit any QR version at error correction ${errorCorrection}`, { cause });
   }
+}
+
+const MARGIN = 4;
+
+/** The symbol at the measured version: the one `QRCode.toBuffer`/`toString` would build with these options. */
+function symbolFor(text: string, options: Omit<QrOptions, 'format'>): { modules: QrModules; version: number } {
+  const content = segmentsFor(text);
+  const version = measure(content, options.errorCorrection);
+  if (options.maxVersion !== undefined && version > options.maxVersion) {
+    throw new FormatError('QR_TOO_LARGE', `QR: the payload needs version ${version}, above the maximum ${options.maxVersion}`);
+  }
+  return { modules: QRCode.create(content, { errorCorrectionLevel: options.errorCorrection, version }).modules as QrModules, version };
+}
+
+function draw(modules: QrModules, format: QrFormat, scale: number | undefined): Uint8Array | string {
+  return format === 'png' ? symbolToPng(modules, { scale: scale ?? 4, margin: MARGIN }) : symbolToSvg(modules, { margin: MARGIN });
 }
 
 /**
@@ -52,17 +73,18 @@ function measure(content: QRCodeSegment[] | string, errorCorrection: QrErrorCorr
  * @see https://github.com/soldair/node-qrcode#qr-code-options
  */
 export async function renderQr(text: string, options: QrOptions): Promise<QrImage> {
-  const content = segmentsFor(text);
-  const version = measure(content, options.errorCorrection);
-  if (options.maxVersion !== undefined && version > options.maxVersion) {
-    throw new FormatError('QR_TOO_LARGE', `QR: the payload needs version ${version}, above the maximum ${options.maxVersion}`);
-  }
-  const common = { errorCorrectionLevel: options.errorCorrection, version, margin: 4 } as const;
-  const data =
-    options.format === 'png'
-      ? new Uint8Array(await QRCode.toBuffer(content, { ...common, type: 'png', scale: options.scale ?? 4 }))
-      : await QRCode.toString(content, { ...common, type: 'svg' });
-  return { format: options.format, data, version, errorCorrection: options.errorCorrection };
+  const { modules, version } = symbolFor(text, options);
+  return { format: options.format, data: draw(modules, options.format, options.scale), version, errorCorrection: options.errorCorrection };
+}
+
+/**
+ * Render text in several image formats from one symbol (the symbol, not the drawing, is the costly part).
+ * @example const [png, svg] = await renderQrImages(hc1, ['png', 'svg'], { errorCorrection: 'Q' })
+ */
+export async function renderQrImages(text: string, formats: readonly QrFormat[], options: Omit<QrOptions, 'format'>): Promise<QrImage[]> {
+  if (formats.length === 0) return [];
+  const { modules, version } = symbolFor(text, options);
+  return formats.map((format) => ({ format, data: draw(modules, format, options.scale), version, errorCorrection: options.errorCorrection }));
 }
 
 /** Presets per credential kind. */
@@ -78,4 +100,12 @@ export const QR_PRESETS = Object.freeze({
  */
 export async function renderCredentialQr(kind: keyof typeof QR_PRESETS, text: string, format: QrFormat): Promise<QrImage> {
   return renderQr(text, { format, ...QR_PRESETS[kind] });
+}
+
+/**
+ * Render a credential in several formats with its spec's preset, from one symbol.
+ * @example const images = await renderCredentialQrs('hcert', hc1, ['png', 'svg'])
+ */
+export async function renderCredentialQrs(kind: keyof typeof QR_PRESETS, text: string, formats: readonly QrFormat[]): Promise<QrImage[]> {
+  return renderQrImages(text, formats, QR_PRESETS[kind]);
 }

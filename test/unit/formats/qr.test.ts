@@ -1,4 +1,6 @@
-import { renderCredentialQr, renderQr } from '../../../src/formats/qr.ts';
+import { inflateSync } from 'node:zlib';
+import QRCode from 'qrcode';
+import { QR_PRESETS, renderCredentialQr, renderCredentialQrs, renderQr } from '../../../src/formats/qr.ts';
 import { encodeShcQr } from '../../../src/formats/shc/qr-numeric.ts';
 import { expectFormatErrorAsync } from './fixtures.ts';
 
@@ -30,5 +32,54 @@ describe('QR rendering', () => {
 
   test('when the text fits no QR version at all, then QR_TOO_LARGE', async () => {
     await expectFormatErrorAsync(() => renderQr('x'.repeat(8000), { format: 'svg', errorCorrection: 'Q' }), 'QR_TOO_LARGE', 'QR: the payload does not fit any QR version at error correction Q');
+  });
+
+  describe('one symbol drawn as both images', () => {
+    const hc1 = `HC1:${'NCFOXN%TS3DH'.repeat(60)}`;
+
+    test('when PNG and SVG are asked together, then both come from one symbol with the version of each alone', async () => {
+      const [png, svg] = await renderCredentialQrs('hcert', hc1, ['png', 'svg']);
+      const alone = await renderCredentialQr('hcert', hc1, 'svg');
+      expect([png!.format, svg!.format]).toEqual(['png', 'svg']);
+      expect(png!.version).toBe(alone.version);
+      expect(svg!.data).toBe(alone.data);
+      expect(png!.data).toEqual((await renderCredentialQr('hcert', hc1, 'png')).data);
+    });
+
+    test('when no format is asked, then nothing is rendered', async () => {
+      expect(await renderCredentialQrs('hcert', hc1, [])).toEqual([]);
+    });
+
+    test('when drawn as SVG, then the text is byte for byte what the qrcode package writes', async () => {
+      const ours = await renderQr(hc1, { format: 'svg', ...QR_PRESETS.hcert });
+      const theirs = await QRCode.toString(hc1, { errorCorrectionLevel: 'Q', version: ours.version, margin: 4, type: 'svg' });
+      expect(ours.data).toBe(theirs);
+    });
+
+    test('when drawn as PNG, then its pixels are the qrcode package\'s: same size, module × scale, 4-module quiet zone', async () => {
+      const text = hc1.slice(0, 200); // pngjs is slow under jest: a small symbol keeps the reference quick
+      const ours = (await renderQr(text, { format: 'png', ...QR_PRESETS.hcert })).data as Uint8Array;
+      const reference = QRCode.create(text, { errorCorrectionLevel: 'Q', version: QRCode.create(text, { errorCorrectionLevel: 'Q' }).version });
+      const theirs = new Uint8Array(await QRCode.toBuffer(text, { errorCorrectionLevel: 'Q', version: reference.version, margin: 4, scale: 4, type: 'png' }));
+      const ihdr = (png: Uint8Array) => new DataView(png.buffer, png.byteOffset + 16, 8);
+      expect([ihdr(ours).getUint32(0), ihdr(ours).getUint32(4)]).toEqual([ihdr(theirs).getUint32(0), ihdr(theirs).getUint32(4)]);
+      expect([ours[24], ours[25]]).toEqual([1, 0]); // 1-bit greyscale
+      const { size, data } = reference.modules;
+      const width = ihdr(ours).getUint32(0);
+      const rowBytes = 1 + Math.ceil(width / 8);
+      const idatLength = new DataView(ours.buffer, ours.byteOffset + 33).getUint32(0);
+      const raw = inflateSync(ours.subarray(41, 41 + idatLength));
+      expect(raw.length).toBe(rowBytes * width);
+      let mismatches = 0;
+      for (let y = 0; y < width; y++) {
+        for (let x = 0; x < width; x++) {
+          const [my, mx] = [Math.floor(y / 4) - 4, Math.floor(x / 4) - 4];
+          const dark = my >= 0 && mx >= 0 && my < size && mx < size && data[my * size + mx] === 1;
+          const black = ((raw[y * rowBytes + 1 + (x >> 3)]! >> (7 - (x & 7))) & 1) === 0;
+          if (dark !== black) mismatches++;
+        }
+      }
+      expect(mismatches).toBe(0);
+    });
   });
 });
