@@ -129,7 +129,8 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   const dsc = signerAt(ctx.keys, input.now) ?? fail('internal', { code: 'exception', id: 'ISSUER_NO_VALID_DSC', text: `No DSC is valid at ${input.now.toISOString()}` });
   const facts = certified(input.patient, input.immunizations);
   const iat = Math.floor(input.now.getTime() / 1000);
-  const exp = iat + input.validitySeconds;
+  // Never past the signer's own end: a verifier would reject the chain before the certificate expired.
+  const exp = Math.min(iat + input.validitySeconds, Math.floor(dsc.certificate.notAfter.getTime() / 1000));
   const certificateId = input.certificateId ?? `URN:UVCI:01:${ctx.keys.country}:${randomIdPart(ctx.randomBytes)}`;
   const payload = payloads(ctx, input, facts, { certificateId, kid: dsc.kid, iat, exp });
   const hcert = new Map<number, unknown>([[HCERT_KEY.ddccVs, [payload.ddccVs]]]);

@@ -44,12 +44,21 @@ describe('HCERT issuance', () => {
   test('when a COVID-19 immunization is issued, then the HCERT carries DDCC:VS and EU DCC payloads, kid, iat and exp', async () => {
     const r = await issue();
     const decoded = decodeHc1(r.hc1);
-    expect(decoded.claims).toMatchObject({ iss: 'XX', iat: NOW.getTime() / 1000, exp: NOW.getTime() / 1000 + YEAR });
+    const dscEnd = Math.floor(h.keys.dscs[0]!.certificate.notAfter.getTime() / 1000);
+    expect(decoded.claims).toMatchObject({ iss: 'XX', iat: NOW.getTime() / 1000, exp: Math.min(NOW.getTime() / 1000 + YEAR, dscEnd) });
     expect(Buffer.from(decoded.sign1.kid!).toString('base64')).toBe(r.kid);
     expect(decoded.payloads.euDcc).toEqual(JSON.parse(JSON.stringify(r.payload.euDcc)));
     expect((decoded.payloads.ddccVs as unknown[])[0]).toMatchObject({ vaccination: { vaccine: { code: 'XM0GQ8' } }, certificate: { kid: r.kid, hcid: { value: r.certificateId } } });
     expect(decoded.payloads.icvp).toBeUndefined();
     expect(r.certificateId).toMatch(/^URN:UVCI:01:XX:[0-9A-Z]{26}$/);
+  });
+
+  test('when the validity asked reaches past the signing DSC\'s end, then exp is the DSC\'s notAfter (else the chain fails first)', async () => {
+    const dscEnd = Math.floor(h.keys.dscs[0]!.certificate.notAfter.getTime() / 1000);
+    const long = await issueHcert(h.ctx, { patient: patient(), immunizations: [covidImmunization()], now: NOW, validitySeconds: 10 * YEAR, requester: 'x', qrFormats: [] });
+    expect(long.exp).toBe(dscEnd);
+    const short = await issueHcert(h.ctx, { patient: patient(), immunizations: [covidImmunization()], now: NOW, validitySeconds: 86_400, requester: 'x', qrFormats: [] });
+    expect(short.exp).toBe(NOW.getTime() / 1000 + 86_400);
   });
 
   test('when issued, then the QR comes as PNG and SVG with its version, and the DDCC document holds it', async () => {
