@@ -8,6 +8,7 @@ import { constants, sign as nodeSign, verify as nodeVerify, type KeyObject } fro
 import { Tag } from 'cbor-x';
 import { decodeCbor, encodeCbor, type CborScanLimits } from '../cbor.ts';
 import { FormatError } from '../errors.ts';
+import { signEs256, verifyEs256 } from '../es256.ts';
 import { COSE_ALG, COSE_HEADER, COSE_SIGN1_TAG, coseAlgName, type CoseAlgName } from './claim-keys.ts';
 
 /** A decoded COSE_Sign1 with the bytes needed to re-create the Sig_structure. */
@@ -142,7 +143,7 @@ function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Arr
 }
 
 function rawSign(alg: CoseAlgName, data: Uint8Array, key: KeyObject): Uint8Array {
-  if (alg === 'ES256') return nodeSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
+  if (alg === 'ES256') return signEs256(data, key);
   return nodeSign('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
 }
 
@@ -208,7 +209,7 @@ function checkSignatureEncoding(alg: CoseAlgName, signature: Uint8Array): void {
 }
 
 function verifyWith(alg: CoseAlgName, data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
-  if (alg === 'ES256') return nodeVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  if (alg === 'ES256') return verifyEs256(data, key, signature);
   return nodeVerify('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature);
 }
 
