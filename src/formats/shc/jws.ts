@@ -1,13 +1,14 @@
 /**
  * SMART Health Cards as compact JWS: header {zip:"DEF", alg:"ES256", kid}, payload = raw DEFLATE of minified JSON.
  * The ES256 JWS signature itself (RFC 7515 §5, RFC 7518 §3.4: raw r||s over `header.payload`) is made and checked
- * with node:crypto on cached KeyObjects: jose goes through WebCrypto, whose async thread-pool hop per signature
- * cost a third of the throughput (docs/decisions/0004-codecs-base45-cbor-cose.md). jose remains the reference:
- * tests cross-verify both ways. https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
+ * with node:crypto on cached KeyObjects (es256.ts: the bare KeyObject, r||s converted by us): jose goes through
+ * WebCrypto, whose async thread-pool hop per signature cost a third of the throughput
+ * (docs/decisions/0004-codecs-base45-cbor-cose.md). jose remains the reference: tests cross-verify both ways. https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
  */
-import { sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { deflate, inflate } from '../deflate.ts';
 import { FormatError } from '../errors.ts';
+import { signEs256, verifyEs256 } from '../es256.ts';
 import { decodeBase64Url, encodeBase64Url, isJsonObject, parseJson } from '../json.ts';
 import { resolveLimits, type CodecLimits } from '../limits.ts';
 import { StepRecorder, type StepResult } from '../steps.ts';
@@ -58,7 +59,7 @@ export async function signShc(payload: ShcPayload, signer: ShcSigner): Promise<s
   const header = encodeBase64Url(new TextEncoder().encode(JSON.stringify({ zip: 'DEF', alg: 'ES256', kid: signer.kid })));
   const body = encodeBase64Url(deflate(new TextEncoder().encode(JSON.stringify(payload)), 'raw'));
   const signingInput = `${header}.${body}`;
-  const signature = nodeSign('sha256', Buffer.from(signingInput, 'latin1'), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
+  const signature = signEs256(Buffer.from(signingInput, 'latin1'), signer.privateKey);
   return `${signingInput}.${encodeBase64Url(signature)}`;
 }
 
@@ -154,7 +155,7 @@ async function verifySignature(parts: JwsParts, iss: string, lookup: ShcKeyLooku
   }
   const data = Buffer.from(parts.signingInput, 'latin1');
   for (const candidate of fitting) {
-    if (nodeVerify('sha256', data, { key: candidate.publicKey, dsaEncoding: 'ieee-p1363' }, parts.signature)) return candidate;
+    if (verifyEs256(data, candidate.publicKey, parts.signature)) return candidate;
   }
   throw new FormatError('JWS_BAD_SIGNATURE', `SHC: the signature does not verify with any of the ${fitting.length} candidate keys`);
 }

@@ -36,6 +36,14 @@ describe('SMART Health Card JWS', () => {
     expect((await verifyShc(joseSigned, lookup, at)).valid).toBe(true);
   });
 
+  test('when many cards are signed and many jose signatures checked, then jose and we agree on every one (r||s halves with leading zeros included)', async () => {
+    for (let i = 0; i < 40; i++) {
+      const card = { ...payload, nbf: IAT + i };
+      await expect(compactVerify(await signShc(card, { privateKey: es.privateKey, kid }), es.publicKey, { algorithms: ['ES256'] })).resolves.toBeDefined();
+      expect((await verifyShc(await custom({ zip: 'DEF', kid }, zipped(card)), lookup, at)).valid).toBe(true);
+    }
+  });
+
   test('when one character of the signature changes, then JWS_BAD_SIGNATURE', async () => {
     const [h, p, s] = jws.split('.');
     const flipped = `${h}.${p}.${s![0] === 'A' ? 'B' : 'A'}${s!.slice(1)}`;
