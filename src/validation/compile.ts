@@ -4,7 +4,7 @@
  * https://hl7.org/fhir/R4/elementdefinition.html#id
  */
 import type { AnyResource } from '../packages/types.ts';
-import type { Binding, CompiledProfile, Constraint, Discriminator, ElementNode, Slicing } from './model.ts';
+import type { Binding, CompiledProfile, Constraint, Discriminator, ElementNode, JsonKey, Slicing, TypeRef } from './model.ts';
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
 const SYSTEM_TYPES: Record<string, string> = {
@@ -65,23 +65,34 @@ function buildIndex(node: ElementNode): void {
       const stem = child.name.slice(0, -3);
       for (const t of child.types) node.jsonIndex.set(stem + capitalise(t.code), { node: child, type: t });
     } else {
-      node.jsonIndex.set(child.name, { node: child, type: child.types[0] ?? { code: 'BackboneElement', profiles: [], targetProfiles: [] } });
+      node.jsonIndex.set(child.name, { node: child, type: child.types[0] ?? ELEMENT_TYPE });
     }
   }
+}
+
+const ELEMENT_TYPE: TypeRef = { code: 'BackboneElement', profiles: [], targetProfiles: [] };
+
+/** Where the values of an element with this name and these types sit in JSON (computed once, not per value read). */
+function jsonKeysOf(name: string, types: readonly TypeRef[]): { choiceStem?: string; jsonKeys: JsonKey[] } {
+  if (!name.endsWith('[x]')) return { jsonKeys: [{ key: name, extKey: `_${name}`, type: types[0] ?? ELEMENT_TYPE }] };
+  const choiceStem = name.slice(0, -3);
+  return { choiceStem, jsonKeys: types.map((type) => ({ key: choiceStem + capitalise(type.code), extKey: `_${choiceStem}${capitalise(type.code)}`, type })) };
 }
 
 function toNode(el: RawElement): ElementNode {
   const segments = el.path.split('.');
   const maxText = el.base?.max ?? el.max;
   const rawSlicing = el.slicing;
+  const name = segments[segments.length - 1];
+  const types = (el.type ?? []).map((t): TypeRef => ({ code: typeCode(t), profiles: t.profile ?? [], targetProfiles: t.targetProfile ?? [] }));
   return {
     id: el.id ?? el.path,
     path: el.path,
-    name: segments[segments.length - 1],
+    name,
     min: el.min ?? 0,
     max: maxOf(el.max),
     isArray: maxText === '*' || Number(maxText) > 1,
-    types: (el.type ?? []).map((t) => ({ code: typeCode(t), profiles: t.profile ?? [], targetProfiles: t.targetProfile ?? [] })),
+    types,
     fixed: valueWithPrefix(el, 'fixed'),
     pattern: valueWithPrefix(el, 'pattern'),
     binding: el.binding ? { strength: el.binding.strength, valueSet: el.binding.valueSet } : undefined,
@@ -94,6 +105,7 @@ function toNode(el: RawElement): ElementNode {
     children: [],
     slices: [],
     jsonIndex: new Map(),
+    ...jsonKeysOf(name, types),
   };
 }
 

@@ -4,19 +4,14 @@
  * https://hl7.org/fhir/R4/json.html
  */
 import type { Item, WalkContext } from './context.ts';
-import type { ElementNode, TypeRef } from './model.ts';
+import type { ElementNode, JsonKey } from './model.ts';
 
-const ELEMENT_TYPE: TypeRef = { code: 'BackboneElement', profiles: [], targetProfiles: [] };
-
-function capitalise(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function pushItems(ctx: WalkContext, out: Item[], obj: Record<string, unknown>, key: string, type: TypeRef, node: ElementNode, path: string): void {
-  const raw = obj[key];
-  const rawExt = obj[`_${key}`];
+function pushItems(ctx: WalkContext, out: Item[], obj: Record<string, unknown>, k: JsonKey, node: ElementNode, path: string): void {
+  const raw = obj[k.key];
+  const rawExt = obj[k.extKey];
   if (raw === undefined && rawExt === undefined) return;
-  const stem = node.name.endsWith('[x]') ? `${path}.${node.name.slice(0, -3)}.ofType(${type.code})` : `${path}.${key}`;
+  const { key, type } = k;
+  const stem = node.choiceStem !== undefined ? `${path}.${node.choiceStem}.ofType(${type.code})` : `${path}.${key}`;
   const arrayish = Array.isArray(raw) || Array.isArray(rawExt);
   if (node.isArray !== arrayish) {
     const id = node.isArray ? 'JSON_ARRAY_EXPECTED' : 'JSON_ARRAY_UNEXPECTED';
@@ -45,19 +40,17 @@ function pushItems(ctx: WalkContext, out: Item[], obj: Record<string, unknown>, 
 /** All values of `node` in `obj`, each with the type its JSON name selects. */
 export function collectItems(ctx: WalkContext, obj: Record<string, unknown>, node: ElementNode, path: string): Item[] {
   const out: Item[] = [];
-  if (node.name.endsWith('[x]')) {
-    const stem = node.name.slice(0, -3);
-    let found = 0;
-    for (const t of node.types) {
-      const key = stem + capitalise(t.code);
-      if (obj[key] === undefined && obj[`_${key}`] === undefined) continue;
-      found++;
-      pushItems(ctx, out, obj, key, t, node, path);
-    }
-    if (found > 1) ctx.sink.add('STRUCTURE_CHOICE_MULTIPLE', `${path}.${stem}`, `Only one of the ${node.name} choices may be present`);
+  if (node.choiceStem === undefined) {
+    pushItems(ctx, out, obj, node.jsonKeys[0]!, node, path);
     return out;
   }
-  pushItems(ctx, out, obj, node.name, node.types[0] ?? ELEMENT_TYPE, node, path);
+  let found = 0;
+  for (const k of node.jsonKeys) {
+    if (obj[k.key] === undefined && obj[k.extKey] === undefined) continue;
+    found++;
+    pushItems(ctx, out, obj, k, node, path);
+  }
+  if (found > 1) ctx.sink.add('STRUCTURE_CHOICE_MULTIPLE', `${path}.${node.choiceStem}`, `Only one of the ${node.name} choices may be present`);
   return out;
 }
 

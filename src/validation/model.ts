@@ -35,6 +35,13 @@ export interface Binding {
   readonly valueSet?: string;
 }
 
+/** One JSON property name an element may appear under, its `_name` twin (primitive id/extensions) and the type it selects. */
+export interface JsonKey {
+  readonly key: string;
+  readonly extKey: string;
+  readonly type: TypeRef;
+}
+
 export interface ElementNode {
   readonly id: string;
   readonly path: string;
@@ -56,6 +63,10 @@ export interface ElementNode {
   readonly slices: ElementNode[];
   /** JSON property name → child node and the type that property name selects. Built once in compile. */
   readonly jsonIndex: Map<string, { node: ElementNode; type: TypeRef }>;
+  /** `value` for `value[x]`; undefined for an element that is not a choice. */
+  readonly choiceStem?: string;
+  /** The property names this element's values sit under: one per type for a choice, else one. Built once in compile. */
+  readonly jsonKeys: readonly JsonKey[];
 }
 
 export interface CompiledProfile {
