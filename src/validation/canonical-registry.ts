@@ -80,6 +80,7 @@ export function createCanonicalRegistry(set: PackageSet): CanonicalRegistry {
   }
   const missing = missingDependencies(packages);
   const compiled = new Map<string, CompiledProfile | null>();
+  const baseTypes = new Map<string, CompiledProfile>();
 
   // An explicit `|version` must match when the resource carries a version (several versions may be loaded).
   const lookup = (canonical: string) => {
@@ -110,7 +111,16 @@ export function createCanonicalRegistry(set: PackageSet): CanonicalRegistry {
       return entry.resource;
     },
     profile,
-    baseType: (type) => profile(`http://hl7.org/fhir/StructureDefinition/${type}`),
+    baseType: (type) => {
+      // Asked for every value walked: a memo by type code spares building and hashing the canonical each time.
+      // Like `compiled`, it remembers hits only (type codes can come from request bodies).
+      let hit = baseTypes.get(type);
+      if (hit === undefined) {
+        hit = profile(`http://hl7.org/fhir/StructureDefinition/${type}`);
+        if (hit) baseTypes.set(type, hit);
+      }
+      return hit;
+    },
     missingReason(canonical) {
       const url = stripVersion(canonical);
       const dep = missing.find((m) => m.base !== undefined && url.startsWith(m.base));
