@@ -1,10 +1,12 @@
 /**
  * The state of one `validate()` call, passed down the walk. Nothing here outlives the call except
- * the shared, immutable `engine` (registry, compiled profiles, terminology, parsed FHIRPath).
+ * the shared `engine` (registry, compiled profiles, terminology, parsed FHIRPath, discriminator answers), whose
+ * memos hold only what follows from the loaded profiles.
  */
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { AnyResource } from '../packages/types.ts';
 import type { CanonicalRegistry } from './canonical-registry.ts';
+import type { DiscriminatorMemo } from './discriminator-path.ts';
 import type { InvariantRunner } from './invariants.ts';
 import type { IssueSink } from './issues.ts';
 import type { TypeRef } from './model.ts';
@@ -31,6 +33,8 @@ export interface Engine {
   readonly invariants: InvariantRunner;
   /** Severity for a `meta.profile` / requested profile that is not loaded. */
   readonly unknownProfileSeverity: 'warning' | 'error';
+  /** Static answers about slicing discriminators of the loaded profiles. */
+  readonly discriminators: DiscriminatorMemo;
 }
 
 /** Validation results of one resource object against one profile, reused within a call. */

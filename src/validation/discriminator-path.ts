@@ -25,6 +25,25 @@ export interface DefinitionAt {
 
 const FUNCTION = /^(\w+)\((?:'([^']*)'|(\w+))?\)$/;
 
+/**
+ * Answers that depend only on the loaded profiles, kept for the engine's life: discriminator paths come from the
+ * profiles, so both maps are bounded by what is loaded. Slice matching asks them for every value it sorts.
+ */
+export interface DiscriminatorMemo {
+  readonly segments: Map<string, readonly string[]>;
+  readonly definitions: WeakMap<ElementNode, Map<string, { owner: CompiledProfile; at: DefinitionAt | undefined }>>;
+}
+
+export function createDiscriminatorMemo(): DiscriminatorMemo {
+  return { segments: new Map(), definitions: new WeakMap() };
+}
+
+function segmentsOf(ctx: WalkContext, path: string): readonly string[] {
+  let hit = ctx.engine.discriminators.segments.get(path);
+  if (!hit) ctx.engine.discriminators.segments.set(path, (hit = splitPath(path)));
+  return hit;
+}
+
 /** Splits on dots outside of quotes and parentheses. */
 export function splitPath(path: string): string[] {
   const out: string[] = [];
@@ -81,7 +100,7 @@ function step(ctx: WalkContext, values: PathValue[], segment: string): PathValue
 /** Instance values at a discriminator path, starting from one value. */
 export function valuesAt(ctx: WalkContext, start: PathValue, path: string): PathValue[] {
   let values: PathValue[] = [start];
-  for (const segment of splitPath(path)) values = step(ctx, values, segment);
+  for (const segment of segmentsOf(ctx, path)) values = step(ctx, values, segment);
   return values;
 }
 
@@ -100,10 +119,21 @@ function childDefinition(ctx: WalkContext, at: DefinitionAt, name: string): Defi
   return child ? { node: child, owner, resolved: at.resolved } : undefined;
 }
 
-/** The element of the slice definition a discriminator path designates. */
+/** The element of the slice definition a discriminator path designates (a static answer: memoised per engine). */
 export function definitionAt(ctx: WalkContext, slice: ElementNode, owner: CompiledProfile, path: string): DefinitionAt | undefined {
+  const memo = ctx.engine.discriminators.definitions;
+  let perSlice = memo.get(slice);
+  if (!perSlice) memo.set(slice, (perSlice = new Map()));
+  const hit = perSlice.get(path);
+  if (hit && hit.owner === owner) return hit.at;
+  const at = findDefinition(ctx, slice, owner, path);
+  perSlice.set(path, { owner, at });
+  return at;
+}
+
+function findDefinition(ctx: WalkContext, slice: ElementNode, owner: CompiledProfile, path: string): DefinitionAt | undefined {
   let at: DefinitionAt | undefined = { node: slice, owner, resolved: false };
-  for (const segment of splitPath(path)) {
+  for (const segment of segmentsOf(ctx, path)) {
     if (!at) return undefined;
     if (segment === '$this') continue;
     const fn = FUNCTION.exec(segment);

@@ -7,6 +7,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { PackageSet } from '../packages/types.ts';
 import { createCanonicalRegistry, type CanonicalRegistry } from './canonical-registry.ts';
 import type { Engine, WalkContext } from './context.ts';
+import { createDiscriminatorMemo } from './discriminator-path.ts';
 import { createInvariantRunner } from './invariants.ts';
 import { createIssueSink } from './issues.ts';
 import { createTerminology } from './terminology.ts';
@@ -51,6 +52,7 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
     terminology: createTerminology(registry),
     invariants: createInvariantRunner(),
     unknownProfileSeverity: options.unknownProfileSeverity ?? 'warning',
+    discriminators: createDiscriminatorMemo(),
   };
   const software = options.engine ?? `gdhcn-gateway-validator/${ENGINE_VERSION}`;
   const validatedWith = {
