@@ -13,6 +13,7 @@ import type { IssuerContext } from './issuer-context.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { recordIssuance } from './provenance.ts';
 import { createShlLink, type CreatedShlLink, type ShlContext } from './shl-links.ts';
+import { profileNotChecked } from './verify-common.ts';
 
 /** IPS document profile (hl7.fhir.uv.ips); reported as unknown by the validator until that package is loaded. */
 export const IPS_BUNDLE_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
@@ -68,7 +69,10 @@ function checkIps(ctx: IssuerContext, bundle: Bundle): OperationOutcomeIssue[] {
   const issues = ctx.validate(bundle, IPS_BUNDLE_PROFILE).issue ?? [];
   const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
   if (errors.length > 0) throw new OutcomeError('unprocessable', [issue({ code: 'invalid', id: 'SHL_CONTENT_INVALID', text: 'The Bundle does not validate; no link was created' }), ...errors]);
-  return issues.filter((i) => i.severity === 'warning' && /PROFILE/.test(i.details?.coding?.[0]?.code ?? ''));
+  const warnings = issues.filter((i) => i.severity === 'warning' && /PROFILE/.test(i.details?.coding?.[0]?.code ?? ''));
+  // The validator reports a requested but unloaded profile as information; the issuer is told, as a warning.
+  const notApplied = issues.filter((i) => profileNotChecked([i], IPS_BUNDLE_PROFILE) !== undefined).map((i) => ({ ...i, severity: 'warning' as const }));
+  return [...warnings, ...notApplied];
 }
 
 async function qrOf(text: string, kind: 'shlink' | 'hcert', formats: readonly ('png' | 'svg')[] = ['png', 'svg']): Promise<QrImages> {

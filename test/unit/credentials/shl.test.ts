@@ -184,7 +184,9 @@ describe('SHL and VHL verification', () => {
     expect(v.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(v).toMatchObject({ valid: true, format: 'vhl', issuer: 'XX', kid: r.kid });
     expect(v.content).toEqual(ipsDocument());
-    expect(shlToParameters(r).parameter!.map((x) => x.name)).toEqual(['shlink', 'manifestUrl', 'expiresAt', 'qrSvg', 'qrVersion', 'vhl', 'kid', 'vhlQrSvg', 'vhlQrVersion']);
+    expect(shlToParameters(r).parameter!.map((x) => x.name)).toEqual(['shlink', 'manifestUrl', 'expiresAt', 'qrSvg', 'qrVersion', 'vhl', 'kid', 'vhlQrSvg', 'vhlQrVersion', 'warnings']);
+    // the harness does not load the IPS package: the issuer is warned that the profile was not applied
+    expect(r.warnings.map((i) => i.details?.coding?.[0]?.code)).toEqual(['PROFILE_NOT_CHECKED']);
   });
 
   test('when a VHL is signed by a key the verifier does not know, then the link is not followed', async () => {
