@@ -12,6 +12,9 @@ import type { OperationRoute } from '../routes.ts';
 import { boolParam, dateParam, intParam, qrFormatsParam } from './credential-input.ts';
 import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
 
+/** https, or http on a loopback host (as for the link itself, see formats/shl/link.ts). */
+const VIEWER_URL = /^(https:\/\/[^/?#\s]+|http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?)([/?#]\S*)?$/;
+
 export function issueShlOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
   const def = loadOperationDefinition('issue-shl');
   return {
@@ -31,8 +34,12 @@ export function issueShlOperation(credentials: CredentialServices, now: () => Da
       const label = stringParam(input, 'label');
       const flag = stringParam(input, 'flag');
       if (flag !== undefined && !/^[LU]{0,2}$/.test(flag)) fail('invalid', { code: 'value', id: 'SHL_FLAG_INVALID', text: 'flag holds the letters L and/or U (P follows from passcode)', expression: 'flag' });
+      if (flag?.includes('U') && passcode !== undefined) fail('invalid', { code: 'business-rule', id: 'SHL_FLAG_U_WITH_PASSCODE', text: 'A link with flag U (direct file download) cannot have a passcode: U skips the manifest, where the passcode is checked', expression: 'flag' });
+      if (label !== undefined && label.length > 80) fail('invalid', { code: 'value', id: 'SHL_LABEL_TOO_LONG', text: `label holds at most 80 characters; this one has ${label.length}`, expression: 'label' });
       const maxAttempts = intParam(input, 'maxAttempts', 1, 100);
       const viewerUrl = stringParam(input, 'viewerUrl');
+      // The viewer URL ends up in front of the link in QR codes and pages: a web origin only (no javascript:, data:…).
+      if (viewerUrl !== undefined && !VIEWER_URL.test(viewerUrl)) fail('invalid', { code: 'value', id: 'SHL_VIEWER_URL_INVALID', text: 'viewerUrl must be an https URL (http only on localhost)', expression: 'viewerUrl' });
       const request: IssueShlInput = {
         bundle: found.resource as Bundle,
         now: at,
