@@ -194,6 +194,10 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     problems.push('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
   }
   problems.push(...issuerProblems(partial));
+  // An SHL payload's url is at most 128 characters (spec); ours is the base, '/', and a 43-character link id.
+  if (partial.shlBaseUrl && partial.shlBaseUrl.length > 128 - 44) {
+    problems.push(`SHL_BASE_URL must be at most ${128 - 44} characters (a link's URL is capped at 128 by the SMART Health Links spec), got ${partial.shlBaseUrl.length}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return partial as Config;
 }

@@ -41,6 +41,11 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ SHL_FETCH_ALLOW: 'https://ok.example/, file:///etc' })).toThrow('SHL_FETCH_ALLOW must use http or https, got "file:///etc"');
   });
 
+  test('when SHL_BASE_URL leaves no room for a link id within the spec\'s 128 characters, then it is refused at start', () => {
+    expect(() => parseConfig({ SHL_BASE_URL: `https://shl.example.org/${'x'.repeat(70)}` })).toThrow('SHL_BASE_URL must be at most 84 characters');
+    expect(parseConfig({ SHL_BASE_URL: `https://shl.example.org/${'x'.repeat(60)}` }).shlBaseUrl).toHaveLength(84);
+  });
+
   test('when STORAGE=mongodb has no MONGODB_URL, then it is refused', () => {
     expect(() => parseConfig({ STORAGE: 'mongodb' })).toThrow('MONGODB_URL is required when STORAGE=mongodb');
   });
