@@ -70,6 +70,11 @@ describe('QR rendering', () => {
       const idatLength = new DataView(ours.buffer, ours.byteOffset + 33).getUint32(0);
       const raw = inflateSync(ours.subarray(41, 41 + idatLength));
       expect(raw.length).toBe(rowBytes * width);
+      for (let y = 0; y < width; y++) {
+        const filter = raw[y * rowBytes];
+        expect([0, 2]).toContain(filter); // None, or Up (a copy of the row above)
+        if (filter === 2) for (let i = 1; i < rowBytes; i++) raw[y * rowBytes + i] = (raw[y * rowBytes + i]! + raw[(y - 1) * rowBytes + i]!) & 0xff;
+      }
       let mismatches = 0;
       for (let y = 0; y < width; y++) {
         for (let x = 0; x < width; x++) {
