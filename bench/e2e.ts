@@ -32,9 +32,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = 8;
 /** Each load is bounded by a count and a time: whichever comes first. */
 const LOAD = {
-  verify: { count: Number(process.env.BENCH_VERIFY ?? 4000), seconds: 8 },
-  issue: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 8 },
-  issueNoQr: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 8 },
+  verify: { count: Number(process.env.BENCH_VERIFY ?? 4000), seconds: 6 },
+  issue: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 6 },
+  issueNoQr: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 6 },
 };
 const RAW_SLICE_MS = 1000;
 /** Distinct HC1s the `$verify` rounds cycle through. */
