@@ -40,6 +40,7 @@ export function checkShlinkPayload(value: unknown): ShlinkPayload {
   if (!isJsonObject(value)) fail('the payload is not a JSON object');
   const { url, key, exp, flag, label, v } = value;
   if (typeof url !== 'string' || !(/^https:\/\//.test(url) || LOOPBACK_HTTP.test(url)) || url.length > 128) fail('url must be an https URL of at most 128 characters');
+  if (!URL.canParse(url)) fail('url is not a valid URL');
   if (typeof key !== 'string' || key.length !== 43 || decodeKeySafe(key) !== 32) fail('key must be 32 bytes in base64url (43 characters)');
   if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) fail('exp must be a number of seconds');
   if (flag !== undefined) {

@@ -36,6 +36,7 @@ describe('shlink:/ links', () => {
   test.each([
     ['an http url', { url: 'http://x.example/m' }, 'SHL: url must be an https URL of at most 128 characters'],
     ['a url over 128 characters', { url: `https://x.example/${'a'.repeat(120)}` }, 'SHL: url must be an https URL of at most 128 characters'],
+    ['a url with a bad host', { url: 'https://a b/m' }, 'SHL: url is not a valid URL'],
     ['a short key', { key: 'abc' }, 'SHL: key must be 32 bytes in base64url (43 characters)'],
     ['flags P and U', { flag: 'PU' }, 'SHL: flags P and U cannot be combined'],
     ['an unknown flag', { flag: 'X' }, 'SHL: flag must be distinct letters from L, P, U'],
