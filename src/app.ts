@@ -18,6 +18,7 @@ import { healthCardsIssueOperation } from './http/operations/health-cards-issue.
 import { issueHcertOperation } from './http/operations/issue-hcert.ts';
 import { issueShlOperation } from './http/operations/issue-shl.ts';
 import { verifyOperation } from './http/operations/verify.ts';
+import { revokeCredentialOperation } from './http/operations/revoke-credential.ts';
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
@@ -39,6 +40,7 @@ export function defaultOperations(services: Services): OperationRoute[] {
     issueShlOperation(services.credentials, services.now),
     verifyOperation(services.credentials, services.now),
     credentialsOperation(),
+    revokeCredentialOperation(services.now),
   ];
 }
 

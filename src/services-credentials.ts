@@ -9,6 +9,7 @@ import { NODE_RANDOMNESS, type IssuerContext, type ValidateFn } from './credenti
 import { credentialTerminology, type CredentialTerminology } from './credentials/mapping/terminology.ts';
 import type { VerifyRequest } from './credentials/operation-parameters.ts';
 import { createGuardedShlFetcher } from './credentials/shl-fetch.ts';
+import { revocationSource } from './credentials/revocation.ts';
 import { answerManifest, readDirectFile, readShlFile, type ShlContext } from './credentials/shl-links.ts';
 import type { ShlFetcher, VerifyOptions } from './credentials/verify-options.ts';
 import { OutcomeError, issue } from './fhir/outcome.ts';
@@ -45,6 +46,7 @@ export function createCredentialServices({ config, store, validation, trust, now
     return t;
   };
   const validate: ValidateFn = (resource, profile) => validation.current().validator.validate(resource, { profile });
+  const isRevoked = revocationSource(store, { country: trust.issuerKeys.country, kids: () => trust.issuerKeys.dscs.map((d) => d.kid) });
   const fetchShl = createGuardedShlFetcher({
     allow: config.shlFetchAllow,
     local: { prefix: `${config.shlBaseUrl}/`, handle: localShlFetcher(shl, `${config.shlBaseUrl}/`, now) },
@@ -67,6 +69,7 @@ export function createCredentialServices({ config, store, validation, trust, now
       trust: trust.trust,
       validate,
       fetchShl,
+      isRevoked,
       ...(request.trustedCertificates ? { trustedCertificates: request.trustedCertificates } : {}),
       ...(request.issuerJwks !== undefined ? { issuerJwks: request.issuerJwks } : {}),
       ...(request.passcode !== undefined ? { passcode: request.passcode } : {}),

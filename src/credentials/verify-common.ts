@@ -39,6 +39,8 @@ export function profileNotChecked(issues: readonly OperationOutcomeIssue[], prof
  */
 export async function revocationCheck(options: VerifyOptions, query: Parameters<RevocationCheck>[0]): Promise<VerifyCheck> {
   if (!options.isRevoked) return { name: 'revocation', status: 'skipped', message: 'No revocation list is configured' };
-  if (await options.isRevoked(query)) return { name: 'revocation', status: 'fail', failure: 'revoked', message: `The credential ${query.credentialId ?? query.kid ?? ''} is revoked` };
-  return { name: 'revocation', status: 'pass' };
+  const revoked = await options.isRevoked(query);
+  if (revoked === undefined) return { name: 'revocation', status: 'skipped', message: `No revocation list is known for issuer ${query.issuer ?? '(unknown)'}` };
+  if (revoked) return { name: 'revocation', status: 'fail', failure: 'revoked', message: `The credential ${query.credentialId ?? query.kid ?? ''} is revoked` };
+  return { name: 'revocation', status: 'pass', message: `Not on the revocation list of issuer ${query.issuer ?? ''}` };
 }

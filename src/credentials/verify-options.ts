@@ -11,8 +11,8 @@ import type { CredentialKind } from './verdict.ts';
 /** Fetches an SHL manifest (POST) or, for flag U, the single encrypted file (GET, `request` undefined). */
 export type ShlFetcher = (url: string, request: ManifestRequest | undefined) => Promise<ManifestResponse | string>;
 
-/** Revocation source: true when the credential is revoked. */
-export type RevocationCheck = (query: { format: CredentialKind; issuer?: string; kid?: string; credentialId?: string }) => Promise<boolean>;
+/** Revocation source: true when the credential is revoked, undefined when the source keeps no list for its issuer. */
+export type RevocationCheck = (query: { format: CredentialKind; issuer?: string; kid?: string; credentialId?: string }) => Promise<boolean | undefined>;
 
 export interface VerifyOptions {
   validationTime: Date;

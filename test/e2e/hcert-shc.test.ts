@@ -4,9 +4,9 @@
  * as a QR picture) → the verdict and the decoded content; each issuance leaves a Provenance and shows in
  * `$credentials`. The ways verification and issuance fail are in hcert-shc-failures.test.ts.
  *
- * Checks allowed to be `skipped` on a good credential: `revocation` only — no revocation source exists yet (the
- * verdict says "No revocation list is configured"). `cbor`/`cose` are HCERT steps and `jws` an SHC step, so each
- * format reports only its own; all the others must pass.
+ * On a good HCERT every check passes, `revocation` included (this issuer's own list, `$revoke-credential`). On a
+ * SMART Health Card `revocation` is skipped: the cards carry no `rid` yet, so no list answers for them.
+ * `cbor`/`cose` are HCERT steps and `jws` an SHC step, so each format reports only its own.
  */
 import { PNG } from 'pngjs';
 import type { Bundle, BundleEntry, Immunization, Parameters, Patient, Provenance } from '@medplum/fhirtypes';
@@ -81,13 +81,13 @@ describe('HCERT: push an Immunization, issue, verify', () => {
     expect(Buffer.from(param(issued, 'qrSvg')!.valueAttachment!.data!, 'base64').toString()).toContain('<svg');
   });
 
-  test('when the hc1 is verified, then it is valid and every check passes except revocation, skipped for want of a revocation source', () => {
+  test('when the hc1 is verified, then it is valid and every check passes, revocation against this issuer\'s own list included', () => {
     expect(verdict.valid).toBe(true);
     expect(verdict.checks.map((k) => [k.name, k.status])).toEqual([
       ['unprefix', 'pass'], ['base45', 'pass'], ['decompress', 'pass'], ['cbor', 'pass'], ['cose', 'pass'], ['signature', 'pass'],
-      ['trust-chain', 'pass'], ['not-expired', 'pass'], ['not-before', 'pass'], ['payload-schema', 'pass'], ['fhir-profile', 'pass'], ['revocation', 'skipped'],
+      ['trust-chain', 'pass'], ['not-expired', 'pass'], ['not-before', 'pass'], ['payload-schema', 'pass'], ['fhir-profile', 'pass'], ['revocation', 'pass'],
     ]);
-    expect(verdict.checks.find((k) => k.name === 'revocation')!.message).toBe('No revocation list is configured');
+    expect(verdict.checks.find((k) => k.name === 'revocation')!.message).toBe('Not on the revocation list of issuer XX');
     expect(verdict).toMatchObject({ format: 'hcert', issuer: 'XX', kid: keys.signer.kid, issuedAt: NOW.toISOString(), expiresAt: param(issued, 'expiresAt')!.valueInstant });
     expect(verdict.issues.map((i) => [i.severity, i.details?.text])).toEqual([['information', 'All checks passed']]);
   });
@@ -173,6 +173,38 @@ describe('HCERT for a patient', () => {
     expect(v.valid).toBe(true);
     expect(only<Immunization>(v.content, 'Immunization')).toMatchObject({ occurrenceDateTime: '2021-11-20', lotNumber: 'LOT-d3', protocolApplied: [expect.objectContaining({ doseNumberPositiveInt: 3 })] });
     expect((v.payload!.euDcc as { v: { dn: number; sd: number; dt: string }[] }).v).toEqual([expect.objectContaining({ dn: 3, sd: 3, dt: '2021-11-20' })]);
+  });
+});
+
+describe('HCERT revocation ($revoke-credential)', () => {
+  test('when an issued HCERT is revoked, then $verify fails it with revoked, and revoking again changes nothing', async () => {
+    await c.push(patient({ id: 'p-revoked' }), covidImmunization({ id: 'imm-revoked', patient: { reference: 'Patient/p-revoked' } }));
+    const issued = await issueHcert('Immunization/imm-revoked', [{ name: 'qrFormat', valueCode: 'none' }]);
+    const hc1 = param(issued, 'hc1')!.valueString!;
+    const certificateId = param(issued, 'certificateId')!.valueString!;
+    expect((await c.verify(hc1)).valid).toBe(true);
+
+    const first = await c.post('$revoke-credential', c.parameters([{ name: 'credentialId', valueString: certificateId }, { name: 'reason', valueString: 'issued in error' }]));
+    expect(first.status).toBe(200);
+    expect(param(first.body, 'alreadyRevoked')!.valueBoolean).toBe(false);
+    const entry = param(first.body, 'entry')!.valueReference!.reference!;
+    expect((await c.get(entry)).body).toMatchObject({ resourceType: 'Basic', identifier: [{ value: certificateId }], code: { text: 'issued in error' } });
+
+    const v = await c.verify(hc1);
+    expect(v.valid).toBe(false);
+    expect(notPassing(v)).toEqual([['revocation', 'fail', 'revoked']]);
+    expect(v.issues[0]!.details!.coding![0]).toEqual({ system: 'https://gdhcn-gateway.org/fhir/CodeSystem/verify-failure', code: 'revoked' });
+
+    const again = await c.post('$revoke-credential', c.parameters([{ name: 'credentialId', valueString: certificateId }]));
+    expect(param(again.body, 'alreadyRevoked')!.valueBoolean).toBe(true);
+    expect(param(again.body, 'entry')!.valueReference!.reference).toBe(entry);
+  });
+
+  test('when $revoke-credential has no credentialId, then 400 naming it, and nothing is revoked', async () => {
+    const res = await c.post('$revoke-credential', c.parameters([]));
+    expect(res.status).toBe(400);
+    expect(messageIds(res.body)).toEqual(['OPERATION_PARAM_MISSING']);
+    expect((await c.get('Basic?_summary=count')).body.total).toBe(1);
   });
 });
 
