@@ -46,7 +46,12 @@ export function createCredentialServices({ config, store, validation, trust, now
     return t;
   };
   const validate: ValidateFn = (resource, profile) => validation.current().validator.validate(resource, { profile });
-  const isRevoked = revocationSource(store, { country: trust.issuerKeys.country, kids: () => trust.issuerKeys.dscs.map((d) => d.kid) });
+  const shcKey = trust.issuerKeys.shc;
+  const isRevoked = revocationSource(store, {
+    country: trust.issuerKeys.country,
+    kids: () => trust.issuerKeys.dscs.map((d) => d.kid),
+    ...(shcKey ? { shc: { iss: config.issuerUrl, kid: shcKey.kid } } : {}),
+  });
   const fetchShl = createGuardedShlFetcher({
     allow: config.shlFetchAllow,
     local: { prefix: `${config.shlBaseUrl}/`, handle: localShlFetcher(shl, `${config.shlBaseUrl}/`, now) },

@@ -6,6 +6,7 @@
  */
 import type { Immunization, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
 import { fail, issue } from '../fhir/outcome.ts';
+import { encodeBase64Url } from '../formats/json.ts';
 import { SHC_HEALTH_CARD_TYPE, signShc, type ShcPayload } from '../formats/shc/jws.ts';
 import { minifyBundle } from '../formats/shc/minify.ts';
 import { encodeShcQr } from '../formats/shc/qr-numeric.ts';
@@ -73,11 +74,13 @@ export async function issueShc(ctx: IssuerContext, input: IssueShcInput): Promis
   if (!types) return { verifiableCredential: [], qr: [], resourceLink: [], warnings: [] };
   const { bundle, links } = toShcBundle(input.patient, chosen, input.identityClaims ? { identityClaims: input.identityClaims } : {});
   const nbf = Math.floor(input.now.getTime() / 1000);
+  // Revocation id (spec: base64url, at most 24 characters): random per card, so revoking one card revokes no other.
+  const rid = encodeBase64Url(ctx.randomBytes(12));
   const payload: ShcPayload = {
     iss,
     nbf,
     ...(input.validitySeconds !== undefined ? { exp: nbf + input.validitySeconds } : {}),
-    vc: { type: types, credentialSubject: { fhirVersion: '4.0.1', fhirBundle: minifyBundle(bundle) } },
+    vc: { type: types, credentialSubject: { fhirVersion: '4.0.1', fhirBundle: minifyBundle(bundle) }, rid },
   };
   const jws = await signShc(payload, { privateKey: key.privateKey, kid: key.kid });
   const provenance = await recordIssuance(ctx.store, {
@@ -86,7 +89,7 @@ export async function issueShc(ctx: IssuerContext, input: IssueShcInput): Promis
     sources: chosen.filter((i) => i.id).map((i) => `Immunization/${i.id}`),
     requester: input.requester,
     kid: key.kid,
-    credentialId: jws.slice(-16),
+    credentialId: rid,
     issuedAt: input.now,
     ...(payload.exp !== undefined ? { expiresAt: new Date(payload.exp * 1000) } : {}),
   });

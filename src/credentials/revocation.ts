@@ -1,6 +1,6 @@
 /**
  * This issuer's revocation list: a revoked credential is a `Basic` resource (code `revoked`) whose identifier is
- * the credential id (HCERT UVCI / HCID). Revoking is idempotent (conditional create on that identifier), and the
+ * the credential id (HCERT UVCI / HCID, SMART Health Card `rid`). Revoking is idempotent (conditional create on that identifier), and the
  * list answers only for credentials this server issued: for another issuer it has nothing to say, and `$verify`
  * reports the check as skipped rather than as a pass.
  */
@@ -53,13 +53,15 @@ export async function revokeCredential(store: ResourceStore, input: RevocationIn
 }
 
 /**
- * The revocation source `$verify` uses: answers for HCERTs of this issuer's country signed with one of its kids.
- * @example verifyCredential(hc1, { ...options, isRevoked: revocationSource(store, { country: 'XX', kids: ['RbhGBRNho78='] }) })
+ * The revocation source `$verify` uses: answers for HCERTs of this issuer's country signed with one of its kids, and
+ * for SMART Health Cards with our `iss` and SHC kid (by their `rid`).
+ * @example verifyCredential(hc1, { ...options, isRevoked: revocationSource(store, { country: 'XX', kids: () => ['RbhGBRNho78='] }) })
  */
-export function revocationSource(store: ResourceStore, own: { country: string; kids: () => readonly string[] }): RevocationCheck {
+export function revocationSource(store: ResourceStore, own: { country: string; kids: () => readonly string[]; shc?: { iss: string; kid: string } }): RevocationCheck {
   return async ({ format, issuer, kid, credentialId }) => {
-    if (format !== 'hcert' && format !== 'vhl') return undefined;
-    if (issuer !== own.country || kid === undefined || !own.kids().includes(kid) || !credentialId) return undefined;
+    if (!credentialId || kid === undefined) return undefined;
+    const ours = format === 'shc' ? own.shc !== undefined && issuer === own.shc.iss && kid === own.shc.kid : issuer === own.country && own.kids().includes(kid);
+    if (!ours) return undefined;
     const found = await store.search(byCredentialId(credentialId));
     return found.resources.length > 0;
   };

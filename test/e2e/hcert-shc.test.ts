@@ -4,8 +4,8 @@
  * as a QR picture) → the verdict and the decoded content; each issuance leaves a Provenance and shows in
  * `$credentials`. The ways verification and issuance fail are in hcert-shc-failures.test.ts.
  *
- * On a good HCERT every check passes, `revocation` included (this issuer's own list, `$revoke-credential`). On a
- * SMART Health Card `revocation` is skipped: the cards carry no `rid` yet, so no list answers for them.
+ * On a good HCERT or SMART Health Card every check passes, `revocation` included: this issuer's own list
+ * (`$revoke-credential`, by certificate id or SHC `rid`) answers for what it issued.
  * `cbor`/`cose` are HCERT steps and `jws` an SHC step, so each format reports only its own.
  */
 import { PNG } from 'pngjs';
@@ -15,13 +15,13 @@ import { SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
 import { covidImmunization, patient } from '../unit/credentials/fixtures.ts';
 import { ISSUER_URL, makeKeys, NOW } from '../unit/credentials/harness.ts';
 import { buildJwks } from '../../src/trust/publish.ts';
+import { decodeShc } from '../../src/formats/shc/jws.ts';
 import { toPem } from '../../src/trust/x509.ts';
 import type { IssuerKeySet } from '../../src/trust/issuer-keys.ts';
 import { client, DDCC, issueFailures, messageIds, notPassing, param, params, type Client, type Verdict } from './credential-client.ts';
 
 const DAY = 86_400_000;
 const IMMUNIZATION_CARD = 'https://smarthealth.cards#immunization';
-const REVOCATION_SKIPPED = ['revocation', 'skipped', undefined];
 
 const clock = { at: NOW };
 let t: TestApp;
@@ -240,7 +240,7 @@ describe('Provenance of each issuance', () => {
     const jws = param(card.body as Parameters, 'verifiableCredential')!.valueString!;
     expect(rows).toEqual([
       { format: 'hcert', kid: keys.signer.kid, credentialId: param(second, 'certificateId')!.valueString, issuedAt: new Date(NOW.getTime() + 180_000).toISOString() },
-      { format: 'shc', kid: keys.shc!.kid, credentialId: jws.slice(-16), issuedAt: new Date(NOW.getTime() + 120_000).toISOString() },
+      { format: 'shc', kid: keys.shc!.kid, credentialId: decodeShc(jws).payload.vc.rid, issuedAt: new Date(NOW.getTime() + 120_000).toISOString() },
       { format: 'hcert', kid: keys.signer.kid, credentialId: param(first, 'certificateId')!.valueString, issuedAt: new Date(NOW.getTime() + 60_000).toISOString() },
     ]);
   });
@@ -275,7 +275,7 @@ describe('SMART Health Card: push, $health-cards-issue, verify', () => {
   ])('when %s is verified, then it is valid, format shc, and its bundle holds the pushed immunization', async (_label, text) => {
     const v = await c.verify(text());
     expect(v.valid).toBe(true);
-    expect(notPassing(v)).toEqual([REVOCATION_SKIPPED]);
+    expect(notPassing(v)).toEqual([]);
     expect(v.checks.map((k) => k.name)).toEqual(['unprefix', 'jws', 'decompress', 'payload-schema', 'signature', 'trust-chain', 'not-expired', 'not-before', 'fhir-profile', 'revocation']);
     expect(v).toMatchObject({ format: 'shc', issuer: ISSUER_URL, kid: keys.shc!.kid, issuedAt: NOW.toISOString() });
     expect(v.content!.type).toBe('collection');
@@ -287,8 +287,18 @@ describe('SMART Health Card: push, $health-cards-issue, verify', () => {
     const other = await makeKeys('YY');
     const v = await c.verify(jws, [{ name: 'issuerJwks', valueString: JSON.stringify(buildJwks(other)) }]);
     expect(v.valid).toBe(false);
-    expect(notPassing(v)).toEqual([['signature', 'fail', 'key-unknown'], ['trust-chain', 'skipped', undefined], REVOCATION_SKIPPED]);
+    expect(notPassing(v)).toEqual([['signature', 'fail', 'key-unknown'], ['trust-chain', 'skipped', undefined]]);
     expect(issueFailures(v)).toEqual(['key-unknown']);
+  });
+
+  test('when the card\'s rid is revoked, then $verify fails it with revoked', async () => {
+    const listed = await c.get('Patient/p-shc/$credentials');
+    const shc = (listed.body as Parameters).parameter!.find((p) => p.part!.some((x) => x.name === 'format' && x.valueCode === 'shc'))!;
+    const rid = shc.part!.find((x) => x.name === 'credentialId')!.valueString!;
+    expect(rid).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect((await c.post('$revoke-credential', c.parameters([{ name: 'credentialId', valueString: rid }]))).status).toBe(200);
+    const v = await c.verify(jws);
+    expect(notPassing(v)).toEqual([['revocation', 'fail', 'revoked']]);
   });
 
   test('when _since is after every record, then no card is issued and an information issue says so', async () => {

@@ -12,6 +12,15 @@ afterEach(() => store.close());
 const source = () => revocationSource(store, { country: 'XX', kids: () => ['OWNKID1='] });
 
 describe('revocation list', () => {
+  test('when our own SMART Health Card is asked about by its rid, then the list answers; another iss or kid gets no answer', async () => {
+    const withShc = revocationSource(store, { country: 'XX', kids: () => [], shc: { iss: 'https://issuer.test', kid: 'SHCKID' } });
+    await revokeCredential(store, { credentialId: 'rid-1', requester: 'x', now: NOW });
+    expect(await withShc({ format: 'shc', issuer: 'https://issuer.test', kid: 'SHCKID', credentialId: 'rid-1' })).toBe(true);
+    expect(await withShc({ format: 'shc', issuer: 'https://issuer.test', kid: 'SHCKID', credentialId: 'rid-2' })).toBe(false);
+    expect(await withShc({ format: 'shc', issuer: 'https://other.test', kid: 'SHCKID', credentialId: 'rid-1' })).toBeUndefined();
+    expect(await withShc({ format: 'shc', issuer: 'https://issuer.test', kid: 'OTHER', credentialId: 'rid-1' })).toBeUndefined();
+  });
+
   test('when a credential is revoked twice, then one entry exists and the second call says it was already there', async () => {
     const a = await revokeCredential(store, { credentialId: 'URN:UVCI:01:XX:A', requester: 'his-1', now: NOW });
     const b = await revokeCredential(store, { credentialId: 'URN:UVCI:01:XX:A', requester: 'his-2', now: NOW });
