@@ -9,12 +9,12 @@ import { verdictToParameters } from '../../credentials/verdict.ts';
 import { unreadableQrVerdict, verifyCredential } from '../../credentials/verify.ts';
 import { fail } from '../../fhir/outcome.ts';
 import { FormatError } from '../../formats/errors.ts';
-import { readQrImage } from '../../formats/qr/read-image.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
+import { createQrImageReader, type QrImageReader } from '../qr-image-reader.ts';
 import type { OperationRoute } from '../routes.ts';
 import { loadOperationDefinition, readOperationInput } from './input.ts';
 
-export function verifyOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
+export function verifyOperation(credentials: CredentialServices, now: () => Date, readQrImage: QrImageReader = createQrImageReader()): OperationRoute {
   const def = loadOperationDefinition('verify');
   return {
     code: 'verify',
@@ -31,7 +31,7 @@ export function verifyOperation(credentials: CredentialServices, now: () => Date
       if (bytes) {
         let text: string;
         try {
-          text = readQrImage(bytes, attachment?.contentType);
+          text = await readQrImage(bytes, attachment?.contentType);
         } catch (e) {
           if (!(e instanceof FormatError)) throw e;
           return { status: 200, resource: verdictToParameters(unreadableQrVerdict(e.code, e.message)) };
