@@ -176,5 +176,7 @@ export async function checkVhl(envelope: HcertCheckResult, options: VerifyOption
     return { checks: [...checks, ...(['fhir-profile', 'revocation'] as const).map((name): VerifyCheck => ({ name, status: 'skipped', message }))], warnings };
   }
   const followed = await followLink(decodeShlink(text), options, warnings);
-  return { checks: [...checks, ...followed.checks], ...(followed.content ? { content: followed.content } : {}), warnings };
+  // not-expired, decompress and payload-schema appear twice (envelope, then link): the message says which is which.
+  const linkChecks = followed.checks.map((c) => ({ ...c, message: `Carried link: ${c.message ?? (c.status === 'pass' ? 'passed' : c.status)}` }));
+  return { checks: [...checks, ...linkChecks], ...(followed.content ? { content: followed.content } : {}), warnings };
 }

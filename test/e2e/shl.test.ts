@@ -86,7 +86,9 @@ describe('push → $issue-shl → $verify', () => {
     expect(failed(v)).toEqual([]);
     expect(check(v, 'signature')?.status).toBe('pass');
     expect(check(v, 'trust-chain')).toEqual({ name: 'trust-chain', status: 'pass', message: expect.stringMatching(new RegExp(`^DSC ${escape(out(issued, 'kid'))} chains to CSCA .+ of XX$`)) });
-    expect(check(v, 'revocation')).toEqual({ name: 'revocation', status: 'pass', message: 'The link is served' });
+    // The checks of the link inside the VHL say so: not-expired, decompress and payload-schema come twice.
+    expect(check(v, 'revocation')).toEqual({ name: 'revocation', status: 'pass', message: 'Carried link: The link is served' });
+    expect(v.checks.filter((c) => c.name === 'not-expired').map((c) => c.message?.startsWith('Carried link: ') ?? false)).toEqual([false, true]);
     expect(withoutServerMeta(v.content!)).toEqual(pushed);
   });
 });
@@ -105,10 +107,10 @@ describe('revocation', () => {
     const gone = await manifest(t, manifestUrl, { recipient: 'Clinic A' });
     expect(gone.status).toBe(404);
     expect(messageId(gone)).toBe('SHL_NOT_FOUND');
-    for (const credential of [out(issued, 'shlink'), out(issued, 'vhl')]) {
-      const v = await verify(t, credential);
+    for (const [credential, prefix] of [[out(issued, 'shlink'), ''], [out(issued, 'vhl'), 'Carried link: ']]) {
+      const v = await verify(t, credential!);
       expect(v.valid).toBe(false);
-      expect(failed(v)).toEqual([{ name: 'revocation', status: 'fail', failure: 'revoked', message: 'The link is no longer served (revoked, expired or disabled)' }]);
+      expect(failed(v)).toEqual([{ name: 'revocation', status: 'fail', failure: 'revoked', message: `${prefix}The link is no longer served (revoked, expired or disabled)` }]);
       expect(v.failures).toEqual(['revoked']);
       expect(v.content).toBeUndefined();
     }
