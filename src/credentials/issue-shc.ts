@@ -7,6 +7,7 @@
 import type { Immunization, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
 import { fail, issue } from '../fhir/outcome.ts';
 import { encodeBase64Url } from '../formats/json.ts';
+import { isHttpsOrLoopback } from '../formats/loopback.ts';
 import { SHC_HEALTH_CARD_TYPE, signShc, type ShcPayload } from '../formats/shc/jws.ts';
 import { minifyBundle } from '../formats/shc/minify.ts';
 import { encodeShcQr } from '../formats/shc/qr-numeric.ts';
@@ -97,10 +98,11 @@ export async function issueShc(ctx: IssuerContext, input: IssueShcInput): Promis
 }
 
 /**
- * The spec makes `iss` an https URL without a trailing slash, and verifiers (ours included) reject any other: like a
- * DSC missing from the trust list, the card is still issued (a laptop server runs on http://localhost), with a warning.
+ * The spec makes `iss` an https URL without a trailing slash, and verifiers reject any other (ours lets http through
+ * on loopback hosts only, for a server on a laptop): like a DSC missing from the trust list, the card is still
+ * issued, with a warning.
  */
 function issuerUrlWarnings(iss: string): OperationOutcomeIssue[] {
-  if (/^https:\/\/\S+$/.test(iss) && !iss.endsWith('/')) return [];
+  if (isHttpsOrLoopback(iss) && !iss.endsWith('/')) return [];
   return [issue({ severity: 'warning', code: 'security', id: 'SHC_ISSUER_URL_NOT_HTTPS', text: `The SHC issuer URL (iss, ISSUER_URL) ${iss} is not an https URL without a trailing slash: verifiers will reject this card` })];
 }

@@ -176,3 +176,21 @@ describe('issuer-side warnings', () => {
     expect(v.checks.find((k) => k.status === 'fail')).toEqual({ name: 'payload-schema', status: 'fail', failure: 'payload-invalid', message: 'SHC: iss must be an https URL without a trailing slash' });
   });
 });
+
+describe('a server on a laptop (ISSUER_URL http://localhost:8080)', () => {
+  test('when it issues a SMART Health Card, then there is no warning and its own $verify accepts the card', async () => {
+    const laptop = await createTestApp({ issuerUrl: 'http://localhost:8080' });
+    try {
+      const l = client(laptop);
+      await l.push(patient(), covidImmunization());
+      const res = await l.post('Patient/p1/$health-cards-issue', l.parameters([{ name: 'credentialType', valueUri: 'https://smarthealth.cards#immunization' }]));
+      expect(res.status).toBe(200);
+      expect(param(res.body as Parameters, 'warnings')).toBeUndefined();
+      const v = await l.verify(param(res.body as Parameters, 'verifiableCredential')!.valueString!);
+      expect(v.valid).toBe(true);
+      expect(v.issuer).toBe('http://localhost:8080');
+    } finally {
+      await laptop.close();
+    }
+  });
+});

@@ -8,6 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import { deflate, inflate } from '../deflate.ts';
 import { FormatError } from '../errors.ts';
+import { isHttpsOrLoopback } from '../loopback.ts';
 import { signEs256, verifyEs256 } from '../es256.ts';
 import { decodeBase64Url, encodeBase64Url, isJsonObject, parseJson } from '../json.ts';
 import { resolveLimits, type CodecLimits } from '../limits.ts';
@@ -100,7 +101,7 @@ function parseParts(jws: string, limits: CodecLimits): JwsParts {
 /** Shape check of the decoded payload (spec §"Health Card payload"). */
 function asShcPayload(value: unknown): ShcPayload {
   if (!isJsonObject(value)) throw new FormatError('SHC_INVALID', 'SHC: the payload is not a JSON object');
-  if (typeof value.iss !== 'string' || !/^https:\/\//.test(value.iss) || value.iss.endsWith('/')) {
+  if (typeof value.iss !== 'string' || !isHttpsOrLoopback(value.iss) || value.iss.endsWith('/')) {
     throw new FormatError('SHC_INVALID', 'SHC: iss must be an https URL without a trailing slash');
   }
   if (typeof value.nbf !== 'number') throw new FormatError('SHC_INVALID', 'SHC: nbf must be a NumericDate');

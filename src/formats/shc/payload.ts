@@ -3,6 +3,7 @@
  * https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
  */
 import { FormatError } from '../errors.ts';
+import { isHttpsOrLoopback } from '../loopback.ts';
 import { SHC_HEALTH_CARD_TYPE, type ShcPayload } from './jws.ts';
 import { minifyBundle } from './minify.ts';
 
@@ -26,7 +27,7 @@ export interface ShcPayloadInput {
  * @see https://spec.smarthealth.cards/#health-cards-are-small
  */
 export function buildShcPayload(input: ShcPayloadInput): ShcPayload {
-  if (!/^https:\/\/[^\s]+$/.test(input.iss) || input.iss.endsWith('/')) {
+  if (!isHttpsOrLoopback(input.iss) || input.iss.endsWith('/')) {
     throw new FormatError('SHC_INVALID', 'SHC: iss must be an https URL without a trailing slash');
   }
   const type = [SHC_HEALTH_CARD_TYPE, ...(input.types ?? []).filter((t) => t !== SHC_HEALTH_CARD_TYPE)];

@@ -3,6 +3,7 @@
  * https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html#construct-a-smart-health-link-payload
  */
 import { FormatError } from '../errors.ts';
+import { isLoopbackHttpUrl } from '../loopback.ts';
 import { decodeBase64Url, encodeBase64Url, isJsonObject, parseJson } from '../json.ts';
 
 export const SHLINK_PREFIX = 'shlink:/';
@@ -22,12 +23,6 @@ export interface ShlinkPayload {
   v?: number;
 }
 
-/**
- * The spec asks for https. Plain http is let through for loopback hosts only, so that a server started on a laptop
- * (`npm start`, http://localhost:8080) can issue and verify links; no wallet would fetch them from elsewhere.
- */
-const LOOPBACK_HTTP = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?\//;
-
 function fail(message: string): never {
   throw new FormatError('SHLINK_INVALID', `SHL: ${message}`);
 }
@@ -39,7 +34,7 @@ function fail(message: string): never {
 export function checkShlinkPayload(value: unknown): ShlinkPayload {
   if (!isJsonObject(value)) fail('the payload is not a JSON object');
   const { url, key, exp, flag, label, v } = value;
-  if (typeof url !== 'string' || !(/^https:\/\//.test(url) || LOOPBACK_HTTP.test(url)) || url.length > 128) fail('url must be an https URL of at most 128 characters');
+  if (typeof url !== 'string' || !(/^https:\/\//.test(url) || isLoopbackHttpUrl(url)) || url.length > 128) fail('url must be an https URL of at most 128 characters');
   if (!URL.canParse(url)) fail('url is not a valid URL');
   if (typeof key !== 'string' || key.length !== 43 || decodeKeySafe(key) !== 32) fail('key must be 32 bytes in base64url (43 characters)');
   if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) fail('exp must be a number of seconds');

@@ -96,6 +96,7 @@ describe('SMART Health Card JWS', () => {
 
   test.each([
     ['iss with a trailing slash', { ...payload, iss: 'https://issuer.example/' }, 'SHC: iss must be an https URL without a trailing slash'],
+    ['a plain http iss off the loopback host', { ...payload, iss: 'http://issuer.example' }, 'SHC: iss must be an https URL without a trailing slash'],
     ['no health-card type', { ...payload, vc: { ...payload.vc, type: ['x'] } }, 'SHC: vc.type must include https://smarthealth.cards#health-card'],
     ['no bundle', { ...payload, vc: { ...payload.vc, credentialSubject: { fhirVersion: '4.0.1' } } }, 'SHC: vc.credentialSubject needs fhirVersion and a fhirBundle of resourceType Bundle'],
   ])('when the payload has %s, then SHC_INVALID', async (_name, bad, message) => {

@@ -33,6 +33,14 @@ describe('SHC payload building', () => {
     });
   });
 
+  test('when iss is plain http on a loopback host (a server on a laptop), then it is accepted; elsewhere SHC_INVALID', () => {
+    expect(buildShcPayload({ iss: 'http://localhost:8080', nbf: IAT, bundle }).iss).toBe('http://localhost:8080');
+    expect(buildShcPayload({ iss: 'http://127.0.0.1:9', nbf: IAT, bundle }).iss).toBe('http://127.0.0.1:9');
+    for (const iss of ['http://issuer.example', 'http://localhost.evil.example', 'http://10.0.0.1']) {
+      expectFormatError(() => buildShcPayload({ iss, nbf: IAT, bundle }), 'SHC_INVALID', 'SHC: iss must be an https URL without a trailing slash');
+    }
+  });
+
   test('when iss ends with a slash, then SHC_INVALID', () => {
     expectFormatError(() => buildShcPayload({ iss: 'https://issuer.example/', nbf: IAT, bundle }), 'SHC_INVALID', 'SHC: iss must be an https URL without a trailing slash');
   });
