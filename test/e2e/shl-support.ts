@@ -8,6 +8,7 @@ import type { Config } from '../../src/config/schema.ts';
 import type { ServiceOverrides } from '../../src/services.ts';
 import { packageExample, SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
 import { createTestApp, FHIR_JSON, type TestApp } from '../helpers/test-app.ts';
+import type { Check } from './credential-client.ts';
 
 export const SHL_BASE = 'https://gateway.test/shl';
 /** The instant every suite starts at; issuer keys are made at this time, so they are valid then. */
@@ -78,12 +79,7 @@ export const has = (res: request.Response, name: string): boolean => ((res.body.
 /** The path part of a manifest or file URL of this server (supertest reaches it in process). */
 export const pathOf = (url: string): string => new URL(url).pathname;
 
-export interface Check {
-  name: string;
-  status: string;
-  message?: string;
-  failure?: string;
-}
+export type { Check };
 
 export interface Verdict {
   status: number;
