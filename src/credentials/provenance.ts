@@ -3,6 +3,7 @@
  * kid, when, and the credential's id and expiry, so credentials can be listed per patient and audited.
  * https://hl7.org/fhir/R4/provenance.html
  */
+import { createHash } from 'node:crypto';
 import type { Provenance, Reference } from '@medplum/fhirtypes';
 import type { ResourceStore } from '../storage/store.ts';
 
@@ -66,8 +67,26 @@ export function issuanceProvenance(r: IssuanceRecord): Provenance {
  * @example await recordIssuance(store, { format: 'hcert', patientId: 'p1', sources: ['Immunization/i1'], requester: 'client-a', kid, credentialId, issuedAt: now })
  */
 export async function recordIssuance(store: ResourceStore, record: IssuanceRecord): Promise<Provenance> {
-  const { resource } = await store.create(issuanceProvenance(record));
+  const { resource } = await store.create(issuanceProvenance(record), { id: issuanceProvenanceId(record.credentialId) });
   return resource as Provenance;
+}
+
+/**
+ * The Provenance id of an issuance derives from the credential id (random, server-made), so "did we issue this?"
+ * is a read by primary key (`$revoke-credential` refuses ids it never issued).
+ * @example issuanceProvenanceId('URN:UVCI:01:XX:…') // 64 hex characters
+ */
+export function issuanceProvenanceId(credentialId: string): string {
+  return createHash('sha256').update(`issuance|${credentialId}`).digest('hex');
+}
+
+/**
+ * The issuance of a credential id, when this server made it.
+ * @example (await findIssuance(store, certificateId))?.format // 'hcert'
+ */
+export async function findIssuance(store: ResourceStore, credentialId: string): Promise<CredentialSummary | undefined> {
+  const found = await store.read('Provenance', issuanceProvenanceId(credentialId));
+  return found.status === 'found' ? readRecord(found.resource as Provenance) : undefined;
 }
 
 function readRecord(p: Provenance): CredentialSummary | undefined {

@@ -206,6 +206,14 @@ describe('HCERT revocation ($revoke-credential)', () => {
     expect(messageIds(res.body)).toEqual(['OPERATION_PARAM_MISSING']);
     expect((await c.get('Basic?_summary=count')).body.total).toBe(1);
   });
+
+  test('when the id was never issued by this server, then 404 naming it, and nothing is revoked', async () => {
+    const res = await c.post('$revoke-credential', c.parameters([{ name: 'credentialId', valueString: 'URN:UVCI:01:XX:NOT-OURS' }]));
+    expect(res.status).toBe(404);
+    expect(messageIds(res.body)).toEqual(['CREDENTIAL_NOT_ISSUED_HERE']);
+    expect(res.body.issue[0].expression).toEqual(['credentialId']);
+    expect((await c.get('Basic?_summary=count')).body.total).toBe(1);
+  });
 });
 
 describe('Provenance of each issuance', () => {

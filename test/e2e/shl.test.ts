@@ -116,6 +116,16 @@ describe('revocation', () => {
     }
   });
 
+  test('when $revoke-credential is asked for a link, then 422 points to deleting its link record, and the link stays served', async () => {
+    const issued = await issueShl(t);
+    const recordId = out(issued, 'linkRecord').slice('DocumentReference/'.length);
+    const res = await request(t.app).post('/fhir/$revoke-credential').set('Content-Type', FHIR_JSON)
+      .send({ resourceType: 'Parameters', parameter: [{ name: 'credentialId', valueString: recordId }] });
+    expect(res.status).toBe(422);
+    expect(res.body.issue[0].details.text).toBe(`A SMART Health Link is revoked by deleting its link record: DELETE DocumentReference/${recordId}`);
+    expect((await verify(t, out(issued, 'shlink'))).valid).toBe(true);
+  });
+
   test('when one link is revoked, then another link to the same Bundle is still served', async () => {
     const [a, b] = [await issueShl(t), await issueShl(t)];
     expect((await request(t.app).delete(`/fhir/${out(a, 'linkRecord')}`)).status).toBe(200);

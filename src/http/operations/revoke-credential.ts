@@ -1,4 +1,8 @@
-/** `$revoke-credential`: put an HCERT this server issued on its revocation list (idempotent). */
+/**
+ * `$revoke-credential`: put an HCERT or SMART Health Card this server issued on its revocation list (idempotent).
+ * Ids it never issued are 404, so a typo is caught rather than recorded.
+ */
+import { findIssuance } from '../../credentials/provenance.ts';
 import { revokeCredential } from '../../credentials/revocation.ts';
 import { fail } from '../../fhir/outcome.ts';
 import type { OperationRoute } from '../routes.ts';
@@ -15,6 +19,11 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
       const input = readOperationInput(def, req);
       const credentialId = stringParam(input, 'credentialId')?.trim();
       if (!credentialId || credentialId.length > 256) fail('invalid', { code: 'value', id: 'REVOKE_CREDENTIAL_ID_INVALID', text: 'credentialId must be the certificate id (1 to 256 characters)', expression: 'credentialId' });
+      const issued = await findIssuance(ctx.store, credentialId);
+      if (!issued) fail('not-found', { code: 'not-found', id: 'CREDENTIAL_NOT_ISSUED_HERE', text: `No credential with id ${credentialId} was issued by this server`, expression: 'credentialId' });
+      if (issued.format === 'shl' || issued.format === 'vhl') {
+        fail('unprocessable', { code: 'business-rule', id: 'REVOKE_SHL_BY_LINK_RECORD', text: `A SMART Health Link is revoked by deleting its link record: DELETE DocumentReference/${credentialId}`, expression: 'credentialId' });
+      }
       const reason = stringParam(input, 'reason');
       const { entry, alreadyRevoked } = await revokeCredential(ctx.store, { credentialId, requester: req.requester ?? 'unknown', now: now(), ...(reason ? { reason } : {}) });
       return {
