@@ -8,7 +8,6 @@ import type { Bundle, Immunization, OperationOutcomeIssue, Patient } from '@medp
 import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
 import { HCERT_KEY } from '../formats/hcert/claim-keys.ts';
 import { signHc1 } from '../formats/hcert/hc1.ts';
-import { renderCredentialQrs } from '../formats/qr.ts';
 import { signerAt } from '../trust/issuer-keys.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { randomIdPart, type IssuerContext } from './issuer-context.ts';
@@ -19,6 +18,7 @@ import { isIcvpCovered, toIcvp, type IcvpPayload } from './mapping/icvp.ts';
 import { mappingError } from './mapping/mapping-error.ts';
 import { vaccinationFacts, type VaccinationFacts } from './mapping/vaccination.ts';
 import { recordIssuance } from './provenance.ts';
+import { credentialQrImages, type QrImages } from './qr-images.ts';
 
 export const DDCC_VS_VERSION = 'RC-2.0.0';
 
@@ -54,7 +54,7 @@ export interface IssuedHcert {
   certificateId: string;
   payload: HcertPayloadSet;
   /** The rendered QR images and the QR version they need (absent when `qrFormats` is empty). */
-  qr: { png?: Uint8Array; svg?: string; version?: number };
+  qr: QrImages;
   ddccDocument: Bundle;
   /** Issuer-side warnings (e.g. the DSC is missing from the trust list). */
   warnings: OperationOutcomeIssue[];
@@ -91,16 +91,6 @@ function payloads(ctx: IssuerContext, input: IssueHcertInput, facts: Vaccination
   return out;
 }
 
-async function renderQrs(text: string, formats: readonly ('png' | 'svg')[]): Promise<IssuedHcert['qr']> {
-  const out: IssuedHcert['qr'] = {};
-  for (const image of await renderCredentialQrs('hcert', text, formats)) {
-    const format = image.format;
-    out.version = image.version;
-    if (format === 'png') out.png = image.data as Uint8Array;
-    else out.svg = image.data as string;
-  }
-  return out;
-}
 
 /** The QR the DDCC document embeds: the PNG, else the SVG, else none (then the document has no DocumentReference). */
 function documentQr(hc1: string, qr: IssuedHcert['qr']): DdccDocumentInput['qr'] {
@@ -150,7 +140,7 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   // DocumentReference added afterwards is ours and conforms to DDCCDocumentReferenceQR (tested).
   checkDocument(ctx, document());
   const hc1 = signHc1({ iss: ctx.keys.country, iat, exp, hcert }, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
-  const qr = await renderQrs(hc1, input.qrFormats ?? ['png', 'svg']);
+  const qr = await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']);
   const ddccDocument = document(documentQr(hc1, qr));
   const warnings = issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now);
   const provenance = await recordIssuance(ctx.store, {

@@ -7,11 +7,11 @@
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
 import { signVhl } from '../formats/hcert/vhl.ts';
-import { renderCredentialQr } from '../formats/qr.ts';
 import { signerAt } from '../trust/issuer-keys.ts';
 import type { IssuerContext } from './issuer-context.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { recordIssuance } from './provenance.ts';
+import { credentialQrImages, type QrImages } from './qr-images.ts';
 import { createShlLink, type CreatedShlLink, type ShlContext } from './shl-links.ts';
 import { profileNotChecked } from './verify-common.ts';
 
@@ -31,12 +31,6 @@ export interface IssueShlInput {
   viewerUrl?: string;
   /** QR image formats to render (default both). */
   qrFormats?: readonly ('png' | 'svg')[];
-}
-
-export interface QrImages {
-  png?: Uint8Array;
-  svg?: string;
-  version: number;
 }
 
 export interface IssuedShl extends CreatedShlLink {
@@ -75,16 +69,6 @@ function checkIps(ctx: IssuerContext, bundle: Bundle): OperationOutcomeIssue[] {
   return [...warnings, ...notApplied];
 }
 
-async function qrOf(text: string, kind: 'shlink' | 'hcert', formats: readonly ('png' | 'svg')[] = ['png', 'svg']): Promise<QrImages> {
-  const out: QrImages = { version: 0 };
-  for (const format of formats) {
-    const image = await renderCredentialQr(kind, text, format);
-    out.version = image.version;
-    if (format === 'png') out.png = image.data as Uint8Array;
-    else out.svg = image.data as string;
-  }
-  return out;
-}
 
 /**
  * Create a SMART Health Link for an IPS document Bundle (file `application/fhir+json`).
@@ -117,7 +101,7 @@ export async function issueShl(ctx: IssuerContext, shl: ShlContext, input: Issue
     issuedAt: input.now,
     ...(input.exp ? { expiresAt: input.exp } : {}),
   });
-  return { ...created, qr: await qrOf(created.link, 'shlink', input.qrFormats), provenanceId: provenance.id!, warnings };
+  return { ...created, qr: await credentialQrImages('shlink', created.link, input.qrFormats ?? ['png', 'svg']), provenanceId: provenance.id!, warnings };
 }
 
 /**
@@ -132,5 +116,5 @@ export async function issueVhl(ctx: IssuerContext, shl: ShlContext, input: Issue
   const exp = input.exp ? Math.floor(input.exp.getTime() / 1000) : undefined;
   const hc1 = signVhl({ iss: ctx.keys.country, iat, ...(exp !== undefined ? { exp } : {}), shlinks: [issued.link] }, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
   const warnings = [...issued.warnings, ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now)];
-  return { ...issued, warnings, hc1, kid: dsc.kid, iat, ...(exp !== undefined ? { exp } : {}), vhlQr: await qrOf(hc1, 'hcert', input.qrFormats) };
+  return { ...issued, warnings, hc1, kid: dsc.kid, iat, ...(exp !== undefined ? { exp } : {}), vhlQr: await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']) };
 }

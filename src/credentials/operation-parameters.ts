@@ -8,7 +8,8 @@ import type { Attachment, OperationOutcome, Parameters, ParametersParameter } fr
 import { fail } from '../fhir/outcome.ts';
 import type { IssuedHcert } from './issue-hcert.ts';
 import type { IssuedShc } from './issue-shc.ts';
-import type { IssuedShl, IssuedVhl, QrImages } from './issue-shl.ts';
+import type { IssuedShl, IssuedVhl } from './issue-shl.ts';
+import type { QrImages } from './qr-images.ts';
 
 const all = (p: Parameters, name: string): ParametersParameter[] => (p.parameter ?? []).filter((x) => x.name === name);
 
@@ -89,7 +90,7 @@ export function healthCardsIssueToParameters(r: IssuedShc): Parameters {
   };
 }
 
-function qrParameters(prefix: string, qr: QrImages | IssuedHcert['qr']): ParametersParameter[] {
+function qrParameters(prefix: string, qr: QrImages): ParametersParameter[] {
   const out: ParametersParameter[] = [];
   const attachment = (contentType: string, data: string): Attachment => ({ contentType, data });
   if (qr.png) out.push({ name: `${prefix}Png`, valueAttachment: attachment('image/png', Buffer.from(qr.png).toString('base64')) });
