@@ -7,13 +7,14 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { issueShl, issueVhl, type IssueShlInput } from '../../credentials/issue-shl.ts';
 import { shlToParameters } from '../../credentials/operation-parameters.ts';
 import { fail } from '../../fhir/outcome.ts';
+import { LOOPBACK_HTTP_ORIGIN } from '../../formats/loopback.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import type { OperationRoute } from '../routes.ts';
 import { boolParam, dateParam, intParam, qrFormatsParam } from './credential-input.ts';
 import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
 
-/** https, or http on a loopback host (as for the link itself, see formats/shl/link.ts). */
-const VIEWER_URL = /^(https:\/\/[^/?#\s]+|http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?)([/?#]\S*)?$/;
+/** https, or http on a loopback host (the rule of formats/loopback.ts, as for the link itself). */
+const VIEWER_URL = new RegExp(String.raw`^(https:\/\/[^/?#\s]+|${LOOPBACK_HTTP_ORIGIN})([/?#]\S*)?$`);
 
 export function issueShlOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
   const def = loadOperationDefinition('issue-shl');
