@@ -8,7 +8,7 @@ import { healthCardsIssueToParameters, readHealthCardsIssueParameters } from '..
 import { issue } from '../../fhir/outcome.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import type { OperationRoute } from '../routes.ts';
-import { loadOperationDefinition, readOperationInput } from './input.ts';
+import { inputAsParameters, loadOperationDefinition, readOperationInput } from './input.ts';
 import { recordsOfPatient } from './records.ts';
 
 export function healthCardsIssueOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
@@ -21,7 +21,7 @@ export function healthCardsIssueOperation(credentials: CredentialServices, now: 
     methods: ['POST'],
     handle: async (ctx, req, target) => {
       const input = readOperationInput(def, req);
-      const asked = readHealthCardsIssueParameters({ resourceType: 'Parameters', parameter: [...input.values()].flat() });
+      const asked = readHealthCardsIssueParameters(inputAsParameters(input));
       const { patient, immunizations } = await recordsOfPatient(ctx.store, target.id as string);
       const issued = await issueShc(credentials.issuer(), { patient, immunizations, ...asked, now: now(), requester: req.requester ?? 'unknown' });
       const out: Parameters = healthCardsIssueToParameters(issued);

@@ -5,7 +5,7 @@
  * https://hl7.org/fhir/R4/operations.html#request
  */
 import { readFileSync } from 'node:fs';
-import type { OperationDefinition, ParametersParameter, Resource } from '@medplum/fhirtypes';
+import type { OperationDefinition, Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import { fail } from '../../fhir/outcome.ts';
 import type { FhirRequest } from '../fhir-request.ts';
 
@@ -41,6 +41,11 @@ export function readOperationInput(def: OperationDefinition, req: FhirRequest): 
     }
   }
   return input;
+}
+
+/** The input back as one Parameters resource (query and body parameters together), for readers that take one. */
+export function inputAsParameters(input: OperationInput): Parameters {
+  return { resourceType: 'Parameters', parameter: [...input.values()].flat() };
 }
 
 /** The single string-like value of a parameter (valueString, valueUri, valueCanonical, valueCode…). */

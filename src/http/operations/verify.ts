@@ -3,7 +3,6 @@
  * `qrImage` attachment) — checked against the trust list or the keys the caller gives. 200 whenever the request
  * could be read, whatever the verdict; a picture without a readable QR code is a `decode-error` verdict.
  */
-import type { Parameters } from '@medplum/fhirtypes';
 import { readVerifyParameters } from '../../credentials/operation-parameters.ts';
 import { verdictToParameters } from '../../credentials/verdict.ts';
 import { unreadableQrVerdict, verifyCredential } from '../../credentials/verify.ts';
@@ -12,7 +11,7 @@ import { FormatError } from '../../formats/errors.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import { createQrImageReader, type QrImageReader } from '../qr-image-reader.ts';
 import type { OperationRoute } from '../routes.ts';
-import { loadOperationDefinition, readOperationInput } from './input.ts';
+import { inputAsParameters, loadOperationDefinition, readOperationInput } from './input.ts';
 
 export function verifyOperation(credentials: CredentialServices, now: () => Date, readQrImage: QrImageReader = createQrImageReader()): OperationRoute {
   const def = loadOperationDefinition('verify');
@@ -24,7 +23,7 @@ export function verifyOperation(credentials: CredentialServices, now: () => Date
     handle: async (_ctx, req) => {
       const image = Buffer.isBuffer(req.body) ? req.body : undefined;
       const input = readOperationInput(def, image ? { ...req, body: undefined } : req);
-      const parameters: Parameters = { resourceType: 'Parameters', parameter: [...input.values()].flat() };
+      const parameters = inputAsParameters(input);
       const attachment = input.get('qrImage')?.[0]?.valueAttachment;
       if (attachment && input.has('credential')) fail('invalid', { code: 'invalid', id: 'VERIFY_TWO_CREDENTIALS', text: 'Give the credential as text or as a QR image, not both', expression: 'qrImage' });
       const bytes = image ?? (attachment ? attachmentBytes(attachment.data) : undefined);
