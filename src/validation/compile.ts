@@ -59,14 +59,10 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** JSON property name → child element and type, from the keys each child computed once (`jsonKeysOf`). */
 function buildIndex(node: ElementNode): void {
   for (const child of node.children) {
-    if (child.name.endsWith('[x]')) {
-      const stem = child.name.slice(0, -3);
-      for (const t of child.types) node.jsonIndex.set(stem + capitalise(t.code), { node: child, type: t });
-    } else {
-      node.jsonIndex.set(child.name, { node: child, type: child.types[0] ?? ELEMENT_TYPE });
-    }
+    for (const k of child.jsonKeys) node.jsonIndex.set(k.key, { node: child, type: k.type });
   }
 }
 
