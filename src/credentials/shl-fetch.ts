@@ -9,6 +9,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { FormatError, type FormatErrorCode } from '../formats/errors.ts';
 import { parseManifestResponse } from '../formats/shl/manifest.ts';
+import { readCapped as readCappedStream } from '../trust/read-source.ts';
 import type { ShlFetcher } from './verify-options.ts';
 
 export interface GuardedShlFetcherOptions {
@@ -123,26 +124,14 @@ function failure(e: unknown, url: URL): ShlFetchError {
   return new ShlFetchError('SHL_FETCH_FAILED', `SHL fetch failed: ${shown(url)}: ${code ?? (e as Error).message}`, undefined, e);
 }
 
+/** The declared length is checked first (no read at all), then the stream itself. */
 async function readCapped(res: Response, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () => new ShlFetchError('SHL_FETCH_TOO_LARGE', `SHL fetch failed: the response exceeds the ${maxBytes}-byte cap`);
   if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
     await res.body?.cancel();
     throw tooLarge();
   }
-  if (!res.body) return new Uint8Array();
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks);
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
+  return res.body ? readCappedStream(res.body, maxBytes, tooLarge) : new Uint8Array();
 }
 
 const JWE_COMPACT = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/;

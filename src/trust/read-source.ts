@@ -13,7 +13,12 @@ function tooLarge(maxBytes: number): TrustError {
   return new TrustError('TRUSTLIST_TOO_LARGE', `Trust list exceeds the ${maxBytes}-byte cap`);
 }
 
-async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Buffer> {
+/**
+ * A response body read to its end, or `tooLarge()` thrown (and the stream cancelled) once it passes `maxBytes`:
+ * what a remote source says about its length is not trusted. Shared with the SHL manifest fetch.
+ * @example const bytes = await readCapped(res.body, 5 << 20, () => new Error('too large'))
+ */
+export async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number, tooLarge: () => Error): Promise<Buffer> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -23,7 +28,7 @@ async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): P
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel();
-      throw tooLarge(maxBytes);
+      throw tooLarge();
     }
     chunks.push(value);
   }
@@ -47,7 +52,7 @@ async function fetchText(url: string, fetchFn: typeof fetch, maxBytes: number, t
     await res.body?.cancel();
     throw tooLarge(maxBytes);
   }
-  return res.body ? (await readCapped(res.body, maxBytes)).toString('utf8') : '';
+  return res.body ? (await readCapped(res.body, maxBytes, () => tooLarge(maxBytes))).toString('utf8') : '';
 }
 
 async function fileText(file: string, maxBytes: number): Promise<string> {
