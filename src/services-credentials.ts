@@ -52,9 +52,10 @@ export function createCredentialServices({ config, store, validation, trust, now
     kids: () => trust.issuerKeys.dscs.map((d) => d.kid),
     ...(shcKey ? { shc: { iss: config.issuerUrl, kid: shcKey.kid } } : {}),
   });
+  const ownLinks = `${config.shlBaseUrl}/`;
   const fetchShl = createGuardedShlFetcher({
     allow: config.shlFetchAllow,
-    local: { prefix: `${config.shlBaseUrl}/`, handle: localShlFetcher(shl, `${config.shlBaseUrl}/`, now) },
+    local: { prefix: ownLinks, handle: localShlFetcher(shl, ownLinks, now) },
     ...(fetch ? { fetch } : {}),
   });
   return {
