@@ -97,6 +97,13 @@ export interface ResourceStore {
   /** The resource must carry its id. */
   update(resource: Resource, options?: UpdateOptions): Promise<UpdateResult>;
   delete(resourceType: string, id: string, options?: UpdateOptions): Promise<DeleteResult>;
+  /**
+   * Conditional update (`PUT [type]?[search]`): the search matching nothing creates the resource (with its own
+   * id as update-as-create when it carries one), one match updates that resource (If-Match honoured), several
+   * throw 'precondition-failed'. Race-free like conditional create: N concurrent calls with the same search end
+   * with one resource and N versions. https://hl7.org/fhir/R4/http.html#cond-update
+   */
+  conditionalUpdate(resource: Resource, query: SearchQuery, options?: UpdateOptions): Promise<UpdateResult>;
   history(query: HistoryQuery): Promise<HistoryResult>;
   search(query: SearchQuery): Promise<SearchResult>;
   /**

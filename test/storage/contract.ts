@@ -3,6 +3,7 @@
  * (test/storage/sqlite.test.ts, later mongo.test.ts). Adapters must honour the `now` clock they are given.
  */
 import { conditionalAndTransactionContract } from './contract/conditional-and-transactions.ts';
+import { conditionalUpdateContract } from './contract/conditional-update.ts';
 import { crudContract } from './contract/crud.ts';
 import type { MakeStore } from './contract/helpers.ts';
 import { historyContract } from './contract/history.ts';
@@ -17,6 +18,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     describe('CRUD, versions and delete', () => crudContract(makeStore));
     describe('history', () => historyContract(makeStore));
     describe('conditional create and transactions', () => conditionalAndTransactionContract(makeStore));
+    describe('conditional update', () => conditionalUpdateContract(makeStore));
     describe('search by parameter type', () => searchTypesContract(makeStore));
     describe('search results, includes and paging', () => searchResultsContract(makeStore));
   });

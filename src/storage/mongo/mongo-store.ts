@@ -14,6 +14,7 @@ import type { StoreCollections } from './collection.ts';
 import { compensate } from './context.ts';
 import type { AtomicityMode, MongoContext, UndoStep } from './context.ts';
 import { conditionalCreate } from './conditional-create.ts';
+import { conditionalUpdate } from './conditional-update.ts';
 import { connectDriverCollections } from './driver-collections.ts';
 import { readHistory, readVersion } from './history.ts';
 import { ensureIndexes } from './indexes.ts';
@@ -52,6 +53,7 @@ function operations(ctx: MongoContext, transaction: ResourceStore['transaction']
       options.ifNoneExist ? conditionalCreate(ctx, resource, options.ifNoneExist) : createResource(ctx, resource, options),
     update: (resource: Resource, options?: UpdateOptions) => updateResource(ctx, resource, options),
     delete: (type, id, options?: UpdateOptions) => deleteResource(ctx, type, id, options),
+    conditionalUpdate: (resource: Resource, query: SearchQuery, options?: UpdateOptions) => conditionalUpdate(ctx, resource, query, options),
     history: (query: HistoryQuery) => readHistory(ctx, query),
     search: (query: SearchQuery) => runSearch(ctx, query),
     transaction,

@@ -75,7 +75,7 @@ function checkIfMatch(existing: ResourceDoc | undefined, ifMatch: string | undef
 }
 
 /** Update (or create-on-update, or revive a deleted resource with the next version). */
-export async function updateResource(ctx: MongoContext, resource: Resource, options: UpdateOptions = {}): Promise<UpdateResult> {
+export async function updateResource(ctx: MongoContext, resource: Resource, options: UpdateOptions & { ck?: string } = {}): Promise<UpdateResult> {
   const id = resource.id;
   if (!id) fail('invalid', { code: 'required', id: 'STORE_ID_REQUIRED', text: 'An update needs the resource id', expression: `${resource.resourceType}.id` });
   const type = resource.resourceType;
@@ -85,7 +85,7 @@ export async function updateResource(ctx: MongoContext, resource: Resource, opti
       checkIfMatch(prev, options.ifMatch, `${type}/${id}`);
       const outcome = prev && prev.del === 0 ? 'updated' : 'created';
       try {
-        const stored = await writeVersion(c, { resourceType: type, id, method: 'PUT', resource, prev });
+        const stored = await writeVersion(c, { resourceType: type, id, method: 'PUT', resource, prev, ck: options.ck });
         return { outcome, resource: stored as Resource };
       } catch (err) {
         // Two update-as-creates of the same new id: the loser reads the winner's version and goes after it.

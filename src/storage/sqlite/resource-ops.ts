@@ -7,7 +7,9 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { indexValues } from '../../fhir/search/index-values.ts';
 import { fail } from '../../fhir/outcome.ts';
+import type { SearchQuery } from '../../fhir/search/query.ts';
 import type { CreateOptions, CreateResult, DeleteResult, ReadResult, UpdateOptions, UpdateResult } from '../store.ts';
+import { conditionalTarget } from '../conditional-target.ts';
 import { atomically } from './context.ts';
 import type { StoreContext } from './context.ts';
 import { parseStoredResource } from '../stored-json.ts';
@@ -102,4 +104,15 @@ export function deleteResource(ctx: StoreContext, resourceType: string, id: stri
   const lastUpdated = ctx.now().getTime();
   atomically(ctx, () => writeVersion(ctx, { resourceType, id, version, lastUpdated, method: 'DELETE', existing }));
   return { versionId: String(version) };
+}
+
+/**
+ * Conditional update: one synchronous job on the store queue, so the search and the write it decides on can
+ * never interleave with another request's (that is what makes it race-free here).
+ */
+export function conditionalUpdate(ctx: StoreContext, resource: Resource, query: SearchQuery, options: UpdateOptions = {}): UpdateResult {
+  const ids = matchingIds(ctx, query, 2);
+  const target = conditionalTarget(resource, ids, options);
+  if (target === undefined) return { outcome: 'created', resource: put(ctx, resource, ctx.newId(), undefined, 'POST') };
+  return updateResource(ctx, { ...resource, id: target } as Resource, options);
 }

@@ -12,7 +12,7 @@ import type { CreateOptions, HistoryQuery, ResourceStore, UpdateOptions } from '
 import { createContext } from './context.ts';
 import type { StoreContext } from './context.ts';
 import { readHistory, readVersion } from './history.ts';
-import { createResource, deleteResource, readResource, updateResource } from './resource-ops.ts';
+import { conditionalUpdate, createResource, deleteResource, readResource, updateResource } from './resource-ops.ts';
 import { openDatabase } from './schema.ts';
 import { runSearch } from './search.ts';
 import { createStoreQueue } from './store-queue.ts';
@@ -45,6 +45,8 @@ function operations(ctx: StoreContext, run: Runners, transaction: ResourceStore[
     create: (resource: Resource, options?: CreateOptions) => run.write(() => createResource(ctx, resource, options)),
     update: (resource: Resource, options?: UpdateOptions) => run.write(() => updateResource(ctx, resource, options)),
     delete: (type, id, options?: UpdateOptions) => run.write(() => deleteResource(ctx, type, id, options)),
+    conditionalUpdate: (resource: Resource, query: SearchQuery, options?: UpdateOptions) =>
+      run.write(() => conditionalUpdate(ctx, resource, query, options)),
     history: (query: HistoryQuery) => run.read(() => readHistory(ctx, query)),
     search: (query: SearchQuery) => run.read(() => runSearch(ctx, query)),
     transaction,
