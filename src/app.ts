@@ -9,6 +9,7 @@ import { buildCapabilityStatement } from './http/capability.ts';
 import { fhirEndpoint, sendFhir } from './http/fhir-endpoint.ts';
 import type { RestContext } from './http/fhir-request.ts';
 import { createRouter, type OperationRoute } from './http/routes.ts';
+import { restLimitsOf } from './http/rest/limits.ts';
 import { createBundleHandler } from './http/rest/bundle.ts';
 import { installPackageOperation } from './http/operations/install-package.ts';
 import { packagesOperation } from './http/operations/packages.ts';
@@ -56,7 +57,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   const ctx: RestContext = {
     store,
     log,
-    settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount },
+    settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount, ...restLimitsOf(config) },
     ingest: () => services.validation.current().policy,
     conformance: () => conformanceOf(services.validation.current()),
   };
@@ -70,6 +71,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
       operations,
       now: services.now(),
       implementationGuides: implementationGuides(services),
+      conditionalDeleteMultiple: config.conditionalDeleteMultiple,
     }) };
     return { status: 200, resource: capability.statement };
   };

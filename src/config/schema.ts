@@ -16,6 +16,12 @@ export interface Config {
   maxBodyBytes: number;
   searchDefaultCount: number;
   searchMaxCount: number;
+  /** Conditional delete may delete every match (up to conditionalDeleteMax); false: several matches get 412. */
+  conditionalDeleteMultiple: boolean;
+  conditionalDeleteMax: number;
+  patchMaxOperations: number;
+  /** Most ids one `_has` or inner chain step may match before the search is refused. */
+  searchJoinMax: number;
   /** Trust X-Forwarded-* headers (only behind a proxy you control). */
   trustProxy: boolean;
   /** Public origin where /.well-known and /trust are served; the SHC `iss`. */
@@ -127,6 +133,10 @@ export const CONFIG_KEYS = [
   spec('maxBodyBytes', 'MAX_BODY_BYTES', 'Largest request body accepted; larger ones get 413 before they are read.', 10 * 1024 * 1024, intIn(1024, 1024 ** 3)),
   spec('searchDefaultCount', 'SEARCH_DEFAULT_COUNT', 'Page size when a search gives no `_count`.', 20, intIn(1, 10000)),
   spec('searchMaxCount', 'SEARCH_MAX_COUNT', 'Largest `_count` honoured; larger values are capped.', 1000, intIn(1, 10000)),
+  spec('conditionalDeleteMultiple', 'CONDITIONAL_DELETE_MULTIPLE', '`DELETE [type]?[search]` deletes every match (up to CONDITIONAL_DELETE_MAX); `false`: more than one match gets 412.', false, bool),
+  spec('conditionalDeleteMax', 'CONDITIONAL_DELETE_MAX', 'Most resources one conditional delete may delete; a search matching more gets 412 and nothing is deleted.', 100, intIn(1, 10000)),
+  spec('patchMaxOperations', 'PATCH_MAX_OPERATIONS', 'Most operations in one JSON Patch or FHIRPath Patch document; longer ones get 422.', 1000, intIn(1, 100000)),
+  spec('searchJoinMax', 'SEARCH_JOIN_MAX', 'Most resources one `_has` or inner chain step (`a.b.c=`) may match; a search fanning out further gets 400.', 1000, intIn(1, 100000)),
   spec('trustProxy', 'TRUST_PROXY', 'Honour X-Forwarded-* headers (only behind a reverse proxy you control).', false, bool),
   spec(
     'issuerUrl',

@@ -6,7 +6,7 @@ import type { Request } from 'express';
 import { parseStrictJson } from '../fhir/json.ts';
 import { fail } from '../fhir/outcome.ts';
 
-const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json+fhir']);
+const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json+fhir', 'application/json-patch+json']);
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 /** Package archives ($install-package) and QR pictures ($verify). */
 const BINARY_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/tar+gzip', 'image/png', 'image/jpeg']);

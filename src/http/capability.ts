@@ -14,13 +14,26 @@ export interface CapabilityInput {
   operations: readonly OperationRoute[];
   /** Loaded implementation guides (canonical URLs); filled by the validation issue. */
   implementationGuides?: string[];
+  /** Conditional delete removes every match (up to a limit) rather than only a single one. */
+  conditionalDeleteMultiple?: boolean;
   now: Date;
 }
 
-const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+
+/** R4 has no conditionalPatch flag (R5 does): the patch interaction says it in its documentation. */
+const PATCH_DOC = 'JSON Patch (application/json-patch+json) and FHIRPath Patch (Parameters); conditional patch PATCH [type]?[search] supported';
+
+/** Modifiers per parameter type, as the search parser accepts them (fhir/search/parse.ts). */
+const MODIFIER_DOC: Record<string, string> = {
+  token: 'modifiers: missing, not, text',
+  string: 'modifiers: missing, exact, contains',
+  uri: 'modifiers: missing, below, above',
+  reference: 'modifiers: missing, identifier, [type]; chains up to 3 levels (patient.organization.name); reverse chaining with _has (one level)',
+};
 
 export function buildCapabilityStatement(input: CapabilityInput): CapabilityStatement {
-  const resources = [...allResourceTypes()].sort().map((type) => resourceEntry(type, input.operations));
+  const resources = [...allResourceTypes()].sort().map((type) => resourceEntry(type, input.operations, input.conditionalDeleteMultiple ?? false));
   const systemOps = input.operations.filter((o) => o.levels.includes('system'));
   return {
     resourceType: 'CapabilityStatement',
@@ -43,24 +56,27 @@ export function buildCapabilityStatement(input: CapabilityInput): CapabilityStat
   };
 }
 
-function resourceEntry(type: string, operations: readonly OperationRoute[]): CapabilityStatementRestResource {
+function resourceEntry(type: string, operations: readonly OperationRoute[], deleteMultiple: boolean): CapabilityStatementRestResource {
   const params = listSearchParams(type).filter((p) => p.supported);
   const referenceParams = params.filter((p) => p.type === 'reference');
   const ops = operations.filter((o) => (o.levels.includes('type') || o.levels.includes('instance')) && (!o.resourceTypes || o.resourceTypes.includes(type)));
   return {
     type: type as CapabilityStatementRestResource['type'],
-    interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
+    interaction: TYPE_INTERACTIONS.map((code) => (code === 'patch' ? { code, documentation: PATCH_DOC } : { code })),
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,
     conditionalCreate: true,
     conditionalRead: 'full-support',
-    conditionalUpdate: false,
-    conditionalDelete: 'not-supported',
+    conditionalUpdate: true,
+    conditionalDelete: deleteMultiple ? 'multiple' : 'single',
     referencePolicy: ['literal', 'local'],
     searchInclude: referenceParams.map((p) => `${type}:${p.code}`),
     searchRevInclude: [],
-    searchParam: params.map((p) => ({ name: p.code, definition: p.url, type: p.type as 'token' })),
+    searchParam: params.map((p) => {
+      const doc = MODIFIER_DOC[p.type] ?? 'modifiers: missing';
+      return { name: p.code, definition: p.url, type: p.type as 'token', documentation: doc };
+    }),
     operation: ops.length ? ops.map((o) => ({ name: o.code, definition: o.definition })) : undefined,
   };
 }

@@ -36,6 +36,7 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
         ifModifiedSince: header(req, 'if-modified-since'),
         ifNoneExist: header(req, 'if-none-exist'),
         prefer: header(req, 'prefer'),
+        contentType: header(req, 'content-type'),
       },
     };
     const last = fhirReq.segments[fhirReq.segments.length - 1];

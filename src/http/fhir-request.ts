@@ -7,6 +7,7 @@ import type { IngestPolicy } from '../validation/ingest-policy.ts';
 import type { ConformanceSource } from './rest/conformance.ts';
 import type { Logger } from 'pino';
 import type { ResourceStore } from '../storage/store.ts';
+import type { RestLimits } from './rest/limits.ts';
 
 export type FhirMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
 
@@ -24,6 +25,8 @@ export interface FhirRequest {
     ifModifiedSince?: string;
     ifNoneExist?: string;
     prefer?: string;
+    /** Media type of the body (PATCH tells JSON Patch from FHIRPath Patch by it). */
+    contentType?: string;
   };
 }
 
@@ -40,6 +43,8 @@ export interface RestSettings {
   baseUrl: string;
   searchDefaultCount: number;
   searchMaxCount: number;
+  /** Limits of the conditional interactions, PATCH and joins (rest/limits.ts). */
+  limits?: RestLimits;
 }
 
 /** What every handler may use; built once per app. */

@@ -9,6 +9,8 @@ import { history } from './rest/history.ts';
 import { readResource, vreadResource } from './rest/read.ts';
 import { searchType } from './rest/search.ts';
 import { createResource, deleteResource, updateResource } from './rest/write.ts';
+import { conditionalDeleteResource, conditionalUpdateResource } from './rest/conditional.ts';
+import { conditionalPatchResource, patchResource } from './rest/patch.ts';
 
 /** An `$operation`; later issues add $validate, $verify, issuance… */
 export interface OperationRoute {
@@ -43,7 +45,10 @@ export function createRouter(options: { operations: OperationRoute[]; bundle: Bu
     assertType(type);
     if (s.length === 1) {
       if (req.method === 'GET') return searchType(ctx, req, type);
-      return only(req, ['GET', 'POST'], () => createResource(ctx, req, type));
+      if (req.method === 'PUT') return conditionalUpdateResource(ctx, req, type);
+      if (req.method === 'DELETE') return conditionalDeleteResource(ctx, req, type);
+      if (req.method === 'PATCH') return conditionalPatchResource(ctx, req, type);
+      return only(req, ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], () => createResource(ctx, req, type));
     }
     if (s.length === 2 && s[1] === '_search') return only(req, ['POST'], () => searchType(ctx, req, type));
     if (s.length === 2 && s[1] === '_history') return only(req, ['GET'], () => history(ctx, req, type));
@@ -51,7 +56,8 @@ export function createRouter(options: { operations: OperationRoute[]; bundle: Bu
     if (s.length === 2) {
       if (req.method === 'GET') return readResource(ctx, req, type, id);
       if (req.method === 'PUT') return updateResource(ctx, req, type, id);
-      return only(req, ['GET', 'PUT', 'DELETE'], () => deleteResource(ctx, req, type, id));
+      if (req.method === 'PATCH') return patchResource(ctx, req, type, id);
+      return only(req, ['GET', 'PUT', 'PATCH', 'DELETE'], () => deleteResource(ctx, req, type, id));
     }
     if (s.length === 3 && s[2] === '_history') return only(req, ['GET'], () => history(ctx, req, type, id));
     if (s.length === 4 && s[2] === '_history') return only(req, ['GET'], () => vreadResource(ctx, type, id, s[3]));

@@ -90,8 +90,8 @@ describe('routing errors', () => {
   });
 
   test('when the method is not allowed, then 405', async () => {
-    expectOutcome(await request(t.app).patch('/fhir/Immunization/1').set('Content-Type', FHIR_JSON).send('{}'), 405, 'METHOD_NOT_ALLOWED');
-    expectOutcome(await request(t.app).delete('/fhir/Immunization'), 405, 'METHOD_NOT_ALLOWED');
+    expectOutcome(await request(t.app).post('/fhir/Immunization/1').set('Content-Type', FHIR_JSON).send('{}'), 405, 'METHOD_NOT_ALLOWED');
+    expectOutcome(await request(t.app).delete('/fhir/_history'), 405, 'METHOD_NOT_ALLOWED');
   });
 
   test('when _format asks for XML, then 406', async () => {

@@ -86,6 +86,7 @@ function addRows(index: ResourceIndex, def: SearchParamDef, values: TypedValue[]
       break;
     case 'reference':
       index.reference.push(...toReferenceRows(code, values));
+      identifierRows(code, values, index);
       break;
     case 'uri':
       for (const v of values) if (typeof v.value === 'string') index.uri.push({ param: code, value: v.value });
@@ -93,6 +94,20 @@ function addRows(index: ResourceIndex, def: SearchParamDef, values: TypedValue[]
     default:
       break;
   }
+}
+
+/** Logical references (`Reference.identifier`) as token rows of `<code>:identifier`, for the `:identifier` modifier. */
+function identifierRows(code: string, values: TypedValue[], index: ResourceIndex): void {
+  const identifiers = values
+    .map((v) => (v.value as { identifier?: unknown } | undefined)?.identifier)
+    .filter((i): i is object => typeof i === 'object' && i !== null)
+    .map((value) => ({ type: 'Identifier', value }));
+  if (identifiers.length > 0) toTokenRows(identifierParamCode(code), identifiers, index);
+}
+
+/** The index rows of a reference parameter's `:identifier` modifier. */
+export function identifierParamCode(code: string): string {
+  return `${code}:identifier`;
 }
 
 /**

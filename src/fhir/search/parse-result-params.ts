@@ -78,9 +78,16 @@ export function applyResultParam(query: SearchQuery, code: string, value: string
       if (!query.summaryCount) query.total = value === 'none' ? 'none' : 'accurate';
       return true;
     case '_summary':
+      if (value === 'true' || value === 'text' || value === 'data' || value === 'false') {
+        query.summary = value;
+        return true;
+      }
       if (value !== 'count') return false;
       query.summaryCount = true;
       query.total = 'accurate';
+      return true;
+    case '_elements':
+      query.elements = value.split(',').map((e) => e.trim()).filter(Boolean);
       return true;
     case '_include':
     case '_revinclude':
@@ -92,7 +99,7 @@ export function applyResultParam(query: SearchQuery, code: string, value: string
   }
 }
 
-/** Result parameters this module parses (`_summary` only for `count`). */
+/** Result parameters this module parses. */
 export const RESULT_PARAMS: ReadonlySet<string> = new Set([
   '_count',
   '_offset',
@@ -100,6 +107,7 @@ export const RESULT_PARAMS: ReadonlySet<string> = new Set([
   '_sort',
   '_total',
   '_summary',
+  '_elements',
   '_include',
   '_revinclude',
 ]);

@@ -9,8 +9,9 @@ import { splitEscaped } from './escape.ts';
 import { getSearchParam, searchParamsOf } from './parameters.ts';
 import type { SearchParamDef } from './parameters.ts';
 import { parseValue } from './parse-value.ts';
+import { identifierParamCode } from './index-values.ts';
 import { applyResultParam, RESULT_PARAMS } from './parse-result-params.ts';
-import type { SearchFilter, SearchQuery } from './query.ts';
+import type { HasFilter, SearchFilter, SearchQuery } from './query.ts';
 import { searchError } from './search-error.ts';
 
 export interface ParseOptions {
@@ -33,7 +34,7 @@ const MODIFIERS: Readonly<Record<string, readonly string[]>> = {
   date: ['missing'],
   number: ['missing'],
   quantity: ['missing'],
-  reference: ['missing'],
+  reference: ['missing', 'identifier'],
   uri: ['missing', 'below', 'above'],
 };
 
@@ -65,6 +66,11 @@ function checkModifier(def: SearchParamDef, modifier: string | undefined, ctx: F
 
 /** Builds a filter for `code[:modifier]=value` on `def` (no chain). */
 function buildFilter(def: SearchParamDef, modifier: string | undefined, value: string, ctx: FilterContext): SearchFilter {
+  if (def.type === 'reference' && modifier === 'identifier') {
+    // A logical reference: Reference.identifier, indexed as token rows of `<code>:identifier`.
+    const tokenDef: SearchParamDef = { ...def, code: identifierParamCode(def.code), type: 'token' };
+    return { ...buildFilter(tokenDef, undefined, value, ctx), code: identifierParamCode(def.code) };
+  }
   checkModifier(def, modifier, ctx);
   const filter: SearchFilter = { code: def.code, type: def.type, values: [] };
   if (modifier !== undefined) filter.modifier = modifier;
@@ -100,20 +106,29 @@ function chainTarget(def: SearchParamDef, modifier: string | undefined, chainedC
   );
 }
 
-/** `patient.identifier=x`, `subject:Patient.name:exact=x`: one level of chaining through a reference parameter. */
-function buildChain(head: string, tail: string, value: string, ctx: FilterContext): SearchFilter | undefined {
+/** Levels of a chain (`a.b.c=` is 2): levels past the first are resolved by the REST layer (bounded fan-out). */
+const MAX_CHAIN_DEPTH = 3;
+
+/** `patient.identifier=x`, `subject:Patient.name:exact=x`, `subject:Patient.organization.name=x`: chaining through reference parameters. */
+function buildChain(head: string, tail: string, value: string, ctx: FilterContext, depth?: number): SearchFilter | undefined {
   const { code, modifier } = splitName(head);
   const def = getSearchParam(ctx.resourceType, code);
   if (!def) return undefined;
   if (def.type !== 'reference') {
     throw searchError('SEARCH_CHAIN_NOT_REFERENCE', `'${code}' is not a reference parameter and cannot be chained`, ctx.resourceType, ctx.name);
   }
-  if (tail.includes('.')) {
-    throw searchError('SEARCH_CHAIN_TOO_DEEP', `Only one level of chaining is supported ('${ctx.name}')`, ctx.resourceType, ctx.name);
+  if ((depth ?? 1) > MAX_CHAIN_DEPTH) {
+    throw searchError('SEARCH_CHAIN_TOO_DEEP', `At most ${MAX_CHAIN_DEPTH} levels of chaining are supported ('${ctx.name}')`, ctx.resourceType, ctx.name);
   }
   if (modifier !== undefined) checkModifier(def, modifier, ctx);
-  const chained = splitName(tail);
+  const dot = tail.indexOf('.');
+  const chained = splitName(dot > 0 ? tail.slice(0, dot) : tail);
   const targetType = chainTarget(def, modifier, chained.code, ctx);
+  if (dot > 0) {
+    const inner = buildChain(tail.slice(0, dot), tail.slice(dot + 1), value, { resourceType: targetType, name: ctx.name }, (depth ?? 1) + 1);
+    if (!inner) throw searchError('SEARCH_CHAIN_UNKNOWN_PARAM', `${targetType} has no search parameter '${chained.code}'`, ctx.resourceType, ctx.name);
+    return { code: def.code, type: 'reference', chain: { targetType, filter: inner }, values: [] };
+  }
   const chainedDef = getSearchParam(targetType, chained.code);
   if (!chainedDef || !chainedDef.supported) {
     throw searchError('SEARCH_CHAIN_UNKNOWN_PARAM', `${targetType} has no search parameter '${chained.code}'`, ctx.resourceType, ctx.name);
@@ -172,9 +187,29 @@ export function parseSearchQuery(
       continue;
     }
     if (value === '') continue; // empty values are ignored (https://hl7.org/fhir/R4/search.html#errors)
+    if (name.startsWith('_has:')) {
+      (query.has ??= []).push(parseHas(name, value, resourceType));
+      continue;
+    }
     const filter = parseFilter(name, value, resourceType);
     if (!filter) ignored.push(name);
     else if (hasCondition(filter)) query.filters.push(filter); // `status=,` has no value: ignored like `status=`
   }
   return { query, ignored };
+}
+
+/** `_has:Type:reference:parameter[:modifier]=value`: one level of reverse chaining. */
+function parseHas(name: string, value: string, resourceType: string): HasFilter {
+  const [, sourceType, paramCode, ...rest] = name.split(':');
+  const bad = (id: Parameters<typeof searchError>[0], why: string): never => {
+    throw searchError(id, `Invalid ${name}: ${why}`, resourceType, name);
+  };
+  if (!sourceType || !paramCode || rest.length === 0) bad('SEARCH_HAS_INVALID', 'expected _has:Type:reference:parameter=value');
+  if (rest[0] === '_has') bad('SEARCH_HAS_TOO_DEEP', 'only one level of _has is supported');
+  const ref = getSearchParam(sourceType as string, paramCode as string);
+  if (!ref || ref.type !== 'reference') bad('SEARCH_HAS_INVALID', `'${paramCode}' is not a reference parameter of ${sourceType}`);
+  if (ref && ref.targets.length > 0 && !ref.targets.includes(resourceType)) bad('SEARCH_HAS_INVALID', `${sourceType}.${paramCode} does not point at ${resourceType}`);
+  const filter = parseFilter(rest.join(':'), value, sourceType as string);
+  if (!filter) bad('SEARCH_HAS_INVALID', `${sourceType} has no supported search parameter '${rest.join(':')}'`);
+  return { sourceType: sourceType as string, paramCode: paramCode as string, filter: filter as SearchFilter };
 }

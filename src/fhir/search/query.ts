@@ -30,10 +30,21 @@ export interface SearchFilter {
   modifier?: string;
   /** For `:missing=true|false`. */
   missing?: boolean;
-  /** One-level chain: `patient.identifier=sys|val` → code `patient`, chain on the target type's `identifier`. */
+  /**
+   * Chain: `patient.identifier=sys|val` → code `patient`, chain on the target type's `identifier`. Adapters run
+   * one level; a deeper chain (the inner filter has a chain too) is resolved by the REST layer into ids first.
+   */
   chain?: { targetType?: string; filter: SearchFilter };
   /** Values are OR-ed; filters of a query are AND-ed. */
   values: SearchValue[];
+}
+
+/** `_has:Immunization:patient:vaccine-code=X`: resources some Immunization matching the filter points at. */
+export interface HasFilter {
+  sourceType: string;
+  /** The reference parameter of `sourceType` pointing at the searched type. */
+  paramCode: string;
+  filter: SearchFilter;
 }
 
 export interface SortRule {
@@ -62,6 +73,12 @@ export interface SearchQuery {
   summaryCount: boolean;
   include: IncludeRule[];
   revinclude: IncludeRule[];
+  /** `_summary=true|text|data|false` (`count` is summaryCount): which elements of each match are returned. */
+  summary?: 'true' | 'text' | 'data' | 'false';
+  /** `_elements`: the top-level elements each match is cut down to. */
+  elements?: string[];
+  /** Reverse chains: resolved by the REST layer into `_id` filters before a store runs the query. */
+  has?: HasFilter[];
   /** `_snapshot`, stable paging: the store sequence at which page 1 was taken (see SearchResult.snapshot). */
   snapshot?: number;
 }

@@ -11,6 +11,7 @@ import { fail, OutcomeError } from '../../fhir/outcome.ts';
 import type { FhirRequest, FhirResponse, RestContext } from '../fhir-request.ts';
 import { statusOf } from '../status.ts';
 import { conditionalQuery, createResource } from './write.ts';
+import { conditionalSearch } from './conditional.ts';
 import { collectConditionalReferences, rewriteReferences } from './references.ts';
 import { entryRequest, responseEntry, locateError, methodOf, statusLine } from './bundle-entry.ts';
 
@@ -107,6 +108,7 @@ async function planCreate(ctx: RestContext, step: Step, ids: Map<string, string>
   const { entry, index } = step;
   const url = entry.request?.url ?? '';
   const type = entry.resource?.resourceType;
+  if (methodOf(entry) === 'PUT' && url.includes('?')) return planConditionalUpdate(ctx, step, ids);
   if (methodOf(entry) === 'PUT' && entry.fullUrl) ids.set(entry.fullUrl, url.split('?')[0]);
   if (methodOf(entry) !== 'POST' || !type || url.replace(/^\/+/, '').split('?')[0] !== type) return;
   if (entry.request?.ifNoneExist) {
@@ -134,4 +136,23 @@ async function resolveConditional(ctx: RestContext, criteria: string, where: str
     fail('precondition-failed', { code: 'not-found', id: 'CONDITIONAL_REFERENCE_UNRESOLVED', text: `The conditional reference "${criteria}" matched ${n}`, expression: where });
   }
   return `${type}/${found.resources[0].id}`;
+}
+
+/**
+ * A conditional update's target is decided before anything is written, so that `urn:uuid:` references to its
+ * fullUrl point at the resource it will write: the one match, or a new id the update then creates.
+ */
+async function planConditionalUpdate(ctx: RestContext, step: Step, ids: Map<string, string>): Promise<void> {
+  const { entry, index } = step;
+  const url = (entry.request?.url ?? '').replace(/^\/+/, '');
+  const type = url.slice(0, url.indexOf('?'));
+  const where = `Bundle.entry[${index}].request.url`;
+  const query = await conditionalSearch(ctx, type, [...new URLSearchParams(url.slice(url.indexOf('?') + 1)).entries()], where);
+  const found = await ctx.store.search({ ...query, count: 2, offset: 0 });
+  if (found.resources.length > 1) {
+    fail('precondition-failed', { code: 'multiple-matches', id: 'STORE_CONDITIONAL_UPDATE_MULTIPLE', text: `The conditional update "${url}" matched more than one resource`, expression: where });
+  }
+  const id = found.resources[0]?.id ?? (entry.resource?.id || randomUUID());
+  if (entry.resource) step.entry = { ...entry, resource: { ...entry.resource, id } };
+  if (entry.fullUrl) ids.set(entry.fullUrl, `${type}/${id}`);
 }

@@ -10,12 +10,14 @@ import type { SearchResult } from '../../storage/store.ts';
 import { CONFORMANCE_TYPES } from './conformance.ts';
 import { preferOf, type FhirRequest, type FhirResponse, type RestContext } from '../fhir-request.ts';
 import { queryString, resourceUrl } from './links.ts';
+import { resolveJoins } from './search-joins.ts';
+import { subsetResource } from '../../fhir/subset.ts';
 
 /** Parameters the paging links rewrite; every other parameter is carried over unchanged. */
 const PAGING_PARAMS = new Set(['_count', '_offset', '_snapshot']);
 
 export async function searchType(ctx: RestContext, req: FhirRequest, type: string): Promise<FhirResponse> {
-  const { query, ignored } = parseSearchQuery(type, req.query, {
+  const { query: parsed, ignored } = parseSearchQuery(type, req.query, {
     defaultCount: ctx.settings.searchDefaultCount,
     maxCount: ctx.settings.searchMaxCount,
   });
@@ -27,13 +29,15 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
       expression: ignored.map((p) => `${type}?${p}`),
     });
   }
-  const packaged = CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().search(type, query.filters) : undefined;
+  const joined = await resolveJoins(ctx, parsed);
+  const packaged = CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().search(type, joined.filters) : undefined;
+  const query = joined;
   const result = packaged ? await searchWithPackaged(ctx, query, packaged) : await ctx.store.search(query);
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
   if (result.total !== undefined) bundle.total = result.total;
   bundle.link = pageLinks(ctx, req, type, query, result.snapshot, result.hasMore);
   const entries: BundleEntry[] = [
-    ...result.resources.map((r) => entryOf(ctx, r, 'match')),
+    ...result.resources.map((r) => entryOf(ctx, subsetResource(r, query), 'match')),
     ...result.included.map((r) => entryOf(ctx, r, 'include')),
   ];
   if (ignored.length > 0) entries.push({ resource: ignoredOutcome(type, ignored), search: { mode: 'outcome' } });

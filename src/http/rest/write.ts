@@ -61,7 +61,7 @@ export function conditionalQuery(type: string, criteria: string, where: string):
   return query;
 }
 
-function ifMatchOf(req: FhirRequest): string | undefined {
+export function ifMatchOf(req: FhirRequest): string | undefined {
   if (req.headers.ifMatch === undefined) return undefined;
   const version = parseETag(req.headers.ifMatch);
   if (version === undefined) {
@@ -70,13 +70,13 @@ function ifMatchOf(req: FhirRequest): string | undefined {
   return version;
 }
 
-function requireBody(req: FhirRequest): Record<string, unknown> {
+export function requireBody(req: FhirRequest): Record<string, unknown> {
   if (req.body === undefined) fail('invalid', { code: 'required', id: 'BODY_MISSING', text: 'This interaction needs a resource in the body' });
   return req.body as Record<string, unknown>;
 }
 
 /** Ingest validation (ingest-policy.ts): strict errors refuse the write with 422 before anything is stored. */
-function validateOnWrite(ctx: RestContext, resource: Resource): OperationOutcomeIssue[] {
+export function validateOnWrite(ctx: RestContext, resource: Resource): OperationOutcomeIssue[] {
   const policy = ctx.ingest?.();
   if (!policy) return [];
   const verdict = policy.check(toPlainJson(resource) as { resourceType: string });
@@ -84,7 +84,7 @@ function validateOnWrite(ctx: RestContext, resource: Resource): OperationOutcome
   return verdict.issues;
 }
 
-function respondWritten(ctx: RestContext, req: FhirRequest, status: number, resource: Resource, issues: OperationOutcomeIssue[]): FhirResponse {
+export function respondWritten(ctx: RestContext, req: FhirRequest, status: number, resource: Resource, issues: OperationOutcomeIssue[]): FhirResponse {
   const headers = writeHeaders(ctx.settings, resource);
   const text = status === 201 ? `Created ${resource.resourceType}/${resource.id}` : `Stored ${resource.resourceType}/${resource.id}`;
   const written = outcome([issue({ severity: 'information', code: 'informational', id: status === 201 ? 'CREATED' : 'STORED', text }), ...issues]);
