@@ -49,3 +49,19 @@ test('when a FHIR client creates, searches, reads, updates and asks for history,
   expect(history.total).toBe(2);
   expect(history.entry).toHaveLength(2);
 });
+
+test('when fhir-kit-client sends a conditional update, a JSON Patch and a conditional delete, then each is applied', async () => {
+  const asBody = (r: Record<string, unknown>) => r as unknown as FhirResource;
+  const SYS = 'urn:oid:1.2.3.99';
+  const body = asBody(patient({ identifier: [{ system: SYS, value: 'FK-1' }] }));
+  const created = (await client.update({ resourceType: 'Patient', searchParams: { identifier: `${SYS}|FK-1` }, body })) as unknown as { id: string; meta: { versionId: string } };
+  expect(created.meta.versionId).toBe('1');
+  const updated = (await client.update({ resourceType: 'Patient', searchParams: { identifier: `${SYS}|FK-1` }, body })) as unknown as { id: string; meta: { versionId: string } };
+  expect(updated).toMatchObject({ id: created.id, meta: { versionId: '2' } });
+  const patched = (await client.patch({ resourceType: 'Patient', id: created.id, jsonPatch: [{ op: 'add', path: '/gender', value: 'female' }] })) as unknown as { gender: string };
+  expect(patched.gender).toBe('female');
+  // fhir-kit-client's delete() takes an id only: the conditional delete goes through its generic request().
+  await client.request(`Patient?identifier=${encodeURIComponent(`${SYS}|FK-1`)}`, { method: 'DELETE' });
+  const after = (await client.search({ resourceType: 'Patient', searchParams: { identifier: `${SYS}|FK-1` } })) as unknown as { entry?: unknown[] };
+  expect(after.entry ?? []).toHaveLength(0);
+});
