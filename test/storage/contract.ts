@@ -7,6 +7,7 @@ import { conditionalUpdateContract } from './contract/conditional-update.ts';
 import { crudContract } from './contract/crud.ts';
 import type { MakeStore } from './contract/helpers.ts';
 import { historyContract } from './contract/history.ts';
+import { logicalReferenceContract } from './contract/logical-references.ts';
 import { searchResultsContract } from './contract/search-results.ts';
 import { searchTypesContract } from './contract/search-types.ts';
 
@@ -19,6 +20,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     describe('history', () => historyContract(makeStore));
     describe('conditional create and transactions', () => conditionalAndTransactionContract(makeStore));
     describe('conditional update', () => conditionalUpdateContract(makeStore));
+    describe('logical references (:identifier)', () => logicalReferenceContract(makeStore));
     describe('search by parameter type', () => searchTypesContract(makeStore));
     describe('search results, includes and paging', () => searchResultsContract(makeStore));
   });

@@ -117,7 +117,7 @@ function buildChain(head: string, tail: string, value: string, ctx: FilterContex
   if (def.type !== 'reference') {
     throw searchError('SEARCH_CHAIN_NOT_REFERENCE', `'${code}' is not a reference parameter and cannot be chained`, ctx.resourceType, ctx.name);
   }
-  if ((depth ?? 1) > MAX_CHAIN_DEPTH) {
+  if (depth === undefined && tail.split('.').length > MAX_CHAIN_DEPTH) {
     throw searchError('SEARCH_CHAIN_TOO_DEEP', `At most ${MAX_CHAIN_DEPTH} levels of chaining are supported ('${ctx.name}')`, ctx.resourceType, ctx.name);
   }
   if (modifier !== undefined) checkModifier(def, modifier, ctx);

@@ -186,11 +186,24 @@ describe('parseSearchQuery: result parameters and ignored parameters', () => {
   test('when parameters are unknown, unsupported or owned by the REST layer, then they are reported as ignored', () => {
     const { query, ignored } = parse(
       'Immunization',
-      'foo=1&_format=json&_pretty=true&_elements=id&_summary=true&_include:iterate=Immunization:patient&_text=x&_has:Observation:patient:code=1&_content=x',
+      'foo=1&_format=json&_pretty=true&_include:iterate=Immunization:patient&_text=x&_content=x',
     );
-    expect(ignored).toEqual(['foo', '_format', '_pretty', '_elements', '_summary', '_include:iterate', '_text', '_has:Observation:patient:code', '_content']);
+    expect(ignored).toEqual(['foo', '_format', '_pretty', '_include:iterate', '_text', '_content']);
     expect(query.filters).toEqual([]);
     expect(query.include).toEqual([]);
+  });
+
+  test('when _elements, _summary and _has are given, then they are parsed for the REST layer', () => {
+    const { query, ignored } = parse('Patient', '_elements=id,name&_summary=data&_has:Immunization:patient:status=completed');
+    expect(ignored).toEqual([]);
+    expect(query.elements).toEqual(['id', 'name']);
+    expect(query.summary).toBe('data');
+    expect(query.has).toEqual([{ sourceType: 'Immunization', paramCode: 'patient', filter: { code: 'status', type: 'token', values: [{ kind: 'token', code: 'completed' }] } }]);
+  });
+
+  test('when a reference takes :identifier, then it becomes a token filter on the logical reference', () => {
+    const { query } = parse('Immunization', 'patient:identifier=urn:nhs|1');
+    expect(query.filters).toEqual([{ code: 'patient:identifier', type: 'token', values: [{ kind: 'token', system: 'urn:nhs', code: '1' }] }]);
   });
 
   test('when _include uses a wildcard, then it is ignored', () => {
