@@ -104,6 +104,17 @@ describe('JSON Patch', () => {
   });
 });
 
+test('when a resource with a decimal like 0.50 is patched elsewhere, then the decimal keeps its text', async () => {
+  const res = await request(t.app).post('/fhir/Immunization').set('Content-Type', FHIR_JSON)
+    .send('{"resourceType":"Immunization","status":"completed","vaccineCode":{"text":"x"},"patient":{"reference":"Patient/p1"},"occurrenceDateTime":"2021-05-01","doseQuantity":{"value":0.50,"unit":"mL"}}');
+  const patched = await jsonPatch(`Immunization/${res.body.id}`, [{ op: 'add', path: '/lotNumber', value: 'L1' }]);
+  expect(patched.status).toBe(200);
+  expect(patched.text).toContain('"value":0.50');
+  const fp = await fpPatch(`Immunization/${res.body.id}`, [{ type: 'replace', path: 'Immunization.lotNumber', value: { valueString: 'L2' } }]);
+  expect(fp.status).toBe(200);
+  expect(fp.text).toContain('"value":0.50');
+});
+
 describe('FHIRPath Patch', () => {
   test('when replace, add, insert, move and delete run, then the resource changes as each says', async () => {
     const p = await stored();

@@ -9,6 +9,8 @@ import type { Binary, Parameters, Resource } from '@medplum/fhirtypes';
 import { fail } from '../../fhir/outcome.ts';
 import { applyFhirPathPatch } from '../../fhir/patch/fhirpath-patch.ts';
 import { applyJsonPatch } from '../../fhir/patch/json-patch.ts';
+import { restoreRawNumbers } from '../../fhir/patch/raw-numbers.ts';
+import { toPlainJson } from '../../fhir/json.ts';
 import type { PatchLimits } from '../../fhir/patch/patch-error.ts';
 import { assertResource } from '../../fhir/structure.ts';
 import type { FhirRequest, FhirResponse, RestContext } from '../fhir-request.ts';
@@ -58,7 +60,7 @@ async function patchStored(ctx: RestContext, req: FhirRequest, type: string, id:
   if (ifMatch !== undefined && ifMatch !== current.meta?.versionId) {
     fail('precondition-failed', { code: 'conflict', id: 'STORE_VERSION_MISMATCH', text: `${type}/${id} is at version ${current.meta?.versionId}, not '${ifMatch}'` });
   }
-  const patched = patcher(current);
+  const patched = restoreRawNumbers(current, patcher(toPlainJson(current)));
   if (patched.resourceType !== type || patched.id !== id) {
     fail('unprocessable', { code: 'processing', id: 'PATCH_PATH_FORBIDDEN', text: 'A patch may not change the resource type or id' });
   }
