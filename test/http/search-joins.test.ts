@@ -98,24 +98,40 @@ describe('transactions that upsert by identifier', () => {
 
   test('when a transaction has conditional delete, create and a conditional reference, then they run in FHIR order atomically', async () => {
     await post('Patient', patient({ identifier: [{ system: SYS, value: 'TX-DEL' }] }));
-    const bundle = {
+    const bundle = (refTo: string) => ({
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        { resource: immunization({ patient: { reference: `Patient?identifier=${SYS}|TX-REF` } }), request: { method: 'POST', url: 'Immunization' } },
+        { resource: immunization({ patient: { reference: `Patient?identifier=${SYS}|${refTo}` } }), request: { method: 'POST', url: 'Immunization' } },
         { request: { method: 'DELETE', url: `Patient?identifier=${SYS}|TX-DEL` } },
         { resource: patient({ identifier: [{ system: SYS, value: 'TX-REF' }] }), request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${SYS}|TX-REF` } },
       ],
-    };
-    // The conditional reference names a Patient that only this transaction creates: it is not resolvable.
-    const refused = await post('', bundle);
+    });
+    const refused = await post('', bundle('TX-NOBODY'));
     expect(refused.status).toBe(412);
+    expect(code(refused)).toBe('CONDITIONAL_REFERENCE_UNRESOLVED');
     expect((await get(`Patient?identifier=${SYS}|TX-DEL`)).body.entry).toHaveLength(1);
-    await post('Patient', patient({ identifier: [{ system: SYS, value: 'TX-REF' }] }));
-    const ok = await post('', bundle);
+    expect((await get(`Patient?identifier=${SYS}|TX-REF`)).body.entry ?? []).toHaveLength(0);
+
+    // The same search as the transaction's own conditional create: the reference points at the Patient it creates.
+    const ok = await post('', bundle('TX-REF'));
     expect(ok.status).toBe(200);
-    expect(ok.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['201 Created', '200 OK', '200 OK']);
+    expect(ok.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['201 Created', '200 OK', '201 Created']);
+    expect(ok.body.entry[0].resource.patient.reference).toBe(`Patient/${ok.body.entry[2].resource.id}`);
     expect((await get(`Patient?identifier=${SYS}|TX-DEL`)).body.entry ?? []).toHaveLength(0);
+  });
+
+  test('when an entry refers by identifier to a Patient upserted in the same transaction, then it points at that Patient', async () => {
+    const res = await post('', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: immunization({ identifier: [{ system: 'urn:imm', value: 'TX-UP-1' }], patient: { reference: `Patient?identifier=${encodeURIComponent(`${SYS}|TX-UP`)}` } }), request: { method: 'PUT', url: 'Immunization?identifier=urn:imm|TX-UP-1' } },
+        { resource: patient({ identifier: [{ system: SYS, value: 'TX-UP' }] }), request: { method: 'PUT', url: `Patient?identifier=${SYS}|TX-UP` } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.entry[0].resource.patient.reference).toBe(`Patient/${res.body.entry[1].resource.id}`);
   });
 
   test('when a transaction PATCHes with a FHIRPath Patch entry, then it applies inside the transaction', async () => {

@@ -76,7 +76,11 @@ async function runTransaction(ctx: RestContext, entries: BundleEntry[], dispatch
   const steps: Step[] = entries.map((entry, index) => ({ index, entry }));
   const ids = new Map<string, string>();
   for (const step of steps) await planCreate(ctx, step, ids);
-  for (const [criteria, where] of collectConditionalReferences(entries)) ids.set(criteria, await resolveConditional(ctx, criteria, where));
+  for (const [criteria, where] of collectConditionalReferences(entries)) {
+    // A conditional reference with the same search as a conditional create/update of this transaction points at it.
+    const planned = ids.get(criteriaKey(criteria));
+    ids.set(criteria, planned ?? (await resolveConditional(ctx, criteria, where)));
+  }
   for (const step of steps) {
     if (step.entry.resource) step.entry = { ...step.entry, resource: rewriteReferences(step.entry.resource, ids) };
   }
@@ -126,6 +130,7 @@ async function planCreate(ctx: RestContext, step: Step, ids: Map<string, string>
   }
   step.id = step.existing ? undefined : randomUUID();
   if (entry.fullUrl) ids.set(entry.fullUrl, `${type}/${step.existing?.id ?? step.id}`);
+  if (entry.request?.ifNoneExist) ids.set(criteriaKey(`${type}?${entry.request.ifNoneExist}`), `${type}/${step.existing?.id ?? step.id}`);
 }
 
 async function resolveConditional(ctx: RestContext, criteria: string, where: string): Promise<string> {
@@ -155,4 +160,12 @@ async function planConditionalUpdate(ctx: RestContext, step: Step, ids: Map<stri
   const id = found.resources[0]?.id ?? (entry.resource?.id || randomUUID());
   if (entry.resource) step.entry = { ...entry, resource: { ...entry.resource, id } };
   if (entry.fullUrl) ids.set(entry.fullUrl, `${type}/${id}`);
+  ids.set(criteriaKey(url), `${type}/${id}`);
+}
+
+/** `Type?a=b` in one spelling (percent-encoding and parameter order aside), to compare conditional searches. */
+function criteriaKey(criteria: string): string {
+  const q = criteria.indexOf('?');
+  const params = [...new URLSearchParams(criteria.slice(q + 1).replace(/^\?/, '')).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `${criteria.slice(0, q).replace(/^\/+/, '')}?${new URLSearchParams(params).toString()}`;
 }
