@@ -42,28 +42,42 @@ export interface VersionWrite {
   existing?: CurrentRow;
 }
 
-const INDEX_DELETES = ['token', 'string', 'date', 'number', 'quantity', 'reference', 'uri'].map(
-  (t) => `DELETE FROM idx_${t} WHERE rk = ?`,
-);
+/** Each index table, its columns before `rk`, and a row's values for them. */
+const INDEX_TABLES: ReadonlyArray<{ table: string; cols: readonly string[]; rows: (i: ResourceIndex) => Array<{ param: string; values: unknown[] }> }> = [
+  { table: 'idx_token', cols: ['code', 'system'], rows: (i) => i.token.map((r) => ({ param: r.param, values: [r.code, r.system] })) },
+  { table: 'idx_string', cols: ['value', 'exact'], rows: (i) => i.string.map((r) => ({ param: r.param, values: [r.value, r.exact] })) },
+  { table: 'idx_date', cols: ['low', 'high'], rows: (i) => i.date.map((r) => ({ param: r.param, values: [r.low, r.high] })) },
+  { table: 'idx_number', cols: ['value'], rows: (i) => i.number.map((r) => ({ param: r.param, values: [r.value] })) },
+  { table: 'idx_quantity', cols: ['value', 'system', 'code', 'unit'], rows: (i) => i.quantity.map((r) => ({ param: r.param, values: [r.value, r.system, r.code, r.unit] })) },
+  { table: 'idx_reference', cols: ['ref_id', 'ref_type', 'url'], rows: (i) => i.reference.map((r) => ({ param: r.param, values: [r.id, r.type, r.url] })) },
+  { table: 'idx_uri', cols: ['value'], rows: (i) => i.uri.map((r) => ({ param: r.param, values: [r.value] })) },
+];
 
-function insertIndex(ctx: StoreContext, resourceType: string, rk: number, index: ResourceIndex): void {
-  const pid = (code: string): number => ctx.pids.intern(resourceType, code);
-  const token = ctx.stmt('INSERT OR IGNORE INTO idx_token (pid, code, system, rk) VALUES (?, ?, ?, ?)');
-  for (const r of index.token) token.run(pid(r.param), r.code, r.system, rk);
-  const str = ctx.stmt('INSERT OR IGNORE INTO idx_string (pid, value, exact, rk) VALUES (?, ?, ?, ?)');
-  for (const r of index.string) str.run(pid(r.param), r.value, r.exact, rk);
-  const date = ctx.stmt('INSERT OR IGNORE INTO idx_date (pid, low, high, rk) VALUES (?, ?, ?, ?)');
-  for (const r of index.date) date.run(pid(r.param), r.low, r.high, rk);
-  const num = ctx.stmt('INSERT OR IGNORE INTO idx_number (pid, value, rk) VALUES (?, ?, ?)');
-  for (const r of index.number) num.run(pid(r.param), r.value, rk);
-  const qty = ctx.stmt(
-    'INSERT OR IGNORE INTO idx_quantity (pid, value, system, code, unit, rk) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  for (const r of index.quantity) qty.run(pid(r.param), r.value, r.system, r.code, r.unit, rk);
-  const ref = ctx.stmt('INSERT OR IGNORE INTO idx_reference (pid, ref_id, ref_type, url, rk) VALUES (?, ?, ?, ?, ?)');
-  for (const r of index.reference) ref.run(pid(r.param), r.id, r.type, r.url, rk);
-  const uri = ctx.stmt('INSERT OR IGNORE INTO idx_uri (pid, value, rk) VALUES (?, ?, ?)');
-  for (const r of index.uri) uri.run(pid(r.param), r.value, rk);
+/**
+ * Writes the index rows of a resource. For a resource that had rows (an update), only the rows that changed are
+ * deleted and inserted: a re-push that changes one field rewrites that field's rows, not the whole index.
+ */
+function writeIndex(ctx: StoreContext, resourceType: string, rk: number, index: ResourceIndex, hadRows: boolean): void {
+  for (const { table, cols, rows } of INDEX_TABLES) {
+    const wanted = new Map<string, unknown[]>();
+    for (const r of rows(index)) {
+      const values = [ctx.pids.intern(resourceType, r.param), ...r.values];
+      wanted.set(JSON.stringify(values), values);
+    }
+    const all = ['pid', ...cols];
+    if (hadRows) {
+      const current = ctx.stmt(`SELECT ${all.join(', ')} FROM ${table} WHERE rk = ?`).all(rk);
+      const remove = ctx.stmt(`DELETE FROM ${table} WHERE ${all.map((c) => `${c} = ?`).join(' AND ')} AND rk = ?`);
+      for (const row of current) {
+        const values = all.map((c) => row[c]);
+        const key = JSON.stringify(values);
+        if (wanted.has(key)) wanted.delete(key);
+        else remove.run(...(values as Array<string | number>), rk);
+      }
+    }
+    const insert = ctx.stmt(`INSERT OR IGNORE INTO ${table} (${all.join(', ')}, rk) VALUES (${all.map(() => '?').join(', ')}, ?)`);
+    for (const values of wanted.values()) insert.run(...(values as Array<string | number>), rk);
+  }
 }
 
 /** Writes the version; returns its sequence number. Call inside `atomically`. */
@@ -84,7 +98,6 @@ export function writeVersion(ctx: StoreContext, w: VersionWrite): number {
         'UPDATE resources SET version = ?, seq = ?, last_updated = ?, deleted = ?, created_seq = COALESCE(?, created_seq) WHERE rk = ?',
       )
       .run(w.version, seq, w.lastUpdated, deleted, createdSeq, rk);
-    if (w.index) for (const sql of INDEX_DELETES) ctx.stmt(sql).run(rk);
   } else {
     rk = Number(
       ctx
@@ -94,6 +107,6 @@ export function writeVersion(ctx: StoreContext, w: VersionWrite): number {
         .run(w.resourceType, w.id, w.version, seq, seq, w.lastUpdated, deleted).lastInsertRowid,
     );
   }
-  if (w.index) insertIndex(ctx, w.resourceType, rk, w.index);
+  if (w.index) writeIndex(ctx, w.resourceType, rk, w.index, w.existing !== undefined);
   return seq;
 }
