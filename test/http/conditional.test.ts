@@ -149,6 +149,27 @@ describe('conditional delete', () => {
   });
 });
 
+describe('conditional URLs matching thousands', () => {
+  test('when a search matches 1,500 resources, then conditional update, delete and patch answer 412 and nothing changes', async () => {
+    const v = fresh();
+    const entry = Array.from({ length: 1500 }, () => ({ resource: imm(v), request: { method: 'POST', url: 'Immunization' } }));
+    expect((await post(multi, '', { resourceType: 'Bundle', type: 'transaction', entry })).status).toBe(200);
+    const versions = async () => (await request(multi.app).get('/fhir/Immunization/_history?_count=1')).body.total as number;
+    const before = await versions();
+    const update = await put(multi, byId(v), imm(v, { lotNumber: 'ALL' }));
+    expect(update.status).toBe(412);
+    expect(code(update)).toBe('STORE_CONDITIONAL_UPDATE_MULTIPLE');
+    const del = await request(multi.app).delete(`/fhir/${byId(v)}`);
+    expect(del.status).toBe(412);
+    expect(code(del)).toBe('CONDITIONAL_DELETE_MULTIPLE');
+    const patch = await request(multi.app).patch(`/fhir/${byId(v)}`).set('Content-Type', 'application/json-patch+json').send('[{"op":"add","path":"/lotNumber","value":"ALL"}]');
+    expect(patch.status).toBe(412);
+    expect(code(patch)).toBe('CONDITIONAL_PATCH_MULTIPLE');
+    expect(await versions()).toBe(before);
+    expect(await total(multi, v)).toBe(1500);
+  });
+});
+
 describe('CapabilityStatement', () => {
   test('when metadata is read, then it states conditional update, the delete mode, patch and the reference modifiers', async () => {
     const single = (await request(t.app).get('/fhir/metadata')).body.rest[0].resource.find((r: { type: string }) => r.type === 'Immunization');
