@@ -59,7 +59,7 @@ async function verifyHcertOrVhl(text: string, options: VerifyOptions): Promise<C
     const vhl = await checkVhl(r, options);
     return finishVerdict({ ...base, format: 'vhl', checks: vhl.checks, ...(vhl.content ? { content: vhl.content } : {}) }, [...r.warnings, ...vhl.warnings]);
   }
-  return finishVerdict({ ...base, checks: r.checks, ...(r.content ? { content: r.content } : {}) }, r.warnings);
+  return finishVerdict({ ...base, checks: r.checks, ...(r.content ? { content: r.content } : {}), ...(r.rules ? { rules: r.rules } : {}) }, r.warnings);
 }
 
 async function verifyShcText(text: string, options: VerifyOptions): Promise<CredentialVerdict> {
@@ -96,4 +96,4 @@ export async function verifyCredential(input: string, options: VerifyOptions): P
 }
 
 /** Names of every check, in report order (for documentation and OperationDefinition bindings). */
-export const CHECK_NAMES: readonly CheckName[] = ['unprefix', 'base45', 'decompress', 'cbor', 'cose', 'jws', 'signature', 'trust-chain', 'not-before', 'not-expired', 'payload-schema', 'fhir-profile', 'revocation'];
+export const CHECK_NAMES: readonly CheckName[] = ['unprefix', 'base45', 'decompress', 'cbor', 'cose', 'jws', 'signature', 'trust-chain', 'not-before', 'not-expired', 'payload-schema', 'fhir-profile', 'revocation', 'business-rules'];

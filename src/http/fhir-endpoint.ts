@@ -36,6 +36,7 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
         ifModifiedSince: header(req, 'if-modified-since'),
         ifNoneExist: header(req, 'if-none-exist'),
         prefer: header(req, 'prefer'),
+        acceptLanguage: header(req, 'accept-language'),
       },
     };
     const last = fhirReq.segments[fhirReq.segments.length - 1];

@@ -24,6 +24,7 @@ export interface FhirRequest {
     ifModifiedSince?: string;
     ifNoneExist?: string;
     prefer?: string;
+    acceptLanguage?: string;
   };
 }
 
