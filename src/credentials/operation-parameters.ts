@@ -6,6 +6,7 @@
  */
 import type { Attachment, OperationOutcome, Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import { fail } from '../fhir/outcome.ts';
+import { parseClock } from '../formats/clock.ts';
 import type { IssuedHcert } from './issue-hcert.ts';
 import type { IssuedShc } from './issue-shc.ts';
 import type { IssuedShl, IssuedVhl } from './issue-shl.ts';
@@ -21,6 +22,14 @@ function instant(value: string | undefined, name: string): Date | undefined {
     fail('invalid', { code: 'value', id: 'PARAMETER_DATETIME_INVALID', text: `Parameter ${name} is not a FHIR dateTime: ${value}`, expression: `Parameters.parameter.where(name='${name}')` });
   }
   return new Date(t);
+}
+
+/** validationTime: a date-time with an offset (Z, ±hh:mm, ±hhmm); anything else is refused, never guessed. */
+function clockParameter(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const c = parseClock(value);
+  if (!c.ok) fail('invalid', { code: 'value', id: 'PARAMETER_DATETIME_INVALID', text: `Parameter validationTime: ${c.message}`, expression: "Parameters.parameter.where(name='validationTime')" });
+  return c.date;
 }
 
 export interface VerifyRequest {
@@ -89,7 +98,7 @@ export function readVerifyParameters(p: Parameters, now: Date): VerifyRequest {
   if (p?.resourceType !== 'Parameters') fail('invalid', { code: 'structure', id: 'VERIFY_NOT_PARAMETERS', text: 'The body of $verify is a Parameters resource' });
   const credential = all(p, 'credential')[0]?.valueString;
   if (!credential) fail('invalid', { code: 'required', id: 'VERIFY_CREDENTIAL_MISSING', text: 'Parameter credential (valueString) is required', expression: "Parameters.parameter.where(name='credential')" });
-  const out: VerifyRequest = { credential, validationTime: instant(all(p, 'validationTime')[0]?.valueDateTime, 'validationTime') ?? now };
+  const out: VerifyRequest = { credential, validationTime: clockParameter(all(p, 'validationTime')[0]?.valueDateTime) ?? now };
   const certs = all(p, 'trustedCertificate').map((x) => x.valueString).filter((x): x is string => typeof x === 'string');
   if (certs.length > 0) out.trustedCertificates = certs;
   const jwks = all(p, 'issuerJwks')[0]?.valueString;

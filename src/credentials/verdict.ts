@@ -19,7 +19,7 @@ export type CheckStatus = 'pass' | 'fail' | 'skipped';
 
 export type FailureCode =
   | 'not-a-credential' | 'decode-error' | 'signature-encoding' | 'signature-invalid' | 'key-unknown' | 'untrusted-chain'
-  | 'expired' | 'not-yet-valid' | 'revoked' | 'payload-invalid' | 'profile-invalid' | 'rules-failed';
+  | 'expired' | 'not-yet-valid' | 'revoked' | 'payload-invalid' | 'profile-invalid' | 'rules-failed' | 'clock-invalid';
 
 /** The system of the failure codes in `issue.details.coding`. */
 export const FAILURE_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/verify-failure';
@@ -80,6 +80,8 @@ export function failureOf(code: FormatErrorCode | string): FailureCode {
       return 'not-yet-valid';
     case 'SHC_INVALID':
       return 'payload-invalid';
+    case 'CLOCK_INVALID':
+      return 'clock-invalid';
     default:
       return 'decode-error';
   }
@@ -98,6 +100,7 @@ const ISSUE_TYPE: Record<FailureCode, OperationOutcomeIssue['code']> = {
   'payload-invalid': 'invalid',
   'profile-invalid': 'invalid',
   'rules-failed': 'business-rule',
+  'clock-invalid': 'invalid',
 };
 
 /**
