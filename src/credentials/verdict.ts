@@ -138,8 +138,6 @@ function rulePart(r: RuleResult): ParametersParameter {
     { name: 'identifier', valueString: r.identifier },
     { name: 'type', valueCode: r.type },
     { name: 'version', valueString: r.version },
-    { name: 'country', valueCode: r.country },
-    { name: 'certificateType', valueCode: r.certificateType },
     { name: 'result', valueCode: r.result },
     { name: 'description', valueString: r.description },
     ...r.affectedFields.map((f) => ({ name: 'affectedField', valueString: f })),

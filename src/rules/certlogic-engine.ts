@@ -125,9 +125,12 @@ export function runLogic(logic: unknown, data: unknown, maxArray = longestArray(
   return runChecked(logic, data, maxArray);
 }
 
-/** `runLogic` for a tree `checkLogic` already accepted (rules are checked once, when loaded). */
-export function runChecked(logic: unknown, data: unknown, maxArray: number): LogicResult {
-  const cost = estimateCost(logic, maxArray);
+/**
+ * `runLogic` for a tree `checkLogic` already accepted (rules are checked once, when loaded). `knownCost` is an
+ * `estimateCost` bound computed earlier for an array length at least `maxArray`.
+ */
+export function runChecked(logic: unknown, data: unknown, maxArray: number, knownCost?: number): LogicResult {
+  const cost = knownCost ?? estimateCost(logic, maxArray);
   if (cost > RULE_LIMITS.maxCost) return { outcome: 'open', message: `evaluation could take ${Number.isFinite(cost) ? cost : 'unbounded'} steps, above the cap of ${RULE_LIMITS.maxCost}` };
   let value: unknown;
   try {

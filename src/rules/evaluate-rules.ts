@@ -6,7 +6,13 @@
  * valueSets, countryCode, exp, iat, issuerCountryCode, kid and region.
  * https://github.com/ehn-dcc-development/eu-dcc-business-rules (business rules and external parameter)
  */
-import { checkLogic, longestArray, runChecked, type RuleOutcome } from './certlogic-engine.ts';
+import { checkLogic, estimateCost, longestArray, runChecked, type RuleOutcome } from './certlogic-engine.ts';
+
+/**
+ * Payload arrays up to this length are covered by the cost bound computed at load; a longer one (a hostile
+ * payload) makes the bound be computed again for it.
+ */
+const PAYLOAD_ARRAY_BOUND = 1000;
 import type { BusinessRule, CertificateType, RuleType, ValueSet } from './rule-model.ts';
 
 /** A rule ready to run: its Logic checked once, when the distribution was loaded. */
@@ -16,6 +22,8 @@ export interface LoadedRule {
   unusable?: string;
   validFrom: number;
   validTo: number;
+  /** estimateCost of the Logic for arrays up to max(longest value set, PAYLOAD_ARRAY_BOUND). */
+  cost: number;
 }
 
 export interface RuleSet {
@@ -41,7 +49,8 @@ export function loadRuleSet(rules: readonly BusinessRule[], valueSets: readonly 
     const checked = checkLogic(rule.Logic);
     const engineMajor = Number(rule.EngineVersion.split('.')[0]);
     const unusable = !checked.ok ? checked.reason : engineMajor > 1 ? `EngineVersion ${rule.EngineVersion} is newer than the CertLogic 1.x this engine implements` : undefined;
-    return { rule, ...(unusable ? { unusable } : {}), validFrom: Date.parse(rule.ValidFrom), validTo: Date.parse(rule.ValidTo) };
+    const cost = unusable ? 0 : estimateCost(rule.Logic, Math.max(longest, PAYLOAD_ARRAY_BOUND));
+    return { rule, ...(unusable ? { unusable } : {}), validFrom: Date.parse(rule.ValidFrom), validTo: Date.parse(rule.ValidTo), cost };
   });
   // A plain object keyed by id: the external parameter is JSON, and `var` reads own keys only after our path guard.
   return { rules: loaded, valueSets: { ...sets }, longestValueSet: longest };
@@ -155,9 +164,11 @@ export function describe(rule: BusinessRule, languages: readonly string[]): stri
  */
 export function evaluateRules(set: RuleSet, selected: readonly LoadedRule[], payload: unknown, external: Record<string, unknown>, languages: readonly string[]): RuleResult[] {
   const data = { payload, external };
-  const maxArray = Math.max(set.longestValueSet, longestArray(payload));
-  return selected.map(({ rule, unusable }) => {
-    const r = unusable ? { outcome: 'open' as const, message: unusable } : runChecked(rule.Logic, data, maxArray);
+  const payloadArray = longestArray(payload);
+  const maxArray = Math.max(set.longestValueSet, payloadArray);
+  const covered = payloadArray <= PAYLOAD_ARRAY_BOUND;
+  return selected.map(({ rule, unusable, cost }) => {
+    const r = unusable ? { outcome: 'open' as const, message: unusable } : runChecked(rule.Logic, data, maxArray, covered ? cost : undefined);
     return {
       identifier: rule.Identifier,
       type: rule.Type,
