@@ -14,7 +14,7 @@ import type { HcertPayloads } from '../formats/hcert/cwt.ts';
 import type { KeyCandidate } from '../trust/trust-list.ts';
 import type { HcertCertificateType } from '../trust/x509.ts';
 import { hcertPayloadProblems } from './hcert-payload-schema.ts';
-import { ddccVsToDocument, euDccToBundle } from './mapping/hcert-content.ts';
+import { ddccTrToBundle, ddccVsToDocument, euDccToBundle } from './mapping/hcert-content.ts';
 import { DDCC_PROFILE } from './mapping/ddcc-document.ts';
 import type { DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
 import { failureOf, type CheckName, type VerifyCheck } from './verdict.ts';
@@ -140,6 +140,8 @@ function content(verdict: HcertVerdict, text: string): Bundle | undefined {
   try {
     if (ddcc) return ddccVsToDocument(ddcc, { issuedAt, seed: text });
     if (p?.euDcc) return euDccToBundle(p.euDcc as never, text);
+    const tr = Array.isArray(p?.ddccTr) ? p.ddccTr[0] : p?.ddccTr;
+    if (tr && typeof tr === 'object') return ddccTrToBundle(tr as never, text);
   } catch {
     return undefined; // a payload too broken to rebuild is reported by payload-schema
   }
