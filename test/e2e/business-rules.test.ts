@@ -213,3 +213,40 @@ describe('$verify with configured rules (RULES_FILE, unsigned allowed)', () => {
     expect(check(await verifyOn(configured, []))).toEqual({ name: 'business-rules', status: 'skipped', message: 'No arrival country was given (parameter country): business rules are chosen by the country of arrival' });
   });
 });
+
+describe('$verify with rules from a signed URL (RULES_URL, a double of the rule publisher)', () => {
+  const apps: TestApp[] = [];
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+  });
+
+  async function appWith(jws: string, keyPem: string): Promise<TestApp> {
+    const keyFile = join(dir, `key-${apps.length}.pem`);
+    writeFileSync(keyFile, keyPem);
+    const publisherDouble = (async () => new Response(jws, { status: 200 })) as typeof fetch;
+    const app = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, issuerUrl: ISSUER_URL, rulesUrl: 'https://rules.example/dist', rulesSigningKey: keyFile }, { now: () => NOW, issuerKeys: await makeKeys(), fetch: publisherDouble });
+    apps.push(app);
+    return app;
+  }
+
+  async function rulesCheckOn(app: TestApp): Promise<Record<string, string | undefined> | undefined> {
+    const res = await request(app.app).post('/fhir/$verify').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: hc1 }, country('FR')] }));
+    expect(res.status).toBe(200);
+    return params(res.body as Parameters, 'check').map((k) => Object.fromEntries((k.part ?? []).map((x) => [x.name, x.valueCode ?? x.valueString]))).find((k) => k.name === 'business-rules');
+  }
+
+  test('when the distribution is signed with the configured key, then its rules apply; signed with another key, then none are loaded and the check says why', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { CompactSign } = await import('jose');
+    const mine = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const signWith = (key: typeof mine.privateKey) => new CompactSign(new TextEncoder().encode(JSON.stringify(RULES()))).setProtectedHeader({ alg: 'ES256' }).sign(key);
+    const pem = mine.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    expect(await rulesCheckOn(await appWith(await signWith(mine.privateKey), pem))).toMatchObject({ status: 'fail', message: 'Business rules for arrival in FR: failed: VR-FR-0001' });
+    expect(await rulesCheckOn(await appWith(await signWith(other.privateKey), pem))).toEqual({
+      name: 'business-rules',
+      status: 'skipped',
+      message: "No business rules are loaded from https://rules.example/dist: The rule distribution's signature does not verify: signature verification failed",
+    });
+  });
+});
