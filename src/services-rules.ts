@@ -15,8 +15,12 @@ export interface RuleServices {
 }
 
 function readKey(file: string): KeyObject {
-  const text = readFileSync(file, 'utf8');
-  return text.trim().startsWith('{') ? createPublicKey({ key: JSON.parse(text) as never, format: 'jwk' }) : createPublicKey(text);
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.trim().startsWith('{') ? createPublicKey({ key: JSON.parse(text) as never, format: 'jwk' }) : createPublicKey(text);
+  } catch (e) {
+    throw new Error(`RULES_SIGNING_KEY ${file} is not a readable PEM (SPKI) or JWK public key: ${(e as Error).message}`);
+  }
 }
 
 /** Reads the rules once before answering (so `$verify` has them from the first request), then on a timer. */

@@ -68,7 +68,8 @@ export const describeRuleSource = (s: RuleSourceLocation): string => ('url' in s
 async function fetchText(url: string, o: RuleSourceOptions, maxBytes: number): Promise<string> {
   let res: Response;
   try {
-    res = await o.fetch(url, { headers: { accept: 'application/jose, application/json' }, signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
+    // The URL is the operator's (RULES_URL), like the trust list's; a redirect elsewhere is not followed.
+    res = await o.fetch(url, { headers: { accept: 'application/jose, application/json' }, redirect: 'error', signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
   } catch (e) {
     throw new RuleSourceError('RULES_FETCH_FAILED', `Rule download failed: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
   }
