@@ -60,7 +60,14 @@ function measure(logic: unknown): LogicCheck {
 export function checkLogic(logic: unknown): LogicCheck {
   const size = measure(logic);
   if (!size.ok) return size;
-  const issues = validateFormat(logic as never);
+  let issues: ReturnType<typeof validateFormat>;
+  try {
+    issues = validateFormat(logic as never);
+  } catch (e) {
+    // The library's validator itself throws on some shapes (found by fuzzing: an object without a prototype as
+    // the operand of extractFromUVCI); such Logic is not CertLogic we can vouch for.
+    return { ok: false, reason: `invalid CertLogic: the validator failed on it (${e instanceof Error ? e.message.slice(0, 120) : 'error'})` };
+  }
   if (issues.length > 0) return { ok: false, reason: `invalid CertLogic: ${issues.slice(0, 3).map((i) => i.message).join('; ')}` };
   return { ok: true };
 }
@@ -164,5 +171,9 @@ export function evaluateGuarded(logic: unknown, data: unknown): unknown {
 export function validateLogic(logic: unknown): Array<{ expr: unknown; message: string }> {
   const size = measure(logic);
   if (!size.ok) return [{ expr: logic, message: size.reason! }];
-  return validateFormat(logic as never);
+  try {
+    return validateFormat(logic as never);
+  } catch (e) {
+    return [{ expr: logic, message: `the validator failed on it (${e instanceof Error ? e.message.slice(0, 120) : 'error'})` }];
+  }
 }
