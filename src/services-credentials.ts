@@ -15,6 +15,9 @@ import type { ShlFetcher, VerifyOptions } from './credentials/verify-options.ts'
 import { OutcomeError, issue } from './fhir/outcome.ts';
 import type { ValidationState, ValidationService } from './services-validation.ts';
 import type { ResourceStore } from './storage/store.ts';
+import type { BusinessRulesRequest } from './credentials/verify-rules.ts';
+import { loadRuleSet } from './rules/evaluate-rules.ts';
+import type { RuleSource } from './rules/rule-source.ts';
 import type { TrustServices } from './services-trust.ts';
 
 export interface CredentialServices {
@@ -34,9 +37,11 @@ interface Parts {
   now: () => Date;
   /** The fetch used for allow-listed remote SHL manifests (tests pass their own). */
   fetch?: typeof fetch;
+  /** The configured business-rule source, if any. */
+  rules?: RuleSource | undefined;
 }
 
-export function createCredentialServices({ config, store, validation, trust, now, fetch }: Parts): CredentialServices {
+export function createCredentialServices({ config, store, validation, trust, now, fetch, rules }: Parts): CredentialServices {
   const organization: Organization = { resourceType: 'Organization', id: 'issuer', name: config.issuerName };
   const shl: ShlContext = { store, shlBaseUrl: config.shlBaseUrl, randomBytes: NODE_RANDOMNESS.randomBytes };
   const terminologies = new WeakMap<ValidationState, CredentialTerminology>();
@@ -79,9 +84,31 @@ export function createCredentialServices({ config, store, validation, trust, now
       ...(request.trustedCertificates ? { trustedCertificates: request.trustedCertificates } : {}),
       ...(request.issuerJwks !== undefined ? { issuerJwks: request.issuerJwks } : {}),
       ...(request.passcode !== undefined ? { passcode: request.passcode } : {}),
+      ...businessRulesFor(request, rules),
     }),
     hcertValiditySeconds: Math.floor(config.hcertValidityMs / 1000),
   };
+}
+
+/**
+ * The business rules of one `$verify`: asked for by `country` or `ruleSet`, or always when a source is configured
+ * (then the check says why it was skipped). Rules the caller gives replace the configured ones; their value sets
+ * join the configured value sets.
+ */
+function businessRulesFor(request: VerifyRequest, source: RuleSource | undefined): { businessRules?: BusinessRulesRequest } {
+  if (!source && !request.arrivalCountry && !request.ruleSet) return {};
+  const languages = [...(request.languages ?? []), 'en'];
+  const base = { languages, ...(request.arrivalCountry ? { arrivalCountry: request.arrivalCountry } : {}), ...(request.region ? { region: request.region } : {}) };
+  const configured = source?.current();
+  if (request.ruleSet) {
+    const ids = new Set(request.ruleSet.valueSets.map((v) => v.valueSetId));
+    const inherited = Object.entries(configured?.valueSets ?? {}).filter(([id]) => !ids.has(id)).map(([valueSetId, codes]) => ({ valueSetId, codes }));
+    return { businessRules: { ...base, ruleSet: loadRuleSet(request.ruleSet.rules, [...inherited, ...request.ruleSet.valueSets]) } };
+  }
+  if (configured) return { businessRules: { ...base, ruleSet: configured } };
+  const status = source?.status();
+  const unavailable = status ? `No business rules are loaded from ${status.source}${status.lastError ? `: ${status.lastError.message}` : ''}` : 'No business rules are configured (RULES_URL or RULES_FILE) and none were given (ruleSet)';
+  return { businessRules: { ...base, unavailable } };
 }
 
 /**

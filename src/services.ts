@@ -9,6 +9,7 @@ import type { Config } from './config/schema.ts';
 import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createCredentialServices, type CredentialServices } from './services-credentials.ts';
+import { createRuleServices } from './services-rules.ts';
 import { createTrustServices, type TrustOverrides, type TrustServices } from './services-trust.ts';
 import { createValidationService, type ValidationService } from './services-validation.ts';
 import { createMongoStore } from './storage/mongo/mongo-store.ts';
@@ -48,7 +49,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   log.info({ storage: store.describe() }, 'storage ready');
   const validation = await createValidationService(config, log, dataDir);
   const trust = await createTrustServices(config, log, now, dataDir, overrides);
-  const credentials = createCredentialServices({ config, store, validation, trust, now, ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}) });
+  const rules = await createRuleServices(config, log, now, dataDir, overrides.fetch);
+  const credentials = createCredentialServices({ config, store, validation, trust, now, rules: rules.source, ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}) });
   return {
     ...trust,
     config,
@@ -60,6 +62,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     now,
     close: async () => {
       trust.stop();
+      rules.stop();
       await store.close();
       if (overrides.inMemory) rmSync(dataDir, { recursive: true, force: true });
     },

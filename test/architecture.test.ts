@@ -15,6 +15,7 @@ const RULES: Array<{ from: string; forbidden: string[]; why: string }> = [
   { from: 'trust', forbidden: ['http', 'express', 'storage/sqlite', 'storage/mongo'], why: 'trust uses the storage port only' },
   { from: 'credentials', forbidden: ['http', 'express', 'storage/sqlite', 'storage/mongo'], why: 'services use the storage port only' },
   { from: 'http', forbidden: ['storage/sqlite', 'storage/mongo', 'node:sqlite', 'mongodb'], why: 'the REST layer never sees SQL or Mongo' },
+  { from: 'rules', forbidden: ['http', 'express', 'storage', 'credentials', 'config'], why: 'business rules are a library' },
   { from: 'cli', forbidden: ['http', 'express'], why: 'the CLI calls services, never HTTP' },
   { from: 'storage', forbidden: ['http', 'express', 'credentials', 'trust'], why: 'storage knows nothing of its callers' },
 ];

@@ -9,6 +9,7 @@ import { TrustError } from '../trust/errors.ts';
 import { generateDevKeys } from '../trust/dev-keys.ts';
 import { runIgInstall } from './ig-install.ts';
 import { runValidate } from './validate.ts';
+import { runRulesTest, RULES_TEST_USAGE, RulesUsageError } from './rules-test.ts';
 
 const USAGE = `usage: gdhcn-gateway <command>
 
@@ -21,7 +22,7 @@ commands:
       from the FHIR package registry (FHIR_PACKAGE_REGISTRY) into FHIR_PACKAGE_CACHE
   validate <file|dir>... [--profile URL] [--ig PKG] [--format text|json|html] [--output FILE]
       validate FHIR JSON resources; exit 1 when any has errors (validate --help for more)
-`;
+${RULES_TEST_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -29,6 +30,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   try {
     const [command, sub, ...rest] = argv;
     if (command === 'validate') return await runValidate(argv.slice(1), { env, cwd: process.cwd(), out });
+    if (command === 'rules' && sub === 'test') return await runRulesTest(rest, { out });
     if (command === 'keys' && sub === 'init') return await keysInit(rest, env, out);
     if (command === 'ig' && sub === 'install') return await runIgInstall(rest, { env, out, fetch: globalThis.fetch });
     if (command === undefined || command === 'help' || command === '--help') {
@@ -37,7 +39,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     }
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof RulesUsageError) {
       out(`${err.message}\n\n${USAGE}`);
       return 2;
     }

@@ -55,6 +55,13 @@ export interface Config {
   validationMode: 'strict' | 'lenient' | 'off';
   validationUnknownProfile: 'warning' | 'error';
   packageInstall: boolean;
+  /** Where the EU DCC business rules come from (signed JWS distribution), or a local file. */
+  rulesUrl?: string;
+  rulesFile?: string;
+  /** PEM (SPKI) or JWK file of the key the rule distribution is signed with. */
+  rulesSigningKey?: string;
+  rulesAllowUnsigned: boolean;
+  rulesRefreshMs: number;
 }
 
 import { bool, ConfigProblem, duration, httpUrl, intIn, list, oneOf, profileMap, upperAlpha2 } from './parsers.ts';
@@ -175,6 +182,11 @@ export const CONFIG_KEYS = [
   spec('validationMode', 'VALIDATION_MODE', '`strict`: a write with profile errors gets 422 and nothing is stored; `lenient`: stored, issues returned; `off`: structural checks only.', 'strict', oneOf(['strict', 'lenient', 'off'] as const)),
   spec('validationUnknownProfile', 'VALIDATION_UNKNOWN_PROFILE', 'Severity when a resource claims (meta.profile) or is asked to meet a profile that is not loaded.', 'warning', oneOf(['warning', 'error'] as const)),
   spec('packageInstall', 'PACKAGE_INSTALL', 'Allow `POST /fhir/$install-package` (uploads an IG package at run time). Default: true unless NODE_ENV=production.', (_p, env) => env.NODE_ENV !== 'production', bool, '`true` (`false` in production)'),
+  spec('rulesUrl', 'RULES_URL', 'URL of the EU DCC business-rule distribution (`{ rules, valueSets }` as a compact JWS, verified with RULES_SIGNING_KEY); refreshed, cached in DATA_DIR, last good copy kept.', undefined, httpUrl),
+  spec('rulesFile', 'RULES_FILE', 'Or a local file holding the rule distribution (a JWS, or plain JSON when RULES_ALLOW_UNSIGNED=true).', undefined, (s) => s),
+  spec('rulesSigningKey', 'RULES_SIGNING_KEY', 'PEM (SPKI) or JWK file of the public key the rule distribution is signed with.', undefined, (s) => s),
+  spec('rulesAllowUnsigned', 'RULES_ALLOW_UNSIGNED', 'Accept an unsigned (plain JSON) rule distribution from RULES_FILE. Never applies to RULES_URL.', false, bool),
+  spec('rulesRefreshMs', 'RULES_REFRESH', 'How often the business rules are re-read (`30m`, `6h`, `1d` or seconds).', 6 * 3600_000, duration, '`6h`'),
 ] as const;
 
 export class ConfigError extends Error {
@@ -220,6 +232,8 @@ function issuerProblems(c: Partial<Config>): string[] {
   if (certs.length > 0 && !c.issuerCscaCert) problems.push('ISSUER_CSCA_CERT is required with ISSUER_DSC_CERTS');
   if (c.issuerCscaCert && certs.length === 0) problems.push('ISSUER_DSC_CERTS is required with ISSUER_CSCA_CERT');
   if (c.trustListUrl && c.trustListFile) problems.push('set TRUSTLIST_URL or TRUSTLIST_FILE, not both');
+  if (c.rulesUrl && c.rulesFile) problems.push('set RULES_URL or RULES_FILE, not both');
+  if (c.rulesUrl && !c.rulesSigningKey) problems.push('RULES_URL needs RULES_SIGNING_KEY (rules from a URL must be signed)');
   return problems;
 }
 

@@ -7,18 +7,19 @@
 import type { Bundle, OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import { issue } from '../fhir/outcome.ts';
 import type { FormatErrorCode } from '../formats/errors.ts';
+import type { RuleResult } from '../rules/evaluate-rules.ts';
 
 export type CredentialKind = 'hcert' | 'shc' | 'shl' | 'vhl';
 
 export type CheckName =
   | 'unprefix' | 'base45' | 'decompress' | 'cbor' | 'cose' | 'jws' | 'signature' | 'trust-chain'
-  | 'not-before' | 'not-expired' | 'payload-schema' | 'fhir-profile' | 'revocation';
+  | 'not-before' | 'not-expired' | 'payload-schema' | 'fhir-profile' | 'revocation' | 'business-rules';
 
 export type CheckStatus = 'pass' | 'fail' | 'skipped';
 
 export type FailureCode =
   | 'not-a-credential' | 'decode-error' | 'signature-encoding' | 'signature-invalid' | 'key-unknown' | 'untrusted-chain'
-  | 'expired' | 'not-yet-valid' | 'revoked' | 'payload-invalid' | 'profile-invalid';
+  | 'expired' | 'not-yet-valid' | 'revoked' | 'payload-invalid' | 'profile-invalid' | 'rules-failed' | 'clock-invalid';
 
 /** The system of the failure codes in `issue.details.coding`. */
 export const FAILURE_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/verify-failure';
@@ -46,6 +47,8 @@ export interface CredentialVerdict {
   content?: Bundle;
   /** The decoded claim set. */
   payload?: unknown;
+  /** One result per business rule evaluated (with the `business-rules` check). */
+  rules?: RuleResult[];
   /** One issue per failed check, plus warnings (stale trust list, profile warnings…). */
   outcome: OperationOutcome;
 }
@@ -77,6 +80,8 @@ export function failureOf(code: FormatErrorCode | string): FailureCode {
       return 'not-yet-valid';
     case 'SHC_INVALID':
       return 'payload-invalid';
+    case 'CLOCK_INVALID':
+      return 'clock-invalid';
     default:
       return 'decode-error';
   }
@@ -94,6 +99,8 @@ const ISSUE_TYPE: Record<FailureCode, OperationOutcomeIssue['code']> = {
   revoked: 'security',
   'payload-invalid': 'invalid',
   'profile-invalid': 'invalid',
+  'rules-failed': 'business-rule',
+  'clock-invalid': 'invalid',
 };
 
 /**
@@ -126,6 +133,19 @@ export function failuresOf(verdict: CredentialVerdict): FailureCode[] {
   return verdict.checks.filter((c) => c.status === 'fail').map((c) => c.failure ?? 'decode-error');
 }
 
+function rulePart(r: RuleResult): ParametersParameter {
+  const part: ParametersParameter[] = [
+    { name: 'identifier', valueString: r.identifier },
+    { name: 'type', valueCode: r.type },
+    { name: 'version', valueString: r.version },
+    { name: 'result', valueCode: r.result },
+    { name: 'description', valueString: r.description },
+    ...r.affectedFields.map((f) => ({ name: 'affectedField', valueString: f })),
+  ];
+  if (r.message) part.push({ name: 'message', valueString: r.message });
+  return { name: 'rule', part };
+}
+
 function checkPart(c: VerifyCheck): ParametersParameter {
   const part: ParametersParameter[] = [
     { name: 'name', valueCode: c.name },
@@ -148,6 +168,7 @@ export function verdictToParameters(v: CredentialVerdict): Parameters {
   if (v.issuedAt) p.push({ name: 'issuedAt', valueDateTime: v.issuedAt });
   if (v.expiresAt) p.push({ name: 'expiresAt', valueDateTime: v.expiresAt });
   p.push(...v.checks.map(checkPart));
+  p.push(...(v.rules ?? []).map(rulePart));
   if (v.content) p.push({ name: 'content', resource: v.content });
   if (v.payload !== undefined) p.push({ name: 'payload', valueString: JSON.stringify(v.payload) });
   p.push({ name: 'issues', resource: v.outcome });

@@ -14,12 +14,14 @@ import type { HcertPayloads } from '../formats/hcert/cwt.ts';
 import type { KeyCandidate } from '../trust/trust-list.ts';
 import type { HcertCertificateType } from '../trust/x509.ts';
 import { hcertPayloadProblems } from './hcert-payload-schema.ts';
-import { ddccVsToDocument, euDccToBundle } from './mapping/hcert-content.ts';
+import { ddccTrToBundle, ddccVsToDocument, euDccToBundle } from './mapping/hcert-content.ts';
 import { DDCC_PROFILE } from './mapping/ddcc-document.ts';
 import type { DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
 import { failureOf, type CheckName, type VerifyCheck } from './verdict.ts';
 import type { VerifyOptions } from './verify-options.ts';
 import { profileCheck, revocationCheck } from './verify-common.ts';
+import { businessRulesCheck } from './verify-rules.ts';
+import type { RuleResult } from '../rules/evaluate-rules.ts';
 
 const STEP_NAME: Record<HcertStep, CheckName> = {
   unprefix: 'unprefix',
@@ -123,6 +125,7 @@ export interface HcertCheckResult {
   checks: VerifyCheck[];
   content?: Bundle;
   warnings: OperationOutcomeIssue[];
+  rules?: RuleResult[];
 }
 
 /** The model makes key 3 0..*: we write an array; a single map from another issuer is read too. */
@@ -137,6 +140,8 @@ function content(verdict: HcertVerdict, text: string): Bundle | undefined {
   try {
     if (ddcc) return ddccVsToDocument(ddcc, { issuedAt, seed: text });
     if (p?.euDcc) return euDccToBundle(p.euDcc as never, text);
+    const tr = Array.isArray(p?.ddccTr) ? p.ddccTr[0] : p?.ddccTr;
+    if (tr && typeof tr === 'object') return ddccTrToBundle(tr as never, text);
   } catch {
     return undefined; // a payload too broken to rebuild is reported by payload-schema
   }
@@ -155,6 +160,7 @@ export async function checkHcert(text: string, options: VerifyOptions): Promise<
   checks.splice(at + 1, 0, trustChain(verdict));
   if (!verdict.payloads) {
     checks.push({ name: 'payload-schema', status: 'skipped' }, { name: 'fhir-profile', status: 'skipped' }, { name: 'revocation', status: 'skipped' });
+    if (options.businessRules) checks.push({ name: 'business-rules', status: 'skipped', message: 'The payload could not be read' });
     return { verdict, checks, warnings };
   }
   const problems = hcertPayloadProblems(verdict.payloads);
@@ -170,5 +176,16 @@ export async function checkHcert(text: string, options: VerifyOptions): Promise<
   const hcid = firstDdccVs(verdict.payloads)?.certificate?.hcid?.value;
   const kid = verdict.sign1?.kid ? Buffer.from(verdict.sign1.kid).toString('base64') : undefined;
   checks.push(await revocationCheck(options, { format: 'hcert', issuer: verdict.claims?.iss, kid, credentialId: uvci ?? hcid }));
-  return bundle ? { verdict, checks, content: bundle, warnings } : { verdict, checks, warnings };
+  const out: HcertCheckResult = bundle ? { verdict, checks, content: bundle, warnings } : { verdict, checks, warnings };
+  if (options.businessRules) {
+    const claims = verdict.claims;
+    const r = businessRulesCheck(
+      { payload: verdict.payloads.euDcc, issuerCountry: claims?.iss, exp: claims?.exp, iat: claims?.iat, kid, clock: options.validationTime },
+      options.businessRules,
+    );
+    checks.push(r.check);
+    warnings.push(...r.issues);
+    out.rules = r.rules;
+  }
+  return out;
 }

@@ -5,6 +5,7 @@
  */
 import type { ManifestRequest, ManifestResponse } from '../formats/shl/manifest.ts';
 import type { ValidateFn } from './issuer-context.ts';
+import type { BusinessRulesRequest } from './verify-rules.ts';
 import type { TrustLookups } from './trust-lookups.ts';
 import type { CredentialKind } from './verdict.ts';
 
@@ -28,4 +29,6 @@ export interface VerifyOptions {
   fetchShl?: ShlFetcher;
   validate?: ValidateFn;
   isRevoked?: RevocationCheck;
+  /** Run the EU DCC business rules (the `business-rules` check); absent = no such check. */
+  businessRules?: BusinessRulesRequest;
 }

@@ -9,6 +9,7 @@ import { checkHcert } from './verify-hcert.ts';
 import { checkShc } from './verify-shc.ts';
 import { checkShl, checkVhl } from './verify-shl.ts';
 import type { VerifyOptions } from './verify-options.ts';
+import { isValidClock } from '../formats/clock.ts';
 
 const MAX_INPUT = 64 * 1024;
 const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -59,7 +60,7 @@ async function verifyHcertOrVhl(text: string, options: VerifyOptions): Promise<C
     const vhl = await checkVhl(r, options);
     return finishVerdict({ ...base, format: 'vhl', checks: vhl.checks, ...(vhl.content ? { content: vhl.content } : {}) }, [...r.warnings, ...vhl.warnings]);
   }
-  return finishVerdict({ ...base, checks: r.checks, ...(r.content ? { content: r.content } : {}) }, r.warnings);
+  return finishVerdict({ ...base, checks: r.checks, ...(r.content ? { content: r.content } : {}), ...(r.rules ? { rules: r.rules } : {}) }, r.warnings);
 }
 
 async function verifyShcText(text: string, options: VerifyOptions): Promise<CredentialVerdict> {
@@ -84,6 +85,10 @@ async function verifyShcText(text: string, options: VerifyOptions): Promise<Cred
  * @see https://smart.who.int/trust/
  */
 export async function verifyCredential(input: string, options: VerifyOptions): Promise<CredentialVerdict> {
+  // Fail closed: an invalid clock would make every time comparison false, which reads as "not expired".
+  if (!isValidClock(options?.validationTime)) {
+    return finishVerdict({ checks: [{ name: 'not-expired', status: 'fail', failure: 'clock-invalid', detail: 'CLOCK_INVALID', message: 'The validation time is not a valid date: the credential cannot be judged at it' }] });
+  }
   const text = typeof input === 'string' ? input : '';
   const format = text.length > MAX_INPUT ? undefined : detectFormat(text);
   if (format === 'hcert') return verifyHcertOrVhl(text, options);
@@ -96,4 +101,4 @@ export async function verifyCredential(input: string, options: VerifyOptions): P
 }
 
 /** Names of every check, in report order (for documentation and OperationDefinition bindings). */
-export const CHECK_NAMES: readonly CheckName[] = ['unprefix', 'base45', 'decompress', 'cbor', 'cose', 'jws', 'signature', 'trust-chain', 'not-before', 'not-expired', 'payload-schema', 'fhir-profile', 'revocation'];
+export const CHECK_NAMES: readonly CheckName[] = ['unprefix', 'base45', 'decompress', 'cbor', 'cose', 'jws', 'signature', 'trust-chain', 'not-before', 'not-expired', 'payload-schema', 'fhir-profile', 'revocation', 'business-rules'];

@@ -22,6 +22,8 @@ export type FormatErrorCode =
   | 'KEY_INVALID' // key of the wrong type/curve for the algorithm, or unusable
   | 'CWT_INVALID' // claims map malformed
   | 'CWT_EXPIRED'
+  | 'CLOCK_INVALID' // the validation time is not a real instant: time checks fail closed
+  | 'CRIT_UNSUPPORTED' // a crit header names an extension this verifier does not understand (RFC 7515 §4.1.11, RFC 9052 §3.1)
   | 'CWT_NOT_YET_VALID'
   | 'HCERT_INVALID' // -260 claim missing or malformed
   | 'JSON_INVALID'

@@ -37,6 +37,7 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
         ifNoneExist: header(req, 'if-none-exist'),
         prefer: header(req, 'prefer'),
         contentType: header(req, 'content-type'),
+        acceptLanguage: header(req, 'accept-language'),
       },
     };
     const last = fhirReq.segments[fhirReq.segments.length - 1];

@@ -27,6 +27,7 @@ export interface FhirRequest {
     prefer?: string;
     /** Media type of the body (PATCH tells JSON Patch from FHIRPath Patch by it). */
     contentType?: string;
+    acceptLanguage?: string;
   };
 }
 

@@ -20,9 +20,8 @@ interface HcertVector {
 
 const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
 const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { files: { kind: string; file: string }[] };
-const vectors: HcertVector[] = manifest.files
-  .filter((f) => f.kind === 'hcert')
-  .flatMap((f) => (JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { cases: HcertVector[] }).cases);
+const files = manifest.files.filter((f) => f.kind === 'hcert').map((f) => JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { count: number; cases: HcertVector[] });
+const vectors: HcertVector[] = files.flatMap((f) => f.cases);
 
 /** Vector expectation → the steps of our verdict that decide it. */
 const EXPECTATION_STEPS: Record<string, HcertStep[]> = {
@@ -47,8 +46,9 @@ function stepStatus(verdict: HcertVerdict, step: HcertStep): string | undefined 
 }
 
 describe('EU DCC vectors (kind hcert)', () => {
-  test('when the manifest is read, then it yields the EU DCC vectors', () => {
-    expect(vectors.length).toBeGreaterThanOrEqual(70);
+  test('when the manifest is read, then it yields as many EU DCC vectors as its files declare', () => {
+    expect(vectors.length).toBeGreaterThan(0);
+    expect(vectors.length).toBe(files.reduce((n, f) => n + f.count, 0));
   });
 
   test.each(vectors.map((v) => [v.id, v] as const))('when vector %s is verified with its DSC at its clock, then every stated expectation holds', async (id, vector) => {

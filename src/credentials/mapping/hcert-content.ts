@@ -6,7 +6,8 @@
  * http://smart.who.int/ddcc/StructureDefinition/DDCCVSDocument
  */
 import { createHash } from 'node:crypto';
-import type { Bundle, Immunization, Patient } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Immunization, Patient } from '@medplum/fhirtypes';
+import { ddccTrObservation, euRecoveryResources, euTestObservation, type DdccTrCoreDataSet, type EuRecoveryEntry, type EuTestEntry } from './test-recovery.ts';
 import { buildDdccDocument } from './ddcc-document.ts';
 import type { DdccVsCoreDataSet } from './ddcc-vs.ts';
 import { SYSTEM } from './terminology.ts';
@@ -75,10 +76,13 @@ interface DccLike {
   nam?: { fn?: string; gn?: string; fnt?: string; gnt?: string };
   dob?: string;
   v?: { tg?: string; vp?: string; mp?: string; ma?: string; dn?: number; sd?: number; dt?: string; co?: string; is?: string; ci?: string }[];
+  t?: EuTestEntry[];
+  r?: EuRecoveryEntry[];
 }
 
 /**
- * EU DCC (vaccination) → a collection of Patient + one Immunization per `v` entry.
+ * EU DCC → a collection of Patient + one Immunization per `v` entry, one Observation per `t` entry, and per `r`
+ * entry the first positive result (Observation) and the resolved disease (Condition).
  * @example euDccToBundle(payloads.euDcc, hc1).entry.length
  */
 export function euDccToBundle(dcc: DccLike, seed: string): Bundle {
@@ -101,9 +105,27 @@ export function euDccToBundle(dcc: DccLike, seed: string): Bundle {
     manufacturer: v.ma ? { identifier: { value: v.ma } } : undefined,
     protocolApplied: [{ targetDisease: [{ coding: [{ system: SYSTEM.snomed, code: v.tg }] }], doseNumberPositiveInt: v.dn, seriesDosesPositiveInt: v.sd }],
   }));
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: [{ fullUrl: patientUrl, resource: patient }, ...immunizations.map((r) => ({ fullUrl: `urn:uuid:${uuid()}`, resource: JSON.parse(JSON.stringify(r)) as Immunization }))],
-  };
+  const entry: BundleEntry[] = [{ fullUrl: patientUrl, resource: patient }, ...immunizations.map((r) => ({ fullUrl: `urn:uuid:${uuid()}`, resource: JSON.parse(JSON.stringify(r)) as Immunization }))];
+  for (const t of list(dcc.t)) entry.push({ fullUrl: `urn:uuid:${uuid()}`, resource: euTestObservation(t, patientUrl) });
+  for (const r of list(dcc.r)) {
+    const observationUrl = `urn:uuid:${uuid()}`;
+    const { observation, condition } = euRecoveryResources(r, patientUrl, observationUrl);
+    entry.push({ fullUrl: observationUrl, resource: observation }, { fullUrl: `urn:uuid:${uuid()}`, resource: condition });
+  }
+  return { resourceType: 'Bundle', type: 'collection', entry };
+}
+
+const list = <T>(v: T[] | undefined): T[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'object' && x !== null) : []);
+
+/**
+ * DDCC:TR core data set → a collection of Patient + the test Observation.
+ * @example ddccTrToBundle(payloads.ddccTr, hc1).entry[1].resource.resourceType // 'Observation'
+ */
+export function ddccTrToBundle(cds: DdccTrCoreDataSet, seed: string): Bundle {
+  const uuid = seededUuids(seed);
+  const patientUrl = `urn:uuid:${uuid()}`;
+  const patient: Patient = { resourceType: 'Patient', ...(cds.name ? { name: [{ use: 'official', text: cds.name }] } : {}) };
+  if (cds.birthDate && /^\d{4}(-\d{2}){0,2}$/.test(cds.birthDate)) patient.birthDate = cds.birthDate;
+  if (cds.identifier?.value) patient.identifier = [{ ...(cds.identifier.system ? { system: cds.identifier.system } : {}), value: cds.identifier.value }];
+  return { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: patientUrl, resource: patient }, { fullUrl: `urn:uuid:${uuid()}`, resource: ddccTrObservation(cds, patientUrl) }] };
 }

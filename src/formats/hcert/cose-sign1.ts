@@ -75,6 +75,7 @@ export function coseFromValue(value: unknown, limits: CborScanLimits): CoseSign1
   if (!(unprotected instanceof Map)) throw new FormatError('COSE_INVALID', 'COSE: the unprotected header must be a map');
   const protectedHeader = protectedBytes.length === 0 ? new Map() : decodeCbor(protectedBytes, limits);
   if (!(protectedHeader instanceof Map)) throw new FormatError('COSE_INVALID', 'COSE: the protected header is not a CBOR map');
+  checkCoseCrit(protectedHeader, unprotected);
   const pKid = protectedHeader.get(COSE_HEADER.kid);
   const uKid = unprotected.get(COSE_HEADER.kid);
   if ((pKid !== undefined && !isBytes(pKid)) || (uKid !== undefined && !isBytes(uKid))) {
@@ -91,6 +92,27 @@ export function coseFromValue(value: unknown, limits: CborScanLimits): CoseSign1
     kid: pKid ?? uKid,
     kidSource: pKid !== undefined ? 'protected' : uKid !== undefined ? 'unprotected' : undefined,
   };
+}
+
+/** COSE header labels this verifier understands (alg, kid); `crit` may name only these (RFC 9052 §3.1). */
+const UNDERSTOOD_LABELS = new Set<unknown>([1, 4]);
+const CRIT_LABEL = 2;
+
+/**
+ * RFC 9052 §3.1: `crit` (label 2) sits in the protected header, is a non-empty array of labels present in that
+ * header, and a recipient that does not understand one of them must reject the message.
+ * @example checkCoseCrit(new Map([[1, -7]]), new Map()) // no throw
+ */
+export function checkCoseCrit(protectedHeader: ReadonlyMap<unknown, unknown>, unprotected: ReadonlyMap<unknown, unknown>): void {
+  if (unprotected.has(CRIT_LABEL)) throw new FormatError('COSE_INVALID', 'COSE: crit (2) must be in the protected header (RFC 9052 §3.1)');
+  if (!protectedHeader.has(CRIT_LABEL)) return;
+  const crit = protectedHeader.get(CRIT_LABEL);
+  const isLabel = (l: unknown): boolean => (typeof l === 'number' && Number.isInteger(l)) || typeof l === 'string';
+  if (!Array.isArray(crit) || crit.length === 0 || !crit.every((l) => isLabel(l) && protectedHeader.has(l))) {
+    throw new FormatError('COSE_INVALID', 'COSE: crit (2) must be a non-empty array of labels present in the protected header (RFC 9052 §3.1)');
+  }
+  const unknown = crit.filter((l) => !UNDERSTOOD_LABELS.has(l));
+  if (unknown.length > 0) throw new FormatError('CRIT_UNSUPPORTED', `COSE: the protected header marks label(s) ${unknown.map((l) => JSON.stringify(l)).join(', ')} critical; this verifier does not understand them (RFC 9052 §3.1)`);
 }
 
 /** Writes the CBOR head of a byte string of `length` bytes (RFC 8949 §3.1, major type 2); returns the new offset. */

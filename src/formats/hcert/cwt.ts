@@ -2,6 +2,7 @@
  * CWT claims for HCERT: integer-keyed CBOR map with iss/iat/exp and the -260 hcert claim.
  * https://www.rfc-editor.org/rfc/rfc8392 · EU eHN HCERT spec §2.6 · smart.who.int/trust logical model CWTPayload
  */
+import { assertClock } from '../clock.ts';
 import { decodeCbor, encodeCbor, type CborScanLimits } from '../cbor.ts';
 import { FormatError } from '../errors.ts';
 import { CWT_CLAIM, CWT_TAG, HCERT_KEY } from './claim-keys.ts';
@@ -95,6 +96,7 @@ export function checkCwtValidity(claims: CwtClaimsInput, options: ValidityOption
  * @example checkCwtNotExpired(claims, { validationTime })
  */
 export function checkCwtNotExpired(claims: CwtClaimsInput, options: ValidityOptions): void {
+  assertClock(options.validationTime);
   const now = options.validationTime.getTime() / 1000;
   // Expired only once the clock is past exp: the EU DCC test data (ES 1501-1503) validates at exactly exp.
   if (claims.exp !== undefined && now > claims.exp) {
@@ -107,6 +109,7 @@ export function checkCwtNotExpired(claims: CwtClaimsInput, options: ValidityOpti
  * @example checkCwtNotBefore(claims, { validationTime, clockToleranceSeconds: 300 })
  */
 export function checkCwtNotBefore(claims: CwtClaimsInput, options: ValidityOptions): void {
+  assertClock(options.validationTime);
   const now = options.validationTime.getTime() / 1000;
   const tolerance = options.clockToleranceSeconds ?? 0;
   const notBefore = claims.nbf ?? claims.iat;

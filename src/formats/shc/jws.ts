@@ -5,6 +5,7 @@
  * WebCrypto, whose async thread-pool hop per signature cost a third of the throughput
  * (docs/decisions/0004-codecs-base45-cbor-cose.md). jose remains the reference: tests cross-verify both ways. https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
  */
+import { assertClock } from '../clock.ts';
 import type { KeyObject } from 'node:crypto';
 import { deflate, inflate } from '../deflate.ts';
 import { FormatError } from '../errors.ts';
@@ -87,6 +88,7 @@ function parseParts(jws: string, limits: CodecLimits): JwsParts {
   if (parts.length !== 3) throw new FormatError('JWS_INVALID', `SHC: a compact JWS has 3 parts, this one ${parts.length}`);
   const header = parseJson(decodeBase64Url(parts[0]!, 'SHC JWS header'), limits, 'SHC JWS header');
   if (!isJsonObject(header)) throw new FormatError('JWS_INVALID', 'SHC: the JWS header is not a JSON object');
+  checkJoseCrit(header);
   if (header.alg !== 'ES256') throw new FormatError('ALG_NOT_ALLOWED', `SHC: algorithm ${JSON.stringify(header.alg)} is not allowed (allowed: ES256)`);
   if (header.zip !== 'DEF') throw new FormatError('JWS_INVALID', 'SHC: the JWS header must carry zip "DEF"');
   if (typeof header.kid !== 'string' || header.kid.length === 0) throw new FormatError('JWS_INVALID', 'SHC: the JWS header has no kid');
@@ -165,9 +167,11 @@ function checkTimes(rec: StepRecorder<ShcStep>, payload: ShcPayload, options: Sh
   const now = options.validationTime.getTime() / 1000;
   const iso = (t: number): string => new Date(t * 1000).toISOString();
   rec.run('notExpired', () => {
+    assertClock(options.validationTime);
     if (payload.exp !== undefined && now > payload.exp) throw new FormatError('SHC_EXPIRED', `SHC: the card expired at ${iso(payload.exp)}`);
   });
   rec.run('notBefore', () => {
+    assertClock(options.validationTime);
     if (now + (options.clockToleranceSeconds ?? 0) < payload.nbf) throw new FormatError('SHC_NOT_YET_VALID', `SHC: the card is not valid before ${iso(payload.nbf)}`);
   });
 }
@@ -197,4 +201,19 @@ export async function verifyShc(jws: string, lookup: ShcKeyLookup, options: ShcV
   if (rec.error !== undefined) verdict.error = rec.error;
   verdict.valid = rec.error === undefined;
   return verdict;
+}
+
+/**
+ * RFC 7515 §4.1.11: `crit` lists extension header parameters the recipient must understand, or reject the JWS. A
+ * SMART Health Card verifier understands no extension, so any `crit` is refused — a malformed one (not a non-empty
+ * array of strings naming parameters present in the header) as JWS_INVALID, a well-formed one as CRIT_UNSUPPORTED.
+ * @example checkJoseCrit({ alg: 'ES256', zip: 'DEF', kid: 'k' }) // no throw
+ */
+export function checkJoseCrit(header: Record<string, unknown>): void {
+  if (!('crit' in header)) return;
+  const crit = header.crit;
+  if (!Array.isArray(crit) || crit.length === 0 || !crit.every((c) => typeof c === 'string' && c.length > 0 && c in header)) {
+    throw new FormatError('JWS_INVALID', 'SHC: the JWS header crit must be a non-empty array naming header parameters present in the header (RFC 7515 §4.1.11)');
+  }
+  throw new FormatError('CRIT_UNSUPPORTED', `SHC: the JWS header marks ${crit.map((c) => JSON.stringify(c)).join(', ')} critical; this verifier does not understand ${crit.length === 1 ? 'it' : 'them'} (RFC 7515 §4.1.11)`);
 }

@@ -38,10 +38,28 @@ export function verifyOperation(credentials: CredentialServices, now: () => Date
         parameters.parameter!.push({ name: 'credential', valueString: text });
       }
       const request = readVerifyParameters(parameters, now());
+      const languages = acceptedLanguages(req.headers.acceptLanguage);
+      if (languages.length > 0) request.languages = languages;
       const verdict = await verifyCredential(request.credential, credentials.verifyOptions(request));
       return { status: 200, resource: verdictToParameters(verdict) };
     },
   };
+}
+
+/** Primary language subtags of Accept-Language, by quality (RFC 9110 §12.5.4); `*` and q=0 are dropped. */
+function acceptedLanguages(header: string | undefined): string[] {
+  if (!header) return [];
+  return header
+    .split(',')
+    .slice(0, 20)
+    .map((part, i) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = Number(params.map((x) => x.trim()).find((x) => x.startsWith('q='))?.slice(2) ?? '1');
+      return { lang: tag.trim().toLowerCase().split('-')[0] ?? '', q: Number.isFinite(q) ? q : 0, i };
+    })
+    .filter((x) => /^[a-z]{2,3}$/.test(x.lang) && x.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i)
+    .map((x) => x.lang);
 }
 
 function attachmentBytes(data: string | undefined): Buffer {

@@ -9,7 +9,7 @@
  */
 import { verifyCredential } from '../../../src/credentials/verify.ts';
 import type { CredentialVerdict } from '../../../src/credentials/verdict.ts';
-import { disagreements, EU_DCC_VECTORS as vectors, EXPLAINED_DISAGREEMENTS, validationTimeOf } from '../../vectors/eu-dcc-expectations.ts';
+import { disagreements, EU_DCC_VECTORS as vectors, EXPECTED_AGREEMENT, EXPLAINED_DISAGREEMENTS, validationTimeOf } from '../../vectors/eu-dcc-expectations.ts';
 
 const WRONG_CURVE = new Set(Object.keys(EXPLAINED_DISAGREEMENTS));
 
@@ -19,11 +19,11 @@ describe('EU DCC vectors through verifyCredential', () => {
     for (const v of vectors) verdicts.set(v.id, await verifyCredential(v.qr, { validationTime: validationTimeOf(v), trustedCertificates: [v.certificateDerBase64] }));
   });
 
-  test('when every vector is verified, then 71 of 74 agree with their stated expectations (the rest are the wrong-curve vectors)', () => {
+  test(`when every vector is verified, then ${EXPECTED_AGREEMENT} of ${vectors.length} agree with their stated expectations (the rest are the explained disagreements)`, () => {
     const disagreeing = vectors.filter((v) => disagreements(v, verdicts.get(v.id)!.checks).length > 0).map((v) => v.id);
-    expect(vectors.length).toBe(74);
-    expect(disagreeing).toEqual([...WRONG_CURVE]);
-    expect(vectors.length - disagreeing.length).toBe(71);
+    expect(EXPECTED_AGREEMENT).toBeGreaterThanOrEqual(71); // the issue's floor: 71/74 or better
+    expect(disagreeing).toEqual([...WRONG_CURVE].filter((id) => verdicts.has(id)));
+    expect(vectors.length - disagreeing.length).toBe(EXPECTED_AGREEMENT);
   });
 
   test('when a wrong-curve vector is verified, then only its signature check fails, with signature-invalid and the curve named', () => {

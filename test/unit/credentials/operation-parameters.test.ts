@@ -45,7 +45,7 @@ describe('$verify input', () => {
     expect(rejection(() => readVerifyParameters(params({ name: 'credential', valueString: 'x' }, { name: 'validationTime', valueDateTime: 'yesterday' }), NOW))).toEqual({
       kind: 'invalid',
       id: 'PARAMETER_DATETIME_INVALID',
-      text: 'Parameter validationTime is not a FHIR dateTime: yesterday',
+      text: 'Parameter validationTime: "yesterday" is not a validation clock: expected an ISO 8601 date-time YYYY-MM-DDThh:mm[:ss[.fff]] with an offset Z, ±hh:mm or ±hhmm',
     });
   });
 });
