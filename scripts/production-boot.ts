@@ -50,6 +50,22 @@ const CHECKS: Check[] = [
       if (body.resourceType !== 'CapabilityStatement') throw new Error(`/fhir/metadata gave a ${String(body.resourceType)}`);
     },
   },
+  {
+    name: 'GET /readyz answers 200 ready (storage writable, profiles loaded, keys valid, trust list fine)',
+    run: async (base) => {
+      const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(30_000) });
+      const body = await res.text();
+      if (res.status !== 200 || (JSON.parse(body) as { status?: string }).status !== 'ready') throw new Error(`/readyz answered ${res.status}: ${body}`);
+    },
+  },
+  {
+    name: 'GET /metrics answers Prometheus text',
+    run: async (base) => {
+      const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(30_000) });
+      const text = await res.text();
+      if (res.status !== 200 || !text.includes('gdhcn_http_requests_total')) throw new Error(`/metrics answered ${res.status}: ${text.slice(0, 300)}`);
+    },
+  },
 ];
 
 function sh(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): void {

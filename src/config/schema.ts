@@ -49,6 +49,10 @@ export interface Config {
   validationMode: 'strict' | 'lenient' | 'off';
   validationUnknownProfile: 'warning' | 'error';
   packageInstall: boolean;
+  /** /readyz fails when the signing keys expire sooner than this (ms). */
+  readyKeyMinValidityMs: number;
+  /** How long a SIGTERM waits for in-flight requests before closing anyway (ms). */
+  shutdownTimeoutMs: number;
 }
 
 import { bool, ConfigProblem, duration, httpUrl, intIn, list, oneOf, profileMap, upperAlpha2 } from './parsers.ts';
@@ -165,6 +169,8 @@ export const CONFIG_KEYS = [
   spec('validationMode', 'VALIDATION_MODE', '`strict`: a write with profile errors gets 422 and nothing is stored; `lenient`: stored, issues returned; `off`: structural checks only.', 'strict', oneOf(['strict', 'lenient', 'off'] as const)),
   spec('validationUnknownProfile', 'VALIDATION_UNKNOWN_PROFILE', 'Severity when a resource claims (meta.profile) or is asked to meet a profile that is not loaded.', 'warning', oneOf(['warning', 'error'] as const)),
   spec('packageInstall', 'PACKAGE_INSTALL', 'Allow `POST /fhir/$install-package` (uploads an IG package at run time). Default: true unless NODE_ENV=production.', (_p, env) => env.NODE_ENV !== 'production', bool, '`true` (`false` in production)'),
+  spec('readyKeyMinValidityMs', 'READYZ_KEY_MIN_VALIDITY', '`GET /readyz` answers 503 when the signing keys (DSC, CSCA) expire sooner than this.', 30 * 86_400_000, duration, '`30d`'),
+  spec('shutdownTimeoutMs', 'SHUTDOWN_TIMEOUT', 'On SIGTERM/SIGINT: stop accepting, then wait at most this long for in-flight requests before closing the store and exiting.', 10_000, duration, '`10s`'),
 ] as const;
 
 export class ConfigError extends Error {
