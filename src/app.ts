@@ -29,7 +29,7 @@ import { createConformanceSource, type ConformanceSource } from './http/rest/con
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** The $operations this server answers; later issues add theirs here. */
+/** The $operations this server answers. */
 export function defaultOperations(services: Services): OperationRoute[] {
   const validation = () => services.validation.current();
   return [

@@ -10,7 +10,7 @@ import { readResource, vreadResource } from './rest/read.ts';
 import { searchType } from './rest/search.ts';
 import { createResource, deleteResource, updateResource } from './rest/write.ts';
 
-/** An `$operation`; later issues add $validate, $verify, issuance… */
+/** An `$operation` ($validate, $verify, issuance…), described by its OperationDefinition in profiles/. */
 export interface OperationRoute {
   /** Without the `$`. */
   code: string;
