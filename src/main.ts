@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig } from './config/schema.ts';
 import { createServices, type Services } from './services.ts';
+import { startupAttention } from './startup-notes.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
   const app = createApp(services);
   const server: Server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
-    services.log.info({ port, host: config.host, fhirBase: config.fhirBaseUrl }, 'gdhcn-gateway listening');
+    services.log.info({ port, host: config.host, fhirBase: config.fhirBaseUrl, startedInMs: Math.round(performance.now()) }, 'gdhcn-gateway listening');
+    const attention = startupAttention(services);
+    if (attention.length > 0) services.log.warn({ attention }, `ATTENTION: ${attention.join(' | ')}`);
   });
   server.on('error', (err) => {
     services.log.fatal({ err }, 'cannot listen');
