@@ -19,7 +19,7 @@ function files(dir: string): string[] {
 }
 
 /** Module specifiers loaded at run time: value imports, re-exports and `import('literal')`. */
-export function runtimeSpecifiers(text: string, fileName = 'x.ts'): string[] {
+function runtimeSpecifiers(text: string, fileName = 'x.ts'): string[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
   const specs: string[] = [];
   const visit = (node: ts.Node): void => {
@@ -42,7 +42,7 @@ export function runtimeSpecifiers(text: string, fileName = 'x.ts'): string[] {
 }
 
 /** The npm package a bare specifier names, or undefined for relative paths and Node built-ins. */
-export function packageOf(spec: string): string | undefined {
+function packageOf(spec: string): string | undefined {
   if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:') || spec.startsWith('#')) return undefined;
   if (builtinModules.includes(spec.split('/')[0]!)) return undefined;
   return spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
