@@ -1,12 +1,22 @@
 # syntax=docker/dockerfile:1
+# What this image builds is also built and started without Docker by scripts/production-boot.ts (run by .ci/run).
 # Build: compile the TypeScript sources to dist/ with the full dev toolchain.
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --ignore-scripts --no-audit
+RUN npm ci --ignore-scripts --no-audit
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
+
+# IG packages the server validates with (ig/packages.json): the WHO builds are not on any registry, so they come from
+# the build context's ig/packages/ (drop the .tgz files of the lock list there before `docker build`); HL7 IPS, the
+# default Bundle profile, is published on the npm registry and packed from there.
+FROM node:24-slim AS ig
+WORKDIR /ig
+COPY ig ./
+RUN mkdir -p packages && cd packages && \
+    ( ls hl7.fhir.uv.ips*.tgz >/dev/null 2>&1 || npm pack hl7.fhir.uv.ips@2.0.0 --silent --no-audit )
 
 # Runtime: production dependencies only, non-root, data on a volume.
 FROM node:24-slim
@@ -16,10 +26,11 @@ ENV NODE_ENV=production \
     DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --ignore-scripts --no-audit && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit && npm cache clean --force
 COPY --from=build /app/dist ./dist
-COPY ig ./ig
+COPY --from=ig /ig ./ig
 COPY profiles ./profiles
+COPY bin ./bin
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -23,13 +23,14 @@ import { revokeCredentialOperation } from './http/operations/revoke-credential.t
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
+import { meteredIngest, meteredOperation, mountOperatorEndpoints, requestMetrics } from './http/observability.ts';
 import type { Services } from './services.ts';
 import type { ValidationState } from './services-validation.ts';
 import { createConformanceSource, type ConformanceSource } from './http/rest/conformance.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** The $operations this server answers; later issues add theirs here. */
+/** The $operations this server answers. */
 export function defaultOperations(services: Services): OperationRoute[] {
   const validation = () => services.validation.current();
   return [
@@ -45,20 +46,23 @@ export function defaultOperations(services: Services): OperationRoute[] {
   ];
 }
 
-export function createApp(services: Services, operations: OperationRoute[] = defaultOperations(services)): express.Express {
+export function createApp(services: Services, given: OperationRoute[] = defaultOperations(services)): express.Express {
   const { config, log, store } = services;
+  const operations = given.map((op) => meteredOperation(op, services.metrics));
+  const ingest = meteredIngest(services.metrics);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
 
   app.use(requestLog(services));
+  app.use(requestMetrics(services.metrics, operations));
 
   const ctx: RestContext = {
     store,
     log,
     settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount, ...restLimitsOf(config) },
-    ingest: () => services.validation.current().policy,
+    ingest: () => ingest(services.validation.current().policy),
     conformance: () => conformanceOf(services.validation.current()),
   };
   // Rebuilt when the loaded packages change ($install-package), else built once.
@@ -81,6 +85,14 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', storage: store.describe() });
   });
+  mountOperatorEndpoints(app, services.metrics, () => ({
+    store,
+    validation: () => services.validation.current(),
+    issuerKeys: services.issuerKeys,
+    trust: services.trust,
+    now: services.now,
+    keyMinValidityMs: config.readyKeyMinValidityMs,
+  }));
   mountTrustEndpoints(app, services);
   mountShlEndpoints(app, services.credentials.shl, services.now);
   app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes));

@@ -61,7 +61,8 @@ async function openIssuerKeys(config: Config, log: Logger, now: Date, devDir: st
     });
   }
   const paths = await ensureDevKeys({ dir: devDir, country: config.issuerCountry, now });
-  log.warn(
+  // Said loudly once at start by the ATTENTION line (startup-notes.ts); the detail is here.
+  log.info(
     { dir: devDir, generated: paths.generated },
     'DEVELOPMENT KEYS: signing with a self-made CSCA/DSC that no GDHCN verifier trusts; configure ISSUER_CSCA_CERT, ISSUER_DSC_CERTS and ISSUER_DSC_KEYS for real use',
   );

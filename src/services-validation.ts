@@ -57,9 +57,13 @@ export async function createValidationService(config: Config, log: Logger, dataD
 
 function report(log: Logger, packages: PackageSet, policy: IngestPolicy, ms: number): void {
   log.info({ packages: packages.summaries.map((s) => `${s.id}#${s.version}`), ms }, 'FHIR packages loaded');
-  for (const warning of packages.warnings) log.warn({ warning }, 'FHIR packages');
+  // Missing dependencies of the IG packages are many and expected (see $packages): one line here, each at debug.
+  for (const warning of packages.warnings) log.debug({ warning }, 'FHIR packages');
+  if (packages.warnings.length > 0) {
+    log.warn({ count: packages.warnings.length }, `FHIR packages: ${packages.warnings.length} dependency warning(s), none fatal; listed by GET /fhir/$packages and at LOG_LEVEL=debug`);
+  }
   for (const profile of policy.missingProfiles) {
-    log.error(
+    log.info(
       { profile, mode: policy.mode },
       'INGEST PROFILE NOT LOADED: writes are checked against the base definition only and every write carries a warning; add the IG package (ig/packages, FHIR_PACKAGES or npm run ig:install)',
     );

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config } from './config/schema.ts';
 import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createMetrics, instrumentStore, type Metrics } from './metrics.ts';
 import { createCredentialServices, type CredentialServices } from './services-credentials.ts';
 import { createRuleServices } from './services-rules.ts';
 import { createTrustServices, type TrustOverrides, type TrustServices } from './services-trust.ts';
@@ -22,6 +23,8 @@ export interface Services extends TrustServices {
   store: ResourceStore;
   validation: ValidationService;
   credentials: CredentialServices;
+  /** Prometheus instruments on this instance's own registry. */
+  metrics: Metrics;
   version: string;
   now: () => Date;
   close(): Promise<void>;
@@ -45,10 +48,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   loadBaseDefinitions();
   const dataDir = overrides.inMemory ? mkdtempSync(join(tmpdir(), 'gdhcn-')) : config.dataDir;
   mkdirSync(dataDir, { recursive: true });
-  const store = await openStore(config, overrides, now);
+  let trust: TrustServices | undefined;
+  const metrics = createMetrics({ trust: () => trust!.trust, now });
+  const store = instrumentStore(await openStore(config, overrides, now), metrics);
   log.info({ storage: store.describe() }, 'storage ready');
   const validation = await createValidationService(config, log, dataDir);
-  const trust = await createTrustServices(config, log, now, dataDir, overrides);
+  trust = await createTrustServices(config, log, now, dataDir, overrides);
   const rules = await createRuleServices(config, log, now, dataDir, overrides.fetch);
   const credentials = createCredentialServices({ config, store, validation, trust, now, rules: rules.source, ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}) });
   return {
@@ -58,10 +63,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     store,
     validation,
     credentials,
+    metrics,
     version: VERSION,
     now,
     close: async () => {
-      trust.stop();
+      trust!.stop();
       rules.stop();
       await store.close();
       if (overrides.inMemory) rmSync(dataDir, { recursive: true, force: true });

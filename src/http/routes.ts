@@ -12,7 +12,7 @@ import { createResource, deleteResource, updateResource } from './rest/write.ts'
 import { conditionalDeleteResource, conditionalUpdateResource } from './rest/conditional.ts';
 import { conditionalPatchResource, patchResource } from './rest/patch.ts';
 
-/** An `$operation`; later issues add $validate, $verify, issuance… */
+/** An `$operation` ($validate, $verify, issuance…), described by its OperationDefinition in profiles/. */
 export interface OperationRoute {
   /** Without the `$`. */
   code: string;

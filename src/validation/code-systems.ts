@@ -8,7 +8,7 @@ import type { CanonicalRegistry } from './canonical-registry.ts';
 /**
  * Aliases of code system URLs → the canonical URL. The DDCC IG writes ICD-11 MMS as
  * `http://id.who.int/icd11/mms`; the WHO canonical is `http://id.who.int/icd/release/11/mms`.
- * See docs/decisions/0003-validation-terminology.md.
+ * See docs/decisions/0005-validation-engine.md (terminology).
  */
 export const CODE_SYSTEM_ALIASES: Readonly<Record<string, string>> = {
   'http://id.who.int/icd11/mms': 'http://id.who.int/icd/release/11/mms',

@@ -3,7 +3,7 @@ import type { ParametersParameter } from '@medplum/fhirtypes';
 import { listCredentials } from '../../credentials/provenance.ts';
 import type { OperationRoute } from '../routes.ts';
 import { loadOperationDefinition, readOperationInput } from './input.ts';
-import { stored } from './records.ts';
+import { requireStored } from './records.ts';
 
 export function credentialsOperation(): OperationRoute {
   const def = loadOperationDefinition('credentials');
@@ -16,7 +16,7 @@ export function credentialsOperation(): OperationRoute {
     handle: async (ctx, req, target) => {
       readOperationInput(def, req);
       const id = target.id as string;
-      await stored(ctx.store, 'Patient', id, 'Patient');
+      await requireStored(ctx.store, 'Patient', id, 'Patient');
       const parameter: ParametersParameter[] = (await listCredentials(ctx.store, id)).map((c) => ({
         name: 'credential',
         part: [

@@ -11,6 +11,7 @@ import { LOOPBACK_HTTP_ORIGIN } from '../../formats/loopback.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import type { OperationRoute } from '../routes.ts';
 import { boolParam, dateParam, intParam, qrFormatsParam } from './credential-input.ts';
+import { requireStored } from './records.ts';
 import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
 
 /** https, or http on a loopback host (the rule of formats/loopback.ts, as for the link itself). */
@@ -26,8 +27,7 @@ export function issueShlOperation(credentials: CredentialServices, now: () => Da
     methods: ['POST'],
     handle: async (ctx, req, target) => {
       const input = readOperationInput(def, req);
-      const found = await ctx.store.read('Bundle', target.id as string);
-      if (found.status !== 'found') fail('not-found', { code: 'not-found', id: 'RESOURCE_NOT_FOUND', text: `Bundle/${target.id} is not known`, expression: 'Bundle' });
+      const bundle = await requireStored<Bundle>(ctx.store, 'Bundle', target.id as string);
       const at = now();
       const exp = dateParam(input, 'exp');
       if (exp && exp.getTime() <= at.getTime()) fail('invalid', { code: 'value', id: 'SHL_EXP_PAST', text: 'exp is in the past', expression: 'exp' });
@@ -42,7 +42,7 @@ export function issueShlOperation(credentials: CredentialServices, now: () => Da
       // The viewer URL ends up in front of the link in QR codes and pages: a web origin only (no javascript:, data:…).
       if (viewerUrl !== undefined && !VIEWER_URL.test(viewerUrl)) fail('invalid', { code: 'value', id: 'SHL_VIEWER_URL_INVALID', text: 'viewerUrl must be an https URL (http only on localhost)', expression: 'viewerUrl' });
       const request: IssueShlInput = {
-        bundle: found.resource as Bundle,
+        bundle,
         now: at,
         requester: req.requester ?? 'unknown',
         qrFormats: qrFormatsParam(input),

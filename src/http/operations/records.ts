@@ -14,7 +14,11 @@ export interface PatientRecords {
   immunizations: Immunization[];
 }
 
-export async function stored<T extends Resource>(store: ResourceStore, type: T['resourceType'], id: string, expression: string): Promise<T> {
+/**
+ * Read or fail, the one rule for every operation that starts from a stored resource: never stored is 404
+ * RESOURCE_NOT_FOUND, deleted is 410 RESOURCE_DELETED, as a FHIR read answers (https://hl7.org/fhir/R4/http.html#read).
+ */
+export async function requireStored<T extends Resource>(store: ResourceStore, type: T['resourceType'], id: string, expression: string = type): Promise<T> {
   const found = await store.read(type, id);
   if (found.status === 'found') return found.resource as T;
   const gone = found.status === 'deleted';
@@ -38,13 +42,13 @@ export async function patientImmunizations(store: ResourceStore, patientId: stri
 
 /** `Patient/{id}`: the patient and all their stored immunizations. */
 export async function recordsOfPatient(store: ResourceStore, patientId: string): Promise<PatientRecords> {
-  const patient = await stored<Patient>(store, 'Patient', patientId, 'Patient');
+  const patient = await requireStored<Patient>(store, 'Patient', patientId, 'Patient');
   return { patient, immunizations: await patientImmunizations(store, patientId) };
 }
 
 /** `Immunization/{id}`: that immunization and the stored Patient it names. */
 export async function recordsOfImmunization(store: ResourceStore, immunizationId: string, baseUrl: string): Promise<PatientRecords> {
-  const immunization = await stored<Immunization>(store, 'Immunization', immunizationId, 'Immunization');
+  const immunization = await requireStored<Immunization>(store, 'Immunization', immunizationId, 'Immunization');
   const ref = immunization.patient?.reference ?? '';
   const local = ref.startsWith(`${baseUrl}/`) ? ref.slice(baseUrl.length + 1) : ref;
   const m = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(local);

@@ -10,6 +10,7 @@ import { assertResource } from '../../fhir/structure.ts';
 import type { Validator } from '../../validation/validator.ts';
 import type { FhirResponse, RestContext } from '../fhir-request.ts';
 import type { OperationRoute } from '../routes.ts';
+import { requireStored } from './records.ts';
 import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
 
 const MODES = new Set(['create', 'update', 'delete', 'profile']);
@@ -48,11 +49,7 @@ function checkTarget(resource: Resource, type: string, id: string | undefined): 
   }
 }
 
-async function stored(ctx: RestContext, type: string, id: string): Promise<Resource> {
-  const found = await ctx.store.read(type, id);
-  if (found.status !== 'found') fail('not-found', { code: 'not-found', id: 'RESOURCE_NOT_FOUND', text: `${type}/${id} is not known` });
-  return found.resource;
-}
+const stored = (ctx: RestContext, type: string, id: string): Promise<Resource> => requireStored(ctx.store, type as Resource['resourceType'], id);
 
 /** mode=delete: this server has no rule against deleting, so the answer is whether there is something to delete. */
 async function deleteMode(ctx: RestContext, type: string, id: string | undefined): Promise<FhirResponse> {
