@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadPackages } from '../../../src/packages/load-packages.ts';
 import { checkLock, readLock } from '../../../src/packages/lock.ts';
 import { buildTar } from './tar-builder.ts';
+import { sharedArchiveManifests } from '../../helpers/shared-packages.ts';
 
 const SHARED = '../shared/fhir-packages';
 const DDCC = `${SHARED}/who.ddcc#1.0.0.tgz`;
@@ -15,15 +16,13 @@ describe('loadPackages', () => {
   });
   afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
-  test('when the shared folder is loaded, then the R4 core and the four packages are listed with versions and counts', async () => {
+  test('when the shared folder is loaded, then the R4 core and every shared package are listed with versions and counts', async () => {
     const set = await loadPackages({ dirs: [SHARED] });
     expect(set.summaries.map((s) => `${s.id}#${s.version}@${s.fhirVersion}`)).toEqual([
       'hl7.fhir.r4.core#4.0.1@4.0.1',
-      'smart.who.int.base#0.1.0@4.0.1',
-      'smart.who.int.icvp#0.1.0@4.0.1',
-      'smart.who.int.trust#1.1.6@5.0.0',
-      'who.ddcc#1.0.0@4.0.1',
+      ...sharedArchiveManifests().map((m) => `${m.name}#${m.version}@${m.fhirVersion}`),
     ]);
+    for (const m of sharedArchiveManifests()) expect(set.summaries.find((s) => s.id === m.name)?.examples).toBe(m.exampleFiles);
     const ddcc = set.summaries.find((s) => s.id === 'who.ddcc');
     expect(ddcc?.counts.StructureDefinition).toBe(47);
     expect(ddcc?.examples).toBe(49);
@@ -32,7 +31,7 @@ describe('loadPackages', () => {
 
   test('when FHIR_PACKAGES names a folder holding package archives (as the README shows), then each archive in it is loaded', async () => {
     const set = await loadPackages({ files: [SHARED], includeCore: false });
-    expect(set.summaries.map((s) => s.id)).toEqual(['smart.who.int.base', 'smart.who.int.icvp', 'smart.who.int.trust', 'who.ddcc']);
+    expect(set.summaries.map((s) => s.id)).toEqual(sharedArchiveManifests().map((m) => m.name));
     expect(set.warnings.filter((w) => w.includes('no package/package.json'))).toEqual([]);
   });
 
