@@ -1,6 +1,7 @@
 /** $validate and validation on write, with the real WHO packages loaded (FHIR_PACKAGES). */
 import request from 'supertest';
 import { createTestApp, FHIR_JSON, immunization, type TestApp } from '../helpers/test-app.ts';
+import { IPS_MUTATIONS } from '../fixtures/ips-mutations.ts';
 import { DDCC_IMMUNIZATION, IPS_BUNDLE, ipsMinimalBundle, packageExample, SHARED_PACKAGE_FILES, SHARED_PACKAGE_FILES_WITHOUT_IPS } from '../helpers/shared-packages.ts';
 
 let strict: TestApp;
@@ -153,6 +154,22 @@ describe('validation on write', () => {
     expect(res.status).toBe(201);
     expect(ids(res, 'error')).toEqual([]);
     expect(ids(res)).not.toContain('INGEST_PROFILE_NOT_LOADED');
+  });
+
+  test('when strict and an IPS document lacks its required medications section, then 422 with the IPS profile errors and nothing is stored', async () => {
+    const bundles = async () => (await request(strict.app).get('/fhir/Bundle?_summary=count')).body.total as number;
+    const before = await bundles();
+    const broken = ipsMinimalBundle();
+    const mutation = IPS_MUTATIONS.find((m) => m.name === 'comp-missing-medications-section')!;
+    mutation.mutate(broken);
+    const res = await post(strict, 'Bundle', broken);
+    expect(res.status).toBe(422);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    const errors = (res.body.issue as Array<{ severity: string; expression: string[]; details: { coding: Array<{ code: string }> } }>).filter((i) => i.severity === 'error');
+    expect(errors.map((i) => [i.details.coding[0].code, i.expression[0]]).sort()).toEqual([...mutation.errors].sort());
+    expect(await bundles()).toBe(before);
+    expect((await post(strict, 'Bundle', ipsMinimalBundle())).status).toBe(201);
+    expect(await bundles()).toBe(before + 1);
   });
 
   test('when the DDCC document (no IPS Composition slice) is written leniently, then it is stored with the IPS Bundle profile errors', async () => {
