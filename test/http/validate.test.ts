@@ -193,6 +193,8 @@ describe('$packages', () => {
     expect(ddcc?.part.filter((x) => x.name === 'missingDependency').map((x) => x.valueString)).toContain('hl7.fhir.uv.sdc#3.0.0');
     const warnings = (res.body.parameter as Array<{ name: string; valueString?: string }>).filter((p) => p.name === 'warning').map((p) => p.valueString);
     expect(warnings).toContain('package who.ddcc#1.0.0 depends on hl7.fhir.uv.ips#1.1.0; hl7.fhir.uv.ips#2.0.0 is loaded instead');
+    const substituted = (ddcc?.part as Array<{ name: string; part?: Array<{ name: string; valueString: string }> }>).filter((x) => x.name === 'substitutedDependency');
+    expect(substituted.map((x) => Object.fromEntries(x.part!.map((y) => [y.name, y.valueString])))).toContainEqual({ declared: 'hl7.fhir.uv.ips#1.1.0', loaded: 'hl7.fhir.uv.ips#2.0.0' });
     const ingest = (res.body.parameter as Array<{ name: string; part: Array<{ name: string; valueCanonical?: string; valueBoolean?: boolean }> }>).filter((p) => p.name === 'ingestProfile');
     const loaded = Object.fromEntries(ingest.map((p) => [p.part.find((x) => x.name === 'profile')?.valueCanonical, p.part.find((x) => x.name === 'loaded')?.valueBoolean]));
     expect(loaded).toEqual({ [DDCC_IMMUNIZATION]: true, [IPS_BUNDLE]: true });
