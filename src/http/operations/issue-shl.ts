@@ -1,9 +1,9 @@
 /**
- * `Bundle/{id}/$issue-shl` for a stored IPS document: a SMART Health Link served by this server (`/shl`), and by
- * default its Verifiable Health Link (an HCERT carrying the link). The link's state is a DocumentReference:
- * deleting it revokes the link.
+ * `Bundle/{id}/$issue-shl` for a stored IPS document, or `Patient/{id}/$issue-shl` for the patient's IPS `$summary`
+ * made at that moment: a SMART Health Link served by this server (`/shl`), and by default its Verifiable Health Link
+ * (an HCERT carrying the link). The link's state is a DocumentReference: deleting it revokes the link.
  */
-import type { Bundle } from '@medplum/fhirtypes';
+import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { issueShl, issueVhl, type IssueShlInput } from '../../credentials/issue-shl.ts';
 import { shlToParameters } from '../../credentials/operation-parameters.ts';
 import { fail } from '../../fhir/outcome.ts';
@@ -12,6 +12,8 @@ import type { CredentialServices } from '../../services-credentials.ts';
 import type { OperationRoute } from '../routes.ts';
 import { boolParam, dateParam, intParam, qrFormatsParam } from './credential-input.ts';
 import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
+import { stored } from './records.ts';
+import { summaryOfPatient } from './summary.ts';
 
 /** https, or http on a loopback host (the rule of formats/loopback.ts, as for the link itself). */
 const VIEWER_URL = new RegExp(String.raw`^(https:\/\/[^/?#\s]+|${LOOPBACK_HTTP_ORIGIN})([/?#]\S*)?$`);
@@ -22,13 +24,20 @@ export function issueShlOperation(credentials: CredentialServices, now: () => Da
     code: 'issue-shl',
     definition: def.url as string,
     levels: ['instance'],
-    resourceTypes: ['Bundle'],
+    resourceTypes: ['Bundle', 'Patient'],
     methods: ['POST'],
     handle: async (ctx, req, target) => {
       const input = readOperationInput(def, req);
-      const found = await ctx.store.read('Bundle', target.id as string);
-      if (found.status !== 'found') fail('not-found', { code: 'not-found', id: 'RESOURCE_NOT_FOUND', text: `Bundle/${target.id} is not known`, expression: 'Bundle' });
       const at = now();
+      let bundle: Bundle;
+      if (target.type === 'Patient') {
+        const patient = await stored<Patient>(ctx.store, 'Patient', target.id as string, 'Patient');
+        bundle = await summaryOfPatient(credentials, patient, { baseUrl: ctx.settings.baseUrl, now: at });
+      } else {
+        const found = await ctx.store.read('Bundle', target.id as string);
+        if (found.status !== 'found') fail('not-found', { code: 'not-found', id: 'RESOURCE_NOT_FOUND', text: `Bundle/${target.id} is not known`, expression: 'Bundle' });
+        bundle = found.resource as Bundle;
+      }
       const exp = dateParam(input, 'exp');
       if (exp && exp.getTime() <= at.getTime()) fail('invalid', { code: 'value', id: 'SHL_EXP_PAST', text: 'exp is in the past', expression: 'exp' });
       const passcode = stringParam(input, 'passcode');
@@ -42,7 +51,7 @@ export function issueShlOperation(credentials: CredentialServices, now: () => Da
       // The viewer URL ends up in front of the link in QR codes and pages: a web origin only (no javascript:, data:…).
       if (viewerUrl !== undefined && !VIEWER_URL.test(viewerUrl)) fail('invalid', { code: 'value', id: 'SHL_VIEWER_URL_INVALID', text: 'viewerUrl must be an https URL (http only on localhost)', expression: 'viewerUrl' });
       const request: IssueShlInput = {
-        bundle: found.resource as Bundle,
+        bundle,
         now: at,
         requester: req.requester ?? 'unknown',
         qrFormats: qrFormatsParam(input),
