@@ -58,3 +58,23 @@ describe('mutations of the IPS minimal document', () => {
     for (const [id, expr] of m.warnings ?? []) expect(warnings).toContain(key(id, expr));
   });
 });
+
+describe('hostile IPS documents', () => {
+  test('when a document carries 1,000 entries nothing links to the Composition, two of them referencing each other, then each is one orphan warning and there is no error', () => {
+    const b = clean();
+    const unrelated = 1000;
+    for (let i = 0; i < unrelated; i++) b.entry.push({ fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, resource: { resourceType: 'Organization', name: `Org ${i}` } });
+    const [a, z] = ['urn:uuid:aaaaaaaa-0000-4000-8000-000000000001', 'urn:uuid:aaaaaaaa-0000-4000-8000-000000000002'];
+    b.entry.push({ fullUrl: a, resource: { resourceType: 'Organization', name: 'A', partOf: { reference: z } } }, { fullUrl: z, resource: { resourceType: 'Organization', name: 'Z', partOf: { reference: a } } });
+    expect(found(b, 'error')).toEqual([]);
+    const orphans = found(b, 'warning').filter((w) => w.startsWith('BUNDLE_ENTRY_ORPHAN'));
+    expect(orphans).toHaveLength(unrelated + 2);
+    expect(orphans).toContain(`BUNDLE_ENTRY_ORPHAN @ Bundle.entry[${IPS_SOURCE_LAYOUT.length}]`);
+  });
+
+  test('when a section entry points outside the Bundle, then it is an error at that entry, not a fetch', () => {
+    const b = clean();
+    b.entry[0].resource.section[0].entry[0].reference = 'https://elsewhere.example/fhir/Condition/1';
+    expect(found(b, 'error')).toContain('BUNDLE_SECTION_ENTRY_NOT_FOUND @ Bundle.entry[0].resource.section[0].entry[0]');
+  });
+});
