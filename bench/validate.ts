@@ -1,7 +1,9 @@
 /**
  * Validation benchmark: our engine vs @medplum/core `validateResource`, same resources, same process.
  * - a DDCCImmunization (the who.ddcc English example) against DDCCImmunization
- * - an IPS-style document Bundle (the who.ddcc DDCCVSDocument English example) against DDCCVSDocument
+ * - a DDCC document Bundle (the who.ddcc DDCCVSDocument English example) against DDCCVSDocument
+ * - the largest IPS example document Bundle of hl7.fhir.uv.ips against the IPS Bundle profile (Bundle-uv-ips), over
+ *   distinct copies (each with its own identifier and timestamp)
  * Prints ms per validation, validations/s, start-up time and heap after loading all shared packages.
  * The machine is shared, so ours and the reference run in alternating rounds (BENCH_ROUNDS, default 5,
  * each at most BENCH_SECONDS/rounds seconds or BENCH_N iterations) and the best round of each is kept.
@@ -19,6 +21,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MAX_N = Number(process.env.BENCH_N ?? 20000);
 const DDCC = 'http://smart.who.int/ddcc/StructureDefinition/';
+const IPS_BUNDLE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
+/** Distinct copies of the IPS example cycled through, so nothing can be remembered from one call to the next. */
+const IPS_COPIES = 32;
 
 interface Figure {
   perSecond: number;
@@ -53,7 +58,7 @@ function compare(a: () => number, b: () => number): [Figure, Figure] {
 
 const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 
-// --- ours: start-up with all four packages ---
+// --- ours: start-up with all the shared packages ---
 const t0 = performance.now();
 const set = await loadPackages({ dirs: ['../shared/fhir-packages'] });
 const validator = createValidator(set);
@@ -70,6 +75,21 @@ const immunization = example('Immunization-DDCCImmunizationEnglish.json');
 const bundle = example('Bundle-ExampleEnglish.json');
 const bundleResources = (bundle.entry as unknown[]).length + 1;
 const countErrors = (issues: { severity?: string }[]): number => issues.filter((i) => i.severity === 'error').length;
+const ips = set.packages.find((p) => p.id === 'hl7.fhir.uv.ips');
+if (!ips) throw new Error('hl7.fhir.uv.ips not found in ../shared/fhir-packages');
+const largestIps = ips.examples
+  .filter((e) => e.resource.resourceType === 'Bundle')
+  .map((e) => ({ file: e.file, resource: e.resource, size: JSON.stringify(e.resource).length }))
+  .sort((a, b) => b.size - a.size)[0];
+if (!largestIps) throw new Error('hl7.fhir.uv.ips has no Bundle example');
+const ipsCopies: AnyResource[] = Array.from({ length: IPS_COPIES }, (_, i) => ({
+  ...structuredClone(largestIps.resource),
+  identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}` },
+  timestamp: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
+}));
+const ipsResources = (largestIps.resource.entry as unknown[]).length + 1;
+let ipsNext = 0;
+const nextIps = (): AnyResource => ipsCopies[ipsNext++ % IPS_COPIES]!;
 
 
 // --- reference: medplum with base R4 and the DDCC profiles loaded ---
@@ -78,7 +98,8 @@ indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
 let notLoaded = 0;
 const sds = ddcc.resources.filter((r) => r.resourceType === 'StructureDefinition') as unknown as StructureDefinition[];
-for (const sd of sds) {
+const ipsSds = ips.resources.filter((r) => r.resourceType === 'StructureDefinition') as unknown as StructureDefinition[];
+for (const sd of [...sds, ...ipsSds]) {
   try {
     loadDataType(sd);
   } catch {
@@ -87,11 +108,15 @@ for (const sd of sds) {
 }
 const medplumStartupMs = performance.now() - tm;
 const sd = (name: string): StructureDefinition => sds.find((s) => s.url === `${DDCC}${name}`) as StructureDefinition;
+const ipsBundleSd = ipsSds.find((s) => s.url === IPS_BUNDLE) as StructureDefinition;
+/** The last exception medplum threw instead of answering (e.g. a slicing it does not support), by profile. */
+const medplumRefused = new Map<string, string>();
 const medplumValidate = (r: AnyResource, profile: StructureDefinition): number => {
   try {
     return countErrors(validateResource(r as unknown as Resource, { profile }));
   } catch (err) {
     const issues = (err as { outcome?: { issue?: { severity?: string }[] } }).outcome?.issue;
+    if (!issues) medplumRefused.set(profile.url as string, (err as Error).message);
     return issues ? countErrors(issues) : 1;
   }
 };
@@ -103,10 +128,16 @@ const [oursDoc, mpDoc] = compare(
   () => countErrors(validator.validate(bundle, { profile: `${DDCC}DDCCVSDocument` }).issue),
   () => medplumValidate(bundle, sd('DDCCVSDocument')),
 );
+const [oursIps, mpIps] = compare(
+  () => countErrors(validator.validate(nextIps(), { profile: IPS_BUNDLE }).issue),
+  () => medplumValidate(nextIps(), ipsBundleSd),
+);
 
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
-console.log(`start-up (4 packages + R4 core): ${round(startupMs, 0)} ms, heap ${heapMb} MB; medplum profile load ${round(medplumStartupMs, 0)} ms (${notLoaded} DDCC profiles not loadable)`);
+console.log(`start-up (${set.packages.length - 1} packages + R4 core): ${round(startupMs, 0)} ms, heap ${heapMb} MB; medplum profile load ${round(medplumStartupMs, 0)} ms (${notLoaded} DDCC/IPS profiles not loadable)`);
 console.log(`DDCCImmunization: ours ${round(oursImm.msEach)} ms (${round(oursImm.perSecond, 0)}/s, ${oursImm.errors} errors) vs medplum ${round(mpImm.msEach)} ms (${round(mpImm.perSecond, 0)}/s, ${mpImm.errors} errors)`);
+console.log(`IPS ${largestIps.file} (${ipsResources} resources) against Bundle-uv-ips: ours ${round(oursIps.msEach)} ms/bundle (${round(oursIps.perSecond, 1)}/s, ${oursIps.errors} errors) vs medplum ${round(mpIps.msEach)} ms/bundle (${round(mpIps.perSecond, 1)}/s, ${mpIps.errors} errors)`);
+if (medplumRefused.has(IPS_BUNDLE)) console.log(`medplum does not validate the IPS Bundle: it throws "${medplumRefused.get(IPS_BUNDLE)}" (its time is that of giving up)`);
 console.log(`DDCCVSDocument bundle (${bundleResources} resources): ours ${round(oursDoc.msEach)} ms/bundle (${round(oursDoc.perSecond * bundleResources, 0)} resources/s, ${oursDoc.errors} errors) vs medplum ${round(mpDoc.msEach)} ms/bundle (${round(mpDoc.perSecond * bundleResources, 0)} resources/s, ${mpDoc.errors} errors)`);
 console.log(
   JSON.stringify({
@@ -120,17 +151,26 @@ console.log(
       medplum_ddcc_immunization_ms: round(mpImm.msEach),
       medplum_ddcc_immunization_per_s: round(mpImm.perSecond, 0),
       medplum_ddcc_immunization_errors: mpImm.errors,
-      ips_bundle_ms: round(oursDoc.msEach),
-      ips_bundle_resources_per_s: round(oursDoc.perSecond * bundleResources, 0),
-      ips_bundle_errors: oursDoc.errors,
-      medplum_ips_bundle_ms: round(mpDoc.msEach),
-      medplum_ips_bundle_resources_per_s: round(mpDoc.perSecond * bundleResources, 0),
-      medplum_ips_bundle_errors: mpDoc.errors,
+      ddcc_document_ms: round(oursDoc.msEach),
+      ddcc_document_resources_per_s: round(oursDoc.perSecond * bundleResources, 0),
+      ddcc_document_errors: oursDoc.errors,
+      medplum_ddcc_document_ms: round(mpDoc.msEach),
+      medplum_ddcc_document_resources_per_s: round(mpDoc.perSecond * bundleResources, 0),
+      medplum_ddcc_document_errors: mpDoc.errors,
+      ips_example_bundle_resources: ipsResources,
+      ips_example_bundle_ms: round(oursIps.msEach),
+      ips_example_bundle_per_s: round(oursIps.perSecond, 1),
+      ips_example_bundle_errors: oursIps.errors,
+      medplum_ips_example_bundle_ms: round(mpIps.msEach),
+      medplum_ips_example_bundle_per_s: round(mpIps.perSecond, 1),
+      medplum_ips_example_bundle_errors: mpIps.errors,
+      medplum_ips_example_bundle_refused: medplumRefused.has(IPS_BUNDLE) ? 1 : 0,
       medplum_profiles_not_loadable: notLoaded,
     },
     ratios: {
       ddcc_immunization_vs_medplum: round(oursImm.perSecond / mpImm.perSecond, 2),
-      ips_bundle_vs_medplum: round(oursDoc.perSecond / mpDoc.perSecond, 2),
+      ddcc_document_vs_medplum: round(oursDoc.perSecond / mpDoc.perSecond, 2),
+      ips_bundle_vs_medplum: round(oursIps.perSecond / mpIps.perSecond, 2),
     },
   }),
 );

@@ -20,6 +20,7 @@ import { issueHcertOperation } from './http/operations/issue-hcert.ts';
 import { issueShlOperation } from './http/operations/issue-shl.ts';
 import { verifyOperation } from './http/operations/verify.ts';
 import { revokeCredentialOperation } from './http/operations/revoke-credential.ts';
+import { summaryOperation } from './http/operations/summary.ts';
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
@@ -43,6 +44,7 @@ export function defaultOperations(services: Services): OperationRoute[] {
     verifyOperation(services.credentials, services.now),
     credentialsOperation(),
     revokeCredentialOperation(services.now),
+    summaryOperation(services.credentials, services.now),
   ];
 }
 

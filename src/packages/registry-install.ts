@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { CORE_PACKAGE_ID } from './base-r4.ts';
 import { checkPackageUpload, DEFAULT_UPLOAD_LIMITS } from './install.ts';
+import type { PackageFallback } from './npm-source.ts';
 import { scanTar } from './tar.ts';
 
 export interface RegistryInstallOptions {
@@ -19,6 +20,8 @@ export interface RegistryInstallOptions {
   expectedSha256?: ReadonlyMap<string, string>;
   maxDownloadBytes?: number;
   log?: (line: string) => void;
+  /** Asked when the FHIR package registry cannot give a package (e.g. the npm registry through `npm pack`). */
+  fallback?: PackageFallback;
 }
 
 export interface InstallReport {
@@ -26,6 +29,8 @@ export interface InstallReport {
   alreadyCached: string[];
   /** Dependencies left out on purpose (the R4 core comes with the server). */
   skipped: string[];
+  /** Packages installed at another version than asked (the nearest the fallback had): `asked → installed`. */
+  substituted: string[];
 }
 
 export class RegistryInstallError extends Error {
@@ -37,7 +42,7 @@ export class RegistryInstallError extends Error {
 
 /** Installs each `id#version` and, transitively, what it depends on. */
 export async function installFromRegistry(refs: readonly string[], options: RegistryInstallOptions): Promise<InstallReport> {
-  const report: InstallReport = { installed: [], alreadyCached: [], skipped: [] };
+  const report: InstallReport = { installed: [], alreadyCached: [], skipped: [], substituted: [] };
   const queue = [...refs];
   const seen = new Set<string>();
   while (queue.length > 0) {
@@ -49,12 +54,13 @@ export async function installFromRegistry(refs: readonly string[], options: Regi
       report.skipped.push(ref);
       continue;
     }
-    const folder = join(options.cacheDir, `${id}#${version}`);
-    const manifestPath = join(folder, 'package', 'package.json');
+    let manifestPath = join(options.cacheDir, `${id}#${version}`, 'package', 'package.json');
     if (existsSync(manifestPath)) report.alreadyCached.push(ref);
     else {
-      await installOne(id, version, folder, options);
-      report.installed.push(ref);
+      const installed = await installOne(id, version, options);
+      manifestPath = join(options.cacheDir, `${id}#${installed}`, 'package', 'package.json');
+      report.installed.push(`${id}#${installed}`);
+      if (installed !== version) report.substituted.push(`${ref} → ${id}#${installed}`);
     }
     const deps = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
     for (const [depId, depVersion] of Object.entries(deps)) queue.push(`${depId}#${depVersion}`);
@@ -62,10 +68,26 @@ export async function installFromRegistry(refs: readonly string[], options: Regi
   return report;
 }
 
-async function installOne(id: string, version: string, folder: string, options: RegistryInstallOptions): Promise<void> {
+/** The archive of `id#version`: from the FHIR package registry, else from the fallback (maybe at a nearby version). */
+async function fetchArchive(id: string, version: string, options: RegistryInstallOptions): Promise<{ bytes: Buffer; version: string; url: string }> {
   const url = `${options.registry.replace(/\/+$/, '')}/${encodeURIComponent(id)}/${encodeURIComponent(version)}`;
   options.log?.(`fetching ${id}#${version} from ${url}`);
-  const bytes = await download(url, options);
+  try {
+    return { bytes: await download(url, options), version, url };
+  } catch (err) {
+    if (!(err instanceof RegistryInstallError) || !options.fallback) throw err;
+    options.log?.(`${err.message}; asking ${options.fallback.name}`);
+    const got = await options.fallback.fetch(id, version);
+    if (!got) throw new RegistryInstallError(`${err.message}; ${options.fallback.name} does not have ${id} either`);
+    if (got.version !== version) options.log?.(`${options.fallback.name} has no ${id}#${version}; installing the nearest version it has, ${id}#${got.version}`);
+    return { ...got, url: `${options.fallback.name}: ${id}@${got.version}` };
+  }
+}
+
+/** Installs one package into the cache; returns the version installed. */
+async function installOne(id: string, asked: string, options: RegistryInstallOptions): Promise<string> {
+  const { bytes, version, url } = await fetchArchive(id, asked, options);
+  const folder = join(options.cacheDir, `${id}#${version}`);
   const ref = `${id}#${version}`;
   const sha = createHash('sha256').update(bytes).digest('hex');
   const expected = options.expectedSha256?.get(ref);
@@ -82,7 +104,9 @@ async function installOne(id: string, version: string, folder: string, options: 
     writeFileSync(target, item.data);
   }
   mkdirSync(dirname(folder), { recursive: true });
-  renameSync(temp, folder);
+  if (existsSync(join(folder, 'package', 'package.json'))) rmSync(temp, { recursive: true, force: true });
+  else renameSync(temp, folder);
+  return version;
 }
 
 async function download(url: string, options: RegistryInstallOptions): Promise<Buffer> {

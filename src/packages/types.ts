@@ -44,6 +44,8 @@ export interface PackageSummary {
   readonly examples: number;
   /** Declared dependencies (`id#version`) that are not loaded. */
   readonly missingDependencies: readonly string[];
+  /** Declared dependencies that are loaded at another version (the nearest one held): `id#version` each. */
+  readonly substitutedDependencies: readonly { readonly declared: string; readonly loaded: string }[];
   /** false when the package targets another FHIR release than R4 (its resources are not used to validate R4). */
   readonly usedForValidation: boolean;
 }

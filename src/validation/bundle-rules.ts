@@ -1,6 +1,7 @@
 /**
- * Bundle indexing (fullUrl → entry) and the document rules: the first entry is a Composition and every
- * section entry points to a resource of the Bundle. https://hl7.org/fhir/R4/documents.html#content
+ * Bundle indexing (fullUrl → entry) and the document rules: the first entry is a Composition, every
+ * section entry points to a resource of the Bundle, and every entry is reachable from the Composition.
+ * https://hl7.org/fhir/R4/documents.html#content
  */
 import type { AnyResource } from '../packages/types.ts';
 import type { BundleEntryRef, BundleIndex, WalkContext } from './context.ts';
@@ -64,4 +65,54 @@ export function checkDocumentRules(ctx: WalkContext, bundle: AnyResource, path: 
   }
   const composition = first.resource as { section?: Section[] };
   checkSections({ ...ctx, resource: first.resource }, composition.section, first.path);
+  checkReachable(ctx, path);
+}
+
+/** Every `reference` string in a resource (its contained resources' too), iteratively so deep JSON cannot overflow. */
+function referencesIn(resource: AnyResource): string[] {
+  const out: string[] = [];
+  const stack: unknown[] = [resource];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) stack.push(...v);
+    else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'reference' && typeof x === 'string') out.push(x);
+        else if (typeof x === 'object') stack.push(x);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Entries that no chain of references (followed forward or backward) links to the Composition are orphans: a
+ * warning, as the HL7 validator reports them. Linear in entries plus references.
+ */
+function checkReachable(ctx: WalkContext, path: string): void {
+  const entries = ctx.bundle?.entries ?? [];
+  const index = new Map(entries.map((e, i) => [e, i]));
+  const links: number[][] = entries.map(() => []);
+  entries.forEach((e, i) => {
+    const here = { ...ctx, resource: e.resource, rootResource: e.resource, rootPath: e.path };
+    for (const reference of referencesIn(e.resource)) {
+      if (reference.startsWith('#')) continue;
+      const j = index.get(resolveReference(here, reference) as never);
+      if (j === undefined || j === i) continue;
+      links[i].push(j);
+      links[j].push(i);
+    }
+  });
+  const reached = new Set<number>([0]);
+  const queue = [0];
+  while (queue.length > 0) {
+    for (const j of links[queue.pop() as number]) {
+      if (!reached.has(j)) reached.add(j), queue.push(j);
+    }
+  }
+  entries.forEach((e, i) => {
+    if (reached.has(i)) return;
+    const at = /\.entry\[(\d+)\]\.resource$/.exec(e.path)?.[1];
+    ctx.sink.add('BUNDLE_ENTRY_ORPHAN', `${path}.entry[${at}]`, `The entry ${e.fullUrl ? `'${e.fullUrl}'` : `${e.resource.resourceType}/${e.resource.id}`} is not reachable from the Composition by following references (forward or backward)`);
+  });
 }

@@ -55,6 +55,8 @@ export const MESSAGES = {
   BUNDLE_DOCUMENT_NO_COMPOSITION: { code: 'structure', severity: 'error' },
   BUNDLE_SECTION_ENTRY_NOT_FOUND: { code: 'not-found', severity: 'error' },
   BUNDLE_FULLURL_DUPLICATE: { code: 'structure', severity: 'error' },
+  // A warning, as in the HL7 validator: the document rules require what the Composition references, not the converse.
+  BUNDLE_ENTRY_ORPHAN: { code: 'informational', severity: 'warning' },
 } as const satisfies Record<string, MessageDef>;
 
 export type MessageId = keyof typeof MESSAGES;

@@ -7,6 +7,7 @@ import type { AnyResource } from '../packages/types.ts';
 import type { BundleEntryRef, WalkContext } from './context.ts';
 import type { ElementNode, TypeRef } from './model.ts';
 import { createIssueSink } from './issues.ts';
+import { surelyFails } from './quick-reject.ts';
 import { validateAgainstProfile } from './walker.ts';
 
 const BASE_SD = 'http://hl7.org/fhir/StructureDefinition/';
@@ -51,6 +52,7 @@ export function conformsToAny(ctx: WalkContext, target: BundleEntryRef, profiles
     const p = ctx.engine.registry.profile(url);
     if (!p || p.type !== target.resource.resourceType) continue;
     checked = true;
+    if (surelyFails(p, target.resource)) continue;
     const trial = { ...ctx, sink: createIssueSink() };
     if (validateAgainstProfile(trial, target.resource, p, target.path) === 0) return true;
   }

@@ -66,6 +66,13 @@ function matchProfile(ctx: WalkContext, values: PathValue[], def: DefinitionAt |
   });
 }
 
+/** A profile discriminator read loosely: the value is of the profiled resource type (whether it conforms or not). */
+function matchProfileType(ctx: WalkContext, values: PathValue[], def: DefinitionAt | undefined): boolean {
+  if (!def) return false;
+  const types = new Set(profilesOf(def).map((u) => typeOfProfile(ctx, u)));
+  return values.some((v) => types.has((v.value as { resourceType?: string })?.resourceType));
+}
+
 function matchExists(values: PathValue[], def: DefinitionAt | undefined): boolean {
   if (!def) return false;
   if (def.node.max === 0) return values.length === 0;
@@ -89,6 +96,21 @@ function matches(ctx: WalkContext, item: Item, slice: ElementNode, owner: Compil
     default:
       return false;
   }
+}
+
+/**
+ * The value would be in the slice but for its profile: every other discriminator matches and it is of the profiled
+ * type. When a required slice stays empty, such values are validated against the slice, so the errors that kept them
+ * out are reported where they are (Composition.section, MedicationStatement.medication…) and not only as a slice
+ * count at the Bundle, as the HL7 validator explains a failed profile match.
+ */
+function nearMiss(ctx: WalkContext, item: Item, slice: ElementNode, owner: CompiledProfile, discriminators: readonly Discriminator[]): boolean {
+  if (!discriminators.some((d) => d.type === 'profile')) return false;
+  return discriminators.every((d) => {
+    if (d.type !== 'profile') return matches(ctx, item, slice, owner, d);
+    const values = valuesAt(ctx, { value: item.value, type: item.type.code, path: item.path }, d.path);
+    return matchProfileType(ctx, values, definitionAt(ctx, slice, owner, d.path));
+  });
 }
 
 function fitsWithoutDiscriminators(ctx: WalkContext, item: Item, slice: ElementNode, owner: CompiledProfile): boolean {
@@ -129,13 +151,20 @@ export function processSlicing(ctx: WalkContext, items: Item[], node: ElementNod
   const assigned = items.map((item) => findSlice(ctx, item, node, owner));
   checkRules(ctx, items, assigned, node);
   checkCardinality(ctx, items.length, node, parentPath);
+  const explained = new Set<number>();
   node.slices.forEach((slice, s) => {
     const mine = items.filter((_, i) => assigned[i] === s);
     if (slice.slicing && slice.slices.length > 0) return processSlicing(ctx, mine, slice, owner, parentPath);
     checkCardinality(ctx, mine.length, slice, parentPath);
     for (const item of mine) validateItem(ctx, item, slice, owner);
+    if (mine.length >= slice.min) return;
+    items.forEach((item, i) => {
+      if (assigned[i] >= 0 || explained.has(i) || !nearMiss(ctx, item, slice, owner, node.slicing?.discriminators ?? [])) return;
+      explained.add(i);
+      validateItem(ctx, item, slice, owner);
+    });
   });
   items.forEach((item, i) => {
-    if (assigned[i] < 0) validateItem(ctx, item, node, owner);
+    if (assigned[i] < 0 && !explained.has(i)) validateItem(ctx, item, node, owner);
   });
 }

@@ -1,10 +1,14 @@
-/** `ig install` against a package registry served on 127.0.0.1 (the real one is out of reach here). */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+/**
+ * `ig install` against a FHIR package registry double served on 127.0.0.1, with an npm double standing in for the
+ * user's `npm` (the npm registry source): neither real registry is reached.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runIgInstall } from '../../src/cli/ig-install.ts';
+import type { NpmRunner } from '../../src/packages/npm-source.ts';
 import { tarGz } from '../helpers/tar-builder.ts';
 
 function pkg(name: string, version: string, dependencies: Record<string, string>): Buffer {
@@ -39,9 +43,40 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
+/** The npm double's registry: package → version → archive (as `npm pack` would write it). */
+const npmPublished: Record<string, Record<string, Buffer>> = {
+  'example.npmonly': { '3.0.0': pkg('example.npmonly', '3.0.0', {}) },
+  'example.later': { '5.1.0': pkg('example.later', '5.1.0', {}), '5.3.0-ballot-tc1': pkg('example.later', '5.3.0-ballot-tc1', {}) },
+  'example.npmevil': {
+    '1.0.0': tarGz([
+      { name: 'package/package.json', data: JSON.stringify({ name: 'example.npmevil', version: '1.0.0' }) },
+      { name: 'package/../../escape.json', data: '{}' },
+    ]),
+  },
+};
+const npmCalls: string[][] = [];
+/** `npm view <id> versions --json` and `npm pack <id>@<v> --pack-destination <dir> --json`, answered from npmPublished. */
+const npmDouble: NpmRunner = async (args) => {
+  npmCalls.push([...args]);
+  const notFound = { code: 1, stdout: '', stderr: 'npm error code E404' };
+  if (args[0] === 'view') {
+    const versions = npmPublished[args[1] as string];
+    return versions ? { code: 0, stdout: JSON.stringify(Object.keys(versions)), stderr: '' } : notFound;
+  }
+  if (args[0] === 'pack') {
+    const [name, version] = (args[1] as string).split('@') as [string, string];
+    const bytes = npmPublished[name]?.[version];
+    if (!bytes) return notFound;
+    const filename = `${name}-${version}.tgz`;
+    writeFileSync(join(args[3] as string, filename), bytes);
+    return { code: 0, stdout: JSON.stringify([{ filename }]), stderr: '' };
+  }
+  return { code: 1, stdout: '', stderr: 'unexpected npm command' };
+};
+
 async function run(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   let out = '';
-  const code = await runIgInstall(args, { env, out: (s) => (out += s), fetch: globalThis.fetch });
+  const code = await runIgInstall(args, { env, out: (s) => (out += s), fetch: globalThis.fetch, npm: npmDouble });
   return { code, out };
 }
 
@@ -86,4 +121,40 @@ test('when the registry sends a hostile archive, then exit 1 and nothing is writ
 test('when an argument is not name@version, then exit 2', async () => {
   const res = await run(['who.ddcc'], {});
   expect(res.code).toBe(2);
+});
+
+describe('the npm registry as a source (npm double)', () => {
+  test('when the FHIR registry lacks a package that npm has, then it is installed from npm (npm view, npm pack) into the cache', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'c-'));
+    npmCalls.length = 0;
+    const res = await run(['example.npmonly@3.0.0'], { FHIR_PACKAGE_REGISTRY: registry, FHIR_PACKAGE_CACHE: cache });
+    expect(res.code).toBe(0);
+    expect(res.out).toContain(`${registry}/example.npmonly/3.0.0 answered 404 Not Found; asking the npm registry (npm pack)`);
+    expect(res.out).toContain('installed example.npmonly#3.0.0');
+    expect(npmCalls.map((c) => c.slice(0, 2))).toEqual([['view', 'example.npmonly'], ['pack', 'example.npmonly@3.0.0']]);
+    expect(JSON.parse(readFileSync(join(cache, 'example.npmonly#3.0.0', 'package', 'package.json'), 'utf8'))).toMatchObject({ name: 'example.npmonly', version: '3.0.0' });
+  });
+
+  test('when npm has only other versions, then the nearest is installed and reported as a substitution', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'c-'));
+    const res = await run(['example.later@5.2.0'], { FHIR_PACKAGE_REGISTRY: registry, FHIR_PACKAGE_CACHE: cache });
+    expect(res.code).toBe(0);
+    expect(res.out).toContain('installed example.later#5.3.0-ballot-tc1');
+    expect(res.out).toContain('substituted example.later#5.2.0 → example.later#5.3.0-ballot-tc1');
+    expect(readdirSync(cache)).toEqual(['example.later#5.3.0-ballot-tc1']);
+  });
+
+  test('when npm sends a hostile archive, then exit 1 and nothing is written to the cache', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'c-'));
+    const res = await run(['example.npmevil@1.0.0'], { FHIR_PACKAGE_REGISTRY: registry, FHIR_PACKAGE_CACHE: cache });
+    expect(res.code).toBe(1);
+    expect(res.out).toContain('is outside package/');
+    expect(readdirSync(cache)).toEqual([]);
+  });
+
+  test('when neither registry has the package, then exit 1 saying both were asked', async () => {
+    const res = await run(['example.none@9.9.9'], { FHIR_PACKAGE_REGISTRY: registry, FHIR_PACKAGE_CACHE: mkdtempSync(join(tmpdir(), 'c-')) });
+    expect(res.code).toBe(1);
+    expect(res.out).toContain(`ig install failed: ${registry}/example.none/9.9.9 answered 404 Not Found; the npm registry (npm pack) does not have example.none either`);
+  });
 });

@@ -6,23 +6,21 @@
 import request from 'supertest';
 import type { Config } from '../../src/config/schema.ts';
 import type { ServiceOverrides } from '../../src/services.ts';
-import { packageExample, SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
+import { documentPatient, IPS_BUNDLE, ipsMinimalBundle, SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
 import { createTestApp, FHIR_JSON, type TestApp } from '../helpers/test-app.ts';
 import type { Check } from './credential-client.ts';
 
 export const SHL_BASE = 'https://gateway.test/shl';
 /** The instant every suite starts at; issuer keys are made at this time, so they are valid then. */
 export const START = new Date('2026-03-02T09:00:00.000Z');
-export const IPS_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
+export const IPS_PROFILE = IPS_BUNDLE;
 
-/**
- * "The IPS Bundle from the shared packages' examples": the HL7 IPS package is not among ../shared/fhir-packages, so
- * the document Bundle example of who.ddcc (type document, a Composition first, then Patient, Organization,
- * Immunization…) stands in for it. It claims the DDCC:VS document profile, which is loaded.
- */
-export const documentBundle = (): Record<string, unknown> => packageExample('who.ddcc#1.0.0.tgz', 'Bundle-ExampleEnglish.json');
-export const DOCUMENT_ID = 'ExampleEnglish';
-export const DOCUMENT_PATIENT_ID = 'DDCCPatientEnglish';
+/** The IPS document Bundle of the shared HL7 IPS package's examples (bundle-minimal), pushed under its own id. */
+export const documentBundle = ipsMinimalBundle;
+export const DOCUMENT_ID = documentBundle().id as string;
+/** The Patient the document is about (its Composition subject), stored on its own for `$credentials`. */
+export const DOCUMENT_PATIENT = (): Record<string, unknown> & { id: string } => documentPatient(documentBundle());
+export const DOCUMENT_PATIENT_ID = DOCUMENT_PATIENT().id;
 
 export interface Clock {
   now: () => Date;

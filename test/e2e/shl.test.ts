@@ -5,9 +5,8 @@
  */
 import request from 'supertest';
 import { FHIR_JSON } from '../helpers/test-app.ts';
-import { packageExample } from '../helpers/shared-packages.ts';
 import {
-  check, createShlApp, DOCUMENT_ID, DOCUMENT_PATIENT_ID, failed, IPS_PROFILE, issueShl, manifest, messageId, out, pushDocument, START, verify, type ShlApp,
+  check, createShlApp, DOCUMENT_ID, DOCUMENT_PATIENT, DOCUMENT_PATIENT_ID, failed, IPS_PROFILE, issueShl, manifest, messageId, out, pushDocument, START, verify, type ShlApp,
 } from './shl-support.ts';
 
 let t: ShlApp;
@@ -25,15 +24,13 @@ function withoutServerMeta(resource: Record<string, unknown>): Record<string, un
 }
 
 describe('push → $issue-shl → $verify', () => {
-  test('when the document Bundle is pushed in strict mode, then it is stored and the unloaded IPS ingest profile is a warning, not an error', async () => {
+  test('when the IPS document Bundle is pushed in strict mode, then it is stored, checked against the loaded IPS ingest profile with no error', async () => {
     const res = await request(t.app).put('/fhir/Bundle/ingest-check').set('Content-Type', FHIR_JSON).set('Prefer', 'return=OperationOutcome')
       .send(JSON.stringify({ ...pushed, id: 'ingest-check' }));
     expect(res.status).toBe(201);
     const issues = res.body.issue as Array<{ severity: string; details: { coding: Array<{ code: string }>; text: string } }>;
     expect(issues.filter((i) => i.severity === 'error' || i.severity === 'fatal')).toEqual([]);
-    const notLoaded = issues.find((i) => i.details.coding[0]!.code === 'INGEST_PROFILE_NOT_LOADED');
-    expect(notLoaded?.severity).toBe('warning');
-    expect(notLoaded?.details.text).toContain(IPS_PROFILE);
+    expect(issues.map((i) => i.details.coding[0]!.code)).not.toContain('INGEST_PROFILE_NOT_LOADED');
   });
 
   test('when a link without passcode is issued and verified, then valid, format shl, signature and trust-chain skipped by design, and the content is the pushed Bundle', async () => {
@@ -58,21 +55,17 @@ describe('push → $issue-shl → $verify', () => {
     expect(withoutServerMeta(v.content!)).toEqual(pushed);
   });
 
-  test('when the IPS profile is not loaded, then $verify says fhir-profile was not checked against it instead of claiming conformance', async () => {
+  test('when the IPS profile is loaded, then $verify checks the content against it and says it conforms', async () => {
     const v = await verify(t, out(await issueShl(t, [{ name: 'vhl', valueBoolean: false }]), 'shlink'));
-    expect(check(v, 'fhir-profile')).toEqual({
-      name: 'fhir-profile',
-      status: 'skipped',
-      message: `Not checked against ${IPS_PROFILE}: package hl7.fhir.uv.ips#2.0.0-ballot (a dependency of smart.who.int.icvp#0.1.0) is not loaded; the content has no errors against the base definitions and the profiles it claims`,
-    });
+    expect(check(v, 'fhir-profile')).toEqual({ name: 'fhir-profile', status: 'pass', message: `Conforms to ${IPS_PROFILE}` });
   });
 
-  test('when a link is issued while the IPS profile is not loaded, then the issuance carries a warning naming it', async () => {
+  test('when a link is issued for a conformant IPS document, then the issuance carries no profile warning', async () => {
     const issued = await issueShl(t, [{ name: 'vhl', valueBoolean: false }]);
+    expect(issued.status).toBe(200);
     const warnings = (issued.body.parameter as Array<{ name: string; resource?: { issue: Array<{ severity: string; details: { coding: Array<{ code: string }>; text: string } }> } }>)
       .find((p) => p.name === 'warnings')?.resource?.issue ?? [];
-    expect(warnings.map((i) => [i.severity, i.details.coding[0]!.code])).toEqual([['warning', 'PROFILE_NOT_CHECKED']]);
-    expect(warnings[0]!.details.text).toContain(IPS_PROFILE);
+    expect(warnings.map((i) => [i.severity, i.details.coding[0]!.code])).toEqual([]);
   });
 
   test('when the VHL of the link is verified, then valid, format vhl, signature and trust-chain pass, and the content is the pushed Bundle', async () => {
@@ -135,7 +128,7 @@ describe('revocation', () => {
 
 describe('Provenance and $credentials', () => {
   beforeAll(async () => {
-    const patient = packageExample('who.ddcc#1.0.0.tgz', `Patient-${DOCUMENT_PATIENT_ID}.json`);
+    const patient = DOCUMENT_PATIENT();
     const res = await request(t.app).put(`/fhir/Patient/${DOCUMENT_PATIENT_ID}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(patient));
     expect(res.status).toBe(201);
   });

@@ -1,20 +1,25 @@
 /** $validate and validation on write, with the real WHO packages loaded (FHIR_PACKAGES). */
 import request from 'supertest';
 import { createTestApp, FHIR_JSON, immunization, type TestApp } from '../helpers/test-app.ts';
-import { DDCC_IMMUNIZATION, packageExample, SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
+import { IPS_MUTATIONS } from '../fixtures/ips-mutations.ts';
+import { DDCC_IMMUNIZATION, IPS_BUNDLE, ipsMinimalBundle, packageExample, SHARED_PACKAGE_FILES, SHARED_PACKAGE_FILES_WITHOUT_IPS } from '../helpers/shared-packages.ts';
 
 let strict: TestApp;
 let lenient: TestApp;
+/** The one app of the missing-package path: the shared packages without the HL7 IPS one. */
+let withoutIps: TestApp;
 const ddccImmunization = packageExample('who.ddcc#1.0.0.tgz', 'Immunization-DDCCImmunizationEnglish.json');
 const ddccDocument = packageExample('who.ddcc#1.0.0.tgz', 'Bundle-ExampleEnglish.json');
 
 beforeAll(async () => {
   strict = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, validationMode: 'strict' });
   lenient = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, validationMode: 'lenient' });
+  withoutIps = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES_WITHOUT_IPS, validationMode: 'lenient' });
 });
 afterAll(async () => {
   await strict.close();
   await lenient.close();
+  await withoutIps.close();
 });
 
 const ids = (res: request.Response, severity?: string) =>
@@ -134,14 +139,43 @@ describe('validation on write', () => {
     expect(plain.headers['x-validation-issues']).toMatch(/^errors=[1-9]\d*, warnings=\d+/);
   });
 
-  test('when the ingest profile of document Bundles is not loaded, then the write still happens but says so', async () => {
-    const res = await post(lenient, 'Bundle', ddccDocument).set('Prefer', 'return=OperationOutcome');
+  test('when the ingest profile of document Bundles is not loaded (no IPS package), then the write still happens but says so', async () => {
+    const res = await post(withoutIps, 'Bundle', ddccDocument).set('Prefer', 'return=OperationOutcome');
     expect(res.status).toBe(201);
     const missing = (res.body.issue as Array<{ severity: string; details: { coding: Array<{ code: string }>; text: string } }>).find(
       (i) => i.details.coding[0].code === 'INGEST_PROFILE_NOT_LOADED',
     );
     expect(missing?.severity).toBe('warning');
-    expect(missing?.details.text).toContain('http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips');
+    expect(missing?.details.text).toContain(IPS_BUNDLE);
+  });
+
+  test('when the IPS package is loaded and an IPS example document is written, then it is checked against the IPS Bundle profile with no error', async () => {
+    const res = await post(lenient, 'Bundle', ipsMinimalBundle()).set('Prefer', 'return=OperationOutcome');
+    expect(res.status).toBe(201);
+    expect(ids(res, 'error')).toEqual([]);
+    expect(ids(res)).not.toContain('INGEST_PROFILE_NOT_LOADED');
+  });
+
+  test('when strict and an IPS document lacks its required medications section, then 422 with the IPS profile errors and nothing is stored', async () => {
+    const bundles = async () => (await request(strict.app).get('/fhir/Bundle?_summary=count')).body.total as number;
+    const before = await bundles();
+    const broken = ipsMinimalBundle();
+    const mutation = IPS_MUTATIONS.find((m) => m.name === 'comp-missing-medications-section')!;
+    mutation.mutate(broken);
+    const res = await post(strict, 'Bundle', broken);
+    expect(res.status).toBe(422);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    const errors = (res.body.issue as Array<{ severity: string; expression: string[]; details: { coding: Array<{ code: string }> } }>).filter((i) => i.severity === 'error');
+    expect(errors.map((i) => [i.details.coding[0].code, i.expression[0]]).sort()).toEqual([...mutation.errors].sort());
+    expect(await bundles()).toBe(before);
+    expect((await post(strict, 'Bundle', ipsMinimalBundle())).status).toBe(201);
+    expect(await bundles()).toBe(before + 1);
+  });
+
+  test('when the DDCC document (no IPS Composition slice) is written leniently, then it is stored with the IPS Bundle profile errors', async () => {
+    const res = await post(lenient, 'Bundle', ddccDocument).set('Prefer', 'return=OperationOutcome');
+    expect(res.status).toBe(201);
+    expect(ids(res, 'error')).toContain('SLICE_CARDINALITY_MIN');
   });
 });
 
@@ -154,10 +188,16 @@ describe('$packages', () => {
       (p) => p.name === 'package',
     );
     const ddcc = packages.find((p) => p.part.some((x) => x.name === 'id' && x.valueString === 'who.ddcc'));
-    expect(ddcc?.part.filter((x) => x.name === 'missingDependency').map((x) => x.valueString)).toContain('hl7.fhir.uv.ips#1.1.0');
+    // who.ddcc declares hl7.fhir.uv.ips#1.1.0; 2.0.0 is loaded and stands in for it (said in a warning), so it is not missing
+    expect(ddcc?.part.filter((x) => x.name === 'missingDependency').map((x) => x.valueString)).not.toContain('hl7.fhir.uv.ips#1.1.0');
+    expect(ddcc?.part.filter((x) => x.name === 'missingDependency').map((x) => x.valueString)).toContain('hl7.fhir.uv.sdc#3.0.0');
+    const warnings = (res.body.parameter as Array<{ name: string; valueString?: string }>).filter((p) => p.name === 'warning').map((p) => p.valueString);
+    expect(warnings).toContain('package who.ddcc#1.0.0 depends on hl7.fhir.uv.ips#1.1.0; hl7.fhir.uv.ips#2.0.0 is loaded instead');
+    const substituted = (ddcc?.part as Array<{ name: string; part?: Array<{ name: string; valueString: string }> }>).filter((x) => x.name === 'substitutedDependency');
+    expect(substituted.map((x) => Object.fromEntries(x.part!.map((y) => [y.name, y.valueString])))).toContainEqual({ declared: 'hl7.fhir.uv.ips#1.1.0', loaded: 'hl7.fhir.uv.ips#2.0.0' });
     const ingest = (res.body.parameter as Array<{ name: string; part: Array<{ name: string; valueCanonical?: string; valueBoolean?: boolean }> }>).filter((p) => p.name === 'ingestProfile');
     const loaded = Object.fromEntries(ingest.map((p) => [p.part.find((x) => x.name === 'profile')?.valueCanonical, p.part.find((x) => x.name === 'loaded')?.valueBoolean]));
-    expect(loaded).toEqual({ [DDCC_IMMUNIZATION]: true, 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips': false });
+    expect(loaded).toEqual({ [DDCC_IMMUNIZATION]: true, [IPS_BUNDLE]: true });
   });
 
   test('when the CapabilityStatement is read, then it lists the loaded IGs and the operations', async () => {

@@ -1,9 +1,9 @@
 /**
- * `Bundle/{id}/$issue-shl` for a stored IPS document: a SMART Health Link served by this server (`/shl`), and by
- * default its Verifiable Health Link (an HCERT carrying the link). The link's state is a DocumentReference:
- * deleting it revokes the link.
+ * `Bundle/{id}/$issue-shl` for a stored IPS document, or `Patient/{id}/$issue-shl` for the patient's IPS `$summary`
+ * made at that moment: a SMART Health Link served by this server (`/shl`), and by default its Verifiable Health Link
+ * (an HCERT carrying the link). The link's state is a DocumentReference: deleting it revokes the link.
  */
-import type { Bundle } from '@medplum/fhirtypes';
+import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { issueShl, issueVhl, type IssueShlInput } from '../../credentials/issue-shl.ts';
 import { shlToParameters } from '../../credentials/operation-parameters.ts';
 import { fail } from '../../fhir/outcome.ts';
@@ -13,6 +13,7 @@ import type { OperationRoute } from '../routes.ts';
 import { boolParam, dateParam, intParam, qrFormatsParam } from './credential-input.ts';
 import { requireStored } from './records.ts';
 import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
+import { summaryOfPatient } from './summary.ts';
 
 /** https, or http on a loopback host (the rule of formats/loopback.ts, as for the link itself). */
 const VIEWER_URL = new RegExp(String.raw`^(https:\/\/[^/?#\s]+|${LOOPBACK_HTTP_ORIGIN})([/?#]\S*)?$`);
@@ -23,12 +24,18 @@ export function issueShlOperation(credentials: CredentialServices, now: () => Da
     code: 'issue-shl',
     definition: def.url as string,
     levels: ['instance'],
-    resourceTypes: ['Bundle'],
+    resourceTypes: ['Bundle', 'Patient'],
     methods: ['POST'],
     handle: async (ctx, req, target) => {
       const input = readOperationInput(def, req);
-      const bundle = await requireStored<Bundle>(ctx.store, 'Bundle', target.id as string);
       const at = now();
+      let bundle: Bundle;
+      if (target.type === 'Patient') {
+        const patient = await requireStored<Patient>(ctx.store, 'Patient', target.id as string, 'Patient');
+        bundle = await summaryOfPatient(credentials, patient, { baseUrl: ctx.settings.baseUrl, now: at });
+      } else {
+        bundle = await requireStored<Bundle>(ctx.store, 'Bundle', target.id as string);
+      }
       const exp = dateParam(input, 'exp');
       if (exp && exp.getTime() <= at.getTime()) fail('invalid', { code: 'value', id: 'SHL_EXP_PAST', text: 'exp is in the past', expression: 'exp' });
       const passcode = stringParam(input, 'passcode');

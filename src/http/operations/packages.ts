@@ -27,6 +27,7 @@ export function packagesParameters({ packages, policy }: ValidationState): Param
       ...Object.entries(s.counts).map(([type, n]) => ({ name: 'count', part: [{ name: 'resourceType', valueCode: type }, { name: 'count', valueInteger: n }] })),
       { name: 'examples', valueInteger: s.examples },
       ...s.missingDependencies.map((d) => ({ name: 'missingDependency', valueString: d })),
+      ...s.substitutedDependencies.map((d) => ({ name: 'substitutedDependency', part: [{ name: 'declared', valueString: d.declared }, { name: 'loaded', valueString: d.loaded }] })),
       { name: 'usedForValidation', valueBoolean: s.usedForValidation },
     ],
   }));

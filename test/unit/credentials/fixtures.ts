@@ -1,5 +1,6 @@
 /** Resource builders for the credential tests: a DDCC-shaped Patient, Immunization and issuing Organization. */
 import type { Bundle, Immunization, Organization, Patient } from '@medplum/fhirtypes';
+import { ipsMinimalBundle } from '../../helpers/shared-packages.ts';
 
 export const ISSUER_ORG: Organization = { resourceType: 'Organization', id: 'moh', name: 'Ministry of Health of Testland' };
 
@@ -61,34 +62,5 @@ export function yellowFeverImmunization(overrides: Partial<Immunization> = {}): 
   });
 }
 
-/** A small IPS document: Composition (60591-5) + Patient + Immunization. */
-export function ipsDocument(): Bundle {
-  const p = patient();
-  const imm = covidImmunization();
-  return {
-    resourceType: 'Bundle',
-    id: 'ips1',
-    identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:6e1fb74a-742b-4c7b-8487-171dacb88766' },
-    type: 'document',
-    timestamp: '2026-06-01T00:00:00Z',
-    entry: [
-      {
-        fullUrl: 'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0',
-        resource: {
-          resourceType: 'Composition',
-          status: 'final',
-          type: { coding: [{ system: 'http://loinc.org', code: '60591-5' }] },
-          subject: { reference: 'urn:uuid:7685713c-e29e-4a75-8a90-45be7ba3be94' },
-          date: '2026-06-01T00:00:00Z',
-          author: [{ reference: 'urn:uuid:7685713c-e29e-4a75-8a90-45be7ba3be94' }],
-          title: 'Patient Summary',
-          section: [
-            { title: 'Immunizations', code: { coding: [{ system: 'http://loinc.org', code: '11369-6' }] }, entry: [{ reference: 'urn:uuid:c0d0cae4-5ebd-4ad5-9c5e-1a0b0f6b0a10' }] },
-          ],
-        },
-      },
-      { fullUrl: 'urn:uuid:7685713c-e29e-4a75-8a90-45be7ba3be94', resource: p },
-      { fullUrl: 'urn:uuid:c0d0cae4-5ebd-4ad5-9c5e-1a0b0f6b0a10', resource: { ...imm, id: undefined, patient: { reference: 'urn:uuid:7685713c-e29e-4a75-8a90-45be7ba3be94' }, performer: undefined, protocolApplied: undefined } as Immunization },
-    ],
-  };
-}
+/** The IPS document of the HL7 IPS package's examples (bundle-minimal): read from ../shared/fhir-packages, never copied. */
+export const ipsDocument = (): Bundle => ipsMinimalBundle() as unknown as Bundle;

@@ -4,6 +4,7 @@
  */
 import { createValidator } from '../../../src/validation/validator.ts';
 import { sharedPackages } from './shared-packages.ts';
+import { sharedArchiveManifests } from '../../helpers/shared-packages.ts';
 
 /**
  * Examples that are themselves invalid. Reasons checked by reading the example and its profile:
@@ -27,8 +28,10 @@ const validator = createValidator(set);
 const examples = set.packages.flatMap((p) => p.examples.map((e) => ({ pkg: `${p.id}#${p.version}`, ...e })));
 
 describe('package examples', () => {
-  test('when the shared packages are loaded, then they hold the 55 R4 examples', () => {
-    expect(examples).toHaveLength(55);
+  test('when the shared packages are loaded, then every example file of their R4 archives is there', () => {
+    const expected = sharedArchiveManifests().filter((m) => m.fhirVersion.startsWith('4.0')).reduce((n, m) => n + m.exampleFiles, 0);
+    expect(examples).toHaveLength(expected);
+    expect(examples.filter((e) => e.pkg === 'hl7.fhir.uv.ips#2.0.0').length).toBeGreaterThan(0);
   });
 
   test.each(examples.filter((e) => !EXCEPTIONS[e.file]).map((e) => [e.pkg, e.file, e.resource] as const))(

@@ -22,7 +22,7 @@ const set = withResources(base, [
   bound('Extensible', 'extensible', `${T}vs-isa`),
   bound('Snomed', 'required', `${T}vs-snomed`),
   bound('Imported', 'required', `${T}vs-import`),
-  bound('MissingVs', 'required', 'http://hl7.org/fhir/uv/ips/ValueSet/not-here'),
+  bound('MissingVs', 'required', 'http://hl7.org/fhir/uv/ipa/ValueSet/not-here'),
 ] as never);
 const validator = createValidator(set);
 
@@ -63,7 +63,7 @@ describe('terminology', () => {
 
   test('when the bound value set comes from a dependency that is not loaded, then VALUESET_NOT_CHECKED names the package', () => {
     expect(check('MissingVs', { system: `${T}cs`, code: 'B' })).toEqual([
-      'information VALUESET_NOT_CHECKED @ Patient.maritalStatus: The value set http://hl7.org/fhir/uv/ips/ValueSet/not-here cannot be checked: package hl7.fhir.uv.ips#2.0.0-ballot (a dependency of smart.who.int.icvp#0.1.0) is not loaded',
+      'information VALUESET_NOT_CHECKED @ Patient.maritalStatus: The value set http://hl7.org/fhir/uv/ipa/ValueSet/not-here cannot be checked: package hl7.fhir.uv.ipa#1.1.0 (a dependency of hl7.fhir.uv.ips#2.0.0) is not loaded',
     ]);
   });
 

@@ -34,7 +34,7 @@ describe('createValidator().validate', () => {
     expect(list(o)).toEqual(['information VALIDATION_OK @ Patient: All OK']);
     const ext = o.extension?.find((e) => e.url === VALIDATED_WITH_URL)?.extension ?? [];
     expect(ext[0]).toEqual({ url: 'engine', valueString: `gdhcn-gateway-validator/${ENGINE_VERSION}` });
-    expect(ext.slice(1).map((e) => e.valueString)).toEqual(['hl7.fhir.r4.core#4.0.1', 'smart.who.int.base#0.1.0', 'smart.who.int.icvp#0.1.0', 'who.ddcc#1.0.0', 'test.local#0.0.1']);
+    expect(ext.slice(1).map((e) => e.valueString)).toEqual(['hl7.fhir.r4.core#4.0.1', 'hl7.fhir.uv.ips#2.0.0', 'smart.who.int.base#0.1.0', 'smart.who.int.icvp#0.1.0', 'who.ddcc#1.0.0', 'test.local#0.0.1']);
   });
 
   test('when the input is not an object or has an unknown resourceType, then the outcome says so', () => {
@@ -59,9 +59,17 @@ describe('createValidator().validate', () => {
   });
 
   test('when a profile lives in a dependency that is not loaded, then it is reported as not checked, naming the package', () => {
+    const p = { resourceType: 'Patient', text, meta: { profile: ['http://hl7.org/fhir/uv/ipa/StructureDefinition/ipa-patient'] } };
+    expect(list(validator.validate(p))).toEqual([
+      'information PROFILE_NOT_CHECKED @ Patient: Cannot check against http://hl7.org/fhir/uv/ipa/StructureDefinition/ipa-patient: package hl7.fhir.uv.ipa#1.1.0 (a dependency of hl7.fhir.uv.ips#2.0.0) is not loaded',
+    ]);
+  });
+
+  test('when a Patient claims the IPS Patient profile of the loaded IPS package, then that profile judges it', () => {
     const p = { resourceType: 'Patient', text, meta: { profile: ['http://hl7.org/fhir/uv/ips/StructureDefinition/Patient-uv-ips'] } };
     expect(list(validator.validate(p))).toEqual([
-      'information PROFILE_NOT_CHECKED @ Patient: Cannot check against http://hl7.org/fhir/uv/ips/StructureDefinition/Patient-uv-ips: package hl7.fhir.uv.ips#2.0.0-ballot (a dependency of smart.who.int.icvp#0.1.0) is not loaded',
+      'error CARDINALITY_MIN @ Patient: Patient.name: minimum required = 1, but only found 0',
+      'error CARDINALITY_MIN @ Patient: Patient.birthDate: minimum required = 1, but only found 0',
     ]);
   });
 
@@ -75,7 +83,7 @@ describe('createValidator().validate', () => {
     const p = { resourceType: 'Patient', text, extension: [{ url: 'http://example.org/ext', valueString: 'a' }, { url: 'http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse', valueString: 'b' }] };
     expect(list(validator.validate(p))).toEqual([
       'warning EXTENSION_UNKNOWN @ Patient.extension[0]: Unknown extension http://example.org/ext',
-      'information EXTENSION_NOT_CHECKED @ Patient.extension[1]: Cannot check the extension http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse: package hl7.fhir.uv.extensions.r4#5.1.0 (a dependency of smart.who.int.base#0.1.0) is not loaded',
+      'information EXTENSION_NOT_CHECKED @ Patient.extension[1]: Cannot check the extension http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse: package hl7.fhir.uv.extensions.r4#5.2.0 (a dependency of hl7.fhir.uv.ips#2.0.0) is not loaded',
     ]);
   });
 
