@@ -21,6 +21,7 @@ import { verifyOperation } from './http/operations/verify.ts';
 import { revokeCredentialOperation } from './http/operations/revoke-credential.ts';
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
+import { redactUrl } from './http/redact-url.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import type { Services } from './services.ts';
 import type { ValidationState } from './services-validation.ts';
@@ -122,7 +123,7 @@ function requestLog(services: Services) {
     res.locals.log = services.log.child({ reqId: id });
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      res.locals.log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+      res.locals.log.info({ method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
     });
     next();
   };
