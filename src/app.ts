@@ -22,6 +22,7 @@ import { revokeCredentialOperation } from './http/operations/revoke-credential.t
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { redactUrl } from './http/redact-url.ts';
+import { endpointLimits } from './http/hardening.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import type { Services } from './services.ts';
 import type { ValidationState } from './services-validation.ts';
@@ -57,7 +58,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   const ctx: RestContext = {
     store,
     log,
-    settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount },
+    settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount, searchMaxIncludes: config.searchMaxIncludes },
     ingest: () => services.validation.current().policy,
     conformance: () => conformanceOf(services.validation.current()),
   };
@@ -82,7 +83,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   });
   mountTrustEndpoints(app, services);
   mountShlEndpoints(app, services.credentials.shl, services.now);
-  app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes));
+  app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes, endpointLimits(config)));
   app.use((req: Request) => {
     throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }));
   });

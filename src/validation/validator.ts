@@ -28,6 +28,8 @@ export interface ValidatorOptions {
 export interface ValidateOptions {
   /** Profile canonical(s) (`url` or `url|version`) to check in addition to `meta.profile`. */
   profile?: string | string[];
+  /** The request's work budget: the walk ticks it and stops (throwing its OutcomeError) when it runs out. */
+  budget?: { tick(): void };
 }
 
 export interface Validator {
@@ -70,7 +72,7 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
       const root = (typeof resource === 'object' && resource !== null ? resource : {}) as WalkContext['resource'];
       const required = opts.profile === undefined ? [] : Array.isArray(opts.profile) ? opts.profile : [opts.profile];
       const path = typeof root.resourceType === 'string' ? root.resourceType : 'Resource';
-      const ctx: WalkContext = { engine, sink, cache: new WeakMap(), resource: root, rootResource: root, rootPath: path };
+      const ctx: WalkContext = { engine, sink, cache: new WeakMap(), resource: root, rootResource: root, rootPath: path, budget: opts.budget };
       validateResource(ctx, resource, path, required);
       if (sink.issues.length === 0) sink.add('VALIDATION_OK', path, 'All OK');
       return { resourceType: 'OperationOutcome', extension: [validatedWith], issue: sink.issues };

@@ -62,6 +62,8 @@ export interface SearchQuery {
   summaryCount: boolean;
   include: IncludeRule[];
   revinclude: IncludeRule[];
+  /** Most resources `_include`/`_revinclude` may add to one page (default: `count`); the result says when it cut. */
+  includeLimit?: number;
   /** `_snapshot`, stable paging: the store sequence at which page 1 was taken (see SearchResult.snapshot). */
   snapshot?: number;
 }

@@ -27,8 +27,11 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
       expression: ignored.map((p) => `${type}?${p}`),
     });
   }
+  query.includeLimit = Math.min(query.count, ctx.settings.searchMaxIncludes ?? query.count);
+  ctx.budget?.check();
   const packaged = CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().search(type, query.filters) : undefined;
   const result = packaged ? await searchWithPackaged(ctx, query, packaged) : await ctx.store.search(query);
+  ctx.budget?.check();
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
   if (result.total !== undefined) bundle.total = result.total;
   bundle.link = pageLinks(ctx, req, type, query, result.snapshot, result.hasMore);
@@ -36,6 +39,7 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
     ...result.resources.map((r) => entryOf(ctx, r, 'match')),
     ...result.included.map((r) => entryOf(ctx, r, 'include')),
   ];
+  if (result.includedTruncated) entries.push({ resource: includesTruncated(query.includeLimit), search: { mode: 'outcome' } });
   if (ignored.length > 0) entries.push({ resource: ignoredOutcome(type, ignored), search: { mode: 'outcome' } });
   if (CONFORMANCE_TYPES.has(type) && !packaged && ctx.conformance) entries.push({ resource: packagesNotSearched(type), search: { mode: 'outcome' } });
   if (entries.length > 0) bundle.entry = entries;
@@ -58,6 +62,17 @@ async function searchWithPackaged(ctx: RestContext, query: SearchQuery, packaged
     total: (stored.total ?? 0) + packaged.length,
     hasMore: query.offset + resources.length < packaged.length + (stored.total ?? 0),
   };
+}
+
+function includesTruncated(limit: number): Resource {
+  return outcome([
+    issue({
+      severity: 'warning',
+      code: 'too-costly',
+      id: 'SEARCH_INCLUDES_TRUNCATED',
+      text: `More resources match _include/_revinclude than the ${limit} one page may include (the page's _count, at most SEARCH_MAX_INCLUDES); the included resources are incomplete`,
+    }),
+  ]);
 }
 
 function packagesNotSearched(type: string): Resource {
