@@ -22,7 +22,7 @@ import { revokeCredentialOperation } from './http/operations/revoke-credential.t
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { redactUrl } from './http/redact-url.ts';
-import { endpointLimits } from './http/hardening.ts';
+import { endpointLimits, mountHardening, publicName } from './http/hardening.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import type { Services } from './services.ts';
 import type { ValidationState } from './services-validation.ts';
@@ -54,6 +54,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   app.set('etag', false);
 
   app.use(requestLog(services));
+  mountHardening(app, config);
 
   const ctx: RestContext = {
     store,
@@ -79,7 +80,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   const bundle = createBundleHandler((c, r) => router.handle(c, r));
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', storage: store.describe() });
+    res.json({ status: 'ok', storage: publicName(store.describe()) });
   });
   mountTrustEndpoints(app, services);
   mountShlEndpoints(app, services.credentials.shl, services.now);

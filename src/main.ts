@@ -1,6 +1,7 @@
 /** Process entry: the only place that reads the environment. Parse config, build services and app, listen, shut down cleanly. */
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
+import { onClientError } from './http/hardening.ts';
 import { ConfigError, parseConfig } from './config/schema.ts';
 import { createServices } from './services.ts';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   const server: Server = app.listen(config.port, config.host, () => {
     services.log.info({ port: config.port, host: config.host, fhirBase: config.fhirBaseUrl }, 'gdhcn-gateway listening');
   });
+  server.on('clientError', onClientError);
   server.on('error', (err) => {
     services.log.fatal({ err }, 'cannot listen');
     process.exit(1);

@@ -7,6 +7,7 @@ import { fail, issue, outcome, type OutcomeKind } from '../../fhir/outcome.ts';
 import type { ValidationService } from '../../services-validation.ts';
 import type { OperationRoute } from '../routes.ts';
 import { loadOperationDefinition } from './input.ts';
+import { publicName, withoutPaths } from '../hardening.ts';
 
 const KIND: Record<PackageUploadCode, OutcomeKind> = {
   PACKAGE_NOT_GZIP: 'unsupported-media-type',
@@ -40,7 +41,7 @@ export function installPackageOperation(validation: ValidationService, options: 
         return { status: 200, resource: outcome([issue({ severity: 'information', code: 'informational', id: 'PACKAGE_UNCHANGED', text: `${ref} is already installed` })]) };
       }
       if (loaded && !loaded.source.startsWith(validation.packageStoreDir)) {
-        fail('conflict', { code: 'duplicate', id: 'PACKAGE_ALREADY_LOADED', text: `${ref} is already loaded from ${loaded.source}; remove it there first` });
+        fail('conflict', { code: 'duplicate', id: 'PACKAGE_ALREADY_LOADED', text: `${ref} is already loaded from ${publicName(loaded.source)} (not an uploaded package); remove it there first` });
       }
       const { replaced } = savePackage(req.body, pkg, validation.packageStoreDir);
       const state = await validation.reload();
@@ -49,7 +50,7 @@ export function installPackageOperation(validation: ValidationService, options: 
         status: replaced ? 200 : 201,
         resource: outcome([
           issue({ severity: 'information', code: 'informational', id: 'PACKAGE_INSTALLED', text: `Installed ${ref}: ${pkg.resources.length} resources, usable for validation now` }),
-          ...warnings.map((w) => issue({ severity: 'warning', code: 'not-found', id: 'PACKAGE_WARNING', text: w })),
+          ...warnings.map((w) => issue({ severity: 'warning', code: 'not-found', id: 'PACKAGE_WARNING', text: withoutPaths(w) })),
         ]),
       };
     },
