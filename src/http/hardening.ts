@@ -1,6 +1,7 @@
 /**
  * The request-hardening pieces the app wires in (issue 19), gathered so app.ts only names them:
  * - per-request limits for the FHIR endpoint;
+ * - admission control per route class (admission.ts): queue with timeout, 503 + Retry-After beyond;
  * - browser-facing headers: `X-Content-Type-Options: nosniff` everywhere, `Cache-Control: no-store` by default
  *   (patient data must not sit in shared caches; handlers that may be cached set their own), HSTS when the public
  *   URL is https;
@@ -13,6 +14,7 @@ import type { Socket } from 'node:net';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/schema.ts';
 import { fail, issue, outcome } from '../fhir/outcome.ts';
+import { admission } from './admission.ts';
 import { BINARY_OPERATIONS } from './body.ts';
 import type { EndpointLimits } from './fhir-endpoint.ts';
 
@@ -29,6 +31,7 @@ export function endpointLimits(config: Config): EndpointLimits {
 export function mountHardening(app: Express, config: Config): void {
   app.use(securityHeaders(config));
   app.use('/fhir', cors(config.corsOrigins));
+  app.use(admission({ concurrency: config.heavyConcurrency, queueTimeoutMs: config.queueTimeoutMs, queueMax: config.queueMax }));
   app.use('/fhir', requireFhirBodyType);
 }
 

@@ -62,7 +62,7 @@ const verdicts: Verdict[] = [];
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 beforeAll(async () => {
-  t = await createTestApp({ validationMode: 'off', shlBaseUrl: 'https://gateway.test/shl' });
+  t = await createTestApp({ validationMode: 'off', shlBaseUrl: 'https://gateway.test/shl', queueMax: 1000, queueTimeoutMs: 600_000 });
   const shl = { ...t.services.credentials.shl, store: recordingStore(t.services.store, verdicts) };
   const app = createApp({ ...t.services, credentials: { ...t.services.credentials, shl } });
   server = app.listen(0, '127.0.0.1');
