@@ -36,7 +36,7 @@ export function defaultOperations(services: Services): OperationRoute[] {
   return [
     validateOperation(() => validation().validator),
     packagesOperation(validation),
-    installPackageOperation(services.validation, { enabled: services.config.packageInstall }),
+    installPackageOperation(services.validation, { enabled: services.config.packageInstall, allowOverride: services.config.packageOverrideLocked, audit: (e) => services.log.info({ audit: 'package-install', ...e }, 'package install') }),
     issueHcertOperation(services.credentials, services.now),
     healthCardsIssueOperation(services.credentials, services.now),
     issueShlOperation(services.credentials, services.now),

@@ -4,7 +4,7 @@
  * https://hl7.org/fhir/R4/validation.html
  */
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import type { PackageSet } from '../packages/types.ts';
+import type { FhirPackage, PackageSet } from '../packages/types.ts';
 import { createCanonicalRegistry, type CanonicalRegistry } from './canonical-registry.ts';
 import type { Engine, WalkContext } from './context.ts';
 import { createDiscriminatorMemo } from './discriminator-path.ts';
@@ -23,6 +23,8 @@ export interface ValidatorOptions {
   unknownProfileSeverity?: 'warning' | 'error';
   /** Name and version of the software reporting (default `gdhcn-gateway-validator/<ENGINE_VERSION>`). */
   engine?: string;
+  /** Packages whose canonicals answer before uploaded ones (packages/integrity.ts); default: all equal. */
+  pinned?: (pkg: FhirPackage) => boolean;
 }
 
 export interface ValidateOptions {
@@ -48,7 +50,7 @@ export interface Validator {
  * const outcome = validator.validate(immunization, { profile: 'http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization' });
  */
 export function createValidator(packages: PackageSet, options: ValidatorOptions = {}): Validator {
-  const registry = createCanonicalRegistry(packages);
+  const registry = createCanonicalRegistry(packages, options.pinned ? { pinned: options.pinned } : {});
   const engine: Engine = {
     registry,
     terminology: createTerminology(registry),
