@@ -11,6 +11,24 @@ import { CONFORMANCE_TYPES } from './conformance.ts';
 import { preferOf, type FhirRequest, type FhirResponse, type RestContext } from '../fhir-request.ts';
 import { queryString, resourceUrl } from './links.ts';
 
+/**
+ * Most search criteria (AND-ed filters) and values (OR-ed within them) one search may hold: every one becomes a clause
+ * of the database query, whose expression depth and parameter count are bounded (SQLite: depth 1000).
+ */
+const MAX_SEARCH_FILTERS = 64;
+const MAX_SEARCH_VALUES = 512;
+
+function checkSearchSize(query: SearchQuery): void {
+  const values = query.filters.reduce((n, f) => n + Math.max(1, f.values.length) + (f.chain ? Math.max(1, f.chain.filter.values.length) : 0), 0);
+  if (query.filters.length > MAX_SEARCH_FILTERS || values > MAX_SEARCH_VALUES) {
+    fail('invalid', {
+      code: 'too-costly',
+      id: 'SEARCH_TOO_COMPLEX',
+      text: `The search has ${query.filters.length} criteria with ${values} values; at most ${MAX_SEARCH_FILTERS} criteria and ${MAX_SEARCH_VALUES} values are accepted`,
+    });
+  }
+}
+
 /** Parameters the paging links rewrite; every other parameter is carried over unchanged. */
 const PAGING_PARAMS = new Set(['_count', '_offset', '_snapshot']);
 
@@ -27,6 +45,7 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
       expression: ignored.map((p) => `${type}?${p}`),
     });
   }
+  checkSearchSize(query);
   query.includeLimit = Math.min(query.count, ctx.settings.searchMaxIncludes ?? query.count);
   ctx.budget?.check();
   const packaged = CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().search(type, query.filters) : undefined;
