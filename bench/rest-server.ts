@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createApp } from '../src/app.ts';
+import { onClientError } from '../src/http/hardening.ts';
 import { parseConfig, type Config } from '../src/config/schema.ts';
 import { createServices } from '../src/services.ts';
 
@@ -19,6 +20,7 @@ const server = createApp(services).listen(0, '127.0.0.1', () => {
   process.send?.({ port: (server.address() as AddressInfo).port, store: services.store.describe() });
 });
 server.keepAliveTimeout = 60_000;
+server.on('clientError', onClientError);
 process.on('message', (m) => {
   if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
   if (m === 'stop') server.close(() => void services.close().then(() => process.exit(0)));

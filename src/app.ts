@@ -23,6 +23,8 @@ import { revokeCredentialOperation } from './http/operations/revoke-credential.t
 import { summaryOperation } from './http/operations/summary.ts';
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
+import { redactUrl } from './http/redact-url.ts';
+import { endpointLimits, mountHardening, publicName } from './http/hardening.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import { meteredIngest, meteredOperation, mountOperatorEndpoints, requestMetrics } from './http/observability.ts';
 import type { Services } from './services.ts';
@@ -37,7 +39,7 @@ export function defaultOperations(services: Services): OperationRoute[] {
   return [
     validateOperation(() => validation().validator),
     packagesOperation(validation),
-    installPackageOperation(services.validation, { enabled: services.config.packageInstall }),
+    installPackageOperation(services.validation, { enabled: services.config.packageInstall, allowOverride: services.config.packageOverrideLocked, audit: (e) => services.log.info({ audit: 'package-install', ...e }, 'package install') }),
     issueHcertOperation(services.credentials, services.now),
     healthCardsIssueOperation(services.credentials, services.now),
     issueShlOperation(services.credentials, services.now),
@@ -59,11 +61,18 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
 
   app.use(requestLog(services));
   app.use(requestMetrics(services.metrics, operations));
+  mountHardening(app, config);
 
   const ctx: RestContext = {
     store,
     log,
-    settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount, ...restLimitsOf(config) },
+    settings: {
+      baseUrl: config.fhirBaseUrl,
+      searchDefaultCount: config.searchDefaultCount,
+      searchMaxCount: config.searchMaxCount,
+      searchMaxIncludes: config.searchMaxIncludes,
+      ...restLimitsOf(config),
+    },
     ingest: () => ingest(services.validation.current().policy),
     conformance: () => conformanceOf(services.validation.current()),
   };
@@ -85,7 +94,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   const bundle = createBundleHandler((c, r) => router.handle(c, r));
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', storage: store.describe() });
+    res.json({ status: 'ok', storage: publicName(store.describe()) });
   });
   mountOperatorEndpoints(app, services.metrics, () => ({
     store,
@@ -97,7 +106,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   }));
   mountTrustEndpoints(app, services);
   mountShlEndpoints(app, services.credentials.shl, services.now);
-  app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes));
+  app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes, endpointLimits(config)));
   app.use((req: Request) => {
     throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }));
   });
@@ -138,7 +147,7 @@ function requestLog(services: Services) {
     res.locals.log = services.log.child({ reqId: id });
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      res.locals.log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+      res.locals.log.info({ method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
     });
     next();
   };

@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
+import { onClientError } from './http/hardening.ts';
 import { ConfigError, parseConfig } from './config/schema.ts';
 import { createServices, type Services } from './services.ts';
 import { startupAttention } from './startup-notes.ts';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     const attention = startupAttention(services);
     if (attention.length > 0) services.log.warn({ attention }, `ATTENTION: ${attention.join(' | ')}`);
   });
+  server.on('clientError', onClientError);
   server.on('error', (err) => {
     services.log.fatal({ err }, 'cannot listen');
     process.exit(1);

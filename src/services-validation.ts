@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
 import { loadPackages } from './packages/load-packages.ts';
-import type { PackageSet } from './packages/types.ts';
+import type { FhirPackage, PackageSet } from './packages/types.ts';
+import { lockedRefs, pinnedBy } from './packages/integrity.ts';
 import { createIngestPolicy, type IngestPolicy } from './validation/ingest-policy.ts';
 import { createValidator, type Validator } from './validation/validator.ts';
 
@@ -22,6 +23,8 @@ function npmDependencies(): { dir: string; names: string[] } {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   return { dir: join(ROOT, 'node_modules'), names: Object.keys(manifest.dependencies ?? {}) };
 }
+/** The lock list: its packages are pinned (packages/integrity.ts). */
+const LOCK_FILE = fileURLToPath(new URL('../ig/packages.json', import.meta.url));
 
 export interface ValidationState {
   packages: PackageSet;
@@ -33,12 +36,15 @@ export interface ValidationService {
   current(): ValidationState;
   /** Folder where uploaded packages are kept (DATA_DIR/packages). */
   readonly packageStoreDir: string;
+  /** Whether a loaded package is pinned (core, locked or configured) rather than uploaded. */
+  readonly pinned: (pkg: FhirPackage) => boolean;
   /** Reloads every package source, e.g. after an upload. */
   reload(): Promise<ValidationState>;
 }
 
 export async function createValidationService(config: Config, log: Logger, dataDir: string): Promise<ValidationService> {
   const packageStoreDir = join(dataDir, 'packages');
+  const pinned = pinnedBy(lockedRefs(LOCK_FILE), packageStoreDir);
   const load = async (): Promise<ValidationState> => {
     const started = performance.now();
     const packages = await loadPackages({
@@ -47,7 +53,7 @@ export async function createValidationService(config: Config, log: Logger, dataD
       cacheDir: existsSync(config.fhirPackageCache) ? config.fhirPackageCache : undefined,
       npm: npmDependencies(),
     });
-    const validator = createValidator(packages, { unknownProfileSeverity: config.validationUnknownProfile });
+    const validator = createValidator(packages, { unknownProfileSeverity: config.validationUnknownProfile, pinned });
     const policy = createIngestPolicy(validator, config.validationProfiles, config.validationMode);
     report(log, packages, policy, Math.round(performance.now() - started));
     return { packages, validator, policy };
@@ -55,6 +61,7 @@ export async function createValidationService(config: Config, log: Logger, dataD
   let state = await load();
   return {
     packageStoreDir,
+    pinned,
     current: () => state,
     reload: async () => {
       state = await load();

@@ -66,6 +66,17 @@ export interface Config {
   readyKeyMinValidityMs: number;
   /** How long a SIGTERM waits for in-flight requests before closing anyway (ms). */
   shutdownTimeoutMs: number;
+  /** Request hardening (issue 19): work and size limits, admission control, browser-facing headers. */
+  maxContained: number;
+  maxBundleEntries: number;
+  searchMaxIncludes: number;
+  maxResponseBytes: number;
+  requestBudgetMs: number;
+  heavyConcurrency: number;
+  queueTimeoutMs: number;
+  queueMax: number;
+  corsOrigins: string[];
+  packageOverrideLocked: boolean;
 }
 
 import { bool, ConfigProblem, duration, httpUrl, intIn, list, oneOf, profileMap, upperAlpha2 } from './parsers.ts';
@@ -185,6 +196,16 @@ export const CONFIG_KEYS = [
   ),
   spec('validationMode', 'VALIDATION_MODE', '`strict`: a write with profile errors gets 422 and nothing is stored; `lenient`: stored, issues returned; `off`: structural checks only.', 'strict', oneOf(['strict', 'lenient', 'off'] as const)),
   spec('validationUnknownProfile', 'VALIDATION_UNKNOWN_PROFILE', 'Severity when a resource claims (meta.profile) or is asked to meet a profile that is not loaded.', 'warning', oneOf(['warning', 'error'] as const)),
+  spec('maxContained', 'MAX_CONTAINED', 'Most contained resources one resource may hold (at any depth, Bundle entries included); more gets 422 `too-costly` before validation.', 1000, intIn(1, 1_000_000)),
+  spec('maxBundleEntries', 'MAX_BUNDLE_ENTRIES', 'Most entries a Bundle in a request may hold; more gets 422 `too-costly` before validation.', 10_000, intIn(1, 1_000_000)),
+  spec('searchMaxIncludes', 'SEARCH_MAX_INCLUDES', 'Most resources `_include`/`_revinclude` add to one search page (also never more than its `_count`); the Bundle says when it cut.', 1000, intIn(1, 100_000)),
+  spec('maxResponseBytes', 'MAX_RESPONSE_BYTES', 'Largest response body; a larger answer is replaced by 422 `too-costly` (ask for a smaller `_count`).', 64 * 1024 * 1024, intIn(1024, 1024 ** 3)),
+  spec('requestBudgetMs', 'REQUEST_BUDGET', 'Work budget of one request (validation, search): past it, or when the client has gone, the work stops with 422 `too-costly`.', 10_000, duration, '`10s`'),
+  spec('heavyConcurrency', 'HEAVY_CONCURRENCY', 'Requests of the heavy class (writes, validation, search, operations) served at once; others wait in a queue. Reads, `/healthz` and metadata are never queued behind them.', 8, intIn(1, 1024)),
+  spec('queueTimeoutMs', 'QUEUE_TIMEOUT', 'Longest a heavy request waits for its turn; then 503 with Retry-After.', 10_000, duration, '`10s`'),
+  spec('queueMax', 'QUEUE_MAX', 'Most heavy requests waiting (per class); beyond, 503 with Retry-After at once.', 128, intIn(0, 100_000)),
+  spec('corsOrigins', 'CORS_ORIGINS', 'Comma-separated browser origins allowed to call the FHIR API (CORS; `*` for any). Preflight requests are answered without authentication.', [], list),
+  spec('packageOverrideLocked', 'PACKAGE_OVERRIDE_LOCKED', 'Let an uploaded package replace a canonical resource that the core or a locked package (ig/packages.json) defines. Off: such an upload is refused.', false, bool),
   spec('packageInstall', 'PACKAGE_INSTALL', 'Allow `POST /fhir/$install-package` (uploads an IG package at run time). Default: true unless NODE_ENV=production.', (_p, env) => env.NODE_ENV !== 'production', bool, '`true` (`false` in production)'),
   spec('rulesUrl', 'RULES_URL', 'URL of the EU DCC business-rule distribution (`{ rules, valueSets }` as a compact JWS, verified with RULES_SIGNING_KEY); refreshed, cached in DATA_DIR, last good copy kept.', undefined, httpUrl),
   spec('rulesFile', 'RULES_FILE', 'Or a local file holding the rule distribution (a JWS, or plain JSON when RULES_ALLOW_UNSIGNED=true).', undefined, (s) => s),

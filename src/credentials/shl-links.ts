@@ -2,8 +2,9 @@
  * The SMART Health Link registry: create a link (random 256-bit link id in an https manifest URL, file encrypted
  * with a fresh key that only the `shlink:/` payload carries), answer manifest requests (passcode, attempt counting,
  * expiry, embedded vs short-lived `location`), serve direct files (flag U) and revoke. State lives in the storage
- * port (see shl-link-record.ts). Wrong passcodes are counted atomically: each one is a transaction with an If-Match
- * version check and retry, so N parallel wrong guesses against K allowed attempts consume exactly K.
+ * port (see shl-link-record.ts). Passcode checks of one link run one at a time and re-check the link in a transaction
+ * after the hash; wrong ones are counted by a transaction with an If-Match version check and retry, so N parallel
+ * guesses against K allowed attempts consume exactly K and no guess after the K-th wrong one gets through.
  * https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html
  */
 import type { DocumentReference } from '@medplum/fhirtypes';
@@ -143,11 +144,46 @@ async function consumeAttempt(store: ResourceStore, linkId: string): Promise<nev
   throw new ShlPasscodeError(remaining);
 }
 
-/** Passcode gate (flag P). Resolves when the passcode is right. */
-async function checkPasscode(store: ResourceStore, linkId: string, state: ShlLinkState, passcode: string | undefined): Promise<void> {
-  if (!state.passcodeHash) return;
-  if (passcode !== undefined && (await passcodeMatches(passcode, state.passcodeHash))) return;
-  await consumeAttempt(store, linkId);
+/** Per store, the tail of each link's chain of passcode checks (so checks of one link run one at a time). */
+const passcodeChains = new WeakMap<ResourceStore, Map<string, Promise<unknown>>>();
+
+/** Runs `work` after every earlier passcode check of the same link (in arrival order) has finished. */
+function oneAtATime<T>(store: ResourceStore, linkId: string, work: () => Promise<T>): Promise<T> {
+  let chains = passcodeChains.get(store);
+  if (!chains) passcodeChains.set(store, (chains = new Map()));
+  const links = chains;
+  const run = (links.get(linkId) ?? Promise.resolve()).then(work);
+  const tail = run.then(() => undefined, () => undefined);
+  links.set(linkId, tail);
+  void tail.then(() => {
+    if (links.get(linkId) === tail) links.delete(linkId);
+  });
+  return run;
+}
+
+/** The right passcode is accepted only if, in one transaction after the (slow) hash, the link is still usable. */
+async function confirmUsable(store: ResourceStore, linkId: string, now: Date): Promise<void> {
+  await store.transaction(async (tx) => {
+    const { state } = await load(tx, linkId);
+    assertUsable(state, now);
+    if ((state.attemptsRemaining ?? 1) <= 0) throw inactive('SHL_DISABLED', 'This SMART Health Link was disabled after too many wrong passcodes');
+  });
+}
+
+/**
+ * Passcode gate (flag P). Resolves when the passcode is right. The checks of one link run one at a time, each
+ * reading the state fresh, so the K-th wrong guess disables the link before the next guess is looked at (and no
+ * hash is computed for a disabled link); the verdict is re-checked in a transaction after the hash, and wrong
+ * guesses are counted by an If-Match transaction, so the count holds across processes sharing a database too.
+ */
+async function checkPasscode(store: ResourceStore, linkId: string, passcode: string | undefined, now: Date): Promise<void> {
+  await oneAtATime(store, linkId, async () => {
+    const { state } = await load(store, linkId);
+    assertUsable(state, now);
+    if (!state.passcodeHash) return;
+    if (passcode !== undefined && (await passcodeMatches(passcode, state.passcodeHash))) return confirmUsable(store, linkId, now);
+    await consumeAttempt(store, linkId);
+  });
 }
 
 /**
@@ -159,7 +195,7 @@ async function checkPasscode(store: ResourceStore, linkId: string, state: ShlLin
 export async function answerManifest(ctx: ShlContext, linkId: string, request: ManifestRequest, now: Date): Promise<ManifestResponse> {
   const { state } = await load(ctx.store, linkId);
   assertUsable(state, now);
-  await checkPasscode(ctx.store, linkId, state, request.passcode);
+  await checkPasscode(ctx.store, linkId, request.passcode, now);
   const max = request.embeddedLengthMax;
   if (max === undefined || state.jwe.length <= max) {
     return buildManifestResponse([{ contentType: state.contentType, jwe: state.jwe, location: 'https://unused.invalid/', lastUpdated: state.lastUpdated }]);

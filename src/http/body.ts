@@ -38,6 +38,7 @@ export async function readBody(req: Request, maxBytes: number): Promise<Body> {
     fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: `Content-Type ${shown} is not supported; send application/fhir+json` });
   }
   const text = decodeUtf8(await readBytes(req, maxBytes));
+  if (text.charCodeAt(0) === 0xfeff) fail('invalid', { code: 'structure', id: 'BODY_BOM', text: 'The body starts with a byte order mark; send JSON without one (RFC 8259 §8.1)' });
   if (text.trim() === '') return { kind: 'none' };
   return { kind: 'json', value: parseStrictJson(text) };
 }
@@ -55,7 +56,7 @@ async function readBytes(req: Request, maxBytes: number): Promise<Buffer> {
 
 function decodeUtf8(bytes: Buffer): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return fail('invalid', { code: 'structure', id: 'BODY_NOT_UTF8', text: 'The body is not valid UTF-8' });
   }

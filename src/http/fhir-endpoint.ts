@@ -4,7 +4,9 @@
  */
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { NextFunction, Request, Response } from 'express';
-import { fail } from '../fhir/outcome.ts';
+import { fail, issue, outcome } from '../fhir/outcome.ts';
+import { createWorkBudget } from '../fhir/work-budget.ts';
+import { checkRequestShape, type ShapeLimits } from './request-shape.ts';
 import { BINARY_OPERATIONS, readBody } from './body.ts';
 import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import type { Router } from './routes.ts';
@@ -13,7 +15,13 @@ const METHODS = new Set<FhirMethod>(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'H
 /** Response controls handled here, not passed on as search parameters. */
 const FORMAT_PARAMS = new Set(['_format', '_pretty']);
 
-export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: number) {
+/** Per-request limits (issue 19); absent in tests that build the endpoint bare. */
+export interface EndpointLimits extends ShapeLimits {
+  requestBudgetMs: number;
+  maxResponseBytes: number;
+}
+
+export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: number, limits?: EndpointLimits) {
   return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
     const url = new URL(req.originalUrl, 'http://local');
     const params = [...url.searchParams.entries()];
@@ -24,6 +32,7 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
     const method = asked === 'HEAD' ? 'GET' : asked;
     if (!METHODS.has(method)) fail('not-allowed', { code: 'not-supported', id: 'METHOD_NOT_ALLOWED', text: `${req.method} is not a FHIR interaction` });
     const body = method === 'GET' || method === 'DELETE' ? { kind: 'none' as const } : await readBody(req, maxBodyBytes);
+    if (limits && body.kind === 'json') checkRequestShape(body.value, limits);
     const fhirReq: FhirRequest = {
       method,
       segments: segmentsOf(req.path),
@@ -47,11 +56,17 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
     if (body.kind === 'binary' && !BINARY_OPERATIONS.has(last ?? '')) {
       fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Binary bodies are only accepted by POST $install-package and $verify; send application/fhir+json' });
     }
-    sendFhir(res, await router.handle(ctx, fhirReq), pretty);
+    if (!limits) return sendFhir(res, await router.handle(ctx, fhirReq), pretty);
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    const budget = createWorkBudget(limits.requestBudgetMs, gone.signal);
+    sendFhir(res, await router.handle({ ...ctx, budget }, fhirReq), pretty, limits.maxResponseBytes);
   };
 }
 
-export function sendFhir(res: Response, out: FhirResponse, pretty = false): void {
+export function sendFhir(res: Response, out: FhirResponse, pretty = false, maxBytes = Infinity): void {
   res.status(out.status);
   for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
   if (out.outcome) res.setHeader('X-Validation-Issues', issueCounts(out.outcome));
@@ -59,8 +74,15 @@ export function sendFhir(res: Response, out: FhirResponse, pretty = false): void
     res.end();
     return;
   }
+  let text = JSON.stringify(out.resource, null, pretty ? 2 : undefined);
+  if (text.length > maxBytes) {
+    res.status(422);
+    res.removeHeader('Location');
+    res.removeHeader('ETag');
+    text = JSON.stringify(outcome([issue({ code: 'too-costly', id: 'RESPONSE_TOO_LARGE', text: `The answer is larger than the limit of ${maxBytes} bytes; ask for a smaller page (_count) or fewer included resources` })]));
+  }
   res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
-  res.end(JSON.stringify(out.resource, null, pretty ? 2 : undefined));
+  res.end(text);
 }
 
 /** `errors=0, warnings=2, information=1`: tells a client that asked for the resource that there is more to see. */

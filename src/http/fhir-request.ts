@@ -8,6 +8,7 @@ import type { ConformanceSource } from './rest/conformance.ts';
 import type { Logger } from 'pino';
 import type { ResourceStore } from '../storage/store.ts';
 import type { RestLimits } from './rest/limits.ts';
+import type { WorkBudget } from '../fhir/work-budget.ts';
 
 export type FhirMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
 
@@ -46,6 +47,8 @@ export interface RestSettings {
   searchMaxCount: number;
   /** Limits of the conditional interactions, PATCH and joins (rest/limits.ts). */
   limits?: RestLimits;
+  /** Most resources _include/_revinclude add to one page (never more than its _count). */
+  searchMaxIncludes?: number;
 }
 
 /** What every handler may use; built once per app. */
@@ -57,6 +60,8 @@ export interface RestContext {
   ingest?: () => IngestPolicy;
   /** Conformance resources of the loaded packages, served read-only beside the stored ones. */
   conformance?: () => ConformanceSource;
+  /** This request's work budget (set per request by the HTTP shell; absent in direct calls). */
+  budget?: WorkBudget;
 }
 
 /** `W/"3"` or `"3"` → `3`; anything else → undefined. */

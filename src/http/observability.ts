@@ -101,8 +101,8 @@ export function meteredIngest(metrics: Metrics): (policy: IngestPolicy) => Inges
     let metered = wrapped.get(policy);
     if (!metered) {
       metered = Object.assign(Object.create(policy) as IngestPolicy, {
-        check: (resource: Parameters<IngestPolicy['check']>[0]) => {
-          const verdict = policy.check(resource);
+        check: (...args: Parameters<IngestPolicy['check']>) => {
+          const verdict = policy.check(...args);
           const invalid = verdict.reject || verdict.issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
           metrics.validations.inc({ source: 'write', result: invalid ? 'invalid' : 'valid' });
           return verdict;

@@ -81,6 +81,8 @@ export interface SearchResult {
   resources: Resource[];
   /** Resources pulled in by _include / _revinclude (deduplicated, not in `resources`). */
   included: Resource[];
+  /** True when more resources would have been included than `query.includeLimit` allows. */
+  includedTruncated?: boolean;
   /** Present when the query asked for a total (`_total=accurate`, or `_summary=count`). */
   total?: number;
   /** Sequence number at which the page set was taken; later pages pass it back in `query.snapshot`. */

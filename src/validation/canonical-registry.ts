@@ -65,17 +65,22 @@ function missingDependencies(packages: readonly FhirPackage[]): { ref: string; b
  * Builds the registry from a package set; only R4 packages take part.
  * @example createCanonicalRegistry(set).profile('http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization')
  */
-export function createCanonicalRegistry(set: PackageSet): CanonicalRegistry {
+export function createCanonicalRegistry(set: PackageSet, options: { pinned?: (pkg: FhirPackage) => boolean } = {}): CanonicalRegistry {
+  const pinned = options.pinned ?? (() => true);
   const packages = set.packages.filter((p) => p.fhirVersion.startsWith('4.0'));
   const byUrl = new Map<string, { resource: AnyResource; pkg: FhirPackage }>();
   for (const pkg of packages) {
     for (const r of pkg.resources) {
       if (!INDEXED.has(r.resourceType) || typeof r.url !== 'string') continue;
       const entry = { resource: r, pkg };
-      // Without `|version`, the highest version loaded answers (as the HL7 tools do).
+      // Without `|version`, a pinned package (core, locked, configured: packages/integrity.ts) answers before an
+      // uploaded one; among equals, the highest version loaded (as the HL7 tools do).
       const current = byUrl.get(r.url);
-      if (!current || compareVersions(r.version, current.resource.version) >= 0) byUrl.set(r.url, entry);
-      if (r.version) byUrl.set(`${r.url}|${r.version}`, entry);
+      const rank = pinned(pkg) ? 1 : 0;
+      const currentRank = current ? (pinned(current.pkg) ? 1 : 0) : -1;
+      if (rank > currentRank || (rank === currentRank && compareVersions(r.version, current?.resource.version) >= 0)) byUrl.set(r.url, entry);
+      const versioned = r.version ? byUrl.get(`${r.url}|${r.version}`) : undefined;
+      if (r.version && (!versioned || !pinned(versioned.pkg) || pinned(pkg))) byUrl.set(`${r.url}|${r.version}`, entry);
     }
   }
   const missing = missingDependencies(packages);

@@ -50,6 +50,8 @@ export interface WalkContext {
   /** FHIRPath of `rootResource` (e.g. `Bundle.entry[3].resource`), for contained targets. */
   readonly rootPath: string;
   readonly bundle?: BundleIndex;
+  /** The request's work budget (see fhir/work-budget.ts), ticked once per object walked. */
+  readonly budget?: { tick(): void };
 }
 
 /** One value of an element as found in JSON, with its primitive extension part (`_name`). */

@@ -22,18 +22,18 @@ export interface IngestPolicy {
   readonly profiles: Readonly<Record<string, string>>;
   /** Configured profiles that no loaded package defines. */
   readonly missingProfiles: readonly string[];
-  check(resource: { resourceType: string; type?: string }): IngestVerdict;
+  check(resource: { resourceType: string; type?: string }, budget?: { tick(): void }): IngestVerdict;
 }
 
 const NOT_REPORTED = new Set(['VALIDATION_OK']);
 
 export function createIngestPolicy(validator: Validator, profiles: Readonly<Record<string, string>>, mode: IngestMode): IngestPolicy {
   const missingProfiles = Object.values(profiles).filter((url) => !validator.registry.profile(url));
-  const check = (resource: { resourceType: string; type?: string }): IngestVerdict => {
+  const check = (resource: { resourceType: string; type?: string }, budget?: { tick(): void }): IngestVerdict => {
     if (mode === 'off') return { issues: [], reject: false };
     const profile = profileFor(resource, profiles);
     const missing = profile !== undefined && missingProfiles.includes(profile);
-    const outcome = validator.validate(resource, missing || profile === undefined ? {} : { profile });
+    const outcome = validator.validate(resource, missing || profile === undefined ? { budget } : { profile, budget });
     const issues = (outcome.issue ?? []).filter((i) => !NOT_REPORTED.has(i.details?.coding?.[0]?.code ?? ''));
     if (missing) issues.unshift(missingProfileIssue(resource.resourceType, profile, validator.registry.missingReason(profile)));
     const reject = mode === 'strict' && issues.some((i) => i.severity === 'error' || i.severity === 'fatal');

@@ -6,37 +6,65 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 
-/** Collects every string in a JSON tree (skipping one subtree), to find `#id` and canonical references. */
-function strings(value: unknown, skip: unknown, out: Set<string>): void {
-  if (value === skip) return;
+/** Where a string occurs: in one contained resource (its index), outside them (-1), or in several places. */
+type Owner = number | 'many';
+
+/** Records every string of a JSON tree as occurring in `owner` (one linear walk). */
+function recordStrings(value: unknown, owner: number, seen: Map<string, Owner>): void {
   if (typeof value === 'string') {
-    out.add(value);
+    const before = seen.get(value);
+    if (before === undefined) seen.set(value, owner);
+    else if (before !== owner) seen.set(value, 'many');
     return;
   }
   if (typeof value !== 'object' || value === null) return;
-  if (Array.isArray(value)) for (const v of value) strings(v, skip, out);
-  else for (const v of Object.values(value)) strings(v, skip, out);
+  if (Array.isArray(value)) for (const v of value) recordStrings(v, owner, seen);
+  else for (const v of Object.values(value)) recordStrings(v, owner, seen);
 }
 
 /**
  * dom-3: every contained resource is referenced from elsewhere in the resource (`#id`, or its canonical
  * `url`), or refers to the container (`#`). Returns the ids of contained resources that break it.
+ * One walk over the resource records, for each string, whether it occurs outside a given contained
+ * resource, so the check is linear in the size of the resource (it was quadratic in the contained count).
  */
 export function unreferencedContained(resource: AnyResource): string[] {
   const contained = resource.contained;
   if (!Array.isArray(contained) || contained.length === 0) return [];
+  const seen = new Map<string, Owner>();
+  for (const [key, value] of Object.entries(resource)) if (key !== 'contained') recordStrings(value, -1, seen);
+  contained.forEach((c: unknown, i: number) => recordStrings(c, i, seen));
+  const elsewhere = (s: string, i: number): boolean => {
+    const owner = seen.get(s);
+    return owner !== undefined && owner !== i;
+  };
   const bad: string[] = [];
-  contained.forEach((c: AnyResource) => {
-    const refs = new Set<string>();
-    strings(resource, c, refs);
-    const own = new Set<string>();
-    strings(c, undefined, own);
+  contained.forEach((c: AnyResource, i: number) => {
     // A contained conformance resource used through its canonical `url` counts as referenced: the
     // IG Publisher produces that shape, and rejecting it would be a false error (docs/decisions).
-    const byCanonical = typeof c?.url === 'string' && refs.has(c.url);
-    if (!refs.has(`#${c?.id}`) && !byCanonical && !own.has('#')) bad.push(String(c?.id));
+    const byCanonical = typeof c?.url === 'string' && elsewhere(c.url, i);
+    const refersToContainer = seen.get('#') === i || seen.get('#') === 'many';
+    if (!elsewhere(`#${c?.id}`, i) && !byCanonical && !(refersToContainer && ownsString(c, '#'))) bad.push(String(c?.id));
   });
   return bad;
+}
+
+/** Whether the tree holds the string `s` (only called for the rare `#` back-reference). */
+function ownsString(value: unknown, s: string): boolean {
+  if (value === s) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  return (Array.isArray(value) ? value : Object.values(value)).some((v) => ownsString(v, s));
+}
+
+/** Ids of the contained resources of a container, computed once per contained list (not once per reference). */
+const containedIds = new WeakMap<object, { list: unknown; length: number; ids: Set<unknown> }>();
+function idsOfContained(root: J): Set<unknown> {
+  const hit = containedIds.get(root);
+  const list = root.contained;
+  if (hit && hit.list === list && hit.length === arr(list).length) return hit.ids;
+  const ids = new Set(arr(list).map((c) => c?.id));
+  containedIds.set(root, { list, length: arr(list).length, ids });
+  return ids;
 }
 
 type J = Record<string, unknown>;
@@ -81,7 +109,7 @@ export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<st
   ["fullUrl.exists() implies fullUrl.contains('/_history/').not()", (e) => typeof e.fullUrl !== 'string' || !e.fullUrl.includes('/_history/')],
   [
     "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))",
-    (ref, _r, root) => typeof ref.reference !== 'string' || !ref.reference.startsWith('#') || arr(root.contained).some((c) => c.id === (ref.reference as string).slice(1)),
+    (ref, _r, root) => typeof ref.reference !== 'string' || !ref.reference.startsWith('#') || idsOfContained(root).has(ref.reference.slice(1)),
   ],
   ['value.empty() or system.exists()', (cp) => cp.value === undefined || cp.system !== undefined],
   ['data.empty() or contentType.exists()', (a) => a.data === undefined || a.contentType !== undefined],

@@ -13,13 +13,26 @@ import { validateAgainstProfile } from './walker.ts';
 const BASE_SD = 'http://hl7.org/fhir/StructureDefinition/';
 const TYPE_ID = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
+/** id → position of a container's contained resources, built once per contained list (linear, not per reference). */
+const containedIndexes = new WeakMap<object, { list: unknown; length: number; index: Map<unknown, number> }>();
+function containedIndex(root: AnyResource, contained: AnyResource[]): Map<unknown, number> {
+  const hit = containedIndexes.get(root);
+  if (hit && hit.list === root.contained && hit.length === contained.length) return hit.index;
+  const index = new Map<unknown, number>();
+  contained.forEach((c, i) => {
+    if (!index.has(c?.id)) index.set(c?.id, i);
+  });
+  containedIndexes.set(root, { list: root.contained, length: contained.length, index });
+  return index;
+}
+
 /** Finds the target of a literal reference in the current Bundle or the current resource's contained list. */
 export function resolveReference(ctx: WalkContext, reference: string): BundleEntryRef | undefined {
   if (reference.startsWith('#')) {
     // Local references always point into the container (%rootResource), also from inside a contained resource.
     const contained = (ctx.rootResource.contained as AnyResource[] | undefined) ?? [];
-    const i = contained.findIndex((c) => c?.id === reference.slice(1));
-    return i < 0 ? undefined : { resource: contained[i], path: `${ctx.rootPath}.contained[${i}]` };
+    const i = containedIndex(ctx.rootResource, contained).get(reference.slice(1));
+    return i === undefined ? undefined : { resource: contained[i], path: `${ctx.rootPath}.contained[${i}]` };
   }
   const bundle = ctx.bundle;
   if (!bundle) return undefined;

@@ -4,7 +4,7 @@
  * https://hl7.org/fhir/R4/validation.html
  */
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import type { PackageSet } from '../packages/types.ts';
+import type { FhirPackage, PackageSet } from '../packages/types.ts';
 import { createCanonicalRegistry, type CanonicalRegistry } from './canonical-registry.ts';
 import type { Engine, WalkContext } from './context.ts';
 import { createDiscriminatorMemo } from './discriminator-path.ts';
@@ -23,11 +23,15 @@ export interface ValidatorOptions {
   unknownProfileSeverity?: 'warning' | 'error';
   /** Name and version of the software reporting (default `gdhcn-gateway-validator/<ENGINE_VERSION>`). */
   engine?: string;
+  /** Packages whose canonicals answer before uploaded ones (packages/integrity.ts); default: all equal. */
+  pinned?: (pkg: FhirPackage) => boolean;
 }
 
 export interface ValidateOptions {
   /** Profile canonical(s) (`url` or `url|version`) to check in addition to `meta.profile`. */
   profile?: string | string[];
+  /** The request's work budget: the walk ticks it and stops (throwing its OutcomeError) when it runs out. */
+  budget?: { tick(): void };
 }
 
 export interface Validator {
@@ -46,7 +50,7 @@ export interface Validator {
  * const outcome = validator.validate(immunization, { profile: 'http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization' });
  */
 export function createValidator(packages: PackageSet, options: ValidatorOptions = {}): Validator {
-  const registry = createCanonicalRegistry(packages);
+  const registry = createCanonicalRegistry(packages, options.pinned ? { pinned: options.pinned } : {});
   const engine: Engine = {
     registry,
     terminology: createTerminology(registry),
@@ -70,7 +74,7 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
       const root = (typeof resource === 'object' && resource !== null ? resource : {}) as WalkContext['resource'];
       const required = opts.profile === undefined ? [] : Array.isArray(opts.profile) ? opts.profile : [opts.profile];
       const path = typeof root.resourceType === 'string' ? root.resourceType : 'Resource';
-      const ctx: WalkContext = { engine, sink, cache: new WeakMap(), resource: root, rootResource: root, rootPath: path };
+      const ctx: WalkContext = { engine, sink, cache: new WeakMap(), resource: root, rootResource: root, rootPath: path, budget: opts.budget };
       validateResource(ctx, resource, path, required);
       if (sink.issues.length === 0) sink.add('VALIDATION_OK', path, 'All OK');
       return { resourceType: 'OperationOutcome', extension: [validatedWith], issue: sink.issues };

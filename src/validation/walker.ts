@@ -99,6 +99,7 @@ function walkRoot(ctx: WalkContext, resource: AnyResource, profile: CompiledProf
 
 /** Checks every property of `obj` against the children of `container`. */
 export function walkObject(ctx: WalkContext, obj: Record<string, unknown>, container: ElementNode, owner: CompiledProfile, path: string, isResource = false): void {
+  ctx.budget?.tick();
   for (const key of Object.keys(obj)) {
     if (isResource && key === 'resourceType') continue;
     const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;

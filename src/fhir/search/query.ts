@@ -79,6 +79,8 @@ export interface SearchQuery {
   elements?: string[];
   /** Reverse chains: resolved by the REST layer into `_id` filters before a store runs the query. */
   has?: HasFilter[];
+  /** Most resources `_include`/`_revinclude` may add to one page (default: `count`); the result says when it cut. */
+  includeLimit?: number;
   /** `_snapshot`, stable paging: the store sequence at which page 1 was taken (see SearchResult.snapshot). */
   snapshot?: number;
 }

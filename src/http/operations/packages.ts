@@ -3,6 +3,7 @@ import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import type { ValidationState } from '../../services-validation.ts';
 import type { OperationRoute } from '../routes.ts';
 import { loadOperationDefinition } from './input.ts';
+import { publicName, withoutPaths } from '../hardening.ts';
 
 export function packagesOperation(state: () => ValidationState): OperationRoute {
   const def = loadOperationDefinition('packages');
@@ -22,7 +23,7 @@ export function packagesParameters({ packages, policy }: ValidationState): Param
       { name: 'id', valueString: s.id },
       { name: 'version', valueString: s.version },
       { name: 'fhirVersion', valueString: s.fhirVersion },
-      { name: 'source', valueString: s.source },
+      { name: 'source', valueString: publicName(s.source) },
       ...(s.sha256 ? [{ name: 'sha256', valueString: s.sha256 }] : []),
       ...Object.entries(s.counts).map(([type, n]) => ({ name: 'count', part: [{ name: 'resourceType', valueCode: type }, { name: 'count', valueInteger: n }] })),
       { name: 'examples', valueInteger: s.examples },
@@ -42,7 +43,7 @@ export function packagesParameters({ packages, policy }: ValidationState): Param
       ],
     });
   }
-  for (const warning of packages.warnings) parameter.push({ name: 'warning', valueString: warning });
+  for (const warning of packages.warnings) parameter.push({ name: 'warning', valueString: withoutPaths(warning) });
   for (const profile of policy.missingProfiles) parameter.push({ name: 'warning', valueString: `ingest profile ${profile} is not loaded: writes are checked against the base definition only` });
   return { resourceType: 'Parameters', parameter };
 }

@@ -34,7 +34,7 @@ export function validateOperation(validator: () => Validator): OperationRoute {
       if (!resource) fail('invalid', { code: 'required', id: 'VALIDATE_RESOURCE_MISSING', text: `$validate needs the ${type} to validate, as the body or the "resource" parameter` });
       checkTarget(resource, type, target.id);
       const profile = stringParam(input, 'profile');
-      return { status: 200, resource: validator().validate(toPlainJson(resource), profile ? { profile } : {}) };
+      return { status: 200, resource: validator().validate(toPlainJson(resource), profile ? { profile, budget: ctx.budget } : { budget: ctx.budget }) };
     },
   };
 }

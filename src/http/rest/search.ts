@@ -13,6 +13,24 @@ import { queryString, resourceUrl } from './links.ts';
 import { resolveJoins } from './search-joins.ts';
 import { subsetResource } from '../../fhir/subset.ts';
 
+/**
+ * Most search criteria (AND-ed filters) and values (OR-ed within them) one search may hold: every one becomes a clause
+ * of the database query, whose expression depth and parameter count are bounded (SQLite: depth 1000).
+ */
+const MAX_SEARCH_FILTERS = 64;
+const MAX_SEARCH_VALUES = 512;
+
+function checkSearchSize(query: SearchQuery): void {
+  const values = query.filters.reduce((n, f) => n + Math.max(1, f.values.length) + (f.chain ? Math.max(1, f.chain.filter.values.length) : 0), 0);
+  if (query.filters.length > MAX_SEARCH_FILTERS || values > MAX_SEARCH_VALUES) {
+    fail('invalid', {
+      code: 'too-costly',
+      id: 'SEARCH_TOO_COMPLEX',
+      text: `The search has ${query.filters.length} criteria with ${values} values; at most ${MAX_SEARCH_FILTERS} criteria and ${MAX_SEARCH_VALUES} values are accepted`,
+    });
+  }
+}
+
 /** Parameters the paging links rewrite; every other parameter is carried over unchanged. */
 const PAGING_PARAMS = new Set(['_count', '_offset', '_snapshot']);
 
@@ -29,10 +47,13 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
       expression: ignored.map((p) => `${type}?${p}`),
     });
   }
-  const joined = await resolveJoins(ctx, parsed);
-  const packaged = CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().search(type, joined.filters) : undefined;
-  const query = joined;
+  const query = await resolveJoins(ctx, parsed);
+  checkSearchSize(query);
+  query.includeLimit = Math.min(query.count, ctx.settings.searchMaxIncludes ?? query.count);
+  ctx.budget?.check();
+  const packaged = CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().search(type, query.filters) : undefined;
   const result = packaged ? await searchWithPackaged(ctx, query, packaged) : await ctx.store.search(query);
+  ctx.budget?.check();
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
   if (result.total !== undefined) bundle.total = result.total;
   bundle.link = pageLinks(ctx, req, type, query, result.snapshot, result.hasMore);
@@ -40,6 +61,7 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
     ...result.resources.map((r) => entryOf(ctx, subsetResource(r, query), 'match')),
     ...result.included.map((r) => entryOf(ctx, r, 'include')),
   ];
+  if (result.includedTruncated) entries.push({ resource: includesTruncated(query.includeLimit), search: { mode: 'outcome' } });
   if (ignored.length > 0) entries.push({ resource: ignoredOutcome(type, ignored), search: { mode: 'outcome' } });
   if (CONFORMANCE_TYPES.has(type) && !packaged && ctx.conformance) entries.push({ resource: packagesNotSearched(type), search: { mode: 'outcome' } });
   if (entries.length > 0) bundle.entry = entries;
@@ -62,6 +84,17 @@ async function searchWithPackaged(ctx: RestContext, query: SearchQuery, packaged
     total: (stored.total ?? 0) + packaged.length,
     hasMore: query.offset + resources.length < packaged.length + (stored.total ?? 0),
   };
+}
+
+function includesTruncated(limit: number): Resource {
+  return outcome([
+    issue({
+      severity: 'warning',
+      code: 'too-costly',
+      id: 'SEARCH_INCLUDES_TRUNCATED',
+      text: `More resources match _include/_revinclude than the ${limit} one page may include (the page's _count, at most SEARCH_MAX_INCLUDES); the included resources are incomplete`,
+    }),
+  ]);
 }
 
 function packagesNotSearched(type: string): Resource {

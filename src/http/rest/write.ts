@@ -79,7 +79,7 @@ export function requireBody(req: FhirRequest): Record<string, unknown> {
 export function validateOnWrite(ctx: RestContext, resource: Resource): OperationOutcomeIssue[] {
   const policy = ctx.ingest?.();
   if (!policy) return [];
-  const verdict = policy.check(toPlainJson(resource) as { resourceType: string });
+  const verdict = policy.check(toPlainJson(resource) as { resourceType: string }, ctx.budget);
   if (verdict.reject) throw new OutcomeError('unprocessable', verdict.issues);
   return verdict.issues;
 }

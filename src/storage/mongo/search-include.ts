@@ -28,13 +28,13 @@ function forwardKeys(query: SearchQuery, page: readonly ResourceDoc[]): string[]
   return [...keys];
 }
 
-async function forward(ctx: MongoContext, query: SearchQuery, page: readonly ResourceDoc[]): Promise<ResourceDoc[]> {
+async function forward(ctx: MongoContext, query: SearchQuery, page: readonly ResourceDoc[], limit: number): Promise<ResourceDoc[]> {
   const keys = forwardKeys(query, page);
   if (keys.length === 0) return [];
-  return ctx.cols.resources.find({ _id: { $in: keys }, del: 0 }, { projection: PROJECTION, session: ctx.session });
+  return ctx.cols.resources.find({ _id: { $in: keys }, del: 0 }, { projection: PROJECTION, session: ctx.session, limit });
 }
 
-async function reverse(ctx: MongoContext, query: SearchQuery, page: readonly ResourceDoc[]): Promise<ResourceDoc[]> {
+async function reverse(ctx: MongoContext, query: SearchQuery, page: readonly ResourceDoc[], limit: number): Promise<ResourceDoc[]> {
   const ids = page.map((d) => text(d.id));
   const out: ResourceDoc[] = [];
   for (const rule of query.revinclude) {
@@ -43,21 +43,24 @@ async function reverse(ctx: MongoContext, query: SearchQuery, page: readonly Res
       del: 0,
       'ix.rf': { $elemMatch: { p: text(rule.paramCode), t: text(query.resourceType), i: { $in: ids } } },
     };
-    out.push(...(await ctx.cols.resources.find(filter, { projection: PROJECTION, session: ctx.session })));
+    out.push(...(await ctx.cols.resources.find(filter, { projection: PROJECTION, session: ctx.session, limit })));
   }
   return out;
 }
 
-/** Included resources for a page, deduplicated, without the page's own resources, in first-write order. */
-export async function includeResources(ctx: MongoContext, query: SearchQuery, page: readonly ResourceDoc[]): Promise<Resource[]> {
-  if (page.length === 0 || (query.include.length === 0 && query.revinclude.length === 0)) return [];
+/** Included resources for a page, deduplicated, without the page's own resources, in first-write order, at most `query.includeLimit` (default: the page size). */
+export async function includeResources(ctx: MongoContext, query: SearchQuery, page: readonly ResourceDoc[]): Promise<{ resources: Resource[]; truncated: boolean }> {
+  if (page.length === 0 || (query.include.length === 0 && query.revinclude.length === 0)) return { resources: [], truncated: false };
+  const max = query.includeLimit ?? query.count;
+  const limit = max + 1 + page.length;
   const seen = new Set(page.map((d) => d._id));
-  const docs = [...(await forward(ctx, query, page)), ...(await reverse(ctx, query, page))].sort((a, b) => a.rk - b.rk);
+  const docs = [...(await forward(ctx, query, page, limit)), ...(await reverse(ctx, query, page, limit))].sort((a, b) => a.rk - b.rk);
   const out: Resource[] = [];
   for (const doc of docs) {
     if (seen.has(doc._id) || doc.json === undefined) continue;
     seen.add(doc._id);
+    if (out.length === max) return { resources: out, truncated: true };
     out.push(parseStoredResource(doc.json));
   }
-  return out;
+  return { resources: out, truncated: false };
 }

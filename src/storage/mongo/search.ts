@@ -67,8 +67,9 @@ export async function runSearch(ctx: MongoContext, query: SearchQuery): Promise<
   // Resources deleted after the snapshot keep their place in it but are not returned.
   const page = docs.slice(0, query.count).filter((d) => d.del === 0 && d.json !== undefined);
   const resources: Resource[] = page.map((d) => parseStoredResource(d.json as string));
-  const included = await includeResources(ctx, query, page);
+  const { resources: included, truncated } = await includeResources(ctx, query, page);
   const result: SearchResult = { resources, included, snapshot, hasMore };
+  if (truncated) result.includedTruncated = true;
   if (total !== undefined) result.total = total;
   return result;
 }
