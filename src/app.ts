@@ -25,6 +25,9 @@ import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import type { Services } from './services.ts';
 import type { ValidationState } from './services-validation.ts';
 import { createConformanceSource, type ConformanceSource } from './http/rest/conformance.ts';
+import { mountAuthEndpoints, publicBudget } from './http/auth-endpoints.ts';
+import { authenticate } from './http/authenticate.ts';
+import { tokenUrlOf } from './services-auth.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -52,6 +55,9 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   app.set('etag', false);
 
   app.use(requestLog(services));
+  // Public on purpose (http/authorize.ts PUBLIC_PATHS), each under a per-address budget.
+  app.use(['/healthz', '/trust', '/shl', '/.well-known/jwks.json'], publicBudget(services.auth));
+  mountAuthEndpoints(app, services.auth, { issuer: config.issuerUrl, tokenUrl: tokenUrlOf(config) });
 
   const ctx: RestContext = {
     store,
@@ -70,6 +76,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
       operations,
       now: services.now(),
       implementationGuides: implementationGuides(services),
+      ...(config.auth ? { tokenUrl: tokenUrlOf(config) } : {}),
     }) };
     return { status: 200, resource: capability.statement };
   };
@@ -81,7 +88,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   });
   mountTrustEndpoints(app, services);
   mountShlEndpoints(app, services.credentials.shl, services.now);
-  app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes));
+  app.use('/fhir', authenticate(services.auth, { enabled: config.auth, log }), fhirEndpoint(router, ctx, config.maxBodyBytes));
   app.use((req: Request) => {
     throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }));
   });
@@ -152,6 +159,7 @@ function errorFunnel(services: Services) {
     }
     if (status >= 500) log.error({ err }, 'request failed');
     if (status === 413) res.setHeader('Connection', 'close');
+    if (status === 401) res.setHeader('WWW-Authenticate', (res.locals.wwwAuthenticate as string | undefined) ?? 'Bearer realm="gdhcn-gateway"');
     if (res.headersSent) {
       res.end();
       return;

@@ -14,9 +14,11 @@ import { createValidationService, type ValidationService } from './services-vali
 import { createMongoStore } from './storage/mongo/mongo-store.ts';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.ts';
 import type { ResourceStore } from './storage/store.ts';
+import { createAuthServices, type AuthOverrides, type AuthServices } from './services-auth.ts';
 
 export interface Services extends TrustServices {
   config: Config;
+  auth: AuthServices;
   log: Logger;
   store: ResourceStore;
   validation: ValidationService;
@@ -26,7 +28,7 @@ export interface Services extends TrustServices {
   close(): Promise<void>;
 }
 
-export interface ServiceOverrides extends TrustOverrides {
+export interface ServiceOverrides extends TrustOverrides, AuthOverrides {
   log?: Logger;
   now?: () => Date;
   /** Use an in-memory database and throw-away key and cache folders instead of DATA_DIR (tests). */
@@ -48,10 +50,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   log.info({ storage: store.describe() }, 'storage ready');
   const validation = await createValidationService(config, log, dataDir);
   const trust = await createTrustServices(config, log, now, dataDir, overrides);
+  const auth = await createAuthServices(config, log, dataDir, now, overrides);
   const credentials = createCredentialServices({ config, store, validation, trust, now, ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}) });
   return {
     ...trust,
     config,
+    auth,
     log,
     store,
     validation,

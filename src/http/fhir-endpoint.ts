@@ -8,6 +8,7 @@ import { fail } from '../fhir/outcome.ts';
 import { BINARY_OPERATIONS, readBody } from './body.ts';
 import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import type { Router } from './routes.ts';
+import type { AuthContext } from './authorize.ts';
 
 const METHODS = new Set<FhirMethod>(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD']);
 /** Response controls handled here, not passed on as search parameters. */
@@ -29,7 +30,7 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
       segments: segmentsOf(req.path),
       query: [...params.filter(([k]) => !FORMAT_PARAMS.has(k)), ...(body.kind === 'form' ? body.params : [])],
       body: body.kind === 'json' ? body.value : body.kind === 'binary' ? body.bytes : undefined,
-      requester: `anonymous client ${req.ip ?? 'unknown'} (request ${String(res.getHeader('X-Request-Id') ?? '-')})`,
+      requester: requesterOf(req, res),
       headers: {
         ifMatch: header(req, 'if-match'),
         ifNoneMatch: header(req, 'if-none-match'),
@@ -45,8 +46,16 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
     if (body.kind === 'binary' && !BINARY_OPERATIONS.has(last ?? '')) {
       fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Binary bodies are only accepted by POST $install-package and $verify; send application/fhir+json' });
     }
-    sendFhir(res, await router.handle(ctx, fhirReq), pretty);
+    const auth = res.locals.auth as AuthContext | undefined;
+    sendFhir(res, await router.handle(auth ? { ...ctx, auth } : ctx, fhirReq), pretty);
   };
+}
+
+/** Who asked, as issuance Provenance and revocation entries record it: the client id once authenticated. */
+function requesterOf(req: Request, res: Response): string {
+  const auth = res.locals.auth as AuthContext | undefined;
+  if (auth?.kind === 'client') return auth.clientId;
+  return `anonymous client ${req.ip ?? 'unknown'} (request ${String(res.getHeader('X-Request-Id') ?? '-')})`;
 }
 
 export function sendFhir(res: Response, out: FhirResponse, pretty = false): void {

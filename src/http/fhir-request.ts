@@ -6,6 +6,7 @@ import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { IngestPolicy } from '../validation/ingest-policy.ts';
 import type { ConformanceSource } from './rest/conformance.ts';
 import type { Logger } from 'pino';
+import type { AuthContext } from './authorize.ts';
 import type { ResourceStore } from '../storage/store.ts';
 
 export type FhirMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
@@ -18,6 +19,8 @@ export interface FhirRequest {
   body?: unknown;
   /** Who asked, as recorded in Provenance (the client address and request id until authentication exists). */
   requester?: string;
+  /** Server-chosen id of a transaction's create entry (never from client input). */
+  presetId?: string;
   headers: {
     ifMatch?: string;
     ifNoneMatch?: string;
@@ -51,6 +54,8 @@ export interface RestContext {
   ingest?: () => IngestPolicy;
   /** Conformance resources of the loaded packages, served read-only beside the stored ones. */
   conformance?: () => ConformanceSource;
+  /** Who is calling, set per request by the HTTP shell; absent in code paths that are not requests (tools, tests). */
+  auth?: AuthContext;
 }
 
 /** `W/"3"` or `"3"` → `3`; anything else → undefined. */

@@ -2,6 +2,7 @@
  * $install-package: an IG package uploaded at run time becomes usable for validation at once, without a
  * restart. The archive is checked in memory (packages/install.ts) before a byte is written.
  */
+import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { checkPackageUpload, PackageUploadError, savePackage, type PackageUploadCode } from '../../packages/install.ts';
 import { fail, issue, outcome, type OutcomeKind } from '../../fhir/outcome.ts';
 import type { ValidationService } from '../../services-validation.ts';
@@ -26,6 +27,7 @@ export function installPackageOperation(validation: ValidationService, options: 
     definition: def.url as string,
     levels: ['system'],
     methods: ['POST'],
+    scope: OPERATION_SCOPES.installPackage,
     handle: async (_ctx, req) => {
       if (!options.enabled) {
         fail('forbidden', { code: 'forbidden', id: 'PACKAGE_INSTALL_DISABLED', text: 'Installing packages at run time is disabled on this server (PACKAGE_INSTALL=false)' });

@@ -2,6 +2,7 @@
  * `$revoke-credential`: put an HCERT or SMART Health Card this server issued on its revocation list (idempotent).
  * Ids it never issued are 404, so a typo is caught rather than recorded.
  */
+import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { findIssuance } from '../../credentials/provenance.ts';
 import { revokeCredential } from '../../credentials/revocation.ts';
 import { fail } from '../../fhir/outcome.ts';
@@ -15,6 +16,7 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
     definition: def.url as string,
     levels: ['system'],
     methods: ['POST'],
+    scope: OPERATION_SCOPES.revokeCredential,
     handle: async (ctx, req) => {
       const input = readOperationInput(def, req);
       const credentialId = stringParam(input, 'credentialId')?.trim();
