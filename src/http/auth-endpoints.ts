@@ -68,7 +68,7 @@ export function mountAuthEndpoints(app: Express, auth: AuthServices, options: { 
 
 /** Express middleware: the per-address budget on a public mount (`/trust`, `/shl`, `/healthz`…). */
 export function publicBudget(auth: AuthServices) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return function publicBudget(req: Request, res: Response, next: NextFunction): void {
     if (req.method !== 'OPTIONS') takePublicBudget(auth, req, res);
     next();
   };
