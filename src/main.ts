@@ -6,8 +6,10 @@ import { createServices } from './services.ts';
 
 async function main(): Promise<void> {
   let config;
+  let services;
   try {
     config = parseConfig(process.env);
+    services = await createServices(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -15,7 +17,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const services = await createServices(config);
   const app = createApp(services);
   const server: Server = app.listen(config.port, config.host, () => {
     services.log.info({ port: config.port, host: config.host, fhirBase: config.fhirBaseUrl }, 'gdhcn-gateway listening');

@@ -10,6 +10,7 @@ import { openClientRegistry, type ClientRecord, type ClientRegistry } from './au
 import { createRateLimiter, type RateLimiter } from './auth/rate-limit.ts';
 import { ALL_OPERATION_SCOPES } from './auth/operation-scopes.ts';
 import { createTokenService, type TokenService } from './auth/token-service.ts';
+import { grantScopes } from './auth/scopes.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError } from './config/schema.ts';
 import type { Logger } from './log.ts';
@@ -74,6 +75,31 @@ export async function createAuthServices(config: Config, log: Logger, dataDir: s
     ...(overrides.jwksMinRefreshMs !== undefined ? { jwksMinRefreshMs: overrides.jwksMinRefreshMs } : {}),
   });
   return { clients, tokens, publicLimit: createRateLimiter({ perMinute: config.publicRateLimit, now }), offCounter: { n: 0 } };
+}
+
+/**
+ * A bearer token for the development client, minted with this server's token key from DATA_DIR (what
+ * `gdhcn-gateway token` prints). Only the development client, only while it is registered and enabled.
+ */
+export async function mintDevToken(config: Config, scope?: string): Promise<string> {
+  const paths = authPaths(config.dataDir);
+  const clients = openClientRegistry({ path: paths.clients, ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}) });
+  const client = clients.get(DEV_CLIENT_ID);
+  if (!existsSync(paths.devClient) || !client) throw new ConfigError([`no development client in ${paths.dir}: start the server once outside production (NODE_ENV unset) with this DATA_DIR`]);
+  if (!client.enabled) throw new ConfigError([`the development client is disabled in ${paths.clients}`]);
+  const tokens = createTokenService({
+    tokenUrl: tokenUrlOf(config),
+    issuer: config.issuerUrl,
+    audience: config.fhirBaseUrl,
+    clients,
+    signingKey: await loadSigningKey(paths.signingKey),
+    ttlSeconds: Math.max(1, Math.round(config.authTokenLifetimeMs / 1000)),
+    now: () => new Date(),
+    jwksFetch: () => Promise.reject(new Error('no fetch')),
+  });
+  const scopes = grantScopes(scope ?? client.scopes.join(' '), client.scopes);
+  if (scopes.length === 0) throw new ConfigError([`the development client is not allowed ${scope}`]);
+  return tokens.mint(client, scopes);
 }
 
 async function loadSigningKey(path: string) {

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from './config/schema.ts';
+import { ConfigError, type Config } from './config/schema.ts';
 import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createCredentialServices, type CredentialServices } from './services-credentials.ts';
@@ -49,8 +49,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const store = await openStore(config, overrides, now);
   log.info({ storage: store.describe() }, 'storage ready');
   const validation = await createValidationService(config, log, dataDir);
+  const missing = validation.current().policy.missingProfiles;
+  if (config.production && missing.length > 0) {
+    await store.close();
+    throw new ConfigError([`VALIDATION_PROFILES names profiles that are not loaded (${missing.join(', ')}): with NODE_ENV=production records would be stored unchecked; add their IG packages (ig/packages, FHIR_PACKAGES or npm run ig:install)`]);
+  }
   const trust = await createTrustServices(config, log, now, dataDir, overrides);
-  const auth = await createAuthServices(config, log, dataDir, now, overrides);
+  const auth = await createAuthServices(config, log, dataDir, now, overrides).catch(async (err: unknown) => {
+    trust.stop();
+    await store.close();
+    throw err;
+  });
   const credentials = createCredentialServices({ config, store, validation, trust, now, ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}) });
   return {
     ...trust,
