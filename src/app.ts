@@ -28,6 +28,7 @@ import { createConformanceSource, type ConformanceSource } from './http/rest/con
 import { mountAuthEndpoints, publicBudget } from './http/auth-endpoints.ts';
 import { authenticate } from './http/authenticate.ts';
 import { tokenUrlOf } from './services-auth.ts';
+import { auditRefusal, auditToken } from './http/audit-http.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -57,7 +58,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
   app.use(requestLog(services));
   // Public on purpose (http/authorize.ts PUBLIC_PATHS), each under a per-address budget.
   app.use(['/healthz', '/trust', '/shl', '/.well-known/jwks.json'], publicBudget(services.auth));
-  mountAuthEndpoints(app, services.auth, { issuer: config.issuerUrl, tokenUrl: tokenUrlOf(config) });
+  mountAuthEndpoints(app, services.auth, { issuer: config.issuerUrl, tokenUrl: tokenUrlOf(config), ...(config.audit ? { onToken: auditToken(services) } : {}) });
 
   const ctx: RestContext = {
     store,
@@ -65,6 +66,7 @@ export function createApp(services: Services, operations: OperationRoute[] = def
     settings: { baseUrl: config.fhirBaseUrl, searchDefaultCount: config.searchDefaultCount, searchMaxCount: config.searchMaxCount },
     ingest: () => services.validation.current().policy,
     conformance: () => conformanceOf(services.validation.current()),
+    ...(config.audit ? { audit: { log: services.audit, now: services.now } } : {}),
   };
   // Rebuilt when the loaded packages change ($install-package), else built once.
   let capability: { for: unknown; statement: ReturnType<typeof buildCapabilityStatement> } | undefined;
@@ -143,7 +145,8 @@ function clientError(err: unknown): boolean {
 
 /** Every error leaves as an OperationOutcome with the right status; never a stack trace or an HTML page. */
 function errorFunnel(services: Services) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+  const { config } = services;
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const log = res.locals.log ?? services.log;
     let status: number;
     let body;
@@ -158,6 +161,7 @@ function errorFunnel(services: Services) {
       body = outcome([issue({ severity: 'fatal', code: 'exception', id: 'INTERNAL_ERROR', text: 'The server failed to process the request; the error is logged' })]);
     }
     if (status >= 500) log.error({ err }, 'request failed');
+    if (config.audit && !res.locals.routed && (status === 401 || status === 403 || status === 429)) auditRefusal(services, req, res, status, body);
     if (status === 413) res.setHeader('Connection', 'close');
     if (status === 401) res.setHeader('WWW-Authenticate', (res.locals.wwwAuthenticate as string | undefined) ?? 'Bearer realm="gdhcn-gateway"');
     if (res.headersSent) {

@@ -14,11 +14,13 @@ import { createValidationService, type ValidationService } from './services-vali
 import { createMongoStore } from './storage/mongo/mongo-store.ts';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.ts';
 import type { ResourceStore } from './storage/store.ts';
+import { createAuditLog, type AuditLog } from './audit/audit-log.ts';
 import { createAuthServices, type AuthOverrides, type AuthServices } from './services-auth.ts';
 
 export interface Services extends TrustServices {
   config: Config;
   auth: AuthServices;
+  audit: AuditLog;
   log: Logger;
   store: ResourceStore;
   validation: ValidationService;
@@ -60,11 +62,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     await store.close();
     throw err;
   });
+  const audit = createAuditLog({ store, log });
   const credentials = createCredentialServices({ config, store, validation, trust, now, ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}) });
   return {
     ...trust,
     config,
     auth,
+    audit,
     log,
     store,
     validation,
@@ -73,6 +77,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     now,
     close: async () => {
       trust.stop();
+      await audit.flush();
       await store.close();
       if (overrides.inMemory) rmSync(dataDir, { recursive: true, force: true });
     },

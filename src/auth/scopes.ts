@@ -56,9 +56,12 @@ export function formatResourceScope(type: string, letters: Iterable<Interaction>
   return `system/${type}.${ORDER.filter((l) => set.has(l)).join('')}`;
 }
 
+/** Types a `*` scope does not reach: the audit trail is read only with a scope that names it (system/AuditEvent.rs). */
+const NAMED_ONLY = new Set(['AuditEvent']);
+
 /** True when the set grants `letter` on `type`. */
 export function allowsInteraction(set: ScopeSet, type: string, letter: Interaction): boolean {
-  return set.resources.some((g) => (g.type === '*' || g.type === type) && g.letters.has(letter));
+  return set.resources.some((g) => ((g.type === '*' && !NAMED_ONLY.has(type)) || g.type === type) && g.letters.has(letter));
 }
 
 /**

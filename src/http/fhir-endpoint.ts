@@ -47,7 +47,8 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
       fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Binary bodies are only accepted by POST $install-package and $verify; send application/fhir+json' });
     }
     const auth = res.locals.auth as AuthContext | undefined;
-    sendFhir(res, await router.handle(auth ? { ...ctx, auth } : ctx, fhirReq), pretty);
+    res.locals.routed = true; // refusals from here on are audited by the router
+    sendFhir(res, await router.handle({ ...ctx, auth, requestId: String(res.getHeader('X-Request-Id') ?? '') }, fhirReq), pretty);
   };
 }
 

@@ -7,6 +7,7 @@ import type { IngestPolicy } from '../validation/ingest-policy.ts';
 import type { ConformanceSource } from './rest/conformance.ts';
 import type { Logger } from 'pino';
 import type { AuthContext } from './authorize.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { ResourceStore } from '../storage/store.ts';
 
 export type FhirMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
@@ -56,6 +57,10 @@ export interface RestContext {
   conformance?: () => ConformanceSource;
   /** Who is calling, set per request by the HTTP shell; absent in code paths that are not requests (tools, tests). */
   auth?: AuthContext;
+  /** X-Request-Id of the HTTP request, carried into AuditEvents. */
+  requestId?: string;
+  /** Where AuditEvents go (absent with AUDIT=false). */
+  audit?: { log: AuditLog; now: () => Date };
 }
 
 /** `W/"3"` or `"3"` → `3`; anything else → undefined. */

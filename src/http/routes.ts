@@ -7,6 +7,7 @@ import { fail } from '../fhir/outcome.ts';
 import { authorize, PUBLIC, writeLetter, type Need } from './authorize.ts';
 import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import { guardSecurityRecord, redactSecrets } from './security-records.ts';
+import { audited } from './audit-route.ts';
 import { history } from './rest/history.ts';
 import { readResource, vreadResource } from './rest/read.ts';
 import { searchType } from './rest/search.ts';
@@ -68,7 +69,7 @@ export function createRouter(options: { operations: OperationRoute[]; bundle: Bu
     if (s.length === 4 && s[2] === '_history') return only(req, ['GET'], () => (on(type, 'r'), vreadResource(ctx, type, id, s[3])));
     return fail('not-found', { code: 'not-found', id: 'PATH_UNKNOWN', text: `No FHIR interaction at /${s.join('/')}` });
   };
-  const handle = async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> => redactSecrets(await route(ctx, req));
+  const handle = async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> => redactSecrets(await audited(ctx, req, route));
   return { handle, operations };
 }
 

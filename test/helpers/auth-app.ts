@@ -39,7 +39,7 @@ export async function makeClientKeys(alg: 'ES256' | 'ES384' | 'RS384' = 'ES384')
 }
 
 export async function createAuthTestApp(overrides: Partial<Config> = {}, serviceOverrides: ServiceOverrides = {}): Promise<AuthTestApp> {
-  const base = await createTestApp({ auth: true, ...overrides }, serviceOverrides);
+  const base = await createTestApp({ auth: true, audit: true, ...overrides }, serviceOverrides);
   const tokenUrl = tokenUrlOf(base.services.config);
   const now = () => Math.floor(base.services.now().getTime() / 1000);
   const clients = new Map<string, TestClient>();
@@ -80,7 +80,7 @@ export async function createAuthTestApp(overrides: Partial<Config> = {}, service
     return client;
   };
   const tokenFor: AuthTestApp['tokenFor'] = async (scope, id = 'test-admin') => {
-    const client = clients.get(id) ?? (await registerClient(id, ['system/*.cruds', 'system/AuditEvent.rs', ...Object.values((await import('../../src/auth/operation-scopes.ts')).OPERATION_SCOPES)]));
+    const client = clients.get(id) ?? (await registerClient(id, ['system/*.cruds', 'system/AuditEvent.cruds', ...Object.values((await import('../../src/auth/operation-scopes.ts')).OPERATION_SCOPES)]));
     return client.token(scope);
   };
   return { ...base, tokenUrl, registerClient, tokenFor };

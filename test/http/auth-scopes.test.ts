@@ -17,7 +17,7 @@ let admin: string;
 beforeAll(async () => {
   t = await createAuthTestApp({ validationMode: 'off' });
   reader = await (await t.registerClient('reader', ['system/Patient.rs'])).token('system/Patient.rs');
-  admin = await t.tokenFor('system/*.cruds system/$revoke-credential');
+  admin = await t.tokenFor('system/*.cruds system/AuditEvent.cruds system/$revoke-credential');
 });
 afterAll(() => t.close());
 
