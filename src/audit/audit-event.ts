@@ -43,7 +43,8 @@ function outcomeOf(status: number): '0' | '4' | '8' {
  * @example buildAuditEvent({ subtype: 'create', action: 'C', status: 201, clientId: 'his-1', address: '10.0.0.5', entities: ['Immunization/1'], recorded: now })
  */
 export function buildAuditEvent(f: AuditFacts): AuditEvent {
-  const entity: AuditEventEntity[] = (f.entities ?? []).map((reference) => ({ what: { reference }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2' } }));
+  // Kept lean on purpose: every element a search parameter reaches costs an index row on each audited request.
+  const entity: AuditEventEntity[] = (f.entities ?? []).map((reference) => ({ what: { reference } }));
   if (f.requestId) {
     entity.push({ what: { identifier: { value: f.requestId } }, type: { system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType', code: 'XrequestId' } });
   }
@@ -67,9 +68,9 @@ export function buildAuditEvent(f: AuditFacts): AuditEvent {
         requestor: true,
         network: { address: f.address, type: '2' },
       },
-      { type: { coding: [{ system: DCM, code: '110152', display: 'Destination Role ID' }] }, who: { display: 'gdhcn-gateway' }, requestor: false },
     ],
-    source: { observer: { display: 'gdhcn-gateway' }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
+    // The server itself is the source (BALP's destination agent is implied by it).
+    source: { observer: { display: 'gdhcn-gateway' } },
     ...(entity.length ? { entity } : {}),
   };
 }

@@ -32,8 +32,8 @@ test('when a client creates a resource, then one AuditEvent names the client, th
   expect(res.status).toBe(201);
   const found = await events(`entity=Patient/${res.body.id}&action=C`);
   expect(found).toHaveLength(1);
-  expect(found[0]).toMatchObject({ action: 'C', outcome: '0', subtype: [{ code: 'create' }], agent: [{ who: { reference: 'Device/his-7' }, name: 'his-7' }, expect.anything()] });
-  expect(found[0]!.entity).toEqual(expect.arrayContaining([{ what: { reference: `Patient/${res.body.id}` }, type: expect.anything() }, { what: { identifier: { value: 'req-create-1' } }, type: expect.anything() }]));
+  expect(found[0]).toMatchObject({ action: 'C', outcome: '0', subtype: [{ code: 'create' }], agent: [{ who: { reference: 'Device/his-7' }, name: 'his-7' }] });
+  expect(found[0]!.entity).toEqual(expect.arrayContaining([{ what: { reference: `Patient/${res.body.id}` } }, { what: { identifier: { value: 'req-create-1' } }, type: expect.anything() }]));
 });
 
 test('when a client reads and searches, then each leaves an AuditEvent with action R', async () => {
@@ -50,8 +50,8 @@ test('when a request is refused (401, 403), then an AuditEvent with outcome 4 re
   const refused = await events('outcome=4');
   const anon = refused.find((e) => e.entity?.some((x) => x.what.identifier?.value === 'req-anon-1'));
   const forbidden = refused.find((e) => e.entity?.some((x) => x.what.identifier?.value === 'req-403-1'));
-  expect(anon).toMatchObject({ outcomeDesc: 'HTTP 401: AUTH_TOKEN_MISSING', agent: [{ who: { display: expect.stringMatching(/^anonymous /) } }, expect.anything()] });
-  expect(forbidden).toMatchObject({ action: 'D', outcomeDesc: 'HTTP 403: AUTH_SCOPE_MISSING', agent: [{ who: { reference: 'Device/auditor' } }, expect.anything()] });
+  expect(anon).toMatchObject({ outcomeDesc: 'HTTP 401: AUTH_TOKEN_MISSING', agent: [{ who: { display: expect.stringMatching(/^anonymous /) } }] });
+  expect(forbidden).toMatchObject({ action: 'D', outcomeDesc: 'HTTP 403: AUTH_SCOPE_MISSING', agent: [{ who: { reference: 'Device/auditor' } }] });
 });
 
 test('when a token is granted or refused, then each leaves an AuditEvent of subtype token', async () => {
