@@ -3,7 +3,8 @@
  * file-backed SQLite: A (AUTH on, AUDIT on), B (AUTH=off, AUDIT on) and C (AUTH on, AUDIT off). Each gets the same
  * distinct reads (Patient/<id> of resources made first) and distinct Immunization creates, in alternating rounds so
  * that load on the machine hits all three alike; the best round of each counts.
- * Ratios: read_auth_vs_noauth = A read / B read, create_audited_vs_unaudited = A create / C create (goal ≥ 0.9).
+ * Ratios: read_auth_vs_noauth = A read / B read, create_audited_vs_unaudited = A create / C create (goal ≥ 0.9);
+ * also create_auth_vs_noauth (A / B) and read_audited_vs_unaudited (A / C: what the queued read audits cost).
  * A's token comes the real way: the development client's key signs an assertion sent to POST /auth/token.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
   const figures = {
     read_auth_per_s: f('A-auth-audit read'),
     read_noauth_per_s: f('B-noauth-audit read'),
+    read_auth_unaudited_per_s: f('C-auth-noaudit read'),
     create_auth_audited_per_s: f('A-auth-audit create'),
     create_noauth_audited_per_s: f('B-noauth-audit create'),
     create_auth_unaudited_per_s: f('C-auth-noaudit create'),
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
   const ratios = {
     read_auth_vs_noauth: round(figures.read_auth_per_s / figures.read_noauth_per_s),
     create_auth_vs_noauth: round(figures.create_auth_audited_per_s / figures.create_noauth_audited_per_s),
+    read_audited_vs_unaudited: round(figures.read_auth_per_s / figures.read_auth_unaudited_per_s),
     create_audited_vs_unaudited: round(figures.create_auth_audited_per_s / figures.create_auth_unaudited_per_s),
   };
   console.log(JSON.stringify({ bench: 'auth', figures, ratios }));
