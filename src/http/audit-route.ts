@@ -1,11 +1,12 @@
 /**
- * The audit trail of the FHIR router: which AuditEvent a request leaves, and when it is written. A plain write
- * (create, update, patch, delete, and each transaction or batch entry) runs inside a store transaction together
+ * The audit trail of the FHIR router: which AuditEvent a request leaves, and when it is written. The store write of
+ * a plain create, update, patch or delete (each transaction or batch entry too) commits in one store transaction
  * with its AuditEvent; reads, searches, operations and refusals are queued (AuditLog.enqueue).
  */
 import type { AuditAction } from '../audit/audit-event.ts';
 import { buildAuditEvent } from '../audit/audit-event.ts';
 import { OutcomeError, messageIdOf } from '../fhir/outcome.ts';
+import type { ResourceStore } from '../storage/store.ts';
 import type { FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import { statusOf } from './status.ts';
 
@@ -60,6 +61,43 @@ function touched(res: FhirResponse, fallback: string | undefined): string[] {
   return fallback ? [fallback] : [];
 }
 
+type WriteAudit = (tx: ResourceStore, entity: string, status: number) => Promise<void>;
+
+/**
+ * The store a write handler gets: each create, update and delete commits in one short store transaction with its
+ * AuditEvent (only the write itself, so validation and reads are not held inside the transaction and concurrent
+ * writes still share commits). Nested in a transaction Bundle, the transaction joins the Bundle's.
+ */
+function auditingStore(store: ResourceStore, record: WriteAudit): ResourceStore {
+  return {
+    read: (type, id) => store.read(type, id),
+    vread: (type, id, v) => store.vread(type, id, v),
+    history: (q) => store.history(q),
+    search: (q) => store.search(q),
+    describe: () => store.describe(),
+    close: () => store.close(),
+    transaction: (work) => store.transaction((tx) => work(auditingStore(tx, record))),
+    create: (resource, options) =>
+      store.transaction(async (tx) => {
+        const res = await tx.create(resource, options);
+        if (res.outcome === 'created') await record(tx, `${res.resource.resourceType}/${res.resource.id}`, 201);
+        return res;
+      }),
+    update: (resource, options) =>
+      store.transaction(async (tx) => {
+        const res = await tx.update(resource, options);
+        await record(tx, `${res.resource.resourceType}/${res.resource.id}`, res.outcome === 'created' ? 201 : 200);
+        return res;
+      }),
+    delete: (type, id, options) =>
+      store.transaction(async (tx) => {
+        const res = await tx.delete(type, id, options);
+        await record(tx, `${type}/${id}`, 200);
+        return res;
+      }),
+  };
+}
+
 /** Runs `route` and leaves its AuditEvent. */
 export async function audited(ctx: RestContext, req: FhirRequest, route: (ctx: RestContext, req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
   const audit = ctx.audit;
@@ -70,11 +108,15 @@ export async function audited(ctx: RestContext, req: FhirRequest, route: (ctx: R
     buildAuditEvent({ subtype: shape.subtype, action: shape.action, status, ...who, ...(ctx.requestId ? { requestId: ctx.requestId } : {}), entities, ...(detail ? { detail } : {}), recorded: audit.now() });
   try {
     if (shape.transactional) {
-      return await ctx.store.transaction(async (tx) => {
-        const res = await route({ ...ctx, store: tx }, req);
-        await audit.log.within(tx, event(res.status, touched(res, shape.entity)));
-        return res;
+      let wrote = false;
+      const store = auditingStore(ctx.store, async (tx, entity, status) => {
+        wrote = true;
+        await audit.log.within(tx, event(status, [entity]));
       });
+      const res = await route({ ...ctx, store }, req);
+      // A conditional create that matched, or an answer without a write: recorded like a read.
+      if (!wrote) audit.log.enqueue(event(res.status, touched(res, shape.entity)));
+      return res;
     }
     const res = await route(ctx, req);
     if (!shape.quietOnSuccess) audit.log.enqueue(event(res.status, touched(res, shape.entity)));

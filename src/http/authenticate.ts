@@ -34,7 +34,11 @@ export function authenticate(auth: AuthServices, options: { enabled: boolean; lo
       res.locals.auth = { kind: 'off', address } satisfies AuthContext;
       return next();
     }
-    if (req.method === 'OPTIONS') return next();
+    if (req.method === 'OPTIONS') {
+      // CORS preflight never carries a token; it reaches no handler that needs one.
+      res.locals.auth = { kind: 'anonymous', address } satisfies AuthContext;
+      return next();
+    }
     const headers = authorizationHeaders(req);
     if (headers.length === 0) {
       res.locals.auth = { kind: 'anonymous', address } satisfies AuthContext;

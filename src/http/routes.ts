@@ -50,7 +50,8 @@ export function createRouter(options: { operations: OperationRoute[]; bundle: Bu
     // The Bundle itself needs a caller; each entry is then checked as the request it is.
     if (s.length === 0) return only(req, ['POST'], () => (bundleNeedsCaller(ctx), bundle(ctx, req)));
     if (s.length === 1 && s[0] === 'metadata') return only(req, ['GET'], async () => (need(PUBLIC), metadata()));
-    if (s.length === 1 && s[0] === '_history') return only(req, ['GET'], () => (on('*', 'r'), history(ctx, req)));
+    // System history spans every type, the audit trail included: it needs both a `*` read and the AuditEvent one.
+    if (s.length === 1 && s[0] === '_history') return only(req, ['GET'], () => (on('*', 'r'), on('AuditEvent', 'r'), history(ctx, req)));
     const type = s[0];
     assertType(type);
     if (s.length === 1) {
