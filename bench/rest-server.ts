@@ -22,5 +22,6 @@ const server = createApp(services).listen(0, '127.0.0.1', () => {
 server.keepAliveTimeout = 60_000;
 process.on('message', (m) => {
   if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (m === 'flush') void services.audit.flush().then(() => process.send?.({ flushed: true }));
   if (m === 'stop') server.close(() => void services.close().then(() => process.exit(0)));
 });
