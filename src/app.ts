@@ -30,6 +30,10 @@ import { meteredIngest, meteredOperation, mountOperatorEndpoints, requestMetrics
 import type { Services } from './services.ts';
 import type { ValidationState } from './services-validation.ts';
 import { createConformanceSource, type ConformanceSource } from './http/rest/conformance.ts';
+import { mountAuthEndpoints, publicBudget } from './http/auth-endpoints.ts';
+import { authenticate } from './http/authenticate.ts';
+import { tokenUrlOf } from './services-auth.ts';
+import { auditRefusal, auditToken } from './http/audit-http.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -62,6 +66,9 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   app.use(requestLog(services));
   app.use(requestMetrics(services.metrics, operations));
   mountHardening(app, config);
+  // Public on purpose (http/authorize.ts PUBLIC_PATHS), each under a per-address budget.
+  app.use(['/healthz', '/readyz', '/metrics', '/trust', '/shl', '/.well-known/jwks.json', '/.well-known/crl'], publicBudget(services.auth));
+  mountAuthEndpoints(app, services.auth, { issuer: config.issuerUrl, tokenUrl: tokenUrlOf(config), ...(config.audit ? { onToken: auditToken(services) } : {}) });
 
   const ctx: RestContext = {
     store,
@@ -75,6 +82,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
     },
     ingest: () => ingest(services.validation.current().policy),
     conformance: () => conformanceOf(services.validation.current()),
+    ...(config.audit ? { audit: { log: services.audit, now: services.now } } : {}),
   };
   // Rebuilt when the loaded packages change ($install-package), else built once.
   let capability: { for: unknown; statement: ReturnType<typeof buildCapabilityStatement> } | undefined;
@@ -87,6 +95,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
       now: services.now(),
       implementationGuides: implementationGuides(services),
       conditionalDeleteMultiple: config.conditionalDeleteMultiple,
+      ...(config.auth ? { tokenUrl: tokenUrlOf(config) } : {}),
     }) };
     return { status: 200, resource: capability.statement };
   };
@@ -106,7 +115,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   }));
   mountTrustEndpoints(app, services);
   mountShlEndpoints(app, services.credentials.shl, services.now);
-  app.use('/fhir', fhirEndpoint(router, ctx, config.maxBodyBytes, endpointLimits(config)));
+  app.use('/fhir', authenticate(services.auth, { enabled: config.auth, log }), fhirEndpoint(router, ctx, config.maxBodyBytes, endpointLimits(config)));
   app.use((req: Request) => {
     throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }));
   });
@@ -161,7 +170,8 @@ function clientError(err: unknown): boolean {
 
 /** Every error leaves as an OperationOutcome with the right status; never a stack trace or an HTML page. */
 function errorFunnel(services: Services) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+  const { config } = services;
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const log = res.locals.log ?? services.log;
     let status: number;
     let body;
@@ -176,7 +186,9 @@ function errorFunnel(services: Services) {
       body = outcome([issue({ severity: 'fatal', code: 'exception', id: 'INTERNAL_ERROR', text: 'The server failed to process the request; the error is logged' })]);
     }
     if (status >= 500) log.error({ err }, 'request failed');
+    if (config.audit && !res.locals.routed && (status === 401 || status === 403 || status === 429)) auditRefusal(services, req, res, status, body);
     if (status === 413) res.setHeader('Connection', 'close');
+    if (status === 401) res.setHeader('WWW-Authenticate', (res.locals.wwwAuthenticate as string | undefined) ?? 'Bearer realm="gdhcn-gateway"');
     if (res.headersSent) {
       res.end();
       return;

@@ -9,8 +9,10 @@ import { startupAttention } from './startup-notes.ts';
 
 async function main(): Promise<void> {
   let config;
+  let services;
   try {
     config = parseConfig(process.env);
+    services = await createServices(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -18,7 +20,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const services = await createServices(config);
   const app = createApp(services);
   const server: Server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;

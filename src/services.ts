@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from './config/schema.ts';
+import { ConfigError, type Config } from './config/schema.ts';
 import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, instrumentStore, type Metrics } from './metrics.ts';
@@ -16,9 +16,13 @@ import { createValidationService, type ValidationService } from './services-vali
 import { createMongoStore } from './storage/mongo/mongo-store.ts';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.ts';
 import type { ResourceStore } from './storage/store.ts';
+import { createAuditLog, type AuditLog } from './audit/audit-log.ts';
+import { createAuthServices, type AuthOverrides, type AuthServices } from './services-auth.ts';
 
 export interface Services extends TrustServices {
   config: Config;
+  auth: AuthServices;
+  audit: AuditLog;
   log: Logger;
   store: ResourceStore;
   validation: ValidationService;
@@ -30,7 +34,7 @@ export interface Services extends TrustServices {
   close(): Promise<void>;
 }
 
-export interface ServiceOverrides extends TrustOverrides {
+export interface ServiceOverrides extends TrustOverrides, AuthOverrides {
   log?: Logger;
   now?: () => Date;
   /** Use an in-memory database and throw-away key and cache folders instead of DATA_DIR (tests). */
@@ -53,12 +57,26 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const store = instrumentStore(await openStore(config, overrides, now), metrics);
   log.info({ storage: store.describe() }, 'storage ready');
   const validation = await createValidationService(config, log, dataDir);
+  const missing = validation.current().policy.missingProfiles;
+  if (config.production && missing.length > 0) {
+    await store.close();
+    throw new ConfigError([`VALIDATION_PROFILES names profiles that are not loaded (${missing.join(', ')}): with NODE_ENV=production records would be stored unchecked; add their IG packages (ig/packages, FHIR_PACKAGES or npm run ig:install)`]);
+  }
   trust = await createTrustServices(config, log, now, dataDir, overrides);
+  const startedTrust = trust;
+  const auth = await createAuthServices(config, log, dataDir, now, overrides).catch(async (err: unknown) => {
+    startedTrust.stop();
+    await store.close();
+    throw err;
+  });
+  const audit = createAuditLog({ store, log });
   const rules = await createRuleServices(config, log, now, dataDir, overrides.fetch);
   const credentials = createCredentialServices({ config, store, validation, trust, now, rules: rules.source, ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}) });
   return {
     ...trust,
     config,
+    auth,
+    audit,
     log,
     store,
     validation,
@@ -69,6 +87,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     close: async () => {
       trust!.stop();
       rules.stop();
+      await audit.flush();
       await store.close();
       if (overrides.inMemory) rmSync(dataDir, { recursive: true, force: true });
     },

@@ -3,7 +3,9 @@
  * Each example ends with `# → <status> <resourceType>`, which is what the test expects back.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -37,17 +39,30 @@ function examples(): Example[] {
 let server: Server;
 let services: Services;
 let origin: string;
+/** The server's DATA_DIR: `npx gdhcn-gateway token` reads the development client from it, as on a laptop. */
+let dataDir: string;
+let cliEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  services = await createServices(parseConfig({}, { fhirBaseUrl: `${origin}/fhir` }), { inMemory: true, log: pino({ level: 'silent' }) });
+  dataDir = mkdtempSync(join(tmpdir(), 'gdhcn-readme-'));
+  // Access control on, as the README's reader gets it (AUTH defaults to on).
+  const env = { DATA_DIR: dataDir, FHIR_BASE_URL: `${origin}/fhir`, SQLITE_SYNCHRONOUS: 'NORMAL' };
+  cliEnv = { ...process.env, ...env, NODE_ENV: '' };
+  services = await createServices(parseConfig(env), { log: pino({ level: 'silent' }) });
   server.on('request', createApp(services));
 });
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
   await services.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('when the server starts outside production, then the development client is registered and access control is on', () => {
+  expect(services.config.auth).toBe(true);
+  expect(services.auth.clients.get('dev-client')).toMatchObject({ enabled: true });
 });
 
 test('when the README is read, then it has curl examples to run', () => {
@@ -57,7 +72,7 @@ test('when the README is read, then it has curl examples to run', () => {
 test('when the README curl examples run in order, then each answers the status and resource it promises', async () => {
   for (const ex of examples()) {
     const command = `${ex.command.replaceAll('http://localhost:8080', origin)} -w '\\n%{http_code}'`;
-    const { stdout } = await run('bash', ['-c', command]);
+    const { stdout } = await run('bash', ['-c', command], { env: cliEnv });
     const cut = stdout.lastIndexOf('\n');
     const body = JSON.parse(stdout.slice(0, cut)) as { resourceType: string };
     expect({ command: ex.command, status: Number(stdout.slice(cut + 1)), resourceType: body.resourceType }).toEqual({
@@ -66,7 +81,8 @@ test('when the README curl examples run in order, then each answers the status a
       resourceType: ex.resourceType,
     });
   }
-});
+  // Each example starts `npx gdhcn-gateway token` (a Node process) at least once: minutes on a busy machine.
+}, 600_000);
 
 test('when the config table in the README is compared with the schema, then they agree', () => {
   const table = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme)?.[1];

@@ -6,10 +6,16 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { ConfigError, parseConfig } from '../config/schema.ts';
 import { TrustError } from '../trust/errors.ts';
-import { generateDevKeys } from '../trust/dev-keys.ts';
-import { runIgInstall } from './ig-install.ts';
-import { runValidate } from './validate.ts';
 import { runRulesTest, RULES_TEST_USAGE, RulesUsageError } from './rules-test.ts';
+import { CliUsageError } from './cli-usage-error.ts';
+
+// Commands are loaded when used: `gdhcn-gateway token` runs inside `$(…)` in every README example and must not pay
+// for loading the validation engine.
+const runValidate: typeof import('./validate.ts').runValidate = async (...a) => (await import('./validate.ts')).runValidate(...a);
+const runIgInstall: typeof import('./ig-install.ts').runIgInstall = async (...a) => (await import('./ig-install.ts')).runIgInstall(...a);
+const generateDevKeys: typeof import('../trust/dev-keys.ts').generateDevKeys = async (...a) => (await import('../trust/dev-keys.ts')).generateDevKeys(...a);
+const runClients: typeof import('./clients.ts').runClients = async (...a) => (await import('./clients.ts')).runClients(...a);
+const runToken: typeof import('./clients.ts').runToken = async (...a) => (await import('./clients.ts')).runToken(...a);
 
 const USAGE = `usage: gdhcn-gateway <command>
 
@@ -20,6 +26,12 @@ commands:
   ig install [name@version ...]
       install the packages of ig/packages.json (or those named) and their dependencies
       from the FHIR package registry (FHIR_PACKAGE_REGISTRY) into FHIR_PACKAGE_CACHE
+  clients add <id> --scopes "system/Immunization.cruds ..." (--jwks FILE | --jwks-uri URL) [--name NAME]
+  clients list
+  clients disable <id>
+      the SMART Backend Services client registry in $DATA_DIR/auth/clients.json
+  token [--scope "system/Patient.rs ..."]
+      print a bearer token for the local development client (made on first start outside production)
   validate <file|dir>... [--profile URL] [--ig PKG] [--format text|json|html] [--output FILE]
       validate FHIR JSON resources; exit 1 when any has errors (validate --help for more)
 ${RULES_TEST_USAGE}`;
@@ -27,10 +39,12 @@ ${RULES_TEST_USAGE}`;
 class UsageError extends Error {}
 
 export async function runCli(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void): Promise<number> {
+  const [command, sub, ...rest] = argv;
   try {
-    const [command, sub, ...rest] = argv;
     if (command === 'validate') return await runValidate(argv.slice(1), { env, cwd: process.cwd(), out });
     if (command === 'rules' && sub === 'test') return await runRulesTest(rest, { out });
+    if (command === 'clients') return await runClients(argv.slice(1), env, out);
+    if (command === 'token') return await runToken(argv.slice(1), env, out);
     if (command === 'keys' && sub === 'init') return await keysInit(rest, env, out);
     if (command === 'ig' && sub === 'install') return await runIgInstall(rest, { env, out, fetch: globalThis.fetch });
     if (command === undefined || command === 'help' || command === '--help') {
@@ -39,7 +53,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     }
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof RulesUsageError) {
+    if (err instanceof ConfigError && (command === 'token' || command === 'clients')) {
+      out(`${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof UsageError || err instanceof CliUsageError || err instanceof ConfigError || err instanceof RulesUsageError) {
       out(`${err.message}\n\n${USAGE}`);
       return 2;
     }

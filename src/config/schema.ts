@@ -77,8 +77,23 @@ export interface Config {
   queueMax: number;
   corsOrigins: string[];
   packageOverrideLocked: boolean;
+  /** NODE_ENV=production: start-up refuses development settings (src/config/production.ts). */
+  production: boolean;
+  /** Bearer tokens required (SMART Backend Services); `false` only for local experiments. */
+  auth: boolean;
+  authClientsFile?: string;
+  authTokenLifetimeMs: number;
+  authJwksAllow: string[];
+  authExternalIssuer?: string;
+  authExternalJwksUrl?: string;
+  authExternalAudience?: string;
+  /** Requests per minute per client address on the public endpoints; 0 = no limit. */
+  publicRateLimit: number;
+  /** AuditEvent for every write, read, issuance, token grant and refusal. */
+  audit: boolean;
 }
 
+import { authProblems, productionProblems } from './production.ts';
 import { bool, ConfigProblem, duration, httpUrl, intIn, list, oneOf, profileMap, upperAlpha2 } from './parsers.ts';
 
 /** Why these: DDCC is the WHO profile the certificates are minted from; IPS is the HL7 patient summary the SHL carries. */
@@ -126,7 +141,7 @@ function spec<K extends keyof Config>(
 // Order matters: derived defaults read keys parsed before them.
 export const CONFIG_KEYS = [
   spec('port', 'PORT', 'TCP port the HTTP server listens on.', 8080, intIn(0, 65535)),
-  spec('host', 'HOST', 'Interface to listen on (`127.0.0.1` to keep it local).', '0.0.0.0', (s) => s.trim()),
+  spec('host', 'HOST', 'Interface to listen on; local only unless set (the Docker image sets `0.0.0.0`).', '127.0.0.1', (s) => s.trim()),
   spec(
     'fhirBaseUrl',
     'FHIR_BASE_URL',
@@ -214,7 +229,25 @@ export const CONFIG_KEYS = [
   spec('rulesRefreshMs', 'RULES_REFRESH', 'How often the business rules are re-read (`30m`, `6h`, `1d` or seconds).', 6 * 3600_000, duration, '`6h`'),
   spec('readyKeyMinValidityMs', 'READYZ_KEY_MIN_VALIDITY', '`GET /readyz` answers 503 when the signing keys (DSC, CSCA) expire sooner than this.', 30 * 86_400_000, duration, '`30d`'),
   spec('shutdownTimeoutMs', 'SHUTDOWN_TIMEOUT', 'On SIGTERM/SIGINT: stop accepting, then wait at most this long for in-flight requests before closing the store and exiting.', 10_000, duration, '`10s`'),
+  spec('production', 'NODE_ENV', '`production` refuses to start with development settings (AUTH=off, development keys, a localhost or http base URL, …).', false, (s) => s.trim() === 'production', '—'),
+  spec('auth', 'AUTH', '`on`: every request outside the public list needs a SMART Backend Services bearer token; `off` only for local experiments (refused in production).', true, onOff),
+  spec('authClientsFile', 'AUTH_CLIENTS_FILE', 'JSON file of registered clients (`{"clients":[{id,name,jwks|jwksUri,scopes,enabled}]}`), merged with `DATA_DIR/auth/clients.json`.', undefined, (s) => s),
+  spec('authTokenLifetimeMs', 'AUTH_TOKEN_LIFETIME', 'Lifetime of the access tokens `/auth/token` mints.', 300_000, duration, '`5m`'),
+  spec('authJwksAllow', 'AUTH_JWKS_ALLOW', "Comma-separated URL prefixes a client's `jwksUri` and the external issuer's JWKS may be fetched from (https, no redirects, capped).", [], (s) => list(s).map(httpUrl).map((u) => `${u}/`), '—'),
+  spec('authExternalIssuer', 'AUTH_EXTERNAL_ISSUER', 'Also accept access tokens of this external authorization server (its `iss`).', undefined, httpUrl),
+  spec('authExternalJwksUrl', 'AUTH_EXTERNAL_JWKS_URL', "The external authorization server's JWKS URL (must be under AUTH_JWKS_ALLOW).", undefined, httpUrl),
+  spec('authExternalAudience', 'AUTH_EXTERNAL_AUDIENCE', 'The `aud` external tokens must carry. Default: FHIR_BASE_URL.', (p) => p.fhirBaseUrl, (s) => s.trim()),
+  spec('publicRateLimit', 'PUBLIC_RATE_LIMIT', 'Requests per minute per client address on the public endpoints (`$verify`, `/shl`, `/trust`, `/.well-known`, metadata); `0` = unlimited.', 600, intIn(0, 1_000_000)),
+  spec('audit', 'AUDIT', 'Record an AuditEvent for every write, read, issuance, token grant and refused request.', true, bool),
 ] as const;
+
+/** `on`/`off` besides true/false. */
+function onOff(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  return bool(raw);
+}
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -243,6 +276,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     problems.push('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
   }
   problems.push(...issuerProblems(partial));
+  problems.push(...authProblems(partial), ...productionProblems(partial));
   // An SHL payload's url is at most 128 characters (spec); ours is the base, '/', and a 43-character link id.
   if (partial.shlBaseUrl && partial.shlBaseUrl.length > 128 - 44) {
     problems.push(`SHL_BASE_URL must be at most ${128 - 44} characters (a link's URL is capped at 128 by the SMART Health Links spec), got ${partial.shlBaseUrl.length}`);

@@ -10,7 +10,7 @@ import type { ResourceStore } from '../storage/store.ts';
 import type { RevocationCheck } from './verify-options.ts';
 
 export const CREDENTIAL_ID_SYSTEM = 'https://gdhcn-gateway.org/fhir/NamingSystem/credential-id';
-const STATUS_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/credential-status';
+export const STATUS_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/credential-status';
 
 /**
  * The entry's id is derived from the credential id, so `$verify` asks with a read by primary key (a search per

@@ -237,6 +237,15 @@ export async function readDirectFile(ctx: ShlContext, linkId: string, now: Date)
  * @example await revokeShlLink(ctx, linkId)
  */
 export async function revokeShlLink(ctx: ShlContext, linkId: string): Promise<boolean> {
-  const { versionId } = await ctx.store.delete('DocumentReference', recordIdOf(linkId));
+  return revokeShlRecord(ctx.store, recordIdOf(linkId));
+}
+
+/**
+ * Revoke a link by its record id (the credential id its issuance Provenance names); `$revoke-credential` does this,
+ * as plain FHIR deletes of link records are refused. Returns false when there was none.
+ * @example await revokeShlRecord(store, recordId)
+ */
+export async function revokeShlRecord(store: ShlContext['store'], recordId: string): Promise<boolean> {
+  const { versionId } = await store.delete('DocumentReference', recordId);
   return versionId !== undefined;
 }

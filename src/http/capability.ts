@@ -17,6 +17,25 @@ export interface CapabilityInput {
   /** Conditional delete removes every match (up to a limit) rather than only a single one. */
   conditionalDeleteMultiple?: boolean;
   now: Date;
+  /** Token endpoint when access control is on: listed in `rest.security` (SMART-on-FHIR). */
+  tokenUrl?: string;
+}
+
+/** Where an operation says which scope it needs, for clients reading the CapabilityStatement. */
+function scopeNote(o: OperationRoute): string {
+  const scope = o.scope === undefined ? `system/$${o.code}` : o.scope;
+  return scope === null ? 'Public: no token needed.' : `Needs scope ${scope}.`;
+}
+
+function security(tokenUrl: string) {
+  return {
+    cors: true,
+    service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+    description:
+      'SMART Backend Services: POST a client_credentials grant with a private_key_jwt client assertion to the token URL. ' +
+      'Resource access needs SMART v2 scopes (system/<Type>.cruds; v1 .read/.write accepted); each operation that signs or changes trust needs its own scope (see operation documentation).',
+    extension: [{ url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris', extension: [{ url: 'token', valueUri: tokenUrl }] }],
+  };
 }
 
 const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
@@ -48,8 +67,9 @@ export function buildCapabilityStatement(input: CapabilityInput): CapabilityStat
     rest: [
       {
         mode: 'server',
+        ...(input.tokenUrl ? { security: security(input.tokenUrl) } : {}),
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
-        operation: systemOps.map((o) => ({ name: o.code, definition: o.definition })),
+        operation: systemOps.map((o) => ({ name: o.code, definition: o.definition, documentation: scopeNote(o) })),
         resource: resources,
       },
     ],
@@ -77,6 +97,6 @@ function resourceEntry(type: string, operations: readonly OperationRoute[], dele
       const doc = MODIFIER_DOC[p.type] ?? 'modifiers: missing';
       return { name: p.code, definition: p.url, type: p.type as 'token', documentation: doc };
     }),
-    operation: ops.length ? ops.map((o) => ({ name: o.code, definition: o.definition })) : undefined,
+    operation: ops.length ? ops.map((o) => ({ name: o.code, definition: o.definition, documentation: scopeNote(o) })) : undefined,
   };
 }

@@ -10,6 +10,7 @@ import { checkRequestShape, type ShapeLimits } from './request-shape.ts';
 import { BINARY_OPERATIONS, readBody } from './body.ts';
 import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import type { Router } from './routes.ts';
+import type { AuthContext } from './authorize.ts';
 
 const METHODS = new Set<FhirMethod>(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD']);
 /** Response controls handled here, not passed on as search parameters. */
@@ -38,7 +39,7 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
       segments: segmentsOf(req.path),
       query: [...params.filter(([k]) => !FORMAT_PARAMS.has(k)), ...(body.kind === 'form' ? body.params : [])],
       body: body.kind === 'json' ? body.value : body.kind === 'binary' ? body.bytes : undefined,
-      requester: `anonymous client ${req.ip ?? 'unknown'} (request ${String(res.getHeader('X-Request-Id') ?? '-')})`,
+      requester: requesterOf(req, res),
       headers: {
         ifMatch: header(req, 'if-match'),
         ifNoneMatch: header(req, 'if-none-match'),
@@ -56,14 +57,24 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
     if (body.kind === 'binary' && !BINARY_OPERATIONS.has(last ?? '')) {
       fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Binary bodies are only accepted by POST $install-package and $verify; send application/fhir+json' });
     }
-    if (!limits) return sendFhir(res, await router.handle(ctx, fhirReq), pretty);
+    const auth = res.locals.auth as AuthContext | undefined;
+    res.locals.routed = true; // refusals from here on are audited by the router
+    const requestCtx: RestContext = { ...ctx, auth, requestId: String(res.getHeader('X-Request-Id') ?? '') };
+    if (!limits) return sendFhir(res, await router.handle(requestCtx, fhirReq), pretty);
     const gone = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) gone.abort();
     });
     const budget = createWorkBudget(limits.requestBudgetMs, gone.signal);
-    sendFhir(res, await router.handle({ ...ctx, budget }, fhirReq), pretty, limits.maxResponseBytes);
+    sendFhir(res, await router.handle({ ...requestCtx, budget }, fhirReq), pretty, limits.maxResponseBytes);
   };
+}
+
+/** Who asked, as issuance Provenance and revocation entries record it: the client id once authenticated. */
+function requesterOf(req: Request, res: Response): string {
+  const auth = res.locals.auth as AuthContext | undefined;
+  if (auth?.kind === 'client') return auth.clientId;
+  return `anonymous client ${req.ip ?? 'unknown'} (request ${String(res.getHeader('X-Request-Id') ?? '-')})`;
 }
 
 export function sendFhir(res: Response, out: FhirResponse, pretty = false, maxBytes = Infinity): void {

@@ -6,6 +6,8 @@ import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { IngestPolicy } from '../validation/ingest-policy.ts';
 import type { ConformanceSource } from './rest/conformance.ts';
 import type { Logger } from 'pino';
+import type { AuthContext } from './authorize.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { ResourceStore } from '../storage/store.ts';
 import type { RestLimits } from './rest/limits.ts';
 import type { WorkBudget } from '../fhir/work-budget.ts';
@@ -20,6 +22,8 @@ export interface FhirRequest {
   body?: unknown;
   /** Who asked, as recorded in Provenance (the client address and request id until authentication exists). */
   requester?: string;
+  /** Server-chosen id of a transaction's create entry (never from client input). */
+  presetId?: string;
   headers: {
     ifMatch?: string;
     ifNoneMatch?: string;
@@ -62,6 +66,12 @@ export interface RestContext {
   conformance?: () => ConformanceSource;
   /** This request's work budget (set per request by the HTTP shell; absent in direct calls). */
   budget?: WorkBudget;
+  /** Who is calling, set per request by the HTTP shell; absent in code paths that are not requests (tools, tests). */
+  auth?: AuthContext;
+  /** X-Request-Id of the HTTP request, carried into AuditEvents. */
+  requestId?: string;
+  /** Where AuditEvents go (absent with AUDIT=false). */
+  audit?: { log: AuditLog; now: () => Date };
 }
 
 /** `W/"3"` or `"3"` → `3`; anything else → undefined. */

@@ -4,7 +4,10 @@
  */
 import { knownResourceType } from '../fhir/base-definitions.ts';
 import { fail } from '../fhir/outcome.ts';
+import { authorize, PUBLIC, writeLetter, type Need } from './authorize.ts';
 import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
+import { guardConditional, guardSecurityRecord, redactSecrets } from './security-records.ts';
+import { audited } from './audit-route.ts';
 import { history } from './rest/history.ts';
 import { readResource, vreadResource } from './rest/read.ts';
 import { searchType } from './rest/search.ts';
@@ -22,6 +25,12 @@ export interface OperationRoute {
   /** Resource types for type/instance level; all when absent. */
   resourceTypes?: string[];
   methods: FhirMethod[];
+  /**
+   * The scope a caller needs (auth/operation-scopes.ts, or a resource scope such as `system/Provenance.rs`), or
+   * `null` for an operation public on purpose ($verify). Left out, it is `system/$<code>`: an operation nobody
+   * thought about is never open.
+   */
+  scope?: string | null;
   handle(ctx: RestContext, req: FhirRequest, target: { type?: string; id?: string }): Promise<FhirResponse>;
 }
 
@@ -34,36 +43,48 @@ export interface Router {
 
 export function createRouter(options: { operations: OperationRoute[]; bundle: BundleHandler; metadata: () => FhirResponse }): Router {
   const { operations, bundle, metadata } = options;
-  const handle = async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> => {
+  const route = async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> => {
     const s = req.segments;
     const last = s[s.length - 1] ?? '';
+    const need = (n: Need) => authorize(ctx.auth, n);
+    const on = (type: string, letter: 'c' | 'r' | 'u' | 'd' | 's') => need({ kind: 'interaction', type, letter });
     if (last.startsWith('$')) return runOperation(ctx, req, operations);
-    if (s.length === 0) return only(req, ['POST'], () => bundle(ctx, req));
-    if (s.length === 1 && s[0] === 'metadata') return only(req, ['GET'], async () => metadata());
-    if (s.length === 1 && s[0] === '_history') return only(req, ['GET'], () => history(ctx, req));
+    // The Bundle itself needs a caller; each entry is then checked as the request it is.
+    if (s.length === 0) return only(req, ['POST'], () => (bundleNeedsCaller(ctx), bundle(ctx, req)));
+    if (s.length === 1 && s[0] === 'metadata') return only(req, ['GET'], async () => (need(PUBLIC), metadata()));
+    // System history spans every type, the audit trail included: it needs both a `*` read and the AuditEvent one.
+    if (s.length === 1 && s[0] === '_history') return only(req, ['GET'], () => (on('*', 'r'), on('AuditEvent', 'r'), history(ctx, req)));
     const type = s[0];
     assertType(type);
     if (s.length === 1) {
-      if (req.method === 'GET') return searchType(ctx, req, type);
-      if (req.method === 'PUT') return conditionalUpdateResource(ctx, req, type);
-      if (req.method === 'DELETE') return conditionalDeleteResource(ctx, req, type);
-      if (req.method === 'PATCH') return conditionalPatchResource(ctx, req, type);
-      return only(req, ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], () => createResource(ctx, req, type));
+      if (req.method === 'GET') return (on(type, 's'), searchType(ctx, req, type));
+      if (req.method === 'PUT') return (on(type, 'u'), on(type, 'c'), guardConditional(req, type), conditionalUpdateResource(ctx, req, type));
+      if (req.method === 'DELETE') return (on(type, 'd'), guardConditional(req, type), conditionalDeleteResource(ctx, req, type));
+      if (req.method === 'PATCH') return (on(type, 'u'), guardConditional(req, type), conditionalPatchResource(ctx, req, type));
+      return only(req, ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], () => (on(type, 'c'), guardSecurityRecord(req, type), createResource(ctx, req, type, req.presetId ? { id: req.presetId } : undefined)));
     }
-    if (s.length === 2 && s[1] === '_search') return only(req, ['POST'], () => searchType(ctx, req, type));
-    if (s.length === 2 && s[1] === '_history') return only(req, ['GET'], () => history(ctx, req, type));
+    if (s.length === 2 && s[1] === '_search') return only(req, ['POST'], () => (on(type, 's'), searchType(ctx, req, type)));
+    if (s.length === 2 && s[1] === '_history') return only(req, ['GET'], () => (on(type, 'r'), history(ctx, req, type)));
     const id = s[1];
     if (s.length === 2) {
-      if (req.method === 'GET') return readResource(ctx, req, type, id);
-      if (req.method === 'PUT') return updateResource(ctx, req, type, id);
-      if (req.method === 'PATCH') return patchResource(ctx, req, type, id);
-      return only(req, ['GET', 'PUT', 'PATCH', 'DELETE'], () => deleteResource(ctx, req, type, id));
+      if (req.method === 'GET') return (on(type, 'r'), readResource(ctx, req, type, id));
+      if (req.method === 'PUT') return (on(type, writeLetter('PUT')), guardSecurityRecord(req, type, id), updateResource(ctx, req, type, id));
+      if (req.method === 'PATCH') return (on(type, 'u'), guardSecurityRecord(req, type, id), patchResource(ctx, req, type, id));
+      return only(req, ['GET', 'PUT', 'PATCH', 'DELETE'], () => (on(type, 'd'), guardSecurityRecord(req, type, id), deleteResource(ctx, req, type, id)));
     }
-    if (s.length === 3 && s[2] === '_history') return only(req, ['GET'], () => history(ctx, req, type, id));
-    if (s.length === 4 && s[2] === '_history') return only(req, ['GET'], () => vreadResource(ctx, type, id, s[3]));
+    if (s.length === 3 && s[2] === '_history') return only(req, ['GET'], () => (on(type, 'r'), history(ctx, req, type, id)));
+    if (s.length === 4 && s[2] === '_history') return only(req, ['GET'], () => (on(type, 'r'), vreadResource(ctx, type, id, s[3])));
     return fail('not-found', { code: 'not-found', id: 'PATH_UNKNOWN', text: `No FHIR interaction at /${s.join('/')}` });
   };
+  const handle = async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> => redactSecrets(await audited(ctx, req, route));
   return { handle, operations };
+}
+
+/** A batch or transaction is no anonymous request, whatever its entries are. */
+function bundleNeedsCaller(ctx: RestContext): void {
+  if (ctx.auth?.kind === 'anonymous') {
+    fail('unauthorized', { code: 'login', id: 'AUTH_TOKEN_MISSING', text: 'A batch or transaction needs a bearer token; each entry needs the scope of its interaction' });
+  }
 }
 
 function assertType(type: string): void {
@@ -91,5 +112,9 @@ async function runOperation(ctx: RestContext, req: FhirRequest, operations: read
   if (!op || !level) {
     return fail('not-found', { code: 'not-supported', id: 'OPERATION_UNKNOWN', text: `Operation $${code} is not supported at /${s.join('/')}` });
   }
-  return only(req, op.methods, () => op.handle(ctx, req, { type, id: level === 'instance' ? s[1] : undefined }));
+  const scope = op.scope === undefined ? `system/$${op.code}` : op.scope;
+  return only(req, op.methods, () => {
+    authorize(ctx.auth, scope === null ? PUBLIC : { kind: 'scope', scope });
+    return op.handle(ctx, req, { type, id: level === 'instance' ? s[1] : undefined });
+  });
 }

@@ -88,14 +88,19 @@ describe('push → $issue-shl → $verify', () => {
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** `$revoke-credential` with the record id (`DocumentReference/<id>` → `<id>`), the one way to revoke a link. */
+const revokeLink = (linkRecord: string) =>
+  request(t.app).post('/fhir/$revoke-credential').set('Content-Type', FHIR_JSON)
+    .send({ resourceType: 'Parameters', parameter: [{ name: 'credentialId', valueString: linkRecord.slice('DocumentReference/'.length) }] });
+
 describe('revocation', () => {
-  test('when the link record is deleted, then the manifest is 404 and $verify of the link and of its VHL fail with revoked', async () => {
+  test('when the link is revoked with $revoke-credential, then the manifest is 404 and $verify of the link and of its VHL fail with revoked', async () => {
     const issued = await issueShl(t);
     const manifestUrl = out(issued, 'manifestUrl');
     expect((await manifest(t, manifestUrl, { recipient: 'Clinic A' })).status).toBe(200);
 
-    const deleted = await request(t.app).delete(`/fhir/${out(issued, 'linkRecord')}`);
-    expect(deleted.status).toBe(200);
+    const deleted = await revokeLink(out(issued, 'linkRecord'));
+    expect([deleted.status, deleted.body.parameter[0]]).toEqual([200, { name: 'revoked', valueBoolean: true }]);
 
     const gone = await manifest(t, manifestUrl, { recipient: 'Clinic A' });
     expect(gone.status).toBe(404);
@@ -109,19 +114,16 @@ describe('revocation', () => {
     }
   });
 
-  test('when $revoke-credential is asked for a link, then 422 points to deleting its link record, and the link stays served', async () => {
+  test('when a plain FHIR DELETE is tried on a link record, then 403 and the link stays served', async () => {
     const issued = await issueShl(t);
-    const recordId = out(issued, 'linkRecord').slice('DocumentReference/'.length);
-    const res = await request(t.app).post('/fhir/$revoke-credential').set('Content-Type', FHIR_JSON)
-      .send({ resourceType: 'Parameters', parameter: [{ name: 'credentialId', valueString: recordId }] });
-    expect(res.status).toBe(422);
-    expect(res.body.issue[0].details.text).toBe(`A SMART Health Link is revoked by deleting its link record: DELETE DocumentReference/${recordId}`);
+    const res = await request(t.app).delete(`/fhir/${out(issued, 'linkRecord')}`);
+    expect([res.status, res.body.issue[0].details.coding[0].code]).toEqual([403, 'SECURITY_RECORD_READ_ONLY']);
     expect((await verify(t, out(issued, 'shlink'))).valid).toBe(true);
   });
 
   test('when one link is revoked, then another link to the same Bundle is still served', async () => {
     const [a, b] = [await issueShl(t), await issueShl(t)];
-    expect((await request(t.app).delete(`/fhir/${out(a, 'linkRecord')}`)).status).toBe(200);
+    expect((await revokeLink(out(a, 'linkRecord'))).status).toBe(200);
     expect((await verify(t, out(b, 'shlink'))).valid).toBe(true);
   });
 });

@@ -18,7 +18,9 @@ beforeAll(async () => {
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
   services = await createServices(parseConfig({}, { fhirBaseUrl: baseUrl, searchDefaultCount: 2 }), { inMemory: true, log: pino({ level: 'silent' }) });
   server.on('request', createApp(services));
-  client = new Client({ baseUrl });
+  // Access control is on (the default): the client carries a bearer token of the development client.
+  const token = await services.auth.tokens.mint(services.auth.clients.get('dev-client')!, ['system/*.cruds']);
+  client = new Client({ baseUrl, bearerToken: token });
 });
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));

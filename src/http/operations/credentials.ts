@@ -13,6 +13,7 @@ export function credentialsOperation(): OperationRoute {
     levels: ['instance'],
     resourceTypes: ['Patient'],
     methods: ['GET', 'POST'],
+    scope: 'system/Provenance.rs',
     handle: async (ctx, req, target) => {
       readOperationInput(def, req);
       const id = target.id as string;

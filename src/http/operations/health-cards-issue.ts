@@ -2,6 +2,7 @@
  * `Patient/{id}/$health-cards-issue`, the SMART Health Cards issuance operation, plus the `shc:/` QR content of
  * each card (`qrNumeric`). https://build.fhir.org/ig/HL7/smart-health-cards-and-links/OperationDefinition-patient-i-health-cards-issue.html
  */
+import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import type { Parameters } from '@medplum/fhirtypes';
 import { issueShc } from '../../credentials/issue-shc.ts';
 import { healthCardsIssueToParameters, readHealthCardsIssueParameters } from '../../credentials/operation-parameters.ts';
@@ -19,6 +20,7 @@ export function healthCardsIssueOperation(credentials: CredentialServices, now: 
     levels: ['instance'],
     resourceTypes: ['Patient'],
     methods: ['POST'],
+    scope: OPERATION_SCOPES.healthCardsIssue,
     handle: async (ctx, req, target) => {
       const input = readOperationInput(def, req);
       const asked = readHealthCardsIssueParameters(inputAsParameters(input));

@@ -3,6 +3,7 @@
  * restart. The archive is checked in memory (packages/install.ts) before a byte is written.
  */
 import { createHash } from 'node:crypto';
+import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { checkPackageUpload, PackageUploadError, savePackage, type PackageUploadCode } from '../../packages/install.ts';
 import { fail, issue, outcome, OutcomeError, type OutcomeKind } from '../../fhir/outcome.ts';
 import { isCorePackageId, takenCanonical } from '../../packages/integrity.ts';
@@ -49,6 +50,7 @@ export function installPackageOperation(validation: ValidationService, options: 
     definition: def.url as string,
     levels: ['system'],
     methods: ['POST'],
+    scope: OPERATION_SCOPES.installPackage,
     handle: async (_ctx, req) => {
       const audit = options.audit ?? (() => undefined);
       try {

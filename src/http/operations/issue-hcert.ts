@@ -2,6 +2,7 @@
  * `$issue-hcert` on `Immunization/{id}` (that dose) and `Patient/{id}` (their latest completed dose): an HCERT with
  * the DDCC:VS, EU DCC and ICVP payloads, its QR images and the DDCC document. 422 when a code does not map.
  */
+import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { hcertToParameters } from '../../credentials/operation-parameters.ts';
 import { issueHcert } from '../../credentials/issue-hcert.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
@@ -19,6 +20,7 @@ export function issueHcertOperation(credentials: CredentialServices, now: () => 
     levels: ['instance'],
     resourceTypes: ['Immunization', 'Patient'],
     methods: ['POST'],
+    scope: OPERATION_SCOPES.issueHcert,
     handle: async (ctx, req, target) => {
       const input = readOperationInput(def, req);
       const days = intParam(input, 'validityDays', 1, maxDays);

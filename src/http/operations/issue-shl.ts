@@ -3,6 +3,7 @@
  * made at that moment: a SMART Health Link served by this server (`/shl`), and by default its Verifiable Health Link
  * (an HCERT carrying the link). The link's state is a DocumentReference: deleting it revokes the link.
  */
+import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { issueShl, issueVhl, type IssueShlInput } from '../../credentials/issue-shl.ts';
 import { shlToParameters } from '../../credentials/operation-parameters.ts';
@@ -26,6 +27,7 @@ export function issueShlOperation(credentials: CredentialServices, now: () => Da
     levels: ['instance'],
     resourceTypes: ['Bundle', 'Patient'],
     methods: ['POST'],
+    scope: OPERATION_SCOPES.issueShl,
     handle: async (ctx, req, target) => {
       const input = readOperationInput(def, req);
       const at = now();

@@ -12,6 +12,7 @@ export function packagesOperation(state: () => ValidationState): OperationRoute 
     definition: def.url as string,
     levels: ['system'],
     methods: ['GET'],
+    scope: null,
     handle: async () => ({ status: 200, resource: packagesParameters(state()) }),
   };
 }

@@ -1,9 +1,12 @@
 /**
  * `$revoke-credential`: put an HCERT or SMART Health Card this server issued on its revocation list (idempotent).
- * Ids it never issued are 404, so a typo is caught rather than recorded.
+ * Ids it never issued are 404, so a typo is caught rather than recorded. SMART Health Links (and VHLs) are revoked
+ * by their record id: the record is removed, so the link is no longer served.
  */
+import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { findIssuance } from '../../credentials/provenance.ts';
 import { revokeCredential } from '../../credentials/revocation.ts';
+import { revokeShlRecord } from '../../credentials/shl-links.ts';
 import { fail } from '../../fhir/outcome.ts';
 import type { OperationRoute } from '../routes.ts';
 import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
@@ -15,6 +18,7 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
     definition: def.url as string,
     levels: ['system'],
     methods: ['POST'],
+    scope: OPERATION_SCOPES.revokeCredential,
     handle: async (ctx, req) => {
       const input = readOperationInput(def, req);
       const credentialId = stringParam(input, 'credentialId')?.trim();
@@ -22,7 +26,19 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
       const issued = await findIssuance(ctx.store, credentialId);
       if (!issued) fail('not-found', { code: 'not-found', id: 'CREDENTIAL_NOT_ISSUED_HERE', text: `No credential with id ${credentialId} was issued by this server`, expression: 'credentialId' });
       if (issued.format === 'shl' || issued.format === 'vhl') {
-        fail('unprocessable', { code: 'business-rule', id: 'REVOKE_SHL_BY_LINK_RECORD', text: `A SMART Health Link is revoked by deleting its link record: DELETE DocumentReference/${credentialId}`, expression: 'credentialId' });
+        // A link is revoked by removing its record: the manifest URL then answers 404, and $verify says revoked.
+        const removed = await revokeShlRecord(ctx.store, credentialId);
+        return {
+          status: 200,
+          resource: {
+            resourceType: 'Parameters',
+            parameter: [
+              { name: 'revoked', valueBoolean: true },
+              { name: 'alreadyRevoked', valueBoolean: !removed },
+              { name: 'entry', valueReference: { reference: `DocumentReference/${credentialId}` } },
+            ],
+          },
+        };
       }
       const reason = stringParam(input, 'reason');
       const { entry, alreadyRevoked } = await revokeCredential(ctx.store, { credentialId, requester: req.requester ?? 'unknown', now: now(), ...(reason ? { reason } : {}) });

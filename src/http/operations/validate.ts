@@ -3,6 +3,7 @@
  * 200 + OperationOutcome whatever the verdict (an "All OK" information issue when there is nothing to say);
  * 4xx only when the request cannot be used: no resource, a resource of another type, a bad mode.
  */
+import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import type { Resource } from '@medplum/fhirtypes';
 import { toPlainJson } from '../../fhir/json.ts';
 import { fail, issue, outcome } from '../../fhir/outcome.ts';
@@ -22,6 +23,7 @@ export function validateOperation(validator: () => Validator): OperationRoute {
     definition: def.url as string,
     levels: ['type', 'instance'],
     methods: ['POST'],
+    scope: OPERATION_SCOPES.validate,
     handle: async (ctx, req, target) => {
       const input = readOperationInput(def, req);
       const mode = stringParam(input, 'mode');

@@ -20,6 +20,7 @@ export function verifyOperation(credentials: CredentialServices, now: () => Date
     definition: def.url as string,
     levels: ['system'],
     methods: ['POST'],
+    scope: null,
     handle: async (_ctx, req) => {
       const image = Buffer.isBuffer(req.body) ? req.body : undefined;
       const input = readOperationInput(def, image ? { ...req, body: undefined } : req);

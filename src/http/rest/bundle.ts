@@ -10,7 +10,7 @@ import { assertResource } from '../../fhir/structure.ts';
 import { fail, OutcomeError } from '../../fhir/outcome.ts';
 import type { FhirRequest, FhirResponse, RestContext } from '../fhir-request.ts';
 import { statusOf } from '../status.ts';
-import { conditionalQuery, createResource } from './write.ts';
+import { conditionalQuery } from './write.ts';
 import { conditionalSearch } from './conditional.ts';
 import { collectConditionalReferences, rewriteReferences } from './references.ts';
 import { entryRequest, responseEntry, locateError, methodOf, statusLine } from './bundle-entry.ts';
@@ -101,8 +101,9 @@ async function runStep(ctx: RestContext, step: Step, dispatch: Dispatch): Promis
   const req = entryRequest(ctx, step.entry);
   if (step.id) {
     // The If-None-Exist check already ran inside this transaction (planCreate), which the store serialises.
-    const plain = { ...req, headers: { ...req.headers, ifNoneExist: undefined } };
-    return responseEntry(ctx, await createResource(ctx, plain, req.segments[0], { id: step.id }));
+    // Through the router like every entry, so the create is authorized, guarded and audited too.
+    const plain = { ...req, presetId: step.id, headers: { ...req.headers, ifNoneExist: undefined } };
+    return responseEntry(ctx, await dispatch(ctx, plain));
   }
   return responseEntry(ctx, await dispatch(ctx, req));
 }

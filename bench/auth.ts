@@ -1,0 +1,142 @@
+/**
+ * npm run bench:auth — what access control and the audit trail cost, in one run on 127.0.0.1. Three servers on
+ * file-backed SQLite: A (AUTH on, AUDIT on), B (AUTH=off, AUDIT on) and C (AUTH on, AUDIT off). Each gets the same
+ * distinct reads (Patient/<id> of resources made first) and distinct Immunization creates, validated on ingest as
+ * every write is (VALIDATION_MODE=lenient, so the synthetic records are stored), in alternating rounds so that load
+ * on the machine hits all three alike; the best round of each counts. Queued read AuditEvents are flushed after each
+ * phase, so a create phase is not charged the read phase's backlog (read_audited_vs_unaudited counts only what is
+ * written during the reads).
+ * Ratios: read_auth_vs_noauth = A read / B read, create_audited_vs_unaudited = A create / C create (goal ≥ 0.9);
+ * also create_auth_vs_noauth (A / B) and read_audited_vs_unaudited (A / C: what the queued read audits cost).
+ * A's token comes the real way: the development client's key signs an assertion sent to POST /auth/token.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importJWK, SignJWT, type JWK } from 'jose';
+import { createClient, round, type LoadResult } from './http-load.ts';
+
+const CONCURRENCY = 8;
+const PATIENTS = 400;
+const READS = 3000;
+const CREATES = 600;
+const ROUNDS = 2;
+const MAX_SECONDS = 6;
+
+interface Server {
+  name: string;
+  dir: string;
+  child: ChildProcess;
+  client: ReturnType<typeof createClient>;
+  headers: Record<string, string>;
+  ids: string[];
+}
+
+function immunization(n: number, patientId: string): string {
+  return JSON.stringify({
+    resourceType: 'Immunization',
+    identifier: [{ system: 'urn:bench:auth', value: `imm-${n}` }],
+    status: 'completed',
+    vaccineCode: { coding: [{ system: 'http://snomed.info/sct', code: String(1119349000 + (n % 50)) }] },
+    patient: { reference: `Patient/${patientId}` },
+    occurrenceDateTime: `20${10 + (n % 12)}-0${1 + (n % 9)}-1${n % 10}`,
+    lotNumber: `LOT-${n % 997}`,
+  });
+}
+
+async function start(name: string, overrides: Record<string, unknown>): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), `bench-auth-${name}-`));
+  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify({ sqliteSynchronous: 'NORMAL', validationMode: 'lenient', ...overrides })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number })));
+  const client = createClient(port, CONCURRENCY);
+  const headers: Record<string, string> = {};
+  if (overrides.auth !== false) headers.Authorization = `Bearer ${await devToken(client, dir, port)}`;
+  return { name, dir, child, client, headers, ids: [] };
+}
+
+/** The development client's private key (DATA_DIR/auth) signs an assertion; POST /auth/token answers a token. */
+async function devToken(client: ReturnType<typeof createClient>, dir: string, port: number): Promise<string> {
+  const { clientId, privateJwk } = JSON.parse(readFileSync(join(dir, 'auth', 'dev-client.private.json'), 'utf8')) as { clientId: string; privateJwk: JWK };
+  const key = await importJWK(privateJwk, 'ES384');
+  const assertion = await new SignJWT({ jti: crypto.randomUUID() })
+    .setProtectedHeader({ alg: 'ES384', kid: privateJwk.kid as string })
+    // rest-server.ts starts with PORT=0, so its default public URL (the token URL's origin) is http://localhost:0.
+    .setIssuer(clientId).setSubject(clientId).setAudience('http://localhost:0/auth/token')
+    .setExpirationTime('4m').sign(key);
+  void port;
+  const body = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion, scope: 'system/*.cruds' }).toString();
+  const res = await client.send({ method: 'POST', path: '/auth/token', body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  if (res.status !== 200) throw new Error(`token refused: ${res.status} ${res.body}`);
+  return (JSON.parse(res.body) as { access_token: string }).access_token;
+}
+
+async function seed(s: Server): Promise<void> {
+  for (let i = 0; i < PATIENTS; i++) {
+    const res = await s.client.send({ method: 'POST', path: '/fhir/Patient', body: JSON.stringify({ resourceType: 'Patient', name: [{ family: `Bench${i}`, given: ['Auth'] }], birthDate: '1970-01-01' }), headers: s.headers });
+    if (res.status !== 201) throw new Error(`${s.name}: seed answered ${res.status} ${res.body}`);
+    s.ids.push((JSON.parse(res.body) as { id: string }).id);
+  }
+}
+
+const reads = (s: Server): Promise<LoadResult> =>
+  s.client.load(READS, (i) => ({ method: 'GET', path: `/fhir/Patient/${s.ids[(i * 7919) % s.ids.length]}`, headers: s.headers }), (st) => st === 200, MAX_SECONDS);
+
+let created = 0;
+const creates = (s: Server): Promise<LoadResult> => {
+  const base = (created += CREATES);
+  return s.client.load(CREATES, (i) => ({ method: 'POST', path: '/fhir/Immunization', body: immunization(base + i, s.ids[i % s.ids.length]!), headers: s.headers }), (st) => st === 201, MAX_SECONDS);
+};
+
+/** Waits until the server has written its queued AuditEvents, so one phase is not charged another's backlog. */
+async function drained(s: Server, _measured: void): Promise<void> {
+  const done = new Promise((resolve) => s.child.once('message', resolve));
+  s.child.send('flush');
+  await done;
+}
+
+async function main(): Promise<void> {
+  const servers = [
+    await start('A-auth-audit', { auth: true, audit: true }),
+    await start('B-noauth-audit', { auth: false, audit: true }),
+    await start('C-auth-noaudit', { auth: true, audit: false }),
+  ];
+  const best = new Map<string, number>();
+  const keep = (key: string, r: LoadResult) => {
+    if (r.failures > 0) throw new Error(`${key}: ${r.failures} failed requests`);
+    best.set(key, Math.max(best.get(key) ?? 0, r.perSecond));
+    console.log(key.padEnd(26), `${r.perSecond}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  (${r.count} in ${r.seconds} s)`);
+  };
+  try {
+    for (const s of servers) await seed(s);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const s of servers) await drained(s, keep(`${s.name} read`, await reads(s)));
+      for (const s of servers) await drained(s, keep(`${s.name} create`, await creates(s)));
+    }
+  } finally {
+    for (const s of servers) {
+      s.client.close();
+      s.child.send('stop');
+      await new Promise((r) => s.child.once('exit', r));
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  }
+  const f = (k: string) => best.get(k) ?? 0;
+  const figures = {
+    read_auth_per_s: f('A-auth-audit read'),
+    read_noauth_per_s: f('B-noauth-audit read'),
+    read_auth_unaudited_per_s: f('C-auth-noaudit read'),
+    create_auth_audited_per_s: f('A-auth-audit create'),
+    create_noauth_audited_per_s: f('B-noauth-audit create'),
+    create_auth_unaudited_per_s: f('C-auth-noaudit create'),
+  };
+  const ratios = {
+    read_auth_vs_noauth: round(figures.read_auth_per_s / figures.read_noauth_per_s),
+    create_auth_vs_noauth: round(figures.create_auth_audited_per_s / figures.create_noauth_audited_per_s),
+    read_audited_vs_unaudited: round(figures.read_auth_per_s / figures.read_auth_unaudited_per_s),
+    create_audited_vs_unaudited: round(figures.create_auth_audited_per_s / figures.create_auth_unaudited_per_s),
+  };
+  console.log(JSON.stringify({ bench: 'auth', figures, ratios }));
+}
+
+await main();

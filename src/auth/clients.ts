@@ -1,0 +1,131 @@
+/**
+ * The client registry of SMART Backend Services: who may ask for a token, with which keys and scopes.
+ * Kept as JSON in `DATA_DIR/auth/clients.json` (written by `gdhcn-gateway clients add|disable`, atomically by
+ * rename), optionally merged with an operator's file (AUTH_CLIENTS_FILE, kept in Git; the data-dir entry of the same
+ * id wins, so `clients disable` works on either). Both files are re-read when they change, so a disabled client is
+ * refused on its very next request. See docs/decisions/ for why a file and not the FHIR store.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { JSONWebKeySet } from 'jose';
+
+export interface ClientRecord {
+  id: string;
+  name: string;
+  /** Public keys, inline. */
+  jwks?: JSONWebKeySet;
+  /** Or where to fetch them (through the guarded fetch, AUTH_JWKS_ALLOW). */
+  jwksUri?: string;
+  /** The most this client may be granted. */
+  scopes: string[];
+  enabled: boolean;
+  createdAt?: string;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export class ClientRegistryError extends Error {
+  override name = 'ClientRegistryError';
+}
+
+/** Checks one record as read from a file or given on the command line. */
+export function checkClient(c: unknown, where: string): ClientRecord {
+  const r = c as Partial<ClientRecord> | null;
+  if (!r || typeof r !== 'object') throw new ClientRegistryError(`${where}: a client must be an object`);
+  if (typeof r.id !== 'string' || !CLIENT_ID.test(r.id)) throw new ClientRegistryError(`${where}: id must be 1–64 of A–Z a–z 0–9 . _ -`);
+  if (!Array.isArray(r.scopes) || r.scopes.some((s) => typeof s !== 'string')) throw new ClientRegistryError(`${where}: scopes must be a list of strings`);
+  if (!r.jwks === !r.jwksUri) throw new ClientRegistryError(`${where}: give exactly one of jwks and jwksUri`);
+  if (r.jwks && !Array.isArray(r.jwks.keys)) throw new ClientRegistryError(`${where}: jwks must be a JWK Set ({"keys": [...]})`);
+  if (r.jwks?.keys.some((k) => 'd' in k || 'k' in k)) throw new ClientRegistryError(`${where}: jwks must hold public keys only`);
+  if (r.jwksUri !== undefined && (typeof r.jwksUri !== 'string' || !URL.canParse(r.jwksUri))) throw new ClientRegistryError(`${where}: jwksUri must be a URL`);
+  return {
+    id: r.id,
+    name: typeof r.name === 'string' ? r.name : r.id,
+    ...(r.jwks ? { jwks: r.jwks } : {}),
+    ...(r.jwksUri ? { jwksUri: r.jwksUri } : {}),
+    scopes: r.scopes,
+    enabled: r.enabled !== false,
+    ...(typeof r.createdAt === 'string' ? { createdAt: r.createdAt } : {}),
+  };
+}
+
+interface Cached {
+  stamp: string;
+  clients: ClientRecord[];
+}
+
+function stampOf(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+function readClients(path: string): ClientRecord[] {
+  if (!existsSync(path)) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ClientRegistryError(`${path}: not JSON (${(err as Error).message})`);
+  }
+  const list = (json as { clients?: unknown } | null)?.clients;
+  if (!Array.isArray(list)) throw new ClientRegistryError(`${path}: expected {"clients": [...]}`);
+  return list.map((c, i) => checkClient(c, `${path} clients[${i}]`));
+}
+
+export interface ClientRegistry {
+  /** The client as it stands now (files re-read when changed), or undefined. */
+  get(id: string): ClientRecord | undefined;
+  list(): ClientRecord[];
+  /** Adds or replaces a client in the data-dir file. */
+  put(client: ClientRecord): void;
+  /** Marks a client disabled in the data-dir file; false when there is no such client. */
+  disable(id: string): boolean;
+}
+
+/**
+ * @example
+ * const clients = openClientRegistry({ path: 'data/auth/clients.json', configFile: 'clients.json' });
+ * clients.get('his-1')?.enabled // true
+ */
+export function openClientRegistry(options: { path: string; configFile?: string }): ClientRegistry {
+  const files = [options.configFile, options.path].filter((p): p is string => Boolean(p));
+  const cache = new Map<string, Cached>();
+  const load = (path: string): ClientRecord[] => {
+    const stamp = stampOf(path);
+    const hit = cache.get(path);
+    if (hit?.stamp === stamp) return hit.clients;
+    const clients = readClients(path);
+    cache.set(path, { stamp, clients });
+    return clients;
+  };
+  const merged = (): Map<string, ClientRecord> => {
+    const out = new Map<string, ClientRecord>();
+    for (const f of files) for (const c of load(f)) out.set(c.id, c);
+    return out;
+  };
+  const write = (clients: ClientRecord[]): void => {
+    mkdirSync(dirname(options.path), { recursive: true });
+    const tmp = `${options.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ clients }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, options.path);
+  };
+  return {
+    get: (id) => merged().get(id),
+    list: () => [...merged().values()],
+    put: (client) => {
+      const own = load(options.path).filter((c) => c.id !== client.id);
+      write([...own, checkClient(client, 'client')]);
+    },
+    disable: (id) => {
+      const current = merged().get(id);
+      if (!current) return false;
+      const own = load(options.path).filter((c) => c.id !== id);
+      write([...own, { ...current, enabled: false }]);
+      return true;
+    },
+  };
+}

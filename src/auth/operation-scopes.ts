@@ -1,0 +1,15 @@
+/**
+ * The scope each operation that signs with the country's key or changes trust demands. Stable names: clients are
+ * registered with them. An operation states its scope where it is declared (OperationRoute.scope); this list is
+ * what the development client, the smart-configuration and the README advertise.
+ */
+export const OPERATION_SCOPES = {
+  issueHcert: 'system/Immunization.$issue-hcert',
+  healthCardsIssue: 'system/Patient.$health-cards-issue',
+  issueShl: 'system/Bundle.$issue-shl',
+  revokeCredential: 'system/$revoke-credential',
+  installPackage: 'system/$install-package',
+  validate: 'system/$validate',
+} as const;
+
+export const ALL_OPERATION_SCOPES: readonly string[] = Object.values(OPERATION_SCOPES);

@@ -1,0 +1,134 @@
+/**
+ * The audit trail of the FHIR router: which AuditEvent a request leaves, and when it is written. The store write of
+ * a plain create, update, patch or delete (each transaction or batch entry too) commits in one store transaction
+ * with its AuditEvent; reads, searches, operations and refusals are queued (AuditLog.enqueue).
+ */
+import type { AuditAction } from '../audit/audit-event.ts';
+import { buildAuditEvent } from '../audit/audit-event.ts';
+import { OutcomeError, messageIdOf } from '../fhir/outcome.ts';
+import type { ResourceStore } from '../storage/store.ts';
+import type { FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
+import { statusOf } from './status.ts';
+
+interface Shape {
+  subtype: string;
+  action: AuditAction;
+  /** Runs with its AuditEvent in one store transaction. */
+  transactional: boolean;
+  /** Left out of the trail when it succeeds (public reads: the CapabilityStatement, $verify, $packages). */
+  quietOnSuccess: boolean;
+  entity?: string;
+}
+
+/** Operations that sign, issue, revoke or install: action E, audited after they succeed. */
+const PUBLIC_OPERATIONS = new Set(['verify', 'packages']);
+
+function shapeOf(req: FhirRequest): Shape {
+  const s = req.segments;
+  const last = s[s.length - 1] ?? '';
+  const entityOf = (n: number) => (s.length >= n ? `${s[0]}/${s[1]}` : undefined);
+  if (last.startsWith('$')) {
+    const code = last.slice(1);
+    const entity = s.length === 3 ? `${s[0]}/${s[1]}` : undefined;
+    return { subtype: last, action: req.method === 'GET' || code === 'validate' ? 'R' : 'E', transactional: false, quietOnSuccess: PUBLIC_OPERATIONS.has(code), ...(entity ? { entity } : {}) };
+  }
+  if (s.length === 0) return { subtype: 'batch', action: 'E', transactional: false, quietOnSuccess: true };
+  if (s[0] === 'metadata') return { subtype: 'capabilities', action: 'R', transactional: false, quietOnSuccess: true };
+  if (s[0] === '_history') return { subtype: 'history-system', action: 'R', transactional: false, quietOnSuccess: false };
+  if (req.method === 'GET') {
+    if (s.length === 1 || s[1] === '_search') return { subtype: 'search-type', action: 'R', transactional: false, quietOnSuccess: false };
+    if (s[1] === '_history') return { subtype: 'history-type', action: 'R', transactional: false, quietOnSuccess: false };
+    const entity = entityOf(2);
+    return { subtype: s.length === 4 ? 'vread' : s.length === 3 ? 'history-instance' : 'read', action: 'R', transactional: false, quietOnSuccess: false, ...(entity ? { entity } : {}) };
+  }
+  if (s.length === 2 && s[1] === '_search') return { subtype: 'search-type', action: 'R', transactional: false, quietOnSuccess: false };
+  const write = { POST: ['create', 'C'], PUT: ['update', 'U'], PATCH: ['patch', 'U'], DELETE: ['delete', 'D'] } as const;
+  const [subtype, action] = write[req.method as keyof typeof write] ?? ['update', 'U'];
+  const entity = entityOf(2);
+  return { subtype, action, transactional: true, quietOnSuccess: false, ...(entity ? { entity } : {}) };
+}
+
+function caller(ctx: RestContext): { clientId?: string; address: string } {
+  const a = ctx.auth;
+  if (a?.kind === 'client') return { clientId: a.clientId, address: a.address };
+  return { address: a?.address ?? 'internal' };
+}
+
+/** Resources a response names (the created/updated resource, or Location). */
+function touched(res: FhirResponse, fallback: string | undefined): string[] {
+  const r = res.resource;
+  if (r?.id && r.resourceType !== 'Bundle' && r.resourceType !== 'OperationOutcome' && r.resourceType !== 'Parameters') return [`${r.resourceType}/${r.id}`];
+  return fallback ? [fallback] : [];
+}
+
+type WriteAudit = (tx: ResourceStore, entity: string, status: number) => Promise<void>;
+
+/**
+ * The store a write handler gets: each create, update and delete commits in one short store transaction with its
+ * AuditEvent (only the write itself, so validation and reads are not held inside the transaction and concurrent
+ * writes still share commits). Nested in a transaction Bundle, the transaction joins the Bundle's.
+ */
+function auditingStore(store: ResourceStore, record: WriteAudit): ResourceStore {
+  return {
+    read: (type, id) => store.read(type, id),
+    vread: (type, id, v) => store.vread(type, id, v),
+    history: (q) => store.history(q),
+    search: (q) => store.search(q),
+    describe: () => store.describe(),
+    close: () => store.close(),
+    transaction: (work) => store.transaction((tx) => work(auditingStore(tx, record))),
+    create: (resource, options) =>
+      store.transaction(async (tx) => {
+        const res = await tx.create(resource, options);
+        if (res.outcome === 'created') await record(tx, `${res.resource.resourceType}/${res.resource.id}`, 201);
+        return res;
+      }),
+    update: (resource, options) =>
+      store.transaction(async (tx) => {
+        const res = await tx.update(resource, options);
+        await record(tx, `${res.resource.resourceType}/${res.resource.id}`, res.outcome === 'created' ? 201 : 200);
+        return res;
+      }),
+    conditionalUpdate: (resource, query, options) =>
+      store.transaction(async (tx) => {
+        const res = await tx.conditionalUpdate(resource, query, options);
+        await record(tx, `${res.resource.resourceType}/${res.resource.id}`, res.outcome === 'created' ? 201 : 200);
+        return res;
+      }),
+    delete: (type, id, options) =>
+      store.transaction(async (tx) => {
+        const res = await tx.delete(type, id, options);
+        await record(tx, `${type}/${id}`, 200);
+        return res;
+      }),
+  };
+}
+
+/** Runs `route` and leaves its AuditEvent. */
+export async function audited(ctx: RestContext, req: FhirRequest, route: (ctx: RestContext, req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
+  const audit = ctx.audit;
+  if (!audit) return route(ctx, req);
+  const shape = shapeOf(req);
+  const who = caller(ctx);
+  const event = (status: number, entities: string[], detail?: string) =>
+    buildAuditEvent({ subtype: shape.subtype, action: shape.action, status, ...who, ...(ctx.requestId ? { requestId: ctx.requestId } : {}), entities, ...(detail ? { detail } : {}), recorded: audit.now() });
+  try {
+    if (shape.transactional) {
+      let wrote = false;
+      const store = auditingStore(ctx.store, async (tx, entity, status) => {
+        wrote = true;
+        await audit.log.within(tx, event(status, [entity]));
+      });
+      const res = await route({ ...ctx, store }, req);
+      // A conditional create that matched, or an answer without a write: recorded like a read.
+      if (!wrote) audit.log.enqueue(event(res.status, touched(res, shape.entity)));
+      return res;
+    }
+    const res = await route(ctx, req);
+    if (!shape.quietOnSuccess) audit.log.enqueue(event(res.status, touched(res, shape.entity)));
+    return res;
+  } catch (err) {
+    if (err instanceof OutcomeError) audit.log.enqueue(event(statusOf(err.kind), shape.entity ? [shape.entity] : [], messageIdOf(err.outcome)));
+    throw err;
+  }
+}

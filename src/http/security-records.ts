@@ -1,0 +1,77 @@
+/**
+ * Security records are not ordinary data. Revocation entries (Basic), issuance Provenance, AuditEvents and SMART
+ * Health Link records (DocumentReference) change only through their operations ($revoke-credential, issuance,
+ * link access), never through plain FHIR create/update/delete, whatever scopes the caller holds; and the secrets a
+ * link record keeps (passcode hash, file-ticket hashes) never leave through read, search or history.
+ */
+import type { Bundle, DocumentReference, Resource } from '@medplum/fhirtypes';
+import { CREDENTIAL_ID_SYSTEM, STATUS_SYSTEM } from '../credentials/revocation.ts';
+import { SHL_EXTENSION } from '../credentials/shl-link-record.ts';
+import { fail } from '../fhir/outcome.ts';
+import type { FhirRequest, FhirResponse } from './fhir-request.ts';
+
+/** Written only by the server's own operations. */
+const SERVER_ONLY = new Set(['AuditEvent', 'Provenance']);
+/** Revocation entries and link records have ids derived by SHA-256 (64 hex); server-assigned ids are UUIDs. */
+const DERIVED_ID = /^[0-9a-f]{64}$/;
+const SECRET_PARTS = new Set(['passcodeHash', 'ticket']);
+
+function refuse(type: string, why: string): never {
+  return fail('forbidden', { code: 'forbidden', id: 'SECURITY_RECORD_READ_ONLY', text: `${type} ${why} changes only through its operation, not through plain FHIR writes` });
+}
+
+function carriesMarker(body: unknown): boolean {
+  const r = body as { identifier?: Array<{ system?: string }>; code?: { coding?: Array<{ system?: string }> }; extension?: Array<{ url?: string }> } | null;
+  if (!r || typeof r !== 'object') return false;
+  return Boolean(
+    r.identifier?.some?.((i) => i?.system === CREDENTIAL_ID_SYSTEM) ||
+      r.code?.coding?.some?.((c) => c?.system === STATUS_SYSTEM) ||
+      r.extension?.some?.((e) => e?.url === SHL_EXTENSION),
+  );
+}
+
+/** Throws 403 when a plain write (create, update, patch, delete) would touch a security record. */
+export function guardSecurityRecord(req: FhirRequest, type: string, id?: string): void {
+  if (SERVER_ONLY.has(type)) refuse(type, 'is a security record: it');
+  if (type !== 'Basic' && type !== 'DocumentReference') return;
+  const what = type === 'Basic' ? 'a revocation entry' : 'an SMART Health Link record';
+  if ((id !== undefined && DERIVED_ID.test(id)) || carriesMarker(req.body)) refuse(type, `looks like ${what}, which`);
+}
+
+/**
+ * Conditional update, delete and patch pick their target by search, so the id is not known before the store runs:
+ * on the types that hold security records they are refused outright rather than risk a search matching one.
+ */
+export function guardConditional(req: FhirRequest, type: string): void {
+  guardSecurityRecord(req, type);
+  if (type === 'Basic' || type === 'DocumentReference') {
+    fail('forbidden', {
+      code: 'forbidden',
+      id: 'SECURITY_RECORD_CONDITIONAL',
+      text: `Conditional ${req.method} on ${type} is refused: this server keeps revocation entries and link records as ${type}, and a search could select one; address the resource by id`,
+    });
+  }
+}
+
+function redactLink(doc: DocumentReference): DocumentReference {
+  const ext = doc.extension?.find((e) => e.url === SHL_EXTENSION);
+  if (!ext?.extension?.some((e) => SECRET_PARTS.has(e.url))) return doc;
+  const cleaned = { ...ext, extension: ext.extension.filter((e) => !SECRET_PARTS.has(e.url)) };
+  return { ...doc, extension: doc.extension!.map((e) => (e === ext ? cleaned : e)) };
+}
+
+function redactResource<T extends Resource | undefined>(r: T): T {
+  if (!r) return r;
+  if (r.resourceType === 'DocumentReference') return redactLink(r) as T;
+  if (r.resourceType === 'Bundle' && (r as Bundle).entry?.some((e) => e.resource?.resourceType === 'DocumentReference')) {
+    const b = r as Bundle;
+    return { ...b, entry: b.entry!.map((e) => (e.resource ? { ...e, resource: redactResource(e.resource) } : e)) } as T;
+  }
+  return r;
+}
+
+/** The response with link-record secrets removed (reads, searches, history, Bundle responses). */
+export function redactSecrets(res: FhirResponse): FhirResponse {
+  const resource = redactResource(res.resource);
+  return resource === res.resource ? res : { ...res, resource };
+}
