@@ -11,6 +11,7 @@ import { didWebFromUrl } from './trust/publish.ts';
 import { readShcDirectoryFile } from './trust/shc-directory.ts';
 import { createTrustListSync, startTrustListSchedule, type TrustListSync } from './trust/sync.ts';
 import { trustSelf } from './trust/trust-self.ts';
+import { loadTrustAnchor } from './trust/trustlist-proof.ts';
 
 export interface TrustServices {
   issuerKeys: IssuerKeySet;
@@ -43,7 +44,10 @@ export async function createTrustServices(config: Config, log: Logger, now: () =
     logger: log,
     local: config.trustSelf ? await trustSelf(issuerKeys, { did, issuerUrl: config.issuerUrl }) : undefined,
     shcIssuers: config.shcDirectoryFile ? await shcDirectory(config.shcDirectoryFile, log) : undefined,
+    anchor: config.trustListAnchor ? loadTrustAnchor(config.trustListAnchor) : undefined,
+    references: { allow: config.trustListRefAllow, maxDepth: config.trustListRefMaxDepth },
   });
+  if (source && !config.trustListAnchor) log.warn({ source: 'url' in source ? source.url : source.file }, 'TRUSTLIST_ANCHOR is not set: the trust list proof is not checked');
   const schedule = source ? startTrustListSchedule(trust, { intervalMs: config.trustListRefreshMs, runNow: true }) : undefined;
   log.info({ source: source ? ('url' in source ? source.url : source.file) : 'none', trustSelf: config.trustSelf, did }, 'trust list ready');
   return { issuerKeys, did, trust, stop: () => schedule?.stop() };
