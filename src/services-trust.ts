@@ -46,6 +46,7 @@ export async function createTrustServices(config: Config, log: Logger, now: () =
     shcIssuers: config.shcDirectoryFile ? await shcDirectory(config.shcDirectoryFile, log) : undefined,
     anchor: config.trustListAnchor ? loadTrustAnchor(config.trustListAnchor) : undefined,
     references: { allow: config.trustListRefAllow, maxDepth: config.trustListRefMaxDepth },
+    domains: config.trustListDomains,
   });
   if (source && !config.trustListAnchor) log.warn({ source: 'url' in source ? source.url : source.file }, 'TRUSTLIST_ANCHOR is not set: the trust list proof is not checked');
   const schedule = source ? startTrustListSchedule(trust, { intervalMs: config.trustListRefreshMs, runNow: true }) : undefined;

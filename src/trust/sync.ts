@@ -41,6 +41,8 @@ export interface TrustListSyncOptions {
   local?: { documents: readonly DidDocument[]; shcIssuers: readonly ShcIssuer[] };
   /** SHC issuers from a VCI directory file (see `parseShcDirectory`). */
   shcIssuers?: readonly ShcIssuer[];
+  /** TRUSTLIST_DOMAINS: only these domains' entries are used (empty or absent = all). */
+  domains?: readonly string[];
   /** TRUSTLIST_ANCHOR: when set, every document (root and references) must carry a proof it verifies. */
   anchor?: TrustAnchor;
   /** `trustlist-ref` resolution: allowed URL prefixes (default: the source URL's origin) and depth cap (default 8). */
@@ -267,7 +269,7 @@ function statusOf(state: SyncState, list: TrustList, detail: boolean): TrustStat
 export function createTrustListSync(options: TrustListSyncOptions): TrustListSync {
   const documents = options.local?.documents ?? [];
   const shcIssuers = [...(options.local?.shcIssuers ?? []), ...(options.shcIssuers ?? [])];
-  const build = (remote: unknown[]): TrustList => buildTrustList({ documents: [...remote, ...documents], shcIssuers, now: options.now() });
+  const build = (remote: unknown[]): TrustList => buildTrustList({ documents: [...remote, ...documents], shcIssuers, now: options.now(), domains: options.domains });
   const localOnly = build([]);
   const state: SyncState = {
     options,
