@@ -171,6 +171,7 @@ export async function checkHcert(text: string, options: VerifyOptions): Promise<
   const uvci = (verdict.payloads.euDcc as { v?: { ci?: string }[] } | undefined)?.v?.[0]?.ci;
   const hcid = firstDdccVs(verdict.payloads)?.certificate?.hcid?.value;
   const kid = verdict.sign1?.kid ? Buffer.from(verdict.sign1.kid).toString('base64') : undefined;
-  checks.push(await revocationCheck(options, { format: 'hcert', issuer: verdict.claims?.iss, kid, credentialId: uvci ?? hcid }));
+  const signature = verdict.sign1?.signature;
+  checks.push(await revocationCheck(options, { format: 'hcert', issuer: verdict.claims?.iss, kid, credentialId: uvci ?? hcid, ...(signature ? { signature } : {}) }));
   return bundle ? { verdict, checks, content: bundle, warnings } : { verdict, checks, warnings };
 }

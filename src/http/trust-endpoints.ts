@@ -8,11 +8,13 @@ import type { Express, Request, Response } from 'express';
 import { buildIssuerDidDocument, buildJwks, buildPemList } from '../trust/publish.ts';
 import type { IssuerKeySet } from '../trust/issuer-keys.ts';
 import type { TrustListSync } from '../trust/sync.ts';
+import type { Revocations } from '../trust/revocations.ts';
 
 export interface TrustEndpointDeps {
   issuerKeys: IssuerKeySet;
   did: string;
   trust: TrustListSync;
+  revocations?: Pick<Revocations, 'status'>;
 }
 
 export function mountTrustEndpoints(app: Express, deps: TrustEndpointDeps): void {
@@ -28,6 +30,6 @@ export function mountTrustEndpoints(app: Express, deps: TrustEndpointDeps): void
     res.type('application/x-pem-file').send(buildPemList(deps.issuerKeys));
   });
   app.get('/trust/status', (req: Request, res: Response) => {
-    res.json(deps.trust.status({ detail: req.query.detail === 'true' }));
+    res.json({ ...deps.trust.status({ detail: req.query.detail === 'true' }), ...(deps.revocations ? { revocation: deps.revocations.status() } : {}) });
   });
 }
