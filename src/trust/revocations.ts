@@ -278,8 +278,8 @@ export function createRevocations(options: RevocationsOptions): Revocations {
     }
   }
 
-  return {
-    async refresh() {
+  let inFlight: Promise<void> | undefined;
+  async function refreshOnce(): Promise<void> {
       problems = [];
       const nextDcc = new Map<string, DccKidState>(dcc);
       type Staged = Map<string, { country: string; expires: Date; hashes: Map<DccHashType, Uint8Array[]> }>;
@@ -325,6 +325,14 @@ export function createRevocations(options: RevocationsOptions): Revocations {
       } catch (e) {
         options.logger?.warn({ cacheFile: options.cacheFile }, `revocation cache not written: ${(e as Error).message}`);
       }
+  }
+
+  return {
+    refresh() {
+      inFlight ??= refreshOnce().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
     },
 
     check(q) {
