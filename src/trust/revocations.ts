@@ -12,7 +12,7 @@
  * A load that fails (garbage, truncated, over the cap, untrusted kid) keeps the last good state; the state is
  * written to `cacheFile` (atomic rename) and read back at start.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { readTrustSource, type TrustSource } from './read-source.ts';
@@ -28,6 +28,11 @@ export interface DccBatch {
   hashType: DccHashType;
   expires: string;
   entries: { hash: string }[];
+}
+
+/** A checked batch with its hashes decoded into one buffer. */
+export interface PackedDccBatch extends DccBatch {
+  packed: Buffer;
 }
 
 export interface ShcCrl {
@@ -61,6 +66,8 @@ export interface RevocationProblem {
 export interface RevocationStatus {
   dccKids: number;
   dccEntries: number;
+  /** Memory the DCC hash sets hold. */
+  dccBytes: number;
   shcCrls: number;
   loadedAt: string | undefined;
   problems: RevocationProblem[];
@@ -73,39 +80,64 @@ export class RevocationDataError extends Error {
   }
 }
 
-/** A sorted set of 16-byte hashes. */
+/**
+ * A set of 16-byte hashes: one packed buffer ordered by each hash's first 4 bytes, plus those prefixes in a
+ * Uint32Array searched by bisection; hashes sharing a prefix (rare) are compared in full. Building sorts native
+ * 64-bit keys (prefix << 32 | index), never a comparator over a million Buffers.
+ */
 export class HashSet16 {
   readonly size: number;
   private readonly packed: Buffer;
+  private readonly prefixes: Uint32Array;
 
-  constructor(hashes: readonly Uint8Array[]) {
-    const sorted = hashes.map((h) => Buffer.from(h.subarray(0, HASH_BYTES))).sort(Buffer.compare);
-    const unique = sorted.filter((h, i) => i === 0 || !h.equals(sorted[i - 1]!));
-    this.packed = Buffer.concat(unique, unique.length * HASH_BYTES);
-    this.size = unique.length;
+  /** From a buffer of concatenated 16-byte hashes, in any order, duplicates allowed. */
+  constructor(raw: Buffer) {
+    const n = Math.floor(raw.length / HASH_BYTES);
+    const keys = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = (BigInt(raw.readUInt32BE(i * HASH_BYTES)) << 32n) | BigInt(i);
+    keys.sort();
+    const packed = Buffer.allocUnsafe(n * HASH_BYTES);
+    const prefixes = new Uint32Array(n);
+    let size = 0;
+    let runStart = 0;
+    for (let k = 0; k < n; k++) {
+      const i = Number(keys[k]! & 0xffffffffn);
+      const prefix = Number(keys[k]! >> 32n);
+      if (size === 0 || prefixes[size - 1] !== prefix) runStart = size;
+      let duplicate = false;
+      for (let j = runStart; j < size && !duplicate; j++) duplicate = raw.compare(packed, j * HASH_BYTES, (j + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0;
+      if (duplicate) continue;
+      raw.copy(packed, size * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES);
+      prefixes[size++] = prefix;
+    }
+    this.packed = packed.subarray(0, size * HASH_BYTES);
+    this.prefixes = prefixes.subarray(0, size);
+    this.size = size;
   }
 
-  static fromPacked(packed: Buffer): HashSet16 {
-    const set = Object.create(HashSet16.prototype) as HashSet16;
-    Object.assign(set, { packed, size: packed.length / HASH_BYTES });
-    return set;
+  /** From a list of hashes (each at least 16 bytes; the first 16 count). */
+  static of(hashes: readonly Uint8Array[]): HashSet16 {
+    return new HashSet16(Buffer.concat(hashes.map((h) => h.subarray(0, HASH_BYTES))));
   }
 
   has(hash: Uint8Array): boolean {
+    const prefix = ((hash[0]! << 24) | (hash[1]! << 16) | (hash[2]! << 8) | hash[3]!) >>> 0;
+    const prefixes = this.prefixes;
     let lo = 0;
-    let hi = this.size - 1;
-    while (lo <= hi) {
+    let hi = this.size;
+    while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.packed.compare(hash, 0, HASH_BYTES, mid * HASH_BYTES, mid * HASH_BYTES + HASH_BYTES);
-      if (c === 0) return true;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
+      if (prefixes[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.size && prefixes[i] === prefix; i++) {
+      if (this.packed.compare(hash, 0, HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0) return true;
     }
     return false;
   }
 
   get bytes(): number {
-    return this.packed.length;
+    return this.packed.length + this.prefixes.byteLength;
   }
 
   toBase64(): string {
@@ -113,16 +145,12 @@ export class HashSet16 {
   }
 }
 
-const sha16 = (...parts: (string | Uint8Array)[]): Buffer => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest().subarray(0, HASH_BYTES);
-};
+const sha16 = (data: string | Uint8Array): Buffer => hash('sha256', data, 'buffer').subarray(0, HASH_BYTES);
 
 /** The hash of one credential for one hash type (`signature` ECDSA raw r||s: only r is hashed). */
 export function dccHash(type: DccHashType, input: { uci?: string; country?: string; signature?: Uint8Array }): Buffer | undefined {
   if (type === 'UCI') return input.uci ? sha16(input.uci) : undefined;
-  if (type === 'COUNTRYCODEUCI') return input.uci && input.country ? sha16(input.country.toUpperCase(), input.uci) : undefined;
+  if (type === 'COUNTRYCODEUCI') return input.uci && input.country ? sha16(input.country.toUpperCase() + input.uci) : undefined;
   const sig = input.signature;
   if (!sig) return undefined;
   return sha16([64, 96, 132].includes(sig.length) ? sig.subarray(0, sig.length / 2) : sig);
@@ -133,19 +161,24 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Checks one batch's shape. Throws RevocationDataError naming the first problem. */
-export function parseDccBatch(v: unknown): DccBatch {
+export function parseDccBatch(v: unknown): PackedDccBatch {
   if (!isObject(v)) throw new RevocationDataError('DCC revocation batch is not an object');
   if (typeof v.country !== 'string' || !/^[A-Z]{2}$/.test(v.country)) throw new RevocationDataError('DCC revocation batch: country is not a 2-letter code');
   if (typeof v.kid !== 'string' || v.kid.length === 0 || v.kid.length > 64) throw new RevocationDataError('DCC revocation batch: kid is missing');
   if (!HASH_TYPES.includes(v.hashType as DccHashType)) throw new RevocationDataError(`DCC revocation batch: hashType ${JSON.stringify(v.hashType)} is not UCI, COUNTRYCODEUCI or SIGNATURE`);
   if (typeof v.expires !== 'string' || Number.isNaN(Date.parse(v.expires))) throw new RevocationDataError('DCC revocation batch: expires is not a date');
   if (!Array.isArray(v.entries)) throw new RevocationDataError('DCC revocation batch: entries is not an array');
-  for (const [i, e] of v.entries.entries()) {
-    if (!isObject(e) || typeof e.hash !== 'string' || Buffer.from(e.hash, 'base64').length < HASH_BYTES) {
+  const entries = v.entries as unknown[];
+  const packed = Buffer.allocUnsafe(entries.length * HASH_BYTES);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as { hash?: unknown } | null;
+    // base64 of 16 bytes or more (a full SHA-256 is cut to its first 16, as the spec truncates)
+    const h = typeof e === 'object' && e !== null ? e.hash : undefined;
+    if (typeof h !== 'string' || h.length < 22 || packed.write(h, i * HASH_BYTES, HASH_BYTES, 'base64') < HASH_BYTES) {
       throw new RevocationDataError(`DCC revocation batch: entry ${i} has no 16-byte base64 hash`);
     }
   }
-  return v as unknown as DccBatch;
+  return { ...(v as unknown as DccBatch), packed };
 }
 
 /** Checks one SHC CRL's shape. */
@@ -166,6 +199,8 @@ interface DccKidState {
   country: string;
   expires: Date;
   sets: Partial<Record<DccHashType, HashSet16>>;
+  /** The same sets as pairs, for the lookup loop. */
+  pairs: [DccHashType, HashSet16][];
 }
 
 interface ShcCrlState {
@@ -240,8 +275,8 @@ export function createRevocations(options: RevocationsOptions): Revocations {
     const cached = JSON.parse(readFileSync(options.cacheFile, 'utf8')) as CacheShape;
     for (const d of cached.dcc) {
       const sets: DccKidState['sets'] = {};
-      for (const [t, b64] of Object.entries(d.sets)) sets[t as DccHashType] = HashSet16.fromPacked(Buffer.from(b64, 'base64'));
-      dcc.set(d.kid, { country: d.country, expires: new Date(d.expires), sets });
+      for (const [t, b64] of Object.entries(d.sets)) sets[t as DccHashType] = new HashSet16(Buffer.from(b64, 'base64'));
+      dcc.set(d.kid, kidState(d.country, new Date(d.expires), sets));
     }
     for (const c of cached.shc) shc.set(`${c.iss}\n${c.kid}`, ridMap(c.rids, c.ctr));
     loadedAt = new Date(cached.loadedAt);
@@ -249,7 +284,7 @@ export function createRevocations(options: RevocationsOptions): Revocations {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problem(`file:${options.cacheFile}`, `revocation cache unreadable: ${(e as Error).message}`);
   }
 
-  async function loadDcc(source: TrustSource, into: Map<string, { country: string; expires: Date; hashes: Map<DccHashType, Uint8Array[]> }>): Promise<void> {
+  async function loadDcc(source: TrustSource, into: Map<string, { country: string; expires: Date; hashes: Map<DccHashType, Buffer[]> }>): Promise<void> {
     const json = await readTrustSource(source, { fetch: options.fetch, maxBytes: options.maxBytes, timeoutMs: options.timeoutMs ?? 30_000 });
     const batches = (Array.isArray(json) ? json : [json]).map(parseDccBatch);
     for (const b of batches) {
@@ -259,9 +294,7 @@ export function createRevocations(options: RevocationsOptions): Revocations {
       const slot = into.get(b.kid) ?? { country: b.country, expires: new Date(b.expires), hashes: new Map() };
       const expires = new Date(b.expires);
       if (expires < slot.expires) slot.expires = expires;
-      const list = slot.hashes.get(b.hashType) ?? [];
-      for (const e of b.entries) list.push(Buffer.from(e.hash, 'base64'));
-      slot.hashes.set(b.hashType, list);
+      slot.hashes.set(b.hashType, [...(slot.hashes.get(b.hashType) ?? []), b.packed]);
       into.set(b.kid, slot);
     }
   }
@@ -282,7 +315,7 @@ export function createRevocations(options: RevocationsOptions): Revocations {
   async function refreshOnce(): Promise<void> {
       problems = [];
       const nextDcc = new Map<string, DccKidState>(dcc);
-      type Staged = Map<string, { country: string; expires: Date; hashes: Map<DccHashType, Uint8Array[]> }>;
+      type Staged = Map<string, { country: string; expires: Date; hashes: Map<DccHashType, Buffer[]> }>;
       const combined: Staged = new Map();
       for (const source of options.dccSources) {
         const staged: Staged = new Map();
@@ -301,8 +334,8 @@ export function createRevocations(options: RevocationsOptions): Revocations {
       }
       for (const [kid, s] of combined) {
         const sets: DccKidState['sets'] = {};
-        for (const [t, list] of s.hashes) sets[t] = new HashSet16(list);
-        nextDcc.set(kid, { country: s.country, expires: s.expires, sets });
+        for (const [t, list] of s.hashes) sets[t] = new HashSet16(Buffer.concat(list));
+        nextDcc.set(kid, kidState(s.country, s.expires, sets));
       }
       const nextShc = new Map<string, ShcCrlState>(shc);
       for (const source of options.shcSources) {
@@ -349,7 +382,7 @@ export function createRevocations(options: RevocationsOptions): Revocations {
       if (!state) return undefined;
       if (state.expires < options.now()) return `The revocation list of kid ${q.kid} expired at ${state.expires.toISOString()}`;
       const input = { uci: q.credentialId, country: q.issuer ?? state.country, signature: q.signature };
-      for (const [type, set] of Object.entries(state.sets) as [DccHashType, HashSet16][]) {
+      for (const [type, set] of state.pairs) {
         const h = dccHash(type, input);
         if (h && set.has(h)) return true;
       }
@@ -358,10 +391,20 @@ export function createRevocations(options: RevocationsOptions): Revocations {
 
     status() {
       let entries = 0;
-      for (const s of dcc.values()) for (const set of Object.values(s.sets)) entries += set.size;
-      return { dccKids: dcc.size, dccEntries: entries, shcCrls: shc.size, loadedAt: loadedAt?.toISOString(), problems };
+      let bytes = 0;
+      for (const s of dcc.values()) {
+        for (const [, set] of s.pairs) {
+          entries += set.size;
+          bytes += set.bytes;
+        }
+      }
+      return { dccKids: dcc.size, dccEntries: entries, dccBytes: bytes, shcCrls: shc.size, loadedAt: loadedAt?.toISOString(), problems };
     },
   };
+}
+
+function kidState(country: string, expires: Date, sets: DccKidState['sets']): DccKidState {
+  return { country, expires, sets, pairs: Object.entries(sets) as [DccHashType, HashSet16][] };
 }
 
 function ridMap(rids: readonly string[], ctr: number): ShcCrlState {

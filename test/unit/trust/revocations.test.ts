@@ -139,11 +139,19 @@ describe('SMART Health Card CRLs', () => {
 describe('HashSet16 and dccHash', () => {
   test('when 5,000 random hashes are held, then each is found and 5,000 others are not', () => {
     const held = Array.from({ length: 5000 }, () => randomBytes(16));
-    const set = new HashSet16([...held, held[0]!]);
+    const set = HashSet16.of([...held, held[0]!]);
     expect(set.size).toBe(5000);
-    expect(set.bytes).toBe(80_000);
+    expect(set.bytes).toBe(100_000); // 16 bytes a hash + a 4-byte prefix
     expect(held.every((h) => set.has(h))).toBe(true);
     expect(Array.from({ length: 5000 }, () => randomBytes(16)).some((h) => set.has(h))).toBe(false);
+  });
+
+  test('when hashes share their first 4 bytes, then each is still told apart', () => {
+    const base = randomBytes(16);
+    const siblings = Array.from({ length: 6 }, (_, i) => Buffer.concat([base.subarray(0, 4), randomBytes(11), Buffer.from([i])]));
+    const set = HashSet16.of([...siblings.slice(0, 3), randomBytes(16), siblings[1]!]);
+    expect(set.size).toBe(4);
+    expect(siblings.map((h) => set.has(h))).toEqual([true, true, true, false, false, false]);
   });
 
   test('when an ECDSA P-256 signature is hashed, then only its r half counts; an RSA signature is hashed whole', () => {
