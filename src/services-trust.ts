@@ -12,6 +12,7 @@ import { readShcDirectoryFile } from './trust/shc-directory.ts';
 import { createTrustListSync, startTrustListSchedule, type TrustListSync } from './trust/sync.ts';
 import { trustSelf } from './trust/trust-self.ts';
 import { loadTrustAnchor } from './trust/trustlist-proof.ts';
+import { renewalStatus } from './trust/renewal.ts';
 import { createRevocations, type Revocations } from './trust/revocations.ts';
 import type { TrustSource } from './trust/read-source.ts';
 
@@ -36,6 +37,8 @@ export interface TrustOverrides {
 export async function createTrustServices(config: Config, log: Logger, now: () => Date, dir: string, overrides: TrustOverrides = {}): Promise<TrustServices> {
   const issuerKeys = overrides.issuerKeys ?? (await openIssuerKeys(config, log, now(), join(dir, 'keys')));
   for (const warning of issuerKeys.warnings) log.warn({ warning }, 'issuer keys');
+  const renewal = renewalStatus(issuerKeys, now(), config.dscRenewalMarginMs);
+  for (const d of renewal.due) log.warn({ kid: d.kid, notAfter: d.notAfter, daysLeft: d.daysLeft }, `DSC ${d.state === 'expired' ? 'has expired' : 'is due for renewal'}: onboard a new DSC (both verify until the old one ends)`);
   const did = didWebFromUrl(`${config.issuerUrl}/trust`);
   const source = config.trustListUrl ? { url: config.trustListUrl } : config.trustListFile ? { file: config.trustListFile } : undefined;
   const trust = createTrustListSync({

@@ -37,6 +37,8 @@ export interface Config {
   trustListRefMaxDepth: number;
   /** Trust-list domains used to verify credentials (empty = all). */
   trustListDomains: string[];
+  /** Report our DSCs ending within this margin (ms) in /trust/status and the log. */
+  dscRenewalMarginMs: number;
   /** EU DCC revocation batch sources (URLs or files). */
   revocationDccSources: string[];
   /** SMART Health Card CRL sources (URLs or files; each CRL states its `iss`). */
@@ -160,6 +162,7 @@ export const CONFIG_KEYS = [
   spec('trustListRefAllow', 'TRUSTLIST_REF_ALLOW', 'Comma-separated URL prefixes `trustlist-ref` references may resolve under. Default: the origin of TRUSTLIST_URL.', undefined, list),
   spec('trustListRefMaxDepth', 'TRUSTLIST_REF_MAX_DEPTH', 'Deepest chain of `trustlist-ref` references followed.', 8, intIn(0, 64)),
   spec('trustListDomains', 'TRUSTLIST_DOMAINS', 'Comma-separated trust-list domains (DCC, DDCC, ICVP, IPS-PILGRIMAGE, PH4H…) whose DSCs may verify credentials; empty = every domain.', [], list),
+  spec('dscRenewalMarginMs', 'DSC_RENEWAL_MARGIN', 'Our DSCs ending within this margin are reported in /trust/status (`renewal`) and warned about in the log.', 60 * 86_400_000, duration, '`60d`'),
   spec('revocationDccSources', 'REVOCATION_DCC_SOURCES', 'Comma-separated URLs or files of EU DCC revocation batches (`{country, kid, hashType, expires, entries}`, or an array) of trusted DSCs; refreshed with the trust list and kept in DATA_DIR.', [], list),
   spec('revocationShcSources', 'REVOCATION_SHC_SOURCES', 'Comma-separated URLs or files of SMART Health Card CRLs (`{iss, kid, method: "rid", ctr, rids}`, or an array) of trusted SHC issuers.', [], list),
   spec('shcDirectoryFile', 'SHC_DIRECTORY_FILE', 'VCI-directory-shaped JSON file of trusted SMART Health Card issuers.', undefined, (s) => s),

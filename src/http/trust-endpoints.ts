@@ -10,6 +10,7 @@ import type { IssuerKeySet } from '../trust/issuer-keys.ts';
 import type { TrustListSync } from '../trust/sync.ts';
 import type { Revocations } from '../trust/revocations.ts';
 import type { ResourceStore } from '../storage/store.ts';
+import { renewalStatus } from '../trust/renewal.ts';
 import { fail } from '../fhir/outcome.ts';
 import { buildDccBatches, buildShcCrl, revokedCredentialIds } from '../credentials/revocation-publish.ts';
 
@@ -21,6 +22,7 @@ export interface TrustEndpointDeps {
   /** Where our revocation list lives (for the published CRL and DCC hash list). */
   store?: ResourceStore;
   now?: () => Date;
+  config?: { dscRenewalMarginMs: number };
 }
 
 /** How long a published DCC batch says it is good for (verifiers re-fetch before). */
@@ -52,6 +54,8 @@ export function mountTrustEndpoints(app: Express, deps: TrustEndpointDeps): void
     res.json(buildDccBatches(deps.issuerKeys.country, kids, await revokedCredentialIds(deps.store), new Date(now.getTime() + BATCH_VALIDITY_MS)));
   });
   app.get('/trust/status', (req: Request, res: Response) => {
-    res.json({ ...deps.trust.status({ detail: req.query.detail === 'true' }), ...(deps.revocations ? { revocation: deps.revocations.status() } : {}) });
+    res.json({ ...deps.trust.status({ detail: req.query.detail === 'true' }), ...(deps.revocations ? { revocation: deps.revocations.status() } : {}),
+      ...(deps.config ? { renewal: renewalStatus(deps.issuerKeys, deps.now?.() ?? new Date(), deps.config.dscRenewalMarginMs) } : {}),
+    });
   });
 }

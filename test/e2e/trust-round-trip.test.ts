@@ -75,7 +75,7 @@ test('when B syncs the signed list and A later revokes, then A\'s HCERT verifies
   expect(await b.services.trust.refresh()).toMatchObject({ ok: true });
   await b.services.revocations.refresh();
   const status = (await request(b.app).get('/trust/status')).body;
-  expect(status).toMatchObject({ state: 'ok', proof: { state: 'verified', created: NOW.toISOString() }, counts: { csca: 1, dsc: aKeys.dscs.length }, revocation: { dccKids: aKeys.dscs.length, problems: [] } });
+  expect(status).toMatchObject({ state: 'ok', proof: { state: 'verified', created: NOW.toISOString() }, counts: { csca: 1, dsc: aKeys.dscs.length }, revocation: { dccKids: aKeys.dscs.length, problems: [] }, renewal: { marginDays: 60 } });
 
   const before = await cb.verify(hc1);
   expect(notPassing(before)).toEqual([]);
