@@ -11,7 +11,7 @@ import type { VerifyRequest } from './credentials/operation-parameters.ts';
 import { createGuardedShlFetcher } from './credentials/shl-fetch.ts';
 import { revocationSource } from './credentials/revocation.ts';
 import { answerManifest, readDirectFile, readShlFile, type ShlContext } from './credentials/shl-links.ts';
-import type { ShlFetcher, VerifyOptions } from './credentials/verify-options.ts';
+import type { RevocationCheck, ShlFetcher, VerifyOptions } from './credentials/verify-options.ts';
 import { OutcomeError, issue } from './fhir/outcome.ts';
 import type { ValidationState, ValidationService } from './services-validation.ts';
 import type { ResourceStore } from './storage/store.ts';
@@ -52,11 +52,13 @@ export function createCredentialServices({ config, store, validation, trust, now
   };
   const validate: ValidateFn = (resource, profile) => validation.current().validator.validate(resource, { profile });
   const shcKey = trust.issuerKeys.shc;
-  const isRevoked = revocationSource(store, {
+  const ownRevocations = revocationSource(store, {
     country: trust.issuerKeys.country,
     kids: () => trust.issuerKeys.dscs.map((d) => d.kid),
     ...(shcKey ? { shc: { iss: config.issuerUrl, kid: shcKey.kid } } : {}),
   });
+  // Our own list answers for our credentials; imported lists (EU DCC batches, SHC CRLs) for other issuers.
+  const isRevoked: RevocationCheck = async (query) => (await ownRevocations(query)) ?? trust.revocations.check(query);
   const ownLinks = `${config.shlBaseUrl}/`;
   const fetchShl = createGuardedShlFetcher({
     allow: config.shlFetchAllow,

@@ -11,12 +11,18 @@ import { didWebFromUrl } from './trust/publish.ts';
 import { readShcDirectoryFile } from './trust/shc-directory.ts';
 import { createTrustListSync, startTrustListSchedule, type TrustListSync } from './trust/sync.ts';
 import { trustSelf } from './trust/trust-self.ts';
+import { loadTrustAnchor } from './trust/trustlist-proof.ts';
+import { renewalStatus } from './trust/renewal.ts';
+import { createRevocations, type Revocations } from './trust/revocations.ts';
+import type { TrustSource } from './trust/read-source.ts';
 
 export interface TrustServices {
   issuerKeys: IssuerKeySet;
   /** This issuer's DID (did:web of ISSUER_URL/trust), as its DID document names it. */
   did: string;
   trust: TrustListSync;
+  /** Other issuers' revocation data (EU DCC batches, SHC CRLs). */
+  revocations: Revocations;
   stop(): void;
 }
 
@@ -31,6 +37,8 @@ export interface TrustOverrides {
 export async function createTrustServices(config: Config, log: Logger, now: () => Date, dir: string, overrides: TrustOverrides = {}): Promise<TrustServices> {
   const issuerKeys = overrides.issuerKeys ?? (await openIssuerKeys(config, log, now(), join(dir, 'keys')));
   for (const warning of issuerKeys.warnings) log.warn({ warning }, 'issuer keys');
+  const renewal = renewalStatus(issuerKeys, now(), config.dscRenewalMarginMs);
+  for (const d of renewal.due) log.warn({ kid: d.kid, notAfter: d.notAfter, daysLeft: d.daysLeft }, `DSC ${d.state === 'expired' ? 'has expired' : 'is due for renewal'}: onboard a new DSC (both verify until the old one ends)`);
   const did = didWebFromUrl(`${config.issuerUrl}/trust`);
   const source = config.trustListUrl ? { url: config.trustListUrl } : config.trustListFile ? { file: config.trustListFile } : undefined;
   const trust = createTrustListSync({
@@ -43,10 +51,35 @@ export async function createTrustServices(config: Config, log: Logger, now: () =
     logger: log,
     local: config.trustSelf ? await trustSelf(issuerKeys, { did, issuerUrl: config.issuerUrl }) : undefined,
     shcIssuers: config.shcDirectoryFile ? await shcDirectory(config.shcDirectoryFile, log) : undefined,
+    anchor: config.trustListAnchor ? loadTrustAnchor(config.trustListAnchor) : undefined,
+    references: { allow: config.trustListRefAllow, maxDepth: config.trustListRefMaxDepth },
+    domains: config.trustListDomains,
   });
-  const schedule = source ? startTrustListSchedule(trust, { intervalMs: config.trustListRefreshMs, runNow: true }) : undefined;
+  if (source && !config.trustListAnchor) log.warn({ source: 'url' in source ? source.url : source.file }, 'TRUSTLIST_ANCHOR is not set: the trust list proof is not checked');
+  const asSource = (s: string): TrustSource => (/^https?:\/\//.test(s) ? { url: s } : { file: s });
+  const revocations = createRevocations({
+    dccSources: config.revocationDccSources.map(asSource),
+    shcSources: config.revocationShcSources.map(asSource),
+    fetch: overrides.fetch ?? globalThis.fetch,
+    maxBytes: config.trustListMaxBytes,
+    cacheFile: join(dir, 'revocations.json'),
+    now,
+    logger: log,
+    trustsDccKid: (kid, country) => trust.lookupByKid(kid, { country }).candidates.some((c) => c.verdict.ok),
+    trustsShcKey: (iss, kid) => trust.lookupShc(iss, kid).key !== undefined,
+  });
+  const withRevocations = config.revocationDccSources.length + config.revocationShcSources.length > 0;
+  // Revocation data is refreshed after the trust list, whose kids it is checked against.
+  const refreshAll = {
+    refresh: async () => {
+      const result = source ? await trust.refresh() : { ok: true as const, counts: trust.list().counts() };
+      if (withRevocations) await revocations.refresh();
+      return result;
+    },
+  };
+  const schedule = source || withRevocations ? startTrustListSchedule(refreshAll, { intervalMs: config.trustListRefreshMs, runNow: true }) : undefined;
   log.info({ source: source ? ('url' in source ? source.url : source.file) : 'none', trustSelf: config.trustSelf, did }, 'trust list ready');
-  return { issuerKeys, did, trust, stop: () => schedule?.stop() };
+  return { issuerKeys, did, trust, revocations, stop: () => schedule?.stop() };
 }
 
 async function openIssuerKeys(config: Config, log: Logger, now: Date, devDir: string): Promise<IssuerKeySet> {

@@ -37,6 +37,18 @@ export interface Config {
   trustListRefreshMs: number;
   trustListMaxAgeMs: number;
   trustListMaxBytes: number;
+  /** Certificate or public JWK (inline or file) whose key must have signed the trust list's proof. */
+  trustListAnchor?: string;
+  trustListRefAllow?: string[];
+  trustListRefMaxDepth: number;
+  /** Trust-list domains used to verify credentials (empty = all). */
+  trustListDomains: string[];
+  /** Report our DSCs ending within this margin (ms) in /trust/status and the log. */
+  dscRenewalMarginMs: number;
+  /** EU DCC revocation batch sources (URLs or files). */
+  revocationDccSources: string[];
+  /** SMART Health Card CRL sources (URLs or files; each CRL states its `iss`). */
+  revocationShcSources: string[];
   shcDirectoryFile?: string;
   trustSelf: boolean;
   /** Name of the issuing authority in certificates (DDCC organization, EU DCC `is`). */
@@ -193,6 +205,13 @@ export const CONFIG_KEYS = [
   spec('trustListRefreshMs', 'TRUSTLIST_REFRESH', 'How often the trust list is refreshed (`30m`, `6h`, `1d` or seconds).', 6 * 3600_000, duration, '`6h`'),
   spec('trustListMaxAgeMs', 'TRUSTLIST_MAX_AGE', 'Past this age, verdicts carry a warning that the trust list is stale.', 48 * 3600_000, duration, '`48h`'),
   spec('trustListMaxBytes', 'TRUSTLIST_MAX_BYTES', 'Largest trust-list download accepted.', 64 * 1024 * 1024, intIn(1024, 1024 ** 3)),
+  spec('trustListAnchor', 'TRUSTLIST_ANCHOR', 'Trust anchor of the list: PEM certificate, public JWK/JWKS (inline) or a file holding one. When set, a list (and each referenced sub-list) is used only if its JsonWebSignature2020 proof verifies with it and it is not older than the list held.', undefined, (s) => s),
+  spec('trustListRefAllow', 'TRUSTLIST_REF_ALLOW', 'Comma-separated URL prefixes `trustlist-ref` references may resolve under. Default: the origin of TRUSTLIST_URL.', undefined, list),
+  spec('trustListRefMaxDepth', 'TRUSTLIST_REF_MAX_DEPTH', 'Deepest chain of `trustlist-ref` references followed.', 8, intIn(0, 64)),
+  spec('trustListDomains', 'TRUSTLIST_DOMAINS', 'Comma-separated trust-list domains (DCC, DDCC, ICVP, IPS-PILGRIMAGE, PH4H…) whose DSCs may verify credentials; empty = every domain.', [], list),
+  spec('dscRenewalMarginMs', 'DSC_RENEWAL_MARGIN', 'Our DSCs ending within this margin are reported in /trust/status (`renewal`) and warned about in the log.', 60 * 86_400_000, duration, '`60d`'),
+  spec('revocationDccSources', 'REVOCATION_DCC_SOURCES', 'Comma-separated URLs or files of EU DCC revocation batches (`{country, kid, hashType, expires, entries}`, or an array) of trusted DSCs; refreshed with the trust list and kept in DATA_DIR.', [], list),
+  spec('revocationShcSources', 'REVOCATION_SHC_SOURCES', 'Comma-separated URLs or files of SMART Health Card CRLs (`{iss, kid, method: "rid", ctr, rids}`, or an array) of trusted SHC issuers.', [], list),
   spec('shcDirectoryFile', 'SHC_DIRECTORY_FILE', 'VCI-directory-shaped JSON file of trusted SMART Health Card issuers.', undefined, (s) => s),
   spec('trustSelf', 'TRUST_SELF', "Trust this server's own keys when verifying (development). Default: true unless NODE_ENV=production.", (_p, env) => env.NODE_ENV !== 'production', bool, '`true` (`false` in production)'),
   spec('issuerName', 'ISSUER_NAME', 'Name of the issuing authority written into certificates (DDCC organization, EU DCC `is`).', (p) => `Development issuer ${p.issuerCountry ?? 'XX'}`, (s) => s.trim(), '`Development issuer <ISSUER_COUNTRY>`'),

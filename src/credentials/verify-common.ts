@@ -40,6 +40,7 @@ export function profileNotChecked(issues: readonly OperationOutcomeIssue[], prof
 export async function revocationCheck(options: VerifyOptions, query: Parameters<RevocationCheck>[0]): Promise<VerifyCheck> {
   if (!options.isRevoked) return { name: 'revocation', status: 'skipped', message: 'No revocation list is configured' };
   const revoked = await options.isRevoked(query);
+  if (typeof revoked === 'string') return { name: 'revocation', status: 'skipped', message: revoked };
   if (revoked === undefined) return { name: 'revocation', status: 'skipped', message: `No revocation list is known for issuer ${query.issuer ?? '(unknown)'}` };
   if (revoked) return { name: 'revocation', status: 'fail', failure: 'revoked', message: `The credential ${query.credentialId ?? query.kid ?? ''} is revoked` };
   return { name: 'revocation', status: 'pass', message: `Not on the revocation list of issuer ${query.issuer ?? ''}` };

@@ -11,7 +11,7 @@ import type { CandidateKey, KeyLookup } from '../formats/hcert/cose-sign1.ts';
 import { candidateFromCertificate } from '../formats/hcert/kid.ts';
 import { verifyHc1, type HcertStep, type HcertVerdict } from '../formats/hcert/verify.ts';
 import type { HcertPayloads } from '../formats/hcert/cwt.ts';
-import type { KeyCandidate } from '../trust/trust-list.ts';
+import { credentialDomains, domainProblem, type KeyCandidate } from '../trust/trust-list.ts';
 import type { HcertCertificateType } from '../trust/x509.ts';
 import { hcertPayloadProblems } from './hcert-payload-schema.ts';
 import { ddccTrToBundle, ddccVsToDocument, euDccToBundle } from './mapping/hcert-content.ts';
@@ -101,6 +101,8 @@ function trustChain(verdict: HcertVerdict): VerifyCheck {
   if (!ref.verdict.ok) {
     return { name: 'trust-chain', status: 'fail', failure: 'untrusted-chain', message: `DSC ${ref.entry.kid} is not trusted: ${ref.verdict.reasons.map((r) => r.message).join('; ')}` };
   }
+  const outOfDomain = domainProblem(ref.entry, credentialDomains(verdict.payloads?.icvp !== undefined ? 'icvp' : 'hcert'));
+  if (outOfDomain) return { name: 'trust-chain', status: 'fail', failure: 'untrusted-chain', message: outOfDomain };
   const allowed = ref.entry.hcertTypes;
   const refused = allowed === undefined ? [] : claimedTypes(verdict.payloads).filter((t) => !allowed.includes(t));
   if (refused.length > 0) {
@@ -175,7 +177,8 @@ export async function checkHcert(text: string, options: VerifyOptions): Promise<
   const uvci = (verdict.payloads.euDcc as { v?: { ci?: string }[] } | undefined)?.v?.[0]?.ci;
   const hcid = firstDdccVs(verdict.payloads)?.certificate?.hcid?.value;
   const kid = verdict.sign1?.kid ? Buffer.from(verdict.sign1.kid).toString('base64') : undefined;
-  checks.push(await revocationCheck(options, { format: 'hcert', issuer: verdict.claims?.iss, kid, credentialId: uvci ?? hcid }));
+  const signature = verdict.sign1?.signature;
+  checks.push(await revocationCheck(options, { format: 'hcert', issuer: verdict.claims?.iss, kid, credentialId: uvci ?? hcid, ...(signature ? { signature } : {}) }));
   const out: HcertCheckResult = bundle ? { verdict, checks, content: bundle, warnings } : { verdict, checks, warnings };
   if (options.businessRules) {
     const claims = verdict.claims;

@@ -12,8 +12,19 @@ import type { CredentialKind } from './verdict.ts';
 /** Fetches an SHL manifest (POST) or, for flag U, the single encrypted file (GET, `request` undefined). */
 export type ShlFetcher = (url: string, request: ManifestRequest | undefined) => Promise<ManifestResponse | string>;
 
-/** Revocation source: true when the credential is revoked, undefined when the source keeps no list for its issuer. */
-export type RevocationCheck = (query: { format: CredentialKind; issuer?: string; kid?: string; credentialId?: string }) => Promise<boolean | undefined>;
+/**
+ * Revocation source: true when the credential is revoked, false when a fresh list holds it not, a string when the
+ * check is skipped for that reason (e.g. the list expired), undefined when the source keeps no list for its issuer.
+ * `signature` (HCERT COSE signature) and `issuedAt` (SHC nbf) serve imported lists (EU DCC SIGNATURE hashes, SHC rid timestamps).
+ */
+export type RevocationCheck = (query: {
+  format: CredentialKind;
+  issuer?: string;
+  kid?: string;
+  credentialId?: string;
+  signature?: Uint8Array;
+  issuedAt?: Date;
+}) => Promise<boolean | string | undefined>;
 
 export interface VerifyOptions {
   validationTime: Date;

@@ -100,7 +100,7 @@ export async function checkShc(text: string, options: VerifyOptions): Promise<Sh
   checks.push(bundle ? profileCheck(bundle, SHC_CONTENT_PROFILE, options.validate, warnings) : { name: 'fhir-profile', status: 'skipped' });
   checks.push(
     verdict.payload
-      ? await revocationCheck(options, { format: 'shc', issuer: verdict.payload.iss, kid: verdict.header?.kid, ...(verdict.payload.vc.rid ? { credentialId: verdict.payload.vc.rid } : {}) })
+      ? await revocationCheck(options, { format: 'shc', issuer: verdict.payload.iss, kid: verdict.header?.kid, ...(verdict.payload.vc.rid ? { credentialId: verdict.payload.vc.rid } : {}), ...(typeof verdict.payload.nbf === 'number' ? { issuedAt: new Date(verdict.payload.nbf * 1000) } : {}) })
       : { name: 'revocation', status: 'skipped' },
   );
   return bundle ? { verdict, checks, content: bundle, warnings } : { verdict, checks, warnings };

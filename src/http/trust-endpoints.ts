@@ -8,12 +8,25 @@ import type { Express, Request, Response } from 'express';
 import { buildIssuerDidDocument, buildJwks, buildPemList } from '../trust/publish.ts';
 import type { IssuerKeySet } from '../trust/issuer-keys.ts';
 import type { TrustListSync } from '../trust/sync.ts';
+import type { Revocations } from '../trust/revocations.ts';
+import type { ResourceStore } from '../storage/store.ts';
+import { renewalStatus } from '../trust/renewal.ts';
+import { fail } from '../fhir/outcome.ts';
+import { buildDccBatches, buildShcCrl, revokedCredentialIds } from '../credentials/revocation-publish.ts';
 
 export interface TrustEndpointDeps {
   issuerKeys: IssuerKeySet;
   did: string;
   trust: TrustListSync;
+  revocations?: Pick<Revocations, 'status'>;
+  /** Where our revocation list lives (for the published CRL and DCC hash list). */
+  store?: ResourceStore;
+  now?: () => Date;
+  config?: { dscRenewalMarginMs: number };
 }
+
+/** How long a published DCC batch says it is good for (verifiers re-fetch before). */
+const BATCH_VALIDITY_MS = 48 * 3600_000;
 
 export function mountTrustEndpoints(app: Express, deps: TrustEndpointDeps): void {
   app.get('/.well-known/jwks.json', (_req: Request, res: Response) => {
@@ -27,7 +40,22 @@ export function mountTrustEndpoints(app: Express, deps: TrustEndpointDeps): void
   app.get('/trust/certificates', (_req: Request, res: Response) => {
     res.type('application/x-pem-file').send(buildPemList(deps.issuerKeys));
   });
+  app.get('/.well-known/crl/:file', async (req: Request, res: Response) => {
+    const kid = String(req.params.file).replace(/\.json$/, '');
+    const shc = deps.issuerKeys.shc;
+    if (!deps.store || !shc || kid !== shc.kid) fail('not-found', { severity: 'error', code: 'not-found', id: 'CRL_UNKNOWN_KID', text: `No revocation list is published for kid ${kid.slice(0, 64)}` });
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.json(buildShcCrl(kid, await revokedCredentialIds(deps.store)));
+  });
+  app.get('/trust/revocation/dcc.json', async (_req: Request, res: Response) => {
+    if (!deps.store) fail('not-found', { severity: 'error', code: 'not-found', id: 'CRL_UNKNOWN_KID', text: 'No revocation list is published' });
+    const now = deps.now?.() ?? new Date();
+    const kids = deps.issuerKeys.dscs.map((d) => d.kid);
+    res.json(buildDccBatches(deps.issuerKeys.country, kids, await revokedCredentialIds(deps.store), new Date(now.getTime() + BATCH_VALIDITY_MS)));
+  });
   app.get('/trust/status', (req: Request, res: Response) => {
-    res.json(deps.trust.status({ detail: req.query.detail === 'true' }));
+    res.json({ ...deps.trust.status({ detail: req.query.detail === 'true' }), ...(deps.revocations ? { revocation: deps.revocations.status() } : {}),
+      ...(deps.config ? { renewal: renewalStatus(deps.issuerKeys, deps.now?.() ?? new Date(), deps.config.dscRenewalMarginMs) } : {}),
+    });
   });
 }

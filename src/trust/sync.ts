@@ -11,6 +11,8 @@ import { TrustError, type TrustErrorCode } from './errors.ts';
 import type { DidDocument } from './did-trustlist.ts';
 import { describeSource, readTrustSource, type TrustSource } from './read-source.ts';
 import type { ShcIssuer, ShcKey } from './shc-directory.ts';
+import { verifyTrustListProof, type TrustAnchor } from './trustlist-proof.ts';
+import { referencesOf, resolveReferences } from './trustlist-refs.ts';
 import { buildTrustList, type CertificateDetail, type KeyCandidate, type TrustList, type TrustListCounts } from './trust-list.ts';
 
 export type { TrustSource } from './read-source.ts';
@@ -39,6 +41,20 @@ export interface TrustListSyncOptions {
   local?: { documents: readonly DidDocument[]; shcIssuers: readonly ShcIssuer[] };
   /** SHC issuers from a VCI directory file (see `parseShcDirectory`). */
   shcIssuers?: readonly ShcIssuer[];
+  /** TRUSTLIST_DOMAINS: only these domains' entries are used (empty or absent = all). */
+  domains?: readonly string[];
+  /** TRUSTLIST_ANCHOR: when set, every document (root and references) must carry a proof it verifies. */
+  anchor?: TrustAnchor;
+  /** `trustlist-ref` resolution: allowed URL prefixes (default: the source URL's origin) and depth cap (default 8). */
+  references?: { allow?: readonly string[]; maxDepth?: number; maxDocuments?: number };
+}
+
+export interface ProofStatus {
+  /** `verified`: the list in use carries proofs the anchor verifies; `none`: no verified list yet; `unchecked`: no TRUSTLIST_ANCHOR configured. */
+  state: 'verified' | 'unchecked' | 'none';
+  anchor: string | undefined;
+  /** Newest `proof.created` of the list in use (lists older than this are refused as rollbacks). */
+  created: string | undefined;
 }
 
 export interface TrustWarning {
@@ -62,6 +78,9 @@ export interface TrustStatus {
   stale: boolean;
   counts: TrustListCounts;
   lastError: TrustErrorRecord | undefined;
+  proof: ProofStatus;
+  /** Sub-lists resolved from `trustlist-ref` references in the list in use. */
+  referencedDocuments: number;
   /** Per-certificate verdicts, with `detail: true`. */
   certificates?: CertificateDetail[];
   rejected?: TrustList['rejected'];
@@ -81,6 +100,9 @@ interface Good {
   list: TrustList;
   fetchedAt: Date;
   remoteEntries: number;
+  /** Newest proof.created (undefined when unproven). */
+  created: Date | undefined;
+  referenced: number;
 }
 
 interface CacheFile {
@@ -88,6 +110,10 @@ interface CacheFile {
   source: string;
   fetchedAt: string;
   documents: unknown;
+  /** Proof version of `documents` (they were verified before being written). */
+  created?: string;
+  /** Sub-lists resolved from references, verified like the root. */
+  referenced?: unknown[];
 }
 
 /** Mutable state of one sync instance (held in its closure, never at module level). */
@@ -114,29 +140,32 @@ function recordError(state: SyncState, e: unknown, at: Date): TrustErrorRecord {
 }
 
 /** Builds a candidate list and applies the alarms: empty, or shrunk below `minKeepRatio` of the last good one. */
-function adopt(state: SyncState, documents: unknown, fetchedAt: Date): Good {
-  const list = state.build(asDocuments(documents));
+function adopt(state: SyncState, documents: unknown, fetchedAt: Date, proven: { created?: Date; referenced?: unknown[] } = {}): Good {
+  const referenced = proven.referenced ?? [];
+  const list = state.build([...asDocuments(documents), ...referenced]);
   const remoteEntries = entryCount(list.counts()) - state.localEntries;
   if (remoteEntries <= 0) throw new TrustError('TRUSTLIST_EMPTY', 'Trust list contains no certificates');
   const ratio = state.options.minKeepRatio ?? 0.5;
   if (state.good && remoteEntries < state.good.remoteEntries * ratio) {
     throw new TrustError('TRUSTLIST_SHRUNK', `Trust list shrank from ${state.good.remoteEntries} to ${remoteEntries} entries; refused`);
   }
-  return { list, fetchedAt, remoteEntries };
+  return { list, fetchedAt, remoteEntries, created: proven.created, referenced: referenced.length };
 }
 
 /** Start-up: the cached last good list, so that verification works before (or without) the first download. */
 function loadCache(state: SyncState): void {
   try {
     const cached = JSON.parse(readFileSync(state.options.cacheFile, 'utf8')) as CacheFile;
-    state.good = adopt(state, cached.documents, new Date(cached.fetchedAt));
+    if (state.options.anchor && !cached.created) throw new TrustError('TRUSTLIST_PROOF_MISSING', 'Cached trust list was stored without a verified proof; waiting for a download');
+    const referenced = Array.isArray(cached.referenced) ? cached.referenced : [];
+    state.good = adopt(state, cached.documents, new Date(cached.fetchedAt), { created: cached.created ? new Date(cached.created) : undefined, referenced });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') recordError(state, e, state.options.now());
   }
 }
 
-async function persist(state: SyncState, documents: unknown, fetchedAt: Date): Promise<void> {
-  const body: CacheFile = { version: 1, source: state.sourceName, fetchedAt: fetchedAt.toISOString(), documents };
+async function persist(state: SyncState, documents: unknown, fetchedAt: Date, good: Good, referenced: unknown[]): Promise<void> {
+  const body: CacheFile = { version: 1, source: state.sourceName, fetchedAt: fetchedAt.toISOString(), documents, created: good.created?.toISOString(), referenced };
   const file = state.options.cacheFile;
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -154,17 +183,58 @@ async function refreshOnce(state: SyncState): Promise<RefreshResult> {
   if (!options.source) return { ok: true, counts: state.localOnly.counts() };
   try {
     const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
-    const documents = await readTrustSource(options.source, { fetch: options.fetch, maxBytes, timeoutMs: options.timeoutMs ?? 30_000 });
-    const next = adopt(state, documents, at);
-    await persist(state, documents, at);
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const documents = await readTrustSource(options.source, { fetch: options.fetch, maxBytes, timeoutMs });
+    const created = await checkProofs(state, asDocuments(documents));
+    const referenced = await resolveAll(state, asDocuments(documents), maxBytes, timeoutMs);
+    const next = adopt(state, documents, at, { created, referenced });
+    await persist(state, documents, at, next, referenced);
     state.good = next;
     state.lastError = undefined;
     const counts = next.list.counts();
-    options.logger?.info({ source: state.sourceName, dsc: counts.dsc, csca: counts.csca, invalid: counts.invalid }, 'trust list refreshed');
+    options.logger?.info(
+      { source: state.sourceName, dsc: counts.dsc, csca: counts.csca, invalid: counts.invalid, proof: options.anchor ? 'verified' : 'unchecked', referenced: referenced.length },
+      'trust list refreshed',
+    );
     return { ok: true, counts };
   } catch (e) {
     return { ok: false, error: recordError(state, e, at) };
   }
+}
+
+/**
+ * With an anchor: every root document's proof verifies, and the newest `proof.created` is not older than the list
+ * held (rollback). Returns that newest date. Without an anchor: nothing is checked (status says `unchecked`).
+ */
+async function checkProofs(state: SyncState, documents: unknown[]): Promise<Date | undefined> {
+  const anchor = state.options.anchor;
+  if (!anchor) return undefined;
+  let newest: Date | undefined;
+  for (const [i, doc] of documents.entries()) {
+    const { created } = await verifyTrustListProof(doc, anchor, documents.length > 1 ? `Trust list document ${i}` : 'Trust list');
+    if (!newest || created > newest) newest = created;
+  }
+  const held = state.good?.created;
+  if (newest && held && newest < held) {
+    throw new TrustError('TRUSTLIST_ROLLBACK', `Trust list signed at ${newest.toISOString()} is older than the list held (signed at ${held.toISOString()}); refused`);
+  }
+  return newest;
+}
+
+async function resolveAll(state: SyncState, documents: unknown[], maxBytes: number, timeoutMs: number): Promise<unknown[]> {
+  const { options } = state;
+  if (!documents.some((d) => referencesOf(d).length > 0)) return [];
+  const defaultAllow = options.source && 'url' in options.source ? [`${new URL(options.source.url).origin}/`] : [];
+  const anchor = options.anchor;
+  return resolveReferences(documents, {
+    allow: options.references?.allow ?? defaultAllow,
+    maxDepth: options.references?.maxDepth,
+    maxDocuments: options.references?.maxDocuments,
+    fetch: options.fetch,
+    maxBytes,
+    timeoutMs,
+    verify: anchor ? async (doc, did) => void (await verifyTrustListProof(doc, anchor, `Referenced trust list ${did}`)) : undefined,
+  });
 }
 
 function staleness(state: SyncState): TrustWarning[] {
@@ -186,6 +256,8 @@ function statusOf(state: SyncState, list: TrustList, detail: boolean): TrustStat
     stale,
     counts: list.counts(),
     lastError: state.lastError,
+    proof: { state: !state.options.anchor ? 'unchecked' : state.good?.created ? 'verified' : 'none', anchor: state.options.anchor?.description, created: state.good?.created?.toISOString() },
+    referencedDocuments: state.good?.referenced ?? 0,
   };
   return detail ? { ...status, certificates: list.details(), rejected: list.rejected } : status;
 }
@@ -197,7 +269,7 @@ function statusOf(state: SyncState, list: TrustList, detail: boolean): TrustStat
 export function createTrustListSync(options: TrustListSyncOptions): TrustListSync {
   const documents = options.local?.documents ?? [];
   const shcIssuers = [...(options.local?.shcIssuers ?? []), ...(options.shcIssuers ?? [])];
-  const build = (remote: unknown[]): TrustList => buildTrustList({ documents: [...remote, ...documents], shcIssuers, now: options.now() });
+  const build = (remote: unknown[]): TrustList => buildTrustList({ documents: [...remote, ...documents], shcIssuers, now: options.now(), domains: options.domains });
   const localOnly = build([]);
   const state: SyncState = {
     options,

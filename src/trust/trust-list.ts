@@ -22,7 +22,17 @@ import {
   type HcertCertificateType,
 } from './x509.ts';
 
-export type TrustReasonCode = 'chain' | 'signature' | 'country-mismatch' | 'validity' | 'key-usage' | 'weak-key' | 'unparseable' | 'anchor';
+export type TrustReasonCode =
+  | 'chain'
+  | 'signature'
+  | 'country-mismatch'
+  | 'participant-mismatch'
+  | 'usage'
+  | 'validity'
+  | 'key-usage'
+  | 'weak-key'
+  | 'unparseable'
+  | 'anchor';
 
 export interface TrustReason {
   readonly code: TrustReasonCode;
@@ -37,6 +47,8 @@ export interface TrustEntry {
   readonly declaredKids: readonly string[];
   readonly didUrls: readonly string[];
   readonly domains: readonly string[];
+  /** Usages the trust-list paths publish it for (SCA, DSC, UP, TLS, DECA, DESC); empty when no path says. */
+  readonly usages: readonly string[];
   readonly participant: string | undefined;
   readonly country: string | undefined;
   readonly certificate: CertificateFacts;
@@ -67,6 +79,8 @@ export interface TrustListInput {
   shcIssuers?: readonly ShcIssuer[];
   /** The evaluation time of the stored verdicts. */
   now: Date;
+  /** TRUSTLIST_DOMAINS: only entries of these domains (or of no domain, like our own) are kept; empty = all. */
+  domains?: readonly string[];
 }
 
 export interface TrustListCounts {
@@ -85,6 +99,7 @@ export interface CertificateDetail {
   country: string | undefined;
   participant: string | undefined;
   domains: readonly string[];
+  usages: readonly string[];
   subject: string;
   notBefore: string;
   notAfter: string;
@@ -162,6 +177,7 @@ function makeEntry(d: Draft, role: 'CSCA' | 'DSC', anchor: TrustEntry | undefine
     declaredKids: declared,
     didUrls: unique(d.raw.map((r) => r.didUrl)),
     domains: unique(d.raw.map((r) => r.domain)),
+    usages: unique(d.raw.map((r) => r.usage?.toUpperCase())),
     participant: d.raw.find((r) => r.participant)?.participant,
     country: d.cert.country,
     certificate: d.cert,
@@ -220,9 +236,24 @@ function chainDsc(dsc: CertificateFacts, idx: AnchorIndex): { anchor?: TrustEntr
   return { reasons: last.map((p) => reason(p.code === 'signature' ? 'signature' : 'chain', p)) };
 }
 
+/** Usage levels a signer may be published under: DSC, or none said (embedded participant lists). */
+function usageReasons(d: Draft): TrustReason[] {
+  const usages = unique(d.raw.map((r) => r.usage?.toUpperCase()));
+  if (usages.length === 0 || usages.includes('DSC')) return [];
+  return [reason('usage', `published for usage ${usages.join(', ')}, not DSC: it verifies no credential`)];
+}
+
+/** A DSC chains to an SCA of its own participant (when both paths name one). */
+function participantReasons(d: Draft, anchor: TrustEntry | undefined): TrustReason[] {
+  const own = d.raw.find((r) => r.participant)?.participant;
+  if (!anchor || !own || !anchor.participant || anchor.participant === own) return [];
+  return [reason('participant-mismatch', `DSC of participant ${own} chains to the SCA of participant ${anchor.participant}`)];
+}
+
 function dscReasons(d: Draft, chainReasons: TrustReason[]): TrustReason[] {
   return [
     ...chainReasons,
+    ...usageReasons(d),
     ...checkSigningUsage(d.cert).filter((p) => p.code === 'key-usage').map((p) => reason('key-usage', p)),
     ...checkKeyStrength(d.cert, FOREIGN_KEYS).map((p) => reason('weak-key', p)),
   ];
@@ -245,12 +276,14 @@ function verdictOf(entry: TrustEntry, asOf: Date): TrustVerdict {
 export function buildTrustList(input: TrustListInput): TrustList {
   const parsed = parseDidTrustList(input.documents);
   const rejected: TrustList['rejected'][number][] = parsed.skipped.map((s) => ({ didUrl: s.didUrl, reason: reason('unparseable', s.reason) }));
-  const drafts = [...readEntries(parsed.entries, rejected).values()];
+  const selected = (input.domains ?? []).map((x) => x.toUpperCase());
+  const kept = selected.length === 0 ? parsed.entries : parsed.entries.filter((r) => r.domain === undefined || selected.includes(r.domain.toUpperCase()));
+  const drafts = [...readEntries(kept, rejected).values()];
   const anchors = drafts.filter(isAnchor).map((d) => makeEntry(d, 'CSCA', undefined, anchorReasons(d)));
   const idx = indexAnchors(anchors);
   const dscs = drafts.filter((d) => !isAnchor(d)).map((d) => {
     const chain = chainDsc(d.cert, idx);
-    return makeEntry(d, 'DSC', chain.anchor, dscReasons(d, chain.reasons));
+    return makeEntry(d, 'DSC', chain.anchor, [...dscReasons(d, chain.reasons), ...participantReasons(d, chain.anchor)]);
   });
   return createTrustList([...anchors, ...dscs], rejected, input.shcIssuers ?? [], input.now);
 }
@@ -291,6 +324,24 @@ function createTrustList(entries: TrustEntry[], rejected: TrustList['rejected'],
   return list;
 }
 
+/**
+ * Trust-list domains a credential may be verified in: HCERTs (EU DCC, DDCC:VS, DDCC:TR) in DCC or DDCC, ICVP
+ * certificates in ICVP (or DCC, where the network publishes them together). Undefined: no domain rule.
+ */
+export function credentialDomains(kind: 'hcert' | 'icvp' | 'shc' | 'ips'): readonly string[] | undefined {
+  if (kind === 'hcert') return ['DCC', 'DDCC'];
+  if (kind === 'icvp') return ['ICVP', 'DCC'];
+  if (kind === 'ips') return ['IPS-PILGRIMAGE', 'PH4H'];
+  return undefined;
+}
+
+/** A message when `entry` is published only for domains outside `allowed`; undefined when it may verify. */
+export function domainProblem(entry: TrustEntry, allowed: readonly string[] | undefined): string | undefined {
+  if (!allowed || entry.domains.length === 0) return undefined;
+  if (entry.domains.some((d) => allowed.includes(d.toUpperCase()))) return undefined;
+  return `DSC ${entry.kid} is published for domain ${entry.domains.join(', ')}, not for ${allowed.join(' or ')}`;
+}
+
 function safeDecode(s: string): string {
   try {
     return decodeURIComponent(s);
@@ -326,6 +377,7 @@ function detailOf(e: TrustEntry, v: TrustVerdict): CertificateDetail {
     country: e.country,
     participant: e.participant,
     domains: e.domains,
+    usages: e.usages,
     subject: e.certificate.subject.split('\n').join(', '),
     notBefore: e.certificate.notBefore.toISOString(),
     notAfter: e.certificate.notAfter.toISOString(),
