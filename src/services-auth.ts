@@ -26,6 +26,8 @@ export interface AuthServices {
   publicLimit: RateLimiter;
   /** Requests seen with AUTH=off (a warning every 1000th). */
   offCounter: { n: number };
+  /** The development client registered at this start (announced once, in the start-up ATTENTION line). */
+  devClientRegistered: boolean;
 }
 
 export interface AuthOverrides {
@@ -48,7 +50,7 @@ export async function createAuthServices(config: Config, log: Logger, dataDir: s
   const paths = authPaths(dataDir);
   mkdirSync(paths.dir, { recursive: true });
   const clients = openClientRegistry({ path: paths.clients, ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}) });
-  if (config.auth && !config.production) await ensureDevClient(clients, paths.devClient, log);
+  const devClientRegistered = config.auth && !config.production ? await ensureDevClient(clients, paths.devClient, log) : false;
   if (config.production && config.packageInstall && !config.authExternalIssuer && !clients.list().some((c) => c.enabled && c.scopes.includes('system/$install-package'))) {
     throw new ConfigError(['PACKAGE_INSTALL=true with NODE_ENV=production needs an admin client: register one with scope system/$install-package (gdhcn-gateway clients add) or set PACKAGE_INSTALL=false']);
   }
@@ -74,7 +76,7 @@ export async function createAuthServices(config: Config, log: Logger, dataDir: s
     ...(config.authExternalIssuer ? { external: { issuer: config.authExternalIssuer, jwksUrl: config.authExternalJwksUrl as string, audience: config.authExternalAudience ?? config.fhirBaseUrl } } : {}),
     ...(overrides.jwksMinRefreshMs !== undefined ? { jwksMinRefreshMs: overrides.jwksMinRefreshMs } : {}),
   });
-  return { clients, tokens, publicLimit: createRateLimiter({ perMinute: config.publicRateLimit, now }), offCounter: { n: 0 } };
+  return { clients, tokens, publicLimit: createRateLimiter({ perMinute: config.publicRateLimit, now }), offCounter: { n: 0 }, devClientRegistered };
 }
 
 /**
@@ -120,8 +122,9 @@ export interface DevClientFile {
   privateJwk: JWK;
 }
 
-async function ensureDevClient(clients: ClientRegistry, path: string, log: Logger): Promise<void> {
-  if (existsSync(path) && clients.get(DEV_CLIENT_ID)) return;
+/** Registers the development client unless it exists; true when it was registered now. */
+async function ensureDevClient(clients: ClientRegistry, path: string, log: Logger): Promise<boolean> {
+  if (existsSync(path) && clients.get(DEV_CLIENT_ID)) return false;
   const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
   const pub = await exportJWK(publicKey);
   pub.kid = await calculateJwkThumbprint(pub);
@@ -130,8 +133,7 @@ async function ensureDevClient(clients: ClientRegistry, path: string, log: Logge
   writeFileSync(path, JSON.stringify({ clientId: DEV_CLIENT_ID, privateJwk: priv } satisfies DevClientFile), { mode: 0o600 });
   const client: ClientRecord = { id: DEV_CLIENT_ID, name: 'Local development client', jwks: { keys: [pub] }, scopes: DEV_CLIENT_SCOPES, enabled: true, createdAt: new Date().toISOString() };
   clients.put(client);
-  log.warn(
-    { clientId: DEV_CLIENT_ID, privateKeyFile: path },
-    '*** DEVELOPMENT CLIENT REGISTERED: "dev-client" may do everything on this server; `npx gdhcn-gateway token` prints a bearer token for it. Never use it in production. ***',
-  );
+  // Said loudly once in the start-up ATTENTION line (startup-notes.ts); the detail is here.
+  log.info({ clientId: DEV_CLIENT_ID, privateKeyFile: path }, 'development client registered');
+  return true;
 }

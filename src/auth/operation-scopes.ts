@@ -10,6 +10,7 @@ export const OPERATION_SCOPES = {
   revokeCredential: 'system/$revoke-credential',
   installPackage: 'system/$install-package',
   validate: 'system/$validate',
+  summary: 'system/Patient.$summary',
 } as const;
 
 export const ALL_OPERATION_SCOPES: readonly string[] = Object.values(OPERATION_SCOPES);

@@ -31,6 +31,8 @@ export const PUBLIC_PATHS: readonly string[] = [
   '/trust/did.json',
   '/trust/certificates',
   '/trust/status',
+  '/trust/revocation/dcc.json',
+  '/.well-known/crl/:file',
   '/shl/:linkId',
   '/shl/:linkId/file/:ticket',
   '/auth/token',

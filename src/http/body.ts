@@ -6,10 +6,11 @@ import type { Request } from 'express';
 import { parseStrictJson } from '../fhir/json.ts';
 import { fail } from '../fhir/outcome.ts';
 
-const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json+fhir', 'application/json-patch+json']);
-const FORM_TYPE = 'application/x-www-form-urlencoded';
+/** JSON bodies: FHIR resources and Parameters, and JSON Patch documents (PATCH). */
+export const JSON_TYPES: ReadonlySet<string> = new Set(['application/fhir+json', 'application/json', 'application/json+fhir', 'application/json-patch+json']);
+export const FORM_TYPE = 'application/x-www-form-urlencoded';
 /** Package archives ($install-package) and QR pictures ($verify). */
-const BINARY_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/tar+gzip', 'image/png', 'image/jpeg']);
+export const BINARY_TYPES: ReadonlySet<string> = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/tar+gzip', 'image/png', 'image/jpeg']);
 /** The operations that take a binary body. */
 export const BINARY_OPERATIONS = new Set(['$install-package', '$verify']);
 

@@ -15,7 +15,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/schema.ts';
 import { fail, issue, outcome } from '../fhir/outcome.ts';
 import { admission } from './admission.ts';
-import { BINARY_OPERATIONS } from './body.ts';
+import { BINARY_OPERATIONS, BINARY_TYPES, FORM_TYPE, JSON_TYPES } from './body.ts';
 import type { EndpointLimits } from './fhir-endpoint.ts';
 
 export function endpointLimits(config: Config): EndpointLimits {
@@ -72,9 +72,6 @@ function cors(origins: readonly string[]) {
   };
 }
 
-const JSON_TYPES = new Set(['application/fhir+json', 'application/json', 'application/json+fhir']);
-const BINARY_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/tar+gzip', 'image/png', 'image/jpeg']);
-const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 /**
  * POST/PUT/PATCH with a body need a FHIR JSON body type (binary for `$install-package` and `$verify`; a form only

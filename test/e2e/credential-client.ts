@@ -62,11 +62,13 @@ export const issueFailures = (v: Verdict): string[] =>
 export const messageIds = (o: OperationOutcome): string[] =>
   o.issue.flatMap((i) => (i.details?.coding ?? []).filter((c) => c.system === MESSAGE_SYSTEM).map((c) => c.code!));
 
-export function client(t: TestApp) {
-  const json = (req: request.Test, body: unknown) => (body === undefined ? req : req.set('Content-Type', FHIR_JSON).send(JSON.stringify(body)));
+/** `bearer`: an access token sent with every request (apps built with access control on). */
+export function client(t: TestApp, options: { bearer?: string } = {}) {
+  const authed = (req: request.Test) => (options.bearer ? req.set('Authorization', `Bearer ${options.bearer}`) : req);
+  const json = (req: request.Test, body: unknown) => (body === undefined ? authed(req) : authed(req).set('Content-Type', FHIR_JSON).send(JSON.stringify(body)));
   const post = (path: string, body?: unknown) => json(request(t.app).post(`/fhir/${path}`), body);
   const put = (path: string, body: unknown) => json(request(t.app).put(`/fhir/${path}`), body);
-  const get = (path: string) => request(t.app).get(`/fhir/${path}`);
+  const get = (path: string) => authed(request(t.app).get(`/fhir/${path}`));
   const parameters = (parameter: ParametersParameter[]): Parameters => ({ resourceType: 'Parameters', parameter });
 
   /** PUT each resource at its id; every write must be accepted (201/200) by the strict validator. */

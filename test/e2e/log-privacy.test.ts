@@ -4,24 +4,24 @@
  * captured JSON lines are searched for the patient's names, birth date, identifiers, credential text and key material.
  */
 import type { Parameters } from '@medplum/fhirtypes';
-import { createApp } from '../../src/app.ts';
-import { parseConfig } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import type { Services } from '../../src/services.ts';
+import { createAuthTestApp, type AuthTestApp } from '../helpers/auth-app.ts';
 import { SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
-import { BASE, type TestApp } from '../helpers/test-app.ts';
 import { covidImmunization, patient } from '../unit/credentials/fixtures.ts';
 import { client, param } from './credential-client.ts';
 
 const lines: string[] = [];
 let services: Services;
-let t: TestApp;
+let t: AuthTestApp;
+let bearer: string;
 
+// Access control and the audit trail on, as deployed: the access token is a secret the log must not hold either.
 beforeAll(async () => {
-  const config = parseConfig({}, { fhirBaseUrl: BASE, logLevel: 'trace', fhirPackages: SHARED_PACKAGE_FILES });
   const log = createLogger('trace', { write: (line: string) => { lines.push(line); } });
-  services = await createServices(config, { inMemory: true, log });
-  t = { app: createApp(services), services, close: () => services.close() };
+  t = await createAuthTestApp({ logLevel: 'trace', fhirPackages: SHARED_PACKAGE_FILES }, { log });
+  services = t.services;
+  bearer = await t.tokenFor('system/Patient.cruds system/Immunization.cruds system/Immunization.$issue-hcert system/Patient.$health-cards-issue');
 });
 afterAll(() => t?.close());
 
@@ -33,7 +33,7 @@ function keyMaterial(key: import('node:crypto').KeyObject): string[] {
 }
 
 test('when a patient is pushed, certified, verified and refused once, then no log line holds personal data or key material', async () => {
-  const c = client(t);
+  const c = client(t, { bearer });
   const person = patient();
   await c.push(person, covidImmunization());
   const hcert = await c.post('Immunization/imm1/$issue-hcert?qrFormat=none', undefined);
@@ -62,6 +62,7 @@ test('when a patient is pushed, certified, verified and refused once, then no lo
     'HC1 text': hc1.slice(0, 40),
     'HCERT certificate id': param(hcert.body as Parameters, 'certificateId')?.valueString ?? 'URN:UVCI:',
     'PEM private key': 'PRIVATE KEY',
+    'access token': bearer.slice(-40),
   };
   keyMaterial(keys.signer.privateKey).forEach((k, i) => { secrets[`DSC private key ${i}`] = k; });
   if (keys.shc) keyMaterial(keys.shc.privateKey).forEach((k, i) => { secrets[`SHC private key ${i}`] = k; });

@@ -1,32 +1,31 @@
 /**
  * Drives a real listening server (127.0.0.1, port 0) with MedplumClient from @medplum/core, the way an EHR
- * vendor pushes to a registry: upsert by identifier, patch, create-if-none-exist, searchOne, batch.
+ * vendor pushes to a registry: upsert by identifier, patch, create-if-none-exist, searchOne, batch — with access
+ * control on, as a vendor meets it: a bearer token from SMART Backend Services, scoped to what the feed writes.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MedplumClient } from '@medplum/core';
 import type { Bundle, Immunization, Patient } from '@medplum/fhirtypes';
-import { pino } from 'pino';
-import { createApp } from '../../src/app.ts';
-import { parseConfig } from '../../src/config/schema.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import { createAuthTestApp, type AuthTestApp } from '../helpers/auth-app.ts';
 import { immunization, patient } from '../helpers/test-app.ts';
 
 let server: Server;
-let services: Services;
+let t: AuthTestApp;
 let medplum: MedplumClient;
 
 beforeAll(async () => {
   server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  services = await createServices(parseConfig({}, { fhirBaseUrl: `${origin}/fhir` }), { inMemory: true, log: pino({ level: 'silent' }) });
-  server.on('request', createApp(services));
+  t = await createAuthTestApp({ fhirBaseUrl: `${origin}/fhir` });
+  server.on('request', t.app);
   medplum = new MedplumClient({ baseUrl: `${origin}/`, fhirUrlPath: 'fhir', fetch: globalThis.fetch.bind(globalThis), cacheTime: 0 });
+  medplum.setAccessToken(await t.tokenFor('system/Patient.cruds system/Immunization.cruds'));
 });
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
-  await services.close();
+  await t.close();
 });
 
 const SYS = 'urn:oid:1.2.36.146.595.217.0.1';

@@ -1,10 +1,12 @@
 /** The real server process (`node src/main.ts`) on 127.0.0.1 and a port the OS picks, with its log captured. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
+const CLI = resolve(import.meta.dirname, '../../bin/gdhcn-gateway.js');
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -15,6 +17,8 @@ export interface ServerProcess {
   exited: Promise<number | null>;
   /** Resolves when a log line matches. */
   waitForLog(pattern: RegExp): Promise<void>;
+  /** A bearer token of the development client the server registered, as `gdhcn-gateway token` prints it. */
+  token(): Promise<string>;
 }
 
 export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
@@ -42,5 +46,6 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   });
   await waitForLog(/"msg":"gdhcn-gateway listening"/);
   const port = /"port":(\d+)[^\n]*"msg":"gdhcn-gateway listening"/.exec(out)?.[1];
-  return { child, base: `http://127.0.0.1:${port}`, log: () => out, exited, waitForLog };
+  const token = async () => (await promisify(execFile)(process.execPath, [CLI, 'token'], { env: { PATH: process.env.PATH ?? '', HOME: dataDir, DATA_DIR: dataDir } })).stdout.trim();
+  return { child, base: `http://127.0.0.1:${port}`, log: () => out, exited, waitForLog, token };
 }

@@ -13,13 +13,14 @@ afterEach(() => {
 test('when SIGTERM arrives during a request, then that request completes, new connections are refused, and the process exits 0', async () => {
   server = await startServer();
   const { base } = server;
+  const bearer = `Bearer ${await server.token()}`;
   const body = JSON.stringify({ resourceType: 'Patient', id: 'in-flight', active: true });
   const half = Math.floor(body.length / 2);
 
   // A write whose body is only half sent: in flight until the rest arrives.
   let inFlight: ClientRequest | undefined;
   const answer = new Promise<{ status: number; body: string }>((done, fail) => {
-    const req = httpRequest(`${base}/fhir/Patient/in-flight`, { method: 'PUT', headers: { 'Content-Type': 'application/fhir+json', 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
+    const req = httpRequest(`${base}/fhir/Patient/in-flight`, { method: 'PUT', headers: { Authorization: bearer, 'Content-Type': 'application/fhir+json', 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => { text += c.toString(); });
       res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
@@ -47,8 +48,9 @@ test('when SIGTERM arrives during a request, then that request completes, new co
 test('when a request outlasts SHUTDOWN_TIMEOUT, then its connection is cut and the process still exits 0', async () => {
   server = await startServer({ SHUTDOWN_TIMEOUT: '1s' });
   const { base } = server;
+  const bearer = `Bearer ${await server.token()}`;
   const cut = new Promise<string>((done) => {
-    const req = httpRequest(`${base}/fhir/Patient/stuck`, { method: 'PUT', headers: { 'Content-Type': 'application/fhir+json', 'Content-Length': '1000' } }, () => done('answered'));
+    const req = httpRequest(`${base}/fhir/Patient/stuck`, { method: 'PUT', headers: { Authorization: bearer, 'Content-Type': 'application/fhir+json', 'Content-Length': '1000' } }, () => done('answered'));
     req.on('error', (err) => done(`cut: ${(err as NodeJS.ErrnoException).code}`));
     req.write('{"resourceType":"Patient"');
   });

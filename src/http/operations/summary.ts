@@ -4,6 +4,7 @@
  * https://hl7.org/fhir/uv/ips/STU2/OperationDefinition-summary.html
  */
 import type { Bundle, Patient } from '@medplum/fhirtypes';
+import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { buildIpsSummary, IPS_BUNDLE_PROFILE } from '../../credentials/ips-summary.ts';
 import { fail, issue, OutcomeError } from '../../fhir/outcome.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
@@ -49,6 +50,7 @@ export function summaryOperation(credentials: CredentialServices, now: () => Dat
     levels: ['type', 'instance'],
     resourceTypes: ['Patient'],
     methods: ['GET', 'POST'],
+    scope: OPERATION_SCOPES.summary,
     handle: async (ctx, req, target) => {
       const input = readOperationInput(def, req);
       const profile = stringParam(input, 'profile');
