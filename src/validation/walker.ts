@@ -12,6 +12,7 @@ import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model
 import { checkPrimitive } from './primitives.ts';
 import { checkReference } from './references.ts';
 import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
+import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import { processSlicing } from './slicing.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
 
@@ -42,6 +43,7 @@ export function validateAgainstProfile(ctx: WalkContext, resource: AnyResource, 
     const inner = nestedContext(ctx, resource, sink, path);
     walkRoot(inner, resource, profile, path);
     if (resource.resourceType === 'Bundle') checkDocumentRules(inner, resource, path);
+    if (resource.resourceType === 'QuestionnaireResponse') checkQuestionnaireResponse(inner, resource, path);
     issues = sink.issues;
     perObject.set(profile.url, issues);
   }

@@ -49,80 +49,16 @@ export const DISAGREEMENTS: Readonly<Record<string, string>> = {
   "mr-covid-m": "known gap, we miss: Expression.language: minimum required = 1, but only found 0 (from http://hl7.org/fhir/StructureDefinition/Expression|4.0.1) (plus terminology-server errors we leave not checked)",
   // measure: Java 3 error(s), ours 0
   "mr-covid-m5": "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
-  // questionnaire: Java 1 error(s), ours 0
-  "abstract-question-type-included-qr": "known gap, we miss: Items of type question should not have answers",
-  // questionnaire: Java 1 error(s), ours 0
-  "attachment-content-type-qr": "known gap, we miss: The mime type application/pdf is not valid for this answer (allowed = image/gif)",
-  // questionnaire: Java 1 error(s), ours 0
-  "attachment-invalid-type-qr": "known gap, we miss: Answer value must be of the type Attachment not Coding",
-  // questionnaire: Java 1 error(s), ours 0
-  "boolean-invalid-type-qr": "known gap, we miss: Answer value must be of the type boolean not Coding",
-  // questionnaire: Java 1 error(s), ours 0
-  "choice-answer-option-exclusive-qr": "known gap, we miss: Selected answer http://example.org#c2 is an exclusive option - can't select anything else at the same time",
   // questionnaire: Java 2 error(s), ours 0
   "choice-async-qr": "known gap, we miss: The code 'BD' in the system 'urn:iso:std:iso:3166' is not in the options value set (Jurisdiction) specified by the questionnaire. Terminolog (plus terminology-server errors we leave not checked)",
-  // questionnaire: Java 1 error(s), ours 0
-  "date-answer-option-qr": "known gap, we miss: The date 2022-03-01 is not in the set of permitted values",
-  // questionnaire: Java 2 error(s), ours 0
-  "date-min-max-qr": "known gap, we miss: The value 1998 is less than the allowed minimum of 2020",
-  // questionnaire: Java 3 error(s), ours 0
-  "date-time-min-max-qr": "known gap, we miss: The value 2022-06-30 is greater than the allowed maximum of 2022-06",
-  // questionnaire: Java 1 error(s), ours 0
-  "decimal-max-decimal-places-qr": "known gap, we miss: The value -5.12340 has too many decimal places (limit = 2)",
-  // questionnaire: Java 2 error(s), ours 0
-  "decimal-precision-questionnaire": "known gap, we miss: The value 1.666 has too many decimal places (limit = 2)",
-  // questionnaire: Java 1 error(s), ours 0
-  "display-answer-included-qr": "known gap, we miss: Items of type 'display' cannot have answers",
-  // questionnaire: Java 1 error(s), ours 0
-  "group-with-string-invalid-nesting-link-id-qr": "known gap, we miss: LinkId 'grp2' not found in questionnaire",
-  // questionnaire: Java 1 error(s), ours 0
-  "group-with-string-qr": "known gap, we miss: No response answer found for required item 'q2'",
-  // questionnaire: Java 1 error(s), ours 0
-  "integer-answer-option-qr": "known gap, we miss: The integer 3 is not in the set of permitted values",
-  // questionnaire: Java 2 error(s), ours 0
-  "integer-min-max-qr": "known gap, we miss: The value 5 is less than the allowed minimum of 20",
-  // questionnaire: Java 1 error(s), ours 0
-  "invalid-link-id-qr": "known gap, we miss: LinkId 'q2' not found in questionnaire",
   // questionnaire: Java 1 error(s), ours 0
   "nested-questionnaire-nested-valueset": "known gap, we miss: The extension http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-questionnaireAdaptive could not be found so is not allowed he",
   // questionnaire: Java 2 error(s), ours 0
   "open-choice-gender-coding-async-qr": "known gap, we miss: Wrong Display Name 'Australia' for http://hl7.org/fhir/item-type#string. Valid display is 'String' (for the language(s) 'en-US')",
   // questionnaire: Java 1 error(s), ours 0
-  "qr-bad-ref2": "known gap, we miss: Canonical URL 'http://hl7.org/fhir/ValueSet/example-extensional' refers to a resource that has the wrong type. Found ValueSet expecting one ",
-  // questionnaire: Java 1 error(s), ours 0
-  "quantity-invalid-type-qr": "known gap, we miss: Answer value must be of the type Quantity not string",
-  // questionnaire: Java 2 error(s), ours 0
-  "quantity-min-max-incompat-units-qr": "known gap, we miss: The quantity 50 Kg (UCUM#kg) cannot be compared to the allowed minimum of 10 Miles (UCUM#[mi_i])",
-  // questionnaire: Java 2 error(s), ours 0
-  "quantity-qr": "known gap, we miss: The quantity 5 Kg cannot be compared to the allowed minimum of 10 Kg because no formal units are specified",
-  // questionnaire: Java 1 error(s), ours 0
-  "quantity-units-invalid-qr": "known gap, we miss: The value 10 Kg (UCUM#kg) has a unit that is not valid (allowed = kilometer (UCUM#km),meter (UCUM#m),miles (UCUM#[mi_i]))",
-  // questionnaire: Java 1 error(s), ours 0
   "questionnaire-enableWhen-dw": "known gap, we miss: Constraint failed: que-12: 'If there are more than one enableWhen, enableBehavior must be specified'",
   // questionnaire: Java 1 error(s), ours 0
-  "reference-invalid-resource-type-qr": "known gap, we miss: The resource type Chicken in the reference https://example.org/Chicken/example is not valid",
-  // questionnaire: Java 2 error(s), ours 0
-  "reference-invalid-url-qr": "known gap, we miss: The reference 'ht sdtps://example.org/Chicken/example' is not a valid reference",
-  // questionnaire: Java 1 error(s), ours 0
-  "reference-unconstrained-resource-type-qr": "known gap, we miss: The resource type 'Organization' in the reference Organization/example is not allowed (allowed = Patient,Practitioner)",
-  // questionnaire: Java 1 error(s), ours 0
-  "string-answer-option-qr": "known gap, we miss: The string str3 is not in the set of permitted values",
-  // questionnaire: Java 1 error(s), ours 0
-  "string-invalid-type-qr": "known gap, we miss: Answer value must be of the type string not Coding",
-  // questionnaire: Java 2 error(s), ours 0
-  "string-min-max-length-qr": "known gap, we miss: The answer 'fasdfa' is shorter then the required minimum length of 20",
-  // questionnaire: Java 1 error(s), ours 0
-  "string-qr": "known gap, we miss: Only one response answer item with this linkId allowed",
-  // questionnaire: Java 1 error(s), ours 0
-  "string-required-qr": "known gap, we miss: No response answer found for required item 'q1'",
-  // questionnaire: Java 1 error(s), ours 0
   "string-with-coding-async-qr": "known gap, we miss: The value 'Australia' is not in the list of allowed values (value set 'http://hl7.org/fhir/ValueSet/jurisdiction')",
-  // questionnaire: Java 1 error(s), ours 0
-  "text-invalid-type-qr": "known gap, we miss: Answer value must be of the type string not Coding",
-  // questionnaire: Java 1 error(s), ours 0
-  "time-qr": "known gap, we miss: The time 09:00:00 is not in the set of permitted values",
-  // questionnaire: Java 1 error(s), ours 0
-  "url-value-qr": "known gap, we miss: UUIDs must be valid and lowercase (c757873d-ec9a-4326-a141-556f43239520asdf)",
   // references: Java 3 error(s), ours 1
   "bundle-document-versioned-references-bad": "known gap, we miss: Multiple matches in bundle for reference Observation/ObservationExample",
   // references: Java 0 error(s), ours 1
