@@ -7,6 +7,9 @@ import type { BundleEntryRef, BundleIndex, WalkContext } from './context.ts';
 import type { IssueSink } from './issues.ts';
 import { resolveReference } from './references.ts';
 
+/** An absolute URI: a scheme, then anything (https://hl7.org/fhir/R4/bundle.html#bundle-unique). */
+const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
 interface RawEntry {
   fullUrl?: unknown;
   resource?: AnyResource;
@@ -17,6 +20,7 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
   const entries: BundleEntryRef[] = [];
   const byFullUrl = new Map<string, BundleEntryRef>();
   const byTypeId = new Map<string, BundleEntryRef>();
+  const seen = new Set<string>();
   const raw = Array.isArray(bundle.entry) ? (bundle.entry as RawEntry[]) : [];
   raw.forEach((e, i) => {
     const resource = e?.resource;
@@ -25,9 +29,14 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
     const ref: BundleEntryRef = { resource, path: `${path}.entry[${i}].resource`, fullUrl };
     entries.push(ref);
     if (fullUrl) {
-      if (byFullUrl.has(fullUrl)) {
+      // bdl-7: fullUrl with meta.versionId is what must be unique (a history-like collection may repeat a fullUrl).
+      const versionId = (resource.meta as { versionId?: unknown } | undefined)?.versionId;
+      const key = `${fullUrl}|${typeof versionId === 'string' ? versionId : ''}`;
+      if (seen.has(key) && bundle.type !== 'history') {
         sink.add('BUNDLE_FULLURL_DUPLICATE', `${path}.entry[${i}]`, `Duplicate fullUrl '${fullUrl}'`);
       }
+      seen.add(key);
+      if (!ABSOLUTE.test(fullUrl)) sink.add('BUNDLE_FULLURL_RELATIVE', `${path}.entry[${i}]`, `The fullUrl must be an absolute URL (not '${fullUrl}')`);
       byFullUrl.set(fullUrl, ref);
     }
     if (resource.id) byTypeId.set(`${resource.resourceType}/${resource.id}`, ref);
@@ -64,4 +73,48 @@ export function checkDocumentRules(ctx: WalkContext, bundle: AnyResource, path: 
   }
   const composition = first.resource as { section?: Section[] };
   checkSections({ ...ctx, resource: first.resource }, composition.section, first.path);
+  checkReachable(ctx, ctx.bundle.entries);
+}
+
+/** Every `reference` string inside a resource (contained resources included). */
+function referencesIn(value: unknown, out: string[]): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (const v of value) referencesIn(v, out);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'reference' && typeof v === 'string') out.push(v);
+    else referencesIn(v, out);
+  }
+}
+
+/**
+ * Every entry of a document is reachable from the Composition by following references forward, or backward
+ * (an entry that refers to a reachable one, e.g. a Provenance), as the HL7 validator checks.
+ */
+function checkReachable(ctx: WalkContext, entries: readonly BundleEntryRef[]): void {
+  const index = new Map(entries.map((e, i) => [e, i]));
+  const links = entries.map((e) => {
+    const refs: string[] = [];
+    referencesIn(e.resource, refs);
+    const inner = { ...ctx, resource: e.resource, rootResource: e.resource, rootPath: e.path };
+    return refs.filter((r) => !r.startsWith('#')).map((r) => index.get(resolveReference(inner, r) as BundleEntryRef)).filter((i): i is number => i !== undefined);
+  });
+  const reached = new Set<number>([0]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    links.forEach((targets, i) => {
+      const forward = reached.has(i) ? targets.filter((t) => !reached.has(t)) : [];
+      for (const t of forward) reached.add(t);
+      const backward = !reached.has(i) && targets.some((t) => reached.has(t));
+      if (backward) reached.add(i);
+      if (forward.length > 0 || backward) grew = true;
+    });
+  }
+  entries.forEach((e, i) => {
+    if (reached.has(i)) return;
+    const label = e.resource.id === undefined ? e.resource.resourceType : `${e.resource.resourceType}/${e.resource.id}`;
+    ctx.sink.add('BUNDLE_ENTRY_UNREACHABLE', e.path.replace(/\.resource$/, ''), `Entry '${label}' is not reachable by following references (forward or backward) from the Composition`);
+  });
 }

@@ -8,7 +8,8 @@ import type { CompiledProfile, ElementNode } from './model.ts';
 import { walkObject } from './walker.ts';
 
 function hasValue(obj: Record<string, unknown>): boolean {
-  for (const key of Object.keys(obj)) if (key.startsWith('value') && key.length > 5) return true;
+  // The value may be carried by its primitive extension part alone (`_valueCode`: an id or extensions, no value).
+  for (const key of Object.keys(obj)) if ((key.startsWith('value') && key.length > 5) || (key.startsWith('_value') && key.length > 6)) return true;
   return false;
 }
 

@@ -26,6 +26,8 @@ export const MESSAGES = {
   CARDINALITY_MIN: { code: 'required', severity: 'error' },
   CARDINALITY_MAX: { code: 'structure', severity: 'error' },
   ELEMENT_EMPTY: { code: 'invalid', severity: 'error' },
+  JSON_ARRAY_EMPTY: { code: 'invalid', severity: 'error' },
+  RESOURCE_ID_INVALID: { code: 'invalid', severity: 'error' },
   PRIMITIVE_WRONG_JSON_TYPE: { code: 'value', severity: 'error' },
   PRIMITIVE_FORMAT: { code: 'value', severity: 'error' },
   PRIMITIVE_EMPTY: { code: 'value', severity: 'error' },
@@ -55,6 +57,8 @@ export const MESSAGES = {
   BUNDLE_DOCUMENT_NO_COMPOSITION: { code: 'structure', severity: 'error' },
   BUNDLE_SECTION_ENTRY_NOT_FOUND: { code: 'not-found', severity: 'error' },
   BUNDLE_FULLURL_DUPLICATE: { code: 'structure', severity: 'error' },
+  BUNDLE_FULLURL_RELATIVE: { code: 'invalid', severity: 'error' },
+  BUNDLE_ENTRY_UNREACHABLE: { code: 'informational', severity: 'error' },
   // QuestionnaireResponse against its Questionnaire (questionnaire-response.ts).
   QR_QUESTIONNAIRE_NOT_FOUND: { code: 'not-found', severity: 'information' },
   QR_QUESTIONNAIRE_WRONG_TYPE: { code: 'structure', severity: 'error' },

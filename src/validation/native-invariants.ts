@@ -81,7 +81,7 @@ export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<st
   ["fullUrl.exists() implies fullUrl.contains('/_history/').not()", (e) => typeof e.fullUrl !== 'string' || !e.fullUrl.includes('/_history/')],
   [
     "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))",
-    (ref, _r, root) => typeof ref.reference !== 'string' || !ref.reference.startsWith('#') || arr(root.contained).some((c) => c.id === (ref.reference as string).slice(1)),
+    (ref, _r, root) => typeof ref.reference !== 'string' || !ref.reference.startsWith('#') || ref.reference === '#' || arr(root.contained).some((c) => c.id === (ref.reference as string).slice(1)),
   ],
   ['value.empty() or system.exists()', (cp) => cp.value === undefined || cp.system !== undefined],
   ['data.empty() or contentType.exists()', (a) => a.data === undefined || a.contentType !== undefined],

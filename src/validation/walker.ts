@@ -52,7 +52,10 @@ export function validateAgainstProfile(ctx: WalkContext, resource: AnyResource, 
 }
 
 function profilesToCheck(ctx: WalkContext, resource: AnyResource, path: string, required: readonly string[]): CompiledProfile[] {
-  const claimed = ((resource.meta as { profile?: unknown[] } | undefined)?.profile ?? []).filter((p): p is string => typeof p === 'string');
+  // meta / meta.profile of a wrong JSON shape are reported by the structure walk; here they claim nothing.
+  const meta = resource.meta as { profile?: unknown } | null | undefined;
+  const raw = typeof meta === 'object' && meta !== null ? meta.profile : undefined;
+  const claimed = (Array.isArray(raw) ? raw : []).filter((p): p is string => typeof p === 'string');
   const out: CompiledProfile[] = [];
   for (const url of new Set([...required, ...claimed])) {
     const compiled = ctx.engine.registry.profile(url);
@@ -94,7 +97,15 @@ export function validateResource(ctx: WalkContext, value: unknown, path: string,
   return errors;
 }
 
+const RESOURCE_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
 function walkRoot(ctx: WalkContext, resource: AnyResource, profile: CompiledProfile, path: string): void {
+  // Resource.id is typed System.String in the R4 definitions; its id rules (https://hl7.org/fhir/R4/datatypes.html#id) are checked here.
+  const typedAsId = profile.root.children.find((c) => c.name === 'id')?.types[0]?.code === 'id'; // then checked as a primitive
+  if (!typedAsId && typeof resource.id === 'string' && resource.id !== '' && !RESOURCE_ID.test(resource.id)) {
+    const why = resource.id.length > 64 ? `too long (${resource.id.length} characters, at most 64)` : 'only A-Z, a-z, 0-9, - and . are allowed';
+    ctx.sink.add('RESOURCE_ID_INVALID', `${path}.id`, `Invalid resource id '${resource.id.length > 64 ? `${resource.id.slice(0, 64)}…` : resource.id}': ${why}`);
+  }
   ctx.engine.invariants.check(ctx, profile.root, resource, resource.resourceType, path);
   walkObject(ctx, resource as Record<string, unknown>, profile.root, profile, path, true);
 }
