@@ -39,7 +39,7 @@ export async function createValidationService(config: Config, log: Logger, dataD
       files: config.fhirPackages,
       cacheDir: existsSync(config.fhirPackageCache) ? config.fhirPackageCache : undefined,
     });
-    const validator = createValidator(packages, { unknownProfileSeverity: config.validationUnknownProfile });
+    const validator = createValidator(packages, { unknownProfileSeverity: config.validationUnknownProfile, unknownExtensionSeverity: config.validationUnknownExtension });
     const policy = createIngestPolicy(validator, config.validationProfiles, config.validationMode);
     report(log, packages, policy, Math.round(performance.now() - started));
     return { packages, validator, policy };

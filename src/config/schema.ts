@@ -48,6 +48,7 @@ export interface Config {
   validationProfiles: Record<string, string>;
   validationMode: 'strict' | 'lenient' | 'off';
   validationUnknownProfile: 'warning' | 'error';
+  validationUnknownExtension: 'error' | 'warning' | 'information';
   packageInstall: boolean;
 }
 
@@ -163,6 +164,7 @@ export const CONFIG_KEYS = [
     `\`${Object.entries(DEFAULT_INGEST_PROFILES).map(([k, v]) => `${k}=${v}`).join(',')}\``,
   ),
   spec('validationMode', 'VALIDATION_MODE', '`strict`: a write with profile errors gets 422 and nothing is stored; `lenient`: stored, issues returned; `off`: structural checks only.', 'strict', oneOf(['strict', 'lenient', 'off'] as const)),
+  spec('validationUnknownExtension', 'VALIDATION_UNKNOWN_EXTENSION', 'Severity of an extension in an HL7 IG canonical space (http://hl7.org/fhir/<realm>/<ig>/StructureDefinition/...) that no loaded package defines (the HL7 validator reports error). Other unknown extensions are warnings; unknown modifier extensions are always errors.', 'error', oneOf(['error', 'warning', 'information'] as const)),
   spec('validationUnknownProfile', 'VALIDATION_UNKNOWN_PROFILE', 'Severity when a resource claims (meta.profile) or is asked to meet a profile that is not loaded.', 'warning', oneOf(['warning', 'error'] as const)),
   spec('packageInstall', 'PACKAGE_INSTALL', 'Allow `POST /fhir/$install-package` (uploads an IG package at run time). Default: true unless NODE_ENV=production.', (_p, env) => env.NODE_ENV !== 'production', bool, '`true` (`false` in production)'),
 ] as const;

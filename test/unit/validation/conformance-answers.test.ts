@@ -111,3 +111,21 @@ describe('missed errors', () => {
     expect(errors(validator.validate(b))).toEqual([['BUNDLE_ENTRY_UNREACHABLE', 'Bundle.entry[2]']]);
   });
 });
+
+describe('unknown extensions', () => {
+  const withExt = (url: string) => patient({ extension: [{ url, valueString: 'x' }] });
+  const all = (o: OperationOutcome) => (o.issue ?? []).map((i) => [i.severity, i.details?.coding?.[0]?.code]);
+
+  test('when an extension in an HL7 IG space is not loaded, then it is an error by default, as the HL7 validator says', () => {
+    expect(all(validator.validate(withExt('http://hl7.org/fhir/us/core/StructureDefinition/us-core-race')))).toContainEqual(['error', 'EXTENSION_UNKNOWN']);
+  });
+
+  test('when the severity is configured to warning, then the same extension is a warning', () => {
+    const lenient = createValidator({ packages: [readBaseR4()], summaries: [], warnings: [] }, { unknownExtensionSeverity: 'warning' });
+    expect(all(lenient.validate(withExt('http://hl7.org/fhir/us/core/StructureDefinition/us-core-race')))).toContainEqual(['warning', 'EXTENSION_UNKNOWN']);
+  });
+
+  test('when an extension of another domain is unknown, then it is a warning (offline we cannot tell it is wrong)', () => {
+    expect(all(validator.validate(withExt('https://fhir.example.net/StructureDefinition/private')))).toContainEqual(['warning', 'EXTENSION_UNKNOWN']);
+  });
+});
