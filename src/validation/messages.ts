@@ -59,6 +59,15 @@ export const MESSAGES = {
   BUNDLE_FULLURL_DUPLICATE: { code: 'structure', severity: 'error' },
   BUNDLE_FULLURL_RELATIVE: { code: 'invalid', severity: 'error' },
   BUNDLE_ENTRY_UNREACHABLE: { code: 'informational', severity: 'error' },
+  // Business rules of conformance resources and search sets (conformance-rules.ts).
+  VALUESET_SYSTEM_NOT_ABSOLUTE: { code: 'invalid', severity: 'error' },
+  CODESYSTEM_PROPERTY_DUPLICATE: { code: 'business-rule', severity: 'error' },
+  CODESYSTEM_PROPERTY_TYPE: { code: 'business-rule', severity: 'error' },
+  CODESYSTEM_PROPERTY_CODE: { code: 'business-rule', severity: 'error' },
+  CODESYSTEM_PROPERTY_VALUE_TYPE: { code: 'business-rule', severity: 'error' },
+  CODING_SYSTEM_IS_SUPPLEMENT: { code: 'business-rule', severity: 'error' },
+  BUNDLE_SEARCH_RESULT_NO_ID: { code: 'required', severity: 'error' },
+  BUNDLE_SEARCH_RESULT_TYPE: { code: 'invalid', severity: 'error' },
   // QuestionnaireResponse against its Questionnaire (questionnaire-response.ts).
   QR_QUESTIONNAIRE_NOT_FOUND: { code: 'not-found', severity: 'information' },
   QR_QUESTIONNAIRE_WRONG_TYPE: { code: 'structure', severity: 'error' },

@@ -12,6 +12,7 @@ import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model
 import { checkPrimitive } from './primitives.ts';
 import { checkReference } from './references.ts';
 import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
+import { checkCodingSystem, checkConformanceRules } from './conformance-rules.ts';
 import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import { processSlicing } from './slicing.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
@@ -44,6 +45,7 @@ export function validateAgainstProfile(ctx: WalkContext, resource: AnyResource, 
     walkRoot(inner, resource, profile, path);
     if (resource.resourceType === 'Bundle') checkDocumentRules(inner, resource, path);
     if (resource.resourceType === 'QuestionnaireResponse') checkQuestionnaireResponse(inner, resource, path);
+    checkConformanceRules(inner, resource, path);
     issues = sink.issues;
     perObject.set(profile.url, issues);
   }
@@ -192,7 +194,10 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   }
   checkFixedAndPattern(ctx, obj, node, item.path);
   if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item.path);
-  if (code === 'Coding') ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
+  if (code === 'Coding') {
+    ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
+    checkCodingSystem(ctx, obj, item.path);
+  }
   ctx.engine.invariants.check(ctx, node, obj, code, item.path);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
   const container = containerFor(ctx, node, owner, code, item.path);

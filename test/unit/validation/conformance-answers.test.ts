@@ -129,3 +129,44 @@ describe('unknown extensions', () => {
     expect(all(validator.validate(withExt('https://fhir.example.net/StructureDefinition/private')))).toContainEqual(['warning', 'EXTENSION_UNKNOWN']);
   });
 });
+
+describe('business rules of conformance resources and search sets', () => {
+  test('when a ValueSet includes a system that is not absolute (#id), then VALUESET_SYSTEM_NOT_ABSOLUTE', () => {
+    const vs = { resourceType: 'ValueSet', status: 'draft', compose: { include: [{ system: '#cs' }] } };
+    expect(errors(validator.validate(vs))).toEqual([['VALUESET_SYSTEM_NOT_ABSOLUTE', 'ValueSet.compose.include[0]']]);
+  });
+
+  test('when CodeSystem properties repeat a code or URI, mistype an HL7 property or a concept value, then each is reported', () => {
+    const cs = {
+      resourceType: 'CodeSystem', status: 'draft', content: 'complete',
+      property: [
+        { code: 'notSelectable', uri: 'http://hl7.org/fhir/concept-properties#notSelectable', type: 'dateTime' },
+        { code: 'notSelectable', type: 'boolean' },
+        { code: 'inactive', uri: 'http://hl7.org/fhir/concept-properties#inactive', type: 'boolean' },
+        { code: 'weight', type: 'decimal' },
+      ],
+      concept: [{ code: 'a', property: [{ code: 'notSelectable', valueBoolean: true }, { code: 'weight', valueDecimal: 1.5 }] }],
+    };
+    expect(errors(validator.validate(cs))).toEqual([
+      ['CODESYSTEM_PROPERTY_TYPE', 'CodeSystem.property[0]'],
+      ['CODESYSTEM_PROPERTY_DUPLICATE', 'CodeSystem.property[1]'],
+      ['CODESYSTEM_PROPERTY_VALUE_TYPE', 'CodeSystem.concept[0].property[0]'],
+    ]);
+  });
+
+  test('when a search-set match has no id or is not of the searched type, then both are reported', () => {
+    const b = { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'self', url: 'http://example.org/fhir/Patient?name=x' }], entry: [{ fullUrl: 'http://example.org/fhir/Immunization/1', resource: { resourceType: 'Immunization', status: 'completed', vaccineCode: { text: 'x' }, patient: { display: 'p' }, occurrenceString: 'x' }, search: { mode: 'match' } }] };
+    expect(errors(validator.validate(b))).toEqual([
+      ['BUNDLE_SEARCH_RESULT_NO_ID', 'Bundle.entry[0].resource'],
+      ['BUNDLE_SEARCH_RESULT_TYPE', 'Bundle.entry[0].resource'],
+    ]);
+  });
+
+  test('when a Coding names a CodeSystem supplement, then CODING_SYSTEM_IS_SUPPLEMENT; the code system itself is fine', () => {
+    const supplement = { resourceType: 'CodeSystem', url: 'http://example.org/cs-supplement', status: 'draft', content: 'supplement', supplements: 'http://example.org/cs' };
+    const v = createValidator({ packages: [readBaseR4(), { id: 't', version: '0', fhirVersion: '4.0.1', dependencies: {}, resources: [supplement], examples: [], source: 't' }], summaries: [], warnings: [] });
+    const obs = (system: string) => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system, code: 'x' }] } });
+    expect(errors(v.validate(obs('http://example.org/cs-supplement')))).toEqual([['CODING_SYSTEM_IS_SUPPLEMENT', 'Observation.code.coding[0].system']]);
+    expect(errors(v.validate(obs('http://example.org/cs')))).toEqual([]);
+  });
+});
