@@ -46,7 +46,7 @@ function checkCodeSystem(ctx: WalkContext, cs: AnyResource, path: string): void 
     if (uri?.startsWith(CONCEPT_PROPERTY_BASE)) {
       const name = uri.slice(CONCEPT_PROPERTY_BASE.length);
       const expected = CONCEPT_PROPERTIES[name];
-      if (expected !== undefined && code !== undefined && code !== name) {
+      if (expected !== undefined && code !== undefined && code !== name && !uris.has(uri)) {
         ctx.sink.add('CODESYSTEM_PROPERTY_CODE', here, `The URI '${uri}' is assigned the code '${name}'; the code '${code}' would make a different property of the same meaning`);
       }
       if (expected !== undefined && type !== undefined && type !== expected) {
