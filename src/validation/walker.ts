@@ -167,6 +167,8 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
     ctx.engine.invariants.check(ctx, node, item.value, code, item.path);
   }
   if (item.ext) {
+    // The `_name` part holds only id and extensions: a value there is not where FHIR JSON puts it.
+    if (typeof item.ext === 'object' && 'value' in item.ext) ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${item.path}.value`, `The primitive extension part of ${node.path} cannot hold a value (it goes in the property itself)`);
     const base = ctx.engine.registry.baseType(code);
     if (base) walkObject(ctx, item.ext, base.root, base, item.path);
   }

@@ -25,8 +25,6 @@ export const DISAGREEMENTS: Readonly<Record<string, string>> = {
   "pat-example-extensions": "known gap, we miss: The extension http://example.org/fhir/StructureDefinition/something could not be found so is not allowed here",
   // extensions: Java 4 error(s), ours 2
   "versioned-extension": "known gap, we miss: The extension URL must not contain a version. The extension was validated against version 5.3.0-ballot-tc1 of the extension",
-  // fmt: Java 2 error(s), ours 1
-  "Observation-ex-pain.json": "known gap: a primitive extension part (_valueInteger) without its value is accepted; Java reports the property as invalid",
   // general: Java 6 error(s), ours 3
   "ai8": "needs snapshot generation: Java regenerates the snapshot of the StructureDefinition and reports its differential problems",
   // general: Java 1 error(s), ours 0
@@ -45,8 +43,6 @@ export const DISAGREEMENTS: Readonly<Record<string, string>> = {
   "choice-async-qr": "policy + terminology server: a Coding outside the answerValueSet is a warning here (the DDCC IG's own examples break that rule); the display check came from the terminology server",
   // questionnaire: Java 2 error(s), ours 0
   "open-choice-gender-coding-async-qr": "policy: a Coding outside the answerValueSet is a warning here (the DDCC IG's own examples break that rule); Java also checks the display against the code system",
-  // questionnaire: Java 1 error(s), ours 0
-  "questionnaire-enableWhen-dw": "known gap: Java applies que-12 as 'more than one enableWhen' while the R4 expression says count() > 2; we evaluate the published expression",
   // questionnaire: Java 1 error(s), ours 0
   "string-with-coding-async-qr": "known gap: a string answer is not matched against the displays of an answerValueSet",
   // references: Java 3 error(s), ours 0

@@ -170,3 +170,17 @@ describe('business rules of conformance resources and search sets', () => {
     expect(errors(v.validate(obs('http://example.org/cs')))).toEqual([]);
   });
 });
+
+describe('smaller rules the HL7 validator applies', () => {
+  test('when a Questionnaire item has two enableWhen and no enableBehavior, then que-12 fails (its text: more than one)', () => {
+    const item = (extra: Record<string, unknown>) => ({ linkId: 'c', type: 'string', enableWhen: [{ question: 'a', operator: 'exists', answerBoolean: true }, { question: 'b', operator: 'exists', answerBoolean: true }], ...extra });
+    const q = (i: Record<string, unknown>) => ({ resourceType: 'Questionnaire', status: 'draft', item: [{ linkId: 'a', type: 'string' }, { linkId: 'b', type: 'string' }, i] });
+    expect(errors(validator.validate(q(item({}))))).toEqual([['INVARIANT_FAILED', 'Questionnaire.item[2]']]);
+    expect(errors(validator.validate(q(item({ enableBehavior: 'all' }))))).toEqual([]);
+  });
+
+  test('when a primitive extension part holds a value, then it is reported', () => {
+    const obs = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, _valueInteger: { value: 0 } };
+    expect(errors(validator.validate(obs))).toContainEqual(['STRUCTURE_UNKNOWN_ELEMENT', 'Observation.value.ofType(integer).value']);
+  });
+});
