@@ -56,8 +56,7 @@ function valueOf(obj: Json, prefix: 'value' | 'answer'): { type: string; value: 
 }
 
 function allowedTypes(itemType: string): string[] | undefined {
-  if (itemType === 'choice') return OPTION_TYPES;
-  if (itemType === 'open-choice') return OPTION_TYPES;
+  if (itemType === 'choice' || itemType === 'open-choice') return OPTION_TYPES;
   const t = ANSWER_TYPE[itemType];
   return t === undefined ? undefined : [t];
 }
@@ -143,12 +142,11 @@ function hasAnswer(item: Json, type: string): boolean {
 /** Checks the response items at one level against the Questionnaire items at the same level. */
 function checkLevel(w: Walk, qItems: Json[], rItems: Json[], parentPath: string, itemsPath: string): void {
   const byLinkId = new Map(qItems.filter((q) => typeof q.linkId === 'string').map((q) => [q.linkId as string, q]));
-  rItems.forEach((r, i) => {
+  for (const r of rItems) {
     if (typeof r.linkId === 'string' && !byLinkId.has(r.linkId)) {
       w.ctx.sink.add('QR_LINKID_UNKNOWN', parentPath, `LinkId '${r.linkId}' not found in the questionnaire`);
     }
-    void i;
-  });
+  }
   for (const q of qItems) {
     const type = String(q.type);
     const indexes = rItems.map((r, i) => (r.linkId === q.linkId ? i : -1)).filter((i) => i >= 0);
