@@ -53,7 +53,7 @@ export async function createValidationService(config: Config, log: Logger, dataD
       cacheDir: existsSync(config.fhirPackageCache) ? config.fhirPackageCache : undefined,
       npm: npmDependencies(),
     });
-    const validator = createValidator(packages, { unknownProfileSeverity: config.validationUnknownProfile, pinned });
+    const validator = createValidator(packages, { unknownProfileSeverity: config.validationUnknownProfile, unknownExtensionSeverity: config.validationUnknownExtension, pinned });
     const policy = createIngestPolicy(validator, config.validationProfiles, config.validationMode);
     report(log, packages, policy, Math.round(performance.now() - started));
     return { packages, validator, policy };

@@ -66,6 +66,7 @@ export interface Config {
   validationProfiles: Record<string, string>;
   validationMode: 'strict' | 'lenient' | 'off';
   validationUnknownProfile: 'warning' | 'error';
+  validationUnknownExtension: 'error' | 'warning' | 'information';
   packageInstall: boolean;
   /** Where the EU DCC business rules come from (signed JWS distribution), or a local file. */
   rulesUrl?: string;
@@ -229,6 +230,7 @@ export const CONFIG_KEYS = [
     `\`${Object.entries(DEFAULT_INGEST_PROFILES).map(([k, v]) => `${k}=${v}`).join(',')}\``,
   ),
   spec('validationMode', 'VALIDATION_MODE', '`strict`: a write with profile errors gets 422 and nothing is stored; `lenient`: stored, issues returned; `off`: structural checks only.', 'strict', oneOf(['strict', 'lenient', 'off'] as const)),
+  spec('validationUnknownExtension', 'VALIDATION_UNKNOWN_EXTENSION', 'Severity of an extension in an HL7 IG canonical space (http://hl7.org/fhir/<realm>/<ig>/StructureDefinition/...) that no loaded package defines (the HL7 validator reports error). Other unknown extensions are warnings; unknown modifier extensions are always errors.', 'error', oneOf(['error', 'warning', 'information'] as const)),
   spec('validationUnknownProfile', 'VALIDATION_UNKNOWN_PROFILE', 'Severity when a resource claims (meta.profile) or is asked to meet a profile that is not loaded.', 'warning', oneOf(['warning', 'error'] as const)),
   spec('maxContained', 'MAX_CONTAINED', 'Most contained resources one resource may hold (at any depth, Bundle entries included); more gets 422 `too-costly` before validation.', 1000, intIn(1, 1_000_000)),
   spec('maxBundleEntries', 'MAX_BUNDLE_ENTRIES', 'Most entries a Bundle in a request may hold; more gets 422 `too-costly` before validation.', 10_000, intIn(1, 1_000_000)),

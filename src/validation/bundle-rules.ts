@@ -8,6 +8,9 @@ import type { BundleEntryRef, BundleIndex, WalkContext } from './context.ts';
 import type { IssueSink } from './issues.ts';
 import { resolveReference } from './references.ts';
 
+/** An absolute URI: a scheme, then anything (https://hl7.org/fhir/R4/bundle.html#bundle-unique). */
+const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
 interface RawEntry {
   fullUrl?: unknown;
   resource?: AnyResource;
@@ -18,6 +21,7 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
   const entries: BundleEntryRef[] = [];
   const byFullUrl = new Map<string, BundleEntryRef>();
   const byTypeId = new Map<string, BundleEntryRef>();
+  const seen = new Set<string>();
   const raw = Array.isArray(bundle.entry) ? (bundle.entry as RawEntry[]) : [];
   raw.forEach((e, i) => {
     const resource = e?.resource;
@@ -26,9 +30,14 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
     const ref: BundleEntryRef = { resource, path: `${path}.entry[${i}].resource`, fullUrl };
     entries.push(ref);
     if (fullUrl) {
-      if (byFullUrl.has(fullUrl)) {
+      // bdl-7: fullUrl with meta.versionId is what must be unique (a history-like collection may repeat a fullUrl).
+      const versionId = (resource.meta as { versionId?: unknown } | undefined)?.versionId;
+      const key = `${fullUrl}|${typeof versionId === 'string' ? versionId : ''}`;
+      if (seen.has(key) && bundle.type !== 'history') {
         sink.add('BUNDLE_FULLURL_DUPLICATE', `${path}.entry[${i}]`, `Duplicate fullUrl '${fullUrl}'`);
       }
+      seen.add(key);
+      if (!ABSOLUTE.test(fullUrl)) sink.add('BUNDLE_FULLURL_RELATIVE', `${path}.entry[${i}]`, `The fullUrl must be an absolute URL (not '${fullUrl}')`);
       byFullUrl.set(fullUrl, ref);
     }
     if (resource.id) byTypeId.set(`${resource.resourceType}/${resource.id}`, ref);
@@ -65,7 +74,7 @@ export function checkDocumentRules(ctx: WalkContext, bundle: AnyResource, path: 
   }
   const composition = first.resource as { section?: Section[] };
   checkSections({ ...ctx, resource: first.resource }, composition.section, first.path);
-  checkReachable(ctx, path);
+  checkReachable(ctx);
 }
 
 /** Every `reference` string in a resource (its contained resources' too), iteratively so deep JSON cannot overflow. */
@@ -86,10 +95,12 @@ function referencesIn(resource: AnyResource): string[] {
 }
 
 /**
- * Entries that no chain of references (followed forward or backward) links to the Composition are orphans: a
- * warning, as the HL7 validator reports them. Linear in entries plus references.
+ * Every entry of a document is reachable from the Composition by following references forward, or backward (an
+ * entry that refers to a reachable one, e.g. a Provenance), as the HL7 validator checks; an unreachable entry is an
+ * error there too. Forward-or-backward is connectivity in the undirected graph: one breadth-first walk, linear in
+ * entries plus references.
  */
-function checkReachable(ctx: WalkContext, path: string): void {
+function checkReachable(ctx: WalkContext): void {
   const entries = ctx.bundle?.entries ?? [];
   const index = new Map(entries.map((e, i) => [e, i]));
   const links: number[][] = entries.map(() => []);
@@ -112,7 +123,7 @@ function checkReachable(ctx: WalkContext, path: string): void {
   }
   entries.forEach((e, i) => {
     if (reached.has(i)) return;
-    const at = /\.entry\[(\d+)\]\.resource$/.exec(e.path)?.[1];
-    ctx.sink.add('BUNDLE_ENTRY_ORPHAN', `${path}.entry[${at}]`, `The entry ${e.fullUrl ? `'${e.fullUrl}'` : `${e.resource.resourceType}/${e.resource.id}`} is not reachable from the Composition by following references (forward or backward)`);
+    const label = e.resource.id === undefined ? e.resource.resourceType : `${e.resource.resourceType}/${e.resource.id}`;
+    ctx.sink.add('BUNDLE_ENTRY_UNREACHABLE', e.path.replace(/\.resource$/, ''), `Entry '${label}' is not reachable by following references (forward or backward) from the Composition`);
   });
 }

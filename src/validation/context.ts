@@ -33,6 +33,8 @@ export interface Engine {
   readonly invariants: InvariantRunner;
   /** Severity for a `meta.profile` / requested profile that is not loaded. */
   readonly unknownProfileSeverity: 'warning' | 'error';
+  /** Severity for an extension that no loaded package defines. */
+  readonly unknownExtensionSeverity: 'error' | 'warning' | 'information';
   /** Static answers about slicing discriminators of the loaded profiles. */
   readonly discriminators: DiscriminatorMemo;
 }

@@ -22,6 +22,10 @@ function pushItems(ctx: WalkContext, out: Item[], obj: Record<string, unknown>, 
     out.push({ value: raw, ext: rawExt as Record<string, unknown> | undefined, type, path: stem });
     return;
   }
+  if ((Array.isArray(raw) && raw.length === 0 && rawExt === undefined) || (Array.isArray(rawExt) && rawExt.length === 0 && raw === undefined)) {
+    ctx.sink.add('JSON_ARRAY_EMPTY', stem, `The array ${key} cannot be empty: the property should not be present if it has no values`);
+    return;
+  }
   const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
   const exts = Array.isArray(rawExt) ? rawExt : rawExt === undefined ? [] : [rawExt];
   const n = Math.max(values.length, exts.length);

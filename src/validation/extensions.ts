@@ -1,6 +1,8 @@
 /**
  * Extensions: validated against their definition when it is loaded (found through the slice's
- * `type.profile`, or else through `url`); unknown ones are warned about, never rejected.
+ * `type.profile`, or else through `url`). An unknown one is an error (configurable) when its URL lies in an HL7 IG's
+ * canonical space, where a published package defines it (as the HL7 validator reports it); elsewhere a warning, since
+ * an offline validator cannot tell a private extension from a wrong one.
  * https://hl7.org/fhir/R4/extensibility.html
  */
 import type { WalkContext } from './context.ts';
@@ -8,7 +10,8 @@ import type { CompiledProfile, ElementNode } from './model.ts';
 import { walkObject } from './walker.ts';
 
 function hasValue(obj: Record<string, unknown>): boolean {
-  for (const key of Object.keys(obj)) if (key.startsWith('value') && key.length > 5) return true;
+  // The value may be carried by its primitive extension part alone (`_valueCode`: an id or extensions, no value).
+  for (const key of Object.keys(obj)) if ((key.startsWith('value') && key.length > 5) || (key.startsWith('_value') && key.length > 6)) return true;
   return false;
 }
 
@@ -19,6 +22,9 @@ function checkExt1(ctx: WalkContext, obj: Record<string, unknown>, path: string)
     ctx.sink.add('INVARIANT_FAILED', path, "Constraint failed: ext-1: 'Must have either extensions or value[x], not both'");
   }
 }
+
+/** Canonical space of an HL7 IG (http://hl7.org/fhir/us/core/..., http://hl7.org/fhir/uv/sdc/...). */
+const HL7_IG_EXTENSION = /^https?:\/\/hl7\.org\/fhir\/[a-z]{2}\/[^/]+\/StructureDefinition\//;
 
 function definitionFor(ctx: WalkContext, node: ElementNode, url: unknown, path: string): CompiledProfile | undefined {
   const registry = ctx.engine.registry;
@@ -33,7 +39,8 @@ function definitionFor(ctx: WalkContext, node: ElementNode, url: unknown, path: 
   } else if (/^(https?|urn):/.test(canonical)) {
     // An unknown modifier extension changes the meaning of what it sits on, so it cannot be ignored.
     const modifier = node.name === 'modifierExtension';
-    ctx.sink.add('EXTENSION_UNKNOWN', path, `Unknown ${modifier ? 'modifier ' : ''}extension ${canonical}`, modifier ? 'error' : 'warning');
+    const severity = modifier ? 'error' : HL7_IG_EXTENSION.test(canonical) ? ctx.engine.unknownExtensionSeverity : 'warning';
+    ctx.sink.add('EXTENSION_UNKNOWN', path, `Unknown ${modifier ? 'modifier ' : ''}extension ${canonical}`, severity);
   }
   return undefined;
 }

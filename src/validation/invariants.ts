@@ -3,7 +3,8 @@
  * Expressions are parsed once per engine. An expression the engine cannot parse or evaluate yields a
  * warning naming the constraint, never an error. https://hl7.org/fhir/R4/conformance-rules.html#constraints
  */
-import { evalFhirPathTyped, parseFhirPath, type TypedValue } from '@medplum/core';
+import { buildTypeName, evalFhirPathTyped, parseFhirPath, type TypedValue } from '@medplum/core';
+import { loadBaseDefinitions } from '../fhir/base-definitions.ts';
 import type { WalkContext } from './context.ts';
 import type { AnyResource } from '../packages/types.ts';
 import type { Constraint, ElementNode } from './model.ts';
@@ -39,6 +40,9 @@ function checkDom3(ctx: WalkContext, c: Constraint, resource: AnyResource, path:
  * @example createInvariantRunner().check(ctx, node, resource, 'Patient', 'Patient')
  */
 export function createInvariantRunner(): InvariantRunner {
+  // FHIRPath runs on typed data: with the R4 definitions indexed, `response` names the element `response` only,
+  // not `responseCode` as a choice-type guess over raw JSON would (tst-5).
+  loadBaseDefinitions();
   const compiled = new Map<string, Compiled>();
   const compile = (expression: string): Compiled => {
     let hit = compiled.get(expression);
@@ -72,7 +76,7 @@ export function createInvariantRunner(): InvariantRunner {
         try {
           if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
-          else holds = !failed(evalFhirPathTyped(how.atom, [{ type, value }], variablesFor(ctx, type, value)));
+          else holds = !failed(evalFhirPathTyped(how.atom, [{ type: typeName(node, type), value }], variablesFor(ctx, type, value)));
         } catch (err) {
           ctx.sink.add('INVARIANT_NOT_EVALUATED', path, `Constraint ${c.key} was not checked: ${(err as Error).message}`);
           continue;
@@ -81,6 +85,11 @@ export function createInvariantRunner(): InvariantRunner {
       }
     },
   };
+}
+
+/** The type FHIRPath knows a value by: backbone elements are named after their path (TestScriptSetupActionAssert). */
+function typeName(node: ElementNode, type: string): string {
+  return type === 'BackboneElement' || type === 'Element' ? buildTypeName(node.path.split('.')) : type;
 }
 
 function variablesFor(ctx: WalkContext, type: string, value: unknown): Record<string, TypedValue> {

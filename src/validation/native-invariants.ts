@@ -109,7 +109,7 @@ export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<st
   ["fullUrl.exists() implies fullUrl.contains('/_history/').not()", (e) => typeof e.fullUrl !== 'string' || !e.fullUrl.includes('/_history/')],
   [
     "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))",
-    (ref, _r, root) => typeof ref.reference !== 'string' || !ref.reference.startsWith('#') || idsOfContained(root).has(ref.reference.slice(1)),
+    (ref, _r, root) => typeof ref.reference !== 'string' || !ref.reference.startsWith('#') || ref.reference === '#' || idsOfContained(root).has(ref.reference.slice(1)),
   ],
   ['value.empty() or system.exists()', (cp) => cp.value === undefined || cp.system !== undefined],
   ['data.empty() or contentType.exists()', (a) => a.data === undefined || a.contentType !== undefined],
@@ -117,6 +117,9 @@ export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<st
   ["fullUrl.contains('/_history/').not()", (e) => typeof e.fullUrl !== 'string' || !e.fullUrl.includes('/_history/')],
   ['(identifier.count() + name.count()) > 0', (o) => arr(o.identifier).length + arr(o.name).length > 0],
   ["where(use = 'home').empty()", (item) => item.use !== 'home'],
+  // que-12 as its human text says ("more than one enableWhen"); the R4 expression's `> 2` is a known slip, and the
+  // HL7 validator applies the text.
+  ['enableWhen.count() > 2 implies enableBehavior.exists()', (item) => arr(item.enableWhen).length <= 1 || item.enableBehavior !== undefined],
 ]);
 
 function distinctFullUrls(b: J): boolean {

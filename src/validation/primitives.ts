@@ -20,7 +20,8 @@ const PATTERNS: Readonly<Record<string, RegExp>> = {
   dateTime: DATE_TIME,
   instant: INSTANT,
   time: /^([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?$/,
-  code: /^[^\s]+(\s[^\s]+)*$/,
+  // \s as in the Java regex the definitions were written for: no-break spaces are not whitespace.
+  code: /^[^ \t\n\v\f\r]+([ \t\n\v\f\r][^ \t\n\v\f\r]+)*$/,
   id: /^[A-Za-z0-9\-.]{1,64}$/,
   oid: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/,
   uuid: /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
@@ -32,6 +33,9 @@ const PATTERNS: Readonly<Record<string, RegExp>> = {
 
 const NUMERIC = new Set(['integer', 'decimal', 'unsignedInt', 'positiveInt']);
 const INT32_MAX = 2147483647;
+const INT32_MIN = -2147483648;
+/** Leading or trailing XML whitespace (String.trim would also strip no-break spaces, which are content). */
+const EDGE_SPACE = /^[ \t\n\r]|[ \t\n\r]$/;
 
 export type PrimitiveProblem =
   | { id: 'PRIMITIVE_WRONG_JSON_TYPE'; text: string }
@@ -53,7 +57,7 @@ function expectedJsonType(type: string): 'boolean' | 'number' | 'string' {
 function rangeProblem(type: string, n: number): string | undefined {
   if (type === 'decimal') return undefined;
   if (!Number.isInteger(n)) return `${n} is not an integer`;
-  if (Math.abs(n) > INT32_MAX) return `${n} is outside the 32-bit range of ${type}`;
+  if (n > INT32_MAX || n < INT32_MIN) return `${n} is outside the 32-bit range of ${type}`;
   if (type === 'unsignedInt' && n < 0) return `${n} is negative`;
   if (type === 'positiveInt' && n < 1) return `${n} is not positive`;
   return undefined;
@@ -82,7 +86,7 @@ export function checkPrimitive(type: string, input: unknown): PrimitiveProblem |
   }
   if (typeof value !== 'string') return undefined;
   if (value.length === 0) return { id: 'PRIMITIVE_EMPTY', text: '@value cannot be empty' };
-  if (type !== 'string' && type !== 'markdown' && type !== 'xhtml' && value.trim() !== value) {
+  if (type !== 'string' && type !== 'markdown' && type !== 'xhtml' && EDGE_SPACE.test(value)) {
     return { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}: leading or trailing whitespace` };
   }
   const re = PATTERNS[type];

@@ -28,6 +28,7 @@ function containedIndex(root: AnyResource, contained: AnyResource[]): Map<unknow
 
 /** Finds the target of a literal reference in the current Bundle or the current resource's contained list. */
 export function resolveReference(ctx: WalkContext, reference: string): BundleEntryRef | undefined {
+  if (reference === '#') return { resource: ctx.rootResource, path: ctx.rootPath };
   if (reference.startsWith('#')) {
     // Local references always point into the container (%rootResource), also from inside a contained resource.
     const contained = (ctx.rootResource.contained as AnyResource[] | undefined) ?? [];
@@ -82,7 +83,8 @@ function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode,
   if (bundle.type === 'document' && node.path === 'Composition.section.entry') return;
   const local = reference.startsWith('urn:uuid:') || reference.startsWith('urn:oid:') || !/^[a-z]+:/.test(reference);
   if (local && (bundle.type === 'document' || reference.startsWith('urn:'))) {
-    ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The reference '${reference}' cannot be resolved inside the Bundle`);
+    // Only a document must be self-contained; elsewhere the HL7 validator warns.
+    ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The reference '${reference}' cannot be resolved inside the Bundle`, bundle.type === 'document' ? 'error' : 'warning');
   } else if (!local && bundle.type === 'document') {
     // A document should be self-contained, but an absolute URL may legitimately point to a server.
     ctx.sink.add('REFERENCE_EXTERNAL', path, `The reference '${reference}' points outside the document Bundle`);

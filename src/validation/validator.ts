@@ -21,6 +21,8 @@ export const VALIDATED_WITH_URL = 'https://gdhcn-gateway.org/fhir/StructureDefin
 export interface ValidatorOptions {
   /** Severity when a `meta.profile` claim or a requested profile is not loaded (default `warning`). */
   unknownProfileSeverity?: 'warning' | 'error';
+  /** Severity of an unknown extension in an HL7 IG canonical space (default `error`, as the HL7 validator); other unknown ones are warnings, modifier ones errors. */
+  unknownExtensionSeverity?: 'error' | 'warning' | 'information';
   /** Name and version of the software reporting (default `gdhcn-gateway-validator/<ENGINE_VERSION>`). */
   engine?: string;
   /** Packages whose canonicals answer before uploaded ones (packages/integrity.ts); default: all equal. */
@@ -56,6 +58,7 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
     terminology: createTerminology(registry),
     invariants: createInvariantRunner(),
     unknownProfileSeverity: options.unknownProfileSeverity ?? 'warning',
+    unknownExtensionSeverity: options.unknownExtensionSeverity ?? 'error',
     discriminators: createDiscriminatorMemo(),
   };
   const software = options.engine ?? `gdhcn-gateway-validator/${ENGINE_VERSION}`;

@@ -12,6 +12,8 @@ import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model
 import { checkPrimitive } from './primitives.ts';
 import { checkReference } from './references.ts';
 import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
+import { checkCodingSystem, checkConformanceRules } from './conformance-rules.ts';
+import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import { processSlicing } from './slicing.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
 
@@ -42,6 +44,8 @@ export function validateAgainstProfile(ctx: WalkContext, resource: AnyResource, 
     const inner = nestedContext(ctx, resource, sink, path);
     walkRoot(inner, resource, profile, path);
     if (resource.resourceType === 'Bundle') checkDocumentRules(inner, resource, path);
+    if (resource.resourceType === 'QuestionnaireResponse') checkQuestionnaireResponse(inner, resource, path);
+    checkConformanceRules(inner, resource, path);
     issues = sink.issues;
     perObject.set(profile.url, issues);
   }
@@ -50,7 +54,10 @@ export function validateAgainstProfile(ctx: WalkContext, resource: AnyResource, 
 }
 
 function profilesToCheck(ctx: WalkContext, resource: AnyResource, path: string, required: readonly string[]): CompiledProfile[] {
-  const claimed = ((resource.meta as { profile?: unknown[] } | undefined)?.profile ?? []).filter((p): p is string => typeof p === 'string');
+  // meta / meta.profile of a wrong JSON shape are reported by the structure walk; here they claim nothing.
+  const meta = resource.meta as { profile?: unknown } | null | undefined;
+  const raw = typeof meta === 'object' && meta !== null ? meta.profile : undefined;
+  const claimed = (Array.isArray(raw) ? raw : []).filter((p): p is string => typeof p === 'string');
   const out: CompiledProfile[] = [];
   for (const url of new Set([...required, ...claimed])) {
     const compiled = ctx.engine.registry.profile(url);
@@ -92,7 +99,15 @@ export function validateResource(ctx: WalkContext, value: unknown, path: string,
   return errors;
 }
 
+const RESOURCE_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
 function walkRoot(ctx: WalkContext, resource: AnyResource, profile: CompiledProfile, path: string): void {
+  // Resource.id is typed System.String in the R4 definitions; its id rules (https://hl7.org/fhir/R4/datatypes.html#id) are checked here.
+  const typedAsId = profile.root.children.find((c) => c.name === 'id')?.types[0]?.code === 'id'; // then checked as a primitive
+  if (!typedAsId && typeof resource.id === 'string' && resource.id !== '' && !RESOURCE_ID.test(resource.id)) {
+    const why = resource.id.length > 64 ? `too long (${resource.id.length} characters, at most 64)` : 'only A-Z, a-z, 0-9, - and . are allowed';
+    ctx.sink.add('RESOURCE_ID_INVALID', `${path}.id`, `Invalid resource id '${resource.id.length > 64 ? `${resource.id.slice(0, 64)}…` : resource.id}': ${why}`);
+  }
   ctx.engine.invariants.check(ctx, profile.root, resource, resource.resourceType, path);
   walkObject(ctx, resource as Record<string, unknown>, profile.root, profile, path, true);
 }
@@ -153,6 +168,8 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
     ctx.engine.invariants.check(ctx, node, item.value, code, item.path);
   }
   if (item.ext) {
+    // The `_name` part holds only id and extensions: a value there is not where FHIR JSON puts it.
+    if (typeof item.ext === 'object' && 'value' in item.ext) ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${item.path}.value`, `The primitive extension part of ${node.path} cannot hold a value (it goes in the property itself)`);
     const base = ctx.engine.registry.baseType(code);
     if (base) walkObject(ctx, item.ext, base.root, base, item.path);
   }
@@ -180,7 +197,10 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   }
   checkFixedAndPattern(ctx, obj, node, item.path);
   if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item.path);
-  if (code === 'Coding') ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
+  if (code === 'Coding') {
+    ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
+    checkCodingSystem(ctx, obj, item.path);
+  }
   ctx.engine.invariants.check(ctx, node, obj, code, item.path);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
   const container = containerFor(ctx, node, owner, code, item.path);

@@ -72,7 +72,7 @@ describe('Patient/{id}/$summary', () => {
     expect(sectionOf(bundle, SECTION.immunizations)).toBeUndefined();
     const types = bundle.entry.map((e: J) => `${e.resource.resourceType}/${e.resource.id}`);
     expect(types).toEqual(expect.arrayContaining(['Medication/eumfh-39-07-1', 'Practitioner/eumfh-39-07', 'Organization/TII-Organization1']));
-    expect(validator.validate(bundle, { profile: IPS_BUNDLE }).issue.filter((i) => i.details?.coding?.[0]?.code === 'BUNDLE_ENTRY_ORPHAN')).toEqual([]);
+    expect(validator.validate(bundle, { profile: IPS_BUNDLE }).issue.filter((i) => i.details?.coding?.[0]?.code === 'BUNDLE_ENTRY_UNREACHABLE')).toEqual([]);
   });
 
   test('when the patient is asked by identifier (Patient/$summary?identifier=system|value), then the same patient is summarised', async () => {

@@ -32,7 +32,7 @@ describe('HL7 IPS 2.0.0 examples', () => {
     (_file, resource) => {
       const issues = validator.validate(resource, { profile: IPS_BUNDLE }).issue;
       expect(issues.filter((i) => i.severity === 'error' || i.severity === 'fatal')).toEqual([]);
-      expect(issues.filter((i) => i.details?.coding?.[0]?.code === 'BUNDLE_ENTRY_ORPHAN')).toEqual([]);
+      expect(issues.filter((i) => i.details?.coding?.[0]?.code === 'BUNDLE_ENTRY_UNREACHABLE')).toEqual([]);
     },
   );
 });
@@ -60,16 +60,17 @@ describe('mutations of the IPS minimal document', () => {
 });
 
 describe('hostile IPS documents', () => {
-  test('when a document carries 1,000 entries nothing links to the Composition, two of them referencing each other, then each is one orphan warning and there is no error', () => {
+  test('when a document carries 1,000 entries nothing links to the Composition, two of them referencing each other, then each is one unreachable-entry error and there is no other', () => {
     const b = clean();
     const unrelated = 1000;
     for (let i = 0; i < unrelated; i++) b.entry.push({ fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, resource: { resourceType: 'Organization', name: `Org ${i}` } });
     const [a, z] = ['urn:uuid:aaaaaaaa-0000-4000-8000-000000000001', 'urn:uuid:aaaaaaaa-0000-4000-8000-000000000002'];
     b.entry.push({ fullUrl: a, resource: { resourceType: 'Organization', name: 'A', partOf: { reference: z } } }, { fullUrl: z, resource: { resourceType: 'Organization', name: 'Z', partOf: { reference: a } } });
-    expect(found(b, 'error')).toEqual([]);
-    const orphans = found(b, 'warning').filter((w) => w.startsWith('BUNDLE_ENTRY_ORPHAN'));
+    const errors = found(b, 'error');
+    const orphans = errors.filter((w) => w.startsWith('BUNDLE_ENTRY_UNREACHABLE'));
     expect(orphans).toHaveLength(unrelated + 2);
-    expect(orphans).toContain(`BUNDLE_ENTRY_ORPHAN @ Bundle.entry[${IPS_SOURCE_LAYOUT.length}]`);
+    expect(errors).toHaveLength(orphans.length);
+    expect(orphans).toContain(`BUNDLE_ENTRY_UNREACHABLE @ Bundle.entry[${IPS_SOURCE_LAYOUT.length}]`);
   });
 
   test('when a section entry points outside the Bundle, then it is an error at that entry, not a fetch', () => {

@@ -1,0 +1,107 @@
+/**
+ * Business rules beyond the structure definitions, as the HL7 Java validator applies them: ValueSet compose systems,
+ * CodeSystem property definitions and values, codings that name a CodeSystem supplement, and search-set entries.
+ * https://hl7.org/fhir/R4/valueset.html, https://hl7.org/fhir/R4/codesystem.html#properties,
+ * https://hl7.org/fhir/R4/bundle.html#searchset
+ */
+import type { AnyResource } from '../packages/types.ts';
+import type { WalkContext } from './context.ts';
+
+type Json = Record<string, unknown>;
+
+const objects = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : []);
+
+/** The concept properties HL7 defines (http://hl7.org/fhir/concept-properties) and their types. */
+const CONCEPT_PROPERTIES: Readonly<Record<string, string>> = {
+  status: 'code', inactive: 'boolean', effectiveDate: 'dateTime', deprecationDate: 'dateTime', retirementDate: 'dateTime',
+  notSelectable: 'boolean', parent: 'code', child: 'code', partOf: 'code', synonym: 'code', comment: 'string', itemWeight: 'decimal',
+};
+const CONCEPT_PROPERTY_BASE = 'http://hl7.org/fhir/concept-properties#';
+
+/** ValueSet.compose include/exclude: `system` is an absolute URI (a contained CodeSystem is named by its canonical url). */
+function checkValueSet(ctx: WalkContext, vs: AnyResource, path: string): void {
+  const compose = vs.compose as Json | undefined;
+  if (typeof compose !== 'object' || compose === null) return;
+  for (const part of ['include', 'exclude'] as const) {
+    objects(compose[part]).forEach((inc, i) => {
+      const system = inc.system;
+      if (typeof system === 'string' && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(system)) {
+        ctx.sink.add('VALUESET_SYSTEM_NOT_ABSOLUTE', `${path}.compose.${part}[${i}]`, `ValueSet.compose.${part}.system must be an absolute URI, not '${system}' (a contained CodeSystem is named by its url)`);
+      }
+    });
+  }
+}
+
+/** CodeSystem.property: unique codes and URIs, HL7 property URIs with their type; concept property values of the declared type. */
+function checkCodeSystem(ctx: WalkContext, cs: AnyResource, path: string): void {
+  const declared = new Map<string, string>();
+  const uris = new Set<string>();
+  objects(cs.property).forEach((p, i) => {
+    const here = `${path}.property[${i}]`;
+    const code = typeof p.code === 'string' ? p.code : undefined;
+    const uri = typeof p.uri === 'string' ? p.uri : undefined;
+    const type = typeof p.type === 'string' ? p.type : undefined;
+    if (code !== undefined && declared.has(code)) ctx.sink.add('CODESYSTEM_PROPERTY_DUPLICATE', here, `A property is already defined with the code '${code}'`);
+    if (uri !== undefined && uris.has(uri)) ctx.sink.add('CODESYSTEM_PROPERTY_DUPLICATE', here, `A property is already defined with the URI '${uri}'`);
+    if (uri?.startsWith(CONCEPT_PROPERTY_BASE)) {
+      const name = uri.slice(CONCEPT_PROPERTY_BASE.length);
+      const expected = CONCEPT_PROPERTIES[name];
+      if (expected !== undefined && code !== undefined && code !== name && !uris.has(uri)) {
+        ctx.sink.add('CODESYSTEM_PROPERTY_CODE', here, `The URI '${uri}' is assigned the code '${name}'; the code '${code}' would make a different property of the same meaning`);
+      }
+      if (expected !== undefined && type !== undefined && type !== expected) {
+        ctx.sink.add('CODESYSTEM_PROPERTY_TYPE', here, `Wrong type '${type}': the URI '${uri}' identifies a property of type '${expected}'`);
+      }
+    }
+    if (code !== undefined && type !== undefined && !declared.has(code)) declared.set(code, type);
+    if (uri !== undefined) uris.add(uri);
+  });
+  const walk = (concepts: Json[], at: string): void => {
+    concepts.forEach((c, i) => {
+      const here = `${at}[${i}]`;
+      objects(c.property).forEach((p, j) => {
+        const type = typeof p.code === 'string' ? declared.get(p.code) : undefined;
+        const valueKey = Object.keys(p).find((k) => k.startsWith('value'));
+        if (type === undefined || valueKey === undefined) return;
+        const actual = valueKey.slice(5);
+        const want = type === 'dateTime' ? 'DateTime' : type.charAt(0).toUpperCase() + type.slice(1);
+        if (actual !== want) {
+          ctx.sink.add('CODESYSTEM_PROPERTY_VALUE_TYPE', `${here}.property[${j}]`, `The property '${String(p.code)}' has a value of type ${actual}, but is defined with the type '${type}'`);
+        }
+      });
+      walk(objects(c.concept), `${here}.concept`);
+    });
+  };
+  walk(objects(cs.concept), `${path}.concept`);
+}
+
+/** Search-set entries that are matches carry an id and are of the type searched (from the self link). */
+function checkSearchSet(ctx: WalkContext, bundle: AnyResource, path: string): void {
+  const self = objects(bundle.link).find((l) => l.relation === 'self')?.url;
+  const searched = typeof self === 'string' ? /(?:^|\/)([A-Z][A-Za-z]+)(?:\?|$)/.exec(self)?.[1] : undefined;
+  objects(bundle.entry).forEach((e, i) => {
+    const resource = e.resource as Json | undefined;
+    if ((e.search as Json | undefined)?.mode !== 'match' || typeof resource !== 'object' || resource === null) return;
+    const here = `${path}.entry[${i}].resource`;
+    if (resource.id === undefined) ctx.sink.add('BUNDLE_SEARCH_RESULT_NO_ID', here, 'Search results must have ids');
+    if (searched !== undefined && resource.resourceType !== searched) {
+      ctx.sink.add('BUNDLE_SEARCH_RESULT_TYPE', here, `A match of a search for ${searched} is a ${String(resource.resourceType)}`);
+    }
+  });
+}
+
+/** Resource-level business rules for the resource types that have them. */
+export function checkConformanceRules(ctx: WalkContext, resource: AnyResource, path: string): void {
+  if (resource.resourceType === 'ValueSet') checkValueSet(ctx, resource, path);
+  else if (resource.resourceType === 'CodeSystem') checkCodeSystem(ctx, resource, path);
+  else if (resource.resourceType === 'Bundle' && resource.type === 'searchset') checkSearchSet(ctx, resource, path);
+}
+
+/** A Coding names a code system, never a supplement of one (https://hl7.org/fhir/R4/codesystem.html#supplements). */
+export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string): void {
+  if (typeof coding.system !== 'string') return;
+  const cs = ctx.engine.registry.resolve(coding.system, 'CodeSystem');
+  if (cs && typeof cs.supplements === 'string') {
+    ctx.sink.add('CODING_SYSTEM_IS_SUPPLEMENT', `${path}.system`, `The CodeSystem ${coding.system} is a supplement (of ${cs.supplements}), so it cannot be used as Coding.system`);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The `fhir-validate` corpus: the HL7 Java validator's own R4 JSON test cases (FHIR/fhir-test-cases), with its
+ * expected outcome, run through our engine as the CLI and `$validate` use it. Prints the agreement figures and
+ * the disagreements; every disagreement must be listed with its reason in fhir-validate-expectations.ts, and every
+ * listed one must still disagree (so a fix shows up as a list to shorten, and a regression fails the test).
+ */
+import { DISAGREEMENTS } from './fhir-validate-expectations.ts';
+import { figures, readCorpus, runCorpus, type CaseResult } from './fhir-validate-corpus.ts';
+
+const cases = readCorpus();
+let results: CaseResult[] = [];
+
+const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)}%`;
+
+describe('FHIR validator test cases (kind fhir-validate)', () => {
+  beforeAll(() => {
+    results = runCorpus(cases);
+    const f = figures(results);
+    const lines = [
+      `fhir-validate corpus: ${f.total} cases, ${f.run} run (${f.total - f.run} need snapshot generation: not run)`,
+      `verdict agreement ${f.verdictAgree}/${f.run} (${pct(f.verdictAgree, f.run)}), exact error-count agreement ${f.countAgree}/${f.run} (${pct(f.countAgree, f.run)})`,
+      ...Object.entries(f.byModule).map(([m, x]) => `  ${m}: run ${x.run}/${x.total}, verdict ${x.verdictAgree}, count ${x.countAgree}`),
+      'disagreements (expected errors → ours):',
+      ...results.filter((r) => r.run && r.errors !== r.expectedErrors).map((r) => `  ${r.module} ${r.name}: ${r.expectedErrors} → ${r.errors}`),
+    ];
+    console.log(lines.join('\n'));
+  });
+
+  test('when the manifest is read, then it yields the R4 JSON cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(150);
+  });
+
+  test('when every case is validated, then none throws (malformed shapes become issues)', () => {
+    expect(results.filter((r) => r.crash !== undefined).map((r) => ({ name: r.name, crash: r.crash }))).toEqual([]);
+  });
+
+  test('when the error counts are compared with the Java validator, then every disagreement is listed with a reason', () => {
+    const disagreeing = results.filter((r) => r.run && r.errors !== r.expectedErrors).map((r) => r.name).sort();
+    expect(disagreeing).toEqual(Object.keys(DISAGREEMENTS).sort());
+    for (const reason of Object.values(DISAGREEMENTS)) expect(reason.length).toBeGreaterThan(10);
+  });
+
+  test('when cases need snapshot generation, then they are counted as not run, never as passes', () => {
+    const notRun = results.filter((r) => !r.run).map((r) => r.name);
+    expect(notRun.sort()).toEqual(cases.filter((c) => c.needsSnapshot).map((c) => c.name).sort());
+  });
+});
