@@ -23,8 +23,9 @@ export interface ServerProcess {
 
 export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gdhcn-process-'));
+  const fullEnv = { PATH: process.env.PATH ?? '', HOME: dataDir, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, FHIR_PACKAGE_CACHE: join(dataDir, 'cache'), VALIDATION_PROFILES: 'Patient=http://hl7.org/fhir/StructureDefinition/Patient', ...env };
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: dataDir, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, FHIR_PACKAGE_CACHE: join(dataDir, 'cache'), VALIDATION_PROFILES: 'Patient=http://hl7.org/fhir/StructureDefinition/Patient', ...env },
+    env: fullEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -46,6 +47,6 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   });
   await waitForLog(/"msg":"gdhcn-gateway listening"/);
   const port = /"port":(\d+)[^\n]*"msg":"gdhcn-gateway listening"/.exec(out)?.[1];
-  const token = async () => (await promisify(execFile)(process.execPath, [CLI, 'token'], { env: { PATH: process.env.PATH ?? '', HOME: dataDir, DATA_DIR: dataDir } })).stdout.trim();
+  const token = async () => (await promisify(execFile)(process.execPath, [CLI, 'token'], { env: fullEnv })).stdout.trim();
   return { child, base: `http://127.0.0.1:${port}`, log: () => out, exited, waitForLog, token };
 }
