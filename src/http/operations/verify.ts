@@ -22,7 +22,7 @@ export function verifyOperation(credentials: CredentialServices, now: () => Date
       const image = Buffer.isBuffer(req.body) ? req.body : undefined;
       const input = read(image ? { query: req.query, body: undefined } : req);
       const attachment = input.attachment('qrImage');
-      if (attachment && input.has('credential')) fail('invalid', { code: 'invalid', id: 'VERIFY_TWO_CREDENTIALS', text: 'Give the credential as text or as a QR image, not both', expression: 'qrImage' });
+      if ((attachment || image) && input.has('credential')) fail('invalid', { code: 'invalid', id: 'VERIFY_TWO_CREDENTIALS', text: 'Give the credential as text or as a QR image, not both', expression: 'qrImage' });
       const bytes = image ?? (attachment ? attachmentBytes(attachment.data) : undefined);
       let text: string | undefined;
       if (bytes) {
