@@ -4,9 +4,10 @@
  */
 import type { KeyCandidate, TrustList } from '../trust/trust-list.ts';
 import type { ShcKey } from '../trust/shc-directory.ts';
+import type { MessageId } from '../fhir/message-ids.ts';
 
 export interface TrustNotice {
-  code: string;
+  code: MessageId;
   message: string;
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Bundle, OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import { issue } from '../fhir/outcome.ts';
+import type { MessageId } from '../fhir/message-ids.ts';
 import type { FormatErrorCode } from '../formats/errors.ts';
 import type { RuleResult } from '../rules/evaluate-rules.ts';
 
@@ -103,13 +104,30 @@ const ISSUE_TYPE: Record<FailureCode, OperationOutcomeIssue['code']> = {
   'clock-invalid': 'invalid',
 };
 
+/** The message id of each failure code. */
+const FAILURE_ID = {
+  'not-a-credential': 'VERIFY_NOT_A_CREDENTIAL',
+  'decode-error': 'VERIFY_DECODE_ERROR',
+  'signature-encoding': 'VERIFY_SIGNATURE_ENCODING',
+  'signature-invalid': 'VERIFY_SIGNATURE_INVALID',
+  'key-unknown': 'VERIFY_KEY_UNKNOWN',
+  'untrusted-chain': 'VERIFY_UNTRUSTED_CHAIN',
+  expired: 'VERIFY_EXPIRED',
+  'not-yet-valid': 'VERIFY_NOT_YET_VALID',
+  revoked: 'VERIFY_REVOKED',
+  'payload-invalid': 'VERIFY_PAYLOAD_INVALID',
+  'profile-invalid': 'VERIFY_PROFILE_INVALID',
+  'rules-failed': 'VERIFY_RULES_FAILED',
+  'clock-invalid': 'VERIFY_CLOCK_INVALID',
+} as const satisfies Record<FailureCode, MessageId>;
+
 /**
  * The OperationOutcome issue of one failed check: failure code in details.coding, the check name as expression.
  * @example failedCheckIssue({ name: 'signature', status: 'fail', failure: 'signature-invalid' })
  */
 export function failedCheckIssue(check: VerifyCheck): OperationOutcomeIssue {
   const failure = check.failure ?? 'decode-error';
-  const base = issue({ code: ISSUE_TYPE[failure], id: `VERIFY_${failure.toUpperCase().replace(/-/g, '_')}`, text: check.message ?? `${check.name} failed` });
+  const base = issue({ code: ISSUE_TYPE[failure], id: FAILURE_ID[failure], text: check.message ?? `${check.name} failed` });
   base.details!.coding = [{ system: FAILURE_SYSTEM, code: failure }, ...(base.details!.coding ?? [])];
   return { ...base, diagnostics: `check ${check.name}${check.detail ? ` (${check.detail})` : ''}` };
 }

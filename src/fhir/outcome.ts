@@ -4,6 +4,7 @@
  * Issue codes come from http://hl7.org/fhir/ValueSet/issue-type.
  */
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { MessageId } from './message-ids.ts';
 
 export type OutcomeKind =
   | 'invalid' // 400
@@ -31,8 +32,8 @@ export const MESSAGE_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/message
 export interface IssueInit {
   severity?: IssueSeverity;
   code: IssueCode;
-  /** Stable message id, e.g. `JSON_DUPLICATE_KEY`; tests pin it. */
-  id: string;
+  /** Stable message id, e.g. `JSON_DUPLICATE_KEY`, from the catalogue (fhir/message-ids.ts); tests pin it. */
+  id: MessageId;
   text: string;
   expression?: string | string[];
 }
@@ -54,7 +55,7 @@ export function outcome(issues: OperationOutcomeIssue[]): OperationOutcome {
 }
 
 /** Convenience for the common single-issue "all is well" outcome. */
-export function informationOutcome(id: string, text: string): OperationOutcome {
+export function informationOutcome(id: MessageId, text: string): OperationOutcome {
   return outcome([issue({ severity: 'information', code: 'informational', id, text })]);
 }
 

@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/schema.ts';
 import { fail, issue, outcome } from '../fhir/outcome.ts';
+import type { MessageId } from '../fhir/message-ids.ts';
 import { admission } from './admission.ts';
 import { BINARY_OPERATIONS, BINARY_TYPES, FORM_TYPE, JSON_TYPES } from './body.ts';
 import type { EndpointLimits } from './fhir-endpoint.ts';
@@ -98,7 +99,7 @@ function requireFhirBodyType(req: Request, _res: Response, next: NextFunction): 
 }
 
 /** Node's parser errors → status and message id. */
-function parserError(code: string | undefined): { status: number; id: string; text: string } {
+function parserError(code: string | undefined): { status: number; id: MessageId; text: string } {
   if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, id: 'REQUEST_HEADERS_TOO_LARGE', text: 'The request line or headers are too large' };
   if (code === 'HPE_INVALID_METHOD') return { status: 400, id: 'METHOD_UNKNOWN', text: 'The request method is not an HTTP method this server knows' };
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, id: 'REQUEST_TIMEOUT', text: 'The request took too long to arrive' };

@@ -5,6 +5,7 @@
  * `iss` is not https, is warned. The good paths are in hcert-shc.test.ts.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
+import request from 'supertest';
 import type { OperationOutcome, Parameters } from '@medplum/fhirtypes';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
@@ -127,6 +128,8 @@ describe('requests that cannot be served', () => {
     ['qrFormat is not png, svg or none', 400, 'QR_FORMAT_UNKNOWN', () => c.post('Immunization/imm1/$issue-hcert?qrFormat=gif')],
     ['$verify gets no credential', 400, 'VERIFY_CREDENTIAL_MISSING', () => c.post('$verify', c.parameters([{ name: 'validationTime', valueDateTime: NOW.toISOString() }]))],
     ['$verify gets a JSON body that is not Parameters', 400, 'OPERATION_BODY_NOT_PARAMETERS', () => c.post('$verify', { resourceType: 'Patient', name: [{ family: 'X' }] })],
+    ['$verify gets a picture body and a credential in the query', 400, 'VERIFY_TWO_CREDENTIALS', () => request(issuer.app).post('/fhir/$verify?credential=HC1%3AX').set('Content-Type', 'image/png').send(Buffer.from([0x89, 0x50, 0x4e, 0x47]))],
+    ['$verify gets a credential that is not text', 400, 'OPERATION_PARAM_TYPE', () => c.post('$verify', c.parameters([{ name: 'credential', valueInteger: 7 }]))],
   ] as const)('when %s, then %i with %s, nothing is issued and the server keeps answering', async (_label, status, id, send) => {
     const before = await provenanceCount();
     const res = await send();

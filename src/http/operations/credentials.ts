@@ -2,20 +2,13 @@
 import type { ParametersParameter } from '@medplum/fhirtypes';
 import { listCredentials } from '../../credentials/provenance.ts';
 import type { OperationRoute } from '../routes.ts';
-import { loadOperationDefinition, readOperationInput } from './input.ts';
+import { defineOperation } from './define.ts';
 import { requireStored } from './records.ts';
 
 export function credentialsOperation(): OperationRoute {
-  const def = loadOperationDefinition('credentials');
-  return {
-    code: 'credentials',
-    definition: def.url as string,
-    levels: ['instance'],
-    resourceTypes: ['Patient'],
-    methods: ['GET', 'POST'],
+  return defineOperation('credentials', {
     scope: 'system/Provenance.rs',
-    handle: async (ctx, req, target) => {
-      readOperationInput(def, req);
+    handle: async (ctx, _req, target) => {
       const id = target.id as string;
       await requireStored(ctx.store, 'Patient', id, 'Patient');
       const parameter: ParametersParameter[] = (await listCredentials(ctx.store, id)).map((c) => ({
@@ -33,5 +26,5 @@ export function credentialsOperation(): OperationRoute {
       }));
       return { status: 200, resource: { resourceType: 'Parameters', parameter } };
     },
-  };
+  });
 }

@@ -5,25 +5,19 @@
 import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import type { Parameters } from '@medplum/fhirtypes';
 import { issueShc } from '../../credentials/issue-shc.ts';
-import { healthCardsIssueToParameters, readHealthCardsIssueParameters } from '../../credentials/operation-parameters.ts';
+import { healthCardsIssueToParameters } from '../../credentials/operation-parameters.ts';
 import { issue } from '../../fhir/outcome.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import type { OperationRoute } from '../routes.ts';
-import { inputAsParameters, loadOperationDefinition, readOperationInput } from './input.ts';
+import { defineOperation } from './define.ts';
+import { readHealthCardsIssueRequest } from './verify-input.ts';
 import { recordsOfPatient } from './records.ts';
 
 export function healthCardsIssueOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
-  const def = loadOperationDefinition('health-cards-issue');
-  return {
-    code: 'health-cards-issue',
-    definition: def.url as string,
-    levels: ['instance'],
-    resourceTypes: ['Patient'],
-    methods: ['POST'],
+  return defineOperation('health-cards-issue', {
     scope: OPERATION_SCOPES.healthCardsIssue,
-    handle: async (ctx, req, target) => {
-      const input = readOperationInput(def, req);
-      const asked = readHealthCardsIssueParameters(inputAsParameters(input));
+    handle: async (ctx, req, target, input) => {
+      const asked = readHealthCardsIssueRequest(input);
       const { patient, immunizations } = await recordsOfPatient(ctx.store, target.id as string);
       const issued = await issueShc(credentials.issuer(), { patient, immunizations, ...asked, now: now(), requester: req.requester ?? 'unknown' });
       const out: Parameters = healthCardsIssueToParameters(issued);
@@ -38,6 +32,6 @@ export function healthCardsIssueOperation(credentials: CredentialServices, now: 
       if (warnings.length > 0) out.parameter!.push({ name: 'warnings', resource: { resourceType: 'OperationOutcome', issue: warnings } });
       return { status: 200, resource: out };
     },
-  };
+  });
 }
 

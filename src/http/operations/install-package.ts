@@ -10,7 +10,7 @@ import { isCorePackageId, takenCanonical } from '../../packages/integrity.ts';
 import type { FhirResponse } from '../fhir-request.ts';
 import type { ValidationService } from '../../services-validation.ts';
 import type { OperationRoute } from '../routes.ts';
-import { loadOperationDefinition } from './input.ts';
+import { defineOperation } from './define.ts';
 import { publicName, withoutPaths } from '../hardening.ts';
 
 const KIND: Record<PackageUploadCode, OutcomeKind> = {
@@ -44,13 +44,10 @@ export interface InstallPackageOptions {
 }
 
 export function installPackageOperation(validation: ValidationService, options: InstallPackageOptions): OperationRoute {
-  const def = loadOperationDefinition('install-package');
-  return {
-    code: 'install-package',
-    definition: def.url as string,
-    levels: ['system'],
-    methods: ['POST'],
+  return defineOperation('install-package', {
     scope: OPERATION_SCOPES.installPackage,
+    // The body is the package archive itself, not Parameters.
+    readInput: false,
     handle: async (_ctx, req) => {
       const audit = options.audit ?? (() => undefined);
       try {
@@ -63,7 +60,7 @@ export function installPackageOperation(validation: ValidationService, options: 
         throw err;
       }
     },
-  };
+  });
 }
 
 /** The sha256 of a refused upload, for the audit (the archive itself is not read again). */

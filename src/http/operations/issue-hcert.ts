@@ -7,23 +7,16 @@ import { hcertToParameters } from '../../credentials/operation-parameters.ts';
 import { issueHcert } from '../../credentials/issue-hcert.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import type { OperationRoute } from '../routes.ts';
-import { intParam, qrFormatsParam } from './credential-input.ts';
-import { loadOperationDefinition, readOperationInput } from './input.ts';
+import { qrFormatsParam } from './credential-input.ts';
+import { defineOperation } from './define.ts';
 import { recordsOfImmunization, recordsOfPatient } from './records.ts';
 
 export function issueHcertOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
-  const def = loadOperationDefinition('issue-hcert');
   const maxDays = Math.max(1, Math.floor(credentials.hcertValiditySeconds / 86_400));
-  return {
-    code: 'issue-hcert',
-    definition: def.url as string,
-    levels: ['instance'],
-    resourceTypes: ['Immunization', 'Patient'],
-    methods: ['POST'],
+  return defineOperation('issue-hcert', {
     scope: OPERATION_SCOPES.issueHcert,
-    handle: async (ctx, req, target) => {
-      const input = readOperationInput(def, req);
-      const days = intParam(input, 'validityDays', 1, maxDays);
+    handle: async (ctx, req, target, input) => {
+      const days = input.integer('validityDays', { min: 1, max: maxDays });
       const qrFormats = qrFormatsParam(input);
       const id = target.id as string;
       const records = target.type === 'Patient' ? await recordsOfPatient(ctx.store, id) : await recordsOfImmunization(ctx.store, id, ctx.settings.baseUrl);
@@ -36,5 +29,5 @@ export function issueHcertOperation(credentials: CredentialServices, now: () => 
       });
       return { status: 200, resource: hcertToParameters(issued) };
     },
-  };
+  });
 }

@@ -2,19 +2,15 @@
 import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import type { ValidationState } from '../../services-validation.ts';
 import type { OperationRoute } from '../routes.ts';
-import { loadOperationDefinition } from './input.ts';
+import { defineOperation } from './define.ts';
 import { publicName, withoutPaths } from '../hardening.ts';
 
 export function packagesOperation(state: () => ValidationState): OperationRoute {
-  const def = loadOperationDefinition('packages');
-  return {
-    code: 'packages',
-    definition: def.url as string,
-    levels: ['system'],
+  return defineOperation('packages', {
     methods: ['GET'],
     scope: null,
     handle: async () => ({ status: 200, resource: packagesParameters(state()) }),
-  };
+  });
 }
 
 export function packagesParameters({ packages, policy }: ValidationState): Parameters {

@@ -9,19 +9,13 @@ import { revokeCredential } from '../../credentials/revocation.ts';
 import { revokeShlRecord } from '../../credentials/shl-links.ts';
 import { fail } from '../../fhir/outcome.ts';
 import type { OperationRoute } from '../routes.ts';
-import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
+import { defineOperation } from './define.ts';
 
 export function revokeCredentialOperation(now: () => Date): OperationRoute {
-  const def = loadOperationDefinition('revoke-credential');
-  return {
-    code: 'revoke-credential',
-    definition: def.url as string,
-    levels: ['system'],
-    methods: ['POST'],
+  return defineOperation('revoke-credential', {
     scope: OPERATION_SCOPES.revokeCredential,
-    handle: async (ctx, req) => {
-      const input = readOperationInput(def, req);
-      const credentialId = stringParam(input, 'credentialId')?.trim();
+    handle: async (ctx, req, _target, input) => {
+      const credentialId = input.string('credentialId')?.trim();
       if (!credentialId || credentialId.length > 256) fail('invalid', { code: 'value', id: 'REVOKE_CREDENTIAL_ID_INVALID', text: 'credentialId must be the certificate id (1 to 256 characters)', expression: 'credentialId' });
       const issued = await findIssuance(ctx.store, credentialId);
       if (!issued) fail('not-found', { code: 'not-found', id: 'CREDENTIAL_NOT_ISSUED_HERE', text: `No credential with id ${credentialId} was issued by this server`, expression: 'credentialId' });
@@ -40,7 +34,7 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
           },
         };
       }
-      const reason = stringParam(input, 'reason');
+      const reason = input.string('reason');
       const { entry, alreadyRevoked } = await revokeCredential(ctx.store, { credentialId, requester: req.requester ?? 'unknown', now: now(), ...(reason ? { reason } : {}) });
       return {
         status: 200,
@@ -54,5 +48,5 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
         },
       };
     },
-  };
+  });
 }

@@ -10,7 +10,7 @@ import { fail, issue, OutcomeError } from '../../fhir/outcome.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import type { ResourceStore } from '../../storage/store.ts';
 import type { OperationRoute } from '../routes.ts';
-import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
+import { defineOperation } from './define.ts';
 import { requireStored } from './records.ts';
 
 /** The one stored Patient carrying `system|value` (or `value` in any system). */
@@ -43,21 +43,14 @@ export async function summaryOfPatient(credentials: CredentialServices, patient:
 }
 
 export function summaryOperation(credentials: CredentialServices, now: () => Date): OperationRoute {
-  const def = loadOperationDefinition('summary');
-  return {
-    code: 'summary',
-    definition: def.url as string,
-    levels: ['type', 'instance'],
-    resourceTypes: ['Patient'],
-    methods: ['GET', 'POST'],
+  return defineOperation('summary', {
     scope: OPERATION_SCOPES.summary,
-    handle: async (ctx, req, target) => {
-      const input = readOperationInput(def, req);
-      const profile = stringParam(input, 'profile');
+    handle: async (ctx, _req, target, input) => {
+      const profile = input.string('profile');
       if (profile !== undefined && profile.split('|')[0] !== IPS_BUNDLE_PROFILE) {
         fail('invalid', { code: 'not-supported', id: 'SUMMARY_PROFILE_UNSUPPORTED', text: `Only ${IPS_BUNDLE_PROFILE} summaries are made`, expression: 'profile' });
       }
-      const identifier = stringParam(input, 'identifier');
+      const identifier = input.string('identifier');
       if (target.id !== undefined && identifier !== undefined) {
         fail('invalid', { code: 'invalid', id: 'SUMMARY_IDENTIFIER_WITH_ID', text: 'identifier is for Patient/$summary; Patient/{id}/$summary names the patient already', expression: 'identifier' });
       }
@@ -67,5 +60,5 @@ export function summaryOperation(credentials: CredentialServices, now: () => Dat
       const patient = target.id !== undefined ? await requireStored<Patient>(ctx.store, 'Patient', target.id, 'Patient') : await patientByIdentifier(ctx.store, identifier as string);
       return { status: 200, resource: await summaryOfPatient(credentials, patient, { baseUrl: ctx.settings.baseUrl, now: now() }) };
     },
-  };
+  });
 }

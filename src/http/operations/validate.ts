@@ -12,33 +12,27 @@ import type { Validator } from '../../validation/validator.ts';
 import type { FhirResponse, RestContext } from '../fhir-request.ts';
 import type { OperationRoute } from '../routes.ts';
 import { requireStored } from './records.ts';
-import { loadOperationDefinition, readOperationInput, stringParam } from './input.ts';
+import { defineOperation } from './define.ts';
 
 const MODES = new Set(['create', 'update', 'delete', 'profile']);
 
 export function validateOperation(validator: () => Validator): OperationRoute {
-  const def = loadOperationDefinition('validate');
-  return {
-    code: 'validate',
-    definition: def.url as string,
-    levels: ['type', 'instance'],
-    methods: ['POST'],
+  return defineOperation('validate', {
     scope: OPERATION_SCOPES.validate,
-    handle: async (ctx, req, target) => {
-      const input = readOperationInput(def, req);
-      const mode = stringParam(input, 'mode');
+    handle: async (ctx, _req, target, input) => {
+      const mode = input.string('mode');
       if (mode !== undefined && !MODES.has(mode)) {
         fail('invalid', { code: 'code-invalid', id: 'VALIDATE_MODE_UNKNOWN', text: `mode must be create, update, delete or profile, got "${mode}"`, expression: 'mode' });
       }
       const type = target.type as string;
       if (mode === 'delete') return deleteMode(ctx, type, target.id);
-      const resource = input.get('resource')?.[0]?.resource ?? (target.id ? await stored(ctx, type, target.id) : undefined);
+      const resource = input.resource('resource') ?? (target.id ? await stored(ctx, type, target.id) : undefined);
       if (!resource) fail('invalid', { code: 'required', id: 'VALIDATE_RESOURCE_MISSING', text: `$validate needs the ${type} to validate, as the body or the "resource" parameter` });
       checkTarget(resource, type, target.id);
-      const profile = stringParam(input, 'profile');
+      const profile = input.string('profile');
       return { status: 200, resource: validator().validate(toPlainJson(resource), profile ? { profile, budget: ctx.budget } : { budget: ctx.budget }) };
     },
-  };
+  });
 }
 
 function checkTarget(resource: Resource, type: string, id: string | undefined): void {

@@ -3,7 +3,6 @@
  * `qrImage` attachment) — checked against the trust list or the keys the caller gives. 200 whenever the request
  * could be read, whatever the verdict; a picture without a readable QR code is a `decode-error` verdict.
  */
-import { readVerifyParameters } from '../../credentials/operation-parameters.ts';
 import { verdictToParameters } from '../../credentials/verdict.ts';
 import { unreadableQrVerdict, verifyCredential } from '../../credentials/verify.ts';
 import { fail } from '../../fhir/outcome.ts';
@@ -11,40 +10,36 @@ import { FormatError } from '../../formats/errors.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import { createQrImageReader, type QrImageReader } from '../qr-image-reader.ts';
 import type { OperationRoute } from '../routes.ts';
-import { inputAsParameters, loadOperationDefinition, readOperationInput } from './input.ts';
+import { defineOperation } from './define.ts';
+import { readVerifyRequest } from './verify-input.ts';
 
 export function verifyOperation(credentials: CredentialServices, now: () => Date, readQrImage: QrImageReader = createQrImageReader()): OperationRoute {
-  const def = loadOperationDefinition('verify');
-  return {
-    code: 'verify',
-    definition: def.url as string,
-    levels: ['system'],
-    methods: ['POST'],
+  return defineOperation('verify', {
     scope: null,
-    handle: async (_ctx, req) => {
+    // A PNG/JPEG body is the credential's picture, not Parameters: read without it.
+    readInput: false,
+    handle: async (_ctx, req, _target, _unread, read) => {
       const image = Buffer.isBuffer(req.body) ? req.body : undefined;
-      const input = readOperationInput(def, image ? { ...req, body: undefined } : req);
-      const parameters = inputAsParameters(input);
-      const attachment = input.get('qrImage')?.[0]?.valueAttachment;
-      if (attachment && input.has('credential')) fail('invalid', { code: 'invalid', id: 'VERIFY_TWO_CREDENTIALS', text: 'Give the credential as text or as a QR image, not both', expression: 'qrImage' });
+      const input = read(image ? { query: req.query, body: undefined } : req);
+      const attachment = input.attachment('qrImage');
+      if ((attachment || image) && input.has('credential')) fail('invalid', { code: 'invalid', id: 'VERIFY_TWO_CREDENTIALS', text: 'Give the credential as text or as a QR image, not both', expression: 'qrImage' });
       const bytes = image ?? (attachment ? attachmentBytes(attachment.data) : undefined);
+      let text: string | undefined;
       if (bytes) {
-        let text: string;
         try {
           text = await readQrImage(bytes, attachment?.contentType);
         } catch (e) {
           if (!(e instanceof FormatError)) throw e;
           return { status: 200, resource: verdictToParameters(unreadableQrVerdict(e.code, e.message)) };
         }
-        parameters.parameter!.push({ name: 'credential', valueString: text });
       }
-      const request = readVerifyParameters(parameters, now());
+      const request = readVerifyRequest(input, now(), text);
       const languages = acceptedLanguages(req.headers.acceptLanguage);
       if (languages.length > 0) request.languages = languages;
       const verdict = await verifyCredential(request.credential, credentials.verifyOptions(request));
       return { status: 200, resource: verdictToParameters(verdict) };
     },
-  };
+  });
 }
 
 /** Primary language subtags of Accept-Language, by quality (RFC 9110 §12.5.4); `*` and q=0 are dropped. */

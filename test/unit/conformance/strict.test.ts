@@ -20,9 +20,13 @@ import { deflate } from '../../../src/formats/deflate.ts';
 import { signShc, verifyShc } from '../../../src/formats/shc/jws.ts';
 import { shcKidFromJwk } from '../../../src/formats/shc/keys.ts';
 import { verifyCredential } from '../../../src/credentials/verify.ts';
-import { readVerifyParameters } from '../../../src/credentials/operation-parameters.ts';
+import type { Parameters } from '@medplum/fhirtypes';
+import { loadOperationDefinition, readOperationInput } from '../../../src/http/operations/input.ts';
+import { readVerifyRequest } from '../../../src/http/operations/verify-input.ts';
 import { OutcomeError } from '../../../src/fhir/outcome.ts';
 import { ecKeyPair, expectFormatError, IAT, KID, sampleClaims } from '../formats/fixtures.ts';
+
+const readVerifyParameters = (p: Parameters, now: Date) => readVerifyRequest(readOperationInput(loadOperationDefinition('verify'), { query: [], body: p }), now);
 
 const LIMITS = { maxDepth: 32, maxItems: 50000 };
 const es = ecKeyPair();

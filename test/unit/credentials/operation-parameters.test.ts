@@ -1,10 +1,16 @@
-/** Parameters in and out of the credential operations. */
+/** Parameters in and out of the credential operations: read by http/operations/ against the OperationDefinition. */
 import type { Parameters } from '@medplum/fhirtypes';
 import { OutcomeError } from '../../../src/fhir/outcome.ts';
-import { healthCardsIssueToParameters, readHealthCardsIssueParameters, readVerifyParameters } from '../../../src/credentials/operation-parameters.ts';
+import { healthCardsIssueToParameters } from '../../../src/credentials/operation-parameters.ts';
+import { loadOperationDefinition, readOperationInput } from '../../../src/http/operations/input.ts';
+import { readHealthCardsIssueRequest, readVerifyRequest } from '../../../src/http/operations/verify-input.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const params = (...parameter: NonNullable<Parameters['parameter']>): Parameters => ({ resourceType: 'Parameters', parameter });
+const VERIFY = loadOperationDefinition('verify');
+const HEALTH_CARDS = loadOperationDefinition('health-cards-issue');
+const readVerifyParameters = (p: Parameters, now: Date) => readVerifyRequest(readOperationInput(VERIFY, { query: [], body: p }), now);
+const readHealthCardsIssueParameters = (p: Parameters) => readHealthCardsIssueRequest(readOperationInput(HEALTH_CARDS, { query: [], body: p }));
 
 function rejection(fn: () => unknown) {
   try {
@@ -58,8 +64,16 @@ describe('$health-cards-issue parameters', () => {
     expect(r).toEqual({ credentialTypes: ['Immunization'], since: new Date('2023-03'), identityClaims: ['Patient.name'] });
   });
 
-  test('when no credentialType is given, then SHC_CREDENTIAL_TYPE_MISSING is raised', () => {
-    expect(rejection(() => readHealthCardsIssueParameters(params()))).toMatchObject({ kind: 'invalid', id: 'SHC_CREDENTIAL_TYPE_MISSING' });
+  test('when no credentialType is given, then OPERATION_PARAM_MISSING names it (credentialType is 1..* in the definition)', () => {
+    expect(rejection(() => readHealthCardsIssueParameters(params()))).toEqual({ kind: 'invalid', id: 'OPERATION_PARAM_MISSING', text: '$health-cards-issue needs the parameter "credentialType"' });
+  });
+
+  test('when _since is not a FHIR dateTime, then PARAMETER_DATETIME_INVALID names it', () => {
+    expect(rejection(() => readHealthCardsIssueParameters(params({ name: 'credentialType', valueUri: 'Immunization' }, { name: '_since', valueDateTime: 'last week' })))).toEqual({
+      kind: 'invalid',
+      id: 'PARAMETER_DATETIME_INVALID',
+      text: 'The parameter "_since" must be a FHIR dateTime, got "last week"',
+    });
   });
 
   test('when a card was issued, then the output holds verifiableCredential and resourceLink parts', () => {
