@@ -9,6 +9,7 @@ import type { Bundle, BundleEntry, Composition, CompositionSection, Organization
 import { OutcomeError, issue } from '../fhir/outcome.ts';
 import type { ResourceStore } from '../storage/store.ts';
 import type { IssuerContext } from './issuer-context.ts';
+import { referenceStrings } from '../fhir/reference-strings.ts';
 
 export const IPS_BUNDLE_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
 const LOINC = 'http://loinc.org';
@@ -69,19 +70,9 @@ async function recordsOf(store: ResourceStore, patientId: string): Promise<Resou
 
 /** `Type/id` references (relative, or absolute under our base) found anywhere in a resource. */
 function localReferences(resource: Resource, baseUrl: string): string[] {
-  const out: string[] = [];
-  const stack: unknown[] = [resource];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (Array.isArray(v)) stack.push(...v);
-    else if (typeof v === 'object' && v !== null) {
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'reference' && typeof x === 'string') out.push(x.startsWith(`${baseUrl}/`) ? x.slice(baseUrl.length + 1) : x);
-        else if (typeof x === 'object') stack.push(x);
-      }
-    }
-  }
-  return out.filter((r) => /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(r));
+  return referenceStrings(resource)
+    .map((x) => (x.startsWith(`${baseUrl}/`) ? x.slice(baseUrl.length + 1) : x))
+    .filter((r) => /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(r));
 }
 
 /** The stored resources the records reference (transitively), so that every reference resolves inside the document. */

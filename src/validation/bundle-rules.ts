@@ -7,6 +7,7 @@ import type { AnyResource } from '../packages/types.ts';
 import type { BundleEntryRef, BundleIndex, WalkContext } from './context.ts';
 import type { IssueSink } from './issues.ts';
 import { resolveReference } from './references.ts';
+import { referenceStrings } from '../fhir/reference-strings.ts';
 
 /** An absolute URI: a scheme, then anything (https://hl7.org/fhir/R4/bundle.html#bundle-unique). */
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
@@ -77,23 +78,6 @@ export function checkDocumentRules(ctx: WalkContext, bundle: AnyResource, path: 
   checkReachable(ctx);
 }
 
-/** Every `reference` string in a resource (its contained resources' too), iteratively so deep JSON cannot overflow. */
-function referencesIn(resource: AnyResource): string[] {
-  const out: string[] = [];
-  const stack: unknown[] = [resource];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (Array.isArray(v)) stack.push(...v);
-    else if (typeof v === 'object' && v !== null) {
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'reference' && typeof x === 'string') out.push(x);
-        else if (typeof x === 'object') stack.push(x);
-      }
-    }
-  }
-  return out;
-}
-
 /**
  * Every entry of a document is reachable from the Composition by following references forward, or backward (an
  * entry that refers to a reachable one, e.g. a Provenance), as the HL7 validator checks; an unreachable entry is an
@@ -106,7 +90,7 @@ function checkReachable(ctx: WalkContext): void {
   const links: number[][] = entries.map(() => []);
   entries.forEach((e, i) => {
     const here = { ...ctx, resource: e.resource, rootResource: e.resource, rootPath: e.path };
-    for (const reference of referencesIn(e.resource)) {
+    for (const reference of referenceStrings(e.resource)) {
       if (reference.startsWith('#')) continue;
       const j = index.get(resolveReference(here, reference) as never);
       if (j === undefined || j === i) continue;

@@ -8,6 +8,7 @@ import { findIssuance } from '../../credentials/provenance.ts';
 import { revokeCredential } from '../../credentials/revocation.ts';
 import { revokeShlRecord } from '../../credentials/shl-links.ts';
 import { fail } from '../../fhir/outcome.ts';
+import type { FhirResponse } from '../fhir-request.ts';
 import type { OperationRoute } from '../routes.ts';
 import { defineOperation } from './define.ts';
 
@@ -22,31 +23,26 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
       if (issued.format === 'shl' || issued.format === 'vhl') {
         // A link is revoked by removing its record: the manifest URL then answers 404, and $verify says revoked.
         const removed = await revokeShlRecord(ctx.store, credentialId);
-        return {
-          status: 200,
-          resource: {
-            resourceType: 'Parameters',
-            parameter: [
-              { name: 'revoked', valueBoolean: true },
-              { name: 'alreadyRevoked', valueBoolean: !removed },
-              { name: 'entry', valueReference: { reference: `DocumentReference/${credentialId}` } },
-            ],
-          },
-        };
+        return revoked(!removed, `DocumentReference/${credentialId}`);
       }
       const reason = input.string('reason');
       const { entry, alreadyRevoked } = await revokeCredential(ctx.store, { credentialId, requester: req.requester ?? 'unknown', now: now(), ...(reason ? { reason } : {}) });
-      return {
-        status: 200,
-        resource: {
-          resourceType: 'Parameters',
-          parameter: [
-            { name: 'revoked', valueBoolean: true },
-            { name: 'alreadyRevoked', valueBoolean: alreadyRevoked },
-            { name: 'entry', valueReference: { reference: `Basic/${entry.id}` } },
-          ],
-        },
-      };
+      return revoked(alreadyRevoked, `Basic/${entry.id}`);
     },
   });
+}
+
+/** The operation's answer: revoked, whether it already was, and the record that now says so. */
+function revoked(alreadyRevoked: boolean, entry: string): FhirResponse {
+  return {
+    status: 200,
+    resource: {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'revoked', valueBoolean: true },
+        { name: 'alreadyRevoked', valueBoolean: alreadyRevoked },
+        { name: 'entry', valueReference: { reference: entry } },
+      ],
+    },
+  };
 }
