@@ -39,14 +39,20 @@ function refKey(reference: string | undefined): RefKey | undefined {
   return m ? { type: m[1] as string, id: m[2] as string } : undefined;
 }
 
-/** Stamps id and meta on the event and derives its searched columns. */
-export function auditRow(event: AuditEvent, id: string, now: Date): AuditRow {
-  const stored: AuditEvent = { ...event, id, meta: { ...event.meta, versionId: '1', lastUpdated: now.toISOString() } };
+/**
+ * Derives the searched columns of an event. With an `id`, the stored JSON carries id and meta; without one (an
+ * adapter that numbers events itself), the JSON is the event alone and `stamp` adds id and meta when it is read.
+ */
+export function auditRow(event: AuditEvent, id: string | undefined, now: Date): AuditRow {
+  const bare: AuditEvent = { ...event };
+  delete bare.id;
+  delete bare.meta;
+  const stored: AuditEvent = id === undefined ? bare : stamp(bare, id, now.getTime());
   const subtype = event.subtype?.[0];
   const entities = (event.entity ?? []).map((e) => refKey(e.what?.reference)).filter((k): k is RefKey => k !== undefined);
   const recorded = Date.parse(event.recorded);
   return {
-    id,
+    id: id ?? '',
     recorded: Number.isFinite(recorded) ? recorded : now.getTime(),
     action: event.action ?? '',
     outcome: event.outcome ?? '',
@@ -57,6 +63,11 @@ export function auditRow(event: AuditEvent, id: string, now: Date): AuditRow {
     json: JSON.stringify(stored),
     stored,
   };
+}
+
+/** The event as handed out: with its id, and meta (version 1, stored at `storedAt`). */
+export function stamp(event: AuditEvent, id: string, storedAt: number): AuditEvent {
+  return { ...event, id, meta: { versionId: '1', lastUpdated: new Date(storedAt).toISOString() } };
 }
 
 /** True for the resource type the adapters keep in the audit trail. */
