@@ -44,9 +44,8 @@ function refKey(reference: string | undefined): RefKey | undefined {
  * adapter that numbers events itself), the JSON is the event alone and `stamp` adds id and meta when it is read.
  */
 export function auditRow(event: AuditEvent, id: string | undefined, now: Date): AuditRow {
-  const bare: AuditEvent = { ...event };
-  delete bare.id;
-  delete bare.meta;
+  // The events the server builds carry neither; copying (and `delete`, which slows serialisation) only when needed.
+  const bare: AuditEvent = event.id === undefined && event.meta === undefined ? event : withoutIdAndMeta(event);
   const stored: AuditEvent = id === undefined ? bare : stamp(bare, id, now.getTime());
   const subtype = event.subtype?.[0];
   const entities = (event.entity ?? []).map((e) => refKey(e.what?.reference)).filter((k): k is RefKey => k !== undefined);
@@ -63,6 +62,13 @@ export function auditRow(event: AuditEvent, id: string | undefined, now: Date): 
     json: JSON.stringify(stored),
     stored,
   };
+}
+
+function withoutIdAndMeta(event: AuditEvent): AuditEvent {
+  const copy: AuditEvent = { ...event };
+  delete copy.id;
+  delete copy.meta;
+  return copy;
 }
 
 /** The event as handed out: with its id, and meta (version 1, stored at `storedAt`). */
