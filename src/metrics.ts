@@ -63,7 +63,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   return { registry, requests, requestSeconds, validations, issued, verified, storeSeconds };
 }
 
-const TIMED: ReadonlySet<string> = new Set(['read', 'vread', 'create', 'update', 'delete', 'history', 'search', 'transaction']);
+const TIMED: ReadonlySet<string> = new Set(['read', 'vread', 'create', 'update', 'delete', 'history', 'search', 'transaction', 'appendAudit']);
 
 /** The store with every operation timed into `storeSeconds`; the transaction's own `tx` store is timed as one `transaction`. */
 export function instrumentStore(store: ResourceStore, metrics: Metrics): ResourceStore {

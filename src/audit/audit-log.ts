@@ -1,15 +1,14 @@
 /**
- * Where AuditEvents go. A write's event is created inside the write's own store transaction (`within`), so a write
- * without its audit entry never commits; reads, refusals and token grants are queued and written in batches
- * (`enqueue`), so a read does not wait for a second write; the queue is flushed on a short timer and on close.
+ * Where the AuditEvents of reads, refusals, operations and token grants go: queued (`enqueue`) and appended to
+ * the store's audit trail in batches (one store write per batch), so a read does not wait for a second write; the
+ * queue is flushed on a short timer and on close. A write's own event does not come here: it travels in the
+ * write itself (the store's `audit` write option, http/audit-route.ts), so a write without it never commits.
  */
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import type { ResourceStore } from '../storage/store.ts';
 
 export interface AuditLog {
-  /** Creates the event through `store` (a transaction's store, for writes). */
-  within(store: ResourceStore, event: AuditEvent): Promise<void>;
   enqueue(event: AuditEvent): void;
   flush(): Promise<void>;
 }
@@ -27,9 +26,7 @@ export function createAuditLog(options: { store: ResourceStore; log: Logger; flu
       const batch = queue.slice(0, BATCH);
       queue = queue.slice(BATCH);
       try {
-        await store.transaction(async (tx) => {
-          for (const e of batch) await tx.create(e);
-        });
+        await store.appendAudit(batch);
       } catch (err) {
         // Never take a request down; the loss is logged loudly (no personal data in the message).
         log.error({ err, lost: batch.length }, 'AUDIT WRITE FAILED: audit events lost');
@@ -43,9 +40,6 @@ export function createAuditLog(options: { store: ResourceStore; log: Logger; flu
     return writing;
   };
   return {
-    within: async (tx, event) => {
-      await tx.create(event);
-    },
     enqueue: (event) => {
       queue.push(event);
       if (queue.length >= BATCH) void flush();

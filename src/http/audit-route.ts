@@ -1,8 +1,9 @@
 /**
  * The audit trail of the FHIR router: which AuditEvent a request leaves, and when it is written. The store write of
- * a plain create, update, patch or delete (each transaction or batch entry too) commits in one store transaction
- * with its AuditEvent; reads, searches, operations and refusals are queued (AuditLog.enqueue).
+ * a plain create, update, patch or delete (each transaction or batch entry too) commits in the same store write
+ * as its AuditEvent; reads, searches, operations and refusals are queued (AuditLog.enqueue).
  */
+import type { AuditEvent } from '@medplum/fhirtypes';
 import type { AuditAction } from '../audit/audit-event.ts';
 import { buildAuditEvent } from '../audit/audit-event.ts';
 import { OutcomeError, messageIdOf } from '../fhir/outcome.ts';
@@ -13,7 +14,7 @@ import { statusOf } from './status.ts';
 interface Shape {
   subtype: string;
   action: AuditAction;
-  /** Runs with its AuditEvent in one store transaction. */
+  /** Its store writes carry their AuditEvent (committed with them). */
   transactional: boolean;
   /** Left out of the trail when it succeeds (public reads: the CapabilityStatement, $verify, $packages). */
   quietOnSuccess: boolean;
@@ -61,12 +62,14 @@ function touched(res: FhirResponse, fallback: string | undefined): string[] {
   return fallback ? [fallback] : [];
 }
 
-type WriteAudit = (tx: ResourceStore, entity: string, status: number) => Promise<void>;
+/** Builds the AuditEvent of a write, given what was written and the HTTP status it answers with. */
+type WriteAudit = (entity: string, status: number) => AuditEvent;
 
 /**
- * The store a write handler gets: each create, update and delete commits in one short store transaction with its
- * AuditEvent (only the write itself, so validation and reads are not held inside the transaction and concurrent
- * writes still share commits). Nested in a transaction Bundle, the transaction joins the Bundle's.
+ * The store a write handler gets: each create, update and delete carries its AuditEvent into the store's own
+ * write (the `audit` write option), so the resource and its audit entry commit in one job: no transaction held
+ * open across event-loop turns, and concurrent writes still share commits. Nested in a transaction Bundle, the
+ * writes (and their events) join the Bundle's transaction.
  */
 function auditingStore(store: ResourceStore, record: WriteAudit): ResourceStore {
   return {
@@ -74,33 +77,15 @@ function auditingStore(store: ResourceStore, record: WriteAudit): ResourceStore 
     vread: (type, id, v) => store.vread(type, id, v),
     history: (q) => store.history(q),
     search: (q) => store.search(q),
+    appendAudit: (events) => store.appendAudit(events),
     describe: () => store.describe(),
     close: () => store.close(),
     transaction: (work) => store.transaction((tx) => work(auditingStore(tx, record))),
-    create: (resource, options) =>
-      store.transaction(async (tx) => {
-        const res = await tx.create(resource, options);
-        if (res.outcome === 'created') await record(tx, `${res.resource.resourceType}/${res.resource.id}`, 201);
-        return res;
-      }),
-    update: (resource, options) =>
-      store.transaction(async (tx) => {
-        const res = await tx.update(resource, options);
-        await record(tx, `${res.resource.resourceType}/${res.resource.id}`, res.outcome === 'created' ? 201 : 200);
-        return res;
-      }),
+    create: (resource, options) => store.create(resource, { ...options, audit: (w) => record(w.reference, 201) }),
+    update: (resource, options) => store.update(resource, { ...options, audit: (w) => record(w.reference, w.created ? 201 : 200) }),
     conditionalUpdate: (resource, query, options) =>
-      store.transaction(async (tx) => {
-        const res = await tx.conditionalUpdate(resource, query, options);
-        await record(tx, `${res.resource.resourceType}/${res.resource.id}`, res.outcome === 'created' ? 201 : 200);
-        return res;
-      }),
-    delete: (type, id, options) =>
-      store.transaction(async (tx) => {
-        const res = await tx.delete(type, id, options);
-        await record(tx, `${type}/${id}`, 200);
-        return res;
-      }),
+      store.conditionalUpdate(resource, query, { ...options, audit: (w) => record(w.reference, w.created ? 201 : 200) }),
+    delete: (type, id, options) => store.delete(type, id, { ...options, audit: (w) => record(w.reference, 200) }),
   };
 }
 
@@ -115,9 +100,9 @@ export async function audited(ctx: RestContext, req: FhirRequest, route: (ctx: R
   try {
     if (shape.transactional) {
       let wrote = false;
-      const store = auditingStore(ctx.store, async (tx, entity, status) => {
+      const store = auditingStore(ctx.store, (entity, status) => {
         wrote = true;
-        await audit.log.within(tx, event(status, [entity]));
+        return event(status, [entity]);
       });
       const res = await route({ ...ctx, store }, req);
       // A conditional create that matched, or an answer without a write: recorded like a read.

@@ -6,7 +6,7 @@
  * Failures are `OutcomeError`s (fhir/outcome.ts): e.g. 'precondition-failed' for an If-Match mismatch,
  * 'conflict' for a deleted resource's version clash, 'precondition-failed' for an ambiguous conditional create.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import type { SearchQuery } from '../fhir/search/query.ts';
 
 export type { SearchQuery };
@@ -16,7 +16,23 @@ export type ReadResult =
   | { status: 'deleted'; versionId: string; lastUpdated: string }
   | { status: 'missing' };
 
-export interface CreateOptions {
+/** What a write tells its AuditEvent: the resource written, and whether it was created. */
+export interface WrittenRef {
+  reference: string;
+  created: boolean;
+}
+
+export interface AuditWriteOption {
+  /**
+   * The AuditEvent of this write, built once the write is done and stored in the SAME atomic write (the same
+   * commit): a write without its audit entry never commits, and the write stays one store job (group-committed,
+   * no transaction held open across event-loop turns). Not called when nothing was written (a conditional create
+   * that matched).
+   */
+  audit?: (written: WrittenRef) => AuditEvent;
+}
+
+export interface CreateOptions extends AuditWriteOption {
   /** Conditional create (If-None-Exist): the search that must match nothing for the create to happen. */
   ifNoneExist?: SearchQuery;
   /**
@@ -32,7 +48,7 @@ export interface CreateResult {
   resource: Resource;
 }
 
-export interface UpdateOptions {
+export interface UpdateOptions extends AuditWriteOption {
   /** If-Match: the versionId the client last saw; a mismatch throws 'precondition-failed'. */
   ifMatch?: string;
 }
@@ -107,7 +123,17 @@ export interface ResourceStore {
    */
   conditionalUpdate(resource: Resource, query: SearchQuery, options?: UpdateOptions): Promise<UpdateResult>;
   history(query: HistoryQuery): Promise<HistoryResult>;
+  /**
+   * Searches. `AuditEvent` is answered from the audit trail (see `appendAudit`): date, agent, entity, action,
+   * outcome, subtype and _id only; any other parameter is a 400.
+   */
   search(query: SearchQuery): Promise<SearchResult>;
+  /**
+   * Appends AuditEvents to the append-only audit trail, all in one write (one commit). The trail is kept apart
+   * from the versioned resources (no history, no generic index rows); `read` and `search` on `AuditEvent` answer
+   * from it, `create` of an AuditEvent appends to it, and `update`/`delete` of one are refused.
+   */
+  appendAudit(events: readonly AuditEvent[]): Promise<void>;
   /**
    * Runs `work` atomically: every write made through the `tx` store commits together or not at all
    * (the promise rejects with the error `work` threw, after rolling back). Nested calls join the outer one.

@@ -89,3 +89,18 @@ test('when a client with system/*.rs but not system/AuditEvent.rs searches Audit
   const res = await request(t.app).get('/fhir/AuditEvent').set(as(reader));
   expect([res.status, res.body.issue[0].details.text]).toEqual([403, "The token's scopes do not allow this request; it needs system/AuditEvent.s"]);
 });
+
+test('when an auditor reads an AuditEvent found by search, then GET AuditEvent/<id> returns the same event', async () => {
+  const created = await request(t.app).post('/fhir/Patient').set(as(writer)).send(patient());
+  const [found] = await events(`entity=Patient/${created.body.id}&action=C`);
+  const id = (found as Event & { id: string }).id;
+  const res = await request(t.app).get(`/fhir/AuditEvent/${id}`).set(as(auditor));
+  expect([res.status, res.body.id, res.body.action]).toEqual([200, id, 'C']);
+});
+
+test('when AuditEvents are searched by a parameter the audit trail does not index, then 400 AUDIT_SEARCH_UNSUPPORTED and nothing else changes', async () => {
+  const res = await request(t.app).get('/fhir/AuditEvent?source=gdhcn-gateway').set(as(auditor));
+  expect(res.status).toBe(400);
+  expect(res.body.issue[0].details.coding[0].code).toBe('AUDIT_SEARCH_UNSUPPORTED');
+  expect((await request(t.app).get('/fhir/metadata')).status).toBe(200);
+});

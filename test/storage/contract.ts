@@ -2,6 +2,7 @@
  * The storage port contract: one adapter-agnostic suite that every `ResourceStore` adapter runs
  * (test/storage/sqlite.test.ts, later mongo.test.ts). Adapters must honour the `now` clock they are given.
  */
+import { auditTrailContract } from './contract/audit-trail.ts';
 import { conditionalAndTransactionContract } from './contract/conditional-and-transactions.ts';
 import { conditionalUpdateContract } from './contract/conditional-update.ts';
 import { crudContract } from './contract/crud.ts';
@@ -23,5 +24,6 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     describe('logical references (:identifier)', () => logicalReferenceContract(makeStore));
     describe('search by parameter type', () => searchTypesContract(makeStore));
     describe('search results, includes and paging', () => searchResultsContract(makeStore));
+    describe('audit trail', () => auditTrailContract(makeStore));
   });
 }

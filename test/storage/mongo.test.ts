@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { createMongoStore, createMongoStoreOn } from '../../src/storage/mongo/mongo-store.ts';
 import { runStoreContract } from './contract.ts';
+import { auditTrailContract } from './contract/audit-trail.ts';
 import { STAND_IN_DESCRIPTION, createMemoryCollections } from './mongo/memory-collections.ts';
 
 const url = process.env.MONGODB_URL;
@@ -18,6 +19,10 @@ console.log(
 );
 
 runStoreContract('MongoDB stand-in (mingo), not a MongoDB server', async ({ now }) => createMongoStoreOn(createMemoryCollections(), { now }));
+
+// A standalone server has no transactions: a write and its AuditEvent are kept together by compensating writes.
+describe('audit trail on a standalone stand-in (compensating writes), not a MongoDB server', () =>
+  auditTrailContract(async ({ now }) => createMongoStoreOn(createMemoryCollections({ transactions: false }), { now })));
 
 test('when the contract runs on the stand-in, then the store describes itself as the stand-in, not as MongoDB', async () => {
   const store = await createMongoStoreOn(createMemoryCollections());

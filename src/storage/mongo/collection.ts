@@ -5,6 +5,7 @@
  * so the adapter's filters, updates and unique indexes are exercised without a server.
  * https://www.mongodb.com/docs/drivers/node/current/
  */
+import type { AuditDoc } from './audit.ts';
 import type { CounterDoc, HistoryDoc, ResourceDoc } from './documents.ts';
 
 export type Doc = Record<string, unknown>;
@@ -69,6 +70,8 @@ export interface StoreCollections {
   resources: DocCollection<ResourceDoc>;
   history: DocCollection<HistoryDoc>;
   counters: DocCollection<CounterDoc>;
+  /** The append-only audit trail (`auditEvents`). */
+  audit: DocCollection<AuditDoc>;
   /** Whether multi-document transactions are available (a replica set or sharded cluster, not a standalone). */
   supportsTransactions(): Promise<boolean>;
   /**

@@ -12,7 +12,8 @@ export type AtomicityMode = 'transactions' | 'compensate';
 /** One compensating step: what to put back if the enclosing operation or transaction fails. */
 export type UndoStep =
   | { kind: 'resource'; key: string; seq: number; before?: ResourceDoc }
-  | { kind: 'history'; seq: number };
+  | { kind: 'history'; seq: number }
+  | { kind: 'audit'; id: string };
 
 export interface MongoContext {
   cols: StoreCollections;
@@ -39,6 +40,7 @@ export function inTransaction(ctx: MongoContext): boolean {
 export async function compensate(ctx: MongoContext, undo: readonly UndoStep[]): Promise<void> {
   for (const step of [...undo].reverse()) {
     if (step.kind === 'history') await ctx.cols.history.deleteMany({ _id: step.seq });
+    else if (step.kind === 'audit') await ctx.cols.audit.deleteMany({ _id: step.id });
     else if (step.before) await ctx.cols.resources.replaceOne({ _id: step.key, seq: step.seq }, step.before);
     else await ctx.cols.resources.deleteMany({ _id: step.key, seq: step.seq });
   }

@@ -6,6 +6,7 @@
 import { MongoClient } from 'mongodb';
 import type { ClientSession, Collection, Document, Filter as DriverFilter, UpdateFilter } from 'mongodb';
 import type { Doc, DocCollection, Filter, FindOptions, StoreCollections, TxSession } from './collection.ts';
+import type { AuditDoc } from './audit.ts';
 import type { CounterDoc, HistoryDoc, ResourceDoc } from './documents.ts';
 
 export interface DriverConnectOptions {
@@ -70,7 +71,7 @@ export function describeUrl(url: string): { scheme: string; hosts: string; dbNam
 
 /**
  * Opens (or adopts) a client and returns the adapter's collections in database `dbName`: `resources`,
- * `history`, `counters`.
+ * `history`, `counters`, `auditEvents`.
  */
 export async function connectDriverCollections(options: DriverConnectOptions): Promise<StoreCollections> {
   if (!options.client && !options.url) throw new Error('createMongoStore needs a url or a client');
@@ -86,6 +87,7 @@ export async function connectDriverCollections(options: DriverConnectOptions): P
     resources: wrap<ResourceDoc>(db.collection('resources')),
     history: wrap<HistoryDoc>(db.collection('history')),
     counters: wrap<CounterDoc>(db.collection('counters')),
+    audit: wrap<AuditDoc>(db.collection('auditEvents')),
     supportsTransactions: async () => {
       // A replica set member reports its set name, a mongos says `isdbgrid`; a standalone has neither.
       const hello = await db.admin().command({ hello: 1 });

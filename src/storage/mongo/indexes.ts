@@ -3,6 +3,7 @@
  * name and keys is left alone). docs/mongodb.md gives the reasoning for each one.
  * https://www.mongodb.com/docs/manual/reference/method/db.collection.createIndex/
  */
+import { AUDIT_INDEXES } from './audit.ts';
 import type { IndexSpec, StoreCollections } from './collection.ts';
 
 /** Indexes on `resources` (besides `_id` = `Type/id`, which answers read, update, delete, `_id` and `_include`). */
@@ -33,4 +34,5 @@ export const HISTORY_INDEXES: readonly IndexSpec[] = [
 export async function ensureIndexes(cols: StoreCollections): Promise<void> {
   for (const spec of RESOURCE_INDEXES) await cols.resources.createIndex(spec);
   for (const spec of HISTORY_INDEXES) await cols.history.createIndex(spec);
+  for (const spec of AUDIT_INDEXES) await cols.audit.createIndex(spec);
 }

@@ -9,9 +9,12 @@ import { randomUUID } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import type { Resource } from '@medplum/fhirtypes';
 import type { SearchQuery } from '../../fhir/search/query.ts';
-import type { CreateOptions, HistoryQuery, ResourceStore, UpdateOptions } from '../store.ts';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { AuditWriteOption, CreateOptions, HistoryQuery, ResourceStore, UpdateOptions, WrittenRef } from '../store.ts';
+import { isAuditEvent, refuseAuditChange } from '../audit-trail.ts';
+import { appendAuditDocs, readAudit, searchAudit } from './audit.ts';
 import type { StoreCollections } from './collection.ts';
-import { compensate } from './context.ts';
+import { atomic, compensate } from './context.ts';
 import type { AtomicityMode, MongoContext, UndoStep } from './context.ts';
 import { conditionalCreate } from './conditional-create.ts';
 import { conditionalUpdate } from './conditional-update.ts';
@@ -44,18 +47,46 @@ export interface MongoConnectOptions extends MongoStoreOptions {
   dbName?: string;
 }
 
+/** A write that also inserts its AuditEvent (when asked) in the same atomic step: both are kept or neither. */
+async function withAudit<R>(ctx: MongoContext, options: AuditWriteOption | undefined, write: (c: MongoContext) => Promise<R>, written: (r: R) => WrittenRef | undefined): Promise<R> {
+  const audit = options?.audit;
+  if (!audit) return write(ctx);
+  return atomic(ctx, async (c) => {
+    const result = await write(c);
+    const ref = written(result);
+    if (ref) await appendAuditDocs(c, [audit(ref)]);
+    return result;
+  });
+}
+
+const refusedChange = async (): Promise<never> => refuseAuditChange();
+
 /** The store's operations over one context (outside, or inside a transaction). */
 function operations(ctx: MongoContext, transaction: ResourceStore['transaction'], describe: () => string): ResourceStore {
+  const ref = (r: { resource: Resource; outcome: string }): WrittenRef => ({ reference: `${r.resource.resourceType}/${r.resource.id}`, created: r.outcome === 'created' });
   return {
-    read: (type, id) => readResource(ctx, type, id),
+    read: (type, id) => (isAuditEvent(type) ? readAudit(ctx, id) : readResource(ctx, type, id)),
     vread: (type, id, versionId) => readVersion(ctx, type, id, versionId),
-    create: (resource: Resource, options: CreateOptions = {}) =>
-      options.ifNoneExist ? conditionalCreate(ctx, resource, options.ifNoneExist) : createResource(ctx, resource, options),
-    update: (resource: Resource, options?: UpdateOptions) => updateResource(ctx, resource, options),
-    delete: (type, id, options?: UpdateOptions) => deleteResource(ctx, type, id, options),
-    conditionalUpdate: (resource: Resource, query: SearchQuery, options?: UpdateOptions) => conditionalUpdate(ctx, resource, query, options),
+    create: async (resource: Resource, options: CreateOptions = {}) => {
+      if (isAuditEvent(resource)) return { outcome: 'created', resource: (await appendAuditDocs(ctx, [resource as AuditEvent]))[0] as Resource };
+      return withAudit(
+        ctx,
+        options,
+        (c) => (options.ifNoneExist ? conditionalCreate(c, resource, options.ifNoneExist) : createResource(c, resource, options)),
+        (r) => (r.outcome === 'created' ? ref(r) : undefined),
+      );
+    },
+    update: (resource: Resource, options?: UpdateOptions) =>
+      isAuditEvent(resource) ? refusedChange() : withAudit(ctx, options, (c) => updateResource(c, resource, options), ref),
+    delete: (type, id, options?: UpdateOptions) =>
+      isAuditEvent(type) ? refusedChange() : withAudit(ctx, options, (c) => deleteResource(c, type, id, options), () => ({ reference: `${type}/${id}`, created: false })),
+    conditionalUpdate: (resource: Resource, query: SearchQuery, options?: UpdateOptions) =>
+      isAuditEvent(resource) ? refusedChange() : withAudit(ctx, options, (c) => conditionalUpdate(c, resource, query, options), ref),
     history: (query: HistoryQuery) => readHistory(ctx, query),
-    search: (query: SearchQuery) => runSearch(ctx, query),
+    search: (query: SearchQuery) => (isAuditEvent(query.resourceType) ? searchAudit(ctx, query) : runSearch(ctx, query)),
+    appendAudit: async (events) => {
+      await appendAuditDocs(ctx, events);
+    },
     transaction,
     describe,
     close: () => Promise.reject(new Error('close() is not available inside a transaction')),

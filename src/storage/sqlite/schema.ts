@@ -9,6 +9,7 @@
  * columns, so matches come out in row-key order and a page stops after `_count` rows however many match.
  */
 import { DatabaseSync } from 'node:sqlite';
+import { AUDIT_DDL } from './audit.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -125,6 +126,7 @@ export function openDatabase(options: OpenOptions): DatabaseSync {
     db.exec('PRAGMA cache_size = -65536');
     db.exec('BEGIN IMMEDIATE');
     db.exec(DDL);
+    db.exec(AUDIT_DDL);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (err) {

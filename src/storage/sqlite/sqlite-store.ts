@@ -6,10 +6,12 @@
  * https://nodejs.org/api/sqlite.html
  */
 import { randomUUID } from 'node:crypto';
-import type { Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import type { SearchQuery } from '../../fhir/search/query.ts';
-import type { CreateOptions, HistoryQuery, ResourceStore, UpdateOptions } from '../store.ts';
-import { createContext } from './context.ts';
+import type { AuditWriteOption, CreateOptions, HistoryQuery, ResourceStore, UpdateOptions, WrittenRef } from '../store.ts';
+import { isAuditEvent, refuseAuditChange } from '../audit-trail.ts';
+import { appendAuditRows, readAudit, searchAudit } from './audit.ts';
+import { atomically, createContext } from './context.ts';
 import type { StoreContext } from './context.ts';
 import { readHistory, readVersion } from './history.ts';
 import { conditionalUpdate, createResource, deleteResource, readResource, updateResource } from './resource-ops.ts';
@@ -37,22 +39,55 @@ interface Runners {
   write: <T>(job: () => T) => Promise<T>;
 }
 
+/**
+ * A write job that also appends its AuditEvent (when asked) in the same savepoint: both commit together or not
+ * at all, in one job of the queue (group-committed like any single write).
+ */
+function withAudit<R>(ctx: StoreContext, options: AuditWriteOption | undefined, write: () => R, written: (r: R) => WrittenRef | undefined): () => R {
+  const audit = options?.audit;
+  if (!audit) return write;
+  return () =>
+    atomically(ctx, () => {
+      const result = write();
+      const ref = written(result);
+      if (ref) appendAuditRows(ctx, [audit(ref)]);
+      return result;
+    });
+}
+
 /** The store's operations, run through the queue outside a transaction and directly inside one. */
 function operations(ctx: StoreContext, run: Runners, transaction: ResourceStore['transaction'], path: string): ResourceStore {
+  const ref = (r: { resource: Resource; outcome: string }): WrittenRef => ({ reference: `${r.resource.resourceType}/${r.resource.id}`, created: r.outcome === 'created' });
   return {
-    read: (type, id) => run.read(() => readResource(ctx, type, id)),
+    read: (type, id) => run.read(() => (isAuditEvent(type) ? readAudit(ctx, id) : readResource(ctx, type, id))),
     vread: (type, id, versionId) => run.read(() => readVersion(ctx, type, id, versionId)),
-    create: (resource: Resource, options?: CreateOptions) => run.write(() => createResource(ctx, resource, options)),
-    update: (resource: Resource, options?: UpdateOptions) => run.write(() => updateResource(ctx, resource, options)),
-    delete: (type, id, options?: UpdateOptions) => run.write(() => deleteResource(ctx, type, id, options)),
+    create: (resource: Resource, options?: CreateOptions) =>
+      isAuditEvent(resource)
+        ? run.write(() => ({ outcome: 'created' as const, resource: appendAuditRows(ctx, [resource as AuditEvent])[0] as Resource }))
+        : run.write(withAudit(ctx, options, () => createResource(ctx, resource, options), (r) => (r.outcome === 'created' ? ref(r) : undefined))),
+    update: (resource: Resource, options?: UpdateOptions) =>
+      isAuditEvent(resource) ? Promise.reject(auditRefusal()) : run.write(withAudit(ctx, options, () => updateResource(ctx, resource, options), ref)),
+    delete: (type, id, options?: UpdateOptions) =>
+      isAuditEvent(type)
+        ? Promise.reject(auditRefusal())
+        : run.write(withAudit(ctx, options, () => deleteResource(ctx, type, id, options), () => ({ reference: `${type}/${id}`, created: false }))),
     conditionalUpdate: (resource: Resource, query: SearchQuery, options?: UpdateOptions) =>
-      run.write(() => conditionalUpdate(ctx, resource, query, options)),
+      isAuditEvent(resource) ? Promise.reject(auditRefusal()) : run.write(withAudit(ctx, options, () => conditionalUpdate(ctx, resource, query, options), ref)),
     history: (query: HistoryQuery) => run.read(() => readHistory(ctx, query)),
-    search: (query: SearchQuery) => run.read(() => runSearch(ctx, query)),
+    search: (query: SearchQuery) => run.read(() => (isAuditEvent(query.resourceType) ? searchAudit(ctx, query) : runSearch(ctx, query))),
+    appendAudit: (events) => (events.length ? run.write(() => void appendAuditRows(ctx, events)) : Promise.resolve()),
     transaction,
     describe: () => `sqlite:${path}`,
     close: () => Promise.reject(new Error('close() is not available inside a transaction')),
   };
+}
+
+function auditRefusal(): unknown {
+  try {
+    return refuseAuditChange();
+  } catch (err) {
+    return err;
+  }
 }
 
 /** Runs `work` inside a savepoint on the current connection; rolls back if it throws. */

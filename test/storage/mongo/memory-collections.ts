@@ -10,6 +10,7 @@
  * reads inside a transaction see the latest committed data plus the transaction's own writes, not a snapshot.
  */
 import type { StoreCollections, TxSession } from '../../../src/storage/mongo/collection.ts';
+import type { AuditDoc } from '../../../src/storage/mongo/audit.ts';
 import type { CounterDoc, HistoryDoc, ResourceDoc } from '../../../src/storage/mongo/documents.ts';
 import { TRANSIENT_TRANSACTION_ERROR, hasErrorLabel } from '../../../src/storage/mongo/errors.ts';
 import { checkUnique, memCollection, serverError } from './memory-collection.ts';
@@ -86,6 +87,7 @@ export function createMemoryCollections(options: MemoryCollectionsOptions = {}):
     resources: collection<ResourceDoc>('resources'),
     history: collection<HistoryDoc>('history'),
     counters: collection<CounterDoc>('counters'),
+    audit: collection<AuditDoc>('auditEvents'),
     supportsTransactions: async () => options.transactions ?? true,
     withTransaction: async <T>(work: (session: TxSession) => Promise<T>): Promise<T> => {
       if (options.transactions === false) {

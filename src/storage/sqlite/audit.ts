@@ -1,0 +1,111 @@
+/**
+ * The audit trail on SQLite: `audit_events` (one row per event: JSON plus the searched columns) and
+ * `audit_entities` (one row per entity reference). Appending is a few inserts into narrow tables instead of a
+ * versioned resource with an index row per search parameter, and it runs inside the same job as the write it
+ * records (sqlite-store.ts), so both commit together. An event's id is its sequence number (never reused: the
+ * trail is append-only), so no random key has to be indexed; id and meta are added to the JSON when it is read.
+ */
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { SQLInputValue } from 'node:sqlite';
+import type { SearchQuery } from '../../fhir/search/query.ts';
+import { auditRow, auditSearchOf, stamp, type AuditCondition } from '../audit-trail.ts';
+import { parseStoredResource } from '../stored-json.ts';
+import type { ReadResult, SearchResult } from '../store.ts';
+import type { StoreContext } from './context.ts';
+
+export const AUDIT_DDL = `
+CREATE TABLE IF NOT EXISTS audit_events (
+  seq INTEGER PRIMARY KEY,
+  stored_at INTEGER NOT NULL,
+  recorded INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  subtype_system TEXT NOT NULL,
+  subtype_code TEXT NOT NULL,
+  agent_type TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  content TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_events_recorded ON audit_events(recorded);
+CREATE INDEX IF NOT EXISTS audit_events_agent ON audit_events(agent_id, seq);
+CREATE TABLE IF NOT EXISTS audit_entities (
+  ref_id TEXT NOT NULL, ref_type TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY (ref_id, ref_type, seq)
+) WITHOUT ROWID;
+`;
+
+/** Appends events; synchronous, to run inside the caller's job (one commit with it). */
+export function appendAuditRows(ctx: StoreContext, events: readonly AuditEvent[]): AuditEvent[] {
+  const insert = ctx.stmt(
+    'INSERT INTO audit_events (stored_at, recorded, action, outcome, subtype_system, subtype_code, agent_type, agent_id, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const entity = ctx.stmt('INSERT OR IGNORE INTO audit_entities (ref_id, ref_type, seq) VALUES (?, ?, ?)');
+  const now = ctx.now();
+  return events.map((event) => {
+    const row = auditRow(event, undefined, now);
+    const seq = insert.run(now.getTime(), row.recorded, row.action, row.outcome, row.subtypeSystem, row.subtypeCode, row.agent.type, row.agent.id, row.json).lastInsertRowid;
+    for (const e of row.entities) entity.run(e.id, e.type, seq);
+    return stamp(row.stored, String(seq), now.getTime());
+  });
+}
+
+function eventOf(row: Record<string, unknown>): AuditEvent {
+  return stamp(parseStoredResource(String(row.content)) as AuditEvent, String(row.seq), Number(row.stored_at));
+}
+
+export function readAudit(ctx: StoreContext, id: string): ReadResult {
+  const row = /^[1-9][0-9]{0,15}$/.test(id) ? ctx.stmt('SELECT seq, stored_at, content FROM audit_events WHERE seq = ?').get(Number(id)) : undefined;
+  return row ? { status: 'found', resource: eventOf(row) } : { status: 'missing' };
+}
+
+function conditionSql(c: AuditCondition): { sql: string; params: SQLInputValue[] } {
+  const or = (parts: string[]) => `(${parts.length ? parts.join(' OR ') : '0'})`;
+  switch (c.column) {
+    case 'id':
+      return { sql: or(c.values.map(() => 'a.seq = ?')), params: c.values.map((v) => (/^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : -1)) };
+    case 'action':
+    case 'outcome':
+      return { sql: or(c.values.map(() => `a.${c.column} = ?`)), params: c.values };
+    case 'subtype':
+      return {
+        sql: or(c.values.map((v) => (v.system ? '(a.subtype_code = ? AND a.subtype_system = ?)' : 'a.subtype_code = ?'))),
+        params: c.values.flatMap((v) => (v.system ? [v.code, v.system] : [v.code])),
+      };
+    case 'agent':
+      return {
+        sql: or(c.values.map((v) => (v.type ? '(a.agent_id = ? AND a.agent_type = ?)' : 'a.agent_id = ?'))),
+        params: c.values.flatMap((v) => (v.type ? [v.id, v.type] : [v.id])),
+      };
+    case 'entity':
+      return {
+        sql: `EXISTS (SELECT 1 FROM audit_entities e WHERE e.seq = a.seq AND ${or(c.values.map((v) => (v.type ? '(e.ref_id = ? AND e.ref_type = ?)' : 'e.ref_id = ?')))})`,
+        params: c.values.flatMap((v) => (v.type ? [v.id, v.type] : [v.id])),
+      };
+    case 'recorded':
+      return {
+        sql: or(c.values.map((v) => [v.low !== undefined ? 'a.recorded >= ?' : '', v.high !== undefined ? 'a.recorded < ?' : ''].filter(Boolean).join(' AND ') || '1')),
+        params: c.values.flatMap((v) => [v.low, v.high].filter((x): x is number => x !== undefined)),
+      };
+  }
+}
+
+/** Runs a search on AuditEvent over the trail, paged inside a snapshot of its sequence. */
+export function searchAudit(ctx: StoreContext, query: SearchQuery): SearchResult {
+  const search = auditSearchOf(query);
+  const snapshot = query.snapshot ?? Number(ctx.stmt('SELECT COALESCE(MAX(seq), 0) AS s FROM audit_events').get()?.s ?? 0);
+  const parts = ['a.seq <= ?'];
+  const params: SQLInputValue[] = [snapshot];
+  for (const c of search.conditions) {
+    const w = conditionSql(c);
+    parts.push(w.sql);
+    params.push(...w.params);
+  }
+  const where = parts.join(' AND ');
+  const total = query.total === 'accurate' || query.summaryCount ? Number(ctx.stmt(`SELECT COUNT(*) AS n FROM audit_events a WHERE ${where}`).get(...params)?.n ?? 0) : undefined;
+  if (query.summaryCount) return { resources: [], included: [], ...(total !== undefined ? { total } : {}), snapshot, hasMore: false };
+  const dir = search.descending ? 'DESC' : 'ASC';
+  const order = search.byDate ? `a.recorded ${dir}, a.seq ${dir}` : `a.seq ${dir}`;
+  const rows = ctx.stmt(`SELECT a.seq, a.stored_at, a.content FROM audit_events a WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, query.count + 1, query.offset);
+  const resources = rows.slice(0, query.count).map(eventOf);
+  return { resources, included: [], ...(total !== undefined ? { total } : {}), snapshot, hasMore: rows.length > query.count };
+}
