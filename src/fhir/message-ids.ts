@@ -211,6 +211,8 @@ export const MESSAGE_IDS = {
   PACKAGE_TOO_LARGE: 'packages',
   PACKAGE_TOO_MANY_ENTRIES: 'packages',
   // storage/
+  AUDIT_APPEND_ONLY: 'storage',
+  AUDIT_SEARCH_UNSUPPORTED: 'storage',
   STORE_CHAIN_TOO_BROAD: 'storage',
   STORE_CONDITIONAL_CREATE_MULTIPLE: 'storage',
   STORE_CONDITIONAL_CREATE_RACE: 'storage',
