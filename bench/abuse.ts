@@ -21,9 +21,15 @@ const FORM = 'application/x-www-form-urlencoded';
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 let base = '';
 
-function call(method: string, path: string, body?: string, type = FHIR_JSON): Promise<{ status: number; text: string }> {
+function call(
+  method: string,
+  path: string,
+  body?: string,
+  type = FHIR_JSON,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = body === undefined ? {} : { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) };
+    const headers: Record<string, string | number> =
+      body === undefined ? {} : { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) };
     const req = httpRequest(`${base}${path}`, { method, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -35,7 +41,12 @@ function call(method: string, path: string, body?: string, type = FHIR_JSON): Pr
   });
 }
 
-const patient = (extra: Record<string, unknown> = {}) => ({ resourceType: 'Patient', name: [{ family: 'Bench', given: ['Abuse'] }], birthDate: '1970-01-01', ...extra });
+const patient = (extra: Record<string, unknown> = {}) => ({
+  resourceType: 'Patient',
+  name: [{ family: 'Bench', given: ['Abuse'] }],
+  birthDate: '1970-01-01',
+  ...extra,
+});
 
 interface Family {
   name: string;
@@ -51,52 +62,102 @@ const families: Family[] = [
     name: 'contained',
     n: 1000,
     expect: 200,
-    make: (k) => ({ method: 'POST', path: '/fhir/Patient/$validate', body: JSON.stringify(patient({ contained: Array.from({ length: k }, (_, i) => ({ resourceType: 'Organization', id: `o${i}`, name: 'x' })), generalPractitioner: Array.from({ length: k }, (_, i) => ({ reference: `#o${i}` })) })) }),
+    make: (k) => ({
+      method: 'POST',
+      path: '/fhir/Patient/$validate',
+      body: JSON.stringify(
+        patient({
+          contained: Array.from({ length: k }, (_, i) => ({ resourceType: 'Organization', id: `o${i}`, name: 'x' })),
+          generalPractitioner: Array.from({ length: k }, (_, i) => ({ reference: `#o${i}` })),
+        }),
+      ),
+    }),
   },
   {
     name: 'bundle_entries',
     n: 500,
     expect: 200,
-    make: (k, r) => ({ method: 'POST', path: '/fhir/Bundle/$validate', body: JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: Array.from({ length: k }, (_, i) => ({ fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(r * 100000 + i).padStart(12, '0')}`, resource: patient() })) }) }),
+    make: (k, r) => ({
+      method: 'POST',
+      path: '/fhir/Bundle/$validate',
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: Array.from({ length: k }, (_, i) => ({
+          fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(r * 100000 + i).padStart(12, '0')}`,
+          resource: patient(),
+        })),
+      }),
+    }),
   },
   {
     name: 'transaction',
     n: 100,
     expect: 200,
-    make: (k) => ({ method: 'POST', path: '/fhir', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: Array.from({ length: k }, () => ({ resource: patient(), request: { method: 'POST', url: 'Patient' } })) }) }),
+    make: (k) => ({
+      method: 'POST',
+      path: '/fhir',
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: Array.from({ length: k }, () => ({ resource: patient(), request: { method: 'POST', url: 'Patient' } })),
+      }),
+    }),
   },
   {
     name: 'nested_extensions',
     n: 100,
     expect: 200,
     make: (k) => {
-      const chain = (depth: number): Record<string, unknown> => (depth === 0 ? { url: 'http://example.org/e', valueString: 'v' } : { url: 'http://example.org/e', extension: [chain(depth - 1)] });
-      return { method: 'POST', path: '/fhir/Patient/$validate', body: JSON.stringify(patient({ extension: Array.from({ length: k }, () => chain(20)) })) };
+      const chain = (depth: number): Record<string, unknown> =>
+        depth === 0
+          ? { url: 'http://example.org/e', valueString: 'v' }
+          : { url: 'http://example.org/e', extension: [chain(depth - 1)] };
+      return {
+        method: 'POST',
+        path: '/fhir/Patient/$validate',
+        body: JSON.stringify(patient({ extension: Array.from({ length: k }, () => chain(20)) })),
+      };
     },
   },
   {
     name: 'long_string',
     n: 2 * 1024 * 1024,
     expect: 200,
-    make: (k) => ({ method: 'POST', path: '/fhir/Patient/$validate', body: JSON.stringify(patient({ name: [{ family: 'x'.repeat(k) }] })) }),
+    make: (k) => ({
+      method: 'POST',
+      path: '/fhir/Patient/$validate',
+      body: JSON.stringify(patient({ name: [{ family: 'x'.repeat(k) }] })),
+    }),
   },
   {
     name: 'revinclude',
     n: 50,
     expect: 200,
-    make: (k) => ({ method: 'GET', path: `/fhir/Patient?_id=${patientId}&_revinclude=Observation:subject&_count=${k}` }),
+    make: (k) => ({
+      method: 'GET',
+      path: `/fhir/Patient?_id=${patientId}&_revinclude=Observation:subject&_count=${k}`,
+    }),
   },
   {
     name: 'include',
     n: 50,
     expect: 200,
-    make: (k) => ({ method: 'GET', path: `/fhir/Observation?subject=Patient/${patientId}&_include=Observation:subject&_count=${k}` }),
+    make: (k) => ({
+      method: 'GET',
+      path: `/fhir/Observation?subject=Patient/${patientId}&_include=Observation:subject&_count=${k}`,
+    }),
   },
   {
     name: 'many_params',
     n: 100,
     expect: 200,
-    make: (k) => ({ method: 'POST', path: '/fhir/Patient/_search', body: `name=${Array.from({ length: Math.min(k, 500) }, (_, i) => `n${i}`).join(',')}&${Array.from({ length: k * 10 }, (_, i) => `unknown${i}=x`).join('&')}`, type: FORM }),
+    make: (k) => ({
+      method: 'POST',
+      path: '/fhir/Patient/_search',
+      body: `name=${Array.from({ length: Math.min(k, 500) }, (_, i) => `n${i}`).join(',')}&${Array.from({ length: k * 10 }, (_, i) => `unknown${i}=x`).join('&')}`,
+      type: FORM,
+    }),
   },
 ];
 
@@ -131,7 +192,11 @@ function quadraticDom3(resource: Record<string, unknown>): number {
 
 /** Ours at 10n and 40n (fast enough that small sizes are noise), the former scan at n and 4n; medians of three. */
 function dom3Reference(n: number): Record<string, number> {
-  const make = (k: number) => patient({ contained: Array.from({ length: k }, (_, i) => ({ resourceType: 'Organization', id: `o${i}`, name: 'x' })), generalPractitioner: Array.from({ length: k }, (_, i) => ({ reference: `#o${i}` })) });
+  const make = (k: number) =>
+    patient({
+      contained: Array.from({ length: k }, (_, i) => ({ resourceType: 'Organization', id: `o${i}`, name: 'x' })),
+      generalPractitioner: Array.from({ length: k }, (_, i) => ({ reference: `#o${i}` })),
+    });
   const time = (fn: () => unknown, reps = 3): number => {
     const runs: number[] = [];
     for (let r = 0; r < reps; r++) {
@@ -154,16 +219,38 @@ function dom3Reference(n: number): Record<string, number> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-abuse-'));
   // MAX_CONTAINED raised so that 4n contained resources are validated, not refused (the bench times the work).
-  const overrides = { validationMode: 'strict', maxBodyBytes: 32 * 1024 * 1024, searchMaxCount: 1000, maxContained: 10_000 };
-  const server = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port } = await new Promise<{ port: number }>((resolve) => server.once('message', (m) => resolve(m as { port: number })));
+  const overrides = {
+    validationMode: 'strict',
+    maxBodyBytes: 32 * 1024 * 1024,
+    searchMaxCount: 1000,
+    maxContained: 10_000,
+  };
+  const server = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const { port } = await new Promise<{ port: number }>((resolve) =>
+    server.once('message', (m) => resolve(m as { port: number })),
+  );
   base = `http://127.0.0.1:${port}`;
   const figures: Record<string, number> = {};
   const ratios: Record<string, number> = {};
   try {
-    patientId = (JSON.parse((await call('POST', '/fhir/Patient', JSON.stringify(patient()))).text) as { id: string }).id;
-    const fanOut = Array.from({ length: 400 }, (_, i) => ({ resource: { resourceType: 'Observation', status: 'final', code: { text: `o${i}` }, subject: { reference: `Patient/${patientId}` } }, request: { method: 'POST', url: 'Observation' } }));
-    const seeded = await call('POST', '/fhir', JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: fanOut }));
+    patientId = (JSON.parse((await call('POST', '/fhir/Patient', JSON.stringify(patient()))).text) as { id: string })
+      .id;
+    const fanOut = Array.from({ length: 400 }, (_, i) => ({
+      resource: {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: `o${i}` },
+        subject: { reference: `Patient/${patientId}` },
+      },
+      request: { method: 'POST', url: 'Observation' },
+    }));
+    const seeded = await call(
+      'POST',
+      '/fhir',
+      JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: fanOut }),
+    );
     if (seeded.status !== 200) throw new Error(`seeding failed: ${seeded.status}`);
 
     // /healthz poller, running while the families are measured.
@@ -190,22 +277,30 @@ async function main(): Promise<void> {
       figures[`${f.name}_ms_at_4n`] = round(median(at4N));
       figures[`${f.name}_n`] = f.n;
       ratios[`${f.name}_4n_vs_n`] = round(median(at4N) / median(atN));
-      console.log(`${f.name.padEnd(20)} n=${f.n}: ${figures[`${f.name}_ms_at_n`]} ms   4n: ${figures[`${f.name}_ms_at_4n`]} ms   ratio ${ratios[`${f.name}_4n_vs_n`]}`);
+      console.log(
+        `${f.name.padEnd(20)} n=${f.n}: ${figures[`${f.name}_ms_at_n`]} ms   4n: ${figures[`${f.name}_ms_at_4n`]} ms   ratio ${ratios[`${f.name}_4n_vs_n`]}`,
+      );
     }
     polling = false;
     await poller;
     const sorted = [...health].sort((a, b) => a - b);
     figures.healthz_samples = sorted.length;
     figures.healthz_p50_ms = round(sorted[Math.floor(sorted.length * 0.5)] ?? NaN);
-    figures.healthz_p99_ms_under_abuse = round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? NaN);
+    figures.healthz_p99_ms_under_abuse = round(
+      sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? NaN,
+    );
     ratios.healthz_p99_ms_under_abuse = figures.healthz_p99_ms_under_abuse;
-    console.log(`/healthz under abuse: p50 ${figures.healthz_p50_ms} ms, p99 ${figures.healthz_p99_ms_under_abuse} ms over ${sorted.length} calls`);
+    console.log(
+      `/healthz under abuse: p50 ${figures.healthz_p50_ms} ms, p99 ${figures.healthz_p99_ms_under_abuse} ms over ${sorted.length} calls`,
+    );
 
     const ref = dom3Reference(400);
     for (const [k, v] of Object.entries(ref)) figures[`dom3_${k}_ms`] = round(v);
     ratios.dom3_ours_4n_vs_n = round(ref.ours_40n / ref.ours_10n);
     ratios.dom3_reference_4n_vs_n = round(ref.reference_4n / ref.reference_n);
-    console.log(`dom-3 in-process: ours at 4000/16000 contained ${round(ref.ours_10n)}/${round(ref.ours_40n)} ms; former scan at 400/1600 ${round(ref.reference_n)}/${round(ref.reference_4n)} ms`);
+    console.log(
+      `dom-3 in-process: ours at 4000/16000 contained ${round(ref.ours_10n)}/${round(ref.ours_40n)} ms; former scan at 400/1600 ${round(ref.reference_n)}/${round(ref.reference_4n)} ms`,
+    );
   } finally {
     agent.destroy();
     server.send('stop');

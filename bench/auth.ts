@@ -47,8 +47,14 @@ function immunization(n: number, patientId: string): string {
 
 async function start(name: string, overrides: Record<string, unknown>): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), `bench-auth-${name}-`));
-  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify({ sqliteSynchronous: 'NORMAL', validationMode: 'lenient', ...overrides })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number })));
+  const child = fork(
+    new URL('./rest-server.ts', import.meta.url).pathname,
+    [dir, JSON.stringify({ sqliteSynchronous: 'NORMAL', validationMode: 'lenient', ...overrides })],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const { port } = await new Promise<{ port: number }>((resolve) =>
+    child.once('message', (m) => resolve(m as { port: number })),
+  );
   const client = createClient(port, CONCURRENCY);
   const headers: Record<string, string> = {};
   if (overrides.auth !== false) headers.Authorization = `Bearer ${await devToken(client, dir, port)}`;
@@ -57,35 +63,75 @@ async function start(name: string, overrides: Record<string, unknown>): Promise<
 
 /** The development client's private key (DATA_DIR/auth) signs an assertion; POST /auth/token answers a token. */
 async function devToken(client: ReturnType<typeof createClient>, dir: string, port: number): Promise<string> {
-  const { clientId, privateJwk } = JSON.parse(readFileSync(join(dir, 'auth', 'dev-client.private.json'), 'utf8')) as { clientId: string; privateJwk: JWK };
+  const { clientId, privateJwk } = JSON.parse(readFileSync(join(dir, 'auth', 'dev-client.private.json'), 'utf8')) as {
+    clientId: string;
+    privateJwk: JWK;
+  };
   const key = await importJWK(privateJwk, 'ES384');
   const assertion = await new SignJWT({ jti: crypto.randomUUID() })
     .setProtectedHeader({ alg: 'ES384', kid: privateJwk.kid as string })
     // rest-server.ts starts with PORT=0, so its default public URL (the token URL's origin) is http://localhost:0.
-    .setIssuer(clientId).setSubject(clientId).setAudience('http://localhost:0/auth/token')
-    .setExpirationTime('4m').sign(key);
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience('http://localhost:0/auth/token')
+    .setExpirationTime('4m')
+    .sign(key);
   void port;
-  const body = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion, scope: 'system/*.cruds' }).toString();
-  const res = await client.send({ method: 'POST', path: '/auth/token', body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  const body = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
+    scope: 'system/*.cruds',
+  }).toString();
+  const res = await client.send({
+    method: 'POST',
+    path: '/auth/token',
+    body,
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
   if (res.status !== 200) throw new Error(`token refused: ${res.status} ${res.body}`);
   return (JSON.parse(res.body) as { access_token: string }).access_token;
 }
 
 async function seed(s: Server): Promise<void> {
   for (let i = 0; i < PATIENTS; i++) {
-    const res = await s.client.send({ method: 'POST', path: '/fhir/Patient', body: JSON.stringify({ resourceType: 'Patient', name: [{ family: `Bench${i}`, given: ['Auth'] }], birthDate: '1970-01-01' }), headers: s.headers });
+    const res = await s.client.send({
+      method: 'POST',
+      path: '/fhir/Patient',
+      body: JSON.stringify({
+        resourceType: 'Patient',
+        name: [{ family: `Bench${i}`, given: ['Auth'] }],
+        birthDate: '1970-01-01',
+      }),
+      headers: s.headers,
+    });
     if (res.status !== 201) throw new Error(`${s.name}: seed answered ${res.status} ${res.body}`);
     s.ids.push((JSON.parse(res.body) as { id: string }).id);
   }
 }
 
 const reads = (s: Server): Promise<LoadResult> =>
-  s.client.load(READS, (i) => ({ method: 'GET', path: `/fhir/Patient/${s.ids[(i * 7919) % s.ids.length]}`, headers: s.headers }), (st) => st === 200, MAX_SECONDS);
+  s.client.load(
+    READS,
+    (i) => ({ method: 'GET', path: `/fhir/Patient/${s.ids[(i * 7919) % s.ids.length]}`, headers: s.headers }),
+    (st) => st === 200,
+    MAX_SECONDS,
+  );
 
 let created = 0;
 const creates = (s: Server): Promise<LoadResult> => {
   const base = (created += CREATES);
-  return s.client.load(CREATES, (i) => ({ method: 'POST', path: '/fhir/Immunization', body: immunization(base + i, s.ids[i % s.ids.length]!), headers: s.headers }), (st) => st === 201, MAX_SECONDS);
+  return s.client.load(
+    CREATES,
+    (i) => ({
+      method: 'POST',
+      path: '/fhir/Immunization',
+      body: immunization(base + i, s.ids[i % s.ids.length]!),
+      headers: s.headers,
+    }),
+    (st) => st === 201,
+    MAX_SECONDS,
+  );
 };
 
 /** Waits until the server has written its queued AuditEvents, so one phase is not charged another's backlog. */
@@ -105,7 +151,10 @@ async function main(): Promise<void> {
   const keep = (key: string, r: LoadResult) => {
     if (r.failures > 0) throw new Error(`${key}: ${r.failures} failed requests`);
     best.set(key, Math.max(best.get(key) ?? 0, r.perSecond));
-    console.log(key.padEnd(26), `${r.perSecond}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  (${r.count} in ${r.seconds} s)`);
+    console.log(
+      key.padEnd(26),
+      `${r.perSecond}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  (${r.count} in ${r.seconds} s)`,
+    );
   };
   try {
     for (const s of servers) await seed(s);

@@ -75,7 +75,20 @@ const dcc = {
   ver: '1.3.0',
   nam: { fn: 'Musterfrau', fnt: 'MUSTERFRAU', gn: 'Erika', gnt: 'ERIKA' },
   dob: '1964-08-12',
-  v: [{ tg: '840539006', vp: '1119349007', mp: 'EU/1/20/1528', ma: 'ORG-100030215', dn: 2, sd: 2, dt: '2021-05-29', co: 'AT', is: 'Ministry of Health, Austria', ci: 'URN:UVCI:01:AT:10807843F94AEE0EE5093FBC254BD813#B' }],
+  v: [
+    {
+      tg: '840539006',
+      vp: '1119349007',
+      mp: 'EU/1/20/1528',
+      ma: 'ORG-100030215',
+      dn: 2,
+      sd: 2,
+      dt: '2021-05-29',
+      co: 'AT',
+      is: 'Ministry of Health, Austria',
+      ci: 'URN:UVCI:01:AT:10807843F94AEE0EE5093FBC254BD813#B',
+    },
+  ],
 };
 
 function keyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
@@ -95,8 +108,28 @@ async function main(): Promise<void> {
 
   const jwk = await exportJWK(publicKey);
   const shcKid = await shcKidFromJwk(jwk);
-  const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'resource:0', resource: { resourceType: 'Patient', name: [{ family: 'Anyperson', given: ['John'] }], birthDate: '1951-01-20' } }] };
-  const shcPayload: ShcPayload = { iss: 'https://issuer.example', nbf: iat, vc: { type: ['https://smarthealth.cards#health-card'], credentialSubject: { fhirVersion: '4.0.1', fhirBundle: bundle } } };
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      {
+        fullUrl: 'resource:0',
+        resource: {
+          resourceType: 'Patient',
+          name: [{ family: 'Anyperson', given: ['John'] }],
+          birthDate: '1951-01-20',
+        },
+      },
+    ],
+  };
+  const shcPayload: ShcPayload = {
+    iss: 'https://issuer.example',
+    nbf: iat,
+    vc: {
+      type: ['https://smarthealth.cards#health-card'],
+      credentialSubject: { fhirVersion: '4.0.1', fhirBundle: bundle },
+    },
+  };
   const shcSigner = { privateKey, kid: shcKid };
   const jws = await signShc(shcPayload, shcSigner);
   const shcLookup = async (): Promise<typeof candidates> => candidates;

@@ -58,10 +58,18 @@ function example(file: string): Record<string, unknown> {
 
 async function startServer(dir: string): Promise<{ child: ChildProcess; port: number }> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server (for finding its hot paths).
-  const execArgv = [...process.execArgv, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])];
+  const execArgv = [
+    ...process.execArgv,
+    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+  ];
   const overrides = { fhirPackages: [PACKAGES_DIR] };
-  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
-  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { port: number }).port)));
+  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv,
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.once('message', (m) => resolve((m as { port: number }).port)),
+  );
   return { child, port };
 }
 
@@ -94,7 +102,13 @@ async function measureHttp(child: ChildProcess, run: () => Promise<LoadResult>):
   const r = await run();
   const after = await serverCpu(child);
   if (r.failures > 0) throw new Error(`${r.failures} of ${r.count} requests failed`);
-  return { perSecond: r.perSecond, perCpuSecond: round(r.count / cpuSeconds(before, after)), p50ms: r.p50ms, p99ms: r.p99ms, count: r.count };
+  return {
+    perSecond: r.perSecond,
+    perCpuSecond: round(r.count / cpuSeconds(before, after)),
+    p50ms: r.p50ms,
+    p99ms: r.p99ms,
+    count: r.count,
+  };
 }
 
 /** Raw ops on this thread for `ms`: ops per wall second and per CPU-second of this process. */
@@ -125,7 +139,10 @@ async function seed(client: ReturnType<typeof createClient>): Promise<void> {
   };
   const imm = example('Immunization-DDCCImmunizationEnglish.json');
   // The example holds its name as text only, which issuance never splits: give it the structured parts.
-  const patient: Record<string, unknown> = { ...example('Patient-DDCCPatientEnglish.json'), name: [{ use: 'official', text: 'Aulus Agerius', family: 'Agerius', given: ['Aulus'] }] };
+  const patient: Record<string, unknown> = {
+    ...example('Patient-DDCCPatientEnglish.json'),
+    name: [{ use: 'official', text: 'Aulus Agerius', family: 'Agerius', given: ['Aulus'] }],
+  };
   const org = example('Organization-DDCCOrganizationEnglish.json');
   await put(`Organization/${org.id as string}`, org);
   await put(`Patient/${patient.id as string}`, patient);
@@ -133,7 +150,9 @@ async function seed(client: ReturnType<typeof createClient>): Promise<void> {
 }
 
 function parameter(body: string, name: string): string | undefined {
-  const p = (JSON.parse(body) as { parameter?: { name: string; valueString?: string; valueBoolean?: boolean }[] }).parameter?.find((x) => x.name === name);
+  const p = (
+    JSON.parse(body) as { parameter?: { name: string; valueString?: string; valueBoolean?: boolean }[] }
+  ).parameter?.find((x) => x.name === name);
   return p?.valueString ?? (p?.valueBoolean === undefined ? undefined : String(p.valueBoolean));
 }
 
@@ -144,8 +163,16 @@ async function main(): Promise<void> {
   try {
     await seed(client);
     const immPath = `/fhir/Immunization/${example('Immunization-DDCCImmunizationEnglish.json').id as string}/$issue-hcert`;
-    const issueDefault: LoadRequest = { method: 'POST', path: immPath, body: JSON.stringify({ resourceType: 'Parameters' }) };
-    const issueNoQr: LoadRequest = { method: 'POST', path: immPath, body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'qrFormat', valueCode: 'none' }] }) };
+    const issueDefault: LoadRequest = {
+      method: 'POST',
+      path: immPath,
+      body: JSON.stringify({ resourceType: 'Parameters' }),
+    };
+    const issueNoQr: LoadRequest = {
+      method: 'POST',
+      path: immPath,
+      body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'qrFormat', valueCode: 'none' }] }),
+    };
 
     // HC1s for the $verify rounds, issued by this server (its development DSC is in its own trust list).
     const hc1s: string[] = [];
@@ -155,10 +182,17 @@ async function main(): Promise<void> {
       if (!hc1) throw new Error(`$issue-hcert: ${r.status} ${r.body.slice(0, 2000)}`);
       hc1s.push(hc1);
     }
-    const verifyBodies = hc1s.map((hc1) => JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: hc1 }] }));
-    const verifyReq = (i: number): LoadRequest => ({ method: 'POST', path: '/fhir/$verify', body: verifyBodies[i % verifyBodies.length] });
+    const verifyBodies = hc1s.map((hc1) =>
+      JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: hc1 }] }),
+    );
+    const verifyReq = (i: number): LoadRequest => ({
+      method: 'POST',
+      path: '/fhir/$verify',
+      body: verifyBodies[i % verifyBodies.length],
+    });
     const check = await client.send(verifyReq(0));
-    if (check.status !== 200 || parameter(check.body, 'valid') !== 'true') throw new Error(`$verify did not accept our own HC1: ${check.status} ${check.body.slice(0, 3000)}`);
+    if (check.status !== 200 || parameter(check.body, 'valid') !== 'true')
+      throw new Error(`$verify did not accept our own HC1: ${check.status} ${check.body.slice(0, 3000)}`);
 
     // The reference: ES256 over a message the size of the Sig_structure (≈ the COSE_Sign1 minus its signature).
     const coseBytes = decodeHc1Transport(hc1s[0]!).cose.length;
@@ -181,10 +215,23 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY === 'issueNoQr') await client.load(100, () => issueNoQr);
     for (const op of Object.values(raw)) measureRaw(op, 200);
 
-    const rounds: Record<Kind | 'rawSign' | 'rawVerify' | 'rawSignDer' | 'rawVerifyDer', { perSecond: number; perCpuSecond: number; p50ms?: number; p99ms?: number }[]> = {
-      verify: [], issue: [], issueNoQr: [], rawSign: [], rawVerify: [], rawSignDer: [], rawVerifyDer: [],
+    const rounds: Record<
+      Kind | 'rawSign' | 'rawVerify' | 'rawSignDer' | 'rawVerifyDer',
+      { perSecond: number; perCpuSecond: number; p50ms?: number; p99ms?: number }[]
+    > = {
+      verify: [],
+      issue: [],
+      issueNoQr: [],
+      rawSign: [],
+      rawVerify: [],
+      rawSignDer: [],
+      rawVerifyDer: [],
     };
-    const requests: Record<Kind, (i: number) => LoadRequest> = { verify: verifyReq, issue: () => issueDefault, issueNoQr: () => issueNoQr };
+    const requests: Record<Kind, (i: number) => LoadRequest> = {
+      verify: verifyReq,
+      issue: () => issueDefault,
+      issueNoQr: () => issueNoQr,
+    };
     for (let r = 0; r < ROUNDS; r++) {
       rounds.rawVerify.push(measureRaw(raw.verify, RAW_SLICE_MS));
       rounds.rawSign.push(measureRaw(raw.sign, RAW_SLICE_MS));
@@ -192,17 +239,25 @@ async function main(): Promise<void> {
       rounds.rawSignDer.push(measureRaw(raw.signDer, RAW_SLICE_MS / 2));
       for (const kind of ['verify', 'issue', 'issueNoQr'] as const) {
         if (ONLY && kind !== ONLY) continue;
-        const m = await measureHttp(server.child, () => client.load(LOAD[kind].count, requests[kind], (s) => s === 200, LOAD[kind].seconds));
+        const m = await measureHttp(server.child, () =>
+          client.load(LOAD[kind].count, requests[kind], (s) => s === 200, LOAD[kind].seconds),
+        );
         rounds[kind].push(m);
-        console.log(`round ${r + 1} ${kind.padEnd(10)} ${m.perSecond}/s wall, ${m.perCpuSecond}/server-CPU-s, p50 ${m.p50ms} ms, p99 ${m.p99ms} ms (${m.count} requests)`);
+        console.log(
+          `round ${r + 1} ${kind.padEnd(10)} ${m.perSecond}/s wall, ${m.perCpuSecond}/server-CPU-s, p50 ${m.p50ms} ms, p99 ${m.p99ms} ms (${m.count} requests)`,
+        );
       }
       if (ONLY) continue;
-      console.log(`round ${r + 1} raw ES256 verify ${rounds.rawVerify[r]!.perSecond}/s, sign ${rounds.rawSign[r]!.perSecond}/s (one thread)`);
+      console.log(
+        `round ${r + 1} raw ES256 verify ${rounds.rawVerify[r]!.perSecond}/s, sign ${rounds.rawSign[r]!.perSecond}/s (one thread)`,
+      );
     }
 
     if (ONLY) return;
-    const med = (k: keyof typeof rounds, f: 'perSecond' | 'perCpuSecond' | 'p99ms' | 'p50ms') => round(median(rounds[k].map((x) => x[f] as number)), 1);
-    const ratio = (ours: Kind, ref: 'rawSign' | 'rawVerify', f: 'perSecond' | 'perCpuSecond') => round(median(rounds[ours].map((x, i) => x[f] / rounds[ref][i]![f])));
+    const med = (k: keyof typeof rounds, f: 'perSecond' | 'perCpuSecond' | 'p99ms' | 'p50ms') =>
+      round(median(rounds[k].map((x) => x[f] as number)), 1);
+    const ratio = (ours: Kind, ref: 'rawSign' | 'rawVerify', f: 'perSecond' | 'perCpuSecond') =>
+      round(median(rounds[ours].map((x, i) => x[f] / rounds[ref][i]![f])));
     const figures = {
       verify_http_per_s: med('verify', 'perSecond'),
       verify_http_per_cpu_s: med('verify', 'perCpuSecond'),

@@ -22,7 +22,14 @@ export function createClient(port: number, concurrency: number) {
   const send = (req: LoadRequest): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
       const r = http.request(
-        { host: '127.0.0.1', port, agent, method: req.method, path: req.path, headers: { 'Content-Type': 'application/fhir+json', ...req.headers } },
+        {
+          host: '127.0.0.1',
+          port,
+          agent,
+          method: req.method,
+          path: req.path,
+          headers: { 'Content-Type': 'application/fhir+json', ...req.headers },
+        },
         (res) => {
           let body = '';
           res.setEncoding('utf8');
@@ -35,7 +42,12 @@ export function createClient(port: number, concurrency: number) {
     });
 
   /** Runs `count` requests built by `make(i)`, `concurrency` at a time; none started after `maxSeconds`. */
-  const load = async (count: number, make: (i: number) => LoadRequest, ok = (s: number) => s < 300, maxSeconds = Infinity): Promise<LoadResult> => {
+  const load = async (
+    count: number,
+    make: (i: number) => LoadRequest,
+    ok = (s: number) => s < 300,
+    maxSeconds = Infinity,
+  ): Promise<LoadResult> => {
     const latencies: number[] = [];
     let next = 0;
     let failures = 0;
@@ -55,7 +67,14 @@ export function createClient(port: number, concurrency: number) {
     const done = next;
     const sorted = latencies.slice(0, done).sort((a, b) => a - b);
     const pct = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]);
-    return { count: done, seconds: round(seconds), perSecond: round(done / seconds), p50ms: pct(0.5), p99ms: pct(0.99), failures };
+    return {
+      count: done,
+      seconds: round(seconds),
+      perSecond: round(done / seconds),
+      p50ms: pct(0.5),
+      p99ms: pct(0.99),
+      failures,
+    };
   };
   return { send, load, close: () => agent.destroy() };
 }

@@ -11,18 +11,29 @@ import { readPackageTgz } from '../src/packages/read-package.ts';
 import { createClient, round, type LoadResult } from './http-load.ts';
 
 const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).pathname;
-const PACKAGES = readdirSync(PACKAGES_DIR).filter((f) => f.endsWith('.tgz')).map((f) => join(PACKAGES_DIR, f));
+const PACKAGES = readdirSync(PACKAGES_DIR)
+  .filter((f) => f.endsWith('.tgz'))
+  .map((f) => join(PACKAGES_DIR, f));
 const PER_ROUND = Number(process.env.BENCH_INGEST ?? 1500);
 const ROUNDS = 3;
 const CONCURRENCY = 8;
 
-const example = readPackageTgz(join(PACKAGES_DIR, 'who.ddcc#1.0.0.tgz')).examples.find((e) => e.file === 'Immunization-DDCCImmunizationEnglish.json')?.resource;
+const example = readPackageTgz(join(PACKAGES_DIR, 'who.ddcc#1.0.0.tgz')).examples.find(
+  (e) => e.file === 'Immunization-DDCCImmunizationEnglish.json',
+)?.resource;
 if (!example) throw new Error('DDCC Immunization example not found');
 const body = JSON.stringify({ ...example, id: undefined });
 
-async function startServer(dir: string, overrides: Record<string, unknown>): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { port: number }).port)));
+async function startServer(
+  dir: string,
+  overrides: Record<string, unknown>,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.once('message', (m) => resolve((m as { port: number }).port)),
+  );
   return { child, port };
 }
 
@@ -40,7 +51,8 @@ async function main(): Promise<void> {
   const post = () => ({ method: 'POST', path: '/fhir/Immunization', body });
   try {
     const check = await clients.strict.send(post());
-    if (check.status !== 201) throw new Error(`the strict server refused the DDCC example: ${check.status} ${check.body}`);
+    if (check.status !== 201)
+      throw new Error(`the strict server refused the DDCC example: ${check.status} ${check.body}`);
     const best: Record<'strict' | 'off', LoadResult | undefined> = { strict: undefined, off: undefined };
     for (let r = 0; r < ROUNDS; r++) {
       for (const mode of ['off', 'strict'] as const) {
@@ -60,7 +72,13 @@ async function main(): Promise<void> {
       concurrency: CONCURRENCY,
       sqlite_synchronous: 'NORMAL',
     };
-    console.log(JSON.stringify({ bench: 'ingest', figures, ratios: { ingest_validated_vs_unvalidated: round(v.perSecond / u.perSecond) } }));
+    console.log(
+      JSON.stringify({
+        bench: 'ingest',
+        figures,
+        ratios: { ingest_validated_vs_unvalidated: round(v.perSecond / u.perSecond) },
+      }),
+    );
   } finally {
     clients.strict.close();
     clients.off.close();

@@ -15,7 +15,20 @@ const dataDir = process.argv[2];
 const overrides = process.argv[3] ? (JSON.parse(process.argv[3]) as Partial<Config>) : {};
 // STORAGE and MONGODB_URL pass through, so `STORAGE=mongodb MONGODB_URL=… npm run bench:rest` measures MongoDB.
 // Access control and the audit trail are off unless a bench asks for them (bench/auth.ts measures their cost).
-const config = parseConfig({ STORAGE: process.env.STORAGE, MONGODB_URL: process.env.MONGODB_URL }, { dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent', searchMaxCount: 1000, auth: false, audit: false, publicRateLimit: 0, ...overrides });
+const config = parseConfig(
+  { STORAGE: process.env.STORAGE, MONGODB_URL: process.env.MONGODB_URL },
+  {
+    dataDir,
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    searchMaxCount: 1000,
+    auth: false,
+    audit: false,
+    publicRateLimit: 0,
+    ...overrides,
+  },
+);
 const services = await createServices(config, { log: pino({ level: 'silent' }) });
 const server = createApp(services).listen(0, '127.0.0.1', () => {
   process.send?.({ port: (server.address() as AddressInfo).port, store: services.store.describe() });

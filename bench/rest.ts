@@ -35,7 +35,10 @@ function immunization(n: number): Record<string, unknown> {
 }
 
 function transaction(from: number, size: number): string {
-  const entry = Array.from({ length: size }, (_, k) => ({ resource: immunization(from + k), request: { method: 'POST', url: 'Immunization' } }));
+  const entry = Array.from({ length: size }, (_, k) => ({
+    resource: immunization(from + k),
+    request: { method: 'POST', url: 'Immunization' },
+  }));
   return JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry });
 }
 
@@ -58,7 +61,11 @@ async function rawMongoInsertsPerSecond(count: number): Promise<number> {
   try {
     const col = db.collection('r');
     const started = process.hrtime.bigint();
-    for (let i = 0; i < count; i++) await col.insertOne({ _id: crypto.randomUUID() as never, json: JSON.stringify(immunization(i)) }, { writeConcern: { w: 'majority' } });
+    for (let i = 0; i < count; i++)
+      await col.insertOne(
+        { _id: crypto.randomUUID() as never, json: JSON.stringify(immunization(i)) },
+        { writeConcern: { w: 'majority' } },
+      );
     return round(count / (Number(process.hrtime.bigint() - started) / 1e9));
   } finally {
     await db.dropDatabase();
@@ -68,21 +75,38 @@ async function rawMongoInsertsPerSecond(count: number): Promise<number> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rest-'));
-  const server = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port, store } = await new Promise<{ port: number; store: string }>((resolve) => server.once('message', (m) => resolve(m as { port: number; store: string })));
+  const server = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const { port, store } = await new Promise<{ port: number; store: string }>((resolve) =>
+    server.once('message', (m) => resolve(m as { port: number; store: string })),
+  );
   console.log(`store under test: ${store}`);
   const client = createClient(port, CONCURRENCY);
-  const log = (what: string, r: LoadResult | number) => console.log(what.padEnd(34), typeof r === 'number' ? r : `${r.perSecond}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  failures ${r.failures}`);
+  const log = (what: string, r: LoadResult | number) =>
+    console.log(
+      what.padEnd(34),
+      typeof r === 'number' ? r : `${r.perSecond}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  failures ${r.failures}`,
+    );
   try {
-    const single = await client.load(SINGLE_CREATES, (i) => ({ method: 'POST', path: '/fhir/Immunization', body: JSON.stringify(immunization(i)) }));
+    const single = await client.load(SINGLE_CREATES, (i) => ({
+      method: 'POST',
+      path: '/fhir/Immunization',
+      body: JSON.stringify(immunization(i)),
+    }));
     log('create, one per request', single);
     let stored = SINGLE_CREATES;
-    const tx = await client.load(20, (i) => ({ method: 'POST', path: '/fhir', body: transaction(stored + i * 100, 100) }));
+    const tx = await client.load(20, (i) => ({
+      method: 'POST',
+      path: '/fhir',
+      body: transaction(stored + i * 100, 100),
+    }));
     stored += 2000;
     const txPerSecond = round(tx.perSecond * 100);
     log('create in 100-entry transactions', txPerSecond);
 
-    const first = JSON.parse((await client.send({ method: 'GET', path: '/fhir/Immunization?_count=1' })).body).entry[0].resource.id as string;
+    const first = JSON.parse((await client.send({ method: 'GET', path: '/fhir/Immunization?_count=1' })).body).entry[0]
+      .resource.id as string;
     const reads = await client.load(READS, () => ({ method: 'GET', path: `/fhir/Immunization/${first}` }));
     log('read by id', reads);
 
@@ -93,7 +117,11 @@ async function main(): Promise<void> {
     const search100k = await searchLoad(client, stored);
     log(`token search at ${stored}`, search100k);
 
-    const atSize = await client.load(SINGLE_CREATES, (i) => ({ method: 'POST', path: '/fhir/Immunization', body: JSON.stringify(immunization(stored + i)) }));
+    const atSize = await client.load(SINGLE_CREATES, (i) => ({
+      method: 'POST',
+      path: '/fhir/Immunization',
+      body: JSON.stringify(immunization(stored + i)),
+    }));
     log(`create at ${stored}`, atSize);
     stored += SINGLE_CREATES;
     const conditional = await client.load(SINGLE_CREATES, (i) => {
@@ -126,7 +154,14 @@ async function main(): Promise<void> {
       store,
       stored_immunizations: stored,
       concurrency: CONCURRENCY,
-      failures: single.failures + tx.failures + reads.failures + search10k.failures + search100k.failures + atSize.failures + conditional.failures,
+      failures:
+        single.failures +
+        tx.failures +
+        reads.failures +
+        search10k.failures +
+        search100k.failures +
+        atSize.failures +
+        conditional.failures,
     };
     const ratios = {
       create_http_vs_raw_insert: round(single.perSecond / raw),
@@ -145,7 +180,11 @@ async function main(): Promise<void> {
 /** Fills the store up to `target` Immunizations with 500-entry transactions. */
 async function fill(client: ReturnType<typeof createClient>, stored: number, target: number): Promise<number> {
   const batches = Math.ceil((target - stored) / 500);
-  const r = await client.load(batches, (i) => ({ method: 'POST', path: '/fhir', body: transaction(stored + i * 500, 500) }));
+  const r = await client.load(batches, (i) => ({
+    method: 'POST',
+    path: '/fhir',
+    body: transaction(stored + i * 500, 500),
+  }));
   if (r.failures > 0) throw new Error(`fill failed: ${r.failures} transactions`);
   return stored + batches * 500;
 }

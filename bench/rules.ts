@@ -58,12 +58,28 @@ function ruleSet(): unknown {
   for (let i = 0; i < RULE_COUNT; i++) {
     const logic = shapes(i % 5)[i % 8];
     rules.push({
-      Identifier: `VR-DE-${String(i + 1).padStart(4, '0')}`, Type: 'Acceptance', Country: 'DE', CertificateType: 'Vaccination',
-      ValidFrom: '2021-06-01T00:00:00Z', ValidTo: '2035-01-01T00:00:00Z', Version: '1.0.0', SchemaVersion: '1.3.0', Engine: 'CERTLOGIC', EngineVersion: '1.0.0',
-      Logic: logic, AffectedFields: ['v.0'], Description: [{ lang: 'en', desc: `Bench rule ${i + 1}` }],
+      Identifier: `VR-DE-${String(i + 1).padStart(4, '0')}`,
+      Type: 'Acceptance',
+      Country: 'DE',
+      CertificateType: 'Vaccination',
+      ValidFrom: '2021-06-01T00:00:00Z',
+      ValidTo: '2035-01-01T00:00:00Z',
+      Version: '1.0.0',
+      SchemaVersion: '1.3.0',
+      Engine: 'CERTLOGIC',
+      EngineVersion: '1.0.0',
+      Logic: logic,
+      AffectedFields: ['v.0'],
+      Description: [{ lang: 'en', desc: `Bench rule ${i + 1}` }],
     });
   }
-  const vs = (id: string, codes: string[]) => ({ valueSetId: id, valueSetDate: '2021-06-01', valueSetValues: Object.fromEntries(codes.map((c) => [c, { display: c, lang: 'en', active: true, system: 'x', version: '' }])) });
+  const vs = (id: string, codes: string[]) => ({
+    valueSetId: id,
+    valueSetDate: '2021-06-01',
+    valueSetValues: Object.fromEntries(
+      codes.map((c) => [c, { display: c, lang: 'en', active: true, system: 'x', version: '' }]),
+    ),
+  });
   const many = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
   return {
     rules,
@@ -77,8 +93,12 @@ function ruleSet(): unknown {
 
 async function startServer(dir: string, rulesFile: string): Promise<{ child: ChildProcess; port: number }> {
   const overrides = { fhirPackages: [PACKAGES_DIR], rulesFile, rulesAllowUnsigned: true };
-  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { port: number }).port)));
+  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.once('message', (m) => resolve((m as { port: number }).port)),
+  );
   return { child, port };
 }
 
@@ -95,7 +115,10 @@ function serverCpu(child: ChildProcess): Promise<Cpu> {
   });
 }
 
-async function measure(child: ChildProcess, run: () => Promise<LoadResult>): Promise<{ perSecond: number; perCpuSecond: number; p99ms: number; count: number }> {
+async function measure(
+  child: ChildProcess,
+  run: () => Promise<LoadResult>,
+): Promise<{ perSecond: number; perCpuSecond: number; p99ms: number; count: number }> {
   const before = await serverCpu(child);
   const r = await run();
   const after = await serverCpu(child);
@@ -119,12 +142,19 @@ async function seedAndIssue(client: ReturnType<typeof createClient>): Promise<st
     if (r.status !== 200 && r.status !== 201) throw new Error(`PUT ${path}: ${r.status} ${r.body.slice(0, 2000)}`);
   };
   const imm = example('Immunization-DDCCImmunizationEnglish.json');
-  const patient: Record<string, unknown> = { ...example('Patient-DDCCPatientEnglish.json'), name: [{ use: 'official', text: 'Aulus Agerius', family: 'Agerius', given: ['Aulus'] }] };
+  const patient: Record<string, unknown> = {
+    ...example('Patient-DDCCPatientEnglish.json'),
+    name: [{ use: 'official', text: 'Aulus Agerius', family: 'Agerius', given: ['Aulus'] }],
+  };
   const org = example('Organization-DDCCOrganizationEnglish.json');
   await put(`Organization/${org.id as string}`, org);
   await put(`Patient/${patient.id as string}`, patient);
   await put(`Immunization/${imm.id as string}`, imm);
-  const issue: LoadRequest = { method: 'POST', path: `/fhir/Immunization/${imm.id as string}/$issue-hcert`, body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'qrFormat', valueCode: 'none' }] }) };
+  const issue: LoadRequest = {
+    method: 'POST',
+    path: `/fhir/Immunization/${imm.id as string}/$issue-hcert`,
+    body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'qrFormat', valueCode: 'none' }] }),
+  };
   const hc1s: string[] = [];
   for (let i = 0; i < HC1_COUNT; i++) {
     const r = await client.send(issue);
@@ -143,29 +173,55 @@ async function main(): Promise<void> {
   const client = createClient(server.port, CONCURRENCY);
   try {
     const hc1s = await seedAndIssue(client);
-    const body = (hc1: string, withRules: boolean) => JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: hc1 }, ...(withRules ? [{ name: 'country', valueCode: 'DE' }] : [])] });
+    const body = (hc1: string, withRules: boolean) =>
+      JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'credential', valueString: hc1 },
+          ...(withRules ? [{ name: 'country', valueCode: 'DE' }] : []),
+        ],
+      });
     const withBodies = hc1s.map((h) => body(h, true));
     const withoutBodies = hc1s.map((h) => body(h, false));
-    const req = (bodies: string[]) => (i: number): LoadRequest => ({ method: 'POST', path: '/fhir/$verify', body: bodies[i % bodies.length] });
+    const req =
+      (bodies: string[]) =>
+      (i: number): LoadRequest => ({ method: 'POST', path: '/fhir/$verify', body: bodies[i % bodies.length] });
 
     // Every rule must run and pass on our certificates, or the comparison measures nothing.
     const probe = parameters((await client.send(req(withBodies)(0))).body);
-    const rules = probe.filter((p) => p.name === 'rule').map((p) => p.part?.find((x) => x.name === 'result')?.valueString ?? (p.part?.find((x) => x.name === 'result') as { valueCode?: string } | undefined)?.valueCode);
+    const rules = probe
+      .filter((p) => p.name === 'rule')
+      .map(
+        (p) =>
+          p.part?.find((x) => x.name === 'result')?.valueString ??
+          (p.part?.find((x) => x.name === 'result') as { valueCode?: string } | undefined)?.valueCode,
+      );
     const valid = probe.find((p) => p.name === 'valid')?.valueBoolean;
-    if (rules.length !== RULE_COUNT || rules.some((r) => r !== 'pass') || valid !== true) throw new Error(`the bench rules did not all pass: ${rules.length} rules, results ${[...new Set(rules)].join(',')}, valid ${valid}`);
+    if (rules.length !== RULE_COUNT || rules.some((r) => r !== 'pass') || valid !== true)
+      throw new Error(
+        `the bench rules did not all pass: ${rules.length} rules, results ${[...new Set(rules)].join(',')}, valid ${valid}`,
+      );
 
     await client.load(300, req(withBodies));
     await client.load(300, req(withoutBodies));
-    const rounds = { with: [] as Awaited<ReturnType<typeof measure>>[], without: [] as Awaited<ReturnType<typeof measure>>[] };
+    const rounds = {
+      with: [] as Awaited<ReturnType<typeof measure>>[],
+      without: [] as Awaited<ReturnType<typeof measure>>[],
+    };
     for (let r = 0; r < ROUNDS; r++) {
       const order: Array<'with' | 'without'> = r % 2 === 0 ? ['without', 'with'] : ['with', 'without'];
       for (const kind of order) {
-        const m = await measure(server.child, () => client.load(LOAD.count, req(kind === 'with' ? withBodies : withoutBodies), (s) => s === 200, LOAD.seconds));
+        const m = await measure(server.child, () =>
+          client.load(LOAD.count, req(kind === 'with' ? withBodies : withoutBodies), (s) => s === 200, LOAD.seconds),
+        );
         rounds[kind].push(m);
-        console.log(`round ${r + 1} verify ${kind.padEnd(7)} rules: ${m.perSecond}/s wall, ${m.perCpuSecond}/server-CPU-s, p99 ${m.p99ms} ms (${m.count} requests)`);
+        console.log(
+          `round ${r + 1} verify ${kind.padEnd(7)} rules: ${m.perSecond}/s wall, ${m.perCpuSecond}/server-CPU-s, p99 ${m.p99ms} ms (${m.count} requests)`,
+        );
       }
     }
-    const med = (k: keyof typeof rounds, f: 'perSecond' | 'perCpuSecond' | 'p99ms') => round(median(rounds[k].map((x) => x[f])), 1);
+    const med = (k: keyof typeof rounds, f: 'perSecond' | 'perCpuSecond' | 'p99ms') =>
+      round(median(rounds[k].map((x) => x[f])), 1);
     const figures = {
       verify_with_rules_per_cpu_s: med('with', 'perCpuSecond'),
       verify_without_rules_per_cpu_s: med('without', 'perCpuSecond'),
@@ -178,7 +234,11 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       concurrency: CONCURRENCY,
     };
-    const ratios = { verify_with_rules_vs_without: round(median(rounds.with.map((w, i) => w.perCpuSecond / rounds.without[i]!.perCpuSecond))) };
+    const ratios = {
+      verify_with_rules_vs_without: round(
+        median(rounds.with.map((w, i) => w.perCpuSecond / rounds.without[i]!.perCpuSecond)),
+      ),
+    };
     console.log(JSON.stringify({ bench: 'rules', figures, ratios }));
   } finally {
     client.close();

@@ -5,7 +5,7 @@
  * Ratio `lookup_vs_es256_verify` = lookups/s ÷ verifies/s (goal >= 20: the lookup never matters next to the
  * signature). Last line: one JSON object.
  */
-import { generateKeyPairSync, sign, verify, webcrypto } from 'node:crypto';
+import { generateKeyPairSync, sign, verify, type webcrypto } from 'node:crypto';
 import { webCrypto, x509 } from '../src/trust/peculiar.ts';
 import { createCsca, generateKeyPair } from '../src/trust/cert-factory.ts';
 import { buildDidDocument } from '../src/trust/publish.ts';
@@ -33,7 +33,14 @@ const gc = runInNewContext('gc') as () => void;
 async function proofFigures(documents: unknown[]): Promise<{ proofVerifyMs: number }> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const anchor: TrustAnchor = { description: 'bench anchor', keys: [publicKey] };
-  const signed = await Promise.all(documents.map((d) => signTrustList(d as Record<string, unknown>, privateKey, { created: NOW, verificationMethod: 'did:web:tng.bench#anchor' })));
+  const signed = await Promise.all(
+    documents.map((d) =>
+      signTrustList(d as Record<string, unknown>, privateKey, {
+        created: NOW,
+        verificationMethod: 'did:web:tng.bench#anchor',
+      }),
+    ),
+  );
   const parsed = JSON.parse(JSON.stringify(signed)) as unknown[];
   const t = performance.now();
   for (const d of parsed) await verifyTrustListProof(d, anchor);
@@ -41,13 +48,28 @@ async function proofFigures(documents: unknown[]): Promise<{ proofVerifyMs: numb
 }
 
 /** A 1,000,000-entry EU DCC UCI batch imported through the same code as a file source; $verify-shaped lookups. */
-async function revocationFigures(): Promise<{ importMs: number; lookups: number; setBytes: number; heapDeltaMb: number }> {
+async function revocationFigures(): Promise<{
+  importMs: number;
+  lookups: number;
+  setBytes: number;
+  heapDeltaMb: number;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-revocation-'));
   try {
     const entries = new Array<{ hash: string }>(REVOKED);
-    for (let i = 0; i < REVOKED; i++) entries[i] = { hash: dccHash('UCI', { uci: `URN:UVCI:01:XA:${i}` })!.toString('base64') };
+    for (let i = 0; i < REVOKED; i++)
+      entries[i] = { hash: dccHash('UCI', { uci: `URN:UVCI:01:XA:${i}` })!.toString('base64') };
     const file = join(dir, 'batch.json');
-    writeFileSync(file, JSON.stringify({ country: 'XA', kid: 'XPjhL9Znd1M=', hashType: 'UCI', expires: new Date(NOW.getTime() + DAY).toISOString(), entries }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        country: 'XA',
+        kid: 'XPjhL9Znd1M=',
+        hashType: 'UCI',
+        expires: new Date(NOW.getTime() + DAY).toISOString(),
+        entries,
+      }),
+    );
     entries.length = 0;
     gc();
     const heapBefore = process.memoryUsage();
@@ -65,14 +87,17 @@ async function revocationFigures(): Promise<{ importMs: number; lookups: number;
     await revocations.refresh();
     const importMs = performance.now() - t;
     const status = revocations.status();
-    if (status.dccEntries !== REVOKED || status.problems.length > 0) throw new Error(`import failed: ${JSON.stringify(status)}`);
+    if (status.dccEntries !== REVOKED || status.problems.length > 0)
+      throw new Error(`import failed: ${JSON.stringify(status)}`);
     gc();
     const heapAfter = process.memoryUsage();
-    const heapDeltaMb = (heapAfter.heapUsed + heapAfter.arrayBuffers - heapBefore.heapUsed - heapBefore.arrayBuffers) / 1e6;
+    const heapDeltaMb =
+      (heapAfter.heapUsed + heapAfter.arrayBuffers - heapBefore.heapUsed - heapBefore.arrayBuffers) / 1e6;
     // Half the lookups hit (revoked ids), half miss (ids never revoked): hash + binary search, as $verify asks.
     const lookups = perSecond((i) => {
       const id = i % 2 === 0 ? `URN:UVCI:01:XA:${(i * 7919) % REVOKED}` : `URN:UVCI:01:XA:N${i}`;
-      if (revocations.check({ format: 'hcert', issuer: 'XA', kid: 'XPjhL9Znd1M=', credentialId: id }) !== (i % 2 === 0)) throw new Error('lookup wrong');
+      if (revocations.check({ format: 'hcert', issuer: 'XA', kid: 'XPjhL9Znd1M=', credentialId: id }) !== (i % 2 === 0))
+        throw new Error('lookup wrong');
     }, 1500);
     return { importMs, lookups, setBytes: status.dccBytes, heapDeltaMb };
   } finally {
@@ -92,7 +117,12 @@ async function generate(): Promise<{ documents: unknown[]; kids: { kid: string; 
   for (let c = 0; c < COUNTRIES; c++) {
     const country = countryCode(c);
     const caKeys = await generateKeyPair();
-    const ca = await createCsca({ country, keys: caKeys, notBefore: new Date(NOW.getTime() - 365 * DAY), notAfter: new Date(NOW.getTime() + 3650 * DAY) });
+    const ca = await createCsca({
+      country,
+      keys: caKeys,
+      notBefore: new Date(NOW.getTime() - 365 * DAY),
+      notAfter: new Date(NOW.getTime() + 3650 * DAY),
+    });
     const issuer = new x509.X509Certificate(ca);
     const aki = await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, webCrypto);
     const entries: { der: Uint8Array; chain: Uint8Array[] }[] = [];
@@ -108,7 +138,11 @@ async function generate(): Promise<{ documents: unknown[]; kids: { kid: string; 
           notBefore: new Date(NOW.getTime() - (d % 300) * DAY),
           notAfter: new Date(NOW.getTime() + (365 - (d % 300)) * DAY),
           signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as webcrypto.EcdsaParams,
-          extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), aki, new x509.ExtendedKeyUsageExtension(Object.values(HCERT_EKU))],
+          extensions: [
+            new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+            aki,
+            new x509.ExtendedKeyUsageExtension(Object.values(HCERT_EKU)),
+          ],
         },
         webCrypto,
       );
@@ -137,13 +171,17 @@ async function main(): Promise<void> {
   const { documents, kids } = await generate();
   const text = JSON.stringify(documents);
   const generationMs = performance.now() - t0;
-  console.log(`generated ${DSCS} DSCs / ${COUNTRIES} countries in ${generationMs.toFixed(0)} ms (${(text.length / 1e6).toFixed(1)} MB JSON)`);
+  console.log(
+    `generated ${DSCS} DSCs / ${COUNTRIES} countries in ${generationMs.toFixed(0)} ms (${(text.length / 1e6).toFixed(1)} MB JSON)`,
+  );
 
   const t1 = performance.now();
   const list = buildTrustList({ documents: JSON.parse(text), now: NOW });
   const loadMs = performance.now() - t1;
   const counts = list.counts();
-  console.log(`load + chain validation: ${loadMs.toFixed(0)} ms; ${counts.dsc} DSCs, ${counts.validDsc} valid, ${counts.csca} CSCAs`);
+  console.log(
+    `load + chain validation: ${loadMs.toFixed(0)} ms; ${counts.dsc} DSCs, ${counts.validDsc} valid, ${counts.csca} CSCAs`,
+  );
 
   const lookups = perSecond((i) => {
     const k = kids[i % kids.length]!;
@@ -154,13 +192,16 @@ async function main(): Promise<void> {
   const data = Buffer.alloc(300, 7); // about the size of an HCERT Sig_structure
   const signature = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
   const verifies = perSecond(() => {
-    if (!verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('verify failed');
+    if (!verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature))
+      throw new Error('verify failed');
   }, 1500);
   console.log(`lookups/s ${lookups.toFixed(0)}; ES256 verifies/s ${verifies.toFixed(0)}`);
   const { proofVerifyMs } = await proofFigures(documents);
   console.log(`proofs of ${documents.length} documents (${DSCS} DSCs) verified in ${proofVerifyMs.toFixed(0)} ms`);
   const rev = await revocationFigures();
-  console.log(`revocation: ${REVOKED} entries imported in ${rev.importMs.toFixed(0)} ms; ${rev.lookups.toFixed(0)} lookups/s; sets ${(rev.setBytes / 1e6).toFixed(1)} MB, heap delta ${rev.heapDeltaMb.toFixed(1)} MB`);
+  console.log(
+    `revocation: ${REVOKED} entries imported in ${rev.importMs.toFixed(0)} ms; ${rev.lookups.toFixed(0)} lookups/s; sets ${(rev.setBytes / 1e6).toFixed(1)} MB, heap delta ${rev.heapDeltaMb.toFixed(1)} MB`,
+  );
 
   console.log(
     JSON.stringify({

@@ -91,14 +91,15 @@ const ipsResources = (largestIps.resource.entry as unknown[]).length + 1;
 let ipsNext = 0;
 const nextIps = (): AnyResource => ipsCopies[ipsNext++ % IPS_COPIES]!;
 
-
 // --- reference: medplum with base R4 and the DDCC profiles loaded ---
 const tm = performance.now();
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
 let notLoaded = 0;
 const sds = ddcc.resources.filter((r) => r.resourceType === 'StructureDefinition') as unknown as StructureDefinition[];
-const ipsSds = ips.resources.filter((r) => r.resourceType === 'StructureDefinition') as unknown as StructureDefinition[];
+const ipsSds = ips.resources.filter(
+  (r) => r.resourceType === 'StructureDefinition',
+) as unknown as StructureDefinition[];
 for (const sd of [...sds, ...ipsSds]) {
   try {
     loadDataType(sd);
@@ -134,11 +135,22 @@ const [oursIps, mpIps] = compare(
 );
 
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
-console.log(`start-up (${set.packages.length - 1} packages + R4 core): ${round(startupMs, 0)} ms, heap ${heapMb} MB; medplum profile load ${round(medplumStartupMs, 0)} ms (${notLoaded} DDCC/IPS profiles not loadable)`);
-console.log(`DDCCImmunization: ours ${round(oursImm.msEach)} ms (${round(oursImm.perSecond, 0)}/s, ${oursImm.errors} errors) vs medplum ${round(mpImm.msEach)} ms (${round(mpImm.perSecond, 0)}/s, ${mpImm.errors} errors)`);
-console.log(`IPS ${largestIps.file} (${ipsResources} resources) against Bundle-uv-ips: ours ${round(oursIps.msEach)} ms/bundle (${round(oursIps.perSecond, 1)}/s, ${oursIps.errors} errors) vs medplum ${round(mpIps.msEach)} ms/bundle (${round(mpIps.perSecond, 1)}/s, ${mpIps.errors} errors)`);
-if (medplumRefused.has(IPS_BUNDLE)) console.log(`medplum does not validate the IPS Bundle: it throws "${medplumRefused.get(IPS_BUNDLE)}" (its time is that of giving up)`);
-console.log(`DDCCVSDocument bundle (${bundleResources} resources): ours ${round(oursDoc.msEach)} ms/bundle (${round(oursDoc.perSecond * bundleResources, 0)} resources/s, ${oursDoc.errors} errors) vs medplum ${round(mpDoc.msEach)} ms/bundle (${round(mpDoc.perSecond * bundleResources, 0)} resources/s, ${mpDoc.errors} errors)`);
+console.log(
+  `start-up (${set.packages.length - 1} packages + R4 core): ${round(startupMs, 0)} ms, heap ${heapMb} MB; medplum profile load ${round(medplumStartupMs, 0)} ms (${notLoaded} DDCC/IPS profiles not loadable)`,
+);
+console.log(
+  `DDCCImmunization: ours ${round(oursImm.msEach)} ms (${round(oursImm.perSecond, 0)}/s, ${oursImm.errors} errors) vs medplum ${round(mpImm.msEach)} ms (${round(mpImm.perSecond, 0)}/s, ${mpImm.errors} errors)`,
+);
+console.log(
+  `IPS ${largestIps.file} (${ipsResources} resources) against Bundle-uv-ips: ours ${round(oursIps.msEach)} ms/bundle (${round(oursIps.perSecond, 1)}/s, ${oursIps.errors} errors) vs medplum ${round(mpIps.msEach)} ms/bundle (${round(mpIps.perSecond, 1)}/s, ${mpIps.errors} errors)`,
+);
+if (medplumRefused.has(IPS_BUNDLE))
+  console.log(
+    `medplum does not validate the IPS Bundle: it throws "${medplumRefused.get(IPS_BUNDLE)}" (its time is that of giving up)`,
+  );
+console.log(
+  `DDCCVSDocument bundle (${bundleResources} resources): ours ${round(oursDoc.msEach)} ms/bundle (${round(oursDoc.perSecond * bundleResources, 0)} resources/s, ${oursDoc.errors} errors) vs medplum ${round(mpDoc.msEach)} ms/bundle (${round(mpDoc.perSecond * bundleResources, 0)} resources/s, ${mpDoc.errors} errors)`,
+);
 console.log(
   JSON.stringify({
     bench: 'validate',

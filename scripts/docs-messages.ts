@@ -33,7 +33,8 @@ export function literalIds(files: Map<string, string>): Set<string> {
   const ids = new Set<string>();
   for (const text of files.values()) {
     for (const m of text.matchAll(/\bid:\s*([^,}\n]*)/g)) {
-      for (const lit of (m[1] ?? '').matchAll(/'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})'/g)) ids.add(lit[1] as string);
+      for (const lit of (m[1] ?? '').matchAll(/'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})'/g))
+        ids.add(lit[1] as string);
     }
   }
   return ids;
@@ -44,7 +45,10 @@ export function usesOf(files: Map<string, string>): Map<MessageId, string[]> {
   const uses = new Map<MessageId, string[]>();
   for (const id of Object.keys(MESSAGE_IDS) as MessageId[]) {
     const word = new RegExp(`\\b${id}\\b`);
-    uses.set(id, [...files].filter(([, text]) => word.test(text)).map(([path]) => path));
+    uses.set(
+      id,
+      [...files].filter(([, text]) => word.test(text)).map(([path]) => path),
+    );
   }
   return uses;
 }
@@ -60,8 +64,11 @@ function exampleText(id: string, files: Map<string, string>): string {
       const m = /\btext:\s*(?:'((?:[^'\\\n]|\\.)*)'|`((?:[^`\\]|\\.)*)`)/.exec(window);
       if (m) return (m[1] ?? m[2] ?? '').replace(/\\(.)/g, '$1');
       // Call shapes without `text:` (the validation engine's `report(id, path, text)`): a sentence-like literal in the same statement.
-      const sentence = /(?:'((?:[^'\\\n]|\\.)*\s(?:[^'\\\n]|\\.)*)'|`((?:[^`\\]|\\.)*\s(?:[^`\\]|\\.)*)`)/.exec(window.slice(id.length + 2).split(/[;\n]/)[0] ?? '');
-      if (sentence && (sentence[1] ?? sentence[2] ?? '').length > 15) return (sentence[1] ?? sentence[2] ?? '').replace(/\\(.)/g, '$1');
+      const sentence = /(?:'((?:[^'\\\n]|\\.)*\s(?:[^'\\\n]|\\.)*)'|`((?:[^`\\]|\\.)*\s(?:[^`\\]|\\.)*)`)/.exec(
+        window.slice(id.length + 2).split(/[;\n]/)[0] ?? '',
+      );
+      if (sentence && (sentence[1] ?? sentence[2] ?? '').length > 15)
+        return (sentence[1] ?? sentence[2] ?? '').replace(/\\(.)/g, '$1');
       at = text.indexOf(`'${id}'`, at + 1);
     }
   }
@@ -73,7 +80,10 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function messagesMarkdown(files: Map<string, string> = sourceFiles()): string {
   const uses = usesOf(files);
   const ids = (Object.keys(MESSAGE_IDS) as MessageId[]).sort();
-  const rows = ids.map((id) => `| \`${id}\` | ${MESSAGE_IDS[id]} | ${cell(exampleText(id, files))} | ${(uses.get(id) ?? []).map((p) => `\`${p}\``).join(', ')} |`);
+  const rows = ids.map(
+    (id) =>
+      `| \`${id}\` | ${MESSAGE_IDS[id]} | ${cell(exampleText(id, files))} | ${(uses.get(id) ?? []).map((p) => `\`${p}\``).join(', ')} |`,
+  );
   return [
     '# Message ids',
     '',

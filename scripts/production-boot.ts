@@ -31,7 +31,8 @@ interface Check {
 async function expectJson(url: string, status: number, init: RequestInit = {}): Promise<Record<string, unknown>> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
-  if (res.status !== status) throw new Error(`${init.method ?? 'GET'} ${url} answered ${res.status}, expected ${status}: ${text.slice(0, 500)}`);
+  if (res.status !== status)
+    throw new Error(`${init.method ?? 'GET'} ${url} answered ${res.status}, expected ${status}: ${text.slice(0, 500)}`);
   return JSON.parse(text) as Record<string, unknown>;
 }
 
@@ -47,7 +48,8 @@ const CHECKS: Check[] = [
     name: 'GET /fhir/metadata answers the CapabilityStatement',
     run: async (base) => {
       const body = await expectJson(`${base}/fhir/metadata`, 200, { headers: { Accept: 'application/fhir+json' } });
-      if (body.resourceType !== 'CapabilityStatement') throw new Error(`/fhir/metadata gave a ${String(body.resourceType)}`);
+      if (body.resourceType !== 'CapabilityStatement')
+        throw new Error(`/fhir/metadata gave a ${String(body.resourceType)}`);
     },
   },
   {
@@ -55,7 +57,8 @@ const CHECKS: Check[] = [
     run: async (base) => {
       const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(30_000) });
       const body = await res.text();
-      if (res.status !== 200 || (JSON.parse(body) as { status?: string }).status !== 'ready') throw new Error(`/readyz answered ${res.status}: ${body}`);
+      if (res.status !== 200 || (JSON.parse(body) as { status?: string }).status !== 'ready')
+        throw new Error(`/readyz answered ${res.status}: ${body}`);
     },
   },
   {
@@ -63,7 +66,8 @@ const CHECKS: Check[] = [
     run: async (base) => {
       const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(30_000) });
       const text = await res.text();
-      if (res.status !== 200 || !text.includes('gdhcn_http_requests_total')) throw new Error(`/metrics answered ${res.status}: ${text.slice(0, 300)}`);
+      if (res.status !== 200 || !text.includes('gdhcn_http_requests_total'))
+        throw new Error(`/metrics answered ${res.status}: ${text.slice(0, 300)}`);
     },
   },
 ];
@@ -102,13 +106,16 @@ async function waitForHealth(base: string, exited: () => string | undefined, dea
 
 /** The lock list's packages put into ig/packages/ as the image's build context would hold them. */
 function stageIgPackages(appDir: string): string[] {
-  const lock = JSON.parse(readFileSync(join(ROOT, 'ig/packages.json'), 'utf8')) as { packages: Array<{ package: string; source: string }> };
+  const lock = JSON.parse(readFileSync(join(ROOT, 'ig/packages.json'), 'utf8')) as {
+    packages: Array<{ package: string; source: string }>;
+  };
   const target = join(appDir, 'ig/packages');
   mkdirSync(target, { recursive: true });
   const staged: string[] = [];
   for (const entry of lock.packages) {
     const from = resolve(ROOT, entry.source);
-    if (!existsSync(from)) throw new Error(`IG package ${entry.package} not found at ${entry.source} (ig/packages.json)`);
+    if (!existsSync(from))
+      throw new Error(`IG package ${entry.package} not found at ${entry.source} (ig/packages.json)`);
     cpSync(from, join(target, `${entry.package.replace('#', '-')}.tgz`));
     staged.push(entry.package);
   }
@@ -129,13 +136,17 @@ async function main(): Promise<number> {
   try {
     sh('npm', ['run', 'build'], ROOT);
     mkdirSync(app);
-    for (const f of ['package.json', 'package-lock.json', 'dist', 'ig', 'profiles', 'bin']) cpSync(join(ROOT, f), join(app, f), { recursive: true });
+    for (const f of ['package.json', 'package-lock.json', 'dist', 'ig', 'profiles', 'bin'])
+      cpSync(join(ROOT, f), join(app, f), { recursive: true });
     sh('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], app);
     const staged = stageIgPackages(app);
     process.stdout.write(`production-boot: IG packages staged: ${staged.join(', ')}\n`);
 
     const keys = join(work, 'keys');
-    sh(NODE, [join(app, 'bin/gdhcn-gateway.js'), 'keys', 'init', '--country', 'XX', '--dir', keys], app, { ...process.env, DATA_DIR: join(work, 'data') });
+    sh(NODE, [join(app, 'bin/gdhcn-gateway.js'), 'keys', 'init', '--country', 'XX', '--dir', keys], app, {
+      ...process.env,
+      DATA_DIR: join(work, 'data'),
+    });
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -156,13 +167,19 @@ async function main(): Promise<number> {
     };
     process.stdout.write(`production-boot: starting ${NODE} dist/main.js on ${base}\n`);
     const child = spawn(NODE, ['dist/main.js'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (b: Buffer) => { log += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { log += b.toString(); });
+    child.stdout.on('data', (b: Buffer) => {
+      log += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      log += b.toString();
+    });
     let exit: string | undefined;
-    const exited = new Promise<number | null>((done) => child.on('exit', (code, signal) => {
-      exit = `code ${code}, signal ${signal}`;
-      done(code);
-    }));
+    const exited = new Promise<number | null>((done) =>
+      child.on('exit', (code, signal) => {
+        exit = `code ${code}, signal ${signal}`;
+        done(code);
+      }),
+    );
     try {
       await waitForHealth(base, () => exit, 180_000);
       for (const check of CHECKS) {

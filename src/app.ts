@@ -43,7 +43,11 @@ export function defaultOperations(services: Services): OperationRoute[] {
   return [
     validateOperation(() => validation().validator),
     packagesOperation(validation),
-    installPackageOperation(services.validation, { enabled: services.config.packageInstall, allowOverride: services.config.packageOverrideLocked, audit: (e) => services.log.info({ audit: 'package-install', ...e }, 'package install') }),
+    installPackageOperation(services.validation, {
+      enabled: services.config.packageInstall,
+      allowOverride: services.config.packageOverrideLocked,
+      audit: (e) => services.log.info({ audit: 'package-install', ...e }, 'package install'),
+    }),
     issueHcertOperation(services.credentials, services.now),
     healthCardsIssueOperation(services.credentials, services.now),
     issueShlOperation(services.credentials, services.now),
@@ -67,8 +71,15 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   app.use(requestMetrics(services.metrics, operations));
   mountHardening(app, config);
   // Public on purpose (http/authorize.ts PUBLIC_PATHS), each under a per-address budget.
-  app.use(['/healthz', '/readyz', '/metrics', '/trust', '/shl', '/.well-known/jwks.json', '/.well-known/crl'], publicBudget(services.auth));
-  mountAuthEndpoints(app, services.auth, { issuer: config.issuerUrl, tokenUrl: tokenUrlOf(config), ...(config.audit ? { onToken: auditToken(services) } : {}) });
+  app.use(
+    ['/healthz', '/readyz', '/metrics', '/trust', '/shl', '/.well-known/jwks.json', '/.well-known/crl'],
+    publicBudget(services.auth),
+  );
+  mountAuthEndpoints(app, services.auth, {
+    issuer: config.issuerUrl,
+    tokenUrl: tokenUrlOf(config),
+    ...(config.audit ? { onToken: auditToken(services) } : {}),
+  });
 
   const ctx: RestContext = {
     store,
@@ -88,15 +99,19 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   let capability: { for: unknown; statement: ReturnType<typeof buildCapabilityStatement> } | undefined;
   const metadata = () => {
     const state = services.validation.current();
-    if (capability?.for !== state) capability = { for: state, statement: buildCapabilityStatement({
-      baseUrl: config.fhirBaseUrl,
-      softwareVersion: services.version,
-      operations,
-      now: services.now(),
-      implementationGuides: implementationGuides(services),
-      conditionalDeleteMultiple: config.conditionalDeleteMultiple,
-      ...(config.auth ? { tokenUrl: tokenUrlOf(config) } : {}),
-    }) };
+    if (capability?.for !== state)
+      capability = {
+        for: state,
+        statement: buildCapabilityStatement({
+          baseUrl: config.fhirBaseUrl,
+          softwareVersion: services.version,
+          operations,
+          now: services.now(),
+          implementationGuides: implementationGuides(services),
+          conditionalDeleteMultiple: config.conditionalDeleteMultiple,
+          ...(config.auth ? { tokenUrl: tokenUrlOf(config) } : {}),
+        }),
+      };
     return { status: 200, resource: capability.statement };
   };
   const router = createRouter({ operations, metadata, bundle: (c, r) => bundle(c, r) });
@@ -115,9 +130,16 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   }));
   mountTrustEndpoints(app, services);
   mountShlEndpoints(app, services.credentials.shl, services.now);
-  app.use('/fhir', authenticate(services.auth, { enabled: config.auth, log }), fhirEndpoint(router, ctx, config.maxBodyBytes, endpointLimits(config)));
+  app.use(
+    '/fhir',
+    authenticate(services.auth, { enabled: config.auth, log }),
+    fhirEndpoint(router, ctx, config.maxBodyBytes, endpointLimits(config)),
+  );
   app.use((req: Request) => {
-    throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }));
+    throw new OutcomeError(
+      'not-found',
+      issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }),
+    );
   });
   app.use(errorFunnel(services));
   return app;
@@ -156,7 +178,10 @@ function requestLog(services: Services) {
     res.locals.log = services.log.child({ reqId: id });
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      res.locals.log.info({ method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+      res.locals.log.info(
+        { method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms * 100) / 100 },
+        'request',
+      );
     });
     next();
   };
@@ -164,7 +189,9 @@ function requestLog(services: Services) {
 
 /** Errors Express or Node raise for a malformed request carry a 4xx status of their own. */
 function clientError(err: unknown): boolean {
-  const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
+  const status =
+    (err as { status?: unknown; statusCode?: unknown } | null)?.status ??
+    (err as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 500;
 }
 
@@ -183,12 +210,24 @@ function errorFunnel(services: Services) {
       body = outcome([issue({ code: 'invalid', id: 'REQUEST_MALFORMED', text: 'The request could not be read' })]);
     } else {
       status = 500;
-      body = outcome([issue({ severity: 'fatal', code: 'exception', id: 'INTERNAL_ERROR', text: 'The server failed to process the request; the error is logged' })]);
+      body = outcome([
+        issue({
+          severity: 'fatal',
+          code: 'exception',
+          id: 'INTERNAL_ERROR',
+          text: 'The server failed to process the request; the error is logged',
+        }),
+      ]);
     }
     if (status >= 500) log.error({ err }, 'request failed');
-    if (config.audit && !res.locals.routed && (status === 401 || status === 403 || status === 429)) auditRefusal(services, req, res, status, body);
+    if (config.audit && !res.locals.routed && (status === 401 || status === 403 || status === 429))
+      auditRefusal(services, req, res, status, body);
     if (status === 413) res.setHeader('Connection', 'close');
-    if (status === 401) res.setHeader('WWW-Authenticate', (res.locals.wwwAuthenticate as string | undefined) ?? 'Bearer realm="gdhcn-gateway"');
+    if (status === 401)
+      res.setHeader(
+        'WWW-Authenticate',
+        (res.locals.wwwAuthenticate as string | undefined) ?? 'Bearer realm="gdhcn-gateway"',
+      );
     if (res.headersSent) {
       res.end();
       return;

@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   const app = createApp(services);
   const server: Server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
-    services.log.info({ port, host: config.host, fhirBase: config.fhirBaseUrl, startedInMs: Math.round(performance.now()) }, 'gdhcn-gateway listening');
+    services.log.info(
+      { port, host: config.host, fhirBase: config.fhirBaseUrl, startedInMs: Math.round(performance.now()) },
+      'gdhcn-gateway listening',
+    );
     const attention = startupAttention(services);
     if (attention.length > 0) services.log.warn({ attention }, `ATTENTION: ${attention.join(' | ')}`);
   });
@@ -33,7 +36,10 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const stop = (signal: string) => {
-    services.log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: no new connections, finishing in-flight requests');
+    services.log.info(
+      { signal, timeoutMs: config.shutdownTimeoutMs },
+      'shutting down: no new connections, finishing in-flight requests',
+    );
     void shutdown(server, services, config.shutdownTimeoutMs).then(
       () => process.exit(0),
       (err: unknown) => {
@@ -59,7 +65,10 @@ async function shutdown(server: Server, services: Services, timeoutMs: number): 
     timer = setTimeout(() => done('late'), timeoutMs);
   });
   if ((await Promise.race([closed, late])) === 'late') {
-    services.log.warn({ timeoutMs }, 'shutdown: in-flight requests still running at the deadline; closing their connections');
+    services.log.warn(
+      { timeoutMs },
+      'shutdown: in-flight requests still running at the deadline; closing their connections',
+    );
     server.closeAllConnections();
     await closed;
   }

@@ -30,12 +30,44 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
   // Process metrics: heap, event-loop lag (nodejs_eventloop_lag_*), GC, handles; all on this registry.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
-  const requests = new Counter({ name: 'gdhcn_http_requests_total', help: 'HTTP requests answered, by route pattern and status', labelNames: ['method', 'route', 'status'] as const, registers: [registry] });
-  const requestSeconds = new Histogram({ name: 'gdhcn_http_request_duration_seconds', help: 'HTTP request latency, by route pattern and status', labelNames: ['method', 'route', 'status'] as const, buckets: LATENCY_BUCKETS, registers: [registry] });
-  const validations = new Counter({ name: 'gdhcn_validations_total', help: 'Resources validated, by source ($validate or write) and result', labelNames: ['source', 'result'] as const, registers: [registry] });
-  const issued = new Counter({ name: 'gdhcn_credentials_issued_total', help: 'Credentials issued, by format', labelNames: ['format'] as const, registers: [registry] });
-  const verified = new Counter({ name: 'gdhcn_credentials_verified_total', help: '$verify verdicts, by credential format and verdict', labelNames: ['format', 'verdict'] as const, registers: [registry] });
-  const storeSeconds = new Histogram({ name: 'gdhcn_store_operation_duration_seconds', help: 'Storage operation latency (SQLite or MongoDB adapter), by operation and outcome', labelNames: ['operation', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers: [registry] });
+  const requests = new Counter({
+    name: 'gdhcn_http_requests_total',
+    help: 'HTTP requests answered, by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const requestSeconds = new Histogram({
+    name: 'gdhcn_http_request_duration_seconds',
+    help: 'HTTP request latency, by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const validations = new Counter({
+    name: 'gdhcn_validations_total',
+    help: 'Resources validated, by source ($validate or write) and result',
+    labelNames: ['source', 'result'] as const,
+    registers: [registry],
+  });
+  const issued = new Counter({
+    name: 'gdhcn_credentials_issued_total',
+    help: 'Credentials issued, by format',
+    labelNames: ['format'] as const,
+    registers: [registry],
+  });
+  const verified = new Counter({
+    name: 'gdhcn_credentials_verified_total',
+    help: '$verify verdicts, by credential format and verdict',
+    labelNames: ['format', 'verdict'] as const,
+    registers: [registry],
+  });
+  const storeSeconds = new Histogram({
+    name: 'gdhcn_store_operation_duration_seconds',
+    help: 'Storage operation latency (SQLite or MongoDB adapter), by operation and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
   new Gauge({
     name: 'gdhcn_trustlist_age_seconds',
     help: 'Age of the trust list in use (since it was fetched); absent when none was ever fetched',
@@ -63,7 +95,17 @@ export function createMetrics(sources: MetricsSources): Metrics {
   return { registry, requests, requestSeconds, validations, issued, verified, storeSeconds };
 }
 
-const TIMED: ReadonlySet<string> = new Set(['read', 'vread', 'create', 'update', 'delete', 'history', 'search', 'transaction', 'appendAudit']);
+const TIMED: ReadonlySet<string> = new Set([
+  'read',
+  'vread',
+  'create',
+  'update',
+  'delete',
+  'history',
+  'search',
+  'transaction',
+  'appendAudit',
+]);
 
 /** The store with every operation timed into `storeSeconds`; the transaction's own `tx` store is timed as one `transaction`. */
 export function instrumentStore(store: ResourceStore, metrics: Metrics): ResourceStore {

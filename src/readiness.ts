@@ -43,16 +43,28 @@ class ProbeRollback extends Error {}
  * probe leaves no resource and no history behind.
  */
 async function storageCheck(store: ResourceStore, timeoutMs: number): Promise<ReadinessCheck> {
-  const probe = store.transaction(async (tx) => {
-    await tx.update({ resourceType: 'Basic', id: 'readiness-probe', code: { text: 'readiness probe (rolled back)' } } as never);
-    throw new ProbeRollback();
-  }).then(
-    () => ({ status: 'fail' as const, reason: 'the probe transaction was not rolled back' }),
-    (err: unknown) => (err instanceof ProbeRollback ? { status: 'pass' as const, storage: store.describe() } : { status: 'fail' as const, reason: `storage write failed: ${(err as Error).message}` }),
-  );
+  const probe = store
+    .transaction(async (tx) => {
+      await tx.update({
+        resourceType: 'Basic',
+        id: 'readiness-probe',
+        code: { text: 'readiness probe (rolled back)' },
+      } as never);
+      throw new ProbeRollback();
+    })
+    .then(
+      () => ({ status: 'fail' as const, reason: 'the probe transaction was not rolled back' }),
+      (err: unknown) =>
+        err instanceof ProbeRollback
+          ? { status: 'pass' as const, storage: store.describe() }
+          : { status: 'fail' as const, reason: `storage write failed: ${(err as Error).message}` },
+    );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ReadinessCheck>((done) => {
-    timer = setTimeout(() => done({ status: 'fail', reason: `storage did not answer within ${timeoutMs} ms` }), timeoutMs);
+    timer = setTimeout(
+      () => done({ status: 'fail', reason: `storage did not answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([probe, timeout]);
@@ -64,35 +76,59 @@ async function storageCheck(store: ResourceStore, timeoutMs: number): Promise<Re
 function packagesCheck(state: ValidationState): ReadinessCheck {
   const loaded = state.packages.summaries.map((s) => `${s.id}#${s.version}`);
   const missing = state.policy.missingProfiles;
-  if (missing.length > 0) return { status: 'fail', reason: `configured ingest profile(s) not loaded: ${missing.join(', ')}`, loaded };
+  if (missing.length > 0)
+    return { status: 'fail', reason: `configured ingest profile(s) not loaded: ${missing.join(', ')}`, loaded };
   return { status: 'pass', loaded };
 }
 
 function issuerKeysCheck(keys: IssuerKeySet, now: Date, minMs: number): ReadinessCheck {
   const at = now.getTime();
-  const usable = keys.dscs.filter((d) => d.certificate.notBefore.getTime() <= at && d.certificate.notAfter.getTime() > at);
+  const usable = keys.dscs.filter(
+    (d) => d.certificate.notBefore.getTime() <= at && d.certificate.notAfter.getTime() > at,
+  );
   const until = Math.max(0, ...usable.map((d) => d.certificate.notAfter.getTime()));
   const csca = keys.csca.notAfter.getTime();
   const validUntil = Math.min(until, csca);
   const days = Math.floor((validUntil - at) / DAY);
-  const facts = { country: keys.country, validUntil: validUntil > 0 ? new Date(validUntil).toISOString() : undefined, daysLeft: Math.max(0, days) };
+  const facts = {
+    country: keys.country,
+    validUntil: validUntil > 0 ? new Date(validUntil).toISOString() : undefined,
+    daysLeft: Math.max(0, days),
+  };
   if (usable.length === 0) return { status: 'fail', reason: 'no document signer certificate is valid now', ...facts };
   if (validUntil - at < minMs) {
-    return { status: 'fail', reason: `the signing keys expire in ${Math.max(0, days)} day(s), less than the ${Math.round(minMs / DAY)} required (READYZ_KEY_MIN_VALIDITY)`, ...facts };
+    return {
+      status: 'fail',
+      reason: `the signing keys expire in ${Math.max(0, days)} day(s), less than the ${Math.round(minMs / DAY)} required (READYZ_KEY_MIN_VALIDITY)`,
+      ...facts,
+    };
   }
   return { status: 'pass', ...facts };
 }
 
 function trustListCheck(trust: TrustListSync): ReadinessCheck {
   const s = trust.status();
-  const facts = { state: s.state, source: s.source, fetchedAt: s.fetchedAt, entries: s.counts.csca + s.counts.dsc + s.counts.shcKeys };
+  const facts = {
+    state: s.state,
+    source: s.source,
+    fetchedAt: s.fetchedAt,
+    entries: s.counts.csca + s.counts.dsc + s.counts.shcKeys,
+  };
   switch (s.state) {
     case 'ok':
       return { status: 'pass', ...facts };
     case 'stale':
-      return { status: 'warn', reason: `the trust list is stale: fetched ${s.fetchedAt ?? 'never'}, refreshes have not replaced it`, ...facts };
+      return {
+        status: 'warn',
+        reason: `the trust list is stale: fetched ${s.fetchedAt ?? 'never'}, refreshes have not replaced it`,
+        ...facts,
+      };
     case 'degraded':
-      return { status: 'warn', reason: `the last trust-list refresh failed (${s.lastError?.code}: ${s.lastError?.message}); the last good list is in use`, ...facts };
+      return {
+        status: 'warn',
+        reason: `the last trust-list refresh failed (${s.lastError?.code}: ${s.lastError?.message}); the last good list is in use`,
+        ...facts,
+      };
     case 'empty':
       return { status: 'fail', reason: `no trust list from ${s.source} has been loaded yet`, ...facts };
   }

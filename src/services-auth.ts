@@ -46,15 +46,33 @@ export const authPaths = (dataDir: string) => ({
 /** The token URL every client assertion names as its `aud`. */
 export const tokenUrlOf = (config: Config): string => `${config.issuerUrl}/auth/token`;
 
-export async function createAuthServices(config: Config, log: Logger, dataDir: string, now: () => Date, overrides: AuthOverrides = {}): Promise<AuthServices> {
+export async function createAuthServices(
+  config: Config,
+  log: Logger,
+  dataDir: string,
+  now: () => Date,
+  overrides: AuthOverrides = {},
+): Promise<AuthServices> {
   const paths = authPaths(dataDir);
   mkdirSync(paths.dir, { recursive: true });
-  const clients = openClientRegistry({ path: paths.clients, ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}) });
-  const devClientRegistered = config.auth && !config.production ? await ensureDevClient(clients, paths.devClient, log) : false;
-  if (config.production && config.packageInstall && !config.authExternalIssuer && !clients.list().some((c) => c.enabled && c.scopes.includes('system/$install-package'))) {
-    throw new ConfigError(['PACKAGE_INSTALL=true with NODE_ENV=production needs an admin client: register one with scope system/$install-package (gdhcn-gateway clients add) or set PACKAGE_INSTALL=false']);
+  const clients = openClientRegistry({
+    path: paths.clients,
+    ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}),
+  });
+  const devClientRegistered =
+    config.auth && !config.production ? await ensureDevClient(clients, paths.devClient, log) : false;
+  if (
+    config.production &&
+    config.packageInstall &&
+    !config.authExternalIssuer &&
+    !clients.list().some((c) => c.enabled && c.scopes.includes('system/$install-package'))
+  ) {
+    throw new ConfigError([
+      'PACKAGE_INSTALL=true with NODE_ENV=production needs an admin client: register one with scope system/$install-package (gdhcn-gateway clients add) or set PACKAGE_INSTALL=false',
+    ]);
   }
-  if (!config.auth) log.warn('AUTH=off: every endpoint is open to anyone who can reach this server (local experiments only)');
+  if (!config.auth)
+    log.warn('AUTH=off: every endpoint is open to anyone who can reach this server (local experiments only)');
   const signingKey = await loadSigningKey(paths.signingKey);
   const jwksFetch = createGuardedFetch({
     allow: config.authJwksAllow,
@@ -73,10 +91,24 @@ export async function createAuthServices(config: Config, log: Logger, dataDir: s
     ttlSeconds: Math.max(1, Math.round(config.authTokenLifetimeMs / 1000)),
     now,
     jwksFetch,
-    ...(config.authExternalIssuer ? { external: { issuer: config.authExternalIssuer, jwksUrl: config.authExternalJwksUrl as string, audience: config.authExternalAudience ?? config.fhirBaseUrl } } : {}),
+    ...(config.authExternalIssuer
+      ? {
+          external: {
+            issuer: config.authExternalIssuer,
+            jwksUrl: config.authExternalJwksUrl as string,
+            audience: config.authExternalAudience ?? config.fhirBaseUrl,
+          },
+        }
+      : {}),
     ...(overrides.jwksMinRefreshMs !== undefined ? { jwksMinRefreshMs: overrides.jwksMinRefreshMs } : {}),
   });
-  return { clients, tokens, publicLimit: createRateLimiter({ perMinute: config.publicRateLimit, now }), offCounter: { n: 0 }, devClientRegistered };
+  return {
+    clients,
+    tokens,
+    publicLimit: createRateLimiter({ perMinute: config.publicRateLimit, now }),
+    offCounter: { n: 0 },
+    devClientRegistered,
+  };
 }
 
 /**
@@ -85,9 +117,15 @@ export async function createAuthServices(config: Config, log: Logger, dataDir: s
  */
 export async function mintDevToken(config: Config, scope?: string): Promise<string> {
   const paths = authPaths(config.dataDir);
-  const clients = openClientRegistry({ path: paths.clients, ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}) });
+  const clients = openClientRegistry({
+    path: paths.clients,
+    ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}),
+  });
   const client = clients.get(DEV_CLIENT_ID);
-  if (!existsSync(paths.devClient) || !client) throw new ConfigError([`no development client in ${paths.dir}: start the server once outside production (NODE_ENV unset) with this DATA_DIR`]);
+  if (!existsSync(paths.devClient) || !client)
+    throw new ConfigError([
+      `no development client in ${paths.dir}: start the server once outside production (NODE_ENV unset) with this DATA_DIR`,
+    ]);
   if (!client.enabled) throw new ConfigError([`the development client is disabled in ${paths.clients}`]);
   const tokens = createTokenService({
     tokenUrl: tokenUrlOf(config),
@@ -113,7 +151,11 @@ async function loadSigningKey(path: string) {
   }
   const jwk = JSON.parse(readFileSync(path, 'utf8')) as JWK;
   const { d: _d, ...pub } = jwk;
-  return { privateKey: (await importJWK(jwk, 'ES256')) as CryptoKey, publicKey: (await importJWK(pub, 'ES256')) as CryptoKey, kid: jwk.kid as string };
+  return {
+    privateKey: (await importJWK(jwk, 'ES256')) as CryptoKey,
+    publicKey: (await importJWK(pub, 'ES256')) as CryptoKey,
+    kid: jwk.kid as string,
+  };
 }
 
 /** The development client's private key and id, as `gdhcn-gateway token` reads them. */
@@ -130,8 +172,17 @@ async function ensureDevClient(clients: ClientRegistry, path: string, log: Logge
   pub.kid = await calculateJwkThumbprint(pub);
   pub.alg = 'ES384';
   const priv = { ...(await exportJWK(privateKey)), kid: pub.kid, alg: 'ES384' };
-  writeFileSync(path, JSON.stringify({ clientId: DEV_CLIENT_ID, privateJwk: priv } satisfies DevClientFile), { mode: 0o600 });
-  const client: ClientRecord = { id: DEV_CLIENT_ID, name: 'Local development client', jwks: { keys: [pub] }, scopes: DEV_CLIENT_SCOPES, enabled: true, createdAt: new Date().toISOString() };
+  writeFileSync(path, JSON.stringify({ clientId: DEV_CLIENT_ID, privateJwk: priv } satisfies DevClientFile), {
+    mode: 0o600,
+  });
+  const client: ClientRecord = {
+    id: DEV_CLIENT_ID,
+    name: 'Local development client',
+    jwks: { keys: [pub] },
+    scopes: DEV_CLIENT_SCOPES,
+    enabled: true,
+    createdAt: new Date().toISOString(),
+  };
   clients.put(client);
   // Said loudly once in the start-up ATTENTION line (startup-notes.ts); the detail is here.
   log.info({ clientId: DEV_CLIENT_ID, privateKeyFile: path }, 'development client registered');

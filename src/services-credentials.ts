@@ -41,7 +41,15 @@ interface Parts {
   rules?: RuleSource | undefined;
 }
 
-export function createCredentialServices({ config, store, validation, trust, now, fetch, rules }: Parts): CredentialServices {
+export function createCredentialServices({
+  config,
+  store,
+  validation,
+  trust,
+  now,
+  fetch,
+  rules,
+}: Parts): CredentialServices {
   const organization: Organization = { resourceType: 'Organization', id: 'issuer', name: config.issuerName };
   const shl: ShlContext = { store, shlBaseUrl: config.shlBaseUrl, randomBytes: NODE_RANDOMNESS.randomBytes };
   const terminologies = new WeakMap<ValidationState, CredentialTerminology>();
@@ -97,19 +105,35 @@ export function createCredentialServices({ config, store, validation, trust, now
  * (then the check says why it was skipped). Rules the caller gives replace the configured ones; their value sets
  * join the configured value sets.
  */
-function businessRulesFor(request: VerifyRequest, source: RuleSource | undefined): { businessRules?: BusinessRulesRequest } {
+function businessRulesFor(
+  request: VerifyRequest,
+  source: RuleSource | undefined,
+): { businessRules?: BusinessRulesRequest } {
   if (!source && !request.arrivalCountry && !request.ruleSet) return {};
   const languages = [...(request.languages ?? []), 'en'];
-  const base = { languages, ...(request.arrivalCountry ? { arrivalCountry: request.arrivalCountry } : {}), ...(request.region ? { region: request.region } : {}) };
+  const base = {
+    languages,
+    ...(request.arrivalCountry ? { arrivalCountry: request.arrivalCountry } : {}),
+    ...(request.region ? { region: request.region } : {}),
+  };
   const configured = source?.current();
   if (request.ruleSet) {
     const ids = new Set(request.ruleSet.valueSets.map((v) => v.valueSetId));
-    const inherited = Object.entries(configured?.valueSets ?? {}).filter(([id]) => !ids.has(id)).map(([valueSetId, codes]) => ({ valueSetId, codes }));
-    return { businessRules: { ...base, ruleSet: loadRuleSet(request.ruleSet.rules, [...inherited, ...request.ruleSet.valueSets]) } };
+    const inherited = Object.entries(configured?.valueSets ?? {})
+      .filter(([id]) => !ids.has(id))
+      .map(([valueSetId, codes]) => ({ valueSetId, codes }));
+    return {
+      businessRules: {
+        ...base,
+        ruleSet: loadRuleSet(request.ruleSet.rules, [...inherited, ...request.ruleSet.valueSets]),
+      },
+    };
   }
   if (configured) return { businessRules: { ...base, ruleSet: configured } };
   const status = source?.status();
-  const unavailable = status ? `No business rules are loaded from ${status.source}${status.lastError ? `: ${status.lastError.message}` : ''}` : 'No business rules are configured (RULES_URL or RULES_FILE) and none were given (ruleSet)';
+  const unavailable = status
+    ? `No business rules are loaded from ${status.source}${status.lastError ? `: ${status.lastError.message}` : ''}`
+    : 'No business rules are configured (RULES_URL or RULES_FILE) and none were given (ruleSet)';
   return { businessRules: { ...base, unavailable } };
 }
 
@@ -123,8 +147,12 @@ function localShlFetcher(shl: ShlContext, prefix: string, now: () => Date): ShlF
   const base = new URL(prefix).pathname;
   return async (url, request) => {
     const parts = new URL(url).pathname.slice(base.length).split('/');
-    if (parts.length === 1 && parts[0]) return request ? answerManifest(shl, parts[0], request, now()) : readDirectFile(shl, parts[0], now());
+    if (parts.length === 1 && parts[0])
+      return request ? answerManifest(shl, parts[0], request, now()) : readDirectFile(shl, parts[0], now());
     if (parts.length === 3 && parts[1] === 'file' && !request) return readShlFile(shl, parts[0], parts[2], now());
-    throw new OutcomeError('not-found', issue({ code: 'not-found', id: 'SHL_NOT_FOUND', text: 'No SMART Health Link endpoint at this URL' }));
+    throw new OutcomeError(
+      'not-found',
+      issue({ code: 'not-found', id: 'SHL_NOT_FOUND', text: 'No SMART Health Link endpoint at this URL' }),
+    );
   };
 }

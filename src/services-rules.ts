@@ -17,15 +17,29 @@ export interface RuleServices {
 function readKey(file: string): KeyObject {
   try {
     const text = readFileSync(file, 'utf8');
-    return text.trim().startsWith('{') ? createPublicKey({ key: JSON.parse(text) as never, format: 'jwk' }) : createPublicKey(text);
+    return text.trim().startsWith('{')
+      ? createPublicKey({ key: JSON.parse(text) as never, format: 'jwk' })
+      : createPublicKey(text);
   } catch (e) {
-    throw new Error(`RULES_SIGNING_KEY ${file} is not a readable PEM (SPKI) or JWK public key: ${(e as Error).message}`);
+    throw new Error(
+      `RULES_SIGNING_KEY ${file} is not a readable PEM (SPKI) or JWK public key: ${(e as Error).message}`,
+    );
   }
 }
 
 /** Reads the rules once before answering (so `$verify` has them from the first request), then on a timer. */
-export async function createRuleServices(config: Config, log: Logger, now: () => Date, dir: string, fetchFn: typeof fetch = globalThis.fetch): Promise<RuleServices> {
-  const location = config.rulesUrl ? { url: config.rulesUrl } : config.rulesFile ? { file: config.rulesFile } : undefined;
+export async function createRuleServices(
+  config: Config,
+  log: Logger,
+  now: () => Date,
+  dir: string,
+  fetchFn: typeof fetch = globalThis.fetch,
+): Promise<RuleServices> {
+  const location = config.rulesUrl
+    ? { url: config.rulesUrl }
+    : config.rulesFile
+      ? { file: config.rulesFile }
+      : undefined;
   if (!location) return { source: undefined, stop: () => undefined };
   const source = createRuleSource({
     source: location,

@@ -34,13 +34,27 @@ export interface TrustOverrides {
 }
 
 /** `dir` holds the development keys and the trust-list cache (DATA_DIR, or a throw-away folder in tests). */
-export async function createTrustServices(config: Config, log: Logger, now: () => Date, dir: string, overrides: TrustOverrides = {}): Promise<TrustServices> {
+export async function createTrustServices(
+  config: Config,
+  log: Logger,
+  now: () => Date,
+  dir: string,
+  overrides: TrustOverrides = {},
+): Promise<TrustServices> {
   const issuerKeys = overrides.issuerKeys ?? (await openIssuerKeys(config, log, now(), join(dir, 'keys')));
   for (const warning of issuerKeys.warnings) log.warn({ warning }, 'issuer keys');
   const renewal = renewalStatus(issuerKeys, now(), config.dscRenewalMarginMs);
-  for (const d of renewal.due) log.warn({ kid: d.kid, notAfter: d.notAfter, daysLeft: d.daysLeft }, `DSC ${d.state === 'expired' ? 'has expired' : 'is due for renewal'}: onboard a new DSC (both verify until the old one ends)`);
+  for (const d of renewal.due)
+    log.warn(
+      { kid: d.kid, notAfter: d.notAfter, daysLeft: d.daysLeft },
+      `DSC ${d.state === 'expired' ? 'has expired' : 'is due for renewal'}: onboard a new DSC (both verify until the old one ends)`,
+    );
   const did = didWebFromUrl(`${config.issuerUrl}/trust`);
-  const source = config.trustListUrl ? { url: config.trustListUrl } : config.trustListFile ? { file: config.trustListFile } : undefined;
+  const source = config.trustListUrl
+    ? { url: config.trustListUrl }
+    : config.trustListFile
+      ? { file: config.trustListFile }
+      : undefined;
   const trust = createTrustListSync({
     source,
     fetch: overrides.fetch ?? globalThis.fetch,
@@ -55,7 +69,11 @@ export async function createTrustServices(config: Config, log: Logger, now: () =
     references: { allow: config.trustListRefAllow, maxDepth: config.trustListRefMaxDepth },
     domains: config.trustListDomains,
   });
-  if (source && !config.trustListAnchor) log.warn({ source: 'url' in source ? source.url : source.file }, 'TRUSTLIST_ANCHOR is not set: the trust list proof is not checked');
+  if (source && !config.trustListAnchor)
+    log.warn(
+      { source: 'url' in source ? source.url : source.file },
+      'TRUSTLIST_ANCHOR is not set: the trust list proof is not checked',
+    );
   const asSource = (s: string): TrustSource => (/^https?:\/\//.test(s) ? { url: s } : { file: s });
   const revocations = createRevocations({
     dccSources: config.revocationDccSources.map(asSource),
@@ -77,8 +95,14 @@ export async function createTrustServices(config: Config, log: Logger, now: () =
       return result;
     },
   };
-  const schedule = source || withRevocations ? startTrustListSchedule(refreshAll, { intervalMs: config.trustListRefreshMs, runNow: true }) : undefined;
-  log.info({ source: source ? ('url' in source ? source.url : source.file) : 'none', trustSelf: config.trustSelf, did }, 'trust list ready');
+  const schedule =
+    source || withRevocations
+      ? startTrustListSchedule(refreshAll, { intervalMs: config.trustListRefreshMs, runNow: true })
+      : undefined;
+  log.info(
+    { source: source ? ('url' in source ? source.url : source.file) : 'none', trustSelf: config.trustSelf, did },
+    'trust list ready',
+  );
   return { issuerKeys, did, trust, revocations, stop: () => schedule?.stop() };
 }
 

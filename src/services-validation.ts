@@ -20,7 +20,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The runtime npm dependencies of the project: those that are FHIR packages are loaded from node_modules. */
 function npmDependencies(): { dir: string; names: string[] } {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   return { dir: join(ROOT, 'node_modules'), names: Object.keys(manifest.dependencies ?? {}) };
 }
 /** The lock list: its packages are pinned (packages/integrity.ts). */
@@ -42,7 +44,11 @@ export interface ValidationService {
   reload(): Promise<ValidationState>;
 }
 
-export async function createValidationService(config: Config, log: Logger, dataDir: string): Promise<ValidationService> {
+export async function createValidationService(
+  config: Config,
+  log: Logger,
+  dataDir: string,
+): Promise<ValidationService> {
   const packageStoreDir = join(dataDir, 'packages');
   const pinned = pinnedBy(lockedRefs(LOCK_FILE), packageStoreDir);
   const load = async (): Promise<ValidationState> => {
@@ -53,7 +59,11 @@ export async function createValidationService(config: Config, log: Logger, dataD
       cacheDir: existsSync(config.fhirPackageCache) ? config.fhirPackageCache : undefined,
       npm: npmDependencies(),
     });
-    const validator = createValidator(packages, { unknownProfileSeverity: config.validationUnknownProfile, unknownExtensionSeverity: config.validationUnknownExtension, pinned });
+    const validator = createValidator(packages, {
+      unknownProfileSeverity: config.validationUnknownProfile,
+      unknownExtensionSeverity: config.validationUnknownExtension,
+      pinned,
+    });
     const policy = createIngestPolicy(validator, config.validationProfiles, config.validationMode);
     report(log, packages, policy, Math.round(performance.now() - started));
     return { packages, validator, policy };
@@ -75,7 +85,10 @@ function report(log: Logger, packages: PackageSet, policy: IngestPolicy, ms: num
   // Missing dependencies of the IG packages are many and expected (see $packages): one line here, each at debug.
   for (const warning of packages.warnings) log.debug({ warning }, 'FHIR packages');
   if (packages.warnings.length > 0) {
-    log.warn({ count: packages.warnings.length }, `FHIR packages: ${packages.warnings.length} dependency warning(s), none fatal; listed by GET /fhir/$packages and at LOG_LEVEL=debug`);
+    log.warn(
+      { count: packages.warnings.length },
+      `FHIR packages: ${packages.warnings.length} dependency warning(s), none fatal; listed by GET /fhir/$packages and at LOG_LEVEL=debug`,
+    );
   }
   for (const profile of policy.missingProfiles) {
     log.info(

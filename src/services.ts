@@ -43,7 +43,8 @@ export interface ServiceOverrides extends TrustOverrides, AuthOverrides {
   shlFetch?: typeof fetch;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   const log = overrides.log ?? createLogger(config.logLevel);
@@ -60,7 +61,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const missing = validation.current().policy.missingProfiles;
   if (config.production && missing.length > 0) {
     await store.close();
-    throw new ConfigError([`VALIDATION_PROFILES names profiles that are not loaded (${missing.join(', ')}): with NODE_ENV=production records would be stored unchecked; add their IG packages (ig/packages, FHIR_PACKAGES or npm run ig:install)`]);
+    throw new ConfigError([
+      `VALIDATION_PROFILES names profiles that are not loaded (${missing.join(', ')}): with NODE_ENV=production records would be stored unchecked; add their IG packages (ig/packages, FHIR_PACKAGES or npm run ig:install)`,
+    ]);
   }
   trust = await createTrustServices(config, log, now, dataDir, overrides);
   const startedTrust = trust;
@@ -71,7 +74,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
   const audit = createAuditLog({ store, log });
   const rules = await createRuleServices(config, log, now, dataDir, overrides.fetch);
-  const credentials = createCredentialServices({ config, store, validation, trust, now, rules: rules.source, ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}) });
+  const credentials = createCredentialServices({
+    config,
+    store,
+    validation,
+    trust,
+    now,
+    rules: rules.source,
+    ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}),
+  });
   return {
     ...trust,
     config,

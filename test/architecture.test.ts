@@ -8,16 +8,52 @@ import { join, relative, resolve } from 'node:path';
 const SRC = resolve(import.meta.dirname, '../src');
 
 const RULES: Array<{ from: string; forbidden: string[]; why: string }> = [
-  { from: 'formats', forbidden: ['fhir', 'http', 'storage', 'config', 'trust', 'credentials', 'validation', 'express'], why: 'codecs are pure' },
-  { from: 'validation', forbidden: ['http', 'storage', 'credentials', 'config', 'express'], why: 'validation is a library' },
-  { from: 'packages', forbidden: ['http', 'storage', 'credentials', 'config', 'express'], why: 'package reading is a library' },
-  { from: 'fhir', forbidden: ['http', 'storage', 'credentials', 'trust', 'config', 'express'], why: 'FHIR helpers are leaves' },
-  { from: 'trust', forbidden: ['http', 'express', 'storage/sqlite', 'storage/mongo'], why: 'trust uses the storage port only' },
-  { from: 'credentials', forbidden: ['http', 'express', 'storage/sqlite', 'storage/mongo'], why: 'services use the storage port only' },
-  { from: 'http', forbidden: ['storage/sqlite', 'storage/mongo', 'node:sqlite', 'mongodb'], why: 'the REST layer never sees SQL or Mongo' },
-  { from: 'rules', forbidden: ['http', 'express', 'storage', 'credentials', 'config'], why: 'business rules are a library' },
+  {
+    from: 'formats',
+    forbidden: ['fhir', 'http', 'storage', 'config', 'trust', 'credentials', 'validation', 'express'],
+    why: 'codecs are pure',
+  },
+  {
+    from: 'validation',
+    forbidden: ['http', 'storage', 'credentials', 'config', 'express'],
+    why: 'validation is a library',
+  },
+  {
+    from: 'packages',
+    forbidden: ['http', 'storage', 'credentials', 'config', 'express'],
+    why: 'package reading is a library',
+  },
+  {
+    from: 'fhir',
+    forbidden: ['http', 'storage', 'credentials', 'trust', 'config', 'express'],
+    why: 'FHIR helpers are leaves',
+  },
+  {
+    from: 'trust',
+    forbidden: ['http', 'express', 'storage/sqlite', 'storage/mongo'],
+    why: 'trust uses the storage port only',
+  },
+  {
+    from: 'credentials',
+    forbidden: ['http', 'express', 'storage/sqlite', 'storage/mongo'],
+    why: 'services use the storage port only',
+  },
+  {
+    from: 'http',
+    forbidden: ['storage/sqlite', 'storage/mongo', 'node:sqlite', 'mongodb'],
+    why: 'the REST layer never sees SQL or Mongo',
+  },
+  {
+    from: 'rules',
+    forbidden: ['http', 'express', 'storage', 'credentials', 'config'],
+    why: 'business rules are a library',
+  },
   { from: 'cli', forbidden: ['http', 'express'], why: 'the CLI calls services, never HTTP' },
-  { from: 'storage', forbidden: ['http', 'express', 'credentials', 'trust'], why: 'storage knows nothing of its callers' },
+  {
+    from: 'storage',
+    forbidden: ['http', 'express', 'credentials', 'trust'],
+    why: 'storage knows nothing of its callers',
+  },
 ];
 
 function files(dir: string): string[] {
@@ -29,7 +65,9 @@ function files(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)].map((m) => m[1] ?? m[2]);
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm),
+  ].map((m) => m[1] ?? m[2]);
 }
 
 /** An import as a path relative to src/ (e.g. `storage/sqlite/x.ts`), or the package name. */

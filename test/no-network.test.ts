@@ -32,7 +32,9 @@ test('when a test connects to 127.0.0.1, then it goes through and nothing is rec
   const text = await new Promise<string>((done, fail) => {
     let got = '';
     const socket = net.connect(port, '127.0.0.1');
-    socket.on('data', (b) => { got += b.toString(); });
+    socket.on('data', (b) => {
+      got += b.toString();
+    });
     socket.on('end', () => done(got));
     socket.on('error', fail);
   });

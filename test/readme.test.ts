@@ -25,15 +25,20 @@ interface Example {
 
 function examples(): Example[] {
   const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
-  return blocks
-    // An example may first capture a value from another call: `HC1=$(curl …) && curl …`.
-    .filter((b) => /^\s*(\w+=\$\()?curl /.test(b))
-    .map((b) => {
-      const expect = /# → (\d{3}) (\w+)/.exec(b);
-      if (!expect) throw new Error(`README example without an expectation line:\n${b}`);
-      const command = b.slice(0, expect.index).replace(/\\\n\s*/g, ' ').trim();
-      return { command, status: Number(expect[1]), resourceType: expect[2] };
-    });
+  return (
+    blocks
+      // An example may first capture a value from another call: `HC1=$(curl …) && curl …`.
+      .filter((b) => /^\s*(\w+=\$\()?curl /.test(b))
+      .map((b) => {
+        const expect = /# → (\d{3}) (\w+)/.exec(b);
+        if (!expect) throw new Error(`README example without an expectation line:\n${b}`);
+        const command = b
+          .slice(0, expect.index)
+          .replace(/\\\n\s*/g, ' ')
+          .trim();
+        return { command, status: Number(expect[1]), resourceType: expect[2] };
+      })
+  );
 }
 
 let server: Server;

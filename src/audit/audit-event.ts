@@ -32,7 +32,22 @@ export interface AuditFacts {
   kind?: 'rest' | 'login';
 }
 
-const INTERACTIONS = new Set(['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'history-system', 'create', 'search-type', 'search-system', 'batch', 'transaction', 'capabilities']);
+const INTERACTIONS = new Set([
+  'read',
+  'vread',
+  'update',
+  'patch',
+  'delete',
+  'history-instance',
+  'history-type',
+  'history-system',
+  'create',
+  'search-type',
+  'search-system',
+  'batch',
+  'transaction',
+  'capabilities',
+]);
 
 /** `0` success, `4` minor failure (refused, invalid), `8` serious failure (server error). */
 function outcomeOf(status: number): '0' | '4' | '8' {
@@ -46,16 +61,33 @@ export function buildAuditEvent(f: AuditFacts): AuditEvent {
   // Kept lean on purpose: every element a search parameter reaches costs an index row on each audited request.
   const entity: AuditEventEntity[] = (f.entities ?? []).map((reference) => ({ what: { reference } }));
   if (f.requestId) {
-    entity.push({ what: { identifier: { value: f.requestId } }, type: { system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType', code: 'XrequestId' } });
+    entity.push({
+      what: { identifier: { value: f.requestId } },
+      type: { system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType', code: 'XrequestId' },
+    });
   }
   const who = f.clientId
-    ? { reference: `${CLIENT_REFERENCE_TYPE}/${f.clientId}`, identifier: { system: CLIENT_ID_SYSTEM, value: f.clientId }, display: f.clientId }
+    ? {
+        reference: `${CLIENT_REFERENCE_TYPE}/${f.clientId}`,
+        identifier: { system: CLIENT_ID_SYSTEM, value: f.clientId },
+        display: f.clientId,
+      }
     : { display: `anonymous ${f.address}` };
   const login = f.kind === 'login';
   return {
     resourceType: 'AuditEvent',
-    type: login ? { system: DCM, code: '110114', display: 'User Authentication' } : { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
-    subtype: [INTERACTIONS.has(f.subtype) ? { system: REST_INTERACTION, code: f.subtype } : { system: AUDIT_SUBTYPE_SYSTEM, code: f.subtype }],
+    type: login
+      ? { system: DCM, code: '110114', display: 'User Authentication' }
+      : {
+          system: 'http://terminology.hl7.org/CodeSystem/audit-event-type',
+          code: 'rest',
+          display: 'RESTful Operation',
+        },
+    subtype: [
+      INTERACTIONS.has(f.subtype)
+        ? { system: REST_INTERACTION, code: f.subtype }
+        : { system: AUDIT_SUBTYPE_SYSTEM, code: f.subtype },
+    ],
     action: f.action,
     recorded: f.recorded.toISOString(),
     outcome: outcomeOf(f.status),

@@ -32,12 +32,17 @@ export class ClientRegistryError extends Error {
 export function checkClient(c: unknown, where: string): ClientRecord {
   const r = c as Partial<ClientRecord> | null;
   if (!r || typeof r !== 'object') throw new ClientRegistryError(`${where}: a client must be an object`);
-  if (typeof r.id !== 'string' || !CLIENT_ID.test(r.id)) throw new ClientRegistryError(`${where}: id must be 1–64 of A–Z a–z 0–9 . _ -`);
-  if (!Array.isArray(r.scopes) || r.scopes.some((s) => typeof s !== 'string')) throw new ClientRegistryError(`${where}: scopes must be a list of strings`);
+  if (typeof r.id !== 'string' || !CLIENT_ID.test(r.id))
+    throw new ClientRegistryError(`${where}: id must be 1–64 of A–Z a–z 0–9 . _ -`);
+  if (!Array.isArray(r.scopes) || r.scopes.some((s) => typeof s !== 'string'))
+    throw new ClientRegistryError(`${where}: scopes must be a list of strings`);
   if (!r.jwks === !r.jwksUri) throw new ClientRegistryError(`${where}: give exactly one of jwks and jwksUri`);
-  if (r.jwks && !Array.isArray(r.jwks.keys)) throw new ClientRegistryError(`${where}: jwks must be a JWK Set ({"keys": [...]})`);
-  if (r.jwks?.keys.some((k) => 'd' in k || 'k' in k)) throw new ClientRegistryError(`${where}: jwks must hold public keys only`);
-  if (r.jwksUri !== undefined && (typeof r.jwksUri !== 'string' || !URL.canParse(r.jwksUri))) throw new ClientRegistryError(`${where}: jwksUri must be a URL`);
+  if (r.jwks && !Array.isArray(r.jwks.keys))
+    throw new ClientRegistryError(`${where}: jwks must be a JWK Set ({"keys": [...]})`);
+  if (r.jwks?.keys.some((k) => 'd' in k || 'k' in k))
+    throw new ClientRegistryError(`${where}: jwks must hold public keys only`);
+  if (r.jwksUri !== undefined && (typeof r.jwksUri !== 'string' || !URL.canParse(r.jwksUri)))
+    throw new ClientRegistryError(`${where}: jwksUri must be a URL`);
   return {
     id: r.id,
     name: typeof r.name === 'string' ? r.name : r.id,

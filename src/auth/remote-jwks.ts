@@ -6,7 +6,10 @@
 import { createLocalJWKSet, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose';
 import type { GuardedFetch } from '../trust/guarded-fetch.ts';
 
-export type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => ReturnType<ReturnType<typeof createLocalJWKSet>>;
+export type KeyResolver = (
+  header: JWSHeaderParameters,
+  token: FlattenedJWSInput,
+) => ReturnType<ReturnType<typeof createLocalJWKSet>>;
 
 export class JwksUnavailableError extends Error {
   override name = 'JwksUnavailableError';
@@ -16,7 +19,12 @@ export interface RemoteJwks {
   resolver: KeyResolver;
 }
 
-export function createRemoteJwks(options: { url: string; fetch: GuardedFetch; now: () => Date; minRefreshMs?: number }): RemoteJwks {
+export function createRemoteJwks(options: {
+  url: string;
+  fetch: GuardedFetch;
+  now: () => Date;
+  minRefreshMs?: number;
+}): RemoteJwks {
   const { url, fetch, now, minRefreshMs = 30_000 } = options;
   let keys: { kids: Set<string>; resolve: ReturnType<typeof createLocalJWKSet> } | undefined;
   let fetchedAt = -Infinity;
@@ -37,7 +45,10 @@ export function createRemoteJwks(options: { url: string; fetch: GuardedFetch; no
     } catch (err) {
       throw new JwksUnavailableError(`JWKS at ${new URL(url).origin} is not a JWK Set: ${(err as Error).message}`);
     }
-    keys = { kids: new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string')), resolve: createLocalJWKSet(jwks) };
+    keys = {
+      kids: new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string')),
+      resolve: createLocalJWKSet(jwks),
+    };
   };
 
   const resolver: KeyResolver = async (header, token) => {

@@ -61,7 +61,9 @@ const NAMED_ONLY = new Set(['AuditEvent']);
 
 /** True when the set grants `letter` on `type`. */
 export function allowsInteraction(set: ScopeSet, type: string, letter: Interaction): boolean {
-  return set.resources.some((g) => ((g.type === '*' && !NAMED_ONLY.has(type)) || g.type === type) && g.letters.has(letter));
+  return set.resources.some(
+    (g) => ((g.type === '*' && !NAMED_ONLY.has(type)) || g.type === type) && g.letters.has(letter),
+  );
 }
 
 /**

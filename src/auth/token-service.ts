@@ -81,7 +81,10 @@ export interface TokenServiceOptions {
 }
 
 export interface TokenService {
-  grant(form: Record<string, string | undefined>): Promise<{ body: { access_token: string; token_type: 'bearer'; expires_in: number; scope: string }; clientId: string }>;
+  grant(form: Record<string, string | undefined>): Promise<{
+    body: { access_token: string; token_type: 'bearer'; expires_in: number; scope: string };
+    clientId: string;
+  }>;
   verify(token: string): Promise<Caller>;
   mint(client: ClientRecord, scopes: string[]): Promise<string>;
   readonly tokenUrl: string;
@@ -93,14 +96,26 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
   const seenJti = new Map<string, number>();
   const remote = new Map<string, KeyResolver>();
   const verified = new Map<string, Caller>();
-  const external = o.external ? createRemoteJwks({ url: o.external.jwksUrl, fetch: o.jwksFetch, now: o.now, ...(o.jwksMinRefreshMs !== undefined ? { minRefreshMs: o.jwksMinRefreshMs } : {}) }).resolver : undefined;
+  const external = o.external
+    ? createRemoteJwks({
+        url: o.external.jwksUrl,
+        fetch: o.jwksFetch,
+        now: o.now,
+        ...(o.jwksMinRefreshMs !== undefined ? { minRefreshMs: o.jwksMinRefreshMs } : {}),
+      }).resolver
+    : undefined;
   const nowS = () => Math.floor(o.now().getTime() / 1000);
 
   const keysOf = (client: ClientRecord): KeyResolver => {
     if (client.jwks) return createLocalJWKSet(client.jwks) as KeyResolver;
     let r = remote.get(client.id);
     if (!r) {
-      r = createRemoteJwks({ url: client.jwksUri as string, fetch: o.jwksFetch, now: o.now, ...(o.jwksMinRefreshMs !== undefined ? { minRefreshMs: o.jwksMinRefreshMs } : {}) }).resolver;
+      r = createRemoteJwks({
+        url: client.jwksUri as string,
+        fetch: o.jwksFetch,
+        now: o.now,
+        ...(o.jwksMinRefreshMs !== undefined ? { minRefreshMs: o.jwksMinRefreshMs } : {}),
+      }).resolver;
       remote.set(client.id, r);
     }
     return r;
@@ -129,7 +144,8 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
   };
 
   const checkAssertion = async (assertion: string): Promise<ClientRecord> => {
-    if (assertion.length > MAX_ASSERTION_CHARS) throw new OAuthError('invalid_client', `client_assertion is larger than ${MAX_ASSERTION_CHARS} characters`);
+    if (assertion.length > MAX_ASSERTION_CHARS)
+      throw new OAuthError('invalid_client', `client_assertion is larger than ${MAX_ASSERTION_CHARS} characters`);
     let header;
     let claims: JWTPayload;
     try {
@@ -139,9 +155,13 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
       throw new OAuthError('invalid_client', 'client_assertion is not a signed JWT');
     }
     if (!(ASSERTION_ALGORITHMS as readonly string[]).includes(String(header.alg))) {
-      throw new OAuthError('invalid_client', `client_assertion alg ${String(header.alg)} is not accepted; use one of ${ASSERTION_ALGORITHMS.join(', ')}`);
+      throw new OAuthError(
+        'invalid_client',
+        `client_assertion alg ${String(header.alg)} is not accepted; use one of ${ASSERTION_ALGORITHMS.join(', ')}`,
+      );
     }
-    if (typeof claims.iss !== 'string' || claims.iss !== claims.sub) throw new OAuthError('invalid_client', 'client_assertion iss and sub must both be the client_id');
+    if (typeof claims.iss !== 'string' || claims.iss !== claims.sub)
+      throw new OAuthError('invalid_client', 'client_assertion iss and sub must both be the client_id');
     const client = o.clients.get(claims.iss);
     if (!client) throw new OAuthError('invalid_client', 'unknown client');
     if (!client.enabled) throw new OAuthError('invalid_client', 'this client is disabled', client.id);
@@ -159,7 +179,11 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
       throw new OAuthError('invalid_client', assertionFailure(err), client.id);
     }
     if ((payload.exp as number) > nowS() + MAX_ASSERTION_LIFETIME_S) {
-      throw new OAuthError('invalid_client', `client_assertion exp is more than ${MAX_ASSERTION_LIFETIME_S} seconds ahead`, client.id);
+      throw new OAuthError(
+        'invalid_client',
+        `client_assertion exp is more than ${MAX_ASSERTION_LIFETIME_S} seconds ahead`,
+        client.id,
+      );
     }
     if (!rememberJti(`${client.id}\u0000${String(payload.jti)}`, payload.exp as number)) {
       throw new OAuthError('invalid_client', 'client_assertion jti was already used', client.id);
@@ -171,15 +195,22 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
     tokenUrl: o.tokenUrl,
     mint,
     grant: async (form) => {
-      if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'grant_type must be client_credentials');
-      if (form.client_assertion_type !== ASSERTION_TYPE) throw new OAuthError('invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
+      if (form.grant_type !== 'client_credentials')
+        throw new OAuthError('unsupported_grant_type', 'grant_type must be client_credentials');
+      if (form.client_assertion_type !== ASSERTION_TYPE)
+        throw new OAuthError('invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
       if (!form.client_assertion) throw new OAuthError('invalid_request', 'client_assertion is required');
-      if (!form.scope?.trim()) throw new OAuthError('invalid_scope', 'scope is required (e.g. system/Immunization.cruds)');
+      if (!form.scope?.trim())
+        throw new OAuthError('invalid_scope', 'scope is required (e.g. system/Immunization.cruds)');
       const client = await checkAssertion(form.client_assertion);
       const scopes = grantScopes(form.scope, client.scopes);
-      if (scopes.length === 0) throw new OAuthError('invalid_scope', 'none of the requested scopes is allowed for this client', client.id);
+      if (scopes.length === 0)
+        throw new OAuthError('invalid_scope', 'none of the requested scopes is allowed for this client', client.id);
       const token = await mint(client, scopes);
-      return { body: { access_token: token, token_type: 'bearer', expires_in: o.ttlSeconds, scope: scopes.join(' ') }, clientId: client.id };
+      return {
+        body: { access_token: token, token_type: 'bearer', expires_in: o.ttlSeconds, scope: scopes.join(' ') },
+        clientId: client.id,
+      };
     },
     verify: async (token) => {
       const hit = verified.get(token);
@@ -207,35 +238,70 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
       throw new TokenRejectedError('the bearer token is not a JWT');
     }
     const ext = o.external && iss === o.external.issuer ? o.external : undefined;
-    if (!ext && iss !== o.issuer) throw new TokenRejectedError('the bearer token was not issued by a trusted authorization server');
+    if (!ext && iss !== o.issuer)
+      throw new TokenRejectedError('the bearer token was not issued by a trusted authorization server');
     let payload: JWTPayload;
     try {
       ({ payload } = ext
-        ? await jwtVerify(token, external as KeyResolver, { issuer: ext.issuer, audience: ext.audience, currentDate: o.now(), algorithms: ['RS256', 'RS384', 'ES256', 'ES384', 'PS256'] })
-        : await jwtVerify(token, o.signingKey.publicKey, { issuer: o.issuer, audience: o.audience, currentDate: o.now(), algorithms: [TOKEN_ALG] }));
+        ? await jwtVerify(token, external as KeyResolver, {
+            issuer: ext.issuer,
+            audience: ext.audience,
+            currentDate: o.now(),
+            algorithms: ['RS256', 'RS384', 'ES256', 'ES384', 'PS256'],
+          })
+        : await jwtVerify(token, o.signingKey.publicKey, {
+            issuer: o.issuer,
+            audience: o.audience,
+            currentDate: o.now(),
+            algorithms: [TOKEN_ALG],
+          }));
     } catch (err) {
-      throw new TokenRejectedError(err instanceof joseErrors.JWTExpired ? 'the bearer token has expired' : err instanceof JwksUnavailableError ? err.message : 'the bearer token is not valid for this server');
+      throw new TokenRejectedError(
+        err instanceof joseErrors.JWTExpired
+          ? 'the bearer token has expired'
+          : err instanceof JwksUnavailableError
+            ? err.message
+            : 'the bearer token is not valid for this server',
+      );
     }
-    const scope = typeof payload.scope === 'string' ? payload.scope : Array.isArray(payload.scp) ? (payload.scp as string[]).join(' ') : '';
+    const scope =
+      typeof payload.scope === 'string'
+        ? payload.scope
+        : Array.isArray(payload.scp)
+          ? (payload.scp as string[]).join(' ')
+          : '';
     const clientId = String(payload.client_id ?? payload.azp ?? payload.sub ?? '');
     if (!clientId) throw new TokenRejectedError('the bearer token names no client');
     if (!ext) {
       // Our own tokens never carry more than the client is allowed now (a token minted elsewhere with our key would).
       const client = o.clients.get(clientId);
       const allowed = client ? parseScopes(client.scopes) : undefined;
-      if (allowed && scope.split(/\s+/).filter(Boolean).some((s) => !allowsScope(allowed, s))) {
+      if (
+        allowed &&
+        scope
+          .split(/\s+/)
+          .filter(Boolean)
+          .some((s) => !allowsScope(allowed, s))
+      ) {
         throw new TokenRejectedError('the bearer token carries scopes this client is not allowed');
       }
     }
-    return { clientId, scope, scopes: parseScopes(scope), exp: typeof payload.exp === 'number' ? payload.exp : nowS() + 60 };
+    return {
+      clientId,
+      scope,
+      scopes: parseScopes(scope),
+      exp: typeof payload.exp === 'number' ? payload.exp : nowS() + 60,
+    };
   }
 }
 
 function assertionFailure(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'client_assertion has expired';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `client_assertion claim ${err.claim} is not valid (${err.reason})`;
+  if (err instanceof joseErrors.JWTClaimValidationFailed)
+    return `client_assertion claim ${err.claim} is not valid (${err.reason})`;
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no key of this client matches the client_assertion kid';
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'client_assertion signature does not verify with this client’s keys';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed)
+    return 'client_assertion signature does not verify with this client’s keys';
   if (err instanceof JwksUnavailableError) return `the client's JWKS could not be read: ${err.message}`;
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'client_assertion alg is not accepted';
   return 'client_assertion could not be verified';

@@ -12,24 +12,37 @@ import { CliUsageError } from './cli-usage-error.ts';
 
 type Out = (s: string) => void;
 
-
 function registry(env: Record<string, string | undefined>) {
   const config = parseConfig(env);
-  return openClientRegistry({ path: authPaths(config.dataDir).clients, ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}) });
+  return openClientRegistry({
+    path: authPaths(config.dataDir).clients,
+    ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}),
+  });
 }
 
 export async function runClients(args: string[], env: Record<string, string | undefined>, out: Out): Promise<number> {
   const [verb, ...rest] = args;
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { scopes: { type: 'string' }, jwks: { type: 'string' }, 'jwks-uri': { type: 'string' }, name: { type: 'string' } } });
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        scopes: { type: 'string' },
+        jwks: { type: 'string' },
+        'jwks-uri': { type: 'string' },
+        name: { type: 'string' },
+      },
+    });
   } catch (err) {
     throw new CliUsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
   try {
     if (verb === 'list') {
-      for (const c of registry(env).list()) out(`${c.id}\t${c.enabled ? 'enabled' : 'disabled'}\t${c.jwksUri ?? 'inline jwks'}\t${c.scopes.join(' ')}\n`);
+      for (const c of registry(env).list())
+        out(`${c.id}\t${c.enabled ? 'enabled' : 'disabled'}\t${c.jwksUri ?? 'inline jwks'}\t${c.scopes.join(' ')}\n`);
       return 0;
     }
     if (verb === 'disable') {
@@ -44,9 +57,22 @@ export async function runClients(args: string[], env: Record<string, string | un
     }
     if (verb === 'add') {
       const id = positionals[0];
-      if (!id || !values.scopes || !values.jwks === !values['jwks-uri']) throw new CliUsageError('clients add <id> --scopes "system/Immunization.cruds …" (--jwks FILE | --jwks-uri URL) [--name NAME]');
+      if (!id || !values.scopes || !values.jwks === !values['jwks-uri'])
+        throw new CliUsageError(
+          'clients add <id> --scopes "system/Immunization.cruds …" (--jwks FILE | --jwks-uri URL) [--name NAME]',
+        );
       const jwks = values.jwks ? (JSON.parse(readFileSync(values.jwks, 'utf8')) as unknown) : undefined;
-      const client = checkClient({ id, name: values.name ?? id, ...(jwks ? { jwks } : { jwksUri: values['jwks-uri'] }), scopes: values.scopes.split(/\s+/).filter(Boolean), enabled: true, createdAt: new Date().toISOString() }, 'client');
+      const client = checkClient(
+        {
+          id,
+          name: values.name ?? id,
+          ...(jwks ? { jwks } : { jwksUri: values['jwks-uri'] }),
+          scopes: values.scopes.split(/\s+/).filter(Boolean),
+          enabled: true,
+          createdAt: new Date().toISOString(),
+        },
+        'client',
+      );
       registry(env).put(client);
       out(`client ${id} registered with scopes: ${client.scopes.join(' ')}\n`);
       return 0;

@@ -50,7 +50,9 @@ export async function runIgInstall(args: string[], ctx: IgInstallContext): Promi
   } catch (err) {
     if (!(err instanceof RegistryInstallError) && !(err instanceof PackageUploadError)) throw err;
     ctx.out(`ig install failed: ${err.message}\n`);
-    ctx.out('Without access to the registry, copy the package .tgz files into ig/packages/ or point FHIR_PACKAGES at them.\n');
+    ctx.out(
+      'Without access to the registry, copy the package .tgz files into ig/packages/ or point FHIR_PACKAGES at them.\n',
+    );
     return 1;
   }
 }

@@ -11,10 +11,14 @@ import { CliUsageError } from './cli-usage-error.ts';
 
 // Commands are loaded when used: `gdhcn-gateway token` runs inside `$(…)` in every README example and must not pay
 // for loading the validation engine.
-const runValidate: typeof import('./validate.ts').runValidate = async (...a) => (await import('./validate.ts')).runValidate(...a);
-const runIgInstall: typeof import('./ig-install.ts').runIgInstall = async (...a) => (await import('./ig-install.ts')).runIgInstall(...a);
-const generateDevKeys: typeof import('../trust/dev-keys.ts').generateDevKeys = async (...a) => (await import('../trust/dev-keys.ts')).generateDevKeys(...a);
-const runClients: typeof import('./clients.ts').runClients = async (...a) => (await import('./clients.ts')).runClients(...a);
+const runValidate: typeof import('./validate.ts').runValidate = async (...a) =>
+  (await import('./validate.ts')).runValidate(...a);
+const runIgInstall: typeof import('./ig-install.ts').runIgInstall = async (...a) =>
+  (await import('./ig-install.ts')).runIgInstall(...a);
+const generateDevKeys: typeof import('../trust/dev-keys.ts').generateDevKeys = async (...a) =>
+  (await import('../trust/dev-keys.ts')).generateDevKeys(...a);
+const runClients: typeof import('./clients.ts').runClients = async (...a) =>
+  (await import('./clients.ts')).runClients(...a);
 const runToken: typeof import('./clients.ts').runToken = async (...a) => (await import('./clients.ts')).runToken(...a);
 
 const USAGE = `usage: gdhcn-gateway <command>
@@ -38,7 +42,11 @@ ${RULES_TEST_USAGE}`;
 
 class UsageError extends Error {}
 
-export async function runCli(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void): Promise<number> {
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  out: (s: string) => void,
+): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
     if (command === 'validate') return await runValidate(argv.slice(1), { env, cwd: process.cwd(), out });
@@ -57,7 +65,12 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       out(`${err.message}\n`);
       return 1;
     }
-    if (err instanceof UsageError || err instanceof CliUsageError || err instanceof ConfigError || err instanceof RulesUsageError) {
+    if (
+      err instanceof UsageError ||
+      err instanceof CliUsageError ||
+      err instanceof ConfigError ||
+      err instanceof RulesUsageError
+    ) {
       out(`${err.message}\n\n${USAGE}`);
       return 2;
     }
@@ -69,17 +82,31 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   }
 }
 
-async function keysInit(args: string[], env: Record<string, string | undefined>, out: (s: string) => void): Promise<number> {
+async function keysInit(
+  args: string[],
+  env: Record<string, string | undefined>,
+  out: (s: string) => void,
+): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args, options: { country: { type: 'string' }, dir: { type: 'string' }, force: { type: 'boolean' } }, strict: true }));
+    ({ values } = parseArgs({
+      args,
+      options: { country: { type: 'string' }, dir: { type: 'string' }, force: { type: 'boolean' } },
+      strict: true,
+    }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const config = parseConfig(env, values.country ? { issuerCountry: values.country.toUpperCase() } : {});
-  if (!/^[A-Z]{2}$/.test(config.issuerCountry)) throw new UsageError(`--country must be an ISO 3166-1 alpha-2 code, got "${values.country}"`);
+  if (!/^[A-Z]{2}$/.test(config.issuerCountry))
+    throw new UsageError(`--country must be an ISO 3166-1 alpha-2 code, got "${values.country}"`);
   const dir = values.dir ?? join(config.dataDir, 'keys');
-  const paths = await generateDevKeys({ dir, country: config.issuerCountry, now: new Date(), overwrite: values.force === true });
+  const paths = await generateDevKeys({
+    dir,
+    country: config.issuerCountry,
+    now: new Date(),
+    overwrite: values.force === true,
+  });
   out(`Development keys for ${config.issuerCountry} written to ${dir}:\n`);
   for (const p of [paths.cscaCertPath, ...paths.dscCertPaths, ...paths.dscKeyPaths, paths.shcKeyPath]) out(`  ${p}\n`);
   out('These keys are for development and tests only: no GDHCN verifier trusts them.\n');

@@ -61,7 +61,8 @@ function badge(group: SeverityGroup | 'ok' | 'files', text: string): string {
 
 function packagesBlock(report: ValidationReport): string {
   const rows = report.packages.map(
-    (p) => `<tr><td><code>${escapeHtml(`${p.id}#${p.version}`)}</code></td><td>${escapeHtml(p.fhirVersion)}</td><td>${p.usedForValidation ? 'yes' : 'no (not FHIR R4)'}</td></tr>`,
+    (p) =>
+      `<tr><td><code>${escapeHtml(`${p.id}#${p.version}`)}</code></td><td>${escapeHtml(p.fhirVersion)}</td><td>${p.usedForValidation ? 'yes' : 'no (not FHIR R4)'}</td></tr>`,
   );
   const missing = missingDependencies(report.packages).map(
     (m) => `<li><code>${escapeHtml(m.ref)}</code>, needed by ${escapeHtml(m.neededBy.join(', '))}</li>`,
@@ -74,7 +75,9 @@ ${warnings.length > 0 ? `<h3>Package warnings</h3><ul>${warnings.join('')}</ul>`
 }
 
 function filters(): string {
-  const boxes = SEVERITY_GROUPS.map((g) => `<label><input type="checkbox" id="show-${g}" checked> ${HEADINGS[g]}</label>`);
+  const boxes = SEVERITY_GROUPS.map(
+    (g) => `<label><input type="checkbox" id="show-${g}" checked> ${HEADINGS[g]}</label>`,
+  );
   return `<fieldset class="filters"><legend>Show</legend>${boxes.join('')}</fieldset>`;
 }
 
@@ -95,7 +98,8 @@ function issueGroups(result: FileResult): string {
 function fileSection(result: FileResult, index: number): string {
   const c = countIssues(result.outcome);
   const state = c.errors > 0 ? 'fail' : c.warnings > 0 ? 'warn' : 'ok';
-  const verdict = c.errors > 0 ? `<span class="verdict fail">Failure</span>` : `<span class="verdict ok">Success</span>`;
+  const verdict =
+    c.errors > 0 ? `<span class="verdict fail">Failure</span>` : `<span class="verdict ok">Success</span>`;
   const profiles = result.profiles.map((p) => `<li><code>${escapeHtml(p)}</code></li>`).join('');
   return `<details class="file ${state}" id="file-${index + 1}" open><summary><h2>${escapeHtml(result.file)}</h2>
 ${verdict} · ${escapeHtml(summaryLine(c))}</summary>
@@ -123,7 +127,12 @@ export function formatHtmlReport(report: ValidationReport): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${CSS}</style></head>
 <body><header><h1>FHIR validation report</h1>
-<p class="meta">${escapeHtml(report.engine)} · packages: ${escapeHtml(report.packages.filter((p) => p.usedForValidation).map((p) => `${p.id}#${p.version}`).join(', '))}</p>
+<p class="meta">${escapeHtml(report.engine)} · packages: ${escapeHtml(
+    report.packages
+      .filter((p) => p.usedForValidation)
+      .map((p) => `${p.id}#${p.version}`)
+      .join(', '),
+  )}</p>
 <p class="totals">${badge('files', plural(report.files.length, 'file'))}${badge(failed > 0 ? 'error' : 'ok', `${failed} with errors`)}${badge('error', plural(t.errors, 'error'))}${badge('warning', plural(t.warnings, 'warning'))}${badge('information', plural(t.notes, 'note'))}</p>
 ${packagesBlock(report)}
 ${fileIndex(report.files)}

@@ -28,9 +28,14 @@ const RULE_WIDTH = 78;
 function headerLines(report: ValidationReport): string[] {
   const used = report.packages.filter((p) => p.usedForValidation);
   const unused = report.packages.filter((p) => !p.usedForValidation);
-  const lines = [`gdhcn-gateway validate (${report.engine})`, `Packages: ${used.map((p) => `${p.id}#${p.version}`).join(', ')}`];
+  const lines = [
+    `gdhcn-gateway validate (${report.engine})`,
+    `Packages: ${used.map((p) => `${p.id}#${p.version}`).join(', ')}`,
+  ];
   if (unused.length > 0) {
-    lines.push(`Not used (not FHIR R4): ${unused.map((p) => `${p.id}#${p.version} (FHIR ${p.fhirVersion})`).join(', ')}`);
+    lines.push(
+      `Not used (not FHIR R4): ${unused.map((p) => `${p.id}#${p.version} (FHIR ${p.fhirVersion})`).join(', ')}`,
+    );
   }
   const missing = missingDependencies(report.packages);
   if (missing.length > 0) {

@@ -41,7 +41,12 @@ function credentialsOf(arg: string): Credential[] {
   } catch {
     throw new RulesUsageError(`${arg} is neither an HC1: string nor a file or folder`);
   }
-  const files = isDir ? readdirSync(arg).filter((f) => /\.(txt|json)$/i.test(f)).sort().map((f) => join(arg, f)) : [arg];
+  const files = isDir
+    ? readdirSync(arg)
+        .filter((f) => /\.(txt|json)$/i.test(f))
+        .sort()
+        .map((f) => join(arg, f))
+    : [arg];
   return files.map((file) => {
     const raw = readFileSync(file, 'utf8').trim();
     if (raw.startsWith('{')) {
@@ -52,12 +57,18 @@ function credentialsOf(arg: string): Credential[] {
   });
 }
 
-async function loadRules(file: string, keyFile: string | undefined, out: (s: string) => void): Promise<{ set: RuleSet; refused: number }> {
+async function loadRules(
+  file: string,
+  keyFile: string | undefined,
+  out: (s: string) => void,
+): Promise<{ set: RuleSet; refused: number }> {
   const text = await readRuleFile(file, RULE_LIMITS.maxBytes);
   const key = keyFile ? createPublicKey(readFileSync(keyFile, 'utf8')) : undefined;
   const { json, signed } = await openDistribution(text, { ...(key ? { key } : {}), unsignedOk: true });
   const d = readDistribution(json);
-  out(`${file}: ${d.rules.length} rule(s), ${d.valueSets.length} value set(s), ${signed ? 'signature verified' : 'unsigned'}\n`);
+  out(
+    `${file}: ${d.rules.length} rule(s), ${d.valueSets.length} value set(s), ${signed ? 'signature verified' : 'unsigned'}\n`,
+  );
   for (const r of d.refused) out(`  REFUSED ${r.at}: ${r.reason}\n`);
   return { set: loadRuleSet(d.rules, d.valueSets), refused: d.refused.length };
 }
@@ -66,13 +77,25 @@ async function loadRules(file: string, keyFile: string | undefined, out: (s: str
 export async function runRulesTest(args: string[], { out }: Options): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { country: { type: 'string' }, region: { type: 'string' }, clock: { type: 'string' }, lang: { type: 'string' }, key: { type: 'string' } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        country: { type: 'string' },
+        region: { type: 'string' },
+        clock: { type: 'string' },
+        lang: { type: 'string' },
+        key: { type: 'string' },
+      },
+    });
   } catch (e) {
     throw new RulesUsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 2) throw new RulesUsageError('rules test needs <rules.json> and <credential|file|dir>');
-  if (values.country !== undefined && !/^[A-Z]{2}$/.test(values.country)) throw new RulesUsageError(`--country must be an ISO 3166-1 alpha-2 code, got "${values.country}"`);
+  if (values.country !== undefined && !/^[A-Z]{2}$/.test(values.country))
+    throw new RulesUsageError(`--country must be an ISO 3166-1 alpha-2 code, got "${values.country}"`);
   let clock = new Date();
   if (values.clock !== undefined) {
     const c = parseClock(values.clock);
@@ -89,13 +112,21 @@ export async function runRulesTest(args: string[], { out }: Options): Promise<nu
     }
     throw e;
   }
-  const countries = values.country ? [values.country] : [...new Set(loaded.set.rules.filter((r) => r.rule.Type === 'Acceptance').map((r) => r.rule.Country))].sort();
+  const countries = values.country
+    ? [values.country]
+    : [...new Set(loaded.set.rules.filter((r) => r.rule.Type === 'Acceptance').map((r) => r.rule.Country))].sort();
   let bad = loaded.refused > 0;
-  for (const cred of credentialsOf(positionals[1]!)) bad = testOne(cred, loaded.set, { countries, clock, region: values.region, lang: values.lang }, out) || bad;
+  for (const cred of credentialsOf(positionals[1]!))
+    bad = testOne(cred, loaded.set, { countries, clock, region: values.region, lang: values.lang }, out) || bad;
   return bad ? 1 : 0;
 }
 
-function testOne(cred: Credential, set: RuleSet, o: { countries: string[]; clock: Date; region: string | undefined; lang: string | undefined }, out: (s: string) => void): boolean {
+function testOne(
+  cred: Credential,
+  set: RuleSet,
+  o: { countries: string[]; clock: Date; region: string | undefined; lang: string | undefined },
+  out: (s: string) => void,
+): boolean {
   let decoded;
   try {
     decoded = decodeHc1(cred.text);
@@ -109,12 +140,28 @@ function testOne(cred: Credential, set: RuleSet, o: { countries: string[]; clock
   let bad = false;
   for (const country of o.countries) {
     const r = businessRulesCheck(
-      { payload: payloads.euDcc, ...(claims.iss ? { issuerCountry: claims.iss } : {}), ...(claims.exp !== undefined ? { exp: claims.exp } : {}), ...(claims.iat !== undefined ? { iat: claims.iat } : {}), ...(kid ? { kid } : {}), clock: o.clock },
-      { arrivalCountry: country, ...(o.region ? { region: o.region } : {}), languages: [...(o.lang ? [o.lang] : []), 'en'], ruleSet: set },
+      {
+        payload: payloads.euDcc,
+        ...(claims.iss ? { issuerCountry: claims.iss } : {}),
+        ...(claims.exp !== undefined ? { exp: claims.exp } : {}),
+        ...(claims.iat !== undefined ? { iat: claims.iat } : {}),
+        ...(kid ? { kid } : {}),
+        clock: o.clock,
+      },
+      {
+        arrivalCountry: country,
+        ...(o.region ? { region: o.region } : {}),
+        languages: [...(o.lang ? [o.lang] : []), 'en'],
+        ruleSet: set,
+      },
     );
-    out(`  arrival ${country}: ${r.check.status.toUpperCase()}${r.check.status === 'skipped' ? ` (${r.check.message})` : ''}\n`);
+    out(
+      `  arrival ${country}: ${r.check.status.toUpperCase()}${r.check.status === 'skipped' ? ` (${r.check.message})` : ''}\n`,
+    );
     for (const rule of r.rules) {
-      out(`    ${rule.result.toUpperCase().padEnd(4)} ${rule.identifier} v${rule.version} ${rule.type} ${rule.certificateType}: ${rule.description}${rule.message ? ` [${rule.message}]` : ''}\n`);
+      out(
+        `    ${rule.result.toUpperCase().padEnd(4)} ${rule.identifier} v${rule.version} ${rule.type} ${rule.certificateType}: ${rule.description}${rule.message ? ` [${rule.message}]` : ''}\n`,
+      );
     }
     if (r.check.status === 'fail') bad = true;
   }

@@ -76,10 +76,18 @@ export function parseValidateArgs(args: string[]): ValidateArgs {
   }
   const { values, positionals } = parsed;
   const format = values.format ?? 'text';
-  if (!(FORMATS as readonly string[]).includes(format)) throw new ValidateUsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new ValidateUsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
   const help = values.help === true;
   if (positionals.length === 0 && !help) throw new ValidateUsageError('validate needs at least one file or folder');
-  return { paths: positionals, profiles: values.profile ?? [], igs: values.ig ?? [], format: format as Format, output: values.output, help };
+  return {
+    paths: positionals,
+    profiles: values.profile ?? [],
+    igs: values.ig ?? [],
+    format: format as Format,
+    output: values.output,
+    help,
+  };
 }
 
 /** Where packages come from: `--ig`, `FHIR_PACKAGES`, `./ig/packages` and the FHIR package cache. */
@@ -94,7 +102,8 @@ export function packageSources(args: ValidateArgs, ctx: ValidateContext): LoadPa
   for (const entry of (ctx.env.FHIR_PACKAGES ?? '').split(':').filter((e) => e !== '')) {
     const path = resolve(ctx.cwd, entry);
     // A folder is either one unpacked package (it holds package/package.json) or a folder of packages.
-    const isFolderOfPackages = existsSync(path) && statSync(path).isDirectory() && !existsSync(join(path, 'package', 'package.json'));
+    const isFolderOfPackages =
+      existsSync(path) && statSync(path).isDirectory() && !existsSync(join(path, 'package', 'package.json'));
     (isFolderOfPackages ? dirs : files).push(path);
   }
   const local = join(ctx.cwd, 'ig', 'packages');
@@ -142,15 +151,25 @@ export function validateFile(abs: string, file: string, validator: Validator, pr
   } catch (err) {
     if (err instanceof OutcomeError) return unreadable(file, err.outcome);
     const text = `Cannot read the file: ${(err as Error).message}`;
-    return unreadable(file, outcome([issue({ severity: 'fatal', code: 'exception', id: 'CLI_FILE_UNREADABLE', text })]));
+    return unreadable(
+      file,
+      outcome([issue({ severity: 'fatal', code: 'exception', id: 'CLI_FILE_UNREADABLE', text })]),
+    );
   }
   const resource = parsed as { resourceType?: unknown; id?: unknown; meta?: { profile?: unknown } };
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof resource.resourceType !== 'string') {
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    Array.isArray(parsed) ||
+    typeof resource.resourceType !== 'string'
+  ) {
     const text = 'The file does not hold a FHIR resource: expected a JSON object with a resourceType';
     return unreadable(file, outcome([issue({ severity: 'fatal', code: 'structure', id: 'CLI_NOT_A_RESOURCE', text })]));
   }
   const type = resource.resourceType;
-  const claimed = Array.isArray(resource.meta?.profile) ? resource.meta.profile.filter((p): p is string => typeof p === 'string') : [];
+  const claimed = Array.isArray(resource.meta?.profile)
+    ? resource.meta.profile.filter((p): p is string => typeof p === 'string')
+    : [];
   const checked = [...new Set([`http://hl7.org/fhir/StructureDefinition/${type}`, ...claimed, ...profiles])];
   return {
     file,
@@ -166,7 +185,12 @@ function otherWarnings(set: PackageSet): string[] {
 }
 
 function render(report: ValidationReport, format: Format): string {
-  if (format === 'json') return `${JSON.stringify(report.files.map((f) => ({ file: f.file, outcome: f.outcome })), null, 2)}\n`;
+  if (format === 'json')
+    return `${JSON.stringify(
+      report.files.map((f) => ({ file: f.file, outcome: f.outcome })),
+      null,
+      2,
+    )}\n`;
   return format === 'html' ? formatHtmlReport(report) : formatTextReport(report);
 }
 

@@ -13,7 +13,8 @@ export function intIn(min: number, max: number) {
 export function oneOf<T extends string>(values: readonly T[]) {
   return (raw: string): T => {
     const v = raw.trim();
-    if (!(values as readonly string[]).includes(v)) throw new ConfigProblem(`must be one of ${values.join(', ')}, got "${raw}"`);
+    if (!(values as readonly string[]).includes(v))
+      throw new ConfigProblem(`must be one of ${values.join(', ')}, got "${raw}"`);
     return v as T;
   };
 }
@@ -32,14 +33,17 @@ export function httpUrl(raw: string): string {
   } catch {
     throw new ConfigProblem(`must be an absolute http(s) URL, got "${raw}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigProblem(`must use http or https, got "${raw}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigProblem(`must use http or https, got "${raw}"`);
   if (url.search || url.hash) throw new ConfigProblem('must not have a query or fragment');
   return raw.replace(/\/+$/, '');
 }
 
-
 export function list(raw: string): string[] {
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -62,7 +66,8 @@ export function profileMap(raw: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of list(raw)) {
     const m = /^([A-Z][A-Za-z]+)\s*=\s*(\S+)$/.exec(part);
-    if (!m || !/^https?:\/\//.test(m[2])) throw new ConfigProblem(`must be Type=canonical pairs separated by commas, got "${part}"`);
+    if (!m || !/^https?:\/\//.test(m[2]))
+      throw new ConfigProblem(`must be Type=canonical pairs separated by commas, got "${part}"`);
     out[m[1]] = m[2];
   }
   return out;

@@ -39,19 +39,33 @@ const LENIENT_DATE = /^\d{4}(-\d{2}){0,2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
 function checkEntry(group: 'v' | 't' | 'r', e: unknown, at: string, out: string[], lenient: boolean): void {
   if (!isObj(e)) return void out.push(`${at} is not an object`);
   // Schema 1.0.0 set no length on these (HU:2DCode:raw:3 has a 130-character tc and expects schemaValid).
-  if (!lenient) for (const k of ['ci', 'is', 'tc', 'nm'] as const) if (typeof e[k] === 'string' && (e[k] as string).length > MAX_TEXT) out.push(`${at}.${k} must be at most ${MAX_TEXT} characters`);
-  if (!lenient && group === 'v') for (const k of ['dn', 'sd'] as const) if (Number.isInteger(e[k]) && (e[k] as number) > 9) out.push(`${at}.${k} must be at most 9 (schema 1.3 dose_posint)`);
-  if (!lenient && group === 'r') for (const k of ['fr', 'df', 'du'] as const) if (e[k] !== undefined && !(typeof e[k] === 'string' && DATE.test(e[k] as string))) out.push(`${at}.${k} must be a date (YYYY-MM-DD)`);
+  if (!lenient)
+    for (const k of ['ci', 'is', 'tc', 'nm'] as const)
+      if (typeof e[k] === 'string' && (e[k] as string).length > MAX_TEXT)
+        out.push(`${at}.${k} must be at most ${MAX_TEXT} characters`);
+  if (!lenient && group === 'v')
+    for (const k of ['dn', 'sd'] as const)
+      if (Number.isInteger(e[k]) && (e[k] as number) > 9)
+        out.push(`${at}.${k} must be at most 9 (schema 1.3 dose_posint)`);
+  if (!lenient && group === 'r')
+    for (const k of ['fr', 'df', 'du'] as const)
+      if (e[k] !== undefined && !(typeof e[k] === 'string' && DATE.test(e[k] as string)))
+        out.push(`${at}.${k} must be a date (YYYY-MM-DD)`);
   for (const key of REQUIRED[group]) {
     if (group === 't' && key === 'tc') continue; // tc is optional since schema 1.3
     if (e[key] === undefined || e[key] === '') out.push(`${at}.${key} is required`);
   }
   if (group === 'v') {
-    for (const k of ['dn', 'sd'] as const) if (e[k] !== undefined && (!Number.isInteger(e[k]) || (e[k] as number) < 1)) out.push(`${at}.${k} must be a positive integer`);
-    if (e.dt !== undefined && !(typeof e.dt === 'string' && (lenient ? LENIENT_DATE : DATE).test(e.dt))) out.push(`${at}.dt must be a date (YYYY-MM-DD)`);
+    for (const k of ['dn', 'sd'] as const)
+      if (e[k] !== undefined && (!Number.isInteger(e[k]) || (e[k] as number) < 1))
+        out.push(`${at}.${k} must be a positive integer`);
+    if (e.dt !== undefined && !(typeof e.dt === 'string' && (lenient ? LENIENT_DATE : DATE).test(e.dt)))
+      out.push(`${at}.dt must be a date (YYYY-MM-DD)`);
   }
-  if (group === 't' && e.sc !== undefined && !(typeof e.sc === 'string' && DATETIME.test(e.sc))) out.push(`${at}.sc must be a date-time`);
-  if (e.co !== undefined && !(typeof e.co === 'string' && /^[A-Z]{2}$/.test(e.co))) out.push(`${at}.co must be an ISO 3166-1 alpha-2 code`);
+  if (group === 't' && e.sc !== undefined && !(typeof e.sc === 'string' && DATETIME.test(e.sc)))
+    out.push(`${at}.sc must be a date-time`);
+  if (e.co !== undefined && !(typeof e.co === 'string' && /^[A-Z]{2}$/.test(e.co)))
+    out.push(`${at}.co must be an ISO 3166-1 alpha-2 code`);
 }
 
 /**
@@ -65,13 +79,29 @@ export function euDccProblems(dcc: unknown): string[] {
   else if (!dcc.ver.startsWith('1.')) out.push(`schema version ${dcc.ver} is not one this verifier knows (1.x)`);
   if (!isObj(dcc.nam)) out.push('nam is required');
   else {
-    if (!(typeof dcc.nam.fnt === 'string' && dcc.nam.fnt.length <= 80 && ICAO.test(dcc.nam.fnt))) out.push('nam.fnt must be ICAO 9303 text (A-Z and <, at most 80)');
-    if (dcc.nam.gnt !== undefined && !(typeof dcc.nam.gnt === 'string' && dcc.nam.gnt.length <= 80 && ICAO.test(dcc.nam.gnt))) out.push('nam.gnt must be ICAO 9303 text');
-    if (!lenientDates(dcc.ver)) for (const k of ['fn', 'gn'] as const) if (dcc.nam[k] !== undefined && !(typeof dcc.nam[k] === 'string' && (dcc.nam[k] as string).length <= MAX_TEXT)) out.push(`nam.${k} must be text of at most ${MAX_TEXT} characters`);
+    if (!(typeof dcc.nam.fnt === 'string' && dcc.nam.fnt.length <= 80 && ICAO.test(dcc.nam.fnt)))
+      out.push('nam.fnt must be ICAO 9303 text (A-Z and <, at most 80)');
+    if (
+      dcc.nam.gnt !== undefined &&
+      !(typeof dcc.nam.gnt === 'string' && dcc.nam.gnt.length <= 80 && ICAO.test(dcc.nam.gnt))
+    )
+      out.push('nam.gnt must be ICAO 9303 text');
+    if (!lenientDates(dcc.ver))
+      for (const k of ['fn', 'gn'] as const)
+        if (dcc.nam[k] !== undefined && !(typeof dcc.nam[k] === 'string' && (dcc.nam[k] as string).length <= MAX_TEXT))
+          out.push(`nam.${k} must be text of at most ${MAX_TEXT} characters`);
   }
   const lenient = lenientDates(dcc.ver);
-  if (!(typeof dcc.dob === 'string' && (lenient ? LENIENT_DATE.test(dcc.dob) || DOB.test(dcc.dob) : DOB_1_3.test(dcc.dob)))) {
-    out.push(lenient ? 'dob must be a date (YYYY, YYYY-MM or YYYY-MM-DD)' : `dob must be YYYY, YYYY-MM or YYYY-MM-DD in 1900-2099, or empty (schema ${String(dcc.ver)})`);
+  if (
+    !(
+      typeof dcc.dob === 'string' && (lenient ? LENIENT_DATE.test(dcc.dob) || DOB.test(dcc.dob) : DOB_1_3.test(dcc.dob))
+    )
+  ) {
+    out.push(
+      lenient
+        ? 'dob must be a date (YYYY, YYYY-MM or YYYY-MM-DD)'
+        : `dob must be YYYY, YYYY-MM or YYYY-MM-DD in 1900-2099, or empty (schema ${String(dcc.ver)})`,
+    );
   }
   const groups = (['v', 't', 'r'] as const).filter((g) => Array.isArray(dcc[g]) && (dcc[g] as unknown[]).length > 0);
   if (groups.length !== 1) out.push(`exactly one of v, t, r must hold entries (found ${groups.length})`);
@@ -89,10 +119,12 @@ export function ddccVsProblems(cds: unknown, at = 'ddccVs'): string[] {
   if (!isStr(cds.name, 1024)) out.push(`${at}.name is required`);
   const v = cds.vaccination;
   if (!isObj(v)) return [...out, `${at}.vaccination is required`];
-  for (const k of ['vaccine', 'brand', 'country'] as const) if (!isObj(v[k]) || !isStr((v[k] as Obj).code)) out.push(`${at}.vaccination.${k} needs a code`);
+  for (const k of ['vaccine', 'brand', 'country'] as const)
+    if (!isObj(v[k]) || !isStr((v[k] as Obj).code)) out.push(`${at}.vaccination.${k} needs a code`);
   if (!isStr(v.lot)) out.push(`${at}.vaccination.lot is required`);
   if (!(typeof v.date === 'string' && DATETIME.test(v.date))) out.push(`${at}.vaccination.date must be a date-time`);
-  if (!(Number.isInteger(v.dose) && (v.dose as number) > 0)) out.push(`${at}.vaccination.dose must be a positive integer`);
+  if (!(Number.isInteger(v.dose) && (v.dose as number) > 0))
+    out.push(`${at}.vaccination.dose must be a positive integer`);
   return out;
 }
 
@@ -123,7 +155,8 @@ export function ddccTrProblems(cds: unknown, at = 'ddccTr'): string[] {
   if (!isStr(cds.name, 1024)) out.push(`${at}.name is required`);
   const t = cds.test;
   if (!isObj(t)) return [...out, `${at}.test is required`];
-  for (const k of ['pathogen', 'type', 'country'] as const) if (!isObj(t[k]) || !isStr((t[k] as Obj).code)) out.push(`${at}.test.${k} needs a code`);
+  for (const k of ['pathogen', 'type', 'country'] as const)
+    if (!isObj(t[k]) || !isStr((t[k] as Obj).code)) out.push(`${at}.test.${k} needs a code`);
   if (!(typeof t.date === 'string' && DATETIME.test(t.date))) out.push(`${at}.test.date must be a date-time`);
   return out;
 }
@@ -140,7 +173,13 @@ export function hcertPayloadProblems(p: HcertPayloads): string[] {
   if (p.ddccVs !== undefined) list(p.ddccVs).forEach((c, i) => out.push(...ddccVsProblems(c, `ddccVs[${i}]`)));
   if (p.icvp !== undefined) list(p.icvp).forEach((c, i) => out.push(...icvpProblems(c, `icvp[${i}]`)));
   if (p.ddccTr !== undefined) list(p.ddccTr).forEach((c, i) => out.push(...ddccTrProblems(c, `ddccTr[${i}]`)));
-  if (p.euDcc === undefined && p.ddccVs === undefined && p.icvp === undefined && p.ddccTr === undefined && p.smartHealthLinks === undefined) {
+  if (
+    p.euDcc === undefined &&
+    p.ddccVs === undefined &&
+    p.icvp === undefined &&
+    p.ddccTr === undefined &&
+    p.smartHealthLinks === undefined
+  ) {
     out.push('the hcert claim (-260) carries no known payload (EU DCC, DDCC, ICVP or SMART Health Link)');
   }
   return out;

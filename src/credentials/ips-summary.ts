@@ -5,7 +5,15 @@
  * required sections (problems, allergies, medications) given an `emptyReason` when nothing is held, as the IPS does.
  * https://hl7.org/fhir/uv/ips/STU2/OperationDefinition-summary.html and https://hl7.org/fhir/uv/ips/STU2/design.html
  */
-import type { Bundle, BundleEntry, Composition, CompositionSection, Organization, Patient, Resource } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  BundleEntry,
+  Composition,
+  CompositionSection,
+  Organization,
+  Patient,
+  Resource,
+} from '@medplum/fhirtypes';
 import { OutcomeError, issue } from '../fhir/outcome.ts';
 import type { ResourceStore } from '../storage/store.ts';
 import type { IssuerContext } from './issuer-context.ts';
@@ -28,15 +36,33 @@ interface SectionSpec {
 
 const category = (r: Resource): string[] =>
   r.resourceType === 'Observation' ? (r.category ?? []).flatMap((c) => (c.coding ?? []).map((x) => x.code ?? '')) : [];
-const isObservationIn = (codes: string[]) => (r: Resource): boolean => r.resourceType === 'Observation' && category(r).some((c) => codes.includes(c));
+const isObservationIn =
+  (codes: string[]) =>
+  (r: Resource): boolean =>
+    r.resourceType === 'Observation' && category(r).some((c) => codes.includes(c));
 
 /** The IPS sections this server fills, in the order of the IPS Composition profile. */
 const SECTIONS: readonly SectionSpec[] = [
   { code: '11450-4', title: 'Problem List', required: true, holds: (r) => r.resourceType === 'Condition' },
-  { code: '48765-2', title: 'Allergies and Intolerances', required: true, holds: (r) => r.resourceType === 'AllergyIntolerance' },
-  { code: '10160-0', title: 'Medication Summary', required: true, holds: (r) => r.resourceType === 'MedicationStatement' || r.resourceType === 'MedicationRequest' },
+  {
+    code: '48765-2',
+    title: 'Allergies and Intolerances',
+    required: true,
+    holds: (r) => r.resourceType === 'AllergyIntolerance',
+  },
+  {
+    code: '10160-0',
+    title: 'Medication Summary',
+    required: true,
+    holds: (r) => r.resourceType === 'MedicationStatement' || r.resourceType === 'MedicationRequest',
+  },
   { code: '11369-6', title: 'Immunizations', required: false, holds: (r) => r.resourceType === 'Immunization' },
-  { code: '30954-2', title: 'Results', required: false, holds: (r) => r.resourceType === 'Observation' && !isObservationIn(['vital-signs', 'social-history'])(r) },
+  {
+    code: '30954-2',
+    title: 'Results',
+    required: false,
+    holds: (r) => r.resourceType === 'Observation' && !isObservationIn(['vital-signs', 'social-history'])(r),
+  },
   { code: '47519-4', title: 'History of Procedures', required: false, holds: (r) => r.resourceType === 'Procedure' },
   { code: '8716-3', title: 'Vital Signs', required: false, holds: isObservationIn(['vital-signs']) },
   { code: '29762-2', title: 'Social History', required: false, holds: isObservationIn(['social-history']) },
@@ -44,8 +70,13 @@ const SECTIONS: readonly SectionSpec[] = [
 
 /** The search parameter naming the patient, per resource type summarised. */
 const BY_PATIENT: Readonly<Record<string, string>> = {
-  Condition: 'patient', AllergyIntolerance: 'patient', MedicationStatement: 'patient', MedicationRequest: 'patient',
-  Immunization: 'patient', Observation: 'patient', Procedure: 'patient',
+  Condition: 'patient',
+  AllergyIntolerance: 'patient',
+  MedicationStatement: 'patient',
+  MedicationRequest: 'patient',
+  Immunization: 'patient',
+  Observation: 'patient',
+  Procedure: 'patient',
 };
 
 export interface SummaryInput {
@@ -61,7 +92,13 @@ async function recordsOf(store: ResourceStore, patientId: string): Promise<Resou
     const result = await store.search({
       resourceType,
       filters: [{ code, type: 'reference', values: [{ kind: 'reference', resourceType: 'Patient', id: patientId }] }],
-      sort: [], count: MAX_PER_TYPE, offset: 0, total: 'none', summaryCount: false, include: [], revinclude: [],
+      sort: [],
+      count: MAX_PER_TYPE,
+      offset: 0,
+      total: 'none',
+      summaryCount: false,
+      include: [],
+      revinclude: [],
     });
     out.push(...result.resources);
   }
@@ -76,7 +113,11 @@ function localReferences(resource: Resource, baseUrl: string): string[] {
 }
 
 /** The stored resources the records reference (transitively), so that every reference resolves inside the document. */
-async function referencedResources(store: ResourceStore, records: readonly Resource[], baseUrl: string): Promise<Resource[]> {
+async function referencedResources(
+  store: ResourceStore,
+  records: readonly Resource[],
+  baseUrl: string,
+): Promise<Resource[]> {
   const have = new Set(records.map((r) => `${r.resourceType}/${r.id}`));
   const queue = records.flatMap((r) => localReferences(r, baseUrl));
   const out: Resource[] = [];
@@ -108,16 +149,30 @@ function labelOf(r: Resource): string {
   return `${r.resourceType}${name ? `: ${name}` : ''}`;
 }
 
-const div = (inner: string) => ({ status: 'generated' as const, div: `<div xmlns="http://www.w3.org/1999/xhtml">${inner}</div>` });
+const div = (inner: string) => ({
+  status: 'generated' as const,
+  div: `<div xmlns="http://www.w3.org/1999/xhtml">${inner}</div>`,
+});
 
-function section(spec: SectionSpec, entries: readonly { fullUrl: string; resource: Resource }[]): CompositionSection | undefined {
+function section(
+  spec: SectionSpec,
+  entries: readonly { fullUrl: string; resource: Resource }[],
+): CompositionSection | undefined {
   const base = { title: spec.title, code: { coding: [{ system: LOINC, code: spec.code }] } };
   if (entries.length === 0) {
     if (!spec.required) return undefined;
     return {
       ...base,
       text: div(`There is no information available for ${escapeHtml(spec.title.toLowerCase())}.`),
-      emptyReason: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'unavailable', display: 'Unavailable' }] },
+      emptyReason: {
+        coding: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason',
+            code: 'unavailable',
+            display: 'Unavailable',
+          },
+        ],
+      },
     };
   }
   return {
@@ -135,7 +190,15 @@ function section(spec: SectionSpec, entries: readonly { fullUrl: string; resourc
 export async function buildIpsSummary(ctx: IssuerContext, input: SummaryInput): Promise<Bundle> {
   const { patient, baseUrl, now } = input;
   if (!patient.name?.length || !patient.birthDate) {
-    throw new OutcomeError('unprocessable', issue({ code: 'required', id: 'SUMMARY_PATIENT_INCOMPLETE', text: `Patient/${patient.id} has no ${patient.name?.length ? 'birthDate' : 'name'}, which an IPS Patient requires`, expression: 'Patient' }));
+    throw new OutcomeError(
+      'unprocessable',
+      issue({
+        code: 'required',
+        id: 'SUMMARY_PATIENT_INCOMPLETE',
+        text: `Patient/${patient.id} has no ${patient.name?.length ? 'birthDate' : 'name'}, which an IPS Patient requires`,
+        expression: 'Patient',
+      }),
+    );
   }
   const records = await recordsOf(ctx.store, patient.id as string);
   const referenced = await referencedResources(ctx.store, [patient, ...records], baseUrl);
@@ -144,12 +207,19 @@ export async function buildIpsSummary(ctx: IssuerContext, input: SummaryInput): 
   const authorEntry = { fullUrl: `urn:uuid:${author.id}`, resource: author };
   const patientEntry = stored(patient);
   const recordEntries = records.map(stored);
-  const sections = SECTIONS.map((spec) => section(spec, recordEntries.filter((e) => spec.holds(e.resource)))).filter((s): s is CompositionSection => s !== undefined);
+  const sections = SECTIONS.map((spec) =>
+    section(
+      spec,
+      recordEntries.filter((e) => spec.holds(e.resource)),
+    ),
+  ).filter((s): s is CompositionSection => s !== undefined);
   const placed = new Set(sections.flatMap((s) => (s.entry ?? []).map((e) => e.reference)));
   const composition: Composition = {
     resourceType: 'Composition',
     id: ctx.newUuid(),
-    text: div(`International Patient Summary of ${escapeHtml(patient.name[0]?.text ?? [patient.name[0]?.given?.join(' '), patient.name[0]?.family].filter(Boolean).join(' '))}`),
+    text: div(
+      `International Patient Summary of ${escapeHtml(patient.name[0]?.text ?? [patient.name[0]?.given?.join(' '), patient.name[0]?.family].filter(Boolean).join(' '))}`,
+    ),
     status: 'final',
     type: { coding: [{ system: LOINC, code: '60591-5', display: 'Patient summary Document' }] },
     subject: { reference: patientEntry.fullUrl },

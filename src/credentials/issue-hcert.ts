@@ -65,17 +65,37 @@ function certified(patient: Patient, immunizations: readonly Immunization[]): Va
   const own = immunizations.filter((imm, i) => {
     const ref = imm.patient?.reference;
     if (patient.id && ref && ref !== `Patient/${patient.id}` && !ref.endsWith(`/Patient/${patient.id}`)) {
-      throw mappingError('MAPPING_PATIENT_MISMATCH', `Immunization ${imm.id ?? i} belongs to ${ref}, not Patient/${patient.id}`, 'Immunization.patient');
+      throw mappingError(
+        'MAPPING_PATIENT_MISMATCH',
+        `Immunization ${imm.id ?? i} belongs to ${ref}, not Patient/${patient.id}`,
+        'Immunization.patient',
+      );
     }
     return imm.status === 'completed';
   });
-  if (own.length === 0) throw mappingError('MAPPING_NOT_APPLICABLE', 'There is no completed Immunization to certify', 'Immunization.status');
+  if (own.length === 0)
+    throw mappingError(
+      'MAPPING_NOT_APPLICABLE',
+      'There is no completed Immunization to certify',
+      'Immunization.status',
+    );
   return own.map((imm, i) => vaccinationFacts(imm, i)).sort((a, b) => b.date.localeCompare(a.date))[0]!;
 }
 
-function payloads(ctx: IssuerContext, input: IssueHcertInput, facts: VaccinationFacts, meta: { certificateId: string; kid: string; iat: number; exp: number }): HcertPayloadSet {
+function payloads(
+  ctx: IssuerContext,
+  input: IssueHcertInput,
+  facts: VaccinationFacts,
+  meta: { certificateId: string; kid: string; iat: number; exp: number },
+): HcertPayloadSet {
   const iso = (s: number): string => new Date(s * 1000).toISOString();
-  const issuerName = ctx.organization.name ?? fail('internal', { code: 'exception', id: 'ISSUER_ORGANIZATION_UNNAMED', text: 'The issuing Organization has no name' });
+  const issuerName =
+    ctx.organization.name ??
+    fail('internal', {
+      code: 'exception',
+      id: 'ISSUER_ORGANIZATION_UNNAMED',
+      text: 'The issuing Organization has no name',
+    });
   const ddccVs = toDdccVs(input.patient, facts, {
     issuer: { display: issuerName, ...(ctx.organization.id ? { identifier: { value: ctx.organization.id } } : {}) },
     kid: meta.kid,
@@ -85,12 +105,16 @@ function payloads(ctx: IssuerContext, input: IssueHcertInput, facts: Vaccination
   });
   const out: HcertPayloadSet = { ddccVs };
   if (isCovid19Vaccination(facts, ctx.terminology)) {
-    out.euDcc = toEuDcc(input.patient, [facts], { terminology: ctx.terminology, issuerName, certificateId: meta.certificateId });
+    out.euDcc = toEuDcc(input.patient, [facts], {
+      terminology: ctx.terminology,
+      issuerName,
+      certificateId: meta.certificateId,
+    });
   }
-  if (isIcvpCovered(facts, ctx.terminology)) out.icvp = toIcvp(input.patient, facts, { issuerId: ctx.keys.country, validUntil: iso(meta.exp).slice(0, 10) });
+  if (isIcvpCovered(facts, ctx.terminology))
+    out.icvp = toIcvp(input.patient, facts, { issuerId: ctx.keys.country, validUntil: iso(meta.exp).slice(0, 10) });
   return out;
 }
-
 
 /** The QR the DDCC document embeds: the PNG, else the SVG, else none (then the document has no DocumentReference). */
 function documentQr(hc1: string, qr: IssuedHcert['qr']): DdccDocumentInput['qr'] {
@@ -101,10 +125,16 @@ function documentQr(hc1: string, qr: IssuedHcert['qr']): DdccDocumentInput['qr']
 
 function checkDocument(ctx: IssuerContext, document: Bundle): void {
   if (!ctx.validate) return;
-  const errors = (ctx.validate(document, DDCC_PROFILE.vsDocument).issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const errors = (ctx.validate(document, DDCC_PROFILE.vsDocument).issue ?? []).filter(
+    (i) => i.severity === 'error' || i.severity === 'fatal',
+  );
   if (errors.length === 0) return;
   throw new OutcomeError('unprocessable', [
-    issue({ code: 'invalid', id: 'DDCC_DOCUMENT_INVALID', text: `The DDCC document built from these records does not conform to ${DDCC_PROFILE.vsDocument}; no certificate was issued` }),
+    issue({
+      code: 'invalid',
+      id: 'DDCC_DOCUMENT_INVALID',
+      text: `The DDCC document built from these records does not conform to ${DDCC_PROFILE.vsDocument}; no certificate was issued`,
+    }),
     ...errors,
   ]);
 }
@@ -116,7 +146,13 @@ function checkDocument(ctx: IssuerContext, document: Bundle): void {
  * @see https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md
  */
 export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Promise<IssuedHcert> {
-  const dsc = signerAt(ctx.keys, input.now) ?? fail('internal', { code: 'exception', id: 'ISSUER_NO_VALID_DSC', text: `No DSC is valid at ${input.now.toISOString()}` });
+  const dsc =
+    signerAt(ctx.keys, input.now) ??
+    fail('internal', {
+      code: 'exception',
+      id: 'ISSUER_NO_VALID_DSC',
+      text: `No DSC is valid at ${input.now.toISOString()}`,
+    });
   const facts = certified(input.patient, input.immunizations);
   const iat = Math.floor(input.now.getTime() / 1000);
   // Never past the signer's own end: a verifier would reject the chain before the certificate expired.
@@ -139,10 +175,17 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   // Checked before signing, so a record that cannot make a valid document costs no signature and no QR; the QR
   // DocumentReference added afterwards is ours and conforms to DDCCDocumentReferenceQR (tested).
   checkDocument(ctx, document());
-  const hc1 = signHc1({ iss: ctx.keys.country, iat, exp, hcert }, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
+  const hc1 = signHc1(
+    { iss: ctx.keys.country, iat, exp, hcert },
+    { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes },
+  );
   const qr = await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']);
   const ddccDocument = document(documentQr(hc1, qr));
-  const warnings = issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now);
+  const warnings = issuerTrustWarnings(
+    ctx.trust,
+    { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country },
+    input.now,
+  );
   const provenance = await recordIssuance(ctx.store, {
     format: 'hcert',
     patientId: input.patient.id,
@@ -153,5 +196,16 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
     issuedAt: input.now,
     expiresAt: new Date(exp * 1000),
   });
-  return { hc1, kid: dsc.kid, iat, exp, certificateId, payload, qr, ddccDocument, warnings, provenanceId: provenance.id! };
+  return {
+    hc1,
+    kid: dsc.kid,
+    iat,
+    exp,
+    certificateId,
+    payload,
+    qr,
+    ddccDocument,
+    warnings,
+    provenanceId: provenance.id!,
+  };
 }

@@ -53,9 +53,15 @@ function matchesSince(imm: Immunization, since: Date | undefined): boolean {
 }
 
 /** Card types this set of immunizations earns; undefined when a requested type is not one we issue. */
-function cardTypes(ctx: IssuerContext, immunizations: readonly Immunization[], requested: readonly string[]): string[] | undefined {
+function cardTypes(
+  ctx: IssuerContext,
+  immunizations: readonly Immunization[],
+  requested: readonly string[],
+): string[] | undefined {
   const types: string[] = [SHC_TYPE.healthCard, SHC_TYPE.immunization];
-  const covid = immunizations.length > 0 && immunizations.every((imm) => isCovid19Vaccination(vaccinationFacts(imm), ctx.terminology));
+  const covid =
+    immunizations.length > 0 &&
+    immunizations.every((imm) => isCovid19Vaccination(vaccinationFacts(imm), ctx.terminology));
   if (covid) types.push(SHC_TYPE.covid19);
   const normalised = requested.map((t) => (t === 'Immunization' ? SHC_TYPE.immunization : t));
   return normalised.every((t) => types.includes(t)) ? types : undefined;
@@ -68,12 +74,28 @@ function cardTypes(ctx: IssuerContext, immunizations: readonly Immunization[], r
  * @see https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
  */
 export async function issueShc(ctx: IssuerContext, input: IssueShcInput): Promise<IssuedShc> {
-  const key = ctx.keys.shc ?? fail('unprocessable', { code: 'not-supported', id: 'ISSUER_NO_SHC_KEY', text: 'This server has no SMART Health Card signing key' });
-  const iss = ctx.shcIssuerUrl ?? fail('unprocessable', { code: 'not-supported', id: 'SHC_ISSUER_URL_MISSING', text: 'No SHC issuer URL (iss) is configured' });
+  const key =
+    ctx.keys.shc ??
+    fail('unprocessable', {
+      code: 'not-supported',
+      id: 'ISSUER_NO_SHC_KEY',
+      text: 'This server has no SMART Health Card signing key',
+    });
+  const iss =
+    ctx.shcIssuerUrl ??
+    fail('unprocessable', {
+      code: 'not-supported',
+      id: 'SHC_ISSUER_URL_MISSING',
+      text: 'No SHC issuer URL (iss) is configured',
+    });
   const chosen = input.immunizations.filter((imm) => imm.status === 'completed' && matchesSince(imm, input.since));
   const types = chosen.length === 0 ? undefined : cardTypes(ctx, chosen, input.credentialTypes);
   if (!types) return { verifiableCredential: [], qr: [], resourceLink: [], warnings: [] };
-  const { bundle, links } = toShcBundle(input.patient, chosen, input.identityClaims ? { identityClaims: input.identityClaims } : {});
+  const { bundle, links } = toShcBundle(
+    input.patient,
+    chosen,
+    input.identityClaims ? { identityClaims: input.identityClaims } : {},
+  );
   const nbf = Math.floor(input.now.getTime() / 1000);
   // Revocation id (spec: base64url, at most 24 characters): random per card, so revoking one card revokes no other.
   const rid = encodeBase64Url(ctx.randomBytes(12));
@@ -94,7 +116,13 @@ export async function issueShc(ctx: IssuerContext, input: IssueShcInput): Promis
     issuedAt: input.now,
     ...(payload.exp !== undefined ? { expiresAt: new Date(payload.exp * 1000) } : {}),
   });
-  return { verifiableCredential: [jws], qr: [encodeShcQr(jws)], resourceLink: links.map((l) => ({ vcIndex: 0, ...l })), warnings: issuerUrlWarnings(iss), provenanceId: provenance.id! };
+  return {
+    verifiableCredential: [jws],
+    qr: [encodeShcQr(jws)],
+    resourceLink: links.map((l) => ({ vcIndex: 0, ...l })),
+    warnings: issuerUrlWarnings(iss),
+    provenanceId: provenance.id!,
+  };
 }
 
 /**
@@ -104,5 +132,12 @@ export async function issueShc(ctx: IssuerContext, input: IssueShcInput): Promis
  */
 function issuerUrlWarnings(iss: string): OperationOutcomeIssue[] {
   if (isHttpsOrLoopback(iss) && !iss.endsWith('/')) return [];
-  return [issue({ severity: 'warning', code: 'security', id: 'SHC_ISSUER_URL_NOT_HTTPS', text: `The SHC issuer URL (iss, ISSUER_URL) ${iss} is not an https URL without a trailing slash: verifiers will reject this card` })];
+  return [
+    issue({
+      severity: 'warning',
+      code: 'security',
+      id: 'SHC_ISSUER_URL_NOT_HTTPS',
+      text: `The SHC issuer URL (iss, ISSUER_URL) ${iss} is not an https URL without a trailing slash: verifiers will reject this card`,
+    }),
+  ];
 }

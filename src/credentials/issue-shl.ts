@@ -50,32 +50,54 @@ export interface IssuedVhl extends IssuedShl {
 function patientIdOf(bundle: Bundle): string | undefined {
   const composition = bundle.entry?.[0]?.resource;
   const subject = composition?.resourceType === 'Composition' ? composition.subject?.reference : undefined;
-  const entry = bundle.entry?.find((e) => e.fullUrl === subject || (e.resource?.resourceType === 'Patient' && subject === `Patient/${e.resource.id}`));
+  const entry = bundle.entry?.find(
+    (e) => e.fullUrl === subject || (e.resource?.resourceType === 'Patient' && subject === `Patient/${e.resource.id}`),
+  );
   const patient = entry?.resource;
   return patient?.resourceType === 'Patient' ? patient.id : undefined;
 }
 
 function checkIps(ctx: IssuerContext, bundle: Bundle): OperationOutcomeIssue[] {
-  if (bundle.resourceType !== 'Bundle' || bundle.type !== 'document' || bundle.entry?.[0]?.resource?.resourceType !== 'Composition') {
-    fail('unprocessable', { code: 'invalid', id: 'SHL_NOT_A_DOCUMENT', text: 'A SMART Health Link is issued for a document Bundle whose first entry is a Composition (IPS)', expression: 'Bundle.type' });
+  if (
+    bundle.resourceType !== 'Bundle' ||
+    bundle.type !== 'document' ||
+    bundle.entry?.[0]?.resource?.resourceType !== 'Composition'
+  ) {
+    fail('unprocessable', {
+      code: 'invalid',
+      id: 'SHL_NOT_A_DOCUMENT',
+      text: 'A SMART Health Link is issued for a document Bundle whose first entry is a Composition (IPS)',
+      expression: 'Bundle.type',
+    });
   }
   if (!ctx.validate) return [];
   const issues = ctx.validate(bundle, IPS_BUNDLE_PROFILE).issue ?? [];
   const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (errors.length > 0) throw new OutcomeError('unprocessable', [issue({ code: 'invalid', id: 'SHL_CONTENT_INVALID', text: 'The Bundle does not validate; no link was created' }), ...errors]);
+  if (errors.length > 0)
+    throw new OutcomeError('unprocessable', [
+      issue({ code: 'invalid', id: 'SHL_CONTENT_INVALID', text: 'The Bundle does not validate; no link was created' }),
+      ...errors,
+    ]);
   const warnings = issues.filter((i) => i.severity === 'warning' && /PROFILE/.test(i.details?.coding?.[0]?.code ?? ''));
   // The validator reports a requested but unloaded profile as information; the issuer is told, as a warning.
-  const notApplied = issues.filter((i) => profileNotChecked([i], IPS_BUNDLE_PROFILE) !== undefined).map((i) => ({ ...i, severity: 'warning' as const }));
+  const notApplied = issues
+    .filter((i) => profileNotChecked([i], IPS_BUNDLE_PROFILE) !== undefined)
+    .map((i) => ({ ...i, severity: 'warning' as const }));
   return [...warnings, ...notApplied];
 }
-
 
 /**
  * Create a SMART Health Link for an IPS document Bundle (file `application/fhir+json`).
  * Throws 422 SHL_NOT_A_DOCUMENT / SHL_CONTENT_INVALID.
  * @example const { link, qr } = await issueShl(ctx, shl, { bundle, now, requester: 'portal', passcode: '1234', label: 'My summary' })
  */
-export async function issueShl(ctx: IssuerContext, shl: ShlContext, input: IssueShlInput, format: 'shl' | 'vhl' = 'shl', kid?: string): Promise<IssuedShl> {
+export async function issueShl(
+  ctx: IssuerContext,
+  shl: ShlContext,
+  input: IssueShlInput,
+  format: 'shl' | 'vhl' = 'shl',
+  kid?: string,
+): Promise<IssuedShl> {
   const warnings = checkIps(ctx, input.bundle);
   const patientId = patientIdOf(input.bundle);
   const created = await createShlLink(shl, {
@@ -101,7 +123,12 @@ export async function issueShl(ctx: IssuerContext, shl: ShlContext, input: Issue
     issuedAt: input.now,
     ...(input.exp ? { expiresAt: input.exp } : {}),
   });
-  return { ...created, qr: await credentialQrImages('shlink', created.link, input.qrFormats ?? ['png', 'svg']), provenanceId: provenance.id!, warnings };
+  return {
+    ...created,
+    qr: await credentialQrImages('shlink', created.link, input.qrFormats ?? ['png', 'svg']),
+    provenanceId: provenance.id!,
+    warnings,
+  };
 }
 
 /**
@@ -110,11 +137,31 @@ export async function issueShl(ctx: IssuerContext, shl: ShlContext, input: Issue
  * @see http://smart.who.int/trust/StructureDefinition/HCert (element 5)
  */
 export async function issueVhl(ctx: IssuerContext, shl: ShlContext, input: IssueShlInput): Promise<IssuedVhl> {
-  const dsc = signerAt(ctx.keys, input.now) ?? fail('internal', { code: 'exception', id: 'ISSUER_NO_VALID_DSC', text: `No DSC is valid at ${input.now.toISOString()}` });
+  const dsc =
+    signerAt(ctx.keys, input.now) ??
+    fail('internal', {
+      code: 'exception',
+      id: 'ISSUER_NO_VALID_DSC',
+      text: `No DSC is valid at ${input.now.toISOString()}`,
+    });
   const issued = await issueShl(ctx, shl, input, 'vhl', dsc.kid);
   const iat = Math.floor(input.now.getTime() / 1000);
   const exp = input.exp ? Math.floor(input.exp.getTime() / 1000) : undefined;
-  const hc1 = signVhl({ iss: ctx.keys.country, iat, ...(exp !== undefined ? { exp } : {}), shlinks: [issued.link] }, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
-  const warnings = [...issued.warnings, ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now)];
-  return { ...issued, warnings, hc1, kid: dsc.kid, iat, ...(exp !== undefined ? { exp } : {}), vhlQr: await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']) };
+  const hc1 = signVhl(
+    { iss: ctx.keys.country, iat, ...(exp !== undefined ? { exp } : {}), shlinks: [issued.link] },
+    { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes },
+  );
+  const warnings = [
+    ...issued.warnings,
+    ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now),
+  ];
+  return {
+    ...issued,
+    warnings,
+    hc1,
+    kid: dsc.kid,
+    iat,
+    ...(exp !== undefined ? { exp } : {}),
+    vhlQr: await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']),
+  };
 }

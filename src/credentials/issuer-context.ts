@@ -30,7 +30,10 @@ export interface IssuerContext {
 }
 
 /** Node's CSPRNG as the default randomness (tests pass their own). */
-export const NODE_RANDOMNESS = Object.freeze({ newUuid: randomUUID, randomBytes: (n: number) => new Uint8Array(nodeRandomBytes(n)) });
+export const NODE_RANDOMNESS = Object.freeze({
+  newUuid: randomUUID,
+  randomBytes: (n: number) => new Uint8Array(nodeRandomBytes(n)),
+});
 
 /**
  * Crockford-style base32 of random bytes: an unambiguous upper-case id part.

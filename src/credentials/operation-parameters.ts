@@ -55,14 +55,24 @@ export function healthCardsIssueToParameters(r: IssuedShc): Parameters {
 function qrParameters(prefix: string, qr: QrImages): ParametersParameter[] {
   const out: ParametersParameter[] = [];
   const attachment = (contentType: string, data: string): Attachment => ({ contentType, data });
-  if (qr.png) out.push({ name: `${prefix}Png`, valueAttachment: attachment('image/png', Buffer.from(qr.png).toString('base64')) });
-  if (qr.svg) out.push({ name: `${prefix}Svg`, valueAttachment: attachment('image/svg+xml', Buffer.from(qr.svg).toString('base64')) });
+  if (qr.png)
+    out.push({
+      name: `${prefix}Png`,
+      valueAttachment: attachment('image/png', Buffer.from(qr.png).toString('base64')),
+    });
+  if (qr.svg)
+    out.push({
+      name: `${prefix}Svg`,
+      valueAttachment: attachment('image/svg+xml', Buffer.from(qr.svg).toString('base64')),
+    });
   if (qr.version) out.push({ name: `${prefix}Version`, valueInteger: qr.version });
   return out;
 }
 
 const warningsParameter = (warnings: IssuedHcert['warnings']): ParametersParameter[] =>
-  warnings.length === 0 ? [] : [{ name: 'warnings', resource: { resourceType: 'OperationOutcome', issue: warnings } as OperationOutcome }];
+  warnings.length === 0
+    ? []
+    : [{ name: 'warnings', resource: { resourceType: 'OperationOutcome', issue: warnings } as OperationOutcome }];
 
 /**
  * `$issue-hcert` output: hc1, kid, certificateId, issuedAt, expiresAt, qrPng/qrSvg/qrVersion, ddccDocument, warnings.
@@ -89,13 +99,18 @@ export function hcertToParameters(r: IssuedHcert): Parameters {
  * @example res.json(shlToParameters(await issueVhl(ctx, shl, input)))
  */
 export function shlToParameters(r: IssuedShl | IssuedVhl): Parameters {
-  const vhl = 'hc1' in r ? [{ name: 'vhl', valueString: r.hc1 }, { name: 'kid', valueString: r.kid }, ...qrParameters('vhlQr', r.vhlQr)] : [];
+  const vhl =
+    'hc1' in r
+      ? [{ name: 'vhl', valueString: r.hc1 }, { name: 'kid', valueString: r.kid }, ...qrParameters('vhlQr', r.vhlQr)]
+      : [];
   return {
     resourceType: 'Parameters',
     parameter: [
       { name: 'shlink', valueString: r.link },
       { name: 'manifestUrl', valueUri: r.manifestUrl },
-      ...(r.payload.exp !== undefined ? [{ name: 'expiresAt', valueInstant: new Date(r.payload.exp * 1000).toISOString() }] : []),
+      ...(r.payload.exp !== undefined
+        ? [{ name: 'expiresAt', valueInstant: new Date(r.payload.exp * 1000).toISOString() }]
+        : []),
       ...qrParameters('qr', r.qr),
       ...vhl,
       ...warningsParameter(r.warnings),

@@ -40,13 +40,23 @@ function sub(url: string, value: string | undefined): { url: string; valueString
  * @example issuanceProvenance({ format: 'shc', patientId: 'p1', sources: [], requester: 'wallet', credentialId: 'x', issuedAt: now })
  */
 export function issuanceProvenance(r: IssuanceRecord): Provenance {
-  const target: Reference[] = [...(r.patientId ? [{ reference: `Patient/${r.patientId}` }] : []), ...r.sources.map((s) => ({ reference: s }))];
+  const target: Reference[] = [
+    ...(r.patientId ? [{ reference: `Patient/${r.patientId}` }] : []),
+    ...r.sources.map((s) => ({ reference: s })),
+  ];
   return {
     resourceType: 'Provenance',
     target: target.length > 0 ? target : [{ display: r.credentialId }],
     recorded: r.issuedAt.toISOString(),
     activity: { coding: [{ system: FORMAT_SYSTEM, code: r.format }], text: `issue ${r.format}` },
-    agent: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' }] }, who: { display: r.requester } }],
+    agent: [
+      {
+        type: {
+          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' }],
+        },
+        who: { display: r.requester },
+      },
+    ],
     entity: r.sources.map((s) => ({ role: 'source' as const, what: { reference: s } })),
     extension: [
       {
@@ -67,7 +77,9 @@ export function issuanceProvenance(r: IssuanceRecord): Provenance {
  * @example await recordIssuance(store, { format: 'hcert', patientId: 'p1', sources: ['Immunization/i1'], requester: 'client-a', kid, credentialId, issuedAt: now })
  */
 export async function recordIssuance(store: ResourceStore, record: IssuanceRecord): Promise<Provenance> {
-  const { resource } = await store.create(issuanceProvenance(record), { id: issuanceProvenanceId(record.credentialId) });
+  const { resource } = await store.create(issuanceProvenance(record), {
+    id: issuanceProvenanceId(record.credentialId),
+  });
   return resource as Provenance;
 }
 
@@ -116,10 +128,16 @@ function readRecord(p: Provenance): CredentialSummary | undefined {
  * Credentials issued for a patient, newest first (from their Provenance records).
  * @example (await listCredentials(store, 'p1')).map((c) => c.format)
  */
-export async function listCredentials(store: ResourceStore, patientId: string, options: { max?: number } = {}): Promise<CredentialSummary[]> {
+export async function listCredentials(
+  store: ResourceStore,
+  patientId: string,
+  options: { max?: number } = {},
+): Promise<CredentialSummary[]> {
   const result = await store.search({
     resourceType: 'Provenance',
-    filters: [{ code: 'target', type: 'reference', values: [{ kind: 'reference', resourceType: 'Patient', id: patientId }] }],
+    filters: [
+      { code: 'target', type: 'reference', values: [{ kind: 'reference', resourceType: 'Patient', id: patientId }] },
+    ],
     sort: [],
     count: options.max ?? 100,
     offset: 0,

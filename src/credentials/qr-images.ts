@@ -12,7 +12,11 @@ export interface QrImages {
  * Render `text` with its spec's QR preset; the symbol is built once whatever the number of formats.
  * @example const { png, svg, version } = await credentialQrImages('hcert', hc1, ['png', 'svg'])
  */
-export async function credentialQrImages(kind: keyof typeof QR_PRESETS, text: string, formats: readonly QrFormat[]): Promise<QrImages> {
+export async function credentialQrImages(
+  kind: keyof typeof QR_PRESETS,
+  text: string,
+  formats: readonly QrFormat[],
+): Promise<QrImages> {
   const out: QrImages = {};
   for (const image of await renderCredentialQrs(kind, text, formats)) {
     out.version = image.version;

@@ -26,17 +26,29 @@ export async function revokedCredentialIds(store: ResourceStore, max = 100_000):
     include: [],
     revinclude: [],
   });
-  return (result.resources as Basic[]).flatMap((b) => b.identifier?.filter((i) => i.system === CREDENTIAL_ID_SYSTEM).map((i) => i.value ?? '') ?? []).filter(Boolean);
+  return (result.resources as Basic[])
+    .flatMap((b) => b.identifier?.filter((i) => i.system === CREDENTIAL_ID_SYSTEM).map((i) => i.value ?? '') ?? [])
+    .filter(Boolean);
 }
 
 /** The SHC CRL of `kid`: the revoked ids that are rids. */
-export function buildShcCrl(kid: string, ids: readonly string[]): { kid: string; method: 'rid'; ctr: number; rids: string[] } {
+export function buildShcCrl(
+  kid: string,
+  ids: readonly string[],
+): { kid: string; method: 'rid'; ctr: number; rids: string[] } {
   const rids = ids.filter((id) => RID.test(id)).sort();
   return { kid, method: 'rid', ctr: Math.max(1, rids.length), rids };
 }
 
 /** One EU DCC batch (hashType UCI) per DSC kid of our country. */
-export function buildDccBatches(country: string, kids: readonly string[], ids: readonly string[], expires: Date): DccBatch[] {
-  const hashes = ids.filter((id) => !RID.test(id)).map((uci) => ({ hash: dccHash('UCI', { uci })!.toString('base64') }));
+export function buildDccBatches(
+  country: string,
+  kids: readonly string[],
+  ids: readonly string[],
+  expires: Date,
+): DccBatch[] {
+  const hashes = ids
+    .filter((id) => !RID.test(id))
+    .map((uci) => ({ hash: dccHash('UCI', { uci })!.toString('base64') }));
   return kids.map((kid) => ({ country, kid, hashType: 'UCI', expires: expires.toISOString(), entries: hashes }));
 }

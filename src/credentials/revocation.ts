@@ -31,7 +31,10 @@ export interface RevocationInput {
  * Put a credential on this issuer's revocation list. Returns the entry and whether it was already there.
  * @example await revokeCredential(store, { credentialId: 'URN:UVCI:01:XX:…', reason: 'issued in error', requester: 'his-1', now })
  */
-export async function revokeCredential(store: ResourceStore, input: RevocationInput): Promise<{ entry: Basic; alreadyRevoked: boolean }> {
+export async function revokeCredential(
+  store: ResourceStore,
+  input: RevocationInput,
+): Promise<{ entry: Basic; alreadyRevoked: boolean }> {
   const id = revocationEntryId(input.credentialId);
   const existing = await store.read('Basic', id);
   if (existing.status === 'found') return { entry: existing.resource as Basic, alreadyRevoked: true };
@@ -39,7 +42,10 @@ export async function revokeCredential(store: ResourceStore, input: RevocationIn
     resourceType: 'Basic',
     id,
     identifier: [{ system: CREDENTIAL_ID_SYSTEM, value: input.credentialId }],
-    code: { coding: [{ system: STATUS_SYSTEM, code: 'revoked', display: 'Revoked credential' }], ...(input.reason ? { text: input.reason } : {}) },
+    code: {
+      coding: [{ system: STATUS_SYSTEM, code: 'revoked', display: 'Revoked credential' }],
+      ...(input.reason ? { text: input.reason } : {}),
+    },
     created: input.now.toISOString().slice(0, 10),
     author: { display: input.requester },
   };
@@ -52,10 +58,16 @@ export async function revokeCredential(store: ResourceStore, input: RevocationIn
  * for SMART Health Cards with our `iss` and SHC kid (by their `rid`).
  * @example verifyCredential(hc1, { ...options, isRevoked: revocationSource(store, { country: 'XX', kids: () => ['RbhGBRNho78='] }) })
  */
-export function revocationSource(store: ResourceStore, own: { country: string; kids: () => readonly string[]; shc?: { iss: string; kid: string } }): RevocationCheck {
+export function revocationSource(
+  store: ResourceStore,
+  own: { country: string; kids: () => readonly string[]; shc?: { iss: string; kid: string } },
+): RevocationCheck {
   return async ({ format, issuer, kid, credentialId }) => {
     if (!credentialId || kid === undefined) return undefined;
-    const ours = format === 'shc' ? own.shc !== undefined && issuer === own.shc.iss && kid === own.shc.kid : issuer === own.country && own.kids().includes(kid);
+    const ours =
+      format === 'shc'
+        ? own.shc !== undefined && issuer === own.shc.iss && kid === own.shc.kid
+        : issuer === own.country && own.kids().includes(kid);
     if (!ours) return undefined;
     return (await store.read('Basic', revocationEntryId(credentialId))).status === 'found';
   };

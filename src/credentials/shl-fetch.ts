@@ -41,7 +41,11 @@ const JWE_COMPACT = /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/;
 
 function readManifest(res: Response, body: Uint8Array): ReturnType<typeof parseManifestResponse> {
   const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new FormatError('MANIFEST_INVALID', `SHL manifest: the response is ${type || 'untyped'}, not application/json`);
+  if (type !== 'application/json')
+    throw new FormatError(
+      'MANIFEST_INVALID',
+      `SHL manifest: the response is ${type || 'untyped'}, not application/json`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
@@ -70,7 +74,9 @@ function readManifest(res: Response, body: Uint8Array): ReturnType<typeof parseM
  * await fetchShl('http://169.254.169.254/latest/meta-data/', undefined); // throws SHL_FETCH_REFUSED
  */
 export function createGuardedShlFetcher(options: GuardedShlFetcherOptions): ShlFetcher {
-  const local = options.local ? { prefix: parseUrlPrefix(options.local.prefix, 'createGuardedShlFetcher'), handle: options.local.handle } : undefined;
+  const local = options.local
+    ? { prefix: parseUrlPrefix(options.local.prefix, 'createGuardedShlFetcher'), handle: options.local.handle }
+    : undefined;
   const guarded = createGuardedFetch({ ...options, label: 'SHL fetch', allowName: 'SHL_FETCH_ALLOW' });
 
   return async (raw, request) => {
@@ -78,9 +84,14 @@ export function createGuardedShlFetcher(options: GuardedShlFetcherOptions): ShlF
       const url = new URL(raw);
       if (!url.username && !url.password && underPrefix(url, local.prefix)) return local.handle(url.href, request);
     }
-    const init: RequestInit = request === undefined
-      ? { method: 'GET', headers: { accept: 'application/jose' } }
-      : { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(request) };
+    const init: RequestInit =
+      request === undefined
+        ? { method: 'GET', headers: { accept: 'application/jose' } }
+        : {
+            method: 'POST',
+            headers: { accept: 'application/json', 'content-type': 'application/json' },
+            body: JSON.stringify(request),
+          };
     let got: { res: Response; body: Uint8Array };
     try {
       got = await guarded(raw, init);
@@ -90,7 +101,8 @@ export function createGuardedShlFetcher(options: GuardedShlFetcherOptions): ShlF
     }
     if (request !== undefined) return readManifest(got.res, got.body);
     const jwe = new TextDecoder().decode(got.body).trim();
-    if (!JWE_COMPACT.test(jwe)) throw new FormatError('JWE_INVALID', 'SHL file: the response is not a compact JWE (five base64url parts)');
+    if (!JWE_COMPACT.test(jwe))
+      throw new FormatError('JWE_INVALID', 'SHL file: the response is not a compact JWE (five base64url parts)');
     return jwe;
   };
 }

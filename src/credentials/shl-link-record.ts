@@ -60,12 +60,24 @@ export interface NewLinkRecord {
   now: Date;
 }
 
-function stateExtension(s: Pick<ShlLinkState, 'flag' | 'exp' | 'passcodeHash' | 'attemptsRemaining' | 'contentType' | 'tickets'>): Extension {
-  const ext: Extension[] = [{ url: 'flag', valueString: s.flag || '-' }, { url: 'contentType', valueCode: s.contentType }];
+function stateExtension(
+  s: Pick<ShlLinkState, 'flag' | 'exp' | 'passcodeHash' | 'attemptsRemaining' | 'contentType' | 'tickets'>,
+): Extension {
+  const ext: Extension[] = [
+    { url: 'flag', valueString: s.flag || '-' },
+    { url: 'contentType', valueCode: s.contentType },
+  ];
   if (s.exp) ext.push({ url: 'exp', valueDateTime: s.exp });
   if (s.passcodeHash) ext.push({ url: 'passcodeHash', valueString: s.passcodeHash });
   if (s.attemptsRemaining !== undefined) ext.push({ url: 'attemptsRemaining', valueInteger: s.attemptsRemaining });
-  for (const t of s.tickets) ext.push({ url: 'ticket', extension: [{ url: 'hash', valueString: t.hash }, { url: 'exp', valueDateTime: t.exp }] });
+  for (const t of s.tickets)
+    ext.push({
+      url: 'ticket',
+      extension: [
+        { url: 'hash', valueString: t.hash },
+        { url: 'exp', valueDateTime: t.exp },
+      ],
+    });
   return { url: SHL_EXTENSION, extension: ext };
 }
 
@@ -88,9 +100,19 @@ export function newLinkRecord(r: NewLinkRecord): DocumentReference {
       }),
     ],
     status: 'current',
-    type: { coding: [{ system: 'https://gdhcn-gateway.org/fhir/CodeSystem/document-kind', code: 'smart-health-link' }] },
+    type: {
+      coding: [{ system: 'https://gdhcn-gateway.org/fhir/CodeSystem/document-kind', code: 'smart-health-link' }],
+    },
     date: r.now.toISOString(),
-    content: [{ attachment: { contentType: 'application/jose', data: Buffer.from(r.jwe).toString('base64'), creation: r.now.toISOString() } }],
+    content: [
+      {
+        attachment: {
+          contentType: 'application/jose',
+          data: Buffer.from(r.jwe).toString('base64'),
+          creation: r.now.toISOString(),
+        },
+      },
+    ],
   };
   if (r.label) doc.description = r.label;
   if (r.patientId) doc.subject = { reference: `Patient/${r.patientId}` };
@@ -121,7 +143,10 @@ export function readLinkRecord(doc: DocumentReference): ShlLinkState | undefined
     lastUpdated: doc.meta?.lastUpdated ?? doc.date ?? '',
     tickets: ext
       .filter((e) => e.url === 'ticket')
-      .map((e) => ({ hash: e.extension?.find((x) => x.url === 'hash')?.valueString ?? '', exp: e.extension?.find((x) => x.url === 'exp')?.valueDateTime ?? '' })),
+      .map((e) => ({
+        hash: e.extension?.find((x) => x.url === 'hash')?.valueString ?? '',
+        exp: e.extension?.find((x) => x.url === 'exp')?.valueDateTime ?? '',
+      })),
   };
 }
 

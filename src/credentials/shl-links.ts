@@ -14,7 +14,14 @@ import { encryptShlFile, type ShlContentType } from '../formats/shl/jwe.ts';
 import { encodeShlink, newShlinkKey, type ShlinkPayload } from '../formats/shl/link.ts';
 import { buildManifestResponse, type ManifestRequest, type ManifestResponse } from '../formats/shl/manifest.ts';
 import type { ResourceStore } from '../storage/store.ts';
-import { hashTicket, newLinkRecord, readLinkRecord, recordIdOf, withState, type ShlLinkState } from './shl-link-record.ts';
+import {
+  hashTicket,
+  newLinkRecord,
+  readLinkRecord,
+  recordIdOf,
+  withState,
+  type ShlLinkState,
+} from './shl-link-record.ts';
 import { hashPasscode, passcodeMatches } from './shl-passcode.ts';
 
 export interface ShlContext {
@@ -31,7 +38,14 @@ const TICKET_SECONDS = 300;
 export class ShlPasscodeError extends OutcomeError {
   readonly remainingAttempts: number;
   constructor(remainingAttempts: number) {
-    super('unauthorized', issue({ code: 'security', id: 'SHL_PASSCODE_INVALID', text: `The passcode is missing or wrong; ${remainingAttempts} attempt(s) left` }));
+    super(
+      'unauthorized',
+      issue({
+        code: 'security',
+        id: 'SHL_PASSCODE_INVALID',
+        text: `The passcode is missing or wrong; ${remainingAttempts} attempt(s) left`,
+      }),
+    );
     this.remainingAttempts = remainingAttempts;
   }
 }
@@ -96,7 +110,12 @@ export async function createShlLink(ctx: ShlContext, input: CreateShlLinkInput):
     jwe,
     now: input.now,
     ...(input.exp ? { exp: input.exp } : {}),
-    ...(input.passcode !== undefined ? { passcodeHash: await hashPasscode(input.passcode, ctx.randomBytes), maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS } : {}),
+    ...(input.passcode !== undefined
+      ? {
+          passcodeHash: await hashPasscode(input.passcode, ctx.randomBytes),
+          maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        }
+      : {}),
     ...(input.label ? { label: input.label } : {}),
     ...(input.patientId ? { patientId: input.patientId } : {}),
     ...(input.source ? { source: input.source } : {}),
@@ -114,12 +133,18 @@ async function load(store: ResourceStore, linkId: string): Promise<{ doc: Docume
 }
 
 function assertUsable(state: ShlLinkState, now: Date): void {
-  if (!state.active) throw inactive('SHL_DISABLED', 'This SMART Health Link was disabled after too many wrong passcodes');
-  if (state.exp && now.getTime() > Date.parse(state.exp)) throw inactive('SHL_EXPIRED', `This SMART Health Link expired at ${state.exp}`);
+  if (!state.active)
+    throw inactive('SHL_DISABLED', 'This SMART Health Link was disabled after too many wrong passcodes');
+  if (state.exp && now.getTime() > Date.parse(state.exp))
+    throw inactive('SHL_EXPIRED', `This SMART Health Link expired at ${state.exp}`);
 }
 
 /** One atomic read-modify-write of a link's state; retried when another writer got there first. */
-async function mutate<T>(store: ResourceStore, linkId: string, change: (state: ShlLinkState) => { state: ShlLinkState; result: T }): Promise<T> {
+async function mutate<T>(
+  store: ResourceStore,
+  linkId: string,
+  change: (state: ShlLinkState) => { state: ShlLinkState; result: T },
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await store.transaction(async (tx) => {
@@ -129,7 +154,8 @@ async function mutate<T>(store: ResourceStore, linkId: string, change: (state: S
         return next.result;
       });
     } catch (e) {
-      if (!(e instanceof OutcomeError) || (e.kind !== 'precondition-failed' && e.kind !== 'conflict') || attempt >= 50) throw e;
+      if (!(e instanceof OutcomeError) || (e.kind !== 'precondition-failed' && e.kind !== 'conflict') || attempt >= 50)
+        throw e;
     }
   }
 }
@@ -137,7 +163,8 @@ async function mutate<T>(store: ResourceStore, linkId: string, change: (state: S
 /** A wrong guess: consume one attempt (disabling the link at zero) and report what is left. */
 async function consumeAttempt(store: ResourceStore, linkId: string): Promise<never> {
   const remaining = await mutate(store, linkId, (state) => {
-    if (!state.active) throw inactive('SHL_DISABLED', 'This SMART Health Link was disabled after too many wrong passcodes');
+    if (!state.active)
+      throw inactive('SHL_DISABLED', 'This SMART Health Link was disabled after too many wrong passcodes');
     const left = Math.max(0, (state.attemptsRemaining ?? 0) - 1);
     return { state: { ...state, attemptsRemaining: left, active: left > 0 }, result: left };
   });
@@ -153,7 +180,10 @@ function oneAtATime<T>(store: ResourceStore, linkId: string, work: () => Promise
   if (!chains) passcodeChains.set(store, (chains = new Map()));
   const links = chains;
   const run = (links.get(linkId) ?? Promise.resolve()).then(work);
-  const tail = run.then(() => undefined, () => undefined);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
   links.set(linkId, tail);
   void tail.then(() => {
     if (links.get(linkId) === tail) links.delete(linkId);
@@ -166,7 +196,8 @@ async function confirmUsable(store: ResourceStore, linkId: string, now: Date): P
   await store.transaction(async (tx) => {
     const { state } = await load(tx, linkId);
     assertUsable(state, now);
-    if ((state.attemptsRemaining ?? 1) <= 0) throw inactive('SHL_DISABLED', 'This SMART Health Link was disabled after too many wrong passcodes');
+    if ((state.attemptsRemaining ?? 1) <= 0)
+      throw inactive('SHL_DISABLED', 'This SMART Health Link was disabled after too many wrong passcodes');
   });
 }
 
@@ -176,12 +207,18 @@ async function confirmUsable(store: ResourceStore, linkId: string, now: Date): P
  * hash is computed for a disabled link); the verdict is re-checked in a transaction after the hash, and wrong
  * guesses are counted by an If-Match transaction, so the count holds across processes sharing a database too.
  */
-async function checkPasscode(store: ResourceStore, linkId: string, passcode: string | undefined, now: Date): Promise<void> {
+async function checkPasscode(
+  store: ResourceStore,
+  linkId: string,
+  passcode: string | undefined,
+  now: Date,
+): Promise<void> {
   await oneAtATime(store, linkId, async () => {
     const { state } = await load(store, linkId);
     assertUsable(state, now);
     if (!state.passcodeHash) return;
-    if (passcode !== undefined && (await passcodeMatches(passcode, state.passcodeHash))) return confirmUsable(store, linkId, now);
+    if (passcode !== undefined && (await passcodeMatches(passcode, state.passcodeHash)))
+      return confirmUsable(store, linkId, now);
     await consumeAttempt(store, linkId);
   });
 }
@@ -192,19 +229,40 @@ async function checkPasscode(store: ResourceStore, linkId: string, passcode: str
  * @example await answerManifest(ctx, linkId, { recipient: 'Dr. B', passcode: '1234' }, now)
  * @see https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html#manifest-request
  */
-export async function answerManifest(ctx: ShlContext, linkId: string, request: ManifestRequest, now: Date): Promise<ManifestResponse> {
+export async function answerManifest(
+  ctx: ShlContext,
+  linkId: string,
+  request: ManifestRequest,
+  now: Date,
+): Promise<ManifestResponse> {
   const { state } = await load(ctx.store, linkId);
   assertUsable(state, now);
   await checkPasscode(ctx.store, linkId, request.passcode, now);
   const max = request.embeddedLengthMax;
   if (max === undefined || state.jwe.length <= max) {
-    return buildManifestResponse([{ contentType: state.contentType, jwe: state.jwe, location: 'https://unused.invalid/', lastUpdated: state.lastUpdated }]);
+    return buildManifestResponse([
+      {
+        contentType: state.contentType,
+        jwe: state.jwe,
+        location: 'https://unused.invalid/',
+        lastUpdated: state.lastUpdated,
+      },
+    ]);
   }
   const ticket = encodeBase64Url(ctx.randomBytes(32));
   const exp = new Date(now.getTime() + TICKET_SECONDS * 1000).toISOString();
-  await mutate(ctx.store, linkId, (s) => ({ state: { ...s, tickets: [...s.tickets.filter((t) => Date.parse(t.exp) > now.getTime()), { hash: hashTicket(ticket), exp }] }, result: undefined }));
+  await mutate(ctx.store, linkId, (s) => ({
+    state: {
+      ...s,
+      tickets: [...s.tickets.filter((t) => Date.parse(t.exp) > now.getTime()), { hash: hashTicket(ticket), exp }],
+    },
+    result: undefined,
+  }));
   const location = `${ctx.shlBaseUrl.replace(/\/+$/, '')}/${linkId}/file/${ticket}`;
-  return buildManifestResponse([{ contentType: state.contentType, jwe: state.jwe, location, lastUpdated: state.lastUpdated }], max);
+  return buildManifestResponse(
+    [{ contentType: state.contentType, jwe: state.jwe, location, lastUpdated: state.lastUpdated }],
+    max,
+  );
 }
 
 /**
@@ -216,7 +274,8 @@ export async function readShlFile(ctx: ShlContext, linkId: string, ticket: strin
   assertUsable(state, now);
   const hash = hashTicket(ticket);
   const t = state.tickets.find((x) => x.hash === hash);
-  if (!t || Date.parse(t.exp) < now.getTime()) throw inactive('SHL_NOT_FOUND', 'This file location is unknown or has expired; request the manifest again');
+  if (!t || Date.parse(t.exp) < now.getTime())
+    throw inactive('SHL_NOT_FOUND', 'This file location is unknown or has expired; request the manifest again');
   return state.jwe;
 }
 
@@ -228,7 +287,15 @@ export async function readShlFile(ctx: ShlContext, linkId: string, ticket: strin
 export async function readDirectFile(ctx: ShlContext, linkId: string, now: Date): Promise<string> {
   const { state } = await load(ctx.store, linkId);
   assertUsable(state, now);
-  if (!state.flag.includes('U')) throw new OutcomeError('invalid', issue({ code: 'not-supported', id: 'SHL_NOT_DIRECT', text: 'This link has no U flag: POST a manifest request instead' }));
+  if (!state.flag.includes('U'))
+    throw new OutcomeError(
+      'invalid',
+      issue({
+        code: 'not-supported',
+        id: 'SHL_NOT_DIRECT',
+        text: 'This link has no U flag: POST a manifest request instead',
+      }),
+    );
   return state.jwe;
 }
 

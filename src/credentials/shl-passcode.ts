@@ -7,7 +7,11 @@ const N = 16384;
 const KEY_LENGTH = 32;
 
 function derive(passcode: string, salt: Buffer, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(passcode.normalize('NFC'), salt, KEY_LENGTH, { N: n, r: 8, p: 1 }, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scrypt(passcode.normalize('NFC'), salt, KEY_LENGTH, { N: n, r: 8, p: 1 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  );
 }
 
 /**

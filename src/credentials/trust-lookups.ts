@@ -12,7 +12,10 @@ export interface TrustNotice {
 }
 
 export interface TrustLookups {
-  lookupByKid(kid: string | Uint8Array, options?: { country?: string; asOf?: Date }): { candidates: readonly KeyCandidate[]; warnings: readonly TrustNotice[] };
+  lookupByKid(
+    kid: string | Uint8Array,
+    options?: { country?: string; asOf?: Date },
+  ): { candidates: readonly KeyCandidate[]; warnings: readonly TrustNotice[] };
   lookupShc(iss: string, kid: string): { key: ShcKey | undefined; warnings: readonly TrustNotice[] };
 }
 

@@ -4,7 +4,13 @@
  * Parameters resource of the operation. A misread QR (`decode-error`), "not a credential" (`not-a-credential`) and
  * an invalid credential (signature, trust, time, revocation, payload, profile codes) stay distinguishable.
  */
-import type { Bundle, OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  Parameters,
+  ParametersParameter,
+} from '@medplum/fhirtypes';
 import { issue } from '../fhir/outcome.ts';
 import type { MessageId } from '../fhir/message-ids.ts';
 import type { FormatErrorCode } from '../formats/errors.ts';
@@ -13,14 +19,37 @@ import type { RuleResult } from '../rules/evaluate-rules.ts';
 export type CredentialKind = 'hcert' | 'shc' | 'shl' | 'vhl';
 
 export type CheckName =
-  | 'unprefix' | 'base45' | 'decompress' | 'cbor' | 'cose' | 'jws' | 'signature' | 'trust-chain'
-  | 'not-before' | 'not-expired' | 'payload-schema' | 'fhir-profile' | 'revocation' | 'business-rules';
+  | 'unprefix'
+  | 'base45'
+  | 'decompress'
+  | 'cbor'
+  | 'cose'
+  | 'jws'
+  | 'signature'
+  | 'trust-chain'
+  | 'not-before'
+  | 'not-expired'
+  | 'payload-schema'
+  | 'fhir-profile'
+  | 'revocation'
+  | 'business-rules';
 
 export type CheckStatus = 'pass' | 'fail' | 'skipped';
 
 export type FailureCode =
-  | 'not-a-credential' | 'decode-error' | 'signature-encoding' | 'signature-invalid' | 'key-unknown' | 'untrusted-chain'
-  | 'expired' | 'not-yet-valid' | 'revoked' | 'payload-invalid' | 'profile-invalid' | 'rules-failed' | 'clock-invalid';
+  | 'not-a-credential'
+  | 'decode-error'
+  | 'signature-encoding'
+  | 'signature-invalid'
+  | 'key-unknown'
+  | 'untrusted-chain'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'revoked'
+  | 'payload-invalid'
+  | 'profile-invalid'
+  | 'rules-failed'
+  | 'clock-invalid';
 
 /** The system of the failure codes in `issue.details.coding`. */
 export const FAILURE_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/verify-failure';
@@ -127,7 +156,11 @@ const FAILURE_ID = {
  */
 export function failedCheckIssue(check: VerifyCheck): OperationOutcomeIssue {
   const failure = check.failure ?? 'decode-error';
-  const base = issue({ code: ISSUE_TYPE[failure], id: FAILURE_ID[failure], text: check.message ?? `${check.name} failed` });
+  const base = issue({
+    code: ISSUE_TYPE[failure],
+    id: FAILURE_ID[failure],
+    text: check.message ?? `${check.name} failed`,
+  });
   base.details!.coding = [{ system: FAILURE_SYSTEM, code: failure }, ...(base.details!.coding ?? [])];
   return { ...base, diagnostics: `check ${check.name}${check.detail ? ` (${check.detail})` : ''}` };
 }
@@ -136,10 +169,14 @@ export function failedCheckIssue(check: VerifyCheck): OperationOutcomeIssue {
  * Assemble the verdict: valid when no check failed; one issue per failed check, then the extra issues.
  * @example finishVerdict({ format: 'shc', checks })
  */
-export function finishVerdict(partial: Omit<CredentialVerdict, 'valid' | 'outcome'>, extra: OperationOutcomeIssue[] = []): CredentialVerdict {
+export function finishVerdict(
+  partial: Omit<CredentialVerdict, 'valid' | 'outcome'>,
+  extra: OperationOutcomeIssue[] = [],
+): CredentialVerdict {
   const failed = partial.checks.filter((c) => c.status === 'fail');
   const issues = [...failed.map(failedCheckIssue), ...extra];
-  if (issues.length === 0) issues.push(issue({ severity: 'information', code: 'informational', id: 'VERIFY_OK', text: 'All checks passed' }));
+  if (issues.length === 0)
+    issues.push(issue({ severity: 'information', code: 'informational', id: 'VERIFY_OK', text: 'All checks passed' }));
   return { ...partial, valid: failed.length === 0, outcome: { resourceType: 'OperationOutcome', issue: issues } };
 }
 
@@ -192,4 +229,3 @@ export function verdictToParameters(v: CredentialVerdict): Parameters {
   p.push({ name: 'issues', resource: v.outcome });
   return { resourceType: 'Parameters', parameter: p };
 }
-

@@ -4,7 +4,7 @@
  * DSC" is told apart from "unknown kid") or from certificates the caller gives (explicit trust).
  * https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue } from '../fhir/outcome.ts';
 import type { CandidateKey, KeyLookup } from '../formats/hcert/cose-sign1.ts';
@@ -59,9 +59,21 @@ export function explicitCandidates(certs: readonly string[], warnings: Operation
     try {
       if (!der) throw new Error('not PEM or base64');
       const c = candidateFromCertificate(der);
-      out.push({ publicKey: c.publicKey, kid: c.kid, ref: { explicit: true, subject: (c.certificate as X509Certificate).subject } });
+      out.push({
+        publicKey: c.publicKey,
+        kid: c.kid,
+        ref: { explicit: true, subject: (c.certificate as X509Certificate).subject },
+      });
     } catch {
-      warnings.push(issue({ severity: 'warning', code: 'invalid', id: 'VERIFY_TRUSTED_CERTIFICATE_UNREADABLE', text: `trustedCertificate ${i + 1} is not a PEM or base64 DER X.509 certificate; ignored`, expression: `trustedCertificate[${i}]` }));
+      warnings.push(
+        issue({
+          severity: 'warning',
+          code: 'invalid',
+          id: 'VERIFY_TRUSTED_CERTIFICATE_UNREADABLE',
+          text: `trustedCertificate ${i + 1} is not a PEM or base64 DER X.509 certificate; ignored`,
+          expression: `trustedCertificate[${i}]`,
+        }),
+      );
     }
   });
   return out;
@@ -79,7 +91,8 @@ function lookupFor(options: VerifyOptions, warnings: OperationOutcomeIssue[]): K
   return async (kid, country) => {
     if (kid === undefined || !options.trust) return [];
     const found = options.trust.lookupByKid(kid, { ...(country ? { country } : {}), asOf: options.validationTime });
-    for (const w of found.warnings) warnings.push(issue({ severity: 'warning', code: 'informational', id: w.code, text: w.message }));
+    for (const w of found.warnings)
+      warnings.push(issue({ severity: 'warning', code: 'informational', id: w.code, text: w.message }));
     return found.candidates.map((c) => ({ publicKey: c.entry.publicKey, ref: c }));
   };
 }
@@ -97,18 +110,40 @@ function claimedTypes(p: HcertPayloads | undefined): HcertCertificateType[] {
 function trustChain(verdict: HcertVerdict): VerifyCheck {
   const ref = verdict.key?.ref as KeyCandidate | { explicit: true; subject: string } | undefined;
   if (ref === undefined) return { name: 'trust-chain', status: 'skipped', message: 'No key verified the signature' };
-  if ('explicit' in ref) return { name: 'trust-chain', status: 'pass', message: `Signed by a certificate the caller trusts explicitly (${ref.subject.replace(/\n/g, ', ')})` };
+  if ('explicit' in ref)
+    return {
+      name: 'trust-chain',
+      status: 'pass',
+      message: `Signed by a certificate the caller trusts explicitly (${ref.subject.replace(/\n/g, ', ')})`,
+    };
   if (!ref.verdict.ok) {
-    return { name: 'trust-chain', status: 'fail', failure: 'untrusted-chain', message: `DSC ${ref.entry.kid} is not trusted: ${ref.verdict.reasons.map((r) => r.message).join('; ')}` };
+    return {
+      name: 'trust-chain',
+      status: 'fail',
+      failure: 'untrusted-chain',
+      message: `DSC ${ref.entry.kid} is not trusted: ${ref.verdict.reasons.map((r) => r.message).join('; ')}`,
+    };
   }
-  const outOfDomain = domainProblem(ref.entry, credentialDomains(verdict.payloads?.icvp !== undefined ? 'icvp' : 'hcert'));
+  const outOfDomain = domainProblem(
+    ref.entry,
+    credentialDomains(verdict.payloads?.icvp !== undefined ? 'icvp' : 'hcert'),
+  );
   if (outOfDomain) return { name: 'trust-chain', status: 'fail', failure: 'untrusted-chain', message: outOfDomain };
   const allowed = ref.entry.hcertTypes;
   const refused = allowed === undefined ? [] : claimedTypes(verdict.payloads).filter((t) => !allowed.includes(t));
   if (refused.length > 0) {
-    return { name: 'trust-chain', status: 'fail', failure: 'untrusted-chain', message: `DSC ${ref.entry.kid} may sign ${allowed!.join(', ') || 'no'} certificates, not ${refused.join(', ')} (extended key usage)` };
+    return {
+      name: 'trust-chain',
+      status: 'fail',
+      failure: 'untrusted-chain',
+      message: `DSC ${ref.entry.kid} may sign ${allowed!.join(', ') || 'no'} certificates, not ${refused.join(', ')} (extended key usage)`,
+    };
   }
-  return { name: 'trust-chain', status: 'pass', message: `DSC ${ref.entry.kid} chains to CSCA ${ref.entry.anchor?.kid ?? '?'} of ${ref.entry.country ?? '?'}` };
+  return {
+    name: 'trust-chain',
+    status: 'pass',
+    message: `DSC ${ref.entry.kid} chains to CSCA ${ref.entry.anchor?.kid ?? '?'} of ${ref.entry.country ?? '?'}`,
+  };
 }
 
 function stepChecks(verdict: HcertVerdict): VerifyCheck[] {
@@ -161,29 +196,57 @@ export async function checkHcert(text: string, options: VerifyOptions): Promise<
   const at = checks.findIndex((c) => c.name === 'signature');
   checks.splice(at + 1, 0, trustChain(verdict));
   if (!verdict.payloads) {
-    checks.push({ name: 'payload-schema', status: 'skipped' }, { name: 'fhir-profile', status: 'skipped' }, { name: 'revocation', status: 'skipped' });
-    if (options.businessRules) checks.push({ name: 'business-rules', status: 'skipped', message: 'The payload could not be read' });
+    checks.push(
+      { name: 'payload-schema', status: 'skipped' },
+      { name: 'fhir-profile', status: 'skipped' },
+      { name: 'revocation', status: 'skipped' },
+    );
+    if (options.businessRules)
+      checks.push({ name: 'business-rules', status: 'skipped', message: 'The payload could not be read' });
     return { verdict, checks, warnings };
   }
   const problems = hcertPayloadProblems(verdict.payloads);
-  checks.push(problems.length === 0 ? { name: 'payload-schema', status: 'pass' } : { name: 'payload-schema', status: 'fail', failure: 'payload-invalid', message: problems.join('; ') });
+  checks.push(
+    problems.length === 0
+      ? { name: 'payload-schema', status: 'pass' }
+      : { name: 'payload-schema', status: 'fail', failure: 'payload-invalid', message: problems.join('; ') },
+  );
   const bundle = content(verdict, text);
   const ddcc = verdict.payloads.ddccVs !== undefined && bundle?.type === 'document';
   checks.push(
     ddcc
       ? profileCheck(bundle, DDCC_PROFILE.vsDocument, options.validate, warnings)
-      : { name: 'fhir-profile', status: 'skipped', message: 'No DDCC document is carried (EU DCC payloads are checked by payload-schema)' },
+      : {
+          name: 'fhir-profile',
+          status: 'skipped',
+          message: 'No DDCC document is carried (EU DCC payloads are checked by payload-schema)',
+        },
   );
   const uvci = (verdict.payloads.euDcc as { v?: { ci?: string }[] } | undefined)?.v?.[0]?.ci;
   const hcid = firstDdccVs(verdict.payloads)?.certificate?.hcid?.value;
   const kid = verdict.sign1?.kid ? Buffer.from(verdict.sign1.kid).toString('base64') : undefined;
   const signature = verdict.sign1?.signature;
-  checks.push(await revocationCheck(options, { format: 'hcert', issuer: verdict.claims?.iss, kid, credentialId: uvci ?? hcid, ...(signature ? { signature } : {}) }));
+  checks.push(
+    await revocationCheck(options, {
+      format: 'hcert',
+      issuer: verdict.claims?.iss,
+      kid,
+      credentialId: uvci ?? hcid,
+      ...(signature ? { signature } : {}),
+    }),
+  );
   const out: HcertCheckResult = bundle ? { verdict, checks, content: bundle, warnings } : { verdict, checks, warnings };
   if (options.businessRules) {
     const claims = verdict.claims;
     const r = businessRulesCheck(
-      { payload: verdict.payloads.euDcc, issuerCountry: claims?.iss, exp: claims?.exp, iat: claims?.iat, kid, clock: options.validationTime },
+      {
+        payload: verdict.payloads.euDcc,
+        issuerCountry: claims?.iss,
+        exp: claims?.exp,
+        iat: claims?.iat,
+        kid,
+        clock: options.validationTime,
+      },
       options.businessRules,
     );
     checks.push(r.check);

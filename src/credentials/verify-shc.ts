@@ -31,23 +31,42 @@ const STEP_NAME: Record<ShcStep, CheckName> = {
  */
 export function unprefixShc(text: string): { jws: string; check: VerifyCheck } {
   const trimmed = text.trim();
-  if (!trimmed.toLowerCase().startsWith('shc:/')) return { jws: trimmed, check: { name: 'unprefix', status: 'pass', message: 'Compact JWS given (no shc:/ prefix)' } };
+  if (!trimmed.toLowerCase().startsWith('shc:/'))
+    return {
+      jws: trimmed,
+      check: { name: 'unprefix', status: 'pass', message: 'Compact JWS given (no shc:/ prefix)' },
+    };
   try {
     const jws = decodeShcQr(trimmed.split(/\s+/));
     return { jws, check: { name: 'unprefix', status: 'pass' } };
   } catch (e) {
     const err = e instanceof FormatError ? e : new FormatError('SHC_QR_INVALID', 'SHC QR: unreadable');
-    return { jws: '', check: { name: 'unprefix', status: 'fail', failure: 'decode-error', detail: err.code, message: err.message } };
+    return {
+      jws: '',
+      check: { name: 'unprefix', status: 'fail', failure: 'decode-error', detail: err.code, message: err.message },
+    };
   }
 }
 
-async function lookupFor(options: VerifyOptions, warnings: OperationOutcomeIssue[]): Promise<{ lookup: ShcKeyLookup; explicit: boolean }> {
+async function lookupFor(
+  options: VerifyOptions,
+  warnings: OperationOutcomeIssue[],
+): Promise<{ lookup: ShcKeyLookup; explicit: boolean }> {
   if (options.issuerJwks !== undefined) {
     try {
-      const jwks = typeof options.issuerJwks === 'string' ? (JSON.parse(options.issuerJwks) as unknown) : options.issuerJwks;
+      const jwks =
+        typeof options.issuerJwks === 'string' ? (JSON.parse(options.issuerJwks) as unknown) : options.issuerJwks;
       return { lookup: await shcLookupFromJwks(jwks), explicit: true };
     } catch (e) {
-      warnings.push(issue({ severity: 'warning', code: 'invalid', id: 'VERIFY_ISSUER_JWKS_UNREADABLE', text: `issuerJwks cannot be used: ${(e as Error).message}`, expression: 'issuerJwks' }));
+      warnings.push(
+        issue({
+          severity: 'warning',
+          code: 'invalid',
+          id: 'VERIFY_ISSUER_JWKS_UNREADABLE',
+          text: `issuerJwks cannot be used: ${(e as Error).message}`,
+          expression: 'issuerJwks',
+        }),
+      );
       return { lookup: async () => [], explicit: true };
     }
   }
@@ -56,7 +75,8 @@ async function lookupFor(options: VerifyOptions, warnings: OperationOutcomeIssue
     lookup: async (kid, iss) => {
       if (!options.trust) return [];
       const found = options.trust.lookupShc(iss, kid);
-      for (const w of found.warnings) warnings.push(issue({ severity: 'warning', code: 'informational', id: w.code, text: w.message }));
+      for (const w of found.warnings)
+        warnings.push(issue({ severity: 'warning', code: 'informational', id: w.code, text: w.message }));
       return found.key ? [{ publicKey: found.key.publicKey, ref: found.key }] : [];
     },
   };
@@ -67,7 +87,8 @@ function stepChecks(verdict: ShcVerdict): VerifyCheck[] {
     const name = STEP_NAME[s.step];
     if (s.status !== 'failed') return { name, status: s.status === 'passed' ? 'pass' : 'skipped' };
     const code = s.error?.code ?? 'INPUT_INVALID';
-    const failure = name === 'payload-schema' ? (code === 'SHC_INVALID' ? 'payload-invalid' : 'decode-error') : failureOf(code);
+    const failure =
+      name === 'payload-schema' ? (code === 'SHC_INVALID' ? 'payload-invalid' : 'decode-error') : failureOf(code);
     return { name, status: 'fail', failure, detail: code, message: s.error?.message ?? `${name} failed` };
   });
 }
@@ -87,7 +108,17 @@ export async function checkShc(text: string, options: VerifyOptions): Promise<Sh
   const warnings: OperationOutcomeIssue[] = [];
   const { jws, check } = unprefixShc(text);
   if (check.status === 'fail') {
-    const rest: CheckName[] = ['jws', 'decompress', 'payload-schema', 'signature', 'trust-chain', 'not-expired', 'not-before', 'fhir-profile', 'revocation'];
+    const rest: CheckName[] = [
+      'jws',
+      'decompress',
+      'payload-schema',
+      'signature',
+      'trust-chain',
+      'not-expired',
+      'not-before',
+      'fhir-profile',
+      'revocation',
+    ];
     return { checks: [check, ...rest.map((name): VerifyCheck => ({ name, status: 'skipped' }))], warnings };
   }
   const { lookup, explicit } = await lookupFor(options, warnings);
@@ -95,12 +126,34 @@ export async function checkShc(text: string, options: VerifyOptions): Promise<Sh
   const checks = [check, ...stepChecks(verdict)];
   const signed = verdict.steps.some((s) => s.step === 'signature' && s.status === 'passed');
   const at = checks.findIndex((c) => c.name === 'signature');
-  checks.splice(at + 1, 0, signed ? { name: 'trust-chain', status: 'pass', message: explicit ? 'Signed by a key of the JWKS the caller gave' : `Issuer ${verdict.payload?.iss} is in the trust configuration` } : { name: 'trust-chain', status: 'skipped' });
+  checks.splice(
+    at + 1,
+    0,
+    signed
+      ? {
+          name: 'trust-chain',
+          status: 'pass',
+          message: explicit
+            ? 'Signed by a key of the JWKS the caller gave'
+            : `Issuer ${verdict.payload?.iss} is in the trust configuration`,
+        }
+      : { name: 'trust-chain', status: 'skipped' },
+  );
   const bundle = verdict.payload?.vc.credentialSubject.fhirBundle as Bundle | undefined;
-  checks.push(bundle ? profileCheck(bundle, SHC_CONTENT_PROFILE, options.validate, warnings) : { name: 'fhir-profile', status: 'skipped' });
+  checks.push(
+    bundle
+      ? profileCheck(bundle, SHC_CONTENT_PROFILE, options.validate, warnings)
+      : { name: 'fhir-profile', status: 'skipped' },
+  );
   checks.push(
     verdict.payload
-      ? await revocationCheck(options, { format: 'shc', issuer: verdict.payload.iss, kid: verdict.header?.kid, ...(verdict.payload.vc.rid ? { credentialId: verdict.payload.vc.rid } : {}), ...(typeof verdict.payload.nbf === 'number' ? { issuedAt: new Date(verdict.payload.nbf * 1000) } : {}) })
+      ? await revocationCheck(options, {
+          format: 'shc',
+          issuer: verdict.payload.iss,
+          kid: verdict.header?.kid,
+          ...(verdict.payload.vc.rid ? { credentialId: verdict.payload.vc.rid } : {}),
+          ...(typeof verdict.payload.nbf === 'number' ? { issuedAt: new Date(verdict.payload.nbf * 1000) } : {}),
+        })
       : { name: 'revocation', status: 'skipped' },
   );
   return bundle ? { verdict, checks, content: bundle, warnings } : { verdict, checks, warnings };

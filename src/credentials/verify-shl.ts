@@ -29,19 +29,26 @@ export interface ShlCheckResult {
 
 /** HTTP status of a fetch failure: `status` on the error, or the kind of an OutcomeError from an in-process fetcher. */
 function statusOf(e: unknown): number | undefined {
-  if (e instanceof OutcomeError) return e.kind === 'not-found' ? 404 : e.kind === 'gone' ? 410 : e.kind === 'unauthorized' ? 401 : undefined;
+  if (e instanceof OutcomeError)
+    return e.kind === 'not-found' ? 404 : e.kind === 'gone' ? 410 : e.kind === 'unauthorized' ? 401 : undefined;
   const s = (e as { status?: unknown } | null)?.status;
   return typeof s === 'number' ? s : undefined;
 }
 
-async function fetchFiles(link: ShlinkPayload, options: VerifyOptions): Promise<{ jwes: string[] } | { check: VerifyCheck }> {
+async function fetchFiles(
+  link: ShlinkPayload,
+  options: VerifyOptions,
+): Promise<{ jwes: string[] } | { check: VerifyCheck }> {
   const fetchShl = options.fetchShl!;
   try {
     if (link.flag?.includes('U')) {
       const file = await fetchShl(link.url, undefined);
       return { jwes: [typeof file === 'string' ? file : ''] };
     }
-    const request = { recipient: options.recipient ?? 'gdhcn-gateway verifier', ...(options.passcode !== undefined ? { passcode: options.passcode } : {}) };
+    const request = {
+      recipient: options.recipient ?? 'gdhcn-gateway verifier',
+      ...(options.passcode !== undefined ? { passcode: options.passcode } : {}),
+    };
     const manifest: ManifestResponse = parseManifestResponse(await fetchShl(link.url, request));
     const jwes: string[] = [];
     for (const f of manifest.files) {
@@ -51,9 +58,21 @@ async function fetchFiles(link: ShlinkPayload, options: VerifyOptions): Promise<
     return { jwes };
   } catch (e) {
     const status = statusOf(e);
-    if (status === 404 || status === 410) return { check: { name: 'revocation', status: 'fail', failure: 'revoked', detail: `HTTP ${status}`, message: 'The link is no longer served (revoked, expired or disabled)' } };
+    if (status === 404 || status === 410)
+      return {
+        check: {
+          name: 'revocation',
+          status: 'fail',
+          failure: 'revoked',
+          detail: `HTTP ${status}`,
+          message: 'The link is no longer served (revoked, expired or disabled)',
+        },
+      };
     const detail = status === 401 ? 'PASSCODE' : e instanceof FormatError ? e.code : 'FETCH_FAILED';
-    const message = status === 401 ? `The manifest needs a passcode, or the one given is wrong (${(e as Error).message})` : `The manifest could not be fetched: ${(e as Error).message}`;
+    const message =
+      status === 401
+        ? `The manifest needs a passcode, or the one given is wrong (${(e as Error).message})`
+        : `The manifest could not be fetched: ${(e as Error).message}`;
     return { check: { name: 'decompress', status: 'fail', failure: 'decode-error', detail, message } };
   }
 }
@@ -72,7 +91,11 @@ async function decryptAll(link: ShlinkPayload, jwes: string[]): Promise<OpenedFi
     if (file.contentType === 'application/fhir+json' && !out.bundle) out.bundle = json as Bundle;
     if (file.contentType === 'application/smart-health-card') {
       const vcs = (json as { verifiableCredential?: unknown }).verifiableCredential;
-      if (!Array.isArray(vcs) || !vcs.every((v) => typeof v === 'string')) throw new FormatError('SHC_INVALID', 'SHL: a smart-health-card file must hold { verifiableCredential: [JWS…] }');
+      if (!Array.isArray(vcs) || !vcs.every((v) => typeof v === 'string'))
+        throw new FormatError(
+          'SHC_INVALID',
+          'SHL: a smart-health-card file must hold { verifiableCredential: [JWS…] }',
+        );
       out.cards.push(...(vcs as string[]));
     }
   }
@@ -80,46 +103,85 @@ async function decryptAll(link: ShlinkPayload, jwes: string[]): Promise<OpenedFi
 }
 
 /** Each SHC file's own checks (signature, trust, time, profile…), labelled as coming from the link. */
-async function cardChecks(cards: string[], options: VerifyOptions): Promise<{ checks: VerifyCheck[]; content?: Bundle; warnings: OperationOutcomeIssue[] }> {
+async function cardChecks(
+  cards: string[],
+  options: VerifyOptions,
+): Promise<{ checks: VerifyCheck[]; content?: Bundle; warnings: OperationOutcomeIssue[] }> {
   const checks: VerifyCheck[] = [];
   const warnings: OperationOutcomeIssue[] = [];
   let content: Bundle | undefined;
   for (const [i, jws] of cards.entries()) {
     const r = await checkShc(jws, options);
-    checks.push(...r.checks.filter((c) => c.name !== 'unprefix').map((c) => ({ ...c, message: `SMART Health Card ${i + 1} in the link${c.message ? `: ${c.message}` : ''}` })));
+    checks.push(
+      ...r.checks
+        .filter((c) => c.name !== 'unprefix')
+        .map((c) => ({ ...c, message: `SMART Health Card ${i + 1} in the link${c.message ? `: ${c.message}` : ''}` })),
+    );
     warnings.push(...r.warnings);
     content ??= r.content;
   }
   return content ? { checks, content, warnings } : { checks, warnings };
 }
 
-async function openFiles(link: ShlinkPayload, jwes: string[], options: VerifyOptions, warnings: OperationOutcomeIssue[]): Promise<{ checks: VerifyCheck[]; content?: Bundle }> {
+async function openFiles(
+  link: ShlinkPayload,
+  jwes: string[],
+  options: VerifyOptions,
+  warnings: OperationOutcomeIssue[],
+): Promise<{ checks: VerifyCheck[]; content?: Bundle }> {
   let opened: OpenedFiles;
   try {
     opened = await decryptAll(link, jwes);
   } catch (e) {
     const code = e instanceof FormatError ? e.code : 'JSON_INVALID';
-    return { checks: [{ name: 'decompress', status: 'fail', failure: failureOf(code), detail: code, message: (e as Error).message }] };
+    return {
+      checks: [
+        { name: 'decompress', status: 'fail', failure: failureOf(code), detail: code, message: (e as Error).message },
+      ],
+    };
   }
   const checks: VerifyCheck[] = [{ name: 'decompress', status: 'pass', message: `${jwes.length} file(s) decrypted` }];
   const cards = await cardChecks(opened.cards, options);
   warnings.push(...cards.warnings);
   const content = opened.bundle ?? cards.content;
   if (opened.bundle?.resourceType === 'Bundle') {
-    checks.push({ name: 'payload-schema', status: 'pass' }, profileCheck(opened.bundle, IPS_BUNDLE_PROFILE, options.validate, warnings));
+    checks.push(
+      { name: 'payload-schema', status: 'pass' },
+      profileCheck(opened.bundle, IPS_BUNDLE_PROFILE, options.validate, warnings),
+    );
   } else if (opened.cards.length === 0) {
-    checks.push({ name: 'payload-schema', status: 'fail', failure: 'payload-invalid', message: 'The link holds no FHIR Bundle and no SMART Health Card' }, { name: 'fhir-profile', status: 'skipped' });
+    checks.push(
+      {
+        name: 'payload-schema',
+        status: 'fail',
+        failure: 'payload-invalid',
+        message: 'The link holds no FHIR Bundle and no SMART Health Card',
+      },
+      { name: 'fhir-profile', status: 'skipped' },
+    );
   }
   checks.push(...cards.checks);
   return content ? { checks, content } : { checks };
 }
 
 /** Follow a decoded link: expiry, fetch, decrypt, content checks. */
-async function followLink(link: ShlinkPayload, options: VerifyOptions, warnings: OperationOutcomeIssue[]): Promise<{ checks: VerifyCheck[]; content?: Bundle }> {
+async function followLink(
+  link: ShlinkPayload,
+  options: VerifyOptions,
+  warnings: OperationOutcomeIssue[],
+): Promise<{ checks: VerifyCheck[]; content?: Bundle }> {
   const now = options.validationTime.getTime() / 1000;
   const expired = link.exp !== undefined && now > link.exp;
   const checks: VerifyCheck[] = [
-    expired ? { name: 'not-expired', status: 'fail', failure: 'expired', detail: 'SHLINK_EXPIRED', message: `The link expired at ${new Date(link.exp! * 1000).toISOString()}` } : { name: 'not-expired', status: 'pass' },
+    expired
+      ? {
+          name: 'not-expired',
+          status: 'fail',
+          failure: 'expired',
+          detail: 'SHLINK_EXPIRED',
+          message: `The link expired at ${new Date(link.exp! * 1000).toISOString()}`,
+        }
+      : { name: 'not-expired', status: 'pass' },
   ];
   const rest = ['decompress', 'payload-schema', 'fhir-profile', 'revocation'] as const;
   if (expired || !options.fetchShl) {
@@ -128,11 +190,17 @@ async function followLink(link: ShlinkPayload, options: VerifyOptions, warnings:
   }
   const fetched = await fetchFiles(link, options);
   if ('check' in fetched) {
-    const others = rest.filter((n) => n !== fetched.check.name).map((name): VerifyCheck => ({ name, status: 'skipped' }));
+    const others = rest
+      .filter((n) => n !== fetched.check.name)
+      .map((name): VerifyCheck => ({ name, status: 'skipped' }));
     return { checks: [...checks, fetched.check, ...others] };
   }
   const opened = await openFiles(link, fetched.jwes, options, warnings);
-  const all = [...checks, ...opened.checks, { name: 'revocation' as const, status: 'pass' as const, message: 'The link is served' }];
+  const all = [
+    ...checks,
+    ...opened.checks,
+    { name: 'revocation' as const, status: 'pass' as const, message: 'The link is served' },
+  ];
   return opened.content ? { checks: all, content: opened.content } : { checks: all };
 }
 
@@ -147,13 +215,32 @@ export async function checkShl(text: string, options: VerifyOptions): Promise<Sh
     link = decodeShlink(text);
   } catch (e) {
     const code = e instanceof FormatError ? e.code : 'SHLINK_INVALID';
-    const names = ['signature', 'trust-chain', 'not-expired', 'decompress', 'payload-schema', 'fhir-profile', 'revocation'] as const;
-    return { checks: [{ name: 'unprefix', status: 'fail', failure: failureOf(code), detail: code, message: (e as Error).message }, ...names.map((name): VerifyCheck => ({ name, status: 'skipped' }))], warnings };
+    const names = [
+      'signature',
+      'trust-chain',
+      'not-expired',
+      'decompress',
+      'payload-schema',
+      'fhir-profile',
+      'revocation',
+    ] as const;
+    return {
+      checks: [
+        { name: 'unprefix', status: 'fail', failure: failureOf(code), detail: code, message: (e as Error).message },
+        ...names.map((name): VerifyCheck => ({ name, status: 'skipped' })),
+      ],
+      warnings,
+    };
   }
   const unsigned = 'A SMART Health Link is encrypted, not signed: its issuer is not authenticated (a VHL is)';
   const followed = await followLink(link, options, warnings);
   return {
-    checks: [{ name: 'unprefix', status: 'pass' }, { name: 'signature', status: 'skipped', message: unsigned }, { name: 'trust-chain', status: 'skipped', message: unsigned }, ...followed.checks],
+    checks: [
+      { name: 'unprefix', status: 'pass' },
+      { name: 'signature', status: 'skipped', message: unsigned },
+      { name: 'trust-chain', status: 'skipped', message: unsigned },
+      ...followed.checks,
+    ],
     payload: link,
     issuer: new URL(link.url).host,
     ...(link.exp !== undefined ? { expiresAt: new Date(link.exp * 1000).toISOString() } : {}),
@@ -173,10 +260,19 @@ export async function checkVhl(envelope: HcertCheckResult, options: VerifyOption
   const envelopeOk = checks.every((c) => c.status !== 'fail');
   if (!envelopeOk || !text) {
     const message = 'Not followed: the VHL envelope did not verify';
-    return { checks: [...checks, ...(['fhir-profile', 'revocation'] as const).map((name): VerifyCheck => ({ name, status: 'skipped', message }))], warnings };
+    return {
+      checks: [
+        ...checks,
+        ...(['fhir-profile', 'revocation'] as const).map((name): VerifyCheck => ({ name, status: 'skipped', message })),
+      ],
+      warnings,
+    };
   }
   const followed = await followLink(decodeShlink(text), options, warnings);
   // not-expired, decompress and payload-schema appear twice (envelope, then link): the message says which is which.
-  const linkChecks = followed.checks.map((c) => ({ ...c, message: `Carried link: ${c.message ?? (c.status === 'pass' ? 'passed' : c.status)}` }));
+  const linkChecks = followed.checks.map((c) => ({
+    ...c,
+    message: `Carried link: ${c.message ?? (c.status === 'pass' ? 'passed' : c.status)}`,
+  }));
   return { checks: [...checks, ...linkChecks], ...(followed.content ? { content: followed.content } : {}), warnings };
 }

@@ -4,7 +4,13 @@
  * (SMART Health Link). Never throws for bad input: the verdict names each check and its failure code.
  * Issue 7 "Verification"; https://github.com/ehn-dcc-development/eu-dcc-hcert-spec · https://spec.smarthealth.cards
  */
-import { finishVerdict, type CheckName, type CredentialKind, type CredentialVerdict, type VerifyCheck } from './verdict.ts';
+import {
+  finishVerdict,
+  type CheckName,
+  type CredentialKind,
+  type CredentialVerdict,
+  type VerifyCheck,
+} from './verdict.ts';
 import { checkHcert } from './verify-hcert.ts';
 import { checkShc } from './verify-shc.ts';
 import { checkShl, checkVhl } from './verify-shl.ts';
@@ -31,7 +37,13 @@ function notACredential(text: string): CredentialVerdict {
   const message = tooLarge
     ? `The input has ${text.length} characters, above the cap of ${MAX_INPUT}`
     : 'The input is not a credential: it starts with none of HC1:, shc:/, shlink:/ and is not a compact JWS';
-  const check: VerifyCheck = { name: 'unprefix', status: 'fail', failure: tooLarge ? 'decode-error' : 'not-a-credential', detail: tooLarge ? 'INPUT_TOO_LARGE' : 'PREFIX_MISSING', message };
+  const check: VerifyCheck = {
+    name: 'unprefix',
+    status: 'fail',
+    failure: tooLarge ? 'decode-error' : 'not-a-credential',
+    detail: tooLarge ? 'INPUT_TOO_LARGE' : 'PREFIX_MISSING',
+    message,
+  };
   return finishVerdict({ checks: [check] });
 }
 
@@ -40,10 +52,21 @@ function notACredential(text: string): CredentialVerdict {
  * @example unreadableQrVerdict('QR_NOT_FOUND', 'No QR code was found in the image')
  */
 export function unreadableQrVerdict(code: string, message: string): CredentialVerdict {
-  return finishVerdict({ checks: [{ name: 'unprefix', status: 'fail', failure: 'decode-error', detail: code, message: `The QR code could not be read: ${message}` }] });
+  return finishVerdict({
+    checks: [
+      {
+        name: 'unprefix',
+        status: 'fail',
+        failure: 'decode-error',
+        detail: code,
+        message: `The QR code could not be read: ${message}`,
+      },
+    ],
+  });
 }
 
-const iso = (seconds: number | undefined): string | undefined => (seconds === undefined ? undefined : new Date(seconds * 1000).toISOString());
+const iso = (seconds: number | undefined): string | undefined =>
+  seconds === undefined ? undefined : new Date(seconds * 1000).toISOString();
 
 async function verifyHcertOrVhl(text: string, options: VerifyOptions): Promise<CredentialVerdict> {
   const r = await checkHcert(text, options);
@@ -58,9 +81,15 @@ async function verifyHcertOrVhl(text: string, options: VerifyOptions): Promise<C
   };
   if (payloads?.smartHealthLinks?.length) {
     const vhl = await checkVhl(r, options);
-    return finishVerdict({ ...base, format: 'vhl', checks: vhl.checks, ...(vhl.content ? { content: vhl.content } : {}) }, [...r.warnings, ...vhl.warnings]);
+    return finishVerdict(
+      { ...base, format: 'vhl', checks: vhl.checks, ...(vhl.content ? { content: vhl.content } : {}) },
+      [...r.warnings, ...vhl.warnings],
+    );
   }
-  return finishVerdict({ ...base, checks: r.checks, ...(r.content ? { content: r.content } : {}), ...(r.rules ? { rules: r.rules } : {}) }, r.warnings);
+  return finishVerdict(
+    { ...base, checks: r.checks, ...(r.content ? { content: r.content } : {}), ...(r.rules ? { rules: r.rules } : {}) },
+    r.warnings,
+  );
 }
 
 async function verifyShcText(text: string, options: VerifyOptions): Promise<CredentialVerdict> {
@@ -87,7 +116,17 @@ async function verifyShcText(text: string, options: VerifyOptions): Promise<Cred
 export async function verifyCredential(input: string, options: VerifyOptions): Promise<CredentialVerdict> {
   // Fail closed: an invalid clock would make every time comparison false, which reads as "not expired".
   if (!isValidClock(options?.validationTime)) {
-    return finishVerdict({ checks: [{ name: 'not-expired', status: 'fail', failure: 'clock-invalid', detail: 'CLOCK_INVALID', message: 'The validation time is not a valid date: the credential cannot be judged at it' }] });
+    return finishVerdict({
+      checks: [
+        {
+          name: 'not-expired',
+          status: 'fail',
+          failure: 'clock-invalid',
+          detail: 'CLOCK_INVALID',
+          message: 'The validation time is not a valid date: the credential cannot be judged at it',
+        },
+      ],
+    });
   }
   const text = typeof input === 'string' ? input : '';
   const format = text.length > MAX_INPUT ? undefined : detectFormat(text);
@@ -95,10 +134,35 @@ export async function verifyCredential(input: string, options: VerifyOptions): P
   if (format === 'shc') return verifyShcText(text, options);
   if (format === 'shl') {
     const r = await checkShl(text.trim(), options);
-    return finishVerdict({ format: 'shl', checks: r.checks, ...(r.issuer ? { issuer: r.issuer } : {}), ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}), ...(r.content ? { content: r.content } : {}), ...(r.payload ? { payload: r.payload } : {}) }, r.warnings);
+    return finishVerdict(
+      {
+        format: 'shl',
+        checks: r.checks,
+        ...(r.issuer ? { issuer: r.issuer } : {}),
+        ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}),
+        ...(r.content ? { content: r.content } : {}),
+        ...(r.payload ? { payload: r.payload } : {}),
+      },
+      r.warnings,
+    );
   }
   return notACredential(text);
 }
 
 /** Names of every check, in report order (for documentation and OperationDefinition bindings). */
-export const CHECK_NAMES: readonly CheckName[] = ['unprefix', 'base45', 'decompress', 'cbor', 'cose', 'jws', 'signature', 'trust-chain', 'not-before', 'not-expired', 'payload-schema', 'fhir-profile', 'revocation', 'business-rules'];
+export const CHECK_NAMES: readonly CheckName[] = [
+  'unprefix',
+  'base45',
+  'decompress',
+  'cbor',
+  'cose',
+  'jws',
+  'signature',
+  'trust-chain',
+  'not-before',
+  'not-expired',
+  'payload-schema',
+  'fhir-profile',
+  'revocation',
+  'business-rules',
+];

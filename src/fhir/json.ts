@@ -26,7 +26,11 @@ export function parseStrictJson(text: string, limits: JsonLimits = DEFAULT_JSON_
   try {
     return JSON.parse(text, keepDecimalText);
   } catch (err) {
-    return fail('invalid', { code: 'structure', id: 'JSON_SYNTAX', text: `The body is not valid JSON: ${(err as Error).message}` });
+    return fail('invalid', {
+      code: 'structure',
+      id: 'JSON_SYNTAX',
+      text: `The body is not valid JSON: ${(err as Error).message}`,
+    });
   }
 }
 
@@ -46,7 +50,10 @@ const MAYBE_INEXACT_NUMBER = /[:,[]\s*-?\d+(?:\.\d|[eE]|\d{15})/;
  * may hold such a number (a textual test that can say yes wrongly, never no wrongly).
  */
 export function parseStoredJson<T>(text: string): T {
-  return JSON.parse(text, MAYBE_INEXACT_NUMBER.test(text) ? (keepDecimalText as (k: string, v: unknown) => unknown) : undefined) as T;
+  return JSON.parse(
+    text,
+    MAYBE_INEXACT_NUMBER.test(text) ? (keepDecimalText as (k: string, v: unknown) => unknown) : undefined,
+  ) as T;
 }
 
 /** True for a number kept as its source text by parseStrictJson. */

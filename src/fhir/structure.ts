@@ -18,22 +18,45 @@ export function isValidId(id: string): boolean {
 /** Throws OutcomeError('invalid') unless `body` is a structurally valid R4 resource (of `expectedType`, when given). */
 export function assertResource(body: unknown, expectedType?: string): asserts body is Resource {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new OutcomeError('invalid', issue({ code: 'structure', id: 'BODY_NOT_RESOURCE', text: 'The body must be a JSON object holding a FHIR resource' }));
+    throw new OutcomeError(
+      'invalid',
+      issue({
+        code: 'structure',
+        id: 'BODY_NOT_RESOURCE',
+        text: 'The body must be a JSON object holding a FHIR resource',
+      }),
+    );
   }
   const type = (body as { resourceType?: unknown }).resourceType;
   if (typeof type !== 'string' || !knownResourceType(type)) {
     const text = typeof type === 'string' ? `Unknown resource type "${type}"` : 'The body has no resourceType';
-    throw new OutcomeError('invalid', issue({ code: 'structure', id: 'RESOURCE_TYPE_UNKNOWN', text, expression: 'resourceType' }));
+    throw new OutcomeError(
+      'invalid',
+      issue({ code: 'structure', id: 'RESOURCE_TYPE_UNKNOWN', text, expression: 'resourceType' }),
+    );
   }
   if (expectedType !== undefined && type !== expectedType) {
     throw new OutcomeError(
       'invalid',
-      issue({ code: 'invalid', id: 'RESOURCE_TYPE_MISMATCH', text: `Expected a ${expectedType} but the body is a ${type}`, expression: `${type}.resourceType` }),
+      issue({
+        code: 'invalid',
+        id: 'RESOURCE_TYPE_MISMATCH',
+        text: `Expected a ${expectedType} but the body is a ${type}`,
+        expression: `${type}.resourceType`,
+      }),
     );
   }
   const id = (body as { id?: unknown }).id;
   if (id !== undefined && (typeof id !== 'string' || !isValidId(id))) {
-    throw new OutcomeError('invalid', issue({ code: 'value', id: 'ID_INVALID', text: 'The id must be 1-64 characters of A-Z, a-z, 0-9, "-" and "."', expression: `${type}.id` }));
+    throw new OutcomeError(
+      'invalid',
+      issue({
+        code: 'value',
+        id: 'ID_INVALID',
+        text: 'The id must be 1-64 characters of A-Z, a-z, 0-9, "-" and "."',
+        expression: `${type}.id`,
+      }),
+    );
   }
   const issues = structuralIssues(body as Resource);
   if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw new OutcomeError('invalid', issues);

@@ -20,17 +20,32 @@ const TICKS_PER_CHECK = 64;
  * @param signal  aborted when the client disconnects
  * @example const budget = createWorkBudget(10_000, controller.signal); validator.validate(r, { budget })
  */
-export function createWorkBudget(ms: number, signal?: AbortSignal, now: () => number = () => performance.now()): WorkBudget {
+export function createWorkBudget(
+  ms: number,
+  signal?: AbortSignal,
+  now: () => number = () => performance.now(),
+): WorkBudget {
   const deadline = now() + ms;
   let ticks = 0;
   const check = (): void => {
     if (signal?.aborted) {
-      throw new OutcomeError('unprocessable', issue({ code: 'too-costly', id: 'REQUEST_ABANDONED', text: 'The client went away; the work on this request was stopped' }));
+      throw new OutcomeError(
+        'unprocessable',
+        issue({
+          code: 'too-costly',
+          id: 'REQUEST_ABANDONED',
+          text: 'The client went away; the work on this request was stopped',
+        }),
+      );
     }
     if (now() > deadline) {
       throw new OutcomeError(
         'unprocessable',
-        issue({ code: 'too-costly', id: 'WORK_BUDGET_EXCEEDED', text: `The request needs more than its work budget of ${ms} ms; send a smaller resource, Bundle or page` }),
+        issue({
+          code: 'too-costly',
+          id: 'WORK_BUDGET_EXCEEDED',
+          text: `The request needs more than its work budget of ${ms} ms; send a smaller resource, Bundle or page`,
+        }),
       );
     }
   };

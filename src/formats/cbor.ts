@@ -20,8 +20,16 @@ export interface CborScanLimits {
 const ALLOWED_TAGS: ReadonlySet<number> = new Set([0, 1, 18, 61, 1004]);
 
 /* Decoder/Encoder instances hold no per-call state between calls; they are configuration only. */
-const decoder = new Decoder({ mapsAsObjects: false, useRecords: false, sequential: false } as ConstructorParameters<typeof Decoder>[0]);
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false, variableMapSize: true, pack: false });
+const decoder = new Decoder({ mapsAsObjects: false, useRecords: false, sequential: false } as ConstructorParameters<
+  typeof Decoder
+>[0]);
+const encoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: false,
+  tagUint8Array: false,
+  variableMapSize: true,
+  pack: false,
+});
 
 interface Cursor {
   pos: number;
@@ -48,7 +56,8 @@ function readArgument(bytes: Uint8Array, cur: Cursor, info: number, start: numbe
 
 function scanString(bytes: Uint8Array, cur: Cursor, major: number, length: number, start: number): void {
   if (length >= 0) {
-    if (length > bytes.length - cur.pos) fail('CBOR_LIMIT', `declared string length ${length} exceeds the ${bytes.length - cur.pos} bytes left`, start);
+    if (length > bytes.length - cur.pos)
+      fail('CBOR_LIMIT', `declared string length ${length} exceeds the ${bytes.length - cur.pos} bytes left`, start);
     cur.pos += length;
     return;
   }
@@ -67,7 +76,14 @@ function scanString(bytes: Uint8Array, cur: Cursor, major: number, length: numbe
   }
 }
 
-function scanContainer(bytes: Uint8Array, cur: Cursor, count: number, perEntry: number, depth: number, limits: CborScanLimits): void {
+function scanContainer(
+  bytes: Uint8Array,
+  cur: Cursor,
+  count: number,
+  perEntry: number,
+  depth: number,
+  limits: CborScanLimits,
+): void {
   const start = cur.pos;
   if (count >= 0) {
     if (count > limits.maxItems || count * perEntry > bytes.length - cur.pos) {
@@ -105,7 +121,8 @@ function scanItem(bytes: Uint8Array, cur: Cursor, depth: number, limits: CborSca
     return;
   }
   const argument = readArgument(bytes, cur, info, start);
-  if (argument < 0 && (major === 0 || major === 1 || major === 6)) fail('CBOR_INVALID', 'indefinite length on an integer or tag', start);
+  if (argument < 0 && (major === 0 || major === 1 || major === 6))
+    fail('CBOR_INVALID', 'indefinite length on an integer or tag', start);
   if (major === 2 || major === 3) return scanString(bytes, cur, major, argument, start);
   if (major === 4) return scanContainer(bytes, cur, argument, 1, depth, limits);
   if (major === 5) return scanContainer(bytes, cur, argument, 2, depth, limits);
@@ -123,7 +140,8 @@ function scanItem(bytes: Uint8Array, cur: Cursor, depth: number, limits: CborSca
 export function scanCbor(bytes: Uint8Array, limits: CborScanLimits): void {
   const cur: Cursor = { pos: 0, items: 0 };
   scanItem(bytes, cur, 0, limits);
-  if (cur.pos !== bytes.length) fail('CBOR_INVALID', `${bytes.length - cur.pos} trailing bytes after the item`, cur.pos);
+  if (cur.pos !== bytes.length)
+    fail('CBOR_INVALID', `${bytes.length - cur.pos} trailing bytes after the item`, cur.pos);
 }
 
 /**

@@ -40,7 +40,9 @@ export function inflate(bytes: Uint8Array, flavour: DeflateFlavour, maxOutputByt
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (cause) {
     if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new FormatError('INFLATE_TOO_LARGE', `Decompressed data exceeds the cap of ${maxOutputBytes} bytes`, { cause });
+      throw new FormatError('INFLATE_TOO_LARGE', `Decompressed data exceeds the cap of ${maxOutputBytes} bytes`, {
+        cause,
+      });
     }
     const name = flavour === 'zlib' ? 'zlib' : 'raw DEFLATE';
     throw new FormatError('INFLATE_INVALID', `The ${name} stream is corrupt: ${(cause as Error).message}`, { cause });
@@ -55,5 +57,5 @@ export function hasZlibHeader(bytes: Uint8Array): boolean {
   if (bytes.length < 2) return false;
   const cmf = bytes[0]!;
   const flg = bytes[1]!;
-  return (cmf & 0x0f) === 8 && (cmf >> 4) <= 7 && (cmf * 256 + flg) % 31 === 0;
+  return (cmf & 0x0f) === 8 && cmf >> 4 <= 7 && (cmf * 256 + flg) % 31 === 0;
 }

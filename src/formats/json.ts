@@ -33,14 +33,16 @@ function jsonDepth(text: string): number {
  */
 export function parseJson(input: string | Uint8Array, limits: JsonLimits, what = 'JSON'): unknown {
   const size = typeof input === 'string' ? input.length : input.byteLength;
-  if (size > limits.maxJsonBytes) throw new FormatError('JSON_TOO_LARGE', `${what}: ${size} bytes exceed the cap of ${limits.maxJsonBytes}`);
+  if (size > limits.maxJsonBytes)
+    throw new FormatError('JSON_TOO_LARGE', `${what}: ${size} bytes exceed the cap of ${limits.maxJsonBytes}`);
   let text: string;
   try {
     text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
   } catch (cause) {
     throw new FormatError('JSON_INVALID', `${what}: not valid UTF-8`, { cause });
   }
-  if (jsonDepth(text) > limits.maxJsonDepth) throw new FormatError('JSON_INVALID', `${what}: nesting deeper than ${limits.maxJsonDepth}`);
+  if (jsonDepth(text) > limits.maxJsonDepth)
+    throw new FormatError('JSON_INVALID', `${what}: nesting deeper than ${limits.maxJsonDepth}`);
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -59,7 +61,8 @@ export function decodeBase64Url(text: string, what = 'base64url'): Uint8Array {
     const offset = [...text].findIndex((c) => !/[A-Za-z0-9_-]/.test(c));
     throw new FormatError('BASE64URL_INVALID', `${what}: character at offset ${offset} is not base64url`, { offset });
   }
-  if (text.length % 4 === 1) throw new FormatError('BASE64URL_INVALID', `${what}: length ${text.length} is not a base64url length`);
+  if (text.length % 4 === 1)
+    throw new FormatError('BASE64URL_INVALID', `${what}: length ${text.length} is not a base64url length`);
   return new Uint8Array(Buffer.from(text, 'base64url'));
 }
 

@@ -47,7 +47,11 @@ function measure(content: QRCodeSegment[] | string, errorCorrection: QrErrorCorr
   try {
     return QRCode.create(content, { errorCorrectionLevel: errorCorrection, maskPattern: 0 }).version;
   } catch (cause) {
-    throw new FormatError('QR_TOO_LARGE', `QR: the payload does not fit any QR version at error correction ${errorCorrection}`, { cause });
+    throw new FormatError(
+      'QR_TOO_LARGE',
+      `QR: the payload does not fit any QR version at error correction ${errorCorrection}`,
+      { cause },
+    );
   }
 }
 
@@ -58,13 +62,21 @@ function symbolFor(text: string, options: Omit<QrOptions, 'format'>): { modules:
   const content = segmentsFor(text);
   const version = measure(content, options.errorCorrection);
   if (options.maxVersion !== undefined && version > options.maxVersion) {
-    throw new FormatError('QR_TOO_LARGE', `QR: the payload needs version ${version}, above the maximum ${options.maxVersion}`);
+    throw new FormatError(
+      'QR_TOO_LARGE',
+      `QR: the payload needs version ${version}, above the maximum ${options.maxVersion}`,
+    );
   }
-  return { modules: QRCode.create(content, { errorCorrectionLevel: options.errorCorrection, version }).modules as QrModules, version };
+  return {
+    modules: QRCode.create(content, { errorCorrectionLevel: options.errorCorrection, version }).modules as QrModules,
+    version,
+  };
 }
 
 function draw(modules: QrModules, format: QrFormat, scale: number | undefined): Uint8Array | string {
-  return format === 'png' ? symbolToPng(modules, { scale: scale ?? 4, margin: MARGIN }) : symbolToSvg(modules, { margin: MARGIN });
+  return format === 'png'
+    ? symbolToPng(modules, { scale: scale ?? 4, margin: MARGIN })
+    : symbolToSvg(modules, { margin: MARGIN });
 }
 
 /**
@@ -74,17 +86,31 @@ function draw(modules: QrModules, format: QrFormat, scale: number | undefined): 
  */
 export async function renderQr(text: string, options: QrOptions): Promise<QrImage> {
   const { modules, version } = symbolFor(text, options);
-  return { format: options.format, data: draw(modules, options.format, options.scale), version, errorCorrection: options.errorCorrection };
+  return {
+    format: options.format,
+    data: draw(modules, options.format, options.scale),
+    version,
+    errorCorrection: options.errorCorrection,
+  };
 }
 
 /**
  * Render text in several image formats from one symbol (the symbol, not the drawing, is the costly part).
  * @example const [png, svg] = await renderQrImages(hc1, ['png', 'svg'], { errorCorrection: 'Q' })
  */
-export async function renderQrImages(text: string, formats: readonly QrFormat[], options: Omit<QrOptions, 'format'>): Promise<QrImage[]> {
+export async function renderQrImages(
+  text: string,
+  formats: readonly QrFormat[],
+  options: Omit<QrOptions, 'format'>,
+): Promise<QrImage[]> {
   if (formats.length === 0) return [];
   const { modules, version } = symbolFor(text, options);
-  return formats.map((format) => ({ format, data: draw(modules, format, options.scale), version, errorCorrection: options.errorCorrection }));
+  return formats.map((format) => ({
+    format,
+    data: draw(modules, format, options.scale),
+    version,
+    errorCorrection: options.errorCorrection,
+  }));
 }
 
 /** Presets per credential kind. */
@@ -98,7 +124,11 @@ export const QR_PRESETS = Object.freeze({
  * Render a credential with its spec's preset: HC1 text, one `shc:/` chunk, or a (viewer-prefixed) shlink.
  * @example await renderCredentialQr('shc', chunk, 'svg')
  */
-export async function renderCredentialQr(kind: keyof typeof QR_PRESETS, text: string, format: QrFormat): Promise<QrImage> {
+export async function renderCredentialQr(
+  kind: keyof typeof QR_PRESETS,
+  text: string,
+  format: QrFormat,
+): Promise<QrImage> {
   return renderQr(text, { format, ...QR_PRESETS[kind] });
 }
 
@@ -106,6 +136,10 @@ export async function renderCredentialQr(kind: keyof typeof QR_PRESETS, text: st
  * Render a credential in several formats with its spec's preset, from one symbol.
  * @example const images = await renderCredentialQrs('hcert', hc1, ['png', 'svg'])
  */
-export async function renderCredentialQrs(kind: keyof typeof QR_PRESETS, text: string, formats: readonly QrFormat[]): Promise<QrImage[]> {
+export async function renderCredentialQrs(
+  kind: keyof typeof QR_PRESETS,
+  text: string,
+  formats: readonly QrFormat[],
+): Promise<QrImage[]> {
   return renderQrImages(text, formats, QR_PRESETS[kind]);
 }

@@ -28,7 +28,8 @@ export function routeClassOf(method: string, path: string): RouteClass {
   if (LIGHT_PATHS.test(path)) return 'light';
   if (method === 'GET' || method === 'HEAD') {
     if (path === '/fhir/metadata' || READ_PATH.test(path) || path.startsWith('/shl/')) return 'light';
-    if (/^\/fhir\/([A-Z][A-Za-z]+\/?)?(_history)?$/.test(path) || /^\/fhir\/[A-Z][A-Za-z]+\/_search$/.test(path)) return 'search';
+    if (/^\/fhir\/([A-Z][A-Za-z]+\/?)?(_history)?$/.test(path) || /^\/fhir\/[A-Z][A-Za-z]+\/_search$/.test(path))
+      return 'search';
   }
   if (method === 'POST' && /^\/fhir\/[A-Z][A-Za-z]+\/_search$/.test(path)) return 'search';
   return 'heavy';
@@ -48,7 +49,18 @@ function busy(res: Response, retryAfterSeconds: number, why: string): void {
   res.status(503);
   res.setHeader('Retry-After', String(retryAfterSeconds));
   res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
-  res.end(JSON.stringify(outcome([issue({ severity: 'error', code: 'transient', id: 'SERVER_BUSY', text: `The server is busy (${why}); retry after ${retryAfterSeconds} s` })])));
+  res.end(
+    JSON.stringify(
+      outcome([
+        issue({
+          severity: 'error',
+          code: 'transient',
+          id: 'SERVER_BUSY',
+          text: `The server is busy (${why}); retry after ${retryAfterSeconds} s`,
+        }),
+      ]),
+    ),
+  );
 }
 
 /**
@@ -56,7 +68,10 @@ function busy(res: Response, retryAfterSeconds: number, why: string): void {
  * @example app.use(admission({ concurrency: 4, queueTimeoutMs: 5000, queueMax: 64 }))
  */
 export function admission(options: AdmissionOptions) {
-  const limiters: Record<Exclude<RouteClass, 'light'>, Limiter> = { search: { active: 0, queue: [] }, heavy: { active: 0, queue: [] } };
+  const limiters: Record<Exclude<RouteClass, 'light'>, Limiter> = {
+    search: { active: 0, queue: [] },
+    heavy: { active: 0, queue: [] },
+  };
   const retryAfter = Math.max(1, Math.ceil(options.queueTimeoutMs / 1000));
   const release = (l: Limiter): void => {
     const next = l.queue.shift();

@@ -31,19 +31,40 @@ function shapeOf(req: FhirRequest): Shape {
   if (last.startsWith('$')) {
     const code = last.slice(1);
     const entity = s.length === 3 ? `${s[0]}/${s[1]}` : undefined;
-    return { subtype: last, action: req.method === 'GET' || code === 'validate' ? 'R' : 'E', transactional: false, quietOnSuccess: PUBLIC_OPERATIONS.has(code), ...(entity ? { entity } : {}) };
+    return {
+      subtype: last,
+      action: req.method === 'GET' || code === 'validate' ? 'R' : 'E',
+      transactional: false,
+      quietOnSuccess: PUBLIC_OPERATIONS.has(code),
+      ...(entity ? { entity } : {}),
+    };
   }
   if (s.length === 0) return { subtype: 'batch', action: 'E', transactional: false, quietOnSuccess: true };
   if (s[0] === 'metadata') return { subtype: 'capabilities', action: 'R', transactional: false, quietOnSuccess: true };
-  if (s[0] === '_history') return { subtype: 'history-system', action: 'R', transactional: false, quietOnSuccess: false };
+  if (s[0] === '_history')
+    return { subtype: 'history-system', action: 'R', transactional: false, quietOnSuccess: false };
   if (req.method === 'GET') {
-    if (s.length === 1 || s[1] === '_search') return { subtype: 'search-type', action: 'R', transactional: false, quietOnSuccess: false };
-    if (s[1] === '_history') return { subtype: 'history-type', action: 'R', transactional: false, quietOnSuccess: false };
+    if (s.length === 1 || s[1] === '_search')
+      return { subtype: 'search-type', action: 'R', transactional: false, quietOnSuccess: false };
+    if (s[1] === '_history')
+      return { subtype: 'history-type', action: 'R', transactional: false, quietOnSuccess: false };
     const entity = entityOf(2);
-    return { subtype: s.length === 4 ? 'vread' : s.length === 3 ? 'history-instance' : 'read', action: 'R', transactional: false, quietOnSuccess: false, ...(entity ? { entity } : {}) };
+    return {
+      subtype: s.length === 4 ? 'vread' : s.length === 3 ? 'history-instance' : 'read',
+      action: 'R',
+      transactional: false,
+      quietOnSuccess: false,
+      ...(entity ? { entity } : {}),
+    };
   }
-  if (s.length === 2 && s[1] === '_search') return { subtype: 'search-type', action: 'R', transactional: false, quietOnSuccess: false };
-  const write = { POST: ['create', 'C'], PUT: ['update', 'U'], PATCH: ['patch', 'U'], DELETE: ['delete', 'D'] } as const;
+  if (s.length === 2 && s[1] === '_search')
+    return { subtype: 'search-type', action: 'R', transactional: false, quietOnSuccess: false };
+  const write = {
+    POST: ['create', 'C'],
+    PUT: ['update', 'U'],
+    PATCH: ['patch', 'U'],
+    DELETE: ['delete', 'D'],
+  } as const;
   const [subtype, action] = write[req.method as keyof typeof write] ?? ['update', 'U'];
   const entity = entityOf(2);
   return { subtype, action, transactional: true, quietOnSuccess: false, ...(entity ? { entity } : {}) };
@@ -58,7 +79,8 @@ function caller(ctx: RestContext): { clientId?: string; address: string } {
 /** Resources a response names (the created/updated resource, or Location). */
 function touched(res: FhirResponse, fallback: string | undefined): string[] {
   const r = res.resource;
-  if (r?.id && r.resourceType !== 'Bundle' && r.resourceType !== 'OperationOutcome' && r.resourceType !== 'Parameters') return [`${r.resourceType}/${r.id}`];
+  if (r?.id && r.resourceType !== 'Bundle' && r.resourceType !== 'OperationOutcome' && r.resourceType !== 'Parameters')
+    return [`${r.resourceType}/${r.id}`];
   return fallback ? [fallback] : [];
 }
 
@@ -82,21 +104,38 @@ function auditingStore(store: ResourceStore, record: WriteAudit): ResourceStore 
     close: () => store.close(),
     transaction: (work) => store.transaction((tx) => work(auditingStore(tx, record))),
     create: (resource, options) => store.create(resource, { ...options, audit: (w) => record(w.reference, 201) }),
-    update: (resource, options) => store.update(resource, { ...options, audit: (w) => record(w.reference, w.created ? 201 : 200) }),
+    update: (resource, options) =>
+      store.update(resource, { ...options, audit: (w) => record(w.reference, w.created ? 201 : 200) }),
     conditionalUpdate: (resource, query, options) =>
-      store.conditionalUpdate(resource, query, { ...options, audit: (w) => record(w.reference, w.created ? 201 : 200) }),
+      store.conditionalUpdate(resource, query, {
+        ...options,
+        audit: (w) => record(w.reference, w.created ? 201 : 200),
+      }),
     delete: (type, id, options) => store.delete(type, id, { ...options, audit: (w) => record(w.reference, 200) }),
   };
 }
 
 /** Runs `route` and leaves its AuditEvent. */
-export async function audited(ctx: RestContext, req: FhirRequest, route: (ctx: RestContext, req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
+export async function audited(
+  ctx: RestContext,
+  req: FhirRequest,
+  route: (ctx: RestContext, req: FhirRequest) => Promise<FhirResponse>,
+): Promise<FhirResponse> {
   const audit = ctx.audit;
   if (!audit) return route(ctx, req);
   const shape = shapeOf(req);
   const who = caller(ctx);
   const event = (status: number, entities: string[], detail?: string) =>
-    buildAuditEvent({ subtype: shape.subtype, action: shape.action, status, ...who, ...(ctx.requestId ? { requestId: ctx.requestId } : {}), entities, ...(detail ? { detail } : {}), recorded: audit.now() });
+    buildAuditEvent({
+      subtype: shape.subtype,
+      action: shape.action,
+      status,
+      ...who,
+      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+      entities,
+      ...(detail ? { detail } : {}),
+      recorded: audit.now(),
+    });
   try {
     if (shape.transactional) {
       let wrote = false;
@@ -113,7 +152,8 @@ export async function audited(ctx: RestContext, req: FhirRequest, route: (ctx: R
     if (!shape.quietOnSuccess) audit.log.enqueue(event(res.status, touched(res, shape.entity)));
     return res;
   } catch (err) {
-    if (err instanceof OutcomeError) audit.log.enqueue(event(statusOf(err.kind), shape.entity ? [shape.entity] : [], messageIdOf(err.outcome)));
+    if (err instanceof OutcomeError)
+      audit.log.enqueue(event(statusOf(err.kind), shape.entity ? [shape.entity] : [], messageIdOf(err.outcome)));
     throw err;
   }
 }

@@ -6,13 +6,19 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { ALL_OPERATION_SCOPES } from '../auth/operation-scopes.ts';
 import { ASSERTION_ALGORITHMS, OAuthError } from '../auth/token-service.ts';
-import { OutcomeError } from '../fhir/outcome.ts';
+import type { OutcomeError } from '../fhir/outcome.ts';
 import type { AuthServices } from '../services-auth.ts';
 import { takePublicBudget } from './authenticate.ts';
 
 export interface AuthEndpointHooks {
   /** Told of every grant and refusal (the audit trail). */
-  onToken?: (event: { req: Request; clientId: string | undefined; outcome: 'granted' | 'refused'; error?: string; scope?: string }) => void;
+  onToken?: (event: {
+    req: Request;
+    clientId: string | undefined;
+    outcome: 'granted' | 'refused';
+    error?: string;
+    scope?: string;
+  }) => void;
 }
 
 function oauthError(res: Response, status: number, error: string, description: string): void {
@@ -21,7 +27,11 @@ function oauthError(res: Response, status: number, error: string, description: s
   res.json({ error, error_description: description });
 }
 
-export function mountAuthEndpoints(app: Express, auth: AuthServices, options: { issuer: string; tokenUrl: string } & AuthEndpointHooks): void {
+export function mountAuthEndpoints(
+  app: Express,
+  auth: AuthServices,
+  options: { issuer: string; tokenUrl: string } & AuthEndpointHooks,
+): void {
   app.get('/.well-known/smart-configuration', (req, res) => {
     takePublicBudget(auth, req, res);
     res.setHeader('Access-Control-Allow-Origin', '*');
@@ -31,39 +41,59 @@ export function mountAuthEndpoints(app: Express, auth: AuthServices, options: { 
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
       grant_types_supported: ['client_credentials'],
-      scopes_supported: ['system/*.cruds', 'system/*.rs', 'system/*.read', 'system/*.write', 'system/AuditEvent.rs', ...ALL_OPERATION_SCOPES],
+      scopes_supported: [
+        'system/*.cruds',
+        'system/*.rs',
+        'system/*.read',
+        'system/*.write',
+        'system/AuditEvent.rs',
+        ...ALL_OPERATION_SCOPES,
+      ],
       capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
     });
   });
   const form = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 20 });
-  app.post('/auth/token', (req: Request, res: Response, next: NextFunction) => {
-    try {
-      takePublicBudget(auth, req, res);
-    } catch (err) {
-      options.onToken?.({ req, clientId: undefined, outcome: 'refused', error: 'rate_limited' });
-      return oauthError(res, 429, 'slow_down', (err as OutcomeError).message);
-    }
-    form(req, res, (err?: unknown) => {
-      if (!err) return next();
-      const status = (err as { status?: number }).status === 413 ? 413 : 400;
-      options.onToken?.({ req, clientId: undefined, outcome: 'refused', error: 'invalid_request' });
-      oauthError(res, status, 'invalid_request', status === 413 ? 'the request body is larger than 64 KB' : 'the body must be application/x-www-form-urlencoded');
-    });
-  }, async (req: Request, res: Response) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const fields = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
-    try {
-      const { body: token, clientId } = await auth.tokens.grant(fields);
-      options.onToken?.({ req, clientId, outcome: 'granted', scope: token.scope });
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('Pragma', 'no-cache');
-      res.json(token);
-    } catch (err) {
-      if (!(err instanceof OAuthError)) throw err;
-      options.onToken?.({ req, clientId: err.clientId, outcome: 'refused', error: err.error });
-      oauthError(res, err.status, err.error, err.message);
-    }
-  });
+  app.post(
+    '/auth/token',
+    (req: Request, res: Response, next: NextFunction) => {
+      try {
+        takePublicBudget(auth, req, res);
+      } catch (err) {
+        options.onToken?.({ req, clientId: undefined, outcome: 'refused', error: 'rate_limited' });
+        return oauthError(res, 429, 'slow_down', (err as OutcomeError).message);
+      }
+      form(req, res, (err?: unknown) => {
+        if (!err) return next();
+        const status = (err as { status?: number }).status === 413 ? 413 : 400;
+        options.onToken?.({ req, clientId: undefined, outcome: 'refused', error: 'invalid_request' });
+        oauthError(
+          res,
+          status,
+          'invalid_request',
+          status === 413
+            ? 'the request body is larger than 64 KB'
+            : 'the body must be application/x-www-form-urlencoded',
+        );
+      });
+    },
+    async (req: Request, res: Response) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const fields = Object.fromEntries(
+        Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
+      );
+      try {
+        const { body: token, clientId } = await auth.tokens.grant(fields);
+        options.onToken?.({ req, clientId, outcome: 'granted', scope: token.scope });
+        res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('Pragma', 'no-cache');
+        res.json(token);
+      } catch (err) {
+        if (!(err instanceof OAuthError)) throw err;
+        options.onToken?.({ req, clientId: err.clientId, outcome: 'refused', error: err.error });
+        oauthError(res, err.status, err.error, err.message);
+      }
+    },
+  );
 }
 
 /** Express middleware: the per-address budget on a public mount (`/trust`, `/shl`, `/healthz`…). */

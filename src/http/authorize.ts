@@ -3,7 +3,13 @@
  * route is resolved, so the entries of batch and transaction Bundles are checked one by one like plain requests.
  * A request without a token is 401 (with `WWW-Authenticate: Bearer`); a token without the scope is 403 naming it.
  */
-import { allowsInteraction, allowsScope, formatResourceScope, type Interaction, type ScopeSet } from '../auth/scopes.ts';
+import {
+  allowsInteraction,
+  allowsScope,
+  formatResourceScope,
+  type Interaction,
+  type ScopeSet,
+} from '../auth/scopes.ts';
 import { fail } from '../fhir/outcome.ts';
 
 export type AuthContext =
@@ -12,7 +18,10 @@ export type AuthContext =
   | { kind: 'client'; clientId: string; scopes: ScopeSet; address: string };
 
 /** What a route needs: nothing (public on purpose), an interaction on a type, or a named scope. */
-export type Need = { kind: 'public' } | { kind: 'interaction'; type: string; letter: Interaction } | { kind: 'scope'; scope: string };
+export type Need =
+  | { kind: 'public' }
+  | { kind: 'interaction'; type: string; letter: Interaction }
+  | { kind: 'scope'; scope: string };
 
 export const PUBLIC: Need = { kind: 'public' };
 
@@ -43,10 +52,22 @@ export function authorize(auth: AuthContext | undefined, need: Need): void {
   if (!auth || auth.kind === 'off' || need.kind === 'public') return;
   const scope = need.kind === 'scope' ? need.scope : formatResourceScope(need.type, [need.letter]);
   if (auth.kind === 'anonymous') {
-    fail('unauthorized', { code: 'login', id: 'AUTH_TOKEN_MISSING', text: `This request needs a bearer token with scope ${scope} (SMART Backend Services: POST /auth/token)` });
+    fail('unauthorized', {
+      code: 'login',
+      id: 'AUTH_TOKEN_MISSING',
+      text: `This request needs a bearer token with scope ${scope} (SMART Backend Services: POST /auth/token)`,
+    });
   }
-  const ok = need.kind === 'scope' ? allowsScope(auth.scopes, need.scope) : allowsInteraction(auth.scopes, need.type, need.letter);
-  if (!ok) fail('forbidden', { code: 'forbidden', id: 'AUTH_SCOPE_MISSING', text: `The token's scopes do not allow this request; it needs ${scope}` });
+  const ok =
+    need.kind === 'scope'
+      ? allowsScope(auth.scopes, need.scope)
+      : allowsInteraction(auth.scopes, need.type, need.letter);
+  if (!ok)
+    fail('forbidden', {
+      code: 'forbidden',
+      id: 'AUTH_SCOPE_MISSING',
+      text: `The token's scopes do not allow this request; it needs ${scope}`,
+    });
 }
 
 /** The interaction letter of a write method. */

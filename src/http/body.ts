@@ -7,10 +7,22 @@ import { parseStrictJson } from '../fhir/json.ts';
 import { fail } from '../fhir/outcome.ts';
 
 /** JSON bodies: FHIR resources and Parameters, and JSON Patch documents (PATCH). */
-export const JSON_TYPES: ReadonlySet<string> = new Set(['application/fhir+json', 'application/json', 'application/json+fhir', 'application/json-patch+json']);
+export const JSON_TYPES: ReadonlySet<string> = new Set([
+  'application/fhir+json',
+  'application/json',
+  'application/json+fhir',
+  'application/json-patch+json',
+]);
 export const FORM_TYPE = 'application/x-www-form-urlencoded';
 /** Package archives ($install-package) and QR pictures ($verify). */
-export const BINARY_TYPES: ReadonlySet<string> = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/tar+gzip', 'image/png', 'image/jpeg']);
+export const BINARY_TYPES: ReadonlySet<string> = new Set([
+  'application/gzip',
+  'application/x-gzip',
+  'application/octet-stream',
+  'application/tar+gzip',
+  'image/png',
+  'image/jpeg',
+]);
 /** The operations that take a binary body. */
 export const BINARY_OPERATIONS = new Set(['$install-package', '$verify']);
 
@@ -28,7 +40,11 @@ export async function readBody(req: Request, maxBytes: number): Promise<Body> {
   if (!hasBody) return { kind: 'none' };
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (mediaType.includes('xml')) {
-    fail('unsupported-media-type', { code: 'not-supported', id: 'XML_NOT_SUPPORTED', text: 'This server speaks FHIR JSON only; send application/fhir+json' });
+    fail('unsupported-media-type', {
+      code: 'not-supported',
+      id: 'XML_NOT_SUPPORTED',
+      text: 'This server speaks FHIR JSON only; send application/fhir+json',
+    });
   }
   if (mediaType === FORM_TYPE) {
     return { kind: 'form', params: [...new URLSearchParams(decodeUtf8(await readBytes(req, maxBytes))).entries()] };
@@ -36,10 +52,19 @@ export async function readBody(req: Request, maxBytes: number): Promise<Body> {
   if (BINARY_TYPES.has(mediaType)) return { kind: 'binary', bytes: await readBytes(req, maxBytes) };
   if (!JSON_TYPES.has(mediaType)) {
     const shown = mediaType || '(none)';
-    fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: `Content-Type ${shown} is not supported; send application/fhir+json` });
+    fail('unsupported-media-type', {
+      code: 'not-supported',
+      id: 'CONTENT_TYPE_UNSUPPORTED',
+      text: `Content-Type ${shown} is not supported; send application/fhir+json`,
+    });
   }
   const text = decodeUtf8(await readBytes(req, maxBytes));
-  if (text.charCodeAt(0) === 0xfeff) fail('invalid', { code: 'structure', id: 'BODY_BOM', text: 'The body starts with a byte order mark; send JSON without one (RFC 8259 §8.1)' });
+  if (text.charCodeAt(0) === 0xfeff)
+    fail('invalid', {
+      code: 'structure',
+      id: 'BODY_BOM',
+      text: 'The body starts with a byte order mark; send JSON without one (RFC 8259 §8.1)',
+    });
   if (text.trim() === '') return { kind: 'none' };
   return { kind: 'json', value: parseStrictJson(text) };
 }
@@ -64,5 +89,9 @@ function decodeUtf8(bytes: Buffer): string {
 }
 
 function tooLarge(maxBytes: number): never {
-  return fail('too-large', { code: 'too-costly', id: 'BODY_TOO_LARGE', text: `The body is larger than the limit of ${maxBytes} bytes` });
+  return fail('too-large', {
+    code: 'too-costly',
+    id: 'BODY_TOO_LARGE',
+    text: `The body is larger than the limit of ${maxBytes} bytes`,
+  });
 }

@@ -30,29 +30,50 @@ function scopeNote(o: OperationRoute): string {
 function security(tokenUrl: string) {
   return {
     cors: true,
-    service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+    service: [
+      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] },
+    ],
     description:
       'SMART Backend Services: POST a client_credentials grant with a private_key_jwt client assertion to the token URL. ' +
       'Resource access needs SMART v2 scopes (system/<Type>.cruds; v1 .read/.write accepted); each operation that signs or changes trust needs its own scope (see operation documentation).',
-    extension: [{ url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris', extension: [{ url: 'token', valueUri: tokenUrl }] }],
+    extension: [
+      {
+        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+        extension: [{ url: 'token', valueUri: tokenUrl }],
+      },
+    ],
   };
 }
 
-const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+const TYPE_INTERACTIONS = [
+  'read',
+  'vread',
+  'update',
+  'patch',
+  'delete',
+  'history-instance',
+  'history-type',
+  'create',
+  'search-type',
+] as const;
 
 /** R4 has no conditionalPatch flag (R5 does): the patch interaction says it in its documentation. */
-const PATCH_DOC = 'JSON Patch (application/json-patch+json) and FHIRPath Patch (Parameters); conditional patch PATCH [type]?[search] supported';
+const PATCH_DOC =
+  'JSON Patch (application/json-patch+json) and FHIRPath Patch (Parameters); conditional patch PATCH [type]?[search] supported';
 
 /** Modifiers per parameter type, as the search parser accepts them (fhir/search/parse.ts). */
 const MODIFIER_DOC: Record<string, string> = {
   token: 'modifiers: missing, not, text',
   string: 'modifiers: missing, exact, contains',
   uri: 'modifiers: missing, below, above',
-  reference: 'modifiers: missing, identifier, [type]; chains up to 3 levels (patient.organization.name); reverse chaining with _has (one level)',
+  reference:
+    'modifiers: missing, identifier, [type]; chains up to 3 levels (patient.organization.name); reverse chaining with _has (one level)',
 };
 
 export function buildCapabilityStatement(input: CapabilityInput): CapabilityStatement {
-  const resources = [...allResourceTypes()].sort().map((type) => resourceEntry(type, input.operations, input.conditionalDeleteMultiple ?? false));
+  const resources = [...allResourceTypes()]
+    .sort()
+    .map((type) => resourceEntry(type, input.operations, input.conditionalDeleteMultiple ?? false));
   const systemOps = input.operations.filter((o) => o.levels.includes('system'));
   return {
     resourceType: 'CapabilityStatement',
@@ -76,10 +97,18 @@ export function buildCapabilityStatement(input: CapabilityInput): CapabilityStat
   };
 }
 
-function resourceEntry(type: string, operations: readonly OperationRoute[], deleteMultiple: boolean): CapabilityStatementRestResource {
+function resourceEntry(
+  type: string,
+  operations: readonly OperationRoute[],
+  deleteMultiple: boolean,
+): CapabilityStatementRestResource {
   const params = listSearchParams(type).filter((p) => p.supported);
   const referenceParams = params.filter((p) => p.type === 'reference');
-  const ops = operations.filter((o) => (o.levels.includes('type') || o.levels.includes('instance')) && (!o.resourceTypes || o.resourceTypes.includes(type)));
+  const ops = operations.filter(
+    (o) =>
+      (o.levels.includes('type') || o.levels.includes('instance')) &&
+      (!o.resourceTypes || o.resourceTypes.includes(type)),
+  );
   return {
     type: type as CapabilityStatementRestResource['type'],
     interaction: TYPE_INTERACTIONS.map((code) => (code === 'patch' ? { code, documentation: PATCH_DOC } : { code })),
@@ -97,6 +126,8 @@ function resourceEntry(type: string, operations: readonly OperationRoute[], dele
       const doc = MODIFIER_DOC[p.type] ?? 'modifiers: missing';
       return { name: p.code, definition: p.url, type: p.type as 'token', documentation: doc };
     }),
-    operation: ops.length ? ops.map((o) => ({ name: o.code, definition: o.definition, documentation: scopeNote(o) })) : undefined,
+    operation: ops.length
+      ? ops.map((o) => ({ name: o.code, definition: o.definition, documentation: scopeNote(o) }))
+      : undefined,
   };
 }

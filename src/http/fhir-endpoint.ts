@@ -31,8 +31,14 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
     const asked = req.method.toUpperCase() as FhirMethod;
     // HEAD is answered as GET; Node leaves the body out of HEAD responses itself.
     const method = asked === 'HEAD' ? 'GET' : asked;
-    if (!METHODS.has(method)) fail('not-allowed', { code: 'not-supported', id: 'METHOD_NOT_ALLOWED', text: `${req.method} is not a FHIR interaction` });
-    const body = method === 'GET' || method === 'DELETE' ? { kind: 'none' as const } : await readBody(req, maxBodyBytes);
+    if (!METHODS.has(method))
+      fail('not-allowed', {
+        code: 'not-supported',
+        id: 'METHOD_NOT_ALLOWED',
+        text: `${req.method} is not a FHIR interaction`,
+      });
+    const body =
+      method === 'GET' || method === 'DELETE' ? { kind: 'none' as const } : await readBody(req, maxBodyBytes);
     if (limits && body.kind === 'json') checkRequestShape(body.value, limits);
     const fhirReq: FhirRequest = {
       method,
@@ -52,10 +58,18 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
     };
     const last = fhirReq.segments[fhirReq.segments.length - 1];
     if (body.kind === 'form' && last !== '_search') {
-      fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Form bodies are only accepted by POST [type]/_search' });
+      fail('unsupported-media-type', {
+        code: 'not-supported',
+        id: 'CONTENT_TYPE_UNSUPPORTED',
+        text: 'Form bodies are only accepted by POST [type]/_search',
+      });
     }
     if (body.kind === 'binary' && !BINARY_OPERATIONS.has(last ?? '')) {
-      fail('unsupported-media-type', { code: 'not-supported', id: 'CONTENT_TYPE_UNSUPPORTED', text: 'Binary bodies are only accepted by POST $install-package and $verify; send application/fhir+json' });
+      fail('unsupported-media-type', {
+        code: 'not-supported',
+        id: 'CONTENT_TYPE_UNSUPPORTED',
+        text: 'Binary bodies are only accepted by POST $install-package and $verify; send application/fhir+json',
+      });
     }
     const auth = res.locals.auth as AuthContext | undefined;
     res.locals.routed = true; // refusals from here on are audited by the router
@@ -90,7 +104,15 @@ export function sendFhir(res: Response, out: FhirResponse, pretty = false, maxBy
     res.status(422);
     res.removeHeader('Location');
     res.removeHeader('ETag');
-    text = JSON.stringify(outcome([issue({ code: 'too-costly', id: 'RESPONSE_TOO_LARGE', text: `The answer is larger than the limit of ${maxBytes} bytes; ask for a smaller page (_count) or fewer included resources` })]));
+    text = JSON.stringify(
+      outcome([
+        issue({
+          code: 'too-costly',
+          id: 'RESPONSE_TOO_LARGE',
+          text: `The answer is larger than the limit of ${maxBytes} bytes; ask for a smaller page (_count) or fewer included resources`,
+        }),
+      ]),
+    );
   }
   res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
   res.end(text);
@@ -98,7 +120,13 @@ export function sendFhir(res: Response, out: FhirResponse, pretty = false, maxBy
 
 /** `errors=0, warnings=2, information=1`: tells a client that asked for the resource that there is more to see. */
 function issueCounts(o: OperationOutcome): string {
-  const count = (sev: string[]) => (o.issue ?? []).filter((i) => sev.includes(i.severity) && i.details?.coding?.[0]?.code !== 'CREATED' && i.details?.coding?.[0]?.code !== 'STORED').length;
+  const count = (sev: string[]) =>
+    (o.issue ?? []).filter(
+      (i) =>
+        sev.includes(i.severity) &&
+        i.details?.coding?.[0]?.code !== 'CREATED' &&
+        i.details?.coding?.[0]?.code !== 'STORED',
+    ).length;
   return `errors=${count(['error', 'fatal'])}, warnings=${count(['warning'])}, information=${count(['information'])}; send Prefer: return=OperationOutcome to read them`;
 }
 
@@ -111,7 +139,11 @@ function segmentsOf(path: string): string[] {
   try {
     return path.split('/').filter(Boolean).map(decodeURIComponent);
   } catch {
-    return fail('invalid', { code: 'invalid', id: 'PATH_MALFORMED', text: 'The URL path has a malformed percent-encoding' });
+    return fail('invalid', {
+      code: 'invalid',
+      id: 'PATH_MALFORMED',
+      text: 'The URL path has a malformed percent-encoding',
+    });
   }
 }
 
@@ -119,10 +151,18 @@ function segmentsOf(path: string): string[] {
 function negotiate(req: Request, params: Array<[string, string]>): void {
   const format = params.find(([k]) => k === '_format')?.[1];
   if (format !== undefined && !/json/i.test(format)) {
-    fail('not-acceptable', { code: 'not-supported', id: 'FORMAT_NOT_SUPPORTED', text: `_format=${format} is not supported; this server returns FHIR JSON` });
+    fail('not-acceptable', {
+      code: 'not-supported',
+      id: 'FORMAT_NOT_SUPPORTED',
+      text: `_format=${format} is not supported; this server returns FHIR JSON`,
+    });
   }
   const accept = req.headers.accept;
   if (accept && /xml/i.test(accept) && !/json|\*\/\*|application\/\*/i.test(accept)) {
-    fail('not-acceptable', { code: 'not-supported', id: 'FORMAT_NOT_SUPPORTED', text: 'This server returns FHIR JSON only; accept application/fhir+json' });
+    fail('not-acceptable', {
+      code: 'not-supported',
+      id: 'FORMAT_NOT_SUPPORTED',
+      text: 'This server returns FHIR JSON only; accept application/fhir+json',
+    });
   }
 }

@@ -86,8 +86,15 @@ export function etagOf(versionId: string): string {
 }
 
 /** `Prefer: return=…` and `handling=…`. */
-export function preferOf(req: FhirRequest): { return?: 'minimal' | 'representation' | 'OperationOutcome'; strict: boolean } {
+export function preferOf(req: FhirRequest): {
+  return?: 'minimal' | 'representation' | 'OperationOutcome';
+  strict: boolean;
+} {
   const prefer = req.headers.prefer ?? '';
-  const ret = /return=(minimal|representation|OperationOutcome)/.exec(prefer)?.[1] as 'minimal' | 'representation' | 'OperationOutcome' | undefined;
+  const ret = /return=(minimal|representation|OperationOutcome)/.exec(prefer)?.[1] as
+    | 'minimal'
+    | 'representation'
+    | 'OperationOutcome'
+    | undefined;
   return { return: ret, strict: /handling=strict/.test(prefer) };
 }

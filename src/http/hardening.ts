@@ -32,7 +32,13 @@ export function endpointLimits(config: Config): EndpointLimits {
 export function mountHardening(app: Express, config: Config): void {
   app.use(securityHeaders(config));
   app.use('/fhir', cors(config.corsOrigins));
-  app.use(admission({ concurrency: config.heavyConcurrency, queueTimeoutMs: config.queueTimeoutMs, queueMax: config.queueMax }));
+  app.use(
+    admission({
+      concurrency: config.heavyConcurrency,
+      queueTimeoutMs: config.queueTimeoutMs,
+      queueMax: config.queueMax,
+    }),
+  );
   app.use('/fhir', requireFhirBodyType);
 }
 
@@ -47,7 +53,8 @@ function securityHeaders(config: Config) {
 }
 
 const CORS_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
-const CORS_HEADERS = 'Authorization, Content-Type, Accept, If-Match, If-None-Match, If-None-Exist, If-Modified-Since, Prefer, X-Request-Id';
+const CORS_HEADERS =
+  'Authorization, Content-Type, Accept, If-Match, If-None-Match, If-None-Exist, If-Modified-Since, Prefer, X-Request-Id';
 const CORS_EXPOSED = 'Location, Content-Location, ETag, Last-Modified, X-Request-Id, X-Validation-Issues, Retry-After';
 
 /** CORS for configured origins (`*` = any). Preflights (OPTIONS) are answered here, 204, with no token needed. */
@@ -72,7 +79,6 @@ function cors(origins: readonly string[]) {
     res.status(204).end();
   };
 }
-
 
 /**
  * POST/PUT/PATCH with a body need a FHIR JSON body type (binary for `$install-package` and `$verify`; a form only
@@ -100,13 +106,20 @@ function requireFhirBodyType(req: Request, _res: Response, next: NextFunction): 
 
 /** Node's parser errors → status and message id. */
 function parserError(code: string | undefined): { status: number; id: MessageId; text: string } {
-  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, id: 'REQUEST_HEADERS_TOO_LARGE', text: 'The request line or headers are too large' };
-  if (code === 'HPE_INVALID_METHOD') return { status: 400, id: 'METHOD_UNKNOWN', text: 'The request method is not an HTTP method this server knows' };
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, id: 'REQUEST_TIMEOUT', text: 'The request took too long to arrive' };
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return { status: 431, id: 'REQUEST_HEADERS_TOO_LARGE', text: 'The request line or headers are too large' };
+  if (code === 'HPE_INVALID_METHOD')
+    return { status: 400, id: 'METHOD_UNKNOWN', text: 'The request method is not an HTTP method this server knows' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return { status: 408, id: 'REQUEST_TIMEOUT', text: 'The request took too long to arrive' };
   return { status: 400, id: 'REQUEST_MALFORMED', text: 'The request could not be read' };
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
 
 /**
  * For `server.on('clientError', onClientError)`: Node's HTTP parser refuses some requests before Express sees them

@@ -16,15 +16,33 @@ export const PUBLIC_OPERATOR_PATHS = ['/healthz', '/readyz', '/metrics'] as cons
 export function mountOperatorEndpoints(app: Express, metrics: Metrics, readiness: () => ReadinessSources): void {
   app.get('/readyz', async (_req: Request, res: Response) => {
     const result = await checkReadiness(readiness());
-    res.status(result.status === 'not-ready' ? 503 : 200).setHeader('Cache-Control', 'no-store').json(result);
+    res
+      .status(result.status === 'not-ready' ? 503 : 200)
+      .setHeader('Cache-Control', 'no-store')
+      .json(result);
   });
   app.get('/metrics', async (_req: Request, res: Response) => {
     const text = await metrics.registry.metrics();
-    res.status(200).setHeader('Content-Type', metrics.registry.contentType).setHeader('Cache-Control', 'no-store').send(text);
+    res
+      .status(200)
+      .setHeader('Content-Type', metrics.registry.contentType)
+      .setHeader('Cache-Control', 'no-store')
+      .send(text);
   });
 }
 
-const STATIC_ROUTES = new Set<string>(['/healthz', '/readyz', '/metrics', '/.well-known/jwks.json', '/trust/did.json', '/trust/certificates', '/trust/status', '/fhir', '/fhir/metadata', '/fhir/_history']);
+const STATIC_ROUTES = new Set<string>([
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/.well-known/jwks.json',
+  '/trust/did.json',
+  '/trust/certificates',
+  '/trust/status',
+  '/fhir',
+  '/fhir/metadata',
+  '/fhir/_history',
+]);
 const ID = ':id';
 
 /**
@@ -36,7 +54,8 @@ export function routeOf(path: string, operations: ReadonlySet<string>): string {
   const clean = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (STATIC_ROUTES.has(clean)) return clean;
   const s = clean.split('/').slice(1);
-  if (s[0] === 'shl') return s.length === 2 ? '/shl/:linkId' : s.length === 4 && s[2] === 'file' ? '/shl/:linkId/file/:ticket' : 'other';
+  if (s[0] === 'shl')
+    return s.length === 2 ? '/shl/:linkId' : s.length === 4 && s[2] === 'file' ? '/shl/:linkId/file/:ticket' : 'other';
   if (s[0] !== 'fhir') return 'other';
   const rest = s.slice(1).map((seg, i) => {
     if (seg.startsWith('$')) return operations.has(decodeURIComponent(seg.slice(1))) ? seg : '$unknown';
@@ -53,7 +72,7 @@ export function requestMetrics(metrics: Metrics, operations: readonly OperationR
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       // req.path is relative to the mount point by now (e.g. without /fhir); the original URL is not.
-      const path = (req.originalUrl.split('?')[0] ?? '/');
+      const path = req.originalUrl.split('?')[0] ?? '/';
       const labels = { method: req.method, route: routeOf(path, codes), status: String(res.statusCode) };
       metrics.requests.inc(labels);
       metrics.requestSeconds.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
@@ -62,7 +81,11 @@ export function requestMetrics(metrics: Metrics, operations: readonly OperationR
   };
 }
 
-const ISSUED_FORMAT: Readonly<Record<string, string>> = { 'issue-hcert': 'hcert', 'health-cards-issue': 'shc', 'issue-shl': 'shl' };
+const ISSUED_FORMAT: Readonly<Record<string, string>> = {
+  'issue-hcert': 'hcert',
+  'health-cards-issue': 'shc',
+  'issue-shl': 'shl',
+};
 
 function parameter(resource: Resource | undefined, name: string): ParametersParameter | undefined {
   return resource?.resourceType === 'Parameters' ? resource.parameter?.find((p) => p.name === name) : undefined;
@@ -103,7 +126,8 @@ export function meteredIngest(metrics: Metrics): (policy: IngestPolicy) => Inges
       metered = Object.assign(Object.create(policy) as IngestPolicy, {
         check: (...args: Parameters<IngestPolicy['check']>) => {
           const verdict = policy.check(...args);
-          const invalid = verdict.reject || verdict.issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
+          const invalid =
+            verdict.reject || verdict.issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
           metrics.validations.inc({ source: 'write', result: invalid ? 'invalid' : 'valid' });
           return verdict;
         },

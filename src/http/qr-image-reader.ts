@@ -27,7 +27,11 @@ export function createQrImageReader(options: QrImageReaderOptions = {}): QrImage
   let running = 0;
   return async (bytes, contentType) => {
     if (running >= maxConcurrent) {
-      fail('too-many-requests', { code: 'throttled', id: 'QR_IMAGE_BUSY', text: `${maxConcurrent} QR pictures are being read already; retry shortly` });
+      fail('too-many-requests', {
+        code: 'throttled',
+        id: 'QR_IMAGE_BUSY',
+        text: `${maxConcurrent} QR pictures are being read already; retry shortly`,
+      });
     }
     running++;
     try {
@@ -38,9 +42,17 @@ export function createQrImageReader(options: QrImageReaderOptions = {}): QrImage
   };
 }
 
-function readInWorker(bytes: Uint8Array, contentType: string | undefined, timeoutMs: number, maxHeapMb: number): Promise<string> {
+function readInWorker(
+  bytes: Uint8Array,
+  contentType: string | undefined,
+  timeoutMs: number,
+  maxHeapMb: number,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: { bytes, contentType }, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
+    const worker = new Worker(WORKER_URL, {
+      workerData: { bytes, contentType },
+      resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+    });
     let settled = false;
     const settle = (done: () => void) => {
       if (settled) return;
@@ -49,12 +61,24 @@ function readInWorker(bytes: Uint8Array, contentType: string | undefined, timeou
       void worker.terminate();
       done();
     };
-    const timer = setTimeout(() => settle(() => reject(new FormatError('QR_IMAGE_TOO_LARGE', `QR: reading the picture took longer than ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        settle(() =>
+          reject(new FormatError('QR_IMAGE_TOO_LARGE', `QR: reading the picture took longer than ${timeoutMs} ms`)),
+        ),
+      timeoutMs,
+    );
     worker.once('message', (m: { ok: true; text: string } | { ok: false; code: FormatErrorCode; message: string }) =>
       settle(() => (m.ok ? resolve(m.text) : reject(new FormatError(m.code, m.message)))),
     );
     worker.once('error', (e: Error & { code?: string }) =>
-      settle(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new FormatError('QR_IMAGE_TOO_LARGE', 'QR: the picture needs more memory than one reader may use') : e)),
+      settle(() =>
+        reject(
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new FormatError('QR_IMAGE_TOO_LARGE', 'QR: the picture needs more memory than one reader may use')
+            : e,
+        ),
+      ),
     );
     worker.once('exit', (code) => settle(() => reject(new Error(`QR image worker exited with code ${code}`))));
   });

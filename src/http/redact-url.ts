@@ -3,7 +3,17 @@
  * parameters are redacted by name (passcodes, keys, tokens, tickets), and the SMART Health Link paths lose their link
  * id and file ticket, which are bearer secrets (whoever has the manifest URL may ask for the file).
  */
-const SECRET_PARAMS = new Set(['passcode', 'key', 'token', 'access_token', 'ticket', 'client_secret', 'password', 'shlink', 'credential']);
+const SECRET_PARAMS = new Set([
+  'passcode',
+  'key',
+  'token',
+  'access_token',
+  'ticket',
+  'client_secret',
+  'password',
+  'shlink',
+  'credential',
+]);
 const SHL_PATH = /^\/shl\/[^/?#]+(\/file\/[^/?#]+)?/;
 
 /**

@@ -20,7 +20,13 @@ export function checkRequestShape(body: unknown, limits: ShapeLimits): void {
   while (stack.length > 0) {
     const [value, path] = stack.pop() as [unknown, string];
     if (typeof value === 'string') {
-      if (!wellFormed(value)) fail('invalid', { code: 'invalid', id: 'STRING_NOT_UNICODE', text: 'A string holds a lone surrogate (not well-formed Unicode)', expression: path });
+      if (!wellFormed(value))
+        fail('invalid', {
+          code: 'invalid',
+          id: 'STRING_NOT_UNICODE',
+          text: 'A string holds a lone surrogate (not well-formed Unicode)',
+          expression: path,
+        });
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
@@ -29,16 +35,32 @@ export function checkRequestShape(body: unknown, limits: ShapeLimits): void {
       continue;
     }
     for (const [key, v] of Object.entries(value)) {
-      if (!wellFormed(key)) fail('invalid', { code: 'invalid', id: 'STRING_NOT_UNICODE', text: 'A property name holds a lone surrogate (not well-formed Unicode)', expression: path });
+      if (!wellFormed(key))
+        fail('invalid', {
+          code: 'invalid',
+          id: 'STRING_NOT_UNICODE',
+          text: 'A property name holds a lone surrogate (not well-formed Unicode)',
+          expression: path,
+        });
       const here = path === '$' ? key : `${path}.${key}`;
       if (key === 'contained' && Array.isArray(v)) {
         contained += v.length;
         if (contained > limits.maxContained) {
-          fail('unprocessable', { code: 'too-costly', id: 'CONTAINED_TOO_MANY', text: `The request holds more than ${limits.maxContained} contained resources`, expression: here });
+          fail('unprocessable', {
+            code: 'too-costly',
+            id: 'CONTAINED_TOO_MANY',
+            text: `The request holds more than ${limits.maxContained} contained resources`,
+            expression: here,
+          });
         }
       }
       if (key === 'entry' && Array.isArray(v) && v.length > limits.maxBundleEntries) {
-        fail('unprocessable', { code: 'too-costly', id: 'BUNDLE_TOO_MANY_ENTRIES', text: `A Bundle holds ${v.length} entries; at most ${limits.maxBundleEntries} are accepted`, expression: here });
+        fail('unprocessable', {
+          code: 'too-costly',
+          id: 'BUNDLE_TOO_MANY_ENTRIES',
+          text: `A Bundle holds ${v.length} entries; at most ${limits.maxBundleEntries} are accepted`,
+          expression: here,
+        });
       }
       stack.push([v, here]);
     }

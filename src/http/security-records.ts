@@ -17,11 +17,19 @@ const DERIVED_ID = /^[0-9a-f]{64}$/;
 const SECRET_PARTS = new Set(['passcodeHash', 'ticket']);
 
 function refuse(type: string, why: string): never {
-  return fail('forbidden', { code: 'forbidden', id: 'SECURITY_RECORD_READ_ONLY', text: `${type} ${why} changes only through its operation, not through plain FHIR writes` });
+  return fail('forbidden', {
+    code: 'forbidden',
+    id: 'SECURITY_RECORD_READ_ONLY',
+    text: `${type} ${why} changes only through its operation, not through plain FHIR writes`,
+  });
 }
 
 function carriesMarker(body: unknown): boolean {
-  const r = body as { identifier?: Array<{ system?: string }>; code?: { coding?: Array<{ system?: string }> }; extension?: Array<{ url?: string }> } | null;
+  const r = body as {
+    identifier?: Array<{ system?: string }>;
+    code?: { coding?: Array<{ system?: string }> };
+    extension?: Array<{ url?: string }>;
+  } | null;
   if (!r || typeof r !== 'object') return false;
   return Boolean(
     r.identifier?.some?.((i) => i?.system === CREDENTIAL_ID_SYSTEM) ||
@@ -63,7 +71,10 @@ function redactLink(doc: DocumentReference): DocumentReference {
 function redactResource<T extends Resource | undefined>(r: T): T {
   if (!r) return r;
   if (r.resourceType === 'DocumentReference') return redactLink(r) as T;
-  if (r.resourceType === 'Bundle' && (r as Bundle).entry?.some((e) => e.resource?.resourceType === 'DocumentReference')) {
+  if (
+    r.resourceType === 'Bundle' &&
+    (r as Bundle).entry?.some((e) => e.resource?.resourceType === 'DocumentReference')
+  ) {
     const b = r as Bundle;
     return { ...b, entry: b.entry!.map((e) => (e.resource ? { ...e, resource: redactResource(e.resource) } : e)) } as T;
   }

@@ -6,7 +6,13 @@
  * https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html
  */
 import type { Express, NextFunction, Request, Response } from 'express';
-import { answerManifest, readDirectFile, readShlFile, ShlPasscodeError, type ShlContext } from '../credentials/shl-links.ts';
+import {
+  answerManifest,
+  readDirectFile,
+  readShlFile,
+  ShlPasscodeError,
+  type ShlContext,
+} from '../credentials/shl-links.ts';
 import { fail } from '../fhir/outcome.ts';
 import { FormatError } from '../formats/errors.ts';
 import { parseManifestRequest } from '../formats/shl/manifest.ts';
@@ -34,7 +40,8 @@ export function mountShlEndpoints(app: Express, shl: ShlContext, now: () => Date
     try {
       request = parseManifestRequest(body.kind === 'json' ? body.value : undefined);
     } catch (e) {
-      if (e instanceof FormatError) fail('invalid', { code: 'invalid', id: 'SHL_MANIFEST_REQUEST_INVALID', text: e.message });
+      if (e instanceof FormatError)
+        fail('invalid', { code: 'invalid', id: 'SHL_MANIFEST_REQUEST_INVALID', text: e.message });
       throw e;
     }
     try {
@@ -46,7 +53,11 @@ export function mountShlEndpoints(app: Express, shl: ShlContext, now: () => Date
   });
   app.get('/shl/:linkId', cors, async (req, res) => {
     if (typeof req.query.recipient !== 'string' || req.query.recipient === '') {
-      fail('invalid', { code: 'required', id: 'SHL_RECIPIENT_MISSING', text: 'A direct file request names its recipient: ?recipient=…' });
+      fail('invalid', {
+        code: 'required',
+        id: 'SHL_RECIPIENT_MISSING',
+        text: 'A direct file request names its recipient: ?recipient=…',
+      });
     }
     res.type('application/jose').send(await readDirectFile(shl, linkIdOf(req), now()));
   });
@@ -57,6 +68,7 @@ export function mountShlEndpoints(app: Express, shl: ShlContext, now: () => Date
 
 function linkIdOf(req: Request): string {
   const id = String(req.params.linkId);
-  if (!LINK_ID.test(id)) fail('not-found', { code: 'not-found', id: 'SHL_NOT_FOUND', text: 'No SMART Health Link here' });
+  if (!LINK_ID.test(id))
+    fail('not-found', { code: 'not-found', id: 'SHL_NOT_FOUND', text: 'No SMART Health Link here' });
   return id;
 }

@@ -43,19 +43,42 @@ export function mountTrustEndpoints(app: Express, deps: TrustEndpointDeps): void
   app.get('/.well-known/crl/:file', async (req: Request, res: Response) => {
     const kid = String(req.params.file).replace(/\.json$/, '');
     const shc = deps.issuerKeys.shc;
-    if (!deps.store || !shc || kid !== shc.kid) fail('not-found', { severity: 'error', code: 'not-found', id: 'CRL_UNKNOWN_KID', text: `No revocation list is published for kid ${kid.slice(0, 64)}` });
+    if (!deps.store || !shc || kid !== shc.kid)
+      fail('not-found', {
+        severity: 'error',
+        code: 'not-found',
+        id: 'CRL_UNKNOWN_KID',
+        text: `No revocation list is published for kid ${kid.slice(0, 64)}`,
+      });
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.json(buildShcCrl(kid, await revokedCredentialIds(deps.store)));
   });
   app.get('/trust/revocation/dcc.json', async (_req: Request, res: Response) => {
-    if (!deps.store) fail('not-found', { severity: 'error', code: 'not-found', id: 'CRL_UNKNOWN_KID', text: 'No revocation list is published' });
+    if (!deps.store)
+      fail('not-found', {
+        severity: 'error',
+        code: 'not-found',
+        id: 'CRL_UNKNOWN_KID',
+        text: 'No revocation list is published',
+      });
     const now = deps.now?.() ?? new Date();
     const kids = deps.issuerKeys.dscs.map((d) => d.kid);
-    res.json(buildDccBatches(deps.issuerKeys.country, kids, await revokedCredentialIds(deps.store), new Date(now.getTime() + BATCH_VALIDITY_MS)));
+    res.json(
+      buildDccBatches(
+        deps.issuerKeys.country,
+        kids,
+        await revokedCredentialIds(deps.store),
+        new Date(now.getTime() + BATCH_VALIDITY_MS),
+      ),
+    );
   });
   app.get('/trust/status', (req: Request, res: Response) => {
-    res.json({ ...deps.trust.status({ detail: req.query.detail === 'true' }), ...(deps.revocations ? { revocation: deps.revocations.status() } : {}),
-      ...(deps.config ? { renewal: renewalStatus(deps.issuerKeys, deps.now?.() ?? new Date(), deps.config.dscRenewalMarginMs) } : {}),
+    res.json({
+      ...deps.trust.status({ detail: req.query.detail === 'true' }),
+      ...(deps.revocations ? { revocation: deps.revocations.status() } : {}),
+      ...(deps.config
+        ? { renewal: renewalStatus(deps.issuerKeys, deps.now?.() ?? new Date(), deps.config.dscRenewalMarginMs) }
+        : {}),
     });
   });
 }

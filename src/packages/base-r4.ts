@@ -36,7 +36,9 @@ function parseBaseR4(): FhirPackage {
   const seen = new Set<string>();
   for (const file of FILES) {
     // The two files the schema index reads too come from its parse; the others are read here only.
-    const bundle = (SHARED.has(file) ? definitionJson(file) : readJson(file)) as { entry?: { resource?: AnyResource }[] };
+    const bundle = (SHARED.has(file) ? definitionJson(file) : readJson(file)) as {
+      entry?: { resource?: AnyResource }[];
+    };
     for (const entry of bundle.entry ?? []) {
       const r = entry.resource;
       if (!r) continue;

@@ -44,9 +44,11 @@ const ALLOWED_TYPES = new Set(['0', '7', '5']);
 
 /** Reads and checks an uploaded package.tgz entirely in memory; throws PackageUploadError on the first problem. */
 export function checkPackageUpload(bytes: Buffer, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS): FhirPackage {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) throw new PackageUploadError('PACKAGE_NOT_GZIP', 'A package is a gzipped tar archive (package.tgz)');
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b)
+    throw new PackageUploadError('PACKAGE_NOT_GZIP', 'A package is a gzipped tar archive (package.tgz)');
   const items = readArchive(bytes, limits);
-  if (items.length > limits.maxEntries) throw new PackageUploadError('PACKAGE_TOO_MANY_ENTRIES', `The archive has more than ${limits.maxEntries} entries`);
+  if (items.length > limits.maxEntries)
+    throw new PackageUploadError('PACKAGE_TOO_MANY_ENTRIES', `The archive has more than ${limits.maxEntries} entries`);
   for (const item of items) checkItem(item);
   const files = items.filter((i) => i.type !== '5');
   let pkg: FhirPackage;
@@ -56,7 +58,10 @@ export function checkPackageUpload(bytes: Buffer, limits: UploadLimits = DEFAULT
     throw new PackageUploadError('PACKAGE_MANIFEST_INVALID', (err as Error).message);
   }
   if (!NAME.test(pkg.id) || !VERSION.test(pkg.version)) {
-    throw new PackageUploadError('PACKAGE_MANIFEST_INVALID', `"${pkg.id}#${pkg.version}" is not a valid package id and version`);
+    throw new PackageUploadError(
+      'PACKAGE_MANIFEST_INVALID',
+      `"${pkg.id}#${pkg.version}" is not a valid package id and version`,
+    );
   }
   checkNoCoreCanonicals(pkg);
   return pkg;
@@ -68,15 +73,20 @@ function readArchive(bytes: Buffer, limits: UploadLimits): TarItem[] {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new PackageUploadError('PACKAGE_TOO_LARGE', `The archive inflates to more than ${limits.maxInflatedBytes} bytes`);
+      throw new PackageUploadError(
+        'PACKAGE_TOO_LARGE',
+        `The archive inflates to more than ${limits.maxInflatedBytes} bytes`,
+      );
     }
     throw new PackageUploadError('PACKAGE_CORRUPT', `The archive cannot be read: ${(err as Error).message}`);
   }
 }
 
 function checkItem(item: TarItem): void {
-  if (item.type === '1' || item.type === '2') throw new PackageUploadError('PACKAGE_LINK', `The archive holds a link (${item.name}); packages may not`);
-  if (!ALLOWED_TYPES.has(item.type)) throw new PackageUploadError('PACKAGE_LINK', `The archive holds a special file (${item.name}, type ${item.type})`);
+  if (item.type === '1' || item.type === '2')
+    throw new PackageUploadError('PACKAGE_LINK', `The archive holds a link (${item.name}); packages may not`);
+  if (!ALLOWED_TYPES.has(item.type))
+    throw new PackageUploadError('PACKAGE_LINK', `The archive holds a special file (${item.name}, type ${item.type})`);
   const segments = item.name.split('/');
   if (item.name.startsWith('/') || segments.includes('..') || segments[0] !== 'package' || item.name.includes('\0')) {
     throw new PackageUploadError('PACKAGE_PATH_UNSAFE', `The entry "${item.name}" is outside package/`);
@@ -84,13 +94,20 @@ function checkItem(item: TarItem): void {
 }
 
 function checkNoCoreCanonicals(pkg: FhirPackage): void {
-  const core = new Set(readBaseR4().resources.map((r) => (r as { url?: string }).url).filter(Boolean));
+  const core = new Set(
+    readBaseR4()
+      .resources.map((r) => (r as { url?: string }).url)
+      .filter(Boolean),
+  );
   const claimed = pkg.resources.find((r) => {
     const url = (r as { url?: string }).url;
     return url !== undefined && core.has(url);
   });
   if (claimed) {
-    throw new PackageUploadError('PACKAGE_CLAIMS_CORE', `${claimed.resourceType} ${(claimed as { url?: string }).url} belongs to the FHIR core; a package may not redefine it`);
+    throw new PackageUploadError(
+      'PACKAGE_CLAIMS_CORE',
+      `${claimed.resourceType} ${(claimed as { url?: string }).url} belongs to the FHIR core; a package may not redefine it`,
+    );
   }
 }
 

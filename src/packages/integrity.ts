@@ -30,15 +30,21 @@ export function lockedRefs(lockPath: string): Set<string> {
  * @example const pinned = pinnedBy(lockedRefs('ig/packages.json'), '/data/packages')
  */
 export function pinnedBy(locked: ReadonlySet<string>, uploadDir: string): (pkg: FhirPackage) => boolean {
-  return (pkg) => pkg.id === CORE_PACKAGE_ID || locked.has(`${pkg.id}#${pkg.version}`) || !pkg.source.startsWith(uploadDir);
+  return (pkg) =>
+    pkg.id === CORE_PACKAGE_ID || locked.has(`${pkg.id}#${pkg.version}`) || !pkg.source.startsWith(uploadDir);
 }
 
 /** A canonical of the upload that a pinned package already defines, with who defines it (undefined when none). */
-export function takenCanonical(upload: FhirPackage, set: PackageSet, pinned: (pkg: FhirPackage) => boolean): { url: string; resourceType: string; owner: string } | undefined {
+export function takenCanonical(
+  upload: FhirPackage,
+  set: PackageSet,
+  pinned: (pkg: FhirPackage) => boolean,
+): { url: string; resourceType: string; owner: string } | undefined {
   const owners = new Map<string, string>();
   for (const pkg of set.packages) {
     if (!pinned(pkg) || (pkg.id === upload.id && pkg.version === upload.version)) continue;
-    for (const r of pkg.resources) if (typeof r.url === 'string' && !owners.has(r.url)) owners.set(r.url, `${pkg.id}#${pkg.version}`);
+    for (const r of pkg.resources)
+      if (typeof r.url === 'string' && !owners.has(r.url)) owners.set(r.url, `${pkg.id}#${pkg.version}`);
   }
   for (const r of upload.resources) {
     const owner = typeof r.url === 'string' ? owners.get(r.url) : undefined;

@@ -40,7 +40,11 @@ function candidatesIn(dir: string): string[] {
 
 /** A folder of packages (FHIR_PACKAGES=../shared/fhir-packages) rather than one unpacked package. */
 function isPackageHolder(path: string): boolean {
-  return statSync(path).isDirectory() && !existsSync(join(path, 'package', 'package.json')) && !existsSync(join(path, 'package.json'));
+  return (
+    statSync(path).isDirectory() &&
+    !existsSync(join(path, 'package', 'package.json')) &&
+    !existsSync(join(path, 'package.json'))
+  );
 }
 
 function isR4(fhirVersion: string): boolean {
@@ -80,7 +84,9 @@ function npmPackageFolder(dir: string, name: string): string | undefined {
   const manifest = join(folder, 'package.json');
   if (!existsSync(manifest)) return undefined;
   try {
-    return Array.isArray((JSON.parse(readFileSync(manifest, 'utf8')) as { fhirVersions?: unknown }).fhirVersions) ? folder : undefined;
+    return Array.isArray((JSON.parse(readFileSync(manifest, 'utf8')) as { fhirVersions?: unknown }).fhirVersions)
+      ? folder
+      : undefined;
   } catch {
     return undefined;
   }
@@ -94,7 +100,8 @@ function resolveDependencies(state: Loaded, options: LoadPackagesOptions): void 
   for (let i = 0; i < state.packages.length; i++) {
     for (const [id, version] of Object.entries(state.packages[i].dependencies)) {
       if (state.packages.some((p) => p.id === id)) continue;
-      const cached = options.cacheDir && existsSync(options.cacheDir) ? cacheFolder(options.cacheDir, id, version) : undefined;
+      const cached =
+        options.cacheDir && existsSync(options.cacheDir) ? cacheFolder(options.cacheDir, id, version) : undefined;
       const folder = cached ?? (options.npm ? npmPackageFolder(options.npm.dir, id) : undefined);
       if (folder) addPackage(state, () => readPackageDir(folder), folder);
     }
@@ -110,16 +117,23 @@ function summarise(pkg: FhirPackage, all: readonly FhirPackage[], warnings: stri
     const same = all.filter((p) => p.id === id);
     if (same.length === 0) {
       missing.push(`${id}#${version}`);
-      warnings.push(`package ${pkg.id}#${pkg.version} depends on ${id}#${version}, which is not loaded: profiles, extensions and value sets from it cannot be checked`);
+      warnings.push(
+        `package ${pkg.id}#${pkg.version} depends on ${id}#${version}, which is not loaded: profiles, extensions and value sets from it cannot be checked`,
+      );
     } else if (!same.some((p) => p.version === version) && id !== CORE_PACKAGE_ID) {
-      const loaded = `${id}#${nearestVersion(version, same.map((p) => p.version))}`;
+      const loaded = `${id}#${nearestVersion(
+        version,
+        same.map((p) => p.version),
+      )}`;
       substituted.push({ declared: `${id}#${version}`, loaded });
       warnings.push(`package ${pkg.id}#${pkg.version} depends on ${id}#${version}; ${loaded} is loaded instead`);
     }
   }
   const usedForValidation = isR4(pkg.fhirVersion);
   if (!usedForValidation) {
-    warnings.push(`package ${pkg.id}#${pkg.version} targets FHIR ${pkg.fhirVersion}; it is listed but not used to validate R4 resources`);
+    warnings.push(
+      `package ${pkg.id}#${pkg.version} targets FHIR ${pkg.fhirVersion}; it is listed but not used to validate R4 resources`,
+    );
   }
   return {
     id: pkg.id,

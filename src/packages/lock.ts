@@ -22,7 +22,11 @@ export interface LockFile {
 export function readLock(path: string): LockFile {
   const json = JSON.parse(readFileSync(path, 'utf8')) as LockFile;
   for (const [i, e] of (json.packages ?? []).entries()) {
-    if (!/^[^#\s]+#[^#\s]+$/.test(e.package ?? '') || !/^[0-9a-f]{64}$/.test(e.sha256 ?? '') || typeof e.source !== 'string') {
+    if (
+      !/^[^#\s]+#[^#\s]+$/.test(e.package ?? '') ||
+      !/^[0-9a-f]{64}$/.test(e.sha256 ?? '') ||
+      typeof e.source !== 'string'
+    ) {
       throw new Error(`${path}: packages[${i}] needs package "id#version", a 64-hex sha256 and a source`);
     }
   }
@@ -40,7 +44,9 @@ export function checkLock(set: PackageSet, lock: LockFile): string[] {
     const loaded = set.summaries.find((s) => `${s.id}#${s.version}` === entry.package);
     if (!loaded) problems.push(`locked package ${entry.package} is not loaded (expected from ${entry.source})`);
     else if (loaded.sha256 && loaded.sha256 !== entry.sha256) {
-      problems.push(`package ${entry.package} from ${loaded.source} has sha256 ${loaded.sha256}, the lock says ${entry.sha256}`);
+      problems.push(
+        `package ${entry.package} from ${loaded.source} has sha256 ${loaded.sha256}, the lock says ${entry.sha256}`,
+      );
     }
   }
   return problems;

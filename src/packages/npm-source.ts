@@ -36,7 +36,11 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/i;
 export const execNpm: NpmRunner = (args) =>
   new Promise((resolve) => {
     execFile('npm', [...args], { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: unknown }).code as number) || 1 : 0, stdout: String(stdout), stderr: String(stderr) });
+      resolve({
+        code: err ? ((err as { code?: unknown }).code as number) || 1 : 0,
+        stdout: String(stdout),
+        stderr: String(stderr),
+      });
     });
   });
 

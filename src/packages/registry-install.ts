@@ -41,7 +41,10 @@ export class RegistryInstallError extends Error {
 }
 
 /** Installs each `id#version` and, transitively, what it depends on. */
-export async function installFromRegistry(refs: readonly string[], options: RegistryInstallOptions): Promise<InstallReport> {
+export async function installFromRegistry(
+  refs: readonly string[],
+  options: RegistryInstallOptions,
+): Promise<InstallReport> {
   const report: InstallReport = { installed: [], alreadyCached: [], skipped: [], substituted: [] };
   const queue = [...refs];
   const seen = new Set<string>();
@@ -62,14 +65,19 @@ export async function installFromRegistry(refs: readonly string[], options: Regi
       report.installed.push(`${id}#${installed}`);
       if (installed !== version) report.substituted.push(`${ref} → ${id}#${installed}`);
     }
-    const deps = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
+    const deps =
+      (JSON.parse(readFileSync(manifestPath, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
     for (const [depId, depVersion] of Object.entries(deps)) queue.push(`${depId}#${depVersion}`);
   }
   return report;
 }
 
 /** The archive of `id#version`: from the FHIR package registry, else from the fallback (maybe at a nearby version). */
-async function fetchArchive(id: string, version: string, options: RegistryInstallOptions): Promise<{ bytes: Buffer; version: string; url: string }> {
+async function fetchArchive(
+  id: string,
+  version: string,
+  options: RegistryInstallOptions,
+): Promise<{ bytes: Buffer; version: string; url: string }> {
   const url = `${options.registry.replace(/\/+$/, '')}/${encodeURIComponent(id)}/${encodeURIComponent(version)}`;
   options.log?.(`fetching ${id}#${version} from ${url}`);
   try {
@@ -79,7 +87,10 @@ async function fetchArchive(id: string, version: string, options: RegistryInstal
     options.log?.(`${err.message}; asking ${options.fallback.name}`);
     const got = await options.fallback.fetch(id, version);
     if (!got) throw new RegistryInstallError(`${err.message}; ${options.fallback.name} does not have ${id} either`);
-    if (got.version !== version) options.log?.(`${options.fallback.name} has no ${id}#${version}; installing the nearest version it has, ${id}#${got.version}`);
+    if (got.version !== version)
+      options.log?.(
+        `${options.fallback.name} has no ${id}#${version}; installing the nearest version it has, ${id}#${got.version}`,
+      );
     return { ...got, url: `${options.fallback.name}: ${id}@${got.version}` };
   }
 }
@@ -91,9 +102,11 @@ async function installOne(id: string, asked: string, options: RegistryInstallOpt
   const ref = `${id}#${version}`;
   const sha = createHash('sha256').update(bytes).digest('hex');
   const expected = options.expectedSha256?.get(ref);
-  if (expected && expected !== sha) throw new RegistryInstallError(`${ref}: the registry sent sha256 ${sha}, the lock list says ${expected}`);
+  if (expected && expected !== sha)
+    throw new RegistryInstallError(`${ref}: the registry sent sha256 ${sha}, the lock list says ${expected}`);
   const pkg = checkPackageUpload(bytes);
-  if (`${pkg.id}#${pkg.version}` !== ref) throw new RegistryInstallError(`${url} holds ${pkg.id}#${pkg.version}, not ${ref}`);
+  if (`${pkg.id}#${pkg.version}` !== ref)
+    throw new RegistryInstallError(`${url} holds ${pkg.id}#${pkg.version}, not ${ref}`);
   // Extract into a temporary folder, then rename, so a half-written package never looks installed.
   const temp = `${folder}.partial-${process.pid}`;
   rmSync(temp, { recursive: true, force: true });
@@ -115,7 +128,9 @@ async function download(url: string, options: RegistryInstallOptions): Promise<B
     res = await options.fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(60_000) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new RegistryInstallError(`cannot reach the FHIR package registry at ${options.registry} (${cause?.code ?? cause?.message ?? (err as Error).message})`);
+    throw new RegistryInstallError(
+      `cannot reach the FHIR package registry at ${options.registry} (${cause?.code ?? cause?.message ?? (err as Error).message})`,
+    );
   }
   if (!res.ok) throw new RegistryInstallError(`${url} answered ${res.status} ${res.statusText}`);
   const max = options.maxDownloadBytes ?? 200 * 1024 * 1024;

@@ -60,7 +60,9 @@ export function readTar(input: Buffer, limits: TarLimits = {}): TarEntry[] {
 /** Every entry of the archive with its type, for callers that must refuse links or odd names. */
 export function scanTar(input: Buffer, limits: TarLimits = {}): TarItem[] {
   const gzipped = input[0] === 0x1f && input[1] === 0x8b;
-  const buf = gzipped ? gunzipSync(input, limits.maxInflatedBytes ? { maxOutputLength: limits.maxInflatedBytes } : {}) : input;
+  const buf = gzipped
+    ? gunzipSync(input, limits.maxInflatedBytes ? { maxOutputLength: limits.maxInflatedBytes } : {})
+    : input;
   const entries: TarItem[] = [];
   let offset = 0;
   let pendingName: string | undefined;
@@ -72,7 +74,8 @@ export function scanTar(input: Buffer, limits: TarLimits = {}): TarItem[] {
     const prefix = readString(header, 345, 155);
     const base = readString(header, 0, 100);
     const dataStart = offset + BLOCK;
-    if (!Number.isFinite(size) || size < 0 || dataStart + size > buf.length) throw new Error('tar: truncated or corrupt entry');
+    if (!Number.isFinite(size) || size < 0 || dataStart + size > buf.length)
+      throw new Error('tar: truncated or corrupt entry');
     const data = buf.subarray(dataStart, dataStart + size);
     offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     if (type === 'L') {

@@ -36,15 +36,21 @@ function measure(logic: unknown): LogicCheck {
   let nodes = 0;
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
-    if (++nodes > RULE_LIMITS.maxNodes) return { ok: false, reason: `the Logic has more than ${RULE_LIMITS.maxNodes} nodes` };
-    if (depth > RULE_LIMITS.maxDepth) return { ok: false, reason: `the Logic is nested deeper than ${RULE_LIMITS.maxDepth} levels` };
+    if (++nodes > RULE_LIMITS.maxNodes)
+      return { ok: false, reason: `the Logic has more than ${RULE_LIMITS.maxNodes} nodes` };
+    if (depth > RULE_LIMITS.maxDepth)
+      return { ok: false, reason: `the Logic is nested deeper than ${RULE_LIMITS.maxDepth} levels` };
     if (Array.isArray(node)) for (const item of node) stack.push([item, depth + 1]);
     else if (isObj(node)) {
       const entries = Object.entries(node);
       if (entries.length === 1 && entries[0]![0] === 'var') {
         const path = entries[0]![1];
         const bad = typeof path === 'string' ? path.split('.').find((f) => HOST_NAMES.has(f)) : undefined;
-        if (bad !== undefined) return { ok: false, reason: `the var path "${String(path).slice(0, 80)}" steps into "${bad}", which is not data` };
+        if (bad !== undefined)
+          return {
+            ok: false,
+            reason: `the var path "${String(path).slice(0, 80)}" steps into "${bad}", which is not data`,
+          };
       }
       for (const [, v] of entries) stack.push([v, depth + 1]);
     }
@@ -66,9 +72,19 @@ export function checkLogic(logic: unknown): LogicCheck {
   } catch (e) {
     // The library's validator itself throws on some shapes (found by fuzzing: an object without a prototype as
     // the operand of extractFromUVCI); such Logic is not CertLogic we can vouch for.
-    return { ok: false, reason: `invalid CertLogic: the validator failed on it (${e instanceof Error ? e.message.slice(0, 120) : 'error'})` };
+    return {
+      ok: false,
+      reason: `invalid CertLogic: the validator failed on it (${e instanceof Error ? e.message.slice(0, 120) : 'error'})`,
+    };
   }
-  if (issues.length > 0) return { ok: false, reason: `invalid CertLogic: ${issues.slice(0, 3).map((i) => i.message).join('; ')}` };
+  if (issues.length > 0)
+    return {
+      ok: false,
+      reason: `invalid CertLogic: ${issues
+        .slice(0, 3)
+        .map((i) => i.message)
+        .join('; ')}`,
+    };
   return { ok: true };
 }
 
@@ -138,12 +154,19 @@ export function runLogic(logic: unknown, data: unknown, maxArray = longestArray(
  */
 export function runChecked(logic: unknown, data: unknown, maxArray: number, knownCost?: number): LogicResult {
   const cost = knownCost ?? estimateCost(logic, maxArray);
-  if (cost > RULE_LIMITS.maxCost) return { outcome: 'open', message: `evaluation could take ${Number.isFinite(cost) ? cost : 'unbounded'} steps, above the cap of ${RULE_LIMITS.maxCost}` };
+  if (cost > RULE_LIMITS.maxCost)
+    return {
+      outcome: 'open',
+      message: `evaluation could take ${Number.isFinite(cost) ? cost : 'unbounded'} steps, above the cap of ${RULE_LIMITS.maxCost}`,
+    };
   let value: unknown;
   try {
     value = evaluate(logic as never, data);
   } catch (e) {
-    return { outcome: 'open', message: `the rule could not be evaluated: ${e instanceof Error ? e.message.slice(0, 200) : 'error'}` };
+    return {
+      outcome: 'open',
+      message: `the rule could not be evaluated: ${e instanceof Error ? e.message.slice(0, 200) : 'error'}`,
+    };
   }
   const b = boolsiness(value);
   if (b === true) return { outcome: 'pass' };
@@ -160,7 +183,8 @@ export function evaluateGuarded(logic: unknown, data: unknown): unknown {
   const size = measure(logic);
   if (!size.ok) throw new Error(size.reason);
   const cost = estimateCost(logic, longestArray(data));
-  if (cost > RULE_LIMITS.maxCost) throw new Error(`evaluation could take ${cost} steps, above the cap of ${RULE_LIMITS.maxCost}`);
+  if (cost > RULE_LIMITS.maxCost)
+    throw new Error(`evaluation could take ${cost} steps, above the cap of ${RULE_LIMITS.maxCost}`);
   return evaluate(logic as never, data);
 }
 
@@ -174,6 +198,11 @@ export function validateLogic(logic: unknown): Array<{ expr: unknown; message: s
   try {
     return validateFormat(logic as never);
   } catch (e) {
-    return [{ expr: logic, message: `the validator failed on it (${e instanceof Error ? e.message.slice(0, 120) : 'error'})` }];
+    return [
+      {
+        expr: logic,
+        message: `the validator failed on it (${e instanceof Error ? e.message.slice(0, 120) : 'error'})`,
+      },
+    ];
   }
 }

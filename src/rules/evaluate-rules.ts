@@ -48,9 +48,19 @@ export function loadRuleSet(rules: readonly BusinessRule[], valueSets: readonly 
   const loaded = rules.map((rule): LoadedRule => {
     const checked = checkLogic(rule.Logic);
     const engineMajor = Number(rule.EngineVersion.split('.')[0]);
-    const unusable = !checked.ok ? checked.reason : engineMajor > 1 ? `EngineVersion ${rule.EngineVersion} is newer than the CertLogic 1.x this engine implements` : undefined;
+    const unusable = !checked.ok
+      ? checked.reason
+      : engineMajor > 1
+        ? `EngineVersion ${rule.EngineVersion} is newer than the CertLogic 1.x this engine implements`
+        : undefined;
     const cost = unusable ? 0 : estimateCost(rule.Logic, Math.max(longest, PAYLOAD_ARRAY_BOUND));
-    return { rule, ...(unusable ? { unusable } : {}), validFrom: Date.parse(rule.ValidFrom), validTo: Date.parse(rule.ValidTo), cost };
+    return {
+      rule,
+      ...(unusable ? { unusable } : {}),
+      validFrom: Date.parse(rule.ValidFrom),
+      validTo: Date.parse(rule.ValidTo),
+      cost,
+    };
   });
   // A plain object keyed by id: the external parameter is JSON, and `var` reads own keys only after our path guard.
   return { rules: loaded, valueSets: { ...sets }, longestValueSet: longest };
@@ -100,7 +110,9 @@ export function selectRules(set: RuleSet, s: Selection): LoadedRule[] {
     if (!seen || compareVersions(rule.Version, seen.rule.Version) > 0) best.set(rule.Identifier, r);
   }
   const order: Record<RuleType, number> = { Invalidation: 0, Acceptance: 1 };
-  return [...best.values()].sort((a, b) => order[a.rule.Type] - order[b.rule.Type] || a.rule.Identifier.localeCompare(b.rule.Identifier));
+  return [...best.values()].sort(
+    (a, b) => order[a.rule.Type] - order[b.rule.Type] || a.rule.Identifier.localeCompare(b.rule.Identifier),
+  );
 }
 
 export interface ExternalContext {
@@ -120,7 +132,8 @@ export interface ExternalContext {
  * @example externalParameter(set, { clock, arrivalCountry: 'DE', issuerCountry: 'AT', exp, iat, kid }).countryCode // 'DE'
  */
 export function externalParameter(set: RuleSet, c: ExternalContext): Record<string, unknown> {
-  const iso = (s: number | undefined): string | undefined => (s === undefined || !Number.isFinite(s) ? undefined : new Date(s * 1000).toISOString());
+  const iso = (s: number | undefined): string | undefined =>
+    s === undefined || !Number.isFinite(s) ? undefined : new Date(s * 1000).toISOString();
   return {
     validationClock: c.clock.toISOString(),
     valueSets: set.valueSets,
@@ -162,13 +175,21 @@ export function describe(rule: BusinessRule, languages: readonly string[]): stri
  * Evaluate the selected rules on a payload. Each rule is pass, fail or open; an erroring rule is open.
  * @example evaluateRules(set, selected, payload, external, ['en']).map((r) => r.result)
  */
-export function evaluateRules(set: RuleSet, selected: readonly LoadedRule[], payload: unknown, external: Record<string, unknown>, languages: readonly string[]): RuleResult[] {
+export function evaluateRules(
+  set: RuleSet,
+  selected: readonly LoadedRule[],
+  payload: unknown,
+  external: Record<string, unknown>,
+  languages: readonly string[],
+): RuleResult[] {
   const data = { payload, external };
   const payloadArray = longestArray(payload);
   const maxArray = Math.max(set.longestValueSet, payloadArray);
   const covered = payloadArray <= PAYLOAD_ARRAY_BOUND;
   return selected.map(({ rule, unusable, cost }) => {
-    const r = unusable ? { outcome: 'open' as const, message: unusable } : runChecked(rule.Logic, data, maxArray, covered ? cost : undefined);
+    const r = unusable
+      ? { outcome: 'open' as const, message: unusable }
+      : runChecked(rule.Logic, data, maxArray, covered ? cost : undefined);
     return {
       identifier: rule.Identifier,
       type: rule.Type,

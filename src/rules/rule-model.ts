@@ -63,21 +63,38 @@ const TYPES: readonly RuleType[] = ['Acceptance', 'Invalidation'];
 const CERT_TYPES: readonly CertificateType[] = ['General', 'Vaccination', 'Test', 'Recovery'];
 
 /** Identifier prefixes fixed by the rule schema: GR general, VR vaccination, TR test, RR recovery, IR invalidation. */
-const PREFIX_TYPE: Record<string, CertificateType | undefined> = { GR: 'General', VR: 'Vaccination', TR: 'Test', RR: 'Recovery', IR: undefined };
+const PREFIX_TYPE: Record<string, CertificateType | undefined> = {
+  GR: 'General',
+  VR: 'Vaccination',
+  TR: 'Test',
+  RR: 'Recovery',
+  IR: undefined,
+};
 
 function stringField(r: Obj, key: string, problems: string[], pattern?: RegExp): string | undefined {
   const v = r[key];
   if (typeof v !== 'string' || v.length === 0) return void problems.push(`${key} is required (a non-empty string)`);
-  if (pattern && !pattern.test(v)) return void problems.push(`${key} "${v.slice(0, 40)}" does not match ${pattern.source}`);
+  if (pattern && !pattern.test(v))
+    return void problems.push(`${key} "${v.slice(0, 40)}" does not match ${pattern.source}`);
   return v;
 }
 
 function descriptions(v: unknown, problems: string[]): RuleDescription[] {
-  if (!Array.isArray(v) || v.length === 0) return (problems.push('Description must be a non-empty array of { lang, desc }'), []);
+  if (!Array.isArray(v) || v.length === 0)
+    return (problems.push('Description must be a non-empty array of { lang, desc }'), []);
   const out: RuleDescription[] = [];
   for (const d of v) {
-    if (!isObj(d) || typeof d.lang !== 'string' || !/^[a-z]{2}$/.test(d.lang) || typeof d.desc !== 'string' || d.desc.length === 0 || d.desc.length > 1024) {
-      problems.push('each Description entry needs lang (ISO 639-1, two lower-case letters) and desc (1..1024 characters)');
+    if (
+      !isObj(d) ||
+      typeof d.lang !== 'string' ||
+      !/^[a-z]{2}$/.test(d.lang) ||
+      typeof d.desc !== 'string' ||
+      d.desc.length === 0 ||
+      d.desc.length > 1024
+    ) {
+      problems.push(
+        'each Description entry needs lang (ISO 639-1, two lower-case letters) and desc (1..1024 characters)',
+      );
       return out;
     }
     out.push({ lang: d.lang, desc: d.desc });
@@ -113,11 +130,14 @@ export function parseRule(raw: unknown): { rule?: BusinessRule; problems: string
   if (Type && !TYPES.includes(Type)) problems.push(`Type must be Acceptance or Invalidation, not "${Type}"`);
   const Country = stringField(raw, 'Country', problems, COUNTRY);
   const CertificateType = stringField(raw, 'CertificateType', problems) as CertificateType | undefined;
-  if (CertificateType && !CERT_TYPES.includes(CertificateType)) problems.push(`CertificateType must be one of ${CERT_TYPES.join(', ')}`);
+  if (CertificateType && !CERT_TYPES.includes(CertificateType))
+    problems.push(`CertificateType must be one of ${CERT_TYPES.join(', ')}`);
   const prefix = Identifier?.slice(0, 2);
   if (prefix === 'IR' && Type && Type !== 'Invalidation') problems.push('an IR- rule must be of Type Invalidation');
-  if (prefix && prefix !== 'IR' && CertificateType && PREFIX_TYPE[prefix] !== CertificateType) problems.push(`Identifier prefix ${prefix} does not match CertificateType ${CertificateType}`);
-  if (raw.Region !== undefined && raw.Region !== null && (typeof raw.Region !== 'string' || raw.Region.length > 32)) problems.push('Region must be a string of at most 32 characters');
+  if (prefix && prefix !== 'IR' && CertificateType && PREFIX_TYPE[prefix] !== CertificateType)
+    problems.push(`Identifier prefix ${prefix} does not match CertificateType ${CertificateType}`);
+  if (raw.Region !== undefined && raw.Region !== null && (typeof raw.Region !== 'string' || raw.Region.length > 32))
+    problems.push('Region must be a string of at most 32 characters');
   const ValidFrom = stringField(raw, 'ValidFrom', problems, DATE_TIME);
   const ValidTo = stringField(raw, 'ValidTo', problems, DATE_TIME);
   checkTimes(ValidFrom, ValidTo, problems);
@@ -131,8 +151,19 @@ export function parseRule(raw: unknown): { rule?: BusinessRule; problems: string
   const Description = descriptions(raw.Description, problems);
   if (problems.length > 0) return { problems };
   const rule: BusinessRule = {
-    Identifier: Identifier!, Type: Type!, Country: Country!, CertificateType: CertificateType!, ValidFrom: ValidFrom!, ValidTo: ValidTo!,
-    Version: Version!, SchemaVersion: SchemaVersion!, Engine: Engine!, EngineVersion: EngineVersion!, Logic: raw.Logic, AffectedFields, Description,
+    Identifier: Identifier!,
+    Type: Type!,
+    Country: Country!,
+    CertificateType: CertificateType!,
+    ValidFrom: ValidFrom!,
+    ValidTo: ValidTo!,
+    Version: Version!,
+    SchemaVersion: SchemaVersion!,
+    Engine: Engine!,
+    EngineVersion: EngineVersion!,
+    Logic: raw.Logic,
+    AffectedFields,
+    Description,
   };
   if (typeof raw.Region === 'string' && raw.Region !== '') rule.Region = raw.Region;
   return { rule, problems };
@@ -144,11 +175,17 @@ export function parseRule(raw: unknown): { rule?: BusinessRule; problems: string
  */
 export function parseValueSet(raw: unknown): { valueSet?: ValueSet; problems: string[] } {
   if (!isObj(raw)) return { problems: ['a value set must be a JSON object'] };
-  if (typeof raw.valueSetId !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(raw.valueSetId)) return { problems: ['valueSetId is required (letters, digits, . _ -)'] };
-  if (!isObj(raw.valueSetValues)) return { problems: [`valueSetValues of ${raw.valueSetId} must be an object keyed by code`] };
+  if (typeof raw.valueSetId !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(raw.valueSetId))
+    return { problems: ['valueSetId is required (letters, digits, . _ -)'] };
+  if (!isObj(raw.valueSetValues))
+    return { problems: [`valueSetValues of ${raw.valueSetId} must be an object keyed by code`] };
   const codes = Object.keys(raw.valueSetValues);
   if (codes.length > RULE_LIMITS.maxCodesPerValueSet) {
-    return { problems: [`value set ${raw.valueSetId} has ${codes.length} codes, above the cap of ${RULE_LIMITS.maxCodesPerValueSet}`] };
+    return {
+      problems: [
+        `value set ${raw.valueSetId} has ${codes.length} codes, above the cap of ${RULE_LIMITS.maxCodesPerValueSet}`,
+      ],
+    };
   }
   const valueSet: ValueSet = { valueSetId: raw.valueSetId, codes };
   if (typeof raw.valueSetDate === 'string') valueSet.valueSetDate = raw.valueSetDate;
@@ -167,25 +204,41 @@ function listOf(json: Obj, key: string): unknown[] {
  * @example readDistribution([rule]).rules.length // 1
  */
 export function readDistribution(json: unknown): RuleDistribution & { refused: RefusedEntry[] } {
-  const doc: Obj = Array.isArray(json) ? { rules: json } : isObj(json) && 'Identifier' in json ? { rules: [json] } : isObj(json) ? json : {};
-  if (!Array.isArray(json) && !isObj(json)) throw new Error('a rule distribution must be a JSON object or an array of rules');
+  const doc: Obj = Array.isArray(json)
+    ? { rules: json }
+    : isObj(json) && 'Identifier' in json
+      ? { rules: [json] }
+      : isObj(json)
+        ? json
+        : {};
+  if (!Array.isArray(json) && !isObj(json))
+    throw new Error('a rule distribution must be a JSON object or an array of rules');
   const rawRules = listOf(doc, 'rules');
   const rawSets = listOf(doc, 'valueSets');
-  if (rawRules.length > RULE_LIMITS.maxRules) throw new Error(`the distribution has ${rawRules.length} rules, above the cap of ${RULE_LIMITS.maxRules}`);
-  if (rawSets.length > RULE_LIMITS.maxValueSets) throw new Error(`the distribution has ${rawSets.length} value sets, above the cap of ${RULE_LIMITS.maxValueSets}`);
+  if (rawRules.length > RULE_LIMITS.maxRules)
+    throw new Error(`the distribution has ${rawRules.length} rules, above the cap of ${RULE_LIMITS.maxRules}`);
+  if (rawSets.length > RULE_LIMITS.maxValueSets)
+    throw new Error(`the distribution has ${rawSets.length} value sets, above the cap of ${RULE_LIMITS.maxValueSets}`);
   const refused: RefusedEntry[] = [];
   const rules: BusinessRule[] = [];
   rawRules.forEach((r, i) => {
     const { rule, problems } = parseRule(r);
     if (rule) rules.push(rule);
-    else refused.push({ at: `rules[${i}]${isObj(r) && typeof r.Identifier === 'string' ? ` (${r.Identifier.slice(0, 20)})` : ''}`, reason: problems.join('; ') });
+    else
+      refused.push({
+        at: `rules[${i}]${isObj(r) && typeof r.Identifier === 'string' ? ` (${r.Identifier.slice(0, 20)})` : ''}`,
+        reason: problems.join('; '),
+      });
   });
   const valueSets: ValueSet[] = [];
   let total = 0;
   rawSets.forEach((v, i) => {
     const { valueSet, problems } = parseValueSet(v);
     if (valueSet && total + valueSet.codes.length > RULE_LIMITS.maxCodesTotal) {
-      refused.push({ at: `valueSets[${i}]`, reason: `the value sets together would hold more than ${RULE_LIMITS.maxCodesTotal} codes` });
+      refused.push({
+        at: `valueSets[${i}]`,
+        reason: `the value sets together would hold more than ${RULE_LIMITS.maxCodesTotal} codes`,
+      });
     } else if (valueSet) {
       total += valueSet.codes.length;
       valueSets.push(valueSet);

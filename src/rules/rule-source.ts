@@ -16,7 +16,13 @@ import { loadRuleSet, type RuleSet } from './evaluate-rules.ts';
 import { RULE_LIMITS } from './limits.ts';
 import { readDistribution, type RefusedEntry } from './rule-model.ts';
 
-export type RuleSourceErrorCode = 'RULES_FETCH_FAILED' | 'RULES_TOO_LARGE' | 'RULES_MALFORMED' | 'RULES_SIGNATURE_INVALID' | 'RULES_UNSIGNED' | 'RULES_EMPTY';
+export type RuleSourceErrorCode =
+  | 'RULES_FETCH_FAILED'
+  | 'RULES_TOO_LARGE'
+  | 'RULES_MALFORMED'
+  | 'RULES_SIGNATURE_INVALID'
+  | 'RULES_UNSIGNED'
+  | 'RULES_EMPTY';
 
 export class RuleSourceError extends Error {
   readonly code: RuleSourceErrorCode;
@@ -69,11 +75,19 @@ async function fetchText(url: string, o: RuleSourceOptions, maxBytes: number): P
   let res: Response;
   try {
     // The URL is the operator's (RULES_URL), like the trust list's; a redirect elsewhere is not followed.
-    res = await o.fetch(url, { headers: { accept: 'application/jose, application/json' }, redirect: 'error', signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
+    res = await o.fetch(url, {
+      headers: { accept: 'application/jose, application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(o.timeoutMs ?? 30_000),
+    });
   } catch (e) {
-    throw new RuleSourceError('RULES_FETCH_FAILED', `Rule download failed: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
+    throw new RuleSourceError(
+      'RULES_FETCH_FAILED',
+      `Rule download failed: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`,
+    );
   }
-  const tooLarge = (): RuleSourceError => new RuleSourceError('RULES_TOO_LARGE', `The rule distribution exceeds the ${maxBytes}-byte cap`);
+  const tooLarge = (): RuleSourceError =>
+    new RuleSourceError('RULES_TOO_LARGE', `The rule distribution exceeds the ${maxBytes}-byte cap`);
   if (!res.ok) {
     await res.body?.cancel();
     throw new RuleSourceError('RULES_FETCH_FAILED', `Rule download failed: HTTP ${res.status}`);
@@ -94,9 +108,13 @@ export async function readRuleFile(file: string, maxBytes: number): Promise<stri
   try {
     size = (await stat(file)).size;
   } catch (e) {
-    throw new RuleSourceError('RULES_FETCH_FAILED', `Rule file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new RuleSourceError(
+      'RULES_FETCH_FAILED',
+      `Rule file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
-  if (size > maxBytes) throw new RuleSourceError('RULES_TOO_LARGE', `The rule file has ${size} bytes, above the ${maxBytes}-byte cap`);
+  if (size > maxBytes)
+    throw new RuleSourceError('RULES_TOO_LARGE', `The rule file has ${size} bytes, above the ${maxBytes}-byte cap`);
   return readFile(file, 'utf8');
 }
 
@@ -112,19 +130,33 @@ function parseJson(text: string): unknown {
  * Text of a distribution → its JSON: a compact JWS is verified against `key`; plain JSON only when `unsignedOk`.
  * @example await openDistribution(jws, { key, unsignedOk: false })
  */
-export async function openDistribution(text: string, o: { key?: CryptoKey | KeyObject; unsignedOk: boolean }): Promise<{ json: unknown; signed: boolean }> {
+export async function openDistribution(
+  text: string,
+  o: { key?: CryptoKey | KeyObject; unsignedOk: boolean },
+): Promise<{ json: unknown; signed: boolean }> {
   const t = text.trim();
   if (COMPACT_JWS.test(t)) {
-    if (!o.key) throw new RuleSourceError('RULES_SIGNATURE_INVALID', 'The rule distribution is signed but no RULES_SIGNING_KEY is configured to verify it');
+    if (!o.key)
+      throw new RuleSourceError(
+        'RULES_SIGNATURE_INVALID',
+        'The rule distribution is signed but no RULES_SIGNING_KEY is configured to verify it',
+      );
     try {
       const { payload } = await compactVerify(t, o.key, { algorithms: ALGORITHMS });
       return { json: parseJson(new TextDecoder().decode(payload)), signed: true };
     } catch (e) {
       if (e instanceof RuleSourceError) throw e;
-      throw new RuleSourceError('RULES_SIGNATURE_INVALID', `The rule distribution's signature does not verify: ${(e as Error).message}`);
+      throw new RuleSourceError(
+        'RULES_SIGNATURE_INVALID',
+        `The rule distribution's signature does not verify: ${(e as Error).message}`,
+      );
     }
   }
-  if (!o.unsignedOk) throw new RuleSourceError('RULES_UNSIGNED', 'The rule distribution is not signed (compact JWS); unsigned rules are read only from local files with RULES_ALLOW_UNSIGNED=true');
+  if (!o.unsignedOk)
+    throw new RuleSourceError(
+      'RULES_UNSIGNED',
+      'The rule distribution is not signed (compact JWS); unsigned rules are read only from local files with RULES_ALLOW_UNSIGNED=true',
+    );
   return { json: parseJson(t), signed: false };
 }
 
@@ -137,15 +169,28 @@ interface Good {
 }
 
 async function adopt(text: string, o: RuleSourceOptions, fromFile: boolean, fetchedAt: Date): Promise<Good> {
-  const { json, signed } = await openDistribution(text, { ...(o.key ? { key: o.key } : {}), unsignedOk: fromFile && o.allowUnsigned });
+  const { json, signed } = await openDistribution(text, {
+    ...(o.key ? { key: o.key } : {}),
+    unsignedOk: fromFile && o.allowUnsigned,
+  });
   let d: ReturnType<typeof readDistribution>;
   try {
     d = readDistribution(json);
   } catch (e) {
     throw new RuleSourceError('RULES_MALFORMED', (e as Error).message);
   }
-  if (d.rules.length === 0) throw new RuleSourceError('RULES_EMPTY', `The rule distribution holds no usable rule${d.refused.length ? ` (${d.refused.length} refused: ${d.refused[0]!.at}: ${d.refused[0]!.reason})` : ''}`);
-  return { set: loadRuleSet(d.rules, d.valueSets), signed, fetchedAt, refused: d.refused, valueSets: d.valueSets.length };
+  if (d.rules.length === 0)
+    throw new RuleSourceError(
+      'RULES_EMPTY',
+      `The rule distribution holds no usable rule${d.refused.length ? ` (${d.refused.length} refused: ${d.refused[0]!.at}: ${d.refused[0]!.reason})` : ''}`,
+    );
+  return {
+    set: loadRuleSet(d.rules, d.valueSets),
+    signed,
+    fetchedAt,
+    refused: d.refused,
+    valueSets: d.valueSets.length,
+  };
 }
 
 /**
@@ -161,11 +206,18 @@ export function createRuleSource(o: RuleSourceOptions): RuleSource {
   const record = (e: unknown): void => {
     const err = e instanceof RuleSourceError ? e : new RuleSourceError('RULES_MALFORMED', (e as Error).message);
     lastError = { code: err.code, message: err.message, at: o.now().toISOString() };
-    o.logger?.error({ code: err.code, source: name }, `business rules not loaded, keeping the last good set: ${err.message}`);
+    o.logger?.error(
+      { code: err.code, source: name },
+      `business rules not loaded, keeping the last good set: ${err.message}`,
+    );
   };
   const fromCache = (async () => {
     try {
-      const cached = JSON.parse(readFileSync(o.cacheFile, 'utf8')) as { fetchedAt: string; text: string; fromFile: boolean };
+      const cached = JSON.parse(readFileSync(o.cacheFile, 'utf8')) as {
+        fetchedAt: string;
+        text: string;
+        fromFile: boolean;
+      };
       good ??= await adopt(cached.text, o, cached.fromFile, new Date(cached.fetchedAt));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') record(e);
@@ -176,11 +228,15 @@ export function createRuleSource(o: RuleSourceOptions): RuleSource {
     const at = o.now();
     try {
       const fromFile = 'file' in o.source;
-      const text = 'url' in o.source ? await fetchText(o.source.url, o, maxBytes) : await readRuleFile(o.source.file, maxBytes);
+      const text =
+        'url' in o.source ? await fetchText(o.source.url, o, maxBytes) : await readRuleFile(o.source.file, maxBytes);
       good = await adopt(text, o, fromFile, at);
       lastError = undefined;
       await persist(o.cacheFile, { fetchedAt: at.toISOString(), text, fromFile });
-      o.logger?.info({ source: name, rules: good.set.rules.length, refused: good.refused.length }, 'business rules loaded');
+      o.logger?.info(
+        { source: name, rules: good.set.rules.length, refused: good.refused.length },
+        'business rules loaded',
+      );
       return { ok: true };
     } catch (e) {
       record(e);

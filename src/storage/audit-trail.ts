@@ -48,7 +48,9 @@ export function auditRow(event: AuditEvent, id: string | undefined, now: Date): 
   const bare: AuditEvent = event.id === undefined && event.meta === undefined ? event : withoutIdAndMeta(event);
   const stored: AuditEvent = id === undefined ? bare : stamp(bare, id, now.getTime());
   const subtype = event.subtype?.[0];
-  const entities = (event.entity ?? []).map((e) => refKey(e.what?.reference)).filter((k): k is RefKey => k !== undefined);
+  const entities = (event.entity ?? [])
+    .map((e) => refKey(e.what?.reference))
+    .filter((k): k is RefKey => k !== undefined);
   const recorded = Date.parse(event.recorded);
   return {
     id: id ?? '',
@@ -83,7 +85,11 @@ export function isAuditEvent(resource: Pick<Resource, 'resourceType'> | string):
 
 /** A write the API never makes: AuditEvents are appended by the server only, never changed or removed. */
 export function refuseAuditChange(): never {
-  return fail('forbidden', { code: 'forbidden', id: 'AUDIT_APPEND_ONLY', text: 'AuditEvents are append-only: they cannot be updated or deleted' });
+  return fail('forbidden', {
+    code: 'forbidden',
+    id: 'AUDIT_APPEND_ONLY',
+    text: 'AuditEvents are append-only: they cannot be updated or deleted',
+  });
 }
 
 /** One AND-ed condition of an audit search; its values are OR-ed. */
@@ -103,7 +109,11 @@ export interface AuditSearch {
 }
 
 function unsupported(what: string): never {
-  return fail('invalid', { code: 'not-supported', id: 'AUDIT_SEARCH_UNSUPPORTED', text: `AuditEvent search supports date, agent, entity, action, outcome, subtype and _id only (not ${what})` });
+  return fail('invalid', {
+    code: 'not-supported',
+    id: 'AUDIT_SEARCH_UNSUPPORTED',
+    text: `AuditEvent search supports date, agent, entity, action, outcome, subtype and _id only (not ${what})`,
+  });
 }
 
 /** The [low, high) range of `recorded` a date prefix selects (the searched instant has millisecond precision). */
@@ -146,25 +156,51 @@ export function auditSearchOf(query: SearchQuery): AuditSearch {
       case '_id':
       case 'action':
       case 'outcome': {
-        const values = f.values.map((v) => (v.kind === 'token' && v.code !== undefined ? v.code : v.kind === 'string' ? v.value : unsupported(`a ${v.kind} value for ${f.code}`)));
+        const values = f.values.map((v) =>
+          v.kind === 'token' && v.code !== undefined
+            ? v.code
+            : v.kind === 'string'
+              ? v.value
+              : unsupported(`a ${v.kind} value for ${f.code}`),
+        );
         conditions.push({ column: f.code === '_id' ? 'id' : f.code, values });
         break;
       }
       case 'subtype':
-        conditions.push({ column: 'subtype', values: f.values.map((v) => (v.kind === 'token' && v.code !== undefined ? { ...(v.system ? { system: v.system } : {}), code: v.code } : unsupported(`a subtype without a code`))) });
+        conditions.push({
+          column: 'subtype',
+          values: f.values.map((v) =>
+            v.kind === 'token' && v.code !== undefined
+              ? { ...(v.system ? { system: v.system } : {}), code: v.code }
+              : unsupported(`a subtype without a code`),
+          ),
+        });
         break;
       case 'agent':
       case 'entity':
-        conditions.push({ column: f.code, values: f.values.map((v) => (v.kind === 'reference' && v.id !== undefined ? { ...(v.resourceType ? { type: v.resourceType } : {}), id: v.id } : unsupported(`a ${f.code} that is not a Type/id reference`))) });
+        conditions.push({
+          column: f.code,
+          values: f.values.map((v) =>
+            v.kind === 'reference' && v.id !== undefined
+              ? { ...(v.resourceType ? { type: v.resourceType } : {}), id: v.id }
+              : unsupported(`a ${f.code} that is not a Type/id reference`),
+          ),
+        });
         break;
       case 'date':
-        conditions.push({ column: 'recorded', values: f.values.flatMap((v) => (v.kind === 'date' ? dateRange(v.prefix, v.low, v.high) : unsupported(`a ${v.kind} date`))) });
+        conditions.push({
+          column: 'recorded',
+          values: f.values.flatMap((v) =>
+            v.kind === 'date' ? dateRange(v.prefix, v.low, v.high) : unsupported(`a ${v.kind} date`),
+          ),
+        });
         break;
       default:
         unsupported(f.code);
     }
   }
   const sort = query.sort[0];
-  if (query.sort.length > 1 || (sort && sort.code !== 'date' && sort.code !== '_lastUpdated')) unsupported(`_sort=${query.sort.map((s) => s.code).join(',')}`);
+  if (query.sort.length > 1 || (sort && sort.code !== 'date' && sort.code !== '_lastUpdated'))
+    unsupported(`_sort=${query.sort.map((s) => s.code).join(',')}`);
   return { conditions, descending: sort?.descending ?? false, byDate: sort !== undefined };
 }

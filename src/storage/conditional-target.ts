@@ -7,7 +7,11 @@ import type { Resource } from '@medplum/fhirtypes';
 import { fail } from '../fhir/outcome.ts';
 import type { UpdateOptions } from './store.ts';
 
-export function conditionalTarget(resource: Resource, ids: readonly string[], options: UpdateOptions): string | undefined {
+export function conditionalTarget(
+  resource: Resource,
+  ids: readonly string[],
+  options: UpdateOptions,
+): string | undefined {
   const type = resource.resourceType;
   if (ids.length > 1) {
     fail('precondition-failed', {

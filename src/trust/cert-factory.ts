@@ -17,7 +17,12 @@ export async function generateKeyPair(alg: KeyAlgorithm = 'ES256'): Promise<Cryp
   const params =
     alg === 'ES256'
       ? { name: 'ECDSA', namedCurve: 'P-256' }
-      : { name: 'RSASSA-PKCS1-v1_5', modulusLength: alg === 'RS3072' ? 3072 : 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+      : {
+          name: 'RSASSA-PKCS1-v1_5',
+          modulusLength: alg === 'RS3072' ? 3072 : 2048,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: 'SHA-256',
+        };
   return (await webCrypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair;
 }
 
@@ -91,7 +96,8 @@ export async function createDsc(init: DscInit): Promise<Uint8Array> {
     new x509.KeyUsagesExtension(init.keyUsage ?? x509.KeyUsageFlags.digitalSignature, true),
     await x509.SubjectKeyIdentifierExtension.create(init.publicKey, false, webCrypto),
   ];
-  if (init.authorityKeyId !== false) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, webCrypto));
+  if (init.authorityKeyId !== false)
+    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, webCrypto));
   if (eku) extensions.push(new x509.ExtendedKeyUsageExtension([...eku], false));
   const cert = await x509.X509CertificateGenerator.create(
     {

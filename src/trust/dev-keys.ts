@@ -68,10 +68,27 @@ export async function generateDevKeys(options: GenerateDevKeysOptions): Promise<
   }
   const notBefore = new Date(options.now.getTime() - DAY);
   const [cscaKeys, dscKeys, shcKeys] = await Promise.all([generateKeyPair(), generateKeyPair(), generateKeyPair()]);
-  const csca = await createCsca({ country, commonName: `Development CSCA ${country}`, keys: cscaKeys, notBefore, notAfter: new Date(notBefore.getTime() + 3650 * DAY) });
-  const leaf = { country, issuerCert: csca, issuerPrivateKey: cscaKeys.privateKey, notBefore, notAfter: new Date(notBefore.getTime() + 365 * DAY) };
+  const csca = await createCsca({
+    country,
+    commonName: `Development CSCA ${country}`,
+    keys: cscaKeys,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + 3650 * DAY),
+  });
+  const leaf = {
+    country,
+    issuerCert: csca,
+    issuerPrivateKey: cscaKeys.privateKey,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + 365 * DAY),
+  };
   const dsc = await createDsc({ ...leaf, commonName: `Development DSC ${country}`, publicKey: dscKeys.publicKey });
-  const shc = await createDsc({ ...leaf, commonName: `Development SHC issuer ${country}`, publicKey: shcKeys.publicKey, extKeyUsage: null });
+  const shc = await createDsc({
+    ...leaf,
+    commonName: `Development SHC issuer ${country}`,
+    publicKey: shcKeys.publicKey,
+    extKeyUsage: null,
+  });
   await mkdir(options.dir, { recursive: true });
   const secret = { mode: 0o600 } as const;
   await writeFile(paths.cscaCertPath, toPem(csca));
@@ -87,7 +104,9 @@ export async function generateDevKeys(options: GenerateDevKeysOptions): Promise<
  * First-run helper for `npm start`: generates development keys into `dir` unless they are there already.
  * `generated` tells the caller to log, loudly, that development keys are in use.
  */
-export async function ensureDevKeys(options: Omit<GenerateDevKeysOptions, 'overwrite'>): Promise<DevKeyPaths & { generated: boolean }> {
+export async function ensureDevKeys(
+  options: Omit<GenerateDevKeysOptions, 'overwrite'>,
+): Promise<DevKeyPaths & { generated: boolean }> {
   try {
     return { ...(await generateDevKeys(options)), generated: true };
   } catch (e) {
@@ -95,4 +114,3 @@ export async function ensureDevKeys(options: Omit<GenerateDevKeysOptions, 'overw
     return { ...devKeyPaths(options.dir), generated: false };
   }
 }
-

@@ -69,7 +69,10 @@ function asDocuments(input: unknown): DidDocument[] {
   if (list.length === 0) return [];
   for (const [i, doc] of list.entries()) {
     if (!isObject(doc) || typeof doc.id !== 'string' || !Array.isArray(doc.verificationMethod)) {
-      throw new TrustError('TRUSTLIST_MALFORMED', `Trust list document ${i} is not a DID document (needs id and verificationMethod[])`);
+      throw new TrustError(
+        'TRUSTLIST_MALFORMED',
+        `Trust list document ${i} is not a DID document (needs id and verificationMethod[])`,
+      );
     }
   }
   return list as DidDocument[];

@@ -50,20 +50,42 @@ export const shownUrl = (url: URL): string => `${url.origin}${url.pathname}`;
 // multicast and reserved (IPv4); unspecified/loopback/IPv4-compatible, discard, NAT64 local-use, doc, unique-local,
 // link-local, site-local and multicast (IPv6). IPv4-mapped addresses are checked by BlockList against the IPv4 rules.
 const BLOCKED = new BlockList();
-const V4 = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4'];
+const V4 = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+];
 const V6 = ['::/96', '100::/64', '64:ff9b:1::/48', '2001:db8::/32', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8'];
-for (const [list, type] of [[V4, 'ipv4'], [V6, 'ipv6']] as const) {
+for (const [list, type] of [
+  [V4, 'ipv4'],
+  [V6, 'ipv6'],
+] as const) {
   for (const cidr of list) BLOCKED.addSubnet(cidr.split('/')[0]!, Number(cidr.split('/')[1]), type);
 }
 
 /** The eight 16-bit words of an IPv6 address (zone already removed; a trailing dotted quad allowed). */
 function ipv6Words(ip: string): number[] {
   const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  const text = quad ? `${ip.slice(0, quad.index)}${((+quad[1]! << 8) | +quad[2]!).toString(16)}:${((+quad[3]! << 8) | +quad[4]!).toString(16)}` : ip;
+  const text = quad
+    ? `${ip.slice(0, quad.index)}${((+quad[1]! << 8) | +quad[2]!).toString(16)}:${((+quad[3]! << 8) | +quad[4]!).toString(16)}`
+    : ip;
   const [head = '', tail] = text.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
-  return [...h, ...(tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0')), ...t].map((w) => parseInt(w, 16));
+  return [...h, ...(tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0')), ...t].map((w) =>
+    parseInt(w, 16),
+  );
 }
 
 /** The IPv4 address carried inside NAT64 (64:ff9b::/96), 6to4 (2002::/16) or IPv4-mapped IPv6, if any. */
@@ -100,12 +122,19 @@ export function parseUrlPrefix(text: string, who = 'createGuardedFetch'): URL {
 /** Same scheme, host and port; the path is the prefix's or below it on a segment boundary ("/shl" ≠ "/shlx"). */
 export function underPrefix(url: URL, prefix: URL): boolean {
   const base = prefix.pathname.endsWith('/') ? prefix.pathname : `${prefix.pathname}/`;
-  return url.protocol === prefix.protocol && url.host === prefix.host && (url.pathname === prefix.pathname || url.pathname.startsWith(base));
+  return (
+    url.protocol === prefix.protocol &&
+    url.host === prefix.host &&
+    (url.pathname === prefix.pathname || url.pathname.startsWith(base))
+  );
 }
 
 /** Rejects when `signal` fires first (dns.lookup takes no signal). */
 function before<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+  ]);
 }
 
 /**
@@ -127,9 +156,16 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
   const refused = (why: string) => new GuardedFetchError('REFUSED', `${label} refused: ${why}`);
   const failure = (e: unknown, url: URL): GuardedFetchError => {
     if (e instanceof GuardedFetchError) return e;
-    if ((e as Error | null)?.name === 'TimeoutError') return new GuardedFetchError('FAILED', `${label} failed: ${shownUrl(url)} timed out`, undefined, e);
-    const code = (e as { cause?: { code?: string }; code?: string } | null)?.cause?.code ?? (e as { code?: string } | null)?.code;
-    return new GuardedFetchError('FAILED', `${label} failed: ${shownUrl(url)}: ${code ?? (e as Error).message}`, undefined, e);
+    if ((e as Error | null)?.name === 'TimeoutError')
+      return new GuardedFetchError('FAILED', `${label} failed: ${shownUrl(url)} timed out`, undefined, e);
+    const code =
+      (e as { cause?: { code?: string }; code?: string } | null)?.cause?.code ?? (e as { code?: string } | null)?.code;
+    return new GuardedFetchError(
+      'FAILED',
+      `${label} failed: ${shownUrl(url)}: ${code ?? (e as Error).message}`,
+      undefined,
+      e,
+    );
   };
   const checkAddresses = async (url: URL, signal: AbortSignal): Promise<void> => {
     // An IP-literal host matched an allow-list entry that names this very address: the operator chose it.
@@ -140,11 +176,16 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
     } catch (e) {
       throw failure(e, url);
     }
-    if (addresses.length === 0) throw new GuardedFetchError('FAILED', `${label} failed: ${url.hostname} has no address`);
+    if (addresses.length === 0)
+      throw new GuardedFetchError('FAILED', `${label} failed: ${url.hostname} has no address`);
     const inner = addresses.find((a) => !isPublicAddress(a.address));
-    if (inner) throw refused(`${url.hostname} resolves to the non-public address ${inner.address}; allow-list that address literally to reach it`);
+    if (inner)
+      throw refused(
+        `${url.hostname} resolves to the non-public address ${inner.address}; allow-list that address literally to reach it`,
+      );
   };
-  const tooLarge = () => new GuardedFetchError('TOO_LARGE', `${label} failed: the response exceeds the ${maxBytes}-byte cap`);
+  const tooLarge = () =>
+    new GuardedFetchError('TOO_LARGE', `${label} failed: the response exceeds the ${maxBytes}-byte cap`);
 
   return async (raw, init) => {
     if (typeof raw !== 'string' || !URL.canParse(raw)) throw refused('the URL cannot be parsed');
@@ -154,7 +195,8 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
     if (url.protocol !== 'https:' && !allow.some((p) => p.protocol === url.protocol && p.host === url.host)) {
       throw refused(`${shownUrl(url)} is not https (only an http: prefix on ${allowName} permits http)`);
     }
-    if (!allow.some((p) => underPrefix(url, p))) throw refused(`${shownUrl(url)} is not under a prefix of ${allowName}`);
+    if (!allow.some((p) => underPrefix(url, p)))
+      throw refused(`${shownUrl(url)} is not under a prefix of ${allowName}`);
     const signal = AbortSignal.timeout(timeoutMs);
     await checkAddresses(url, signal);
     try {
@@ -162,11 +204,19 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
       const res = await fetchFn(url.href, { ...init, redirect: 'manual', signal });
       if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
         await res.body?.cancel();
-        throw new GuardedFetchError('FAILED', `${label} failed: ${shownUrl(url)} answered a redirect (HTTP ${res.status}), which is not followed`, res.status);
+        throw new GuardedFetchError(
+          'FAILED',
+          `${label} failed: ${shownUrl(url)} answered a redirect (HTTP ${res.status}), which is not followed`,
+          res.status,
+        );
       }
       if (!res.ok) {
         await res.body?.cancel();
-        throw new GuardedFetchError('FAILED', `${label} failed: ${shownUrl(url)} answered HTTP ${res.status}`, res.status);
+        throw new GuardedFetchError(
+          'FAILED',
+          `${label} failed: ${shownUrl(url)} answered HTTP ${res.status}`,
+          res.status,
+        );
       }
       // The declared length is checked first (no read at all), then the stream itself.
       if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {

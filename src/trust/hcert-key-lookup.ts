@@ -26,7 +26,8 @@ export function hcertKeyLookup(
   return async (kid, issuerCountry) => {
     if (kid === undefined) return [];
     const current = typeof list === 'function' ? list() : list;
-    const lookupOptions = issuerCountry === undefined ? { asOf: options.asOf } : { asOf: options.asOf, country: issuerCountry };
+    const lookupOptions =
+      issuerCountry === undefined ? { asOf: options.asOf } : { asOf: options.asOf, country: issuerCountry };
     return current
       .lookupByKid(kid, lookupOptions)
       .filter((c) => options.includeUntrusted || c.verdict.ok)

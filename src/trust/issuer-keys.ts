@@ -84,13 +84,19 @@ async function readText(path: string, problems: string[]): Promise<string> {
 export async function loadIssuerKeys(options: LoadIssuerKeysOptions): Promise<IssuerKeySet> {
   const problems: string[] = [];
   if (options.dscCertPaths.length !== options.dscKeyPaths.length || options.dscCertPaths.length === 0) {
-    problems.push(`need one key file per DSC certificate (got ${options.dscCertPaths.length} certificates, ${options.dscKeyPaths.length} keys)`);
+    problems.push(
+      `need one key file per DSC certificate (got ${options.dscCertPaths.length} certificates, ${options.dscKeyPaths.length} keys)`,
+    );
   }
   const cscaCertPem = await readText(options.cscaCertPath, problems);
   const dscs = [];
   for (const [i, certPath] of options.dscCertPaths.entries()) {
     const keyPath = options.dscKeyPaths[i];
-    dscs.push({ certPem: await readText(certPath, problems), keyPem: keyPath ? await readText(keyPath, problems) : '', label: certPath });
+    dscs.push({
+      certPem: await readText(certPath, problems),
+      keyPem: keyPath ? await readText(keyPath, problems) : '',
+      label: certPath,
+    });
   }
   const shcKeyPem = options.shcKeyPath ? await readText(options.shcKeyPath, problems) : undefined;
   const shcCertPem = options.shcCertPath ? await readText(options.shcCertPath, problems) : undefined;
@@ -130,7 +136,12 @@ interface DscCheck {
   warning?: string;
 }
 
-function checkDsc(csca: CertificateFacts, input: IssuerKeyPem['dscs'][number], now: Date, problems: string[]): DscCheck {
+function checkDsc(
+  csca: CertificateFacts,
+  input: IssuerKeyPem['dscs'][number],
+  now: Date,
+  problems: string[],
+): DscCheck {
   const label = input.label ?? 'DSC';
   const cert = tryCert(input.certPem, label, problems);
   const key = tryKey(input.keyPem, `${label} key`, problems);
@@ -141,7 +152,8 @@ function checkDsc(csca: CertificateFacts, input: IssuerKeyPem['dscs'][number], n
     ...checkSigningUsage(cert).map((p) => p.message),
   ];
   if (!sameKey(key, cert.publicKey)) own.push('private key does not belong to the certificate');
-  if (cert.country !== csca.country) own.push(`country ${cert.country ?? 'none'} differs from the CSCA country ${csca.country ?? 'none'}`);
+  if (cert.country !== csca.country)
+    own.push(`country ${cert.country ?? 'none'} differs from the CSCA country ${csca.country ?? 'none'}`);
   const validity = checkValidity(cert, now);
   problems.push(...own.map((m) => `${label}: ${m}`));
   if (own.length > 0) return {};
@@ -153,7 +165,11 @@ function checkDsc(csca: CertificateFacts, input: IssuerKeyPem['dscs'][number], n
   return { warning, dsc: { certificate: cert, privateKey: key, kid: cert.kid, kidBytes, alg } };
 }
 
-async function checkShc(input: IssuerKeyPem, csca: CertificateFacts, problems: string[]): Promise<IssuerShcKey | undefined> {
+async function checkShc(
+  input: IssuerKeyPem,
+  csca: CertificateFacts,
+  problems: string[],
+): Promise<IssuerShcKey | undefined> {
   if (!input.shcKeyPem) return undefined;
   const key = tryKey(input.shcKeyPem, 'SHC key', problems);
   if (!key) return undefined;
@@ -163,10 +179,20 @@ async function checkShc(input: IssuerKeyPem, csca: CertificateFacts, problems: s
   }
   const cert = input.shcCertPem ? tryCert(input.shcCertPem, 'SHC certificate', problems) : undefined;
   if (cert && !sameKey(key, cert.publicKey)) problems.push('SHC certificate: does not match the SHC key');
-  if (cert) problems.push(...checkIssuedBy(cert, csca).map((p) => `SHC certificate: not signed by the CSCA: ${p.message}`));
+  if (cert)
+    problems.push(...checkIssuedBy(cert, csca).map((p) => `SHC certificate: not signed by the CSCA: ${p.message}`));
   const { kty, crv, x, y } = createPublicKey(key).export({ format: 'jwk' });
   const kid = await calculateJwkThumbprint({ kty, crv, x, y } as JWK, 'sha256');
-  const publicJwk: JWK = { kty, crv, x, y, kid, use: 'sig', alg: 'ES256', ...(cert ? { x5c: [cert.der.toString('base64'), csca.der.toString('base64')] } : {}) };
+  const publicJwk: JWK = {
+    kty,
+    crv,
+    x,
+    y,
+    kid,
+    use: 'sig',
+    alg: 'ES256',
+    ...(cert ? { x5c: [cert.der.toString('base64'), csca.der.toString('base64')] } : {}),
+  };
   return { privateKey: key, publicJwk, kid, certificate: cert };
 }
 

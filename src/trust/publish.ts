@@ -19,7 +19,11 @@ export function didWebFromUrl(url: string): string {
 }
 
 /** One JsonWebKey2020 verification method: the certificate's public JWK, its HCERT kid and `x5c` = [cert, …chain]. */
-export function verificationMethodFor(did: string, certDer: Uint8Array, chainDers: readonly Uint8Array[] = []): DidVerificationMethod {
+export function verificationMethodFor(
+  did: string,
+  certDer: Uint8Array,
+  chainDers: readonly Uint8Array[] = [],
+): DidVerificationMethod {
   const cert = readCertificate(certDer);
   const jwk = cert.publicKey.export({ format: 'jwk' }) as Record<string, string>;
   const pub = jwk.kty === 'EC' ? { crv: jwk.crv!, x: jwk.x!, y: jwk.y! } : { n: jwk.n!, e: jwk.e! };
@@ -27,12 +31,20 @@ export function verificationMethodFor(did: string, certDer: Uint8Array, chainDer
     id: `${did}#${cert.kid}`,
     type: 'JsonWebKey2020',
     controller: did,
-    publicKeyJwk: { kty: jwk.kty!, kid: cert.kid, x5c: [certDer, ...chainDers].map((d) => Buffer.from(d).toString('base64')), ...pub },
+    publicKeyJwk: {
+      kty: jwk.kty!,
+      kid: cert.kid,
+      x5c: [certDer, ...chainDers].map((d) => Buffer.from(d).toString('base64')),
+      ...pub,
+    },
   };
 }
 
 /** A DID document listing certificates, in the GDHCN trust-list shape (no proof: we do not sign it). */
-export function buildDidDocument(did: string, certificates: readonly { der: Uint8Array; chain?: readonly Uint8Array[] }[]): DidDocument {
+export function buildDidDocument(
+  did: string,
+  certificates: readonly { der: Uint8Array; chain?: readonly Uint8Array[] }[],
+): DidDocument {
   return {
     '@context': DID_CONTEXT,
     id: did,
@@ -46,7 +58,10 @@ export function buildDidDocument(did: string, certificates: readonly { der: Uint
  * (x5c = [dsc, csca]). Use a `did` ending in `:trustlist:<domain>:<participant>` to carry those levels.
  */
 export function buildIssuerDidDocument(keys: IssuerKeySet, did: string): DidDocument {
-  return buildDidDocument(did, [{ der: keys.csca.der }, ...keys.dscs.map((d) => ({ der: d.certificate.der, chain: [keys.csca.der] }))]);
+  return buildDidDocument(did, [
+    { der: keys.csca.der },
+    ...keys.dscs.map((d) => ({ der: d.certificate.der, chain: [keys.csca.der] })),
+  ]);
 }
 
 /** SHC issuer JWKS: public keys only, with `x5c` when the SHC key has a certificate. */

@@ -18,7 +18,11 @@ function tooLarge(maxBytes: number): TrustError {
  * what a remote source says about its length is not trusted. Shared with the SHL manifest fetch.
  * @example const bytes = await readCapped(res.body, 5 << 20, () => new Error('too large'))
  */
-export async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number, tooLarge: () => Error): Promise<Buffer> {
+export async function readCapped(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<Buffer> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -38,7 +42,10 @@ export async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: num
 async function fetchText(url: string, fetchFn: typeof fetch, maxBytes: number, timeoutMs: number): Promise<string> {
   let res: Response;
   try {
-    res = await fetchFn(url, { headers: { accept: 'application/did+json, application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetchFn(url, {
+      headers: { accept: 'application/did+json, application/json' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
     throw new TrustError('TRUSTLIST_FETCH_FAILED', `Trust list download failed: ${cause ?? (e as Error).message}`);
@@ -61,13 +68,22 @@ async function fileText(file: string, maxBytes: number): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (e) {
     if (e instanceof TrustError) throw e;
-    throw new TrustError('TRUSTLIST_FETCH_FAILED', `Trust list file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new TrustError(
+      'TRUSTLIST_FETCH_FAILED',
+      `Trust list file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
 /** Reads and JSON-parses the source. Throws TrustError FETCH_FAILED, TOO_LARGE or MALFORMED. */
-export async function readTrustSource(source: TrustSource, options: { fetch: typeof fetch; maxBytes: number; timeoutMs: number }): Promise<unknown> {
-  const text = 'url' in source ? await fetchText(source.url, options.fetch, options.maxBytes, options.timeoutMs) : await fileText(source.file, options.maxBytes);
+export async function readTrustSource(
+  source: TrustSource,
+  options: { fetch: typeof fetch; maxBytes: number; timeoutMs: number },
+): Promise<unknown> {
+  const text =
+    'url' in source
+      ? await fetchText(source.url, options.fetch, options.maxBytes, options.timeoutMs)
+      : await fileText(source.file, options.maxBytes);
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {

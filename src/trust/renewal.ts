@@ -32,7 +32,12 @@ export function renewalStatus(keys: Pick<IssuerKeySet, 'dscs'>, now: Date, margi
       covered = true;
       continue;
     }
-    due.push({ kid: d.kid, notAfter: d.certificate.notAfter.toISOString(), daysLeft: Math.floor(left / DAY), state: left <= 0 ? 'expired' : 'renew' });
+    due.push({
+      kid: d.kid,
+      notAfter: d.certificate.notAfter.toISOString(),
+      daysLeft: Math.floor(left / DAY),
+      state: left <= 0 ? 'expired' : 'renew',
+    });
   }
   due.sort((a, b) => a.notAfter.localeCompare(b.notAfter));
   return { marginDays: Math.round(marginMs / DAY), due, covered };

@@ -105,7 +105,9 @@ export class HashSet16 {
       const prefix = Number(keys[k]! >> 32n);
       if (size === 0 || prefixes[size - 1] !== prefix) runStart = size;
       let duplicate = false;
-      for (let j = runStart; j < size && !duplicate; j++) duplicate = raw.compare(packed, j * HASH_BYTES, (j + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0;
+      for (let j = runStart; j < size && !duplicate; j++)
+        duplicate =
+          raw.compare(packed, j * HASH_BYTES, (j + 1) * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0;
       if (duplicate) continue;
       raw.copy(packed, size * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES);
       prefixes[size++] = prefix;
@@ -148,9 +150,13 @@ export class HashSet16 {
 const sha16 = (data: string | Uint8Array): Buffer => hash('sha256', data, 'buffer').subarray(0, HASH_BYTES);
 
 /** The hash of one credential for one hash type (`signature` ECDSA raw r||s: only r is hashed). */
-export function dccHash(type: DccHashType, input: { uci?: string; country?: string; signature?: Uint8Array }): Buffer | undefined {
+export function dccHash(
+  type: DccHashType,
+  input: { uci?: string; country?: string; signature?: Uint8Array },
+): Buffer | undefined {
   if (type === 'UCI') return input.uci ? sha16(input.uci) : undefined;
-  if (type === 'COUNTRYCODEUCI') return input.uci && input.country ? sha16(input.country.toUpperCase() + input.uci) : undefined;
+  if (type === 'COUNTRYCODEUCI')
+    return input.uci && input.country ? sha16(input.country.toUpperCase() + input.uci) : undefined;
   const sig = input.signature;
   if (!sig) return undefined;
   return sha16([64, 96, 132].includes(sig.length) ? sig.subarray(0, sig.length / 2) : sig);
@@ -163,10 +169,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** Checks one batch's shape. Throws RevocationDataError naming the first problem. */
 export function parseDccBatch(v: unknown): PackedDccBatch {
   if (!isObject(v)) throw new RevocationDataError('DCC revocation batch is not an object');
-  if (typeof v.country !== 'string' || !/^[A-Z]{2}$/.test(v.country)) throw new RevocationDataError('DCC revocation batch: country is not a 2-letter code');
-  if (typeof v.kid !== 'string' || v.kid.length === 0 || v.kid.length > 64) throw new RevocationDataError('DCC revocation batch: kid is missing');
-  if (!HASH_TYPES.includes(v.hashType as DccHashType)) throw new RevocationDataError(`DCC revocation batch: hashType ${JSON.stringify(v.hashType)} is not UCI, COUNTRYCODEUCI or SIGNATURE`);
-  if (typeof v.expires !== 'string' || Number.isNaN(Date.parse(v.expires))) throw new RevocationDataError('DCC revocation batch: expires is not a date');
+  if (typeof v.country !== 'string' || !/^[A-Z]{2}$/.test(v.country))
+    throw new RevocationDataError('DCC revocation batch: country is not a 2-letter code');
+  if (typeof v.kid !== 'string' || v.kid.length === 0 || v.kid.length > 64)
+    throw new RevocationDataError('DCC revocation batch: kid is missing');
+  if (!HASH_TYPES.includes(v.hashType as DccHashType))
+    throw new RevocationDataError(
+      `DCC revocation batch: hashType ${JSON.stringify(v.hashType)} is not UCI, COUNTRYCODEUCI or SIGNATURE`,
+    );
+  if (typeof v.expires !== 'string' || Number.isNaN(Date.parse(v.expires)))
+    throw new RevocationDataError('DCC revocation batch: expires is not a date');
   if (!Array.isArray(v.entries)) throw new RevocationDataError('DCC revocation batch: entries is not an array');
   const entries = v.entries as unknown[];
   const packed = Buffer.allocUnsafe(entries.length * HASH_BYTES);
@@ -185,10 +197,12 @@ export function parseDccBatch(v: unknown): PackedDccBatch {
 export function parseShcCrl(v: unknown, iss?: string): ShcCrl {
   if (!isObject(v)) throw new RevocationDataError('SHC CRL is not an object');
   const issuer = iss ?? v.iss;
-  if (typeof issuer !== 'string' || !URL.canParse(issuer)) throw new RevocationDataError('SHC CRL: iss is missing (a CRL file states the issuer it came from)');
+  if (typeof issuer !== 'string' || !URL.canParse(issuer))
+    throw new RevocationDataError('SHC CRL: iss is missing (a CRL file states the issuer it came from)');
   if (typeof v.kid !== 'string' || v.kid.length === 0) throw new RevocationDataError('SHC CRL: kid is missing');
   if (v.method !== 'rid') throw new RevocationDataError(`SHC CRL: method ${JSON.stringify(v.method)} is not rid`);
-  if (!Number.isInteger(v.ctr) || (v.ctr as number) < 1) throw new RevocationDataError('SHC CRL: ctr is not a positive integer');
+  if (!Number.isInteger(v.ctr) || (v.ctr as number) < 1)
+    throw new RevocationDataError('SHC CRL: ctr is not a positive integer');
   if (!Array.isArray(v.rids) || !v.rids.every((r) => typeof r === 'string' && /^[\w-]{1,64}(\.\d{1,12})?$/.test(r))) {
     throw new RevocationDataError('SHC CRL: rids is not an array of rid strings');
   }
@@ -281,14 +295,25 @@ export function createRevocations(options: RevocationsOptions): Revocations {
     for (const c of cached.shc) shc.set(`${c.iss}\n${c.kid}`, ridMap(c.rids, c.ctr));
     loadedAt = new Date(cached.loadedAt);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') problem(`file:${options.cacheFile}`, `revocation cache unreadable: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      problem(`file:${options.cacheFile}`, `revocation cache unreadable: ${(e as Error).message}`);
   }
 
-  async function loadDcc(source: TrustSource, into: Map<string, { country: string; expires: Date; hashes: Map<DccHashType, Buffer[]> }>): Promise<void> {
-    const json = await readTrustSource(source, { fetch: options.fetch, maxBytes: options.maxBytes, timeoutMs: options.timeoutMs ?? 30_000 });
+  async function loadDcc(
+    source: TrustSource,
+    into: Map<string, { country: string; expires: Date; hashes: Map<DccHashType, Buffer[]> }>,
+  ): Promise<void> {
+    const json = await readTrustSource(source, {
+      fetch: options.fetch,
+      maxBytes: options.maxBytes,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
     const batches = (Array.isArray(json) ? json : [json]).map(parseDccBatch);
     for (const b of batches) {
-      if (!options.trustsDccKid(b.kid, b.country)) throw new RevocationDataError(`DCC revocation batch for kid ${b.kid} of ${b.country}: no such DSC in the trust list`);
+      if (!options.trustsDccKid(b.kid, b.country))
+        throw new RevocationDataError(
+          `DCC revocation batch for kid ${b.kid} of ${b.country}: no such DSC in the trust list`,
+        );
     }
     for (const b of batches) {
       const slot = into.get(b.kid) ?? { country: b.country, expires: new Date(b.expires), hashes: new Map() };
@@ -300,64 +325,72 @@ export function createRevocations(options: RevocationsOptions): Revocations {
   }
 
   async function loadShc(source: TrustSource, into: Map<string, ShcCrlState>): Promise<void> {
-    const json = await readTrustSource(source, { fetch: options.fetch, maxBytes: options.maxBytes, timeoutMs: options.timeoutMs ?? 30_000 });
+    const json = await readTrustSource(source, {
+      fetch: options.fetch,
+      maxBytes: options.maxBytes,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
     const crls = (Array.isArray(json) ? json : [json]).map((c) => parseShcCrl(c));
     for (const c of crls) {
-      if (!options.trustsShcKey(c.iss, c.kid)) throw new RevocationDataError(`SHC CRL for ${c.iss} kid ${c.kid}: that key is not trusted`);
+      if (!options.trustsShcKey(c.iss, c.kid))
+        throw new RevocationDataError(`SHC CRL for ${c.iss} kid ${c.kid}: that key is not trusted`);
       const key = `${c.iss}\n${c.kid}`;
       const held = shc.get(key);
-      if (held && c.ctr < held.ctr) throw new RevocationDataError(`SHC CRL for ${c.iss} kid ${c.kid}: ctr ${c.ctr} is older than the ${held.ctr} held`);
+      if (held && c.ctr < held.ctr)
+        throw new RevocationDataError(
+          `SHC CRL for ${c.iss} kid ${c.kid}: ctr ${c.ctr} is older than the ${held.ctr} held`,
+        );
       into.set(key, ridMap(c.rids, c.ctr));
     }
   }
 
   let inFlight: Promise<void> | undefined;
   async function refreshOnce(): Promise<void> {
-      problems = [];
-      const nextDcc = new Map<string, DccKidState>(dcc);
-      type Staged = Map<string, { country: string; expires: Date; hashes: Map<DccHashType, Buffer[]> }>;
-      const combined: Staged = new Map();
-      for (const source of options.dccSources) {
-        const staged: Staged = new Map();
-        try {
-          await loadDcc(source, staged);
-        } catch (e) {
-          problem(describe(source), (e as Error).message);
-          continue;
-        }
-        for (const [kid, s] of staged) {
-          const into = combined.get(kid) ?? { country: s.country, expires: s.expires, hashes: new Map() };
-          if (s.expires < into.expires) into.expires = s.expires;
-          for (const [t, list] of s.hashes) into.hashes.set(t, [...(into.hashes.get(t) ?? []), ...list]);
-          combined.set(kid, into);
-        }
-      }
-      for (const [kid, s] of combined) {
-        const sets: DccKidState['sets'] = {};
-        for (const [t, list] of s.hashes) sets[t] = new HashSet16(Buffer.concat(list));
-        nextDcc.set(kid, kidState(s.country, s.expires, sets));
-      }
-      const nextShc = new Map<string, ShcCrlState>(shc);
-      for (const source of options.shcSources) {
-        const staged = new Map<string, ShcCrlState>();
-        try {
-          await loadShc(source, staged);
-        } catch (e) {
-          problem(describe(source), (e as Error).message);
-          continue;
-        }
-        for (const [k, v] of staged) nextShc.set(k, v);
-      }
-      dcc = nextDcc;
-      shc = nextShc;
-      loadedAt = options.now();
-      const tmp = `${options.cacheFile}.${process.pid}.tmp`;
+    problems = [];
+    const nextDcc = new Map<string, DccKidState>(dcc);
+    type Staged = Map<string, { country: string; expires: Date; hashes: Map<DccHashType, Buffer[]> }>;
+    const combined: Staged = new Map();
+    for (const source of options.dccSources) {
+      const staged: Staged = new Map();
       try {
-        await writeFile(tmp, JSON.stringify(toCache()));
-        await rename(tmp, options.cacheFile);
+        await loadDcc(source, staged);
       } catch (e) {
-        options.logger?.warn({ cacheFile: options.cacheFile }, `revocation cache not written: ${(e as Error).message}`);
+        problem(describe(source), (e as Error).message);
+        continue;
       }
+      for (const [kid, s] of staged) {
+        const into = combined.get(kid) ?? { country: s.country, expires: s.expires, hashes: new Map() };
+        if (s.expires < into.expires) into.expires = s.expires;
+        for (const [t, list] of s.hashes) into.hashes.set(t, [...(into.hashes.get(t) ?? []), ...list]);
+        combined.set(kid, into);
+      }
+    }
+    for (const [kid, s] of combined) {
+      const sets: DccKidState['sets'] = {};
+      for (const [t, list] of s.hashes) sets[t] = new HashSet16(Buffer.concat(list));
+      nextDcc.set(kid, kidState(s.country, s.expires, sets));
+    }
+    const nextShc = new Map<string, ShcCrlState>(shc);
+    for (const source of options.shcSources) {
+      const staged = new Map<string, ShcCrlState>();
+      try {
+        await loadShc(source, staged);
+      } catch (e) {
+        problem(describe(source), (e as Error).message);
+        continue;
+      }
+      for (const [k, v] of staged) nextShc.set(k, v);
+    }
+    dcc = nextDcc;
+    shc = nextShc;
+    loadedAt = options.now();
+    const tmp = `${options.cacheFile}.${process.pid}.tmp`;
+    try {
+      await writeFile(tmp, JSON.stringify(toCache()));
+      await rename(tmp, options.cacheFile);
+    } catch (e) {
+      options.logger?.warn({ cacheFile: options.cacheFile }, `revocation cache not written: ${(e as Error).message}`);
+    }
   }
 
   return {
@@ -380,7 +413,8 @@ export function createRevocations(options: RevocationsOptions): Revocations {
       }
       const state = dcc.get(q.kid);
       if (!state) return undefined;
-      if (state.expires < options.now()) return `The revocation list of kid ${q.kid} expired at ${state.expires.toISOString()}`;
+      if (state.expires < options.now())
+        return `The revocation list of kid ${q.kid} expired at ${state.expires.toISOString()}`;
       const input = { uci: q.credentialId, country: q.issuer ?? state.country, signature: q.signature };
       for (const [type, set] of state.pairs) {
         const h = dccHash(type, input);
@@ -398,7 +432,14 @@ export function createRevocations(options: RevocationsOptions): Revocations {
           bytes += set.bytes;
         }
       }
-      return { dccKids: dcc.size, dccEntries: entries, dccBytes: bytes, shcCrls: shc.size, loadedAt: loadedAt?.toISOString(), problems };
+      return {
+        dccKids: dcc.size,
+        dccEntries: entries,
+        dccBytes: bytes,
+        shcCrls: shc.size,
+        loadedAt: loadedAt?.toISOString(),
+        problems,
+      };
     },
   };
 }

@@ -59,7 +59,13 @@ export async function shcIssuerFromJwks(
       problems.push(`${where}: kid ${String(jwk.kid)} is not the JWK thumbprint ${thumbprint}`);
       continue;
     }
-    keys.push({ iss: base, kid: thumbprint, jwk, publicKey: createPublicKey({ key: jwk as never, format: 'jwk' }), source: options.source ?? 'directory' });
+    keys.push({
+      iss: base,
+      kid: thumbprint,
+      jwk,
+      publicKey: createPublicKey({ key: jwk as never, format: 'jwk' }),
+      source: options.source ?? 'directory',
+    });
   }
   return { issuer: { iss: base, name: options.name, keys }, problems };
 }
@@ -91,7 +97,10 @@ export async function readShcDirectoryFile(path: string): Promise<ShcDirectory> 
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new TrustError('FILE_UNREADABLE', `SHC directory file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new TrustError(
+      'FILE_UNREADABLE',
+      `SHC directory file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   let json: unknown;
   try {

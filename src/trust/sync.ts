@@ -13,7 +13,13 @@ import { describeSource, readTrustSource, type TrustSource } from './read-source
 import type { ShcIssuer, ShcKey } from './shc-directory.ts';
 import { verifyTrustListProof, type TrustAnchor } from './trustlist-proof.ts';
 import { referencesOf, resolveReferences } from './trustlist-refs.ts';
-import { buildTrustList, type CertificateDetail, type KeyCandidate, type TrustList, type TrustListCounts } from './trust-list.ts';
+import {
+  buildTrustList,
+  type CertificateDetail,
+  type KeyCandidate,
+  type TrustList,
+  type TrustListCounts,
+} from './trust-list.ts';
 
 export type { TrustSource } from './read-source.ts';
 
@@ -91,9 +97,15 @@ export interface TrustListSync {
   status(options?: { detail?: boolean }): TrustStatus;
   /** The list in use (last good remote list merged with local entries). */
   list(): TrustList;
-  lookupByKid(kid: string | Uint8Array, options?: { country?: string; asOf?: Date }): { candidates: KeyCandidate[]; warnings: TrustWarning[] };
+  lookupByKid(
+    kid: string | Uint8Array,
+    options?: { country?: string; asOf?: Date },
+  ): { candidates: KeyCandidate[]; warnings: TrustWarning[] };
   lookupShc(iss: string, kid: string): { key: ShcKey | undefined; warnings: TrustWarning[] };
-  lookupByDidUrl(didUrl: string, options?: { asOf?: Date }): { candidate: KeyCandidate | undefined; warnings: TrustWarning[] };
+  lookupByDidUrl(
+    didUrl: string,
+    options?: { asOf?: Date },
+  ): { candidate: KeyCandidate | undefined; warnings: TrustWarning[] };
 }
 
 interface Good {
@@ -135,19 +147,30 @@ const entryCount = (c: TrustListCounts): number => c.csca + c.dsc + c.shcKeys;
 function recordError(state: SyncState, e: unknown, at: Date): TrustErrorRecord {
   const err = e instanceof TrustError ? e : new TrustError('TRUSTLIST_MALFORMED', (e as Error).message);
   state.lastError = { code: err.code, message: err.message, at: at.toISOString() };
-  state.options.logger?.error({ code: err.code, source: state.sourceName }, `trust list refresh failed, keeping the last good list: ${err.message}`);
+  state.options.logger?.error(
+    { code: err.code, source: state.sourceName },
+    `trust list refresh failed, keeping the last good list: ${err.message}`,
+  );
   return state.lastError;
 }
 
 /** Builds a candidate list and applies the alarms: empty, or shrunk below `minKeepRatio` of the last good one. */
-function adopt(state: SyncState, documents: unknown, fetchedAt: Date, proven: { created?: Date; referenced?: unknown[] } = {}): Good {
+function adopt(
+  state: SyncState,
+  documents: unknown,
+  fetchedAt: Date,
+  proven: { created?: Date; referenced?: unknown[] } = {},
+): Good {
   const referenced = proven.referenced ?? [];
   const list = state.build([...asDocuments(documents), ...referenced]);
   const remoteEntries = entryCount(list.counts()) - state.localEntries;
   if (remoteEntries <= 0) throw new TrustError('TRUSTLIST_EMPTY', 'Trust list contains no certificates');
   const ratio = state.options.minKeepRatio ?? 0.5;
   if (state.good && remoteEntries < state.good.remoteEntries * ratio) {
-    throw new TrustError('TRUSTLIST_SHRUNK', `Trust list shrank from ${state.good.remoteEntries} to ${remoteEntries} entries; refused`);
+    throw new TrustError(
+      'TRUSTLIST_SHRUNK',
+      `Trust list shrank from ${state.good.remoteEntries} to ${remoteEntries} entries; refused`,
+    );
   }
   return { list, fetchedAt, remoteEntries, created: proven.created, referenced: referenced.length };
 }
@@ -156,16 +179,36 @@ function adopt(state: SyncState, documents: unknown, fetchedAt: Date, proven: { 
 function loadCache(state: SyncState): void {
   try {
     const cached = JSON.parse(readFileSync(state.options.cacheFile, 'utf8')) as CacheFile;
-    if (state.options.anchor && !cached.created) throw new TrustError('TRUSTLIST_PROOF_MISSING', 'Cached trust list was stored without a verified proof; waiting for a download');
+    if (state.options.anchor && !cached.created)
+      throw new TrustError(
+        'TRUSTLIST_PROOF_MISSING',
+        'Cached trust list was stored without a verified proof; waiting for a download',
+      );
     const referenced = Array.isArray(cached.referenced) ? cached.referenced : [];
-    state.good = adopt(state, cached.documents, new Date(cached.fetchedAt), { created: cached.created ? new Date(cached.created) : undefined, referenced });
+    state.good = adopt(state, cached.documents, new Date(cached.fetchedAt), {
+      created: cached.created ? new Date(cached.created) : undefined,
+      referenced,
+    });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') recordError(state, e, state.options.now());
   }
 }
 
-async function persist(state: SyncState, documents: unknown, fetchedAt: Date, good: Good, referenced: unknown[]): Promise<void> {
-  const body: CacheFile = { version: 1, source: state.sourceName, fetchedAt: fetchedAt.toISOString(), documents, created: good.created?.toISOString(), referenced };
+async function persist(
+  state: SyncState,
+  documents: unknown,
+  fetchedAt: Date,
+  good: Good,
+  referenced: unknown[],
+): Promise<void> {
+  const body: CacheFile = {
+    version: 1,
+    source: state.sourceName,
+    fetchedAt: fetchedAt.toISOString(),
+    documents,
+    created: good.created?.toISOString(),
+    referenced,
+  };
   const file = state.options.cacheFile;
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -193,7 +236,14 @@ async function refreshOnce(state: SyncState): Promise<RefreshResult> {
     state.lastError = undefined;
     const counts = next.list.counts();
     options.logger?.info(
-      { source: state.sourceName, dsc: counts.dsc, csca: counts.csca, invalid: counts.invalid, proof: options.anchor ? 'verified' : 'unchecked', referenced: referenced.length },
+      {
+        source: state.sourceName,
+        dsc: counts.dsc,
+        csca: counts.csca,
+        invalid: counts.invalid,
+        proof: options.anchor ? 'verified' : 'unchecked',
+        referenced: referenced.length,
+      },
       'trust list refreshed',
     );
     return { ok: true, counts };
@@ -211,17 +261,29 @@ async function checkProofs(state: SyncState, documents: unknown[]): Promise<Date
   if (!anchor) return undefined;
   let newest: Date | undefined;
   for (const [i, doc] of documents.entries()) {
-    const { created } = await verifyTrustListProof(doc, anchor, documents.length > 1 ? `Trust list document ${i}` : 'Trust list');
+    const { created } = await verifyTrustListProof(
+      doc,
+      anchor,
+      documents.length > 1 ? `Trust list document ${i}` : 'Trust list',
+    );
     if (!newest || created > newest) newest = created;
   }
   const held = state.good?.created;
   if (newest && held && newest < held) {
-    throw new TrustError('TRUSTLIST_ROLLBACK', `Trust list signed at ${newest.toISOString()} is older than the list held (signed at ${held.toISOString()}); refused`);
+    throw new TrustError(
+      'TRUSTLIST_ROLLBACK',
+      `Trust list signed at ${newest.toISOString()} is older than the list held (signed at ${held.toISOString()}); refused`,
+    );
   }
   return newest;
 }
 
-async function resolveAll(state: SyncState, documents: unknown[], maxBytes: number, timeoutMs: number): Promise<unknown[]> {
+async function resolveAll(
+  state: SyncState,
+  documents: unknown[],
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<unknown[]> {
   const { options } = state;
   if (!documents.some((d) => referencesOf(d).length > 0)) return [];
   const defaultAllow = options.source && 'url' in options.source ? [`${new URL(options.source.url).origin}/`] : [];
@@ -233,16 +295,24 @@ async function resolveAll(state: SyncState, documents: unknown[], maxBytes: numb
     fetch: options.fetch,
     maxBytes,
     timeoutMs,
-    verify: anchor ? async (doc, did) => void (await verifyTrustListProof(doc, anchor, `Referenced trust list ${did}`)) : undefined,
+    verify: anchor
+      ? async (doc, did) => void (await verifyTrustListProof(doc, anchor, `Referenced trust list ${did}`))
+      : undefined,
   });
 }
 
 function staleness(state: SyncState): TrustWarning[] {
   if (!state.options.source) return [];
   const good = state.good;
-  if (!good) return [{ code: 'TRUSTLIST_NEVER_FETCHED', message: `No trust list from ${state.sourceName} has been loaded yet` }];
+  if (!good)
+    return [{ code: 'TRUSTLIST_NEVER_FETCHED', message: `No trust list from ${state.sourceName} has been loaded yet` }];
   if (state.options.now().getTime() - good.fetchedAt.getTime() <= state.options.maxAgeMs) return [];
-  return [{ code: 'TRUSTLIST_STALE', message: `Trust list fetched at ${good.fetchedAt.toISOString()} is older than ${Math.round(state.options.maxAgeMs / 1000)} s` }];
+  return [
+    {
+      code: 'TRUSTLIST_STALE',
+      message: `Trust list fetched at ${good.fetchedAt.toISOString()} is older than ${Math.round(state.options.maxAgeMs / 1000)} s`,
+    },
+  ];
 }
 
 function statusOf(state: SyncState, list: TrustList, detail: boolean): TrustStatus {
@@ -256,7 +326,11 @@ function statusOf(state: SyncState, list: TrustList, detail: boolean): TrustStat
     stale,
     counts: list.counts(),
     lastError: state.lastError,
-    proof: { state: !state.options.anchor ? 'unchecked' : state.good?.created ? 'verified' : 'none', anchor: state.options.anchor?.description, created: state.good?.created?.toISOString() },
+    proof: {
+      state: !state.options.anchor ? 'unchecked' : state.good?.created ? 'verified' : 'none',
+      anchor: state.options.anchor?.description,
+      created: state.good?.created?.toISOString(),
+    },
     referencedDocuments: state.good?.referenced ?? 0,
   };
   return detail ? { ...status, certificates: list.details(), rejected: list.rejected } : status;
@@ -269,7 +343,8 @@ function statusOf(state: SyncState, list: TrustList, detail: boolean): TrustStat
 export function createTrustListSync(options: TrustListSyncOptions): TrustListSync {
   const documents = options.local?.documents ?? [];
   const shcIssuers = [...(options.local?.shcIssuers ?? []), ...(options.shcIssuers ?? [])];
-  const build = (remote: unknown[]): TrustList => buildTrustList({ documents: [...remote, ...documents], shcIssuers, now: options.now(), domains: options.domains });
+  const build = (remote: unknown[]): TrustList =>
+    buildTrustList({ documents: [...remote, ...documents], shcIssuers, now: options.now(), domains: options.domains });
   const localOnly = build([]);
   const state: SyncState = {
     options,
@@ -300,7 +375,10 @@ export function createTrustListSync(options: TrustListSyncOptions): TrustListSyn
 }
 
 /** Runs `refresh` every `intervalMs` (unref'd, so it never keeps the process alive). */
-export function startTrustListSchedule(sync: Pick<TrustListSync, 'refresh'>, options: { intervalMs: number; runNow?: boolean }): { stop(): void } {
+export function startTrustListSchedule(
+  sync: Pick<TrustListSync, 'refresh'>,
+  options: { intervalMs: number; runNow?: boolean },
+): { stop(): void } {
   if (options.runNow) void sync.refresh();
   const timer = setInterval(() => void sync.refresh(), options.intervalMs);
   timer.unref();

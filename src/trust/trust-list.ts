@@ -168,9 +168,9 @@ function unique<T>(xs: (T | undefined)[]): T[] {
 }
 
 function makeEntry(d: Draft, role: 'CSCA' | 'DSC', anchor: TrustEntry | undefined, reasons: TrustReason[]): TrustEntry {
-  const declared = unique(d.raw.map((r) => (r.declaredKid ? (normaliseDeclaredKid(r.declaredKid) ?? r.declaredKid) : undefined))).filter(
-    (k) => k !== d.cert.kid,
-  );
+  const declared = unique(
+    d.raw.map((r) => (r.declaredKid ? (normaliseDeclaredKid(r.declaredKid) ?? r.declaredKid) : undefined)),
+  ).filter((k) => k !== d.cert.kid);
   return {
     role,
     kid: d.cert.kid,
@@ -219,7 +219,9 @@ function chainDsc(dsc: CertificateFacts, idx: AnchorIndex): { anchor?: TrustEntr
   );
   const candidates = byKeyId.length > 0 ? byKeyId : byName;
   if (candidates.length === 0) {
-    const how = dsc.authorityKeyId ? `key identifier ${dsc.authorityKeyId}` : `country ${dsc.country ?? '?'} and issuer name`;
+    const how = dsc.authorityKeyId
+      ? `key identifier ${dsc.authorityKeyId}`
+      : `country ${dsc.country ?? '?'} and issuer name`;
     return { reasons: [reason('chain', `no CSCA in the trust list matches ${how}`)] };
   }
   let last: CertificateProblem[] = [];
@@ -228,7 +230,12 @@ function chainDsc(dsc: CertificateFacts, idx: AnchorIndex): { anchor?: TrustEntr
     if (last.length > 0) continue;
     const reasons: TrustReason[] = [];
     if (anchor.country !== dsc.country) {
-      reasons.push(reason('country-mismatch', `DSC country ${dsc.country ?? '?'} differs from its CSCA's country ${anchor.country ?? '?'}`));
+      reasons.push(
+        reason(
+          'country-mismatch',
+          `DSC country ${dsc.country ?? '?'} differs from its CSCA's country ${anchor.country ?? '?'}`,
+        ),
+      );
     }
     if (anchor.staticReasons.length > 0) reasons.push(reason('anchor', `CSCA ${anchor.kid} is not a valid anchor`));
     return { anchor, reasons };
@@ -247,14 +254,18 @@ function usageReasons(d: Draft): TrustReason[] {
 function participantReasons(d: Draft, anchor: TrustEntry | undefined): TrustReason[] {
   const own = d.raw.find((r) => r.participant)?.participant;
   if (!anchor || !own || !anchor.participant || anchor.participant === own) return [];
-  return [reason('participant-mismatch', `DSC of participant ${own} chains to the SCA of participant ${anchor.participant}`)];
+  return [
+    reason('participant-mismatch', `DSC of participant ${own} chains to the SCA of participant ${anchor.participant}`),
+  ];
 }
 
 function dscReasons(d: Draft, chainReasons: TrustReason[]): TrustReason[] {
   return [
     ...chainReasons,
     ...usageReasons(d),
-    ...checkSigningUsage(d.cert).filter((p) => p.code === 'key-usage').map((p) => reason('key-usage', p)),
+    ...checkSigningUsage(d.cert)
+      .filter((p) => p.code === 'key-usage')
+      .map((p) => reason('key-usage', p)),
     ...checkKeyStrength(d.cert, FOREIGN_KEYS).map((p) => reason('weak-key', p)),
   ];
 }
@@ -262,7 +273,8 @@ function dscReasons(d: Draft, chainReasons: TrustReason[]): TrustReason[] {
 function verdictOf(entry: TrustEntry, asOf: Date): TrustVerdict {
   const reasons = [...entry.staticReasons, ...checkValidity(entry.certificate, asOf).map((p) => reason('validity', p))];
   if (entry.anchor) {
-    for (const p of checkValidity(entry.anchor.certificate, asOf)) reasons.push(reason('validity', `CSCA ${entry.anchor.kid} ${p.message}`));
+    for (const p of checkValidity(entry.anchor.certificate, asOf))
+      reasons.push(reason('validity', `CSCA ${entry.anchor.kid} ${p.message}`));
   }
   return { ok: reasons.length === 0, reasons };
 }
@@ -275,20 +287,36 @@ function verdictOf(entry: TrustEntry, asOf: Date): TrustVerdict {
  */
 export function buildTrustList(input: TrustListInput): TrustList {
   const parsed = parseDidTrustList(input.documents);
-  const rejected: TrustList['rejected'][number][] = parsed.skipped.map((s) => ({ didUrl: s.didUrl, reason: reason('unparseable', s.reason) }));
+  const rejected: TrustList['rejected'][number][] = parsed.skipped.map((s) => ({
+    didUrl: s.didUrl,
+    reason: reason('unparseable', s.reason),
+  }));
   const selected = (input.domains ?? []).map((x) => x.toUpperCase());
-  const kept = selected.length === 0 ? parsed.entries : parsed.entries.filter((r) => r.domain === undefined || selected.includes(r.domain.toUpperCase()));
+  const kept =
+    selected.length === 0
+      ? parsed.entries
+      : parsed.entries.filter((r) => r.domain === undefined || selected.includes(r.domain.toUpperCase()));
   const drafts = [...readEntries(kept, rejected).values()];
   const anchors = drafts.filter(isAnchor).map((d) => makeEntry(d, 'CSCA', undefined, anchorReasons(d)));
   const idx = indexAnchors(anchors);
-  const dscs = drafts.filter((d) => !isAnchor(d)).map((d) => {
-    const chain = chainDsc(d.cert, idx);
-    return makeEntry(d, 'DSC', chain.anchor, [...dscReasons(d, chain.reasons), ...participantReasons(d, chain.anchor)]);
-  });
+  const dscs = drafts
+    .filter((d) => !isAnchor(d))
+    .map((d) => {
+      const chain = chainDsc(d.cert, idx);
+      return makeEntry(d, 'DSC', chain.anchor, [
+        ...dscReasons(d, chain.reasons),
+        ...participantReasons(d, chain.anchor),
+      ]);
+    });
   return createTrustList([...anchors, ...dscs], rejected, input.shcIssuers ?? [], input.now);
 }
 
-function createTrustList(entries: TrustEntry[], rejected: TrustList['rejected'], shcIssuers: readonly ShcIssuer[], builtAt: Date): TrustList {
+function createTrustList(
+  entries: TrustEntry[],
+  rejected: TrustList['rejected'],
+  shcIssuers: readonly ShcIssuer[],
+  builtAt: Date,
+): TrustList {
   const byKid = new Map<string, TrustEntry[]>();
   const byDid = new Map<string, TrustEntry>();
   for (const e of entries) {
@@ -310,7 +338,9 @@ function createTrustList(entries: TrustEntry[], rejected: TrustList['rejected'],
     lookupByKid(kid, options = {}) {
       const country = options.country?.toUpperCase();
       const found = byKid.get(kidKey(kid)) ?? [];
-      return found.filter((e) => country === undefined || e.country === country).map((entry) => ({ entry, verdict: verdictOf(entry, options.asOf ?? builtAt) }));
+      return found
+        .filter((e) => country === undefined || e.country === country)
+        .map((entry) => ({ entry, verdict: verdictOf(entry, options.asOf ?? builtAt) }));
     },
     lookupShc: (iss, kid) => shc.get(iss.replace(/\/+$/, ''))?.get(kid),
     lookupByDidUrl(didUrl, options = {}) {
@@ -392,5 +422,6 @@ function detailOf(e: TrustEntry, v: TrustVerdict): CertificateDetail {
 /** Guard used by sync: a list with no DSC and no SHC key cannot verify anything. */
 export function assertNotEmpty(list: TrustList): void {
   const c = list.counts();
-  if (c.dsc === 0 && c.csca === 0 && c.shcKeys === 0) throw new TrustError('TRUSTLIST_EMPTY', 'Trust list contains no certificates');
+  if (c.dsc === 0 && c.csca === 0 && c.shcKeys === 0)
+    throw new TrustError('TRUSTLIST_EMPTY', 'Trust list contains no certificates');
 }

@@ -34,7 +34,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function anchorFromJwk(jwk: Record<string, unknown>): TrustAnchor[] {
   if (Array.isArray(jwk.keys)) return (jwk.keys as unknown[]).filter(isObject).flatMap(anchorFromJwk);
-  if ('d' in jwk) throw new TrustError('KEY_UNPARSEABLE', 'TRUSTLIST_ANCHOR holds a private key; give the public key only');
+  if ('d' in jwk)
+    throw new TrustError('KEY_UNPARSEABLE', 'TRUSTLIST_ANCHOR holds a private key; give the public key only');
   const key = createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
   return [{ description: `JWK ${typeof jwk.kid === 'string' ? jwk.kid : String(jwk.kty)}`, keys: [key] }];
 }
@@ -42,7 +43,10 @@ function anchorFromJwk(jwk: Record<string, unknown>): TrustAnchor[] {
 function anchorFromCertificates(pem: string): TrustAnchor {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   const certs = blocks.map((b) => new X509Certificate(b));
-  return { description: certs.map((c) => c.subject.split('\n').join(', ')).join(' | '), keys: certs.map((c) => c.publicKey) };
+  return {
+    description: certs.map((c) => c.subject.split('\n').join(', ')).join(' | '),
+    keys: certs.map((c) => c.publicKey),
+  };
 }
 
 /**
@@ -57,7 +61,10 @@ export function loadTrustAnchor(value: string): TrustAnchor {
     try {
       text = readFileSync(text, 'utf8').trim();
     } catch (e) {
-      throw new TrustError('FILE_UNREADABLE', `TRUSTLIST_ANCHOR file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new TrustError(
+        'FILE_UNREADABLE',
+        `TRUSTLIST_ANCHOR file cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   try {
@@ -72,7 +79,10 @@ export function loadTrustAnchor(value: string): TrustAnchor {
     return { description: cert.subject.split('\n').join(', '), keys: [cert.publicKey] };
   } catch (e) {
     if (e instanceof TrustError) throw e;
-    throw new TrustError('KEY_UNPARSEABLE', `TRUSTLIST_ANCHOR is neither a certificate nor a public JWK: ${(e as Error).message}`);
+    throw new TrustError(
+      'KEY_UNPARSEABLE',
+      `TRUSTLIST_ANCHOR is neither a certificate nor a public JWK: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -87,14 +97,20 @@ export function proofPayload(document: Record<string, unknown>): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-function readProof(document: unknown, where: string): { proof: Record<string, unknown>; created: Date; header: string; signature: string } {
-  if (!isObject(document) || !isObject(document.proof)) throw new TrustError('TRUSTLIST_PROOF_MISSING', `${where} carries no proof`);
+function readProof(
+  document: unknown,
+  where: string,
+): { proof: Record<string, unknown>; created: Date; header: string; signature: string } {
+  if (!isObject(document) || !isObject(document.proof))
+    throw new TrustError('TRUSTLIST_PROOF_MISSING', `${where} carries no proof`);
   const proof = document.proof;
-  if (proof.type !== 'JsonWebSignature2020') throw invalid(`${where}: proof type ${JSON.stringify(proof.type)} is not JsonWebSignature2020`);
+  if (proof.type !== 'JsonWebSignature2020')
+    throw invalid(`${where}: proof type ${JSON.stringify(proof.type)} is not JsonWebSignature2020`);
   const created = typeof proof.created === 'string' ? new Date(proof.created) : undefined;
   if (!created || Number.isNaN(created.getTime())) throw invalid(`${where}: proof.created is not a date`);
   const parts = typeof proof.jws === 'string' ? proof.jws.split('.') : [];
-  if (parts.length !== 3 || parts[1] !== '' || !parts[0] || !parts[2]) throw invalid(`${where}: proof.jws is not a detached compact JWS (<header>..<signature>)`);
+  if (parts.length !== 3 || parts[1] !== '' || !parts[0] || !parts[2])
+    throw invalid(`${where}: proof.jws is not a detached compact JWS (<header>..<signature>)`);
   return { proof, created, header: parts[0], signature: parts[2] };
 }
 
@@ -103,7 +119,11 @@ function readProof(document: unknown, where: string): { proof: Record<string, un
  * TRUSTLIST_PROOF_INVALID (malformed proof, unsupported algorithm, or no anchor key verifies the signature).
  * @example const { created } = await verifyTrustListProof(didDocument, loadTrustAnchor(process.env.TRUSTLIST_ANCHOR!))
  */
-export async function verifyTrustListProof(document: unknown, anchor: TrustAnchor, where = 'Trust list'): Promise<ProofCheck> {
+export async function verifyTrustListProof(
+  document: unknown,
+  anchor: TrustAnchor,
+  where = 'Trust list',
+): Promise<ProofCheck> {
   const { created, header, signature } = readProof(document, where);
   let protectedHeader: Record<string, unknown>;
   try {
@@ -112,7 +132,8 @@ export async function verifyTrustListProof(document: unknown, anchor: TrustAncho
     throw invalid(`${where}: the JWS protected header is not JSON`);
   }
   const alg = protectedHeader.alg;
-  if (typeof alg !== 'string' || !ALGORITHMS.includes(alg)) throw invalid(`${where}: JWS algorithm ${JSON.stringify(alg)} is not accepted`);
+  if (typeof alg !== 'string' || !ALGORITHMS.includes(alg))
+    throw invalid(`${where}: JWS algorithm ${JSON.stringify(alg)} is not accepted`);
   const canonical = proofPayload(document as Record<string, unknown>);
   const payload = protectedHeader.b64 === false ? canonical : Buffer.from(canonical).toString('base64url');
   for (const key of anchor.keys) {
@@ -135,9 +156,19 @@ export async function signTrustList<T extends Record<string, unknown>>(
   privateKey: KeyObject | webcrypto.CryptoKey,
   options: { alg?: string; created: Date; verificationMethod: string; kid?: string },
 ): Promise<T & { proof: Record<string, unknown> }> {
-  const proof = { type: 'JsonWebSignature2020', created: options.created.toISOString(), proofPurpose: 'assertionMethod', verificationMethod: options.verificationMethod };
+  const proof = {
+    type: 'JsonWebSignature2020',
+    created: options.created.toISOString(),
+    proofPurpose: 'assertionMethod',
+    verificationMethod: options.verificationMethod,
+  };
   const unsigned = { ...document, proof };
-  const header = { alg: options.alg ?? 'ES256', b64: false, crit: ['b64'], ...(options.kid ? { kid: options.kid } : {}) };
+  const header = {
+    alg: options.alg ?? 'ES256',
+    b64: false,
+    crit: ['b64'],
+    ...(options.kid ? { kid: options.kid } : {}),
+  };
   const jws = await new FlattenedSign(proofPayload(unsigned)).setProtectedHeader(header).sign(privateKey);
   return { ...unsigned, proof: { ...proof, jws: `${jws.protected}..${jws.signature}` } };
 }

@@ -35,7 +35,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** DID strings a document's `verificationMethod` refers to (fragment removed). */
 export function referencesOf(document: unknown): string[] {
   if (!isObject(document) || !Array.isArray(document.verificationMethod)) return [];
-  return document.verificationMethod.filter((vm): vm is string => typeof vm === 'string').map((did) => did.split('#')[0]!);
+  return document.verificationMethod
+    .filter((vm): vm is string => typeof vm === 'string')
+    .map((did) => did.split('#')[0]!);
 }
 
 /**
@@ -55,17 +57,29 @@ export function didWebUrl(did: string, httpHosts: ReadonlySet<string> = new Set(
 
 function under(url: URL, prefix: URL): boolean {
   const base = prefix.pathname.endsWith('/') ? prefix.pathname : `${prefix.pathname}/`;
-  return url.protocol === prefix.protocol && url.host === prefix.host && (url.pathname === prefix.pathname || url.pathname.startsWith(base));
+  return (
+    url.protocol === prefix.protocol &&
+    url.host === prefix.host &&
+    (url.pathname === prefix.pathname || url.pathname.startsWith(base))
+  );
 }
 
 async function download(url: string, options: ReferenceOptions, budget: { left: number }): Promise<unknown> {
-  const tooLarge = () => new TrustError('TRUSTLIST_TOO_LARGE', 'Trust list with its references exceeds the download cap');
+  const tooLarge = () =>
+    new TrustError('TRUSTLIST_TOO_LARGE', 'Trust list with its references exceeds the download cap');
   let res: Response;
   try {
-    res = await options.fetch(url, { headers: { accept: 'application/did+json, application/json' }, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
+    res = await options.fetch(url, {
+      headers: { accept: 'application/did+json, application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new TrustError('TRUSTLIST_FETCH_FAILED', `Referenced trust list ${url} download failed: ${cause ?? (e as Error).message}`);
+    throw new TrustError(
+      'TRUSTLIST_FETCH_FAILED',
+      `Referenced trust list ${url} download failed: ${cause ?? (e as Error).message}`,
+    );
   }
   if (!res.ok) {
     await res.body?.cancel();
@@ -101,15 +115,18 @@ export async function resolveReferences(roots: readonly unknown[], options: Refe
   const visit = async (did: string, path: readonly string[]): Promise<void> => {
     if (path.includes(did)) throw refused(`trust list references form a cycle: ${[...path, did].join(' -> ')}`);
     if (done.has(did)) return; // reached by two routes: resolved once
-    if (path.length > maxDepth) throw refused(`trust list references are nested deeper than ${maxDepth} levels (at ${did})`);
+    if (path.length > maxDepth)
+      throw refused(`trust list references are nested deeper than ${maxDepth} levels (at ${did})`);
     if (done.size >= maxDocuments) throw refused(`trust list references name more than ${maxDocuments} sub-lists`);
     const url = new URL(didWebUrl(did, httpHosts));
-    if (!allow.some((p) => under(url, p))) throw refused(`reference ${did} resolves to ${url.origin}${url.pathname}, outside the allowed prefixes`);
+    if (!allow.some((p) => under(url, p)))
+      throw refused(`reference ${did} resolves to ${url.origin}${url.pathname}, outside the allowed prefixes`);
     done.add(did);
     const json = await download(url.href, options, budget);
     const documents = Array.isArray(json) ? json : [json];
     for (const doc of documents) {
-      if (!isObject(doc) || doc.id !== did) throw refused(`reference ${did} answered a document with id ${JSON.stringify(isObject(doc) ? doc.id : null)}`);
+      if (!isObject(doc) || doc.id !== did)
+        throw refused(`reference ${did} answered a document with id ${JSON.stringify(isObject(doc) ? doc.id : null)}`);
       await options.verify?.(doc, did);
       found.push(doc);
       for (const next of referencesOf(doc)) await visit(next, [...path, did]);

@@ -66,13 +66,15 @@ function toDer(input: string | Uint8Array): Buffer {
   if (typeof input !== 'string') return Buffer.from(input);
   const pem = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(input);
   const b64 = (pem ? pem[1]! : input).replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new TrustError('CERT_UNPARSEABLE', 'Certificate is neither PEM nor base64 DER');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64))
+    throw new TrustError('CERT_UNPARSEABLE', 'Certificate is neither PEM nor base64 DER');
   return Buffer.from(b64, 'base64');
 }
 
 function describeKey(key: KeyObject): string {
   const d = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'ec') return `EC ${d.namedCurve === 'prime256v1' ? 'P-256' : d.namedCurve === 'secp384r1' ? 'P-384' : d.namedCurve === 'secp521r1' ? 'P-521' : String(d.namedCurve)}`;
+  if (key.asymmetricKeyType === 'ec')
+    return `EC ${d.namedCurve === 'prime256v1' ? 'P-256' : d.namedCurve === 'secp384r1' ? 'P-384' : d.namedCurve === 'secp521r1' ? 'P-521' : String(d.namedCurve)}`;
   if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') return `RSA ${d.modulusLength}`;
   return String(key.asymmetricKeyType);
 }
@@ -121,13 +123,17 @@ function factsOf(der: Buffer): CertificateFacts {
 
 /** PEM encoding of a certificate's DER. */
 export function toPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
 /** Validity period check at `at` (RFC 5280 §4.1.2.5). */
 export function checkValidity(cert: CertificateFacts, at: Date): CertificateProblem[] {
-  if (at < cert.notBefore) return [{ code: 'not-yet-valid', message: `not valid before ${cert.notBefore.toISOString()}` }];
+  if (at < cert.notBefore)
+    return [{ code: 'not-yet-valid', message: `not valid before ${cert.notBefore.toISOString()}` }];
   if (at > cert.notAfter) return [{ code: 'expired', message: `expired at ${cert.notAfter.toISOString()}` }];
   return [];
 }
@@ -135,7 +141,12 @@ export function checkValidity(cert: CertificateFacts, at: Date): CertificateProb
 /** Was `child` issued and signed by `parent`? Name chaining plus signature (RFC 5280 §6.1.3). */
 export function checkIssuedBy(child: CertificateFacts, parent: CertificateFacts): CertificateProblem[] {
   if (child.issuer !== parent.subject) {
-    return [{ code: 'issuer-name', message: `issuer "${oneLine(child.issuer)}" is not the CSCA subject "${oneLine(parent.subject)}"` }];
+    return [
+      {
+        code: 'issuer-name',
+        message: `issuer "${oneLine(child.issuer)}" is not the CSCA subject "${oneLine(parent.subject)}"`,
+      },
+    ];
   }
   if (!safeVerify(child, parent.publicKey)) {
     return [{ code: 'signature', message: `signature does not verify with the key of CSCA ${parent.kid}` }];
@@ -172,17 +183,28 @@ export function checkKeyStrength(cert: CertificateFacts, policy: KeyStrengthPoli
   const [kind, size] = cert.keyDescription.split(' ');
   if (kind === 'EC' && policy.curves.includes(size!)) return [];
   if (kind === 'RSA' && Number(size) >= policy.minRsaBits) return [];
-  return [{ code: 'weak-key', message: `key ${cert.keyDescription} is not allowed (EC ${policy.curves.join('/')} or RSA >= ${policy.minRsaBits})` }];
+  return [
+    {
+      code: 'weak-key',
+      message: `key ${cert.keyDescription} is not allowed (EC ${policy.curves.join('/')} or RSA >= ${policy.minRsaBits})`,
+    },
+  ];
 }
 
 /** A signing certificate: keyUsage digitalSignature when present; EKU, when present, must name an HCERT type. */
 export function checkSigningUsage(cert: CertificateFacts): CertificateProblem[] {
   const problems: CertificateProblem[] = [];
   if (cert.keyUsage && !cert.keyUsage.includes('digitalSignature')) {
-    problems.push({ code: 'key-usage', message: `keyUsage lacks digitalSignature (has ${cert.keyUsage.join(', ') || 'none'})` });
+    problems.push({
+      code: 'key-usage',
+      message: `keyUsage lacks digitalSignature (has ${cert.keyUsage.join(', ') || 'none'})`,
+    });
   }
   if (cert.extKeyUsage && hcertTypesOf(cert)!.length === 0) {
-    problems.push({ code: 'ext-key-usage', message: `extendedKeyUsage names no HCERT type (${cert.extKeyUsage.join(', ')})` });
+    problems.push({
+      code: 'ext-key-usage',
+      message: `extendedKeyUsage names no HCERT type (${cert.extKeyUsage.join(', ')})`,
+    });
   }
   return problems;
 }

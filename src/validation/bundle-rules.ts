@@ -38,7 +38,12 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
         sink.add('BUNDLE_FULLURL_DUPLICATE', `${path}.entry[${i}]`, `Duplicate fullUrl '${fullUrl}'`);
       }
       seen.add(key);
-      if (!ABSOLUTE.test(fullUrl)) sink.add('BUNDLE_FULLURL_RELATIVE', `${path}.entry[${i}]`, `The fullUrl must be an absolute URL (not '${fullUrl}')`);
+      if (!ABSOLUTE.test(fullUrl))
+        sink.add(
+          'BUNDLE_FULLURL_RELATIVE',
+          `${path}.entry[${i}]`,
+          `The fullUrl must be an absolute URL (not '${fullUrl}')`,
+        );
       byFullUrl.set(fullUrl, ref);
     }
     if (resource.id) byTypeId.set(`${resource.resourceType}/${resource.id}`, ref);
@@ -57,7 +62,11 @@ function checkSections(ctx: WalkContext, sections: Section[] | undefined, path: 
     (s.entry ?? []).forEach((e, j) => {
       const reference = e?.reference;
       if (typeof reference === 'string' && !resolveReference(ctx, reference)) {
-        ctx.sink.add('BUNDLE_SECTION_ENTRY_NOT_FOUND', `${here}.entry[${j}]`, `The section entry '${reference}' does not point to a resource in the document Bundle`);
+        ctx.sink.add(
+          'BUNDLE_SECTION_ENTRY_NOT_FOUND',
+          `${here}.entry[${j}]`,
+          `The section entry '${reference}' does not point to a resource in the document Bundle`,
+        );
       }
     });
     checkSections(ctx, s.section, here);
@@ -70,7 +79,11 @@ export function checkDocumentRules(ctx: WalkContext, bundle: AnyResource, path: 
   const first = ctx.bundle.entries[0];
   const firstRaw = Array.isArray(bundle.entry) ? (bundle.entry[0] as RawEntry | undefined) : undefined;
   if (!firstRaw?.resource || firstRaw.resource.resourceType !== 'Composition') {
-    ctx.sink.add('BUNDLE_DOCUMENT_NO_COMPOSITION', `${path}.entry[0]`, 'The first entry of a document Bundle must be a Composition');
+    ctx.sink.add(
+      'BUNDLE_DOCUMENT_NO_COMPOSITION',
+      `${path}.entry[0]`,
+      'The first entry of a document Bundle must be a Composition',
+    );
     return;
   }
   const composition = first.resource as { section?: Section[] };
@@ -108,6 +121,10 @@ function checkReachable(ctx: WalkContext): void {
   entries.forEach((e, i) => {
     if (reached.has(i)) return;
     const label = e.resource.id === undefined ? e.resource.resourceType : `${e.resource.resourceType}/${e.resource.id}`;
-    ctx.sink.add('BUNDLE_ENTRY_UNREACHABLE', e.path.replace(/\.resource$/, ''), `Entry '${label}' is not reachable by following references (forward or backward) from the Composition`);
+    ctx.sink.add(
+      'BUNDLE_ENTRY_UNREACHABLE',
+      e.path.replace(/\.resource$/, ''),
+      `Entry '${label}' is not reachable by following references (forward or backward) from the Composition`,
+    );
   });
 }

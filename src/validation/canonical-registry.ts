@@ -9,8 +9,17 @@ import { canonicalBaseOfPackage } from './known-packages.ts';
 import type { CompiledProfile } from './model.ts';
 
 const INDEXED = new Set([
-  'StructureDefinition', 'ValueSet', 'CodeSystem', 'ConceptMap', 'OperationDefinition', 'SearchParameter', 'CapabilityStatement',
-  'NamingSystem', 'StructureMap', 'Questionnaire', 'ImplementationGuide',
+  'StructureDefinition',
+  'ValueSet',
+  'CodeSystem',
+  'ConceptMap',
+  'OperationDefinition',
+  'SearchParameter',
+  'CapabilityStatement',
+  'NamingSystem',
+  'StructureMap',
+  'Questionnaire',
+  'ImplementationGuide',
 ]);
 
 export interface CanonicalRegistry {
@@ -65,7 +74,10 @@ function missingDependencies(packages: readonly FhirPackage[]): { ref: string; b
  * Builds the registry from a package set; only R4 packages take part.
  * @example createCanonicalRegistry(set).profile('http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization')
  */
-export function createCanonicalRegistry(set: PackageSet, options: { pinned?: (pkg: FhirPackage) => boolean } = {}): CanonicalRegistry {
+export function createCanonicalRegistry(
+  set: PackageSet,
+  options: { pinned?: (pkg: FhirPackage) => boolean } = {},
+): CanonicalRegistry {
   const pinned = options.pinned ?? (() => true);
   const packages = set.packages.filter((p) => p.fhirVersion.startsWith('4.0'));
   const byUrl = new Map<string, { resource: AnyResource; pkg: FhirPackage }>();
@@ -78,7 +90,8 @@ export function createCanonicalRegistry(set: PackageSet, options: { pinned?: (pk
       const current = byUrl.get(r.url);
       const rank = pinned(pkg) ? 1 : 0;
       const currentRank = current ? (pinned(current.pkg) ? 1 : 0) : -1;
-      if (rank > currentRank || (rank === currentRank && compareVersions(r.version, current?.resource.version) >= 0)) byUrl.set(r.url, entry);
+      if (rank > currentRank || (rank === currentRank && compareVersions(r.version, current?.resource.version) >= 0))
+        byUrl.set(r.url, entry);
       const versioned = r.version ? byUrl.get(`${r.url}|${r.version}`) : undefined;
       if (r.version && (!versioned || !pinned(versioned.pkg) || pinned(pkg))) byUrl.set(`${r.url}|${r.version}`, entry);
     }

@@ -20,8 +20,16 @@ export const CODE_SYSTEM_ALIASES: Readonly<Record<string, string>> = {
  * resource is read as a fragment: it can confirm a code and its display, never prove that a code is absent.
  */
 const EXTERNAL_SYSTEMS = [
-  'http://snomed.info/sct', 'http://loinc.org', 'http://id.who.int/icd', 'http://hl7.org/fhir/sid/icd-', 'http://unitsofmeasure.org',
-  'http://www.whocc.no/atc', 'http://www.nlm.nih.gov/research/umls/rxnorm', 'http://hl7.org/fhir/sid/cvx', 'urn:iso:std:iso:', 'urn:ietf:bcp:',
+  'http://snomed.info/sct',
+  'http://loinc.org',
+  'http://id.who.int/icd',
+  'http://hl7.org/fhir/sid/icd-',
+  'http://unitsofmeasure.org',
+  'http://www.whocc.no/atc',
+  'http://www.nlm.nih.gov/research/umls/rxnorm',
+  'http://hl7.org/fhir/sid/cvx',
+  'urn:iso:std:iso:',
+  'urn:ietf:bcp:',
 ];
 
 export function isExternalSystem(url: string): boolean {
@@ -55,11 +63,20 @@ interface RawConcept {
   concept?: RawConcept[];
 }
 
-function flatten(list: RawConcept[] | undefined, parent: string | undefined, concepts: Map<string, ConceptInfo>, children: Map<string, string[]>): void {
+function flatten(
+  list: RawConcept[] | undefined,
+  parent: string | undefined,
+  concepts: Map<string, ConceptInfo>,
+  children: Map<string, string[]>,
+): void {
   for (const c of list ?? []) {
     const declaredParent = c.property?.find((p) => p.code === 'parent' || p.code === 'subsumedBy')?.valueCode;
     const up = parent ?? declaredParent;
-    concepts.set(c.code, { display: c.display, designations: (c.designation ?? []).map((d) => d.value ?? ''), parent: up });
+    concepts.set(c.code, {
+      display: c.display,
+      designations: (c.designation ?? []).map((d) => d.value ?? ''),
+      parent: up,
+    });
     if (up) children.set(up, [...(children.get(up) ?? []), c.code]);
     flatten(c.concept, c.code, concepts, children);
   }
@@ -72,7 +89,9 @@ export function createCodeSystemIndex(registry: CanonicalRegistry): (system: str
     const url = canonicalSystem(system);
     const hit = memo.get(url);
     if (hit !== undefined) return hit ?? undefined;
-    const cs = (registry.resolve(url, 'CodeSystem') ?? registry.resolve(aliasOf(url), 'CodeSystem')) as AnyResource | undefined;
+    const cs = (registry.resolve(url, 'CodeSystem') ?? registry.resolve(aliasOf(url), 'CodeSystem')) as
+      | AnyResource
+      | undefined;
     // Systems named by instances are unbounded: only loaded ones are remembered.
     if (!cs) return undefined;
     let result: LoadedCodeSystem | null = null;

@@ -4,7 +4,16 @@
  * https://hl7.org/fhir/R4/elementdefinition.html#id
  */
 import type { AnyResource } from '../packages/types.ts';
-import type { Binding, CompiledProfile, Constraint, Discriminator, ElementNode, JsonKey, Slicing, TypeRef } from './model.ts';
+import type {
+  Binding,
+  CompiledProfile,
+  Constraint,
+  Discriminator,
+  ElementNode,
+  JsonKey,
+  Slicing,
+  TypeRef,
+} from './model.ts';
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
 const SYSTEM_TYPES: Record<string, string> = {
@@ -72,7 +81,14 @@ const ELEMENT_TYPE: TypeRef = { code: 'BackboneElement', profiles: [], targetPro
 function jsonKeysOf(name: string, types: readonly TypeRef[]): { choiceStem?: string; jsonKeys: JsonKey[] } {
   if (!name.endsWith('[x]')) return { jsonKeys: [{ key: name, extKey: `_${name}`, type: types[0] ?? ELEMENT_TYPE }] };
   const choiceStem = name.slice(0, -3);
-  return { choiceStem, jsonKeys: types.map((type) => ({ key: choiceStem + capitalise(type.code), extKey: `_${choiceStem}${capitalise(type.code)}`, type })) };
+  return {
+    choiceStem,
+    jsonKeys: types.map((type) => ({
+      key: choiceStem + capitalise(type.code),
+      extKey: `_${choiceStem}${capitalise(type.code)}`,
+      type,
+    })),
+  };
 }
 
 function toNode(el: RawElement): ElementNode {
@@ -80,7 +96,9 @@ function toNode(el: RawElement): ElementNode {
   const maxText = el.base?.max ?? el.max;
   const rawSlicing = el.slicing;
   const name = segments[segments.length - 1];
-  const types = (el.type ?? []).map((t): TypeRef => ({ code: typeCode(t), profiles: t.profile ?? [], targetProfiles: t.targetProfile ?? [] }));
+  const types = (el.type ?? []).map(
+    (t): TypeRef => ({ code: typeCode(t), profiles: t.profile ?? [], targetProfiles: t.targetProfile ?? [] }),
+  );
   return {
     id: el.id ?? el.path,
     path: el.path,
@@ -92,9 +110,21 @@ function toNode(el: RawElement): ElementNode {
     fixed: valueWithPrefix(el, 'fixed'),
     pattern: valueWithPrefix(el, 'pattern'),
     binding: el.binding ? { strength: el.binding.strength, valueSet: el.binding.valueSet } : undefined,
-    constraints: (el.constraint ?? []).map((c): Constraint => ({ key: c.key, severity: c.severity, human: c.human, expression: c.expression, source: c.source })),
+    constraints: (el.constraint ?? []).map(
+      (c): Constraint => ({
+        key: c.key,
+        severity: c.severity,
+        human: c.human,
+        expression: c.expression,
+        source: c.source,
+      }),
+    ),
     slicing: rawSlicing
-      ? { discriminators: rawSlicing.discriminator ?? [], ordered: rawSlicing.ordered ?? false, rules: rawSlicing.rules ?? 'open' }
+      ? {
+          discriminators: rawSlicing.discriminator ?? [],
+          ordered: rawSlicing.ordered ?? false,
+          rules: rawSlicing.rules ?? 'open',
+        }
       : undefined,
     sliceName: el.sliceName,
     contentReference: el.contentReference,

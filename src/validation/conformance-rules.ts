@@ -9,12 +9,23 @@ import type { WalkContext } from './context.ts';
 
 type Json = Record<string, unknown>;
 
-const objects = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : []);
+const objects = (v: unknown): Json[] =>
+  Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : [];
 
 /** The concept properties HL7 defines (http://hl7.org/fhir/concept-properties) and their types. */
 const CONCEPT_PROPERTIES: Readonly<Record<string, string>> = {
-  status: 'code', inactive: 'boolean', effectiveDate: 'dateTime', deprecationDate: 'dateTime', retirementDate: 'dateTime',
-  notSelectable: 'boolean', parent: 'code', child: 'code', partOf: 'code', synonym: 'code', comment: 'string', itemWeight: 'decimal',
+  status: 'code',
+  inactive: 'boolean',
+  effectiveDate: 'dateTime',
+  deprecationDate: 'dateTime',
+  retirementDate: 'dateTime',
+  notSelectable: 'boolean',
+  parent: 'code',
+  child: 'code',
+  partOf: 'code',
+  synonym: 'code',
+  comment: 'string',
+  itemWeight: 'decimal',
 };
 const CONCEPT_PROPERTY_BASE = 'http://hl7.org/fhir/concept-properties#';
 
@@ -26,7 +37,11 @@ function checkValueSet(ctx: WalkContext, vs: AnyResource, path: string): void {
     objects(compose[part]).forEach((inc, i) => {
       const system = inc.system;
       if (typeof system === 'string' && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(system)) {
-        ctx.sink.add('VALUESET_SYSTEM_NOT_ABSOLUTE', `${path}.compose.${part}[${i}]`, `ValueSet.compose.${part}.system must be an absolute URI, not '${system}' (a contained CodeSystem is named by its url)`);
+        ctx.sink.add(
+          'VALUESET_SYSTEM_NOT_ABSOLUTE',
+          `${path}.compose.${part}[${i}]`,
+          `ValueSet.compose.${part}.system must be an absolute URI, not '${system}' (a contained CodeSystem is named by its url)`,
+        );
       }
     });
   }
@@ -41,16 +56,26 @@ function checkCodeSystem(ctx: WalkContext, cs: AnyResource, path: string): void 
     const code = typeof p.code === 'string' ? p.code : undefined;
     const uri = typeof p.uri === 'string' ? p.uri : undefined;
     const type = typeof p.type === 'string' ? p.type : undefined;
-    if (code !== undefined && declared.has(code)) ctx.sink.add('CODESYSTEM_PROPERTY_DUPLICATE', here, `A property is already defined with the code '${code}'`);
-    if (uri !== undefined && uris.has(uri)) ctx.sink.add('CODESYSTEM_PROPERTY_DUPLICATE', here, `A property is already defined with the URI '${uri}'`);
+    if (code !== undefined && declared.has(code))
+      ctx.sink.add('CODESYSTEM_PROPERTY_DUPLICATE', here, `A property is already defined with the code '${code}'`);
+    if (uri !== undefined && uris.has(uri))
+      ctx.sink.add('CODESYSTEM_PROPERTY_DUPLICATE', here, `A property is already defined with the URI '${uri}'`);
     if (uri?.startsWith(CONCEPT_PROPERTY_BASE)) {
       const name = uri.slice(CONCEPT_PROPERTY_BASE.length);
       const expected = CONCEPT_PROPERTIES[name];
       if (expected !== undefined && code !== undefined && code !== name && !uris.has(uri)) {
-        ctx.sink.add('CODESYSTEM_PROPERTY_CODE', here, `The URI '${uri}' is assigned the code '${name}'; the code '${code}' would make a different property of the same meaning`);
+        ctx.sink.add(
+          'CODESYSTEM_PROPERTY_CODE',
+          here,
+          `The URI '${uri}' is assigned the code '${name}'; the code '${code}' would make a different property of the same meaning`,
+        );
       }
       if (expected !== undefined && type !== undefined && type !== expected) {
-        ctx.sink.add('CODESYSTEM_PROPERTY_TYPE', here, `Wrong type '${type}': the URI '${uri}' identifies a property of type '${expected}'`);
+        ctx.sink.add(
+          'CODESYSTEM_PROPERTY_TYPE',
+          here,
+          `Wrong type '${type}': the URI '${uri}' identifies a property of type '${expected}'`,
+        );
       }
     }
     if (code !== undefined && type !== undefined && !declared.has(code)) declared.set(code, type);
@@ -66,7 +91,11 @@ function checkCodeSystem(ctx: WalkContext, cs: AnyResource, path: string): void 
         const actual = valueKey.slice(5);
         const want = type === 'dateTime' ? 'DateTime' : type.charAt(0).toUpperCase() + type.slice(1);
         if (actual !== want) {
-          ctx.sink.add('CODESYSTEM_PROPERTY_VALUE_TYPE', `${here}.property[${j}]`, `The property '${String(p.code)}' has a value of type ${actual}, but is defined with the type '${type}'`);
+          ctx.sink.add(
+            'CODESYSTEM_PROPERTY_VALUE_TYPE',
+            `${here}.property[${j}]`,
+            `The property '${String(p.code)}' has a value of type ${actual}, but is defined with the type '${type}'`,
+          );
         }
       });
       walk(objects(c.concept), `${here}.concept`);
@@ -85,7 +114,11 @@ function checkSearchSet(ctx: WalkContext, bundle: AnyResource, path: string): vo
     const here = `${path}.entry[${i}].resource`;
     if (resource.id === undefined) ctx.sink.add('BUNDLE_SEARCH_RESULT_NO_ID', here, 'Search results must have ids');
     if (searched !== undefined && resource.resourceType !== searched) {
-      ctx.sink.add('BUNDLE_SEARCH_RESULT_TYPE', here, `A match of a search for ${searched} is a ${String(resource.resourceType)}`);
+      ctx.sink.add(
+        'BUNDLE_SEARCH_RESULT_TYPE',
+        here,
+        `A match of a search for ${searched} is a ${String(resource.resourceType)}`,
+      );
     }
   });
 }
@@ -102,6 +135,10 @@ export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string):
   if (typeof coding.system !== 'string') return;
   const cs = ctx.engine.registry.resolve(coding.system, 'CodeSystem');
   if (cs && typeof cs.supplements === 'string') {
-    ctx.sink.add('CODING_SYSTEM_IS_SUPPLEMENT', `${path}.system`, `The CodeSystem ${coding.system} is a supplement (of ${cs.supplements}), so it cannot be used as Coding.system`);
+    ctx.sink.add(
+      'CODING_SYSTEM_IS_SUPPLEMENT',
+      `${path}.system`,
+      `The CodeSystem ${coding.system} is a supplement (of ${cs.supplements}), so it cannot be used as Coding.system`,
+    );
   }
 }

@@ -67,7 +67,8 @@ export function splitPath(path: string): string[] {
 function children(obj: unknown, name: string): PathValue[] {
   if (typeof obj !== 'object' || obj === null) return [];
   const o = obj as Record<string, unknown>;
-  const wrap = (v: unknown, type?: string): PathValue[] => (v === undefined ? [] : Array.isArray(v) ? v.map((x) => ({ value: x, type })) : [{ value: v, type }]);
+  const wrap = (v: unknown, type?: string): PathValue[] =>
+    v === undefined ? [] : Array.isArray(v) ? v.map((x) => ({ value: x, type })) : [{ value: v, type }];
   if (o[name] !== undefined) return wrap(o[name]);
   for (const key of Object.keys(o)) {
     if (key.length > name.length && key.startsWith(name) && key.charCodeAt(name.length) < 91) {
@@ -78,12 +79,35 @@ function children(obj: unknown, name: string): PathValue[] {
   return [];
 }
 
-const PRIMITIVE_NAMES = new Set(['Boolean', 'Integer', 'String', 'Decimal', 'Uri', 'Url', 'Canonical', 'Base64Binary', 'Instant', 'Date', 'DateTime', 'Time', 'Code', 'Oid', 'Id', 'Markdown', 'UnsignedInt', 'PositiveInt', 'Uuid']);
+const PRIMITIVE_NAMES = new Set([
+  'Boolean',
+  'Integer',
+  'String',
+  'Decimal',
+  'Uri',
+  'Url',
+  'Canonical',
+  'Base64Binary',
+  'Instant',
+  'Date',
+  'DateTime',
+  'Time',
+  'Code',
+  'Oid',
+  'Id',
+  'Markdown',
+  'UnsignedInt',
+  'PositiveInt',
+  'Uuid',
+]);
 
 function step(ctx: WalkContext, values: PathValue[], segment: string): PathValue[] {
   if (segment === '$this') return values;
   const fn = FUNCTION.exec(segment);
-  if (!fn) return values.flatMap((v) => children(v.value, segment).map((c) => (v.path ? { ...c, path: `${v.path}.${segment}` } : c)));
+  if (!fn)
+    return values.flatMap((v) =>
+      children(v.value, segment).map((c) => (v.path ? { ...c, path: `${v.path}.${segment}` } : c)),
+    );
   const [, name, literal, ident] = fn;
   if (name === 'resolve') {
     return values.flatMap((v) => {
@@ -92,8 +116,12 @@ function step(ctx: WalkContext, values: PathValue[], segment: string): PathValue
       return hit ? [{ value: hit.resource, type: hit.resource.resourceType, path: hit.path }] : [];
     });
   }
-  if (name === 'extension') return values.flatMap((v) => children(v.value, 'extension').filter((e) => (e.value as { url?: unknown })?.url === literal));
-  if (name === 'ofType') return values.filter((v) => v.type === ident || (v.value as { resourceType?: unknown })?.resourceType === ident);
+  if (name === 'extension')
+    return values.flatMap((v) =>
+      children(v.value, 'extension').filter((e) => (e.value as { url?: unknown })?.url === literal),
+    );
+  if (name === 'ofType')
+    return values.filter((v) => v.type === ident || (v.value as { resourceType?: unknown })?.resourceType === ident);
   return [];
 }
 
@@ -120,7 +148,12 @@ function childDefinition(ctx: WalkContext, at: DefinitionAt, name: string): Defi
 }
 
 /** The element of the slice definition a discriminator path designates (a static answer: memoised per engine). */
-export function definitionAt(ctx: WalkContext, slice: ElementNode, owner: CompiledProfile, path: string): DefinitionAt | undefined {
+export function definitionAt(
+  ctx: WalkContext,
+  slice: ElementNode,
+  owner: CompiledProfile,
+  path: string,
+): DefinitionAt | undefined {
   const memo = ctx.engine.discriminators.definitions;
   let perSlice = memo.get(slice);
   if (!perSlice) memo.set(slice, (perSlice = new Map()));
@@ -131,7 +164,12 @@ export function definitionAt(ctx: WalkContext, slice: ElementNode, owner: Compil
   return at;
 }
 
-function findDefinition(ctx: WalkContext, slice: ElementNode, owner: CompiledProfile, path: string): DefinitionAt | undefined {
+function findDefinition(
+  ctx: WalkContext,
+  slice: ElementNode,
+  owner: CompiledProfile,
+  path: string,
+): DefinitionAt | undefined {
   let at: DefinitionAt | undefined = { node: slice, owner, resolved: false };
   for (const segment of segmentsOf(ctx, path)) {
     if (!at) return undefined;

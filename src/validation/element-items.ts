@@ -6,7 +6,14 @@
 import type { Item, WalkContext } from './context.ts';
 import type { ElementNode, JsonKey } from './model.ts';
 
-function pushItems(ctx: WalkContext, out: Item[], obj: Record<string, unknown>, k: JsonKey, node: ElementNode, path: string): void {
+function pushItems(
+  ctx: WalkContext,
+  out: Item[],
+  obj: Record<string, unknown>,
+  k: JsonKey,
+  node: ElementNode,
+  path: string,
+): void {
   const raw = obj[k.key];
   const rawExt = obj[k.extKey];
   if (raw === undefined && rawExt === undefined) return;
@@ -15,15 +22,24 @@ function pushItems(ctx: WalkContext, out: Item[], obj: Record<string, unknown>, 
   const arrayish = Array.isArray(raw) || Array.isArray(rawExt);
   if (node.isArray !== arrayish) {
     const id = node.isArray ? 'JSON_ARRAY_EXPECTED' : 'JSON_ARRAY_UNEXPECTED';
-    const text = node.isArray ? `The property ${key} must be a JSON Array, not a single value` : `The property ${key} must be a single value, not an array`;
+    const text = node.isArray
+      ? `The property ${key} must be a JSON Array, not a single value`
+      : `The property ${key} must be a single value, not an array`;
     ctx.sink.add(id, stem, text);
   }
   if (!arrayish) {
     out.push({ value: raw, ext: rawExt as Record<string, unknown> | undefined, type, path: stem });
     return;
   }
-  if ((Array.isArray(raw) && raw.length === 0 && rawExt === undefined) || (Array.isArray(rawExt) && rawExt.length === 0 && raw === undefined)) {
-    ctx.sink.add('JSON_ARRAY_EMPTY', stem, `The array ${key} cannot be empty: the property should not be present if it has no values`);
+  if (
+    (Array.isArray(raw) && raw.length === 0 && rawExt === undefined) ||
+    (Array.isArray(rawExt) && rawExt.length === 0 && raw === undefined)
+  ) {
+    ctx.sink.add(
+      'JSON_ARRAY_EMPTY',
+      stem,
+      `The array ${key} cannot be empty: the property should not be present if it has no values`,
+    );
     return;
   }
   const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
@@ -54,7 +70,12 @@ export function collectItems(ctx: WalkContext, obj: Record<string, unknown>, nod
     found++;
     pushItems(ctx, out, obj, k, node, path);
   }
-  if (found > 1) ctx.sink.add('STRUCTURE_CHOICE_MULTIPLE', `${path}.${node.choiceStem}`, `Only one of the ${node.name} choices may be present`);
+  if (found > 1)
+    ctx.sink.add(
+      'STRUCTURE_CHOICE_MULTIPLE',
+      `${path}.${node.choiceStem}`,
+      `Only one of the ${node.name} choices may be present`,
+    );
   return out;
 }
 

@@ -11,7 +11,8 @@ import { walkObject } from './walker.ts';
 
 function hasValue(obj: Record<string, unknown>): boolean {
   // The value may be carried by its primitive extension part alone (`_valueCode`: an id or extensions, no value).
-  for (const key of Object.keys(obj)) if ((key.startsWith('value') && key.length > 5) || (key.startsWith('_value') && key.length > 6)) return true;
+  for (const key of Object.keys(obj))
+    if ((key.startsWith('value') && key.length > 5) || (key.startsWith('_value') && key.length > 6)) return true;
   return false;
 }
 
@@ -19,7 +20,11 @@ function hasValue(obj: Record<string, unknown>): boolean {
 function checkExt1(ctx: WalkContext, obj: Record<string, unknown>, path: string): void {
   const nested = Array.isArray(obj.extension) && obj.extension.length > 0;
   if (nested === hasValue(obj)) {
-    ctx.sink.add('INVARIANT_FAILED', path, "Constraint failed: ext-1: 'Must have either extensions or value[x], not both'");
+    ctx.sink.add(
+      'INVARIANT_FAILED',
+      path,
+      "Constraint failed: ext-1: 'Must have either extensions or value[x], not both'",
+    );
   }
 }
 
@@ -39,14 +44,24 @@ function definitionFor(ctx: WalkContext, node: ElementNode, url: unknown, path: 
   } else if (/^(https?|urn):/.test(canonical)) {
     // An unknown modifier extension changes the meaning of what it sits on, so it cannot be ignored.
     const modifier = node.name === 'modifierExtension';
-    const severity = modifier ? 'error' : HL7_IG_EXTENSION.test(canonical) ? ctx.engine.unknownExtensionSeverity : 'warning';
+    const severity = modifier
+      ? 'error'
+      : HL7_IG_EXTENSION.test(canonical)
+        ? ctx.engine.unknownExtensionSeverity
+        : 'warning';
     ctx.sink.add('EXTENSION_UNKNOWN', path, `Unknown ${modifier ? 'modifier ' : ''}extension ${canonical}`, severity);
   }
   return undefined;
 }
 
 /** Validates one extension value found at `path` under the element `node`. */
-export function validateExtension(ctx: WalkContext, obj: Record<string, unknown>, node: ElementNode, owner: CompiledProfile, path: string): void {
+export function validateExtension(
+  ctx: WalkContext,
+  obj: Record<string, unknown>,
+  node: ElementNode,
+  owner: CompiledProfile,
+  path: string,
+): void {
   if (typeof obj.url !== 'string') {
     ctx.sink.add('EXTENSION_URL_MISSING', path, 'An extension must have a url');
   }

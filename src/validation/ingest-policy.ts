@@ -27,7 +27,11 @@ export interface IngestPolicy {
 
 const NOT_REPORTED = new Set(['VALIDATION_OK']);
 
-export function createIngestPolicy(validator: Validator, profiles: Readonly<Record<string, string>>, mode: IngestMode): IngestPolicy {
+export function createIngestPolicy(
+  validator: Validator,
+  profiles: Readonly<Record<string, string>>,
+  mode: IngestMode,
+): IngestPolicy {
   const missingProfiles = Object.values(profiles).filter((url) => !validator.registry.profile(url));
   const check = (resource: { resourceType: string; type?: string }, budget?: { tick(): void }): IngestVerdict => {
     if (mode === 'off') return { issues: [], reject: false };
@@ -35,7 +39,8 @@ export function createIngestPolicy(validator: Validator, profiles: Readonly<Reco
     const missing = profile !== undefined && missingProfiles.includes(profile);
     const outcome = validator.validate(resource, missing || profile === undefined ? { budget } : { profile, budget });
     const issues = (outcome.issue ?? []).filter((i) => !NOT_REPORTED.has(i.details?.coding?.[0]?.code ?? ''));
-    if (missing) issues.unshift(missingProfileIssue(resource.resourceType, profile, validator.registry.missingReason(profile)));
+    if (missing)
+      issues.unshift(missingProfileIssue(resource.resourceType, profile, validator.registry.missingReason(profile)));
     const reject = mode === 'strict' && issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
     return { issues, reject };
   };
@@ -43,7 +48,10 @@ export function createIngestPolicy(validator: Validator, profiles: Readonly<Reco
 }
 
 /** `Bundle` profiles apply to document Bundles only: transaction and batch Bundles are not stored. */
-function profileFor(resource: { resourceType: string; type?: string }, profiles: Readonly<Record<string, string>>): string | undefined {
+function profileFor(
+  resource: { resourceType: string; type?: string },
+  profiles: Readonly<Record<string, string>>,
+): string | undefined {
   if (resource.resourceType === 'Bundle' && resource.type !== 'document') return undefined;
   return profiles[resource.resourceType];
 }

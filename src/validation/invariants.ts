@@ -16,7 +16,11 @@ const NATIVE = new Set(['ele-1', 'ext-1', 'dom-3']);
 
 type Parsed = ReturnType<typeof parseFhirPath>;
 /** How one expression is evaluated, decided once: natively, by the simple compiler, or by FHIRPath. */
-type Compiled = { kind: 'native'; fn: NativeCheck } | { kind: 'simple'; fn: (v: unknown) => boolean } | { kind: 'fhirpath'; atom: Parsed } | { kind: 'error'; error: Error };
+type Compiled =
+  | { kind: 'native'; fn: NativeCheck }
+  | { kind: 'simple'; fn: (v: unknown) => boolean }
+  | { kind: 'fhirpath'; atom: Parsed }
+  | { kind: 'error'; error: Error };
 
 export interface InvariantRunner {
   /** Evaluates the constraints of `node` on one value (typed as `type`) found at `path`. */
@@ -32,7 +36,8 @@ function text(c: Constraint): string {
 }
 
 function checkDom3(ctx: WalkContext, c: Constraint, resource: AnyResource, path: string): void {
-  for (const id of unreferencedContained(resource)) ctx.sink.add('INVARIANT_FAILED', path, `${text(c)}: contained '${id}' is not referenced`);
+  for (const id of unreferencedContained(resource))
+    ctx.sink.add('INVARIANT_FAILED', path, `${text(c)}: contained '${id}' is not referenced`);
 }
 
 /**
@@ -69,16 +74,27 @@ export function createInvariantRunner(): InvariantRunner {
         const how = compile(c.expression);
         const severity = c.severity === 'error' ? 'error' : 'warning';
         if (how.kind === 'error') {
-          ctx.sink.add('INVARIANT_NOT_EVALUATED', path, `Constraint ${c.key} was not checked: its expression cannot be parsed (${how.error.message})`);
+          ctx.sink.add(
+            'INVARIANT_NOT_EVALUATED',
+            path,
+            `Constraint ${c.key} was not checked: its expression cannot be parsed (${how.error.message})`,
+          );
           continue;
         }
         let holds: boolean;
         try {
           if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
-          else holds = !failed(evalFhirPathTyped(how.atom, [{ type: typeName(node, type), value }], variablesFor(ctx, type, value)));
+          else
+            holds = !failed(
+              evalFhirPathTyped(how.atom, [{ type: typeName(node, type), value }], variablesFor(ctx, type, value)),
+            );
         } catch (err) {
-          ctx.sink.add('INVARIANT_NOT_EVALUATED', path, `Constraint ${c.key} was not checked: ${(err as Error).message}`);
+          ctx.sink.add(
+            'INVARIANT_NOT_EVALUATED',
+            path,
+            `Constraint ${c.key} was not checked: ${(err as Error).message}`,
+          );
           continue;
         }
         if (!holds) ctx.sink.add('INVARIANT_FAILED', path, text(c), severity);

@@ -44,7 +44,8 @@ export function unreferencedContained(resource: AnyResource): string[] {
     // IG Publisher produces that shape, and rejecting it would be a false error (docs/decisions).
     const byCanonical = typeof c?.url === 'string' && elsewhere(c.url, i);
     const refersToContainer = seen.get('#') === i || seen.get('#') === 'many';
-    if (!elsewhere(`#${c?.id}`, i) && !byCanonical && !(refersToContainer && ownsString(c, '#'))) bad.push(String(c?.id));
+    if (!elsewhere(`#${c?.id}`, i) && !byCanonical && !(refersToContainer && ownsString(c, '#')))
+      bad.push(String(c?.id));
   });
   return bad;
 }
@@ -77,7 +78,8 @@ const resourceOf = (e: J): J | undefined => e.resource as J | undefined;
 export type NativeCheck = (value: J, resource: J, root: J) => boolean;
 
 /** Elements the XHTML narrative must not hold (https://hl7.org/fhir/R4/narrative.html#xhtml). */
-const FORBIDDEN_XHTML = /<(script|object|iframe|form|base|link|embed|applet|frame|frameset|meta|head|body|html|style)[\s>/]/i;
+const FORBIDDEN_XHTML =
+  /<(script|object|iframe|form|base|link|embed|applet|frame|frameset|meta|head|body|html|style)[\s>/]/i;
 
 function htmlChecks(div: unknown): boolean {
   if (typeof div !== 'string') return true;
@@ -87,29 +89,71 @@ function htmlChecks(div: unknown): boolean {
 /** R4 core expressions → native equivalents (same verdicts, no FHIRPath evaluation). */
 export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<string, NativeCheck>([
   ['contained.contained.empty()', (r) => arr(r.contained).every((c) => arr(c.contained).length === 0)],
-  ['contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()', (r) => arr(r.contained).every((c) => meta(c).versionId === undefined && meta(c).lastUpdated === undefined)],
+  [
+    'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()',
+    (r) => arr(r.contained).every((c) => meta(c).versionId === undefined && meta(c).lastUpdated === undefined),
+  ],
   ['contained.meta.security.empty()', (r) => arr(r.contained).every((c) => arr(meta(c).security).length === 0)],
   ['text.`div`.exists()', (r) => typeof (r.text as J | undefined)?.div === 'string'],
-  ["total.empty() or (type = 'searchset') or (type = 'history')", (b) => b.total === undefined || b.type === 'searchset' || b.type === 'history'],
-  ["entry.search.empty() or (type = 'searchset')", (b) => b.type === 'searchset' || entries(b).every((e) => e.search === undefined)],
+  [
+    "total.empty() or (type = 'searchset') or (type = 'history')",
+    (b) => b.total === undefined || b.type === 'searchset' || b.type === 'history',
+  ],
+  [
+    "entry.search.empty() or (type = 'searchset')",
+    (b) => b.type === 'searchset' || entries(b).every((e) => e.search === undefined),
+  ],
   [
     "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or %resource.type = 'history'))",
-    (b, r) => entries(b).every((e) => (e.request !== undefined) === (r.type === 'batch' || r.type === 'transaction' || r.type === 'history')),
+    (b, r) =>
+      entries(b).every(
+        (e) => (e.request !== undefined) === (r.type === 'batch' || r.type === 'transaction' || r.type === 'history'),
+      ),
   ],
   [
     "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))",
-    (b, r) => entries(b).every((e) => (e.response !== undefined) === (r.type === 'batch-response' || r.type === 'transaction-response' || r.type === 'history')),
+    (b, r) =>
+      entries(b).every(
+        (e) =>
+          (e.response !== undefined) ===
+          (r.type === 'batch-response' || r.type === 'transaction-response' || r.type === 'history'),
+      ),
   ],
-  ["(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()", (b) => b.type === 'history' || distinctFullUrls(b)],
-  ["type = 'document' implies (identifier.system.exists() and identifier.value.exists())", (b) => b.type !== 'document' || (typeof (b.identifier as J | undefined)?.system === 'string' && typeof (b.identifier as J | undefined)?.value === 'string')],
+  [
+    "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()",
+    (b) => b.type === 'history' || distinctFullUrls(b),
+  ],
+  [
+    "type = 'document' implies (identifier.system.exists() and identifier.value.exists())",
+    (b) =>
+      b.type !== 'document' ||
+      (typeof (b.identifier as J | undefined)?.system === 'string' &&
+        typeof (b.identifier as J | undefined)?.value === 'string'),
+  ],
   ["type = 'document' implies (timestamp.hasValue())", (b) => b.type !== 'document' || typeof b.timestamp === 'string'],
-  ["type = 'document' implies entry.first().resource.is(Composition)", (b) => b.type !== 'document' || resourceOf(entries(b)[0] ?? {})?.resourceType === 'Composition'],
-  ["type = 'message' implies entry.first().resource.is(MessageHeader)", (b) => b.type !== 'message' || resourceOf(entries(b)[0] ?? {})?.resourceType === 'MessageHeader'],
-  ['resource.exists() or request.exists() or response.exists()', (e) => e.resource !== undefined || e.request !== undefined || e.response !== undefined],
-  ["fullUrl.exists() implies fullUrl.contains('/_history/').not()", (e) => typeof e.fullUrl !== 'string' || !e.fullUrl.includes('/_history/')],
+  [
+    "type = 'document' implies entry.first().resource.is(Composition)",
+    (b) => b.type !== 'document' || resourceOf(entries(b)[0] ?? {})?.resourceType === 'Composition',
+  ],
+  [
+    "type = 'message' implies entry.first().resource.is(MessageHeader)",
+    (b) => b.type !== 'message' || resourceOf(entries(b)[0] ?? {})?.resourceType === 'MessageHeader',
+  ],
+  [
+    'resource.exists() or request.exists() or response.exists()',
+    (e) => e.resource !== undefined || e.request !== undefined || e.response !== undefined,
+  ],
+  [
+    "fullUrl.exists() implies fullUrl.contains('/_history/').not()",
+    (e) => typeof e.fullUrl !== 'string' || !e.fullUrl.includes('/_history/'),
+  ],
   [
     "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))",
-    (ref, _r, root) => typeof ref.reference !== 'string' || !ref.reference.startsWith('#') || ref.reference === '#' || idsOfContained(root).has(ref.reference.slice(1)),
+    (ref, _r, root) =>
+      typeof ref.reference !== 'string' ||
+      !ref.reference.startsWith('#') ||
+      ref.reference === '#' ||
+      idsOfContained(root).has(ref.reference.slice(1)),
   ],
   ['value.empty() or system.exists()', (cp) => cp.value === undefined || cp.system !== undefined],
   ['data.empty() or contentType.exists()', (a) => a.data === undefined || a.contentType !== undefined],
@@ -119,7 +163,10 @@ export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<st
   ["where(use = 'home').empty()", (item) => item.use !== 'home'],
   // que-12 as its human text says ("more than one enableWhen"); the R4 expression's `> 2` is a known slip, and the
   // HL7 validator applies the text.
-  ['enableWhen.count() > 2 implies enableBehavior.exists()', (item) => arr(item.enableWhen).length <= 1 || item.enableBehavior !== undefined],
+  [
+    'enableWhen.count() > 2 implies enableBehavior.exists()',
+    (item) => arr(item.enableWhen).length <= 1 || item.enableBehavior !== undefined,
+  ],
 ]);
 
 function distinctFullUrls(b: J): boolean {

@@ -72,25 +72,40 @@ export function checkPrimitive(type: string, input: unknown): PrimitiveProblem |
   const raw = rawNumberText(input);
   if (raw !== undefined) {
     // A decimal kept verbatim by the strict JSON reader (JSON.rawJSON, docs/decisions/0002): check its source text.
-    if (expected !== 'number') return { id: 'PRIMITIVE_WRONG_JSON_TYPE', text: `Error parsing JSON: the primitive value must be a ${expected} (is number)` };
+    if (expected !== 'number')
+      return {
+        id: 'PRIMITIVE_WRONG_JSON_TYPE',
+        text: `Error parsing JSON: the primitive value must be a ${expected} (is number)`,
+      };
     const re = PATTERNS[type];
-    return re && !re.test(raw) ? { id: 'PRIMITIVE_FORMAT', text: `The value '${raw}' is not a valid ${type}` } : undefined;
+    return re && !re.test(raw)
+      ? { id: 'PRIMITIVE_FORMAT', text: `The value '${raw}' is not a valid ${type}` }
+      : undefined;
   }
   const value = input;
   if (typeof value !== expected) {
-    return { id: 'PRIMITIVE_WRONG_JSON_TYPE', text: `Error parsing JSON: the primitive value must be a ${expected} (is ${Array.isArray(value) ? 'an array' : typeof value})` };
+    return {
+      id: 'PRIMITIVE_WRONG_JSON_TYPE',
+      text: `Error parsing JSON: the primitive value must be a ${expected} (is ${Array.isArray(value) ? 'an array' : typeof value})`,
+    };
   }
   if (typeof value === 'number') {
     const problem = rangeProblem(type, value);
-    return problem ? { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}: ${problem}` } : undefined;
+    return problem
+      ? { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}: ${problem}` }
+      : undefined;
   }
   if (typeof value !== 'string') return undefined;
   if (value.length === 0) return { id: 'PRIMITIVE_EMPTY', text: '@value cannot be empty' };
   if (type !== 'string' && type !== 'markdown' && type !== 'xhtml' && EDGE_SPACE.test(value)) {
-    return { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}: leading or trailing whitespace` };
+    return {
+      id: 'PRIMITIVE_FORMAT',
+      text: `The value '${value}' is not a valid ${type}: leading or trailing whitespace`,
+    };
   }
   const re = PATTERNS[type];
   if (re && !re.test(value)) return { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}` };
-  if (type === 'xhtml' && !/^<div[\s>]/.test(value)) return { id: 'PRIMITIVE_FORMAT', text: 'The narrative must be an XHTML <div> element' };
+  if (type === 'xhtml' && !/^<div[\s>]/.test(value))
+    return { id: 'PRIMITIVE_FORMAT', text: 'The narrative must be an XHTML <div> element' };
   return undefined;
 }

@@ -28,13 +28,24 @@ const EXT = {
 
 /** Item type → the answer value[x] type it takes (choice and open-choice take several: see allowedTypes). */
 const ANSWER_TYPE: Readonly<Record<string, string>> = {
-  boolean: 'boolean', decimal: 'decimal', integer: 'integer', date: 'date', dateTime: 'dateTime', time: 'time',
-  string: 'string', text: 'string', url: 'uri', attachment: 'Attachment', reference: 'Reference', quantity: 'Quantity',
+  boolean: 'boolean',
+  decimal: 'decimal',
+  integer: 'integer',
+  date: 'date',
+  dateTime: 'dateTime',
+  time: 'time',
+  string: 'string',
+  text: 'string',
+  url: 'uri',
+  attachment: 'Attachment',
+  reference: 'Reference',
+  quantity: 'Quantity',
 };
 const OPTION_TYPES = ['Coding', 'string', 'integer', 'date', 'time'];
 const NO_ANSWERS = new Set(['display', 'group', 'question']);
 
-const objects = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : []);
+const objects = (v: unknown): Json[] =>
+  Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : [];
 const extensions = (item: Json, url: string): Json[] => objects(item.extension).filter((e) => e.url === url);
 const extValue = (item: Json, url: string): unknown => {
   const e = extensions(item, url)[0];
@@ -44,11 +55,19 @@ const extValue = (item: Json, url: string): unknown => {
 };
 
 /** The `value[x]` of an answer / option / enableWhen answer: its type suffix and value. */
-function valueOf(obj: Json, prefix: 'value' | 'answer'): { type: string; value: unknown } | undefined {
+function typedValueOf(obj: Json, prefix: 'value' | 'answer'): { type: string; value: unknown } | undefined {
   for (const key of Object.keys(obj)) {
-    if (key.startsWith(prefix) && key.length > prefix.length && key[prefix.length] === key[prefix.length].toUpperCase()) {
+    if (
+      key.startsWith(prefix) &&
+      key.length > prefix.length &&
+      key[prefix.length] === key[prefix.length].toUpperCase()
+    ) {
       const suffix = key.slice(prefix.length);
-      const type = /^[A-Z][a-z]+$/.test(suffix) && ['Boolean', 'Decimal', 'Integer', 'Date', 'Time', 'String', 'Uri'].includes(suffix) ? suffix.toLowerCase() : suffix;
+      const type =
+        /^[A-Z][a-z]+$/.test(suffix) &&
+        ['Boolean', 'Decimal', 'Integer', 'Date', 'Time', 'String', 'Uri'].includes(suffix)
+          ? suffix.toLowerCase()
+          : suffix;
       return { type: type === 'DateTime' ? 'dateTime' : type, value: obj[key] };
     }
   }
@@ -70,10 +89,19 @@ function findQuestionnaire(ctx: WalkContext, qr: AnyResource, path: string): Jso
   }
   const found = ctx.engine.registry.resolve(canonical);
   if (found && found.resourceType !== 'Questionnaire') {
-    ctx.sink.add('QR_QUESTIONNAIRE_WRONG_TYPE', `${path}.questionnaire`, `Canonical URL '${canonical}' refers to a ${found.resourceType}, not a Questionnaire`);
+    ctx.sink.add(
+      'QR_QUESTIONNAIRE_WRONG_TYPE',
+      `${path}.questionnaire`,
+      `Canonical URL '${canonical}' refers to a ${found.resourceType}, not a Questionnaire`,
+    );
     return undefined;
   }
-  if (!found) ctx.sink.add('QR_QUESTIONNAIRE_NOT_FOUND', `${path}.questionnaire`, `The Questionnaire ${canonical} is not loaded, so the answers were not checked against it`);
+  if (!found)
+    ctx.sink.add(
+      'QR_QUESTIONNAIRE_NOT_FOUND',
+      `${path}.questionnaire`,
+      `The Questionnaire ${canonical} is not loaded, so the answers were not checked against it`,
+    );
   return found;
 }
 
@@ -89,7 +117,7 @@ function indexAnswers(items: Json[], into: Map<string, unknown[]>): void {
     if (typeof item.linkId === 'string') {
       const list = into.get(item.linkId) ?? [];
       for (const a of objects(item.answer)) {
-        const v = valueOf(a, 'value');
+        const v = typedValueOf(a, 'value');
         if (v) list.push(v.value);
         indexAnswers(objects(a.item), into);
       }
@@ -121,15 +149,23 @@ function isEnabled(w: Walk, qItem: Json): boolean {
   if (conditions.length === 0) return true;
   const results = conditions.map((c) => {
     const answers = w.answersByLinkId.get(String(c.question)) ?? [];
-    const want = valueOf(c, 'answer');
-    if (c.operator === 'exists') return (answers.length > 0) === (want?.value === true);
+    const want = typedValueOf(c, 'answer');
+    if (c.operator === 'exists') return answers.length > 0 === (want?.value === true);
     if (want === undefined) return false;
     return answers.some((a) => {
       if (c.operator === '=') return sameAnswer(a, want.value);
       if (c.operator === '!=') return !sameAnswer(a, want.value);
       const d = compare(a, want.value);
       if (d === undefined) return false;
-      return c.operator === '>' ? d > 0 : c.operator === '<' ? d < 0 : c.operator === '>=' ? d >= 0 : c.operator === '<=' ? d <= 0 : false;
+      return c.operator === '>'
+        ? d > 0
+        : c.operator === '<'
+          ? d < 0
+          : c.operator === '>='
+            ? d >= 0
+            : c.operator === '<='
+              ? d <= 0
+              : false;
     });
   });
   return qItem.enableBehavior === 'any' ? results.some(Boolean) : results.every(Boolean);
@@ -152,7 +188,12 @@ function checkLevel(w: Walk, qItems: Json[], rItems: Json[], parentPath: string,
     const indexes = rItems.map((r, i) => (r.linkId === q.linkId ? i : -1)).filter((i) => i >= 0);
     const enabled = isEnabled(w, q);
     if (indexes.length > 1 && q.repeats !== true && type !== 'group') {
-      for (const i of indexes.slice(1)) w.ctx.sink.add('QR_ITEM_REPEATED', `${itemsPath}[${i}]`, `Only one response item with linkId '${String(q.linkId)}' is allowed`);
+      for (const i of indexes.slice(1))
+        w.ctx.sink.add(
+          'QR_ITEM_REPEATED',
+          `${itemsPath}[${i}]`,
+          `Only one response item with linkId '${String(q.linkId)}' is allowed`,
+        );
     }
     if (q.required === true && enabled && w.completed && !indexes.some((i) => hasAnswer(rItems[i], type))) {
       const where = indexes.length > 0 ? `${itemsPath}[${indexes[0]}]` : parentPath;
@@ -168,10 +209,18 @@ function checkItem(w: Walk, q: Json, r: Json, path: string, enabled: boolean): v
   if (answers.length > 0 && NO_ANSWERS.has(type)) {
     w.ctx.sink.add('QR_ANSWER_NOT_ALLOWED', path, `Items of type '${type}' cannot have answers`);
   } else if (answers.length > 0 && !enabled) {
-    w.ctx.sink.add('QR_ANSWER_NOT_ENABLED', path, `The item '${String(q.linkId)}' has answers although its enableWhen conditions are not met`);
+    w.ctx.sink.add(
+      'QR_ANSWER_NOT_ENABLED',
+      path,
+      `The item '${String(q.linkId)}' has answers although its enableWhen conditions are not met`,
+    );
   }
   if (answers.length > 1 && q.repeats !== true && !NO_ANSWERS.has(type)) {
-    w.ctx.sink.add('QR_ITEM_REPEATED', path, `Only one answer is allowed for the item '${String(q.linkId)}' (it does not repeat)`);
+    w.ctx.sink.add(
+      'QR_ITEM_REPEATED',
+      path,
+      `Only one answer is allowed for the item '${String(q.linkId)}' (it does not repeat)`,
+    );
   }
   const children = objects(q.item);
   if (!NO_ANSWERS.has(type)) {
@@ -188,7 +237,7 @@ function checkItem(w: Walk, q: Json, r: Json, path: string, enabled: boolean): v
 function checkAnswer(w: Walk, q: Json, answer: Json, path: string, several: boolean): void {
   const sink = w.ctx.sink;
   const type = String(q.type);
-  const v = valueOf(answer, 'value');
+  const v = typedValueOf(answer, 'value');
   if (!v) return;
   const vPath = `${path}.value.ofType(${v.type})`;
   const allowed = allowedTypes(type);
@@ -199,12 +248,21 @@ function checkAnswer(w: Walk, q: Json, answer: Json, path: string, several: bool
   const options = objects(q.answerOption);
   if (options.length > 0 && !(type === 'open-choice' && v.type === 'string')) {
     const match = options.find((o) => {
-      const ov = valueOf(o, 'value');
+      const ov = typedValueOf(o, 'value');
       return ov !== undefined && ov.type === v.type && sameAnswer(v.value, ov.value);
     });
-    if (!match) sink.add('QR_ANSWER_NOT_IN_OPTIONS', vPath, `The ${v.type} ${describeValue(v.value)} is not in the set of permitted values`);
+    if (!match)
+      sink.add(
+        'QR_ANSWER_NOT_IN_OPTIONS',
+        vPath,
+        `The ${v.type} ${describeValue(v.value)} is not in the set of permitted values`,
+      );
     else if (several && extValue(match, EXT.optionExclusive) === true) {
-      sink.add('QR_ANSWER_EXCLUSIVE', path, `The selected answer ${describeValue(v.value)} is an exclusive option: nothing else can be selected with it`);
+      sink.add(
+        'QR_ANSWER_EXCLUSIVE',
+        path,
+        `The selected answer ${describeValue(v.value)} is an exclusive option: nothing else can be selected with it`,
+      );
     }
   } else if (typeof q.answerValueSet === 'string' && v.type === 'Coding') {
     checkValueSet(w, q.answerValueSet, v.value as Json, path);
@@ -241,12 +299,32 @@ function checkLimits(w: Walk, q: Json, v: { type: string; value: unknown }, path
   const value = v.value;
   const min = extValue(q, EXT.minValue);
   const max = extValue(q, EXT.maxValue);
-  if (min !== undefined && (compare(value, min) ?? 0) < 0) sink.add('QR_ANSWER_BELOW_MIN', path, `The value ${String(value)} is less than the allowed minimum of ${String(min)}`);
-  if (max !== undefined && (compare(value, max) ?? 0) > 0) sink.add('QR_ANSWER_ABOVE_MAX', path, `The value ${String(value)} is greater than the allowed maximum of ${String(max)}`);
+  if (min !== undefined && (compare(value, min) ?? 0) < 0)
+    sink.add(
+      'QR_ANSWER_BELOW_MIN',
+      path,
+      `The value ${String(value)} is less than the allowed minimum of ${String(min)}`,
+    );
+  if (max !== undefined && (compare(value, max) ?? 0) > 0)
+    sink.add(
+      'QR_ANSWER_ABOVE_MAX',
+      path,
+      `The value ${String(value)} is greater than the allowed maximum of ${String(max)}`,
+    );
   if (typeof value === 'string') {
     const minLength = extValue(q, EXT.minLength);
-    if (typeof minLength === 'number' && [...value].length < minLength) sink.add('QR_ANSWER_TOO_SHORT', path, `The answer '${value}' is shorter than the required minimum length of ${minLength}`);
-    if (typeof q.maxLength === 'number' && [...value].length > q.maxLength) sink.add('QR_ANSWER_TOO_LONG', path, `The answer '${value}' is longer than the allowed maximum length of ${q.maxLength}`);
+    if (typeof minLength === 'number' && [...value].length < minLength)
+      sink.add(
+        'QR_ANSWER_TOO_SHORT',
+        path,
+        `The answer '${value}' is shorter than the required minimum length of ${minLength}`,
+      );
+    if (typeof q.maxLength === 'number' && [...value].length > q.maxLength)
+      sink.add(
+        'QR_ANSWER_TOO_LONG',
+        path,
+        `The answer '${value}' is longer than the allowed maximum length of ${q.maxLength}`,
+      );
   }
   const places = extValue(q, EXT.maxDecimalPlaces);
   const number = v.type === 'decimal' ? value : v.type === 'Quantity' ? (value as Json).value : undefined;
@@ -258,36 +336,63 @@ function checkLimits(w: Walk, q: Json, v: { type: string; value: unknown }, path
     const types = extensions(q, EXT.mimeType).map((e) => e.valueCode);
     const ct = (value as Json).contentType;
     if (types.length > 0 && typeof ct === 'string' && !types.includes(ct)) {
-      sink.add('QR_ANSWER_MIME_TYPE', path, `The MIME type ${ct} is not allowed for this answer (allowed: ${types.join(', ')})`);
+      sink.add(
+        'QR_ANSWER_MIME_TYPE',
+        path,
+        `The MIME type ${ct} is not allowed for this answer (allowed: ${types.join(', ')})`,
+      );
     }
   }
   if (v.type === 'Reference') checkReferenceAnswer(w, q, value as Json, path);
-  if (v.type === 'uri' && typeof value === 'string' && value.startsWith('urn:uuid:') && !/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)) {
+  if (
+    v.type === 'uri' &&
+    typeof value === 'string' &&
+    value.startsWith('urn:uuid:') &&
+    !/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)
+  ) {
     sink.add('QR_ANSWER_UUID', path, `UUIDs must be valid and lowercase (${value.slice(9)})`);
   }
 }
 
-const formalUnit = (qty: Json): string | undefined => (typeof qty.system === 'string' && typeof qty.code === 'string' ? `${qty.system}|${qty.code}` : undefined);
+const formalUnit = (qty: Json): string | undefined =>
+  typeof qty.system === 'string' && typeof qty.code === 'string' ? `${qty.system}|${qty.code}` : undefined;
 
 function checkQuantity(w: Walk, q: Json, qty: Json, path: string): void {
   const sink = w.ctx.sink;
-  const units = extensions(q, EXT.unitOption).map((e) => e.valueCoding as Json | undefined).filter((c): c is Json => c !== undefined);
+  const units = extensions(q, EXT.unitOption)
+    .map((e) => e.valueCoding as Json | undefined)
+    .filter((c): c is Json => c !== undefined);
   if (units.length > 0 && !units.some((u) => u.system === qty.system && u.code === qty.code)) {
-    sink.add('QR_ANSWER_UNIT', path, `The unit ${String(qty.system)}#${String(qty.code)} is not one of the allowed units (${units.map((u) => `${String(u.system)}#${String(u.code)}`).join(', ')})`);
+    sink.add(
+      'QR_ANSWER_UNIT',
+      path,
+      `The unit ${String(qty.system)}#${String(qty.code)} is not one of the allowed units (${units.map((u) => `${String(u.system)}#${String(u.code)}`).join(', ')})`,
+    );
   }
-  for (const [url, word, below] of [[EXT.minQuantity, 'minimum', true], [EXT.maxQuantity, 'maximum', false]] as const) {
+  for (const [url, word, below] of [
+    [EXT.minQuantity, 'minimum', true],
+    [EXT.maxQuantity, 'maximum', false],
+  ] as const) {
     const limit = extValue(q, url) as Json | undefined;
     if (limit === undefined || typeof limit !== 'object') continue;
     const a = formalUnit(qty);
     const b = formalUnit(limit);
     if (a === undefined || b === undefined || a !== b) {
       // Different formal units need a UCUM conversion, which this engine does not do: reported as not comparable.
-      sink.add('QR_ANSWER_QUANTITY_INCOMPARABLE', path, `The quantity ${String(qty.value)} ${String(qty.code ?? qty.unit ?? '')} cannot be compared to the allowed ${word} of ${String(limit.value)} ${String(limit.code ?? limit.unit ?? '')}`);
+      sink.add(
+        'QR_ANSWER_QUANTITY_INCOMPARABLE',
+        path,
+        `The quantity ${String(qty.value)} ${String(qty.code ?? qty.unit ?? '')} cannot be compared to the allowed ${word} of ${String(limit.value)} ${String(limit.code ?? limit.unit ?? '')}`,
+      );
       continue;
     }
     const d = compare(qty.value, limit.value);
     if (d !== undefined && (below ? d < 0 : d > 0)) {
-      sink.add(below ? 'QR_ANSWER_BELOW_MIN' : 'QR_ANSWER_ABOVE_MAX', path, `The quantity ${String(qty.value)} is ${below ? 'less' : 'greater'} than the allowed ${word} of ${String(limit.value)}`);
+      sink.add(
+        below ? 'QR_ANSWER_BELOW_MIN' : 'QR_ANSWER_ABOVE_MAX',
+        path,
+        `The quantity ${String(qty.value)} is ${below ? 'less' : 'greater'} than the allowed ${word} of ${String(limit.value)}`,
+      );
     }
   }
 }
@@ -296,7 +401,8 @@ function checkReferenceAnswer(w: Walk, q: Json, ref: Json, path: string): void {
   const sink = w.ctx.sink;
   const reference = ref.reference;
   if (typeof reference !== 'string' || reference.startsWith('#') || reference.startsWith('urn:')) return;
-  if (/\s/.test(reference)) sink.add('QR_REFERENCE_INVALID', path, `The reference '${reference}' is not a valid reference`);
+  if (/\s/.test(reference))
+    sink.add('QR_REFERENCE_INVALID', path, `The reference '${reference}' is not a valid reference`);
   const parts = reference.split('/_history/')[0].split('/');
   const type = parts.length >= 2 ? parts[parts.length - 2] : undefined;
   if (type === undefined) return;
@@ -306,7 +412,11 @@ function checkReferenceAnswer(w: Walk, q: Json, ref: Json, path: string): void {
   }
   const allowed = extensions(q, EXT.referenceResource).map((e) => e.valueCode);
   if (allowed.length > 0 && !allowed.includes(type)) {
-    sink.add('QR_REFERENCE_TYPE_NOT_ALLOWED', path, `The resource type '${type}' in the reference ${reference} is not allowed (allowed: ${allowed.join(', ')})`);
+    sink.add(
+      'QR_REFERENCE_TYPE_NOT_ALLOWED',
+      path,
+      `The resource type '${type}' in the reference ${reference} is not allowed (allowed: ${allowed.join(', ')})`,
+    );
   }
 }
 

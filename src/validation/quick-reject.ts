@@ -18,7 +18,10 @@ function checksOf(profile: CompiledProfile): readonly QuickCheck[] {
   let out = checks.get(profile);
   if (!out) {
     out = profile.root.children
-      .filter((c) => c.choiceStem === undefined && !c.slicing && (c.min >= 1 || c.fixed !== undefined || c.pattern !== undefined))
+      .filter(
+        (c) =>
+          c.choiceStem === undefined && !c.slicing && (c.min >= 1 || c.fixed !== undefined || c.pattern !== undefined),
+      )
       .map((node) => ({ node, required: node.min >= 1, keys: node.jsonKeys.flatMap((k) => [k.key, k.extKey]) }));
     checks.set(profile, out);
   }

@@ -42,7 +42,9 @@ export function resolveReference(ctx: WalkContext, reference: string): BundleEnt
   const m = TYPE_ID.exec(reference);
   if (!m) return undefined;
   const typeId = m[0].replace(/^\//, '').replace(/\/_history\/.*$/, '');
-  return /^[a-z]+:/.test(reference) ? bundle.byFullUrl.get(reference.replace(/\/_history\/.*$/, '')) : bundle.byTypeId.get(typeId);
+  return /^[a-z]+:/.test(reference)
+    ? bundle.byFullUrl.get(reference.replace(/\/_history\/.*$/, ''))
+    : bundle.byTypeId.get(typeId);
 }
 
 /** The resource type a profile constrains, known from the registry or from a core URL. */
@@ -52,7 +54,11 @@ function typeOfProfile(ctx: WalkContext, url: string): string | undefined {
   return url.startsWith(BASE_SD) ? url.slice(BASE_SD.length).split('|')[0] : undefined;
 }
 
-function targetTypeOf(reference: string | undefined, obj: Record<string, unknown>, resolved: BundleEntryRef | undefined): string | undefined {
+function targetTypeOf(
+  reference: string | undefined,
+  obj: Record<string, unknown>,
+  resolved: BundleEntryRef | undefined,
+): string | undefined {
   if (resolved) return resolved.resource.resourceType;
   if (typeof obj.type === 'string') return obj.type;
   if (reference && !reference.startsWith('urn:')) return TYPE_ID.exec(reference)?.[1];
@@ -60,7 +66,11 @@ function targetTypeOf(reference: string | undefined, obj: Record<string, unknown
 }
 
 /** Whether `target` conforms to at least one of the (loaded) profiles; undefined when none can be checked. */
-export function conformsToAny(ctx: WalkContext, target: BundleEntryRef, profiles: readonly string[]): boolean | undefined {
+export function conformsToAny(
+  ctx: WalkContext,
+  target: BundleEntryRef,
+  profiles: readonly string[],
+): boolean | undefined {
   let checked = false;
   for (const url of profiles) {
     const p = ctx.engine.registry.profile(url);
@@ -76,7 +86,8 @@ export function conformsToAny(ctx: WalkContext, target: BundleEntryRef, profiles
 function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode, path: string): void {
   const bundle = ctx.bundle;
   if (!bundle || reference.startsWith('#')) {
-    if (reference.startsWith('#')) ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The contained resource '${reference}' is not found`);
+    if (reference.startsWith('#'))
+      ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The contained resource '${reference}' is not found`);
     return;
   }
   // Composition.section.entry of documents has its own rule (bundle-rules.ts), reported once there.
@@ -84,7 +95,12 @@ function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode,
   const local = reference.startsWith('urn:uuid:') || reference.startsWith('urn:oid:') || !/^[a-z]+:/.test(reference);
   if (local && (bundle.type === 'document' || reference.startsWith('urn:'))) {
     // Only a document must be self-contained; elsewhere the HL7 validator warns.
-    ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The reference '${reference}' cannot be resolved inside the Bundle`, bundle.type === 'document' ? 'error' : 'warning');
+    ctx.sink.add(
+      'REFERENCE_NOT_RESOLVED',
+      path,
+      `The reference '${reference}' cannot be resolved inside the Bundle`,
+      bundle.type === 'document' ? 'error' : 'warning',
+    );
   } else if (!local && bundle.type === 'document') {
     // A document should be self-contained, but an absolute URL may legitimately point to a server.
     ctx.sink.add('REFERENCE_EXTERNAL', path, `The reference '${reference}' points outside the document Bundle`);
@@ -92,7 +108,13 @@ function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode,
 }
 
 /** Checks one Reference value found at `path`. */
-export function checkReference(ctx: WalkContext, obj: Record<string, unknown>, type: TypeRef, node: ElementNode, path: string): void {
+export function checkReference(
+  ctx: WalkContext,
+  obj: Record<string, unknown>,
+  type: TypeRef,
+  node: ElementNode,
+  path: string,
+): void {
   const reference = typeof obj.reference === 'string' ? obj.reference : undefined;
   const resolved = reference ? resolveReference(ctx, reference) : undefined;
   if (reference && !resolved) checkUnresolved(ctx, reference, node, `${path}.reference`);
@@ -101,7 +123,11 @@ export function checkReference(ctx: WalkContext, obj: Record<string, unknown>, t
   const allowed = targets.map((t) => typeOfProfile(ctx, t));
   const actual = targetTypeOf(reference, obj, resolved);
   if (actual && !allowed.includes(undefined) && !allowed.includes('Resource') && !allowed.includes(actual)) {
-    ctx.sink.add('REFERENCE_TARGET_TYPE', path, `The type '${actual}' of the reference target is not a valid target for ${node.path} (must be one of ${[...new Set(allowed)].join(', ')})`);
+    ctx.sink.add(
+      'REFERENCE_TARGET_TYPE',
+      path,
+      `The type '${actual}' of the reference target is not a valid target for ${node.path} (must be one of ${[...new Set(allowed)].join(', ')})`,
+    );
     return;
   }
   if (!resolved) return;
@@ -109,6 +135,10 @@ export function checkReference(ctx: WalkContext, obj: Record<string, unknown>, t
   if (constraining.length === 0) return;
   const verdict = conformsToAny(ctx, resolved, constraining);
   if (verdict === false) {
-    ctx.sink.add('REFERENCE_TARGET_PROFILE', path, `The target ${reference} (${resolved.path}) does not conform to ${constraining.join(' or ')}; its own errors are reported at ${resolved.path}`);
+    ctx.sink.add(
+      'REFERENCE_TARGET_PROFILE',
+      path,
+      `The target ${reference} (${resolved.path}) does not conform to ${constraining.join(' or ')}; its own errors are reported at ${resolved.path}`,
+    );
   }
 }

@@ -18,7 +18,9 @@ function valuesAt(start: unknown, names: readonly string[]): unknown[] {
       const o = v as Json;
       let hit = o[name] ?? o[`_${name}`];
       if (hit === undefined) {
-        const key = Object.keys(o).find((k) => k.length > name.length && k.startsWith(name) && k.charCodeAt(name.length) < 91);
+        const key = Object.keys(o).find(
+          (k) => k.length > name.length && k.startsWith(name) && k.charCodeAt(name.length) < 91,
+        );
         if (key) hit = o[key];
       }
       if (Array.isArray(hit)) next.push(...hit.filter((x) => x !== null && x !== undefined));
@@ -41,7 +43,9 @@ export function compileSimple(expression: string): ((value: unknown) => boolean)
   if (terms.some((m) => m === null)) return undefined;
   const tests = (terms as RegExpExecArray[]).map(([, path, fn]) => {
     const names = path.split('.');
-    return fn === 'empty' ? (v: unknown) => valuesAt(v, names).length === 0 : (v: unknown) => valuesAt(v, names).length > 0;
+    return fn === 'empty'
+      ? (v: unknown) => valuesAt(v, names).length === 0
+      : (v: unknown) => valuesAt(v, names).length > 0;
   });
   return op === ' or ' ? (v) => tests.some((t) => t(v)) : (v) => tests.every((t) => t(v));
 }

@@ -44,11 +44,15 @@ function matchType(ctx: WalkContext, values: PathValue[], def: DefinitionAt | un
   const expected = new Set<string>();
   for (const t of def.node.types) {
     const urls = def.resolved ? t.targetProfiles : t.profiles;
-    if ((def.resolved || t.code === 'Resource') && urls.length) urls.forEach((u) => expected.add(typeOfProfile(ctx, u) ?? '?'));
+    if ((def.resolved || t.code === 'Resource') && urls.length)
+      urls.forEach((u) => expected.add(typeOfProfile(ctx, u) ?? '?'));
     else expected.add(t.code);
   }
   return values.some((v) => {
-    const actual = v.type ?? (v.value as { resourceType?: string })?.resourceType ?? (def.node.types.length === 1 ? def.node.types[0].code : undefined);
+    const actual =
+      v.type ??
+      (v.value as { resourceType?: string })?.resourceType ??
+      (def.node.types.length === 1 ? def.node.types[0].code : undefined);
     return actual !== undefined && expected.has(actual);
   });
 }
@@ -104,7 +108,13 @@ function matches(ctx: WalkContext, item: Item, slice: ElementNode, owner: Compil
  * out are reported where they are (Composition.section, MedicationStatement.medication…) and not only as a slice
  * count at the Bundle, as the HL7 validator explains a failed profile match.
  */
-function nearMiss(ctx: WalkContext, item: Item, slice: ElementNode, owner: CompiledProfile, discriminators: readonly Discriminator[]): boolean {
+function nearMiss(
+  ctx: WalkContext,
+  item: Item,
+  slice: ElementNode,
+  owner: CompiledProfile,
+  discriminators: readonly Discriminator[],
+): boolean {
   if (!discriminators.some((d) => d.type === 'profile')) return false;
   return discriminators.every((d) => {
     if (d.type !== 'profile') return matches(ctx, item, slice, owner, d);
@@ -122,7 +132,9 @@ function fitsWithoutDiscriminators(ctx: WalkContext, item: Item, slice: ElementN
 function findSlice(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): number {
   const discriminators = node.slicing?.discriminators ?? [];
   return node.slices.findIndex((slice) =>
-    discriminators.length === 0 ? fitsWithoutDiscriminators(ctx, item, slice, owner) : discriminators.every((d) => matches(ctx, item, slice, owner, d)),
+    discriminators.length === 0
+      ? fitsWithoutDiscriminators(ctx, item, slice, owner)
+      : discriminators.every((d) => matches(ctx, item, slice, owner, d)),
   );
 }
 
@@ -136,18 +148,38 @@ function checkRules(ctx: WalkContext, items: Item[], assigned: number[], node: E
     if (s < 0) {
       unmatchedSeen = true;
       if (slicing.rules === 'closed') {
-        ctx.sink.add('SLICE_CLOSED_NO_MATCH', item.path, `This element does not match any known slice defined in the profile and slicing of ${elementLabel(node)} is closed`);
+        ctx.sink.add(
+          'SLICE_CLOSED_NO_MATCH',
+          item.path,
+          `This element does not match any known slice defined in the profile and slicing of ${elementLabel(node)} is closed`,
+        );
       }
       return;
     }
-    if (slicing.ordered && s < last) ctx.sink.add('SLICE_ORDER', item.path, `As specified by profile, elements of ${elementLabel(node)} are out of order: this matches slice ${node.slices[s].sliceName}, which comes earlier`);
-    if (slicing.rules === 'openAtEnd' && unmatchedSeen) ctx.sink.add('SLICE_OPEN_AT_END', item.path, `Elements of ${elementLabel(node)} that match no slice must come after all the sliced ones`);
+    if (slicing.ordered && s < last)
+      ctx.sink.add(
+        'SLICE_ORDER',
+        item.path,
+        `As specified by profile, elements of ${elementLabel(node)} are out of order: this matches slice ${node.slices[s].sliceName}, which comes earlier`,
+      );
+    if (slicing.rules === 'openAtEnd' && unmatchedSeen)
+      ctx.sink.add(
+        'SLICE_OPEN_AT_END',
+        item.path,
+        `Elements of ${elementLabel(node)} that match no slice must come after all the sliced ones`,
+      );
     last = Math.max(last, s);
   });
 }
 
 /** Validates the values of a sliced element found under `parentPath`. */
-export function processSlicing(ctx: WalkContext, items: Item[], node: ElementNode, owner: CompiledProfile, parentPath: string): void {
+export function processSlicing(
+  ctx: WalkContext,
+  items: Item[],
+  node: ElementNode,
+  owner: CompiledProfile,
+  parentPath: string,
+): void {
   const assigned = items.map((item) => findSlice(ctx, item, node, owner));
   checkRules(ctx, items, assigned, node);
   checkCardinality(ctx, items.length, node, parentPath);
@@ -159,7 +191,12 @@ export function processSlicing(ctx: WalkContext, items: Item[], node: ElementNod
     for (const item of mine) validateItem(ctx, item, slice, owner);
     if (mine.length >= slice.min) return;
     items.forEach((item, i) => {
-      if (assigned[i] >= 0 || explained.has(i) || !nearMiss(ctx, item, slice, owner, node.slicing?.discriminators ?? [])) return;
+      if (
+        assigned[i] >= 0 ||
+        explained.has(i) ||
+        !nearMiss(ctx, item, slice, owner, node.slicing?.discriminators ?? [])
+      )
+        return;
       explained.add(i);
       validateItem(ctx, item, slice, owner);
     });

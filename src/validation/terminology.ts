@@ -7,7 +7,13 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 import type { CanonicalRegistry } from './canonical-registry.ts';
-import { CODE_SYSTEM_ALIASES, canonicalSystem, createCodeSystemIndex, descendants, type LoadedCodeSystem } from './code-systems.ts';
+import {
+  CODE_SYSTEM_ALIASES,
+  canonicalSystem,
+  createCodeSystemIndex,
+  descendants,
+  type LoadedCodeSystem,
+} from './code-systems.ts';
 import type { IssueSink } from './issues.ts';
 import type { Binding } from './model.ts';
 
@@ -38,7 +44,8 @@ function filteredCodes(cs: LoadedCodeSystem, filters: NonNullable<Include['filte
   for (const f of filters) {
     let hit: string[];
     if ((f.property === 'concept' || f.property === 'code') && f.op === 'is-a') hit = descendants(cs, f.value, true);
-    else if ((f.property === 'concept' || f.property === 'code') && f.op === 'descendent-of') hit = descendants(cs, f.value, false);
+    else if ((f.property === 'concept' || f.property === 'code') && f.op === 'descendent-of')
+      hit = descendants(cs, f.value, false);
     else if ((f.property === 'concept' || f.property === 'code') && f.op === '=') hit = [f.value];
     else return undefined;
     codes = codes ? codes.filter((c) => hit.includes(c)) : hit;
@@ -46,7 +53,12 @@ function filteredCodes(cs: LoadedCodeSystem, filters: NonNullable<Include['filte
   return codes;
 }
 
-function addInclude(inc: Include, lookup: Lookup, expand: (vs: string) => Expansion | undefined, out: { codes: Map<string, Set<string>>; open: Set<string> }): void {
+function addInclude(
+  inc: Include,
+  lookup: Lookup,
+  expand: (vs: string) => Expansion | undefined,
+  out: { codes: Map<string, Set<string>>; open: Set<string> },
+): void {
   for (const vs of inc.valueSet ?? []) {
     const nested = expand(vs);
     if (!nested) out.open.add('*');
@@ -59,7 +71,11 @@ function addInclude(inc: Include, lookup: Lookup, expand: (vs: string) => Expans
   const system = canonicalSystem(inc.system);
   if (inc.concept) return inc.concept.forEach((c) => add(out.codes, system, c.code));
   const cs = lookup(system);
-  const codes = cs?.complete ? (inc.filter?.length ? filteredCodes(cs, inc.filter) : [...cs.concepts.keys()]) : undefined;
+  const codes = cs?.complete
+    ? inc.filter?.length
+      ? filteredCodes(cs, inc.filter)
+      : [...cs.concepts.keys()]
+    : undefined;
   if (codes) codes.forEach((c) => add(out.codes, system, c));
   else out.open.add(system);
 }
@@ -83,7 +99,8 @@ function member(exp: Expansion, system: string | undefined, code: string): Verdi
 }
 
 function codingsOf(value: Record<string, unknown>, type: string): { system?: string; code: string }[] | undefined {
-  const pick = (c: unknown) => (c && typeof (c as { code?: unknown }).code === 'string' ? [c as { system?: string; code: string }] : []);
+  const pick = (c: unknown) =>
+    c && typeof (c as { code?: unknown }).code === 'string' ? [c as { system?: string; code: string }] : [];
   if (type === 'code') return typeof value.code === 'string' ? [{ code: value.code }] : [];
   if (type === 'Coding') return pick(value);
   if (type === 'CodeableConcept') return Array.isArray(value.coding) ? value.coding.flatMap(pick) : [];
@@ -114,34 +131,61 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
       if (!codings || codings.length === 0) return;
       const exp = expand(binding.valueSet);
       if (!exp) {
-        sink.add('VALUESET_NOT_CHECKED', path, `The value set ${binding.valueSet} cannot be checked: ${registry.missingReason(binding.valueSet)}`);
+        sink.add(
+          'VALUESET_NOT_CHECKED',
+          path,
+          `The value set ${binding.valueSet} cannot be checked: ${registry.missingReason(binding.valueSet)}`,
+        );
         return;
       }
       const verdicts = codings.map((c) => member(exp, c.system, c.code));
       if (verdicts.includes('yes')) return;
       const shown = codings.map((c) => (c.system ? `${c.system}#${c.code}` : c.code)).join(', ');
       if (verdicts.includes('unknown')) {
-        sink.add('CODE_NOT_CHECKED', path, `The code ${shown} could not be checked against ${binding.valueSet}: its code system is not held offline`);
+        sink.add(
+          'CODE_NOT_CHECKED',
+          path,
+          `The code ${shown} could not be checked against ${binding.valueSet}: its code system is not held offline`,
+        );
         return;
       }
       const severity = binding.strength === 'required' ? 'error' : 'warning';
-      sink.add('CODE_NOT_IN_VALUESET', path, `The code ${shown} is not in the value set ${binding.valueSet} (${binding.strength} binding)`, severity);
+      sink.add(
+        'CODE_NOT_IN_VALUESET',
+        path,
+        `The code ${shown} is not in the value set ${binding.valueSet} (${binding.strength} binding)`,
+        severity,
+      );
     },
     checkCoding(sink, coding, path) {
       const system = coding.system;
       if (typeof system !== 'string') return;
-      if (CODE_SYSTEM_ALIASES[system]) sink.add('CODESYSTEM_ALIAS', `${path}.system`, `The code system ${system} is an alias of ${CODE_SYSTEM_ALIASES[system]}; it was read as the latter`);
+      if (CODE_SYSTEM_ALIASES[system])
+        sink.add(
+          'CODESYSTEM_ALIAS',
+          `${path}.system`,
+          `The code system ${system} is an alias of ${CODE_SYSTEM_ALIASES[system]}; it was read as the latter`,
+        );
       const code = coding.code;
       const cs = typeof code === 'string' ? lookup(system) : undefined;
       if (!cs || typeof code !== 'string') return;
       const concept = cs.concepts.get(code);
       if (!concept) {
-        if (cs.complete) sink.add('CODE_UNKNOWN_IN_CODESYSTEM', `${path}.code`, `Unknown code '${code}' in the code system ${system}`);
+        if (cs.complete)
+          sink.add('CODE_UNKNOWN_IN_CODESYSTEM', `${path}.code`, `Unknown code '${code}' in the code system ${system}`);
         return;
       }
       const display = coding.display;
-      if (typeof display === 'string' && concept.display && ![concept.display, ...concept.designations].some((d) => d.toLowerCase() === display.toLowerCase())) {
-        sink.add('CODE_DISPLAY_MISMATCH', `${path}.display`, `Wrong display '${display}' for ${system}#${code}: should be '${concept.display}'`);
+      if (
+        typeof display === 'string' &&
+        concept.display &&
+        ![concept.display, ...concept.designations].some((d) => d.toLowerCase() === display.toLowerCase())
+      ) {
+        sink.add(
+          'CODE_DISPLAY_MISMATCH',
+          `${path}.display`,
+          `Wrong display '${display}' for ${system}#${code}: should be '${concept.display}'`,
+        );
       }
     },
   };
@@ -158,7 +202,8 @@ function expandValueSet(vs: AnyResource, lookup: Lookup, expand: (url: string) =
   }
   for (const inc of compose.include ?? []) addInclude(inc, lookup, expand, out);
   for (const exc of compose.exclude ?? []) {
-    if (exc.system && exc.concept) exc.concept.forEach((c) => out.codes.get(canonicalSystem(exc.system as string))?.delete(c.code));
+    if (exc.system && exc.concept)
+      exc.concept.forEach((c) => out.codes.get(canonicalSystem(exc.system as string))?.delete(c.code));
   }
   return out;
 }

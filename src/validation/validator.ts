@@ -77,7 +77,15 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
       const root = (typeof resource === 'object' && resource !== null ? resource : {}) as WalkContext['resource'];
       const required = opts.profile === undefined ? [] : Array.isArray(opts.profile) ? opts.profile : [opts.profile];
       const path = typeof root.resourceType === 'string' ? root.resourceType : 'Resource';
-      const ctx: WalkContext = { engine, sink, cache: new WeakMap(), resource: root, rootResource: root, rootPath: path, budget: opts.budget };
+      const ctx: WalkContext = {
+        engine,
+        sink,
+        cache: new WeakMap(),
+        resource: root,
+        rootResource: root,
+        rootPath: path,
+        budget: opts.budget,
+      };
       validateResource(ctx, resource, path, required);
       if (sink.issues.length === 0) sink.add('VALIDATION_OK', path, 'All OK');
       return { resourceType: 'OperationOutcome', extension: [validatedWith], issue: sink.issues };

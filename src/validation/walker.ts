@@ -28,11 +28,23 @@ function nestedContext(ctx: WalkContext, resource: AnyResource, sink: IssueSink,
   const bundle = resource.resourceType === 'Bundle' ? indexBundle(resource, sink, path) : ctx.bundle;
   // %rootResource is the resource itself, except for contained resources, whose root is their container.
   const contained = /\.contained\[\d+\]$/.test(path) && ctx.resource !== resource;
-  return { ...ctx, resource, rootResource: contained ? ctx.resource : resource, rootPath: contained ? ctx.rootPath : path, bundle, sink };
+  return {
+    ...ctx,
+    resource,
+    rootResource: contained ? ctx.resource : resource,
+    rootPath: contained ? ctx.rootPath : path,
+    bundle,
+    sink,
+  };
 }
 
 /** Validates `resource` against one profile, reusing an earlier result for the same object and profile. */
-export function validateAgainstProfile(ctx: WalkContext, resource: AnyResource, profile: CompiledProfile, path: string): number {
+export function validateAgainstProfile(
+  ctx: WalkContext,
+  resource: AnyResource,
+  profile: CompiledProfile,
+  path: string,
+): number {
   let perObject = ctx.cache.get(resource);
   if (!perObject) ctx.cache.set(resource, (perObject = new Map()));
   let issues = perObject.get(profile.url);
@@ -53,7 +65,12 @@ export function validateAgainstProfile(ctx: WalkContext, resource: AnyResource, 
   return issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
 }
 
-function profilesToCheck(ctx: WalkContext, resource: AnyResource, path: string, required: readonly string[]): CompiledProfile[] {
+function profilesToCheck(
+  ctx: WalkContext,
+  resource: AnyResource,
+  path: string,
+  required: readonly string[],
+): CompiledProfile[] {
   // meta / meta.profile of a wrong JSON shape are reported by the structure walk; here they claim nothing.
   const meta = resource.meta as { profile?: unknown } | null | undefined;
   const raw = typeof meta === 'object' && meta !== null ? meta.profile : undefined;
@@ -65,12 +82,21 @@ function profilesToCheck(ctx: WalkContext, resource: AnyResource, path: string, 
     if (!compiled) {
       const reason = ctx.engine.registry.missingReason(url);
       if (isClaim && reason === 'no loaded package defines it') {
-        ctx.sink.add('PROFILE_UNKNOWN', path, `Profile ${url} is not known, so the resource cannot be checked against it: ${reason}`, ctx.engine.unknownProfileSeverity);
+        ctx.sink.add(
+          'PROFILE_UNKNOWN',
+          path,
+          `Profile ${url} is not known, so the resource cannot be checked against it: ${reason}`,
+          ctx.engine.unknownProfileSeverity,
+        );
       } else {
         ctx.sink.add('PROFILE_NOT_CHECKED', path, `Cannot check against ${url}: ${reason}`);
       }
     } else if (compiled.type !== resource.resourceType) {
-      ctx.sink.add('RESOURCE_TYPE_MISMATCH', path, `The profile ${url} is for ${compiled.type} resources, not ${resource.resourceType}`);
+      ctx.sink.add(
+        'RESOURCE_TYPE_MISMATCH',
+        path,
+        `The profile ${url} is for ${compiled.type} resources, not ${resource.resourceType}`,
+      );
     } else {
       out.push(compiled);
     }
@@ -82,13 +108,19 @@ function profilesToCheck(ctx: WalkContext, resource: AnyResource, path: string, 
  * Validates a resource found at `path` against its base definition, its `meta.profile` claims and
  * the `required` profiles (from the caller or an element's `type.profile`). Returns the error count.
  */
-export function validateResource(ctx: WalkContext, value: unknown, path: string, required: readonly string[] = []): number {
+export function validateResource(
+  ctx: WalkContext,
+  value: unknown,
+  path: string,
+  required: readonly string[] = [],
+): number {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     ctx.sink.add('RESOURCE_NOT_OBJECT', path, 'A resource must be a JSON object');
     return 1;
   }
   const resource = value as AnyResource;
-  const base = typeof resource.resourceType === 'string' ? ctx.engine.registry.baseType(resource.resourceType) : undefined;
+  const base =
+    typeof resource.resourceType === 'string' ? ctx.engine.registry.baseType(resource.resourceType) : undefined;
   if (!base || base.kind !== 'resource') {
     ctx.sink.add('RESOURCE_TYPE_UNKNOWN', path, `Unknown resource type '${String(resource.resourceType)}'`);
     return 1;
@@ -105,20 +137,35 @@ function walkRoot(ctx: WalkContext, resource: AnyResource, profile: CompiledProf
   // Resource.id is typed System.String in the R4 definitions; its id rules (https://hl7.org/fhir/R4/datatypes.html#id) are checked here.
   const typedAsId = profile.root.children.find((c) => c.name === 'id')?.types[0]?.code === 'id'; // then checked as a primitive
   if (!typedAsId && typeof resource.id === 'string' && resource.id !== '' && !RESOURCE_ID.test(resource.id)) {
-    const why = resource.id.length > 64 ? `too long (${resource.id.length} characters, at most 64)` : 'only A-Z, a-z, 0-9, - and . are allowed';
-    ctx.sink.add('RESOURCE_ID_INVALID', `${path}.id`, `Invalid resource id '${resource.id.length > 64 ? `${resource.id.slice(0, 64)}…` : resource.id}': ${why}`);
+    const why =
+      resource.id.length > 64
+        ? `too long (${resource.id.length} characters, at most 64)`
+        : 'only A-Z, a-z, 0-9, - and . are allowed';
+    ctx.sink.add(
+      'RESOURCE_ID_INVALID',
+      `${path}.id`,
+      `Invalid resource id '${resource.id.length > 64 ? `${resource.id.slice(0, 64)}…` : resource.id}': ${why}`,
+    );
   }
   ctx.engine.invariants.check(ctx, profile.root, resource, resource.resourceType, path);
   walkObject(ctx, resource as Record<string, unknown>, profile.root, profile, path, true);
 }
 
 /** Checks every property of `obj` against the children of `container`. */
-export function walkObject(ctx: WalkContext, obj: Record<string, unknown>, container: ElementNode, owner: CompiledProfile, path: string, isResource = false): void {
+export function walkObject(
+  ctx: WalkContext,
+  obj: Record<string, unknown>,
+  container: ElementNode,
+  owner: CompiledProfile,
+  path: string,
+  isResource = false,
+): void {
   ctx.budget?.tick();
   for (const key of Object.keys(obj)) {
     if (isResource && key === 'resourceType') continue;
     const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;
-    if (!container.jsonIndex.has(name)) ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
+    if (!container.jsonIndex.has(name))
+      ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
   }
   for (const child of container.children) {
     const items = collectItems(ctx, obj, child, path);
@@ -131,7 +178,13 @@ export function walkObject(ctx: WalkContext, obj: Record<string, unknown>, conta
 }
 
 /** Where the children of a complex value are defined: the snapshot, a content reference, a type profile or the base type. */
-function containerFor(ctx: WalkContext, node: ElementNode, owner: CompiledProfile, code: string, path: string): { node: ElementNode; owner: CompiledProfile } | undefined {
+function containerFor(
+  ctx: WalkContext,
+  node: ElementNode,
+  owner: CompiledProfile,
+  code: string,
+  path: string,
+): { node: ElementNode; owner: CompiledProfile } | undefined {
   if (node.children.length > 0) return { node, owner };
   if (node.contentReference) {
     const target = owner.byId.get(node.contentReference.slice(node.contentReference.indexOf('#') + 1));
@@ -141,7 +194,11 @@ function containerFor(ctx: WalkContext, node: ElementNode, owner: CompiledProfil
   if (typeRef && typeRef.profiles.length === 1) {
     const p = ctx.engine.registry.profile(typeRef.profiles[0]);
     if (p) return { node: p.root, owner: p };
-    ctx.sink.add('PROFILE_NOT_CHECKED', path, `Cannot check against ${typeRef.profiles[0]}: ${ctx.engine.registry.missingReason(typeRef.profiles[0])}`);
+    ctx.sink.add(
+      'PROFILE_NOT_CHECKED',
+      path,
+      `Cannot check against ${typeRef.profiles[0]}: ${ctx.engine.registry.missingReason(typeRef.profiles[0])}`,
+    );
   }
   const base = ctx.engine.registry.baseType(code);
   return base ? { node: base.root, owner: base } : undefined;
@@ -149,10 +206,18 @@ function containerFor(ctx: WalkContext, node: ElementNode, owner: CompiledProfil
 
 function checkFixedAndPattern(ctx: WalkContext, value: unknown, node: ElementNode, path: string): void {
   if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
-    ctx.sink.add('FIXED_VALUE_MISMATCH', path, `Value is ${describe(value)} but must be ${describe(node.fixed)} (fixed by ${node.id})`);
+    ctx.sink.add(
+      'FIXED_VALUE_MISMATCH',
+      path,
+      `Value is ${describe(value)} but must be ${describe(node.fixed)} (fixed by ${node.id})`,
+    );
   }
   if (node.pattern !== undefined && !matchesPattern(value, node.pattern)) {
-    ctx.sink.add('PATTERN_VALUE_MISMATCH', path, `Value ${describe(value)} does not match the pattern ${describe(node.pattern)} required by ${node.id}`);
+    ctx.sink.add(
+      'PATTERN_VALUE_MISMATCH',
+      path,
+      `Value ${describe(value)} does not match the pattern ${describe(node.pattern)} required by ${node.id}`,
+    );
   }
 }
 
@@ -169,7 +234,12 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
   }
   if (item.ext) {
     // The `_name` part holds only id and extensions: a value there is not where FHIR JSON puts it.
-    if (typeof item.ext === 'object' && 'value' in item.ext) ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${item.path}.value`, `The primitive extension part of ${node.path} cannot hold a value (it goes in the property itself)`);
+    if (typeof item.ext === 'object' && 'value' in item.ext)
+      ctx.sink.add(
+        'STRUCTURE_UNKNOWN_ELEMENT',
+        `${item.path}.value`,
+        `The primitive extension part of ${node.path} cannot hold a value (it goes in the property itself)`,
+      );
     const base = ctx.engine.registry.baseType(code);
     if (base) walkObject(ctx, item.ext, base.root, base, item.path);
   }
@@ -192,7 +262,11 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   }
   const obj = value as Record<string, unknown>;
   if (Object.keys(obj).length === 0) {
-    ctx.sink.add('ELEMENT_EMPTY', item.path, 'Constraint failed: ele-1: All FHIR elements must have a @value or children');
+    ctx.sink.add(
+      'ELEMENT_EMPTY',
+      item.path,
+      'Constraint failed: ele-1: All FHIR elements must have a @value or children',
+    );
     return;
   }
   checkFixedAndPattern(ctx, obj, node, item.path);
@@ -205,9 +279,11 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
   const container = containerFor(ctx, node, owner, code, item.path);
   // Invariants of the data type itself (ref-1, per-1, ...) sit on the type definition's root element.
-  const typeRoot = container && container.node === container.owner.root ? container.node : ctx.engine.registry.baseType(code)?.root;
+  const typeRoot =
+    container && container.node === container.owner.root ? container.node : ctx.engine.registry.baseType(code)?.root;
   if (typeRoot) ctx.engine.invariants.check(ctx, typeRoot, obj, code, item.path);
   if (container) walkObject(ctx, obj, container.node, container.owner, item.path);
   // The definition that applies (a slice may narrow targetProfile) rather than the one the JSON name came from.
-  if (code === 'Reference') checkReference(ctx, obj, node.types.find((t) => t.code === code) ?? item.type, node, item.path);
+  if (code === 'Reference')
+    checkReference(ctx, obj, node.types.find((t) => t.code === code) ?? item.type, node, item.path);
 }

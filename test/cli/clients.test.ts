@@ -34,8 +34,21 @@ test('when a client is added, listed and disabled, then the registry file says s
   const { publicJwk } = await makeClientKeys('ES384');
   const jwksFile = join(dir, 'his.jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [publicJwk] }));
-  expect(await cli('clients', 'add', 'his-1', '--jwks', jwksFile, '--scopes', 'system/Patient.cruds system/Immunization.cruds')).toEqual([0, 'client his-1 registered with scopes: system/Patient.cruds system/Immunization.cruds\n']);
-  expect(await cli('clients', 'list')).toEqual([0, 'his-1\tenabled\tinline jwks\tsystem/Patient.cruds system/Immunization.cruds\n']);
+  expect(
+    await cli(
+      'clients',
+      'add',
+      'his-1',
+      '--jwks',
+      jwksFile,
+      '--scopes',
+      'system/Patient.cruds system/Immunization.cruds',
+    ),
+  ).toEqual([0, 'client his-1 registered with scopes: system/Patient.cruds system/Immunization.cruds\n']);
+  expect(await cli('clients', 'list')).toEqual([
+    0,
+    'his-1\tenabled\tinline jwks\tsystem/Patient.cruds system/Immunization.cruds\n',
+  ]);
   expect(await cli('clients', 'disable', 'his-1')).toEqual([0, 'client his-1 disabled; its next request is refused\n']);
   expect((await cli('clients', 'list'))[1]).toMatch(/^his-1\tdisabled\t/);
   expect(await cli('clients', 'disable', 'nobody')).toEqual([1, 'no client nobody\n']);
@@ -44,7 +57,10 @@ test('when a client is added, listed and disabled, then the registry file says s
 test('when a client is added with a private key as its JWKS, then it is refused', async () => {
   const jwksFile = join(dir, 'private.jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-384', x: 'a', y: 'b', d: 'secret' }] }));
-  expect(await cli('clients', 'add', 'leaky', '--jwks', jwksFile, '--scopes', 'system/Patient.rs')).toEqual([1, 'client: jwks must hold public keys only\n']);
+  expect(await cli('clients', 'add', 'leaky', '--jwks', jwksFile, '--scopes', 'system/Patient.rs')).toEqual([
+    1,
+    'client: jwks must hold public keys only\n',
+  ]);
 });
 
 test('when the server has started once outside production, then token prints a bearer token for the development client', async () => {
@@ -53,5 +69,10 @@ test('when the server has started once outside production, then token prints a b
   const [code, out] = await cli('token', '--scope', 'system/Patient.rs');
   expect(code).toBe(0);
   const claims = decodeJwt(out.trim());
-  expect(claims).toMatchObject({ iss: 'http://127.0.0.1:9999', aud: 'http://127.0.0.1:9999/fhir', sub: 'dev-client', scope: 'system/Patient.rs' });
+  expect(claims).toMatchObject({
+    iss: 'http://127.0.0.1:9999',
+    aud: 'http://127.0.0.1:9999/fhir',
+    sub: 'dev-client',
+    scope: 'system/Patient.rs',
+  });
 });

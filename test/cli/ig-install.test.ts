@@ -14,7 +14,15 @@ import { tarGz } from '../helpers/tar-builder.ts';
 function pkg(name: string, version: string, dependencies: Record<string, string>): Buffer {
   return tarGz([
     { name: 'package/package.json', data: JSON.stringify({ name, version, fhirVersions: ['4.0.1'], dependencies }) },
-    { name: 'package/ValueSet-x.json', data: JSON.stringify({ resourceType: 'ValueSet', id: 'x', url: `http://example.org/${name}/ValueSet/x`, status: 'active' }) },
+    {
+      name: 'package/ValueSet-x.json',
+      data: JSON.stringify({
+        resourceType: 'ValueSet',
+        id: 'x',
+        url: `http://example.org/${name}/ValueSet/x`,
+        status: 'active',
+      }),
+    },
   ]);
 }
 
@@ -46,7 +54,10 @@ afterAll(() => new Promise((resolve) => server.close(resolve)));
 /** The npm double's registry: package → version → archive (as `npm pack` would write it). */
 const npmPublished: Record<string, Record<string, Buffer>> = {
   'example.npmonly': { '3.0.0': pkg('example.npmonly', '3.0.0', {}) },
-  'example.later': { '5.1.0': pkg('example.later', '5.1.0', {}), '5.3.0-ballot-tc1': pkg('example.later', '5.3.0-ballot-tc1', {}) },
+  'example.later': {
+    '5.1.0': pkg('example.later', '5.1.0', {}),
+    '5.3.0-ballot-tc1': pkg('example.later', '5.3.0-ballot-tc1', {}),
+  },
   'example.npmevil': {
     '1.0.0': tarGz([
       { name: 'package/package.json', data: JSON.stringify({ name: 'example.npmevil', version: '1.0.0' }) },
@@ -98,14 +109,22 @@ test('when the registry cannot be reached, then exit 1 with what to do instead',
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
   const port = (closed.address() as AddressInfo).port;
   await new Promise((resolve) => closed.close(resolve));
-  const res = await run(['example.a@1.0.0'], { FHIR_PACKAGE_REGISTRY: `http://127.0.0.1:${port}`, FHIR_PACKAGE_CACHE: mkdtempSync(join(tmpdir(), 'c-')) });
+  const res = await run(['example.a@1.0.0'], {
+    FHIR_PACKAGE_REGISTRY: `http://127.0.0.1:${port}`,
+    FHIR_PACKAGE_CACHE: mkdtempSync(join(tmpdir(), 'c-')),
+  });
   expect(res.code).toBe(1);
-  expect(res.out).toContain(`ig install failed: cannot reach the FHIR package registry at http://127.0.0.1:${port} (ECONNREFUSED)`);
+  expect(res.out).toContain(
+    `ig install failed: cannot reach the FHIR package registry at http://127.0.0.1:${port} (ECONNREFUSED)`,
+  );
   expect(res.out).toContain('copy the package .tgz files into ig/packages/');
 });
 
 test('when the registry does not have the package, then exit 1 naming the URL', async () => {
-  const res = await run(['example.none@9.9.9'], { FHIR_PACKAGE_REGISTRY: registry, FHIR_PACKAGE_CACHE: mkdtempSync(join(tmpdir(), 'c-')) });
+  const res = await run(['example.none@9.9.9'], {
+    FHIR_PACKAGE_REGISTRY: registry,
+    FHIR_PACKAGE_CACHE: mkdtempSync(join(tmpdir(), 'c-')),
+  });
   expect(res.code).toBe(1);
   expect(res.out).toContain(`${registry}/example.none/9.9.9 answered 404`);
 });
@@ -129,10 +148,17 @@ describe('the npm registry as a source (npm double)', () => {
     npmCalls.length = 0;
     const res = await run(['example.npmonly@3.0.0'], { FHIR_PACKAGE_REGISTRY: registry, FHIR_PACKAGE_CACHE: cache });
     expect(res.code).toBe(0);
-    expect(res.out).toContain(`${registry}/example.npmonly/3.0.0 answered 404 Not Found; asking the npm registry (npm pack)`);
+    expect(res.out).toContain(
+      `${registry}/example.npmonly/3.0.0 answered 404 Not Found; asking the npm registry (npm pack)`,
+    );
     expect(res.out).toContain('installed example.npmonly#3.0.0');
-    expect(npmCalls.map((c) => c.slice(0, 2))).toEqual([['view', 'example.npmonly'], ['pack', 'example.npmonly@3.0.0']]);
-    expect(JSON.parse(readFileSync(join(cache, 'example.npmonly#3.0.0', 'package', 'package.json'), 'utf8'))).toMatchObject({ name: 'example.npmonly', version: '3.0.0' });
+    expect(npmCalls.map((c) => c.slice(0, 2))).toEqual([
+      ['view', 'example.npmonly'],
+      ['pack', 'example.npmonly@3.0.0'],
+    ]);
+    expect(
+      JSON.parse(readFileSync(join(cache, 'example.npmonly#3.0.0', 'package', 'package.json'), 'utf8')),
+    ).toMatchObject({ name: 'example.npmonly', version: '3.0.0' });
   });
 
   test('when npm has only other versions, then the nearest is installed and reported as a substitution', async () => {
@@ -153,8 +179,13 @@ describe('the npm registry as a source (npm double)', () => {
   });
 
   test('when neither registry has the package, then exit 1 saying both were asked', async () => {
-    const res = await run(['example.none@9.9.9'], { FHIR_PACKAGE_REGISTRY: registry, FHIR_PACKAGE_CACHE: mkdtempSync(join(tmpdir(), 'c-')) });
+    const res = await run(['example.none@9.9.9'], {
+      FHIR_PACKAGE_REGISTRY: registry,
+      FHIR_PACKAGE_CACHE: mkdtempSync(join(tmpdir(), 'c-')),
+    });
     expect(res.code).toBe(1);
-    expect(res.out).toContain(`ig install failed: ${registry}/example.none/9.9.9 answered 404 Not Found; the npm registry (npm pack) does not have example.none either`);
+    expect(res.out).toContain(
+      `ig install failed: ${registry}/example.none/9.9.9 answered 404 Not Found; the npm registry (npm pack) does not have example.none either`,
+    );
   });
 });

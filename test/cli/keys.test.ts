@@ -11,7 +11,10 @@ const BIN = new URL('../../bin/gdhcn-gateway.js', import.meta.url).pathname;
 
 async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string }> {
   try {
-    const { stdout } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, DATA_DIR: join(cwd, 'data') } });
+    const { stdout } = await run(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, DATA_DIR: join(cwd, 'data') },
+    });
     return { code: 0, stdout };
   } catch (err) {
     const e = err as { code: number; stdout: string };
@@ -26,7 +29,8 @@ test('when keys init runs, then a CSCA, a DSC of the country signed by it and an
   expect(first.stdout).toContain('Development keys for KE written to');
   const dir = join(cwd, 'data', 'keys');
   const files = readdirSync(dir);
-  const pem = (name: string) => readFileSync(join(dir, files.find((f) => f.includes(name) && f.endsWith('.pem') && !f.includes('key')) as string));
+  const pem = (name: string) =>
+    readFileSync(join(dir, files.find((f) => f.includes(name) && f.endsWith('.pem') && !f.includes('key')) as string));
   const csca = new X509Certificate(pem('csca'));
   const dsc = new X509Certificate(pem('dsc'));
   expect(dsc.subject).toContain('C=KE');

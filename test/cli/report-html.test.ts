@@ -12,7 +12,16 @@ import { escapeHtml } from '../../src/cli/report-html.ts';
 import { BROKEN, inProcess, memoisedLoader, tempDir } from './validate-support.ts';
 
 const cli = inProcess(memoisedLoader());
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const INJECTED = '<script>window.__pwned = 1</script>';
 const INJECTED_KEY = '<img src=x onerror="window.__pwned = 2">';
 
@@ -30,7 +39,11 @@ beforeAll(async () => {
   expect((await cli([...files, '--format', 'html', '--output', report])).code).toBe(1);
   expected = JSON.parse((await cli([...files, '--format', 'json'])).stdout);
   // A persistent context gives the browser a fresh profile folder of our own (--user-data-dir).
-  browser = await chromium.launchPersistentContext(tempDir('chromium-profile-'), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await chromium.launchPersistentContext(tempDir('chromium-profile-'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   page = await browser.newPage();
   await page.goto(pathToFileURL(report).href);
 }, 60_000);
@@ -44,7 +57,9 @@ describe('HTML report in Chromium', () => {
     const total = expected.reduce((n, r) => n + r.outcome.issue.length, 0);
     expect(await page.locator('tr.issue').count()).toBe(total);
     expect(await page.locator('details.file').count()).toBe(files.length);
-    expect(await page.locator('tr.issue.error').count()).toBe(expected.reduce((n, r) => n + r.outcome.issue.filter((i) => i.severity === 'error').length, 0));
+    expect(await page.locator('tr.issue.error').count()).toBe(
+      expected.reduce((n, r) => n + r.outcome.issue.filter((i) => i.severity === 'error').length, 0),
+    );
   });
 
   test('when a file has errors, warnings and notes, then its severity headings come in that order with their counts', async () => {
@@ -84,5 +99,7 @@ describe('HTML report in Chromium', () => {
 });
 
 test('when text holds the five HTML special characters, then each is escaped', () => {
-  expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
+    '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+  );
 });

@@ -5,7 +5,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPackages } from '../../src/packages/load-packages.ts';
-import { BROKEN, brokenExpectations, REPO, SHARED_PACKAGES, spawnValidate, tempDir, writeExamples } from './validate-support.ts';
+import {
+  BROKEN,
+  brokenExpectations,
+  REPO,
+  SHARED_PACKAGES,
+  spawnValidate,
+  tempDir,
+  writeExamples,
+} from './validate-support.ts';
 
 // Timeouts: each child process loads the packages itself (a few seconds on a busy 2-core machine).
 const SLOW = 60_000;
@@ -26,7 +34,9 @@ describe('gdhcn-gateway validate (bin script)', () => {
   test(
     'when broken variants are validated, then the exit code is 1 and each file is a failure',
     async () => {
-      const names = brokenExpectations().slice(0, 5).map((e) => join(BROKEN, `${e.name}.json`));
+      const names = brokenExpectations()
+        .slice(0, 5)
+        .map((e) => join(BROKEN, `${e.name}.json`));
       const res = await spawnValidate(names);
       expect(res.code).toBe(1);
       expect(res.stdout.match(/^\*FAILURE\*: /gm)).toHaveLength(names.length);
@@ -40,11 +50,16 @@ describe('gdhcn-gateway validate (bin script)', () => {
     async () => {
       const res = await spawnValidate([BROKEN, '--format', 'json']);
       expect(res.code).toBe(1);
-      const results = JSON.parse(res.stdout) as { file: string; outcome: { issue: { severity: string; details?: { coding?: { code?: string }[] } }[] } }[];
+      const results = JSON.parse(res.stdout) as {
+        file: string;
+        outcome: { issue: { severity: string; details?: { coding?: { code?: string }[] } }[] };
+      }[];
       const notResource = results.find((r) => r.file === join(BROKEN, 'expectations.json'));
       expect(notResource?.outcome.issue[0].details?.coding?.[0]?.code).toBe('CLI_NOT_A_RESOURCE');
       expect(results).toHaveLength(readdirSync(join(REPO, BROKEN)).filter((n) => n.endsWith('.json')).length);
-      expect(results.filter((r) => r.outcome.issue.some((i) => i.severity === 'error' || i.severity === 'fatal'))).toHaveLength(results.length);
+      expect(
+        results.filter((r) => r.outcome.issue.some((i) => i.severity === 'error' || i.severity === 'fatal')),
+      ).toHaveLength(results.length);
     },
     SLOW,
   );

@@ -37,7 +37,12 @@ const EMPTY_HOME = tempDir('cli-home-');
 
 /** An environment that finds the shared packages and nothing from the user's own package cache. */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  return { FHIR_PACKAGES: SHARED_PACKAGES, FHIR_PACKAGE_CACHE: join(EMPTY_HOME, 'no-cache'), HOME: EMPTY_HOME, ...extra };
+  return {
+    FHIR_PACKAGES: SHARED_PACKAGES,
+    FHIR_PACKAGE_CACHE: join(EMPTY_HOME, 'no-cache'),
+    HOME: EMPTY_HOME,
+    ...extra,
+  };
 }
 
 /** A loader that reads each distinct set of package sources once per test file. */
@@ -66,7 +71,10 @@ export function inProcess(load: (options: LoadPackagesOptions) => Promise<Packag
 /** `gdhcn-gateway validate ...` through the real bin script, run by this Node (24). */
 export async function spawnValidate(args: string[], env = testEnv(), cwd = REPO): Promise<CliRun> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'validate', ...args], { cwd, env: { PATH: process.env.PATH, ...env } });
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'validate', ...args], {
+      cwd,
+      env: { PATH: process.env.PATH, ...env },
+    });
     return { code: 0, stdout };
   } catch (err) {
     const e = err as { code: number; stdout: string };

@@ -6,7 +6,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { packageSources, parseValidateArgs } from '../../src/cli/validate.ts';
-import { BROKEN, brokenExpectations, DDCC_TGZ, inProcess, memoisedLoader, REPO, SHARED_PACKAGES, tempDir, testEnv, writeExamples } from './validate-support.ts';
+import {
+  BROKEN,
+  brokenExpectations,
+  DDCC_TGZ,
+  inProcess,
+  memoisedLoader,
+  REPO,
+  SHARED_PACKAGES,
+  tempDir,
+  testEnv,
+  writeExamples,
+} from './validate-support.ts';
 
 const load = memoisedLoader();
 const cli = inProcess(load);
@@ -39,13 +50,18 @@ describe('validate: examples and broken variants', () => {
     const results = JSON.parse(res.stdout) as { file: string; outcome: OperationOutcome }[];
     expect(results.map((r) => r.file)).toEqual(variants.map((v) => join(BROKEN, `${v.name}.json`)));
     results.forEach((r, i) => {
-      const errors = r.outcome.issue.filter((x) => x.severity === 'error').map((x) => `${x.details?.coding?.[0]?.code} @ ${x.expression?.[0]}`);
+      const errors = r.outcome.issue
+        .filter((x) => x.severity === 'error')
+        .map((x) => `${x.details?.coding?.[0]?.code} @ ${x.expression?.[0]}`);
       expect(errors.sort()).toEqual(variants[i].errors.map(([id, expr]) => `${id} @ ${expr}`).sort());
     });
   });
 
   test('when one broken variant is validated, then the text report matches the snapshot', async () => {
-    const res = await cli([join(BROKEN, 'imm-extension-value-and-children.json'), '--ig', DDCC_TGZ], testEnv({ FHIR_PACKAGES: '' }));
+    const res = await cli(
+      [join(BROKEN, 'imm-extension-value-and-children.json'), '--ig', DDCC_TGZ],
+      testEnv({ FHIR_PACKAGES: '' }),
+    );
     expect(res.code).toBe(1);
     expect(res.stdout).toMatchSnapshot();
   });
@@ -58,7 +74,9 @@ describe('validate: text report shape', () => {
     expect(section).toMatch(/^\*FAILURE\*: 2 errors, 1 warning, \d+ notes?$/m);
     expect(section.indexOf('Errors (2):')).toBeLessThan(section.indexOf('Warnings (1):'));
     expect(section).toContain('  Immunization.extension[1].extension[0]  [EXTENSION_UNKNOWN]');
-    expect(section).toContain('Profiles: http://hl7.org/fhir/StructureDefinition/Immunization\n          http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization');
+    expect(section).toContain(
+      'Profiles: http://hl7.org/fhir/StructureDefinition/Immunization\n          http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization',
+    );
   });
 
   test('when --profile names a profile, then the resource is checked against it and the header lists it', async () => {
@@ -75,15 +93,23 @@ describe('validate: text report shape', () => {
     const dir = writeFiles({ 'patient.json': JSON.stringify({ resourceType: 'Patient', id: 'p1' }) });
     const res = await cli([join(dir, 'patient.json'), '--profile', 'http://example.org/StructureDefinition/nowhere']);
     expect(res.code).toBe(2);
-    expect(res.stdout).toContain('--profile http://example.org/StructureDefinition/nowhere: not loaded (no loaded package defines it)');
+    expect(res.stdout).toContain(
+      '--profile http://example.org/StructureDefinition/nowhere: not loaded (no loaded package defines it)',
+    );
   });
 
   test('when a meta.profile claim is not loaded, then the report shows a warning naming it', async () => {
     const claim = 'http://example.org/StructureDefinition/elsewhere';
-    const dir = writeFiles({ 'patient.json': JSON.stringify({ resourceType: 'Patient', id: 'p1', meta: { profile: [claim] } }) });
+    const dir = writeFiles({
+      'patient.json': JSON.stringify({ resourceType: 'Patient', id: 'p1', meta: { profile: [claim] } }),
+    });
     const res = await cli([join(dir, 'patient.json')]);
     expect(res.stdout).toContain(`          ${claim}\nSuccess:`);
-    expect(res.stdout).toMatch(new RegExp(`Warnings \\(\\d+\\):[\\s\\S]*\\[PROFILE_UNKNOWN\\]\\n +Profile ${claim.replace(/[./]/g, '\\$&')} is not known`));
+    expect(res.stdout).toMatch(
+      new RegExp(
+        `Warnings \\(\\d+\\):[\\s\\S]*\\[PROFILE_UNKNOWN\\]\\n +Profile ${claim.replace(/[./]/g, '\\$&')} is not known`,
+      ),
+    );
   });
 });
 
@@ -99,11 +125,22 @@ describe('validate: files that are not resources', () => {
     const res = await cli([dir, '--format', 'json']);
     expect(res.code).toBe(1);
     const results = JSON.parse(res.stdout) as { file: string; outcome: OperationOutcome }[];
-    expect(results.map((r) => r.file.split('/').pop())).toEqual(['a-not-json.json', 'b-array.json', 'c-duplicate.json', 'd-good.json']);
+    expect(results.map((r) => r.file.split('/').pop())).toEqual([
+      'a-not-json.json',
+      'b-array.json',
+      'c-duplicate.json',
+      'd-good.json',
+    ]);
     const first = (i: number) => results[i].outcome.issue[0];
     expect(first(0).details?.coding?.[0]?.code).toBe('JSON_SYNTAX');
     expect(first(0).details?.text).toMatch(/^The body is not valid JSON: /);
-    expect(first(1)).toMatchObject({ severity: 'fatal', details: { coding: [{ code: 'CLI_NOT_A_RESOURCE' }], text: 'The file does not hold a FHIR resource: expected a JSON object with a resourceType' } });
+    expect(first(1)).toMatchObject({
+      severity: 'fatal',
+      details: {
+        coding: [{ code: 'CLI_NOT_A_RESOURCE' }],
+        text: 'The file does not hold a FHIR resource: expected a JSON object with a resourceType',
+      },
+    });
     expect(first(2).details?.coding?.[0]?.code).toBe('JSON_DUPLICATE_KEY');
     expect(results[3].outcome.issue.filter((x) => x.severity === 'error')).toEqual([]);
   });
@@ -112,7 +149,9 @@ describe('validate: files that are not resources', () => {
     const dir = writeFiles({ 'x.json': '"just a string"' });
     const res = await cli([join(dir, 'x.json')]);
     expect(res.code).toBe(1);
-    expect(res.stdout).toContain('*FAILURE*: 1 error, 0 warnings, 0 notes\nErrors (1):\n  (no location)  [CLI_NOT_A_RESOURCE]\n      The file does not hold a FHIR resource');
+    expect(res.stdout).toContain(
+      '*FAILURE*: 1 error, 0 warnings, 0 notes\nErrors (1):\n  (no location)  [CLI_NOT_A_RESOURCE]\n      The file does not hold a FHIR resource',
+    );
   });
 });
 
@@ -158,7 +197,10 @@ describe('validate: the command line', () => {
 
   test('when --help is given, then the usage and exit code 0', async () => {
     const res = await cli(['--help']);
-    expect(res).toEqual({ code: 0, stdout: expect.stringContaining('exit codes: 0 no errors, 1 some file has errors, 2 bad command line') });
+    expect(res).toEqual({
+      code: 0,
+      stdout: expect.stringContaining('exit codes: 0 no errors, 1 some file has errors, 2 bad command line'),
+    });
   });
 
   test('when FHIR_PACKAGES lists a file and folders, then package files, package folders, ./ig/packages and the cache are told apart', () => {
@@ -169,13 +211,21 @@ describe('validate: the command line', () => {
     mkdirSync(join(cwd, 'many'));
     writeFileSync(join(cwd, 'a.tgz'), '');
     const args = parseValidateArgs(['x.json', '--ig', 'a.tgz', '--ig', 'one']);
-    const sources = packageSources(args, { env: { FHIR_PACKAGES: `many:${join(cwd, 'a.tgz')}::`, HOME: '/home/u' }, cwd, out: () => undefined });
+    const sources = packageSources(args, {
+      env: { FHIR_PACKAGES: `many:${join(cwd, 'a.tgz')}::`, HOME: '/home/u' },
+      cwd,
+      out: () => undefined,
+    });
     expect(sources).toEqual({
       files: [join(cwd, 'a.tgz'), join(cwd, 'one'), join(cwd, 'a.tgz')],
       dirs: [join(cwd, 'many'), join(cwd, 'ig', 'packages')],
       cacheDir: '/home/u/.fhir/packages',
     });
-    const withCache = packageSources(parseValidateArgs(['x.json']), { env: { FHIR_PACKAGE_CACHE: '/c' }, cwd: REPO, out: () => undefined });
+    const withCache = packageSources(parseValidateArgs(['x.json']), {
+      env: { FHIR_PACKAGE_CACHE: '/c' },
+      cwd: REPO,
+      out: () => undefined,
+    });
     expect(withCache.cacheDir).toBe('/c');
   });
 });

@@ -12,12 +12,15 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const PROCESS_VARIABLES = new Set(['NODE_ENV']);
 const known = new Set<string>([...CONFIG_KEYS.map((k) => k.env), ...PROCESS_VARIABLES]);
 
-interface ComposeService { environment?: Record<string, string | number | boolean> | string[] }
+interface ComposeService {
+  environment?: Record<string, string | number | boolean> | string[];
+}
 
 /** `environment:` as a map, whether the file writes it as a map or as `KEY=value` lines. */
 function environmentOf(service: ComposeService): Record<string, string> {
   const env = service.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((line) => [line.split('=')[0]!, line.slice(line.indexOf('=') + 1)]));
+  if (Array.isArray(env))
+    return Object.fromEntries(env.map((line) => [line.split('=')[0]!, line.slice(line.indexOf('=') + 1)]));
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
 }
 
@@ -34,7 +37,9 @@ function dockerfileEnv(text: string): Record<string, string> {
 }
 
 describe('docker-compose.yml and Dockerfile against the configuration schema', () => {
-  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService & { build?: unknown }> };
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, ComposeService & { build?: unknown }>;
+  };
   const dockerfile = dockerfileEnv(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
   const ours = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
 

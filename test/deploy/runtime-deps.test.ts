@@ -14,7 +14,11 @@ const SRC = join(ROOT, 'src');
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? files(path) : /\.(ts|mts|js|mjs)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+    return statSync(path).isDirectory()
+      ? files(path)
+      : /\.(ts|mts|js|mjs)$/.test(name) && !name.endsWith('.d.ts')
+        ? [path]
+        : [];
   });
 }
 
@@ -25,9 +29,14 @@ function runtimeSpecifiers(text: string, fileName = 'x.ts'): string[] {
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause;
-      const typeOnly = clause?.isTypeOnly
-        || (clause && !clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings)
-          && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+      const typeOnly =
+        clause?.isTypeOnly ||
+        (clause &&
+          !clause.name &&
+          clause.namedBindings &&
+          ts.isNamedImports(clause.namedBindings) &&
+          clause.namedBindings.elements.length > 0 &&
+          clause.namedBindings.elements.every((e) => e.isTypeOnly));
       if (!typeOnly) specs.push(node.moduleSpecifier.text);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       if (!node.isTypeOnly) specs.push(node.moduleSpecifier.text);
@@ -43,13 +52,17 @@ function runtimeSpecifiers(text: string, fileName = 'x.ts'): string[] {
 
 /** The npm package a bare specifier names, or undefined for relative paths and Node built-ins. */
 function packageOf(spec: string): string | undefined {
-  if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:') || spec.startsWith('#')) return undefined;
+  if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:') || spec.startsWith('#'))
+    return undefined;
   if (builtinModules.includes(spec.split('/')[0]!)) return undefined;
   return spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
 }
 
 describe('runtime dependencies', () => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<
+    string,
+    Record<string, string> | undefined
+  >;
   const runtime = new Set(Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies }));
 
   test('when every file of src/ is parsed, then each bare import names a package in dependencies', () => {
@@ -61,8 +74,12 @@ describe('runtime dependencies', () => {
       }
     }
     // The scan must see the packages the server is built on, or it is reading nothing.
-    expect([...imported.keys()]).toEqual(expect.arrayContaining(['express', 'jose', '@medplum/core', '@peculiar/x509']));
-    const missing = [...imported].filter(([name]) => !runtime.has(name)).map(([name, file]) => `${name} (imported by ${file})`);
+    expect([...imported.keys()]).toEqual(
+      expect.arrayContaining(['express', 'jose', '@medplum/core', '@peculiar/x509']),
+    );
+    const missing = [...imported]
+      .filter(([name]) => !runtime.has(name))
+      .map(([name, file]) => `${name} (imported by ${file})`);
     expect(missing).toEqual([]);
   });
 
@@ -80,7 +97,14 @@ describe('runtime dependencies', () => {
     ].join('\n');
     const specs = runtimeSpecifiers(text);
     expect(specs).toEqual(['multi-line', '@scope/re-export/sub', 'dynamic', 'side-effect', 'node:fs', './relative.ts']);
-    expect(specs.map(packageOf)).toEqual(['multi-line', '@scope/re-export', 'dynamic', 'side-effect', undefined, undefined]);
+    expect(specs.map(packageOf)).toEqual([
+      'multi-line',
+      '@scope/re-export',
+      'dynamic',
+      'side-effect',
+      undefined,
+      undefined,
+    ]);
     expect(packageOf('fs/promises')).toBeUndefined();
   });
 });

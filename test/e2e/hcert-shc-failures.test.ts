@@ -34,11 +34,23 @@ let hc1: string;
 
 beforeAll(async () => {
   [keys, otherKeys] = await Promise.all([makeKeys(), makeKeys('YY')]);
-  issuer = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, issuerUrl: ISSUER_URL }, { now: () => NOW, issuerKeys: keys });
-  stranger = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, trustSelf: false }, { now: () => NOW, issuerKeys: otherKeys });
+  issuer = await createTestApp(
+    { fhirPackages: SHARED_PACKAGE_FILES, issuerUrl: ISSUER_URL },
+    { now: () => NOW, issuerKeys: keys },
+  );
+  stranger = await createTestApp(
+    { fhirPackages: SHARED_PACKAGE_FILES, trustSelf: false },
+    { now: () => NOW, issuerKeys: otherKeys },
+  );
   c = client(issuer);
   await c.push(patient(), covidImmunization());
-  const res = await c.post('Immunization/imm1/$issue-hcert', c.parameters([{ name: 'validityDays', valueInteger: 30 }, { name: 'qrFormat', valueCode: 'none' }]));
+  const res = await c.post(
+    'Immunization/imm1/$issue-hcert',
+    c.parameters([
+      { name: 'validityDays', valueInteger: 30 },
+      { name: 'qrFormat', valueCode: 'none' },
+    ]),
+  );
   expect(res.status).toBe(200);
   hc1 = param(res.body as Parameters, 'hc1')!.valueString!;
 });
@@ -60,7 +72,11 @@ describe('$verify of a broken HCERT', () => {
     const tampered = hc1.slice(0, at) + BASE45[digit > 0 ? digit - 1 : digit + 1] + hc1.slice(at + 1);
     const v = await c.verify(tampered);
     expect(v.valid).toBe(false);
-    expect(v.checks.slice(0, 3).map((k) => [k.name, k.status, k.failure])).toEqual([['unprefix', 'pass', undefined], ['base45', 'pass', undefined], ['decompress', 'fail', 'decode-error']]);
+    expect(v.checks.slice(0, 3).map((k) => [k.name, k.status, k.failure])).toEqual([
+      ['unprefix', 'pass', undefined],
+      ['base45', 'pass', undefined],
+      ['decompress', 'fail', 'decode-error'],
+    ]);
     expect(v.checks.slice(3).every((k) => k.status === 'skipped')).toBe(true);
     expect(issueFailures(v)).toEqual(['decode-error']);
   });
@@ -78,26 +94,40 @@ describe('$verify of a broken HCERT', () => {
   });
 
   test('when validationTime is after exp, then invalid at not-expired with expired', async () => {
-    const v = await c.verify(hc1, [{ name: 'validationTime', valueDateTime: new Date(NOW.getTime() + 31 * DAY).toISOString() }]);
+    const v = await c.verify(hc1, [
+      { name: 'validationTime', valueDateTime: new Date(NOW.getTime() + 31 * DAY).toISOString() },
+    ]);
     expect(v.valid).toBe(false);
     expect(notPassing(v)).toEqual([['not-expired', 'fail', 'expired']]);
-    expect(v.checks.find((k) => k.name === 'not-expired')!.message).toBe('The credential expired at 2026-07-01T00:00:00.000Z (validation time 2026-07-02T00:00:00.000Z)');
+    expect(v.checks.find((k) => k.name === 'not-expired')!.message).toBe(
+      'The credential expired at 2026-07-01T00:00:00.000Z (validation time 2026-07-02T00:00:00.000Z)',
+    );
     expect(issueFailures(v)).toEqual(['expired']);
-    expect(v.issues[0]).toMatchObject({ severity: 'error', code: 'expired', diagnostics: 'check not-expired (CWT_EXPIRED)' });
+    expect(v.issues[0]).toMatchObject({
+      severity: 'error',
+      code: 'expired',
+      diagnostics: 'check not-expired (CWT_EXPIRED)',
+    });
   });
 
   test('when validationTime is before iat, then invalid at not-before with not-yet-valid', async () => {
-    const v = await c.verify(hc1, [{ name: 'validationTime', valueDateTime: new Date(NOW.getTime() - 3_600_000).toISOString() }]);
+    const v = await c.verify(hc1, [
+      { name: 'validationTime', valueDateTime: new Date(NOW.getTime() - 3_600_000).toISOString() },
+    ]);
     expect(v.valid).toBe(false);
     expect(notPassing(v)).toEqual([['not-before', 'fail', 'not-yet-valid']]);
     expect(issueFailures(v)).toEqual(['not-yet-valid']);
   });
 
   test('when another DSC is given as trustedCertificate, then invalid at signature with signature-invalid', async () => {
-    const v = await c.verify(hc1, [{ name: 'trustedCertificate', valueString: toPem(otherKeys.signer.certificate.der) }]);
+    const v = await c.verify(hc1, [
+      { name: 'trustedCertificate', valueString: toPem(otherKeys.signer.certificate.der) },
+    ]);
     expect(v.valid).toBe(false);
     expect(notPassing(v)).toEqual([['signature', 'fail', 'signature-invalid'], TRUST_SKIPPED]);
-    expect(v.checks.find((k) => k.name === 'signature')!.message).toBe('COSE: the signature does not verify with any of the 1 candidate keys');
+    expect(v.checks.find((k) => k.name === 'signature')!.message).toBe(
+      'COSE: the signature does not verify with any of the 1 candidate keys',
+    );
     expect(issueFailures(v)).toEqual(['signature-invalid']);
   });
 
@@ -105,7 +135,9 @@ describe('$verify of a broken HCERT', () => {
     const v = await client(stranger).verify(hc1);
     expect(v.valid).toBe(false);
     expect(notPassing(v)).toEqual([['signature', 'fail', 'key-unknown'], TRUST_SKIPPED, REVOCATION_SKIPPED]);
-    expect(v.checks.find((k) => k.name === 'signature')!.message).toBe(`COSE: no key is known for kid ${keys.signer.kid}`);
+    expect(v.checks.find((k) => k.name === 'signature')!.message).toBe(
+      `COSE: no key is known for kid ${keys.signer.kid}`,
+    );
     expect(issueFailures(v)).toEqual(['key-unknown']);
   });
 });
@@ -116,33 +148,85 @@ describe('requests that cannot be served', () => {
   beforeAll(async () => {
     await c.push(
       patient({ id: 'p-err' }),
-      covidImmunization({ id: 'imm-unmapped', patient: { reference: 'Patient/p-err' }, vaccineCode: { coding: [{ system: 'http://example.org/vaccines', code: 'X-1' }] } }),
+      covidImmunization({
+        id: 'imm-unmapped',
+        patient: { reference: 'Patient/p-err' },
+        vaccineCode: { coding: [{ system: 'http://example.org/vaccines', code: 'X-1' }] },
+      }),
       covidImmunization({ id: 'imm-orphan', patient: { reference: 'Patient/not-stored' } }),
     );
   });
 
   test.each([
-    ['an Immunization with an unmapped vaccine code is issued', 422, 'MAPPING_CODE_UNMAPPED', () => c.post('Immunization/imm-unmapped/$issue-hcert')],
+    [
+      'an Immunization with an unmapped vaccine code is issued',
+      422,
+      'MAPPING_CODE_UNMAPPED',
+      () => c.post('Immunization/imm-unmapped/$issue-hcert'),
+    ],
     ['an unknown Immunization is issued', 404, 'RESOURCE_NOT_FOUND', () => c.post('Immunization/nope/$issue-hcert')],
-    ['an Immunization whose patient is not stored is issued', 422, 'IMMUNIZATION_PATIENT_UNRESOLVED', () => c.post('Immunization/imm-orphan/$issue-hcert')],
-    ['qrFormat is not png, svg or none', 400, 'QR_FORMAT_UNKNOWN', () => c.post('Immunization/imm1/$issue-hcert?qrFormat=gif')],
-    ['$verify gets no credential', 400, 'VERIFY_CREDENTIAL_MISSING', () => c.post('$verify', c.parameters([{ name: 'validationTime', valueDateTime: NOW.toISOString() }]))],
-    ['$verify gets a JSON body that is not Parameters', 400, 'OPERATION_BODY_NOT_PARAMETERS', () => c.post('$verify', { resourceType: 'Patient', name: [{ family: 'X' }] })],
-    ['$verify gets a picture body and a credential in the query', 400, 'VERIFY_TWO_CREDENTIALS', () => request(issuer.app).post('/fhir/$verify?credential=HC1%3AX').set('Content-Type', 'image/png').send(Buffer.from([0x89, 0x50, 0x4e, 0x47]))],
-    ['$verify gets a credential that is not text', 400, 'OPERATION_PARAM_TYPE', () => c.post('$verify', c.parameters([{ name: 'credential', valueInteger: 7 }]))],
-  ] as const)('when %s, then %i with %s, nothing is issued and the server keeps answering', async (_label, status, id, send) => {
-    const before = await provenanceCount();
-    const res = await send();
-    expect(res.status).toBe(status);
-    expect(res.body.resourceType).toBe('OperationOutcome');
-    expect(messageIds(res.body as OperationOutcome)).toEqual([id]);
-    expect(await provenanceCount()).toBe(before);
-    expect((await c.verify(hc1)).valid).toBe(true);
-  });
+    [
+      'an Immunization whose patient is not stored is issued',
+      422,
+      'IMMUNIZATION_PATIENT_UNRESOLVED',
+      () => c.post('Immunization/imm-orphan/$issue-hcert'),
+    ],
+    [
+      'qrFormat is not png, svg or none',
+      400,
+      'QR_FORMAT_UNKNOWN',
+      () => c.post('Immunization/imm1/$issue-hcert?qrFormat=gif'),
+    ],
+    [
+      '$verify gets no credential',
+      400,
+      'VERIFY_CREDENTIAL_MISSING',
+      () => c.post('$verify', c.parameters([{ name: 'validationTime', valueDateTime: NOW.toISOString() }])),
+    ],
+    [
+      '$verify gets a JSON body that is not Parameters',
+      400,
+      'OPERATION_BODY_NOT_PARAMETERS',
+      () => c.post('$verify', { resourceType: 'Patient', name: [{ family: 'X' }] }),
+    ],
+    [
+      '$verify gets a picture body and a credential in the query',
+      400,
+      'VERIFY_TWO_CREDENTIALS',
+      () =>
+        request(issuer.app)
+          .post('/fhir/$verify?credential=HC1%3AX')
+          .set('Content-Type', 'image/png')
+          .send(Buffer.from([0x89, 0x50, 0x4e, 0x47])),
+    ],
+    [
+      '$verify gets a credential that is not text',
+      400,
+      'OPERATION_PARAM_TYPE',
+      () => c.post('$verify', c.parameters([{ name: 'credential', valueInteger: 7 }])),
+    ],
+  ] as const)(
+    'when %s, then %i with %s, nothing is issued and the server keeps answering',
+    async (_label, status, id, send) => {
+      const before = await provenanceCount();
+      const res = await send();
+      expect(res.status).toBe(status);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+      expect(messageIds(res.body as OperationOutcome)).toEqual([id]);
+      expect(await provenanceCount()).toBe(before);
+      expect((await c.verify(hc1)).valid).toBe(true);
+    },
+  );
 
   test('when the unmapped vaccine code is refused, then the outcome names the code and where it is', async () => {
     const res = await c.post('Immunization/imm-unmapped/$issue-hcert');
-    expect(res.body.issue).toEqual([expect.objectContaining({ severity: 'error', code: 'code-invalid', expression: ['Immunization.vaccineCode.coding[0]'] })]);
+    expect(res.body.issue).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        code: 'code-invalid',
+        expression: ['Immunization.vaccineCode.coding[0]'],
+      }),
+    ]);
     expect(res.body.issue[0].details.text).toContain('http://example.org/vaccines|X-1');
     const listed = await c.get('Patient/p-err/$credentials');
     expect(listed.body).toEqual({ resourceType: 'Parameters', parameter: [] });
@@ -162,21 +246,37 @@ describe('issuer-side warnings', () => {
     expect(param(res.body as Parameters, 'hc1')!.valueString).toMatch(/^HC1:/);
     const warnings = param(res.body as Parameters, 'warnings')!.resource as OperationOutcome;
     expect(warnings.issue).toEqual([
-      expect.objectContaining({ severity: 'warning', code: 'security', details: expect.objectContaining({ text: `The signing DSC (kid ${otherKeys.signer.kid}) is not in the configured trust list: verifiers using it will reject this credential` }) }),
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'security',
+        details: expect.objectContaining({
+          text: `The signing DSC (kid ${otherKeys.signer.kid}) is not in the configured trust list: verifiers using it will reject this credential`,
+        }),
+      }),
     ]);
     expect(messageIds(warnings)).toEqual(['ISSUER_DSC_NOT_IN_TRUST_LIST']);
   });
 
   test('when a server whose issuer URL is plain http issues an SHC, then it is issued with a warning, and verifiers refuse its iss', async () => {
-    const res = await s().post('Patient/p1/$health-cards-issue', s().parameters([{ name: 'credentialType', valueUri: 'https://smarthealth.cards#immunization' }]));
+    const res = await s().post(
+      'Patient/p1/$health-cards-issue',
+      s().parameters([{ name: 'credentialType', valueUri: 'https://smarthealth.cards#immunization' }]),
+    );
     expect(res.status).toBe(200);
     const warnings = param(res.body as Parameters, 'warnings')!.resource as OperationOutcome;
     expect(messageIds(warnings)).toEqual(['SHC_ISSUER_URL_NOT_HTTPS']);
-    expect(warnings.issue[0]!.details!.text).toBe('The SHC issuer URL (iss, ISSUER_URL) http://gateway.test is not an https URL without a trailing slash: verifiers will reject this card');
+    expect(warnings.issue[0]!.details!.text).toBe(
+      'The SHC issuer URL (iss, ISSUER_URL) http://gateway.test is not an https URL without a trailing slash: verifiers will reject this card',
+    );
     const jws = param(res.body as Parameters, 'verifiableCredential')!.valueString!;
     const v = await c.verify(jws, [{ name: 'issuerJwks', valueString: JSON.stringify(buildJwks(otherKeys)) }]);
     expect(v.valid).toBe(false);
-    expect(v.checks.find((k) => k.status === 'fail')).toEqual({ name: 'payload-schema', status: 'fail', failure: 'payload-invalid', message: 'SHC: iss must be an https URL without a trailing slash' });
+    expect(v.checks.find((k) => k.status === 'fail')).toEqual({
+      name: 'payload-schema',
+      status: 'fail',
+      failure: 'payload-invalid',
+      message: 'SHC: iss must be an https URL without a trailing slash',
+    });
   });
 });
 
@@ -186,7 +286,10 @@ describe('a server on a laptop (ISSUER_URL http://localhost:8080)', () => {
     try {
       const l = client(laptop);
       await l.push(patient(), covidImmunization());
-      const res = await l.post('Patient/p1/$health-cards-issue', l.parameters([{ name: 'credentialType', valueUri: 'https://smarthealth.cards#immunization' }]));
+      const res = await l.post(
+        'Patient/p1/$health-cards-issue',
+        l.parameters([{ name: 'credentialType', valueUri: 'https://smarthealth.cards#immunization' }]),
+      );
       expect(res.status).toBe(200);
       expect(param(res.body as Parameters, 'warnings')).toBeUndefined();
       const v = await l.verify(param(res.body as Parameters, 'verifiableCredential')!.valueString!);

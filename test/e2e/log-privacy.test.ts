@@ -18,10 +18,16 @@ let bearer: string;
 
 // Access control and the audit trail on, as deployed: the access token is a secret the log must not hold either.
 beforeAll(async () => {
-  const log = createLogger('trace', { write: (line: string) => { lines.push(line); } });
+  const log = createLogger('trace', {
+    write: (line: string) => {
+      lines.push(line);
+    },
+  });
   t = await createAuthTestApp({ logLevel: 'trace', fhirPackages: SHARED_PACKAGE_FILES }, { log });
   services = t.services;
-  bearer = await t.tokenFor('system/Patient.cruds system/Immunization.cruds system/Immunization.$issue-hcert system/Patient.$health-cards-issue');
+  bearer = await t.tokenFor(
+    'system/Patient.cruds system/Immunization.cruds system/Immunization.$issue-hcert system/Patient.$health-cards-issue',
+  );
 });
 afterAll(() => t?.close());
 
@@ -41,7 +47,10 @@ test('when a patient is pushed, certified, verified and refused once, then no lo
   const hc1 = param(hcert.body as Parameters, 'hc1')!.valueString!;
   const verdict = await c.verify(hc1);
   expect(verdict.valid).toBe(true);
-  const shc = await c.post('Patient/p1/$health-cards-issue', c.parameters([{ name: 'credentialType', valueUri: 'https://smarthealth.cards#immunization' }]));
+  const shc = await c.post(
+    'Patient/p1/$health-cards-issue',
+    c.parameters([{ name: 'credentialType', valueUri: 'https://smarthealth.cards#immunization' }]),
+  );
   expect(shc.status).toBe(200);
   const refused = await c.put('Patient/p2', { ...person, id: 'p2', birthDate: 'not-a-date' });
   expect(refused.status).toBeGreaterThanOrEqual(400);
@@ -64,10 +73,17 @@ test('when a patient is pushed, certified, verified and refused once, then no lo
     'PEM private key': 'PRIVATE KEY',
     'access token': bearer.slice(-40),
   };
-  keyMaterial(keys.signer.privateKey).forEach((k, i) => { secrets[`DSC private key ${i}`] = k; });
-  if (keys.shc) keyMaterial(keys.shc.privateKey).forEach((k, i) => { secrets[`SHC private key ${i}`] = k; });
+  keyMaterial(keys.signer.privateKey).forEach((k, i) => {
+    secrets[`DSC private key ${i}`] = k;
+  });
+  if (keys.shc)
+    keyMaterial(keys.shc.privateKey).forEach((k, i) => {
+      secrets[`SHC private key ${i}`] = k;
+    });
 
   const all = lines.join('\n');
-  const found = Object.entries(secrets).filter(([, value]) => all.includes(value)).map(([what]) => what);
+  const found = Object.entries(secrets)
+    .filter(([, value]) => all.includes(value))
+    .map(([what]) => what);
   expect(found).toEqual([]);
 }, 120_000);

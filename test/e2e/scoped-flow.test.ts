@@ -18,10 +18,23 @@ let issuer: string;
 let auditor: string;
 
 beforeAll(async () => {
-  t = await createAuthTestApp({ fhirPackages: SHARED_PACKAGE_FILES, issuerUrl: ISSUER_URL }, { now: () => NOW, issuerKeys: await makeKeys() });
-  his = await (await t.registerClient('national-his', ['system/Patient.cruds', 'system/Immunization.cruds'])).token('system/Patient.cruds system/Immunization.cruds');
-  issuer = await (await t.registerClient('cert-issuer', ['system/Immunization.$issue-hcert', 'system/Immunization.r', 'system/Patient.r'])).token('system/Immunization.$issue-hcert');
-  auditor = await (await t.registerClient('auditor', ['system/AuditEvent.rs', 'system/Provenance.rs'])).token('system/AuditEvent.rs system/Provenance.rs');
+  t = await createAuthTestApp(
+    { fhirPackages: SHARED_PACKAGE_FILES, issuerUrl: ISSUER_URL },
+    { now: () => NOW, issuerKeys: await makeKeys() },
+  );
+  his = await (await t.registerClient('national-his', ['system/Patient.cruds', 'system/Immunization.cruds'])).token(
+    'system/Patient.cruds system/Immunization.cruds',
+  );
+  issuer = await (
+    await t.registerClient('cert-issuer', [
+      'system/Immunization.$issue-hcert',
+      'system/Immunization.r',
+      'system/Patient.r',
+    ])
+  ).token('system/Immunization.$issue-hcert');
+  auditor = await (await t.registerClient('auditor', ['system/AuditEvent.rs', 'system/Provenance.rs'])).token(
+    'system/AuditEvent.rs system/Provenance.rs',
+  );
 });
 afterAll(() => t.close());
 
@@ -35,13 +48,19 @@ test('when a scoped HIS pushes, a scoped issuer issues and an anonymous wallet v
   const body = JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'qrFormat', valueCode: 'none' }] });
 
   const byHis = await request(t.app).post('/fhir/Immunization/imm1/$issue-hcert').set(as(his)).send(body);
-  expect([byHis.status, byHis.body.issue[0].details.text]).toEqual([403, "The token's scopes do not allow this request; it needs system/Immunization.$issue-hcert"]);
+  expect([byHis.status, byHis.body.issue[0].details.text]).toEqual([
+    403,
+    "The token's scopes do not allow this request; it needs system/Immunization.$issue-hcert",
+  ]);
 
   const issued = await request(t.app).post('/fhir/Immunization/imm1/$issue-hcert').set(as(issuer)).send(body);
   expect(issued.status).toBe(200);
   const hc1 = param(issued.body as Parameters, 'hc1')!.valueString!;
 
-  const verified = await request(t.app).post('/fhir/$verify').set('Content-Type', FHIR_JSON).send({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: hc1 }] });
+  const verified = await request(t.app)
+    .post('/fhir/$verify')
+    .set('Content-Type', FHIR_JSON)
+    .send({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: hc1 }] });
   expect(verified.status).toBe(200);
   expect(readVerdict(verified.body as Parameters).valid).toBe(true);
 
@@ -51,7 +70,12 @@ test('when a scoped HIS pushes, a scoped issuer issues and an anonymous wallet v
 
   await t.services.audit.flush();
   const trail = await request(t.app).get('/fhir/AuditEvent?entity=Immunization/imm1&_count=100').set(as(auditor));
-  const rows = (trail.body.entry ?? []).map((e: { resource: { action: string; outcome: string; subtype: Array<{ code: string }>; agent: Array<{ name: string }> } }) =>
-    `${e.resource.agent[0]!.name} ${e.resource.subtype[0]!.code} ${e.resource.action} ${e.resource.outcome}`);
-  expect(rows.sort()).toEqual(['cert-issuer $issue-hcert E 0', 'national-his $issue-hcert E 4', 'national-his update U 0'].sort());
+  const rows = (trail.body.entry ?? []).map(
+    (e: {
+      resource: { action: string; outcome: string; subtype: Array<{ code: string }>; agent: Array<{ name: string }> };
+    }) => `${e.resource.agent[0]!.name} ${e.resource.subtype[0]!.code} ${e.resource.action} ${e.resource.outcome}`,
+  );
+  expect(rows.sort()).toEqual(
+    ['cert-issuer $issue-hcert E 0', 'national-his $issue-hcert E 4', 'national-his update U 0'].sort(),
+  );
 });

@@ -30,7 +30,8 @@ function recordingStore(real: ResourceStore, log: Verdict[]): ResourceStore {
             const spy = new Proxy(tx, {
               get(t, k) {
                 const v = Reflect.get(t, k) as unknown;
-                if (k === 'update') return (...args: Parameters<ResourceStore['update']>) => ((wrote = true), t.update(...args));
+                if (k === 'update')
+                  return (...args: Parameters<ResourceStore['update']>) => ((wrote = true), t.update(...args));
                 return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
               },
             });
@@ -62,7 +63,12 @@ const verdicts: Verdict[] = [];
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 beforeAll(async () => {
-  t = await createTestApp({ validationMode: 'off', shlBaseUrl: 'https://gateway.test/shl', queueMax: 1000, queueTimeoutMs: 600_000 });
+  t = await createTestApp({
+    validationMode: 'off',
+    shlBaseUrl: 'https://gateway.test/shl',
+    queueMax: 1000,
+    queueTimeoutMs: 600_000,
+  });
   const shl = { ...t.services.credentials.shl, store: recordingStore(t.services.store, verdicts) };
   const app = createApp({ ...t.services, credentials: { ...t.services.credentials, shl } });
   server = app.listen(0, '127.0.0.1');
@@ -78,12 +84,25 @@ afterAll(async () => {
 function postManifest(linkId: string, passcode: string): Promise<Answer> {
   const body = JSON.stringify({ recipient: 'race test', passcode });
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}/shl/${linkId}`, { method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer['body'] }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      `${base}/shl/${linkId}`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer['body'],
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -93,7 +112,13 @@ const messageId = (a: Answer) => a.body.issue?.[0]?.details?.coding?.[0]?.code;
 
 async function newLink(): Promise<string> {
   const ips = packageExample('hl7.fhir.uv.ips#2.0.0.tgz', 'Bundle-IPS-examples-Bundle-01.json');
-  const created = await createShlLink(t.services.credentials.shl, { content: JSON.stringify(ips), contentType: 'application/fhir+json', now: new Date(), passcode: RIGHT, maxAttempts: K });
+  const created = await createShlLink(t.services.credentials.shl, {
+    content: JSON.stringify(ips),
+    contentType: 'application/fhir+json',
+    now: new Date(),
+    passcode: RIGHT,
+    maxAttempts: K,
+  });
   return created.linkId;
 }
 
@@ -104,14 +129,18 @@ describe('SHL passcode race (doubles: none; real server on 127.0.0.1)', () => {
       const linkId = await newLink();
       verdicts.length = 0;
       const position = Math.floor(Math.random() * REQUESTS);
-      const answers = await Promise.all(Array.from({ length: REQUESTS }, (_, i) => postManifest(linkId, i === position ? RIGHT : `wrong-${i}`)));
+      const answers = await Promise.all(
+        Array.from({ length: REQUESTS }, (_, i) => postManifest(linkId, i === position ? RIGHT : `wrong-${i}`)),
+      );
       const right = answers[position];
       const wrong = answers.filter((_, i) => i !== position);
 
       // Exactly K wrong guesses consumed, each told a distinct number of attempts left; every other one was refused.
       const counted = wrong.filter((a) => a.status === 401);
       expect(counted.map((a) => a.body.remainingAttempts).sort()).toEqual([0, 1, 2, 3, 4]);
-      expect(wrong.filter((a) => a.status !== 401).map((a) => [a.status, messageId(a)])).toEqual(Array.from({ length: REQUESTS - 1 - K }, () => [404, 'SHL_DISABLED']));
+      expect(wrong.filter((a) => a.status !== 401).map((a) => [a.status, messageId(a)])).toEqual(
+        Array.from({ length: REQUESTS - 1 - K }, () => [404, 'SHL_DISABLED']),
+      );
       expect(verdicts.filter((v) => v === 'wrong-counted')).toHaveLength(K);
 
       // The server's own order: how many wrong guesses were counted before the right one was confirmed.

@@ -2,7 +2,19 @@
  * SMART Health Link passcodes (flag P: attempts counted atomically, the link disabled at zero) and expiry (by the
  * server's clock, and by `$verify`'s validationTime), end to end over HTTP.
  */
-import { check, createShlApp, failed, issueShl, manifest, messageId, messageText, out, pushDocument, verify, type ShlApp } from './shl-support.ts';
+import {
+  check,
+  createShlApp,
+  failed,
+  issueShl,
+  manifest,
+  messageId,
+  messageText,
+  out,
+  pushDocument,
+  verify,
+  type ShlApp,
+} from './shl-support.ts';
 
 let t: ShlApp;
 beforeAll(async () => {
@@ -11,11 +23,12 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const withPasscode = (passcode: string, maxAttempts: number, vhl = false) => issueShl(t, [
-  { name: 'passcode', valueString: passcode },
-  { name: 'maxAttempts', valueInteger: maxAttempts },
-  { name: 'vhl', valueBoolean: vhl },
-]);
+const withPasscode = (passcode: string, maxAttempts: number, vhl = false) =>
+  issueShl(t, [
+    { name: 'passcode', valueString: passcode },
+    { name: 'maxAttempts', valueInteger: maxAttempts },
+    { name: 'vhl', valueBoolean: vhl },
+  ]);
 
 describe('passcode', () => {
   test('when the right passcode is given to $verify, then the link verifies and its flag is P', async () => {
@@ -31,15 +44,20 @@ describe('passcode', () => {
     const issued = await withPasscode('2468', 5);
     const wrong = await verify(t, out(issued, 'shlink'), [{ name: 'passcode', valueString: '0000' }]);
     expect(wrong.valid).toBe(false);
-    expect(failed(wrong)).toEqual([{
-      name: 'decompress',
-      status: 'fail',
-      failure: 'decode-error',
-      message: 'The manifest needs a passcode, or the one given is wrong (The passcode is missing or wrong; 4 attempt(s) left)',
-    }]);
+    expect(failed(wrong)).toEqual([
+      {
+        name: 'decompress',
+        status: 'fail',
+        failure: 'decode-error',
+        message:
+          'The manifest needs a passcode, or the one given is wrong (The passcode is missing or wrong; 4 attempt(s) left)',
+      },
+    ]);
     expect(wrong.content).toBeUndefined();
     const missing = await verify(t, out(issued, 'shlink'));
-    expect(failed(missing).map((c) => c.message)).toEqual(['The manifest needs a passcode, or the one given is wrong (The passcode is missing or wrong; 3 attempt(s) left)']);
+    expect(failed(missing).map((c) => c.message)).toEqual([
+      'The manifest needs a passcode, or the one given is wrong (The passcode is missing or wrong; 3 attempt(s) left)',
+    ]);
   });
 
   test('when wrong passcodes are POSTed to the manifest, then 401 JSON with remainingAttempts counting down, then the link is disabled even for the right passcode', async () => {
@@ -48,7 +66,10 @@ describe('passcode', () => {
       const res = await manifest(t, url, { recipient: 'Clinic A', passcode: 'wrong' });
       expect(res.status).toBe(401);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
-      expect(res.body).toEqual({ remainingAttempts: left, error: `The passcode is missing or wrong; ${left} attempt(s) left` });
+      expect(res.body).toEqual({
+        remainingAttempts: left,
+        error: `The passcode is missing or wrong; ${left} attempt(s) left`,
+      });
     }
     const right = await manifest(t, url, { recipient: 'Clinic A', passcode: 'right' });
     expect(right.status).toBe(404);
@@ -67,11 +88,15 @@ describe('passcode', () => {
   test('when 20 wrong passcodes arrive in parallel against 5 allowed attempts, then exactly 5 are consumed (401 with 4…0) and the rest see a disabled link', async () => {
     const issued = await withPasscode('right', 5);
     const url = out(issued, 'manifestUrl');
-    const answers = await Promise.all(Array.from({ length: 20 }, () => manifest(t, url, { recipient: 'attacker', passcode: 'wrong' })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => manifest(t, url, { recipient: 'attacker', passcode: 'wrong' })),
+    );
     const unauthorized = answers.filter((r) => r.status === 401);
     expect(unauthorized.map((r) => r.body.remainingAttempts as number).sort()).toEqual([0, 1, 2, 3, 4]);
     const others = answers.filter((r) => r.status !== 401);
-    expect(others.map((r) => [r.status, messageId(r)])).toEqual(Array.from({ length: 15 }, () => [404, 'SHL_DISABLED']));
+    expect(others.map((r) => [r.status, messageId(r)])).toEqual(
+      Array.from({ length: 15 }, () => [404, 'SHL_DISABLED']),
+    );
 
     expect((await manifest(t, url, { recipient: 'Clinic A', passcode: 'right' })).status).toBe(404);
     const v = await verify(t, out(issued, 'shlink'), [{ name: 'passcode', valueString: 'right' }]);
@@ -81,7 +106,7 @@ describe('passcode', () => {
 });
 
 describe('expiry', () => {
-  test('when the server clock passes the link\'s exp, then the manifest is 404 expired and $verify of the link and its VHL fail not-expired', async () => {
+  test("when the server clock passes the link's exp, then the manifest is 404 expired and $verify of the link and its VHL fail not-expired", async () => {
     const exp = new Date(t.clock.now().getTime() + 60_000);
     const issued = await issueShl(t, [{ name: 'exp', valueDateTime: exp.toISOString() }]);
     expect(out(issued, 'expiresAt')).toBe(exp.toISOString());
@@ -97,7 +122,9 @@ describe('expiry', () => {
 
     const link = await verify(t, out(issued, 'shlink'));
     expect(link.valid).toBe(false);
-    expect(failed(link)).toEqual([{ name: 'not-expired', status: 'fail', failure: 'expired', message: `The link expired at ${exp.toISOString()}` }]);
+    expect(failed(link)).toEqual([
+      { name: 'not-expired', status: 'fail', failure: 'expired', message: `The link expired at ${exp.toISOString()}` },
+    ]);
     const vhl = await verify(t, out(issued, 'vhl'));
     expect(vhl.valid).toBe(false);
     expect(vhl.format).toBe('vhl');
@@ -118,11 +145,15 @@ describe('expiry', () => {
       { name: 'passcode', valueString: 'wrong' },
     ]);
     expect(v.valid).toBe(false);
-    expect(failed(v)).toEqual([{ name: 'not-expired', status: 'fail', failure: 'expired', message: `The link expired at ${exp.toISOString()}` }]);
+    expect(failed(v)).toEqual([
+      { name: 'not-expired', status: 'fail', failure: 'expired', message: `The link expired at ${exp.toISOString()}` },
+    ]);
     expect(v.failures).toEqual(['expired']);
     for (const name of ['decompress', 'payload-schema', 'fhir-profile', 'revocation']) {
       expect(check(v, name)).toEqual({ name, status: 'skipped', message: 'Not fetched: the link has expired' });
     }
-    expect((await manifest(t, out(issued, 'manifestUrl'), { recipient: 'Clinic A', passcode: 'right' })).status).toBe(200);
+    expect((await manifest(t, out(issued, 'manifestUrl'), { recipient: 'Clinic A', passcode: 'right' })).status).toBe(
+      200,
+    );
   });
 });

@@ -40,7 +40,12 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const host: Host = { base, seen, connections: 0, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+  const host: Host = {
+    base,
+    seen,
+    connections: 0,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
   server.on('connection', () => host.connections++);
   return host;
 }
@@ -57,10 +62,22 @@ const shlFetch = jest.fn<typeof fetch>((input, init) => fetch(input, init));
 
 beforeAll(async () => {
   jwe = await encryptShlFile(JSON.stringify(bundle), fileKey, { contentType: 'application/fhir+json', zip: true });
-  other = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ files: [{ contentType: 'application/fhir+json', embedded: jwe }] })));
+  other = await serve((_req, res) =>
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ files: [{ contentType: 'application/fhir+json', embedded: jwe }] })),
+  );
   remote = await serve((req, res) => {
-    if (req.url === '/shl/manifest') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ files: [{ contentType: 'application/fhir+json', embedded: jwe }] }));
-    else if (req.url === '/shl/pointer') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ files: [{ contentType: 'application/fhir+json', location: 'https://169.254.169.254/latest/meta-data/file' }] }));
+    if (req.url === '/shl/manifest')
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ files: [{ contentType: 'application/fhir+json', embedded: jwe }] }));
+    else if (req.url === '/shl/pointer')
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          files: [{ contentType: 'application/fhir+json', location: 'https://169.254.169.254/latest/meta-data/file' }],
+        }),
+      );
     else if (req.url === '/shl/moved') res.writeHead(302, { location: `${other.base}/shl/manifest` }).end();
     else res.writeHead(404).end();
   });
@@ -87,12 +104,15 @@ describe('$verify fetches SHL manifests only where allowed', () => {
     const v = await verify(t, link('https://169.254.169.254/latest/meta-data/iam'));
     expect(v.status).toBe(200);
     expect(v.valid).toBe(false);
-    expect(failed(v)).toEqual([{
-      name: 'decompress',
-      status: 'fail',
-      failure: 'decode-error',
-      message: 'The manifest could not be fetched: SHL fetch refused: https://169.254.169.254/latest/meta-data/iam is not under a prefix of SHL_FETCH_ALLOW',
-    }]);
+    expect(failed(v)).toEqual([
+      {
+        name: 'decompress',
+        status: 'fail',
+        failure: 'decode-error',
+        message:
+          'The manifest could not be fetched: SHL fetch refused: https://169.254.169.254/latest/meta-data/iam is not under a prefix of SHL_FETCH_ALLOW',
+      },
+    ]);
     expect(shlFetch).not.toHaveBeenCalled();
   });
 
@@ -100,7 +120,14 @@ describe('$verify fetches SHL manifests only where allowed', () => {
     const text = `shlink:/${Buffer.from(JSON.stringify({ url: 'http://169.254.169.254/latest/meta-data/', key: key() })).toString('base64url')}`;
     const v = await verify(t, text);
     expect(v.valid).toBe(false);
-    expect(failed(v)).toEqual([{ name: 'unprefix', status: 'fail', failure: 'decode-error', message: 'SHL: url must be an https URL of at most 128 characters' }]);
+    expect(failed(v)).toEqual([
+      {
+        name: 'unprefix',
+        status: 'fail',
+        failure: 'decode-error',
+        message: 'SHL: url must be an https URL of at most 128 characters',
+      },
+    ]);
     expect(shlFetch).not.toHaveBeenCalled();
   });
 
@@ -108,7 +135,9 @@ describe('$verify fetches SHL manifests only where allowed', () => {
     const v = await verify(t, link(`${remote.base.replace('127.0.0.1', 'localhost')}/shl/manifest`));
     expect(v.valid).toBe(false);
     expect(failed(v).map((c) => [c.name, c.failure])).toEqual([['decompress', 'decode-error']]);
-    expect(failed(v)[0]!.message).toMatch(/^The manifest could not be fetched: SHL fetch refused: localhost resolves to the non-public address (127\.0\.0\.1|::1); allow-list that address literally to reach it$/);
+    expect(failed(v)[0]!.message).toMatch(
+      /^The manifest could not be fetched: SHL fetch refused: localhost resolves to the non-public address (127\.0\.0\.1|::1); allow-list that address literally to reach it$/,
+    );
     expect(shlFetch).not.toHaveBeenCalled();
     expect(remote.connections).toBe(0);
   });
@@ -120,18 +149,22 @@ describe('$verify fetches SHL manifests only where allowed', () => {
     expect(failed(v)).toEqual([]);
     expect(v.content).toEqual(bundle);
     expect(shlFetch).toHaveBeenCalledTimes(1);
-    expect(remote.seen).toEqual([{ method: 'POST', url: '/shl/manifest', body: JSON.stringify({ recipient: 'gdhcn-gateway verifier' }) }]);
+    expect(remote.seen).toEqual([
+      { method: 'POST', url: '/shl/manifest', body: JSON.stringify({ recipient: 'gdhcn-gateway verifier' }) },
+    ]);
   });
 
   test('when the allow-listed server answers with a redirect to another local server, then it is refused and the other server is never contacted', async () => {
     const v = await verify(t, link(`${remote.base}/shl/moved`, fileKey));
     expect(v.valid).toBe(false);
-    expect(failed(v)).toEqual([{
-      name: 'decompress',
-      status: 'fail',
-      failure: 'decode-error',
-      message: `The manifest could not be fetched: SHL fetch failed: ${remote.base}/shl/moved answered a redirect (HTTP 302), which is not followed`,
-    }]);
+    expect(failed(v)).toEqual([
+      {
+        name: 'decompress',
+        status: 'fail',
+        failure: 'decode-error',
+        message: `The manifest could not be fetched: SHL fetch failed: ${remote.base}/shl/moved answered a redirect (HTTP 302), which is not followed`,
+      },
+    ]);
     expect(v.content).toBeUndefined();
     expect(remote.seen.map((s) => s.url)).toEqual(['/shl/moved']);
     expect(other.connections).toBe(0);
@@ -140,24 +173,36 @@ describe('$verify fetches SHL manifests only where allowed', () => {
   test('when an allow-listed manifest points its file location at a non-allowed address, then the location is refused and only the manifest was fetched', async () => {
     const v = await verify(t, link(`${remote.base}/shl/pointer`, fileKey));
     expect(v.valid).toBe(false);
-    expect(failed(v)).toEqual([{
-      name: 'decompress',
-      status: 'fail',
-      failure: 'decode-error',
-      message: 'The manifest could not be fetched: SHL fetch refused: https://169.254.169.254/latest/meta-data/file is not under a prefix of SHL_FETCH_ALLOW',
-    }]);
+    expect(failed(v)).toEqual([
+      {
+        name: 'decompress',
+        status: 'fail',
+        failure: 'decode-error',
+        message:
+          'The manifest could not be fetched: SHL fetch refused: https://169.254.169.254/latest/meta-data/file is not under a prefix of SHL_FETCH_ALLOW',
+      },
+    ]);
     expect(shlFetch).toHaveBeenCalledTimes(1);
     expect(shlFetch.mock.calls[0]![0]).toBe(`${remote.base}/shl/pointer`);
   });
 
   test('when the allow-listed server answers 404, then the link counts as no longer served (revoked)', async () => {
     const v = await verify(t, link(`${remote.base}/shl/gone`));
-    expect(failed(v)).toEqual([{ name: 'revocation', status: 'fail', failure: 'revoked', message: 'The link is no longer served (revoked, expired or disabled)' }]);
+    expect(failed(v)).toEqual([
+      {
+        name: 'revocation',
+        status: 'fail',
+        failure: 'revoked',
+        message: 'The link is no longer served (revoked, expired or disabled)',
+      },
+    ]);
   });
 
   test('when a prefix only looks like an allow-listed one, then it is refused', async () => {
     const v = await verify(t, link(`${remote.base}/shlx/manifest`));
-    expect(failed(v)[0]!.message).toBe(`The manifest could not be fetched: SHL fetch refused: ${remote.base}/shlx/manifest is not under a prefix of SHL_FETCH_ALLOW`);
+    expect(failed(v)[0]!.message).toBe(
+      `The manifest could not be fetched: SHL fetch refused: ${remote.base}/shlx/manifest is not under a prefix of SHL_FETCH_ALLOW`,
+    );
     expect(shlFetch).not.toHaveBeenCalled();
   });
 });
@@ -171,7 +216,13 @@ describe('no other URL named by a credential is fetched', () => {
     const payload = {
       iss: live,
       nbf: Math.floor(t.clock.now().getTime() / 1000),
-      vc: { type: ['https://smarthealth.cards#health-card'], credentialSubject: { fhirVersion: '4.0.1', fhirBundle: { resourceType: 'Bundle', type: 'collection', entry: [] } } },
+      vc: {
+        type: ['https://smarthealth.cards#health-card'],
+        credentialSubject: {
+          fhirVersion: '4.0.1',
+          fhirBundle: { resourceType: 'Bundle', type: 'collection', entry: [] },
+        },
+      },
     };
     const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${deflateRawSync(Buffer.from(JSON.stringify(payload))).toString('base64url')}`;
     const jws = `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;

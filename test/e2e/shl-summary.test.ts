@@ -5,7 +5,19 @@
 import request from 'supertest';
 import { IPS_PACKAGE_FILE, packageExample } from '../helpers/shared-packages.ts';
 import { FHIR_JSON } from '../helpers/test-app.ts';
-import { check, createShlApp, failed, IPS_PROFILE, messageId, out, parameters, postFhir, verify, type Param, type ShlApp } from './shl-support.ts';
+import {
+  check,
+  createShlApp,
+  failed,
+  IPS_PROFILE,
+  messageId,
+  out,
+  parameters,
+  postFhir,
+  verify,
+  type Param,
+  type ShlApp,
+} from './shl-support.ts';
 
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -15,7 +27,10 @@ beforeAll(async () => {
   t = await createShlApp({ validationMode: 'lenient' });
   for (const file of ['Patient-66033.json', 'Immunization-75680.json']) {
     const r = packageExample(IPS_PACKAGE_FILE, file) as J;
-    const res = await request(t.app).put(`/fhir/${r.resourceType}/${r.id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(r));
+    const res = await request(t.app)
+      .put(`/fhir/${r.resourceType}/${r.id}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(r));
     expect(res.status).toBe(201);
   }
 });
@@ -31,19 +46,27 @@ describe('Patient/{id}/$issue-shl', () => {
     const v = await verify(t, out(issued, 'shlink'));
     expect(v.valid).toBe(true);
     expect(failed(v)).toEqual([]);
-    expect(check(v, 'fhir-profile')).toEqual({ name: 'fhir-profile', status: 'pass', message: `Conforms to ${IPS_PROFILE}` });
+    expect(check(v, 'fhir-profile')).toEqual({
+      name: 'fhir-profile',
+      status: 'pass',
+      message: `Conforms to ${IPS_PROFILE}`,
+    });
     const content = v.content as J;
     expect(content).toMatchObject({ resourceType: 'Bundle', type: 'document' });
     const immunizations = content.entry[0].resource.section.find((s: J) => s.code.coding[0].code === '11369-6');
-    const targets = immunizations.entry.map((e: J) => content.entry.find((x: J) => x.fullUrl === e.reference)?.resource);
+    const targets = immunizations.entry.map(
+      (e: J) => content.entry.find((x: J) => x.fullUrl === e.reference)?.resource,
+    );
     expect(targets.map((r: J) => `${r.resourceType}/${r.id}`)).toEqual(['Immunization/75680']);
   });
 
-  test('when a VHL is issued for a patient, then the patient\'s $credentials lists it with the patient as subject', async () => {
+  test("when a VHL is issued for a patient, then the patient's $credentials lists it with the patient as subject", async () => {
     const issued = await issueForPatient('66033');
     expect(issued.status).toBe(200);
     const listed = await request(t.app).get('/fhir/Patient/66033/$credentials');
-    const ids = (listed.body.parameter as Array<{ part: Array<{ name: string; valueString?: string }> }>).map((p) => p.part.find((x) => x.name === 'credentialId')?.valueString);
+    const ids = (listed.body.parameter as Array<{ part: Array<{ name: string; valueString?: string }> }>).map(
+      (p) => p.part.find((x) => x.name === 'credentialId')?.valueString,
+    );
     expect(ids).toContain(out(issued, 'linkRecord').slice('DocumentReference/'.length));
     expect((await verify(t, out(issued, 'vhl'))).valid).toBe(true);
   });
@@ -55,7 +78,10 @@ describe('Patient/{id}/$issue-shl', () => {
   });
 
   test('when the patient cannot make a conformant IPS (no birthDate), then 422 and no link', async () => {
-    const put = await request(t.app).put('/fhir/Patient/incomplete').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Patient', id: 'incomplete', name: [{ family: 'X' }] }));
+    const put = await request(t.app)
+      .put('/fhir/Patient/incomplete')
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify({ resourceType: 'Patient', id: 'incomplete', name: [{ family: 'X' }] }));
     expect(put.status).toBe(201);
     const res = await issueForPatient('incomplete', [{ name: 'vhl', valueBoolean: false }]);
     expect(res.status).toBe(422);

@@ -39,7 +39,10 @@ export interface ShlApp extends TestApp {
 /** Strict validation with the shared WHO packages loaded, SHL base https://gateway.test/shl, a movable clock. */
 export async function createShlApp(config: Partial<Config> = {}, services: ServiceOverrides = {}): Promise<ShlApp> {
   const clock = mutableClock();
-  const t = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, validationMode: 'strict', shlBaseUrl: SHL_BASE, ...config }, { now: clock.now, ...services });
+  const t = await createTestApp(
+    { fhirPackages: SHARED_PACKAGE_FILES, validationMode: 'strict', shlBaseUrl: SHL_BASE, ...config },
+    { now: clock.now, ...services },
+  );
   return { ...t, clock };
 }
 
@@ -53,26 +56,40 @@ export function postFhir(t: TestApp, path: string, body: unknown): request.Test 
 /** PUT the document Bundle under its own id (201) and return what was pushed. */
 export async function pushDocument(t: TestApp): Promise<Record<string, unknown>> {
   const doc = documentBundle();
-  const res = await request(t.app).put(`/fhir/Bundle/${DOCUMENT_ID}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(doc));
-  if (res.status !== 201 && res.status !== 200) throw new Error(`push failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const res = await request(t.app)
+    .put(`/fhir/Bundle/${DOCUMENT_ID}`)
+    .set('Content-Type', FHIR_JSON)
+    .send(JSON.stringify(doc));
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`push failed: ${res.status} ${JSON.stringify(res.body)}`);
   return doc;
 }
 
 /** `$issue-shl` on the pushed document; no QR pictures unless asked (rendering them is not under test here). */
 export function issueShl(t: TestApp, params: Param[] = [], bundleId = DOCUMENT_ID): request.Test {
   const withQr = params.some((p) => p.name === 'qrFormat');
-  return postFhir(t, `Bundle/${bundleId}/$issue-shl`, parameters([...(withQr ? [] : [{ name: 'qrFormat', valueCode: 'none' }]), ...params]));
+  return postFhir(
+    t,
+    `Bundle/${bundleId}/$issue-shl`,
+    parameters([...(withQr ? [] : [{ name: 'qrFormat', valueCode: 'none' }]), ...params]),
+  );
 }
 
 /** The value of an output parameter (valueString, valueUri, valueReference.reference, …). */
 export function out(res: request.Response, name: string): string {
   const p = (res.body.parameter as Param[] | undefined)?.find((x) => x.name === name);
   if (!p) throw new Error(`no output parameter ${name} in ${JSON.stringify(res.body).slice(0, 500)}`);
-  const v = p.valueString ?? p.valueUri ?? p.valueInstant ?? p.valueCode ?? (p.valueReference as { reference?: string } | undefined)?.reference;
+  const v =
+    p.valueString ??
+    p.valueUri ??
+    p.valueInstant ??
+    p.valueCode ??
+    (p.valueReference as { reference?: string } | undefined)?.reference;
   return v as string;
 }
 
-export const has = (res: request.Response, name: string): boolean => ((res.body.parameter as Param[] | undefined) ?? []).some((x) => x.name === name);
+export const has = (res: request.Response, name: string): boolean =>
+  ((res.body.parameter as Param[] | undefined) ?? []).some((x) => x.name === name);
 
 /** The path part of a manifest or file URL of this server (supertest reaches it in process). */
 export const pathOf = (url: string): string => new URL(url).pathname;
@@ -94,15 +111,22 @@ export interface Verdict {
 export async function verify(t: TestApp, credential: string, extra: Param[] = []): Promise<Verdict> {
   const res = await postFhir(t, '$verify', parameters([{ name: 'credential', valueString: credential }, ...extra]));
   const ps = (res.body.parameter ?? []) as Param[];
-  const checks = ps.filter((p) => p.name === 'check').map((p) => {
-    const part = p.part as Param[];
-    const get = (n: string) => part.find((x) => x.name === n);
-    const c: Check = { name: get('name')!.valueCode as string, status: get('status')!.valueCode as string };
-    if (get('message')) c.message = get('message')!.valueString as string;
-    if (get('failure')) c.failure = (get('failure')!.valueCoding as { code: string }).code;
-    return c;
-  });
-  const issues = (ps.find((p) => p.name === 'issues')?.resource as { issue: Array<{ details: { coding: Array<{ system: string; code: string }>; text: string } }> } | undefined)?.issue ?? [];
+  const checks = ps
+    .filter((p) => p.name === 'check')
+    .map((p) => {
+      const part = p.part as Param[];
+      const get = (n: string) => part.find((x) => x.name === n);
+      const c: Check = { name: get('name')!.valueCode as string, status: get('status')!.valueCode as string };
+      if (get('message')) c.message = get('message')!.valueString as string;
+      if (get('failure')) c.failure = (get('failure')!.valueCoding as { code: string }).code;
+      return c;
+    });
+  const issues =
+    (
+      ps.find((p) => p.name === 'issues')?.resource as
+        | { issue: Array<{ details: { coding: Array<{ system: string; code: string }>; text: string } }> }
+        | undefined
+    )?.issue ?? [];
   const content = ps.find((p) => p.name === 'content')?.resource as Record<string, unknown> | undefined;
   return {
     status: res.status,
@@ -110,7 +134,9 @@ export async function verify(t: TestApp, credential: string, extra: Param[] = []
     ...(has(res, 'format') ? { format: out(res, 'format') } : {}),
     checks,
     ...(content ? { content } : {}),
-    failures: issues.flatMap((i) => i.details.coding.filter((c) => c.system.endsWith('/verify-failure')).map((c) => c.code)),
+    failures: issues.flatMap((i) =>
+      i.details.coding.filter((c) => c.system.endsWith('/verify-failure')).map((c) => c.code),
+    ),
     texts: issues.map((i) => i.details.text),
   };
 }
@@ -129,5 +155,6 @@ export async function stillServing(t: TestApp): Promise<number> {
 }
 
 /** The OperationOutcome message id (first issue). */
-export const messageId = (res: request.Response): string | undefined => res.body?.issue?.[0]?.details?.coding?.[0]?.code;
+export const messageId = (res: request.Response): string | undefined =>
+  res.body?.issue?.[0]?.details?.coding?.[0]?.code;
 export const messageText = (res: request.Response): string | undefined => res.body?.issue?.[0]?.details?.text;

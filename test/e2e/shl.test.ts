@@ -6,7 +6,21 @@
 import request from 'supertest';
 import { FHIR_JSON } from '../helpers/test-app.ts';
 import {
-  check, createShlApp, DOCUMENT_ID, DOCUMENT_PATIENT, DOCUMENT_PATIENT_ID, failed, IPS_PROFILE, issueShl, manifest, messageId, out, pushDocument, START, verify, type ShlApp,
+  check,
+  createShlApp,
+  DOCUMENT_ID,
+  DOCUMENT_PATIENT,
+  DOCUMENT_PATIENT_ID,
+  failed,
+  IPS_PROFILE,
+  issueShl,
+  manifest,
+  messageId,
+  out,
+  pushDocument,
+  START,
+  verify,
+  type ShlApp,
 } from './shl-support.ts';
 
 let t: ShlApp;
@@ -25,10 +39,16 @@ function withoutServerMeta(resource: Record<string, unknown>): Record<string, un
 
 describe('push → $issue-shl → $verify', () => {
   test('when the IPS document Bundle is pushed in strict mode, then it is stored, checked against the loaded IPS ingest profile with no error', async () => {
-    const res = await request(t.app).put('/fhir/Bundle/ingest-check').set('Content-Type', FHIR_JSON).set('Prefer', 'return=OperationOutcome')
+    const res = await request(t.app)
+      .put('/fhir/Bundle/ingest-check')
+      .set('Content-Type', FHIR_JSON)
+      .set('Prefer', 'return=OperationOutcome')
       .send(JSON.stringify({ ...pushed, id: 'ingest-check' }));
     expect(res.status).toBe(201);
-    const issues = res.body.issue as Array<{ severity: string; details: { coding: Array<{ code: string }>; text: string } }>;
+    const issues = res.body.issue as Array<{
+      severity: string;
+      details: { coding: Array<{ code: string }>; text: string };
+    }>;
     expect(issues.filter((i) => i.severity === 'error' || i.severity === 'fatal')).toEqual([]);
     expect(issues.map((i) => i.details.coding[0]!.code)).not.toContain('INGEST_PROFILE_NOT_LOADED');
   });
@@ -46,7 +66,16 @@ describe('push → $issue-shl → $verify', () => {
     expect(v.valid).toBe(true);
     expect(v.format).toBe('shl');
     expect(failed(v)).toEqual([]);
-    expect(v.checks.map((c) => c.name)).toEqual(['unprefix', 'signature', 'trust-chain', 'not-expired', 'decompress', 'payload-schema', 'fhir-profile', 'revocation']);
+    expect(v.checks.map((c) => c.name)).toEqual([
+      'unprefix',
+      'signature',
+      'trust-chain',
+      'not-expired',
+      'decompress',
+      'payload-schema',
+      'fhir-profile',
+      'revocation',
+    ]);
     const unsigned = 'A SMART Health Link is encrypted, not signed: its issuer is not authenticated (a VHL is)';
     expect(check(v, 'signature')).toEqual({ name: 'signature', status: 'skipped', message: unsigned });
     expect(check(v, 'trust-chain')).toEqual({ name: 'trust-chain', status: 'skipped', message: unsigned });
@@ -57,14 +86,23 @@ describe('push → $issue-shl → $verify', () => {
 
   test('when the IPS profile is loaded, then $verify checks the content against it and says it conforms', async () => {
     const v = await verify(t, out(await issueShl(t, [{ name: 'vhl', valueBoolean: false }]), 'shlink'));
-    expect(check(v, 'fhir-profile')).toEqual({ name: 'fhir-profile', status: 'pass', message: `Conforms to ${IPS_PROFILE}` });
+    expect(check(v, 'fhir-profile')).toEqual({
+      name: 'fhir-profile',
+      status: 'pass',
+      message: `Conforms to ${IPS_PROFILE}`,
+    });
   });
 
   test('when a link is issued for a conformant IPS document, then the issuance carries no profile warning', async () => {
     const issued = await issueShl(t, [{ name: 'vhl', valueBoolean: false }]);
     expect(issued.status).toBe(200);
-    const warnings = (issued.body.parameter as Array<{ name: string; resource?: { issue: Array<{ severity: string; details: { coding: Array<{ code: string }>; text: string } }> } }>)
-      .find((p) => p.name === 'warnings')?.resource?.issue ?? [];
+    const warnings =
+      (
+        issued.body.parameter as Array<{
+          name: string;
+          resource?: { issue: Array<{ severity: string; details: { coding: Array<{ code: string }>; text: string } }> };
+        }>
+      ).find((p) => p.name === 'warnings')?.resource?.issue ?? [];
     expect(warnings.map((i) => [i.severity, i.details.coding[0]!.code])).toEqual([]);
   });
 
@@ -78,10 +116,20 @@ describe('push → $issue-shl → $verify', () => {
     expect(v.format).toBe('vhl');
     expect(failed(v)).toEqual([]);
     expect(check(v, 'signature')?.status).toBe('pass');
-    expect(check(v, 'trust-chain')).toEqual({ name: 'trust-chain', status: 'pass', message: expect.stringMatching(new RegExp(`^DSC ${escape(out(issued, 'kid'))} chains to CSCA .+ of XX$`)) });
+    expect(check(v, 'trust-chain')).toEqual({
+      name: 'trust-chain',
+      status: 'pass',
+      message: expect.stringMatching(new RegExp(`^DSC ${escape(out(issued, 'kid'))} chains to CSCA .+ of XX$`)),
+    });
     // The checks of the link inside the VHL say so: not-expired, decompress and payload-schema come twice.
-    expect(check(v, 'revocation')).toEqual({ name: 'revocation', status: 'pass', message: 'Carried link: The link is served' });
-    expect(v.checks.filter((c) => c.name === 'not-expired').map((c) => c.message?.startsWith('Carried link: ') ?? false)).toEqual([false, true]);
+    expect(check(v, 'revocation')).toEqual({
+      name: 'revocation',
+      status: 'pass',
+      message: 'Carried link: The link is served',
+    });
+    expect(
+      v.checks.filter((c) => c.name === 'not-expired').map((c) => c.message?.startsWith('Carried link: ') ?? false),
+    ).toEqual([false, true]);
     expect(withoutServerMeta(v.content!)).toEqual(pushed);
   });
 });
@@ -90,8 +138,13 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** `$revoke-credential` with the record id (`DocumentReference/<id>` → `<id>`), the one way to revoke a link. */
 const revokeLink = (linkRecord: string) =>
-  request(t.app).post('/fhir/$revoke-credential').set('Content-Type', FHIR_JSON)
-    .send({ resourceType: 'Parameters', parameter: [{ name: 'credentialId', valueString: linkRecord.slice('DocumentReference/'.length) }] });
+  request(t.app)
+    .post('/fhir/$revoke-credential')
+    .set('Content-Type', FHIR_JSON)
+    .send({
+      resourceType: 'Parameters',
+      parameter: [{ name: 'credentialId', valueString: linkRecord.slice('DocumentReference/'.length) }],
+    });
 
 describe('revocation', () => {
   test('when the link is revoked with $revoke-credential, then the manifest is 404 and $verify of the link and of its VHL fail with revoked', async () => {
@@ -105,10 +158,20 @@ describe('revocation', () => {
     const gone = await manifest(t, manifestUrl, { recipient: 'Clinic A' });
     expect(gone.status).toBe(404);
     expect(messageId(gone)).toBe('SHL_NOT_FOUND');
-    for (const [credential, prefix] of [[out(issued, 'shlink'), ''], [out(issued, 'vhl'), 'Carried link: ']]) {
+    for (const [credential, prefix] of [
+      [out(issued, 'shlink'), ''],
+      [out(issued, 'vhl'), 'Carried link: '],
+    ]) {
       const v = await verify(t, credential!);
       expect(v.valid).toBe(false);
-      expect(failed(v)).toEqual([{ name: 'revocation', status: 'fail', failure: 'revoked', message: `${prefix}The link is no longer served (revoked, expired or disabled)` }]);
+      expect(failed(v)).toEqual([
+        {
+          name: 'revocation',
+          status: 'fail',
+          failure: 'revoked',
+          message: `${prefix}The link is no longer served (revoked, expired or disabled)`,
+        },
+      ]);
       expect(v.failures).toEqual(['revoked']);
       expect(v.content).toBeUndefined();
     }
@@ -131,24 +194,48 @@ describe('revocation', () => {
 describe('Provenance and $credentials', () => {
   beforeAll(async () => {
     const patient = DOCUMENT_PATIENT();
-    const res = await request(t.app).put(`/fhir/Patient/${DOCUMENT_PATIENT_ID}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(patient));
+    const res = await request(t.app)
+      .put(`/fhir/Patient/${DOCUMENT_PATIENT_ID}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(patient));
     expect(res.status).toBe(201);
   });
 
-  type Part = { name: string; valueCode?: string; valueString?: string; valueInstant?: string; valueReference?: { reference: string } };
+  type Part = {
+    name: string;
+    valueCode?: string;
+    valueString?: string;
+    valueInstant?: string;
+    valueReference?: { reference: string };
+  };
 
-  test('when an SHL and a VHL are issued, then each leaves a Provenance (format shl / vhl) and the patient\'s $credentials lists both', async () => {
+  test("when an SHL and a VHL are issued, then each leaves a Provenance (format shl / vhl) and the patient's $credentials lists both", async () => {
     const shl = await issueShl(t, [{ name: 'vhl', valueBoolean: false }]);
     const vhl = await issueShl(t);
     const recordIds = [out(shl, 'linkRecord'), out(vhl, 'linkRecord')].map((r) => r.slice('DocumentReference/'.length));
 
     const listed = await request(t.app).get(`/fhir/Patient/${DOCUMENT_PATIENT_ID}/$credentials`);
     expect(listed.status).toBe(200);
-    const credentials = (listed.body.parameter as Array<{ part: Part[] }>).map((p) => Object.fromEntries(p.part.map((x) => [x.name, x.valueCode ?? x.valueString ?? x.valueInstant ?? x.valueReference?.reference])));
+    const credentials = (listed.body.parameter as Array<{ part: Part[] }>).map((p) =>
+      Object.fromEntries(
+        p.part.map((x) => [x.name, x.valueCode ?? x.valueString ?? x.valueInstant ?? x.valueReference?.reference]),
+      ),
+    );
     const ours = recordIds.map((id) => credentials.find((c) => c.credentialId === id));
     expect(ours).toEqual([
-      expect.objectContaining({ format: 'shl', credentialId: recordIds[0], source: `Bundle/${DOCUMENT_ID}`, issuedAt: START.toISOString() }),
-      expect.objectContaining({ format: 'vhl', credentialId: recordIds[1], source: `Bundle/${DOCUMENT_ID}`, kid: out(vhl, 'kid'), issuedAt: START.toISOString() }),
+      expect.objectContaining({
+        format: 'shl',
+        credentialId: recordIds[0],
+        source: `Bundle/${DOCUMENT_ID}`,
+        issuedAt: START.toISOString(),
+      }),
+      expect.objectContaining({
+        format: 'vhl',
+        credentialId: recordIds[1],
+        source: `Bundle/${DOCUMENT_ID}`,
+        kid: out(vhl, 'kid'),
+        issuedAt: START.toISOString(),
+      }),
     ]);
     expect(ours[0]).not.toHaveProperty('kid');
 
@@ -157,18 +244,26 @@ describe('Provenance and $credentials', () => {
       expect(prov.status).toBe(200);
       expect(prov.body.resourceType).toBe('Provenance');
       expect(prov.body.activity.coding[0].code).toBe(c!.format);
-      expect(prov.body.target).toEqual([{ reference: `Patient/${DOCUMENT_PATIENT_ID}` }, { reference: `Bundle/${DOCUMENT_ID}` }]);
+      expect(prov.body.target).toEqual([
+        { reference: `Patient/${DOCUMENT_PATIENT_ID}` },
+        { reference: `Bundle/${DOCUMENT_ID}` },
+      ]);
       expect(prov.body.recorded).toBe(START.toISOString());
     }
   });
 
   test('when a link is issued with an expiry, then its Provenance and $credentials entry carry that expiry', async () => {
     const exp = new Date(START.getTime() + 86_400_000).toISOString();
-    const issued = await issueShl(t, [{ name: 'vhl', valueBoolean: false }, { name: 'exp', valueDateTime: exp }]);
+    const issued = await issueShl(t, [
+      { name: 'vhl', valueBoolean: false },
+      { name: 'exp', valueDateTime: exp },
+    ]);
     expect(out(issued, 'expiresAt')).toBe(exp);
     const listed = await request(t.app).get(`/fhir/Patient/${DOCUMENT_PATIENT_ID}/$credentials`);
     const id = out(issued, 'linkRecord').slice('DocumentReference/'.length);
-    const entry = (listed.body.parameter as Array<{ part: Part[] }>).find((p) => p.part.some((x) => x.valueString === id));
+    const entry = (listed.body.parameter as Array<{ part: Part[] }>).find((p) =>
+      p.part.some((x) => x.valueString === id),
+    );
     expect(entry?.part.find((x) => x.name === 'expiresAt')).toEqual({ name: 'expiresAt', valueInstant: exp });
   });
 });

@@ -31,7 +31,10 @@ let gateway: TestServer;
 
 beforeAll(async () => {
   aKeys = await makeKeys('XA');
-  a = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, issuerUrl: 'https://xa.test', issuerCountry: 'XA' }, { now: () => NOW, issuerKeys: aKeys });
+  a = await createTestApp(
+    { fhirPackages: SHARED_PACKAGE_FILES, issuerUrl: 'https://xa.test', issuerCountry: 'XA' },
+    { now: () => NOW, issuerKeys: aKeys },
+  );
   ca = client(a);
   aServer = await new Promise<Server>((resolve) => {
     const s = a.app.listen(0, '127.0.0.1', () => resolve(s));
@@ -39,8 +42,18 @@ beforeAll(async () => {
   gateway = await serve(json({}));
   const host = encodeURIComponent(new URL(gateway.url).host);
   const did = `did:web:${host}:v2:trustlist:DCC:XXA`;
-  const list = buildDidDocument(did, [{ der: aKeys.csca.der }, ...aKeys.dscs.map((d) => ({ der: d.certificate.der, chain: [aKeys.csca.der] }))]);
-  gateway.setHandler(json(await signTrustList(list as unknown as Record<string, unknown>, networkKey.privateKey, { created: NOW, verificationMethod: `did:web:${host}#tng` })));
+  const list = buildDidDocument(did, [
+    { der: aKeys.csca.der },
+    ...aKeys.dscs.map((d) => ({ der: d.certificate.der, chain: [aKeys.csca.der] })),
+  ]);
+  gateway.setHandler(
+    json(
+      await signTrustList(list as unknown as Record<string, unknown>, networkKey.privateKey, {
+        created: NOW,
+        verificationMethod: `did:web:${host}#tng`,
+      }),
+    ),
+  );
   const aUrl = `http://127.0.0.1:${(aServer.address() as AddressInfo).port}`;
   b = await createTestApp(
     {
@@ -65,9 +78,12 @@ afterAll(async () => {
   await gateway?.close();
 });
 
-test('when B syncs the signed list and A later revokes, then A\'s HCERT verifies at B and then is revoked at B', async () => {
+test("when B syncs the signed list and A later revokes, then A's HCERT verifies at B and then is revoked at B", async () => {
   await ca.push(patient(), covidImmunization());
-  const issued = await ca.post('Immunization/imm1/$issue-hcert', ca.parameters([{ name: 'qrFormat', valueCode: 'none' }]));
+  const issued = await ca.post(
+    'Immunization/imm1/$issue-hcert',
+    ca.parameters([{ name: 'qrFormat', valueCode: 'none' }]),
+  );
   expect(issued.status).toBe(200);
   const hc1 = param(issued.body as Parameters, 'hc1')!.valueString!;
   const certificateId = param(issued.body as Parameters, 'certificateId')!.valueString!;
@@ -75,16 +91,33 @@ test('when B syncs the signed list and A later revokes, then A\'s HCERT verifies
   expect(await b.services.trust.refresh()).toMatchObject({ ok: true });
   await b.services.revocations.refresh();
   const status = (await request(b.app).get('/trust/status')).body;
-  expect(status).toMatchObject({ state: 'ok', proof: { state: 'verified', created: NOW.toISOString() }, counts: { csca: 1, dsc: aKeys.dscs.length }, revocation: { dccKids: aKeys.dscs.length, problems: [] }, renewal: { marginDays: 60 } });
+  expect(status).toMatchObject({
+    state: 'ok',
+    proof: { state: 'verified', created: NOW.toISOString() },
+    counts: { csca: 1, dsc: aKeys.dscs.length },
+    revocation: { dccKids: aKeys.dscs.length, problems: [] },
+    renewal: { marginDays: 60 },
+  });
 
   const before = await cb.verify(hc1);
   expect(notPassing(before)).toEqual([]);
   expect(before.valid).toBe(true);
 
-  const revoked = await ca.post('$revoke-credential', ca.parameters([{ name: 'credentialId', valueString: certificateId }]));
+  const revoked = await ca.post(
+    '$revoke-credential',
+    ca.parameters([{ name: 'credentialId', valueString: certificateId }]),
+  );
   expect(revoked.status).toBe(200);
-  const published = (await request(a.app).get('/trust/revocation/dcc.json')).body as { kid: string; hashType: string; entries: unknown[] }[];
-  expect(published).toEqual(aKeys.dscs.map((d) => expect.objectContaining({ country: 'XA', kid: d.kid, hashType: 'UCI', entries: [{ hash: expect.any(String) }] })));
+  const published = (await request(a.app).get('/trust/revocation/dcc.json')).body as {
+    kid: string;
+    hashType: string;
+    entries: unknown[];
+  }[];
+  expect(published).toEqual(
+    aKeys.dscs.map((d) =>
+      expect.objectContaining({ country: 'XA', kid: d.kid, hashType: 'UCI', entries: [{ hash: expect.any(String) }] }),
+    ),
+  );
   expect(JSON.stringify(published)).not.toContain(certificateId);
 
   await b.services.revocations.refresh();
@@ -96,7 +129,10 @@ test('when B syncs the signed list and A later revokes, then A\'s HCERT verifies
 test('when a CRL is asked for a kid this server does not sign with, then 404 with a stable message id', async () => {
   const res = await request(a.app).get('/.well-known/crl/not-our-kid.json');
   expect(res.status).toBe(404);
-  expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ details: { coding: [{ code: 'CRL_UNKNOWN_KID' }] } }] });
+  expect(res.body).toMatchObject({
+    resourceType: 'OperationOutcome',
+    issue: [{ details: { coding: [{ code: 'CRL_UNKNOWN_KID' }] } }],
+  });
 });
 
 test('when our SHC CRL is asked for our SHC kid, then it lists rids only (never an HCERT id)', async () => {

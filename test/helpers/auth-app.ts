@@ -27,7 +27,11 @@ export interface TestClient {
 export interface AuthTestApp extends TestApp {
   tokenUrl: string;
   /** Registers a client in the registry (as `gdhcn-gateway clients add` does) with a fresh key pair. */
-  registerClient(id: string, scopes: string[], options?: { alg?: 'ES256' | 'ES384' | 'RS384'; jwksUri?: string }): Promise<TestClient>;
+  registerClient(
+    id: string,
+    scopes: string[],
+    options?: { alg?: 'ES256' | 'ES384' | 'RS384'; jwksUri?: string },
+  ): Promise<TestClient>;
   tokenFor(scope: string, id?: string): Promise<string>;
 }
 
@@ -38,7 +42,10 @@ export async function makeClientKeys(alg: 'ES256' | 'ES384' | 'RS384' = 'ES384')
   return { privateKey, publicJwk, kid };
 }
 
-export async function createAuthTestApp(overrides: Partial<Config> = {}, serviceOverrides: ServiceOverrides = {}): Promise<AuthTestApp> {
+export async function createAuthTestApp(
+  overrides: Partial<Config> = {},
+  serviceOverrides: ServiceOverrides = {},
+): Promise<AuthTestApp> {
   const base = await createTestApp({ auth: true, audit: true, ...overrides }, serviceOverrides);
   const tokenUrl = tokenUrlOf(base.services.config);
   const now = () => Math.floor(base.services.now().getTime() / 1000);
@@ -71,7 +78,12 @@ export async function createAuthTestApp(overrides: Partial<Config> = {}, service
         const res = await request(base.app)
           .post('/auth/token')
           .type('form')
-          .send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await client.assertion(), scope });
+          .send({
+            grant_type: 'client_credentials',
+            client_assertion_type: ASSERTION_TYPE,
+            client_assertion: await client.assertion(),
+            scope,
+          });
         if (res.status !== 200) throw new Error(`token for ${id} refused: ${res.status} ${JSON.stringify(res.body)}`);
         return (res.body as { access_token: string }).access_token;
       },
@@ -80,7 +92,13 @@ export async function createAuthTestApp(overrides: Partial<Config> = {}, service
     return client;
   };
   const tokenFor: AuthTestApp['tokenFor'] = async (scope, id = 'test-admin') => {
-    const client = clients.get(id) ?? (await registerClient(id, ['system/*.cruds', 'system/AuditEvent.cruds', ...Object.values((await import('../../src/auth/operation-scopes.ts')).OPERATION_SCOPES)]));
+    const client =
+      clients.get(id) ??
+      (await registerClient(id, [
+        'system/*.cruds',
+        'system/AuditEvent.cruds',
+        ...Object.values((await import('../../src/auth/operation-scopes.ts')).OPERATION_SCOPES),
+      ]));
     return client.token(scope);
   };
   return { ...base, tokenUrl, registerClient, tokenFor };

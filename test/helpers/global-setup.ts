@@ -20,13 +20,20 @@ function ensureChromium(): void {
     process.stdout.write('\nInstalling Debian chromium for test/cli/report-html.test.ts (apt-get install chromium)…\n');
     try {
       execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-      execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
     } catch (err) {
-      process.stdout.write(`apt-get install chromium failed (${(err as Error).message.split('\n')[0]}); the HTML report test will fail.\n`);
+      process.stdout.write(
+        `apt-get install chromium failed (${(err as Error).message.split('\n')[0]}); the HTML report test will fail.\n`,
+      );
     }
     if (existsSync(CHROMIUM)) return;
   }
-  process.stdout.write(`\nChromium is missing: install Debian's chromium package (sudo apt-get install chromium) so ${CHROMIUM} exists; test/cli/report-html.test.ts needs it.\n`);
+  process.stdout.write(
+    `\nChromium is missing: install Debian's chromium package (sudo apt-get install chromium) so ${CHROMIUM} exists; test/cli/report-html.test.ts needs it.\n`,
+  );
 }
 
 export default function globalSetup(): void {

@@ -8,6 +8,8 @@ export default function globalTeardown(): void {
   const attempts = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   rmSync(dirname(file), { recursive: true, force: true });
   if (attempts.length > 0) {
-    throw new Error(`Tests tried ${attempts.length} outbound network connection(s), all blocked:\n  ${[...new Set(attempts)].join('\n  ')}`);
+    throw new Error(
+      `Tests tried ${attempts.length} outbound network connection(s), all blocked:\n  ${[...new Set(attempts)].join('\n  ')}`,
+    );
   }
 }

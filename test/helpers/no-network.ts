@@ -23,8 +23,13 @@ function targetHost(args: unknown[]): string | undefined {
 function record(host: string): void {
   const file = process.env.GDHCN_NO_NETWORK_LOG;
   if (!file) return;
-  const state = (globalThis as { expect?: { getState(): { testPath?: string; currentTestName?: string } } }).expect?.getState();
-  appendFileSync(file, `${host} from ${state?.testPath ?? 'unknown file'} (${state?.currentTestName ?? 'outside a test'})\n`);
+  const state = (
+    globalThis as { expect?: { getState(): { testPath?: string; currentTestName?: string } } }
+  ).expect?.getState();
+  appendFileSync(
+    file,
+    `${host} from ${state?.testPath ?? 'unknown file'} (${state?.currentTestName ?? 'outside a test'})\n`,
+  );
 }
 
 net.Socket.prototype.connect = function guarded(this: net.Socket, ...args: unknown[]) {

@@ -24,5 +24,11 @@ export function rule(overrides: Partial<BusinessRule> & Record<string, unknown> 
 }
 
 export function valueSet(id: string, codes: string[]): Record<string, unknown> {
-  return { valueSetId: id, valueSetDate: '2021-06-01', valueSetValues: Object.fromEntries(codes.map((c) => [c, { display: c, lang: 'en', active: true, version: '', system: 'http://snomed.info/sct' }])) };
+  return {
+    valueSetId: id,
+    valueSetDate: '2021-06-01',
+    valueSetValues: Object.fromEntries(
+      codes.map((c) => [c, { display: c, lang: 'en', active: true, version: '', system: 'http://snomed.info/sct' }]),
+    ),
+  };
 }

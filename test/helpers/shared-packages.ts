@@ -21,14 +21,16 @@ export const IPS_BUNDLE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle
 export const SHARED_PACKAGE_FILES_WITHOUT_IPS = SHARED_PACKAGE_FILES.filter((f) => !f.endsWith(`/${IPS_PACKAGE_FILE}`));
 
 /** The smallest IPS document example (Composition, Patient, and one entry per required section). */
-export const ipsMinimalBundle = (): Record<string, unknown> => packageExample(IPS_PACKAGE_FILE, 'Bundle-bundle-minimal.json');
+export const ipsMinimalBundle = (): Record<string, unknown> =>
+  packageExample(IPS_PACKAGE_FILE, 'Bundle-bundle-minimal.json');
 
 /** The Patient entry of an IPS document Bundle (the subject of its Composition). */
 export function documentPatient(bundle: Record<string, unknown>): Record<string, unknown> & { id: string } {
   const entries = bundle.entry as Array<{ fullUrl?: string; resource: Record<string, unknown> }>;
   const subject = (entries[0]!.resource.subject as { reference: string }).reference;
   const found = entries.find((e) => e.fullUrl === subject)?.resource;
-  if (found?.resourceType !== 'Patient' || typeof found.id !== 'string') throw new Error(`the Composition subject ${subject} is not a Patient entry with an id`);
+  if (found?.resourceType !== 'Patient' || typeof found.id !== 'string')
+    throw new Error(`the Composition subject ${subject} is not a Patient entry with an id`);
   return structuredClone(found) as Record<string, unknown> & { id: string };
 }
 
@@ -56,8 +58,18 @@ export interface ArchiveManifest {
 export function sharedArchiveManifests(): ArchiveManifest[] {
   return SHARED_PACKAGE_FILES.map((file) => {
     const entries = readTar(readFileSync(file));
-    const manifest = JSON.parse(entries.find((e) => e.name === 'package/package.json')!.data.toString('utf8')) as { name: string; version: string; fhirVersions?: string[] };
+    const manifest = JSON.parse(entries.find((e) => e.name === 'package/package.json')!.data.toString('utf8')) as {
+      name: string;
+      version: string;
+      fhirVersions?: string[];
+    };
     const exampleFiles = entries.filter((e) => /^package\/example\/[^/]+\.json$/.test(e.name)).length;
-    return { file, name: manifest.name, version: manifest.version, fhirVersion: manifest.fhirVersions?.[0] ?? '4.0.1', exampleFiles };
+    return {
+      file,
+      name: manifest.name,
+      version: manifest.version,
+      fhirVersion: manifest.fhirVersions?.[0] ?? '4.0.1',
+      exampleFiles,
+    };
   });
 }

@@ -46,8 +46,14 @@ export function profileUrl(id: string): string {
 /** A small valid IG package with one profile (Patient with birthDate required), snapshot included. */
 export function samplePackage(id = 'example.fhir.test', version = '0.1.0', extra: TarSpec[] = []): Buffer {
   const manifest = { name: id, version, fhirVersions: ['4.0.1'], dependencies: { 'hl7.fhir.r4.core': '4.0.1' } };
-  const base = readBaseR4().resources.find((r) => r.resourceType === 'StructureDefinition' && (r as { url?: string }).url === 'http://hl7.org/fhir/StructureDefinition/Patient');
-  const snapshot = structuredClone((base as unknown as { snapshot: { element: Array<{ path: string; min?: number }> } }).snapshot);
+  const base = readBaseR4().resources.find(
+    (r) =>
+      r.resourceType === 'StructureDefinition' &&
+      (r as { url?: string }).url === 'http://hl7.org/fhir/StructureDefinition/Patient',
+  );
+  const snapshot = structuredClone(
+    (base as unknown as { snapshot: { element: Array<{ path: string; min?: number }> } }).snapshot,
+  );
   for (const e of snapshot.element) if (e.path === 'Patient.birthDate') e.min = 1;
   const profile = {
     resourceType: 'StructureDefinition',

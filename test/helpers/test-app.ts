@@ -14,10 +14,20 @@ export interface TestApp {
 }
 
 /** `services` passes a clock, issuer keys or the SHL fetch to the composition root. */
-export async function createTestApp(overrides: Partial<Config> = {}, serviceOverrides: ServiceOverrides = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<Config> = {},
+  serviceOverrides: ServiceOverrides = {},
+): Promise<TestApp> {
   // Feature tests run with AUTH=off and no audit trail; test/helpers/auth-app.ts builds apps with both on.
-  const config = parseConfig({}, { fhirBaseUrl: BASE, logLevel: 'silent', auth: false, audit: false, publicRateLimit: 0, ...overrides });
-  const services = await createServices(config, { inMemory: true, log: pino({ level: 'silent' }), ...serviceOverrides });
+  const config = parseConfig(
+    {},
+    { fhirBaseUrl: BASE, logLevel: 'silent', auth: false, audit: false, publicRateLimit: 0, ...overrides },
+  );
+  const services = await createServices(config, {
+    inMemory: true,
+    log: pino({ level: 'silent' }),
+    ...serviceOverrides,
+  });
   return { app: createApp(services), services, close: () => services.close() };
 }
 

@@ -13,12 +13,21 @@ let auditor: string;
 beforeAll(async () => {
   t = await createAuthTestApp({ validationMode: 'off' });
   writer = await (await t.registerClient('his-7', ['system/Patient.cruds'])).token('system/Patient.cruds');
-  auditor = await (await t.registerClient('auditor', ['system/AuditEvent.rs', 'system/*.rs'])).token('system/AuditEvent.rs system/*.rs');
+  auditor = await (await t.registerClient('auditor', ['system/AuditEvent.rs', 'system/*.rs'])).token(
+    'system/AuditEvent.rs system/*.rs',
+  );
 });
 afterAll(() => t.close());
 
 const as = (token: string) => ({ Authorization: `Bearer ${token}`, 'Content-Type': FHIR_JSON });
-type Event = { action: string; outcome: string; subtype: Array<{ code: string }>; agent: Array<{ who: { reference?: string; display?: string }; name?: string }>; entity?: Array<{ what: { reference?: string; identifier?: { value: string } } }>; outcomeDesc: string };
+type Event = {
+  action: string;
+  outcome: string;
+  subtype: Array<{ code: string }>;
+  agent: Array<{ who: { reference?: string; display?: string }; name?: string }>;
+  entity?: Array<{ what: { reference?: string; identifier?: { value: string } } }>;
+  outcomeDesc: string;
+};
 
 async function events(query: string): Promise<Event[]> {
   await t.services.audit.flush();
@@ -28,12 +37,26 @@ async function events(query: string): Promise<Event[]> {
 }
 
 test('when a client creates a resource, then one AuditEvent names the client, the resource, action C, outcome 0 and the request id', async () => {
-  const res = await request(t.app).post('/fhir/Patient').set(as(writer)).set('X-Request-Id', 'req-create-1').send(patient());
+  const res = await request(t.app)
+    .post('/fhir/Patient')
+    .set(as(writer))
+    .set('X-Request-Id', 'req-create-1')
+    .send(patient());
   expect(res.status).toBe(201);
   const found = await events(`entity=Patient/${res.body.id}&action=C`);
   expect(found).toHaveLength(1);
-  expect(found[0]).toMatchObject({ action: 'C', outcome: '0', subtype: [{ code: 'create' }], agent: [{ who: { reference: 'Device/his-7' }, name: 'his-7' }] });
-  expect(found[0]!.entity).toEqual(expect.arrayContaining([{ what: { reference: `Patient/${res.body.id}` } }, { what: { identifier: { value: 'req-create-1' } }, type: expect.anything() }]));
+  expect(found[0]).toMatchObject({
+    action: 'C',
+    outcome: '0',
+    subtype: [{ code: 'create' }],
+    agent: [{ who: { reference: 'Device/his-7' }, name: 'his-7' }],
+  });
+  expect(found[0]!.entity).toEqual(
+    expect.arrayContaining([
+      { what: { reference: `Patient/${res.body.id}` } },
+      { what: { identifier: { value: 'req-create-1' } }, type: expect.anything() },
+    ]),
+  );
 });
 
 test('when a client reads and searches, then each leaves an AuditEvent with action R', async () => {
@@ -50,31 +73,55 @@ test('when a request is refused (401, 403), then an AuditEvent with outcome 4 re
   const refused = await events('outcome=4');
   const anon = refused.find((e) => e.entity?.some((x) => x.what.identifier?.value === 'req-anon-1'));
   const forbidden = refused.find((e) => e.entity?.some((x) => x.what.identifier?.value === 'req-403-1'));
-  expect(anon).toMatchObject({ outcomeDesc: 'HTTP 401: AUTH_TOKEN_MISSING', agent: [{ who: { display: expect.stringMatching(/^anonymous /) } }] });
-  expect(forbidden).toMatchObject({ action: 'D', outcomeDesc: 'HTTP 403: AUTH_SCOPE_MISSING', agent: [{ who: { reference: 'Device/auditor' } }] });
+  expect(anon).toMatchObject({
+    outcomeDesc: 'HTTP 401: AUTH_TOKEN_MISSING',
+    agent: [{ who: { display: expect.stringMatching(/^anonymous /) } }],
+  });
+  expect(forbidden).toMatchObject({
+    action: 'D',
+    outcomeDesc: 'HTTP 403: AUTH_SCOPE_MISSING',
+    agent: [{ who: { reference: 'Device/auditor' } }],
+  });
 });
 
 test('when a token is granted or refused, then each leaves an AuditEvent of subtype token', async () => {
   const c = await t.registerClient('grant-audit', ['system/Patient.rs']);
   await c.token('system/Patient.rs');
-  await request(t.app).post('/auth/token').type('form').send({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await c.assertion({ exp: 1 }), scope: 'system/Patient.rs' });
+  await request(t.app)
+    .post('/auth/token')
+    .type('form')
+    .send({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await c.assertion({ exp: 1 }),
+      scope: 'system/Patient.rs',
+    });
   const found = await events('agent=Device/grant-audit&subtype=token');
-  expect(found.map((e) => [e.outcome, e.outcomeDesc]).sort()).toEqual([['0', 'HTTP 200'], ['4', 'HTTP 401: invalid_client']]);
+  expect(found.map((e) => [e.outcome, e.outcomeDesc]).sort()).toEqual([
+    ['0', 'HTTP 200'],
+    ['4', 'HTTP 401: invalid_client'],
+  ]);
 });
 
 test('when a transaction fails after a create ran, then the create and its AuditEvent are rolled back together', async () => {
-  const res = await request(t.app).post('/fhir').set(as(writer)).set('X-Request-Id', 'req-tx-fail').send({
-    resourceType: 'Bundle',
-    type: 'transaction',
-    entry: [
-      { request: { method: 'POST', url: 'Patient' }, resource: patient({ name: [{ family: 'Rolledback' }] }) },
-      // Updates run after creates: this one is refused once the Patient create has run inside the transaction.
-      { request: { method: 'PUT', url: 'Immunization/x' }, resource: immunization({ id: 'x' }) },
-    ],
-  });
+  const res = await request(t.app)
+    .post('/fhir')
+    .set(as(writer))
+    .set('X-Request-Id', 'req-tx-fail')
+    .send({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { request: { method: 'POST', url: 'Patient' }, resource: patient({ name: [{ family: 'Rolledback' }] }) },
+        // Updates run after creates: this one is refused once the Patient create has run inside the transaction.
+        { request: { method: 'PUT', url: 'Immunization/x' }, resource: immunization({ id: 'x' }) },
+      ],
+    });
   expect(res.status).toBe(403);
   expect((await request(t.app).get('/fhir/Patient?family=Rolledback').set(as(writer))).body.entry ?? []).toEqual([]);
-  const trail = (await events('outcome=0')).filter((e) => e.entity?.some((x) => x.what.identifier?.value === 'req-tx-fail'));
+  const trail = (await events('outcome=0')).filter((e) =>
+    e.entity?.some((x) => x.what.identifier?.value === 'req-tx-fail'),
+  );
   expect(trail).toEqual([]);
 });
 
@@ -87,7 +134,10 @@ test('when AuditEvents are searched by date, then the window is honoured', async
 test('when a client with system/*.rs but not system/AuditEvent.rs searches AuditEvents, then 403 naming system/AuditEvent.s', async () => {
   const reader = await (await t.registerClient('wild-reader', ['system/*.rs'])).token('system/*.rs');
   const res = await request(t.app).get('/fhir/AuditEvent').set(as(reader));
-  expect([res.status, res.body.issue[0].details.text]).toEqual([403, "The token's scopes do not allow this request; it needs system/AuditEvent.s"]);
+  expect([res.status, res.body.issue[0].details.text]).toEqual([
+    403,
+    "The token's scopes do not allow this request; it needs system/AuditEvent.s",
+  ]);
 });
 
 test('when an auditor reads an AuditEvent found by search, then GET AuditEvent/<id> returns the same event', async () => {

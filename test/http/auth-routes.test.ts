@@ -35,7 +35,12 @@ test('when the Express stack is walked, then every path is public on purpose or 
       const methods = Object.keys(l.route.methods).filter((m) => m !== '_all');
       if (methods.every((m) => m === 'options')) continue; // CORS preflight never needs a token
       if (!PUBLIC_PATHS.includes(l.route.path)) unexpected.push(`${methods.join(',')} ${l.route.path}`);
-    } else if (l.rawPath !== undefined && l.rawPath !== '/' && l.rawPath !== '/fhir' && l.handle.name !== 'publicBudget') {
+    } else if (
+      l.rawPath !== undefined &&
+      l.rawPath !== '/' &&
+      l.rawPath !== '/fhir' &&
+      l.handle.name !== 'publicBudget'
+    ) {
       unexpected.push(`mount ${String(l.rawPath)} (${l.handle.name})`);
     }
   }
@@ -62,7 +67,12 @@ function operationCalls(): Array<[string, string, string]> {
   for (const op of ops) {
     for (const level of op.levels) {
       const type = op.resourceTypes?.[0] ?? 'Patient';
-      const path = level === 'system' ? `/fhir/$${op.code}` : level === 'type' ? `/fhir/${type}/$${op.code}` : `/fhir/${type}/x1/$${op.code}`;
+      const path =
+        level === 'system'
+          ? `/fhir/$${op.code}`
+          : level === 'type'
+            ? `/fhir/${type}/$${op.code}`
+            : `/fhir/${type}/x1/$${op.code}`;
       for (const m of op.methods) out.push([op.code, m, path]);
     }
   }
@@ -97,7 +107,9 @@ test('when every interaction is called with a token lacking its scope, then each
     const res = await send(m, p, weakToken);
     got.push(`${m} ${p} ${res.status} ${res.body.issue?.[0]?.details?.coding?.[0]?.code}`);
   }
-  expect(got).toEqual(INTERACTIONS.filter(([, p]) => p !== '/fhir').map(([m, p]) => `${m} ${p} 403 AUTH_SCOPE_MISSING`));
+  expect(got).toEqual(
+    INTERACTIONS.filter(([, p]) => p !== '/fhir').map(([m, p]) => `${m} ${p} 403 AUTH_SCOPE_MISSING`),
+  );
 });
 
 test('when every operation is called without a token, then only the public ones answer something other than 401', async () => {
@@ -114,7 +126,11 @@ test('when every operation is called without a token, then only the public ones 
 test('when every non-public operation is called with a token lacking its scope, then each answers 403 naming the scope', async () => {
   for (const [code, m, p] of operationCalls().filter(([c]) => !publicOps().has(c))) {
     const res = await send(m, p, weakToken);
-    expect([code, res.status, res.body.issue[0].details.text]).toEqual([code, 403, expect.stringMatching(/^The token's scopes do not allow this request; it needs system\//)]);
+    expect([code, res.status, res.body.issue[0].details.text]).toEqual([
+      code,
+      403,
+      expect.stringMatching(/^The token's scopes do not allow this request; it needs system\//),
+    ]);
   }
 });
 

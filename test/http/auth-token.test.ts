@@ -12,33 +12,69 @@ const nowS = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
   t = await createAuthTestApp();
-  client = await t.registerClient('his-1', ['system/Immunization.cruds', 'system/Patient.rs', 'system/Immunization.$issue-hcert']);
+  client = await t.registerClient('his-1', [
+    'system/Immunization.cruds',
+    'system/Patient.rs',
+    'system/Immunization.$issue-hcert',
+  ]);
 });
 afterAll(() => t.close());
 
 const ask = (assertion: string, scope = 'system/Immunization.rs') =>
-  request(t.app).post('/auth/token').type('form').send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, scope });
+  request(t.app).post('/auth/token').type('form').send({
+    grant_type: 'client_credentials',
+    client_assertion_type: ASSERTION_TYPE,
+    client_assertion: assertion,
+    scope,
+  });
 
 async function expectRefused(res: request.Response, error: string, description: RegExp): Promise<void> {
-  expect({ status: res.status, error: res.body.error, token: res.body.access_token }).toEqual({ status: error === 'invalid_client' ? 401 : 400, error, token: undefined });
+  expect({ status: res.status, error: res.body.error, token: res.body.access_token }).toEqual({
+    status: error === 'invalid_client' ? 401 : 400,
+    error,
+    token: undefined,
+  });
   expect(res.body.error_description).toMatch(description);
   // Still up, and still minting for a good assertion.
   expect((await ask(await client.assertion())).status).toBe(200);
 }
 
 describe('token endpoint', () => {
-  test.each(['ES384', 'ES256', 'RS384'] as const)('when a client signs its assertion with %s, then it gets a bearer token with the granted scopes', async (alg) => {
-    const c = await t.registerClient(`alg-${alg}`, ['system/Immunization.rs'], { alg });
-    const res = await request(t.app).post('/auth/token').type('form').send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await c.assertion(), scope: 'system/Immunization.rs' });
-    expect(res.status).toBe(200);
-    expect(res.headers['cache-control']).toBe('no-store');
-    expect({ ...res.body, access_token: typeof res.body.access_token }).toEqual({ access_token: 'string', token_type: 'bearer', expires_in: 300, scope: 'system/Immunization.rs' });
-  });
+  test.each(['ES384', 'ES256', 'RS384'] as const)(
+    'when a client signs its assertion with %s, then it gets a bearer token with the granted scopes',
+    async (alg) => {
+      const c = await t.registerClient(`alg-${alg}`, ['system/Immunization.rs'], { alg });
+      const res = await request(t.app)
+        .post('/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'client_credentials',
+          client_assertion_type: ASSERTION_TYPE,
+          client_assertion: await c.assertion(),
+          scope: 'system/Immunization.rs',
+        });
+      expect(res.status).toBe(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect({ ...res.body, access_token: typeof res.body.access_token }).toEqual({
+        access_token: 'string',
+        token_type: 'bearer',
+        expires_in: 300,
+        scope: 'system/Immunization.rs',
+      });
+    },
+  );
 
   test('when a client asks for more than it is allowed, then the granted scope is the intersection', async () => {
-    const res = await ask(await client.assertion(), 'system/*.cruds system/Immunization.$issue-hcert system/$install-package system/Observation.read');
+    const res = await ask(
+      await client.assertion(),
+      'system/*.cruds system/Immunization.$issue-hcert system/$install-package system/Observation.read',
+    );
     expect(res.status).toBe(200);
-    expect(res.body.scope.split(' ').sort()).toEqual(['system/Immunization.$issue-hcert', 'system/Immunization.cruds', 'system/Patient.rs']);
+    expect(res.body.scope.split(' ').sort()).toEqual([
+      'system/Immunization.$issue-hcert',
+      'system/Immunization.cruds',
+      'system/Patient.rs',
+    ]);
   });
 
   test('when v1 scopes are asked, then they are mapped to v2 letters', async () => {
@@ -47,11 +83,23 @@ describe('token endpoint', () => {
   });
 
   test('when no requested scope is allowed, then invalid_scope', async () => {
-    await expectRefused(await ask(await client.assertion(), 'system/Observation.cruds'), 'invalid_scope', /none of the requested scopes/);
+    await expectRefused(
+      await ask(await client.assertion(), 'system/Observation.cruds'),
+      'invalid_scope',
+      /none of the requested scopes/,
+    );
   });
 
   test('when grant_type is not client_credentials, then unsupported_grant_type', async () => {
-    const res = await request(t.app).post('/auth/token').type('form').send({ grant_type: 'password', client_assertion_type: ASSERTION_TYPE, client_assertion: await client.assertion(), scope: 'system/Immunization.rs' });
+    const res = await request(t.app)
+      .post('/auth/token')
+      .type('form')
+      .send({
+        grant_type: 'password',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await client.assertion(),
+        scope: 'system/Immunization.rs',
+      });
     await expectRefused(res, 'unsupported_grant_type', /client_credentials/);
   });
 
@@ -78,18 +126,30 @@ describe('token endpoint', () => {
 describe('hostile assertions', () => {
   test('when the assertion has alg none, then invalid_client', async () => {
     const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }));
-    const body = base64url.encode(JSON.stringify({ iss: 'his-1', sub: 'his-1', aud: t.tokenUrl, exp: nowS() + 60, jti: 'x1' }));
+    const body = base64url.encode(
+      JSON.stringify({ iss: 'his-1', sub: 'his-1', aud: t.tokenUrl, exp: nowS() + 60, jti: 'x1' }),
+    );
     await expectRefused(await ask(`${header}.${body}.`), 'invalid_client', /alg none is not accepted/);
   });
 
   test('when the assertion is HS256 signed with the public key as the secret, then invalid_client', async () => {
     const secret = new TextEncoder().encode(JSON.stringify(client.publicJwk));
-    const jwt = await new SignJWT({ jti: 'hs-1' }).setProtectedHeader({ alg: 'HS256', kid: client.kid }).setIssuer('his-1').setSubject('his-1').setAudience(t.tokenUrl).setExpirationTime(nowS() + 60).sign(secret);
+    const jwt = await new SignJWT({ jti: 'hs-1' })
+      .setProtectedHeader({ alg: 'HS256', kid: client.kid })
+      .setIssuer('his-1')
+      .setSubject('his-1')
+      .setAudience(t.tokenUrl)
+      .setExpirationTime(nowS() + 60)
+      .sign(secret);
     await expectRefused(await ask(jwt), 'invalid_client', /alg HS256 is not accepted/);
   });
 
   test('when aud is not the token URL, then invalid_client', async () => {
-    await expectRefused(await ask(await client.assertion({ aud: 'https://elsewhere.example/token' })), 'invalid_client', /claim aud is not valid/);
+    await expectRefused(
+      await ask(await client.assertion({ aud: 'https://elsewhere.example/token' })),
+      'invalid_client',
+      /claim aud is not valid/,
+    );
   });
 
   test('when the assertion has expired, then invalid_client', async () => {
@@ -97,7 +157,11 @@ describe('hostile assertions', () => {
   });
 
   test('when exp is an hour ahead, then invalid_client', async () => {
-    await expectRefused(await ask(await client.assertion({ exp: nowS() + 3600 })), 'invalid_client', /more than 300 seconds ahead/);
+    await expectRefused(
+      await ask(await client.assertion({ exp: nowS() + 3600 })),
+      'invalid_client',
+      /more than 300 seconds ahead/,
+    );
   });
 
   test('when a jti is replayed, then the second use is invalid_client', async () => {
@@ -107,7 +171,11 @@ describe('hostile assertions', () => {
   });
 
   test('when the client is unknown, then invalid_client', async () => {
-    await expectRefused(await ask(await client.assertion({ iss: 'nobody', sub: 'nobody' })), 'invalid_client', /unknown client/);
+    await expectRefused(
+      await ask(await client.assertion({ iss: 'nobody', sub: 'nobody' })),
+      'invalid_client',
+      /unknown client/,
+    );
   });
 
   test('when iss and sub differ, then invalid_client', async () => {
@@ -125,12 +193,22 @@ describe('hostile assertions', () => {
   });
 
   test('when the kid is not in the client JWKS, then invalid_client', async () => {
-    await expectRefused(await ask(await client.assertion({}, { kid: 'not-a-known-kid' })), 'invalid_client', /no key of this client matches/);
+    await expectRefused(
+      await ask(await client.assertion({}, { kid: 'not-a-known-kid' })),
+      'invalid_client',
+      /no key of this client matches/,
+    );
   });
 
   test('when the assertion is signed by another key under the client kid, then invalid_client', async () => {
     const { privateKey } = await generateKeyPair('ES384');
-    const jwt = await new SignJWT({ jti: 'forged-1' }).setProtectedHeader({ alg: 'ES384', kid: client.kid }).setIssuer('his-1').setSubject('his-1').setAudience(t.tokenUrl).setExpirationTime(nowS() + 60).sign(privateKey);
+    const jwt = await new SignJWT({ jti: 'forged-1' })
+      .setProtectedHeader({ alg: 'ES384', kid: client.kid })
+      .setIssuer('his-1')
+      .setSubject('his-1')
+      .setAudience(t.tokenUrl)
+      .setExpirationTime(nowS() + 60)
+      .sign(privateKey);
     await expectRefused(await ask(jwt), 'invalid_client', /signature does not verify/);
   });
 

@@ -7,7 +7,8 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const postBundle = (bundle: unknown) => request(t.app).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify(bundle));
+const postBundle = (bundle: unknown) =>
+  request(t.app).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify(bundle));
 const count = async (type: string) => (await request(t.app).get(`/fhir/${type}?_summary=count`)).body.total as number;
 
 describe('transaction', () => {
@@ -17,13 +18,20 @@ describe('transaction', () => {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        { fullUrl: 'urn:uuid:7f7a0c8e-1111-4c3c-9d25-3b6c2f0b1a01', resource: immunization({ patient: { reference: pUrn } }), request: { method: 'POST', url: 'Immunization' } },
+        {
+          fullUrl: 'urn:uuid:7f7a0c8e-1111-4c3c-9d25-3b6c2f0b1a01',
+          resource: immunization({ patient: { reference: pUrn } }),
+          request: { method: 'POST', url: 'Immunization' },
+        },
         { fullUrl: pUrn, resource: patient(), request: { method: 'POST', url: 'Patient' } },
       ],
     });
     expect(res.status).toBe(200);
     expect(res.body.type).toBe('transaction-response');
-    expect(res.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['201 Created', '201 Created']);
+    expect(res.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual([
+      '201 Created',
+      '201 Created',
+    ]);
     const patientId = res.body.entry[1].resource.id;
     expect(res.body.entry[0].resource.patient.reference).toBe(`Patient/${patientId}`);
     expect(res.body.entry[0].response.location).toMatch(/\/Immunization\/[^/]+\/_history\/1$/);
@@ -49,14 +57,26 @@ describe('transaction', () => {
     const ok = await postBundle({
       resourceType: 'Bundle',
       type: 'transaction',
-      entry: [{ resource: immunization({ patient: { reference: 'Patient?identifier=urn:oid:2.16.840.1.113883.2.4.6.3|999999999' } }), request: { method: 'POST', url: 'Immunization' } }],
+      entry: [
+        {
+          resource: immunization({
+            patient: { reference: 'Patient?identifier=urn:oid:2.16.840.1.113883.2.4.6.3|999999999' },
+          }),
+          request: { method: 'POST', url: 'Immunization' },
+        },
+      ],
     });
     expect(ok.status).toBe(200);
     expect(ok.body.entry[0].resource.patient.reference).toMatch(/^Patient\/[^?]+$/);
     const bad = await postBundle({
       resourceType: 'Bundle',
       type: 'transaction',
-      entry: [{ resource: immunization({ patient: { reference: 'Patient?identifier=urn:x|nobody' } }), request: { method: 'POST', url: 'Immunization' } }],
+      entry: [
+        {
+          resource: immunization({ patient: { reference: 'Patient?identifier=urn:x|nobody' } }),
+          request: { method: 'POST', url: 'Immunization' },
+        },
+      ],
     });
     expect(bad.status).toBe(412);
     expect(bad.body.issue[0].details.coding[0].code).toBe('CONDITIONAL_REFERENCE_UNRESOLVED');
@@ -67,7 +87,16 @@ describe('transaction', () => {
     const bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
-      entry: [{ resource: patient(), request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:oid:2.16.840.1.113883.2.4.6.3|999999999' } }],
+      entry: [
+        {
+          resource: patient(),
+          request: {
+            method: 'POST',
+            url: 'Patient',
+            ifNoneExist: 'identifier=urn:oid:2.16.840.1.113883.2.4.6.3|999999999',
+          },
+        },
+      ],
     };
     const first = await postBundle(bundle);
     const second = await postBundle(bundle);
@@ -77,7 +106,10 @@ describe('transaction', () => {
   });
 
   test('when a transaction updates and deletes, then both happen', async () => {
-    const { body: p } = await request(t.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(JSON.stringify(patient()));
+    const { body: p } = await request(t.app)
+      .post('/fhir/Patient')
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(patient()));
     const res = await postBundle({
       resourceType: 'Bundle',
       type: 'transaction',
@@ -106,7 +138,11 @@ describe('batch', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.type).toBe('batch-response');
-    expect(res.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['201 Created', '404 Not Found', '201 Created']);
+    expect(res.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual([
+      '201 Created',
+      '404 Not Found',
+      '201 Created',
+    ]);
     expect(res.body.entry[1].response.outcome.resourceType).toBe('OperationOutcome');
   });
 

@@ -5,7 +5,10 @@ import { createTestApp, FHIR_JSON, immunization, type TestApp } from '../helpers
 let t: TestApp;
 let multi: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ validationMode: 'strict', validationProfiles: { Patient: 'http://hl7.org/fhir/StructureDefinition/Patient' } });
+  t = await createTestApp({
+    validationMode: 'strict',
+    validationProfiles: { Patient: 'http://hl7.org/fhir/StructureDefinition/Patient' },
+  });
   multi = await createTestApp({ conditionalDeleteMultiple: true, conditionalDeleteMax: 3 });
 });
 afterAll(async () => {
@@ -16,12 +19,16 @@ afterAll(async () => {
 const SYS = 'urn:oid:1.2.3.4';
 let n = 0;
 const fresh = () => `v${++n}`;
-const imm = (value: string, extra: Record<string, unknown> = {}) => immunization({ identifier: [{ system: SYS, value }], ...extra });
-const put = (app: TestApp, url: string, body: unknown) => request(app.app).put(`/fhir/${url}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
-const post = (app: TestApp, url: string, body: unknown) => request(app.app).post(`/fhir/${url}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+const imm = (value: string, extra: Record<string, unknown> = {}) =>
+  immunization({ identifier: [{ system: SYS, value }], ...extra });
+const put = (app: TestApp, url: string, body: unknown) =>
+  request(app.app).put(`/fhir/${url}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+const post = (app: TestApp, url: string, body: unknown) =>
+  request(app.app).post(`/fhir/${url}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
 const byId = (value: string) => `Immunization?identifier=${encodeURIComponent(`${SYS}|${value}`)}`;
 const code = (res: request.Response) => res.body.issue?.[0]?.details?.coding?.[0]?.code;
-const total = async (app: TestApp, value: string) => (await request(app.app).get(`/fhir/${byId(value)}&_total=accurate`)).body.total as number;
+const total = async (app: TestApp, value: string) =>
+  (await request(app.app).get(`/fhir/${byId(value)}&_total=accurate`)).body.total as number;
 
 describe('conditional update', () => {
   test('when nothing matches, then the resource is created (201) with a server id', async () => {
@@ -81,7 +88,9 @@ describe('conditional update', () => {
 
   test('when 50 conditional updates of one identifier run in parallel, then one resource exists with 50 versions', async () => {
     const v = fresh();
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => put(t, byId(v), imm(v, { lotNumber: `L${i}` }))));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => put(t, byId(v), imm(v, { lotNumber: `L${i}` }))),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([...Array(49).fill(200), 201].sort());
     expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
     expect(await total(t, v)).toBe(1);
@@ -93,7 +102,11 @@ describe('conditional update', () => {
     const v = fresh();
     // administrative-gender is a required binding
     const url = `Patient?identifier=${encodeURIComponent(`${SYS}|${v}`)}`;
-    const res = await put(t, url, { resourceType: 'Patient', identifier: [{ system: SYS, value: v }], gender: 'robot' });
+    const res = await put(t, url, {
+      resourceType: 'Patient',
+      identifier: [{ system: SYS, value: v }],
+      gender: 'robot',
+    });
     expect(res.status).toBe(422);
     expect((await request(t.app).get(`/fhir/${url}`)).body.entry ?? []).toHaveLength(0);
   });
@@ -138,7 +151,9 @@ describe('conditional delete', () => {
     for (let i = 0; i < 4; i++) await post(multi, 'Immunization', imm(v));
     const res = await request(multi.app).delete(`/fhir/${byId(v)}`);
     expect(res.status).toBe(412);
-    expect(res.body.issue[0].details.text).toBe('The conditional delete matched more than 3 Immunization resource(s); at most 3 may be deleted at once');
+    expect(res.body.issue[0].details.text).toBe(
+      'The conditional delete matched more than 3 Immunization resource(s); at most 3 may be deleted at once',
+    );
     expect(await total(multi, v)).toBe(4);
   });
 
@@ -152,9 +167,13 @@ describe('conditional delete', () => {
 describe('conditional URLs matching thousands', () => {
   test('when a search matches 1,500 resources, then conditional update, delete and patch answer 412 and nothing changes', async () => {
     const v = fresh();
-    const entry = Array.from({ length: 1500 }, () => ({ resource: imm(v), request: { method: 'POST', url: 'Immunization' } }));
+    const entry = Array.from({ length: 1500 }, () => ({
+      resource: imm(v),
+      request: { method: 'POST', url: 'Immunization' },
+    }));
     expect((await post(multi, '', { resourceType: 'Bundle', type: 'transaction', entry })).status).toBe(200);
-    const versions = async () => (await request(multi.app).get('/fhir/Immunization/_history?_count=1')).body.total as number;
+    const versions = async () =>
+      (await request(multi.app).get('/fhir/Immunization/_history?_count=1')).body.total as number;
     const before = await versions();
     const update = await put(multi, byId(v), imm(v, { lotNumber: 'ALL' }));
     expect(update.status).toBe(412);
@@ -162,7 +181,10 @@ describe('conditional URLs matching thousands', () => {
     const del = await request(multi.app).delete(`/fhir/${byId(v)}`);
     expect(del.status).toBe(412);
     expect(code(del)).toBe('CONDITIONAL_DELETE_MULTIPLE');
-    const patch = await request(multi.app).patch(`/fhir/${byId(v)}`).set('Content-Type', 'application/json-patch+json').send('[{"op":"add","path":"/lotNumber","value":"ALL"}]');
+    const patch = await request(multi.app)
+      .patch(`/fhir/${byId(v)}`)
+      .set('Content-Type', 'application/json-patch+json')
+      .send('[{"op":"add","path":"/lotNumber","value":"ALL"}]');
     expect(patch.status).toBe(412);
     expect(code(patch)).toBe('CONDITIONAL_PATCH_MULTIPLE');
     expect(await versions()).toBe(before);
@@ -172,13 +194,17 @@ describe('conditional URLs matching thousands', () => {
 
 describe('CapabilityStatement', () => {
   test('when metadata is read, then it states conditional update, the delete mode, patch and the reference modifiers', async () => {
-    const single = (await request(t.app).get('/fhir/metadata')).body.rest[0].resource.find((r: { type: string }) => r.type === 'Immunization');
+    const single = (await request(t.app).get('/fhir/metadata')).body.rest[0].resource.find(
+      (r: { type: string }) => r.type === 'Immunization',
+    );
     expect(single).toMatchObject({ conditionalUpdate: true, conditionalDelete: 'single', conditionalCreate: true });
     expect(single.interaction.map((i: { code: string }) => i.code)).toContain('patch');
     const patientParam = single.searchParam.find((p: { name: string }) => p.name === 'patient');
     expect(patientParam.documentation).toContain('identifier');
     expect(patientParam.documentation).toContain('_has');
-    const many = (await request(multi.app).get('/fhir/metadata')).body.rest[0].resource.find((r: { type: string }) => r.type === 'Immunization');
+    const many = (await request(multi.app).get('/fhir/metadata')).body.rest[0].resource.find(
+      (r: { type: string }) => r.type === 'Immunization',
+    );
     expect(many.conditionalDelete).toBe('multiple');
   });
 });

@@ -7,7 +7,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const raw = (text: string, type = FHIR_JSON) => request(t.app).post('/fhir/Immunization').set('Content-Type', type).send(text);
+const raw = (text: string, type = FHIR_JSON) =>
+  request(t.app).post('/fhir/Immunization').set('Content-Type', type).send(text);
 
 async function storedCount(): Promise<number> {
   return (await request(t.app).get('/fhir/Immunization?_summary=count')).body.total;
@@ -28,7 +29,12 @@ describe('bad input gets a clear OperationOutcome and stores nothing', () => {
     ['no resourceType', '{"status":"completed"}', 400, 'RESOURCE_TYPE_UNKNOWN'],
     ['an unknown resourceType', '{"resourceType":"Vaccination"}', 400, 'RESOURCE_TYPE_UNKNOWN'],
     ['another type than the URL', '{"resourceType":"Patient"}', 400, 'RESOURCE_TYPE_MISMATCH'],
-    ['a duplicate key', '{"resourceType":"Immunization","status":"completed","status":"not-done"}', 400, 'JSON_DUPLICATE_KEY'],
+    [
+      'a duplicate key',
+      '{"resourceType":"Immunization","status":"completed","status":"not-done"}',
+      400,
+      'JSON_DUPLICATE_KEY',
+    ],
     ['a __proto__ key', '{"resourceType":"Immunization","__proto__":{"admin":true}}', 400, 'JSON_FORBIDDEN_KEY'],
     ['deep nesting', `{"resourceType":"Immunization","x":${'['.repeat(100)}${']'.repeat(100)}}`, 400, 'JSON_TOO_DEEP'],
   ])('when the body is %s, then %d %s', async (_what, body, status, id) => {
@@ -51,12 +57,19 @@ describe('bad input gets a clear OperationOutcome and stores nothing', () => {
   });
 
   test('when an update carries an id of the wrong format, then 400 ID_INVALID', async () => {
-    const res = await request(t.app).put('/fhir/Immunization/a').set('Content-Type', FHIR_JSON).send(JSON.stringify(immunization({ id: 'a b' })));
+    const res = await request(t.app)
+      .put('/fhir/Immunization/a')
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(immunization({ id: 'a b' })));
     expectOutcome(res, 400, 'ID_INVALID');
   });
 
   test('when the body is XML, then 415 without parsing it', async () => {
-    expectOutcome(await raw('<Immunization xmlns="http://hl7.org/fhir"/>', 'application/fhir+xml'), 415, 'XML_NOT_SUPPORTED');
+    expectOutcome(
+      await raw('<Immunization xmlns="http://hl7.org/fhir"/>', 'application/fhir+xml'),
+      415,
+      'XML_NOT_SUPPORTED',
+    );
   });
 
   test('when the content type is text/plain, then 415', async () => {
@@ -71,7 +84,10 @@ describe('bad input gets a clear OperationOutcome and stores nothing', () => {
   test('when a chunked body grows past the limit, then 413', async () => {
     const { Readable } = await import('node:stream');
     const big = JSON.stringify(immunization({ note: [{ text: 'y'.repeat(80 * 1024) }] }));
-    const req = request(t.app).post('/fhir/Immunization').set('Content-Type', FHIR_JSON).set('Transfer-Encoding', 'chunked');
+    const req = request(t.app)
+      .post('/fhir/Immunization')
+      .set('Content-Type', FHIR_JSON)
+      .set('Transfer-Encoding', 'chunked');
     const res = await new Promise<request.Response>((resolve, reject) => {
       req.on('response', resolve).on('error', reject);
       Readable.from([big.slice(0, 40000), big.slice(40000)]).pipe(req as unknown as NodeJS.WritableStream);
@@ -90,7 +106,11 @@ describe('routing errors', () => {
   });
 
   test('when the method is not allowed, then 405', async () => {
-    expectOutcome(await request(t.app).post('/fhir/Immunization/1').set('Content-Type', FHIR_JSON).send('{}'), 405, 'METHOD_NOT_ALLOWED');
+    expectOutcome(
+      await request(t.app).post('/fhir/Immunization/1').set('Content-Type', FHIR_JSON).send('{}'),
+      405,
+      'METHOD_NOT_ALLOWED',
+    );
     expectOutcome(await request(t.app).delete('/fhir/_history'), 405, 'METHOD_NOT_ALLOWED');
   });
 
@@ -103,7 +123,11 @@ describe('routing errors', () => {
   });
 
   test('when an operation is unknown, then 404 OPERATION_UNKNOWN', async () => {
-    expectOutcome(await request(t.app).post('/fhir/Immunization/$frobnicate').set('Content-Type', FHIR_JSON).send('{}'), 404, 'OPERATION_UNKNOWN');
+    expectOutcome(
+      await request(t.app).post('/fhir/Immunization/$frobnicate').set('Content-Type', FHIR_JSON).send('{}'),
+      404,
+      'OPERATION_UNKNOWN',
+    );
   });
 
   test('when Host and X-Forwarded-Host are spoofed, then links still use the configured base', async () => {

@@ -16,7 +16,10 @@ beforeAll(async () => {
   server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
-  services = await createServices(parseConfig({}, { fhirBaseUrl: baseUrl, searchDefaultCount: 2 }), { inMemory: true, log: pino({ level: 'silent' }) });
+  services = await createServices(parseConfig({}, { fhirBaseUrl: baseUrl, searchDefaultCount: 2 }), {
+    inMemory: true,
+    log: pino({ level: 'silent' }),
+  });
   server.on('request', createApp(services));
   // Access control is on (the default): the client carries a bearer token of the development client.
   const token = await services.auth.tokens.mint(services.auth.clients.get('dev-client')!, ['system/*.cruds']);
@@ -34,20 +37,35 @@ test('when a FHIR client creates, searches, reads, updates and asks for history,
 
   const p = (await client.create({ resourceType: 'Patient', body: asBody(patient()) })) as unknown as { id: string };
   for (const date of ['2021-01-01', '2021-02-01', '2021-03-01']) {
-    await client.create({ resourceType: 'Immunization', body: asBody(immunization({ patient: { reference: `Patient/${p.id}` }, occurrenceDateTime: date })) });
+    await client.create({
+      resourceType: 'Immunization',
+      body: asBody(immunization({ patient: { reference: `Patient/${p.id}` }, occurrenceDateTime: date })),
+    });
   }
 
-  const page1 = (await client.search({ resourceType: 'Immunization', searchParams: { patient: p.id, _sort: 'date' } })) as unknown as { entry: Array<{ resource: { id: string; occurrenceDateTime: string } }> };
+  const page1 = (await client.search({
+    resourceType: 'Immunization',
+    searchParams: { patient: p.id, _sort: 'date' },
+  })) as unknown as { entry: Array<{ resource: { id: string; occurrenceDateTime: string } }> };
   expect(page1.entry.map((e) => e.resource.occurrenceDateTime)).toEqual(['2021-01-01', '2021-02-01']);
-  const page2 = (await client.nextPage({ bundle: page1 as unknown as Parameters<typeof client.nextPage>[0]['bundle'] })) as unknown as typeof page1;
+  const page2 = (await client.nextPage({
+    bundle: page1 as unknown as Parameters<typeof client.nextPage>[0]['bundle'],
+  })) as unknown as typeof page1;
   expect(page2.entry.map((e) => e.resource.occurrenceDateTime)).toEqual(['2021-03-01']);
 
   const read = (await client.read({ resourceType: 'Patient', id: p.id })) as unknown as Record<string, unknown>;
   expect(read).toMatchObject({ id: p.id, meta: { versionId: '1' } });
-  const updated = (await client.update({ resourceType: 'Patient', id: p.id, body: asBody({ ...read, gender: 'female' }) })) as unknown as { meta: { versionId: string } };
+  const updated = (await client.update({
+    resourceType: 'Patient',
+    id: p.id,
+    body: asBody({ ...read, gender: 'female' }),
+  })) as unknown as { meta: { versionId: string } };
   expect(updated.meta.versionId).toBe('2');
 
-  const history = (await client.history({ resourceType: 'Patient', id: p.id })) as unknown as { total: number; entry: unknown[] };
+  const history = (await client.history({ resourceType: 'Patient', id: p.id })) as unknown as {
+    total: number;
+    entry: unknown[];
+  };
   expect(history.total).toBe(2);
   expect(history.entry).toHaveLength(2);
 });
@@ -56,14 +74,29 @@ test('when fhir-kit-client sends a conditional update, a JSON Patch and a condit
   const asBody = (r: Record<string, unknown>) => r as unknown as FhirResource;
   const SYS = 'urn:oid:1.2.3.99';
   const body = asBody(patient({ identifier: [{ system: SYS, value: 'FK-1' }] }));
-  const created = (await client.update({ resourceType: 'Patient', searchParams: { identifier: `${SYS}|FK-1` }, body })) as unknown as { id: string; meta: { versionId: string } };
+  const created = (await client.update({
+    resourceType: 'Patient',
+    searchParams: { identifier: `${SYS}|FK-1` },
+    body,
+  })) as unknown as { id: string; meta: { versionId: string } };
   expect(created.meta.versionId).toBe('1');
-  const updated = (await client.update({ resourceType: 'Patient', searchParams: { identifier: `${SYS}|FK-1` }, body })) as unknown as { id: string; meta: { versionId: string } };
+  const updated = (await client.update({
+    resourceType: 'Patient',
+    searchParams: { identifier: `${SYS}|FK-1` },
+    body,
+  })) as unknown as { id: string; meta: { versionId: string } };
   expect(updated).toMatchObject({ id: created.id, meta: { versionId: '2' } });
-  const patched = (await client.patch({ resourceType: 'Patient', id: created.id, jsonPatch: [{ op: 'add', path: '/gender', value: 'female' }] })) as unknown as { gender: string };
+  const patched = (await client.patch({
+    resourceType: 'Patient',
+    id: created.id,
+    jsonPatch: [{ op: 'add', path: '/gender', value: 'female' }],
+  })) as unknown as { gender: string };
   expect(patched.gender).toBe('female');
   // fhir-kit-client's delete() takes an id only: the conditional delete goes through its generic request().
   await client.request(`Patient?identifier=${encodeURIComponent(`${SYS}|FK-1`)}`, { method: 'DELETE' });
-  const after = (await client.search({ resourceType: 'Patient', searchParams: { identifier: `${SYS}|FK-1` } })) as unknown as { entry?: unknown[] };
+  const after = (await client.search({
+    resourceType: 'Patient',
+    searchParams: { identifier: `${SYS}|FK-1` },
+  })) as unknown as { entry?: unknown[] };
   expect(after.entry ?? []).toHaveLength(0);
 });

@@ -8,11 +8,20 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const post = (app: TestApp, path: string, body: unknown) => request(app.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(typeof body === 'string' ? body : JSON.stringify(body));
+const post = (app: TestApp, path: string, body: unknown) =>
+  request(app.app)
+    .post(`/fhir/${path}`)
+    .set('Content-Type', FHIR_JSON)
+    .send(typeof body === 'string' ? body : JSON.stringify(body));
 const messageId = (res: request.Response) => res.body.issue?.[0]?.details?.coding?.[0]?.code;
-const patientCount = async (app: TestApp) => (await request(app.app).get('/fhir/Patient?_summary=count')).body.total as number;
+const patientCount = async (app: TestApp) =>
+  (await request(app.app).get('/fhir/Patient?_summary=count')).body.total as number;
 
-const withContained = (n: number) => patient({ contained: Array.from({ length: n }, (_, i) => ({ resourceType: 'Organization', id: `o${i}`, name: 'x' })), generalPractitioner: Array.from({ length: n }, (_, i) => ({ reference: `#o${i}` })) });
+const withContained = (n: number) =>
+  patient({
+    contained: Array.from({ length: n }, (_, i) => ({ resourceType: 'Organization', id: `o${i}`, name: 'x' })),
+    generalPractitioner: Array.from({ length: n }, (_, i) => ({ reference: `#o${i}` })),
+  });
 
 describe('request limits', () => {
   test('when a resource holds more contained resources than MAX_CONTAINED, then 422 CONTAINED_TOO_MANY and nothing is stored', async () => {
@@ -30,7 +39,11 @@ describe('request limits', () => {
 
   test('when a Bundle holds more entries than MAX_BUNDLE_ENTRIES, then 422 BUNDLE_TOO_MANY_ENTRIES before any entry runs', async () => {
     const before = await patientCount(t);
-    const bundle = { resourceType: 'Bundle', type: 'batch', entry: Array.from({ length: 21 }, () => ({ resource: patient(), request: { method: 'POST', url: 'Patient' } })) };
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: Array.from({ length: 21 }, () => ({ resource: patient(), request: { method: 'POST', url: 'Patient' } })),
+    };
     const res = await post(t, '', bundle);
     expect([res.status, messageId(res)]).toEqual([422, 'BUNDLE_TOO_MANY_ENTRIES']);
     expect(await patientCount(t)).toBe(before);
@@ -39,22 +52,36 @@ describe('request limits', () => {
   test('when a string holds a lone surrogate, then 400 STRING_NOT_UNICODE; when the body starts with a BOM, then 400 BODY_BOM', async () => {
     const before = await patientCount(t);
     const lone = await post(t, 'Patient', '{"resourceType":"Patient","name":[{"family":"A\\ud800"}]}');
-    expect([lone.status, messageId(lone), lone.body.issue[0].expression]).toEqual([400, 'STRING_NOT_UNICODE', ['name.family']]);
+    expect([lone.status, messageId(lone), lone.body.issue[0].expression]).toEqual([
+      400,
+      'STRING_NOT_UNICODE',
+      ['name.family'],
+    ]);
     const bom = await post(t, 'Patient', `\ufeff${JSON.stringify(patient())}`);
     expect([bom.status, messageId(bom)]).toEqual([400, 'BODY_BOM']);
     expect(await patientCount(t)).toBe(before);
     // A well-formed pair (an emoji) is fine.
-    expect((await post(t, 'Patient', '{"resourceType":"Patient","name":[{"family":"A\\ud83d\\ude00"}]}')).status).toBe(201);
+    expect((await post(t, 'Patient', '{"resourceType":"Patient","name":[{"family":"A\\ud83d\\ude00"}]}')).status).toBe(
+      201,
+    );
   });
 
   test('when validation outruns the work budget, then 422 WORK_BUDGET_EXCEEDED and nothing is stored', async () => {
     const strict = await createTestApp({ validationMode: 'strict', requestBudgetMs: 0 });
     try {
       const before = await patientCount(strict);
-      const res = await post(strict, 'Patient', patient({ identifier: Array.from({ length: 200 }, (_, i) => ({ system: 'urn:x', value: `v${i}` })) }));
+      const res = await post(
+        strict,
+        'Patient',
+        patient({ identifier: Array.from({ length: 200 }, (_, i) => ({ system: 'urn:x', value: `v${i}` })) }),
+      );
       expect([res.status, messageId(res), res.body.issue[0].code]).toEqual([422, 'WORK_BUDGET_EXCEEDED', 'too-costly']);
       expect(await patientCount(strict)).toBe(before);
-      const validate = await post(strict, 'Patient/$validate', patient({ identifier: Array.from({ length: 200 }, (_, i) => ({ system: 'urn:x', value: `v${i}` })) }));
+      const validate = await post(
+        strict,
+        'Patient/$validate',
+        patient({ identifier: Array.from({ length: 200 }, (_, i) => ({ system: 'urn:x', value: `v${i}` })) }),
+      );
       expect([validate.status, messageId(validate)]).toEqual([422, 'WORK_BUDGET_EXCEEDED']);
     } finally {
       await strict.close();
@@ -65,12 +92,27 @@ describe('request limits', () => {
     const p = await post(t, 'Patient', patient({ id: undefined }));
     const ref = `Patient/${p.body.id}`;
     for (let i = 0; i < 6; i++) {
-      await post(t, 'Observation', { resourceType: 'Observation', status: 'final', code: { text: `o${i}` }, subject: { reference: ref } });
+      await post(t, 'Observation', {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: `o${i}` },
+        subject: { reference: ref },
+      });
     }
     const two = await request(t.app).get(`/fhir/Patient?_id=${p.body.id}&_revinclude=Observation:subject&_count=2`);
-    const modes = (two.body.entry as Array<{ search: { mode: string }; resource: { issue?: Array<{ details: { coding: Array<{ code: string }> } }> } }>).map((e) => e.search.mode);
+    const modes = (
+      two.body.entry as Array<{
+        search: { mode: string };
+        resource: { issue?: Array<{ details: { coding: Array<{ code: string }> } }> };
+      }>
+    ).map((e) => e.search.mode);
     expect(modes.filter((m) => m === 'include')).toHaveLength(2);
-    const notes = two.body.entry.filter((e: { search: { mode: string } }) => e.search.mode === 'outcome').map((e: { resource: { issue: Array<{ details: { coding: Array<{ code: string }> } }> } }) => e.resource.issue[0].details.coding[0].code);
+    const notes = two.body.entry
+      .filter((e: { search: { mode: string } }) => e.search.mode === 'outcome')
+      .map(
+        (e: { resource: { issue: Array<{ details: { coding: Array<{ code: string }> } }> } }) =>
+          e.resource.issue[0].details.coding[0].code,
+      );
     expect(notes).toEqual(['SEARCH_INCLUDES_TRUNCATED']);
 
     const capped = await request(t.app).get(`/fhir/Patient?_id=${p.body.id}&_revinclude=Observation:subject&_count=50`);

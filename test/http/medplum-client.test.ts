@@ -20,7 +20,12 @@ beforeAll(async () => {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   t = await createAuthTestApp({ fhirBaseUrl: `${origin}/fhir` });
   server.on('request', t.app);
-  medplum = new MedplumClient({ baseUrl: `${origin}/`, fhirUrlPath: 'fhir', fetch: globalThis.fetch.bind(globalThis), cacheTime: 0 });
+  medplum = new MedplumClient({
+    baseUrl: `${origin}/`,
+    fhirUrlPath: 'fhir',
+    fetch: globalThis.fetch.bind(globalThis),
+    cacheTime: 0,
+  });
   medplum.setAccessToken(await t.tokenFor('system/Patient.cruds system/Immunization.cruds'));
 });
 afterAll(async () => {
@@ -37,10 +42,15 @@ test('when MedplumClient upserts, patches, creates-if-none-exist, searches one a
   const again = await medplum.upsertResource({ ...pat, gender: 'female' }, { identifier: `${SYS}|MP-1` });
   expect(again).toMatchObject({ id: created.id, gender: 'female', meta: { versionId: '2' } });
 
-  const patched = await medplum.patchResource('Patient', created.id, [{ op: 'replace', path: '/gender', value: 'male' }]);
+  const patched = await medplum.patchResource('Patient', created.id, [
+    { op: 'replace', path: '/gender', value: 'male' },
+  ]);
   expect(patched).toMatchObject({ id: created.id, gender: 'male', meta: { versionId: '3' } });
 
-  const imm = immunization({ identifier: [{ system: SYS, value: 'MP-IMM' }], patient: { reference: `Patient/${created.id}` } }) as unknown as Immunization;
+  const imm = immunization({
+    identifier: [{ system: SYS, value: 'MP-IMM' }],
+    patient: { reference: `Patient/${created.id}` },
+  }) as unknown as Immunization;
   const first = await medplum.createResourceIfNoneExist(imm, `identifier=${SYS}|MP-IMM`);
   const second = await medplum.createResourceIfNoneExist(imm, `identifier=${SYS}|MP-IMM`);
   expect(second.id).toBe(first.id);

@@ -31,13 +31,24 @@ afterAll(async () => {
 describe('GET /metrics', () => {
   let text: string;
   beforeAll(async () => {
-    await request(a.app).put('/fhir/Patient/p1').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', id: 'p1' }).expect(201);
+    await request(a.app)
+      .put('/fhir/Patient/p1')
+      .set('Content-Type', FHIR_JSON)
+      .send({ resourceType: 'Patient', id: 'p1' })
+      .expect(201);
     await request(a.app).get('/fhir/Patient/p1').expect(200);
     await request(a.app).get('/fhir/Patient/p1').expect(200);
     await request(a.app).get('/fhir/Patient/nobody').expect(404);
-    await request(a.app).post('/fhir/Patient/$validate').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', gender: 'x' }).expect(200);
-    await request(a.app).post('/fhir/$verify').set('Content-Type', FHIR_JSON)
-      .send({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: 'HC1:NOT-BASE45' }] }).expect(200);
+    await request(a.app)
+      .post('/fhir/Patient/$validate')
+      .set('Content-Type', FHIR_JSON)
+      .send({ resourceType: 'Patient', gender: 'x' })
+      .expect(200);
+    await request(a.app)
+      .post('/fhir/$verify')
+      .set('Content-Type', FHIR_JSON)
+      .send({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: 'HC1:NOT-BASE45' }] })
+      .expect(200);
     const res = await request(a.app).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -45,11 +56,29 @@ describe('GET /metrics', () => {
   });
 
   test('when requests were answered, then they are counted and timed by route pattern and status, ids left out', () => {
-    expect(sample(text, 'gdhcn_http_requests_total', { method: 'GET', route: '/fhir/:type/:id', status: '200' })).toBe(2);
-    expect(sample(text, 'gdhcn_http_requests_total', { method: 'GET', route: '/fhir/:type/:id', status: '404' })).toBe(1);
-    expect(sample(text, 'gdhcn_http_requests_total', { method: 'PUT', route: '/fhir/:type/:id', status: '201' })).toBe(1);
-    expect(sample(text, 'gdhcn_http_request_duration_seconds_count', { method: 'GET', route: '/fhir/:type/:id', status: '200' })).toBe(2);
-    expect(sample(text, 'gdhcn_http_request_duration_seconds_bucket', { route: '/fhir/:type/:id', status: '200', le: '+Inf' })).toBe(2);
+    expect(sample(text, 'gdhcn_http_requests_total', { method: 'GET', route: '/fhir/:type/:id', status: '200' })).toBe(
+      2,
+    );
+    expect(sample(text, 'gdhcn_http_requests_total', { method: 'GET', route: '/fhir/:type/:id', status: '404' })).toBe(
+      1,
+    );
+    expect(sample(text, 'gdhcn_http_requests_total', { method: 'PUT', route: '/fhir/:type/:id', status: '201' })).toBe(
+      1,
+    );
+    expect(
+      sample(text, 'gdhcn_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/fhir/:type/:id',
+        status: '200',
+      }),
+    ).toBe(2);
+    expect(
+      sample(text, 'gdhcn_http_request_duration_seconds_bucket', {
+        route: '/fhir/:type/:id',
+        status: '200',
+        le: '+Inf',
+      }),
+    ).toBe(2);
     expect(text).not.toContain('p1');
     expect(text).not.toContain('nobody');
   });
@@ -64,8 +93,12 @@ describe('GET /metrics', () => {
   });
 
   test('when the store was used, then its operations are timed', () => {
-    expect(sample(text, 'gdhcn_store_operation_duration_seconds_count', { operation: 'update', outcome: 'ok' })).toBe(1);
-    expect(sample(text, 'gdhcn_store_operation_duration_seconds_count', { operation: 'read', outcome: 'ok' })).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'gdhcn_store_operation_duration_seconds_count', { operation: 'update', outcome: 'ok' })).toBe(
+      1,
+    );
+    expect(
+      sample(text, 'gdhcn_store_operation_duration_seconds_count', { operation: 'read', outcome: 'ok' }),
+    ).toBeGreaterThanOrEqual(3);
   });
 
   test('when scraped, then the trust list size, event-loop lag and heap are there', () => {

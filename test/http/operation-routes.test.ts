@@ -15,12 +15,18 @@ beforeAll(async () => {
 
 afterAll(() => t.close());
 
-const ops = (list: Array<{ name: string; definition: string }> | undefined) => (list ?? []).map((o) => `${o.name} ${o.definition}`);
+const ops = (list: Array<{ name: string; definition: string }> | undefined) =>
+  (list ?? []).map((o) => `${o.name} ${o.definition}`);
 const ourDef = (id: string) => `https://gdhcn-gateway.org/fhir/OperationDefinition/${id}`;
 
 describe('operations in the CapabilityStatement', () => {
   test('when metadata is read, then the system operations are the four system-level definitions', () => {
-    expect(ops(rest.operation)).toEqual([`packages ${ourDef('packages')}`, `install-package ${ourDef('install-package')}`, `verify ${ourDef('verify')}`, `revoke-credential ${ourDef('revoke-credential')}`]);
+    expect(ops(rest.operation)).toEqual([
+      `packages ${ourDef('packages')}`,
+      `install-package ${ourDef('install-package')}`,
+      `verify ${ourDef('verify')}`,
+      `revoke-credential ${ourDef('revoke-credential')}`,
+    ]);
   });
 
   test.each([
@@ -35,8 +41,12 @@ describe('operations in the CapabilityStatement', () => {
 
   test('when metadata is read, then each operation points to its canonical and says which scope it needs', () => {
     const patient = rest.resource!.find((r) => r.type === 'Patient')!.operation!;
-    expect(patient.find((o) => o.name === 'health-cards-issue')!.definition).toBe('http://hl7.org/fhir/uv/smart-health-cards-and-links/OperationDefinition/patient-i-health-cards-issue');
-    expect(patient.find((o) => o.name === 'validate')!.definition).toBe('http://hl7.org/fhir/OperationDefinition/Resource-validate');
+    expect(patient.find((o) => o.name === 'health-cards-issue')!.definition).toBe(
+      'http://hl7.org/fhir/uv/smart-health-cards-and-links/OperationDefinition/patient-i-health-cards-issue',
+    );
+    expect(patient.find((o) => o.name === 'validate')!.definition).toBe(
+      'http://hl7.org/fhir/OperationDefinition/Resource-validate',
+    );
     expect(rest.operation!.find((o) => o.name === 'verify')!.documentation).toMatch(/public|no scope/i);
   });
 });
@@ -49,7 +59,9 @@ describe('methods read from affectsState', () => {
     ['POST', '/fhir/$packages', 405],
     ['GET', '/fhir/$packages', 200],
   ] as const)('when %s %s, then %i', async (method, path, status) => {
-    const res = await (method === 'GET' ? request(t.app).get(path) : request(t.app).post(path).set('Content-Type', 'application/fhir+json').send({ resourceType: 'Parameters' }));
+    const res = await (method === 'GET'
+      ? request(t.app).get(path)
+      : request(t.app).post(path).set('Content-Type', 'application/fhir+json').send({ resourceType: 'Parameters' }));
     expect([res.status, res.body.resourceType]).toEqual([status, status === 200 ? 'Parameters' : 'OperationOutcome']);
   });
 });

@@ -17,20 +17,49 @@ const LOCKED_URL = profileUrl('example.locked');
 
 /** A package `id#version` redefining LOCKED_URL without its rule (birthDate required). */
 function relaxedPackage(id: string, version: string): Buffer {
-  const base = readBaseR4().resources.find((r) => (r as { url?: string }).url === 'http://hl7.org/fhir/StructureDefinition/Patient') as unknown as { snapshot: unknown };
+  const base = readBaseR4().resources.find(
+    (r) => (r as { url?: string }).url === 'http://hl7.org/fhir/StructureDefinition/Patient',
+  ) as unknown as { snapshot: unknown };
   const profile = {
-    resourceType: 'StructureDefinition', id: 'Relaxed', url: LOCKED_URL, version, name: 'Relaxed', status: 'active', fhirVersion: '4.0.1', kind: 'resource', abstract: false,
-    type: 'Patient', baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient', derivation: 'constraint', snapshot: structuredClone(base.snapshot),
+    resourceType: 'StructureDefinition',
+    id: 'Relaxed',
+    url: LOCKED_URL,
+    version,
+    name: 'Relaxed',
+    status: 'active',
+    fhirVersion: '4.0.1',
+    kind: 'resource',
+    abstract: false,
+    type: 'Patient',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
+    derivation: 'constraint',
+    snapshot: structuredClone(base.snapshot),
   };
   return tarGz([
-    { name: 'package/package.json', data: JSON.stringify({ name: id, version, fhirVersions: ['4.0.1'], dependencies: { 'hl7.fhir.r4.core': '4.0.1' } }) },
+    {
+      name: 'package/package.json',
+      data: JSON.stringify({
+        name: id,
+        version,
+        fhirVersions: ['4.0.1'],
+        dependencies: { 'hl7.fhir.r4.core': '4.0.1' },
+      }),
+    },
     { name: 'package/StructureDefinition-Relaxed.json', data: JSON.stringify(profile) },
   ]);
 }
 
 let dir: string;
 const logLines: Array<Record<string, unknown>> = [];
-const log = pino({ level: 'info' }, new Writable({ write(chunk: Buffer, _e, cb) { for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logLines.push(JSON.parse(line)); cb(); } }));
+const log = pino(
+  { level: 'info' },
+  new Writable({
+    write(chunk: Buffer, _e, cb) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      cb();
+    },
+  }),
+);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gdhcn-integrity-'));
@@ -39,14 +68,26 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function app(override = false): Promise<TestApp> {
-  return createTestApp({ validationMode: 'off', packageInstall: true, packageOverrideLocked: override, fhirPackages: [join(dir, 'example.locked#1.0.0.tgz')] }, { log });
+  return createTestApp(
+    {
+      validationMode: 'off',
+      packageInstall: true,
+      packageOverrideLocked: override,
+      fhirPackages: [join(dir, 'example.locked#1.0.0.tgz')],
+    },
+    { log },
+  );
 }
-const upload = (t: TestApp, bytes: Buffer) => request(t.app).post('/fhir/$install-package').set('Content-Type', 'application/gzip').send(bytes);
+const upload = (t: TestApp, bytes: Buffer) =>
+  request(t.app).post('/fhir/$install-package').set('Content-Type', 'application/gzip').send(bytes);
 const messageId = (res: request.Response) => res.body.issue?.[0]?.details?.coding?.[0]?.code;
 const audits = () => logLines.filter((l) => l.audit === 'package-install');
 /** The error count of a Patient without birthDate against the locked profile. */
 async function errorsWithoutBirthDate(t: TestApp): Promise<number> {
-  const res = await request(t.app).post(`/fhir/Patient/$validate?profile=${encodeURIComponent(LOCKED_URL)}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(patient({ birthDate: undefined })));
+  const res = await request(t.app)
+    .post(`/fhir/Patient/$validate?profile=${encodeURIComponent(LOCKED_URL)}`)
+    .set('Content-Type', FHIR_JSON)
+    .send(JSON.stringify(patient({ birthDate: undefined })));
   return (res.body.issue as Array<{ severity: string }>).filter((i) => i.severity === 'error').length;
 }
 
@@ -61,7 +102,9 @@ describe('package integrity', () => {
         expect(res.body.issue[0].diagnostics ?? res.body.issue[0].details.text).toContain('example.locked#1.0.0');
       }
       expect(await errorsWithoutBirthDate(t)).toBeGreaterThan(0);
-      expect(t.services.validation.current().validator.registry.profile(LOCKED_URL)?.packageRef).toBe('example.locked#1.0.0');
+      expect(t.services.validation.current().validator.registry.profile(LOCKED_URL)?.packageRef).toBe(
+        'example.locked#1.0.0',
+      );
     } finally {
       await t.close();
     }
@@ -72,7 +115,12 @@ describe('package integrity', () => {
     try {
       const res = await upload(t, samplePackage('hl7.fhir.r4.core', '4.0.2'));
       expect([res.status, messageId(res)]).toEqual([403, 'PACKAGE_CORE_REFUSED']);
-      expect(t.services.validation.current().packages.packages.filter((p) => p.id === 'hl7.fhir.r4.core').map((p) => p.version)).toEqual(['4.0.1']);
+      expect(
+        t.services.validation
+          .current()
+          .packages.packages.filter((p) => p.id === 'hl7.fhir.r4.core')
+          .map((p) => p.version),
+      ).toEqual(['4.0.1']);
     } finally {
       await t.close();
     }
@@ -83,12 +131,18 @@ describe('package integrity', () => {
     try {
       const res = await upload(t, relaxedPackage('example.other', '9.9.9'));
       expect([res.status, messageId(res)]).toEqual([201, 'PACKAGE_INSTALLED']);
-      expect(t.services.validation.current().validator.registry.profile(LOCKED_URL)?.packageRef).toBe('example.locked#1.0.0');
+      expect(t.services.validation.current().validator.registry.profile(LOCKED_URL)?.packageRef).toBe(
+        'example.locked#1.0.0',
+      );
       expect(await errorsWithoutBirthDate(t)).toBeGreaterThan(0);
       // An explicit |version still reaches the uploaded one.
-      expect(t.services.validation.current().validator.registry.profile(`${LOCKED_URL}|9.9.9`)?.packageRef).toBe('example.other#9.9.9');
+      expect(t.services.validation.current().validator.registry.profile(`${LOCKED_URL}|9.9.9`)?.packageRef).toBe(
+        'example.other#9.9.9',
+      );
       await t.services.validation.reload();
-      expect(t.services.validation.current().validator.registry.profile(LOCKED_URL)?.packageRef).toBe('example.locked#1.0.0');
+      expect(t.services.validation.current().validator.registry.profile(LOCKED_URL)?.packageRef).toBe(
+        'example.locked#1.0.0',
+      );
     } finally {
       await t.close();
     }

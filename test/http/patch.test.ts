@@ -4,26 +4,54 @@ import { createTestApp, FHIR_JSON, patient, type TestApp } from '../helpers/test
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ patchMaxOperations: 50, validationMode: 'strict', validationProfiles: { Patient: 'http://hl7.org/fhir/StructureDefinition/Patient' } });
+  t = await createTestApp({
+    patchMaxOperations: 50,
+    validationMode: 'strict',
+    validationProfiles: { Patient: 'http://hl7.org/fhir/StructureDefinition/Patient' },
+  });
 });
 afterAll(() => t.close());
 
 const JSON_PATCH = 'application/json-patch+json';
 const code = (res: request.Response) => res.body.issue?.[0]?.details?.coding?.[0]?.code;
-const jsonPatch = (url: string, ops: unknown) => request(t.app).patch(`/fhir/${url}`).set('Content-Type', JSON_PATCH).send(JSON.stringify(ops));
+const jsonPatch = (url: string, ops: unknown) =>
+  request(t.app).patch(`/fhir/${url}`).set('Content-Type', JSON_PATCH).send(JSON.stringify(ops));
 const fpPatch = (url: string, ops: Array<Record<string, unknown>>) =>
-  request(t.app).patch(`/fhir/${url}`).set('Content-Type', FHIR_JSON).send(JSON.stringify({
-    resourceType: 'Parameters',
-    parameter: ops.map((o) => ({
-      name: 'operation',
-      part: Object.entries(o).map(([name, v]) => (name === 'type' ? { name, valueCode: v } : typeof v === 'number' ? { name, valueInteger: v } : name === 'value' ? { name, ...(v as object) } : { name, valueString: v })),
-    })),
-  }));
+  request(t.app)
+    .patch(`/fhir/${url}`)
+    .set('Content-Type', FHIR_JSON)
+    .send(
+      JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: ops.map((o) => ({
+          name: 'operation',
+          part: Object.entries(o).map(([name, v]) =>
+            name === 'type'
+              ? { name, valueCode: v }
+              : typeof v === 'number'
+                ? { name, valueInteger: v }
+                : name === 'value'
+                  ? { name, ...(v as object) }
+                  : { name, valueString: v },
+          ),
+        })),
+      }),
+    );
 let n = 0;
 async function stored(extra: Record<string, unknown> = {}): Promise<{ id: string; url: string }> {
   const value = `p${++n}`;
-  const res = await request(t.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON)
-    .send(JSON.stringify(patient({ identifier: [{ system: 'urn:x', value }], name: [{ family: 'Doe', given: ['Ann', 'Bea'] }], ...extra })));
+  const res = await request(t.app)
+    .post('/fhir/Patient')
+    .set('Content-Type', FHIR_JSON)
+    .send(
+      JSON.stringify(
+        patient({
+          identifier: [{ system: 'urn:x', value }],
+          name: [{ family: 'Doe', given: ['Ann', 'Bea'] }],
+          ...extra,
+        }),
+      ),
+    );
   return { id: res.body.id, url: `Patient/${res.body.id}` };
 }
 const read = async (url: string) => (await request(t.app).get(`/fhir/${url}`)).body;
@@ -31,15 +59,23 @@ const read = async (url: string) => (await request(t.app).get(`/fhir/${url}`)).b
 describe('JSON Patch', () => {
   test('when a JSON Patch replaces and adds, then the next version carries both', async () => {
     const p = await stored();
-    const res = await jsonPatch(p.url, [{ op: 'replace', path: '/name/0/family', value: 'Roe' }, { op: 'add', path: '/gender', value: 'female' }]);
+    const res = await jsonPatch(p.url, [
+      { op: 'replace', path: '/name/0/family', value: 'Roe' },
+      { op: 'add', path: '/gender', value: 'female' },
+    ]);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: p.id, gender: 'female', name: [{ family: 'Roe' }], meta: { versionId: '2' } });
   });
 
   test('when If-Match names the current version, then it applies; a stale one gets 412 and nothing changes', async () => {
     const p = await stored();
-    expect((await jsonPatch(p.url, [{ op: 'add', path: '/gender', value: 'male' }]).set('If-Match', 'W/"1"')).status).toBe(200);
-    const stale = await jsonPatch(p.url, [{ op: 'replace', path: '/gender', value: 'female' }]).set('If-Match', 'W/"1"');
+    expect(
+      (await jsonPatch(p.url, [{ op: 'add', path: '/gender', value: 'male' }]).set('If-Match', 'W/"1"')).status,
+    ).toBe(200);
+    const stale = await jsonPatch(p.url, [{ op: 'replace', path: '/gender', value: 'female' }]).set(
+      'If-Match',
+      'W/"1"',
+    );
     expect(stale.status).toBe(412);
     expect(code(stale)).toBe('STORE_VERSION_MISMATCH');
     expect((await read(p.url)).gender).toBe('male');
@@ -64,7 +100,10 @@ describe('JSON Patch', () => {
 
   test('when the document has 10,000 operations, then 422 PATCH_TOO_MANY_OPERATIONS', async () => {
     const p = await stored();
-    const res = await jsonPatch(p.url, Array.from({ length: 10_000 }, () => ({ op: 'test', path: '/id', value: p.id })));
+    const res = await jsonPatch(
+      p.url,
+      Array.from({ length: 10_000 }, () => ({ op: 'test', path: '/id', value: p.id })),
+    );
     expect(res.status).toBe(422);
     expect(code(res)).toBe('PATCH_TOO_MANY_OPERATIONS');
     expect(res.body.issue[0].details.text).toBe('The patch has 10000 operations; this server applies at most 50');
@@ -88,7 +127,10 @@ describe('JSON Patch', () => {
 
   test('when a test operation fails or a path is missing, then 422 and nothing changes', async () => {
     const p = await stored();
-    const failed = await jsonPatch(p.url, [{ op: 'test', path: '/name/0/family', value: 'Nope' }, { op: 'add', path: '/gender', value: 'male' }]);
+    const failed = await jsonPatch(p.url, [
+      { op: 'test', path: '/name/0/family', value: 'Nope' },
+      { op: 'add', path: '/gender', value: 'male' },
+    ]);
     expect(code(failed)).toBe('PATCH_TEST_FAILED');
     const missing = await jsonPatch(p.url, [{ op: 'remove', path: '/telecom/3' }]);
     expect(missing.status).toBe(422);
@@ -105,12 +147,18 @@ describe('JSON Patch', () => {
 });
 
 test('when a resource with a decimal like 0.50 is patched elsewhere, then the decimal keeps its text', async () => {
-  const res = await request(t.app).post('/fhir/Immunization').set('Content-Type', FHIR_JSON)
-    .send('{"resourceType":"Immunization","status":"completed","vaccineCode":{"text":"x"},"patient":{"reference":"Patient/p1"},"occurrenceDateTime":"2021-05-01","doseQuantity":{"value":0.50,"unit":"mL"}}');
+  const res = await request(t.app)
+    .post('/fhir/Immunization')
+    .set('Content-Type', FHIR_JSON)
+    .send(
+      '{"resourceType":"Immunization","status":"completed","vaccineCode":{"text":"x"},"patient":{"reference":"Patient/p1"},"occurrenceDateTime":"2021-05-01","doseQuantity":{"value":0.50,"unit":"mL"}}',
+    );
   const patched = await jsonPatch(`Immunization/${res.body.id}`, [{ op: 'add', path: '/lotNumber', value: 'L1' }]);
   expect(patched.status).toBe(200);
   expect(patched.text).toContain('"value":0.50');
-  const fp = await fpPatch(`Immunization/${res.body.id}`, [{ type: 'replace', path: 'Immunization.lotNumber', value: { valueString: 'L2' } }]);
+  const fp = await fpPatch(`Immunization/${res.body.id}`, [
+    { type: 'replace', path: 'Immunization.lotNumber', value: { valueString: 'L2' } },
+  ]);
   expect(fp.status).toBe(200);
   expect(fp.text).toContain('"value":0.50');
 });
@@ -126,7 +174,11 @@ describe('FHIRPath Patch', () => {
       { type: 'delete', path: "Patient.name.given.where($this = 'Ann')" },
     ]);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ gender: 'female', name: [{ family: 'Poe', given: ['Bea', 'Cat'] }], meta: { versionId: '2' } });
+    expect(res.body).toMatchObject({
+      gender: 'female',
+      name: [{ family: 'Poe', given: ['Bea', 'Cat'] }],
+      meta: { versionId: '2' },
+    });
   });
 
   test('when a path selects nothing, then 422 FHIRPATH_PATCH_NO_MATCH and nothing changes', async () => {

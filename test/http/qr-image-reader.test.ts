@@ -13,14 +13,20 @@ describe('QR pictures read in worker threads', () => {
     expect(await createQrImageReader()(png, 'image/png')).toBe(HC1);
   });
 
-  test('when the upload is not an image or is cut short, then the worker\'s FormatError comes back with its code', async () => {
+  test("when the upload is not an image or is cut short, then the worker's FormatError comes back with its code", async () => {
     const read = createQrImageReader();
-    await expect(read(Buffer.from('not an image at all'), 'image/png')).rejects.toMatchObject({ name: 'FormatError', code: 'QR_IMAGE_UNSUPPORTED' });
+    await expect(read(Buffer.from('not an image at all'), 'image/png')).rejects.toMatchObject({
+      name: 'FormatError',
+      code: 'QR_IMAGE_UNSUPPORTED',
+    });
     await expect(read(png.subarray(0, 60), 'image/png')).rejects.toMatchObject({ code: 'QR_IMAGE_CORRUPT' });
   });
 
   test('when reading takes longer than the deadline, then the worker is stopped and QR_IMAGE_TOO_LARGE says why', async () => {
-    await expect(createQrImageReader({ timeoutMs: 1 })(png)).rejects.toMatchObject({ code: 'QR_IMAGE_TOO_LARGE', message: 'QR: reading the picture took longer than 1 ms' });
+    await expect(createQrImageReader({ timeoutMs: 1 })(png)).rejects.toMatchObject({
+      code: 'QR_IMAGE_TOO_LARGE',
+      message: 'QR: reading the picture took longer than 1 ms',
+    });
   });
 
   test('when more pictures arrive than may be read at once, then the extra one is refused with 429 and the others finish', async () => {

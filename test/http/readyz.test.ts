@@ -30,8 +30,15 @@ describe('GET /readyz', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body.status).toBe('ready');
-    expect(Object.fromEntries(Object.entries(res.body.checks as Record<string, { status: string }>).map(([k, v]) => [k, v.status]))).toEqual({
-      storage: 'pass', packages: 'pass', issuerKeys: 'pass', trustList: 'pass',
+    expect(
+      Object.fromEntries(
+        Object.entries(res.body.checks as Record<string, { status: string }>).map(([k, v]) => [k, v.status]),
+      ),
+    ).toEqual({
+      storage: 'pass',
+      packages: 'pass',
+      issuerKeys: 'pass',
+      trustList: 'pass',
     });
     expect(res.body.checks.issuerKeys.daysLeft).toBeGreaterThanOrEqual(30);
   });
@@ -57,10 +64,15 @@ describe('GET /readyz', () => {
   });
 
   test('when a configured ingest profile is not loaded, then 503 naming the profile', async () => {
-    const missing = await app({ validationProfiles: { Immunization: 'http://example.org/StructureDefinition/not-loaded' } });
+    const missing = await app({
+      validationProfiles: { Immunization: 'http://example.org/StructureDefinition/not-loaded' },
+    });
     const res = await request(missing.app).get('/readyz');
     expect(res.status).toBe(503);
-    expect(res.body.checks.packages).toMatchObject({ status: 'fail', reason: 'configured ingest profile(s) not loaded: http://example.org/StructureDefinition/not-loaded' });
+    expect(res.body.checks.packages).toMatchObject({
+      status: 'fail',
+      reason: 'configured ingest profile(s) not loaded: http://example.org/StructureDefinition/not-loaded',
+    });
   });
 
   test('when the signing keys expire sooner than READYZ_KEY_MIN_VALIDITY, then 503 with the days left', async () => {
@@ -68,7 +80,9 @@ describe('GET /readyz', () => {
     const res = await request(demanding.app).get('/readyz');
     expect(res.status).toBe(503);
     expect(res.body.checks.issuerKeys.status).toBe('fail');
-    expect(res.body.checks.issuerKeys.reason).toMatch(/^the signing keys expire in \d+ day\(s\), less than the 400 required \(READYZ_KEY_MIN_VALIDITY\)$/);
+    expect(res.body.checks.issuerKeys.reason).toMatch(
+      /^the signing keys expire in \d+ day\(s\), less than the 400 required \(READYZ_KEY_MIN_VALIDITY\)$/,
+    );
   });
 
   describe('with a trust list from a file', () => {
@@ -105,7 +119,9 @@ describe('GET /readyz', () => {
       const res = await request(peer.app).get('/readyz');
       expect(res.status).toBe(200);
       expect(res.body.status).toBe('degraded');
-      expect(res.body.checks.trustList.reason).toMatch(/^the last trust-list refresh failed \(\w+: .+\); the last good list is in use$/);
+      expect(res.body.checks.trustList.reason).toMatch(
+        /^the last trust-list refresh failed \(\w+: .+\); the last good list is in use$/,
+      );
       expect(res.body.checks.trustList.entries).toBeGreaterThanOrEqual(2);
     });
   });

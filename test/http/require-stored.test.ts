@@ -8,15 +8,25 @@ import { createTestApp, FHIR_JSON, type TestApp } from '../helpers/test-app.ts';
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({ validationProfiles: {} });
-  const put = (path: string, body: object) => request(t.app).put(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(body);
+  const put = (path: string, body: object) =>
+    request(t.app).put(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(body);
   await put('Patient/gone', { resourceType: 'Patient', id: 'gone' }).expect(201);
-  await put('Immunization/gone', { resourceType: 'Immunization', id: 'gone', status: 'completed', vaccineCode: { text: 'x' }, patient: { reference: 'Patient/gone' }, occurrenceDateTime: '2021-01-01' }).expect(201);
+  await put('Immunization/gone', {
+    resourceType: 'Immunization',
+    id: 'gone',
+    status: 'completed',
+    vaccineCode: { text: 'x' },
+    patient: { reference: 'Patient/gone' },
+    occurrenceDateTime: '2021-01-01',
+  }).expect(201);
   await put('Bundle/gone', { resourceType: 'Bundle', id: 'gone', type: 'collection' }).expect(201);
-  for (const path of ['Immunization/gone', 'Patient/gone', 'Bundle/gone']) await request(t.app).delete(`/fhir/${path}`).expect(200);
+  for (const path of ['Immunization/gone', 'Patient/gone', 'Bundle/gone'])
+    await request(t.app).delete(`/fhir/${path}`).expect(200);
 });
 afterAll(() => t.close());
 
-const messageId = (body: { issue?: Array<{ details?: { coding?: Array<{ code?: string }> } }> }) => body.issue?.[0]?.details?.coding?.[0]?.code;
+const messageId = (body: { issue?: Array<{ details?: { coding?: Array<{ code?: string }> } }> }) =>
+  body.issue?.[0]?.details?.coding?.[0]?.code;
 
 const CASES: Array<[string, string, 'GET' | 'POST']> = [
   ['read', '{type}/{id}', 'GET'],
@@ -25,7 +35,13 @@ const CASES: Array<[string, string, 'GET' | 'POST']> = [
   ['$credentials', '{type}/{id}/$credentials', 'GET'],
   ['$issue-shl', '{type}/{id}/$issue-shl', 'POST'],
 ];
-const TYPE: Record<string, string> = { read: 'Patient', '$validate mode=delete': 'Patient', '$issue-hcert': 'Immunization', '$credentials': 'Patient', '$issue-shl': 'Bundle' };
+const TYPE: Record<string, string> = {
+  read: 'Patient',
+  '$validate mode=delete': 'Patient',
+  '$issue-hcert': 'Immunization',
+  $credentials: 'Patient',
+  '$issue-shl': 'Bundle',
+};
 
 describe.each(CASES)('%s', (name, template, method) => {
   const path = (id: string) => `/fhir/${template.replace('{type}', TYPE[name]!).replace('{id}', id)}`;

@@ -7,8 +7,10 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const post = (path: string, body: unknown) => request(t.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
-const put = (path: string, body: unknown) => request(t.app).put(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+const post = (path: string, body: unknown) =>
+  request(t.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+const put = (path: string, body: unknown) =>
+  request(t.app).put(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
 
 describe('create and read', () => {
   test('when an Immunization is created, then it gets a server id, version 1, Location, ETag and Last-Modified', async () => {
@@ -34,9 +36,13 @@ describe('create and read', () => {
     expect(byEtag.status).toBe(304);
     const stale = await request(t.app).get(`/fhir/Patient/${body.id}`).set('If-None-Match', 'W/"0"');
     expect(stale.status).toBe(200);
-    const bySince = await request(t.app).get(`/fhir/Patient/${body.id}`).set('If-Modified-Since', new Date(Date.now() + 60_000).toUTCString());
+    const bySince = await request(t.app)
+      .get(`/fhir/Patient/${body.id}`)
+      .set('If-Modified-Since', new Date(Date.now() + 60_000).toUTCString());
     expect(bySince.status).toBe(304);
-    const older = await request(t.app).get(`/fhir/Patient/${body.id}`).set('If-Modified-Since', new Date(Date.now() - 3_600_000).toUTCString());
+    const older = await request(t.app)
+      .get(`/fhir/Patient/${body.id}`)
+      .set('If-Modified-Since', new Date(Date.now() - 3_600_000).toUTCString());
     expect(older.status).toBe(200);
   });
 
@@ -44,11 +50,14 @@ describe('create and read', () => {
     const raw = JSON.stringify(immunization()).replace(/}$/, ',"doseQuantity":{"value":1.50,"unit":"mL"}}');
     const res = await request(t.app).post('/fhir/Immunization').set('Content-Type', FHIR_JSON).send(raw);
     expect(res.status).toBe(201);
-    const read = await request(t.app).get(`/fhir/Immunization/${res.body.id}`).buffer(true).parse((r, cb) => {
-      let text = '';
-      r.on('data', (c: Buffer) => (text += c.toString()));
-      r.on('end', () => cb(null, text));
-    });
+    const read = await request(t.app)
+      .get(`/fhir/Immunization/${res.body.id}`)
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => cb(null, text));
+      });
     expect(read.body as unknown as string).toContain('"value":1.50');
   });
 
@@ -138,7 +147,9 @@ describe('conditional create', () => {
   });
 
   test('when 20 identical conditional creates arrive at once, then exactly one resource results', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => post('Patient', patient()).set('If-None-Exist', ifNoneExist)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => post('Patient', patient()).set('If-None-Exist', ifNoneExist)),
+    );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     expect(results.filter((r) => r.status === 200)).toHaveLength(19);
     const search = await request(t.app).get('/fhir/Patient?_summary=count');
@@ -178,7 +189,9 @@ describe('metadata', () => {
     expect(rest.interaction.map((i: { code: string }) => i.code)).toEqual(['transaction', 'batch', 'history-system']);
     const imm = rest.resource.find((r: { type: string }) => r.type === 'Immunization');
     expect(imm.interaction.map((i: { code: string }) => i.code)).toContain('create');
-    expect(imm.searchParam.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['patient', 'vaccine-code', 'date', '_id']));
+    expect(imm.searchParam.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['patient', 'vaccine-code', 'date', '_id']),
+    );
     expect(rest.resource.length).toBeGreaterThan(140);
     expect(imm.conditionalCreate).toBe(true);
   });

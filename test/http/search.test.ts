@@ -5,31 +5,60 @@ let t: TestApp;
 let erika: string;
 let max: string;
 
-const post = (path: string, body: unknown) => request(t.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+const post = (path: string, body: unknown) =>
+  request(t.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
 const ids = (res: request.Response, mode = 'match') =>
-  (res.body.entry ?? []).filter((e: { search: { mode: string } }) => e.search.mode === mode).map((e: { resource: { id: string } }) => e.resource.id);
+  (res.body.entry ?? [])
+    .filter((e: { search: { mode: string } }) => e.search.mode === mode)
+    .map((e: { resource: { id: string } }) => e.resource.id);
 
 beforeAll(async () => {
   t = await createTestApp({ searchDefaultCount: 5, searchMaxCount: 50 });
   erika = (await post('Patient', patient())).body.id;
-  max = (await post('Patient', patient({ identifier: [{ system: 'urn:test', value: 'M-1' }], name: [{ family: 'Müller', given: ['Max'] }], birthDate: '1990-02-03' }))).body.id;
+  max = (
+    await post(
+      'Patient',
+      patient({
+        identifier: [{ system: 'urn:test', value: 'M-1' }],
+        name: [{ family: 'Müller', given: ['Max'] }],
+        birthDate: '1990-02-03',
+      }),
+    )
+  ).body.id;
   const yellowFever = { coding: [{ system: 'http://snomed.info/sct', code: '1119349007' }] };
-  await post('Immunization', immunization({ patient: { reference: `Patient/${erika}` }, occurrenceDateTime: '2021-05-01' }));
-  await post('Immunization', immunization({ patient: { reference: `Patient/${erika}` }, occurrenceDateTime: '2021-06-15T10:00:00Z' }));
-  await post('Immunization', immunization({ patient: { reference: `Patient/${max}` }, vaccineCode: yellowFever, occurrenceDateTime: '2019-01-20' }));
+  await post(
+    'Immunization',
+    immunization({ patient: { reference: `Patient/${erika}` }, occurrenceDateTime: '2021-05-01' }),
+  );
+  await post(
+    'Immunization',
+    immunization({ patient: { reference: `Patient/${erika}` }, occurrenceDateTime: '2021-06-15T10:00:00Z' }),
+  );
+  await post(
+    'Immunization',
+    immunization({
+      patient: { reference: `Patient/${max}` },
+      vaccineCode: yellowFever,
+      occurrenceDateTime: '2019-01-20',
+    }),
+  );
 });
 afterAll(() => t.close());
 
 describe('search', () => {
   test('when searching by token system|code, then only matching resources come back as a searchset', async () => {
-    const res = await request(t.app).get('/fhir/Immunization?vaccine-code=http://snomed.info/sct|1119349007&_total=accurate');
+    const res = await request(t.app).get(
+      '/fhir/Immunization?vaccine-code=http://snomed.info/sct|1119349007&_total=accurate',
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 1 });
     expect(res.body.entry[0].fullUrl).toMatch(/^http:\/\/gateway\.test\/fhir\/Immunization\//);
   });
 
   test('when searching with :not, then the others come back', async () => {
-    const res = await request(t.app).get('/fhir/Immunization?vaccine-code:not=http://snomed.info/sct|1119349007&_total=accurate');
+    const res = await request(t.app).get(
+      '/fhir/Immunization?vaccine-code:not=http://snomed.info/sct|1119349007&_total=accurate',
+    );
     expect(res.body.total).toBe(2);
   });
 
@@ -47,7 +76,7 @@ describe('search', () => {
     expect(ids(await request(t.app).get('/fhir/Immunization?date=ge2021-05-01&date=le2021-05-31'))).toHaveLength(1);
   });
 
-  test('when searching by reference and by a chained identifier, then the patient\'s immunizations come back', async () => {
+  test("when searching by reference and by a chained identifier, then the patient's immunizations come back", async () => {
     expect(ids(await request(t.app).get(`/fhir/Immunization?patient=Patient/${erika}`))).toHaveLength(2);
     expect(ids(await request(t.app).get(`/fhir/Immunization?patient=${max}`))).toHaveLength(1);
     expect(ids(await request(t.app).get('/fhir/Immunization?patient.identifier=urn:test|M-1'))).toHaveLength(1);
@@ -66,7 +95,9 @@ describe('search', () => {
 
   test('when _sort=-date, then newest first', async () => {
     const res = await request(t.app).get('/fhir/Immunization?_sort=-date');
-    const dates = res.body.entry.map((e: { resource: { occurrenceDateTime: string } }) => e.resource.occurrenceDateTime);
+    const dates = res.body.entry.map(
+      (e: { resource: { occurrenceDateTime: string } }) => e.resource.occurrenceDateTime,
+    );
     expect(dates).toEqual(['2021-06-15T10:00:00Z', '2021-05-01', '2019-01-20']);
   });
 
@@ -80,7 +111,11 @@ describe('search', () => {
     const lenient = await request(t.app).get('/fhir/Immunization?frobnicate=1');
     expect(lenient.status).toBe(200);
     const outcome = lenient.body.entry.find((e: { search: { mode: string } }) => e.search.mode === 'outcome').resource;
-    expect(outcome.issue[0]).toMatchObject({ severity: 'warning', code: 'not-supported', expression: ['Immunization?frobnicate'] });
+    expect(outcome.issue[0]).toMatchObject({
+      severity: 'warning',
+      code: 'not-supported',
+      expression: ['Immunization?frobnicate'],
+    });
     const strict = await request(t.app).get('/fhir/Immunization?frobnicate=1').set('Prefer', 'handling=strict');
     expect(strict.status).toBe(400);
     expect(strict.body.issue[0].details.coding[0].code).toBe('SEARCH_PARAM_UNKNOWN');
@@ -104,7 +139,10 @@ describe('paging', () => {
     const local = await createTestApp({ searchDefaultCount: 5, searchMaxCount: 50 });
     try {
       for (let i = 0; i < 7; i++) {
-        await request(local.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(JSON.stringify(patient({ birthDate: `19${50 + i}-01-01` })));
+        await request(local.app)
+          .post('/fhir/Patient')
+          .set('Content-Type', FHIR_JSON)
+          .send(JSON.stringify(patient({ birthDate: `19${50 + i}-01-01` })));
       }
       const page1 = await request(local.app).get('/fhir/Patient?_count=3');
       const next = page1.body.link.find((l: { relation: string }) => l.relation === 'next').url as string;

@@ -66,7 +66,12 @@ describe('a peer gateway verifying our credentials', () => {
     if (!signer) throw new Error('no signer');
     const now = Math.floor(Date.now() / 1000);
     return signHc1(
-      { iss: 'XA', iat: now, exp: now + 3600, hcert: new Map([[1, { ver: '1.3.0', nam: { fnt: 'MUSTERMANN' }, dob: '1964-08-12' }]]) },
+      {
+        iss: 'XA',
+        iat: now,
+        exp: now + 3600,
+        hcert: new Map([[1, { ver: '1.3.0', nam: { fnt: 'MUSTERMANN' }, dob: '1964-08-12' }]]),
+      },
       { privateKey: signer.privateKey, alg: signer.alg, kid: signer.kidBytes },
     );
   }
@@ -81,9 +86,17 @@ describe('a peer gateway verifying our credentials', () => {
       expect((await peer.services.trust.refresh()).ok).toBe(true);
       const hc1 = sign(issuer);
       const asOf = new Date();
-      const accepted = await verifyHc1(hc1, hcertKeyLookup(() => peer.services.trust.list(), { asOf }), { validationTime: asOf });
+      const accepted = await verifyHc1(
+        hc1,
+        hcertKeyLookup(() => peer.services.trust.list(), { asOf }),
+        { validationTime: asOf },
+      );
       expect(accepted.valid).toBe(true);
-      const refused = await verifyHc1(hc1, hcertKeyLookup(() => stranger.services.trust.list(), { asOf }), { validationTime: asOf });
+      const refused = await verifyHc1(
+        hc1,
+        hcertKeyLookup(() => stranger.services.trust.list(), { asOf }),
+        { validationTime: asOf },
+      );
       expect(refused.valid).toBe(false);
       expect(refused.error?.code).toBe('KID_UNKNOWN');
     } finally {

@@ -2,7 +2,14 @@
 import request from 'supertest';
 import { createTestApp, FHIR_JSON, immunization, type TestApp } from '../helpers/test-app.ts';
 import { IPS_MUTATIONS } from '../fixtures/ips-mutations.ts';
-import { DDCC_IMMUNIZATION, IPS_BUNDLE, ipsMinimalBundle, packageExample, SHARED_PACKAGE_FILES, SHARED_PACKAGE_FILES_WITHOUT_IPS } from '../helpers/shared-packages.ts';
+import {
+  DDCC_IMMUNIZATION,
+  IPS_BUNDLE,
+  ipsMinimalBundle,
+  packageExample,
+  SHARED_PACKAGE_FILES,
+  SHARED_PACKAGE_FILES_WITHOUT_IPS,
+} from '../helpers/shared-packages.ts';
 
 let strict: TestApp;
 let lenient: TestApp;
@@ -26,7 +33,8 @@ const ids = (res: request.Response, severity?: string) =>
   (res.body.issue as Array<{ severity: string; details: { coding: Array<{ code: string }> } }>)
     .filter((i) => !severity || i.severity === severity)
     .map((i) => i.details.coding[0].code);
-const post = (app: TestApp, path: string, body: unknown) => request(app.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+const post = (app: TestApp, path: string, body: unknown) =>
+  request(app.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
 
 describe('$validate', () => {
   test('when a valid DDCC Immunization is posted as the body, then 200 and no error', async () => {
@@ -37,7 +45,11 @@ describe('$validate', () => {
   });
 
   test('when a plain Immunization is checked against the DDCC profile given in the query, then 200 with the errors', async () => {
-    const res = await post(strict, `Immunization/$validate?profile=${encodeURIComponent(DDCC_IMMUNIZATION)}`, immunization());
+    const res = await post(
+      strict,
+      `Immunization/$validate?profile=${encodeURIComponent(DDCC_IMMUNIZATION)}`,
+      immunization(),
+    );
     expect(res.status).toBe(200);
     expect(ids(res, 'error').length).toBeGreaterThan(0);
     expect(ids(res, 'error')).toContain('CARDINALITY_MIN');
@@ -62,11 +74,17 @@ describe('$validate', () => {
       name: [{ family: 'Test' }],
     });
     expect(res.status).toBe(200);
-    expect(res.body.issue).toEqual([expect.objectContaining({ severity: 'information', details: expect.objectContaining({ text: 'All OK' }) })]);
+    expect(res.body.issue).toEqual([
+      expect.objectContaining({ severity: 'information', details: expect.objectContaining({ text: 'All OK' }) }),
+    ]);
   });
 
   test('when the profile is unknown, then 200 with an issue naming it, never a silent pass', async () => {
-    const res = await post(strict, 'Immunization/$validate?profile=http://example.org/StructureDefinition/nope', immunization());
+    const res = await post(
+      strict,
+      'Immunization/$validate?profile=http://example.org/StructureDefinition/nope',
+      immunization(),
+    );
     expect(res.status).toBe(200);
     const texts = (res.body.issue as Array<{ details: { text: string } }>).map((i) => i.details.text).join('\n');
     expect(texts).toContain('http://example.org/StructureDefinition/nope');
@@ -75,7 +93,9 @@ describe('$validate', () => {
   test('when $validate is asked on a stored instance without a body, then the stored resource is validated', async () => {
     const created = await post(lenient, 'Immunization', immunization());
     expect(created.status).toBe(201);
-    const res = await request(lenient.app).post(`/fhir/Immunization/${created.body.id}/$validate?profile=${encodeURIComponent(DDCC_IMMUNIZATION)}`);
+    const res = await request(lenient.app).post(
+      `/fhir/Immunization/${created.body.id}/$validate?profile=${encodeURIComponent(DDCC_IMMUNIZATION)}`,
+    );
     expect(res.status).toBe(200);
     expect(ids(res, 'error')).toContain('CARDINALITY_MIN');
     const missing = await request(lenient.app).post('/fhir/Immunization/nope/$validate');
@@ -87,7 +107,12 @@ describe('$validate', () => {
     ['a resource of another type', 'Immunization/$validate', { resourceType: 'Patient' }, 'RESOURCE_TYPE_MISMATCH'],
     ['an unknown parameter', 'Immunization/$validate?frobnicate=1', immunization(), 'OPERATION_PARAM_UNKNOWN'],
     ['a bad mode', 'Immunization/$validate?mode=explode', immunization(), 'VALIDATE_MODE_UNKNOWN'],
-    ['two profiles', 'Immunization/$validate?profile=http://a&profile=http://b', immunization(), 'OPERATION_PARAM_REPEATED'],
+    [
+      'two profiles',
+      'Immunization/$validate?profile=http://a&profile=http://b',
+      immunization(),
+      'OPERATION_PARAM_REPEATED',
+    ],
   ])('when the request has %s, then 400 %s', async (_what, path, body, id) => {
     const req = request(strict.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON);
     const res = body === undefined ? await req : await req.send(JSON.stringify(body));
@@ -97,7 +122,8 @@ describe('$validate', () => {
 });
 
 describe('validation on write', () => {
-  const count = async (app: TestApp) => (await request(app.app).get('/fhir/Immunization?_summary=count')).body.total as number;
+  const count = async (app: TestApp) =>
+    (await request(app.app).get('/fhir/Immunization?_summary=count')).body.total as number;
 
   test('when strict and the Immunization breaks the DDCC profile, then 422 with the errors and nothing is stored', async () => {
     const before = await count(strict);
@@ -142,9 +168,9 @@ describe('validation on write', () => {
   test('when the ingest profile of document Bundles is not loaded (no IPS package), then the write still happens but says so', async () => {
     const res = await post(withoutIps, 'Bundle', ddccDocument).set('Prefer', 'return=OperationOutcome');
     expect(res.status).toBe(201);
-    const missing = (res.body.issue as Array<{ severity: string; details: { coding: Array<{ code: string }>; text: string } }>).find(
-      (i) => i.details.coding[0].code === 'INGEST_PROFILE_NOT_LOADED',
-    );
+    const missing = (
+      res.body.issue as Array<{ severity: string; details: { coding: Array<{ code: string }>; text: string } }>
+    ).find((i) => i.details.coding[0].code === 'INGEST_PROFILE_NOT_LOADED');
     expect(missing?.severity).toBe('warning');
     expect(missing?.details.text).toContain(IPS_BUNDLE);
   });
@@ -165,7 +191,9 @@ describe('validation on write', () => {
     const res = await post(strict, 'Bundle', broken);
     expect(res.status).toBe(422);
     expect(res.body.resourceType).toBe('OperationOutcome');
-    const errors = (res.body.issue as Array<{ severity: string; expression: string[]; details: { coding: Array<{ code: string }> } }>).filter((i) => i.severity === 'error');
+    const errors = (
+      res.body.issue as Array<{ severity: string; expression: string[]; details: { coding: Array<{ code: string }> } }>
+    ).filter((i) => i.severity === 'error');
     expect(errors.map((i) => [i.details.coding[0].code, i.expression[0]]).sort()).toEqual([...mutation.errors].sort());
     expect(await bundles()).toBe(before);
     expect((await post(strict, 'Bundle', ipsMinimalBundle())).status).toBe(201);
@@ -184,19 +212,45 @@ describe('$packages', () => {
     const res = await request(strict.app).get('/fhir/$packages');
     expect(res.status).toBe(200);
     expect(res.body.resourceType).toBe('Parameters');
-    const packages = (res.body.parameter as Array<{ name: string; part: Array<{ name: string; valueString?: string; valueBoolean?: boolean; valueCanonical?: string }> }>).filter(
-      (p) => p.name === 'package',
-    );
+    const packages = (
+      res.body.parameter as Array<{
+        name: string;
+        part: Array<{ name: string; valueString?: string; valueBoolean?: boolean; valueCanonical?: string }>;
+      }>
+    ).filter((p) => p.name === 'package');
     const ddcc = packages.find((p) => p.part.some((x) => x.name === 'id' && x.valueString === 'who.ddcc'));
     // who.ddcc declares hl7.fhir.uv.ips#1.1.0; 2.0.0 is loaded and stands in for it (said in a warning), so it is not missing
-    expect(ddcc?.part.filter((x) => x.name === 'missingDependency').map((x) => x.valueString)).not.toContain('hl7.fhir.uv.ips#1.1.0');
-    expect(ddcc?.part.filter((x) => x.name === 'missingDependency').map((x) => x.valueString)).toContain('hl7.fhir.uv.sdc#3.0.0');
-    const warnings = (res.body.parameter as Array<{ name: string; valueString?: string }>).filter((p) => p.name === 'warning').map((p) => p.valueString);
-    expect(warnings).toContain('package who.ddcc#1.0.0 depends on hl7.fhir.uv.ips#1.1.0; hl7.fhir.uv.ips#2.0.0 is loaded instead');
-    const substituted = (ddcc?.part as Array<{ name: string; part?: Array<{ name: string; valueString: string }> }>).filter((x) => x.name === 'substitutedDependency');
-    expect(substituted.map((x) => Object.fromEntries(x.part!.map((y) => [y.name, y.valueString])))).toContainEqual({ declared: 'hl7.fhir.uv.ips#1.1.0', loaded: 'hl7.fhir.uv.ips#2.0.0' });
-    const ingest = (res.body.parameter as Array<{ name: string; part: Array<{ name: string; valueCanonical?: string; valueBoolean?: boolean }> }>).filter((p) => p.name === 'ingestProfile');
-    const loaded = Object.fromEntries(ingest.map((p) => [p.part.find((x) => x.name === 'profile')?.valueCanonical, p.part.find((x) => x.name === 'loaded')?.valueBoolean]));
+    expect(ddcc?.part.filter((x) => x.name === 'missingDependency').map((x) => x.valueString)).not.toContain(
+      'hl7.fhir.uv.ips#1.1.0',
+    );
+    expect(ddcc?.part.filter((x) => x.name === 'missingDependency').map((x) => x.valueString)).toContain(
+      'hl7.fhir.uv.sdc#3.0.0',
+    );
+    const warnings = (res.body.parameter as Array<{ name: string; valueString?: string }>)
+      .filter((p) => p.name === 'warning')
+      .map((p) => p.valueString);
+    expect(warnings).toContain(
+      'package who.ddcc#1.0.0 depends on hl7.fhir.uv.ips#1.1.0; hl7.fhir.uv.ips#2.0.0 is loaded instead',
+    );
+    const substituted = (
+      ddcc?.part as Array<{ name: string; part?: Array<{ name: string; valueString: string }> }>
+    ).filter((x) => x.name === 'substitutedDependency');
+    expect(substituted.map((x) => Object.fromEntries(x.part!.map((y) => [y.name, y.valueString])))).toContainEqual({
+      declared: 'hl7.fhir.uv.ips#1.1.0',
+      loaded: 'hl7.fhir.uv.ips#2.0.0',
+    });
+    const ingest = (
+      res.body.parameter as Array<{
+        name: string;
+        part: Array<{ name: string; valueCanonical?: string; valueBoolean?: boolean }>;
+      }>
+    ).filter((p) => p.name === 'ingestProfile');
+    const loaded = Object.fromEntries(
+      ingest.map((p) => [
+        p.part.find((x) => x.name === 'profile')?.valueCanonical,
+        p.part.find((x) => x.name === 'loaded')?.valueBoolean,
+      ]),
+    );
     expect(loaded).toEqual({ [DDCC_IMMUNIZATION]: true, [IPS_BUNDLE]: true });
   });
 
@@ -211,7 +265,9 @@ describe('$packages', () => {
 
 describe('conformance resources over REST', () => {
   test('when a profile is searched by url, then the package resource comes back, tagged with its package', async () => {
-    const res = await request(strict.app).get(`/fhir/StructureDefinition?url=${encodeURIComponent(DDCC_IMMUNIZATION)}&_total=accurate`);
+    const res = await request(strict.app).get(
+      `/fhir/StructureDefinition?url=${encodeURIComponent(DDCC_IMMUNIZATION)}&_total=accurate`,
+    );
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(1);
     const sd = res.body.entry[0].resource;
@@ -232,7 +288,9 @@ describe('conformance resources over REST', () => {
     const page1 = await request(strict.app).get('/fhir/StructureDefinition?name=DDCC&_count=5&_total=accurate');
     expect(page1.body.total).toBeGreaterThan(5);
     expect(page1.body.entry).toHaveLength(5);
-    const next = page1.body.link.find((l: { relation: string }) => l.relation === 'next').url.replace('http://gateway.test', '');
+    const next = page1.body.link
+      .find((l: { relation: string }) => l.relation === 'next')
+      .url.replace('http://gateway.test', '');
     const page2 = await request(strict.app).get(next);
     const ids = [...page1.body.entry, ...page2.body.entry].map((e: { resource: { id: string } }) => e.resource.id);
     expect(new Set(ids).size).toBe(ids.length);

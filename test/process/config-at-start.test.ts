@@ -7,7 +7,15 @@ import { join, resolve } from 'node:path';
 test('when several variables are bad, then the process exits 2 and names every problem on its own line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gdhcn-config-'));
   const run = spawnSync(process.execPath, [resolve(import.meta.dirname, '../../src/main.ts')], {
-    env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: dir, PORT: 'eighty', LOG_LEVEL: 'loud', ISSUER_DSC_CERTS: 'a.pem', READYZ_KEY_MIN_VALIDITY: 'soon' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      DATA_DIR: dir,
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      ISSUER_DSC_CERTS: 'a.pem',
+      READYZ_KEY_MIN_VALIDITY: 'soon',
+    },
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -23,7 +23,16 @@ export interface ServerProcess {
 
 export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gdhcn-process-'));
-  const fullEnv = { PATH: process.env.PATH ?? '', HOME: dataDir, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, FHIR_PACKAGE_CACHE: join(dataDir, 'cache'), VALIDATION_PROFILES: 'Patient=http://hl7.org/fhir/StructureDefinition/Patient', ...env };
+  const fullEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    FHIR_PACKAGE_CACHE: join(dataDir, 'cache'),
+    VALIDATION_PROFILES: 'Patient=http://hl7.org/fhir/StructureDefinition/Patient',
+    ...env,
+  };
   const child = spawn(process.execPath, [MAIN], {
     env: fullEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -40,13 +49,15 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  const waitForLog = (pattern: RegExp) => new Promise<void>((done, fail) => {
-    if (pattern.test(out)) return done();
-    waiters.push({ pattern, done });
-    void exited.then((code) => fail(new Error(`server exited (${code}) before logging ${pattern}:\n${out}`)));
-  });
+  const waitForLog = (pattern: RegExp) =>
+    new Promise<void>((done, fail) => {
+      if (pattern.test(out)) return done();
+      waiters.push({ pattern, done });
+      void exited.then((code) => fail(new Error(`server exited (${code}) before logging ${pattern}:\n${out}`)));
+    });
   await waitForLog(/"msg":"gdhcn-gateway listening"/);
   const port = /"port":(\d+)[^\n]*"msg":"gdhcn-gateway listening"/.exec(out)?.[1];
-  const token = async () => (await promisify(execFile)(process.execPath, [CLI, 'token'], { env: fullEnv })).stdout.trim();
+  const token = async () =>
+    (await promisify(execFile)(process.execPath, [CLI, 'token'], { env: fullEnv })).stdout.trim();
   return { child, base: `http://127.0.0.1:${port}`, log: () => out, exited, waitForLog, token };
 }

@@ -20,11 +20,24 @@ test('when SIGTERM arrives during a request, then that request completes, new co
   // A write whose body is only half sent: in flight until the rest arrives.
   let inFlight: ClientRequest | undefined;
   const answer = new Promise<{ status: number; body: string }>((done, fail) => {
-    const req = httpRequest(`${base}/fhir/Patient/in-flight`, { method: 'PUT', headers: { Authorization: bearer, 'Content-Type': 'application/fhir+json', 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = httpRequest(
+      `${base}/fhir/Patient/in-flight`,
+      {
+        method: 'PUT',
+        headers: {
+          Authorization: bearer,
+          'Content-Type': 'application/fhir+json',
+          'Content-Length': String(Buffer.byteLength(body)),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', fail);
     req.write(body.slice(0, half));
     inFlight = req;
@@ -50,7 +63,14 @@ test('when a request outlasts SHUTDOWN_TIMEOUT, then its connection is cut and t
   const { base } = server;
   const bearer = `Bearer ${await server.token()}`;
   const cut = new Promise<string>((done) => {
-    const req = httpRequest(`${base}/fhir/Patient/stuck`, { method: 'PUT', headers: { Authorization: bearer, 'Content-Type': 'application/fhir+json', 'Content-Length': '1000' } }, () => done('answered'));
+    const req = httpRequest(
+      `${base}/fhir/Patient/stuck`,
+      {
+        method: 'PUT',
+        headers: { Authorization: bearer, 'Content-Type': 'application/fhir+json', 'Content-Length': '1000' },
+      },
+      () => done('answered'),
+    );
     req.on('error', (err) => done(`cut: ${(err as NodeJS.ErrnoException).code}`));
     req.write('{"resourceType":"Patient"');
   });

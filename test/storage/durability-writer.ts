@@ -27,7 +27,12 @@ for (let n = 0; n < maxSteps; n++) {
   // Concurrent single writes: acknowledged together after one shared commit.
   const singles = await Promise.all(
     [0, 1, 2].map((k) =>
-      store.create({ resourceType: 'Observation', status: 'final', code: { text: `o${n}-${k}` }, subject: { reference: `Patient/${patientId}` } }),
+      store.create({
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: `o${n}-${k}` },
+        subject: { reference: `Patient/${patientId}` },
+      }),
     ),
   );
   process.stdout.write(`obs ${singles.map((s) => s.resource.id).join(' ')}\n`);

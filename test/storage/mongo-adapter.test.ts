@@ -25,7 +25,8 @@ afterEach(async () => store.close());
 /** Every key of a value, at any depth. */
 function keysOf(value: unknown, out: string[] = []): string[] {
   if (Array.isArray(value)) for (const v of value) keysOf(v, out);
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(k), keysOf(v, out);
+  else if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) out.push(k), keysOf(v, out);
   return out;
 }
 
@@ -94,7 +95,10 @@ describe('MongoDB adapter on the stand-in (mingo), not a MongoDB server: documen
 
 describe('MongoDB adapter on the stand-in (mingo), not a MongoDB server: conditional create key', () => {
   test('when a conditional create creates, then the resource holds the search key until it is next written', async () => {
-    const { resource } = await store.create(immunization({ identifier: [{ system: 'urn:oid:1.2.3', value: 'imm-1' }] }), { ifNoneExist: q('Immunization', IDENT) });
+    const { resource } = await store.create(
+      immunization({ identifier: [{ system: 'urn:oid:1.2.3', value: 'imm-1' }] }),
+      { ifNoneExist: q('Immunization', IDENT) },
+    );
     const key = `Immunization/${resource.id}`;
     expect((await cols.resources.findOne({ _id: key }))?.ck).toBe(conditionalKey(q('Immunization', IDENT)));
     await store.update(resource);
@@ -102,18 +106,29 @@ describe('MongoDB adapter on the stand-in (mingo), not a MongoDB server: conditi
   });
 
   test('when the key is already held, then the unique index refuses a second holder with E11000', async () => {
-    await store.create(immunization({ identifier: [{ system: 'urn:oid:1.2.3', value: 'imm-1' }] }), { ifNoneExist: q('Immunization', IDENT) });
+    await store.create(immunization({ identifier: [{ system: 'urn:oid:1.2.3', value: 'imm-1' }] }), {
+      ifNoneExist: q('Immunization', IDENT),
+    });
     const holder = (await cols.resources.find({ ck: { $exists: true } }))[0];
-    const err = await cols.resources.insertOne({ ...holder!, _id: 'Immunization/other', id: 'other' }).catch((e: unknown) => e);
+    const err = await cols.resources
+      .insertOne({ ...holder!, _id: 'Immunization/other', id: 'other' })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'MongoServerError', code: 11000, keyPattern: { ck: 1 } });
-    expect((err as Error).message).toMatch(/^E11000 duplicate key error collection: standin\.resources index: conditional_key dup key: \{ ck: "/);
+    expect((err as Error).message).toMatch(
+      /^E11000 duplicate key error collection: standin\.resources index: conditional_key dup key: \{ ck: "/,
+    );
   });
 
   test('when equivalent searches written differently race, then exactly one resource is created', async () => {
-    const searches = ['identifier=urn:oid:1.2.3|imm-1&status=completed', 'status=completed&identifier=urn:oid:1.2.3|imm-1'];
+    const searches = [
+      'identifier=urn:oid:1.2.3|imm-1&status=completed',
+      'status=completed&identifier=urn:oid:1.2.3|imm-1',
+    ];
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        store.create(immunization({ identifier: [{ system: 'urn:oid:1.2.3', value: 'imm-1' }] }), { ifNoneExist: q('Immunization', searches[i % 2]) }),
+        store.create(immunization({ identifier: [{ system: 'urn:oid:1.2.3', value: 'imm-1' }] }), {
+          ifNoneExist: q('Immunization', searches[i % 2]),
+        }),
       ),
     );
     expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
@@ -122,7 +137,9 @@ describe('MongoDB adapter on the stand-in (mingo), not a MongoDB server: conditi
 
   test('when the key holder does not match its own search, then it gives the key up and the next conditional create creates', async () => {
     const first = await store.create(immunization(), { ifNoneExist: q('Immunization', IDENT) }); // no such identifier
-    const second = await store.create(immunization({ identifier: [{ system: 'urn:oid:1.2.3', value: 'imm-1' }] }), { ifNoneExist: q('Immunization', IDENT) });
+    const second = await store.create(immunization({ identifier: [{ system: 'urn:oid:1.2.3', value: 'imm-1' }] }), {
+      ifNoneExist: q('Immunization', IDENT),
+    });
     expect([first.outcome, second.outcome]).toEqual(['created', 'created']);
     expect((await cols.resources.findOne({ _id: `Immunization/${first.resource.id}` }))?.ck).toBeUndefined();
     const third = await store.create(immunization(), { ifNoneExist: q('Immunization', IDENT) });
@@ -159,8 +176,12 @@ describe('MongoDB adapter on a standalone stand-in (no transactions): compensati
   });
 
   test('when the server has no transactions, then the store says it compensates, and `required` refuses to start', async () => {
-    expect(standalone.describe()).toBe('mingo:memory (MongoDB stand-in, not a MongoDB server) (no transactions: compensating writes)');
-    await expect(createMongoStoreOn(createMemoryCollections({ transactions: false }), { transactions: 'required' })).rejects.toThrow(
+    expect(standalone.describe()).toBe(
+      'mingo:memory (MongoDB stand-in, not a MongoDB server) (no transactions: compensating writes)',
+    );
+    await expect(
+      createMongoStoreOn(createMemoryCollections({ transactions: false }), { transactions: 'required' }),
+    ).rejects.toThrow(
       'mingo:memory (MongoDB stand-in, not a MongoDB server) does not support transactions (a standalone server); run a replica set',
     );
   });

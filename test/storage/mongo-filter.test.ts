@@ -11,7 +11,13 @@ import type { SearchFilter } from '../../src/fhir/search/query.ts';
 import type { Filter } from '../../src/storage/mongo/collection.ts';
 import { conditionalKey } from '../../src/storage/mongo/conditional-key.ts';
 import { toIndexFields } from '../../src/storage/mongo/index-fields.ts';
-import { MATCH_NOTHING, chainTargetFilter, filterFor, queryFilter, visibleFilter } from '../../src/storage/mongo/search-filter.ts';
+import {
+  MATCH_NOTHING,
+  chainTargetFilter,
+  filterFor,
+  queryFilter,
+  visibleFilter,
+} from '../../src/storage/mongo/search-filter.ts';
 import { sortSpec } from '../../src/storage/mongo/search-sort.ts';
 import { escapeRegex, startsWith } from '../../src/storage/mongo/search-values.ts';
 import { immunization, patient, q } from './contract/helpers.ts';
@@ -40,9 +46,42 @@ function keysOf(value: unknown, out = new Set<string>()): Set<string> {
 }
 
 const FIXED_KEYS = new Set([
-  '$and', '$or', '$nor', '$elemMatch', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$ne', '$regex',
-  '_id', 't', 'id', 'del', 'cs', 'lu', 'p', 'c', 's', 'v', 'x', 'lo', 'hi', 'u', 'i',
-  'ix.tk', 'ix.st', 'ix.dt', 'ix.nm', 'ix.qt', 'ix.rf', 'ix.ur', 'ix.tk.p', 'ix.st.p',
+  '$and',
+  '$or',
+  '$nor',
+  '$elemMatch',
+  '$in',
+  '$nin',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$ne',
+  '$regex',
+  '_id',
+  't',
+  'id',
+  'del',
+  'cs',
+  'lu',
+  'p',
+  'c',
+  's',
+  'v',
+  'x',
+  'lo',
+  'hi',
+  'u',
+  'i',
+  'ix.tk',
+  'ix.st',
+  'ix.dt',
+  'ix.nm',
+  'ix.qt',
+  'ix.rf',
+  'ix.ur',
+  'ix.tk.p',
+  'ix.st.p',
 ]);
 
 describe('search filter translation: shapes', () => {
@@ -54,7 +93,10 @@ describe('search filter translation: shapes', () => {
 
   test('when a parameter has comma values, then each value is an $elemMatch under $or; :not puts them under $nor', () => {
     expect(filterFor(only('Immunization', 'status=completed,not-done'), 'Immunization')).toEqual({
-      $or: [{ 'ix.tk': { $elemMatch: { p: 'status', c: 'completed' } } }, { 'ix.tk': { $elemMatch: { p: 'status', c: 'not-done' } } }],
+      $or: [
+        { 'ix.tk': { $elemMatch: { p: 'status', c: 'completed' } } },
+        { 'ix.tk': { $elemMatch: { p: 'status', c: 'not-done' } } },
+      ],
     });
     expect(filterFor(only('Immunization', 'status:not=completed'), 'Immunization')).toEqual({
       $nor: [{ 'ix.tk': { $elemMatch: { p: 'status', c: 'completed' } } }],
@@ -68,7 +110,9 @@ describe('search filter translation: shapes', () => {
   });
 
   test('when :missing is given, then presence of the parameter in the array is tested', () => {
-    expect(filterFor(only('Patient', 'birthdate:missing=true'), 'Patient')).toEqual({ $nor: [{ 'ix.dt.p': 'birthdate' }] });
+    expect(filterFor(only('Patient', 'birthdate:missing=true'), 'Patient')).toEqual({
+      $nor: [{ 'ix.dt.p': 'birthdate' }],
+    });
     expect(filterFor(only('Patient', 'birthdate:missing=false'), 'Patient')).toEqual({ 'ix.dt.p': 'birthdate' });
     expect(filterFor(only('Patient', '_id:missing=true'), 'Patient')).toBe(MATCH_NOTHING);
   });
@@ -83,7 +127,11 @@ describe('search filter translation: shapes', () => {
   });
 
   test('when a snapshot is given, then resources created after it are excluded and those deleted after it kept', () => {
-    expect(visibleFilter('Patient', 7)).toEqual({ t: 'Patient', cs: { $lte: 7 }, $or: [{ del: 0 }, { del: { $gt: 7 } }] });
+    expect(visibleFilter('Patient', 7)).toEqual({
+      t: 'Patient',
+      cs: { $lte: 7 },
+      $or: [{ del: 0 }, { del: { $gt: 7 } }],
+    });
     expect(visibleFilter('Patient')).toEqual({ t: 'Patient', del: 0 });
   });
 
@@ -94,7 +142,9 @@ describe('search filter translation: shapes', () => {
       del: 0,
       $and: [{ 'ix.tk': { $elemMatch: { p: 'identifier', c: 'J2', s: 'urn:nid' } } }],
     });
-    expect(filterFor(f, 'Immunization', ['x1'])).toEqual({ 'ix.rf': { $elemMatch: { p: 'patient', t: 'Patient', i: { $in: ['x1'] } } } });
+    expect(filterFor(f, 'Immunization', ['x1'])).toEqual({
+      'ix.rf': { $elemMatch: { p: 'patient', t: 'Patient', i: { $in: ['x1'] } } },
+    });
     expect(() => filterFor(f, 'Immunization')).toThrow("Chained parameter 'patient' needs the ids of its targets");
   });
 
@@ -106,12 +156,20 @@ describe('search filter translation: shapes', () => {
       'sk.lot-number.a': 1,
       rk: 1,
     });
-    expect(sortSpec('Immunization', [{ code: '$where', descending: false }, { code: 'a.b', descending: true }])).toEqual({ rk: 1 });
+    expect(
+      sortSpec('Immunization', [
+        { code: '$where', descending: false },
+        { code: 'a.b', descending: true },
+      ]),
+    ).toEqual({ rk: 1 });
   });
 });
 
 describe('search filter translation: semantics on real index rows', () => {
-  const jane = docOf(patient({ name: [{ family: 'Müller-Lüdenscheidt', given: ['Zoë'] }], birthDate: '1980-05-01' }), 'p1');
+  const jane = docOf(
+    patient({ name: [{ family: 'Müller-Lüdenscheidt', given: ['Zoë'] }], birthDate: '1980-05-01' }),
+    'p1',
+  );
   const imm = docOf(immunization({ identifier: [{ system: 'urn:x', value: 'v1' }] }), 'i1');
 
   test.each([
@@ -166,27 +224,45 @@ describe('search filter translation: request values stay data (injection attempt
   });
 
   test('when a value that is not a string reaches the translator (typed query bypassed), then it throws instead of passing an operator', () => {
-    const forged = { code: 'identifier', type: 'token', values: [{ kind: 'token', code: { $gt: '' } }] } as unknown as SearchFilter;
+    const forged = {
+      code: 'identifier',
+      type: 'token',
+      values: [{ kind: 'token', code: { $gt: '' } }],
+    } as unknown as SearchFilter;
     expect(() => filterFor(forged, 'Patient')).toThrow(new TypeError('A search value must be a string, not object'));
     expect(() => startsWith({ $where: '1' } as unknown as string)).toThrow(TypeError);
   });
 
   test('when any string is searched under any parameter type, then the filter uses only fixed keys and a :contains regex matches the text literally', () => {
-    const params = ['family', 'family:contains', 'family:exact', 'identifier', 'gender:not', '_id', 'general-practitioner', 'link'];
+    const params = [
+      'family',
+      'family:contains',
+      'family:exact',
+      'identifier',
+      'gender:not',
+      '_id',
+      'general-practitioner',
+      'link',
+    ];
     fc.assert(
-      fc.property(fc.constantFrom(...params), fc.string({ minLength: 1, maxLength: 12, unit: 'binary' }), (param, value) => {
-        const search = new URLSearchParams([[param, value]]).toString();
-        let filter: Filter;
-        try {
-          filter = queryFilter(q('Patient', search));
-        } catch {
-          return true; // the parser refused the value (e.g. an invalid reference): nothing reaches MongoDB
-        }
-        for (const key of keysOf(filter)) expect(FIXED_KEYS.has(key)).toBe(true);
-        const regex = JSON.stringify(filter).match(/"\$regex":("(?:[^"\\]|\\.)*")/);
-        if (regex) expect(new RegExp(JSON.parse(regex[1] as string) as string).test(`x${normalizeString(value)}y`)).toBe(true);
-        return true;
-      }),
+      fc.property(
+        fc.constantFrom(...params),
+        fc.string({ minLength: 1, maxLength: 12, unit: 'binary' }),
+        (param, value) => {
+          const search = new URLSearchParams([[param, value]]).toString();
+          let filter: Filter;
+          try {
+            filter = queryFilter(q('Patient', search));
+          } catch {
+            return true; // the parser refused the value (e.g. an invalid reference): nothing reaches MongoDB
+          }
+          for (const key of keysOf(filter)) expect(FIXED_KEYS.has(key)).toBe(true);
+          const regex = JSON.stringify(filter).match(/"\$regex":("(?:[^"\\]|\\.)*")/);
+          if (regex)
+            expect(new RegExp(JSON.parse(regex[1] as string) as string).test(`x${normalizeString(value)}y`)).toBe(true);
+          return true;
+        },
+      ),
     );
   });
 });
@@ -195,10 +271,16 @@ describe('conditional create key', () => {
   test('when two requests are the same search written differently, then they get the same key', () => {
     const a = conditionalKey(q('Immunization', 'identifier=urn:x|1&status=completed,not-done'));
     expect(conditionalKey(q('Immunization', 'status=not-done,completed&identifier=urn:x|1'))).toBe(a);
-    expect(conditionalKey(q('Immunization', 'status=completed,not-done&identifier=urn:x|1&identifier=urn:x|1'))).toBe(a);
-    expect(conditionalKey(q('Immunization', 'identifier=urn:x|1&status=completed,not-done&_count=5&_sort=date'))).toBe(a);
+    expect(conditionalKey(q('Immunization', 'status=completed,not-done&identifier=urn:x|1&identifier=urn:x|1'))).toBe(
+      a,
+    );
+    expect(conditionalKey(q('Immunization', 'identifier=urn:x|1&status=completed,not-done&_count=5&_sort=date'))).toBe(
+      a,
+    );
     expect(conditionalKey(q('Patient', 'family=MÜLLER'))).toBe(conditionalKey(q('Patient', 'family=muller')));
-    expect(conditionalKey(q('Immunization', 'date=2021-05-01T12:00%2B02:00'))).toBe(conditionalKey(q('Immunization', 'date=2021-05-01T10:00Z')));
+    expect(conditionalKey(q('Immunization', 'date=2021-05-01T12:00%2B02:00'))).toBe(
+      conditionalKey(q('Immunization', 'date=2021-05-01T10:00Z')),
+    );
   });
 
   test('when searches differ in what they match, then their keys differ', () => {

@@ -18,7 +18,9 @@ console.log(
     : 'MongoDB adapter contract: running on the MongoDB stand-in (mingo), not a MongoDB server (set MONGODB_URL to also run it on a real server)',
 );
 
-runStoreContract('MongoDB stand-in (mingo), not a MongoDB server', async ({ now }) => createMongoStoreOn(createMemoryCollections(), { now }));
+runStoreContract('MongoDB stand-in (mingo), not a MongoDB server', async ({ now }) =>
+  createMongoStoreOn(createMemoryCollections(), { now }),
+);
 
 // A standalone server has no transactions: a write and its AuditEvent are kept together by compensating writes.
 describe('audit trail on a standalone stand-in (compensating writes), not a MongoDB server', () =>

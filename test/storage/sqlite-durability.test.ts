@@ -61,7 +61,9 @@ function rawChecks(path: string): Record<string, unknown> {
       withoutHistory: one(
         'SELECT COUNT(*) FROM resources r LEFT JOIN history h ON h.seq = r.seq AND h.rtype = r.rtype AND h.id = r.id AND h.version = r.version WHERE h.seq IS NULL',
       ),
-      withoutTokens: one('SELECT COUNT(*) FROM resources r WHERE NOT EXISTS (SELECT 1 FROM idx_token x WHERE x.rk = r.rk)'),
+      withoutTokens: one(
+        'SELECT COUNT(*) FROM resources r WHERE NOT EXISTS (SELECT 1 FROM idx_token x WHERE x.rk = r.rk)',
+      ),
       observationsWithoutSubject: one(
         "SELECT COUNT(*) FROM resources r WHERE rtype = 'Observation' AND NOT EXISTS (SELECT 1 FROM idx_reference x WHERE x.rk = r.rk)",
       ),
@@ -85,7 +87,12 @@ describe('SQLite durability under kill -9', () => {
     expect(acks.length).toBeGreaterThanOrEqual(40);
 
     const checks = rawChecks(path);
-    expect(checks).toMatchObject({ integrity: 'ok', withoutHistory: 0, withoutTokens: 0, observationsWithoutSubject: 0 });
+    expect(checks).toMatchObject({
+      integrity: 'ok',
+      withoutHistory: 0,
+      withoutTokens: 0,
+      observationsWithoutSubject: 0,
+    });
     expect(checks.patients).toBe(checks.immunizations); // each step's transaction is all or nothing
     expect(Number(checks.versions)).toBe(Number(checks.patients) * 2 + Number(checks.observations));
     expect(Number(checks.observations)).toBeGreaterThanOrEqual(observations.length);
@@ -103,7 +110,10 @@ describe('SQLite durability under kill -9', () => {
       }
       for (const id of observations) expect((await store.read('Observation', id)).status).toBe('found');
       const last = acks[acks.length - 1] as Ack;
-      const { query } = parseSearchQuery('Immunization', [['identifier', `urn:test|i${last.n}`]], { defaultCount: 10, maxCount: 10 });
+      const { query } = parseSearchQuery('Immunization', [['identifier', `urn:test|i${last.n}`]], {
+        defaultCount: 10,
+        maxCount: 10,
+      });
       expect((await store.search(query)).resources.map((r) => r.id)).toEqual([last.immunizationId]);
     } finally {
       await store.close();

@@ -9,4 +9,6 @@ runStoreContract('sqlite :memory:', async ({ now }) => createSqliteStore({ path:
 const dir = mkdtempSync(join(tmpdir(), 'gdhcn-store-'));
 let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-runStoreContract('sqlite file', async ({ now }) => createSqliteStore({ path: join(dir, `store-${n++}.db`), now, synchronous: 'NORMAL' }));
+runStoreContract('sqlite file', async ({ now }) =>
+  createSqliteStore({ path: join(dir, `store-${n++}.db`), now, synchronous: 'NORMAL' }),
+);

@@ -20,8 +20,12 @@ interface CertLogicCase {
 }
 
 const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
-const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { files: { kind: string; file: string }[] };
-const files = manifest.files.filter((f) => f.kind === 'certlogic').map((f) => JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { count: number; cases: CertLogicCase[] });
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as {
+  files: { kind: string; file: string }[];
+};
+const files = manifest.files
+  .filter((f) => f.kind === 'certlogic')
+  .map((f) => JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { count: number; cases: CertLogicCase[] });
 const cases = files.flatMap((f) => f.cases);
 const run = cases.filter((c) => !c.skip);
 const evaluateCases = run.filter((c) => c.test === 'evaluate');
@@ -42,7 +46,8 @@ describe('CertLogic conformance suite (kind certlogic) through src/rules', () =>
     for (const c of evaluateCases) {
       try {
         const got = comparable(evaluateGuarded(c.expression, c.data ?? null));
-        if (JSON.stringify(got) !== JSON.stringify(comparable(c.expected))) disagreements.push(`${c.id}: got ${JSON.stringify(got)}`);
+        if (JSON.stringify(got) !== JSON.stringify(comparable(c.expected)))
+          disagreements.push(`${c.id}: got ${JSON.stringify(got)}`);
       } catch (e) {
         disagreements.push(`${c.id}: threw ${(e as Error).message}`);
       }
@@ -50,8 +55,11 @@ describe('CertLogic conformance suite (kind certlogic) through src/rules', () =>
     for (const c of validateCases) {
       const issues = validateLogic(c.expression);
       const want = c.expectedIssues ?? [];
-      const same = issues.length === want.length && issues.every((i, k) => JSON.stringify(i.expr) === JSON.stringify(want[k]!.expr));
-      if (!same || (issues.length === 0) !== c.valid) disagreements.push(`${c.id}: ${issues.length} issue(s), expected ${want.length}`);
+      const same =
+        issues.length === want.length &&
+        issues.every((i, k) => JSON.stringify(i.expr) === JSON.stringify(want[k]!.expr));
+      if (!same || (issues.length === 0) !== c.valid)
+        disagreements.push(`${c.id}: ${issues.length} issue(s), expected ${want.length}`);
     }
     expect(disagreements).toEqual([]);
     expect(evaluateCases.length + validateCases.length).toBe(run.length);
@@ -60,7 +68,9 @@ describe('CertLogic conformance suite (kind certlogic) through src/rules', () =>
   test('when an evaluate case is a boolean rule, then runLogic gives the pass/fail the suite implies', () => {
     const boolean = evaluateCases.filter((c) => typeof c.expected === 'boolean');
     expect(boolean.length).toBeGreaterThan(0);
-    const wrong = boolean.filter((c) => runLogic(c.expression, c.data ?? null).outcome !== (c.expected ? 'pass' : 'fail')).map((c) => c.id);
+    const wrong = boolean
+      .filter((c) => runLogic(c.expression, c.data ?? null).outcome !== (c.expected ? 'pass' : 'fail'))
+      .map((c) => c.id);
     expect(wrong).toEqual([]);
   });
 });

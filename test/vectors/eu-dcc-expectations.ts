@@ -22,7 +22,9 @@ export interface CheckOutcome {
 }
 
 const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
-const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { files: { kind: string; file: string }[] };
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as {
+  files: { kind: string; file: string }[];
+};
 
 export const EU_DCC_VECTORS: readonly EuDccVector[] = manifest.files
   .filter((f) => f.kind === 'hcert')

@@ -7,7 +7,15 @@
 import request from 'supertest';
 import { verifyCredential } from '../../src/credentials/verify.ts';
 import { createTestApp, FHIR_JSON, type TestApp } from '../helpers/test-app.ts';
-import { disagreements, EU_DCC_VECTORS, EXPECTED_AGREEMENT, EXPLAINED_DISAGREEMENTS, validationTimeOf, type CheckOutcome, type EuDccVector } from './eu-dcc-expectations.ts';
+import {
+  disagreements,
+  EU_DCC_VECTORS,
+  EXPECTED_AGREEMENT,
+  EXPLAINED_DISAGREEMENTS,
+  validationTimeOf,
+  type CheckOutcome,
+  type EuDccVector,
+} from './eu-dcc-expectations.ts';
 
 interface HttpVerdict {
   status: number;
@@ -28,21 +36,34 @@ async function verifyOverHttp(v: EuDccVector): Promise<HttpVerdict> {
   const res = await request(t.app)
     .post('/fhir/$verify')
     .set('Content-Type', FHIR_JSON)
-    .send(JSON.stringify({
-      resourceType: 'Parameters',
-      parameter: [
-        { name: 'credential', valueString: v.qr },
-        { name: 'validationTime', valueDateTime: validationTimeOf(v).toISOString() },
-        { name: 'trustedCertificate', valueString: v.certificateDerBase64 },
-      ],
-    }));
+    .send(
+      JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'credential', valueString: v.qr },
+          { name: 'validationTime', valueDateTime: validationTimeOf(v).toISOString() },
+          { name: 'trustedCertificate', valueString: v.certificateDerBase64 },
+        ],
+      }),
+    );
   const params = (res.body.parameter ?? []) as Part[];
-  const checks = params.filter((p) => p.name === 'check').map((p) => {
-    const part = (n: string) => p.part?.find((x) => x.name === n);
-    const failure = part('failure')?.valueCoding?.code;
-    return { name: part('name')?.valueCode ?? '', status: part('status')?.valueCode ?? '', ...(failure ? { failure } : {}) };
-  });
-  return { status: res.status, valid: params.find((p) => p.name === 'valid')?.valueBoolean, format: params.find((p) => p.name === 'format')?.valueCode, checks };
+  const checks = params
+    .filter((p) => p.name === 'check')
+    .map((p) => {
+      const part = (n: string) => p.part?.find((x) => x.name === n);
+      const failure = part('failure')?.valueCoding?.code;
+      return {
+        name: part('name')?.valueCode ?? '',
+        status: part('status')?.valueCode ?? '',
+        ...(failure ? { failure } : {}),
+      };
+    });
+  return {
+    status: res.status,
+    valid: params.find((p) => p.name === 'valid')?.valueBoolean,
+    format: params.find((p) => p.name === 'format')?.valueCode,
+    checks,
+  };
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
@@ -70,7 +91,11 @@ describe('EU DCC vectors through HTTP $verify', () => {
     expect(verdicts.size).toBe(EU_DCC_VECTORS.length);
     for (const v of EU_DCC_VECTORS) {
       const got = verdicts.get(v.id)!;
-      expect({ id: v.id, status: got.status, valid: typeof got.valid }).toEqual({ id: v.id, status: 200, valid: 'boolean' });
+      expect({ id: v.id, status: got.status, valid: typeof got.valid }).toEqual({
+        id: v.id,
+        status: 200,
+        valid: 'boolean',
+      });
     }
   });
 
@@ -80,20 +105,37 @@ describe('EU DCC vectors through HTTP $verify', () => {
 
   test('when a vector disagrees, then it is one of the explained ones and only its signature check is at odds', () => {
     const disagreeing = Object.fromEntries(
-      EU_DCC_VECTORS.map((v) => [v.id, disagreements(v, verdicts.get(v.id)!.checks)] as const).filter(([, d]) => d.length > 0),
+      EU_DCC_VECTORS.map((v) => [v.id, disagreements(v, verdicts.get(v.id)!.checks)] as const).filter(
+        ([, d]) => d.length > 0,
+      ),
     );
-    expect(disagreeing).toEqual(Object.fromEntries(Object.keys(EXPLAINED_DISAGREEMENTS).map((id) => [id, ['verify→signature=fail']])));
+    expect(disagreeing).toEqual(
+      Object.fromEntries(Object.keys(EXPLAINED_DISAGREEMENTS).map((id) => [id, ['verify→signature=fail']])),
+    );
     for (const id of Object.keys(EXPLAINED_DISAGREEMENTS)) {
-      expect(verdicts.get(id)!.checks.filter((c) => c.status === 'fail')).toEqual([{ name: 'signature', status: 'fail', failure: 'signature-invalid' }]);
+      expect(verdicts.get(id)!.checks.filter((c) => c.status === 'fail')).toEqual([
+        { name: 'signature', status: 'fail', failure: 'signature-invalid' },
+      ]);
     }
   });
 
   test('when each vector is also verified in process, then the HTTP verdict has the same checks and validity', async () => {
     for (const v of EU_DCC_VECTORS) {
-      const direct = await verifyCredential(v.qr, { validationTime: validationTimeOf(v), trustedCertificates: [v.certificateDerBase64] });
+      const direct = await verifyCredential(v.qr, {
+        validationTime: validationTimeOf(v),
+        trustedCertificates: [v.certificateDerBase64],
+      });
       const http = verdicts.get(v.id)!;
-      const same = (c: { name: string; status: string; failure?: string }) => ({ name: c.name, status: c.status, failure: c.failure });
-      expect({ id: v.id, valid: http.valid, checks: http.checks.map(same) }).toEqual({ id: v.id, valid: direct.valid, checks: direct.checks.map(same) });
+      const same = (c: { name: string; status: string; failure?: string }) => ({
+        name: c.name,
+        status: c.status,
+        failure: c.failure,
+      });
+      expect({ id: v.id, valid: http.valid, checks: http.checks.map(same) }).toEqual({
+        id: v.id,
+        valid: direct.valid,
+        checks: direct.checks.map(same),
+      });
     }
   });
 });

@@ -24,7 +24,11 @@ export interface CorpusCase {
   readonly description?: string;
   readonly instanceText: string;
   readonly supporting: readonly { file: string; role: string; resource: AnyResource }[];
-  readonly inlinePackages?: readonly { id: string; version: string; resources: { file: string; resource: AnyResource }[] }[];
+  readonly inlinePackages?: readonly {
+    id: string;
+    version: string;
+    resources: { file: string; resource: AnyResource }[];
+  }[];
   readonly needsSnapshot?: boolean;
   readonly expected: CorpusExpected;
 }
@@ -44,16 +48,29 @@ export interface CaseResult {
 const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
 
 export function readCorpus(): CorpusCase[] {
-  const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { files: { kind: string; file: string }[] };
+  const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as {
+    files: { kind: string; file: string }[];
+  };
   return manifest.files
     .filter((f) => f.kind === 'fhir-validate')
     .flatMap((f) => (JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { cases: CorpusCase[] }).cases);
 }
 
 function extraPackage(c: CorpusCase): FhirPackage | undefined {
-  const resources = [...c.supporting.map((s) => s.resource), ...(c.inlinePackages ?? []).flatMap((p) => p.resources.map((r) => r.resource))];
+  const resources = [
+    ...c.supporting.map((s) => s.resource),
+    ...(c.inlinePackages ?? []).flatMap((p) => p.resources.map((r) => r.resource)),
+  ];
   if (resources.length === 0) return undefined;
-  return { id: `corpus.${c.name}`, version: '0.0.0', fhirVersion: '4.0.1', dependencies: {}, resources, examples: [], source: 'corpus' };
+  return {
+    id: `corpus.${c.name}`,
+    version: '0.0.0',
+    fhirVersion: '4.0.1',
+    dependencies: {},
+    resources,
+    examples: [],
+    source: 'corpus',
+  };
 }
 
 const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severity === 'fatal';
@@ -61,7 +78,11 @@ const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severi
 /** Runs every case; one validator over R4 core serves the cases that bring nothing of their own. */
 export function runCorpus(cases: readonly CorpusCase[]): CaseResult[] {
   const core = readBaseR4();
-  const set = (extra?: FhirPackage): PackageSet => ({ packages: extra ? [core, extra] : [core], summaries: [], warnings: [] });
+  const set = (extra?: FhirPackage): PackageSet => ({
+    packages: extra ? [core, extra] : [core],
+    summaries: [],
+    warnings: [],
+  });
   const shared = createValidator(set());
   return cases.map((c) => {
     const module = c.module ?? 'none';
@@ -109,6 +130,7 @@ export function figures(results: readonly CaseResult[]): Figures & { byModule: R
     };
   };
   const byModule: Record<string, Figures> = {};
-  for (const m of [...new Set(results.map((r) => r.module))].sort()) byModule[m] = sum(results.filter((r) => r.module === m));
+  for (const m of [...new Set(results.map((r) => r.module))].sort())
+    byModule[m] = sum(results.filter((r) => r.module === m));
   return { ...sum(results), byModule };
 }

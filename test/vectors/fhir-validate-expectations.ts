@@ -6,75 +6,104 @@
  */
 export const DISAGREEMENTS: Readonly<Record<string, string>> = {
   // bundle: Java 13 error(s), ours 7
-  "bundle-ea-testcase": "known gap, we miss: Experimental content is not allowed in this context",
+  'bundle-ea-testcase': 'known gap, we miss: Experimental content is not allowed in this context',
   // bundle: Java 3 error(s), ours 2
-  "bundle-id-3": "count only: we report the errors at the same places; the missing ones came from the Java harness's terminology server",
+  'bundle-id-3':
+    "count only: we report the errors at the same places; the missing ones came from the Java harness's terminology server",
   // bundle: Java 1 error(s), ours 0
-  "bundle-id-5": "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
+  'bundle-id-5':
+    "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
   // bundle: Java 10 error(s), ours 3
-  "mni-patientOverview-bundle-example1b": "known gap, we miss: Duplicate id value '2' (plus terminology-server errors we leave not checked)",
+  'mni-patientOverview-bundle-example1b':
+    "known gap, we miss: Duplicate id value '2' (plus terminology-server errors we leave not checked)",
   // bundle: Java 4 error(s), ours 0
-  "uk-msg": "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
+  'uk-msg':
+    "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
   // dsig: Java 3 error(s), ours 1
-  "bundle-sig-2": "known gap: signatures are not verified by the validator (Bundle.signature is checked by $verify for credentials)",
+  'bundle-sig-2':
+    'known gap: signatures are not verified by the validator (Bundle.signature is checked by $verify for credentials)',
   // dsig: Java 2 error(s), ours 1
-  "bundle-signed-nob64": "known gap: signatures are not verified by the validator; the base64 of a signature is not decoded",
+  'bundle-signed-nob64':
+    'known gap: signatures are not verified by the validator; the base64 of a signature is not decoded',
   // extensions: Java 1 error(s), ours 0
-  "maiden-name-extension": "known gap, we miss: The extension http://hl7.org/fhir/StructureDefinition/humanname-mothers-family v5.3.0-ballot is not allowed to be used at this point (this e",
+  'maiden-name-extension':
+    'known gap, we miss: The extension http://hl7.org/fhir/StructureDefinition/humanname-mothers-family v5.3.0-ballot is not allowed to be used at this point (this e',
   // extensions: Java 2 error(s), ours 0
-  "pat-example-extensions": "known gap, we miss: The extension http://example.org/fhir/StructureDefinition/something could not be found so is not allowed here",
+  'pat-example-extensions':
+    'known gap, we miss: The extension http://example.org/fhir/StructureDefinition/something could not be found so is not allowed here',
   // extensions: Java 4 error(s), ours 2
-  "versioned-extension": "known gap, we miss: The extension URL must not contain a version. The extension was validated against version 5.3.0-ballot-tc1 of the extension",
+  'versioned-extension':
+    'known gap, we miss: The extension URL must not contain a version. The extension was validated against version 5.3.0-ballot-tc1 of the extension',
   // general: Java 6 error(s), ours 3
-  "ai8": "needs snapshot generation: Java regenerates the snapshot of the StructureDefinition and reports its differential problems",
+  ai8: 'needs snapshot generation: Java regenerates the snapshot of the StructureDefinition and reports its differential problems',
   // general: Java 1 error(s), ours 0
-  "dr-example-org": "known gap, we miss: Example URLs are not allowed in this context (http://repository.example.org/fhir/DocumentReference/example)",
+  'dr-example-org':
+    'known gap, we miss: Example URLs are not allowed in this context (http://repository.example.org/fhir/DocumentReference/example)',
   // general: Java 3 error(s), ours 2
-  "synthea": "count only: Java adds a second issue (unknown system) for a code that is not in its required value set",
+  synthea: 'count only: Java adds a second issue (unknown system) for a code that is not in its required value set',
   // json5: Java 2 error(s), ours 1
-  "json-comments-2-no": "count only: our strict JSON reader stops at the first syntax error (one fatal issue); Java reports each comment",
+  'json-comments-2-no':
+    'count only: our strict JSON reader stops at the first syntax error (one fatal issue); Java reports each comment',
   // json5: Java 3 error(s), ours 1
-  "json-no-quotes-2": "count only: our strict JSON reader stops at the first syntax error (one fatal issue); Java reports each unquoted name or value",
+  'json-no-quotes-2':
+    'count only: our strict JSON reader stops at the first syntax error (one fatal issue); Java reports each unquoted name or value',
   // measure: Java 3 error(s), ours 2
-  "mr-covid-m": "count only: Java reports a terminology-server error we leave not checked",
+  'mr-covid-m': 'count only: Java reports a terminology-server error we leave not checked',
   // measure: Java 3 error(s), ours 0
-  "mr-covid-m5": "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
+  'mr-covid-m5':
+    "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
   // questionnaire: Java 2 error(s), ours 0
-  "choice-async-qr": "policy + terminology server: a Coding outside the answerValueSet is a warning here (the DDCC IG's own examples break that rule); the display check came from the terminology server",
+  'choice-async-qr':
+    "policy + terminology server: a Coding outside the answerValueSet is a warning here (the DDCC IG's own examples break that rule); the display check came from the terminology server",
   // questionnaire: Java 2 error(s), ours 0
-  "open-choice-gender-coding-async-qr": "policy: a Coding outside the answerValueSet is a warning here (the DDCC IG's own examples break that rule); Java also checks the display against the code system",
+  'open-choice-gender-coding-async-qr':
+    "policy: a Coding outside the answerValueSet is a warning here (the DDCC IG's own examples break that rule); Java also checks the display against the code system",
   // questionnaire: Java 1 error(s), ours 0
-  "string-with-coding-async-qr": "known gap: a string answer is not matched against the displays of an answerValueSet",
+  'string-with-coding-async-qr': 'known gap: a string answer is not matched against the displays of an answerValueSet',
   // references: Java 3 error(s), ours 0
-  "bundle-document-versioned-references-bad": "known gap, we miss: Multiple matches in bundle for reference Observation/ObservationExample",
+  'bundle-document-versioned-references-bad':
+    'known gap, we miss: Multiple matches in bundle for reference Observation/ObservationExample',
   // references: Java 0 error(s), ours 2
-  "contained-resource-bad-id-ignore": "policy: the case runs with validateContains=IGNORE; we always check contained resources (here a 65-character id, and dom-3)",
+  'contained-resource-bad-id-ignore':
+    'policy: the case runs with validateContains=IGNORE; we always check contained resources (here a 65-character id, and dom-3)',
   // references: Java 1 error(s), ours 0
-  "parameters-reference-bad": "known gap, we miss: Unable to resolve resource with reference 'Patient/2'",
+  'parameters-reference-bad': "known gap, we miss: Unable to resolve resource with reference 'Patient/2'",
   // sd: Java 3 error(s), ours 1
-  "ext-ccuk": "needs snapshot generation: Java reports the slicing at the root while generating the snapshot (sdf-20 we report)",
+  'ext-ccuk':
+    'needs snapshot generation: Java reports the slicing at the root while generating the snapshot (sdf-20 we report)',
   // shc: Java 4 error(s), ours 2
-  "shc-bad-1": "count only: Java adds a second issue (unknown system) for each code that is not in its required value set",
+  'shc-bad-1':
+    'count only: Java adds a second issue (unknown system) for each code that is not in its required value set',
   // shc: Java 2 error(s), ours 0
-  "shc-cvx": "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
+  'shc-cvx':
+    "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
   // tx: Java 1 error(s), ours 0
-  "cm": "known gap, we miss: The source code 'med' is not valid in the value set http://fhir.ch/ig/ch-ig/ValueSet/ch-ig-example|0.1.0",
+  cm: "known gap, we miss: The source code 'med' is not valid in the value set http://fhir.ch/ig/ch-ig/ValueSet/ch-ig-example|0.1.0",
   // tx: Java 3 error(s), ours 2
-  "cs-order-prop-r4": "known gap: the order property (http://hl7.org/fhir/concept-properties#order) is not in our list of HL7 concept properties, so its use is not reported",
+  'cs-order-prop-r4':
+    'known gap: the order property (http://hl7.org/fhir/concept-properties#order) is not in our list of HL7 concept properties, so its use is not reported',
   // tx: Java 1 error(s), ours 0
-  "obs-temp-code2": "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
+  'obs-temp-code2':
+    "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
   // tx: Java 2 error(s), ours 1
-  "obs-vs-1": "known gap, we miss: BPCode: magic LOINC code 85354-9 required, but not found (from http://hl7.org/fhir/StructureDefinition/bp|4.0.1). Note that other Observatio",
+  'obs-vs-1':
+    'known gap, we miss: BPCode: magic LOINC code 85354-9 required, but not found (from http://hl7.org/fhir/StructureDefinition/bp|4.0.1). Note that other Observatio',
   // tx: Java 1 error(s), ours 0
-  "vs-bad-ecl": "known gap, we miss: The value '234234 << 234234' for the filter constraint is invalid: Invalid ECL: '234234 << 234234' - parse error",
+  'vs-bad-ecl':
+    "known gap, we miss: The value '234234 << 234234' for the filter constraint is invalid: Invalid ECL: '234234 << 234234' - parse error",
   // tx: Java 3 error(s), ours 0
-  "vs-bad-props": "known gap, we miss: The value for a filter based on property 'concept' must be a valid code from the system 'http://snomed.info/sct', and 'something' is not (Un",
+  'vs-bad-props':
+    "known gap, we miss: The value for a filter based on property 'concept' must be a valid code from the system 'http://snomed.info/sct', and 'something' is not (Un",
   // tx: Java 1 error(s), ours 0
-  "vs-filter-property-bad": "known gap, we miss: The value for a filter based on property 'myproperty' is 'http://hl7.org/fhir/test/CodeSystem/cs-sub-prop#code-r-3' which is not a valid cod",
+  'vs-filter-property-bad':
+    "known gap, we miss: The value for a filter based on property 'myproperty' is 'http://hl7.org/fhir/test/CodeSystem/cs-sub-prop#code-r-3' which is not a valid cod",
   // tx-advanced: Java 1 error(s), ours 0
-  "vs-params-3": "known gap, we miss: The value of the expression '$ and %p-inactive' is not a valid FHIRPath: Error @1, 6: Found $ expecting a valid token name",
+  'vs-params-3':
+    "known gap, we miss: The value of the expression '$ and %p-inactive' is not a valid FHIRPath: Error @1, 6: Found $ expecting a valid token name",
   // xhtml: Java 1 error(s), ours 0
-  "bad-markdown-no-html": "known gap, we miss: The markdown contains content that appears to be an embedded HTML tag starting at '<r'. This will (or SHOULD) be escaped by the presentation",
+  'bad-markdown-no-html':
+    "known gap, we miss: The markdown contains content that appears to be an embedded HTML tag starting at '<r'. This will (or SHOULD) be escaped by the presentation",
   // xver: Java 2 error(s), ours 0
-  "ext-xver-modifier-2": "known gap, we miss: The Extension 'http://hl7.org/fhir/5.0/StructureDefinition/extension-DeviceRequest.doNotPerform' must not be used as an extension (it's a mo",
+  'ext-xver-modifier-2':
+    "known gap, we miss: The Extension 'http://hl7.org/fhir/5.0/StructureDefinition/extension-DeviceRequest.doNotPerform' must not be used as an extension (it's a mo",
 };

@@ -19,9 +19,13 @@ describe('FHIR validator test cases (kind fhir-validate)', () => {
     const lines = [
       `fhir-validate corpus: ${f.total} cases, ${f.run} run (${f.total - f.run} need snapshot generation: not run)`,
       `verdict agreement ${f.verdictAgree}/${f.run} (${pct(f.verdictAgree, f.run)}), exact error-count agreement ${f.countAgree}/${f.run} (${pct(f.countAgree, f.run)})`,
-      ...Object.entries(f.byModule).map(([m, x]) => `  ${m}: run ${x.run}/${x.total}, verdict ${x.verdictAgree}, count ${x.countAgree}`),
+      ...Object.entries(f.byModule).map(
+        ([m, x]) => `  ${m}: run ${x.run}/${x.total}, verdict ${x.verdictAgree}, count ${x.countAgree}`,
+      ),
       'disagreements (expected errors → ours):',
-      ...results.filter((r) => r.run && r.errors !== r.expectedErrors).map((r) => `  ${r.module} ${r.name}: ${r.expectedErrors} → ${r.errors}`),
+      ...results
+        .filter((r) => r.run && r.errors !== r.expectedErrors)
+        .map((r) => `  ${r.module} ${r.name}: ${r.expectedErrors} → ${r.errors}`),
     ];
     console.log(lines.join('\n'));
   });
@@ -35,13 +39,21 @@ describe('FHIR validator test cases (kind fhir-validate)', () => {
   });
 
   test('when the error counts are compared with the Java validator, then every disagreement is listed with a reason', () => {
-    const disagreeing = results.filter((r) => r.run && r.errors !== r.expectedErrors).map((r) => r.name).sort();
+    const disagreeing = results
+      .filter((r) => r.run && r.errors !== r.expectedErrors)
+      .map((r) => r.name)
+      .sort();
     expect(disagreeing).toEqual(Object.keys(DISAGREEMENTS).sort());
     for (const reason of Object.values(DISAGREEMENTS)) expect(reason.length).toBeGreaterThan(10);
   });
 
   test('when cases need snapshot generation, then they are counted as not run, never as passes', () => {
     const notRun = results.filter((r) => !r.run).map((r) => r.name);
-    expect(notRun.sort()).toEqual(cases.filter((c) => c.needsSnapshot).map((c) => c.name).sort());
+    expect(notRun.sort()).toEqual(
+      cases
+        .filter((c) => c.needsSnapshot)
+        .map((c) => c.name)
+        .sort(),
+    );
   });
 });

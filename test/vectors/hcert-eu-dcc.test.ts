@@ -19,8 +19,12 @@ interface HcertVector {
 }
 
 const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
-const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { files: { kind: string; file: string }[] };
-const files = manifest.files.filter((f) => f.kind === 'hcert').map((f) => JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { count: number; cases: HcertVector[] });
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as {
+  files: { kind: string; file: string }[];
+};
+const files = manifest.files
+  .filter((f) => f.kind === 'hcert')
+  .map((f) => JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { count: number; cases: HcertVector[] });
 const vectors: HcertVector[] = files.flatMap((f) => f.cases);
 
 /** Vector expectation → the steps of our verdict that decide it. */
@@ -51,27 +55,37 @@ describe('EU DCC vectors (kind hcert)', () => {
     expect(vectors.length).toBe(files.reduce((n, f) => n + f.count, 0));
   });
 
-  test.each(vectors.map((v) => [v.id, v] as const))('when vector %s is verified with its DSC at its clock, then every stated expectation holds', async (id, vector) => {
-    const der = new Uint8Array(Buffer.from(vector.certificateDerBase64, 'base64'));
-    const candidate = candidateFromCertificate(der);
-    const verdict = await verifyHc1(vector.qr, async () => [candidate], { validationTime: new Date(vector.validationClock) });
-    for (const [name, expected] of Object.entries(vector.expect)) {
-      const steps = EXPECTATION_STEPS[name];
-      if (expected === undefined || steps === undefined) continue; // schema / key-usage checks belong to other modules
-      const want = name === 'verify' && WRONG_CURVE_VECTORS.has(id) ? 'failed' : expected ? 'passed' : 'failed';
-      for (const step of steps) expect({ id, step, status: stepStatus(verdict, step) }).toEqual({ id, step, status: want });
-    }
-    if (WRONG_CURVE_VECTORS.has(id)) {
-      expect(verdict.error?.code).toBe('KEY_INVALID');
-      const { sign1 } = verdict;
-      const toBeSigned = encodeCbor(['Signature1', sign1!.protectedBytes, new Uint8Array(0), sign1!.payload]);
-      expect(verify('sha256', toBeSigned, { key: candidate.publicKey, dsaEncoding: 'ieee-p1363' }, sign1!.signature)).toBe(true);
-    }
-    if (vector.payload !== undefined && vector.expect.coseDecode !== false) {
-      expect(JSON.parse(JSON.stringify(verdict.payloads?.euDcc))).toEqual(vector.payload);
-    }
-    if (verdict.sign1?.kid !== undefined && verdict.sign1.kid.length === 8) {
-      expect(Buffer.from(verdict.sign1.kid).toString('hex')).toBe(Buffer.from(kidFromCertificate(der)).toString('hex'));
-    }
-  });
+  test.each(vectors.map((v) => [v.id, v] as const))(
+    'when vector %s is verified with its DSC at its clock, then every stated expectation holds',
+    async (id, vector) => {
+      const der = new Uint8Array(Buffer.from(vector.certificateDerBase64, 'base64'));
+      const candidate = candidateFromCertificate(der);
+      const verdict = await verifyHc1(vector.qr, async () => [candidate], {
+        validationTime: new Date(vector.validationClock),
+      });
+      for (const [name, expected] of Object.entries(vector.expect)) {
+        const steps = EXPECTATION_STEPS[name];
+        if (expected === undefined || steps === undefined) continue; // schema / key-usage checks belong to other modules
+        const want = name === 'verify' && WRONG_CURVE_VECTORS.has(id) ? 'failed' : expected ? 'passed' : 'failed';
+        for (const step of steps)
+          expect({ id, step, status: stepStatus(verdict, step) }).toEqual({ id, step, status: want });
+      }
+      if (WRONG_CURVE_VECTORS.has(id)) {
+        expect(verdict.error?.code).toBe('KEY_INVALID');
+        const { sign1 } = verdict;
+        const toBeSigned = encodeCbor(['Signature1', sign1!.protectedBytes, new Uint8Array(0), sign1!.payload]);
+        expect(
+          verify('sha256', toBeSigned, { key: candidate.publicKey, dsaEncoding: 'ieee-p1363' }, sign1!.signature),
+        ).toBe(true);
+      }
+      if (vector.payload !== undefined && vector.expect.coseDecode !== false) {
+        expect(JSON.parse(JSON.stringify(verdict.payloads?.euDcc))).toEqual(vector.payload);
+      }
+      if (verdict.sign1?.kid !== undefined && verdict.sign1.kid.length === 8) {
+        expect(Buffer.from(verdict.sign1.kid).toString('hex')).toBe(
+          Buffer.from(kidFromCertificate(der)).toString('hex'),
+        );
+      }
+    },
+  );
 });

@@ -6,7 +6,17 @@
  */
 import type { PackageSet } from '../../packages/types.ts';
 
-export type Equivalence = 'relatedto' | 'equivalent' | 'equal' | 'wider' | 'subsumes' | 'narrower' | 'specializes' | 'inexact' | 'unmatched' | 'disjoint';
+export type Equivalence =
+  | 'relatedto'
+  | 'equivalent'
+  | 'equal'
+  | 'wider'
+  | 'subsumes'
+  | 'narrower'
+  | 'specializes'
+  | 'inexact'
+  | 'unmatched'
+  | 'disjoint';
 
 export interface Translation {
   system: string;
@@ -91,7 +101,8 @@ export function conceptMapsFrom(packages: PackageSet): ConceptMaps {
   const maps = new Map<string, Indexed>();
   for (const pkg of packages.packages) {
     for (const resource of pkg.resources) {
-      if (resource.resourceType === 'ConceptMap' && typeof resource.url === 'string') maps.set(resource.url, indexMap(resource as CmResource));
+      if (resource.resourceType === 'ConceptMap' && typeof resource.url === 'string')
+        maps.set(resource.url, indexMap(resource as CmResource));
     }
   }
   return {

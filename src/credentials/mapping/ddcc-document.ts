@@ -6,7 +6,16 @@
  * their type and display only, since a document must resolve every literal reference it carries.
  * http://smart.who.int/ddcc/StructureDefinition/DDCCVSDocument · https://hl7.org/fhir/R4/documents.html
  */
-import type { Bundle, Composition, DocumentReference, Immunization, Organization, Patient, Reference, Resource } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  Composition,
+  DocumentReference,
+  Immunization,
+  Organization,
+  Patient,
+  Reference,
+  Resource,
+} from '@medplum/fhirtypes';
 import { DDCC } from './vaccination.ts';
 
 export const DDCC_PROFILE = Object.freeze({
@@ -72,11 +81,18 @@ function officialName(patient: Patient): Patient {
 }
 
 function withAuthority(imm: Immunization, orgRef: string): Immunization {
-  const protocolApplied = (imm.protocolApplied ?? []).map((p) => (p.authority ? p : { ...p, authority: { reference: orgRef } }));
+  const protocolApplied = (imm.protocolApplied ?? []).map((p) =>
+    p.authority ? p : { ...p, authority: { reference: orgRef } },
+  );
   return protocolApplied.length > 0 ? { ...imm, protocolApplied } : imm;
 }
 
-function qrDocumentReference(input: DdccDocumentInput, qr: NonNullable<DdccDocumentInput['qr']>, patientUrl: string, orgUrl: string): DocumentReference {
+function qrDocumentReference(
+  input: DdccDocumentInput,
+  qr: NonNullable<DdccDocumentInput['qr']>,
+  patientUrl: string,
+  orgUrl: string,
+): DocumentReference {
   return {
     resourceType: 'DocumentReference',
     meta: { profile: [DDCC_PROFILE.qrDocumentReference] },
@@ -86,13 +102,22 @@ function qrDocumentReference(input: DdccDocumentInput, qr: NonNullable<DdccDocum
     date: input.now.toISOString(),
     authenticator: { reference: orgUrl },
     content: [
-      { attachment: { contentType: qr.contentType, data: Buffer.from(qr.image).toString('base64') }, format: { system: QR_FORMAT_SYSTEM, code: 'image' } },
-      { attachment: { contentType: 'application/json', data: Buffer.from(qr.text).toString('base64') }, format: { system: QR_FORMAT_SYSTEM, code: 'serialized' } },
+      {
+        attachment: { contentType: qr.contentType, data: Buffer.from(qr.image).toString('base64') },
+        format: { system: QR_FORMAT_SYSTEM, code: 'image' },
+      },
+      {
+        attachment: { contentType: 'application/json', data: Buffer.from(qr.text).toString('base64') },
+        format: { system: QR_FORMAT_SYSTEM, code: 'serialized' },
+      },
     ],
   };
 }
 
-function composition(input: DdccDocumentInput, urls: { patient: string; org: string; imm: string; qr?: string }): Composition {
+function composition(
+  input: DdccDocumentInput,
+  urls: { patient: string; org: string; imm: string; qr?: string },
+): Composition {
   return {
     resourceType: 'Composition',
     meta: { profile: [DDCC_PROFILE.vsComposition] },
@@ -129,14 +154,22 @@ export function buildDdccDocument(input: DdccDocumentInput): Bundle {
   if (input.immunization.id) refs.set(`Immunization/${input.immunization.id}`, urls.imm);
   const patient = forDocument(officialName(input.patient), DDCC_PROFILE.patient, refs);
   const organization = forDocument(input.organization, DDCC_PROFILE.organization, refs);
-  const immunization = forDocument(withAuthority({ ...input.immunization, patient: { reference: urls.patient } }, urls.org), DDCC_PROFILE.immunization, refs);
+  const immunization = forDocument(
+    withAuthority({ ...input.immunization, patient: { reference: urls.patient } }, urls.org),
+    DDCC_PROFILE.immunization,
+    refs,
+  );
   const entry: NonNullable<Bundle['entry']> = [
-    { fullUrl: urls.composition, resource: composition(input, { patient: urls.patient, org: urls.org, imm: urls.imm, qr: urls.qr }) },
+    {
+      fullUrl: urls.composition,
+      resource: composition(input, { patient: urls.patient, org: urls.org, imm: urls.imm, qr: urls.qr }),
+    },
     { fullUrl: urls.patient, resource: patient },
     { fullUrl: urls.org, resource: organization },
     { fullUrl: urls.imm, resource: immunization },
   ];
-  if (input.qr && urls.qr) entry.push({ fullUrl: urls.qr, resource: qrDocumentReference(input, input.qr, urls.patient, urls.org) });
+  if (input.qr && urls.qr)
+    entry.push({ fullUrl: urls.qr, resource: qrDocumentReference(input, input.qr, urls.patient, urls.org) });
   return {
     resourceType: 'Bundle',
     meta: { profile: [DDCC_PROFILE.vsDocument] },

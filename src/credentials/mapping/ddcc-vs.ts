@@ -49,7 +49,8 @@ const bare = (c: Coding): Coding => {
 };
 
 function required<T>(value: T | undefined, text: string, expression: string): T {
-  if (value === undefined || value === null || value === '') throw mappingError('MAPPING_VALUE_MISSING', text, expression);
+  if (value === undefined || value === null || value === '')
+    throw mappingError('MAPPING_VALUE_MISSING', text, expression);
   return value;
 }
 
@@ -61,8 +62,15 @@ function required<T>(value: T | undefined, text: string, expression: string): T 
 export function toDdccVs(patient: Patient, f: VaccinationFacts, certificate: DdccVsCertificate): DdccVsCoreDataSet {
   const official = patient.name?.find((n) => n.use === 'official') ?? patient.name?.[0];
   const name = official?.text ?? [...(official?.given ?? []), official?.family].filter(Boolean).join(' ');
-  const country = countryAlpha3(required(f.country, 'DDCC:VS needs the country of vaccination (DDCCCountryOfEvent)', `${f.path}.extension`));
-  if (!country) throw mappingError('MAPPING_CODE_UNMAPPED', `Country of vaccination "${f.country}" is not an ISO 3166-1 code`, `${f.path}.extension`);
+  const country = countryAlpha3(
+    required(f.country, 'DDCC:VS needs the country of vaccination (DDCCCountryOfEvent)', `${f.path}.extension`),
+  );
+  if (!country)
+    throw mappingError(
+      'MAPPING_CODE_UNMAPPED',
+      `Country of vaccination "${f.country}" is not an ISO 3166-1 code`,
+      `${f.path}.extension`,
+    );
   const vaccination: DdccVsCoreDataSet['vaccination'] = {
     vaccine: bare(f.vaccine),
     brand: bare(required(f.brand, 'DDCC:VS needs the vaccine brand (DDCCEventBrand)', `${f.path}.extension`)),

@@ -47,10 +47,15 @@ const unique = (list: { code: string }[]): string | undefined => {
   return codes.length === 1 ? codes[0] : undefined;
 };
 
-const exact = (ts: { code: string; equivalence: string }[]) => ts.filter((t) => t.equivalence === 'equivalent' || t.equivalence === 'equal');
+const exact = (ts: { code: string; equivalence: string }[]) =>
+  ts.filter((t) => t.equivalence === 'equivalent' || t.equivalence === 'equal');
 
 function unmapped(what: string, coding: Coding | undefined, expression: string): never {
-  throw mappingError('MAPPING_CODE_UNMAPPED', `${what}: ${coding ? `${coding.system}|${coding.code}` : 'no code'} has no mapping to the EU DCC value set in the loaded ConceptMaps`, expression);
+  throw mappingError(
+    'MAPPING_CODE_UNMAPPED',
+    `${what}: ${coding ? `${coding.system}|${coding.code}` : 'no code'} has no mapping to the EU DCC value set in the loaded ConceptMaps`,
+    expression,
+  );
 }
 
 /**
@@ -60,9 +65,15 @@ function unmapped(what: string, coding: Coding | undefined, expression: string):
 export function isCovid19Vaccination(facts: VaccinationFacts, t: CredentialTerminology): boolean {
   const sys = canonicalSystem(facts.vaccine.system ?? '');
   if (t.valueSets.contains(VALUE_SET.covidVaccines, sys, facts.vaccine.code ?? '')) return true;
-  if (sys === SYSTEM.snomed && t.maps.translate(CONCEPT_MAP.snomedToIcd11Vaccine, sys, facts.vaccine.code ?? '').length > 0) return true;
+  if (
+    sys === SYSTEM.snomed &&
+    t.maps.translate(CONCEPT_MAP.snomedToIcd11Vaccine, sys, facts.vaccine.code ?? '').length > 0
+  )
+    return true;
   return facts.diseases.some(
-    (d) => (canonicalSystem(d.system ?? '') === SYSTEM.snomed && d.code === SCT_COVID19) || t.valueSets.contains(VALUE_SET.covidDiseases, d.system ?? '', d.code ?? ''),
+    (d) =>
+      (canonicalSystem(d.system ?? '') === SYSTEM.snomed && d.code === SCT_COVID19) ||
+      t.valueSets.contains(VALUE_SET.covidDiseases, d.system ?? '', d.code ?? ''),
   );
 }
 
@@ -74,7 +85,10 @@ function vaccineProphylaxis(f: VaccinationFacts, t: CredentialTerminology): stri
   if (sys === SYSTEM.snomed) return code;
   let icd11 = sys === SYSTEM.icd11 ? code : undefined;
   if (sys === SYSTEM.cvx) icd11 = unique(exact(t.maps.translate(CONCEPT_MAP.cvxToIcd11Vaccine, sys, code)));
-  const sct = icd11 === undefined ? undefined : unique(exact(t.maps.translate(CONCEPT_MAP.icd11ToSctVaccine, SYSTEM.icd11, icd11)));
+  const sct =
+    icd11 === undefined
+      ? undefined
+      : unique(exact(t.maps.translate(CONCEPT_MAP.icd11ToSctVaccine, SYSTEM.icd11, icd11)));
   return sct ?? unmapped('Vaccine (v.vp)', f.vaccine, expression);
 }
 
@@ -82,9 +96,17 @@ function vaccineProphylaxis(f: VaccinationFacts, t: CredentialTerminology): stri
 function targetDisease(f: VaccinationFacts, t: CredentialTerminology): string {
   const expression = `${f.path}.protocolApplied[0].targetDisease`;
   const disease = f.diseases[0];
-  if (!disease) throw mappingError('MAPPING_VALUE_MISSING', 'The EU DCC needs the disease targeted (v.tg); protocolApplied.targetDisease is empty', expression);
+  if (!disease)
+    throw mappingError(
+      'MAPPING_VALUE_MISSING',
+      'The EU DCC needs the disease targeted (v.tg); protocolApplied.targetDisease is empty',
+      expression,
+    );
   const sys = canonicalSystem(disease.system ?? '');
-  const sct = sys === SYSTEM.snomed ? disease.code : unique(exact(t.maps.translate(CONCEPT_MAP.icd11ToSctDisease, sys, disease.code ?? '')));
+  const sct =
+    sys === SYSTEM.snomed
+      ? disease.code
+      : unique(exact(t.maps.translate(CONCEPT_MAP.icd11ToSctDisease, sys, disease.code ?? '')));
   if (sct !== SCT_COVID19) return unmapped('Disease targeted (v.tg)', disease, expression);
   return sct;
 }
@@ -93,28 +115,52 @@ function targetDisease(f: VaccinationFacts, t: CredentialTerminology): string {
 function medicinalProduct(f: VaccinationFacts, t: CredentialTerminology): string {
   const expression = `${f.path}.extension('${EXT_BRAND}').value`;
   const brand = f.brand;
-  if (!brand?.code) throw mappingError('MAPPING_VALUE_MISSING', 'The EU DCC needs the vaccine product (v.mp); the DDCCEventBrand extension is missing', expression);
+  if (!brand?.code)
+    throw mappingError(
+      'MAPPING_VALUE_MISSING',
+      'The EU DCC needs the vaccine product (v.mp); the DDCCEventBrand extension is missing',
+      expression,
+    );
   const sys = canonicalSystem(brand.system ?? '');
   if (sys === SYSTEM.euUnionRegister) return brand.code;
-  const back = sys === SYSTEM.icd11 ? unique(exact(t.maps.reverse(CONCEPT_MAP.euRegisterToIcd11, sys, brand.code))) : undefined;
+  const back =
+    sys === SYSTEM.icd11 ? unique(exact(t.maps.reverse(CONCEPT_MAP.euRegisterToIcd11, sys, brand.code))) : undefined;
   return back ?? unmapped('Vaccine product (v.mp)', brand, expression);
 }
 
 function authorisationHolder(f: VaccinationFacts): string {
   const code = f.maHolder?.code ?? f.manufacturer?.code;
   if (!code) {
-    throw mappingError('MAPPING_VALUE_MISSING', 'The EU DCC needs the marketing authorisation holder (v.ma): DDCCVaccineMarketAuthorization or manufacturer.identifier', `${f.path}.manufacturer`);
+    throw mappingError(
+      'MAPPING_VALUE_MISSING',
+      'The EU DCC needs the marketing authorisation holder (v.ma): DDCCVaccineMarketAuthorization or manufacturer.identifier',
+      `${f.path}.manufacturer`,
+    );
   }
   return code;
 }
 
 function vaccinationEntry(f: VaccinationFacts, ctx: EuDccContext, ci: string): EuDccVaccination {
   const t = ctx.terminology;
-  if (f.dose === undefined) throw mappingError('MAPPING_VALUE_MISSING', 'The EU DCC needs the dose number (v.dn)', `${f.path}.protocolApplied[0].doseNumber`);
-  if (f.totalDoses === undefined) throw mappingError('MAPPING_VALUE_MISSING', 'The EU DCC needs the total doses of the series (v.sd)', `${f.path}.protocolApplied[0].seriesDoses`);
+  if (f.dose === undefined)
+    throw mappingError(
+      'MAPPING_VALUE_MISSING',
+      'The EU DCC needs the dose number (v.dn)',
+      `${f.path}.protocolApplied[0].doseNumber`,
+    );
+  if (f.totalDoses === undefined)
+    throw mappingError(
+      'MAPPING_VALUE_MISSING',
+      'The EU DCC needs the total doses of the series (v.sd)',
+      `${f.path}.protocolApplied[0].seriesDoses`,
+    );
   const co = f.country === undefined ? undefined : countryAlpha2(f.country);
   if (co === undefined) {
-    throw mappingError('MAPPING_CODE_UNMAPPED', `Country of vaccination (v.co): "${f.country ?? ''}" is not an ISO 3166-1 country code`, `${f.path}.extension('${EXT_COUNTRY}').value`);
+    throw mappingError(
+      'MAPPING_CODE_UNMAPPED',
+      `Country of vaccination (v.co): "${f.country ?? ''}" is not an ISO 3166-1 country code`,
+      `${f.path}.extension('${EXT_COUNTRY}').value`,
+    );
   }
   return {
     tg: targetDisease(f, t),
@@ -138,7 +184,8 @@ function vaccinationEntry(f: VaccinationFacts, ctx: EuDccContext, ci: string): E
  */
 export function toEuDcc(patient: Patient, vaccinations: readonly VaccinationFacts[], ctx: EuDccContext): EuDccPayload {
   const name = personName(patient);
-  if (!patient.birthDate) throw mappingError('MAPPING_VALUE_MISSING', 'The EU DCC needs the date of birth (dob)', 'Patient.birthDate');
+  if (!patient.birthDate)
+    throw mappingError('MAPPING_VALUE_MISSING', 'The EU DCC needs the date of birth (dob)', 'Patient.birthDate');
   const nam: EuDccPayload['nam'] = { fn: name.family, fnt: name.familyIcao };
   if (name.given !== undefined) nam.gn = name.given;
   if (name.givenIcao !== undefined) nam.gnt = name.givenIcao;

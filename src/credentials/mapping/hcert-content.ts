@@ -7,7 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Bundle, BundleEntry, Immunization, Patient } from '@medplum/fhirtypes';
-import { ddccTrObservation, euRecoveryResources, euTestObservation, type DdccTrCoreDataSet, type EuRecoveryEntry, type EuTestEntry } from './test-recovery.ts';
+import {
+  ddccTrObservation,
+  euRecoveryResources,
+  euTestObservation,
+  type DdccTrCoreDataSet,
+  type EuRecoveryEntry,
+  type EuTestEntry,
+} from './test-recovery.ts';
 import { buildDdccDocument } from './ddcc-document.ts';
 import type { DdccVsCoreDataSet } from './ddcc-vs.ts';
 import { SYSTEM } from './terminology.ts';
@@ -50,7 +57,11 @@ function immunizationFrom(cds: DdccVsCoreDataSet): Immunization {
       },
     ],
   };
-  if (v.manufacturer) imm.manufacturer = { identifier: { system: v.manufacturer.system, value: v.manufacturer.code }, display: v.manufacturer.display };
+  if (v.manufacturer)
+    imm.manufacturer = {
+      identifier: { system: v.manufacturer.system, value: v.manufacturer.code },
+      display: v.manufacturer.display,
+    };
   return imm;
 }
 
@@ -65,7 +76,10 @@ export function ddccVsToDocument(cds: DdccVsCoreDataSet, options: { issuedAt: Da
   return buildDdccDocument({
     patient,
     immunization: immunizationFrom(cds),
-    organization: { resourceType: 'Organization', name: cds.certificate.issuer.display ?? cds.certificate.issuer.identifier?.value ?? 'unknown' },
+    organization: {
+      resourceType: 'Organization',
+      name: cds.certificate.issuer.display ?? cds.certificate.issuer.identifier?.value ?? 'unknown',
+    },
     hcid: { system: 'urn:HCID', value: cds.certificate.hcid.value },
     now: options.issuedAt,
     newUuid: seededUuids(options.seed),
@@ -75,7 +89,18 @@ export function ddccVsToDocument(cds: DdccVsCoreDataSet, options: { issuedAt: Da
 interface DccLike {
   nam?: { fn?: string; gn?: string; fnt?: string; gnt?: string };
   dob?: string;
-  v?: { tg?: string; vp?: string; mp?: string; ma?: string; dn?: number; sd?: number; dt?: string; co?: string; is?: string; ci?: string }[];
+  v?: {
+    tg?: string;
+    vp?: string;
+    mp?: string;
+    ma?: string;
+    dn?: number;
+    sd?: number;
+    dt?: string;
+    co?: string;
+    is?: string;
+    ci?: string;
+  }[];
   t?: EuTestEntry[];
   r?: EuRecoveryEntry[];
 }
@@ -89,33 +114,57 @@ export function euDccToBundle(dcc: DccLike, seed: string): Bundle {
   const uuid = seededUuids(seed);
   const patientUrl = `urn:uuid:${uuid()}`;
   const nam = dcc.nam ?? {};
-  const patient: Patient = { resourceType: 'Patient', name: [{ use: 'official', family: nam.fn ?? nam.fnt, ...(nam.gn || nam.gnt ? { given: [nam.gn ?? nam.gnt!] } : {}) }] };
-  if (dcc.dob && /^\d{4}(-\d{2}){0,2}$/.test(dcc.dob)) patient.birthDate = dcc.dob;
-  const immunizations = (dcc.v ?? []).map((v): Immunization => ({
-    resourceType: 'Immunization',
-    extension: [
-      { url: EXT_BRAND, valueCoding: { system: SYSTEM.euUnionRegister, code: v.mp } },
-      { url: EXT_COUNTRY, valueCode: v.co },
+  const patient: Patient = {
+    resourceType: 'Patient',
+    name: [
+      { use: 'official', family: nam.fn ?? nam.fnt, ...(nam.gn || nam.gnt ? { given: [nam.gn ?? nam.gnt!] } : {}) },
     ],
-    identifier: v.ci ? [{ system: 'urn:UVCI', value: v.ci }] : undefined,
-    status: 'completed',
-    vaccineCode: { coding: [{ system: SYSTEM.snomed, code: v.vp }] },
-    patient: { reference: patientUrl },
-    occurrenceDateTime: v.dt,
-    manufacturer: v.ma ? { identifier: { value: v.ma } } : undefined,
-    protocolApplied: [{ targetDisease: [{ coding: [{ system: SYSTEM.snomed, code: v.tg }] }], doseNumberPositiveInt: v.dn, seriesDosesPositiveInt: v.sd }],
-  }));
-  const entry: BundleEntry[] = [{ fullUrl: patientUrl, resource: patient }, ...immunizations.map((r) => ({ fullUrl: `urn:uuid:${uuid()}`, resource: JSON.parse(JSON.stringify(r)) as Immunization }))];
-  for (const t of list(dcc.t)) entry.push({ fullUrl: `urn:uuid:${uuid()}`, resource: euTestObservation(t, patientUrl) });
+  };
+  if (dcc.dob && /^\d{4}(-\d{2}){0,2}$/.test(dcc.dob)) patient.birthDate = dcc.dob;
+  const immunizations = (dcc.v ?? []).map(
+    (v): Immunization => ({
+      resourceType: 'Immunization',
+      extension: [
+        { url: EXT_BRAND, valueCoding: { system: SYSTEM.euUnionRegister, code: v.mp } },
+        { url: EXT_COUNTRY, valueCode: v.co },
+      ],
+      identifier: v.ci ? [{ system: 'urn:UVCI', value: v.ci }] : undefined,
+      status: 'completed',
+      vaccineCode: { coding: [{ system: SYSTEM.snomed, code: v.vp }] },
+      patient: { reference: patientUrl },
+      occurrenceDateTime: v.dt,
+      manufacturer: v.ma ? { identifier: { value: v.ma } } : undefined,
+      protocolApplied: [
+        {
+          targetDisease: [{ coding: [{ system: SYSTEM.snomed, code: v.tg }] }],
+          doseNumberPositiveInt: v.dn,
+          seriesDosesPositiveInt: v.sd,
+        },
+      ],
+    }),
+  );
+  const entry: BundleEntry[] = [
+    { fullUrl: patientUrl, resource: patient },
+    ...immunizations.map((r) => ({
+      fullUrl: `urn:uuid:${uuid()}`,
+      resource: JSON.parse(JSON.stringify(r)) as Immunization,
+    })),
+  ];
+  for (const t of list(dcc.t))
+    entry.push({ fullUrl: `urn:uuid:${uuid()}`, resource: euTestObservation(t, patientUrl) });
   for (const r of list(dcc.r)) {
     const observationUrl = `urn:uuid:${uuid()}`;
     const { observation, condition } = euRecoveryResources(r, patientUrl, observationUrl);
-    entry.push({ fullUrl: observationUrl, resource: observation }, { fullUrl: `urn:uuid:${uuid()}`, resource: condition });
+    entry.push(
+      { fullUrl: observationUrl, resource: observation },
+      { fullUrl: `urn:uuid:${uuid()}`, resource: condition },
+    );
   }
   return { resourceType: 'Bundle', type: 'collection', entry };
 }
 
-const list = <T>(v: T[] | undefined): T[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'object' && x !== null) : []);
+const list = <T>(v: T[] | undefined): T[] =>
+  Array.isArray(v) ? v.filter((x) => typeof x === 'object' && x !== null) : [];
 
 /**
  * DDCC:TR core data set → a collection of Patient + the test Observation.
@@ -124,8 +173,21 @@ const list = <T>(v: T[] | undefined): T[] => (Array.isArray(v) ? v.filter((x) =>
 export function ddccTrToBundle(cds: DdccTrCoreDataSet, seed: string): Bundle {
   const uuid = seededUuids(seed);
   const patientUrl = `urn:uuid:${uuid()}`;
-  const patient: Patient = { resourceType: 'Patient', ...(cds.name ? { name: [{ use: 'official', text: cds.name }] } : {}) };
+  const patient: Patient = {
+    resourceType: 'Patient',
+    ...(cds.name ? { name: [{ use: 'official', text: cds.name }] } : {}),
+  };
   if (cds.birthDate && /^\d{4}(-\d{2}){0,2}$/.test(cds.birthDate)) patient.birthDate = cds.birthDate;
-  if (cds.identifier?.value) patient.identifier = [{ ...(cds.identifier.system ? { system: cds.identifier.system } : {}), value: cds.identifier.value }];
-  return { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: patientUrl, resource: patient }, { fullUrl: `urn:uuid:${uuid()}`, resource: ddccTrObservation(cds, patientUrl) }] };
+  if (cds.identifier?.value)
+    patient.identifier = [
+      { ...(cds.identifier.system ? { system: cds.identifier.system } : {}), value: cds.identifier.value },
+    ];
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      { fullUrl: patientUrl, resource: patient },
+      { fullUrl: `urn:uuid:${uuid()}`, resource: ddccTrObservation(cds, patientUrl) },
+    ],
+  };
 }

@@ -53,12 +53,18 @@ function productId(f: VaccinationFacts): string {
  * @example toIcvp(patient, facts, { issuerId: 'XX' }).v.vp // 'YellowFeverProduct…'
  * @see http://smart.who.int/icvp/StructureDefinition/DVCPayload
  */
-export function toIcvp(patient: Patient, f: VaccinationFacts, options: { issuerId?: string; validUntil?: string } = {}): IcvpPayload {
+export function toIcvp(
+  patient: Patient,
+  f: VaccinationFacts,
+  options: { issuerId?: string; validUntil?: string } = {},
+): IcvpPayload {
   const official = patient.name?.find((n) => n.use === 'official') ?? patient.name?.[0];
   const n = official?.text ?? [...(official?.given ?? []), official?.family].filter(Boolean).join(' ');
   if (!n) throw mappingError('MAPPING_VALUE_MISSING', 'The ICVP payload needs the person name', 'Patient.name');
-  if (!patient.birthDate) throw mappingError('MAPPING_VALUE_MISSING', 'The ICVP payload needs the date of birth', 'Patient.birthDate');
-  if (!f.lot) throw mappingError('MAPPING_VALUE_MISSING', 'The ICVP payload needs the batch number', `${f.path}.lotNumber`);
+  if (!patient.birthDate)
+    throw mappingError('MAPPING_VALUE_MISSING', 'The ICVP payload needs the date of birth', 'Patient.birthDate');
+  if (!f.lot)
+    throw mappingError('MAPPING_VALUE_MISSING', 'The ICVP payload needs the batch number', `${f.path}.lotNumber`);
   const v: IcvpPayload['v'] = { vp: productId(f), dt: f.date.slice(0, 10), bo: f.lot };
   if (options.issuerId) v.is = options.issuerId;
   if (f.validFrom) v.vls = f.validFrom;

@@ -20,7 +20,9 @@ const PAIRS =
   'SYR:SY TWN:TW TJK:TJ TZA:TZ THA:TH TLS:TL TGO:TG TKL:TK TON:TO TTO:TT TUN:TN TUR:TR TKM:TM TCA:TC TUV:TV UGA:UG UKR:UA ARE:AE ' +
   'GBR:GB USA:US UMI:UM URY:UY UZB:UZ VUT:VU VEN:VE VNM:VN VGB:VG VIR:VI WLF:WF ESH:EH YEM:YE ZMB:ZM ZWE:ZW';
 
-const ALPHA3_TO_ALPHA2: ReadonlyMap<string, string> = new Map(PAIRS.split(' ').map((p) => p.split(':') as [string, string]));
+const ALPHA3_TO_ALPHA2: ReadonlyMap<string, string> = new Map(
+  PAIRS.split(' ').map((p) => p.split(':') as [string, string]),
+);
 const ALPHA2 = new Set(ALPHA3_TO_ALPHA2.values());
 
 /**

@@ -19,6 +19,7 @@ export type MappingErrorId =
  * @example throw mappingError('MAPPING_VALUE_MISSING', 'The EU DCC needs the date of birth (dob)', 'Patient.birthDate')
  */
 export function mappingError(id: MappingErrorId, text: string, expression: string): OutcomeError {
-  const code = id === 'MAPPING_CODE_UNMAPPED' ? 'code-invalid' : id === 'MAPPING_VALUE_MISSING' ? 'required' : 'processing';
+  const code =
+    id === 'MAPPING_CODE_UNMAPPED' ? 'code-invalid' : id === 'MAPPING_VALUE_MISSING' ? 'required' : 'processing';
   return new OutcomeError('unprocessable', issue({ code, id, text, expression }));
 }

@@ -13,14 +13,64 @@ export const EN_REPRESENTATION_URL = 'http://hl7.org/fhir/StructureDefinition/is
 
 /** Doc 9303 Part 3 §6, Table A (Latin multinational characters with a recommended multi-letter form). */
 const LATIN_SPECIAL: Readonly<Record<string, string>> = {
-  Ä: 'AE', Æ: 'AE', Å: 'AA', Ö: 'OE', Ø: 'OE', Œ: 'OE', Ü: 'UE', ß: 'SS', Þ: 'TH', Ð: 'D', Đ: 'D', Ħ: 'H', Ĳ: 'IJ', Ł: 'L', Ŋ: 'N', ı: 'I',
+  Ä: 'AE',
+  Æ: 'AE',
+  Å: 'AA',
+  Ö: 'OE',
+  Ø: 'OE',
+  Œ: 'OE',
+  Ü: 'UE',
+  ß: 'SS',
+  Þ: 'TH',
+  Ð: 'D',
+  Đ: 'D',
+  Ħ: 'H',
+  Ĳ: 'IJ',
+  Ł: 'L',
+  Ŋ: 'N',
+  ı: 'I',
 };
 
 /** Doc 9303 Part 3 §6, Table B (Cyrillic). Ь and ь are dropped. */
 const CYRILLIC: Readonly<Record<string, string>> = {
-  А: 'A', Б: 'B', В: 'V', Г: 'G', Д: 'D', Е: 'E', Ё: 'E', Є: 'IE', Ж: 'ZH', З: 'Z', И: 'I', І: 'I', Ї: 'I', Й: 'I', К: 'K', Л: 'L', М: 'M',
-  Н: 'N', О: 'O', П: 'P', Р: 'R', С: 'S', Т: 'T', У: 'U', Ў: 'U', Ф: 'F', Х: 'KH', Ц: 'TS', Ч: 'CH', Ш: 'SH', Щ: 'SHCH', Ъ: 'IE', Ы: 'Y',
-  Ь: '', Э: 'E', Ю: 'IU', Я: 'IA', Ґ: 'G',
+  А: 'A',
+  Б: 'B',
+  В: 'V',
+  Г: 'G',
+  Д: 'D',
+  Е: 'E',
+  Ё: 'E',
+  Є: 'IE',
+  Ж: 'ZH',
+  З: 'Z',
+  И: 'I',
+  І: 'I',
+  Ї: 'I',
+  Й: 'I',
+  К: 'K',
+  Л: 'L',
+  М: 'M',
+  Н: 'N',
+  О: 'O',
+  П: 'P',
+  Р: 'R',
+  С: 'S',
+  Т: 'T',
+  У: 'U',
+  Ў: 'U',
+  Ф: 'F',
+  Х: 'KH',
+  Ц: 'TS',
+  Ч: 'CH',
+  Ш: 'SH',
+  Щ: 'SHCH',
+  Ъ: 'IE',
+  Ы: 'Y',
+  Ь: '',
+  Э: 'E',
+  Ю: 'IU',
+  Я: 'IA',
+  Ґ: 'G',
 };
 
 function transliterateChar(ch: string): string | undefined {
@@ -90,7 +140,11 @@ export function personName(patient: Patient): PersonName {
   const primary = names.find((n) => representation(n) !== 'ABC' && structured(n)) ?? names.find((n) => structured(n));
   const parts = primary && structured(primary);
   if (!primary || !parts) {
-    throw mappingError('MAPPING_NAME_UNSTRUCTURED', 'The patient has no structured name (family and given); a full name in HumanName.text is never split on spaces', 'Patient.name');
+    throw mappingError(
+      'MAPPING_NAME_UNSTRUCTURED',
+      'The patient has no structured name (family and given); a full name in HumanName.text is never split on spaces',
+      'Patient.name',
+    );
   }
   const latin = [primary, ...names.filter((n) => representation(n) === 'ABC')];
   for (const candidate of latin) {

@@ -13,15 +13,28 @@ export interface ShcBundleResult {
 }
 
 function identity(patient: Patient, claims: readonly string[] | undefined): Patient {
-  const want = (element: string): boolean => claims === undefined || claims.includes(`Patient.${element}`) || claims.includes(element);
+  const want = (element: string): boolean =>
+    claims === undefined || claims.includes(`Patient.${element}`) || claims.includes(element);
   const out: Patient = { resourceType: 'Patient' };
-  if (want('name')) out.name = (patient.name ?? []).filter((n) => n.use !== 'old').map((n) => ({ ...(n.family ? { family: n.family } : {}), ...(n.given ? { given: n.given } : {}), ...(!n.family && !n.given && n.text ? { text: n.text } : {}) }));
+  if (want('name'))
+    out.name = (patient.name ?? [])
+      .filter((n) => n.use !== 'old')
+      .map((n) => ({
+        ...(n.family ? { family: n.family } : {}),
+        ...(n.given ? { given: n.given } : {}),
+        ...(!n.family && !n.given && n.text ? { text: n.text } : {}),
+      }));
   if (want('birthDate') && patient.birthDate) out.birthDate = patient.birthDate;
   return out;
 }
 
 function immunization(imm: Immunization, patientUrl: string): Immunization {
-  const out: Immunization = { resourceType: 'Immunization', status: imm.status, vaccineCode: { coding: imm.vaccineCode?.coding ?? [] }, patient: { reference: patientUrl } };
+  const out: Immunization = {
+    resourceType: 'Immunization',
+    status: imm.status,
+    vaccineCode: { coding: imm.vaccineCode?.coding ?? [] },
+    patient: { reference: patientUrl },
+  };
   if (imm.occurrenceDateTime) out.occurrenceDateTime = imm.occurrenceDateTime;
   const performer = imm.performer?.map((p) => p.actor.display).find(Boolean) ?? imm.location?.display;
   if (performer) out.performer = [{ actor: { display: performer } }];
@@ -34,9 +47,15 @@ function immunization(imm: Immunization, patientUrl: string): Immunization {
  * @example toShcBundle(patient, [imm]).bundle.entry.length // 2
  * @see https://spec.smarthealth.cards/#health-cards-are-small
  */
-export function toShcBundle(patient: Patient, immunizations: readonly Immunization[], options: { identityClaims?: readonly string[] } = {}): ShcBundleResult {
+export function toShcBundle(
+  patient: Patient,
+  immunizations: readonly Immunization[],
+  options: { identityClaims?: readonly string[] } = {},
+): ShcBundleResult {
   const patientUrl = 'resource:0';
-  const entry: NonNullable<Bundle['entry']> = [{ fullUrl: patientUrl, resource: identity(patient, options.identityClaims) }];
+  const entry: NonNullable<Bundle['entry']> = [
+    { fullUrl: patientUrl, resource: identity(patient, options.identityClaims) },
+  ];
   const links: ShcBundleResult['links'] = [];
   immunizations.forEach((imm, i) => {
     const url = `resource:${i + 1}`;

@@ -53,13 +53,21 @@ export function euTestObservation(t: EuTestEntry, subject: string): Observation 
     ...uvci(t.ci),
     status: 'final',
     category: [LAB],
-    code: { coding: [{ system: LOINC, code: t.tt ?? 'unknown' }], ...(t.tg ? { text: `Test for the disease or agent ${t.tg} (SNOMED CT)` } : {}) },
+    code: {
+      coding: [{ system: LOINC, code: t.tt ?? 'unknown' }],
+      ...(t.tg ? { text: `Test for the disease or agent ${t.tg} (SNOMED CT)` } : {}),
+    },
     subject: { reference: subject },
     ...(t.sc ? { effectiveDateTime: t.sc } : {}),
     valueCodeableConcept: { coding: [{ system: SYSTEM.snomed, code: t.tr ?? 'unknown' }] },
   };
-  if (t.tc || t.is) obs.performer = [{ display: [t.tc, t.co ? `(${t.co})` : undefined].filter(Boolean).join(' ') || t.is! }];
-  if (t.ma || t.nm) obs.device = { ...(t.ma ? { identifier: { system: JRC_DEVICES, value: t.ma } } : {}), ...(t.nm ? { display: t.nm } : {}) };
+  if (t.tc || t.is)
+    obs.performer = [{ display: [t.tc, t.co ? `(${t.co})` : undefined].filter(Boolean).join(' ') || t.is! }];
+  if (t.ma || t.nm)
+    obs.device = {
+      ...(t.ma ? { identifier: { system: JRC_DEVICES, value: t.ma } } : {}),
+      ...(t.nm ? { display: t.nm } : {}),
+    };
   return obs;
 }
 
@@ -67,7 +75,11 @@ export function euTestObservation(t: EuTestEntry, subject: string): Observation 
  * One EU DCC recovery entry → the first positive result (Observation) and the resolved disease (Condition).
  * @example const { observation, condition } = euRecoveryResources(r, 'urn:uuid:p', 'urn:uuid:o')
  */
-export function euRecoveryResources(r: EuRecoveryEntry, subject: string, observationUrl: string): { observation: Observation; condition: Condition } {
+export function euRecoveryResources(
+  r: EuRecoveryEntry,
+  subject: string,
+  observationUrl: string,
+): { observation: Observation; condition: Condition } {
   const disease = { coding: [{ system: SYSTEM.snomed, code: r.tg ?? 'unknown' }] };
   const observation: Observation = {
     resourceType: 'Observation',
@@ -83,8 +95,12 @@ export function euRecoveryResources(r: EuRecoveryEntry, subject: string, observa
   const condition: Condition = {
     resourceType: 'Condition',
     ...uvci(r.ci),
-    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] },
-    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+    clinicalStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }],
+    },
+    verificationStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }],
+    },
     code: disease,
     subject: { reference: subject },
     ...(r.fr ? { onsetDateTime: r.fr } : {}),
@@ -105,7 +121,17 @@ export interface DdccTrCoreDataSet {
   name?: string;
   birthDate?: string;
   identifier?: { system?: string; value?: string };
-  test?: { pathogen?: CodingLike; type?: CodingLike; brand?: CodingLike; manufacturer?: CodingLike; origin?: CodingLike; date?: string; result?: CodingLike; centre?: CodingLike; country?: CodingLike };
+  test?: {
+    pathogen?: CodingLike;
+    type?: CodingLike;
+    brand?: CodingLike;
+    manufacturer?: CodingLike;
+    origin?: CodingLike;
+    date?: string;
+    result?: CodingLike;
+    centre?: CodingLike;
+    country?: CodingLike;
+  };
   certificate?: { hcid?: { value?: string } };
 }
 
@@ -117,16 +143,26 @@ export function ddccTrObservation(cds: DdccTrCoreDataSet, subject: string): Obse
   const t = cds.test ?? {};
   const obs: Observation = {
     resourceType: 'Observation',
-    ...(cds.certificate?.hcid?.value ? { identifier: [{ system: 'urn:HCID', value: cds.certificate.hcid.value }] } : {}),
+    ...(cds.certificate?.hcid?.value
+      ? { identifier: [{ system: 'urn:HCID', value: cds.certificate.hcid.value }] }
+      : {}),
     status: 'final',
     category: [LAB],
-    code: { coding: [t.type ?? { code: 'unknown' }], ...(t.pathogen?.code ? { text: `Test for ${t.pathogen.display ?? t.pathogen.code}` } : {}) },
+    code: {
+      coding: [t.type ?? { code: 'unknown' }],
+      ...(t.pathogen?.code ? { text: `Test for ${t.pathogen.display ?? t.pathogen.code}` } : {}),
+    },
     subject: { reference: subject },
     ...(t.date ? { effectiveDateTime: t.date } : {}),
     valueCodeableConcept: { coding: [t.result ?? { code: 'unknown' }] },
   };
   if (t.origin) obs.method = { coding: [t.origin] };
   if (t.centre) obs.performer = [{ display: t.centre.display ?? t.centre.code ?? 'unknown' }];
-  if (t.brand || t.manufacturer) obs.device = { display: [t.brand?.display ?? t.brand?.code, t.manufacturer?.display ?? t.manufacturer?.code].filter(Boolean).join(', ') };
+  if (t.brand || t.manufacturer)
+    obs.device = {
+      display: [t.brand?.display ?? t.brand?.code, t.manufacturer?.display ?? t.manufacturer?.code]
+        .filter(Boolean)
+        .join(', '),
+    };
   return obs;
 }

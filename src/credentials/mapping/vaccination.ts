@@ -59,8 +59,18 @@ function manufacturerCoding(imm: Immunization): Coding | undefined {
 export function vaccinationFacts(imm: Immunization, index = 0): VaccinationFacts {
   const path = 'Immunization';
   const vaccine = imm.vaccineCode?.coding?.find((c) => c.system && c.code);
-  if (!vaccine) throw mappingError('MAPPING_VALUE_MISSING', `Immunization ${imm.id ?? index} has no coded vaccine (system and code)`, `${path}.vaccineCode.coding`);
-  if (!imm.occurrenceDateTime) throw mappingError('MAPPING_VALUE_MISSING', `Immunization ${imm.id ?? index} has no occurrenceDateTime`, `${path}.occurrence`);
+  if (!vaccine)
+    throw mappingError(
+      'MAPPING_VALUE_MISSING',
+      `Immunization ${imm.id ?? index} has no coded vaccine (system and code)`,
+      `${path}.vaccineCode.coding`,
+    );
+  if (!imm.occurrenceDateTime)
+    throw mappingError(
+      'MAPPING_VALUE_MISSING',
+      `Immunization ${imm.id ?? index} has no occurrenceDateTime`,
+      `${path}.occurrence`,
+    );
   const protocol = imm.protocolApplied?.[0];
   return {
     immunization: imm,

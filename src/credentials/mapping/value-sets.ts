@@ -38,7 +38,8 @@ export function valueSetsFrom(packages: PackageSet): ValueSets {
     }
   }
   return {
-    contains: (url, system, code) => (sets.get(url) ?? []).some((c) => c.system === canonicalSystem(system) && c.code === code),
+    contains: (url, system, code) =>
+      (sets.get(url) ?? []).some((c) => c.system === canonicalSystem(system) && c.code === code),
     codes: (url) => sets.get(url) ?? [],
   };
 }

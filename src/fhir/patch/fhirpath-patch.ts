@@ -57,8 +57,12 @@ function splitPath(path: string, where: string): PathParts {
   let end = segments.length;
   while (end > 1 && /^[A-Za-z]+\(.*\)$/s.test(segments[end - 1] as string)) end--;
   const last = /^([A-Za-z][A-Za-z0-9_]*)(?:\[(\d+)\])?$/.exec(segments[end - 1] ?? '');
-  if (end < 2 || !last) patchError('FHIRPATH_PATCH_INVALID', `${where}: the path "${path}" does not end in an element (Type.element…)`);
-  const parts: PathParts = { container: segments.slice(0, end - 1).join('.'), element: (last as RegExpExecArray)[1] as string };
+  if (end < 2 || !last)
+    patchError('FHIRPATH_PATCH_INVALID', `${where}: the path "${path}" does not end in an element (Type.element…)`);
+  const parts: PathParts = {
+    container: segments.slice(0, end - 1).join('.'),
+    element: (last as RegExpExecArray)[1] as string,
+  };
   if ((last as RegExpExecArray)[2] !== undefined) parts.index = Number((last as RegExpExecArray)[2]);
   if (end < segments.length) parts.filter = segments.slice(end).join('.');
   return parts;
@@ -68,13 +72,20 @@ function evaluate(expression: string, input: TypedValue[], where: string): Typed
   try {
     return evalFhirPathTyped(expression, input);
   } catch (err) {
-    return patchError('FHIRPATH_PATCH_INVALID', `${where}: "${expression}" is not a FHIRPath expression this server evaluates (${(err as Error).message})`);
+    return patchError(
+      'FHIRPATH_PATCH_INVALID',
+      `${where}: "${expression}" is not a FHIRPath expression this server evaluates (${(err as Error).message})`,
+    );
   }
 }
 
 function exactlyOne<T>(values: T[], what: string, where: string): T {
   if (values.length === 0) patchError('FHIRPATH_PATCH_NO_MATCH', `${where}: ${what} selects nothing`);
-  if (values.length > 1) patchError('FHIRPATH_PATCH_MULTIPLE', `${where}: ${what} selects ${values.length} elements; it must select exactly one`);
+  if (values.length > 1)
+    patchError(
+      'FHIRPATH_PATCH_MULTIPLE',
+      `${where}: ${what} selects ${values.length} elements; it must select exactly one`,
+    );
   return values[0] as T;
 }
 
@@ -82,7 +93,10 @@ function exactlyOne<T>(values: T[], what: string, where: string): T {
 function containerOf(root: TypedValue, expression: string, where: string): { obj: Obj; type: string } {
   const found = exactlyOne(evaluate(expression, [root], where), `"${expression}"`, where);
   if (found.value === null || typeof found.value !== 'object' || Array.isArray(found.value)) {
-    patchError('FHIRPATH_PATCH_INVALID', `${where}: "${expression}" selects a primitive value, not an element that can hold others`);
+    patchError(
+      'FHIRPATH_PATCH_INVALID',
+      `${where}: "${expression}" selects a primitive value, not an element that can hold others`,
+    );
   }
   return { obj: found.value as Obj, type: found.type };
 }
@@ -111,7 +125,9 @@ function locate(root: TypedValue, path: string, where: string): Location {
   if (parts.index !== undefined) positions = positions.filter((i) => i === parts.index);
   if (parts.filter) {
     const selected = evaluate(`${parts.element}.${parts.filter}`, [toTypedValue(obj)], where).map((v) => v.value);
-    positions = positions.filter((i) => selected.some((s) => s === items[i] || JSON.stringify(s) === JSON.stringify(items[i])));
+    positions = positions.filter((i) =>
+      selected.some((s) => s === items[i] || JSON.stringify(s) === JSON.stringify(items[i])),
+    );
   }
   const position = exactlyOne(positions, `"${path}"`, where);
   return Array.isArray(current) ? { obj, key, position } : { obj, key };
@@ -121,7 +137,10 @@ function checkWritable(path: string, name: string | undefined, where: string): v
   const segments = topLevelSegments(path);
   const first = segments.length === 1 ? name : segments[1]?.replace(/\[.*$/, '');
   if (first !== undefined && FORBIDDEN_ELEMENTS.has(first)) {
-    patchError('PATCH_PATH_FORBIDDEN', `${where} writes ${first}: id, meta and resourceType are set by the server and cannot be patched`);
+    patchError(
+      'PATCH_PATH_FORBIDDEN',
+      `${where} writes ${first}: id, meta and resourceType are set by the server and cannot be patched`,
+    );
   }
 }
 
@@ -133,7 +152,8 @@ function apply(root: TypedValue, op: Operation, where: string): void {
       const name = op.name as string;
       const existing = obj[name];
       if (Array.isArray(existing)) existing.push(op.value);
-      else if (existing !== undefined) patchError('PATCH_FAILED', `${where}: ${op.path}.${name} already has a value (use replace)`);
+      else if (existing !== undefined)
+        patchError('PATCH_FAILED', `${where}: ${op.path}.${name} already has a value (use replace)`);
       else obj[name] = getElementDefinition(type, name)?.isArray ? [op.value] : op.value;
       return;
     }
@@ -170,18 +190,21 @@ function apply(root: TypedValue, op: Operation, where: string): void {
       return;
     }
     default:
-      patchError('FHIRPATH_PATCH_INVALID', `${where}: type "${op.type}" is not one of add, insert, delete, replace, move`);
+      patchError(
+        'FHIRPATH_PATCH_INVALID',
+        `${where}: type "${op.type}" is not one of add, insert, delete, replace, move`,
+      );
   }
 }
 
 /** A `value` part: value[x], or parts building a complex value (`part` named after each element). */
-function valueOf(p: ParametersParameter): unknown {
+function partValue(p: ParametersParameter): unknown {
   const key = Object.keys(p).find((k) => k.startsWith('value'));
   if (key) return (p as unknown as Obj)[key];
   if (!p.part) return undefined;
   const out: Obj = {};
   for (const child of p.part) {
-    const v = valueOf(child);
+    const v = partValue(child);
     const name = child.name;
     if (Array.isArray(out[name])) (out[name] as unknown[]).push(v);
     else out[name] = out[name] === undefined ? v : [out[name], v];
@@ -191,7 +214,8 @@ function valueOf(p: ParametersParameter): unknown {
 
 function readOperation(param: ParametersParameter, i: number): Operation {
   const where = `Parameters.parameter[${i}]`;
-  if (param.name !== 'operation' || !param.part) patchError('FHIRPATH_PATCH_INVALID', `${where} must be an "operation" with parts`);
+  if (param.name !== 'operation' || !param.part)
+    patchError('FHIRPATH_PATCH_INVALID', `${where} must be an "operation" with parts`);
   const part = (name: string): ParametersParameter | undefined => param.part?.find((p) => p.name === name);
   const type = part('type')?.valueCode;
   const path = part('path')?.valueString;
@@ -200,13 +224,21 @@ function readOperation(param: ParametersParameter, i: number): Operation {
   const name = part('name')?.valueString;
   if (name !== undefined) op.name = name;
   const value = part('value');
-  if (value) op.value = valueOf(value);
+  if (value) op.value = partValue(value);
   for (const k of ['index', 'source', 'destination'] as const) {
     const n = part(k)?.valueInteger;
     if (n !== undefined) op[k] = n;
   }
-  const needs: Record<string, Array<keyof Operation>> = { add: ['name', 'value'], insert: ['value', 'index'], replace: ['value'], move: ['source', 'destination'], delete: [] };
-  const missing = (needs[op.type] ?? []).filter((k) => op[k] === undefined || (typeof op[k] === 'number' && (op[k] as number) < 0));
+  const needs: Record<string, Array<keyof Operation>> = {
+    add: ['name', 'value'],
+    insert: ['value', 'index'],
+    replace: ['value'],
+    move: ['source', 'destination'],
+    delete: [],
+  };
+  const missing = (needs[op.type] ?? []).filter(
+    (k) => op[k] === undefined || (typeof op[k] === 'number' && (op[k] as number) < 0),
+  );
   if (missing.length > 0) patchError('FHIRPATH_PATCH_INVALID', `${where} (${op.type}) needs ${missing.join(', ')}`);
   return op;
 }
@@ -218,9 +250,13 @@ function readOperation(param: ParametersParameter, i: number): Operation {
  */
 export function applyFhirPathPatch(resource: Resource, document: Parameters, limits: PatchLimits): Resource {
   const params = document.parameter ?? [];
-  if (params.length === 0) patchError('FHIRPATH_PATCH_INVALID', 'A FHIRPath Patch needs at least one operation parameter');
+  if (params.length === 0)
+    patchError('FHIRPATH_PATCH_INVALID', 'A FHIRPath Patch needs at least one operation parameter');
   if (params.length > limits.maxOperations) {
-    patchError('PATCH_TOO_MANY_OPERATIONS', `The patch has ${params.length} operations; this server applies at most ${limits.maxOperations}`);
+    patchError(
+      'PATCH_TOO_MANY_OPERATIONS',
+      `The patch has ${params.length} operations; this server applies at most ${limits.maxOperations}`,
+    );
   }
   const ops = params.map(readOperation);
   const doc = structuredClone(resource);

@@ -31,22 +31,32 @@ function valueAt(doc: unknown, pointer: string): unknown {
 }
 
 function checkPointer(p: unknown, where: string): string {
-  if (typeof p !== 'string' || (p !== '' && !p.startsWith('/'))) patchError('PATCH_INVALID', `${where} must be a JSON Pointer ("/a/0/b"), got ${JSON.stringify(p)}`);
+  if (typeof p !== 'string' || (p !== '' && !p.startsWith('/')))
+    patchError('PATCH_INVALID', `${where} must be a JSON Pointer ("/a/0/b"), got ${JSON.stringify(p)}`);
   return p as string;
 }
 
 function checkOperation(raw: unknown, i: number): Operation {
   const where = `operation ${i}`;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) patchError('PATCH_INVALID', `${where} is not an object`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    patchError('PATCH_INVALID', `${where} is not an object`);
   const op = raw as Record<string, unknown>;
-  if (typeof op.op !== 'string' || !OPS.has(op.op)) patchError('PATCH_INVALID', `${where} has op ${JSON.stringify(op.op)}; expected add, remove, replace, move, copy or test`);
+  if (typeof op.op !== 'string' || !OPS.has(op.op))
+    patchError(
+      'PATCH_INVALID',
+      `${where} has op ${JSON.stringify(op.op)}; expected add, remove, replace, move, copy or test`,
+    );
   const path = checkPointer(op.path, `${where}'s path`);
   const from = op.op === 'move' || op.op === 'copy' ? checkPointer(op.from, `${where}'s from`) : undefined;
-  if ((op.op === 'add' || op.op === 'replace' || op.op === 'test') && !('value' in op)) patchError('PATCH_INVALID', `${where} (${op.op}) needs a value`);
+  if ((op.op === 'add' || op.op === 'replace' || op.op === 'test') && !('value' in op))
+    patchError('PATCH_INVALID', `${where} (${op.op}) needs a value`);
   const touched = op.op === 'test' || op.op === 'copy' ? [path] : [path, ...(op.op === 'move' ? [from as string] : [])];
   for (const p of touched) {
     if (p === '' || FORBIDDEN_ELEMENTS.has(tokens(p)[0] as string)) {
-      patchError('PATCH_PATH_FORBIDDEN', `${where} writes "${p || '/'}": id, meta and resourceType are set by the server and cannot be patched`);
+      patchError(
+        'PATCH_PATH_FORBIDDEN',
+        `${where} writes "${p || '/'}": id, meta and resourceType are set by the server and cannot be patched`,
+      );
     }
   }
   if (op.op === 'move' && from !== undefined && path.startsWith(`${from}/`)) {
@@ -63,7 +73,10 @@ export function applyJsonPatch(resource: Resource, document: unknown, limits: Pa
   if (!Array.isArray(document)) patchError('PATCH_INVALID', 'A JSON Patch body is an array of operations');
   const list = document as unknown[];
   if (list.length > limits.maxOperations) {
-    patchError('PATCH_TOO_MANY_OPERATIONS', `The patch has ${list.length} operations; this server applies at most ${limits.maxOperations}`);
+    patchError(
+      'PATCH_TOO_MANY_OPERATIONS',
+      `The patch has ${list.length} operations; this server applies at most ${limits.maxOperations}`,
+    );
   }
   const ops = list.map(checkOperation);
   const doc = structuredClone(resource) as unknown as Record<string, unknown>;
@@ -71,11 +84,16 @@ export function applyJsonPatch(resource: Resource, document: unknown, limits: Pa
   ops.forEach((op, i) => {
     if (op.op === 'copy') {
       copied += JSON.stringify(valueAt(doc, op.from) ?? null).length;
-      if (copied > limits.maxCopiedBytes) patchError('PATCH_TOO_LARGE', `operation ${i} (copy) takes the copied data past ${limits.maxCopiedBytes} bytes`);
+      if (copied > limits.maxCopiedBytes)
+        patchError(
+          'PATCH_TOO_LARGE',
+          `operation ${i} (copy) takes the copied data past ${limits.maxCopiedBytes} bytes`,
+        );
     }
     const [error] = applyPatch(doc, [op]);
     if (!error) return;
-    if (op.op === 'test') patchError('PATCH_TEST_FAILED', `operation ${i} (test of "${op.path}") failed: the value differs`);
+    if (op.op === 'test')
+      patchError('PATCH_TEST_FAILED', `operation ${i} (test of "${op.path}") failed: the value differs`);
     patchError('PATCH_FAILED', `operation ${i} (${op.op} "${op.path}") cannot be applied: ${error.message}`);
   });
   return doc as unknown as Resource;

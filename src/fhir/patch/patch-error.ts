@@ -15,7 +15,12 @@ export type PatchErrorId =
 
 export function patchError(id: PatchErrorId, text: string, expression?: string): never {
   const malformed = id === 'PATCH_INVALID' || id === 'FHIRPATH_PATCH_INVALID';
-  return fail(malformed ? 'invalid' : 'unprocessable', { code: malformed ? 'structure' : 'processing', id, text, expression });
+  return fail(malformed ? 'invalid' : 'unprocessable', {
+    code: malformed ? 'structure' : 'processing',
+    id,
+    text,
+    expression,
+  });
 }
 
 export interface PatchLimits {

@@ -6,8 +6,10 @@
 import { isRawNumber } from '../json.ts';
 
 export function restoreRawNumbers<T>(original: unknown, patched: T): T {
-  if (isRawNumber(original)) return (typeof patched === 'number' && Number(original.rawJSON) === patched ? original : patched) as T;
-  if (typeof original !== 'object' || original === null || typeof patched !== 'object' || patched === null) return patched;
+  if (isRawNumber(original))
+    return (typeof patched === 'number' && Number(original.rawJSON) === patched ? original : patched) as T;
+  if (typeof original !== 'object' || original === null || typeof patched !== 'object' || patched === null)
+    return patched;
   if (Array.isArray(patched)) {
     return (Array.isArray(original) ? patched.map((v, i) => restoreRawNumbers(original[i], v)) : patched) as T;
   }

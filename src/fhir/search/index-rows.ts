@@ -8,13 +8,42 @@ import type { TypedValue } from '@medplum/core';
 import { dateRange, MAX_INSTANT, MIN_INSTANT } from './date-range.ts';
 import { normalizeString } from './normalize.ts';
 
-export interface TokenRow { param: string; system: string; code: string }
-export interface StringRow { param: string; value: string; exact: string }
-export interface DateRow { param: string; low: number; high: number }
-export interface NumberRow { param: string; value: number }
-export interface QuantityRow { param: string; value: number; system: string; code: string; unit: string }
-export interface ReferenceRow { param: string; type: string; id: string; url: string }
-export interface UriRow { param: string; value: string }
+export interface TokenRow {
+  param: string;
+  system: string;
+  code: string;
+}
+export interface StringRow {
+  param: string;
+  value: string;
+  exact: string;
+}
+export interface DateRow {
+  param: string;
+  low: number;
+  high: number;
+}
+export interface NumberRow {
+  param: string;
+  value: number;
+}
+export interface QuantityRow {
+  param: string;
+  value: number;
+  system: string;
+  code: string;
+  unit: string;
+}
+export interface ReferenceRow {
+  param: string;
+  type: string;
+  id: string;
+  url: string;
+}
+export interface UriRow {
+  param: string;
+  value: string;
+}
 
 export interface ResourceIndex {
   token: TokenRow[];
@@ -57,7 +86,11 @@ function codingRow(param: string, c: Obj, index: { token: TokenRow[]; string: St
 }
 
 /** Token rows: code/boolean/string primitives, Coding, CodeableConcept, Identifier and ContactPoint. */
-export function toTokenRows(param: string, values: TypedValue[], index: { token: TokenRow[]; string: StringRow[] }): void {
+export function toTokenRows(
+  param: string,
+  values: TypedValue[],
+  index: { token: TokenRow[]; string: StringRow[] },
+): void {
   const seen = new Set<string>();
   const before = index.token.length;
   for (const { value } of values) {
@@ -65,7 +98,7 @@ export function toTokenRows(param: string, values: TypedValue[], index: { token:
     else if (typeof value === 'boolean') index.token.push({ param, system: '', code: String(value) });
     else if (isObj(value)) {
       if (Array.isArray(value.coding) || typeof value.text === 'string') {
-        for (const c of value.coding as unknown[] ?? []) if (isObj(c)) codingRow(param, c, index);
+        for (const c of (value.coding as unknown[]) ?? []) if (isObj(c)) codingRow(param, c, index);
         pushText(param, str(value.text), index.string);
       } else if ('code' in value) codingRow(param, value, index);
       else if (str(value.value)) {
@@ -114,7 +147,9 @@ function periodRow(param: string, p: Obj): DateRow | undefined {
 }
 
 function timingRow(param: string, t: Obj): DateRow | undefined {
-  const ranges = strings(t.event).map(dateRange).filter((r) => r !== undefined);
+  const ranges = strings(t.event)
+    .map(dateRange)
+    .filter((r) => r !== undefined);
   const bounds = isObj(t.repeat) && isObj(t.repeat.boundsPeriod) ? periodRow(param, t.repeat.boundsPeriod) : undefined;
   if (bounds) ranges.push(bounds);
   if (ranges.length === 0) return undefined;

@@ -79,7 +79,8 @@ function toDef(sp: SearchParameter, resourceType: string): SearchParamDef {
     type: sp.type as SearchParamType,
     url: sp.url as string,
     expression,
-    supported: SUPPORTED_TYPES.has(sp.type as string) && (expression !== undefined || COLUMN_PARAMS.has(sp.code as string)),
+    supported:
+      SUPPORTED_TYPES.has(sp.type as string) && (expression !== undefined || COLUMN_PARAMS.has(sp.code as string)),
     targets: Object.freeze([...(sp.target ?? [])]),
     base: Object.freeze([...(sp.base ?? [])]),
     description: sp.description,
@@ -119,7 +120,8 @@ export function searchParamsOf(resourceType: string): ReadonlyMap<string, Search
   const reg = registry();
   const map = new Map<string, SearchParamDef>();
   for (const sp of reg.common) map.set(sp.code as string, Object.freeze(toDef(sp, resourceType)));
-  for (const sp of reg.byBase.get(resourceType) ?? []) map.set(sp.code as string, Object.freeze(toDef(sp, resourceType)));
+  for (const sp of reg.byBase.get(resourceType) ?? [])
+    map.set(sp.code as string, Object.freeze(toDef(sp, resourceType)));
   perTypeMemo.set(resourceType, map);
   return map;
 }

@@ -24,7 +24,12 @@ function parseSort(value: string, ctx: ResultParamContext): SearchQuery['sort'] 
     const code = descending ? item.slice(1) : item;
     const def = getSearchParam(ctx.resourceType, code);
     if (!def || !def.supported) {
-      throw searchError('SEARCH_SORT_INVALID', `Cannot sort ${ctx.resourceType} by '${code}'`, ctx.resourceType, ctx.name);
+      throw searchError(
+        'SEARCH_SORT_INVALID',
+        `Cannot sort ${ctx.resourceType} by '${code}'`,
+        ctx.resourceType,
+        ctx.name,
+      );
     }
     return { code, descending };
   });
@@ -58,15 +63,20 @@ export function applyResultParam(query: SearchQuery, code: string, value: string
   };
   switch (code) {
     case '_count': {
-      const n = nonNegativeInt(value) ?? fail('SEARCH_COUNT_INVALID', `_count must be a non-negative integer, got '${value}'`);
+      const n =
+        nonNegativeInt(value) ?? fail('SEARCH_COUNT_INVALID', `_count must be a non-negative integer, got '${value}'`);
       query.count = Math.min(n, ctx.options.maxCount);
       return true;
     }
     case '_offset':
-      query.offset = nonNegativeInt(value) ?? fail('SEARCH_OFFSET_INVALID', `_offset must be a non-negative integer, got '${value}'`);
+      query.offset =
+        nonNegativeInt(value) ??
+        fail('SEARCH_OFFSET_INVALID', `_offset must be a non-negative integer, got '${value}'`);
       return true;
     case '_snapshot':
-      query.snapshot = nonNegativeInt(value) ?? fail('SEARCH_SNAPSHOT_INVALID', `_snapshot must be a non-negative integer, got '${value}'`);
+      query.snapshot =
+        nonNegativeInt(value) ??
+        fail('SEARCH_SNAPSHOT_INVALID', `_snapshot must be a non-negative integer, got '${value}'`);
       return true;
     case '_sort':
       query.sort = parseSort(value, ctx);
@@ -87,7 +97,10 @@ export function applyResultParam(query: SearchQuery, code: string, value: string
       query.total = 'accurate';
       return true;
     case '_elements':
-      query.elements = value.split(',').map((e) => e.trim()).filter(Boolean);
+      query.elements = value
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean);
       return true;
     case '_include':
     case '_revinclude':

@@ -61,7 +61,12 @@ function parseNumber(raw: string, ctx: ValueContext): SearchValue {
   const { prefix, rest } = splitPrefix(raw);
   const dec = parseDecimal(rest);
   if (!dec) {
-    throw searchError('SEARCH_NUMBER_INVALID', `'${raw}' is not a valid number search value`, ctx.resourceType, ctx.name);
+    throw searchError(
+      'SEARCH_NUMBER_INVALID',
+      `'${raw}' is not a valid number search value`,
+      ctx.resourceType,
+      ctx.name,
+    );
   }
   return { kind: 'number', prefix, ...dec };
 }
@@ -111,9 +116,7 @@ function parseReferenceValue(raw: string, ctx: ValueContext): SearchValue {
 export function parseValue(raw: string, ctx: ValueContext): SearchValue {
   switch (ctx.def.type) {
     case 'token':
-      return ctx.modifier === 'text'
-        ? { kind: 'string', value: normalizeString(unescapeValue(raw)) }
-        : parseToken(raw);
+      return ctx.modifier === 'text' ? { kind: 'string', value: normalizeString(unescapeValue(raw)) } : parseToken(raw);
     case 'string': {
       const text = unescapeValue(raw);
       return { kind: 'string', value: ctx.modifier === 'exact' ? text : normalizeString(text) };

@@ -65,7 +65,12 @@ function checkModifier(def: SearchParamDef, modifier: string | undefined, ctx: F
 }
 
 /** Builds a filter for `code[:modifier]=value` on `def` (no chain). */
-function buildFilter(def: SearchParamDef, modifier: string | undefined, value: string, ctx: FilterContext): SearchFilter {
+function buildFilter(
+  def: SearchParamDef,
+  modifier: string | undefined,
+  value: string,
+  ctx: FilterContext,
+): SearchFilter {
   if (def.type === 'reference' && modifier === 'identifier') {
     // A logical reference: Reference.identifier, indexed as token rows of `<code>:identifier`.
     const tokenDef: SearchParamDef = { ...def, code: identifierParamCode(def.code), type: 'token' };
@@ -76,7 +81,12 @@ function buildFilter(def: SearchParamDef, modifier: string | undefined, value: s
   if (modifier !== undefined) filter.modifier = modifier;
   if (modifier === 'missing') {
     if (value !== 'true' && value !== 'false') {
-      throw searchError('SEARCH_MISSING_INVALID', `:missing takes true or false, got '${value}'`, ctx.resourceType, ctx.name);
+      throw searchError(
+        'SEARCH_MISSING_INVALID',
+        `:missing takes true or false, got '${value}'`,
+        ctx.resourceType,
+        ctx.name,
+      );
     }
     filter.missing = value === 'true';
     return filter;
@@ -93,7 +103,12 @@ function splitName(name: string): { code: string; modifier?: string } {
   return i < 0 ? { code: name } : { code: name.slice(0, i), modifier: name.slice(i + 1) };
 }
 
-function chainTarget(def: SearchParamDef, modifier: string | undefined, chainedCode: string, ctx: FilterContext): string {
+function chainTarget(
+  def: SearchParamDef,
+  modifier: string | undefined,
+  chainedCode: string,
+  ctx: FilterContext,
+): string {
   if (modifier !== undefined) return modifier;
   if (def.targets.length === 1) return def.targets[0] as string;
   const candidates = def.targets.filter((t) => getSearchParam(t, chainedCode) !== undefined);
@@ -110,35 +125,72 @@ function chainTarget(def: SearchParamDef, modifier: string | undefined, chainedC
 const MAX_CHAIN_DEPTH = 3;
 
 /** `patient.identifier=x`, `subject:Patient.name:exact=x`, `subject:Patient.organization.name=x`: chaining through reference parameters. */
-function buildChain(head: string, tail: string, value: string, ctx: FilterContext, depth?: number): SearchFilter | undefined {
+function buildChain(
+  head: string,
+  tail: string,
+  value: string,
+  ctx: FilterContext,
+  depth?: number,
+): SearchFilter | undefined {
   const { code, modifier } = splitName(head);
   const def = getSearchParam(ctx.resourceType, code);
   if (!def) return undefined;
   if (def.type !== 'reference') {
-    throw searchError('SEARCH_CHAIN_NOT_REFERENCE', `'${code}' is not a reference parameter and cannot be chained`, ctx.resourceType, ctx.name);
+    throw searchError(
+      'SEARCH_CHAIN_NOT_REFERENCE',
+      `'${code}' is not a reference parameter and cannot be chained`,
+      ctx.resourceType,
+      ctx.name,
+    );
   }
   if (depth === undefined && tail.split('.').length > MAX_CHAIN_DEPTH) {
-    throw searchError('SEARCH_CHAIN_TOO_DEEP', `At most ${MAX_CHAIN_DEPTH} levels of chaining are supported ('${ctx.name}')`, ctx.resourceType, ctx.name);
+    throw searchError(
+      'SEARCH_CHAIN_TOO_DEEP',
+      `At most ${MAX_CHAIN_DEPTH} levels of chaining are supported ('${ctx.name}')`,
+      ctx.resourceType,
+      ctx.name,
+    );
   }
   if (modifier !== undefined) checkModifier(def, modifier, ctx);
   const dot = tail.indexOf('.');
   const chained = splitName(dot > 0 ? tail.slice(0, dot) : tail);
   const targetType = chainTarget(def, modifier, chained.code, ctx);
   if (dot > 0) {
-    const inner = buildChain(tail.slice(0, dot), tail.slice(dot + 1), value, { resourceType: targetType, name: ctx.name }, (depth ?? 1) + 1);
-    if (!inner) throw searchError('SEARCH_CHAIN_UNKNOWN_PARAM', `${targetType} has no search parameter '${chained.code}'`, ctx.resourceType, ctx.name);
+    const inner = buildChain(
+      tail.slice(0, dot),
+      tail.slice(dot + 1),
+      value,
+      { resourceType: targetType, name: ctx.name },
+      (depth ?? 1) + 1,
+    );
+    if (!inner)
+      throw searchError(
+        'SEARCH_CHAIN_UNKNOWN_PARAM',
+        `${targetType} has no search parameter '${chained.code}'`,
+        ctx.resourceType,
+        ctx.name,
+      );
     return { code: def.code, type: 'reference', chain: { targetType, filter: inner }, values: [] };
   }
   const chainedDef = getSearchParam(targetType, chained.code);
   if (!chainedDef || !chainedDef.supported) {
-    throw searchError('SEARCH_CHAIN_UNKNOWN_PARAM', `${targetType} has no search parameter '${chained.code}'`, ctx.resourceType, ctx.name);
+    throw searchError(
+      'SEARCH_CHAIN_UNKNOWN_PARAM',
+      `${targetType} has no search parameter '${chained.code}'`,
+      ctx.resourceType,
+      ctx.name,
+    );
   }
   const inner = buildFilter(chainedDef, chained.modifier, value, { resourceType: targetType, name: ctx.name });
   return { code: def.code, type: 'reference', chain: { targetType, filter: inner }, values: [] };
 }
 
 function hasCondition(filter: SearchFilter): boolean {
-  return filter.modifier === 'missing' || filter.values.length > 0 || (filter.chain !== undefined && hasCondition(filter.chain.filter));
+  return (
+    filter.modifier === 'missing' ||
+    filter.values.length > 0 ||
+    (filter.chain !== undefined && hasCondition(filter.chain.filter))
+  );
 }
 
 function emptyQuery(resourceType: string, options: ParseOptions): SearchQuery {
@@ -204,11 +256,14 @@ function parseHas(name: string, value: string, resourceType: string): HasFilter 
   const bad = (id: Parameters<typeof searchError>[0], why: string): never => {
     throw searchError(id, `Invalid ${name}: ${why}`, resourceType, name);
   };
-  if (!sourceType || !paramCode || rest.length === 0) bad('SEARCH_HAS_INVALID', 'expected _has:Type:reference:parameter=value');
+  if (!sourceType || !paramCode || rest.length === 0)
+    bad('SEARCH_HAS_INVALID', 'expected _has:Type:reference:parameter=value');
   if (rest[0] === '_has') bad('SEARCH_HAS_TOO_DEEP', 'only one level of _has is supported');
   const ref = getSearchParam(sourceType as string, paramCode as string);
-  if (!ref || ref.type !== 'reference') bad('SEARCH_HAS_INVALID', `'${paramCode}' is not a reference parameter of ${sourceType}`);
-  if (ref && ref.targets.length > 0 && !ref.targets.includes(resourceType)) bad('SEARCH_HAS_INVALID', `${sourceType}.${paramCode} does not point at ${resourceType}`);
+  if (!ref || ref.type !== 'reference')
+    bad('SEARCH_HAS_INVALID', `'${paramCode}' is not a reference parameter of ${sourceType}`);
+  if (ref && ref.targets.length > 0 && !ref.targets.includes(resourceType))
+    bad('SEARCH_HAS_INVALID', `${sourceType}.${paramCode} does not point at ${resourceType}`);
   const filter = parseFilter(rest.join(':'), value, sourceType as string);
   if (!filter) bad('SEARCH_HAS_INVALID', `${sourceType} has no supported search parameter '${rest.join(':')}'`);
   return { sourceType: sourceType as string, paramCode: paramCode as string, filter: filter as SearchFilter };

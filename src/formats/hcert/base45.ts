@@ -49,9 +49,13 @@ function valueAt(text: string, index: number, baseOffset: number): number {
   const code = text.charCodeAt(index);
   const value = code < 128 ? DECODE_TABLE[code]! : -1;
   if (value < 0) {
-    throw new FormatError('BASE45_INVALID', `Base45: character ${JSON.stringify(text[index])} at offset ${baseOffset + index} is not in the RFC 9285 alphabet`, {
-      offset: baseOffset + index,
-    });
+    throw new FormatError(
+      'BASE45_INVALID',
+      `Base45: character ${JSON.stringify(text[index])} at offset ${baseOffset + index} is not in the RFC 9285 alphabet`,
+      {
+        offset: baseOffset + index,
+      },
+    );
   }
   return value;
 }
@@ -64,17 +68,24 @@ function valueAt(text: string, index: number, baseOffset: number): number {
  */
 export function decodeBase45(text: string, baseOffset = 0): Uint8Array {
   if (text.length % 3 === 1) {
-    throw new FormatError('BASE45_INVALID', `Base45: length ${text.length} leaves a single dangling character at offset ${baseOffset + text.length - 1}`, {
-      offset: baseOffset + text.length - 1,
-    });
+    throw new FormatError(
+      'BASE45_INVALID',
+      `Base45: length ${text.length} leaves a single dangling character at offset ${baseOffset + text.length - 1}`,
+      {
+        offset: baseOffset + text.length - 1,
+      },
+    );
   }
   const out = new Uint8Array(Math.floor(text.length / 3) * 2 + (text.length % 3 === 2 ? 1 : 0));
   let o = 0;
   let i = 0;
   for (; i + 2 < text.length; i += 3) {
-    const n = valueAt(text, i, baseOffset) + valueAt(text, i + 1, baseOffset) * 45 + valueAt(text, i + 2, baseOffset) * 2025;
+    const n =
+      valueAt(text, i, baseOffset) + valueAt(text, i + 1, baseOffset) * 45 + valueAt(text, i + 2, baseOffset) * 2025;
     if (n > 0xffff) {
-      throw new FormatError('BASE45_INVALID', `Base45: group at offset ${baseOffset + i} encodes ${n}, above 65535`, { offset: baseOffset + i });
+      throw new FormatError('BASE45_INVALID', `Base45: group at offset ${baseOffset + i} encodes ${n}, above 65535`, {
+        offset: baseOffset + i,
+      });
     }
     out[o++] = n >> 8;
     out[o++] = n & 0xff;
@@ -82,7 +93,11 @@ export function decodeBase45(text: string, baseOffset = 0): Uint8Array {
   if (i < text.length) {
     const n = valueAt(text, i, baseOffset) + valueAt(text, i + 1, baseOffset) * 45;
     if (n > 0xff) {
-      throw new FormatError('BASE45_INVALID', `Base45: final pair at offset ${baseOffset + i} encodes ${n}, above 255`, { offset: baseOffset + i });
+      throw new FormatError(
+        'BASE45_INVALID',
+        `Base45: final pair at offset ${baseOffset + i} encodes ${n}, above 255`,
+        { offset: baseOffset + i },
+      );
     }
     out[o++] = n;
   }

@@ -63,18 +63,22 @@ export function decodeCoseSign1(bytes: Uint8Array, limits: CborScanLimits): Cose
 export function coseFromValue(value: unknown, limits: CborScanLimits): CoseSign1 {
   let tagged = false;
   if (value instanceof Tag) {
-    if (value.tag !== COSE_SIGN1_TAG) throw new FormatError('COSE_INVALID', `COSE: tag ${value.tag} is not COSE_Sign1 (18)`);
+    if (value.tag !== COSE_SIGN1_TAG)
+      throw new FormatError('COSE_INVALID', `COSE: tag ${value.tag} is not COSE_Sign1 (18)`);
     tagged = true;
     value = value.value;
   }
-  if (!Array.isArray(value) || value.length !== 4) throw new FormatError('COSE_INVALID', 'COSE: a COSE_Sign1 is an array of four items');
+  if (!Array.isArray(value) || value.length !== 4)
+    throw new FormatError('COSE_INVALID', 'COSE: a COSE_Sign1 is an array of four items');
   const [protectedBytes, unprotected, payload, signature] = value as unknown[];
   if (!isBytes(protectedBytes) || !isBytes(payload) || !isBytes(signature)) {
     throw new FormatError('COSE_INVALID', 'COSE: protected header, payload and signature must be byte strings');
   }
-  if (!(unprotected instanceof Map)) throw new FormatError('COSE_INVALID', 'COSE: the unprotected header must be a map');
+  if (!(unprotected instanceof Map))
+    throw new FormatError('COSE_INVALID', 'COSE: the unprotected header must be a map');
   const protectedHeader = protectedBytes.length === 0 ? new Map() : decodeCbor(protectedBytes, limits);
-  if (!(protectedHeader instanceof Map)) throw new FormatError('COSE_INVALID', 'COSE: the protected header is not a CBOR map');
+  if (!(protectedHeader instanceof Map))
+    throw new FormatError('COSE_INVALID', 'COSE: the protected header is not a CBOR map');
   checkCoseCrit(protectedHeader, unprotected);
   const pKid = protectedHeader.get(COSE_HEADER.kid);
   const uKid = unprotected.get(COSE_HEADER.kid);
@@ -103,16 +107,27 @@ const CRIT_LABEL = 2;
  * header, and a recipient that does not understand one of them must reject the message.
  * @example checkCoseCrit(new Map([[1, -7]]), new Map()) // no throw
  */
-export function checkCoseCrit(protectedHeader: ReadonlyMap<unknown, unknown>, unprotected: ReadonlyMap<unknown, unknown>): void {
-  if (unprotected.has(CRIT_LABEL)) throw new FormatError('COSE_INVALID', 'COSE: crit (2) must be in the protected header (RFC 9052 §3.1)');
+export function checkCoseCrit(
+  protectedHeader: ReadonlyMap<unknown, unknown>,
+  unprotected: ReadonlyMap<unknown, unknown>,
+): void {
+  if (unprotected.has(CRIT_LABEL))
+    throw new FormatError('COSE_INVALID', 'COSE: crit (2) must be in the protected header (RFC 9052 §3.1)');
   if (!protectedHeader.has(CRIT_LABEL)) return;
   const crit = protectedHeader.get(CRIT_LABEL);
   const isLabel = (l: unknown): boolean => (typeof l === 'number' && Number.isInteger(l)) || typeof l === 'string';
   if (!Array.isArray(crit) || crit.length === 0 || !crit.every((l) => isLabel(l) && protectedHeader.has(l))) {
-    throw new FormatError('COSE_INVALID', 'COSE: crit (2) must be a non-empty array of labels present in the protected header (RFC 9052 §3.1)');
+    throw new FormatError(
+      'COSE_INVALID',
+      'COSE: crit (2) must be a non-empty array of labels present in the protected header (RFC 9052 §3.1)',
+    );
   }
   const unknown = crit.filter((l) => !UNDERSTOOD_LABELS.has(l));
-  if (unknown.length > 0) throw new FormatError('CRIT_UNSUPPORTED', `COSE: the protected header marks label(s) ${unknown.map((l) => JSON.stringify(l)).join(', ')} critical; this verifier does not understand them (RFC 9052 §3.1)`);
+  if (unknown.length > 0)
+    throw new FormatError(
+      'CRIT_UNSUPPORTED',
+      `COSE: the protected header marks label(s) ${unknown.map((l) => JSON.stringify(l)).join(', ')} critical; this verifier does not understand them (RFC 9052 §3.1)`,
+    );
 }
 
 /** Writes the CBOR head of a byte string of `length` bytes (RFC 8949 §3.1, major type 2); returns the new offset. */
@@ -176,9 +191,23 @@ function rawSign(alg: CoseAlgName, data: Uint8Array, key: KeyObject): Uint8Array
  */
 export function signCoseSign1(payload: Uint8Array, signer: CoseSigner): Uint8Array {
   assertKeyFits(signer.alg, signer.privateKey);
-  const protectedBytes = encodeCbor(new Map<number, unknown>([[COSE_HEADER.alg, COSE_ALG[signer.alg]], [COSE_HEADER.kid, signer.kid]]));
+  const protectedBytes = encodeCbor(
+    new Map<number, unknown>([
+      [COSE_HEADER.alg, COSE_ALG[signer.alg]],
+      [COSE_HEADER.kid, signer.kid],
+    ]),
+  );
   const signature = rawSign(signer.alg, sigStructure(protectedBytes, payload), signer.privateKey);
-  return writeCbor([COSE_ENVELOPE_PREFIX, protectedBytes.length, protectedBytes, EMPTY_MAP, payload.length, payload, signature.length, signature]);
+  return writeCbor([
+    COSE_ENVELOPE_PREFIX,
+    protectedBytes.length,
+    protectedBytes,
+    EMPTY_MAP,
+    payload.length,
+    payload,
+    signature.length,
+    signature,
+  ]);
 }
 
 /**
@@ -191,12 +220,14 @@ export function keyFitsAlg(alg: CoseAlgName, key: KeyObject): boolean {
 }
 
 function assertKeyFits(alg: CoseAlgName, key: KeyObject): void {
-  if (!keyFitsAlg(alg, key)) throw new FormatError('KEY_INVALID', `The ${key.asymmetricKeyType ?? 'given'} key cannot make ${alg} signatures`);
+  if (!keyFitsAlg(alg, key))
+    throw new FormatError('KEY_INVALID', `The ${key.asymmetricKeyType ?? 'given'} key cannot make ${alg} signatures`);
 }
 
 /** A DER ECDSA-Sig-Value: SEQUENCE { INTEGER r, INTEGER s } with consistent lengths. */
 function looksLikeDerEcdsa(sig: Uint8Array): boolean {
-  if (sig.length < 8 || sig.length > 72 || sig[0] !== 0x30 || sig[1] !== sig.length - 2 || sig[2] !== 0x02) return false;
+  if (sig.length < 8 || sig.length > 72 || sig[0] !== 0x30 || sig[1] !== sig.length - 2 || sig[2] !== 0x02)
+    return false;
   const rLength = sig[3]!;
   const sAt = 4 + rLength;
   return sig[sAt] === 0x02 && sAt + 2 + sig[sAt + 1]! === sig.length;
@@ -216,7 +247,10 @@ export function checkCoseAlg(sign1: CoseSign1, allowedAlgs: readonly CoseAlgName
   const name = coseAlgName(sign1.alg);
   if (sign1.alg === undefined) throw new FormatError('ALG_NOT_ALLOWED', 'COSE: the protected header has no alg (1)');
   if (name === undefined || !allowedAlgs.includes(name)) {
-    throw new FormatError('ALG_NOT_ALLOWED', `COSE: algorithm ${String(sign1.alg)} is not allowed (allowed: ${allowedAlgs.join(', ')})`);
+    throw new FormatError(
+      'ALG_NOT_ALLOWED',
+      `COSE: algorithm ${String(sign1.alg)} is not allowed (allowed: ${allowedAlgs.join(', ')})`,
+    );
   }
   return name;
 }
@@ -225,14 +259,22 @@ export function checkCoseAlg(sign1: CoseSign1, allowedAlgs: readonly CoseAlgName
 function checkSignatureEncoding(alg: CoseAlgName, signature: Uint8Array): void {
   if (alg !== 'ES256' || signature.length === 64) return;
   if (looksLikeDerEcdsa(signature)) {
-    throw new FormatError('SIGNATURE_ENCODING', 'COSE: the ES256 signature is DER-encoded; COSE requires the raw 64-byte r||s form');
+    throw new FormatError(
+      'SIGNATURE_ENCODING',
+      'COSE: the ES256 signature is DER-encoded; COSE requires the raw 64-byte r||s form',
+    );
   }
   throw new FormatError('COSE_BAD_SIGNATURE', `COSE: an ES256 signature has 64 bytes, this one ${signature.length}`);
 }
 
 function verifyWith(alg: CoseAlgName, data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
   if (alg === 'ES256') return verifyEs256(data, key, signature);
-  return nodeVerify('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature);
+  return nodeVerify(
+    'sha256',
+    data,
+    { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
+    signature,
+  );
 }
 
 /**
@@ -242,7 +284,11 @@ function verifyWith(alg: CoseAlgName, data: Uint8Array, key: KeyObject, signatur
  * @example await verifyCoseSignature(sign1, async (kid) => trustList.byKid(kid))
  * @see https://www.rfc-editor.org/rfc/rfc9052#section-4.4
  */
-export async function verifyCoseSignature(sign1: CoseSign1, lookup: KeyLookup, options: SignatureCheckOptions = {}): Promise<CandidateKey> {
+export async function verifyCoseSignature(
+  sign1: CoseSign1,
+  lookup: KeyLookup,
+  options: SignatureCheckOptions = {},
+): Promise<CandidateKey> {
   const alg = checkCoseAlg(sign1, options.allowedAlgs ?? ['ES256', 'PS256']);
   const candidates = await lookup(sign1.kid, options.issuerCountry);
   if (candidates.length === 0) {
@@ -251,13 +297,21 @@ export async function verifyCoseSignature(sign1: CoseSign1, lookup: KeyLookup, o
   }
   const fitting = candidates.filter((candidate) => keyFitsAlg(alg, candidate.publicKey));
   if (fitting.length === 0) {
-    const kinds = [...new Set(candidates.map((c) => c.publicKey.asymmetricKeyDetails?.namedCurve ?? c.publicKey.asymmetricKeyType))].join(', ');
-    throw new FormatError('KEY_INVALID', `COSE: ${alg} needs ${alg === 'ES256' ? 'an EC P-256' : 'an RSA'} key; the candidate keys are ${kinds}`);
+    const kinds = [
+      ...new Set(candidates.map((c) => c.publicKey.asymmetricKeyDetails?.namedCurve ?? c.publicKey.asymmetricKeyType)),
+    ].join(', ');
+    throw new FormatError(
+      'KEY_INVALID',
+      `COSE: ${alg} needs ${alg === 'ES256' ? 'an EC P-256' : 'an RSA'} key; the candidate keys are ${kinds}`,
+    );
   }
   checkSignatureEncoding(alg, sign1.signature);
   const data = sigStructure(sign1.protectedBytes, sign1.payload);
   for (const candidate of fitting) {
     if (verifyWith(alg, data, candidate.publicKey, sign1.signature)) return candidate;
   }
-  throw new FormatError('COSE_BAD_SIGNATURE', `COSE: the signature does not verify with any of the ${fitting.length} candidate keys`);
+  throw new FormatError(
+    'COSE_BAD_SIGNATURE',
+    `COSE: the signature does not verify with any of the ${fitting.length} candidate keys`,
+  );
 }

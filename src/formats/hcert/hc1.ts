@@ -33,13 +33,20 @@ export function signHc1(claims: CwtClaimsInput, signer: CoseSigner): string {
  * @example unprefixHc1(' HC1:NCF') // { body: 'NCF', offset: 5 }
  */
 export function unprefixHc1(text: string, limits: Partial<CodecLimits> = {}): { body: string; offset: number } {
-  if (typeof text !== 'string' || text.length === 0) throw new FormatError('INPUT_INVALID', 'HC1: the input is empty or not text');
+  if (typeof text !== 'string' || text.length === 0)
+    throw new FormatError('INPUT_INVALID', 'HC1: the input is empty or not text');
   const { maxInputChars } = resolveLimits(limits);
-  if (text.length > maxInputChars) throw new FormatError('INPUT_TOO_LARGE', `HC1: the input has ${text.length} characters, above the cap of ${maxInputChars}`);
+  if (text.length > maxInputChars)
+    throw new FormatError(
+      'INPUT_TOO_LARGE',
+      `HC1: the input has ${text.length} characters, above the cap of ${maxInputChars}`,
+    );
   const lead = text.length - text.trimStart().length;
   const trimmed = text.trim();
   if (!trimmed.startsWith(HC1_PREFIX)) {
-    throw new FormatError('PREFIX_MISSING', `HC1: the text does not start with "${HC1_PREFIX}" (offset ${lead})`, { offset: lead });
+    throw new FormatError('PREFIX_MISSING', `HC1: the text does not start with "${HC1_PREFIX}" (offset ${lead})`, {
+      offset: lead,
+    });
   }
   return { body: trimmed.slice(HC1_PREFIX.length), offset: lead + HC1_PREFIX.length };
 }
@@ -57,18 +64,26 @@ export function base45Hc1(body: string, offset: number): Uint8Array {
  * EU test data allows, passes through with `compressed: false`.
  * @example decompressHc1(bytes, { maxInflatedBytes: 65536 }).cose
  */
-export function decompressHc1(bytes: Uint8Array, limits: Partial<CodecLimits> = {}): { cose: Uint8Array; compressed: boolean } {
+export function decompressHc1(
+  bytes: Uint8Array,
+  limits: Partial<CodecLimits> = {},
+): { cose: Uint8Array; compressed: boolean } {
   const { maxInflatedBytes } = resolveLimits(limits);
   if (hasZlibHeader(bytes)) return { cose: inflate(bytes, 'zlib', maxInflatedBytes), compressed: true };
   if (bytes[0] === 0xd2 || bytes[0] === 0x84) return { cose: bytes, compressed: false };
-  throw new FormatError('INFLATE_INVALID', 'HC1: the data is neither a zlib stream nor an uncompressed COSE_Sign1', { offset: 0 });
+  throw new FormatError('INFLATE_INVALID', 'HC1: the data is neither a zlib stream nor an uncompressed COSE_Sign1', {
+    offset: 0,
+  });
 }
 
 /**
  * Undo the transport: HC1 text → COSE bytes. Throws the first failing step's FormatError.
  * @example decodeHc1Transport('HC1:NCF…').cose
  */
-export function decodeHc1Transport(text: string, limits: Partial<CodecLimits> = {}): { cose: Uint8Array; compressed: boolean } {
+export function decodeHc1Transport(
+  text: string,
+  limits: Partial<CodecLimits> = {},
+): { cose: Uint8Array; compressed: boolean } {
   const { body, offset } = unprefixHc1(text, limits);
   return decompressHc1(base45Hc1(body, offset), limits);
 }

@@ -19,7 +19,9 @@ export function kidFromCertificate(der: Uint8Array): Uint8Array {
  * Throws KEY_INVALID when the bytes are not a certificate.
  * @example const candidate = candidateFromCertificate(der); await verifyHc1(qr, async () => [candidate], { validationTime })
  */
-export function candidateFromCertificate(der: Uint8Array): CandidateKey & { kid: Uint8Array; certificate: X509Certificate } {
+export function candidateFromCertificate(
+  der: Uint8Array,
+): CandidateKey & { kid: Uint8Array; certificate: X509Certificate } {
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(der);

@@ -9,11 +9,26 @@ import { StepRecorder, type StepResult } from '../steps.ts';
 import { resolveLimits, type CodecLimits } from '../limits.ts';
 import type { CoseAlgName } from './claim-keys.ts';
 import { coseFromValue, verifyCoseSignature, type CandidateKey, type CoseSign1, type KeyLookup } from './cose-sign1.ts';
-import { checkCwtNotBefore, checkCwtNotExpired, decodeCwtClaims, hcertPayloads, type CwtClaims, type HcertPayloads } from './cwt.ts';
+import {
+  checkCwtNotBefore,
+  checkCwtNotExpired,
+  decodeCwtClaims,
+  hcertPayloads,
+  type CwtClaims,
+  type HcertPayloads,
+} from './cwt.ts';
 import { base45Hc1, decompressHc1, unprefixHc1 } from './hc1.ts';
 
 /** `notExpired` checks exp; `notBefore` checks nbf/iat (a credential issued in the future). */
-export type HcertStep = 'unprefix' | 'base45' | 'decompress' | 'cbor' | 'cose' | 'signature' | 'notExpired' | 'notBefore';
+export type HcertStep =
+  | 'unprefix'
+  | 'base45'
+  | 'decompress'
+  | 'cbor'
+  | 'cose'
+  | 'signature'
+  | 'notExpired'
+  | 'notBefore';
 
 export type HcertStepResult = StepResult<HcertStep>;
 
@@ -57,17 +72,22 @@ interface Envelope {
 function decodeEnvelope(rec: Recorder, cose: Uint8Array, limits: CodecLimits): Envelope | undefined {
   const scan = { maxDepth: limits.maxCborDepth, maxItems: limits.maxCborItems };
   const value = rec.run('cbor', () => ({ v: decodeCbor(cose, scan) }));
-  if (value === undefined) return rec.skip('cose', 'signature', 'notExpired', 'notBefore'), undefined;
+  if (value === undefined) return (rec.skip('cose', 'signature', 'notExpired', 'notBefore'), undefined);
   const decoded = rec.run('cose', () => {
     const sign1 = coseFromValue(value.v, scan);
     const claims = decodeCwtClaims(sign1.payload, scan);
     return { sign1, claims, payloads: hcertPayloads(claims) };
   });
-  if (decoded === undefined) return rec.skip('signature', 'notExpired', 'notBefore'), undefined;
+  if (decoded === undefined) return (rec.skip('signature', 'notExpired', 'notBefore'), undefined);
   return decoded;
 }
 
-async function verifyFromCose(rec: Recorder, cose: Uint8Array, lookup: KeyLookup, options: HcertVerifyOptions): Promise<HcertVerdict> {
+async function verifyFromCose(
+  rec: Recorder,
+  cose: Uint8Array,
+  lookup: KeyLookup,
+  options: HcertVerifyOptions,
+): Promise<HcertVerdict> {
   const limits = resolveLimits(options.limits);
   const decoded = decodeEnvelope(rec, cose, limits);
   const verdict: HcertVerdict = { valid: false, steps: rec.steps };
@@ -77,7 +97,9 @@ async function verifyFromCose(rec: Recorder, cose: Uint8Array, lookup: KeyLookup
     verdict.payloads = decoded.payloads;
     const checkOptions = decoded.claims.iss === undefined ? {} : { issuerCountry: decoded.claims.iss };
     const allowed = options.allowedAlgs === undefined ? {} : { allowedAlgs: options.allowedAlgs };
-    const key = await rec.runAsync('signature', () => verifyCoseSignature(decoded.sign1, lookup, { ...checkOptions, ...allowed }));
+    const key = await rec.runAsync('signature', () =>
+      verifyCoseSignature(decoded.sign1, lookup, { ...checkOptions, ...allowed }),
+    );
     if (key !== undefined) verdict.key = key;
     rec.run('notExpired', () => checkCwtNotExpired(decoded.claims, options));
     rec.run('notBefore', () => checkCwtNotBefore(decoded.claims, options));
@@ -97,7 +119,8 @@ async function verifyFromCose(rec: Recorder, cose: Uint8Array, lookup: KeyLookup
 export async function verifyHc1(text: string, lookup: KeyLookup, options: HcertVerifyOptions): Promise<HcertVerdict> {
   const rec = new StepRecorder<HcertStep>();
   const unprefixed = rec.run('unprefix', () => unprefixHc1(text, options.limits));
-  if (unprefixed === undefined) return stop(rec, 'base45', 'decompress', 'cbor', 'cose', 'signature', 'notExpired', 'notBefore');
+  if (unprefixed === undefined)
+    return stop(rec, 'base45', 'decompress', 'cbor', 'cose', 'signature', 'notExpired', 'notBefore');
   const bytes = rec.run('base45', () => base45Hc1(unprefixed.body, unprefixed.offset));
   if (bytes === undefined) return stop(rec, 'decompress', 'cbor', 'cose', 'signature', 'notExpired', 'notBefore');
   const decompressed = rec.run('decompress', () => decompressHc1(bytes, options.limits));
@@ -112,7 +135,11 @@ export async function verifyHc1(text: string, lookup: KeyLookup, options: HcertV
  * @example await verifyCoseSign1(coseBytes, lookup, { validationTime: new Date('2021-06-01T00:00:00Z') })
  * @see https://www.rfc-editor.org/rfc/rfc9052#section-4.4
  */
-export async function verifyCoseSign1(cose: Uint8Array, lookup: KeyLookup, options: HcertVerifyOptions): Promise<HcertVerdict> {
+export async function verifyCoseSign1(
+  cose: Uint8Array,
+  lookup: KeyLookup,
+  options: HcertVerifyOptions,
+): Promise<HcertVerdict> {
   return verifyFromCose(new StepRecorder<HcertStep>(), cose, lookup, options);
 }
 

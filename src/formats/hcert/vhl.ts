@@ -31,8 +31,13 @@ function bareLink(link: string): string {
  * @see http://smart.who.int/trust/StructureDefinition/HCert
  */
 export function signVhl(input: VhlInput, signer: CoseSigner): string {
-  if (input.shlinks.length === 0) throw new FormatError('HCERT_INVALID', 'VHL: at least one SMART Health Link is required');
-  const claims: CwtClaimsInput = { iss: input.iss, iat: input.iat, hcert: new Map([[HCERT_KEY.smartHealthLink, input.shlinks.map(bareLink)]]) };
+  if (input.shlinks.length === 0)
+    throw new FormatError('HCERT_INVALID', 'VHL: at least one SMART Health Link is required');
+  const claims: CwtClaimsInput = {
+    iss: input.iss,
+    iat: input.iat,
+    hcert: new Map([[HCERT_KEY.smartHealthLink, input.shlinks.map(bareLink)]]),
+  };
   if (input.exp !== undefined) claims.exp = input.exp;
   return signHc1(claims, signer);
 }
@@ -44,6 +49,7 @@ export function signVhl(input: VhlInput, signer: CoseSigner): string {
 export function vhlLinks(verdict: HcertVerdict): ShlinkPayload[] {
   if (!verdict.valid) throw verdict.error ?? new FormatError('HCERT_INVALID', 'VHL: the HCERT did not verify');
   const links = verdict.payloads?.smartHealthLinks;
-  if (links === undefined || links.length === 0) throw new FormatError('HCERT_INVALID', 'VHL: the HCERT carries no SMART Health Link (hcert sub-key 5)');
+  if (links === undefined || links.length === 0)
+    throw new FormatError('HCERT_INVALID', 'VHL: the HCERT carries no SMART Health Link (hcert sub-key 5)');
   return links.map((l) => decodeShlink(l));
 }

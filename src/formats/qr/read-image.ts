@@ -11,7 +11,12 @@ import png from 'pngjs';
 import { FormatError } from '../errors.ts';
 
 // jsqr's typings declare an ES default export, but its UMD build sets module.exports to the function itself.
-const jsQR = jsQRModule as unknown as (data: Uint8ClampedArray, width: number, height: number, options?: Options) => QRCode | null;
+const jsQR = jsQRModule as unknown as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+  options?: Options,
+) => QRCode | null;
 
 /** Caps checked before any pixel buffer is allocated. A 12 MP phone photo (4032x3024) fits; 4096² RGBA is 64 MiB. */
 export interface QrImageLimits {
@@ -21,7 +26,11 @@ export interface QrImageLimits {
   readonly maxHeight: number;
 }
 
-export const DEFAULT_QR_IMAGE_LIMITS: QrImageLimits = Object.freeze({ maxInputBytes: 20 * 1024 * 1024, maxWidth: 4096, maxHeight: 4096 });
+export const DEFAULT_QR_IMAGE_LIMITS: QrImageLimits = Object.freeze({
+  maxInputBytes: 20 * 1024 * 1024,
+  maxWidth: 4096,
+  maxHeight: 4096,
+});
 
 type ImageType = 'png' | 'jpeg';
 
@@ -46,7 +55,8 @@ function detectType(bytes: Uint8Array, contentType: string | undefined): ImageTy
 }
 
 const u16 = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
-const u32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+const u32 = (b: Uint8Array, at: number): number =>
+  ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 /** PNG puts IHDR first (PNG spec §5.6), so the size is known before pngjs inflates anything. */
 function pngSize(bytes: Uint8Array): [number, number] {
@@ -62,13 +72,18 @@ function jpegSize(bytes: Uint8Array): [number, number] {
   while (at + 9 <= bytes.length) {
     if (bytes[at] !== 0xff) break;
     const marker = bytes[at + 1]!;
-    if (marker === 0xff) { at += 1; continue; } // fill byte
+    if (marker === 0xff) {
+      at += 1;
+      continue;
+    } // fill byte
     const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (isFrame) return [u16(bytes, at + 7), u16(bytes, at + 5)];
     if (marker === 0xda || marker === 0xd9) break;
     at += 2 + u16(bytes, at + 2);
   }
-  throw new FormatError('QR_IMAGE_CORRUPT', 'QR image: the JPEG has no frame header before its image data', { offset: Math.min(at, bytes.length) });
+  throw new FormatError('QR_IMAGE_CORRUPT', 'QR image: the JPEG has no frame header before its image data', {
+    offset: Math.min(at, bytes.length),
+  });
 }
 
 const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -82,20 +97,29 @@ function checkInterlacedInflate(bytes: Uint8Array, width: number, height: number
   const rowBytes = Math.ceil((width * (PNG_CHANNELS[bytes[25]!] ?? 4) * bytes[24]!) / 8);
   const idat: Uint8Array[] = [];
   for (let at = 8; at + 8 <= bytes.length; at += 12 + u32(bytes, at)) {
-    if (String.fromCharCode(...bytes.subarray(at + 4, at + 8)) === 'IDAT') idat.push(bytes.subarray(at + 8, at + 8 + u32(bytes, at)));
+    if (String.fromCharCode(...bytes.subarray(at + 4, at + 8)) === 'IDAT')
+      idat.push(bytes.subarray(at + 8, at + 8 + u32(bytes, at)));
   }
   try {
     inflateSync(Buffer.concat(idat), { maxOutputLength: (rowBytes + 15) * height + 64 });
   } catch (cause) {
     if ((cause as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') return; // corrupt data: pngjs says how
-    throw new FormatError('QR_IMAGE_TOO_LARGE', `QR image: the interlaced PNG inflates beyond its ${width}x${height} pixels`, { cause });
+    throw new FormatError(
+      'QR_IMAGE_TOO_LARGE',
+      `QR image: the interlaced PNG inflates beyond its ${width}x${height} pixels`,
+      { cause },
+    );
   }
 }
 
 function checkSize(type: ImageType, [width, height]: [number, number], limits: QrImageLimits): void {
-  if (width === 0 || height === 0) throw new FormatError('QR_IMAGE_CORRUPT', `QR image: the ${type.toUpperCase()} declares ${width}x${height} pixels`);
+  if (width === 0 || height === 0)
+    throw new FormatError('QR_IMAGE_CORRUPT', `QR image: the ${type.toUpperCase()} declares ${width}x${height} pixels`);
   if (width > limits.maxWidth || height > limits.maxHeight) {
-    throw new FormatError('QR_IMAGE_TOO_LARGE', `QR image: ${width}x${height} pixels is above the maximum ${limits.maxWidth}x${limits.maxHeight}`);
+    throw new FormatError(
+      'QR_IMAGE_TOO_LARGE',
+      `QR image: ${width}x${height} pixels is above the maximum ${limits.maxWidth}x${limits.maxHeight}`,
+    );
   }
 }
 
@@ -107,13 +131,22 @@ function decodePixels(type: ImageType, bytes: Uint8Array, limits: QrImageLimits)
     // jpeg-js' own caps are a second fence, should the marker walk above ever be fooled. It books ~18 bytes per
     // pixel (coefficients, component planes, RGBA out), so 24 lets every image within the pixel caps through.
     const maxResolutionInMP = (limits.maxWidth * limits.maxHeight) / 1e6;
-    return jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, maxResolutionInMP, maxMemoryUsageInMB: Math.ceil(maxResolutionInMP * 24) });
+    return jpeg.decode(buffer, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP,
+      maxMemoryUsageInMB: Math.ceil(maxResolutionInMP * 24),
+    });
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     if (/limit exceeded|allocate enough memory/.test(reason)) {
-      throw new FormatError('QR_IMAGE_TOO_LARGE', `QR image: the JPEG needs more memory than allowed (${reason})`, { cause });
+      throw new FormatError('QR_IMAGE_TOO_LARGE', `QR image: the JPEG needs more memory than allowed (${reason})`, {
+        cause,
+      });
     }
-    throw new FormatError('QR_IMAGE_CORRUPT', `QR image: the ${type.toUpperCase()} could not be decoded (${reason})`, { cause });
+    throw new FormatError('QR_IMAGE_CORRUPT', `QR image: the ${type.toUpperCase()} could not be decoded (${reason})`, {
+      cause,
+    });
   }
 }
 
@@ -155,9 +188,13 @@ function textOf(code: QRCode): string {
  */
 export function readQrImage(bytes: Uint8Array, contentType?: string, limits: Partial<QrImageLimits> = {}): string {
   const caps = { ...DEFAULT_QR_IMAGE_LIMITS, ...limits };
-  if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new FormatError('INPUT_INVALID', 'QR image: the input is empty');
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0)
+    throw new FormatError('INPUT_INVALID', 'QR image: the input is empty');
   if (bytes.length > caps.maxInputBytes) {
-    throw new FormatError('QR_IMAGE_TOO_LARGE', `QR image: ${bytes.length} bytes is above the maximum ${caps.maxInputBytes}`);
+    throw new FormatError(
+      'QR_IMAGE_TOO_LARGE',
+      `QR image: ${bytes.length} bytes is above the maximum ${caps.maxInputBytes}`,
+    );
   }
   const type = detectType(bytes, contentType);
   const size = type === 'png' ? pngSize(bytes) : jpegSize(bytes);
@@ -167,6 +204,10 @@ export function readQrImage(bytes: Uint8Array, contentType?: string, limits: Par
   const rgba = new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.width * image.height * 4);
   // Both polarities: dark-mode screenshots and some wallet apps show light modules on a dark background.
   const code = jsQR(rgba, image.width, image.height, { inversionAttempts: 'attemptBoth' });
-  if (code === null) throw new FormatError('QR_NOT_FOUND', `QR image: no readable QR code in the ${image.width}x${image.height} ${type.toUpperCase()}`);
+  if (code === null)
+    throw new FormatError(
+      'QR_NOT_FOUND',
+      `QR image: no readable QR code in the ${image.width}x${image.height} ${type.toUpperCase()}`,
+    );
   return textOf(code);
 }

@@ -63,7 +63,12 @@ export function symbolToPng(modules: QrModules, { scale, margin }: { scale: numb
   view.setUint32(4, width);
   header[8] = 1; // bit depth
   header[9] = 0; // greyscale; compression, filter and interlace methods 0
-  const parts = [Uint8Array.from(PNG_SIGNATURE), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { strategy: constants.Z_RLE })), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    Uint8Array.from(PNG_SIGNATURE),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw, { strategy: constants.Z_RLE })),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

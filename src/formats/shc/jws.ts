@@ -58,7 +58,9 @@ export type ShcKeyLookup = (kid: string, iss: string) => Promise<readonly ShcCan
  */
 export async function signShc(payload: ShcPayload, signer: ShcSigner): Promise<string> {
   if (!isP256(signer.privateKey)) throw new FormatError('KEY_INVALID', 'SHC: ES256 needs an EC P-256 private key');
-  const header = encodeBase64Url(new TextEncoder().encode(JSON.stringify({ zip: 'DEF', alg: 'ES256', kid: signer.kid })));
+  const header = encodeBase64Url(
+    new TextEncoder().encode(JSON.stringify({ zip: 'DEF', alg: 'ES256', kid: signer.kid })),
+  );
   const body = encodeBase64Url(deflate(new TextEncoder().encode(JSON.stringify(payload)), 'raw'));
   const signingInput = `${header}.${body}`;
   const signature = signEs256(Buffer.from(signingInput, 'latin1'), signer.privateKey);
@@ -82,16 +84,27 @@ interface JwsParts {
 }
 
 function parseParts(jws: string, limits: CodecLimits): JwsParts {
-  if (typeof jws !== 'string' || jws.length === 0) throw new FormatError('INPUT_INVALID', 'SHC: the JWS is empty or not text');
-  if (jws.length > limits.maxInputChars) throw new FormatError('INPUT_TOO_LARGE', `SHC: the JWS has ${jws.length} characters, above the cap of ${limits.maxInputChars}`);
+  if (typeof jws !== 'string' || jws.length === 0)
+    throw new FormatError('INPUT_INVALID', 'SHC: the JWS is empty or not text');
+  if (jws.length > limits.maxInputChars)
+    throw new FormatError(
+      'INPUT_TOO_LARGE',
+      `SHC: the JWS has ${jws.length} characters, above the cap of ${limits.maxInputChars}`,
+    );
   const parts = jws.trim().split('.');
-  if (parts.length !== 3) throw new FormatError('JWS_INVALID', `SHC: a compact JWS has 3 parts, this one ${parts.length}`);
+  if (parts.length !== 3)
+    throw new FormatError('JWS_INVALID', `SHC: a compact JWS has 3 parts, this one ${parts.length}`);
   const header = parseJson(decodeBase64Url(parts[0]!, 'SHC JWS header'), limits, 'SHC JWS header');
   if (!isJsonObject(header)) throw new FormatError('JWS_INVALID', 'SHC: the JWS header is not a JSON object');
   checkJoseCrit(header);
-  if (header.alg !== 'ES256') throw new FormatError('ALG_NOT_ALLOWED', `SHC: algorithm ${JSON.stringify(header.alg)} is not allowed (allowed: ES256)`);
+  if (header.alg !== 'ES256')
+    throw new FormatError(
+      'ALG_NOT_ALLOWED',
+      `SHC: algorithm ${JSON.stringify(header.alg)} is not allowed (allowed: ES256)`,
+    );
   if (header.zip !== 'DEF') throw new FormatError('JWS_INVALID', 'SHC: the JWS header must carry zip "DEF"');
-  if (typeof header.kid !== 'string' || header.kid.length === 0) throw new FormatError('JWS_INVALID', 'SHC: the JWS header has no kid');
+  if (typeof header.kid !== 'string' || header.kid.length === 0)
+    throw new FormatError('JWS_INVALID', 'SHC: the JWS header has no kid');
   return {
     header: header as unknown as ShcHeader,
     body: decodeBase64Url(parts[1]!, 'SHC JWS payload'),
@@ -107,14 +120,23 @@ function asShcPayload(value: unknown): ShcPayload {
     throw new FormatError('SHC_INVALID', 'SHC: iss must be an https URL without a trailing slash');
   }
   if (typeof value.nbf !== 'number') throw new FormatError('SHC_INVALID', 'SHC: nbf must be a NumericDate');
-  if (value.exp !== undefined && typeof value.exp !== 'number') throw new FormatError('SHC_INVALID', 'SHC: exp must be a NumericDate');
+  if (value.exp !== undefined && typeof value.exp !== 'number')
+    throw new FormatError('SHC_INVALID', 'SHC: exp must be a NumericDate');
   const vc = value.vc;
   if (!isJsonObject(vc) || !Array.isArray(vc.type) || !vc.type.includes(SHC_HEALTH_CARD_TYPE)) {
     throw new FormatError('SHC_INVALID', `SHC: vc.type must include ${SHC_HEALTH_CARD_TYPE}`);
   }
   const subject = vc.credentialSubject;
-  if (!isJsonObject(subject) || typeof subject.fhirVersion !== 'string' || !isJsonObject(subject.fhirBundle) || subject.fhirBundle.resourceType !== 'Bundle') {
-    throw new FormatError('SHC_INVALID', 'SHC: vc.credentialSubject needs fhirVersion and a fhirBundle of resourceType Bundle');
+  if (
+    !isJsonObject(subject) ||
+    typeof subject.fhirVersion !== 'string' ||
+    !isJsonObject(subject.fhirBundle) ||
+    subject.fhirBundle.resourceType !== 'Bundle'
+  ) {
+    throw new FormatError(
+      'SHC_INVALID',
+      'SHC: vc.credentialSubject needs fhirVersion and a fhirBundle of resourceType Bundle',
+    );
   }
   return value as unknown as ShcPayload;
 }
@@ -149,18 +171,33 @@ export interface ShcVerifyOptions {
 
 async function verifySignature(parts: JwsParts, iss: string, lookup: ShcKeyLookup): Promise<ShcCandidateKey> {
   const candidates = await lookup(parts.header.kid, iss);
-  if (candidates.length === 0) throw new FormatError('KID_UNKNOWN', `SHC: no key is known for kid ${parts.header.kid} of ${iss}`);
+  if (candidates.length === 0)
+    throw new FormatError('KID_UNKNOWN', `SHC: no key is known for kid ${parts.header.kid} of ${iss}`);
   const fitting = candidates.filter((c) => isP256(c.publicKey));
-  if (fitting.length === 0) throw new FormatError('KEY_INVALID', `SHC: ES256 needs an EC P-256 key; none of the ${candidates.length} candidates is one`);
+  if (fitting.length === 0)
+    throw new FormatError(
+      'KEY_INVALID',
+      `SHC: ES256 needs an EC P-256 key; none of the ${candidates.length} candidates is one`,
+    );
   if (parts.signature.length !== 64) {
-    if (parts.signature[0] === 0x30) throw new FormatError('SIGNATURE_ENCODING', 'SHC: the ES256 signature is DER-encoded; JWS requires the raw 64-byte r||s form');
-    throw new FormatError('JWS_BAD_SIGNATURE', `SHC: an ES256 signature has 64 bytes, this one ${parts.signature.length}`);
+    if (parts.signature[0] === 0x30)
+      throw new FormatError(
+        'SIGNATURE_ENCODING',
+        'SHC: the ES256 signature is DER-encoded; JWS requires the raw 64-byte r||s form',
+      );
+    throw new FormatError(
+      'JWS_BAD_SIGNATURE',
+      `SHC: an ES256 signature has 64 bytes, this one ${parts.signature.length}`,
+    );
   }
   const data = Buffer.from(parts.signingInput, 'latin1');
   for (const candidate of fitting) {
     if (verifyEs256(data, candidate.publicKey, parts.signature)) return candidate;
   }
-  throw new FormatError('JWS_BAD_SIGNATURE', `SHC: the signature does not verify with any of the ${fitting.length} candidate keys`);
+  throw new FormatError(
+    'JWS_BAD_SIGNATURE',
+    `SHC: the signature does not verify with any of the ${fitting.length} candidate keys`,
+  );
 }
 
 function checkTimes(rec: StepRecorder<ShcStep>, payload: ShcPayload, options: ShcVerifyOptions): void {
@@ -168,11 +205,13 @@ function checkTimes(rec: StepRecorder<ShcStep>, payload: ShcPayload, options: Sh
   const iso = (t: number): string => new Date(t * 1000).toISOString();
   rec.run('notExpired', () => {
     assertClock(options.validationTime);
-    if (payload.exp !== undefined && now > payload.exp) throw new FormatError('SHC_EXPIRED', `SHC: the card expired at ${iso(payload.exp)}`);
+    if (payload.exp !== undefined && now > payload.exp)
+      throw new FormatError('SHC_EXPIRED', `SHC: the card expired at ${iso(payload.exp)}`);
   });
   rec.run('notBefore', () => {
     assertClock(options.validationTime);
-    if (now + (options.clockToleranceSeconds ?? 0) < payload.nbf) throw new FormatError('SHC_NOT_YET_VALID', `SHC: the card is not valid before ${iso(payload.nbf)}`);
+    if (now + (options.clockToleranceSeconds ?? 0) < payload.nbf)
+      throw new FormatError('SHC_NOT_YET_VALID', `SHC: the card is not valid before ${iso(payload.nbf)}`);
   });
 }
 
@@ -190,7 +229,11 @@ export async function verifyShc(jws: string, lookup: ShcKeyLookup, options: ShcV
   const inflated = parts && rec.run('decompress', () => inflate(parts.body, 'raw', limits.maxInflatedBytes));
   const payload = inflated && rec.run('json', () => asShcPayload(parseJson(inflated, limits, 'SHC payload')));
   if (parts === undefined || payload === undefined) {
-    rec.skip(...(['decompress', 'json', 'signature', 'notExpired', 'notBefore'] as const).filter((s) => !rec.steps.some((r) => r.step === s)));
+    rec.skip(
+      ...(['decompress', 'json', 'signature', 'notExpired', 'notBefore'] as const).filter(
+        (s) => !rec.steps.some((r) => r.step === s),
+      ),
+    );
   } else {
     verdict.header = parts.header;
     verdict.payload = payload;
@@ -212,8 +255,18 @@ export async function verifyShc(jws: string, lookup: ShcKeyLookup, options: ShcV
 export function checkJoseCrit(header: Record<string, unknown>): void {
   if (!('crit' in header)) return;
   const crit = header.crit;
-  if (!Array.isArray(crit) || crit.length === 0 || !crit.every((c) => typeof c === 'string' && c.length > 0 && c in header)) {
-    throw new FormatError('JWS_INVALID', 'SHC: the JWS header crit must be a non-empty array naming header parameters present in the header (RFC 7515 §4.1.11)');
+  if (
+    !Array.isArray(crit) ||
+    crit.length === 0 ||
+    !crit.every((c) => typeof c === 'string' && c.length > 0 && c in header)
+  ) {
+    throw new FormatError(
+      'JWS_INVALID',
+      'SHC: the JWS header crit must be a non-empty array naming header parameters present in the header (RFC 7515 §4.1.11)',
+    );
   }
-  throw new FormatError('CRIT_UNSUPPORTED', `SHC: the JWS header marks ${crit.map((c) => JSON.stringify(c)).join(', ')} critical; this verifier does not understand ${crit.length === 1 ? 'it' : 'them'} (RFC 7515 §4.1.11)`);
+  throw new FormatError(
+    'CRIT_UNSUPPORTED',
+    `SHC: the JWS header marks ${crit.map((c) => JSON.stringify(c)).join(', ')} critical; this verifier does not understand ${crit.length === 1 ? 'it' : 'them'} (RFC 7515 §4.1.11)`,
+  );
 }

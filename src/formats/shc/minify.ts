@@ -14,7 +14,8 @@ function referenceKeys(entry: Record<string, unknown>): string[] {
   const resource = entry.resource;
   if (isJsonObject(resource) && typeof resource.resourceType === 'string' && typeof resource.id === 'string') {
     keys.push(`${resource.resourceType}/${resource.id}`);
-    if (typeof entry.fullUrl === 'string' && entry.fullUrl.includes('/')) keys.push(entry.fullUrl.split('/').slice(-2).join('/'));
+    if (typeof entry.fullUrl === 'string' && entry.fullUrl.includes('/'))
+      keys.push(entry.fullUrl.split('/').slice(-2).join('/'));
   }
   return keys;
 }
@@ -36,7 +37,12 @@ function minifyValue(value: Json, refs: ReadonlyMap<string, string>, isResourceR
       out.reference = refs.get(child);
       continue;
     }
-    Object.defineProperty(out, key, { value: minifyValue(child, refs, false), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      value: minifyValue(child, refs, false),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

@@ -31,7 +31,10 @@ export function buildShcPayload(input: ShcPayloadInput): ShcPayload {
     throw new FormatError('SHC_INVALID', 'SHC: iss must be an https URL without a trailing slash');
   }
   const type = [SHC_HEALTH_CARD_TYPE, ...(input.types ?? []).filter((t) => t !== SHC_HEALTH_CARD_TYPE)];
-  const vc: ShcPayload['vc'] = { type, credentialSubject: { fhirVersion: '4.0.1', fhirBundle: minifyBundle(input.bundle) } };
+  const vc: ShcPayload['vc'] = {
+    type,
+    credentialSubject: { fhirVersion: '4.0.1', fhirBundle: minifyBundle(input.bundle) },
+  };
   if (input.rid !== undefined) vc.rid = input.rid;
   const payload: ShcPayload = { iss: input.iss, nbf: input.nbf, vc };
   if (input.exp !== undefined) payload.exp = input.exp;

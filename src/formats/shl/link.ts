@@ -34,15 +34,19 @@ function fail(message: string): never {
 export function checkShlinkPayload(value: unknown): ShlinkPayload {
   if (!isJsonObject(value)) fail('the payload is not a JSON object');
   const { url, key, exp, flag, label, v } = value;
-  if (typeof url !== 'string' || !(/^https:\/\//.test(url) || isLoopbackHttpUrl(url)) || url.length > 128) fail('url must be an https URL of at most 128 characters');
+  if (typeof url !== 'string' || !(/^https:\/\//.test(url) || isLoopbackHttpUrl(url)) || url.length > 128)
+    fail('url must be an https URL of at most 128 characters');
   if (!URL.canParse(url)) fail('url is not a valid URL');
-  if (typeof key !== 'string' || key.length !== 43 || decodeKeySafe(key) !== 32) fail('key must be 32 bytes in base64url (43 characters)');
+  if (typeof key !== 'string' || key.length !== 43 || decodeKeySafe(key) !== 32)
+    fail('key must be 32 bytes in base64url (43 characters)');
   if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) fail('exp must be a number of seconds');
   if (flag !== undefined) {
-    if (typeof flag !== 'string' || !/^[LPU]*$/.test(flag) || new Set(flag).size !== flag.length) fail('flag must be distinct letters from L, P, U');
+    if (typeof flag !== 'string' || !/^[LPU]*$/.test(flag) || new Set(flag).size !== flag.length)
+      fail('flag must be distinct letters from L, P, U');
     if (flag.includes('P') && flag.includes('U')) fail('flags P and U cannot be combined');
   }
-  if (label !== undefined && (typeof label !== 'string' || label.length > 80)) fail('label must be text of at most 80 characters');
+  if (label !== undefined && (typeof label !== 'string' || label.length > 80))
+    fail('label must be text of at most 80 characters');
   if (v !== undefined && v !== 1) fail(`version ${String(v)} is not supported`);
   return value as unknown as ShlinkPayload;
 }
@@ -72,13 +76,23 @@ export function encodeShlink(payload: ShlinkPayload, options: { viewerUrl?: stri
  * @see https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html#receiving-application-processes-a-smart-health-link
  */
 export function decodeShlink(text: string, options: { now?: Date } = {}): ShlinkPayload {
-  if (typeof text !== 'string' || text.length === 0) throw new FormatError('INPUT_INVALID', 'SHL: the link is empty or not text');
-  if (text.length > MAX_LINK_CHARS) throw new FormatError('INPUT_TOO_LARGE', `SHL: the link has ${text.length} characters, above the cap of ${MAX_LINK_CHARS}`);
+  if (typeof text !== 'string' || text.length === 0)
+    throw new FormatError('INPUT_INVALID', 'SHL: the link is empty or not text');
+  if (text.length > MAX_LINK_CHARS)
+    throw new FormatError(
+      'INPUT_TOO_LARGE',
+      `SHL: the link has ${text.length} characters, above the cap of ${MAX_LINK_CHARS}`,
+    );
   const trimmed = text.trim();
   const at = trimmed.startsWith(SHLINK_PREFIX) ? 0 : trimmed.indexOf(`#${SHLINK_PREFIX}`) + 1;
-  if (at === 0 && !trimmed.startsWith(SHLINK_PREFIX)) throw new FormatError('PREFIX_MISSING', 'SHL: no "shlink:/" in the link', { offset: 0 });
+  if (at === 0 && !trimmed.startsWith(SHLINK_PREFIX))
+    throw new FormatError('PREFIX_MISSING', 'SHL: no "shlink:/" in the link', { offset: 0 });
   const body = trimmed.slice(at + SHLINK_PREFIX.length);
-  const json = parseJson(decodeBase64Url(body, 'SHL payload'), { maxJsonBytes: MAX_LINK_CHARS, maxJsonDepth: 4 }, 'SHL payload');
+  const json = parseJson(
+    decodeBase64Url(body, 'SHL payload'),
+    { maxJsonBytes: MAX_LINK_CHARS, maxJsonDepth: 4 },
+    'SHL payload',
+  );
   const payload = checkShlinkPayload(json);
   if (options.now !== undefined && payload.exp !== undefined && options.now.getTime() / 1000 > payload.exp) {
     throw new FormatError('SHLINK_EXPIRED', `SHL: the link expired at ${new Date(payload.exp * 1000).toISOString()}`);

@@ -39,10 +39,14 @@ function fail(message: string): never {
 export function parseManifestRequest(body: unknown, options: { requirePasscode?: boolean } = {}): ManifestRequest {
   if (!isJsonObject(body)) fail('the request body is not a JSON object');
   const { recipient, passcode, embeddedLengthMax } = body;
-  if (typeof recipient !== 'string' || recipient.length === 0 || recipient.length > 1024) fail('recipient is required (text, at most 1024 characters)');
+  if (typeof recipient !== 'string' || recipient.length === 0 || recipient.length > 1024)
+    fail('recipient is required (text, at most 1024 characters)');
   if (passcode !== undefined && (typeof passcode !== 'string' || passcode.length > 1024)) fail('passcode must be text');
   if (options.requirePasscode === true && passcode === undefined) fail('this link needs a passcode');
-  if (embeddedLengthMax !== undefined && (typeof embeddedLengthMax !== 'number' || !Number.isInteger(embeddedLengthMax) || embeddedLengthMax < 0)) {
+  if (
+    embeddedLengthMax !== undefined &&
+    (typeof embeddedLengthMax !== 'number' || !Number.isInteger(embeddedLengthMax) || embeddedLengthMax < 0)
+  ) {
     fail('embeddedLengthMax must be a non-negative integer');
   }
   const out: ManifestRequest = { recipient };
@@ -53,13 +57,17 @@ export function parseManifestRequest(body: unknown, options: { requirePasscode?:
 
 function checkFile(file: unknown, index: number): ManifestFile {
   if (!isJsonObject(file)) fail(`files[${index}] is not an object`);
-  if (!SHL_CONTENT_TYPES.includes(file.contentType as ShlContentType)) fail(`files[${index}].contentType ${JSON.stringify(file.contentType)} is not an SHL content type`);
+  if (!SHL_CONTENT_TYPES.includes(file.contentType as ShlContentType))
+    fail(`files[${index}].contentType ${JSON.stringify(file.contentType)} is not an SHL content type`);
   const hasEmbedded = file.embedded !== undefined;
   const hasLocation = file.location !== undefined;
   if (hasEmbedded === hasLocation) fail(`files[${index}] needs exactly one of embedded or location`);
-  if (hasEmbedded && (typeof file.embedded !== 'string' || file.embedded.split('.').length !== 5)) fail(`files[${index}].embedded is not a compact JWE`);
-  if (hasLocation && (typeof file.location !== 'string' || !/^https:\/\//.test(file.location))) fail(`files[${index}].location is not an https URL`);
-  if (file.lastUpdated !== undefined && typeof file.lastUpdated !== 'string') fail(`files[${index}].lastUpdated must be an instant`);
+  if (hasEmbedded && (typeof file.embedded !== 'string' || file.embedded.split('.').length !== 5))
+    fail(`files[${index}].embedded is not a compact JWE`);
+  if (hasLocation && (typeof file.location !== 'string' || !/^https:\/\//.test(file.location)))
+    fail(`files[${index}].location is not an https URL`);
+  if (file.lastUpdated !== undefined && typeof file.lastUpdated !== 'string')
+    fail(`files[${index}].lastUpdated must be an instant`);
   return file as unknown as ManifestFile;
 }
 

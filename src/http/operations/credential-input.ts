@@ -11,7 +11,13 @@ export function qrFormatsParam(input: OperationInput): QrFormat[] {
   const formats = new Set<QrFormat>();
   for (const f of given) {
     if (f === 'png' || f === 'svg') formats.add(f);
-    else if (f !== 'none') fail('invalid', { code: 'code-invalid', id: 'QR_FORMAT_UNKNOWN', text: `qrFormat must be png, svg or none, got "${String(f)}"`, expression: 'qrFormat' });
+    else if (f !== 'none')
+      fail('invalid', {
+        code: 'code-invalid',
+        id: 'QR_FORMAT_UNKNOWN',
+        text: `qrFormat must be png, svg or none, got "${String(f)}"`,
+        expression: 'qrFormat',
+      });
   }
   return [...formats];
 }

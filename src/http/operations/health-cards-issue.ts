@@ -19,19 +19,40 @@ export function healthCardsIssueOperation(credentials: CredentialServices, now: 
     handle: async (ctx, req, target, input) => {
       const asked = readHealthCardsIssueRequest(input);
       const { patient, immunizations } = await recordsOfPatient(ctx.store, target.id as string);
-      const issued = await issueShc(credentials.issuer(), { patient, immunizations, ...asked, now: now(), requester: req.requester ?? 'unknown' });
+      const issued = await issueShc(credentials.issuer(), {
+        patient,
+        immunizations,
+        ...asked,
+        now: now(),
+        requester: req.requester ?? 'unknown',
+      });
       const out: Parameters = healthCardsIssueToParameters(issued);
-      for (const chunks of issued.qr) for (const chunk of chunks) out.parameter!.push({ name: 'qrNumeric', valueString: chunk });
+      for (const chunks of issued.qr)
+        for (const chunk of chunks) out.parameter!.push({ name: 'qrNumeric', valueString: chunk });
       const warnings = [...issued.warnings];
       if (input.has('credentialValueSet')) {
-        warnings.push(issue({ severity: 'warning', code: 'not-supported', id: 'SHC_VALUE_SET_IGNORED', text: 'credentialValueSet is not supported: cards hold every completed immunization of the requested types' }));
+        warnings.push(
+          issue({
+            severity: 'warning',
+            code: 'not-supported',
+            id: 'SHC_VALUE_SET_IGNORED',
+            text: 'credentialValueSet is not supported: cards hold every completed immunization of the requested types',
+          }),
+        );
       }
       if (issued.verifiableCredential.length === 0) {
-        warnings.push(issue({ severity: 'information', code: 'informational', id: 'SHC_NOTHING_TO_ISSUE', text: 'No completed immunization matches the request: no card was issued' }));
+        warnings.push(
+          issue({
+            severity: 'information',
+            code: 'informational',
+            id: 'SHC_NOTHING_TO_ISSUE',
+            text: 'No completed immunization matches the request: no card was issued',
+          }),
+        );
       }
-      if (warnings.length > 0) out.parameter!.push({ name: 'warnings', resource: { resourceType: 'OperationOutcome', issue: warnings } });
+      if (warnings.length > 0)
+        out.parameter!.push({ name: 'warnings', resource: { resourceType: 'OperationOutcome', issue: warnings } });
       return { status: 200, resource: out };
     },
   });
 }
-

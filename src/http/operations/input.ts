@@ -7,7 +7,13 @@
  * https://hl7.org/fhir/R4/operations.html#request
  */
 import { readFileSync } from 'node:fs';
-import type { Attachment, OperationDefinition, OperationDefinitionParameter, ParametersParameter, Resource } from '@medplum/fhirtypes';
+import type {
+  Attachment,
+  OperationDefinition,
+  OperationDefinitionParameter,
+  ParametersParameter,
+  Resource,
+} from '@medplum/fhirtypes';
 import { fail } from '../../fhir/outcome.ts';
 import type { FhirRequest } from '../fhir-request.ts';
 
@@ -22,7 +28,16 @@ const TEXT_TYPES = new Set(['string', 'uri', 'url', 'canonical', 'code', 'id', '
 /** FHIR dateTime: a year, year-month, date, or date and time with an offset. */
 const DATE_TIME = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
 
-const textOf = (p: ParametersParameter): unknown => p.valueString ?? p.valueUri ?? p.valueCanonical ?? p.valueCode ?? p.valueUrl ?? p.valueId ?? p.valueMarkdown ?? p.valueOid ?? p.valueUuid;
+const textOf = (p: ParametersParameter): unknown =>
+  p.valueString ??
+  p.valueUri ??
+  p.valueCanonical ??
+  p.valueCode ??
+  p.valueUrl ??
+  p.valueId ??
+  p.valueMarkdown ??
+  p.valueOid ??
+  p.valueUuid;
 
 /** The input of one request, read against its OperationDefinition: typed getters by parameter name. */
 export class OperationInput {
@@ -38,7 +53,13 @@ export class OperationInput {
   /** @internal used by readOperationInput while reading. */
   add(p: ParametersParameter, where: string): void {
     const spec = this.#declared.get(p.name as string);
-    if (!spec) fail('invalid', { code: 'invalid', id: 'OPERATION_PARAM_UNKNOWN', text: `$${this.#def.code} has no input parameter "${p.name}"`, expression: where });
+    if (!spec)
+      fail('invalid', {
+        code: 'invalid',
+        id: 'OPERATION_PARAM_UNKNOWN',
+        text: `$${this.#def.code} has no input parameter "${p.name}"`,
+        expression: where,
+      });
     this.#values.set(spec.name as string, [...(this.#values.get(spec.name as string) ?? []), p]);
   }
 
@@ -71,9 +92,16 @@ export class OperationInput {
     this.#expect(name, (t) => t === 'integer' || t === 'positiveInt' || t === 'unsignedInt', 'integer');
     const p = this.all(name)[0];
     if (!p) return undefined;
-    const value = p.valueInteger ?? (p.valueString !== undefined && /^-?\d+$/.test(p.valueString) ? Number(p.valueString) : undefined);
+    const value =
+      p.valueInteger ??
+      (p.valueString !== undefined && /^-?\d+$/.test(p.valueString) ? Number(p.valueString) : undefined);
     if (value === undefined || !Number.isInteger(value) || value < range.min || value > range.max) {
-      fail('invalid', { code: 'value', id: 'OPERATION_PARAM_RANGE', text: `The parameter "${name}" must be an integer from ${range.min} to ${range.max}`, expression: name });
+      fail('invalid', {
+        code: 'value',
+        id: 'OPERATION_PARAM_RANGE',
+        text: `The parameter "${name}" must be an integer from ${range.min} to ${range.max}`,
+        expression: name,
+      });
     }
     return value;
   }
@@ -103,7 +131,13 @@ export class OperationInput {
     const raw = this.dateTimeText(name);
     if (raw === undefined) return undefined;
     const t = DATE_TIME.test(raw) ? Date.parse(raw) : NaN;
-    if (Number.isNaN(t)) fail('invalid', { code: 'value', id: 'PARAMETER_DATETIME_INVALID', text: `The parameter "${name}" must be a FHIR dateTime, got "${raw}"`, expression: name });
+    if (Number.isNaN(t))
+      fail('invalid', {
+        code: 'value',
+        id: 'PARAMETER_DATETIME_INVALID',
+        text: `The parameter "${name}" must be a FHIR dateTime, got "${raw}"`,
+        expression: name,
+      });
     return new Date(t);
   }
 
@@ -124,11 +158,19 @@ export class OperationInput {
   /** A getter that does not match the declaration is a bug in the operation, not in the request. */
   #expect(name: string, ok: (type: string) => boolean, getter: string): void {
     const spec = this.#declared.get(name);
-    if (!spec || !ok(spec.type ?? '')) throw new Error(`$${this.#def.code}: parameter "${name}" is not declared as ${getter} in its OperationDefinition`);
+    if (!spec || !ok(spec.type ?? ''))
+      throw new Error(
+        `$${this.#def.code}: parameter "${name}" is not declared as ${getter} in its OperationDefinition`,
+      );
   }
 
   #typeError(name: string, what: string): never {
-    return fail('invalid', { code: 'value', id: 'OPERATION_PARAM_TYPE', text: `The parameter "${name}" must be ${what}`, expression: name });
+    return fail('invalid', {
+      code: 'value',
+      id: 'OPERATION_PARAM_TYPE',
+      text: `The parameter "${name}" must be ${what}`,
+      expression: name,
+    });
   }
 }
 
@@ -140,14 +182,30 @@ export function readOperationInput(def: OperationDefinition, req: Pick<FhirReque
   if (body?.resourceType === 'Parameters') {
     (body.parameter ?? []).forEach((p, i) => input.add(p, `Parameters.parameter[${i}]`));
   } else if (body !== undefined) {
-    if (!declared.has('resource')) fail('invalid', { code: 'invalid', id: 'OPERATION_BODY_NOT_PARAMETERS', text: `$${def.code} takes a Parameters body` });
+    if (!declared.has('resource'))
+      fail('invalid', {
+        code: 'invalid',
+        id: 'OPERATION_BODY_NOT_PARAMETERS',
+        text: `$${def.code} takes a Parameters body`,
+      });
     input.add({ name: 'resource', resource: body }, 'resource');
   }
   for (const [name, spec] of declared) {
     const count = input.all(name).length;
-    if (count < (spec.min ?? 0)) fail('invalid', { code: 'required', id: 'OPERATION_PARAM_MISSING', text: `$${def.code} needs the parameter "${name}"`, expression: name });
+    if (count < (spec.min ?? 0))
+      fail('invalid', {
+        code: 'required',
+        id: 'OPERATION_PARAM_MISSING',
+        text: `$${def.code} needs the parameter "${name}"`,
+        expression: name,
+      });
     if (spec.max !== '*' && count > Number(spec.max ?? '1')) {
-      fail('invalid', { code: 'invalid', id: 'OPERATION_PARAM_REPEATED', text: `$${def.code} takes "${name}" at most ${spec.max} time(s)`, expression: name });
+      fail('invalid', {
+        code: 'invalid',
+        id: 'OPERATION_PARAM_REPEATED',
+        text: `$${def.code} takes "${name}" at most ${spec.max} time(s)`,
+        expression: name,
+      });
     }
   }
   return input;

@@ -68,19 +68,37 @@ function describe(body: unknown): { sha256?: string } {
   return Buffer.isBuffer(body) ? { sha256: createHash('sha256').update(body).digest('hex') } : {};
 }
 
-async function install(validation: ValidationService, options: InstallPackageOptions, body: unknown): Promise<{ response: FhirResponse; audit: PackageInstallAudit }> {
+async function install(
+  validation: ValidationService,
+  options: InstallPackageOptions,
+  body: unknown,
+): Promise<{ response: FhirResponse; audit: PackageInstallAudit }> {
   if (!options.enabled) {
-    fail('forbidden', { code: 'forbidden', id: 'PACKAGE_INSTALL_DISABLED', text: 'Installing packages at run time is disabled on this server (PACKAGE_INSTALL=false)' });
+    fail('forbidden', {
+      code: 'forbidden',
+      id: 'PACKAGE_INSTALL_DISABLED',
+      text: 'Installing packages at run time is disabled on this server (PACKAGE_INSTALL=false)',
+    });
   }
   if (!Buffer.isBuffer(body)) {
-    fail('unsupported-media-type', { code: 'not-supported', id: 'PACKAGE_BODY_REQUIRED', text: 'Send the package.tgz as the body with Content-Type application/gzip' });
+    fail('unsupported-media-type', {
+      code: 'not-supported',
+      id: 'PACKAGE_BODY_REQUIRED',
+      text: 'Send the package.tgz as the body with Content-Type application/gzip',
+    });
   }
   const pkg = checked(body);
   const ref = `${pkg.id}#${pkg.version}`;
   if (isCorePackageId(pkg.id)) {
-    fail('forbidden', { code: 'security', id: 'PACKAGE_CORE_REFUSED', text: `${pkg.id} is a FHIR core package; the core comes with the server and cannot be uploaded` });
+    fail('forbidden', {
+      code: 'security',
+      id: 'PACKAGE_CORE_REFUSED',
+      text: `${pkg.id} is a FHIR core package; the core comes with the server and cannot be uploaded`,
+    });
   }
-  const taken = options.allowOverride ? undefined : takenCanonical(pkg, validation.current().packages, validation.pinned);
+  const taken = options.allowOverride
+    ? undefined
+    : takenCanonical(pkg, validation.current().packages, validation.pinned);
   if (taken) {
     fail('conflict', {
       code: 'security',
@@ -91,12 +109,26 @@ async function install(validation: ValidationService, options: InstallPackageOpt
   const loaded = validation.current().packages.packages.find((p) => p.id === pkg.id && p.version === pkg.version);
   if (loaded && loaded.sha256 === pkg.sha256) {
     return {
-      response: { status: 200, resource: outcome([issue({ severity: 'information', code: 'informational', id: 'PACKAGE_UNCHANGED', text: `${ref} is already installed` })]) },
+      response: {
+        status: 200,
+        resource: outcome([
+          issue({
+            severity: 'information',
+            code: 'informational',
+            id: 'PACKAGE_UNCHANGED',
+            text: `${ref} is already installed`,
+          }),
+        ]),
+      },
       audit: { outcome: 'unchanged', package: ref, sha256: pkg.sha256 },
     };
   }
   if (loaded && !loaded.source.startsWith(validation.packageStoreDir)) {
-    fail('conflict', { code: 'duplicate', id: 'PACKAGE_ALREADY_LOADED', text: `${ref} is already loaded from ${publicName(loaded.source)} (not an uploaded package); remove it there first` });
+    fail('conflict', {
+      code: 'duplicate',
+      id: 'PACKAGE_ALREADY_LOADED',
+      text: `${ref} is already loaded from ${publicName(loaded.source)} (not an uploaded package); remove it there first`,
+    });
   }
   const { replaced } = savePackage(body, pkg, validation.packageStoreDir);
   const state = await validation.reload();
@@ -104,8 +136,15 @@ async function install(validation: ValidationService, options: InstallPackageOpt
   const response: FhirResponse = {
     status: replaced ? 200 : 201,
     resource: outcome([
-      issue({ severity: 'information', code: 'informational', id: 'PACKAGE_INSTALLED', text: `Installed ${ref}: ${pkg.resources.length} resources, usable for validation now` }),
-      ...warnings.map((w) => issue({ severity: 'warning', code: 'not-found', id: 'PACKAGE_WARNING', text: withoutPaths(w) })),
+      issue({
+        severity: 'information',
+        code: 'informational',
+        id: 'PACKAGE_INSTALLED',
+        text: `Installed ${ref}: ${pkg.resources.length} resources, usable for validation now`,
+      }),
+      ...warnings.map((w) =>
+        issue({ severity: 'warning', code: 'not-found', id: 'PACKAGE_WARNING', text: withoutPaths(w) }),
+      ),
     ]),
   };
   return { response, audit: { outcome: replaced ? 'replaced' : 'installed', package: ref, sha256: pkg.sha256 } };
@@ -116,6 +155,10 @@ function checked(bytes: Buffer) {
     return checkPackageUpload(bytes);
   } catch (err) {
     if (!(err instanceof PackageUploadError)) throw err;
-    return fail(KIND[err.code], { code: err.code === 'PACKAGE_TOO_LARGE' ? 'too-costly' : 'security', id: err.code, text: err.message });
+    return fail(KIND[err.code], {
+      code: err.code === 'PACKAGE_TOO_LARGE' ? 'too-costly' : 'security',
+      id: err.code,
+      text: err.message,
+    });
   }
 }

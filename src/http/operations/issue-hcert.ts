@@ -19,7 +19,10 @@ export function issueHcertOperation(credentials: CredentialServices, now: () => 
       const days = input.integer('validityDays', { min: 1, max: maxDays });
       const qrFormats = qrFormatsParam(input);
       const id = target.id as string;
-      const records = target.type === 'Patient' ? await recordsOfPatient(ctx.store, id) : await recordsOfImmunization(ctx.store, id, ctx.settings.baseUrl);
+      const records =
+        target.type === 'Patient'
+          ? await recordsOfPatient(ctx.store, id)
+          : await recordsOfImmunization(ctx.store, id, ctx.settings.baseUrl);
       const issued = await issueHcert(credentials.issuer(), {
         ...records,
         now: now(),

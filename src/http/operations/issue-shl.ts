@@ -32,17 +32,42 @@ export function issueShlOperation(credentials: CredentialServices, now: () => Da
         bundle = await requireStored<Bundle>(ctx.store, 'Bundle', target.id as string);
       }
       const exp = input.dateTime('exp');
-      if (exp && exp.getTime() <= at.getTime()) fail('invalid', { code: 'value', id: 'SHL_EXP_PAST', text: 'exp is in the past', expression: 'exp' });
+      if (exp && exp.getTime() <= at.getTime())
+        fail('invalid', { code: 'value', id: 'SHL_EXP_PAST', text: 'exp is in the past', expression: 'exp' });
       const passcode = input.string('passcode');
       const label = input.string('label');
       const flag = input.string('flag');
-      if (flag !== undefined && !/^[LU]{0,2}$/.test(flag)) fail('invalid', { code: 'value', id: 'SHL_FLAG_INVALID', text: 'flag holds the letters L and/or U (P follows from passcode)', expression: 'flag' });
-      if (flag?.includes('U') && passcode !== undefined) fail('invalid', { code: 'business-rule', id: 'SHL_FLAG_U_WITH_PASSCODE', text: 'A link with flag U (direct file download) cannot have a passcode: U skips the manifest, where the passcode is checked', expression: 'flag' });
-      if (label !== undefined && label.length > 80) fail('invalid', { code: 'value', id: 'SHL_LABEL_TOO_LONG', text: `label holds at most 80 characters; this one has ${label.length}`, expression: 'label' });
+      if (flag !== undefined && !/^[LU]{0,2}$/.test(flag))
+        fail('invalid', {
+          code: 'value',
+          id: 'SHL_FLAG_INVALID',
+          text: 'flag holds the letters L and/or U (P follows from passcode)',
+          expression: 'flag',
+        });
+      if (flag?.includes('U') && passcode !== undefined)
+        fail('invalid', {
+          code: 'business-rule',
+          id: 'SHL_FLAG_U_WITH_PASSCODE',
+          text: 'A link with flag U (direct file download) cannot have a passcode: U skips the manifest, where the passcode is checked',
+          expression: 'flag',
+        });
+      if (label !== undefined && label.length > 80)
+        fail('invalid', {
+          code: 'value',
+          id: 'SHL_LABEL_TOO_LONG',
+          text: `label holds at most 80 characters; this one has ${label.length}`,
+          expression: 'label',
+        });
       const maxAttempts = input.integer('maxAttempts', { min: 1, max: 100 });
       const viewerUrl = input.string('viewerUrl');
       // The viewer URL ends up in front of the link in QR codes and pages: a web origin only (no javascript:, data:…).
-      if (viewerUrl !== undefined && !VIEWER_URL.test(viewerUrl)) fail('invalid', { code: 'value', id: 'SHL_VIEWER_URL_INVALID', text: 'viewerUrl must be an https URL (http only on localhost)', expression: 'viewerUrl' });
+      if (viewerUrl !== undefined && !VIEWER_URL.test(viewerUrl))
+        fail('invalid', {
+          code: 'value',
+          id: 'SHL_VIEWER_URL_INVALID',
+          text: 'viewerUrl must be an https URL (http only on localhost)',
+          expression: 'viewerUrl',
+        });
       const request: IssueShlInput = {
         bundle,
         now: at,
@@ -55,9 +80,15 @@ export function issueShlOperation(credentials: CredentialServices, now: () => Da
         ...(maxAttempts !== undefined ? { maxAttempts } : {}),
         ...(viewerUrl ? { viewerUrl } : {}),
       };
-      const issued = input.boolean('vhl') === false ? await issueShl(credentials.issuer(), credentials.shl, request) : await issueVhl(credentials.issuer(), credentials.shl, request);
+      const issued =
+        input.boolean('vhl') === false
+          ? await issueShl(credentials.issuer(), credentials.shl, request)
+          : await issueVhl(credentials.issuer(), credentials.shl, request);
       const out = shlToParameters(issued);
-      out.parameter!.splice(2, 0, { name: 'linkRecord', valueReference: { reference: `DocumentReference/${issued.recordId}` } });
+      out.parameter!.splice(2, 0, {
+        name: 'linkRecord',
+        valueReference: { reference: `DocumentReference/${issued.recordId}` },
+      });
       return { status: 200, resource: out };
     },
   });

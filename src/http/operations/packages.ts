@@ -22,10 +22,22 @@ export function packagesParameters({ packages, policy }: ValidationState): Param
       { name: 'fhirVersion', valueString: s.fhirVersion },
       { name: 'source', valueString: publicName(s.source) },
       ...(s.sha256 ? [{ name: 'sha256', valueString: s.sha256 }] : []),
-      ...Object.entries(s.counts).map(([type, n]) => ({ name: 'count', part: [{ name: 'resourceType', valueCode: type }, { name: 'count', valueInteger: n }] })),
+      ...Object.entries(s.counts).map(([type, n]) => ({
+        name: 'count',
+        part: [
+          { name: 'resourceType', valueCode: type },
+          { name: 'count', valueInteger: n },
+        ],
+      })),
       { name: 'examples', valueInteger: s.examples },
       ...s.missingDependencies.map((d) => ({ name: 'missingDependency', valueString: d })),
-      ...s.substitutedDependencies.map((d) => ({ name: 'substitutedDependency', part: [{ name: 'declared', valueString: d.declared }, { name: 'loaded', valueString: d.loaded }] })),
+      ...s.substitutedDependencies.map((d) => ({
+        name: 'substitutedDependency',
+        part: [
+          { name: 'declared', valueString: d.declared },
+          { name: 'loaded', valueString: d.loaded },
+        ],
+      })),
       { name: 'usedForValidation', valueBoolean: s.usedForValidation },
     ],
   }));
@@ -41,6 +53,10 @@ export function packagesParameters({ packages, policy }: ValidationState): Param
     });
   }
   for (const warning of packages.warnings) parameter.push({ name: 'warning', valueString: withoutPaths(warning) });
-  for (const profile of policy.missingProfiles) parameter.push({ name: 'warning', valueString: `ingest profile ${profile} is not loaded: writes are checked against the base definition only` });
+  for (const profile of policy.missingProfiles)
+    parameter.push({
+      name: 'warning',
+      valueString: `ingest profile ${profile} is not loaded: writes are checked against the base definition only`,
+    });
   return { resourceType: 'Parameters', parameter };
 }

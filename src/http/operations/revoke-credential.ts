@@ -17,16 +17,33 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
     scope: OPERATION_SCOPES.revokeCredential,
     handle: async (ctx, req, _target, input) => {
       const credentialId = input.string('credentialId')?.trim();
-      if (!credentialId || credentialId.length > 256) fail('invalid', { code: 'value', id: 'REVOKE_CREDENTIAL_ID_INVALID', text: 'credentialId must be the certificate id (1 to 256 characters)', expression: 'credentialId' });
+      if (!credentialId || credentialId.length > 256)
+        fail('invalid', {
+          code: 'value',
+          id: 'REVOKE_CREDENTIAL_ID_INVALID',
+          text: 'credentialId must be the certificate id (1 to 256 characters)',
+          expression: 'credentialId',
+        });
       const issued = await findIssuance(ctx.store, credentialId);
-      if (!issued) fail('not-found', { code: 'not-found', id: 'CREDENTIAL_NOT_ISSUED_HERE', text: `No credential with id ${credentialId} was issued by this server`, expression: 'credentialId' });
+      if (!issued)
+        fail('not-found', {
+          code: 'not-found',
+          id: 'CREDENTIAL_NOT_ISSUED_HERE',
+          text: `No credential with id ${credentialId} was issued by this server`,
+          expression: 'credentialId',
+        });
       if (issued.format === 'shl' || issued.format === 'vhl') {
         // A link is revoked by removing its record: the manifest URL then answers 404, and $verify says revoked.
         const removed = await revokeShlRecord(ctx.store, credentialId);
         return revoked(!removed, `DocumentReference/${credentialId}`);
       }
       const reason = input.string('reason');
-      const { entry, alreadyRevoked } = await revokeCredential(ctx.store, { credentialId, requester: req.requester ?? 'unknown', now: now(), ...(reason ? { reason } : {}) });
+      const { entry, alreadyRevoked } = await revokeCredential(ctx.store, {
+        credentialId,
+        requester: req.requester ?? 'unknown',
+        now: now(),
+        ...(reason ? { reason } : {}),
+      });
       return revoked(alreadyRevoked, `Basic/${entry.id}`);
     },
   });

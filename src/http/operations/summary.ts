@@ -17,14 +17,44 @@ import { requireStored } from './records.ts';
 async function patientByIdentifier(store: ResourceStore, token: string): Promise<Patient> {
   const bar = token.indexOf('|');
   const [system, code] = bar < 0 ? [undefined, token] : [token.slice(0, bar), token.slice(bar + 1)];
-  if (code === '') fail('invalid', { code: 'value', id: 'SUMMARY_IDENTIFIER_INVALID', text: 'identifier is system|value or value, with a value', expression: 'identifier' });
+  if (code === '')
+    fail('invalid', {
+      code: 'value',
+      id: 'SUMMARY_IDENTIFIER_INVALID',
+      text: 'identifier is system|value or value, with a value',
+      expression: 'identifier',
+    });
   const result = await store.search({
     resourceType: 'Patient',
-    filters: [{ code: 'identifier', type: 'token', values: [{ kind: 'token', ...(system !== undefined ? { system } : {}), code }] }],
-    sort: [], count: 2, offset: 0, total: 'none', summaryCount: false, include: [], revinclude: [],
+    filters: [
+      {
+        code: 'identifier',
+        type: 'token',
+        values: [{ kind: 'token', ...(system !== undefined ? { system } : {}), code }],
+      },
+    ],
+    sort: [],
+    count: 2,
+    offset: 0,
+    total: 'none',
+    summaryCount: false,
+    include: [],
+    revinclude: [],
   });
-  if (result.resources.length === 0) fail('not-found', { code: 'not-found', id: 'SUMMARY_PATIENT_NOT_FOUND', text: 'No stored Patient has this identifier', expression: 'identifier' });
-  if (result.resources.length > 1) fail('unprocessable', { code: 'multiple-matches', id: 'SUMMARY_IDENTIFIER_AMBIGUOUS', text: 'More than one stored Patient has this identifier', expression: 'identifier' });
+  if (result.resources.length === 0)
+    fail('not-found', {
+      code: 'not-found',
+      id: 'SUMMARY_PATIENT_NOT_FOUND',
+      text: 'No stored Patient has this identifier',
+      expression: 'identifier',
+    });
+  if (result.resources.length > 1)
+    fail('unprocessable', {
+      code: 'multiple-matches',
+      id: 'SUMMARY_IDENTIFIER_AMBIGUOUS',
+      text: 'More than one stored Patient has this identifier',
+      expression: 'identifier',
+    });
   return result.resources[0] as Patient;
 }
 
@@ -32,12 +62,25 @@ async function patientByIdentifier(store: ResourceStore, token: string): Promise
  * The IPS document of a stored patient, valid against the IPS Bundle profile when the IPS package is loaded
  * (422 SUMMARY_INVALID with the validator's errors otherwise). Shared by `$summary` and `Patient/{id}/$issue-shl`.
  */
-export async function summaryOfPatient(credentials: CredentialServices, patient: Patient, options: { baseUrl: string; now: Date }): Promise<Bundle> {
+export async function summaryOfPatient(
+  credentials: CredentialServices,
+  patient: Patient,
+  options: { baseUrl: string; now: Date },
+): Promise<Bundle> {
   const issuer = credentials.issuer();
   const bundle = await buildIpsSummary(issuer, { patient, baseUrl: options.baseUrl, now: options.now });
-  const errors = (issuer.validate?.(bundle, IPS_BUNDLE_PROFILE).issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const errors = (issuer.validate?.(bundle, IPS_BUNDLE_PROFILE).issue ?? []).filter(
+    (i) => i.severity === 'error' || i.severity === 'fatal',
+  );
   if (errors.length > 0) {
-    throw new OutcomeError('unprocessable', [issue({ code: 'invalid', id: 'SUMMARY_INVALID', text: `The summary of Patient/${patient.id} does not conform to ${IPS_BUNDLE_PROFILE}: the stored records need correcting` }), ...errors]);
+    throw new OutcomeError('unprocessable', [
+      issue({
+        code: 'invalid',
+        id: 'SUMMARY_INVALID',
+        text: `The summary of Patient/${patient.id} does not conform to ${IPS_BUNDLE_PROFILE}: the stored records need correcting`,
+      }),
+      ...errors,
+    ]);
   }
   return bundle;
 }
@@ -48,17 +91,38 @@ export function summaryOperation(credentials: CredentialServices, now: () => Dat
     handle: async (ctx, _req, target, input) => {
       const profile = input.string('profile');
       if (profile !== undefined && profile.split('|')[0] !== IPS_BUNDLE_PROFILE) {
-        fail('invalid', { code: 'not-supported', id: 'SUMMARY_PROFILE_UNSUPPORTED', text: `Only ${IPS_BUNDLE_PROFILE} summaries are made`, expression: 'profile' });
+        fail('invalid', {
+          code: 'not-supported',
+          id: 'SUMMARY_PROFILE_UNSUPPORTED',
+          text: `Only ${IPS_BUNDLE_PROFILE} summaries are made`,
+          expression: 'profile',
+        });
       }
       const identifier = input.string('identifier');
       if (target.id !== undefined && identifier !== undefined) {
-        fail('invalid', { code: 'invalid', id: 'SUMMARY_IDENTIFIER_WITH_ID', text: 'identifier is for Patient/$summary; Patient/{id}/$summary names the patient already', expression: 'identifier' });
+        fail('invalid', {
+          code: 'invalid',
+          id: 'SUMMARY_IDENTIFIER_WITH_ID',
+          text: 'identifier is for Patient/$summary; Patient/{id}/$summary names the patient already',
+          expression: 'identifier',
+        });
       }
       if (target.id === undefined && identifier === undefined) {
-        fail('invalid', { code: 'required', id: 'SUMMARY_IDENTIFIER_MISSING', text: 'Patient/$summary needs identifier=system|value', expression: 'identifier' });
+        fail('invalid', {
+          code: 'required',
+          id: 'SUMMARY_IDENTIFIER_MISSING',
+          text: 'Patient/$summary needs identifier=system|value',
+          expression: 'identifier',
+        });
       }
-      const patient = target.id !== undefined ? await requireStored<Patient>(ctx.store, 'Patient', target.id, 'Patient') : await patientByIdentifier(ctx.store, identifier as string);
-      return { status: 200, resource: await summaryOfPatient(credentials, patient, { baseUrl: ctx.settings.baseUrl, now: now() }) };
+      const patient =
+        target.id !== undefined
+          ? await requireStored<Patient>(ctx.store, 'Patient', target.id, 'Patient')
+          : await patientByIdentifier(ctx.store, identifier as string);
+      return {
+        status: 200,
+        resource: await summaryOfPatient(credentials, patient, { baseUrl: ctx.settings.baseUrl, now: now() }),
+      };
     },
   });
 }

@@ -22,35 +22,81 @@ export function validateOperation(validator: () => Validator): OperationRoute {
     handle: async (ctx, _req, target, input) => {
       const mode = input.string('mode');
       if (mode !== undefined && !MODES.has(mode)) {
-        fail('invalid', { code: 'code-invalid', id: 'VALIDATE_MODE_UNKNOWN', text: `mode must be create, update, delete or profile, got "${mode}"`, expression: 'mode' });
+        fail('invalid', {
+          code: 'code-invalid',
+          id: 'VALIDATE_MODE_UNKNOWN',
+          text: `mode must be create, update, delete or profile, got "${mode}"`,
+          expression: 'mode',
+        });
       }
       const type = target.type as string;
       if (mode === 'delete') return deleteMode(ctx, type, target.id);
       const resource = input.resource('resource') ?? (target.id ? await stored(ctx, type, target.id) : undefined);
-      if (!resource) fail('invalid', { code: 'required', id: 'VALIDATE_RESOURCE_MISSING', text: `$validate needs the ${type} to validate, as the body or the "resource" parameter` });
+      if (!resource)
+        fail('invalid', {
+          code: 'required',
+          id: 'VALIDATE_RESOURCE_MISSING',
+          text: `$validate needs the ${type} to validate, as the body or the "resource" parameter`,
+        });
       checkTarget(resource, type, target.id);
       const profile = input.string('profile');
-      return { status: 200, resource: validator().validate(toPlainJson(resource), profile ? { profile, budget: ctx.budget } : { budget: ctx.budget }) };
+      return {
+        status: 200,
+        resource: validator().validate(
+          toPlainJson(resource),
+          profile ? { profile, budget: ctx.budget } : { budget: ctx.budget },
+        ),
+      };
     },
   });
 }
 
 function checkTarget(resource: Resource, type: string, id: string | undefined): void {
-  if (typeof resource !== 'object' || resource === null || (resource as { resourceType?: unknown }).resourceType === undefined) assertResource(resource);
+  if (
+    typeof resource !== 'object' ||
+    resource === null ||
+    (resource as { resourceType?: unknown }).resourceType === undefined
+  )
+    assertResource(resource);
   if (resource.resourceType !== type) {
-    fail('invalid', { code: 'invalid', id: 'RESOURCE_TYPE_MISMATCH', text: `Expected a ${type} but the resource is a ${resource.resourceType}`, expression: 'resource' });
+    fail('invalid', {
+      code: 'invalid',
+      id: 'RESOURCE_TYPE_MISMATCH',
+      text: `Expected a ${type} but the resource is a ${resource.resourceType}`,
+      expression: 'resource',
+    });
   }
   if (id !== undefined && resource.id !== undefined && resource.id !== id) {
-    fail('invalid', { code: 'invalid', id: 'VALIDATE_ID_MISMATCH', text: `The resource's id "${resource.id}" differs from the URL's "${id}"`, expression: `${type}.id` });
+    fail('invalid', {
+      code: 'invalid',
+      id: 'VALIDATE_ID_MISMATCH',
+      text: `The resource's id "${resource.id}" differs from the URL's "${id}"`,
+      expression: `${type}.id`,
+    });
   }
 }
 
-const stored = (ctx: RestContext, type: string, id: string): Promise<Resource> => requireStored(ctx.store, type as Resource['resourceType'], id);
+const stored = (ctx: RestContext, type: string, id: string): Promise<Resource> =>
+  requireStored(ctx.store, type as Resource['resourceType'], id);
 
 /** mode=delete: this server has no rule against deleting, so the answer is whether there is something to delete. */
 async function deleteMode(ctx: RestContext, type: string, id: string | undefined): Promise<FhirResponse> {
-  if (!id) fail('invalid', { code: 'invalid', id: 'VALIDATE_DELETE_NEEDS_ID', text: 'mode=delete is asked at instance level: [type]/[id]/$validate' });
+  if (!id)
+    fail('invalid', {
+      code: 'invalid',
+      id: 'VALIDATE_DELETE_NEEDS_ID',
+      text: 'mode=delete is asked at instance level: [type]/[id]/$validate',
+    });
   await stored(ctx, type, id);
-  return { status: 200, resource: outcome([issue({ severity: 'information', code: 'informational', id: 'VALIDATION_OK', text: `${type}/${id} may be deleted` })]) };
+  return {
+    status: 200,
+    resource: outcome([
+      issue({
+        severity: 'information',
+        code: 'informational',
+        id: 'VALIDATION_OK',
+        text: `${type}/${id} may be deleted`,
+      }),
+    ]),
+  };
 }
-

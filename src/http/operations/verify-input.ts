@@ -16,7 +16,13 @@ import type { OperationInput } from './input.ts';
  */
 export function readVerifyRequest(input: OperationInput, now: Date, credentialText?: string): VerifyRequest {
   const credential = credentialText ?? input.string('credential');
-  if (!credential) fail('invalid', { code: 'required', id: 'VERIFY_CREDENTIAL_MISSING', text: 'Parameter credential (valueString) is required', expression: 'credential' });
+  if (!credential)
+    fail('invalid', {
+      code: 'required',
+      id: 'VERIFY_CREDENTIAL_MISSING',
+      text: 'Parameter credential (valueString) is required',
+      expression: 'credential',
+    });
   const out: VerifyRequest = { credential, validationTime: clock(input.dateTimeText('validationTime')) ?? now };
   const certs = input.strings('trustedCertificate');
   if (certs.length > 0) out.trustedCertificates = certs;
@@ -26,13 +32,31 @@ export function readVerifyRequest(input: OperationInput, now: Date, credentialTe
   if (passcode !== undefined) out.passcode = passcode;
   const country = input.string('country');
   if (country !== undefined) {
-    if (!/^[A-Z]{2}$/.test(country)) fail('invalid', { code: 'value', id: 'VERIFY_COUNTRY_INVALID', text: `Parameter country must be an ISO 3166-1 alpha-2 code (two capital letters), got ${JSON.stringify(country)}`, expression: 'country' });
+    if (!/^[A-Z]{2}$/.test(country))
+      fail('invalid', {
+        code: 'value',
+        id: 'VERIFY_COUNTRY_INVALID',
+        text: `Parameter country must be an ISO 3166-1 alpha-2 code (two capital letters), got ${JSON.stringify(country)}`,
+        expression: 'country',
+      });
     out.arrivalCountry = country;
   }
   const region = input.string('region');
   if (region !== undefined) {
-    if (!/^[A-Za-z0-9-]{1,32}$/.test(region)) fail('invalid', { code: 'value', id: 'VERIFY_REGION_INVALID', text: 'Parameter region must be a region code (letters, digits, -; at most 32)', expression: 'region' });
-    if (country === undefined) fail('invalid', { code: 'required', id: 'VERIFY_REGION_WITHOUT_COUNTRY', text: 'Parameter region needs the parameter country', expression: 'region' });
+    if (!/^[A-Za-z0-9-]{1,32}$/.test(region))
+      fail('invalid', {
+        code: 'value',
+        id: 'VERIFY_REGION_INVALID',
+        text: 'Parameter region must be a region code (letters, digits, -; at most 32)',
+        expression: 'region',
+      });
+    if (country === undefined)
+      fail('invalid', {
+        code: 'required',
+        id: 'VERIFY_REGION_WITHOUT_COUNTRY',
+        text: 'Parameter region needs the parameter country',
+        expression: 'region',
+      });
     out.region = region;
   }
   const ruleSet = input.string('ruleSet');
@@ -44,12 +68,24 @@ export function readVerifyRequest(input: OperationInput, now: Date, credentialTe
 function clock(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const c = parseClock(value);
-  if (!c.ok) fail('invalid', { code: 'value', id: 'PARAMETER_DATETIME_INVALID', text: `Parameter validationTime: ${c.message}`, expression: 'validationTime' });
+  if (!c.ok)
+    fail('invalid', {
+      code: 'value',
+      id: 'PARAMETER_DATETIME_INVALID',
+      text: `Parameter validationTime: ${c.message}`,
+      expression: 'validationTime',
+    });
   return c.date;
 }
 
 function ruleSetOf(text: string): RuleDistribution {
-  const refuse = (why: string): never => fail('invalid', { code: 'invalid', id: 'VERIFY_RULESET_INVALID', text: `Parameter ruleSet ${why}`, expression: 'ruleSet' });
+  const refuse = (why: string): never =>
+    fail('invalid', {
+      code: 'invalid',
+      id: 'VERIFY_RULESET_INVALID',
+      text: `Parameter ruleSet ${why}`,
+      expression: 'ruleSet',
+    });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -63,8 +99,13 @@ function ruleSetOf(text: string): RuleDistribution {
     return refuse(`is refused: ${(e as Error).message}`);
   }
   if (d.refused.length > 0) {
-    const first = d.refused.slice(0, 3).map((r) => `${r.at}: ${r.reason}`).join(' | ');
-    refuse(`holds ${d.refused.length} entr${d.refused.length === 1 ? 'y' : 'ies'} that do not conform to the EU DCC rule schema: ${first}`);
+    const first = d.refused
+      .slice(0, 3)
+      .map((r) => `${r.at}: ${r.reason}`)
+      .join(' | ');
+    refuse(
+      `holds ${d.refused.length} entr${d.refused.length === 1 ? 'y' : 'ies'} that do not conform to the EU DCC rule schema: ${first}`,
+    );
   }
   return { rules: d.rules, valueSets: d.valueSets };
 }

@@ -13,7 +13,11 @@ import type { OperationRoute } from '../routes.ts';
 import { defineOperation } from './define.ts';
 import { readVerifyRequest } from './verify-input.ts';
 
-export function verifyOperation(credentials: CredentialServices, now: () => Date, readQrImage: QrImageReader = createQrImageReader()): OperationRoute {
+export function verifyOperation(
+  credentials: CredentialServices,
+  now: () => Date,
+  readQrImage: QrImageReader = createQrImageReader(),
+): OperationRoute {
   return defineOperation('verify', {
     scope: null,
     // A PNG/JPEG body is the credential's picture, not Parameters: read without it.
@@ -22,7 +26,13 @@ export function verifyOperation(credentials: CredentialServices, now: () => Date
       const image = Buffer.isBuffer(req.body) ? req.body : undefined;
       const input = read(image ? { query: req.query, body: undefined } : req);
       const attachment = input.attachment('qrImage');
-      if ((attachment || image) && input.has('credential')) fail('invalid', { code: 'invalid', id: 'VERIFY_TWO_CREDENTIALS', text: 'Give the credential as text or as a QR image, not both', expression: 'qrImage' });
+      if ((attachment || image) && input.has('credential'))
+        fail('invalid', {
+          code: 'invalid',
+          id: 'VERIFY_TWO_CREDENTIALS',
+          text: 'Give the credential as text or as a QR image, not both',
+          expression: 'qrImage',
+        });
       const bytes = image ?? (attachment ? attachmentBytes(attachment.data) : undefined);
       let text: string | undefined;
       if (bytes) {
@@ -50,7 +60,12 @@ function acceptedLanguages(header: string | undefined): string[] {
     .slice(0, 20)
     .map((part, i) => {
       const [tag = '', ...params] = part.trim().split(';');
-      const q = Number(params.map((x) => x.trim()).find((x) => x.startsWith('q='))?.slice(2) ?? '1');
+      const q = Number(
+        params
+          .map((x) => x.trim())
+          .find((x) => x.startsWith('q='))
+          ?.slice(2) ?? '1',
+      );
       return { lang: tag.trim().toLowerCase().split('-')[0] ?? '', q: Number.isFinite(q) ? q : 0, i };
     })
     .filter((x) => /^[a-z]{2,3}$/.test(x.lang) && x.q > 0)
@@ -60,7 +75,12 @@ function acceptedLanguages(header: string | undefined): string[] {
 
 function attachmentBytes(data: string | undefined): Buffer {
   if (!data || !/^[A-Za-z0-9+/]+={0,2}$/.test(data.replace(/\s+/g, ''))) {
-    fail('invalid', { code: 'value', id: 'VERIFY_IMAGE_DATA_INVALID', text: 'qrImage needs its picture as base64 in Attachment.data', expression: 'qrImage' });
+    fail('invalid', {
+      code: 'value',
+      id: 'VERIFY_IMAGE_DATA_INVALID',
+      text: 'qrImage needs its picture as base64 in Attachment.data',
+      expression: 'qrImage',
+    });
   }
   return Buffer.from(data, 'base64');
 }

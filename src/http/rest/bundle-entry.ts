@@ -58,7 +58,8 @@ export function responseEntry(ctx: RestContext, res: FhirResponse): BundleEntry 
   if (res.resource) {
     if (res.resource.resourceType === 'OperationOutcome') entry.response!.outcome = res.resource;
     else {
-      if (res.resource.id && res.resource.resourceType !== 'Bundle') entry.fullUrl = resourceUrl(ctx.settings, res.resource.resourceType, res.resource.id);
+      if (res.resource.id && res.resource.resourceType !== 'Bundle')
+        entry.fullUrl = resourceUrl(ctx.settings, res.resource.resourceType, res.resource.id);
       entry.resource = res.resource;
     }
   }
@@ -70,7 +71,11 @@ export function locateError(err: unknown, index: number): unknown {
   if (!(err instanceof OutcomeError)) return err;
   const issues = (err.outcome.issue ?? []).map((i) => ({
     ...i,
-    expression: (i.expression?.length ? i.expression : ['']).map((e) => (e.startsWith('Bundle.entry[') ? e : `Bundle.entry[${index}]${e ? `.resource.${e.replace(/^[A-Z][A-Za-z]+\./, '')}` : ''}`)),
+    expression: (i.expression?.length ? i.expression : ['']).map((e) =>
+      e.startsWith('Bundle.entry[')
+        ? e
+        : `Bundle.entry[${index}]${e ? `.resource.${e.replace(/^[A-Z][A-Za-z]+\./, '')}` : ''}`,
+    ),
   }));
   return new OutcomeError(err.kind, issues);
 }

@@ -52,10 +52,20 @@ export function createBundleHandler(dispatch: Dispatch) {
 function checkEntry(e: BundleEntry, i: number): void {
   const method = e.request?.method;
   if (!method || !e.request?.url) {
-    fail('invalid', { code: 'required', id: 'BUNDLE_ENTRY_REQUEST_MISSING', text: 'Each entry needs request.method and request.url', expression: `Bundle.entry[${i}].request` });
+    fail('invalid', {
+      code: 'required',
+      id: 'BUNDLE_ENTRY_REQUEST_MISSING',
+      text: 'Each entry needs request.method and request.url',
+      expression: `Bundle.entry[${i}].request`,
+    });
   }
   if ((method === 'POST' || method === 'PUT') && !e.resource) {
-    fail('invalid', { code: 'required', id: 'BUNDLE_ENTRY_RESOURCE_MISSING', text: `A ${method} entry needs a resource`, expression: `Bundle.entry[${i}].resource` });
+    fail('invalid', {
+      code: 'required',
+      id: 'BUNDLE_ENTRY_RESOURCE_MISSING',
+      text: `A ${method} entry needs a resource`,
+      expression: `Bundle.entry[${i}].resource`,
+    });
   }
 }
 
@@ -131,7 +141,8 @@ async function planCreate(ctx: RestContext, step: Step, ids: Map<string, string>
   }
   step.id = step.existing ? undefined : randomUUID();
   if (entry.fullUrl) ids.set(entry.fullUrl, `${type}/${step.existing?.id ?? step.id}`);
-  if (entry.request?.ifNoneExist) ids.set(criteriaKey(`${type}?${entry.request.ifNoneExist}`), `${type}/${step.existing?.id ?? step.id}`);
+  if (entry.request?.ifNoneExist)
+    ids.set(criteriaKey(`${type}?${entry.request.ifNoneExist}`), `${type}/${step.existing?.id ?? step.id}`);
 }
 
 async function resolveConditional(ctx: RestContext, criteria: string, where: string): Promise<string> {
@@ -139,7 +150,12 @@ async function resolveConditional(ctx: RestContext, criteria: string, where: str
   const found = await ctx.store.search({ ...conditionalQuery(type, search, where), count: 2, offset: 0 });
   if (found.resources.length !== 1) {
     const n = found.resources.length === 0 ? 'no resource' : 'more than one resource';
-    fail('precondition-failed', { code: 'not-found', id: 'CONDITIONAL_REFERENCE_UNRESOLVED', text: `The conditional reference "${criteria}" matched ${n}`, expression: where });
+    fail('precondition-failed', {
+      code: 'not-found',
+      id: 'CONDITIONAL_REFERENCE_UNRESOLVED',
+      text: `The conditional reference "${criteria}" matched ${n}`,
+      expression: where,
+    });
   }
   return `${type}/${found.resources[0].id}`;
 }
@@ -153,10 +169,20 @@ async function planConditionalUpdate(ctx: RestContext, step: Step, ids: Map<stri
   const url = (entry.request?.url ?? '').replace(/^\/+/, '');
   const type = url.slice(0, url.indexOf('?'));
   const where = `Bundle.entry[${index}].request.url`;
-  const query = await conditionalSearch(ctx, type, [...new URLSearchParams(url.slice(url.indexOf('?') + 1)).entries()], where);
+  const query = await conditionalSearch(
+    ctx,
+    type,
+    [...new URLSearchParams(url.slice(url.indexOf('?') + 1)).entries()],
+    where,
+  );
   const found = await ctx.store.search({ ...query, count: 2, offset: 0 });
   if (found.resources.length > 1) {
-    fail('precondition-failed', { code: 'multiple-matches', id: 'STORE_CONDITIONAL_UPDATE_MULTIPLE', text: `The conditional update "${url}" matched more than one resource`, expression: where });
+    fail('precondition-failed', {
+      code: 'multiple-matches',
+      id: 'STORE_CONDITIONAL_UPDATE_MULTIPLE',
+      text: `The conditional update "${url}" matched more than one resource`,
+      expression: where,
+    });
   }
   const id = found.resources[0]?.id ?? (entry.resource?.id || randomUUID());
   if (entry.resource) step.entry = { ...entry, resource: { ...entry.resource, id } };
@@ -167,6 +193,8 @@ async function planConditionalUpdate(ctx: RestContext, step: Step, ids: Map<stri
 /** `Type?a=b` in one spelling (percent-encoding and parameter order aside), to compare conditional searches. */
 function criteriaKey(criteria: string): string {
   const q = criteria.indexOf('?');
-  const params = [...new URLSearchParams(criteria.slice(q + 1).replace(/^\?/, '')).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const params = [...new URLSearchParams(criteria.slice(q + 1).replace(/^\?/, '')).entries()].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
   return `${criteria.slice(0, q).replace(/^\/+/, '')}?${new URLSearchParams(params).toString()}`;
 }

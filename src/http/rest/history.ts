@@ -7,17 +7,26 @@ import { queryString, resourceUrl } from './links.ts';
 
 export async function history(ctx: RestContext, req: FhirRequest, type?: string, id?: string): Promise<FhirResponse> {
   const params = new Map(req.query);
-  const count = Math.min(positiveInt(params.get('_count'), ctx.settings.searchDefaultCount, '_count'), ctx.settings.searchMaxCount);
+  const count = Math.min(
+    positiveInt(params.get('_count'), ctx.settings.searchDefaultCount, '_count'),
+    ctx.settings.searchMaxCount,
+  );
   const offset = positiveInt(params.get('_offset'), 0, '_offset');
   const snapshotText = params.get('_snapshot');
   const snapshot = snapshotText === undefined ? undefined : positiveInt(snapshotText, 0, '_snapshot');
   const since = params.get('_since');
   if (since !== undefined && Number.isNaN(Date.parse(since))) {
-    fail('invalid', { code: 'invalid', id: 'HISTORY_SINCE_INVALID', text: `_since must be an instant, got "${since}"`, expression: '_since' });
+    fail('invalid', {
+      code: 'invalid',
+      id: 'HISTORY_SINCE_INVALID',
+      text: `_since must be an instant, got "${since}"`,
+      expression: '_since',
+    });
   }
   if (type && id) {
     const found = await ctx.store.read(type, id);
-    if (found.status === 'missing') fail('not-found', { code: 'not-found', id: 'RESOURCE_NOT_FOUND', text: `${type}/${id} is not known` });
+    if (found.status === 'missing')
+      fail('not-found', { code: 'not-found', id: 'RESOURCE_NOT_FOUND', text: `${type}/${id} is not known` });
   }
   const result = await ctx.store.history({ resourceType: type, id, since, snapshot, count, offset });
   const path = [type, id, '_history'].filter(Boolean).join('/');
@@ -58,7 +67,12 @@ function historyEntry(ctx: RestContext, e: HistoryEntry): BundleEntry {
 function positiveInt(text: string | undefined, fallback: number, name: string): number {
   if (text === undefined) return fallback;
   if (!/^\d{1,9}$/.test(text)) {
-    return fail('invalid', { code: 'invalid', id: 'PARAM_NOT_INTEGER', text: `${name} must be a whole number, got "${text}"`, expression: name });
+    return fail('invalid', {
+      code: 'invalid',
+      id: 'PARAM_NOT_INTEGER',
+      text: `${name} must be a whole number, got "${text}"`,
+      expression: name,
+    });
   }
   return Number(text);
 }

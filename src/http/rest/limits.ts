@@ -8,7 +8,12 @@ export interface RestLimits {
   searchJoinMax: number;
 }
 
-export const DEFAULT_LIMITS: RestLimits = { conditionalDeleteMultiple: false, conditionalDeleteMax: 100, patchMaxOperations: 1000, searchJoinMax: 1000 };
+export const DEFAULT_LIMITS: RestLimits = {
+  conditionalDeleteMultiple: false,
+  conditionalDeleteMax: 100,
+  patchMaxOperations: 1000,
+  searchJoinMax: 1000,
+};
 
 export function restLimitsOf(config: Config): { limits: RestLimits } {
   const { conditionalDeleteMultiple, conditionalDeleteMax, patchMaxOperations, searchJoinMax } = config;

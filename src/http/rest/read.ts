@@ -4,15 +4,30 @@ import { parseETag, type FhirRequest, type FhirResponse, type RestContext } from
 import { CONFORMANCE_TYPES } from './conformance.ts';
 import { versionHeaders } from './links.ts';
 
-export async function readResource(ctx: RestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
+export async function readResource(
+  ctx: RestContext,
+  req: FhirRequest,
+  type: string,
+  id: string,
+): Promise<FhirResponse> {
   const found = await ctx.store.read(type, id);
-  const packaged = found.status === 'missing' && CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().read(type, id) : undefined;
+  const packaged =
+    found.status === 'missing' && CONFORMANCE_TYPES.has(type) ? ctx.conformance?.().read(type, id) : undefined;
   if (packaged) return { status: 200, resource: packaged };
   if (found.status === 'missing') {
-    fail('not-found', { code: 'not-found', id: 'RESOURCE_NOT_FOUND', text: `${type}/${id} is not known`, expression: `${type}.id` });
+    fail('not-found', {
+      code: 'not-found',
+      id: 'RESOURCE_NOT_FOUND',
+      text: `${type}/${id} is not known`,
+      expression: `${type}.id`,
+    });
   }
   if (found.status === 'deleted') {
-    return fail('gone', { code: 'deleted', id: 'RESOURCE_DELETED', text: `${type}/${id} was deleted (version ${found.versionId})` });
+    return fail('gone', {
+      code: 'deleted',
+      id: 'RESOURCE_DELETED',
+      text: `${type}/${id} was deleted (version ${found.versionId})`,
+    });
   }
   const resource = found.resource;
   const headers = versionHeaders(resource);
@@ -20,13 +35,26 @@ export async function readResource(ctx: RestContext, req: FhirRequest, type: str
   return { status: 200, resource, headers };
 }
 
-export async function vreadResource(ctx: RestContext, type: string, id: string, versionId: string): Promise<FhirResponse> {
+export async function vreadResource(
+  ctx: RestContext,
+  type: string,
+  id: string,
+  versionId: string,
+): Promise<FhirResponse> {
   const entry = await ctx.store.vread(type, id, versionId);
   if (!entry) {
-    return fail('not-found', { code: 'not-found', id: 'VERSION_NOT_FOUND', text: `${type}/${id} has no version ${versionId}` });
+    return fail('not-found', {
+      code: 'not-found',
+      id: 'VERSION_NOT_FOUND',
+      text: `${type}/${id} has no version ${versionId}`,
+    });
   }
   if (!entry.resource) {
-    return fail('gone', { code: 'deleted', id: 'VERSION_IS_DELETION', text: `Version ${versionId} of ${type}/${id} is its deletion` });
+    return fail('gone', {
+      code: 'deleted',
+      id: 'VERSION_IS_DELETION',
+      text: `Version ${versionId} of ${type}/${id} is its deletion`,
+    });
   }
   return { status: 200, resource: entry.resource, headers: versionHeaders(entry.resource) };
 }

@@ -16,8 +16,23 @@ import { limitsOf } from './limits.ts';
 /** No resource has this id (FHIR ids are [A-Za-z0-9.-]): an `_id` filter on it matches nothing. */
 const NO_ID = '!none';
 
-function joinQuery(resourceType: string, filters: SearchFilter[], count: number, include: SearchQuery['include'] = []): SearchQuery {
-  return { resourceType, filters, sort: [], count, offset: 0, total: 'none', summaryCount: false, include, revinclude: [] };
+function joinQuery(
+  resourceType: string,
+  filters: SearchFilter[],
+  count: number,
+  include: SearchQuery['include'] = [],
+): SearchQuery {
+  return {
+    resourceType,
+    filters,
+    sort: [],
+    count,
+    offset: 0,
+    total: 'none',
+    summaryCount: false,
+    include,
+    revinclude: [],
+  };
 }
 
 function tooMany(what: string, max: number): never {
@@ -28,7 +43,11 @@ function tooMany(what: string, max: number): never {
   });
 }
 
-async function joinMatches(ctx: RestContext, query: SearchQuery, what: string): Promise<{ resources: Resource[]; included: Resource[] }> {
+async function joinMatches(
+  ctx: RestContext,
+  query: SearchQuery,
+  what: string,
+): Promise<{ resources: Resource[]; included: Resource[] }> {
   const max = limitsOf(ctx.settings).searchJoinMax;
   const found = await ctx.store.search({ ...query, count: max + 1 });
   if (found.resources.length > max) tooMany(what, max);
@@ -38,7 +57,11 @@ async function joinMatches(ctx: RestContext, query: SearchQuery, what: string): 
 async function resolveHas(ctx: RestContext, resourceType: string, has: HasFilter): Promise<SearchFilter> {
   const filter = await resolveFilter(ctx, has.sourceType, has.filter);
   const include = [{ sourceType: has.sourceType, paramCode: has.paramCode, targetType: resourceType }];
-  const found = await joinMatches(ctx, joinQuery(has.sourceType, [filter], 0, include), `_has:${has.sourceType}:${has.paramCode}`);
+  const found = await joinMatches(
+    ctx,
+    joinQuery(has.sourceType, [filter], 0, include),
+    `_has:${has.sourceType}:${has.paramCode}`,
+  );
   const ids = [...new Set(found.included.filter((r) => r.resourceType === resourceType).map((r) => r.id as string))];
   const values: SearchValue[] = (ids.length > 0 ? ids : [NO_ID]).map((code) => ({ kind: 'token', code }));
   return { code: '_id', type: 'token', values };
@@ -49,9 +72,17 @@ async function resolveFilter(ctx: RestContext, resourceType: string, filter: Sea
   const chain = filter.chain;
   if (!chain?.filter.chain || !chain.targetType) return filter;
   const inner = await resolveFilter(ctx, chain.targetType, chain.filter);
-  const found = await joinMatches(ctx, joinQuery(chain.targetType, [inner], 0), `The chain ${filter.code}.${chain.filter.code} on ${resourceType}`);
+  const found = await joinMatches(
+    ctx,
+    joinQuery(chain.targetType, [inner], 0),
+    `The chain ${filter.code}.${chain.filter.code} on ${resourceType}`,
+  );
   const ids = found.resources.map((r) => r.id as string);
-  const values: SearchValue[] = (ids.length > 0 ? ids : [NO_ID]).map((id) => ({ kind: 'reference', resourceType: chain.targetType, id }));
+  const values: SearchValue[] = (ids.length > 0 ? ids : [NO_ID]).map((id) => ({
+    kind: 'reference',
+    resourceType: chain.targetType,
+    id,
+  }));
   return { code: filter.code, type: 'reference', values };
 }
 

@@ -21,7 +21,10 @@ const MAX_SEARCH_FILTERS = 64;
 const MAX_SEARCH_VALUES = 512;
 
 function checkSearchSize(query: SearchQuery): void {
-  const values = query.filters.reduce((n, f) => n + Math.max(1, f.values.length) + (f.chain ? Math.max(1, f.chain.filter.values.length) : 0), 0);
+  const values = query.filters.reduce(
+    (n, f) => n + Math.max(1, f.values.length) + (f.chain ? Math.max(1, f.chain.filter.values.length) : 0),
+    0,
+  );
   if (query.filters.length > MAX_SEARCH_FILTERS || values > MAX_SEARCH_VALUES) {
     fail('invalid', {
       code: 'too-costly',
@@ -61,9 +64,11 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
     ...result.resources.map((r) => entryOf(ctx, subsetResource(r, query), 'match')),
     ...result.included.map((r) => entryOf(ctx, r, 'include')),
   ];
-  if (result.includedTruncated) entries.push({ resource: includesTruncated(query.includeLimit), search: { mode: 'outcome' } });
+  if (result.includedTruncated)
+    entries.push({ resource: includesTruncated(query.includeLimit), search: { mode: 'outcome' } });
   if (ignored.length > 0) entries.push({ resource: ignoredOutcome(type, ignored), search: { mode: 'outcome' } });
-  if (CONFORMANCE_TYPES.has(type) && !packaged && ctx.conformance) entries.push({ resource: packagesNotSearched(type), search: { mode: 'outcome' } });
+  if (CONFORMANCE_TYPES.has(type) && !packaged && ctx.conformance)
+    entries.push({ resource: packagesNotSearched(type), search: { mode: 'outcome' } });
   if (entries.length > 0) bundle.entry = entries;
   return { status: 200, resource: bundle };
 }
@@ -76,7 +81,12 @@ async function searchWithPackaged(ctx: RestContext, query: SearchQuery, packaged
   const fromPackages = query.summaryCount ? [] : packaged.slice(query.offset, query.offset + query.count);
   const storeOffset = Math.max(0, query.offset - packaged.length);
   const storeCount = query.count - fromPackages.length;
-  const stored = await ctx.store.search({ ...query, offset: storeOffset, count: Math.max(storeCount, 0), total: 'accurate' });
+  const stored = await ctx.store.search({
+    ...query,
+    offset: storeOffset,
+    count: Math.max(storeCount, 0),
+    total: 'accurate',
+  });
   const resources = storeCount > 0 ? [...fromPackages, ...stored.resources] : fromPackages;
   return {
     ...stored,
@@ -109,7 +119,11 @@ function packagesNotSearched(type: string): Resource {
 }
 
 function entryOf(ctx: RestContext, resource: Resource, mode: 'match' | 'include'): BundleEntry {
-  return { fullUrl: resourceUrl(ctx.settings, resource.resourceType, resource.id as string), resource, search: { mode } };
+  return {
+    fullUrl: resourceUrl(ctx.settings, resource.resourceType, resource.id as string),
+    resource,
+    search: { mode },
+  };
 }
 
 function ignoredOutcome(type: string, ignored: string[]): Resource {
@@ -127,7 +141,14 @@ function ignoredOutcome(type: string, ignored: string[]): Resource {
 }
 
 /** self / next / previous, all pinned to the snapshot of page 1 so that later writes do not shift the pages. */
-function pageLinks(ctx: RestContext, req: FhirRequest, type: string, query: SearchQuery, snapshot: number, hasMore: boolean): BundleLink[] {
+function pageLinks(
+  ctx: RestContext,
+  req: FhirRequest,
+  type: string,
+  query: SearchQuery,
+  snapshot: number,
+  hasMore: boolean,
+): BundleLink[] {
   const kept = req.query.filter(([k]) => !PAGING_PARAMS.has(k));
   const page = (offset: number): string =>
     `${ctx.settings.baseUrl}/${type}?${queryString([

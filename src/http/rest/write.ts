@@ -16,26 +16,48 @@ export interface CreateExtras {
   id?: string;
 }
 
-export async function createResource(ctx: RestContext, req: FhirRequest, type: string, extras: CreateExtras = {}): Promise<FhirResponse> {
+export async function createResource(
+  ctx: RestContext,
+  req: FhirRequest,
+  type: string,
+  extras: CreateExtras = {},
+): Promise<FhirResponse> {
   const body = requireBody(req);
   assertResource(body, type);
   const resource = { ...body } as Resource;
   delete (resource as { id?: string }).id; // the server assigns ids on create (R4 http.html#create)
   const issues = validateOnWrite(ctx, resource);
-  const ifNoneExist = req.headers.ifNoneExist ? conditionalQuery(type, req.headers.ifNoneExist, 'If-None-Exist') : undefined;
+  const ifNoneExist = req.headers.ifNoneExist
+    ? conditionalQuery(type, req.headers.ifNoneExist, 'If-None-Exist')
+    : undefined;
   const result = await ctx.store.create(resource, { ifNoneExist, id: extras.id });
   const status = result.outcome === 'created' ? 201 : 200;
   return respondWritten(ctx, req, status, result.resource, issues);
 }
 
-export async function updateResource(ctx: RestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
+export async function updateResource(
+  ctx: RestContext,
+  req: FhirRequest,
+  type: string,
+  id: string,
+): Promise<FhirResponse> {
   const body = requireBody(req);
   assertResource(body, type);
   if (body.id === undefined) {
-    fail('invalid', { code: 'required', id: 'UPDATE_ID_MISSING', text: 'An update must carry the id of the resource', expression: `${type}.id` });
+    fail('invalid', {
+      code: 'required',
+      id: 'UPDATE_ID_MISSING',
+      text: 'An update must carry the id of the resource',
+      expression: `${type}.id`,
+    });
   }
   if (body.id !== id) {
-    fail('invalid', { code: 'invalid', id: 'UPDATE_ID_MISMATCH', text: `The body's id "${body.id}" differs from the URL's "${id}"`, expression: `${type}.id` });
+    fail('invalid', {
+      code: 'invalid',
+      id: 'UPDATE_ID_MISMATCH',
+      text: `The body's id "${body.id}" differs from the URL's "${id}"`,
+      expression: `${type}.id`,
+    });
   }
   const issues = validateOnWrite(ctx, body);
   const ifMatch = ifMatchOf(req);
@@ -43,11 +65,27 @@ export async function updateResource(ctx: RestContext, req: FhirRequest, type: s
   return respondWritten(ctx, req, result.outcome === 'created' ? 201 : 200, result.resource, issues);
 }
 
-export async function deleteResource(ctx: RestContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
+export async function deleteResource(
+  ctx: RestContext,
+  req: FhirRequest,
+  type: string,
+  id: string,
+): Promise<FhirResponse> {
   const result = await ctx.store.delete(type, id, { ifMatch: ifMatchOf(req) });
   const headers: Record<string, string> = result.versionId ? { ETag: etagOf(result.versionId) } : {};
   const text = result.versionId ? `Deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`;
-  return { status: 200, resource: outcome([issue({ severity: 'information', code: 'informational', id: result.versionId ? 'DELETED' : 'DELETE_NOTHING', text })]), headers };
+  return {
+    status: 200,
+    resource: outcome([
+      issue({
+        severity: 'information',
+        code: 'informational',
+        id: result.versionId ? 'DELETED' : 'DELETE_NOTHING',
+        text,
+      }),
+    ]),
+    headers,
+  };
 }
 
 /** Parses a conditional criteria string (If-None-Exist, a conditional reference) into a query that must be usable. */
@@ -65,13 +103,18 @@ export function ifMatchOf(req: FhirRequest): string | undefined {
   if (req.headers.ifMatch === undefined) return undefined;
   const version = parseETag(req.headers.ifMatch);
   if (version === undefined) {
-    fail('invalid', { code: 'invalid', id: 'IF_MATCH_INVALID', text: `If-Match must be an ETag like W/"1", got ${req.headers.ifMatch}` });
+    fail('invalid', {
+      code: 'invalid',
+      id: 'IF_MATCH_INVALID',
+      text: `If-Match must be an ETag like W/"1", got ${req.headers.ifMatch}`,
+    });
   }
   return version;
 }
 
 export function requireBody(req: FhirRequest): Record<string, unknown> {
-  if (req.body === undefined) fail('invalid', { code: 'required', id: 'BODY_MISSING', text: 'This interaction needs a resource in the body' });
+  if (req.body === undefined)
+    fail('invalid', { code: 'required', id: 'BODY_MISSING', text: 'This interaction needs a resource in the body' });
   return req.body as Record<string, unknown>;
 }
 
@@ -84,14 +127,25 @@ export function validateOnWrite(ctx: RestContext, resource: Resource): Operation
   return verdict.issues;
 }
 
-export function respondWritten(ctx: RestContext, req: FhirRequest, status: number, resource: Resource, issues: OperationOutcomeIssue[]): FhirResponse {
+export function respondWritten(
+  ctx: RestContext,
+  req: FhirRequest,
+  status: number,
+  resource: Resource,
+  issues: OperationOutcomeIssue[],
+): FhirResponse {
   const headers = writeHeaders(ctx.settings, resource);
-  const text = status === 201 ? `Created ${resource.resourceType}/${resource.id}` : `Stored ${resource.resourceType}/${resource.id}`;
-  const written = outcome([issue({ severity: 'information', code: 'informational', id: status === 201 ? 'CREATED' : 'STORED', text }), ...issues]);
+  const text =
+    status === 201
+      ? `Created ${resource.resourceType}/${resource.id}`
+      : `Stored ${resource.resourceType}/${resource.id}`;
+  const written = outcome([
+    issue({ severity: 'information', code: 'informational', id: status === 201 ? 'CREATED' : 'STORED', text }),
+    ...issues,
+  ]);
   const prefer = preferOf(req).return;
   const extra = issues.length > 0 ? { outcome: written } : {};
   if (prefer === 'minimal') return { status, headers, ...extra };
   if (prefer === 'OperationOutcome') return { status, headers, resource: written };
   return { status, headers, resource, ...extra };
 }
-

@@ -40,7 +40,11 @@ export const AUDIT_INDEXES: readonly IndexSpec[] = [
 /** Appends events (inside the caller's atomic step when there is one; undone with it in compensate mode). */
 export async function appendAuditDocs(ctx: MongoContext, events: readonly AuditEvent[]): Promise<AuditEvent[]> {
   if (events.length === 0) return [];
-  const counter = await ctx.cols.counters.findOneAndUpdate({ _id: 'seq' }, { $inc: { n: events.length } }, { upsert: true, returnDocument: 'after' });
+  const counter = await ctx.cols.counters.findOneAndUpdate(
+    { _id: 'seq' },
+    { $inc: { n: events.length } },
+    { upsert: true, returnDocument: 'after' },
+  );
   const first = Number(counter?.n) - events.length + 1;
   const now = ctx.now();
   const stored: AuditEvent[] = [];
@@ -74,7 +78,8 @@ export async function readAudit(ctx: MongoContext, id: string): Promise<ReadResu
 }
 
 function conditionFilter(c: AuditCondition): Filter {
-  const or = (parts: Filter[]): Filter => (parts.length === 1 ? (parts[0] as Filter) : { $or: parts.length ? parts : [{ _id: { $in: [] } }] });
+  const or = (parts: Filter[]): Filter =>
+    parts.length === 1 ? (parts[0] as Filter) : { $or: parts.length ? parts : [{ _id: { $in: [] } }] };
   switch (c.column) {
     case 'id':
       return { _id: { $in: c.values } };
@@ -89,7 +94,11 @@ function conditionFilter(c: AuditCondition): Filter {
     case 'entity':
       return or(c.values.map((v) => ({ ent: { $elemMatch: v.type ? { i: v.id, t: v.type } : { i: v.id } } })));
     case 'recorded':
-      return or(c.values.map((v) => ({ rec: { ...(v.low !== undefined ? { $gte: v.low } : {}), ...(v.high !== undefined ? { $lt: v.high } : {}) } })));
+      return or(
+        c.values.map((v) => ({
+          rec: { ...(v.low !== undefined ? { $gte: v.low } : {}), ...(v.high !== undefined ? { $lt: v.high } : {}) },
+        })),
+      );
   }
 }
 
@@ -98,8 +107,12 @@ export async function searchAudit(ctx: MongoContext, query: SearchQuery): Promis
   const search = auditSearchOf(query);
   const snapshot = query.snapshot ?? (await currentSequence(ctx));
   const filter: Filter = { $and: [{ seq: { $lte: snapshot } }, ...search.conditions.map(conditionFilter)] };
-  const total = query.total === 'accurate' || query.summaryCount ? await ctx.cols.audit.countDocuments(filter, { session: ctx.session }) : undefined;
-  if (query.summaryCount) return { resources: [], included: [], ...(total !== undefined ? { total } : {}), snapshot, hasMore: false };
+  const total =
+    query.total === 'accurate' || query.summaryCount
+      ? await ctx.cols.audit.countDocuments(filter, { session: ctx.session })
+      : undefined;
+  if (query.summaryCount)
+    return { resources: [], included: [], ...(total !== undefined ? { total } : {}), snapshot, hasMore: false };
   const dir = search.descending ? -1 : 1;
   const docs = await ctx.cols.audit.find(filter, {
     sort: search.byDate ? { rec: dir, seq: dir } : { seq: dir },
@@ -108,5 +121,11 @@ export async function searchAudit(ctx: MongoContext, query: SearchQuery): Promis
     session: ctx.session,
   });
   const resources = docs.slice(0, query.count).map((d) => parseStoredResource(d.json));
-  return { resources, included: [], ...(total !== undefined ? { total } : {}), snapshot, hasMore: docs.length > query.count };
+  return {
+    resources,
+    included: [],
+    ...(total !== undefined ? { total } : {}),
+    snapshot,
+    hasMore: docs.length > query.count,
+  };
 }

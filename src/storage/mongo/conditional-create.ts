@@ -20,9 +20,15 @@ import { matchFilter } from './search.ts';
 
 const MAX_ATTEMPTS = 5;
 
-async function existingMatch(ctx: MongoContext, resource: Resource, query: SearchQuery): Promise<CreateResult | undefined> {
+async function existingMatch(
+  ctx: MongoContext,
+  resource: Resource,
+  query: SearchQuery,
+): Promise<CreateResult | undefined> {
   const filter = await matchFilter(ctx, query);
-  const ids = (await ctx.cols.resources.find(filter, { limit: 2, projection: { id: 1 }, session: ctx.session })).map((d) => d.id);
+  const ids = (await ctx.cols.resources.find(filter, { limit: 2, projection: { id: 1 }, session: ctx.session })).map(
+    (d) => d.id,
+  );
   if (ids.length > 1) {
     fail('precondition-failed', {
       code: 'multiple-matches',
@@ -42,7 +48,11 @@ async function releaseStaleKey(ctx: MongoContext, query: SearchQuery, key: strin
 }
 
 /** Creates `resource` unless the search matches one resource (returned) or several (refused). */
-export async function conditionalCreate(ctx: MongoContext, resource: Resource, query: SearchQuery): Promise<CreateResult> {
+export async function conditionalCreate(
+  ctx: MongoContext,
+  resource: Resource,
+  query: SearchQuery,
+): Promise<CreateResult> {
   const key = conditionalKey(query);
   for (let attempt = 1; ; attempt++) {
     const existing = await existingMatch(ctx, resource, query);

@@ -30,7 +30,9 @@ function canonicalFilter(filter: SearchFilter): string {
     type: filter.type,
     modifier: filter.modifier,
     missing: filter.modifier === 'missing' ? filter.missing : undefined,
-    chain: filter.chain ? { targetType: filter.chain.targetType, filter: canonicalFilter(filter.chain.filter) } : undefined,
+    chain: filter.chain
+      ? { targetType: filter.chain.targetType, filter: canonicalFilter(filter.chain.filter) }
+      : undefined,
     values: sortedUnique(filter.values.map(canonicalJson)),
   });
 }
@@ -42,6 +44,8 @@ function canonicalFilter(filter: SearchFilter): string {
  */
 export function conditionalKey(query: Pick<SearchQuery, 'resourceType' | 'filters'>): string {
   const filters = sortedUnique(query.filters.map(canonicalFilter));
-  const digest = createHash('sha256').update(canonicalJson({ type: query.resourceType, filters })).digest('base64url');
+  const digest = createHash('sha256')
+    .update(canonicalJson({ type: query.resourceType, filters }))
+    .digest('base64url');
   return `${query.resourceType}:${digest}`;
 }

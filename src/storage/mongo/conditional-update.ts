@@ -22,7 +22,9 @@ const MAX_ATTEMPTS = 5;
 
 async function matchingIds(ctx: MongoContext, query: SearchQuery): Promise<string[]> {
   const filter = await matchFilter(ctx, query);
-  return (await ctx.cols.resources.find(filter, { limit: 2, projection: { id: 1 }, session: ctx.session })).map((d) => d.id);
+  return (await ctx.cols.resources.find(filter, { limit: 2, projection: { id: 1 }, session: ctx.session })).map(
+    (d) => d.id,
+  );
 }
 
 /** Takes the key away from a holder that does not match the search (checked on the holder itself). */
@@ -31,7 +33,12 @@ async function releaseStaleKey(ctx: MongoContext, query: SearchQuery, key: strin
   await ctx.cols.resources.updateOne({ ck: key, $nor: [filter] }, { $unset: { ck: '' } }, { session: ctx.session });
 }
 
-async function attempt(ctx: MongoContext, resource: Resource, query: SearchQuery, options: UpdateOptions): Promise<UpdateResult> {
+async function attempt(
+  ctx: MongoContext,
+  resource: Resource,
+  query: SearchQuery,
+  options: UpdateOptions,
+): Promise<UpdateResult> {
   const key = conditionalKey(query);
   const target = conditionalTarget(resource, await matchingIds(ctx, query), options);
   await releaseStaleKey(ctx, query, key);
@@ -40,7 +47,12 @@ async function attempt(ctx: MongoContext, resource: Resource, query: SearchQuery
 }
 
 /** Updates the one resource `query` matches, creates it when none does, refuses when several do. */
-export async function conditionalUpdate(ctx: MongoContext, resource: Resource, query: SearchQuery, options: UpdateOptions = {}): Promise<UpdateResult> {
+export async function conditionalUpdate(
+  ctx: MongoContext,
+  resource: Resource,
+  query: SearchQuery,
+  options: UpdateOptions = {},
+): Promise<UpdateResult> {
   for (let n = 1; ; n++) {
     try {
       return await attempt(ctx, resource, query, options);

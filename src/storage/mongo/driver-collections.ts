@@ -26,7 +26,11 @@ function wrap<T extends Doc>(col: Collection<Document>): DocCollection<T> {
       await col.insertOne(doc as Document, { session: sessionOf(options) });
     },
     findOne: async (filter, options: FindOptions = {}) =>
-      (await col.findOne(f(filter), { projection: options.projection, sort: options.sort, session: sessionOf(options) })) as T | null,
+      (await col.findOne(f(filter), {
+        projection: options.projection,
+        sort: options.sort,
+        session: sessionOf(options),
+      })) as T | null,
     find: async (filter, options: FindOptions = {}) => {
       const cursor = col.find(f(filter), { projection: options.projection, session: sessionOf(options) });
       if (options.sort) cursor.sort(options.sort);
@@ -42,14 +46,18 @@ function wrap<T extends Doc>(col: Collection<Document>): DocCollection<T> {
         session: sessionOf(options),
       })) as T | null,
     updateOne: async (filter, update, options) => {
-      const r = await col.updateOne(f(filter), update as UpdateFilter<Document>, { upsert: options?.upsert, session: sessionOf(options) });
+      const r = await col.updateOne(f(filter), update as UpdateFilter<Document>, {
+        upsert: options?.upsert,
+        session: sessionOf(options),
+      });
       return { matchedCount: r.matchedCount };
     },
     replaceOne: async (filter, doc, options) => {
       const r = await col.replaceOne(f(filter), doc as Document, { session: sessionOf(options) });
       return { matchedCount: r.matchedCount };
     },
-    deleteMany: async (filter, options) => (await col.deleteMany(f(filter), { session: sessionOf(options) })).deletedCount,
+    deleteMany: async (filter, options) =>
+      (await col.deleteMany(f(filter), { session: sessionOf(options) })).deletedCount,
     createIndex: async (spec) => {
       const options: Document = { name: spec.name };
       if (spec.unique) options.unique = true;
@@ -81,7 +89,9 @@ export async function connectDriverCollections(options: DriverConnectOptions): P
   const parsed = options.url ? describeUrl(options.url) : undefined;
   const dbName = options.dbName ?? parsed?.dbName ?? 'gdhcn';
   const db = client.db(dbName);
-  const where = parsed ? `${parsed.scheme}://${parsed.hosts}/${dbName}` : `mongodb://${client.options.hosts.map(String).join(',')}/${dbName}`;
+  const where = parsed
+    ? `${parsed.scheme}://${parsed.hosts}/${dbName}`
+    : `mongodb://${client.options.hosts.map(String).join(',')}/${dbName}`;
   let transactions: boolean | undefined;
   return {
     resources: wrap<ResourceDoc>(db.collection('resources')),

@@ -25,12 +25,19 @@ function toEntry(doc: HistoryDoc): HistoryEntry {
 }
 
 /** One version of a resource, or undefined. */
-export async function readVersion(ctx: MongoContext, resourceType: string, id: string, versionId: string): Promise<HistoryEntry | undefined> {
+export async function readVersion(
+  ctx: MongoContext,
+  resourceType: string,
+  id: string,
+  versionId: string,
+): Promise<HistoryEntry | undefined> {
   if (!/^\d{1,15}$/.test(versionId)) return undefined;
-  const doc = await ctx.cols.history.findOne({ t: text(resourceType), id: text(id), v: Number(versionId) }, { session: ctx.session });
+  const doc = await ctx.cols.history.findOne(
+    { t: text(resourceType), id: text(id), v: Number(versionId) },
+    { session: ctx.session },
+  );
   return doc ? toEntry(doc) : undefined;
 }
-
 
 /** A page of history. */
 export async function readHistory(ctx: MongoContext, query: HistoryQuery): Promise<HistoryResult> {
@@ -42,6 +49,9 @@ export async function readHistory(ctx: MongoContext, query: HistoryQuery): Promi
   const session = ctx.session;
   const total = await ctx.cols.history.countDocuments(filter, { session });
   // limit 0 means "no limit" to MongoDB: a zero-size page reads nothing.
-  const docs = query.count > 0 ? await ctx.cols.history.find(filter, { sort: { _id: -1 }, skip: query.offset, limit: query.count, session }) : [];
+  const docs =
+    query.count > 0
+      ? await ctx.cols.history.find(filter, { sort: { _id: -1 }, skip: query.offset, limit: query.count, session })
+      : [];
   return { entries: docs.map(toEntry), total, snapshot };
 }

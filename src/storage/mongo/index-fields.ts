@@ -7,13 +7,42 @@
  */
 import type { ResourceIndex } from '../../fhir/search/index-values.ts';
 
-export interface TokenField { p: string; s: string; c: string }
-export interface StringField { p: string; v: string; x: string }
-export interface DateField { p: string; lo: number; hi: number }
-export interface NumberField { p: string; v: number }
-export interface QuantityField { p: string; v: number; s: string; c: string; u: string }
-export interface ReferenceField { p: string; t: string; i: string; u: string }
-export interface UriField { p: string; v: string }
+export interface TokenField {
+  p: string;
+  s: string;
+  c: string;
+}
+export interface StringField {
+  p: string;
+  v: string;
+  x: string;
+}
+export interface DateField {
+  p: string;
+  lo: number;
+  hi: number;
+}
+export interface NumberField {
+  p: string;
+  v: number;
+}
+export interface QuantityField {
+  p: string;
+  v: number;
+  s: string;
+  c: string;
+  u: string;
+}
+export interface ReferenceField {
+  p: string;
+  t: string;
+  i: string;
+  u: string;
+}
+export interface UriField {
+  p: string;
+  v: string;
+}
 
 /** Arrays are omitted when empty, to keep documents small. */
 export interface IndexFields {
@@ -85,12 +114,33 @@ export function toIndexFields(index: ResourceIndex): { ix: IndexFields; sk: Sort
   const put = <K extends keyof IndexFields>(key: K, rows: NonNullable<IndexFields[K]>): void => {
     if (rows.length > 0) (ix as Record<string, unknown>)[key] = dedupe<unknown>(rows);
   };
-  put('tk', index.token.map((r) => ({ p: r.param, s: r.system, c: r.code })));
-  put('st', index.string.map((r) => ({ p: r.param, v: r.value, x: r.exact })));
-  put('dt', index.date.map((r) => ({ p: r.param, lo: r.low, hi: r.high })));
-  put('nm', index.number.map((r) => ({ p: r.param, v: r.value })));
-  put('qt', index.quantity.map((r) => ({ p: r.param, v: r.value, s: r.system, c: r.code, u: r.unit })));
-  put('rf', index.reference.map((r) => ({ p: r.param, t: r.type, i: r.id, u: r.url })));
-  put('ur', index.uri.map((r) => ({ p: r.param, v: r.value })));
+  put(
+    'tk',
+    index.token.map((r) => ({ p: r.param, s: r.system, c: r.code })),
+  );
+  put(
+    'st',
+    index.string.map((r) => ({ p: r.param, v: r.value, x: r.exact })),
+  );
+  put(
+    'dt',
+    index.date.map((r) => ({ p: r.param, lo: r.low, hi: r.high })),
+  );
+  put(
+    'nm',
+    index.number.map((r) => ({ p: r.param, v: r.value })),
+  );
+  put(
+    'qt',
+    index.quantity.map((r) => ({ p: r.param, v: r.value, s: r.system, c: r.code, u: r.unit })),
+  );
+  put(
+    'rf',
+    index.reference.map((r) => ({ p: r.param, t: r.type, i: r.id, u: r.url })),
+  );
+  put(
+    'ur',
+    index.uri.map((r) => ({ p: r.param, v: r.value })),
+  );
   return { ix, sk: sortKeysOf(index) };
 }

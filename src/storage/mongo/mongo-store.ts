@@ -10,7 +10,14 @@ import type { MongoClient } from 'mongodb';
 import type { Resource } from '@medplum/fhirtypes';
 import type { SearchQuery } from '../../fhir/search/query.ts';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { AuditWriteOption, CreateOptions, HistoryQuery, ResourceStore, UpdateOptions, WrittenRef } from '../store.ts';
+import type {
+  AuditWriteOption,
+  CreateOptions,
+  HistoryQuery,
+  ResourceStore,
+  UpdateOptions,
+  WrittenRef,
+} from '../store.ts';
 import { isAuditEvent, refuseAuditChange } from '../audit-trail.ts';
 import { appendAuditDocs, readAudit, searchAudit } from './audit.ts';
 import type { StoreCollections } from './collection.ts';
@@ -48,7 +55,12 @@ export interface MongoConnectOptions extends MongoStoreOptions {
 }
 
 /** A write that also inserts its AuditEvent (when asked) in the same atomic step: both are kept or neither. */
-async function withAudit<R>(ctx: MongoContext, options: AuditWriteOption | undefined, write: (c: MongoContext) => Promise<R>, written: (r: R) => WrittenRef | undefined): Promise<R> {
+async function withAudit<R>(
+  ctx: MongoContext,
+  options: AuditWriteOption | undefined,
+  write: (c: MongoContext) => Promise<R>,
+  written: (r: R) => WrittenRef | undefined,
+): Promise<R> {
   const audit = options?.audit;
   if (!audit) return write(ctx);
   return atomic(ctx, async (c) => {
@@ -62,28 +74,51 @@ async function withAudit<R>(ctx: MongoContext, options: AuditWriteOption | undef
 const refusedChange = async (): Promise<never> => refuseAuditChange();
 
 /** The store's operations over one context (outside, or inside a transaction). */
-function operations(ctx: MongoContext, transaction: ResourceStore['transaction'], describe: () => string): ResourceStore {
-  const ref = (r: { resource: Resource; outcome: string }): WrittenRef => ({ reference: `${r.resource.resourceType}/${r.resource.id}`, created: r.outcome === 'created' });
+function operations(
+  ctx: MongoContext,
+  transaction: ResourceStore['transaction'],
+  describe: () => string,
+): ResourceStore {
+  const ref = (r: { resource: Resource; outcome: string }): WrittenRef => ({
+    reference: `${r.resource.resourceType}/${r.resource.id}`,
+    created: r.outcome === 'created',
+  });
   return {
     read: (type, id) => (isAuditEvent(type) ? readAudit(ctx, id) : readResource(ctx, type, id)),
     vread: (type, id, versionId) => readVersion(ctx, type, id, versionId),
     create: async (resource: Resource, options: CreateOptions = {}) => {
-      if (isAuditEvent(resource)) return { outcome: 'created', resource: (await appendAuditDocs(ctx, [resource as AuditEvent]))[0] as Resource };
+      if (isAuditEvent(resource))
+        return { outcome: 'created', resource: (await appendAuditDocs(ctx, [resource as AuditEvent]))[0] as Resource };
       return withAudit(
         ctx,
         options,
-        (c) => (options.ifNoneExist ? conditionalCreate(c, resource, options.ifNoneExist) : createResource(c, resource, options)),
+        (c) =>
+          options.ifNoneExist
+            ? conditionalCreate(c, resource, options.ifNoneExist)
+            : createResource(c, resource, options),
         (r) => (r.outcome === 'created' ? ref(r) : undefined),
       );
     },
     update: (resource: Resource, options?: UpdateOptions) =>
-      isAuditEvent(resource) ? refusedChange() : withAudit(ctx, options, (c) => updateResource(c, resource, options), ref),
+      isAuditEvent(resource)
+        ? refusedChange()
+        : withAudit(ctx, options, (c) => updateResource(c, resource, options), ref),
     delete: (type, id, options?: UpdateOptions) =>
-      isAuditEvent(type) ? refusedChange() : withAudit(ctx, options, (c) => deleteResource(c, type, id, options), () => ({ reference: `${type}/${id}`, created: false })),
+      isAuditEvent(type)
+        ? refusedChange()
+        : withAudit(
+            ctx,
+            options,
+            (c) => deleteResource(c, type, id, options),
+            () => ({ reference: `${type}/${id}`, created: false }),
+          ),
     conditionalUpdate: (resource: Resource, query: SearchQuery, options?: UpdateOptions) =>
-      isAuditEvent(resource) ? refusedChange() : withAudit(ctx, options, (c) => conditionalUpdate(c, resource, query, options), ref),
+      isAuditEvent(resource)
+        ? refusedChange()
+        : withAudit(ctx, options, (c) => conditionalUpdate(c, resource, query, options), ref),
     history: (query: HistoryQuery) => readHistory(ctx, query),
-    search: (query: SearchQuery) => (isAuditEvent(query.resourceType) ? searchAudit(ctx, query) : runSearch(ctx, query)),
+    search: (query: SearchQuery) =>
+      isAuditEvent(query.resourceType) ? searchAudit(ctx, query) : runSearch(ctx, query),
     appendAudit: async (events) => {
       await appendAuditDocs(ctx, events);
     },
@@ -100,7 +135,11 @@ function transactionStore(ctx: MongoContext, describe: () => string): ResourceSt
 }
 
 /** `transaction()` of the top-level store: a driver transaction, or an undo log replayed on failure. */
-function runTransaction<T>(ctx: MongoContext, describe: () => string, work: (tx: ResourceStore) => Promise<T>): Promise<T> {
+function runTransaction<T>(
+  ctx: MongoContext,
+  describe: () => string,
+  work: (tx: ResourceStore) => Promise<T>,
+): Promise<T> {
   if (ctx.mode === 'transactions') {
     return ctx.cols.withTransaction((session) => work(transactionStore({ ...ctx, session }, describe)));
   }
@@ -111,7 +150,10 @@ function runTransaction<T>(ctx: MongoContext, describe: () => string, work: (tx:
   });
 }
 
-async function atomicityMode(cols: StoreCollections, wanted: MongoStoreOptions['transactions']): Promise<AtomicityMode> {
+async function atomicityMode(
+  cols: StoreCollections,
+  wanted: MongoStoreOptions['transactions'],
+): Promise<AtomicityMode> {
   if (wanted === 'compensate') return 'compensate';
   const supported = await cols.supportsTransactions();
   if (!supported && wanted === 'required') {
@@ -124,7 +166,10 @@ async function atomicityMode(cols: StoreCollections, wanted: MongoStoreOptions['
  * Opens the adapter on the given collections: creates the indexes (idempotent) and picks the atomicity mode.
  * @example const store = await createMongoStoreOn(collections, { now: () => new Date() });
  */
-export async function createMongoStoreOn(cols: StoreCollections, options: MongoStoreOptions = {}): Promise<ResourceStore> {
+export async function createMongoStoreOn(
+  cols: StoreCollections,
+  options: MongoStoreOptions = {},
+): Promise<ResourceStore> {
   await ensureIndexes(cols);
   const mode = await atomicityMode(cols, options.transactions ?? 'auto');
   const ctx: MongoContext = {
@@ -134,7 +179,8 @@ export async function createMongoStoreOn(cols: StoreCollections, options: MongoS
     newId: options.newId ?? randomUUID,
     chainLimit: options.chainLimit ?? 10_000,
   };
-  const describe = (): string => `${cols.describe()}${mode === 'compensate' ? ' (no transactions: compensating writes)' : ''}`;
+  const describe = (): string =>
+    `${cols.describe()}${mode === 'compensate' ? ' (no transactions: compensating writes)' : ''}`;
   let closed = false;
   const store = operations(ctx, (work) => runTransaction(ctx, describe, work), describe);
   store.close = async () => {

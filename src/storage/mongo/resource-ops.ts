@@ -18,8 +18,14 @@ import { writeVersion } from './write-version.ts';
 const MAX_ATTEMPTS = 5;
 
 /** The current document of a resource, if it ever existed. */
-export async function currentDoc(ctx: MongoContext, resourceType: string, id: string): Promise<ResourceDoc | undefined> {
-  return (await ctx.cols.resources.findOne({ _id: resourceKey(resourceType, id) }, { session: ctx.session })) ?? undefined;
+export async function currentDoc(
+  ctx: MongoContext,
+  resourceType: string,
+  id: string,
+): Promise<ResourceDoc | undefined> {
+  return (
+    (await ctx.cols.resources.findOne({ _id: resourceKey(resourceType, id) }, { session: ctx.session })) ?? undefined
+  );
 }
 
 /** The current version of a resource. */
@@ -50,7 +56,9 @@ function idExists(resourceType: string, id: string): never {
 /** Inserts version 1 of a new resource with the given id. */
 export async function insertNew(ctx: MongoContext, resource: Resource, id: string, ck?: string): Promise<Resource> {
   try {
-    return (await atomic(ctx, (c) => writeVersion(c, { resourceType: resource.resourceType, id, method: 'POST', resource, ck }))) as Resource;
+    return (await atomic(ctx, (c) =>
+      writeVersion(c, { resourceType: resource.resourceType, id, method: 'POST', resource, ck }),
+    )) as Resource;
   } catch (err) {
     if (isDuplicateKey(err, '_id')) idExists(resource.resourceType, id);
     throw err;
@@ -58,7 +66,11 @@ export async function insertNew(ctx: MongoContext, resource: Resource, id: strin
 }
 
 /** Create with a server-assigned id (conditional create is conditional-create.ts). */
-export async function createResource(ctx: MongoContext, resource: Resource, options: Pick<CreateOptions, 'id'> = {}): Promise<CreateResult> {
+export async function createResource(
+  ctx: MongoContext,
+  resource: Resource,
+  options: Pick<CreateOptions, 'id'> = {},
+): Promise<CreateResult> {
   const id = options.id ?? ctx.newId();
   return { outcome: 'created', resource: await insertNew(ctx, resource, id) };
 }
@@ -66,18 +78,33 @@ export async function createResource(ctx: MongoContext, resource: Resource, opti
 function checkIfMatch(existing: ResourceDoc | undefined, ifMatch: string | undefined, ref: string): void {
   if (ifMatch === undefined) return;
   if (!existing) {
-    fail('precondition-failed', { code: 'conflict', id: 'STORE_VERSION_MISMATCH', text: `${ref} does not exist; If-Match '${ifMatch}' cannot match` });
+    fail('precondition-failed', {
+      code: 'conflict',
+      id: 'STORE_VERSION_MISMATCH',
+      text: `${ref} does not exist; If-Match '${ifMatch}' cannot match`,
+    });
   }
   if (String(existing.v) === ifMatch) return;
   const text = `${ref} is at version ${existing.v}, not '${ifMatch}'`;
-  if (existing.del !== 0) fail('conflict', { code: 'conflict', id: 'STORE_VERSION_CONFLICT_DELETED', text: `${text} (deleted)` });
+  if (existing.del !== 0)
+    fail('conflict', { code: 'conflict', id: 'STORE_VERSION_CONFLICT_DELETED', text: `${text} (deleted)` });
   fail('precondition-failed', { code: 'conflict', id: 'STORE_VERSION_MISMATCH', text });
 }
 
 /** Update (or create-on-update, or revive a deleted resource with the next version). */
-export async function updateResource(ctx: MongoContext, resource: Resource, options: UpdateOptions & { ck?: string } = {}): Promise<UpdateResult> {
+export async function updateResource(
+  ctx: MongoContext,
+  resource: Resource,
+  options: UpdateOptions & { ck?: string } = {},
+): Promise<UpdateResult> {
   const id = resource.id;
-  if (!id) fail('invalid', { code: 'required', id: 'STORE_ID_REQUIRED', text: 'An update needs the resource id', expression: `${resource.resourceType}.id` });
+  if (!id)
+    fail('invalid', {
+      code: 'required',
+      id: 'STORE_ID_REQUIRED',
+      text: 'An update needs the resource id',
+      expression: `${resource.resourceType}.id`,
+    });
   const type = resource.resourceType;
   return retryOnConflict(ctx, () =>
     atomic(ctx, async (c) => {
@@ -97,7 +124,12 @@ export async function updateResource(ctx: MongoContext, resource: Resource, opti
 }
 
 /** Soft, versioned delete: a DELETE entry in history; deleting what is not there is a no-op. */
-export async function deleteResource(ctx: MongoContext, resourceType: string, id: string, options: UpdateOptions = {}): Promise<DeleteResult> {
+export async function deleteResource(
+  ctx: MongoContext,
+  resourceType: string,
+  id: string,
+  options: UpdateOptions = {},
+): Promise<DeleteResult> {
   return retryOnConflict(ctx, () =>
     atomic(ctx, async (c) => {
       const prev = await currentDoc(c, resourceType, id);

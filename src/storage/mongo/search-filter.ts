@@ -28,7 +28,9 @@ function elemMatch(array: string, param: string, match: Filter): Filter {
 
 /** `_id`: the document key `Type/id`, so the primary index answers it. */
 function idFilter(filter: SearchFilter, resourceType: string): Filter {
-  const keys = filter.values.flatMap((v) => (v.kind === 'token' && v.code !== undefined ? [resourceKey(resourceType, text(v.code))] : []));
+  const keys = filter.values.flatMap((v) =>
+    v.kind === 'token' && v.code !== undefined ? [resourceKey(resourceType, text(v.code))] : [],
+  );
   return { _id: filter.modifier === 'not' ? { $nin: keys } : { $in: keys } };
 }
 
@@ -107,8 +109,13 @@ export function filterFor(filter: SearchFilter, resourceType: string, chainIds?:
  * The whole query's filter: visibility (type, live or in the snapshot) AND every search filter.
  * `chainIds[i]` holds the target ids for `query.filters[i]` when it is chained.
  */
-export function queryFilter(query: SearchQuery, options: { snapshot?: number; chainIds?: ReadonlyMap<number, readonly string[]> } = {}): Filter {
-  const and = query.filters.map((f, i) => filterFor(f, query.resourceType, options.chainIds?.get(i))).filter((f) => Object.keys(f).length > 0);
+export function queryFilter(
+  query: SearchQuery,
+  options: { snapshot?: number; chainIds?: ReadonlyMap<number, readonly string[]> } = {},
+): Filter {
+  const and = query.filters
+    .map((f, i) => filterFor(f, query.resourceType, options.chainIds?.get(i)))
+    .filter((f) => Object.keys(f).length > 0);
   const base = visibleFilter(query.resourceType, options.snapshot);
   return and.length > 0 ? { ...base, $and: and } : base;
 }

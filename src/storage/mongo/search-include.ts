@@ -28,13 +28,26 @@ function forwardKeys(query: SearchQuery, page: readonly ResourceDoc[]): string[]
   return [...keys];
 }
 
-async function forward(ctx: MongoContext, query: SearchQuery, page: readonly ResourceDoc[], limit: number): Promise<ResourceDoc[]> {
+async function forward(
+  ctx: MongoContext,
+  query: SearchQuery,
+  page: readonly ResourceDoc[],
+  limit: number,
+): Promise<ResourceDoc[]> {
   const keys = forwardKeys(query, page);
   if (keys.length === 0) return [];
-  return ctx.cols.resources.find({ _id: { $in: keys }, del: 0 }, { projection: PROJECTION, session: ctx.session, limit });
+  return ctx.cols.resources.find(
+    { _id: { $in: keys }, del: 0 },
+    { projection: PROJECTION, session: ctx.session, limit },
+  );
 }
 
-async function reverse(ctx: MongoContext, query: SearchQuery, page: readonly ResourceDoc[], limit: number): Promise<ResourceDoc[]> {
+async function reverse(
+  ctx: MongoContext,
+  query: SearchQuery,
+  page: readonly ResourceDoc[],
+  limit: number,
+): Promise<ResourceDoc[]> {
   const ids = page.map((d) => text(d.id));
   const out: ResourceDoc[] = [];
   for (const rule of query.revinclude) {
@@ -49,12 +62,19 @@ async function reverse(ctx: MongoContext, query: SearchQuery, page: readonly Res
 }
 
 /** Included resources for a page, deduplicated, without the page's own resources, in first-write order, at most `query.includeLimit` (default: the page size). */
-export async function includeResources(ctx: MongoContext, query: SearchQuery, page: readonly ResourceDoc[]): Promise<{ resources: Resource[]; truncated: boolean }> {
-  if (page.length === 0 || (query.include.length === 0 && query.revinclude.length === 0)) return { resources: [], truncated: false };
+export async function includeResources(
+  ctx: MongoContext,
+  query: SearchQuery,
+  page: readonly ResourceDoc[],
+): Promise<{ resources: Resource[]; truncated: boolean }> {
+  if (page.length === 0 || (query.include.length === 0 && query.revinclude.length === 0))
+    return { resources: [], truncated: false };
   const max = query.includeLimit ?? query.count;
   const limit = max + 1 + page.length;
   const seen = new Set(page.map((d) => d._id));
-  const docs = [...(await forward(ctx, query, page, limit)), ...(await reverse(ctx, query, page, limit))].sort((a, b) => a.rk - b.rk);
+  const docs = [...(await forward(ctx, query, page, limit)), ...(await reverse(ctx, query, page, limit))].sort(
+    (a, b) => a.rk - b.rk,
+  );
   const out: Resource[] = [];
   for (const doc of docs) {
     if (seen.has(doc._id) || doc.json === undefined) continue;

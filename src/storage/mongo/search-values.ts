@@ -23,7 +23,8 @@ export function text(value: unknown): string {
 
 /** Rejects anything but a finite number. */
 export function num(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('A search value must be a finite number');
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new TypeError('A search value must be a finite number');
   return value;
 }
 

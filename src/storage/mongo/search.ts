@@ -35,7 +35,10 @@ async function resolveChains(ctx: MongoContext, query: SearchQuery): Promise<Map
         expression: filter.code,
       });
     }
-    out.set(i, docs.map((d) => d.id));
+    out.set(
+      i,
+      docs.map((d) => d.id),
+    );
   }
   return out;
 }

@@ -27,7 +27,11 @@ export interface VersionWrite {
 
 /** The resource as stored: id and meta.versionId / lastUpdated set by the store. */
 function stamp(resource: Resource, id: string, version: number, now: Date): Resource {
-  return { ...resource, id, meta: { ...resource.meta, versionId: String(version), lastUpdated: now.toISOString() } } as Resource;
+  return {
+    ...resource,
+    id,
+    meta: { ...resource.meta, versionId: String(version), lastUpdated: now.toISOString() },
+  } as Resource;
 }
 
 /** Writes the version and returns the stored resource (undefined for a deletion). */

@@ -43,7 +43,17 @@ export function appendAuditRows(ctx: StoreContext, events: readonly AuditEvent[]
   const now = ctx.now();
   return events.map((event) => {
     const row = auditRow(event, undefined, now);
-    const seq = insert.run(now.getTime(), row.recorded, row.action, row.outcome, row.subtypeSystem, row.subtypeCode, row.agent.type, row.agent.id, row.json).lastInsertRowid;
+    const seq = insert.run(
+      now.getTime(),
+      row.recorded,
+      row.action,
+      row.outcome,
+      row.subtypeSystem,
+      row.subtypeCode,
+      row.agent.type,
+      row.agent.id,
+      row.json,
+    ).lastInsertRowid;
     for (const e of row.entities) entity.run(e.id, e.type, seq);
     return stamp(row.stored, String(seq), now.getTime());
   });
@@ -54,7 +64,9 @@ function eventOf(row: Record<string, unknown>): AuditEvent {
 }
 
 export function readAudit(ctx: StoreContext, id: string): ReadResult {
-  const row = /^[1-9][0-9]{0,15}$/.test(id) ? ctx.stmt('SELECT seq, stored_at, content FROM audit_events WHERE seq = ?').get(Number(id)) : undefined;
+  const row = /^[1-9][0-9]{0,15}$/.test(id)
+    ? ctx.stmt('SELECT seq, stored_at, content FROM audit_events WHERE seq = ?').get(Number(id))
+    : undefined;
   return row ? { status: 'found', resource: eventOf(row) } : { status: 'missing' };
 }
 
@@ -62,13 +74,18 @@ function conditionSql(c: AuditCondition): { sql: string; params: SQLInputValue[]
   const or = (parts: string[]) => `(${parts.length ? parts.join(' OR ') : '0'})`;
   switch (c.column) {
     case 'id':
-      return { sql: or(c.values.map(() => 'a.seq = ?')), params: c.values.map((v) => (/^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : -1)) };
+      return {
+        sql: or(c.values.map(() => 'a.seq = ?')),
+        params: c.values.map((v) => (/^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : -1)),
+      };
     case 'action':
     case 'outcome':
       return { sql: or(c.values.map(() => `a.${c.column} = ?`)), params: c.values };
     case 'subtype':
       return {
-        sql: or(c.values.map((v) => (v.system ? '(a.subtype_code = ? AND a.subtype_system = ?)' : 'a.subtype_code = ?'))),
+        sql: or(
+          c.values.map((v) => (v.system ? '(a.subtype_code = ? AND a.subtype_system = ?)' : 'a.subtype_code = ?')),
+        ),
         params: c.values.flatMap((v) => (v.system ? [v.code, v.system] : [v.code])),
       };
     case 'agent':
@@ -83,7 +100,14 @@ function conditionSql(c: AuditCondition): { sql: string; params: SQLInputValue[]
       };
     case 'recorded':
       return {
-        sql: or(c.values.map((v) => [v.low !== undefined ? 'a.recorded >= ?' : '', v.high !== undefined ? 'a.recorded < ?' : ''].filter(Boolean).join(' AND ') || '1')),
+        sql: or(
+          c.values.map(
+            (v) =>
+              [v.low !== undefined ? 'a.recorded >= ?' : '', v.high !== undefined ? 'a.recorded < ?' : '']
+                .filter(Boolean)
+                .join(' AND ') || '1',
+          ),
+        ),
         params: c.values.flatMap((v) => [v.low, v.high].filter((x): x is number => x !== undefined)),
       };
   }
@@ -92,7 +116,8 @@ function conditionSql(c: AuditCondition): { sql: string; params: SQLInputValue[]
 /** Runs a search on AuditEvent over the trail, paged inside a snapshot of its sequence. */
 export function searchAudit(ctx: StoreContext, query: SearchQuery): SearchResult {
   const search = auditSearchOf(query);
-  const snapshot = query.snapshot ?? Number(ctx.stmt('SELECT COALESCE(MAX(seq), 0) AS s FROM audit_events').get()?.s ?? 0);
+  const snapshot =
+    query.snapshot ?? Number(ctx.stmt('SELECT COALESCE(MAX(seq), 0) AS s FROM audit_events').get()?.s ?? 0);
   const parts = ['a.seq <= ?'];
   const params: SQLInputValue[] = [snapshot];
   for (const c of search.conditions) {
@@ -101,11 +126,23 @@ export function searchAudit(ctx: StoreContext, query: SearchQuery): SearchResult
     params.push(...w.params);
   }
   const where = parts.join(' AND ');
-  const total = query.total === 'accurate' || query.summaryCount ? Number(ctx.stmt(`SELECT COUNT(*) AS n FROM audit_events a WHERE ${where}`).get(...params)?.n ?? 0) : undefined;
-  if (query.summaryCount) return { resources: [], included: [], ...(total !== undefined ? { total } : {}), snapshot, hasMore: false };
+  const total =
+    query.total === 'accurate' || query.summaryCount
+      ? Number(ctx.stmt(`SELECT COUNT(*) AS n FROM audit_events a WHERE ${where}`).get(...params)?.n ?? 0)
+      : undefined;
+  if (query.summaryCount)
+    return { resources: [], included: [], ...(total !== undefined ? { total } : {}), snapshot, hasMore: false };
   const dir = search.descending ? 'DESC' : 'ASC';
   const order = search.byDate ? `a.recorded ${dir}, a.seq ${dir}` : `a.seq ${dir}`;
-  const rows = ctx.stmt(`SELECT a.seq, a.stored_at, a.content FROM audit_events a WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, query.count + 1, query.offset);
+  const rows = ctx
+    .stmt(`SELECT a.seq, a.stored_at, a.content FROM audit_events a WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
+    .all(...params, query.count + 1, query.offset);
   const resources = rows.slice(0, query.count).map(eventOf);
-  return { resources, included: [], ...(total !== undefined ? { total } : {}), snapshot, hasMore: rows.length > query.count };
+  return {
+    resources,
+    included: [],
+    ...(total !== undefined ? { total } : {}),
+    snapshot,
+    hasMore: rows.length > query.count,
+  };
 }

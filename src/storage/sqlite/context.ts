@@ -38,7 +38,9 @@ function createParamIds(stmt: (sql: string) => StatementSync): ParamIds {
     intern(resourceType, code) {
       const found = lookup(resourceType, code);
       if (found !== undefined) return found;
-      const pid = Number(stmt('INSERT INTO search_params (rtype, code) VALUES (?, ?)').run(resourceType, code).lastInsertRowid);
+      const pid = Number(
+        stmt('INSERT INTO search_params (rtype, code) VALUES (?, ?)').run(resourceType, code).lastInsertRowid,
+      );
       cache.set(`${resourceType}\u0000${code}`, pid);
       return pid;
     },

@@ -23,14 +23,20 @@ function toEntry(row: Record<string, unknown>): HistoryEntry {
 }
 
 /** One version of a resource, or undefined. */
-export function readVersion(ctx: StoreContext, resourceType: string, id: string, versionId: string): HistoryEntry | undefined {
+export function readVersion(
+  ctx: StoreContext,
+  resourceType: string,
+  id: string,
+  versionId: string,
+): HistoryEntry | undefined {
   if (!/^\d{1,15}$/.test(versionId)) return undefined;
   const row = ctx
-    .stmt('SELECT rtype, id, version, last_updated, method, content FROM history WHERE rtype = ? AND id = ? AND version = ?')
+    .stmt(
+      'SELECT rtype, id, version, last_updated, method, content FROM history WHERE rtype = ? AND id = ? AND version = ?',
+    )
     .get(resourceType, id, Number(versionId));
   return row ? toEntry(row) : undefined;
 }
-
 
 /** A page of history. */
 export function readHistory(ctx: StoreContext, query: HistoryQuery): HistoryResult {

@@ -38,17 +38,36 @@ export function readResource(ctx: StoreContext, resourceType: string, id: string
 
 /** Stamps id and meta on a copy, serialises it and computes its index rows. */
 function prepare(resource: Resource, id: string, version: number, now: Date): { stored: Resource; json: string } {
-  const stored = { ...resource, id, meta: { ...resource.meta, versionId: String(version), lastUpdated: now.toISOString() } };
+  const stored = {
+    ...resource,
+    id,
+    meta: { ...resource.meta, versionId: String(version), lastUpdated: now.toISOString() },
+  };
   return { stored: stored as Resource, json: JSON.stringify(stored) };
 }
 
-function put(ctx: StoreContext, resource: Resource, id: string, existing: CurrentRow | undefined, method: 'POST' | 'PUT'): Resource {
+function put(
+  ctx: StoreContext,
+  resource: Resource,
+  id: string,
+  existing: CurrentRow | undefined,
+  method: 'POST' | 'PUT',
+): Resource {
   const now = ctx.now();
   const version = existing ? existing.version + 1 : 1;
   const { stored, json } = prepare(resource, id, version, now);
   const index = indexValues(stored);
   atomically(ctx, () =>
-    writeVersion(ctx, { resourceType: resource.resourceType, id, version, lastUpdated: now.getTime(), method, json, index, existing }),
+    writeVersion(ctx, {
+      resourceType: resource.resourceType,
+      id,
+      version,
+      lastUpdated: now.getTime(),
+      method,
+      json,
+      index,
+      existing,
+    }),
   );
   return stored;
 }
@@ -69,7 +88,11 @@ export function createResource(ctx: StoreContext, resource: Resource, options: C
   }
   const id = options.id ?? ctx.newId();
   if (options.id !== undefined && currentRow(ctx, resource.resourceType, id)) {
-    fail('conflict', { code: 'duplicate', id: 'STORE_ID_EXISTS', text: `${resource.resourceType}/${id} already exists` });
+    fail('conflict', {
+      code: 'duplicate',
+      id: 'STORE_ID_EXISTS',
+      text: `${resource.resourceType}/${id} already exists`,
+    });
   }
   return { outcome: 'created', resource: put(ctx, resource, id, undefined, 'POST') };
 }
@@ -77,18 +100,29 @@ export function createResource(ctx: StoreContext, resource: Resource, options: C
 function checkIfMatch(existing: CurrentRow | undefined, ifMatch: string | undefined, ref: string): void {
   if (ifMatch === undefined) return;
   if (!existing) {
-    fail('precondition-failed', { code: 'conflict', id: 'STORE_VERSION_MISMATCH', text: `${ref} does not exist; If-Match '${ifMatch}' cannot match` });
+    fail('precondition-failed', {
+      code: 'conflict',
+      id: 'STORE_VERSION_MISMATCH',
+      text: `${ref} does not exist; If-Match '${ifMatch}' cannot match`,
+    });
   }
   if (String(existing.version) === ifMatch) return;
   const text = `${ref} is at version ${existing.version}, not '${ifMatch}'`;
-  if (existing.deleted !== 0) fail('conflict', { code: 'conflict', id: 'STORE_VERSION_CONFLICT_DELETED', text: `${text} (deleted)` });
+  if (existing.deleted !== 0)
+    fail('conflict', { code: 'conflict', id: 'STORE_VERSION_CONFLICT_DELETED', text: `${text} (deleted)` });
   fail('precondition-failed', { code: 'conflict', id: 'STORE_VERSION_MISMATCH', text });
 }
 
 /** Update (or create-on-update, or revive a deleted resource with the next version). */
 export function updateResource(ctx: StoreContext, resource: Resource, options: UpdateOptions = {}): UpdateResult {
   const id = resource.id;
-  if (!id) fail('invalid', { code: 'required', id: 'STORE_ID_REQUIRED', text: 'An update needs the resource id', expression: `${resource.resourceType}.id` });
+  if (!id)
+    fail('invalid', {
+      code: 'required',
+      id: 'STORE_ID_REQUIRED',
+      text: 'An update needs the resource id',
+      expression: `${resource.resourceType}.id`,
+    });
   const existing = currentRow(ctx, resource.resourceType, id);
   checkIfMatch(existing, options.ifMatch, `${resource.resourceType}/${id}`);
   const outcome = existing && existing.deleted === 0 ? 'updated' : 'created';
@@ -96,7 +130,12 @@ export function updateResource(ctx: StoreContext, resource: Resource, options: U
 }
 
 /** Soft, versioned delete: a DELETE entry in history; deleting what is not there is a no-op. */
-export function deleteResource(ctx: StoreContext, resourceType: string, id: string, options: UpdateOptions = {}): DeleteResult {
+export function deleteResource(
+  ctx: StoreContext,
+  resourceType: string,
+  id: string,
+  options: UpdateOptions = {},
+): DeleteResult {
   const existing = currentRow(ctx, resourceType, id);
   checkIfMatch(existing, options.ifMatch, `${resourceType}/${id}`);
   if (!existing || existing.deleted !== 0) return {};
@@ -110,7 +149,12 @@ export function deleteResource(ctx: StoreContext, resourceType: string, id: stri
  * Conditional update: one synchronous job on the store queue, so the search and the write it decides on can
  * never interleave with another request's (that is what makes it race-free here).
  */
-export function conditionalUpdate(ctx: StoreContext, resource: Resource, query: SearchQuery, options: UpdateOptions = {}): UpdateResult {
+export function conditionalUpdate(
+  ctx: StoreContext,
+  resource: Resource,
+  query: SearchQuery,
+  options: UpdateOptions = {},
+): UpdateResult {
   const ids = matchingIds(ctx, query, 2);
   const target = conditionalTarget(resource, ids, options);
   if (target === undefined) return { outcome: 'created', resource: put(ctx, resource, ctx.newId(), undefined, 'POST') };

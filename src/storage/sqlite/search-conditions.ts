@@ -48,7 +48,11 @@ export function dateCondition(prefix: SearchPrefix, low: string, high: string, q
 }
 
 /** A stored number (a point) against a search number with its precision range [low, high). */
-export function numberCondition(prefix: SearchPrefix, col: string, v: { value: number; low: number; high: number }): Sql {
+export function numberCondition(
+  prefix: SearchPrefix,
+  col: string,
+  v: { value: number; low: number; high: number },
+): Sql {
   switch (prefix) {
     case 'eq':
       return { sql: `(${col} >= ? AND ${col} < ?)`, params: [v.low, v.high] };
@@ -91,8 +95,10 @@ export function valueCondition(value: SearchValue, modifier: string | undefined)
       return { sql: `(${parts.join(' AND ') || '1'})`, params };
     }
     case 'string':
-      if (modifier === 'exact') return { sql: '(x.value = ? AND x.exact = ?)', params: [normalizeString(value.value), value.value] };
-      if (modifier === 'contains') return { sql: "x.value LIKE ? ESCAPE '\\'", params: [`%${escapeLike(value.value)}%`] };
+      if (modifier === 'exact')
+        return { sql: '(x.value = ? AND x.exact = ?)', params: [normalizeString(value.value), value.value] };
+      if (modifier === 'contains')
+        return { sql: "x.value LIKE ? ESCAPE '\\'", params: [`%${escapeLike(value.value)}%`] };
       return { sql: '(x.value >= ? AND x.value < ?)', params: [value.value, prefixEnd(value.value)] };
     case 'date':
       return dateCondition(value.prefix, 'x.low', 'x.high', value.low, value.high);
@@ -110,13 +116,15 @@ export function valueCondition(value: SearchValue, modifier: string | undefined)
       return { sql: `(${sql.join(' AND ')})`, params };
     }
     case 'reference':
-      if (value.url !== undefined) return { sql: "(x.ref_id = '' AND x.ref_type = '' AND x.url = ?)", params: [value.url] };
+      if (value.url !== undefined)
+        return { sql: "(x.ref_id = '' AND x.ref_type = '' AND x.url = ?)", params: [value.url] };
       if (value.resourceType !== undefined) {
         return { sql: '(x.ref_id = ? AND x.ref_type = ?)', params: [value.id ?? '', value.resourceType] };
       }
       return { sql: "(x.ref_id = ? AND x.ref_type != '')", params: [value.id ?? ''] };
     case 'uri':
-      if (modifier === 'below') return { sql: '(x.value >= ? AND x.value < ?)', params: [value.value, prefixEnd(value.value)] };
+      if (modifier === 'below')
+        return { sql: '(x.value >= ? AND x.value < ?)', params: [value.value, prefixEnd(value.value)] };
       if (modifier === 'above') return { sql: 'substr(?, 1, length(x.value)) = x.value', params: [value.value] };
       return { sql: 'x.value = ?', params: [value.value] };
   }

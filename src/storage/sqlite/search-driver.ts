@@ -29,12 +29,18 @@ function equality(filter: SearchFilter): { table: string; sql: string; params: s
       : { table: 'idx_token', sql: 'x.code = ? AND x.system = ?', params: [v.code, v.system] };
   }
   if (v?.kind === 'reference' && filter.modifier === undefined) {
-    if (v.url !== undefined) return { table: 'idx_reference', sql: "x.ref_id = '' AND x.ref_type = '' AND x.url = ?", params: [v.url] };
+    if (v.url !== undefined)
+      return { table: 'idx_reference', sql: "x.ref_id = '' AND x.ref_type = '' AND x.url = ?", params: [v.url] };
     if (v.resourceType !== undefined) {
-      return { table: 'idx_reference', sql: "x.ref_id = ? AND x.ref_type = ? AND x.url = ''", params: [v.id ?? '', v.resourceType] };
+      return {
+        table: 'idx_reference',
+        sql: "x.ref_id = ? AND x.ref_type = ? AND x.url = ''",
+        params: [v.id ?? '', v.resourceType],
+      };
     }
   }
-  if (v?.kind === 'uri' && filter.modifier === undefined) return { table: 'idx_uri', sql: 'x.value = ?', params: [v.value] };
+  if (v?.kind === 'uri' && filter.modifier === undefined)
+    return { table: 'idx_uri', sql: 'x.value = ?', params: [v.value] };
   return undefined;
 }
 
@@ -58,7 +64,11 @@ export function pickDriver(ctx: StoreContext, query: SearchQuery): Driver | unde
     const eq = equality(filter);
     if (!eq) continue;
     const pid = ctx.pids.lookup(query.resourceType, filter.code) ?? -1;
-    candidates.push({ filterIndex: i, table: eq.table, where: { sql: `x.pid = ? AND ${eq.sql}`, params: [pid, ...eq.params] } });
+    candidates.push({
+      filterIndex: i,
+      table: eq.table,
+      where: { sql: `x.pid = ? AND ${eq.sql}`, params: [pid, ...eq.params] },
+    });
   }
   if (candidates.length <= 1) return candidates[0];
   let best = candidates[0] as Driver;

@@ -65,7 +65,10 @@ function membership(alias: string, src: IndexSource, mode: FilterMode): Sql {
   const not = src.negate ? 'NOT ' : '';
   const { where } = src;
   if (mode === 'in') {
-    return { sql: `${alias}.rk ${not}IN (SELECT x.rk FROM ${sourceFrom(src, false)} WHERE ${where.sql})`, params: where.params };
+    return {
+      sql: `${alias}.rk ${not}IN (SELECT x.rk FROM ${sourceFrom(src, false)} WHERE ${where.sql})`,
+      params: where.params,
+    };
   }
   return {
     sql: `${not}EXISTS (SELECT 1 FROM ${sourceFrom(src, true)} WHERE x.rk = ${alias}.rk AND ${where.sql})`,
@@ -101,7 +104,11 @@ export function indexSource(ctx: StoreContext, filter: SearchFilter, resourceTyp
     return { table, where: { sql: 'x.pid = ?', params: [pid] }, negate: filter.missing === true };
   }
   const values = orValues(filter.values, textSearch ? undefined : filter.modifier);
-  return { table, where: { sql: `x.pid = ? AND ${values.sql}`, params: [pid, ...values.params] }, negate: filter.modifier === 'not' };
+  return {
+    table,
+    where: { sql: `x.pid = ? AND ${values.sql}`, params: [pid, ...values.params] },
+    negate: filter.modifier === 'not',
+  };
 }
 
 /** The SQL condition for one filter on the resources table aliased `alias`. */

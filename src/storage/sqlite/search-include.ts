@@ -52,8 +52,14 @@ function reverseIncludes(ctx: StoreContext, query: SearchQuery, ids: string[], l
  * Included resources for a page, deduplicated and without the page's own resources, at most `query.includeLimit`
  * (default: the page size); each query reads at most that many rows more than the page, so the work is bounded too.
  */
-export function includeResources(ctx: StoreContext, query: SearchQuery, rks: number[], page: Resource[]): { resources: Resource[]; truncated: boolean } {
-  if (rks.length === 0 || (query.include.length === 0 && query.revinclude.length === 0)) return { resources: [], truncated: false };
+export function includeResources(
+  ctx: StoreContext,
+  query: SearchQuery,
+  rks: number[],
+  page: Resource[],
+): { resources: Resource[]; truncated: boolean } {
+  if (rks.length === 0 || (query.include.length === 0 && query.revinclude.length === 0))
+    return { resources: [], truncated: false };
   const max = query.includeLimit ?? query.count;
   // Rows that are page resources or duplicates are skipped, so read enough to still find max + 1 new ones.
   const rowLimit = max + 1 + rks.length;

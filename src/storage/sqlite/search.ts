@@ -116,7 +116,12 @@ export function runSearch(ctx: StoreContext, query: SearchQuery): SearchResult {
   const hasMore = rows.length > query.count;
   const page = rows.slice(0, query.count).filter((r) => r.deleted === 0 && r.content !== null);
   const resources = page.map((r) => parseStoredResource(r.content as string));
-  const { resources: included, truncated } = includeResources(ctx, query, page.map((r) => r.rk), resources);
+  const { resources: included, truncated } = includeResources(
+    ctx,
+    query,
+    page.map((r) => r.rk),
+    resources,
+  );
   const result: SearchResult = { resources, included, snapshot, hasMore };
   if (truncated) result.includedTruncated = true;
   if (total !== undefined) result.total = total;

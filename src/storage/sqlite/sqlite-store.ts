@@ -8,7 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import type { SearchQuery } from '../../fhir/search/query.ts';
-import type { AuditWriteOption, CreateOptions, HistoryQuery, ResourceStore, UpdateOptions, WrittenRef } from '../store.ts';
+import type {
+  AuditWriteOption,
+  CreateOptions,
+  HistoryQuery,
+  ResourceStore,
+  UpdateOptions,
+  WrittenRef,
+} from '../store.ts';
 import { isAuditEvent, refuseAuditChange } from '../audit-trail.ts';
 import { appendAuditRows, readAudit, searchAudit } from './audit.ts';
 import { atomically, createContext } from './context.ts';
@@ -43,7 +50,12 @@ interface Runners {
  * A write job that also appends its AuditEvent (when asked) in the same savepoint: both commit together or not
  * at all, in one job of the queue (group-committed like any single write).
  */
-function withAudit<R>(ctx: StoreContext, options: AuditWriteOption | undefined, write: () => R, written: (r: R) => WrittenRef | undefined): () => R {
+function withAudit<R>(
+  ctx: StoreContext,
+  options: AuditWriteOption | undefined,
+  write: () => R,
+  written: (r: R) => WrittenRef | undefined,
+): () => R {
   const audit = options?.audit;
   if (!audit) return write;
   return () =>
@@ -56,25 +68,55 @@ function withAudit<R>(ctx: StoreContext, options: AuditWriteOption | undefined, 
 }
 
 /** The store's operations, run through the queue outside a transaction and directly inside one. */
-function operations(ctx: StoreContext, run: Runners, transaction: ResourceStore['transaction'], path: string): ResourceStore {
-  const ref = (r: { resource: Resource; outcome: string }): WrittenRef => ({ reference: `${r.resource.resourceType}/${r.resource.id}`, created: r.outcome === 'created' });
+function operations(
+  ctx: StoreContext,
+  run: Runners,
+  transaction: ResourceStore['transaction'],
+  path: string,
+): ResourceStore {
+  const ref = (r: { resource: Resource; outcome: string }): WrittenRef => ({
+    reference: `${r.resource.resourceType}/${r.resource.id}`,
+    created: r.outcome === 'created',
+  });
   return {
     read: (type, id) => run.read(() => (isAuditEvent(type) ? readAudit(ctx, id) : readResource(ctx, type, id))),
     vread: (type, id, versionId) => run.read(() => readVersion(ctx, type, id, versionId)),
     create: (resource: Resource, options?: CreateOptions) =>
       isAuditEvent(resource)
-        ? run.write(() => ({ outcome: 'created' as const, resource: appendAuditRows(ctx, [resource as AuditEvent])[0] as Resource }))
-        : run.write(withAudit(ctx, options, () => createResource(ctx, resource, options), (r) => (r.outcome === 'created' ? ref(r) : undefined))),
+        ? run.write(() => ({
+            outcome: 'created' as const,
+            resource: appendAuditRows(ctx, [resource as AuditEvent])[0] as Resource,
+          }))
+        : run.write(
+            withAudit(
+              ctx,
+              options,
+              () => createResource(ctx, resource, options),
+              (r) => (r.outcome === 'created' ? ref(r) : undefined),
+            ),
+          ),
     update: (resource: Resource, options?: UpdateOptions) =>
-      isAuditEvent(resource) ? Promise.reject(auditRefusal()) : run.write(withAudit(ctx, options, () => updateResource(ctx, resource, options), ref)),
+      isAuditEvent(resource)
+        ? Promise.reject(auditRefusal())
+        : run.write(withAudit(ctx, options, () => updateResource(ctx, resource, options), ref)),
     delete: (type, id, options?: UpdateOptions) =>
       isAuditEvent(type)
         ? Promise.reject(auditRefusal())
-        : run.write(withAudit(ctx, options, () => deleteResource(ctx, type, id, options), () => ({ reference: `${type}/${id}`, created: false }))),
+        : run.write(
+            withAudit(
+              ctx,
+              options,
+              () => deleteResource(ctx, type, id, options),
+              () => ({ reference: `${type}/${id}`, created: false }),
+            ),
+          ),
     conditionalUpdate: (resource: Resource, query: SearchQuery, options?: UpdateOptions) =>
-      isAuditEvent(resource) ? Promise.reject(auditRefusal()) : run.write(withAudit(ctx, options, () => conditionalUpdate(ctx, resource, query, options), ref)),
+      isAuditEvent(resource)
+        ? Promise.reject(auditRefusal())
+        : run.write(withAudit(ctx, options, () => conditionalUpdate(ctx, resource, query, options), ref)),
     history: (query: HistoryQuery) => run.read(() => readHistory(ctx, query)),
-    search: (query: SearchQuery) => run.read(() => (isAuditEvent(query.resourceType) ? searchAudit(ctx, query) : runSearch(ctx, query))),
+    search: (query: SearchQuery) =>
+      run.read(() => (isAuditEvent(query.resourceType) ? searchAudit(ctx, query) : runSearch(ctx, query))),
     appendAudit: (events) => (events.length ? run.write(() => void appendAuditRows(ctx, events)) : Promise.resolve()),
     transaction,
     describe: () => `sqlite:${path}`,
@@ -91,7 +133,11 @@ function auditRefusal(): unknown {
 }
 
 /** Runs `work` inside a savepoint on the current connection; rolls back if it throws. */
-async function inSavepoint<T>(ctx: StoreContext, tx: ResourceStore, work: (tx: ResourceStore) => Promise<T>): Promise<T> {
+async function inSavepoint<T>(
+  ctx: StoreContext,
+  tx: ResourceStore,
+  work: (tx: ResourceStore) => Promise<T>,
+): Promise<T> {
   ctx.db.exec('SAVEPOINT tx');
   let result: T;
   try {

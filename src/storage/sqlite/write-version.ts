@@ -43,13 +43,37 @@ export interface VersionWrite {
 }
 
 /** Each index table, its columns before `rk`, and a row's values for them. */
-const INDEX_TABLES: ReadonlyArray<{ table: string; cols: readonly string[]; rows: (i: ResourceIndex) => Array<{ param: string; values: unknown[] }> }> = [
-  { table: 'idx_token', cols: ['code', 'system'], rows: (i) => i.token.map((r) => ({ param: r.param, values: [r.code, r.system] })) },
-  { table: 'idx_string', cols: ['value', 'exact'], rows: (i) => i.string.map((r) => ({ param: r.param, values: [r.value, r.exact] })) },
-  { table: 'idx_date', cols: ['low', 'high'], rows: (i) => i.date.map((r) => ({ param: r.param, values: [r.low, r.high] })) },
+const INDEX_TABLES: ReadonlyArray<{
+  table: string;
+  cols: readonly string[];
+  rows: (i: ResourceIndex) => Array<{ param: string; values: unknown[] }>;
+}> = [
+  {
+    table: 'idx_token',
+    cols: ['code', 'system'],
+    rows: (i) => i.token.map((r) => ({ param: r.param, values: [r.code, r.system] })),
+  },
+  {
+    table: 'idx_string',
+    cols: ['value', 'exact'],
+    rows: (i) => i.string.map((r) => ({ param: r.param, values: [r.value, r.exact] })),
+  },
+  {
+    table: 'idx_date',
+    cols: ['low', 'high'],
+    rows: (i) => i.date.map((r) => ({ param: r.param, values: [r.low, r.high] })),
+  },
   { table: 'idx_number', cols: ['value'], rows: (i) => i.number.map((r) => ({ param: r.param, values: [r.value] })) },
-  { table: 'idx_quantity', cols: ['value', 'system', 'code', 'unit'], rows: (i) => i.quantity.map((r) => ({ param: r.param, values: [r.value, r.system, r.code, r.unit] })) },
-  { table: 'idx_reference', cols: ['ref_id', 'ref_type', 'url'], rows: (i) => i.reference.map((r) => ({ param: r.param, values: [r.id, r.type, r.url] })) },
+  {
+    table: 'idx_quantity',
+    cols: ['value', 'system', 'code', 'unit'],
+    rows: (i) => i.quantity.map((r) => ({ param: r.param, values: [r.value, r.system, r.code, r.unit] })),
+  },
+  {
+    table: 'idx_reference',
+    cols: ['ref_id', 'ref_type', 'url'],
+    rows: (i) => i.reference.map((r) => ({ param: r.param, values: [r.id, r.type, r.url] })),
+  },
   { table: 'idx_uri', cols: ['value'], rows: (i) => i.uri.map((r) => ({ param: r.param, values: [r.value] })) },
 ];
 
@@ -75,7 +99,9 @@ function writeIndex(ctx: StoreContext, resourceType: string, rk: number, index: 
         else remove.run(...(values as Array<string | number>), rk);
       }
     }
-    const insert = ctx.stmt(`INSERT OR IGNORE INTO ${table} (${all.join(', ')}, rk) VALUES (${all.map(() => '?').join(', ')}, ?)`);
+    const insert = ctx.stmt(
+      `INSERT OR IGNORE INTO ${table} (${all.join(', ')}, rk) VALUES (${all.map(() => '?').join(', ')}, ?)`,
+    );
     for (const values of wanted.values()) insert.run(...(values as Array<string | number>), rk);
   }
 }

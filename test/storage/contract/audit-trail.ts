@@ -10,39 +10,65 @@ import { expectOutcome, immunization, patient, q, useStore } from './helpers.ts'
 import type { MakeStore } from './helpers.ts';
 
 function event(overrides: Partial<AuditFacts> = {}): AuditEvent {
-  return buildAuditEvent({ subtype: 'read', action: 'R', status: 200, clientId: 'his-1', address: '10.0.0.5', requestId: 'req-1', entities: [], recorded: new Date('2024-03-01T10:00:00.000Z'), ...overrides });
+  return buildAuditEvent({
+    subtype: 'read',
+    action: 'R',
+    status: 200,
+    clientId: 'his-1',
+    address: '10.0.0.5',
+    requestId: 'req-1',
+    entities: [],
+    recorded: new Date('2024-03-01T10:00:00.000Z'),
+    ...overrides,
+  });
 }
 
 type Event = AuditEvent & { id: string };
 
 export function auditTrailContract(makeStore: MakeStore): void {
   const { store } = useStore(makeStore);
-  const found = async (search: string): Promise<Event[]> => (await store().search(q('AuditEvent', search))).resources as Event[];
+  const found = async (search: string): Promise<Event[]> =>
+    (await store().search(q('AuditEvent', search))).resources as Event[];
 
   test('when a create carries its AuditEvent, then both are stored and the event names the created resource', async () => {
-    const r = await store().create(patient(), { audit: (w) => event({ subtype: 'create', action: 'C', status: w.created ? 201 : 200, entities: [w.reference] }) });
+    const r = await store().create(patient(), {
+      audit: (w) => event({ subtype: 'create', action: 'C', status: w.created ? 201 : 200, entities: [w.reference] }),
+    });
     const events = await found(`entity=Patient/${r.resource.id}`);
     expect(events.map((e) => [e.action, e.outcomeDesc])).toEqual([['C', 'HTTP 201']]);
     expect((await store().read('AuditEvent', events[0]!.id)).status).toBe('found');
   });
 
   test('when update, conditional update and delete carry their AuditEvents, then each is stored with its reference', async () => {
-    const p = await store().update(patient({ id: 'p1' }), { audit: (w) => event({ subtype: 'update', action: 'U', status: w.created ? 201 : 200, entities: [w.reference] }) });
-    await store().conditionalUpdate(patient({ name: [{ family: 'Kim' }] }), q('Patient', '_id=p1'), { audit: (w) => event({ subtype: 'update', action: 'U', entities: [w.reference] }) });
-    await store().delete('Patient', 'p1', { audit: (w) => event({ subtype: 'delete', action: 'D', entities: [w.reference] }) });
+    const p = await store().update(patient({ id: 'p1' }), {
+      audit: (w) => event({ subtype: 'update', action: 'U', status: w.created ? 201 : 200, entities: [w.reference] }),
+    });
+    await store().conditionalUpdate(patient({ name: [{ family: 'Kim' }] }), q('Patient', '_id=p1'), {
+      audit: (w) => event({ subtype: 'update', action: 'U', entities: [w.reference] }),
+    });
+    await store().delete('Patient', 'p1', {
+      audit: (w) => event({ subtype: 'delete', action: 'D', entities: [w.reference] }),
+    });
     expect(p.outcome).toBe('created');
     const events = await found('entity=Patient/p1');
-    expect(events.map((e) => [e.action, e.outcomeDesc])).toEqual([['U', 'HTTP 201'], ['U', 'HTTP 200'], ['D', 'HTTP 200']]);
+    expect(events.map((e) => [e.action, e.outcomeDesc])).toEqual([
+      ['U', 'HTTP 201'],
+      ['U', 'HTTP 200'],
+      ['D', 'HTTP 200'],
+    ]);
   });
 
   test('when a write fails, then its AuditEvent is not stored either', async () => {
     await store().update(patient({ id: 'p2' }));
     await store().update(patient({ id: 'p2' }));
     await expectOutcome(
-      store().update(patient({ id: 'p2' }), { ifMatch: '1', audit: (w) => event({ action: 'U', entities: [w.reference] }) }),
+      store().update(patient({ id: 'p2' }), {
+        ifMatch: '1',
+        audit: (w) => event({ action: 'U', entities: [w.reference] }),
+      }),
       'precondition-failed',
       'STORE_VERSION_MISMATCH',
-      'Patient/p2 is at version 2, not \'1\'',
+      "Patient/p2 is at version 2, not '1'",
     );
     expect(await found('entity=Patient/p2')).toEqual([]);
   });
@@ -59,7 +85,9 @@ export function auditTrailContract(makeStore: MakeStore): void {
 
   test('when a transaction rolls back, then the AuditEvents of its writes are rolled back too', async () => {
     const failing = store().transaction(async (tx) => {
-      await tx.create(immunization(), { audit: (w) => event({ action: 'C', entities: [w.reference], requestId: 'req-tx' }) });
+      await tx.create(immunization(), {
+        audit: (w) => event({ action: 'C', entities: [w.reference], requestId: 'req-tx' }),
+      });
       throw new Error('later entry failed');
     });
     await expect(failing).rejects.toThrow('later entry failed');
@@ -70,7 +98,10 @@ export function auditTrailContract(makeStore: MakeStore): void {
   test('when a conditional create matches an existing resource, then no AuditEvent is written by the store', async () => {
     const ident = { system: 'urn:test', value: 'one' };
     await store().create(immunization({ identifier: [ident] }));
-    const again = await store().create(immunization({ identifier: [ident] }), { ifNoneExist: q('Immunization', 'identifier=urn:test|one'), audit: (w) => event({ action: 'C', entities: [w.reference] }) });
+    const again = await store().create(immunization({ identifier: [ident] }), {
+      ifNoneExist: q('Immunization', 'identifier=urn:test|one'),
+      audit: (w) => event({ action: 'C', entities: [w.reference] }),
+    });
     expect(again.outcome).toBe('existing');
     expect(await found('action=C')).toEqual([]);
   });
@@ -78,9 +109,28 @@ export function auditTrailContract(makeStore: MakeStore): void {
   test('when events are appended in a batch, then each is searchable by date, agent, entity, action, outcome and subtype', async () => {
     await store().appendAudit([
       event({ entities: ['Patient/a'], recorded: new Date('2024-03-01T10:00:00.000Z') }),
-      event({ subtype: 'search-type', clientId: 'his-2', entities: [], recorded: new Date('2024-03-02T10:00:00.000Z') }),
-      event({ subtype: 'refused', action: 'E', status: 401, clientId: undefined, address: '10.0.0.9', detail: 'AUTH_TOKEN_MISSING', recorded: new Date('2024-03-03T10:00:00.000Z') }),
-      event({ subtype: '$issue-hcert', action: 'E', status: 200, entities: ['Immunization/i1', 'Patient/a'], recorded: new Date('2024-03-04T10:00:00.000Z') }),
+      event({
+        subtype: 'search-type',
+        clientId: 'his-2',
+        entities: [],
+        recorded: new Date('2024-03-02T10:00:00.000Z'),
+      }),
+      event({
+        subtype: 'refused',
+        action: 'E',
+        status: 401,
+        clientId: undefined,
+        address: '10.0.0.9',
+        detail: 'AUTH_TOKEN_MISSING',
+        recorded: new Date('2024-03-03T10:00:00.000Z'),
+      }),
+      event({
+        subtype: '$issue-hcert',
+        action: 'E',
+        status: 200,
+        entities: ['Immunization/i1', 'Patient/a'],
+        recorded: new Date('2024-03-04T10:00:00.000Z'),
+      }),
     ]);
     const codes = (es: Event[]) => es.map((e) => e.subtype?.[0]?.code);
     expect(codes(await found('date=ge2024-03-02&date=lt2024-03-04'))).toEqual(['search-type', 'refused']);
@@ -91,12 +141,17 @@ export function auditTrailContract(makeStore: MakeStore): void {
     expect(codes(await found('entity=Immunization/i1'))).toEqual(['$issue-hcert']);
     expect(codes(await found('action=E'))).toEqual(['refused', '$issue-hcert']);
     expect(codes(await found('outcome=4'))).toEqual(['refused']);
-    expect(codes(await found('subtype=http://hl7.org/fhir/restful-interaction|read,search-type'))).toEqual(['read', 'search-type']);
+    expect(codes(await found('subtype=http://hl7.org/fhir/restful-interaction|read,search-type'))).toEqual([
+      'read',
+      'search-type',
+    ]);
     expect(codes(await found('outcome=0&_sort=-date'))).toEqual(['$issue-hcert', 'search-type', 'read']);
   });
 
   test('when AuditEvents are paged with a total, then pages follow the write order and the total counts all matches', async () => {
-    await store().appendAudit(Array.from({ length: 5 }, (_, i) => event({ requestId: `req-${i}`, entities: [`Patient/p${i}`] })));
+    await store().appendAudit(
+      Array.from({ length: 5 }, (_, i) => event({ requestId: `req-${i}`, entities: [`Patient/p${i}`] })),
+    );
     const page1 = await store().search(q('AuditEvent', '_count=2&_total=accurate'));
     const page2 = await store().search({ ...q('AuditEvent', '_count=2&_offset=2'), snapshot: page1.snapshot });
     expect([page1.total, page1.hasMore, page2.hasMore]).toEqual([5, true, true]);
@@ -105,7 +160,12 @@ export function auditTrailContract(makeStore: MakeStore): void {
   });
 
   test('when an AuditEvent search uses a parameter the trail does not index, then it fails with AUDIT_SEARCH_UNSUPPORTED', async () => {
-    await expectOutcome(store().search(q('AuditEvent', 'source=x')), 'invalid', 'AUDIT_SEARCH_UNSUPPORTED', 'AuditEvent search supports date, agent, entity, action, outcome, subtype and _id only (not source)');
+    await expectOutcome(
+      store().search(q('AuditEvent', 'source=x')),
+      'invalid',
+      'AUDIT_SEARCH_UNSUPPORTED',
+      'AuditEvent search supports date, agent, entity, action, outcome, subtype and _id only (not source)',
+    );
   });
 
   test('when an AuditEvent is updated or deleted through the store, then it is refused with AUDIT_APPEND_ONLY and stays', async () => {

@@ -18,7 +18,9 @@ export function conditionalAndTransactionContract(makeStore: MakeStore): void {
 
   test('when If-None-Exist matches one resource, then that resource is returned unchanged', async () => {
     const first = await store().create(immunization({ identifier: [IDENT] }));
-    const again = await store().create(immunization({ identifier: [IDENT], lotNumber: 'other' }), { ifNoneExist: ifNoneExist() });
+    const again = await store().create(immunization({ identifier: [IDENT], lotNumber: 'other' }), {
+      ifNoneExist: ifNoneExist(),
+    });
     expect(again).toEqual({ outcome: 'existing', resource: first.resource });
   });
 
@@ -35,7 +37,9 @@ export function conditionalAndTransactionContract(makeStore: MakeStore): void {
 
   test('when 20 identical conditional creates run in parallel, then exactly one resource exists', async () => {
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => store().create(immunization({ identifier: [IDENT] }), { ifNoneExist: ifNoneExist() })),
+      Array.from({ length: 20 }, () =>
+        store().create(immunization({ identifier: [IDENT] }), { ifNoneExist: ifNoneExist() }),
+      ),
     );
     expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
     expect(new Set(results.map((r) => r.resource.id)).size).toBe(1);
@@ -53,7 +57,9 @@ export function conditionalAndTransactionContract(makeStore: MakeStore): void {
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect((await store().search(q('Immunization', '_total=accurate'))).total).toBe(2);
-    expect(await store().read('Patient', existing.id as string)).toMatchObject({ resource: { gender: 'female', meta: { versionId: '2' } } });
+    expect(await store().read('Patient', existing.id as string)).toMatchObject({
+      resource: { gender: 'female', meta: { versionId: '2' } },
+    });
   });
 
   test('when a transaction completes, then all its writes are visible', async () => {

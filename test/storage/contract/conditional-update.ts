@@ -26,7 +26,10 @@ export function conditionalUpdateContract(makeStore: MakeStore): void {
   test('when the search matches one resource, then that resource gets the next version', async () => {
     const first = (await store().create(immunization({ identifier: [IDENT] }))).resource;
     const r = await store().conditionalUpdate(immunization({ identifier: [IDENT], lotNumber: 'L2' }), byIdentifier());
-    expect(r).toMatchObject({ outcome: 'updated', resource: { id: first.id, lotNumber: 'L2', meta: { versionId: '2' } } });
+    expect(r).toMatchObject({
+      outcome: 'updated',
+      resource: { id: first.id, lotNumber: 'L2', meta: { versionId: '2' } },
+    });
   });
 
   test('when the search matches one resource and If-Match names another version, then it fails and nothing changes', async () => {
@@ -79,7 +82,9 @@ export function conditionalUpdateContract(makeStore: MakeStore): void {
     );
     expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
     expect(new Set(results.map((r) => r.resource.id)).size).toBe(1);
-    expect(new Set(results.map((r) => r.resource.meta?.versionId))).toEqual(new Set(Array.from({ length: 20 }, (_, i) => String(i + 1))));
+    expect(new Set(results.map((r) => r.resource.meta?.versionId))).toEqual(
+      new Set(Array.from({ length: 20 }, (_, i) => String(i + 1))),
+    );
     expect((await store().search(q('Immunization', '_total=accurate'))).total).toBe(1);
     const id = results[0]?.resource.id as string;
     expect((await store().history({ resourceType: 'Immunization', id, count: 50, offset: 0 })).total).toBe(20);
@@ -96,8 +101,11 @@ export function conditionalUpdateContract(makeStore: MakeStore): void {
   });
 
   test('when a resource created by conditional update is updated again by search, then If-Match on its version works', async () => {
-    const created = (await store().conditionalUpdate(immunization({ identifier: [IDENT] }), byIdentifier())).resource as Immunization;
-    const r = await store().conditionalUpdate(immunization({ identifier: [IDENT], lotNumber: 'M' }), byIdentifier(), { ifMatch: '1' });
+    const created = (await store().conditionalUpdate(immunization({ identifier: [IDENT] }), byIdentifier()))
+      .resource as Immunization;
+    const r = await store().conditionalUpdate(immunization({ identifier: [IDENT], lotNumber: 'M' }), byIdentifier(), {
+      ifMatch: '1',
+    });
     expect(r).toMatchObject({ outcome: 'updated', resource: { id: created.id, meta: { versionId: '2' } } });
   });
 }

@@ -27,7 +27,12 @@ export function crudContract(makeStore: MakeStore): void {
 
   test('when create is given an id that exists, then it fails with STORE_ID_EXISTS', async () => {
     await store().create(patient(), { id: 'dup' });
-    await expectOutcome(store().create(patient(), { id: 'dup' }), 'conflict', 'STORE_ID_EXISTS', 'Patient/dup already exists');
+    await expectOutcome(
+      store().create(patient(), { id: 'dup' }),
+      'conflict',
+      'STORE_ID_EXISTS',
+      'Patient/dup already exists',
+    );
   });
 
   test('when a resource was never stored, then read says missing and vread finds nothing', async () => {
@@ -147,7 +152,8 @@ export function crudContract(makeStore: MakeStore): void {
   });
 
   test('when a resource holds decimals kept as source text, then read, search and history give the same text back', async () => {
-    const body = '{"resourceType":"Observation","status":"final","code":{"text":"w"},"valueQuantity":{"value":72.50,"unit":"kg"},"component":[{"code":{"text":"x"},"valueQuantity":{"value":1e2}}]}';
+    const body =
+      '{"resourceType":"Observation","status":"final","code":{"text":"w"},"valueQuantity":{"value":72.50,"unit":"kg"},"component":[{"code":{"text":"x"},"valueQuantity":{"value":1e2}}]}';
     const created = (await store().create(parseStrictJson(body) as Resource)).resource;
     const id = created.id as string;
     const read = await store().read('Observation', id);

@@ -7,7 +7,8 @@ import type { MakeStore } from './helpers.ts';
 
 export function searchResultsContract(makeStore: MakeStore): void {
   const { store } = useStore(makeStore);
-  const find = async (type: string, search: string): Promise<string[]> => ids((await store().search(q(type, search))).resources);
+  const find = async (type: string, search: string): Promise<string[]> =>
+    ids((await store().search(q(type, search))).resources);
 
   test('when _sort is given, then results follow it (descending with -) and ties keep creation order', async () => {
     const [a, b, c, d] = await createAll(store(), [
@@ -66,7 +67,12 @@ export function searchResultsContract(makeStore: MakeStore): void {
   });
 
   test('when paging with _count and offset, then pages partition the matches and hasMore tells if more follow', async () => {
-    const all = ids(await createAll(store(), Array.from({ length: 5 }, () => immunization())));
+    const all = ids(
+      await createAll(
+        store(),
+        Array.from({ length: 5 }, () => immunization()),
+      ),
+    );
     const page = async (offset: number) => store().search({ ...q('Immunization', '_count=2'), offset });
     const [p1, p2, p3] = [await page(0), await page(2), await page(4)];
     expect([...ids(p1.resources), ...ids(p2.resources), ...ids(p3.resources)]).toEqual(all);
@@ -74,11 +80,22 @@ export function searchResultsContract(makeStore: MakeStore): void {
   });
 
   test('when resources are created between page 1 and page 2, then page 2 is unchanged (snapshot)', async () => {
-    await createAll(store(), Array.from({ length: 4 }, (_, i) => immunization({ lotNumber: `L${i}` })));
+    await createAll(
+      store(),
+      Array.from({ length: 4 }, (_, i) => immunization({ lotNumber: `L${i}` })),
+    );
     const first = await store().search(q('Immunization', '_count=2&_sort=-lot-number'));
-    const expected = await store().search({ ...q('Immunization', '_count=2&_sort=-lot-number'), offset: 2, snapshot: first.snapshot });
+    const expected = await store().search({
+      ...q('Immunization', '_count=2&_sort=-lot-number'),
+      offset: 2,
+      snapshot: first.snapshot,
+    });
     await createAll(store(), [immunization({ lotNumber: 'L9' }), immunization({ lotNumber: 'L8' })]);
-    const second = await store().search({ ...q('Immunization', '_count=2&_sort=-lot-number'), offset: 2, snapshot: first.snapshot });
+    const second = await store().search({
+      ...q('Immunization', '_count=2&_sort=-lot-number'),
+      offset: 2,
+      snapshot: first.snapshot,
+    });
     expect(ids(second.resources)).toEqual(ids(expected.resources));
     expect(second.resources.map((r) => (r as { lotNumber?: string }).lotNumber)).toEqual(['L1', 'L0']);
     expect(second.snapshot).toBe(first.snapshot);
@@ -87,7 +104,12 @@ export function searchResultsContract(makeStore: MakeStore): void {
   });
 
   test('when a page-1 resource is deleted before page 2, then page 2 does not shift', async () => {
-    const made = ids(await createAll(store(), Array.from({ length: 4 }, () => immunization())));
+    const made = ids(
+      await createAll(
+        store(),
+        Array.from({ length: 4 }, () => immunization()),
+      ),
+    );
     const first = await store().search(q('Immunization', '_count=2'));
     await store().delete('Immunization', made[0] as string);
     const second = await store().search({ ...q('Immunization', '_count=2'), offset: 2, snapshot: first.snapshot });
@@ -99,7 +121,13 @@ export function searchResultsContract(makeStore: MakeStore): void {
       const out: string[] = [];
       for (let i = 0; i < 1200; i++) {
         const year = 2010 + (i % 12);
-        const r = await tx.create(immunization({ occurrenceDateTime: `${year}-06-15`, lotNumber: i % 3 === 0 ? 'THIRD' : 'OTHER', status: i % 2 ? 'completed' : 'not-done' }));
+        const r = await tx.create(
+          immunization({
+            occurrenceDateTime: `${year}-06-15`,
+            lotNumber: i % 3 === 0 ? 'THIRD' : 'OTHER',
+            status: i % 2 ? 'completed' : 'not-done',
+          }),
+        );
         out.push(r.resource.id as string);
       }
       return out;
@@ -107,7 +135,10 @@ export function searchResultsContract(makeStore: MakeStore): void {
     const expected = made.filter((_, i) => 2010 + (i % 12) >= 2020 && i % 3 === 0 && i % 2 === 1);
     const pages: string[] = [];
     for (let offset = 0; offset < expected.length + 10; offset += 10) {
-      const r = await store().search({ ...q('Immunization', 'date=ge2020&lot-number=THIRD&status=completed&_count=10'), offset });
+      const r = await store().search({
+        ...q('Immunization', 'date=ge2020&lot-number=THIRD&status=completed&_count=10'),
+        offset,
+      });
       pages.push(...ids(r.resources));
     }
     expect(pages).toEqual(expected);

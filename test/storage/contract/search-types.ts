@@ -8,7 +8,8 @@ import type { MakeStore } from './helpers.ts';
 
 export function searchTypesContract(makeStore: MakeStore): void {
   const { store, clock } = useStore(makeStore);
-  const find = async (type: string, search: string): Promise<string[]> => ids((await store().search(q(type, search))).resources);
+  const find = async (type: string, search: string): Promise<string[]> =>
+    ids((await store().search(q(type, search))).resources);
   const idsOf = (rs: Resource[]): string[] => ids(rs);
 
   test('when searching tokens, then system|code, |code, system|, code, :not, :missing and :text each match as FHIR says', async () => {
@@ -32,8 +33,16 @@ export function searchTypesContract(makeStore: MakeStore): void {
 
   test('when searching Identifier, boolean and ContactPoint tokens, then each matches', async () => {
     const [p1, p2] = await createAll(store(), [
-      patient({ identifier: [{ system: 'urn:nid', value: '123' }], active: true, telecom: [{ system: 'phone', value: '+41 22' }] }),
-      patient({ identifier: [{ system: 'urn:nid', value: '456' }], active: false, telecom: [{ system: 'email', value: 'a@b.c' }] }),
+      patient({
+        identifier: [{ system: 'urn:nid', value: '123' }],
+        active: true,
+        telecom: [{ system: 'phone', value: '+41 22' }],
+      }),
+      patient({
+        identifier: [{ system: 'urn:nid', value: '456' }],
+        active: false,
+        telecom: [{ system: 'email', value: 'a@b.c' }],
+      }),
     ]);
     expect(await find('Patient', 'identifier=urn:nid|456')).toEqual([p2!.id]);
     expect(await find('Patient', 'active=true')).toEqual([p1!.id]);
@@ -133,8 +142,18 @@ export function searchTypesContract(makeStore: MakeStore): void {
     expect(await find('ValueSet', 'url=http://example.org/fhir/ValueSet/vaccines')).toEqual([vs1!.id]);
     expect(await find('ValueSet', 'url:below=http://example.org/fhir')).toEqual([vs1!.id]);
     const [r1, r2] = await createAll(store(), [
-      { resourceType: 'RiskAssessment', status: 'final', subject: { reference: 'Patient/p1' }, prediction: [{ probabilityDecimal: 0.2 }] },
-      { resourceType: 'RiskAssessment', status: 'final', subject: { reference: 'Patient/p1' }, prediction: [{ probabilityDecimal: 0.75 }] },
+      {
+        resourceType: 'RiskAssessment',
+        status: 'final',
+        subject: { reference: 'Patient/p1' },
+        prediction: [{ probabilityDecimal: 0.2 }],
+      },
+      {
+        resourceType: 'RiskAssessment',
+        status: 'final',
+        subject: { reference: 'Patient/p1' },
+        prediction: [{ probabilityDecimal: 0.75 }],
+      },
     ] as Resource[]);
     expect(await find('RiskAssessment', 'probability=0.2')).toEqual([r1!.id]);
     expect(await find('RiskAssessment', 'probability=gt0.5')).toEqual([r2!.id]);
@@ -170,6 +189,8 @@ export function searchTypesContract(makeStore: MakeStore): void {
     ]);
     expect(await find('Immunization', 'status=completed,not-done')).toEqual([a!.id, b!.id]);
     expect(await find('Immunization', 'status=completed,not-done&lot-number=AA')).toEqual([a!.id]);
-    expect(await find('Immunization', `vaccine-code=${SNOMED}|${COVID_VACCINE}&vaccine-code=${SNOMED}|other`)).toEqual([]);
+    expect(await find('Immunization', `vaccine-code=${SNOMED}|${COVID_VACCINE}&vaccine-code=${SNOMED}|other`)).toEqual(
+      [],
+    );
   });
 }

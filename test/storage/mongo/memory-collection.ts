@@ -4,7 +4,14 @@
  * `$inc`/`$unset`), and unique indexes (with partial filters) raise the driver's E11000 error shape.
  */
 import { Query, find, update } from 'mingo';
-import type { Doc, DocCollection, Filter, FindOptions, IndexSpec, TxSession } from '../../../src/storage/mongo/collection.ts';
+import type {
+  Doc,
+  DocCollection,
+  Filter,
+  FindOptions,
+  IndexSpec,
+  TxSession,
+} from '../../../src/storage/mongo/collection.ts';
 
 export type DocMap = Map<string, Doc>;
 
@@ -61,7 +68,8 @@ export interface MemCollectionDeps {
 
 function sessionOf(options?: { session?: TxSession }): MemSession | undefined {
   const s = options?.session as MemSession | undefined;
-  if (s && !s.active) throw serverError('Cannot use a session that has ended', { code: 251, codeName: 'NoSuchTransaction' });
+  if (s && !s.active)
+    throw serverError('Cannot use a session that has ended', { code: 251, codeName: 'NoSuchTransaction' });
   return s;
 }
 
@@ -81,17 +89,26 @@ function duplicateKey(collection: string, spec: IndexSpec, values: unknown[]): E
   const fields = Object.keys(spec.keys);
   const keyValue = Object.fromEntries(fields.map((f, i) => [f, values[i]]));
   const shown = fields.map((f, i) => `${f}: ${JSON.stringify(values[i])}`).join(', ');
-  return serverError(`E11000 duplicate key error collection: standin.${collection} index: ${spec.name} dup key: { ${shown} }`, {
-    code: 11000,
-    codeName: 'DuplicateKey',
-    extra: { keyPattern: spec.keys, keyValue },
-  });
+  return serverError(
+    `E11000 duplicate key error collection: standin.${collection} index: ${spec.name} dup key: { ${shown} }`,
+    {
+      code: 11000,
+      codeName: 'DuplicateKey',
+      extra: { keyPattern: spec.keys, keyValue },
+    },
+  );
 }
 
 const ID_INDEX: IndexSpec = { name: '_id_', keys: { _id: 1 }, unique: true };
 
 /** Throws E11000 when `doc` would clash with another document of `docs` on a unique index. */
-export function checkUnique(name: string, indexes: Map<string, Index>, docs: DocMap, doc: Doc, inserting = false): void {
+export function checkUnique(
+  name: string,
+  indexes: Map<string, Index>,
+  docs: DocMap,
+  doc: Doc,
+  inserting = false,
+): void {
   const key = keyOf(doc._id);
   if (inserting && docs.has(key)) throw duplicateKey(name, ID_INDEX, [doc._id]);
   for (const { spec, partial } of indexes.values()) {
@@ -100,12 +117,23 @@ export function checkUnique(name: string, indexes: Map<string, Index>, docs: Doc
     const values = JSON.stringify(fields.map((f) => getPath(doc, f)));
     for (const [k, other] of docs) {
       if (k === key || (partial && !partial.test(other))) continue;
-      if (JSON.stringify(fields.map((f) => getPath(other, f))) === values) throw duplicateKey(name, spec, fields.map((f) => getPath(doc, f)));
+      if (JSON.stringify(fields.map((f) => getPath(other, f))) === values)
+        throw duplicateKey(
+          name,
+          spec,
+          fields.map((f) => getPath(doc, f)),
+        );
     }
   }
 }
 
-function write(deps: MemCollectionDeps, session: MemSession | undefined, doc: Doc | null, key: string, inserting = false): void {
+function write(
+  deps: MemCollectionDeps,
+  session: MemSession | undefined,
+  doc: Doc | null,
+  key: string,
+  inserting = false,
+): void {
   if (doc) checkUnique(deps.name, deps.indexes, view(deps, session), doc, inserting);
   if (!session) {
     if (doc) deps.committed().set(key, doc);
@@ -128,13 +156,15 @@ function matching(deps: MemCollectionDeps, filter: Filter, session: MemSession |
 /** A new document for an upsert: the filter's plain equality fields, then the update applied. */
 function upserted(filter: Filter, modifier: Doc): Doc {
   const doc: Doc = {};
-  for (const [k, v] of Object.entries(filter)) if (!k.startsWith('$') && (typeof v !== 'object' || v === null)) doc[k] = v;
+  for (const [k, v] of Object.entries(filter))
+    if (!k.startsWith('$') && (typeof v !== 'object' || v === null)) doc[k] = v;
   update(doc, modifier as Parameters<typeof update>[1]);
   return doc;
 }
 
 export function memCollection<T extends Doc>(deps: MemCollectionDeps): DocCollection<T> {
-  const first = (filter: Filter, session: MemSession | undefined): Doc | undefined => matching(deps, filter, session)[0];
+  const first = (filter: Filter, session: MemSession | undefined): Doc | undefined =>
+    matching(deps, filter, session)[0];
   const modify = (filter: Filter, modifier: Doc, options: { upsert?: boolean; session?: TxSession }) => {
     const session = sessionOf(options);
     const before = first(filter, session);
@@ -165,7 +195,9 @@ export function memCollection<T extends Doc>(deps: MemCollectionDeps): DocCollec
       const out = options.returnDocument === 'after' ? after : before;
       return out ? (clone(out) as T) : null;
     },
-    updateOne: async (filter, modifier, options = {}) => ({ matchedCount: modify(filter, modifier, options).before ? 1 : 0 }),
+    updateOne: async (filter, modifier, options = {}) => ({
+      matchedCount: modify(filter, modifier, options).before ? 1 : 0,
+    }),
     replaceOne: async (filter, doc, options) => {
       const session = sessionOf(options);
       const before = first(filter, session);
@@ -182,12 +214,18 @@ export function memCollection<T extends Doc>(deps: MemCollectionDeps): DocCollec
     createIndex: async (spec) => {
       const existing = deps.indexes.get(spec.name);
       if (existing && JSON.stringify(existing.spec) !== JSON.stringify(spec)) {
-        throw serverError(`An index with name '${spec.name}' already exists with different options`, { code: 85, codeName: 'IndexOptionsConflict' });
+        throw serverError(`An index with name '${spec.name}' already exists with different options`, {
+          code: 85,
+          codeName: 'IndexOptionsConflict',
+        });
       }
       if (existing) return;
-      for (const doc of deps.committed().values()) checkUnique(deps.name, new Map([[spec.name, { spec }]]), deps.committed(), doc);
-      deps.indexes.set(spec.name, { spec, partial: spec.partialFilterExpression ? new Query(spec.partialFilterExpression, {}) : undefined });
+      for (const doc of deps.committed().values())
+        checkUnique(deps.name, new Map([[spec.name, { spec }]]), deps.committed(), doc);
+      deps.indexes.set(spec.name, {
+        spec,
+        partial: spec.partialFilterExpression ? new Query(spec.partialFilterExpression, {}) : undefined,
+      });
     },
   };
 }
-

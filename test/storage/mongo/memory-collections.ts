@@ -91,7 +91,10 @@ export function createMemoryCollections(options: MemoryCollectionsOptions = {}):
     supportsTransactions: async () => options.transactions ?? true,
     withTransaction: async <T>(work: (session: TxSession) => Promise<T>): Promise<T> => {
       if (options.transactions === false) {
-        throw serverError('Transaction numbers are only allowed on a replica set member or mongos', { code: 20, codeName: 'IllegalOperation' });
+        throw serverError('Transaction numbers are only allowed on a replica set member or mongos', {
+          code: 20,
+          codeName: 'IllegalOperation',
+        });
       }
       for (let attempt = 1; ; attempt++) {
         const session = newSession();

@@ -13,8 +13,21 @@ import { parseSearchQuery } from '../../../src/fhir/search/parse.ts';
 import { createSqliteStore } from '../../../src/storage/sqlite/sqlite-store.ts';
 
 const silent = { error: jest.fn() } as unknown as Logger;
-const read = (n: number) => buildAuditEvent({ subtype: 'read', action: 'R', status: 200, clientId: 'his-1', address: '10.0.0.5', entities: [`Patient/p${n}`], recorded: new Date('2024-03-01T10:00:00.000Z') });
-const count = (search: string) => parseSearchQuery('AuditEvent', [...new URLSearchParams(search)] as Array<[string, string]>, { defaultCount: 50, maxCount: 100 }).query;
+const read = (n: number) =>
+  buildAuditEvent({
+    subtype: 'read',
+    action: 'R',
+    status: 200,
+    clientId: 'his-1',
+    address: '10.0.0.5',
+    entities: [`Patient/p${n}`],
+    recorded: new Date('2024-03-01T10:00:00.000Z'),
+  });
+const count = (search: string) =>
+  parseSearchQuery('AuditEvent', [...new URLSearchParams(search)] as Array<[string, string]>, {
+    defaultCount: 50,
+    maxCount: 100,
+  }).query;
 
 let dir: string;
 beforeEach(() => {

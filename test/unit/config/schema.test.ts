@@ -3,7 +3,13 @@ import { configTableMarkdown, ConfigError, parseConfig } from '../../../src/conf
 describe('parseConfig', () => {
   test('when nothing is set, then the defaults just work', () => {
     const c = parseConfig({});
-    expect(c).toMatchObject({ port: 8080, fhirBaseUrl: 'http://localhost:8080/fhir', dataDir: './data', storage: 'sqlite', logLevel: 'info' });
+    expect(c).toMatchObject({
+      port: 8080,
+      fhirBaseUrl: 'http://localhost:8080/fhir',
+      dataDir: './data',
+      storage: 'sqlite',
+      logLevel: 'info',
+    });
   });
 
   test('when PORT is set, then the default base URL follows it', () => {
@@ -11,7 +17,9 @@ describe('parseConfig', () => {
   });
 
   test('when FHIR_BASE_URL has a trailing slash, then it is dropped', () => {
-    expect(parseConfig({ FHIR_BASE_URL: 'https://fhir.example.org/fhir/' }).fhirBaseUrl).toBe('https://fhir.example.org/fhir');
+    expect(parseConfig({ FHIR_BASE_URL: 'https://fhir.example.org/fhir/' }).fhirBaseUrl).toBe(
+      'https://fhir.example.org/fhir',
+    );
   });
 
   test('when several values are bad, then one ConfigError lists every problem', () => {
@@ -37,12 +45,18 @@ describe('parseConfig', () => {
   });
 
   test('when SHL_FETCH_ALLOW lists URLs, then each becomes a folder prefix, and a non-http entry is refused at start', () => {
-    expect(parseConfig({ SHL_FETCH_ALLOW: 'https://shl.example.org/links, http://127.0.0.1:9000/' }).shlFetchAllow).toEqual(['https://shl.example.org/links/', 'http://127.0.0.1:9000/']);
-    expect(() => parseConfig({ SHL_FETCH_ALLOW: 'https://ok.example/, file:///etc' })).toThrow('SHL_FETCH_ALLOW must use http or https, got "file:///etc"');
+    expect(
+      parseConfig({ SHL_FETCH_ALLOW: 'https://shl.example.org/links, http://127.0.0.1:9000/' }).shlFetchAllow,
+    ).toEqual(['https://shl.example.org/links/', 'http://127.0.0.1:9000/']);
+    expect(() => parseConfig({ SHL_FETCH_ALLOW: 'https://ok.example/, file:///etc' })).toThrow(
+      'SHL_FETCH_ALLOW must use http or https, got "file:///etc"',
+    );
   });
 
-  test('when SHL_BASE_URL leaves no room for a link id within the spec\'s 128 characters, then it is refused at start', () => {
-    expect(() => parseConfig({ SHL_BASE_URL: `https://shl.example.org/${'x'.repeat(70)}` })).toThrow('SHL_BASE_URL must be at most 84 characters');
+  test("when SHL_BASE_URL leaves no room for a link id within the spec's 128 characters, then it is refused at start", () => {
+    expect(() => parseConfig({ SHL_BASE_URL: `https://shl.example.org/${'x'.repeat(70)}` })).toThrow(
+      'SHL_BASE_URL must be at most 84 characters',
+    );
     expect(parseConfig({ SHL_BASE_URL: `https://shl.example.org/${'x'.repeat(60)}` }).shlBaseUrl).toHaveLength(84);
   });
 
@@ -52,6 +66,7 @@ describe('parseConfig', () => {
 
   test('when the docs table is generated, then every variable is in it', () => {
     const table = configTableMarkdown();
-    for (const env of ['PORT', 'FHIR_BASE_URL', 'DATA_DIR', 'STORAGE', 'LOG_LEVEL', 'MONGODB_URL']) expect(table).toContain(`\`${env}\``);
+    for (const env of ['PORT', 'FHIR_BASE_URL', 'DATA_DIR', 'STORAGE', 'LOG_LEVEL', 'MONGODB_URL'])
+      expect(table).toContain(`\`${env}\``);
   });
 });

@@ -9,14 +9,27 @@
  */
 import { verifyCredential } from '../../../src/credentials/verify.ts';
 import type { CredentialVerdict } from '../../../src/credentials/verdict.ts';
-import { disagreements, EU_DCC_VECTORS as vectors, EXPECTED_AGREEMENT, EXPLAINED_DISAGREEMENTS, validationTimeOf } from '../../vectors/eu-dcc-expectations.ts';
+import {
+  disagreements,
+  EU_DCC_VECTORS as vectors,
+  EXPECTED_AGREEMENT,
+  EXPLAINED_DISAGREEMENTS,
+  validationTimeOf,
+} from '../../vectors/eu-dcc-expectations.ts';
 
 const WRONG_CURVE = new Set(Object.keys(EXPLAINED_DISAGREEMENTS));
 
 describe('EU DCC vectors through verifyCredential', () => {
   const verdicts = new Map<string, CredentialVerdict>();
   beforeAll(async () => {
-    for (const v of vectors) verdicts.set(v.id, await verifyCredential(v.qr, { validationTime: validationTimeOf(v), trustedCertificates: [v.certificateDerBase64] }));
+    for (const v of vectors)
+      verdicts.set(
+        v.id,
+        await verifyCredential(v.qr, {
+          validationTime: validationTimeOf(v),
+          trustedCertificates: [v.certificateDerBase64],
+        }),
+      );
   });
 
   test(`when every vector is verified, then ${EXPECTED_AGREEMENT} of ${vectors.length} agree with their stated expectations (the rest are the explained disagreements)`, () => {

@@ -2,7 +2,11 @@
 import type { Bundle, Immunization, Organization, Patient } from '@medplum/fhirtypes';
 import { ipsMinimalBundle } from '../../helpers/shared-packages.ts';
 
-export const ISSUER_ORG: Organization = { resourceType: 'Organization', id: 'moh', name: 'Ministry of Health of Testland' };
+export const ISSUER_ORG: Organization = {
+  resourceType: 'Organization',
+  id: 'moh',
+  name: 'Ministry of Health of Testland',
+};
 
 export function patient(overrides: Partial<Patient> = {}): Patient {
   return {
@@ -22,9 +26,15 @@ export function covidImmunization(overrides: Partial<Immunization> = {}): Immuni
     resourceType: 'Immunization',
     id: 'imm1',
     extension: [
-      { url: 'http://smart.who.int/ddcc/StructureDefinition/DDCCEventBrand', valueCoding: { system: 'http://id.who.int/icd11/mms', code: 'XM3DT5' } },
+      {
+        url: 'http://smart.who.int/ddcc/StructureDefinition/DDCCEventBrand',
+        valueCoding: { system: 'http://id.who.int/icd11/mms', code: 'XM3DT5' },
+      },
       { url: 'http://smart.who.int/ddcc/StructureDefinition/DDCCCountryOfEvent', valueCode: 'CHE' },
-      { url: 'http://smart.who.int/ddcc/StructureDefinition/DDCCVaccineMarketAuthorization', valueCoding: { system: 'https://spor.ema.europa.eu/v1/organisations', code: 'ORG-100031184' } },
+      {
+        url: 'http://smart.who.int/ddcc/StructureDefinition/DDCCVaccineMarketAuthorization',
+        valueCoding: { system: 'https://spor.ema.europa.eu/v1/organisations', code: 'ORG-100031184' },
+      },
     ],
     status: 'completed',
     vaccineCode: { coding: [{ system: 'http://id.who.int/icd11/mms', code: 'XM0GQ8' }] },
@@ -50,13 +60,24 @@ export function yellowFeverImmunization(overrides: Partial<Immunization> = {}): 
   return covidImmunization({
     id: 'imm-yf',
     extension: [
-      { url: 'http://smart.who.int/ddcc/StructureDefinition/DDCCEventBrand', valueCoding: { system: 'http://smart.who.int/pcmt-vaxprequal/CodeSystem/PreQualProductIDs', code: 'YellowFeverProductd8a09f80301dc05e124f99ffe7711fc0' } },
+      {
+        url: 'http://smart.who.int/ddcc/StructureDefinition/DDCCEventBrand',
+        valueCoding: {
+          system: 'http://smart.who.int/pcmt-vaxprequal/CodeSystem/PreQualProductIDs',
+          code: 'YellowFeverProductd8a09f80301dc05e124f99ffe7711fc0',
+        },
+      },
       { url: 'http://smart.who.int/ddcc/StructureDefinition/DDCCCountryOfEvent', valueCode: 'KEN' },
     ],
     vaccineCode: { coding: [{ system: 'http://id.who.int/icd11/mms', code: 'XM0N24' }] },
     occurrenceDateTime: '2024-03-01',
     protocolApplied: [
-      { authority: { reference: 'Organization/moh' }, targetDisease: [{ coding: [{ system: 'http://id.who.int/icd11/mms', code: '1D47' }] }], doseNumberPositiveInt: 1, seriesDosesPositiveInt: 1 },
+      {
+        authority: { reference: 'Organization/moh' },
+        targetDisease: [{ coding: [{ system: 'http://id.who.int/icd11/mms', code: '1D47' }] }],
+        doseNumberPositiveInt: 1,
+        seriesDosesPositiveInt: 1,
+      },
     ],
     ...overrides,
   });

@@ -47,9 +47,20 @@ export async function makeHarness(options: { keys?: IssuerKeySet } = {}): Promis
   const validate: ValidateFn = (resource, profile) => validator.validate(resource, { profile });
   const store = createSqliteStore({ path: ':memory:', now: () => NOW });
   const self = await trustSelf(keys, { did: 'did:web:issuer.test:trust', issuerUrl: ISSUER_URL });
-  const trust = trustLookupsFromList(buildTrustList({ documents: self.documents, shcIssuers: self.shcIssuers, now: NOW }));
+  const trust = trustLookupsFromList(
+    buildTrustList({ documents: self.documents, shcIssuers: self.shcIssuers, now: NOW }),
+  );
   const emptyTrust = trustLookupsFromList(buildTrustList({ documents: [], now: NOW }));
-  const ctx: IssuerContext = { keys, terminology: credentialTerminology(packages), organization: ISSUER_ORG, store, validate, trust, shcIssuerUrl: ISSUER_URL, ...NODE_RANDOMNESS };
+  const ctx: IssuerContext = {
+    keys,
+    terminology: credentialTerminology(packages),
+    organization: ISSUER_ORG,
+    store,
+    validate,
+    trust,
+    shcIssuerUrl: ISSUER_URL,
+    ...NODE_RANDOMNESS,
+  };
   const shl: ShlContext = { store, shlBaseUrl: `${ISSUER_URL}/shl`, randomBytes: NODE_RANDOMNESS.randomBytes };
   return { ctx, shl, keys, store, validate, trust, emptyTrust };
 }

@@ -39,17 +39,34 @@ describe('EU DCC mapping', () => {
       ver: '1.3.0',
       nam: { fn: 'Müller-Lüdenscheidt', fnt: 'MUELLER<LUEDENSCHEIDT', gn: 'Anna Maria', gnt: 'ANNA<MARIA' },
       dob: '1980-02-29',
-      v: [{ tg: '840539006', vp: '1119349007', mp: 'EU/1/20/1507', ma: 'ORG-100031184', dn: 2, sd: 2, dt: '2021-05-06', co: 'CH', is: 'Ministry of Health of Testland', ci: 'URN:UVCI:01:XX:TEST' }],
+      v: [
+        {
+          tg: '840539006',
+          vp: '1119349007',
+          mp: 'EU/1/20/1507',
+          ma: 'ORG-100031184',
+          dn: 2,
+          sd: 2,
+          dt: '2021-05-06',
+          co: 'CH',
+          is: 'Ministry of Health of Testland',
+          ci: 'URN:UVCI:01:XX:TEST',
+        },
+      ],
     });
   });
 
   test('when the vaccine is a CVX code, then it goes CVX → ICD-11 → SNOMED CT through two ConceptMaps', () => {
-    const imm = covidImmunization({ vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '208' }] } });
+    const imm = covidImmunization({
+      vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '208' }] },
+    });
     expect(toEuDcc(patient(), [vaccinationFacts(imm)], ctx()).v[0]!.vp).toBe('1119349007');
   });
 
   test('when the vaccine code has no mapping, then MAPPING_CODE_UNMAPPED names the vaccineCode element', () => {
-    const imm = covidImmunization({ vaccineCode: { coding: [{ system: 'http://id.who.int/icd11/mms', code: 'XM3CT4' }] } });
+    const imm = covidImmunization({
+      vaccineCode: { coding: [{ system: 'http://id.who.int/icd11/mms', code: 'XM3CT4' }] },
+    });
     expect(rejection(() => toEuDcc(patient(), [vaccinationFacts(imm)], ctx()))).toEqual({
       id: 'MAPPING_CODE_UNMAPPED',
       text: 'Vaccine (v.vp): http://id.who.int/icd11/mms|XM3CT4 has no mapping to the EU DCC value set in the loaded ConceptMaps',
@@ -60,7 +77,10 @@ describe('EU DCC mapping', () => {
   test('when the ICD-11 brand maps back to several EU products, then it is refused rather than guessed', () => {
     const imm = covidImmunization();
     imm.extension![0]!.valueCoding = { system: 'http://id.who.int/icd11/mms', code: 'XM4YL8' }; // EU/1/21/1529, R-COVI and AZD2816
-    expect(rejection(() => toEuDcc(patient(), [vaccinationFacts(imm)], ctx()))).toMatchObject({ id: 'MAPPING_CODE_UNMAPPED', expression: "Immunization.extension('http://smart.who.int/ddcc/StructureDefinition/DDCCEventBrand').value" });
+    expect(rejection(() => toEuDcc(patient(), [vaccinationFacts(imm)], ctx()))).toMatchObject({
+      id: 'MAPPING_CODE_UNMAPPED',
+      expression: "Immunization.extension('http://smart.who.int/ddcc/StructureDefinition/DDCCEventBrand').value",
+    });
   });
 
   test('when the country of event is not an ISO 3166 code, then MAPPING_CODE_UNMAPPED names the extension', () => {
@@ -84,7 +104,12 @@ describe('EU DCC mapping', () => {
   });
 
   test('when several doses are given, then the certificate states the latest one', () => {
-    const first = vaccinationFacts(covidImmunization({ occurrenceDateTime: '2021-03-01', protocolApplied: [{ ...covidImmunization().protocolApplied![0]!, doseNumberPositiveInt: 1 }] }));
+    const first = vaccinationFacts(
+      covidImmunization({
+        occurrenceDateTime: '2021-03-01',
+        protocolApplied: [{ ...covidImmunization().protocolApplied![0]!, doseNumberPositiveInt: 1 }],
+      }),
+    );
     const second = vaccinationFacts(covidImmunization());
     expect(toEuDcc(patient(), [first, second], ctx()).v).toHaveLength(1);
     expect(toEuDcc(patient(), [first, second], ctx()).v[0]).toMatchObject({ dn: 2, dt: '2021-05-06' });
@@ -128,11 +153,26 @@ describe('names and transliteration (ICAO 9303)', () => {
   test('when a Chinese name has an alphabetic (ABC) representation, then fn/gn keep the script and fnt/gnt come from the ABC name', () => {
     const p: Patient = patient({
       name: [
-        { use: 'official', family: '阿杰里乌斯', given: ['奥卢斯'], extension: [{ url: EN_REPRESENTATION_URL, valueCode: 'IDE' }] },
-        { use: 'official', family: 'Agerius', given: ['Aulus'], extension: [{ url: EN_REPRESENTATION_URL, valueCode: 'ABC' }] },
+        {
+          use: 'official',
+          family: '阿杰里乌斯',
+          given: ['奥卢斯'],
+          extension: [{ url: EN_REPRESENTATION_URL, valueCode: 'IDE' }],
+        },
+        {
+          use: 'official',
+          family: 'Agerius',
+          given: ['Aulus'],
+          extension: [{ url: EN_REPRESENTATION_URL, valueCode: 'ABC' }],
+        },
       ],
     });
-    expect(personName(p)).toMatchObject({ family: '阿杰里乌斯', given: '奥卢斯', familyIcao: 'AGERIUS', givenIcao: 'AULUS' });
+    expect(personName(p)).toMatchObject({
+      family: '阿杰里乌斯',
+      given: '奥卢斯',
+      familyIcao: 'AGERIUS',
+      givenIcao: 'AULUS',
+    });
   });
 
   test('when a non-Latin name has no ABC representation, then MAPPING_NAME_NOT_TRANSLITERABLE is raised', () => {
@@ -152,17 +192,32 @@ describe('names and transliteration (ICAO 9303)', () => {
 
 describe('DDCC:VS and ICVP payloads', () => {
   test('when a DDCC immunization is mapped, then the core data set keeps its codes and alpha-3 country', () => {
-    const cds = toDdccVs(patient(), vaccinationFacts(covidImmunization()), { issuer: { display: 'MoH' }, hcid: { value: 'H1' }, version: 'RC-2.0.0' });
+    const cds = toDdccVs(patient(), vaccinationFacts(covidImmunization()), {
+      issuer: { display: 'MoH' },
+      hcid: { value: 'H1' },
+      version: 'RC-2.0.0',
+    });
     expect(cds).toMatchObject({
       name: 'Anna Maria Müller-Lüdenscheidt',
       birthDate: '1980-02-29',
-      vaccination: { vaccine: { code: 'XM0GQ8' }, brand: { code: 'XM3DT5' }, lot: 'LOT-123', date: '2021-05-06', dose: 2, totalDoses: 2, country: { system: 'urn:iso:std:iso:3166', code: 'CHE' }, disease: { code: 'RA01' } },
+      vaccination: {
+        vaccine: { code: 'XM0GQ8' },
+        brand: { code: 'XM3DT5' },
+        lot: 'LOT-123',
+        date: '2021-05-06',
+        dose: 2,
+        totalDoses: 2,
+        country: { system: 'urn:iso:std:iso:3166', code: 'CHE' },
+        disease: { code: 'RA01' },
+      },
     });
   });
 
   test('when the lot number is missing, then DDCC:VS refuses with MAPPING_VALUE_MISSING at lotNumber', () => {
     const imm = covidImmunization({ lotNumber: undefined });
-    expect(rejection(() => toDdccVs(patient(), vaccinationFacts(imm), { issuer: {}, hcid: { value: 'H' }, version: 'v' }))).toEqual({
+    expect(
+      rejection(() => toDdccVs(patient(), vaccinationFacts(imm), { issuer: {}, hcid: { value: 'H' }, version: 'v' })),
+    ).toEqual({
       id: 'MAPPING_VALUE_MISSING',
       text: 'DDCC:VS needs the vaccine lot number',
       expression: 'Immunization.lotNumber',
@@ -179,6 +234,11 @@ describe('DDCC:VS and ICVP payloads', () => {
   });
 
   test('when ISO 3166 codes are converted, then alpha-3 and alpha-2 map both ways', () => {
-    expect([countryAlpha2('CHE'), countryAlpha2('ch'), countryAlpha3('KE'), countryAlpha2('XYZ')]).toEqual(['CH', 'CH', 'KEN', undefined]);
+    expect([countryAlpha2('CHE'), countryAlpha2('ch'), countryAlpha3('KE'), countryAlpha2('XYZ')]).toEqual([
+      'CH',
+      'CH',
+      'KEN',
+      undefined,
+    ]);
   });
 });

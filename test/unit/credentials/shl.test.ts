@@ -5,7 +5,14 @@ import { decodeShlink } from '../../../src/formats/shl/link.ts';
 import { issueShl, issueVhl } from '../../../src/credentials/issue-shl.ts';
 import { listCredentials } from '../../../src/credentials/provenance.ts';
 import { shlToParameters } from '../../../src/credentials/operation-parameters.ts';
-import { answerManifest, createShlLink, readDirectFile, readShlFile, revokeShlLink, ShlPasscodeError } from '../../../src/credentials/shl-links.ts';
+import {
+  answerManifest,
+  createShlLink,
+  readDirectFile,
+  readShlFile,
+  revokeShlLink,
+  ShlPasscodeError,
+} from '../../../src/credentials/shl-links.ts';
 import { recordIdOf } from '../../../src/credentials/shl-link-record.ts';
 import { failuresOf } from '../../../src/credentials/verdict.ts';
 import type { ShlFetcher } from '../../../src/credentials/verify-options.ts';
@@ -20,23 +27,36 @@ beforeAll(async () => {
   h = await makeHarness();
 });
 
-const ipsPatient = documentPatient(ipsDocument() as unknown as Record<string, unknown>) as { id: string; name: Array<{ family: string }> };
+const ipsPatient = documentPatient(ipsDocument() as unknown as Record<string, unknown>) as {
+  id: string;
+  name: Array<{ family: string }>;
+};
 const later = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
-const issue = (extra: Partial<Parameters<typeof issueShl>[2]> = {}) => issueShl(h.ctx, h.shl, { bundle: ipsDocument(), now: NOW, requester: 'portal', qrFormats: ['svg'], ...extra });
+const issue = (extra: Partial<Parameters<typeof issueShl>[2]> = {}) =>
+  issueShl(h.ctx, h.shl, { bundle: ipsDocument(), now: NOW, requester: 'portal', qrFormats: ['svg'], ...extra });
 
 /** The HTTP layer's job, done in process: route a URL of our SHL base to the registry. */
-const fetcher = (now: Date = NOW): ShlFetcher => async (url, request) => {
-  const [linkId, file, ticket] = url.slice(`${h.shl.shlBaseUrl}/`.length).split('/');
-  if (file === 'file') return readShlFile(h.shl, linkId!, ticket!, now);
-  if (request === undefined) return readDirectFile(h.shl, linkId!, now);
-  return answerManifest(h.shl, linkId!, request, now);
-};
+const fetcher =
+  (now: Date = NOW): ShlFetcher =>
+  async (url, request) => {
+    const [linkId, file, ticket] = url.slice(`${h.shl.shlBaseUrl}/`.length).split('/');
+    if (file === 'file') return readShlFile(h.shl, linkId!, ticket!, now);
+    if (request === undefined) return readDirectFile(h.shl, linkId!, now);
+    return answerManifest(h.shl, linkId!, request, now);
+  };
 
 async function rejection(p: Promise<unknown>) {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(OutcomeError);
   const err = e as OutcomeError;
-  return { kind: err.kind, id: err.outcome.issue![0]!.details?.coding?.[0]?.code, text: err.outcome.issue![0]!.details?.text };
+  return {
+    kind: err.kind,
+    id: err.outcome.issue![0]!.details?.coding?.[0]?.code,
+    text: err.outcome.issue![0]!.details?.text,
+  };
 }
 
 describe('SHL link registry', () => {
@@ -68,15 +88,28 @@ describe('SHL link registry', () => {
     const r = await issue({ passcode: '1234', maxAttempts: 3 });
     expect(decodeShlink(r.link).flag).toBe('P');
     expect((await answerManifest(h.shl, r.linkId, { recipient: 'x', passcode: '1234' }, NOW)).files).toHaveLength(1);
-    const wrong = await answerManifest(h.shl, r.linkId, { recipient: 'x', passcode: '0000' }, NOW).catch((e: unknown) => e);
+    const wrong = await answerManifest(h.shl, r.linkId, { recipient: 'x', passcode: '0000' }, NOW).catch(
+      (e: unknown) => e,
+    );
     expect(wrong).toBeInstanceOf(ShlPasscodeError);
     expect((wrong as ShlPasscodeError).remainingAttempts).toBe(2);
-    expect(await rejection(answerManifest(h.shl, r.linkId, { recipient: 'x' }, NOW))).toEqual({ kind: 'unauthorized', id: 'SHL_PASSCODE_INVALID', text: 'The passcode is missing or wrong; 1 attempt(s) left' });
+    expect(await rejection(answerManifest(h.shl, r.linkId, { recipient: 'x' }, NOW))).toEqual({
+      kind: 'unauthorized',
+      id: 'SHL_PASSCODE_INVALID',
+      text: 'The passcode is missing or wrong; 1 attempt(s) left',
+    });
   });
 
   test('when 12 wrong passcodes arrive in parallel against 5 allowed attempts, then exactly 5 are consumed and the link is disabled', async () => {
     const r = await issue({ passcode: 'right', maxAttempts: 5 });
-    const results = await Promise.all(Array.from({ length: 12 }, () => answerManifest(h.shl, r.linkId, { recipient: 'attacker', passcode: 'wrong' }, NOW).then(() => 'served', (e: unknown) => e)));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        answerManifest(h.shl, r.linkId, { recipient: 'attacker', passcode: 'wrong' }, NOW).then(
+          () => 'served',
+          (e: unknown) => e,
+        ),
+      ),
+    );
     const unauthorized = results.filter((e): e is ShlPasscodeError => e instanceof ShlPasscodeError);
     expect(unauthorized.map((e) => e.remainingAttempts).sort()).toEqual([0, 1, 2, 3, 4]);
     expect(results.filter((e) => e instanceof OutcomeError && e.kind === 'not-found')).toHaveLength(7);
@@ -89,13 +122,21 @@ describe('SHL link registry', () => {
 
   test('when the link has expired, then the manifest answers 404 SHL_EXPIRED', async () => {
     const r = await issue({ exp: later(3600) });
-    expect(await rejection(answerManifest(h.shl, r.linkId, { recipient: 'x' }, later(3601)))).toEqual({ kind: 'not-found', id: 'SHL_EXPIRED', text: `This SMART Health Link expired at ${later(3600).toISOString()}` });
+    expect(await rejection(answerManifest(h.shl, r.linkId, { recipient: 'x' }, later(3601)))).toEqual({
+      kind: 'not-found',
+      id: 'SHL_EXPIRED',
+      text: `This SMART Health Link expired at ${later(3600).toISOString()}`,
+    });
   });
 
   test('when the link is revoked, then it is gone and the manifest answers 404 SHL_NOT_FOUND', async () => {
     const r = await issue();
     expect(await revokeShlLink(h.shl, r.linkId)).toBe(true);
-    expect(await rejection(answerManifest(h.shl, r.linkId, { recipient: 'x' }, NOW))).toEqual({ kind: 'not-found', id: 'SHL_NOT_FOUND', text: 'No active SMART Health Link at this address' });
+    expect(await rejection(answerManifest(h.shl, r.linkId, { recipient: 'x' }, NOW))).toEqual({
+      kind: 'not-found',
+      id: 'SHL_NOT_FOUND',
+      text: 'No active SMART Health Link at this address',
+    });
     expect(await revokeShlLink(h.shl, r.linkId)).toBe(false);
   });
 
@@ -114,36 +155,62 @@ describe('SHL link registry', () => {
     expect(decodeShlink(direct.link).flag).toBe('U');
     expect((await readDirectFile(h.shl, direct.linkId, NOW)).split('.')).toHaveLength(5);
     const plain = await issue();
-    expect(await rejection(readDirectFile(h.shl, plain.linkId, NOW))).toEqual({ kind: 'invalid', id: 'SHL_NOT_DIRECT', text: 'This link has no U flag: POST a manifest request instead' });
+    expect(await rejection(readDirectFile(h.shl, plain.linkId, NOW))).toEqual({
+      kind: 'invalid',
+      id: 'SHL_NOT_DIRECT',
+      text: 'This link has no U flag: POST a manifest request instead',
+    });
   });
 
   test('when the Bundle is not a document, then issuance fails with 422 SHL_NOT_A_DOCUMENT', async () => {
     const bundle = { ...ipsDocument(), type: 'collection' as const };
-    expect(await rejection(issueShl(h.ctx, h.shl, { bundle, now: NOW, requester: 'x' }))).toMatchObject({ kind: 'unprocessable', id: 'SHL_NOT_A_DOCUMENT' });
+    expect(await rejection(issueShl(h.ctx, h.shl, { bundle, now: NOW, requester: 'x' }))).toMatchObject({
+      kind: 'unprocessable',
+      id: 'SHL_NOT_A_DOCUMENT',
+    });
   });
 
   test('when links are issued, then a Provenance records each', async () => {
     const r = await issue();
     const listed = await listCredentials(h.store, ipsPatient.id);
-    expect(listed.find((c) => c.provenanceId === r.provenanceId)).toMatchObject({ format: 'shl', patientId: ipsPatient.id, sources: [`Bundle/${ipsDocument().id}`], credentialId: r.recordId });
+    expect(listed.find((c) => c.provenanceId === r.provenanceId)).toMatchObject({
+      format: 'shl',
+      patientId: ipsPatient.id,
+      sources: [`Bundle/${ipsDocument().id}`],
+      credentialId: r.recordId,
+    });
   });
 });
 
 describe('SHL and VHL verification', () => {
   test('when an SHL is verified through the fetcher, then the IPS comes back and every check that applies passes', async () => {
     const r = await issue({ passcode: '42' });
-    const v = await verifyCredential(r.link, { validationTime: NOW, passcode: '42', fetchShl: fetcher(), validate: h.validate });
+    const v = await verifyCredential(r.link, {
+      validationTime: NOW,
+      passcode: '42',
+      fetchShl: fetcher(),
+      validate: h.validate,
+    });
     expect(v.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(v).toMatchObject({ valid: true, format: 'shl', issuer: 'issuer.test' });
     expect(v.content).toEqual(ipsDocument());
-    expect(v.checks.find((c) => c.name === 'signature')).toMatchObject({ status: 'skipped', message: 'A SMART Health Link is encrypted, not signed: its issuer is not authenticated (a VHL is)' });
+    expect(v.checks.find((c) => c.name === 'signature')).toMatchObject({
+      status: 'skipped',
+      message: 'A SMART Health Link is encrypted, not signed: its issuer is not authenticated (a VHL is)',
+    });
   });
 
   test('when the passcode is wrong, then the verdict reports it and no content', async () => {
     const r = await issue({ passcode: '42' });
-    const v = await verifyCredential(`https://viewer.example/#${r.link}`, { validationTime: NOW, passcode: 'nope', fetchShl: fetcher() });
+    const v = await verifyCredential(`https://viewer.example/#${r.link}`, {
+      validationTime: NOW,
+      passcode: 'nope',
+      fetchShl: fetcher(),
+    });
     expect(failuresOf(v)).toEqual(['decode-error']);
-    expect(v.checks.find((c) => c.status === 'fail')?.message).toMatch(/^The manifest needs a passcode, or the one given is wrong/);
+    expect(v.checks.find((c) => c.status === 'fail')?.message).toMatch(
+      /^The manifest needs a passcode, or the one given is wrong/,
+    );
     expect(v.content).toBeUndefined();
   });
 
@@ -157,7 +224,10 @@ describe('SHL and VHL verification', () => {
   test('when the link has expired at the validation time, then it is not fetched and not-expired fails with expired', async () => {
     const r = await issue({ exp: later(60) });
     let fetched = 0;
-    const v = await verifyCredential(r.link, { validationTime: later(61), fetchShl: async () => (fetched++, { files: [] }) });
+    const v = await verifyCredential(r.link, {
+      validationTime: later(61),
+      fetchShl: async () => (fetched++, { files: [] }),
+    });
     expect(failuresOf(v)).toEqual(['expired']);
     expect(fetched).toBe(0);
   });
@@ -166,35 +236,85 @@ describe('SHL and VHL verification', () => {
     const r = await issue();
     const v = await verifyCredential(r.link, { validationTime: NOW });
     expect(v.valid).toBe(true);
-    expect(v.checks.find((c) => c.name === 'decompress')).toEqual({ name: 'decompress', status: 'skipped', message: 'Not fetched: no SHL fetcher is configured' });
+    expect(v.checks.find((c) => c.name === 'decompress')).toEqual({
+      name: 'decompress',
+      status: 'skipped',
+      message: 'Not fetched: no SHL fetcher is configured',
+    });
   });
 
   test('when a link holds a SMART Health Card file, then the card inside is verified with its own checks', async () => {
-    const card = await issueShc(h.ctx, { patient: patient(), immunizations: [covidImmunization()], credentialTypes: ['Immunization'], now: NOW, requester: 'w' });
-    const created = await createShlLink(h.shl, { content: JSON.stringify({ verifiableCredential: card.verifiableCredential }), contentType: 'application/smart-health-card', now: NOW });
+    const card = await issueShc(h.ctx, {
+      patient: patient(),
+      immunizations: [covidImmunization()],
+      credentialTypes: ['Immunization'],
+      now: NOW,
+      requester: 'w',
+    });
+    const created = await createShlLink(h.shl, {
+      content: JSON.stringify({ verifiableCredential: card.verifiableCredential }),
+      contentType: 'application/smart-health-card',
+      now: NOW,
+    });
     const v = await verifyCredential(created.link, { validationTime: NOW, trust: h.trust, fetchShl: fetcher() });
     expect(v.valid).toBe(true);
-    expect(v.checks.find((c) => c.name === 'signature' && c.status === 'pass')?.message).toBe('SMART Health Card 1 in the link');
+    expect(v.checks.find((c) => c.name === 'signature' && c.status === 'pass')?.message).toBe(
+      'SMART Health Card 1 in the link',
+    );
     expect(v.content?.entry).toHaveLength(2);
-    const unknown = await verifyCredential(created.link, { validationTime: NOW, trust: h.emptyTrust, fetchShl: fetcher() });
+    const unknown = await verifyCredential(created.link, {
+      validationTime: NOW,
+      trust: h.emptyTrust,
+      fetchShl: fetcher(),
+    });
     expect(failuresOf(unknown)).toEqual(['key-unknown']);
   });
 
   test('when a VHL is verified, then the HCERT envelope is checked with the trust list and the link is followed', async () => {
-    const r = await issueVhl(h.ctx, h.shl, { bundle: ipsDocument(), now: NOW, requester: 'portal', exp: later(86_400), qrFormats: ['svg'] });
-    const v = await verifyCredential(r.hc1, { validationTime: NOW, trust: h.trust, fetchShl: fetcher(), validate: h.validate });
+    const r = await issueVhl(h.ctx, h.shl, {
+      bundle: ipsDocument(),
+      now: NOW,
+      requester: 'portal',
+      exp: later(86_400),
+      qrFormats: ['svg'],
+    });
+    const v = await verifyCredential(r.hc1, {
+      validationTime: NOW,
+      trust: h.trust,
+      fetchShl: fetcher(),
+      validate: h.validate,
+    });
     expect(v.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(v).toMatchObject({ valid: true, format: 'vhl', issuer: 'XX', kid: r.kid });
     expect(v.content).toEqual(ipsDocument());
-    expect(shlToParameters(r).parameter!.map((x) => x.name)).toEqual(['shlink', 'manifestUrl', 'expiresAt', 'qrSvg', 'qrVersion', 'vhl', 'kid', 'vhlQrSvg', 'vhlQrVersion']);
+    expect(shlToParameters(r).parameter!.map((x) => x.name)).toEqual([
+      'shlink',
+      'manifestUrl',
+      'expiresAt',
+      'qrSvg',
+      'qrVersion',
+      'vhl',
+      'kid',
+      'vhlQrSvg',
+      'vhlQrVersion',
+    ]);
     // the harness loads the IPS package: the document conforms to its Bundle profile, so the issuer has nothing to be warned of
     expect(r.warnings).toEqual([]);
   });
 
   test('when a VHL is signed by a key the verifier does not know, then the link is not followed', async () => {
-    const r = await issueVhl(h.ctx, h.shl, { bundle: ipsDocument(), now: NOW, requester: 'portal', qrFormats: ['svg'] });
+    const r = await issueVhl(h.ctx, h.shl, {
+      bundle: ipsDocument(),
+      now: NOW,
+      requester: 'portal',
+      qrFormats: ['svg'],
+    });
     let fetched = 0;
-    const v = await verifyCredential(r.hc1, { validationTime: NOW, trust: h.emptyTrust, fetchShl: async () => (fetched++, { files: [] }) });
+    const v = await verifyCredential(r.hc1, {
+      validationTime: NOW,
+      trust: h.emptyTrust,
+      fetchShl: async () => (fetched++, { files: [] }),
+    });
     expect(failuresOf(v)).toEqual(['key-unknown']);
     expect(fetched).toBe(0);
     expect(v.content).toBeUndefined();

@@ -8,14 +8,39 @@ import { failuresOf, type FailureCode } from '../../../src/credentials/verdict.t
 import { makeHarness, NOW, YEAR, type Harness } from './harness.ts';
 import { covidImmunization, ipsDocument, patient } from './fixtures.ts';
 
-const CODES: readonly FailureCode[] = ['not-a-credential', 'decode-error', 'signature-encoding', 'signature-invalid', 'key-unknown', 'untrusted-chain', 'expired', 'not-yet-valid', 'revoked', 'payload-invalid', 'profile-invalid'];
+const CODES: readonly FailureCode[] = [
+  'not-a-credential',
+  'decode-error',
+  'signature-encoding',
+  'signature-invalid',
+  'key-unknown',
+  'untrusted-chain',
+  'expired',
+  'not-yet-valid',
+  'revoked',
+  'payload-invalid',
+  'profile-invalid',
+];
 
 let h: Harness;
 let samples: string[];
 beforeAll(async () => {
   h = await makeHarness();
-  const hcert = await issueHcert(h.ctx, { patient: patient(), immunizations: [covidImmunization()], now: NOW, validitySeconds: YEAR, requester: 'fuzz', qrFormats: [] });
-  const shc = await issueShc(h.ctx, { patient: patient(), immunizations: [covidImmunization()], credentialTypes: ['Immunization'], now: NOW, requester: 'fuzz' });
+  const hcert = await issueHcert(h.ctx, {
+    patient: patient(),
+    immunizations: [covidImmunization()],
+    now: NOW,
+    validitySeconds: YEAR,
+    requester: 'fuzz',
+    qrFormats: [],
+  });
+  const shc = await issueShc(h.ctx, {
+    patient: patient(),
+    immunizations: [covidImmunization()],
+    credentialTypes: ['Immunization'],
+    now: NOW,
+    requester: 'fuzz',
+  });
   const shl = await issueShl(h.ctx, h.shl, { bundle: ipsDocument(), now: NOW, requester: 'fuzz', qrFormats: [] });
   samples = [hcert.hc1, shc.verifiableCredential[0]!, shc.qr[0]![0]!, shl.link];
 });
@@ -32,16 +57,29 @@ async function checkVerdict(text: string): Promise<void> {
 
 describe('verifyCredential robustness', () => {
   test('when random text is verified, then a verdict comes back and nothing throws', async () => {
-    await fc.assert(fc.asyncProperty(fc.string({ maxLength: 300 }), async (text) => checkVerdict(text)), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 300 }), async (text) => checkVerdict(text)),
+      { numRuns: 300 },
+    );
   });
 
   test('when valid credentials are mutated (truncated, a character changed, junk appended), then each mutation ends in a verdict', async () => {
-    const mutation = fc.tuple(fc.nat({ max: 3 }), fc.nat(), fc.constantFrom('truncate', 'change', 'append'), fc.string({ minLength: 1, maxLength: 4 }));
+    const mutation = fc.tuple(
+      fc.nat({ max: 3 }),
+      fc.nat(),
+      fc.constantFrom('truncate', 'change', 'append'),
+      fc.string({ minLength: 1, maxLength: 4 }),
+    );
     await fc.assert(
       fc.asyncProperty(mutation, async ([which, at, kind, junk]) => {
         const text = samples[which]!;
         const i = at % text.length;
-        const mutated = kind === 'truncate' ? text.slice(0, i) : kind === 'change' ? text.slice(0, i) + junk + text.slice(i + 1) : text + junk;
+        const mutated =
+          kind === 'truncate'
+            ? text.slice(0, i)
+            : kind === 'change'
+              ? text.slice(0, i) + junk + text.slice(i + 1)
+              : text + junk;
         await checkVerdict(mutated);
       }),
       { numRuns: 400 },

@@ -5,7 +5,8 @@ function rejection(text: string): { id?: string; message: string; expression?: s
   try {
     parseStrictJson(text);
   } catch (err) {
-    if (err instanceof OutcomeError) return { id: messageIdOf(err.outcome), message: err.message, expression: err.outcome.issue?.[0]?.expression };
+    if (err instanceof OutcomeError)
+      return { id: messageIdOf(err.outcome), message: err.message, expression: err.outcome.issue?.[0]?.expression };
     throw err;
   }
   throw new Error('expected a rejection');
@@ -30,11 +31,14 @@ describe('parseStrictJson', () => {
     expect(parseStrictJson('[{"a":1},{"a":2}]')).toEqual([{ a: 1 }, { a: 2 }]);
   });
 
-  test.each(['__proto__', 'constructor', 'prototype', '\\u005f_proto__'])('when the key %s appears, then JSON_FORBIDDEN_KEY', (key) => {
-    const r = rejection(`{"x":{"${key}":{"polluted":true}}}`);
-    expect(r.id).toBe('JSON_FORBIDDEN_KEY');
-    expect(r.message).toMatch(/is not allowed$/);
-  });
+  test.each(['__proto__', 'constructor', 'prototype', '\\u005f_proto__'])(
+    'when the key %s appears, then JSON_FORBIDDEN_KEY',
+    (key) => {
+      const r = rejection(`{"x":{"${key}":{"polluted":true}}}`);
+      expect(r.id).toBe('JSON_FORBIDDEN_KEY');
+      expect(r.message).toMatch(/is not allowed$/);
+    },
+  );
 
   test('when nesting passes the cap, then JSON_TOO_DEEP', () => {
     const r = rejection('['.repeat(65) + ']'.repeat(65));

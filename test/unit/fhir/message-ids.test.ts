@@ -12,7 +12,9 @@ import { literalIds, MESSAGES_DOC, messagesMarkdown, sourceFiles, usesOf } from 
  * Compile-time: every closed union of ids that reaches issue() is within the catalogue, or this does not typecheck
  * (the $verify failure codes are checked where they are mapped, credentials/verdict.ts).
  */
-const catalogued = (ids: ReadonlyArray<PatchErrorId | SearchErrorId | MappingErrorId | PackageUploadCode | keyof typeof MESSAGES>): readonly MessageId[] => ids;
+const catalogued = (
+  ids: ReadonlyArray<PatchErrorId | SearchErrorId | MappingErrorId | PackageUploadCode | keyof typeof MESSAGES>,
+): readonly MessageId[] => ids;
 
 const files = sourceFiles();
 
@@ -29,7 +31,15 @@ describe('message-id catalogue', () => {
   });
 
   test('when ids come from the closed unions of search, patch, mapping and package errors, then they are catalogued', () => {
-    expect(catalogued(['SEARCH_DATE_INVALID', 'PATCH_INVALID', 'MAPPING_CODE_UNMAPPED', 'PACKAGE_CORRUPT', 'CARDINALITY_MIN']).filter((id) => !(id in MESSAGE_IDS))).toEqual([]);
+    expect(
+      catalogued([
+        'SEARCH_DATE_INVALID',
+        'PATCH_INVALID',
+        'MAPPING_CODE_UNMAPPED',
+        'PACKAGE_CORRUPT',
+        'CARDINALITY_MIN',
+      ]).filter((id) => !(id in MESSAGE_IDS)),
+    ).toEqual([]);
   });
 
   test('when the validation engine table is read, then each of its ids is in the catalogue under validation/', () => {
@@ -48,6 +58,8 @@ describe('message-id catalogue', () => {
   test('when docs/messages.md is read, then it is what npm run docs:messages writes', () => {
     const doc = readFileSync(MESSAGES_DOC, 'utf8');
     expect(doc).toBe(messagesMarkdown(files));
-    expect(doc).toMatch(/^\| `OPERATION_PARAM_MISSING` \| http \| .*needs the parameter.* \| `src\/http\/operations\/input\.ts` \|$/m);
+    expect(doc).toMatch(
+      /^\| `OPERATION_PARAM_MISSING` \| http \| .*needs the parameter.* \| `src\/http\/operations\/input\.ts` \|$/m,
+    );
   });
 });

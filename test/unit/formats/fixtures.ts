@@ -21,7 +21,20 @@ export const SAMPLE_DCC = Object.freeze({
   ver: '1.3.0',
   nam: { fn: 'Musterfrau', fnt: 'MUSTERFRAU', gn: 'Erika', gnt: 'ERIKA' },
   dob: '1964-08-12',
-  v: [{ tg: '840539006', vp: '1119349007', mp: 'EU/1/20/1528', ma: 'ORG-100030215', dn: 2, sd: 2, dt: '2021-05-29', co: 'AT', is: 'Ministry of Health, Austria', ci: 'URN:UVCI:01:AT:10807843F94AEE0EE5093FBC254BD813#B' }],
+  v: [
+    {
+      tg: '840539006',
+      vp: '1119349007',
+      mp: 'EU/1/20/1528',
+      ma: 'ORG-100030215',
+      dn: 2,
+      sd: 2,
+      dt: '2021-05-29',
+      co: 'AT',
+      is: 'Ministry of Health, Austria',
+      ci: 'URN:UVCI:01:AT:10807843F94AEE0EE5093FBC254BD813#B',
+    },
+  ],
 });
 
 /** 2021-06-01T00:00:00Z */
@@ -29,7 +42,13 @@ export const IAT = 1_622_505_600;
 export const KID = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
 
 export function sampleClaims(overrides: Partial<CwtClaimsInput> = {}): CwtClaimsInput {
-  return { iss: 'AT', iat: IAT, exp: IAT + 365 * 86400, hcert: new Map<number, unknown>([[HCERT_KEY.euDcc, SAMPLE_DCC]]), ...overrides };
+  return {
+    iss: 'AT',
+    iat: IAT,
+    exp: IAT + 365 * 86400,
+    hcert: new Map<number, unknown>([[HCERT_KEY.euDcc, SAMPLE_DCC]]),
+    ...overrides,
+  };
 }
 
 export const AT_VALIDATION = { validationTime: new Date((IAT + 86400) * 1000) };
@@ -54,7 +73,11 @@ export function expectFormatError(fn: () => unknown, code: FormatErrorCode, mess
 }
 
 /** Async twin of expectFormatError. */
-export async function expectFormatErrorAsync(fn: () => Promise<unknown>, code: FormatErrorCode, message: string | RegExp): Promise<void> {
+export async function expectFormatErrorAsync(
+  fn: () => Promise<unknown>,
+  code: FormatErrorCode,
+  message: string | RegExp,
+): Promise<void> {
   let thrown: unknown;
   try {
     await fn();

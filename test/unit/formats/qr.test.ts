@@ -27,11 +27,19 @@ describe('QR rendering', () => {
 
   test('when an SHC chunk needs more than version 22, then QR_TOO_LARGE', async () => {
     const [chunk] = encodeShcQr('a'.repeat(1195));
-    await expectFormatErrorAsync(() => renderCredentialQr('shc', `${chunk}0000000000000000000000000000000000000000`, 'svg'), 'QR_TOO_LARGE', 'QR: the payload needs version 23, above the maximum 22');
+    await expectFormatErrorAsync(
+      () => renderCredentialQr('shc', `${chunk}0000000000000000000000000000000000000000`, 'svg'),
+      'QR_TOO_LARGE',
+      'QR: the payload needs version 23, above the maximum 22',
+    );
   });
 
   test('when the text fits no QR version at all, then QR_TOO_LARGE', async () => {
-    await expectFormatErrorAsync(() => renderQr('x'.repeat(8000), { format: 'svg', errorCorrection: 'Q' }), 'QR_TOO_LARGE', 'QR: the payload does not fit any QR version at error correction Q');
+    await expectFormatErrorAsync(
+      () => renderQr('x'.repeat(8000), { format: 'svg', errorCorrection: 'Q' }),
+      'QR_TOO_LARGE',
+      'QR: the payload does not fit any QR version at error correction Q',
+    );
   });
 
   describe('one symbol drawn as both images', () => {
@@ -52,17 +60,36 @@ describe('QR rendering', () => {
 
     test('when drawn as SVG, then the text is byte for byte what the qrcode package writes', async () => {
       const ours = await renderQr(hc1, { format: 'svg', ...QR_PRESETS.hcert });
-      const theirs = await QRCode.toString(hc1, { errorCorrectionLevel: 'Q', version: ours.version, margin: 4, type: 'svg' });
+      const theirs = await QRCode.toString(hc1, {
+        errorCorrectionLevel: 'Q',
+        version: ours.version,
+        margin: 4,
+        type: 'svg',
+      });
       expect(ours.data).toBe(theirs);
     });
 
-    test('when drawn as PNG, then its pixels are the qrcode package\'s: same size, module × scale, 4-module quiet zone', async () => {
+    test("when drawn as PNG, then its pixels are the qrcode package's: same size, module × scale, 4-module quiet zone", async () => {
       const text = hc1.slice(0, 200); // pngjs is slow under jest: a small symbol keeps the reference quick
       const ours = (await renderQr(text, { format: 'png', ...QR_PRESETS.hcert })).data as Uint8Array;
-      const reference = QRCode.create(text, { errorCorrectionLevel: 'Q', version: QRCode.create(text, { errorCorrectionLevel: 'Q' }).version });
-      const theirs = new Uint8Array(await QRCode.toBuffer(text, { errorCorrectionLevel: 'Q', version: reference.version, margin: 4, scale: 4, type: 'png' }));
+      const reference = QRCode.create(text, {
+        errorCorrectionLevel: 'Q',
+        version: QRCode.create(text, { errorCorrectionLevel: 'Q' }).version,
+      });
+      const theirs = new Uint8Array(
+        await QRCode.toBuffer(text, {
+          errorCorrectionLevel: 'Q',
+          version: reference.version,
+          margin: 4,
+          scale: 4,
+          type: 'png',
+        }),
+      );
       const ihdr = (png: Uint8Array) => new DataView(png.buffer, png.byteOffset + 16, 8);
-      expect([ihdr(ours).getUint32(0), ihdr(ours).getUint32(4)]).toEqual([ihdr(theirs).getUint32(0), ihdr(theirs).getUint32(4)]);
+      expect([ihdr(ours).getUint32(0), ihdr(ours).getUint32(4)]).toEqual([
+        ihdr(theirs).getUint32(0),
+        ihdr(theirs).getUint32(4),
+      ]);
       expect([ours[24], ours[25]]).toEqual([1, 0]); // 1-bit greyscale
       const { size, data } = reference.modules;
       const width = ihdr(ours).getUint32(0);
@@ -73,7 +100,9 @@ describe('QR rendering', () => {
       for (let y = 0; y < width; y++) {
         const filter = raw[y * rowBytes];
         expect([0, 2]).toContain(filter); // None, or Up (a copy of the row above)
-        if (filter === 2) for (let i = 1; i < rowBytes; i++) raw[y * rowBytes + i] = (raw[y * rowBytes + i]! + raw[(y - 1) * rowBytes + i]!) & 0xff;
+        if (filter === 2)
+          for (let i = 1; i < rowBytes; i++)
+            raw[y * rowBytes + i] = (raw[y * rowBytes + i]! + raw[(y - 1) * rowBytes + i]!) & 0xff;
       }
       let mismatches = 0;
       for (let y = 0; y < width; y++) {

@@ -8,7 +8,9 @@ describe('redactUrl', () => {
   });
 
   test('when the URL is an SHL manifest or file location, then the link id and the ticket are redacted', () => {
-    expect(redactUrl('/shl/AbCdEf0123456789AbCdEf0123456789AbCdEf01234?recipient=Dr')).toBe('/shl/REDACTED?recipient=Dr');
+    expect(redactUrl('/shl/AbCdEf0123456789AbCdEf0123456789AbCdEf01234?recipient=Dr')).toBe(
+      '/shl/REDACTED?recipient=Dr',
+    );
     expect(redactUrl('/shl/AbCdEf/file/TiCkEt')).toBe('/shl/REDACTED/file/REDACTED');
   });
 

@@ -51,7 +51,8 @@ describe('loadPackages', () => {
       'hl7.fhir.r4.core#4.0.1@4.0.1',
       ...sharedArchiveManifests().map((m) => `${m.name}#${m.version}@${m.fhirVersion}`),
     ]);
-    for (const m of sharedArchiveManifests()) expect(set.summaries.find((s) => s.id === m.name)?.examples).toBe(m.exampleFiles);
+    for (const m of sharedArchiveManifests())
+      expect(set.summaries.find((s) => s.id === m.name)?.examples).toBe(m.exampleFiles);
     const ddcc = set.summaries.find((s) => s.id === 'who.ddcc');
     expect(ddcc?.counts.StructureDefinition).toBe(47);
     expect(ddcc?.examples).toBe(49);
@@ -76,7 +77,9 @@ describe('loadPackages', () => {
   test('when a package targets FHIR R5, then it is listed but marked as not used for R4 validation', async () => {
     const set = await loadPackages({ files: [`${SHARED}/smart.who.int.trust#1.1.6.tgz`], includeCore: false });
     expect(set.summaries[0].usedForValidation).toBe(false);
-    expect(set.warnings).toContain('package smart.who.int.trust#1.1.6 targets FHIR 5.0.0; it is listed but not used to validate R4 resources');
+    expect(set.warnings).toContain(
+      'package smart.who.int.trust#1.1.6 targets FHIR 5.0.0; it is listed but not used to validate R4 resources',
+    );
   });
 
   test('when a folder is missing or a file is not a package, then loading warns and goes on', async () => {
@@ -96,8 +99,14 @@ describe('loadPackages', () => {
   test('when a dependency is in the FHIR package cache, then it is loaded from there and no longer missing', async () => {
     const folder = join(tmp, 'hl7.fhir.uv.ipa#1.0.0', 'package');
     mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'hl7.fhir.uv.ipa', version: '1.0.0', fhirVersions: ['4.0.1'] }));
-    writeFileSync(join(folder, 'ValueSet-x.json'), JSON.stringify({ resourceType: 'ValueSet', url: 'http://hl7.org/fhir/uv/ipa/ValueSet/x' }));
+    writeFileSync(
+      join(folder, 'package.json'),
+      JSON.stringify({ name: 'hl7.fhir.uv.ipa', version: '1.0.0', fhirVersions: ['4.0.1'] }),
+    );
+    writeFileSync(
+      join(folder, 'ValueSet-x.json'),
+      JSON.stringify({ resourceType: 'ValueSet', url: 'http://hl7.org/fhir/uv/ipa/ValueSet/x' }),
+    );
     const set = await loadPackages({ files: [DDCC], cacheDir: tmp, includeCore: false });
     expect(set.summaries.map((s) => s.id)).toEqual(['who.ddcc', 'hl7.fhir.uv.ipa']);
     expect(set.summaries[0].missingDependencies).not.toContain('hl7.fhir.uv.ipa#1.0.0');
@@ -108,23 +117,38 @@ describe('loadPackages', () => {
     for (const version of ['5.1.0', '5.3.0-ballot-tc1']) {
       const folder = join(tmp, `hl7.fhir.uv.extensions.r4#${version}`, 'package');
       mkdirSync(folder, { recursive: true });
-      writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'hl7.fhir.uv.extensions.r4', version, fhirVersions: ['4.0.1'] }));
+      writeFileSync(
+        join(folder, 'package.json'),
+        JSON.stringify({ name: 'hl7.fhir.uv.extensions.r4', version, fhirVersions: ['4.0.1'] }),
+      );
     }
     const set = await loadPackages({ files: [IPS], cacheDir: tmp, includeCore: false });
     const ips = set.summaries.find((s) => s.id === 'hl7.fhir.uv.ips');
-    expect(set.summaries.filter((s) => s.id === 'hl7.fhir.uv.extensions.r4').map((s) => s.version)).toEqual(['5.3.0-ballot-tc1']);
+    expect(set.summaries.filter((s) => s.id === 'hl7.fhir.uv.extensions.r4').map((s) => s.version)).toEqual([
+      '5.3.0-ballot-tc1',
+    ]);
     expect(ips?.missingDependencies).not.toContain('hl7.fhir.uv.extensions.r4#5.2.0');
     expect(ips?.missingDependencies).toContain('hl7.fhir.uv.ipa#1.1.0');
-    expect(ips?.substitutedDependencies).toEqual([{ declared: 'hl7.fhir.uv.extensions.r4#5.2.0', loaded: 'hl7.fhir.uv.extensions.r4#5.3.0-ballot-tc1' }]);
-    expect(set.warnings).toContain('package hl7.fhir.uv.ips#2.0.0 depends on hl7.fhir.uv.extensions.r4#5.2.0; hl7.fhir.uv.extensions.r4#5.3.0-ballot-tc1 is loaded instead');
+    expect(ips?.substitutedDependencies).toEqual([
+      { declared: 'hl7.fhir.uv.extensions.r4#5.2.0', loaded: 'hl7.fhir.uv.extensions.r4#5.3.0-ballot-tc1' },
+    ]);
+    expect(set.warnings).toContain(
+      'package hl7.fhir.uv.ips#2.0.0 depends on hl7.fhir.uv.extensions.r4#5.2.0; hl7.fhir.uv.extensions.r4#5.3.0-ballot-tc1 is loaded instead',
+    );
   });
 
   test('when FHIR packages are npm dependencies in node_modules, then they are loaded from there and non-FHIR npm packages are skipped', async () => {
     const nodeModules = join(tmp, 'node_modules');
     installAsNpm(nodeModules, IPS, 'hl7.fhir.uv.ips');
     mkdirSync(join(nodeModules, 'left-pad'), { recursive: true });
-    writeFileSync(join(nodeModules, 'left-pad', 'package.json'), JSON.stringify({ name: 'left-pad', version: '1.3.0' }));
-    const fromNpm = await loadPackages({ npm: { dir: nodeModules, names: ['hl7.fhir.uv.ips', 'left-pad', 'not-installed'] }, includeCore: false });
+    writeFileSync(
+      join(nodeModules, 'left-pad', 'package.json'),
+      JSON.stringify({ name: 'left-pad', version: '1.3.0' }),
+    );
+    const fromNpm = await loadPackages({
+      npm: { dir: nodeModules, names: ['hl7.fhir.uv.ips', 'left-pad', 'not-installed'] },
+      includeCore: false,
+    });
     const fromArchive = await loadPackages({ files: [IPS], includeCore: false });
     expect(fromNpm.summaries.map((s) => `${s.id}#${s.version}`)).toEqual(['hl7.fhir.uv.ips#2.0.0']);
     expect(fromNpm.summaries[0].source).toBe(join(nodeModules, 'hl7.fhir.uv.ips'));
@@ -139,13 +163,22 @@ describe('loadPackages', () => {
     const ddcc = set.summaries.find((s) => s.id === 'who.ddcc');
     expect(set.summaries.map((s) => s.id)).toContain('hl7.fhir.uv.ips');
     expect(ddcc?.missingDependencies).not.toContain('hl7.fhir.uv.ips#1.1.0');
-    expect(ddcc?.substitutedDependencies).toContainEqual({ declared: 'hl7.fhir.uv.ips#1.1.0', loaded: 'hl7.fhir.uv.ips#2.0.0' });
+    expect(ddcc?.substitutedDependencies).toContainEqual({
+      declared: 'hl7.fhir.uv.ips#1.1.0',
+      loaded: 'hl7.fhir.uv.ips#2.0.0',
+    });
   });
 
   test('when a .tgz holds examples, then they are read from package/example and nested folders are skipped', async () => {
     const tgz = buildTar([
-      { name: 'package/package.json', body: JSON.stringify({ name: 'test.pkg', version: '0.0.1', fhirVersions: ['4.0.1'] }) },
-      { name: 'package/StructureDefinition-a.json', body: JSON.stringify({ resourceType: 'StructureDefinition', url: 'http://x/a' }) },
+      {
+        name: 'package/package.json',
+        body: JSON.stringify({ name: 'test.pkg', version: '0.0.1', fhirVersions: ['4.0.1'] }),
+      },
+      {
+        name: 'package/StructureDefinition-a.json',
+        body: JSON.stringify({ resourceType: 'StructureDefinition', url: 'http://x/a' }),
+      },
       { name: 'package/example/Patient-p.json', body: JSON.stringify({ resourceType: 'Patient', id: 'p' }) },
       { name: 'package/other/ig-r4.json', body: JSON.stringify({ resourceType: 'ImplementationGuide' }) },
     ]);
@@ -164,7 +197,12 @@ describe('ig/packages.json lock list', () => {
 
   test('when a locked package is absent or differs, then checkLock names the problem', async () => {
     const set = await loadPackages({ files: [DDCC], includeCore: false });
-    const lock = { packages: [{ package: 'who.ddcc#1.0.0', sha256: '0'.repeat(64), source: 'x' }, { package: 'a.b#1', sha256: '1'.repeat(64), source: 'y' }] };
+    const lock = {
+      packages: [
+        { package: 'who.ddcc#1.0.0', sha256: '0'.repeat(64), source: 'x' },
+        { package: 'a.b#1', sha256: '1'.repeat(64), source: 'y' },
+      ],
+    };
     expect(checkLock(set, lock)).toEqual([
       `package who.ddcc#1.0.0 from ${DDCC} has sha256 a64a155ea9741f68f9af862087c2653b10c1d7fa7bfa7fed55bd2261365dd9f1, the lock says ${'0'.repeat(64)}`,
       'locked package a.b#1 is not loaded (expected from y)',

@@ -5,7 +5,12 @@ import { buildTar } from './tar-builder.ts';
 
 describe('readTar', () => {
   test('when a gzipped archive holds files, then they are returned in memory with their names and bytes', () => {
-    const entries = readTar(buildTar([{ name: 'package/package.json', body: '{"name":"a"}' }, { name: 'package/x.json', body: '{}' }]));
+    const entries = readTar(
+      buildTar([
+        { name: 'package/package.json', body: '{"name":"a"}' },
+        { name: 'package/x.json', body: '{}' },
+      ]),
+    );
     expect(entries.map((e) => [e.name, e.data.toString()])).toEqual([
       ['package/package.json', '{"name":"a"}'],
       ['package/x.json', '{}'],

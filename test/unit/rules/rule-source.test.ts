@@ -36,7 +36,13 @@ describe('rule source (file and URL, publisher double)', () => {
   test('when an unsigned file is read with allowUnsigned, then its rules are in use', async () => {
     const file = join(dir, 'rules.json');
     writeFileSync(file, JSON.stringify(dist));
-    const src = createRuleSource({ source: { file }, allowUnsigned: true, fetch, cacheFile: join(dir, 'cache.json'), now });
+    const src = createRuleSource({
+      source: { file },
+      allowUnsigned: true,
+      fetch,
+      cacheFile: join(dir, 'cache.json'),
+      now,
+    });
     expect(await src.refresh()).toEqual({ ok: true });
     expect(src.current()?.rules.map((r) => r.rule.Identifier)).toEqual(['VR-DE-0001']);
     expect(src.status()).toMatchObject({ state: 'ok', signed: false, rules: 1, valueSets: 1 });
@@ -45,19 +51,43 @@ describe('rule source (file and URL, publisher double)', () => {
   test('when an unsigned file is read without allowUnsigned, then it is refused with RULES_UNSIGNED', async () => {
     const file = join(dir, 'rules.json');
     writeFileSync(file, JSON.stringify(dist));
-    const src = createRuleSource({ source: { file }, allowUnsigned: false, fetch, cacheFile: join(dir, 'cache.json'), now });
+    const src = createRuleSource({
+      source: { file },
+      allowUnsigned: false,
+      fetch,
+      cacheFile: join(dir, 'cache.json'),
+      now,
+    });
     expect(await src.refresh()).toEqual({ ok: false });
     expect(src.current()).toBeUndefined();
-    expect(src.status().lastError).toMatchObject({ code: 'RULES_UNSIGNED', message: 'The rule distribution is not signed (compact JWS); unsigned rules are read only from local files with RULES_ALLOW_UNSIGNED=true' });
+    expect(src.status().lastError).toMatchObject({
+      code: 'RULES_UNSIGNED',
+      message:
+        'The rule distribution is not signed (compact JWS); unsigned rules are read only from local files with RULES_ALLOW_UNSIGNED=true',
+    });
   });
 
   test('when a URL serves a JWS signed with the configured key, then it is read; a URL serving plain JSON is refused even with allowUnsigned', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const jws = await sign(dist, privateKey);
-    const signed = createRuleSource({ source: { url: 'https://rules.test/dist' }, key: publicKey, allowUnsigned: true, fetch: publisherDouble(() => jws), cacheFile: join(dir, 'a.json'), now });
+    const signed = createRuleSource({
+      source: { url: 'https://rules.test/dist' },
+      key: publicKey,
+      allowUnsigned: true,
+      fetch: publisherDouble(() => jws),
+      cacheFile: join(dir, 'a.json'),
+      now,
+    });
     expect(await signed.refresh()).toEqual({ ok: true });
     expect(signed.status()).toMatchObject({ state: 'ok', signed: true, rules: 1 });
-    const plain = createRuleSource({ source: { url: 'https://rules.test/dist' }, key: publicKey, allowUnsigned: true, fetch: publisherDouble(() => JSON.stringify(dist)), cacheFile: join(dir, 'b.json'), now });
+    const plain = createRuleSource({
+      source: { url: 'https://rules.test/dist' },
+      key: publicKey,
+      allowUnsigned: true,
+      fetch: publisherDouble(() => JSON.stringify(dist)),
+      cacheFile: join(dir, 'b.json'),
+      now,
+    });
     expect(await plain.refresh()).toEqual({ ok: false });
     expect(plain.status().lastError?.code).toBe('RULES_UNSIGNED');
   });
@@ -65,11 +95,30 @@ describe('rule source (file and URL, publisher double)', () => {
   test('when the JWS is signed by another key or names an unknown crit extension, then it is refused', async () => {
     const { publicKey } = await generateKeyPair('ES256');
     const other = await generateKeyPair('ES256');
-    const wrong = createRuleSource({ source: { url: 'https://rules.test/d' }, key: publicKey, allowUnsigned: false, fetch: publisherDouble(() => sign(dist, other.privateKey)), cacheFile: join(dir, 'a.json'), now });
+    const wrong = createRuleSource({
+      source: { url: 'https://rules.test/d' },
+      key: publicKey,
+      allowUnsigned: false,
+      fetch: publisherDouble(() => sign(dist, other.privateKey)),
+      cacheFile: join(dir, 'a.json'),
+      now,
+    });
     await wrong.refresh();
-    expect(wrong.status().lastError).toMatchObject({ code: 'RULES_SIGNATURE_INVALID', message: "The rule distribution's signature does not verify: signature verification failed" });
+    expect(wrong.status().lastError).toMatchObject({
+      code: 'RULES_SIGNATURE_INVALID',
+      message: "The rule distribution's signature does not verify: signature verification failed",
+    });
     const mine = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const crit = createRuleSource({ source: { url: 'https://rules.test/d' }, key: mine.publicKey, allowUnsigned: false, fetch: publisherDouble(() => signWithHeader(dist, mine.privateKey, { alg: 'ES256', crit: ['x-rules'], 'x-rules': 1 })), cacheFile: join(dir, 'b.json'), now });
+    const crit = createRuleSource({
+      source: { url: 'https://rules.test/d' },
+      key: mine.publicKey,
+      allowUnsigned: false,
+      fetch: publisherDouble(() =>
+        signWithHeader(dist, mine.privateKey, { alg: 'ES256', crit: ['x-rules'], 'x-rules': 1 }),
+      ),
+      cacheFile: join(dir, 'b.json'),
+      now,
+    });
     await crit.refresh();
     expect(crit.status().lastError?.code).toBe('RULES_SIGNATURE_INVALID');
     expect(crit.status().lastError?.message).toMatch(/Extension Header Parameter "x-rules" is not recognized/);
@@ -79,9 +128,18 @@ describe('rule source (file and URL, publisher double)', () => {
     const file = join(dir, 'huge.json');
     writeFileSync(file, '');
     truncateSync(file, 100 * 1024 * 1024);
-    const src = createRuleSource({ source: { file }, allowUnsigned: true, fetch, cacheFile: join(dir, 'cache.json'), now });
+    const src = createRuleSource({
+      source: { file },
+      allowUnsigned: true,
+      fetch,
+      cacheFile: join(dir, 'cache.json'),
+      now,
+    });
     await src.refresh();
-    expect(src.status().lastError).toMatchObject({ code: 'RULES_TOO_LARGE', message: 'The rule file has 104857600 bytes, above the 8388608-byte cap' });
+    expect(src.status().lastError).toMatchObject({
+      code: 'RULES_TOO_LARGE',
+      message: 'The rule file has 104857600 bytes, above the 8388608-byte cap',
+    });
   });
 
   test('when a refresh fails after a good one, then the last good set stays in use, and a new client starts from the cache', async () => {
@@ -103,8 +161,17 @@ describe('rule source (file and URL, publisher double)', () => {
   });
 
   test('when the publisher answers 500, then the error says so', async () => {
-    const src = createRuleSource({ source: { url: 'https://rules.test/d' }, allowUnsigned: false, fetch: publisherDouble(() => 'x', 500), cacheFile: join(dir, 'c.json'), now });
+    const src = createRuleSource({
+      source: { url: 'https://rules.test/d' },
+      allowUnsigned: false,
+      fetch: publisherDouble(() => 'x', 500),
+      cacheFile: join(dir, 'c.json'),
+      now,
+    });
     await src.refresh();
-    expect(src.status().lastError).toMatchObject({ code: 'RULES_FETCH_FAILED', message: 'Rule download failed: HTTP 500' });
+    expect(src.status().lastError).toMatchObject({
+      code: 'RULES_FETCH_FAILED',
+      message: 'Rule download failed: HTTP 500',
+    });
   });
 });

@@ -10,13 +10,25 @@ const immunization: Resource = {
   resourceType: 'Immunization',
   status: 'completed',
   identifier: [{ system: 'urn:oid:1.2.3', value: 'imm-1' }],
-  vaccineCode: { coding: [{ system: 'http://snomed.info/sct', code: '1119349007', display: 'COVID-19 mRNA' }], text: 'Comirnaty' },
+  vaccineCode: {
+    coding: [{ system: 'http://snomed.info/sct', code: '1119349007', display: 'COVID-19 mRNA' }],
+    text: 'Comirnaty',
+  },
   patient: { reference: 'Patient/p1/_history/3' },
   occurrenceDateTime: '2021-05-01T10:00:00+02:00',
   lotNumber: 'EW0150',
   performer: [{ actor: { reference: 'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0' } }],
-  protocolApplied: [{ series: 'Primäry', doseNumberPositiveInt: 1, targetDisease: [{ coding: [{ system: 'http://snomed.info/sct', code: '840539006' }] }] }],
-  meta: { tag: [{ system: 'urn:tags', code: 'pilot' }], profile: ['http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization'] },
+  protocolApplied: [
+    {
+      series: 'Primäry',
+      doseNumberPositiveInt: 1,
+      targetDisease: [{ coding: [{ system: 'http://snomed.info/sct', code: '840539006' }] }],
+    },
+  ],
+  meta: {
+    tag: [{ system: 'urn:tags', code: 'pilot' }],
+    profile: ['http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization'],
+  },
 };
 
 const byParam = <T extends { param: string }>(rows: T[], param: string): Array<Omit<T, 'param'>> =>
@@ -52,11 +64,15 @@ describe('indexValues', () => {
 
   test('when references are indexed, then relative ones give type and id (history stripped) and urn:uuid stays a url', () => {
     expect(byParam(index.reference, 'patient')).toEqual([{ type: 'Patient', id: 'p1', url: '' }]);
-    expect(byParam(index.reference, 'performer')).toEqual([{ type: '', id: '', url: 'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0' }]);
+    expect(byParam(index.reference, 'performer')).toEqual([
+      { type: '', id: '', url: 'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0' },
+    ]);
   });
 
   test('when meta.profile is indexed, then _profile is a uri', () => {
-    expect(byParam(index.uri, '_profile')).toEqual([{ value: 'http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization' }]);
+    expect(byParam(index.uri, '_profile')).toEqual([
+      { value: 'http://smart.who.int/ddcc/StructureDefinition/DDCCImmunization' },
+    ]);
   });
 
   test('when _id and _lastUpdated exist, then they are not indexed (they are columns)', () => {
@@ -91,15 +107,27 @@ describe('indexValues', () => {
       valueQuantity: { value: 72.5, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
     });
     expect(byParam(o.date, 'date')).toEqual([{ low: MIN_INSTANT, high: Date.UTC(2020, 1, 1) }]);
-    expect(byParam(o.quantity, 'value-quantity')).toEqual([{ value: 72.5, system: 'http://unitsofmeasure.org', code: 'kg', unit: 'kg' }]);
+    expect(byParam(o.quantity, 'value-quantity')).toEqual([
+      { value: 72.5, system: 'http://unitsofmeasure.org', code: 'kg', unit: 'kg' },
+    ]);
     expect(byParam(o.reference, 'subject')).toEqual([{ type: 'Group', id: 'g1', url: '' }]);
     expect(byParam(o.reference, 'patient')).toEqual([]);
   });
 
   test('when a Period has only a start or a number is decimal, then the bounds are open or the value exact', () => {
-    const e = indexValues({ resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, period: { start: '2020-01-01' } });
+    const e = indexValues({
+      resourceType: 'Encounter',
+      status: 'finished',
+      class: { code: 'AMB' },
+      period: { start: '2020-01-01' },
+    });
     expect(byParam(e.date, 'date')).toEqual([{ low: Date.UTC(2020, 0, 1), high: MAX_INSTANT }]);
-    const r = indexValues({ resourceType: 'RiskAssessment', status: 'final', subject: { reference: 'Patient/p' }, prediction: [{ probabilityDecimal: 0.25 }] });
+    const r = indexValues({
+      resourceType: 'RiskAssessment',
+      status: 'final',
+      subject: { reference: 'Patient/p' },
+      prediction: [{ probabilityDecimal: 0.25 }],
+    });
     expect(byParam(r.number, 'probability')).toEqual([{ value: 0.25 }]);
   });
 
@@ -107,7 +135,12 @@ describe('indexValues', () => {
     const c = indexValues({
       resourceType: 'Condition',
       subject: { reference: 'Patient/p' },
-      code: { coding: [{ system: 's', code: 'x' }, { system: 's', code: 'x' }] },
+      code: {
+        coding: [
+          { system: 's', code: 'x' },
+          { system: 's', code: 'x' },
+        ],
+      },
     });
     expect(byParam(c.token, 'code')).toEqual([{ system: 's', code: 'x' }]);
   });
@@ -137,18 +170,34 @@ describe('parseReference', () => {
 describe('simple paths agree with FHIRPath', () => {
   const samples: Resource[] = [
     immunization,
-    { resourceType: 'Patient', name: [{ family: 'A', given: ['B'] }], deceasedDateTime: '2020-01-01', multipleBirthInteger: 2 },
-    { resourceType: 'Condition', subject: { reference: 'Patient/p' }, onsetPeriod: { start: '2020' }, abatementString: 'x' },
+    {
+      resourceType: 'Patient',
+      name: [{ family: 'A', given: ['B'] }],
+      deceasedDateTime: '2020-01-01',
+      multipleBirthInteger: 2,
+    },
+    {
+      resourceType: 'Condition',
+      subject: { reference: 'Patient/p' },
+      onsetPeriod: { start: '2020' },
+      abatementString: 'x',
+    },
   ];
-  test.each(samples.map((s) => [s.resourceType, s] as const))('when %s is evaluated, then every plain-path parameter yields what FHIRPath yields', (type, sample) => {
-    let compared = 0;
-    for (const def of listSearchParams(type)) {
-      if (!def.expression) continue;
-      const simple = compileSimplePath(splitUnion(def.expression));
-      if (!simple) continue;
-      expect([def.code, evalSimplePath(simple, sample).map((v) => v.value)]).toEqual([def.code, evalFhirPath(def.expression, sample)]);
-      compared++;
-    }
-    expect(compared).toBeGreaterThan(3);
-  });
+  test.each(samples.map((s) => [s.resourceType, s] as const))(
+    'when %s is evaluated, then every plain-path parameter yields what FHIRPath yields',
+    (type, sample) => {
+      let compared = 0;
+      for (const def of listSearchParams(type)) {
+        if (!def.expression) continue;
+        const simple = compileSimplePath(splitUnion(def.expression));
+        if (!simple) continue;
+        expect([def.code, evalSimplePath(simple, sample).map((v) => v.value)]).toEqual([
+          def.code,
+          evalFhirPath(def.expression, sample),
+        ]);
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(3);
+    },
+  );
 });

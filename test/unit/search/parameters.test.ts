@@ -6,12 +6,28 @@ describe('search parameter registry', () => {
   test('when Immunization params are listed, then they include its own and the common ones, sorted', () => {
     const codes = listSearchParams('Immunization').map((p) => p.code);
     expect(codes).toEqual([...codes].sort((a, b) => a.localeCompare(b)));
-    expect(codes).toEqual(expect.arrayContaining(['_id', '_lastUpdated', '_tag', '_profile', 'vaccine-code', 'patient', 'date', 'identifier']));
+    expect(codes).toEqual(
+      expect.arrayContaining([
+        '_id',
+        '_lastUpdated',
+        '_tag',
+        '_profile',
+        'vaccine-code',
+        'patient',
+        'date',
+        'identifier',
+      ]),
+    );
   });
 
   test('when a multi-type expression is looked up for one type, then only that type members remain', () => {
-    expect(getSearchParam('Immunization', 'date')).toMatchObject({ type: 'date', expression: 'Immunization.occurrence' });
-    expect(getSearchParam('Observation', 'patient')?.expression).toBe('Observation.subject.where(resolve() is Patient)');
+    expect(getSearchParam('Immunization', 'date')).toMatchObject({
+      type: 'date',
+      expression: 'Immunization.occurrence',
+    });
+    expect(getSearchParam('Observation', 'patient')?.expression).toBe(
+      'Observation.subject.where(resolve() is Patient)',
+    );
     expect(getSearchParam('Immunization', 'patient')?.targets).toEqual(['Patient']);
   });
 
@@ -33,13 +49,18 @@ describe('search parameter registry', () => {
   });
 
   test('when a union has parentheses, then it splits only at the top level', () => {
-    expect(splitUnion("(A.b as C) | A.d.where(e = 'x|y') | (A.f | A.g)")).toEqual(["(A.b as C)", "A.d.where(e = 'x|y')", '(A.f | A.g)']);
+    expect(splitUnion("(A.b as C) | A.d.where(e = 'x|y') | (A.f | A.g)")).toEqual([
+      '(A.b as C)',
+      "A.d.where(e = 'x|y')",
+      '(A.f | A.g)',
+    ]);
   });
 });
 
 describe('dateRange and normalizeString', () => {
   test('when a date is invalid, then there is no range', () => {
-    for (const bad of ['2021-00', '2021-02-29', '2021-01-01T25:00Z', '21-01-01', '2021-01-01T10Z', '']) expect(dateRange(bad)).toBeUndefined();
+    for (const bad of ['2021-00', '2021-02-29', '2021-01-01T25:00Z', '21-01-01', '2021-01-01T10Z', ''])
+      expect(dateRange(bad)).toBeUndefined();
   });
 
   test('when a leap day or an early year is given, then the range is right', () => {

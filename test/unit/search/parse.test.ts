@@ -34,17 +34,25 @@ describe('parseSearchQuery: tokens', () => {
   });
 
   test('when :missing is given, then missing is a boolean and there are no values', () => {
-    expect(filter('Immunization', 'lot-number:missing=true')).toMatchObject({ modifier: 'missing', missing: true, values: [] });
+    expect(filter('Immunization', 'lot-number:missing=true')).toMatchObject({
+      modifier: 'missing',
+      missing: true,
+      values: [],
+    });
     expect(filter('Immunization', 'lot-number:missing=false')).toMatchObject({ missing: false });
   });
 
   test('when a token has :text, then its value is a normalised string', () => {
-    expect(filter('Immunization', 'vaccine-code:text=Cömirnaty').values).toEqual([{ kind: 'string', value: 'comirnaty' }]);
+    expect(filter('Immunization', 'vaccine-code:text=Cömirnaty').values).toEqual([
+      { kind: 'string', value: 'comirnaty' },
+    ]);
   });
 
   test('when values are comma-separated, then they are OR-ed in one filter; escaped commas stay', () => {
     expect(filter('Immunization', 'status=completed,not-done').values).toHaveLength(2);
-    expect(filter('Immunization', `lot-number=${encodeURIComponent('a\\,b')}`).values).toEqual([{ kind: 'string', value: 'a,b' }]);
+    expect(filter('Immunization', `lot-number=${encodeURIComponent('a\\,b')}`).values).toEqual([
+      { kind: 'string', value: 'a,b' },
+    ]);
   });
 
   test('when a parameter is repeated, then each occurrence is its own (AND-ed) filter', () => {
@@ -52,7 +60,11 @@ describe('parseSearchQuery: tokens', () => {
   });
 
   test('when _id is given, then it is a token filter on _id', () => {
-    expect(filter('Patient', '_id=a,b')).toMatchObject({ code: '_id', type: 'token', values: [{ code: 'a' }, { code: 'b' }] });
+    expect(filter('Patient', '_id=a,b')).toMatchObject({
+      code: '_id',
+      type: 'token',
+      values: [{ code: 'a' }, { code: 'b' }],
+    });
   });
 });
 
@@ -60,14 +72,20 @@ describe('parseSearchQuery: strings, dates, numbers, quantities, uris', () => {
   test('when a string is searched, then it is normalised unless :exact', () => {
     expect(filter('Patient', 'family=Müller').values).toEqual([{ kind: 'string', value: 'muller' }]);
     expect(filter('Patient', 'family:exact=Müller').values).toEqual([{ kind: 'string', value: 'Müller' }]);
-    expect(filter('Patient', 'family:contains=ÜLL')).toMatchObject({ modifier: 'contains', values: [{ value: 'ull' }] });
+    expect(filter('Patient', 'family:contains=ÜLL')).toMatchObject({
+      modifier: 'contains',
+      values: [{ value: 'ull' }],
+    });
   });
 
-  test.each(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'])('when a date has prefix %s, then it is kept with the range', (prefix) => {
-    expect(filter('Immunization', `date=${prefix}2021-05`).values).toEqual([
-      { kind: 'date', prefix, low: Date.UTC(2021, 4, 1), high: Date.UTC(2021, 5, 1) },
-    ]);
-  });
+  test.each(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'])(
+    'when a date has prefix %s, then it is kept with the range',
+    (prefix) => {
+      expect(filter('Immunization', `date=${prefix}2021-05`).values).toEqual([
+        { kind: 'date', prefix, low: Date.UTC(2021, 4, 1), high: Date.UTC(2021, 5, 1) },
+      ]);
+    },
+  );
 
   test.each([
     ['2021', Date.UTC(2021, 0, 1), Date.UTC(2022, 0, 1)],
@@ -80,16 +98,28 @@ describe('parseSearchQuery: strings, dates, numbers, quantities, uris', () => {
     ['2021-02-28T12:15+02:00', Date.UTC(2021, 1, 28, 10, 15), Date.UTC(2021, 1, 28, 10, 16)],
     ['2021-02-28T10:15:30', Date.UTC(2021, 1, 28, 10, 15, 30), Date.UTC(2021, 1, 28, 10, 15, 31)],
   ])('when a date is %s, then its range covers exactly its precision', (value, low, high) => {
-    expect(filter('Immunization', `date=${encodeURIComponent(value)}`).values).toEqual([{ kind: 'date', prefix: 'eq', low, high }]);
+    expect(filter('Immunization', `date=${encodeURIComponent(value)}`).values).toEqual([
+      { kind: 'date', prefix: 'eq', low, high },
+    ]);
   });
 
   test('when _lastUpdated is given, then it is a date filter', () => {
-    expect(filter('Patient', '_lastUpdated=gt2024-01-01')).toMatchObject({ code: '_lastUpdated', type: 'date', values: [{ prefix: 'gt' }] });
+    expect(filter('Patient', '_lastUpdated=gt2024-01-01')).toMatchObject({
+      code: '_lastUpdated',
+      type: 'date',
+      values: [{ prefix: 'gt' }],
+    });
   });
 
   test('when a number is searched, then its precision gives the range', () => {
-    expect(filter('RiskAssessment', 'probability=100').values).toEqual([{ kind: 'number', prefix: 'eq', value: 100, low: 99.5, high: 100.5 }]);
-    const [v] = filter('RiskAssessment', 'probability=gt0.50').values as Array<{ low: number; high: number; prefix: string }>;
+    expect(filter('RiskAssessment', 'probability=100').values).toEqual([
+      { kind: 'number', prefix: 'eq', value: 100, low: 99.5, high: 100.5 },
+    ]);
+    const [v] = filter('RiskAssessment', 'probability=gt0.50').values as Array<{
+      low: number;
+      high: number;
+      prefix: string;
+    }>;
     expect(v?.prefix).toBe('gt');
     expect(v?.low).toBeCloseTo(0.495, 10);
     expect(v?.high).toBeCloseTo(0.505, 10);
@@ -99,14 +129,25 @@ describe('parseSearchQuery: strings, dates, numbers, quantities, uris', () => {
 
   test('when a quantity is searched, then number, system and code are split', () => {
     expect(filter('Observation', 'value-quantity=le5.4|http://unitsofmeasure.org|mg').values).toEqual([
-      { kind: 'quantity', prefix: 'le', value: 5.4, low: 5.35, high: 5.45, system: 'http://unitsofmeasure.org', code: 'mg' },
+      {
+        kind: 'quantity',
+        prefix: 'le',
+        value: 5.4,
+        low: 5.35,
+        high: 5.45,
+        system: 'http://unitsofmeasure.org',
+        code: 'mg',
+      },
     ]);
     expect(filter('Observation', 'value-quantity=5.4||mg').values).toMatchObject([{ code: 'mg' }]);
     expect(filter('Observation', 'value-quantity=5.4').values[0]).not.toHaveProperty('code');
   });
 
   test('when a uri is searched, then its value is kept as is, with :below or :above', () => {
-    expect(filter('ValueSet', 'url:below=http://x.org/fhir')).toMatchObject({ modifier: 'below', values: [{ kind: 'uri', value: 'http://x.org/fhir' }] });
+    expect(filter('ValueSet', 'url:below=http://x.org/fhir')).toMatchObject({
+      modifier: 'below',
+      values: [{ kind: 'uri', value: 'http://x.org/fhir' }],
+    });
   });
 });
 
@@ -115,15 +156,23 @@ describe('parseSearchQuery: references and chains', () => {
     ['Type/id', 'Patient/p1', { kind: 'reference', resourceType: 'Patient', id: 'p1' }],
     ['Type/id/_history', 'Patient/p1/_history/2', { kind: 'reference', resourceType: 'Patient', id: 'p1' }],
     ['absolute URL', 'https://x.org/fhir/Patient/p1', { kind: 'reference', url: 'https://x.org/fhir/Patient/p1' }],
-    ['urn:uuid', 'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0', { kind: 'reference', url: 'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0' }],
+    [
+      'urn:uuid',
+      'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0',
+      { kind: 'reference', url: 'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0' },
+    ],
   ])('when a reference is a %s, then it is split accordingly', (_, value, expected) => {
     expect(filter('Observation', `subject=${encodeURIComponent(value)}`).values).toEqual([expected]);
   });
 
   test('when a bare id is given, then the single target type is implied, or none for several targets', () => {
-    expect(filter('Immunization', 'patient=p1').values).toEqual([{ kind: 'reference', resourceType: 'Patient', id: 'p1' }]);
+    expect(filter('Immunization', 'patient=p1').values).toEqual([
+      { kind: 'reference', resourceType: 'Patient', id: 'p1' },
+    ]);
     expect(filter('Observation', 'subject=p1').values).toEqual([{ kind: 'reference', id: 'p1' }]);
-    expect(filter('Observation', 'subject:Group=p1').values).toEqual([{ kind: 'reference', resourceType: 'Group', id: 'p1' }]);
+    expect(filter('Observation', 'subject:Group=p1').values).toEqual([
+      { kind: 'reference', resourceType: 'Group', id: 'p1' },
+    ]);
   });
 
   test('when a chain is given, then the filter carries the target type and the chained filter', () => {
@@ -159,7 +208,10 @@ describe('parseSearchQuery: result parameters and ignored parameters', () => {
   });
 
   test('when _count, _offset, _snapshot, _sort and _total are given, then they are applied; _count is capped', () => {
-    const { query } = parse('Immunization', '_count=500&_offset=40&_snapshot=17&_sort=-date,lot-number,_id&_total=accurate');
+    const { query } = parse(
+      'Immunization',
+      '_count=500&_offset=40&_snapshot=17&_sort=-date,lot-number,_id&_total=accurate',
+    );
     expect(query).toMatchObject({ count: 100, offset: 40, snapshot: 17, total: 'accurate' });
     expect(query.sort).toEqual([
       { code: 'date', descending: true },
@@ -175,7 +227,10 @@ describe('parseSearchQuery: result parameters and ignored parameters', () => {
   });
 
   test('when _include and _revinclude are given, then the rules are parsed with optional target type', () => {
-    const { query } = parse('Immunization', '_include=Immunization:patient&_include=Immunization:performer:Practitioner&_revinclude=Provenance:target');
+    const { query } = parse(
+      'Immunization',
+      '_include=Immunization:patient&_include=Immunization:performer:Practitioner&_revinclude=Provenance:target',
+    );
     expect(query.include).toEqual([
       { sourceType: 'Immunization', paramCode: 'patient' },
       { sourceType: 'Immunization', paramCode: 'performer', targetType: 'Practitioner' },
@@ -194,16 +249,27 @@ describe('parseSearchQuery: result parameters and ignored parameters', () => {
   });
 
   test('when _elements, _summary and _has are given, then they are parsed for the REST layer', () => {
-    const { query, ignored } = parse('Patient', '_elements=id,name&_summary=data&_has:Immunization:patient:status=completed');
+    const { query, ignored } = parse(
+      'Patient',
+      '_elements=id,name&_summary=data&_has:Immunization:patient:status=completed',
+    );
     expect(ignored).toEqual([]);
     expect(query.elements).toEqual(['id', 'name']);
     expect(query.summary).toBe('data');
-    expect(query.has).toEqual([{ sourceType: 'Immunization', paramCode: 'patient', filter: { code: 'status', type: 'token', values: [{ kind: 'token', code: 'completed' }] } }]);
+    expect(query.has).toEqual([
+      {
+        sourceType: 'Immunization',
+        paramCode: 'patient',
+        filter: { code: 'status', type: 'token', values: [{ kind: 'token', code: 'completed' }] },
+      },
+    ]);
   });
 
   test('when a reference takes :identifier, then it becomes a token filter on the logical reference', () => {
     const { query } = parse('Immunization', 'patient:identifier=urn:nhs|1');
-    expect(query.filters).toEqual([{ code: 'patient:identifier', type: 'token', values: [{ kind: 'token', system: 'urn:nhs', code: '1' }] }]);
+    expect(query.filters).toEqual([
+      { code: 'patient:identifier', type: 'token', values: [{ kind: 'token', system: 'urn:nhs', code: '1' }] },
+    ]);
   });
 
   test('when _include uses a wildcard, then it is ignored', () => {

@@ -37,7 +37,13 @@ describe('generateDevKeys + loadIssuerKeys', () => {
     expect(keys.dscs).toHaveLength(1);
     expect(keys.signer.alg).toBe('ES256');
     expect(keys.signer.kid).toBe(readCertificate(await readFile(paths.dscCertPaths[0]!, 'utf8')).kid);
-    expect(keys.shc!.publicJwk).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'sig', alg: 'ES256', kid: keys.shc!.kid });
+    expect(keys.shc!.publicJwk).toMatchObject({
+      kty: 'EC',
+      crv: 'P-256',
+      use: 'sig',
+      alg: 'ES256',
+      kid: keys.shc!.kid,
+    });
     expect(keys.shc!.publicJwk.x5c).toHaveLength(2);
     expect((await stat(paths.dscKeyPaths[0]!)).mode & 0o777).toBe(0o600);
     expect(keys.warnings).toEqual([]);
@@ -45,7 +51,9 @@ describe('generateDevKeys + loadIssuerKeys', () => {
 
   test('when keys already exist, then generateDevKeys refuses with DEV_KEYS_EXIST', async () => {
     await generateDevKeys({ dir, now: NOW });
-    await expect(generateDevKeys({ dir, now: NOW })).rejects.toThrow(new TrustError('DEV_KEYS_EXIST', `Keys already exist in ${dir}; refusing to overwrite them`));
+    await expect(generateDevKeys({ dir, now: NOW })).rejects.toThrow(
+      new TrustError('DEV_KEYS_EXIST', `Keys already exist in ${dir}; refusing to overwrite them`),
+    );
   });
 
   test('when ensureDevKeys runs twice, then it generates once and then reuses the same files', async () => {
@@ -59,9 +67,20 @@ describe('generateDevKeys + loadIssuerKeys', () => {
   });
 
   test('when a key file is missing, then every unreadable file is listed', async () => {
-    const err = await rejection(loadIssuerKeys({ cscaCertPath: join(dir, 'nope.pem'), dscCertPaths: [join(dir, 'a.pem')], dscKeyPaths: [join(dir, 'b.pem')], now: NOW }));
+    const err = await rejection(
+      loadIssuerKeys({
+        cscaCertPath: join(dir, 'nope.pem'),
+        dscCertPaths: [join(dir, 'a.pem')],
+        dscKeyPaths: [join(dir, 'b.pem')],
+        now: NOW,
+      }),
+    );
     expect(err.code).toBe('ISSUER_KEYS_INVALID');
-    expect(err.problems).toEqual([`${join(dir, 'nope.pem')}: cannot be read (ENOENT)`, `${join(dir, 'a.pem')}: cannot be read (ENOENT)`, `${join(dir, 'b.pem')}: cannot be read (ENOENT)`]);
+    expect(err.problems).toEqual([
+      `${join(dir, 'nope.pem')}: cannot be read (ENOENT)`,
+      `${join(dir, 'a.pem')}: cannot be read (ENOENT)`,
+      `${join(dir, 'b.pem')}: cannot be read (ENOENT)`,
+    ]);
     expect(err.message).toBe(`Issuer keys are not usable: ${err.problems.join('; ')}`);
   });
 });
@@ -70,10 +89,23 @@ describe('issuerKeysFromPem', () => {
   test('when a DSC breaks several rules, then every problem is reported at once', async () => {
     const ca = await makeCa('XA');
     const other = await makeCa('XB');
-    const weak = await makeDsc(ca, { keys: await generateKeyPair('RS2048'), keyUsage: 32, extKeyUsage: ['1.3.6.1.5.5.7.3.1'] });
+    const weak = await makeDsc(ca, {
+      keys: await generateKeyPair('RS2048'),
+      keyUsage: 32,
+      extKeyUsage: ['1.3.6.1.5.5.7.3.1'],
+    });
     const foreign = await makeDsc(other);
-    const mismatched = { ...(await pemOf(await makeDsc(ca), 'mismatch')), keyPem: await privateKeyToPem((await generateKeyPair()).privateKey) };
-    const err = await rejection(issuerKeysFromPem({ cscaCertPem: toPem(ca.der), dscs: [await pemOf(weak, 'weak'), await pemOf(foreign, 'foreign'), mismatched], now: NOW }));
+    const mismatched = {
+      ...(await pemOf(await makeDsc(ca), 'mismatch')),
+      keyPem: await privateKeyToPem((await generateKeyPair()).privateKey),
+    };
+    const err = await rejection(
+      issuerKeysFromPem({
+        cscaCertPem: toPem(ca.der),
+        dscs: [await pemOf(weak, 'weak'), await pemOf(foreign, 'foreign'), mismatched],
+        now: NOW,
+      }),
+    );
     expect(err.code).toBe('ISSUER_KEYS_INVALID');
     expect(err.problems).toEqual([
       'weak: key RSA 2048 is not allowed (EC P-256 or RSA >= 3072)',
@@ -88,7 +120,9 @@ describe('issuerKeysFromPem', () => {
   test('when the only DSC has expired, then loading fails with no DSC valid', async () => {
     const ca = await makeCa('XA');
     const old = await makeDsc(ca, { notBefore: days(-400), notAfter: days(-1) });
-    const err = await rejection(issuerKeysFromPem({ cscaCertPem: toPem(ca.der), dscs: [await pemOf(old, 'old')], now: NOW }));
+    const err = await rejection(
+      issuerKeysFromPem({ cscaCertPem: toPem(ca.der), dscs: [await pemOf(old, 'old')], now: NOW }),
+    );
     expect(err.problems).toEqual([`no DSC is valid at ${NOW.toISOString()}`]);
   });
 
@@ -107,7 +141,12 @@ describe('issuerKeysFromPem', () => {
     const expired = await makeDsc(ca, { notBefore: days(-500), notAfter: days(-135) });
     const keys = await issuerKeysFromPem({
       cscaCertPem: toPem(ca.der),
-      dscs: [await pemOf(old, 'old'), await pemOf(current, 'current'), await pemOf(next, 'next'), await pemOf(expired, 'expired')],
+      dscs: [
+        await pemOf(old, 'old'),
+        await pemOf(current, 'current'),
+        await pemOf(next, 'next'),
+        await pemOf(expired, 'expired'),
+      ],
       now: NOW,
     });
     const kid = (d: TestDsc) => readCertificate(d.der).kid;
@@ -124,7 +163,14 @@ describe('issuerKeysFromPem', () => {
   test('when the SHC key is not P-256, then it is refused', async () => {
     const ca = await makeCa('XA');
     const rsa = await generateKeyPair('RS2048');
-    const err = await rejection(issuerKeysFromPem({ cscaCertPem: toPem(ca.der), dscs: [await pemOf(await makeDsc(ca))], shcKeyPem: await privateKeyToPem(rsa.privateKey), now: NOW }));
+    const err = await rejection(
+      issuerKeysFromPem({
+        cscaCertPem: toPem(ca.der),
+        dscs: [await pemOf(await makeDsc(ca))],
+        shcKeyPem: await privateKeyToPem(rsa.privateKey),
+        now: NOW,
+      }),
+    );
     expect(err.problems).toEqual(['SHC key: must be EC P-256 (ES256)']);
   });
 });

@@ -20,15 +20,34 @@ export interface TestDsc {
   ca: TestCa;
 }
 
-export async function makeCa(country: string, init: { notBefore?: Date; notAfter?: Date; commonName?: string } = {}): Promise<TestCa> {
+export async function makeCa(
+  country: string,
+  init: { notBefore?: Date; notAfter?: Date; commonName?: string } = {},
+): Promise<TestCa> {
   const keys = await generateKeyPair();
-  const der = await createCsca({ country, keys, notBefore: init.notBefore ?? days(-365), notAfter: init.notAfter ?? days(3650), commonName: init.commonName });
+  const der = await createCsca({
+    country,
+    keys,
+    notBefore: init.notBefore ?? days(-365),
+    notAfter: init.notAfter ?? days(3650),
+    commonName: init.commonName,
+  });
   return { country, der, keys };
 }
 
 export async function makeDsc(
   ca: TestCa,
-  init: { country?: string; notBefore?: Date; notAfter?: Date; keys?: webcrypto.CryptoKeyPair; issuerName?: string; commonName?: string; extKeyUsage?: string[] | null; keyUsage?: number; authorityKeyId?: boolean } = {},
+  init: {
+    country?: string;
+    notBefore?: Date;
+    notAfter?: Date;
+    keys?: webcrypto.CryptoKeyPair;
+    issuerName?: string;
+    commonName?: string;
+    extKeyUsage?: string[] | null;
+    keyUsage?: number;
+    authorityKeyId?: boolean;
+  } = {},
 ): Promise<TestDsc> {
   const keys = init.keys ?? (await generateKeyPair());
   const der = await createDsc({
@@ -52,5 +71,8 @@ export const tnDid = (domain: string, participant: string, usage?: string): stri
 
 /** One participant's embedded DID document (SCA + DSC entries), as the TNG publishes it. */
 export function participantDocument(domain: string, participant: string, cas: TestCa[], dscs: TestDsc[]): DidDocument {
-  return buildDidDocument(tnDid(domain, participant), [...cas.map((c) => ({ der: c.der })), ...dscs.map((d) => ({ der: d.der, chain: [d.ca.der] }))]);
+  return buildDidDocument(tnDid(domain, participant), [
+    ...cas.map((c) => ({ der: c.der })),
+    ...dscs.map((d) => ({ der: d.der, chain: [d.ca.der] })),
+  ]);
 }

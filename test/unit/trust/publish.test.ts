@@ -1,5 +1,11 @@
 import { calculateJwkThumbprint } from 'jose';
-import { buildDidDocument, buildIssuerDidDocument, buildJwks, buildPemList, didWebFromUrl } from '../../../src/trust/publish.ts';
+import {
+  buildDidDocument,
+  buildIssuerDidDocument,
+  buildJwks,
+  buildPemList,
+  didWebFromUrl,
+} from '../../../src/trust/publish.ts';
 import { issuerKeysFromPem, type IssuerKeySet } from '../../../src/trust/issuer-keys.ts';
 import { trustSelf } from '../../../src/trust/trust-self.ts';
 import { buildTrustList } from '../../../src/trust/trust-list.ts';
@@ -50,12 +56,18 @@ describe('publication', () => {
     const dsc = doc.verificationMethod[1] as Exclude<(typeof doc.verificationMethod)[number], string>;
     expect(dsc.id).toBe(`did:web:gw.example.org:trustlist:DCC:XXA#${keys.signer.kid}`);
     expect(dsc.publicKeyJwk).toMatchObject({ kty: 'EC', crv: 'P-256', kid: keys.signer.kid });
-    expect(dsc.publicKeyJwk.x5c).toEqual([keys.signer.certificate.der.toString('base64'), keys.csca.der.toString('base64')]);
+    expect(dsc.publicKeyJwk.x5c).toEqual([
+      keys.signer.certificate.der.toString('base64'),
+      keys.csca.der.toString('base64'),
+    ]);
     expect(JSON.stringify(doc)).not.toMatch(/"d"/);
   });
 
   test('when our DID document is read back as a trust list, then our DSC is trusted under our CSCA', () => {
-    const list = buildTrustList({ documents: buildIssuerDidDocument(keys, 'did:web:gw.example.org:trustlist:DCC:XXA'), now: NOW });
+    const list = buildTrustList({
+      documents: buildIssuerDidDocument(keys, 'did:web:gw.example.org:trustlist:DCC:XXA'),
+      now: NOW,
+    });
     const [c] = list.lookupByKid(keys.signer.kidBytes, { country: 'XA' });
     expect(c!.verdict).toEqual({ ok: true, reasons: [] });
     expect(c!.entry).toMatchObject({ participant: 'XXA', domains: ['DCC'] });
@@ -79,7 +91,13 @@ describe('publication', () => {
     const ca = await makeCa('XA');
     const rsa = await makeDsc(ca, { keys: await generateKeyPair('RS3072') });
     const doc = buildDidDocument('did:web:x', [{ der: rsa.der }]);
-    expect(Object.keys((doc.verificationMethod[0] as { publicKeyJwk: object }).publicKeyJwk).sort()).toEqual(['e', 'kid', 'kty', 'n', 'x5c']);
+    expect(Object.keys((doc.verificationMethod[0] as { publicKeyJwk: object }).publicKeyJwk).sort()).toEqual([
+      'e',
+      'kid',
+      'kty',
+      'n',
+      'x5c',
+    ]);
   });
 });
 
@@ -90,11 +108,16 @@ describe('SHC directory', () => {
     const dir = await parseShcDirectory({
       directory: 'https://example.org/vci',
       issuerInfo: [
-        { issuer: { iss: 'https://issuer.example/', name: 'Example' }, keys: [jwk, bad, { kty: 'RSA', n: 'x', e: 'AQAB' }] },
+        {
+          issuer: { iss: 'https://issuer.example/', name: 'Example' },
+          keys: [jwk, bad, { kty: 'RSA', n: 'x', e: 'AQAB' }],
+        },
         { issuer: {} },
       ],
     });
-    expect(dir.issuers.map((i) => [i.iss, i.name, i.keys.map((k) => k.kid)])).toEqual([['https://issuer.example', 'Example', [jwk.kid]]]);
+    expect(dir.issuers.map((i) => [i.iss, i.name, i.keys.map((k) => k.kid)])).toEqual([
+      ['https://issuer.example', 'Example', [jwk.kid]],
+    ]);
     expect(dir.problems).toEqual([
       `https://issuer.example key 1: kid not-the-thumbprint is not the JWK thumbprint ${jwk.kid}`,
       'https://issuer.example key 2: not an EC P-256 public key',
@@ -105,7 +128,9 @@ describe('SHC directory', () => {
   });
 
   test('when a JWKS contains a private key, then the key is refused', async () => {
-    const { problems, issuer } = await shcIssuerFromJwks('https://i.example', { keys: [{ ...buildJwks(keys).keys[0], d: 'secret' }] });
+    const { problems, issuer } = await shcIssuerFromJwks('https://i.example', {
+      keys: [{ ...buildJwks(keys).keys[0], d: 'secret' }],
+    });
     expect(issuer.keys).toEqual([]);
     expect(problems).toEqual(['https://i.example key 0: contains private key material']);
   });
@@ -120,10 +145,15 @@ describe('SHC directory', () => {
     const dir = await mkdtemp(join(tmpdir(), 'trust-vci-'));
     try {
       const file = join(dir, 'vci.json');
-      await expect(readShcDirectoryFile(file)).rejects.toThrow(new TrustError('FILE_UNREADABLE', 'SHC directory file cannot be read: ENOENT'));
+      await expect(readShcDirectoryFile(file)).rejects.toThrow(
+        new TrustError('FILE_UNREADABLE', 'SHC directory file cannot be read: ENOENT'),
+      );
       await writeFile(file, '{');
       await expect(readShcDirectoryFile(file)).rejects.toMatchObject({ code: 'SHC_DIRECTORY_MALFORMED' });
-      await writeFile(file, JSON.stringify({ issuerInfo: [{ issuer: { iss: 'https://a.example' }, keys: buildJwks(keys).keys }] }));
+      await writeFile(
+        file,
+        JSON.stringify({ issuerInfo: [{ issuer: { iss: 'https://a.example' }, keys: buildJwks(keys).keys }] }),
+      );
       expect((await readShcDirectoryFile(file)).issuers[0]!.keys).toHaveLength(1);
     } finally {
       await rm(dir, { recursive: true, force: true });

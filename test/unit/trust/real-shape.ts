@@ -18,8 +18,25 @@ export const realShapeDocument = {
   id: DID,
   controller: DID,
   verificationMethod: [
-    { id: `${DID}#WFBqaEw5Wm5kMU09`, type: 'JsonWebKey2020', controller: DID, publicKeyJwk: { kty: 'EC', kid: 'WFBqaEw5Wm5kMU09', x5c: [REAL_XA_DSC, REAL_XA_SCA], crv: 'P-256' } },
-    { id: `${DID}#d0RlcGxoZFJNOTQ9`, type: 'JsonWebKey2020', controller: DID, publicKeyJwk: { kty: 'EC', kid: 'd0RlcGxoZFJNOTQ9', x5c: [REAL_XA_SCA], crv: 'P-256' } },
+    {
+      id: `${DID}#WFBqaEw5Wm5kMU09`,
+      type: 'JsonWebKey2020',
+      controller: DID,
+      publicKeyJwk: { kty: 'EC', kid: 'WFBqaEw5Wm5kMU09', x5c: [REAL_XA_DSC, REAL_XA_SCA], crv: 'P-256' },
+    },
+    {
+      id: `${DID}#d0RlcGxoZFJNOTQ9`,
+      type: 'JsonWebKey2020',
+      controller: DID,
+      publicKeyJwk: { kty: 'EC', kid: 'd0RlcGxoZFJNOTQ9', x5c: [REAL_XA_SCA], crv: 'P-256' },
+    },
   ],
-  proof: { type: 'JsonWebSignature2020', created: '2024-08-09T12:00:12Z', nonce: 'n', proofPurpose: 'assertionMethod', verificationMethod: 'did:web:example', jws: 'e..s' },
+  proof: {
+    type: 'JsonWebSignature2020',
+    created: '2024-08-09T12:00:12Z',
+    nonce: 'n',
+    proofPurpose: 'assertionMethod',
+    verificationMethod: 'did:web:example',
+    jws: 'e..s',
+  },
 };

@@ -45,15 +45,31 @@ function options(over: Partial<RevocationsOptions>): RevocationsOptions {
   };
 }
 
-const batch = (hashType: string, hashes: string[], over: object = {}) => ({ country: 'XA', kid: KID, hashType, expires: future, entries: hashes.map((hash) => ({ hash })), ...over });
+const batch = (hashType: string, hashes: string[], over: object = {}) => ({
+  country: 'XA',
+  kid: KID,
+  hashType,
+  expires: future,
+  entries: hashes.map((hash) => ({ hash })),
+  ...over,
+});
 
 describe('EU DCC revocation batches', () => {
   test('when batches of each hash type are imported, then matching HCERTs are revoked and others pass', async () => {
-    const r = createRevocations(options({
-      dccSources: [await file('a.json', [batch('UCI', [hash16('URN:UVCI:01:XA:A')]), batch('COUNTRYCODEUCI', [hash16('XAURN:UVCI:01:XA:B')])]), await file('b.json', batch('SIGNATURE', [hash16(signature.subarray(0, 32))]))],
-    }));
+    const r = createRevocations(
+      options({
+        dccSources: [
+          await file('a.json', [
+            batch('UCI', [hash16('URN:UVCI:01:XA:A')]),
+            batch('COUNTRYCODEUCI', [hash16('XAURN:UVCI:01:XA:B')]),
+          ]),
+          await file('b.json', batch('SIGNATURE', [hash16(signature.subarray(0, 32))])),
+        ],
+      }),
+    );
     await r.refresh();
-    const q = (credentialId: string, sig?: Uint8Array) => r.check({ format: 'hcert', issuer: 'XA', kid: KID, credentialId, ...(sig ? { signature: sig } : {}) });
+    const q = (credentialId: string, sig?: Uint8Array) =>
+      r.check({ format: 'hcert', issuer: 'XA', kid: KID, credentialId, ...(sig ? { signature: sig } : {}) });
     expect(q('URN:UVCI:01:XA:A')).toBe(true);
     expect(q('URN:UVCI:01:XA:B')).toBe(true);
     expect(q('URN:UVCI:01:XA:C', signature)).toBe(true);
@@ -70,9 +86,15 @@ describe('EU DCC revocation batches', () => {
   });
 
   test('when a batch has expired, then the check is skipped with the reason', async () => {
-    const r = createRevocations(options({ dccSources: [await file('a.json', batch('UCI', [hash16('U1')], { expires: '2026-01-01T00:00:00Z' }))] }));
+    const r = createRevocations(
+      options({
+        dccSources: [await file('a.json', batch('UCI', [hash16('U1')], { expires: '2026-01-01T00:00:00Z' }))],
+      }),
+    );
     await r.refresh();
-    expect(r.check({ format: 'hcert', issuer: 'XA', kid: KID, credentialId: 'U2' })).toBe(`The revocation list of kid ${KID} expired at 2026-01-01T00:00:00.000Z`);
+    expect(r.check({ format: 'hcert', issuer: 'XA', kid: KID, credentialId: 'U2' })).toBe(
+      `The revocation list of kid ${KID} expired at 2026-01-01T00:00:00.000Z`,
+    );
   });
 
   test.each([
@@ -80,19 +102,35 @@ describe('EU DCC revocation batches', () => {
     ['a truncated file', JSON.stringify(batch('UCI', [hash16('U9')])).slice(0, 40), /is not JSON/],
     ['an unknown hash type', batch('MD5', []), /hashType "MD5" is not UCI, COUNTRYCODEUCI or SIGNATURE/],
     ['a short hash', batch('UCI', ['AAAA']), /entry 0 has no 16-byte base64 hash/],
-    ['a batch for a kid we never trusted', batch('UCI', [hash16('U9')], { kid: 'AAAAAAAAAAA=' }), /kid AAAAAAAAAAA= of XA: no such DSC in the trust list$/],
-    ['an enormous file', batch('UCI', Array.from({ length: 40_000 }, () => hash16(randomBytes(8)))), /exceeds the 1048576-byte cap$/],
-  ])('when a source holds %s, then a log line and status entry say so and the last good state is kept', async (_n, body, message) => {
-    const good = await file('good.json', batch('UCI', [hash16('U1')]));
-    const log = logger();
-    const r = createRevocations(options({ dccSources: [good], logger: log }));
-    await r.refresh();
-    await writeFile(good.file, typeof body === 'string' ? body : JSON.stringify(body));
-    await r.refresh();
-    expect(r.status().problems).toEqual([{ source: `file:${good.file}`, message: expect.stringMatching(message), at: NOW.toISOString() }]);
-    expect(log.errors[0]).toMatch(/^revocation data refused, keeping the last good state: /);
-    expect(r.check({ format: 'hcert', issuer: 'XA', kid: KID, credentialId: 'U1' })).toBe(true);
-  });
+    [
+      'a batch for a kid we never trusted',
+      batch('UCI', [hash16('U9')], { kid: 'AAAAAAAAAAA=' }),
+      /kid AAAAAAAAAAA= of XA: no such DSC in the trust list$/,
+    ],
+    [
+      'an enormous file',
+      batch(
+        'UCI',
+        Array.from({ length: 40_000 }, () => hash16(randomBytes(8))),
+      ),
+      /exceeds the 1048576-byte cap$/,
+    ],
+  ])(
+    'when a source holds %s, then a log line and status entry say so and the last good state is kept',
+    async (_n, body, message) => {
+      const good = await file('good.json', batch('UCI', [hash16('U1')]));
+      const log = logger();
+      const r = createRevocations(options({ dccSources: [good], logger: log }));
+      await r.refresh();
+      await writeFile(good.file, typeof body === 'string' ? body : JSON.stringify(body));
+      await r.refresh();
+      expect(r.status().problems).toEqual([
+        { source: `file:${good.file}`, message: expect.stringMatching(message), at: NOW.toISOString() },
+      ]);
+      expect(log.errors[0]).toMatch(/^revocation data refused, keeping the last good state: /);
+      expect(r.check({ format: 'hcert', issuer: 'XA', kid: KID, credentialId: 'U1' })).toBe(true);
+    },
+  );
 
   test('when batches come from a URL (revocation service double on 127.0.0.1), then they are imported', async () => {
     const server = await serve(json([batch('UCI', [hash16('U7')])]));
@@ -107,17 +145,33 @@ describe('EU DCC revocation batches', () => {
 });
 
 describe('SMART Health Card CRLs', () => {
-  const crl = (over: object = {}) => ({ iss: ISS, kid: 'shc-kid', method: 'rid', ctr: 2, rids: ['r1', 'r2.1780000000'], ...over });
+  const crl = (over: object = {}) => ({
+    iss: ISS,
+    kid: 'shc-kid',
+    method: 'rid',
+    ctr: 2,
+    rids: ['r1', 'r2.1780000000'],
+    ...over,
+  });
 
   test('when a CRL of a trusted key is imported, then listed rids are revoked (a timestamped rid only for cards issued before it)', async () => {
     const r = createRevocations(options({ shcSources: [await file('crl.json', crl())] }));
     await r.refresh();
-    const q = (rid: string, issuedAt?: Date) => r.check({ format: 'shc', issuer: `${ISS}/`, kid: 'shc-kid', credentialId: rid, ...(issuedAt ? { issuedAt } : {}) });
+    const q = (rid: string, issuedAt?: Date) =>
+      r.check({
+        format: 'shc',
+        issuer: `${ISS}/`,
+        kid: 'shc-kid',
+        credentialId: rid,
+        ...(issuedAt ? { issuedAt } : {}),
+      });
     expect(q('r1')).toBe(true);
     expect(q('r2', new Date(1_779_000_000_000))).toBe(true);
     expect(q('r2', new Date(1_781_000_000_000))).toBe(false);
     expect(q('r3')).toBe(false);
-    expect(r.check({ format: 'shc', issuer: 'https://other.example', kid: 'shc-kid', credentialId: 'r1' })).toBeUndefined();
+    expect(
+      r.check({ format: 'shc', issuer: 'https://other.example', kid: 'shc-kid', credentialId: 'r1' }),
+    ).toBeUndefined();
   });
 
   test.each([
@@ -148,7 +202,9 @@ describe('HashSet16 and dccHash', () => {
 
   test('when hashes share their first 4 bytes, then each is still told apart', () => {
     const base = randomBytes(16);
-    const siblings = Array.from({ length: 6 }, (_, i) => Buffer.concat([base.subarray(0, 4), randomBytes(11), Buffer.from([i])]));
+    const siblings = Array.from({ length: 6 }, (_, i) =>
+      Buffer.concat([base.subarray(0, 4), randomBytes(11), Buffer.from([i])]),
+    );
     const set = HashSet16.of([...siblings.slice(0, 3), randomBytes(16), siblings[1]!]);
     expect(set.size).toBe(4);
     expect(siblings.map((h) => set.has(h))).toEqual([true, true, true, false, false, false]);

@@ -46,12 +46,16 @@ describe('trust list v2 domains and usages', () => {
   test('when a certificate is published under UP usage, then it verifies no credential and says why', () => {
     const [c] = buildTrustList({ documents, now: NOW }).lookupByKid(kid(up));
     expect(c!.verdict.ok).toBe(false);
-    expect(c!.verdict.reasons).toEqual([{ code: 'usage', message: 'published for usage UP, not DSC: it verifies no credential' }]);
+    expect(c!.verdict.reasons).toEqual([
+      { code: 'usage', message: 'published for usage UP, not DSC: it verifies no credential' },
+    ]);
   });
 
   test("when a participant publishes a DSC issued by another participant's SCA, then it is refused", () => {
     const [c] = buildTrustList({ documents, now: NOW }).lookupByKid(kid(foreign));
-    expect(c!.verdict.reasons).toEqual([{ code: 'participant-mismatch', message: 'DSC of participant XXB chains to the SCA of participant XXA' }]);
+    expect(c!.verdict.reasons).toEqual([
+      { code: 'participant-mismatch', message: 'DSC of participant XXB chains to the SCA of participant XXA' },
+    ]);
   });
 
   test('when a credential type is checked against the DSC domain, then only its own domains pass', () => {
@@ -60,8 +64,12 @@ describe('trust list v2 domains and usages', () => {
     const dcc = list.lookupByKid(kid(dsc))[0]!.entry;
     expect(domainProblem(dcc, credentialDomains('hcert'))).toBeUndefined();
     expect(domainProblem(icvp, credentialDomains('icvp'))).toBeUndefined();
-    expect(domainProblem(icvp, credentialDomains('hcert'))).toBe(`DSC ${icvp.kid} is published for domain ICVP, not for DCC or DDCC`);
-    expect(domainProblem(dcc, credentialDomains('ips'))).toBe(`DSC ${dcc.kid} is published for domain DCC, not for IPS-PILGRIMAGE or PH4H`);
+    expect(domainProblem(icvp, credentialDomains('hcert'))).toBe(
+      `DSC ${icvp.kid} is published for domain ICVP, not for DCC or DDCC`,
+    );
+    expect(domainProblem(dcc, credentialDomains('ips'))).toBe(
+      `DSC ${dcc.kid} is published for domain DCC, not for IPS-PILGRIMAGE or PH4H`,
+    );
   });
 
   test('when TRUSTLIST_DOMAINS selects ICVP, then DCC entries are not in the list', () => {
@@ -75,11 +83,26 @@ describe('trust list v2 domains and usages', () => {
     const server = await serve(json(documents));
     const dir = await mkdtemp(join(tmpdir(), 'trust-domains-'));
     try {
-      const sync = createTrustListSync({ source: { url: server.url }, fetch, cacheFile: join(dir, 'c.json'), maxAgeMs: 3_600_000, now: () => NOW });
+      const sync = createTrustListSync({
+        source: { url: server.url },
+        fetch,
+        cacheFile: join(dir, 'c.json'),
+        maxAgeMs: 3_600_000,
+        now: () => NOW,
+      });
       await sync.refresh();
       const certs = sync.status({ detail: true }).certificates!;
-      expect(certs.find((c) => c.kid === kid(up))).toMatchObject({ role: 'DSC', usages: ['UP'], ok: false, reasons: [{ code: 'usage' }] });
-      expect(certs.find((c) => c.kid === kid(foreign))).toMatchObject({ participant: 'XXB', ok: false, reasons: [{ code: 'participant-mismatch' }] });
+      expect(certs.find((c) => c.kid === kid(up))).toMatchObject({
+        role: 'DSC',
+        usages: ['UP'],
+        ok: false,
+        reasons: [{ code: 'usage' }],
+      });
+      expect(certs.find((c) => c.kid === kid(foreign))).toMatchObject({
+        participant: 'XXB',
+        ok: false,
+        reasons: [{ code: 'participant-mismatch' }],
+      });
       expect(certs.find((c) => c.role === 'CSCA')).toMatchObject({ usages: ['SCA'], ok: true });
     } finally {
       await server.close();

@@ -22,7 +22,13 @@ interface World {
 }
 
 async function world(): Promise<World> {
-  const [xa, xa2, xb, rogue, lonely] = await Promise.all([makeCa('XA'), makeCa('XA', { commonName: 'CSCA XA 2' }), makeCa('XB'), makeCa('XA'), makeCa('XC')]);
+  const [xa, xa2, xb, rogue, lonely] = await Promise.all([
+    makeCa('XA'),
+    makeCa('XA', { commonName: 'CSCA XA 2' }),
+    makeCa('XB'),
+    makeCa('XA'),
+    makeCa('XC'),
+  ]);
   return {
     xa,
     xa2,
@@ -40,7 +46,12 @@ async function world(): Promise<World> {
 
 function documentsOf(w: World) {
   return [
-    participantDocument('DCC', 'XXA', [w.xa, w.xa2], [w.good, w.rollover, w.expired, w.forged, w.wrongCountry, w.orphan]),
+    participantDocument(
+      'DCC',
+      'XXA',
+      [w.xa, w.xa2],
+      [w.good, w.rollover, w.expired, w.forged, w.wrongCountry, w.orphan],
+    ),
     participantDocument('DCC', 'XXB', [w.xb], [w.xbDsc]),
   ];
 }
@@ -58,14 +69,21 @@ describe('buildTrustList', () => {
       expect(c!.verdict).toEqual({ ok: true, reasons: [] });
       expect(c!.entry.anchor!.certificate.der.equals(Buffer.from(dsc.ca.der))).toBe(true);
     }
-    expect(list.lookupByKid(kidOf(w.good))[0]!.entry).toMatchObject({ role: 'DSC', country: 'XA', participant: 'XXA', domains: ['DCC'] });
+    expect(list.lookupByKid(kidOf(w.good))[0]!.entry).toMatchObject({
+      role: 'DSC',
+      country: 'XA',
+      participant: 'XXA',
+      domains: ['DCC'],
+    });
   });
 
   test('when a DSC has expired, then it stays in the list flagged with a validity reason', () => {
     const list = buildTrustList({ documents: documentsOf(w), now: NOW });
     const [c] = list.lookupByKid(kidOf(w.expired));
     expect(c!.verdict.ok).toBe(false);
-    expect(c!.verdict.reasons).toEqual([{ code: 'validity', message: `expired at ${readCertificate(w.expired.der).notAfter.toISOString()}` }]);
+    expect(c!.verdict.reasons).toEqual([
+      { code: 'validity', message: `expired at ${readCertificate(w.expired.der).notAfter.toISOString()}` },
+    ]);
     expect(list.lookupByKid(kidOf(w.expired), { asOf: days(-100) })[0]!.verdict.ok).toBe(true);
   });
 
@@ -74,14 +92,18 @@ describe('buildTrustList', () => {
     const [c] = list.lookupByKid(kidOf(w.forged));
     expect(c!.verdict.reasons.map((r) => r.code)).toEqual(['chain']);
     // The rogue CSCA's key id is not in the list, so no anchor is even tried.
-    expect(c!.verdict.reasons[0]!.message).toBe(`no CSCA in the trust list matches key identifier ${readCertificate(w.rogue.der).subjectKeyId}`);
+    expect(c!.verdict.reasons[0]!.message).toBe(
+      `no CSCA in the trust list matches key identifier ${readCertificate(w.rogue.der).subjectKeyId}`,
+    );
   });
 
   test('when a DSC without AKI names a CSCA whose key did not sign it, then the fallback by country and name reports signature', async () => {
     const forgedNoAki = await makeDsc(w.rogue, { authorityKeyId: false });
     const list = buildTrustList({ documents: [participantDocument('DCC', 'XXA', [w.xa], [forgedNoAki])], now: NOW });
     const [c] = list.lookupByKid(kidOf(forgedNoAki));
-    expect(c!.verdict.reasons).toEqual([{ code: 'signature', message: `signature does not verify with the key of CSCA ${readCertificate(w.xa.der).kid}` }]);
+    expect(c!.verdict.reasons).toEqual([
+      { code: 'signature', message: `signature does not verify with the key of CSCA ${readCertificate(w.xa.der).kid}` },
+    ]);
   });
 
   test('when a DSC has no AKI but names and is signed by a CSCA of its country, then the name fallback chains it', async () => {
@@ -96,7 +118,9 @@ describe('buildTrustList', () => {
   test('when a DSC of another country is signed by this CSCA, then its verdict is country-mismatch', () => {
     const list = buildTrustList({ documents: documentsOf(w), now: NOW });
     const [c] = list.lookupByKid(kidOf(w.wrongCountry));
-    expect(c!.verdict.reasons).toEqual([{ code: 'country-mismatch', message: "DSC country XB differs from its CSCA's country XA" }]);
+    expect(c!.verdict.reasons).toEqual([
+      { code: 'country-mismatch', message: "DSC country XB differs from its CSCA's country XA" },
+    ]);
   });
 
   test('when no CSCA in the list issued a DSC, then its verdict is chain', () => {
@@ -114,7 +138,9 @@ describe('buildTrustList', () => {
     const all = list.lookupByKid(collide);
     expect(all.map((c) => c.entry.country).sort()).toEqual(['XA', 'XB']);
     expect(list.lookupByKid(collide, { country: 'xb' }).map((c) => c.entry.kid)).toEqual([kidOf(w.xbDsc)]);
-    expect(all.find((c) => c.entry.country === 'XB')!.entry.warnings).toEqual([`published kid ${collide} differs from the computed kid ${kidOf(w.xbDsc)}`]);
+    expect(all.find((c) => c.entry.country === 'XB')!.entry.warnings).toEqual([
+      `published kid ${collide} differs from the computed kid ${kidOf(w.xbDsc)}`,
+    ]);
   });
 
   test('when the same certificate is published in several documents, then it is one entry with every DID URL', () => {
@@ -138,7 +164,13 @@ describe('buildTrustList', () => {
   test('when counts and details are asked for, then they are per country, per domain and per certificate', () => {
     const list = buildTrustList({ documents: documentsOf(w), now: NOW });
     const counts = list.counts();
-    expect(counts).toMatchObject({ csca: 3, dsc: 7, validDsc: 3, byCountry: { XA: { csca: 2, dsc: 4 }, XB: { csca: 1, dsc: 2 }, XC: { csca: 0, dsc: 1 } }, byDomain: { DCC: 10 } });
+    expect(counts).toMatchObject({
+      csca: 3,
+      dsc: 7,
+      validDsc: 3,
+      byCountry: { XA: { csca: 2, dsc: 4 }, XB: { csca: 1, dsc: 2 }, XC: { csca: 0, dsc: 1 } },
+      byDomain: { DCC: 10 },
+    });
     const detail = list.details().find((d) => d.kid === kidOf(w.expired))!;
     expect(detail).toMatchObject({ role: 'DSC', country: 'XA', ok: false, anchorKid: readCertificate(w.xa.der).kid });
   });
@@ -154,8 +186,18 @@ describe('buildTrustList', () => {
 
   test('when an entry has no x5c or a broken certificate, then it is rejected and the rest still loads', () => {
     const doc = participantDocument('DCC', 'XXA', [w.xa], [w.good]);
-    doc.verificationMethod.push({ id: `${doc.id}#nox5c`, type: 'JsonWebKey2020', controller: doc.id, publicKeyJwk: { kty: 'EC' } });
-    doc.verificationMethod.push({ id: `${doc.id}#bad`, type: 'JsonWebKey2020', controller: doc.id, publicKeyJwk: { kty: 'EC', x5c: ['AAAA'] } });
+    doc.verificationMethod.push({
+      id: `${doc.id}#nox5c`,
+      type: 'JsonWebKey2020',
+      controller: doc.id,
+      publicKeyJwk: { kty: 'EC' },
+    });
+    doc.verificationMethod.push({
+      id: `${doc.id}#bad`,
+      type: 'JsonWebKey2020',
+      controller: doc.id,
+      publicKeyJwk: { kty: 'EC', x5c: ['AAAA'] },
+    });
     doc.verificationMethod.push('did:web:elsewhere:trustlist-ref');
     const list = buildTrustList({ documents: doc, now: NOW });
     expect(list.rejected.map((r) => [r.didUrl, r.reason.code])).toEqual([
@@ -168,10 +210,16 @@ describe('buildTrustList', () => {
 
   test('when the input is not a DID document, then TRUSTLIST_MALFORMED is thrown', () => {
     expect(() => buildTrustList({ documents: { hello: 'world' }, now: NOW })).toThrow(
-      new TrustError('TRUSTLIST_MALFORMED', 'Trust list document 0 is not a DID document (needs id and verificationMethod[])'),
+      new TrustError(
+        'TRUSTLIST_MALFORMED',
+        'Trust list document 0 is not a DID document (needs id and verificationMethod[])',
+      ),
     );
     expect(() => buildTrustList({ documents: [{ id: 'did:web:x', verificationMethod: [] }, 42], now: NOW })).toThrow(
-      new TrustError('TRUSTLIST_MALFORMED', 'Trust list document 1 is not a DID document (needs id and verificationMethod[])'),
+      new TrustError(
+        'TRUSTLIST_MALFORMED',
+        'Trust list document 1 is not a DID document (needs id and verificationMethod[])',
+      ),
     );
   });
 });

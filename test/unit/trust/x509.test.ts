@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { checkIssuedBy, checkKeyStrength, checkSigningUsage, checkValidity, readCertificate, toPem } from '../../../src/trust/x509.ts';
+import {
+  checkIssuedBy,
+  checkKeyStrength,
+  checkSigningUsage,
+  checkValidity,
+  readCertificate,
+  toPem,
+} from '../../../src/trust/x509.ts';
 import { TrustError } from '../../../src/trust/errors.ts';
 import { generateKeyPair } from '../../../src/trust/cert-factory.ts';
 import { days, makeCa, makeDsc } from './pki.ts';
@@ -32,7 +39,9 @@ describe('readCertificate', () => {
   });
 
   test('when the input is not a certificate, then CERT_UNPARSEABLE is thrown', () => {
-    expect(() => readCertificate('not a cert!')).toThrow(new TrustError('CERT_UNPARSEABLE', 'Certificate is neither PEM nor base64 DER'));
+    expect(() => readCertificate('not a cert!')).toThrow(
+      new TrustError('CERT_UNPARSEABLE', 'Certificate is neither PEM nor base64 DER'),
+    );
     let err: unknown;
     try {
       readCertificate('AAAA');

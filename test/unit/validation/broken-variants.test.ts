@@ -22,12 +22,19 @@ describe('broken variants', () => {
     expect(expectations.length).toBeGreaterThanOrEqual(30);
   });
 
-  test.each(expectations.map((e) => [e.name, e] as const))('when %s is validated, then exactly the expected errors are reported', (name, e) => {
-    const resource = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8'));
-    const issues = validator.validate(resource).issue;
-    const errors = issues.filter((i) => i.severity === 'error').map((i) => key(i.details?.coding?.[0]?.code, i.expression?.[0]));
-    expect(errors.sort()).toEqual(e.errors.map(([id, expr]) => key(id, expr)).sort());
-    const warnings = issues.filter((i) => i.severity === 'warning').map((i) => key(i.details?.coding?.[0]?.code, i.expression?.[0]));
-    for (const [id, expr] of e.warnings) expect(warnings).toContain(key(id, expr));
-  });
+  test.each(expectations.map((e) => [e.name, e] as const))(
+    'when %s is validated, then exactly the expected errors are reported',
+    (name, e) => {
+      const resource = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8'));
+      const issues = validator.validate(resource).issue;
+      const errors = issues
+        .filter((i) => i.severity === 'error')
+        .map((i) => key(i.details?.coding?.[0]?.code, i.expression?.[0]));
+      expect(errors.sort()).toEqual(e.errors.map(([id, expr]) => key(id, expr)).sort());
+      const warnings = issues
+        .filter((i) => i.severity === 'warning')
+        .map((i) => key(i.details?.coding?.[0]?.code, i.expression?.[0]));
+      for (const [id, expr] of e.warnings) expect(warnings).toContain(key(id, expr));
+    },
+  );
 });

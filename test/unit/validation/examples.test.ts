@@ -29,7 +29,9 @@ const examples = set.packages.flatMap((p) => p.examples.map((e) => ({ pkg: `${p.
 
 describe('package examples', () => {
   test('when the shared packages are loaded, then every example file of their R4 archives is there', () => {
-    const expected = sharedArchiveManifests().filter((m) => m.fhirVersion.startsWith('4.0')).reduce((n, m) => n + m.exampleFiles, 0);
+    const expected = sharedArchiveManifests()
+      .filter((m) => m.fhirVersion.startsWith('4.0'))
+      .reduce((n, m) => n + m.exampleFiles, 0);
     expect(examples).toHaveLength(expected);
     expect(examples.filter((e) => e.pkg === 'hl7.fhir.uv.ips#2.0.0').length).toBeGreaterThan(0);
   });
@@ -42,10 +44,13 @@ describe('package examples', () => {
     },
   );
 
-  test.each(Object.entries(EXCEPTIONS))('when the known-invalid example %s is validated, then only its documented problems are reported', (file, ids) => {
-    const ex = examples.find((e) => e.file === file);
-    const errors = validator.validate(ex?.resource).issue.filter((i) => i.severity === 'error');
-    expect(errors.length).toBeGreaterThan(0);
-    expect(new Set(errors.map((i) => i.details?.coding?.[0]?.code))).toEqual(new Set(ids));
-  });
+  test.each(Object.entries(EXCEPTIONS))(
+    'when the known-invalid example %s is validated, then only its documented problems are reported',
+    (file, ids) => {
+      const ex = examples.find((e) => e.file === file);
+      const errors = validator.validate(ex?.resource).issue.filter((i) => i.severity === 'error');
+      expect(errors.length).toBeGreaterThan(0);
+      expect(new Set(errors.map((i) => i.details?.coding?.[0]?.code))).toEqual(new Set(ids));
+    },
+  );
 });

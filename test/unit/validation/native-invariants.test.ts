@@ -3,7 +3,14 @@ import { unreferencedContained } from '../../../src/validation/native-invariants
 
 describe('dom-3 unreferencedContained', () => {
   test('when a contained resource is referenced from the container, then it passes; one that is not is reported', () => {
-    const r = { resourceType: 'Patient', contained: [{ resourceType: 'Organization', id: 'a' }, { resourceType: 'Organization', id: 'b' }], managingOrganization: { reference: '#a' } };
+    const r = {
+      resourceType: 'Patient',
+      contained: [
+        { resourceType: 'Organization', id: 'a' },
+        { resourceType: 'Organization', id: 'b' },
+      ],
+      managingOrganization: { reference: '#a' },
+    };
     expect(unreferencedContained(r)).toEqual(['b']);
   });
 
@@ -17,7 +24,10 @@ describe('dom-3 unreferencedContained', () => {
       managingOrganization: { reference: '#a' },
     };
     expect(unreferencedContained(r)).toEqual([]);
-    const selfOnly = { resourceType: 'Patient', contained: [{ resourceType: 'Organization', id: 'b', partOf: { reference: '#b' } }] };
+    const selfOnly = {
+      resourceType: 'Patient',
+      contained: [{ resourceType: 'Organization', id: 'b', partOf: { reference: '#b' } }],
+    };
     expect(unreferencedContained(selfOnly)).toEqual(['b']);
   });
 

@@ -7,17 +7,46 @@ import { deriveProfile, edit, withResources } from './synthetic.ts';
 const base = await sharedPackages();
 const T = 'http://test.local/';
 const codeSystem = {
-  resourceType: 'CodeSystem', url: `${T}cs`, status: 'active', content: 'complete',
-  concept: [{ code: 'A', display: 'Alpha', concept: [{ code: 'A1', display: 'Alpha one' }] }, { code: 'B', display: 'Beta' }],
+  resourceType: 'CodeSystem',
+  url: `${T}cs`,
+  status: 'active',
+  content: 'complete',
+  concept: [
+    { code: 'A', display: 'Alpha', concept: [{ code: 'A1', display: 'Alpha one' }] },
+    { code: 'B', display: 'Beta' },
+  ],
 };
-const isA = { resourceType: 'ValueSet', url: `${T}vs-isa`, status: 'active', compose: { include: [{ system: `${T}cs`, filter: [{ property: 'concept', op: 'is-a', value: 'A' }] }] } };
-const snomed = { resourceType: 'ValueSet', url: `${T}vs-snomed`, status: 'active', compose: { include: [{ system: 'http://snomed.info/sct' }] } };
-const imports = { resourceType: 'ValueSet', url: `${T}vs-import`, status: 'active', compose: { include: [{ valueSet: [`${T}vs-isa`] }, { system: `${T}cs`, concept: [{ code: 'B' }] }], exclude: [{ system: `${T}cs`, concept: [{ code: 'A1' }] }] } };
+const isA = {
+  resourceType: 'ValueSet',
+  url: `${T}vs-isa`,
+  status: 'active',
+  compose: { include: [{ system: `${T}cs`, filter: [{ property: 'concept', op: 'is-a', value: 'A' }] }] },
+};
+const snomed = {
+  resourceType: 'ValueSet',
+  url: `${T}vs-snomed`,
+  status: 'active',
+  compose: { include: [{ system: 'http://snomed.info/sct' }] },
+};
+const imports = {
+  resourceType: 'ValueSet',
+  url: `${T}vs-import`,
+  status: 'active',
+  compose: {
+    include: [{ valueSet: [`${T}vs-isa`] }, { system: `${T}cs`, concept: [{ code: 'B' }] }],
+    exclude: [{ system: `${T}cs`, concept: [{ code: 'A1' }] }],
+  },
+};
 const bound = (name: string, strength: string, valueSet: string) =>
-  deriveProfile(base, 'Patient', `${T}StructureDefinition/${name}`, (els) => edit(els, 'Patient.maritalStatus', { binding: { strength, valueSet } }));
+  deriveProfile(base, 'Patient', `${T}StructureDefinition/${name}`, (els) =>
+    edit(els, 'Patient.maritalStatus', { binding: { strength, valueSet } }),
+  );
 
 const set = withResources(base, [
-  codeSystem, isA, snomed, imports,
+  codeSystem,
+  isA,
+  snomed,
+  imports,
   bound('Required', 'required', `${T}vs-isa`),
   bound('Extensible', 'extensible', `${T}vs-isa`),
   bound('Snomed', 'required', `${T}vs-snomed`),
@@ -27,14 +56,23 @@ const set = withResources(base, [
 const validator = createValidator(set);
 
 const issues = (o: OperationOutcome, severity?: string): string[] =>
-  o.issue.filter((i) => !severity || i.severity === severity).map((i) => `${i.severity} ${i.details?.coding?.[0]?.code} @ ${i.expression?.[0]}: ${i.details?.text}`);
+  o.issue
+    .filter((i) => !severity || i.severity === severity)
+    .map((i) => `${i.severity} ${i.details?.coding?.[0]?.code} @ ${i.expression?.[0]}: ${i.details?.text}`);
 const text = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">A patient</div>' };
-const patient = (coding: Record<string, unknown>) => ({ resourceType: 'Patient', text, maritalStatus: { coding: [coding] } });
-const check = (profile: string, coding: Record<string, unknown>, severity?: string) => issues(validator.validate(patient(coding), { profile: `${T}StructureDefinition/${profile}` }), severity);
+const patient = (coding: Record<string, unknown>) => ({
+  resourceType: 'Patient',
+  text,
+  maritalStatus: { coding: [coding] },
+});
+const check = (profile: string, coding: Record<string, unknown>, severity?: string) =>
+  issues(validator.validate(patient(coding), { profile: `${T}StructureDefinition/${profile}` }), severity);
 
 describe('terminology', () => {
   test('when a code is below the is-a filter root in a loaded hierarchy, then the required binding is met', () => {
-    expect(check('Required', { system: `${T}cs`, code: 'A1' })).toEqual(['information VALIDATION_OK @ Patient: All OK']);
+    expect(check('Required', { system: `${T}cs`, code: 'A1' })).toEqual([
+      'information VALIDATION_OK @ Patient: All OK',
+    ]);
   });
 
   test('when a code is outside a required value set, then CODE_NOT_IN_VALUESET is an error', () => {
@@ -84,7 +122,9 @@ describe('terminology', () => {
   });
 
   test('when DDCC uses the ICD-11 alias http://id.who.int/icd11/mms, then it is read as the canonical URL and reported as information', () => {
-    const imm = base.packages.find((p) => p.id === 'who.ddcc')?.examples.find((e) => e.file === 'Immunization-DDCCImmunizationEnglish.json')?.resource;
+    const imm = base.packages
+      .find((p) => p.id === 'who.ddcc')
+      ?.examples.find((e) => e.file === 'Immunization-DDCCImmunizationEnglish.json')?.resource;
     expect(issues(validator.validate(imm), 'information')).toContain(
       'information CODESYSTEM_ALIAS @ Immunization.vaccineCode.coding[0].system: The code system http://id.who.int/icd11/mms is an alias of http://id.who.int/icd/release/11/mms; it was read as the latter',
     );

@@ -8,10 +8,16 @@ import { deriveProfile, edit, withResources } from './synthetic.ts';
 const base = await sharedPackages();
 const DDCC = 'http://smart.who.int/ddcc/StructureDefinition/';
 const T = 'http://test.local/StructureDefinition/';
-const ddccPatient = base.packages.find((p) => p.id === 'who.ddcc')?.resources.find((r) => r.url === `${DDCC}DDCCPatient`);
+const ddccPatient = base.packages
+  .find((p) => p.id === 'who.ddcc')
+  ?.resources.find((r) => r.url === `${DDCC}DDCCPatient`);
 const set = withResources(base, [
   // An older version of DDCCPatient that also requires gender, to show that url|version selects it.
-  { ...structuredClone(ddccPatient), version: '0.9.0', snapshot: { element: edit((ddccPatient?.snapshot as { element: never[] }).element, 'Patient.gender', { min: 1 }) } } as never,
+  {
+    ...structuredClone(ddccPatient),
+    version: '0.9.0',
+    snapshot: { element: edit((ddccPatient?.snapshot as { element: never[] }).element, 'Patient.gender', { min: 1 }) },
+  } as never,
   deriveProfile(base, 'Patient', `${T}Invariants`, (els) =>
     edit(els, 'Patient', {
       constraint: [
@@ -24,9 +30,14 @@ const set = withResources(base, [
 ]);
 const validator = createValidator(set);
 const text = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">x</div>' };
-const example = (file: string) => structuredClone(base.packages.find((p) => p.id === 'who.ddcc')?.examples.find((e) => e.file === file)?.resource) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const example = (file: string) =>
+  structuredClone(
+    base.packages.find((p) => p.id === 'who.ddcc')?.examples.find((e) => e.file === file)?.resource,
+  ) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const list = (o: OperationOutcome, severity?: string): string[] =>
-  o.issue.filter((i) => !severity || i.severity === severity).map((i) => `${i.severity} ${i.details?.coding?.[0]?.code} @ ${i.expression?.[0]}: ${i.details?.text}`);
+  o.issue
+    .filter((i) => !severity || i.severity === severity)
+    .map((i) => `${i.severity} ${i.details?.coding?.[0]?.code} @ ${i.expression?.[0]}: ${i.details?.text}`);
 
 describe('createValidator().validate', () => {
   test('when a resource is valid, then the outcome has one All OK issue and names the engine and the packages', () => {
@@ -34,12 +45,23 @@ describe('createValidator().validate', () => {
     expect(list(o)).toEqual(['information VALIDATION_OK @ Patient: All OK']);
     const ext = o.extension?.find((e) => e.url === VALIDATED_WITH_URL)?.extension ?? [];
     expect(ext[0]).toEqual({ url: 'engine', valueString: `gdhcn-gateway-validator/${ENGINE_VERSION}` });
-    expect(ext.slice(1).map((e) => e.valueString)).toEqual(['hl7.fhir.r4.core#4.0.1', 'hl7.fhir.uv.ips#2.0.0', 'smart.who.int.base#0.1.0', 'smart.who.int.icvp#0.1.0', 'who.ddcc#1.0.0', 'test.local#0.0.1']);
+    expect(ext.slice(1).map((e) => e.valueString)).toEqual([
+      'hl7.fhir.r4.core#4.0.1',
+      'hl7.fhir.uv.ips#2.0.0',
+      'smart.who.int.base#0.1.0',
+      'smart.who.int.icvp#0.1.0',
+      'who.ddcc#1.0.0',
+      'test.local#0.0.1',
+    ]);
   });
 
   test('when the input is not an object or has an unknown resourceType, then the outcome says so', () => {
-    expect(list(validator.validate('x'))).toEqual(['error RESOURCE_NOT_OBJECT @ Resource: A resource must be a JSON object']);
-    expect(list(validator.validate({ resourceType: 'Patientx' }))).toEqual(["error RESOURCE_TYPE_UNKNOWN @ Patientx: Unknown resource type 'Patientx'"]);
+    expect(list(validator.validate('x'))).toEqual([
+      'error RESOURCE_NOT_OBJECT @ Resource: A resource must be a JSON object',
+    ]);
+    expect(list(validator.validate({ resourceType: 'Patientx' }))).toEqual([
+      "error RESOURCE_TYPE_UNKNOWN @ Patientx: Unknown resource type 'Patientx'",
+    ]);
   });
 
   test('when url|version selects one of two loaded versions, then that version judges', () => {
@@ -48,25 +70,38 @@ describe('createValidator().validate', () => {
     delete p.gender;
     expect(list(validator.validate(p, { profile: `${DDCC}DDCCPatient` }), 'error')).toEqual([]);
     expect(list(validator.validate(p, { profile: `${DDCC}DDCCPatient|1.0.0` }), 'error')).toEqual([]);
-    expect(list(validator.validate(p, { profile: `${DDCC}DDCCPatient|0.9.0` }), 'error')).toEqual(['error CARDINALITY_MIN @ Patient: Patient.gender: minimum required = 1, but only found 0']);
+    expect(list(validator.validate(p, { profile: `${DDCC}DDCCPatient|0.9.0` }), 'error')).toEqual([
+      'error CARDINALITY_MIN @ Patient: Patient.gender: minimum required = 1, but only found 0',
+    ]);
   });
 
   test('when meta.profile claims an unknown profile, then it is a warning by default and an error when configured', () => {
     const p = { resourceType: 'Patient', text, meta: { profile: ['http://example.org/StructureDefinition/nope'] } };
-    const text1 = 'Profile http://example.org/StructureDefinition/nope is not known, so the resource cannot be checked against it: no loaded package defines it';
+    const text1 =
+      'Profile http://example.org/StructureDefinition/nope is not known, so the resource cannot be checked against it: no loaded package defines it';
     expect(list(validator.validate(p))).toEqual([`warning PROFILE_UNKNOWN @ Patient: ${text1}`]);
-    expect(list(createValidator(set, { unknownProfileSeverity: 'error' }).validate(p))).toEqual([`error PROFILE_UNKNOWN @ Patient: ${text1}`]);
+    expect(list(createValidator(set, { unknownProfileSeverity: 'error' }).validate(p))).toEqual([
+      `error PROFILE_UNKNOWN @ Patient: ${text1}`,
+    ]);
   });
 
   test('when a profile lives in a dependency that is not loaded, then it is reported as not checked, naming the package', () => {
-    const p = { resourceType: 'Patient', text, meta: { profile: ['http://hl7.org/fhir/uv/ipa/StructureDefinition/ipa-patient'] } };
+    const p = {
+      resourceType: 'Patient',
+      text,
+      meta: { profile: ['http://hl7.org/fhir/uv/ipa/StructureDefinition/ipa-patient'] },
+    };
     expect(list(validator.validate(p))).toEqual([
       'information PROFILE_NOT_CHECKED @ Patient: Cannot check against http://hl7.org/fhir/uv/ipa/StructureDefinition/ipa-patient: package hl7.fhir.uv.ipa#1.1.0 (a dependency of hl7.fhir.uv.ips#2.0.0) is not loaded',
     ]);
   });
 
   test('when a Patient claims the IPS Patient profile of the loaded IPS package, then that profile judges it', () => {
-    const p = { resourceType: 'Patient', text, meta: { profile: ['http://hl7.org/fhir/uv/ips/StructureDefinition/Patient-uv-ips'] } };
+    const p = {
+      resourceType: 'Patient',
+      text,
+      meta: { profile: ['http://hl7.org/fhir/uv/ips/StructureDefinition/Patient-uv-ips'] },
+    };
     expect(list(validator.validate(p))).toEqual([
       'error CARDINALITY_MIN @ Patient: Patient.name: minimum required = 1, but only found 0',
       'error CARDINALITY_MIN @ Patient: Patient.birthDate: minimum required = 1, but only found 0',
@@ -74,13 +109,22 @@ describe('createValidator().validate', () => {
   });
 
   test('when the requested profile is for another resource type, then RESOURCE_TYPE_MISMATCH is an error', () => {
-    expect(list(validator.validate({ resourceType: 'Patient', text }, { profile: `${DDCC}DDCCImmunization` }), 'error')).toEqual([
+    expect(
+      list(validator.validate({ resourceType: 'Patient', text }, { profile: `${DDCC}DDCCImmunization` }), 'error'),
+    ).toEqual([
       `error RESOURCE_TYPE_MISMATCH @ Patient: The profile ${DDCC}DDCCImmunization is for Immunization resources, not Patient`,
     ]);
   });
 
   test('when an extension is unknown, then it is a warning; when it comes from a missing package, it is not checked', () => {
-    const p = { resourceType: 'Patient', text, extension: [{ url: 'http://example.org/ext', valueString: 'a' }, { url: 'http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse', valueString: 'b' }] };
+    const p = {
+      resourceType: 'Patient',
+      text,
+      extension: [
+        { url: 'http://example.org/ext', valueString: 'a' },
+        { url: 'http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse', valueString: 'b' },
+      ],
+    };
     expect(list(validator.validate(p))).toEqual([
       'warning EXTENSION_UNKNOWN @ Patient.extension[0]: Unknown extension http://example.org/ext',
       'information EXTENSION_NOT_CHECKED @ Patient.extension[1]: Cannot check the extension http://hl7.org/fhir/StructureDefinition/patient-sexParameterForClinicalUse: package hl7.fhir.uv.extensions.r4#5.2.0 (a dependency of hl7.fhir.uv.ips#2.0.0) is not loaded',
@@ -88,7 +132,11 @@ describe('createValidator().validate', () => {
   });
 
   test('when a known extension has the wrong value type, then the definition is applied', () => {
-    const p = { resourceType: 'Patient', text, extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueString: 'Geneva' }] };
+    const p = {
+      resourceType: 'Patient',
+      text,
+      extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueString: 'Geneva' }],
+    };
     expect(list(validator.validate(p), 'error')).toEqual([
       "error STRUCTURE_UNKNOWN_ELEMENT @ Patient.extension[0].valueString: Unrecognized property 'valueString'",
       'error CARDINALITY_MIN @ Patient.extension[0]: Extension.value[x]: minimum required = 1, but only found 0',
@@ -96,10 +144,15 @@ describe('createValidator().validate', () => {
   });
 
   test('when an invariant cannot be evaluated, then a warning names it; failing warning-level invariants are warnings', () => {
-    const o = validator.validate({ resourceType: 'Patient', text, maritalStatus: { text: 'x' } }, { profile: `${T}Invariants` });
+    const o = validator.validate(
+      { resourceType: 'Patient', text, maritalStatus: { text: 'x' } },
+      { profile: `${T}Invariants` },
+    );
     expect(list(o)).toEqual([
       'warning INVARIANT_NOT_EVALUATED @ Patient: Constraint tst-1 was not checked: FhirPathError on "maritalStatus.memberOf(\'http://x\')": Error: Unrecognized function: memberOf',
-      expect.stringMatching(/^warning INVARIANT_NOT_EVALUATED @ Patient: Constraint tst-2 was not checked: its expression cannot be parsed/),
+      expect.stringMatching(
+        /^warning INVARIANT_NOT_EVALUATED @ Patient: Constraint tst-2 was not checked: its expression cannot be parsed/,
+      ),
       "warning INVARIANT_FAILED @ Patient: Constraint failed: tst-3: 'prefer a telecom'",
     ]);
   });
@@ -111,7 +164,9 @@ describe('createValidator().validate', () => {
     expect(list(validator.validate(imm), 'error')).toEqual([]);
     imm.patient = { reference: '#p2' };
     expect(list(validator.validate(imm), 'error')).toEqual([
-      expect.stringMatching(/^error INVARIANT_FAILED @ Immunization: Constraint failed: dom-3: .*contained 'p1' is not referenced$/),
+      expect.stringMatching(
+        /^error INVARIANT_FAILED @ Immunization: Constraint failed: dom-3: .*contained 'p1' is not referenced$/,
+      ),
       "error INVARIANT_FAILED @ Immunization.patient: Constraint failed: ref-1: 'SHALL have a contained resource if a local reference is provided'",
       "error REFERENCE_NOT_RESOLVED @ Immunization.patient.reference: The contained resource '#p2' is not found",
     ]);
@@ -140,7 +195,13 @@ describe('issue sink', () => {
 describe('JSON details', () => {
   test('when a decimal arrives as JSON.rawJSON (kept precision), then its source text is checked like a number', () => {
     const raw = (JSON as unknown as { rawJSON: (t: string) => unknown }).rawJSON;
-    const obs = (value: unknown) => ({ resourceType: 'Observation', text, status: 'final', code: { text: 'x' }, valueQuantity: { value } });
+    const obs = (value: unknown) => ({
+      resourceType: 'Observation',
+      text,
+      status: 'final',
+      code: { text: 'x' },
+      valueQuantity: { value },
+    });
     expect(list(validator.validate(obs(raw('0.50'))), 'error')).toEqual([]);
     expect(list(validator.validate({ ...obs(1), status: raw('1.0') }), 'error')).toEqual([
       'error PRIMITIVE_WRONG_JSON_TYPE @ Observation.status: Error parsing JSON: the primitive value must be a string (is number)',
@@ -148,8 +209,14 @@ describe('JSON details', () => {
   });
 
   test('when a modifier extension is unknown, then it is an error (it may change the meaning)', () => {
-    const p = { resourceType: 'Patient', text, modifierExtension: [{ url: 'http://example.org/mod', valueBoolean: true }] };
-    expect(list(validator.validate(p))).toEqual(['error EXTENSION_UNKNOWN @ Patient.modifierExtension[0]: Unknown modifier extension http://example.org/mod']);
+    const p = {
+      resourceType: 'Patient',
+      text,
+      modifierExtension: [{ url: 'http://example.org/mod', valueBoolean: true }],
+    };
+    expect(list(validator.validate(p))).toEqual([
+      'error EXTENSION_UNKNOWN @ Patient.modifierExtension[0]: Unknown modifier extension http://example.org/mod',
+    ]);
   });
 });
 
@@ -171,9 +238,16 @@ describe('robustness', () => {
       edit(els, 'Patient.link.other', { type: [{ code: 'Reference', targetProfile: [cyc] }] }),
     );
     const v = createValidator(withResources(base, [profile]));
-    const patient = (id: string, other: string) => ({ resourceType: 'Patient', id, text, meta: { profile: [cyc] }, link: [{ other: { reference: `Patient/${other}` }, type: 'seealso' }] });
+    const patient = (id: string, other: string) => ({
+      resourceType: 'Patient',
+      id,
+      text,
+      meta: { profile: [cyc] },
+      link: [{ other: { reference: `Patient/${other}` }, type: 'seealso' }],
+    });
     const bundle = {
-      resourceType: 'Bundle', type: 'collection',
+      resourceType: 'Bundle',
+      type: 'collection',
       entry: [
         { fullUrl: 'http://x.org/fhir/Patient/a', resource: patient('a', 'b') },
         { fullUrl: 'http://x.org/fhir/Patient/b', resource: patient('b', 'a') },

@@ -20,7 +20,9 @@ const cborish = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.array(fc.tuple(fc.integer({ min: -300, max: 10 }), tie('value')), { maxLength: 4 }).map((entries) => new Map(entries)),
+    fc
+      .array(fc.tuple(fc.integer({ min: -300, max: 10 }), tie('value')), { maxLength: 4 })
+      .map((entries) => new Map(entries)),
     tie('value').map((v) => new Tag(v, 18)),
   ),
 }));
@@ -34,14 +36,18 @@ describe('COSE_Sign1 verification under fuzzing', () => {
 
   test('when thousands of bit-flipped, truncated or extended COSE documents are verified, then none throws or verifies', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.nat(cose.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }), fc.nat(cose.length + 8), async (flips, cut) => {
-        const bytes = new Uint8Array(Math.max(1, cut));
-        bytes.set(cose.subarray(0, Math.min(cut, cose.length)));
-        for (const [at, mask] of flips) if (at < bytes.length) bytes[at]! ^= mask;
-        const verdict = await verifyCoseSign1(bytes, lookup, AT_VALIDATION);
-        expect(verdict.valid).toBe(false);
-        expect(verdict.error?.name).toBe('FormatError');
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(cose.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }),
+        fc.nat(cose.length + 8),
+        async (flips, cut) => {
+          const bytes = new Uint8Array(Math.max(1, cut));
+          bytes.set(cose.subarray(0, Math.min(cut, cose.length)));
+          for (const [at, mask] of flips) if (at < bytes.length) bytes[at]! ^= mask;
+          const verdict = await verifyCoseSign1(bytes, lookup, AT_VALIDATION);
+          expect(verdict.valid).toBe(false);
+          expect(verdict.error?.name).toBe('FormatError');
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -31,14 +31,48 @@ describe('CWT claims and the hcert claim', () => {
   });
 
   test('when iss is not text or a non-date exp, then CWT_INVALID', () => {
-    expectFormatError(() => decodeCwtClaims(encodeCbor(new Map<number, unknown>([[1, 5], [-260, new Map()]])), LIMITS), 'CWT_INVALID', 'CWT claim iss (1) is not a text string');
-    expectFormatError(() => decodeCwtClaims(encodeCbor(new Map<number, unknown>([[4, 'soon'], [-260, new Map()]])), LIMITS), 'CWT_INVALID', 'CWT claim exp (4) is not a NumericDate');
-    expectFormatError(() => decodeCwtClaims(encodeCbor([1]), LIMITS), 'CWT_INVALID', 'The COSE payload is not a CWT claims map');
+    expectFormatError(
+      () =>
+        decodeCwtClaims(
+          encodeCbor(
+            new Map<number, unknown>([
+              [1, 5],
+              [-260, new Map()],
+            ]),
+          ),
+          LIMITS,
+        ),
+      'CWT_INVALID',
+      'CWT claim iss (1) is not a text string',
+    );
+    expectFormatError(
+      () =>
+        decodeCwtClaims(
+          encodeCbor(
+            new Map<number, unknown>([
+              [4, 'soon'],
+              [-260, new Map()],
+            ]),
+          ),
+          LIMITS,
+        ),
+      'CWT_INVALID',
+      'CWT claim exp (4) is not a NumericDate',
+    );
+    expectFormatError(
+      () => decodeCwtClaims(encodeCbor([1]), LIMITS),
+      'CWT_INVALID',
+      'The COSE payload is not a CWT claims map',
+    );
   });
 
   test('when sub-key 5 holds something other than text, then HCERT_INVALID', () => {
     const claims = decodeCwtClaims(encodeCbor(new Map<number, unknown>([[-260, new Map([[5, [42]]])]])), LIMITS);
-    expectFormatError(() => hcertPayloads(claims), 'HCERT_INVALID', 'hcert sub-claim 5 (SMART Health Link) must hold text strings');
+    expectFormatError(
+      () => hcertPayloads(claims),
+      'HCERT_INVALID',
+      'hcert sub-claim 5 (SMART Health Link) must hold text strings',
+    );
   });
 
   test('when a CBOR map has a __proto__ key, then it stays plain data', () => {
@@ -49,7 +83,9 @@ describe('CWT claims and the hcert claim', () => {
   });
 
   test('when the kid of an EU test DSC is computed, then it equals the kid its issuer wrote in the COSE header', () => {
-    const corpus = JSON.parse(readFileSync(join(process.cwd(), '..', 'shared', 'corpus', 'hcert-eu-dcc.json'), 'utf8')) as { cases: { id: string; qr: string; certificateDerBase64: string }[] };
+    const corpus = JSON.parse(
+      readFileSync(join(process.cwd(), '..', 'shared', 'corpus', 'hcert-eu-dcc.json'), 'utf8'),
+    ) as { cases: { id: string; qr: string; certificateDerBase64: string }[] };
     const ae = corpus.cases.find((c) => c.id === 'AE:2DCode:raw:test')!;
     const der = new Uint8Array(Buffer.from(ae.certificateDerBase64, 'base64'));
     expect(kidFromCertificate(der)).toEqual(decodeHc1(ae.qr).sign1.kid);

@@ -13,7 +13,8 @@ const es = ecKeyPair();
 const signer = { privateKey: es.privateKey, alg: 'ES256' as const, kid: KID };
 const lookup = async () => [{ publicKey: es.publicKey }];
 const qr = signHc1(sampleClaims(), signer);
-const statuses = (v: { steps: { step: string; status: string }[] }) => Object.fromEntries(v.steps.map((s) => [s.step, s.status]));
+const statuses = (v: { steps: { step: string; status: string }[] }) =>
+  Object.fromEntries(v.steps.map((s) => [s.step, s.status]));
 
 describe('HC1 transport and step-wise verification', () => {
   test('when an HCERT is signed, then it starts with HC1: and verifies with every step passed', async () => {
@@ -22,7 +23,14 @@ describe('HC1 transport and step-wise verification', () => {
     expect(verdict.valid).toBe(true);
     expect(verdict.error).toBeUndefined();
     expect(verdict.steps.map((s) => `${s.step}:${s.status}`)).toEqual([
-      'unprefix:passed', 'base45:passed', 'decompress:passed', 'cbor:passed', 'cose:passed', 'signature:passed', 'notExpired:passed', 'notBefore:passed',
+      'unprefix:passed',
+      'base45:passed',
+      'decompress:passed',
+      'cbor:passed',
+      'cose:passed',
+      'signature:passed',
+      'notExpired:passed',
+      'notBefore:passed',
     ]);
     expect(verdict.payloads?.euDcc).toEqual(SAMPLE_DCC);
     expect(verdict.claims).toMatchObject({ iss: 'AT', iat: IAT });
@@ -57,18 +65,28 @@ describe('HC1 transport and step-wise verification', () => {
     const verdict = await verifyHc1(expired, lookup, AT_VALIDATION);
     expect(statuses(verdict)).toMatchObject({ signature: 'passed', notExpired: 'failed', notBefore: 'passed' });
     expect(verdict.error?.code).toBe('CWT_EXPIRED');
-    expect(verdict.error?.message).toBe('The credential expired at 2021-06-01T00:00:10.000Z (validation time 2021-06-02T00:00:00.000Z)');
+    expect(verdict.error?.message).toBe(
+      'The credential expired at 2021-06-01T00:00:10.000Z (validation time 2021-06-02T00:00:00.000Z)',
+    );
   });
 
   test('when the HCERT is issued after the validation time, then notBefore fails with CWT_NOT_YET_VALID', async () => {
     const verdict = await verifyHc1(qr, lookup, { validationTime: new Date((IAT - 60) * 1000) });
     expect(verdict.error?.code).toBe('CWT_NOT_YET_VALID');
-    expect(verdict.error?.message).toBe('The credential is not valid before 2021-06-01T00:00:00.000Z (validation time 2021-05-31T23:59:00.000Z)');
-    expect((await verifyHc1(qr, lookup, { validationTime: new Date((IAT - 60) * 1000), clockToleranceSeconds: 120 })).valid).toBe(true);
+    expect(verdict.error?.message).toBe(
+      'The credential is not valid before 2021-06-01T00:00:00.000Z (validation time 2021-05-31T23:59:00.000Z)',
+    );
+    expect(
+      (await verifyHc1(qr, lookup, { validationTime: new Date((IAT - 60) * 1000), clockToleranceSeconds: 120 })).valid,
+    ).toBe(true);
   });
 
   test('when the COSE was signed by another key, then signature fails with COSE_BAD_SIGNATURE', async () => {
-    const verdict = await verifyHc1(signHc1(sampleClaims(), { ...signer, privateKey: ecKeyPair().privateKey }), lookup, AT_VALIDATION);
+    const verdict = await verifyHc1(
+      signHc1(sampleClaims(), { ...signer, privateKey: ecKeyPair().privateKey }),
+      lookup,
+      AT_VALIDATION,
+    );
     expect(statuses(verdict).signature).toBe('failed');
     expect(verdict.error?.code).toBe('COSE_BAD_SIGNATURE');
   });
@@ -88,13 +106,20 @@ describe('HC1 transport and step-wise verification', () => {
 
   test('when the payload is a zlib bomb, then decompress fails fast with INFLATE_TOO_LARGE', async () => {
     const bomb = deflate(new Uint8Array(4 * 1024 * 1024), 'zlib');
-    const verdict = await verifyHc1(`HC1:${encodeBase45(bomb)}`, lookup, { ...AT_VALIDATION, limits: { maxInflatedBytes: 64 * 1024 } });
+    const verdict = await verifyHc1(`HC1:${encodeBase45(bomb)}`, lookup, {
+      ...AT_VALIDATION,
+      limits: { maxInflatedBytes: 64 * 1024 },
+    });
     expect(verdict.error?.code).toBe('INFLATE_TOO_LARGE');
     expect(verdict.error?.message).toBe('Decompressed data exceeds the cap of 65536 bytes');
   });
 
   test('when the input is longer than the cap, then INPUT_TOO_LARGE', () => {
-    expectFormatError(() => decodeHc1(`HC1:${'0'.repeat(100)}`, { maxInputChars: 50 }), 'INPUT_TOO_LARGE', 'HC1: the input has 104 characters, above the cap of 50');
+    expectFormatError(
+      () => decodeHc1(`HC1:${'0'.repeat(100)}`, { maxInputChars: 50 }),
+      'INPUT_TOO_LARGE',
+      'HC1: the input has 104 characters, above the cap of 50',
+    );
   });
 
   test('when the COSE payload lacks the hcert claim, then cose fails with HCERT_INVALID', async () => {
@@ -108,15 +133,19 @@ describe('HC1 transport and step-wise verification', () => {
   test('when thousands of mutated HC1 strings are verified, then none throws and each invalid one names a typed step error', async () => {
     const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.nat(qr.length - 1), fc.nat(alphabet.length - 1)), { minLength: 1, maxLength: 3 }), fc.nat(qr.length), async (edits, cut) => {
-        const chars = qr.slice(0, Math.max(4, cut)).split('');
-        for (const [at, c] of edits) if (at >= 4 && at < chars.length) chars[at] = alphabet[c]!;
-        const verdict = await verifyHc1(chars.join(''), lookup, AT_VALIDATION);
-        if (!verdict.valid) {
-          expect(verdict.error?.name).toBe('FormatError');
-          expect(verdict.steps.find((s) => s.status === 'failed')?.error).toBe(verdict.error);
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(qr.length - 1), fc.nat(alphabet.length - 1)), { minLength: 1, maxLength: 3 }),
+        fc.nat(qr.length),
+        async (edits, cut) => {
+          const chars = qr.slice(0, Math.max(4, cut)).split('');
+          for (const [at, c] of edits) if (at >= 4 && at < chars.length) chars[at] = alphabet[c]!;
+          const verdict = await verifyHc1(chars.join(''), lookup, AT_VALIDATION);
+          if (!verdict.valid) {
+            expect(verdict.error?.name).toBe('FormatError');
+            expect(verdict.steps.find((s) => s.status === 'failed')?.error).toBe(verdict.error);
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -124,6 +153,8 @@ describe('HC1 transport and step-wise verification', () => {
 
 describe('HC1 verification when the key lookup itself fails', () => {
   test('when the lookup rejects (e.g. the trust store is down), then the error propagates instead of an "invalid" verdict', async () => {
-    await expect(verifyHc1(qr, async () => Promise.reject(new Error('trust store unavailable')), AT_VALIDATION)).rejects.toThrow('trust store unavailable');
+    await expect(
+      verifyHc1(qr, async () => Promise.reject(new Error('trust store unavailable')), AT_VALIDATION),
+    ).rejects.toThrow('trust store unavailable');
   });
 });

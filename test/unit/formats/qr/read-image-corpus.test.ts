@@ -11,15 +11,21 @@ import { QR_PRESETS, renderQr } from '../../../../src/formats/qr.ts';
 import { readQrImage } from '../../../../src/formats/qr/read-image.ts';
 
 const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
-const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as { files: { kind: string; file: string }[] };
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'manifest.json'), 'utf8')) as {
+  files: { kind: string; file: string }[];
+};
 
 function casesOf<T>(kind: string): T[] {
-  return manifest.files.filter((f) => f.kind === kind).flatMap((f) => (JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { cases: T[] }).cases);
+  return manifest.files
+    .filter((f) => f.kind === kind)
+    .flatMap((f) => (JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { cases: T[] }).cases);
 }
 
 const hc1 = casesOf<{ id: string; qr: string }>('hcert').map((c) => ({ kind: 'hcert' as const, id: c.id, text: c.qr }));
 const onePerCountry = hc1.filter((c, i) => i === hc1.findIndex((o) => o.id.slice(0, 2) === c.id.slice(0, 2)));
-const shc = casesOf<{ id: string; numericQr: string[] }>('shc').flatMap((c) => c.numericQr.map((text, i) => ({ kind: 'shc' as const, id: `${c.id}#${i + 1}`, text })));
+const shc = casesOf<{ id: string; numericQr: string[] }>('shc').flatMap((c) =>
+  c.numericQr.map((text, i) => ({ kind: 'shc' as const, id: `${c.id}#${i + 1}`, text })),
+);
 
 describe('QR image reading over the shared corpus', () => {
   test('when the manifest is read, then it yields HC1 strings and shc:/ chunks', () => {
@@ -27,8 +33,15 @@ describe('QR image reading over the shared corpus', () => {
     expect(shc.length).toBeGreaterThan(0);
   });
 
-  test.each([...onePerCountry, ...shc].map((c) => [c.id, c] as const))('when %s is rendered as PNG and read back, then the exact text comes back', async (_id, { kind, text }) => {
-    const image = await renderQr(text, { format: 'png', errorCorrection: QR_PRESETS[kind].errorCorrection, scale: 1 });
-    expect(readQrImage(image.data as Uint8Array, 'image/png')).toBe(text);
-  });
+  test.each([...onePerCountry, ...shc].map((c) => [c.id, c] as const))(
+    'when %s is rendered as PNG and read back, then the exact text comes back',
+    async (_id, { kind, text }) => {
+      const image = await renderQr(text, {
+        format: 'png',
+        errorCorrection: QR_PRESETS[kind].errorCorrection,
+        scale: 1,
+      });
+      expect(readQrImage(image.data as Uint8Array, 'image/png')).toBe(text);
+    },
+  );
 });

@@ -49,7 +49,15 @@ function chunk(type: string, data: Uint8Array): Buffer {
 
 /** pngjs cannot write Adam7, so encode it here: the seven passes, each row led by filter byte 0 (PNG spec §8.2). */
 function interlacedPng(width: number, height: number, rgba: Uint8Array): Uint8Array {
-  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ] as const;
   const raw: number[] = [];
   for (const [x0, y0, dx, dy] of passes) {
     if (x0 >= width) continue;
@@ -66,7 +74,14 @@ function idatPng(width: number, height: number, interlace: 0 | 1, idat: Uint8Arr
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 6, 0, 0, interlace], 8);
-  return Uint8Array.from(Buffer.concat([Buffer.from(PNG_SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]));
+  return Uint8Array.from(
+    Buffer.concat([
+      Buffer.from(PNG_SIGNATURE),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', idat),
+      chunk('IEND', new Uint8Array(0)),
+    ]),
+  );
 }
 
 let hc1Png: Uint8Array;
@@ -113,7 +128,11 @@ describe('QR image reading', () => {
   test('when an interlaced PNG inflates far beyond its declared pixels (zlib bomb), then QR_IMAGE_TOO_LARGE', () => {
     const bomb = idatPng(64, 64, 1, deflateSync(new Uint8Array(32 * 1024 * 1024)));
     expect(bomb.length).toBeLessThan(64 * 1024);
-    expectFormatError(() => readQrImage(bomb), 'QR_IMAGE_TOO_LARGE', 'QR image: the interlaced PNG inflates beyond its 64x64 pixels');
+    expectFormatError(
+      () => readQrImage(bomb),
+      'QR_IMAGE_TOO_LARGE',
+      'QR image: the interlaced PNG inflates beyond its 64x64 pixels',
+    );
   });
 
   test('when a byte segment holds UTF-8, then the text is decoded as UTF-8', async () => {
@@ -136,12 +155,20 @@ describe('QR image reading', () => {
     const bytes = Uint8Array.from({ length: 512 }, (_, i) => (i * 151 + 7) % 256);
     expectFormatError(() => readQrImage(bytes), 'QR_IMAGE_UNSUPPORTED', 'QR image: the bytes are neither PNG nor JPEG');
     const gif = new TextEncoder().encode('GIF89a....');
-    expectFormatError(() => readQrImage(gif, 'image/gif; charset=binary'), 'QR_IMAGE_UNSUPPORTED', 'QR image: the bytes (declared as image/gif) are neither PNG nor JPEG');
+    expectFormatError(
+      () => readQrImage(gif, 'image/gif; charset=binary'),
+      'QR_IMAGE_UNSUPPORTED',
+      'QR image: the bytes (declared as image/gif) are neither PNG nor JPEG',
+    );
   });
 
   test('when any bytes lack the PNG and JPEG magic, then QR_IMAGE_UNSUPPORTED', () => {
     const notImage = fc.uint8Array({ minLength: 1, maxLength: 256 }).filter((b) => b[0] !== 0x89 && b[0] !== 0xff);
-    fc.assert(fc.property(notImage, (bytes) => expect(onlyFormatErrors(() => readQrImage(bytes))?.code).toBe('QR_IMAGE_UNSUPPORTED')));
+    fc.assert(
+      fc.property(notImage, (bytes) =>
+        expect(onlyFormatErrors(() => readQrImage(bytes))?.code).toBe('QR_IMAGE_UNSUPPORTED'),
+      ),
+    );
   });
 
   test('when the input is empty, then INPUT_INVALID', () => {
@@ -149,50 +176,111 @@ describe('QR image reading', () => {
   });
 
   test('when the PNG is truncated, then QR_IMAGE_CORRUPT', () => {
-    expectFormatError(() => readQrImage(hc1Png.subarray(0, Math.floor(hc1Png.length / 2))), 'QR_IMAGE_CORRUPT', /^QR image: the PNG could not be decoded \(.+\)$/);
+    expectFormatError(
+      () => readQrImage(hc1Png.subarray(0, Math.floor(hc1Png.length / 2))),
+      'QR_IMAGE_CORRUPT',
+      /^QR image: the PNG could not be decoded \(.+\)$/,
+    );
   });
 
   test('when the PNG stops inside its signature area, then QR_IMAGE_CORRUPT for the missing IHDR', () => {
-    expectFormatError(() => readQrImage(hc1Png.subarray(0, 16)), 'QR_IMAGE_CORRUPT', 'QR image: the PNG has no IHDR chunk after its signature');
+    expectFormatError(
+      () => readQrImage(hc1Png.subarray(0, 16)),
+      'QR_IMAGE_CORRUPT',
+      'QR image: the PNG has no IHDR chunk after its signature',
+    );
   });
 
   test('when the JPEG is truncated after its frame header, then QR_IMAGE_CORRUPT', () => {
     const { width, height, data } = rgbaOf(shcPng);
     const jpg = new Uint8Array(jpeg.encode({ width, height, data }, 90).data);
-    expectFormatError(() => readQrImage(jpg.subarray(0, 700)), 'QR_IMAGE_CORRUPT', /^QR image: the JPEG could not be decoded \(.+\)$/);
+    expectFormatError(
+      () => readQrImage(jpg.subarray(0, 700)),
+      'QR_IMAGE_CORRUPT',
+      /^QR image: the JPEG could not be decoded \(.+\)$/,
+    );
   });
 
   test('when a JPEG has no frame header before its scan, then QR_IMAGE_CORRUPT', () => {
     const noFrame = Uint8Array.of(0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, 0xff, 0xda, 0x00, 0x02, 0x00, 0x00);
-    expectFormatError(() => readQrImage(noFrame), 'QR_IMAGE_CORRUPT', 'QR image: the JPEG has no frame header before its image data');
+    expectFormatError(
+      () => readQrImage(noFrame),
+      'QR_IMAGE_CORRUPT',
+      'QR image: the JPEG has no frame header before its image data',
+    );
   });
 
   test('when a PNG header claims 100000x100000 pixels, then QR_IMAGE_TOO_LARGE before any decoding', () => {
-    expectFormatError(() => readQrImage(pngHeaderOnly(100_000, 100_000)), 'QR_IMAGE_TOO_LARGE', 'QR image: 100000x100000 pixels is above the maximum 4096x4096');
+    expectFormatError(
+      () => readQrImage(pngHeaderOnly(100_000, 100_000)),
+      'QR_IMAGE_TOO_LARGE',
+      'QR image: 100000x100000 pixels is above the maximum 4096x4096',
+    );
   });
 
   test('when a JPEG frame header claims 65535x65535 pixels, then QR_IMAGE_TOO_LARGE before any decoding', () => {
-    const sof0 = Uint8Array.of(0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0xff, 0xff, 0xff, 0xff, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1);
-    expectFormatError(() => readQrImage(sof0), 'QR_IMAGE_TOO_LARGE', 'QR image: 65535x65535 pixels is above the maximum 4096x4096');
+    const sof0 = Uint8Array.of(
+      0xff,
+      0xd8,
+      0xff,
+      0xc0,
+      0x00,
+      0x11,
+      0x08,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0x03,
+      1,
+      0x22,
+      0,
+      2,
+      0x11,
+      1,
+      3,
+      0x11,
+      1,
+    );
+    expectFormatError(
+      () => readQrImage(sof0),
+      'QR_IMAGE_TOO_LARGE',
+      'QR image: 65535x65535 pixels is above the maximum 4096x4096',
+    );
   });
 
   test('when a header claims zero pixels, then QR_IMAGE_CORRUPT', () => {
-    expectFormatError(() => readQrImage(pngHeaderOnly(0, 10)), 'QR_IMAGE_CORRUPT', 'QR image: the PNG declares 0x10 pixels');
+    expectFormatError(
+      () => readQrImage(pngHeaderOnly(0, 10)),
+      'QR_IMAGE_CORRUPT',
+      'QR image: the PNG declares 0x10 pixels',
+    );
   });
 
   test('when the caller lowers the caps, then a normal image is QR_IMAGE_TOO_LARGE by bytes or by pixels', () => {
-    expectFormatError(() => readQrImage(hc1Png, undefined, { maxInputBytes: 1000 }), 'QR_IMAGE_TOO_LARGE', `QR image: ${hc1Png.length} bytes is above the maximum 1000`);
+    expectFormatError(
+      () => readQrImage(hc1Png, undefined, { maxInputBytes: 1000 }),
+      'QR_IMAGE_TOO_LARGE',
+      `QR image: ${hc1Png.length} bytes is above the maximum 1000`,
+    );
     const { width, height } = rgbaOf(hc1Png);
-    expectFormatError(() => readQrImage(hc1Png, undefined, { maxWidth: 100, maxHeight: 100 }), 'QR_IMAGE_TOO_LARGE', `QR image: ${width}x${height} pixels is above the maximum 100x100`);
+    expectFormatError(
+      () => readQrImage(hc1Png, undefined, { maxWidth: 100, maxHeight: 100 }),
+      'QR_IMAGE_TOO_LARGE',
+      `QR image: ${width}x${height} pixels is above the maximum 100x100`,
+    );
   });
 
   test('when bytes of a valid PNG are flipped at random, then only a FormatError or a string comes out', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 8 }), (flips) => {
-        const mutated = Uint8Array.from(shcPng);
-        for (const [at, mask] of flips) mutated[at % mutated.length]! ^= mask;
-        onlyFormatErrors(() => readQrImage(mutated));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 8 }),
+        (flips) => {
+          const mutated = Uint8Array.from(shcPng);
+          for (const [at, mask] of flips) mutated[at % mutated.length]! ^= mask;
+          onlyFormatErrors(() => readQrImage(mutated));
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -24,15 +24,31 @@ describe('SHC issuer keys', () => {
 
   test('when a JWKS kid is not the key thumbprint, then KEY_INVALID', async () => {
     const jwk = await exportJWK(ecKeyPair().publicKey);
-    await expectFormatErrorAsync(() => shcLookupFromJwks({ keys: [{ ...jwk, kid: 'wrong' }] }), 'KEY_INVALID', /^SHC: kid wrong is not the key's RFC 7638 thumbprint /);
+    await expectFormatErrorAsync(
+      () => shcLookupFromJwks({ keys: [{ ...jwk, kid: 'wrong' }] }),
+      'KEY_INVALID',
+      /^SHC: kid wrong is not the key's RFC 7638 thumbprint /,
+    );
   });
 
   test('when a JWKS holds a private key, a non-P-256 key or no keys array, then KEY_INVALID', async () => {
     const priv = await exportJWK(ecKeyPair().privateKey);
-    await expectFormatErrorAsync(() => shcLookupFromJwks({ keys: [priv] }), 'KEY_INVALID', 'SHC: a published issuer key must not contain the private part d');
+    await expectFormatErrorAsync(
+      () => shcLookupFromJwks({ keys: [priv] }),
+      'KEY_INVALID',
+      'SHC: a published issuer key must not contain the private part d',
+    );
     const p384 = await exportJWK(ecKeyPair('P-384').publicKey);
-    await expectFormatErrorAsync(() => shcLookupFromJwks({ keys: [p384] }), 'KEY_INVALID', 'SHC: issuer keys must be EC P-256 JWKs');
-    await expectFormatErrorAsync(() => shcLookupFromJwks({}), 'KEY_INVALID', 'SHC: a JWKS is an object with a keys array');
+    await expectFormatErrorAsync(
+      () => shcLookupFromJwks({ keys: [p384] }),
+      'KEY_INVALID',
+      'SHC: issuer keys must be EC P-256 JWKs',
+    );
+    await expectFormatErrorAsync(
+      () => shcLookupFromJwks({}),
+      'KEY_INVALID',
+      'SHC: a JWKS is an object with a keys array',
+    );
   });
 });
 
@@ -47,7 +63,15 @@ describe('SHC issuer JWK publication', () => {
   });
 
   test('when a private or non-P-256 key is given, then KEY_INVALID', async () => {
-    await expectFormatErrorAsync(() => shcPublicJwk(ecKeyPair().privateKey), 'KEY_INVALID', 'SHC: issuer keys must be EC P-256 public keys');
-    await expectFormatErrorAsync(() => shcPublicJwk(ecKeyPair('P-384').publicKey), 'KEY_INVALID', 'SHC: issuer keys must be EC P-256 public keys');
+    await expectFormatErrorAsync(
+      () => shcPublicJwk(ecKeyPair().privateKey),
+      'KEY_INVALID',
+      'SHC: issuer keys must be EC P-256 public keys',
+    );
+    await expectFormatErrorAsync(
+      () => shcPublicJwk(ecKeyPair('P-384').publicKey),
+      'KEY_INVALID',
+      'SHC: issuer keys must be EC P-256 public keys',
+    );
   });
 });

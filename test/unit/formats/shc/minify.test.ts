@@ -8,7 +8,13 @@ const full = {
   entry: [
     {
       fullUrl: 'https://ehr.example/fhir/Patient/p1',
-      resource: { resourceType: 'Patient', id: 'p1', meta: { versionId: '3', security: [{ code: 'IAL1.2' }] }, text: { status: 'generated', div: '<div/>' }, name: [{ family: 'Doe' }] },
+      resource: {
+        resourceType: 'Patient',
+        id: 'p1',
+        meta: { versionId: '3', security: [{ code: 'IAL1.2' }] },
+        text: { status: 'generated', div: '<div/>' },
+        name: [{ family: 'Doe' }],
+      },
     },
     {
       fullUrl: 'urn:uuid:6f1d',
@@ -17,12 +23,23 @@ const full = {
         id: 'i1',
         meta: { lastUpdated: '2021-01-01' },
         status: 'completed',
-        vaccineCode: { text: 'Moderna', coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '207', display: 'COVID-19 mRNA' }] },
+        vaccineCode: {
+          text: 'Moderna',
+          coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '207', display: 'COVID-19 mRNA' }],
+        },
         patient: { reference: 'Patient/p1' },
         performer: [{ actor: { display: 'ABC General Hospital' } }],
       },
     },
-    { fullUrl: 'urn:uuid:9a', resource: { resourceType: 'Observation', status: 'final', subject: { reference: 'https://ehr.example/fhir/Patient/p1' }, hasMember: [{ reference: 'urn:uuid:6f1d' }] } },
+    {
+      fullUrl: 'urn:uuid:9a',
+      resource: {
+        resourceType: 'Observation',
+        status: 'final',
+        subject: { reference: 'https://ehr.example/fhir/Patient/p1' },
+        hasMember: [{ reference: 'urn:uuid:6f1d' }],
+      },
+    },
   ],
 };
 
@@ -32,7 +49,10 @@ describe('SHC bundle minification', () => {
       resourceType: 'Bundle',
       type: 'collection',
       entry: [
-        { fullUrl: 'resource:0', resource: { resourceType: 'Patient', meta: { security: [{ code: 'IAL1.2' }] }, name: [{ family: 'Doe' }] } },
+        {
+          fullUrl: 'resource:0',
+          resource: { resourceType: 'Patient', meta: { security: [{ code: 'IAL1.2' }] }, name: [{ family: 'Doe' }] },
+        },
         {
           fullUrl: 'resource:1',
           resource: {
@@ -43,13 +63,25 @@ describe('SHC bundle minification', () => {
             performer: [{ actor: { display: 'ABC General Hospital' } }],
           },
         },
-        { fullUrl: 'resource:2', resource: { resourceType: 'Observation', status: 'final', subject: { reference: 'resource:0' }, hasMember: [{ reference: 'resource:1' }] } },
+        {
+          fullUrl: 'resource:2',
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            subject: { reference: 'resource:0' },
+            hasMember: [{ reference: 'resource:1' }],
+          },
+        },
       ],
     });
   });
 
   test('when the input is not a Bundle with entries, then SHC_INVALID', () => {
-    expectFormatError(() => minifyBundle({ resourceType: 'Patient' }), 'SHC_INVALID', 'SHC: the value to minify is not a Bundle with entries');
+    expectFormatError(
+      () => minifyBundle({ resourceType: 'Patient' }),
+      'SHC_INVALID',
+      'SHC: the value to minify is not a Bundle with entries',
+    );
   });
 
   test('when the input is minified, then the original is left untouched', () => {

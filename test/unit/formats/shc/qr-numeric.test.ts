@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { decodeShcQr, encodeShcQr, SHC_SINGLE_CHUNK_MAX } from '../../../../src/formats/shc/qr-numeric.ts';
 import { expectFormatError, onlyFormatErrors } from '../fixtures.ts';
 
-const jwsChars = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'.split('')), minLength: 1, maxLength: 5000 });
+const jwsChars = fc.string({
+  unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'.split('')),
+  minLength: 1,
+  maxLength: 5000,
+});
 
 describe('shc:/ numeric QR form', () => {
   test('when "-" (code 45) and "z" (code 122) are encoded, then they become 00 and 77', () => {
@@ -29,8 +33,16 @@ describe('shc:/ numeric QR form', () => {
 
   test('when a chunk is missing or repeated, then SHC_QR_INVALID', () => {
     const chunks = encodeShcQr('a'.repeat(3000));
-    expectFormatError(() => decodeShcQr(chunks.slice(0, 2)), 'SHC_QR_INVALID', 'SHC QR: expected 3 chunks, got 2 with inconsistent totals');
-    expectFormatError(() => decodeShcQr([chunks[0]!, chunks[0]!, chunks[2]!]), 'SHC_QR_INVALID', 'SHC QR: chunk 1 appears twice');
+    expectFormatError(
+      () => decodeShcQr(chunks.slice(0, 2)),
+      'SHC_QR_INVALID',
+      'SHC QR: expected 3 chunks, got 2 with inconsistent totals',
+    );
+    expectFormatError(
+      () => decodeShcQr([chunks[0]!, chunks[0]!, chunks[2]!]),
+      'SHC_QR_INVALID',
+      'SHC QR: chunk 1 appears twice',
+    );
     expectFormatError(() => decodeShcQr(['shc:/4/3/00']), 'SHC_QR_INVALID', 'SHC QR: chunk 4 of 3 is out of range');
   });
 
@@ -42,15 +54,25 @@ describe('shc:/ numeric QR form', () => {
   });
 
   test('when a character cannot be represented, then encoding refuses with SHC_QR_INVALID', () => {
-    expectFormatError(() => encodeShcQr('a b'), 'SHC_QR_INVALID', 'SHC QR: character at offset 1 cannot be encoded numerically');
+    expectFormatError(
+      () => encodeShcQr('a b'),
+      'SHC_QR_INVALID',
+      'SHC QR: character at offset 1 cannot be encoded numerically',
+    );
   });
 
   test('when thousands of random strings are decoded, then each returns text or fails typed', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: fc.constantFrom(...'0123456789/'.split('')), maxLength: 80 }).map((s) => `shc:/${s}`)), (s) => {
-        const err = onlyFormatErrors(() => decodeShcQr(s));
-        if (err !== undefined) expect(['SHC_QR_INVALID', 'PREFIX_MISSING']).toContain(err.code);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 80 }),
+          fc.string({ unit: fc.constantFrom(...'0123456789/'.split('')), maxLength: 80 }).map((s) => `shc:/${s}`),
+        ),
+        (s) => {
+          const err = onlyFormatErrors(() => decodeShcQr(s));
+          if (err !== undefined) expect(['SHC_QR_INVALID', 'PREFIX_MISSING']).toContain(err.code);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -31,10 +31,13 @@ describe('SHL file JWE', () => {
   });
 
   test('when arbitrary bytes are encrypted, then they decrypt equal', async () => {
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), fc.boolean(), async (bytes, zip) => {
-      const jwe = await encryptShlFile(bytes, key, { contentType: 'application/fhir+json', zip });
-      expect((await decryptShlFile(jwe, key)).content).toEqual(bytes);
-    }), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), fc.boolean(), async (bytes, zip) => {
+        const jwe = await encryptShlFile(bytes, key, { contentType: 'application/fhir+json', zip });
+        expect((await decryptShlFile(jwe, key)).content).toEqual(bytes);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   test('when the key is wrong or the ciphertext flipped, then JWE_DECRYPT_FAILED', async () => {
@@ -47,25 +50,50 @@ describe('SHL file JWE', () => {
   });
 
   test('when the JWE uses another algorithm, then ALG_NOT_ALLOWED', async () => {
-    const other = await new CompactEncrypt(new Uint8Array(3)).setProtectedHeader({ alg: 'dir', enc: 'A128GCM', cty: 'application/fhir+json' }).encrypt(new Uint8Array(16));
-    await expectFormatErrorAsync(() => decryptShlFile(other, key), 'ALG_NOT_ALLOWED', 'SHL: alg "dir" / enc "A128GCM" not allowed (dir / A256GCM)');
+    const other = await new CompactEncrypt(new Uint8Array(3))
+      .setProtectedHeader({ alg: 'dir', enc: 'A128GCM', cty: 'application/fhir+json' })
+      .encrypt(new Uint8Array(16));
+    await expectFormatErrorAsync(
+      () => decryptShlFile(other, key),
+      'ALG_NOT_ALLOWED',
+      'SHL: alg "dir" / enc "A128GCM" not allowed (dir / A256GCM)',
+    );
   });
 
   test('when the key is not 32 bytes, then KEY_INVALID', async () => {
-    await expectFormatErrorAsync(() => encryptShlFile(bundle, new Uint8Array(16), { contentType: 'application/fhir+json' }), 'KEY_INVALID', 'SHL: the key has 16 bytes; A256GCM needs 32');
+    await expectFormatErrorAsync(
+      () => encryptShlFile(bundle, new Uint8Array(16), { contentType: 'application/fhir+json' }),
+      'KEY_INVALID',
+      'SHL: the key has 16 bytes; A256GCM needs 32',
+    );
   });
 
   test('when a zipped file inflates past the cap, then INFLATE_TOO_LARGE', async () => {
-    const jwe = await encryptShlFile(new Uint8Array(4 * 1024 * 1024), key, { contentType: 'application/fhir+json', zip: true });
-    await expectFormatErrorAsync(() => decryptShlFile(jwe, key, { maxInflatedBytes: 65536 }), 'INFLATE_TOO_LARGE', 'SHL: the decompressed file exceeds the cap of 65536 bytes');
+    const jwe = await encryptShlFile(new Uint8Array(4 * 1024 * 1024), key, {
+      contentType: 'application/fhir+json',
+      zip: true,
+    });
+    await expectFormatErrorAsync(
+      () => decryptShlFile(jwe, key, { maxInflatedBytes: 65536 }),
+      'INFLATE_TOO_LARGE',
+      'SHL: the decompressed file exceeds the cap of 65536 bytes',
+    );
   });
 
   test('when thousands of mutated JWEs are decrypted, then each fails typed', async () => {
     const jwe = await encryptShlFile(bundle, key, { contentType: 'application/fhir+json', zip: true });
-    await fc.assert(fc.asyncProperty(fc.nat(jwe.length - 1), fc.constantFrom('A', 'b', '.', '-', '~'), fc.nat(jwe.length), async (at, c, cut) => {
-      const text = (jwe.slice(0, at) + c + jwe.slice(at + 1)).slice(0, Math.max(1, cut));
-      await onlyFormatErrorsAsync(() => decryptShlFile(text, key));
-    }), { numRuns: 2000 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(jwe.length - 1),
+        fc.constantFrom('A', 'b', '.', '-', '~'),
+        fc.nat(jwe.length),
+        async (at, c, cut) => {
+          const text = (jwe.slice(0, at) + c + jwe.slice(at + 1)).slice(0, Math.max(1, cut));
+          await onlyFormatErrorsAsync(() => decryptShlFile(text, key));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -81,12 +109,22 @@ function handmadeJwe(protectedHeader: object, plaintext: Uint8Array): string {
 
 describe('SHL file JWE with a corrupt compressed body', () => {
   test('when a hand-made JWE without zip is decrypted, then it yields its plaintext (the helper is sound)', async () => {
-    const jwe = handmadeJwe({ alg: 'dir', enc: 'A256GCM', cty: 'application/fhir+json' }, new TextEncoder().encode('{}'));
+    const jwe = handmadeJwe(
+      { alg: 'dir', enc: 'A256GCM', cty: 'application/fhir+json' },
+      new TextEncoder().encode('{}'),
+    );
     expect(new TextDecoder().decode((await decryptShlFile(jwe, key)).content)).toBe('{}');
   });
 
   test('when the header says zip DEF but the plaintext is not DEFLATE, then INFLATE_INVALID', async () => {
-    const jwe = handmadeJwe({ alg: 'dir', enc: 'A256GCM', cty: 'application/fhir+json', zip: 'DEF' }, Uint8Array.of(0xff, 0xff, 0xff, 0xff));
-    await expectFormatErrorAsync(() => decryptShlFile(jwe, key), 'INFLATE_INVALID', 'SHL: the decrypted file is not valid raw DEFLATE');
+    const jwe = handmadeJwe(
+      { alg: 'dir', enc: 'A256GCM', cty: 'application/fhir+json', zip: 'DEF' },
+      Uint8Array.of(0xff, 0xff, 0xff, 0xff),
+    );
+    await expectFormatErrorAsync(
+      () => decryptShlFile(jwe, key),
+      'INFLATE_INVALID',
+      'SHL: the decrypted file is not valid raw DEFLATE',
+    );
   });
 });
