@@ -10,18 +10,59 @@
  *      on 127.0.0.1 and a free port; the CHECKS below are run against it; then SIGTERM, and a clean exit is required.
  *
  * Run with `npm run ci:production-boot`; `.ci/run` calls it. Exits 1 with the server's log when anything fails.
- * To add a check (e.g. an authenticated read once auth lands), add an entry to CHECKS: it gets the base URL and the
+ * To add a check, add an entry to CHECKS: it gets the base URL and the
  * configuration the server was started with, and throws to fail.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const SHARED_PACKAGES = resolve(ROOT, '../shared/fhir-packages');
+/**
+ * The public address production demands (https, not a loopback name), as a TLS proxy in front would give it. Nothing
+ * is ever sent there: the checks talk to the server's own listener on 127.0.0.1.
+ */
+const PUBLIC = 'https://gateway.example.org';
+/** A registered backend client (SMART Backend Services) that the authenticated checks act as. */
+const CLIENT_ID = 'ci-his';
+const CLIENT_SCOPE = 'system/Patient.cruds';
+
+/** A client key pair and the clients file (AUTH_CLIENTS_FILE) that registers its public half. */
+async function registerClient(dir: string): Promise<{ file: string; assertion: () => Promise<string> }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES384');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'ci-1', alg: 'ES384' };
+  const file = join(dir, 'clients.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      clients: [
+        {
+          id: CLIENT_ID,
+          name: 'CI health information system',
+          jwks: { keys: [jwk] },
+          scopes: [CLIENT_SCOPE],
+          enabled: true,
+        },
+      ],
+    }),
+  );
+  const assertion = () =>
+    new SignJWT({ jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: 'ES384', kid: 'ci-1', typ: 'JWT' })
+      .setIssuer(CLIENT_ID)
+      .setSubject(CLIENT_ID)
+      .setAudience(`${PUBLIC}/auth/token`)
+      .setExpirationTime('4m')
+      .sign(privateKey);
+  return { file, assertion };
+}
+
+let clientAssertion: () => Promise<string> = () => Promise.reject(new Error('no client registered'));
 
 interface Check {
   name: string;
@@ -50,6 +91,40 @@ const CHECKS: Check[] = [
       const body = await expectJson(`${base}/fhir/metadata`, 200, { headers: { Accept: 'application/fhir+json' } });
       if (body.resourceType !== 'CapabilityStatement')
         throw new Error(`/fhir/metadata gave a ${String(body.resourceType)}`);
+    },
+  },
+  {
+    name: 'a FHIR read without a token answers 401 with WWW-Authenticate: Bearer',
+    run: async (base) => {
+      const res = await fetch(`${base}/fhir/Patient/ci-1`, { signal: AbortSignal.timeout(30_000) });
+      if (res.status !== 401 || !/^Bearer/.test(res.headers.get('www-authenticate') ?? ''))
+        throw new Error(`an anonymous read answered ${res.status} (${res.headers.get('www-authenticate')})`);
+    },
+  },
+  {
+    name: 'a registered client gets a token (POST /auth/token), writes a Patient and reads it back',
+    run: async (base) => {
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(),
+        scope: CLIENT_SCOPE,
+      });
+      const token = await expectJson(`${base}/auth/token`, 200, { method: 'POST', body: form });
+      const auth = { Authorization: `Bearer ${String(token.access_token)}`, 'Content-Type': 'application/fhir+json' };
+      const patient = {
+        resourceType: 'Patient',
+        id: 'ci-1',
+        name: [{ family: 'Boot', given: ['Check'] }],
+        birthDate: '1970-01-01',
+      };
+      await expectJson(`${base}/fhir/Patient/ci-1`, 201, {
+        method: 'PUT',
+        headers: auth,
+        body: JSON.stringify(patient),
+      });
+      const read = await expectJson(`${base}/fhir/Patient/ci-1`, 200, { headers: auth });
+      if (read.id !== 'ci-1') throw new Error(`the read gave ${JSON.stringify(read).slice(0, 200)}`);
     },
   },
   {
@@ -148,6 +223,8 @@ async function main(): Promise<number> {
       DATA_DIR: join(work, 'data'),
     });
 
+    const client = await registerClient(work);
+    clientAssertion = client.assertion;
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = {
@@ -156,7 +233,10 @@ async function main(): Promise<number> {
       NODE_ENV: 'production',
       PORT: String(port),
       HOST: '127.0.0.1',
-      FHIR_BASE_URL: `${base}/fhir`,
+      FHIR_BASE_URL: `${PUBLIC}/fhir`,
+      ISSUER_URL: PUBLIC,
+      SHL_BASE_URL: `${PUBLIC}/shl`,
+      AUTH_CLIENTS_FILE: client.file,
       DATA_DIR: join(work, 'data'),
       FHIR_PACKAGE_CACHE: join(work, 'fhir-cache'),
       ISSUER_CSCA_CERT: join(keys, 'csca.crt.pem'),
