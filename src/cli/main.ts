@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { ConfigError, parseConfig } from '../config/schema.ts';
 import { TrustError } from '../trust/errors.ts';
-import { runRulesTest, RULES_TEST_USAGE, RulesUsageError } from './rules-test.ts';
+import { runRulesTest, RULES_TEST_USAGE } from './rules-test.ts';
 import { CliUsageError } from './cli-usage-error.ts';
 
 // Commands are loaded when used: `gdhcn-gateway token` runs inside `$(…)` in every README example and must not pay
@@ -40,8 +40,6 @@ commands:
       validate FHIR JSON resources; exit 1 when any has errors (validate --help for more)
 ${RULES_TEST_USAGE}`;
 
-class UsageError extends Error {}
-
 export async function runCli(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -59,18 +57,13 @@ export async function runCli(
       out(USAGE);
       return command === undefined ? 2 : 0;
     }
-    throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
+    throw new CliUsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
   } catch (err) {
     if (err instanceof ConfigError && (command === 'token' || command === 'clients')) {
       out(`${err.message}\n`);
       return 1;
     }
-    if (
-      err instanceof UsageError ||
-      err instanceof CliUsageError ||
-      err instanceof ConfigError ||
-      err instanceof RulesUsageError
-    ) {
+    if (err instanceof CliUsageError || err instanceof ConfigError) {
       out(`${err.message}\n\n${USAGE}`);
       return 2;
     }
@@ -95,11 +88,11 @@ async function keysInit(
       strict: true,
     }));
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new CliUsageError((err as Error).message);
   }
   const config = parseConfig(env, values.country ? { issuerCountry: values.country.toUpperCase() } : {});
   if (!/^[A-Z]{2}$/.test(config.issuerCountry))
-    throw new UsageError(`--country must be an ISO 3166-1 alpha-2 code, got "${values.country}"`);
+    throw new CliUsageError(`--country must be an ISO 3166-1 alpha-2 code, got "${values.country}"`);
   const dir = values.dir ?? join(config.dataDir, 'keys');
   const paths = await generateDevKeys({
     dir,

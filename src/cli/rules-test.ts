@@ -17,6 +17,7 @@ import { RULE_LIMITS } from '../rules/limits.ts';
 import { readDistribution } from '../rules/rule-model.ts';
 import { openDistribution, readRuleFile, RuleSourceError } from '../rules/rule-source.ts';
 import { parseClock } from '../formats/clock.ts';
+import { CliUsageError } from './cli-usage-error.ts';
 
 export const RULES_TEST_USAGE = `  rules test <rules.json> <credential|file|dir> [--country XX] [--region R] [--clock ISO] [--lang xx] [--key PEM]
       evaluate EU DCC business rules on HCERTs (signatures are not checked) and print each rule's result
@@ -25,8 +26,6 @@ export const RULES_TEST_USAGE = `  rules test <rules.json> <credential|file|dir>
 interface Options {
   out: (s: string) => void;
 }
-
-export class RulesUsageError extends Error {}
 
 interface Credential {
   label: string;
@@ -39,7 +38,7 @@ function credentialsOf(arg: string): Credential[] {
   try {
     isDir = statSync(arg).isDirectory();
   } catch {
-    throw new RulesUsageError(`${arg} is neither an HC1: string nor a file or folder`);
+    throw new CliUsageError(`${arg} is neither an HC1: string nor a file or folder`);
   }
   const files = isDir
     ? readdirSync(arg)
@@ -90,16 +89,16 @@ export async function runRulesTest(args: string[], { out }: Options): Promise<nu
       },
     });
   } catch (e) {
-    throw new RulesUsageError((e as Error).message);
+    throw new CliUsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 2) throw new RulesUsageError('rules test needs <rules.json> and <credential|file|dir>');
+  if (positionals.length !== 2) throw new CliUsageError('rules test needs <rules.json> and <credential|file|dir>');
   if (values.country !== undefined && !/^[A-Z]{2}$/.test(values.country))
-    throw new RulesUsageError(`--country must be an ISO 3166-1 alpha-2 code, got "${values.country}"`);
+    throw new CliUsageError(`--country must be an ISO 3166-1 alpha-2 code, got "${values.country}"`);
   let clock = new Date();
   if (values.clock !== undefined) {
     const c = parseClock(values.clock);
-    if (!c.ok) throw new RulesUsageError(`--clock: ${c.message}`);
+    if (!c.ok) throw new CliUsageError(`--clock: ${c.message}`);
     clock = c.date;
   }
   let loaded;
