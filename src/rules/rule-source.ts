@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { compactVerify, type CryptoKey, type KeyObject } from 'jose';
-import { readCapped } from '../trust/read-source.ts';
+import { fetchCappedText } from '../trust/read-source.ts';
 import { loadRuleSet, type RuleSet } from './evaluate-rules.ts';
 import { RULE_LIMITS } from './limits.ts';
 import { readDistribution, type RefusedEntry } from './rule-model.ts';
@@ -71,33 +71,17 @@ const ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
 
 export const describeRuleSource = (s: RuleSourceLocation): string => ('url' in s ? s.url : `file:${s.file}`);
 
-async function fetchText(url: string, o: RuleSourceOptions, maxBytes: number): Promise<string> {
-  let res: Response;
-  try {
-    // The URL is the operator's (RULES_URL), like the trust list's; a redirect elsewhere is not followed.
-    res = await o.fetch(url, {
-      headers: { accept: 'application/jose, application/json' },
-      redirect: 'error',
-      signal: AbortSignal.timeout(o.timeoutMs ?? 30_000),
-    });
-  } catch (e) {
-    throw new RuleSourceError(
-      'RULES_FETCH_FAILED',
-      `Rule download failed: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`,
-    );
-  }
-  const tooLarge = (): RuleSourceError =>
-    new RuleSourceError('RULES_TOO_LARGE', `The rule distribution exceeds the ${maxBytes}-byte cap`);
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new RuleSourceError('RULES_FETCH_FAILED', `Rule download failed: HTTP ${res.status}`);
-  }
-  if (Number(res.headers.get('content-length') ?? NaN) > maxBytes) {
-    await res.body?.cancel();
-    throw tooLarge();
-  }
-  return res.body ? (await readCapped(res.body, maxBytes, tooLarge)).toString('utf8') : '';
-}
+// The URL is the operator's (RULES_URL), like the trust list's; a redirect elsewhere is not followed.
+const fetchText = (url: string, o: RuleSourceOptions, maxBytes: number): Promise<string> =>
+  fetchCappedText(url, {
+    fetch: o.fetch,
+    maxBytes,
+    timeoutMs: o.timeoutMs ?? 30_000,
+    accept: 'application/jose, application/json',
+    redirect: 'error',
+    failed: (reason) => new RuleSourceError('RULES_FETCH_FAILED', `Rule download failed: ${reason}`),
+    tooLarge: () => new RuleSourceError('RULES_TOO_LARGE', `The rule distribution exceeds the ${maxBytes}-byte cap`),
+  });
 
 /**
  * Read a rule file, refusing one over the cap before reading it.

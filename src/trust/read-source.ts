@@ -39,28 +39,53 @@ export async function readCapped(
   return Buffer.concat(chunks);
 }
 
-async function fetchText(url: string, fetchFn: typeof fetch, maxBytes: number, timeoutMs: number): Promise<string> {
+/** How a caller of `fetchCappedText` names its failures (each source has its own error class and codes). */
+export interface CappedFetchOptions {
+  fetch: typeof fetch;
+  maxBytes: number;
+  timeoutMs: number;
+  accept: string;
+  /** `error` refuses a redirect instead of following it. */
+  redirect?: 'error' | 'follow';
+  failed: (reason: string) => Error;
+  tooLarge: () => Error;
+}
+
+/**
+ * The text at an operator-configured URL, never holding more than `maxBytes`: a declared length over the cap is
+ * refused before reading, and the body is cut off at the cap. Shared by the trust list and the business rules.
+ */
+export async function fetchCappedText(url: string, o: CappedFetchOptions): Promise<string> {
   let res: Response;
   try {
-    res = await fetchFn(url, {
-      headers: { accept: 'application/did+json, application/json' },
-      signal: AbortSignal.timeout(timeoutMs),
+    res = await o.fetch(url, {
+      headers: { accept: o.accept },
+      ...(o.redirect ? { redirect: o.redirect } : {}),
+      signal: AbortSignal.timeout(o.timeoutMs),
     });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new TrustError('TRUSTLIST_FETCH_FAILED', `Trust list download failed: ${cause ?? (e as Error).message}`);
+    throw o.failed((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
   }
   if (!res.ok) {
     await res.body?.cancel();
-    throw new TrustError('TRUSTLIST_FETCH_FAILED', `Trust list download failed: HTTP ${res.status}`);
+    throw o.failed(`HTTP ${res.status}`);
   }
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) {
+  if (Number(res.headers.get('content-length') ?? NaN) > o.maxBytes) {
     await res.body?.cancel();
-    throw tooLarge(maxBytes);
+    throw o.tooLarge();
   }
-  return res.body ? (await readCapped(res.body, maxBytes, () => tooLarge(maxBytes))).toString('utf8') : '';
+  return res.body ? (await readCapped(res.body, o.maxBytes, o.tooLarge)).toString('utf8') : '';
 }
+
+const fetchText = (url: string, fetchFn: typeof fetch, maxBytes: number, timeoutMs: number): Promise<string> =>
+  fetchCappedText(url, {
+    fetch: fetchFn,
+    maxBytes,
+    timeoutMs,
+    accept: 'application/did+json, application/json',
+    failed: (reason) => new TrustError('TRUSTLIST_FETCH_FAILED', `Trust list download failed: ${reason}`),
+    tooLarge: () => tooLarge(maxBytes),
+  });
 
 async function fileText(file: string, maxBytes: number): Promise<string> {
   try {
