@@ -6,7 +6,6 @@
  * that has acceptance rules in the file. Exit 0 when every rule passed, 1 when any failed or was open or a
  * credential or rule could not be read, 2 for a wrong command line.
  */
-import { createPublicKey } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +17,7 @@ import { readDistribution } from '../rules/rule-model.ts';
 import { openDistribution, readRuleFile, RuleSourceError } from '../rules/rule-source.ts';
 import { parseClock } from '../formats/clock.ts';
 import { CliUsageError } from './cli-usage-error.ts';
+import { readRuleSigningKey } from '../rules/signing-key.ts';
 
 export const RULES_TEST_USAGE = `  rules test <rules.json> <credential|file|dir> [--country XX] [--region R] [--clock ISO] [--lang xx] [--key PEM]
       evaluate EU DCC business rules on HCERTs (signatures are not checked) and print each rule's result
@@ -62,7 +62,7 @@ async function loadRules(
   out: (s: string) => void,
 ): Promise<{ set: RuleSet; refused: number }> {
   const text = await readRuleFile(file, RULE_LIMITS.maxBytes);
-  const key = keyFile ? createPublicKey(readFileSync(keyFile, 'utf8')) : undefined;
+  const key = keyFile ? readRuleSigningKey(keyFile, '--key') : undefined;
   const { json, signed } = await openDistribution(text, { ...(key ? { key } : {}), unsignedOk: true });
   const d = readDistribution(json);
   out(
