@@ -107,10 +107,15 @@ export function openClientRegistry(options: { path: string; configFile?: string 
     cache.set(path, { stamp, clients });
     return clients;
   };
+  // Every authenticated request asks: the merged view is rebuilt only when one of the files changed.
+  let view: { sources: ClientRecord[][]; byId: Map<string, ClientRecord> } | undefined;
   const merged = (): Map<string, ClientRecord> => {
-    const out = new Map<string, ClientRecord>();
-    for (const f of files) for (const c of load(f)) out.set(c.id, c);
-    return out;
+    const sources = files.map(load);
+    if (view && sources.every((list, i) => list === view!.sources[i])) return view.byId;
+    const byId = new Map<string, ClientRecord>();
+    for (const list of sources) for (const c of list) byId.set(c.id, c);
+    view = { sources, byId };
+    return byId;
   };
   const write = (clients: ClientRecord[]): void => {
     mkdirSync(dirname(options.path), { recursive: true });
