@@ -22,8 +22,9 @@ const CONCURRENCY = 8;
 const PATIENTS = 400;
 const READS = 3000;
 const CREATES = 600;
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MAX_SECONDS = 6;
+const PHASES = (process.env.BENCH_PHASES ?? 'read,create').split(',');
 
 interface Server {
   name: string;
@@ -51,7 +52,22 @@ async function start(name: string, overrides: Record<string, unknown>): Promise<
   const child = fork(
     new URL('./rest-server.ts', import.meta.url).pathname,
     [dir, JSON.stringify({ sqliteSynchronous: 'NORMAL', validationMode: 'lenient', ...overrides })],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // BENCH_CPU_PROF=<dir> writes each server's CPU profile there (node --cpu-prof), to see where the time goes.
+      ...(process.env.BENCH_CPU_PROF
+        ? {
+            execArgv: [
+              ...process.execArgv,
+              '--cpu-prof',
+              '--cpu-prof-dir',
+              process.env.BENCH_CPU_PROF,
+              '--cpu-prof-name',
+              `${name}.cpuprofile`,
+            ],
+          }
+        : {}),
+    },
   );
   const { port } = await new Promise<{ port: number }>((resolve) =>
     child.once('message', (m) => resolve(m as { port: number })),
@@ -135,11 +151,41 @@ const creates = (s: Server): Promise<LoadResult> => {
   );
 };
 
+/** The server process's CPU time so far (user + system, all its threads), in microseconds. */
+async function cpuOf(s: Server): Promise<number> {
+  const got = new Promise<number>((resolve) => {
+    const on = (m: unknown) => {
+      const cpu = (m as { cpu?: { user: number; system: number } }).cpu;
+      if (!cpu) return;
+      s.child.off('message', on);
+      resolve(cpu.user + cpu.system);
+    };
+    s.child.on('message', on);
+  });
+  s.child.send('cpu');
+  return got;
+}
+
 /** Waits until the server has written its queued AuditEvents, so one phase is not charged another's backlog. */
-async function drained(s: Server, _measured: void): Promise<void> {
-  const done = new Promise((resolve) => s.child.once('message', resolve));
+async function drained(s: Server): Promise<void> {
+  const done = new Promise<void>((resolve) => {
+    const on = (m: unknown) => {
+      if (!(m as { flushed?: boolean }).flushed) return;
+      s.child.off('message', on);
+      resolve();
+    };
+    s.child.on('message', on);
+  });
   s.child.send('flush');
   await done;
+}
+
+/** One measured phase: its requests, then the flush of the AuditEvents they queued; CPU counted over both. */
+async function phase(s: Server, run: (s: Server) => Promise<LoadResult>): Promise<LoadResult & { cpuUs: number }> {
+  const cpu0 = await cpuOf(s);
+  const r = await run(s);
+  await drained(s);
+  return { ...r, cpuUs: (await cpuOf(s)) - cpu0 };
 }
 
 async function main(): Promise<void> {
@@ -149,20 +195,26 @@ async function main(): Promise<void> {
     await start('C-auth-noaudit', { auth: true, audit: false }),
   ];
   const best = new Map<string, number>();
-  const keep = (key: string, r: LoadResult) => {
+  // Server CPU per request (least of the rounds): what auth and audit cost the server, whatever else the machine
+  // is doing; the wall-clock rates above it also carry the load generator and the machine's other work.
+  const cpuPerReq = new Map<string, number>();
+  const keep = (key: string, r: LoadResult & { cpuUs: number }) => {
     if (r.failures > 0) throw new Error(`${key}: ${r.failures} failed requests`);
     best.set(key, Math.max(best.get(key) ?? 0, r.perSecond));
+    const us = r.cpuUs / r.count;
+    cpuPerReq.set(key, Math.min(cpuPerReq.get(key) ?? Infinity, us));
     console.log(
       key.padEnd(26),
-      `${r.perSecond}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  (${r.count} in ${r.seconds} s)`,
+      `${r.perSecond}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  (${r.count} in ${r.seconds} s)  server CPU ${round(us, 1)} µs/req`,
     );
   };
   try {
     for (const s of servers) await seed(s);
     for (let round = 0; round < ROUNDS; round++) {
       const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
-      for (const s of order) await drained(s, keep(`${s.name} read`, await reads(s)));
-      for (const s of order) await drained(s, keep(`${s.name} create`, await creates(s)));
+      // BENCH_PHASES=read (or create) runs one kind only, e.g. to profile it.
+      if (PHASES.includes('read')) for (const s of order) keep(`${s.name} read`, await phase(s, reads));
+      if (PHASES.includes('create')) for (const s of order) keep(`${s.name} create`, await phase(s, creates));
     }
   } finally {
     for (const s of servers) {
@@ -180,6 +232,12 @@ async function main(): Promise<void> {
     create_auth_audited_per_s: f('A-auth-audit create'),
     create_noauth_audited_per_s: f('B-noauth-audit create'),
     create_auth_unaudited_per_s: f('C-auth-noaudit create'),
+    ...Object.fromEntries(
+      [...cpuPerReq].map(([k, us]) => [
+        `${k.replace(/^[A-C]-/, '').replace(/[- ]/g, '_')}_cpu_us_per_req`,
+        round(us, 1),
+      ]),
+    ),
   };
   const ratios = {
     read_auth_vs_noauth: round(figures.read_auth_per_s / figures.read_noauth_per_s),

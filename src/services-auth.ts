@@ -58,6 +58,7 @@ export async function createAuthServices(
   const clients = openClientRegistry({
     path: paths.clients,
     ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}),
+    watch: true,
   });
   const devClientRegistered =
     config.auth && !config.production ? await ensureDevClient(clients, paths.devClient, log) : false;

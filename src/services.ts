@@ -98,6 +98,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     close: async () => {
       trust!.stop();
       rules.stop();
+      auth.clients.close();
       await audit.flush();
       await store.close();
       if (overrides.inMemory) rmSync(dataDir, { recursive: true, force: true });

@@ -5,8 +5,17 @@
  * id wins, so `clients disable` works on either). Both files are re-read when they change, so a disabled client is
  * refused on its very next request. See docs/decisions/ for why a file and not the FHIR store.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import {
+  existsSync,
+  type FSWatcher,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 
 export interface ClientRecord {
@@ -89,6 +98,63 @@ export interface ClientRegistry {
   put(client: ClientRecord): void;
   /** Marks a client disabled in the data-dir file; false when there is no such client. */
   disable(id: string): boolean;
+  /** The data-dir file that `put` and `disable` write. */
+  readonly path: string;
+  /** Stops watching the files (a watched registry only). */
+  close(): void;
+}
+
+/**
+ * A watched registry still looks at the files' stamps this often when no change was signalled, for file systems
+ * whose change notifications do not arrive (some network and container mounts).
+ */
+const RESTAT_MS = 1000;
+
+/**
+ * Change signals for the registry files: the folders are watched (the CLI replaces a file by rename, which a watch
+ * on the file itself would lose). `changed()` is true until `checked()`; when a folder cannot be watched the signal
+ * stays on, so every call looks at the stamps as an unwatched registry does.
+ */
+function watchFiles(files: string[], now: () => number) {
+  let dirty = true;
+  let lastCheck = 0;
+  let watchers: FSWatcher[] = [];
+  const names = new Set(files.map((f) => basename(f)));
+  const start = (): boolean => {
+    try {
+      for (const dir of new Set(files.map((f) => dirname(f)))) {
+        const w = watch(dir, { persistent: false }, (_event, name) => {
+          if (name === null || names.has(String(name))) dirty = true;
+        });
+        w.on('error', () => stop());
+        watchers.push(w);
+      }
+      return true;
+    } catch {
+      stop();
+      return false;
+    }
+  };
+  const stop = () => {
+    for (const w of watchers) w.close();
+    watchers = [];
+  };
+  let watching = start();
+  // On close the signal stays on: a closed registry still answers, by stamps.
+  return {
+    changed: () => !watching || dirty || now() - lastCheck >= RESTAT_MS,
+    checked: () => {
+      dirty = false;
+      lastCheck = now();
+    },
+    touch: () => {
+      dirty = true;
+    },
+    close: () => {
+      stop();
+      watching = false;
+    },
+  };
 }
 
 /**
@@ -96,8 +162,17 @@ export interface ClientRegistry {
  * const clients = openClientRegistry({ path: 'data/auth/clients.json', configFile: 'clients.json' });
  * clients.get('his-1')?.enabled // true
  */
-export function openClientRegistry(options: { path: string; configFile?: string }): ClientRegistry {
+export function openClientRegistry(options: {
+  path: string;
+  configFile?: string;
+  /**
+   * The server's registry (asked on every authenticated request) watches the files' folders and looks at the
+   * files' stamps only after a change signal, instead of a stat per request. Off for one-shot readers (the CLI).
+   */
+  watch?: boolean;
+}): ClientRegistry {
   const files = [options.configFile, options.path].filter((p): p is string => Boolean(p));
+  const signals = options.watch ? watchFiles(files, Date.now) : undefined;
   const cache = new Map<string, Cached>();
   const load = (path: string): ClientRecord[] => {
     const stamp = stampOf(path);
@@ -110,6 +185,8 @@ export function openClientRegistry(options: { path: string; configFile?: string 
   // Every authenticated request asks: the merged view is rebuilt only when one of the files changed.
   let view: { sources: ClientRecord[][]; byId: Map<string, ClientRecord> } | undefined;
   const merged = (): Map<string, ClientRecord> => {
+    if (view && signals && !signals.changed()) return view.byId;
+    signals?.checked(); // before reading: a change signalled while reading is seen on the next call
     const sources = files.map(load);
     if (view && sources.every((list, i) => list === view!.sources[i])) return view.byId;
     const byId = new Map<string, ClientRecord>();
@@ -122,6 +199,7 @@ export function openClientRegistry(options: { path: string; configFile?: string 
     const tmp = `${options.path}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify({ clients }, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, options.path);
+    signals?.touch();
   };
   return {
     get: (id) => merged().get(id),
@@ -137,5 +215,7 @@ export function openClientRegistry(options: { path: string; configFile?: string 
       write([...own, { ...current, enabled: false }]);
       return true;
     },
+    path: options.path,
+    close: () => signals?.close(),
   };
 }

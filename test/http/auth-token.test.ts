@@ -3,8 +3,18 @@
  * clear OAuth error, no token, and the server keeps answering.
  */
 import { generateKeyPair, SignJWT, base64url } from 'jose';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
-import { createAuthTestApp, ASSERTION_TYPE, type AuthTestApp, type TestClient } from '../helpers/auth-app.ts';
+import { openClientRegistry } from '../../src/auth/clients.ts';
+import {
+  createAuthTestApp,
+  makeClientKeys,
+  ASSERTION_TYPE,
+  type AuthTestApp,
+  type TestClient,
+} from '../helpers/auth-app.ts';
 
 let t: AuthTestApp;
 let client: TestClient;
@@ -190,6 +200,39 @@ describe('hostile assertions', () => {
     await expectRefused(await ask(await c.assertion(), 'system/Patient.rs'), 'invalid_client', /disabled/);
     const after = await request(t.app).get('/fhir/Patient').set('Authorization', `Bearer ${token}`);
     expect([after.status, after.body.issue[0].details.coding[0].code]).toEqual([401, 'AUTH_TOKEN_INVALID']);
+  });
+
+  test('when another process disables the client (the CLI rewrites the file), then its token is refused on the next request', async () => {
+    const c = await t.registerClient('cli-disabled', ['system/Patient.rs']);
+    const token = await c.token('system/Patient.rs');
+    const read = () => request(t.app).get('/fhir/Patient').set('Authorization', `Bearer ${token}`);
+    expect((await read()).status).toBe(200);
+    // A registry of its own on the same file, as `gdhcn-gateway clients disable` opens: the server's watched
+    // registry learns of the change from the file system, not from this object.
+    const cli = openClientRegistry({ path: t.services.auth.clients.path });
+    expect(cli.disable('cli-disabled')).toBe(true);
+    const after = await read();
+    expect([after.status, after.body.issue[0].details.coding[0].code]).toEqual([401, 'AUTH_TOKEN_INVALID']);
+  });
+
+  test('when an operator edits the clients file in Git (AUTH_CLIENTS_FILE), then a client disabled there is refused on its next request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clients-file-'));
+    const file = join(dir, 'clients.json');
+    const { publicJwk } = await makeClientKeys();
+    const entry = { id: 'git-1', name: 'from git', jwks: { keys: [publicJwk] }, scopes: ['system/Patient.rs'] };
+    writeFileSync(file, JSON.stringify({ clients: [{ ...entry, enabled: true }] }));
+    const app = await createAuthTestApp({ authClientsFile: file });
+    try {
+      const services = app.services;
+      const token = await services.auth.tokens.mint(services.auth.clients.get('git-1')!, ['system/Patient.rs']);
+      const read = () => request(app.app).get('/fhir/Patient').set('Authorization', `Bearer ${token}`);
+      expect((await read()).status).toBe(200);
+      writeFileSync(file, JSON.stringify({ clients: [{ ...entry, enabled: false }] })); // edited in place
+      expect((await read()).status).toBe(401);
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('when the kid is not in the client JWKS, then invalid_client', async () => {
