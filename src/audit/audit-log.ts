@@ -4,12 +4,12 @@
  * queue is flushed on a short timer and on close. A write's own event does not come here: it travels in the
  * write itself (the store's `audit` write option, http/audit-route.ts), so a write without it never commits.
  */
-import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import type { ResourceStore } from '../storage/store.ts';
+import type { AuditEntry } from './audit-event.ts';
 
 export interface AuditLog {
-  enqueue(event: AuditEvent): void;
+  enqueue(event: AuditEntry): void;
   flush(): Promise<void>;
 }
 
@@ -17,7 +17,7 @@ const BATCH = 500;
 
 export function createAuditLog(options: { store: ResourceStore; log: Logger; flushMs?: number }): AuditLog {
   const { store, log, flushMs = 250 } = options;
-  let queue: AuditEvent[] = [];
+  let queue: AuditEntry[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
 

@@ -3,9 +3,7 @@
  * a plain create, update, patch or delete (each transaction or batch entry too) commits in the same store write
  * as its AuditEvent; reads, searches, operations and refusals are queued (AuditLog.enqueue).
  */
-import type { AuditEvent } from '@medplum/fhirtypes';
-import type { AuditAction } from '../audit/audit-event.ts';
-import { buildAuditEvent } from '../audit/audit-event.ts';
+import type { AuditAction, AuditFacts } from '../audit/audit-event.ts';
 import { OutcomeError, messageIdOf } from '../fhir/outcome.ts';
 import type { ResourceStore } from '../storage/store.ts';
 import type { FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
@@ -85,7 +83,7 @@ function touched(res: FhirResponse, fallback: string | undefined): string[] {
 }
 
 /** Builds the AuditEvent of a write, given what was written and the HTTP status it answers with. */
-type WriteAudit = (entity: string, status: number) => AuditEvent;
+type WriteAudit = (entity: string, status: number) => AuditFacts;
 
 /**
  * The store a write handler gets: each create, update and delete carries its AuditEvent into the store's own
@@ -125,17 +123,17 @@ export async function audited(
   if (!audit) return route(ctx, req);
   const shape = shapeOf(req);
   const who = caller(ctx);
-  const event = (status: number, entities: string[], detail?: string) =>
-    buildAuditEvent({
-      subtype: shape.subtype,
-      action: shape.action,
-      status,
-      ...who,
-      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-      entities,
-      ...(detail ? { detail } : {}),
-      recorded: audit.now(),
-    });
+  // The facts only: the store keeps them packed and renders the AuditEvent when it is read.
+  const event = (status: number, entities: string[], detail?: string): AuditFacts => ({
+    subtype: shape.subtype,
+    action: shape.action,
+    status,
+    ...who,
+    ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    entities,
+    ...(detail ? { detail } : {}),
+    recorded: audit.now(),
+  });
   try {
     if (shape.transactional) {
       let wrote = false;

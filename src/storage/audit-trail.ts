@@ -6,6 +6,16 @@
  * Search parameters: https://hl7.org/fhir/R4/auditevent.html#search
  */
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
+import {
+  type AuditEntry,
+  buildAuditEvent,
+  CLIENT_REFERENCE_TYPE,
+  isAuditFacts,
+  outcomeOf,
+  packAuditFacts,
+  subtypeCodingOf,
+  unpackAuditFacts,
+} from '../audit/audit-event.ts';
 import { fail } from '../fhir/outcome.ts';
 import type { SearchQuery } from '../fhir/search/query.ts';
 
@@ -28,9 +38,10 @@ export interface AuditRow {
   subtypeCode: string;
   agent: RefKey;
   entities: RefKey[];
-  /** The event with id and meta, as JSON. */
+  /** The event with id and meta, as JSON; or, for an adapter that numbers events itself, the packed facts. */
   json: string;
-  stored: AuditEvent;
+  /** The event as stored (rendered when asked: most writers never look at it). */
+  stored: () => AuditEvent;
 }
 
 function refKey(reference: string | undefined): RefKey | undefined {
@@ -40,10 +51,28 @@ function refKey(reference: string | undefined): RefKey | undefined {
 }
 
 /**
- * Derives the searched columns of an event. With an `id`, the stored JSON carries id and meta; without one (an
- * adapter that numbers events itself), the JSON is the event alone and `stamp` adds id and meta when it is read.
+ * Derives the searched columns of an event. With an `id`, the stored JSON is the AuditEvent with id and meta;
+ * without one (an adapter that numbers events itself, and stamps id and meta when it reads), the server's own
+ * events are kept as their packed facts (rendered to an AuditEvent on read: `renderStoredAudit`), so the write
+ * path neither builds nor serialises the whole event.
  */
-export function auditRow(event: AuditEvent, id: string | undefined, now: Date): AuditRow {
+export function auditRow(entry: AuditEntry, id: string | undefined, now: Date): AuditRow {
+  if (id === undefined && isAuditFacts(entry)) {
+    const subtype = subtypeCodingOf(entry.subtype);
+    return {
+      id: '',
+      recorded: entry.recorded.getTime(),
+      action: entry.action,
+      outcome: outcomeOf(entry.status),
+      subtypeSystem: subtype.system,
+      subtypeCode: subtype.code,
+      agent: entry.clientId ? { type: CLIENT_REFERENCE_TYPE, id: entry.clientId } : { type: '', id: '' },
+      entities: (entry.entities ?? []).map(refKey).filter((k): k is RefKey => k !== undefined),
+      json: packAuditFacts(entry),
+      stored: () => buildAuditEvent(entry),
+    };
+  }
+  const event = isAuditFacts(entry) ? buildAuditEvent(entry) : entry;
   // The events the server builds carry neither; copying (and `delete`, which slows serialisation) only when needed.
   const bare: AuditEvent = event.id === undefined && event.meta === undefined ? event : withoutIdAndMeta(event);
   const stored: AuditEvent = id === undefined ? bare : stamp(bare, id, now.getTime());
@@ -62,8 +91,14 @@ export function auditRow(event: AuditEvent, id: string | undefined, now: Date): 
     agent: refKey(event.agent?.[0]?.who?.reference) ?? { type: '', id: '' },
     entities,
     json: JSON.stringify(stored),
-    stored,
+    stored: () => stored,
   };
+}
+
+/** The AuditEvent a stored JSON holds: as stored, or rendered from packed facts. */
+export function renderStoredAudit(parsed: unknown): AuditEvent {
+  const facts = unpackAuditFacts(parsed);
+  return facts ? buildAuditEvent(facts) : (parsed as AuditEvent);
 }
 
 function withoutIdAndMeta(event: AuditEvent): AuditEvent {

@@ -6,7 +6,8 @@
  * Failures are `OutcomeError`s (fhir/outcome.ts): e.g. 'precondition-failed' for an If-Match mismatch,
  * 'conflict' for a deleted resource's version clash, 'precondition-failed' for an ambiguous conditional create.
  */
-import type { AuditEvent, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
+import type { AuditEntry } from '../audit/audit-event.ts';
 import type { SearchQuery } from '../fhir/search/query.ts';
 
 export type { SearchQuery };
@@ -29,7 +30,7 @@ export interface AuditWriteOption {
    * no transaction held open across event-loop turns). Not called when nothing was written (a conditional create
    * that matched).
    */
-  audit?: (written: WrittenRef) => AuditEvent;
+  audit?: (written: WrittenRef) => AuditEntry;
 }
 
 export interface CreateOptions extends AuditWriteOption {
@@ -133,7 +134,7 @@ export interface ResourceStore {
    * from the versioned resources (no history, no generic index rows); `read` and `search` on `AuditEvent` answer
    * from it, `create` of an AuditEvent appends to it, and `update`/`delete` of one are refused.
    */
-  appendAudit(events: readonly AuditEvent[]): Promise<void>;
+  appendAudit(events: readonly AuditEntry[]): Promise<void>;
   /**
    * Runs `work` atomically: every write made through the `tx` store commits together or not at all
    * (the promise rejects with the error `work` threw, after rolling back). Nested calls join the outer one.

@@ -4,6 +4,7 @@
  * for the whole batch; a write's own event is inserted in the same atomic step as the write (mongo-store.ts).
  */
 import type { AuditEvent } from '@medplum/fhirtypes';
+import type { AuditEntry } from '../../audit/audit-event.ts';
 import type { SearchQuery } from '../../fhir/search/query.ts';
 import { auditRow, auditSearchOf, type AuditCondition } from '../audit-trail.ts';
 import { parseStoredResource } from '../stored-json.ts';
@@ -38,7 +39,7 @@ export const AUDIT_INDEXES: readonly IndexSpec[] = [
 ];
 
 /** Appends events (inside the caller's atomic step when there is one; undone with it in compensate mode). */
-export async function appendAuditDocs(ctx: MongoContext, events: readonly AuditEvent[]): Promise<AuditEvent[]> {
+export async function appendAuditDocs(ctx: MongoContext, events: readonly AuditEntry[]): Promise<AuditEvent[]> {
   if (events.length === 0) return [];
   const counter = await ctx.cols.counters.findOneAndUpdate(
     { _id: 'seq' },
@@ -67,7 +68,7 @@ export async function appendAuditDocs(ctx: MongoContext, events: readonly AuditE
       { session: ctx.session },
     );
     ctx.undo?.push({ kind: 'audit', id: row.id });
-    stored.push(row.stored);
+    stored.push(row.stored());
   }
   return stored;
 }

@@ -8,7 +8,8 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SQLInputValue } from 'node:sqlite';
 import type { SearchQuery } from '../../fhir/search/query.ts';
-import { auditRow, auditSearchOf, stamp, type AuditCondition } from '../audit-trail.ts';
+import type { AuditEntry } from '../../audit/audit-event.ts';
+import { auditRow, auditSearchOf, renderStoredAudit, stamp, type AuditCondition } from '../audit-trail.ts';
 import { parseStoredResource } from '../stored-json.ts';
 import type { ReadResult, SearchResult } from '../store.ts';
 import type { StoreContext } from './context.ts';
@@ -34,8 +35,11 @@ CREATE TABLE IF NOT EXISTS audit_entities (
 ) WITHOUT ROWID;
 `;
 
-/** Appends events; synchronous, to run inside the caller's job (one commit with it). */
-export function appendAuditRows(ctx: StoreContext, events: readonly AuditEvent[]): AuditEvent[] {
+/**
+ * Appends events; synchronous, to run inside the caller's job (one commit with it). Returns how to get each
+ * stored event (only a create of an AuditEvent through the API looks at it).
+ */
+export function appendAuditRows(ctx: StoreContext, events: readonly AuditEntry[]): Array<() => AuditEvent> {
   const insert = ctx.stmt(
     'INSERT INTO audit_events (stored_at, recorded, action, outcome, subtype_system, subtype_code, agent_type, agent_id, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -55,12 +59,12 @@ export function appendAuditRows(ctx: StoreContext, events: readonly AuditEvent[]
       row.json,
     ).lastInsertRowid;
     for (const e of row.entities) entity.run(e.id, e.type, seq);
-    return stamp(row.stored, String(seq), now.getTime());
+    return () => stamp(row.stored(), String(seq), now.getTime());
   });
 }
 
 function eventOf(row: Record<string, unknown>): AuditEvent {
-  return stamp(parseStoredResource(String(row.content)) as AuditEvent, String(row.seq), Number(row.stored_at));
+  return stamp(renderStoredAudit(parseStoredResource(String(row.content))), String(row.seq), Number(row.stored_at));
 }
 
 export function readAudit(ctx: StoreContext, id: string): ReadResult {

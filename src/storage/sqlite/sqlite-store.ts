@@ -44,27 +44,31 @@ interface Runners {
   read: Runner;
   /** For single synchronous writes (group-committed outside a transaction). */
   write: <T>(job: () => T) => Promise<T>;
+  /** `write` runs each job in a savepoint of its own (the queue's group commit does; a transaction's steps do not). */
+  writeIsAtomic: boolean;
 }
 
 /**
  * A write job that also appends its AuditEvent (when asked) in the same savepoint: both commit together or not
- * at all, in one job of the queue (group-committed like any single write).
+ * at all, in one job of the queue (group-committed like any single write). The queue already runs each job in a
+ * savepoint of its own; inside a transaction the pair gets one here.
  */
 function withAudit<R>(
   ctx: StoreContext,
+  atomic: boolean,
   options: AuditWriteOption | undefined,
   write: () => R,
   written: (r: R) => WrittenRef | undefined,
 ): () => R {
   const audit = options?.audit;
   if (!audit) return write;
-  return () =>
-    atomically(ctx, () => {
-      const result = write();
-      const ref = written(result);
-      if (ref) appendAuditRows(ctx, [audit(ref)]);
-      return result;
-    });
+  const both = () => {
+    const result = write();
+    const ref = written(result);
+    if (ref) appendAuditRows(ctx, [audit(ref)]);
+    return result;
+  };
+  return atomic ? both : () => atomically(ctx, both);
 }
 
 /** The store's operations, run through the queue outside a transaction and directly inside one. */
@@ -85,11 +89,12 @@ function operations(
       isAuditEvent(resource)
         ? run.write(() => ({
             outcome: 'created' as const,
-            resource: appendAuditRows(ctx, [resource as AuditEvent])[0] as Resource,
+            resource: (appendAuditRows(ctx, [resource as AuditEvent])[0] as () => AuditEvent)() as Resource,
           }))
         : run.write(
             withAudit(
               ctx,
+              run.writeIsAtomic,
               options,
               () => createResource(ctx, resource, options),
               (r) => (r.outcome === 'created' ? ref(r) : undefined),
@@ -98,13 +103,14 @@ function operations(
     update: (resource: Resource, options?: UpdateOptions) =>
       isAuditEvent(resource)
         ? Promise.reject(auditRefusal())
-        : run.write(withAudit(ctx, options, () => updateResource(ctx, resource, options), ref)),
+        : run.write(withAudit(ctx, run.writeIsAtomic, options, () => updateResource(ctx, resource, options), ref)),
     delete: (type, id, options?: UpdateOptions) =>
       isAuditEvent(type)
         ? Promise.reject(auditRefusal())
         : run.write(
             withAudit(
               ctx,
+              run.writeIsAtomic,
               options,
               () => deleteResource(ctx, type, id, options),
               () => ({ reference: `${type}/${id}`, created: false }),
@@ -113,7 +119,9 @@ function operations(
     conditionalUpdate: (resource: Resource, query: SearchQuery, options?: UpdateOptions) =>
       isAuditEvent(resource)
         ? Promise.reject(auditRefusal())
-        : run.write(withAudit(ctx, options, () => conditionalUpdate(ctx, resource, query, options), ref)),
+        : run.write(
+            withAudit(ctx, run.writeIsAtomic, options, () => conditionalUpdate(ctx, resource, query, options), ref),
+          ),
     history: (query: HistoryQuery) => run.read(() => readHistory(ctx, query)),
     search: (query: SearchQuery) =>
       run.read(() => (isAuditEvent(query.resourceType) ? searchAudit(ctx, query) : runSearch(ctx, query))),
@@ -162,7 +170,7 @@ function transactionStore(ctx: StoreContext, path: string): ResourceStore {
   const direct: Runner = async (job) => job();
   const tx: ResourceStore = operations(
     ctx,
-    { read: direct, write: direct },
+    { read: direct, write: direct, writeIsAtomic: false },
     // A nested transaction joins the outer one; its own savepoint makes it atomic within it.
     (work) => inSavepoint(ctx, tx, work),
     path,
@@ -185,6 +193,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ResourceStore {
   const run: Runners = {
     read: (job) => whenOpen(() => queue.exclusive(job)),
     write: (job) => whenOpen(() => queue.write(job)),
+    writeIsAtomic: true,
   };
   const store = operations(ctx, run, (work) => run.read(() => inSavepoint(ctx, tx, work)), options.path);
   store.close = async () => {

@@ -106,6 +106,73 @@ export function auditTrailContract(makeStore: MakeStore): void {
     expect(await found('action=C')).toEqual([]);
   });
 
+  test('when given the facts of events (the server’s own form) instead of AuditEvents, then it answers the AuditEvents they describe, searchable alike', async () => {
+    const facts: AuditFacts[] = [
+      {
+        subtype: 'read',
+        action: 'R',
+        status: 200,
+        clientId: 'his-1',
+        address: '10.0.0.5',
+        requestId: 'req-f1',
+        entities: ['Patient/fa'],
+        recorded: new Date('2024-04-01T10:00:00.000Z'),
+      },
+      {
+        subtype: 'refused',
+        action: 'E',
+        status: 401,
+        address: '10.0.0.9',
+        detail: 'AUTH_TOKEN_MISSING',
+        recorded: new Date('2024-04-02T10:00:00.000Z'),
+      },
+      {
+        kind: 'login',
+        subtype: 'token',
+        action: 'E',
+        status: 200,
+        clientId: 'his-2',
+        address: '10.0.0.6',
+        entities: ['Immunization/fi', 'Patient/fa'],
+        recorded: new Date('2024-04-03T10:00:00.000Z'),
+      },
+    ];
+    await store().appendAudit(facts);
+    const p = await store().create(patient(), {
+      audit: (w) => ({
+        subtype: 'create',
+        action: 'C',
+        status: 201,
+        clientId: 'his-1',
+        address: '10.0.0.5',
+        entities: [w.reference],
+        recorded: new Date('2024-04-04T10:00:00.000Z'),
+      }),
+    });
+    const bare = (es: Event[]) => es.map(({ id: _id, meta: _meta, ...e }) => e);
+    const all = await found('date=ge2024-04-01');
+    expect(bare(all)).toEqual([
+      ...facts.map(buildAuditEvent),
+      buildAuditEvent({
+        subtype: 'create',
+        action: 'C',
+        status: 201,
+        clientId: 'his-1',
+        address: '10.0.0.5',
+        entities: [`Patient/${p.resource.id}`],
+        recorded: new Date('2024-04-04T10:00:00.000Z'),
+      }),
+    ]);
+    expect(all.every((e) => e.id && e.meta?.versionId === '1')).toBe(true);
+    const read = await store().read('AuditEvent', all[2]!.id);
+    expect(read.status === 'found' && bare([read.resource as Event])).toEqual([buildAuditEvent(facts[2]!)]);
+    const codes = (es: Event[]) => es.map((e) => e.subtype?.[0]?.code);
+    expect(codes(await found('entity=Patient/fa'))).toEqual(['read', 'token']);
+    expect(codes(await found('agent=Device/his-1&date=ge2024-04-01'))).toEqual(['read', 'create']);
+    expect(codes(await found('outcome=4&date=ge2024-04-01'))).toEqual(['refused']);
+    expect(codes(await found('subtype=http://hl7.org/fhir/restful-interaction|create'))).toEqual(['create']);
+  });
+
   test('when events are appended in a batch, then each is searchable by date, agent, entity, action, outcome and subtype', async () => {
     await store().appendAudit([
       event({ entities: ['Patient/a'], recorded: new Date('2024-03-01T10:00:00.000Z') }),
