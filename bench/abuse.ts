@@ -227,6 +227,10 @@ async function main(): Promise<void> {
   };
   const server = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // BENCH_CPU_PROF=<dir> writes the server's CPU profile there (node --cpu-prof), to see what holds the event loop.
+    ...(process.env.BENCH_CPU_PROF
+      ? { execArgv: [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] }
+      : {}),
   });
   const { port } = await new Promise<{ port: number }>((resolve) =>
     server.once('message', (m) => resolve(m as { port: number })),

@@ -3,6 +3,8 @@
  * packages cannot be uploaded, a plain canonical resolves to the pinned package whatever the versions say, and every
  * install attempt is audited.
  */
+import { createHash } from 'node:crypto';
+import type { AuditEvent } from '@medplum/fhirtypes';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import request from 'supertest';
 import { readBaseR4 } from '../../src/packages/base-r4.ts';
 import { profileUrl, samplePackage, tarGz } from '../helpers/tar-builder.ts';
 import { createTestApp, FHIR_JSON, patient, type TestApp } from '../helpers/test-app.ts';
+import { createAuthTestApp } from '../helpers/auth-app.ts';
 
 const LOCKED_URL = profileUrl('example.locked');
 
@@ -163,6 +166,39 @@ describe('package integrity', () => {
       ]);
       expect(audits().every((a) => typeof a.requester === 'string')).toBe(true);
       expect(JSON.stringify(audits())).not.toContain(dir);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('when audit is on, then every install attempt leaves an AuditEvent naming the client, the outcome, the package and its sha256', async () => {
+    const t = await createAuthTestApp({
+      validationMode: 'off',
+      packageInstall: true,
+      fhirPackages: [join(dir, 'example.locked#1.0.0.tgz')],
+    });
+    try {
+      const admin = await t.registerClient('pkg-admin', ['system/$install-package', 'system/AuditEvent.rs']);
+      const token = await admin.token('system/$install-package system/AuditEvent.rs');
+      const send = (bytes: Buffer) =>
+        request(t.app)
+          .post('/fhir/$install-package')
+          .set('Authorization', `Bearer ${token}`)
+          .set('Content-Type', 'application/gzip')
+          .send(bytes);
+      const fresh = samplePackage('example.audited', '0.2.0');
+      expect((await send(fresh)).status).toBeLessThan(300);
+      expect((await send(Buffer.from('not a package'))).status).toBe(415);
+      await t.services.audit.flush();
+      const res = await request(t.app)
+        .get('/fhir/AuditEvent?subtype=package-install')
+        .set('Authorization', `Bearer ${token}`);
+      const events = (res.body.entry ?? []).map((e: { resource: AuditEvent }) => e.resource) as AuditEvent[];
+      const sha = createHash('sha256').update(fresh).digest('hex');
+      expect(events.map((e) => [e.agent[0]?.who?.identifier?.value, e.outcome, e.outcomeDesc])).toEqual([
+        ['pkg-admin', '0', `HTTP 201: installed example.audited#0.2.0 sha256:${sha}`],
+        ['pkg-admin', '4', expect.stringMatching(/^HTTP 415: refused sha256:[0-9a-f]{64} PACKAGE_NOT_GZIP$/)],
+      ]);
     } finally {
       await t.close();
     }

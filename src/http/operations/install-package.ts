@@ -7,7 +7,9 @@ import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { checkPackageUpload, PackageUploadError, savePackage, type PackageUploadCode } from '../../packages/install.ts';
 import { fail, issue, outcome, OutcomeError, type OutcomeKind } from '../../fhir/outcome.ts';
 import { isCorePackageId, takenCanonical } from '../../packages/integrity.ts';
-import type { FhirResponse } from '../fhir-request.ts';
+import type { AuditFacts } from '../../audit/audit-event.ts';
+import type { FhirResponse, RestContext } from '../fhir-request.ts';
+import { statusOf } from '../status.ts';
 import type { ValidationService } from '../../services-validation.ts';
 import type { OperationRoute } from '../routes.ts';
 import { defineOperation } from './define.ts';
@@ -24,7 +26,7 @@ const KIND: Record<PackageUploadCode, OutcomeKind> = {
   PACKAGE_CLAIMS_CORE: 'invalid',
 };
 
-/** One install attempt, for the audit trail (an AuditEvent once the access-control work lands; logged until then). */
+/** One install attempt, for the audit trail: an AuditEvent (subtype `package-install`) and a log line. */
 export interface PackageInstallAudit {
   outcome: 'installed' | 'replaced' | 'unchanged' | 'refused';
   /** `id#version` when the archive could be read. */
@@ -48,19 +50,44 @@ export function installPackageOperation(validation: ValidationService, options: 
     scope: OPERATION_SCOPES.installPackage,
     // The body is the package archive itself, not Parameters.
     readInput: false,
-    handle: async (_ctx, req) => {
-      const audit = options.audit ?? (() => undefined);
+    handle: async (ctx, req) => {
+      const audit = (e: PackageInstallAudit, status: number) => {
+        options.audit?.(e);
+        // Beside the router's AuditEvent of the request: this one names the package and its digest.
+        ctx.audit?.log.enqueue(packageAuditFacts(ctx, e, status));
+      };
       try {
         const answer = await install(validation, options, req.body);
-        audit({ ...answer.audit, requester: req.requester });
+        audit({ ...answer.audit, requester: req.requester }, answer.response.status);
         return answer.response;
       } catch (err) {
         const id = err instanceof OutcomeError ? err.outcome.issue?.[0]?.details?.coding?.[0]?.code : 'INTERNAL_ERROR';
-        audit({ outcome: 'refused', reason: id, requester: req.requester, ...describe(req.body) });
+        audit(
+          { outcome: 'refused', reason: id, requester: req.requester, ...describe(req.body) },
+          err instanceof OutcomeError ? statusOf(err.kind) : 500,
+        );
         throw err;
       }
     },
   });
+}
+
+/** The AuditEvent facts of one install attempt: who, the outcome, the package (`id#version`) and its sha256. */
+function packageAuditFacts(ctx: RestContext, e: PackageInstallAudit, status: number): AuditFacts {
+  const a = ctx.auth;
+  const detail = [e.outcome, e.package, e.sha256 ? `sha256:${e.sha256}` : undefined, e.reason]
+    .filter(Boolean)
+    .join(' ');
+  return {
+    subtype: 'package-install',
+    action: 'E',
+    status,
+    ...(a?.kind === 'client' ? { clientId: a.clientId } : {}),
+    address: a?.address ?? 'internal',
+    ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    detail,
+    recorded: ctx.audit?.now() ?? new Date(),
+  };
 }
 
 /** The sha256 of a refused upload, for the audit (the archive itself is not read again). */
