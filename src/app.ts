@@ -41,7 +41,13 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function defaultOperations(services: Services): OperationRoute[] {
   const validation = () => services.validation.current();
   return [
-    validateOperation(() => validation().validator),
+    validateOperation(
+      () => validation().validator,
+      services.validationPool
+        ? (resource, options) =>
+            services.validationPool?.validate(resource, { ...options, budgetMs: services.config.requestBudgetMs })
+        : undefined,
+    ),
     packagesOperation(validation),
     installPackageOperation(services.validation, {
       enabled: services.config.packageInstall,

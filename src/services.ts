@@ -18,6 +18,7 @@ import { createSqliteStore } from './storage/sqlite/sqlite-store.ts';
 import type { ResourceStore } from './storage/store.ts';
 import { createAuditLog, type AuditLog } from './audit/audit-log.ts';
 import { createAuthServices, type AuthOverrides, type AuthServices } from './services-auth.ts';
+import { createValidationPool, type ValidationPool } from './validation-pool.ts';
 
 export interface Services extends TrustServices {
   config: Config;
@@ -26,6 +27,8 @@ export interface Services extends TrustServices {
   log: Logger;
   store: ResourceStore;
   validation: ValidationService;
+  /** Worker threads for large resources (VALIDATION_WORKERS; absent when 0). */
+  validationPool?: ValidationPool;
   credentials: CredentialServices;
   /** Prometheus instruments on this instance's own registry. */
   metrics: Metrics;
@@ -83,6 +86,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     rules: rules.source,
     ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}),
   });
+  // Started last (nothing after it can fail) and in the background: until a worker has its packages, large resources are validated inline.
+  const validationPool =
+    config.validationWorkers > 0 ? createValidationPool(config, dataDir, config.validationWorkers) : undefined;
+  if (validationPool) {
+    const reload = validation.reload;
+    validation.reload = async () => {
+      const state = await reload();
+      validationPool.reload();
+      return state;
+    };
+  }
   return {
     ...trust,
     config,
@@ -91,6 +105,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     log,
     store,
     validation,
+    ...(validationPool ? { validationPool } : {}),
     credentials,
     metrics,
     version: VERSION,
@@ -99,6 +114,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       trust!.stop();
       rules.stop();
       auth.clients.close();
+      await validationPool?.close();
       await audit.flush();
       await store.close();
       if (overrides.inMemory) rmSync(dataDir, { recursive: true, force: true });

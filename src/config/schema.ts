@@ -88,6 +88,8 @@ export interface Config {
   heavyConcurrency: number;
   queueTimeoutMs: number;
   queueMax: number;
+  /** Worker threads that validate large resources off the event loop (0: all on it). */
+  validationWorkers: number;
   corsOrigins: string[];
   packageOverrideLocked: boolean;
   /** NODE_ENV=production: start-up refuses development settings (src/config/production.ts). */
@@ -536,6 +538,13 @@ export const CONFIG_KEYS = [
     'Most heavy requests waiting (per class); beyond, 503 with Retry-After at once.',
     128,
     intIn(0, 100_000),
+  ),
+  spec(
+    'validationWorkers',
+    'VALIDATION_WORKERS',
+    'Worker threads that validate large resources ($validate) off the event loop, each with its own copy of the packages; 0 validates everything on it. Small resources are always validated inline.',
+    1,
+    intIn(0, 16),
   ),
   spec(
     'corsOrigins',

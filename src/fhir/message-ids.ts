@@ -150,6 +150,7 @@ export const MESSAGE_IDS = {
   PATH_MALFORMED: 'http',
   QR_FORMAT_UNKNOWN: 'http',
   QR_IMAGE_BUSY: 'http',
+  VALIDATION_BUSY: 'http',
   RATE_LIMITED: 'http',
   REQUEST_HEADERS_TOO_LARGE: 'http',
   REQUEST_TIMEOUT: 'http',

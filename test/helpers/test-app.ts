@@ -21,7 +21,16 @@ export async function createTestApp(
   // Feature tests run with AUTH=off and no audit trail; test/helpers/auth-app.ts builds apps with both on.
   const config = parseConfig(
     {},
-    { fhirBaseUrl: BASE, logLevel: 'silent', auth: false, audit: false, publicRateLimit: 0, ...overrides },
+    {
+      fhirBaseUrl: BASE,
+      logLevel: 'silent',
+      auth: false,
+      audit: false,
+      publicRateLimit: 0,
+      // No validation threads unless a test asks (each loads its own copy of the packages).
+      validationWorkers: 0,
+      ...overrides,
+    },
   );
   const services = await createServices(config, {
     inMemory: true,

@@ -4,7 +4,7 @@
  * 4xx only when the request cannot be used: no resource, a resource of another type, a bad mode.
  */
 import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { toPlainJson } from '../../fhir/json.ts';
 import { fail, issue, outcome } from '../../fhir/outcome.ts';
 import { assertResource } from '../../fhir/structure.ts';
@@ -16,7 +16,13 @@ import { defineOperation } from './define.ts';
 
 const MODES = new Set(['create', 'update', 'delete', 'profile']);
 
-export function validateOperation(validator: () => Validator): OperationRoute {
+/** Validates large resources in a worker thread (validation-pool.ts): undefined means "do it inline". */
+export type OffThreadValidate = (
+  resource: unknown,
+  options: { profile?: string },
+) => Promise<OperationOutcome> | undefined;
+
+export function validateOperation(validator: () => Validator, offThread?: OffThreadValidate): OperationRoute {
   return defineOperation('validate', {
     scope: OPERATION_SCOPES.validate,
     handle: async (ctx, _req, target, input) => {
@@ -40,12 +46,13 @@ export function validateOperation(validator: () => Validator): OperationRoute {
         });
       checkTarget(resource, type, target.id);
       const profile = input.string('profile');
+      const plain = toPlainJson(resource);
+      const away = offThread?.(plain, profile ? { profile } : {});
       return {
         status: 200,
-        resource: validator().validate(
-          toPlainJson(resource),
-          profile ? { profile, budget: ctx.budget } : { budget: ctx.budget },
-        ),
+        resource: away
+          ? await away
+          : validator().validate(plain, profile ? { profile, budget: ctx.budget } : { budget: ctx.budget }),
       };
     },
   });
