@@ -224,6 +224,7 @@ async function main(): Promise<void> {
     maxBodyBytes: 32 * 1024 * 1024,
     searchMaxCount: 1000,
     maxContained: 10_000,
+    validationWorkers: 1,
   };
   const server = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

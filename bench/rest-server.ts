@@ -26,10 +26,13 @@ const config = parseConfig(
     auth: false,
     audit: false,
     publicRateLimit: 0,
+    // No validation threads unless a bench asks (bench/abuse.ts does).
+    validationWorkers: 0,
     ...overrides,
   },
 );
 const services = await createServices(config, { log: pino({ level: 'silent' }) });
+await services.validationPool?.ready(); // started means its validation threads too
 const server = createApp(services).listen(0, '127.0.0.1', () => {
   process.send?.({ port: (server.address() as AddressInfo).port, store: services.store.describe() });
 });
