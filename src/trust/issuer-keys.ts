@@ -4,9 +4,10 @@
  * Rotation: the newest DSC valid at signing time signs; every DSC still valid verifies.
  * HCERT DSC rules: https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md §5.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { keyObjectSigner, type Signer } from '../formats/signer.ts';
 import { TrustError } from './errors.ts';
 import {
   checkAnchor,
@@ -23,7 +24,8 @@ const OWN_KEYS = { minRsaBits: 3072, curves: ['P-256'] };
 
 export interface IssuerDsc {
   readonly certificate: CertificateFacts;
-  readonly privateKey: KeyObject;
+  /** The signing seam: every HCERT/VHL signature is asked of it (a local key today; an HSM or KMS can stand in). */
+  readonly signer: Signer;
   /** HCERT kid, standard base64. */
   readonly kid: string;
   readonly kidBytes: Uint8Array;
@@ -31,7 +33,8 @@ export interface IssuerDsc {
 }
 
 export interface IssuerShcKey {
-  readonly privateKey: KeyObject;
+  /** The signing seam for SMART Health Cards (see IssuerDsc.signer). */
+  readonly signer: Signer;
   /** Public JWK with `kid` (RFC 7638 thumbprint), `use: "sig"`, `alg: "ES256"`, and `x5c` when there is a certificate. */
   readonly publicJwk: JWK;
   readonly kid: string;
@@ -53,8 +56,14 @@ export interface IssuerKeySet {
 
 export interface IssuerKeyPem {
   cscaCertPem: string;
-  dscs: readonly { certPem: string; keyPem: string; label?: string }[];
+  /**
+   * Each DSC with its private key as PEM, or with a `signer` that holds the key elsewhere (HSM, KMS: the signing
+   * seam, docs/decisions/0049). The signer's public key must be the certificate's.
+   */
+  dscs: readonly { certPem: string; keyPem?: string; signer?: Signer; label?: string }[];
   shcKeyPem?: string;
+  /** The SHC key behind the signing seam, instead of `shcKeyPem`. */
+  shcSigner?: Signer;
   shcCertPem?: string;
   now: Date;
 }
@@ -126,9 +135,19 @@ function tryKey(pem: string, label: string, problems: string[]): KeyObject | und
   }
 }
 
-function sameKey(priv: KeyObject, pub: KeyObject): boolean {
-  const a = createPublicKey(priv).export({ type: 'spki', format: 'der' });
-  return a.equals(pub.export({ type: 'spki', format: 'der' }));
+function samePublicKey(a: KeyObject, b: KeyObject): boolean {
+  return a.export({ type: 'spki', format: 'der' }).equals(b.export({ type: 'spki', format: 'der' }));
+}
+
+function localSigner(pem: string, label: string, problems: string[]): Signer | undefined {
+  const key = tryKey(pem, label, problems);
+  if (!key) return undefined;
+  try {
+    return keyObjectSigner(key);
+  } catch (e) {
+    problems.push(`${label}: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 interface DscCheck {
@@ -144,14 +163,14 @@ function checkDsc(
 ): DscCheck {
   const label = input.label ?? 'DSC';
   const cert = tryCert(input.certPem, label, problems);
-  const key = tryKey(input.keyPem, `${label} key`, problems);
-  if (!cert || !key) return {};
+  const signer = input.signer ?? localSigner(input.keyPem ?? '', `${label} key`, problems);
+  if (!cert || !signer) return {};
   const own = [
     ...checkIssuedBy(cert, csca).map((p) => `not signed by the CSCA: ${p.message}`),
     ...checkKeyStrength(cert, OWN_KEYS).map((p) => p.message),
     ...checkSigningUsage(cert).map((p) => p.message),
   ];
-  if (!sameKey(key, cert.publicKey)) own.push('private key does not belong to the certificate');
+  if (!samePublicKey(signer.publicKey, cert.publicKey)) own.push('private key does not belong to the certificate');
   if (cert.country !== csca.country)
     own.push(`country ${cert.country ?? 'none'} differs from the CSCA country ${csca.country ?? 'none'}`);
   const validity = checkValidity(cert, now);
@@ -160,9 +179,8 @@ function checkDsc(
   // An expired DSC is left out; a not-yet-valid one is kept so that a pre-provisioned successor takes over on time.
   if (validity[0]?.code === 'expired') return { warning: `${label}: ${validity[0].message}, not used` };
   const kidBytes = hcertKidBytes(cert.der);
-  const alg = key.asymmetricKeyType === 'ec' ? 'ES256' : 'PS256';
   const warning = validity[0] ? `${label}: ${validity[0].message}, will sign from then` : undefined;
-  return { warning, dsc: { certificate: cert, privateKey: key, kid: cert.kid, kidBytes, alg } };
+  return { warning, dsc: { certificate: cert, signer, kid: cert.kid, kidBytes, alg: signer.alg } };
 }
 
 async function checkShc(
@@ -170,18 +188,19 @@ async function checkShc(
   csca: CertificateFacts,
   problems: string[],
 ): Promise<IssuerShcKey | undefined> {
-  if (!input.shcKeyPem) return undefined;
-  const key = tryKey(input.shcKeyPem, 'SHC key', problems);
-  if (!key) return undefined;
-  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+  if (!input.shcKeyPem && !input.shcSigner) return undefined;
+  const signer = input.shcSigner ?? localSigner(input.shcKeyPem!, 'SHC key', problems);
+  if (!signer) return undefined;
+  const key = signer.publicKey;
+  if (signer.alg !== 'ES256' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     problems.push('SHC key: must be EC P-256 (ES256)');
     return undefined;
   }
   const cert = input.shcCertPem ? tryCert(input.shcCertPem, 'SHC certificate', problems) : undefined;
-  if (cert && !sameKey(key, cert.publicKey)) problems.push('SHC certificate: does not match the SHC key');
+  if (cert && !samePublicKey(key, cert.publicKey)) problems.push('SHC certificate: does not match the SHC key');
   if (cert)
     problems.push(...checkIssuedBy(cert, csca).map((p) => `SHC certificate: not signed by the CSCA: ${p.message}`));
-  const { kty, crv, x, y } = createPublicKey(key).export({ format: 'jwk' });
+  const { kty, crv, x, y } = key.export({ format: 'jwk' });
   const kid = await calculateJwkThumbprint({ kty, crv, x, y } as JWK, 'sha256');
   const publicJwk: JWK = {
     kty,
@@ -193,7 +212,7 @@ async function checkShc(
     alg: 'ES256',
     ...(cert ? { x5c: [cert.der.toString('base64'), csca.der.toString('base64')] } : {}),
   };
-  return { privateKey: key, publicJwk, kid, certificate: cert };
+  return { signer, publicJwk, kid, certificate: cert };
 }
 
 /** Same checks as `loadIssuerKeys`, from PEM text (tests, or keys held in a secret store). */
