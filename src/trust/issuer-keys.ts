@@ -11,6 +11,7 @@ import { keyObjectSigner, type Signer } from '../formats/signer.ts';
 import { TrustError } from './errors.ts';
 import {
   checkAnchor,
+  checkCriticalExtensions,
   checkIssuedBy,
   checkKeyStrength,
   checkSigningUsage,
@@ -169,6 +170,7 @@ function checkDsc(
     ...checkIssuedBy(cert, csca).map((p) => `not signed by the CSCA: ${p.message}`),
     ...checkKeyStrength(cert, OWN_KEYS).map((p) => p.message),
     ...checkSigningUsage(cert).map((p) => p.message),
+    ...checkCriticalExtensions(cert).map((p) => p.message),
   ];
   if (!samePublicKey(signer.publicKey, cert.publicKey)) own.push('private key does not belong to the certificate');
   if (cert.country !== csca.country)
@@ -221,7 +223,7 @@ export async function issuerKeysFromPem(input: IssuerKeyPem): Promise<IssuerKeyS
   const warnings: string[] = [];
   const csca = tryCert(input.cscaCertPem, 'CSCA', problems);
   if (!csca) throw invalid(problems);
-  problems.push(...checkAnchor(csca).map((p) => `CSCA: ${p.message}`));
+  problems.push(...[...checkAnchor(csca), ...checkCriticalExtensions(csca)].map((p) => `CSCA: ${p.message}`));
   problems.push(...checkValidity(csca, input.now).map((p) => `CSCA: ${p.message}`));
   const valid: IssuerDsc[] = [];
   for (const d of input.dscs) {

@@ -11,6 +11,7 @@ import type { ShcIssuer, ShcKey } from './shc-directory.ts';
 import { TrustError } from './errors.ts';
 import {
   checkAnchor,
+  checkCriticalExtensions,
   checkIssuedBy,
   checkKeyStrength,
   checkSigningUsage,
@@ -32,6 +33,7 @@ export type TrustReasonCode =
   | 'key-usage'
   | 'weak-key'
   | 'unparseable'
+  | 'critical-extension'
   | 'anchor';
 
 export interface TrustReason {
@@ -190,7 +192,10 @@ function makeEntry(d: Draft, role: 'CSCA' | 'DSC', anchor: TrustEntry | undefine
 }
 
 function anchorReasons(d: Draft): TrustReason[] {
-  return checkAnchor(d.cert).map((p) => reason(p.code === 'signature' ? 'signature' : 'anchor', p));
+  return [
+    ...checkAnchor(d.cert).map((p) => reason(p.code === 'signature' ? 'signature' : 'anchor', p)),
+    ...checkCriticalExtensions(d.cert).map((p) => reason('critical-extension', p)),
+  ];
 }
 
 interface AnchorIndex {
@@ -267,6 +272,7 @@ function dscReasons(d: Draft, chainReasons: TrustReason[]): TrustReason[] {
       .filter((p) => p.code === 'key-usage')
       .map((p) => reason('key-usage', p)),
     ...checkKeyStrength(d.cert, FOREIGN_KEYS).map((p) => reason('weak-key', p)),
+    ...checkCriticalExtensions(d.cert).map((p) => reason('critical-extension', p)),
   ];
 }
 
