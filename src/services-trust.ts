@@ -114,6 +114,7 @@ async function openIssuerKeys(config: Config, log: Logger, now: Date, devDir: st
       dscKeyPaths: config.issuerDscKeys,
       shcKeyPath: config.issuerShcKey,
       shcCertPath: config.issuerShcCert,
+      shcRetiredPaths: config.issuerShcRetiredKeys,
       now,
     });
   }

@@ -32,6 +32,7 @@ export interface Config {
   issuerDscKeys: string[];
   issuerShcKey?: string;
   issuerShcCert?: string;
+  issuerShcRetiredKeys: string[];
   trustListUrl?: string;
   trustListFile?: string;
   trustListRefreshMs: number;
@@ -298,6 +299,13 @@ export const CONFIG_KEYS = [
     'Optional PEM certificate of the SHC key, published as `x5c`.',
     undefined,
     (s) => s,
+  ),
+  spec(
+    'issuerShcRetiredKeys',
+    'ISSUER_SHC_RETIRED_KEYS',
+    'Comma-separated PEM files (certificate, public or private key) of retired SHC keys: published in `/.well-known/jwks.json` so cards they signed still verify, never used to sign. A certificate stops being published when it expires; remove a bare key once its last card has expired.',
+    [],
+    list,
   ),
   spec(
     'trustListUrl',

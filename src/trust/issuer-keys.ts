@@ -4,7 +4,7 @@
  * Rotation: the newest DSC valid at signing time signs; every DSC still valid verifies.
  * HCERT DSC rules: https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md §5.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { keyObjectSigner, type Signer } from '../formats/signer.ts';
@@ -51,8 +51,18 @@ export interface IssuerKeySet {
   /** The DSC that signs at load time; use `signerAt` in long-running processes. */
   readonly signer: IssuerDsc;
   readonly shc: IssuerShcKey | undefined;
+  /** Retired SHC keys: published so the cards they signed keep verifying, never used to sign. */
+  readonly shcRetired: readonly RetiredShcKey[];
   /** Non-fatal findings, e.g. an expired DSC that was left out. */
   readonly warnings: readonly string[];
+}
+
+export interface RetiredShcKey {
+  /** Public JWK with its own `kid` (RFC 7638 thumbprint), `use: "sig"`, `alg: "ES256"`. */
+  readonly publicJwk: JWK;
+  readonly kid: string;
+  /** End of publication when the retired key came with a certificate. */
+  readonly notAfter: Date | undefined;
 }
 
 export interface IssuerKeyPem {
@@ -65,6 +75,8 @@ export interface IssuerKeyPem {
   shcKeyPem?: string;
   /** The SHC key behind the signing seam, instead of `shcKeyPem`. */
   shcSigner?: Signer;
+  /** Retired SHC keys as PEM (certificate, public or private key; only the public part is kept). */
+  shcRetiredPems?: readonly { pem: string; label?: string }[];
   shcCertPem?: string;
   now: Date;
 }
@@ -75,6 +87,7 @@ export interface LoadIssuerKeysOptions {
   dscKeyPaths: readonly string[];
   shcKeyPath?: string;
   shcCertPath?: string;
+  shcRetiredPaths?: readonly string[];
   now: Date;
 }
 
@@ -110,8 +123,11 @@ export async function loadIssuerKeys(options: LoadIssuerKeysOptions): Promise<Is
   }
   const shcKeyPem = options.shcKeyPath ? await readText(options.shcKeyPath, problems) : undefined;
   const shcCertPem = options.shcCertPath ? await readText(options.shcCertPath, problems) : undefined;
+  const shcRetiredPems = [];
+  for (const path of options.shcRetiredPaths ?? [])
+    shcRetiredPems.push({ pem: await readText(path, problems), label: path });
   if (problems.length > 0) throw invalid(problems);
-  return issuerKeysFromPem({ cscaCertPem, dscs, shcKeyPem, shcCertPem, now: options.now });
+  return issuerKeysFromPem({ cscaCertPem, dscs, shcKeyPem, shcCertPem, shcRetiredPems, now: options.now });
 }
 
 function invalid(problems: string[]): TrustError {
@@ -217,6 +233,53 @@ async function checkShc(
   return { signer, publicJwk, kid, certificate: cert };
 }
 
+async function shcJwk(key: KeyObject): Promise<JWK> {
+  const { kty, crv, x, y } = key.export({ format: 'jwk' });
+  const kid = await calculateJwkThumbprint({ kty, crv, x, y } as JWK, 'sha256');
+  return { kty, crv, x, y, kid, use: 'sig', alg: 'ES256' };
+}
+
+/** The public part of a PEM certificate, public key or private key, with the certificate's end when there is one. */
+function retiredPublicKey(pem: string): { key: KeyObject; notAfter?: Date } {
+  if (pem.includes('BEGIN CERTIFICATE')) {
+    const cert = readCertificate(pem);
+    return { key: cert.publicKey, notAfter: cert.notAfter };
+  }
+  return { key: createPublicKey(pem) };
+}
+
+/**
+ * Retired SHC keys (rotation): each must be EC P-256 and not the active key. One whose certificate has expired is
+ * dropped with a warning — every card it signed has expired too, since a card cannot outlive its key's certificate.
+ */
+async function retiredShcKeys(
+  input: IssuerKeyPem,
+  activeKid: string | undefined,
+  problems: string[],
+  warnings: string[],
+): Promise<RetiredShcKey[]> {
+  const out: RetiredShcKey[] = [];
+  for (const [i, { pem, label = `retired SHC key ${i + 1}` }] of (input.shcRetiredPems ?? []).entries()) {
+    let parsed;
+    try {
+      parsed = retiredPublicKey(pem);
+    } catch (e) {
+      problems.push(`${label}: cannot be read (${(e as Error).message})`);
+      continue;
+    }
+    if (parsed.key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      problems.push(`${label}: must be EC P-256 (ES256)`);
+      continue;
+    }
+    const publicJwk = await shcJwk(parsed.key);
+    if (publicJwk.kid === activeKid) problems.push(`${label}: is the active SHC key, not a retired one`);
+    else if (parsed.notAfter && parsed.notAfter < input.now)
+      warnings.push(`${label}: certificate expired at ${parsed.notAfter.toISOString()}, no longer published`);
+    else out.push({ publicJwk, kid: publicJwk.kid!, notAfter: parsed.notAfter });
+  }
+  return out;
+}
+
 /** Same checks as `loadIssuerKeys`, from PEM text (tests, or keys held in a secret store). */
 export async function issuerKeysFromPem(input: IssuerKeyPem): Promise<IssuerKeySet> {
   const problems: string[] = [];
@@ -235,8 +298,9 @@ export async function issuerKeysFromPem(input: IssuerKeyPem): Promise<IssuerKeyS
   const signer = dscs.find((d) => checkValidity(d.certificate, input.now).length === 0);
   if (!signer && problems.length === 0) problems.push(`no DSC is valid at ${input.now.toISOString()}`);
   const shc = await checkShc(input, csca, problems);
+  const shcRetired = await retiredShcKeys(input, shc?.kid, problems, warnings);
   if (problems.length > 0) throw invalid(problems);
-  return { country: csca.country ?? '', csca, dscs, signer: signer!, shc, warnings };
+  return { country: csca.country ?? '', csca, dscs, signer: signer!, shc, shcRetired, warnings };
 }
 
 /** The DSC that signs at `at`: the newest one within its validity period. */
