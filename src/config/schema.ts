@@ -50,6 +50,7 @@ export interface Config {
   revocationDccSources: string[];
   /** SMART Health Card CRL sources (URLs or files; each CRL states its `iss`). */
   revocationShcSources: string[];
+  revocationShcAuto: boolean;
   shcDirectoryFile?: string;
   trustSelf: boolean;
   /** Name of the issuing authority in certificates (DDCC organization, EU DCC `is`). */
@@ -387,6 +388,13 @@ export const CONFIG_KEYS = [
     'Comma-separated URLs or files of SMART Health Card CRLs (`{iss, kid, method: "rid", ctr, rids}`, or an array) of trusted SHC issuers.',
     [],
     list,
+  ),
+  spec(
+    'revocationShcAuto',
+    'REVOCATION_SHC_AUTO',
+    'Fetch `<iss>/.well-known/crl/<kid>.json` for every trusted SMART Health Card key whose JWK declares `crlVersion` (https only), with each revocation refresh.',
+    false,
+    bool,
   ),
   spec(
     'shcDirectoryFile',

@@ -120,6 +120,8 @@ export interface TrustList {
   /** Every DSC indexed under `kid` (and declared kids), filtered by issuer country when given. */
   lookupByKid(kid: string | Uint8Array, options?: { country?: string; asOf?: Date }): KeyCandidate[];
   lookupShc(iss: string, kid: string): ShcKey | undefined;
+  /** Every trusted SMART Health Card issuer key. */
+  shcKeys(): ShcKey[];
   lookupByDidUrl(didUrl: string, options?: { asOf?: Date }): KeyCandidate | undefined;
   verdictOf(entry: TrustEntry, asOf?: Date): TrustVerdict;
   counts(): TrustListCounts;
@@ -349,6 +351,7 @@ function createTrustList(
         .map((entry) => ({ entry, verdict: verdictOf(entry, options.asOf ?? builtAt) }));
     },
     lookupShc: (iss, kid) => shc.get(iss.replace(/\/+$/, ''))?.get(kid),
+    shcKeys: () => [...shc.values()].flatMap((keys) => [...keys.values()]),
     lookupByDidUrl(didUrl, options = {}) {
       const entry = byDid.get(didUrl) ?? byDid.get(safeDecode(didUrl));
       return entry ? { entry, verdict: verdictOf(entry, options.asOf ?? builtAt) } : undefined;
