@@ -85,8 +85,10 @@ export async function createTrustServices(
     logger: log,
     trustsDccKid: (kid, country) => trust.lookupByKid(kid, { country }).candidates.some((c) => c.verdict.ok),
     trustsShcKey: (iss, kid) => trust.lookupShc(iss, kid).key !== undefined,
+    ...(config.revocationShcAuto ? { shcCrlKeys: () => shcKeysWithCrl(trust) } : {}),
   });
-  const withRevocations = config.revocationDccSources.length + config.revocationShcSources.length > 0;
+  const withRevocations =
+    config.revocationDccSources.length + config.revocationShcSources.length > 0 || config.revocationShcAuto;
   // Revocation data is refreshed after the trust list, whose kids it is checked against.
   const refreshAll = {
     refresh: async () => {
@@ -114,6 +116,7 @@ async function openIssuerKeys(config: Config, log: Logger, now: Date, devDir: st
       dscKeyPaths: config.issuerDscKeys,
       shcKeyPath: config.issuerShcKey,
       shcCertPath: config.issuerShcCert,
+      shcRetiredPaths: config.issuerShcRetiredKeys,
       now,
     });
   }
@@ -124,6 +127,15 @@ async function openIssuerKeys(config: Config, log: Logger, now: Date, devDir: st
     'DEVELOPMENT KEYS: signing with a self-made CSCA/DSC that no GDHCN verifier trusts; configure ISSUER_CSCA_CERT, ISSUER_DSC_CERTS and ISSUER_DSC_KEYS for real use',
   );
   return loadIssuerKeys({ ...paths, now });
+}
+
+/** Trusted SHC keys that say they publish a CRL (`crlVersion` in their JWK), except our own: we serve that one. */
+function shcKeysWithCrl(trust: TrustListSync): { iss: string; kid: string }[] {
+  return trust
+    .list()
+    .shcKeys()
+    .filter((k) => k.source !== 'self' && typeof (k.jwk as { crlVersion?: unknown }).crlVersion === 'number')
+    .map((k) => ({ iss: k.iss, kid: k.kid }));
 }
 
 async function shcDirectory(path: string, log: Logger) {

@@ -8,6 +8,7 @@ import { ConfigError, parseConfig } from '../config/schema.ts';
 import { TrustError } from '../trust/errors.ts';
 import { runRulesTest, RULES_TEST_USAGE } from './rules-test.ts';
 import { CliUsageError } from './cli-usage-error.ts';
+import { GATEWAY_USAGE, ONBOARDING_USAGE } from './onboarding-usage.ts';
 
 // Commands are loaded when used: `gdhcn-gateway token` runs inside `$(…)` in every README example and must not pay
 // for loading the validation engine.
@@ -19,6 +20,8 @@ const generateDevKeys: typeof import('../trust/dev-keys.ts').generateDevKeys = a
   (await import('../trust/dev-keys.ts')).generateDevKeys(...a);
 const runClients: typeof import('./clients.ts').runClients = async (...a) =>
   (await import('./clients.ts')).runClients(...a);
+const onboarding = () => import('./onboarding.ts');
+const gateway = () => import('./gateway-upload.ts');
 const runToken: typeof import('./clients.ts').runToken = async (...a) => (await import('./clients.ts')).runToken(...a);
 
 const USAGE = `usage: gdhcn-gateway <command>
@@ -38,6 +41,8 @@ commands:
       print a bearer token for the local development client (made on first start outside production)
   validate <file|dir>... [--profile URL] [--ig PKG] [--format text|json|html] [--output FILE]
       validate FHIR JSON resources; exit 1 when any has errors (validate --help for more)
+${ONBOARDING_USAGE}
+${GATEWAY_USAGE}
 ${RULES_TEST_USAGE}`;
 
 export async function runCli(
@@ -52,6 +57,11 @@ export async function runCli(
     if (command === 'clients') return await runClients(argv.slice(1), env, out);
     if (command === 'token') return await runToken(argv.slice(1), env, out);
     if (command === 'keys' && sub === 'init') return await keysInit(rest, env, out);
+    if (command === 'keys' && sub === 'csr') return await (await onboarding()).keysCsr(rest, env, out);
+    if (command === 'keys' && sub === 'sign') return await (await onboarding()).keysSign(rest, env, out);
+    if (command === 'keys' && sub === 'import') return await (await onboarding()).keysImport(rest, env, out);
+    if (command === 'trust' && sub === 'upload') return await (await gateway()).trustUpload(rest, out);
+    if (command === 'trust' && sub === 'revoke-upload') return await (await gateway()).trustRevokeUpload(rest, out);
     if (command === 'ig' && sub === 'install') return await runIgInstall(rest, { env, out, fetch: globalThis.fetch });
     if (command === undefined || command === 'help' || command === '--help') {
       out(USAGE);

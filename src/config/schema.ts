@@ -32,6 +32,7 @@ export interface Config {
   issuerDscKeys: string[];
   issuerShcKey?: string;
   issuerShcCert?: string;
+  issuerShcRetiredKeys: string[];
   trustListUrl?: string;
   trustListFile?: string;
   trustListRefreshMs: number;
@@ -49,6 +50,7 @@ export interface Config {
   revocationDccSources: string[];
   /** SMART Health Card CRL sources (URLs or files; each CRL states its `iss`). */
   revocationShcSources: string[];
+  revocationShcAuto: boolean;
   shcDirectoryFile?: string;
   trustSelf: boolean;
   /** Name of the issuing authority in certificates (DDCC organization, EU DCC `is`). */
@@ -302,6 +304,13 @@ export const CONFIG_KEYS = [
     (s) => s,
   ),
   spec(
+    'issuerShcRetiredKeys',
+    'ISSUER_SHC_RETIRED_KEYS',
+    'Comma-separated PEM files (certificate, public or private key) of retired SHC keys: published in `/.well-known/jwks.json` so cards they signed still verify, never used to sign. A certificate stops being published when it expires; remove a bare key once its last card has expired.',
+    [],
+    list,
+  ),
+  spec(
     'trustListUrl',
     'TRUSTLIST_URL',
     'URL of the GDHCN trust list (DID document) to verify against.',
@@ -381,6 +390,13 @@ export const CONFIG_KEYS = [
     'Comma-separated URLs or files of SMART Health Card CRLs (`{iss, kid, method: "rid", ctr, rids}`, or an array) of trusted SHC issuers.',
     [],
     list,
+  ),
+  spec(
+    'revocationShcAuto',
+    'REVOCATION_SHC_AUTO',
+    'Fetch `<iss>/.well-known/crl/<kid>.json` for every trusted SMART Health Card key whose JWK declares `crlVersion` (https only), with each revocation refresh.',
+    false,
+    bool,
   ),
   spec(
     'shcDirectoryFile',

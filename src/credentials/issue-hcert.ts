@@ -7,7 +7,7 @@
 import type { Bundle, Immunization, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
 import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
 import { HCERT_KEY } from '../formats/hcert/claim-keys.ts';
-import { signHc1 } from '../formats/hcert/hc1.ts';
+import { signHc1With } from '../formats/hcert/hc1.ts';
 import { signerAt } from '../trust/issuer-keys.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { randomIdPart, type IssuerContext } from './issuer-context.ts';
@@ -175,10 +175,7 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   // Checked before signing, so a record that cannot make a valid document costs no signature and no QR; the QR
   // DocumentReference added afterwards is ours and conforms to DDCCDocumentReferenceQR (tested).
   checkDocument(ctx, document());
-  const hc1 = signHc1(
-    { iss: ctx.keys.country, iat, exp, hcert },
-    { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes },
-  );
+  const hc1 = await signHc1With({ iss: ctx.keys.country, iat, exp, hcert }, { signer: dsc.signer, kid: dsc.kidBytes });
   const qr = await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']);
   const ddccDocument = document(documentQr(hc1, qr));
   const warnings = issuerTrustWarnings(

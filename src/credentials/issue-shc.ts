@@ -105,7 +105,7 @@ export async function issueShc(ctx: IssuerContext, input: IssueShcInput): Promis
     ...(input.validitySeconds !== undefined ? { exp: nbf + input.validitySeconds } : {}),
     vc: { type: types, credentialSubject: { fhirVersion: '4.0.1', fhirBundle: minifyBundle(bundle) }, rid },
   };
-  const jws = await signShc(payload, { privateKey: key.privateKey, kid: key.kid });
+  const jws = await signShc(payload, { signer: key.signer, kid: key.kid });
   const provenance = await recordIssuance(ctx.store, {
     format: 'shc',
     patientId: input.patient.id,

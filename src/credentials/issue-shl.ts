@@ -6,7 +6,8 @@
  */
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
-import { signVhl } from '../formats/hcert/vhl.ts';
+import { signHc1With } from '../formats/hcert/hc1.ts';
+import { vhlClaims } from '../formats/hcert/vhl.ts';
 import { signerAt } from '../trust/issuer-keys.ts';
 import type { IssuerContext } from './issuer-context.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
@@ -147,9 +148,9 @@ export async function issueVhl(ctx: IssuerContext, shl: ShlContext, input: Issue
   const issued = await issueShl(ctx, shl, input, 'vhl', dsc.kid);
   const iat = Math.floor(input.now.getTime() / 1000);
   const exp = input.exp ? Math.floor(input.exp.getTime() / 1000) : undefined;
-  const hc1 = signVhl(
-    { iss: ctx.keys.country, iat, ...(exp !== undefined ? { exp } : {}), shlinks: [issued.link] },
-    { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes },
+  const hc1 = await signHc1With(
+    vhlClaims({ iss: ctx.keys.country, iat, ...(exp !== undefined ? { exp } : {}), shlinks: [issued.link] }),
+    { signer: dsc.signer, kid: dsc.kidBytes },
   );
   const warnings = [
     ...issued.warnings,

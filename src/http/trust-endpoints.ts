@@ -42,8 +42,9 @@ export function mountTrustEndpoints(app: Express, deps: TrustEndpointDeps): void
   });
   app.get('/.well-known/crl/:file', async (req: Request, res: Response) => {
     const kid = String(req.params.file).replace(/\.json$/, '');
-    const shc = deps.issuerKeys.shc;
-    if (!deps.store || !shc || kid !== shc.kid)
+    // Retired keys keep their CRL: a card they signed can still be revoked and checked.
+    const ours = [deps.issuerKeys.shc?.kid, ...(deps.issuerKeys.shcRetired ?? []).map((r) => r.kid)];
+    if (!deps.store || !ours.includes(kid))
       fail('not-found', {
         severity: 'error',
         code: 'not-found',

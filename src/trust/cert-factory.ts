@@ -45,6 +45,8 @@ export interface CscaInit {
   notBefore: Date;
   notAfter: Date;
   serialNumber?: string;
+  /** More extensions (tests: e.g. an unknown critical one). */
+  extraExtensions?: readonly x509.Extension[];
 }
 
 /** Self-signed Country Signing CA. Returns the DER. */
@@ -61,6 +63,7 @@ export async function createCsca(init: CscaInit): Promise<Uint8Array> {
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
         await x509.SubjectKeyIdentifierExtension.create(init.keys.publicKey, false, webCrypto),
+        ...(init.extraExtensions ?? []),
       ],
     },
     webCrypto,
@@ -86,6 +89,8 @@ export interface DscInit {
   issuerName?: string;
   /** Include the authority key identifier (default true; false mimics older issuers). */
   authorityKeyId?: boolean;
+  /** More extensions (tests: e.g. an unknown critical one). */
+  extraExtensions?: readonly x509.Extension[];
 }
 
 /** Document Signer Certificate signed by a CSCA. Returns the DER. */
@@ -99,6 +104,7 @@ export async function createDsc(init: DscInit): Promise<Uint8Array> {
   if (init.authorityKeyId !== false)
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, webCrypto));
   if (eku) extensions.push(new x509.ExtendedKeyUsageExtension([...eku], false));
+  extensions.push(...(init.extraExtensions ?? []));
   const cert = await x509.X509CertificateGenerator.create(
     {
       subject: [{ C: [init.country] }, { CN: [init.commonName ?? `DSC ${init.country}`] }],

@@ -51,6 +51,11 @@ export interface DerExtensions {
   authorityKeyId?: string;
   /** Key usage bits as named flags, absent when the extension is absent (RFC 5280 §4.2.1.3). */
   keyUsage?: readonly KeyUsageName[];
+  /**
+   * Dotted OIDs of extensions marked critical that we do not process. RFC 5280 §4.2: a certificate with a critical
+   * extension the relying party does not recognise MUST be rejected.
+   */
+  unknownCritical?: readonly string[];
 }
 
 export type KeyUsageName =
@@ -90,9 +95,38 @@ function decodeKeyUsage(buf: Uint8Array, bitString: Tlv): KeyUsageName[] {
   return names;
 }
 
+/**
+ * Extensions whose meaning we check or which constrain nothing we rely on (RFC 5280 §4.2.1): SKI, key usage, SAN,
+ * issuer alternative name, basic constraints, CRL distribution points, certificate policies, AKI, EKU, name
+ * constraints, policy constraints, inhibitAnyPolicy. node:crypto applies basic constraints; the rest are read here.
+ */
+const KNOWN_EXTENSIONS = new Set(
+  ['0e', '0f', '11', '12', '13', '1e', '1f', '20', '23', '24', '25', '36'].map((last) => `551d${last}`),
+);
+
+/** Dotted form of an OID's content bytes (X.690 §8.19). */
+function dottedOid(bytes: Uint8Array): string {
+  const arcs: number[] = [];
+  let value = 0;
+  for (const b of bytes) {
+    value = value * 128 + (b & 0x7f);
+    if ((b & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+    }
+  }
+  const first = arcs.shift() ?? 0;
+  const head = first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80];
+  return [...head, ...arcs].join('.');
+}
+
 function readExtension(buf: Uint8Array, ext: Tlv, out: DerExtensions): void {
   const parts = children(buf, ext);
   const oid = hex(buf, parts[0]!);
+  // critical BOOLEAN DEFAULT FALSE sits between the OID and the value when present; DER writes TRUE as 0xff.
+  const critical = parts.length === 3 && parts[1]!.tag === 0x01 && buf[parts[1]!.start] !== 0;
+  if (critical && !KNOWN_EXTENSIONS.has(oid))
+    out.unknownCritical = [...(out.unknownCritical ?? []), dottedOid(buf.subarray(parts[0]!.start, parts[0]!.end))];
   const value = parts[parts.length - 1]!; // OCTET STRING wrapping the extension's own DER
   if (oid === OID_SKI) {
     out.subjectKeyId = hex(buf, readTlv(buf, value.start));

@@ -17,7 +17,12 @@ export type TrustErrorCode =
   | 'TRUSTLIST_PROOF_INVALID'
   | 'TRUSTLIST_ROLLBACK'
   | 'TRUSTLIST_REF_REFUSED'
-  | 'SHC_DIRECTORY_MALFORMED';
+  | 'SHC_DIRECTORY_MALFORMED'
+  | 'CMS_INVALID'
+  | 'CERT_REFUSED'
+  | 'KEY_FILE_EXISTS'
+  | 'GATEWAY_REFUSED'
+  | 'GATEWAY_UNREACHABLE';
 
 export class TrustError extends Error {
   readonly code: TrustErrorCode;

@@ -64,9 +64,17 @@ export function buildIssuerDidDocument(keys: IssuerKeySet, did: string): DidDocu
   ]);
 }
 
-/** SHC issuer JWKS: public keys only, with `x5c` when the SHC key has a certificate. */
+/**
+ * SHC issuer JWKS: the signing key (with `x5c` when it has a certificate) first, then the retired keys, each under
+ * its own `kid`, so cards signed before a rotation keep verifying. Public keys only.
+ */
 export function buildJwks(keys: IssuerKeySet): { keys: JWK[] } {
-  return { keys: keys.shc ? [{ ...keys.shc.publicJwk }] : [] };
+  return {
+    keys: [
+      ...(keys.shc ? [{ ...keys.shc.publicJwk }] : []),
+      ...(keys.shcRetired ?? []).map((r) => ({ ...r.publicJwk })),
+    ],
+  };
 }
 
 /** PEM bundle: CSCA first, then the DSCs (newest first). */

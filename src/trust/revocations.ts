@@ -238,6 +238,11 @@ export interface RevocationsOptions {
   trustsDccKid: (kid: string, country: string) => boolean;
   /** Is this SHC issuer key trusted? */
   trustsShcKey: (iss: string, kid: string) => boolean;
+  /**
+   * Trusted SHC keys whose CRL is fetched from the issuer itself, `<iss>/.well-known/crl/<kid>.json` (SMART Health
+   * Cards spec, "Revocation"): keys declaring `crlVersion`. Read at each refresh, after the trust list's.
+   */
+  shcCrlKeys?: () => readonly { iss: string; kid: string }[];
 }
 
 export interface Revocations {
@@ -324,13 +329,22 @@ export function createRevocations(options: RevocationsOptions): Revocations {
     }
   }
 
-  async function loadShc(source: TrustSource, into: Map<string, ShcCrlState>): Promise<void> {
+  async function loadShc(
+    source: TrustSource,
+    into: Map<string, ShcCrlState>,
+    expected?: { iss: string; kid: string },
+  ): Promise<void> {
     const json = await readTrustSource(source, {
       fetch: options.fetch,
       maxBytes: options.maxBytes,
       timeoutMs: options.timeoutMs ?? 30_000,
     });
-    const crls = (Array.isArray(json) ? json : [json]).map((c) => parseShcCrl(c));
+    // An issuer's own CRL names no iss: it is the issuer we asked, and it must be for the kid we asked.
+    const crls = expected
+      ? [parseShcCrl(json, expected.iss)]
+      : (Array.isArray(json) ? json : [json]).map((c) => parseShcCrl(c));
+    if (expected && crls[0]!.kid !== expected.kid)
+      throw new RevocationDataError(`SHC CRL: asked for kid ${expected.kid}, got kid ${crls[0]!.kid}`);
     for (const c of crls) {
       if (!options.trustsShcKey(c.iss, c.kid))
         throw new RevocationDataError(`SHC CRL for ${c.iss} kid ${c.kid}: that key is not trusted`);
@@ -377,6 +391,18 @@ export function createRevocations(options: RevocationsOptions): Revocations {
         await loadShc(source, staged);
       } catch (e) {
         problem(describe(source), (e as Error).message);
+        continue;
+      }
+      for (const [k, v] of staged) nextShc.set(k, v);
+    }
+    for (const key of options.shcCrlKeys?.() ?? []) {
+      const url = `${key.iss.replace(/\/+$/, '')}/.well-known/crl/${encodeURIComponent(key.kid)}.json`;
+      const staged = new Map<string, ShcCrlState>();
+      try {
+        if (!url.startsWith('https://')) throw new RevocationDataError('an issuer CRL is fetched over https only');
+        await loadShc({ url }, staged, key);
+      } catch (e) {
+        problem(url, (e as Error).message);
         continue;
       }
       for (const [k, v] of staged) nextShc.set(k, v);

@@ -11,6 +11,7 @@ import type { ShcIssuer, ShcKey } from './shc-directory.ts';
 import { TrustError } from './errors.ts';
 import {
   checkAnchor,
+  checkCriticalExtensions,
   checkIssuedBy,
   checkKeyStrength,
   checkSigningUsage,
@@ -32,6 +33,7 @@ export type TrustReasonCode =
   | 'key-usage'
   | 'weak-key'
   | 'unparseable'
+  | 'critical-extension'
   | 'anchor';
 
 export interface TrustReason {
@@ -118,6 +120,8 @@ export interface TrustList {
   /** Every DSC indexed under `kid` (and declared kids), filtered by issuer country when given. */
   lookupByKid(kid: string | Uint8Array, options?: { country?: string; asOf?: Date }): KeyCandidate[];
   lookupShc(iss: string, kid: string): ShcKey | undefined;
+  /** Every trusted SMART Health Card issuer key. */
+  shcKeys(): ShcKey[];
   lookupByDidUrl(didUrl: string, options?: { asOf?: Date }): KeyCandidate | undefined;
   verdictOf(entry: TrustEntry, asOf?: Date): TrustVerdict;
   counts(): TrustListCounts;
@@ -190,7 +194,10 @@ function makeEntry(d: Draft, role: 'CSCA' | 'DSC', anchor: TrustEntry | undefine
 }
 
 function anchorReasons(d: Draft): TrustReason[] {
-  return checkAnchor(d.cert).map((p) => reason(p.code === 'signature' ? 'signature' : 'anchor', p));
+  return [
+    ...checkAnchor(d.cert).map((p) => reason(p.code === 'signature' ? 'signature' : 'anchor', p)),
+    ...checkCriticalExtensions(d.cert).map((p) => reason('critical-extension', p)),
+  ];
 }
 
 interface AnchorIndex {
@@ -267,6 +274,7 @@ function dscReasons(d: Draft, chainReasons: TrustReason[]): TrustReason[] {
       .filter((p) => p.code === 'key-usage')
       .map((p) => reason('key-usage', p)),
     ...checkKeyStrength(d.cert, FOREIGN_KEYS).map((p) => reason('weak-key', p)),
+    ...checkCriticalExtensions(d.cert).map((p) => reason('critical-extension', p)),
   ];
 }
 
@@ -343,6 +351,7 @@ function createTrustList(
         .map((entry) => ({ entry, verdict: verdictOf(entry, options.asOf ?? builtAt) }));
     },
     lookupShc: (iss, kid) => shc.get(iss.replace(/\/+$/, ''))?.get(kid),
+    shcKeys: () => [...shc.values()].flatMap((keys) => [...keys.values()]),
     lookupByDidUrl(didUrl, options = {}) {
       const entry = byDid.get(didUrl) ?? byDid.get(safeDecode(didUrl));
       return entry ? { entry, verdict: verdictOf(entry, options.asOf ?? builtAt) } : undefined;

@@ -39,6 +39,8 @@ export interface CertificateFacts {
   readonly kid: string;
   /** SHA-256 fingerprint, lower-case hex: identity of the certificate across documents. */
   readonly fingerprint: string;
+  /** Critical extensions we do not process (dotted OIDs); such a certificate must be refused (RFC 5280 §4.2). */
+  readonly unknownCriticalExtensions: readonly string[];
 }
 
 export interface CertificateProblem {
@@ -54,6 +56,7 @@ export type CertificateProblemCode =
   | 'weak-key'
   | 'key-usage'
   | 'ext-key-usage'
+  | 'critical-extension'
   | 'not-ca';
 
 /** First 8 bytes of SHA-256(DER), the HCERT `kid`. */
@@ -118,6 +121,7 @@ function factsOf(der: Buffer): CertificateFacts {
     keyDescription: describeKey(publicKey),
     kid: Buffer.from(hcertKidBytes(der)).toString('base64'),
     fingerprint: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
+    unknownCriticalExtensions: ext.unknownCritical ?? [],
   };
 }
 
@@ -160,6 +164,14 @@ function safeVerify(cert: CertificateFacts, key: KeyObject): boolean {
   } catch {
     return false;
   }
+}
+
+/** Refuses a certificate carrying a critical extension we do not process (RFC 5280 §4.2). */
+export function checkCriticalExtensions(cert: CertificateFacts): CertificateProblem[] {
+  return cert.unknownCriticalExtensions.map((oid) => ({
+    code: 'critical-extension' as const,
+    message: `unknown critical extension ${oid}: refused (RFC 5280 §4.2)`,
+  }));
 }
 
 /** Checks a CSCA: CA flag and a valid self-signature. */

@@ -4,6 +4,12 @@
  * captured JSON lines are searched for the patient's names, birth date, identifiers, credential text and key material.
  */
 import type { Parameters } from '@medplum/fhirtypes';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateDevKeys } from '../../src/trust/dev-keys.ts';
+import { loadIssuerKeys } from '../../src/trust/issuer-keys.ts';
 import { createLogger } from '../../src/log.ts';
 import type { Services } from '../../src/services.ts';
 import { createAuthTestApp, type AuthTestApp } from '../helpers/auth-app.ts';
@@ -15,6 +21,8 @@ const lines: string[] = [];
 let services: Services;
 let t: AuthTestApp;
 let bearer: string;
+// The keys sign behind the Signer seam, which never hands a private key out: the test keeps its own copy.
+let privateKeys: { dsc: KeyObject; shc: KeyObject };
 
 // Access control and the audit trail on, as deployed: the access token is a secret the log must not hold either.
 beforeAll(async () => {
@@ -23,7 +31,17 @@ beforeAll(async () => {
       lines.push(line);
     },
   });
-  t = await createAuthTestApp({ logLevel: 'trace', fhirPackages: SHARED_PACKAGE_FILES }, { log });
+  const paths = await generateDevKeys({
+    dir: mkdtempSync(join(tmpdir(), 'log-keys-')),
+    country: 'XX',
+    now: new Date(),
+  });
+  privateKeys = {
+    dsc: createPrivateKey(readFileSync(paths.dscKeyPaths[0]!)),
+    shc: createPrivateKey(readFileSync(paths.shcKeyPath)),
+  };
+  const issuerKeys = await loadIssuerKeys({ ...paths, now: new Date() });
+  t = await createAuthTestApp({ logLevel: 'trace', fhirPackages: SHARED_PACKAGE_FILES }, { log, issuerKeys });
   services = t.services;
   bearer = await t.tokenFor(
     'system/Patient.cruds system/Immunization.cruds system/Immunization.$issue-hcert system/Patient.$health-cards-issue',
@@ -32,7 +50,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 /** Base64 of a private key's PKCS#8 DER and its JWK `d`: what a leaked key would look like in a log. */
-function keyMaterial(key: import('node:crypto').KeyObject): string[] {
+function keyMaterial(key: KeyObject): string[] {
   const der = key.export({ format: 'der', type: 'pkcs8' }).toString('base64');
   const { d } = key.export({ format: 'jwk' });
   return [der.slice(-40), d!];
@@ -73,11 +91,12 @@ test('when a patient is pushed, certified, verified and refused once, then no lo
     'PEM private key': 'PRIVATE KEY',
     'access token': bearer.slice(-40),
   };
-  keyMaterial(keys.signer.privateKey).forEach((k, i) => {
+  expect(keys.signer.signer.publicKey.equals(createPublicKey(privateKeys.dsc))).toBe(true);
+  keyMaterial(privateKeys.dsc).forEach((k, i) => {
     secrets[`DSC private key ${i}`] = k;
   });
   if (keys.shc)
-    keyMaterial(keys.shc.privateKey).forEach((k, i) => {
+    keyMaterial(privateKeys.shc).forEach((k, i) => {
       secrets[`SHC private key ${i}`] = k;
     });
 

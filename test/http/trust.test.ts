@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import request from 'supertest';
-import { signHc1 } from '../../src/formats/hcert/hc1.ts';
+import { signHc1With } from '../../src/formats/hcert/hc1.ts';
 import { verifyHc1 } from '../../src/formats/hcert/verify.ts';
 import { signerAt } from '../../src/trust/issuer-keys.ts';
 import { hcertKeyLookup } from '../../src/trust/hcert-key-lookup.ts';
@@ -60,19 +60,19 @@ describe('key publication', () => {
 });
 
 describe('a peer gateway verifying our credentials', () => {
-  function sign(app: TestApp): string {
+  function sign(app: TestApp): Promise<string> {
     const { issuerKeys } = app.services;
     const signer = signerAt(issuerKeys, new Date());
     if (!signer) throw new Error('no signer');
     const now = Math.floor(Date.now() / 1000);
-    return signHc1(
+    return signHc1With(
       {
         iss: 'XA',
         iat: now,
         exp: now + 3600,
         hcert: new Map([[1, { ver: '1.3.0', nam: { fnt: 'MUSTERMANN' }, dob: '1964-08-12' }]]),
       },
-      { privateKey: signer.privateKey, alg: signer.alg, kid: signer.kidBytes },
+      { signer: signer.signer, kid: signer.kidBytes },
     );
   }
 
@@ -84,7 +84,7 @@ describe('a peer gateway verifying our credentials', () => {
     const stranger = await createTestApp({ trustSelf: false });
     try {
       expect((await peer.services.trust.refresh()).ok).toBe(true);
-      const hc1 = sign(issuer);
+      const hc1 = await sign(issuer);
       const asOf = new Date();
       const accepted = await verifyHc1(
         hc1,

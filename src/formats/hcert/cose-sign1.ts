@@ -4,11 +4,12 @@
  * COSE_Sign1 is ~100 lines over our strict CBOR (see docs/decisions/0004-codecs-base45-cbor-cose.md).
  * https://www.rfc-editor.org/rfc/rfc9052#section-4.2 · EU eHN HCERT spec §3
  */
-import { constants, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { constants, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { Tag } from 'cbor-x';
 import { decodeCbor, encodeCbor, type CborScanLimits } from '../cbor.ts';
 import { FormatError } from '../errors.ts';
-import { signEs256, verifyEs256 } from '../es256.ts';
+import { verifyEs256 } from '../es256.ts';
+import { keyFitsAlg, rawSign, type Signer } from '../signer.ts';
 import { COSE_ALG, COSE_HEADER, COSE_SIGN1_TAG, coseAlgName, type CoseAlgName } from './claim-keys.ts';
 
 /** A decoded COSE_Sign1 with the bytes needed to re-create the Sig_structure. */
@@ -26,10 +27,16 @@ export interface CoseSign1 {
   kidSource: 'protected' | 'unprotected' | undefined;
 }
 
-/** What signs: a private key, its algorithm and the kid written to the protected header. */
+/** What signs in-process: a private key, its algorithm and the kid written to the protected header. */
 export interface CoseSigner {
   privateKey: KeyObject;
   alg: CoseAlgName;
+  kid: Uint8Array;
+}
+
+/** What signs through the signing seam (a local key, an HSM, a KMS): the Signer and the kid it signs under. */
+export interface CoseSignerRef {
+  signer: Signer;
   kid: Uint8Array;
 }
 
@@ -179,25 +186,17 @@ function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Arr
   return writeCbor([SIG_STRUCTURE_PREFIX, protectedBytes.length, protectedBytes, EMPTY_BSTR, payload.length, payload]);
 }
 
-function rawSign(alg: CoseAlgName, data: Uint8Array, key: KeyObject): Uint8Array {
-  if (alg === 'ES256') return signEs256(data, key);
-  return nodeSign('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
-}
-
-/**
- * Sign a payload as a tagged COSE_Sign1 with `alg` and `kid` in the protected header.
- * @example signCoseSign1(encodeCwtClaims(claims), { privateKey, alg: 'ES256', kid: kidFromCertificate(der) })
- * @see https://www.rfc-editor.org/rfc/rfc9052#section-4.4
- */
-export function signCoseSign1(payload: Uint8Array, signer: CoseSigner): Uint8Array {
-  assertKeyFits(signer.alg, signer.privateKey);
+function toBeSigned(payload: Uint8Array, alg: CoseAlgName, kid: Uint8Array) {
   const protectedBytes = encodeCbor(
     new Map<number, unknown>([
-      [COSE_HEADER.alg, COSE_ALG[signer.alg]],
-      [COSE_HEADER.kid, signer.kid],
+      [COSE_HEADER.alg, COSE_ALG[alg]],
+      [COSE_HEADER.kid, kid],
     ]),
   );
-  const signature = rawSign(signer.alg, sigStructure(protectedBytes, payload), signer.privateKey);
+  return { protectedBytes, data: sigStructure(protectedBytes, payload) };
+}
+
+function envelope(protectedBytes: Uint8Array, payload: Uint8Array, signature: Uint8Array): Uint8Array {
   return writeCbor([
     COSE_ENVELOPE_PREFIX,
     protectedBytes.length,
@@ -211,18 +210,30 @@ export function signCoseSign1(payload: Uint8Array, signer: CoseSigner): Uint8Arr
 }
 
 /**
- * True when the key can serve the algorithm: ES256 needs EC P-256, PS256 needs RSA.
- * @example keyFitsAlg('ES256', dsc.publicKey)
+ * Sign a payload as a tagged COSE_Sign1 with `alg` and `kid` in the protected header, with an in-process key.
+ * @example signCoseSign1(encodeCwtClaims(claims), { privateKey, alg: 'ES256', kid: kidFromCertificate(der) })
+ * @see https://www.rfc-editor.org/rfc/rfc9052#section-4.4
  */
-export function keyFitsAlg(alg: CoseAlgName, key: KeyObject): boolean {
-  if (alg === 'ES256') return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-  return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss';
+export function signCoseSign1(payload: Uint8Array, signer: CoseSigner): Uint8Array {
+  const { protectedBytes, data } = toBeSigned(payload, signer.alg, signer.kid);
+  return envelope(protectedBytes, payload, rawSign(signer.alg, data, signer.privateKey));
 }
 
-function assertKeyFits(alg: CoseAlgName, key: KeyObject): void {
-  if (!keyFitsAlg(alg, key))
-    throw new FormatError('KEY_INVALID', `The ${key.asymmetricKeyType ?? 'given'} key cannot make ${alg} signatures`);
+/**
+ * Same as signCoseSign1, through the signing seam (`Signer`): what the server's issuance uses.
+ * @example await signCoseSign1With(encodeCwtClaims(claims), { signer: keyObjectSigner(key), kid })
+ * @see https://www.rfc-editor.org/rfc/rfc9052#section-4.4
+ */
+export async function signCoseSign1With(payload: Uint8Array, ref: CoseSignerRef): Promise<Uint8Array> {
+  const { protectedBytes, data } = toBeSigned(payload, ref.signer.alg, ref.kid);
+  const signature = await ref.signer.sign(data);
+  // A remote signer is outside our control: a wrong-length ES256 signature would make an unverifiable credential.
+  if (ref.signer.alg === 'ES256' && signature.length !== 64)
+    throw new FormatError('KEY_INVALID', `The signer returned ${signature.length} bytes for ES256 (raw r||s is 64)`);
+  return envelope(protectedBytes, payload, signature);
 }
+
+export { keyFitsAlg };
 
 /** A DER ECDSA-Sig-Value: SEQUENCE { INTEGER r, INTEGER s } with consistent lengths. */
 function looksLikeDerEcdsa(sig: Uint8Array): boolean {

@@ -7,7 +7,7 @@ import { deflate, hasZlibHeader, inflate } from '../deflate.ts';
 import { FormatError } from '../errors.ts';
 import { resolveLimits, type CodecLimits } from '../limits.ts';
 import { encodeCwtClaims, type CwtClaimsInput } from './cwt.ts';
-import { signCoseSign1, type CoseSigner } from './cose-sign1.ts';
+import { signCoseSign1, signCoseSign1With, type CoseSigner, type CoseSignerRef } from './cose-sign1.ts';
 
 export const HC1_PREFIX = 'HC1:';
 
@@ -26,6 +26,14 @@ export function encodeHc1(coseBytes: Uint8Array): string {
  */
 export function signHc1(claims: CwtClaimsInput, signer: CoseSigner): string {
   return encodeHc1(signCoseSign1(encodeCwtClaims(claims), signer));
+}
+
+/**
+ * signHc1 through the signing seam (a `Signer`: local key, HSM or KMS); what issuance uses.
+ * @example await signHc1With({ iss: 'XX', iat, exp, hcert }, { signer: dsc.signer, kid: dsc.kidBytes }) // 'HC1:…'
+ */
+export async function signHc1With(claims: CwtClaimsInput, ref: CoseSignerRef): Promise<string> {
+  return encodeHc1(await signCoseSign1With(encodeCwtClaims(claims), ref));
 }
 
 /**

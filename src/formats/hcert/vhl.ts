@@ -31,6 +31,14 @@ function bareLink(link: string): string {
  * @see http://smart.who.int/trust/StructureDefinition/HCert
  */
 export function signVhl(input: VhlInput, signer: CoseSigner): string {
+  return signHc1(vhlClaims(input), signer);
+}
+
+/**
+ * The CWT claims of a VHL, to sign with signHc1 or signHc1With.
+ * @example vhlClaims({ iss: 'XX', iat, shlinks: ['shlink:/eyJ…'] }).hcert.get(5) // ['shlink:/eyJ…']
+ */
+export function vhlClaims(input: VhlInput): CwtClaimsInput {
   if (input.shlinks.length === 0)
     throw new FormatError('HCERT_INVALID', 'VHL: at least one SMART Health Link is required');
   const claims: CwtClaimsInput = {
@@ -39,7 +47,7 @@ export function signVhl(input: VhlInput, signer: CoseSigner): string {
     hcert: new Map([[HCERT_KEY.smartHealthLink, input.shlinks.map(bareLink)]]),
   };
   if (input.exp !== undefined) claims.exp = input.exp;
-  return signHc1(claims, signer);
+  return claims;
 }
 
 /**

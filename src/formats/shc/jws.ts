@@ -11,6 +11,7 @@ import { deflate, inflate } from '../deflate.ts';
 import { FormatError } from '../errors.ts';
 import { isHttpsOrLoopback } from '../loopback.ts';
 import { signEs256, verifyEs256 } from '../es256.ts';
+import type { Signer } from '../signer.ts';
 import { decodeBase64Url, encodeBase64Url, isJsonObject, parseJson } from '../json.ts';
 import { resolveLimits, type CodecLimits } from '../limits.ts';
 import { StepRecorder, type StepResult } from '../steps.ts';
@@ -35,12 +36,11 @@ export interface ShcHeader {
   kid: string;
 }
 
-export interface ShcSigner {
-  /** EC P-256 private key (keep the KeyObject: importing per call costs more than the signature). */
-  privateKey: KeyObject;
-  /** RFC 7638 thumbprint of the public key (see shcKidFromJwk). */
-  kid: string;
-}
+/**
+ * What signs a card: an in-process EC P-256 key (keep the KeyObject: importing per call costs more than the
+ * signature) or a `Signer` from the signing seam (HSM, KMS), with the RFC 7638 thumbprint as `kid`.
+ */
+export type ShcSigner = { privateKey: KeyObject; kid: string } | { signer: Signer; kid: string };
 
 export interface ShcCandidateKey {
   /** EC P-256 public key. */
@@ -57,13 +57,17 @@ export type ShcKeyLookup = (kid: string, iss: string) => Promise<readonly ShcCan
  * @see https://spec.smarthealth.cards/#health-cards-are-encoded-as-compact-serialization-json-web-signatures-jws
  */
 export async function signShc(payload: ShcPayload, signer: ShcSigner): Promise<string> {
-  if (!isP256(signer.privateKey)) throw new FormatError('KEY_INVALID', 'SHC: ES256 needs an EC P-256 private key');
+  const fits = 'signer' in signer ? signer.signer.alg === 'ES256' : isP256(signer.privateKey);
+  if (!fits) throw new FormatError('KEY_INVALID', 'SHC: ES256 needs an EC P-256 private key');
   const header = encodeBase64Url(
     new TextEncoder().encode(JSON.stringify({ zip: 'DEF', alg: 'ES256', kid: signer.kid })),
   );
   const body = encodeBase64Url(deflate(new TextEncoder().encode(JSON.stringify(payload)), 'raw'));
   const signingInput = `${header}.${body}`;
-  const signature = signEs256(Buffer.from(signingInput, 'latin1'), signer.privateKey);
+  const bytes = Buffer.from(signingInput, 'latin1');
+  const signature = 'signer' in signer ? await signer.signer.sign(bytes) : signEs256(bytes, signer.privateKey);
+  if (signature.length !== 64)
+    throw new FormatError('KEY_INVALID', `The signer returned ${signature.length} bytes for ES256 (raw r||s is 64)`);
   return `${signingInput}.${encodeBase64Url(signature)}`;
 }
 

@@ -218,3 +218,63 @@ describe('HashSet16 and dccHash', () => {
     expect(dccHash('UCI', {})).toBeUndefined();
   });
 });
+
+describe('SHC CRLs fetched from the issuers themselves (REVOCATION_SHC_AUTO)', () => {
+  /** A fetch double standing in for the issuers' web servers: URL → JSON body (or a status). */
+  function issuerFetchDouble(routes: Record<string, unknown>) {
+    const asked: string[] = [];
+    const fetchDouble = (async (input: string | URL | Request) => {
+      const url = String(input instanceof Request ? input.url : input);
+      asked.push(url);
+      return url in routes
+        ? new Response(JSON.stringify(routes[url]), { status: 200, headers: { 'Content-Type': 'application/json' } })
+        : new Response('not found', { status: 404 });
+    }) as typeof fetch;
+    return { fetchDouble, asked };
+  }
+  const crlUrl = `${ISS}/.well-known/crl/shc-kid.json`;
+
+  test('when a trusted key declares a CRL, then <iss>/.well-known/crl/<kid>.json is fetched and its rids are revoked', async () => {
+    const { fetchDouble, asked } = issuerFetchDouble({
+      [crlUrl]: { kid: 'shc-kid', method: 'rid', ctr: 1, rids: ['r9'] },
+    });
+    const r = createRevocations(
+      options({ fetch: fetchDouble, shcCrlKeys: () => [{ iss: `${ISS}/`, kid: 'shc-kid' }] }),
+    );
+    await r.refresh();
+    expect(asked).toEqual([crlUrl]);
+    expect(r.status().problems).toEqual([]);
+    expect(r.check({ format: 'shc', issuer: ISS, kid: 'shc-kid', credentialId: 'r9' })).toBe(true);
+    expect(r.check({ format: 'shc', issuer: ISS, kid: 'shc-kid', credentialId: 'r1' })).toBe(false);
+  });
+
+  test.each([
+    ['answers 404', {}, /404/],
+    [
+      'answers a CRL of another kid',
+      { [crlUrl]: { kid: 'other', method: 'rid', ctr: 1, rids: [] } },
+      /asked for kid shc-kid, got kid other$/,
+    ],
+    ['answers garbage', { [crlUrl]: 'garbage' }, /SHC CRL is not an object/],
+  ])(
+    'when the issuer %s, then a problem names the URL and nothing is held for that key',
+    async (_n, routes, message) => {
+      const { fetchDouble } = issuerFetchDouble(routes);
+      const r = createRevocations(options({ fetch: fetchDouble, shcCrlKeys: () => [{ iss: ISS, kid: 'shc-kid' }] }));
+      await r.refresh();
+      expect(r.status().problems.map((p) => p.source)).toEqual([crlUrl]);
+      expect(r.status().problems[0]!.message).toMatch(message);
+      expect(r.check({ format: 'shc', issuer: ISS, kid: 'shc-kid', credentialId: 'r9' })).toBeUndefined();
+    },
+  );
+
+  test('when an issuer is not https, then its CRL is not fetched', async () => {
+    const { fetchDouble, asked } = issuerFetchDouble({});
+    const r = createRevocations(
+      options({ fetch: fetchDouble, shcCrlKeys: () => [{ iss: 'http://plain.example', kid: 'k' }] }),
+    );
+    await r.refresh();
+    expect(asked).toEqual([]);
+    expect(r.status().problems[0]!.message).toBe('an issuer CRL is fetched over https only');
+  });
+});

@@ -4,12 +4,12 @@
  * or re-signed by another CSCA; rotation keeps old credentials verifiable. Signatures are real COSE_Sign1 made
  * and checked by formats/hcert.
  */
-import { webcrypto } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
-import { signCoseSign1 } from '../../../src/formats/hcert/cose-sign1.ts';
+import { signCoseSign1With } from '../../../src/formats/hcert/cose-sign1.ts';
 import { encodeCwtClaims } from '../../../src/formats/hcert/cwt.ts';
 import { verifyCoseSign1 } from '../../../src/formats/hcert/verify.ts';
 import { generateDevKeys } from '../../../src/trust/dev-keys.ts';
@@ -31,7 +31,7 @@ import { json, serve } from './serve.ts';
 
 const DID = 'did:web:gw.example.org:trustlist:DCC:XXX';
 
-function sign(dsc: IssuerDsc, country: string, at: Date): Uint8Array {
+function sign(dsc: IssuerDsc, country: string, at: Date): Promise<Uint8Array> {
   const iat = Math.floor(at.getTime() / 1000);
   const claims = encodeCwtClaims({
     iss: country,
@@ -39,14 +39,17 @@ function sign(dsc: IssuerDsc, country: string, at: Date): Uint8Array {
     exp: iat + 365 * 86400,
     hcert: new Map([[1, { ver: '1.3.0' }]]),
   });
-  return signCoseSign1(claims, { privateKey: dsc.privateKey, alg: dsc.alg, kid: dsc.kidBytes });
+  return signCoseSign1With(claims, { signer: dsc.signer, kid: dsc.kidBytes });
 }
 
 let dir: string;
 let keys: IssuerKeySet;
+let shcPrivateKey: KeyObject;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'trust-flow-'));
-  keys = await loadIssuerKeys({ ...(await generateDevKeys({ dir, country: 'XX', now: NOW })), now: NOW });
+  const paths = await generateDevKeys({ dir, country: 'XX', now: NOW });
+  keys = await loadIssuerKeys({ ...paths, now: NOW });
+  shcPrivateKey = createPrivateKey(await readFile(paths.shcKeyPath, 'utf8'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -66,9 +69,13 @@ describe('credential signed by this server, verified through a peer trust list',
         now: () => NOW,
       });
       expect((await sync.refresh()).ok).toBe(true);
-      const verdict = await verifyCoseSign1(sign(keys.signer, 'XX', NOW), hcertKeyLookup(sync.list, { asOf: NOW }), {
-        validationTime: NOW,
-      });
+      const verdict = await verifyCoseSign1(
+        await sign(keys.signer, 'XX', NOW),
+        hcertKeyLookup(sync.list, { asOf: NOW }),
+        {
+          validationTime: NOW,
+        },
+      );
       expect(verdict.valid).toBe(true);
       expect((verdict.key!.ref as { entry: { kid: string } }).entry.kid).toBe(keys.signer.kid);
     } finally {
@@ -78,7 +85,7 @@ describe('credential signed by this server, verified through a peer trust list',
 
   test('when our DSC is removed from the list, then verification fails with KID_UNKNOWN', async () => {
     const list = buildTrustList({ documents: buildDidDocument(DID, [{ der: keys.csca.der }]), now: NOW });
-    const verdict = await verifyCoseSign1(sign(keys.signer, 'XX', NOW), hcertKeyLookup(list, { asOf: NOW }), {
+    const verdict = await verifyCoseSign1(await sign(keys.signer, 'XX', NOW), hcertKeyLookup(list, { asOf: NOW }), {
       validationTime: NOW,
     });
     expect(verdict.valid).toBe(false);
@@ -89,7 +96,7 @@ describe('credential signed by this server, verified through a peer trust list',
   test('when our DSC has expired at verification time, then the lookup offers no trusted key and the verdict says why', async () => {
     const list = buildTrustList({ documents: buildIssuerDidDocument(keys, DID), now: NOW });
     const later = new Date(keys.signer.certificate.notAfter.getTime() + 86_400_000);
-    const verdict = await verifyCoseSign1(sign(keys.signer, 'XX', NOW), hcertKeyLookup(list, { asOf: later }), {
+    const verdict = await verifyCoseSign1(await sign(keys.signer, 'XX', NOW), hcertKeyLookup(list, { asOf: later }), {
       validationTime: NOW,
     });
     expect(verdict.error!.code).toBe('KID_UNKNOWN');
@@ -109,7 +116,7 @@ describe('credential signed by this server, verified through a peer trust list',
     const list = buildTrustList({ documents: doc, now: NOW });
     const [candidate] = list.lookupByKid(keys.signer.kid);
     expect(candidate!.verdict.reasons.map((r) => r.code)).toEqual(['chain']);
-    const verdict = await verifyCoseSign1(sign(keys.signer, 'XX', NOW), hcertKeyLookup(list, { asOf: NOW }), {
+    const verdict = await verifyCoseSign1(await sign(keys.signer, 'XX', NOW), hcertKeyLookup(list, { asOf: NOW }), {
       validationTime: NOW,
     });
     expect(verdict.error!.code).toBe('KID_UNKNOWN');
@@ -136,12 +143,12 @@ describe('credential signed by this server, verified through a peer trust list',
     expect(candidate!.verdict.reasons).toEqual([
       { code: 'country-mismatch', message: "DSC country XX differs from its CSCA's country XB" },
     ]);
-    const verdict = await verifyCoseSign1(sign(keys.signer, 'XX', NOW), hcertKeyLookup(list, { asOf: NOW }), {
+    const verdict = await verifyCoseSign1(await sign(keys.signer, 'XX', NOW), hcertKeyLookup(list, { asOf: NOW }), {
       validationTime: NOW,
     });
     expect(verdict.error!.code).toBe('KID_UNKNOWN');
     const untrusted = await verifyCoseSign1(
-      sign(keys.signer, 'XX', NOW),
+      await sign(keys.signer, 'XX', NOW),
       hcertKeyLookup(list, { asOf: NOW, includeUntrusted: true }),
       { validationTime: NOW },
     );
@@ -150,7 +157,7 @@ describe('credential signed by this server, verified through a peer trust list',
 
   test('when the credential claims another issuing country, then the DSC of country XX is not a candidate', async () => {
     const list = buildTrustList({ documents: buildIssuerDidDocument(keys, DID), now: NOW });
-    const verdict = await verifyCoseSign1(sign(keys.signer, 'XA', NOW), hcertKeyLookup(list, { asOf: NOW }), {
+    const verdict = await verifyCoseSign1(await sign(keys.signer, 'XA', NOW), hcertKeyLookup(list, { asOf: NOW }), {
       validationTime: NOW,
     });
     expect(verdict.error!.code).toBe('KID_UNKNOWN');
@@ -162,7 +169,7 @@ describe('credential signed by this server, verified through a peer trust list',
     const fresh = await makeDsc(ca, { notBefore: days(-1), notAfter: days(364) });
     const pem = async (d: typeof old) => ({ certPem: toPem(d.der), keyPem: await privateKeyToPem(d.keys.privateKey) });
     const before = await issuerKeysFromPem({ cscaCertPem: toPem(ca.der), dscs: [await pem(old)], now: days(-2) });
-    const oldCredential = sign(before.signer, 'XA', days(-2));
+    const oldCredential = await sign(before.signer, 'XA', days(-2));
     const after = await issuerKeysFromPem({
       cscaCertPem: toPem(ca.der),
       dscs: [await pem(old), await pem(fresh)],
@@ -175,7 +182,9 @@ describe('credential signed by this server, verified through a peer trust list',
     });
     const lookup = hcertKeyLookup(list, { asOf: NOW });
     expect((await verifyCoseSign1(oldCredential, lookup, { validationTime: NOW })).valid).toBe(true);
-    expect((await verifyCoseSign1(sign(after.signer, 'XA', NOW), lookup, { validationTime: NOW })).valid).toBe(true);
+    expect((await verifyCoseSign1(await sign(after.signer, 'XA', NOW), lookup, { validationTime: NOW })).valid).toBe(
+      true,
+    );
   });
 
   test('when an SHC JWS is signed with our SHC key, then the key found by issuer URL + kid verifies it', async () => {
@@ -189,7 +198,7 @@ describe('credential signed by this server, verified through a peer trust list',
     });
     const jws = await new CompactSign(new TextEncoder().encode('{"iss":"https://gw.example.org"}'))
       .setProtectedHeader({ alg: 'ES256', zip: 'DEF', kid: keys.shc!.kid })
-      .sign(keys.shc!.privateKey);
+      .sign(shcPrivateKey);
     const header = decodeProtectedHeader(jws);
     const found = sync.lookupShc('https://gw.example.org', String(header.kid));
     expect(found.warnings).toEqual([]);
