@@ -21,6 +21,7 @@ import { issueShlOperation } from './http/operations/issue-shl.ts';
 import { verifyOperation } from './http/operations/verify.ts';
 import { revokeCredentialOperation } from './http/operations/revoke-credential.ts';
 import { summaryOperation } from './http/operations/summary.ts';
+import { ddccOperations } from './http/operations/ddcc-transactions.ts';
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { redactUrl } from './http/redact-url.ts';
@@ -55,6 +56,11 @@ export function defaultOperations(services: Services): OperationRoute[] {
     credentialsOperation(),
     revokeCredentialOperation(services.now),
     summaryOperation(services.credentials, services.now),
+    ...ddccOperations(validation().packages, {
+      credentials: services.credentials,
+      now: services.now,
+      validate: (resource) => validation().validator.validate(resource),
+    }),
   ];
 }
 
