@@ -106,6 +106,8 @@ function payloads(
     issuer: { display: issuerName, ...(ctx.organization.id ? { identifier: { value: ctx.organization.id } } : {}) },
     kid: meta.kid,
     hcid: { value: input.hcid ?? meta.certificateId },
+    // With a paper-certificate HCID, the UVCI is what names (and revokes) this one certificate.
+    ...(input.hcid ? { ddccid: { value: meta.certificateId } } : {}),
     version: DDCC_VS_VERSION,
     period: { start: iso(meta.iat), end: iso(meta.exp) },
   });
