@@ -59,7 +59,7 @@ export function defaultOperations(services: Services): OperationRoute[] {
     ...ddccOperations(validation().packages, {
       credentials: services.credentials,
       now: services.now,
-      validate: (resource) => validation().validator.validate(resource),
+      validate: (resource, budget) => validation().validator.validate(resource, budget ? { budget } : {}),
     }),
   ];
 }
@@ -97,6 +97,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
       searchMaxIncludes: config.searchMaxIncludes,
       ...restLimitsOf(config),
     },
+    now: services.now,
     ingest: () => ingest(services.validation.current().policy),
     conformance: () => conformanceOf(services.validation.current()),
     ...(config.audit ? { audit: { log: services.audit, now: services.now } } : {}),

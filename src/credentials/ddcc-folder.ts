@@ -49,11 +49,15 @@ function recordsOf(bundle: unknown): { patient: Patient; immunizations: Immuniza
     );
   const p = patients[0]!;
   const patient = p.resource as Patient;
-  const names = new Set([p.fullUrl, patient.id ? `Patient/${patient.id}` : undefined].filter(Boolean));
+  // IPS Bundles point at their Patient by fullUrl, by Patient/<id>, or by Patient/<the uuid of its urn:uuid: fullUrl>.
+  const uuid = p.fullUrl?.match(/^urn:uuid:([0-9a-fA-F-]{36})$/)?.[1];
+  const names = new Set(
+    [p.fullUrl, patient.id && `Patient/${patient.id}`, uuid && `Patient/${uuid}`].filter((n): n is string => !!n),
+  );
   const immunizations = entries
     .map((e) => e.resource as Immunization)
     .filter((r) => r.resourceType === 'Immunization' && r.status === 'completed')
-    .filter((r) => names.has(r.patient?.reference));
+    .filter((r) => names.has(r.patient?.reference ?? ''));
   if (immunizations.length === 0)
     return refuse('DDCC_FOLDER_BUNDLE_INVALID', 'The Bundle holds no completed Immunization of its Patient');
   if (immunizations.length > FOLDER_MAX_IMMUNIZATIONS)

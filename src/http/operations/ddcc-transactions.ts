@@ -13,6 +13,7 @@ import { generateHealthFolder } from '../../credentials/ddcc-folder.ts';
 import { revokeHealthCertificate } from '../../credentials/ddcc-revoke.ts';
 import { fail } from '../../fhir/outcome.ts';
 import type { PackageSet } from '../../packages/types.ts';
+import type { WorkBudget } from '../../fhir/work-budget.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import type { FhirResponse } from '../fhir-request.ts';
 import type { OperationRoute } from '../routes.ts';
@@ -35,7 +36,7 @@ export interface DdccOperationDeps {
   credentials: CredentialServices;
   now: () => Date;
   /** The validation engine on one resource (its meta.profile, and a QuestionnaireResponse against its Questionnaire). */
-  validate: (resource: unknown) => OperationOutcome;
+  validate: (resource: unknown, budget?: WorkBudget) => OperationOutcome;
 }
 
 function definitionIn(packages: PackageSet, url: string): OperationDefinition | undefined {
@@ -64,12 +65,14 @@ export function ddccOperations(packages: PackageSet, deps: DdccOperationDeps): O
       operationRoute(generate, {
         scope: OPERATION_SCOPES.generateHealthCertificate,
         handle: async (ctx, req, _target, input) => {
+          // A Submit Health Event batch shares one request budget: once spent, each further entry stops here.
+          ctx.budget?.check();
           const made = await generateHealthCertificate(deps.credentials.issuer(), {
             response: input.resource('response'),
             now: deps.now(),
             validitySeconds: deps.credentials.hcertValiditySeconds,
             requester: req.requester ?? 'unknown',
-            validate: deps.validate,
+            validate: (resource) => deps.validate(resource, ctx.budget),
           });
           const location = `${ctx.settings.baseUrl}/Bundle/${made.document.id}`;
           return withWarnings({ status: 201, resource: made.document, headers: { Location: location } }, made.warnings);
@@ -82,6 +85,7 @@ export function ddccOperations(packages: PackageSet, deps: DdccOperationDeps): O
       operationRoute(folder, {
         scope: OPERATION_SCOPES.generateHealthFolder,
         handle: async (ctx, req, _target, input) => {
+          ctx.budget?.check();
           const made = await generateHealthFolder(deps.credentials.issuer(), {
             bundle: input.resource('bundle'),
             now: deps.now(),
