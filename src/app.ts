@@ -21,6 +21,7 @@ import { issueShlOperation } from './http/operations/issue-shl.ts';
 import { verifyOperation } from './http/operations/verify.ts';
 import { revokeCredentialOperation } from './http/operations/revoke-credential.ts';
 import { summaryOperation } from './http/operations/summary.ts';
+import { ddccOperations } from './http/operations/ddcc-transactions.ts';
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { redactUrl } from './http/redact-url.ts';
@@ -61,6 +62,11 @@ export function defaultOperations(services: Services): OperationRoute[] {
     credentialsOperation(),
     revokeCredentialOperation(services.now),
     summaryOperation(services.credentials, services.now),
+    ...ddccOperations(validation().packages, {
+      credentials: services.credentials,
+      now: services.now,
+      validate: (resource, budget) => validation().validator.validate(resource, budget ? { budget } : {}),
+    }),
   ];
 }
 
@@ -97,6 +103,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
       searchMaxIncludes: config.searchMaxIncludes,
       ...restLimitsOf(config),
     },
+    now: services.now,
     ingest: () => ingest(services.validation.current().policy),
     conformance: () => conformanceOf(services.validation.current()),
     ...(config.audit ? { audit: { log: services.audit, now: services.now } } : {}),

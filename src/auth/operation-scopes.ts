@@ -11,6 +11,9 @@ export const OPERATION_SCOPES = {
   installPackage: 'system/$install-package',
   validate: 'system/$validate',
   summary: 'system/Patient.$summary',
+  generateHealthCertificate: 'system/QuestionnaireResponse.$generateHealthCertificate',
+  generateHealthFolder: 'system/Bundle.$generateHealthFolder',
+  revokeHealthCertificate: 'system/$revokeHealthCertificate',
 } as const;
 
 export const ALL_OPERATION_SCOPES: readonly string[] = Object.values(OPERATION_SCOPES);

@@ -9,7 +9,8 @@ export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
 const ORDER: readonly Interaction[] = ['c', 'r', 'u', 'd', 's'];
 const V1: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
 const RESOURCE_SCOPE = /^system\/(\*|[A-Z][A-Za-z]+)\.(\*|read|write|c?r?u?d?s?)$/;
-const OPERATION_SCOPE = /^system\/(?:(?:\*|[A-Z][A-Za-z]+)\.)?\$[a-z][a-z0-9-]*$/;
+// Operation codes are kebab-case here and camelCase in IGs (the DDCC IG's $generateHealthCertificate).
+const OPERATION_SCOPE = /^system\/(?:(?:\*|[A-Z][A-Za-z]+)\.)?\$[A-Za-z][A-Za-z0-9-]*$/;
 
 export interface ResourceGrant {
   /** A resource type, or `*` for all. */

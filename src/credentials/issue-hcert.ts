@@ -5,7 +5,7 @@
  * https://github.com/ehn-dcc-development/eu-dcc-hcert-spec · http://smart.who.int/trust/StructureDefinition/HCert
  */
 import type { Bundle, Immunization, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
-import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
+import { OutcomeError, fail, issue, messageIdOf } from '../fhir/outcome.ts';
 import { HCERT_KEY } from '../formats/hcert/claim-keys.ts';
 import { signHc1With } from '../formats/hcert/hc1.ts';
 import { signerAt } from '../trust/issuer-keys.ts';
@@ -32,6 +32,11 @@ export interface IssueHcertInput {
   requester: string;
   /** Override the certificate id (UVCI); default `URN:UVCI:01:<country>:<random>`. */
   certificateId?: string;
+  /**
+   * The health certificate identifier (DDCC:VS `hcid`, the document's `urn:HCID:` link) when it is not the UVCI:
+   * a DDCC QuestionnaireResponse names the paper certificate every dose of a person is recorded on.
+   */
+  hcid?: string;
   /**
    * QR image formats to render (default both); the DDCC document embeds the PNG, else the SVG. `[]` renders none
    * (QR rendering costs far more than signing: for callers that draw the QR themselves).
@@ -87,6 +92,7 @@ function payloads(
   input: IssueHcertInput,
   facts: VaccinationFacts,
   meta: { certificateId: string; kid: string; iat: number; exp: number },
+  warnings: OperationOutcomeIssue[],
 ): HcertPayloadSet {
   const iso = (s: number): string => new Date(s * 1000).toISOString();
   const issuerName =
@@ -99,21 +105,44 @@ function payloads(
   const ddccVs = toDdccVs(input.patient, facts, {
     issuer: { display: issuerName, ...(ctx.organization.id ? { identifier: { value: ctx.organization.id } } : {}) },
     kid: meta.kid,
-    hcid: { value: meta.certificateId },
+    hcid: { value: input.hcid ?? meta.certificateId },
+    // With a paper-certificate HCID, the UVCI is what names (and revokes) this one certificate.
+    ...(input.hcid ? { ddccid: { value: meta.certificateId } } : {}),
     version: DDCC_VS_VERSION,
     period: { start: iso(meta.iat), end: iso(meta.exp) },
   });
   const out: HcertPayloadSet = { ddccVs };
   if (isCovid19Vaccination(facts, ctx.terminology)) {
-    out.euDcc = toEuDcc(input.patient, [facts], {
-      terminology: ctx.terminology,
-      issuerName,
-      certificateId: meta.certificateId,
-    });
+    const euDcc = euDccOrNameWarning(() =>
+      toEuDcc(input.patient, [facts], { terminology: ctx.terminology, issuerName, certificateId: meta.certificateId }),
+    );
+    if ('warning' in euDcc) warnings.push(euDcc.warning);
+    else out.euDcc = euDcc.payload;
   }
   if (isIcvpCovered(facts, ctx.terminology))
     out.icvp = toIcvp(input.patient, facts, { issuerId: ctx.keys.country, validUntil: iso(meta.exp).slice(0, 10) });
   return out;
+}
+
+/**
+ * The EU DCC needs structured family/given names; a name held only as HumanName.text (as DDCC QuestionnaireResponses
+ * give it) still makes a DDCC:VS, so the EU DCC part is left out with a warning instead of failing the certificate.
+ */
+function euDccOrNameWarning(build: () => EuDccPayload): { payload: EuDccPayload } | { warning: OperationOutcomeIssue } {
+  try {
+    return { payload: build() };
+  } catch (err) {
+    if (!(err instanceof OutcomeError) || messageIdOf(err.outcome) !== 'MAPPING_NAME_UNSTRUCTURED') throw err;
+    return {
+      warning: issue({
+        severity: 'warning',
+        code: 'incomplete',
+        id: 'MAPPING_NAME_UNSTRUCTURED',
+        text: 'The EU DCC payload was left out: the patient name is only HumanName.text, and the EU DCC needs family and given names (a full name is never split on spaces)',
+        expression: 'Patient.name',
+      }),
+    };
+  }
 }
 
 /** The QR the DDCC document embeds: the PNG, else the SVG, else none (then the document has no DocumentReference). */
@@ -158,7 +187,8 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   // Never past the signer's own end: a verifier would reject the chain before the certificate expired.
   const exp = Math.min(iat + input.validitySeconds, Math.floor(dsc.certificate.notAfter.getTime() / 1000));
   const certificateId = input.certificateId ?? `URN:UVCI:01:${ctx.keys.country}:${randomIdPart(ctx.randomBytes)}`;
-  const payload = payloads(ctx, input, facts, { certificateId, kid: dsc.kid, iat, exp });
+  const mappingWarnings: OperationOutcomeIssue[] = [];
+  const payload = payloads(ctx, input, facts, { certificateId, kid: dsc.kid, iat, exp }, mappingWarnings);
   const hcert = new Map<number, unknown>([[HCERT_KEY.ddccVs, [payload.ddccVs]]]);
   if (payload.euDcc) hcert.set(HCERT_KEY.euDcc, payload.euDcc);
   if (payload.icvp) hcert.set(HCERT_KEY.icvp, [payload.icvp]);
@@ -167,7 +197,7 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
       patient: input.patient,
       immunization: facts.immunization,
       organization: ctx.organization,
-      hcid: { system: 'urn:HCID', value: certificateId },
+      hcid: { system: 'urn:HCID', value: input.hcid ?? certificateId },
       now: input.now,
       newUuid: ctx.newUuid,
       ...(qr ? { qr } : {}),
@@ -178,11 +208,10 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   const hc1 = await signHc1With({ iss: ctx.keys.country, iat, exp, hcert }, { signer: dsc.signer, kid: dsc.kidBytes });
   const qr = await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']);
   const ddccDocument = document(documentQr(hc1, qr));
-  const warnings = issuerTrustWarnings(
-    ctx.trust,
-    { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country },
-    input.now,
-  );
+  const warnings = [
+    ...mappingWarnings,
+    ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now),
+  ];
   const provenance = await recordIssuance(ctx.store, {
     format: 'hcert',
     patientId: input.patient.id,

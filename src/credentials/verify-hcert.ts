@@ -223,7 +223,9 @@ export async function checkHcert(text: string, options: VerifyOptions): Promise<
         },
   );
   const uvci = (verdict.payloads.euDcc as { v?: { ci?: string }[] } | undefined)?.v?.[0]?.ci;
-  const hcid = firstDdccVs(verdict.payloads)?.certificate?.hcid?.value;
+  const certificate = firstDdccVs(verdict.payloads)?.certificate;
+  // ddccid names one certificate when the HCID names a paper certificate several doses share.
+  const hcid = certificate?.ddccid?.value ?? certificate?.hcid?.value;
   const kid = verdict.sign1?.kid ? Buffer.from(verdict.sign1.kid).toString('base64') : undefined;
   const signature = verdict.sign1?.signature;
   checks.push(

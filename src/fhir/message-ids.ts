@@ -18,6 +18,13 @@ export const MESSAGE_IDS = {
   CLI_NOT_A_RESOURCE: 'cli',
   // credentials/
   DDCC_DOCUMENT_INVALID: 'credentials',
+  DDCC_DOCUMENT_NOT_FOUND: 'credentials',
+  DDCC_FOLDER_BUNDLE_INVALID: 'credentials',
+  DDCC_FOLDER_TOO_MANY: 'credentials',
+  DDCC_RESPONSE_INVALID: 'credentials',
+  DDCC_RESPONSE_NOT_COMPLETED: 'credentials',
+  DDCC_RESPONSE_UNSUPPORTED: 'credentials',
+  DDCC_REVOKE_TARGET: 'credentials',
   ISSUER_DSC_NOT_IN_TRUST_LIST: 'credentials',
   ISSUER_DSC_NOT_TRUSTED: 'credentials',
   ISSUER_NO_SHC_KEY: 'credentials',

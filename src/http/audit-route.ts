@@ -79,6 +79,9 @@ function touched(res: FhirResponse, fallback: string | undefined): string[] {
   const r = res.resource;
   if (r?.id && r.resourceType !== 'Bundle' && r.resourceType !== 'OperationOutcome' && r.resourceType !== 'Parameters')
     return [`${r.resourceType}/${r.id}`];
+  // An operation that stored what it answers with (a DDCC document) names it in Location.
+  const located = res.headers?.Location?.match(/\/([A-Z][A-Za-z]+\/[A-Za-z0-9.-]{1,64})$/)?.[1];
+  if (located) return [located];
   return fallback ? [fallback] : [];
 }
 

@@ -70,6 +70,8 @@ export interface RestContext {
   auth?: AuthContext;
   /** X-Request-Id of the HTTP request, carried into AuditEvents. */
   requestId?: string;
+  /** The server clock (Bundle timestamps); `new Date()` when absent. */
+  now?: () => Date;
   /** Where AuditEvents go (absent with AUDIT=false). */
   audit?: { log: AuditLog; now: () => Date };
 }

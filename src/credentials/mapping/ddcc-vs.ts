@@ -14,6 +14,8 @@ export interface DdccVsCertificate {
   issuer: { identifier?: { system?: string; value: string }; display?: string };
   kid?: string;
   hcid: { system?: string; value: string };
+  /** The DDCC identifier of this one certificate, when the HCID names a paper certificate shared by several. */
+  ddccid?: { system?: string; value: string };
   version: string;
   period?: { start?: string; end?: string };
 }

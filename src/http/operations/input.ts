@@ -174,6 +174,16 @@ export class OperationInput {
   }
 }
 
+/**
+ * The parameter a bare resource body stands for: `resource` when declared, else the only input parameter when it
+ * takes a resource (the DDCC IG's `response`, `bundle`), as FHIR allows for an operation with one resource input.
+ */
+function bareBodyParameter(declared: Map<string, OperationDefinitionParameter>): string | undefined {
+  if (declared.has('resource')) return 'resource';
+  const only = declared.size === 1 ? [...declared.values()][0] : undefined;
+  return only && /^[A-Z]/.test(only.type ?? '') ? (only.name as string) : undefined;
+}
+
 export function readOperationInput(def: OperationDefinition, req: Pick<FhirRequest, 'query' | 'body'>): OperationInput {
   const declared = new Map((def.parameter ?? []).filter((p) => p.use === 'in').map((p) => [p.name as string, p]));
   const input = new OperationInput(def, declared);
@@ -182,13 +192,14 @@ export function readOperationInput(def: OperationDefinition, req: Pick<FhirReque
   if (body?.resourceType === 'Parameters') {
     (body.parameter ?? []).forEach((p, i) => input.add(p, `Parameters.parameter[${i}]`));
   } else if (body !== undefined) {
-    if (!declared.has('resource'))
+    const name = bareBodyParameter(declared);
+    if (!name)
       fail('invalid', {
         code: 'invalid',
         id: 'OPERATION_BODY_NOT_PARAMETERS',
         text: `$${def.code} takes a Parameters body`,
       });
-    input.add({ name: 'resource', resource: body }, 'resource');
+    input.add({ name, resource: body }, name);
   }
   for (const [name, spec] of declared) {
     const count = input.all(name).length;

@@ -79,7 +79,14 @@ async function runBatch(ctx: RestContext, entries: BundleEntry[], dispatch: Disp
       out.push({ response: { status: statusLine(statusOf(err.kind)), outcome: err.outcome } });
     }
   }
-  return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+  // identifier and timestamp: what a DDCC Submit Health Event Response needs, and harmless to any other batch.
+  return {
+    resourceType: 'Bundle',
+    identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${randomUUID()}` },
+    type: 'batch-response',
+    timestamp: (ctx.now?.() ?? new Date()).toISOString(),
+    entry: out,
+  };
 }
 
 async function runTransaction(ctx: RestContext, entries: BundleEntry[], dispatch: Dispatch): Promise<Bundle> {
