@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { readPackageTgz } from '../src/packages/read-package.ts';
 import { decodeHc1Transport } from '../src/formats/hcert/hc1.ts';
 import { createClient, round, type LoadRequest, type LoadResult } from './http-load.ts';
-import { distinctHc1s, writeBenchKeys } from './hc1-set.ts';
+import { distinctHc1s, tamperHc1, writeBenchKeys } from './hc1-set.ts';
 
 const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).pathname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -205,6 +205,24 @@ async function main(): Promise<void> {
     const check = await client.send(verifyReq());
     if (check.status !== 200 || parameter(check.body, 'valid') !== 'true')
       throw new Error(`$verify did not accept our own HC1: ${check.status} ${check.body.slice(0, 3000)}`);
+    // The same checks run on every request: one of the set with its content changed under its signature is refused.
+    const tampered = await client.send({
+      method: 'POST',
+      path: '/fhir/$verify',
+      body: JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [{ name: 'credential', valueString: tamperHc1(hc1s[1]!) }],
+      }),
+    });
+    const signatureCheck = (
+      JSON.parse(tampered.body) as {
+        parameter: { name: string; part?: { name: string; valueCode?: string; valueCoding?: { code: string } }[] }[];
+      }
+    ).parameter.find(
+      (p) => p.name === 'check' && p.part?.some((x) => x.name === 'name' && x.valueCode === 'signature'),
+    );
+    if (signatureCheck?.part?.find((x) => x.name === 'failure')?.valueCoding?.code !== 'signature-invalid')
+      throw new Error(`$verify did not refuse a tampered HC1 of the set: ${tampered.body.slice(0, 3000)}`);
 
     // The reference: ES256 over a message the size of the Sig_structure (≈ the COSE_Sign1 minus its signature).
     const coseBytes = decodeHc1Transport(hc1s[0]!).cose.length;

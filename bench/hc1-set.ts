@@ -7,8 +7,11 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HCERT_KEY } from '../src/formats/hcert/claim-keys.ts';
-import { signHc1 } from '../src/formats/hcert/hc1.ts';
+import { Tag } from 'cbor-x';
+import { encodeCbor } from '../src/formats/cbor.ts';
+import { COSE_SIGN1_TAG, HCERT_KEY } from '../src/formats/hcert/claim-keys.ts';
+import { encodeCwtClaims } from '../src/formats/hcert/cwt.ts';
+import { encodeHc1, signHc1 } from '../src/formats/hcert/hc1.ts';
 import { decodeHc1 } from '../src/formats/hcert/verify.ts';
 import { kidFromCertificate } from '../src/formats/hcert/kid.ts';
 import { createCsca, createDsc, generateKeyPair, privateKeyToPem } from '../src/trust/cert-factory.ts';
@@ -73,13 +76,30 @@ interface DdccVs {
   [k: string]: unknown;
 }
 
+function firstVs(payloads: { ddccVs?: unknown }): DdccVs | undefined {
+  return (Array.isArray(payloads.ddccVs) ? payloads.ddccVs[0] : payloads.ddccVs) as DdccVs | undefined;
+}
+
+/**
+ * The credential with another holder name under its original signature, kid and protected header: what a forger
+ * who changed the content would hand over. `$verify` must answer `signature-invalid` for it.
+ */
+export function tamperHc1(hc1: string, name = 'Tampered Holder'): string {
+  const { sign1, claims, payloads } = decodeHc1(hc1);
+  const vs = firstVs(payloads);
+  if (!vs) throw new Error('the HC1 carries no DDCC:VS payload');
+  const changed = encodeCwtClaims({ ...claims, hcert: new Map([[HCERT_KEY.ddccVs, [{ ...vs, name }]]]) });
+  const cose = new Tag([sign1.protectedBytes, new Map(), changed, sign1.signature], COSE_SIGN1_TAG);
+  return encodeHc1(encodeCbor(cose));
+}
+
 /**
  * `count` HC1s made from `template` (an HC1 the server issued): each with another holder name, certificate id and
  * issue time, signed by DSC `i % dscs.length`.
  */
 export function distinctHc1s(template: string, dscs: readonly BenchDsc[], count: number): string[] {
   const { claims, payloads } = decodeHc1(template);
-  const base = (Array.isArray(payloads.ddccVs) ? payloads.ddccVs[0] : payloads.ddccVs) as DdccVs | undefined;
+  const base = firstVs(payloads);
   if (!base) throw new Error('the template HC1 carries no DDCC:VS payload');
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
