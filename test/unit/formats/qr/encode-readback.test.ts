@@ -26,11 +26,12 @@ function random(seed: number): () => number {
 function payloads(level: QrErrorCorrection, seed: number): string[] {
   const next = random(seed);
   return Array.from({ length: PER_LEVEL }, (_, i) => {
-    // Lengths spread over the whole range, so every size of symbol up to version 40 is met.
-    const length = Math.max(1, Math.floor(((i + next()) / PER_LEVEL) * CAPACITY[level]));
+    // Lengths from a few characters to the level's full capacity (version 40), denser among the small symbols.
+    const share = i === PER_LEVEL - 1 ? 1 : ((i + next()) / PER_LEVEL) ** 2;
+    const length = Math.max(4, Math.floor(share * CAPACITY[level]));
     let text = 'HC1:';
     while (text.length < length) text += ALPHABET[Math.floor(next() * ALPHABET.length)];
-    return text.slice(0, Math.max(length, 4));
+    return text.slice(0, length);
   });
 }
 
