@@ -24,6 +24,7 @@ let keys: BenchKeys;
 let t: TestApp;
 let c: Client;
 let set: string[];
+let template: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'verify-set-'));
@@ -33,7 +34,8 @@ beforeAll(async () => {
   await c.push(patient(), covidImmunization());
   const res = await c.post('Immunization/imm1/$issue-hcert', c.parameters([{ name: 'qrFormat', valueCode: 'none' }]));
   expect(res.status).toBe(200);
-  set = distinctHc1s(param(res.body as Parameters, 'hc1')!.valueString!, keys.dscs, COUNT);
+  template = param(res.body as Parameters, 'hc1')!.valueString!;
+  set = distinctHc1s(template, keys.dscs, COUNT);
 });
 afterAll(async () => {
   await t.close();
@@ -45,6 +47,10 @@ describe("bench:e2e's distinct credentials", () => {
     expect(new Set(set).size).toBe(COUNT);
     const kids = new Set(set.map((hc1) => Buffer.from(decodeHc1(hc1).sign1.kid!).toString('base64')));
     expect(kids.size).toBe(DSCS);
+    // The payloads the server writes (DDCC:VS and EU DCC) are all there, so the checks are those of a real one.
+    const kinds = (hc1: string) => Object.keys(decodeHc1(hc1).payloads).sort();
+    expect(kinds(template)).toEqual(['ddccVs', 'euDcc']);
+    for (const hc1 of set) expect(kinds(hc1)).toEqual(kinds(template));
   });
 
   test('when each is verified, then every check passes', async () => {
