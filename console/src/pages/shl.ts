@@ -80,7 +80,7 @@ export function shlPage(root: HTMLElement, initial?: string): void {
           result,
           h(
             'div',
-            { class: 'banner bad', role: 'alert' },
+            { class: 'banner bad shl-banner', role: 'alert' },
             h('h2', { class: 'verdict-word' }, t('shl.failed')),
             h('p', { class: 'shl-why' }, why?.message ?? why?.failure ?? ''),
           ),
@@ -90,7 +90,11 @@ export function shlPage(root: HTMLElement, initial?: string): void {
       }
       show(
         result,
-        h('div', { class: 'banner ok', role: 'status' }, h('h2', { class: 'verdict-word' }, t('shl.opened'))),
+        h(
+          'div',
+          { class: 'banner ok shl-banner', role: 'status' },
+          h('h2', { class: 'verdict-word' }, t('shl.opened')),
+        ),
         renderContent(content),
         h('details', {}, h('summary', {}, t('shl.details')), renderVerdict(answer, ms)),
       );

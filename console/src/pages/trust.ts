@@ -1,5 +1,8 @@
-/** Trust: where the trust list comes from and how it is doing, counts per country, a verdict per certificate, and
- * the keys this server publishes (`/trust/status?detail=true`, `/.well-known/jwks.json`, `/trust/did.json`). */
+/**
+ * Trust: where the trust list comes from and how it is doing, counts per country and domain, a verdict per
+ * certificate, and the keys this server publishes (`/trust/status?detail=true`, `/.well-known/jwks.json`,
+ * `/trust/did.json`).
+ */
 import { call } from '../api.ts';
 import { h, show } from '../dom.ts';
 import { t } from '../i18n.ts';
@@ -7,18 +10,44 @@ import { errorBox, loading } from '../page.ts';
 
 type Any = Record<string, unknown>;
 
+interface Status {
+  state: string;
+  source?: string;
+  fetchedAt?: string;
+  lastAttemptAt?: string;
+  counts?: {
+    csca: number;
+    dsc: number;
+    validDsc: number;
+    invalid: number;
+    shcKeys: number;
+    byCountry?: Record<string, { csca: number; dsc: number }>;
+    byDomain?: Record<string, number>;
+  };
+  lastError?: { code: string; message: string; at: string };
+  proof?: Any;
+  certificates?: {
+    role: string;
+    kid: string;
+    country?: string;
+    subject: string;
+    notAfter: string;
+    ok: boolean;
+    reasons: unknown[];
+    domains: string[];
+  }[];
+}
+
 const cell = (v: unknown): string =>
   v === undefined || v === null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
-/** A table of objects: one column per key found in any row (keys in first-seen order). */
-function table(rows: Any[], caption: string): HTMLElement {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+function table(caption: string, head: string[], rows: unknown[][], cls = ''): HTMLElement {
   return h(
     'div',
     { class: 'scroll' },
     h(
       'table',
-      {},
+      { class: cls },
       h('caption', {}, caption),
       h(
         'thead',
@@ -26,7 +55,7 @@ function table(rows: Any[], caption: string): HTMLElement {
         h(
           'tr',
           {},
-          keys.map((k) => h('th', { scope: 'col' }, k)),
+          head.map((k) => h('th', { scope: 'col' }, k)),
         ),
       ),
       h(
@@ -36,7 +65,7 @@ function table(rows: Any[], caption: string): HTMLElement {
           h(
             'tr',
             {},
-            keys.map((k) => h('td', {}, cell(r[k]))),
+            r.map((x) => h('td', {}, x instanceof Node ? x : cell(x))),
           ),
         ),
       ),
@@ -49,43 +78,87 @@ export async function trustPage(root: HTMLElement): Promise<void> {
   show(root, h('h1', {}, t('nav.trust')), h('p', { class: 'lead' }, t('trust.lead')), body);
   try {
     const [status, jwks, did] = await Promise.all([
-      call<Any>('/trust/status?detail=true'),
+      call<Status>('/trust/status?detail=true'),
       call<{ keys?: Any[] }>('/.well-known/jwks.json'),
       call<Any>('/trust/did.json'),
     ]);
-    const facts = Object.entries(status).filter(([, v]) => v === null || typeof v !== 'object');
-    const counts = Object.entries(status).filter(([, v]) => v && typeof v === 'object' && !Array.isArray(v));
-    const lists = Object.entries(status).filter(
-      ([, v]) => Array.isArray(v) && (v as unknown[]).some((x) => x && typeof x === 'object'),
-    );
+    const counts = status.counts;
     const methods = (did.verificationMethod as Any[] | undefined) ?? [];
+    const ok = status.state === 'ok';
     show(
       body,
-      h('h2', {}, t('trust.status')),
+      h(
+        'div',
+        { class: `banner ${ok ? 'ok' : 'bad'}`, role: 'status' },
+        h('h2', { class: 'verdict-word trust-state' }, `${t('trust.state')}: ${status.state}`),
+        status.lastError
+          ? h(
+              'p',
+              { class: 'trust-error' },
+              `${status.lastError.code}: ${status.lastError.message} (${status.lastError.at})`,
+            )
+          : null,
+      ),
       h(
         'dl',
-        { class: 'facts trust-facts' },
-        facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, cell(v))]),
+        { class: 'facts' },
+        [
+          [t('trust.source'), status.source],
+          [t('trust.fetchedAt'), status.fetchedAt],
+          [t('trust.lastAttempt'), status.lastAttemptAt],
+          [t('trust.proof'), status.proof ? cell(status.proof.state ?? status.proof) : undefined],
+        ].map(([k, v]) => [h('dt', {}, String(k)), h('dd', {}, cell(v))]),
       ),
-      counts.map(([k, v]) =>
-        h(
-          'details',
-          { open: k === 'countries' || k === 'perCountry' },
-          h('summary', {}, k),
-          h('pre', { class: 'mono', tabindex: 0 }, JSON.stringify(v, null, 2)),
-        ),
+      counts
+        ? [
+            table(
+              t('trust.counts'),
+              ['CSCA', 'DSC', t('trust.validDsc'), t('trust.invalid'), t('trust.shcKeys')],
+              [[counts.csca, counts.dsc, counts.validDsc, counts.invalid, counts.shcKeys]],
+            ),
+            table(
+              t('trust.byCountry'),
+              [t('trust.country'), 'CSCA', 'DSC'],
+              Object.entries(counts.byCountry ?? {}).map(([k, v]) => [k, v.csca, v.dsc]),
+              'by-country',
+            ),
+            table(t('trust.byDomain'), [t('trust.domain'), t('trust.count')], Object.entries(counts.byDomain ?? {})),
+          ]
+        : null,
+      table(
+        t('trust.certificates'),
+        [
+          t('trust.verdict'),
+          t('trust.role'),
+          t('trust.country'),
+          'kid',
+          t('trust.subject'),
+          t('trust.notAfter'),
+          t('trust.reasons'),
+        ],
+        (status.certificates ?? []).map((x) => [
+          h('span', { class: `pill ${x.ok ? 'pass' : 'fail'}` }, x.ok ? t('trust.trusted') : t('trust.refused')),
+          x.role,
+          x.country,
+          x.kid,
+          x.subject,
+          x.notAfter,
+          x.reasons.map(cell).join('; '),
+        ]),
+        'certificates',
       ),
-      lists.map(([k, v]) => [h('h3', {}, k), table(v as Any[], k)]),
       h('h2', {}, t('trust.ours')),
-      h('h3', {}, t('trust.jwks')),
       table(
-        (jwks.keys ?? []).map((k) => ({ kid: k.kid, kty: k.kty, crv: k.crv, alg: k.alg, use: k.use })),
         t('trust.jwks'),
+        ['kid', 'kty', 'crv', 'alg', 'use'],
+        (jwks.keys ?? []).map((k) => [k.kid, k.kty, k.crv, k.alg, k.use]),
+        'jwks',
       ),
-      h('h3', {}, t('trust.dsc')),
       table(
-        methods.map((m) => ({ id: m.id, type: m.type, controller: m.controller })),
         t('trust.dsc'),
+        ['id', 'type', 'controller'],
+        methods.map((m) => [m.id, m.type, m.controller]),
+        'dsc',
       ),
     );
   } catch (err) {
