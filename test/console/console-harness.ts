@@ -16,6 +16,7 @@ import AxeBuilder from '@axe-core/playwright';
 import type { Config } from '../../src/config/schema.ts';
 import { CONSOLE_DIR } from '../../src/http/console-static.ts';
 import { createTestApp, FHIR_JSON, type TestApp } from '../helpers/test-app.ts';
+import { createAuthTestApp, type AuthTestApp } from '../helpers/auth-app.ts';
 import { SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
 import { covidImmunization, patient } from '../unit/credentials/fixtures.ts';
 import { ISSUER_URL, makeKeys, NOW } from '../unit/credentials/harness.ts';
@@ -38,6 +39,8 @@ const CHROMIUM_ARGS = [
 
 export interface ConsoleHarness {
   t: TestApp;
+  /** With `{ auth: true }`: the app with access control on, to mint tokens from. */
+  auth?: AuthTestApp;
   /** http://127.0.0.1:<port> */
   origin: string;
   browser: BrowserContext;
@@ -51,13 +54,16 @@ export function ensureConsoleBuilt(): void {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build-console.mjs')], { cwd: ROOT, stdio: 'ignore' });
 }
 
-export async function startConsole(config: Partial<Config> = {}): Promise<ConsoleHarness> {
+export async function startConsole(
+  config: Partial<Config> = {},
+  options: { auth?: boolean } = {},
+): Promise<ConsoleHarness> {
   ensureConsoleBuilt();
   const keys = await makeKeys();
-  const t = await createTestApp(
-    { fhirPackages: SHARED_PACKAGE_FILES, issuerUrl: ISSUER_URL, shlBaseUrl: SHL_BASE, ...config },
-    { now: () => NOW, issuerKeys: keys },
-  );
+  const settings = { fhirPackages: SHARED_PACKAGE_FILES, issuerUrl: ISSUER_URL, shlBaseUrl: SHL_BASE, ...config };
+  const services = { now: () => NOW, issuerKeys: keys };
+  const auth = options.auth ? await createAuthTestApp(settings, services) : undefined;
+  const t = auth ?? (await createTestApp(settings, services));
   const server: Server = createServer(t.app);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -69,6 +75,7 @@ export async function startConsole(config: Partial<Config> = {}): Promise<Consol
   });
   return {
     t,
+    ...(auth ? { auth } : {}),
     origin,
     browser,
     async newPage(options = {}) {
@@ -86,18 +93,25 @@ export async function startConsole(config: Partial<Config> = {}): Promise<Consol
 }
 
 /** PUTs resources through the REST API (auth off in these apps unless the test turns it on). */
-export async function push(t: TestApp, ...resources: Record<string, unknown>[]): Promise<void> {
+export const push = (t: TestApp, ...resources: Record<string, unknown>[]) => pushAs(t, undefined, ...resources);
+
+/** As `push`, with a bearer token (access control on). */
+export async function pushAs(t: TestApp, bearer: string | undefined, ...resources: Record<string, unknown>[]) {
   for (const r of resources) {
-    const res = await request(t.app)
-      .put(`/fhir/${String(r.resourceType)}/${String(r.id)}`)
-      .set('Content-Type', FHIR_JSON)
-      .send(JSON.stringify(r));
+    const put = request(t.app).put(`/fhir/${String(r.resourceType)}/${String(r.id)}`);
+    if (bearer) put.set('Authorization', `Bearer ${bearer}`);
+    const res = await put.set('Content-Type', FHIR_JSON).send(JSON.stringify(r));
     if (res.status !== 201 && res.status !== 200) throw new Error(`push ${String(r.id)}: ${res.status} ${res.text}`);
   }
 }
 
-export const seedPatient = (t: TestApp) =>
-  push(t, patient() as unknown as Record<string, unknown>, covidImmunization() as unknown as Record<string, unknown>);
+export const seedPatient = (t: TestApp, bearer?: string) =>
+  pushAs(
+    t,
+    bearer,
+    patient() as unknown as Record<string, unknown>,
+    covidImmunization() as unknown as Record<string, unknown>,
+  );
 
 /** An operation call through the API, its Parameters answer as name → value. */
 export async function operation(t: TestApp, path: string, body?: unknown): Promise<Record<string, any>> {
