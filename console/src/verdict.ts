@@ -70,30 +70,34 @@ export function renderVerdict(answer: Resource, ms?: number): HTMLElement {
     ),
     h('h3', {}, t('v.checks')),
     h(
-      'table',
-      { class: 'checks' },
-      h('caption', { class: 'sr-only' }, t('v.checks')),
+      'div',
+      { class: 'scroll' },
       h(
-        'thead',
-        {},
+        'table',
+        { class: 'checks' },
+        h('caption', { class: 'sr-only' }, t('v.checks')),
         h(
-          'tr',
+          'thead',
           {},
-          h('th', { scope: 'col' }, t('v.check')),
-          h('th', { scope: 'col' }, t('v.status')),
-          h('th', { scope: 'col' }, t('v.message')),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        v.checks.map((c) =>
           h(
             'tr',
-            { class: `check ${c.status}`, 'data-check': c.name },
-            h('td', {}, checkName(c.name)),
-            h('td', {}, h('span', { class: `pill ${c.status}` }, t(`status.${c.status}` as 'status.pass'))),
-            h('td', {}, c.message ?? c.failure ?? ''),
+            {},
+            h('th', { scope: 'col' }, t('v.check')),
+            h('th', { scope: 'col' }, t('v.status')),
+            h('th', { scope: 'col' }, t('v.message')),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          v.checks.map((c) =>
+            h(
+              'tr',
+              { class: `check ${c.status}`, 'data-check': c.name },
+              h('td', {}, checkName(c.name)),
+              h('td', {}, h('span', { class: `pill ${c.status}` }, t(`status.${c.status}` as 'status.pass'))),
+              h('td', {}, c.message ?? c.failure ?? ''),
+            ),
           ),
         ),
       ),
