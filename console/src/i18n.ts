@@ -1,5 +1,6 @@
 /**
- * Every string of the console, in one catalogue: English and French. The French table must have every English key
+ * Every string of the console, in one catalogue: English and French (over 400 lines because it is two tables of the
+ * same keys, kept side by side in one file on purpose). The French table must have every English key
  * (the type says so); `t` falls back to English, then to the key. The choice is kept for the tab only.
  */
 const en = {
@@ -24,7 +25,7 @@ const en = {
     'Paste a bearer token in the "API token" box at the top (in development: npx gdhcn-gateway token). It stays in this tab only.',
   'verify.lead': 'Check a health certificate, SMART Health Card or Health Link: is it genuine, unaltered and in force?',
   'verify.paste': 'Credential',
-  'verify.pasteHint': 'HC1:…, shc:/…, a compact JWS, shlink:/…, vhlink:/… or a viewer URL',
+  'verify.pasteHint': 'HC1:… (an HCERT or a Verifiable Health Link), shc:/…, a compact JWS, shlink:/… or a viewer URL',
   'verify.picture': 'Or a picture of the QR code',
   'verify.pictureHint': 'PNG or JPEG; it is sent to the server, which reads the code',
   'verify.options': 'Options: keys, time, country',
@@ -130,7 +131,7 @@ const en = {
   'packages.exampleResult': '{errors} error(s), {warnings} warning(s)',
   'shl.lead': 'Open a SMART Health Link to read the health summary it shares.',
   'shl.link': 'Health Link',
-  'shl.linkHint': 'shlink:/…, vhlink:/… or a viewer URL',
+  'shl.linkHint': 'shlink:/…, a viewer URL (…#shlink:/…) or the HC1:… of a Verifiable Health Link',
   'shl.label': 'Label',
   'shl.passcodeNeeded': 'Passcode needed',
   'shl.passcode': 'Passcode',
@@ -206,7 +207,8 @@ const fr: Record<Key, string> = {
   'verify.lead':
     'Contrôlez un certificat sanitaire, une SMART Health Card ou un lien santé : est-il authentique, intact et en vigueur ?',
   'verify.paste': 'Justificatif',
-  'verify.pasteHint': 'HC1:…, shc:/…, un JWS compact, shlink:/…, vhlink:/… ou une URL de visionneuse',
+  'verify.pasteHint':
+    'HC1:… (un HCERT ou un Verifiable Health Link), shc:/…, un JWS compact, shlink:/… ou une URL de visionneuse',
   'verify.picture': 'Ou une photo du code QR',
   'verify.pictureHint': 'PNG ou JPEG ; elle est envoyée au serveur, qui lit le code',
   'verify.options': 'Options : clés, date, pays',
@@ -312,7 +314,7 @@ const fr: Record<Key, string> = {
   'packages.exampleResult': '{errors} erreur(s), {warnings} avertissement(s)',
   'shl.lead': 'Ouvrez un SMART Health Link pour lire le résumé de santé qu’il partage.',
   'shl.link': 'Lien santé',
-  'shl.linkHint': 'shlink:/…, vhlink:/… ou une URL de visionneuse',
+  'shl.linkHint': 'shlink:/…, une URL de visionneuse (…#shlink:/…) ou le HC1:… d’un Verifiable Health Link',
   'shl.label': 'Libellé',
   'shl.passcodeNeeded': 'Code d’accès demandé',
   'shl.passcode': 'Code d’accès',

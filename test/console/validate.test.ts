@@ -4,6 +4,7 @@
  * shows its error, and choosing the error lights up the element; text that is not JSON is refused before any call.
  * Expected counts come from the API and the package archives, not from this file. axe-core checks each page.
  */
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import type { Page } from 'playwright-core';
 import { DDCC_IMMUNIZATION, packageExample, sharedArchiveManifests } from '../helpers/shared-packages.ts';
@@ -70,6 +71,15 @@ describe('Validate page', () => {
     await page.locator('li.issue.error button[data-expression="Immunization.status"]').first().click();
     expect(await page.locator('pre.json .line.hl').allTextContents()).toEqual(['  "status": "not-a-status",\n']);
     expect(await seriousViolations(page)).toEqual([]);
+    // The CLI's HTML report of the same outcome, downloaded from the page.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the HTML report' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('validation-report.html');
+    const html = readFileSync((await download.path())!, 'utf8');
+    expect(html).toContain('FHIR validation report');
+    expect(html.match(/<tr class="issue error"/g)).toHaveLength(errors);
   });
 
   test('when the text is not JSON, then the page says so and sends nothing', async () => {

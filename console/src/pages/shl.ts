@@ -1,5 +1,5 @@
 /**
- * Health Link viewer, the patient-facing side: open a `shlink:/` (or `vhlink:/`, or a viewer URL holding one), give
+ * Health Link viewer, the patient-facing side: open a `shlink:/` (or a viewer URL holding one, or a VHL `HC1:`), give
  * the passcode when the link asks for one, and read the summary it carries. The server fetches and decrypts the link
  * through `$verify` (it follows its own links, and others only from its allow-list); the link's label, flags and
  * expiry are read here from the link itself.
