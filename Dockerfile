@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1
 # What this image builds is also built and started without Docker by scripts/production-boot.ts (run by .ci/run).
-# Build: compile the TypeScript sources to dist/ with the full dev toolchain.
+# Build: compile the TypeScript sources to dist/ and bundle the console (Vite) into dist/console, with the full dev toolchain.
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY console ./console
+COPY scripts/build-console.mjs ./scripts/
 RUN npm run build
 
 # IG packages the server validates with (ig/packages.json): the WHO builds are not on any registry, so they come from

@@ -94,6 +94,18 @@ const CHECKS: Check[] = [
     },
   },
   {
+    name: 'GET /console serves the built console page with its Content-Security-Policy, and its script',
+    run: async (base) => {
+      const res = await fetch(`${base}/console/`, { signal: AbortSignal.timeout(30_000) });
+      const html = await res.text();
+      if (res.status !== 200 || !/script-src 'self'/.test(res.headers.get('content-security-policy') ?? ''))
+        throw new Error(`/console answered ${res.status} (CSP ${res.headers.get('content-security-policy')})`);
+      const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+      const js = script ? await fetch(`${base}${script}`, { signal: AbortSignal.timeout(30_000) }) : undefined;
+      if (js?.status !== 200) throw new Error(`the console's script ${script} answered ${js?.status}`);
+    },
+  },
+  {
     name: 'a FHIR read without a token answers 401 with WWW-Authenticate: Bearer',
     run: async (base) => {
       const res = await fetch(`${base}/fhir/Patient/ci-1`, { signal: AbortSignal.timeout(30_000) });

@@ -27,6 +27,7 @@ import { statusOf } from './http/status.ts';
 import { redactUrl } from './http/redact-url.ts';
 import { endpointLimits, mountHardening, publicName } from './http/hardening.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
+import { mountConsole } from './http/console-static.ts';
 import { meteredIngest, meteredOperation, mountOperatorEndpoints, requestMetrics } from './http/observability.ts';
 import type { Services } from './services.ts';
 import type { ValidationState } from './services-validation.ts';
@@ -84,7 +85,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   mountHardening(app, config);
   // Public on purpose (http/authorize.ts PUBLIC_PATHS), each under a per-address budget.
   app.use(
-    ['/healthz', '/readyz', '/metrics', '/trust', '/shl', '/.well-known/jwks.json', '/.well-known/crl'],
+    ['/healthz', '/readyz', '/metrics', '/trust', '/shl', '/.well-known/jwks.json', '/.well-known/crl', '/console'],
     publicBudget(services.auth),
   );
   mountAuthEndpoints(app, services.auth, {
@@ -143,6 +144,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   }));
   mountTrustEndpoints(app, services);
   mountShlEndpoints(app, services.credentials.shl, services.now);
+  mountConsole(app);
   app.use(
     '/fhir',
     authenticate(services.auth, { enabled: config.auth, log }),

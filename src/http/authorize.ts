@@ -45,6 +45,12 @@ export const PUBLIC_PATHS: readonly string[] = [
   '/shl/:linkId',
   '/shl/:linkId/file/:ticket',
   '/auth/token',
+  // The implementer console (http/console-static.ts): static files; the API calls it makes carry the user's token.
+  '/',
+  '/console',
+  '/console/',
+  '/console/assets/:name',
+  '/console/:name',
 ];
 
 /** Throws 401/403 when the caller may not do what `need` says. */

@@ -4,17 +4,36 @@ import type { ValidationState } from '../../services-validation.ts';
 import type { OperationRoute } from '../routes.ts';
 import { defineOperation } from './define.ts';
 import { publicName, withoutPaths } from '../hardening.ts';
+import { fail } from '../../fhir/outcome.ts';
+import { packageContents } from './package-contents.ts';
 
 export function packagesOperation(state: () => ValidationState): OperationRoute {
   return defineOperation('packages', {
     methods: ['GET'],
     scope: null,
-    handle: async () => ({ status: 200, resource: packagesParameters(state()) }),
+    handle: async (_ctx, _req, _target, input) => {
+      const packageId = input.string('packageId');
+      const current = state();
+      if (packageId !== undefined && !current.packages.packages.some((p) => p.id === packageId))
+        fail('not-found', {
+          code: 'not-found',
+          id: 'PACKAGE_UNKNOWN',
+          text: `No loaded package has the id "${packageId.slice(0, 100)}"`,
+          expression: 'packageId',
+        });
+      const detail = packageId !== undefined || input.boolean('detail') === true;
+      return { status: 200, resource: packagesParameters(current, { detail, packageId }) };
+    },
   });
 }
 
-export function packagesParameters({ packages, policy }: ValidationState): Parameters {
-  const parameter: ParametersParameter[] = packages.summaries.map((s) => ({
+export function packagesParameters(
+  { packages, policy }: ValidationState,
+  options: { detail?: boolean; packageId?: string | undefined } = {},
+): Parameters {
+  const byId = new Map(packages.packages.map((p) => [p.id, p]));
+  const summaries = packages.summaries.filter((s) => options.packageId === undefined || s.id === options.packageId);
+  const parameter: ParametersParameter[] = summaries.map((s) => ({
     name: 'package',
     part: [
       { name: 'id', valueString: s.id },
@@ -39,6 +58,7 @@ export function packagesParameters({ packages, policy }: ValidationState): Param
         ],
       })),
       { name: 'usedForValidation', valueBoolean: s.usedForValidation },
+      ...(options.detail && byId.has(s.id) ? packageContents(byId.get(s.id)!, options.packageId !== undefined) : []),
     ],
   }));
   for (const [resourceType, profile] of Object.entries(policy.profiles)) {
