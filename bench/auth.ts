@@ -51,7 +51,16 @@ async function start(name: string, overrides: Record<string, unknown>): Promise<
   const dir = mkdtempSync(join(tmpdir(), `bench-auth-${name}-`));
   const child = fork(
     new URL('./rest-server.ts', import.meta.url).pathname,
-    [dir, JSON.stringify({ sqliteSynchronous: 'NORMAL', validationMode: 'lenient', ...overrides })],
+    // One token serves the whole run: an hour, so a slow run on a busy machine does not outlive it (default 5 min).
+    [
+      dir,
+      JSON.stringify({
+        sqliteSynchronous: 'NORMAL',
+        validationMode: 'lenient',
+        authTokenLifetimeMs: 3_600_000,
+        ...overrides,
+      }),
+    ],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // BENCH_CPU_PROF=<dir> writes each server's CPU profile there (node --cpu-prof), to see where the time goes.
