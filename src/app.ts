@@ -21,6 +21,8 @@ import { issueShlOperation } from './http/operations/issue-shl.ts';
 import { verifyOperation } from './http/operations/verify.ts';
 import { revokeCredentialOperation } from './http/operations/revoke-credential.ts';
 import { summaryOperation } from './http/operations/summary.ts';
+import { generateVhlOperation } from './http/operations/generate-vhl.ts';
+import { isVhlManifestRequest, vhlManifestSearch } from './http/vhl-manifest-search.ts';
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { redactUrl } from './http/redact-url.ts';
@@ -55,6 +57,7 @@ export function defaultOperations(services: Services): OperationRoute[] {
     credentialsOperation(),
     revokeCredentialOperation(services.now),
     summaryOperation(services.credentials, services.now),
+    generateVhlOperation(services.credentials, services.now),
   ];
 }
 
@@ -114,7 +117,15 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
       };
     return { status: 200, resource: capability.statement };
   };
-  const router = createRouter({ operations, metadata, bundle: (c, r) => bundle(c, r) });
+  const router = createRouter({
+    operations,
+    metadata,
+    bundle: (c, r) => bundle(c, r),
+    vhlManifest: {
+      matches: isVhlManifestRequest,
+      handle: (c, r) => vhlManifestSearch(c, r, services.credentials.shl, services.now),
+    },
+  });
   const bundle = createBundleHandler((c, r) => router.handle(c, r));
 
   app.get('/healthz', (_req, res) => {

@@ -28,6 +28,8 @@ export interface AuditFacts {
   /** A short reason for a failure (message id or OAuth error). */
   detail?: string;
   recorded: Date;
+  /** The recipient a SHL/VHL manifest request declared (IHE ITI.VHL asks it to be logged). */
+  recipient?: string;
   /** `rest` (default) or `login` for token grants. */
   kind?: 'rest' | 'login';
 }
@@ -60,6 +62,7 @@ function outcomeOf(status: number): '0' | '4' | '8' {
 export function buildAuditEvent(f: AuditFacts): AuditEvent {
   // Kept lean on purpose: every element a search parameter reaches costs an index row on each audited request.
   const entity: AuditEventEntity[] = (f.entities ?? []).map((reference) => ({ what: { reference } }));
+  if (f.recipient) entity.push({ name: 'recipient', description: f.recipient });
   if (f.requestId) {
     entity.push({
       what: { identifier: { value: f.requestId } },

@@ -11,6 +11,7 @@ export const OPERATION_SCOPES = {
   installPackage: 'system/$install-package',
   validate: 'system/$validate',
   summary: 'system/Patient.$summary',
+  generateVhl: 'system/Patient.$generate-vhl',
 } as const;
 
 export const ALL_OPERATION_SCOPES: readonly string[] = Object.values(OPERATION_SCOPES);
