@@ -152,7 +152,7 @@ export async function checkVhl(envelope: HcertCheckResult, options: VerifyOption
   // not-expired, decompress and payload-schema appear twice (envelope, then link): the message says which is which.
   const linkChecks = followed.checks.map((c) => ({
     ...c,
-    message: `Carried ${linkForm === 'vhlink' ? 'vhlink:/' : 'shlink:/'}: ${c.message ?? (c.status === 'pass' ? 'passed' : c.status)}`,
+    message: `Carried ${linkForm === 'vhlink' ? 'vhlink:/' : 'link'}: ${c.message ?? (c.status === 'pass' ? 'passed' : c.status)}`,
   }));
   return {
     checks: [...checks, ...linkChecks],

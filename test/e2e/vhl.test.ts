@@ -43,6 +43,16 @@ describe('ITI-YY3 Generate VHL', () => {
     expect((o.folder!.valueReference as { reference: string }).reference).toMatch(/^List\/[0-9a-f]{64}$/);
   });
 
+  test('when a VHL is generated, then /metrics counts one more credential issued with format vhl', async () => {
+    const count = async () => {
+      const text = (await request(t.app).get('/metrics')).text;
+      return Number(/gdhcn_credentials_issued_total\{format="vhl"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const before = await count();
+    expect((await generate(t, { sourceIdentifier: patientToken(), qrFormat: 'svg' })).status).toBe(200);
+    expect(await count()).toBe(before + 1);
+  });
+
   test('when the vhlink payload is read, then it is minified base64url JSON with an https List-search url naming _id (256 bits), code, status, patient.identifier and _include, a 43-character key and v 1', async () => {
     const o = outputs(await generate(t, { sourceIdentifier: patientToken() }));
     const link = o.vhlink!.valueString as string;
