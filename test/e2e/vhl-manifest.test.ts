@@ -298,4 +298,25 @@ describe('with access control and audit on', () => {
     expect(JSON.stringify(events.body)).not.toContain('s3cret-pass');
     expect(JSON.stringify(events.body)).not.toContain('guess-1');
   });
+  test('when $verify (public) gets the HC1 without a token, then the signature passes but the folder is not read; with a system/List.s token it is', async () => {
+    const res = await generateAs(sharerToken);
+    const hc1 = outputs(res).hcert!.valueString as string;
+    const body = JSON.stringify(
+      parameters([
+        { name: 'credential', valueString: hc1 },
+        { name: 'passcode', valueString: 's3cret-pass' },
+      ]),
+    );
+    const anonymous = await request(a.app).post('/fhir/$verify').set('Content-Type', FHIR_JSON).send(body);
+    expect(anonymous.status).toBe(200);
+    const text = JSON.stringify(anonymous.body);
+    expect(text).toContain('needs a token with system/List.s');
+    expect(anonymous.body.parameter.find((p: { name: string }) => p.name === 'content')).toBeUndefined();
+    const receiver = await request(a.app)
+      .post('/fhir/$verify')
+      .set({ 'Content-Type': FHIR_JSON, Authorization: `Bearer ${receiverToken}` })
+      .send(body);
+    expect(receiver.body.parameter.find((p: { name: string }) => p.name === 'valid').valueBoolean).toBe(true);
+    expect(receiver.body.parameter.find((p: { name: string }) => p.name === 'content')).toBeDefined();
+  });
 });
