@@ -22,6 +22,8 @@ import { verifyOperation } from './http/operations/verify.ts';
 import { revokeCredentialOperation } from './http/operations/revoke-credential.ts';
 import { summaryOperation } from './http/operations/summary.ts';
 import { ddccOperations } from './http/operations/ddcc-transactions.ts';
+import { generateVhlOperation } from './http/operations/generate-vhl.ts';
+import { isVhlManifestRequest, vhlManifestSearch } from './http/vhl-manifest-search.ts';
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { redactUrl } from './http/redact-url.ts';
@@ -68,6 +70,7 @@ export function defaultOperations(services: Services): OperationRoute[] {
       now: services.now,
       validate: (resource, budget) => validation().validator.validate(resource, budget ? { budget } : {}),
     }),
+    generateVhlOperation(services.credentials, services.now),
   ];
 }
 
@@ -128,7 +131,15 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
       };
     return { status: 200, resource: capability.statement };
   };
-  const router = createRouter({ operations, metadata, bundle: (c, r) => bundle(c, r) });
+  const router = createRouter({
+    operations,
+    metadata,
+    bundle: (c, r) => bundle(c, r),
+    vhlManifest: {
+      matches: isVhlManifestRequest,
+      handle: (c, r) => vhlManifestSearch(c, r, services.credentials.shl, services.now),
+    },
+  });
   const bundle = createBundleHandler((c, r) => router.handle(c, r));
 
   app.get('/healthz', (_req, res) => {

@@ -9,6 +9,7 @@ import { NODE_RANDOMNESS, type IssuerContext, type ValidateFn } from './credenti
 import { credentialTerminology, type CredentialTerminology } from './credentials/mapping/terminology.ts';
 import type { VerifyRequest } from './credentials/operation-parameters.ts';
 import { createGuardedShlFetcher } from './credentials/shl-fetch.ts';
+import { localVhlFetcher } from './credentials/vhl-fetch.ts';
 import { revocationSource } from './credentials/revocation.ts';
 import { answerManifest, readDirectFile, readShlFile, type ShlContext } from './credentials/shl-links.ts';
 import type { RevocationCheck, ShlFetcher, VerifyOptions } from './credentials/verify-options.ts';
@@ -73,6 +74,7 @@ export function createCredentialServices({
     local: { prefix: ownLinks, handle: localShlFetcher(shl, ownLinks, now) },
     ...(fetch ? { fetch } : {}),
   });
+  const fetchVhl = localVhlFetcher(shl, { fhirBase: config.fhirBaseUrl, fetchShl, now });
   return {
     issuer: () => ({
       keys: trust.issuerKeys,
@@ -90,6 +92,7 @@ export function createCredentialServices({
       trust: trust.trust,
       validate,
       fetchShl,
+      fetchVhl,
       isRevoked,
       ...(request.trustedCertificates ? { trustedCertificates: request.trustedCertificates } : {}),
       ...(request.issuerJwks !== undefined ? { issuerJwks: request.issuerJwks } : {}),

@@ -28,6 +28,8 @@ export interface AuditFacts {
   /** A short reason for a failure (message id or OAuth error). */
   detail?: string;
   recorded: Date;
+  /** The recipient a SHL/VHL manifest request declared (IHE ITI.VHL asks it to be logged). */
+  recipient?: string;
   /** `rest` (default) or `login` for token grants. */
   kind?: 'rest' | 'login';
 }
@@ -84,6 +86,7 @@ export function packAuditFacts(f: AuditFacts): string {
     d: f.detail,
     t: f.recorded.getTime(),
     k: f.kind,
+    r: f.recipient,
   });
 }
 
@@ -101,6 +104,7 @@ export function unpackAuditFacts(value: unknown): AuditFacts | undefined {
     d?: string;
     t: number;
     k?: 'rest' | 'login';
+    r?: string;
   };
   if (p?.$f !== 1) return undefined;
   return {
@@ -114,6 +118,7 @@ export function unpackAuditFacts(value: unknown): AuditFacts | undefined {
     ...(p.e !== undefined ? { entities: p.e } : {}),
     ...(p.d !== undefined ? { detail: p.d } : {}),
     ...(p.k !== undefined ? { kind: p.k } : {}),
+    ...(p.r !== undefined ? { recipient: p.r } : {}),
   };
 }
 
@@ -123,6 +128,7 @@ export function unpackAuditFacts(value: unknown): AuditFacts | undefined {
 export function buildAuditEvent(f: AuditFacts): AuditEvent {
   // Kept lean on purpose: every element a search parameter reaches costs an index row on each audited request.
   const entity: AuditEventEntity[] = (f.entities ?? []).map((reference) => ({ what: { reference } }));
+  if (f.recipient) entity.push({ name: 'recipient', description: f.recipient });
   if (f.requestId) {
     entity.push({
       what: { identifier: { value: f.requestId } },

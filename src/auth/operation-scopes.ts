@@ -14,6 +14,7 @@ export const OPERATION_SCOPES = {
   generateHealthCertificate: 'system/QuestionnaireResponse.$generateHealthCertificate',
   generateHealthFolder: 'system/Bundle.$generateHealthFolder',
   revokeHealthCertificate: 'system/$revokeHealthCertificate',
+  generateVhl: 'system/Patient.$generate-vhl',
 } as const;
 
 export const ALL_OPERATION_SCOPES: readonly string[] = Object.values(OPERATION_SCOPES);

@@ -17,6 +17,8 @@ export const SHL_EXTENSION = 'https://gdhcn-gateway.org/fhir/StructureDefinition
 export interface ShlTicket {
   hash: string;
   exp: string;
+  /** Which file (content[doc]) the ticket opens; absent = the first (a plain SHL holds one). */
+  doc?: number;
 }
 
 export interface ShlLinkState {
@@ -28,7 +30,9 @@ export interface ShlLinkState {
   passcodeHash: string | undefined;
   attemptsRemaining: number | undefined;
   contentType: ShlContentType;
+  /** The first file; `jwes` holds every file (a VHL folder may hold several documents). */
   jwe: string;
+  jwes: string[];
   lastUpdated: string;
   tickets: ShlTicket[];
 }
@@ -76,6 +80,7 @@ function stateExtension(
       extension: [
         { url: 'hash', valueString: t.hash },
         { url: 'exp', valueDateTime: t.exp },
+        ...(t.doc !== undefined ? [{ url: 'doc', valueInteger: t.doc }] : []),
       ],
     });
   return { url: SHL_EXTENSION, extension: ext };
@@ -140,13 +145,18 @@ export function readLinkRecord(doc: DocumentReference): ShlLinkState | undefined
     attemptsRemaining: get('attemptsRemaining')?.valueInteger,
     contentType: (get('contentType')?.valueCode ?? 'application/fhir+json') as ShlContentType,
     jwe: Buffer.from(data, 'base64').toString('utf8'),
+    jwes: (doc.content ?? []).map((c) => Buffer.from(c.attachment?.data ?? '', 'base64').toString('utf8')),
     lastUpdated: doc.meta?.lastUpdated ?? doc.date ?? '',
     tickets: ext
       .filter((e) => e.url === 'ticket')
-      .map((e) => ({
-        hash: e.extension?.find((x) => x.url === 'hash')?.valueString ?? '',
-        exp: e.extension?.find((x) => x.url === 'exp')?.valueDateTime ?? '',
-      })),
+      .map((e) => {
+        const doc = e.extension?.find((x) => x.url === 'doc')?.valueInteger;
+        return {
+          hash: e.extension?.find((x) => x.url === 'hash')?.valueString ?? '',
+          exp: e.extension?.find((x) => x.url === 'exp')?.valueDateTime ?? '',
+          ...(doc !== undefined ? { doc } : {}),
+        };
+      }),
   };
 }
 

@@ -274,9 +274,52 @@ export async function readShlFile(ctx: ShlContext, linkId: string, ticket: strin
   assertUsable(state, now);
   const hash = hashTicket(ticket);
   const t = state.tickets.find((x) => x.hash === hash);
-  if (!t || Date.parse(t.exp) < now.getTime())
+  const jwe = t ? state.jwes[t.doc ?? 0] : undefined;
+  if (!t || jwe === undefined || Date.parse(t.exp) < now.getTime())
     throw inactive('SHL_NOT_FOUND', 'This file location is unknown or has expired; request the manifest again');
-  return state.jwe;
+  return jwe;
+}
+
+/**
+ * Passcode and state gate of a manifest request, for manifests answered elsewhere (the VHL List search): throws as
+ * answerManifest does (ShlPasscodeError, 404 SHL_NOT_FOUND / SHL_EXPIRED / SHL_DISABLED).
+ * @example await passManifestGate(ctx, folderId, passcode, now)
+ */
+export async function passManifestGate(
+  ctx: ShlContext,
+  linkId: string,
+  passcode: string | undefined,
+  now: Date,
+): Promise<void> {
+  const { state } = await load(ctx.store, linkId);
+  assertUsable(state, now);
+  await checkPasscode(ctx.store, linkId, passcode, now);
+}
+
+/**
+ * One short-lived file ticket per file index, stored hashed on the link (expired ones dropped); the file is then
+ * served at `<shlBase>/<linkId>/file/<ticket>`.
+ * @example const [ticket] = await issueFileTickets(ctx, folderId, [0], now)
+ */
+export async function issueFileTickets(
+  ctx: ShlContext,
+  linkId: string,
+  docs: readonly number[],
+  now: Date,
+): Promise<string[]> {
+  const tickets = docs.map(() => encodeBase64Url(ctx.randomBytes(32)));
+  const exp = new Date(now.getTime() + TICKET_SECONDS * 1000).toISOString();
+  await mutate(ctx.store, linkId, (s) => ({
+    state: {
+      ...s,
+      tickets: [
+        ...s.tickets.filter((t) => Date.parse(t.exp) > now.getTime()),
+        ...tickets.map((t, i) => ({ hash: hashTicket(t), exp, doc: docs[i] as number })),
+      ],
+    },
+    result: undefined,
+  }));
+  return tickets;
 }
 
 /**

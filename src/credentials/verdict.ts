@@ -79,6 +79,8 @@ export interface CredentialVerdict {
   payload?: unknown;
   /** One result per business rule evaluated (with the `business-rules` check). */
   rules?: RuleResult[];
+  /** For a VHL: the link form seen, `vhlink` (IHE ITI.VHL) or `shlink` (the earlier SHL-in-claim-5 form). */
+  linkForm?: 'vhlink' | 'shlink';
   /** One issue per failed check, plus warnings (stale trust list, profile warnings…). */
   outcome: OperationOutcome;
 }
@@ -218,6 +220,7 @@ function checkPart(c: VerifyCheck): ParametersParameter {
 export function verdictToParameters(v: CredentialVerdict): Parameters {
   const p: ParametersParameter[] = [{ name: 'valid', valueBoolean: v.valid }];
   if (v.format) p.push({ name: 'format', valueCode: v.format });
+  if (v.linkForm) p.push({ name: 'linkForm', valueCode: v.linkForm });
   if (v.issuer) p.push({ name: 'issuer', valueString: v.issuer });
   if (v.kid) p.push({ name: 'kid', valueString: v.kid });
   if (v.issuedAt) p.push({ name: 'issuedAt', valueDateTime: v.issuedAt });

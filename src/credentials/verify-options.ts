@@ -4,10 +4,17 @@
  * itself: SHL manifests are fetched only through `fetchShl`, which the HTTP layer guards (SHL_FETCH_ALLOW).
  */
 import type { ManifestRequest, ManifestResponse } from '../formats/shl/manifest.ts';
+import type { VhlinkPayload } from '../formats/shl/vhlink.ts';
 import type { ValidateFn } from './issuer-context.ts';
 import type { BusinessRulesRequest } from './verify-rules.ts';
 import type { TrustLookups } from './trust-lookups.ts';
 import type { CredentialKind } from './verdict.ts';
+
+/**
+ * Follows a `vhlink:/` (ITI-YY5 manifest request, then each document's attachment): the encrypted documents (JWE).
+ * Throws as the sharer answered (OutcomeError kinds or errors with an HTTP `status`).
+ */
+export type VhlFetcher = (link: VhlinkPayload, request: { recipient: string; passcode?: string }) => Promise<string[]>;
 
 /** Fetches an SHL manifest (POST) or, for flag U, the single encrypted file (GET, `request` undefined). */
 export type ShlFetcher = (url: string, request: ManifestRequest | undefined) => Promise<ManifestResponse | string>;
@@ -38,6 +45,7 @@ export interface VerifyOptions {
   /** Sent as the manifest `recipient` (default "gdhcn-gateway verifier"). */
   recipient?: string;
   fetchShl?: ShlFetcher;
+  fetchVhl?: VhlFetcher;
   validate?: ValidateFn;
   isRevoked?: RevocationCheck;
   /** Run the EU DCC business rules (the `business-rules` check); absent = no such check. */

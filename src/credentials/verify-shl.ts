@@ -1,6 +1,6 @@
 /**
- * `$verify` for SMART Health Links (`shlink:/…`, bare or behind a viewer URL) and Verifiable Health Links (an HCERT
- * carrying one). The manifest and files are fetched only through the injected `fetchShl` (the HTTP layer enforces
+ * `$verify` for SMART Health Links (`shlink:/…`, bare or behind a viewer URL), and the link-following steps the
+ * Verifiable Health Link checks (verify-vhl.ts) reuse. The manifest and files are fetched only through the injected `fetchShl` (the HTTP layer enforces
  * SHL_FETCH_ALLOW, timeouts and size caps); the file is decrypted with the link's key and its FHIR content checked.
  * A VHL's link is followed only after the HCERT envelope verified.
  * https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html#receiving-application-processes-a-smart-health-link
@@ -15,7 +15,6 @@ import { IPS_BUNDLE_PROFILE } from './issue-shl.ts';
 import { failureOf, type VerifyCheck } from './verdict.ts';
 import { profileCheck } from './verify-common.ts';
 import { checkShc } from './verify-shc.ts';
-import type { HcertCheckResult } from './verify-hcert.ts';
 import type { VerifyOptions } from './verify-options.ts';
 
 export interface ShlCheckResult {
@@ -27,10 +26,17 @@ export interface ShlCheckResult {
   warnings: OperationOutcomeIssue[];
 }
 
+const KIND_STATUS: Partial<Record<OutcomeError['kind'], number>> = {
+  'not-found': 404,
+  gone: 410,
+  unauthorized: 401,
+  forbidden: 403,
+  unprocessable: 422,
+};
+
 /** HTTP status of a fetch failure: `status` on the error, or the kind of an OutcomeError from an in-process fetcher. */
-function statusOf(e: unknown): number | undefined {
-  if (e instanceof OutcomeError)
-    return e.kind === 'not-found' ? 404 : e.kind === 'gone' ? 410 : e.kind === 'unauthorized' ? 401 : undefined;
+export function statusOf(e: unknown): number | undefined {
+  if (e instanceof OutcomeError) return KIND_STATUS[e.kind];
   const s = (e as { status?: unknown } | null)?.status;
   return typeof s === 'number' ? s : undefined;
 }
@@ -83,7 +89,7 @@ interface OpenedFiles {
 }
 
 /** Decrypt every file; FHIR JSON becomes the content, SMART Health Card files give their JWSs to verify. */
-async function decryptAll(link: ShlinkPayload, jwes: string[]): Promise<OpenedFiles> {
+async function decryptAll(link: FollowedLink, jwes: string[]): Promise<OpenedFiles> {
   const out: OpenedFiles = { cards: [] };
   for (const jwe of jwes) {
     const file = await decryptShlFile(jwe, link.key);
@@ -124,7 +130,7 @@ async function cardChecks(
 }
 
 async function openFiles(
-  link: ShlinkPayload,
+  link: FollowedLink,
   jwes: string[],
   options: VerifyOptions,
   warnings: OperationOutcomeIssue[],
@@ -164,11 +170,22 @@ async function openFiles(
   return content ? { checks, content } : { checks };
 }
 
-/** Follow a decoded link: expiry, fetch, decrypt, content checks. */
-async function followLink(
-  link: ShlinkPayload,
+/** What following a link needs of its payload (an SHL or a VHL payload). */
+export type FollowedLink = Pick<ShlinkPayload, 'key' | 'exp' | 'flag'>;
+
+/** Fetches the link's encrypted files, or says which check failed; absent when no fetcher is configured. */
+export type FileFetch = () => Promise<{ jwes: string[] } | { check: VerifyCheck }>;
+
+/**
+ * Follow a decoded link: expiry, fetch (SHL manifest by default), decrypt, content checks.
+ * @example const { checks, content } = await followLink(payload, options, warnings, () => fetchVhlFiles(payload, options))
+ */
+export async function followLink(
+  link: FollowedLink,
   options: VerifyOptions,
   warnings: OperationOutcomeIssue[],
+  fetch: FileFetch | undefined = options.fetchShl ? () => fetchFiles(link as ShlinkPayload, options) : undefined,
+  kind: 'SHL' | 'VHL' = 'SHL',
 ): Promise<{ checks: VerifyCheck[]; content?: Bundle }> {
   const now = options.validationTime.getTime() / 1000;
   const expired = link.exp !== undefined && now > link.exp;
@@ -184,11 +201,11 @@ async function followLink(
       : { name: 'not-expired', status: 'pass' },
   ];
   const rest = ['decompress', 'payload-schema', 'fhir-profile', 'revocation'] as const;
-  if (expired || !options.fetchShl) {
-    const message = expired ? 'Not fetched: the link has expired' : 'Not fetched: no SHL fetcher is configured';
+  if (expired || !fetch) {
+    const message = expired ? 'Not fetched: the link has expired' : `Not fetched: no ${kind} fetcher is configured`;
     return { checks: [...checks, ...rest.map((name): VerifyCheck => ({ name, status: 'skipped', message }))] };
   }
-  const fetched = await fetchFiles(link, options);
+  const fetched = await fetch();
   if ('check' in fetched) {
     const others = rest
       .filter((n) => n !== fetched.check.name)
@@ -247,32 +264,4 @@ export async function checkShl(text: string, options: VerifyOptions): Promise<Sh
     ...(followed.content ? { content: followed.content } : {}),
     warnings,
   };
-}
-
-/**
- * A VHL: the HCERT envelope's checks, then — only when they all passed — the link's.
- * @example const r = await checkVhl(await checkHcert(hc1, options), options)
- */
-export async function checkVhl(envelope: HcertCheckResult, options: VerifyOptions): Promise<ShlCheckResult> {
-  const warnings: OperationOutcomeIssue[] = [];
-  const checks = envelope.checks.filter((c) => c.name !== 'fhir-profile' && c.name !== 'revocation');
-  const text = envelope.verdict.payloads?.smartHealthLinks?.[0];
-  const envelopeOk = checks.every((c) => c.status !== 'fail');
-  if (!envelopeOk || !text) {
-    const message = 'Not followed: the VHL envelope did not verify';
-    return {
-      checks: [
-        ...checks,
-        ...(['fhir-profile', 'revocation'] as const).map((name): VerifyCheck => ({ name, status: 'skipped', message })),
-      ],
-      warnings,
-    };
-  }
-  const followed = await followLink(decodeShlink(text), options, warnings);
-  // not-expired, decompress and payload-schema appear twice (envelope, then link): the message says which is which.
-  const linkChecks = followed.checks.map((c) => ({
-    ...c,
-    message: `Carried link: ${c.message ?? (c.status === 'pass' ? 'passed' : c.status)}`,
-  }));
-  return { checks: [...checks, ...linkChecks], ...(followed.content ? { content: followed.content } : {}), warnings };
 }

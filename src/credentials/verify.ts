@@ -13,7 +13,8 @@ import {
 } from './verdict.ts';
 import { checkHcert } from './verify-hcert.ts';
 import { checkShc } from './verify-shc.ts';
-import { checkShl, checkVhl } from './verify-shl.ts';
+import { checkShl } from './verify-shl.ts';
+import { checkVhl, checkVhlink } from './verify-vhl.ts';
 import type { VerifyOptions } from './verify-options.ts';
 import { isValidClock } from '../formats/clock.ts';
 
@@ -29,6 +30,7 @@ export function detectFormat(text: string): CredentialKind | undefined {
   if (t.startsWith('HC1:')) return 'hcert';
   if (t.toLowerCase().startsWith('shc:/') || JWS.test(t)) return 'shc';
   if (/^shlink:\//.test(t) || /^https?:\/\/[^\s#]+#shlink:\//.test(t)) return 'shl';
+  if (t.startsWith('vhlink:/')) return 'vhl';
   return undefined;
 }
 
@@ -36,7 +38,7 @@ function notACredential(text: string): CredentialVerdict {
   const tooLarge = text.length > MAX_INPUT;
   const message = tooLarge
     ? `The input has ${text.length} characters, above the cap of ${MAX_INPUT}`
-    : 'The input is not a credential: it starts with none of HC1:, shc:/, shlink:/ and is not a compact JWS';
+    : 'The input is not a credential: it starts with none of HC1:, shc:/, shlink:/, vhlink:/ and is not a compact JWS';
   const check: VerifyCheck = {
     name: 'unprefix',
     status: 'fail',
@@ -82,7 +84,13 @@ async function verifyHcertOrVhl(text: string, options: VerifyOptions): Promise<C
   if (payloads?.smartHealthLinks?.length) {
     const vhl = await checkVhl(r, options);
     return finishVerdict(
-      { ...base, format: 'vhl', checks: vhl.checks, ...(vhl.content ? { content: vhl.content } : {}) },
+      {
+        ...base,
+        format: 'vhl',
+        checks: vhl.checks,
+        ...(vhl.linkForm ? { linkForm: vhl.linkForm } : {}),
+        ...(vhl.content ? { content: vhl.content } : {}),
+      },
       [...r.warnings, ...vhl.warnings],
     );
   }
@@ -142,6 +150,20 @@ export async function verifyCredential(input: string, options: VerifyOptions): P
         ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}),
         ...(r.content ? { content: r.content } : {}),
         ...(r.payload ? { payload: r.payload } : {}),
+      },
+      r.warnings,
+    );
+  }
+  if (format === 'vhl') {
+    const r = await checkVhlink(text.trim(), options);
+    return finishVerdict(
+      {
+        format: 'vhl',
+        checks: r.checks,
+        ...(r.linkForm ? { linkForm: r.linkForm } : {}),
+        ...(r.payload ? { issuer: new URL(r.payload.url).host, payload: r.payload } : {}),
+        ...(r.payload?.exp !== undefined ? { expiresAt: new Date(r.payload.exp * 1000).toISOString() } : {}),
+        ...(r.content ? { content: r.content } : {}),
       },
       r.warnings,
     );

@@ -8,6 +8,7 @@ import { OutcomeError, messageIdOf } from '../fhir/outcome.ts';
 import type { ResourceStore } from '../storage/store.ts';
 import type { FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import { statusOf } from './status.ts';
+import { isVhlManifestRequest, manifestAuditEntity } from './vhl-manifest-search.ts';
 
 interface Shape {
   subtype: string;
@@ -17,6 +18,8 @@ interface Shape {
   /** Left out of the trail when it succeeds (public reads: the CapabilityStatement, $verify, $packages). */
   quietOnSuccess: boolean;
   entity?: string;
+  /** The SHL/VHL `recipient` a manifest request declared. */
+  recipient?: string;
 }
 
 /** Operations that sign, issue, revoke or install: action E, audited after they succeed. */
@@ -55,8 +58,23 @@ function shapeOf(req: FhirRequest): Shape {
       ...(entity ? { entity } : {}),
     };
   }
-  if (s.length === 2 && s[1] === '_search')
+  if (s.length === 2 && s[1] === '_search') {
+    // ITI-YY5: every manifest request, granted or refused, is logged under its own subtype, naming the folder
+    // (by record id, never the folder id) and the recipient the receiver declared; the passcode never is.
+    if (s[0] === 'List' && isVhlManifestRequest(req)) {
+      const entity = manifestAuditEntity(req);
+      const recipient = req.query.find(([k]) => k === 'recipient')?.[1];
+      return {
+        subtype: 'ITI-YY5',
+        action: 'R',
+        transactional: false,
+        quietOnSuccess: false,
+        ...(entity ? { entity } : {}),
+        ...(recipient ? { recipient: recipient.slice(0, 256) } : {}),
+      };
+    }
     return { subtype: 'search-type', action: 'R', transactional: false, quietOnSuccess: false };
+  }
   const write = {
     POST: ['create', 'C'],
     PUT: ['update', 'U'],
@@ -76,6 +94,7 @@ function caller(ctx: RestContext): { clientId?: string; address: string } {
 
 /** Resources a response names (the created/updated resource, or Location). */
 function touched(res: FhirResponse, fallback: string | undefined): string[] {
+  if (res.auditEntities) return res.auditEntities;
   const r = res.resource;
   if (r?.id && r.resourceType !== 'Bundle' && r.resourceType !== 'OperationOutcome' && r.resourceType !== 'Parameters')
     return [`${r.resourceType}/${r.id}`];
@@ -135,6 +154,7 @@ export async function audited(
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     entities,
     ...(detail ? { detail } : {}),
+    ...(shape.recipient ? { recipient: shape.recipient } : {}),
     recorded: audit.now(),
   });
   try {

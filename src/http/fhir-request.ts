@@ -40,6 +40,8 @@ export interface FhirResponse {
   status: number;
   resource?: Resource;
   headers?: Record<string, string>;
+  /** What the AuditEvent names when the resource does not say it (e.g. the folder behind a VHL manifest search). */
+  auditEntities?: string[];
   /** Hints and warnings about a write (validation on ingest); sent as the body with Prefer: return=OperationOutcome, and as `response.outcome` in Bundle responses. */
   outcome?: OperationOutcome;
 }

@@ -85,6 +85,7 @@ const ISSUED_FORMAT: Readonly<Record<string, string>> = {
   'issue-hcert': 'hcert',
   'health-cards-issue': 'shc',
   'issue-shl': 'shl',
+  'generate-vhl': 'vhl',
 };
 
 function parameter(resource: Resource | undefined, name: string): ParametersParameter | undefined {

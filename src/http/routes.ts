@@ -36,6 +36,12 @@ export interface OperationRoute {
 
 export type BundleHandler = (ctx: RestContext, req: FhirRequest) => Promise<FhirResponse>;
 
+/** ITI-YY5: a List `_search` that is a VHL manifest request (http/vhl-manifest-search.ts). */
+export interface ListSearchHook {
+  matches(req: FhirRequest): boolean;
+  handle(ctx: RestContext, req: FhirRequest): Promise<FhirResponse>;
+}
+
 export interface Router {
   handle(ctx: RestContext, req: FhirRequest): Promise<FhirResponse>;
   operations: readonly OperationRoute[];
@@ -45,8 +51,9 @@ export function createRouter(options: {
   operations: OperationRoute[];
   bundle: BundleHandler;
   metadata: () => FhirResponse;
+  vhlManifest?: ListSearchHook;
 }): Router {
-  const { operations, bundle, metadata } = options;
+  const { operations, bundle, metadata, vhlManifest } = options;
   const route = async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> => {
     const s = req.segments;
     const last = s[s.length - 1] ?? '';
@@ -80,7 +87,11 @@ export function createRouter(options: {
       );
     }
     if (s.length === 2 && s[1] === '_search')
-      return only(req, ['POST'], () => (on(type, 's'), searchType(ctx, req, type)));
+      return only(req, ['POST'], () =>
+        type === 'List' && vhlManifest?.matches(req)
+          ? (on(type, 's'), vhlManifest.handle(ctx, req))
+          : (on(type, 's'), searchType(ctx, req, type)),
+      );
     if (s.length === 2 && s[1] === '_history')
       return only(req, ['GET'], () => (on(type, 'r'), history(ctx, req, type)));
     const id = s[1];

@@ -1,6 +1,6 @@
 /**
- * Security records are not ordinary data. Revocation entries (Basic), issuance Provenance, AuditEvents and SMART
- * Health Link records (DocumentReference) change only through their operations ($revoke-credential, issuance,
+ * Security records are not ordinary data. Revocation entries (Basic), issuance Provenance, AuditEvents, SMART
+ * Health Link records (DocumentReference) and VHL folders (List, ids derived by SHA-256) change only through their operations ($revoke-credential, issuance,
  * link access), never through plain FHIR create/update/delete, whatever scopes the caller holds; and the secrets a
  * link record keeps (passcode hash, file-ticket hashes) never leave through read, search or history.
  */
@@ -41,8 +41,9 @@ function carriesMarker(body: unknown): boolean {
 /** Throws 403 when a plain write (create, update, patch, delete) would touch a security record. */
 export function guardSecurityRecord(req: FhirRequest, type: string, id?: string): void {
   if (SERVER_ONLY.has(type)) refuse(type, 'is a security record: it');
-  if (type !== 'Basic' && type !== 'DocumentReference') return;
-  const what = type === 'Basic' ? 'a revocation entry' : 'an SMART Health Link record';
+  if (type !== 'Basic' && type !== 'DocumentReference' && type !== 'List') return;
+  const what =
+    type === 'Basic' ? 'a revocation entry' : type === 'List' ? 'a VHL folder' : 'an SMART Health Link record';
   if ((id !== undefined && DERIVED_ID.test(id)) || carriesMarker(req.body)) refuse(type, `looks like ${what}, which`);
 }
 
@@ -52,11 +53,11 @@ export function guardSecurityRecord(req: FhirRequest, type: string, id?: string)
  */
 export function guardConditional(req: FhirRequest, type: string): void {
   guardSecurityRecord(req, type);
-  if (type === 'Basic' || type === 'DocumentReference') {
+  if (type === 'Basic' || type === 'DocumentReference' || type === 'List') {
     fail('forbidden', {
       code: 'forbidden',
       id: 'SECURITY_RECORD_CONDITIONAL',
-      text: `Conditional ${req.method} on ${type} is refused: this server keeps revocation entries and link records as ${type}, and a search could select one; address the resource by id`,
+      text: `Conditional ${req.method} on ${type} is refused: this server keeps revocation entries, link records and VHL folders as ${type}, and a search could select one; address the resource by id`,
     });
   }
 }

@@ -30,7 +30,10 @@ describe('operations in the CapabilityStatement', () => {
   });
 
   test.each([
-    ['Patient', ['validate', 'issue-hcert', 'health-cards-issue', 'issue-shl', 'credentials', 'summary']],
+    [
+      'Patient',
+      ['validate', 'issue-hcert', 'health-cards-issue', 'issue-shl', 'credentials', 'summary', 'generate-vhl'],
+    ],
     ['Immunization', ['validate', 'issue-hcert']],
     ['Bundle', ['validate', 'issue-shl']],
     ['Observation', ['validate']],

@@ -1,10 +1,13 @@
 /**
- * Verifiable Health Links: an HCERT whose hcert claim carries SMART Health Link URIs under sub-key 5, so a GDHCN
- * verifier checks the issuer's signature before it follows the link.
- * smart.who.int.trust#1.1.6, StructureDefinition-HCert element `HCert.5` (0..*, `shlink:/…`).
+ * Verifiable Health Links: an HCERT whose hcert claim carries link URIs under sub-key 5, so a GDHCN verifier checks
+ * the issuer's signature before it follows the link. Two forms are carried: the IHE ITI.VHL `vhlink:/` (payload whose
+ * url is a FHIR List search) and the earlier `shlink:/` (a plain SMART Health Link).
+ * smart.who.int.trust#1.1.6, StructureDefinition-HCert element `HCert.5` (0..* string);
+ * https://profiles.ihe.net/ITI/VHL/ITI-YY3.html (QR Code Generation).
  */
 import { FormatError } from '../errors.ts';
-import { decodeShlink, type ShlinkPayload } from '../shl/link.ts';
+import { decodeShlink, SHLINK_PREFIX, type ShlinkPayload } from '../shl/link.ts';
+import { decodeVhlink, VHLINK_PREFIX } from '../shl/vhlink.ts';
 import { HCERT_KEY } from './claim-keys.ts';
 import type { CoseSigner } from './cose-sign1.ts';
 import type { CwtClaimsInput } from './cwt.ts';
@@ -15,14 +18,25 @@ export interface VhlInput {
   iss: string;
   iat: number;
   exp?: number;
-  /** `shlink:/…` URIs (a viewer prefix is stripped to the bare link). */
+  /** `vhlink:/…` or `shlink:/…` URIs (a viewer prefix is stripped to the bare link). */
   shlinks: readonly string[];
 }
 
 function bareLink(link: string): string {
+  if (link.trim().startsWith(VHLINK_PREFIX)) {
+    decodeVhlink(link);
+    return link.trim();
+  }
   decodeShlink(link);
-  const at = link.indexOf('shlink:/');
-  return link.slice(at).trim();
+  return link.slice(link.indexOf(SHLINK_PREFIX)).trim();
+}
+
+/**
+ * Which form a carried link has: `vhlink` (IHE ITI.VHL) or `shlink` (the earlier SHL-in-claim-5 form).
+ * @example carriedLinkForm('vhlink:/eyJ…') // 'vhlink'
+ */
+export function carriedLinkForm(link: string): 'vhlink' | 'shlink' {
+  return link.trim().startsWith(VHLINK_PREFIX) ? 'vhlink' : 'shlink';
 }
 
 /**

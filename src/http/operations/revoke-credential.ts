@@ -7,6 +7,7 @@ import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { findIssuance } from '../../credentials/provenance.ts';
 import { revokeCredential } from '../../credentials/revocation.ts';
 import { revokeShlRecord } from '../../credentials/shl-links.ts';
+import { retireFolder } from '../../credentials/vhl-folder-record.ts';
 import { fail } from '../../fhir/outcome.ts';
 import type { FhirResponse } from '../fhir-request.ts';
 import type { OperationRoute } from '../routes.ts';
@@ -35,6 +36,8 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
       if (issued.format === 'shl' || issued.format === 'vhl') {
         // A link is revoked by removing its record: the manifest URL then answers 404, and $verify says revoked.
         const removed = await revokeShlRecord(ctx.store, credentialId);
+        // A VHL folder's List is retired too: the operator's view says so, and ITI-YY5 answers 403.
+        if (issued.format === 'vhl') await retireFolder(ctx.store, credentialId);
         return revoked(!removed, `DocumentReference/${credentialId}`);
       }
       const reason = input.string('reason');

@@ -3,11 +3,14 @@
  * `qrImage` attachment) — checked against the trust list or the keys the caller gives. 200 whenever the request
  * could be read, whatever the verdict; a picture without a readable QR code is a `decode-error` verdict.
  */
+import { allowsInteraction } from '../../auth/scopes.ts';
 import { verdictToParameters } from '../../credentials/verdict.ts';
+import type { VhlFetcher } from '../../credentials/verify-options.ts';
 import { unreadableQrVerdict, verifyCredential } from '../../credentials/verify.ts';
 import { fail } from '../../fhir/outcome.ts';
 import { FormatError } from '../../formats/errors.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
+import type { AuthContext } from '../authorize.ts';
 import { createQrImageReader, type QrImageReader } from '../qr-image-reader.ts';
 import type { OperationRoute } from '../routes.ts';
 import { defineOperation } from './define.ts';
@@ -22,7 +25,7 @@ export function verifyOperation(
     scope: null,
     // A PNG/JPEG body is the credential's picture, not Parameters: read without it.
     readInput: false,
-    handle: async (_ctx, req, _target, _unread, read) => {
+    handle: async (ctx, req, _target, _unread, read) => {
       const image = Buffer.isBuffer(req.body) ? req.body : undefined;
       const input = read(image ? { query: req.query, body: undefined } : req);
       const attachment = input.attachment('qrImage');
@@ -46,11 +49,26 @@ export function verifyOperation(
       const request = readVerifyRequest(input, now(), text);
       const languages = acceptedLanguages(req.headers.acceptLanguage);
       if (languages.length > 0) request.languages = languages;
-      const verdict = await verifyCredential(request.credential, credentials.verifyOptions(request));
+      const options = credentials.verifyOptions(request);
+      // $verify is public, but a VHL folder is served only to authenticated receivers (ITI-YY5: system/List.s):
+      // an anonymous caller gets the signature checks, not the documents.
+      if (!mayReadFolders(ctx.auth)) options.fetchVhl = refuseFolders;
+      const verdict = await verifyCredential(request.credential, options);
       return { status: 200, resource: verdictToParameters(verdict) };
     },
   });
 }
+
+function mayReadFolders(auth: AuthContext | undefined): boolean {
+  return !auth || auth.kind === 'off' || (auth.kind === 'client' && allowsInteraction(auth.scopes, 'List', 's'));
+}
+
+const refuseFolders: VhlFetcher = async () => {
+  throw new FormatError(
+    'SHL_FETCH_REFUSED',
+    'VHL: following a vhlink needs a token with system/List.s (ITI-YY5 receiver authentication)',
+  );
+};
 
 /** Primary language subtags of Accept-Language, by quality (RFC 9110 §12.5.4); `*` and q=0 are dropped. */
 function acceptedLanguages(header: string | undefined): string[] {
