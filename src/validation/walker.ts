@@ -76,9 +76,10 @@ function profilesToCheck(
   const raw = typeof meta === 'object' && meta !== null ? meta.profile : undefined;
   const claimed = (Array.isArray(raw) ? raw : []).filter((p): p is string => typeof p === 'string');
   const out: CompiledProfile[] = [];
-  for (const url of new Set([...required, ...claimed])) {
+  const globals = ctx.engine.registry.globalProfiles(resource.resourceType);
+  for (const url of new Set([...required, ...globals, ...claimed])) {
     const compiled = ctx.engine.registry.profile(url);
-    const isClaim = !required.includes(url);
+    const isClaim = !required.includes(url) && !globals.includes(url);
     if (!compiled) {
       const reason = ctx.engine.registry.missingReason(url);
       if (isClaim && reason === 'no loaded package defines it') {
