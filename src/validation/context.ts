@@ -52,6 +52,12 @@ export interface WalkContext {
   /** FHIRPath of `rootResource` (e.g. `Bundle.entry[3].resource`), for contained targets. */
   readonly rootPath: string;
   readonly bundle?: BundleIndex;
+  /**
+   * FHIRPath invariant verdicts of this call, per object and expression: a resource tried against several profiles
+   * (slices told apart by profile) meets the same base invariants in each. Only expressions that do not read
+   * %resource / %rootResource are kept, so the verdict depends on the object alone.
+   */
+  readonly invariantMemo?: WeakMap<object, Map<string, boolean>>;
   /** The request's work budget (see fhir/work-budget.ts), ticked once per object walked. */
   readonly budget?: { tick(): void };
 }

@@ -81,6 +81,7 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
         engine,
         sink,
         cache: new WeakMap(),
+        invariantMemo: new WeakMap(),
         resource: root,
         rootResource: root,
         rootPath: path,
