@@ -48,6 +48,7 @@ export const MESSAGES = {
   VALUESET_NOT_CHECKED: { code: 'not-supported', severity: 'information' },
   CODE_UNKNOWN_IN_CODESYSTEM: { code: 'code-invalid', severity: 'error' },
   CODE_DISPLAY_MISMATCH: { code: 'code-invalid', severity: 'warning' },
+  UCUM_CODE_INVALID: { code: 'code-invalid', severity: 'error' },
   CODESYSTEM_ALIAS: { code: 'informational', severity: 'information' },
   REFERENCE_NOT_RESOLVED: { code: 'not-found', severity: 'error' },
   REFERENCE_EXTERNAL: { code: 'informational', severity: 'warning' },

@@ -15,6 +15,7 @@ import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
 import { checkCodingSystem, checkConformanceRules } from './conformance-rules.ts';
 import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import { processSlicing } from './slicing.ts';
+import { checkUcum } from './ucum.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
 
 const ABSTRACT_RESOURCES = new Set(['Resource', 'DomainResource']);
@@ -276,6 +277,15 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
     checkCodingSystem(ctx, obj, item.path);
   }
+  if (
+    code === 'Coding' ||
+    code === 'Quantity' ||
+    code === 'Age' ||
+    code === 'Duration' ||
+    code === 'Distance' ||
+    code === 'Count'
+  )
+    checkUcum(ctx.sink, obj, item.path);
   ctx.engine.invariants.check(ctx, node, obj, code, item.path);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
   const container = containerFor(ctx, node, owner, code, item.path);
