@@ -33,7 +33,9 @@ export function ucumProblem(code: string): string | undefined {
   let problem: string | undefined;
   try {
     const r = library().validateUnitString(code);
-    problem = r.status === 'valid' ? undefined : r.msg.join('; ') || `'${code}' is not a valid UCUM unit`;
+    // The library's messages may span lines ("… is mo.\nDid you mean mo?"); an issue text is one line.
+    const why = r.msg.join(' ').replace(/\s+/g, ' ').trim();
+    problem = r.status === 'valid' ? undefined : why || `'${code}' is not a valid UCUM unit`;
   } catch (err) {
     problem = `'${code}' could not be parsed as a UCUM unit (${(err as Error).message})`;
   }
