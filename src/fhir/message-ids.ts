@@ -242,6 +242,8 @@ export const MESSAGE_IDS = {
   CODESYSTEM_PROPERTY_VALUE_TYPE: 'validation',
   CODE_DISPLAY_MISMATCH: 'validation',
   UCUM_CODE_INVALID: 'validation',
+  EXAMPLE_URL_NOT_ALLOWED: 'validation',
+  MARKDOWN_HTML: 'validation',
   CODE_NOT_CHECKED: 'validation',
   CODE_NOT_IN_VALUESET: 'validation',
   CODE_UNKNOWN_IN_CODESYSTEM: 'validation',

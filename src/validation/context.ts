@@ -35,6 +35,10 @@ export interface Engine {
   readonly unknownProfileSeverity: 'warning' | 'error';
   /** Severity for an extension that no loaded package defines. */
   readonly unknownExtensionSeverity: 'error' | 'warning' | 'information';
+  /** false: URLs in example domains are errors, and so are unknown extensions there. */
+  readonly allowExampleUrls: boolean;
+  /** false: markdown that holds what looks like an HTML tag is an error. */
+  readonly allowHtmlInMarkdown: boolean;
   /** Static answers about slicing discriminators of the loaded profiles. */
   readonly discriminators: DiscriminatorMemo;
 }

@@ -49,6 +49,8 @@ export const MESSAGES = {
   CODE_UNKNOWN_IN_CODESYSTEM: { code: 'code-invalid', severity: 'error' },
   CODE_DISPLAY_MISMATCH: { code: 'code-invalid', severity: 'warning' },
   UCUM_CODE_INVALID: { code: 'code-invalid', severity: 'error' },
+  EXAMPLE_URL_NOT_ALLOWED: { code: 'invalid', severity: 'error' },
+  MARKDOWN_HTML: { code: 'invalid', severity: 'error' },
   CODESYSTEM_ALIAS: { code: 'informational', severity: 'information' },
   REFERENCE_NOT_RESOLVED: { code: 'not-found', severity: 'error' },
   REFERENCE_EXTERNAL: { code: 'informational', severity: 'warning' },
