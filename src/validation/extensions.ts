@@ -7,7 +7,7 @@
  */
 import type { WalkContext } from './context.ts';
 import type { CompiledProfile, ElementNode } from './model.ts';
-import { walkObject } from './walker.ts';
+import { EXAMPLE_URL, walkObject } from './walker.ts';
 
 function hasValue(obj: Record<string, unknown>): boolean {
   // The value may be carried by its primitive extension part alone (`_valueCode`: an id or extensions, no value).
@@ -44,11 +44,12 @@ function definitionFor(ctx: WalkContext, node: ElementNode, url: unknown, path: 
   } else if (/^(https?|urn):/.test(canonical)) {
     // An unknown modifier extension changes the meaning of what it sits on, so it cannot be ignored.
     const modifier = node.name === 'modifierExtension';
-    const severity = modifier
-      ? 'error'
-      : HL7_IG_EXTENSION.test(canonical)
-        ? ctx.engine.unknownExtensionSeverity
-        : 'warning';
+    const severity =
+      modifier || (!ctx.engine.allowExampleUrls && EXAMPLE_URL.test(canonical))
+        ? 'error'
+        : HL7_IG_EXTENSION.test(canonical)
+          ? ctx.engine.unknownExtensionSeverity
+          : 'warning';
     ctx.sink.add('EXTENSION_UNKNOWN', path, `Unknown ${modifier ? 'modifier ' : ''}extension ${canonical}`, severity);
   }
   return undefined;

@@ -19,7 +19,7 @@ type Parsed = ReturnType<typeof parseFhirPath>;
 type Compiled =
   | { kind: 'native'; fn: NativeCheck }
   | { kind: 'simple'; fn: (v: unknown) => boolean }
-  | { kind: 'fhirpath'; atom: Parsed }
+  | { kind: 'fhirpath'; atom: Parsed; contextFree: boolean }
   | { kind: 'error'; error: Error };
 
 export interface InvariantRunner {
@@ -58,7 +58,11 @@ export function createInvariantRunner(): InvariantRunner {
     else if (simple) hit = { kind: 'simple', fn: simple };
     else {
       try {
-        hit = { kind: 'fhirpath', atom: parseFhirPath(expression) };
+        hit = {
+          kind: 'fhirpath',
+          atom: parseFhirPath(expression),
+          contextFree: !/%(resource|rootResource)\b/.test(expression),
+        };
       } catch (err) {
         hit = { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
       }
@@ -85,10 +89,7 @@ export function createInvariantRunner(): InvariantRunner {
         try {
           if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
-          else
-            holds = !failed(
-              evalFhirPathTyped(how.atom, [{ type: typeName(node, type), value }], variablesFor(ctx, type, value)),
-            );
+          else holds = evalMemoised(ctx, how, c.expression, node, type, value);
         } catch (err) {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',
@@ -101,6 +102,28 @@ export function createInvariantRunner(): InvariantRunner {
       }
     },
   };
+}
+
+function evalMemoised(
+  ctx: WalkContext,
+  how: { atom: Parsed; contextFree: boolean },
+  expression: string,
+  node: ElementNode,
+  type: string,
+  value: unknown,
+): boolean {
+  const memo = how.contextFree && typeof value === 'object' && value !== null ? ctx.invariantMemo : undefined;
+  let perObject = memo?.get(value as object);
+  const known = perObject?.get(expression);
+  if (known !== undefined) return known;
+  const holds = !failed(
+    evalFhirPathTyped(how.atom, [{ type: typeName(node, type), value }], variablesFor(ctx, type, value)),
+  );
+  if (memo) {
+    if (!perObject) memo.set(value as object, (perObject = new Map()));
+    perObject.set(expression, holds);
+  }
+  return holds;
 }
 
 /** The type FHIRPath knows a value by: backbone elements are named after their path (TestScriptSetupActionAssert). */

@@ -92,6 +92,8 @@ function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode,
   }
   // Composition.section.entry of documents has its own rule (bundle-rules.ts), reported once there.
   if (bundle.type === 'document' && node.path === 'Composition.section.entry') return;
+  // A reference in the Bundle itself (Bundle.signature.who / onBehalfOf) names the signer, not document content.
+  if (ctx.resource.resourceType === 'Bundle') return;
   const local = reference.startsWith('urn:uuid:') || reference.startsWith('urn:oid:') || !/^[a-z]+:/.test(reference);
   if (local && (bundle.type === 'document' || reference.startsWith('urn:'))) {
     // Only a document must be self-contained; elsewhere the HL7 validator warns.

@@ -23,6 +23,10 @@ export interface ValidatorOptions {
   unknownProfileSeverity?: 'warning' | 'error';
   /** Severity of an unknown extension in an HL7 IG canonical space (default `error`, as the HL7 validator); other unknown ones are warnings, modifier ones errors. */
   unknownExtensionSeverity?: 'error' | 'warning' | 'information';
+  /** Whether example URLs (example.org, example.com) may appear (default true; the HL7 validator's `-allow-example-urls`). */
+  allowExampleUrls?: boolean;
+  /** Whether markdown may hold what looks like an HTML tag (default true; false as the HL7 validator's no-HTML-in-markdown). */
+  allowHtmlInMarkdown?: boolean;
   /** Name and version of the software reporting (default `gdhcn-gateway-validator/<ENGINE_VERSION>`). */
   engine?: string;
   /** Packages whose canonicals answer before uploaded ones (packages/integrity.ts); default: all equal. */
@@ -60,6 +64,8 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
     unknownProfileSeverity: options.unknownProfileSeverity ?? 'warning',
     unknownExtensionSeverity: options.unknownExtensionSeverity ?? 'error',
     discriminators: createDiscriminatorMemo(),
+    allowExampleUrls: options.allowExampleUrls ?? true,
+    allowHtmlInMarkdown: options.allowHtmlInMarkdown ?? true,
   };
   const software = options.engine ?? `gdhcn-gateway-validator/${ENGINE_VERSION}`;
   const validatedWith = {
@@ -81,6 +87,7 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
         engine,
         sink,
         cache: new WeakMap(),
+        invariantMemo: new WeakMap(),
         resource: root,
         rootResource: root,
         rootPath: path,

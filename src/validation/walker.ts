@@ -15,6 +15,7 @@ import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
 import { checkCodingSystem, checkConformanceRules } from './conformance-rules.ts';
 import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import { processSlicing } from './slicing.ts';
+import { checkUcum } from './ucum.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
 
 const ABSTRACT_RESOURCES = new Set(['Resource', 'DomainResource']);
@@ -76,9 +77,10 @@ function profilesToCheck(
   const raw = typeof meta === 'object' && meta !== null ? meta.profile : undefined;
   const claimed = (Array.isArray(raw) ? raw : []).filter((p): p is string => typeof p === 'string');
   const out: CompiledProfile[] = [];
-  for (const url of new Set([...required, ...claimed])) {
+  const globals = ctx.engine.registry.globalProfiles(resource.resourceType);
+  for (const url of new Set([...required, ...globals, ...claimed])) {
     const compiled = ctx.engine.registry.profile(url);
-    const isClaim = !required.includes(url);
+    const isClaim = !required.includes(url) && !globals.includes(url);
     if (!compiled) {
       const reason = ctx.engine.registry.missingReason(url);
       if (isClaim && reason === 'no loaded package defines it') {
@@ -227,6 +229,8 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
     const problem = checkPrimitive(code, item.value);
     if (problem) ctx.sink.add(problem.id, item.path, problem.text);
     checkFixedAndPattern(ctx, item.value, node, item.path);
+    if (!ctx.engine.allowExampleUrls || !ctx.engine.allowHtmlInMarkdown)
+      checkContentPolicy(ctx, code, item.value, item.path);
     if (node.binding && (code === 'code' || code === 'string' || code === 'uri')) {
       ctx.engine.terminology.checkBinding(ctx.sink, node.binding, { code: item.value }, 'code', item.path);
     }
@@ -244,6 +248,26 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
     if (base) walkObject(ctx, item.ext, base.root, base, item.path);
   }
   void owner;
+}
+
+/** A URL in the example domains (example.org, example.com and their subdomains). */
+export const EXAMPLE_URL = /^https?:\/\/([a-z0-9-]+\.)*example\.(org|com|net)(\/|:|$)/i;
+const URL_TYPES = new Set(['uri', 'url', 'canonical']);
+
+/** The content rules a validator may be asked to apply (both off by default, as in the HL7 validator). */
+function checkContentPolicy(ctx: WalkContext, code: string, value: unknown, path: string): void {
+  if (typeof value !== 'string') return;
+  if (!ctx.engine.allowExampleUrls && URL_TYPES.has(code) && EXAMPLE_URL.test(value))
+    ctx.sink.add('EXAMPLE_URL_NOT_ALLOWED', path, `Example URLs are not allowed in this context (${value})`);
+  if (!ctx.engine.allowHtmlInMarkdown && code === 'markdown') {
+    const at = value.search(/<\/?[a-zA-Z][^>]*>/);
+    if (at >= 0)
+      ctx.sink.add(
+        'MARKDOWN_HTML',
+        path,
+        `The markdown holds what looks like an HTML tag at '${value.slice(at, at + 10)}'; HTML is not allowed in markdown here`,
+      );
+  }
 }
 
 /** Validates one value of an element (after slicing has picked the definition that applies). */
@@ -275,6 +299,15 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
     checkCodingSystem(ctx, obj, item.path);
   }
+  if (
+    code === 'Coding' ||
+    code === 'Quantity' ||
+    code === 'Age' ||
+    code === 'Duration' ||
+    code === 'Distance' ||
+    code === 'Count'
+  )
+    checkUcum(ctx.sink, obj, item.path);
   ctx.engine.invariants.check(ctx, node, obj, code, item.path);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
   const container = containerFor(ctx, node, owner, code, item.path);

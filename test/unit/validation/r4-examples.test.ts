@@ -1,0 +1,124 @@
+/**
+ * Every resource of the official R4 examples package (hl7.fhir.r4.examples 4.0.1, a devDependency: never downloaded
+ * here) validated against its core definition, as the CLI does: no false error. The multi-megabyte spec Bundles
+ * (the definitions of the specification itself, `Bundle-*.json` over 2 MB) are left out; they are counted.
+ * The examples that really are invalid are listed below with the rule they break; the test fails when another
+ * example gets an error, when a listed one no longer does, or when it gets an error of another kind.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { readBaseR4 } from '../../../src/packages/base-r4.ts';
+import { createValidator } from '../../../src/validation/validator.ts';
+
+const DIR = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
+const SPEC_BUNDLE_BYTES = 2_000_000;
+
+const UCUM =
+  'UCUM: the unit code is not UCUM (tbl, TAB, drop, mEq, mcg, ea, ml/hr, month) though the system says it is';
+const SP_BASE = 'SearchParameter.base is 1..* and these extension search parameters have none';
+/** Examples that break a rule of R4 (checked by reading each one), with the message ids reported for them. */
+const INVALID: Record<string, { ids: string[]; why: string }> = {
+  'Basic-referral.json': { ids: ['EXTENSION_UNKNOWN'], why: 'modifier extensions at example.org/do-not-use URLs' },
+  'Bundle-father.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'Claim-760151.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'Claim-760152.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'CodeSystem-snomedct.json': {
+    ids: ['CODESYSTEM_PROPERTY_DUPLICATE'],
+    why: 'properties defined twice (same URI or code)',
+  },
+  'DeviceMetric-example.json': {
+    ids: ['REFERENCE_TARGET_TYPE'],
+    why: 'parent refers to a DeviceDefinition, Device only',
+  },
+  'DeviceUseStatement-example.json': { ids: ['REFERENCE_TARGET_TYPE'], why: 'reasonReference to a Procedure' },
+  'ImplementationGuide-fhir.json': { ids: ['CARDINALITY_MIN'], why: 'the build IG has no name and no status (1..1)' },
+  'ig-r4.json': { ids: ['CARDINALITY_MIN'], why: 'the build IG has no name and no status (1..1)' },
+  'MedicationDispense-meddisp0309.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationDispense-meddisp0313.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationDispense-meddisp0318.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationDispense-meddisp0324.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationDispense-meddisp0327.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationDispense-meddisp0328.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationDispense-meddisp0329.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0301.json': {
+    ids: ['REFERENCE_TARGET_TYPE'],
+    why: 'dispenseRequest.performer is a Practitioner',
+  },
+  'MedicationRequest-medrx0304.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0314.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0319.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0322.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0325.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0326.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0328.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0329.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0334.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'MedicationRequest-medrx0335.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  'Observation-clinical-gender.json': { ids: ['REFERENCE_TARGET_TYPE'], why: 'performer is an Encounter' },
+  'Observation-example-genetics-brcapat.json': {
+    ids: ['EXTENSION_UNKNOWN'],
+    why: 'US Core ethnicity extension, which no R4 core package defines',
+  },
+  'OrganizationAffiliation-orgrole1.json': { ids: ['REFERENCE_TARGET_TYPE'], why: 'network refers to a Network' },
+  'Questionnaire-qs1.json': { ids: ['CARDINALITY_MIN'], why: 'nested items without linkId (1..1)' },
+  'SearchParameter-codesystem-extensions-CodeSystem-author.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'SearchParameter-codesystem-extensions-CodeSystem-effective.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'SearchParameter-codesystem-extensions-CodeSystem-end.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'SearchParameter-codesystem-extensions-CodeSystem-keyword.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'SearchParameter-codesystem-extensions-CodeSystem-workflow.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json': {
+    ids: ['RESOURCE_ID_INVALID'],
+    why: 'id of 67 characters (at most 64)',
+  },
+  'SearchParameter-valueset-extensions-ValueSet-author.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'SearchParameter-valueset-extensions-ValueSet-effective.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'SearchParameter-valueset-extensions-ValueSet-end.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'SearchParameter-valueset-extensions-ValueSet-keyword.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'SearchParameter-valueset-extensions-ValueSet-workflow.json': { ids: ['CARDINALITY_MIN'], why: SP_BASE },
+  'StructureDefinition-Definition.json': { ids: ['INVARIANT_FAILED'], why: 'sdf-4: not abstract, no baseDefinition' },
+  'StructureDefinition-Event.json': { ids: ['INVARIANT_FAILED'], why: 'sdf-4: not abstract, no baseDefinition' },
+  'StructureDefinition-FiveWs.json': { ids: ['INVARIANT_FAILED'], why: 'sdf-4: not abstract, no baseDefinition' },
+  'StructureDefinition-Request.json': { ids: ['INVARIANT_FAILED'], why: 'sdf-4: not abstract, no baseDefinition' },
+  'ValueSet-example-hierarchical.json': {
+    ids: ['VALUESET_SYSTEM_NOT_ABSOLUTE'],
+    why: "compose.include.system '#hacked' (a contained CodeSystem is named by its url)",
+  },
+  'VisionPrescription-33124.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+};
+
+const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severity === 'fatal';
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json') && f !== 'package.json' && !f.startsWith('.'));
+const specBundles = files.filter((f) => f.startsWith('Bundle-') && statSync(join(DIR, f)).size > SPEC_BUNDLE_BYTES);
+const examples = files.filter((f) => !specBundles.includes(f));
+const errorsByFile = new Map<string, string[]>();
+
+describe('official R4 examples (hl7.fhir.r4.examples)', () => {
+  beforeAll(() => {
+    const validator = createValidator({ packages: [readBaseR4()], summaries: [], warnings: [] });
+    for (const file of examples) {
+      const issues = validator.validate(JSON.parse(readFileSync(join(DIR, file), 'utf8'))).issue.filter(isError);
+      if (issues.length) errorsByFile.set(file, [...new Set(issues.map((i) => i.details?.coding?.[0]?.code ?? '?'))]);
+    }
+    console.log(
+      `R4 examples: ${files.length} files, ${examples.length} validated (${specBundles.length} spec Bundles left out), ${examples.length - errorsByFile.size} without error, ${errorsByFile.size} really invalid`,
+    );
+  }, 1_800_000);
+
+  test('when the package is read, then it holds the examples and the spec Bundles are only a few', () => {
+    expect(examples.length).toBeGreaterThan(5000);
+    expect(specBundles.length).toBeLessThan(20);
+  });
+
+  test('when every example is validated, then only the really invalid ones have errors (no false error)', () => {
+    expect([...errorsByFile.keys()].sort()).toEqual(Object.keys(INVALID).sort());
+  });
+
+  test('when a really invalid example is validated, then its errors are those of the rule it breaks', () => {
+    for (const [file, { ids, why }] of Object.entries(INVALID)) {
+      expect(why.length).toBeGreaterThan(10);
+      expect({ file, ids: errorsByFile.get(file)?.sort() }).toEqual({ file, ids: [...ids].sort() });
+    }
+  });
+});
