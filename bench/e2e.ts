@@ -35,11 +35,13 @@ const LOAD = {
   verify: { count: Number(process.env.BENCH_VERIFY ?? 4000), seconds: 6 },
   issue: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 6 },
   issueNoQr: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 6 },
+  /** DDCC `$generateHealthCertificate`: check, map, sign, QR image, store and register (answers 201). */
+  generate: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 6 },
 };
 const RAW_SLICE_MS = 1000;
 /** Distinct HC1s the `$verify` rounds cycle through. */
 const HC1_COUNT = 32;
-/** BENCH_ONLY=verify|issue|issueNoQr runs only that load (with BENCH_CPU_PROF, to profile one path); no JSON line. */
+/** BENCH_ONLY=verify|issue|issueNoQr|generate runs only that load (with BENCH_CPU_PROF, to profile one path); no JSON line. */
 const ONLY = process.env.BENCH_ONLY;
 
 type Kind = keyof typeof LOAD;
@@ -174,6 +176,32 @@ async function main(): Promise<void> {
       body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'qrFormat', valueCode: 'none' }] }),
     };
 
+    // Distinct DDCC responses: each request a paper certificate (HCID) and lot of its own.
+    const { text: _text, ...igResponse } = example('QuestionnaireResponse-DDCCVSQuestionnaireResponseExample.json') as {
+      text?: unknown;
+      item: { linkId: string; answer: unknown[] }[];
+    };
+    const generateReq = (i: number): LoadRequest => {
+      const item = igResponse.item.map((it) =>
+        it.linkId === 'hcid'
+          ? { linkId: 'hcid', answer: [{ valueString: `BENCH-${process.pid}-${i}-${Math.random()}` }] }
+          : it.linkId === 'lot'
+            ? { linkId: 'lot', answer: [{ valueString: `LOT-${i}` }] }
+            : it,
+      );
+      return {
+        method: 'POST',
+        path: '/fhir/QuestionnaireResponse/$generateHealthCertificate',
+        body: JSON.stringify({
+          resourceType: 'Parameters',
+          parameter: [{ name: 'response', resource: { ...igResponse, item } }],
+        }),
+      };
+    };
+    const first = await client.send(generateReq(0));
+    if (first.status !== 201)
+      throw new Error(`$generateHealthCertificate: ${first.status} ${first.body.slice(0, 2000)}`);
+
     // HC1s for the $verify rounds, issued by this server (its development DSC is in its own trust list).
     const hc1s: string[] = [];
     for (let i = 0; i < HC1_COUNT; i++) {
@@ -213,6 +241,7 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY === 'verify') await client.load(300, verifyReq);
     if (!ONLY || ONLY === 'issue') await client.load(30, () => issueDefault);
     if (!ONLY || ONLY === 'issueNoQr') await client.load(100, () => issueNoQr);
+    if (!ONLY || ONLY === 'generate') await client.load(30, generateReq, (s) => s === 201);
     for (const op of Object.values(raw)) measureRaw(op, 200);
 
     const rounds: Record<
@@ -222,6 +251,7 @@ async function main(): Promise<void> {
       verify: [],
       issue: [],
       issueNoQr: [],
+      generate: [],
       rawSign: [],
       rawVerify: [],
       rawSignDer: [],
@@ -231,16 +261,18 @@ async function main(): Promise<void> {
       verify: verifyReq,
       issue: () => issueDefault,
       issueNoQr: () => issueNoQr,
+      generate: generateReq,
     };
     for (let r = 0; r < ROUNDS; r++) {
       rounds.rawVerify.push(measureRaw(raw.verify, RAW_SLICE_MS));
       rounds.rawSign.push(measureRaw(raw.sign, RAW_SLICE_MS));
       rounds.rawVerifyDer.push(measureRaw(raw.verifyDer, RAW_SLICE_MS / 2));
       rounds.rawSignDer.push(measureRaw(raw.signDer, RAW_SLICE_MS / 2));
-      for (const kind of ['verify', 'issue', 'issueNoQr'] as const) {
+      for (const kind of ['verify', 'issue', 'issueNoQr', 'generate'] as const) {
         if (ONLY && kind !== ONLY) continue;
+        const ok = kind === 'generate' ? 201 : 200;
         const m = await measureHttp(server.child, () =>
-          client.load(LOAD[kind].count, requests[kind], (s) => s === 200, LOAD[kind].seconds),
+          client.load(LOAD[kind].count, requests[kind], (s) => s === ok, LOAD[kind].seconds),
         );
         rounds[kind].push(m);
         console.log(
@@ -269,6 +301,9 @@ async function main(): Promise<void> {
       issue_http_noqr_per_s: med('issueNoQr', 'perSecond'),
       issue_http_noqr_per_cpu_s: med('issueNoQr', 'perCpuSecond'),
       issue_http_noqr_p99_ms: med('issueNoQr', 'p99ms'),
+      generate_health_certificate_per_s: med('generate', 'perSecond'),
+      generate_health_certificate_per_cpu_s: med('generate', 'perCpuSecond'),
+      generate_health_certificate_p99_ms: med('generate', 'p99ms'),
       es256_verify_per_s: med('rawVerify', 'perSecond'),
       es256_verify_per_cpu_s: med('rawVerify', 'perCpuSecond'),
       es256_sign_per_s: med('rawSign', 'perSecond'),
@@ -289,6 +324,7 @@ async function main(): Promise<void> {
       verify_http_vs_es256_verify: ratio('verify', 'rawVerify', 'perCpuSecond'),
       issue_http_vs_es256_sign: ratio('issue', 'rawSign', 'perCpuSecond'),
       issue_http_noqr_vs_es256_sign: ratio('issueNoQr', 'rawSign', 'perCpuSecond'),
+      generate_health_certificate_vs_es256_sign: ratio('generate', 'rawSign', 'perCpuSecond'),
     };
     console.log(JSON.stringify({ bench: 'e2e', figures, ratios }));
   } finally {
