@@ -42,6 +42,8 @@ const LOAD = {
   verify: { count: Number(process.env.BENCH_VERIFY ?? 3000), seconds: 6 },
   issue: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 6 },
   issueNoQr: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 6 },
+  /** DDCC `$generateHealthCertificate`: check, map, sign, QR image, store and register (answers 201). */
+  generate: { count: Number(process.env.BENCH_ISSUE ?? 2000), seconds: 6 },
 };
 const RAW_SLICE_MS = 1000;
 /**
@@ -50,7 +52,7 @@ const RAW_SLICE_MS = 1000;
  */
 const HC1_COUNT = Number(process.env.BENCH_HC1S ?? 10_000);
 const DSC_COUNT = 4;
-/** BENCH_ONLY=verify|issue|issueNoQr runs only that load (with BENCH_CPU_PROF, to profile one path); no JSON line. */
+/** BENCH_ONLY=verify|issue|issueNoQr|generate runs only that load (with BENCH_CPU_PROF, to profile one path); no JSON line. */
 const ONLY = process.env.BENCH_ONLY;
 
 type Kind = keyof typeof LOAD;
@@ -187,6 +189,32 @@ async function main(): Promise<void> {
       body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'qrFormat', valueCode: 'none' }] }),
     };
 
+    // Distinct DDCC responses: each request a paper certificate (HCID) and lot of its own.
+    const { text: _text, ...igResponse } = example('QuestionnaireResponse-DDCCVSQuestionnaireResponseExample.json') as {
+      text?: unknown;
+      item: { linkId: string; answer: unknown[] }[];
+    };
+    const generateReq = (i: number): LoadRequest => {
+      const item = igResponse.item.map((it) =>
+        it.linkId === 'hcid'
+          ? { linkId: 'hcid', answer: [{ valueString: `BENCH-${process.pid}-${i}-${Math.random()}` }] }
+          : it.linkId === 'lot'
+            ? { linkId: 'lot', answer: [{ valueString: `LOT-${i}` }] }
+            : it,
+      );
+      return {
+        method: 'POST',
+        path: '/fhir/QuestionnaireResponse/$generateHealthCertificate',
+        body: JSON.stringify({
+          resourceType: 'Parameters',
+          parameter: [{ name: 'response', resource: { ...igResponse, item } }],
+        }),
+      };
+    };
+    const first = await client.send(generateReq(0));
+    if (first.status !== 201)
+      throw new Error(`$generateHealthCertificate: ${first.status} ${first.body.slice(0, 2000)}`);
+
     // The template: an HC1 this server issued (its newest DSC signed it); the set varies it, over every DSC.
     const issued = await client.send(issueNoQr);
     const template = issued.status === 200 ? parameter(issued.body, 'hc1') : undefined;
@@ -243,6 +271,7 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY === 'verify') await verifyClient.load(300, verifyReq);
     if (!ONLY || ONLY === 'issue') await client.load(30, () => issueDefault);
     if (!ONLY || ONLY === 'issueNoQr') await client.load(100, () => issueNoQr);
+    if (!ONLY || ONLY === 'generate') await client.load(30, generateReq, (s) => s === 201);
     for (const op of Object.values(raw)) measureRaw(op, 200);
 
     const rounds: Record<
@@ -252,6 +281,7 @@ async function main(): Promise<void> {
       verify: [],
       issue: [],
       issueNoQr: [],
+      generate: [],
       rawSign: [],
       rawVerify: [],
       rawSignDer: [],
@@ -261,17 +291,19 @@ async function main(): Promise<void> {
       verify: verifyReq,
       issue: () => issueDefault,
       issueNoQr: () => issueNoQr,
+      generate: generateReq,
     };
     for (let r = 0; r < ROUNDS; r++) {
       rounds.rawVerify.push(measureRaw(raw.verify, RAW_SLICE_MS));
       rounds.rawSign.push(measureRaw(raw.sign, RAW_SLICE_MS));
       rounds.rawVerifyDer.push(measureRaw(raw.verifyDer, RAW_SLICE_MS / 2));
       rounds.rawSignDer.push(measureRaw(raw.signDer, RAW_SLICE_MS / 2));
-      for (const kind of ['verify', 'issue', 'issueNoQr'] as const) {
+      for (const kind of ['verify', 'issue', 'issueNoQr', 'generate'] as const) {
         if (ONLY && kind !== ONLY) continue;
         const loader = kind === 'verify' ? verifyClient : client;
+        const ok = kind === 'generate' ? 201 : 200;
         const m = await measureHttp(server.child, () =>
-          loader.load(LOAD[kind].count, requests[kind], (s) => s === 200, LOAD[kind].seconds),
+          loader.load(LOAD[kind].count, requests[kind], (s) => s === ok, LOAD[kind].seconds),
         );
         rounds[kind].push(m);
         console.log(
@@ -300,6 +332,9 @@ async function main(): Promise<void> {
       issue_http_noqr_per_s: med('issueNoQr', 'perSecond'),
       issue_http_noqr_per_cpu_s: med('issueNoQr', 'perCpuSecond'),
       issue_http_noqr_p99_ms: med('issueNoQr', 'p99ms'),
+      generate_health_certificate_per_s: med('generate', 'perSecond'),
+      generate_health_certificate_per_cpu_s: med('generate', 'perCpuSecond'),
+      generate_health_certificate_p99_ms: med('generate', 'p99ms'),
       es256_verify_per_s: med('rawVerify', 'perSecond'),
       es256_verify_per_cpu_s: med('rawVerify', 'perCpuSecond'),
       es256_sign_per_s: med('rawSign', 'perSecond'),
@@ -324,6 +359,7 @@ async function main(): Promise<void> {
       verify_http_vs_es256_verify: ratio('verify', 'rawVerify', 'perCpuSecond'),
       issue_http_vs_es256_sign: ratio('issue', 'rawSign', 'perCpuSecond'),
       issue_http_noqr_vs_es256_sign: ratio('issueNoQr', 'rawSign', 'perCpuSecond'),
+      generate_health_certificate_vs_es256_sign: ratio('generate', 'rawSign', 'perCpuSecond'),
     };
     console.log(JSON.stringify({ bench: 'e2e', figures, ratios }));
   } finally {

@@ -42,6 +42,30 @@ export interface GeneratedDdcc {
   warnings: OperationOutcomeIssue[];
 }
 
+/** The DDCC:VS core data set questionnaire has 22 questions and no repeats: a response of hundreds is not one. */
+const DDCC_VS_ITEMS = 22;
+const MAX_RESPONSE_ITEMS = 500;
+/** An answer names its first errors; thousands of the same error help nobody and cost megabytes. */
+const MAX_LISTED_ERRORS = 100;
+
+/** Items and nested items (under items and answers), counted without recursion and stopping past the cap. */
+function countItems(top: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [top];
+  while (stack.length > 0 && count <= MAX_RESPONSE_ITEMS) {
+    const list = stack.pop();
+    if (!Array.isArray(list)) continue;
+    for (const item of list) {
+      count++;
+      if (typeof item !== 'object' || item === null) continue;
+      const { item: children, answer } = item as { item?: unknown; answer?: unknown };
+      stack.push(children);
+      if (Array.isArray(answer)) for (const a of answer) stack.push((a as { item?: unknown } | null)?.item);
+    }
+  }
+  return count;
+}
+
 const unprocessable = (id: 'DDCC_RESPONSE_UNSUPPORTED' | 'DDCC_RESPONSE_NOT_COMPLETED', text: string, at: string) =>
   fail('unprocessable', { code: 'not-supported', id, text, expression: at });
 
@@ -78,6 +102,14 @@ function checkedResponse(input: GenerateInput): { qr: QuestionnaireResponse; war
       `A certificate is made from a completed response, not one with status "${String(given.status)}"`,
       'QuestionnaireResponse.status',
     );
+  const items = countItems(given.item);
+  if (items > MAX_RESPONSE_ITEMS)
+    fail('unprocessable', {
+      code: 'too-costly',
+      id: 'DDCC_RESPONSE_TOO_LARGE',
+      text: `The QuestionnaireResponse has more than ${MAX_RESPONSE_ITEMS} items (the DDCC:VS questionnaire asks ${DDCC_VS_ITEMS} questions, none repeating); it was not checked`,
+      expression: 'QuestionnaireResponse.item',
+    });
   const qr: QuestionnaireResponse = { ...given, questionnaire: DDCC_VS_QUESTIONNAIRE };
   const issues = input.validate(qr).issue ?? [];
   const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
@@ -86,9 +118,9 @@ function checkedResponse(input: GenerateInput): { qr: QuestionnaireResponse; war
       issue({
         code: 'invalid',
         id: 'DDCC_RESPONSE_INVALID',
-        text: `The QuestionnaireResponse does not answer ${DDCC_VS_QUESTIONNAIRE} as it asks (${errors.length} error(s)); no certificate was made`,
+        text: `The QuestionnaireResponse does not answer ${DDCC_VS_QUESTIONNAIRE} as it asks (${errors.length} error(s)${errors.length > MAX_LISTED_ERRORS ? `, the first ${MAX_LISTED_ERRORS} listed` : ''}); no certificate was made`,
       }),
-      ...errors,
+      ...errors.slice(0, MAX_LISTED_ERRORS),
     ]);
   return { qr, warnings: issues.filter((i) => i.severity === 'warning') };
 }

@@ -23,6 +23,7 @@ export const MESSAGE_IDS = {
   DDCC_FOLDER_TOO_MANY: 'credentials',
   DDCC_RESPONSE_INVALID: 'credentials',
   DDCC_RESPONSE_NOT_COMPLETED: 'credentials',
+  DDCC_RESPONSE_TOO_LARGE: 'credentials',
   DDCC_RESPONSE_UNSUPPORTED: 'credentials',
   DDCC_REVOKE_TARGET: 'credentials',
   ISSUER_DSC_NOT_IN_TRUST_LIST: 'credentials',

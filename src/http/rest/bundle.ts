@@ -31,7 +31,9 @@ interface Step {
 
 export function createBundleHandler(dispatch: Dispatch) {
   return async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> => {
-    assertResource(req.body, 'Bundle');
+    // The Bundle's own structure only: each entry's resource is checked by the interaction or operation it goes
+    // to, one at a time (checking a batch of 10,000 in one call took ~5 ms per entry before any entry ran).
+    assertResource(bundleShell(req.body), 'Bundle');
     const bundle = req.body as Bundle;
     if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
       fail('invalid', {
@@ -46,6 +48,20 @@ export function createBundleHandler(dispatch: Dispatch) {
     if (bundle.type === 'batch') return { status: 200, resource: await runBatch(ctx, entries, dispatch) };
     const result = await ctx.store.transaction((tx) => runTransaction({ ...ctx, store: tx }, entries, dispatch));
     return { status: 200, resource: result };
+  };
+}
+
+/** The Bundle with each entry's resource left out (anything that is no Bundle is returned as it is). */
+function bundleShell(body: unknown): unknown {
+  const b = body as { resourceType?: unknown; entry?: unknown } | null;
+  if (b === null || typeof b !== 'object' || b.resourceType !== 'Bundle' || !Array.isArray(b.entry)) return body;
+  return {
+    ...b,
+    entry: b.entry.map((e: unknown) => {
+      if (e === null || typeof e !== 'object' || Array.isArray(e)) return e;
+      const { resource: _resource, ...rest } = e as Record<string, unknown>;
+      return rest;
+    }),
   };
 }
 
