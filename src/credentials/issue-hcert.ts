@@ -15,6 +15,7 @@ import { buildDdccDocument, DDCC_PROFILE, type DdccDocumentInput } from './mappi
 import { toDdccVs, type DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
 import { isCovid19Vaccination, toEuDcc, type EuDccPayload } from './mapping/eu-dcc.ts';
 import { isIcvpCovered, toIcvp, type IcvpPayload } from './mapping/icvp.ts';
+import { hasStructuredName } from './mapping/names.ts';
 import { mappingError } from './mapping/mapping-error.ts';
 import { vaccinationFacts, type VaccinationFacts } from './mapping/vaccination.ts';
 import { recordIssuance } from './provenance.ts';
@@ -82,11 +83,24 @@ function certified(patient: Patient, immunizations: readonly Immunization[]): Va
   return own.map((imm, i) => vaccinationFacts(imm, i)).sort((a, b) => b.date.localeCompare(a.date))[0]!;
 }
 
+/** Why an EU DCC payload was left out although the vaccination is COVID-19 (undefined: it is not left out). */
+function euDccOmitted(patient: Patient): OperationOutcomeIssue | undefined {
+  if (hasStructuredName(patient)) return undefined;
+  return issue({
+    severity: 'warning',
+    code: 'incomplete',
+    id: 'HCERT_EU_DCC_OMITTED_NAME_UNSTRUCTURED',
+    text: 'The EU DCC payload was left out: it needs a structured family/given name (and their ICAO 9303 forms), and the patient has only HumanName.text, which is never split on spaces. The DDCC:VS payload carries the name as written.',
+    expression: 'Patient.name',
+  });
+}
+
 function payloads(
   ctx: IssuerContext,
   input: IssueHcertInput,
   facts: VaccinationFacts,
   meta: { certificateId: string; kid: string; iat: number; exp: number },
+  warnings: OperationOutcomeIssue[],
 ): HcertPayloadSet {
   const iso = (s: number): string => new Date(s * 1000).toISOString();
   const issuerName =
@@ -105,11 +119,14 @@ function payloads(
   });
   const out: HcertPayloadSet = { ddccVs };
   if (isCovid19Vaccination(facts, ctx.terminology)) {
-    out.euDcc = toEuDcc(input.patient, [facts], {
-      terminology: ctx.terminology,
-      issuerName,
-      certificateId: meta.certificateId,
-    });
+    const omitted = euDccOmitted(input.patient);
+    if (omitted) warnings.push(omitted);
+    else
+      out.euDcc = toEuDcc(input.patient, [facts], {
+        terminology: ctx.terminology,
+        issuerName,
+        certificateId: meta.certificateId,
+      });
   }
   if (isIcvpCovered(facts, ctx.terminology))
     out.icvp = toIcvp(input.patient, facts, { issuerId: ctx.keys.country, validUntil: iso(meta.exp).slice(0, 10) });
@@ -158,7 +175,8 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   // Never past the signer's own end: a verifier would reject the chain before the certificate expired.
   const exp = Math.min(iat + input.validitySeconds, Math.floor(dsc.certificate.notAfter.getTime() / 1000));
   const certificateId = input.certificateId ?? `URN:UVCI:01:${ctx.keys.country}:${randomIdPart(ctx.randomBytes)}`;
-  const payload = payloads(ctx, input, facts, { certificateId, kid: dsc.kid, iat, exp });
+  const mappingWarnings: OperationOutcomeIssue[] = [];
+  const payload = payloads(ctx, input, facts, { certificateId, kid: dsc.kid, iat, exp }, mappingWarnings);
   const hcert = new Map<number, unknown>([[HCERT_KEY.ddccVs, [payload.ddccVs]]]);
   if (payload.euDcc) hcert.set(HCERT_KEY.euDcc, payload.euDcc);
   if (payload.icvp) hcert.set(HCERT_KEY.icvp, [payload.icvp]);
@@ -181,11 +199,10 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   );
   const qr = await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']);
   const ddccDocument = document(documentQr(hc1, qr));
-  const warnings = issuerTrustWarnings(
-    ctx.trust,
-    { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country },
-    input.now,
-  );
+  const warnings = [
+    ...mappingWarnings,
+    ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now),
+  ];
   const provenance = await recordIssuance(ctx.store, {
     format: 'hcert',
     patientId: input.patient.id,
