@@ -38,6 +38,11 @@ export interface IssueHcertInput {
    * (QR rendering costs far more than signing: for callers that draw the QR themselves).
    */
   qrFormats?: readonly ('png' | 'svg')[];
+  /**
+   * Called with the payloads before anything is signed or recorded; throws (an OutcomeError) to refuse. The
+   * printable certificate checks here that its fonts can draw the name, so a refusal leaves no Provenance behind.
+   */
+  check?: (payload: HcertPayloadSet) => void;
 }
 
 export interface HcertPayloadSet {
@@ -177,6 +182,7 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   const certificateId = input.certificateId ?? `URN:UVCI:01:${ctx.keys.country}:${randomIdPart(ctx.randomBytes)}`;
   const mappingWarnings: OperationOutcomeIssue[] = [];
   const payload = payloads(ctx, input, facts, { certificateId, kid: dsc.kid, iat, exp }, mappingWarnings);
+  input.check?.(payload);
   const hcert = new Map<number, unknown>([[HCERT_KEY.ddccVs, [payload.ddccVs]]]);
   if (payload.euDcc) hcert.set(HCERT_KEY.euDcc, payload.euDcc);
   if (payload.icvp) hcert.set(HCERT_KEY.icvp, [payload.icvp]);
