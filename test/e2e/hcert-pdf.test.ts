@@ -161,6 +161,30 @@ describe('content negotiation', () => {
   });
 });
 
+describe('in a batch', () => {
+  test('when a batch entry asks $issue-hcert for format=pdf, then its response carries the PDF as a Binary and the next entry still runs', async () => {
+    const entry = (format: string) => ({
+      request: { method: 'POST', url: 'Immunization/DDCCImmunizationEnglish/$issue-hcert' },
+      resource: { resourceType: 'Parameters', parameter: [{ name: 'format', valueCode: format }] },
+    });
+    const res = await c.post('', {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [entry('pdf'), entry('xml'), entry('pdf')],
+    });
+    expect(res.status).toBe(200);
+    const entries = (res.body as Bundle).entry!;
+    expect(entries.map((e) => e.response!.status)).toEqual(['200 OK', '400 Bad Request', '200 OK']);
+    for (const i of [0, 2]) {
+      const binary = entries[i]!.resource as { resourceType: string; contentType: string; data: string };
+      expect(binary.resourceType).toBe('Binary');
+      expect(binary.contentType).toBe(PDF);
+      const pdf = Buffer.from(binary.data, 'base64');
+      expect(pdfInfo(pdf).Pages).toBe('1');
+    }
+  });
+});
+
 describe('hostile names', () => {
   const provenanceCount = async () => ((await c.get('Provenance?_summary=count')).body as Bundle).total ?? Number.NaN;
 
