@@ -15,7 +15,8 @@ import { buildDdccDocument, DDCC_PROFILE, type DdccDocumentInput } from './mappi
 import { toDdccVs, type DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
 import { isCovid19Vaccination, toEuDcc, type EuDccPayload } from './mapping/eu-dcc.ts';
 import { isIcvpCovered, toIcvp, type IcvpPayload } from './mapping/icvp.ts';
-import { hasStructuredName } from './mapping/names.ts';
+import { hasStructuredName, personName } from './mapping/names.ts';
+import { EU_DCC_TEXT_MAX } from './hcert-payload-schema.ts';
 import { mappingError } from './mapping/mapping-error.ts';
 import { vaccinationFacts, type VaccinationFacts } from './mapping/vaccination.ts';
 import { recordIssuance } from './provenance.ts';
@@ -90,12 +91,26 @@ function certified(patient: Patient, immunizations: readonly Immunization[]): Va
 
 /** Why an EU DCC payload was left out although the vaccination is COVID-19 (undefined: it is not left out). */
 function euDccOmitted(patient: Patient): OperationOutcomeIssue | undefined {
-  if (hasStructuredName(patient)) return undefined;
+  if (!hasStructuredName(patient)) {
+    return issue({
+      severity: 'warning',
+      code: 'incomplete',
+      id: 'HCERT_EU_DCC_OMITTED_NAME_UNSTRUCTURED',
+      text: 'The EU DCC payload was left out: it needs a structured family/given name (and their ICAO 9303 forms), and the patient has only HumanName.text, which is never split on spaces. The DDCC:VS payload carries the name as written.',
+      expression: 'Patient.name',
+    });
+  }
+  // An untransliterable name is still refused (personName throws 422), as before.
+  const n = personName(patient);
+  const fields = { fn: n.family, fnt: n.familyIcao, gn: n.given, gnt: n.givenIcao };
+  const long = Object.entries(fields).filter(([, v]) => v !== undefined && v.length > EU_DCC_TEXT_MAX);
+  if (long.length === 0) return undefined;
+  // A shortened name would be a wrong name, and a longer one fails the schema every verifier checks.
   return issue({
     severity: 'warning',
     code: 'incomplete',
-    id: 'HCERT_EU_DCC_OMITTED_NAME_UNSTRUCTURED',
-    text: 'The EU DCC payload was left out: it needs a structured family/given name (and their ICAO 9303 forms), and the patient has only HumanName.text, which is never split on spaces. The DDCC:VS payload carries the name as written.',
+    id: 'HCERT_EU_DCC_OMITTED_NAME_TOO_LONG',
+    text: `The EU DCC payload was left out: its ${long.map(([k]) => k).join(', ')} may hold at most ${EU_DCC_TEXT_MAX} characters (eu-dcc-schema 1.3) and this name is longer; it is never shortened. The DDCC:VS payload carries the name in full.`,
     expression: 'Patient.name',
   });
 }

@@ -18,6 +18,7 @@ export const MESSAGE_IDS = {
   CLI_NOT_A_RESOURCE: 'cli',
   // credentials/
   DDCC_DOCUMENT_INVALID: 'credentials',
+  HCERT_EU_DCC_OMITTED_NAME_TOO_LONG: 'credentials',
   HCERT_EU_DCC_OMITTED_NAME_UNSTRUCTURED: 'credentials',
   ISSUER_DSC_NOT_IN_TRUST_LIST: 'credentials',
   ISSUER_DSC_NOT_TRUSTED: 'credentials',

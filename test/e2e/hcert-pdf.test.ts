@@ -214,6 +214,32 @@ describe('hostile names', () => {
     expect((verdict.payload!.ddccVs as { name: string }[])[0]!.name).toBe(name);
   });
 
+  test('when a structured family name has 1,000 characters, then the EU DCC is left out with a warning, never shortened, and the certificate verifies', async () => {
+    const parts = ['Müller', 'Lüdenscheidt', 'Schmidt', 'Wolfeschlegelsteinhausen', 'Bergmann'];
+    const family = Array.from({ length: 100 }, (_, i) => parts[i % parts.length])
+      .join('-')
+      .slice(0, 1000)
+      .replace(/-$/, '');
+    expect(family.length).toBeGreaterThanOrEqual(999);
+    // DDCCPatient's ddccName slice asks for the text too.
+    const name = [{ use: 'official' as const, text: `Anna ${family}`, family, given: ['Anna'] }];
+    const json = await printFor('long-family', name).then(() =>
+      c.post('Immunization/imm-long-family/$issue-hcert', c.parameters([{ name: 'qrFormat', valueCode: 'none' }])),
+    );
+    expect(json.status).toBe(200);
+    const warnings = param(json.body as Parameters, 'warnings')!.resource as OperationOutcome;
+    expect(messageIds(warnings)).toContain('HCERT_EU_DCC_OMITTED_NAME_TOO_LONG');
+    const verdict = await c.verify(param(json.body as Parameters, 'hc1')!.valueString!);
+    expect(verdict.valid).toBe(true);
+    expect(verdict.payload!.euDcc).toBeUndefined();
+    expect((verdict.payload!.ddccVs as { name: string }[])[0]!.name).toBe(`Anna ${family}`);
+    // The printed form of the same record: cut on paper, whole in its QR.
+    const pdf = await call('Immunization/imm-long-family/$issue-hcert', [{ name: 'format', valueCode: 'pdf' }]);
+    expect(pdf.status).toBe(200);
+    expect(folded(pdf.bytes)).toContain(SHEET_STRINGS.en.shortened);
+    expect((await scanned(pdf.bytes)).verdict.valid).toBe(true);
+  });
+
   test.each([
     ['Arabic', 'محمد بن عبد الله (الثاني) 1990'],
     ['Hebrew', 'שרה בת אברהם'],

@@ -60,16 +60,15 @@ interface Pen {
 function drawLine(
   pen: Pen,
   line: string,
-  at0: { x: number; y: number; direction: Direction },
+  start: { x: number; y: number; direction: Direction },
   size: number,
   font: PDFFont,
   color = INK,
 ): void {
-  const { y } = at0;
-  let at = at0.x;
-  for (const run of visualRuns(line, at0.direction)) {
-    pen.page.drawText(run.text, { x: at, y, size, font, color });
-    at += font.widthOfTextAtSize(run.text, size);
+  let x = start.x;
+  for (const run of visualRuns(line, start.direction)) {
+    pen.page.drawText(run.text, { x, y: start.y, size, font, color });
+    x += font.widthOfTextAtSize(run.text, size);
   }
 }
 
