@@ -37,6 +37,23 @@ export interface SheetOptions {
   createdAt: Date;
 }
 
+/**
+ * fontkit as pdf-lib sees it, with each font file parsed once per process rather than on every page: parsing the two
+ * DejaVu faces was most of a page's cost. pdf-lib still builds a fresh subset per document (`createSubset`), and
+ * what a parsed font caches (glyphs, layout tables) does not depend on the document.
+ */
+const parsed = new Map<Uint8Array, ReturnType<typeof fontkit.create>>();
+const PARSED_ONCE = {
+  create(data: Uint8Array, postscriptName?: string) {
+    let font = parsed.get(data);
+    if (!font) {
+      font = fontkit.create(data, postscriptName);
+      parsed.set(data, font);
+    }
+    return font;
+  },
+} as unknown as typeof fontkit;
+
 /** How many lines a name and a value may take; the second budget is used when the first does not fit the page. */
 interface Budget {
   nameLines: number;
@@ -150,7 +167,7 @@ async function layOut(
   const s = SHEET_STRINGS[options.language];
   const fonts = sheetFonts();
   const doc = await PDFDocument.create();
-  doc.registerFontkit(fontkit);
+  doc.registerFontkit(PARSED_ONCE);
   const [pageWidth, pageHeight] = PAGE_SIZES[options.pageSize];
   const pen: Pen = {
     page: doc.addPage([pageWidth, pageHeight]),
