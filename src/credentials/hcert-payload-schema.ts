@@ -15,7 +15,8 @@ const DOB = /^((\d{4})(-\d{2}){0,2})?$/;
 /** eu-dcc-schema 1.3.0 `dob`: "ISO 8601 date format restricted to range 1900-2099 or empty". */
 const DOB_1_3 = /^((19|20)\d\d(-\d\d){0,2}){0,1}$/;
 /** eu-dcc-schema 1.3.0 (not 1.0.x–1.2.x): names, certificate id, issuer, test centre and test name are at most 80 characters. */
-const MAX_TEXT = 80;
+export const EU_DCC_TEXT_MAX = 80;
+const MAX_TEXT = EU_DCC_TEXT_MAX;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -79,11 +80,11 @@ export function euDccProblems(dcc: unknown): string[] {
   else if (!dcc.ver.startsWith('1.')) out.push(`schema version ${dcc.ver} is not one this verifier knows (1.x)`);
   if (!isObj(dcc.nam)) out.push('nam is required');
   else {
-    if (!(typeof dcc.nam.fnt === 'string' && dcc.nam.fnt.length <= 80 && ICAO.test(dcc.nam.fnt)))
+    if (!(typeof dcc.nam.fnt === 'string' && dcc.nam.fnt.length <= MAX_TEXT && ICAO.test(dcc.nam.fnt)))
       out.push('nam.fnt must be ICAO 9303 text (A-Z and <, at most 80)');
     if (
       dcc.nam.gnt !== undefined &&
-      !(typeof dcc.nam.gnt === 'string' && dcc.nam.gnt.length <= 80 && ICAO.test(dcc.nam.gnt))
+      !(typeof dcc.nam.gnt === 'string' && dcc.nam.gnt.length <= MAX_TEXT && ICAO.test(dcc.nam.gnt))
     )
       out.push('nam.gnt must be ICAO 9303 text');
     if (!lenientDates(dcc.ver))

@@ -5,7 +5,7 @@
  * https://github.com/ehn-dcc-development/eu-dcc-hcert-spec · http://smart.who.int/trust/StructureDefinition/HCert
  */
 import type { Bundle, Immunization, OperationOutcomeIssue, Patient } from '@medplum/fhirtypes';
-import { OutcomeError, fail, issue, messageIdOf } from '../fhir/outcome.ts';
+import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
 import { HCERT_KEY } from '../formats/hcert/claim-keys.ts';
 import { signHc1With } from '../formats/hcert/hc1.ts';
 import { signerAt } from '../trust/issuer-keys.ts';
@@ -15,6 +15,8 @@ import { buildDdccDocument, DDCC_PROFILE, type DdccDocumentInput } from './mappi
 import { toDdccVs, type DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
 import { isCovid19Vaccination, toEuDcc, type EuDccPayload } from './mapping/eu-dcc.ts';
 import { isIcvpCovered, toIcvp, type IcvpPayload } from './mapping/icvp.ts';
+import { hasStructuredName, personName } from './mapping/names.ts';
+import { EU_DCC_TEXT_MAX } from './hcert-payload-schema.ts';
 import { mappingError } from './mapping/mapping-error.ts';
 import { vaccinationFacts, type VaccinationFacts } from './mapping/vaccination.ts';
 import { recordIssuance } from './provenance.ts';
@@ -42,6 +44,11 @@ export interface IssueHcertInput {
    * (QR rendering costs far more than signing: for callers that draw the QR themselves).
    */
   qrFormats?: readonly ('png' | 'svg')[];
+  /**
+   * Called with the payloads before anything is signed or recorded; throws (an OutcomeError) to refuse. The
+   * printable certificate checks here that its fonts can draw the name, so a refusal leaves no Provenance behind.
+   */
+  check?: (payload: HcertPayloadSet) => void;
 }
 
 export interface HcertPayloadSet {
@@ -87,6 +94,32 @@ function certified(patient: Patient, immunizations: readonly Immunization[]): Va
   return own.map((imm, i) => vaccinationFacts(imm, i)).sort((a, b) => b.date.localeCompare(a.date))[0]!;
 }
 
+/** Why an EU DCC payload was left out although the vaccination is COVID-19 (undefined: it is not left out). */
+function euDccOmitted(patient: Patient): OperationOutcomeIssue | undefined {
+  if (!hasStructuredName(patient)) {
+    return issue({
+      severity: 'warning',
+      code: 'incomplete',
+      id: 'HCERT_EU_DCC_OMITTED_NAME_UNSTRUCTURED',
+      text: 'The EU DCC payload was left out: it needs a structured family/given name (and their ICAO 9303 forms), and the patient has only HumanName.text, which is never split on spaces. The DDCC:VS payload carries the name as written.',
+      expression: 'Patient.name',
+    });
+  }
+  // An untransliterable name is still refused (personName throws 422), as before.
+  const n = personName(patient);
+  const fields = { fn: n.family, fnt: n.familyIcao, gn: n.given, gnt: n.givenIcao };
+  const long = Object.entries(fields).filter(([, v]) => v !== undefined && v.length > EU_DCC_TEXT_MAX);
+  if (long.length === 0) return undefined;
+  // A shortened name would be a wrong name, and a longer one fails the schema every verifier checks.
+  return issue({
+    severity: 'warning',
+    code: 'incomplete',
+    id: 'HCERT_EU_DCC_OMITTED_NAME_TOO_LONG',
+    text: `The EU DCC payload was left out: its ${long.map(([k]) => k).join(', ')} may hold at most ${EU_DCC_TEXT_MAX} characters (eu-dcc-schema 1.3) and this name is longer; it is never shortened. The DDCC:VS payload carries the name in full.`,
+    expression: 'Patient.name',
+  });
+}
+
 function payloads(
   ctx: IssuerContext,
   input: IssueHcertInput,
@@ -113,36 +146,18 @@ function payloads(
   });
   const out: HcertPayloadSet = { ddccVs };
   if (isCovid19Vaccination(facts, ctx.terminology)) {
-    const euDcc = euDccOrNameWarning(() =>
-      toEuDcc(input.patient, [facts], { terminology: ctx.terminology, issuerName, certificateId: meta.certificateId }),
-    );
-    if ('warning' in euDcc) warnings.push(euDcc.warning);
-    else out.euDcc = euDcc.payload;
+    const omitted = euDccOmitted(input.patient);
+    if (omitted) warnings.push(omitted);
+    else
+      out.euDcc = toEuDcc(input.patient, [facts], {
+        terminology: ctx.terminology,
+        issuerName,
+        certificateId: meta.certificateId,
+      });
   }
   if (isIcvpCovered(facts, ctx.terminology))
     out.icvp = toIcvp(input.patient, facts, { issuerId: ctx.keys.country, validUntil: iso(meta.exp).slice(0, 10) });
   return out;
-}
-
-/**
- * The EU DCC needs structured family/given names; a name held only as HumanName.text (as DDCC QuestionnaireResponses
- * give it) still makes a DDCC:VS, so the EU DCC part is left out with a warning instead of failing the certificate.
- */
-function euDccOrNameWarning(build: () => EuDccPayload): { payload: EuDccPayload } | { warning: OperationOutcomeIssue } {
-  try {
-    return { payload: build() };
-  } catch (err) {
-    if (!(err instanceof OutcomeError) || messageIdOf(err.outcome) !== 'MAPPING_NAME_UNSTRUCTURED') throw err;
-    return {
-      warning: issue({
-        severity: 'warning',
-        code: 'incomplete',
-        id: 'MAPPING_NAME_UNSTRUCTURED',
-        text: 'The EU DCC payload was left out: the patient name is only HumanName.text, and the EU DCC needs family and given names (a full name is never split on spaces)',
-        expression: 'Patient.name',
-      }),
-    };
-  }
 }
 
 /** The QR the DDCC document embeds: the PNG, else the SVG, else none (then the document has no DocumentReference). */
@@ -189,6 +204,7 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   const certificateId = input.certificateId ?? `URN:UVCI:01:${ctx.keys.country}:${randomIdPart(ctx.randomBytes)}`;
   const mappingWarnings: OperationOutcomeIssue[] = [];
   const payload = payloads(ctx, input, facts, { certificateId, kid: dsc.kid, iat, exp }, mappingWarnings);
+  input.check?.(payload);
   const hcert = new Map<number, unknown>([[HCERT_KEY.ddccVs, [payload.ddccVs]]]);
   if (payload.euDcc) hcert.set(HCERT_KEY.euDcc, payload.euDcc);
   if (payload.icvp) hcert.set(HCERT_KEY.icvp, [payload.icvp]);

@@ -11,6 +11,8 @@ import QRCode, { type QRCodeSegment } from 'qrcode';
 import { FormatError } from './errors.ts';
 import { symbolToPng, symbolToSvg, type QrModules } from './qr/render-symbol.ts';
 
+export type { QrModules };
+
 export type QrFormat = 'png' | 'svg';
 export type QrErrorCorrection = 'L' | 'M' | 'Q' | 'H';
 
@@ -156,6 +158,18 @@ export const QR_PRESETS = Object.freeze({
   shc: { errorCorrection: 'L', maxVersion: 22 },
   shlink: { errorCorrection: 'M', maxVersion: 40 },
 } as const);
+
+/**
+ * The module matrix of a credential's QR with its spec's preset, for callers that draw it themselves (the printed
+ * certificate draws it as vector squares); the same symbol `renderCredentialQrs` draws.
+ * @example const { modules, version } = credentialQrSymbol('hcert', hc1) // modules.size === 17 + 4 * version
+ */
+export function credentialQrSymbol(
+  kind: keyof typeof QR_PRESETS,
+  text: string,
+): { modules: QrModules; version: number } {
+  return symbolFor(text, QR_PRESETS[kind]);
+}
 
 /**
  * Render a credential with its spec's preset: HC1 text, one `shc:/` chunk, or a (viewer-prefixed) shlink.

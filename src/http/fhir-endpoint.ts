@@ -54,6 +54,7 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
         prefer: header(req, 'prefer'),
         contentType: header(req, 'content-type'),
         acceptLanguage: header(req, 'accept-language'),
+        accept: header(req, 'accept'),
       },
     };
     const last = fhirReq.segments[fhirReq.segments.length - 1];
@@ -97,6 +98,11 @@ export function sendFhir(res: Response, out: FhirResponse, pretty = false, maxBy
   if (out.outcome) res.setHeader('X-Validation-Issues', issueCounts(out.outcome));
   if (out.resource === undefined || out.status === 304) {
     res.end();
+    return;
+  }
+  if (out.body && out.body.data.length <= maxBytes) {
+    res.setHeader('Content-Type', out.body.contentType);
+    res.end(out.body.data);
     return;
   }
   let text = JSON.stringify(out.resource, null, pretty ? 2 : undefined);

@@ -33,6 +33,8 @@ export interface FhirRequest {
     /** Media type of the body (PATCH tells JSON Patch from FHIRPath Patch by it). */
     contentType?: string;
     acceptLanguage?: string;
+    /** The Accept header, for operations that can answer in another media type ($issue-hcert: application/pdf). */
+    accept?: string;
   };
 }
 
@@ -44,6 +46,11 @@ export interface FhirResponse {
   auditEntities?: string[];
   /** Hints and warnings about a write (validation on ingest); sent as the body with Prefer: return=OperationOutcome, and as `response.outcome` in Bundle responses. */
   outcome?: OperationOutcome;
+  /**
+   * A non-FHIR body (a printable PDF): sent as it is over HTTP, with its media type. `resource` then holds the same
+   * content as a Binary, which is what a batch-response entry carries.
+   */
+  body?: { contentType: string; data: Uint8Array };
 }
 
 export interface RestSettings {

@@ -129,6 +129,15 @@ function structured(name: HumanName): { family: string; given: string | undefine
 }
 
 /**
+ * True when the patient has a current structured name (a `family`): what the EU DCC `nam` needs. A patient known
+ * only by `HumanName.text` still gets a DDCC:VS certificate, whose `name` is one string.
+ * @example hasStructuredName({ resourceType: 'Patient', name: [{ text: 'Aulus Agerius' }] }) // false
+ */
+export function hasStructuredName(patient: Patient): boolean {
+  return preferred(patient.name ?? []).some((n) => structured(n) !== undefined);
+}
+
+/**
  * The patient's name for a credential: the preferred structured name as written, and the ICAO form taken from
  * that name or, for a non-Latin script, from the alphabetic (`ABC`) representation.
  * Throws 422 MAPPING_NAME_UNSTRUCTURED / MAPPING_NAME_NOT_TRANSLITERABLE.

@@ -14,6 +14,7 @@ import type { AuthContext } from '../authorize.ts';
 import { createQrImageReader, type QrImageReader } from '../qr-image-reader.ts';
 import type { OperationRoute } from '../routes.ts';
 import { defineOperation } from './define.ts';
+import { acceptedLanguages } from '../accept-headers.ts';
 import { readVerifyRequest } from './verify-input.ts';
 
 export function verifyOperation(
@@ -69,27 +70,6 @@ const refuseFolders: VhlFetcher = async () => {
     'VHL: following a vhlink needs a token with system/List.s (ITI-YY5 receiver authentication)',
   );
 };
-
-/** Primary language subtags of Accept-Language, by quality (RFC 9110 §12.5.4); `*` and q=0 are dropped. */
-function acceptedLanguages(header: string | undefined): string[] {
-  if (!header) return [];
-  return header
-    .split(',')
-    .slice(0, 20)
-    .map((part, i) => {
-      const [tag = '', ...params] = part.trim().split(';');
-      const q = Number(
-        params
-          .map((x) => x.trim())
-          .find((x) => x.startsWith('q='))
-          ?.slice(2) ?? '1',
-      );
-      return { lang: tag.trim().toLowerCase().split('-')[0] ?? '', q: Number.isFinite(q) ? q : 0, i };
-    })
-    .filter((x) => /^[a-z]{2,3}$/.test(x.lang) && x.q > 0)
-    .sort((a, b) => b.q - a.q || a.i - b.i)
-    .map((x) => x.lang);
-}
 
 function attachmentBytes(data: string | undefined): Buffer {
   if (!data || !/^[A-Za-z0-9+/]+={0,2}$/.test(data.replace(/\s+/g, ''))) {

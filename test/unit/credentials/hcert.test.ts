@@ -402,6 +402,44 @@ describe('HCERT from the DDCC package examples', () => {
   });
 });
 
+describe('HCERT from a name held only as HumanName.text', () => {
+  test("when the IG's English Patient is issued as it is, then DDCC:VS carries the text, the EU DCC payload is left out and a warning says why", async () => {
+    const pkg = (await sharedPackages()).packages.find((p) => p.id === 'who.ddcc')!;
+    const example = <T>(file: string): T => structuredClone(pkg.examples.find((e) => e.file === file)!.resource) as T;
+    const p = example<Patient>('Patient-DDCCPatientEnglish.json');
+    const r = await issueHcert(h.ctx, {
+      patient: p,
+      immunizations: [example<Immunization>('Immunization-DDCCImmunizationEnglish.json')],
+      now: NOW,
+      validitySeconds: YEAR,
+      requester: 'x',
+      qrFormats: [],
+    });
+    expect(r.payload.ddccVs.name).toBe(p.name![0]!.text);
+    expect(r.payload.euDcc).toBeUndefined();
+    expect(r.warnings[0]).toMatchObject({
+      severity: 'warning',
+      code: 'incomplete',
+      details: { coding: [{ code: 'HCERT_EU_DCC_OMITTED_NAME_UNSTRUCTURED' }] },
+      expression: ['Patient.name'],
+    });
+    // A structured name alongside the text brings the EU DCC payload back and the warning goes.
+    p.name = [{ ...p.name![0]!, family: 'Agerius', given: ['Aulus'] }];
+    const again = await issueHcert(h.ctx, {
+      patient: p,
+      immunizations: [example<Immunization>('Immunization-DDCCImmunizationEnglish.json')],
+      now: NOW,
+      validitySeconds: YEAR,
+      requester: 'x',
+      qrFormats: [],
+    });
+    expect(again.payload.euDcc!.nam.fn).toBe('Agerius');
+    expect(again.warnings.map((w) => w.details?.coding?.[0]?.code)).not.toContain(
+      'HCERT_EU_DCC_OMITTED_NAME_UNSTRUCTURED',
+    );
+  });
+});
+
 describe('HCERT trust: extended key usage', () => {
   test('when a DSC restricted to test certificates signs a vaccination HCERT, then trust-chain fails with untrusted-chain', async () => {
     const ca = await makeCa('XT');
