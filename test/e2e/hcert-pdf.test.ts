@@ -75,7 +75,7 @@ const folded = (b: Uint8Array) => pdfText(b).replace(/\s+/g, ' ');
 
 /** The QR read from the rendered page, verified. */
 async function scanned(pdf: Uint8Array): Promise<{ hc1: string; verdict: Verdict }> {
-  const hc1 = readQrImage(pdfPageToPng(pdf, 100), 'image/png');
+  const hc1 = readQrImage(pdfPageToPng(pdf), 'image/png');
   return { hc1, verdict: await c.verify(hc1) };
 }
 
