@@ -4,12 +4,17 @@
  * checks the CMS signature against the participant's onboarded upload certificate and the uploaded DSC against the
  * participant's onboarded SCA. Paths and content types follow the gateway's OpenAPI (smart.who.int/trust/openapi):
  * POST /trustedCertificate (application/json { cms, domain, group }), DELETE /trustedCertificate (application/cms).
+ * `trustList()` gives what the gateway would publish from that state: a DID trust list (v2) of the onboarded SCAs
+ * and the uploaded DSCs, signed with the network's anchor key (the test serves it to the syncing side).
  */
+import type { KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { generateKeyPair, privateKeyToPem } from '../../src/trust/cert-factory.ts';
 import { verifyCms } from '../../src/trust/cms.ts';
+import { buildDidDocument } from '../../src/trust/publish.ts';
+import { signTrustList } from '../../src/trust/trustlist-proof.ts';
 import { webCrypto, x509 } from '../../src/trust/peculiar.ts';
 import { checkIssuedBy, readCertificate, toPem } from '../../src/trust/x509.ts';
 
@@ -35,7 +40,19 @@ export interface TngGatewayDouble {
   stored: StoredCertificate[];
   /** Every request seen, with the answer given. */
   log: { method: string; path: string; status: number; reason?: string }[];
+  /** The signed DID trust list of this moment: every onboarded SCA, then the stored DSCs of `domain` (x5c = [dsc, sca]). */
+  trustList(options: TrustListOptions): Promise<Record<string, unknown>>;
   close(): Promise<void>;
+}
+
+export interface TrustListOptions {
+  did: string;
+  /** The network's anchor key; the syncing side holds its public half (TRUSTLIST_ANCHOR). */
+  anchorKey: KeyObject;
+  created: Date;
+  verificationMethod: string;
+  /** Default DCC. */
+  domain?: string;
 }
 
 async function serverCertificate() {
@@ -136,6 +153,15 @@ export async function startTngGatewayDouble(participants: OnboardedParticipant[]
     serverCertPem: certPem,
     stored,
     log,
+    trustList: async (options) => {
+      const sca = new Map(participants.map((p) => [p.country, readCertificate(p.scaCertPem).der]));
+      const dscs = stored.filter((s) => s.group === 'DSC' && s.domain === (options.domain ?? 'DCC'));
+      const list = buildDidDocument(options.did, [
+        ...[...sca.values()].map((der) => ({ der })),
+        ...dscs.map((s) => ({ der: s.der, chain: [sca.get(s.country)!] })),
+      ]);
+      return signTrustList(list as unknown as Record<string, unknown>, options.anchorKey, options);
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
