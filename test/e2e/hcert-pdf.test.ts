@@ -8,8 +8,7 @@ import request from 'supertest';
 import type { Bundle, Immunization, OperationOutcome, Parameters, Patient } from '@medplum/fhirtypes';
 import { PAGE_SIZES } from '../../src/credentials/printable/certificate-pdf.ts';
 import { SHEET_STRINGS } from '../../src/credentials/printable/sheet-strings.ts';
-import { readQrImage } from '../../src/formats/qr/read-image.ts';
-import { pdfInfo, pdfPageToPng, pdfText } from '../helpers/pdf-tools.ts';
+import { pdfInfo, pdfText, scanPageQr } from '../helpers/pdf-tools.ts';
 import { packageExample, SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
 import { createTestApp, FHIR_JSON, type TestApp } from '../helpers/test-app.ts';
 import { ISSUER_URL, makeKeys, NOW } from '../unit/credentials/harness.ts';
@@ -75,7 +74,7 @@ const folded = (b: Uint8Array) => pdfText(b).replace(/\s+/g, ' ');
 
 /** The QR read from the rendered page, verified. */
 async function scanned(pdf: Uint8Array): Promise<{ hc1: string; verdict: Verdict }> {
-  const hc1 = readQrImage(pdfPageToPng(pdf), 'image/png');
+  const hc1 = scanPageQr(pdf);
   return { hc1, verdict: await c.verify(hc1) };
 }
 
