@@ -111,7 +111,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     };
   }
   // Unfinished jobs continue from their last committed batch, in the background.
-  void bulk.resume();
+  bulk.resume().catch((err: unknown) => log.error({ err }, 'bulk issuance jobs could not be resumed'));
   return {
     ...trust,
     config,

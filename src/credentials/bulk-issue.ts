@@ -224,25 +224,25 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
       return Buffer.from((found.resource as Binary).data ?? '', 'base64').toString('utf8');
     },
     async resume() {
-      const result = await store.search({
-        resourceType: 'Task',
-        filters: [
-          {
-            code: 'code',
-            type: 'token',
-            values: [{ kind: 'token', system: BULK_JOB_SYSTEM, code: 'issue-hcert-bulk' }],
-          },
-          { code: 'status', type: 'token', values: [{ kind: 'token', code: 'in-progress' }] },
-        ],
-        sort: [],
-        count: 1000,
-        offset: 0,
-        total: 'none',
-        summaryCount: false,
-        include: [],
-        revinclude: [],
-      });
-      for (const r of result.resources) if (r.id && !queue.includes(r.id)) queue.push(r.id);
+      // Every stored Task is looked at (paged), the bulk jobs kept by their code: no reliance on a search index.
+      for (let offset = 0; ; offset += 1000) {
+        const page = await store.search({
+          resourceType: 'Task',
+          filters: [],
+          sort: [],
+          count: 1000,
+          offset,
+          total: 'none',
+          summaryCount: false,
+          include: [],
+          revinclude: [],
+        });
+        for (const r of page.resources as Task[]) {
+          const ours = r.code?.coding?.some((c) => c.system === BULK_JOB_SYSTEM);
+          if (ours && r.status === 'in-progress' && r.id && !queue.includes(r.id)) queue.push(r.id);
+        }
+        if (page.resources.length < 1000) break;
+      }
       kick();
     },
     async idle() {

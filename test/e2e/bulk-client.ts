@@ -33,7 +33,8 @@ export function bulkClient(app: Express, bearer?: string) {
     cancel: (location: string) => auth(request(app).delete(pathOf(location))),
     /** Polls until the job answers something other than 202 (the job runs in the background of this process). */
     async finish(location: string): Promise<request.Response> {
-      for (;;) {
+      for (let i = 0; ; i++) {
+        if (i > 5000) throw new Error(`${location} still answers 202`);
         const res = await auth(request(app).get(pathOf(location)));
         if (res.status !== 202) return res;
         await new Promise((r) => setTimeout(r, 20));
