@@ -17,6 +17,7 @@ import { validateOperation } from './http/operations/validate.ts';
 import { credentialsOperation } from './http/operations/credentials.ts';
 import { healthCardsIssueOperation } from './http/operations/health-cards-issue.ts';
 import { issueHcertOperation } from './http/operations/issue-hcert.ts';
+import { issueHcertBulkOperation } from './http/operations/issue-hcert-bulk.ts';
 import { issueShlOperation } from './http/operations/issue-shl.ts';
 import { verifyOperation } from './http/operations/verify.ts';
 import { revokeCredentialOperation } from './http/operations/revoke-credential.ts';
@@ -59,6 +60,10 @@ export function defaultOperations(services: Services): OperationRoute[] {
       audit: (e) => services.log.info({ audit: 'package-install', ...e }, 'package install'),
     }),
     issueHcertOperation(services.credentials, services.now),
+    issueHcertBulkOperation(() => services.bulk, {
+      validitySeconds: services.credentials.hcertValiditySeconds,
+      now: services.now,
+    }),
     healthCardsIssueOperation(services.credentials, services.now),
     issueShlOperation(services.credentials, services.now),
     verifyOperation(services.credentials, services.now),

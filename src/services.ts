@@ -10,6 +10,8 @@ import { loadBaseDefinitions } from './fhir/base-definitions.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, instrumentStore, type Metrics } from './metrics.ts';
 import { createCredentialServices, type CredentialServices } from './services-credentials.ts';
+import { createBulkIssuer, type BulkIssuer } from './credentials/bulk-issue.ts';
+import { recordsOfImmunization } from './http/operations/records.ts';
 import { createRuleServices } from './services-rules.ts';
 import { createTrustServices, type TrustOverrides, type TrustServices } from './services-trust.ts';
 import { createValidationService, type ValidationService } from './services-validation.ts';
@@ -30,6 +32,8 @@ export interface Services extends TrustServices {
   /** Worker threads for large resources (VALIDATION_WORKERS; absent when 0). */
   validationPool?: ValidationPool;
   credentials: CredentialServices;
+  /** `$issue-hcert-bulk` jobs: worked in the background, resumed from the store at start-up. */
+  bulk: BulkIssuer;
   /** Prometheus instruments on this instance's own registry. */
   metrics: Metrics;
   version: string;
@@ -42,6 +46,8 @@ export interface ServiceOverrides extends TrustOverrides, AuthOverrides {
   now?: () => Date;
   /** Use an in-memory database and throw-away key and cache folders instead of DATA_DIR (tests). */
   inMemory?: boolean;
+  /** Credentials per committed `$issue-hcert-bulk` batch (tests use small ones to stop a job half-way). */
+  bulkBatchSize?: number;
   /** The fetch `$verify` uses for allow-listed remote SHL manifests. */
   shlFetch?: typeof fetch;
 }
@@ -86,6 +92,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     rules: rules.source,
     ...(overrides.shlFetch ? { fetch: overrides.shlFetch } : {}),
   });
+  const bulk = createBulkIssuer({
+    store,
+    issuer: () => credentials.issuer(),
+    now,
+    records: (s, id) => recordsOfImmunization(s, id, config.fhirBaseUrl),
+    ...(overrides.bulkBatchSize ? { batchSize: overrides.bulkBatchSize } : {}),
+  });
   // Started last (nothing after it can fail) and in the background: until a worker has its packages, large resources are validated inline.
   const validationPool =
     config.validationWorkers > 0 ? createValidationPool(config, dataDir, config.validationWorkers) : undefined;
@@ -97,6 +110,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       return state;
     };
   }
+  // Unfinished jobs continue from their last committed batch, in the background.
+  bulk.resume().catch((err: unknown) => log.error({ err }, 'bulk issuance jobs could not be resumed'));
   return {
     ...trust,
     config,
@@ -107,6 +122,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     validation,
     ...(validationPool ? { validationPool } : {}),
     credentials,
+    bulk,
     metrics,
     version: VERSION,
     now,
@@ -115,6 +131,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       rules.stop();
       auth.clients.close();
       await validationPool?.close();
+      await bulk.close();
       await audit.flush();
       await store.close();
       if (overrides.inMemory) rmSync(dataDir, { recursive: true, force: true });

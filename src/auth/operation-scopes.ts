@@ -15,6 +15,7 @@ export const OPERATION_SCOPES = {
   generateHealthFolder: 'system/Bundle.$generateHealthFolder',
   revokeHealthCertificate: 'system/$revokeHealthCertificate',
   generateVhl: 'system/Patient.$generate-vhl',
+  issueHcertBulk: 'system/$issue-hcert-bulk',
 } as const;
 
 export const ALL_OPERATION_SCOPES: readonly string[] = Object.values(OPERATION_SCOPES);

@@ -19,7 +19,7 @@ import { hasStructuredName, personName } from './mapping/names.ts';
 import { EU_DCC_TEXT_MAX } from './hcert-payload-schema.ts';
 import { mappingError } from './mapping/mapping-error.ts';
 import { vaccinationFacts, type VaccinationFacts } from './mapping/vaccination.ts';
-import { recordIssuance } from './provenance.ts';
+import { recordIssuance, type IssuanceRecord } from './provenance.ts';
 import { credentialQrImages, type QrImages } from './qr-images.ts';
 
 export const DDCC_VS_VERSION = 'RC-2.0.0';
@@ -49,6 +49,11 @@ export interface IssueHcertInput {
    * printable certificate checks here that its fonts can draw the name, so a refusal leaves no Provenance behind.
    */
   check?: (payload: HcertPayloadSet) => void;
+  /**
+   * Where the Provenance goes (default: stored now, one write). Bulk issuance collects them and stores a batch in
+   * one transaction with its output lines, so no line is served before its Provenance is durable. Returns its id.
+   */
+  record?: (record: IssuanceRecord) => Promise<string>;
 }
 
 export interface HcertPayloadSet {
@@ -228,7 +233,8 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
     ...mappingWarnings,
     ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now),
   ];
-  const provenance = await recordIssuance(ctx.store, {
+  const record = input.record ?? (async (r: IssuanceRecord) => (await recordIssuance(ctx.store, r)).id!);
+  const provenanceId = await record({
     format: 'hcert',
     patientId: input.patient.id,
     sources: facts.immunization.id ? [`Immunization/${facts.immunization.id}`] : [],
@@ -248,6 +254,6 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
     qr,
     ddccDocument,
     warnings,
-    provenanceId: provenance.id!,
+    provenanceId,
   };
 }
