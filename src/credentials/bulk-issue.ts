@@ -6,16 +6,19 @@
  * resumed after a crash repeats at most the batch that had not committed (its credentials were never handed out).
  * https://hl7.org/fhir/uv/bulkdata/export.html (the asynchronous request pattern this follows)
  */
-import type { Immunization, OperationOutcome, Parameters, Patient, Resource, Task } from '@medplum/fhirtypes';
+import type { Binary, Immunization, OperationOutcome, Parameters, Patient, Resource, Task } from '@medplum/fhirtypes';
 import type { AuditFacts } from '../audit/audit-event.ts';
 import { parseSearchQuery } from '../fhir/search/parse.ts';
 import type { ResourceStore } from '../storage/store.ts';
 import {
   BULK_JOB_CODE,
   BULK_JOB_SYSTEM,
+  ITEMS_FILE,
   binaryId,
   errorLine,
   fromTask,
+  itemsBinary,
+  itemsOf,
   ndjson,
   taskId,
   toTask,
@@ -51,7 +54,7 @@ export interface BulkIssuerOptions {
 }
 
 export interface BulkIssuer {
-  start(job: Omit<BulkJob, 'state' | 'done' | 'files'>): Promise<BulkJob>;
+  start(job: Omit<BulkJob, 'state' | 'done' | 'files' | 'total'> & { items: string[] }): Promise<BulkJob>;
   /** The job, with `expired` once its retention has passed (even before the sweep deleted its files). */
   get(id: string): Promise<BulkJob | undefined>;
   cancel(id: string): Promise<void>;
@@ -100,6 +103,7 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
   async function purge(job: BulkJob, state: BulkJobState): Promise<void> {
     await store.transaction(async (tx) => {
       for (const f of job.files) await tx.delete('Binary', binaryId(job.id, f.name));
+      await tx.delete('Binary', binaryId(job.id, ITEMS_FILE));
       await tx.update(toTask({ ...job, state }));
     });
   }
@@ -117,8 +121,8 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
     };
   }
 
-  async function runBatch(job: BulkJob): Promise<void> {
-    const slice = job.items.slice(job.done, job.done + batchSize);
+  async function runBatch(job: BulkJob, items: readonly string[]): Promise<void> {
+    const slice = items.slice(job.done, job.done + batchSize);
     const provenances: Resource[] = [];
     const out: Parameters[] = [];
     const errors: OperationOutcome[] = [];
@@ -157,7 +161,7 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
     const next: BulkJob = { ...job, done: job.done + slice.length, files: [...job.files] };
     if (out.length > 0) next.files.push({ name: `out-${at}`, kind: 'output', count: out.length });
     if (errors.length > 0) next.files.push({ name: `err-${at}`, kind: 'error', count: errors.length });
-    if (next.done >= next.items.length) {
+    if (next.done >= next.total) {
       next.state = 'completed';
       next.completedAt = now().toISOString();
     }
@@ -212,7 +216,12 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
       const id = queue[0] as string;
       try {
         const job = await stored(id);
-        while (job && job.state === 'in-progress' && !closed && !cancelled.has(id)) await runBatch(job);
+        const list = job?.state === 'in-progress' ? await store.read('Binary', binaryId(id, ITEMS_FILE)) : undefined;
+        const items = list?.status === 'found' ? itemsOf(list.resource as Binary) : [];
+        // Without its list a job could never advance: it fails (after the retries) instead of spinning.
+        if (job?.state === 'in-progress' && items.length !== job.total)
+          throw new Error(`the item list of job ${id} holds ${items.length} ids, not ${job.total}`);
+        while (job && job.state === 'in-progress' && !closed && !cancelled.has(id)) await runBatch(job, items);
         if (job && !closed && cancelled.has(id) && job.state !== 'cancelled') await purge(job, 'cancelled');
         attempts.delete(id);
       } catch (err) {
@@ -263,13 +272,16 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
   };
 
   return {
-    async start(spec) {
-      const job: BulkJob = { ...spec, state: 'in-progress', done: 0, files: [] };
-      if (job.items.length === 0) {
+    async start({ items, ...spec }) {
+      const job: BulkJob = { ...spec, total: items.length, state: 'in-progress', done: 0, files: [] };
+      if (items.length === 0) {
         job.state = 'completed';
         job.completedAt = now().toISOString();
       }
-      await store.create(toTask(job), { id: taskId(job.id) });
+      await store.transaction(async (tx) => {
+        await tx.create(itemsBinary(items), { id: binaryId(job.id, ITEMS_FILE) });
+        await tx.create(toTask(job), { id: taskId(job.id) });
+      });
       if (job.state === 'in-progress') {
         queue.push(job.id);
         kick();

@@ -19,8 +19,8 @@ export interface BulkJob {
   id: string;
   owner: string;
   state: BulkJobState;
-  /** Immunization ids to issue, fixed at kick-off. */
-  items: string[];
+  /** How many Immunizations the job issues (their ids, fixed at kick-off, are kept apart: see `itemsBinary`). */
+  total: number;
   /** How many items are committed (the resume position). */
   done: number;
   validitySeconds: number;
@@ -33,6 +33,23 @@ export interface BulkJob {
 
 export const taskId = (job: string): string => `${BULK_ID_PREFIX}${job}`;
 export const binaryId = (job: string, name: string): string => `${BULK_ID_PREFIX}${job}-${name}`;
+/**
+ * The job's Immunization ids, written once at kick-off: kept in the Task, 100,000 ids would be copied into every
+ * one of its versions (one per batch), quadratic in the job's size.
+ */
+export const ITEMS_FILE = 'items';
+
+export function itemsBinary(items: readonly string[]): Binary {
+  return {
+    resourceType: 'Binary',
+    contentType: 'application/json',
+    data: Buffer.from(JSON.stringify(items)).toString('base64'),
+  };
+}
+
+export function itemsOf(binary: Binary): string[] {
+  return JSON.parse(Buffer.from(binary.data ?? '', 'base64').toString('utf8')) as string[];
+}
 
 /** Task.status of each job state: an expired job is a completed Task whose business status says `expired`. */
 const TASK_STATUS: Record<BulkJobState, Task['status']> = {
@@ -58,9 +75,10 @@ export function toTask(job: BulkJob): Task {
     extension: [
       {
         url: EXT,
-        // The job's own bookkeeping, as JSON: items, position and files are read back only by this module.
+        // The job's own bookkeeping, as JSON: position and files are read back only by this module. The item list
+        // is not here: the Task is rewritten (a new version kept in history) at every batch.
         valueString: JSON.stringify({
-          items: job.items,
+          total: job.total,
           done: job.done,
           validitySeconds: job.validitySeconds,
           files: job.files,
@@ -73,7 +91,7 @@ export function toTask(job: BulkJob): Task {
 export function fromTask(task: Task): BulkJob | undefined {
   const raw = task.extension?.find((e) => e.url === EXT)?.valueString;
   if (!raw || !task.id?.startsWith(BULK_ID_PREFIX)) return undefined;
-  const data = JSON.parse(raw) as Pick<BulkJob, 'items' | 'done' | 'validitySeconds' | 'files'>;
+  const data = JSON.parse(raw) as Pick<BulkJob, 'total' | 'done' | 'validitySeconds' | 'files'>;
   const expired = task.businessStatus?.coding?.some((c) => c.system === BULK_JOB_SYSTEM && c.code === 'expired');
   return {
     id: task.id.slice(BULK_ID_PREFIX.length),

@@ -97,10 +97,10 @@ export function issueHcertBulkOperation(
         const file = queryValue(req, 'file');
         if (file === undefined) {
           if (job.state === 'completed') return manifest(ctx, job);
-          const percent = job.items.length === 0 ? 100 : Math.floor((100 * job.done) / job.items.length);
+          const percent = job.total === 0 ? 100 : Math.floor((100 * job.done) / job.total);
           return {
             status: 202,
-            headers: { 'X-Progress': `${percent}% (${job.done}/${job.items.length})`, 'Retry-After': '1' },
+            headers: { 'X-Progress': `${percent}% (${job.done}/${job.total})`, 'Retry-After': '1' },
             auditEntities: [`Task/${taskId(job.id)}`],
           };
         }

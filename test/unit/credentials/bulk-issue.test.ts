@@ -28,11 +28,12 @@ beforeAll(async () => {
       covidImmunization({ id, patient: { reference: 'Patient/bp' }, occurrenceDateTime: `2021-03-1${i}` }),
       { id },
     );
-  // The second batch's commit fails once, after all its writes were made (as a full disk or a lost fsync would).
+  // The second batch's commit fails once, after all its writes were made (as a full disk or a lost fsync would):
+  // the third transaction, after the kick-off's and the first batch's.
   const store: ResourceStore = {
     ...h.store,
     transaction: (work) =>
-      ++commits === 2
+      ++commits === 3
         ? h.store.transaction(async (tx) => {
             await work(tx);
             failed++;
@@ -79,7 +80,7 @@ test('a failed commit leaves nothing of its batch; earlier lines keep their Prov
   // The retry comes from an unref'd timer, a second later: wait for the job to complete.
   let job = after;
   for (let i = 0; job.state === 'in-progress'; i++) {
-    if (i > 600) throw new Error(`job still at ${job.done} of ${job.items.length}`);
+    if (i > 600) throw new Error(`job still at ${job.done} of ${job.total}`);
     await new Promise((r) => setTimeout(r, 50));
     job = (await bulk.get(started.id))!;
   }
