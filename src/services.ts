@@ -97,6 +97,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     issuer: () => credentials.issuer(),
     now,
     records: (s, id) => recordsOfImmunization(s, id, config.fhirBaseUrl),
+    retentionMs: config.bulkOutputRetentionMs,
+    audit: config.audit,
+    onError: (err, what) => log.error({ err }, what),
     ...(overrides.bulkBatchSize ? { batchSize: overrides.bulkBatchSize } : {}),
   });
   // Started last (nothing after it can fail) and in the background: until a worker has its packages, large resources are validated inline.

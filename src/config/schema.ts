@@ -108,6 +108,8 @@ export interface Config {
   publicRateLimit: number;
   /** AuditEvent for every write, read, issuance, token grant and refusal. */
   audit: boolean;
+  /** How long a completed `$issue-hcert-bulk` job's output files stay available (ms). */
+  bulkOutputRetentionMs: number;
 }
 
 import { authProblems, productionProblems } from './production.ts';
@@ -711,6 +713,14 @@ export const CONFIG_KEYS = [
     'Record an AuditEvent for every write, read, issuance, token grant and refused request.',
     true,
     bool,
+  ),
+  spec(
+    'bulkOutputRetentionMs',
+    'BULK_OUTPUT_RETENTION',
+    'How long the output files of a completed `$issue-hcert-bulk` job stay available (`30m`, `6h`, `1d` or seconds); then they are deleted and the job answers 410.',
+    86_400_000,
+    duration,
+    '`1d`',
   ),
 ] as const;
 

@@ -1,37 +1,42 @@
 /**
  * Bulk HCERT issuance for a national backlog: a job over a fixed list of Immunization ids, worked through in
  * batches by one background loop. The job is a `Task` in the store and each batch's output is a `Binary` (NDJSON),
- * so progress survives a restart: a batch's Provenances, its output lines and the job's new position commit in ONE
- * store transaction, so no line is ever served before its Provenance is durable, and a job resumed after a crash
- * repeats at most the batch that had not committed (its credentials were never handed out).
+ * so progress survives a restart: a batch's Provenances, its output lines, its AuditEvents and the job's new
+ * position commit in ONE store transaction, so no line is ever served before its Provenance is durable, and a job
+ * resumed after a crash repeats at most the batch that had not committed (its credentials were never handed out).
  * https://hl7.org/fhir/uv/bulkdata/export.html (the asynchronous request pattern this follows)
  */
 import type { Binary, Immunization, OperationOutcome, Parameters, Patient, Resource, Task } from '@medplum/fhirtypes';
-import { OutcomeError, issue } from '../fhir/outcome.ts';
+import type { AuditFacts } from '../audit/audit-event.ts';
+import { parseSearchQuery } from '../fhir/search/parse.ts';
 import type { ResourceStore } from '../storage/store.ts';
+import {
+  BULK_JOB_CODE,
+  BULK_JOB_SYSTEM,
+  ITEMS_FILE,
+  binaryId,
+  errorLine,
+  fromTask,
+  itemsBinary,
+  itemsOf,
+  ndjson,
+  taskId,
+  toTask,
+  type BulkJob,
+  type BulkJobState,
+} from './bulk-job-record.ts';
 import { issueHcert } from './issue-hcert.ts';
 import type { IssuerContext } from './issuer-context.ts';
 import { hcertToParameters } from './operation-parameters.ts';
 import { issuanceProvenance, issuanceProvenanceId } from './provenance.ts';
 
-export const BULK_JOB_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/bulk-job';
-const EXT = 'https://gdhcn-gateway.org/fhir/StructureDefinition/bulk-issue';
+export { BULK_JOB_SYSTEM, type BulkJob } from './bulk-job-record.ts';
+
 /** Credentials per committed batch: one transaction each (a restart repeats at most this many signatures). */
 export const BULK_BATCH_SIZE = 50;
-
-export interface BulkJob {
-  id: string;
-  owner: string;
-  state: 'in-progress' | 'completed' | 'cancelled';
-  /** Immunization ids to issue, fixed at kick-off. */
-  items: string[];
-  /** How many items are committed (the resume position). */
-  done: number;
-  validitySeconds: number;
-  requestedAt: string;
-  /** Output and error files, by name (`out-<n>` / `err-<n>`), with their line counts. */
-  files: { name: string; kind: 'output' | 'error'; count: number }[];
-}
+/** A batch that fails this many times in a row (store errors) fails its job, instead of being retried forever. */
+const MAX_ATTEMPTS = 4;
+const RETRY_BASE_MS = 1000;
 
 export interface BulkIssuerOptions {
   store: ResourceStore;
@@ -40,99 +45,91 @@ export interface BulkIssuerOptions {
   /** The stored Patient and Immunization an item is issued from (throws an OutcomeError when there is none). */
   records(store: ResourceStore, immunizationId: string): Promise<{ patient: Patient; immunizations: Immunization[] }>;
   batchSize?: number;
+  /** How long a completed job's output stays available (ms); afterwards the files are deleted and it answers 410. */
+  retentionMs: number;
+  /** Write an AuditEvent per batch (the server's AUDIT setting). */
+  audit: boolean;
+  /** Told about batch failures and sweep failures (the loop itself never throws). */
+  onError?: (err: unknown, what: string) => void;
 }
 
 export interface BulkIssuer {
-  start(job: Omit<BulkJob, 'state' | 'done' | 'files'>): Promise<BulkJob>;
+  start(job: Omit<BulkJob, 'state' | 'done' | 'files' | 'total'> & { items: string[] }): Promise<BulkJob>;
+  /** The job, with `expired` once its retention has passed (even before the sweep deleted its files). */
   get(id: string): Promise<BulkJob | undefined>;
   cancel(id: string): Promise<void>;
   file(job: BulkJob, name: string): Promise<string | undefined>;
-  /** Continues the unfinished jobs found in the store (call once at start-up). */
+  /** Continues the unfinished jobs found in the store and starts the expiry sweep (call once at start-up). */
   resume(): Promise<void>;
+  /** Deletes the output of completed jobs past their retention; resolves with how many jobs expired. */
+  sweep(): Promise<number>;
   /** Resolves when no job is being worked on (tests; close). */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
 
-function toTask(job: BulkJob): Task {
-  return {
-    resourceType: 'Task',
-    id: job.id,
-    status: job.state,
-    intent: 'order',
-    code: { coding: [{ system: BULK_JOB_SYSTEM, code: 'issue-hcert-bulk' }] },
-    authoredOn: job.requestedAt,
-    requester: { display: job.owner },
-    extension: [
-      {
-        url: EXT,
-        // The job's own bookkeeping, as JSON: items, position and files are read back only by this module.
-        valueString: JSON.stringify({
-          items: job.items,
-          done: job.done,
-          validitySeconds: job.validitySeconds,
-          files: job.files,
-        }),
-      },
-    ],
-  };
-}
+/**
+ * A turn of the event loop. The store's reads and transactions resolve without one (microtasks only), so without it a
+ * whole job would run as one chain of microtasks: no request answered, no timer fired, close() never called, until
+ * the job ended. One yield per credential keeps the server serving while a job runs.
+ */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function fromTask(task: Task): BulkJob | undefined {
-  const raw = task.extension?.find((e) => e.url === EXT)?.valueString;
-  if (!raw || !task.id) return undefined;
-  const data = JSON.parse(raw) as Pick<BulkJob, 'items' | 'done' | 'validitySeconds' | 'files'>;
-  return {
-    id: task.id,
-    owner: task.requester?.display ?? '',
-    state: task.status as BulkJob['state'],
-    requestedAt: task.authoredOn ?? '',
-    ...data,
-  };
-}
-
-const binaryId = (job: string, name: string) => `bulk-${job}-${name}`;
-
-function ndjson(lines: readonly Resource[]): Binary {
-  const text = lines.map((l) => JSON.stringify(l)).join('\n');
-  return { resourceType: 'Binary', contentType: 'application/fhir+ndjson', data: Buffer.from(text).toString('base64') };
-}
-
-function errorLine(immunizationId: string, err: unknown): OperationOutcome {
-  const issues =
-    err instanceof OutcomeError
-      ? (err.outcome.issue ?? [])
-      : [issue({ code: 'exception', id: 'INTERNAL_ERROR', text: 'The credential could not be issued' })];
-  // Each line names the Immunization it is about, so a caller can retry just those.
-  return {
-    resourceType: 'OperationOutcome',
-    issue: issues.map((i) => ({ ...i, expression: [`Immunization/${immunizationId}`, ...(i.expression ?? [])] })),
-  };
-}
+const search = (type: string, params: Array<[string, string]>) =>
+  parseSearchQuery(type, params, { defaultCount: 1000, maxCount: 1000 }).query;
 
 export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
   const { store, now } = options;
   const batchSize = options.batchSize ?? BULK_BATCH_SIZE;
   const queue: string[] = [];
   const cancelled = new Set<string>();
+  const attempts = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
   let running: Promise<void> | undefined;
+  let sweeping: Promise<number> | undefined;
   let closed = false;
 
-  const get = async (id: string): Promise<BulkJob | undefined> => {
-    const found = await store.read('Task', id);
-    if (found.status !== 'found') return undefined;
-    const job = fromTask(found.resource as Task);
-    if (job && cancelled.has(id)) job.state = 'cancelled';
-    return job;
+  const stored = async (id: string): Promise<BulkJob | undefined> => {
+    const found = await store.read('Task', taskId(id));
+    return found.status === 'found' ? fromTask(found.resource as Task) : undefined;
   };
 
-  async function runBatch(job: BulkJob): Promise<void> {
-    const slice = job.items.slice(job.done, job.done + batchSize);
+  const expiredAt = (job: BulkJob, at: Date): boolean =>
+    job.state === 'completed' &&
+    job.completedAt !== undefined &&
+    at.getTime() - Date.parse(job.completedAt) >= options.retentionMs;
+
+  /** Deletes a job's files and records its final state, in one transaction. */
+  async function purge(job: BulkJob, state: BulkJobState): Promise<void> {
+    await store.transaction(async (tx) => {
+      for (const f of job.files) await tx.delete('Binary', binaryId(job.id, f.name));
+      await tx.delete('Binary', binaryId(job.id, ITEMS_FILE));
+      await tx.update(toTask({ ...job, state }));
+    });
+  }
+
+  function auditOf(job: BulkJob, status: number, entities: string[], detail?: string): AuditFacts {
+    return {
+      subtype: '$issue-hcert-bulk',
+      action: 'E',
+      status,
+      ...(job.owner !== 'anonymous' ? { clientId: job.owner } : {}),
+      address: 'internal',
+      entities: [`Task/${taskId(job.id)}`, ...entities],
+      ...(detail ? { detail } : {}),
+      recorded: now(),
+    };
+  }
+
+  async function runBatch(job: BulkJob, items: readonly string[]): Promise<void> {
+    const slice = items.slice(job.done, job.done + batchSize);
     const provenances: Resource[] = [];
     const out: Parameters[] = [];
     const errors: OperationOutcome[] = [];
+    const refused: string[] = [];
     const ctx = options.issuer();
     for (const immunizationId of slice) {
+      await yieldToEventLoop();
       try {
         const records = await options.records(store, immunizationId);
         const issued = await issueHcert(ctx, {
@@ -156,101 +153,195 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
         out.push(params);
       } catch (err) {
         errors.push(errorLine(immunizationId, err));
+        refused.push(`Immunization/${immunizationId}`);
       }
     }
-    const n = Math.floor(job.done / batchSize);
+    // Files are named by the position they start at: unique whatever the batch size was before a restart.
+    const at = job.done;
     const next: BulkJob = { ...job, done: job.done + slice.length, files: [...job.files] };
-    if (out.length > 0) next.files.push({ name: `out-${n}`, kind: 'output', count: out.length });
-    if (errors.length > 0) next.files.push({ name: `err-${n}`, kind: 'error', count: errors.length });
-    if (next.done >= next.items.length) next.state = 'completed';
-    if (cancelled.has(job.id)) next.state = 'cancelled';
+    if (out.length > 0) next.files.push({ name: `out-${at}`, kind: 'output', count: out.length });
+    if (errors.length > 0) next.files.push({ name: `err-${at}`, kind: 'error', count: errors.length });
+    if (next.done >= next.total) {
+      next.state = 'completed';
+      next.completedAt = now().toISOString();
+    }
     await store.transaction(async (tx) => {
       for (const p of provenances) await tx.create(p, { id: p.id as string });
-      if (out.length > 0) await tx.create(ndjson(out), { id: binaryId(job.id, `out-${n}`) });
-      if (errors.length > 0) await tx.create(ndjson(errors), { id: binaryId(job.id, `err-${n}`) });
+      if (out.length > 0) await tx.create(ndjson(out), { id: binaryId(job.id, `out-${at}`) });
+      if (errors.length > 0) await tx.create(ndjson(errors), { id: binaryId(job.id, `err-${at}`) });
       await tx.update(toTask(next));
+      // Every signature is audited with the batch that makes it durable: each credential's Provenance is named.
+      if (options.audit) {
+        const events = [];
+        if (provenances.length > 0)
+          events.push(
+            auditOf(
+              job,
+              200,
+              provenances.map((p) => `Provenance/${p.id}`),
+            ),
+          );
+        if (refused.length > 0) events.push(auditOf(job, 422, refused, 'BULK_ITEM_NOT_ISSUED'));
+        await tx.appendAudit(events);
+      }
     });
     Object.assign(job, next);
   }
 
+  /** A failed batch is retried later (not at once: the loop must not spin on a store that keeps failing). */
+  async function failed(id: string, err: unknown): Promise<void> {
+    options.onError?.(err, `bulk issuance job ${id}: a batch failed`);
+    const n = (attempts.get(id) ?? 0) + 1;
+    attempts.set(id, n);
+    if (n >= MAX_ATTEMPTS) {
+      const job = await stored(id).catch(() => undefined);
+      if (job) await store.update(toTask({ ...job, state: 'failed' })).catch(() => undefined);
+      return;
+    }
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        if (!closed && !queue.includes(id)) queue.push(id);
+        kick();
+      },
+      RETRY_BASE_MS * 2 ** (n - 1),
+    );
+    // A pending retry never keeps the process alive; close() clears it.
+    timer.unref();
+    timers.add(timer);
+  }
+
   async function work(): Promise<void> {
     while (queue.length > 0 && !closed) {
-      const job = await get(queue[0]!);
-      while (job && job.state === 'in-progress' && !closed) {
-        if (cancelled.has(job.id)) {
-          await store.update(toTask({ ...job, state: 'cancelled' }));
-          break;
-        }
-        await runBatch(job);
+      const id = queue[0] as string;
+      try {
+        const job = await stored(id);
+        const list = job?.state === 'in-progress' ? await store.read('Binary', binaryId(id, ITEMS_FILE)) : undefined;
+        const items = list?.status === 'found' ? itemsOf(list.resource as Binary) : [];
+        // Without its list a job could never advance: it fails (after the retries) instead of spinning.
+        if (job?.state === 'in-progress' && items.length !== job.total)
+          throw new Error(`the item list of job ${id} holds ${items.length} ids, not ${job.total}`);
+        while (job && job.state === 'in-progress' && !closed && !cancelled.has(id)) await runBatch(job, items);
+        if (job && !closed && cancelled.has(id) && job.state !== 'cancelled') await purge(job, 'cancelled');
+        attempts.delete(id);
+      } catch (err) {
+        if (!closed) await failed(id, err);
       }
       if (!closed) queue.shift();
     }
   }
 
-  const kick = () => {
+  function kick(): void {
     if (running || closed) return;
-    running = work()
-      .catch(() => {
-        // A store failure stops the loop; the job stays in-progress in the store and resumes at the next start.
+    running = work().finally(() => {
+      running = undefined;
+      if (queue.length > 0 && !closed) kick();
+    });
+  }
+
+  async function sweep(): Promise<number> {
+    const cutoff = new Date(now().getTime() - options.retentionMs).toISOString();
+    const page = await store.search(
+      search('Task', [
+        ['code', `${BULK_JOB_SYSTEM}|${BULK_JOB_CODE}`],
+        ['status', 'completed'],
+        ['business-status:not', `${BULK_JOB_SYSTEM}|expired`],
+        ['modified', `le${cutoff}`],
+      ]),
+    );
+    let n = 0;
+    for (const task of page.resources as Task[]) {
+      const job = fromTask(task);
+      if (!job || !expiredAt(job, now()) || closed) continue;
+      await purge(job, 'expired');
+      n++;
+    }
+    return n;
+  }
+
+  const runSweep = (): Promise<number> => {
+    sweeping ??= sweep()
+      .catch((err: unknown) => {
+        options.onError?.(err, 'bulk issuance: the expiry sweep failed');
+        return 0;
       })
       .finally(() => {
-        running = undefined;
-        if (queue.length > 0 && !closed) kick();
+        sweeping = undefined;
       });
+    return sweeping;
   };
 
   return {
-    async start(spec) {
-      const job: BulkJob = { ...spec, state: 'in-progress', done: 0, files: [] };
-      if (job.items.length === 0) job.state = 'completed';
-      await store.create(toTask(job), { id: job.id });
+    async start({ items, ...spec }) {
+      const job: BulkJob = { ...spec, total: items.length, state: 'in-progress', done: 0, files: [] };
+      if (items.length === 0) {
+        job.state = 'completed';
+        job.completedAt = now().toISOString();
+      }
+      await store.transaction(async (tx) => {
+        await tx.create(itemsBinary(items), { id: binaryId(job.id, ITEMS_FILE) });
+        await tx.create(toTask(job), { id: taskId(job.id) });
+      });
       if (job.state === 'in-progress') {
         queue.push(job.id);
         kick();
       }
       return job;
     },
-    get,
+    async get(id) {
+      const job = await stored(id);
+      if (job && cancelled.has(id)) job.state = 'cancelled';
+      if (job && expiredAt(job, now())) job.state = 'expired';
+      return job;
+    },
     async cancel(id) {
       cancelled.add(id);
-      const job = await get(id);
-      // A job not being worked on is marked here; the loop marks the one it works on at its next batch boundary.
-      if (job && !queue.includes(id)) await store.update(toTask({ ...job, state: 'cancelled' }));
+      // The job being worked on is purged by the loop at its next batch boundary; any other one here.
+      if (queue.includes(id)) return;
+      const job = await stored(id);
+      if (job && job.state !== 'cancelled') await purge(job, 'cancelled');
     },
     async file(job, name) {
       if (!job.files.some((f) => f.name === name)) return undefined;
       const found = await store.read('Binary', binaryId(job.id, name));
       if (found.status !== 'found') return undefined;
-      return Buffer.from((found.resource as Binary).data ?? '', 'base64').toString('utf8');
+      return Buffer.from((found.resource as { data?: string }).data ?? '', 'base64').toString('utf8');
     },
     async resume() {
-      // Every stored Task is looked at (paged), the bulk jobs kept by their code: no reliance on a search index.
+      // One indexed search for the open jobs (code + status), not a scan of every Task.
       for (let offset = 0; ; offset += 1000) {
-        const page = await store.search({
-          resourceType: 'Task',
-          filters: [],
-          sort: [],
-          count: 1000,
-          offset,
-          total: 'none',
-          summaryCount: false,
-          include: [],
-          revinclude: [],
-        });
-        for (const r of page.resources as Task[]) {
-          const ours = r.code?.coding?.some((c) => c.system === BULK_JOB_SYSTEM);
-          if (ours && r.status === 'in-progress' && r.id && !queue.includes(r.id)) queue.push(r.id);
+        const query = search('Task', [
+          ['code', `${BULK_JOB_SYSTEM}|${BULK_JOB_CODE}`],
+          ['status', 'in-progress'],
+          ['_sort', 'authored-on'],
+        ]);
+        const page = await store.search({ ...query, offset });
+        for (const task of page.resources as Task[]) {
+          const job = fromTask(task);
+          if (job && !queue.includes(job.id)) queue.push(job.id);
         }
-        if (page.resources.length < 1000) break;
+        if (!page.hasMore) break;
       }
       kick();
+      if (closed) return;
+      await runSweep();
+      if (closed) return;
+      // The sweep repeats while the server runs: at most hourly, and often enough for short retentions.
+      const every = Math.min(3600_000, Math.max(1000, Math.floor(options.retentionMs / 2)));
+      const timer = setInterval(() => void runSweep(), every);
+      timer.unref();
+      timers.add(timer);
     },
+    sweep: runSweep,
     async idle() {
       while (running) await running;
     },
     async close() {
       closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
       await running;
+      await sweeping;
     },
   };
 }

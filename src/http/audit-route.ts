@@ -34,7 +34,8 @@ function shapeOf(req: FhirRequest): Shape {
     const entity = s.length === 3 ? `${s[0]}/${s[1]}` : undefined;
     return {
       subtype: last,
-      action: req.method === 'GET' || code === 'validate' ? 'R' : 'E',
+      // DELETE on an operation cancels what it started ($issue-hcert-bulk): a deletion, not an execution.
+      action: req.method === 'GET' || code === 'validate' ? 'R' : req.method === 'DELETE' ? 'D' : 'E',
       transactional: false,
       quietOnSuccess: PUBLIC_OPERATIONS.has(code),
       ...(entity ? { entity } : {}),

@@ -6,7 +6,13 @@ import { knownResourceType } from '../fhir/base-definitions.ts';
 import { fail } from '../fhir/outcome.ts';
 import { authorize, PUBLIC, writeLetter, type Need } from './authorize.ts';
 import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
-import { guardConditional, guardSecurityRecord, redactSecrets } from './security-records.ts';
+import {
+  guardConditional,
+  guardSecurityRecord,
+  hideSecurityRecord,
+  redactSecrets,
+  withoutBulkRecords,
+} from './security-records.ts';
 import { audited } from './audit-route.ts';
 import { history } from './rest/history.ts';
 import { readResource, vreadResource } from './rest/read.ts';
@@ -96,7 +102,7 @@ export function createRouter(options: {
       return only(req, ['GET'], () => (on(type, 'r'), history(ctx, req, type)));
     const id = s[1];
     if (s.length === 2) {
-      if (req.method === 'GET') return (on(type, 'r'), readResource(ctx, req, type, id));
+      if (req.method === 'GET') return (on(type, 'r'), hideSecurityRecord(type, id), readResource(ctx, req, type, id));
       if (req.method === 'PUT')
         return (on(type, writeLetter('PUT')), guardSecurityRecord(req, type, id), updateResource(ctx, req, type, id));
       if (req.method === 'PATCH')
@@ -108,13 +114,17 @@ export function createRouter(options: {
       );
     }
     if (s.length === 3 && s[2] === '_history')
-      return only(req, ['GET'], () => (on(type, 'r'), history(ctx, req, type, id)));
+      return only(req, ['GET'], () => (on(type, 'r'), hideSecurityRecord(type, id), history(ctx, req, type, id)));
     if (s.length === 4 && s[2] === '_history')
-      return only(req, ['GET'], () => (on(type, 'r'), vreadResource(ctx, type, id, s[3])));
+      return only(
+        req,
+        ['GET'],
+        () => (on(type, 'r'), hideSecurityRecord(type, id), vreadResource(ctx, type, id, s[3])),
+      );
     return fail('not-found', { code: 'not-found', id: 'PATH_UNKNOWN', text: `No FHIR interaction at /${s.join('/')}` });
   };
   const handle = async (ctx: RestContext, req: FhirRequest): Promise<FhirResponse> =>
-    redactSecrets(await audited(ctx, req, route));
+    withoutBulkRecords(redactSecrets(await audited(ctx, req, route)));
   return { handle, operations };
 }
 

@@ -3,8 +3,14 @@
  * Health Link records (DocumentReference) and VHL folders (List, ids derived by SHA-256) change only through their operations ($revoke-credential, issuance,
  * link access), never through plain FHIR create/update/delete, whatever scopes the caller holds; and the secrets a
  * link record keeps (passcode hash, file-ticket hashes) never leave through read, search or history.
+ * `$issue-hcert-bulk` jobs (Task) and their output files (Binary), ids `bulk-…`, are not even readable through plain
+ * FHIR: they hold other people's credentials, and only the client that started a job reads them, through the
+ * operation's status and file URLs. Read, vread and history answer 404 as for an unknown id, and searches and
+ * histories leave them out.
  */
-import type { Bundle, DocumentReference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, DocumentReference, Resource } from '@medplum/fhirtypes';
+import { BULK_JOB_CODE, BULK_JOB_SYSTEM, isBulkRecord } from '../credentials/bulk-job-record.ts';
+import type { SearchFilter } from '../fhir/search/query.ts';
 import { CREDENTIAL_ID_SYSTEM, STATUS_SYSTEM } from '../credentials/revocation.ts';
 import { SHL_EXTENSION } from '../credentials/shl-link-record.ts';
 import { fail } from '../fhir/outcome.ts';
@@ -38,9 +44,18 @@ function carriesMarker(body: unknown): boolean {
   );
 }
 
+const isBulkTask = (body: unknown): boolean =>
+  Boolean(
+    (body as { code?: { coding?: Array<{ system?: string }> } } | null)?.code?.coding?.some?.(
+      (c) => c?.system === BULK_JOB_SYSTEM,
+    ),
+  );
+
 /** Throws 403 when a plain write (create, update, patch, delete) would touch a security record. */
 export function guardSecurityRecord(req: FhirRequest, type: string, id?: string): void {
   if (SERVER_ONLY.has(type)) refuse(type, 'is a security record: it');
+  if (isBulkRecord(type, id) || (type === 'Task' && isBulkTask(req.body)))
+    refuse(type, 'looks like a bulk issuance job record, which');
   if (type !== 'Basic' && type !== 'DocumentReference' && type !== 'List') return;
   const what =
     type === 'Basic' ? 'a revocation entry' : type === 'List' ? 'a VHL folder' : 'an SMART Health Link record';
@@ -53,13 +68,58 @@ export function guardSecurityRecord(req: FhirRequest, type: string, id?: string)
  */
 export function guardConditional(req: FhirRequest, type: string): void {
   guardSecurityRecord(req, type);
-  if (type === 'Basic' || type === 'DocumentReference' || type === 'List') {
+  if (CONDITIONAL_REFUSED.has(type)) {
     fail('forbidden', {
       code: 'forbidden',
       id: 'SECURITY_RECORD_CONDITIONAL',
-      text: `Conditional ${req.method} on ${type} is refused: this server keeps revocation entries, link records and VHL folders as ${type}, and a search could select one; address the resource by id`,
+      text: `Conditional ${req.method} on ${type} is refused: this server keeps revocation entries, link records, VHL folders and bulk issuance jobs and files as ${type}, and a search could select one; address the resource by id`,
     });
   }
+}
+
+const CONDITIONAL_REFUSED = new Set(['Basic', 'DocumentReference', 'List', 'Task', 'Binary']);
+
+/** Read, vread and instance history of a bulk job record answer exactly as for an id never stored. */
+export function hideSecurityRecord(type: string, id: string): void {
+  if (isBulkRecord(type, id))
+    fail('not-found', {
+      code: 'not-found',
+      id: 'RESOURCE_NOT_FOUND',
+      text: `${type}/${id} is not known`,
+      expression: `${type}.id`,
+    });
+}
+
+/** Criteria every plain search of `type` gets, so that bulk job Tasks never match (and paging and totals stay right). */
+export function hiddenFromSearch(type: string): SearchFilter[] {
+  if (type !== 'Task') return [];
+  return [
+    {
+      code: 'code',
+      type: 'token',
+      modifier: 'not',
+      values: [{ kind: 'token', system: BULK_JOB_SYSTEM, code: BULK_JOB_CODE }],
+    },
+  ];
+}
+
+const BULK_URL = /(?:^|\/)(Task|Binary)\/(bulk-[A-Za-z0-9.-]+)(?:\/|$)/;
+
+function bulkEntry(e: BundleEntry): boolean {
+  if (e.resource) return isBulkRecord(e.resource.resourceType, e.resource.id);
+  const m = BULK_URL.exec(e.fullUrl ?? e.request?.url ?? '');
+  return m !== null && isBulkRecord(m[1] as string, m[2]);
+}
+
+/**
+ * Bundles (Binary searches, histories, includes) without bulk job records: Binary has no search criterion to leave
+ * them out in the store, so they are taken out of the page here.
+ */
+export function withoutBulkRecords(res: FhirResponse): FhirResponse {
+  const r = res.resource;
+  if (r?.resourceType !== 'Bundle' || !(r as Bundle).entry?.some(bulkEntry)) return res;
+  const b = r as Bundle;
+  return { ...res, resource: { ...b, entry: b.entry!.filter((e) => !bulkEntry(e)) } };
 }
 
 function redactLink(doc: DocumentReference): DocumentReference {

@@ -24,8 +24,9 @@ export const pathOf = (url: string): string => new URL(url).pathname + new URL(u
 export function bulkClient(app: Express, bearer?: string) {
   const auth = (r: request.Test) => (bearer ? r.set('Authorization', `Bearer ${bearer}`) : r);
   return {
-    kickOff: (parameter: unknown[], prefer = 'respond-async') =>
-      auth(request(app).post('/fhir/$issue-hcert-bulk'))
+    /** `at` is the path of the kick-off: the system level, or `Group/<id>`. */
+    kickOff: (parameter: unknown[], prefer = 'respond-async', at = '') =>
+      auth(request(app).post(`/fhir/${at ? `${at}/` : ''}$issue-hcert-bulk`))
         .set('Content-Type', FHIR_JSON)
         .set('Prefer', prefer)
         .send(JSON.stringify({ resourceType: 'Parameters', parameter })),

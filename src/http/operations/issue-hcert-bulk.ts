@@ -6,19 +6,14 @@
  * https://hl7.org/fhir/uv/bulkdata/export.html#bulk-data-kick-off-request
  */
 import { randomUUID } from 'node:crypto';
-import type { Immunization } from '@medplum/fhirtypes';
 import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import type { BulkIssuer, BulkJob } from '../../credentials/bulk-issue.ts';
+import { taskId } from '../../credentials/bulk-job-record.ts';
 import { fail } from '../../fhir/outcome.ts';
-import type { ResourceStore } from '../../storage/store.ts';
 import type { FhirRequest, FhirResponse, RestContext } from '../fhir-request.ts';
 import type { OperationRoute } from '../routes.ts';
+import { BULK_MAX_ITEMS, bulkItems, groupPatients, namedPatients, typeFilterCriteria } from './bulk-items.ts';
 import { defineOperation } from './define.ts';
-import { patientImmunizations, requireStored } from './records.ts';
-
-/** Items one job may hold (its id list lives in the job record). */
-export const BULK_MAX_ITEMS = 100_000;
-const PAGE = 1000;
 
 function ownerOf(ctx: RestContext): string {
   return ctx.auth?.kind === 'client' ? ctx.auth.clientId : 'anonymous';
@@ -26,43 +21,6 @@ function ownerOf(ctx: RestContext): string {
 
 function queryValue(req: FhirRequest, name: string): string | undefined {
   return req.query.find(([k]) => k === name)?.[1];
-}
-
-async function allImmunizationIds(store: ResourceStore): Promise<string[]> {
-  const ids: string[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await store.search({
-      resourceType: 'Immunization',
-      filters: [],
-      sort: [{ code: '_id', descending: false }],
-      count: PAGE,
-      offset,
-      total: 'none',
-      summaryCount: false,
-      include: [],
-      revinclude: [],
-    });
-    for (const r of page.resources) if (r.id) ids.push(r.id);
-    if (page.resources.length < PAGE || ids.length > BULK_MAX_ITEMS) return ids;
-  }
-}
-
-async function itemsOf(store: ResourceStore, patients: string[]): Promise<string[]> {
-  if (patients.length === 0) return allImmunizationIds(store);
-  const ids: string[] = [];
-  for (const ref of patients) {
-    const m = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(ref);
-    if (!m)
-      fail('invalid', {
-        code: 'value',
-        id: 'BULK_PATIENT_REFERENCE_INVALID',
-        text: `patient must be a reference "Patient/<id>" to a stored Patient, got "${ref}"`,
-        expression: 'patient',
-      });
-    await requireStored(store, 'Patient', m[1], 'patient');
-    ids.push(...(await patientImmunizations(store, m[1])).map((i: Immunization) => i.id as string));
-  }
-  return [...new Set(ids)];
 }
 
 function notFound(id: string): never {
@@ -93,7 +51,7 @@ function manifest(ctx: RestContext, job: BulkJob): FhirResponse {
     status: 200,
     resource: { resourceType: 'Binary', contentType: 'application/json', data: Buffer.from(data).toString('base64') },
     body: { contentType: 'application/json', data },
-    auditEntities: [`Task/${job.id}`],
+    auditEntities: [`Task/${taskId(job.id)}`],
   };
 }
 
@@ -106,23 +64,44 @@ export function issueHcertBulkOperation(
     const id = queryValue(req, 'job') ?? '';
     const job = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await bulk().get(id) : undefined;
     if (!job || job.owner !== ownerOf(ctx) || job.state === 'cancelled') return notFound(id);
+    if (job.state === 'expired')
+      fail('gone', {
+        code: 'deleted',
+        id: 'BULK_JOB_EXPIRED',
+        text: `Bulk issuance job ${id} completed more than the retention period ago: its files are deleted; start a new job`,
+        expression: 'job',
+      });
+    if (job.state === 'failed')
+      fail('internal', {
+        code: 'exception',
+        id: 'BULK_JOB_FAILED',
+        text: `Bulk issuance job ${id} stopped: the store failed repeatedly; the credentials of its files stay valid, start a new job for the rest`,
+        expression: 'job',
+      });
     return job;
   };
   return defineOperation('issue-hcert-bulk', {
     scope: OPERATION_SCOPES.issueHcertBulk,
     methods: ['POST', 'GET', 'DELETE'],
     readInput: false,
-    handle: async (ctx, req, _target, _none, read) => {
+    handle: async (ctx, req, target, _none, read) => {
+      // A Group is a kick-off target only: status, files and cancellation live at the system-level URL.
+      if (target.id !== undefined && req.method !== 'POST')
+        fail('not-allowed', {
+          code: 'not-supported',
+          id: 'METHOD_NOT_ALLOWED',
+          text: `${req.method} is not allowed on Group/${target.id}/$issue-hcert-bulk; poll the Content-Location URL`,
+        });
       if (req.method === 'GET') {
         const job = await owned(ctx, req);
         const file = queryValue(req, 'file');
         if (file === undefined) {
           if (job.state === 'completed') return manifest(ctx, job);
-          const percent = job.items.length === 0 ? 100 : Math.floor((100 * job.done) / job.items.length);
+          const percent = job.total === 0 ? 100 : Math.floor((100 * job.done) / job.total);
           return {
             status: 202,
-            headers: { 'X-Progress': `${percent}% (${job.done}/${job.items.length})`, 'Retry-After': '1' },
-            auditEntities: [`Task/${job.id}`],
+            headers: { 'X-Progress': `${percent}% (${job.done}/${job.total})`, 'Retry-After': '1' },
+            auditEntities: [`Task/${taskId(job.id)}`],
           };
         }
         const text = await bulk().file(job, file);
@@ -142,13 +121,13 @@ export function issueHcertBulkOperation(
             data: Buffer.from(data).toString('base64'),
           },
           body: { contentType: 'application/fhir+ndjson', data },
-          auditEntities: [`Task/${job.id}`],
+          auditEntities: [`Task/${taskId(job.id)}`],
         };
       }
       if (req.method === 'DELETE') {
         const job = await owned(ctx, req);
         await bulk().cancel(job.id);
-        return { status: 202, auditEntities: [`Task/${job.id}`] };
+        return { status: 202, auditEntities: [`Task/${taskId(job.id)}`] };
       }
       if (!/\brespond-async\b/.test(req.headers.prefer ?? ''))
         fail('invalid', {
@@ -158,8 +137,16 @@ export function issueHcertBulkOperation(
         });
       const input = read(req);
       const days = input.integer('validityDays', { min: 1, max: maxDays });
-      const patients = input.all('patient').map((p) => p.valueReference?.reference ?? p.valueString ?? '');
-      const items = await itemsOf(ctx.store, patients);
+      const refs = input.all('patient').map((p) => p.valueReference?.reference ?? p.valueString ?? '');
+      const filters = input.strings('_typeFilter').map(typeFilterCriteria);
+      const named = refs.length > 0 ? await namedPatients(ctx.store, refs) : undefined;
+      let patients = named;
+      if (target.id !== undefined) {
+        // On a Group, `patient` narrows its members (Bulk Data's group-level `patient` parameter).
+        const members = await groupPatients(ctx.store, target.id);
+        patients = named ? members.filter((m) => named.includes(m)) : members;
+      }
+      const items = await bulkItems(ctx.store, patients, filters);
       if (items.length > BULK_MAX_ITEMS)
         fail('unprocessable', {
           code: 'too-costly',
@@ -176,7 +163,7 @@ export function issueHcertBulkOperation(
       return {
         status: 202,
         headers: { 'Content-Location': `${ctx.settings.baseUrl}/$issue-hcert-bulk?job=${job.id}` },
-        auditEntities: [`Task/${job.id}`],
+        auditEntities: [`Task/${taskId(job.id)}`, ...(target.id ? [`Group/${target.id}`] : [])],
       };
     },
   });

@@ -12,6 +12,7 @@ import { preferOf, type FhirRequest, type FhirResponse, type RestContext } from 
 import { queryString, resourceUrl } from './links.ts';
 import { resolveJoins } from './search-joins.ts';
 import { subsetResource } from '../../fhir/subset.ts';
+import { hiddenFromSearch } from '../security-records.ts';
 
 /**
  * Most search criteria (AND-ed filters) and values (OR-ed within them) one search may hold: every one becomes a clause
@@ -50,7 +51,7 @@ export async function searchType(ctx: RestContext, req: FhirRequest, type: strin
       expression: ignored.map((p) => `${type}?${p}`),
     });
   }
-  const query = await resolveJoins(ctx, parsed);
+  const query = await resolveJoins(ctx, { ...parsed, filters: [...parsed.filters, ...hiddenFromSearch(type)] });
   checkSearchSize(query);
   query.includeLimit = Math.min(query.count, ctx.settings.searchMaxIncludes ?? query.count);
   ctx.budget?.check();

@@ -1,0 +1,126 @@
+/**
+ * How a `$issue-hcert-bulk` job is kept in the store: a `Task` (id `bulk-<job>`, code `bulk-job#issue-hcert-bulk`,
+ * so open jobs are found by an indexed search on code and status) and one `Binary` per batch file
+ * (id `bulk-<job>-<file>`). Both are security records (http/security-records.ts): the `bulk-` id prefix and the
+ * Task code are what the REST layer recognises them by.
+ */
+import type { Binary, OperationOutcome, Resource, Task } from '@medplum/fhirtypes';
+import { OutcomeError, issue } from '../fhir/outcome.ts';
+
+export const BULK_JOB_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/bulk-job';
+export const BULK_JOB_CODE = 'issue-hcert-bulk';
+/** Ids of job Tasks and output Binaries start with this; server-assigned ids are UUIDs and never do. */
+export const BULK_ID_PREFIX = 'bulk-';
+const EXT = 'https://gdhcn-gateway.org/fhir/StructureDefinition/bulk-issue';
+
+export type BulkJobState = 'in-progress' | 'completed' | 'cancelled' | 'failed' | 'expired';
+
+export interface BulkJob {
+  id: string;
+  owner: string;
+  state: BulkJobState;
+  /** How many Immunizations the job issues (their ids, fixed at kick-off, are kept apart: see `itemsBinary`). */
+  total: number;
+  /** How many items are committed (the resume position). */
+  done: number;
+  validitySeconds: number;
+  requestedAt: string;
+  /** When the last batch committed (completed jobs): the output files expire a retention period later. */
+  completedAt?: string;
+  /** Output and error files, by name (`out-<position>` / `err-<position>`), with their line counts. */
+  files: { name: string; kind: 'output' | 'error'; count: number }[];
+}
+
+export const taskId = (job: string): string => `${BULK_ID_PREFIX}${job}`;
+export const binaryId = (job: string, name: string): string => `${BULK_ID_PREFIX}${job}-${name}`;
+/**
+ * The job's Immunization ids, written once at kick-off: kept in the Task, 100,000 ids would be copied into every
+ * one of its versions (one per batch), quadratic in the job's size.
+ */
+export const ITEMS_FILE = 'items';
+
+export function itemsBinary(items: readonly string[]): Binary {
+  return {
+    resourceType: 'Binary',
+    contentType: 'application/json',
+    data: Buffer.from(JSON.stringify(items)).toString('base64'),
+  };
+}
+
+export function itemsOf(binary: Binary): string[] {
+  return JSON.parse(Buffer.from(binary.data ?? '', 'base64').toString('utf8')) as string[];
+}
+
+/** Task.status of each job state: an expired job is a completed Task whose business status says `expired`. */
+const TASK_STATUS: Record<BulkJobState, Task['status']> = {
+  'in-progress': 'in-progress',
+  completed: 'completed',
+  cancelled: 'cancelled',
+  failed: 'failed',
+  expired: 'completed',
+};
+
+export function toTask(job: BulkJob): Task {
+  return {
+    resourceType: 'Task',
+    id: taskId(job.id),
+    status: TASK_STATUS[job.state],
+    ...(job.state === 'expired' ? { businessStatus: { coding: [{ system: BULK_JOB_SYSTEM, code: 'expired' }] } } : {}),
+    intent: 'order',
+    code: { coding: [{ system: BULK_JOB_SYSTEM, code: BULK_JOB_CODE }] },
+    authoredOn: job.requestedAt,
+    // `modified` is searchable: the expiry sweep finds completed jobs by it.
+    ...(job.completedAt ? { lastModified: job.completedAt } : {}),
+    requester: { display: job.owner },
+    extension: [
+      {
+        url: EXT,
+        // The job's own bookkeeping, as JSON: position and files are read back only by this module. The item list
+        // is not here: the Task is rewritten (a new version kept in history) at every batch.
+        valueString: JSON.stringify({
+          total: job.total,
+          done: job.done,
+          validitySeconds: job.validitySeconds,
+          files: job.files,
+        }),
+      },
+    ],
+  };
+}
+
+export function fromTask(task: Task): BulkJob | undefined {
+  const raw = task.extension?.find((e) => e.url === EXT)?.valueString;
+  if (!raw || !task.id?.startsWith(BULK_ID_PREFIX)) return undefined;
+  const data = JSON.parse(raw) as Pick<BulkJob, 'total' | 'done' | 'validitySeconds' | 'files'>;
+  const expired = task.businessStatus?.coding?.some((c) => c.system === BULK_JOB_SYSTEM && c.code === 'expired');
+  return {
+    id: task.id.slice(BULK_ID_PREFIX.length),
+    owner: task.requester?.display ?? '',
+    state: expired ? 'expired' : (task.status as BulkJobState),
+    requestedAt: task.authoredOn ?? '',
+    ...(task.lastModified ? { completedAt: task.lastModified } : {}),
+    ...data,
+  };
+}
+
+/** Is this a job Task or an output Binary (by type and id)? */
+export function isBulkRecord(type: string, id: string | undefined): boolean {
+  return (type === 'Task' || type === 'Binary') && id !== undefined && id.startsWith(BULK_ID_PREFIX);
+}
+
+export function ndjson(lines: readonly Resource[]): Binary {
+  const text = lines.map((l) => JSON.stringify(l)).join('\n');
+  return { resourceType: 'Binary', contentType: 'application/fhir+ndjson', data: Buffer.from(text).toString('base64') };
+}
+
+export function errorLine(immunizationId: string, err: unknown): OperationOutcome {
+  const issues =
+    err instanceof OutcomeError
+      ? (err.outcome.issue ?? [])
+      : [issue({ code: 'exception', id: 'INTERNAL_ERROR', text: 'The credential could not be issued' })];
+  // Each line names the Immunization it is about, so a caller can retry just those.
+  return {
+    resourceType: 'OperationOutcome',
+    issue: issues.map((i) => ({ ...i, expression: [`Immunization/${immunizationId}`, ...(i.expression ?? [])] })),
+  };
+}
