@@ -9,6 +9,7 @@ import type { WalkContext } from './context.ts';
 import type { AnyResource } from '../packages/types.ts';
 import type { Constraint, ElementNode } from './model.ts';
 import { NATIVE_BY_EXPRESSION, unreferencedContained, type NativeCheck } from './native-invariants.ts';
+import { compileShortcut, type Shortcut } from './invariant-shortcuts.ts';
 import { compileSimple } from './simple-fhirpath.ts';
 
 /** Checked natively elsewhere (they run on every element, where FHIRPath would dominate the cost). */
@@ -19,7 +20,7 @@ type Parsed = ReturnType<typeof parseFhirPath>;
 type Compiled =
   | { kind: 'native'; fn: NativeCheck }
   | { kind: 'simple'; fn: (v: unknown) => boolean }
-  | { kind: 'fhirpath'; atom: Parsed; contextFree: boolean }
+  | { kind: 'fhirpath'; atom: Parsed; contextFree: boolean; shortcut?: Shortcut }
   | { kind: 'error'; error: Error };
 
 export interface InvariantRunner {
@@ -62,6 +63,8 @@ export function createInvariantRunner(): InvariantRunner {
           kind: 'fhirpath',
           atom: parseFhirPath(expression),
           contextFree: !/%(resource|rootResource)\b/.test(expression),
+          // Sure answers from the JSON for the common values (an absent guard element), before FHIRPath runs.
+          shortcut: compileShortcut(expression),
         };
       } catch (err) {
         hit = { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
@@ -89,7 +92,7 @@ export function createInvariantRunner(): InvariantRunner {
         try {
           if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
-          else holds = evalMemoised(ctx, how, c.expression, node, type, value);
+          else holds = how.shortcut?.(value) ?? evalMemoised(ctx, how, c.expression, node, type, value);
         } catch (err) {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',
