@@ -73,12 +73,32 @@ export function createInvariantRunner(): InvariantRunner {
     compiled.set(expression, hit);
     return hit;
   };
+  // The constraints of each element definition with their compiled form, worked out on the first value it meets:
+  // the walk checks the same definition for every instance, and most definitions have none left to run.
+  // dom-3 keeps its place in the list (it is checked natively, in the order the definition gives).
+  const perNode = new WeakMap<ElementNode, readonly { c: Constraint; expression: string; how?: Compiled }[]>();
+  const runnable = (node: ElementNode) => {
+    let list = perNode.get(node);
+    if (!list) {
+      list = node.constraints
+        .filter((c) => c.key === 'dom-3' || (!NATIVE.has(c.key) && c.expression))
+        .map((c) =>
+          c.key === 'dom-3'
+            ? { c, expression: '' }
+            : { c, expression: c.expression as string, how: compile(c.expression as string) },
+        );
+      perNode.set(node, list);
+    }
+    return list;
+  };
   return {
     check(ctx, node, value, type, path) {
-      for (const c of node.constraints) {
-        if (c.key === 'dom-3') checkDom3(ctx, c, value as AnyResource, path);
-        if (NATIVE.has(c.key) || !c.expression) continue;
-        const how = compile(c.expression);
+      if (node.constraints.length === 0) return;
+      for (const { c, expression, how } of runnable(node)) {
+        if (!how) {
+          checkDom3(ctx, c, value as AnyResource, path);
+          continue;
+        }
         const severity = c.severity === 'error' ? 'error' : 'warning';
         if (how.kind === 'error') {
           ctx.sink.add(
@@ -92,7 +112,7 @@ export function createInvariantRunner(): InvariantRunner {
         try {
           if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
-          else holds = how.shortcut?.(value) ?? evalMemoised(ctx, how, c.expression, node, type, value);
+          else holds = how.shortcut?.(value) ?? evalMemoised(ctx, how, expression, node, type, value);
         } catch (err) {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',
