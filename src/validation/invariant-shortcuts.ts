@@ -18,11 +18,13 @@ type Json = Record<string, unknown>;
 const NAME = '[a-z][A-Za-z0-9]*';
 const PATH = `${NAME}(?:\\.${NAME})*`;
 const EXISTENCE = new RegExp(`^(${PATH})\\.(exists|empty|hasValue)\\(\\)$`);
+const EQUALITY = new RegExp(`^(${NAME})\\s*(=|!=)\\s*('(?:[^'\\\\]|\\\\.)*')$`);
 const STRING_TEST = new RegExp(`^(${NAME})\\.(matches|startsWith)\\(('(?:[^'\\\\]|\\\\.)*')\\)$`);
 
 /** FHIRPath keywords, which are not element names even when spelled like one. */
 const KEYWORDS = new Set(['and', 'or', 'xor', 'implies', 'in', 'contains', 'div', 'mod', 'as', 'is', 'true', 'false']);
 
+const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Whether `names` leads to nothing from `start`; false when something is there or the JSON is not plain objects. */
@@ -36,7 +38,7 @@ function surelyAbsent(start: unknown, names: readonly string[]): boolean {
         const hit =
           key === name ||
           key === `_${name}` ||
-          (key.length > name.length && key.startsWith(name) && /[A-Z]/.test(key.charAt(name.length)));
+          (key.length > name.length && key.startsWith(name) && isUpper(key.charCodeAt(name.length)));
         if (!hit) continue;
         const found = v[key];
         if (found === null) return false;
@@ -133,6 +135,17 @@ function atom(term: string): Shortcut | undefined {
     const fn = existence[2];
     // Absent: empty() is true, exists() and hasValue() false. Present: FHIRPath decides (typed data may differ).
     return (v) => (surelyAbsent(v, names) ? fn === 'empty' : undefined);
+  }
+  const equality = EQUALITY.exec(term);
+  if (equality) {
+    const [, name, op, text] = equality;
+    const arg = KEYWORDS.has(name) ? undefined : literal(text);
+    if (arg === undefined) return undefined;
+    // A plain string against a string literal: FHIRPath's `=` is exact for strings; anything else is not sure.
+    return (v) => {
+      const s = plainString(v, name);
+      return s === undefined ? undefined : (s === arg) === (op === '=');
+    };
   }
   const test = STRING_TEST.exec(term);
   if (test) {

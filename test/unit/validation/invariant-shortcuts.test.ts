@@ -120,6 +120,18 @@ describe('invariant shortcuts', () => {
     expect(compileShortcut('a.exists() and b.exists()')?.({ b: 1 })).toBe(false);
   });
 
+  test("when a plain string is compared with a literal, then the answer is FHIRPath's (exact, case-sensitive)", () => {
+    const expression = "kind != 'root' or uniqueId.empty()";
+    const shortcut = compileShortcut(expression);
+    for (const value of [{ kind: 'root' }, { kind: 'Root' }, { kind: 'codesystem' }, { kind: 'root', uniqueId: [] }]) {
+      const sure = shortcut?.(value);
+      if (sure !== undefined) expect(sure).toBe(fhirpathHolds(expression, 'NamingSystem', value));
+    }
+    expect(shortcut?.({ kind: 'root' })).toBe(true);
+    expect(shortcut?.({ kind: 'Root' })).toBe(true);
+    expect(shortcut?.({ kind: 'root', uniqueId: [{ type: 'uuid' }] })).toBeUndefined();
+  });
+
   test('when an element is only in its _name twin, a choice name or a null, then it is not taken for absent', () => {
     const shortcut = compileShortcut('value.empty() or code.exists()');
     expect(shortcut?.({ _value: { extension: [] } })).toBeUndefined();
