@@ -18,6 +18,7 @@ import {
   textOf,
   totalCounts,
   type FileResult,
+  type SeverityCounts,
   type SeverityGroup,
   type ValidationReport,
 } from './report-model.ts';
@@ -25,7 +26,8 @@ import {
 const HEADINGS: Record<SeverityGroup, string> = { error: 'Errors', warning: 'Warnings', information: 'Notes' };
 const RULE_WIDTH = 78;
 
-function headerLines(report: ValidationReport): string[] {
+/** The header lines: engine, packages, missing dependencies, loader warnings (all known before any file). */
+export function headerLines(report: Omit<ValidationReport, 'files'>): string[] {
   const used = report.packages.filter((p) => p.usedForValidation);
   const unused = report.packages.filter((p) => !p.usedForValidation);
   const lines = [
@@ -74,7 +76,12 @@ export function formatFileSection(result: FileResult): string[] {
 /** The final line over all files. */
 export function totalLine(files: readonly FileResult[]): string {
   const failed = files.filter((f) => countIssues(f.outcome).errors > 0).length;
-  return `Total: ${plural(files.length, 'file')} (${failed} with errors): ${summaryLine(totalCounts(files))}`;
+  return totalLineOf(files.length, failed, totalCounts(files));
+}
+
+/** The final line from running totals (the streaming report keeps counts, not the files' outcomes). */
+export function totalLineOf(files: number, failed: number, counts: SeverityCounts): string {
+  return `Total: ${plural(files, 'file')} (${failed} with errors): ${summaryLine(counts)}`;
 }
 
 /** The whole text report, ending with a newline. */

@@ -9,6 +9,7 @@ import type { WalkContext } from './context.ts';
 import type { AnyResource } from '../packages/types.ts';
 import type { Constraint, ElementNode } from './model.ts';
 import { NATIVE_BY_EXPRESSION, unreferencedContained, type NativeCheck } from './native-invariants.ts';
+import { compileShortcut, type Shortcut } from './invariant-shortcuts.ts';
 import { compileSimple } from './simple-fhirpath.ts';
 
 /** Checked natively elsewhere (they run on every element, where FHIRPath would dominate the cost). */
@@ -19,7 +20,7 @@ type Parsed = ReturnType<typeof parseFhirPath>;
 type Compiled =
   | { kind: 'native'; fn: NativeCheck }
   | { kind: 'simple'; fn: (v: unknown) => boolean }
-  | { kind: 'fhirpath'; atom: Parsed; contextFree: boolean }
+  | { kind: 'fhirpath'; atom: Parsed; contextFree: boolean; shortcut?: Shortcut }
   | { kind: 'error'; error: Error };
 
 export interface InvariantRunner {
@@ -62,6 +63,8 @@ export function createInvariantRunner(): InvariantRunner {
           kind: 'fhirpath',
           atom: parseFhirPath(expression),
           contextFree: !/%(resource|rootResource)\b/.test(expression),
+          // Sure answers from the JSON for the common values (an absent guard element), before FHIRPath runs.
+          shortcut: compileShortcut(expression),
         };
       } catch (err) {
         hit = { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
@@ -70,12 +73,32 @@ export function createInvariantRunner(): InvariantRunner {
     compiled.set(expression, hit);
     return hit;
   };
+  // The constraints of each element definition with their compiled form, worked out on the first value it meets:
+  // the walk checks the same definition for every instance, and most definitions have none left to run.
+  // dom-3 keeps its place in the list (it is checked natively, in the order the definition gives).
+  const perNode = new WeakMap<ElementNode, readonly { c: Constraint; expression: string; how?: Compiled }[]>();
+  const runnable = (node: ElementNode) => {
+    let list = perNode.get(node);
+    if (!list) {
+      list = node.constraints
+        .filter((c) => c.key === 'dom-3' || (!NATIVE.has(c.key) && c.expression))
+        .map((c) =>
+          c.key === 'dom-3'
+            ? { c, expression: '' }
+            : { c, expression: c.expression as string, how: compile(c.expression as string) },
+        );
+      perNode.set(node, list);
+    }
+    return list;
+  };
   return {
     check(ctx, node, value, type, path) {
-      for (const c of node.constraints) {
-        if (c.key === 'dom-3') checkDom3(ctx, c, value as AnyResource, path);
-        if (NATIVE.has(c.key) || !c.expression) continue;
-        const how = compile(c.expression);
+      if (node.constraints.length === 0) return;
+      for (const { c, expression, how } of runnable(node)) {
+        if (!how) {
+          checkDom3(ctx, c, value as AnyResource, path);
+          continue;
+        }
         const severity = c.severity === 'error' ? 'error' : 'warning';
         if (how.kind === 'error') {
           ctx.sink.add(
@@ -89,7 +112,7 @@ export function createInvariantRunner(): InvariantRunner {
         try {
           if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
-          else holds = evalMemoised(ctx, how, c.expression, node, type, value);
+          else holds = how.shortcut?.(value) ?? evalMemoised(ctx, how, expression, node, type, value);
         } catch (err) {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',

@@ -8,7 +8,7 @@ import type { BundleEntryRef, WalkContext } from './context.ts';
 import type { ElementNode, TypeRef } from './model.ts';
 import { createIssueSink } from './issues.ts';
 import { surelyFails } from './quick-reject.ts';
-import { validateAgainstProfile } from './walker.ts';
+import { knownErrorCount, validateAgainstProfile } from './walker.ts';
 
 const BASE_SD = 'http://hl7.org/fhir/StructureDefinition/';
 const TYPE_ID = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
@@ -76,6 +76,12 @@ export function conformsToAny(
     const p = ctx.engine.registry.profile(url);
     if (!p || p.type !== target.resource.resourceType) continue;
     checked = true;
+    // A walk done earlier in this call answers at once (slice matching asks again for every slice it tries).
+    const known = knownErrorCount(ctx, target.resource, p);
+    if (known !== undefined) {
+      if (known === 0) return true;
+      continue;
+    }
     if (surelyFails(p, target.resource)) continue;
     const trial = { ...ctx, sink: createIssueSink() };
     if (validateAgainstProfile(trial, target.resource, p, target.path) === 0) return true;

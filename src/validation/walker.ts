@@ -39,6 +39,21 @@ function nestedContext(ctx: WalkContext, resource: AnyResource, sink: IssueSink,
   };
 }
 
+/** The cached result of a walk still under way (see validateAgainstProfile); told apart by identity. */
+const IN_PROGRESS: readonly never[] = Object.freeze([]);
+
+/**
+ * Errors of `resource` against `profile` already found in this call (undefined when it was not walked yet, or is
+ * being walked), so a caller can skip its own pre-checks for an answer that is known.
+ */
+export function knownErrorCount(ctx: WalkContext, resource: AnyResource, profile: CompiledProfile): number | undefined {
+  const issues = ctx.cache.get(resource)?.get(profile.url);
+  if (issues === undefined || issues === IN_PROGRESS) return undefined;
+  let errors = 0;
+  for (const i of issues) if (i.severity === 'error' || i.severity === 'fatal') errors++;
+  return errors;
+}
+
 /** Validates `resource` against one profile, reusing an earlier result for the same object and profile. */
 export function validateAgainstProfile(
   ctx: WalkContext,
@@ -52,7 +67,7 @@ export function validateAgainstProfile(
   if (!issues) {
     // Placeholder while walking: a reference cycle (A → B → A with target profiles) sees "no errors yet"
     // instead of recursing forever.
-    perObject.set(profile.url, []);
+    perObject.set(profile.url, IN_PROGRESS);
     const sink = createIssueSink();
     const inner = nestedContext(ctx, resource, sink, path);
     walkRoot(inner, resource, profile, path);
@@ -163,13 +178,19 @@ export function walkObject(
   isResource = false,
 ): void {
   ctx.budget?.tick();
+  // The children that have a value here, found from the object's own (few) keys: a definition has dozens of
+  // children, and reading each one's JSON names (every type of a choice) for every object dominated the walk.
+  const present = new Set<ElementNode>();
   for (const key of Object.keys(obj)) {
     if (isResource && key === 'resourceType') continue;
     const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;
-    if (!container.jsonIndex.has(name))
-      ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
+    const hit = container.jsonIndex.get(name);
+    if (hit) present.add(hit.node);
+    else ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
   }
   for (const child of container.children) {
+    // An absent child can only break its minimum cardinality or a slice's (nothing else is checked on no values).
+    if (!present.has(child) && child.min === 0 && !(child.slicing && child.slices.length > 0)) continue;
     const items = collectItems(ctx, obj, child, path);
     if (child.slicing && child.slices.length > 0) processSlicing(ctx, items, child, owner, path);
     else {

@@ -5,7 +5,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { packageSources, parseValidateArgs } from '../../src/cli/validate.ts';
+import { formatTextReport } from '../../src/cli/report-text.ts';
+import { buildValidationReport, packageSources, parseValidateArgs } from '../../src/cli/validate.ts';
 import {
   BROKEN,
   brokenExpectations,
@@ -163,6 +164,23 @@ describe('validate: output and formats', () => {
     expect(res.stdout).toMatch(/^Total: 1 file \(1 with errors\): 1 error, 0 warnings, \d+ notes?\nReport written to /);
     expect(res.stdout.endsWith(`Report written to ${out}\n`)).toBe(true);
     expect(readFileSync(out, 'utf8')).toContain('[PRIMITIVE_FORMAT]');
+  });
+
+  test("when a folder is reported as text or JSON, written file by file, then the output is the whole-report formatters' byte for byte", async () => {
+    const args = [...brokenExpectations().map((v) => join(BROKEN, `${v.name}.json`))];
+    const ctx = { env: testEnv(), cwd: REPO, out: () => {}, load };
+    const report = await buildValidationReport(parseValidateArgs(args), ctx);
+    expect(report.files.length).toBe(args.length);
+    expect((await cli(args)).stdout).toBe(formatTextReport(report));
+    const json = `${JSON.stringify(
+      report.files.map((f) => ({ file: f.file, outcome: f.outcome })),
+      null,
+      2,
+    )}\n`;
+    expect((await cli([...args, '--format', 'json'])).stdout).toBe(json);
+    const out = join(tempDir('cli-out-'), 'report.json');
+    await cli([...args, '--format', 'json', '--output', out]);
+    expect(readFileSync(out, 'utf8')).toBe(json);
   });
 
   test('when --format html is asked, then one HTML document is printed with the issues in it', async () => {

@@ -1,0 +1,290 @@
+/**
+ * Sure answers to FHIRPath invariants for the common values, read from the raw JSON before the FHIRPath engine runs.
+ * Most invariants guard themselves with a test of an element that is usually absent (`contentReference.empty() or
+ * …`, `valueSet.exists() implies …`): when that element is surely absent, the verdict is known without evaluating
+ * the rest. A shortcut returns true (holds), false (fails) or undefined (not sure: FHIRPath decides), and answers
+ * only where the FHIRPath result cannot differ: an element counts as absent only when neither `name`, `_name` nor a
+ * choice `nameX` key is in the JSON, and anything it does not recognise is "not sure". The R4 definitions put ~20
+ * such invariants on every ElementDefinition, where FHIRPath evaluation over typed data (each choice type of
+ * `defaultValue[x]`, `fixed[x]`, `pattern[x]`... looked up in turn) dominated validating a StructureDefinition.
+ * https://hl7.org/fhirpath/N1/#boolean-logic
+ */
+import { evalFhirPathTyped, parseFhirPath } from '@medplum/core';
+
+/** true: the invariant holds; false: it fails; undefined: no sure answer from the JSON alone. */
+export type Shortcut = (value: unknown) => boolean | undefined;
+
+type Json = Record<string, unknown>;
+const NAME = '[a-z][A-Za-z0-9]*';
+const PATH = `${NAME}(?:\\.${NAME})*`;
+const EXISTENCE = new RegExp(`^(${PATH})\\.(exists|empty|hasValue)\\(\\)$`);
+const EQUALITY = new RegExp(`^(${NAME})\\s*(=|!=)\\s*('(?:[^'\\\\]|\\\\.)*')$`);
+const STRING_TEST = new RegExp(`^(${NAME})\\.(matches|startsWith)\\(('(?:[^'\\\\]|\\\\.)*')\\)$`);
+
+/** FHIRPath keywords, which are not element names even when spelled like one. */
+const KEYWORDS = new Set(['and', 'or', 'xor', 'implies', 'in', 'contains', 'div', 'mod', 'as', 'is', 'true', 'false']);
+
+const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Whether `names` leads to nothing from `start`; false when something is there or the JSON is not plain objects. */
+function surelyAbsent(start: unknown, names: readonly string[]): boolean {
+  let current: unknown[] = [start];
+  for (const name of names) {
+    const next: unknown[] = [];
+    for (const v of current) {
+      if (!isObject(v)) return false;
+      for (const key of Object.keys(v)) {
+        const hit =
+          key === name ||
+          key === `_${name}` ||
+          (key.length > name.length && key.startsWith(name) && isUpper(key.charCodeAt(name.length)));
+        if (!hit) continue;
+        const found = v[key];
+        if (found === null) return false;
+        if (Array.isArray(found)) next.push(...found);
+        else if (found !== undefined) next.push(found);
+      }
+    }
+    if (next.length === 0) return true;
+    current = next;
+  }
+  return false;
+}
+
+/** A string element read directly: its value when it is a plain string with no `_name` twin, else undefined. */
+function plainString(value: unknown, name: string): string | undefined {
+  if (!isObject(value) || value[`_${name}`] !== undefined) return undefined;
+  const s = value[name];
+  return typeof s === 'string' ? s : undefined;
+}
+
+/** Splits at a top-level operator (outside parentheses and string literals); one part when it does not occur. */
+function splitTop(expression: string, op: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === "'") quoted = false;
+    } else if (c === "'") quoted = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && expression.startsWith(op, i)) {
+      parts.push(expression.slice(start, i).trim());
+      start = i + op.length;
+      i += op.length - 1;
+    }
+  }
+  parts.push(expression.slice(start).trim());
+  return parts;
+}
+
+/** Strips parentheses that enclose the whole expression (not those of `(a) or (b)`). */
+function unwrap(expression: string): string {
+  let e = expression.trim();
+  while (e.startsWith('(') && e.endsWith(')') && closingOf(e) === e.length - 1) e = e.slice(1, -1).trim();
+  return e;
+}
+
+/** Index of the parenthesis closing the one that opens `e`, or -1. */
+function closingOf(e: string): number {
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < e.length; i++) {
+    const c = e[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === "'") quoted = false;
+    } else if (c === "'") quoted = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+function balanced(e: string): boolean {
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < e.length; i++) {
+    const c = e[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === "'") quoted = false;
+    } else if (c === "'") quoted = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return false;
+  }
+  return depth === 0 && !quoted;
+}
+
+/** The value of a FHIRPath string literal, unescaped by the FHIRPath engine itself. */
+function literal(text: string): string | undefined {
+  const out = evalFhirPathTyped(parseFhirPath(text), [], {});
+  return out.length === 1 && typeof out[0].value === 'string' ? out[0].value : undefined;
+}
+
+function atom(term: string): Shortcut | undefined {
+  const existence = EXISTENCE.exec(term);
+  if (existence) {
+    const names = existence[1].split('.');
+    if (names.some((n) => KEYWORDS.has(n))) return undefined;
+    const fn = existence[2];
+    // Absent: empty() is true, exists() and hasValue() false. Present: FHIRPath decides (typed data may differ).
+    return (v) => (surelyAbsent(v, names) ? fn === 'empty' : undefined);
+  }
+  const equality = EQUALITY.exec(term);
+  if (equality) {
+    const [, name, op, text] = equality;
+    const arg = KEYWORDS.has(name) ? undefined : literal(text);
+    if (arg === undefined) return undefined;
+    // A plain string against a string literal: FHIRPath's `=` is exact for strings; anything else is not sure.
+    return (v) => {
+      const s = plainString(v, name);
+      return s === undefined ? undefined : (s === arg) === (op === '=');
+    };
+  }
+  const test = STRING_TEST.exec(term);
+  if (test) {
+    const [, name, fn, text] = test;
+    if (KEYWORDS.has(name)) return undefined;
+    const arg = literal(text);
+    if (arg === undefined) return undefined;
+    // As the FHIRPath engine does: a regular expression found anywhere in the string (no anchoring added).
+    const re = fn === 'matches' ? new RegExp(arg) : undefined;
+    return (v) => {
+      const s = plainString(v, name);
+      if (s === undefined) return undefined;
+      return re ? re.exec(s) !== null : s.startsWith(arg);
+    };
+  }
+  return undefined;
+}
+
+/** Builds the shortcut of an expression from its `implies` / `or` / `and` structure; undefined when none applies. */
+function build(expression: string): Shortcut | undefined {
+  const e = unwrap(expression);
+  if (!balanced(e) || /\s(xor)\s/.test(e)) return undefined;
+  const implies = splitTop(e, ' implies ');
+  if (implies.length > 2) return undefined;
+  if (implies.length === 2) {
+    const [a, b] = implies.map(build);
+    if (!a && !b) return undefined;
+    return (v) => {
+      const left = a?.(v);
+      if (left === false) return true;
+      const right = b?.(v);
+      if (right === true) return true;
+      return left === true && right === false ? false : undefined;
+    };
+  }
+  for (const [op, dominant] of [
+    [' or ', true],
+    [' and ', false],
+  ] as const) {
+    const parts = splitTop(e, op);
+    if (parts.length < 2) continue;
+    const terms = parts.map(build);
+    if (terms.every((t) => t === undefined)) return undefined;
+    // `true or x` is true and `false and x` false whatever x is; the other value only when every term is sure.
+    return (v) => {
+      let allSure = true;
+      for (const t of terms) {
+        const r = t?.(v);
+        if (r === dominant) return dominant;
+        if (r === undefined) allSure = false;
+      }
+      return allSure ? !dominant : undefined;
+    };
+  }
+  return atom(e);
+}
+
+/**
+ * Shortcuts written for invariants of the R4 definitions that the structural ones above cannot answer but that every
+ * ElementDefinition (or CodeSystem) meets; each answers only for the well-formed shape and defers otherwise.
+ */
+const BY_EXPRESSION: ReadonlyMap<string, Shortcut> = new Map<string, Shortcut>([
+  [
+    // eld-2
+    "min.empty() or max.empty() or (max = '*') or iif(max != '*', min <= max.toInteger())",
+    (v) => {
+      if (!isObject(v) || v._min !== undefined || v._max !== undefined) return undefined;
+      if (v.min === undefined || v.max === undefined) return true;
+      if (typeof v.min !== 'number' || typeof v.max !== 'string') return undefined;
+      if (v.max === '*') return true;
+      return /^[0-9]+$/.test(v.max) ? v.min <= Number(v.max) : undefined;
+    },
+  ],
+  // eld-3, on ElementDefinition.max (a string)
+  [
+    "empty() or ($this = '*') or (toInteger() >= 0)",
+    (v) => (v === '*' || (typeof v === 'string' && /^[0-9]+$/.test(v)) ? true : undefined),
+  ],
+  ['type.select(code).isDistinct()', (v) => distinctStrings(v, 'type', 'code')],
+  ['constraint.select(key).isDistinct()', (v) => distinctStrings(v, 'constraint', 'key')],
+  [
+    // eld-18
+    '(isModifier.exists() and isModifier) implies isModifierReason.exists()',
+    (v) => {
+      if (!isObject(v) || v._isModifier !== undefined || v._isModifierReason !== undefined) return undefined;
+      if (v.isModifier === undefined || v.isModifier === false) return true;
+      if (v.isModifier !== true) return undefined;
+      return typeof v.isModifierReason === 'string' ? true : undefined;
+    },
+  ],
+  [
+    // eld-11: `type.select(<boolean>)` yields one boolean per type, so `exists()` is true as soon as there is a type.
+    "binding.empty() or type.code.empty() or type.select((code = 'code') or (code = 'Coding') or (code='CodeableConcept') or (code = 'Quantity') or (code = 'string') or (code = 'uri')).exists()",
+    (v) => {
+      if (!isObject(v)) return undefined;
+      if (v.binding === undefined && v._binding === undefined) return true;
+      const types = v.type;
+      return Array.isArray(types) && types.some((t) => isObject(t) && typeof t.code === 'string') ? true : undefined;
+    },
+  ],
+  [
+    // eld-17, on ElementDefinition.type
+    "(code='Reference' or code = 'canonical') or targetProfile.empty()",
+    (v) => {
+      const code = plainString(v, 'code');
+      if (code === 'Reference' || code === 'canonical') return true;
+      return surelyAbsent(v, ['targetProfile']) ? true : undefined;
+    },
+  ],
+]);
+
+/** `list.select(field).isDistinct()` for a list of objects whose field is a plain string; undefined otherwise. */
+function distinctStrings(v: unknown, list: string, field: string): boolean | undefined {
+  if (!isObject(v) || v[`_${list}`] !== undefined) return undefined;
+  const items = v[list];
+  if (items === undefined) return true;
+  if (!Array.isArray(items)) return undefined;
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (!isObject(item) || item[`_${field}`] !== undefined) return undefined;
+    const s = item[field];
+    if (s === undefined) continue;
+    if (typeof s !== 'string') return undefined;
+    if (seen.has(s)) return false;
+    seen.add(s);
+  }
+  return true;
+}
+
+/**
+ * The shortcut for one invariant expression, or undefined when it has none (decided once per expression).
+ * @example compileShortcut('contentReference.empty() or type.empty()')?.({ path: 'X.y' }) // true
+ */
+export function compileShortcut(expression: string): Shortcut | undefined {
+  // An environment variable may be one the engine lacks (an error the engine reports): FHIRPath keeps those.
+  if (/[\n\r\t%]/.test(expression.replace(/'(?:[^'\\]|\\.)*'/g, "''"))) return BY_EXPRESSION.get(expression);
+  try {
+    return BY_EXPRESSION.get(expression) ?? build(expression);
+  } catch {
+    return undefined;
+  }
+}

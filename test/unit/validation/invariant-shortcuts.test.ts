@@ -1,0 +1,150 @@
+/**
+ * Invariant shortcuts answer only where FHIRPath would give the same verdict: checked against the FHIRPath engine on
+ * every ElementDefinition (snapshot and differential) of the R4 core definitions, as they are and mutated so that
+ * the guarded parts are reached, for every ElementDefinition / type / binding / max invariant of the R4 definitions.
+ */
+import { buildTypeName, evalFhirPathTyped, parseFhirPath } from '@medplum/core';
+import { loadBaseDefinitions } from '../../../src/fhir/base-definitions.ts';
+import { readBaseR4 } from '../../../src/packages/base-r4.ts';
+import type { AnyResource } from '../../../src/packages/types.ts';
+import { compileShortcut } from '../../../src/validation/invariant-shortcuts.ts';
+
+type Json = Record<string, unknown>;
+
+/** The FHIRPath verdict as the invariant runner reads it: fails only on a single `false`. */
+function fhirpathHolds(expression: string, type: string, value: unknown): boolean {
+  const result = evalFhirPathTyped(parseFhirPath(expression), [{ type, value }], {
+    '%context': { type, value },
+  });
+  return !(result.length === 1 && result[0].value === false);
+}
+
+const core = readBaseR4().resources.filter((r) => r.resourceType === 'StructureDefinition');
+const elementDefinition = core.find((r) => r.url === 'http://hl7.org/fhir/StructureDefinition/ElementDefinition');
+interface Invariant {
+  key: string;
+  expression: string;
+  path: string;
+}
+/** Each invariant on ElementDefinition and its parts, with the path it sits on. */
+const invariants: Invariant[] = (
+  (elementDefinition?.snapshot as { element: { path: string; constraint?: { key: string; expression?: string }[] }[] })
+    .element ?? []
+).flatMap((el) =>
+  (el.constraint ?? [])
+    .filter((c) => c.expression !== undefined)
+    .map((c) => ({ key: c.key, expression: c.expression as string, path: el.path })),
+);
+
+/** Variants of an ElementDefinition that reach the guarded parts of the eld-* invariants. */
+function variants(el: Json): Json[] {
+  return [
+    el,
+    { ...el, contentReference: '#X.y' },
+    { ...el, fixedString: 'a', patternCode: 'b' },
+    { ...el, min: 2, max: '1' },
+    { ...el, min: 0, max: '3' },
+    { ...el, isModifier: true },
+    { ...el, sliceIsConstraining: true },
+    { ...el, binding: { strength: 'required', valueSet: 'ftp://x' } },
+    { ...el, type: [{ code: 'string' }, { code: 'string' }] },
+    { ...el, constraint: [{ key: 'a' }, { key: 'a' }] },
+    { ...el, path: 'A..b' },
+    { ...el, sliceName: 'a b' },
+  ];
+}
+
+/** Values an invariant defined at `path` applies to, from one ElementDefinition. */
+function valuesAt(el: Json, path: string): unknown[] {
+  const rest = path.split('.').slice(1);
+  let current: unknown[] = [el];
+  for (const name of rest) {
+    current = current.flatMap((v) => {
+      const hit = (v as Json)[name];
+      return hit === undefined ? [] : Array.isArray(hit) ? hit : [hit];
+    });
+  }
+  return current;
+}
+
+describe('invariant shortcuts', () => {
+  const elements = core.flatMap((sd: AnyResource) => [
+    ...(((sd.snapshot as Json | undefined)?.element as Json[] | undefined) ?? []),
+    ...(((sd.differential as Json | undefined)?.element as Json[] | undefined) ?? []),
+  ]);
+
+  beforeAll(() => loadBaseDefinitions());
+
+  test('when the R4 ElementDefinitions and their variants are checked, then every sure answer agrees with FHIRPath', () => {
+    expect(invariants.length).toBeGreaterThan(15);
+    let answered = 0;
+    let failing = 0;
+    const disagreements: string[] = [];
+    const sample = elements.filter((_, i) => i % 31 === 0);
+    for (const inv of invariants) {
+      const shortcut = compileShortcut(inv.expression);
+      if (!shortcut) continue;
+      const parts = inv.path.split('.');
+      const type =
+        inv.path === 'ElementDefinition.max'
+          ? 'string'
+          : parts.length === 1
+            ? 'ElementDefinition'
+            : buildTypeName(parts);
+      for (const el of sample)
+        for (const variant of variants(el))
+          for (const value of valuesAt(variant, inv.path)) {
+            const sure = shortcut(value);
+            if (sure === undefined) continue;
+            answered++;
+            if (!sure) failing++;
+            if (sure !== fhirpathHolds(inv.expression, type, value))
+              disagreements.push(`${inv.key} on ${JSON.stringify(value).slice(0, 200)}`);
+          }
+    }
+    expect(disagreements).toEqual([]);
+    // The check is not vacuous: answers were given, and some of them are failures.
+    expect(answered).toBeGreaterThan(elements.length / 31);
+    expect(failing).toBeGreaterThan(0);
+  });
+
+  test('when the guarding element is absent, then or / implies / and are answered; when present, FHIRPath decides', () => {
+    const or = compileShortcut("contentReference.empty() or (type.empty() and code = 'x')");
+    expect(or?.({ path: 'A' })).toBe(true);
+    expect(or?.({ contentReference: '#a' })).toBeUndefined();
+    const implies = compileShortcut("valueSet.exists() implies valueSet.startsWith('http:')");
+    expect(implies?.({ strength: 'required' })).toBe(true);
+    expect(implies?.({ valueSet: 'http://a' })).toBe(true);
+    // The antecedent holds, the consequent fails: a sure answer needs the antecedent surely true, which is FHIRPath's.
+    expect(implies?.({ valueSet: 'ftp://a' })).toBeUndefined();
+    expect(compileShortcut('a.exists() and b.exists()')?.({ b: 1 })).toBe(false);
+  });
+
+  test("when a plain string is compared with a literal, then the answer is FHIRPath's (exact, case-sensitive)", () => {
+    const expression = "kind != 'root' or uniqueId.empty()";
+    const shortcut = compileShortcut(expression);
+    for (const value of [{ kind: 'root' }, { kind: 'Root' }, { kind: 'codesystem' }, { kind: 'root', uniqueId: [] }]) {
+      const sure = shortcut?.(value);
+      if (sure !== undefined) expect(sure).toBe(fhirpathHolds(expression, 'NamingSystem', value));
+    }
+    expect(shortcut?.({ kind: 'root' })).toBe(true);
+    expect(shortcut?.({ kind: 'Root' })).toBe(true);
+    expect(shortcut?.({ kind: 'root', uniqueId: [{ type: 'uuid' }] })).toBeUndefined();
+  });
+
+  test('when an element is only in its _name twin, a choice name or a null, then it is not taken for absent', () => {
+    const shortcut = compileShortcut('value.empty() or code.exists()');
+    expect(shortcut?.({ _value: { extension: [] } })).toBeUndefined();
+    expect(shortcut?.({ valueString: 'a' })).toBeUndefined();
+    expect(shortcut?.({ value: null })).toBeUndefined();
+    expect(shortcut?.({})).toBe(true);
+  });
+
+  test('when an expression uses a %variable, a keyword as a name or an operator inside a literal, then it is left to FHIRPath', () => {
+    expect(compileShortcut('code.exists() implies ((system = %ucum) and value.exists())')).toBeUndefined();
+    expect(compileShortcut('div.empty() or a.exists()')?.({})).toBeUndefined();
+    const literal = compileShortcut("name.startsWith('x or y') or a.empty()");
+    expect(literal?.({ name: 'x or y' })).toBe(true);
+    expect(literal?.({ name: 'q', a: 1 })).toBeUndefined();
+  });
+});
