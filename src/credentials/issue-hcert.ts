@@ -225,10 +225,13 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
     });
   // Checked before signing, so a record that cannot make a valid document costs no signature and no QR; the QR
   // DocumentReference added afterwards is ours and conforms to DDCCDocumentReferenceQR (tested).
-  checkDocument(ctx, document());
+  const checked = document();
+  checkDocument(ctx, checked);
   const hc1 = await signHc1With({ iss: ctx.keys.country, iat, exp, hcert }, { signer: dsc.signer, kid: dsc.kidBytes });
   const qr = await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']);
-  const ddccDocument = document(documentQr(hc1, qr));
+  // Without a QR image the document is the one just checked (validation leaves it as it was): no second build.
+  const qrPart = documentQr(hc1, qr);
+  const ddccDocument = qrPart ? document(qrPart) : checked;
   const warnings = [
     ...mappingWarnings,
     ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now),

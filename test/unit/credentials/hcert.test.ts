@@ -90,6 +90,33 @@ describe('HCERT issuance', () => {
     expect(short.exp).toBe(NOW.getTime() / 1000 + 86_400);
   });
 
+  test('when issued without a QR image, then the DDCC document answered is the very one validated before signing', async () => {
+    const validated: unknown[] = [];
+    const validate = h.ctx.validate!;
+    const ctx = {
+      ...h.ctx,
+      validate: (resource: unknown, profile: string) => {
+        validated.push(resource);
+        return validate(resource, profile);
+      },
+    };
+    const r = await issueHcert(ctx, {
+      patient: patient(),
+      immunizations: [covidImmunization()],
+      now: NOW,
+      validitySeconds: YEAR,
+      requester: 'x',
+      qrFormats: [],
+    });
+    expect(validated).toHaveLength(1);
+    expect(r.ddccDocument).toBe(validated[0]);
+    expect(r.ddccDocument.entry!.map((e) => e.resource?.resourceType)).not.toContain('DocumentReference');
+    const errors = (validate(r.ddccDocument, DDCC_PROFILE.vsDocument).issue ?? []).filter(
+      (i) => i.severity === 'error' || i.severity === 'fatal',
+    );
+    expect(errors).toEqual([]);
+  });
+
   test('when issued, then the QR comes as PNG and SVG with its version, and the DDCC document holds it', async () => {
     const r = await issue([covidImmunization()], ['png', 'svg']);
     expect(Buffer.from(r.qr.png!.subarray(1, 4)).toString('latin1')).toBe('PNG');
