@@ -17,7 +17,7 @@ import type {
   WrittenRef,
 } from '../store.ts';
 import { isAuditEvent, refuseAuditChange } from '../audit-trail.ts';
-import { appendAuditRows, readAudit, searchAudit } from './audit.ts';
+import { appendAuditRows, readAudit, searchAudit, writtenVersion } from './audit.ts';
 import { atomically, createContext } from './context.ts';
 import type { StoreContext } from './context.ts';
 import { readHistory, readVersion } from './history.ts';
@@ -65,7 +65,7 @@ function withAudit<R>(
   const both = () => {
     const result = write();
     const ref = written(result);
-    if (ref) appendAuditRows(ctx, [audit(ref)]);
+    if (ref) appendAuditRows(ctx, [audit(ref)], writtenVersion(ctx, ref.reference));
     return result;
   };
   return atomic ? both : () => atomically(ctx, both);
