@@ -52,6 +52,8 @@ export async function createAuthServices(
   dataDir: string,
   now: () => Date,
   overrides: AuthOverrides = {},
+  /** Where assertion `jti`s are claimed (the store's `claimOnce`: durable, shared by every server on it). */
+  claimJti?: (key: string, expiresAt: number) => Promise<boolean>,
 ): Promise<AuthServices> {
   const paths = authPaths(dataDir);
   mkdirSync(paths.dir, { recursive: true });
@@ -102,6 +104,7 @@ export async function createAuthServices(
         }
       : {}),
     ...(overrides.jwksMinRefreshMs !== undefined ? { jwksMinRefreshMs: overrides.jwksMinRefreshMs } : {}),
+    ...(claimJti ? { claimJti } : {}),
   });
   return {
     clients,

@@ -76,7 +76,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   }
   trust = await createTrustServices(config, log, now, dataDir, overrides);
   const startedTrust = trust;
-  const auth = await createAuthServices(config, log, dataDir, now, overrides).catch(async (err: unknown) => {
+  const auth = await createAuthServices(config, log, dataDir, now, overrides, (key, expiresAt) =>
+    store.claimOnce(key, expiresAt),
+  ).catch(async (err: unknown) => {
     startedTrust.stop();
     await store.close();
     throw err;

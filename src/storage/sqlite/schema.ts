@@ -10,6 +10,7 @@
  */
 import { DatabaseSync } from 'node:sqlite';
 import { AUDIT_DDL, AUDIT_LATE_DDL, AUDIT_MIGRATIONS } from './audit.ts';
+import { NONCE_DDL } from './nonces.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -127,6 +128,7 @@ export function openDatabase(options: OpenOptions): DatabaseSync {
     db.exec('BEGIN IMMEDIATE');
     db.exec(DDL);
     db.exec(AUDIT_DDL);
+    db.exec(NONCE_DDL);
     const columns = new Set(
       db
         .prepare('PRAGMA table_info(audit_events)')
