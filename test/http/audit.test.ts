@@ -175,3 +175,25 @@ test('when a client is disabled and re-enabled by the CLI, then each takes effec
   ]);
   expect(await events('subtype=client-enabled&entity=Device/toggled')).toHaveLength(1);
 });
+
+test('when a public endpoint answers 429 (rate limit), then an AuditEvent with outcome 4 records the address and HTTP 429', async () => {
+  // The token request is public too: it takes the first of the three.
+  const limited = await createAuthTestApp({ publicRateLimit: 3 });
+  try {
+    const reader = await (await limited.registerClient('auditor-429', ['system/AuditEvent.rs'])).token(
+      'system/AuditEvent.rs',
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await request(limited.app).get('/trust/status')).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    await limited.services.audit.flush();
+    const res = await request(limited.app).get('/fhir/AuditEvent?outcome=4&_count=100').set(as(reader));
+    const refused = (res.body.entry ?? [])
+      .map((e: { resource: Event }) => e.resource)
+      .filter((e: Event) => e.outcomeDesc.startsWith('HTTP 429'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0].agent[0].who.display).toMatch(/^anonymous /);
+  } finally {
+    await limited.close();
+  }
+});
