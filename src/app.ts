@@ -20,7 +20,7 @@ import { issueHcertOperation } from './http/operations/issue-hcert.ts';
 import { issueHcertBulkOperation } from './http/operations/issue-hcert-bulk.ts';
 import { issueShlOperation } from './http/operations/issue-shl.ts';
 import { verifyOperation } from './http/operations/verify.ts';
-import { revokeCredentialOperation } from './http/operations/revoke-credential.ts';
+import { revokeCredentialOperation, unrevokeCredentialOperation } from './http/operations/revoke-credential.ts';
 import { summaryOperation } from './http/operations/summary.ts';
 import { ddccOperations } from './http/operations/ddcc-transactions.ts';
 import { generateVhlOperation } from './http/operations/generate-vhl.ts';
@@ -69,6 +69,7 @@ export function defaultOperations(services: Services): OperationRoute[] {
     verifyOperation(services.credentials, services.now),
     credentialsOperation(),
     revokeCredentialOperation(services.now),
+    unrevokeCredentialOperation(),
     summaryOperation(services.credentials, services.now),
     ...ddccOperations(validation().packages, {
       credentials: services.credentials,

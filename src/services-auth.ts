@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import { openClientRegistry, type ClientRecord, type ClientRegistry } from './auth/clients.ts';
+import type { AuditFacts } from './audit/audit-event.ts';
+import { openClientRegistry, type ClientChange, type ClientRecord, type ClientRegistry } from './auth/clients.ts';
 import { createRateLimiter, type RateLimiter } from './auth/rate-limit.ts';
 import { ALL_OPERATION_SCOPES } from './auth/operation-scopes.ts';
 import { createTokenService, type TokenService } from './auth/token-service.ts';
@@ -36,6 +37,28 @@ export interface AuthOverrides {
   jwksMinRefreshMs?: number;
 }
 
+export interface AuthHooks {
+  /** Where assertion `jti`s are claimed (the store's `claimOnce`: durable, shared by every server on it). */
+  claimJti?: (key: string, expiresAt: number) => Promise<boolean>;
+  /** Each client registry change as it takes effect (the server audits it). */
+  onClientChange?: (changes: ClientChange[]) => void;
+}
+
+/**
+ * The audit facts of a registry change taking effect on this server. The server cannot know who edited the file
+ * (the CLI, a Git checkout), so the event names the client changed (`Device/<id>`) and the registry as its source.
+ */
+export function clientChangeFacts(c: ClientChange, recorded: Date): AuditFacts {
+  return {
+    subtype: `client-${c.change}`,
+    action: c.change === 'registered' ? 'C' : c.change === 'removed' ? 'D' : 'U',
+    status: 200,
+    address: 'client registry',
+    entities: [`Device/${c.id}`],
+    recorded,
+  };
+}
+
 export const authPaths = (dataDir: string) => ({
   dir: join(dataDir, 'auth'),
   clients: join(dataDir, 'auth', 'clients.json'),
@@ -52,6 +75,7 @@ export async function createAuthServices(
   dataDir: string,
   now: () => Date,
   overrides: AuthOverrides = {},
+  hooks: AuthHooks = {},
 ): Promise<AuthServices> {
   const paths = authPaths(dataDir);
   mkdirSync(paths.dir, { recursive: true });
@@ -59,6 +83,7 @@ export async function createAuthServices(
     path: paths.clients,
     ...(config.authClientsFile ? { configFile: config.authClientsFile } : {}),
     watch: true,
+    ...(hooks.onClientChange ? { onChange: hooks.onClientChange } : {}),
   });
   const devClientRegistered =
     config.auth && !config.production ? await ensureDevClient(clients, paths.devClient, log) : false;
@@ -102,6 +127,7 @@ export async function createAuthServices(
         }
       : {}),
     ...(overrides.jwksMinRefreshMs !== undefined ? { jwksMinRefreshMs: overrides.jwksMinRefreshMs } : {}),
+    ...(hooks.claimJti ? { claimJti: hooks.claimJti } : {}),
   });
   return {
     clients,

@@ -19,7 +19,7 @@ import { createMongoStore } from './storage/mongo/mongo-store.ts';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.ts';
 import type { ResourceStore } from './storage/store.ts';
 import { createAuditLog, type AuditLog } from './audit/audit-log.ts';
-import { createAuthServices, type AuthOverrides, type AuthServices } from './services-auth.ts';
+import { clientChangeFacts, createAuthServices, type AuthOverrides, type AuthServices } from './services-auth.ts';
 import { createValidationPool, type ValidationPool } from './validation-pool.ts';
 
 export interface Services extends TrustServices {
@@ -76,12 +76,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   }
   trust = await createTrustServices(config, log, now, dataDir, overrides);
   const startedTrust = trust;
-  const auth = await createAuthServices(config, log, dataDir, now, overrides).catch(async (err: unknown) => {
+  const audit = createAuditLog({ store, log });
+  const auth = await createAuthServices(config, log, dataDir, now, overrides, {
+    claimJti: (key, expiresAt) => store.claimOnce(key, expiresAt),
+    // A client disabled, re-enabled, added or changed (by the CLI or in AUTH_CLIENTS_FILE) is audited as it takes effect.
+    ...(config.audit
+      ? { onClientChange: (changes) => changes.forEach((c) => audit.enqueue(clientChangeFacts(c, now()))) }
+      : {}),
+  }).catch(async (err: unknown) => {
     startedTrust.stop();
     await store.close();
     throw err;
   });
-  const audit = createAuditLog({ store, log });
   const rules = await createRuleServices(config, log, now, dataDir, overrides.fetch);
   const credentials = createCredentialServices({
     config,

@@ -1,6 +1,6 @@
 /**
  * The client registry of SMART Backend Services: who may ask for a token, with which keys and scopes.
- * Kept as JSON in `DATA_DIR/auth/clients.json` (written by `gdhcn-gateway clients add|disable`, atomically by
+ * Kept as JSON in `DATA_DIR/auth/clients.json` (written by `gdhcn-gateway clients add|disable|enable`, atomically by
  * rename), optionally merged with an operator's file (AUTH_CLIENTS_FILE, kept in Git; the data-dir entry of the same
  * id wins, so `clients disable` works on either). Both files are re-read when they change, so a disabled client is
  * refused on its very next request. See docs/decisions/ for why a file and not the FHIR store.
@@ -98,7 +98,9 @@ export interface ClientRegistry {
   put(client: ClientRecord): void;
   /** Marks a client disabled in the data-dir file; false when there is no such client. */
   disable(id: string): boolean;
-  /** The data-dir file that `put` and `disable` write. */
+  /** Marks a client enabled again in the data-dir file (it wins over AUTH_CLIENTS_FILE); false when there is none. */
+  enable(id: string): boolean;
+  /** The data-dir file that `put`, `disable` and `enable` write. */
   readonly path: string;
   /** Stops watching the files (a watched registry only). */
   close(): void;
@@ -157,6 +159,30 @@ function watchFiles(files: string[], now: () => number) {
   };
 }
 
+/** What changed for one client between two readings of the registry files. */
+export interface ClientChange {
+  id: string;
+  change: 'registered' | 'enabled' | 'disabled' | 'changed' | 'removed';
+}
+
+/** The changes from `before` to `after`, in id order. */
+export function clientChanges(
+  before: ReadonlyMap<string, ClientRecord>,
+  after: ReadonlyMap<string, ClientRecord>,
+): ClientChange[] {
+  const changes: ClientChange[] = [];
+  const ids = [...new Set([...before.keys(), ...after.keys()])].sort();
+  for (const id of ids) {
+    const b = before.get(id);
+    const a = after.get(id);
+    if (!a) changes.push({ id, change: 'removed' });
+    else if (!b) changes.push({ id, change: 'registered' });
+    else if (a.enabled !== b.enabled) changes.push({ id, change: a.enabled ? 'enabled' : 'disabled' });
+    else if (JSON.stringify(a) !== JSON.stringify(b)) changes.push({ id, change: 'changed' });
+  }
+  return changes;
+}
+
 /**
  * @example
  * const clients = openClientRegistry({ path: 'data/auth/clients.json', configFile: 'clients.json' });
@@ -170,6 +196,11 @@ export function openClientRegistry(options: {
    * files' stamps only after a change signal, instead of a stat per request. Off for one-shot readers (the CLI).
    */
   watch?: boolean;
+  /**
+   * Told what changed each time the registry takes a change of its files into effect (not at the first reading):
+   * the server audits it, whoever changed the file (the CLI, an operator's Git checkout, this registry).
+   */
+  onChange?: (changes: ClientChange[]) => void;
 }): ClientRegistry {
   const files = [options.configFile, options.path].filter((p): p is string => Boolean(p));
   const signals = options.watch ? watchFiles(files, Date.now) : undefined;
@@ -191,8 +222,20 @@ export function openClientRegistry(options: {
     if (view && sources.every((list, i) => list === view!.sources[i])) return view.byId;
     const byId = new Map<string, ClientRecord>();
     for (const list of sources) for (const c of list) byId.set(c.id, c);
+    const before = view?.byId;
     view = { sources, byId };
+    if (before && options.onChange) {
+      const changes = clientChanges(before, byId);
+      if (changes.length) options.onChange(changes);
+    }
     return byId;
+  };
+  const setEnabled = (id: string, enabled: boolean): boolean => {
+    const current = merged().get(id);
+    if (!current) return false;
+    const own = load(options.path).filter((c) => c.id !== id);
+    write([...own, { ...current, enabled }]);
+    return true;
   };
   const write = (clients: ClientRecord[]): void => {
     mkdirSync(dirname(options.path), { recursive: true });
@@ -208,13 +251,8 @@ export function openClientRegistry(options: {
       const own = load(options.path).filter((c) => c.id !== client.id);
       write([...own, checkClient(client, 'client')]);
     },
-    disable: (id) => {
-      const current = merged().get(id);
-      if (!current) return false;
-      const own = load(options.path).filter((c) => c.id !== id);
-      write([...own, { ...current, enabled: false }]);
-      return true;
-    },
+    disable: (id) => setEnabled(id, false),
+    enable: (id) => setEnabled(id, true),
     path: options.path,
     close: () => signals?.close(),
   };

@@ -8,6 +8,8 @@ export const OPERATION_SCOPES = {
   healthCardsIssue: 'system/Patient.$health-cards-issue',
   issueShl: 'system/Bundle.$issue-shl',
   revokeCredential: 'system/$revoke-credential',
+  /** Apart from revoking on purpose: bringing a credential back is rarer and reviewed separately. */
+  unrevokeCredential: 'system/$unrevoke-credential',
   installPackage: 'system/$install-package',
   validate: 'system/$validate',
   summary: 'system/Patient.$summary',

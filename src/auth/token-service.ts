@@ -78,6 +78,12 @@ export interface TokenServiceOptions {
   jwksFetch: GuardedFetch;
   external?: ExternalIssuer;
   jwksMinRefreshMs?: number;
+  /**
+   * Claims an assertion's `client id + jti` until `expiresAt` (epoch ms); false when already claimed. The server
+   * passes its store's `claimOnce`, so a replay is refused after a restart and by every process on the same
+   * database; without it the claims are kept in this process's memory (the CLI, which never grants).
+   */
+  claimJti?: (key: string, expiresAt: number) => Promise<boolean>;
 }
 
 export interface TokenService {
@@ -129,6 +135,10 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
     seenJti.set(key, exp);
     return true;
   };
+  // A jti is held until its assertion's exp has passed (plus a second: exp is whole seconds, compared with ms).
+  const claimJti = o.claimJti
+    ? (key: string, exp: number) => o.claimJti!(key, (exp + 1) * 1000)
+    : async (key: string, exp: number) => rememberJti(key, exp);
 
   const mint = async (client: ClientRecord, scopes: string[]): Promise<string> => {
     const iat = nowS();
@@ -185,7 +195,7 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
         client.id,
       );
     }
-    if (!rememberJti(`${client.id}\u0000${String(payload.jti)}`, payload.exp as number)) {
+    if (!(await claimJti(`${client.id}\u0000${String(payload.jti)}`, payload.exp as number))) {
       throw new OAuthError('invalid_client', 'client_assertion jti was already used', client.id);
     }
     return client;

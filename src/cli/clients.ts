@@ -1,7 +1,8 @@
 /**
- * `gdhcn-gateway clients add|list|disable` and `gdhcn-gateway token`: the client registry in DATA_DIR/auth (the
- * server re-reads it on change, so a disabled client is refused on its next request), and a bearer token for the
- * local development client.
+ * `gdhcn-gateway clients add|list|disable|enable` and `gdhcn-gateway token`: the client registry in DATA_DIR/auth
+ * (the server re-reads it on change, so a disabled client is refused on its next request and a re-enabled one is
+ * served again; the server audits each change it takes into effect), and a bearer token for the local development
+ * client.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -53,6 +54,16 @@ export async function runClients(args: string[], env: Record<string, string | un
         return 1;
       }
       out(`client ${id} disabled; its next request is refused\n`);
+      return 0;
+    }
+    if (verb === 'enable') {
+      const id = positionals[0];
+      if (!id) throw new CliUsageError('clients enable <id>');
+      if (!registry(env).enable(id)) {
+        out(`no client ${id}\n`);
+        return 1;
+      }
+      out(`client ${id} enabled; its next request is served\n`);
       return 0;
     }
     if (verb === 'add') {

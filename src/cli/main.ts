@@ -36,6 +36,7 @@ commands:
   clients add <id> --scopes "system/Immunization.cruds ..." (--jwks FILE | --jwks-uri URL) [--name NAME]
   clients list
   clients disable <id>
+  clients enable <id>
       the SMART Backend Services client registry in $DATA_DIR/auth/clients.json
   token [--scope "system/Patient.rs ..."]
       print a bearer token for the local development client (made on first start outside production)

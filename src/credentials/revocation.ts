@@ -54,6 +54,17 @@ export async function revokeCredential(
 }
 
 /**
+ * Takes a credential off the revocation list (`$unrevoke-credential`); false when it was not on it.
+ * @example await unrevokeCredential(store, 'URN:UVCI:01:XX:…') // true
+ */
+export async function unrevokeCredential(store: ResourceStore, credentialId: string): Promise<boolean> {
+  const id = revocationEntryId(credentialId);
+  if ((await store.read('Basic', id)).status !== 'found') return false;
+  await store.delete('Basic', id);
+  return true;
+}
+
+/**
  * The revocation source `$verify` uses: answers for HCERTs of this issuer's country signed with one of its kids, and
  * for SMART Health Cards with our `iss` and SHC kid (by their `rid`).
  * @example verifyCredential(hc1, { ...options, isRevoked: revocationSource(store, { country: 'XX', kids: () => ['RbhGBRNho78='] }) })

@@ -121,6 +121,7 @@ function auditingStore(store: ResourceStore, record: WriteAudit): ResourceStore 
     history: (q) => store.history(q),
     search: (q) => store.search(q),
     appendAudit: (events) => store.appendAudit(events),
+    claimOnce: (key, expiresAt) => store.claimOnce(key, expiresAt),
     describe: () => store.describe(),
     close: () => store.close(),
     transaction: (work) => store.transaction((tx) => work(auditingStore(tx, record))),

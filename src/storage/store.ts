@@ -136,6 +136,13 @@ export interface ResourceStore {
    */
   appendAudit(events: readonly AuditEntry[]): Promise<void>;
   /**
+   * Claims a one-time key (a client assertion's `jti`) until `expiresAt` (epoch ms): true the first time, false
+   * while an unexpired claim of the same key exists. Durable and atomic for every process sharing the store, so a
+   * key used once is still refused after a restart and by the other servers on the same database. Expired claims
+   * are pruned.
+   */
+  claimOnce(key: string, expiresAt: number): Promise<boolean>;
+  /**
    * Runs `work` atomically: every write made through the `tx` store commits together or not at all
    * (the promise rejects with the error `work` threw, after rolling back). Nested calls join the outer one.
    * Inside `work` use only `tx`: other callers' operations (and calls on the outer store) wait until the

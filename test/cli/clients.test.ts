@@ -30,7 +30,7 @@ test('when there is no development client yet, then token fails with a message s
   expect(out).toMatch(/no development client in .*auth: start the server once outside production/);
 });
 
-test('when a client is added, listed and disabled, then the registry file says so each time', async () => {
+test('when a client is added, listed, disabled and re-enabled, then the registry file says so each time', async () => {
   const { publicJwk } = await makeClientKeys('ES384');
   const jwksFile = join(dir, 'his.jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [publicJwk] }));
@@ -52,6 +52,9 @@ test('when a client is added, listed and disabled, then the registry file says s
   expect(await cli('clients', 'disable', 'his-1')).toEqual([0, 'client his-1 disabled; its next request is refused\n']);
   expect((await cli('clients', 'list'))[1]).toMatch(/^his-1\tdisabled\t/);
   expect(await cli('clients', 'disable', 'nobody')).toEqual([1, 'no client nobody\n']);
+  expect(await cli('clients', 'enable', 'his-1')).toEqual([0, 'client his-1 enabled; its next request is served\n']);
+  expect((await cli('clients', 'list'))[1]).toMatch(/^his-1\tenabled\t/);
+  expect(await cli('clients', 'enable', 'nobody')).toEqual([1, 'no client nobody\n']);
 });
 
 test('when a client is added with a private key as its JWKS, then it is refused', async () => {

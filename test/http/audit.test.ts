@@ -3,6 +3,7 @@
  * request, searchable by date, agent, entity, action, outcome and subtype with system/AuditEvent.rs only.
  */
 import request from 'supertest';
+import { openClientRegistry } from '../../src/auth/clients.ts';
 import { createAuthTestApp, type AuthTestApp } from '../helpers/auth-app.ts';
 import { FHIR_JSON, immunization, patient } from '../helpers/test-app.ts';
 
@@ -153,4 +154,46 @@ test('when AuditEvents are searched by a parameter the audit trail does not inde
   expect(res.status).toBe(400);
   expect(res.body.issue[0].details.coding[0].code).toBe('AUDIT_SEARCH_UNSUPPORTED');
   expect((await request(t.app).get('/fhir/metadata')).status).toBe(200);
+});
+
+test('when a client is disabled and re-enabled by the CLI, then each takes effect on its next request and leaves an AuditEvent naming the client', async () => {
+  const c = await t.registerClient('toggled', ['system/Patient.rs']);
+  const token = await c.token('system/Patient.rs');
+  const read = () => request(t.app).get('/fhir/Patient').set(as(token));
+  expect((await read()).status).toBe(200);
+  // A registry of its own on the same file, as `gdhcn-gateway clients disable|enable` opens.
+  const cli = openClientRegistry({ path: t.services.auth.clients.path });
+  expect(cli.disable('toggled')).toBe(true);
+  expect((await read()).status).toBe(401);
+  expect(cli.enable('toggled')).toBe(true);
+  expect((await read()).status).toBe(200);
+  const trail = await events('entity=Device/toggled');
+  expect(trail.map((e) => [e.subtype[0]?.code, e.action, e.outcome])).toEqual([
+    ['client-registered', 'C', '0'],
+    ['client-disabled', 'U', '0'],
+    ['client-enabled', 'U', '0'],
+  ]);
+  expect(await events('subtype=client-enabled&entity=Device/toggled')).toHaveLength(1);
+});
+
+test('when a public endpoint answers 429 (rate limit), then an AuditEvent with outcome 4 records the address and HTTP 429', async () => {
+  // The token request is public too: it takes the first of the three.
+  const limited = await createAuthTestApp({ publicRateLimit: 3 });
+  try {
+    const reader = await (await limited.registerClient('auditor-429', ['system/AuditEvent.rs'])).token(
+      'system/AuditEvent.rs',
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await request(limited.app).get('/trust/status')).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    await limited.services.audit.flush();
+    const res = await request(limited.app).get('/fhir/AuditEvent?outcome=4&_count=100').set(as(reader));
+    const refused = (res.body.entry ?? [])
+      .map((e: { resource: Event }) => e.resource)
+      .filter((e: Event) => e.outcomeDesc.startsWith('HTTP 429'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0].agent[0].who.display).toMatch(/^anonymous /);
+  } finally {
+    await limited.close();
+  }
 });

@@ -215,7 +215,7 @@ describe('hostile assertions', () => {
     expect([after.status, after.body.issue[0].details.coding[0].code]).toEqual([401, 'AUTH_TOKEN_INVALID']);
   });
 
-  test('when an operator edits the clients file in Git (AUTH_CLIENTS_FILE), then a client disabled there is refused on its next request', async () => {
+  test('when an operator edits the clients file in Git (AUTH_CLIENTS_FILE), then a client disabled there is refused on its next request, and served again once re-enabled', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clients-file-'));
     const file = join(dir, 'clients.json');
     const { publicJwk } = await makeClientKeys();
@@ -229,6 +229,8 @@ describe('hostile assertions', () => {
       expect((await read()).status).toBe(200);
       writeFileSync(file, JSON.stringify({ clients: [{ ...entry, enabled: false }] })); // edited in place
       expect((await read()).status).toBe(401);
+      writeFileSync(file, JSON.stringify({ clients: [{ ...entry, enabled: true }] })); // re-enabled in Git
+      expect((await read()).status).toBe(200);
     } finally {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

@@ -20,13 +20,14 @@ const ops = (list: Array<{ name: string; definition: string }> | undefined) =>
 const ourDef = (id: string) => `https://gdhcn-gateway.org/fhir/OperationDefinition/${id}`;
 
 describe('operations in the CapabilityStatement', () => {
-  test('when metadata is read, then the system operations are the five system-level definitions', () => {
+  test('when metadata is read, then the system operations are the six system-level definitions', () => {
     expect(ops(rest.operation)).toEqual([
       `packages ${ourDef('packages')}`,
       `install-package ${ourDef('install-package')}`,
       `issue-hcert-bulk ${ourDef('issue-hcert-bulk')}`,
       `verify ${ourDef('verify')}`,
       `revoke-credential ${ourDef('revoke-credential')}`,
+      `unrevoke-credential ${ourDef('unrevoke-credential')}`,
     ]);
   });
 

@@ -9,6 +9,7 @@ import { crudContract } from './contract/crud.ts';
 import type { MakeStore } from './contract/helpers.ts';
 import { historyContract } from './contract/history.ts';
 import { logicalReferenceContract } from './contract/logical-references.ts';
+import { oneTimeKeyContract } from './contract/one-time-keys.ts';
 import { searchResultsContract } from './contract/search-results.ts';
 import { searchTypesContract } from './contract/search-types.ts';
 
@@ -25,5 +26,6 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     describe('search by parameter type', () => searchTypesContract(makeStore));
     describe('search results, includes and paging', () => searchResultsContract(makeStore));
     describe('audit trail', () => auditTrailContract(makeStore));
+    describe('one-time keys', () => oneTimeKeyContract(makeStore));
   });
 }

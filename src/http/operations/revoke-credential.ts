@@ -2,10 +2,12 @@
  * `$revoke-credential`: put an HCERT or SMART Health Card this server issued on its revocation list (idempotent).
  * Ids it never issued are 404, so a typo is caught rather than recorded. SMART Health Links (and VHLs) are revoked
  * by their record id: the record is removed, so the link is no longer served.
+ * `$unrevoke-credential` takes an HCERT or SMART Health Card off the list again (a revocation made in error), under
+ * a scope of its own; both leave the router's AuditEvent naming the revocation entry.
  */
 import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { findIssuance } from '../../credentials/provenance.ts';
-import { revokeCredential } from '../../credentials/revocation.ts';
+import { revocationEntryId, revokeCredential, unrevokeCredential } from '../../credentials/revocation.ts';
 import { revokeShlRecord } from '../../credentials/shl-links.ts';
 import { retireFolder } from '../../credentials/vhl-folder-record.ts';
 import { fail } from '../../fhir/outcome.ts';
@@ -48,6 +50,49 @@ export function revokeCredentialOperation(now: () => Date): OperationRoute {
         ...(reason ? { reason } : {}),
       });
       return revoked(alreadyRevoked, `Basic/${entry.id}`);
+    },
+  });
+}
+
+export function unrevokeCredentialOperation(): OperationRoute {
+  return defineOperation('unrevoke-credential', {
+    scope: OPERATION_SCOPES.unrevokeCredential,
+    handle: async (ctx, _req, _target, input) => {
+      const credentialId = input.string('credentialId')?.trim();
+      if (!credentialId || credentialId.length > 256)
+        fail('invalid', {
+          code: 'value',
+          id: 'REVOKE_CREDENTIAL_ID_INVALID',
+          text: 'credentialId must be the certificate id (1 to 256 characters)',
+          expression: 'credentialId',
+        });
+      const issued = await findIssuance(ctx.store, credentialId);
+      if (!issued)
+        fail('not-found', {
+          code: 'not-found',
+          id: 'CREDENTIAL_NOT_ISSUED_HERE',
+          text: `No credential with id ${credentialId} was issued by this server`,
+          expression: 'credentialId',
+        });
+      if (issued.format === 'shl' || issued.format === 'vhl')
+        fail('unprocessable', {
+          code: 'business-rule',
+          id: 'UNREVOKE_LINK_UNSUPPORTED',
+          text: 'A revoked health link cannot be brought back (its record is removed); issue a new link instead',
+          expression: 'credentialId',
+        });
+      const wasRevoked = await unrevokeCredential(ctx.store, credentialId);
+      return {
+        status: 200,
+        resource: {
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'revoked', valueBoolean: false },
+            { name: 'wasRevoked', valueBoolean: wasRevoked },
+          ],
+        },
+        auditEntities: [`Basic/${revocationEntryId(credentialId)}`],
+      };
     },
   });
 }

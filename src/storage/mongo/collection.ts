@@ -7,6 +7,7 @@
  */
 import type { AuditDoc } from './audit.ts';
 import type { CounterDoc, HistoryDoc, ResourceDoc } from './documents.ts';
+import type { NonceDoc } from './nonces.ts';
 
 export type Doc = Record<string, unknown>;
 /** A MongoDB query filter (built by search-filter.ts; values are always data, never operators). */
@@ -72,6 +73,8 @@ export interface StoreCollections {
   counters: DocCollection<CounterDoc>;
   /** The append-only audit trail (`auditEvents`). */
   audit: DocCollection<AuditDoc>;
+  /** One-time keys (client assertion `jti`s) until they expire (`nonces`). */
+  nonces: DocCollection<NonceDoc>;
   /** Whether multi-document transactions are available (a replica set or sharded cluster, not a standalone). */
   supportsTransactions(): Promise<boolean>;
   /**

@@ -7,6 +7,7 @@ import { MongoClient } from 'mongodb';
 import type { ClientSession, Collection, Document, Filter as DriverFilter, UpdateFilter } from 'mongodb';
 import type { Doc, DocCollection, Filter, FindOptions, StoreCollections, TxSession } from './collection.ts';
 import type { AuditDoc } from './audit.ts';
+import type { NonceDoc } from './nonces.ts';
 import type { CounterDoc, HistoryDoc, ResourceDoc } from './documents.ts';
 
 export interface DriverConnectOptions {
@@ -98,6 +99,7 @@ export async function connectDriverCollections(options: DriverConnectOptions): P
     history: wrap<HistoryDoc>(db.collection('history')),
     counters: wrap<CounterDoc>(db.collection('counters')),
     audit: wrap<AuditDoc>(db.collection('auditEvents')),
+    nonces: wrap<NonceDoc>(db.collection('nonces')),
     supportsTransactions: async () => {
       // A replica set member reports its set name, a mongos says `isdbgrid`; a standalone has neither.
       const hello = await db.admin().command({ hello: 1 });

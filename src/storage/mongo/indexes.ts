@@ -5,6 +5,7 @@
  */
 import { AUDIT_INDEXES } from './audit.ts';
 import type { IndexSpec, StoreCollections } from './collection.ts';
+import { NONCE_INDEXES } from './nonces.ts';
 
 /** Indexes on `resources` (besides `_id` = `Type/id`, which answers read, update, delete, `_id` and `_include`). */
 export const RESOURCE_INDEXES: readonly IndexSpec[] = [
@@ -35,4 +36,5 @@ export async function ensureIndexes(cols: StoreCollections): Promise<void> {
   for (const spec of RESOURCE_INDEXES) await cols.resources.createIndex(spec);
   for (const spec of HISTORY_INDEXES) await cols.history.createIndex(spec);
   for (const spec of AUDIT_INDEXES) await cols.audit.createIndex(spec);
+  for (const spec of NONCE_INDEXES) await cols.nonces.createIndex(spec);
 }

@@ -28,6 +28,7 @@ import { conditionalUpdate } from './conditional-update.ts';
 import { connectDriverCollections } from './driver-collections.ts';
 import { readHistory, readVersion } from './history.ts';
 import { ensureIndexes } from './indexes.ts';
+import { claimNonce } from './nonces.ts';
 import { createResource, deleteResource, readResource, updateResource } from './resource-ops.ts';
 import { runSearch } from './search.ts';
 
@@ -122,6 +123,7 @@ function operations(
     appendAudit: async (events) => {
       await appendAuditDocs(ctx, events);
     },
+    claimOnce: (key, expiresAt) => claimNonce(ctx.cols, ctx.now().getTime(), key, expiresAt),
     transaction,
     describe,
     close: () => Promise.reject(new Error('close() is not available inside a transaction')),

@@ -10,6 +10,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { SearchQuery } from '../../fhir/search/query.ts';
 import type { AuditEntry } from '../../audit/audit-event.ts';
 import { auditRow, auditSearchOf, renderStoredAudit, stamp, type AuditCondition } from '../audit-trail.ts';
+import { allResourceTypes } from '../../fhir/base-definitions.ts';
 import { parseStoredResource } from '../stored-json.ts';
 import type { ReadResult, SearchResult } from '../store.ts';
 import type { StoreContext } from './context.ts';
@@ -25,7 +26,8 @@ CREATE TABLE IF NOT EXISTS audit_events (
   subtype_code TEXT NOT NULL,
   agent_type TEXT NOT NULL,
   agent_id TEXT NOT NULL,
-  content TEXT NOT NULL
+  content TEXT NOT NULL,
+  hseq INTEGER
 );
 CREATE INDEX IF NOT EXISTS audit_events_recorded ON audit_events(recorded);
 CREATE INDEX IF NOT EXISTS audit_events_agent ON audit_events(agent_id, seq);
@@ -36,12 +38,44 @@ CREATE TABLE IF NOT EXISTS audit_entities (
 `;
 
 /**
- * Appends events; synchronous, to run inside the caller's job (one commit with it). Returns how to get each
- * stored event (only a create of an AuditEvent through the API looks at it).
+ * Added to a trail made by an earlier build (which found write events through `audit_entities` only). The
+ * partial index holds write events only, in write order: appending to it touches its last page, where a row of
+ * `audit_entities` lands at a random place of a large index (a resource id is random).
  */
-export function appendAuditRows(ctx: StoreContext, events: readonly AuditEntry[]): Array<() => AuditEvent> {
+export const AUDIT_MIGRATIONS = [{ column: 'hseq', sql: 'ALTER TABLE audit_events ADD COLUMN hseq INTEGER' }] as const;
+export const AUDIT_LATE_DDL =
+  'CREATE INDEX IF NOT EXISTS audit_events_hseq ON audit_events(hseq) WHERE hseq IS NOT NULL;';
+
+/** The resource a write just wrote, found by its entity search through `history` (see `writtenVersion`). */
+export interface WrittenVersion {
+  type: string;
+  id: string;
+  /** The history sequence number of the version written (or of the deletion). */
+  hseq: number;
+}
+
+/** The version a write left for `Type/id` (its current row's sequence), inside the write's own job. */
+export function writtenVersion(ctx: StoreContext, reference: string): WrittenVersion | undefined {
+  const slash = reference.indexOf('/');
+  const type = reference.slice(0, slash);
+  const id = reference.slice(slash + 1);
+  const row = ctx.stmt('SELECT seq FROM resources WHERE rtype = ? AND id = ?').get(type, id);
+  return row ? { type, id, hseq: Number(row.seq) } : undefined;
+}
+
+/**
+ * Appends events; synchronous, to run inside the caller's job (one commit with it). Returns how to get each
+ * stored event (only a create of an AuditEvent through the API looks at it). `written` is the version a write's
+ * own event describes: that entity is then kept as the event's `hseq` (searched through `history`) instead of
+ * an `audit_entities` row.
+ */
+export function appendAuditRows(
+  ctx: StoreContext,
+  events: readonly AuditEntry[],
+  written?: WrittenVersion,
+): Array<() => AuditEvent> {
   const insert = ctx.stmt(
-    'INSERT INTO audit_events (stored_at, recorded, action, outcome, subtype_system, subtype_code, agent_type, agent_id, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO audit_events (stored_at, recorded, action, outcome, subtype_system, subtype_code, agent_type, agent_id, content, hseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const entity = ctx.stmt('INSERT OR IGNORE INTO audit_entities (ref_id, ref_type, seq) VALUES (?, ?, ?)');
   const now = ctx.now();
@@ -57,8 +91,10 @@ export function appendAuditRows(ctx: StoreContext, events: readonly AuditEntry[]
       row.agent.type,
       row.agent.id,
       row.json,
+      written ? written.hseq : null,
     ).lastInsertRowid;
-    for (const e of row.entities) entity.run(e.id, e.type, seq);
+    for (const e of row.entities)
+      if (!written || e.id !== written.id || e.type !== written.type) entity.run(e.id, e.type, seq);
     return () => stamp(row.stored(), String(seq), now.getTime());
   });
 }
@@ -73,6 +109,14 @@ export function readAudit(ctx: StoreContext, id: string): ReadResult {
     : undefined;
   return row ? { status: 'found', resource: eventOf(row) } : { status: 'missing' };
 }
+
+let anyType: string | undefined;
+/** Every R4 resource type, as SQL literals (names of letters only: safe to inline); made on first use. */
+const anyTypeSql = (): string =>
+  (anyType ??= [...allResourceTypes()]
+    .filter((t) => /^[A-Za-z]+$/.test(t))
+    .map((t) => `'${t}'`)
+    .join(', '));
 
 function conditionSql(c: AuditCondition): { sql: string; params: SQLInputValue[] } {
   const or = (parts: string[]) => `(${parts.length ? parts.join(' OR ') : '0'})`;
@@ -97,11 +141,18 @@ function conditionSql(c: AuditCondition): { sql: string; params: SQLInputValue[]
         sql: or(c.values.map((v) => (v.type ? '(a.agent_id = ? AND a.agent_type = ?)' : 'a.agent_id = ?'))),
         params: c.values.flatMap((v) => (v.type ? [v.id, v.type] : [v.id])),
       };
-    case 'entity':
+    case 'entity': {
+      // A write's own event names what it wrote through `hseq` (a version in `history`); other events through
+      // `audit_entities`. An untyped id is looked up under every resource type (the history index leads by type).
+      const params = c.values.flatMap((v) => (v.type ? [v.id, v.type] : [v.id]));
+      const versions = c.values.map((v) =>
+        v.type ? '(h.id = ? AND h.rtype = ?)' : `(h.id = ? AND h.rtype IN (${anyTypeSql()}))`,
+      );
       return {
-        sql: `EXISTS (SELECT 1 FROM audit_entities e WHERE e.seq = a.seq AND ${or(c.values.map((v) => (v.type ? '(e.ref_id = ? AND e.ref_type = ?)' : 'e.ref_id = ?')))})`,
-        params: c.values.flatMap((v) => (v.type ? [v.id, v.type] : [v.id])),
+        sql: `(a.seq IN (SELECT e.seq FROM audit_entities e WHERE ${or(c.values.map((v) => (v.type ? '(e.ref_id = ? AND e.ref_type = ?)' : 'e.ref_id = ?')))}) OR a.hseq IN (SELECT h.seq FROM history h WHERE ${or(versions)}))`,
+        params: [...params, ...params],
       };
+    }
     case 'recorded':
       return {
         sql: or(

@@ -9,7 +9,8 @@
  * columns, so matches come out in row-key order and a page stops after `_count` rows however many match.
  */
 import { DatabaseSync } from 'node:sqlite';
-import { AUDIT_DDL } from './audit.ts';
+import { AUDIT_DDL, AUDIT_LATE_DDL, AUDIT_MIGRATIONS } from './audit.ts';
+import { NONCE_DDL } from './nonces.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -127,6 +128,15 @@ export function openDatabase(options: OpenOptions): DatabaseSync {
     db.exec('BEGIN IMMEDIATE');
     db.exec(DDL);
     db.exec(AUDIT_DDL);
+    db.exec(NONCE_DDL);
+    const columns = new Set(
+      db
+        .prepare('PRAGMA table_info(audit_events)')
+        .all()
+        .map((c) => String(c.name)),
+    );
+    for (const m of AUDIT_MIGRATIONS) if (!columns.has(m.column)) db.exec(m.sql);
+    db.exec(AUDIT_LATE_DDL);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (err) {

@@ -17,8 +17,9 @@ import type {
   WrittenRef,
 } from '../store.ts';
 import { isAuditEvent, refuseAuditChange } from '../audit-trail.ts';
-import { appendAuditRows, readAudit, searchAudit } from './audit.ts';
+import { appendAuditRows, readAudit, searchAudit, writtenVersion } from './audit.ts';
 import { atomically, createContext } from './context.ts';
+import { claimNonce } from './nonces.ts';
 import type { StoreContext } from './context.ts';
 import { readHistory, readVersion } from './history.ts';
 import { conditionalUpdate, createResource, deleteResource, readResource, updateResource } from './resource-ops.ts';
@@ -65,7 +66,7 @@ function withAudit<R>(
   const both = () => {
     const result = write();
     const ref = written(result);
-    if (ref) appendAuditRows(ctx, [audit(ref)]);
+    if (ref) appendAuditRows(ctx, [audit(ref)], writtenVersion(ctx, ref.reference));
     return result;
   };
   return atomic ? both : () => atomically(ctx, both);
@@ -126,6 +127,7 @@ function operations(
     search: (query: SearchQuery) =>
       run.read(() => (isAuditEvent(query.resourceType) ? searchAudit(ctx, query) : runSearch(ctx, query))),
     appendAudit: (events) => (events.length ? run.write(() => void appendAuditRows(ctx, events)) : Promise.resolve()),
+    claimOnce: (key, expiresAt) => run.write(() => claimNonce(ctx, key, expiresAt)),
     transaction,
     describe: () => `sqlite:${path}`,
     close: () => Promise.reject(new Error('close() is not available inside a transaction')),

@@ -58,6 +58,24 @@ export function auditTrailContract(makeStore: MakeStore): void {
     ]);
   });
 
+  test('when a resource was written (with its event) and then read (a queued event), then entity search finds both, typed or by id alone, and with other parameters', async () => {
+    const r = await store().create(patient(), {
+      audit: (w) => event({ subtype: 'create', action: 'C', status: 201, entities: [w.reference] }),
+    });
+    const id = r.resource.id as string;
+    await store().appendAudit([event({ subtype: 'read', entities: [`Patient/${id}`] })]);
+    await store().create(patient(), {
+      audit: (w) => event({ subtype: 'create', action: 'C', status: 201, entities: [w.reference] }),
+    });
+    const subtypes = async (search: string) => (await found(search)).map((e) => e.subtype?.[0]?.code);
+    expect(await subtypes(`entity=Patient/${id}`)).toEqual(['create', 'read']);
+    expect(await subtypes(`entity=${id}`)).toEqual(['create', 'read']);
+    expect(await subtypes(`entity=Patient/${id}&action=C`)).toEqual(['create']);
+    expect(await subtypes(`entity=Immunization/${id}`)).toEqual([]);
+    const [created] = await found(`entity=Patient/${id}&action=C`);
+    expect(created?.entity?.map((e) => e.what?.reference)).toEqual([`Patient/${id}`]);
+  });
+
   test('when a write fails, then its AuditEvent is not stored either', async () => {
     await store().update(patient({ id: 'p2' }));
     await store().update(patient({ id: 'p2' }));

@@ -11,6 +11,7 @@
  */
 import type { StoreCollections, TxSession } from '../../../src/storage/mongo/collection.ts';
 import type { AuditDoc } from '../../../src/storage/mongo/audit.ts';
+import type { NonceDoc } from '../../../src/storage/mongo/nonces.ts';
 import type { CounterDoc, HistoryDoc, ResourceDoc } from '../../../src/storage/mongo/documents.ts';
 import { TRANSIENT_TRANSACTION_ERROR, hasErrorLabel } from '../../../src/storage/mongo/errors.ts';
 import { checkUnique, memCollection, serverError } from './memory-collection.ts';
@@ -88,6 +89,7 @@ export function createMemoryCollections(options: MemoryCollectionsOptions = {}):
     history: collection<HistoryDoc>('history'),
     counters: collection<CounterDoc>('counters'),
     audit: collection<AuditDoc>('auditEvents'),
+    nonces: collection<NonceDoc>('nonces'),
     supportsTransactions: async () => options.transactions ?? true,
     withTransaction: async <T>(work: (session: TxSession) => Promise<T>): Promise<T> => {
       if (options.transactions === false) {
