@@ -75,7 +75,9 @@ function driverFor(ctx: StoreContext, pid: number, filters: SearchFilter[], inde
   const params: SQLInputValue[] = [pid, ...own.params];
   for (const f of filters) {
     const floor = lowFloor(f, span);
-    if (floor !== undefined) parts.push('x.low > ?'), params.push(floor);
+    if (floor === undefined) continue;
+    parts.push('x.low > ?');
+    params.push(floor);
   }
   if (multi) {
     // Only the resource's first matching row in (low, high) order: each resource once per page set.
