@@ -1,7 +1,8 @@
 /**
  * The server under test for bench/rest.ts, bench/ingest.ts and bench/e2e.ts: a file-backed SQLite store in a temp
  * folder, on 127.0.0.1, port sent by IPC. IPC 'cpu' answers this process's CPU time (process.cpuUsage: user +
- * system of all its threads), so a bench can count requests per server CPU-second.
+ * system of all its threads), so a bench can count requests per server CPU-second. IPC `{ load: { from, to } }`
+ * bulk-loads bench/rest-data.ts's Immunizations [from, to) through the store (bench/rest.ts's million records).
  */
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -9,6 +10,7 @@ import { createApp } from '../src/app.ts';
 import { onClientError } from '../src/http/hardening.ts';
 import { parseConfig, type Config } from '../src/config/schema.ts';
 import { createServices } from '../src/services.ts';
+import { immunization } from './rest-data.ts';
 
 const dataDir = process.argv[2];
 // Optional third argument: JSON config overrides (bench/ingest.ts runs one server per validation mode).
@@ -38,7 +40,21 @@ const server = createApp(services).listen(0, '127.0.0.1', () => {
 });
 server.keepAliveTimeout = 60_000;
 server.on('clientError', onClientError);
+/** Bulk load for bench/rest.ts: records [from, to) through the store's own write path, 5,000 per transaction. */
+async function load(from: number, to: number): Promise<void> {
+  const started = process.hrtime.bigint();
+  for (let start = from; start < to; start += 5000) {
+    const end = Math.min(to, start + 5000);
+    await services.store.transaction(async (tx) => {
+      for (let n = start; n < end; n++) await tx.create(immunization(n));
+    });
+  }
+  process.send?.({ loaded: to - from, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+}
+
 process.on('message', (m) => {
+  const bulk = (m as { load?: { from: number; to: number } }).load;
+  if (bulk) void load(bulk.from, bulk.to).catch((err: unknown) => process.send?.({ loadError: String(err) }));
   if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
   if (m === 'flush') void services.audit.flush().then(() => process.send?.({ flushed: true }));
   if (m === 'stop') server.close(() => void services.close().then(() => process.exit(0)));

@@ -6,13 +6,24 @@
  * (`PUT Immunization?identifier=…` re-pushes of stored Immunizations per second over plain creates per second,
  * both measured at the full size; the issue's goal is >= 0.7 at 100k stored).
  * BENCH_LARGE sets the full size (default 100,000), BENCH_CREATES the count of creates and of conditional updates.
+ *
+ * Searches by patient, by date range and by identifier (bench/rest-million.ts) are timed at the top size —
+ * BENCH_LARGE, or REST_BENCH_RECORDS when set (e.g. 1000000; not run in CI: the store is bulk-loaded up to it
+ * through the server's own store, in 5,000-create transactions) — and, side by side, on a second server holding
+ * the same first 10k records. `search_1m_vs_10k` (or
+ * `search_p50_<size>_vs_10k` at another size) is the WORST of the three searches' p50 at the top size over its p50
+ * at 10k; the goal is <= 2. Each search's p50/p99, the load time and the store's size on disk are in the figures.
  */
 import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createClient, round, type LoadResult } from './http-load.ts';
+import { immunization, SEARCH_KINDS, transaction } from './rest-data.ts';
+import { bulkLoad, storeBytes, timeSearches } from './rest-million.ts';
+import type { SearchTimes } from './rest-million.ts';
 
 const CONCURRENCY = 8;
 const SINGLE_CREATES = Number(process.env.BENCH_CREATES ?? 2000);
@@ -20,27 +31,9 @@ const READS = 5000;
 const SEARCHES = 2000;
 const SMALL = 10_000;
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
-
-function immunization(n: number): Record<string, unknown> {
-  return {
-    resourceType: 'Immunization',
-    identifier: [{ system: 'urn:bench:his', value: `imm-${n}` }],
-    status: 'completed',
-    vaccineCode: { coding: [{ system: 'http://snomed.info/sct', code: String(1119349000 + (n % 50)) }] },
-    patient: { reference: `Patient/p-${n % 5000}` },
-    occurrenceDateTime: `20${10 + (n % 12)}-0${1 + (n % 9)}-1${n % 10}`,
-    lotNumber: `LOT-${n % 997}`,
-    doseQuantity: { value: 0.5, unit: 'mL', system: 'http://unitsofmeasure.org', code: 'mL' },
-  };
-}
-
-function transaction(from: number, size: number): string {
-  const entry = Array.from({ length: size }, (_, k) => ({
-    resource: immunization(from + k),
-    request: { method: 'POST', url: 'Immunization' },
-  }));
-  return JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry });
-}
+const RECORDS = process.env.REST_BENCH_RECORDS ? Number(process.env.REST_BENCH_RECORDS) : undefined;
+/** Timed searches of each kind (patient, date range, identifier) at 10k and at the top size. */
+const SEARCHES_PER_KIND = Number(process.env.BENCH_SEARCHES_PER_KIND ?? 1000);
 
 function rawInsertsPerSecond(dir: string, count: number): number {
   const db = new DatabaseSync(join(dir, 'raw.db'));
@@ -73,7 +66,8 @@ async function rawMongoInsertsPerSecond(count: number): Promise<number> {
   }
 }
 
-async function main(): Promise<void> {
+/** Forks bench/rest-server.ts on a fresh folder under the OS temp folder. */
+async function startServer(): Promise<{ dir: string; server: ChildProcess; port: number; store: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rest-'));
   const server = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -81,8 +75,24 @@ async function main(): Promise<void> {
   const { port, store } = await new Promise<{ port: number; store: string }>((resolve) =>
     server.once('message', (m) => resolve(m as { port: number; store: string })),
   );
+  return { dir, server, port, store };
+}
+
+async function stopServer(s: { dir: string; server: ChildProcess }): Promise<void> {
+  s.server.send('stop');
+  await new Promise((resolve) => s.server.once('exit', resolve));
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  const big = await startServer();
+  const { dir, server, port, store } = big;
+  let small: Awaited<ReturnType<typeof startServer>> | undefined;
+  let oneSmall: ReturnType<typeof createClient> | undefined;
   console.log(`store under test: ${store}`);
   const client = createClient(port, CONCURRENCY);
+  const one = createClient(port, 1);
+  console.log(`load average at start ${loadAverage()}`);
   const log = (what: string, r: LoadResult | number) =>
     console.log(
       what.padEnd(34),
@@ -138,6 +148,55 @@ async function main(): Promise<void> {
     const raw = mongo ? await rawMongoInsertsPerSecond(SINGLE_CREATES) : rawInsertsPerSecond(dir, SINGLE_CREATES);
     log(`raw ${mongo ? 'MongoDB driver' : 'node:sqlite'} insert (reference)`, raw);
 
+    let loadSeconds: number | undefined;
+    let loaded = 0;
+    if (RECORDS !== undefined && RECORDS > stored) {
+      console.log(`bulk-loading ${RECORDS - stored} Immunizations through the store (load average ${loadAverage()})`);
+      loadSeconds = await bulkLoad(server, stored, RECORDS);
+      loaded = RECORDS - stored;
+      stored = RECORDS;
+      log(`bulk load to ${stored}, records/s`, round(loaded / loadSeconds));
+    }
+    const threeFigures: Record<string, number> = {};
+    const threeRatios: Record<string, number> = {};
+    let threeFailures = 0;
+    if (mongo) {
+      // Its 10k reference server would write into the same MongoDB database as the server under test.
+      console.log('searches by patient, date range and identifier vs 10k: SQLite only');
+    } else {
+      // The 10k reference: a second server, loaded the same way with the same first 10k records, timed side by side.
+      small = await startServer();
+      oneSmall = createClient(small.port, 1);
+      log(`bulk load of the 10k reference, s`, round(await bulkLoad(small.server, 0, SMALL)));
+      const [three10k, threeTop] = (await timeSearches(
+        [
+          { send: oneSmall.send, server: small.server, stored: SMALL },
+          { send: one.send, server, stored },
+        ],
+        SEARCHES_PER_KIND,
+      )) as [SearchTimes, SearchTimes];
+      logThree(SMALL, three10k);
+      logThree(stored, threeTop);
+      const sizeLabel = stored >= 1_000_000 ? `${stored / 1_000_000}m` : `${Math.round(stored / 1000)}k`;
+      for (const k of SEARCH_KINDS) {
+        threeFigures[`search_${k}_10k_p50_ms`] = three10k[k].p50ms;
+        threeFigures[`search_${k}_10k_p99_ms`] = three10k[k].p99ms;
+        threeFigures[`search_${k}_${sizeLabel}_p50_ms`] = threeTop[k].p50ms;
+        threeFigures[`search_${k}_${sizeLabel}_p99_ms`] = threeTop[k].p99ms;
+        threeFigures[`search_${k}_10k_server_cpu_ms`] = three10k[k].serverCpuMs;
+        threeFigures[`search_${k}_${sizeLabel}_server_cpu_ms`] = threeTop[k].serverCpuMs;
+      }
+      Object.assign(threeFigures, {
+        searches_per_kind: SEARCHES_PER_KIND,
+        search_concurrency: 1,
+        search_small_stored: SMALL,
+      });
+      const worst = Math.max(...SEARCH_KINDS.map((k) => threeTop[k].p50ms / three10k[k].p50ms));
+      threeRatios[stored === 1_000_000 ? 'search_1m_vs_10k' : `search_p50_${sizeLabel}_vs_10k`] = round(worst);
+      threeFailures = three10k.failures + threeTop.failures;
+    }
+    const bytes = mongo ? undefined : storeBytes(dir);
+
     const figures = {
       create_http_per_s: single.perSecond,
       create_http_p99_ms: single.p99ms,
@@ -151,6 +210,13 @@ async function main(): Promise<void> {
       conditional_update_at_size_per_s: conditional.perSecond,
       conditional_update_p99_ms: conditional.p99ms,
       [mongo ? 'raw_mongodb_insert_per_s' : 'raw_sqlite_insert_per_s']: raw,
+      ...threeFigures,
+      ...(loadSeconds !== undefined
+        ? { bulk_load_records: loaded, bulk_load_s: round(loadSeconds), bulk_load_per_s: round(loaded / loadSeconds) }
+        : {}),
+      ...(bytes ? { store_db_mb: round(bytes.db / 2 ** 20), store_wal_shm_mb: round(bytes.wal / 2 ** 20) } : {}),
+      ...(bytes ? { store_bytes_per_record: Math.round((bytes.db + bytes.wal) / stored) } : {}),
+      load_average_1m_end: loadAverage(),
       store,
       stored_immunizations: stored,
       concurrency: CONCURRENCY,
@@ -161,20 +227,35 @@ async function main(): Promise<void> {
         search10k.failures +
         search100k.failures +
         atSize.failures +
-        conditional.failures,
+        conditional.failures +
+        threeFailures,
     };
     const ratios = {
       create_http_vs_raw_insert: round(single.perSecond / raw),
       search_100k_vs_10k: round(search10k.perSecond / search100k.perSecond),
       conditional_update_vs_create: round(conditional.perSecond / atSize.perSecond),
+      ...threeRatios,
     };
     console.log(JSON.stringify({ bench: 'rest', figures, ratios }));
   } finally {
     client.close();
-    server.send('stop');
-    await new Promise((resolve) => server.once('exit', resolve));
-    rmSync(dir, { recursive: true, force: true });
+    one.close();
+    oneSmall?.close();
+    if (small) await stopServer(small);
+    await stopServer(big);
   }
+}
+
+function loadAverage(): number {
+  return round(loadavg()[0] as number);
+}
+
+function logThree(stored: number, r: SearchTimes): void {
+  for (const k of SEARCH_KINDS)
+    console.log(
+      `search by ${k} at ${stored}`.padEnd(34),
+      `p50 ${r[k].p50ms} ms  p99 ${r[k].p99ms} ms  server CPU ${r[k].serverCpuMs} ms/search`,
+    );
 }
 
 /** Fills the store up to `target` Immunizations with 500-entry transactions. */

@@ -9,8 +9,22 @@ export interface ParamIds {
   lookup(resourceType: string, code: string): number | undefined;
   /** The id of a (type, code) search parameter, creating it (inside the caller's transaction) if needed. */
   intern(resourceType: string, code: string): number;
-  /** Forgets cached ids: after a rollback some of them may no longer exist. */
+  /**
+   * Records that one resource has `rows` date rows under `pid`, the widest `span` wide (`date_stats` in
+   * schema.ts), inside the caller's transaction. Writes only what this connection has not written yet.
+   */
+  noteDates(pid: number, span: number, rows: number): void;
+  /** The date facts of `pid`, or undefined when nothing was ever indexed under it. */
+  dateStats(pid: number): DateStats | undefined;
+  /** Forgets cached ids and spans: after a rollback some of them may no longer exist. */
   reset(): void;
+}
+
+export interface DateStats {
+  /** The widest row (high - low) ever indexed. */
+  span: number;
+  /** Some resource had (or has) several rows under this parameter. */
+  multi: boolean;
 }
 
 export interface StoreContext {
@@ -24,6 +38,8 @@ export interface StoreContext {
 
 function createParamIds(stmt: (sql: string) => StatementSync): ParamIds {
   const cache = new Map<string, number>();
+  // What this connection has written to date_stats per pid (a wider row, or a first multi, writes again).
+  const dates = new Map<number, DateStats>();
   const lookup = (resourceType: string, code: string): number | undefined => {
     const key = `${resourceType}\u0000${code}`;
     const hit = cache.get(key);
@@ -44,8 +60,24 @@ function createParamIds(stmt: (sql: string) => StatementSync): ParamIds {
       cache.set(`${resourceType}\u0000${code}`, pid);
       return pid;
     },
+    noteDates(pid, span, rows) {
+      const known = dates.get(pid);
+      const multi = rows > 1 || known?.multi === true;
+      if (known && known.span >= span && known.multi === multi) return;
+      const wider = Math.max(span, known?.span ?? span);
+      stmt(
+        'INSERT INTO date_stats (pid, span, multi) VALUES (?, ?, ?) ' +
+          'ON CONFLICT(pid) DO UPDATE SET span = MAX(span, excluded.span), multi = MAX(multi, excluded.multi)',
+      ).run(pid, wider, multi ? 1 : 0);
+      dates.set(pid, { span: wider, multi });
+    },
+    dateStats(pid) {
+      const row = stmt('SELECT span, multi FROM date_stats WHERE pid = ?').get(pid);
+      return row ? { span: Number(row.span), multi: Number(row.multi) !== 0 } : undefined;
+    },
     reset() {
       cache.clear();
+      dates.clear();
     },
   };
 }

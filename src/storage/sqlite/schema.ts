@@ -12,7 +12,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { AUDIT_DDL, AUDIT_LATE_DDL, AUDIT_MIGRATIONS } from './audit.ts';
 import { NONCE_DDL } from './nonces.ts';
 
-export const SCHEMA_VERSION = 1;
+/** 2: `date_stats` (per date parameter: its widest row, and whether a resource has several; see below). */
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS history (
@@ -66,6 +67,12 @@ CREATE TABLE IF NOT EXISTS idx_date (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idx_date_high ON idx_date(pid, high);
 CREATE INDEX IF NOT EXISTS idx_date_rk ON idx_date(rk, pid);
+-- Per date parameter, facts that only grow (search-date-driver.ts uses them): \`span\`, the widest row
+-- (high - low) ever indexed, so that a row with high > H has low > H - span, which bounds a date-range search
+-- to a range of the (pid, low) key; \`multi\` = 1 once some resource had two or more rows under it.
+CREATE TABLE IF NOT EXISTS date_stats (
+  pid INTEGER PRIMARY KEY, span INTEGER NOT NULL, multi INTEGER NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS idx_number (
   pid INTEGER NOT NULL, value REAL NOT NULL, rk INTEGER NOT NULL,
@@ -92,6 +99,10 @@ CREATE TABLE IF NOT EXISTS idx_uri (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idx_uri_rk ON idx_uri(rk, pid);
 `;
+
+const BACKFILL_DATE_STATS = `INSERT OR REPLACE INTO date_stats (pid, span, multi)
+  SELECT pid, MIN(MAX(span), 9007199254740991), MAX(n > 1) FROM (SELECT pid, MAX(high - low) AS span, COUNT(*) AS n FROM idx_date GROUP BY pid, rk)
+  GROUP BY pid`;
 
 /** Index tables, keyed by search parameter type. */
 export const INDEX_TABLES = {
@@ -126,6 +137,7 @@ export function openDatabase(options: OpenOptions): DatabaseSync {
     // Index pages of a 100k-resource store do not fit the 2 MB default cache; misses dominate write cost.
     db.exec('PRAGMA cache_size = -65536');
     db.exec('BEGIN IMMEDIATE');
+    const version = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
     db.exec(DDL);
     db.exec(AUDIT_DDL);
     db.exec(NONCE_DDL);
@@ -137,6 +149,8 @@ export function openDatabase(options: OpenOptions): DatabaseSync {
     );
     for (const m of AUDIT_MIGRATIONS) if (!columns.has(m.column)) db.exec(m.sql);
     db.exec(AUDIT_LATE_DDL);
+    // A store made before version 2 has date rows but no stats: take them from the rows, once.
+    if (version < 2) db.exec(BACKFILL_DATE_STATS);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (err) {

@@ -2,20 +2,27 @@
  * Picks the index table that drives a page query. When the query has no `_sort` and one filter is a single
  * equality (token code, reference type/id or URL, exact string, uri), its index rows come out in row-key order
  * (see schema.ts), so SQLite reads matches in page order and stops after the page: a search costs the same at
- * 10k and 100k resources. Otherwise the filters are sub-selects and SQLite orders the matches itself.
+ * 10k and 1M resources. Without an equality, a date filter may drive in date order (search-date-driver.ts).
+ * Otherwise the filters are sub-selects and SQLite orders the matches itself.
  */
 import type { SearchFilter, SearchQuery } from '../../fhir/search/query.ts';
 import type { StoreContext } from './context.ts';
 import type { Sql } from './search-conditions.ts';
 import { countUpTo } from './search-filters.ts';
+import { dateDriver } from './search-date-driver.ts';
 
 export interface Driver {
-  /** Index of the filter the driver replaces. */
-  filterIndex: number;
+  /** Indexes of the filters the driver replaces (its conditions imply them). */
+  filterIndexes: number[];
   /** `FROM` source aliased `x`, joined to `resources r`. */
   table: string;
   /** Conditions on `x` (pid and value). */
   where: Sql;
+  /**
+   * The ORDER BY of the page, in the index's own order. Undefined: row-key order, grouped by row key (an
+   * equality matches a resource once per matching value, e.g. two identifiers with the same code).
+   */
+  order?: string;
 }
 
 function equality(filter: SearchFilter): { table: string; sql: string; params: string[] } | undefined {
@@ -65,12 +72,14 @@ export function pickDriver(ctx: StoreContext, query: SearchQuery): Driver | unde
     if (!eq) continue;
     const pid = ctx.pids.lookup(query.resourceType, filter.code) ?? -1;
     candidates.push({
-      filterIndex: i,
+      filterIndexes: [i],
       table: eq.table,
       where: { sql: `x.pid = ? AND ${eq.sql}`, params: [pid, ...eq.params] },
     });
   }
-  if (candidates.length <= 1) return candidates[0];
+  // Only without an equality: which driver is chosen (and so the page order) follows from the query's shape.
+  if (candidates.length === 0) return dateDriver(ctx, query);
+  if (candidates.length === 1) return candidates[0];
   let best = candidates[0] as Driver;
   let bestCount = Infinity;
   for (const candidate of candidates) {

@@ -35,7 +35,7 @@ function whereOf(ctx: StoreContext, query: SearchQuery, snapshot: number | undef
   if (snapshot === undefined) parts.push('r.deleted = 0');
   else parts.push('r.created_seq <= ?', '(r.deleted = 0 OR r.deleted > ?)'), params.push(snapshot, snapshot);
   for (const [i, filter] of query.filters.entries()) {
-    if (i === plan.skip) continue;
+    if (plan.skip.includes(i)) continue;
     const f = filterSql(ctx, filter, query.resourceType, 'r', i === plan.inIndex ? 'in' : 'exists');
     parts.push(f.sql);
     params.push(...f.params);
@@ -44,17 +44,17 @@ function whereOf(ctx: StoreContext, query: SearchQuery, snapshot: number | undef
 }
 
 /**
- * Which filter is evaluated how: `skip` is the driver's (see search-driver.ts), `inIndex` the one whose matches
- * are materialised to drive the query; all others are probed per candidate row (EXISTS). -1 means none.
+ * Which filter is evaluated how: `skip` are the driver's (see search-driver.ts), `inIndex` the one whose matches
+ * are materialised to drive the query (-1: none); all others are probed per candidate row (EXISTS).
  */
 interface Plan {
-  skip: number;
+  skip: number[];
   inIndex: number;
 }
 
 /** The first positive index filter drives (materialised once); the others are probed per candidate row. */
 function inPlan(ctx: StoreContext, query: SearchQuery): Plan {
-  return { skip: -1, inIndex: query.filters.findIndex((f) => isPositiveIndexFilter(ctx, f, query.resourceType)) };
+  return { skip: [], inIndex: query.filters.findIndex((f) => isPositiveIndexFilter(ctx, f, query.resourceType)) };
 }
 
 /**
@@ -66,7 +66,7 @@ function pagePlan(ctx: StoreContext, query: SearchQuery): Plan {
   const plan = inPlan(ctx, query);
   if (query.sort.length > 0 || plan.inIndex < 0) return plan;
   const src = indexSource(ctx, query.filters[plan.inIndex] as SearchFilter, query.resourceType) as IndexSource;
-  return countUpTo(ctx, src, PROBE_LIMIT) >= PROBE_LIMIT ? { skip: -1, inIndex: -1 } : plan;
+  return countUpTo(ctx, src, PROBE_LIMIT) >= PROBE_LIMIT ? { skip: [], inIndex: -1 } : plan;
 }
 
 /** Ids of live resources matching the filters, up to `limit` (conditional create / update use it). */
@@ -91,10 +91,11 @@ function pageRows(ctx: StoreContext, query: SearchQuery, snapshot: number): Page
   const driver = pickDriver(ctx, query);
   let rows: Record<string, unknown>[];
   if (driver) {
-    const where = whereOf(ctx, query, snapshot, { skip: driver.filterIndex, inIndex: -1 });
+    const where = whereOf(ctx, query, snapshot, { skip: driver.filterIndexes, inIndex: -1 });
+    const tail = driver.order ? `ORDER BY ${driver.order}` : 'GROUP BY x.rk ORDER BY x.rk';
     const sql =
       `SELECT r.rk, r.deleted, h.content FROM ${driver.table} x JOIN resources r ON r.rk = x.rk ` +
-      `JOIN history h ON h.seq = r.seq WHERE ${driver.where.sql} AND ${where.sql} GROUP BY x.rk ORDER BY x.rk LIMIT ? OFFSET ?`;
+      `JOIN history h ON h.seq = r.seq WHERE ${driver.where.sql} AND ${where.sql} ${tail} LIMIT ? OFFSET ?`;
     rows = ctx.stmt(sql).all(...driver.where.params, ...where.params, query.count + 1, query.offset);
   } else {
     const where = whereOf(ctx, query, snapshot, pagePlan(ctx, query));

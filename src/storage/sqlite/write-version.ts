@@ -104,6 +104,20 @@ function writeIndex(ctx: StoreContext, resourceType: string, rk: number, index: 
     );
     for (const values of wanted.values()) insert.run(...(values as Array<string | number>), rk);
   }
+  noteDates(ctx, resourceType, index);
+}
+
+/** Keeps `date_stats` (schema.ts) up to date with this resource's date rows: distinct rows and widest, per pid. */
+function noteDates(ctx: StoreContext, resourceType: string, index: ResourceIndex): void {
+  if (index.date.length === 0) return;
+  const perParam = new Map<string, { span: number; rows: Set<string> }>();
+  for (const r of index.date) {
+    const p = perParam.get(r.param) ?? { span: 0, rows: new Set<string>() };
+    p.span = Math.min(Math.max(p.span, r.high - r.low), Number.MAX_SAFE_INTEGER); // open periods: ~1.7e16
+    p.rows.add(`${r.low}/${r.high}`);
+    perParam.set(r.param, p);
+  }
+  for (const [param, p] of perParam) ctx.pids.noteDates(ctx.pids.intern(resourceType, param), p.span, p.rows.size);
 }
 
 /** Writes the version; returns its sequence number. Call inside `atomically`. */
