@@ -4,6 +4,7 @@
  * system of all its threads), so a bench can count requests per server CPU-second.
  */
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createApp } from '../src/app.ts';
 import { onClientError } from '../src/http/hardening.ts';
@@ -38,8 +39,16 @@ const server = createApp(services).listen(0, '127.0.0.1', () => {
 });
 server.keepAliveTimeout = 60_000;
 server.on('clientError', onClientError);
+// IPC 'eld' answers the event loop's delay since the last 'eld' (max and p99, ms) and starts a new window:
+// bench/abuse.ts asks after each input family, to show which one holds the loop.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 process.on('message', (m) => {
   if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (m === 'eld') {
+    process.send?.({ eld: { max: loopDelay.max / 1e6, p99: loopDelay.percentile(99) / 1e6 } });
+    loopDelay.reset();
+  }
   if (m === 'flush') void services.audit.flush().then(() => process.send?.({ flushed: true }));
   if (m === 'stop') server.close(() => void services.close().then(() => process.exit(0)));
 });
