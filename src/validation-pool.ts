@@ -141,7 +141,6 @@ export function createValidationPool(config: Config, dataDir: string, size: numb
     slot: Slot,
     job: (id: number, cancel: SharedArrayBuffer, budgetMs: number) => WorkerRequest,
     budget: WorkBudget | undefined,
-    transfer: ArrayBuffer[] = [],
   ): Promise<T> => {
     if (slot.pending.size >= QUEUE_PER_WORKER) {
       fail('too-many-requests', {
@@ -154,7 +153,7 @@ export function createValidationPool(config: Config, dataDir: string, size: numb
     const budgetMs = budget ? budget.remainingMs() : config.requestBudgetMs;
     return new Promise<T>((resolve, reject) => {
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      slot.worker.postMessage(job(id, cancelFlag(budget), budgetMs), transfer);
+      slot.worker.postMessage(job(id, cancelFlag(budget), budgetMs));
     });
   };
   return {
@@ -186,15 +185,12 @@ export function createValidationPool(config: Config, dataDir: string, size: numb
     validateBody: (bytes, request, budget) => {
       const slot = readySlot();
       if (!slot) return undefined;
-      // The bytes move to the worker (no copy) when they own their whole buffer; else a copy is sent.
-      const own =
-        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-      const buffer = own ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+      // Copied, not transferred (a memory copy, a few ms for 8 MB): the operation still needs the bytes when the
+      // worker leaves a Parameters body to it.
       return submit<OperationOutcome | undefined>(
         slot,
-        (id, cancel, budgetMs) => ({ kind: 'validate-body', id, cancel, budgetMs, bytes: buffer, ...request }),
+        (id, cancel, budgetMs) => ({ kind: 'validate-body', id, cancel, budgetMs, bytes, ...request }),
         budget,
-        [buffer],
       );
     },
     available: () => slots.some((s) => s.ready),

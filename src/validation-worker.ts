@@ -26,7 +26,7 @@ interface Job {
 }
 /** A `$validate` body: its bytes, the target (type, id) and the `profile` of the URL. */
 export interface BodyJob {
-  bytes: ArrayBuffer;
+  bytes: Uint8Array;
   type: string;
   targetId?: string;
   profile?: string;
@@ -74,7 +74,7 @@ function run(m: Exclude<WorkerRequest, { kind: 'reload' }>): unknown {
   if (m.kind === 'ingest') return policy.check(m.resource as { resourceType: string }, budget);
   if (m.kind === 'validate')
     return validator.validate(m.resource, m.profile ? { profile: m.profile, budget } : { budget });
-  const body = jsonBodyOf(new Uint8Array(m.bytes));
+  const body = jsonBodyOf(m.bytes);
   if (body.kind !== 'json') return undefined;
   checkRequestShape(body.value, m.limits);
   const input = bodyInput(body.value, m.profile);
