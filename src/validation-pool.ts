@@ -185,8 +185,8 @@ export function createValidationPool(config: Config, dataDir: string, size: numb
     validateBody: (bytes, request, budget) => {
       const slot = readySlot();
       if (!slot) return undefined;
-      // Copied, not transferred (a memory copy, a few ms for 8 MB): the operation still needs the bytes when the
-      // worker leaves a Parameters body to it.
+      // Bytes in shared memory (readSharedBytes) reach the worker without a copy, and stay readable here for a
+      // Parameters body the worker leaves to the operation; other bytes are copied.
       return submit<OperationOutcome | undefined>(
         slot,
         (id, cancel, budgetMs) => ({ kind: 'validate-body', id, cancel, budgetMs, bytes, ...request }),

@@ -99,6 +99,24 @@ export function jsonBodyOf(bytes: Uint8Array): Body {
   return { kind: 'json', value: parseStrictJson(text) };
 }
 
+/**
+ * A body of declared length read into shared memory, chunk by chunk as it arrives: a worker thread then reads the
+ * same bytes without a copy (posting an 8 MB buffer copied it on the event loop, ~100 ms on a busy machine, and
+ * joining the chunks at the end copied it once more).
+ */
+export async function readSharedBytes(req: Request, maxBytes: number, declared: number): Promise<Uint8Array> {
+  if (declared > maxBytes) tooLarge(maxBytes);
+  const bytes = new Uint8Array(new SharedArrayBuffer(declared));
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    // Node's parser never gives more than Content-Length; the check keeps a mistake from writing past the end.
+    if (size + chunk.length > declared) tooLarge(declared);
+    bytes.set(chunk, size);
+    size += chunk.length;
+  }
+  return size === declared ? bytes : bytes.subarray(0, size);
+}
+
 export async function readBytes(req: Request, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -112,7 +130,9 @@ export async function readBytes(req: Request, maxBytes: number): Promise<Buffer>
 
 function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    // TextDecoder reads no shared memory: a body read for a worker (readSharedBytes) is copied first.
+    const own = bytes.buffer instanceof SharedArrayBuffer ? new Uint8Array(bytes) : bytes;
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(own);
   } catch {
     return fail('invalid', { code: 'structure', id: 'BODY_NOT_UTF8', text: 'The body is not valid UTF-8' });
   }

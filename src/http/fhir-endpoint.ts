@@ -15,7 +15,7 @@ import {
   jsonBodyOf,
   LARGE_BODY_BYTES,
   readBody,
-  readBytes,
+  readSharedBytes,
 } from './body.ts';
 import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import type { Router } from './routes.ts';
@@ -35,7 +35,7 @@ export interface EndpointLimits extends ShapeLimits {
 
 /** A large JSON body of `$validate` that a worker can parse (validation-pool.ts), read as bytes only. */
 async function deferredBody(req: Request, maxBodyBytes: number, limits: EndpointLimits): Promise<Body> {
-  const bytes = await readBytes(req, maxBodyBytes);
+  const bytes = await readSharedBytes(req, maxBodyBytes, Number(req.headers['content-length']));
   const parse = () => {
     const body = jsonBodyOf(bytes);
     if (body.kind !== 'json') return undefined;
