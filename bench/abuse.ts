@@ -270,6 +270,18 @@ async function main(): Promise<void> {
       }
     })();
 
+    // The server's event-loop delay per family (max over the family's requests): which input holds the loop.
+    const loopDelay = () =>
+      new Promise<{ max: number; p99: number; hold: number }>((resolve) => {
+        const on = (m: unknown) => {
+          if (typeof m !== 'object' || m === null || !('eld' in m)) return;
+          server.off('message', on);
+          resolve((m as { eld: { max: number; p99: number; hold: number } }).eld);
+        };
+        server.on('message', on);
+        server.send('eld');
+      });
+    await loopDelay();
     for (const f of families) {
       await timeOne(f, f.n, 0); // warm-up
       const atN: number[] = [];
@@ -282,8 +294,12 @@ async function main(): Promise<void> {
       figures[`${f.name}_ms_at_4n`] = round(median(at4N));
       figures[`${f.name}_n`] = f.n;
       ratios[`${f.name}_4n_vs_n`] = round(median(at4N) / median(atN));
+      const loop = await loopDelay();
+      figures[`${f.name}_loop_delay_max_ms`] = round(loop.max);
+      figures[`${f.name}_loop_cpu_hold_max_ms`] = round(loop.hold);
+      figures.loop_cpu_hold_max_ms = Math.max(figures.loop_cpu_hold_max_ms ?? 0, round(loop.hold));
       console.log(
-        `${f.name.padEnd(20)} n=${f.n}: ${figures[`${f.name}_ms_at_n`]} ms   4n: ${figures[`${f.name}_ms_at_4n`]} ms   ratio ${ratios[`${f.name}_4n_vs_n`]}`,
+        `${f.name.padEnd(20)} n=${f.n}: ${figures[`${f.name}_ms_at_n`]} ms   4n: ${figures[`${f.name}_ms_at_4n`]} ms   ratio ${ratios[`${f.name}_4n_vs_n`]}   event-loop delay max ${figures[`${f.name}_loop_delay_max_ms`]} ms, longest CPU hold ${figures[`${f.name}_loop_cpu_hold_max_ms`]} ms`,
       );
     }
     polling = false;

@@ -5,6 +5,7 @@
  * bulk-loads bench/rest-data.ts's Immunizations [from, to) through the store (bench/rest.ts's million records).
  */
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createApp } from '../src/app.ts';
 import { onClientError } from '../src/http/hardening.ts';
@@ -52,10 +53,30 @@ async function load(from: number, to: number): Promise<void> {
   process.send?.({ loaded: to - from, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
 }
 
+// IPC 'eld' answers the event loop's delay since the last 'eld' (max and p99, ms) and its longest CPU hold, and
+// starts a new window:
+// bench/abuse.ts asks after each input family, to show which one holds the loop.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+// The event loop's delay is wall time: on a shared machine it also counts the time the OS did not run us. The main
+// thread's own CPU time between two ticks 5 ms apart is what one stretch of synchronous work held the loop for,
+// whatever the load; its maximum since the last 'eld' is reported as `hold`.
+let holdMax = 0;
+let lastCpu = process.threadCpuUsage();
+setInterval(() => {
+  const cpu = process.threadCpuUsage();
+  holdMax = Math.max(holdMax, (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000);
+  lastCpu = cpu;
+}, 5).unref();
 process.on('message', (m) => {
   const bulk = (m as { load?: { from: number; to: number } }).load;
   if (bulk) void load(bulk.from, bulk.to).catch((err: unknown) => process.send?.({ loadError: String(err) }));
   if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (m === 'eld') {
+    process.send?.({ eld: { max: loopDelay.max / 1e6, p99: loopDelay.percentile(99) / 1e6, hold: holdMax } });
+    loopDelay.reset();
+    holdMax = 0;
+  }
   if (m === 'flush') void services.audit.flush().then(() => process.send?.({ flushed: true }));
   if (m === 'stop') server.close(() => void services.close().then(() => process.exit(0)));
 });

@@ -13,7 +13,7 @@ import { restLimitsOf } from './http/rest/limits.ts';
 import { createBundleHandler } from './http/rest/bundle.ts';
 import { installPackageOperation } from './http/operations/install-package.ts';
 import { packagesOperation } from './http/operations/packages.ts';
-import { validateOperation } from './http/operations/validate.ts';
+import { type OffThreadValidate, validateOperation } from './http/operations/validate.ts';
 import { credentialsOperation } from './http/operations/credentials.ts';
 import { healthCardsIssueOperation } from './http/operations/health-cards-issue.ts';
 import { issueHcertOperation } from './http/operations/issue-hcert.ts';
@@ -31,7 +31,13 @@ import { redactUrl } from './http/redact-url.ts';
 import { endpointLimits, mountHardening, publicName } from './http/hardening.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import { mountConsole } from './http/console-static.ts';
-import { meteredIngest, meteredOperation, mountOperatorEndpoints, requestMetrics } from './http/observability.ts';
+import {
+  countIngest,
+  meteredIngest,
+  meteredOperation,
+  mountOperatorEndpoints,
+  requestMetrics,
+} from './http/observability.ts';
 import type { Services } from './services.ts';
 import type { ValidationState } from './services-validation.ts';
 import { createConformanceSource, type ConformanceSource } from './http/rest/conformance.ts';
@@ -46,13 +52,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function defaultOperations(services: Services): OperationRoute[] {
   const validation = () => services.validation.current();
   return [
-    validateOperation(
-      () => validation().validator,
-      services.validationPool
-        ? (resource, options) =>
-            services.validationPool?.validate(resource, { ...options, budgetMs: services.config.requestBudgetMs })
-        : undefined,
-    ),
+    validateOperation(() => validation().validator, offThreadValidate(services)),
     packagesOperation(validation),
     installPackageOperation(services.validation, {
       enabled: services.config.packageInstall,
@@ -78,6 +78,33 @@ export function defaultOperations(services: Services): OperationRoute[] {
     }),
     generateVhlOperation(services.credentials, services.now),
   ];
+}
+
+/** $validate's way to the validation workers (large resources and large bodies), when the server runs some. */
+function offThreadValidate(services: Services): OffThreadValidate | undefined {
+  const pool = services.validationPool;
+  if (!pool) return undefined;
+  const limits = { maxContained: services.config.maxContained, maxBundleEntries: services.config.maxBundleEntries };
+  return {
+    resource: (resource, options) => pool.validate(resource, options),
+    body: (deferred, target, budget) =>
+      pool.validateBody(
+        deferred.bytes,
+        {
+          type: target.type,
+          limits,
+          ...(target.id ? { targetId: target.id } : {}),
+          ...(target.profile ? { profile: target.profile } : {}),
+        },
+        budget,
+      ),
+  };
+}
+
+/** Write-time validation of large resources in the validation workers, counted like the inline checks. */
+function ingestOffThread(services: Services): RestContext['ingestOffThread'] {
+  return (resource, budget) =>
+    services.validationPool?.ingest(resource, budget)?.then((verdict) => countIngest(services.metrics, verdict));
 }
 
 export function createApp(services: Services, given: OperationRoute[] = defaultOperations(services)): express.Express {
@@ -115,6 +142,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
     },
     now: services.now,
     ingest: () => ingest(services.validation.current().policy),
+    ...(services.validationPool ? { ingestOffThread: ingestOffThread(services) } : {}),
     conformance: () => conformanceOf(services.validation.current()),
     ...(config.audit ? { audit: { log: services.audit, now: services.now } } : {}),
   };
@@ -165,7 +193,12 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   app.use(
     '/fhir',
     authenticate(services.auth, { enabled: config.auth, log }),
-    fhirEndpoint(router, ctx, config.maxBodyBytes, endpointLimits(config)),
+    fhirEndpoint(
+      router,
+      ctx,
+      config.maxBodyBytes,
+      endpointLimits(config, services.validationPool ? () => services.validationPool?.available() === true : undefined),
+    ),
   );
   app.use((req: Request) => {
     throw new OutcomeError(

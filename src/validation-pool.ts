@@ -1,32 +1,64 @@
 /**
  * Validation of large resources off the event loop. Profile validation of a hostile body (tens of thousands of
  * contained resources, entries or extensions) costs hundreds of milliseconds of CPU; on the event loop that holds
- * every other request, /healthz included. A few worker threads, each with its own copy of the packages, take those
- * resources; small ones (most traffic) stay inline, where a round trip to a thread would cost more than the work.
+ * every other request, /healthz included. A few worker threads, each with its own copy of the packages, take:
+ * - `$validate` of a large resource, and large `$validate` bodies whole, as bytes (decoded, parsed and checked there:
+ *   parsing an 8 MB body costs the event loop as much as validating it, and a structured clone back costs as much
+ *   again, so such a body never becomes an object on the main thread);
+ * - write-time (ingest) validation of large resources (create, update, transaction entries); the write itself stays
+ *   on the main thread, in the store's queue.
+ * Small resources (most traffic) stay inline, where a round trip to a thread would cost more than the work.
  * Each worker has a bounded queue: beyond it the request is refused at once (429 VALIDATION_BUSY), not queued.
- * Until a worker has loaded its packages (seconds after start), resources are validated inline as before.
+ * Each job carries the request's remaining budget and a cancel flag (shared memory) raised when the client leaves,
+ * so a worker stops abandoned work at its next budget check. Until a worker has loaded its packages (seconds after
+ * start), resources are validated inline as before.
  */
 import { Worker } from 'node:worker_threads';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { Config } from './config/schema.ts';
 import { fail, OutcomeError } from './fhir/outcome.ts';
-import type { WorkerAnswer, WorkerRequest } from './validation-worker.ts';
+import type { WorkBudget } from './fhir/work-budget.ts';
+import type { IngestVerdict } from './validation/ingest-policy.ts';
+import type { BodyJob, WorkerAnswer, WorkerRequest } from './validation-worker.ts';
 
 // Sources run as .ts (type stripping), the build as .js: the worker file follows this module's own extension.
 const WORKER_URL = new URL(`./validation-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-/** A resource with more elements than this (or one string longer than LARGE_STRING) is validated in a worker. */
-const LARGE_NODES = 5000;
-const LARGE_STRING = 256 * 1024;
-/** Resources waiting per worker before new ones are refused. */
+/**
+ * A resource with more elements than this (or one string longer than LARGE_STRING) is validated in a worker.
+ * ~30 µs per element for deep extension chains: 1,000 elements is ~30 ms on the event loop at most.
+ */
+const LARGE_NODES = 1000;
+const LARGE_STRING = 64 * 1024;
+/** Jobs waiting per worker before new ones are refused. */
 const QUEUE_PER_WORKER = 8;
+
+/** What a `$validate` body job needs besides the bytes. */
+export type BodyRequest = Omit<BodyJob, 'bytes'>;
 
 export interface ValidationPool {
   /**
    * The outcome from a worker, or undefined when the resource is small enough to validate inline (or no worker is
    * ready yet). Throws the budget's OutcomeError, or 429 VALIDATION_BUSY when every worker's queue is full.
    */
-  validate(resource: unknown, options: { profile?: string; budgetMs: number }): Promise<OperationOutcome> | undefined;
+  validate(
+    resource: unknown,
+    options: { profile?: string; budget?: WorkBudget },
+  ): Promise<OperationOutcome> | undefined;
+  /** The ingest verdict from a worker, or undefined to check inline (small resource, no worker ready). */
+  ingest(resource: unknown, budget?: WorkBudget): Promise<IngestVerdict> | undefined;
+  /**
+   * A whole `$validate` body (bytes) parsed, checked and validated in a worker; resolves to undefined when the body
+   * is a Parameters the worker leaves to the operation (anything beyond `resource` and `profile`).
+   * Undefined at once when no worker is ready.
+   */
+  validateBody(
+    bytes: Uint8Array,
+    job: BodyRequest,
+    budget?: WorkBudget,
+  ): Promise<OperationOutcome | undefined> | undefined;
+  /** Whether a worker is ready (else everything is validated inline). */
+  available(): boolean;
   /** Resolves once every worker has loaded its packages. */
   ready(): Promise<void>;
   /** Tells the workers to re-read the packages (after an install). */
@@ -38,7 +70,7 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   loaded: Promise<void>;
-  pending: Map<number, { resolve: (o: OperationOutcome) => void; reject: (e: unknown) => void }>;
+  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>;
 }
 
 /** True when the resource has more than LARGE_NODES elements or a very long string; stops counting there. */
@@ -59,6 +91,16 @@ export function isLarge(value: unknown): boolean {
   return false;
 }
 
+/** A job's cancel flag: raised (1) when the request's client goes away; the worker's budget reads it. */
+function cancelFlag(budget: WorkBudget | undefined): SharedArrayBuffer {
+  const flag = new SharedArrayBuffer(4);
+  const view = new Int32Array(flag);
+  const signal = budget?.signal;
+  if (signal?.aborted) view[0] = 1;
+  else signal?.addEventListener('abort', () => Atomics.store(view, 0, 1), { once: true });
+  return flag;
+}
+
 export function createValidationPool(config: Config, dataDir: string, size: number): ValidationPool {
   let nextId = 0;
   let closed = false;
@@ -76,7 +118,7 @@ export function createValidationPool(config: Config, dataDir: string, size: numb
       const p = slot.pending.get(m.id);
       if (!p) return;
       slot.pending.delete(m.id);
-      if (m.kind === 'done') p.resolve(m.outcome as OperationOutcome);
+      if (m.kind === 'done') p.resolve(m.value);
       else if (typeof m.error === 'string') p.reject(new Error(m.error));
       else p.reject(new OutcomeError(m.error.kind, m.error.outcome.issue ?? []));
     });
@@ -90,30 +132,68 @@ export function createValidationPool(config: Config, dataDir: string, size: numb
     return slot;
   };
   const slots: Slot[] = Array.from({ length: size }, start);
+  const readySlot = (): Slot | undefined => {
+    const ready = slots.filter((s) => s.ready);
+    return ready.length === 0 ? undefined : ready.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+  };
+  /** Posts a job to the least busy ready worker (the caller checked there is one). */
+  const submit = <T>(
+    slot: Slot,
+    job: (id: number, cancel: SharedArrayBuffer, budgetMs: number) => WorkerRequest,
+    budget: WorkBudget | undefined,
+  ): Promise<T> => {
+    if (slot.pending.size >= QUEUE_PER_WORKER) {
+      fail('too-many-requests', {
+        code: 'throttled',
+        id: 'VALIDATION_BUSY',
+        text: `Every validation worker has ${QUEUE_PER_WORKER} large resources waiting; retry shortly`,
+      });
+    }
+    const id = ++nextId;
+    const budgetMs = budget ? budget.remainingMs() : config.requestBudgetMs;
+    return new Promise<T>((resolve, reject) => {
+      slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      slot.worker.postMessage(job(id, cancelFlag(budget), budgetMs));
+    });
+  };
   return {
-    validate: (resource, options) => {
-      const ready = slots.filter((s) => s.ready);
-      if (ready.length === 0 || !isLarge(resource)) return undefined;
-      const slot = ready.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-      if (slot.pending.size >= QUEUE_PER_WORKER) {
-        fail('too-many-requests', {
-          code: 'throttled',
-          id: 'VALIDATION_BUSY',
-          text: `Every validation worker has ${QUEUE_PER_WORKER} large resources waiting; retry shortly`,
-        });
-      }
-      const id = ++nextId;
-      return new Promise<OperationOutcome>((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject });
-        slot.worker.postMessage({
+    validate: (resource, { profile, budget }) => {
+      const slot = readySlot();
+      if (!slot || !isLarge(resource)) return undefined;
+      return submit<OperationOutcome>(
+        slot,
+        (id, cancel, budgetMs) => ({
           kind: 'validate',
           id,
+          cancel,
+          budgetMs,
           resource,
-          budgetMs: options.budgetMs,
-          ...(options.profile ? { profile: options.profile } : {}),
-        } satisfies WorkerRequest);
-      });
+          ...(profile ? { profile } : {}),
+        }),
+        budget,
+      );
     },
+    ingest: (resource, budget) => {
+      const slot = readySlot();
+      if (!slot || !isLarge(resource)) return undefined;
+      return submit<IngestVerdict>(
+        slot,
+        (id, cancel, budgetMs) => ({ kind: 'ingest', id, cancel, budgetMs, resource }),
+        budget,
+      );
+    },
+    validateBody: (bytes, request, budget) => {
+      const slot = readySlot();
+      if (!slot) return undefined;
+      // Bytes in shared memory (readSharedBytes) reach the worker without a copy, and stay readable here for a
+      // Parameters body the worker leaves to the operation; other bytes are copied.
+      return submit<OperationOutcome | undefined>(
+        slot,
+        (id, cancel, budgetMs) => ({ kind: 'validate-body', id, cancel, budgetMs, bytes, ...request }),
+        budget,
+      );
+    },
+    available: () => slots.some((s) => s.ready),
     ready: async () => {
       await Promise.all(slots.map((s) => s.loaded));
     },

@@ -560,7 +560,7 @@ export const CONFIG_KEYS = [
   spec(
     'validationWorkers',
     'VALIDATION_WORKERS',
-    'Worker threads that validate large resources ($validate) off the event loop, each with its own copy of the packages; 0 validates everything on it. Small resources are always validated inline.',
+    'Worker threads that take large validation work off the event loop (`$validate` of large resources and large `$validate` bodies, parsed there too; write-time validation of large resources), each with its own copy of the packages; 0 validates everything on it. Small resources are always validated inline.',
     1,
     intIn(0, 16),
   ),

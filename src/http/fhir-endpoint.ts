@@ -7,7 +7,16 @@ import type { NextFunction, Request, Response } from 'express';
 import { fail, issue, outcome } from '../fhir/outcome.ts';
 import { createWorkBudget } from '../fhir/work-budget.ts';
 import { checkRequestShape, type ShapeLimits } from './request-shape.ts';
-import { BINARY_OPERATIONS, readBody } from './body.ts';
+import {
+  BINARY_OPERATIONS,
+  type Body,
+  DeferredJson,
+  declaresJson,
+  jsonBodyOf,
+  LARGE_BODY_BYTES,
+  readBody,
+  readSharedBytes,
+} from './body.ts';
 import type { FhirMethod, FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import type { Router } from './routes.ts';
 import type { AuthContext } from './authorize.ts';
@@ -20,6 +29,30 @@ const FORMAT_PARAMS = new Set(['_format', '_pretty']);
 export interface EndpointLimits extends ShapeLimits {
   requestBudgetMs: number;
   maxResponseBytes: number;
+  /** True while a validation worker is ready: large `$validate` bodies are then left unparsed for it. */
+  offThreadBodies?: () => boolean;
+}
+
+/** A large JSON body of `$validate` that a worker can parse (validation-pool.ts), read as bytes only. */
+async function deferredBody(req: Request, maxBodyBytes: number, limits: EndpointLimits): Promise<Body> {
+  const bytes = await readSharedBytes(req, maxBodyBytes, Number(req.headers['content-length']));
+  const parse = () => {
+    const body = jsonBodyOf(bytes);
+    if (body.kind !== 'json') return undefined;
+    checkRequestShape(body.value, limits);
+    return body.value;
+  };
+  return { kind: 'json', value: new DeferredJson(bytes, parse) };
+}
+
+function isLargeValidateBody(req: Request, method: FhirMethod, limits: EndpointLimits | undefined): boolean {
+  return (
+    method === 'POST' &&
+    limits?.offThreadBodies?.() === true &&
+    req.path.endsWith('/$validate') &&
+    declaresJson(req) &&
+    Number(req.headers['content-length'] ?? 0) > LARGE_BODY_BYTES
+  );
 }
 
 export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: number, limits?: EndpointLimits) {
@@ -37,9 +70,14 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
         id: 'METHOD_NOT_ALLOWED',
         text: `${req.method} is not a FHIR interaction`,
       });
-    const body =
-      method === 'GET' || method === 'DELETE' ? { kind: 'none' as const } : await readBody(req, maxBodyBytes);
-    if (limits && body.kind === 'json') checkRequestShape(body.value, limits);
+    const deferred = limits !== undefined && isLargeValidateBody(req, method, limits);
+    const body: Body =
+      method === 'GET' || method === 'DELETE'
+        ? { kind: 'none' as const }
+        : deferred
+          ? await deferredBody(req, maxBodyBytes, limits)
+          : await readBody(req, maxBodyBytes);
+    if (limits && !deferred && body.kind === 'json') checkRequestShape(body.value, limits);
     const fhirReq: FhirRequest = {
       method,
       segments: segmentsOf(req.path),

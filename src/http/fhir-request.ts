@@ -3,7 +3,7 @@
  * FhirResponse, so the same handlers serve plain HTTP requests and the entries of batch/transaction Bundles.
  */
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
-import type { IngestPolicy } from '../validation/ingest-policy.ts';
+import type { IngestPolicy, IngestVerdict } from '../validation/ingest-policy.ts';
 import type { ConformanceSource } from './rest/conformance.ts';
 import type { Logger } from 'pino';
 import type { AuthContext } from './authorize.ts';
@@ -75,6 +75,11 @@ export interface RestContext {
   conformance?: () => ConformanceSource;
   /** This request's work budget (set per request by the HTTP shell; absent in direct calls). */
   budget?: WorkBudget;
+  /**
+   * Write-time validation of a large resource in a validation worker (the verdict of the same ingest policy);
+   * undefined when it is small, or no worker is ready: it is then checked inline.
+   */
+  ingestOffThread?: (resource: unknown, budget?: WorkBudget) => Promise<IngestVerdict> | undefined;
   /** Who is calling, set per request by the HTTP shell; absent in code paths that are not requests (tools, tests). */
   auth?: AuthContext;
   /** X-Request-Id of the HTTP request, carried into AuditEvents. */

@@ -19,8 +19,9 @@ import { admission } from './admission.ts';
 import { BINARY_OPERATIONS, BINARY_TYPES, FORM_TYPE, JSON_TYPES } from './body.ts';
 import type { EndpointLimits } from './fhir-endpoint.ts';
 
-export function endpointLimits(config: Config): EndpointLimits {
+export function endpointLimits(config: Config, offThreadBodies?: () => boolean): EndpointLimits {
   return {
+    ...(offThreadBodies ? { offThreadBodies } : {}),
     maxContained: config.maxContained,
     maxBundleEntries: config.maxBundleEntries,
     requestBudgetMs: config.requestBudgetMs,

@@ -6,7 +6,7 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { ParametersParameter, Resource } from '@medplum/fhirtypes';
 import type { Metrics } from '../metrics.ts';
-import type { IngestPolicy } from '../validation/ingest-policy.ts';
+import type { IngestPolicy, IngestVerdict } from '../validation/ingest-policy.ts';
 import { checkReadiness, type ReadinessSources } from '../readiness.ts';
 import type { OperationRoute } from './routes.ts';
 
@@ -115,6 +115,13 @@ export function meteredOperation(op: OperationRoute, metrics: Metrics): Operatio
   };
 }
 
+/** Counts one write's validation result (`source="write"`); returns the verdict. */
+export function countIngest(metrics: Metrics, verdict: IngestVerdict): IngestVerdict {
+  const invalid = verdict.reject || verdict.issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
+  metrics.validations.inc({ source: 'write', result: invalid ? 'invalid' : 'valid' });
+  return verdict;
+}
+
 /**
  * The ingest policy with each write's validation result counted (`source="write"`). One wrapper per policy (a new
  * one after $install-package), cached per app so two apps in one process keep their own counts.
@@ -125,13 +132,7 @@ export function meteredIngest(metrics: Metrics): (policy: IngestPolicy) => Inges
     let metered = wrapped.get(policy);
     if (!metered) {
       metered = Object.assign(Object.create(policy) as IngestPolicy, {
-        check: (...args: Parameters<IngestPolicy['check']>) => {
-          const verdict = policy.check(...args);
-          const invalid =
-            verdict.reject || verdict.issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
-          metrics.validations.inc({ source: 'write', result: invalid ? 'invalid' : 'valid' });
-          return verdict;
-        },
+        check: (...args: Parameters<IngestPolicy['check']>) => countIngest(metrics, policy.check(...args)),
       });
       wrapped.set(policy, metered);
     }

@@ -72,6 +72,9 @@ beforeAll(async () => {
   const shl = { ...t.services.credentials.shl, store: recordingStore(t.services.store, verdicts) };
   const app = createApp({ ...t.services, credentials: { ...t.services.credentials, shl } });
   server = app.listen(0, '127.0.0.1');
+  // Kept-alive sockets outlive the pauses between rounds: with Node's 5 s default the server could close a socket
+  // just as the client reused it (an ECONNRESET seen once on a loaded machine).
+  server.keepAliveTimeout = 120_000;
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

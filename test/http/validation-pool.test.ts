@@ -2,8 +2,11 @@
  * Large resources are validated in a worker thread (VALIDATION_WORKERS), off the event loop: the answer is the one
  * inline validation gives, the work budget still applies there, and the workers follow a package install.
  */
+import { jest } from '@jest/globals';
 import request from 'supertest';
-import { isLarge } from '../../src/validation-pool.ts';
+import { createWorkBudget } from '../../src/fhir/work-budget.ts';
+import { LARGE_BODY_BYTES } from '../../src/http/body.ts';
+import { isLarge, type ValidationPool } from '../../src/validation-pool.ts';
 import { createTestApp, FHIR_JSON, patient, type TestApp } from '../helpers/test-app.ts';
 
 /** A Patient with `n` contained Organizations, all referenced, and one unreferenced (a dom-3 error) with a bad date. */
@@ -63,4 +66,114 @@ test('when the work budget runs out in the worker, then 422 WORK_BUDGET_EXCEEDED
   } finally {
     await tight.close();
   }
+});
+
+/** Every (status, first issue code) of a list of answers. */
+const verdicts = (responses: request.Response[]) =>
+  responses.map((r) => `${r.status} ${r.body.issue?.[0]?.details?.coding?.[0]?.code ?? r.body.resourceType}`);
+
+describe('large $validate bodies (over LARGE_BODY_BYTES): parsed, checked and validated in the worker', () => {
+  const large = crowded(4000);
+  const asParameters = (resource: unknown, extra: unknown[] = []) => ({
+    resourceType: 'Parameters',
+    parameter: [{ name: 'resource', resource }, ...extra],
+  });
+
+  test('when a body is large, then it is over the threshold and the worker answers for it', () => {
+    expect(Buffer.byteLength(JSON.stringify(large))).toBeGreaterThan(LARGE_BODY_BYTES);
+  });
+
+  test('when a large body is a bare resource or a Parameters, then the outcome is the one inline validation gives', async () => {
+    const spy = jest.spyOn(pooled.services.validationPool as ValidationPool, 'validateBody');
+    try {
+      for (const body of [large, asParameters(large)]) {
+        const [a, b] = [await validate(inline, body), await validate(pooled, body)];
+        expect([a.status, b.status]).toEqual([200, 200]);
+        expect(codes(b)).toEqual(codes(a));
+      }
+      // Both went to the worker as bytes (a promise each: no inline fallback).
+      expect(spy.mock.results.map((r) => r.value instanceof Promise)).toEqual([true, true]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('when a large Parameters body carries more than resource and profile, then the operation reads it itself and answers as inline', async () => {
+    const body = asParameters(large, [{ name: 'mode', valueCode: 'bogus' }]);
+    const [a, b] = [await validate(inline, body), await validate(pooled, body)];
+    expect(verdicts([b])).toEqual(verdicts([a]));
+    expect(a.status).toBe(400);
+  });
+
+  test('when a large body is broken (duplicate key, BOM, lone surrogate, JSON syntax, wrong type), then the worker refuses it as inline does', async () => {
+    const text = JSON.stringify(large);
+    const bodies = [
+      text.replace('"resourceType":"Patient"', '"resourceType":"Patient","resourceType":"Patient"'),
+      `\ufeff${text}`,
+      text.replace('"name":"org 1"', '"name":"org \\ud800"'),
+      `${text.slice(0, -1)},}`,
+      text.replace('"resourceType":"Patient"', '"resourceType":"Organization"'),
+    ];
+    const send = (t: TestApp, body: string) =>
+      request(t.app).post('/fhir/Patient/$validate').set('Content-Type', FHIR_JSON).send(body);
+    const [a, b] = [[] as request.Response[], [] as request.Response[]];
+    for (const body of bodies) {
+      a.push(await send(inline, body));
+      b.push(await send(pooled, body));
+    }
+    expect(verdicts(b)).toEqual(verdicts(a));
+    expect(verdicts(a).map((v) => v.split(' ')[1])).toEqual([
+      'JSON_DUPLICATE_KEY',
+      'BODY_BOM',
+      'STRING_NOT_UNICODE',
+      'JSON_SYNTAX',
+      'RESOURCE_TYPE_MISMATCH',
+    ]);
+  });
+
+  test('when a job is sent for a client that has already gone, then the worker does not start it (REQUEST_ABANDONED)', async () => {
+    const pool = pooled.services.validationPool as ValidationPool;
+    const gone = createWorkBudget(60_000, AbortSignal.abort());
+    await expect(pool.validate(large, { budget: gone })).rejects.toMatchObject({
+      outcome: { issue: [{ details: { coding: [{ code: 'REQUEST_ABANDONED' }] } }] },
+    });
+  });
+});
+
+describe('write-time validation of large resources in the worker', () => {
+  test('when a large resource with errors is created in strict mode, then the worker refuses it as inline does and nothing is stored', async () => {
+    const spy = jest.spyOn(pooled.services.validationPool as ValidationPool, 'ingest');
+    try {
+      const post = (t: TestApp) =>
+        request(t.app)
+          .post('/fhir/Patient')
+          .set('Content-Type', FHIR_JSON)
+          // An unreferenced contained resource (dom-3): a profile error, not a structural one.
+          .send(JSON.stringify({ ...crowded(1500), birthDate: '1970-01-01' }));
+      const [a, b] = [await post(inline), await post(pooled)];
+      expect([a.status, b.status]).toEqual([422, 422]);
+      expect(codes(b)).toEqual(codes(a));
+      expect(spy.mock.results.some((r) => r.value instanceof Promise)).toBe(true);
+      const stored = await request(pooled.app).get('/fhir/Patient?_summary=count');
+      expect(stored.body.total).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('when a large valid resource is created, then the worker passes it and it is stored', async () => {
+    const n = 1500;
+    const valid = patient({
+      contained: Array.from({ length: n }, (_, i) => ({ resourceType: 'Organization', id: `o${i}`, name: `org ${i}` })),
+      generalPractitioner: Array.from({ length: n }, (_, i) => ({ reference: `#o${i}` })),
+    });
+    expect(isLarge(valid)).toBe(true);
+    const res = await request(pooled.app)
+      .post('/fhir/Patient')
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(valid));
+    expect(res.status).toBe(201);
+    const read = await request(pooled.app).get(`/fhir/Patient/${res.body.id}`);
+    expect(read.body.contained).toHaveLength(n);
+  });
 });

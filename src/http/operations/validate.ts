@@ -7,25 +7,52 @@ import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { toPlainJson } from '../../fhir/json.ts';
 import { fail, issue, outcome } from '../../fhir/outcome.ts';
-import { assertResource } from '../../fhir/structure.ts';
 import type { Validator } from '../../validation/validator.ts';
+import type { WorkBudget } from '../../fhir/work-budget.ts';
 import type { FhirResponse, RestContext } from '../fhir-request.ts';
 import type { OperationRoute } from '../routes.ts';
 import { requireStored } from './records.ts';
 import { defineOperation } from './define.ts';
+import { DeferredJson } from '../body.ts';
+import { checkValidateTarget } from './validate-target.ts';
 
 const MODES = new Set(['create', 'update', 'delete', 'profile']);
 
 /** Validates large resources in a worker thread (validation-pool.ts): undefined means "do it inline". */
-export type OffThreadValidate = (
-  resource: unknown,
-  options: { profile?: string },
-) => Promise<OperationOutcome> | undefined;
+export interface OffThreadValidate {
+  resource(
+    resource: unknown,
+    options: { profile?: string; budget?: WorkBudget },
+  ): Promise<OperationOutcome> | undefined;
+  /**
+   * A large body left unparsed by the HTTP shell (DeferredJson): parsed, checked and validated in a worker.
+   * Resolves to undefined for a body the operation must read itself; undefined at once when no worker is ready.
+   */
+  body(
+    deferred: DeferredJson,
+    target: { type: string; id?: string; profile?: string },
+    budget?: WorkBudget,
+  ): Promise<OperationOutcome | undefined> | undefined;
+}
 
 export function validateOperation(validator: () => Validator, offThread?: OffThreadValidate): OperationRoute {
   return defineOperation('validate', {
     scope: OPERATION_SCOPES.validate,
-    handle: async (ctx, _req, target, input) => {
+    handle: async (ctx, req, target, given, read) => {
+      let input = given;
+      const body = req.body;
+      if (body instanceof DeferredJson) {
+        // Authorized by now (the router checked the scope): the worker does the parsing and the validation.
+        const profile = input.string('profile');
+        const away = offThread?.body(
+          body,
+          { type: target.type as string, ...(target.id ? { id: target.id } : {}), ...(profile ? { profile } : {}) },
+          ctx.budget,
+        );
+        const done = away ? await away : undefined;
+        if (done) return { status: 200, resource: done };
+        input = read({ query: req.query, body: body.parse() });
+      }
       const mode = input.string('mode');
       if (mode !== undefined && !MODES.has(mode)) {
         fail('invalid', {
@@ -44,10 +71,10 @@ export function validateOperation(validator: () => Validator, offThread?: OffThr
           id: 'VALIDATE_RESOURCE_MISSING',
           text: `$validate needs the ${type} to validate, as the body or the "resource" parameter`,
         });
-      checkTarget(resource, type, target.id);
+      checkValidateTarget(resource, type, target.id);
       const profile = input.string('profile');
       const plain = toPlainJson(resource);
-      const away = offThread?.(plain, profile ? { profile } : {});
+      const away = offThread?.resource(plain, profile ? { profile, budget: ctx.budget } : { budget: ctx.budget });
       return {
         status: 200,
         resource: away
@@ -56,31 +83,6 @@ export function validateOperation(validator: () => Validator, offThread?: OffThr
       };
     },
   });
-}
-
-function checkTarget(resource: Resource, type: string, id: string | undefined): void {
-  if (
-    typeof resource !== 'object' ||
-    resource === null ||
-    (resource as { resourceType?: unknown }).resourceType === undefined
-  )
-    assertResource(resource);
-  if (resource.resourceType !== type) {
-    fail('invalid', {
-      code: 'invalid',
-      id: 'RESOURCE_TYPE_MISMATCH',
-      text: `Expected a ${type} but the resource is a ${resource.resourceType}`,
-      expression: 'resource',
-    });
-  }
-  if (id !== undefined && resource.id !== undefined && resource.id !== id) {
-    fail('invalid', {
-      code: 'invalid',
-      id: 'VALIDATE_ID_MISMATCH',
-      text: `The resource's id "${resource.id}" differs from the URL's "${id}"`,
-      expression: `${type}.id`,
-    });
-  }
 }
 
 const stored = (ctx: RestContext, type: string, id: string): Promise<Resource> =>

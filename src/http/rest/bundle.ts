@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { assertResource } from '../../fhir/structure.ts';
 import { fail, OutcomeError } from '../../fhir/outcome.ts';
+import { createPacer } from '../../fhir/work-budget.ts';
 import type { FhirRequest, FhirResponse, RestContext } from '../fhir-request.ts';
 import { statusOf } from '../status.ts';
 import { conditionalQuery } from './write.ts';
@@ -87,7 +88,9 @@ function checkEntry(e: BundleEntry, i: number): void {
 
 async function runBatch(ctx: RestContext, entries: BundleEntry[], dispatch: Dispatch): Promise<Bundle> {
   const out: BundleEntry[] = [];
+  const pace = createPacer(ctx.budget);
   for (const entry of entries) {
+    await pace();
     try {
       out.push(responseEntry(ctx, await dispatch(ctx, entryRequest(ctx, entry))));
     } catch (err) {
@@ -108,7 +111,13 @@ async function runBatch(ctx: RestContext, entries: BundleEntry[], dispatch: Disp
 async function runTransaction(ctx: RestContext, entries: BundleEntry[], dispatch: Dispatch): Promise<Bundle> {
   const steps: Step[] = entries.map((entry, index) => ({ index, entry }));
   const ids = new Map<string, string>();
-  for (const step of steps) await planCreate(ctx, step, ids);
+  // The store is held for the whole transaction (nothing interleaves with it), but the event loop is given back
+  // between steps: reads, /healthz and other requests' parsing go on meanwhile.
+  const pace = createPacer(ctx.budget);
+  for (const step of steps) {
+    await pace();
+    await planCreate(ctx, step, ids);
+  }
   for (const [criteria, where] of collectConditionalReferences(entries)) {
     // A conditional reference with the same search as a conditional create/update of this transaction points at it.
     const planned = ids.get(criteriaKey(criteria));
@@ -120,6 +129,7 @@ async function runTransaction(ctx: RestContext, entries: BundleEntry[], dispatch
   steps.sort((a, b) => ORDER[methodOf(a.entry)] - ORDER[methodOf(b.entry)] || a.index - b.index);
   const responses: BundleEntry[] = new Array(entries.length);
   for (const step of steps) {
+    await pace();
     try {
       responses[step.index] = await runStep(ctx, step, dispatch);
     } catch (err) {

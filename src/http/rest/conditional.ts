@@ -41,7 +41,7 @@ export async function conditionalUpdateResource(
   const body = requireBody(req);
   assertResource(body, type);
   const query = await conditionalSearch(ctx, type, req.query, 'The conditional update');
-  const issues = validateOnWrite(ctx, body as unknown as Resource);
+  const issues = await validateOnWrite(ctx, body as unknown as Resource);
   const result = await ctx.store.conditionalUpdate(body as unknown as Resource, query, { ifMatch: ifMatchOf(req) });
   return respondWritten(ctx, req, result.outcome === 'created' ? 201 : 200, result.resource, issues);
 }

@@ -92,7 +92,7 @@ async function patchStored(
     });
   }
   assertResource(patched, type);
-  const issues = validateOnWrite(ctx, patched);
+  const issues = await validateOnWrite(ctx, patched);
   const result = await ctx.store.update(patched, { ifMatch: current.meta?.versionId });
   return respondWritten(ctx, req, 200, result.resource, issues);
 }

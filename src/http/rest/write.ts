@@ -26,7 +26,7 @@ export async function createResource(
   assertResource(body, type);
   const resource = { ...body } as Resource;
   delete (resource as { id?: string }).id; // the server assigns ids on create (R4 http.html#create)
-  const issues = validateOnWrite(ctx, resource);
+  const issues = await validateOnWrite(ctx, resource);
   const ifNoneExist = req.headers.ifNoneExist
     ? conditionalQuery(type, req.headers.ifNoneExist, 'If-None-Exist')
     : undefined;
@@ -59,7 +59,7 @@ export async function updateResource(
       expression: `${type}.id`,
     });
   }
-  const issues = validateOnWrite(ctx, body);
+  const issues = await validateOnWrite(ctx, body);
   const ifMatch = ifMatchOf(req);
   const result = await ctx.store.update(body, { ifMatch });
   return respondWritten(ctx, req, result.outcome === 'created' ? 201 : 200, result.resource, issues);
@@ -119,10 +119,13 @@ export function requireBody(req: FhirRequest): Record<string, unknown> {
 }
 
 /** Ingest validation (ingest-policy.ts): strict errors refuse the write with 422 before anything is stored. */
-export function validateOnWrite(ctx: RestContext, resource: Resource): OperationOutcomeIssue[] {
+export async function validateOnWrite(ctx: RestContext, resource: Resource): Promise<OperationOutcomeIssue[]> {
   const policy = ctx.ingest?.();
   if (!policy) return [];
-  const verdict = policy.check(toPlainJson(resource) as { resourceType: string }, ctx.budget);
+  const plain = toPlainJson(resource) as { resourceType: string };
+  // A large resource is validated in a worker thread (validation-pool.ts); the write stays here, in the store queue.
+  const away = policy.mode === 'off' ? undefined : ctx.ingestOffThread?.(plain, ctx.budget);
+  const verdict = away ? await away : policy.check(plain, ctx.budget);
   if (verdict.reject) throw new OutcomeError('unprocessable', verdict.issues);
   return verdict.issues;
 }
