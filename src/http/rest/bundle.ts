@@ -90,8 +90,9 @@ async function runBatch(ctx: RestContext, entries: BundleEntry[], dispatch: Disp
   const out: BundleEntry[] = [];
   const pace = createPacer(ctx.budget);
   for (const entry of entries) {
-    await pace();
     try {
+      // Inside the try: past the budget, each remaining entry gets its own refusal, as a batch promises.
+      await pace();
       out.push(responseEntry(ctx, await dispatch(ctx, entryRequest(ctx, entry))));
     } catch (err) {
       if (!(err instanceof OutcomeError)) throw err;
