@@ -169,7 +169,10 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
       for (const p of provenances) await tx.create(p, { id: p.id as string });
       if (out.length > 0) await tx.create(ndjson(out), { id: binaryId(job.id, `out-${at}`) });
       if (errors.length > 0) await tx.create(ndjson(errors), { id: binaryId(job.id, `err-${at}`) });
-      await tx.update(toTask(next));
+      // Over the version this loop read: a job cancelled (or worked by another process) meanwhile fails the batch,
+      // which then commits nothing (its signatures are never handed out).
+      const updated = await tx.update(toTask(next), job.version ? { ifMatch: job.version } : {});
+      if (updated.resource.meta?.versionId) next.version = updated.resource.meta.versionId;
       // Every signature is audited with the batch that makes it durable: each credential's Provenance is named.
       if (options.audit) {
         const events = [];
@@ -222,10 +225,11 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
         if (job?.state === 'in-progress' && items.length !== job.total)
           throw new Error(`the item list of job ${id} holds ${items.length} ids, not ${job.total}`);
         while (job && job.state === 'in-progress' && !closed && !cancelled.has(id)) await runBatch(job, items);
-        if (job && !closed && cancelled.has(id) && job.state !== 'cancelled') await purge(job, 'cancelled');
         attempts.delete(id);
       } catch (err) {
-        if (!closed) await failed(id, err);
+        // A job no longer in progress in the store (cancelled meanwhile) simply stops; anything else is retried.
+        const now = await stored(id).catch(() => 'unreadable' as const);
+        if (!closed && (now === 'unreadable' || now?.state === 'in-progress')) await failed(id, err);
       }
       if (!closed) queue.shift();
     }
@@ -296,8 +300,8 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
     },
     async cancel(id) {
       cancelled.add(id);
-      // The job being worked on is purged by the loop at its next batch boundary; any other one here.
-      if (queue.includes(id)) return;
+      // Recorded (and the files deleted) at once, so that a restart never resumes it; a batch in flight then fails
+      // its If-Match and commits nothing.
       const job = await stored(id);
       if (job && job.state !== 'cancelled') await purge(job, 'cancelled');
     },

@@ -29,6 +29,8 @@ export interface BulkJob {
   completedAt?: string;
   /** Output and error files, by name (`out-<position>` / `err-<position>`), with their line counts. */
   files: { name: string; kind: 'output' | 'error'; count: number }[];
+  /** The Task version this was read from (not stored): a batch commits only over that version (If-Match). */
+  version?: string;
 }
 
 export const taskId = (job: string): string => `${BULK_ID_PREFIX}${job}`;
@@ -99,6 +101,7 @@ export function fromTask(task: Task): BulkJob | undefined {
     state: expired ? 'expired' : (task.status as BulkJobState),
     requestedAt: task.authoredOn ?? '',
     ...(task.lastModified ? { completedAt: task.lastModified } : {}),
+    ...(task.meta?.versionId ? { version: task.meta.versionId } : {}),
     ...data,
   };
 }

@@ -189,6 +189,9 @@ test('a cancellation is audited as a deletion by its client, and deletes the fil
   const { job, location, manifest } = await run([{ name: 'patient', valueReference: { reference: 'Patient/p2' } }]);
   const bulk = bulkClient(t.app, owner);
   expect((await bulk.cancel(location)).status).toBe(202);
+  // Durable at once (a restart does not resume it), not only in this process's memory.
+  const task = await t.services.store.read('Task', taskId(job));
+  expect(task.status === 'found' && (task.resource as { status?: string }).status).toBe('cancelled');
   const deletions = (await auditOf(job)).filter((e) => e.action === 'D');
   expect(deletions).toHaveLength(1);
   for (const f of manifest.output) {

@@ -99,3 +99,50 @@ test('a failed commit leaves nothing of its batch; earlier lines keep their Prov
   expect(events).toHaveLength(Math.ceil(ITEMS.length / BATCH));
   expect(new Set(events.map((e) => e.agent?.[0]?.who?.identifier?.value))).toEqual(new Set(['his-1']));
 });
+
+test('two loops on one job (a second server on the same database) never issue an item twice', async () => {
+  const before = (await search('Provenance', [])).length;
+  const options = {
+    store: h.store,
+    issuer: () => h.ctx,
+    now: () => NOW,
+    records: (s: ResourceStore, id: string) => recordsOfImmunization(s, id, 'http://gateway.test/fhir'),
+    batchSize: BATCH,
+    retentionMs: 86_400_000,
+    audit: true,
+    onError: (err: unknown) => conflicts.push((err as { kind?: string }).kind ?? String(err)),
+  };
+  const conflicts: string[] = [];
+  const a = createBulkIssuer(options);
+  const b = createBulkIssuer(options);
+  try {
+    await a.start({
+      id: 'job-2',
+      owner: 'his-1',
+      items: ITEMS,
+      validitySeconds: 86_400,
+      requestedAt: NOW.toISOString(),
+    });
+    // b finds the open job in the store and works it too, concurrently: each batch commits only over the Task
+    // version its loop read, so of two loops' batches at one position exactly one commits.
+    await b.resume();
+    let job = (await a.get('job-2'))!;
+    for (let i = 0; job.state === 'in-progress'; i++) {
+      if (i > 600) throw new Error(`job still at ${job.done} of ${job.total}`);
+      await new Promise((r) => setTimeout(r, 50));
+      job = (await a.get('job-2'))!;
+    }
+    const lines = (await Promise.all(job.files.map(async (f) => (await a.file(job, f.name))!.split('\n'))))
+      .flat()
+      .map((l) => JSON.parse(l) as Parameters);
+    const sources = lines.map((p) => p.parameter!.find((x) => x.name === 'source')!.valueReference!.reference!);
+    expect(sources.sort()).toEqual(ITEMS.map((id) => `Immunization/${id}`).sort());
+    expect((await search('Provenance', [])).length - before).toBe(ITEMS.length);
+    // The two loops did meet: the losing batch was refused (its file id taken, or its If-Match stale) and rolled back.
+    expect(conflicts.length).toBeGreaterThan(0);
+    expect(conflicts.filter((k) => k !== 'conflict' && k !== 'precondition-failed')).toEqual([]);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
