@@ -63,6 +63,12 @@ function checkCodeSystem(ctx: WalkContext, cs: AnyResource, path: string): void 
     if (uri?.startsWith(CONCEPT_PROPERTY_BASE)) {
       const name = uri.slice(CONCEPT_PROPERTY_BASE.length);
       const expected = CONCEPT_PROPERTIES[name];
+      if (expected === undefined)
+        ctx.sink.add(
+          'CODESYSTEM_PROPERTY_UNKNOWN',
+          here,
+          `Unknown CodeSystem property '${uri}': a property of one's own must not be named in the HL7 namespace`,
+        );
       if (expected !== undefined && code !== undefined && code !== name && !uris.has(uri)) {
         ctx.sink.add(
           'CODESYSTEM_PROPERTY_CODE',
@@ -128,6 +134,17 @@ export function checkConformanceRules(ctx: WalkContext, resource: AnyResource, p
   if (resource.resourceType === 'ValueSet') checkValueSet(ctx, resource, path);
   else if (resource.resourceType === 'CodeSystem') checkCodeSystem(ctx, resource, path);
   else if (resource.resourceType === 'Bundle' && resource.type === 'searchset') checkSearchSet(ctx, resource, path);
+  else if (resource.resourceType === 'SearchParameter') checkSearchParameter(ctx, resource, path);
+}
+
+/** A composite search parameter combines two or more components (https://hl7.org/fhir/R4/searchparameter.html). */
+function checkSearchParameter(ctx: WalkContext, sp: AnyResource, path: string): void {
+  if (sp.type === 'composite' && objects(sp.component).length < 2)
+    ctx.sink.add(
+      'SEARCHPARAMETER_COMPOSITE_COMPONENTS',
+      path,
+      "When the SearchParameter has a type of 'composite', then the SearchParameter must define two or more components",
+    );
 }
 
 /** A Coding names a code system, never a supplement of one (https://hl7.org/fhir/R4/codesystem.html#supplements). */

@@ -39,6 +39,8 @@ export interface Engine {
   readonly allowExampleUrls: boolean;
   /** false: markdown that holds what looks like an HTML tag is an error. */
   readonly allowHtmlInMarkdown: boolean;
+  /** false: contained resources are not validated, nor dom-3 (the HL7 validator's validateContains=IGNORE). */
+  readonly checkContained: boolean;
   /** Static answers about slicing discriminators of the loaded profiles. */
   readonly discriminators: DiscriminatorMemo;
 }

@@ -73,7 +73,7 @@ export function createInvariantRunner(): InvariantRunner {
   return {
     check(ctx, node, value, type, path) {
       for (const c of node.constraints) {
-        if (c.key === 'dom-3') checkDom3(ctx, c, value as AnyResource, path);
+        if (c.key === 'dom-3' && ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, path);
         if (NATIVE.has(c.key) || !c.expression) continue;
         const how = compile(c.expression);
         const severity = c.severity === 'error' ? 'error' : 'warning';

@@ -27,6 +27,8 @@ export interface ValidatorOptions {
   allowExampleUrls?: boolean;
   /** Whether markdown may hold what looks like an HTML tag (default true; false as the HL7 validator's no-HTML-in-markdown). */
   allowHtmlInMarkdown?: boolean;
+  /** Whether contained resources are validated (default true; false as the HL7 validator's validateContains=IGNORE). */
+  checkContained?: boolean;
   /** Name and version of the software reporting (default `gdhcn-gateway-validator/<ENGINE_VERSION>`). */
   engine?: string;
   /** Packages whose canonicals answer before uploaded ones (packages/integrity.ts); default: all equal. */
@@ -66,6 +68,7 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
     discriminators: createDiscriminatorMemo(),
     allowExampleUrls: options.allowExampleUrls ?? true,
     allowHtmlInMarkdown: options.allowHtmlInMarkdown ?? true,
+    checkContained: options.checkContained ?? true,
   };
   const software = options.engine ?? `gdhcn-gateway-validator/${ENGINE_VERSION}`;
   const validatedWith = {

@@ -16,6 +16,7 @@ import { checkCodingSystem, checkConformanceRules } from './conformance-rules.ts
 import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import { processSlicing } from './slicing.ts';
 import { checkUcum } from './ucum.ts';
+import { checkPrimitiveLimits, checkQuantityLimits } from './value-limits.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
 
 const ABSTRACT_RESOURCES = new Set(['Resource', 'DomainResource']);
@@ -163,20 +164,49 @@ export function walkObject(
   isResource = false,
 ): void {
   ctx.budget?.tick();
+  // A choice whose type the profile narrowed away: one "type not allowed" issue, and the element counts as present.
+  let presentAsOtherType: Set<ElementNode> | undefined;
   for (const key of Object.keys(obj)) {
     if (isResource && key === 'resourceType') continue;
     const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;
-    if (!container.jsonIndex.has(name))
-      ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
+    if (container.jsonIndex.has(name)) continue;
+    const choice = narrowedChoice(ctx, container, name);
+    if (choice) {
+      (presentAsOtherType ??= new Set()).add(choice.node);
+      if (key === name)
+        ctx.sink.add(
+          'CHOICE_TYPE_NOT_ALLOWED',
+          `${path}.${key}`,
+          `The definition allows for the type(s) ${choice.node.types.map((t) => t.code).join(', ')} but found type ${choice.type}`,
+        );
+    } else ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
   }
   for (const child of container.children) {
     const items = collectItems(ctx, obj, child, path);
     if (child.slicing && child.slices.length > 0) processSlicing(ctx, items, child, owner, path);
     else {
-      checkCardinality(ctx, items.length, child, path);
+      checkCardinality(ctx, items.length || (presentAsOtherType?.has(child) ? 1 : 0), child, path);
       for (const item of items) validateItem(ctx, item, child, owner);
     }
   }
+}
+
+/** The choice element `name` belongs to when it names a data type the element's definition does not allow. */
+function narrowedChoice(
+  ctx: WalkContext,
+  container: ElementNode,
+  name: string,
+): { node: ElementNode; type: string } | undefined {
+  for (const child of container.children) {
+    const stem = child.choiceStem;
+    if (!stem || !name.startsWith(stem) || name.length === stem.length) continue;
+    const rest = name.slice(stem.length);
+    const type = PRIMITIVE_TYPES.has(rest.charAt(0).toLowerCase() + rest.slice(1))
+      ? rest.charAt(0).toLowerCase() + rest.slice(1)
+      : rest;
+    if (ctx.engine.registry.baseType(type)) return { node: child, type };
+  }
+  return undefined;
 }
 
 /** Where the children of a complex value are defined: the snapshot, a content reference, a type profile or the base type. */
@@ -229,6 +259,8 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
     const problem = checkPrimitive(code, item.value);
     if (problem) ctx.sink.add(problem.id, item.path, problem.text);
     checkFixedAndPattern(ctx, item.value, node, item.path);
+    if (node.minValue || node.maxValue || node.maxLength !== undefined)
+      checkPrimitiveLimits(ctx.sink, node, code, item.value, item.path);
     if (!ctx.engine.allowExampleUrls || !ctx.engine.allowHtmlInMarkdown)
       checkContentPolicy(ctx, code, item.value, item.path);
     if (node.binding && (code === 'code' || code === 'string' || code === 'uri')) {
@@ -275,6 +307,7 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   const code = item.type.code;
   if (PRIMITIVE_TYPES.has(code)) return validatePrimitive(ctx, item, node, owner);
   if (isResourceType(ctx, code)) {
+    if (node.name === 'contained' && !ctx.engine.checkContained) return;
     const profiles = node.types.flatMap((t) => t.profiles);
     validateResource(ctx, item.value, item.path, profiles.length === 1 ? profiles : []);
     return;
@@ -308,6 +341,7 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     code === 'Count'
   )
     checkUcum(ctx.sink, obj, item.path);
+  if (node.minValue || node.maxValue) checkQuantityLimits(ctx.sink, node, obj, item.path);
   ctx.engine.invariants.check(ctx, node, obj, code, item.path);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
   const container = containerFor(ctx, node, owner, code, item.path);
