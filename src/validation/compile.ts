@@ -151,6 +151,7 @@ function toNode(el: RawElement): ElementNode {
     minValue: limitOf(el, 'minValue'),
     maxValue: limitOf(el, 'maxValue'),
     maxLength: typeof el.maxLength === 'number' ? el.maxLength : undefined,
+    isModifier: el.isModifier === true ? true : undefined,
     constraints: (el.constraint ?? []).map(
       (c): Constraint => ({
         key: c.key,

@@ -150,7 +150,24 @@ function checkSearchParameter(ctx: WalkContext, sp: AnyResource, path: string): 
 /** A Coding names a code system, never a supplement of one (https://hl7.org/fhir/R4/codesystem.html#supplements). */
 export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string): void {
   if (typeof coding.system !== 'string') return;
+  // Coding.system is a URI that names a code system: absolute (https://hl7.org/fhir/R4/datatypes.html#Coding).
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(coding.system)) {
+    ctx.sink.add(
+      'CODING_SYSTEM_NOT_ABSOLUTE',
+      `${path}.system`,
+      `Coding.system must be an absolute reference, not a local reference ('${coding.system}')`,
+    );
+    return;
+  }
   const cs = ctx.engine.registry.resolve(coding.system, 'CodeSystem');
+  if (!cs && ctx.engine.registry.resolve(coding.system, 'ValueSet')) {
+    ctx.sink.add(
+      'CODING_SYSTEM_IS_VALUESET',
+      `${path}.system`,
+      `The Coding references a value set, not a code system ('${coding.system}')`,
+    );
+    return;
+  }
   if (cs && typeof cs.supplements === 'string') {
     ctx.sink.add(
       'CODING_SYSTEM_IS_SUPPLEMENT',

@@ -67,6 +67,8 @@ export interface ElementNode {
   readonly minValue?: ValueLimit;
   readonly maxValue?: ValueLimit;
   readonly maxLength?: number;
+  /** `isModifier` (on an extension definition's root: a modifier extension). */
+  readonly isModifier?: boolean;
   readonly constraints: readonly Constraint[];
   readonly slicing?: Slicing;
   readonly sliceName?: string;

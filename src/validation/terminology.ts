@@ -16,6 +16,9 @@ import {
 } from './code-systems.ts';
 import type { IssueSink } from './issues.ts';
 import type { Binding } from './model.ts';
+import { sctidProblem } from './sctid.ts';
+
+const SNOMED = 'http://snomed.info/sct';
 
 export interface Expansion {
   /** system → codes. */
@@ -188,6 +191,15 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
           `The code system ${system} is an alias of ${CODE_SYSTEM_ALIASES[system]}; it was read as the latter`,
         );
       const code = coding.code;
+      if (system === SNOMED && typeof code === 'string') {
+        const problem = sctidProblem(code);
+        if (problem)
+          sink.add(
+            'CODE_UNKNOWN_IN_CODESYSTEM',
+            `${path}.code`,
+            `Unknown code '${code}' in the code system ${system}: ${problem}`,
+          );
+      }
       const cs = typeof code === 'string' ? lookup(system) : undefined;
       if (!cs || typeof code !== 'string') return;
       const concept = cs.concepts.get(code);

@@ -29,6 +29,8 @@ export interface ValidatorOptions {
   allowHtmlInMarkdown?: boolean;
   /** Whether contained resources are validated (default true; false as the HL7 validator's validateContains=IGNORE). */
   checkContained?: boolean;
+  /** Whether a relative reference that resolves to nothing held (Bundle, contained, Parameters) is an error (default false; true as the HL7 validator's validateReference=CHECK_EXISTS). */
+  checkReferencesExist?: boolean;
   /** Name and version of the software reporting (default `gdhcn-gateway-validator/<ENGINE_VERSION>`). */
   engine?: string;
   /** Packages whose canonicals answer before uploaded ones (packages/integrity.ts); default: all equal. */
@@ -69,6 +71,7 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
     allowExampleUrls: options.allowExampleUrls ?? true,
     allowHtmlInMarkdown: options.allowHtmlInMarkdown ?? true,
     checkContained: options.checkContained ?? true,
+    checkReferencesExist: options.checkReferencesExist ?? false,
   };
   const software = options.engine ?? `gdhcn-gateway-validator/${ENGINE_VERSION}`;
   const validatedWith = {

@@ -5,7 +5,7 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 import { createIssueSink, type IssueSink } from './issues.ts';
-import type { Item, WalkContext } from './context.ts';
+import type { BundleEntryRef, Item, WalkContext } from './context.ts';
 import { collectItems, checkCardinality } from './element-items.ts';
 import { validateExtension } from './extensions.ts';
 import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model.ts';
@@ -15,6 +15,7 @@ import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
 import { checkCodingSystem, checkConformanceRules } from './conformance-rules.ts';
 import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import { processSlicing } from './slicing.ts';
+import { checkExpression } from './expressions.ts';
 import { checkUcum } from './ucum.ts';
 import { checkPrimitiveLimits, checkQuantityLimits } from './value-limits.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
@@ -32,12 +33,29 @@ function nestedContext(ctx: WalkContext, resource: AnyResource, sink: IssueSink,
   const contained = /\.contained\[\d+\]$/.test(path) && ctx.resource !== resource;
   return {
     ...ctx,
+    parameters: resource.resourceType === 'Parameters' ? indexParameters(resource, path) : ctx.parameters,
     resource,
     rootResource: contained ? ctx.resource : resource,
     rootPath: contained ? ctx.rootPath : path,
     bundle,
     sink,
   };
+}
+
+/** The resources a Parameters carries (and its parts), by `Type/id`. */
+function indexParameters(parameters: AnyResource, path: string): Map<string, BundleEntryRef> {
+  const out = new Map<string, BundleEntryRef>();
+  const walk = (list: unknown, at: string): void => {
+    if (!Array.isArray(list)) return;
+    list.forEach((p: { resource?: AnyResource; part?: unknown }, i) => {
+      const r = p?.resource;
+      if (r && typeof r === 'object' && typeof r.id === 'string')
+        out.set(`${r.resourceType}/${r.id}`, { resource: r, path: `${at}[${i}].resource` });
+      walk(p?.part, `${at}[${i}].part`);
+    });
+  };
+  walk(parameters.parameter, `${path}.parameter`);
+  return out;
 }
 
 /** Validates `resource` against one profile, reusing an earlier result for the same object and profile. */
@@ -342,6 +360,7 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   )
     checkUcum(ctx.sink, obj, item.path);
   if (node.minValue || node.maxValue) checkQuantityLimits(ctx.sink, node, obj, item.path);
+  if (code === 'Expression') checkExpression(ctx.sink, obj, item.path);
   ctx.engine.invariants.check(ctx, node, obj, code, item.path);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
   const container = containerFor(ctx, node, owner, code, item.path);

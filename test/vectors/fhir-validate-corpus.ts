@@ -107,6 +107,8 @@ export function runCorpus(cases: readonly CorpusCase[]): CaseResult[] {
     const o: ValidatorOptions = {};
     if (c.options?.examples === false) Object.assign(o, { allowExampleUrls: false });
     if (c.options?.noHtmlInMarkdown === true) Object.assign(o, { allowHtmlInMarkdown: false });
+    if (String(c.options?.validateReference ?? '').startsWith('CHECK_EXISTS'))
+      Object.assign(o, { checkReferencesExist: true });
     if (c.options?.validateContains === 'IGNORE') Object.assign(o, { checkContained: false });
     return Object.keys(o).length ? o : undefined;
   };

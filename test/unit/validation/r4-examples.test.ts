@@ -33,6 +33,18 @@ const INVALID: Record<string, { ids: string[]; why: string }> = {
     why: 'parent refers to a DeviceDefinition, Device only',
   },
   'DeviceUseStatement-example.json': { ids: ['REFERENCE_TARGET_TYPE'], why: 'reasonReference to a Procedure' },
+  'EventDefinition-example.json': {
+    ids: ['EXPRESSION_FHIRPATH_INVALID'],
+    why: "the trigger condition uses {'active', 'completed'}: FHIRPath has no collection literal but {}",
+  },
+  'ImagingStudy-example-xr.json': {
+    ids: ['CODE_UNKNOWN_IN_CODESYSTEM'],
+    why: "bodySite code 'T-15460' is a SNOMED RT code, not a SNOMED CT identifier",
+  },
+  'NutritionOrder-enteralcontinuous.json': {
+    ids: ['CODE_UNKNOWN_IN_CODESYSTEM'],
+    why: "SNOMED CT code '6547210000124112' has a wrong Verhoeff check digit",
+  },
   'ImplementationGuide-fhir.json': { ids: ['CARDINALITY_MIN'], why: 'the build IG has no name and no status (1..1)' },
   'ig-r4.json': { ids: ['CARDINALITY_MIN'], why: 'the build IG has no name and no status (1..1)' },
   'MedicationDispense-meddisp0309.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
