@@ -6,6 +6,8 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 import type { WalkContext } from './context.ts';
+import { checkStructureDefinition } from './sd-rules.ts';
+import { checkConceptMap, checkValueSetFilters } from './terminology-rules.ts';
 
 type Json = Record<string, unknown>;
 
@@ -13,7 +15,7 @@ const objects = (v: unknown): Json[] =>
   Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : [];
 
 /** The concept properties HL7 defines (http://hl7.org/fhir/concept-properties) and their types. */
-const CONCEPT_PROPERTIES: Readonly<Record<string, string>> = {
+export const CONCEPT_PROPERTIES: Readonly<Record<string, string>> = {
   status: 'code',
   inactive: 'boolean',
   effectiveDate: 'dateTime',
@@ -131,10 +133,14 @@ function checkSearchSet(ctx: WalkContext, bundle: AnyResource, path: string): vo
 
 /** Resource-level business rules for the resource types that have them. */
 export function checkConformanceRules(ctx: WalkContext, resource: AnyResource, path: string): void {
-  if (resource.resourceType === 'ValueSet') checkValueSet(ctx, resource, path);
+  if (resource.resourceType === 'ValueSet') {
+    checkValueSet(ctx, resource, path);
+    checkValueSetFilters(ctx, resource, path);
+  } else if (resource.resourceType === 'ConceptMap') checkConceptMap(ctx, resource, path);
   else if (resource.resourceType === 'CodeSystem') checkCodeSystem(ctx, resource, path);
   else if (resource.resourceType === 'Bundle' && resource.type === 'searchset') checkSearchSet(ctx, resource, path);
   else if (resource.resourceType === 'SearchParameter') checkSearchParameter(ctx, resource, path);
+  else if (resource.resourceType === 'StructureDefinition') checkStructureDefinition(ctx, resource, path);
 }
 
 /** A composite search parameter combines two or more components (https://hl7.org/fhir/R4/searchparameter.html). */

@@ -29,6 +29,8 @@ export interface Expansion {
 
 export interface Terminology {
   expand(valueSet: string): Expansion | undefined;
+  /** A loaded code system by canonical (aliases resolved). */
+  codeSystem(system: string): LoadedCodeSystem | undefined;
   checkBinding(sink: IssueSink, binding: Binding, value: Record<string, unknown>, type: string, path: string): void;
   checkCoding(sink: IssueSink, coding: Record<string, unknown>, path: string): void;
 }
@@ -141,6 +143,7 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
   };
   return {
     expand,
+    codeSystem: (system) => lookup(canonicalSystem(system)),
     checkBinding(sink, binding, value, type, path) {
       for (const extra of binding.additional ?? []) this.checkBinding(sink, extra, value, type, path);
       if ((binding.strength !== 'required' && binding.strength !== 'extensible') || !binding.valueSet) return;
