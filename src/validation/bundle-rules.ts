@@ -22,6 +22,7 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
   const entries: BundleEntryRef[] = [];
   const byFullUrl = new Map<string, BundleEntryRef>();
   const byTypeId = new Map<string, BundleEntryRef>();
+  const sameTypeId = new Map<string, BundleEntryRef[]>();
   const seen = new Set<string>();
   const raw = Array.isArray(bundle.entry) ? (bundle.entry as RawEntry[]) : [];
   raw.forEach((e, i) => {
@@ -46,9 +47,20 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
         );
       byFullUrl.set(fullUrl, ref);
     }
-    if (resource.id) byTypeId.set(`${resource.resourceType}/${resource.id}`, ref);
+    if (resource.id) {
+      const key = `${resource.resourceType}/${resource.id}`;
+      const earlier = byTypeId.get(key);
+      if (earlier) sameTypeId.set(key, [...(sameTypeId.get(key) ?? [earlier]), ref]);
+      byTypeId.set(key, ref);
+    }
   });
-  return { type: typeof bundle.type === 'string' ? bundle.type : undefined, entries, byFullUrl, byTypeId };
+  return {
+    type: typeof bundle.type === 'string' ? bundle.type : undefined,
+    entries,
+    byFullUrl,
+    byTypeId,
+    sameTypeId,
+  };
 }
 
 interface Section {
@@ -61,7 +73,14 @@ function checkSections(ctx: WalkContext, sections: Section[] | undefined, path: 
     const here = `${path}.section[${i}]`;
     (s.entry ?? []).forEach((e, j) => {
       const reference = e?.reference;
-      if (typeof reference === 'string' && !resolveReference(ctx, reference)) {
+      const matches = typeof reference === 'string' ? ctx.bundle?.sameTypeId.get(reference) : undefined;
+      if (matches)
+        ctx.sink.add(
+          'BUNDLE_SECTION_ENTRY_AMBIGUOUS',
+          `${here}.entry[${j}]`,
+          `Found ${matches.length} matches for '${reference}' in the bundle (section entry): name the version`,
+        );
+      else if (typeof reference === 'string' && !resolveReference(ctx, reference)) {
         ctx.sink.add(
           'BUNDLE_SECTION_ENTRY_NOT_FOUND',
           `${here}.entry[${j}]`,
@@ -105,10 +124,16 @@ function checkReachable(ctx: WalkContext): void {
     const here = { ...ctx, resource: e.resource, rootResource: e.resource, rootPath: e.path };
     for (const reference of referenceStrings(e.resource)) {
       if (reference.startsWith('#')) continue;
-      const j = index.get(resolveReference(here, reference) as never);
-      if (j === undefined || j === i) continue;
-      links[i].push(j);
-      links[j].push(i);
+      // An unversioned reference to a resource held in several versions reaches each of them.
+      const targets = ctx.bundle?.sameTypeId.get(reference.replace(/\/_history\/.*$/, '')) ?? [
+        resolveReference(here, reference),
+      ];
+      for (const target of targets) {
+        const j = index.get(target as never);
+        if (j === undefined || j === i) continue;
+        links[i].push(j);
+        links[j].push(i);
+      }
     }
   });
   const reached = new Set<number>([0]);

@@ -13,6 +13,7 @@ import type {
   JsonKey,
   Slicing,
   TypeRef,
+  ValueLimit,
 } from './model.ts';
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
@@ -33,6 +34,30 @@ interface RawType {
   extension?: { url: string; valueUrl?: string; valueUri?: string }[];
 }
 
+interface RawExtension {
+  url?: string;
+  valueCode?: string;
+  valueCanonical?: string;
+  extension?: RawExtension[];
+}
+
+/** The R5 additional-binding extensions (core xver and the HL7 tools form) that bind with purpose required/extensible. */
+const ADDITIONAL_BINDING = new Set([
+  'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional',
+  'http://hl7.org/fhir/tools/StructureDefinition/additional-binding',
+]);
+
+function additionalBindings(exts: RawExtension[] | undefined): Binding['additional'] {
+  const out: { strength: 'required' | 'extensible'; valueSet: string }[] = [];
+  for (const e of exts ?? []) {
+    if (!e.url || !ADDITIONAL_BINDING.has(e.url)) continue;
+    const purpose = e.extension?.find((x) => x.url === 'purpose')?.valueCode;
+    const valueSet = e.extension?.find((x) => x.url === 'valueSet')?.valueCanonical;
+    if ((purpose === 'required' || purpose === 'extensible') && valueSet) out.push({ strength: purpose, valueSet });
+  }
+  return out.length ? out : undefined;
+}
+
 interface RawElement {
   id?: string;
   path: string;
@@ -41,7 +66,7 @@ interface RawElement {
   max?: string;
   base?: { max?: string };
   type?: RawType[];
-  binding?: { strength: Binding['strength']; valueSet?: string };
+  binding?: { strength: Binding['strength']; valueSet?: string; extension?: RawExtension[] };
   constraint?: { key: string; severity: 'error' | 'warning'; human: string; expression?: string; source?: string }[];
   slicing?: { discriminator?: Discriminator[]; ordered?: boolean; rules?: Slicing['rules'] };
   contentReference?: string;
@@ -61,6 +86,13 @@ function maxOf(text: string | undefined): number {
 
 function valueWithPrefix(el: RawElement, prefix: string): unknown {
   for (const key of Object.keys(el)) if (key.startsWith(prefix) && key.length > prefix.length) return el[key];
+  return undefined;
+}
+
+/** `minValueDate: "2025-01-01"` → `{ type: 'Date', value: '2025-01-01' }`. */
+function limitOf(el: RawElement, prefix: string): ValueLimit | undefined {
+  for (const key of Object.keys(el))
+    if (key.startsWith(prefix) && key.length > prefix.length) return { type: key.slice(prefix.length), value: el[key] };
   return undefined;
 }
 
@@ -109,7 +141,17 @@ function toNode(el: RawElement): ElementNode {
     types,
     fixed: valueWithPrefix(el, 'fixed'),
     pattern: valueWithPrefix(el, 'pattern'),
-    binding: el.binding ? { strength: el.binding.strength, valueSet: el.binding.valueSet } : undefined,
+    binding: el.binding
+      ? {
+          strength: el.binding.strength,
+          valueSet: el.binding.valueSet,
+          additional: additionalBindings(el.binding.extension),
+        }
+      : undefined,
+    minValue: limitOf(el, 'minValue'),
+    maxValue: limitOf(el, 'maxValue'),
+    maxLength: typeof el.maxLength === 'number' ? el.maxLength : undefined,
+    isModifier: el.isModifier === true ? true : undefined,
     constraints: (el.constraint ?? []).map(
       (c): Constraint => ({
         key: c.key,

@@ -6,6 +6,8 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 import type { WalkContext } from './context.ts';
+import { checkStructureDefinition } from './sd-rules.ts';
+import { checkConceptMap, checkValueSetFilters } from './terminology-rules.ts';
 
 type Json = Record<string, unknown>;
 
@@ -13,7 +15,7 @@ const objects = (v: unknown): Json[] =>
   Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : [];
 
 /** The concept properties HL7 defines (http://hl7.org/fhir/concept-properties) and their types. */
-const CONCEPT_PROPERTIES: Readonly<Record<string, string>> = {
+export const CONCEPT_PROPERTIES: Readonly<Record<string, string>> = {
   status: 'code',
   inactive: 'boolean',
   effectiveDate: 'dateTime',
@@ -63,6 +65,12 @@ function checkCodeSystem(ctx: WalkContext, cs: AnyResource, path: string): void 
     if (uri?.startsWith(CONCEPT_PROPERTY_BASE)) {
       const name = uri.slice(CONCEPT_PROPERTY_BASE.length);
       const expected = CONCEPT_PROPERTIES[name];
+      if (expected === undefined)
+        ctx.sink.add(
+          'CODESYSTEM_PROPERTY_UNKNOWN',
+          here,
+          `Unknown CodeSystem property '${uri}': a property of one's own must not be named in the HL7 namespace`,
+        );
       if (expected !== undefined && code !== undefined && code !== name && !uris.has(uri)) {
         ctx.sink.add(
           'CODESYSTEM_PROPERTY_CODE',
@@ -125,15 +133,47 @@ function checkSearchSet(ctx: WalkContext, bundle: AnyResource, path: string): vo
 
 /** Resource-level business rules for the resource types that have them. */
 export function checkConformanceRules(ctx: WalkContext, resource: AnyResource, path: string): void {
-  if (resource.resourceType === 'ValueSet') checkValueSet(ctx, resource, path);
+  if (resource.resourceType === 'ValueSet') {
+    checkValueSet(ctx, resource, path);
+    checkValueSetFilters(ctx, resource, path);
+  } else if (resource.resourceType === 'ConceptMap') checkConceptMap(ctx, resource, path);
   else if (resource.resourceType === 'CodeSystem') checkCodeSystem(ctx, resource, path);
   else if (resource.resourceType === 'Bundle' && resource.type === 'searchset') checkSearchSet(ctx, resource, path);
+  else if (resource.resourceType === 'SearchParameter') checkSearchParameter(ctx, resource, path);
+  else if (resource.resourceType === 'StructureDefinition') checkStructureDefinition(ctx, resource, path);
+}
+
+/** A composite search parameter combines two or more components (https://hl7.org/fhir/R4/searchparameter.html). */
+function checkSearchParameter(ctx: WalkContext, sp: AnyResource, path: string): void {
+  if (sp.type === 'composite' && objects(sp.component).length < 2)
+    ctx.sink.add(
+      'SEARCHPARAMETER_COMPOSITE_COMPONENTS',
+      path,
+      "When the SearchParameter has a type of 'composite', then the SearchParameter must define two or more components",
+    );
 }
 
 /** A Coding names a code system, never a supplement of one (https://hl7.org/fhir/R4/codesystem.html#supplements). */
 export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string): void {
   if (typeof coding.system !== 'string') return;
+  // Coding.system is a URI that names a code system: absolute (https://hl7.org/fhir/R4/datatypes.html#Coding).
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(coding.system)) {
+    ctx.sink.add(
+      'CODING_SYSTEM_NOT_ABSOLUTE',
+      `${path}.system`,
+      `Coding.system must be an absolute reference, not a local reference ('${coding.system}')`,
+    );
+    return;
+  }
   const cs = ctx.engine.registry.resolve(coding.system, 'CodeSystem');
+  if (!cs && ctx.engine.registry.resolve(coding.system, 'ValueSet')) {
+    ctx.sink.add(
+      'CODING_SYSTEM_IS_VALUESET',
+      `${path}.system`,
+      `The Coding references a value set, not a code system ('${coding.system}')`,
+    );
+    return;
+  }
   if (cs && typeof cs.supplements === 'string') {
     ctx.sink.add(
       'CODING_SYSTEM_IS_SUPPLEMENT',

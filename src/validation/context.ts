@@ -25,6 +25,8 @@ export interface BundleIndex {
   readonly byFullUrl: ReadonlyMap<string, BundleEntryRef>;
   /** `Type/id` → entry, for relative references. */
   readonly byTypeId: ReadonlyMap<string, BundleEntryRef>;
+  /** `Type/id` held by more than one entry (versions of one resource) → all of them, in entry order. */
+  readonly sameTypeId: ReadonlyMap<string, readonly BundleEntryRef[]>;
 }
 
 export interface Engine {
@@ -39,6 +41,10 @@ export interface Engine {
   readonly allowExampleUrls: boolean;
   /** false: markdown that holds what looks like an HTML tag is an error. */
   readonly allowHtmlInMarkdown: boolean;
+  /** true: a relative reference that resolves to nothing held is an error (the HL7 validator's validateReference=CHECK_EXISTS). */
+  readonly checkReferencesExist: boolean;
+  /** false: contained resources are not validated, nor dom-3 (the HL7 validator's validateContains=IGNORE). */
+  readonly checkContained: boolean;
   /** Static answers about slicing discriminators of the loaded profiles. */
   readonly discriminators: DiscriminatorMemo;
 }
@@ -56,6 +62,8 @@ export interface WalkContext {
   /** FHIRPath of `rootResource` (e.g. `Bundle.entry[3].resource`), for contained targets. */
   readonly rootPath: string;
   readonly bundle?: BundleIndex;
+  /** The resources of the Parameters being walked (`Type/id` → entry), where a parameter's resource may point to another's. */
+  readonly parameters?: ReadonlyMap<string, BundleEntryRef>;
   /**
    * FHIRPath invariant verdicts of this call, per object and expression: a resource tried against several profiles
    * (slices told apart by profile) meets the same base invariants in each. Only expressions that do not read

@@ -67,12 +67,28 @@ export function validateExtension(
     ctx.sink.add('EXTENSION_URL_MISSING', path, 'An extension must have a url');
   }
   checkExt1(ctx, obj, path);
+  let url = obj.url;
+  if (typeof url === 'string' && url.includes('|')) {
+    // Extension.url names the extension, never a version of it; it is then checked against the unversioned definition.
+    ctx.sink.add('EXTENSION_URL_VERSIONED', path, `The extension URL must not contain a version ('${url}')`);
+    url = url.slice(0, url.indexOf('|'));
+  }
   if (node.children.length > 0) {
     walkObject(ctx, obj, node, owner, path);
     return;
   }
-  const definition = definitionFor(ctx, node, obj.url, path);
+  const definition = definitionFor(ctx, node, url, path);
   if (definition) {
+    // A modifier extension goes in modifierExtension, and only there (https://hl7.org/fhir/R4/extensibility.html#modifierExtension).
+    const asModifier = node.name === 'modifierExtension';
+    if (definition.root.isModifier === true ? !asModifier : asModifier)
+      ctx.sink.add(
+        'EXTENSION_MODIFIER_MISMATCH',
+        path,
+        asModifier
+          ? `The extension ${definition.url} must not be used as a modifierExtension (it is a regular extension)`
+          : `The extension ${definition.url} must not be used as an extension (it is a modifierExtension)`,
+      );
     walkObject(ctx, obj, definition.root, definition, path);
     return;
   }

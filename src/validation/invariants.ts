@@ -96,7 +96,7 @@ export function createInvariantRunner(): InvariantRunner {
       if (node.constraints.length === 0) return;
       for (const { c, expression, how } of runnable(node)) {
         if (!how) {
-          checkDom3(ctx, c, value as AnyResource, path);
+          if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, path);
           continue;
         }
         const severity = c.severity === 'error' ? 'error' : 'warning';

@@ -30,9 +30,17 @@ export interface Slicing {
   readonly rules: 'closed' | 'open' | 'openAtEnd';
 }
 
+export interface ValueLimit {
+  /** The `[x]` type suffix as written (`Date`, `DateTime`, `Integer`, `Decimal`, `Quantity`, ...). */
+  readonly type: string;
+  readonly value: unknown;
+}
+
 export interface Binding {
   readonly strength: 'required' | 'extensible' | 'preferred' | 'example';
   readonly valueSet?: string;
+  /** Additional bindings (the R5 `binding.additional`, carried in R4 by an extension) whose purpose is required or extensible. */
+  readonly additional?: readonly { readonly strength: 'required' | 'extensible'; readonly valueSet: string }[];
 }
 
 /** One JSON property name an element may appear under, its `_name` twin (primitive id/extensions) and the type it selects. */
@@ -55,6 +63,12 @@ export interface ElementNode {
   readonly fixed?: unknown;
   readonly pattern?: unknown;
   readonly binding?: Binding;
+  /** `minValue[x]` / `maxValue[x]`: the type suffix (`Date`, `Quantity`, ...) and the value. */
+  readonly minValue?: ValueLimit;
+  readonly maxValue?: ValueLimit;
+  readonly maxLength?: number;
+  /** `isModifier` (on an extension definition's root: a modifier extension). */
+  readonly isModifier?: boolean;
   readonly constraints: readonly Constraint[];
   readonly slicing?: Slicing;
   readonly sliceName?: string;

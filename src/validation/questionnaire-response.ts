@@ -285,6 +285,26 @@ function describeValue(value: unknown): string {
  */
 function checkValueSet(w: Walk, valueSet: string, coding: Json, path: string): void {
   w.ctx.engine.terminology.checkBinding(w.ctx.sink, { strength: 'extensible', valueSet }, coding, 'Coding', path);
+  // A display that is not the code's (in a code system we hold) fails the option, as the HL7 validator judges it:
+  // the answer no longer says what the option says.
+  const { system, code, display } = coding;
+  if (typeof system !== 'string' || typeof code !== 'string' || typeof display !== 'string') return;
+  const concept = w.ctx.engine.terminology.codeSystem(system)?.concepts.get(code);
+  if (!concept?.display) return;
+  const wanted = display.toLowerCase();
+  if ([concept.display, ...concept.designations].some((d) => d.toLowerCase() === wanted)) return;
+  // The display itself is an error here (as the HL7 validator reports a wrong display), then the option it fails.
+  w.ctx.sink.add(
+    'CODE_DISPLAY_MISMATCH',
+    `${path}.value.ofType(Coding).display`,
+    `Wrong display '${display}' for ${system}#${code}: should be '${concept.display}'`,
+    'error',
+  );
+  w.ctx.sink.add(
+    'QR_ANSWER_DISPLAY_INVALID',
+    path,
+    `The code '${code}' in the system '${system}' is not the option of the value set ${valueSet}: its display is '${concept.display}', not '${display}'`,
+  );
 }
 
 function decimalPlaces(n: number): number {

@@ -36,15 +36,23 @@ export function resolveReference(ctx: WalkContext, reference: string): BundleEnt
     return i === undefined ? undefined : { resource: contained[i], path: `${ctx.rootPath}.contained[${i}]` };
   }
   const bundle = ctx.bundle;
-  if (!bundle) return undefined;
+  if (!bundle) {
+    const m = ctx.parameters && TYPE_ID.exec(reference);
+    return m ? ctx.parameters?.get(m[0].replace(/^\//, '').replace(/\/_history\/.*$/, '')) : undefined;
+  }
   const direct = bundle.byFullUrl.get(reference);
   if (direct) return direct;
   const m = TYPE_ID.exec(reference);
   if (!m) return undefined;
   const typeId = m[0].replace(/^\//, '').replace(/\/_history\/.*$/, '');
-  return /^[a-z]+:/.test(reference)
-    ? bundle.byFullUrl.get(reference.replace(/\/_history\/.*$/, ''))
-    : bundle.byTypeId.get(typeId);
+  if (/^[a-z]+:/.test(reference)) return bundle.byFullUrl.get(reference.replace(/\/_history\/.*$/, ''));
+  const versions = bundle.sameTypeId.get(typeId);
+  if (versions && m[2]) {
+    // A versioned reference to a resource held in several versions: the entry with that meta.versionId.
+    const version = m[2].slice('/_history/'.length);
+    return versions.find((v) => (v.resource.meta as { versionId?: unknown } | undefined)?.versionId === version);
+  }
+  return bundle.byTypeId.get(typeId);
 }
 
 /** The resource type a profile constrains, known from the registry or from a core URL. */
@@ -91,6 +99,10 @@ export function conformsToAny(
 
 function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode, path: string): void {
   const bundle = ctx.bundle;
+  if (ctx.engine.checkReferencesExist && !bundle && !reference.startsWith('#') && !/^[a-z]+:/.test(reference)) {
+    ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `Unable to resolve resource with reference '${reference}'`, 'error');
+    return;
+  }
   if (!bundle || reference.startsWith('#')) {
     if (reference.startsWith('#'))
       ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The contained resource '${reference}' is not found`);
@@ -125,6 +137,8 @@ export function checkReference(
 ): void {
   const reference = typeof obj.reference === 'string' ? obj.reference : undefined;
   const resolved = reference ? resolveReference(ctx, reference) : undefined;
+  if (reference && ctx.bundle?.sameTypeId.has(reference))
+    ctx.sink.add('REFERENCE_AMBIGUOUS', `${path}.reference`, `Multiple matches in bundle for reference ${reference}`);
   if (reference && !resolved) checkUnresolved(ctx, reference, node, `${path}.reference`);
   const targets = type.targetProfiles;
   if (targets.length === 0) return;

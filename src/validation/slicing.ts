@@ -23,7 +23,15 @@ function matchValue(values: PathValue[], slice: ElementNode, def: DefinitionAt |
   if (!def) return false;
   if (def.node.fixed !== undefined) return values.some((v) => deepEqual(v.value, def.node.fixed));
   if (def.node.pattern !== undefined) return values.some((v) => matchesPattern(v.value, def.node.pattern));
-  return false;
+  // The slice leaves this discriminator path unconstrained (a slice told apart by type alone among slices told apart
+  // by type and subtype): like the HL7 validator, the discriminator does not tell this slice apart, so it matches.
+  return !constrainsValue(def.node);
+}
+
+/** Whether an element, or an element under it, fixes, patterns or binds a value. */
+function constrainsValue(node: ElementNode, depth = 0): boolean {
+  if (node.fixed !== undefined || node.pattern !== undefined || node.binding?.strength === 'required') return true;
+  return depth < 4 && node.children.some((c) => constrainsValue(c, depth + 1));
 }
 
 function profilesOf(def: DefinitionAt): string[] {

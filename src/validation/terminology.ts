@@ -16,6 +16,9 @@ import {
 } from './code-systems.ts';
 import type { IssueSink } from './issues.ts';
 import type { Binding } from './model.ts';
+import { sctidProblem } from './sctid.ts';
+
+const SNOMED = 'http://snomed.info/sct';
 
 export interface Expansion {
   /** system → codes. */
@@ -26,6 +29,8 @@ export interface Expansion {
 
 export interface Terminology {
   expand(valueSet: string): Expansion | undefined;
+  /** A loaded code system by canonical (aliases resolved). */
+  codeSystem(system: string): LoadedCodeSystem | undefined;
   checkBinding(sink: IssueSink, binding: Binding, value: Record<string, unknown>, type: string, path: string): void;
   checkCoding(sink: IssueSink, coding: Record<string, unknown>, path: string): void;
 }
@@ -88,15 +93,26 @@ function add(map: Map<string, Set<string>>, system: string, code: string): void 
 
 type Verdict = 'yes' | 'no' | 'unknown';
 
+/**
+ * HL7 terminology (THO) code systems: R4 core carries their 2019 content, while the HL7 validator judges with a
+ * current THO release, where codes have since been added (work group `pe`, ...). A code missing from our copy may be
+ * valid there, so it is "not checked" rather than an error.
+ */
+const THO = 'http://terminology.hl7.org/CodeSystem/';
+
 function member(exp: Expansion, system: string | undefined, code: string): Verdict {
   if (system === undefined) {
     for (const set of exp.codes.values()) if (set.has(code)) return 'yes';
-    return exp.open.size ? 'unknown' : 'no';
+    if (exp.open.size) return 'unknown';
+    for (const s of exp.codes.keys()) if (s.startsWith(THO)) return 'unknown';
+    return 'no';
   }
   const s = canonicalSystem(system);
   if (exp.codes.get(s)?.has(code)) return 'yes';
-  return exp.open.has(s) || exp.open.has('*') ? 'unknown' : 'no';
+  return exp.open.has(s) || exp.open.has('*') || s.startsWith(THO) ? 'unknown' : 'no';
 }
+
+const QUANTITY_TYPES = new Set(['Quantity', 'Age', 'Duration', 'Distance', 'Count', 'SimpleQuantity', 'MoneyQuantity']);
 
 function codingsOf(value: Record<string, unknown>, type: string): { system?: string; code: string }[] | undefined {
   const pick = (c: unknown) =>
@@ -104,6 +120,8 @@ function codingsOf(value: Record<string, unknown>, type: string): { system?: str
   if (type === 'code') return typeof value.code === 'string' ? [{ code: value.code }] : [];
   if (type === 'Coding') return pick(value);
   if (type === 'CodeableConcept') return Array.isArray(value.coding) ? value.coding.flatMap(pick) : [];
+  // A binding on a Quantity binds its unit (system + code), as the HL7 validator reads it.
+  if (QUANTITY_TYPES.has(type)) return pick(value);
   return undefined;
 }
 
@@ -125,7 +143,9 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
   };
   return {
     expand,
+    codeSystem: (system) => lookup(canonicalSystem(system)),
     checkBinding(sink, binding, value, type, path) {
+      for (const extra of binding.additional ?? []) this.checkBinding(sink, extra, value, type, path);
       if ((binding.strength !== 'required' && binding.strength !== 'extensible') || !binding.valueSet) return;
       const codings = codingsOf(value, type);
       if (!codings || codings.length === 0) return;
@@ -150,6 +170,13 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
         return;
       }
       const severity = binding.strength === 'required' ? 'error' : 'warning';
+      // A bare `code` names no system: the HL7 validator first reports that no system of the value set has it.
+      if (type === 'code' && severity === 'error')
+        sink.add(
+          'CODE_SYSTEM_UNDETERMINED',
+          path,
+          `The system could not be determined for the code '${shown}' in the value set ${binding.valueSet}: no code system of it has that code`,
+        );
       sink.add(
         'CODE_NOT_IN_VALUESET',
         path,
@@ -167,6 +194,15 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
           `The code system ${system} is an alias of ${CODE_SYSTEM_ALIASES[system]}; it was read as the latter`,
         );
       const code = coding.code;
+      if (system === SNOMED && typeof code === 'string') {
+        const problem = sctidProblem(code);
+        if (problem)
+          sink.add(
+            'CODE_UNKNOWN_IN_CODESYSTEM',
+            `${path}.code`,
+            `Unknown code '${code}' in the code system ${system}: ${problem}`,
+          );
+      }
       const cs = typeof code === 'string' ? lookup(system) : undefined;
       if (!cs || typeof code !== 'string') return;
       const concept = cs.concepts.get(code);

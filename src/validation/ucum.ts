@@ -12,6 +12,7 @@ export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
 
 interface UcumUtils {
   validateUnitString(unit: string): { status: 'valid' | 'invalid' | 'error'; msg: string[] };
+  convertUnitTo(from: string, value: number, to: string): { status: string; toVal?: number };
 }
 
 let utils: UcumUtils | undefined;
@@ -49,4 +50,15 @@ export function checkUcum(sink: IssueSink, value: Record<string, unknown>, path:
   if (value.system !== UCUM_SYSTEM || typeof value.code !== 'string') return;
   const problem = ucumProblem(value.code);
   if (problem) sink.add('UCUM_CODE_INVALID', `${path}.code`, `Invalid UCUM unit '${value.code}': ${problem}`);
+}
+
+/** `value` in `from` units converted to `to` units, or undefined when UCUM cannot convert (different dimensions). */
+export function ucumConvert(from: string, value: number, to: string): number | undefined {
+  if (ucumProblem(from) || ucumProblem(to)) return undefined;
+  try {
+    const r = library().convertUnitTo(from, value, to);
+    return r.status === 'succeeded' && typeof r.toVal === 'number' ? r.toVal : undefined;
+  } catch {
+    return undefined;
+  }
 }

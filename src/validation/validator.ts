@@ -27,6 +27,10 @@ export interface ValidatorOptions {
   allowExampleUrls?: boolean;
   /** Whether markdown may hold what looks like an HTML tag (default true; false as the HL7 validator's no-HTML-in-markdown). */
   allowHtmlInMarkdown?: boolean;
+  /** Whether contained resources are validated (default true; false as the HL7 validator's validateContains=IGNORE). */
+  checkContained?: boolean;
+  /** Whether a relative reference that resolves to nothing held (Bundle, contained, Parameters) is an error (default false; true as the HL7 validator's validateReference=CHECK_EXISTS). */
+  checkReferencesExist?: boolean;
   /** Name and version of the software reporting (default `gdhcn-gateway-validator/<ENGINE_VERSION>`). */
   engine?: string;
   /** Packages whose canonicals answer before uploaded ones (packages/integrity.ts); default: all equal. */
@@ -66,6 +70,8 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
     discriminators: createDiscriminatorMemo(),
     allowExampleUrls: options.allowExampleUrls ?? true,
     allowHtmlInMarkdown: options.allowHtmlInMarkdown ?? true,
+    checkContained: options.checkContained ?? true,
+    checkReferencesExist: options.checkReferencesExist ?? false,
   };
   const software = options.engine ?? `gdhcn-gateway-validator/${ENGINE_VERSION}`;
   const validatedWith = {

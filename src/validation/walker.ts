@@ -5,7 +5,7 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 import { createIssueSink, type IssueSink } from './issues.ts';
-import type { Item, WalkContext } from './context.ts';
+import type { BundleEntryRef, Item, WalkContext } from './context.ts';
 import { collectItems, checkCardinality } from './element-items.ts';
 import { validateExtension } from './extensions.ts';
 import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model.ts';
@@ -15,7 +15,9 @@ import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
 import { checkCodingSystem, checkConformanceRules } from './conformance-rules.ts';
 import { checkQuestionnaireResponse } from './questionnaire-response.ts';
 import { processSlicing } from './slicing.ts';
+import { checkExpression } from './expressions.ts';
 import { checkUcum } from './ucum.ts';
+import { checkPrimitiveLimits, checkQuantityLimits } from './value-limits.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
 
 const ABSTRACT_RESOURCES = new Set(['Resource', 'DomainResource']);
@@ -31,6 +33,7 @@ function nestedContext(ctx: WalkContext, resource: AnyResource, sink: IssueSink,
   const contained = /\.contained\[\d+\]$/.test(path) && ctx.resource !== resource;
   return {
     ...ctx,
+    parameters: resource.resourceType === 'Parameters' ? indexParameters(resource, path) : ctx.parameters,
     resource,
     rootResource: contained ? ctx.resource : resource,
     rootPath: contained ? ctx.rootPath : path,
@@ -52,6 +55,22 @@ export function knownErrorCount(ctx: WalkContext, resource: AnyResource, profile
   let errors = 0;
   for (const i of issues) if (i.severity === 'error' || i.severity === 'fatal') errors++;
   return errors;
+}
+
+/** The resources a Parameters carries (and its parts), by `Type/id`. */
+function indexParameters(parameters: AnyResource, path: string): Map<string, BundleEntryRef> {
+  const out = new Map<string, BundleEntryRef>();
+  const walk = (list: unknown, at: string): void => {
+    if (!Array.isArray(list)) return;
+    list.forEach((p: { resource?: AnyResource; part?: unknown }, i) => {
+      const r = p?.resource;
+      if (r && typeof r === 'object' && typeof r.id === 'string')
+        out.set(`${r.resourceType}/${r.id}`, { resource: r, path: `${at}[${i}].resource` });
+      walk(p?.part, `${at}[${i}].part`);
+    });
+  };
+  walk(parameters.parameter, `${path}.parameter`);
+  return out;
 }
 
 /** Validates `resource` against one profile, reusing an earlier result for the same object and profile. */
@@ -181,12 +200,26 @@ export function walkObject(
   // The children that have a value here, found from the object's own (few) keys: a definition has dozens of
   // children, and reading each one's JSON names (every type of a choice) for every object dominated the walk.
   const present = new Set<ElementNode>();
+  // A choice whose type the profile narrowed away: one "type not allowed" issue, and the element counts as present.
+  let presentAsOtherType: Set<ElementNode> | undefined;
   for (const key of Object.keys(obj)) {
     if (isResource && key === 'resourceType') continue;
     const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;
     const hit = container.jsonIndex.get(name);
-    if (hit) present.add(hit.node);
-    else ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
+    if (hit) {
+      present.add(hit.node);
+      continue;
+    }
+    const choice = narrowedChoice(ctx, container, name);
+    if (choice) {
+      (presentAsOtherType ??= new Set()).add(choice.node);
+      if (key === name)
+        ctx.sink.add(
+          'CHOICE_TYPE_NOT_ALLOWED',
+          `${path}.${key}`,
+          `The definition allows for the type(s) ${choice.node.types.map((t) => t.code).join(', ')} but found type ${choice.type}`,
+        );
+    } else ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
   }
   for (const child of container.children) {
     // An absent child can only break its minimum cardinality or a slice's (nothing else is checked on no values).
@@ -194,10 +227,28 @@ export function walkObject(
     const items = collectItems(ctx, obj, child, path);
     if (child.slicing && child.slices.length > 0) processSlicing(ctx, items, child, owner, path);
     else {
-      checkCardinality(ctx, items.length, child, path);
+      checkCardinality(ctx, items.length || (presentAsOtherType?.has(child) ? 1 : 0), child, path);
       for (const item of items) validateItem(ctx, item, child, owner);
     }
   }
+}
+
+/** The choice element `name` belongs to when it names a data type the element's definition does not allow. */
+function narrowedChoice(
+  ctx: WalkContext,
+  container: ElementNode,
+  name: string,
+): { node: ElementNode; type: string } | undefined {
+  for (const child of container.children) {
+    const stem = child.choiceStem;
+    if (!stem || !name.startsWith(stem) || name.length === stem.length) continue;
+    const rest = name.slice(stem.length);
+    const type = PRIMITIVE_TYPES.has(rest.charAt(0).toLowerCase() + rest.slice(1))
+      ? rest.charAt(0).toLowerCase() + rest.slice(1)
+      : rest;
+    if (ctx.engine.registry.baseType(type)) return { node: child, type };
+  }
+  return undefined;
 }
 
 /** Where the children of a complex value are defined: the snapshot, a content reference, a type profile or the base type. */
@@ -250,6 +301,8 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
     const problem = checkPrimitive(code, item.value);
     if (problem) ctx.sink.add(problem.id, item.path, problem.text);
     checkFixedAndPattern(ctx, item.value, node, item.path);
+    if (node.minValue || node.maxValue || node.maxLength !== undefined)
+      checkPrimitiveLimits(ctx.sink, node, code, item.value, item.path);
     if (!ctx.engine.allowExampleUrls || !ctx.engine.allowHtmlInMarkdown)
       checkContentPolicy(ctx, code, item.value, item.path);
     if (node.binding && (code === 'code' || code === 'string' || code === 'uri')) {
@@ -296,6 +349,7 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   const code = item.type.code;
   if (PRIMITIVE_TYPES.has(code)) return validatePrimitive(ctx, item, node, owner);
   if (isResourceType(ctx, code)) {
+    if (node.name === 'contained' && !ctx.engine.checkContained) return;
     const profiles = node.types.flatMap((t) => t.profiles);
     validateResource(ctx, item.value, item.path, profiles.length === 1 ? profiles : []);
     return;
@@ -329,6 +383,8 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     code === 'Count'
   )
     checkUcum(ctx.sink, obj, item.path);
+  if (node.minValue || node.maxValue) checkQuantityLimits(ctx.sink, node, obj, item.path);
+  if (code === 'Expression') checkExpression(ctx.sink, obj, item.path);
   ctx.engine.invariants.check(ctx, node, obj, code, item.path);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
   const container = containerFor(ctx, node, owner, code, item.path);

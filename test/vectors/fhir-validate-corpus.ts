@@ -33,9 +33,17 @@ export interface CorpusCase {
   /** The Java harness settings of the case (`examples`, `noHtmlInMarkdown`, ...). */
   readonly options?: Readonly<Record<string, unknown>>;
   readonly expected: CorpusExpected;
+  /** A second step: the same instance against `profile.url` (a differential-only StructureDefinition), in the base step's context plus its own supporting resources. */
+  readonly profile?: {
+    readonly url: string;
+    readonly structureDefinition: { file: string; resource: AnyResource };
+    readonly supporting?: readonly { file: string; role: string; resource: AnyResource }[];
+    readonly expected: CorpusExpected;
+  };
 }
 
 export interface CaseResult {
+  /** The case name; a profile step is named `<case> (profile)`. */
   readonly name: string;
   readonly module: string;
   /** Always true now: differential-only StructureDefinitions get a generated snapshot (validation/snapshot.ts). */
@@ -58,10 +66,18 @@ export function readCorpus(): CorpusCase[] {
     .flatMap((f) => (JSON.parse(readFileSync(join(CORPUS, f.file), 'utf8')) as { cases: CorpusCase[] }).cases);
 }
 
-function extraPackage(c: CorpusCase): FhirPackage | undefined {
+/** The step names of a case: its base step, then its profile step when it has one. */
+export function stepNames(c: CorpusCase): string[] {
+  return c.profile ? [c.name, `${c.name} (profile)`] : [c.name];
+}
+
+function extraPackage(c: CorpusCase, profileStep = false): FhirPackage | undefined {
   const resources = [
     ...c.supporting.map((s) => s.resource),
     ...(c.inlinePackages ?? []).flatMap((p) => p.resources.map((r) => r.resource)),
+    ...(profileStep && c.profile
+      ? [...(c.profile.supporting ?? []).map((s) => s.resource), c.profile.structureDefinition.resource]
+      : []),
   ];
   if (resources.length === 0) return undefined;
   return {
@@ -91,26 +107,32 @@ export function runCorpus(cases: readonly CorpusCase[]): CaseResult[] {
     const o: ValidatorOptions = {};
     if (c.options?.examples === false) Object.assign(o, { allowExampleUrls: false });
     if (c.options?.noHtmlInMarkdown === true) Object.assign(o, { allowHtmlInMarkdown: false });
+    if (String(c.options?.validateReference ?? '').startsWith('CHECK_EXISTS'))
+      Object.assign(o, { checkReferencesExist: true });
+    if (c.options?.validateContains === 'IGNORE') Object.assign(o, { checkContained: false });
     return Object.keys(o).length ? o : undefined;
   };
-  return cases.map((c) => {
+  const run = (c: CorpusCase, profileStep: boolean): CaseResult => {
     const module = c.module ?? 'none';
-    const base = { name: c.name, module, expectedErrors: c.expected.errorCount };
-    const extra = extraPackage(c);
+    const expected = profileStep && c.profile ? c.profile.expected : c.expected;
+    const name = profileStep ? `${c.name} (profile)` : c.name;
+    const base = { name, module, expectedErrors: expected.errorCount };
+    const extra = extraPackage(c, profileStep);
     const options = optionsOf(c);
     const validator: Validator = extra || options ? createValidator(set(extra), options) : shared;
     let issues: OperationOutcomeIssue[];
     try {
-      issues = validateText(validator, c.instanceText);
+      issues = validateText(validator, c.instanceText, profileStep ? c.profile?.url : undefined);
     } catch (err) {
       return { ...base, run: true, errors: -1, issues: [], crash: (err as Error).stack ?? String(err) };
     }
     return { ...base, run: true, errors: issues.filter(isError).length, issues };
-  });
+  };
+  return cases.flatMap((c) => (c.profile ? [run(c, false), run(c, true)] : [run(c, false)]));
 }
 
 /** The CLI's path: strict parse (syntax problems become issues), then the engine. */
-function validateText(validator: Validator, text: string): OperationOutcomeIssue[] {
+function validateText(validator: Validator, text: string, profile?: string): OperationOutcomeIssue[] {
   let parsed: unknown;
   try {
     parsed = toPlainJson(parseStrictJson(text));
@@ -118,7 +140,7 @@ function validateText(validator: Validator, text: string): OperationOutcomeIssue
     if (err instanceof OutcomeError) return err.outcome.issue ?? [];
     throw err;
   }
-  return validator.validate(parsed).issue ?? [];
+  return validator.validate(parsed, profile ? { profile } : {}).issue ?? [];
 }
 
 export interface Figures {

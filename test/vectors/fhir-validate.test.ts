@@ -5,7 +5,7 @@
  * listed one must still disagree (so a fix shows up as a list to shorten, and a regression fails the test).
  */
 import { DISAGREEMENTS } from './fhir-validate-expectations.ts';
-import { figures, readCorpus, runCorpus, type CaseResult } from './fhir-validate-corpus.ts';
+import { figures, readCorpus, runCorpus, stepNames, type CaseResult } from './fhir-validate-corpus.ts';
 
 const cases = readCorpus();
 let results: CaseResult[] = [];
@@ -17,7 +17,7 @@ describe('FHIR validator test cases (kind fhir-validate)', () => {
     results = runCorpus(cases);
     const f = figures(results);
     const lines = [
-      `fhir-validate corpus: ${f.total} cases, ${f.run} run (${cases.filter((c) => c.needsSnapshot).length} with a generated snapshot)`,
+      `fhir-validate corpus: ${cases.length} cases, ${f.total} steps (${cases.filter((c) => c.profile).length} profile steps), ${f.run} run (${cases.filter((c) => c.needsSnapshot).length} cases with a generated snapshot)`,
       `verdict agreement ${f.verdictAgree}/${f.run} (${pct(f.verdictAgree, f.run)}), exact error-count agreement ${f.countAgree}/${f.run} (${pct(f.countAgree, f.run)})`,
       ...Object.entries(f.byModule).map(
         ([m, x]) => `  ${m}: run ${x.run}/${x.total}, verdict ${x.verdictAgree}, count ${x.countAgree}`,
@@ -51,6 +51,12 @@ describe('FHIR validator test cases (kind fhir-validate)', () => {
     const withSnapshot = new Set(cases.filter((c) => c.needsSnapshot).map((c) => c.name));
     expect(withSnapshot.size).toBeGreaterThan(0);
     expect(results.filter((r) => withSnapshot.has(r.name) && !r.run).map((r) => r.name)).toEqual([]);
-    expect(results.filter((r) => r.run).length).toBe(cases.length);
+    expect(results.filter((r) => r.run).length).toBe(cases.flatMap(stepNames).length);
+  });
+
+  test('when a case has a profile step, then that step runs against the generated snapshot of its profile', () => {
+    const profileSteps = cases.filter((c) => c.profile).map((c) => `${c.name} (profile)`);
+    expect(profileSteps.length).toBeGreaterThan(0);
+    expect(results.filter((r) => profileSteps.includes(r.name) && r.run).map((r) => r.name)).toEqual(profileSteps);
   });
 });

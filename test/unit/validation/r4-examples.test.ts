@@ -17,6 +17,8 @@ const SPEC_BUNDLE_BYTES = 2_000_000;
 
 const UCUM =
   'UCUM: the unit code is not UCUM (tbl, TAB, drop, mEq, mcg, ea, ml/hr, month) though the system says it is';
+/** The status-canonical ConceptMaps map comma-joined code lists, or codes their source value set lacks, as source codes. */
+const SC_MAP = 'a source code is a comma-joined list of codes or a code its source value set does not have';
 const SP_BASE = 'SearchParameter.base is 1..* and these extension search parameters have none';
 /** Examples that break a rule of R4 (checked by reading each one), with the message ids reported for them. */
 const INVALID: Record<string, { ids: string[]; why: string }> = {
@@ -32,7 +34,34 @@ const INVALID: Record<string, { ids: string[]; why: string }> = {
     ids: ['REFERENCE_TARGET_TYPE'],
     why: 'parent refers to a DeviceDefinition, Device only',
   },
+  'ConceptMap-sc-appointmentstatus.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-clinicalimpression-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-condition-ver-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-contract-publicationstatus.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-contract-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-diagnostic-report-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-goal-achievement.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-medicationdispense-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-observation-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-participationstatus.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-publication-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-research-study-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-research-subject-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-subscription-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
+  'ConceptMap-sc-verificationresult-status.json': { ids: ['CONCEPTMAP_SOURCE_NOT_IN_VALUESET'], why: SC_MAP },
   'DeviceUseStatement-example.json': { ids: ['REFERENCE_TARGET_TYPE'], why: 'reasonReference to a Procedure' },
+  'EventDefinition-example.json': {
+    ids: ['EXPRESSION_FHIRPATH_INVALID'],
+    why: "the trigger condition uses {'active', 'completed'}: FHIRPath has no collection literal but {}",
+  },
+  'ImagingStudy-example-xr.json': {
+    ids: ['CODE_UNKNOWN_IN_CODESYSTEM'],
+    why: "bodySite code 'T-15460' is a SNOMED RT code, not a SNOMED CT identifier",
+  },
+  'NutritionOrder-enteralcontinuous.json': {
+    ids: ['CODE_UNKNOWN_IN_CODESYSTEM'],
+    why: "SNOMED CT code '6547210000124112' has a wrong Verhoeff check digit",
+  },
   'ImplementationGuide-fhir.json': { ids: ['CARDINALITY_MIN'], why: 'the build IG has no name and no status (1..1)' },
   'ig-r4.json': { ids: ['CARDINALITY_MIN'], why: 'the build IG has no name and no status (1..1)' },
   'MedicationDispense-meddisp0309.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
