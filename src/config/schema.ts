@@ -64,6 +64,8 @@ export interface Config {
   /** Extra FHIR IG packages (.tgz files or unpacked folders). */
   fhirPackages: string[];
   fhirPackageCache: string;
+  /** Whether FHIR packages installed as npm dependencies are loaded from node_modules (ADR 0064). */
+  fhirPackagesNodeModules: boolean;
   /** Ingest profile per resource type (`Bundle` applies to document Bundles). */
   validationProfiles: Record<string, string>;
   validationMode: 'strict' | 'lenient' | 'off';
@@ -465,6 +467,13 @@ export const CONFIG_KEYS = [
     (_p, env) => `${env.HOME ?? '.'}/.fhir/packages`,
     (s) => s,
     '`~/.fhir/packages`',
+  ),
+  spec(
+    'fhirPackagesNodeModules',
+    'FHIR_PACKAGES_NODE_MODULES',
+    'Load FHIR packages installed as npm dependencies from node_modules: the runtime dependencies, and the development dependencies the lock list names (hl7.fhir.uv.ips). They fill in what FHIR_PACKAGES and the cache lack; `false` loads only those.',
+    true,
+    bool,
   ),
   spec(
     'validationProfiles',
