@@ -76,11 +76,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   }
   trust = await createTrustServices(config, log, now, dataDir, overrides);
   const startedTrust = trust;
-  const auth = await createAuthServices(config, log, dataDir, now, overrides).catch(async (err: unknown) => {
-    startedTrust.stop();
-    await store.close();
-    throw err;
-  });
+  const auth = await createAuthServices(config, log, dataDir, now, overrides, () => startedTrust.trust.list()).catch(
+    async (err: unknown) => {
+      startedTrust.stop();
+      await store.close();
+      throw err;
+    },
+  );
   const audit = createAuditLog({ store, log });
   const rules = await createRuleServices(config, log, now, dataDir, overrides.fetch);
   const credentials = createCredentialServices({

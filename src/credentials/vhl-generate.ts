@@ -42,6 +42,8 @@ export interface GenerateVhlInput {
   maxAttempts?: number;
   purposeOfUse: readonly Coding[];
   qrFormats: readonly ('png' | 'svg')[];
+  /** OAuth with SSRAA Option offered: the link carries `extension.fhirBaseUrl` (= fhirBase) for the receiver. */
+  ssraa?: boolean;
 }
 
 export interface GeneratedVhl {
@@ -149,6 +151,7 @@ export async function generateVhl(ctx: IssuerContext, shl: ShlContext, input: Ge
     ...(flag ? { flag } : {}),
     ...(input.label ? { label: input.label } : {}),
     v: 1,
+    ...(input.ssraa ? { extension: { fhirBaseUrl: input.fhirBase } } : {}),
   };
   const vhlink = encodeVhlink(payload);
   const recordId = await storeFolder(ctx, shl, input, { folderId, key, flag });
