@@ -19,8 +19,7 @@ import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { recordIssuance } from './provenance.ts';
 import { credentialQrImages, type QrImages } from './qr-images.ts';
 import { newLinkRecord, recordIdOf } from './shl-link-record.ts';
-import { DEFAULT_MAX_ATTEMPTS, type ShlContext } from './shl-links.ts';
-import { hashPasscode } from './shl-passcode.ts';
+import { linkRecordOptions, type ShlContext } from './shl-links.ts';
 import { folderList, vhlExtension, type VhlFolderMeta } from './vhl-folder-record.ts';
 
 export interface GenerateVhlInput {
@@ -94,15 +93,7 @@ async function storeFolder(
     contentType: 'application/fhir+json',
     jwe: jwes[0] as string,
     now: input.now,
-    ...(input.exp ? { exp: input.exp } : {}),
-    ...(input.passcode !== undefined
-      ? {
-          passcodeHash: await hashPasscode(input.passcode, ctx.randomBytes),
-          maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        }
-      : {}),
-    ...(input.label ? { label: input.label } : {}),
-    ...(input.patientId ? { patientId: input.patientId } : {}),
+    ...(await linkRecordOptions(input, ctx.randomBytes)),
   });
   record.content = jwes.map((jwe) => ({
     attachment: {
