@@ -7,14 +7,12 @@
  * https://profiles.ihe.net/ITI/VHL/ITI-YY3.html
  */
 import type { Bundle, Coding, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { fail } from '../fhir/outcome.ts';
 import { signHc1With } from '../formats/hcert/hc1.ts';
 import { vhlClaims } from '../formats/hcert/vhl.ts';
 import { encryptShlFile } from '../formats/shl/jwe.ts';
 import { newShlinkKey } from '../formats/shl/link.ts';
 import { buildVhlManifestUrl, encodeVhlink, type VhlinkPayload } from '../formats/shl/vhlink.ts';
-import { signerAt } from '../trust/issuer-keys.ts';
-import type { IssuerContext } from './issuer-context.ts';
+import { type IssuerContext, signingDsc } from './issuer-context.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { recordIssuance } from './provenance.ts';
 import { credentialQrImages, type QrImages } from './qr-images.ts';
@@ -118,13 +116,7 @@ async function storeFolder(
  * @see https://profiles.ihe.net/ITI/VHL/ITI-YY3.html
  */
 export async function generateVhl(ctx: IssuerContext, shl: ShlContext, input: GenerateVhlInput): Promise<GeneratedVhl> {
-  const dsc =
-    signerAt(ctx.keys, input.now) ??
-    fail('internal', {
-      code: 'exception',
-      id: 'ISSUER_NO_VALID_DSC',
-      text: `No DSC is valid at ${input.now.toISOString()}`,
-    });
+  const dsc = signingDsc(ctx.keys, input.now);
   // 256 bits from the CSPRNG, as hex: the folder id must also be a FHIR id, which has no `_` (base64url has).
   const folderId = Buffer.from(ctx.randomBytes(32)).toString('hex');
   const key = newShlinkKey(ctx.randomBytes);
