@@ -4,6 +4,8 @@
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Local stand-ins for the dependencies hl7.fhir.uv.ips (a devDependency) declares and npm does not publish (ADR 0064).
+COPY ig/npm-placeholders ./ig/npm-placeholders
 RUN npm ci --ignore-scripts --no-audit
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

@@ -16,8 +16,12 @@ import type { Config } from './config/schema.ts';
 import { ConfigError } from './config/schema.ts';
 import type { Logger } from './log.ts';
 import { createGuardedFetch } from './trust/guarded-fetch.ts';
+import { checkReceiverChain } from './trust/receiver-chain.ts';
+import type { TrustList } from './trust/trust-list.ts';
 
 export const DEV_CLIENT_ID = 'dev-client';
+/** What a trust-network VHL receiver may be granted: the ITI-YY5 manifest search, nothing else. */
+export const VHL_RECEIVER_SCOPES = ['system/List.s'] as const;
 /** What the development client may do: everything, so the README examples run. */
 export const DEV_CLIENT_SCOPES = ['system/*.cruds', ...ALL_OPERATION_SCOPES];
 
@@ -76,6 +80,7 @@ export async function createAuthServices(
   now: () => Date,
   overrides: AuthOverrides = {},
   hooks: AuthHooks = {},
+  trustList?: () => TrustList,
 ): Promise<AuthServices> {
   const paths = authPaths(dataDir);
   mkdirSync(paths.dir, { recursive: true });
@@ -128,6 +133,14 @@ export async function createAuthServices(
       : {}),
     ...(overrides.jwksMinRefreshMs !== undefined ? { jwksMinRefreshMs: overrides.jwksMinRefreshMs } : {}),
     ...(hooks.claimJti ? { claimJti: hooks.claimJti } : {}),
+    ...(config.vhlReceiverTrustNetwork && trustList
+      ? {
+          trustNetwork: {
+            check: (x5c: readonly string[], at: Date) => checkReceiverChain(trustList(), x5c, at),
+            scopes: VHL_RECEIVER_SCOPES,
+          },
+        }
+      : {}),
   });
   return {
     clients,

@@ -28,6 +28,8 @@ export interface CredentialServices {
   /** Options of `verifyCredential` for one `$verify` request. */
   verifyOptions(request: VerifyRequest): VerifyOptions;
   hcertValiditySeconds: number;
+  /** VHL_RECEIVER_TRUST_NETWORK: the OAuth with SSRAA Option is offered, so VHLs carry extension.fhirBaseUrl. */
+  vhlSsraa?: boolean;
 }
 
 interface Parts {
@@ -100,6 +102,7 @@ export function createCredentialServices({
       ...businessRulesFor(request, rules),
     }),
     hcertValiditySeconds: Math.floor(config.hcertValidityMs / 1000),
+    vhlSsraa: config.vhlReceiverTrustNetwork,
   };
 }
 

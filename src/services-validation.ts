@@ -3,12 +3,13 @@
  * store in DATA_DIR, FHIR_PACKAGES and the shared package cache; the validator; the ingest policy.
  * Installing a package at run time rebuilds all three and swaps them in at once.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
 import { loadPackages } from './packages/load-packages.ts';
+import { npmFhirPackageNames } from './packages/npm-dependencies.ts';
 import type { FhirPackage, PackageSet } from './packages/types.ts';
 import { lockedRefs, pinnedBy } from './packages/integrity.ts';
 import { createIngestPolicy, type IngestPolicy } from './validation/ingest-policy.ts';
@@ -18,13 +19,6 @@ import { createValidator, type Validator } from './validation/validator.ts';
 const IG_DIR = fileURLToPath(new URL('../ig/packages', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The runtime npm dependencies of the project: those that are FHIR packages are loaded from node_modules. */
-function npmDependencies(): { dir: string; names: string[] } {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    dependencies?: Record<string, string>;
-  };
-  return { dir: join(ROOT, 'node_modules'), names: Object.keys(manifest.dependencies ?? {}) };
-}
 /** The lock list: its packages are pinned (packages/integrity.ts). */
 const LOCK_FILE = fileURLToPath(new URL('../ig/packages.json', import.meta.url));
 
@@ -50,14 +44,16 @@ export async function createValidationService(
   dataDir: string,
 ): Promise<ValidationService> {
   const packageStoreDir = join(dataDir, 'packages');
-  const pinned = pinnedBy(lockedRefs(LOCK_FILE), packageStoreDir);
+  const locked = lockedRefs(LOCK_FILE);
+  const pinned = pinnedBy(locked, packageStoreDir);
+  const lockedIds = new Set([...locked].map((ref) => ref.split('#')[0]));
   const load = async (): Promise<ValidationState> => {
     const started = performance.now();
     const packages = await loadPackages({
       dirs: [IG_DIR, packageStoreDir].filter((d) => existsSync(d)),
       files: config.fhirPackages,
       cacheDir: existsSync(config.fhirPackageCache) ? config.fhirPackageCache : undefined,
-      npm: npmDependencies(),
+      npm: config.fhirPackagesNodeModules ? npmFhirPackageNames(ROOT, lockedIds) : undefined,
     });
     const validator = createValidator(packages, {
       unknownProfileSeverity: config.validationUnknownProfile,

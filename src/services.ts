@@ -77,13 +77,21 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   trust = await createTrustServices(config, log, now, dataDir, overrides);
   const startedTrust = trust;
   const audit = createAuditLog({ store, log });
-  const auth = await createAuthServices(config, log, dataDir, now, overrides, {
-    claimJti: (key, expiresAt) => store.claimOnce(key, expiresAt),
-    // A client disabled, re-enabled, added or changed (by the CLI or in AUTH_CLIENTS_FILE) is audited as it takes effect.
-    ...(config.audit
-      ? { onClientChange: (changes) => changes.forEach((c) => audit.enqueue(clientChangeFacts(c, now()))) }
-      : {}),
-  }).catch(async (err: unknown) => {
+  const auth = await createAuthServices(
+    config,
+    log,
+    dataDir,
+    now,
+    overrides,
+    {
+      claimJti: (key, expiresAt) => store.claimOnce(key, expiresAt),
+      // A client disabled, re-enabled, added or changed (by the CLI or in AUTH_CLIENTS_FILE) is audited as it takes effect.
+      ...(config.audit
+        ? { onClientChange: (changes) => changes.forEach((c) => audit.enqueue(clientChangeFacts(c, now()))) }
+        : {}),
+    },
+    () => startedTrust.trust.list(),
+  ).catch(async (err: unknown) => {
     startedTrust.stop();
     await store.close();
     throw err;

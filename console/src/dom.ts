@@ -32,6 +32,21 @@ export function show(el: Element, ...children: Child[]): void {
   append(el, children);
 }
 
+/** The pages' form: stacked fields, submitted by the page's own code (`onSubmit`), never by the browser. */
+export function stackForm(onSubmit: () => void, ...children: Child[]): HTMLFormElement {
+  return h(
+    'form',
+    {
+      class: 'stack',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        onSubmit();
+      },
+    },
+    ...children,
+  );
+}
+
 let ids = 0;
 /** A fresh id for label/for pairs. */
 export const uid = (prefix: string) => `${prefix}-${++ids}`;

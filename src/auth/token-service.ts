@@ -4,7 +4,7 @@
  * https://build.fhir.org/ig/HL7/smart-app-launch/backend-services.html
  * https://www.rfc-editor.org/rfc/rfc7523 (JWT client authentication)
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import {
   createLocalJWKSet,
   decodeJwt,
@@ -84,7 +84,21 @@ export interface TokenServiceOptions {
    * database; without it the claims are kept in this process's memory (the CLI, which never grants).
    */
   claimJti?: (key: string, expiresAt: number) => Promise<boolean>;
+  /**
+   * IHE ITI.VHL OAuth with SSRAA: clients that are not registered may authenticate with an `x5c` certificate the
+   * trust community vouches for (`check`); they get at most `scopes` (the VHL manifest search). ADR 0064.
+   */
+  trustNetwork?: {
+    check(
+      x5c: readonly string[],
+      at: Date,
+    ): { ok: true; participant: string; fingerprint: string } | { ok: false; reason: string };
+    scopes: readonly string[];
+  };
 }
+
+/** Client id prefix of trust-network receivers (never a registered client id: those have no `:`). */
+export const TRUST_NETWORK_CLIENT_PREFIX = 'trust-network:';
 
 export interface TokenService {
   grant(form: Record<string, string | undefined>): Promise<{
@@ -172,7 +186,9 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
     }
     if (typeof claims.iss !== 'string' || claims.iss !== claims.sub)
       throw new OAuthError('invalid_client', 'client_assertion iss and sub must both be the client_id');
-    const client = o.clients.get(claims.iss);
+    const registered = o.clients.get(claims.iss);
+    if (!registered && o.trustNetwork && header.x5c !== undefined) return trustNetworkClient(assertion, header.x5c);
+    const client = registered;
     if (!client) throw new OAuthError('invalid_client', 'unknown client');
     if (!client.enabled) throw new OAuthError('invalid_client', 'this client is disabled', client.id);
     let payload: JWTPayload;
@@ -199,6 +215,36 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
       throw new OAuthError('invalid_client', 'client_assertion jti was already used', client.id);
     }
     return client;
+  };
+
+  /** A receiver the trust list vouches for: the assertion is verified with its certificate's key. */
+  const trustNetworkClient = async (assertion: string, x5c: unknown): Promise<ClientRecord> => {
+    const network = o.trustNetwork!;
+    if (!Array.isArray(x5c)) throw new OAuthError('invalid_client', 'client_assertion x5c is not an array');
+    const verdict = network.check(x5c as string[], o.now());
+    if (!verdict.ok) throw new OAuthError('invalid_client', verdict.reason);
+    const id = `${TRUST_NETWORK_CLIENT_PREFIX}${verdict.participant}:${verdict.fingerprint.slice(0, 16)}`;
+    let payload: JWTPayload;
+    try {
+      const key = new X509Certificate(Buffer.from(x5c[0] as string, 'base64')).publicKey;
+      ({ payload } = await jwtVerify(assertion, key, {
+        algorithms: [...ASSERTION_ALGORITHMS],
+        audience: o.tokenUrl,
+        currentDate: o.now(),
+        requiredClaims: ['exp', 'jti'],
+      }));
+    } catch (err) {
+      throw new OAuthError('invalid_client', assertionFailure(err), id);
+    }
+    if ((payload.exp as number) > nowS() + MAX_ASSERTION_LIFETIME_S)
+      throw new OAuthError(
+        'invalid_client',
+        `client_assertion exp is more than ${MAX_ASSERTION_LIFETIME_S} seconds ahead`,
+        id,
+      );
+    if (!(await claimJti(`${id}\u0000${String(payload.jti)}`, payload.exp as number)))
+      throw new OAuthError('invalid_client', 'client_assertion jti was already used', id);
+    return { id, name: `VHL receiver of ${verdict.participant}`, scopes: [...network.scopes], enabled: true };
   };
 
   return {
@@ -235,6 +281,8 @@ export function createTokenService(o: TokenServiceOptions): TokenService {
   /** A client disabled after its token was minted is refused on its next request. */
   function checkClient(caller: Caller): Caller {
     if (o.external && !o.clients.get(caller.clientId)) return caller; // an external issuer's clients need not be registered here
+    // Trust-network receivers are vouched for by the trust list at grant time; their tokens live minutes.
+    if (o.trustNetwork && caller.clientId.startsWith(TRUST_NETWORK_CLIENT_PREFIX)) return caller;
     const client = o.clients.get(caller.clientId);
     if (!client?.enabled) throw new TokenRejectedError('the client of this token is disabled or unknown');
     return caller;

@@ -45,6 +45,8 @@ export async function runIgInstall(args: string[], ctx: IgInstallContext): Promi
     for (const r of report.alreadyCached) ctx.out(`already in the cache: ${r}\n`);
     for (const r of report.skipped) ctx.out(`skipped ${r} (the server ships the R4 core definitions)\n`);
     for (const r of report.substituted) ctx.out(`substituted ${r} (the version asked is not published there)\n`);
+    for (const r of report.unavailable)
+      ctx.out(`unavailable ${r}: no registry has it; the server lists it as a missing dependency\n`);
     ctx.out(`Package cache: ${cacheDir}\n`);
     return 0;
   } catch (err) {

@@ -64,6 +64,10 @@ export interface Config {
   /** Extra FHIR IG packages (.tgz files or unpacked folders). */
   fhirPackages: string[];
   fhirPackageCache: string;
+  /** IHE ITI.VHL OAuth with SSRAA: receivers of the trust list authenticate with x5c, no registration (ADR 0064). */
+  vhlReceiverTrustNetwork: boolean;
+  /** Whether FHIR packages installed as npm dependencies are loaded from node_modules (ADR 0064). */
+  fhirPackagesNodeModules: boolean;
   /** Ingest profile per resource type (`Bundle` applies to document Bundles). */
   validationProfiles: Record<string, string>;
   validationMode: 'strict' | 'lenient' | 'off';
@@ -467,6 +471,20 @@ export const CONFIG_KEYS = [
     (_p, env) => `${env.HOME ?? '.'}/.fhir/packages`,
     (s) => s,
     '`~/.fhir/packages`',
+  ),
+  spec(
+    'vhlReceiverTrustNetwork',
+    'VHL_RECEIVER_TRUST_NETWORK',
+    'IHE ITI.VHL "OAuth with SSRAA" option: a VHL receiver that is not a registered client may get a token by signing its client assertion with a certificate (JWS `x5c`) that chains to a CSCA of the trust list; such tokens carry only `system/List.s` (the manifest search). VHLs then carry `extension.fhirBaseUrl`.',
+    false,
+    bool,
+  ),
+  spec(
+    'fhirPackagesNodeModules',
+    'FHIR_PACKAGES_NODE_MODULES',
+    'Load FHIR packages installed as npm dependencies from node_modules: the runtime dependencies, and the development dependencies the lock list names (hl7.fhir.uv.ips). They fill in what FHIR_PACKAGES and the cache lack; `false` loads only those.',
+    true,
+    bool,
   ),
   spec(
     'validationProfiles',

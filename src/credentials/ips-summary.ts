@@ -1,7 +1,8 @@
 /**
  * The IPS `$summary`: an International Patient Summary document Bundle built from what this server holds for one
  * patient — Immunizations, AllergyIntolerances, Conditions, MedicationStatements/Requests, Observations and
- * Procedures — with the resources they reference, a Composition authored by this server's organisation, and the
+ * Procedures — with the resources they reference, a Composition authored by this server's organisation, signed by
+ * it (`Bundle.signature`, a detached JWS by our DSC), and the
  * required sections (problems, allergies, medications) given an `emptyReason` when nothing is held, as the IPS does.
  * https://hl7.org/fhir/uv/ips/STU2/OperationDefinition-summary.html and https://hl7.org/fhir/uv/ips/STU2/design.html
  */
@@ -18,6 +19,8 @@ import { OutcomeError, issue } from '../fhir/outcome.ts';
 import type { ResourceStore } from '../storage/store.ts';
 import type { IssuerContext } from './issuer-context.ts';
 import { referenceStrings } from '../fhir/reference-strings.ts';
+import { signDocument } from '../formats/fhir-signature.ts';
+import { signerAt } from '../trust/issuer-keys.ts';
 
 export const IPS_BUNDLE_PROFILE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
 const LOINC = 'http://loinc.org';
@@ -237,11 +240,29 @@ export async function buildIpsSummary(ctx: IssuerContext, input: SummaryInput): 
     ...recordEntries.filter((e) => placed.has(e.fullUrl)),
     ...referenced.filter((r) => !(r.resourceType === 'Patient' && r.id === patient.id)).map(stored),
   ];
-  return {
+  const bundle: Bundle = {
     resourceType: 'Bundle',
     identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${ctx.newUuid()}` },
     type: 'document',
     timestamp: now.toISOString(),
     entry: entries,
   };
+  return signAsAuthor(ctx, bundle, authorEntry.fullUrl, now);
+}
+
+/**
+ * The author signs: a detached JWS by the DSC that signs our HCERTs, `who` = the author Organization entry (ADR 0064).
+ * Without a DSC valid now the summary goes out unsigned rather than not at all — Bundle.signature is 0..1 in the IPS
+ * profile, and the HCERT/VHL that carries a summary is signed on its own.
+ */
+async function signAsAuthor(ctx: IssuerContext, bundle: Bundle, who: string, now: Date): Promise<Bundle> {
+  const dsc = signerAt(ctx.keys, now);
+  if (!dsc) return bundle;
+  return signDocument(bundle, {
+    signer: dsc.signer,
+    kid: dsc.kid,
+    certificateDer: dsc.certificate.der,
+    who,
+    when: now,
+  });
 }

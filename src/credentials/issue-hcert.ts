@@ -8,9 +8,8 @@ import type { Bundle, Immunization, OperationOutcomeIssue, Patient } from '@medp
 import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
 import { HCERT_KEY } from '../formats/hcert/claim-keys.ts';
 import { signHc1With } from '../formats/hcert/hc1.ts';
-import { signerAt } from '../trust/issuer-keys.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
-import { randomIdPart, type IssuerContext } from './issuer-context.ts';
+import { randomIdPart, signingDsc, type IssuerContext } from './issuer-context.ts';
 import { buildDdccDocument, DDCC_PROFILE, type DdccDocumentInput } from './mapping/ddcc-document.ts';
 import { toDdccVs, type DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
 import { isCovid19Vaccination, toEuDcc, type EuDccPayload } from './mapping/eu-dcc.ts';
@@ -195,13 +194,7 @@ function checkDocument(ctx: IssuerContext, document: Bundle): void {
  * @see https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md
  */
 export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Promise<IssuedHcert> {
-  const dsc =
-    signerAt(ctx.keys, input.now) ??
-    fail('internal', {
-      code: 'exception',
-      id: 'ISSUER_NO_VALID_DSC',
-      text: `No DSC is valid at ${input.now.toISOString()}`,
-    });
+  const dsc = signingDsc(ctx.keys, input.now);
   const facts = certified(input.patient, input.immunizations);
   const iat = Math.floor(input.now.getTime() / 1000);
   // Never past the signer's own end: a verifier would reject the chain before the certificate expired.

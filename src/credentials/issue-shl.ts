@@ -8,8 +8,7 @@ import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
 import { signHc1With } from '../formats/hcert/hc1.ts';
 import { vhlClaims } from '../formats/hcert/vhl.ts';
-import { signerAt } from '../trust/issuer-keys.ts';
-import type { IssuerContext } from './issuer-context.ts';
+import { type IssuerContext, signingDsc } from './issuer-context.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { recordIssuance } from './provenance.ts';
 import { credentialQrImages, type QrImages } from './qr-images.ts';
@@ -138,13 +137,7 @@ export async function issueShl(
  * @see http://smart.who.int/trust/StructureDefinition/HCert (element 5)
  */
 export async function issueVhl(ctx: IssuerContext, shl: ShlContext, input: IssueShlInput): Promise<IssuedVhl> {
-  const dsc =
-    signerAt(ctx.keys, input.now) ??
-    fail('internal', {
-      code: 'exception',
-      id: 'ISSUER_NO_VALID_DSC',
-      text: `No DSC is valid at ${input.now.toISOString()}`,
-    });
+  const dsc = signingDsc(ctx.keys, input.now);
   const issued = await issueShl(ctx, shl, input, 'vhl', dsc.kid);
   const iat = Math.floor(input.now.getTime() / 1000);
   const exp = input.exp ? Math.floor(input.exp.getTime() / 1000) : undefined;

@@ -5,7 +5,8 @@
  */
 import { randomBytes as nodeRandomBytes, randomUUID } from 'node:crypto';
 import type { OperationOutcome, Organization } from '@medplum/fhirtypes';
-import type { IssuerKeySet } from '../trust/issuer-keys.ts';
+import { fail } from '../fhir/outcome.ts';
+import { type IssuerDsc, type IssuerKeySet, signerAt } from '../trust/issuer-keys.ts';
 import type { ResourceStore } from '../storage/store.ts';
 import type { CredentialTerminology } from './mapping/terminology.ts';
 import type { TrustLookups } from './trust-lookups.ts';
@@ -45,4 +46,15 @@ export function randomIdPart(randomBytes: (n: number) => Uint8Array, chars = 26)
   let out = '';
   for (let i = 0; i < chars; i++) out += alphabet[bytes[i]! & 31];
   return out;
+}
+
+/**
+ * The DSC that signs at `now`; 500 ISSUER_NO_VALID_DSC when none is valid (every issuance path checks this first).
+ * @example const dsc = signingDsc(ctx.keys, now) // dsc.signer, dsc.kid
+ */
+export function signingDsc(keys: IssuerKeySet, now: Date): IssuerDsc {
+  return (
+    signerAt(keys, now) ??
+    fail('internal', { code: 'exception', id: 'ISSUER_NO_VALID_DSC', text: `No DSC is valid at ${now.toISOString()}` })
+  );
 }

@@ -16,6 +16,7 @@ import { buildManifestResponse, type ManifestRequest, type ManifestResponse } fr
 import type { ResourceStore } from '../storage/store.ts';
 import {
   hashTicket,
+  type NewLinkRecord,
   newLinkRecord,
   readLinkRecord,
   recordIdOf,
@@ -32,6 +33,24 @@ export interface ShlContext {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/** What a link's holder chose (expiry, passcode, label) and whom it is for, as link-record fields (SHL and VHL). */
+export async function linkRecordOptions(
+  input: { exp?: Date; passcode?: string; maxAttempts?: number; label?: string; patientId?: string },
+  randomBytes: (n: number) => Uint8Array,
+): Promise<Partial<NewLinkRecord>> {
+  return {
+    ...(input.exp ? { exp: input.exp } : {}),
+    ...(input.passcode !== undefined
+      ? {
+          passcodeHash: await hashPasscode(input.passcode, randomBytes),
+          maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        }
+      : {}),
+    ...(input.label ? { label: input.label } : {}),
+    ...(input.patientId ? { patientId: input.patientId } : {}),
+  };
+}
 const TICKET_SECONDS = 300;
 
 /** Wrong or missing passcode: HTTP 401 with `remainingAttempts` in the body (SHL spec, manifest request). */
@@ -109,15 +128,7 @@ export async function createShlLink(ctx: ShlContext, input: CreateShlLinkInput):
     contentType: input.contentType,
     jwe,
     now: input.now,
-    ...(input.exp ? { exp: input.exp } : {}),
-    ...(input.passcode !== undefined
-      ? {
-          passcodeHash: await hashPasscode(input.passcode, ctx.randomBytes),
-          maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        }
-      : {}),
-    ...(input.label ? { label: input.label } : {}),
-    ...(input.patientId ? { patientId: input.patientId } : {}),
+    ...(await linkRecordOptions(input, ctx.randomBytes)),
     ...(input.source ? { source: input.source } : {}),
   });
   await ctx.store.update(record);

@@ -225,6 +225,19 @@ export async function followLink(
  * Run every check of a bare SHL.
  * @example const r = await checkShl('shlink:/eyJ…', { validationTime: new Date(), fetchShl, passcode: '1234' })
  */
+/**
+ * The checks of a link read without a signed envelope (a bare `shlink:/` or `vhlink:/`): read, signature and
+ * trust chain skipped with `why`, then the followed link's own checks.
+ */
+export function unsignedLinkChecks(why: string, followed: readonly VerifyCheck[]): VerifyCheck[] {
+  return [
+    { name: 'unprefix', status: 'pass' },
+    { name: 'signature', status: 'skipped', message: why },
+    { name: 'trust-chain', status: 'skipped', message: why },
+    ...followed,
+  ];
+}
+
 export async function checkShl(text: string, options: VerifyOptions): Promise<ShlCheckResult> {
   const warnings: OperationOutcomeIssue[] = [];
   let link: ShlinkPayload;
@@ -249,15 +262,12 @@ export async function checkShl(text: string, options: VerifyOptions): Promise<Sh
       warnings,
     };
   }
-  const unsigned = 'A SMART Health Link is encrypted, not signed: its issuer is not authenticated (a VHL is)';
   const followed = await followLink(link, options, warnings);
   return {
-    checks: [
-      { name: 'unprefix', status: 'pass' },
-      { name: 'signature', status: 'skipped', message: unsigned },
-      { name: 'trust-chain', status: 'skipped', message: unsigned },
-      ...followed.checks,
-    ],
+    checks: unsignedLinkChecks(
+      'A SMART Health Link is encrypted, not signed: its issuer is not authenticated (a VHL is)',
+      followed.checks,
+    ),
     payload: link,
     issuer: new URL(link.url).host,
     ...(link.exp !== undefined ? { expiresAt: new Date(link.exp * 1000).toISOString() } : {}),

@@ -14,7 +14,7 @@ import { decodeVhlink, type VhlinkPayload } from '../formats/shl/vhlink.ts';
 import { failureOf, type VerifyCheck } from './verdict.ts';
 import type { HcertCheckResult } from './verify-hcert.ts';
 import type { VerifyOptions } from './verify-options.ts';
-import { followLink, statusOf, type FileFetch } from './verify-shl.ts';
+import { followLink, statusOf, unsignedLinkChecks, type FileFetch } from './verify-shl.ts';
 
 export interface VhlCheckResult {
   checks: VerifyCheck[];
@@ -88,16 +88,12 @@ export async function checkVhlink(text: string, options: VerifyOptions): Promise
       warnings,
     };
   }
-  const unsigned =
-    'A bare vhlink:/ is not signed: only the HC1: form (HCERT claim -260 key 5) authenticates its sharer';
   const followed = await followLink(link, options, warnings, vhlFetch(link, options), 'VHL');
   return {
-    checks: [
-      { name: 'unprefix', status: 'pass' },
-      { name: 'signature', status: 'skipped', message: unsigned },
-      { name: 'trust-chain', status: 'skipped', message: unsigned },
-      ...followed.checks,
-    ],
+    checks: unsignedLinkChecks(
+      'A bare vhlink:/ is not signed: only the HC1: form (HCERT claim -260 key 5) authenticates its sharer',
+      followed.checks,
+    ),
     payload: link,
     linkForm: 'vhlink',
     ...(followed.content ? { content: followed.content } : {}),

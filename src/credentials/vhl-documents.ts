@@ -5,6 +5,7 @@
  * make its `$summary` when no document is stored. Stored documents are Bundles, not split into resources, so they
  * are found by reading the newest document Bundles (at most MAX_SCANNED), a bound a later search index could lift.
  */
+import { patientsWithIdentifier } from './patient-lookup.ts';
 import type { Bundle, Identifier, Patient } from '@medplum/fhirtypes';
 import { fail } from '../fhir/outcome.ts';
 import type { ResourceStore } from '../storage/store.ts';
@@ -36,25 +37,15 @@ function documentPatient(bundle: Bundle): Patient | undefined {
 }
 
 async function storedPatient(store: ResourceStore, system: string, value: string): Promise<Patient | undefined> {
-  const result = await store.search({
-    resourceType: 'Patient',
-    filters: [{ code: 'identifier', type: 'token', values: [{ kind: 'token', system, code: value }] }],
-    sort: [],
-    count: 2,
-    offset: 0,
-    total: 'none',
-    summaryCount: false,
-    include: [],
-    revinclude: [],
-  });
-  if (result.resources.length > 1)
+  const found = await patientsWithIdentifier(store, system, value);
+  if (found.length > 1)
     fail('unprocessable', {
       code: 'multiple-matches',
       id: 'VHL_PATIENT_NOT_FOUND',
       text: 'More than one stored Patient carries this sourceIdentifier; no folder was made',
       expression: 'sourceIdentifier',
     });
-  return result.resources[0] as Patient | undefined;
+  return found[0];
 }
 
 /**

@@ -7,20 +7,17 @@
  * https://profiles.ihe.net/ITI/VHL/ITI-YY3.html
  */
 import type { Bundle, Coding, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { fail } from '../fhir/outcome.ts';
 import { signHc1With } from '../formats/hcert/hc1.ts';
 import { vhlClaims } from '../formats/hcert/vhl.ts';
 import { encryptShlFile } from '../formats/shl/jwe.ts';
 import { newShlinkKey } from '../formats/shl/link.ts';
 import { buildVhlManifestUrl, encodeVhlink, type VhlinkPayload } from '../formats/shl/vhlink.ts';
-import { signerAt } from '../trust/issuer-keys.ts';
-import type { IssuerContext } from './issuer-context.ts';
+import { type IssuerContext, signingDsc } from './issuer-context.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { recordIssuance } from './provenance.ts';
 import { credentialQrImages, type QrImages } from './qr-images.ts';
 import { newLinkRecord, recordIdOf } from './shl-link-record.ts';
-import { DEFAULT_MAX_ATTEMPTS, type ShlContext } from './shl-links.ts';
-import { hashPasscode } from './shl-passcode.ts';
+import { linkRecordOptions, type ShlContext } from './shl-links.ts';
 import { folderList, vhlExtension, type VhlFolderMeta } from './vhl-folder-record.ts';
 
 export interface GenerateVhlInput {
@@ -42,6 +39,8 @@ export interface GenerateVhlInput {
   maxAttempts?: number;
   purposeOfUse: readonly Coding[];
   qrFormats: readonly ('png' | 'svg')[];
+  /** OAuth with SSRAA Option offered: the link carries `extension.fhirBaseUrl` (= fhirBase) for the receiver. */
+  ssraa?: boolean;
 }
 
 export interface GeneratedVhl {
@@ -92,15 +91,7 @@ async function storeFolder(
     contentType: 'application/fhir+json',
     jwe: jwes[0] as string,
     now: input.now,
-    ...(input.exp ? { exp: input.exp } : {}),
-    ...(input.passcode !== undefined
-      ? {
-          passcodeHash: await hashPasscode(input.passcode, ctx.randomBytes),
-          maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        }
-      : {}),
-    ...(input.label ? { label: input.label } : {}),
-    ...(input.patientId ? { patientId: input.patientId } : {}),
+    ...(await linkRecordOptions(input, ctx.randomBytes)),
   });
   record.content = jwes.map((jwe) => ({
     attachment: {
@@ -125,13 +116,7 @@ async function storeFolder(
  * @see https://profiles.ihe.net/ITI/VHL/ITI-YY3.html
  */
 export async function generateVhl(ctx: IssuerContext, shl: ShlContext, input: GenerateVhlInput): Promise<GeneratedVhl> {
-  const dsc =
-    signerAt(ctx.keys, input.now) ??
-    fail('internal', {
-      code: 'exception',
-      id: 'ISSUER_NO_VALID_DSC',
-      text: `No DSC is valid at ${input.now.toISOString()}`,
-    });
+  const dsc = signingDsc(ctx.keys, input.now);
   // 256 bits from the CSPRNG, as hex: the folder id must also be a FHIR id, which has no `_` (base64url has).
   const folderId = Buffer.from(ctx.randomBytes(32)).toString('hex');
   const key = newShlinkKey(ctx.randomBytes);
@@ -149,6 +134,7 @@ export async function generateVhl(ctx: IssuerContext, shl: ShlContext, input: Ge
     ...(flag ? { flag } : {}),
     ...(input.label ? { label: input.label } : {}),
     v: 1,
+    ...(input.ssraa ? { extension: { fhirBaseUrl: input.fhirBase } } : {}),
   };
   const vhlink = encodeVhlink(payload);
   const recordId = await storeFolder(ctx, shl, input, { folderId, key, flag });

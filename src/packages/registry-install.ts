@@ -31,6 +31,11 @@ export interface InstallReport {
   skipped: string[];
   /** Packages installed at another version than asked (the nearest the fallback had): `asked → installed`. */
   substituted: string[];
+  /**
+   * Dependencies no source has at any version (hl7.fhir.uv.ipa on the npm registry): `id#version (needed by …)`.
+   * Not fatal: the loader reports them as missing, as it does for any dependency it cannot find.
+   */
+  unavailable: string[];
 }
 
 export class RegistryInstallError extends Error {
@@ -40,16 +45,31 @@ export class RegistryInstallError extends Error {
   }
 }
 
-/** Installs each `id#version` and, transitively, what it depends on. */
+/** No source has the package (404 from the registry and nothing from the fallback). */
+export class PackageNotFoundError extends RegistryInstallError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PackageNotFoundError';
+  }
+}
+
+/**
+ * Installs each `id#version` and, transitively, what it depends on. A package asked for by name must be found; a
+ * dependency no source has is reported in `unavailable` and the install goes on (the IPS declares hl7.fhir.uv.ipa
+ * 1.1.0, which the npm registry does not publish).
+ */
 export async function installFromRegistry(
   refs: readonly string[],
   options: RegistryInstallOptions,
 ): Promise<InstallReport> {
-  const report: InstallReport = { installed: [], alreadyCached: [], skipped: [], substituted: [] };
-  const queue = [...refs];
+  const report: InstallReport = { installed: [], alreadyCached: [], skipped: [], substituted: [], unavailable: [] };
+  const queue: { ref: string; neededBy?: string }[] = refs.map((ref) => ({ ref }));
   const seen = new Set<string>();
+  // id → version installed by this run: a second dependent asking another version that is not in the cache gets the
+  // same stand-in instead of a second download.
+  const standIns = new Map<string, string>();
   while (queue.length > 0) {
-    const ref = queue.shift() as string;
+    const { ref, neededBy } = queue.shift() as { ref: string; neededBy?: string };
     if (seen.has(ref)) continue;
     seen.add(ref);
     const [id, version] = ref.split('#');
@@ -59,15 +79,28 @@ export async function installFromRegistry(
     }
     let manifestPath = join(options.cacheDir, `${id}#${version}`, 'package', 'package.json');
     if (existsSync(manifestPath)) report.alreadyCached.push(ref);
-    else {
-      const installed = await installOne(id, version, options);
+    else if (standIns.has(id)) {
+      report.substituted.push(`${ref} → ${id}#${standIns.get(id)}`);
+      continue;
+    } else {
+      let installed: string;
+      try {
+        installed = await installOne(id, version, options);
+      } catch (err) {
+        if (!(err instanceof PackageNotFoundError) || neededBy === undefined) throw err;
+        options.log?.(err.message);
+        report.unavailable.push(`${ref} (needed by ${neededBy})`);
+        continue;
+      }
+      standIns.set(id, installed);
       manifestPath = join(options.cacheDir, `${id}#${installed}`, 'package', 'package.json');
       report.installed.push(`${id}#${installed}`);
       if (installed !== version) report.substituted.push(`${ref} → ${id}#${installed}`);
     }
     const deps =
       (JSON.parse(readFileSync(manifestPath, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
-    for (const [depId, depVersion] of Object.entries(deps)) queue.push(`${depId}#${depVersion}`);
+    for (const [depId, depVersion] of Object.entries(deps))
+      queue.push({ ref: `${depId}#${depVersion}`, neededBy: ref });
   }
   return report;
 }
@@ -86,7 +119,7 @@ async function fetchArchive(
     if (!(err instanceof RegistryInstallError) || !options.fallback) throw err;
     options.log?.(`${err.message}; asking ${options.fallback.name}`);
     const got = await options.fallback.fetch(id, version);
-    if (!got) throw new RegistryInstallError(`${err.message}; ${options.fallback.name} does not have ${id} either`);
+    if (!got) throw new PackageNotFoundError(`${err.message}; ${options.fallback.name} does not have ${id} either`);
     if (got.version !== version)
       options.log?.(
         `${options.fallback.name} has no ${id}#${version}; installing the nearest version it has, ${id}#${got.version}`,
@@ -104,7 +137,8 @@ async function installOne(id: string, asked: string, options: RegistryInstallOpt
   const expected = options.expectedSha256?.get(ref);
   if (expected && expected !== sha)
     throw new RegistryInstallError(`${ref}: the registry sent sha256 ${sha}, the lock list says ${expected}`);
-  const pkg = checkPackageUpload(bytes);
+  // Hostile-archive checks as for an upload; a registry package may share canonicals with the core (HL7 Terminology).
+  const pkg = checkPackageUpload(bytes, DEFAULT_UPLOAD_LIMITS, { allowCoreCanonicals: true });
   if (`${pkg.id}#${pkg.version}` !== ref)
     throw new RegistryInstallError(`${url} holds ${pkg.id}#${pkg.version}, not ${ref}`);
   // Extract into a temporary folder, then rename, so a half-written package never looks installed.
@@ -132,6 +166,7 @@ async function download(url: string, options: RegistryInstallOptions): Promise<B
       `cannot reach the FHIR package registry at ${options.registry} (${cause?.code ?? cause?.message ?? (err as Error).message})`,
     );
   }
+  if (res.status === 404) throw new PackageNotFoundError(`${url} answered ${res.status} ${res.statusText}`);
   if (!res.ok) throw new RegistryInstallError(`${url} answered ${res.status} ${res.statusText}`);
   const max = options.maxDownloadBytes ?? 200 * 1024 * 1024;
   const buf = Buffer.from(await res.arrayBuffer());

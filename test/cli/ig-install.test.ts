@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runIgInstall } from '../../src/cli/ig-install.ts';
+import { loadPackages } from '../../src/packages/load-packages.ts';
 import type { NpmRunner } from '../../src/packages/npm-source.ts';
 import { tarGz } from '../helpers/tar-builder.ts';
 
@@ -57,6 +58,38 @@ const npmPublished: Record<string, Record<string, Buffer>> = {
   'example.later': {
     '5.1.0': pkg('example.later', '5.1.0', {}),
     '5.3.0-ballot-tc1': pkg('example.later', '5.3.0-ballot-tc1', {}),
+  },
+  // HL7 IPS as the npm registry publishes it (the same archive as ../shared), and the nearest versions npm has of its
+  // dependencies, declaring what the real ones declare; hl7.fhir.uv.ipa is not on npm at all.
+  'hl7.fhir.uv.ips': { '2.0.0': readFileSync('../shared/fhir-packages/hl7.fhir.uv.ips#2.0.0.tgz') },
+  'hl7.terminology.r4': {
+    // Like the real one, it republishes a terminology.hl7.org code system the R4 core carries too (allowed here).
+    '7.0.1': tarGz([
+      {
+        name: 'package/package.json',
+        data: JSON.stringify({
+          name: 'hl7.terminology.r4',
+          version: '7.0.1',
+          fhirVersions: ['4.0.1'],
+          dependencies: { 'hl7.fhir.r4.core': '4.0.1', 'hl7.fhir.uv.extensions.r4': '5.2.0' },
+        }),
+      },
+      {
+        name: 'package/CodeSystem-action-type.json',
+        data: JSON.stringify({
+          resourceType: 'CodeSystem',
+          url: 'http://terminology.hl7.org/CodeSystem/action-type',
+          status: 'active',
+          content: 'complete',
+        }),
+      },
+    ]),
+  },
+  'hl7.fhir.uv.extensions.r4': {
+    '5.3.0-ballot-tc1': pkg('hl7.fhir.uv.extensions.r4', '5.3.0-ballot-tc1', {
+      'hl7.fhir.r4.core': '4.0.1',
+      'hl7.terminology.r4': '6.5.0',
+    }),
   },
   'example.npmevil': {
     '1.0.0': tarGz([
@@ -187,5 +220,60 @@ describe('the npm registry as a source (npm double)', () => {
     expect(res.out).toContain(
       `ig install failed: ${registry}/example.none/9.9.9 answered 404 Not Found; the npm registry (npm pack) does not have example.none either`,
     );
+  });
+
+  test('when the FHIR registry is unreachable, then hl7.fhir.uv.ips installs from npm with the nearest dependencies npm has, the one npm lacks is reported, and the server loads the substitutes', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const cache = mkdtempSync(join(tmpdir(), 'c-'));
+    npmCalls.length = 0;
+    const res = await run(['hl7.fhir.uv.ips@2.0.0'], {
+      FHIR_PACKAGE_REGISTRY: `http://127.0.0.1:${port}`,
+      FHIR_PACKAGE_CACHE: cache,
+    });
+    expect(res.code).toBe(0);
+    expect(res.out).toContain('installed hl7.fhir.uv.ips#2.0.0');
+    expect(res.out).toContain('substituted hl7.terminology.r4#6.5.0 → hl7.terminology.r4#7.0.1');
+    expect(res.out).toContain(
+      'substituted hl7.fhir.uv.extensions.r4#5.2.0 → hl7.fhir.uv.extensions.r4#5.3.0-ballot-tc1',
+    );
+    expect(res.out).toContain(
+      'unavailable hl7.fhir.uv.ipa#1.1.0 (needed by hl7.fhir.uv.ips#2.0.0): no registry has it; the server lists it as a missing dependency',
+    );
+    expect(res.out).toContain('skipped hl7.fhir.r4.core#4.0.1');
+    expect(readdirSync(cache).sort()).toEqual([
+      'hl7.fhir.uv.extensions.r4#5.3.0-ballot-tc1',
+      'hl7.fhir.uv.ips#2.0.0',
+      'hl7.terminology.r4#7.0.1',
+    ]);
+    // Each stand-in is fetched once, although two packages ask for it at a version npm lacks.
+    expect(npmCalls.filter((c) => c[0] === 'pack').map((c) => c[1])).toEqual([
+      'hl7.fhir.uv.ips@2.0.0',
+      'hl7.terminology.r4@7.0.1',
+      'hl7.fhir.uv.extensions.r4@5.3.0-ballot-tc1',
+    ]);
+    const set = await loadPackages({
+      files: [join(cache, 'hl7.fhir.uv.ips#2.0.0')],
+      cacheDir: cache,
+      includeCore: false,
+    });
+    const ips = set.summaries.find((s) => s.id === 'hl7.fhir.uv.ips');
+    expect(ips?.substitutedDependencies).toEqual([
+      { declared: 'hl7.terminology.r4#6.5.0', loaded: 'hl7.terminology.r4#7.0.1' },
+      { declared: 'hl7.fhir.uv.extensions.r4#5.2.0', loaded: 'hl7.fhir.uv.extensions.r4#5.3.0-ballot-tc1' },
+    ]);
+    // The R4 core is left out of this load (includeCore: false); the server ships it.
+    expect(ips?.missingDependencies).toEqual(['hl7.fhir.r4.core#4.0.1', 'hl7.fhir.uv.ipa#1.1.0']);
+  });
+
+  test('when a package asked for by name is on no registry, then the install still fails (only dependencies may be unavailable)', async () => {
+    const res = await run(['hl7.fhir.uv.ipa@1.1.0'], {
+      FHIR_PACKAGE_REGISTRY: registry,
+      FHIR_PACKAGE_CACHE: mkdtempSync(join(tmpdir(), 'c-')),
+    });
+    expect(res.code).toBe(1);
+    expect(res.out).toContain('the npm registry (npm pack) does not have hl7.fhir.uv.ipa either');
   });
 });

@@ -9,19 +9,10 @@ import { pathToFileURL } from 'node:url';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { escapeHtml } from '../../src/cli/report-html.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/global-setup.ts';
 import { BROKEN, inProcess, memoisedLoader, tempDir } from './validate-support.ts';
 
 const cli = inProcess(memoisedLoader());
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const INJECTED = '<script>window.__pwned = 1</script>';
 const INJECTED_KEY = '<img src=x onerror="window.__pwned = 2">';
 
@@ -40,7 +31,7 @@ beforeAll(async () => {
   expected = JSON.parse((await cli([...files, '--format', 'json'])).stdout);
   // A persistent context gives the browser a fresh profile folder of our own (--user-data-dir).
   browser = await chromium.launchPersistentContext(tempDir('chromium-profile-'), {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
   });

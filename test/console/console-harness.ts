@@ -20,22 +20,10 @@ import { createAuthTestApp, type AuthTestApp } from '../helpers/auth-app.ts';
 import { SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
 import { covidImmunization, patient } from '../unit/credentials/fixtures.ts';
 import { ISSUER_URL, makeKeys, NOW } from '../unit/credentials/harness.ts';
-import { CHROMIUM } from '../helpers/global-setup.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/global-setup.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const SHL_BASE = 'https://gateway.test/shl';
-
-/** Same flags as the CLI report's browser test: no network of its own, no first-run work. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface ConsoleHarness {
   t: TestApp;

@@ -12,6 +12,7 @@ const doc = readFileSync(join(root, 'docs/vhl-conformance.md'), 'utf8');
 const TEST_FILES: Record<string, string> = {
   G: 'test/e2e/vhl.test.ts',
   M: 'test/e2e/vhl-manifest.test.ts',
+  S: 'test/e2e/vhl-ssraa.test.ts',
   U: 'test/unit/formats/shl/vhlink.test.ts',
 };
 
@@ -39,7 +40,7 @@ function rows(): Row[] {
 function references(test: string): Array<{ file: string; fragment: string }> {
   return test
     .split(';')
-    .map((part) => /^\s*([GMU]):(.+?)(?:\s+\(.*)?$/.exec(part))
+    .map((part) => /^\s*([GMSU]):(.+?)(?:\s+\(.*)?$/.exec(part))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ file: TEST_FILES[m[1]!]!, fragment: m[2]!.trim().replace(/\\\|/g, '|') }));
 }

@@ -5,6 +5,7 @@
  * same Bundle that was pushed; `$verify` on the HC1 passes every check and says it saw a `vhlink`.
  * The scenario each test covers is listed in docs/vhl-conformance.md.
  */
+import { verifyDocumentSignature } from '../../src/formats/fhir-signature.ts';
 import request from 'supertest';
 import { decodeHc1 } from '../../src/formats/hcert/verify.ts';
 import { decodeVhlink, parseVhlManifestUrl } from '../../src/formats/shl/vhlink.ts';
@@ -275,5 +276,7 @@ describe('ITI-YY4 / ITI-YY5 as the receiver sees them', () => {
     expect(doc.entry.some((e) => e.resource.resourceType === 'Patient' && e.resource.id === 'vhl-summary-only')).toBe(
       true,
     );
+    // The receiver gets the summary as its author signed it: the signature survives encryption and the folder.
+    expect(verifyDocumentSignature(doc).valid).toBe(true);
   });
 });

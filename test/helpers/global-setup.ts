@@ -11,6 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const CHROMIUM = '/usr/bin/chromium';
+/** The flags every browser test starts Chromium with: headless, no network of its own, no first-run work. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;

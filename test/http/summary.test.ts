@@ -2,7 +2,9 @@
  * `$summary` (IPS): the IPS document of a stored patient, built from the HL7 IPS package's own example records
  * (stored one by one, then summarised) and validated here, independently, against the IPS Bundle profile.
  */
+import { createHash } from 'node:crypto';
 import request from 'supertest';
+import { AUTHOR_SIGNATURE_TYPE, verifyDocumentSignature } from '../../src/formats/fhir-signature.ts';
 import { createValidator } from '../../src/validation/validator.ts';
 import { IPS_BUNDLE, IPS_PACKAGE_FILE, packageExample, SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
 import { createTestApp, FHIR_JSON, type TestApp } from '../helpers/test-app.ts';
@@ -90,6 +92,30 @@ describe('Patient/{id}/$summary', () => {
       resourceType: 'Patient',
       id: '66033',
     });
+  });
+
+  test('when a summary is made, then the author organisation signs it: Bundle.signature is a detached JWS by our DSC over the document, and a changed document no longer verifies', async () => {
+    const res = await request(t.app).get('/fhir/Patient/66033/$summary');
+    expect(res.status).toBe(200);
+    const bundle = res.body as J;
+    const composition = bundle.entry[0].resource;
+    expect(bundle.signature).toMatchObject({
+      type: [AUTHOR_SIGNATURE_TYPE],
+      who: { reference: composition.author[0].reference },
+      sigFormat: 'application/jose',
+    });
+    expect(composition.custodian.reference).toBe(composition.author[0].reference);
+    const check = verifyDocumentSignature(bundle);
+    expect(check.valid).toBe(true);
+    const fingerprint = createHash('sha256').update(check.certificateDer).digest('hex');
+    expect(t.services.credentials.issuer().keys.dscs.map((d) => d.certificate.fingerprint)).toContain(fingerprint);
+    // Re-ordering keys does not matter (JCS), a changed value does.
+    const reordered = JSON.parse(JSON.stringify({ entry: bundle.entry, ...bundle }));
+    expect(verifyDocumentSignature(reordered).valid).toBe(true);
+    const changed = structuredClone(bundle);
+    changed.entry[1].resource.birthDate = '1900-01-01';
+    expect(verifyDocumentSignature(changed).valid).toBe(false);
+    expect(errorsOf(bundle)).toEqual([]);
   });
 
   test('when the patient has records of several sections, then each is in its section, what they reference is included, and the document is valid', async () => {

@@ -21,7 +21,11 @@ const ddccDocument = packageExample('who.ddcc#1.0.0.tgz', 'Bundle-ExampleEnglish
 beforeAll(async () => {
   strict = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, validationMode: 'strict' });
   lenient = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES, validationMode: 'lenient' });
-  withoutIps = await createTestApp({ fhirPackages: SHARED_PACKAGE_FILES_WITHOUT_IPS, validationMode: 'lenient' });
+  withoutIps = await createTestApp({
+    fhirPackages: SHARED_PACKAGE_FILES_WITHOUT_IPS,
+    fhirPackagesNodeModules: false,
+    validationMode: 'lenient',
+  });
 });
 afterAll(async () => {
   await strict.close();

@@ -5,7 +5,7 @@
  * expiry are read here from the link itself.
  */
 import { call, param, parameters, type Param, type Resource } from '../api.ts';
-import { field, h, show } from '../dom.ts';
+import { field, h, show, stackForm } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { renderContent } from '../content.ts';
 import { errorBox } from '../page.ts';
@@ -102,15 +102,8 @@ export function shlPage(root: HTMLElement, initial?: string): void {
       show(result, errorBox(err));
     }
   };
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        void open();
-      },
-    },
+  const form = stackForm(
+    () => void open(),
     field(t('shl.link'), link, t('shl.linkHint')),
     about,
     field(t('shl.passcode'), passcode),

@@ -4,7 +4,7 @@
  * the result can be downloaded.
  */
 import { call, type Issue, type Outcome, type Resource } from '../api.ts';
-import { field, h, readFile, show, uid } from '../dom.ts';
+import { field, h, readFile, show, stackForm, uid } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { jsonView } from '../json-view.ts';
 import { errorBox } from '../page.ts';
@@ -37,15 +37,8 @@ export function validatePage(root: HTMLElement): void {
     if (f) text.value = await readFile(f, 'text');
   });
 
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        void validate(text.value, profile.value.trim(), result);
-      },
-    },
+  const form = stackForm(
+    () => void validate(text.value, profile.value.trim(), result),
     field(t('validate.resource'), text, t('validate.resourceHint')),
     field(t('validate.file'), file),
     field(t('validate.profile'), profile, t('validate.profileHint')),

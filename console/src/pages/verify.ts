@@ -1,6 +1,6 @@
 /** Verify: paste a credential, pick a picture of its QR code, or capture one with the camera; `$verify` judges it. */
 import { call, parameters, type Resource } from '../api.ts';
-import { field, h, readFile, show } from '../dom.ts';
+import { field, h, readFile, show, stackForm } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { renderVerdict } from '../verdict.ts';
 import { errorBox } from '../page.ts';
@@ -40,17 +40,12 @@ export function verifyPage(root: HTMLElement, initial?: string): void {
     }
   };
 
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const file = picture.files?.[0];
-        if (file) void run({ image: file });
-        else if (text.value.trim()) void run({ credential: text.value.trim() });
-        else show(result, errorBox(new Error(t('verify.nothing'))));
-      },
+  const form = stackForm(
+    () => {
+      const file = picture.files?.[0];
+      if (file) void run({ image: file });
+      else if (text.value.trim()) void run({ credential: text.value.trim() });
+      else show(result, errorBox(new Error(t('verify.nothing'))));
     },
     field(t('verify.paste'), text, t('verify.pasteHint')),
     field(t('verify.picture'), picture, t('verify.pictureHint')),

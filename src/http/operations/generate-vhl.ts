@@ -150,6 +150,7 @@ export function generateVhlOperation(credentials: CredentialServices, now: () =>
         now: at,
         requester: req.requester ?? 'unknown',
         purposeOfUse,
+        ...(credentials.vhlSsraa ? { ssraa: true } : {}),
         ...options,
       });
       return { status: 200, resource: toParameters(generated) };

@@ -6,6 +6,7 @@
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import { buildIpsSummary, IPS_BUNDLE_PROFILE } from '../../credentials/ips-summary.ts';
+import { patientsWithIdentifier } from '../../credentials/patient-lookup.ts';
 import { fail, issue, OutcomeError } from '../../fhir/outcome.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
 import type { ResourceStore } from '../../storage/store.ts';
@@ -24,38 +25,22 @@ async function patientByIdentifier(store: ResourceStore, token: string): Promise
       text: 'identifier is system|value or value, with a value',
       expression: 'identifier',
     });
-  const result = await store.search({
-    resourceType: 'Patient',
-    filters: [
-      {
-        code: 'identifier',
-        type: 'token',
-        values: [{ kind: 'token', ...(system !== undefined ? { system } : {}), code }],
-      },
-    ],
-    sort: [],
-    count: 2,
-    offset: 0,
-    total: 'none',
-    summaryCount: false,
-    include: [],
-    revinclude: [],
-  });
-  if (result.resources.length === 0)
+  const found = await patientsWithIdentifier(store, system, code);
+  if (found.length === 0)
     fail('not-found', {
       code: 'not-found',
       id: 'SUMMARY_PATIENT_NOT_FOUND',
       text: 'No stored Patient has this identifier',
       expression: 'identifier',
     });
-  if (result.resources.length > 1)
+  if (found.length > 1)
     fail('unprocessable', {
       code: 'multiple-matches',
       id: 'SUMMARY_IDENTIFIER_AMBIGUOUS',
       text: 'More than one stored Patient has this identifier',
       expression: 'identifier',
     });
-  return result.resources[0] as Patient;
+  return found[0] as Patient;
 }
 
 /**
