@@ -11,30 +11,40 @@ import { revocationEntryId, revokeCredential, unrevokeCredential } from '../../c
 import { revokeShlRecord } from '../../credentials/shl-links.ts';
 import { retireFolder } from '../../credentials/vhl-folder-record.ts';
 import { fail } from '../../fhir/outcome.ts';
+import type { ResourceStore } from '../../storage/store.ts';
 import type { FhirResponse } from '../fhir-request.ts';
 import type { OperationRoute } from '../routes.ts';
 import { defineOperation } from './define.ts';
+
+/** The credential a revoke or un-revoke names: 400 for a bad id, 404 for one this server never issued. */
+async function issuedCredential(
+  store: ResourceStore,
+  given: string | undefined,
+): Promise<{ credentialId: string; issued: NonNullable<Awaited<ReturnType<typeof findIssuance>>> }> {
+  const credentialId = given?.trim();
+  if (!credentialId || credentialId.length > 256)
+    fail('invalid', {
+      code: 'value',
+      id: 'REVOKE_CREDENTIAL_ID_INVALID',
+      text: 'credentialId must be the certificate id (1 to 256 characters)',
+      expression: 'credentialId',
+    });
+  const issued = await findIssuance(store, credentialId);
+  if (!issued)
+    fail('not-found', {
+      code: 'not-found',
+      id: 'CREDENTIAL_NOT_ISSUED_HERE',
+      text: `No credential with id ${credentialId} was issued by this server`,
+      expression: 'credentialId',
+    });
+  return { credentialId, issued };
+}
 
 export function revokeCredentialOperation(now: () => Date): OperationRoute {
   return defineOperation('revoke-credential', {
     scope: OPERATION_SCOPES.revokeCredential,
     handle: async (ctx, req, _target, input) => {
-      const credentialId = input.string('credentialId')?.trim();
-      if (!credentialId || credentialId.length > 256)
-        fail('invalid', {
-          code: 'value',
-          id: 'REVOKE_CREDENTIAL_ID_INVALID',
-          text: 'credentialId must be the certificate id (1 to 256 characters)',
-          expression: 'credentialId',
-        });
-      const issued = await findIssuance(ctx.store, credentialId);
-      if (!issued)
-        fail('not-found', {
-          code: 'not-found',
-          id: 'CREDENTIAL_NOT_ISSUED_HERE',
-          text: `No credential with id ${credentialId} was issued by this server`,
-          expression: 'credentialId',
-        });
+      const { credentialId, issued } = await issuedCredential(ctx.store, input.string('credentialId'));
       if (issued.format === 'shl' || issued.format === 'vhl') {
         // A link is revoked by removing its record: the manifest URL then answers 404, and $verify says revoked.
         const removed = await revokeShlRecord(ctx.store, credentialId);
@@ -58,22 +68,7 @@ export function unrevokeCredentialOperation(): OperationRoute {
   return defineOperation('unrevoke-credential', {
     scope: OPERATION_SCOPES.unrevokeCredential,
     handle: async (ctx, _req, _target, input) => {
-      const credentialId = input.string('credentialId')?.trim();
-      if (!credentialId || credentialId.length > 256)
-        fail('invalid', {
-          code: 'value',
-          id: 'REVOKE_CREDENTIAL_ID_INVALID',
-          text: 'credentialId must be the certificate id (1 to 256 characters)',
-          expression: 'credentialId',
-        });
-      const issued = await findIssuance(ctx.store, credentialId);
-      if (!issued)
-        fail('not-found', {
-          code: 'not-found',
-          id: 'CREDENTIAL_NOT_ISSUED_HERE',
-          text: `No credential with id ${credentialId} was issued by this server`,
-          expression: 'credentialId',
-        });
+      const { credentialId, issued } = await issuedCredential(ctx.store, input.string('credentialId'));
       if (issued.format === 'shl' || issued.format === 'vhl')
         fail('unprocessable', {
           code: 'business-rule',
