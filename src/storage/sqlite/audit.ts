@@ -46,7 +46,7 @@ export const AUDIT_MIGRATIONS = [{ column: 'hseq', sql: 'ALTER TABLE audit_event
 export const AUDIT_LATE_DDL =
   'CREATE INDEX IF NOT EXISTS audit_events_hseq ON audit_events(hseq) WHERE hseq IS NOT NULL;';
 
-/** The resource a write just wrote, found by its entity search through `history` (see `writtenVersion`). */
+/** The version a write wrote: its own AuditEvent names it through `hseq` (searched through `history`). */
 export interface WrittenVersion {
   type: string;
   id: string;
@@ -54,13 +54,10 @@ export interface WrittenVersion {
   hseq: number;
 }
 
-/** The version a write left for `Type/id` (its current row's sequence), inside the write's own job. */
-export function writtenVersion(ctx: StoreContext, reference: string): WrittenVersion | undefined {
+/** `Type/id` and the history sequence number the write handed back (resource-ops.ts `Versioned`). */
+export function versionOf(reference: string, hseq: number): WrittenVersion {
   const slash = reference.indexOf('/');
-  const type = reference.slice(0, slash);
-  const id = reference.slice(slash + 1);
-  const row = ctx.stmt('SELECT seq FROM resources WHERE rtype = ? AND id = ?').get(type, id);
-  return row ? { type, id, hseq: Number(row.seq) } : undefined;
+  return { type: reference.slice(0, slash), id: reference.slice(slash + 1), hseq };
 }
 
 /**
