@@ -1,8 +1,9 @@
 /**
  * The audit trail on SQLite: `audit_events` (one row per event: JSON plus the searched columns) and
  * `audit_entities` (one row per entity reference). Appending is a few inserts into narrow tables instead of a
- * versioned resource with an index row per search parameter, and it runs inside the same job as the write it
- * records (sqlite-store.ts), so both commit together. An event's id is its sequence number (never reused: the
+ * versioned resource with an index row per search parameter, and it runs in the same transaction as the write
+ * it records (sqlite-store.ts: just before the group's COMMIT, or in the write's step of a transaction), so both
+ * commit together. An event's id is its sequence number (never reused: the
  * trail is append-only), so no random key has to be indexed; id and meta are added to the JSON when it is read.
  */
 import type { AuditEvent } from '@medplum/fhirtypes';
