@@ -56,12 +56,13 @@ export const PUBLIC_PATHS: readonly string[] = [
 /** Throws 401/403 when the caller may not do what `need` says. */
 export function authorize(auth: AuthContext | undefined, need: Need): void {
   if (!auth || auth.kind === 'off' || need.kind === 'public') return;
-  const scope = need.kind === 'scope' ? need.scope : formatResourceScope(need.type, [need.letter]);
+  // The scope's name is only for the refusal's text: not built on the path that grants (every request).
+  const scope = () => (need.kind === 'scope' ? need.scope : formatResourceScope(need.type, [need.letter]));
   if (auth.kind === 'anonymous') {
     fail('unauthorized', {
       code: 'login',
       id: 'AUTH_TOKEN_MISSING',
-      text: `This request needs a bearer token with scope ${scope} (SMART Backend Services: POST /auth/token)`,
+      text: `This request needs a bearer token with scope ${scope()} (SMART Backend Services: POST /auth/token)`,
     });
   }
   const ok =
@@ -72,7 +73,7 @@ export function authorize(auth: AuthContext | undefined, need: Need): void {
     fail('forbidden', {
       code: 'forbidden',
       id: 'AUTH_SCOPE_MISSING',
-      text: `The token's scopes do not allow this request; it needs ${scope}`,
+      text: `The token's scopes do not allow this request; it needs ${scope()}`,
     });
 }
 

@@ -80,4 +80,72 @@ describe('store queue', () => {
     await Promise.all([slow, write, read]);
     expect(order).toEqual(['tx start', 'tx end', 'write', 'read']);
   });
+
+  test('when writes of a group defer work, then it runs after every write, outside their savepoints, before the COMMIT', async () => {
+    const { db, log } = fakeDb();
+    const queue = createStoreQueue(db, () => undefined);
+    const write = (n: number) =>
+      queue.write((defer) => {
+        log.push(`write ${n}`);
+        defer(() => log.push(`deferred ${n}`));
+        return n;
+      });
+    expect(await Promise.all([write(1), write(2)])).toEqual([1, 2]);
+    expect(log).toEqual([
+      'BEGIN IMMEDIATE',
+      'SAVEPOINT job',
+      'write 1',
+      'RELEASE job',
+      'SAVEPOINT job',
+      'write 2',
+      'RELEASE job',
+      'deferred 1',
+      'deferred 2',
+      'COMMIT',
+    ]);
+  });
+
+  test('when a write that deferred work then throws, then its deferred work is dropped with it and the others commit', async () => {
+    const { db, log } = fakeDb();
+    const queue = createStoreQueue(db, () => undefined);
+    const results = await Promise.allSettled([
+      queue.write((defer) => defer(() => log.push('deferred ok'))),
+      queue.write((defer) => {
+        defer(() => log.push('deferred by the failed write'));
+        throw new Error('bad write');
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(log).toContain('deferred ok');
+    expect(log).not.toContain('deferred by the failed write');
+    expect(log[log.length - 1]).toBe('COMMIT');
+  });
+
+  test('when deferred work throws, then the whole group is rolled back and every write of it rejected', async () => {
+    const { db, log } = fakeDb();
+    let rollbacks = 0;
+    const queue = createStoreQueue(db, () => rollbacks++);
+    const results = await Promise.allSettled([
+      queue.write(() => 'plain write of the same group'),
+      queue.write((defer) =>
+        defer(() => {
+          throw new Error('audit append failed');
+        }),
+      ),
+    ]);
+    expect(results).toEqual([
+      { status: 'rejected', reason: new Error('audit append failed') },
+      { status: 'rejected', reason: new Error('audit append failed') },
+    ]);
+    expect(log).not.toContain('COMMIT');
+    expect(log[log.length - 1]).toBe('ROLLBACK');
+    expect(rollbacks).toBe(1);
+  });
+
+  test('when an exclusive job tries to defer work, then it is refused (only group-committed writes can)', async () => {
+    const { db } = fakeDb();
+    const queue = createStoreQueue(db, () => undefined);
+    const job = (defer: (work: () => void) => void) => defer(() => undefined);
+    await expect(queue.exclusive(job as never)).rejects.toThrow('Only a group-committed write can defer work');
+  });
 });

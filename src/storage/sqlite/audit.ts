@@ -1,8 +1,9 @@
 /**
  * The audit trail on SQLite: `audit_events` (one row per event: JSON plus the searched columns) and
  * `audit_entities` (one row per entity reference). Appending is a few inserts into narrow tables instead of a
- * versioned resource with an index row per search parameter, and it runs inside the same job as the write it
- * records (sqlite-store.ts), so both commit together. An event's id is its sequence number (never reused: the
+ * versioned resource with an index row per search parameter, and it runs in the same transaction as the write
+ * it records (sqlite-store.ts: just before the group's COMMIT, or in the write's step of a transaction), so both
+ * commit together. An event's id is its sequence number (never reused: the
  * trail is append-only), so no random key has to be indexed; id and meta are added to the JSON when it is read.
  */
 import type { AuditEvent } from '@medplum/fhirtypes';
@@ -46,7 +47,7 @@ export const AUDIT_MIGRATIONS = [{ column: 'hseq', sql: 'ALTER TABLE audit_event
 export const AUDIT_LATE_DDL =
   'CREATE INDEX IF NOT EXISTS audit_events_hseq ON audit_events(hseq) WHERE hseq IS NOT NULL;';
 
-/** The resource a write just wrote, found by its entity search through `history` (see `writtenVersion`). */
+/** The version a write wrote: its own AuditEvent names it through `hseq` (searched through `history`). */
 export interface WrittenVersion {
   type: string;
   id: string;
@@ -54,13 +55,10 @@ export interface WrittenVersion {
   hseq: number;
 }
 
-/** The version a write left for `Type/id` (its current row's sequence), inside the write's own job. */
-export function writtenVersion(ctx: StoreContext, reference: string): WrittenVersion | undefined {
+/** `Type/id` and the history sequence number the write handed back (resource-ops.ts `Versioned`). */
+export function versionOf(reference: string, hseq: number): WrittenVersion {
   const slash = reference.indexOf('/');
-  const type = reference.slice(0, slash);
-  const id = reference.slice(slash + 1);
-  const row = ctx.stmt('SELECT seq FROM resources WHERE rtype = ? AND id = ?').get(type, id);
-  return row ? { type, id, hseq: Number(row.seq) } : undefined;
+  return { type: reference.slice(0, slash), id: reference.slice(slash + 1), hseq };
 }
 
 /**

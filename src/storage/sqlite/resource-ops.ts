@@ -36,6 +36,16 @@ export function readResource(ctx: StoreContext, resourceType: string, id: string
   return { status: 'found', resource: parseStoredResource(row.content) };
 }
 
+/**
+ * A write's result and the history sequence number of the version it wrote (`hseq`; absent when it wrote
+ * nothing: a conditional create that matched, a delete of what is not there). A write's own AuditEvent points at
+ * that version (audit.ts), so handing it back spares a look-up of the row just written.
+ */
+export interface Versioned<R> {
+  result: R;
+  hseq?: number;
+}
+
 /** Stamps id and meta on a copy, serialises it and computes its index rows. */
 function prepare(resource: Resource, id: string, version: number, now: Date): { stored: Resource; json: string } {
   const stored = {
@@ -52,12 +62,12 @@ function put(
   id: string,
   existing: CurrentRow | undefined,
   method: 'POST' | 'PUT',
-): Resource {
+): { stored: Resource; seq: number } {
   const now = ctx.now();
   const version = existing ? existing.version + 1 : 1;
   const { stored, json } = prepare(resource, id, version, now);
   const index = indexValues(stored);
-  atomically(ctx, () =>
+  const seq = atomically(ctx, () =>
     writeVersion(ctx, {
       resourceType: resource.resourceType,
       id,
@@ -69,11 +79,15 @@ function put(
       existing,
     }),
   );
-  return stored;
+  return { stored, seq };
 }
 
 /** Create with a server-assigned id, or conditional create (If-None-Exist). */
-export function createResource(ctx: StoreContext, resource: Resource, options: CreateOptions = {}): CreateResult {
+export function createResource(
+  ctx: StoreContext,
+  resource: Resource,
+  options: CreateOptions = {},
+): Versioned<CreateResult> {
   if (options.ifNoneExist) {
     const ids = matchingIds(ctx, options.ifNoneExist, 2);
     if (ids.length > 1) {
@@ -84,7 +98,7 @@ export function createResource(ctx: StoreContext, resource: Resource, options: C
       });
     }
     const found = ids.length === 1 ? readResource(ctx, resource.resourceType, ids[0] as string) : undefined;
-    if (found?.status === 'found') return { outcome: 'existing', resource: found.resource };
+    if (found?.status === 'found') return { result: { outcome: 'existing', resource: found.resource } };
   }
   const id = options.id ?? ctx.newId();
   if (options.id !== undefined && currentRow(ctx, resource.resourceType, id)) {
@@ -94,7 +108,11 @@ export function createResource(ctx: StoreContext, resource: Resource, options: C
       text: `${resource.resourceType}/${id} already exists`,
     });
   }
-  return { outcome: 'created', resource: put(ctx, resource, id, undefined, 'POST') };
+  return created(put(ctx, resource, id, undefined, 'POST'));
+}
+
+function created(w: { stored: Resource; seq: number }): Versioned<CreateResult & UpdateResult> {
+  return { result: { outcome: 'created', resource: w.stored }, hseq: w.seq };
 }
 
 function checkIfMatch(existing: CurrentRow | undefined, ifMatch: string | undefined, ref: string): void {
@@ -114,7 +132,11 @@ function checkIfMatch(existing: CurrentRow | undefined, ifMatch: string | undefi
 }
 
 /** Update (or create-on-update, or revive a deleted resource with the next version). */
-export function updateResource(ctx: StoreContext, resource: Resource, options: UpdateOptions = {}): UpdateResult {
+export function updateResource(
+  ctx: StoreContext,
+  resource: Resource,
+  options: UpdateOptions = {},
+): Versioned<UpdateResult> {
   const id = resource.id;
   if (!id)
     fail('invalid', {
@@ -126,7 +148,8 @@ export function updateResource(ctx: StoreContext, resource: Resource, options: U
   const existing = currentRow(ctx, resource.resourceType, id);
   checkIfMatch(existing, options.ifMatch, `${resource.resourceType}/${id}`);
   const outcome = existing && existing.deleted === 0 ? 'updated' : 'created';
-  return { outcome, resource: put(ctx, resource, id, existing, 'PUT') };
+  const w = put(ctx, resource, id, existing, 'PUT');
+  return { result: { outcome, resource: w.stored }, hseq: w.seq };
 }
 
 /** Soft, versioned delete: a DELETE entry in history; deleting what is not there is a no-op. */
@@ -135,14 +158,16 @@ export function deleteResource(
   resourceType: string,
   id: string,
   options: UpdateOptions = {},
-): DeleteResult {
+): Versioned<DeleteResult> {
   const existing = currentRow(ctx, resourceType, id);
   checkIfMatch(existing, options.ifMatch, `${resourceType}/${id}`);
-  if (!existing || existing.deleted !== 0) return {};
+  if (!existing || existing.deleted !== 0) return { result: {} };
   const version = existing.version + 1;
   const lastUpdated = ctx.now().getTime();
-  atomically(ctx, () => writeVersion(ctx, { resourceType, id, version, lastUpdated, method: 'DELETE', existing }));
-  return { versionId: String(version) };
+  const hseq = atomically(ctx, () =>
+    writeVersion(ctx, { resourceType, id, version, lastUpdated, method: 'DELETE', existing }),
+  );
+  return { result: { versionId: String(version) }, hseq };
 }
 
 /**
@@ -154,9 +179,9 @@ export function conditionalUpdate(
   resource: Resource,
   query: SearchQuery,
   options: UpdateOptions = {},
-): UpdateResult {
+): Versioned<UpdateResult> {
   const ids = matchingIds(ctx, query, 2);
   const target = conditionalTarget(resource, ids, options);
-  if (target === undefined) return { outcome: 'created', resource: put(ctx, resource, ctx.newId(), undefined, 'POST') };
+  if (target === undefined) return created(put(ctx, resource, ctx.newId(), undefined, 'POST'));
   return updateResource(ctx, { ...resource, id: target } as Resource, options);
 }

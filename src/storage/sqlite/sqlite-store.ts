@@ -17,15 +17,22 @@ import type {
   WrittenRef,
 } from '../store.ts';
 import { isAuditEvent, refuseAuditChange } from '../audit-trail.ts';
-import { appendAuditRows, readAudit, searchAudit, writtenVersion } from './audit.ts';
+import { appendAuditRows, readAudit, searchAudit, versionOf } from './audit.ts';
 import { atomically, createContext } from './context.ts';
 import { claimNonce } from './nonces.ts';
 import type { StoreContext } from './context.ts';
 import { readHistory, readVersion } from './history.ts';
-import { conditionalUpdate, createResource, deleteResource, readResource, updateResource } from './resource-ops.ts';
+import {
+  conditionalUpdate,
+  createResource,
+  deleteResource,
+  readResource,
+  updateResource,
+  type Versioned,
+} from './resource-ops.ts';
 import { openDatabase } from './schema.ts';
 import { runSearch } from './search.ts';
-import { createStoreQueue } from './store-queue.ts';
+import { createStoreQueue, type Defer } from './store-queue.ts';
 
 export interface SqliteStoreOptions {
   /** Database file, or `:memory:`. */
@@ -43,33 +50,38 @@ type Runner = <T>(job: () => T | Promise<T>) => Promise<T>;
 interface Runners {
   /** For reads. */
   read: Runner;
-  /** For single synchronous writes (group-committed outside a transaction). */
-  write: <T>(job: () => T) => Promise<T>;
-  /** `write` runs each job in a savepoint of its own (the queue's group commit does; a transaction's steps do not). */
-  writeIsAtomic: boolean;
+  /**
+   * For single synchronous writes. The queue group-commits them, each in a savepoint of its own, and passes
+   * `defer` (store-queue.ts); inside a transaction a write runs directly, without `defer`.
+   */
+  write: <T>(job: (defer?: Defer) => T) => Promise<T>;
 }
 
 /**
- * A write job that also appends its AuditEvent (when asked) in the same savepoint: both commit together or not
- * at all, in one job of the queue (group-committed like any single write). The queue already runs each job in a
- * savepoint of its own; inside a transaction the pair gets one here.
+ * A write job that also appends its AuditEvent (when asked): both commit together or not at all. In the queue
+ * the event is built inside the write's job (a failing builder undoes that write only) and appended just before
+ * the group's COMMIT (`defer`); inside a transaction the pair gets a savepoint of its own here. The event points
+ * at the version the write reports it wrote (`hseq`), so nothing is read back.
  */
 function withAudit<R>(
   ctx: StoreContext,
-  atomic: boolean,
   options: AuditWriteOption | undefined,
-  write: () => R,
+  write: () => Versioned<R>,
   written: (r: R) => WrittenRef | undefined,
-): () => R {
+): (defer?: Defer) => R {
   const audit = options?.audit;
-  if (!audit) return write;
-  const both = () => {
-    const result = write();
+  if (!audit) return () => write().result;
+  const both = (defer?: Defer) => {
+    const { result, hseq } = write();
     const ref = written(result);
-    if (ref) appendAuditRows(ctx, [audit(ref)], writtenVersion(ctx, ref.reference));
+    if (!ref) return result;
+    const event = audit(ref);
+    const version = hseq === undefined ? undefined : versionOf(ref.reference, hseq);
+    if (defer) defer(() => void appendAuditRows(ctx, [event], version));
+    else appendAuditRows(ctx, [event], version);
     return result;
   };
-  return atomic ? both : () => atomically(ctx, both);
+  return (defer) => (defer ? both(defer) : atomically(ctx, () => both()));
 }
 
 /** The store's operations, run through the queue outside a transaction and directly inside one. */
@@ -95,7 +107,6 @@ function operations(
         : run.write(
             withAudit(
               ctx,
-              run.writeIsAtomic,
               options,
               () => createResource(ctx, resource, options),
               (r) => (r.outcome === 'created' ? ref(r) : undefined),
@@ -104,14 +115,13 @@ function operations(
     update: (resource: Resource, options?: UpdateOptions) =>
       isAuditEvent(resource)
         ? Promise.reject(auditRefusal())
-        : run.write(withAudit(ctx, run.writeIsAtomic, options, () => updateResource(ctx, resource, options), ref)),
+        : run.write(withAudit(ctx, options, () => updateResource(ctx, resource, options), ref)),
     delete: (type, id, options?: UpdateOptions) =>
       isAuditEvent(type)
         ? Promise.reject(auditRefusal())
         : run.write(
             withAudit(
               ctx,
-              run.writeIsAtomic,
               options,
               () => deleteResource(ctx, type, id, options),
               () => ({ reference: `${type}/${id}`, created: false }),
@@ -120,9 +130,7 @@ function operations(
     conditionalUpdate: (resource: Resource, query: SearchQuery, options?: UpdateOptions) =>
       isAuditEvent(resource)
         ? Promise.reject(auditRefusal())
-        : run.write(
-            withAudit(ctx, run.writeIsAtomic, options, () => conditionalUpdate(ctx, resource, query, options), ref),
-          ),
+        : run.write(withAudit(ctx, options, () => conditionalUpdate(ctx, resource, query, options), ref)),
     history: (query: HistoryQuery) => run.read(() => readHistory(ctx, query)),
     search: (query: SearchQuery) =>
       run.read(() => (isAuditEvent(query.resourceType) ? searchAudit(ctx, query) : runSearch(ctx, query))),
@@ -172,7 +180,7 @@ function transactionStore(ctx: StoreContext, path: string): ResourceStore {
   const direct: Runner = async (job) => job();
   const tx: ResourceStore = operations(
     ctx,
-    { read: direct, write: direct, writeIsAtomic: false },
+    { read: direct, write: (job) => direct(() => job()) },
     // A nested transaction joins the outer one; its own savepoint makes it atomic within it.
     (work) => inSavepoint(ctx, tx, work),
     path,
@@ -195,7 +203,6 @@ export function createSqliteStore(options: SqliteStoreOptions): ResourceStore {
   const run: Runners = {
     read: (job) => whenOpen(() => queue.exclusive(job)),
     write: (job) => whenOpen(() => queue.write(job)),
-    writeIsAtomic: true,
   };
   const store = operations(ctx, run, (work) => run.read(() => inSavepoint(ctx, tx, work)), options.path);
   store.close = async () => {

@@ -6,26 +6,39 @@
  * savepoint, so one failing write undoes only itself) and are acknowledged together after the one COMMIT.
  * Under concurrent load that turns N fsyncs into one, without weakening anything: no write is acknowledged
  * before it is durable, and if the COMMIT fails every write of the group is rejected.
+ *
+ * A write may hand its group work to run after every write of the group and before the COMMIT, outside the
+ * writes' savepoints (`defer`): a write's AuditEvent goes there (sqlite-store.ts), so it commits with the write,
+ * but the appends of a group run together on the trail's hot last pages, and those pages are not copied into
+ * each write's savepoint journal again. If deferred work fails, the whole group is rolled back and rejected, so
+ * no write commits without it.
  * https://www.sqlite.org/lang_transaction.html
  */
 import type { DatabaseSync } from 'node:sqlite';
+
+/** Hands the group work to run just before its COMMIT (only if this write succeeds). */
+export type Defer = (work: () => void) => void;
 
 export interface StoreQueue {
   /** Runs a job alone (reads, transactions, close). */
   exclusive<T>(job: () => T | Promise<T>): Promise<T>;
   /** Runs a synchronous write; writes queued together share one commit. */
-  write<T>(job: () => T): Promise<T>;
+  write<T>(job: (defer: Defer) => T): Promise<T>;
 }
 
 interface Job {
   kind: 'write' | 'exclusive';
-  run: () => unknown;
+  run: (defer: Defer) => unknown;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 }
 
 /** Largest number of writes sharing one commit (bounds the work lost to one failed commit). */
 const MAX_GROUP = 256;
+
+const notGrouped: Defer = () => {
+  throw new Error('Only a group-committed write can defer work to its COMMIT');
+};
 
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -37,13 +50,16 @@ function runGroup(db: DatabaseSync, pending: Job[], onRollback: () => void): voi
     (pending.shift() as Job).reject(err); // e.g. SQLITE_BUSY from another process: fail one write, not the queue
     return;
   }
+  const beforeCommit: Array<() => void> = [];
   while (pending.length > 0 && pending[0]?.kind === 'write' && done.length < MAX_GROUP) {
     const job = pending.shift() as Job;
+    const deferred: Array<() => void> = [];
     db.exec('SAVEPOINT job');
     try {
-      const value = job.run();
+      const value = job.run((work) => deferred.push(work));
       db.exec('RELEASE job');
       done.push({ job, ok: true, value });
+      beforeCommit.push(...deferred);
     } catch (err) {
       db.exec('ROLLBACK TO job');
       db.exec('RELEASE job');
@@ -52,6 +68,7 @@ function runGroup(db: DatabaseSync, pending: Job[], onRollback: () => void): voi
     }
   }
   try {
+    for (const work of beforeCommit) work();
     db.exec('COMMIT');
   } catch (err) {
     if (db.isTransaction) db.exec('ROLLBACK');
@@ -79,7 +96,7 @@ export function createStoreQueue(db: DatabaseSync, onRollback: () => void): Stor
       }
       pending.shift();
       try {
-        head.resolve(await head.run());
+        head.resolve(await head.run(notGrouped));
       } catch (err) {
         head.reject(err);
       }
@@ -87,7 +104,7 @@ export function createStoreQueue(db: DatabaseSync, onRollback: () => void): Stor
     running = false;
   }
 
-  function enqueue<T>(kind: Job['kind'], run: () => unknown): Promise<T> {
+  function enqueue<T>(kind: Job['kind'], run: Job['run']): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       pending.push({ kind, run, resolve: resolve as (v: unknown) => void, reject });
       if (!running) {
