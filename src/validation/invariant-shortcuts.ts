@@ -12,7 +12,7 @@
 import { evalFhirPathTyped, parseFhirPath } from '@medplum/core';
 
 /** true: the invariant holds; false: it fails; undefined: no sure answer from the JSON alone. */
-export type Shortcut = (value: unknown) => boolean | undefined;
+export type Shortcut = (value: unknown, resource?: unknown) => boolean | undefined;
 
 type Json = Record<string, unknown>;
 const NAME = '[a-z][A-Za-z0-9]*';
