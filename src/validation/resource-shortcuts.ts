@@ -8,47 +8,10 @@
  * argument, are left to the engine). Anything else returns undefined and FHIRPath decides, as before.
  * https://hl7.org/fhir/R4/structuredefinition.html#invs
  */
-type Json = Record<string, unknown>;
-/** true: the invariant holds; false: it fails; undefined: FHIRPath decides. */
-export type ResourceShortcut = (value: unknown, resource?: unknown) => boolean | undefined;
+import { CLINICAL_SHORTCUTS } from './clinical-shortcuts.ts';
+import { has, isObject, type Json, list, must, type ResourceShortcut, str, UNSURE } from './shortcut-shape.ts';
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-/** Thrown inside a shortcut when the shape is not the plain one; caught once at the entry (answer: undefined). */
-const UNSURE = Symbol('unsure');
-
-/** A plain string element: its value, null when absent (neither `name` nor `_name`), else unsure. */
-function str(o: Json, name: string): string | null {
-  const s = o[name];
-  if (o[`_${name}`] !== undefined) throw UNSURE;
-  if (s === undefined) return null;
-  if (typeof s !== 'string' || s === '') throw UNSURE;
-  return s;
-}
-
-/** Like `str`, but the element must be there. */
-function must(o: Json, name: string): string {
-  const s = str(o, name);
-  if (s === null) throw UNSURE;
-  return s;
-}
-
-/** Whether an element of the given JSON type is present (exists()); unsure for nulls, twins and other types. */
-function has(o: Json, name: string, type: 'string' | 'number' | 'boolean' | 'object'): boolean {
-  if (o[`_${name}`] !== undefined) throw UNSURE;
-  const v = o[name];
-  if (v === undefined) return false;
-  if (type === 'object' ? !isObject(v) : typeof v !== type || v === '') throw UNSURE;
-  return true;
-}
-
-/** A repeating element: its objects, [] when absent, else unsure (an empty array or a non-object item). */
-function list(o: Json, name: string): Json[] {
-  if (o[`_${name}`] !== undefined) throw UNSURE;
-  const v = o[name];
-  if (v === undefined) return [];
-  if (!Array.isArray(v) || v.length === 0 || !v.every(isObject)) throw UNSURE;
-  return v as Json[];
-}
+export type { ResourceShortcut } from './shortcut-shape.ts';
 
 /** `snapshot.element` / `differential.element` of a StructureDefinition; [] when the part is absent. */
 function elements(sd: unknown, part: 'snapshot' | 'differential'): Json[] {
@@ -304,7 +267,7 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
  * @example resourceShortcut('abstract = true or baseDefinition.exists()')?.({ abstract: false }) // false
  */
 export function resourceShortcut(expression: string): ResourceShortcut | undefined {
-  const fn = BY_EXPRESSION.get(expression);
+  const fn = BY_EXPRESSION.get(expression) ?? CLINICAL_SHORTCUTS.get(expression);
   if (!fn) return undefined;
   return (value, resource) => {
     try {
@@ -317,4 +280,4 @@ export function resourceShortcut(expression: string): ResourceShortcut | undefin
 }
 
 /** Every expression with a direct form (for the test that proves each against FHIRPath). */
-export const RESOURCE_SHORTCUT_EXPRESSIONS: readonly string[] = [...BY_EXPRESSION.keys()];
+export const RESOURCE_SHORTCUT_EXPRESSIONS: readonly string[] = [...BY_EXPRESSION.keys(), ...CLINICAL_SHORTCUTS.keys()];
