@@ -9,14 +9,14 @@
  * https://hl7.org/fhir/R4/structuredefinition.html#invs
  */
 import { CLINICAL_SHORTCUTS } from './clinical-shortcuts.ts';
-import { has, isObject, type Json, list, must, type ResourceShortcut, str, UNSURE } from './shortcut-shape.ts';
+import { has, isObject, type Json, list, must, type ResourceShortcut, str, twin, UNSURE } from './shortcut-shape.ts';
 
 export type { ResourceShortcut } from './shortcut-shape.ts';
 
 /** `snapshot.element` / `differential.element` of a StructureDefinition; [] when the part is absent. */
 function elements(sd: unknown, part: 'snapshot' | 'differential'): Json[] {
   if (!isObject(sd)) throw UNSURE;
-  if (sd[`_${part}`] !== undefined) throw UNSURE;
+  if (sd[twin(part)] !== undefined) throw UNSURE;
   const p = sd[part];
   if (p === undefined) return [];
   if (!isObject(p)) throw UNSURE;

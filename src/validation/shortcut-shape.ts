@@ -11,10 +11,18 @@ export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !=
 /** Thrown inside a shortcut when the shape is not the plain one; caught once at the entry (answer: undefined). */
 export const UNSURE = Symbol('unsure');
 
+/** `_name` for each name, made once: a template string per read would be built and interned on every call. */
+const twins = new Map<string, string>();
+export function twin(name: string): string {
+  let t = twins.get(name);
+  if (t === undefined) twins.set(name, (t = `_${name}`));
+  return t;
+}
+
 /** A plain string element: its value, null when absent (neither `name` nor `_name`), else unsure. */
 export function str(o: Json, name: string): string | null {
   const s = o[name];
-  if (o[`_${name}`] !== undefined) throw UNSURE;
+  if (o[twin(name)] !== undefined) throw UNSURE;
   if (s === undefined) return null;
   if (typeof s !== 'string' || s === '') throw UNSURE;
   return s;
@@ -29,7 +37,7 @@ export function must(o: Json, name: string): string {
 
 /** Whether an element of the given JSON type is present (exists()); unsure for nulls, twins, `{}` and other types. */
 export function has(o: Json, name: string, type: 'string' | 'number' | 'boolean' | 'object'): boolean {
-  if (o[`_${name}`] !== undefined) throw UNSURE;
+  if (o[twin(name)] !== undefined) throw UNSURE;
   const v = o[name];
   if (v === undefined) return false;
   if (type === 'object' ? !isObject(v) || Object.keys(v).length === 0 : typeof v !== type || v === '') throw UNSURE;
@@ -38,7 +46,7 @@ export function has(o: Json, name: string, type: 'string' | 'number' | 'boolean'
 
 /** A repeating element: its objects, [] when absent, else unsure (an empty array or a non-object item). */
 export function list(o: Json, name: string): Json[] {
-  if (o[`_${name}`] !== undefined) throw UNSURE;
+  if (o[twin(name)] !== undefined) throw UNSURE;
   const v = o[name];
   if (v === undefined) return [];
   if (!Array.isArray(v) || v.length === 0 || !v.every(isObject)) throw UNSURE;
@@ -47,7 +55,7 @@ export function list(o: Json, name: string): Json[] {
 
 /** Whether an element is surely absent: neither `name` nor `_name` is a key (no choice type: callers name plain elements). */
 export function absent(o: Json, name: string): boolean {
-  return o[name] === undefined && o[`_${name}`] === undefined;
+  return o[name] === undefined && o[twin(name)] === undefined;
 }
 
 /** Whether some coding of `concept.coding` is exactly system|code; unsure unless every coding is plain. */
