@@ -10,9 +10,10 @@
  * https://hl7.org/fhirpath/N1/#boolean-logic
  */
 import { evalFhirPathTyped, parseFhirPath } from '@medplum/core';
+import { twin } from './shortcut-shape.ts';
 
 /** true: the invariant holds; false: it fails; undefined: no sure answer from the JSON alone. */
-export type Shortcut = (value: unknown) => boolean | undefined;
+export type Shortcut = (value: unknown, resource?: unknown) => boolean | undefined;
 
 type Json = Record<string, unknown>;
 const NAME = '[a-z][A-Za-z0-9]*';
@@ -32,12 +33,13 @@ function surelyAbsent(start: unknown, names: readonly string[]): boolean {
   let current: unknown[] = [start];
   for (const name of names) {
     const next: unknown[] = [];
+    const nameTwin = twin(name);
     for (const v of current) {
       if (!isObject(v)) return false;
       for (const key of Object.keys(v)) {
         const hit =
           key === name ||
-          key === `_${name}` ||
+          key === nameTwin ||
           (key.length > name.length && key.startsWith(name) && isUpper(key.charCodeAt(name.length)));
         if (!hit) continue;
         const found = v[key];
@@ -54,7 +56,7 @@ function surelyAbsent(start: unknown, names: readonly string[]): boolean {
 
 /** A string element read directly: its value when it is a plain string with no `_name` twin, else undefined. */
 function plainString(value: unknown, name: string): string | undefined {
-  if (!isObject(value) || value[`_${name}`] !== undefined) return undefined;
+  if (!isObject(value) || value[twin(name)] !== undefined) return undefined;
   const s = value[name];
   return typeof s === 'string' ? s : undefined;
 }
@@ -259,13 +261,13 @@ const BY_EXPRESSION: ReadonlyMap<string, Shortcut> = new Map<string, Shortcut>([
 
 /** `list.select(field).isDistinct()` for a list of objects whose field is a plain string; undefined otherwise. */
 function distinctStrings(v: unknown, list: string, field: string): boolean | undefined {
-  if (!isObject(v) || v[`_${list}`] !== undefined) return undefined;
+  if (!isObject(v) || v[twin(list)] !== undefined) return undefined;
   const items = v[list];
   if (items === undefined) return true;
   if (!Array.isArray(items)) return undefined;
   const seen = new Set<string>();
   for (const item of items) {
-    if (!isObject(item) || item[`_${field}`] !== undefined) return undefined;
+    if (!isObject(item) || item[twin(field)] !== undefined) return undefined;
     const s = item[field];
     if (s === undefined) continue;
     if (typeof s !== 'string') return undefined;

@@ -10,6 +10,7 @@ import type { AnyResource } from '../packages/types.ts';
 import type { Constraint, ElementNode } from './model.ts';
 import { NATIVE_BY_EXPRESSION, unreferencedContained, type NativeCheck } from './native-invariants.ts';
 import { compileShortcut, type Shortcut } from './invariant-shortcuts.ts';
+import { resourceShortcut } from './resource-shortcuts.ts';
 import { compileSimple } from './simple-fhirpath.ts';
 
 /** Checked natively elsewhere (they run on every element, where FHIRPath would dominate the cost). */
@@ -64,7 +65,8 @@ export function createInvariantRunner(): InvariantRunner {
           atom: parseFhirPath(expression),
           contextFree: !/%(resource|rootResource)\b/.test(expression),
           // Sure answers from the JSON for the common values (an absent guard element), before FHIRPath runs.
-          shortcut: compileShortcut(expression),
+          // Whole-resource invariants (sdf-*, csd-1, nsd-2) have direct forms that may read %resource.
+          shortcut: resourceShortcut(expression) ?? compileShortcut(expression),
         };
       } catch (err) {
         hit = { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
@@ -112,7 +114,7 @@ export function createInvariantRunner(): InvariantRunner {
         try {
           if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
-          else holds = how.shortcut?.(value) ?? evalMemoised(ctx, how, expression, node, type, value);
+          else holds = how.shortcut?.(value, ctx.resource) ?? evalMemoised(ctx, how, expression, node, type, value);
         } catch (err) {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',

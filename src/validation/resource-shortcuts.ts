@@ -1,0 +1,283 @@
+/**
+ * Direct forms of the R4 invariants that walk a whole StructureDefinition, CodeSystem or NamingSystem (sdf-*, csd-1,
+ * nsd-2, eld-6). Over typed data each of them costs a FHIRPath pass over every ElementDefinition of a snapshot and a
+ * differential, which made them most of the time of validating a StructureDefinition once the eld-* invariants had
+ * shortcuts (ADR 0063, ADR 0068). Each function answers only for the well-formed shape, where the JSON alone fixes
+ * the FHIRPath result: every string it reads is a plain non-empty string with no `_name` twin, every list a list of
+ * objects, and no operand is empty (FHIRPath's empty-collection logic, and the engine's throw on a non-string
+ * argument, are left to the engine). Anything else returns undefined and FHIRPath decides, as before.
+ * https://hl7.org/fhir/R4/structuredefinition.html#invs
+ */
+import { CLINICAL_SHORTCUTS } from './clinical-shortcuts.ts';
+import { has, isObject, type Json, list, must, type ResourceShortcut, str, twin, UNSURE } from './shortcut-shape.ts';
+
+export type { ResourceShortcut } from './shortcut-shape.ts';
+
+/** `snapshot.element` / `differential.element` of a StructureDefinition; [] when the part is absent. */
+function elements(sd: unknown, part: 'snapshot' | 'differential'): Json[] {
+  if (!isObject(sd)) throw UNSURE;
+  if (sd[twin(part)] !== undefined) throw UNSURE;
+  const p = sd[part];
+  if (p === undefined) return [];
+  if (!isObject(p)) throw UNSURE;
+  return list(p, 'element');
+}
+
+/** Element list of a snapshot / differential value itself (the invariant's context). */
+function own(value: unknown): Json[] {
+  if (!isObject(value)) throw UNSURE;
+  return list(value, 'element');
+}
+
+function distinct(values: string[]): boolean {
+  return new Set(values).size === values.length;
+}
+
+/** `element.all(id.exists())` and the ids distinct (sdf-16, sdf-17; sdf-14 without the second part). */
+function idsPresent(els: Json[]): boolean {
+  return els.every((e) => str(e, 'id') !== null);
+}
+function ids(els: Json[]): string[] {
+  return els.map((e) => str(e, 'id')).filter((s): s is string => s !== null);
+}
+
+/** The `code` of every type of the elements (type.code), each a plain string. */
+function typeCodes(els: Json[]): string[] {
+  return els.flatMap((e) => list(e, 'type').flatMap((t) => str(t, 'code') ?? []));
+}
+
+const SDF19_DIFF = [/^[a-zA-Z0-9]+$/, /^http:\/\/hl7\.org\/fhirpath\/System\.[A-Z][A-Za-z]+$/];
+const SDF19_SNAP = [/^[a-zA-Z0-9.]+$/, /^http:\/\/hl7\.org\/fhirpath\/System\.[A-Z][A-Za-z]+$/];
+
+const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, ResourceShortcut>([
+  [
+    // sdf-8, on StructureDefinition.snapshot
+    "(%resource.kind = 'logical' or element.first().path = %resource.type) and element.tail().all(path.startsWith(%resource.snapshot.element.first().path&'.'))",
+    (v, res) => {
+      const els = own(v);
+      const first = els[0];
+      if (!first || !isObject(res)) throw UNSURE;
+      // Every operand is read before any is used: the engine may evaluate them all, and throw on an odd one.
+      const kind = must(res, 'kind');
+      const same = must(first, 'path') === must(res, 'type');
+      const left = kind === 'logical' || same;
+      const head = elements(res, 'snapshot')[0];
+      if (!head) throw UNSURE;
+      const prefix = `${must(head, 'path')}.`;
+      const paths = els.slice(1).map((e) => must(e, 'path'));
+      return left && paths.every((p) => p.startsWith(prefix));
+    },
+  ],
+  [
+    // sdf-8a, on StructureDefinition.differential
+    "(%resource.kind = 'logical' or element.first().path.startsWith(%resource.type)) and (element.tail().empty() or element.tail().all(path.startsWith(%resource.differential.element.first().path.replaceMatches('\\\\..*','')&'.')))",
+    (v, res) => {
+      const els = own(v);
+      const first = els[0];
+      if (!first || !isObject(res)) throw UNSURE;
+      const kind = must(res, 'kind');
+      const starts = must(first, 'path').startsWith(must(res, 'type'));
+      const left = kind === 'logical' || starts;
+      if (els.length === 1) return left;
+      const head = elements(res, 'differential')[0];
+      if (!head) throw UNSURE;
+      // The engine's own replaceMatches: a global regular expression replacement.
+      const prefix = `${must(head, 'path').replaceAll(/\..*/g, '')}.`;
+      const paths = els.slice(1).map((e) => must(e, 'path'));
+      return left && paths.every((p) => p.startsWith(prefix));
+    },
+  ],
+  [
+    // sdf-3, on StructureDefinition.snapshot
+    'element.all(definition.exists() and min.exists() and max.exists())',
+    (v) =>
+      own(v)
+        .map((e) => has(e, 'definition', 'string') && has(e, 'min', 'number') && has(e, 'max', 'string'))
+        .every(Boolean),
+  ],
+  [
+    // sdf-8b, on StructureDefinition.snapshot
+    'element.all(base.exists())',
+    (v) =>
+      own(v)
+        .map((e) => has(e, 'base', 'object'))
+        .every(Boolean),
+  ],
+  [
+    // sdf-20, on StructureDefinition.differential
+    "element.where(path.contains('.').not()).slicing.empty()",
+    (v) =>
+      own(v)
+        .map((e) => must(e, 'path').includes('.') || !has(e, 'slicing', 'object'))
+        .every(Boolean),
+  ],
+  [
+    // sdf-19
+    "url.startsWith('http://hl7.org/fhir/StructureDefinition') implies (differential.element.type.code.all(matches('^[a-zA-Z0-9]+$') or matches('^http:\\\\/\\\\/hl7\\\\.org\\\\/fhirpath\\\\/System\\\\.[A-Z][A-Za-z]+$')) and snapshot.element.type.code.all(matches('^[a-zA-Z0-9\\\\.]+$') or matches('^http:\\\\/\\\\/hl7\\\\.org\\\\/fhirpath\\\\/System\\\\.[A-Z][A-Za-z]+$')))",
+    (v) => {
+      if (!isObject(v)) throw UNSURE;
+      const diff = typeCodes(elements(v, 'differential'));
+      const snap = typeCodes(elements(v, 'snapshot'));
+      if (!must(v, 'url').startsWith('http://hl7.org/fhir/StructureDefinition')) return true;
+      return (
+        diff.every((c) => SDF19_DIFF.some((re) => re.exec(c) !== null)) &&
+        snap.every((c) => SDF19_SNAP.some((re) => re.exec(c) !== null))
+      );
+    },
+  ],
+  [
+    // sdf-14
+    'snapshot.element.all(id.exists()) and differential.element.all(id.exists())',
+    (v) => {
+      const snap = idsPresent(elements(v, 'snapshot'));
+      return idsPresent(elements(v, 'differential')) && snap;
+    },
+  ],
+  [
+    // sdf-16
+    "snapshot.element.all(id.exists()) and snapshot.element.id.trace('ids').isDistinct()",
+    (v) => {
+      const els = elements(v, 'snapshot');
+      const all = idsPresent(els);
+      return distinct(ids(els)) && all;
+    },
+  ],
+  [
+    // sdf-17
+    "differential.element.all(id.exists()) and differential.element.id.trace('ids').isDistinct()",
+    (v) => {
+      const els = elements(v, 'differential');
+      const all = idsPresent(els);
+      return distinct(ids(els)) && all;
+    },
+  ],
+  [
+    // sdf-23
+    "(snapshot | differential).element.all(path.contains('.').not() implies sliceName.empty())",
+    (v) =>
+      [...elements(v, 'snapshot'), ...elements(v, 'differential')]
+        .map((e) => {
+          const root = !must(e, 'path').includes('.');
+          const sliced = str(e, 'sliceName') !== null;
+          return !(root && sliced);
+        })
+        .every(Boolean),
+  ],
+  [
+    // sdf-15a
+    "(kind!='logical'  and differential.element.first().path.contains('.').not()) implies differential.element.first().type.empty()",
+    (v) => {
+      if (!isObject(v)) throw UNSURE;
+      const kind = must(v, 'kind');
+      const first = elements(v, 'differential')[0];
+      if (!first) throw UNSURE;
+      const nested = must(first, 'path').includes('.');
+      const untyped = list(first, 'type').length === 0;
+      return kind === 'logical' || nested || untyped;
+    },
+  ],
+  [
+    // sdf-15
+    "kind!='logical' implies snapshot.element.first().type.empty()",
+    (v) => {
+      if (!isObject(v)) throw UNSURE;
+      const kind = must(v, 'kind');
+      const first = elements(v, 'snapshot')[0];
+      if (!first) throw UNSURE;
+      return kind === 'logical' || list(first, 'type').length === 0;
+    },
+  ],
+  [
+    // sdf-11
+    "kind != 'logical' implies snapshot.empty() or snapshot.element.first().path = type",
+    (v) => {
+      if (!isObject(v)) throw UNSURE;
+      if (must(v, 'kind') === 'logical') return true;
+      if (v.snapshot === undefined && v._snapshot === undefined) return true;
+      const first = elements(v, 'snapshot')[0];
+      if (!first) throw UNSURE;
+      return must(first, 'path') === must(v, 'type');
+    },
+  ],
+  [
+    // sdf-1
+    "derivation = 'constraint' or snapshot.element.select(path).isDistinct()",
+    (v) => {
+      if (!isObject(v)) throw UNSURE;
+      const paths = elements(v, 'snapshot').map((e) => must(e, 'path'));
+      return must(v, 'derivation') === 'constraint' || distinct(paths);
+    },
+  ],
+  [
+    // sdf-5
+    "type != 'Extension' or derivation = 'specialization' or (context.exists())",
+    (v) => {
+      if (!isObject(v)) throw UNSURE;
+      if (must(v, 'type') !== 'Extension') return true;
+      return must(v, 'derivation') === 'specialization' || list(v, 'context').length > 0;
+    },
+  ],
+  [
+    // sdf-4
+    'abstract = true or baseDefinition.exists()',
+    (v) => {
+      if (!isObject(v) || !has(v, 'abstract', 'boolean')) throw UNSURE;
+      return v.abstract === true || has(v, 'baseDefinition', 'string');
+    },
+  ],
+  [
+    // eld-6: a sure answer only when it holds (a `fixedX` key the engine does not type would read as empty).
+    'fixed.empty() or (type.count()  <= 1)',
+    (v) => {
+      if (!isObject(v)) throw UNSURE;
+      if (list(v, 'type').length <= 1) return true;
+      if (Object.keys(v).some((k) => k.startsWith('fixed') || k.startsWith('_fixed'))) throw UNSURE;
+      return true;
+    },
+  ],
+  [
+    // nsd-2
+    'uniqueId.where(preferred = true).select(type).isDistinct()',
+    (v) => {
+      if (!isObject(v)) throw UNSURE;
+      const types = list(v, 'uniqueId')
+        .filter((u) => has(u, 'preferred', 'boolean') && u.preferred === true)
+        .map((u) => must(u, 'type'));
+      return distinct(types);
+    },
+  ],
+  [
+    // csd-1. The engine's descendants() (and children()) is an empty stub, so only top-level codes are compared; the
+    // direct form keeps that verdict (a duplicate nested code is a gap of the engine, not decided here).
+    'concept.code.combine($this.descendants().concept.code).isDistinct()',
+    (v) => {
+      if (!isObject(v)) throw UNSURE;
+      return distinct(list(v, 'concept').flatMap((c) => str(c, 'code') ?? []));
+    },
+  ],
+  [
+    // sdf-9: children() is an empty stub in the engine, so each `.empty()` is true whatever the resource holds.
+    "children().element.where(path.contains('.').not()).label.empty() and children().element.where(path.contains('.').not()).code.empty() and children().element.where(path.contains('.').not()).requirements.empty()",
+    () => true,
+  ],
+]);
+
+/**
+ * The direct form of an invariant expression, or undefined when it has none.
+ * @example resourceShortcut('abstract = true or baseDefinition.exists()')?.({ abstract: false }) // false
+ */
+export function resourceShortcut(expression: string): ResourceShortcut | undefined {
+  const fn = BY_EXPRESSION.get(expression) ?? CLINICAL_SHORTCUTS.get(expression);
+  if (!fn) return undefined;
+  return (value, resource) => {
+    try {
+      return fn(value, resource);
+    } catch (err) {
+      if (err === UNSURE) return undefined;
+      throw err;
+    }
+  };
+}
+
+/** Every expression with a direct form (for the test that proves each against FHIRPath). */
+export const RESOURCE_SHORTCUT_EXPRESSIONS: readonly string[] = [...BY_EXPRESSION.keys(), ...CLINICAL_SHORTCUTS.keys()];
