@@ -220,8 +220,11 @@ describe('SHL and VHL verification', () => {
     let fileFetches = 0;
     const v = await verifyCredential(r.link, {
       validationTime: NOW,
-      fetchShl: async (_url, request) =>
-        request === undefined ? (fileFetches++, '') : { files: new Array(2_000_000).fill(file) },
+      fetchShl: async (_url, request) => {
+        if (request !== undefined) return { files: new Array(2_000_000).fill(file) };
+        fileFetches++;
+        return '';
+      },
     });
     expect(failuresOf(v)).toEqual(['decode-error']);
     expect(v.checks.find((c) => c.status === 'fail')?.message).toMatch(/too many files/);
