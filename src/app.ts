@@ -41,7 +41,7 @@ import {
 import type { Services } from './services.ts';
 import type { ValidationState } from './services-validation.ts';
 import { createConformanceSource, type ConformanceSource } from './http/rest/conformance.ts';
-import { mountAuthEndpoints, publicBudget } from './http/auth-endpoints.ts';
+import { FHIR_MOUNT, mountAuthEndpoints, publicBudget } from './http/auth-endpoints.ts';
 import { authenticate } from './http/authenticate.ts';
 import { tokenUrlOf } from './services-auth.ts';
 import { auditRefusal, auditToken } from './http/audit-http.ts';
@@ -191,7 +191,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   mountShlEndpoints(app, services.credentials.shl, services.now);
   mountConsole(app);
   app.use(
-    '/fhir',
+    FHIR_MOUNT,
     authenticate(services.auth, { enabled: config.auth, log }),
     fhirEndpoint(
       router,

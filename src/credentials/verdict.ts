@@ -16,7 +16,8 @@ import type { MessageId } from '../fhir/message-ids.ts';
 import type { FormatErrorCode } from '../formats/errors.ts';
 import type { RuleResult } from '../rules/evaluate-rules.ts';
 
-export type CredentialKind = 'hcert' | 'shc' | 'shl' | 'vhl';
+/** `document`: a FHIR document Bundle signed in `Bundle.signature` (what `$summary` returns). */
+export type CredentialKind = 'hcert' | 'shc' | 'shl' | 'vhl' | 'document';
 
 export type CheckName =
   | 'unprefix'
@@ -26,6 +27,7 @@ export type CheckName =
   | 'cose'
   | 'jws'
   | 'signature'
+  | 'signer'
   | 'trust-chain'
   | 'not-before'
   | 'not-expired'
@@ -41,6 +43,8 @@ export type FailureCode =
   | 'decode-error'
   | 'signature-encoding'
   | 'signature-invalid'
+  | 'signature-missing'
+  | 'signer-mismatch'
   | 'key-unknown'
   | 'untrusted-chain'
   | 'expired'
@@ -124,6 +128,8 @@ const ISSUE_TYPE: Record<FailureCode, OperationOutcomeIssue['code']> = {
   'decode-error': 'structure',
   'signature-encoding': 'security',
   'signature-invalid': 'security',
+  'signature-missing': 'security',
+  'signer-mismatch': 'security',
   'key-unknown': 'security',
   'untrusted-chain': 'security',
   expired: 'expired',
@@ -141,6 +147,8 @@ const FAILURE_ID = {
   'decode-error': 'VERIFY_DECODE_ERROR',
   'signature-encoding': 'VERIFY_SIGNATURE_ENCODING',
   'signature-invalid': 'VERIFY_SIGNATURE_INVALID',
+  'signature-missing': 'VERIFY_SIGNATURE_MISSING',
+  'signer-mismatch': 'VERIFY_SIGNER_MISMATCH',
   'key-unknown': 'VERIFY_KEY_UNKNOWN',
   'untrusted-chain': 'VERIFY_UNTRUSTED_CHAIN',
   expired: 'VERIFY_EXPIRED',

@@ -180,6 +180,7 @@ export const CHECK_NAMES: readonly CheckName[] = [
   'cose',
   'jws',
   'signature',
+  'signer',
   'trust-chain',
   'not-before',
   'not-expired',

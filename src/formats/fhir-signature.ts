@@ -114,11 +114,24 @@ export function verifyDocumentSignature(bundle: SignableBundle): DocumentSignatu
   } catch {
     throw new FormatError('JWS_INVALID', 'The x5c certificate cannot be read');
   }
+  // The certificate's key must be of the kind alg names: OpenSSL throws (not "false") for, e.g., an Ed25519 key
+  // asked to check a SHA-256 signature, and a hostile x5c must never become a 500.
+  const kind = key.asymmetricKeyType;
+  const fits =
+    parsed.alg === 'ES256'
+      ? kind === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+      : kind === 'rsa' || kind === 'rsa-pss';
+  if (!fits) throw new FormatError('JWS_INVALID', `The x5c certificate's key (${kind}) does not fit alg ${parsed.alg}`);
   const input = Buffer.from(`${header}.${b64url(documentSigningInput(bundle))}`, 'ascii');
   const raw = Buffer.from(value, 'base64url');
-  const valid =
-    parsed.alg === 'ES256'
-      ? raw.length === 64 && nodeVerify('sha256', input, key, p1363ToDer(raw))
-      : nodeVerify('sha256', input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, raw);
+  let valid: boolean;
+  try {
+    valid =
+      parsed.alg === 'ES256'
+        ? raw.length === 64 && nodeVerify('sha256', input, key, p1363ToDer(raw))
+        : nodeVerify('sha256', input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, raw);
+  } catch {
+    valid = false;
+  }
   return { valid, kid: parsed.kid ?? '', certificateDer };
 }

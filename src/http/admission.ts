@@ -18,7 +18,7 @@ export interface AdmissionOptions {
   queueMax: number;
 }
 
-const LIGHT_PATHS = /^\/(healthz|readyz|metrics|\.well-known\/|trust\/)/;
+const LIGHT_PATHS = /^\/(healthz|readyz|metrics|\.well-known\/|fhir\/\.well-known\/|trust\/)/;
 /** `/fhir/Type/id` or `/fhir/Type/id/_history/vid`: one resource by id. */
 const READ_PATH = /^\/fhir\/[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}(\/_history(\/[A-Za-z0-9\-.]{1,64})?)?\/?$/;
 

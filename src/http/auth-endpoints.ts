@@ -1,6 +1,6 @@
 /**
  * The SMART Backend Services endpoints: `POST /auth/token` (client_credentials with a private_key_jwt assertion)
- * and `GET /.well-known/smart-configuration`. Errors are OAuth 2.0 JSON (`error`, `error_description`), never a
+ * and `GET /.well-known/smart-configuration` (at the host root and under the FHIR base `/fhir`). Errors are OAuth 2.0 JSON (`error`, `error_description`), never a
  * stack trace. https://build.fhir.org/ig/HL7/smart-app-launch/backend-services.html
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -9,6 +9,9 @@ import { ASSERTION_ALGORITHMS, OAuthError } from '../auth/token-service.ts';
 import type { OutcomeError } from '../fhir/outcome.ts';
 import type { AuthServices } from '../services-auth.ts';
 import { takePublicBudget } from './authenticate.ts';
+
+/** Where the FHIR API is mounted (app.ts): SMART discovery is also served under it. */
+export const FHIR_MOUNT = '/fhir';
 
 export interface AuthEndpointHooks {
   /** Told of every grant and refusal (the audit trail). */
@@ -32,7 +35,7 @@ export function mountAuthEndpoints(
   auth: AuthServices,
   options: { issuer: string; tokenUrl: string } & AuthEndpointHooks,
 ): void {
-  app.get('/.well-known/smart-configuration', (req, res) => {
+  const smartConfiguration = (req: Request, res: Response): void => {
     takePublicBudget(auth, req, res);
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.json({
@@ -51,7 +54,11 @@ export function mountAuthEndpoints(
       ],
       capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
     });
-  });
+  };
+  // SMART App Launch puts discovery under the FHIR base ([base]/.well-known/smart-configuration); the host-root copy
+  // stays for clients that look there. Same content, both public.
+  app.get('/.well-known/smart-configuration', smartConfiguration);
+  app.get(`${FHIR_MOUNT}/.well-known/smart-configuration`, smartConfiguration);
   const form = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 20 });
   app.post(
     '/auth/token',

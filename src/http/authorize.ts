@@ -37,6 +37,7 @@ export const PUBLIC_PATHS: readonly string[] = [
   '/metrics',
   '/.well-known/jwks.json',
   '/.well-known/smart-configuration',
+  '/fhir/.well-known/smart-configuration',
   '/trust/did.json',
   '/trust/certificates',
   '/trust/status',

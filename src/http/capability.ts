@@ -34,7 +34,7 @@ function security(tokenUrl: string) {
       { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] },
     ],
     description:
-      'SMART Backend Services: POST a client_credentials grant with a private_key_jwt client assertion to the token URL. ' +
+      'SMART Backend Services: POST a client_credentials grant with a private_key_jwt client assertion to the token URL (discovery: [base]/.well-known/smart-configuration). ' +
       'Resource access needs SMART v2 scopes (system/<Type>.cruds; v1 .read/.write accepted); each operation that signs or changes trust needs its own scope (see operation documentation).',
     extension: [
       {

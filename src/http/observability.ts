@@ -36,6 +36,8 @@ const STATIC_ROUTES = new Set<string>([
   '/readyz',
   '/metrics',
   '/.well-known/jwks.json',
+  '/.well-known/smart-configuration',
+  '/fhir/.well-known/smart-configuration',
   '/trust/did.json',
   '/trust/certificates',
   '/trust/status',

@@ -81,9 +81,21 @@ export type NativeCheck = (value: J, resource: J, root: J) => boolean;
 const FORBIDDEN_XHTML =
   /<(script|object|iframe|form|base|link|embed|applet|frame|frameset|meta|head|body|html|style)[\s>/]/i;
 
+/** Event attributes (onclick, onload…) inside a tag: "no event related attributes" (same page). `[^<>]*` keeps the
+ * scan linear on hostile text (a span never crosses another `<`). */
+const EVENT_ATTRIBUTE = /<[a-z][^<>]*\son[a-z]+\s*=/i;
+/** A link or source that runs script when followed. */
+const SCRIPT_URL = /<[a-z][^<>]*\s(href|src)\s*=\s*["']?\s*javascript:/i;
+
 function htmlChecks(div: unknown): boolean {
   if (typeof div !== 'string') return true;
-  return /^<div[\s>]/.test(div) && div.includes('http://www.w3.org/1999/xhtml') && !FORBIDDEN_XHTML.test(div);
+  return (
+    /^<div[\s>]/.test(div) &&
+    div.includes('http://www.w3.org/1999/xhtml') &&
+    !FORBIDDEN_XHTML.test(div) &&
+    !EVENT_ATTRIBUTE.test(div) &&
+    !SCRIPT_URL.test(div)
+  );
 }
 
 /** R4 core expressions → native equivalents (same verdicts, no FHIRPath evaluation). */

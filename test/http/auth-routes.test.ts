@@ -137,3 +137,10 @@ test('when every non-public operation is called with a token lacking its scope, 
 test('when the metadata is read without a token, then it answers', async () => {
   expect((await request(t.app).get('/fhir/metadata')).status).toBe(200);
 });
+
+test('when the SMART discovery document is read under the FHIR base without a token, then it answers (public, not the FHIR API)', async () => {
+  expect(PUBLIC_PATHS).toContain('/fhir/.well-known/smart-configuration');
+  const res = await request(t.app).get('/fhir/.well-known/smart-configuration');
+  expect([res.status, res.headers['content-type']]).toEqual([200, expect.stringMatching(/^application\/json/)]);
+  expect(res.body.token_endpoint).toBe(t.tokenUrl);
+});

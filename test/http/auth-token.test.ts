@@ -113,17 +113,25 @@ describe('token endpoint', () => {
     await expectRefused(res, 'unsupported_grant_type', /client_credentials/);
   });
 
-  test('when the smart-configuration is read, then it names the token endpoint, private_key_jwt and the algorithms', async () => {
-    const res = await request(t.app).get('/.well-known/smart-configuration');
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
-      token_endpoint: t.tokenUrl,
-      token_endpoint_auth_methods_supported: ['private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'ES256'],
-      grant_types_supported: ['client_credentials'],
-    });
-    expect(res.body.scopes_supported).toContain('system/Immunization.$issue-hcert');
-  });
+  test.each([
+    ['at the host root', '/.well-known/smart-configuration'],
+    ['under the FHIR base, where SMART App Launch puts discovery', '/fhir/.well-known/smart-configuration'],
+  ])(
+    'when the smart-configuration is read %s without a token, then it names the token endpoint, private_key_jwt and the algorithms',
+    async (_where, path) => {
+      const res = await request(t.app).get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.body).toEqual((await request(t.app).get('/.well-known/smart-configuration')).body);
+      expect(res.body).toMatchObject({
+        token_endpoint: t.tokenUrl,
+        token_endpoint_auth_methods_supported: ['private_key_jwt'],
+        token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'ES256'],
+        grant_types_supported: ['client_credentials'],
+      });
+      expect(res.body.scopes_supported).toContain('system/Immunization.$issue-hcert');
+    },
+  );
 
   test('when the CapabilityStatement is read, then rest.security names SMART-on-FHIR and the token URL', async () => {
     const res = await request(t.app).get('/fhir/metadata');

@@ -9,21 +9,29 @@ import { readDistribution, type RuleDistribution } from '../../rules/rule-model.
 import type { OperationInput } from './input.ts';
 
 /**
- * `$verify`: the credential (text; the QR image is read into it by the route), the validation clock (now by
- * default), the caller's keys and the business-rule inputs.
+ * `$verify`: the credential (text; the QR image is read into it by the route; none when a signed document is
+ * given), the validation clock (now by default), the caller's keys and the business-rule inputs.
  * @example readVerifyRequest(input, new Date('2026-06-01T00:00:00Z'))
  *   // → { credential: 'HC1:…', validationTime: 2026-06-01T00:00:00.000Z, arrivalCountry: 'DE' }
  */
-export function readVerifyRequest(input: OperationInput, now: Date, credentialText?: string): VerifyRequest {
+export function readVerifyRequest(
+  input: OperationInput,
+  now: Date,
+  credentialText?: string,
+  given: { document?: boolean } = {},
+): VerifyRequest {
   const credential = credentialText ?? input.string('credential');
-  if (!credential)
+  if (!credential && !given.document)
     fail('invalid', {
       code: 'required',
       id: 'VERIFY_CREDENTIAL_MISSING',
       text: 'Parameter credential (valueString) is required',
       expression: 'credential',
     });
-  const out: VerifyRequest = { credential, validationTime: clock(input.dateTimeText('validationTime')) ?? now };
+  const out: VerifyRequest = {
+    credential: credential ?? '',
+    validationTime: clock(input.dateTimeText('validationTime')) ?? now,
+  };
   const certs = input.strings('trustedCertificate');
   if (certs.length > 0) out.trustedCertificates = certs;
   const jwks = input.string('issuerJwks');

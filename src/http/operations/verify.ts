@@ -1,12 +1,14 @@
 /**
  * `$verify`: any credential — as text in a Parameters body, or as a picture of its QR code (a PNG/JPEG body, or the
  * `qrImage` attachment) — checked against the trust list or the keys the caller gives. 200 whenever the request
- * could be read, whatever the verdict; a picture without a readable QR code is a `decode-error` verdict.
+ * could be read, whatever the verdict; a picture without a readable QR code is a `decode-error` verdict. A signed
+ * FHIR document Bundle (parameter `document`, or the bare Bundle as body) is checked as a document (ADR 0071).
  */
 import { allowsInteraction } from '../../auth/scopes.ts';
 import { verdictToParameters } from '../../credentials/verdict.ts';
 import type { VhlFetcher } from '../../credentials/verify-options.ts';
 import { unreadableQrVerdict, verifyCredential } from '../../credentials/verify.ts';
+import { verifySignedDocument } from '../../credentials/verify-document.ts';
 import { fail } from '../../fhir/outcome.ts';
 import { FormatError } from '../../formats/errors.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
@@ -28,15 +30,30 @@ export function verifyOperation(
     readInput: false,
     handle: async (ctx, req, _target, _unread, read) => {
       const image = Buffer.isBuffer(req.body) ? req.body : undefined;
-      const input = read(image ? { query: req.query, body: undefined } : req);
+      const input = read(
+        image ? { query: req.query, body: undefined } : { query: req.query, body: asParameters(req.body) },
+      );
       const attachment = input.attachment('qrImage');
-      if ((attachment || image) && input.has('credential'))
+      const given = [input.has('credential'), Boolean(attachment || image), input.has('document')].filter(Boolean);
+      if (given.length > 1)
         fail('invalid', {
           code: 'invalid',
           id: 'VERIFY_TWO_CREDENTIALS',
-          text: 'Give the credential as text or as a QR image, not both',
-          expression: 'qrImage',
+          text: 'Give one credential: as text, as a QR image, or as a signed document Bundle',
+          expression: input.has('document') ? 'document' : 'qrImage',
         });
+      if (input.has('document')) {
+        const document = input.resource('document');
+        if (document?.resourceType !== 'Bundle')
+          fail('invalid', {
+            code: 'invalid',
+            id: 'VERIFY_DOCUMENT_NOT_BUNDLE',
+            text: 'Parameter document must be a Bundle resource (a signed FHIR document)',
+            expression: 'document',
+          });
+        const options = credentials.verifyOptions(readVerifyRequest(input, now(), '', { document: true }));
+        return { status: 200, resource: verdictToParameters(await verifySignedDocument(document, options)) };
+      }
       const bytes = image ?? (attachment ? attachmentBytes(attachment.data) : undefined);
       let text: string | undefined;
       if (bytes) {
@@ -58,6 +75,13 @@ export function verifyOperation(
       return { status: 200, resource: verdictToParameters(verdict) };
     },
   });
+}
+
+/** A bare Bundle body stands for the `document` parameter; other bodies are read as they are. */
+function asParameters(body: unknown): unknown {
+  const resource = body as { resourceType?: unknown } | undefined;
+  if (resource?.resourceType !== 'Bundle') return body;
+  return { resourceType: 'Parameters', parameter: [{ name: 'document', resource }] };
 }
 
 function mayReadFolders(auth: AuthContext | undefined): boolean {

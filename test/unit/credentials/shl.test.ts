@@ -214,6 +214,23 @@ describe('SHL and VHL verification', () => {
     expect(v.content).toBeUndefined();
   });
 
+  test('when a manifest answers with two million files, then decode-error "too many files", and not one file is fetched', async () => {
+    const r = await issue();
+    const file = { contentType: 'application/fhir+json', location: 'https://elsewhere.example/file' };
+    let fileFetches = 0;
+    const v = await verifyCredential(r.link, {
+      validationTime: NOW,
+      fetchShl: async (_url, request) => {
+        if (request !== undefined) return { files: new Array(2_000_000).fill(file) };
+        fileFetches++;
+        return '';
+      },
+    });
+    expect(failuresOf(v)).toEqual(['decode-error']);
+    expect(v.checks.find((c) => c.status === 'fail')?.message).toMatch(/too many files/);
+    expect([fileFetches, v.content]).toEqual([0, undefined]);
+  });
+
   test('when the link was revoked, then the revocation check fails with revoked', async () => {
     const r = await issue();
     await revokeShlLink(h.shl, r.linkId);

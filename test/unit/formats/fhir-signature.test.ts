@@ -2,7 +2,9 @@
  * Document signatures (Bundle.signature, detached JWS over the JCS form): ES256 and PS256 keys of our own making,
  * what the signature covers, and what a reader refuses.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, webcrypto } from 'node:crypto';
+import { createDsc } from '../../../src/trust/cert-factory.ts';
+import { makeCa } from '../trust/pki.ts';
 import { FormatError } from '../../../src/formats/errors.ts';
 import { documentSigningInput, signDocument, verifyDocumentSignature } from '../../../src/formats/fhir-signature.ts';
 import { keyObjectSigner } from '../../../src/formats/signer.ts';
@@ -42,17 +44,36 @@ test('when the signed content changes or the signature bytes change, then it doe
   expect(verifyDocumentSignature(tampered).valid).toBe(false);
 });
 
-test('when the key is RSA, then the signature is PS256 and verifies', async () => {
+test('when the key is RSA, then the JWS says PS256, and the EC certificate in x5c cannot check it (JWS_INVALID)', async () => {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signer = keyObjectSigner(privateKey);
-  // The certificate in x5c decides the key a reader uses: with an EC certificate an RSA signature fails.
+  // The certificate in x5c decides the key a reader uses: an EC certificate cannot check a PS256 signature.
   const signed = await signDocument(bundle, { ...input, signer, when: new Date() });
   expect(Buffer.from(signed.signature.data, 'base64').toString('ascii').split('.')[0]).toBe(
     Buffer.from(
       JSON.stringify({ alg: 'PS256', kid: dsc.kid, x5c: [Buffer.from(dsc.certificate.der).toString('base64')] }),
     ).toString('base64url'),
   );
-  expect(verifyDocumentSignature(signed).valid).toBe(false);
+  expect(() => verifyDocumentSignature(signed)).toThrow(/does not fit alg PS256/);
+});
+
+test('when the x5c certificate holds an Ed25519 key, then JWS_INVALID (never an exception from the crypto library)', async () => {
+  const ca = await makeCa('XX');
+  const ed = (await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, [
+    'sign',
+    'verify',
+  ])) as unknown as webcrypto.CryptoKeyPair;
+  const der = await createDsc({
+    country: 'XX',
+    issuerCert: ca.der,
+    issuerPrivateKey: ca.keys.privateKey,
+    publicKey: ed.publicKey,
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+  });
+  const signed = await signDocument(bundle, { ...input, certificateDer: der, when: new Date() });
+  expect(() => verifyDocumentSignature(signed)).toThrow(FormatError);
+  expect(() => verifyDocumentSignature(signed)).toThrow(/key \(ed25519\) does not fit alg ES256/);
 });
 
 test.each([
