@@ -39,7 +39,11 @@ const config = parseConfig(
 const services = await createServices(config, { log: pino({ level: 'silent' }) });
 await services.validationPool?.ready(); // started means its validation threads too
 const server = createApp(services).listen(0, '127.0.0.1', () => {
-  process.send?.({ port: (server.address() as AddressInfo).port, store: services.store.describe() });
+  process.send?.({
+    port: (server.address() as AddressInfo).port,
+    store: services.store.describe(),
+    synchronous: config.sqliteSynchronous,
+  });
 });
 server.keepAliveTimeout = 60_000;
 server.on('clientError', onClientError);
