@@ -8,6 +8,8 @@ export interface LoadResult {
   p50ms: number;
   p99ms: number;
   failures: number;
+  /** Status and start of the body of the first failed response, to say why. */
+  firstFailure?: string;
 }
 
 export interface LoadRequest {
@@ -51,6 +53,7 @@ export function createClient(port: number, concurrency: number) {
     const latencies: number[] = [];
     let next = 0;
     let failures = 0;
+    let firstFailure: string | undefined;
     const started = process.hrtime.bigint();
     const deadline = started + BigInt(Math.min(maxSeconds * 1e9, Number.MAX_SAFE_INTEGER));
     const worker = async () => {
@@ -59,7 +62,10 @@ export function createClient(port: number, concurrency: number) {
         const t0 = process.hrtime.bigint();
         const res = await send(make(i));
         latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
-        if (!ok(res.status)) failures++;
+        if (!ok(res.status)) {
+          failures++;
+          firstFailure ??= `${res.status} ${res.body.slice(0, 600)}`;
+        }
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -74,6 +80,7 @@ export function createClient(port: number, concurrency: number) {
       p50ms: pct(0.5),
       p99ms: pct(0.99),
       failures,
+      ...(firstFailure ? { firstFailure } : {}),
     };
   };
   return { send, load, close: () => agent.destroy() };

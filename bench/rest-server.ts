@@ -1,7 +1,8 @@
 /**
  * The server under test for bench/rest.ts, bench/ingest.ts and bench/e2e.ts: a file-backed SQLite store in a temp
  * folder, on 127.0.0.1, port sent by IPC. IPC 'cpu' answers this process's CPU time (process.cpuUsage: user +
- * system of all its threads), so a bench can count requests per server CPU-second. IPC `{ load: { from, to } }`
+ * system of all its threads), so a bench can count requests per server CPU-second. IPC 'commits' answers the
+ * SQLite store's group-commit totals (commits, writes). IPC `{ load: { from, to } }`
  * bulk-loads bench/rest-data.ts's Immunizations [from, to) through the store (bench/rest.ts's million records).
  */
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import { createApp } from '../src/app.ts';
 import { onClientError } from '../src/http/hardening.ts';
 import { parseConfig, type Config } from '../src/config/schema.ts';
 import { createServices } from '../src/services.ts';
+import { groupCommitTotals } from '../src/storage/sqlite/store-queue.ts';
 import { immunization } from './rest-data.ts';
 
 const dataDir = process.argv[2];
@@ -37,7 +39,11 @@ const config = parseConfig(
 const services = await createServices(config, { log: pino({ level: 'silent' }) });
 await services.validationPool?.ready(); // started means its validation threads too
 const server = createApp(services).listen(0, '127.0.0.1', () => {
-  process.send?.({ port: (server.address() as AddressInfo).port, store: services.store.describe() });
+  process.send?.({
+    port: (server.address() as AddressInfo).port,
+    store: services.store.describe(),
+    synchronous: config.sqliteSynchronous,
+  });
 });
 server.keepAliveTimeout = 60_000;
 server.on('clientError', onClientError);
@@ -72,6 +78,8 @@ process.on('message', (m) => {
   const bulk = (m as { load?: { from: number; to: number } }).load;
   if (bulk) void load(bulk.from, bulk.to).catch((err: unknown) => process.send?.({ loadError: String(err) }));
   if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  // Group-commit totals of the SQLite store so far (bench/rest.ts: writes per commit at c8 and c64).
+  if (m === 'commits') process.send?.({ commits: groupCommitTotals() });
   if (m === 'eld') {
     process.send?.({ eld: { max: loopDelay.max / 1e6, p99: loopDelay.percentile(99) / 1e6, hold: holdMax } });
     loopDelay.reset();

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { issue, outcome, OutcomeError } from './fhir/outcome.ts';
+import { slotLendingStore } from './http/commit-wait.ts';
 import { buildCapabilityStatement } from './http/capability.ts';
 import { fhirEndpoint, sendFhir } from './http/fhir-endpoint.ts';
 import type { RestContext } from './http/fhir-request.ts';
@@ -131,7 +132,7 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   });
 
   const ctx: RestContext = {
-    store,
+    store: slotLendingStore(store),
     log,
     settings: {
       baseUrl: config.fhirBaseUrl,

@@ -5,7 +5,13 @@
  * the queue timeout, and beyond the queue length, or past the timeout, it gets 503 with Retry-After. A waiting
  * request whose client goes away leaves the queue. So a read or /healthz behind a burst of heavy requests is answered
  * as soon as the event loop is free, and a heavy one gets an answer (served or 503) within the queue timeout.
+ *
+ * A slot bounds the work a request does on the event loop, not its wait for the store's commit: while a request
+ * waits for a single write to be committed it lends its slot (`lendSlotWhile`), so the next request can reach the
+ * store and share that commit (store-queue.ts's group commit). Holding the slot through the fsync capped every
+ * commit at `HEAVY_CONCURRENCY` writes, whatever the number of clients (ADR 0070).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { NextFunction, Request, Response } from 'express';
 import { issue, outcome } from '../fhir/outcome.ts';
 
@@ -45,6 +51,21 @@ interface Limiter {
   queue: Waiter[];
 }
 
+type Lend = <T>(wait: Promise<T>) => Promise<T>;
+
+/** The current request's slot lender, set by the admission middleware for the rest of the request. */
+const slotOfRequest = new AsyncLocalStorage<Lend>();
+
+/**
+ * Awaits `wait` without holding the current request's slot: the slot goes to the next waiting request and is taken
+ * back, without queueing, once `wait` settles (the request then only answers). Outside an admitted request, the
+ * same as awaiting `wait`.
+ */
+export function lendSlotWhile<T>(wait: Promise<T>): Promise<T> {
+  const lend = slotOfRequest.getStore();
+  return lend ? lend(wait) : wait;
+}
+
 function busy(res: Response, retryAfterSeconds: number, why: string): void {
   res.status(503);
   res.setHeader('Retry-After', String(retryAfterSeconds));
@@ -74,6 +95,11 @@ export function admission(options: AdmissionOptions) {
   };
   const retryAfter = Math.max(1, Math.ceil(options.queueTimeoutMs / 1000));
   const release = (l: Limiter): void => {
+    // Slots taken back after a lend may briefly exceed the limit: the excess is not handed on.
+    if (l.active > options.concurrency) {
+      l.active--;
+      return;
+    }
     const next = l.queue.shift();
     if (next) {
       clearTimeout(next.timer);
@@ -85,13 +111,27 @@ export function admission(options: AdmissionOptions) {
     if (cls === 'light') return next();
     const l = limiters[cls];
     const start = (): void => {
-      let done = false;
+      let slot: 'held' | 'lent' | 'closed' = 'held';
       res.once('close', () => {
-        if (done) return;
-        done = true;
-        release(l);
+        if (slot === 'held') release(l);
+        slot = 'closed';
       });
-      next();
+      const lend: Lend = async (wait) => {
+        if (slot !== 'held') return wait;
+        slot = 'lent';
+        release(l);
+        try {
+          return await wait;
+        } finally {
+          // Taken back at once, even past the limit (release() absorbs the excess): the request is done waiting
+          // and should answer, not queue again behind requests that have not started.
+          if (slot === 'lent') {
+            slot = 'held';
+            l.active++;
+          }
+        }
+      };
+      slotOfRequest.run(lend, next);
     };
     if (l.active < options.concurrency) {
       l.active++;

@@ -1,9 +1,11 @@
 /**
  * Crash safety: a writer process is killed with SIGKILL in the middle of its writes; every write it had
  * acknowledged must be there, intact and searchable, the database must pass integrity_check, and no write may
- * be half there (a resource without its history row, its index rows, or its transaction partner).
+ * be half there (a resource without its history row, its index rows, or its transaction partner). The same holds
+ * for a server answering 64 concurrent HTTP creates whose commits are shared (group commit, ADR 0070).
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { parseSearchQuery } from '../../src/fhir/search/parse.ts';
 import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
 
 const WRITER = fileURLToPath(new URL('./durability-writer.ts', import.meta.url));
+const HTTP_SERVER = fileURLToPath(new URL('./durability-http-server.ts', import.meta.url));
 
 interface Ack {
   n: number;
@@ -119,4 +122,114 @@ describe('SQLite durability under kill -9', () => {
       await store.close();
     }
   });
+
+  test('when a server is killed while 64 clients create over HTTP, then every create answered 201 survives with its AuditEvent, and commits were shared past the admission slots', async () => {
+    const dataDir = join(dir, 'http');
+    const { acks, commits } = await createUntilKilled(dataDir, 64, 200);
+    expect(acks.length).toBeGreaterThanOrEqual(200);
+    // Two heavy slots, yet a commit carried more writes than that: the waits for the commit did not hold the slots.
+    expect(commits.largest).toBeGreaterThan(2);
+    expect(commits.writes).toBeGreaterThan(commits.commits);
+
+    const path = join(dataDir, 'fhir.db');
+    const db = new DatabaseSync(path);
+    try {
+      const one = (sql: string): unknown => Object.values(db.prepare(sql).get() ?? {})[0];
+      expect(one('PRAGMA integrity_check')).toBe('ok');
+      const stored = Number(one("SELECT COUNT(*) FROM resources WHERE rtype = 'Immunization'"));
+      expect(stored).toBeGreaterThanOrEqual(acks.length);
+      // Each create and its AuditEvent commit together: as many create events as Immunizations, no more, no less.
+      expect(Number(one('SELECT COUNT(*) FROM audit_events'))).toBe(stored);
+    } finally {
+      db.close();
+    }
+    const store = createSqliteStore({ path });
+    try {
+      for (const ack of acks) {
+        const read = await store.read('Immunization', ack.id);
+        expect(read.status).toBe('found');
+        expect((read as { resource: Immunization }).resource.identifier?.[0]?.value).toBe(`h${ack.n}`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
 });
+
+/** Creates Immunizations over HTTP from `clients` concurrent clients; SIGKILLs the server after `minAcks` 201s. */
+function createUntilKilled(
+  dataDir: string,
+  clients: number,
+  minAcks: number,
+): Promise<{ acks: Array<{ n: number; id: string }>; commits: { commits: number; writes: number; largest: number } }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(HTTP_SERVER, [dataDir], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const acks: Array<{ n: number; id: string }> = [];
+    const killAt = minAcks + Math.floor(Math.random() * 50);
+    let commits: { commits: number; writes: number; largest: number } | undefined;
+    let next = 0;
+    let killing = false;
+    child.on('message', (m) => {
+      const msg = m as { port?: number; commits?: typeof commits };
+      if (msg.commits) {
+        commits = msg.commits;
+        child.kill('SIGKILL'); // with creates still in flight
+      }
+      if (msg.port === undefined) return;
+      const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+      const post = (n: number): Promise<void> =>
+        new Promise((done) => {
+          const body = JSON.stringify({
+            resourceType: 'Immunization',
+            status: 'completed',
+            identifier: [{ system: 'urn:test', value: `h${n}` }],
+            vaccineCode: { coding: [{ system: 'http://snomed.info/sct', code: '1119349007' }] },
+            patient: { reference: `Patient/hp${n % 97}` },
+            occurrenceDateTime: '2021-05-01',
+          });
+          const req = http.request(
+            {
+              host: '127.0.0.1',
+              port: msg.port,
+              agent,
+              method: 'POST',
+              path: '/fhir/Immunization',
+              headers: { 'Content-Type': 'application/fhir+json' },
+            },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => (text += c));
+              res.on('end', () => {
+                if (res.statusCode === 201) acks.push({ n, id: JSON.parse(text).id as string });
+                done();
+              });
+              res.on('error', () => done());
+            },
+          );
+          req.on('error', () => done()); // in flight when the server died: not acknowledged
+          req.end(body);
+        });
+      const worker = async (): Promise<void> => {
+        while (!killing) {
+          await post(next++);
+          if (acks.length >= killAt && !killing) {
+            killing = true;
+            child.send('commits');
+          }
+        }
+      };
+      for (let k = 0; k < clients; k++) void worker();
+      child.once('exit', (code, signal) => {
+        agent.destroy();
+        if (signal === 'SIGKILL' && commits) resolve({ acks, commits });
+        else reject(new Error(`server exited with ${code} before being killed: ${stderr}`));
+      });
+    });
+    child.once('exit', (code, signal) => {
+      if (signal !== 'SIGKILL') reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+  });
+}

@@ -29,6 +29,8 @@ export interface FindOptions extends SessionOption {
   skip?: number;
   limit?: number;
   projection?: Projection;
+  /** Name of the index the server must use (search-date-order.ts: its order is the page order). */
+  hint?: string;
 }
 
 export interface UpsertOption extends SessionOption {

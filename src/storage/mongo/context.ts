@@ -4,6 +4,7 @@
  * compensating writes (a standalone server; see docs/decisions/0021-mongodb-transactions.md for what is lost).
  */
 import type { StoreCollections, TxSession } from './collection.ts';
+import type { DateStatsCache } from './date-stats.ts';
 import type { ResourceDoc } from './documents.ts';
 
 /** How writes that touch several documents are made atomic. */
@@ -26,6 +27,8 @@ export interface MongoContext {
   newId: () => string;
   /** Most target ids a chained parameter may match before the search is refused. */
   chainLimit: number;
+  /** Date-parameter facts this process wrote, and whether the store's are complete (date-stats.ts). */
+  dates: DateStatsCache;
 }
 
 /** True inside a store transaction of either mode. */

@@ -33,7 +33,11 @@ function wrap<T extends Doc>(col: Collection<Document>): DocCollection<T> {
         session: sessionOf(options),
       })) as T | null,
     find: async (filter, options: FindOptions = {}) => {
-      const cursor = col.find(f(filter), { projection: options.projection, session: sessionOf(options) });
+      const cursor = col.find(f(filter), {
+        projection: options.projection,
+        session: sessionOf(options),
+        ...(options.hint ? { hint: options.hint } : {}),
+      });
       if (options.sort) cursor.sort(options.sort);
       if (options.skip) cursor.skip(options.skip);
       if (options.limit) cursor.limit(options.limit);

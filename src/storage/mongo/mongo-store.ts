@@ -28,6 +28,7 @@ import { conditionalUpdate } from './conditional-update.ts';
 import { connectDriverCollections } from './driver-collections.ts';
 import { readHistory, readVersion } from './history.ts';
 import { ensureIndexes } from './indexes.ts';
+import { markDateStatsComplete, newDateStatsCache } from './date-stats.ts';
 import { claimNonce } from './nonces.ts';
 import { createResource, deleteResource, readResource, updateResource } from './resource-ops.ts';
 import { runSearch } from './search.ts';
@@ -173,6 +174,7 @@ export async function createMongoStoreOn(
   options: MongoStoreOptions = {},
 ): Promise<ResourceStore> {
   await ensureIndexes(cols);
+  await markDateStatsComplete(cols);
   const mode = await atomicityMode(cols, options.transactions ?? 'auto');
   const ctx: MongoContext = {
     cols,
@@ -180,6 +182,7 @@ export async function createMongoStoreOn(
     now: options.now ?? (() => new Date()),
     newId: options.newId ?? randomUUID,
     chainLimit: options.chainLimit ?? 10_000,
+    dates: newDateStatsCache(),
   };
   const describe = (): string =>
     `${cols.describe()}${mode === 'compensate' ? ' (no transactions: compensating writes)' : ''}`;

@@ -111,10 +111,19 @@ export function filterFor(filter: SearchFilter, resourceType: string, chainIds?:
  */
 export function queryFilter(
   query: SearchQuery,
-  options: { snapshot?: number; chainIds?: ReadonlyMap<number, readonly string[]> } = {},
+  options: {
+    snapshot?: number;
+    chainIds?: ReadonlyMap<number, readonly string[]>;
+    /** Filters replaced by one condition that implies them all (search-date-order.ts). */
+    replaced?: { filterIndexes: readonly number[]; match: Filter };
+  } = {},
 ): Filter {
+  const replaced = options.replaced;
   const and = query.filters
-    .map((f, i) => filterFor(f, query.resourceType, options.chainIds?.get(i)))
+    .flatMap((f, i) => {
+      if (!replaced?.filterIndexes.includes(i)) return [filterFor(f, query.resourceType, options.chainIds?.get(i))];
+      return i === replaced.filterIndexes[0] ? [replaced.match] : [];
+    })
     .filter((f) => Object.keys(f).length > 0);
   const base = visibleFilter(query.resourceType, options.snapshot);
   return and.length > 0 ? { ...base, $and: and } : base;

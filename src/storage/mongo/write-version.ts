@@ -10,6 +10,7 @@ import { inTransaction, nextSequence } from './context.ts';
 import type { MongoContext } from './context.ts';
 import { resourceKey } from './documents.ts';
 import type { HistoryDoc, ResourceDoc } from './documents.ts';
+import { noteDateRows } from './date-stats.ts';
 import { toIndexFields } from './index-fields.ts';
 import { patientKey } from './patient-key.ts';
 
@@ -64,6 +65,7 @@ export async function writeVersion(ctx: MongoContext, w: VersionWrite): Promise<
   };
   if (json !== undefined) doc.json = json;
   if (w.ck !== undefined) doc.ck = w.ck;
+  if (index) await noteDateRows(ctx, w.resourceType, fields.ix);
   if (w.prev) {
     const { matchedCount } = await ctx.cols.resources.replaceOne({ _id: key, seq: w.prev.seq }, doc, { session });
     if (matchedCount === 0) throw new ConcurrentWriteError(key, inTransaction(ctx));

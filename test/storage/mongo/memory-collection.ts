@@ -1,7 +1,9 @@
 /**
  * One collection of the in-memory MongoDB stand-in (see memory-collections.ts): `mingo` evaluates the real
  * MongoDB query and update language (filters, `$elemMatch`, `$nor`, `$regex`, sort, skip, limit, projection,
- * `$inc`/`$unset`), and unique indexes (with partial filters) raise the driver's E11000 error shape.
+ * `$inc`/`$unset`), and unique indexes (with partial filters) raise the driver's E11000 error shape. A find
+ * hinted to an index and without a sort returns documents in that index's order, as a server's index scan does
+ * (`hintedOrder`).
  */
 import { Query, find, update } from 'mingo';
 import type {
@@ -162,6 +164,67 @@ function upserted(filter: Filter, modifier: Doc): Doc {
   return doc;
 }
 
+type Key = Array<string | number | undefined>;
+
+function compareKeys(a: Key, b: Key): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const [x, y] = [a[i], b[i]];
+    if (x === y) continue;
+    if (x === undefined) return 1;
+    if (y === undefined) return -1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+function valueAt(doc: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], doc);
+}
+
+/** The `$elemMatch` the filter puts on `array` (at its top level or in its `$and`), if any. */
+function elemMatchOn(filter: Filter, array: string): Filter | undefined {
+  const own = (filter[array] as { $elemMatch?: Filter } | undefined)?.$elemMatch;
+  if (own) return own;
+  for (const part of (filter.$and as Filter[] | undefined) ?? []) {
+    const found = elemMatchOn(part, array);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Documents in the order of a scan of `spec` (stable, so ties keep insertion order like record ids). A multikey
+ * index lists a document at its smallest key; the stand-in takes the smallest among the array elements the
+ * filter's `$elemMatch` accepts, the elements a server's bounds let through (the bounds may be looser: only the
+ * order of documents can differ, never which are returned).
+ */
+function hintedOrder(docs: Doc[], spec: IndexSpec, filter: Filter): Doc[] {
+  const paths = Object.keys(spec.keys);
+  const keyOfDoc = (doc: Doc): Key => {
+    const arrayPath = paths
+      .map((p) => p.split('.'))
+      .flatMap((parts) => parts.map((_, i) => parts.slice(0, i + 1).join('.')))
+      .find((prefix) => Array.isArray(valueAt(doc, prefix)));
+    if (!arrayPath) return paths.map((p) => valueAt(doc, p) as string | number | undefined);
+    const match = elemMatchOn(filter, arrayPath);
+    const test = match ? new Query(match, {}) : undefined;
+    const elements = (valueAt(doc, arrayPath) as Doc[]).filter((e) => !test || test.test(e));
+    const keys = elements.map((e) =>
+      paths.map(
+        (p) =>
+          (p.startsWith(`${arrayPath}.`) ? valueAt(e, p.slice(arrayPath.length + 1)) : valueAt(doc, p)) as
+            | string
+            | number
+            | undefined,
+      ),
+    );
+    return keys.sort(compareKeys)[0] ?? paths.map(() => undefined);
+  };
+  const keyed = docs.map((doc) => ({ doc, key: keyOfDoc(doc) }));
+  keyed.sort((a, b) => compareKeys(a.key, b.key));
+  return keyed.map((k) => k.doc);
+}
+
 export function memCollection<T extends Doc>(deps: MemCollectionDeps): DocCollection<T> {
   const first = (filter: Filter, session: MemSession | undefined): Doc | undefined =>
     matching(deps, filter, session)[0];
@@ -175,7 +238,13 @@ export function memCollection<T extends Doc>(deps: MemCollectionDeps): DocCollec
     return { before, after };
   };
   const findDocs = async (filter: Filter, options: FindOptions = {}): Promise<T[]> => {
-    const docs = matching(deps, filter, sessionOf(options));
+    let docs = matching(deps, filter, sessionOf(options));
+    if (options.hint !== undefined) {
+      const index = deps.indexes.get(options.hint);
+      if (!index)
+        throw serverError(`hint provided does not correspond to an existing index`, { code: 2, codeName: 'BadValue' });
+      if (!options.sort) docs = hintedOrder(docs, index.spec, filter);
+    }
     let cursor = find(docs, {}, options.projection);
     if (options.sort) cursor = cursor.sort(options.sort);
     if (options.skip) cursor = cursor.skip(options.skip);
