@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { createClient, round, type LoadResult } from './http-load.ts';
+import { VACCINE_CODES } from './rest-data.ts';
 
 const CONCURRENCY = 8;
 const PATIENTS = 400;
@@ -44,7 +45,7 @@ function immunization(n: number, patientId: string): string {
     resourceType: 'Immunization',
     identifier: [{ system: 'urn:bench:auth', value: `imm-${n}` }],
     status: 'completed',
-    vaccineCode: { coding: [{ system: 'http://snomed.info/sct', code: String(1119349000 + (n % 50)) }] },
+    vaccineCode: { coding: [{ system: 'http://snomed.info/sct', code: VACCINE_CODES[n % 50] as string }] },
     patient: { reference: `Patient/${patientId}` },
     occurrenceDateTime: `20${10 + (n % 12)}-0${1 + (n % 9)}-1${n % 10}`,
     lotNumber: `LOT-${n % 997}`,

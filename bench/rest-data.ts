@@ -18,7 +18,7 @@ const MINUTES = SPAN_DAYS * 1440;
  * digit). The validator refuses a code whose check digit is wrong (ADR 0062): `1119349000 + k` was refused for
  * nine k in ten, so those creates failed fast and were counted as failures, not as creates.
  */
-const VACCINE_CODES = Array.from({ length: 50 }, (_, k) => {
+export const VACCINE_CODES = Array.from({ length: 50 }, (_, k) => {
   const stem = `${1119349 + k}00`;
   const digit = [...'0123456789'].find((d) => sctidProblem(stem + d) === undefined);
   return stem + digit;
