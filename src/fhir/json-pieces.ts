@@ -18,8 +18,12 @@ const PLACEHOLDER = Buffer.from('0');
  * `parseStrictJson` of the UTF-8 text in `bytes` (as `readFileSync(path, 'utf8')` decodes it).
  * @example const value = parseStrictJsonBytes(readFileSync('Bundle-resources.json'));
  */
-export function parseStrictJsonBytes(bytes: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMITS): unknown {
-  if (bytes.length >= PIECEWISE_MIN_BYTES) {
+export function parseStrictJsonBytes(
+  bytes: Buffer,
+  limits: JsonLimits = DEFAULT_JSON_LIMITS,
+  minBytes = PIECEWISE_MIN_BYTES,
+): unknown {
+  if (bytes.length >= minBytes) {
     const value = parsePieces(bytes, limits);
     if (value !== undefined) return value;
   }
