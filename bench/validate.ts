@@ -246,7 +246,12 @@ for (let r = 0; ONLY.has('r4') && r < Math.min(ROUNDS, 3); r++) {
 // --- the CLI on the whole examples folder, in a fresh process: its peak resident memory ---
 let cli: { peak_rss_mb: number; files: number; seconds: number } | undefined;
 if (process.env.BENCH_CLI !== '0' && ONLY.has('cli')) {
-  const child = spawnSync(process.execPath, ['bench/validate-cli-memory.ts', R4_DIR], {
+  // Measured as the launcher runs the CLI: with the V8 flags of its `#!/usr/bin/env -S node …` line.
+  const launcherFlags = readFileSync('bin/gdhcn-gateway.js', 'utf8')
+    .split('\n')[0]
+    .split(/\s+/)
+    .filter((a) => a.startsWith('--'));
+  const child = spawnSync(process.execPath, [...launcherFlags, 'bench/validate-cli-memory.ts', R4_DIR], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });

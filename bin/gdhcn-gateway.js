@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
+// The young generation is capped at V8's former default (16 MB per semi-space): on a machine with many GB V8 lets it
+// grow to 64 MB, 128 MB of resident memory for `validate`, whose parses keep trees alive (ADR 0067). Run as
+// `node bin/gdhcn-gateway.js`, the flag is not applied and only memory differs.
 // The command-line entry. Runs the compiled CLI when built (Docker image, published package), else the sources
 // (a checkout, where Node 24 runs TypeScript directly).
 import { existsSync } from 'node:fs';

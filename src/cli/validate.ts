@@ -18,10 +18,13 @@ import { join, relative, resolve, isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { issue, OutcomeError, outcome } from '../fhir/outcome.ts';
-import { parseStrictJson, toPlainJson } from '../fhir/json.ts';
+import { useLeanDefinitions } from '../fhir/base-definitions.ts';
+import { toPlainJson } from '../fhir/json.ts';
+import { parseStrictJsonBytes } from '../fhir/json-pieces.ts';
 import { loadPackages, type LoadPackagesOptions } from '../packages/load-packages.ts';
 import type { PackageSet } from '../packages/types.ts';
 import { createValidator, ENGINE_VERSION, type Validator } from '../validation/validator.ts';
+import { createHeapBudget } from './heap-budget.ts';
 import { formatHtmlReport } from './report-html.ts';
 import { countIssues, type FileResult, type SeverityCounts, type ValidationReport } from './report-model.ts';
 import { formatFileSection, headerLines, totalLine, totalLineOf } from './report-text.ts';
@@ -148,6 +151,25 @@ function shownPath(abs: string, cwd: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? abs : rel;
 }
 
+/**
+ * Frees a file's bytes now rather than at the next full collection: a multi-MB file's buffer outlives its parse
+ * otherwise (35 MB beside the tree of the largest spec Bundle while it is validated). Only a buffer that owns its
+ * whole memory is detached (readFileSync's small files share a pool).
+ */
+function release(bytes: Buffer): void {
+  const ab = bytes.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+  if (bytes.length >= 1024 * 1024 && bytes.byteOffset === 0 && ab.byteLength === bytes.length) ab.transfer?.(0);
+}
+
+/** Size of a file to validate (0 when it cannot be read: validateFile reports that). */
+function fileSize(abs: string): number {
+  try {
+    return statSync(abs).size;
+  } catch {
+    return 0;
+  }
+}
+
 function unreadable(file: string, outcomeOf: OperationOutcome): FileResult {
   return { file, profiles: [], outcome: outcomeOf };
 }
@@ -156,7 +178,12 @@ function unreadable(file: string, outcomeOf: OperationOutcome): FileResult {
 export function validateFile(abs: string, file: string, validator: Validator, profiles: string[]): FileResult {
   let parsed: unknown;
   try {
-    parsed = toPlainJson(parseStrictJson(readFileSync(abs, 'utf8')));
+    const bytes = readFileSync(abs);
+    try {
+      parsed = toPlainJson(parseStrictJsonBytes(bytes));
+    } finally {
+      release(bytes);
+    }
   } catch (err) {
     if (err instanceof OutcomeError) return unreadable(file, err.outcome);
     const text = `Cannot read the file: ${(err as Error).message}`;
@@ -245,7 +272,9 @@ function streamReport(run: PreparedRun, args: ValidateArgs, cwd: string, write: 
   const counts: SeverityCounts = { errors: 0, warnings: 0, notes: 0 };
   let failed = 0;
   write(args.format === 'json' ? '[\n' : headerLines(run.header).join('\n'));
+  const budget = createHeapBudget({ collectFirst: run.files.length > 1 });
   run.files.forEach((abs, i) => {
+    budget.beforeFile(fileSize(abs));
     const result = validateFile(abs, shownPath(abs, cwd), run.validator, args.profiles);
     const c = countIssues(result.outcome);
     counts.errors += c.errors;
@@ -288,12 +317,18 @@ export async function runValidate(argv: string[], ctx: ValidateContext): Promise
       ctx.out(VALIDATE_USAGE);
       return 0;
     }
+    // This command validates and serves nothing: the core definitions can be read without their prose.
+    useLeanDefinitions();
     const run = await prepareRun(args, ctx);
     if (args.format !== 'html') return writeStreamed(run, args, ctx).failed > 0 ? 1 : 0;
     // The HTML page opens with a summary of every file, so it is built from the whole report.
+    const budget = createHeapBudget({ collectFirst: run.files.length > 1 });
     const report: ValidationReport = {
       ...run.header,
-      files: run.files.map((abs) => validateFile(abs, shownPath(abs, ctx.cwd), run.validator, args.profiles)),
+      files: run.files.map((abs) => {
+        budget.beforeFile(fileSize(abs));
+        return validateFile(abs, shownPath(abs, ctx.cwd), run.validator, args.profiles);
+      }),
     };
     const text = formatHtmlReport(report);
     if (args.output === undefined) ctx.out(text);

