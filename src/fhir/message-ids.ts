@@ -83,6 +83,8 @@ export const MESSAGE_IDS = {
   JSON_DUPLICATE_KEY: 'fhir',
   JSON_FORBIDDEN_KEY: 'fhir',
   JSON_SYNTAX: 'fhir',
+  JSON_COMMENT: 'fhir',
+  JSON_UNQUOTED: 'fhir',
   JSON_TOO_DEEP: 'fhir',
   PATCH_FAILED: 'fhir',
   PATCH_MOVE_INTO_ITSELF: 'fhir',
