@@ -30,6 +30,42 @@ function childNames(ctx: WalkContext, sd: AnyResource, el: Json): Set<string> | 
   return new Set(node.children.map((c) => c.choiceStem ?? c.name));
 }
 
+const slicingText = (s: Json): string =>
+  `${s.ordered === undefined ? '??' : s.ordered ? 'ordered' : 'unordered'}/${String(s.rules ?? '??')} [${objects(
+    s.discriminator,
+  )
+    .map((d) => `${String(d.type)}=${String(d.path)}`)
+    .join(', ')}]`;
+
+/** Whether a slice's own slicing says what its slicing entry says (what it leaves out is taken from the entry). */
+function sameSlicing(entry: Json, slice: Json): boolean {
+  if (slice.ordered !== undefined && slice.ordered !== entry.ordered) return false;
+  if (slice.rules !== undefined && slice.rules !== entry.rules) return false;
+  return JSON.stringify(objects(entry.discriminator)) === JSON.stringify(objects(slice.discriminator));
+}
+
+/**
+ * A slice (`path:name`, not a re-slice `name/sub`) that carries a slicing other than the one of its slicing entry in
+ * the same differential tries to change that slicing, which snapshot generation refuses (https://hl7.org/fhir/R4/profiling.html#slicing).
+ */
+function checkSliceSlicing(ctx: WalkContext, elements: readonly Json[], path: string): void {
+  const byId = new Map<string, Json>();
+  for (const el of elements) if (typeof el.id === 'string') byId.set(el.id, el);
+  for (const el of elements) {
+    const slicing = el.slicing as Json | undefined;
+    if (typeof el.id !== 'string' || typeof el.sliceName !== 'string' || el.sliceName.includes('/') || !slicing)
+      continue;
+    const entryId = el.id.slice(0, el.id.length - el.sliceName.length - 1);
+    const entrySlicing = byId.get(entryId)?.slicing as Json | undefined;
+    if (!el.id.endsWith(`:${el.sliceName}`) || !entrySlicing || sameSlicing(entrySlicing, slicing)) continue;
+    ctx.sink.add(
+      'SD_SLICING_REDEFINED',
+      path,
+      `The element at ${entryId} defines the slicing ${slicingText(entrySlicing)} but then an element in the slicing ${el.id} tries to redefine the slicing to ${slicingText(slicing)}`,
+    );
+  }
+}
+
 /** StructureDefinition.differential slicing discriminators that name no element of the sliced type. */
 export function checkStructureDefinition(ctx: WalkContext, sd: AnyResource, path: string): void {
   const elements = objects((sd.differential as Json | undefined)?.element);
@@ -53,6 +89,7 @@ export function checkStructureDefinition(ctx: WalkContext, sd: AnyResource, path
       `The snapshot cannot be generated: the profile has slicing at the root ('${root.path}'), which is illegal`,
     );
   }
+  checkSliceSlicing(ctx, elements, path);
   elements.forEach((el, i) => {
     const discriminators = objects((el.slicing as Json | undefined)?.discriminator);
     if (discriminators.length === 0) return;

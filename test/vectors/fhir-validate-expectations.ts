@@ -5,8 +5,6 @@
  * The corpus test fails when a case is missing here or a listed case now agrees (then delete its line).
  */
 export const DISAGREEMENTS: Readonly<Record<string, string>> = {
-  // bundle: Java 13 error(s), ours 7
-  'bundle-ea-testcase': 'known gap, we miss: Experimental content is not allowed in this context',
   // bundle: Java 3 error(s), ours 2
   'bundle-id-3':
     "count only: we report the errors at the same places; the missing ones came from the Java harness's terminology server",
@@ -22,17 +20,11 @@ export const DISAGREEMENTS: Readonly<Record<string, string>> = {
   // dsig: Java 3 error(s), ours 1
   'bundle-sig-2':
     'known gap: signatures are not verified by the validator (Bundle.signature is checked by $verify for credentials)',
-  // dsig: Java 2 error(s), ours 1
-  'bundle-signed-nob64':
-    'known gap: signatures are not verified by the validator; the base64 of a signature is not decoded',
   // extensions: Java 1 error(s), ours 0
   'maiden-name-extension':
     'known gap, we miss: The extension http://hl7.org/fhir/StructureDefinition/humanname-mothers-family v5.3.0-ballot is not allowed to be used at this point (this e',
   // general: Java 6 error(s), ours 3
   ai8: 'needs snapshot generation: Java regenerates the snapshot of the StructureDefinition and reports its differential problems',
-  // general: Java 3 error(s), ours 2
-  'StructureDefinition-Slice23':
-    'count only: we report both discriminator paths that name no element of Extension; Java also reports, while generating the snapshot, the slice that redefines the slicing (our generator does not judge that)',
   // measure: Java 3 error(s), ours 2
   'mr-covid-m': 'count only: Java reports a terminology-server error we leave not checked',
   // measure: Java 3 error(s), ours 2
