@@ -126,7 +126,7 @@ describe('signature data and differential slicing', () => {
   });
 
   test('when a slice redefines the slicing of its slicing entry, then the StructureDefinition has one error', () => {
-    const sd = (sliceSlicing: unknown) => ({
+    const sd = (sliceSlicing: Record<string, unknown>) => ({
       resourceType: 'StructureDefinition',
       url: 'http://x.org/fhir/StructureDefinition/p',
       name: 'P',
