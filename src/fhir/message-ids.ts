@@ -276,6 +276,8 @@ export const MESSAGE_IDS = {
   CANONICAL_NOT_ABSOLUTE: 'validation',
   BUNDLE_SIGNATURE_DATA_NOT_BASE64: 'validation',
   SD_SLICING_REDEFINED: 'validation',
+  SD_BINDING_NOT_BINDABLE: 'validation',
+  SD_DIFFERENTIAL_ORDER: 'validation',
   EXPERIMENTAL_CONTENT_NOT_ALLOWED: 'validation',
   BUNDLE_SEARCH_RESULT_NO_ID: 'validation',
   BUNDLE_SEARCH_RESULT_TYPE: 'validation',

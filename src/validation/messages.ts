@@ -66,6 +66,8 @@ export const MESSAGES = {
   SD_DISCRIMINATOR_PATH_INVALID: { code: 'invalid', severity: 'error' },
   SD_ROOT_SLICING: { code: 'invalid', severity: 'error' },
   SD_SLICING_REDEFINED: { code: 'business-rule', severity: 'error' },
+  SD_BINDING_NOT_BINDABLE: { code: 'business-rule', severity: 'error' },
+  SD_DIFFERENTIAL_ORDER: { code: 'business-rule', severity: 'error' },
   VALUE_BELOW_MIN: { code: 'value', severity: 'error' },
   VALUE_ABOVE_MAX: { code: 'value', severity: 'error' },
   VALUE_TOO_LONG: { code: 'value', severity: 'error' },

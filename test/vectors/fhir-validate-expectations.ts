@@ -23,8 +23,6 @@ export const DISAGREEMENTS: Readonly<Record<string, string>> = {
   // extensions: Java 1 error(s), ours 0
   'maiden-name-extension':
     'known gap, we miss: The extension http://hl7.org/fhir/StructureDefinition/humanname-mothers-family v5.3.0-ballot is not allowed to be used at this point (this e',
-  // general: Java 6 error(s), ours 3
-  ai8: 'needs snapshot generation: Java regenerates the snapshot of the StructureDefinition and reports its differential problems',
   // measure: Java 3 error(s), ours 2
   'mr-covid-m': 'count only: Java reports a terminology-server error we leave not checked',
   // measure: Java 3 error(s), ours 2

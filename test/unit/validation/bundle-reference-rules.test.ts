@@ -155,4 +155,36 @@ describe('signature data and differential slicing', () => {
     const same = errors(sd({ slicing: { discriminator: [{ type: 'value', path: 'system' }], rules: 'open' } }));
     expect(same.filter((e) => e.id === 'SD_SLICING_REDEFINED')).toEqual([]);
   });
+
+  test('when the differential lists an element after one the base puts ahead of it, or binds a date, then those are errors', () => {
+    const sd = (elements: unknown[]) => ({
+      resourceType: 'StructureDefinition',
+      url: 'http://x.org/fhir/StructureDefinition/q',
+      name: 'Q',
+      status: 'draft',
+      kind: 'resource',
+      abstract: false,
+      type: 'Patient',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
+      derivation: 'constraint',
+      differential: { element: elements },
+    });
+    const birthDate = { id: 'Patient.birthDate', path: 'Patient.birthDate', min: 1 };
+    const identifier = { id: 'Patient.identifier', path: 'Patient.identifier', min: 1 };
+    const ids = (r: unknown) =>
+      errors(r)
+        .map((e) => `${e.id} ${e.at}`)
+        .filter((e) => e.startsWith('SD_'));
+    expect(ids(sd([birthDate, identifier]))).toEqual([
+      'SD_DIFFERENTIAL_ORDER StructureDefinition.differential.element[0]',
+      'SD_DIFFERENTIAL_ORDER StructureDefinition',
+    ]);
+    expect(ids(sd([identifier, birthDate]))).toEqual([]);
+    const bound = {
+      ...birthDate,
+      type: [{ code: 'date' }],
+      binding: { strength: 'required', valueSet: 'http://x.org/vs' },
+    };
+    expect(ids(sd([bound]))).toEqual(['SD_BINDING_NOT_BINDABLE StructureDefinition.differential.element[0]']);
+  });
 });
