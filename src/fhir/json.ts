@@ -4,7 +4,8 @@
  * A single scan enforces the structural rules, then JSON.parse (native, fast) builds the value, keeping the
  * source text of any number that would not round-trip as `JSON.rawJSON`, which JSON.stringify writes back verbatim.
  */
-import { fail } from './outcome.ts';
+import { describeJsonProblem, diagnoseJson5 } from './json-diagnostics.ts';
+import { fail, issue, OutcomeError } from './outcome.ts';
 
 export interface JsonLimits {
   maxDepth: number;
@@ -26,6 +27,20 @@ export function parseStrictJson(text: string, limits: JsonLimits = DEFAULT_JSON_
   try {
     return JSON.parse(text, keepDecimalText);
   } catch (err) {
+    // Comments and unquoted names/values, when they are the only faults, are each reported where they are.
+    const problems = diagnoseJson5(text);
+    if (problems.length > 0) {
+      throw new OutcomeError(
+        'invalid',
+        problems.map((p) =>
+          issue({
+            code: 'structure',
+            id: p.kind === 'comment' ? 'JSON_COMMENT' : 'JSON_UNQUOTED',
+            text: describeJsonProblem(p),
+          }),
+        ),
+      );
+    }
     return fail('invalid', {
       code: 'structure',
       id: 'JSON_SYNTAX',

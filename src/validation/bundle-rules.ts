@@ -21,6 +21,7 @@ interface RawEntry {
 export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string): BundleIndex {
   const entries: BundleEntryRef[] = [];
   const byFullUrl = new Map<string, BundleEntryRef>();
+  const byPath = new Map<string, BundleEntryRef>();
   const byTypeId = new Map<string, BundleEntryRef>();
   const sameTypeId = new Map<string, BundleEntryRef[]>();
   const seen = new Set<string>();
@@ -31,6 +32,7 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
     const fullUrl = typeof e.fullUrl === 'string' ? e.fullUrl : undefined;
     const ref: BundleEntryRef = { resource, path: `${path}.entry[${i}].resource`, fullUrl };
     entries.push(ref);
+    byPath.set(ref.path, ref);
     if (fullUrl) {
       // bdl-7: fullUrl with meta.versionId is what must be unique (a history-like collection may repeat a fullUrl).
       const versionId = (resource.meta as { versionId?: unknown } | undefined)?.versionId;
@@ -57,6 +59,7 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
   return {
     type: typeof bundle.type === 'string' ? bundle.type : undefined,
     entries,
+    byPath,
     byFullUrl,
     byTypeId,
     sameTypeId,
@@ -152,4 +155,26 @@ function checkReachable(ctx: WalkContext): void {
       `Entry '${label}' is not reachable by following references (forward or backward) from the Composition`,
     );
   });
+}
+
+/** base64 as FHIR's base64Binary allows it (whitespace between quartets). */
+const BASE64 = /^(\s*[0-9a-zA-Z+/=]{4}\s*)+$/;
+
+/**
+ * A JOSE signature (`sigFormat` application/jose) carries the JWS base64-encoded in `Bundle.signature.data`
+ * (https://hl7.org/fhir/R4/datatypes.html#Signature). Data that is not base64 cannot be the signature as defined,
+ * even when it is a compact JWS as it is (the HL7 validator then checks it anyway, and reports it as an error).
+ */
+export function checkSignatureData(ctx: WalkContext, bundle: AnyResource, path: string): void {
+  const signature = bundle.signature as { sigFormat?: unknown; data?: unknown } | undefined;
+  if (typeof signature !== 'object' || signature === null || signature.sigFormat !== 'application/jose') return;
+  const data = signature.data;
+  if (typeof data !== 'string' || BASE64.test(data)) return;
+  ctx.sink.add(
+    'BUNDLE_SIGNATURE_DATA_NOT_BASE64',
+    path,
+    data.split('.').length === 3
+      ? 'The signature data is not base64 content: it looks like a compact JWS as it is, which Signature.data must carry base64-encoded'
+      : 'The signature data is not base64 content, so the signature cannot be checked',
+  );
 }

@@ -6,6 +6,7 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 import type { WalkContext } from './context.ts';
+import { checkSignatureData } from './bundle-rules.ts';
 import { checkStructureDefinition } from './sd-rules.ts';
 import { checkConceptMap, checkValueSetFilters } from './terminology-rules.ts';
 
@@ -133,13 +134,17 @@ function checkSearchSet(ctx: WalkContext, bundle: AnyResource, path: string): vo
 
 /** Resource-level business rules for the resource types that have them. */
 export function checkConformanceRules(ctx: WalkContext, resource: AnyResource, path: string): void {
+  if (ctx.engine.noExperimentalContent && resource.experimental === true)
+    ctx.sink.add('EXPERIMENTAL_CONTENT_NOT_ALLOWED', path, 'Experimental content is not allowed in this context');
   if (resource.resourceType === 'ValueSet') {
     checkValueSet(ctx, resource, path);
     checkValueSetFilters(ctx, resource, path);
   } else if (resource.resourceType === 'ConceptMap') checkConceptMap(ctx, resource, path);
   else if (resource.resourceType === 'CodeSystem') checkCodeSystem(ctx, resource, path);
-  else if (resource.resourceType === 'Bundle' && resource.type === 'searchset') checkSearchSet(ctx, resource, path);
-  else if (resource.resourceType === 'SearchParameter') checkSearchParameter(ctx, resource, path);
+  else if (resource.resourceType === 'Bundle') {
+    if (resource.signature !== undefined) checkSignatureData(ctx, resource, path);
+    if (resource.type === 'searchset') checkSearchSet(ctx, resource, path);
+  } else if (resource.resourceType === 'SearchParameter') checkSearchParameter(ctx, resource, path);
   else if (resource.resourceType === 'StructureDefinition') checkStructureDefinition(ctx, resource, path);
 }
 

@@ -22,6 +22,8 @@ export interface BundleEntryRef {
 export interface BundleIndex {
   readonly type?: string;
   readonly entries: readonly BundleEntryRef[];
+  /** Entry resource path (`Bundle.entry[2].resource`) → entry: the entry a walked resource sits in. */
+  readonly byPath: ReadonlyMap<string, BundleEntryRef>;
   readonly byFullUrl: ReadonlyMap<string, BundleEntryRef>;
   /** `Type/id` → entry, for relative references. */
   readonly byTypeId: ReadonlyMap<string, BundleEntryRef>;
@@ -45,6 +47,8 @@ export interface Engine {
   readonly checkReferencesExist: boolean;
   /** false: contained resources are not validated, nor dom-3 (the HL7 validator's validateContains=IGNORE). */
   readonly checkContained: boolean;
+  /** true: a resource marked `experimental: true` is an error (the HL7 validator's no-experimental-content). */
+  readonly noExperimentalContent: boolean;
   /** Static answers about slicing discriminators of the loaded profiles. */
   readonly discriminators: DiscriminatorMemo;
 }

@@ -59,7 +59,8 @@ const EDGE_SPACE = /^[ \t\n\r]|[ \t\n\r]$/;
 export type PrimitiveProblem =
   | { id: 'PRIMITIVE_WRONG_JSON_TYPE'; text: string }
   | { id: 'PRIMITIVE_FORMAT'; text: string }
-  | { id: 'PRIMITIVE_EMPTY'; text: string };
+  | { id: 'PRIMITIVE_EMPTY'; text: string }
+  | { id: 'CANONICAL_NOT_ABSOLUTE'; text: string };
 
 /** The source text of a `JSON.rawJSON` number, when the value is one. */
 function rawNumberText(value: unknown): string | undefined {
@@ -124,6 +125,12 @@ export function checkPrimitive(type: string, input: unknown): PrimitiveProblem |
   }
   const re = PATTERNS[type];
   if (re && !re.test(value)) return { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}` };
+  // A canonical names a definition by its absolute URL, or a contained one by `#id` (https://hl7.org/fhir/R4/references.html#canonical).
+  if (type === 'canonical' && value[0] !== '#' && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value))
+    return {
+      id: 'CANONICAL_NOT_ABSOLUTE',
+      text: `Canonical URLs must be absolute URLs if they are not fragment references (${value})`,
+    };
   if (type === 'xhtml' && !/^<div[\s>]/.test(value))
     return { id: 'PRIMITIVE_FORMAT', text: 'The narrative must be an XHTML <div> element' };
   return undefined;

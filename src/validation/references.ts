@@ -127,6 +127,45 @@ function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode,
   }
 }
 
+/**
+ * A relative reference (`Type/id`) inside a Bundle entry resolves against that entry's fullUrl
+ * (https://hl7.org/fhir/R4/bundle.html#references). Reports, as the HL7 validator does, an entry with no fullUrl to
+ * resolve against, and a relative reference that is no `Type/id` (or `Type/id/_history/v`); true when reported, so
+ * the caller does not also report it unresolved.
+ */
+function checkRelativeInBundle(ctx: WalkContext, reference: string, path: string): boolean {
+  const bundle = ctx.bundle;
+  if (!bundle || reference[0] === '#' || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(reference)) return false;
+  // References of the Bundle itself (signature.who) have no entry; responses echo what the server got.
+  if (
+    ctx.resource.resourceType === 'Bundle' ||
+    bundle.type === 'batch-response' ||
+    bundle.type === 'transaction-response'
+  )
+    return false;
+  const entry = bundle.byPath.get(ctx.rootPath);
+  if (!entry) return false;
+  if (entry.fullUrl === undefined) {
+    ctx.sink.add('BUNDLE_ENTRY_NO_FULLURL', entry.path.replace(/\.resource$/, ''), 'Bundle entry missing fullUrl');
+    ctx.sink.add(
+      'BUNDLE_REFERENCE_NO_FULLURL',
+      path,
+      `The relative reference '${reference}' is inside a Bundle entry that has no fullUrl to resolve it against`,
+    );
+    return true;
+  }
+  const slashes = reference.split('/').length - 1;
+  if (slashes === 1 || slashes === 3) return false;
+  // A transaction or batch may use a conditional reference (a search URL).
+  if ((bundle.type === 'transaction' || bundle.type === 'batch') && reference.includes('?')) return false;
+  ctx.sink.add(
+    'REFERENCE_FORMAT',
+    path,
+    `Relative URLs must be of the format [ResourceName]/[id]. Encountered ${reference}`,
+  );
+  return true;
+}
+
 /** Checks one Reference value found at `path`. */
 export function checkReference(
   ctx: WalkContext,
@@ -139,7 +178,8 @@ export function checkReference(
   const resolved = reference ? resolveReference(ctx, reference) : undefined;
   if (reference && ctx.bundle?.sameTypeId.has(reference))
     ctx.sink.add('REFERENCE_AMBIGUOUS', `${path}.reference`, `Multiple matches in bundle for reference ${reference}`);
-  if (reference && !resolved) checkUnresolved(ctx, reference, node, `${path}.reference`);
+  if (reference && !checkRelativeInBundle(ctx, reference, `${path}.reference`) && !resolved)
+    checkUnresolved(ctx, reference, node, `${path}.reference`);
   const targets = type.targetProfiles;
   if (targets.length === 0) return;
   const allowed = targets.map((t) => typeOfProfile(ctx, t));

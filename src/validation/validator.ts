@@ -31,6 +31,8 @@ export interface ValidatorOptions {
   checkContained?: boolean;
   /** Whether a relative reference that resolves to nothing held (Bundle, contained, Parameters) is an error (default false; true as the HL7 validator's validateReference=CHECK_EXISTS). */
   checkReferencesExist?: boolean;
+  /** Whether a resource marked `experimental: true` is an error (default false; true as the HL7 validator's no-experimental-content). */
+  noExperimentalContent?: boolean;
   /** Name and version of the software reporting (default `gdhcn-gateway-validator/<ENGINE_VERSION>`). */
   engine?: string;
   /** Packages whose canonicals answer before uploaded ones (packages/integrity.ts); default: all equal. */
@@ -72,6 +74,7 @@ export function createValidator(packages: PackageSet, options: ValidatorOptions 
     allowHtmlInMarkdown: options.allowHtmlInMarkdown ?? true,
     checkContained: options.checkContained ?? true,
     checkReferencesExist: options.checkReferencesExist ?? false,
+    noExperimentalContent: options.noExperimentalContent ?? false,
   };
   const software = options.engine ?? `gdhcn-gateway-validator/${ENGINE_VERSION}`;
   const validatedWith = {

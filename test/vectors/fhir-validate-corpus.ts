@@ -109,6 +109,7 @@ export function runCorpus(cases: readonly CorpusCase[]): CaseResult[] {
     if (c.options?.noHtmlInMarkdown === true) Object.assign(o, { allowHtmlInMarkdown: false });
     if (String(c.options?.validateReference ?? '').startsWith('CHECK_EXISTS'))
       Object.assign(o, { checkReferencesExist: true });
+    if (c.options?.['no-experimental-content'] === true) Object.assign(o, { noExperimentalContent: true });
     if (c.options?.validateContains === 'IGNORE') Object.assign(o, { checkContained: false });
     return Object.keys(o).length ? o : undefined;
   };

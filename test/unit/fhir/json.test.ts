@@ -51,6 +51,28 @@ describe('parseStrictJson', () => {
     expect(r.message).toMatch(/^The body is not valid JSON: /);
   });
 
+  test('when comments and unquoted names or values are the only faults, then each is one issue where it is', () => {
+    const text = '{\n  // one\n  "a": [ Sarah ],\n  b: "x", /* two\n */ "c": "// not a comment"\n}';
+    let issues: { code?: string; id?: string; text?: string }[] = [];
+    try {
+      parseStrictJson(text);
+    } catch (err) {
+      if (!(err instanceof OutcomeError)) throw err;
+      issues = (err.outcome.issue ?? []).map((i) => ({ id: i.details?.coding?.[0]?.code, text: i.details?.text }));
+    }
+    expect(issues).toEqual([
+      { id: 'JSON_COMMENT', text: 'Comments are not allowed in JSON (line 2 column 3)' },
+      { id: 'JSON_UNQUOTED', text: "The JSON value 'Sarah' has no quotes around it (line 3 column 10)" },
+      { id: 'JSON_UNQUOTED', text: "The JSON property name 'b' has no quotes around it (line 4 column 3)" },
+      { id: 'JSON_COMMENT', text: 'Comments are not allowed in JSON (line 4 column 11)' },
+    ]);
+  });
+
+  test('when a comment comes with another syntax error, then the one JSON_SYNTAX issue stays', () => {
+    const r = rejection('{ // note\n "a": 1 "b": 2 }');
+    expect(r.id).toBe('JSON_SYNTAX');
+  });
+
   test('when a string holds braces and quotes, then the scan is not fooled', () => {
     expect(parseStrictJson('{"a":"{\\"a\\":1,\\"a\\":2}","b":"[[[["}')).toEqual({ a: '{"a":1,"a":2}', b: '[[[[' });
   });

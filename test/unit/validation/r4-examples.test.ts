@@ -19,6 +19,74 @@ const UCUM =
   'UCUM: the unit code is not UCUM (tbl, TAB, drop, mEq, mcg, ea, ml/hr, month) though the system says it is';
 /** The status-canonical ConceptMaps map comma-joined code lists, or codes their source value set lacks, as source codes. */
 const SC_MAP = 'a source code is a comma-joined list of codes or a code its source value set does not have';
+const CANONICAL =
+  "a canonical is relative ('Library/x', 'Questionnaire/x'): it must be an absolute URL or a #fragment, as the HL7 validator checks";
+/** Examples whose only errors are relative canonicals (one line each, as the others). */
+const RELATIVE_CANONICAL = [
+  'ActivityDefinition-administer-zika-virus-exposure-assessment.json',
+  'ActivityDefinition-blood-tubes-supply.json',
+  'ActivityDefinition-provide-mosquito-prevention-advice.json',
+  'ActivityDefinition-referralPrimaryCareMentalHealth-initial.json',
+  'ActivityDefinition-referralPrimaryCareMentalHealth.json',
+  'ActivityDefinition-serum-zika-dengue-virus-igm.json',
+  'CapabilityStatement-example.json',
+  'CapabilityStatement-knowledge-repository.json',
+  'CapabilityStatement-measure-processor.json',
+  'CapabilityStatement-messagedefinition.json',
+  'CapabilityStatement-terminology-server.json',
+  'Library-composition-example.json',
+  'Library-example.json',
+  'Library-library-cms146-example.json',
+  'Library-library-exclusive-breastfeeding-cds-logic.json',
+  'Library-library-exclusive-breastfeeding-cqm-logic.json',
+  'Library-library-fhir-helpers-predecessor.json',
+  'Library-library-fhir-helpers.json',
+  'Library-omtk-logic.json',
+  'Library-opioidcds-common.json',
+  'Library-opioidcds-recommendation-04.json',
+  'Library-opioidcds-recommendation-05.json',
+  'Library-opioidcds-recommendation-07.json',
+  'Library-opioidcds-recommendation-08.json',
+  'Library-opioidcds-recommendation-10.json',
+  'Library-opioidcds-recommendation-11.json',
+  'Library-suiciderisk-orderset-logic.json',
+  'Library-zika-virus-intervention-logic.json',
+  'Measure-composite-example.json',
+  'Measure-measure-cms146-example.json',
+  'Measure-measure-exclusive-breastfeeding.json',
+  'Measure-measure-predecessor-example.json',
+  'MeasureReport-measurereport-cms146-cat1-example.json',
+  'MeasureReport-measurereport-cms146-cat2-example.json',
+  'MeasureReport-measurereport-cms146-cat3-example.json',
+  'MessageDefinition-patient-link-notification.json',
+  'MessageDefinition-patient-link-response.json',
+  'OperationDefinition-example.json',
+  'PlanDefinition-chlamydia-screening-intervention.json',
+  'PlanDefinition-exclusive-breastfeeding-intervention-01.json',
+  'PlanDefinition-exclusive-breastfeeding-intervention-02.json',
+  'PlanDefinition-exclusive-breastfeeding-intervention-03.json',
+  'PlanDefinition-exclusive-breastfeeding-intervention-04.json',
+  'PlanDefinition-low-suicide-risk-order-set.json',
+  'PlanDefinition-opioidcds-04.json',
+  'PlanDefinition-opioidcds-05.json',
+  'PlanDefinition-opioidcds-07.json',
+  'PlanDefinition-opioidcds-08.json',
+  'PlanDefinition-opioidcds-10.json',
+  'PlanDefinition-opioidcds-11.json',
+  'PlanDefinition-zika-virus-intervention-initial.json',
+  'PlanDefinition-zika-virus-intervention.json',
+  'Procedure-f201.json',
+  'Questionnaire-phq-9-questionnaire.json',
+  'QuestionnaireResponse-gcs.json',
+  'QuestionnaireResponse-ussg-fht-answers.json',
+  'RequestGroup-kdn5-example.json',
+  'TestScript-testscript-example-history.json',
+  'TestScript-testscript-example-multisystem.json',
+  'TestScript-testscript-example-readtest.json',
+  'TestScript-testscript-example-search.json',
+  'TestScript-testscript-example-update.json',
+  'TestScript-testscript-example.json',
+];
 const SP_BASE = 'SearchParameter.base is 1..* and these extension search parameters have none';
 /** Examples that break a rule of R4 (checked by reading each one), with the message ids reported for them. */
 const INVALID: Record<string, { ids: string[]; why: string }> = {
@@ -115,6 +183,7 @@ const INVALID: Record<string, { ids: string[]; why: string }> = {
     why: "compose.include.system '#hacked' (a contained CodeSystem is named by its url)",
   },
   'VisionPrescription-33124.json': { ids: ['UCUM_CODE_INVALID'], why: UCUM },
+  ...Object.fromEntries(RELATIVE_CANONICAL.map((f) => [f, { ids: ['CANONICAL_NOT_ABSOLUTE'], why: CANONICAL }])),
 };
 
 const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severity === 'fatal';
