@@ -3,13 +3,14 @@
  * then runs the jobs it is sent, one at a time, each under the request's remaining budget and its cancel flag:
  * `validate` ($validate of a large resource), `ingest` (write-time validation of a large resource: the verdict of
  * the ingest policy) and `validate-body` (a large `$validate` body as bytes: decoded, parsed, checked and validated
- * here, so it never becomes an object on the main thread). A `reload` message re-reads the packages (after
+ * here, so it never becomes an object on the main thread; its outcome goes back serialized, as bytes). A `reload` message re-reads the packages (after
  * `$install-package`); messages are handled in order, so every job sent after a reload sees the new packages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Resource } from '@medplum/fhirtypes';
 import { pino } from 'pino';
 import type { Config } from './config/schema.ts';
+import { encodeOutcome, isEncodedOutcome } from './fhir/encoded-outcome.ts';
 import { toPlainJson } from './fhir/json.ts';
 import { createWorkBudget } from './fhir/work-budget.ts';
 import { OutcomeError } from './fhir/outcome.ts';
@@ -81,7 +82,8 @@ function run(m: Exclude<WorkerRequest, { kind: 'reload' }>): unknown {
   if (!input) return undefined;
   checkValidateTarget(input.resource as Resource, m.type, m.targetId);
   const plain = toPlainJson(input.resource);
-  return validator.validate(plain, input.profile ? { profile: input.profile, budget } : { budget });
+  // Serialized here: the main thread writes the bytes as they are (fhir/encoded-outcome.ts).
+  return encodeOutcome(validator.validate(plain, input.profile ? { profile: input.profile, budget } : { budget }));
 }
 
 let chain: Promise<void> = Promise.resolve();
@@ -92,7 +94,9 @@ port.on('message', (m: WorkerRequest) => {
       return;
     }
     try {
-      port.postMessage({ kind: 'done', id: m.id, value: run(m) } satisfies WorkerAnswer);
+      const value = run(m);
+      const transfer = isEncodedOutcome(value) ? [value.json.buffer as ArrayBuffer] : [];
+      port.postMessage({ kind: 'done', id: m.id, value } satisfies WorkerAnswer, transfer);
     } catch (err) {
       const error = err instanceof OutcomeError ? { kind: err.kind, outcome: err.outcome } : String(err);
       port.postMessage({ kind: 'failed', id: m.id, error } satisfies WorkerAnswer);

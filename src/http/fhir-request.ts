@@ -51,6 +51,12 @@ export interface FhirResponse {
    * content as a Binary, which is what a batch-response entry carries.
    */
   body?: { contentType: string; data: Uint8Array };
+  /**
+   * The resource already serialized as FHIR JSON (UTF-8) by a worker (a large `$validate` outcome): sent as it is,
+   * `_pretty` aside. `resource` then carries only what the server itself reads of it (the verdict, for metrics);
+   * only top-level answers have it, never a batch entry's.
+   */
+  encoded?: Uint8Array;
 }
 
 export interface RestSettings {
