@@ -46,6 +46,11 @@ export interface ValidationPool {
     resource: unknown,
     options: { profile?: string; budget?: WorkBudget },
   ): Promise<OperationOutcome> | undefined;
+  /**
+   * The structural check (`assertResource`) of a large resource in a worker: resolves when it passes, rejects with
+   * the OutcomeError inline checking throws; undefined to check inline (small resource, no worker ready).
+   */
+  structure(resource: unknown, expectedType: string, budget?: WorkBudget): Promise<unknown> | undefined;
   /** The ingest verdict from a worker, or undefined to check inline (small resource, no worker ready). */
   ingest(resource: unknown, budget?: WorkBudget): Promise<IngestVerdict> | undefined;
   /**
@@ -172,6 +177,15 @@ export function createValidationPool(config: Config, dataDir: string, size: numb
           resource,
           ...(profile ? { profile } : {}),
         }),
+        budget,
+      );
+    },
+    structure: (resource, expectedType, budget) => {
+      const slot = readySlot();
+      if (!slot || !isLarge(resource)) return undefined;
+      return submit<unknown>(
+        slot,
+        (id, cancel, budgetMs) => ({ kind: 'structure', id, cancel, budgetMs, resource, expectedType }),
         budget,
       );
     },

@@ -2,9 +2,11 @@
  * Worker entry of the validation pool (validation-pool.ts): loads the same packages as the server (its own copy),
  * then runs the jobs it is sent, one at a time, each under the request's remaining budget and its cancel flag:
  * `validate` ($validate of a large resource), `ingest` (write-time validation of a large resource: the verdict of
- * the ingest policy) and `validate-body` (a large `$validate` body as bytes: decoded, parsed, checked and validated
- * here, so it never becomes an object on the main thread; its outcome goes back serialized, as bytes). A `reload` message re-reads the packages (after
- * `$install-package`); messages are handled in order, so every job sent after a reload sees the new packages.
+ * the ingest policy), `structure` (the R4 structural check of a large resource, e.g. a 10,000-entry Bundle without
+ * its entries' resources) and `validate-body` (a large `$validate` body as bytes: decoded, parsed, checked and
+ * validated here, so it never becomes an object on the main thread; its outcome goes back serialized, as bytes).
+ * A `reload` message re-reads the packages (after `$install-package`); messages are handled in order, so every job
+ * sent after a reload sees the new packages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Resource } from '@medplum/fhirtypes';
@@ -12,6 +14,7 @@ import { pino } from 'pino';
 import type { Config } from './config/schema.ts';
 import { encodeOutcome, isEncodedOutcome } from './fhir/encoded-outcome.ts';
 import { toPlainJson } from './fhir/json.ts';
+import { assertResource } from './fhir/structure.ts';
 import { createWorkBudget } from './fhir/work-budget.ts';
 import { OutcomeError } from './fhir/outcome.ts';
 import { jsonBodyOf } from './http/body.ts';
@@ -36,6 +39,7 @@ export interface BodyJob {
 export type WorkerRequest =
   | (Job & { kind: 'validate'; resource: unknown; profile?: string })
   | (Job & { kind: 'ingest'; resource: unknown })
+  | (Job & { kind: 'structure'; resource: unknown; expectedType: string })
   | (Job & { kind: 'validate-body' } & BodyJob)
   | { kind: 'reload' };
 export type WorkerAnswer =
@@ -73,6 +77,10 @@ function run(m: Exclude<WorkerRequest, { kind: 'reload' }>): unknown {
   budget.check(); // a job whose client left while it waited is not started
   const { validator, policy } = service.current();
   if (m.kind === 'ingest') return policy.check(m.resource as { resourceType: string }, budget);
+  if (m.kind === 'structure') {
+    assertResource(m.resource, m.expectedType); // throws the OutcomeError inline checking would
+    return true;
+  }
   if (m.kind === 'validate')
     return validator.validate(m.resource, m.profile ? { profile: m.profile, budget } : { budget });
   const body = jsonBodyOf(m.bytes);

@@ -205,6 +205,59 @@ describe('large $validate outcomes: serialized in the worker, written as bytes (
   });
 });
 
+describe('the structure of a large transaction Bundle, checked in the worker (ADR 0066)', () => {
+  const transaction = (n: number, broken?: number) => ({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    // Organizations: the Patient count of the tests below stays theirs.
+    entry: Array.from({ length: n }, (_, i) => ({
+      resource: { resourceType: 'Organization', name: `org ${i}` },
+      request: { method: 'POST', url: i === broken ? 42 : 'Organization' },
+    })),
+  });
+  const post = (t: TestApp, body: unknown) =>
+    request(t.app).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+
+  test('when a large transaction has a structural error in one entry, then the worker refuses it as inline does', async () => {
+    const spy = jest.spyOn(pooled.services.validationPool as ValidationPool, 'structure');
+    try {
+      const body = transaction(2000, 1500);
+      const [a, b] = [await post(inline, body), await post(pooled, body)];
+      expect(b.status).toBe(a.status);
+      expect(b.body).toEqual(a.body);
+      expect(a.status).toBe(400);
+      expect(JSON.stringify(a.body.issue)).toContain('entry[1500]');
+      expect(spy.mock.results.map((r) => r.value instanceof Promise)).toEqual([true]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('when a large transaction is well formed, then it is stored whole, as inline', async () => {
+    const n = 600;
+    const count = async (t: TestApp) =>
+      (await request(t.app).get('/fhir/Organization?_summary=count')).body.total as number;
+    const before = [await count(inline), await count(pooled)];
+    const [a, b] = [await post(inline, transaction(n)), await post(pooled, transaction(n))];
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(b.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(
+      a.body.entry.map((e: { response: { status: string } }) => e.response.status),
+    );
+    expect([(await count(inline)) - (before[0] as number), (await count(pooled)) - (before[1] as number)]).toEqual([
+      n,
+      n,
+    ]);
+  });
+
+  test('when the client has gone before the check starts, then the worker does not start it (REQUEST_ABANDONED)', async () => {
+    const pool = pooled.services.validationPool as ValidationPool;
+    const gone = createWorkBudget(60_000, AbortSignal.abort());
+    await expect(pool.structure(transaction(2000), 'Bundle', gone)).rejects.toMatchObject({
+      outcome: { issue: [{ details: { coding: [{ code: 'REQUEST_ABANDONED' }] } }] },
+    });
+  });
+});
+
 describe('write-time validation of large resources in the worker', () => {
   test('when a large resource with errors is created in strict mode, then the worker refuses it as inline does and nothing is stored', async () => {
     const spy = jest.spyOn(pooled.services.validationPool as ValidationPool, 'ingest');
