@@ -144,6 +144,9 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
     now: services.now,
     ingest: () => ingest(services.validation.current().policy),
     ...(services.validationPool ? { ingestOffThread: ingestOffThread(services) } : {}),
+    ...(services.validationPool
+      ? { structureOffThread: (resource, type, budget) => services.validationPool?.structure(resource, type, budget) }
+      : {}),
     conformance: () => conformanceOf(services.validation.current()),
     ...(config.audit ? { audit: { log: services.audit, now: services.now } } : {}),
   };

@@ -16,6 +16,7 @@
 import { Worker } from 'node:worker_threads';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { Config } from './config/schema.ts';
+import type { EncodedOutcome } from './fhir/encoded-outcome.ts';
 import { fail, OutcomeError } from './fhir/outcome.ts';
 import type { WorkBudget } from './fhir/work-budget.ts';
 import type { IngestVerdict } from './validation/ingest-policy.ts';
@@ -45,10 +46,16 @@ export interface ValidationPool {
     resource: unknown,
     options: { profile?: string; budget?: WorkBudget },
   ): Promise<OperationOutcome> | undefined;
+  /**
+   * The structural check (`assertResource`) of a large resource in a worker: resolves when it passes, rejects with
+   * the OutcomeError inline checking throws; undefined to check inline (small resource, no worker ready).
+   */
+  structure(resource: unknown, expectedType: string, budget?: WorkBudget): Promise<unknown> | undefined;
   /** The ingest verdict from a worker, or undefined to check inline (small resource, no worker ready). */
   ingest(resource: unknown, budget?: WorkBudget): Promise<IngestVerdict> | undefined;
   /**
-   * A whole `$validate` body (bytes) parsed, checked and validated in a worker; resolves to undefined when the body
+   * A whole `$validate` body (bytes) parsed, checked and validated in a worker, its outcome serialized there;
+   * resolves to undefined when the body
    * is a Parameters the worker leaves to the operation (anything beyond `resource` and `profile`).
    * Undefined at once when no worker is ready.
    */
@@ -56,7 +63,7 @@ export interface ValidationPool {
     bytes: Uint8Array,
     job: BodyRequest,
     budget?: WorkBudget,
-  ): Promise<OperationOutcome | undefined> | undefined;
+  ): Promise<EncodedOutcome | undefined> | undefined;
   /** Whether a worker is ready (else everything is validated inline). */
   available(): boolean;
   /** Resolves once every worker has loaded its packages. */
@@ -173,6 +180,15 @@ export function createValidationPool(config: Config, dataDir: string, size: numb
         budget,
       );
     },
+    structure: (resource, expectedType, budget) => {
+      const slot = readySlot();
+      if (!slot || !isLarge(resource)) return undefined;
+      return submit<unknown>(
+        slot,
+        (id, cancel, budgetMs) => ({ kind: 'structure', id, cancel, budgetMs, resource, expectedType }),
+        budget,
+      );
+    },
     ingest: (resource, budget) => {
       const slot = readySlot();
       if (!slot || !isLarge(resource)) return undefined;
@@ -187,7 +203,7 @@ export function createValidationPool(config: Config, dataDir: string, size: numb
       if (!slot) return undefined;
       // Bytes in shared memory (readSharedBytes) reach the worker without a copy, and stay readable here for a
       // Parameters body the worker leaves to the operation; other bytes are copied.
-      return submit<OperationOutcome | undefined>(
+      return submit<EncodedOutcome | undefined>(
         slot,
         (id, cancel, budgetMs) => ({ kind: 'validate-body', id, cancel, budgetMs, bytes, ...request }),
         budget,

@@ -2,15 +2,19 @@
  * Worker entry of the validation pool (validation-pool.ts): loads the same packages as the server (its own copy),
  * then runs the jobs it is sent, one at a time, each under the request's remaining budget and its cancel flag:
  * `validate` ($validate of a large resource), `ingest` (write-time validation of a large resource: the verdict of
- * the ingest policy) and `validate-body` (a large `$validate` body as bytes: decoded, parsed, checked and validated
- * here, so it never becomes an object on the main thread). A `reload` message re-reads the packages (after
- * `$install-package`); messages are handled in order, so every job sent after a reload sees the new packages.
+ * the ingest policy), `structure` (the R4 structural check of a large resource, e.g. a 10,000-entry Bundle without
+ * its entries' resources) and `validate-body` (a large `$validate` body as bytes: decoded, parsed, checked and
+ * validated here, so it never becomes an object on the main thread; its outcome goes back serialized, as bytes).
+ * A `reload` message re-reads the packages (after `$install-package`); messages are handled in order, so every job
+ * sent after a reload sees the new packages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Resource } from '@medplum/fhirtypes';
 import { pino } from 'pino';
 import type { Config } from './config/schema.ts';
+import { encodeOutcome, isEncodedOutcome } from './fhir/encoded-outcome.ts';
 import { toPlainJson } from './fhir/json.ts';
+import { assertResource } from './fhir/structure.ts';
 import { createWorkBudget } from './fhir/work-budget.ts';
 import { OutcomeError } from './fhir/outcome.ts';
 import { jsonBodyOf } from './http/body.ts';
@@ -35,6 +39,7 @@ export interface BodyJob {
 export type WorkerRequest =
   | (Job & { kind: 'validate'; resource: unknown; profile?: string })
   | (Job & { kind: 'ingest'; resource: unknown })
+  | (Job & { kind: 'structure'; resource: unknown; expectedType: string })
   | (Job & { kind: 'validate-body' } & BodyJob)
   | { kind: 'reload' };
 export type WorkerAnswer =
@@ -72,6 +77,10 @@ function run(m: Exclude<WorkerRequest, { kind: 'reload' }>): unknown {
   budget.check(); // a job whose client left while it waited is not started
   const { validator, policy } = service.current();
   if (m.kind === 'ingest') return policy.check(m.resource as { resourceType: string }, budget);
+  if (m.kind === 'structure') {
+    assertResource(m.resource, m.expectedType); // throws the OutcomeError inline checking would
+    return true;
+  }
   if (m.kind === 'validate')
     return validator.validate(m.resource, m.profile ? { profile: m.profile, budget } : { budget });
   const body = jsonBodyOf(m.bytes);
@@ -81,7 +90,8 @@ function run(m: Exclude<WorkerRequest, { kind: 'reload' }>): unknown {
   if (!input) return undefined;
   checkValidateTarget(input.resource as Resource, m.type, m.targetId);
   const plain = toPlainJson(input.resource);
-  return validator.validate(plain, input.profile ? { profile: input.profile, budget } : { budget });
+  // Serialized here: the main thread writes the bytes as they are (fhir/encoded-outcome.ts).
+  return encodeOutcome(validator.validate(plain, input.profile ? { profile: input.profile, budget } : { budget }));
 }
 
 let chain: Promise<void> = Promise.resolve();
@@ -92,7 +102,9 @@ port.on('message', (m: WorkerRequest) => {
       return;
     }
     try {
-      port.postMessage({ kind: 'done', id: m.id, value: run(m) } satisfies WorkerAnswer);
+      const value = run(m);
+      const transfer = isEncodedOutcome(value) ? [value.json.buffer as ArrayBuffer] : [];
+      port.postMessage({ kind: 'done', id: m.id, value } satisfies WorkerAnswer, transfer);
     } catch (err) {
       const error = err instanceof OutcomeError ? { kind: err.kind, outcome: err.outcome } : String(err);
       port.postMessage({ kind: 'failed', id: m.id, error } satisfies WorkerAnswer);

@@ -143,8 +143,13 @@ export function sendFhir(res: Response, out: FhirResponse, pretty = false, maxBy
     res.end(out.body.data);
     return;
   }
-  let text = JSON.stringify(out.resource, null, pretty ? 2 : undefined);
-  if (text.length > maxBytes) {
+  if (out.encoded && out.encoded.length <= maxBytes) {
+    res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
+    res.end(out.encoded);
+    return;
+  }
+  let text = out.encoded ? '' : JSON.stringify(out.resource, null, pretty ? 2 : undefined);
+  if (out.encoded || text.length > maxBytes) {
     res.status(422);
     res.removeHeader('Location');
     res.removeHeader('ETag');

@@ -51,6 +51,12 @@ export interface FhirResponse {
    * content as a Binary, which is what a batch-response entry carries.
    */
   body?: { contentType: string; data: Uint8Array };
+  /**
+   * The resource already serialized as FHIR JSON (UTF-8) by a worker (a large `$validate` outcome): sent as it is,
+   * `_pretty` aside. `resource` then carries only what the server itself reads of it (the verdict, for metrics);
+   * only top-level answers have it, never a batch entry's.
+   */
+  encoded?: Uint8Array;
 }
 
 export interface RestSettings {
@@ -80,6 +86,11 @@ export interface RestContext {
    * undefined when it is small, or no worker is ready: it is then checked inline.
    */
   ingestOffThread?: (resource: unknown, budget?: WorkBudget) => Promise<IngestVerdict> | undefined;
+  /**
+   * The structural check of a large resource (a transaction's Bundle without its entries' resources) in a
+   * validation worker; undefined when it is small or no worker is ready: it is then checked inline.
+   */
+  structureOffThread?: (resource: unknown, expectedType: string, budget?: WorkBudget) => Promise<unknown> | undefined;
   /** Who is calling, set per request by the HTTP shell; absent in code paths that are not requests (tools, tests). */
   auth?: AuthContext;
   /** X-Request-Id of the HTTP request, carried into AuditEvents. */

@@ -140,6 +140,124 @@ describe('large $validate bodies (over LARGE_BODY_BYTES): parsed, checked and va
   });
 });
 
+describe('large $validate outcomes: serialized in the worker, written as bytes (ADR 0066)', () => {
+  /** Chains of nested extensions: every one an unknown extension, so the outcome has one issue per element. */
+  const chain = (depth: number): Record<string, unknown> =>
+    depth === 0
+      ? { url: 'http://example.org/e', valueString: 'v' }
+      : { url: 'http://example.org/e', extension: [chain(depth - 1)] };
+  const nested = patient({ extension: Array.from({ length: 200 }, () => chain(20)), birthDate: '1970-13-45' });
+
+  test('when a large body yields thousands of issues, then the answer is byte for byte the inline one', async () => {
+    const spy = jest.spyOn(pooled.services.validationPool as ValidationPool, 'validateBody');
+    try {
+      expect(Buffer.byteLength(JSON.stringify(nested))).toBeGreaterThan(LARGE_BODY_BYTES);
+      const [a, b] = [await validate(inline, nested), await validate(pooled, nested)];
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(b.headers['content-type']).toBe(a.headers['content-type']);
+      expect(b.text).toBe(a.text);
+      // One warning per extension (200 chains of 21) besides the others, and the bad date as an error.
+      expect(
+        a.body.issue.filter(
+          (i: { details: { coding: Array<{ code: string }> } }) => i.details.coding[0].code === 'EXTENSION_UNKNOWN',
+        ),
+      ).toHaveLength(200 * 21);
+      expect(codes(a).some((c) => c.startsWith('error'))).toBe(true);
+      expect(spy.mock.results.map((r) => r.value instanceof Promise)).toEqual([true]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('when the serialized outcome is over MAX_RESPONSE_BYTES, then 422 RESPONSE_TOO_LARGE as inline', async () => {
+    const small = { maxContained: 50_000, maxResponseBytes: 100_000 };
+    const [tightInline, tightPooled] = [
+      await createTestApp(small),
+      await createTestApp({ ...small, validationWorkers: 1 }),
+    ];
+    try {
+      await tightPooled.services.validationPool?.ready();
+      const [a, b] = [await validate(tightInline, nested), await validate(tightPooled, nested)];
+      expect(verdicts([b])).toEqual(verdicts([a]));
+      expect(verdicts([a])).toEqual(['422 RESPONSE_TOO_LARGE']);
+    } finally {
+      await tightInline.close();
+      await tightPooled.close();
+    }
+  });
+
+  test('when the outcome is invalid or valid, then the validation metrics count it as inline', async () => {
+    const metric = async (t: TestApp) => (await request(t.app).get('/metrics')).text;
+    const counted = (text: string, result: string) =>
+      Number(
+        text.match(
+          new RegExp(`validations_total\\{[^}]*source="validate"[^}]*result="${result}"[^}]*\\} (\\d+)`),
+        )?.[1] ?? 0,
+      );
+    const before = await metric(pooled);
+    await validate(pooled, nested);
+    await validate(pooled, { ...nested, birthDate: '1970-01-01' });
+    const after = await metric(pooled);
+    expect([
+      counted(after, 'invalid') - counted(before, 'invalid'),
+      counted(after, 'valid') - counted(before, 'valid'),
+    ]).toEqual([1, 1]);
+  });
+});
+
+describe('the structure of a large transaction Bundle, checked in the worker (ADR 0066)', () => {
+  const transaction = (n: number, broken?: number) => ({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    // Organizations: the Patient count of the tests below stays theirs.
+    entry: Array.from({ length: n }, (_, i) => ({
+      resource: { resourceType: 'Organization', name: `org ${i}` },
+      request: { method: 'POST', url: i === broken ? 42 : 'Organization' },
+    })),
+  });
+  const post = (t: TestApp, body: unknown) =>
+    request(t.app).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+
+  test('when a large transaction has a structural error in one entry, then the worker refuses it as inline does', async () => {
+    const spy = jest.spyOn(pooled.services.validationPool as ValidationPool, 'structure');
+    try {
+      const body = transaction(2000, 1500);
+      const [a, b] = [await post(inline, body), await post(pooled, body)];
+      expect(b.status).toBe(a.status);
+      expect(b.body).toEqual(a.body);
+      expect(a.status).toBe(400);
+      expect(JSON.stringify(a.body.issue)).toContain('entry[1500]');
+      expect(spy.mock.results.map((r) => r.value instanceof Promise)).toEqual([true]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('when a large transaction is well formed, then it is stored whole, as inline', async () => {
+    const n = 600;
+    const count = async (t: TestApp) =>
+      (await request(t.app).get('/fhir/Organization?_summary=count')).body.total as number;
+    const before = [await count(inline), await count(pooled)];
+    const [a, b] = [await post(inline, transaction(n)), await post(pooled, transaction(n))];
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(b.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(
+      a.body.entry.map((e: { response: { status: string } }) => e.response.status),
+    );
+    expect([(await count(inline)) - (before[0] as number), (await count(pooled)) - (before[1] as number)]).toEqual([
+      n,
+      n,
+    ]);
+  });
+
+  test('when the client has gone before the check starts, then the worker does not start it (REQUEST_ABANDONED)', async () => {
+    const pool = pooled.services.validationPool as ValidationPool;
+    const gone = createWorkBudget(60_000, AbortSignal.abort());
+    await expect(pool.structure(transaction(2000), 'Bundle', gone)).rejects.toMatchObject({
+      outcome: { issue: [{ details: { coding: [{ code: 'REQUEST_ABANDONED' }] } }] },
+    });
+  });
+});
+
 describe('write-time validation of large resources in the worker', () => {
   test('when a large resource with errors is created in strict mode, then the worker refuses it as inline does and nothing is stored', async () => {
     const spy = jest.spyOn(pooled.services.validationPool as ValidationPool, 'ingest');

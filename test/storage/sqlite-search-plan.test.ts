@@ -126,4 +126,22 @@ describe('SQLite search plans at the searches bench:rest times', () => {
     expectIndexedOnly(plans);
     expect(pagePlan(plans).join('\n')).toMatch(/SEARCH x USING PRIMARY KEY \(pid=\? AND low>\? AND low<\?\)/);
   });
+
+  test('when one parameter has hundreds of OR-ed values, then each value is one index range (no scan of the parameter)', () => {
+    // ADR 0066: `x.pid = ? AND (v1 OR … OR v300)` made SQLite read every identifier row and test 300 values on
+    // each; with the pid in every OR term it answers with one primary-key range per value.
+    const wanted = Array.from({ length: 300 }, (_, i) => (i * 7) % (RECORDS + 500)); // some beyond the store
+    const search = `identifier=${wanted.map((n) => `urn:plan:his|imm-${n}`).join(',')}&_count=100`;
+    const { result, plans } = searchWithPlans(search);
+    const expected = wanted
+      .filter((n) => n < RECORDS)
+      .sort((a, b) => a - b)
+      .slice(0, 100)
+      .map((n) => `imm-${n}`);
+    expect(result.resources.map((r) => (r as Immunization).identifier?.[0]?.value)).toEqual(expected);
+    const lines = plans.flatMap((p) => p.plan);
+    expect(lines.some((d) => d === 'MULTI-INDEX OR')).toBe(true);
+    // No table or index of the store is read whole, nor the parameter's rows whole (a range on pid alone).
+    expect(lines.filter((d) => /^SCAN (x|r|h)\b/.test(d) || /\(pid=\?\)$/.test(d))).toEqual([]);
+  });
 });

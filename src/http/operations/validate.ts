@@ -5,6 +5,7 @@
  */
 import { OPERATION_SCOPES } from '../../auth/operation-scopes.ts';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { EncodedOutcome } from '../../fhir/encoded-outcome.ts';
 import { toPlainJson } from '../../fhir/json.ts';
 import { fail, issue, outcome } from '../../fhir/outcome.ts';
 import type { Validator } from '../../validation/validator.ts';
@@ -25,14 +26,14 @@ export interface OffThreadValidate {
     options: { profile?: string; budget?: WorkBudget },
   ): Promise<OperationOutcome> | undefined;
   /**
-   * A large body left unparsed by the HTTP shell (DeferredJson): parsed, checked and validated in a worker.
-   * Resolves to undefined for a body the operation must read itself; undefined at once when no worker is ready.
+   * A large body left unparsed by the HTTP shell (DeferredJson): parsed, checked and validated in a worker, which
+   * also serializes the outcome (a large outcome is as costly to clone back and serialize as to compute). Resolves to undefined for a body the operation must read itself; undefined at once when no worker is ready.
    */
   body(
     deferred: DeferredJson,
     target: { type: string; id?: string; profile?: string },
     budget?: WorkBudget,
-  ): Promise<OperationOutcome | undefined> | undefined;
+  ): Promise<EncodedOutcome | undefined> | undefined;
 }
 
 export function validateOperation(validator: () => Validator, offThread?: OffThreadValidate): OperationRoute {
@@ -50,7 +51,7 @@ export function validateOperation(validator: () => Validator, offThread?: OffThr
           ctx.budget,
         );
         const done = away ? await away : undefined;
-        if (done) return { status: 200, resource: done };
+        if (done) return { status: 200, resource: done.verdict, encoded: done.json };
         input = read({ query: req.query, body: body.parse() });
       }
       const mode = input.string('mode');

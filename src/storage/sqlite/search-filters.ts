@@ -18,9 +18,22 @@ function pidOf(ctx: StoreContext, resourceType: string, code: string): number {
   return ctx.pids.lookup(resourceType, code) ?? NO_PID;
 }
 
-function orValues(values: SearchValue[], modifier: string | undefined): Sql {
+/**
+ * The rows of parameter `pid` matching any of `values`. With several values, each OR term carries its own
+ * `x.pid = ?`: SQLite then answers the OR as one primary-key range per value (MULTI-INDEX OR). Written as
+ * `x.pid = ? AND (v1 OR v2 …)`, it scans every row of the parameter and tests each value on it: 400 names against
+ * 6,400 name rows held the event loop ~140 ms, and the cost grew with the store (ADR 0066).
+ */
+function valuesOfParam(pid: number, values: SearchValue[], modifier: string | undefined): Sql {
   const parts = values.map((v) => valueCondition(v, modifier));
-  return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
+  if (parts.length === 1) {
+    const only = parts[0] as Sql;
+    return { sql: `x.pid = ? AND ${only.sql}`, params: [pid, ...only.params] };
+  }
+  return {
+    sql: `(${parts.map((p) => `(x.pid = ? AND ${p.sql})`).join(' OR ')})`,
+    params: parts.flatMap((p) => [pid, ...p.params]),
+  };
 }
 
 /** `_id`: the resource table's own column. */
@@ -103,10 +116,9 @@ export function indexSource(ctx: StoreContext, filter: SearchFilter, resourceTyp
   if (filter.modifier === 'missing') {
     return { table, where: { sql: 'x.pid = ?', params: [pid] }, negate: filter.missing === true };
   }
-  const values = orValues(filter.values, textSearch ? undefined : filter.modifier);
   return {
     table,
-    where: { sql: `x.pid = ? AND ${values.sql}`, params: [pid, ...values.params] },
+    where: valuesOfParam(pid, filter.values, textSearch ? undefined : filter.modifier),
     negate: filter.modifier === 'not',
   };
 }
