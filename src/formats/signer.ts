@@ -22,10 +22,19 @@ export interface Signer {
   sign(data: Uint8Array): Promise<Uint8Array>;
 }
 
+const IS_P256 = new WeakMap<KeyObject, boolean>();
+
 /** True when the key can serve the algorithm: ES256 needs EC P-256, PS256 needs RSA. */
 export function keyFitsAlg(alg: SignatureAlg, key: KeyObject): boolean {
-  if (alg === 'ES256') return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-  return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss';
+  if (alg !== 'ES256') return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss';
+  // Kept per key object (an issuer's key, never a credential): `asymmetricKeyDetails` builds a new object from the
+  // native key on every read, ≈ 1-2 % of each verification and signature.
+  let p256 = IS_P256.get(key);
+  if (p256 === undefined) {
+    p256 = key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+    IS_P256.set(key, p256);
+  }
+  return p256;
 }
 
 /** The algorithm a private key signs with: ES256 for EC P-256, PS256 for RSA. */

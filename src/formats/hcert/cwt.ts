@@ -161,6 +161,8 @@ export function hcertPayloads(claims: CwtClaimsInput): HcertPayloads {
  * @example cborToPlain(new Map([['ver', '1.3.0']])) // { ver: '1.3.0' }
  */
 export function cborToPlain(value: unknown): unknown {
+  // Scalars first: most values of a payload are strings and numbers, which need none of the instanceof tests below.
+  if (typeof value !== 'object' || value === null) return typeof value === 'bigint' ? Number(value) : value;
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of value) {

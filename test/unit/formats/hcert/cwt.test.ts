@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCbor } from '../../../../src/formats/cbor.ts';
 import { CWT_CLAIM, HCERT_KEY } from '../../../../src/formats/hcert/claim-keys.ts';
+import { Tag } from 'cbor-x';
 import { cborToPlain, decodeCwtClaims, encodeCwtClaims, hcertPayloads } from '../../../../src/formats/hcert/cwt.ts';
 import { kidFromCertificate } from '../../../../src/formats/hcert/kid.ts';
 import { decodeHc1 } from '../../../../src/formats/hcert/verify.ts';
@@ -80,6 +81,31 @@ describe('CWT claims and the hcert claim', () => {
     expect(Object.getPrototypeOf(plain)).toBe(Object.prototype);
     expect(Object.keys(plain)).toEqual(['__proto__']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  test('when a payload holds scalars, dates, tags and bigints, then each comes out as JSON-like data', () => {
+    const plain = cborToPlain(
+      new Map<unknown, unknown>([
+        ['s', 'text'],
+        ['n', 1.5],
+        ['b', false],
+        ['z', null],
+        ['big', 12n],
+        ['d', new Date('2021-05-06T10:00:00Z')],
+        ['t', new Tag('tagged', 1004)],
+        [7, [new Map([['x', 2n]]), 'y']],
+      ]),
+    );
+    expect(plain).toEqual({
+      s: 'text',
+      n: 1.5,
+      b: false,
+      z: null,
+      big: 12,
+      d: '2021-05-06T10:00:00Z',
+      t: 'tagged',
+      '7': [{ x: 2 }, 'y'],
+    });
   });
 
   test('when the kid of an EU test DSC is computed, then it equals the kid its issuer wrote in the COSE header', () => {

@@ -1,0 +1,126 @@
+/**
+ * `$verify` of bench:e2e's distinct credentials in process (no HTTP), for profiling and for A/B timing of the verify
+ * path (issue 18, ADR 0053). Not a ratio bench: it prints CPU µs per step, each a median over alternating rounds.
+ *
+ *  - The server's services on a file-backed SQLite store, its own DDCC template credential issued over HTTP (the
+ *    who.ddcc examples, as bench:e2e), then `count` (default 3,000) distinct HC1s over four DSCs (bench/hc1-set.ts).
+ *  - Steps: the whole `verifyCredential`; decoding alone; the strict profile check of the rebuilt DDCC document; and
+ *    each resource of that document against its own profile, outside the Bundle (the rest of the document check is
+ *    the Bundle's slicing, references and document rules).
+ *  - `node --cpu-prof bench/verify-inprocess.ts` gives a profile for bench/profile-summary.ts (from
+ *    `src/credentials/verify.ts`).
+ * Usage: `npx node bench/verify-inprocess.ts [count]`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bundle } from '@medplum/fhirtypes';
+import { pino } from 'pino';
+import { createApp } from '../src/app.ts';
+import { parseConfig } from '../src/config/schema.ts';
+import { DDCC_PROFILE } from '../src/credentials/mapping/ddcc-document.ts';
+import { verifyCredential } from '../src/credentials/verify.ts';
+import { decodeHc1 } from '../src/formats/hcert/verify.ts';
+import { readPackageTgz } from '../src/packages/read-package.ts';
+import { createServices } from '../src/services.ts';
+import { distinctHc1s, writeBenchKeys } from './hc1-set.ts';
+
+const COUNT = Number(process.argv[2] ?? 3000);
+const ROUNDS = 5;
+const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).pathname;
+
+const dir = mkdtempSync(join(tmpdir(), 'verify-inproc-'));
+const keys = await writeBenchKeys(dir, 4);
+const config = parseConfig(
+  {},
+  {
+    dataDir: dir,
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    auth: false,
+    audit: false,
+    publicRateLimit: 0,
+    validationWorkers: 0,
+    fhirPackages: [PACKAGES_DIR],
+    ...keys.config,
+  },
+);
+const services = await createServices(config, { log: pino({ level: 'silent' }) });
+const server = createApp(services).listen(0, '127.0.0.1');
+try {
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
+  const send = async (method: string, path: string, body: unknown) => {
+    const r = await fetch(`${base}/${path}`, {
+      method,
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (r.status > 201) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 2000)}`);
+    return JSON.parse(text) as { parameter?: { name: string; valueString?: string }[] };
+  };
+  const example = (file: string): Record<string, unknown> => {
+    const found = readPackageTgz(join(PACKAGES_DIR, 'who.ddcc#1.0.0.tgz')).examples.find((e) => e.file === file);
+    if (!found) throw new Error(`${file} is not an example of who.ddcc`);
+    return structuredClone(found.resource) as Record<string, unknown>;
+  };
+  const imm = example('Immunization-DDCCImmunizationEnglish.json');
+  const org = example('Organization-DDCCOrganizationEnglish.json');
+  const patient = example('Patient-DDCCPatientEnglish.json');
+  await send('PUT', `Organization/${org.id as string}`, org);
+  // The example holds its name as text only, which issuance never splits: give it the structured parts.
+  await send('PUT', `Patient/${patient.id as string}`, {
+    ...patient,
+    name: [{ use: 'official', text: 'Aulus Agerius', family: 'Agerius', given: ['Aulus'] }],
+  });
+  await send('PUT', `Immunization/${imm.id as string}`, imm);
+  const issued = await send('POST', `Immunization/${imm.id as string}/$issue-hcert`, {
+    resourceType: 'Parameters',
+    parameter: [{ name: 'qrFormat', valueCode: 'none' }],
+  });
+  const template = issued.parameter?.find((p) => p.name === 'hc1')?.valueString;
+  if (!template) throw new Error('$issue-hcert answered no hc1');
+  const set = distinctHc1s(template, keys.dscs, COUNT);
+
+  const validationTime = new Date();
+  const options = () => services.credentials.verifyOptions({ credential: '', validationTime });
+  const validator = services.validation.current().validator;
+  const first = await verifyCredential(set[0]!, options());
+  if (!first.valid) throw new Error(`the set does not verify: ${JSON.stringify(first.checks)}`);
+  const doc = first.content as Bundle;
+  const entries = (doc.entry ?? []).map((e) => e.resource!);
+
+  /** CPU µs per call of `step` over the whole set (or `n` calls), median of the rounds. */
+  const steps: Record<string, { run: () => Promise<unknown> | unknown; n: number; rounds: number[] }> = {};
+  const step = (name: string, n: number, f: (i: number) => Promise<unknown> | unknown) => {
+    let i = 0;
+    steps[name] = { run: () => f(i++ % n), n, rounds: [] };
+  };
+  step('verifyCredential (whole $verify, no HTTP)', set.length, (i) => verifyCredential(set[i]!, options()));
+  step('decode (base45, inflate, COSE, CBOR)', set.length, (i) => decodeHc1(set[i]!));
+  step('profile check of the rebuilt document', 1500, () =>
+    validator.validate(doc, { profile: DDCC_PROFILE.vsDocument }),
+  );
+  for (const r of entries)
+    step(`  ${r.resourceType} alone against its meta.profile`, 1500, () => validator.validate(r));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of Object.values(steps)) {
+      const cpu0 = process.cpuUsage();
+      for (let k = 0; k < s.n; k++) await s.run();
+      const cpu = process.cpuUsage(cpu0);
+      s.rounds.push((cpu.user + cpu.system) / s.n);
+    }
+  }
+  for (const [name, s] of Object.entries(steps)) {
+    // The first round warms the JIT; the median of the rest is printed.
+    const rest = s.rounds.slice(1).sort((a, b) => a - b);
+    console.log(`${name.padEnd(48)} ${rest[Math.floor(rest.length / 2)]!.toFixed(1).padStart(8)} µs CPU`);
+  }
+} finally {
+  server.close();
+  await services.close();
+  rmSync(dir, { recursive: true, force: true });
+}
