@@ -19,31 +19,16 @@ import type { SearchFilter, SearchQuery } from '../../fhir/search/query.ts';
 import type { Filter } from './collection.ts';
 import type { DateStats } from './date-stats.ts';
 import { dateMatch, num, text } from './search-values.ts';
+import { drivable, UNBOUNDED_SPAN } from '../date-driving.ts';
 
 /** The index the plan is read from (indexes.ts). */
 export const DATE_ORDER_INDEX = 'ix_date';
-
-const DRIVING = new Set(['eq', 'gt', 'lt', 'ge', 'le', 'sa']);
-const UNBOUNDED_SPAN = 1e15;
 
 export interface DateOrder {
   /** Positions in `query.filters` the `match` replaces. */
   filterIndexes: number[];
   /** One `$elemMatch` on `ix.dt` carrying every replaced filter's conditions and the `lo` bounds. */
   match: Filter;
-}
-
-function drivable(filter: SearchFilter): boolean {
-  const v = filter.values[0];
-  return (
-    filter.type === 'date' &&
-    filter.code !== '_lastUpdated' &&
-    filter.chain === undefined &&
-    filter.modifier === undefined &&
-    filter.values.length === 1 &&
-    v?.kind === 'date' &&
-    DRIVING.has(v.prefix)
-  );
 }
 
 /** A single equality the planner would rather use (the filters SQLite's equality driver takes). */

@@ -22,28 +22,7 @@ import type { StoreContext } from './context.ts';
 import { dateCondition } from './search-conditions.ts';
 import type { Sql } from './search-conditions.ts';
 import type { Driver } from './search-driver.ts';
-
-/**
- * Prefixes whose rows, read in `low` order over the range they imply, mostly match: `eb` (high <= x) is left
- * out, as a scan from the lowest `low` would pass every later row before knowing the page is complete.
- */
-const DRIVING = new Set(['eq', 'gt', 'lt', 'ge', 'le', 'sa']);
-
-/** Spans at or above this are open periods: `H - span` would leave the safe integers and bound nothing. */
-const UNBOUNDED_SPAN = 1e15;
-
-function drivable(filter: SearchFilter): boolean {
-  const v = filter.values[0];
-  return (
-    filter.type === 'date' &&
-    filter.code !== '_lastUpdated' &&
-    filter.chain === undefined &&
-    filter.modifier === undefined &&
-    filter.values.length === 1 &&
-    v?.kind === 'date' &&
-    DRIVING.has(v.prefix)
-  );
-}
+import { drivable, UNBOUNDED_SPAN } from '../date-driving.ts';
 
 /** `low > H - span` for a `high > H` condition (ge: H = ql, gt: H = qh), when it bounds anything. */
 function lowFloor(filter: SearchFilter, span: number): number | undefined {
