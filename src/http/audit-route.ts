@@ -5,7 +5,7 @@
  */
 import type { AuditAction, AuditFacts } from '../audit/audit-event.ts';
 import { OutcomeError, messageIdOf } from '../fhir/outcome.ts';
-import type { ResourceStore } from '../storage/store.ts';
+import { type ResourceStore, withWrites } from '../storage/store.ts';
 import type { FhirRequest, FhirResponse, RestContext } from './fhir-request.ts';
 import { statusOf } from './status.ts';
 import { isVhlManifestRequest, manifestAuditEntity } from './vhl-manifest-search.ts';
@@ -115,15 +115,7 @@ type WriteAudit = (entity: string, status: number) => AuditFacts;
  * writes (and their events) join the Bundle's transaction.
  */
 function auditingStore(store: ResourceStore, record: WriteAudit): ResourceStore {
-  return {
-    read: (type, id) => store.read(type, id),
-    vread: (type, id, v) => store.vread(type, id, v),
-    history: (q) => store.history(q),
-    search: (q) => store.search(q),
-    appendAudit: (events) => store.appendAudit(events),
-    claimOnce: (key, expiresAt) => store.claimOnce(key, expiresAt),
-    describe: () => store.describe(),
-    close: () => store.close(),
+  return withWrites(store, {
     transaction: (work) => store.transaction((tx) => work(auditingStore(tx, record))),
     create: (resource, options) => store.create(resource, { ...options, audit: (w) => record(w.reference, 201) }),
     update: (resource, options) =>
@@ -134,7 +126,7 @@ function auditingStore(store: ResourceStore, record: WriteAudit): ResourceStore 
         audit: (w) => record(w.reference, w.created ? 201 : 200),
       }),
     delete: (type, id, options) => store.delete(type, id, { ...options, audit: (w) => record(w.reference, 200) }),
-  };
+  });
 }
 
 /** Runs `route` and leaves its AuditEvent. */

@@ -6,23 +6,14 @@
  * with synchronous=FULL) never served more than that many clients (ADR 0070). Reads and transactions keep the
  * slot: a transaction holds the store alone, and a read's wait is the read itself.
  */
-import type { ResourceStore } from '../storage/store.ts';
+import { type ResourceStore, withWrites } from '../storage/store.ts';
 import { lendSlotWhile } from './admission.ts';
 
 export function slotLendingStore(store: ResourceStore): ResourceStore {
-  return {
-    read: (type, id) => store.read(type, id),
-    vread: (type, id, v) => store.vread(type, id, v),
-    history: (q) => store.history(q),
-    search: (q) => store.search(q),
-    appendAudit: (events) => store.appendAudit(events),
-    claimOnce: (key, expiresAt) => store.claimOnce(key, expiresAt),
-    describe: () => store.describe(),
-    close: () => store.close(),
-    transaction: (work) => store.transaction(work),
+  return withWrites(store, {
     create: (resource, options) => lendSlotWhile(store.create(resource, options)),
     update: (resource, options) => lendSlotWhile(store.update(resource, options)),
     conditionalUpdate: (resource, query, options) => lendSlotWhile(store.conditionalUpdate(resource, query, options)),
     delete: (type, id, options) => lendSlotWhile(store.delete(type, id, options)),
-  };
+  });
 }

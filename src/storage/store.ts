@@ -153,3 +153,29 @@ export interface ResourceStore {
   describe(): string;
   close(): Promise<void>;
 }
+
+type WriteMethods = 'create' | 'update' | 'conditionalUpdate' | 'delete' | 'transaction';
+
+/**
+ * A store that answers reads, searches and bookkeeping from `store` and writes through `writes` (each given write
+ * replacing the store's own): how the HTTP layer decorates writes (their AuditEvents, their commit waits) without
+ * restating the rest of the interface.
+ */
+export function withWrites(store: ResourceStore, writes: Partial<Pick<ResourceStore, WriteMethods>>): ResourceStore {
+  return {
+    read: (type, id) => store.read(type, id),
+    vread: (type, id, v) => store.vread(type, id, v),
+    history: (q) => store.history(q),
+    search: (q) => store.search(q),
+    appendAudit: (events) => store.appendAudit(events),
+    claimOnce: (key, expiresAt) => store.claimOnce(key, expiresAt),
+    describe: () => store.describe(),
+    close: () => store.close(),
+    transaction: (work) => store.transaction(work),
+    create: (resource, options) => store.create(resource, options),
+    update: (resource, options) => store.update(resource, options),
+    conditionalUpdate: (resource, query, options) => store.conditionalUpdate(resource, query, options),
+    delete: (type, id, options) => store.delete(type, id, options),
+    ...writes,
+  };
+}
