@@ -86,6 +86,10 @@ const FORBIDDEN_XHTML =
 const EVENT_ATTRIBUTE = /<[a-z][^<>]*\son[a-z]+\s*=/i;
 /** A link or source that runs script when followed. */
 const SCRIPT_URL = /<[a-z][^<>]*\s(href|src)\s*=\s*["']?\s*javascript:/i;
+/** What any match of EVENT_ATTRIBUTE / SCRIPT_URL must contain: a one-pass scan with no backtracking over each tag,
+ * so the tag-anchored patterns (which rescan every tag's attributes) run only on the rare narrative that has it. */
+const EVENT_ATTRIBUTE_PART = /\son[a-z]+\s*=/i;
+const SCRIPT_URL_PART = /javascript:/i;
 
 function htmlChecks(div: unknown): boolean {
   if (typeof div !== 'string') return true;
@@ -93,8 +97,8 @@ function htmlChecks(div: unknown): boolean {
     /^<div[\s>]/.test(div) &&
     div.includes('http://www.w3.org/1999/xhtml') &&
     !FORBIDDEN_XHTML.test(div) &&
-    !EVENT_ATTRIBUTE.test(div) &&
-    !SCRIPT_URL.test(div)
+    !(EVENT_ATTRIBUTE_PART.test(div) && EVENT_ATTRIBUTE.test(div)) &&
+    !(SCRIPT_URL_PART.test(div) && SCRIPT_URL.test(div))
   );
 }
 
