@@ -67,7 +67,7 @@ export function defaultOperations(services: Services): OperationRoute[] {
     }),
     healthCardsIssueOperation(services.credentials, services.now),
     issueShlOperation(services.credentials, services.now),
-    verifyOperation(services.credentials, services.now),
+    verifyOperation(services.credentials, services.now, undefined, offThreadValidate(services)),
     credentialsOperation(),
     revokeCredentialOperation(services.now),
     unrevokeCredentialOperation(),

@@ -173,7 +173,8 @@ function timeChecks(signer: Signer, when: Date | undefined, at: Date): VerifyChe
   return [notBeforeCheck, notExpired];
 }
 
-function profileFor(bundle: J): string {
+/** The profile a signed document is checked against: the IPS Bundle profile for a patient summary, else Bundle. */
+export function profileFor(bundle: J): string {
   const type = compositionOf(bundle)?.type;
   const codings = isObject(type) && Array.isArray(type.coding) ? (type.coding as unknown[]) : [];
   const ips = codings.some((c) => isObject(c) && c.system === 'http://loinc.org' && c.code === IPS_COMPOSITION_TYPE);

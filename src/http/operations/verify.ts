@@ -8,7 +8,7 @@ import { allowsInteraction } from '../../auth/scopes.ts';
 import { verdictToParameters } from '../../credentials/verdict.ts';
 import type { VhlFetcher } from '../../credentials/verify-options.ts';
 import { unreadableQrVerdict, verifyCredential } from '../../credentials/verify.ts';
-import { verifySignedDocument } from '../../credentials/verify-document.ts';
+import { profileFor, verifySignedDocument } from '../../credentials/verify-document.ts';
 import { fail } from '../../fhir/outcome.ts';
 import { FormatError } from '../../formats/errors.ts';
 import type { CredentialServices } from '../../services-credentials.ts';
@@ -18,11 +18,14 @@ import type { OperationRoute } from '../routes.ts';
 import { defineOperation } from './define.ts';
 import { acceptedLanguages } from '../accept-headers.ts';
 import { readVerifyRequest } from './verify-input.ts';
+import type { OffThreadValidate } from './validate.ts';
+import { toPlainJson } from '../../fhir/json.ts';
 
 export function verifyOperation(
   credentials: CredentialServices,
   now: () => Date,
   readQrImage: QrImageReader = createQrImageReader(),
+  offThread?: OffThreadValidate,
 ): OperationRoute {
   return defineOperation('verify', {
     scope: null,
@@ -52,6 +55,15 @@ export function verifyOperation(
             expression: 'document',
           });
         const options = credentials.verifyOptions(readVerifyRequest(input, now(), '', { document: true }));
+        // This route is public: a large document's profile check runs in a validation worker under the request's
+        // work budget, as `$validate`'s does, so a 10,000-entry Bundle cannot hold the event loop.
+        const profile = profileFor(document as unknown as Record<string, unknown>);
+        const away = offThread?.resource(toPlainJson(document), { profile, budget: ctx.budget });
+        if (away && options.validate) {
+          const checked = await away;
+          const inline = options.validate;
+          options.validate = (r, p) => (r === document && p === profile ? checked : inline(r, p));
+        }
         return { status: 200, resource: verdictToParameters(await verifySignedDocument(document, options)) };
       }
       const bytes = image ?? (attachment ? attachmentBytes(attachment.data) : undefined);
