@@ -268,7 +268,7 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
     (v) => {
       if (!isObject(v)) throw UNSURE;
       if (list(v, 'type').length <= 1) return true;
-      if (Object.keys(v).some((k) => k.startsWith('fixed') || k.startsWith('_fixed'))) throw UNSURE;
+      for (const k in v) if (k.startsWith('fixed') || k.startsWith('_fixed')) throw UNSURE;
       return true;
     },
   ],
