@@ -9,6 +9,7 @@
  * https://hl7.org/fhir/R4/structuredefinition.html#invs
  */
 import { CLINICAL_SHORTCUTS } from './clinical-shortcuts.ts';
+import { unevaluableInvariant } from './unevaluable-invariants.ts';
 import { has, isObject, type Json, list, must, type ResourceShortcut, str, twin, UNSURE } from './shortcut-shape.ts';
 
 export type { ResourceShortcut } from './shortcut-shape.ts';
@@ -305,7 +306,7 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
  */
 export function resourceShortcut(expression: string): ResourceShortcut | undefined {
   const fn = BY_EXPRESSION.get(expression) ?? CLINICAL_SHORTCUTS.get(expression);
-  if (!fn) return undefined;
+  if (!fn) return unevaluableInvariant(expression);
   return (value, resource) => {
     try {
       return fn(value, resource);
