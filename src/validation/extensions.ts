@@ -11,7 +11,7 @@ import { EXAMPLE_URL, walkObject } from './walker.ts';
 
 function hasValue(obj: Record<string, unknown>): boolean {
   // The value may be carried by its primitive extension part alone (`_valueCode`: an id or extensions, no value).
-  for (const key of Object.keys(obj))
+  for (const key in obj)
     if ((key.startsWith('value') && key.length > 5) || (key.startsWith('_value') && key.length > 6)) return true;
   return false;
 }

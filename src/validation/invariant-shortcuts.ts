@@ -36,7 +36,8 @@ function surelyAbsent(start: unknown, names: readonly string[]): boolean {
     const nameTwin = twin(name);
     for (const v of current) {
       if (!isObject(v)) return false;
-      for (const key of Object.keys(v)) {
+      // `for…in` visits a parsed JSON object's own keys (as Object.keys would) without allocating their array.
+      for (const key in v) {
         const hit =
           key === name ||
           key === nameTwin ||

@@ -9,6 +9,7 @@
  * https://hl7.org/fhir/R4/structuredefinition.html#invs
  */
 import { CLINICAL_SHORTCUTS } from './clinical-shortcuts.ts';
+import { unevaluableInvariant } from './unevaluable-invariants.ts';
 import { has, isObject, type Json, list, must, type ResourceShortcut, str, twin, UNSURE } from './shortcut-shape.ts';
 
 export type { ResourceShortcut } from './shortcut-shape.ts';
@@ -35,15 +36,43 @@ function distinct(values: string[]): boolean {
 
 /** `element.all(id.exists())` and the ids distinct (sdf-16, sdf-17; sdf-14 without the second part). */
 function idsPresent(els: Json[]): boolean {
-  return els.every((e) => str(e, 'id') !== null);
+  let all = true;
+  for (const e of els) if (str(e, 'id') === null) all = false;
+  return all;
 }
-function ids(els: Json[]): string[] {
-  return els.map((e) => str(e, 'id')).filter((s): s is string => s !== null);
+/** Whether the ids that are present are distinct (every id is read, so an odd one anywhere stays unsure). */
+function idsDistinct(els: Json[]): boolean {
+  const seen = new Set<string>();
+  let distinct = true;
+  for (const e of els) {
+    const id = str(e, 'id');
+    if (id === null) continue;
+    if (seen.has(id)) distinct = false;
+    else seen.add(id);
+  }
+  return distinct;
 }
 
-/** The `code` of every type of the elements (type.code), each a plain string. */
-function typeCodes(els: Json[]): string[] {
-  return els.flatMap((e) => list(e, 'type').flatMap((t) => str(t, 'code') ?? []));
+/** Whether every element has all three (sdf-3); each is read on every element first, as the engine may. */
+function definedMinMax(els: Json[]): boolean {
+  let all = true;
+  for (const e of els) {
+    const d = has(e, 'definition', 'string');
+    const min = has(e, 'min', 'number');
+    if (!(has(e, 'max', 'string') && d && min)) all = false;
+  }
+  return all;
+}
+
+/** Whether every `type.code` of the elements meets one of `patterns`; each code is a plain string when there. */
+function typeCodesMatch(els: Json[], patterns: readonly RegExp[], check: boolean): boolean {
+  let all = true;
+  for (const e of els)
+    for (const t of list(e, 'type')) {
+      const code = str(t, 'code');
+      if (check && all && code !== null && !patterns.some((re) => re.test(code))) all = false;
+    }
+  return all;
 }
 
 const SDF19_DIFF = [/^[a-zA-Z0-9]+$/, /^http:\/\/hl7\.org\/fhirpath\/System\.[A-Z][A-Za-z]+$/];
@@ -64,8 +93,9 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
       const head = elements(res, 'snapshot')[0];
       if (!head) throw UNSURE;
       const prefix = `${must(head, 'path')}.`;
-      const paths = els.slice(1).map((e) => must(e, 'path'));
-      return left && paths.every((p) => p.startsWith(prefix));
+      let tail = true;
+      for (let i = 1; i < els.length; i++) if (!must(els[i] as Json, 'path').startsWith(prefix)) tail = false;
+      return left && tail;
     },
   ],
   [
@@ -83,46 +113,47 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
       if (!head) throw UNSURE;
       // The engine's own replaceMatches: a global regular expression replacement.
       const prefix = `${must(head, 'path').replaceAll(/\..*/g, '')}.`;
-      const paths = els.slice(1).map((e) => must(e, 'path'));
-      return left && paths.every((p) => p.startsWith(prefix));
+      let tail = true;
+      for (let i = 1; i < els.length; i++) if (!must(els[i] as Json, 'path').startsWith(prefix)) tail = false;
+      return left && tail;
     },
   ],
   [
     // sdf-3, on StructureDefinition.snapshot
     'element.all(definition.exists() and min.exists() and max.exists())',
-    (v) =>
-      own(v)
-        .map((e) => has(e, 'definition', 'string') && has(e, 'min', 'number') && has(e, 'max', 'string'))
-        .every(Boolean),
+    (v) => definedMinMax(own(v)),
   ],
   [
     // sdf-8b, on StructureDefinition.snapshot
     'element.all(base.exists())',
-    (v) =>
-      own(v)
-        .map((e) => has(e, 'base', 'object'))
-        .every(Boolean),
+    (v) => {
+      let all = true;
+      for (const e of own(v)) if (!has(e, 'base', 'object')) all = false;
+      return all;
+    },
   ],
   [
     // sdf-20, on StructureDefinition.differential
     "element.where(path.contains('.').not()).slicing.empty()",
-    (v) =>
-      own(v)
-        .map((e) => must(e, 'path').includes('.') || !has(e, 'slicing', 'object'))
-        .every(Boolean),
+    (v) => {
+      let none = true;
+      for (const e of own(v)) {
+        const nested = must(e, 'path').includes('.');
+        if (!(nested || !has(e, 'slicing', 'object'))) none = false;
+      }
+      return none;
+    },
   ],
   [
     // sdf-19
     "url.startsWith('http://hl7.org/fhir/StructureDefinition') implies (differential.element.type.code.all(matches('^[a-zA-Z0-9]+$') or matches('^http:\\\\/\\\\/hl7\\\\.org\\\\/fhirpath\\\\/System\\\\.[A-Z][A-Za-z]+$')) and snapshot.element.type.code.all(matches('^[a-zA-Z0-9\\\\.]+$') or matches('^http:\\\\/\\\\/hl7\\\\.org\\\\/fhirpath\\\\/System\\\\.[A-Z][A-Za-z]+$')))",
     (v) => {
       if (!isObject(v)) throw UNSURE;
-      const diff = typeCodes(elements(v, 'differential'));
-      const snap = typeCodes(elements(v, 'snapshot'));
-      if (!must(v, 'url').startsWith('http://hl7.org/fhir/StructureDefinition')) return true;
-      return (
-        diff.every((c) => SDF19_DIFF.some((re) => re.exec(c) !== null)) &&
-        snap.every((c) => SDF19_SNAP.some((re) => re.exec(c) !== null))
-      );
+      // Every code is read (an odd one anywhere leaves the answer to FHIRPath); they are matched only when it applies.
+      const applies = must(v, 'url').startsWith('http://hl7.org/fhir/StructureDefinition');
+      const diff = typeCodesMatch(elements(v, 'differential'), SDF19_DIFF, applies);
+      const snap = typeCodesMatch(elements(v, 'snapshot'), SDF19_SNAP, applies);
+      return !applies || (diff && snap);
     },
   ],
   [
@@ -139,7 +170,7 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
     (v) => {
       const els = elements(v, 'snapshot');
       const all = idsPresent(els);
-      return distinct(ids(els)) && all;
+      return idsDistinct(els) && all;
     },
   ],
   [
@@ -148,20 +179,21 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
     (v) => {
       const els = elements(v, 'differential');
       const all = idsPresent(els);
-      return distinct(ids(els)) && all;
+      return idsDistinct(els) && all;
     },
   ],
   [
     // sdf-23
     "(snapshot | differential).element.all(path.contains('.').not() implies sliceName.empty())",
-    (v) =>
-      [...elements(v, 'snapshot'), ...elements(v, 'differential')]
-        .map((e) => {
+    (v) => {
+      let all = true;
+      for (const part of [elements(v, 'snapshot'), elements(v, 'differential')])
+        for (const e of part) {
           const root = !must(e, 'path').includes('.');
-          const sliced = str(e, 'sliceName') !== null;
-          return !(root && sliced);
-        })
-        .every(Boolean),
+          if (str(e, 'sliceName') !== null && root) all = false;
+        }
+      return all;
+    },
   ],
   [
     // sdf-15a
@@ -204,8 +236,14 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
     "derivation = 'constraint' or snapshot.element.select(path).isDistinct()",
     (v) => {
       if (!isObject(v)) throw UNSURE;
-      const paths = elements(v, 'snapshot').map((e) => must(e, 'path'));
-      return must(v, 'derivation') === 'constraint' || distinct(paths);
+      const seen = new Set<string>();
+      let unique = true;
+      for (const e of elements(v, 'snapshot')) {
+        const path = must(e, 'path');
+        if (seen.has(path)) unique = false;
+        else seen.add(path);
+      }
+      return must(v, 'derivation') === 'constraint' || unique;
     },
   ],
   [
@@ -231,7 +269,7 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
     (v) => {
       if (!isObject(v)) throw UNSURE;
       if (list(v, 'type').length <= 1) return true;
-      if (Object.keys(v).some((k) => k.startsWith('fixed') || k.startsWith('_fixed'))) throw UNSURE;
+      for (const k in v) if (k.startsWith('fixed') || k.startsWith('_fixed')) throw UNSURE;
       return true;
     },
   ],
@@ -268,7 +306,7 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
  */
 export function resourceShortcut(expression: string): ResourceShortcut | undefined {
   const fn = BY_EXPRESSION.get(expression) ?? CLINICAL_SHORTCUTS.get(expression);
-  if (!fn) return undefined;
+  if (!fn) return unevaluableInvariant(expression);
   return (value, resource) => {
     try {
       return fn(value, resource);

@@ -40,8 +40,14 @@ export function has(o: Json, name: string, type: 'string' | 'number' | 'boolean'
   if (o[twin(name)] !== undefined) throw UNSURE;
   const v = o[name];
   if (v === undefined) return false;
-  if (type === 'object' ? !isObject(v) || Object.keys(v).length === 0 : typeof v !== type || v === '') throw UNSURE;
+  if (type === 'object' ? !isObject(v) || !hasKey(v) : typeof v !== type || v === '') throw UNSURE;
   return true;
+}
+
+/** Whether a parsed JSON object has a key (`Object.keys(o).length > 0` without building the array). */
+export function hasKey(o: Json): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 /** A repeating element: its objects, [] when absent, else unsure (an empty array or a non-object item). */

@@ -8,19 +8,26 @@ type Json = Record<string, unknown>;
 
 const TERM = /^\(?([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)*)\.(exists|empty|hasValue)\(\)\)?$/;
 
-/** Values at a dotted path, flattening arrays; a missing name may be a choice (`value` → `valueString`). */
-function valuesAt(start: unknown, names: readonly string[]): unknown[] {
+/** The first key of `o` naming a choice of `name` (`value` → `valueString`), in key order; undefined if none.
+ * A `for…in` over a parsed JSON object visits its own keys in `Object.keys` order, without building the array. */
+function choiceKey(o: Json, name: string): string | undefined {
+  for (const k in o) if (k.length > name.length && k.startsWith(name) && k.charCodeAt(name.length) < 91) return k;
+  return undefined;
+}
+
+/** Values at a dotted path, flattening arrays; a missing name may be a choice (`value` → `valueString`).
+ * `twins` holds `_name` for each name, made once per expression rather than on every read. */
+function valuesAt(start: unknown, names: readonly string[], twins: readonly string[]): unknown[] {
   let current: unknown[] = [start];
-  for (const name of names) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
     const next: unknown[] = [];
     for (const v of current) {
       if (typeof v !== 'object' || v === null) continue;
       const o = v as Json;
-      let hit = o[name] ?? o[`_${name}`];
+      let hit = o[name] ?? o[twins[i] as string];
       if (hit === undefined) {
-        const key = Object.keys(o).find(
-          (k) => k.length > name.length && k.startsWith(name) && k.charCodeAt(name.length) < 91,
-        );
+        const key = choiceKey(o, name);
         if (key) hit = o[key];
       }
       if (Array.isArray(hit)) next.push(...hit.filter((x) => x !== null && x !== undefined));
@@ -43,9 +50,10 @@ export function compileSimple(expression: string): ((value: unknown) => boolean)
   if (terms.some((m) => m === null)) return undefined;
   const tests = (terms as RegExpExecArray[]).map(([, path, fn]) => {
     const names = path.split('.');
+    const twins = names.map((n) => `_${n}`);
     return fn === 'empty'
-      ? (v: unknown) => valuesAt(v, names).length === 0
-      : (v: unknown) => valuesAt(v, names).length > 0;
+      ? (v: unknown) => valuesAt(v, names, twins).length === 0
+      : (v: unknown) => valuesAt(v, names, twins).length > 0;
   });
   return op === ' or ' ? (v) => tests.some((t) => t(v)) : (v) => tests.every((t) => t(v));
 }

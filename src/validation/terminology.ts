@@ -100,9 +100,22 @@ type Verdict = 'yes' | 'no' | 'unknown';
  */
 const THO = 'http://terminology.hl7.org/CodeSystem/';
 
+/** Every code of an expansion, whatever its system: built on the first bare `code` checked against it. */
+const allCodes = new WeakMap<Expansion, ReadonlySet<string>>();
+function codesOfAnySystem(exp: Expansion): ReadonlySet<string> {
+  let all = allCodes.get(exp);
+  if (!all) {
+    const union = new Set<string>();
+    for (const set of exp.codes.values()) for (const c of set) union.add(c);
+    allCodes.set(exp, (all = union));
+  }
+  return all;
+}
+
 function member(exp: Expansion, system: string | undefined, code: string): Verdict {
   if (system === undefined) {
-    for (const set of exp.codes.values()) if (set.has(code)) return 'yes';
+    // One lookup instead of one per system (value sets of `code` bindings may span many).
+    if (codesOfAnySystem(exp).has(code)) return 'yes';
     if (exp.open.size) return 'unknown';
     for (const s of exp.codes.keys()) if (s.startsWith(THO)) return 'unknown';
     return 'no';
@@ -145,7 +158,7 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
     expand,
     codeSystem: (system) => lookup(canonicalSystem(system)),
     checkBinding(sink, binding, value, type, path) {
-      for (const extra of binding.additional ?? []) this.checkBinding(sink, extra, value, type, path);
+      if (binding.additional) for (const extra of binding.additional) this.checkBinding(sink, extra, value, type, path);
       if ((binding.strength !== 'required' && binding.strength !== 'extensible') || !binding.valueSet) return;
       const codings = codingsOf(value, type);
       if (!codings || codings.length === 0) return;
