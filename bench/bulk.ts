@@ -12,7 +12,8 @@
  * Last line: {"bench":"bulk","figures":{...},"ratios":{"bulk_issue_vs_es256_sign":…}}.
  */
 import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import type { Parameters, Resource } from '@medplum/fhirtypes';
 import { pino } from 'pino';
@@ -103,11 +104,26 @@ try {
   const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `bi${from + i}`);
 
   await run(ids(0, WARMUP)); // JIT of the issuance path, compiled profiles
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the measured job only (not the seeding, nor the raw signatures), for
+  // `node bench/profile-summary.ts <file> 40 src/credentials/bulk-issue.ts`.
+  const profiler = process.env.BENCH_CPU_PROF ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const job = await run(ids(WARMUP, ITEMS));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = cpuSeconds(process.cpuUsage(cpu0));
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    const file = `${process.env.BENCH_CPU_PROF}/bulk-${Date.now()}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    profiler.disconnect();
+    console.error(`CPU profile of the job: ${file}`);
+  }
   const issued = job.files.filter((f) => f.kind === 'output').reduce((n, f) => n + f.count, 0);
   if (job.state !== 'completed' || issued !== ITEMS) {
     const err = job.files.find((f) => f.kind === 'error');
