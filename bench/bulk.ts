@@ -19,9 +19,11 @@ import type { Parameters, Resource } from '@medplum/fhirtypes';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/schema.ts';
 import { decodeHc1Transport } from '../src/formats/hcert/hc1.ts';
+import { BULK_BATCH_SIZE } from '../src/credentials/bulk-issue.ts';
 import { createServices } from '../src/services.ts';
 import { covidImmunization, patient } from '../test/unit/credentials/fixtures.ts';
 import { round } from './http-load.ts';
+import { phaseBreakdown } from './profile-phases.ts';
 
 const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).pathname;
 const ITEMS = Number(process.env.BULK_ITEMS ?? 5000);
@@ -122,7 +124,8 @@ try {
     const file = `${process.env.BENCH_CPU_PROF}/bulk-${Date.now()}.cpuprofile`;
     writeFileSync(file, JSON.stringify(profile));
     profiler.disconnect();
-    console.error(`CPU profile of the job: ${file}`);
+    console.error(`CPU profile of the job: ${file}; per credential, by phase:`);
+    for (const line of phaseBreakdown(profile, (cpu * 1e6) / ITEMS)) console.error(line);
   }
   const issued = job.files.filter((f) => f.kind === 'output').reduce((n, f) => n + f.count, 0);
   if (job.state !== 'completed' || issued !== ITEMS) {
@@ -152,7 +155,7 @@ try {
         bulk_cpu_s: round(cpu),
         es256_sign_per_cpu_s: round(raw),
         es256_message_bytes: coseBytes,
-        batch_size: 50,
+        batch_size: BULK_BATCH_SIZE,
         audit: true,
         sqlite_synchronous: config.sqliteSynchronous,
         load_average_1m: round(loadavg()[0]!),
