@@ -20,7 +20,7 @@ export interface CpuProfile {
 /** Phase name, and the functions (by name, with a file when the name is common) that mark it. */
 const PHASES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['validate the DDCC document', ['checkDocument']],
-  ['read records (Immunization, Patient)', ['recordsOfImmunization']],
+  ['read records (Immunization, Patient)', ['prefetchRecords', 'recordsOfImmunization']],
   ['deflate', ['deflate@src/formats/deflate.ts']],
   ['sign (COSE_Sign1)', ['signCoseSign1With']],
   ['CBOR payload', ['encodeCbor', 'encodeCwtClaims']],
