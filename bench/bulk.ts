@@ -12,15 +12,18 @@
  * Last line: {"bench":"bulk","figures":{...},"ratios":{"bulk_issue_vs_es256_sign":…}}.
  */
 import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import type { Parameters, Resource } from '@medplum/fhirtypes';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/schema.ts';
 import { decodeHc1Transport } from '../src/formats/hcert/hc1.ts';
+import { BULK_BATCH_SIZE } from '../src/credentials/bulk-issue.ts';
 import { createServices } from '../src/services.ts';
 import { covidImmunization, patient } from '../test/unit/credentials/fixtures.ts';
 import { round } from './http-load.ts';
+import { phaseBreakdown } from './profile-phases.ts';
 
 const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).pathname;
 const ITEMS = Number(process.env.BULK_ITEMS ?? 5000);
@@ -103,11 +106,27 @@ try {
   const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `bi${from + i}`);
 
   await run(ids(0, WARMUP)); // JIT of the issuance path, compiled profiles
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the measured job only (not the seeding, nor the raw signatures), for
+  // `node bench/profile-summary.ts <file> 40 src/credentials/bulk-issue.ts`.
+  const profiler = process.env.BENCH_CPU_PROF ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const job = await run(ids(WARMUP, ITEMS));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = cpuSeconds(process.cpuUsage(cpu0));
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    const file = `${process.env.BENCH_CPU_PROF}/bulk-${Date.now()}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    profiler.disconnect();
+    console.error(`CPU profile of the job: ${file}; per credential, by phase:`);
+    for (const line of phaseBreakdown(profile, (cpu * 1e6) / ITEMS)) console.error(line);
+  }
   const issued = job.files.filter((f) => f.kind === 'output').reduce((n, f) => n + f.count, 0);
   if (job.state !== 'completed' || issued !== ITEMS) {
     const err = job.files.find((f) => f.kind === 'error');
@@ -136,7 +155,7 @@ try {
         bulk_cpu_s: round(cpu),
         es256_sign_per_cpu_s: round(raw),
         es256_message_bytes: coseBytes,
-        batch_size: 50,
+        batch_size: BULK_BATCH_SIZE,
         audit: true,
         sqlite_synchronous: config.sqliteSynchronous,
         load_average_1m: round(loadavg()[0]!),

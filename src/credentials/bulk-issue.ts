@@ -25,6 +25,7 @@ import {
   type BulkJob,
   type BulkJobState,
 } from './bulk-job-record.ts';
+import { prefetchRecords } from './bulk-records.ts';
 import { issueHcert } from './issue-hcert.ts';
 import type { IssuerContext } from './issuer-context.ts';
 import { hcertToParameters } from './operation-parameters.ts';
@@ -128,10 +129,12 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
     const errors: OperationOutcome[] = [];
     const refused: string[] = [];
     const ctx = options.issuer();
+    // The batch's records in two searches; each item then reads them from this view, by the same rules as before.
+    const reads = await prefetchRecords(store, slice);
     for (const immunizationId of slice) {
       await yieldToEventLoop();
       try {
-        const records = await options.records(store, immunizationId);
+        const records = await options.records(reads, immunizationId);
         const issued = await issueHcert(ctx, {
           ...records,
           now: now(),
