@@ -37,9 +37,8 @@ export function symbolToPng(modules: QrModules, { scale, margin }: { scale: numb
   const width = (size + 2 * margin) * scale;
   const rowBytes = 1 + Math.ceil(width / 8); // filter byte + 1 bit per pixel
   const raw = new Uint8Array(rowBytes * width);
-  const light = new Uint8Array(rowBytes).fill(0xff);
-  light[0] = 0; // filter 0 (None)
-  if (width % 8) light[rowBytes - 1] = (0xff << (8 - (width % 8))) & 0xff;
+  // A light row: filter 0 (None), then white pixels; the padding bits after the last pixel are 0.
+  const lastByte = width % 8 ? (0xff << (8 - (width % 8))) & 0xff : 0xff;
   const top = margin * scale;
   const bottom = top + size * scale;
   for (let y = 0; y < width; y++) {
@@ -50,9 +49,10 @@ export function symbolToPng(modules: QrModules, { scale, margin }: { scale: numb
       raw[at] = 2;
       continue;
     }
-    raw.set(light, at);
+    raw.fill(0xff, at + 1, at + rowBytes - 1);
+    raw[at + rowBytes - 1] = lastByte;
     if (y < top || y >= bottom) continue; // quiet zone
-    const my = (y - top) / scale;
+    const my = ((y - top) / scale) | 0;
     // Dark runs cleared as whole bytes where they cover them, bit by bit at their ends.
     for (let mx = 0, base = my * size; mx < size; mx++) {
       if (!data[base + mx]) continue;
