@@ -325,11 +325,10 @@ function layout(version: number): Layout {
   return built;
 }
 
-function popcount(v: number): number {
-  v -= (v >>> 1) & 0x55555555;
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
-}
+/** Set bits of every 16-bit value: a 32-bit count is two look-ups. */
+const BITS16 = new Uint8Array(1 << 16);
+for (let i = 1; i < BITS16.length; i++) BITS16[i] = BITS16[i >>> 1]! + (i & 1);
+const popcount = (v: number): number => BITS16[v & 0xffff]! + BITS16[v >>> 16]!;
 
 /** Lanes of word `w` that hold modules 0 … `last` of a line. */
 const lanesUpTo = (w: number, last: number): number =>
@@ -499,12 +498,16 @@ export function encodeAlphanumeric(text: string, level: QrErrorCorrection): Alph
   const cols = shared.cols.slice();
   // Remainder modules after the last codeword stay light before masking.
   const placed = Math.min(all.length * 8, rowAt.length);
-  for (let i = 0; i < placed; i++) {
-    if (((all[i >>> 3]! >>> (7 - (i & 7))) & 1) === 0) continue;
-    const r = rowAt[i]!;
-    const c = colAt[i]!;
-    rows[r >>> 5]! |= 1 << (r & 31);
-    cols[c >>> 5]! |= 1 << (c & 31);
+  for (let k = 0; k < all.length; k++) {
+    const byte = all[k]!;
+    if (byte === 0) continue;
+    for (let j = 0, i = k * 8; j < 8 && i < placed; j++, i++) {
+      if ((byte & (0x80 >>> j)) === 0) continue;
+      const r = rowAt[i]!;
+      const c = colAt[i]!;
+      rows[r >>> 5]! |= 1 << (r & 31);
+      cols[c >>> 5]! |= 1 << (c & 31);
+    }
   }
   const candRows = new Int32Array(rows.length);
   const candCols = new Int32Array(cols.length);
@@ -527,9 +530,14 @@ export function encodeAlphanumeric(text: string, level: QrErrorCorrection): Alph
   const data = new Uint8Array(size * size);
   for (let y = 0; y < size; y++)
     for (let w = 0; w < words; w++) {
-      const bits = rows[y * words + w]! ^ mr[y * words + w]!;
-      if (bits === 0) continue;
-      for (let x = w * 32, end = Math.min(size, x + 32); x < end; x++) data[y * size + x] = (bits >>> (x & 31)) & 1;
+      // Only the dark modules are written (the buffer starts light), lowest set bit first.
+      let bits = rows[y * words + w]! ^ mr[y * words + w]!;
+      const at = y * size + w * 32;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        data[at + 31 - Math.clz32(low)] = 1;
+        bits ^= low;
+      }
     }
   drawInformation(data, size, version, level, mask);
   return { size, data, version, mask };
