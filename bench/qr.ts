@@ -1,7 +1,7 @@
 /**
  * npm run bench:qr — QR symbol encoders side by side for HC1 texts (alphanumeric, error correction Q as the HCERT
  * spec asks), QR versions 10–25: `qrcode` (what src/formats/qr.ts uses today), `qrcode-generator`, `lean-qr`,
- * `uqr` and `qr` (paulmillr). Each encodes the same distinct texts in the same run, alternating rounds; the time is
+ * `uqr`, `qr` (paulmillr) and ours (src/formats/qr/encode-alphanumeric.ts, what src/formats/qr.ts uses for HC1s). Each encodes the same distinct texts in the same run, alternating rounds; the time is
  * for the module matrix alone (drawing PNG/SVG is src/formats/qr/render-symbol.ts, the same for all).
  * Before timing, every encoder's symbols for a sample are drawn and read back with jsqr (the project's reader) and
  * must give the text at the same QR version as `qrcode`: a fast encoder that writes wrong symbols does not count.
@@ -16,6 +16,7 @@ import QRCode from 'qrcode';
 import qrcodeGenerator from 'qrcode-generator';
 import { encode as uqrEncode } from 'uqr';
 import { encodeHc1 } from '../src/formats/hcert/hc1.ts';
+import { encodeAlphanumeric } from '../src/formats/qr/encode-alphanumeric.ts';
 import { round } from './http-load.ts';
 
 // jsqr's UMD build sets module.exports to the function itself (as src/formats/qr/read-image.ts notes).
@@ -48,6 +49,10 @@ const ENCODERS: Record<string, (text: string) => Matrix> = {
   uqr: (text) => {
     const r = uqrEncode(text, { ecc: 'Q', border: 0 });
     return { size: r.size, dark: (x, y) => r.data[y]![x]! };
+  },
+  ours: (text) => {
+    const { size, data } = encodeAlphanumeric(text, 'Q');
+    return { size, dark: (x, y) => data[y * size + x] === 1 };
   },
   qr: (text) => {
     // Its smallest quiet zone is one module.

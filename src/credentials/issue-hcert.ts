@@ -10,7 +10,12 @@ import { HCERT_KEY } from '../formats/hcert/claim-keys.ts';
 import { signHc1With } from '../formats/hcert/hc1.ts';
 import { issuerTrustWarnings } from './issuer-trust-check.ts';
 import { randomIdPart, signingDsc, type IssuerContext } from './issuer-context.ts';
-import { buildDdccDocument, DDCC_PROFILE, type DdccDocumentInput } from './mapping/ddcc-document.ts';
+import {
+  buildDdccDocument,
+  DDCC_PROFILE,
+  type DdccDocumentInput,
+  withQrDocumentReference,
+} from './mapping/ddcc-document.ts';
 import { toDdccVs, type DdccVsCoreDataSet } from './mapping/ddcc-vs.ts';
 import { isCovid19Vaccination, toEuDcc, type EuDccPayload } from './mapping/eu-dcc.ts';
 import { isIcvpCovered, toIcvp, type IcvpPayload } from './mapping/icvp.ts';
@@ -206,25 +211,23 @@ export async function issueHcert(ctx: IssuerContext, input: IssueHcertInput): Pr
   const hcert = new Map<number, unknown>([[HCERT_KEY.ddccVs, [payload.ddccVs]]]);
   if (payload.euDcc) hcert.set(HCERT_KEY.euDcc, payload.euDcc);
   if (payload.icvp) hcert.set(HCERT_KEY.icvp, [payload.icvp]);
-  const document = (qr?: DdccDocumentInput['qr']): Bundle =>
-    buildDdccDocument({
-      patient: input.patient,
-      immunization: facts.immunization,
-      organization: ctx.organization,
-      hcid: { system: 'urn:HCID', value: input.hcid ?? certificateId },
-      now: input.now,
-      newUuid: ctx.newUuid,
-      ...(qr ? { qr } : {}),
-    });
+  const documentInput: DdccDocumentInput = {
+    patient: input.patient,
+    immunization: facts.immunization,
+    organization: ctx.organization,
+    hcid: { system: 'urn:HCID', value: input.hcid ?? certificateId },
+    now: input.now,
+    newUuid: ctx.newUuid,
+  };
   // Checked before signing, so a record that cannot make a valid document costs no signature and no QR; the QR
   // DocumentReference added afterwards is ours and conforms to DDCCDocumentReferenceQR (tested).
-  const checked = document();
+  const checked = buildDdccDocument(documentInput);
   checkDocument(ctx, checked);
   const hc1 = await signHc1With({ iss: ctx.keys.country, iat, exp, hcert }, { signer: dsc.signer, kid: dsc.kidBytes });
   const qr = await credentialQrImages('hcert', hc1, input.qrFormats ?? ['png', 'svg']);
-  // Without a QR image the document is the one just checked (validation leaves it as it was): no second build.
+  // The document just checked (validation leaves it as it was), with the QR DocumentReference when there is an image.
   const qrPart = documentQr(hc1, qr);
-  const ddccDocument = qrPart ? document(qrPart) : checked;
+  const ddccDocument = qrPart ? withQrDocumentReference(checked, { ...documentInput, qr: qrPart }) : checked;
   const warnings = [
     ...mappingWarnings,
     ...issuerTrustWarnings(ctx.trust, { kidBytes: dsc.kidBytes, kid: dsc.kid, country: ctx.keys.country }, input.now),

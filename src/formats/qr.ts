@@ -1,14 +1,15 @@
 /**
  * QR rendering (PNG / SVG) for every payload we mint, with the error correction each spec recommends, and the
- * QR version reported so callers can check fit. qr/render-symbol.ts draws the symbol. The `qr` package builds it for
- * texts that are all QR alphanumeric (every HC1: base45 is that alphabet) in ~0.6 ms where `qrcode` takes ~5 ms at
- * versions 10–25 (`npm run bench:qr`, ADR 0053); `qrcode` keeps the other texts, whose mixed segments it optimises.
+ * QR version reported so callers can check fit. qr/render-symbol.ts draws the symbol. qr/encode-alphanumeric.ts builds
+ * it for texts that are all QR alphanumeric (every HC1: base45 is that alphabet), the `qr` package's symbols module for
+ * module at about a third of its cost (ADR 0075; the `qr` package in turn took ~0.6 ms where `qrcode` takes ~5 ms,
+ * ADR 0053); `qrcode` keeps the other texts, whose mixed segments it optimises.
  * HCERT: alphanumeric, level Q (EU eHN HCERT spec §4.2). SHC: byte `shc:/` + numeric segment, level L,
  * version ≤ 22 (https://spec.smarthealth.cards/#creating-a-qr-code). SHL: byte mode, level M.
  */
-import encodeQR, { type ErrorCorrection as QrEcc } from 'qr';
 import QRCode, { type QRCodeSegment } from 'qrcode';
 import { FormatError } from './errors.ts';
+import { encodeAlphanumeric } from './qr/encode-alphanumeric.ts';
 import { symbolToPng, symbolToSvg, type QrModules } from './qr/render-symbol.ts';
 
 export type { QrModules };
@@ -64,33 +65,15 @@ const MARGIN = 4;
 
 /** QR alphanumeric mode's 45 characters (ISO/IEC 18004 §7.4.4), which base45 was chosen to match. */
 const ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]+$/;
-const QR_ECC: Record<QrErrorCorrection, QrEcc> = { L: 'low', M: 'medium', Q: 'quartile', H: 'high' };
 
-/** An alphanumeric text's symbol from the `qr` package: smallest version, best mask by the standard's penalty. */
+/** An alphanumeric text's symbol (qr/encode-alphanumeric.ts): smallest version, best mask by the standard's penalty. */
 function alphanumericSymbol(text: string, options: Omit<QrOptions, 'format'>): { modules: QrModules; version: number } {
-  let rows: boolean[][];
-  try {
-    // Its smallest quiet zone is one module, taken off here (render-symbol.ts draws the real one).
-    rows = encodeQR(text, 'raw', { ecc: QR_ECC[options.errorCorrection], encoding: 'alphanumeric', border: 1 });
-  } catch (cause) {
-    throw new FormatError(
-      'QR_TOO_LARGE',
-      `QR: the payload does not fit any QR version at error correction ${options.errorCorrection}`,
-      { cause },
-    );
-  }
-  const size = rows.length - 2;
-  const version = (size - 17) / 4;
+  const { size, data, version } = encodeAlphanumeric(text, options.errorCorrection);
   if (options.maxVersion !== undefined && version > options.maxVersion) {
     throw new FormatError(
       'QR_TOO_LARGE',
       `QR: the payload needs version ${version}, above the maximum ${options.maxVersion}`,
     );
-  }
-  const data = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) {
-    const row = rows[y + 1]!;
-    for (let x = 0; x < size; x++) if (row[x + 1]) data[y * size + x] = 1;
   }
   return { modules: { size, data }, version };
 }

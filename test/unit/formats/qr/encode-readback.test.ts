@@ -1,5 +1,5 @@
 /**
- * The QR symbols we draw for HC1 texts (built by the `qr` package since ADR 0053) read back, with the project's own
+ * The QR symbols we draw for HC1 texts (our own encoder since ADR 0075, the `qr` package before) read back, with the project's own
  * reader (jsqr behind readQrImage), to the text that was encoded: random alphanumeric payloads over versions 1–40
  * and every error correction level, each at the smallest version `qrcode` finds for it.
  */
