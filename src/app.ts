@@ -29,7 +29,8 @@ import { isVhlManifestRequest, vhlManifestSearch } from './http/vhl-manifest-sea
 import { mountShlEndpoints } from './http/shl-endpoints.ts';
 import { statusOf } from './http/status.ts';
 import { redactUrl } from './http/redact-url.ts';
-import { endpointLimits, mountHardening, publicName } from './http/hardening.ts';
+import { endpointLimits, hardening, mountHardening, publicName } from './http/hardening.ts';
+import { hotRoutes } from './http/hot-routes.ts';
 import { mountTrustEndpoints } from './http/trust-endpoints.ts';
 import { mountConsole } from './http/console-static.ts';
 import {
@@ -108,7 +109,22 @@ function ingestOffThread(services: Services): RestContext['ingestOffThread'] {
     services.validationPool?.ingest(resource, budget)?.then((verdict) => countIngest(services.metrics, verdict));
 }
 
-export function createApp(services: Services, given: OperationRoute[] = defaultOperations(services)): express.Express {
+/**
+ * The operations whose POST skips Express's walk of the generic stack (http/hot-routes.ts, ADR 0072): the border's
+ * `$verify` and single issuance. Same middlewares, same order, same router.
+ */
+export const HOT_OPERATIONS: readonly string[] = ['verify', 'issue-hcert'];
+
+export interface AppOptions {
+  /** Dispatch HOT_OPERATIONS early (default true); false serves them through the generic stack only (tests compare). */
+  hotRoutes?: boolean;
+}
+
+export function createApp(
+  services: Services,
+  given: OperationRoute[] = defaultOperations(services),
+  options: AppOptions = {},
+): express.Express {
   const { config, log, store } = services;
   const operations = given.map((op) => meteredOperation(op, services.metrics));
   const ingest = meteredIngest(services.metrics);
@@ -117,20 +133,10 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
 
-  app.use(requestLog(services));
-  app.use(requestMetrics(services.metrics, operations));
-  mountHardening(app, config);
-  // Public on purpose (http/authorize.ts PUBLIC_PATHS), each under a per-address budget.
-  app.use(
-    ['/healthz', '/readyz', '/metrics', '/trust', '/shl', '/.well-known/jwks.json', '/.well-known/crl', '/console'],
-    publicBudget(services.auth),
-  );
-  mountAuthEndpoints(app, services.auth, {
-    issuer: config.issuerUrl,
-    tokenUrl: tokenUrlOf(config),
-    ...(config.audit ? { onToken: auditToken(services) } : {}),
-  });
-
+  // Built once, used by the hot routes and the generic stack alike (one admission limiter, one metrics wrapper).
+  const logRequest = requestLog(services);
+  const countRequest = requestMetrics(services.metrics, operations);
+  const guard = hardening(config);
   const ctx: RestContext = {
     store: slotLendingStore(store),
     log,
@@ -179,6 +185,39 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
     },
   });
   const bundle = createBundleHandler((c, r) => router.handle(c, r));
+  const fhir = [
+    authenticate(services.auth, { enabled: config.auth, log }),
+    fhirEndpoint(
+      router,
+      ctx,
+      config.maxBodyBytes,
+      endpointLimits(config, services.validationPool ? () => services.validationPool?.available() === true : undefined),
+    ),
+  ];
+  if (options.hotRoutes ?? true)
+    app.use(
+      hotRoutes({
+        codes: HOT_OPERATIONS,
+        mount: FHIR_MOUNT,
+        before: [logRequest, countRequest, guard.securityHeaders, guard.cors, guard.admission, guard.fhirBodyType],
+        mounted: fhir,
+        end: notFound,
+        onError: errorFunnel(services),
+      }),
+    );
+  app.use(logRequest);
+  app.use(countRequest);
+  mountHardening(app, guard);
+  // Public on purpose (http/authorize.ts PUBLIC_PATHS), each under a per-address budget.
+  app.use(
+    ['/healthz', '/readyz', '/metrics', '/trust', '/shl', '/.well-known/jwks.json', '/.well-known/crl', '/console'],
+    publicBudget(services.auth),
+  );
+  mountAuthEndpoints(app, services.auth, {
+    issuer: config.issuerUrl,
+    tokenUrl: tokenUrlOf(config),
+    ...(config.audit ? { onToken: auditToken(services) } : {}),
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', storage: publicName(store.describe()) });
@@ -194,24 +233,17 @@ export function createApp(services: Services, given: OperationRoute[] = defaultO
   mountTrustEndpoints(app, services);
   mountShlEndpoints(app, services.credentials.shl, services.now);
   mountConsole(app);
-  app.use(
-    FHIR_MOUNT,
-    authenticate(services.auth, { enabled: config.auth, log }),
-    fhirEndpoint(
-      router,
-      ctx,
-      config.maxBodyBytes,
-      endpointLimits(config, services.validationPool ? () => services.validationPool?.available() === true : undefined),
-    ),
-  );
-  app.use((req: Request) => {
-    throw new OutcomeError(
-      'not-found',
-      issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }),
-    );
-  });
+  app.use(FHIR_MOUNT, ...fhir);
+  app.use(notFound);
   app.use(errorFunnel(services));
   return app;
+}
+
+function notFound(req: Request): never {
+  throw new OutcomeError(
+    'not-found',
+    issue({ code: 'not-found', id: 'PATH_UNKNOWN', text: `Nothing at ${req.path}; the FHIR API is at /fhir` }),
+  );
 }
 
 const conformanceSources = new WeakMap<ValidationState, ConformanceSource>();
@@ -246,6 +278,8 @@ function requestLog(services: Services) {
     res.setHeader('X-Request-Id', id);
     res.locals.log = services.log.child({ reqId: id });
     res.on('finish', () => {
+      // The line's fields (a redacted URL among them) are only built when the line is written.
+      if (!res.locals.log.isLevelEnabled('info')) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       res.locals.log.info(
         { method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms * 100) / 100 },

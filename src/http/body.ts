@@ -133,11 +133,14 @@ export async function readBytes(req: Request, maxBytes: number): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
+/** One decoder for every body: a non-streaming decode() starts from a clean state each call. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function decodeUtf8(bytes: Uint8Array): string {
   try {
     // TextDecoder reads no shared memory: a body read for a worker (readSharedBytes) is copied first.
     const own = bytes.buffer instanceof SharedArrayBuffer ? new Uint8Array(bytes) : bytes;
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(own);
+    return UTF8.decode(own);
   } catch {
     return fail('invalid', { code: 'structure', id: 'BODY_NOT_UTF8', text: 'The body is not valid UTF-8' });
   }

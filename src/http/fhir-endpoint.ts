@@ -57,8 +57,9 @@ function isLargeValidateBody(req: Request, method: FhirMethod, limits: EndpointL
 
 export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: number, limits?: EndpointLimits) {
   return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
-    const url = new URL(req.originalUrl, 'http://local');
-    const params = [...url.searchParams.entries()];
+    // Most operation calls carry no query string: no URL object is built for them.
+    const original = req.originalUrl;
+    const params = original.includes('?') ? [...new URL(original, 'http://local').searchParams.entries()] : [];
     negotiate(req, params);
     const pretty = params.some(([k, v]) => k === '_pretty' && v === 'true');
     const asked = req.method.toUpperCase() as FhirMethod;

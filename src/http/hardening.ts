@@ -29,18 +29,40 @@ export function endpointLimits(config: Config, offThreadBodies?: () => boolean):
   };
 }
 
-/** Mounts the headers, CORS and content-type gate; call right after the request log, before any authentication. */
-export function mountHardening(app: Express, config: Config): void {
-  app.use(securityHeaders(config));
-  app.use('/fhir', cors(config.corsOrigins));
-  app.use(
-    admission({
+type Middleware = (req: Request, res: Response, next: NextFunction) => void;
+
+/**
+ * The hardening middlewares of one app, built once: the generic stack mounts them (mountHardening) and the hot
+ * operation routes run the very same instances (hot-routes.ts), so both share one admission limiter.
+ */
+export interface Hardening {
+  securityHeaders: Middleware;
+  /** Mounted on `/fhir`. */
+  cors: Middleware;
+  admission: Middleware;
+  /** Mounted on `/fhir`. */
+  fhirBodyType: Middleware;
+}
+
+export function hardening(config: Config): Hardening {
+  return {
+    securityHeaders: securityHeaders(config),
+    cors: cors(config.corsOrigins),
+    admission: admission({
       concurrency: config.heavyConcurrency,
       queueTimeoutMs: config.queueTimeoutMs,
       queueMax: config.queueMax,
     }),
-  );
-  app.use('/fhir', requireFhirBodyType);
+    fhirBodyType: requireFhirBodyType,
+  };
+}
+
+/** Mounts the headers, CORS and content-type gate; call right after the request log, before any authentication. */
+export function mountHardening(app: Express, h: Hardening): void {
+  app.use(h.securityHeaders);
+  app.use('/fhir', h.cors);
+  app.use(h.admission);
+  app.use('/fhir', h.fhirBodyType);
 }
 
 function securityHeaders(config: Config) {
