@@ -102,9 +102,15 @@ function capitalise(s: string): string {
 
 /** JSON property name → child element and type, from the keys each child computed once (`jsonKeysOf`). */
 function buildIndex(node: ElementNode): void {
+  let lo = 0;
+  let hi = 0;
   for (const child of node.children) {
     for (const k of child.jsonKeys) node.jsonIndex.set(k.key, { node: child, type: k.type });
+    if (child.min === 0 && !(child.slicing && child.slices.length > 0)) continue;
+    if (child.index < 32) lo |= 1 << child.index;
+    else if (child.index < 64) hi |= 1 << (child.index - 32);
   }
+  Object.assign(node, { mustVisitLo: lo, mustVisitHi: hi });
 }
 
 const ELEMENT_TYPE: TypeRef = { code: 'BackboneElement', profiles: [], targetProfiles: [] };
@@ -173,6 +179,10 @@ function toNode(el: RawElement): ElementNode {
     children: [],
     slices: [],
     jsonIndex: new Map(),
+    index: 0,
+    mustVisitLo: 0,
+    mustVisitHi: 0,
+    memo: undefined,
     ...jsonKeysOf(name, types),
   };
 }
@@ -204,7 +214,8 @@ export function compileProfile(sd: AnyResource, packageRef: string): CompiledPro
       const ownerId = slash > colon ? `${parent}.${segment.slice(0, slash)}` : `${parent}.${segment.slice(0, colon)}`;
       byId.get(ownerId)?.slices.push(node);
     } else {
-      byId.get(parent)?.children.push(node);
+      const container = byId.get(parent);
+      if (container) (node as { index: number }).index = container.children.push(node) - 1;
     }
   }
   for (const node of byId.values()) buildIndex(node);

@@ -24,6 +24,13 @@ type Compiled =
   | { kind: 'fhirpath'; atom: Parsed; contextFree: boolean; shortcut?: Shortcut }
   | { kind: 'error'; error: Error };
 
+interface Runnable {
+  readonly c: Constraint;
+  readonly expression: string;
+  /** Undefined for dom-3 (checked natively). */
+  readonly how?: Compiled;
+}
+
 export interface InvariantRunner {
   /** Evaluates the constraints of `node` on one value (typed as `type`) found at `path`. */
   check(ctx: WalkContext, node: ElementNode, value: unknown, type: string, path: string): void;
@@ -75,28 +82,31 @@ export function createInvariantRunner(): InvariantRunner {
     compiled.set(expression, hit);
     return hit;
   };
-  // The constraints of each element definition with their compiled form, worked out on the first value it meets:
-  // the walk checks the same definition for every instance, and most definitions have none left to run.
-  // dom-3 keeps its place in the list (it is checked natively, in the order the definition gives).
-  const perNode = new WeakMap<ElementNode, readonly { c: Constraint; expression: string; how?: Compiled }[]>();
-  const runnable = (node: ElementNode) => {
-    let list = perNode.get(node);
-    if (!list) {
-      list = node.constraints
-        .filter((c) => c.key === 'dom-3' || (!NATIVE.has(c.key) && c.expression))
-        .map((c) =>
+  // The constraints of each element definition with their compiled form, worked out on the first value it meets and
+  // kept on the node (this runner is its owner): the walk checks the same definition for every instance, and most
+  // definitions have none left to run. dom-3 keeps its place in the list (it is checked natively, in the order the
+  // definition gives).
+  const owner = {};
+  const runnable = (node: ElementNode): readonly Runnable[] => {
+    const memo = node.memo;
+    if (memo !== undefined && memo.owner === owner) return memo.invariants as readonly Runnable[];
+    const list = node.constraints
+      .filter((c) => c.key === 'dom-3' || (!NATIVE.has(c.key) && c.expression))
+      .map(
+        (c): Runnable =>
           c.key === 'dom-3'
             ? { c, expression: '' }
             : { c, expression: c.expression as string, how: compile(c.expression as string) },
-        );
-      perNode.set(node, list);
-    }
+      );
+    node.memo = { owner, invariants: list };
     return list;
   };
   return {
     check(ctx, node, value, type, path) {
       if (node.constraints.length === 0) return;
-      for (const { c, expression, how } of runnable(node)) {
+      const list = runnable(node);
+      for (let i = 0; i < list.length; i++) {
+        const { c, expression, how } = list[i]!;
         if (!how) {
           if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, path);
           continue;

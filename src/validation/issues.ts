@@ -14,15 +14,29 @@ export interface IssueSink {
   errorCount(): number;
 }
 
+/** The lists sinks hold: free of duplicates by construction, so a sink that starts with one need not check it. */
+const DUPLICATE_FREE = new WeakSet<readonly OperationOutcomeIssue[]>();
+
+const keyOf = (i: OperationOutcomeIssue): string =>
+  `${i.severity}|${i.details?.coding?.[0]?.code}|${i.expression?.[0]}|${i.details?.text}`;
+
+const isError = (i: OperationOutcomeIssue): boolean => i.severity === 'error' || i.severity === 'fatal';
+
 export function createIssueSink(): IssueSink {
   const issues: OperationOutcomeIssue[] = [];
+  DUPLICATE_FREE.add(issues);
+  // Keys of issues[0 … keyed): built only when a later issue must be compared with them. A resource's cached issues
+  // handed to the empty sink of its caller (every top-level validation) are never keyed a second time.
   const seen = new Set<string>();
+  let keyed = 0;
   let errors = 0;
   const push = (i: OperationOutcomeIssue): void => {
-    const key = `${i.severity}|${i.details?.coding?.[0]?.code}|${i.expression?.[0]}|${i.details?.text}`;
+    for (; keyed < issues.length; keyed++) seen.add(keyOf(issues[keyed]!));
+    const key = keyOf(i);
     if (seen.has(key)) return;
     seen.add(key);
-    if (i.severity === 'error' || i.severity === 'fatal') errors++;
+    keyed++;
+    if (isError(i)) errors++;
     issues.push(i);
   };
   return {
@@ -31,9 +45,35 @@ export function createIssueSink(): IssueSink {
       push(issue({ severity: severity ?? def.severity, code: def.code, id, text, expression }));
     },
     addAll(list) {
+      if (issues.length === 0 && DUPLICATE_FREE.has(list)) {
+        for (const i of list) {
+          if (isError(i)) errors++;
+          issues.push(i);
+        }
+        return;
+      }
       for (const i of list) push(i);
     },
     issues,
+    errorCount: () => errors,
+  };
+}
+
+/**
+ * A sink for trials whose issues are thrown away (a value tried against a slice): it only counts errors, so no issue
+ * is built or compared. The walk that keeps the result runs again with a real sink.
+ */
+export function createCountingSink(): IssueSink {
+  let errors = 0;
+  return {
+    add(id, _expression, _text, severity) {
+      const s = severity ?? MESSAGES[id].severity;
+      if (s === 'error' || s === 'fatal') errors++;
+    },
+    addAll(list) {
+      for (const i of list) if (isError(i)) errors++;
+    },
+    issues: [],
     errorCount: () => errors,
   };
 }

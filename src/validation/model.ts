@@ -81,6 +81,19 @@ export interface ElementNode {
   readonly choiceStem?: string;
   /** The property names this element's values sit under: one per type for a choice, else one. Built once in compile. */
   readonly jsonKeys: readonly JsonKey[];
+  /** Position among its container's children (compile), for the walk's present-children mask. */
+  readonly index: number;
+  /**
+   * The children walked even when absent (min ≥ 1, or sliced: a slice minimum may fail), as bit masks over their
+   * `index` (0–31 in `mustVisitLo`, 32–63 in `mustVisitHi`); compile sets them for containers of up to 64 children.
+   */
+  readonly mustVisitLo: number;
+  readonly mustVisitHi: number;
+  /**
+   * Facts one engine works out on first use and keeps with the node (invariants.ts: the constraints left to run),
+   * read for every value walked; a WeakMap lookup per value cost more than the work it saved. Not definition data.
+   */
+  memo?: { readonly owner: object; readonly invariants: readonly unknown[] };
 }
 
 export interface CompiledProfile {

@@ -7,7 +7,7 @@
 import type { Item, WalkContext } from './context.ts';
 import { definitionAt, valuesAt, type DefinitionAt, type PathValue } from './discriminator-path.ts';
 import { checkCardinality, elementLabel } from './element-items.ts';
-import { createIssueSink } from './issues.ts';
+import { createCountingSink } from './issues.ts';
 import type { CompiledProfile, Discriminator, ElementNode } from './model.ts';
 import { conformsToAny } from './references.ts';
 import { deepEqual, matchesPattern } from './values.ts';
@@ -132,7 +132,8 @@ function nearMiss(
 }
 
 function fitsWithoutDiscriminators(ctx: WalkContext, item: Item, slice: ElementNode, owner: CompiledProfile): boolean {
-  const trial = { ...ctx, sink: createIssueSink() };
+  // Only whether it fits counts: the winning slice's issues come from the walk processSlicing runs afterwards.
+  const trial = { ...ctx, sink: createCountingSink() };
   validateItem(trial, item, slice, owner);
   return trial.sink.errorCount() === 0;
 }

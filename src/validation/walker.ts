@@ -199,15 +199,23 @@ export function walkObject(
   ctx.budget?.tick();
   // The children that have a value here, found from the object's own (few) keys: a definition has dozens of
   // children, and reading each one's JSON names (every type of a choice) for every object dominated the walk.
-  const present = new Set<ElementNode>();
+  // They are bits over the child's index (no set per object); a container of more than 64 children uses a set.
+  const children = container.children;
+  const wide = children.length > 64 ? new Set<ElementNode>() : undefined;
+  let lo = 0;
+  let hi = 0;
   // A choice whose type the profile narrowed away: one "type not allowed" issue, and the element counts as present.
   let presentAsOtherType: Set<ElementNode> | undefined;
-  for (const key of Object.keys(obj)) {
+  // for…in walks the same own keys in the same order as Object.keys (JSON objects), without an array per object.
+  for (const key in obj) {
     if (isResource && key === 'resourceType') continue;
     const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;
     const hit = container.jsonIndex.get(name);
     if (hit) {
-      present.add(hit.node);
+      const i = hit.node.index;
+      if (wide) wide.add(hit.node);
+      else if (i < 32) lo |= 1 << i;
+      else hi |= 1 << (i - 32);
       continue;
     }
     const choice = narrowedChoice(ctx, container, name);
@@ -221,15 +229,40 @@ export function walkObject(
         );
     } else ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
   }
-  for (const child of container.children) {
-    // An absent child can only break its minimum cardinality or a slice's (nothing else is checked on no values).
-    if (!present.has(child) && child.min === 0 && !(child.slicing && child.slices.length > 0)) continue;
-    const items = collectItems(ctx, obj, child, path);
-    if (child.slicing && child.slices.length > 0) processSlicing(ctx, items, child, owner, path);
-    else {
-      checkCardinality(ctx, items.length || (presentAsOtherType?.has(child) ? 1 : 0), child, path);
-      for (const item of items) validateItem(ctx, item, child, owner);
+  if (wide) {
+    for (const child of children) {
+      // An absent child can only break its minimum cardinality or a slice's (nothing else is checked on no values).
+      if (!wide.has(child) && child.min === 0 && !(child.slicing && child.slices.length > 0)) continue;
+      walkChild(ctx, obj, child, owner, path, presentAsOtherType);
     }
+    return;
+  }
+  // In definition order (lowest index first), the present children and those that can fail when absent.
+  for (let m = lo | container.mustVisitLo; m !== 0; ) {
+    const bit = m & -m;
+    m ^= bit;
+    walkChild(ctx, obj, children[31 - Math.clz32(bit)]!, owner, path, presentAsOtherType);
+  }
+  for (let m = hi | container.mustVisitHi; m !== 0; ) {
+    const bit = m & -m;
+    m ^= bit;
+    walkChild(ctx, obj, children[63 - Math.clz32(bit)]!, owner, path, presentAsOtherType);
+  }
+}
+
+function walkChild(
+  ctx: WalkContext,
+  obj: Record<string, unknown>,
+  child: ElementNode,
+  owner: CompiledProfile,
+  path: string,
+  presentAsOtherType: Set<ElementNode> | undefined,
+): void {
+  const items = collectItems(ctx, obj, child, path);
+  if (child.slicing && child.slices.length > 0) processSlicing(ctx, items, child, owner, path);
+  else {
+    checkCardinality(ctx, items.length || (presentAsOtherType?.has(child) ? 1 : 0), child, path);
+    for (const item of items) validateItem(ctx, item, child, owner);
   }
 }
 
@@ -344,6 +377,11 @@ function checkContentPolicy(ctx: WalkContext, code: string, value: unknown, path
   }
 }
 
+function isEmptyObject(obj: Record<string, unknown>): boolean {
+  for (const _ in obj) return false;
+  return true;
+}
+
 /** Validates one value of an element (after slicing has picked the definition that applies). */
 export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): void {
   const code = item.type.code;
@@ -360,7 +398,7 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     return;
   }
   const obj = value as Record<string, unknown>;
-  if (Object.keys(obj).length === 0) {
+  if (isEmptyObject(obj)) {
     ctx.sink.add(
       'ELEMENT_EMPTY',
       item.path,
