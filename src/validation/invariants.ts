@@ -5,7 +5,7 @@
  */
 import { buildTypeName, evalFhirPathTyped, parseFhirPath, type TypedValue } from '@medplum/core';
 import { loadBaseDefinitions } from '../fhir/base-definitions.ts';
-import type { WalkContext } from './context.ts';
+import { pathText, type PathSource, type WalkContext } from './context.ts';
 import type { AnyResource } from '../packages/types.ts';
 import type { Constraint, ElementNode } from './model.ts';
 import { NATIVE_BY_EXPRESSION, unreferencedContained, type NativeCheck } from './native-invariants.ts';
@@ -33,7 +33,7 @@ interface Runnable {
 
 export interface InvariantRunner {
   /** Evaluates the constraints of `node` on one value (typed as `type`) found at `path`. */
-  check(ctx: WalkContext, node: ElementNode, value: unknown, type: string, path: string): void;
+  check(ctx: WalkContext, node: ElementNode, value: unknown, type: string, path: PathSource): void;
 }
 
 function failed(result: TypedValue[]): boolean {
@@ -108,14 +108,14 @@ export function createInvariantRunner(): InvariantRunner {
       for (let i = 0; i < list.length; i++) {
         const { c, expression, how } = list[i]!;
         if (!how) {
-          if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, path);
+          if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, pathText(path));
           continue;
         }
         const severity = c.severity === 'error' ? 'error' : 'warning';
         if (how.kind === 'error') {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',
-            path,
+            pathText(path),
             `Constraint ${c.key} was not checked: its expression cannot be parsed (${how.error.message})`,
           );
           continue;
@@ -128,12 +128,12 @@ export function createInvariantRunner(): InvariantRunner {
         } catch (err) {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',
-            path,
+            pathText(path),
             `Constraint ${c.key} was not checked: ${(err as Error).message}`,
           );
           continue;
         }
-        if (!holds) ctx.sink.add('INVARIANT_FAILED', path, text(c), severity);
+        if (!holds) ctx.sink.add('INVARIANT_FAILED', pathText(path), text(c), severity);
       }
     },
   };

@@ -48,6 +48,8 @@ export interface JsonKey {
   readonly key: string;
   readonly extKey: string;
   readonly type: TypeRef;
+  /** What its values add to the parent's FHIRPath: `.name`, or `.value.ofType(Quantity)` for a choice. */
+  readonly step: string;
 }
 
 export interface ElementNode {
@@ -76,7 +78,7 @@ export interface ElementNode {
   readonly children: ElementNode[];
   readonly slices: ElementNode[];
   /** JSON property name → child node and the type that property name selects. Built once in compile. */
-  readonly jsonIndex: Map<string, { node: ElementNode; type: TypeRef }>;
+  readonly jsonIndex: Map<string, { node: ElementNode; type: TypeRef; key: JsonKey }>;
   /** `value` for `value[x]`; undefined for an element that is not a choice. */
   readonly choiceStem?: string;
   /** The property names this element's values sit under: one per type for a choice, else one. Built once in compile. */

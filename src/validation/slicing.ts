@@ -4,7 +4,7 @@
  * cardinality, and validates each value against its slice (re-slices recurse).
  * https://hl7.org/fhir/R4/profiling.html#slicing
  */
-import type { Item, WalkContext } from './context.ts';
+import type { Item, PathSource, WalkContext } from './context.ts';
 import { definitionAt, valuesAt, type DefinitionAt, type PathValue } from './discriminator-path.ts';
 import { checkCardinality, elementLabel } from './element-items.ts';
 import { createCountingSink } from './issues.ts';
@@ -187,7 +187,7 @@ export function processSlicing(
   items: Item[],
   node: ElementNode,
   owner: CompiledProfile,
-  parentPath: string,
+  parentPath: PathSource,
 ): void {
   const assigned = items.map((item) => findSlice(ctx, item, node, owner));
   checkRules(ctx, items, assigned, node);

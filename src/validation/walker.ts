@@ -5,7 +5,7 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 import { createIssueSink, type IssueSink } from './issues.ts';
-import type { BundleEntryRef, Item, WalkContext } from './context.ts';
+import { pathText, type BundleEntryRef, type Item, type PathSource, type WalkContext } from './context.ts';
 import { collectItems, checkCardinality } from './element-items.ts';
 import { validateExtension } from './extensions.ts';
 import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model.ts';
@@ -193,7 +193,7 @@ export function walkObject(
   obj: Record<string, unknown>,
   container: ElementNode,
   owner: CompiledProfile,
-  path: string,
+  path: PathSource,
   isResource = false,
 ): void {
   ctx.budget?.tick();
@@ -206,10 +206,14 @@ export function walkObject(
   let hi = 0;
   // A choice whose type the profile narrowed away: one "type not allowed" issue, and the element counts as present.
   let presentAsOtherType: Set<ElementNode> | undefined;
+  // Whether any `_name` key is here: when none is (most objects), the walk does not look each one up.
+  let hasExt = false;
   // for…in walks the same own keys in the same order as Object.keys (JSON objects), without an array per object.
   for (const key in obj) {
     if (isResource && key === 'resourceType') continue;
-    const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;
+    const underscore = key.charCodeAt(0) === 95;
+    if (underscore) hasExt = true;
+    const name = underscore ? key.slice(1) : key;
     const hit = container.jsonIndex.get(name);
     if (hit) {
       const i = hit.node.index;
@@ -224,16 +228,16 @@ export function walkObject(
       if (key === name)
         ctx.sink.add(
           'CHOICE_TYPE_NOT_ALLOWED',
-          `${path}.${key}`,
+          `${pathText(path)}.${key}`,
           `The definition allows for the type(s) ${choice.node.types.map((t) => t.code).join(', ')} but found type ${choice.type}`,
         );
-    } else ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
+    } else ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${pathText(path)}.${key}`, `Unrecognized property '${key}'`);
   }
   if (wide) {
     for (const child of children) {
       // An absent child can only break its minimum cardinality or a slice's (nothing else is checked on no values).
       if (!wide.has(child) && child.min === 0 && !(child.slicing && child.slices.length > 0)) continue;
-      walkChild(ctx, obj, child, owner, path, presentAsOtherType);
+      walkChild(ctx, obj, container, child, owner, path, presentAsOtherType, hasExt);
     }
     return;
   }
@@ -241,24 +245,26 @@ export function walkObject(
   for (let m = lo | container.mustVisitLo; m !== 0; ) {
     const bit = m & -m;
     m ^= bit;
-    walkChild(ctx, obj, children[31 - Math.clz32(bit)]!, owner, path, presentAsOtherType);
+    walkChild(ctx, obj, container, children[31 - Math.clz32(bit)]!, owner, path, presentAsOtherType, hasExt);
   }
   for (let m = hi | container.mustVisitHi; m !== 0; ) {
     const bit = m & -m;
     m ^= bit;
-    walkChild(ctx, obj, children[63 - Math.clz32(bit)]!, owner, path, presentAsOtherType);
+    walkChild(ctx, obj, container, children[63 - Math.clz32(bit)]!, owner, path, presentAsOtherType, hasExt);
   }
 }
 
 function walkChild(
   ctx: WalkContext,
   obj: Record<string, unknown>,
+  container: ElementNode,
   child: ElementNode,
   owner: CompiledProfile,
-  path: string,
+  path: PathSource,
   presentAsOtherType: Set<ElementNode> | undefined,
+  hasExt: boolean,
 ): void {
-  const items = collectItems(ctx, obj, child, path);
+  const items = collectItems(ctx, obj, child, path, container, hasExt);
   if (child.slicing && child.slices.length > 0) processSlicing(ctx, items, child, owner, path);
   else {
     checkCardinality(ctx, items.length || (presentAsOtherType?.has(child) ? 1 : 0), child, path);
@@ -290,7 +296,7 @@ function containerFor(
   node: ElementNode,
   owner: CompiledProfile,
   code: string,
-  path: string,
+  path: PathSource,
 ): { node: ElementNode; owner: CompiledProfile } | undefined {
   if (node.children.length > 0) return { node, owner };
   if (node.contentReference) {
@@ -303,7 +309,7 @@ function containerFor(
     if (p) return { node: p.root, owner: p };
     ctx.sink.add(
       'PROFILE_NOT_CHECKED',
-      path,
+      pathText(path),
       `Cannot check against ${typeRef.profiles[0]}: ${ctx.engine.registry.missingReason(typeRef.profiles[0])}`,
     );
   }
@@ -311,18 +317,18 @@ function containerFor(
   return base ? { node: base.root, owner: base } : undefined;
 }
 
-function checkFixedAndPattern(ctx: WalkContext, value: unknown, node: ElementNode, path: string): void {
+function checkFixedAndPattern(ctx: WalkContext, value: unknown, node: ElementNode, path: PathSource): void {
   if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
     ctx.sink.add(
       'FIXED_VALUE_MISMATCH',
-      path,
+      pathText(path),
       `Value is ${describe(value)} but must be ${describe(node.fixed)} (fixed by ${node.id})`,
     );
   }
   if (node.pattern !== undefined && !matchesPattern(value, node.pattern)) {
     ctx.sink.add(
       'PATTERN_VALUE_MISMATCH',
-      path,
+      pathText(path),
       `Value ${describe(value)} does not match the pattern ${describe(node.pattern)} required by ${node.id}`,
     );
   }
@@ -333,7 +339,7 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
   if (item.value !== undefined && item.value !== null) {
     const problem = checkPrimitive(code, item.value);
     if (problem) ctx.sink.add(problem.id, item.path, problem.text);
-    checkFixedAndPattern(ctx, item.value, node, item.path);
+    checkFixedAndPattern(ctx, item.value, node, item);
     if (node.minValue || node.maxValue || node.maxLength !== undefined)
       checkPrimitiveLimits(ctx.sink, node, code, item.value, item.path);
     if (!ctx.engine.allowExampleUrls || !ctx.engine.allowHtmlInMarkdown)
@@ -341,7 +347,7 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
     if (node.binding && (code === 'code' || code === 'string' || code === 'uri')) {
       ctx.engine.terminology.checkBinding(ctx.sink, node.binding, { code: item.value }, 'code', item.path);
     }
-    ctx.engine.invariants.check(ctx, node, item.value, code, item.path);
+    ctx.engine.invariants.check(ctx, node, item.value, code, item);
   }
   if (item.ext) {
     // The `_name` part holds only id and extensions: a value there is not where FHIR JSON puts it.
@@ -352,7 +358,7 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
         `The primitive extension part of ${node.path} cannot hold a value (it goes in the property itself)`,
       );
     const base = ctx.engine.registry.baseType(code);
-    if (base) walkObject(ctx, item.ext, base.root, base, item.path);
+    if (base) walkObject(ctx, item.ext, base.root, base, item);
   }
   void owner;
 }
@@ -406,7 +412,7 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     );
     return;
   }
-  checkFixedAndPattern(ctx, obj, node, item.path);
+  checkFixedAndPattern(ctx, obj, node, item);
   if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item.path);
   if (code === 'Coding') {
     ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
@@ -423,14 +429,14 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     checkUcum(ctx.sink, obj, item.path);
   if (node.minValue || node.maxValue) checkQuantityLimits(ctx.sink, node, obj, item.path);
   if (code === 'Expression') checkExpression(ctx.sink, obj, item.path);
-  ctx.engine.invariants.check(ctx, node, obj, code, item.path);
+  ctx.engine.invariants.check(ctx, node, obj, code, item);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
-  const container = containerFor(ctx, node, owner, code, item.path);
+  const container = containerFor(ctx, node, owner, code, item);
   // Invariants of the data type itself (ref-1, per-1, ...) sit on the type definition's root element.
   const typeRoot =
     container && container.node === container.owner.root ? container.node : ctx.engine.registry.baseType(code)?.root;
-  if (typeRoot) ctx.engine.invariants.check(ctx, typeRoot, obj, code, item.path);
-  if (container) walkObject(ctx, obj, container.node, container.owner, item.path);
+  if (typeRoot) ctx.engine.invariants.check(ctx, typeRoot, obj, code, item);
+  if (container) walkObject(ctx, obj, container.node, container.owner, item);
   // The definition that applies (a slice may narrow targetProfile) rather than the one the JSON name came from.
   if (code === 'Reference')
     checkReference(ctx, obj, node.types.find((t) => t.code === code) ?? item.type, node, item.path);
