@@ -100,6 +100,24 @@ function pushItems(
   }
 }
 
+/**
+ * The value of a single-valued, non-choice element when it holds one well-formed value (neither part an array):
+ * the common case, walked without the list `collectItems` makes. Undefined otherwise (absent, or any other shape).
+ */
+export function singleItem(
+  obj: Record<string, unknown>,
+  node: ElementNode,
+  path: PathSource,
+  hasExt: boolean,
+): Item | undefined {
+  if (node.isArray || node.choiceStem !== undefined) return undefined;
+  const k = node.jsonKeys[0]!;
+  const raw = obj[k.key];
+  const rawExt = hasExt ? obj[k.extKey] : undefined;
+  if ((raw === undefined && rawExt === undefined) || Array.isArray(raw) || Array.isArray(rawExt)) return undefined;
+  return new FoundItem(raw, rawExt as Record<string, unknown> | undefined, k.type, path, k.step, -1);
+}
+
 /** The one JSON name of a choice present in `obj`; null when several are (undefined when none). */
 function presentChoice(obj: Record<string, unknown>, node: ElementNode, keys: ChoiceKeys): JsonKey | null | undefined {
   const stem = node.choiceStem as string;

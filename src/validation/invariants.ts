@@ -83,13 +83,13 @@ export function createInvariantRunner(): InvariantRunner {
     return hit;
   };
   // The constraints of each element definition with their compiled form, worked out on the first value it meets and
-  // kept on the node (this runner is its owner): the walk checks the same definition for every instance, and most
+  // kept on the node (for the engine walking it): the walk checks the same definition for every instance, and most
   // definitions have none left to run. dom-3 keeps its place in the list (it is checked natively, in the order the
   // definition gives).
-  const owner = {};
-  const runnable = (node: ElementNode): readonly Runnable[] => {
-    const memo = node.memo;
-    if (memo !== undefined && memo.owner === owner) return memo.invariants as readonly Runnable[];
+  const runnable = (node: ElementNode, owner: object): readonly Runnable[] => {
+    let memo = node.memo;
+    if (memo !== undefined && memo.owner === owner && memo.invariants !== undefined)
+      return memo.invariants as readonly Runnable[];
     const list = node.constraints
       .filter((c) => c.key === 'dom-3' || (!NATIVE.has(c.key) && c.expression))
       .map(
@@ -98,13 +98,14 @@ export function createInvariantRunner(): InvariantRunner {
             ? { c, expression: '' }
             : { c, expression: c.expression as string, how: compile(c.expression as string) },
       );
-    node.memo = { owner, invariants: list };
+    if (memo === undefined || memo.owner !== owner) node.memo = memo = { owner };
+    memo.invariants = list;
     return list;
   };
   return {
     check(ctx, node, value, type, path) {
       if (node.constraints.length === 0) return;
-      const list = runnable(node);
+      const list = runnable(node, ctx.engine);
       for (let i = 0; i < list.length; i++) {
         const { c, expression, how } = list[i]!;
         if (!how) {

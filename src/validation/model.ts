@@ -92,10 +92,11 @@ export interface ElementNode {
   readonly mustVisitLo: number;
   readonly mustVisitHi: number;
   /**
-   * Facts one engine works out on first use and keeps with the node (invariants.ts: the constraints left to run),
-   * read for every value walked; a WeakMap lookup per value cost more than the work it saved. Not definition data.
+   * Facts one engine (the owner) works out on first use and keeps with the node (invariants.ts: the constraints left
+   * to run; item-plan.ts: what to do with a value of each type), read for every value walked, where a WeakMap or
+   * registry lookup per value cost more than the work it saved. Not definition data.
    */
-  memo?: { readonly owner: object; readonly invariants: readonly unknown[] };
+  memo?: { readonly owner: object; invariants?: readonly unknown[]; plans?: unknown };
 }
 
 export interface CompiledProfile {

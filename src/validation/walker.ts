@@ -6,9 +6,10 @@
 import type { AnyResource } from '../packages/types.ts';
 import { createIssueSink, type IssueSink } from './issues.ts';
 import { pathText, type BundleEntryRef, type Item, type PathSource, type WalkContext } from './context.ts';
-import { collectItems, checkCardinality } from './element-items.ts';
+import { collectItems, checkCardinality, singleItem } from './element-items.ts';
 import { validateExtension } from './extensions.ts';
 import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model.ts';
+import { planFor } from './item-plan.ts';
 import { checkPrimitive } from './primitives.ts';
 import { checkReference } from './references.ts';
 import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
@@ -20,12 +21,7 @@ import { checkUcum } from './ucum.ts';
 import { checkPrimitiveLimits, checkQuantityLimits } from './value-limits.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
 
-const ABSTRACT_RESOURCES = new Set(['Resource', 'DomainResource']);
-
-/** Whether a type code names a resource (as opposed to a data type). */
-export function isResourceType(ctx: WalkContext, code: string): boolean {
-  return ABSTRACT_RESOURCES.has(code) || ctx.engine.registry.baseType(code)?.kind === 'resource';
-}
+export { isResourceType } from './item-plan.ts';
 
 function nestedContext(ctx: WalkContext, resource: AnyResource, sink: IssueSink, path: string): WalkContext {
   const bundle = resource.resourceType === 'Bundle' ? indexBundle(resource, sink, path) : ctx.bundle;
@@ -96,8 +92,10 @@ export function validateAgainstProfile(
     issues = sink.issues;
     perObject.set(profile.url, issues);
   }
-  ctx.sink.addAll(issues);
-  return issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
+  ctx.sink.addAll(issues, true);
+  let errors = 0;
+  for (const i of issues) if (i.severity === 'error' || i.severity === 'fatal') errors++;
+  return errors;
 }
 
 function profilesToCheck(
@@ -264,8 +262,14 @@ function walkChild(
   presentAsOtherType: Set<ElementNode> | undefined,
   hasExt: boolean,
 ): void {
+  const sliced = child.slicing !== undefined && child.slices.length > 0;
+  const one = sliced ? undefined : singleItem(obj, child, path, hasExt);
+  if (one) {
+    checkCardinality(ctx, 1, child, path);
+    return validateItem(ctx, one, child, owner);
+  }
   const items = collectItems(ctx, obj, child, path, container, hasExt);
-  if (child.slicing && child.slices.length > 0) processSlicing(ctx, items, child, owner, path);
+  if (sliced) processSlicing(ctx, items, child, owner, path);
   else {
     checkCardinality(ctx, items.length || (presentAsOtherType?.has(child) ? 1 : 0), child, path);
     for (const item of items) validateItem(ctx, item, child, owner);
@@ -290,33 +294,6 @@ function narrowedChoice(
   return undefined;
 }
 
-/** Where the children of a complex value are defined: the snapshot, a content reference, a type profile or the base type. */
-function containerFor(
-  ctx: WalkContext,
-  node: ElementNode,
-  owner: CompiledProfile,
-  code: string,
-  path: PathSource,
-): { node: ElementNode; owner: CompiledProfile } | undefined {
-  if (node.children.length > 0) return { node, owner };
-  if (node.contentReference) {
-    const target = owner.byId.get(node.contentReference.slice(node.contentReference.indexOf('#') + 1));
-    if (target) return { node: target, owner };
-  }
-  const typeRef = node.types.find((t) => t.code === code);
-  if (typeRef && typeRef.profiles.length === 1) {
-    const p = ctx.engine.registry.profile(typeRef.profiles[0]);
-    if (p) return { node: p.root, owner: p };
-    ctx.sink.add(
-      'PROFILE_NOT_CHECKED',
-      pathText(path),
-      `Cannot check against ${typeRef.profiles[0]}: ${ctx.engine.registry.missingReason(typeRef.profiles[0])}`,
-    );
-  }
-  const base = ctx.engine.registry.baseType(code);
-  return base ? { node: base.root, owner: base } : undefined;
-}
-
 function checkFixedAndPattern(ctx: WalkContext, value: unknown, node: ElementNode, path: PathSource): void {
   if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
     ctx.sink.add(
@@ -334,7 +311,7 @@ function checkFixedAndPattern(ctx: WalkContext, value: unknown, node: ElementNod
   }
 }
 
-function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): void {
+function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, base: CompiledProfile | undefined): void {
   const code = item.type.code;
   if (item.value !== undefined && item.value !== null) {
     const problem = checkPrimitive(code, item.value);
@@ -357,10 +334,8 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
         `${item.path}.value`,
         `The primitive extension part of ${node.path} cannot hold a value (it goes in the property itself)`,
       );
-    const base = ctx.engine.registry.baseType(code);
     if (base) walkObject(ctx, item.ext, base.root, base, item);
   }
-  void owner;
 }
 
 /** A URL in the example domains (example.org, example.com and their subdomains). */
@@ -390,14 +365,14 @@ function isEmptyObject(obj: Record<string, unknown>): boolean {
 
 /** Validates one value of an element (after slicing has picked the definition that applies). */
 export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): void {
-  const code = item.type.code;
-  if (PRIMITIVE_TYPES.has(code)) return validatePrimitive(ctx, item, node, owner);
-  if (isResourceType(ctx, code)) {
+  const plan = planFor(ctx, node, item.type, owner);
+  if (plan.kind === 'primitive') return validatePrimitive(ctx, item, node, plan.base);
+  if (plan.kind === 'resource') {
     if (node.name === 'contained' && !ctx.engine.checkContained) return;
-    const profiles = node.types.flatMap((t) => t.profiles);
-    validateResource(ctx, item.value, item.path, profiles.length === 1 ? profiles : []);
+    validateResource(ctx, item.value, item.path, plan.profiles);
     return;
   }
+  const code = item.type.code;
   const value = item.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     ctx.sink.add('JSON_OBJECT_EXPECTED', item.path, `The value of ${node.path} must be a JSON object (${code})`);
@@ -414,30 +389,24 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   }
   checkFixedAndPattern(ctx, obj, node, item);
   if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item.path);
-  if (code === 'Coding') {
+  if (plan.coding) {
     ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
     checkCodingSystem(ctx, obj, item.path);
   }
-  if (
-    code === 'Coding' ||
-    code === 'Quantity' ||
-    code === 'Age' ||
-    code === 'Duration' ||
-    code === 'Distance' ||
-    code === 'Count'
-  )
-    checkUcum(ctx.sink, obj, item.path);
+  if (plan.ucum) checkUcum(ctx.sink, obj, item.path);
   if (node.minValue || node.maxValue) checkQuantityLimits(ctx.sink, node, obj, item.path);
   if (code === 'Expression') checkExpression(ctx.sink, obj, item.path);
   ctx.engine.invariants.check(ctx, node, obj, code, item);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
-  const container = containerFor(ctx, node, owner, code, item);
+  if (plan.missingProfile !== undefined)
+    ctx.sink.add(
+      'PROFILE_NOT_CHECKED',
+      item.path,
+      `Cannot check against ${plan.missingProfile}: ${ctx.engine.registry.missingReason(plan.missingProfile)}`,
+    );
   // Invariants of the data type itself (ref-1, per-1, ...) sit on the type definition's root element.
-  const typeRoot =
-    container && container.node === container.owner.root ? container.node : ctx.engine.registry.baseType(code)?.root;
-  if (typeRoot) ctx.engine.invariants.check(ctx, typeRoot, obj, code, item);
-  if (container) walkObject(ctx, obj, container.node, container.owner, item);
+  if (plan.typeRoot) ctx.engine.invariants.check(ctx, plan.typeRoot, obj, code, item);
+  if (plan.container) walkObject(ctx, obj, plan.container.node, plan.container.owner, item);
   // The definition that applies (a slice may narrow targetProfile) rather than the one the JSON name came from.
-  if (code === 'Reference')
-    checkReference(ctx, obj, node.types.find((t) => t.code === code) ?? item.type, node, item.path);
+  if (plan.referenceType) checkReference(ctx, obj, plan.referenceType, node, item.path);
 }
