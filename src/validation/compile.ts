@@ -100,18 +100,34 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/**
+ * Containers where one JSON name stands for two children or two types of a choice (an invalid definition, e.g. a
+ * type code listed twice): their index cannot say which, so the walk reads every name of each choice there.
+ */
+export const AMBIGUOUS_NAMES = new WeakSet<ElementNode>();
+
 /** JSON property name → child element and type, from the keys each child computed once (`jsonKeysOf`). */
 function buildIndex(node: ElementNode): void {
+  let lo = 0;
+  let hi = 0;
   for (const child of node.children) {
-    for (const k of child.jsonKeys) node.jsonIndex.set(k.key, { node: child, type: k.type });
+    for (const k of child.jsonKeys) {
+      if (node.jsonIndex.has(k.key)) AMBIGUOUS_NAMES.add(node);
+      node.jsonIndex.set(k.key, { node: child, type: k.type, key: k });
+    }
+    if (child.min === 0 && !(child.slicing && child.slices.length > 0)) continue;
+    if (child.index < 32) lo |= 1 << child.index;
+    else if (child.index < 64) hi |= 1 << (child.index - 32);
   }
+  Object.assign(node, { mustVisitLo: lo, mustVisitHi: hi });
 }
 
 const ELEMENT_TYPE: TypeRef = { code: 'BackboneElement', profiles: [], targetProfiles: [] };
 
 /** Where the values of an element with this name and these types sit in JSON (computed once, not per value read). */
 function jsonKeysOf(name: string, types: readonly TypeRef[]): { choiceStem?: string; jsonKeys: JsonKey[] } {
-  if (!name.endsWith('[x]')) return { jsonKeys: [{ key: name, extKey: `_${name}`, type: types[0] ?? ELEMENT_TYPE }] };
+  if (!name.endsWith('[x]'))
+    return { jsonKeys: [{ key: name, extKey: `_${name}`, type: types[0] ?? ELEMENT_TYPE, step: `.${name}` }] };
   const choiceStem = name.slice(0, -3);
   return {
     choiceStem,
@@ -119,6 +135,7 @@ function jsonKeysOf(name: string, types: readonly TypeRef[]): { choiceStem?: str
       key: choiceStem + capitalise(type.code),
       extKey: `_${choiceStem}${capitalise(type.code)}`,
       type,
+      step: `.${choiceStem}.ofType(${type.code})`,
     })),
   };
 }
@@ -173,6 +190,10 @@ function toNode(el: RawElement): ElementNode {
     children: [],
     slices: [],
     jsonIndex: new Map(),
+    index: 0,
+    mustVisitLo: 0,
+    mustVisitHi: 0,
+    memo: undefined,
     ...jsonKeysOf(name, types),
   };
 }
@@ -204,7 +225,8 @@ export function compileProfile(sd: AnyResource, packageRef: string): CompiledPro
       const ownerId = slash > colon ? `${parent}.${segment.slice(0, slash)}` : `${parent}.${segment.slice(0, colon)}`;
       byId.get(ownerId)?.slices.push(node);
     } else {
-      byId.get(parent)?.children.push(node);
+      const container = byId.get(parent);
+      if (container) (node as { index: number }).index = container.children.push(node) - 1;
     }
   }
   for (const node of byId.values()) buildIndex(node);

@@ -83,5 +83,16 @@ export interface Item {
   readonly value: unknown;
   readonly ext?: Record<string, unknown>;
   readonly type: TypeRef;
+  /** Its FHIRPath (`Patient.name[0].given[1]`); the walk's items build it on first read only. */
   readonly path: string;
+}
+
+/**
+ * Where a value sits: its FHIRPath, or the item whose path it is (built on first read). The walk hands items down
+ * as the parent path of their children, so a path is made into a string only for an issue or a path-keyed lookup.
+ */
+export type PathSource = string | Item;
+
+export function pathText(at: PathSource): string {
+  return typeof at === 'string' ? at : at.path;
 }

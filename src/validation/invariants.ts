@@ -5,7 +5,7 @@
  */
 import { buildTypeName, evalFhirPathTyped, parseFhirPath, type TypedValue } from '@medplum/core';
 import { loadBaseDefinitions } from '../fhir/base-definitions.ts';
-import type { WalkContext } from './context.ts';
+import { pathText, type PathSource, type WalkContext } from './context.ts';
 import type { AnyResource } from '../packages/types.ts';
 import type { Constraint, ElementNode } from './model.ts';
 import { NATIVE_BY_EXPRESSION, unreferencedContained, type NativeCheck } from './native-invariants.ts';
@@ -24,9 +24,16 @@ type Compiled =
   | { kind: 'fhirpath'; atom: Parsed; contextFree: boolean; shortcut?: Shortcut }
   | { kind: 'error'; error: Error };
 
+interface Runnable {
+  readonly c: Constraint;
+  readonly expression: string;
+  /** Undefined for dom-3 (checked natively). */
+  readonly how?: Compiled;
+}
+
 export interface InvariantRunner {
   /** Evaluates the constraints of `node` on one value (typed as `type`) found at `path`. */
-  check(ctx: WalkContext, node: ElementNode, value: unknown, type: string, path: string): void;
+  check(ctx: WalkContext, node: ElementNode, value: unknown, type: string, path: PathSource): void;
 }
 
 function failed(result: TypedValue[]): boolean {
@@ -75,37 +82,41 @@ export function createInvariantRunner(): InvariantRunner {
     compiled.set(expression, hit);
     return hit;
   };
-  // The constraints of each element definition with their compiled form, worked out on the first value it meets:
-  // the walk checks the same definition for every instance, and most definitions have none left to run.
-  // dom-3 keeps its place in the list (it is checked natively, in the order the definition gives).
-  const perNode = new WeakMap<ElementNode, readonly { c: Constraint; expression: string; how?: Compiled }[]>();
-  const runnable = (node: ElementNode) => {
-    let list = perNode.get(node);
-    if (!list) {
-      list = node.constraints
-        .filter((c) => c.key === 'dom-3' || (!NATIVE.has(c.key) && c.expression))
-        .map((c) =>
+  // The constraints of each element definition with their compiled form, worked out on the first value it meets and
+  // kept on the node (for the engine walking it): the walk checks the same definition for every instance, and most
+  // definitions have none left to run. dom-3 keeps its place in the list (it is checked natively, in the order the
+  // definition gives).
+  const runnable = (node: ElementNode, owner: object): readonly Runnable[] => {
+    let memo = node.memo;
+    if (memo !== undefined && memo.owner === owner && memo.invariants !== undefined)
+      return memo.invariants as readonly Runnable[];
+    const list = node.constraints
+      .filter((c) => c.key === 'dom-3' || (!NATIVE.has(c.key) && c.expression))
+      .map(
+        (c): Runnable =>
           c.key === 'dom-3'
             ? { c, expression: '' }
             : { c, expression: c.expression as string, how: compile(c.expression as string) },
-        );
-      perNode.set(node, list);
-    }
+      );
+    if (memo === undefined || memo.owner !== owner) node.memo = memo = { owner };
+    memo.invariants = list;
     return list;
   };
   return {
     check(ctx, node, value, type, path) {
       if (node.constraints.length === 0) return;
-      for (const { c, expression, how } of runnable(node)) {
+      const list = runnable(node, ctx.engine);
+      for (let i = 0; i < list.length; i++) {
+        const { c, expression, how } = list[i]!;
         if (!how) {
-          if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, path);
+          if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, pathText(path));
           continue;
         }
         const severity = c.severity === 'error' ? 'error' : 'warning';
         if (how.kind === 'error') {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',
-            path,
+            pathText(path),
             `Constraint ${c.key} was not checked: its expression cannot be parsed (${how.error.message})`,
           );
           continue;
@@ -118,12 +129,12 @@ export function createInvariantRunner(): InvariantRunner {
         } catch (err) {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',
-            path,
+            pathText(path),
             `Constraint ${c.key} was not checked: ${(err as Error).message}`,
           );
           continue;
         }
-        if (!holds) ctx.sink.add('INVARIANT_FAILED', path, text(c), severity);
+        if (!holds) ctx.sink.add('INVARIANT_FAILED', pathText(path), text(c), severity);
       }
     },
   };

@@ -48,6 +48,8 @@ export interface JsonKey {
   readonly key: string;
   readonly extKey: string;
   readonly type: TypeRef;
+  /** What its values add to the parent's FHIRPath: `.name`, or `.value.ofType(Quantity)` for a choice. */
+  readonly step: string;
 }
 
 export interface ElementNode {
@@ -76,11 +78,25 @@ export interface ElementNode {
   readonly children: ElementNode[];
   readonly slices: ElementNode[];
   /** JSON property name → child node and the type that property name selects. Built once in compile. */
-  readonly jsonIndex: Map<string, { node: ElementNode; type: TypeRef }>;
+  readonly jsonIndex: Map<string, { node: ElementNode; type: TypeRef; key: JsonKey }>;
   /** `value` for `value[x]`; undefined for an element that is not a choice. */
   readonly choiceStem?: string;
   /** The property names this element's values sit under: one per type for a choice, else one. Built once in compile. */
   readonly jsonKeys: readonly JsonKey[];
+  /** Position among its container's children (compile), for the walk's present-children mask. */
+  readonly index: number;
+  /**
+   * The children walked even when absent (min ≥ 1, or sliced: a slice minimum may fail), as bit masks over their
+   * `index` (0–31 in `mustVisitLo`, 32–63 in `mustVisitHi`); compile sets them for containers of up to 64 children.
+   */
+  readonly mustVisitLo: number;
+  readonly mustVisitHi: number;
+  /**
+   * Facts one engine (the owner) works out on first use and keeps with the node (invariants.ts: the constraints left
+   * to run; item-plan.ts: what to do with a value of each type), read for every value walked, where a WeakMap or
+   * registry lookup per value cost more than the work it saved. Not definition data.
+   */
+  memo?: { readonly owner: object; invariants?: readonly unknown[]; plans?: unknown };
 }
 
 export interface CompiledProfile {

@@ -4,10 +4,10 @@
  * cardinality, and validates each value against its slice (re-slices recurse).
  * https://hl7.org/fhir/R4/profiling.html#slicing
  */
-import type { Item, WalkContext } from './context.ts';
+import type { Item, PathSource, WalkContext } from './context.ts';
 import { definitionAt, valuesAt, type DefinitionAt, type PathValue } from './discriminator-path.ts';
 import { checkCardinality, elementLabel } from './element-items.ts';
-import { createIssueSink } from './issues.ts';
+import { createCountingSink } from './issues.ts';
 import type { CompiledProfile, Discriminator, ElementNode } from './model.ts';
 import { conformsToAny } from './references.ts';
 import { deepEqual, matchesPattern } from './values.ts';
@@ -132,7 +132,8 @@ function nearMiss(
 }
 
 function fitsWithoutDiscriminators(ctx: WalkContext, item: Item, slice: ElementNode, owner: CompiledProfile): boolean {
-  const trial = { ...ctx, sink: createIssueSink() };
+  // Only whether it fits counts: the winning slice's issues come from the walk processSlicing runs afterwards.
+  const trial = { ...ctx, sink: createCountingSink() };
   validateItem(trial, item, slice, owner);
   return trial.sink.errorCount() === 0;
 }
@@ -186,7 +187,7 @@ export function processSlicing(
   items: Item[],
   node: ElementNode,
   owner: CompiledProfile,
-  parentPath: string,
+  parentPath: PathSource,
 ): void {
   const assigned = items.map((item) => findSlice(ctx, item, node, owner));
   checkRules(ctx, items, assigned, node);

@@ -5,10 +5,11 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 import { createIssueSink, type IssueSink } from './issues.ts';
-import type { BundleEntryRef, Item, WalkContext } from './context.ts';
-import { collectItems, checkCardinality } from './element-items.ts';
+import { pathText, type BundleEntryRef, type Item, type PathSource, type WalkContext } from './context.ts';
+import { collectItems, checkCardinality, singleItem } from './element-items.ts';
 import { validateExtension } from './extensions.ts';
 import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model.ts';
+import { planFor } from './item-plan.ts';
 import { checkPrimitive } from './primitives.ts';
 import { checkReference } from './references.ts';
 import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
@@ -20,12 +21,7 @@ import { checkUcum } from './ucum.ts';
 import { checkPrimitiveLimits, checkQuantityLimits } from './value-limits.ts';
 import { deepEqual, describe, matchesPattern } from './values.ts';
 
-const ABSTRACT_RESOURCES = new Set(['Resource', 'DomainResource']);
-
-/** Whether a type code names a resource (as opposed to a data type). */
-export function isResourceType(ctx: WalkContext, code: string): boolean {
-  return ABSTRACT_RESOURCES.has(code) || ctx.engine.registry.baseType(code)?.kind === 'resource';
-}
+export { isResourceType } from './item-plan.ts';
 
 function nestedContext(ctx: WalkContext, resource: AnyResource, sink: IssueSink, path: string): WalkContext {
   const bundle = resource.resourceType === 'Bundle' ? indexBundle(resource, sink, path) : ctx.bundle;
@@ -96,8 +92,10 @@ export function validateAgainstProfile(
     issues = sink.issues;
     perObject.set(profile.url, issues);
   }
-  ctx.sink.addAll(issues);
-  return issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
+  ctx.sink.addAll(issues, true);
+  let errors = 0;
+  for (const i of issues) if (i.severity === 'error' || i.severity === 'fatal') errors++;
+  return errors;
 }
 
 function profilesToCheck(
@@ -193,21 +191,33 @@ export function walkObject(
   obj: Record<string, unknown>,
   container: ElementNode,
   owner: CompiledProfile,
-  path: string,
+  path: PathSource,
   isResource = false,
 ): void {
   ctx.budget?.tick();
   // The children that have a value here, found from the object's own (few) keys: a definition has dozens of
   // children, and reading each one's JSON names (every type of a choice) for every object dominated the walk.
-  const present = new Set<ElementNode>();
+  // They are bits over the child's index (no set per object); a container of more than 64 children uses a set.
+  const children = container.children;
+  const wide = children.length > 64 ? new Set<ElementNode>() : undefined;
+  let lo = 0;
+  let hi = 0;
   // A choice whose type the profile narrowed away: one "type not allowed" issue, and the element counts as present.
   let presentAsOtherType: Set<ElementNode> | undefined;
-  for (const key of Object.keys(obj)) {
+  // Whether any `_name` key is here: when none is (most objects), the walk does not look each one up.
+  let hasExt = false;
+  // for…in walks the same own keys in the same order as Object.keys (JSON objects), without an array per object.
+  for (const key in obj) {
     if (isResource && key === 'resourceType') continue;
-    const name = key.charCodeAt(0) === 95 ? key.slice(1) : key;
+    const underscore = key.charCodeAt(0) === 95;
+    if (underscore) hasExt = true;
+    const name = underscore ? key.slice(1) : key;
     const hit = container.jsonIndex.get(name);
     if (hit) {
-      present.add(hit.node);
+      const i = hit.node.index;
+      if (wide) wide.add(hit.node);
+      else if (i < 32) lo |= 1 << i;
+      else hi |= 1 << (i - 32);
       continue;
     }
     const choice = narrowedChoice(ctx, container, name);
@@ -216,20 +226,53 @@ export function walkObject(
       if (key === name)
         ctx.sink.add(
           'CHOICE_TYPE_NOT_ALLOWED',
-          `${path}.${key}`,
+          `${pathText(path)}.${key}`,
           `The definition allows for the type(s) ${choice.node.types.map((t) => t.code).join(', ')} but found type ${choice.type}`,
         );
-    } else ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${path}.${key}`, `Unrecognized property '${key}'`);
+    } else ctx.sink.add('STRUCTURE_UNKNOWN_ELEMENT', `${pathText(path)}.${key}`, `Unrecognized property '${key}'`);
   }
-  for (const child of container.children) {
-    // An absent child can only break its minimum cardinality or a slice's (nothing else is checked on no values).
-    if (!present.has(child) && child.min === 0 && !(child.slicing && child.slices.length > 0)) continue;
-    const items = collectItems(ctx, obj, child, path);
-    if (child.slicing && child.slices.length > 0) processSlicing(ctx, items, child, owner, path);
-    else {
-      checkCardinality(ctx, items.length || (presentAsOtherType?.has(child) ? 1 : 0), child, path);
-      for (const item of items) validateItem(ctx, item, child, owner);
+  if (wide) {
+    for (const child of children) {
+      // An absent child can only break its minimum cardinality or a slice's (nothing else is checked on no values).
+      if (!wide.has(child) && child.min === 0 && !(child.slicing && child.slices.length > 0)) continue;
+      walkChild(ctx, obj, container, child, owner, path, presentAsOtherType, hasExt);
     }
+    return;
+  }
+  // In definition order (lowest index first), the present children and those that can fail when absent.
+  for (let m = lo | container.mustVisitLo; m !== 0; ) {
+    const bit = m & -m;
+    m ^= bit;
+    walkChild(ctx, obj, container, children[31 - Math.clz32(bit)]!, owner, path, presentAsOtherType, hasExt);
+  }
+  for (let m = hi | container.mustVisitHi; m !== 0; ) {
+    const bit = m & -m;
+    m ^= bit;
+    walkChild(ctx, obj, container, children[63 - Math.clz32(bit)]!, owner, path, presentAsOtherType, hasExt);
+  }
+}
+
+function walkChild(
+  ctx: WalkContext,
+  obj: Record<string, unknown>,
+  container: ElementNode,
+  child: ElementNode,
+  owner: CompiledProfile,
+  path: PathSource,
+  presentAsOtherType: Set<ElementNode> | undefined,
+  hasExt: boolean,
+): void {
+  const sliced = child.slicing !== undefined && child.slices.length > 0;
+  const one = sliced ? undefined : singleItem(obj, child, path, hasExt);
+  if (one) {
+    checkCardinality(ctx, 1, child, path);
+    return validateItem(ctx, one, child, owner);
+  }
+  const items = collectItems(ctx, obj, child, path, container, hasExt);
+  if (sliced) processSlicing(ctx, items, child, owner, path);
+  else {
+    checkCardinality(ctx, items.length || (presentAsOtherType?.has(child) ? 1 : 0), child, path);
+    for (const item of items) validateItem(ctx, item, child, owner);
   }
 }
 
@@ -251,56 +294,29 @@ function narrowedChoice(
   return undefined;
 }
 
-/** Where the children of a complex value are defined: the snapshot, a content reference, a type profile or the base type. */
-function containerFor(
-  ctx: WalkContext,
-  node: ElementNode,
-  owner: CompiledProfile,
-  code: string,
-  path: string,
-): { node: ElementNode; owner: CompiledProfile } | undefined {
-  if (node.children.length > 0) return { node, owner };
-  if (node.contentReference) {
-    const target = owner.byId.get(node.contentReference.slice(node.contentReference.indexOf('#') + 1));
-    if (target) return { node: target, owner };
-  }
-  const typeRef = node.types.find((t) => t.code === code);
-  if (typeRef && typeRef.profiles.length === 1) {
-    const p = ctx.engine.registry.profile(typeRef.profiles[0]);
-    if (p) return { node: p.root, owner: p };
-    ctx.sink.add(
-      'PROFILE_NOT_CHECKED',
-      path,
-      `Cannot check against ${typeRef.profiles[0]}: ${ctx.engine.registry.missingReason(typeRef.profiles[0])}`,
-    );
-  }
-  const base = ctx.engine.registry.baseType(code);
-  return base ? { node: base.root, owner: base } : undefined;
-}
-
-function checkFixedAndPattern(ctx: WalkContext, value: unknown, node: ElementNode, path: string): void {
+function checkFixedAndPattern(ctx: WalkContext, value: unknown, node: ElementNode, path: PathSource): void {
   if (node.fixed !== undefined && !deepEqual(value, node.fixed)) {
     ctx.sink.add(
       'FIXED_VALUE_MISMATCH',
-      path,
+      pathText(path),
       `Value is ${describe(value)} but must be ${describe(node.fixed)} (fixed by ${node.id})`,
     );
   }
   if (node.pattern !== undefined && !matchesPattern(value, node.pattern)) {
     ctx.sink.add(
       'PATTERN_VALUE_MISMATCH',
-      path,
+      pathText(path),
       `Value ${describe(value)} does not match the pattern ${describe(node.pattern)} required by ${node.id}`,
     );
   }
 }
 
-function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): void {
+function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, base: CompiledProfile | undefined): void {
   const code = item.type.code;
   if (item.value !== undefined && item.value !== null) {
     const problem = checkPrimitive(code, item.value);
     if (problem) ctx.sink.add(problem.id, item.path, problem.text);
-    checkFixedAndPattern(ctx, item.value, node, item.path);
+    checkFixedAndPattern(ctx, item.value, node, item);
     if (node.minValue || node.maxValue || node.maxLength !== undefined)
       checkPrimitiveLimits(ctx.sink, node, code, item.value, item.path);
     if (!ctx.engine.allowExampleUrls || !ctx.engine.allowHtmlInMarkdown)
@@ -308,7 +324,7 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
     if (node.binding && (code === 'code' || code === 'string' || code === 'uri')) {
       ctx.engine.terminology.checkBinding(ctx.sink, node.binding, { code: item.value }, 'code', item.path);
     }
-    ctx.engine.invariants.check(ctx, node, item.value, code, item.path);
+    ctx.engine.invariants.check(ctx, node, item.value, code, item);
   }
   if (item.ext) {
     // The `_name` part holds only id and extensions: a value there is not where FHIR JSON puts it.
@@ -318,10 +334,8 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, owne
         `${item.path}.value`,
         `The primitive extension part of ${node.path} cannot hold a value (it goes in the property itself)`,
       );
-    const base = ctx.engine.registry.baseType(code);
-    if (base) walkObject(ctx, item.ext, base.root, base, item.path);
+    if (base) walkObject(ctx, item.ext, base.root, base, item);
   }
-  void owner;
 }
 
 /** A URL in the example domains (example.org, example.com and their subdomains). */
@@ -344,23 +358,28 @@ function checkContentPolicy(ctx: WalkContext, code: string, value: unknown, path
   }
 }
 
+function isEmptyObject(obj: Record<string, unknown>): boolean {
+  for (const _ in obj) return false;
+  return true;
+}
+
 /** Validates one value of an element (after slicing has picked the definition that applies). */
 export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): void {
-  const code = item.type.code;
-  if (PRIMITIVE_TYPES.has(code)) return validatePrimitive(ctx, item, node, owner);
-  if (isResourceType(ctx, code)) {
+  const plan = planFor(ctx, node, item.type, owner);
+  if (plan.kind === 'primitive') return validatePrimitive(ctx, item, node, plan.base);
+  if (plan.kind === 'resource') {
     if (node.name === 'contained' && !ctx.engine.checkContained) return;
-    const profiles = node.types.flatMap((t) => t.profiles);
-    validateResource(ctx, item.value, item.path, profiles.length === 1 ? profiles : []);
+    validateResource(ctx, item.value, item.path, plan.profiles);
     return;
   }
+  const code = item.type.code;
   const value = item.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     ctx.sink.add('JSON_OBJECT_EXPECTED', item.path, `The value of ${node.path} must be a JSON object (${code})`);
     return;
   }
   const obj = value as Record<string, unknown>;
-  if (Object.keys(obj).length === 0) {
+  if (isEmptyObject(obj)) {
     ctx.sink.add(
       'ELEMENT_EMPTY',
       item.path,
@@ -368,32 +387,26 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     );
     return;
   }
-  checkFixedAndPattern(ctx, obj, node, item.path);
+  checkFixedAndPattern(ctx, obj, node, item);
   if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item.path);
-  if (code === 'Coding') {
+  if (plan.coding) {
     ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
     checkCodingSystem(ctx, obj, item.path);
   }
-  if (
-    code === 'Coding' ||
-    code === 'Quantity' ||
-    code === 'Age' ||
-    code === 'Duration' ||
-    code === 'Distance' ||
-    code === 'Count'
-  )
-    checkUcum(ctx.sink, obj, item.path);
+  if (plan.ucum) checkUcum(ctx.sink, obj, item.path);
   if (node.minValue || node.maxValue) checkQuantityLimits(ctx.sink, node, obj, item.path);
   if (code === 'Expression') checkExpression(ctx.sink, obj, item.path);
-  ctx.engine.invariants.check(ctx, node, obj, code, item.path);
+  ctx.engine.invariants.check(ctx, node, obj, code, item);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
-  const container = containerFor(ctx, node, owner, code, item.path);
+  if (plan.missingProfile !== undefined)
+    ctx.sink.add(
+      'PROFILE_NOT_CHECKED',
+      item.path,
+      `Cannot check against ${plan.missingProfile}: ${ctx.engine.registry.missingReason(plan.missingProfile)}`,
+    );
   // Invariants of the data type itself (ref-1, per-1, ...) sit on the type definition's root element.
-  const typeRoot =
-    container && container.node === container.owner.root ? container.node : ctx.engine.registry.baseType(code)?.root;
-  if (typeRoot) ctx.engine.invariants.check(ctx, typeRoot, obj, code, item.path);
-  if (container) walkObject(ctx, obj, container.node, container.owner, item.path);
+  if (plan.typeRoot) ctx.engine.invariants.check(ctx, plan.typeRoot, obj, code, item);
+  if (plan.container) walkObject(ctx, obj, plan.container.node, plan.container.owner, item);
   // The definition that applies (a slice may narrow targetProfile) rather than the one the JSON name came from.
-  if (code === 'Reference')
-    checkReference(ctx, obj, node.types.find((t) => t.code === code) ?? item.type, node, item.path);
+  if (plan.referenceType) checkReference(ctx, obj, plan.referenceType, node, item.path);
 }
