@@ -42,37 +42,50 @@ const URN_UUID = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 const CODING_KEYS = new Set(['system', 'code', 'display']);
 
 /**
- * Slot paths of the rebuilt document (dotted, array indexes as numbers) → the FHIR type the validator reads them as.
+ * Slot paths of the rebuilt document (dotted; `#` is any array index) → the FHIR type the validator reads them as.
  * `coding` marks a Coding object copied from the payload (its keys are checked, then its three primitives).
  */
-const SLOTS: readonly (readonly [RegExp, string])[] = [
-  [/^identifier\.value$/, 'string'],
-  [/^timestamp$/, 'instant'],
-  [/^link\.0\.url$/, 'uri'],
-  [/^entry\.0\.resource\.identifier\.value$/, 'string'],
-  [/^entry\.0\.resource\.date$/, 'dateTime'],
-  [/^entry\.1\.resource\.name\.0\.text$/, 'string'],
-  [/^entry\.1\.resource\.birthDate$/, 'date'],
-  [/^entry\.1\.resource\.identifier\.0\.system$/, 'uri'],
-  [/^entry\.1\.resource\.identifier\.0\.value$/, 'string'],
-  [/^entry\.2\.resource\.name$/, 'string'],
-  [/^entry\.3\.resource\.extension\.\d+\.valueCoding$/, 'coding'],
-  [/^entry\.3\.resource\.extension\.\d+\.valueCode$/, 'code'],
-  [/^entry\.3\.resource\.extension\.\d+\.valueDate$/, 'date'],
-  [/^entry\.3\.resource\.vaccineCode\.coding\.0$/, 'coding'],
-  [/^entry\.3\.resource\.occurrenceDateTime$/, 'dateTime'],
-  [/^entry\.3\.resource\.location\.display$/, 'string'],
-  [/^entry\.3\.resource\.lotNumber$/, 'string'],
-  [/^entry\.3\.resource\.protocolApplied\.0\.targetDisease\.0\.coding\.0$/, 'coding'],
-  [/^entry\.3\.resource\.protocolApplied\.0\.doseNumberPositiveInt$/, 'positiveInt'],
-  [/^entry\.3\.resource\.protocolApplied\.0\.seriesDosesPositiveInt$/, 'positiveInt'],
-  [/^entry\.3\.resource\.manufacturer\.identifier\.system$/, 'uri'],
-  [/^entry\.3\.resource\.manufacturer\.identifier\.value$/, 'string'],
-  [/^entry\.3\.resource\.manufacturer\.display$/, 'string'],
+const SLOTS: readonly (readonly [string, string])[] = [
+  ['identifier.value', 'string'],
+  ['timestamp', 'instant'],
+  ['link.0.url', 'uri'],
+  ['entry.0.resource.identifier.value', 'string'],
+  ['entry.0.resource.date', 'dateTime'],
+  ['entry.1.resource.name.0.text', 'string'],
+  ['entry.1.resource.birthDate', 'date'],
+  ['entry.1.resource.identifier.0.system', 'uri'],
+  ['entry.1.resource.identifier.0.value', 'string'],
+  ['entry.2.resource.name', 'string'],
+  ['entry.3.resource.extension.#.valueCoding', 'coding'],
+  ['entry.3.resource.extension.#.valueCode', 'code'],
+  ['entry.3.resource.extension.#.valueDate', 'date'],
+  ['entry.3.resource.vaccineCode.coding.0', 'coding'],
+  ['entry.3.resource.occurrenceDateTime', 'dateTime'],
+  ['entry.3.resource.location.display', 'string'],
+  ['entry.3.resource.lotNumber', 'string'],
+  ['entry.3.resource.protocolApplied.0.targetDisease.0.coding.0', 'coding'],
+  ['entry.3.resource.protocolApplied.0.doseNumberPositiveInt', 'positiveInt'],
+  ['entry.3.resource.protocolApplied.0.seriesDosesPositiveInt', 'positiveInt'],
+  ['entry.3.resource.manufacturer.identifier.system', 'uri'],
+  ['entry.3.resource.manufacturer.identifier.value', 'string'],
+  ['entry.3.resource.manufacturer.display', 'string'],
 ];
 
-/** Where fullUrls and the references to them sit: their value is a seeded `urn:uuid:`, read as "entry i". */
-const LINK_PATH = /(^entry\.\d+\.fullUrl$|\.reference$)/;
+/** The slot paths as a trie, so the walk finds a slot by one map step per key instead of matching paths. */
+interface Trie {
+  slot?: string;
+  readonly next: Map<string, Trie>;
+}
+const SLOT_TRIE: Trie = { next: new Map() };
+for (const [path, type] of SLOTS) {
+  let at = SLOT_TRIE;
+  for (const k of path.split('.')) {
+    let child = at.next.get(k);
+    if (!child) at.next.set(k, (child = { next: new Map() }));
+    at = child;
+  }
+  at.slot = type;
+}
 
 interface Plan {
   readonly terminology: Terminology;
@@ -137,11 +150,6 @@ export function planProblems(validator: Validator): string[] {
   return problems;
 }
 
-const slotType = (path: string): string | undefined => {
-  for (const [re, type] of SLOTS) if (re.test(path)) return type;
-  return undefined;
-};
-
 /** A primitive slot value the validator has nothing to say about (false: let the generic path judge it). */
 function primitiveClean(type: string, value: unknown): boolean {
   if (checkPrimitive(type, value) !== undefined) return false;
@@ -152,7 +160,7 @@ function primitiveClean(type: string, value: unknown): boolean {
   return true;
 }
 
-function codingClean(plan: Plan, coding: unknown, path: string): boolean {
+function codingClean(plan: Plan, coding: unknown): boolean {
   if (typeof coding !== 'object' || coding === null || Array.isArray(coding)) return false;
   const obj = coding as Json;
   const keys = Object.keys(obj);
@@ -163,9 +171,10 @@ function codingClean(plan: Plan, coding: unknown, path: string): boolean {
   }
   const sink = createIssueSink();
   (plan.ctx as { sink: unknown }).sink = sink;
-  plan.terminology.checkCoding(sink, obj, path);
-  checkCodingSystem(plan.ctx, obj, path);
-  checkUcum(sink, obj, path);
+  // The expression is not read: only the severities decide.
+  plan.terminology.checkCoding(sink, obj, 'Coding');
+  checkCodingSystem(plan.ctx, obj, 'Coding');
+  checkUcum(sink, obj, 'Coding');
   // Informations (a code-system alias) are not part of the verdict; anything else is left to the generic path.
   return sink.issues.every((i) => i.severity === 'information');
 }
@@ -182,41 +191,43 @@ export function skeleton(plan: Plan, doc: Bundle): string | undefined {
     if (typeof url !== 'string' || !URN_UUID.test(url) || entryOf.has(url)) return undefined;
     entryOf.set(url, i);
   }
+  // Tokens in walk order: an object's keys, an array's length, a slot's type, a link's entry, a constant's value.
   const parts: string[] = [];
-  const walk = (value: unknown, path: string): boolean => {
-    const type = slotType(path);
+  const walk = (value: unknown, trie: Trie | undefined, key: string): boolean => {
+    const type = trie?.slot;
     if (type === 'coding') {
-      if (!codingClean(plan, value, path)) return false;
-      parts.push(`${path}=C(${Object.keys(value as Json).join(',')})`);
+      if (!codingClean(plan, value)) return false;
+      parts.push(`C${JSON.stringify(Object.keys(value as Json))}`);
       return true;
     }
     if (type !== undefined) {
       if (!primitiveClean(type, value)) return false;
-      parts.push(`${path}=${type}`);
+      parts.push(type);
       return true;
     }
-    if (typeof value === 'string' && LINK_PATH.test(path)) {
+    if (typeof value === 'string' && (key === 'reference' || key === 'fullUrl')) {
       const at = entryOf.get(value);
       if (at === undefined) return false;
-      parts.push(`${path}=#${at}`);
+      parts.push(`#${at}`);
       return true;
     }
     if (Array.isArray(value)) {
-      parts.push(`${path}[${value.length}]`);
-      for (let i = 0; i < value.length; i++) if (!walk(value[i], `${path}.${i}`)) return false;
+      parts.push(`[${value.length}`);
+      const any = trie?.next.get('#');
+      for (let i = 0; i < value.length; i++) if (!walk(value[i], trie?.next.get(String(i)) ?? any, key)) return false;
       return true;
     }
     if (typeof value === 'object' && value !== null) {
       const keys = Object.keys(value);
-      parts.push(`${path}{${keys.join(',')}}`);
-      for (const k of keys) if (!walk((value as Json)[k], path === '' ? k : `${path}.${k}`)) return false;
+      parts.push(`{${JSON.stringify(keys)}`);
+      for (const k of keys) if (!walk((value as Json)[k], trie?.next.get(k), k)) return false;
       return true;
     }
     // A constant of the rebuild: by value (a string that is not a constant would make a new signature).
-    parts.push(`${path}=${JSON.stringify(value)}`);
+    parts.push(value === undefined ? 'u' : JSON.stringify(value));
     return true;
   };
-  return walk(doc, '') ? parts.join('\n') : undefined;
+  return walk(doc, SLOT_TRIE, '') ? parts.join('\n') : undefined;
 }
 
 export type FastVerdict = { planned: true } | { planned: false; record: (cleanPass: boolean) => void };
