@@ -71,6 +71,10 @@ const SLOTS: readonly (readonly [string, string])[] = [
   ['entry.3.resource.manufacturer.display', 'string'],
 ];
 
+/** Array positions as map keys (the rebuild's longest array has 4 items; a longer one goes to the validator). */
+const INDEX: readonly string[] = Array.from({ length: 16 }, (_, i) => String(i));
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
 /** The slot paths as a trie, so the walk finds a slot by one map step per key instead of matching paths. */
 interface Trie {
   slot?: string;
@@ -212,14 +216,17 @@ export function skeleton(plan: Plan, doc: Bundle): string | undefined {
       return true;
     }
     if (Array.isArray(value)) {
+      if (value.length > INDEX.length) return false;
       parts.push(`[${value.length}`);
       const any = trie?.next.get('#');
-      for (let i = 0; i < value.length; i++) if (!walk(value[i], trie?.next.get(String(i)) ?? any, key)) return false;
+      for (let i = 0; i < value.length; i++) if (!walk(value[i], trie?.next.get(INDEX[i]!) ?? any, key)) return false;
       return true;
     }
     if (typeof value === 'object' && value !== null) {
       const keys = Object.keys(value);
-      parts.push(`{${JSON.stringify(keys)}`);
+      // Plain names only (a key from the payload could hold the separators): then the joined list is unambiguous.
+      for (const k of keys) if (!PLAIN_KEY.test(k)) return false;
+      parts.push(`{${keys.join(',')}`);
       for (const k of keys) if (!walk((value as Json)[k], trie?.next.get(k), k)) return false;
       return true;
     }
