@@ -96,10 +96,14 @@ interface Plan {
   readonly ctx: WalkContext;
   /** Signature → 'clean' (planned) or 'generic' (its generic judgement was not a clean pass). */
   readonly shapes: Map<string, 'clean' | 'generic'>;
+  readonly count: { clean: number; generic: number };
 }
 
 const PLANS = new WeakMap<Validator, Plan | null>();
-/** Signatures kept per validator: the rebuild makes a few dozen at most; a payload can only add generic ones. */
+/**
+ * Signatures kept per validator, each kind capped on its own: the rebuild makes a few dozen clean ones, while a
+ * payload (junk in its identifier) can make generic ones at will and must not crowd the clean ones out.
+ */
 const MAX_SHAPES = 256;
 
 /** Collects every constraint and discriminator of `p` that the audit must know. */
@@ -138,7 +142,7 @@ export function planFor(validator: Validator): Plan | undefined {
   const terminology = createTerminology(registry);
   // checkCodingSystem reads the registry and the sink only; the sink is replaced per request.
   const ctx = { engine: { registry, terminology }, sink: createIssueSink() } as unknown as WalkContext;
-  const plan = problems.length === 0 ? { terminology, ctx, shapes: new Map() } : null;
+  const plan = problems.length === 0 ? { terminology, ctx, shapes: new Map(), count: { clean: 0, generic: 0 } } : null;
   PLANS.set(validator, plan);
   return plan ?? undefined;
 }
@@ -254,7 +258,10 @@ export function ddccVsPlanned(validator: Validator, doc: Bundle): FastVerdict {
     planned: false,
     record: (cleanPass) => {
       // A signature whose generic judgement was not clean although its slots were cleared stays generic for good.
-      if (state === undefined && plan.shapes.size < MAX_SHAPES) plan.shapes.set(sig, cleanPass ? 'clean' : 'generic');
+      const kind = cleanPass ? 'clean' : 'generic';
+      if (state !== undefined || plan.count[kind] >= MAX_SHAPES) return;
+      plan.shapes.set(sig, kind);
+      plan.count[kind]++;
     },
   };
 }

@@ -120,6 +120,18 @@ describe('the planned DDCC:VS profile check', () => {
     },
   );
 
+  test('when payloads make hundreds of generic signatures, then a clean shape is still planned', async () => {
+    const fresh = createValidator(await sharedPackages());
+    const check = (doc: Bundle) => ddccVsProfileCheck(fresh, doc, []);
+    for (let i = 0; i < 300; i++) {
+      // A key the rebuild copies from the payload's identifier: an unknown element, a new signature each time.
+      const cds = { ...validDdccVs(), identifier: { value: '1', junk: `v${i}` } } as DdccVsCoreDataSet;
+      expect(check(documentOf(cds, 300 + i)!).status).toBe('fail');
+    }
+    expect(check(documentOf(validDdccVs(), 700)!).status).toBe('pass');
+    expect(ddccVsPlanned(fresh, documentOf(validDdccVs(), 701)!).planned).toBe(true);
+  });
+
   test('when a loaded profile holds a constraint the audit did not read, then the plan is off', () => {
     const url = DDCC_PROFILE.immunization;
     const real = validator.registry.profile(url)!;
