@@ -19,6 +19,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { pino } from 'pino';
 import { createApp } from '../src/app.ts';
 import { parseConfig } from '../src/config/schema.ts';
+import { ddccVsProfileCheck } from '../src/credentials/ddcc-vs-plan.ts';
 import { DDCC_PROFILE } from '../src/credentials/mapping/ddcc-document.ts';
 import { verifyCredential } from '../src/credentials/verify.ts';
 import { decodeHc1 } from '../src/formats/hcert/verify.ts';
@@ -100,10 +101,17 @@ try {
     steps[name] = { run: () => f(i++ % n), n, rounds: [] };
   };
   step('verifyCredential (whole $verify, no HTTP)', set.length, (i) => verifyCredential(set[i]!, options()));
+  // The same without the planned DDCC:VS check (ADR 0073): every document through the generic validator.
+  const generic = () => {
+    const { checkDdccVsDocument: _, ...rest } = options();
+    return rest;
+  };
+  step('  the same, generic profile check (ADR 0073 off)', set.length, (i) => verifyCredential(set[i]!, generic()));
   step('decode (base45, inflate, COSE, CBOR)', set.length, (i) => decodeHc1(set[i]!));
   step('profile check of the rebuilt document', 1500, () =>
     validator.validate(doc, { profile: DDCC_PROFILE.vsDocument }),
   );
+  step('planned check of the rebuilt document (ADR 0073)', 1500, () => ddccVsProfileCheck(validator, doc, []));
   for (const r of entries)
     step(`  ${r.resourceType} alone against its meta.profile`, 1500, () => validator.validate(r));
   for (let round = 0; round < ROUNDS; round++) {

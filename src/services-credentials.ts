@@ -20,6 +20,7 @@ import type { BusinessRulesRequest } from './credentials/verify-rules.ts';
 import { loadRuleSet } from './rules/evaluate-rules.ts';
 import type { RuleSource } from './rules/rule-source.ts';
 import type { TrustServices } from './services-trust.ts';
+import { ddccVsProfileCheck } from './credentials/ddcc-vs-plan.ts';
 
 export interface CredentialServices {
   /** The issuer context for this moment's loaded packages (rebuilt after `$install-package`). */
@@ -93,6 +94,8 @@ export function createCredentialServices({
       validationTime: request.validationTime,
       trust: trust.trust,
       validate,
+      checkDdccVsDocument: (document, warnings) =>
+        ddccVsProfileCheck(validation.current().validator, document, warnings),
       fetchShl,
       fetchVhl,
       isRevoked,

@@ -215,7 +215,9 @@ export async function checkHcert(text: string, options: VerifyOptions): Promise<
   const ddcc = verdict.payloads.ddccVs !== undefined && bundle?.type === 'document';
   checks.push(
     ddcc
-      ? profileCheck(bundle, DDCC_PROFILE.vsDocument, options.validate, warnings)
+      ? options.checkDdccVsDocument
+        ? options.checkDdccVsDocument(bundle, warnings)
+        : profileCheck(bundle, DDCC_PROFILE.vsDocument, options.validate, warnings)
       : {
           name: 'fhir-profile',
           status: 'skipped',

@@ -3,12 +3,13 @@
  * SHL passcode and fetcher, the validator and an optional revocation source. Nothing here reaches the network by
  * itself: SHL manifests are fetched only through `fetchShl`, which the HTTP layer guards (SHL_FETCH_ALLOW).
  */
+import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { ManifestRequest, ManifestResponse } from '../formats/shl/manifest.ts';
 import type { VhlinkPayload } from '../formats/shl/vhlink.ts';
 import type { ValidateFn } from './issuer-context.ts';
 import type { BusinessRulesRequest } from './verify-rules.ts';
 import type { TrustLookups } from './trust-lookups.ts';
-import type { CredentialKind } from './verdict.ts';
+import type { CredentialKind, VerifyCheck } from './verdict.ts';
 
 /**
  * Follows a `vhlink:/` (ITI-YY5 manifest request, then each document's attachment): the encrypted documents (JWE).
@@ -47,6 +48,11 @@ export interface VerifyOptions {
   fetchShl?: ShlFetcher;
   fetchVhl?: VhlFetcher;
   validate?: ValidateFn;
+  /**
+   * The `fhir-profile` check of the DDCC:VS document rebuilt from an HC1, planned for the rebuild's shape
+   * (ddcc-vs-plan.ts; same verdict as profileCheck with `validate`). Absent: profileCheck.
+   */
+  checkDdccVsDocument?: (document: Bundle, warnings: OperationOutcomeIssue[]) => VerifyCheck;
   isRevoked?: RevocationCheck;
   /** Run the EU DCC business rules (the `business-rules` check); absent = no such check. */
   businessRules?: BusinessRulesRequest;

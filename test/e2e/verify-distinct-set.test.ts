@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import type { Parameters } from '@medplum/fhirtypes';
 import { distinctHc1s, tamperHc1, writeBenchKeys, type BenchKeys } from '../../bench/hc1-set.ts';
 import { decodeHc1 } from '../../src/formats/hcert/verify.ts';
+import { HCERT_KEY } from '../../src/formats/hcert/claim-keys.ts';
+import { signHc1 } from '../../src/formats/hcert/hc1.ts';
+import { verifyCredential } from '../../src/credentials/verify.ts';
+import { ddccVsVariant, seeded } from '../unit/credentials/ddcc-vs-payloads.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { SHARED_PACKAGE_FILES } from '../helpers/shared-packages.ts';
 import { covidImmunization, patient } from '../unit/credentials/fixtures.ts';
@@ -71,5 +75,36 @@ describe("bench:e2e's distinct credentials", () => {
     });
     // Its untouched neighbours still verify after it: nothing learnt from one credential answers for another.
     expect((await c.verify(set[COUNT - 2]!)).valid).toBe(true);
+  });
+
+  // ADR 0073: the planned fhir-profile check gives the verdict the generic validator gives, credential by credential.
+  test('when thousands of distinct credentials, valid, tampered and with mutated content, are verified with and without the plan, then every verdict is the same', async () => {
+    const many = distinctHc1s(template, keys.dscs, 1000);
+    const { claims } = decodeHc1(template);
+    const random = seeded(73);
+    // Correctly signed credentials whose DDCC:VS content is changed (wrong codes, missing fields, bad dates, ...).
+    const mutated = Array.from({ length: 1000 }, (_, i) =>
+      signHc1(
+        { ...claims, hcert: new Map([[HCERT_KEY.ddccVs, [ddccVsVariant(random, i, 0.9)]]]) },
+        { privateKey: keys.dscs[i % DSCS]!.privateKey, alg: 'ES256', kid: keys.dscs[i % DSCS]!.kid },
+      ),
+    );
+    const tampered = many.filter((_, i) => i % 50 === 0).map((hc1) => tamperHc1(hc1));
+    const validationTime = new Date();
+    const planned = t.services.credentials.verifyOptions({ credential: '', validationTime });
+    const { checkDdccVsDocument: _plan, ...generic } = planned;
+    expect(_plan).toBeDefined();
+    const outcomes = { valid: 0, signatureInvalid: 0, profileInvalid: 0 };
+    for (const hc1 of [...many, ...mutated, ...tampered]) {
+      const expected = await verifyCredential(hc1, generic);
+      expect(await verifyCredential(hc1, planned)).toEqual(expected);
+      if (expected.valid) outcomes.valid++;
+      const failure = (name: string) => expected.checks.find((x) => x.name === name)?.status === 'fail';
+      if (failure('signature')) outcomes.signatureInvalid++;
+      if (failure('fhir-profile')) outcomes.profileInvalid++;
+    }
+    expect(outcomes.valid).toBeGreaterThanOrEqual(many.length);
+    expect(outcomes.signatureInvalid).toBe(tampered.length);
+    expect(outcomes.profileInvalid).toBeGreaterThan(100);
   });
 });
