@@ -13,13 +13,13 @@ export const DISAGREEMENTS: Readonly<Record<string, string>> = {
     "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
   // bundle: Java 10 error(s), ours 3
   'mni-patientOverview-bundle-example1b':
-    "known gap, we miss: Duplicate id value '2' (plus terminology-server errors we leave not checked)",
+    "known gap: we report the three relative fullUrls as Java does, and miss its duplicate element id '2' and resource id '1a', the two references it cannot match under the fullUrl rules for relative fullUrls, and the two entries it then finds unreachable; its tenth error is a LOINC display from its terminology server",
   // bundle: Java 4 error(s), ours 0
   'uk-msg':
     "terminology server: every missing error came from the Java harness's terminology server (txServer); offline we leave those codes not checked",
   // dsig: Java 3 error(s), ours 1
   'bundle-sig-2':
-    'known gap: signatures are not verified by the validator (Bundle.signature is checked by $verify for credentials)',
+    "policy: the validator does not verify Bundle signatures ($verify does, for documents). Java's two errors are its own canonical JSON: the JWS verifies against its x5c certificate and its payload is byte for byte the RFC 8785 canonical form of the Bundle without id, meta and signature (3,553 bytes), which Java's canonical form is not (3,521 bytes; its own hint says the JSON structures match)",
   // extensions: Java 1 error(s), ours 0
   'maiden-name-extension':
     "known gap: extension contexts are not checked. Java judges with hl7.fhir.uv.extensions 5.3.0 (context HumanName.family); R4 core's own extension contexts are broken by its own examples (ADR 0062, third pass)",
@@ -33,7 +33,7 @@ export const DISAGREEMENTS: Readonly<Record<string, string>> = {
     "policy + terminology server: a Coding outside the answerValueSet is a warning here (the DDCC IG's own examples break that rule); the display check came from the terminology server",
   // profile, profile step: Java 2 error(s), ours 0
   'res-inv-example-good (profile)':
-    "known gap: Java reports the Endpoint's unresolvable targetProfile (a smart-app-launch profile that is not loaded) as an error plus an empty target-type list; we report a profile we don't hold as not checked",
+    "policy: the Endpoint reference's targetProfile (smart-app-launch user-access-endpoint) is in a package the case does not supply; a profile we do not hold is never an error offline. Java reports it unresolvable (error) and then, having no profile, an empty list of allowed target types (a second error)",
   // profile, profile step: Java 1 error(s), ours 0
   'sdoh-type-slice (profile)':
     "terminology server: the only error is a LOINC display checked by the Java harness's terminology server (txServer)",
