@@ -67,6 +67,7 @@ export const MESSAGES = {
   SD_ROOT_SLICING: { code: 'invalid', severity: 'error' },
   SD_SLICING_REDEFINED: { code: 'business-rule', severity: 'error' },
   SD_BINDING_NOT_BINDABLE: { code: 'business-rule', severity: 'error' },
+  EXTENSION_CONTEXT_WRONG: { code: 'structure', severity: 'error' },
   OPDEF_PROFILE_NOT_PARAMETERS: { code: 'invalid', severity: 'error' },
   OPDEF_PROFILE_PARAM_MISMATCH: { code: 'business-rule', severity: 'error' },
   OPDEF_PROFILE_TYPE_MISMATCH: { code: 'business-rule', severity: 'error' },

@@ -261,3 +261,97 @@ describe('a string answer checked as a code of the answerValueSet', () => {
     expect(run('http://example.org/ValueSet/not-loaded', [{ valueString: 'green' }])).toEqual([]);
   });
 });
+
+describe('extension contexts', () => {
+  const validator = withResources([]);
+  const contextErrors = (resource: unknown) =>
+    errorIds(validator.validate(resource).issue).filter((e) => e.startsWith('EXTENSION_CONTEXT_WRONG'));
+  const mothersFamily = {
+    url: 'http://hl7.org/fhir/StructureDefinition/humanname-mothers-family',
+    valueString: 'Ruiz',
+  };
+
+  test('when an extension sits where its context says (a primitive of a data type), then it passes', () => {
+    const patient = { resourceType: 'Patient', name: [{ family: 'Garcia', _family: { extension: [mothersFamily] } }] };
+    expect(contextErrors(patient)).toEqual([]);
+  });
+
+  test('when it sits on the data type instead of the element its context names, then it is an error', () => {
+    const patient = { resourceType: 'Patient', name: [{ family: 'Garcia', extension: [mothersFamily] }] };
+    expect(contextErrors(patient)).toEqual(['EXTENSION_CONTEXT_WRONG @ Patient.name[0].extension[0]']);
+  });
+
+  test('when an element repeats its definition (contentReference), then the repeated definition is its context', () => {
+    const itemControl = {
+      url: 'http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl',
+      valueCodeableConcept: { text: 'drop-down' },
+    };
+    const q = {
+      resourceType: 'Questionnaire',
+      status: 'active',
+      item: [
+        {
+          linkId: 'a',
+          type: 'group',
+          item: [{ linkId: 'b', type: 'group', item: [{ linkId: 'c', type: 'string', extension: [itemControl] }] }],
+        },
+      ],
+    };
+    expect(contextErrors(q)).toEqual([]);
+  });
+
+  test('when a context names a primitive type (translation), then a Coding.display fits', () => {
+    const translation = {
+      url: 'http://hl7.org/fhir/StructureDefinition/translation',
+      extension: [
+        { url: 'lang', valueCode: 'fr' },
+        { url: 'content', valueString: 'Grippe' },
+      ],
+    };
+    const condition = {
+      resourceType: 'Condition',
+      subject: { reference: 'Patient/p' },
+      code: {
+        coding: [
+          {
+            system: 'http://snomed.info/sct',
+            code: '6142004',
+            display: 'Influenza',
+            _display: { extension: [translation] },
+          },
+        ],
+      },
+    };
+    expect(contextErrors(condition)).toEqual([]);
+  });
+
+  test('when the R4 context is one the HL7 validator corrects (structuredefinition-fhir-type), then the correction applies', () => {
+    const sd = {
+      resourceType: 'StructureDefinition',
+      url: 'http://example.org/StructureDefinition/x',
+      name: 'X',
+      status: 'draft',
+      kind: 'logical',
+      abstract: false,
+      type: 'X',
+      differential: {
+        element: [
+          { id: 'X', path: 'X' },
+          {
+            id: 'X.a',
+            path: 'X.a',
+            type: [
+              {
+                extension: [
+                  { url: 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type', valueUrl: 'string' },
+                ],
+                code: 'http://hl7.org/fhirpath/System.String',
+              },
+            ],
+          },
+        ],
+      },
+    };
+    expect(contextErrors(sd)).toEqual([]);
+  });
+});
