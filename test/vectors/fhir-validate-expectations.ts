@@ -20,9 +20,6 @@ export const DISAGREEMENTS: Readonly<Record<string, string>> = {
   // dsig: Java 3 error(s), ours 1
   'bundle-sig-2':
     "policy: the validator does not verify Bundle signatures ($verify does, for documents). Java's two errors are its own canonical JSON: the JWS verifies against its x5c certificate and its payload is byte for byte the RFC 8785 canonical form of the Bundle without id, meta and signature (3,553 bytes), which Java's canonical form is not (3,521 bytes; its own hint says the JSON structures match)",
-  // extensions: Java 1 error(s), ours 0
-  'maiden-name-extension':
-    "known gap: extension contexts are not checked. The extension's context is HumanName.family (in R4 core as in the extensions package Java used), so it does not belong on Patient.name; checking contexts needs the container's instance and type paths at each extension, which the walker does not provide yet (ADR 0078)",
   // measure: Java 3 error(s), ours 2
   'mr-covid-m': 'count only: Java reports a terminology-server error we leave not checked',
   // measure: Java 3 error(s), ours 2
