@@ -56,8 +56,31 @@ function segments(relative: string): Segment[] | undefined {
   return out;
 }
 
+/** Per engine (keyed by its registry): base-type chains and the contexts of each extension definition. */
+interface Memo {
+  readonly chains: Map<string, readonly string[]>;
+  readonly contexts: Map<string, readonly Json[]>;
+  /** `Type|path.without.indexes` → logical paths (null: not resolvable against the base definitions). */
+  readonly paths: Map<string, readonly string[] | null>;
+}
+/** Distinct places remembered per engine; beyond it (hostile nesting) places are resolved each time. */
+const MAX_PLACES = 20_000;
+const memos = new WeakMap<object, Memo>();
+function memoOf(ctx: WalkContext): Memo {
+  let memo = memos.get(ctx.engine.registry);
+  if (!memo) memos.set(ctx.engine.registry, (memo = { chains: new Map(), contexts: new Map(), paths: new Map() }));
+  return memo;
+}
+
 /** The base types of a type, itself first (`Age`, `Quantity`, `Element`, ...). */
-function typeChain(ctx: WalkContext, type: string): string[] {
+function typeChain(ctx: WalkContext, type: string): readonly string[] {
+  const memo = memoOf(ctx);
+  let chain = memo.chains.get(type);
+  if (!chain) memo.chains.set(type, (chain = computeChain(ctx, type)));
+  return chain;
+}
+
+function computeChain(ctx: WalkContext, type: string): string[] {
   const chain: string[] = [];
   let current: string | undefined = type;
   while (current && !chain.includes(current)) {
@@ -69,22 +92,11 @@ function typeChain(ctx: WalkContext, type: string): string[] {
   return chain;
 }
 
-interface Place {
-  /** Logical paths of the element that holds the extension. */
-  readonly paths: string[];
-  /** The object holding the extension. */
-  readonly holder: unknown;
-  /** The URL of the extension the holder is, or whose value it is. */
-  readonly extensionUrl?: string;
-}
-
-/** Resolves the holder of an extension from the resource down, or undefined when any step is not in the base definitions. */
-function placeOf(ctx: WalkContext, resourceType: string, resource: Json, relative: Segment[]): Place | undefined {
+/** The logical paths of the element holding an extension, or undefined when a step is not in the base definitions. */
+function logicalPaths(ctx: WalkContext, resourceType: string, relative: Segment[]): string[] | undefined {
   let literal = resourceType;
   let typeName = resourceType;
   let inner = '';
-  let holder: unknown = resource;
-  let extensionUrl: string | undefined;
   // A primitive's own children (id, extension) are in its type's definition; its logical path stays the element's.
   let primitive: string | undefined;
   for (const seg of relative) {
@@ -106,31 +118,42 @@ function placeOf(ctx: WalkContext, resourceType: string, resource: Json, relativ
     } else inner = `${inner}.${seg.name}`;
     const type = seg.ofType ?? (node.types.length === 1 ? node.types[0].code : undefined);
     if (type === undefined) return undefined;
-    // Navigate the instance (a primitive's extensions sit in its `_name` twin).
-    const parent = holder as Json;
-    const key = seg.ofType ? `${seg.name}${seg.ofType[0].toUpperCase()}${seg.ofType.slice(1)}` : seg.name;
-    let value = parent?.[key];
-    if (value === undefined || typeof value !== 'object' || value === null) value = parent?.[`_${key}`] ?? value;
-    if (seg.index !== undefined) value = Array.isArray(value) ? value[seg.index] : undefined;
-    holder = value;
-    extensionUrl =
-      type === 'Extension'
-        ? String((value as Json | undefined)?.url ?? '')
-        : seg.name === 'value' && typeName === 'Extension'
-          ? extensionUrl
-          : undefined;
     literal = `${literal}.${seg.name}`;
     if (PRIMITIVE_TYPES.has(type)) primitive = type;
     else if (!GENERIC.has(type) && !node.children.length) {
-      // A data type (or primitive): its own definition starts a new logical path.
+      // A data type: its own definition starts a new logical path.
       typeName = type;
       inner = '';
     }
   }
   // The path in the instance, the path of the definition that applies (a data type's, or the element a
   // contentReference repeats: `Questionnaire.item` for `Questionnaire.item.item`), and a primitive's type name.
-  const paths = [...new Set([literal, `${typeName}${inner}`, ...(primitive ? [primitive] : [])])];
-  return { paths, holder, extensionUrl };
+  return [...new Set([literal, `${typeName}${inner}`, ...(primitive ? [primitive] : [])])];
+}
+
+/** The URL of the extension holding this one (directly, or through its value), found by walking the instance. */
+function holderExtensionUrl(resource: Json, relative: Segment[]): string | undefined {
+  let holder: unknown = resource;
+  let url: string | undefined;
+  for (const seg of relative) {
+    const parent = holder as Json | undefined;
+    const key = seg.ofType ? `${seg.name}${seg.ofType[0].toUpperCase()}${seg.ofType.slice(1)}` : seg.name;
+    let value = parent?.[key];
+    // A primitive's extensions sit in its `_name` twin.
+    if (value === undefined || typeof value !== 'object' || value === null) value = parent?.[`_${key}`] ?? value;
+    if (seg.index !== undefined) value = Array.isArray(value) ? value[seg.index] : undefined;
+    if (seg.name === 'extension' || seg.name === 'modifierExtension') {
+      const u = (value as Json | undefined)?.url;
+      url = typeof u === 'string' ? u : undefined;
+    } else if (seg.name !== 'value') url = undefined;
+    holder = value;
+  }
+  return url;
+}
+
+interface Place {
+  readonly paths: readonly string[];
+  readonly extensionUrl?: string;
 }
 
 function fits(ctx: WalkContext, context: Json, place: Place, holderIsResource: boolean): boolean {
@@ -142,8 +165,8 @@ function fits(ctx: WalkContext, context: Json, place: Place, holderIsResource: b
   if (expression === 'Element' || expression === 'Any') return true;
   if (expression === 'Resource' && holderIsResource) return true;
   const wanted = expression.replace(/\[x\]/g, '');
+  if (place.paths.includes(wanted)) return true;
   for (const p of place.paths) {
-    if (p === wanted) return true;
     const dot = p.indexOf('.');
     const head = dot < 0 ? p : p.slice(0, dot);
     const tail = dot < 0 ? '' : p.slice(dot);
@@ -154,12 +177,11 @@ function fits(ctx: WalkContext, context: Json, place: Place, holderIsResource: b
 
 /** Checks the context of the extension at `path` (`….extension[i]` or `….modifierExtension[i]`) defined by `url`. */
 export function checkExtensionContext(ctx: WalkContext, url: string, path: string, modifier: boolean): void {
-  const sd = ctx.engine.registry.resolve(url, 'StructureDefinition');
-  const declared = Array.isArray(sd?.context) ? (sd.context as Json[]) : [];
-  if (declared.length === 0) return;
-  const contexts = CONTEXT_FIXES[url]
-    ? [...CONTEXT_FIXES[url].map((expression) => ({ type: 'element', expression })), ...declared]
-    : declared;
+  const memo = memoOf(ctx);
+  let contexts = memo.contexts.get(url);
+  if (!contexts) memo.contexts.set(url, (contexts = contextsOf(ctx, url)));
+  // No context, or one that admits every element: nothing to check (most extensions; skip the path work).
+  if (contexts.length === 0 || contexts.some(admitsAll)) return;
   const resource = ctx.resource as Json;
   const resourceType = typeof resource?.resourceType === 'string' ? resource.resourceType : undefined;
   if (!resourceType) return;
@@ -167,12 +189,25 @@ export function checkExtensionContext(ctx: WalkContext, url: string, path: strin
   if (at < 0) return;
   const resourcePath = ctx.resource === ctx.rootResource ? ctx.rootPath : containedPath(ctx, path);
   if (resourcePath === undefined || !path.startsWith(resourcePath)) return;
-  const relative = segments(path.slice(resourcePath.length, at));
-  if (!relative) return;
-  const place = placeOf(ctx, resourceType, resource, relative);
-  if (!place || place.holder === undefined) return;
+  const relativeText = path.slice(resourcePath.length, at);
+  const key = `${resourceType}|${relativeText.replace(/\[\d+\]/g, '')}`;
+  let paths = memo.paths.get(key);
+  let relative: Segment[] | undefined;
+  if (paths === undefined) {
+    relative = segments(relativeText);
+    paths = (relative && logicalPaths(ctx, resourceType, relative)) ?? null;
+    if (memo.paths.size < MAX_PLACES) memo.paths.set(key, paths);
+  }
+  if (paths === null) return;
+  const needsUrl = contexts.some((c) => c.type === 'extension');
+  if (needsUrl) relative ??= segments(relativeText);
+  const place: Place = {
+    paths,
+    extensionUrl: needsUrl && relative ? holderExtensionUrl(resource, relative) : undefined,
+  };
+  const atResource = relativeText === '';
   if (place.paths.some((p) => ANY_EXTENSION_HERE.has(p))) return;
-  if (contexts.some((c) => fits(ctx, c, place, relative.length === 0))) return;
+  if (contexts.some((c) => fits(ctx, c, place, atResource))) return;
   const allowed = contexts.map(
     (c) => `${c.type === 'extension' ? 'x' : c.type === 'element' ? 'e' : 'p'}:${String(c.expression)}`,
   );
@@ -181,6 +216,23 @@ export function checkExtensionContext(ctx: WalkContext, url: string, path: strin
     path,
     `The ${modifier ? 'modifier ' : ''}extension ${url} is not allowed to be used at this point (this element is [${[...place.paths].sort().join(', ')}]; allowed = ${allowed.join(', ')})`,
   );
+}
+
+function contextsOf(ctx: WalkContext, url: string): readonly Json[] {
+  const sd = ctx.engine.registry.resolve(url, 'StructureDefinition');
+  const declared = Array.isArray(sd?.context) ? (sd.context as Json[]) : [];
+  const fixes = CONTEXT_FIXES[url];
+  return fixes && declared.length
+    ? [...fixes.map((expression) => ({ type: 'element', expression })), ...declared]
+    : declared;
+}
+
+/** A context no place can fail: every element, or one not judged here (FHIRPath, bound to a profile). */
+function admitsAll(c: Json): boolean {
+  const e = c.expression;
+  if (typeof e !== 'string') return true;
+  if (c.type === 'element') return e === 'Element' || e === 'Any' || e.includes('#');
+  return c.type !== 'extension';
 }
 
 /** The FHIRPath of a contained resource being walked: its container's path and `.contained[i]`. */
