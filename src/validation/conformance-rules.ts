@@ -7,6 +7,8 @@
 import type { AnyResource } from '../packages/types.ts';
 import type { WalkContext } from './context.ts';
 import { checkSignatureData } from './bundle-rules.ts';
+import { checkOperationDefinition } from './operation-definition-rules.ts';
+import { checkSnomedFilterOps } from './snomed-filter-ops.ts';
 import { checkStructureDefinition } from './sd-rules.ts';
 import { checkConceptMap, checkValueSetFilters } from './terminology-rules.ts';
 
@@ -139,6 +141,7 @@ export function checkConformanceRules(ctx: WalkContext, resource: AnyResource, p
   if (resource.resourceType === 'ValueSet') {
     checkValueSet(ctx, resource, path);
     checkValueSetFilters(ctx, resource, path);
+    checkSnomedFilterOps(ctx, resource, path);
   } else if (resource.resourceType === 'ConceptMap') checkConceptMap(ctx, resource, path);
   else if (resource.resourceType === 'CodeSystem') checkCodeSystem(ctx, resource, path);
   else if (resource.resourceType === 'Bundle') {
@@ -146,6 +149,7 @@ export function checkConformanceRules(ctx: WalkContext, resource: AnyResource, p
     if (resource.type === 'searchset') checkSearchSet(ctx, resource, path);
   } else if (resource.resourceType === 'SearchParameter') checkSearchParameter(ctx, resource, path);
   else if (resource.resourceType === 'StructureDefinition') checkStructureDefinition(ctx, resource, path);
+  else if (resource.resourceType === 'OperationDefinition') checkOperationDefinition(ctx, resource, path);
 }
 
 /** A composite search parameter combines two or more components (https://hl7.org/fhir/R4/searchparameter.html). */

@@ -6,6 +6,7 @@
  * https://hl7.org/fhir/R4/extensibility.html
  */
 import type { WalkContext } from './context.ts';
+import { checkExtensionContext } from './extension-context.ts';
 import type { CompiledProfile, ElementNode } from './model.ts';
 import { EXAMPLE_URL, walkObject } from './walker.ts';
 
@@ -89,6 +90,7 @@ export function validateExtension(
           ? `The extension ${definition.url} must not be used as a modifierExtension (it is a regular extension)`
           : `The extension ${definition.url} must not be used as an extension (it is a modifierExtension)`,
       );
+    checkExtensionContext(ctx, definition.url, path, asModifier);
     walkObject(ctx, obj, definition.root, definition, path);
     return;
   }

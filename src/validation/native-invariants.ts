@@ -4,6 +4,7 @@
  * `as(canonical)` typing that FHIRPath cannot infer from untyped JSON (it would report false errors).
  * https://hl7.org/fhir/R4/domainresource.html#invs and https://hl7.org/fhir/R4/bundle.html#invs
  */
+import { allResourceTypes } from '../fhir/base-definitions.ts';
 import type { AnyResource } from '../packages/types.ts';
 
 /** Where a string occurs: in one contained resource (its index), outside them (-1), or in several places. */
@@ -193,7 +194,23 @@ export const NATIVE_BY_EXPRESSION: ReadonlyMap<string, NativeCheck> = new Map<st
     'enableWhen.count() > 2 implies enableBehavior.exists()',
     (item) => arr(item.enableWhen).length <= 1 || item.enableBehavior !== undefined,
   ],
+  // opd-3 as corrected after R4: a parameter whose type is a resource may name target profiles too (R5 says so; the
+  // HL7 validator applies the correction to R4, as `type.memberOf(resource-types)`). Read literally, R4's expression
+  // rejects an OperationDefinition that profiles a resource parameter, which the Java validator accepts.
+  [
+    "targetProfile.exists() implies (type = 'Reference' or type = 'canonical')",
+    (p) =>
+      arr(p.targetProfile).length === 0 ||
+      p.type === 'Reference' ||
+      p.type === 'canonical' ||
+      (typeof p.type === 'string' && isResourceTypeCode(p.type)),
+  ],
 ]);
+
+/** A code of http://hl7.org/fhir/ValueSet/resource-types (the concrete types, and the two abstract ones). */
+function isResourceTypeCode(code: string): boolean {
+  return code === 'Resource' || code === 'DomainResource' || allResourceTypes().has(code);
+}
 
 function distinctFullUrls(b: J): boolean {
   const seen = new Set<string>();

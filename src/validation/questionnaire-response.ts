@@ -7,6 +7,7 @@
  */
 import type { AnyResource } from '../packages/types.ts';
 import type { WalkContext } from './context.ts';
+import { checkStringAnswerInValueSet } from './qr-string-answer.ts';
 import { isResourceType } from './walker.ts';
 
 type Json = Record<string, unknown>;
@@ -266,6 +267,8 @@ function checkAnswer(w: Walk, q: Json, answer: Json, path: string, several: bool
     }
   } else if (typeof q.answerValueSet === 'string' && v.type === 'Coding') {
     checkValueSet(w, q.answerValueSet, v.value as Json, path);
+  } else if (typeof q.answerValueSet === 'string' && type === 'string' && v.type === 'string') {
+    checkStringAnswerInValueSet(w.ctx, q.answerValueSet, v.value, vPath);
   }
   checkLimits(w, q, v, vPath);
 }

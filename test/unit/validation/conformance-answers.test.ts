@@ -117,17 +117,21 @@ describe('no false errors', () => {
     expect(
       errors(
         validator.validate(
+          // patient-birthTime's context is Patient.birthDate (it sits on the primitive, ADR 0078).
           patient({
-            extension: [
-              {
-                url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime',
-                _valueDateTime: {
-                  extension: [
-                    { url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' },
-                  ],
+            birthDate: '2000-01-01',
+            _birthDate: {
+              extension: [
+                {
+                  url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime',
+                  _valueDateTime: {
+                    extension: [
+                      { url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' },
+                    ],
+                  },
                 },
-              },
-            ],
+              ],
+            },
           }),
         ),
       ),

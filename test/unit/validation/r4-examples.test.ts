@@ -98,6 +98,10 @@ const INVALID: Record<string, { ids: string[]; why: string }> = {
     ids: ['CODESYSTEM_PROPERTY_DUPLICATE'],
     why: 'properties defined twice (same URI or code)',
   },
+  'CodeSystem-dicom-dcim.json': {
+    ids: ['EXTENSION_CONTEXT_WRONG'],
+    why: 'valueset-concept-comments (context ValueSet.compose.include.concept) on CodeSystem.concept, where codesystem-concept-comments belongs',
+  },
   'DeviceMetric-example.json': {
     ids: ['REFERENCE_TARGET_TYPE'],
     why: 'parent refers to a DeviceDefinition, Device only',
