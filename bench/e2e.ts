@@ -22,13 +22,14 @@
  * Ratios are medians over rounds of (ours in round r) / (reference in round r), as bench/codecs.ts does.
  * Last line: {"bench":"e2e","figures":{...},"ratios":{...}}.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPackageTgz } from '../src/packages/read-package.ts';
 import { decodeHc1Transport } from '../src/formats/hcert/hc1.ts';
+import { type Cpu, forkServer, serverCpu } from './child-server.ts';
 import { createClient, round, type LoadRequest, type LoadResult } from './http-load.ts';
 import { distinctHc1s, tamperHc1, writeBenchKeys } from './hc1-set.ts';
 
@@ -57,11 +58,6 @@ const ONLY = process.env.BENCH_ONLY;
 
 type Kind = keyof typeof LOAD;
 
-interface Cpu {
-  user: number;
-  system: number;
-}
-
 function example(file: string): Record<string, unknown> {
   const pkg = readPackageTgz(join(PACKAGES_DIR, 'who.ddcc#1.0.0.tgz'));
   const found = pkg.examples.find((e) => e.file === file)?.resource;
@@ -69,34 +65,8 @@ function example(file: string): Record<string, unknown> {
   return structuredClone(found) as Record<string, unknown>;
 }
 
-async function startServer(dir: string, keys: Record<string, unknown>): Promise<{ child: ChildProcess; port: number }> {
-  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server (for finding its hot paths).
-  const execArgv = [
-    ...process.execArgv,
-    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-  ];
-  const overrides = { fhirPackages: [PACKAGES_DIR], ...keys };
-  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv,
-  });
-  const port = await new Promise<number>((resolve) =>
-    child.once('message', (m) => resolve((m as { port: number }).port)),
-  );
-  return { child, port };
-}
-
-function serverCpu(child: ChildProcess): Promise<Cpu> {
-  return new Promise((resolve) => {
-    const on = (m: unknown) => {
-      const cpu = (m as { cpu?: Cpu }).cpu;
-      if (!cpu) return;
-      child.off('message', on);
-      resolve(cpu);
-    };
-    child.on('message', on);
-    child.send('cpu');
-  });
+function startServer(dir: string, keys: Record<string, unknown>): Promise<{ child: ChildProcess; port: number }> {
+  return forkServer('./rest-server.ts', [dir, JSON.stringify({ fhirPackages: [PACKAGES_DIR], ...keys })], true);
 }
 
 const cpuSeconds = (a: Cpu, b: Cpu): number => (b.user - a.user + b.system - a.system) / 1e6;

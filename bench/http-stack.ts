@@ -15,16 +15,15 @@
  * BENCH_CPU_PROF=<dir> writes the real server's CPU profile (node --cpu-prof; read it with bench/profile-summary.ts).
  * Last line: {"bench":"http-stack","figures":{...},"ratios":{...}}.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { createApp } from '../src/app.ts';
-import { parseConfig, type Config } from '../src/config/schema.ts';
-import { createServices } from '../src/services.ts';
+import type { Config } from '../src/config/schema.ts';
+import { forkServer, serverCpu } from './child-server.ts';
 import { createClient, round, type LoadRequest } from './http-load.ts';
 import { cpuPerRequest, type Injected, type Listener } from './inject.ts';
+import { benchConfig, benchServices } from './bench-config.ts';
 
 const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).pathname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -33,39 +32,6 @@ const CONCURRENCY = 32;
 const AUTH = process.env.BENCH_AUTH === '1';
 /** BENCH_ONLY=verify_fail|healthz|bare runs only that load (with BENCH_CPU_PROF, to profile one path). */
 const ONLY = process.env.BENCH_ONLY;
-
-interface Cpu {
-  user: number;
-  system: number;
-}
-
-async function start(script: string, args: string[], profile: boolean): Promise<{ child: ChildProcess; port: number }> {
-  const execArgv = [
-    ...process.execArgv,
-    ...(profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-  ];
-  const child = fork(new URL(script, import.meta.url).pathname, args, {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv,
-  });
-  const port = await new Promise<number>((resolve) =>
-    child.once('message', (m) => resolve((m as { port: number }).port)),
-  );
-  return { child, port };
-}
-
-function cpuOf(child: ChildProcess): Promise<Cpu> {
-  return new Promise((resolve) => {
-    const on = (m: unknown) => {
-      const cpu = (m as { cpu?: Cpu }).cpu;
-      if (!cpu) return;
-      child.off('message', on);
-      resolve(cpu);
-    };
-    child.on('message', on);
-    child.send('cpu');
-  });
-}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -86,8 +52,8 @@ async function main(): Promise<void> {
     fhirPackages: [PACKAGES_DIR],
     ...(AUTH ? { auth: true, audit: true, publicRateLimit: 0 } : {}),
   };
-  const app = await start('./rest-server.ts', [dir, JSON.stringify(overrides)], true);
-  const bare = await start('./bare-server.ts', [], false);
+  const app = await forkServer('./rest-server.ts', [dir, JSON.stringify(overrides)], true);
+  const bare = await forkServer('./bare-server.ts', [], false);
   const appClient = createClient(app.port, CONCURRENCY);
   const bareClient = createClient(bare.port, CONCURRENCY);
   const loads = {
@@ -107,14 +73,14 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (const [kind, l] of Object.entries(loads) as Array<[Kind, (typeof loads)[Kind]]>) {
         if (ONLY && kind !== ONLY) continue;
-        const before = await cpuOf(l.child);
+        const before = await serverCpu(l.child);
         const res = await l.client.load(
           REQUESTS,
           () => l.req,
           (s) => s === 200,
           10,
         );
-        const after = await cpuOf(l.child);
+        const after = await serverCpu(l.child);
         if (res.failures > 0) throw new Error(`${kind}: ${res.failures} failed, first: ${res.firstFailure}`);
         const us = (after.user - before.user + after.system - before.system) / res.count;
         usPerReq[kind].push(us);
@@ -163,21 +129,7 @@ async function main(): Promise<void> {
 /** The same requests injected into an app built in this process (same config as rest-server.ts), median of rounds. */
 async function inProcess(overrides: Partial<Config>): Promise<Record<'verify_fail' | 'healthz' | 'bare', number>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-http-stack-inproc-'));
-  const config = parseConfig(
-    {},
-    {
-      dataDir: dir,
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      auth: false,
-      audit: false,
-      publicRateLimit: 0,
-      validationWorkers: 0,
-      ...overrides,
-    },
-  );
-  const services = await createServices(config, { log: pino({ level: 'silent' }) });
+  const services = await benchServices(benchConfig(dir, overrides));
   const app = createApp(services) as unknown as Listener;
   const answer = JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'valid', valueBoolean: false }] });
   const bare: Listener = (req, res) => {

@@ -15,8 +15,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Immunization, Organization, Patient } from '@medplum/fhirtypes';
-import { pino } from 'pino';
-import { parseConfig } from '../src/config/schema.ts';
 import { issueHcert } from '../src/credentials/issue-hcert.ts';
 import { DDCC_PROFILE } from '../src/credentials/mapping/ddcc-document.ts';
 import { hcertToParameters } from '../src/credentials/operation-parameters.ts';
@@ -24,8 +22,8 @@ import { recordIssuance } from '../src/credentials/provenance.ts';
 import { credentialQrSymbol } from '../src/formats/qr.ts';
 import { symbolToPng, symbolToSvg } from '../src/formats/qr/render-symbol.ts';
 import { readPackageTgz } from '../src/packages/read-package.ts';
-import { createServices } from '../src/services.ts';
 import { writeBenchKeys } from './hc1-set.ts';
+import { benchConfig, benchServices } from './bench-config.ts';
 
 const COUNT = Number(process.argv[2] ?? 1000);
 const ONLY = process.argv[3];
@@ -34,22 +32,7 @@ const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).path
 
 const dir = mkdtempSync(join(tmpdir(), 'issue-inproc-'));
 const keys = await writeBenchKeys(dir, 4);
-const config = parseConfig(
-  {},
-  {
-    dataDir: dir,
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    auth: false,
-    audit: false,
-    publicRateLimit: 0,
-    validationWorkers: 0,
-    fhirPackages: [PACKAGES_DIR],
-    ...keys.config,
-  },
-);
-const services = await createServices(config, { log: pino({ level: 'silent' }) });
+const services = await benchServices(benchConfig(dir, { fhirPackages: [PACKAGES_DIR], ...keys.config }));
 try {
   const example = <T>(file: string): T => {
     const found = readPackageTgz(join(PACKAGES_DIR, 'who.ddcc#1.0.0.tgz')).examples.find((e) => e.file === file);

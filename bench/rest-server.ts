@@ -7,36 +7,24 @@
  */
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { pino } from 'pino';
 import { createApp } from '../src/app.ts';
 import { onClientError } from '../src/http/hardening.ts';
-import { parseConfig, type Config } from '../src/config/schema.ts';
-import { createServices } from '../src/services.ts';
+import type { Config } from '../src/config/schema.ts';
 import { groupCommitTotals } from '../src/storage/sqlite/store-queue.ts';
 import { immunization } from './rest-data.ts';
+import { benchConfig, benchServices } from './bench-config.ts';
 
 const dataDir = process.argv[2];
 // Optional third argument: JSON config overrides (bench/ingest.ts runs one server per validation mode).
 const overrides = process.argv[3] ? (JSON.parse(process.argv[3]) as Partial<Config>) : {};
 // STORAGE and MONGODB_URL pass through, so `STORAGE=mongodb MONGODB_URL=… npm run bench:rest` measures MongoDB.
 // Access control and the audit trail are off unless a bench asks for them (bench/auth.ts measures their cost).
-const config = parseConfig(
+const config = benchConfig(
+  dataDir,
+  { searchMaxCount: 1000, ...overrides },
   { STORAGE: process.env.STORAGE, MONGODB_URL: process.env.MONGODB_URL },
-  {
-    dataDir,
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    searchMaxCount: 1000,
-    auth: false,
-    audit: false,
-    publicRateLimit: 0,
-    // No validation threads unless a bench asks (bench/abuse.ts does).
-    validationWorkers: 0,
-    ...overrides,
-  },
 );
-const services = await createServices(config, { log: pino({ level: 'silent' }) });
+const services = await benchServices(config);
 await services.validationPool?.ready(); // started means its validation threads too
 const server = createApp(services).listen(0, '127.0.0.1', () => {
   process.send?.({

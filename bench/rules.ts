@@ -12,11 +12,12 @@
  * The ratio is the median over rounds of (with rules in round r) / (without in round r).
  * Last line: {"bench":"rules","figures":{...},"ratios":{...}}.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPackageTgz } from '../src/packages/read-package.ts';
+import { forkServer, serverCpu } from './child-server.ts';
 import { createClient, round, type LoadRequest, type LoadResult } from './http-load.ts';
 
 const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).pathname;
@@ -25,11 +26,6 @@ const CONCURRENCY = 8;
 const LOAD = { count: Number(process.env.BENCH_VERIFY ?? 2000), seconds: 3 };
 const HC1_COUNT = 64;
 const RULE_COUNT = 40;
-
-interface Cpu {
-  user: number;
-  system: number;
-}
 
 function example(file: string): Record<string, unknown> {
   const pkg = readPackageTgz(join(PACKAGES_DIR, 'who.ddcc#1.0.0.tgz'));
@@ -91,28 +87,9 @@ function ruleSet(): unknown {
   };
 }
 
-async function startServer(dir: string, rulesFile: string): Promise<{ child: ChildProcess; port: number }> {
+function startServer(dir: string, rulesFile: string): Promise<{ child: ChildProcess; port: number }> {
   const overrides = { fhirPackages: [PACKAGES_DIR], rulesFile, rulesAllowUnsigned: true };
-  const child = fork(new URL('./rest-server.ts', import.meta.url).pathname, [dir, JSON.stringify(overrides)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<number>((resolve) =>
-    child.once('message', (m) => resolve((m as { port: number }).port)),
-  );
-  return { child, port };
-}
-
-function serverCpu(child: ChildProcess): Promise<Cpu> {
-  return new Promise((resolve) => {
-    const on = (m: unknown) => {
-      const cpu = (m as { cpu?: Cpu }).cpu;
-      if (!cpu) return;
-      child.off('message', on);
-      resolve(cpu);
-    };
-    child.on('message', on);
-    child.send('cpu');
-  });
+  return forkServer('./rest-server.ts', [dir, JSON.stringify(overrides)]);
 }
 
 async function measure(

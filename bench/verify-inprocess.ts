@@ -16,16 +16,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
-import { pino } from 'pino';
 import { createApp } from '../src/app.ts';
-import { parseConfig } from '../src/config/schema.ts';
 import { ddccVsProfileCheck } from '../src/credentials/ddcc-vs-plan.ts';
 import { DDCC_PROFILE } from '../src/credentials/mapping/ddcc-document.ts';
 import { verifyCredential } from '../src/credentials/verify.ts';
 import { decodeHc1 } from '../src/formats/hcert/verify.ts';
 import { readPackageTgz } from '../src/packages/read-package.ts';
-import { createServices } from '../src/services.ts';
 import { distinctHc1s, writeBenchKeys } from './hc1-set.ts';
+import { benchConfig, benchServices } from './bench-config.ts';
 
 const COUNT = Number(process.argv[2] ?? 3000);
 const ROUNDS = 5;
@@ -33,22 +31,7 @@ const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).path
 
 const dir = mkdtempSync(join(tmpdir(), 'verify-inproc-'));
 const keys = await writeBenchKeys(dir, 4);
-const config = parseConfig(
-  {},
-  {
-    dataDir: dir,
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    auth: false,
-    audit: false,
-    publicRateLimit: 0,
-    validationWorkers: 0,
-    fhirPackages: [PACKAGES_DIR],
-    ...keys.config,
-  },
-);
-const services = await createServices(config, { log: pino({ level: 'silent' }) });
+const services = await benchServices(benchConfig(dir, { fhirPackages: [PACKAGES_DIR], ...keys.config }));
 const server = createApp(services).listen(0, '127.0.0.1');
 try {
   await new Promise((resolve) => server.once('listening', resolve));
