@@ -11,6 +11,8 @@ import { toPlainJson } from '../json.ts';
 import { searchParamsOf, splitUnion } from './parameters.ts';
 import { compileSimplePath, evalSimplePath } from './simple-path.ts';
 import type { SimplePath } from './simple-path.ts';
+import { compileResolveIs, evalResolveIs } from './resolve-is.ts';
+import type { ResolveIsPath } from './resolve-is.ts';
 import type { SearchParamDef } from './parameters.ts';
 import { toDateRows, toNumberRows, toQuantityRows, toReferenceRows, toStringRows, toTokenRows } from './index-rows.ts';
 import type { ResourceIndex } from './index-rows.ts';
@@ -31,6 +33,8 @@ interface CompiledParam {
   def: SearchParamDef;
   /** Plain paths are walked directly; the rest go through FHIRPath. */
   simple?: SimplePath;
+  /** `path.where(resolve() is T)` is judged directly, with `atom` kept for data only the engine can judge. */
+  resolveIs?: ResolveIsPath;
   atom?: FhirPathAtom;
 }
 
@@ -53,7 +57,7 @@ export function compiledParamsOf(resourceType: string): readonly CompiledParam[]
       continue;
     }
     try {
-      list.push({ def, atom: parseFhirPath(def.expression) });
+      list.push({ def, resolveIs: compileResolveIs(def.expression), atom: parseFhirPath(def.expression) });
     } catch {
       // An expression the FHIRPath parser does not understand makes that one parameter unsearchable, not the type.
     }
@@ -110,6 +114,18 @@ export function identifierParamCode(code: string): string {
   return `${code}:identifier`;
 }
 
+/** The values a parameter's expression yields on a resource, by the fastest evaluator that is exact for it. */
+function paramValues(
+  { simple, resolveIs, atom }: CompiledParam,
+  resource: Resource,
+  typed: TypedValue[],
+  variables: Record<string, TypedValue>,
+): TypedValue[] {
+  if (simple) return evalSimplePath(simple, resource);
+  const direct = resolveIs ? evalResolveIs(resolveIs, resource) : undefined;
+  return direct ?? evalFhirPathTyped(atom as FhirPathAtom, typed, variables);
+}
+
 /**
  * Computes the search index rows of a resource for every search parameter of its type.
  * @example indexValues(immunization).token // [{ param: 'vaccine-code', system: 'http://snomed.info/sct', code: '...' }, ...]
@@ -120,14 +136,14 @@ export function indexValues(input: Resource): ResourceIndex {
   const index = emptyIndex();
   const typed = [toTypedValue(resource)];
   const variables = { '%resource': typed[0] as TypedValue };
-  for (const { def, simple, atom } of compiledParamsOf(resource.resourceType)) {
+  for (const param of compiledParamsOf(resource.resourceType)) {
     let values: TypedValue[];
     try {
-      values = simple ? evalSimplePath(simple, resource) : evalFhirPathTyped(atom as FhirPathAtom, typed, variables);
+      values = paramValues(param, resource, typed, variables);
     } catch {
       continue; // a runtime FHIRPath error on odd data must not block the write; the param just has no rows
     }
-    if (values.length > 0) addRows(index, def, values);
+    if (values.length > 0) addRows(index, param.def, values);
   }
   return index;
 }
