@@ -24,6 +24,7 @@ import { symbolToPng, symbolToSvg } from '../src/formats/qr/render-symbol.ts';
 import { readPackageTgz } from '../src/packages/read-package.ts';
 import { writeBenchKeys } from './hc1-set.ts';
 import { benchConfig, benchServices } from './bench-config.ts';
+import { cpuSteps } from './cpu-steps.ts';
 
 const COUNT = Number(process.argv[2] ?? 1000);
 const ONLY = process.argv[3];
@@ -70,12 +71,7 @@ try {
   );
   const symbols = sample.map((s) => credentialQrSymbol('hcert', s.hc1).modules);
 
-  const steps: Record<string, { run: () => Promise<unknown> | unknown; n: number; rounds: number[] }> = {};
-  const step = (name: string, n: number, f: (i: number) => Promise<unknown> | unknown) => {
-    if (ONLY && !name.startsWith(ONLY)) return;
-    let i = 0;
-    steps[name] = { run: () => f(i++ % n), n, rounds: [] };
-  };
+  const { step, report } = cpuSteps((name) => !ONLY || name.startsWith(ONLY));
   step('issueHcert PNG+SVG (durable)', COUNT, (i) => issueHcert(ctx, input(i, ['png', 'svg'])));
   step('issueHcert no QR (durable)', COUNT, (i) => issueHcert(ctx, input(i, [])));
   step('issueHcert PNG+SVG + answer JSON', COUNT, async (i) =>
@@ -100,18 +96,7 @@ try {
       expiresAt: new Date(),
     }),
   );
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const s of Object.values(steps)) {
-      const cpu0 = process.cpuUsage();
-      for (let k = 0; k < s.n; k++) await s.run();
-      const cpu = process.cpuUsage(cpu0);
-      s.rounds.push((cpu.user + cpu.system) / s.n);
-    }
-  }
-  for (const [name, s] of Object.entries(steps)) {
-    const rest = s.rounds.slice(1).sort((a, b) => a - b);
-    console.log(`${name.padEnd(40)} ${rest[Math.floor(rest.length / 2)]!.toFixed(1).padStart(8)} µs CPU`);
-  }
+  await report(ROUNDS, 40);
 } finally {
   await services.close();
   rmSync(dir, { recursive: true, force: true });

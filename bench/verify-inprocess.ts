@@ -24,6 +24,7 @@ import { decodeHc1 } from '../src/formats/hcert/verify.ts';
 import { readPackageTgz } from '../src/packages/read-package.ts';
 import { distinctHc1s, writeBenchKeys } from './hc1-set.ts';
 import { benchConfig, benchServices } from './bench-config.ts';
+import { cpuSteps } from './cpu-steps.ts';
 
 const COUNT = Number(process.argv[2] ?? 3000);
 const ROUNDS = 5;
@@ -78,11 +79,7 @@ try {
   const entries = (doc.entry ?? []).map((e) => e.resource!);
 
   /** CPU µs per call of `step` over the whole set (or `n` calls), median of the rounds. */
-  const steps: Record<string, { run: () => Promise<unknown> | unknown; n: number; rounds: number[] }> = {};
-  const step = (name: string, n: number, f: (i: number) => Promise<unknown> | unknown) => {
-    let i = 0;
-    steps[name] = { run: () => f(i++ % n), n, rounds: [] };
-  };
+  const { step, report } = cpuSteps();
   step('verifyCredential (whole $verify, no HTTP)', set.length, (i) => verifyCredential(set[i]!, options()));
   // The same without the planned DDCC:VS check (ADR 0073): every document through the generic validator.
   const generic = () => {
@@ -97,19 +94,7 @@ try {
   step('planned check of the rebuilt document (ADR 0073)', 1500, () => ddccVsProfileCheck(validator, doc, []));
   for (const r of entries)
     step(`  ${r.resourceType} alone against its meta.profile`, 1500, () => validator.validate(r));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const s of Object.values(steps)) {
-      const cpu0 = process.cpuUsage();
-      for (let k = 0; k < s.n; k++) await s.run();
-      const cpu = process.cpuUsage(cpu0);
-      s.rounds.push((cpu.user + cpu.system) / s.n);
-    }
-  }
-  for (const [name, s] of Object.entries(steps)) {
-    // The first round warms the JIT; the median of the rest is printed.
-    const rest = s.rounds.slice(1).sort((a, b) => a - b);
-    console.log(`${name.padEnd(48)} ${rest[Math.floor(rest.length / 2)]!.toFixed(1).padStart(8)} µs CPU`);
-  }
+  await report(ROUNDS, 48);
 } finally {
   server.close();
   await services.close();
