@@ -8,24 +8,8 @@
 import type { AnyResource } from '../packages/types.ts';
 import type { WalkContext } from './context.ts';
 import { checkStringAnswerInValueSet } from './qr-string-answer.ts';
-import { isResourceType } from './walker.ts';
-
-type Json = Record<string, unknown>;
-
-const SD = 'http://hl7.org/fhir/StructureDefinition/';
-const SDC = 'http://hl7.org/fhir/uv/sdc/StructureDefinition/';
-const EXT = {
-  minValue: `${SD}minValue`,
-  maxValue: `${SD}maxValue`,
-  minLength: `${SD}minLength`,
-  maxDecimalPlaces: `${SD}maxDecimalPlaces`,
-  mimeType: `${SD}mimeType`,
-  unitOption: `${SD}questionnaire-unitOption`,
-  referenceResource: `${SD}questionnaire-referenceResource`,
-  optionExclusive: `${SD}questionnaire-optionExclusive`,
-  minQuantity: `${SDC}sdc-questionnaire-minQuantity`,
-  maxQuantity: `${SDC}sdc-questionnaire-maxQuantity`,
-} as const;
+import { checkAnswerLimits } from './qr-answer-limits.ts';
+import { compare, EXT, type Json, extValue, objects } from './qr-item-extensions.ts';
 
 /** Item type → the answer value[x] type it takes (choice and open-choice take several: see allowedTypes). */
 const ANSWER_TYPE: Readonly<Record<string, string>> = {
@@ -44,16 +28,6 @@ const ANSWER_TYPE: Readonly<Record<string, string>> = {
 };
 const OPTION_TYPES = ['Coding', 'string', 'integer', 'date', 'time'];
 const NO_ANSWERS = new Set(['display', 'group', 'question']);
-
-const objects = (v: unknown): Json[] =>
-  Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : [];
-const extensions = (item: Json, url: string): Json[] => objects(item.extension).filter((e) => e.url === url);
-const extValue = (item: Json, url: string): unknown => {
-  const e = extensions(item, url)[0];
-  if (!e) return undefined;
-  const key = Object.keys(e).find((k) => k.startsWith('value'));
-  return key === undefined ? undefined : e[key];
-};
 
 /** The `value[x]` of an answer / option / enableWhen answer: its type suffix and value. */
 function typedValueOf(obj: Json, prefix: 'value' | 'answer'): { type: string; value: unknown } | undefined {
@@ -126,12 +100,6 @@ function indexAnswers(items: Json[], into: Map<string, unknown[]>): void {
     }
     indexAnswers(objects(item.item), into);
   }
-}
-
-function compare(a: unknown, b: unknown): number | undefined {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  return undefined;
 }
 
 function sameAnswer(a: unknown, b: unknown): boolean {
@@ -270,7 +238,7 @@ function checkAnswer(w: Walk, q: Json, answer: Json, path: string, several: bool
   } else if (typeof q.answerValueSet === 'string' && type === 'string' && v.type === 'string') {
     checkStringAnswerInValueSet(w.ctx, q.answerValueSet, v.value, vPath);
   }
-  checkLimits(w, q, v, vPath);
+  checkAnswerLimits(w.ctx, q, v, vPath);
 }
 
 function describeValue(value: unknown): string {
@@ -308,139 +276,6 @@ function checkValueSet(w: Walk, valueSet: string, coding: Json, path: string): v
     path,
     `The code '${code}' in the system '${system}' is not the option of the value set ${valueSet}: its display is '${concept.display}', not '${display}'`,
   );
-}
-
-function decimalPlaces(n: number): number {
-  const s = String(n);
-  if (/e/i.test(s)) return 0;
-  const dot = s.indexOf('.');
-  return dot < 0 ? 0 : s.length - dot - 1;
-}
-
-function checkLimits(w: Walk, q: Json, v: { type: string; value: unknown }, path: string): void {
-  const sink = w.ctx.sink;
-  const value = v.value;
-  const min = extValue(q, EXT.minValue);
-  const max = extValue(q, EXT.maxValue);
-  if (min !== undefined && (compare(value, min) ?? 0) < 0)
-    sink.add(
-      'QR_ANSWER_BELOW_MIN',
-      path,
-      `The value ${String(value)} is less than the allowed minimum of ${String(min)}`,
-    );
-  if (max !== undefined && (compare(value, max) ?? 0) > 0)
-    sink.add(
-      'QR_ANSWER_ABOVE_MAX',
-      path,
-      `The value ${String(value)} is greater than the allowed maximum of ${String(max)}`,
-    );
-  if (typeof value === 'string') {
-    const minLength = extValue(q, EXT.minLength);
-    if (typeof minLength === 'number' && [...value].length < minLength)
-      sink.add(
-        'QR_ANSWER_TOO_SHORT',
-        path,
-        `The answer '${value}' is shorter than the required minimum length of ${minLength}`,
-      );
-    if (typeof q.maxLength === 'number' && [...value].length > q.maxLength)
-      sink.add(
-        'QR_ANSWER_TOO_LONG',
-        path,
-        `The answer '${value}' is longer than the allowed maximum length of ${q.maxLength}`,
-      );
-  }
-  const places = extValue(q, EXT.maxDecimalPlaces);
-  const number = v.type === 'decimal' ? value : v.type === 'Quantity' ? (value as Json).value : undefined;
-  if (typeof places === 'number' && typeof number === 'number' && decimalPlaces(number) > places) {
-    sink.add('QR_ANSWER_DECIMAL_PLACES', path, `The value ${number} has too many decimal places (limit = ${places})`);
-  }
-  if (v.type === 'Quantity') checkQuantity(w, q, value as Json, path);
-  if (v.type === 'Attachment') {
-    const types = extensions(q, EXT.mimeType).map((e) => e.valueCode);
-    const ct = (value as Json).contentType;
-    if (types.length > 0 && typeof ct === 'string' && !types.includes(ct)) {
-      sink.add(
-        'QR_ANSWER_MIME_TYPE',
-        path,
-        `The MIME type ${ct} is not allowed for this answer (allowed: ${types.join(', ')})`,
-      );
-    }
-  }
-  if (v.type === 'Reference') checkReferenceAnswer(w, q, value as Json, path);
-  if (
-    v.type === 'uri' &&
-    typeof value === 'string' &&
-    value.startsWith('urn:uuid:') &&
-    !/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)
-  ) {
-    sink.add('QR_ANSWER_UUID', path, `UUIDs must be valid and lowercase (${value.slice(9)})`);
-  }
-}
-
-const formalUnit = (qty: Json): string | undefined =>
-  typeof qty.system === 'string' && typeof qty.code === 'string' ? `${qty.system}|${qty.code}` : undefined;
-
-function checkQuantity(w: Walk, q: Json, qty: Json, path: string): void {
-  const sink = w.ctx.sink;
-  const units = extensions(q, EXT.unitOption)
-    .map((e) => e.valueCoding as Json | undefined)
-    .filter((c): c is Json => c !== undefined);
-  if (units.length > 0 && !units.some((u) => u.system === qty.system && u.code === qty.code)) {
-    sink.add(
-      'QR_ANSWER_UNIT',
-      path,
-      `The unit ${String(qty.system)}#${String(qty.code)} is not one of the allowed units (${units.map((u) => `${String(u.system)}#${String(u.code)}`).join(', ')})`,
-    );
-  }
-  for (const [url, word, below] of [
-    [EXT.minQuantity, 'minimum', true],
-    [EXT.maxQuantity, 'maximum', false],
-  ] as const) {
-    const limit = extValue(q, url) as Json | undefined;
-    if (limit === undefined || typeof limit !== 'object') continue;
-    const a = formalUnit(qty);
-    const b = formalUnit(limit);
-    if (a === undefined || b === undefined || a !== b) {
-      // Different formal units need a UCUM conversion, which this engine does not do: reported as not comparable.
-      sink.add(
-        'QR_ANSWER_QUANTITY_INCOMPARABLE',
-        path,
-        `The quantity ${String(qty.value)} ${String(qty.code ?? qty.unit ?? '')} cannot be compared to the allowed ${word} of ${String(limit.value)} ${String(limit.code ?? limit.unit ?? '')}`,
-      );
-      continue;
-    }
-    const d = compare(qty.value, limit.value);
-    if (d !== undefined && (below ? d < 0 : d > 0)) {
-      sink.add(
-        below ? 'QR_ANSWER_BELOW_MIN' : 'QR_ANSWER_ABOVE_MAX',
-        path,
-        `The quantity ${String(qty.value)} is ${below ? 'less' : 'greater'} than the allowed ${word} of ${String(limit.value)}`,
-      );
-    }
-  }
-}
-
-function checkReferenceAnswer(w: Walk, q: Json, ref: Json, path: string): void {
-  const sink = w.ctx.sink;
-  const reference = ref.reference;
-  if (typeof reference !== 'string' || reference.startsWith('#') || reference.startsWith('urn:')) return;
-  if (/\s/.test(reference))
-    sink.add('QR_REFERENCE_INVALID', path, `The reference '${reference}' is not a valid reference`);
-  const parts = reference.split('/_history/')[0].split('/');
-  const type = parts.length >= 2 ? parts[parts.length - 2] : undefined;
-  if (type === undefined) return;
-  if (!isResourceType(w.ctx, type)) {
-    sink.add('QR_REFERENCE_TYPE_UNKNOWN', path, `The resource type ${type} in the reference ${reference} is not valid`);
-    return;
-  }
-  const allowed = extensions(q, EXT.referenceResource).map((e) => e.valueCode);
-  if (allowed.length > 0 && !allowed.includes(type)) {
-    sink.add(
-      'QR_REFERENCE_TYPE_NOT_ALLOWED',
-      path,
-      `The resource type '${type}' in the reference ${reference} is not allowed (allowed: ${allowed.join(', ')})`,
-    );
-  }
 }
 
 /**
