@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, SignJWT, type JWK } from 'jose';
+import { askChild, serverCpu } from './child-server.ts';
 import { createClient, round, type LoadResult } from './http-load.ts';
 import { VACCINE_CODES } from './rest-data.ts';
 
@@ -167,31 +168,13 @@ const creates = (s: Server): Promise<LoadResult> => {
 
 /** The server process's CPU time so far (user + system, all its threads), in microseconds. */
 async function cpuOf(s: Server): Promise<number> {
-  const got = new Promise<number>((resolve) => {
-    const on = (m: unknown) => {
-      const cpu = (m as { cpu?: { user: number; system: number } }).cpu;
-      if (!cpu) return;
-      s.child.off('message', on);
-      resolve(cpu.user + cpu.system);
-    };
-    s.child.on('message', on);
-  });
-  s.child.send('cpu');
-  return got;
+  const cpu = await serverCpu(s.child);
+  return cpu.user + cpu.system;
 }
 
 /** Waits until the server has written its queued AuditEvents, so one phase is not charged another's backlog. */
 async function drained(s: Server): Promise<void> {
-  const done = new Promise<void>((resolve) => {
-    const on = (m: unknown) => {
-      if (!(m as { flushed?: boolean }).flushed) return;
-      s.child.off('message', on);
-      resolve();
-    };
-    s.child.on('message', on);
-  });
-  s.child.send('flush');
-  await done;
+  await askChild<boolean>(s.child, 'flush', 'flushed');
 }
 
 /** One measured phase: its requests, then the flush of the AuditEvents they queued; CPU counted over both. */

@@ -33,16 +33,24 @@ export async function forkServer(
   return { child, port };
 }
 
-/** The child's CPU time so far, asked over IPC. */
-export function serverCpu(child: ChildProcess): Promise<Cpu> {
+/**
+ * Send `request` to the child and wait for its answer: the first message that carries `key` (other messages, such as
+ * another ask's answer, are left to their own listeners).
+ * @example const cpu = await askChild<Cpu>(child, 'cpu', 'cpu')
+ */
+export function askChild<T>(child: ChildProcess, request: string, key: string): Promise<T> {
   return new Promise((resolve) => {
     const on = (m: unknown) => {
-      const cpu = (m as { cpu?: Cpu }).cpu;
-      if (!cpu) return;
+      if (typeof m !== 'object' || m === null || !(key in m)) return;
       child.off('message', on);
-      resolve(cpu);
+      resolve((m as Record<string, T>)[key] as T);
     };
     child.on('message', on);
-    child.send('cpu');
+    child.send(request);
   });
+}
+
+/** The child's CPU time so far, asked over IPC. */
+export function serverCpu(child: ChildProcess): Promise<Cpu> {
+  return askChild<Cpu>(child, 'cpu', 'cpu');
 }

@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { serverCpu as childCpu } from './child-server.ts';
 import type { LoadRequest } from './http-load.ts';
 import { round } from './http-load.ts';
 import { expectedMatches, SEARCH_KINDS, searchPath } from './rest-data.ts';
@@ -22,17 +23,9 @@ export interface Latency {
 }
 
 /** The server's CPU time in microseconds, asked over IPC (bench/rest-server.ts answers 'cpu'). */
-function serverCpu(server: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const on = (m: unknown) => {
-      const cpu = (m as { cpu?: NodeJS.CpuUsage }).cpu;
-      if (!cpu) return;
-      server.off('message', on);
-      resolve(cpu.user + cpu.system);
-    };
-    server.on('message', on);
-    server.send('cpu');
-  });
+async function serverCpu(server: ChildProcess): Promise<number> {
+  const cpu = await childCpu(server);
+  return cpu.user + cpu.system;
 }
 
 /** Searches of one kind run back to back, so the server's CPU time between two asks is theirs. */

@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { askChild } from './child-server.ts';
 import { createClient, round, type LoadResult } from './http-load.ts';
 import { immunization, SEARCH_KINDS, transaction } from './rest-data.ts';
 import { bulkLoad, storeBytes, timeSearches } from './rest-million.ts';
@@ -103,16 +104,7 @@ interface CommitTotals {
 
 /** The server's group-commit totals so far (SQLite only; zeros on MongoDB). */
 function commitTotals(server: ChildProcess): Promise<CommitTotals> {
-  return new Promise((resolve) => {
-    const on = (m: unknown) => {
-      const totals = (m as { commits?: CommitTotals }).commits;
-      if (!totals) return;
-      server.off('message', on);
-      resolve(totals);
-    };
-    server.on('message', on);
-    server.send('commits');
-  });
+  return askChild<CommitTotals>(server, 'commits', 'commits');
 }
 
 /** Single writes per commit between two readings of the totals. */
