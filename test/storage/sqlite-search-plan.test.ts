@@ -127,6 +127,21 @@ describe('SQLite search plans at the searches bench:rest times', () => {
     expect(pagePlan(plans).join('\n')).toMatch(/SEARCH x USING PRIMARY KEY \(pid=\? AND low>\? AND low<\?\)/);
   });
 
+  test('when searching by _id, then the ids are looked up in the id index, not tested on every row of the type', () => {
+    const all = runSearch(
+      ctx,
+      q('Immunization', 'identifier=urn:plan:his|imm-5,urn:plan:his|imm-1999', { defaultCount: 20, maxCount: 100 }),
+    );
+    const ids = all.resources.map((r) => r.id as string);
+    expect(ids).toHaveLength(2);
+    const { result, plans } = searchWithPlans(`_id=${ids.join(',')}`);
+    expect(result.resources.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expectIndexedOnly(plans.map((p) => ({ ...p, plan: p.plan.filter((d) => !/^SCAN json_each/.test(d)) })));
+    const page = pagePlan(plans).join('\n');
+    expect(page).toMatch(/SEARCH resources USING COVERING INDEX resources_id \(rtype=\? AND id=\?\)/);
+    expect(page).not.toMatch(/SEARCH r USING INDEX resources_type \(rtype=\?\)/);
+  });
+
   test('when one parameter has hundreds of OR-ed values, then each value is one index range (no scan of the parameter)', () => {
     // ADR 0066: `x.pid = ? AND (v1 OR … OR v300)` made SQLite read every identifier row and test 300 values on
     // each; with the pid in every OR term it answers with one primary-key range per value.

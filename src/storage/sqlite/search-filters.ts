@@ -36,11 +36,20 @@ function valuesOfParam(pid: number, values: SearchValue[], modifier: string | un
   };
 }
 
-/** `_id`: the resource table's own column. */
-function idFilter(filter: SearchFilter, alias: string): Sql {
-  const ids = filter.values.flatMap((v) => (v.kind === 'token' && v.code !== undefined ? [v.code] : []));
-  const not = filter.modifier === 'not' ? 'NOT ' : '';
-  return { sql: `${alias}.id ${not}IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(ids)] };
+/**
+ * `_id`: the resource table's own column. The positive form names the row keys through the (rtype, id) index:
+ * written as `id IN (...)`, SQLite without statistics (nothing runs ANALYZE) walks every row of the type in row-key
+ * order to skip the page's sort, testing each id (25 ms at 200k rows); as `rk IN (...)` it looks the few rows up.
+ */
+function idFilter(filter: SearchFilter, resourceType: string, alias: string): Sql {
+  const ids = JSON.stringify(
+    filter.values.flatMap((v) => (v.kind === 'token' && v.code !== undefined ? [v.code] : [])),
+  );
+  if (filter.modifier === 'not') return { sql: `${alias}.id NOT IN (SELECT value FROM json_each(?))`, params: [ids] };
+  return {
+    sql: `${alias}.rk IN (SELECT rk FROM resources WHERE rtype = ? AND id IN (SELECT value FROM json_each(?)))`,
+    params: [resourceType, ids],
+  };
 }
 
 /** `_lastUpdated`: the resource table's own column, an instant of millisecond precision. */
@@ -135,7 +144,7 @@ export function filterSql(
   if (src) return membership(alias, src, mode);
   if (filter.modifier === 'missing') return { sql: filter.missing ? '0' : '1', params: [] }; // _id, _lastUpdated: always there
   if (filter.values.length === 0) return { sql: '1', params: [] };
-  if (filter.code === '_id') return idFilter(filter, alias);
+  if (filter.code === '_id') return idFilter(filter, resourceType, alias);
   if (filter.code === '_lastUpdated') return lastUpdatedFilter(filter, alias);
   return { sql: '0', params: [] }; // a parameter type without an index table matches nothing
 }
