@@ -162,9 +162,16 @@ function evalMemoised(
   return holds;
 }
 
-/** The type FHIRPath knows a value by: backbone elements are named after their path (TestScriptSetupActionAssert). */
+/**
+ * The type FHIRPath knows a value by: backbone elements are named after their path (TestScriptSetupActionAssert).
+ * An element that repeats another's content (`contentReference`) has that element's type: `TestScript.test.action
+ * .assert` is a TestScriptSetupActionAssert, a name the R4 definitions know (TestScriptTestActionAssert is not one,
+ * and FHIRPath over an unknown type guesses choice elements from the raw JSON: `response` would match `responseCode`).
+ */
 function typeName(node: ElementNode, type: string): string {
-  return type === 'BackboneElement' || type === 'Element' ? buildTypeName(node.path.split('.')) : type;
+  if (type !== 'BackboneElement' && type !== 'Element') return type;
+  const ref = node.contentReference;
+  return buildTypeName((ref === undefined ? node.path : ref.slice(ref.indexOf('#') + 1)).split('.'));
 }
 
 function variablesFor(ctx: WalkContext, type: string, value: unknown): Record<string, TypedValue> {

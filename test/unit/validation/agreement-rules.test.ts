@@ -355,3 +355,25 @@ describe('extension contexts', () => {
     expect(contextErrors(sd)).toEqual([]);
   });
 });
+
+describe('invariants of an element that repeats another element (contentReference)', () => {
+  const validator = withResources([]);
+  const script = (assert: Record<string, unknown>) => ({
+    resourceType: 'TestScript',
+    url: 'http://example.org/TestScript/t',
+    name: 'T',
+    status: 'draft',
+    test: [{ action: [{ assert: { description: 'status', warningOnly: false, ...assert } }] }],
+  });
+
+  test('when a test assert checks only responseCode, then tst-6 counts it once (response is another element)', () => {
+    const issues = validator.validate(script({ responseCode: '200', direction: 'response' })).issue;
+    expect(errorIds(issues)).toEqual([]);
+  });
+
+  test('when a test assert checks responseCode and response, then tst-6 fails on that assert', () => {
+    const issues = validator.validate(script({ responseCode: '200', response: 'okay' })).issue;
+    expect(errorIds(issues)).toEqual(['INVARIANT_FAILED @ TestScript.test[0].action[0].assert']);
+    expect(issues?.find((i) => i.severity === 'error')?.details?.text).toMatch(/tst-6/);
+  });
+});
