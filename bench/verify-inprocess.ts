@@ -19,6 +19,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { createApp } from '../src/app.ts';
 import { ddccVsProfileCheck } from '../src/credentials/ddcc-vs-plan.ts';
 import { DDCC_PROFILE } from '../src/credentials/mapping/ddcc-document.ts';
+import { verdictToParameters } from '../src/credentials/verdict.ts';
 import { verifyCredential } from '../src/credentials/verify.ts';
 import { decodeHc1 } from '../src/formats/hcert/verify.ts';
 import { readPackageTgz } from '../src/packages/read-package.ts';
@@ -87,6 +88,11 @@ try {
     return rest;
   };
   step('  the same, generic profile check (ADR 0073 off)', set.length, (i) => verifyCredential(set[i]!, generic()));
+  const verdicts = await Promise.all(set.slice(0, 1500).map((hc1) => verifyCredential(hc1, options())));
+  const answerBytes = Buffer.byteLength(JSON.stringify(verdictToParameters(verdicts[0]!)));
+  step(`the answer: verdictToParameters + JSON (${answerBytes} bytes)`, verdicts.length, (i) =>
+    Buffer.from(JSON.stringify(verdictToParameters(verdicts[i]!))),
+  );
   step('decode (base45, inflate, COSE, CBOR)', set.length, (i) => decodeHc1(set[i]!));
   step('profile check of the rebuilt document', 1500, () =>
     validator.validate(doc, { profile: DDCC_PROFILE.vsDocument }),
