@@ -6,6 +6,7 @@
  */
 import { allResourceTypes } from '../fhir/base-definitions.ts';
 import type { AnyResource } from '../packages/types.ts';
+import { hasForbiddenElement, mayHaveEventAttribute, mayHaveScriptUrl } from './xhtml-scan.ts';
 
 /** Where a string occurs: in one contained resource (its index), outside them (-1), or in several places. */
 type Owner = number | 'many';
@@ -78,38 +79,22 @@ const resourceOf = (e: J): J | undefined => e.resource as J | undefined;
 /** Native check: returns true when the invariant holds for `value` (`resource` is %resource, `root` %rootResource). */
 export type NativeCheck = (value: J, resource: J, root: J) => boolean;
 
-/** Elements the XHTML narrative must not hold (https://hl7.org/fhir/R4/narrative.html#xhtml), as they follow a `<`.
- * Tried (sticky) only right after each `<` that indexOf finds, rather than at every position of the text: the same
- * matches as `/<(script|…)[\s>/]/i`, in a fraction of the scan (narratives are most of a definition's text). */
-const FORBIDDEN_AFTER_LT =
-  /(?:script|object|iframe|form|base|link|embed|applet|frame|frameset|meta|head|body|html|style)[\s>/]/iy;
-
-function hasForbiddenElement(div: string): boolean {
-  for (let i = div.indexOf('<'); i !== -1; i = div.indexOf('<', i + 1)) {
-    FORBIDDEN_AFTER_LT.lastIndex = i + 1;
-    if (FORBIDDEN_AFTER_LT.test(div)) return true;
-  }
-  return false;
-}
-
 /** Event attributes (onclick, onload…) inside a tag: "no event related attributes" (same page). `[^<>]*` keeps the
  * scan linear on hostile text (a span never crosses another `<`). */
 const EVENT_ATTRIBUTE = /<[a-z][^<>]*\son[a-z]+\s*=/i;
 /** A link or source that runs script when followed. */
 const SCRIPT_URL = /<[a-z][^<>]*\s(href|src)\s*=\s*["']?\s*javascript:/i;
-/** What any match of EVENT_ATTRIBUTE / SCRIPT_URL must contain: a one-pass scan with no backtracking over each tag,
- * so the tag-anchored patterns (which rescan every tag's attributes) run only on the rare narrative that has it. */
-const EVENT_ATTRIBUTE_PART = /\son[a-z]+\s*=/i;
-const SCRIPT_URL_PART = /javascript:/i;
 
+/** The tag-anchored patterns (which rescan every tag's attributes) run only on the rare narrative that has what any
+ * of their matches contains (xhtml-scan.ts). */
 function htmlChecks(div: unknown): boolean {
   if (typeof div !== 'string') return true;
   return (
     /^<div[\s>]/.test(div) &&
     div.includes('http://www.w3.org/1999/xhtml') &&
     !hasForbiddenElement(div) &&
-    !(EVENT_ATTRIBUTE_PART.test(div) && EVENT_ATTRIBUTE.test(div)) &&
-    !(SCRIPT_URL_PART.test(div) && SCRIPT_URL.test(div))
+    !(mayHaveEventAttribute(div) && EVENT_ATTRIBUTE.test(div)) &&
+    !(mayHaveScriptUrl(div) && SCRIPT_URL.test(div))
   );
 }
 
