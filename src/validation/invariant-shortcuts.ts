@@ -62,6 +62,13 @@ function plainString(value: unknown, name: string): string | undefined {
   return typeof s === 'string' ? s : undefined;
 }
 
+/** Whether `name` holds one plain primitive value: a non-empty string, a number or a boolean, with no `_name` twin. */
+function plainPrimitive(value: unknown, name: string): boolean {
+  if (!isObject(value) || value[twin(name)] !== undefined) return false;
+  const p = value[name];
+  return (typeof p === 'string' && p.length > 0) || typeof p === 'number' || typeof p === 'boolean';
+}
+
 /** Splits at a top-level operator (outside parentheses and string literals); one part when it does not occur. */
 function splitTop(expression: string, op: string): string[] {
   const parts: string[] = [];
@@ -136,8 +143,14 @@ function atom(term: string): Shortcut | undefined {
     const names = existence[1].split('.');
     if (names.some((n) => KEYWORDS.has(n))) return undefined;
     const fn = existence[2];
-    // Absent: empty() is true, exists() and hasValue() false. Present: FHIRPath decides (typed data may differ).
-    return (v) => (surelyAbsent(v, names) ? fn === 'empty' : undefined);
+    // Absent: empty() is true, exists() and hasValue() false. A single primitive element that is plainly there (a
+    // non-empty string, a number or a boolean, with no `_name` twin): exists() and hasValue() true, empty() false.
+    // Anything else present: FHIRPath decides (typed data may differ).
+    const single = names.length === 1 ? names[0] : undefined;
+    return (v) => {
+      if (surelyAbsent(v, names)) return fn === 'empty';
+      return single !== undefined && plainPrimitive(v, single) ? fn !== 'empty' : undefined;
+    };
   }
   const equality = EQUALITY.exec(term);
   if (equality) {

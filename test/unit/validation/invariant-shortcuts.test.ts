@@ -115,8 +115,15 @@ describe('invariant shortcuts', () => {
     const implies = compileShortcut("valueSet.exists() implies valueSet.startsWith('http:')");
     expect(implies?.({ strength: 'required' })).toBe(true);
     expect(implies?.({ valueSet: 'http://a' })).toBe(true);
-    // The antecedent holds, the consequent fails: a sure answer needs the antecedent surely true, which is FHIRPath's.
-    expect(implies?.({ valueSet: 'ftp://a' })).toBeUndefined();
+    // The antecedent is a plain string (surely there), the consequent fails: false, as FHIRPath says.
+    expect(implies?.({ valueSet: 'ftp://a' })).toBe(false);
+    expect(
+      fhirpathHolds("valueSet.exists() implies valueSet.startsWith('http:')", 'ElementDefinitionBinding', {
+        valueSet: 'ftp://a',
+      }),
+    ).toBe(false);
+    // An antecedent only in its twin is not surely there: FHIRPath decides.
+    expect(implies?.({ _valueSet: { extension: [] } })).toBeUndefined();
     expect(compileShortcut('a.exists() and b.exists()')?.({ b: 1 })).toBe(false);
   });
 
@@ -140,11 +147,42 @@ describe('invariant shortcuts', () => {
     expect(shortcut?.({})).toBe(true);
   });
 
+  test('when a single primitive element is plainly there, then exists/hasValue/empty are answered as FHIRPath does', () => {
+    // vsd-9, on ValueSet.expansion.contains: a code, or an abstract entry.
+    const vsd9 = 'code.exists() or abstract = true';
+    const type = 'ValueSetExpansionContains';
+    const values = [
+      { code: 'a' },
+      { code: 'a', abstract: false },
+      { abstract: true },
+      { abstract: false },
+      { display: 'x' },
+    ];
+    const shortcut = compileShortcut(vsd9);
+    for (const v of values) {
+      const sure = shortcut?.(v);
+      if (sure !== undefined) expect([v, sure]).toEqual([v, fhirpathHolds(vsd9, type, v)]);
+    }
+    expect(shortcut?.({ code: 'a' })).toBe(true);
+    // A false boolean is there: exists() is about presence, not truth.
+    const flag = compileShortcut('abstract.exists()');
+    expect(flag?.({ abstract: false })).toBe(fhirpathHolds('abstract.exists()', type, { abstract: false }));
+    expect(flag?.({ abstract: false })).toBe(true);
+    expect(compileShortcut('code.empty()')?.({ code: 'a' })).toBe(false);
+    expect(compileShortcut('code.hasValue()')?.({ code: 'a' })).toBe(true);
+    // Not plainly there: an empty string, a twin, an object, a deeper path: FHIRPath decides.
+    expect(shortcut?.({ code: '' })).toBeUndefined();
+    expect(shortcut?.({ code: 'a', _code: { extension: [] } })).toBeUndefined();
+    expect(compileShortcut('code.exists()')?.({ code: { text: 'a' } })).toBeUndefined();
+    expect(compileShortcut('a.b.exists()')?.({ a: { b: 'x' } })).toBeUndefined();
+  });
+
   test('when an expression uses a %variable, a keyword as a name or an operator inside a literal, then it is left to FHIRPath', () => {
     expect(compileShortcut('code.exists() implies ((system = %ucum) and value.exists())')).toBeUndefined();
     expect(compileShortcut('div.empty() or a.exists()')?.({})).toBeUndefined();
     const literal = compileShortcut("name.startsWith('x or y') or a.empty()");
     expect(literal?.({ name: 'x or y' })).toBe(true);
-    expect(literal?.({ name: 'q', a: 1 })).toBeUndefined();
+    expect(literal?.({ name: 'q', a: 1 })).toBe(false);
+    expect(literal?.({ name: 'q', a: { b: 1 } })).toBeUndefined();
   });
 });
