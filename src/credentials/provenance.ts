@@ -3,7 +3,7 @@
  * kid, when, and the credential's id and expiry, so credentials can be listed per patient and audited.
  * https://hl7.org/fhir/R4/provenance.html
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Provenance, Reference } from '@medplum/fhirtypes';
 import type { ResourceStore } from '../storage/store.ts';
 
@@ -89,7 +89,7 @@ export async function recordIssuance(store: ResourceStore, record: IssuanceRecor
  * @example issuanceProvenanceId('URN:UVCI:01:XX:…') // 64 hex characters
  */
 export function issuanceProvenanceId(credentialId: string): string {
-  return createHash('sha256').update(`issuance|${credentialId}`).digest('hex');
+  return hash('sha256', `issuance|${credentialId}`, 'hex');
 }
 
 /**

@@ -5,7 +5,7 @@
  * for another issuer it has nothing to say, and `$verify` reports the check as skipped rather than as a pass.
  */
 import type { Basic } from '@medplum/fhirtypes';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ResourceStore } from '../storage/store.ts';
 import type { RevocationCheck } from './verify-options.ts';
 
@@ -17,7 +17,7 @@ export const STATUS_SYSTEM = 'https://gdhcn-gateway.org/fhir/CodeSystem/credenti
  * verification cost about a third of `$verify`'s CPU) and revoking twice lands on the same entry.
  */
 export function revocationEntryId(credentialId: string): string {
-  return createHash('sha256').update(credentialId).digest('hex');
+  return hash('sha256', credentialId, 'hex');
 }
 
 export interface RevocationInput {

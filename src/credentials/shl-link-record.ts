@@ -8,7 +8,7 @@
  * - status `current` = active, `superseded` = disabled after too many wrong passcodes; revocation deletes the record.
  * https://build.fhir.org/ig/HL7/smart-health-cards-and-links/links-specification.html
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DocumentReference, Extension } from '@medplum/fhirtypes';
 import type { ShlContentType } from '../formats/shl/jwe.ts';
 
@@ -42,12 +42,12 @@ export interface ShlLinkState {
  * @example recordIdOf(linkId) // 64 hex characters
  */
 export function recordIdOf(linkId: string): string {
-  return createHash('sha256').update(linkId).digest('hex');
+  return hash('sha256', linkId, 'hex');
 }
 
 /** SHA-256 of a file ticket (base64url): tickets are stored hashed, like passwords. */
 export function hashTicket(ticket: string): string {
-  return createHash('sha256').update(ticket).digest('base64url');
+  return hash('sha256', ticket, 'base64url');
 }
 
 export interface NewLinkRecord {

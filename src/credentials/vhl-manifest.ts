@@ -8,7 +8,7 @@
  * patient identifier that does not match: nothing tells a guesser which part was wrong), 422 passcode missing or wrong.
  * https://profiles.ihe.net/ITI/VHL/ITI-YY5.html
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { Bundle, DocumentReference, List } from '@medplum/fhirtypes';
 import { OutcomeError, fail, issue } from '../fhir/outcome.ts';
 import { buildVhlManifestUrl } from '../formats/shl/vhlink.ts';
@@ -51,7 +51,7 @@ function notFound(): never {
 
 /** Equal in constant time (over digests, so lengths do not leak either). */
 function sameText(a: string, b: string): boolean {
-  const h = (s: string) => createHash('sha256').update(s).digest();
+  const h = (s: string) => hash('sha256', s, 'buffer');
   return timingSafeEqual(h(a), h(b));
 }
 
@@ -113,7 +113,7 @@ function documentView(input: {
   const [system, value] = splitIdentifier(input.meta.patientIdentifier);
   return {
     resourceType: 'DocumentReference',
-    id: createHash('sha256').update(`${input.recordId}/${input.index}`).digest('hex'),
+    id: hash('sha256', `${input.recordId}/${input.index}`, 'hex'),
     status: 'current',
     type: { coding: [{ system: LOINC, code: IPS_DOCUMENT_CODE, display: 'Patient summary Document' }] },
     subject: { identifier: { system, value } },
@@ -156,7 +156,7 @@ export async function answerVhlManifest(
     ...(doc.date ? { date: doc.date } : {}),
     entry: docs.map((i) => ({
       item: {
-        reference: `DocumentReference/${createHash('sha256').update(`${recordId}/${i}`).digest('hex')}`,
+        reference: `DocumentReference/${hash('sha256', `${recordId}/${i}`, 'hex')}`,
       },
     })),
   };

@@ -4,7 +4,7 @@
  * makes it (smart.who.int/trust, onboarding checklist "Upload DSC Certificate"). The ASN.1 is @peculiar/asn1-cms;
  * the signature is asked of the signing seam (`Signer`), so an UP key in an HSM works the same way.
  */
-import { createHash, verify as nodeVerify, X509Certificate, constants } from 'node:crypto';
+import { hash, verify as nodeVerify, X509Certificate, constants } from 'node:crypto';
 import {
   Attribute,
   CertificateChoices,
@@ -37,7 +37,7 @@ const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
 } as const;
 
-const sha256 = (data: Uint8Array): Buffer => createHash('sha256').update(data).digest();
+const sha256 = (data: Uint8Array): Buffer => hash('sha256', data, 'buffer');
 const toBuffer = (b: ArrayBuffer | ArrayBufferView): Buffer =>
   b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const arrayBuffer = (b: Uint8Array): ArrayBuffer => Uint8Array.from(b).buffer;

@@ -6,7 +6,7 @@
  * and names) by a CSCA whose own verdict is good now, and is not a trust-list DSC whose verdict is bad (revoked or
  * removed from the list on the next sync). https://profiles.ihe.net/ITI/VHL/ITI-YY5.html
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { TrustList } from './trust-list.ts';
 import { checkCriticalExtensions, checkIssuedBy, checkValidity, oneLine, readCertificate } from './x509.ts';
 
@@ -27,7 +27,7 @@ export function checkReceiverChain(list: TrustList, x5c: readonly string[], at: 
   }
   const own = [...checkValidity(leaf, at), ...checkCriticalExtensions(leaf)];
   if (own.length > 0) return { ok: false, reason: `the client certificate is not usable: ${own[0]!.message}` };
-  const fingerprint = createHash('sha256').update(leaf.der).digest('hex');
+  const fingerprint = hash('sha256', leaf.der, 'hex');
   const listed = list.entries.find((e) => e.role === 'DSC' && e.certificate.fingerprint === fingerprint);
   if (listed && !list.verdictOf(listed, at).ok)
     return {

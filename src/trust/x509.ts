@@ -3,7 +3,7 @@
  * HCERT kid: first 8 bytes of SHA-256 over the DSC's DER
  * (https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md §3.3.1).
  */
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { hash, X509Certificate, type KeyObject } from 'node:crypto';
 import { readDerExtensions, type KeyUsageName } from './der.ts';
 import { TrustError } from './errors.ts';
 
@@ -61,7 +61,7 @@ export type CertificateProblemCode =
 
 /** First 8 bytes of SHA-256(DER), the HCERT `kid`. */
 export function hcertKidBytes(der: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(der).digest().subarray(0, 8));
+  return new Uint8Array(hash('sha256', der, 'buffer').subarray(0, 8));
 }
 
 /** Accepts PEM text, base64 DER (as in JWK `x5c`) or DER bytes. */

@@ -5,7 +5,7 @@
  * translating them back. Full URLs are derived from the credential text, so the same input gives the same Bundle.
  * http://smart.who.int/ddcc/StructureDefinition/DDCCVSDocument
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Bundle, BundleEntry, Immunization, Patient } from '@medplum/fhirtypes';
 import {
   ddccTrObservation,
@@ -27,7 +27,7 @@ import { EXT_BRAND, EXT_COUNTRY, EXT_MA_HOLDER, EXT_VALID_FROM } from './vaccina
 export function seededUuids(seed: string): () => string {
   let n = 0;
   return () => {
-    const h = createHash('sha256').update(`${seed}#${n++}`).digest('hex');
+    const h = hash('sha256', `${seed}#${n++}`, 'hex');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
   };
 }

@@ -1,7 +1,7 @@
 /**
  * HCERT key identifiers: the first 8 bytes of SHA-256 over the DSC's DER (EU eHN HCERT spec §3.3.1).
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { hash, X509Certificate } from 'node:crypto';
 import { FormatError } from '../errors.ts';
 import type { CandidateKey } from './cose-sign1.ts';
 
@@ -11,7 +11,7 @@ import type { CandidateKey } from './cose-sign1.ts';
  * @see https://github.com/ehn-dcc-development/eu-dcc-hcert-spec/blob/main/hcert_spec.md#3-security-considerations
  */
 export function kidFromCertificate(der: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(der).digest().subarray(0, 8));
+  return new Uint8Array(hash('sha256', der, 'buffer').subarray(0, 8));
 }
 
 /**
