@@ -15,6 +15,11 @@ import {
   BULK_JOB_SYSTEM,
   ITEMS_FILE,
   binaryId,
+  type BulkFile,
+  FILES_PER_CHUNK,
+  filesChunkBinary,
+  filesChunkName,
+  filesOfChunk,
   errorLine,
   fromTask,
   itemsBinary,
@@ -55,7 +60,7 @@ export interface BulkIssuerOptions {
 }
 
 export interface BulkIssuer {
-  start(job: Omit<BulkJob, 'state' | 'done' | 'files' | 'total'> & { items: string[] }): Promise<BulkJob>;
+  start(job: Omit<BulkJob, 'state' | 'done' | 'files' | 'sealed' | 'total'> & { items: string[] }): Promise<BulkJob>;
   /** The job, with `expired` once its retention has passed (even before the sweep deleted its files). */
   get(id: string): Promise<BulkJob | undefined>;
   cancel(id: string): Promise<void>;
@@ -90,9 +95,22 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
   let sweeping: Promise<number> | undefined;
   let closed = false;
 
+  /** The job with its whole file list: the sealed chunks' entries, then the Task's own. */
+  const withSealedFiles = async (job: BulkJob): Promise<BulkJob> => {
+    if (job.sealed === 0) return job;
+    const head: BulkFile[] = [];
+    for (let k = 0; k < job.sealed; k++) {
+      const found = await store.read('Binary', binaryId(job.id, filesChunkName(k)));
+      if (found.status !== 'found') throw new Error(`chunk ${k} of the file list of job ${job.id} is missing`);
+      head.push(...filesOfChunk(found.resource as Binary));
+    }
+    return { ...job, files: [...head, ...job.files] };
+  };
+
   const stored = async (id: string): Promise<BulkJob | undefined> => {
     const found = await store.read('Task', taskId(id));
-    return found.status === 'found' ? fromTask(found.resource as Task) : undefined;
+    const job = found.status === 'found' ? fromTask(found.resource as Task) : undefined;
+    return job && withSealedFiles(job);
   };
 
   const expiredAt = (job: BulkJob, at: Date): boolean =>
@@ -100,12 +118,14 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
     job.completedAt !== undefined &&
     at.getTime() - Date.parse(job.completedAt) >= options.retentionMs;
 
-  /** Deletes a job's files and records its final state, in one transaction. */
+  /** Deletes a job's files (and the sealed chunks of their list) and records its final state, in one transaction. */
   async function purge(job: BulkJob, state: BulkJobState): Promise<void> {
     await store.transaction(async (tx) => {
       for (const f of job.files) await tx.delete('Binary', binaryId(job.id, f.name));
+      for (let k = 0; k < job.sealed; k++) await tx.delete('Binary', binaryId(job.id, filesChunkName(k)));
       await tx.delete('Binary', binaryId(job.id, ITEMS_FILE));
-      await tx.update(toTask({ ...job, state }));
+      // The Task no longer names files (nor chunks) that are gone.
+      await tx.update(toTask({ ...job, state, files: [], sealed: 0 }));
     });
   }
 
@@ -164,6 +184,13 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
     const next: BulkJob = { ...job, done: job.done + slice.length, files: [...job.files] };
     if (out.length > 0) next.files.push({ name: `out-${at}`, kind: 'output', count: out.length });
     if (errors.length > 0) next.files.push({ name: `err-${at}`, kind: 'error', count: errors.length });
+    // Full chunks of the list leave the Task for Binaries of their own, written once.
+    const seal: BulkFile[][] = [];
+    while (next.files.length - next.sealed * FILES_PER_CHUNK >= FILES_PER_CHUNK) {
+      const from = next.sealed * FILES_PER_CHUNK;
+      seal.push(next.files.slice(from, from + FILES_PER_CHUNK));
+      next.sealed++;
+    }
     if (next.done >= next.total) {
       next.state = 'completed';
       next.completedAt = now().toISOString();
@@ -172,6 +199,8 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
       for (const p of provenances) await tx.create(p, { id: p.id as string });
       if (out.length > 0) await tx.create(ndjson(out), { id: binaryId(job.id, `out-${at}`) });
       if (errors.length > 0) await tx.create(ndjson(errors), { id: binaryId(job.id, `err-${at}`) });
+      for (const [i, files] of seal.entries())
+        await tx.create(filesChunkBinary(files), { id: binaryId(job.id, filesChunkName(job.sealed + i)) });
       // Over the version this loop read: a job cancelled (or worked by another process) meanwhile fails the batch,
       // which then commits nothing (its signatures are never handed out).
       const updated = await tx.update(toTask(next), job.version ? { ifMatch: job.version } : {});
@@ -260,7 +289,7 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
     for (const task of page.resources as Task[]) {
       const job = fromTask(task);
       if (!job || !expiredAt(job, now()) || closed) continue;
-      await purge(job, 'expired');
+      await purge(await withSealedFiles(job), 'expired');
       n++;
     }
     return n;
@@ -280,7 +309,7 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
 
   return {
     async start({ items, ...spec }) {
-      const job: BulkJob = { ...spec, total: items.length, state: 'in-progress', done: 0, files: [] };
+      const job: BulkJob = { ...spec, total: items.length, state: 'in-progress', done: 0, files: [], sealed: 0 };
       if (items.length === 0) {
         job.state = 'completed';
         job.completedAt = now().toISOString();

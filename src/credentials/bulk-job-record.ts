@@ -28,9 +28,41 @@ export interface BulkJob {
   /** When the last batch committed (completed jobs): the output files expire a retention period later. */
   completedAt?: string;
   /** Output and error files, by name (`out-<position>` / `err-<position>`), with their line counts. */
-  files: { name: string; kind: 'output' | 'error'; count: number }[];
+  files: BulkFile[];
+  /**
+   * How many chunks of FILES_PER_CHUNK entries at the head of `files` are sealed in Binaries of their own (written
+   * once; see `filesChunkBinary`). The Task keeps only the rest, so each of its versions stays small.
+   */
+  sealed: number;
   /** The Task version this was read from (not stored): a batch commits only over that version (If-Match). */
   version?: string;
+}
+
+export interface BulkFile {
+  name: string;
+  kind: 'output' | 'error';
+  count: number;
+}
+
+/**
+ * File entries per sealed chunk. The Task is rewritten (a new version kept in history) at every batch: with the whole
+ * file list in it, a job of n batches would store n²/2 entries (a 10-million-item job, 200,000 batches of 50, would
+ * write megabytes per batch). Sealing the list in chunks keeps each version under FILES_PER_CHUNK entries and the
+ * chunks' sum linear.
+ */
+export const FILES_PER_CHUNK = 64;
+export const filesChunkName = (k: number): string => `files-${k}`;
+
+export function filesChunkBinary(files: readonly BulkFile[]): Binary {
+  return {
+    resourceType: 'Binary',
+    contentType: 'application/json',
+    data: Buffer.from(JSON.stringify(files)).toString('base64'),
+  };
+}
+
+export function filesOfChunk(binary: Binary): BulkFile[] {
+  return JSON.parse(Buffer.from(binary.data ?? '', 'base64').toString('utf8')) as BulkFile[];
 }
 
 export const taskId = (job: string): string => `${BULK_ID_PREFIX}${job}`;
@@ -83,17 +115,25 @@ export function toTask(job: BulkJob): Task {
           total: job.total,
           done: job.done,
           validitySeconds: job.validitySeconds,
-          files: job.files,
+          sealed: job.sealed,
+          files: job.files.slice(job.sealed * FILES_PER_CHUNK),
         }),
       },
     ],
   };
 }
 
+/**
+ * The job a Task records. Its `files` holds only the entries after the sealed chunks (`sealed` > 0): read them with
+ * the chunks first (bulk-issue.ts) before listing, serving or deleting files.
+ */
 export function fromTask(task: Task): BulkJob | undefined {
   const raw = task.extension?.find((e) => e.url === EXT)?.valueString;
   if (!raw || !task.id?.startsWith(BULK_ID_PREFIX)) return undefined;
-  const data = JSON.parse(raw) as Pick<BulkJob, 'total' | 'done' | 'validitySeconds' | 'files'>;
+  // A Task written before chunks existed has its whole list and no `sealed`.
+  const { sealed = 0, ...data } = JSON.parse(raw) as Pick<BulkJob, 'total' | 'done' | 'validitySeconds' | 'files'> & {
+    sealed?: number;
+  };
   const expired = task.businessStatus?.coding?.some((c) => c.system === BULK_JOB_SYSTEM && c.code === 'expired');
   return {
     id: task.id.slice(BULK_ID_PREFIX.length),
@@ -103,6 +143,7 @@ export function fromTask(task: Task): BulkJob | undefined {
     ...(task.lastModified ? { completedAt: task.lastModified } : {}),
     ...(task.meta?.versionId ? { version: task.meta.versionId } : {}),
     ...data,
+    sealed,
   };
 }
 
