@@ -15,27 +15,25 @@ function choiceKey(o: Json, name: string): string | undefined {
   return undefined;
 }
 
-/** Values at a dotted path, flattening arrays; a missing name may be a choice (`value` → `valueString`).
- * `twins` holds `_name` for each name, made once per expression rather than on every read. */
-function valuesAt(start: unknown, names: readonly string[], twins: readonly string[]): unknown[] {
-  let current: unknown[] = [start];
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    const next: unknown[] = [];
-    for (const v of current) {
-      if (typeof v !== 'object' || v === null) continue;
-      const o = v as Json;
-      let hit = o[name] ?? o[twins[i] as string];
-      if (hit === undefined) {
-        const key = choiceKey(o, name);
-        if (key) hit = o[key];
-      }
-      if (Array.isArray(hit)) next.push(...hit.filter((x) => x !== null && x !== undefined));
-      else if (hit !== undefined && hit !== null) next.push(hit);
-    }
-    current = next;
+/** Whether anything is at the dotted path from `v` (arrays flattened, nulls skipped; a missing name may be a choice:
+ * `value` → `valueString`), found depth-first without building the lists of values: exists/empty run on every
+ * element that has such an invariant, and the first value found answers. `twins` holds `_name` for each name, made
+ * once per expression rather than on every read. */
+function anyAt(v: unknown, names: readonly string[], twins: readonly string[], i: number): boolean {
+  if (i === names.length) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Json;
+  const name = names[i] as string;
+  let hit = o[name] ?? o[twins[i] as string];
+  if (hit === undefined) {
+    const key = choiceKey(o, name);
+    if (key) hit = o[key];
   }
-  return current;
+  if (Array.isArray(hit)) {
+    for (const x of hit) if (x !== null && x !== undefined && anyAt(x, names, twins, i + 1)) return true;
+    return false;
+  }
+  return hit !== undefined && hit !== null && anyAt(hit, names, twins, i + 1);
 }
 
 function splitTop(expression: string, op: ' or ' | ' and '): string[] {
@@ -51,9 +49,7 @@ export function compileSimple(expression: string): ((value: unknown) => boolean)
   const tests = (terms as RegExpExecArray[]).map(([, path, fn]) => {
     const names = path.split('.');
     const twins = names.map((n) => `_${n}`);
-    return fn === 'empty'
-      ? (v: unknown) => valuesAt(v, names, twins).length === 0
-      : (v: unknown) => valuesAt(v, names, twins).length > 0;
+    return fn === 'empty' ? (v: unknown) => !anyAt(v, names, twins, 0) : (v: unknown) => anyAt(v, names, twins, 0);
   });
   return op === ' or ' ? (v) => tests.some((t) => t(v)) : (v) => tests.every((t) => t(v));
 }
