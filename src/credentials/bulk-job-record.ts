@@ -53,17 +53,21 @@ export interface BulkFile {
 export const FILES_PER_CHUNK = 64;
 export const filesChunkName = (k: number): string => `files-${k}`;
 
-export function filesChunkBinary(files: readonly BulkFile[]): Binary {
+/** A job's own bookkeeping kept as a JSON Binary (the item list, sealed chunks of the file list). */
+function jsonBinary(value: unknown): Binary {
   return {
     resourceType: 'Binary',
     contentType: 'application/json',
-    data: Buffer.from(JSON.stringify(files)).toString('base64'),
+    data: Buffer.from(JSON.stringify(value)).toString('base64'),
   };
 }
 
-export function filesOfChunk(binary: Binary): BulkFile[] {
-  return JSON.parse(Buffer.from(binary.data ?? '', 'base64').toString('utf8')) as BulkFile[];
+function jsonOf<T>(binary: Binary): T {
+  return JSON.parse(Buffer.from(binary.data ?? '', 'base64').toString('utf8')) as T;
 }
+
+export const filesChunkBinary = (files: readonly BulkFile[]): Binary => jsonBinary(files);
+export const filesOfChunk = (binary: Binary): BulkFile[] => jsonOf<BulkFile[]>(binary);
 
 export const taskId = (job: string): string => `${BULK_ID_PREFIX}${job}`;
 export const binaryId = (job: string, name: string): string => `${BULK_ID_PREFIX}${job}-${name}`;
@@ -73,17 +77,8 @@ export const binaryId = (job: string, name: string): string => `${BULK_ID_PREFIX
  */
 export const ITEMS_FILE = 'items';
 
-export function itemsBinary(items: readonly string[]): Binary {
-  return {
-    resourceType: 'Binary',
-    contentType: 'application/json',
-    data: Buffer.from(JSON.stringify(items)).toString('base64'),
-  };
-}
-
-export function itemsOf(binary: Binary): string[] {
-  return JSON.parse(Buffer.from(binary.data ?? '', 'base64').toString('utf8')) as string[];
-}
+export const itemsBinary = (items: readonly string[]): Binary => jsonBinary(items);
+export const itemsOf = (binary: Binary): string[] => jsonOf<string[]>(binary);
 
 /** Task.status of each job state: an expired job is a completed Task whose business status says `expired`. */
 const TASK_STATUS: Record<BulkJobState, Task['status']> = {
