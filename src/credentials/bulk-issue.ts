@@ -95,22 +95,32 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
   let sweeping: Promise<number> | undefined;
   let closed = false;
 
-  /** The job with its whole file list: the sealed chunks' entries, then the Task's own. */
-  const withSealedFiles = async (job: BulkJob): Promise<BulkJob> => {
+  /** The job with its whole file list (the sealed chunks' entries, then the Task's own); undefined if a chunk is gone. */
+  const withSealedFiles = async (job: BulkJob): Promise<BulkJob | undefined> => {
     if (job.sealed === 0) return job;
     const head: BulkFile[] = [];
     for (let k = 0; k < job.sealed; k++) {
       const found = await store.read('Binary', binaryId(job.id, filesChunkName(k)));
-      if (found.status !== 'found') throw new Error(`chunk ${k} of the file list of job ${job.id} is missing`);
+      if (found.status !== 'found') return undefined;
       head.push(...filesOfChunk(found.resource as Binary));
     }
     return { ...job, files: [...head, ...job.files] };
   };
 
-  const stored = async (id: string): Promise<BulkJob | undefined> => {
+  const readJob = async (id: string): Promise<BulkJob | undefined> => {
     const found = await store.read('Task', taskId(id));
-    const job = found.status === 'found' ? fromTask(found.resource as Task) : undefined;
-    return job && withSealedFiles(job);
+    return found.status === 'found' ? fromTask(found.resource as Task) : undefined;
+  };
+
+  const stored = async (id: string): Promise<BulkJob | undefined> => {
+    const job = await readJob(id);
+    if (!job) return undefined;
+    const whole = await withSealedFiles(job);
+    if (whole) return whole;
+    // A purge (cancellation, expiry) committed between the two reads: the Task read again names no chunk.
+    const now = await readJob(id);
+    if (now && now.sealed === 0) return now;
+    throw new Error(`the file list of bulk job ${id} names a chunk that is not stored`);
   };
 
   const expiredAt = (job: BulkJob, at: Date): boolean =>
@@ -289,7 +299,10 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
     for (const task of page.resources as Task[]) {
       const job = fromTask(task);
       if (!job || !expiredAt(job, now()) || closed) continue;
-      await purge(await withSealedFiles(job), 'expired');
+      // A chunk already gone: another process purged the job meanwhile.
+      const whole = await withSealedFiles(job);
+      if (!whole) continue;
+      await purge(whole, 'expired');
       n++;
     }
     return n;

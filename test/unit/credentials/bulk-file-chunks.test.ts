@@ -113,3 +113,42 @@ test('when a Task was written before chunks existed (its whole list, no sealed c
   task.extension![0]!.valueString = JSON.stringify(legacy);
   expect(fromTask(task)).toMatchObject({ sealed: 0, files, done: BASE_JOB.done });
 });
+
+test('when a job is cancelled between reading its Task and its chunks, then it reads as cancelled, not as an error', async () => {
+  let cancelOnChunkRead = false;
+  const store = {
+    ...h.store,
+    read: async (type: string, id: string) => {
+      if (cancelOnChunkRead && type === 'Binary' && id === binaryId('racing', filesChunkName(0))) {
+        cancelOnChunkRead = false;
+        await bulk.cancel('racing'); // another process, on the same database
+      }
+      return h.store.read(type, id);
+    },
+  };
+  const racer = createBulkIssuer({
+    store,
+    issuer: () => h.ctx,
+    now: () => clock,
+    records: (s, id) => recordsOfImmunization(s, id, 'http://gateway.test/fhir'),
+    batchSize: 1,
+    retentionMs: RETENTION_MS,
+    audit: false,
+  });
+  try {
+    await racer.start({
+      id: 'racing',
+      owner: 'his-1',
+      items: ITEMS.slice(0, FILES_PER_CHUNK + 1),
+      validitySeconds: 86_400,
+      requestedAt: clock.toISOString(),
+    });
+    await racer.idle();
+    expect((await racer.get('racing'))!.sealed).toBe(1);
+    cancelOnChunkRead = true;
+    const job = (await racer.get('racing'))!;
+    expect([job.state, job.files, job.sealed]).toEqual(['cancelled', [], 0]);
+  } finally {
+    await racer.close();
+  }
+});
