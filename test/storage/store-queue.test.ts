@@ -2,15 +2,18 @@
  * The SQLite store queue: jobs run one at a time, single writes waiting together share one COMMIT, and a
  * failed COMMIT or BEGIN rejects the writes it concerns. A fake connection records the statements.
  */
-import type { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import { createStoreQueue } from '../../src/storage/sqlite/store-queue.ts';
 
-function fakeDb(failOn?: string): { db: DatabaseSync; log: string[] } {
+/** Statements in `log`; the temp_store switches around each group apart, in `pragmas`, with the transaction state. */
+function fakeDb(failOn?: string): { db: DatabaseSync; log: string[]; pragmas: string[] } {
   const log: string[] = [];
+  const pragmas: string[] = [];
   let open = false;
   const db = {
     exec(sql: string) {
-      log.push(sql);
+      if (sql.startsWith('PRAGMA')) pragmas.push(`${sql} (${open ? 'in' : 'outside'} a transaction)`);
+      else log.push(sql);
       if (sql === failOn) throw new Error(`${sql} failed`);
       if (sql.startsWith('BEGIN')) open = true;
       if (sql === 'COMMIT' || sql === 'ROLLBACK') open = false;
@@ -19,7 +22,7 @@ function fakeDb(failOn?: string): { db: DatabaseSync; log: string[] } {
       return open;
     },
   };
-  return { db: db as unknown as DatabaseSync, log };
+  return { db: db as unknown as DatabaseSync, log, pragmas };
 }
 
 describe('store queue', () => {
@@ -140,6 +143,43 @@ describe('store queue', () => {
     expect(log).not.toContain('COMMIT');
     expect(log[log.length - 1]).toBe('ROLLBACK');
     expect(rollbacks).toBe(1);
+  });
+
+  test('when a group runs, then its sub-journal is in memory and the setting is back to files after it, committed or not', async () => {
+    for (const failOn of [undefined, 'COMMIT', 'BEGIN IMMEDIATE']) {
+      const { db, pragmas } = fakeDb(failOn);
+      const queue = createStoreQueue(db, () => undefined);
+      await Promise.allSettled([queue.write(() => 1), queue.write(() => 2)]);
+      await queue.exclusive(() => 'a read after the group');
+      // One group, or one per write when BEGIN fails (each failure rejects one write and the next group begins).
+      expect(pragmas.length).toBe(failOn === 'BEGIN IMMEDIATE' ? 4 : 2);
+      pragmas.forEach((p, i) =>
+        expect(p).toBe(`PRAGMA temp_store = ${i % 2 === 0 ? 'MEMORY' : 'DEFAULT'} (outside a transaction)`),
+      );
+    }
+  });
+
+  test('when a group runs on a real SQLite connection, then it writes with temp_store MEMORY and reads go on with the default', async () => {
+    const db = new DatabaseSync(':memory:');
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const queue = createStoreQueue(db, () => undefined);
+    const tempStore = () => Number(db.prepare('PRAGMA temp_store').get()?.temp_store);
+    const during = await queue.write(() => {
+      db.prepare('INSERT INTO t (v) VALUES (1)').run();
+      return tempStore();
+    });
+    expect(during).toBe(2); // MEMORY
+    expect(await queue.exclusive(() => tempStore())).toBe(0); // DEFAULT: the build's choice, files
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()?.n).toBe(1);
+    db.close();
+  });
+
+  test('when SQLite refuses the temp_store switch, then the group still commits and the queue goes on', async () => {
+    const { db, log } = fakeDb('PRAGMA temp_store = MEMORY');
+    const queue = createStoreQueue(db, () => undefined);
+    await expect(queue.write(() => 'written')).resolves.toBe('written');
+    expect(log).toEqual(['BEGIN IMMEDIATE', 'SAVEPOINT job', 'RELEASE job', 'COMMIT']);
+    await expect(queue.exclusive(() => 'still running')).resolves.toBe('still running');
   });
 
   test('when an exclusive job tries to defer work, then it is refused (only group-committed writes can)', async () => {
