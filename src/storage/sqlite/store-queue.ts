@@ -57,7 +57,7 @@ const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(res
  * A group's writes run in savepoints (each write's own, and atomically()'s step inside it), so SQLite copies every
  * page they touch to a sub-journal. One Immunization or Provenance touches ~23 pages, past the 64 KiB SQLite keeps
  * in memory, and the sub-journal became a temp file created, written and unlinked per write: ~9 syscalls and
- * ~125 µs of kernel time per durable write (ADR 0079). SQLite decides where the sub-journal lives when the
+ * ~125 µs of kernel time per durable write (ADR 0083). SQLite decides where the sub-journal lives when the
  * transaction begins, from `temp_store`; so a group begins with it in memory (at most 64 writes' pages), and the
  * setting goes back to files afterwards, where searches' sorts spill to disk past the page cache instead of growing
  * in memory with the size of the store. We create no temp tables, so switching drops nothing.
