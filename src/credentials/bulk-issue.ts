@@ -25,6 +25,7 @@ import {
   itemsBinary,
   itemsOf,
   ndjson,
+  ndjsonText,
   taskId,
   toTask,
   type BulkJob,
@@ -354,7 +355,7 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
       if (!job.files.some((f) => f.name === name)) return undefined;
       const found = await store.read('Binary', binaryId(job.id, name));
       if (found.status !== 'found') return undefined;
-      return Buffer.from((found.resource as { data?: string }).data ?? '', 'base64').toString('utf8');
+      return ndjsonText(found.resource as Binary);
     },
     async resume() {
       // One indexed search for the open jobs (code + status), not a scan of every Task.

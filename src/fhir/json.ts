@@ -56,18 +56,39 @@ function keepDecimalText(this: unknown, _key: string, value: unknown, context?: 
   return value;
 }
 
-/** A number token with a fraction, an exponent or 16+ digits: the only ones whose text can differ from String(n). */
-const MAYBE_INEXACT_NUMBER = /[:,[]\s*-?\d+(?:\.\d|[eE]|\d{15})/;
+/**
+ * A number token with a fraction, an exponent or 16+ digits, or `-0`: the only ones whose text can differ from
+ * String(n) (`-0` was once missed, and read back as `0` where the strict reader keeps `-0`).
+ */
+const MAYBE_INEXACT_NUMBER = /[:,[]\s*(?:-?\d+(?:\.\d|[eE]|\d{15})|-0(?![\d.eE]))/;
+/** Every such token in full (JSON number grammar), wherever MAYBE_INEXACT_NUMBER would find one. */
+const INEXACT_CANDIDATES = /[:,[]\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+
+/**
+ * Whether the reviver could keep any number's text: some candidate token (a fraction, an exponent, 16+ digits)
+ * whose text String(Number(text)) does not give back. Plain decimals such as `0.3` or `12.5` round-trip, so a
+ * stored Immunization with a doseQuantity no longer pays for the reviver. Matches inside strings only add tokens to
+ * test (a yes that may be wrong, never a no that is).
+ */
+function mayKeepNumberText(text: string): boolean {
+  if (!MAYBE_INEXACT_NUMBER.test(text)) return false;
+  INEXACT_CANDIDATES.lastIndex = 0;
+  for (let m = INEXACT_CANDIDATES.exec(text); m !== null; m = INEXACT_CANDIDATES.exec(text)) {
+    const token = m[1] as string;
+    if (String(Number(token)) !== token) return true;
+  }
+  return false;
+}
 
 /**
  * Parses JSON this server wrote itself (a stored resource), keeping decimal texts as parseStrictJson does.
  * No structural checks: the text passed them on its way in. The reviver is slow, so it runs only on text that
- * may hold such a number (a textual test that can say yes wrongly, never no wrongly).
+ * may hold a number whose text it would keep.
  */
 export function parseStoredJson<T>(text: string): T {
   return JSON.parse(
     text,
-    MAYBE_INEXACT_NUMBER.test(text) ? (keepDecimalText as (k: string, v: unknown) => unknown) : undefined,
+    mayKeepNumberText(text) ? (keepDecimalText as (k: string, v: unknown) => unknown) : undefined,
   ) as T;
 }
 
