@@ -57,23 +57,21 @@ function keepDecimalText(this: unknown, _key: string, value: unknown, context?: 
 }
 
 /**
- * A number token with a fraction, an exponent or 16+ digits, or `-0`: the only ones whose text can differ from
- * String(n) (`-0` was once missed, and read back as `0` where the strict reader keeps `-0`).
+ * Every number token, in full (JSON number grammar): after `:`, `,` or `[`, and ended by what may follow a number in
+ * JSON. The ending matters: in `"2026-12-03T07:01:02.123Z"` (every stored meta.lastUpdated) `:01` and `:02.123` are
+ * followed by `:` and `Z`, so they are not taken for numbers; an earlier test without it ran the reviver on every
+ * stored resource. A real number always matches; a match inside a string only adds a token to test.
  */
-const MAYBE_INEXACT_NUMBER = /[:,[]\s*(?:-?\d+(?:\.\d|[eE]|\d{15})|-0(?![\d.eE]))/;
-/** Every such token in full (JSON number grammar), wherever MAYBE_INEXACT_NUMBER would find one. */
-const INEXACT_CANDIDATES = /[:,[]\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+const NUMBER_TOKEN = /[:,[]\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?=[\s,}\]]|$)/g;
 
 /**
- * Whether the reviver could keep any number's text: some candidate token (a fraction, an exponent, 16+ digits)
- * whose text String(Number(text)) does not give back. Plain decimals such as `0.3` or `12.5` round-trip, so a
- * stored Immunization with a doseQuantity no longer pays for the reviver. Matches inside strings only add tokens to
- * test (a yes that may be wrong, never a no that is).
+ * Whether the reviver could keep any number's text: a token that String(Number(text)) does not give back (`1.50`,
+ * `1e2`, `-0`, 17+ significant digits). Plain decimals such as `0.3` or `12.5` round-trip, so a stored Immunization
+ * with a doseQuantity does not pay for the reviver.
  */
 function mayKeepNumberText(text: string): boolean {
-  if (!MAYBE_INEXACT_NUMBER.test(text)) return false;
-  INEXACT_CANDIDATES.lastIndex = 0;
-  for (let m = INEXACT_CANDIDATES.exec(text); m !== null; m = INEXACT_CANDIDATES.exec(text)) {
+  NUMBER_TOKEN.lastIndex = 0;
+  for (let m = NUMBER_TOKEN.exec(text); m !== null; m = NUMBER_TOKEN.exec(text)) {
     const token = m[1] as string;
     if (String(Number(token)) !== token) return true;
   }

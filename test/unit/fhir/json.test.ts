@@ -90,6 +90,9 @@ describe('parseStoredJson', () => {
     '{"a":"1.0","b":{"c":[ 0.25 ,3.0]}}',
     '{"a":1E-7}',
     '{"value":0.1,"n":3}',
+    '{"meta":{"lastUpdated":"2026-12-03T07:01:02.123Z"},"a":[1.50 ,2],"b":{"c":1e2}}',
+    '{"a":"x:1.50,","b":"[2.0]","c":0.5}',
+    '{"a":[-0.0]}',
   ];
 
   test.each(texts)('when it reads %s, then every number keeps what the strict reader keeps', (text) => {
@@ -100,8 +103,10 @@ describe('parseStoredJson', () => {
     expect(toPlainJson(stored)).toEqual(toPlainJson(strict));
   });
 
-  test('when every decimal round-trips, then none is kept as text (plain numbers)', () => {
-    const value = parseStoredJson<{ a: number; b: number[] }>('{"a":0.3,"b":[12.5,-7]}');
+  test('when every decimal round-trips, then none is kept as text (plain numbers), times in strings aside', () => {
+    const value = parseStoredJson<{ a: number; b: number[] }>(
+      '{"meta":{"lastUpdated":"2026-12-03T07:01:02.120Z"},"a":0.3,"b":[12.5,-7]}',
+    );
     expect(typeof value.a).toBe('number');
     expect(value.b.every((n) => typeof n === 'number')).toBe(true);
   });
