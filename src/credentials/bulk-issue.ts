@@ -25,7 +25,6 @@ import {
   itemsBinary,
   itemsOf,
   ndjson,
-  ndjsonText,
   taskId,
   toTask,
   type BulkJob,
@@ -355,7 +354,7 @@ export function createBulkIssuer(options: BulkIssuerOptions): BulkIssuer {
       if (!job.files.some((f) => f.name === name)) return undefined;
       const found = await store.read('Binary', binaryId(job.id, name));
       if (found.status !== 'found') return undefined;
-      return ndjsonText(found.resource as Binary);
+      return Buffer.from((found.resource as { data?: string }).data ?? '', 'base64').toString('utf8');
     },
     async resume() {
       // One indexed search for the open jobs (code + status), not a scan of every Task.

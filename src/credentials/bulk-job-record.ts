@@ -4,7 +4,6 @@
  * (id `bulk-<job>-<file>`). Both are security records (http/security-records.ts): the `bulk-` id prefix and the
  * Task code are what the REST layer recognises them by.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Binary, OperationOutcome, Resource, Task } from '@medplum/fhirtypes';
 import { OutcomeError, issue } from '../fhir/outcome.ts';
 
@@ -148,26 +147,9 @@ export function isBulkRecord(type: string, id: string | undefined): boolean {
   return (type === 'Task' || type === 'Binary') && id !== undefined && id.startsWith(BULK_ID_PREFIX);
 }
 
-/**
- * How a batch file is stored: its NDJSON gzipped (level 1). A line is a ~5 KB Parameters of repetitive JSON; as
- * plain base64 a batch of 50 made a ~330 KB Binary that the store serialised again, wrote to its history and the WAL
- * at every commit. Gzipped it is a fraction of that (the file is served as the same NDJSON text, see `ndjsonText`).
- */
-const STORED_FILE_TYPE = 'application/gzip';
-
 export function ndjson(lines: readonly Resource[]): Binary {
   const text = lines.map((l) => JSON.stringify(l)).join('\n');
-  return {
-    resourceType: 'Binary',
-    contentType: STORED_FILE_TYPE,
-    data: gzipSync(text, { level: 1 }).toString('base64'),
-  };
-}
-
-/** The NDJSON text of a batch file: gzipped, or plain (files written before they were gzipped). */
-export function ndjsonText(binary: Binary): string {
-  const bytes = Buffer.from(binary.data ?? '', 'base64');
-  return (binary.contentType === STORED_FILE_TYPE ? gunzipSync(bytes) : bytes).toString('utf8');
+  return { resourceType: 'Binary', contentType: 'application/fhir+ndjson', data: Buffer.from(text).toString('base64') };
 }
 
 export function errorLine(immunizationId: string, err: unknown): OperationOutcome {
