@@ -56,18 +56,37 @@ function keepDecimalText(this: unknown, _key: string, value: unknown, context?: 
   return value;
 }
 
-/** A number token with a fraction, an exponent or 16+ digits: the only ones whose text can differ from String(n). */
-const MAYBE_INEXACT_NUMBER = /[:,[]\s*-?\d+(?:\.\d|[eE]|\d{15})/;
+/**
+ * Every number token, in full (JSON number grammar): after `:`, `,` or `[`, and ended by what may follow a number in
+ * JSON. The ending matters: in `"2026-12-03T07:01:02.123Z"` (every stored meta.lastUpdated) `:01` and `:02.123` are
+ * followed by `:` and `Z`, so they are not taken for numbers; an earlier test without it ran the reviver on every
+ * stored resource. A real number always matches; a match inside a string only adds a token to test.
+ */
+const NUMBER_TOKEN = /[:,[]\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?=[\s,}\]]|$)/g;
+
+/**
+ * Whether the reviver could keep any number's text: a token that String(Number(text)) does not give back (`1.50`,
+ * `1e2`, `-0`, 17+ significant digits). Plain decimals such as `0.3` or `12.5` round-trip, so a stored Immunization
+ * with a doseQuantity does not pay for the reviver.
+ */
+function mayKeepNumberText(text: string): boolean {
+  NUMBER_TOKEN.lastIndex = 0;
+  for (let m = NUMBER_TOKEN.exec(text); m !== null; m = NUMBER_TOKEN.exec(text)) {
+    const token = m[1] as string;
+    if (String(Number(token)) !== token) return true;
+  }
+  return false;
+}
 
 /**
  * Parses JSON this server wrote itself (a stored resource), keeping decimal texts as parseStrictJson does.
  * No structural checks: the text passed them on its way in. The reviver is slow, so it runs only on text that
- * may hold such a number (a textual test that can say yes wrongly, never no wrongly).
+ * may hold a number whose text it would keep.
  */
 export function parseStoredJson<T>(text: string): T {
   return JSON.parse(
     text,
-    MAYBE_INEXACT_NUMBER.test(text) ? (keepDecimalText as (k: string, v: unknown) => unknown) : undefined,
+    mayKeepNumberText(text) ? (keepDecimalText as (k: string, v: unknown) => unknown) : undefined,
   ) as T;
 }
 

@@ -1,4 +1,4 @@
-import { parseStrictJson, toPlainJson } from '../../../src/fhir/json.ts';
+import { parseStoredJson, parseStrictJson, toPlainJson } from '../../../src/fhir/json.ts';
 import { messageIdOf, OutcomeError } from '../../../src/fhir/outcome.ts';
 
 function rejection(text: string): { id?: string; message: string; expression?: string[] } {
@@ -75,5 +75,44 @@ describe('parseStrictJson', () => {
 
   test('when a string holds braces and quotes, then the scan is not fooled', () => {
     expect(parseStrictJson('{"a":"{\\"a\\":1,\\"a\\":2}","b":"[[[["}')).toEqual({ a: '{"a":1,"a":2}', b: '[[[[' });
+  });
+});
+
+describe('parseStoredJson', () => {
+  const texts = [
+    '{"a":0.3,"b":[1,2.5,-7],"c":"x:1.50"}',
+    '{"a":1.50}',
+    '{"a":[0.3, 1e2]}',
+    '{"a":0.3,"b":-0}',
+    '{"a":-0}',
+    '{"a":12345678901234567890,"b":0.5}',
+    '{"a":1234567890123456}',
+    '{"a":"1.0","b":{"c":[ 0.25 ,3.0]}}',
+    '{"a":1E-7}',
+    '{"value":0.1,"n":3}',
+    '{"meta":{"lastUpdated":"2026-12-03T07:01:02.123Z"},"a":[1.50 ,2],"b":{"c":1e2}}',
+    '{"a":"x:1.50,","b":"[2.0]","c":0.5}',
+    '{"a":[-0.0]}',
+  ];
+
+  test.each(texts)('when it reads %s, then every number keeps what the strict reader keeps', (text) => {
+    // Stored text is what JSON.stringify wrote from a strictly parsed body: the same text back, the same values.
+    const strict = parseStrictJson(text);
+    const stored = parseStoredJson(text);
+    expect(JSON.stringify(stored)).toBe(JSON.stringify(strict));
+    expect(toPlainJson(stored)).toEqual(toPlainJson(strict));
+  });
+
+  test('when every decimal round-trips, then none is kept as text (plain numbers), times in strings aside', () => {
+    const value = parseStoredJson<{ a: number; b: number[] }>(
+      '{"meta":{"lastUpdated":"2026-12-03T07:01:02.120Z"},"a":0.3,"b":[12.5,-7]}',
+    );
+    expect(typeof value.a).toBe('number');
+    expect(value.b.every((n) => typeof n === 'number')).toBe(true);
+  });
+
+  test('when a decimal would lose its text, then it is kept as text', () => {
+    const value = parseStoredJson<{ a: unknown }>('{"a":0.3,"b":1.50}');
+    expect(JSON.stringify(value)).toBe('{"a":0.3,"b":1.50}');
   });
 });
