@@ -20,6 +20,8 @@
  * figure does not depend on how much CPU the load generator leaves it on this machine.
  *
  * Ratios are medians over rounds of (ours in round r) / (reference in round r), as bench/codecs.ts does.
+ * BENCH_CPU_SPLIT=1 prints, per load, the server's user and system µs per request and its main thread's share (the
+ * rest is GC helper threads and libuv): to tell JavaScript work from the kernel's and the heap's.
  * Last line: {"bench":"e2e","figures":{...},"ratios":{...}}.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -29,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPackageTgz } from '../src/packages/read-package.ts';
 import { decodeHc1Transport } from '../src/formats/hcert/hc1.ts';
-import { type Cpu, forkServer, serverCpu } from './child-server.ts';
+import { askChild, type Cpu, forkServer, serverCpu } from './child-server.ts';
 import { createClient, round, type LoadRequest, type LoadResult } from './http-load.ts';
 import { distinctHc1s, tamperHc1, writeBenchKeys } from './hc1-set.ts';
 
@@ -53,7 +55,10 @@ const RAW_SLICE_MS = 1000;
  */
 const HC1_COUNT = Number(process.env.BENCH_HC1S ?? 10_000);
 const DSC_COUNT = 4;
-/** BENCH_ONLY=verify|issue|issueNoQr|generate runs only that load (with BENCH_CPU_PROF, to profile one path); no JSON line. */
+/**
+ * BENCH_ONLY=verify|issue|issueNoQr|generate runs only that load and the raw references (with BENCH_CPU_PROF, to
+ * profile one path); its JSON line then holds only the figures and ratios of that load (the others are left out).
+ */
 const ONLY = process.env.BENCH_ONLY;
 
 type Kind = keyof typeof LOAD;
@@ -81,10 +86,20 @@ interface Measured {
 
 /** One load against the server, with the server's CPU time over it. */
 async function measureHttp(child: ChildProcess, run: () => Promise<LoadResult>): Promise<Measured> {
+  const main0 = process.env.BENCH_CPU_SPLIT ? await askChild<Cpu>(child, 'cpu', 'mainThread') : undefined;
   const before = await serverCpu(child);
   const r = await run();
   const after = await serverCpu(child);
+  const main1 = process.env.BENCH_CPU_SPLIT ? await askChild<Cpu>(child, 'cpu', 'mainThread') : undefined;
+  if (main0 && main1)
+    console.log(
+      `  main thread µs per request: ${round((main1.user - main0.user + main1.system - main0.system) / r.count)}`,
+    );
   if (r.failures > 0) throw new Error(`${r.failures} of ${r.count} requests failed`);
+  if (process.env.BENCH_CPU_SPLIT)
+    console.log(
+      `  server µs per request: user ${round(((after.user - before.user) / r.count) * 1)}, system ${round((after.system - before.system) / r.count)}`,
+    );
   return {
     perSecond: r.perSecond,
     perCpuSecond: round(r.count / cpuSeconds(before, after)),
@@ -286,7 +301,6 @@ async function main(): Promise<void> {
       );
     }
 
-    if (ONLY) return;
     const med = (k: keyof typeof rounds, f: 'perSecond' | 'perCpuSecond' | 'p99ms' | 'p50ms') =>
       round(median(rounds[k].map((x) => x[f] as number)), 1);
     const ratio = (ours: Kind, ref: 'rawSign' | 'rawVerify', f: 'perSecond' | 'perCpuSecond') =>
@@ -331,7 +345,17 @@ async function main(): Promise<void> {
       issue_http_noqr_vs_es256_sign: ratio('issueNoQr', 'rawSign', 'perCpuSecond'),
       generate_health_certificate_vs_es256_sign: ratio('generate', 'rawSign', 'perCpuSecond'),
     };
-    console.log(JSON.stringify({ bench: 'e2e', figures, ratios }));
+    // Under BENCH_ONLY the loads not run have no rounds: their medians are NaN, left out rather than printed as null.
+    const measured = (o: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(o).filter(([, v]) => !(typeof v === 'number' && Number.isNaN(v))));
+    console.log(
+      JSON.stringify({
+        bench: 'e2e',
+        ...(ONLY ? { only: ONLY } : {}),
+        figures: measured(figures),
+        ratios: measured(ratios),
+      }),
+    );
   } finally {
     client.close();
     verifyClient.close();

@@ -1,8 +1,8 @@
 /**
  * The server under test for bench/rest.ts, bench/ingest.ts and bench/e2e.ts: a file-backed SQLite store in a temp
  * folder, on 127.0.0.1, port sent by IPC. IPC 'cpu' answers this process's CPU time (process.cpuUsage: user +
- * system of all its threads), so a bench can count requests per server CPU-second. IPC 'commits' answers the
- * SQLite store's group-commit totals (commits, writes). IPC `{ load: { from, to } }`
+ * system of all its threads; `mainThread`: the event loop's thread alone), so a bench can count requests per server
+ * CPU-second. IPC 'commits' answers the SQLite store's group-commit totals (commits, writes). IPC `{ load: { from, to } }`
  * bulk-loads bench/rest-data.ts's Immunizations [from, to) through the store (bench/rest.ts's million records).
  */
 import type { AddressInfo } from 'node:net';
@@ -65,7 +65,7 @@ setInterval(() => {
 process.on('message', (m) => {
   const bulk = (m as { load?: { from: number; to: number } }).load;
   if (bulk) void load(bulk.from, bulk.to).catch((err: unknown) => process.send?.({ loadError: String(err) }));
-  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage(), mainThread: process.threadCpuUsage() });
   // Group-commit totals of the SQLite store so far (bench/rest.ts: writes per commit at c8 and c64).
   if (m === 'commits') process.send?.({ commits: groupCommitTotals() });
   if (m === 'eld') {

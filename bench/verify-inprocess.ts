@@ -4,12 +4,13 @@
  *
  *  - The server's services on a file-backed SQLite store, its own DDCC template credential issued over HTTP (the
  *    who.ddcc examples, as bench:e2e), then `count` (default 3,000) distinct HC1s over four DSCs (bench/hc1-set.ts).
- *  - Steps: the whole `verifyCredential`; decoding alone; the strict profile check of the rebuilt DDCC document; and
+ *  - Steps: the whole request through the app's listener, injected without sockets (bench/inject.ts); the whole
+ *    `verifyCredential`; decoding alone; the strict profile check of the rebuilt DDCC document; and
  *    each resource of that document against its own profile, outside the Bundle (the rest of the document check is
  *    the Bundle's slicing, references and document rules).
  *  - `node --cpu-prof bench/verify-inprocess.ts` gives a profile for bench/profile-summary.ts (from
  *    `src/credentials/verify.ts`).
- * Usage: `npx node bench/verify-inprocess.ts [count]`.
+ * Usage: `npx node bench/verify-inprocess.ts [count]`; VERIFY_STEPS=<prefix> runs only the steps named so.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +27,7 @@ import { readPackageTgz } from '../src/packages/read-package.ts';
 import { distinctHc1s, writeBenchKeys } from './hc1-set.ts';
 import { benchConfig, benchServices } from './bench-config.ts';
 import { cpuSteps } from './cpu-steps.ts';
+import { inject, type Listener, NullSocket } from './inject.ts';
 
 const COUNT = Number(process.argv[2] ?? 3000);
 const ROUNDS = 5;
@@ -80,7 +82,23 @@ try {
   const entries = (doc.entry ?? []).map((e) => e.resource!);
 
   /** CPU µs per call of `step` over the whole set (or `n` calls), median of the rounds. */
-  const { step, report } = cpuSteps();
+  // VERIFY_STEPS=<prefix>: only the steps whose name starts with it (to profile one with --cpu-prof).
+  const only = process.env.VERIFY_STEPS;
+  const { step, report } = cpuSteps((name) => !only || name.trimStart().startsWith(only));
+  // The whole request through the app's listener (hot route, body, router, answer), without sockets (bench/inject.ts).
+  const listener = server.listeners('request')[0] as Listener;
+  const socket = new NullSocket();
+  const bodies = set.map((hc1) =>
+    JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'credential', valueString: hc1 }] }),
+  );
+  step('$verify through the app, injected (no sockets)', set.length, async (i) => {
+    const status = await inject(
+      listener,
+      { method: 'POST', url: '/fhir/$verify', headers: { 'content-type': 'application/fhir+json' }, body: bodies[i]! },
+      socket,
+    );
+    if (status !== 200) throw new Error(`$verify injected: ${status}`);
+  });
   step('verifyCredential (whole $verify, no HTTP)', set.length, (i) => verifyCredential(set[i]!, options()));
   // The same without the planned DDCC:VS check (ADR 0073): every document through the generic validator.
   const generic = () => {

@@ -122,15 +122,44 @@ export async function readSharedBytes(req: Request, maxBytes: number, declared: 
   return size === declared ? bytes : bytes.subarray(0, size);
 }
 
-export async function readBytes(req: Request, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The body's bytes, refused past `maxBytes` while it streams. Listeners rather than `for await`: the async iterator
+ * costs a promise and a few objects per chunk and per request, on every `$verify`. A body too large stops being
+ * collected; the rest flows to nowhere while the 413 (with `Connection: close`) is sent, the socket kept for it.
+ */
+export function readBytes(req: Request, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err?: unknown): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', done);
+      req.off('close', onClose);
+      if (err === undefined) return resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        try {
+          tooLarge(maxBytes);
+        } catch (err) {
+          done(err);
+        }
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => done();
+    // A request destroyed before its end (client gone) fails as the iterator did: with a premature-close error.
+    const onClose = (): void =>
+      done(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', done);
+    req.on('close', onClose);
+  });
 }
 
 /** One decoder for every body: a non-streaming decode() starts from a clean state each call. */

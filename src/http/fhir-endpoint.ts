@@ -84,7 +84,12 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
       segments: segmentsOf(req.path),
       query: [...params.filter(([k]) => !FORMAT_PARAMS.has(k)), ...(body.kind === 'form' ? body.params : [])],
       body: body.kind === 'json' ? body.value : body.kind === 'binary' ? body.bytes : undefined,
-      requester: requesterOf(req, res),
+      // Built when read (issuance, revocation): `$verify` never reads it, and `req.ip` walks the proxy chain.
+      get requester(): string {
+        const who = requesterOf(req, res);
+        Object.defineProperty(this, 'requester', { value: who, enumerable: true });
+        return who;
+      },
       headers: {
         ifMatch: header(req, 'if-match'),
         ifNoneMatch: header(req, 'if-none-match'),
@@ -113,14 +118,14 @@ export function fhirEndpoint(router: Router, ctx: RestContext, maxBodyBytes: num
     }
     const auth = res.locals.auth as AuthContext | undefined;
     res.locals.routed = true; // refusals from here on are audited by the router
-    const requestCtx: RestContext = { ...ctx, auth, requestId: String(res.getHeader('X-Request-Id') ?? '') };
-    if (!limits) return sendFhir(res, await router.handle(requestCtx, fhirReq), pretty);
+    const requestId = String(res.getHeader('X-Request-Id') ?? '');
+    if (!limits) return sendFhir(res, await router.handle({ ...ctx, auth, requestId }, fhirReq), pretty);
     const gone = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) gone.abort();
     });
     const budget = createWorkBudget(limits.requestBudgetMs, gone.signal);
-    sendFhir(res, await router.handle({ ...requestCtx, budget }, fhirReq), pretty, limits.maxResponseBytes);
+    sendFhir(res, await router.handle({ ...ctx, auth, requestId, budget }, fhirReq), pretty, limits.maxResponseBytes);
   };
 }
 

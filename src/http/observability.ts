@@ -67,15 +67,34 @@ export function routeOf(path: string, operations: ReadonlySet<string>): string {
   return rest.length > 4 ? 'other' : `/fhir/${rest.join('/')}`;
 }
 
+const ROUTE_MEMO_MAX = 256;
+
 /** Counts and times every request by method, route pattern and status. */
 export function requestMetrics(metrics: Metrics, operations: readonly OperationRoute[]) {
   const codes = new Set(operations.map((o) => o.code));
+  // routeOf is a pure function of the path; the border's `$verify` asks for the same few paths all day. Bounded:
+  // paths with ids are unbounded, so the memo starts over when full.
+  const routes = new Map<string, string>();
+  const routeOfPath = (path: string): string => {
+    let route = routes.get(path);
+    if (route === undefined) {
+      if (routes.size >= ROUTE_MEMO_MAX) routes.clear();
+      route = routeOf(path, codes);
+      routes.set(path, route);
+    }
+    return route;
+  };
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       // req.path is relative to the mount point by now (e.g. without /fhir); the original URL is not.
-      const path = req.originalUrl.split('?')[0] ?? '/';
-      const labels = { method: req.method, route: routeOf(path, codes), status: String(res.statusCode) };
+      const url = req.originalUrl;
+      const q = url.indexOf('?');
+      const labels = {
+        method: req.method,
+        route: routeOfPath(q < 0 ? url : url.slice(0, q)),
+        status: String(res.statusCode),
+      };
       metrics.requests.inc(labels);
       metrics.requestSeconds.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     });
