@@ -12,6 +12,7 @@ import { searchParamsOf, splitUnion } from './parameters.ts';
 import { compileSimplePath, evalSimplePath } from './simple-path.ts';
 import type { SimplePath } from './simple-path.ts';
 import { compileResolveIs, evalResolveIs } from './resolve-is.ts';
+import { compileOfTypePath, evalOfTypePath, type OfTypePath } from './of-type-path.ts';
 import type { ResolveIsPath } from './resolve-is.ts';
 import type { SearchParamDef } from './parameters.ts';
 import { toDateRows, toNumberRows, toQuantityRows, toReferenceRows, toStringRows, toTokenRows } from './index-rows.ts';
@@ -35,6 +36,8 @@ interface CompiledParam {
   simple?: SimplePath;
   /** `path.where(resolve() is T)` is judged directly, with `atom` kept for data only the engine can judge. */
   resolveIs?: ResolveIsPath;
+  /** `(A.b.c.ofType(t))` is read from the choice key directly, with `atom` kept for data only the engine can judge. */
+  ofType?: OfTypePath;
   atom?: FhirPathAtom;
 }
 
@@ -57,7 +60,9 @@ export function compiledParamsOf(resourceType: string): readonly CompiledParam[]
       continue;
     }
     try {
-      list.push({ def, resolveIs: compileResolveIs(def.expression), atom: parseFhirPath(def.expression) });
+      const atom = parseFhirPath(def.expression);
+      const ofType = compileOfTypePath(splitUnion(def.expression));
+      list.push(ofType ? { def, ofType, atom } : { def, resolveIs: compileResolveIs(def.expression), atom });
     } catch {
       // An expression the FHIRPath parser does not understand makes that one parameter unsearchable, not the type.
     }
@@ -116,13 +121,13 @@ export function identifierParamCode(code: string): string {
 
 /** The values a parameter's expression yields on a resource, by the fastest evaluator that is exact for it. */
 function paramValues(
-  { simple, resolveIs, atom }: CompiledParam,
+  { simple, resolveIs, ofType, atom }: CompiledParam,
   resource: Resource,
   typed: TypedValue[],
   variables: Record<string, TypedValue>,
 ): TypedValue[] {
   if (simple) return evalSimplePath(simple, resource);
-  const direct = resolveIs ? evalResolveIs(resolveIs, resource) : undefined;
+  const direct = resolveIs ? evalResolveIs(resolveIs, resource) : ofType ? evalOfTypePath(ofType, resource) : undefined;
   return direct ?? evalFhirPathTyped(atom as FhirPathAtom, typed, variables);
 }
 
