@@ -5,7 +5,7 @@
  * https://hl7.org/fhir/R4/bundle.html#searchset
  */
 import type { AnyResource } from '../packages/types.ts';
-import type { WalkContext } from './context.ts';
+import { pathText, type PathSource, type WalkContext } from './context.ts';
 import { checkSignatureData } from './bundle-rules.ts';
 import { checkOperationDefinition } from './operation-definition-rules.ts';
 import { checkSnomedFilterOps } from './snomed-filter-ops.ts';
@@ -163,13 +163,13 @@ function checkSearchParameter(ctx: WalkContext, sp: AnyResource, path: string): 
 }
 
 /** A Coding names a code system, never a supplement of one (https://hl7.org/fhir/R4/codesystem.html#supplements). */
-export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string): void {
+export function checkCodingSystem(ctx: WalkContext, coding: Json, path: PathSource): void {
   if (typeof coding.system !== 'string') return;
   // Coding.system is a URI that names a code system: absolute (https://hl7.org/fhir/R4/datatypes.html#Coding).
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(coding.system)) {
     ctx.sink.add(
       'CODING_SYSTEM_NOT_ABSOLUTE',
-      `${path}.system`,
+      `${pathText(path)}.system`,
       `Coding.system must be an absolute reference, not a local reference ('${coding.system}')`,
     );
     return;
@@ -178,7 +178,7 @@ export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string):
   if (!cs && ctx.engine.registry.resolve(coding.system, 'ValueSet')) {
     ctx.sink.add(
       'CODING_SYSTEM_IS_VALUESET',
-      `${path}.system`,
+      `${pathText(path)}.system`,
       `The Coding references a value set, not a code system ('${coding.system}')`,
     );
     return;
@@ -186,7 +186,7 @@ export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string):
   if (cs && typeof cs.supplements === 'string') {
     ctx.sink.add(
       'CODING_SYSTEM_IS_SUPPLEMENT',
-      `${path}.system`,
+      `${pathText(path)}.system`,
       `The CodeSystem ${coding.system} is a supplement (of ${cs.supplements}), so it cannot be used as Coding.system`,
     );
   }

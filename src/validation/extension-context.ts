@@ -11,7 +11,7 @@
  * The Java validator corrects a few R4 core contexts that the specification's own examples break; they are corrected
  * here the same way (CONTEXT_FIXES).
  */
-import type { WalkContext } from './context.ts';
+import { pathText, type PathSource, type WalkContext } from './context.ts';
 import { PRIMITIVE_TYPES } from './model.ts';
 
 type Json = Record<string, unknown>;
@@ -176,20 +176,21 @@ function fits(ctx: WalkContext, context: Json, place: Place, holderIsResource: b
 }
 
 /** Checks the context of the extension at `path` (`….extension[i]` or `….modifierExtension[i]`) defined by `url`. */
-export function checkExtensionContext(ctx: WalkContext, url: string, path: string, modifier: boolean): void {
+export function checkExtensionContext(ctx: WalkContext, url: string, at: PathSource, modifier: boolean): void {
   const memo = memoOf(ctx);
   let contexts = memo.contexts.get(url);
   if (!contexts) memo.contexts.set(url, (contexts = contextsOf(ctx, url)));
   // No context, or one that admits every element: nothing to check (most extensions; skip the path work).
   if (contexts.length === 0 || contexts.some(admitsAll)) return;
+  const path = pathText(at);
   const resource = ctx.resource as Json;
   const resourceType = typeof resource?.resourceType === 'string' ? resource.resourceType : undefined;
   if (!resourceType) return;
-  const at = path.lastIndexOf(modifier ? '.modifierExtension[' : '.extension[');
-  if (at < 0) return;
+  const cut = path.lastIndexOf(modifier ? '.modifierExtension[' : '.extension[');
+  if (cut < 0) return;
   const resourcePath = ctx.resource === ctx.rootResource ? ctx.rootPath : containedPath(ctx, path);
   if (resourcePath === undefined || !path.startsWith(resourcePath)) return;
-  const relativeText = path.slice(resourcePath.length, at);
+  const relativeText = path.slice(resourcePath.length, cut);
   const key = `${resourceType}|${relativeText.replace(/\[\d+\]/g, '')}`;
   let paths = memo.paths.get(key);
   let relative: Segment[] | undefined;

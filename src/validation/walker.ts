@@ -321,9 +321,8 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, base
       checkPrimitiveLimits(ctx.sink, node, code, item.value, item.path);
     if (!ctx.engine.allowExampleUrls || !ctx.engine.allowHtmlInMarkdown)
       checkContentPolicy(ctx, code, item.value, item.path);
-    if (node.binding && (code === 'code' || code === 'string' || code === 'uri')) {
-      ctx.engine.terminology.checkBinding(ctx.sink, node.binding, { code: item.value }, 'code', item.path);
-    }
+    if (node.binding && (code === 'code' || code === 'string' || code === 'uri'))
+      ctx.engine.terminology.checkCodeBinding(ctx.sink, node.binding, item.value, item);
     ctx.engine.invariants.check(ctx, node, item.value, code, item);
   }
   if (item.ext) {
@@ -388,16 +387,16 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     return;
   }
   checkFixedAndPattern(ctx, obj, node, item);
-  if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item.path);
+  if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item);
   if (plan.coding) {
-    ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
-    checkCodingSystem(ctx, obj, item.path);
+    ctx.engine.terminology.checkCoding(ctx.sink, obj, item);
+    checkCodingSystem(ctx, obj, item);
   }
-  if (plan.ucum) checkUcum(ctx.sink, obj, item.path);
+  if (plan.ucum) checkUcum(ctx.sink, obj, item);
   if (node.minValue || node.maxValue) checkQuantityLimits(ctx.sink, node, obj, item.path);
   if (code === 'Expression') checkExpression(ctx.sink, obj, item.path);
   ctx.engine.invariants.check(ctx, node, obj, code, item);
-  if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
+  if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item);
   if (plan.missingProfile !== undefined)
     ctx.sink.add(
       'PROFILE_NOT_CHECKED',
@@ -408,5 +407,5 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   if (plan.typeRoot) ctx.engine.invariants.check(ctx, plan.typeRoot, obj, code, item);
   if (plan.container) walkObject(ctx, obj, plan.container.node, plan.container.owner, item);
   // The definition that applies (a slice may narrow targetProfile) rather than the one the JSON name came from.
-  if (plan.referenceType) checkReference(ctx, obj, plan.referenceType, node, item.path);
+  if (plan.referenceType) checkReference(ctx, obj, plan.referenceType, node, item);
 }
