@@ -59,16 +59,31 @@ function segments(relative: string): Segment[] | undefined {
 /** Per engine (keyed by its registry): base-type chains and the contexts of each extension definition. */
 interface Memo {
   readonly chains: Map<string, readonly string[]>;
-  readonly contexts: Map<string, readonly Json[]>;
+  readonly contexts: Map<string, Contexts>;
   /** `Type|path.without.indexes` → logical paths (null: not resolvable against the base definitions). */
   readonly paths: Map<string, readonly string[] | null>;
+  /** Extension URL, place (`Type|path.without.indexes`) and holder extension URL → whether a context fits there. */
+  readonly fitting: Map<string, boolean>;
+}
+
+/** An extension definition's contexts and what follows from them alone. */
+interface Contexts {
+  readonly list: readonly Json[];
+  /** No context, or one that admits every element: nothing to check. */
+  readonly open: boolean;
+  /** Some context names an extension: the URL of the extension holding this one matters. */
+  readonly needsUrl: boolean;
 }
 /** Distinct places remembered per engine; beyond it (hostile nesting) places are resolved each time. */
 const MAX_PLACES = 20_000;
 const memos = new WeakMap<object, Memo>();
 function memoOf(ctx: WalkContext): Memo {
   let memo = memos.get(ctx.engine.registry);
-  if (!memo) memos.set(ctx.engine.registry, (memo = { chains: new Map(), contexts: new Map(), paths: new Map() }));
+  if (!memo)
+    memos.set(
+      ctx.engine.registry,
+      (memo = { chains: new Map(), contexts: new Map(), paths: new Map(), fitting: new Map() }),
+    );
   return memo;
 }
 
@@ -178,10 +193,19 @@ function fits(ctx: WalkContext, context: Json, place: Place, holderIsResource: b
 /** Checks the context of the extension at `path` (`….extension[i]` or `….modifierExtension[i]`) defined by `url`. */
 export function checkExtensionContext(ctx: WalkContext, url: string, at: PathSource, modifier: boolean): void {
   const memo = memoOf(ctx);
-  let contexts = memo.contexts.get(url);
-  if (!contexts) memo.contexts.set(url, (contexts = contextsOf(ctx, url)));
+  let known = memo.contexts.get(url);
+  if (!known) {
+    const list = contextsOf(ctx, url);
+    known = {
+      list,
+      open: list.length === 0 || list.some(admitsAll),
+      needsUrl: list.some((c) => c.type === 'extension'),
+    };
+    memo.contexts.set(url, known);
+  }
   // No context, or one that admits every element: nothing to check (most extensions; skip the path work).
-  if (contexts.length === 0 || contexts.some(admitsAll)) return;
+  if (known.open) return;
+  const contexts = known.list;
   const path = pathText(at);
   const resource = ctx.resource as Json;
   const resourceType = typeof resource?.resourceType === 'string' ? resource.resourceType : undefined;
@@ -200,15 +224,22 @@ export function checkExtensionContext(ctx: WalkContext, url: string, at: PathSou
     if (memo.paths.size < MAX_PLACES) memo.paths.set(key, paths);
   }
   if (paths === null) return;
-  const needsUrl = contexts.some((c) => c.type === 'extension');
+  const needsUrl = known.needsUrl;
   if (needsUrl) relative ??= segments(relativeText);
   const place: Place = {
     paths,
     extensionUrl: needsUrl && relative ? holderExtensionUrl(resource, relative) : undefined,
   };
-  const atResource = relativeText === '';
-  if (place.paths.some((p) => ANY_EXTENSION_HERE.has(p))) return;
-  if (contexts.some((c) => fits(ctx, c, place, atResource))) return;
+  // Whether a context fits follows from the definitions, the place and the holder's URL alone: judged once each.
+  const fitKey = needsUrl ? `${url}\n${key}\n${place.extensionUrl ?? ''}` : `${url}\n${key}`;
+  let fitting = memo.fitting.get(fitKey);
+  if (fitting === undefined) {
+    const atResource = relativeText === '';
+    fitting =
+      place.paths.some((p) => ANY_EXTENSION_HERE.has(p)) || contexts.some((c) => fits(ctx, c, place, atResource));
+    if (memo.fitting.size < MAX_PLACES) memo.fitting.set(fitKey, fitting);
+  }
+  if (fitting) return;
   const allowed = contexts.map(
     (c) => `${c.type === 'extension' ? 'x' : c.type === 'element' ? 'e' : 'p'}:${String(c.expression)}`,
   );
