@@ -98,18 +98,22 @@ export function validateAgainstProfile(
   return errors;
 }
 
+const NONE: readonly CompiledProfile[] = Object.freeze([]);
+
 function profilesToCheck(
   ctx: WalkContext,
   resource: AnyResource,
   path: string,
   required: readonly string[],
-): CompiledProfile[] {
+): readonly CompiledProfile[] {
   // meta / meta.profile of a wrong JSON shape are reported by the structure walk; here they claim nothing.
   const meta = resource.meta as { profile?: unknown } | null | undefined;
   const raw = typeof meta === 'object' && meta !== null ? meta.profile : undefined;
+  const globals = ctx.engine.registry.globalProfiles(resource.resourceType);
+  // Nothing required, global or claimed (most resources): the base definition alone, without the sets below.
+  if (required.length === 0 && globals.length === 0 && !(Array.isArray(raw) && raw.length > 0)) return NONE;
   const claimed = (Array.isArray(raw) ? raw : []).filter((p): p is string => typeof p === 'string');
   const out: CompiledProfile[] = [];
-  const globals = ctx.engine.registry.globalProfiles(resource.resourceType);
   for (const url of new Set([...required, ...globals, ...claimed])) {
     const compiled = ctx.engine.registry.profile(url);
     const isClaim = !required.includes(url) && !globals.includes(url);
@@ -160,8 +164,9 @@ export function validateResource(
     return 1;
   }
   const profiles = profilesToCheck(ctx, resource, path, required);
+  if (profiles.length === 0) return validateAgainstProfile(ctx, resource, base, path);
   let errors = 0;
-  for (const p of profiles.length ? profiles : [base]) errors += validateAgainstProfile(ctx, resource, p, path);
+  for (const p of profiles) errors += validateAgainstProfile(ctx, resource, p, path);
   return errors;
 }
 
