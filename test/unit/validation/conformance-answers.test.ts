@@ -265,6 +265,28 @@ describe('business rules of conformance resources and search sets', () => {
     ]);
   });
 
+  test('when a nested concept mistypes a declared property value, then it is reported at its nested path', () => {
+    const cs = {
+      resourceType: 'CodeSystem',
+      status: 'draft',
+      content: 'complete',
+      property: [{ code: 'weight', type: 'decimal' }],
+      concept: [
+        { code: 'a' },
+        {
+          code: 'b',
+          concept: [
+            { code: 'c', property: [{ code: 'weight', valueDecimal: 2 }] },
+            { code: 'd', property: [{ code: 'other', valueString: 'x' }, { code: 'weight', valueString: 'heavy' }] },
+          ],
+        },
+      ],
+    };
+    expect(errors(validator.validate(cs))).toEqual([
+      ['CODESYSTEM_PROPERTY_VALUE_TYPE', 'CodeSystem.concept[1].concept[1].property[1]'],
+    ]);
+  });
+
   test('when a search-set match has no id or is not of the searched type, then both are reported', () => {
     const b = {
       resourceType: 'Bundle',
