@@ -277,7 +277,13 @@ describe('business rules of conformance resources and search sets', () => {
           code: 'b',
           concept: [
             { code: 'c', property: [{ code: 'weight', valueDecimal: 2 }] },
-            { code: 'd', property: [{ code: 'other', valueString: 'x' }, { code: 'weight', valueString: 'heavy' }] },
+            {
+              code: 'd',
+              property: [
+                { code: 'other', valueString: 'x' },
+                { code: 'weight', valueString: 'heavy' },
+              ],
+            },
           ],
         },
       ],
