@@ -62,8 +62,8 @@ interface Memo {
   readonly contexts: Map<string, Contexts>;
   /** `Type|path.without.indexes` → logical paths (null: not resolvable against the base definitions). */
   readonly paths: Map<string, readonly string[] | null>;
-  /** Extension URL, place (`Type|path.without.indexes`) and holder extension URL → whether a context fits there. */
-  readonly fitting: Map<string, boolean>;
+  /** Extension URL → place (`Type|path.without.indexes`, and the holder extension URL) → whether a context fits. */
+  readonly fitting: Map<string, Map<string, boolean>>;
 }
 
 /** An extension definition's contexts and what follows from them alone. */
@@ -231,13 +231,15 @@ export function checkExtensionContext(ctx: WalkContext, url: string, at: PathSou
     extensionUrl: needsUrl && relative ? holderExtensionUrl(resource, relative) : undefined,
   };
   // Whether a context fits follows from the definitions, the place and the holder's URL alone: judged once each.
-  const fitKey = needsUrl ? `${url}\n${key}\n${place.extensionUrl ?? ''}` : `${url}\n${key}`;
-  let fitting = memo.fitting.get(fitKey);
+  let verdicts = memo.fitting.get(url);
+  if (verdicts === undefined) memo.fitting.set(url, (verdicts = new Map()));
+  const fitKey = needsUrl ? `${key}\n${place.extensionUrl ?? ''}` : key;
+  let fitting = verdicts.get(fitKey);
   if (fitting === undefined) {
     const atResource = relativeText === '';
     fitting =
       place.paths.some((p) => ANY_EXTENSION_HERE.has(p)) || contexts.some((c) => fits(ctx, c, place, atResource));
-    if (memo.fitting.size < MAX_PLACES) memo.fitting.set(fitKey, fitting);
+    if (verdicts.size < MAX_PLACES) verdicts.set(fitKey, fitting);
   }
   if (fitting) return;
   const allowed = contexts.map(
