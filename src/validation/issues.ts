@@ -41,7 +41,9 @@ class Sink implements IssueSink {
   readonly issues: OperationOutcomeIssue[] = [];
   // issues[0 … indexed) by their first expression: built only once the list outgrows a linear scan. A resource's
   // cached issues handed to the empty sink of its caller (every top-level validation) are never compared again.
-  private byExpression: Map<string | undefined, OperationOutcomeIssue[]> | undefined = undefined;
+  // An expression's one issue, or its issues once a second one shares it (most expressions have one).
+  private byExpression: Map<string | undefined, OperationOutcomeIssue | OperationOutcomeIssue[]> | undefined =
+    undefined;
   private indexed = 0;
   private errors = 0;
 
@@ -75,15 +77,20 @@ class Sink implements IssueSink {
         const known = issues[this.indexed]!;
         const at = known.expression?.[0];
         const group = index.get(at);
-        if (group) group.push(known);
-        else index.set(at, [known]);
+        if (group === undefined) index.set(at, known);
+        else if (Array.isArray(group)) group.push(known);
+        else index.set(at, [group, known]);
       }
       const at = i.expression?.[0];
       const group = index.get(at);
-      if (group) {
+      if (group === undefined) index.set(at, i);
+      else if (Array.isArray(group)) {
         for (const known of group) if (same(known, i)) return;
         group.push(i);
-      } else index.set(at, [i]);
+      } else {
+        if (same(group, i)) return;
+        index.set(at, [group, i]);
+      }
       this.indexed++;
     }
     if (isError(i)) this.errors++;
