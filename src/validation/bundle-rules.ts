@@ -17,6 +17,12 @@ interface RawEntry {
   resource?: AnyResource;
 }
 
+/** An entry resource's meta.versionId ('' when none), which tells versions of one fullUrl apart. */
+function versionOf(resource: AnyResource): string {
+  const versionId = (resource.meta as { versionId?: unknown } | undefined)?.versionId;
+  return typeof versionId === 'string' ? versionId : '';
+}
+
 /** Builds the lookup tables of a Bundle found at `path`; duplicate fullUrls are reported to `sink`. */
 export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string): BundleIndex {
   const entries: BundleEntryRef[] = [];
@@ -24,7 +30,8 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
   const byPath = new Map<string, BundleEntryRef>();
   const byTypeId = new Map<string, BundleEntryRef>();
   const sameTypeId = new Map<string, BundleEntryRef[]>();
-  const seen = new Set<string>();
+  // The versionIds seen with each fullUrl, kept only once a fullUrl repeats (rare): a key string per entry was not.
+  let versions: Map<string, string[]> | undefined;
   const raw = Array.isArray(bundle.entry) ? (bundle.entry as RawEntry[]) : [];
   raw.forEach((e, i) => {
     const resource = e?.resource;
@@ -35,12 +42,16 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
     byPath.set(ref.path, ref);
     if (fullUrl) {
       // bdl-7: fullUrl with meta.versionId is what must be unique (a history-like collection may repeat a fullUrl).
-      const versionId = (resource.meta as { versionId?: unknown } | undefined)?.versionId;
-      const key = `${fullUrl}|${typeof versionId === 'string' ? versionId : ''}`;
-      if (seen.has(key) && bundle.type !== 'history') {
-        sink.add('BUNDLE_FULLURL_DUPLICATE', `${path}.entry[${i}]`, `Duplicate fullUrl '${fullUrl}'`);
+      const earlier = byFullUrl.get(fullUrl);
+      if (earlier !== undefined) {
+        versions ??= new Map();
+        let seen = versions.get(fullUrl);
+        if (seen === undefined) versions.set(fullUrl, (seen = [versionOf(earlier.resource)]));
+        const version = versionOf(resource);
+        if (seen.includes(version) && bundle.type !== 'history')
+          sink.add('BUNDLE_FULLURL_DUPLICATE', `${path}.entry[${i}]`, `Duplicate fullUrl '${fullUrl}'`);
+        seen.push(version);
       }
-      seen.add(key);
       if (!ABSOLUTE.test(fullUrl))
         sink.add(
           'BUNDLE_FULLURL_RELATIVE',
@@ -52,7 +63,11 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
     if (resource.id) {
       const key = `${resource.resourceType}/${resource.id}`;
       const earlier = byTypeId.get(key);
-      if (earlier) sameTypeId.set(key, [...(sameTypeId.get(key) ?? [earlier]), ref]);
+      if (earlier) {
+        const all = sameTypeId.get(key);
+        if (all) all.push(ref);
+        else sameTypeId.set(key, [earlier, ref]);
+      }
       byTypeId.set(key, ref);
     }
   });

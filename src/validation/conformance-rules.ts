@@ -5,7 +5,7 @@
  * https://hl7.org/fhir/R4/bundle.html#searchset
  */
 import type { AnyResource } from '../packages/types.ts';
-import type { WalkContext } from './context.ts';
+import { pathText, type PathSource, type WalkContext } from './context.ts';
 import { checkSignatureData } from './bundle-rules.ts';
 import { checkOperationDefinition } from './operation-definition-rules.ts';
 import { checkSnomedFilterOps } from './snomed-filter-ops.ts';
@@ -13,6 +13,8 @@ import { checkStructureDefinition } from './sd-rules.ts';
 import { checkConceptMap, checkValueSetFilters } from './terminology-rules.ts';
 
 type Json = Record<string, unknown>;
+
+const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 const objects = (v: unknown): Json[] =>
   Array.isArray(v) ? v.filter((x): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x)) : [];
@@ -92,27 +94,45 @@ function checkCodeSystem(ctx: WalkContext, cs: AnyResource, path: string): void 
     if (code !== undefined && type !== undefined && !declared.has(code)) declared.set(code, type);
     if (uri !== undefined) uris.add(uri);
   });
-  const walk = (concepts: Json[], at: string): void => {
-    concepts.forEach((c, i) => {
-      const here = `${at}[${i}]`;
-      objects(c.property).forEach((p, j) => {
-        const type = typeof p.code === 'string' ? declared.get(p.code) : undefined;
-        const valueKey = Object.keys(p).find((k) => k.startsWith('value'));
-        if (type === undefined || valueKey === undefined) return;
-        const actual = valueKey.slice(5);
-        const want = type === 'dateTime' ? 'DateTime' : type.charAt(0).toUpperCase() + type.slice(1);
-        if (actual !== want) {
-          ctx.sink.add(
-            'CODESYSTEM_PROPERTY_VALUE_TYPE',
-            `${here}.property[${j}]`,
-            `The property '${String(p.code)}' has a value of type ${actual}, but is defined with the type '${type}'`,
-          );
+  // Only a declared property's values can have a wrong type: with none declared (most code systems) nothing to walk.
+  if (declared.size === 0) return;
+  // Concept paths are made only for an issue: code systems hold thousands of concepts, nearly all without one.
+  const walk = (concepts: unknown, at: () => string): void => {
+    if (!Array.isArray(concepts)) return;
+    // Positions count the objects only (non-objects are reported by the walk), as `objects()` lists them.
+    let i = -1;
+    for (const c of concepts) {
+      if (!isObject(c)) continue;
+      const n = ++i;
+      const here = (): string => `${at()}[${n}]`;
+      let j = -1;
+      if (Array.isArray(c.property))
+        for (const p of c.property) {
+          if (!isObject(p)) continue;
+          const m = ++j;
+          const type = typeof p.code === 'string' ? declared.get(p.code) : undefined;
+          if (type === undefined) continue;
+          let valueKey: string | undefined;
+          for (const k in p)
+            if (k.startsWith('value')) {
+              valueKey = k;
+              break;
+            }
+          if (valueKey === undefined) continue;
+          const actual = valueKey.slice(5);
+          const want = type === 'dateTime' ? 'DateTime' : type.charAt(0).toUpperCase() + type.slice(1);
+          if (actual !== want) {
+            ctx.sink.add(
+              'CODESYSTEM_PROPERTY_VALUE_TYPE',
+              `${here()}.property[${m}]`,
+              `The property '${String(p.code)}' has a value of type ${actual}, but is defined with the type '${type}'`,
+            );
+          }
         }
-      });
-      walk(objects(c.concept), `${here}.concept`);
-    });
+      walk(c.concept, () => `${here()}.concept`);
+    }
   };
-  walk(objects(cs.concept), `${path}.concept`);
+  walk(cs.concept, () => `${path}.concept`);
 }
 
 /** Search-set entries that are matches carry an id and are of the type searched (from the self link). */
@@ -163,13 +183,13 @@ function checkSearchParameter(ctx: WalkContext, sp: AnyResource, path: string): 
 }
 
 /** A Coding names a code system, never a supplement of one (https://hl7.org/fhir/R4/codesystem.html#supplements). */
-export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string): void {
+export function checkCodingSystem(ctx: WalkContext, coding: Json, path: PathSource): void {
   if (typeof coding.system !== 'string') return;
   // Coding.system is a URI that names a code system: absolute (https://hl7.org/fhir/R4/datatypes.html#Coding).
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(coding.system)) {
     ctx.sink.add(
       'CODING_SYSTEM_NOT_ABSOLUTE',
-      `${path}.system`,
+      `${pathText(path)}.system`,
       `Coding.system must be an absolute reference, not a local reference ('${coding.system}')`,
     );
     return;
@@ -178,7 +198,7 @@ export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string):
   if (!cs && ctx.engine.registry.resolve(coding.system, 'ValueSet')) {
     ctx.sink.add(
       'CODING_SYSTEM_IS_VALUESET',
-      `${path}.system`,
+      `${pathText(path)}.system`,
       `The Coding references a value set, not a code system ('${coding.system}')`,
     );
     return;
@@ -186,7 +206,7 @@ export function checkCodingSystem(ctx: WalkContext, coding: Json, path: string):
   if (cs && typeof cs.supplements === 'string') {
     ctx.sink.add(
       'CODING_SYSTEM_IS_SUPPLEMENT',
-      `${path}.system`,
+      `${pathText(path)}.system`,
       `The CodeSystem ${coding.system} is a supplement (of ${cs.supplements}), so it cannot be used as Coding.system`,
     );
   }

@@ -12,8 +12,40 @@ export interface PathValue {
   readonly value: unknown;
   /** Type when known: the resource type, the choice type, or undefined. */
   readonly type?: string;
-  /** Instance path of a resolved resource (for profile checks). */
-  readonly path?: string;
+  /** Instance path of the value (for profile checks of a resolved resource); read only when needed. */
+  readonly path?: PathLike;
+}
+
+/** A path string, or an object (a walked item, a step below one) that makes its path when read. */
+export type PathLike = string | { readonly path: string };
+
+/** The text of a path ('' when there is none: the value came from nowhere the walk can name). */
+export function pathOf(at: PathLike | undefined): string {
+  return at === undefined ? '' : typeof at === 'string' ? at : at.path;
+}
+
+/**
+ * The path of a value one step below another: made on first read, since slice matching looks at every value against
+ * every slice and almost never needs a path (building one string per trial was a steady cost of extension slicing).
+ */
+class StepPath {
+  private readonly parent: PathLike;
+  private readonly segment: string;
+  private text: string | undefined = undefined;
+
+  constructor(parent: PathLike, segment: string) {
+    this.parent = parent;
+    this.segment = segment;
+  }
+
+  get path(): string {
+    if (this.text === undefined) {
+      const above = pathOf(this.parent);
+      // A value with no path gives its children none either.
+      this.text = above ? `${above}.${this.segment}` : '';
+    }
+    return this.text;
+  }
 }
 
 export interface DefinitionAt {
@@ -64,11 +96,11 @@ export function splitPath(path: string): string[] {
   return out.filter((s) => s !== '');
 }
 
-function children(obj: unknown, name: string): PathValue[] {
+function children(obj: unknown, name: string, path?: PathLike): PathValue[] {
   if (typeof obj !== 'object' || obj === null) return [];
   const o = obj as Record<string, unknown>;
   const wrap = (v: unknown, type?: string): PathValue[] =>
-    v === undefined ? [] : Array.isArray(v) ? v.map((x) => ({ value: x, type })) : [{ value: v, type }];
+    v === undefined ? [] : Array.isArray(v) ? v.map((x) => ({ value: x, type, path })) : [{ value: v, type, path }];
   if (o[name] !== undefined) return wrap(o[name]);
   for (const key of Object.keys(o)) {
     if (key.length > name.length && key.startsWith(name) && key.charCodeAt(name.length) < 91) {
@@ -106,7 +138,7 @@ function step(ctx: WalkContext, values: PathValue[], segment: string): PathValue
   const fn = FUNCTION.exec(segment);
   if (!fn)
     return values.flatMap((v) =>
-      children(v.value, segment).map((c) => (v.path ? { ...c, path: `${v.path}.${segment}` } : c)),
+      children(v.value, segment, v.path === undefined || v.path === '' ? undefined : new StepPath(v.path, segment)),
     );
   const [, name, literal, ident] = fn;
   if (name === 'resolve') {

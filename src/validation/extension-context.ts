@@ -11,7 +11,7 @@
  * The Java validator corrects a few R4 core contexts that the specification's own examples break; they are corrected
  * here the same way (CONTEXT_FIXES).
  */
-import type { WalkContext } from './context.ts';
+import { pathText, type PathSource, type WalkContext } from './context.ts';
 import { PRIMITIVE_TYPES } from './model.ts';
 
 type Json = Record<string, unknown>;
@@ -59,16 +59,31 @@ function segments(relative: string): Segment[] | undefined {
 /** Per engine (keyed by its registry): base-type chains and the contexts of each extension definition. */
 interface Memo {
   readonly chains: Map<string, readonly string[]>;
-  readonly contexts: Map<string, readonly Json[]>;
+  readonly contexts: Map<string, Contexts>;
   /** `Type|path.without.indexes` → logical paths (null: not resolvable against the base definitions). */
   readonly paths: Map<string, readonly string[] | null>;
+  /** Extension URL → place (`Type|path.without.indexes`, and the holder extension URL) → whether a context fits. */
+  readonly fitting: Map<string, Map<string, boolean>>;
+}
+
+/** An extension definition's contexts and what follows from them alone. */
+interface Contexts {
+  readonly list: readonly Json[];
+  /** No context, or one that admits every element: nothing to check. */
+  readonly open: boolean;
+  /** Some context names an extension: the URL of the extension holding this one matters. */
+  readonly needsUrl: boolean;
 }
 /** Distinct places remembered per engine; beyond it (hostile nesting) places are resolved each time. */
 const MAX_PLACES = 20_000;
 const memos = new WeakMap<object, Memo>();
 function memoOf(ctx: WalkContext): Memo {
   let memo = memos.get(ctx.engine.registry);
-  if (!memo) memos.set(ctx.engine.registry, (memo = { chains: new Map(), contexts: new Map(), paths: new Map() }));
+  if (!memo)
+    memos.set(
+      ctx.engine.registry,
+      (memo = { chains: new Map(), contexts: new Map(), paths: new Map(), fitting: new Map() }),
+    );
   return memo;
 }
 
@@ -176,20 +191,30 @@ function fits(ctx: WalkContext, context: Json, place: Place, holderIsResource: b
 }
 
 /** Checks the context of the extension at `path` (`….extension[i]` or `….modifierExtension[i]`) defined by `url`. */
-export function checkExtensionContext(ctx: WalkContext, url: string, path: string, modifier: boolean): void {
+export function checkExtensionContext(ctx: WalkContext, url: string, at: PathSource, modifier: boolean): void {
   const memo = memoOf(ctx);
-  let contexts = memo.contexts.get(url);
-  if (!contexts) memo.contexts.set(url, (contexts = contextsOf(ctx, url)));
+  let known = memo.contexts.get(url);
+  if (!known) {
+    const list = contextsOf(ctx, url);
+    known = {
+      list,
+      open: list.length === 0 || list.some(admitsAll),
+      needsUrl: list.some((c) => c.type === 'extension'),
+    };
+    memo.contexts.set(url, known);
+  }
   // No context, or one that admits every element: nothing to check (most extensions; skip the path work).
-  if (contexts.length === 0 || contexts.some(admitsAll)) return;
+  if (known.open) return;
+  const contexts = known.list;
+  const path = pathText(at);
   const resource = ctx.resource as Json;
   const resourceType = typeof resource?.resourceType === 'string' ? resource.resourceType : undefined;
   if (!resourceType) return;
-  const at = path.lastIndexOf(modifier ? '.modifierExtension[' : '.extension[');
-  if (at < 0) return;
+  const cut = path.lastIndexOf(modifier ? '.modifierExtension[' : '.extension[');
+  if (cut < 0) return;
   const resourcePath = ctx.resource === ctx.rootResource ? ctx.rootPath : containedPath(ctx, path);
   if (resourcePath === undefined || !path.startsWith(resourcePath)) return;
-  const relativeText = path.slice(resourcePath.length, at);
+  const relativeText = path.slice(resourcePath.length, cut);
   const key = `${resourceType}|${relativeText.replace(/\[\d+\]/g, '')}`;
   let paths = memo.paths.get(key);
   let relative: Segment[] | undefined;
@@ -199,15 +224,24 @@ export function checkExtensionContext(ctx: WalkContext, url: string, path: strin
     if (memo.paths.size < MAX_PLACES) memo.paths.set(key, paths);
   }
   if (paths === null) return;
-  const needsUrl = contexts.some((c) => c.type === 'extension');
+  const needsUrl = known.needsUrl;
   if (needsUrl) relative ??= segments(relativeText);
   const place: Place = {
     paths,
     extensionUrl: needsUrl && relative ? holderExtensionUrl(resource, relative) : undefined,
   };
-  const atResource = relativeText === '';
-  if (place.paths.some((p) => ANY_EXTENSION_HERE.has(p))) return;
-  if (contexts.some((c) => fits(ctx, c, place, atResource))) return;
+  // Whether a context fits follows from the definitions, the place and the holder's URL alone: judged once each.
+  let verdicts = memo.fitting.get(url);
+  if (verdicts === undefined) memo.fitting.set(url, (verdicts = new Map()));
+  const fitKey = needsUrl ? `${key}\n${place.extensionUrl ?? ''}` : key;
+  let fitting = verdicts.get(fitKey);
+  if (fitting === undefined) {
+    const atResource = relativeText === '';
+    fitting =
+      place.paths.some((p) => ANY_EXTENSION_HERE.has(p)) || contexts.some((c) => fits(ctx, c, place, atResource));
+    if (verdicts.size < MAX_PLACES) verdicts.set(fitKey, fitting);
+  }
+  if (fitting) return;
   const allowed = contexts.map(
     (c) => `${c.type === 'extension' ? 'x' : c.type === 'element' ? 'e' : 'p'}:${String(c.expression)}`,
   );

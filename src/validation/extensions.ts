@@ -5,7 +5,7 @@
  * an offline validator cannot tell a private extension from a wrong one.
  * https://hl7.org/fhir/R4/extensibility.html
  */
-import type { WalkContext } from './context.ts';
+import { pathText, type PathSource, type WalkContext } from './context.ts';
 import { checkExtensionContext } from './extension-context.ts';
 import type { CompiledProfile, ElementNode } from './model.ts';
 import { EXAMPLE_URL, walkObject } from './walker.ts';
@@ -18,12 +18,12 @@ function hasValue(obj: Record<string, unknown>): boolean {
 }
 
 /** ext-1 (checked natively: it runs on every extension and FHIRPath would cost far more). */
-function checkExt1(ctx: WalkContext, obj: Record<string, unknown>, path: string): void {
+function checkExt1(ctx: WalkContext, obj: Record<string, unknown>, path: PathSource): void {
   const nested = Array.isArray(obj.extension) && obj.extension.length > 0;
   if (nested === hasValue(obj)) {
     ctx.sink.add(
       'INVARIANT_FAILED',
-      path,
+      pathText(path),
       "Constraint failed: ext-1: 'Must have either extensions or value[x], not both'",
     );
   }
@@ -32,7 +32,12 @@ function checkExt1(ctx: WalkContext, obj: Record<string, unknown>, path: string)
 /** Canonical space of an HL7 IG (http://hl7.org/fhir/us/core/..., http://hl7.org/fhir/uv/sdc/...). */
 const HL7_IG_EXTENSION = /^https?:\/\/hl7\.org\/fhir\/[a-z]{2}\/[^/]+\/StructureDefinition\//;
 
-function definitionFor(ctx: WalkContext, node: ElementNode, url: unknown, path: string): CompiledProfile | undefined {
+function definitionFor(
+  ctx: WalkContext,
+  node: ElementNode,
+  url: unknown,
+  path: PathSource,
+): CompiledProfile | undefined {
   const registry = ctx.engine.registry;
   const declared = node.types[0]?.profiles[0];
   const canonical = declared ?? (typeof url === 'string' ? url : undefined);
@@ -41,7 +46,7 @@ function definitionFor(ctx: WalkContext, node: ElementNode, url: unknown, path: 
   if (p) return p;
   const reason = registry.missingReason(canonical);
   if (declared !== undefined || reason !== 'no loaded package defines it') {
-    ctx.sink.add('EXTENSION_NOT_CHECKED', path, `Cannot check the extension ${canonical}: ${reason}`);
+    ctx.sink.add('EXTENSION_NOT_CHECKED', pathText(path), `Cannot check the extension ${canonical}: ${reason}`);
   } else if (/^(https?|urn):/.test(canonical)) {
     // An unknown modifier extension changes the meaning of what it sits on, so it cannot be ignored.
     const modifier = node.name === 'modifierExtension';
@@ -51,7 +56,12 @@ function definitionFor(ctx: WalkContext, node: ElementNode, url: unknown, path: 
         : HL7_IG_EXTENSION.test(canonical)
           ? ctx.engine.unknownExtensionSeverity
           : 'warning';
-    ctx.sink.add('EXTENSION_UNKNOWN', path, `Unknown ${modifier ? 'modifier ' : ''}extension ${canonical}`, severity);
+    ctx.sink.add(
+      'EXTENSION_UNKNOWN',
+      pathText(path),
+      `Unknown ${modifier ? 'modifier ' : ''}extension ${canonical}`,
+      severity,
+    );
   }
   return undefined;
 }
@@ -62,16 +72,16 @@ export function validateExtension(
   obj: Record<string, unknown>,
   node: ElementNode,
   owner: CompiledProfile,
-  path: string,
+  path: PathSource,
 ): void {
   if (typeof obj.url !== 'string') {
-    ctx.sink.add('EXTENSION_URL_MISSING', path, 'An extension must have a url');
+    ctx.sink.add('EXTENSION_URL_MISSING', pathText(path), 'An extension must have a url');
   }
   checkExt1(ctx, obj, path);
   let url = obj.url;
   if (typeof url === 'string' && url.includes('|')) {
     // Extension.url names the extension, never a version of it; it is then checked against the unversioned definition.
-    ctx.sink.add('EXTENSION_URL_VERSIONED', path, `The extension URL must not contain a version ('${url}')`);
+    ctx.sink.add('EXTENSION_URL_VERSIONED', pathText(path), `The extension URL must not contain a version ('${url}')`);
     url = url.slice(0, url.indexOf('|'));
   }
   if (node.children.length > 0) {
@@ -85,7 +95,7 @@ export function validateExtension(
     if (definition.root.isModifier === true ? !asModifier : asModifier)
       ctx.sink.add(
         'EXTENSION_MODIFIER_MISMATCH',
-        path,
+        pathText(path),
         asModifier
           ? `The extension ${definition.url} must not be used as a modifierExtension (it is a regular extension)`
           : `The extension ${definition.url} must not be used as an extension (it is a modifierExtension)`,

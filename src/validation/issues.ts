@@ -17,18 +17,34 @@ export interface IssueSink {
   errorCount(): number;
 }
 
-const keyOf = (i: OperationOutcomeIssue): string =>
-  `${i.severity}|${i.details?.coding?.[0]?.code}|${i.expression?.[0]}|${i.details?.text}`;
-
 const isError = (i: OperationOutcomeIssue): boolean => i.severity === 'error' || i.severity === 'fatal';
+
+/**
+ * Two issues are the same when severity, message id, first expression and text are: compared field by field. A key
+ * string per issue (the four joined) cost a long concatenation and its hash for every issue, most of them never equal
+ * to any other (a CodeSystem's informational "not checked" notes: one per code).
+ */
+function same(a: OperationOutcomeIssue, b: OperationOutcomeIssue): boolean {
+  return (
+    a.expression?.[0] === b.expression?.[0] &&
+    a.details?.coding?.[0]?.code === b.details?.coding?.[0]?.code &&
+    a.severity === b.severity &&
+    a.details?.text === b.details?.text
+  );
+}
+
+/** Up to this many issues a sink compares a new one with each; beyond, it indexes them by expression. */
+const SCAN_LIMIT = 16;
 
 /** One per validated resource and profile, so made as a class (one object) rather than an object of closures. */
 class Sink implements IssueSink {
   readonly issues: OperationOutcomeIssue[] = [];
-  // Keys of issues[0 … keyed): built only when a later issue must be compared with them. A resource's cached issues
-  // handed to the empty sink of its caller (every top-level validation) are never keyed a second time.
-  private seen: Set<string> | undefined = undefined;
-  private keyed = 0;
+  // issues[0 … indexed) by their first expression: built only once the list outgrows a linear scan. A resource's
+  // cached issues handed to the empty sink of its caller (every top-level validation) are never compared again.
+  // An expression's one issue, or its issues once a second one shares it (most expressions have one).
+  private byExpression: Map<string | undefined, OperationOutcomeIssue | OperationOutcomeIssue[]> | undefined =
+    undefined;
+  private indexed = 0;
   private errors = 0;
 
   add(id: MessageId, expression: string, text: string, severity?: IssueSeverity): void {
@@ -53,12 +69,30 @@ class Sink implements IssueSink {
 
   private push(i: OperationOutcomeIssue): void {
     const issues = this.issues;
-    const seen = (this.seen ??= new Set());
-    for (; this.keyed < issues.length; this.keyed++) seen.add(keyOf(issues[this.keyed]!));
-    const key = keyOf(i);
-    if (seen.has(key)) return;
-    seen.add(key);
-    this.keyed++;
+    if (issues.length < SCAN_LIMIT) {
+      for (let j = 0; j < issues.length; j++) if (same(issues[j]!, i)) return;
+    } else {
+      const index = (this.byExpression ??= new Map());
+      for (; this.indexed < issues.length; this.indexed++) {
+        const known = issues[this.indexed]!;
+        const at = known.expression?.[0];
+        const group = index.get(at);
+        if (group === undefined) index.set(at, known);
+        else if (Array.isArray(group)) group.push(known);
+        else index.set(at, [group, known]);
+      }
+      const at = i.expression?.[0];
+      const group = index.get(at);
+      if (group === undefined) index.set(at, i);
+      else if (Array.isArray(group)) {
+        for (const known of group) if (same(known, i)) return;
+        group.push(i);
+      } else {
+        if (same(group, i)) return;
+        index.set(at, [group, i]);
+      }
+      this.indexed++;
+    }
     if (isError(i)) this.errors++;
     issues.push(i);
   }

@@ -95,6 +95,8 @@ function makePlan(ctx: WalkContext, node: ElementNode, type: TypeRef, owner: Com
 export function planFor(ctx: WalkContext, node: ElementNode, type: TypeRef, owner: CompiledProfile): ItemPlan {
   let memo = node.memo;
   if (memo === undefined || memo.owner !== ctx.engine) node.memo = memo = { owner: ctx.engine };
+  // Most elements have one type: the plan last used here answers without the per-type map.
+  if (memo.lastType === type && (memo.lastPlan as ItemPlan).owner === owner) return memo.lastPlan as ItemPlan;
   let plans = memo.plans as Map<TypeRef, ItemPlan> | undefined;
   if (plans === undefined) memo.plans = plans = new Map();
   let plan = plans.get(type);
@@ -102,6 +104,10 @@ export function planFor(ctx: WalkContext, node: ElementNode, type: TypeRef, owne
     plan = makePlan(ctx, node, type, owner);
     // A node is walked as part of the profile that holds it; should another owner come, its plan is not kept.
     if (!plans.has(type)) plans.set(type, plan);
+  }
+  if (plan === plans.get(type)) {
+    memo.lastType = type;
+    memo.lastPlan = plan;
   }
   return plan;
 }

@@ -96,7 +96,13 @@ export interface ElementNode {
    * to run; item-plan.ts: what to do with a value of each type), read for every value walked, where a WeakMap or
    * registry lookup per value cost more than the work it saved. Not definition data.
    */
-  memo?: { readonly owner: object; invariants?: readonly unknown[]; plans?: unknown };
+  memo?: {
+    readonly owner: object;
+    invariants?: readonly unknown[];
+    plans?: unknown;
+    lastType?: unknown;
+    lastPlan?: unknown;
+  };
 }
 
 export interface CompiledProfile {

@@ -53,8 +53,11 @@ const PATTERNS: Readonly<Record<string, { test(value: string): boolean }>> = {
 const NUMERIC = new Set(['integer', 'decimal', 'unsignedInt', 'positiveInt']);
 const INT32_MAX = 2147483647;
 const INT32_MIN = -2147483648;
-/** Leading or trailing XML whitespace (String.trim would also strip no-break spaces, which are content). */
-const EDGE_SPACE = /^[ \t\n\r]|[ \t\n\r]$/;
+/** An XML whitespace character: space, tab, line feed, carriage return (not a no-break space, which is content). */
+const isXmlSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
+/** Leading or trailing XML whitespace (String.trim would also strip no-break spaces); `value` is not empty. */
+const hasEdgeSpace = (value: string): boolean =>
+  isXmlSpace(value.charCodeAt(0)) || isXmlSpace(value.charCodeAt(value.length - 1));
 
 export type PrimitiveProblem =
   | { id: 'PRIMITIVE_WRONG_JSON_TYPE'; text: string }
@@ -63,13 +66,14 @@ export type PrimitiveProblem =
   | { id: 'CANONICAL_NOT_ABSOLUTE'; text: string };
 
 /** The source text of a `JSON.rawJSON` number, when the value is one. */
+const isRawJSON = (JSON as unknown as { isRawJSON?: (v: unknown) => boolean }).isRawJSON;
 function rawNumberText(value: unknown): string | undefined {
-  const isRaw = (JSON as unknown as { isRawJSON?: (v: unknown) => boolean }).isRawJSON;
-  if (typeof value !== 'object' || value === null || !isRaw?.(value)) return undefined;
+  if (typeof value !== 'object' || value === null || !isRawJSON?.(value)) return undefined;
   return String((value as { rawJSON: unknown }).rawJSON);
 }
 
 function expectedJsonType(type: string): 'boolean' | 'number' | 'string' {
+  if (type === 'string' || type === 'code' || type === 'uri') return 'string'; // the most frequent, decided first
   if (type === 'boolean') return 'boolean';
   return NUMERIC.has(type) ? 'number' : 'string';
 }
@@ -117,7 +121,7 @@ export function checkPrimitive(type: string, input: unknown): PrimitiveProblem |
   }
   if (typeof value !== 'string') return undefined;
   if (value.length === 0) return { id: 'PRIMITIVE_EMPTY', text: '@value cannot be empty' };
-  if (type !== 'string' && type !== 'markdown' && type !== 'xhtml' && EDGE_SPACE.test(value)) {
+  if (type !== 'string' && type !== 'markdown' && type !== 'xhtml' && hasEdgeSpace(value)) {
     return {
       id: 'PRIMITIVE_FORMAT',
       text: `The value '${value}' is not a valid ${type}: leading or trailing whitespace`,

@@ -4,7 +4,7 @@
  * https://hl7.org/fhir/R4/references.html and https://hl7.org/fhir/R4/bundle.html#references
  */
 import type { AnyResource } from '../packages/types.ts';
-import type { BundleEntryRef, WalkContext } from './context.ts';
+import { pathText, type BundleEntryRef, type PathSource, type WalkContext } from './context.ts';
 import type { ElementNode, TypeRef } from './model.ts';
 import { createIssueSink } from './issues.ts';
 import { surelyFails } from './quick-reject.ts';
@@ -97,15 +97,23 @@ export function conformsToAny(
   return checked ? false : undefined;
 }
 
-function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode, path: string): void {
+/** Where a problem of the reference string of the Reference at `at` is reported (built only then). */
+const referenceAt = (at: PathSource): string => `${pathText(at)}.reference`;
+
+function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode, at: PathSource): void {
   const bundle = ctx.bundle;
   if (ctx.engine.checkReferencesExist && !bundle && !reference.startsWith('#') && !/^[a-z]+:/.test(reference)) {
-    ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `Unable to resolve resource with reference '${reference}'`, 'error');
+    ctx.sink.add(
+      'REFERENCE_NOT_RESOLVED',
+      referenceAt(at),
+      `Unable to resolve resource with reference '${reference}'`,
+      'error',
+    );
     return;
   }
   if (!bundle || reference.startsWith('#')) {
     if (reference.startsWith('#'))
-      ctx.sink.add('REFERENCE_NOT_RESOLVED', path, `The contained resource '${reference}' is not found`);
+      ctx.sink.add('REFERENCE_NOT_RESOLVED', referenceAt(at), `The contained resource '${reference}' is not found`);
     return;
   }
   // Composition.section.entry of documents has its own rule (bundle-rules.ts), reported once there.
@@ -117,13 +125,17 @@ function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode,
     // Only a document must be self-contained; elsewhere the HL7 validator warns.
     ctx.sink.add(
       'REFERENCE_NOT_RESOLVED',
-      path,
+      referenceAt(at),
       `The reference '${reference}' cannot be resolved inside the Bundle`,
       bundle.type === 'document' ? 'error' : 'warning',
     );
   } else if (!local && bundle.type === 'document') {
     // A document should be self-contained, but an absolute URL may legitimately point to a server.
-    ctx.sink.add('REFERENCE_EXTERNAL', path, `The reference '${reference}' points outside the document Bundle`);
+    ctx.sink.add(
+      'REFERENCE_EXTERNAL',
+      referenceAt(at),
+      `The reference '${reference}' points outside the document Bundle`,
+    );
   }
 }
 
@@ -133,7 +145,7 @@ function checkUnresolved(ctx: WalkContext, reference: string, node: ElementNode,
  * resolve against, and a relative reference that is no `Type/id` (or `Type/id/_history/v`); true when reported, so
  * the caller does not also report it unresolved.
  */
-function checkRelativeInBundle(ctx: WalkContext, reference: string, path: string): boolean {
+function checkRelativeInBundle(ctx: WalkContext, reference: string, at: PathSource): boolean {
   const bundle = ctx.bundle;
   if (!bundle || reference[0] === '#' || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(reference)) return false;
   // References of the Bundle itself (signature.who) have no entry; responses echo what the server got.
@@ -149,7 +161,7 @@ function checkRelativeInBundle(ctx: WalkContext, reference: string, path: string
     ctx.sink.add('BUNDLE_ENTRY_NO_FULLURL', entry.path.replace(/\.resource$/, ''), 'Bundle entry missing fullUrl');
     ctx.sink.add(
       'BUNDLE_REFERENCE_NO_FULLURL',
-      path,
+      referenceAt(at),
       `The relative reference '${reference}' is inside a Bundle entry that has no fullUrl to resolve it against`,
     );
     return true;
@@ -160,7 +172,7 @@ function checkRelativeInBundle(ctx: WalkContext, reference: string, path: string
   if ((bundle.type === 'transaction' || bundle.type === 'batch') && reference.includes('?')) return false;
   ctx.sink.add(
     'REFERENCE_FORMAT',
-    path,
+    referenceAt(at),
     `Relative URLs must be of the format [ResourceName]/[id]. Encountered ${reference}`,
   );
   return true;
@@ -172,14 +184,13 @@ export function checkReference(
   obj: Record<string, unknown>,
   type: TypeRef,
   node: ElementNode,
-  path: string,
+  at: PathSource,
 ): void {
   const reference = typeof obj.reference === 'string' ? obj.reference : undefined;
   const resolved = reference ? resolveReference(ctx, reference) : undefined;
   if (reference && ctx.bundle?.sameTypeId.has(reference))
-    ctx.sink.add('REFERENCE_AMBIGUOUS', `${path}.reference`, `Multiple matches in bundle for reference ${reference}`);
-  if (reference && !checkRelativeInBundle(ctx, reference, `${path}.reference`) && !resolved)
-    checkUnresolved(ctx, reference, node, `${path}.reference`);
+    ctx.sink.add('REFERENCE_AMBIGUOUS', referenceAt(at), `Multiple matches in bundle for reference ${reference}`);
+  if (reference && !checkRelativeInBundle(ctx, reference, at) && !resolved) checkUnresolved(ctx, reference, node, at);
   const targets = type.targetProfiles;
   if (targets.length === 0) return;
   const allowed = targets.map((t) => typeOfProfile(ctx, t));
@@ -187,7 +198,7 @@ export function checkReference(
   if (actual && !allowed.includes(undefined) && !allowed.includes('Resource') && !allowed.includes(actual)) {
     ctx.sink.add(
       'REFERENCE_TARGET_TYPE',
-      path,
+      pathText(at),
       `The type '${actual}' of the reference target is not a valid target for ${node.path} (must be one of ${[...new Set(allowed)].join(', ')})`,
     );
     return;
@@ -199,7 +210,7 @@ export function checkReference(
   if (verdict === false) {
     ctx.sink.add(
       'REFERENCE_TARGET_PROFILE',
-      path,
+      pathText(at),
       `The target ${reference} (${resolved.path}) does not conform to ${constraining.join(' or ')}; its own errors are reported at ${resolved.path}`,
     );
   }

@@ -5,7 +5,7 @@
  * https://hl7.org/fhir/R4/profiling.html#slicing
  */
 import type { Item, PathSource, WalkContext } from './context.ts';
-import { definitionAt, valuesAt, type DefinitionAt, type PathValue } from './discriminator-path.ts';
+import { definitionAt, pathOf, valuesAt, type DefinitionAt, type PathValue } from './discriminator-path.ts';
 import { checkCardinality, elementLabel } from './element-items.ts';
 import { createCountingSink } from './issues.ts';
 import type { CompiledProfile, Discriminator, ElementNode } from './model.ts';
@@ -71,7 +71,7 @@ function matchProfile(ctx: WalkContext, values: PathValue[], def: DefinitionAt |
   return values.some((v) => {
     const resource = v.value as { resourceType?: string };
     if (typeof resource?.resourceType !== 'string') return false;
-    const verdict = conformsToAny(ctx, { resource: resource as never, path: v.path ?? '' }, urls);
+    const verdict = conformsToAny(ctx, { resource: resource as never, path: pathOf(v.path) }, urls);
     if (verdict !== undefined) return verdict;
     // None of the profiles is loaded: fall back to their resource type (reported as not checked elsewhere).
     return urls.some((u) => typeOfProfile(ctx, u) === resource.resourceType);
@@ -93,7 +93,7 @@ function matchExists(values: PathValue[], def: DefinitionAt | undefined): boolea
 }
 
 function matches(ctx: WalkContext, item: Item, slice: ElementNode, owner: CompiledProfile, d: Discriminator): boolean {
-  const values = valuesAt(ctx, { value: item.value, type: item.type.code, path: item.path }, d.path);
+  const values = valuesAt(ctx, { value: item.value, type: item.type.code, path: item }, d.path);
   const def = definitionAt(ctx, slice, owner, d.path);
   switch (d.type) {
     case 'value':
@@ -126,7 +126,7 @@ function nearMiss(
   if (!discriminators.some((d) => d.type === 'profile')) return false;
   return discriminators.every((d) => {
     if (d.type !== 'profile') return matches(ctx, item, slice, owner, d);
-    const values = valuesAt(ctx, { value: item.value, type: item.type.code, path: item.path }, d.path);
+    const values = valuesAt(ctx, { value: item.value, type: item.type.code, path: item }, d.path);
     return matchProfileType(ctx, values, definitionAt(ctx, slice, owner, d.path));
   });
 }

@@ -14,6 +14,7 @@ import {
   descendants,
   type LoadedCodeSystem,
 } from './code-systems.ts';
+import { pathText, type PathSource } from './context.ts';
 import type { IssueSink } from './issues.ts';
 import type { Binding } from './model.ts';
 import { sctidProblem } from './sctid.ts';
@@ -31,8 +32,10 @@ export interface Terminology {
   expand(valueSet: string): Expansion | undefined;
   /** A loaded code system by canonical (aliases resolved). */
   codeSystem(system: string): LoadedCodeSystem | undefined;
-  checkBinding(sink: IssueSink, binding: Binding, value: Record<string, unknown>, type: string, path: string): void;
-  checkCoding(sink: IssueSink, coding: Record<string, unknown>, path: string): void;
+  checkBinding(sink: IssueSink, binding: Binding, value: Record<string, unknown>, type: string, path: PathSource): void;
+  /** The binding check of a primitive (`code`, `string`, `uri`) value, as `checkBinding` of `{ code: value }` as 'code'. */
+  checkCodeBinding(sink: IssueSink, binding: Binding, value: unknown, path: PathSource): void;
+  checkCoding(sink: IssueSink, coding: Record<string, unknown>, path: PathSource): void;
 }
 
 interface Include {
@@ -127,10 +130,20 @@ function member(exp: Expansion, system: string | undefined, code: string): Verdi
 
 const QUANTITY_TYPES = new Set(['Quantity', 'Age', 'Duration', 'Distance', 'Count', 'SimpleQuantity', 'MoneyQuantity']);
 
-function codingsOf(value: Record<string, unknown>, type: string): { system?: string; code: string }[] | undefined {
-  const pick = (c: unknown) =>
-    c && typeof (c as { code?: unknown }).code === 'string' ? [c as { system?: string; code: string }] : [];
-  if (type === 'code') return typeof value.code === 'string' ? [{ code: value.code }] : [];
+type Code = { system?: string; code: string };
+
+/** Whether `display` is the concept's display or one of its designations, letter case aside. */
+function displayMatches(main: string, designations: readonly string[], display: string): boolean {
+  const wanted = display.toLowerCase();
+  if (main.toLowerCase() === wanted) return true;
+  for (const d of designations) if (d.toLowerCase() === wanted) return true;
+  return false;
+}
+
+/** The codings a bound value carries (a bare code is given as a string); undefined when the type binds nothing. */
+function codingsOf(value: Record<string, unknown>, type: string): readonly Code[] | string | undefined {
+  const pick = (c: unknown) => (c && typeof (c as { code?: unknown }).code === 'string' ? [c as Code] : []);
+  if (type === 'code') return typeof value.code === 'string' ? value.code : undefined;
   if (type === 'Coding') return pick(value);
   if (type === 'CodeableConcept') return Array.isArray(value.coding) ? value.coding.flatMap(pick) : [];
   // A binding on a Quantity binds its unit (system + code), as the HL7 validator reads it.
@@ -154,6 +167,63 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
     memo.set(url, result);
     return result ?? undefined;
   };
+  /** `codings` (a bare code as a string) against the binding's value set: one issue unless a code is in it. */
+  const judge = (
+    sink: IssueSink,
+    binding: Binding,
+    valueSet: string,
+    codings: readonly Code[] | string,
+    type: string,
+    path: PathSource,
+  ): void => {
+    const exp = expand(valueSet);
+    if (!exp) {
+      sink.add(
+        'VALUESET_NOT_CHECKED',
+        pathText(path),
+        `The value set ${valueSet} cannot be checked: ${registry.missingReason(valueSet)}`,
+      );
+      return;
+    }
+    let unknown = false;
+    if (typeof codings === 'string') {
+      const verdict = member(exp, undefined, codings);
+      if (verdict === 'yes') return;
+      unknown = verdict === 'unknown';
+    } else {
+      for (const c of codings) {
+        const verdict = member(exp, c.system, c.code);
+        if (verdict === 'yes') return;
+        if (verdict === 'unknown') unknown = true;
+      }
+    }
+    const shown =
+      typeof codings === 'string'
+        ? codings
+        : codings.map((c) => (c.system ? `${c.system}#${c.code}` : c.code)).join(', ');
+    if (unknown) {
+      sink.add(
+        'CODE_NOT_CHECKED',
+        pathText(path),
+        `The code ${shown} could not be checked against ${valueSet}: its code system is not held offline`,
+      );
+      return;
+    }
+    const severity = binding.strength === 'required' ? 'error' : 'warning';
+    // A bare `code` names no system: the HL7 validator first reports that no system of the value set has it.
+    if (type === 'code' && severity === 'error')
+      sink.add(
+        'CODE_SYSTEM_UNDETERMINED',
+        pathText(path),
+        `The system could not be determined for the code '${shown}' in the value set ${valueSet}: no code system of it has that code`,
+      );
+    sink.add(
+      'CODE_NOT_IN_VALUESET',
+      pathText(path),
+      `The code ${shown} is not in the value set ${valueSet} (${binding.strength} binding)`,
+      severity,
+    );
+  };
   return {
     expand,
     codeSystem: (system) => lookup(canonicalSystem(system)),
@@ -161,41 +231,14 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
       if (binding.additional) for (const extra of binding.additional) this.checkBinding(sink, extra, value, type, path);
       if ((binding.strength !== 'required' && binding.strength !== 'extensible') || !binding.valueSet) return;
       const codings = codingsOf(value, type);
-      if (!codings || codings.length === 0) return;
-      const exp = expand(binding.valueSet);
-      if (!exp) {
-        sink.add(
-          'VALUESET_NOT_CHECKED',
-          path,
-          `The value set ${binding.valueSet} cannot be checked: ${registry.missingReason(binding.valueSet)}`,
-        );
-        return;
-      }
-      const verdicts = codings.map((c) => member(exp, c.system, c.code));
-      if (verdicts.includes('yes')) return;
-      const shown = codings.map((c) => (c.system ? `${c.system}#${c.code}` : c.code)).join(', ');
-      if (verdicts.includes('unknown')) {
-        sink.add(
-          'CODE_NOT_CHECKED',
-          path,
-          `The code ${shown} could not be checked against ${binding.valueSet}: its code system is not held offline`,
-        );
-        return;
-      }
-      const severity = binding.strength === 'required' ? 'error' : 'warning';
-      // A bare `code` names no system: the HL7 validator first reports that no system of the value set has it.
-      if (type === 'code' && severity === 'error')
-        sink.add(
-          'CODE_SYSTEM_UNDETERMINED',
-          path,
-          `The system could not be determined for the code '${shown}' in the value set ${binding.valueSet}: no code system of it has that code`,
-        );
-      sink.add(
-        'CODE_NOT_IN_VALUESET',
-        path,
-        `The code ${shown} is not in the value set ${binding.valueSet} (${binding.strength} binding)`,
-        severity,
-      );
+      if (codings === undefined || (typeof codings !== 'string' && codings.length === 0)) return;
+      judge(sink, binding, binding.valueSet, codings, type, path);
+    },
+    checkCodeBinding(sink, binding, value, path) {
+      if (binding.additional) for (const extra of binding.additional) this.checkCodeBinding(sink, extra, value, path);
+      if ((binding.strength !== 'required' && binding.strength !== 'extensible') || !binding.valueSet) return;
+      if (typeof value !== 'string') return;
+      judge(sink, binding, binding.valueSet, value, 'code', path);
     },
     checkCoding(sink, coding, path) {
       const system = coding.system;
@@ -203,7 +246,7 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
       if (CODE_SYSTEM_ALIASES[system])
         sink.add(
           'CODESYSTEM_ALIAS',
-          `${path}.system`,
+          `${pathText(path)}.system`,
           `The code system ${system} is an alias of ${CODE_SYSTEM_ALIASES[system]}; it was read as the latter`,
         );
       const code = coding.code;
@@ -212,7 +255,7 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
         if (problem)
           sink.add(
             'CODE_UNKNOWN_IN_CODESYSTEM',
-            `${path}.code`,
+            `${pathText(path)}.code`,
             `Unknown code '${code}' in the code system ${system}: ${problem}`,
           );
       }
@@ -221,18 +264,22 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
       const concept = cs.concepts.get(code);
       if (!concept) {
         if (cs.complete)
-          sink.add('CODE_UNKNOWN_IN_CODESYSTEM', `${path}.code`, `Unknown code '${code}' in the code system ${system}`);
+          sink.add(
+            'CODE_UNKNOWN_IN_CODESYSTEM',
+            `${pathText(path)}.code`,
+            `Unknown code '${code}' in the code system ${system}`,
+          );
         return;
       }
       const display = coding.display;
       if (
         typeof display === 'string' &&
         concept.display &&
-        ![concept.display, ...concept.designations].some((d) => d.toLowerCase() === display.toLowerCase())
+        !displayMatches(concept.display, concept.designations, display)
       ) {
         sink.add(
           'CODE_DISPLAY_MISMATCH',
-          `${path}.display`,
+          `${pathText(path)}.display`,
           `Wrong display '${display}' for ${system}#${code}: should be '${concept.display}'`,
         );
       }

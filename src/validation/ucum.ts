@@ -6,6 +6,7 @@
  * https://hl7.org/fhir/R4/datatypes.html#Quantity, https://ucum.org/ucum
  */
 import { createRequire } from 'node:module';
+import { pathText, type PathSource } from './context.ts';
 import type { IssueSink } from './issues.ts';
 
 export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
@@ -46,10 +47,10 @@ export function ucumProblem(code: string): string | undefined {
 }
 
 /** Reports a Quantity or Coding (`value`) whose system is UCUM and whose code is not a valid UCUM unit. */
-export function checkUcum(sink: IssueSink, value: Record<string, unknown>, path: string): void {
+export function checkUcum(sink: IssueSink, value: Record<string, unknown>, path: PathSource): void {
   if (value.system !== UCUM_SYSTEM || typeof value.code !== 'string') return;
   const problem = ucumProblem(value.code);
-  if (problem) sink.add('UCUM_CODE_INVALID', `${path}.code`, `Invalid UCUM unit '${value.code}': ${problem}`);
+  if (problem) sink.add('UCUM_CODE_INVALID', `${pathText(path)}.code`, `Invalid UCUM unit '${value.code}': ${problem}`);
 }
 
 /** `value` in `from` units converted to `to` units, or undefined when UCUM cannot convert (different dimensions). */

@@ -40,8 +40,11 @@ export function unevaluableInvariant(expression: string): ResourceShortcut | und
   if (!ALWAYS_UNDEFINED_VARIABLE.has(expression)) return undefined;
   const message = engineError(expression);
   if (message === undefined) return undefined;
+  // One error made here and thrown each time: a new Error per evaluation captured a stack trace (most of the cost of
+  // an Age or Duration); the caller reads only its message.
+  const error = new Error(message);
   return () => {
-    throw new Error(message);
+    throw error;
   };
 }
 

@@ -98,18 +98,22 @@ export function validateAgainstProfile(
   return errors;
 }
 
+const NONE: readonly CompiledProfile[] = Object.freeze([]);
+
 function profilesToCheck(
   ctx: WalkContext,
   resource: AnyResource,
   path: string,
   required: readonly string[],
-): CompiledProfile[] {
+): readonly CompiledProfile[] {
   // meta / meta.profile of a wrong JSON shape are reported by the structure walk; here they claim nothing.
   const meta = resource.meta as { profile?: unknown } | null | undefined;
   const raw = typeof meta === 'object' && meta !== null ? meta.profile : undefined;
+  const globals = ctx.engine.registry.globalProfiles(resource.resourceType);
+  // Nothing required, global or claimed (most resources): the base definition alone, without the sets below.
+  if (required.length === 0 && globals.length === 0 && !(Array.isArray(raw) && raw.length > 0)) return NONE;
   const claimed = (Array.isArray(raw) ? raw : []).filter((p): p is string => typeof p === 'string');
   const out: CompiledProfile[] = [];
-  const globals = ctx.engine.registry.globalProfiles(resource.resourceType);
   for (const url of new Set([...required, ...globals, ...claimed])) {
     const compiled = ctx.engine.registry.profile(url);
     const isClaim = !required.includes(url) && !globals.includes(url);
@@ -160,8 +164,9 @@ export function validateResource(
     return 1;
   }
   const profiles = profilesToCheck(ctx, resource, path, required);
+  if (profiles.length === 0) return validateAgainstProfile(ctx, resource, base, path);
   let errors = 0;
-  for (const p of profiles.length ? profiles : [base]) errors += validateAgainstProfile(ctx, resource, p, path);
+  for (const p of profiles) errors += validateAgainstProfile(ctx, resource, p, path);
   return errors;
 }
 
@@ -321,9 +326,8 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, base
       checkPrimitiveLimits(ctx.sink, node, code, item.value, item.path);
     if (!ctx.engine.allowExampleUrls || !ctx.engine.allowHtmlInMarkdown)
       checkContentPolicy(ctx, code, item.value, item.path);
-    if (node.binding && (code === 'code' || code === 'string' || code === 'uri')) {
-      ctx.engine.terminology.checkBinding(ctx.sink, node.binding, { code: item.value }, 'code', item.path);
-    }
+    if (node.binding && (code === 'code' || code === 'string' || code === 'uri'))
+      ctx.engine.terminology.checkCodeBinding(ctx.sink, node.binding, item.value, item);
     ctx.engine.invariants.check(ctx, node, item.value, code, item);
   }
   if (item.ext) {
@@ -388,16 +392,16 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
     return;
   }
   checkFixedAndPattern(ctx, obj, node, item);
-  if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item.path);
+  if (node.binding) ctx.engine.terminology.checkBinding(ctx.sink, node.binding, obj, code, item);
   if (plan.coding) {
-    ctx.engine.terminology.checkCoding(ctx.sink, obj, item.path);
-    checkCodingSystem(ctx, obj, item.path);
+    ctx.engine.terminology.checkCoding(ctx.sink, obj, item);
+    checkCodingSystem(ctx, obj, item);
   }
-  if (plan.ucum) checkUcum(ctx.sink, obj, item.path);
+  if (plan.ucum) checkUcum(ctx.sink, obj, item);
   if (node.minValue || node.maxValue) checkQuantityLimits(ctx.sink, node, obj, item.path);
   if (code === 'Expression') checkExpression(ctx.sink, obj, item.path);
   ctx.engine.invariants.check(ctx, node, obj, code, item);
-  if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item.path);
+  if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item);
   if (plan.missingProfile !== undefined)
     ctx.sink.add(
       'PROFILE_NOT_CHECKED',
@@ -408,5 +412,5 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   if (plan.typeRoot) ctx.engine.invariants.check(ctx, plan.typeRoot, obj, code, item);
   if (plan.container) walkObject(ctx, obj, plan.container.node, plan.container.owner, item);
   // The definition that applies (a slice may narrow targetProfile) rather than the one the JSON name came from.
-  if (plan.referenceType) checkReference(ctx, obj, plan.referenceType, node, item.path);
+  if (plan.referenceType) checkReference(ctx, obj, plan.referenceType, node, item);
 }

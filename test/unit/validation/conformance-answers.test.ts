@@ -61,6 +61,22 @@ describe('no false errors', () => {
     ).toEqual([]);
   });
 
+  test('when one fullUrl comes back with a versionId seen before, or twice without one, then each repeat is a duplicate', () => {
+    const entry = (url: string, v?: string) => ({
+      fullUrl: `http://example.org/fhir/Patient/${url}`,
+      resource: { resourceType: 'Patient', id: url, ...(v ? { meta: { versionId: v } } : {}) },
+    });
+    const b = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [entry('1', '1'), entry('2'), entry('1', '2'), entry('2'), entry('1', '1'), entry('1', '3')],
+    };
+    expect(errors(validator.validate(b)).filter(([id]) => id === 'BUNDLE_FULLURL_DUPLICATE')).toEqual([
+      ['BUNDLE_FULLURL_DUPLICATE', 'Bundle.entry[3]'],
+      ['BUNDLE_FULLURL_DUPLICATE', 'Bundle.entry[4]'],
+    ]);
+  });
+
   test('when a non-document Bundle has an unresolved urn:uuid reference, then it is a warning', () => {
     const b = {
       resourceType: 'Bundle',
@@ -262,6 +278,34 @@ describe('business rules of conformance resources and search sets', () => {
       ['CODESYSTEM_PROPERTY_TYPE', 'CodeSystem.property[0]'],
       ['CODESYSTEM_PROPERTY_DUPLICATE', 'CodeSystem.property[1]'],
       ['CODESYSTEM_PROPERTY_VALUE_TYPE', 'CodeSystem.concept[0].property[0]'],
+    ]);
+  });
+
+  test('when a nested concept mistypes a declared property value, then it is reported at its nested path', () => {
+    const cs = {
+      resourceType: 'CodeSystem',
+      status: 'draft',
+      content: 'complete',
+      property: [{ code: 'weight', type: 'decimal' }],
+      concept: [
+        { code: 'a' },
+        {
+          code: 'b',
+          concept: [
+            { code: 'c', property: [{ code: 'weight', valueDecimal: 2 }] },
+            {
+              code: 'd',
+              property: [
+                { code: 'other', valueString: 'x' },
+                { code: 'weight', valueString: 'heavy' },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    expect(errors(validator.validate(cs))).toEqual([
+      ['CODESYSTEM_PROPERTY_VALUE_TYPE', 'CodeSystem.concept[1].concept[1].property[1]'],
     ]);
   });
 

@@ -26,6 +26,20 @@ describe('issue sinks', () => {
     expect(outer.errorCount()).toBe(1);
   });
 
+  test('when a sink holds many issues, then a repeat is still dropped and issues differing in one field are kept', () => {
+    const sink = createIssueSink();
+    for (let i = 0; i < 40; i++) sink.add('CODE_NOT_CHECKED', `CodeSystem.concept[${i}].designation[0].use`, `t${i}`);
+    sink.add('CODE_NOT_CHECKED', 'CodeSystem.concept[3].designation[0].use', 't3'); // a repeat
+    sink.add('CODE_NOT_CHECKED', 'CodeSystem.concept[3].designation[0].use', 'other text');
+    sink.add('CODE_NOT_CHECKED', 'CodeSystem.concept[3].designation[0].use', 't3', 'warning');
+    sink.add('CARDINALITY_MIN', 'CodeSystem.concept[3].designation[0].use', 't3');
+    sink.add('CODE_NOT_CHECKED', 'CodeSystem.concept[3].designation[0].use', 'other text'); // a repeat of a repeat
+    sink.add('CARDINALITY_MIN', 'CodeSystem', 'x');
+    sink.add('CARDINALITY_MIN', 'CodeSystem', 'x'); // a repeat
+    expect(sink.issues).toHaveLength(44);
+    expect(sink.errorCount()).toBe(2);
+  });
+
   test('when a trial only counts, then it counts errors and keeps no issue', () => {
     const trial = createCountingSink();
     trial.add('CODE_NOT_CHECKED', 'Patient.gender', 'information only');
