@@ -1,6 +1,7 @@
 /**
  * Reading our PDFs as a person's tools would: Debian poppler-utils' `pdftoppm` (a page to PNG), `pdftotext` and
- * `pdfinfo`, run on a temporary file. .ci/run installs poppler-utils; without it these throw, saying so.
+ * `pdfinfo`, run on a temporary file. The test set-up (global-setup.ts) and .ci/run install poppler-utils; without
+ * it these throw, saying so.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
