@@ -60,4 +60,6 @@ export default function globalSetup(): void {
   // The printable-certificate tests read our PDFs back: pdftoppm renders the page the QR is read from, pdftotext and
   // pdfinfo give its text and metadata (test/helpers/pdf-tools.ts).
   ensureDebianProgram('/usr/bin/pdftoppm', 'poppler-utils', 'test/unit/credentials/printable');
+  // test/readme.test.ts runs the README's examples with curl, as a reader would.
+  ensureDebianProgram('/usr/bin/curl', 'curl', 'test/readme.test.ts');
 }
