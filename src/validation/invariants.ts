@@ -29,6 +29,11 @@ interface Runnable {
   readonly expression: string;
   /** Undefined for dom-3 (checked natively). */
   readonly how?: Compiled;
+  /** Index of an earlier constraint of the same element with the same expression (Narrative.div's txt-1 and txt-2
+   * are both `htmlChecks()`, a scan of the whole narrative): its answer on this value is this one's. */
+  readonly sameAs?: number;
+  /** Whether a later constraint reuses this one's answer. */
+  readonly reused?: boolean;
 }
 
 export interface InvariantRunner {
@@ -92,12 +97,13 @@ export function createInvariantRunner(): InvariantRunner {
       return memo.invariants as readonly Runnable[];
     const list = node.constraints
       .filter((c) => c.key === 'dom-3' || (!NATIVE.has(c.key) && c.expression))
-      .map(
-        (c): Runnable =>
-          c.key === 'dom-3'
-            ? { c, expression: '' }
-            : { c, expression: c.expression as string, how: compile(c.expression as string) },
-      );
+      .map((c, i, all): Runnable => {
+        if (c.key === 'dom-3') return { c, expression: '' };
+        const expression = c.expression as string;
+        const first = all.findIndex((o) => o.key !== 'dom-3' && o.expression === expression);
+        return { c, expression, how: compile(expression), sameAs: first < i ? first : undefined };
+      })
+      .map((r, i, all): Runnable => (all.some((o) => o.sameAs === i) ? { ...r, reused: true } : r));
     if (memo === undefined || memo.owner !== owner) node.memo = memo = { owner };
     memo.invariants = list;
     return list;
@@ -106,8 +112,10 @@ export function createInvariantRunner(): InvariantRunner {
     check(ctx, node, value, type, path) {
       if (node.constraints.length === 0) return;
       const list = runnable(node, ctx.engine);
+      // Answers of this call by constraint index (only kept when a later constraint has the same expression).
+      let answers: (boolean | undefined)[] | undefined;
       for (let i = 0; i < list.length; i++) {
-        const { c, expression, how } = list[i]!;
+        const { c, expression, how, sameAs, reused } = list[i]!;
         if (!how) {
           if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, pathText(path));
           continue;
@@ -122,8 +130,11 @@ export function createInvariantRunner(): InvariantRunner {
           continue;
         }
         let holds: boolean;
+        const earlier = sameAs === undefined ? undefined : answers?.[sameAs];
         try {
-          if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
+          if (earlier !== undefined) holds = earlier;
+          else if (how.kind === 'native')
+            holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
           else holds = how.shortcut?.(value, ctx.resource) ?? evalMemoised(ctx, how, expression, node, type, value);
         } catch (err) {
@@ -134,6 +145,7 @@ export function createInvariantRunner(): InvariantRunner {
           );
           continue;
         }
+        if (reused) (answers ??= [])[i] = holds;
         if (!holds) ctx.sink.add('INVARIANT_FAILED', pathText(path), text(c), severity);
       }
     },
