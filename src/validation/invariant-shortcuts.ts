@@ -10,10 +10,11 @@
  * https://hl7.org/fhirpath/N1/#boolean-logic
  */
 import { evalFhirPathTyped, parseFhirPath } from '@medplum/core';
+import type { CheckScratch } from './sd-facts.ts';
 import { twin } from './shortcut-shape.ts';
 
 /** true: the invariant holds; false: it fails; undefined: no sure answer from the JSON alone. */
-export type Shortcut = (value: unknown, resource?: unknown) => boolean | undefined;
+export type Shortcut = (value: unknown, resource?: unknown, scratch?: CheckScratch) => boolean | undefined;
 
 type Json = Record<string, unknown>;
 const NAME = '[a-z][A-Za-z0-9]*';

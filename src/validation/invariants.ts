@@ -11,6 +11,7 @@ import type { Constraint, ElementNode } from './model.ts';
 import { NATIVE_BY_EXPRESSION, unreferencedContained, type NativeCheck } from './native-invariants.ts';
 import { compileShortcut, type Shortcut } from './invariant-shortcuts.ts';
 import { resourceShortcut } from './resource-shortcuts.ts';
+import type { CheckScratch } from './sd-facts.ts';
 import { compileSimple } from './simple-fhirpath.ts';
 
 /** Checked natively elsewhere (they run on every element, where FHIRPath would dominate the cost). */
@@ -108,12 +109,16 @@ export function createInvariantRunner(): InvariantRunner {
     memo.invariants = list;
     return list;
   };
+  const scratch: CheckScratch = {};
   return {
     check(ctx, node, value, type, path) {
       if (node.constraints.length === 0) return;
       const list = runnable(node, ctx.engine);
       // Answers of this call by constraint index (only kept when a later constraint has the same expression).
       let answers: (boolean | undefined)[] | undefined;
+      // What the direct forms of this call share about the one value (sd-facts.ts): emptied first, so nothing is
+      // carried from one call (or one validation) to the next.
+      scratch.sd = undefined;
       for (let i = 0; i < list.length; i++) {
         const { c, expression, how, sameAs, reused } = list[i]!;
         if (!how) {
@@ -136,7 +141,9 @@ export function createInvariantRunner(): InvariantRunner {
           else if (how.kind === 'native')
             holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
-          else holds = how.shortcut?.(value, ctx.resource) ?? evalMemoised(ctx, how, expression, node, type, value);
+          else
+            holds =
+              how.shortcut?.(value, ctx.resource, scratch) ?? evalMemoised(ctx, how, expression, node, type, value);
         } catch (err) {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',
@@ -148,6 +155,7 @@ export function createInvariantRunner(): InvariantRunner {
         if (reused) (answers ??= [])[i] = holds;
         if (!holds) ctx.sink.add('INVARIANT_FAILED', pathText(path), text(c), severity);
       }
+      scratch.sd = undefined;
     },
   };
 }
