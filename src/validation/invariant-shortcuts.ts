@@ -10,10 +10,11 @@
  * https://hl7.org/fhirpath/N1/#boolean-logic
  */
 import { evalFhirPathTyped, parseFhirPath } from '@medplum/core';
+import type { CheckScratch } from './sd-facts.ts';
 import { twin } from './shortcut-shape.ts';
 
 /** true: the invariant holds; false: it fails; undefined: no sure answer from the JSON alone. */
-export type Shortcut = (value: unknown, resource?: unknown) => boolean | undefined;
+export type Shortcut = (value: unknown, resource?: unknown, scratch?: CheckScratch) => boolean | undefined;
 
 type Json = Record<string, unknown>;
 const NAME = '[a-z][A-Za-z0-9]*';
@@ -30,6 +31,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /** Whether `names` leads to nothing from `start`; false when something is there or the JSON is not plain objects. */
 function surelyAbsent(start: unknown, names: readonly string[]): boolean {
+  if (names.length === 1) return surelyAbsentHere(start, names[0] as string);
   let current: unknown[] = [start];
   for (const name of names) {
     const next: unknown[] = [];
@@ -53,6 +55,23 @@ function surelyAbsent(start: unknown, names: readonly string[]): boolean {
     current = next;
   }
   return false;
+}
+
+/** `surelyAbsent` for one name (the guard of most ElementDefinition invariants, read on every element): the same
+ * answer without the lists of values (a null, a non-empty list or any other value found means present). */
+function surelyAbsentHere(v: unknown, name: string): boolean {
+  if (!isObject(v)) return false;
+  const nameTwin = twin(name);
+  for (const key in v) {
+    const hit =
+      key === name ||
+      key === nameTwin ||
+      (key.length > name.length && key.startsWith(name) && isUpper(key.charCodeAt(name.length)));
+    if (!hit) continue;
+    const found = v[key];
+    if (found === null || (Array.isArray(found) ? found.length > 0 : found !== undefined)) return false;
+  }
+  return true;
 }
 
 /** A string element read directly: its value when it is a plain string with no `_name` twin, else undefined. */

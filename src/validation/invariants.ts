@@ -11,6 +11,7 @@ import type { Constraint, ElementNode } from './model.ts';
 import { NATIVE_BY_EXPRESSION, unreferencedContained, type NativeCheck } from './native-invariants.ts';
 import { compileShortcut, type Shortcut } from './invariant-shortcuts.ts';
 import { resourceShortcut } from './resource-shortcuts.ts';
+import type { CheckScratch } from './sd-facts.ts';
 import { compileSimple } from './simple-fhirpath.ts';
 
 /** Checked natively elsewhere (they run on every element, where FHIRPath would dominate the cost). */
@@ -29,6 +30,11 @@ interface Runnable {
   readonly expression: string;
   /** Undefined for dom-3 (checked natively). */
   readonly how?: Compiled;
+  /** Index of an earlier constraint of the same element with the same expression (Narrative.div's txt-1 and txt-2
+   * are both `htmlChecks()`, a scan of the whole narrative): its answer on this value is this one's. */
+  readonly sameAs?: number;
+  /** Whether a later constraint reuses this one's answer. */
+  readonly reused?: boolean;
 }
 
 export interface InvariantRunner {
@@ -92,22 +98,29 @@ export function createInvariantRunner(): InvariantRunner {
       return memo.invariants as readonly Runnable[];
     const list = node.constraints
       .filter((c) => c.key === 'dom-3' || (!NATIVE.has(c.key) && c.expression))
-      .map(
-        (c): Runnable =>
-          c.key === 'dom-3'
-            ? { c, expression: '' }
-            : { c, expression: c.expression as string, how: compile(c.expression as string) },
-      );
+      .map((c, i, all): Runnable => {
+        if (c.key === 'dom-3') return { c, expression: '' };
+        const expression = c.expression as string;
+        const first = all.findIndex((o) => o.key !== 'dom-3' && o.expression === expression);
+        return { c, expression, how: compile(expression), sameAs: first < i ? first : undefined };
+      })
+      .map((r, i, all): Runnable => (all.some((o) => o.sameAs === i) ? { ...r, reused: true } : r));
     if (memo === undefined || memo.owner !== owner) node.memo = memo = { owner };
     memo.invariants = list;
     return list;
   };
+  const scratch: CheckScratch = {};
   return {
     check(ctx, node, value, type, path) {
       if (node.constraints.length === 0) return;
       const list = runnable(node, ctx.engine);
+      // Answers of this call by constraint index (only kept when a later constraint has the same expression).
+      let answers: (boolean | undefined)[] | undefined;
+      // What the direct forms of this call share about the one value (sd-facts.ts): emptied first, so nothing is
+      // carried from one call (or one validation) to the next.
+      scratch.sd = undefined;
       for (let i = 0; i < list.length; i++) {
-        const { c, expression, how } = list[i]!;
+        const { c, expression, how, sameAs, reused } = list[i]!;
         if (!how) {
           if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, pathText(path));
           continue;
@@ -122,10 +135,15 @@ export function createInvariantRunner(): InvariantRunner {
           continue;
         }
         let holds: boolean;
+        const earlier = sameAs === undefined ? undefined : answers?.[sameAs];
         try {
-          if (how.kind === 'native') holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
+          if (earlier !== undefined) holds = earlier;
+          else if (how.kind === 'native')
+            holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
-          else holds = how.shortcut?.(value, ctx.resource) ?? evalMemoised(ctx, how, expression, node, type, value);
+          else
+            holds =
+              how.shortcut?.(value, ctx.resource, scratch) ?? evalMemoised(ctx, how, expression, node, type, value);
         } catch (err) {
           ctx.sink.add(
             'INVARIANT_NOT_EVALUATED',
@@ -134,8 +152,10 @@ export function createInvariantRunner(): InvariantRunner {
           );
           continue;
         }
+        if (reused) (answers ??= [])[i] = holds;
         if (!holds) ctx.sink.add('INVARIANT_FAILED', pathText(path), text(c), severity);
       }
+      scratch.sd = undefined;
     },
   };
 }

@@ -9,6 +9,7 @@
  * https://hl7.org/fhir/R4/structuredefinition.html#invs
  */
 import { CLINICAL_SHORTCUTS } from './clinical-shortcuts.ts';
+import { type CheckScratch, type PartFacts, type SdFacts, sdFacts } from './sd-facts.ts';
 import { unevaluableInvariant } from './unevaluable-invariants.ts';
 import { has, isObject, type Json, list, must, type ResourceShortcut, str, twin, UNSURE } from './shortcut-shape.ts';
 
@@ -34,23 +35,17 @@ function distinct(values: string[]): boolean {
   return new Set(values).size === values.length;
 }
 
-/** `element.all(id.exists())` and the ids distinct (sdf-16, sdf-17; sdf-14 without the second part). */
-function idsPresent(els: Json[]): boolean {
-  let all = true;
-  for (const e of els) if (str(e, 'id') === null) all = false;
-  return all;
+/** The facts of a StructureDefinition value (sd-facts.ts): its element lists are read once per check call. */
+function facts(v: unknown, scratch: CheckScratch | undefined): SdFacts {
+  if (!isObject(v)) throw UNSURE;
+  // A list that is not the plain shape has every *Plain fact false: a form reading it answers undefined.
+  return sdFacts(v, scratch);
 }
-/** Whether the ids that are present are distinct (every id is read, so an odd one anywhere stays unsure). */
-function idsDistinct(els: Json[]): boolean {
-  const seen = new Set<string>();
-  let distinct = true;
-  for (const e of els) {
-    const id = str(e, 'id');
-    if (id === null) continue;
-    if (seen.has(id)) distinct = false;
-    else seen.add(id);
-  }
-  return distinct;
+
+/** `part.element.all(id.exists()) and part.element.id.isDistinct()` (sdf-16, sdf-17). */
+function idsAllDistinct(part: PartFacts): boolean {
+  if (!part.idsPlain) throw UNSURE;
+  return part.idsDistinct && part.idsAll;
 }
 
 /** Whether every element has all three (sdf-3); each is read on every element first, as the engine may. */
@@ -63,20 +58,6 @@ function definedMinMax(els: Json[]): boolean {
   }
   return all;
 }
-
-/** Whether every `type.code` of the elements meets one of `patterns`; each code is a plain string when there. */
-function typeCodesMatch(els: Json[], patterns: readonly RegExp[], check: boolean): boolean {
-  let all = true;
-  for (const e of els)
-    for (const t of list(e, 'type')) {
-      const code = str(t, 'code');
-      if (check && all && code !== null && !patterns.some((re) => re.test(code))) all = false;
-    }
-  return all;
-}
-
-const SDF19_DIFF = [/^[a-zA-Z0-9]+$/, /^http:\/\/hl7\.org\/fhirpath\/System\.[A-Z][A-Za-z]+$/];
-const SDF19_SNAP = [/^[a-zA-Z0-9.]+$/, /^http:\/\/hl7\.org\/fhirpath\/System\.[A-Z][A-Za-z]+$/];
 
 const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, ResourceShortcut>([
   [
@@ -147,52 +128,39 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
   [
     // sdf-19
     "url.startsWith('http://hl7.org/fhir/StructureDefinition') implies (differential.element.type.code.all(matches('^[a-zA-Z0-9]+$') or matches('^http:\\\\/\\\\/hl7\\\\.org\\\\/fhirpath\\\\/System\\\\.[A-Z][A-Za-z]+$')) and snapshot.element.type.code.all(matches('^[a-zA-Z0-9\\\\.]+$') or matches('^http:\\\\/\\\\/hl7\\\\.org\\\\/fhirpath\\\\/System\\\\.[A-Z][A-Za-z]+$')))",
-    (v) => {
-      if (!isObject(v)) throw UNSURE;
+    (v, _res, scratch) => {
       // Every code is read (an odd one anywhere leaves the answer to FHIRPath); they are matched only when it applies.
-      const applies = must(v, 'url').startsWith('http://hl7.org/fhir/StructureDefinition');
-      const diff = typeCodesMatch(elements(v, 'differential'), SDF19_DIFF, applies);
-      const snap = typeCodesMatch(elements(v, 'snapshot'), SDF19_SNAP, applies);
-      return !applies || (diff && snap);
+      const { urlPlain, core, snapshot, differential } = facts(v, scratch);
+      if (!urlPlain || !snapshot.codesPlain || !differential.codesPlain) throw UNSURE;
+      return !core || (differential.codesMatch && snapshot.codesMatch);
     },
   ],
   [
     // sdf-14
     'snapshot.element.all(id.exists()) and differential.element.all(id.exists())',
-    (v) => {
-      const snap = idsPresent(elements(v, 'snapshot'));
-      return idsPresent(elements(v, 'differential')) && snap;
+    (v, _res, scratch) => {
+      const { snapshot, differential } = facts(v, scratch);
+      if (!snapshot.idsPlain || !differential.idsPlain) throw UNSURE;
+      return differential.idsAll && snapshot.idsAll;
     },
   ],
   [
     // sdf-16
     "snapshot.element.all(id.exists()) and snapshot.element.id.trace('ids').isDistinct()",
-    (v) => {
-      const els = elements(v, 'snapshot');
-      const all = idsPresent(els);
-      return idsDistinct(els) && all;
-    },
+    (v, _res, scratch) => idsAllDistinct(facts(v, scratch).snapshot),
   ],
   [
     // sdf-17
     "differential.element.all(id.exists()) and differential.element.id.trace('ids').isDistinct()",
-    (v) => {
-      const els = elements(v, 'differential');
-      const all = idsPresent(els);
-      return idsDistinct(els) && all;
-    },
+    (v, _res, scratch) => idsAllDistinct(facts(v, scratch).differential),
   ],
   [
     // sdf-23
     "(snapshot | differential).element.all(path.contains('.').not() implies sliceName.empty())",
-    (v) => {
-      let all = true;
-      for (const part of [elements(v, 'snapshot'), elements(v, 'differential')])
-        for (const e of part) {
-          const root = !must(e, 'path').includes('.');
-          if (str(e, 'sliceName') !== null && root) all = false;
-        }
-      return all;
+    (v, _res, scratch) => {
+      const { snapshot, differential } = facts(v, scratch);
+      for (const part of [snapshot, differential]) if (!part.pathsPlain || !part.sliceNamesPlain) throw UNSURE;
+      return !snapshot.rootSliced && !differential.rootSliced;
     },
   ],
   [
@@ -234,16 +202,10 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
   [
     // sdf-1
     "derivation = 'constraint' or snapshot.element.select(path).isDistinct()",
-    (v) => {
-      if (!isObject(v)) throw UNSURE;
-      const seen = new Set<string>();
-      let unique = true;
-      for (const e of elements(v, 'snapshot')) {
-        const path = must(e, 'path');
-        if (seen.has(path)) unique = false;
-        else seen.add(path);
-      }
-      return must(v, 'derivation') === 'constraint' || unique;
+    (v, _res, scratch) => {
+      const { snapshot } = facts(v, scratch);
+      if (!snapshot.pathsPlain) throw UNSURE;
+      return must(v as Json, 'derivation') === 'constraint' || snapshot.pathsDistinct;
     },
   ],
   [
@@ -307,9 +269,9 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
 export function resourceShortcut(expression: string): ResourceShortcut | undefined {
   const fn = BY_EXPRESSION.get(expression) ?? CLINICAL_SHORTCUTS.get(expression);
   if (!fn) return unevaluableInvariant(expression);
-  return (value, resource) => {
+  return (value, resource, scratch) => {
     try {
-      return fn(value, resource);
+      return fn(value, resource, scratch);
     } catch (err) {
       if (err === UNSURE) return undefined;
       throw err;

@@ -3,9 +3,11 @@
  * reader returns what FHIRPath over typed data would surely see, or throws UNSURE (the direct form then answers
  * undefined and the FHIRPath engine decides).
  */
+import type { CheckScratch } from './sd-facts.ts';
+
 export type Json = Record<string, unknown>;
 /** true: the invariant holds; false: it fails; undefined: FHIRPath decides. */
-export type ResourceShortcut = (value: unknown, resource?: unknown) => boolean | undefined;
+export type ResourceShortcut = (value: unknown, resource?: unknown, scratch?: CheckScratch) => boolean | undefined;
 
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Thrown inside a shortcut when the shape is not the plain one; caught once at the entry (answer: undefined). */

@@ -1,0 +1,170 @@
+/**
+ * What the whole-StructureDefinition invariants sdf-1, sdf-14, sdf-16, sdf-17, sdf-19 and sdf-23 read from the
+ * snapshot and differential element lists, gathered in one pass over each list. Each of these invariants used to walk
+ * the lists on its own (up to five passes over a snapshot of hundreds of elements, most of the invariant time of a
+ * StructureDefinition); the facts are gathered once per invariant check of a StructureDefinition (the `scratch` of
+ * that one check call, never kept across calls or validations) and each direct form answers from them.
+ *
+ * The reading rules are those of shortcut-shape.ts (str, must, list): a read that is not the plain shape makes the
+ * fact "unsure", and a direct form that needs an unsure fact answers undefined (FHIRPath decides), exactly where its
+ * own loop would have thrown UNSURE: each of those loops read every element before answering.
+ */
+import { isObject, type Json, twin } from './shortcut-shape.ts';
+
+/** One element list (snapshot or differential) as the sdf-* direct forms read it. */
+export interface PartFacts {
+  /** The list itself is plain (absent counts as an empty list). When false, nothing else is sure. */
+  readonly ok: boolean;
+  /** Every `id` is absent or a plain string. */
+  readonly idsPlain: boolean;
+  readonly idsAll: boolean;
+  /** The ids that are present are distinct. */
+  readonly idsDistinct: boolean;
+  /** Every `path` is a plain string (must). */
+  readonly pathsPlain: boolean;
+  /** Worked out for the snapshot only (sdf-1); true for the differential. */
+  readonly pathsDistinct: boolean;
+  /** Every `sliceName` is absent or a plain string. */
+  readonly sliceNamesPlain: boolean;
+  /** Some element with a root path (no `.`) has a sliceName. */
+  readonly rootSliced: boolean;
+  /** Every `type` list and `type.code` is plain. */
+  readonly codesPlain: boolean;
+  /** Every type code meets one of the part's patterns (only worked out when sdf-19 applies; else true). */
+  readonly codesMatch: boolean;
+}
+
+export interface SdFacts {
+  /** `url` is a plain string (sdf-19 reads it with must). */
+  readonly urlPlain: boolean;
+  /** sdf-19 applies: the url starts with http://hl7.org/fhir/StructureDefinition. */
+  readonly core: boolean;
+  readonly snapshot: PartFacts;
+  readonly differential: PartFacts;
+}
+
+/** Per invariant check call: the facts of the one value checked, worked out by the first direct form that needs them. */
+export interface CheckScratch {
+  sd?: { value: unknown; facts: SdFacts };
+}
+
+const DIFF_CODES = [/^[a-zA-Z0-9]+$/, /^http:\/\/hl7\.org\/fhirpath\/System\.[A-Z][A-Za-z]+$/];
+const SNAP_CODES = [/^[a-zA-Z0-9.]+$/, /^http:\/\/hl7\.org\/fhirpath\/System\.[A-Z][A-Za-z]+$/];
+
+/** `str` without the throw: the string, null when absent, undefined when not the plain shape. */
+function plain(o: Json, name: string): string | null | undefined {
+  const s = o[name];
+  if (o[twin(name)] !== undefined) return undefined;
+  if (s === undefined) return null;
+  return typeof s !== 'string' || s === '' ? undefined : s;
+}
+
+/** `list` without the throw: the objects, [] when absent, undefined when not the plain shape. */
+function plainList(o: Json, name: string): Json[] | undefined {
+  if (o[twin(name)] !== undefined) return undefined;
+  const v = o[name];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  for (const x of v) if (!isObject(x)) return undefined;
+  return v as Json[];
+}
+
+const UNSURE_PART: PartFacts = {
+  ok: false,
+  idsPlain: false,
+  idsAll: false,
+  idsDistinct: false,
+  pathsPlain: false,
+  pathsDistinct: false,
+  sliceNamesPlain: false,
+  rootSliced: false,
+  codesPlain: false,
+  codesMatch: false,
+};
+
+/** `plain` for a value and its `_name` twin already read (named reads in the loop below: a read by a computed name
+ * and the twin's name looked up cost more than the rest of the pass). */
+function plainOf(s: unknown, twinValue: unknown): string | null | undefined {
+  if (twinValue !== undefined) return undefined;
+  if (s === undefined) return null;
+  return typeof s !== 'string' || s === '' ? undefined : s;
+}
+
+function partFacts(
+  sd: Json,
+  part: 'snapshot' | 'differential',
+  patterns: readonly RegExp[] | undefined,
+  withPaths: boolean,
+): PartFacts {
+  if (sd[twin(part)] !== undefined) return UNSURE_PART;
+  const p = sd[part];
+  let els: Json[] = [];
+  if (p !== undefined) {
+    if (!isObject(p)) return UNSURE_PART;
+    const list = plainList(p, 'element');
+    if (list === undefined) return UNSURE_PART;
+    els = list;
+  }
+  let idsPlain = true;
+  let idsAll = true;
+  let idsDistinct = true;
+  let pathsPlain = true;
+  let pathsDistinct = true;
+  let sliceNamesPlain = true;
+  let rootSliced = false;
+  let codesPlain = true;
+  let codesMatch = true;
+  const ids = new Set<string>();
+  // Only sdf-1 asks whether paths are distinct, and only of the snapshot.
+  const paths = withPaths ? new Set<string>() : undefined;
+  for (const e of els) {
+    const id = plainOf(e.id, e._id);
+    if (id === undefined) idsPlain = false;
+    else if (id === null) idsAll = false;
+    else if (idsDistinct && ids.size === ids.add(id).size) idsDistinct = false;
+    const path = plainOf(e.path, e._path);
+    if (path === undefined || path === null) pathsPlain = false;
+    else if (paths !== undefined && pathsDistinct && paths.size === paths.add(path).size) pathsDistinct = false;
+    const sliceName = plainOf(e.sliceName, e._sliceName);
+    if (sliceName === undefined) sliceNamesPlain = false;
+    else if (sliceName !== null && typeof path === 'string' && !path.includes('.')) rootSliced = true;
+    if (e.type === undefined && e._type === undefined) continue;
+    const types = plainList(e, 'type');
+    if (types === undefined) {
+      codesPlain = false;
+      continue;
+    }
+    for (const t of types) {
+      const code = plainOf(t.code, t._code);
+      if (code === undefined) codesPlain = false;
+      else if (patterns && codesMatch && code !== null && !patterns.some((re) => re.test(code))) codesMatch = false;
+    }
+  }
+  return {
+    ok: true,
+    idsPlain,
+    idsAll,
+    idsDistinct,
+    pathsPlain,
+    pathsDistinct,
+    sliceNamesPlain,
+    rootSliced,
+    codesPlain,
+    codesMatch,
+  };
+}
+
+/** The facts of a StructureDefinition, from the scratch of this check call when a direct form already gathered them. */
+export function sdFacts(sd: Json, scratch: CheckScratch | undefined): SdFacts {
+  if (scratch?.sd !== undefined && scratch.sd.value === sd) return scratch.sd.facts;
+  const url = plain(sd, 'url');
+  const core = typeof url === 'string' && url.startsWith('http://hl7.org/fhir/StructureDefinition');
+  const facts: SdFacts = {
+    urlPlain: typeof url === 'string',
+    core,
+    snapshot: partFacts(sd, 'snapshot', core ? SNAP_CODES : undefined, true),
+    differential: partFacts(sd, 'differential', core ? DIFF_CODES : undefined, false),
+  };
+  if (scratch) scratch.sd = { value: sd, facts };
+  return facts;
+}
