@@ -6,10 +6,8 @@
  * swings ±20 % from one run to the next, two engines timed in the same moment compare where two runs cannot.
  * Prints per resource type the base and this checkout's ms (sum of per-resource minima), then the totals.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import type { AnyResource } from '../src/packages/types.ts';
+import { join, resolve } from 'node:path';
+import { r4ExampleSample } from './r4-sample.ts';
 
 interface Engine {
   validate(resource: unknown): unknown;
@@ -26,17 +24,8 @@ const engineOf = async (root: string): Promise<Engine> => {
 };
 const engines: Engine[] = [await engineOf(baseDir), await engineOf(here)];
 
-const R4_DIR = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
-const files = readdirSync(R4_DIR)
-  .filter((f) => f.endsWith('.json') && f !== 'package.json' && !f.startsWith('.'))
-  .filter((f) => !(f.startsWith('Bundle-') && statSync(join(R4_DIR, f)).size > 2_000_000))
-  .sort();
-const SAMPLE = Math.min(Number(process.env.BENCH_R4_SAMPLE ?? 800), files.length);
-const resources = Array.from(
-  { length: SAMPLE },
-  (_, i) =>
-    JSON.parse(readFileSync(join(R4_DIR, files[Math.floor((i * files.length) / SAMPLE)]!), 'utf8')) as AnyResource,
-);
+const resources = r4ExampleSample();
+const SAMPLE = resources.length;
 const fastest = engines.map(() => new Float64Array(SAMPLE).fill(Number.POSITIVE_INFINITY));
 const passCpu: number[][] = engines.map(() => []);
 for (let p = -1; p < passes; p++) {

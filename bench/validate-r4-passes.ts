@@ -8,13 +8,10 @@
  * the top allocating functions, MB per pass (built-ins are named with their caller).
  * Use with `--cpu-prof` for where the time goes, per type with the second argument.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { loadPackages } from '../src/packages/load-packages.ts';
-import type { AnyResource } from '../src/packages/types.ts';
 import { createValidator } from '../src/validation/validator.ts';
+import { r4ExampleSample } from './r4-sample.ts';
 
 interface SampleNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -26,17 +23,7 @@ const passes = Number(process.argv[2] ?? 20);
 const only = process.argv[3]?.split(',');
 const set = await loadPackages({ dirs: ['../shared/fhir-packages'] });
 const validator = createValidator(set);
-const R4_DIR = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
-const files = readdirSync(R4_DIR)
-  .filter((f) => f.endsWith('.json') && f !== 'package.json' && !f.startsWith('.'))
-  .filter((f) => !(f.startsWith('Bundle-') && statSync(join(R4_DIR, f)).size > 2_000_000))
-  .sort();
-const SAMPLE = Math.min(Number(process.env.BENCH_R4_SAMPLE ?? 800), files.length);
-const resources = Array.from(
-  { length: SAMPLE },
-  (_, i) =>
-    JSON.parse(readFileSync(join(R4_DIR, files[Math.floor((i * files.length) / SAMPLE)]!), 'utf8')) as AnyResource,
-).filter((r) => !only || only.includes(r.resourceType));
+const resources = r4ExampleSample().filter((r) => !only || only.includes(r.resourceType));
 for (const r of resources) validator.validate(r);
 
 const top = Number(process.env.BENCH_ALLOC ?? 0);

