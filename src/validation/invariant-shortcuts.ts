@@ -29,6 +29,15 @@ const KEYWORDS = new Set(['and', 'or', 'xor', 'implies', 'in', 'contains', 'div'
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Whether a JSON key holds element `name`: the name itself, its `_name` twin, or a choice `nameType` key. */
+function holdsName(key: string, name: string, nameTwin: string): boolean {
+  return (
+    key === name ||
+    key === nameTwin ||
+    (key.length > name.length && key.startsWith(name) && isUpper(key.charCodeAt(name.length)))
+  );
+}
+
 /** Whether `names` leads to nothing from `start`; false when something is there or the JSON is not plain objects. */
 function surelyAbsent(start: unknown, names: readonly string[]): boolean {
   if (names.length === 1) return surelyAbsentHere(start, names[0] as string);
@@ -40,11 +49,7 @@ function surelyAbsent(start: unknown, names: readonly string[]): boolean {
       if (!isObject(v)) return false;
       // `for…in` visits a parsed JSON object's own keys (as Object.keys would) without allocating their array.
       for (const key in v) {
-        const hit =
-          key === name ||
-          key === nameTwin ||
-          (key.length > name.length && key.startsWith(name) && isUpper(key.charCodeAt(name.length)));
-        if (!hit) continue;
+        if (!holdsName(key, name, nameTwin)) continue;
         const found = v[key];
         if (found === null) return false;
         if (Array.isArray(found)) next.push(...found);
@@ -63,11 +68,7 @@ function surelyAbsentHere(v: unknown, name: string): boolean {
   if (!isObject(v)) return false;
   const nameTwin = twin(name);
   for (const key in v) {
-    const hit =
-      key === name ||
-      key === nameTwin ||
-      (key.length > name.length && key.startsWith(name) && isUpper(key.charCodeAt(name.length)));
-    if (!hit) continue;
+    if (!holdsName(key, name, nameTwin)) continue;
     const found = v[key];
     if (found === null || (Array.isArray(found) ? found.length > 0 : found !== undefined)) return false;
   }

