@@ -224,21 +224,28 @@ export function createTerminology(registry: CanonicalRegistry): Terminology {
       severity,
     );
   };
+  /** The codings of one value against a binding and its additional bindings (these first, as they always came). */
+  const bound = (
+    sink: IssueSink,
+    binding: Binding,
+    codings: readonly Code[] | string,
+    type: string,
+    path: PathSource,
+  ): void => {
+    if (binding.additional) for (const extra of binding.additional) bound(sink, extra, codings, type, path);
+    if ((binding.strength !== 'required' && binding.strength !== 'extensible') || !binding.valueSet) return;
+    judge(sink, binding, binding.valueSet, codings, type, path);
+  };
   return {
     expand,
     codeSystem: (system) => lookup(canonicalSystem(system)),
     checkBinding(sink, binding, value, type, path) {
-      if (binding.additional) for (const extra of binding.additional) this.checkBinding(sink, extra, value, type, path);
-      if ((binding.strength !== 'required' && binding.strength !== 'extensible') || !binding.valueSet) return;
       const codings = codingsOf(value, type);
       if (codings === undefined || (typeof codings !== 'string' && codings.length === 0)) return;
-      judge(sink, binding, binding.valueSet, codings, type, path);
+      bound(sink, binding, codings, type, path);
     },
     checkCodeBinding(sink, binding, value, path) {
-      if (binding.additional) for (const extra of binding.additional) this.checkCodeBinding(sink, extra, value, path);
-      if ((binding.strength !== 'required' && binding.strength !== 'extensible') || !binding.valueSet) return;
-      if (typeof value !== 'string') return;
-      judge(sink, binding, binding.valueSet, value, 'code', path);
+      if (typeof value === 'string') bound(sink, binding, value, 'code', path);
     },
     checkCoding(sink, coding, path) {
       const system = coding.system;
