@@ -88,10 +88,11 @@ export interface Item {
 }
 
 /**
- * Where a value sits: its FHIRPath, or the item whose path it is (built on first read). The walk hands items down
- * as the parent path of their children, so a path is made into a string only for an issue or a path-keyed lookup.
+ * Where a value sits: its FHIRPath, or what makes it on first read (the item whose path it is, a discriminator step
+ * below one). The walk hands items down as the parent path of their children, so a path is made into a string only
+ * for an issue or a path-keyed lookup.
  */
-export type PathSource = string | Item;
+export type PathSource = string | { readonly path: string };
 
 export function pathText(at: PathSource): string {
   return typeof at === 'string' ? at : at.path;

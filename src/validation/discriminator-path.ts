@@ -4,7 +4,7 @@
  * must be). Supported: names, `$this`, `resolve()`, `extension('url')`, `ofType(T)`.
  * https://hl7.org/fhir/R4/profiling.html#discriminator
  */
-import type { WalkContext } from './context.ts';
+import { pathText, type PathSource, type WalkContext } from './context.ts';
 import type { CompiledProfile, ElementNode } from './model.ts';
 import { resolveReference } from './references.ts';
 
@@ -13,15 +13,12 @@ export interface PathValue {
   /** Type when known: the resource type, the choice type, or undefined. */
   readonly type?: string;
   /** Instance path of the value (for profile checks of a resolved resource); read only when needed. */
-  readonly path?: PathLike;
+  readonly path?: PathSource;
 }
 
-/** A path string, or an object (a walked item, a step below one) that makes its path when read. */
-export type PathLike = string | { readonly path: string };
-
 /** The text of a path ('' when there is none: the value came from nowhere the walk can name). */
-export function pathOf(at: PathLike | undefined): string {
-  return at === undefined ? '' : typeof at === 'string' ? at : at.path;
+export function pathOf(at: PathSource | undefined): string {
+  return at === undefined ? '' : pathText(at);
 }
 
 /**
@@ -29,11 +26,11 @@ export function pathOf(at: PathLike | undefined): string {
  * every slice and almost never needs a path (building one string per trial was a steady cost of extension slicing).
  */
 class StepPath {
-  private readonly parent: PathLike;
+  private readonly parent: PathSource;
   private readonly segment: string;
   private text: string | undefined = undefined;
 
-  constructor(parent: PathLike, segment: string) {
+  constructor(parent: PathSource, segment: string) {
     this.parent = parent;
     this.segment = segment;
   }
@@ -96,7 +93,7 @@ export function splitPath(path: string): string[] {
   return out.filter((s) => s !== '');
 }
 
-function children(obj: unknown, name: string, path?: PathLike): PathValue[] {
+function children(obj: unknown, name: string, path?: PathSource): PathValue[] {
   if (typeof obj !== 'object' || obj === null) return [];
   const o = obj as Record<string, unknown>;
   const wrap = (v: unknown, type?: string): PathValue[] =>
