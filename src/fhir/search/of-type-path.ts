@@ -12,33 +12,30 @@ import { compileSimplePath, evalSimplePath, type SimplePath } from './simple-pat
 
 const OF_TYPE_PART = /^([A-Z][A-Za-z]*(?:\.[a-z][A-Za-z0-9]*)*)\.([a-z][A-Za-z0-9]*)\.ofType\(([A-Za-z]+)\)$/;
 
-interface OfTypeMember {
-  /** The path to the nodes holding the choice element (empty: the resource itself). */
-  parent: SimplePath;
+/** A compiled `(A.b.c.ofType(t))`. */
+export interface OfTypePath {
+  /** The path to the nodes holding the choice element; undefined: the resource itself holds it. */
+  parent?: SimplePath;
   bare: string;
   key: string;
   type: string;
 }
 
-/** A compiled union of `ofType` members. */
-export type OfTypePath = readonly OfTypeMember[];
-
 /**
- * Compiles one member of the form `(A.b.c.ofType(t))`, else undefined. A union is left to FHIRPath: its `|` drops
- * values equal to one already taken, which a direct read would have to copy.
+ * Compiles an expression split at its top-level `|` when it is one member of the form `(A.b.c.ofType(t))`, else
+ * undefined. A union is left to FHIRPath: its `|` drops values equal to one already taken, which a direct read
+ * would have to copy.
  */
 export function compileOfTypePath(parts: readonly string[]): OfTypePath | undefined {
-  if (parts.length !== 1) return undefined;
-  const members: OfTypeMember[] = [];
-  for (const part of parts) {
-    const m = OF_TYPE_PART.exec(part.startsWith('(') && part.endsWith(')') ? part.slice(1, -1) : part);
-    if (!m) return undefined;
-    const [, parentText, bare, type] = m as unknown as [string, string, string, string];
-    const parent = parentText.includes('.') ? compileSimplePath([parentText]) : [[]];
-    if (!parent) return undefined;
-    members.push({ parent, bare, key: bare + type.charAt(0).toUpperCase() + type.slice(1), type });
-  }
-  return members.length > 0 ? members : undefined;
+  const part = parts.length === 1 ? (parts[0] as string) : undefined;
+  if (part === undefined) return undefined;
+  const m = OF_TYPE_PART.exec(part.startsWith('(') && part.endsWith(')') ? part.slice(1, -1) : part);
+  if (!m) return undefined;
+  const [, parentText, bare, type] = m as unknown as [string, string, string, string];
+  const key = bare + type.charAt(0).toUpperCase() + type.slice(1);
+  if (!parentText.includes('.')) return { bare, key, type };
+  const parent = compileSimplePath([parentText]);
+  return parent ? { parent, bare, key, type } : undefined;
 }
 
 /** Whether the node holds the element under a second type too (invalid data: which one FHIRPath reads is its call). */
@@ -53,19 +50,17 @@ function otherChoice(record: Record<string, unknown>, bare: string, key: string)
 }
 
 /** The values of a compiled `ofType` path, or undefined when FHIRPath must judge (see above). */
-export function evalOfTypePath(path: OfTypePath, resource: unknown): TypedValue[] | undefined {
+export function evalOfTypePath({ parent, bare, key, type }: OfTypePath, resource: unknown): TypedValue[] | undefined {
   const out: TypedValue[] = [];
-  for (const { parent, bare, key, type } of path) {
-    const nodes = parent[0]?.length === 0 ? [{ type: 'Resource', value: resource }] : evalSimplePath(parent, resource);
-    for (const { value: node } of nodes) {
-      if (typeof node !== 'object' || node === null) continue;
-      const record = node as Record<string, unknown>;
-      const value = record[key];
-      if (record[bare] !== undefined || (value !== undefined && otherChoice(record, bare, key))) return undefined;
-      if (Array.isArray(value)) {
-        for (const v of value) if (v !== null && v !== undefined) out.push({ type, value: v });
-      } else if (value !== undefined && value !== null) out.push({ type, value });
-    }
+  const nodes = parent === undefined ? [resource] : evalSimplePath(parent, resource).map((n) => n.value);
+  for (const node of nodes) {
+    if (typeof node !== 'object' || node === null) continue;
+    const record = node as Record<string, unknown>;
+    const value = record[key];
+    if (record[bare] !== undefined || (value !== undefined && otherChoice(record, bare, key))) return undefined;
+    if (Array.isArray(value)) {
+      for (const v of value) if (v !== null && v !== undefined) out.push({ type, value: v });
+    } else if (value !== undefined && value !== null) out.push({ type, value });
   }
   return out;
 }
