@@ -10,6 +10,7 @@ import type { AnyResource } from '../packages/types.ts';
 import type { Constraint, ElementNode } from './model.ts';
 import { NATIVE_BY_EXPRESSION, unreferencedContained, type NativeCheck } from './native-invariants.ts';
 import { compileShortcut, type Shortcut } from './invariant-shortcuts.ts';
+import { groupOf, HOLDS, INVARIANT_GROUPS, type InvariantGroup, UNSURE } from './invariant-groups.ts';
 import { resourceShortcut } from './resource-shortcuts.ts';
 import type { CheckScratch } from './sd-facts.ts';
 import { compileSimple } from './simple-fhirpath.ts';
@@ -35,6 +36,9 @@ interface Runnable {
   readonly sameAs?: number;
   /** Whether a later constraint reuses this one's answer. */
   readonly reused?: boolean;
+  /** The group answering this constraint together with the others of its element (invariant-groups.ts), its slot. */
+  readonly group?: InvariantGroup;
+  readonly slot?: number;
 }
 
 export interface InvariantRunner {
@@ -102,7 +106,15 @@ export function createInvariantRunner(): InvariantRunner {
         if (c.key === 'dom-3') return { c, expression: '' };
         const expression = c.expression as string;
         const first = all.findIndex((o) => o.key !== 'dom-3' && o.expression === expression);
-        return { c, expression, how: compile(expression), sameAs: first < i ? first : undefined };
+        const member = groupOf(expression);
+        return {
+          c,
+          expression,
+          how: compile(expression),
+          sameAs: first < i ? first : undefined,
+          group: member?.group,
+          slot: member?.slot,
+        };
       })
       .map((r, i, all): Runnable => (all.some((o) => o.sameAs === i) ? { ...r, reused: true } : r));
     if (memo === undefined || memo.owner !== owner) node.memo = memo = { owner };
@@ -110,6 +122,8 @@ export function createInvariantRunner(): InvariantRunner {
     return list;
   };
   const scratch: CheckScratch = {};
+  // The answers of the group last asked in a check call (a group answers all its members from one read).
+  const groupAnswers = new Uint8Array(Math.max(...INVARIANT_GROUPS.map((g) => g.expressions.length)));
   return {
     check(ctx, node, value, type, path) {
       if (node.constraints.length === 0) return;
@@ -119,8 +133,9 @@ export function createInvariantRunner(): InvariantRunner {
       // What the direct forms of this call share about the one value (sd-facts.ts): emptied first, so nothing is
       // carried from one call (or one validation) to the next.
       scratch.sd = undefined;
+      let answered: InvariantGroup | undefined;
       for (let i = 0; i < list.length; i++) {
-        const { c, expression, how, sameAs, reused } = list[i]!;
+        const { c, expression, how, sameAs, reused, group, slot } = list[i]!;
         if (!how) {
           if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, pathText(path));
           continue;
@@ -136,8 +151,14 @@ export function createInvariantRunner(): InvariantRunner {
         }
         let holds: boolean;
         const earlier = sameAs === undefined ? undefined : answers?.[sameAs];
+        if (group !== undefined && answered !== group) {
+          group.answer(value, groupAnswers);
+          answered = group;
+        }
+        const grouped = group === undefined ? UNSURE : groupAnswers[slot as number];
         try {
           if (earlier !== undefined) holds = earlier;
+          else if (grouped !== UNSURE) holds = grouped === HOLDS;
           else if (how.kind === 'native')
             holds = how.fn(value as Record<string, unknown>, ctx.resource, ctx.rootResource);
           else if (how.kind === 'simple') holds = how.fn(value);
