@@ -21,8 +21,8 @@ export interface InvariantGroup {
   readonly name: string;
   /** The member expressions; a member's slot is its index. */
   readonly expressions: readonly string[];
-  /** Fills `out[slot]` with HOLDS, FAILS or UNSURE for every member, for one value. */
-  readonly answer: (value: unknown, out: Uint8Array) => void;
+  /** Fills `out[slot]` with HOLDS, FAILS or UNSURE for every member, for one value; true when every member HOLDS. */
+  readonly answer: (value: unknown, out: Uint8Array) => boolean;
 }
 
 const verdict = (holds: boolean): number => (holds ? HOLDS : FAILS);
@@ -178,11 +178,17 @@ const PATH_CHAR = /[^\s.,:;'"/|?!@#$%&*()[\]{}]/;
 /** eld-20 likewise starts `[A-Za-z]`, and the rest may match nothing: one ASCII letter anywhere. */
 const PATH_LETTER = /[A-Za-z]/;
 
-function answerElementDefinition(value: unknown, out: Uint8Array): void {
+/** Whether the first `n` answers all hold (the common case, where the runner has nothing left to look at). */
+function allHold(out: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (out[i] !== HOLDS) return false;
+  return true;
+}
+
+function answerElementDefinition(value: unknown, out: Uint8Array): boolean {
   out.fill(UNSURE);
-  if (!isObject(value)) return;
+  if (!isObject(value)) return false;
   const seen = elementKeys(value);
-  if (seen & TWIN) return;
+  if (seen & TWIN) return false;
   const { path, sliceName, type } = value;
   const typeCount = plainCount(type);
   // eld-2
@@ -221,6 +227,7 @@ function answerElementDefinition(value: unknown, out: Uint8Array): void {
   // eld-22: a constraining slice is named.
   if (!(seen & SLICE_IS_CONSTRAINING) || plainString(sliceName)) out[13] = HOLDS;
   else if (typeof value.sliceIsConstraining === 'boolean' && !(seen & SLICE_NAME)) out[13] = FAILS;
+  return allHold(out, 14);
 }
 
 const ELEMENT_DEFINITION: InvariantGroup = {
@@ -245,24 +252,25 @@ const ELEMENT_DEFINITION: InvariantGroup = {
 };
 
 /** eld-4 and eld-17 on ElementDefinition.type: aggregation and target profiles belong to references. */
-function answerElementType(value: unknown, out: Uint8Array): void {
+function answerElementType(value: unknown, out: Uint8Array): boolean {
   out.fill(UNSURE);
-  if (!isObject(value)) return;
+  if (!isObject(value)) return false;
   let aggregation = false;
   let targetProfile = false;
   for (const key in value) {
     if (key === 'aggregation') aggregation = true;
     else if (key === 'targetProfile') targetProfile = true;
-    else if (key.charCodeAt(0) === 95) return;
+    else if (key.charCodeAt(0) === 95) return false;
   }
   const code = value.code;
   if (code === 'Reference' || code === 'canonical') {
     out[0] = HOLDS;
     out[1] = HOLDS;
-    return;
+    return true;
   }
   if (!aggregation) out[0] = HOLDS;
   if (!targetProfile) out[1] = HOLDS;
+  return !aggregation && !targetProfile;
 }
 
 const ELEMENT_DEFINITION_TYPE: InvariantGroup = {

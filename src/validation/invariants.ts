@@ -134,8 +134,19 @@ export function createInvariantRunner(): InvariantRunner {
       // carried from one call (or one validation) to the next.
       scratch.sd = undefined;
       let answered: InvariantGroup | undefined;
+      // Whether every member of the group answered holds: then its members are passed over without a look.
+      let held = false;
       for (let i = 0; i < list.length; i++) {
-        const { c, expression, how, sameAs, reused, group, slot } = list[i]!;
+        const entry = list[i]!;
+        const group = entry.group;
+        if (group !== undefined) {
+          if (answered !== group) {
+            held = group.answer(value, groupAnswers);
+            answered = group;
+          }
+          if (held) continue;
+        }
+        const { c, expression, how, sameAs, reused, slot } = entry;
         if (!how) {
           if (ctx.engine.checkContained) checkDom3(ctx, c, value as AnyResource, pathText(path));
           continue;
@@ -151,10 +162,6 @@ export function createInvariantRunner(): InvariantRunner {
         }
         let holds: boolean;
         const earlier = sameAs === undefined ? undefined : answers?.[sameAs];
-        if (group !== undefined && answered !== group) {
-          group.answer(value, groupAnswers);
-          answered = group;
-        }
         const grouped = group === undefined ? UNSURE : groupAnswers[slot as number];
         try {
           if (earlier !== undefined) holds = earlier;
