@@ -10,17 +10,26 @@ import { checkExtensionContext } from './extension-context.ts';
 import type { CompiledProfile, ElementNode } from './model.ts';
 import { EXAMPLE_URL, walkObject } from './walker.ts';
 
-function hasValue(obj: Record<string, unknown>): boolean {
-  // The value may be carried by its primitive extension part alone (`_valueCode`: an id or extensions, no value).
-  for (const key in obj)
-    if ((key.startsWith('value') && key.length > 5) || (key.startsWith('_value') && key.length > 6)) return true;
-  return false;
+/**
+ * The extension's `url` and whether a value is there, from one pass over its keys: extensions come in as many key
+ * orders as there are value types, so each named read of one is a megamorphic load. The value may be carried by its
+ * primitive extension part alone (`_valueCode`: an id or extensions, no value).
+ */
+function readExtension(obj: Record<string, unknown>): { url: unknown; hasValue: boolean } {
+  let url: unknown;
+  let hasValue = false;
+  for (const key in obj) {
+    if (key === 'url') url = obj[key];
+    else if ((key.startsWith('value') && key.length > 5) || (key.startsWith('_value') && key.length > 6))
+      hasValue = true;
+  }
+  return { url, hasValue };
 }
 
 /** ext-1 (checked natively: it runs on every extension and FHIRPath would cost far more). */
-function checkExt1(ctx: WalkContext, obj: Record<string, unknown>, path: PathSource): void {
+function checkExt1(ctx: WalkContext, obj: Record<string, unknown>, hasValue: boolean, path: PathSource): void {
   const nested = Array.isArray(obj.extension) && obj.extension.length > 0;
-  if (nested === hasValue(obj)) {
+  if (nested === hasValue) {
     ctx.sink.add(
       'INVARIANT_FAILED',
       pathText(path),
@@ -74,11 +83,12 @@ export function validateExtension(
   owner: CompiledProfile,
   path: PathSource,
 ): void {
-  if (typeof obj.url !== 'string') {
+  const read = readExtension(obj);
+  let url = read.url;
+  if (typeof url !== 'string') {
     ctx.sink.add('EXTENSION_URL_MISSING', pathText(path), 'An extension must have a url');
   }
-  checkExt1(ctx, obj, path);
-  let url = obj.url;
+  checkExt1(ctx, obj, read.hasValue, path);
   if (typeof url === 'string' && url.includes('|')) {
     // Extension.url names the extension, never a version of it; it is then checked against the unversioned definition.
     ctx.sink.add('EXTENSION_URL_VERSIONED', pathText(path), `The extension URL must not contain a version ('${url}')`);
