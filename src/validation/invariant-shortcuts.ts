@@ -21,6 +21,7 @@ const NAME = '[a-z][A-Za-z0-9]*';
 const PATH = `${NAME}(?:\\.${NAME})*`;
 const EXISTENCE = new RegExp(`^(${PATH})\\.(exists|empty|hasValue)\\(\\)$`);
 const EQUALITY = new RegExp(`^(${NAME})\\s*(=|!=)\\s*('(?:[^'\\\\]|\\\\.)*')$`);
+const NUMBER_EQUALITY = new RegExp(`^(${NAME})\\s*(=|!=)\\s*(-?[0-9]+)$`);
 const STRING_TEST = new RegExp(`^(${NAME})\\.(matches|startsWith)\\(('(?:[^'\\\\]|\\\\.)*')\\)$`);
 
 /** FHIRPath keywords, which are not element names even when spelled like one. */
@@ -181,6 +182,19 @@ function atom(term: string): Shortcut | undefined {
     return (v) => {
       const s = plainString(v, name);
       return s === undefined ? undefined : (s === arg) === (op === '=');
+    };
+  }
+  const numeric = NUMBER_EQUALITY.exec(term);
+  if (numeric) {
+    const [, name, op, text] = numeric;
+    if (KEYWORDS.has(name)) return undefined;
+    const arg = Number(text);
+    // A plain JSON number against an integer literal: FHIRPath compares the values (1 = 1.0); anything else (a
+    // decimal kept as its text, a string, a twin) is not sure.
+    return (v) => {
+      if (!isObject(v) || v[twin(name)] !== undefined) return undefined;
+      const n = v[name];
+      return typeof n === 'number' ? (n === arg) === (op === '=') : undefined;
     };
   }
   const test = STRING_TEST.exec(term);

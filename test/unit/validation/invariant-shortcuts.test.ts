@@ -139,6 +139,25 @@ describe('invariant shortcuts', () => {
     expect(shortcut?.({ kind: 'root', uniqueId: [{ type: 'uuid' }] })).toBeUndefined();
   });
 
+  test("when a plain number is compared with an integer literal, then the answer is FHIRPath's", () => {
+    // msq-3, on MolecularSequence.
+    const expression = 'coordinateSystem = 1 or coordinateSystem = 0';
+    const shortcut = compileShortcut(expression);
+    const values = [
+      { coordinateSystem: 0 },
+      { coordinateSystem: 1 },
+      { coordinateSystem: 2 },
+      { coordinateSystem: -1 },
+    ];
+    for (const value of values) expect(shortcut?.(value)).toBe(fhirpathHolds(expression, 'MolecularSequence', value));
+    expect(shortcut?.({ coordinateSystem: 2 })).toBe(false);
+    expect(compileShortcut('a != 3')?.({ a: 3 })).toBe(false);
+    // Not a plain number, or absent (an empty comparison): FHIRPath decides.
+    expect(shortcut?.({ coordinateSystem: '1' })).toBeUndefined();
+    expect(shortcut?.({ coordinateSystem: 1, _coordinateSystem: { extension: [] } })).toBeUndefined();
+    expect(shortcut?.({})).toBeUndefined();
+  });
+
   test('when an element is only in its _name twin, a choice name or a null, then it is not taken for absent', () => {
     const shortcut = compileShortcut('value.empty() or code.exists()');
     expect(shortcut?.({ _value: { extension: [] } })).toBeUndefined();
