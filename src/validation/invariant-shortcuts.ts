@@ -11,6 +11,7 @@
  */
 import { evalFhirPathTyped, parseFhirPath } from '@medplum/core';
 import type { CheckScratch } from './sd-facts.ts';
+import { balanced, splitTop, unwrap } from './fhirpath-text.ts';
 import { twin } from './shortcut-shape.ts';
 
 /** true: the invariant holds; false: it fails; undefined: no sure answer from the JSON alone. */
@@ -22,6 +23,8 @@ const PATH = `${NAME}(?:\\.${NAME})*`;
 const EXISTENCE = new RegExp(`^(${PATH})\\.(exists|empty|hasValue)\\(\\)$`);
 const EQUALITY = new RegExp(`^(${NAME})\\s*(=|!=)\\s*('(?:[^'\\\\]|\\\\.)*')$`);
 const NUMBER_EQUALITY = new RegExp(`^(${NAME})\\s*(=|!=)\\s*(-?[0-9]+)$`);
+const COUNT = `${NAME}\\.count\\(\\)`;
+const COUNT_SUM = new RegExp(`^\\(?\\s*(${COUNT}(?:\\s*\\+\\s*${COUNT})*)\\s*\\)?\\s*(=|!=|>=|<=|>|<)\\s*([0-9]+)$`);
 const STRING_TEST = new RegExp(`^(${NAME})\\.(matches|startsWith)\\(('(?:[^'\\\\]|\\\\.)*')\\)$`);
 
 /** FHIRPath keywords, which are not element names even when spelled like one. */
@@ -90,67 +93,41 @@ function plainPrimitive(value: unknown, name: string): boolean {
   return (typeof p === 'string' && p.length > 0) || typeof p === 'number' || typeof p === 'boolean';
 }
 
-/** Splits at a top-level operator (outside parentheses and string literals); one part when it does not occur. */
-function splitTop(expression: string, op: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === "'") quoted = false;
-    } else if (c === "'") quoted = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (depth === 0 && expression.startsWith(op, i)) {
-      parts.push(expression.slice(start, i).trim());
-      start = i + op.length;
-      i += op.length - 1;
-    }
+/**
+ * `name.count()` read from the JSON: 0 when absent, the length of a list, 1 for one value; undefined (not sure)
+ * for a twin, a null, an empty string or object, or a key that may be a choice of `name` (`responseCode` for
+ * `response` is another element, but only the type tells).
+ */
+function plainCount(v: Json, name: string): number | undefined {
+  if (v[twin(name)] !== undefined) return undefined;
+  for (const key in v)
+    if (key.length > name.length && key.startsWith(name) && isUpper(key.charCodeAt(name.length))) return undefined;
+  const x = v[name];
+  if (x === undefined) return 0;
+  if (Array.isArray(x)) {
+    for (const item of x) if (!plainValue(item)) return undefined;
+    return x.length;
   }
-  parts.push(expression.slice(start).trim());
-  return parts;
+  return plainValue(x) ? 1 : undefined;
 }
 
-/** Strips parentheses that enclose the whole expression (not those of `(a) or (b)`). */
-function unwrap(expression: string): string {
-  let e = expression.trim();
-  while (e.startsWith('(') && e.endsWith(')') && closingOf(e) === e.length - 1) e = e.slice(1, -1).trim();
-  return e;
+/** A value FHIRPath surely counts as one: a non-empty string, a number, a boolean or an object with a key. */
+function plainValue(x: unknown): boolean {
+  if (typeof x === 'string') return x !== '';
+  if (typeof x === 'number' || typeof x === 'boolean') return true;
+  if (!isObject(x)) return false;
+  for (const _ in x) return true;
+  return false;
 }
 
-/** Index of the parenthesis closing the one that opens `e`, or -1. */
-function closingOf(e: string): number {
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < e.length; i++) {
-    const c = e[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === "'") quoted = false;
-    } else if (c === "'") quoted = true;
-    else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i;
-  }
-  return -1;
-}
-
-function balanced(e: string): boolean {
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < e.length; i++) {
-    const c = e[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === "'") quoted = false;
-    } else if (c === "'") quoted = true;
-    else if (c === '(') depth++;
-    else if (c === ')' && --depth < 0) return false;
-  }
-  return depth === 0 && !quoted;
-}
+const COMPARE: Readonly<Record<string, (a: number, b: number) => boolean>> = {
+  '=': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+  '>': (a, b) => a > b,
+  '<': (a, b) => a < b,
+  '>=': (a, b) => a >= b,
+  '<=': (a, b) => a <= b,
+};
 
 /** The value of a FHIRPath string literal, unescaped by the FHIRPath engine itself. */
 function literal(text: string): string | undefined {
@@ -197,6 +174,26 @@ function atom(term: string): Shortcut | undefined {
       return typeof n === 'number' ? (n === arg) === (op === '=') : undefined;
     };
   }
+  const counts = COUNT_SUM.exec(term);
+  if (counts) {
+    const [, sum, op, text] = counts;
+    const names = sum.split('+').map((part) => part.trim().slice(0, -'.count()'.length));
+    if (names.some((n) => KEYWORDS.has(n))) return undefined;
+    const compare = COMPARE[op] as (a: number, b: number) => boolean;
+    const limit = Number(text);
+    // `(a.count() + b.count()) = 1` (tst-*, msq-5): one of several elements; a count is always a number, so the
+    // comparison is a boolean whenever every count is sure.
+    return (v) => {
+      if (!isObject(v)) return undefined;
+      let total = 0;
+      for (const name of names) {
+        const n = plainCount(v, name);
+        if (n === undefined) return undefined;
+        total += n;
+      }
+      return compare(total, limit);
+    };
+  }
   const test = STRING_TEST.exec(term);
   if (test) {
     const [, name, fn, text] = test;
@@ -217,7 +214,7 @@ function atom(term: string): Shortcut | undefined {
 /** Builds the shortcut of an expression from its `implies` / `or` / `and` structure; undefined when none applies. */
 function build(expression: string): Shortcut | undefined {
   const e = unwrap(expression);
-  if (!balanced(e) || /\s(xor)\s/.test(e)) return undefined;
+  if (!balanced(e)) return undefined;
   const implies = splitTop(e, ' implies ');
   if (implies.length > 2) return undefined;
   if (implies.length === 2) {
@@ -229,6 +226,23 @@ function build(expression: string): Shortcut | undefined {
       const right = b?.(v);
       if (right === true) return true;
       return left === true && right === false ? false : undefined;
+    };
+  }
+  const xor = splitTop(e, ' xor ');
+  if (xor.length > 1) {
+    // `xor` shares `or`'s precedence, left to right: mixed at one level, neither split groups them right.
+    if (splitTop(e, ' or ').length > 1) return undefined;
+    const terms = xor.map(build);
+    if (terms.some((t) => t === undefined)) return undefined;
+    // Empty on either side makes `xor` empty: only two sure booleans give a verdict.
+    return (v) => {
+      let odd = false;
+      for (const t of terms) {
+        const r = (t as Shortcut)(v);
+        if (r === undefined) return undefined;
+        odd = odd !== r;
+      }
+      return odd;
     };
   }
   for (const [op, dominant] of [

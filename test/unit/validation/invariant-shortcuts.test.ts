@@ -3,6 +3,9 @@
  * every ElementDefinition (snapshot and differential) of the R4 core definitions, as they are and mutated so that
  * the guarded parts are reached, for every ElementDefinition / type / binding / max invariant of the R4 definitions.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { buildTypeName, evalFhirPathTyped, parseFhirPath } from '@medplum/core';
 import { loadBaseDefinitions } from '../../../src/fhir/base-definitions.ts';
 import { readBaseR4 } from '../../../src/packages/base-r4.ts';
@@ -156,6 +159,76 @@ describe('invariant shortcuts', () => {
     expect(shortcut?.({ coordinateSystem: '1' })).toBeUndefined();
     expect(shortcut?.({ coordinateSystem: 1, _coordinateSystem: { extension: [] } })).toBeUndefined();
     expect(shortcut?.({})).toBeUndefined();
+  });
+
+  test('when a count sum or an xor invariant of the R4 definitions meets the R4 examples, then every sure answer agrees with FHIRPath', () => {
+    // Every R4 invariant that compares a sum of counts or uses xor, on the values it applies to in every R4 example
+    // (as they are, and with the first counted element removed or doubled, so sums other than 1 are met too).
+    const picked = core.flatMap((sd) =>
+      (
+        (sd.snapshot as { element: { path: string; constraint?: { key: string; expression?: string }[] }[] }).element ??
+        []
+      )
+        .flatMap((el) =>
+          (el.constraint ?? []).map((c) => ({ key: c.key, expression: c.expression ?? '', path: el.path })),
+        )
+        .filter((c) => /\.count\(\)\s*\+|\sxor\s/.test(c.expression) && compileShortcut(c.expression) !== undefined),
+    );
+    expect(picked.length).toBeGreaterThan(5);
+    const dir = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
+    const byType = new Map<string, Json[]>();
+    for (const f of readdirSync(dir)) {
+      if (!f.endsWith('.json') || f === 'package.json' || f.startsWith('.')) continue;
+      const type = f.slice(0, f.indexOf('-'));
+      if (!picked.some((c) => c.path.split('.')[0] === type)) continue;
+      const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Json;
+      byType.set(type, [...(byType.get(type) ?? []), r]);
+    }
+    let answered = 0;
+    let failing = 0;
+    const disagreements: string[] = [];
+    for (const c of picked) {
+      const shortcut = compileShortcut(c.expression);
+      const parts = c.path.split('.');
+      const type = parts.length === 1 ? parts[0]! : buildTypeName(parts);
+      const firstCounted = /([a-z][A-Za-z0-9]*)\.count\(\)/.exec(c.expression)?.[1];
+      for (const resource of byType.get(parts[0]!) ?? [])
+        for (const value of valuesAt(resource, c.path)) {
+          const v = value as Json;
+          const tried = firstCounted
+            ? [v, { ...v, [firstCounted]: undefined }, { ...v, [firstCounted]: [v[firstCounted] ?? 'x', 'y'] }]
+            : [v];
+          for (const t of tried) {
+            const sure = shortcut?.(t);
+            if (sure === undefined) continue;
+            answered++;
+            if (!sure) failing++;
+            if (sure !== fhirpathHolds(c.expression, type, JSON.parse(JSON.stringify(t))))
+              disagreements.push(`${c.key} on ${JSON.stringify(t).slice(0, 200)}`);
+          }
+        }
+    }
+    expect(disagreements).toEqual([]);
+    expect(answered).toBeGreaterThan(20);
+    expect(failing).toBeGreaterThan(0);
+  });
+
+  test('when counts are summed or xor joins two sure answers, then the verdict is that of FHIRPath; anything unsure is left to it', () => {
+    const sum = compileShortcut('(a.count() + b.count()) = 1');
+    expect(sum?.({ a: 'x' })).toBe(true);
+    expect(sum?.({ a: ['x', 'y'] })).toBe(false);
+    expect(sum?.({})).toBe(false);
+    expect(sum?.({ a: 'x', _b: { extension: [] } })).toBeUndefined();
+    expect(sum?.({ a: 'x', bCode: 'c' })).toBeUndefined();
+    expect(sum?.({ a: '' })).toBeUndefined();
+    expect(compileShortcut('a.count() + b.count() > 0')?.({ b: [{ c: 1 }] })).toBe(true);
+    const xor = compileShortcut('a.exists() xor b.exists()');
+    expect(xor?.({ a: 'x' })).toBe(true);
+    expect(xor?.({ a: 'x', b: 'y' })).toBe(false);
+    expect(xor?.({})).toBe(false);
+    expect(xor?.({ a: { c: 1 } })).toBeUndefined();
+    // or and xor at one level are not split (they group left to right).
+    expect(compileShortcut('a.exists() or b.exists() xor c.exists()')).toBeUndefined();
   });
 
   test('when an element is only in its _name twin, a choice name or a null, then it is not taken for absent', () => {
