@@ -23,13 +23,66 @@ function versionOf(resource: AnyResource): string {
   return typeof versionId === 'string' ? versionId : '';
 }
 
-/** Builds the lookup tables of a Bundle found at `path`; duplicate fullUrls are reported to `sink`. */
+/**
+ * The lookup tables of one Bundle. The fullUrl table is built at once (bdl-7 and the fullUrl rules read every
+ * entry); the tables by entry path and by `Type/id` only when a reference or a document rule first asks: a key string
+ * per entry for each, and its hash, were most of the indexing of a large collection with no relative reference
+ * (the 1,105 CodeSystems and ValueSets of the R4 `terminologies` Bundle: 1.5 ms per validation).
+ */
+class Index implements BundleIndex {
+  readonly type: string | undefined;
+  readonly entries: BundleEntryRef[] = [];
+  readonly byFullUrl = new Map<string, BundleEntryRef>();
+  private paths: Map<string, BundleEntryRef> | undefined;
+  private typeIds: Map<string, BundleEntryRef> | undefined;
+  private repeated: Map<string, BundleEntryRef[]> | undefined;
+
+  constructor(type: unknown) {
+    this.type = typeof type === 'string' ? type : undefined;
+  }
+
+  get byPath(): ReadonlyMap<string, BundleEntryRef> {
+    if (this.paths === undefined) {
+      this.paths = new Map();
+      for (const ref of this.entries) this.paths.set(ref.path, ref);
+    }
+    return this.paths;
+  }
+
+  get byTypeId(): ReadonlyMap<string, BundleEntryRef> {
+    if (this.typeIds === undefined) this.indexTypeIds();
+    return this.typeIds as Map<string, BundleEntryRef>;
+  }
+
+  get sameTypeId(): ReadonlyMap<string, readonly BundleEntryRef[]> {
+    if (this.repeated === undefined) this.indexTypeIds();
+    return this.repeated as Map<string, BundleEntryRef[]>;
+  }
+
+  private indexTypeIds(): void {
+    const byTypeId = new Map<string, BundleEntryRef>();
+    const sameTypeId = new Map<string, BundleEntryRef[]>();
+    for (const ref of this.entries) {
+      const resource = ref.resource;
+      if (!resource.id) continue;
+      const key = `${resource.resourceType}/${resource.id}`;
+      const earlier = byTypeId.get(key);
+      if (earlier) {
+        const all = sameTypeId.get(key);
+        if (all) all.push(ref);
+        else sameTypeId.set(key, [earlier, ref]);
+      }
+      byTypeId.set(key, ref);
+    }
+    this.typeIds = byTypeId;
+    this.repeated = sameTypeId;
+  }
+}
+
+/** Builds the lookup tables of a Bundle found at `path`; duplicate and relative fullUrls are reported to `sink`. */
 export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string): BundleIndex {
-  const entries: BundleEntryRef[] = [];
-  const byFullUrl = new Map<string, BundleEntryRef>();
-  const byPath = new Map<string, BundleEntryRef>();
-  const byTypeId = new Map<string, BundleEntryRef>();
-  const sameTypeId = new Map<string, BundleEntryRef[]>();
+  const index = new Index(bundle.type);
+  const { entries, byFullUrl } = index;
   // The versionIds seen with each fullUrl, kept only once a fullUrl repeats (rare): a key string per entry was not.
   let versions: Map<string, string[]> | undefined;
   const raw = Array.isArray(bundle.entry) ? (bundle.entry as RawEntry[]) : [];
@@ -39,7 +92,6 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
     const fullUrl = typeof e.fullUrl === 'string' ? e.fullUrl : undefined;
     const ref: BundleEntryRef = { resource, path: `${path}.entry[${i}].resource`, fullUrl };
     entries.push(ref);
-    byPath.set(ref.path, ref);
     if (fullUrl) {
       // bdl-7: fullUrl with meta.versionId is what must be unique (a history-like collection may repeat a fullUrl).
       const earlier = byFullUrl.get(fullUrl);
@@ -60,25 +112,8 @@ export function indexBundle(bundle: AnyResource, sink: IssueSink, path: string):
         );
       byFullUrl.set(fullUrl, ref);
     }
-    if (resource.id) {
-      const key = `${resource.resourceType}/${resource.id}`;
-      const earlier = byTypeId.get(key);
-      if (earlier) {
-        const all = sameTypeId.get(key);
-        if (all) all.push(ref);
-        else sameTypeId.set(key, [earlier, ref]);
-      }
-      byTypeId.set(key, ref);
-    }
   });
-  return {
-    type: typeof bundle.type === 'string' ? bundle.type : undefined,
-    entries,
-    byPath,
-    byFullUrl,
-    byTypeId,
-    sameTypeId,
-  };
+  return index;
 }
 
 interface Section {
