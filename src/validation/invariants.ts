@@ -132,7 +132,7 @@ export function createInvariantRunner(): InvariantRunner {
       let answers: (boolean | undefined)[] | undefined;
       // What the direct forms of this call share about the one value (sd-facts.ts): emptied first, so nothing is
       // carried from one call (or one validation) to the next.
-      scratch.sd = undefined;
+      scratch.sd = scratch.snapshot = undefined;
       let answered: InvariantGroup | undefined;
       // Whether every member of the group answered holds: then its members are passed over without a look.
       let held = false;
@@ -183,7 +183,7 @@ export function createInvariantRunner(): InvariantRunner {
         if (reused) (answers ??= [])[i] = holds;
         if (!holds) ctx.sink.add('INVARIANT_FAILED', pathText(path), text(c), severity);
       }
-      scratch.sd = undefined;
+      scratch.sd = scratch.snapshot = undefined;
     },
   };
 }

@@ -9,7 +9,7 @@
  * https://hl7.org/fhir/R4/structuredefinition.html#invs
  */
 import { CLINICAL_SHORTCUTS } from './clinical-shortcuts.ts';
-import { type CheckScratch, type PartFacts, type SdFacts, sdFacts } from './sd-facts.ts';
+import { type CheckScratch, type PartFacts, type SdFacts, sdFacts, snapshotFacts } from './sd-facts.ts';
 import { unevaluableInvariant } from './unevaluable-invariants.ts';
 import { has, isObject, type Json, list, must, type ResourceShortcut, str, twin, UNSURE } from './shortcut-shape.ts';
 
@@ -48,15 +48,10 @@ function idsAllDistinct(part: PartFacts): boolean {
   return part.idsDistinct && part.idsAll;
 }
 
-/** Whether every element has all three (sdf-3); each is read on every element first, as the engine may. */
-function definedMinMax(els: Json[]): boolean {
-  let all = true;
-  for (const e of els) {
-    const d = has(e, 'definition', 'string');
-    const min = has(e, 'min', 'number');
-    if (!(has(e, 'max', 'string') && d && min)) all = false;
-  }
-  return all;
+/** A fact of the snapshot (sd-facts.ts), or UNSURE where some element's read was not the plain shape. */
+function sure(fact: boolean | undefined): boolean {
+  if (fact === undefined) throw UNSURE;
+  return fact;
 }
 
 const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, ResourceShortcut>([
@@ -102,16 +97,12 @@ const BY_EXPRESSION: ReadonlyMap<string, ResourceShortcut> = new Map<string, Res
   [
     // sdf-3, on StructureDefinition.snapshot
     'element.all(definition.exists() and min.exists() and max.exists())',
-    (v) => definedMinMax(own(v)),
+    (v, _resource, scratch) => sure(snapshotFacts(v, own(v), scratch).definedMinMax),
   ],
   [
     // sdf-8b, on StructureDefinition.snapshot
     'element.all(base.exists())',
-    (v) => {
-      let all = true;
-      for (const e of own(v)) if (!has(e, 'base', 'object')) all = false;
-      return all;
-    },
+    (v, _resource, scratch) => sure(snapshotFacts(v, own(v), scratch).allBase),
   ],
   [
     // sdf-20, on StructureDefinition.differential
