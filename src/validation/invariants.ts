@@ -44,6 +44,9 @@ interface Runnable {
 export interface InvariantRunner {
   /** Evaluates the constraints of `node` on one value (typed as `type`) found at `path`. */
   check(ctx: WalkContext, node: ElementNode, value: unknown, type: string, path: PathSource): void;
+  /** Whether `check` has anything to run on values of `node` (most elements carry only ele-1, checked natively):
+   * the walk's plans keep the answer, so it does not call `check` for nothing on every value. */
+  runs(node: ElementNode, engine: object): boolean;
 }
 
 function failed(result: TypedValue[]): boolean {
@@ -125,9 +128,12 @@ export function createInvariantRunner(): InvariantRunner {
   // The answers of the group last asked in a check call (a group answers all its members from one read).
   const groupAnswers = new Uint8Array(Math.max(...INVARIANT_GROUPS.map((g) => g.expressions.length)));
   return {
+    runs: (node, engine) => node.constraints.length > 0 && runnable(node, engine).length > 0,
     check(ctx, node, value, type, path) {
       if (node.constraints.length === 0) return;
       const list = runnable(node, ctx.engine);
+      // Most calls (ele-1 alone, checked natively): nothing to run, and nothing of the scratch to touch.
+      if (list.length === 0) return;
       // Answers of this call by constraint index (only kept when a later constraint has the same expression).
       let answers: (boolean | undefined)[] | undefined;
       // What the direct forms of this call share about the one value (sd-facts.ts): emptied first, so nothing is

@@ -24,6 +24,8 @@ export type ItemPlan =
   | {
       readonly kind: 'primitive';
       readonly owner: CompiledProfile;
+      /** Whether the element has invariants to run on the value (InvariantRunner.runs). */
+      readonly invariants: boolean;
       /** The primitive type's definition, for the `_name` part (id and extensions). */
       readonly base: CompiledProfile | undefined;
     }
@@ -36,10 +38,13 @@ export type ItemPlan =
   | {
       readonly kind: 'complex';
       readonly owner: CompiledProfile;
+      /** Whether the element has invariants to run on the value (InvariantRunner.runs). */
+      readonly invariants: boolean;
       readonly container: Container | undefined;
       /** The type profile that is not loaded (reported, for each value, as not checked); its base type is walked. */
       readonly missingProfile: string | undefined;
-      /** The data type's root element, whose invariants (ref-1, per-1…) apply to the value. */
+      /** The data type's root element, whose invariants (ref-1, per-1…) apply to the value; undefined when it has
+       * none to run. */
       readonly typeRoot: ElementNode | undefined;
       readonly coding: boolean;
       readonly ucum: boolean;
@@ -72,19 +77,23 @@ function containerFor(
 
 function makePlan(ctx: WalkContext, node: ElementNode, type: TypeRef, owner: CompiledProfile): ItemPlan {
   const code = type.code;
-  if (PRIMITIVE_TYPES.has(code)) return { kind: 'primitive', owner, base: ctx.engine.registry.baseType(code) };
+  const invariants = ctx.engine.invariants.runs(node, ctx.engine);
+  if (PRIMITIVE_TYPES.has(code))
+    return { kind: 'primitive', owner, invariants, base: ctx.engine.registry.baseType(code) };
   if (isResourceType(ctx, code)) {
     const profiles = node.types.flatMap((t) => t.profiles);
     return { kind: 'resource', owner, profiles: profiles.length === 1 ? profiles : [] };
   }
   const { container, missingProfile } = containerFor(ctx, node, owner, code);
+  const typeRoot =
+    container && container.node === container.owner.root ? container.node : ctx.engine.registry.baseType(code)?.root;
   return {
     kind: 'complex',
     owner,
+    invariants,
     container,
     missingProfile,
-    typeRoot:
-      container && container.node === container.owner.root ? container.node : ctx.engine.registry.baseType(code)?.root,
+    typeRoot: typeRoot && ctx.engine.invariants.runs(typeRoot, ctx.engine) ? typeRoot : undefined,
     coding: code === 'Coding',
     ucum: UCUM_TYPES.has(code),
     referenceType: code === 'Reference' ? (node.types.find((t) => t.code === code) ?? type) : undefined,

@@ -316,7 +316,13 @@ function checkFixedAndPattern(ctx: WalkContext, value: unknown, node: ElementNod
   }
 }
 
-function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, base: CompiledProfile | undefined): void {
+function validatePrimitive(
+  ctx: WalkContext,
+  item: Item,
+  node: ElementNode,
+  base: CompiledProfile | undefined,
+  invariants: boolean,
+): void {
   const code = item.type.code;
   if (item.value !== undefined && item.value !== null) {
     const problem = checkPrimitive(code, item.value);
@@ -328,7 +334,7 @@ function validatePrimitive(ctx: WalkContext, item: Item, node: ElementNode, base
       checkContentPolicy(ctx, code, item.value, item.path);
     if (node.binding && (code === 'code' || code === 'string' || code === 'uri'))
       ctx.engine.terminology.checkCodeBinding(ctx.sink, node.binding, item.value, item);
-    ctx.engine.invariants.check(ctx, node, item.value, code, item);
+    if (invariants) ctx.engine.invariants.check(ctx, node, item.value, code, item);
   }
   if (item.ext) {
     // The `_name` part holds only id and extensions: a value there is not where FHIR JSON puts it.
@@ -370,7 +376,7 @@ function isEmptyObject(obj: Record<string, unknown>): boolean {
 /** Validates one value of an element (after slicing has picked the definition that applies). */
 export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): void {
   const plan = planFor(ctx, node, item.type, owner);
-  if (plan.kind === 'primitive') return validatePrimitive(ctx, item, node, plan.base);
+  if (plan.kind === 'primitive') return validatePrimitive(ctx, item, node, plan.base, plan.invariants);
   if (plan.kind === 'resource') {
     if (node.name === 'contained' && !ctx.engine.checkContained) return;
     validateResource(ctx, item.value, item.path, plan.profiles);
@@ -400,7 +406,7 @@ export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, ow
   if (plan.ucum) checkUcum(ctx.sink, obj, item);
   if (node.minValue || node.maxValue) checkQuantityLimits(ctx.sink, node, obj, item.path);
   if (code === 'Expression') checkExpression(ctx.sink, obj, item.path);
-  ctx.engine.invariants.check(ctx, node, obj, code, item);
+  if (plan.invariants) ctx.engine.invariants.check(ctx, node, obj, code, item);
   if (code === 'Extension') return validateExtension(ctx, obj, node, owner, item);
   if (plan.missingProfile !== undefined)
     ctx.sink.add(
