@@ -108,8 +108,8 @@ interface Plan {
   readonly ctx: WalkContext;
   /** Signature → 'clean' (planned) or 'generic' (its generic judgement was not a clean pass). */
   readonly shapes: Map<string, 'clean' | 'generic'>;
-  /** The clean signatures as trees, the last one matched first. */
-  readonly clean: Shape[];
+  /** The clean signatures with their trees, the last one matched first. */
+  readonly clean: { readonly sig: string; readonly shape: Shape }[];
   readonly count: { clean: number; generic: number };
 }
 
@@ -119,6 +119,11 @@ const PLANS = new WeakMap<Validator, Plan | null>();
  * payload (junk in its identifier) can make generic ones at will and must not crowd the clean ones out.
  */
 const MAX_SHAPES = 256;
+/**
+ * Trees tried per document before its signature decides: a payload that makes many clean shapes must not make every
+ * request walk them all (the signature's Map finds any of them in one look-up, and brings it to the front).
+ */
+const MAX_TREES_TRIED = 4;
 
 /** Collects every constraint and discriminator of `p` that the audit must know. */
 function unaudited(p: CompiledProfile, out: string[]): void {
@@ -321,15 +326,19 @@ function matches(plan: Plan, value: unknown, shape: Shape, entryOf: Map<string, 
   }
 }
 
-/** The clean shape `doc` has, moved to the front; false when none (then the signature decides, as before). */
+/** Moves clean shape `i` to the front, where the next documents try it first. */
+function toFront(plan: Plan, i: number): void {
+  if (i > 0) plan.clean.unshift(...plan.clean.splice(i, 1));
+}
+
+/** Whether `doc` has one of the clean shapes tried first; false when not (then the signature decides, as before). */
 function matchesClean(plan: Plan, doc: Bundle): boolean {
   if (plan.clean.length === 0) return false;
   const entryOf = entryIndex(doc);
   if (!entryOf) return false;
-  for (let i = 0; i < plan.clean.length; i++) {
-    const shape = plan.clean[i]!;
-    if (!matches(plan, doc, shape, entryOf)) continue;
-    if (i > 0) plan.clean.unshift(...plan.clean.splice(i, 1));
+  for (let i = 0; i < Math.min(plan.clean.length, MAX_TREES_TRIED); i++) {
+    if (!matches(plan, doc, plan.clean[i]!.shape, entryOf)) continue;
+    toFront(plan, i);
     return true;
   }
   return false;
@@ -351,7 +360,12 @@ export function ddccVsPlanned(validator: Validator, doc: Bundle): FastVerdict {
   if (skeleton === undefined) return { planned: false, record: () => {} };
   const { sig, shape } = skeleton;
   const state = plan.shapes.get(sig);
-  if (state === 'clean') return { planned: true };
+  if (state === 'clean') {
+    // Planned, but not among the trees tried first: its tree goes to the front for the documents that follow.
+    const at = plan.clean.findIndex((c) => c.sig === sig);
+    toFront(plan, at);
+    return { planned: true };
+  }
   return {
     planned: false,
     record: (cleanPass) => {
@@ -359,7 +373,7 @@ export function ddccVsPlanned(validator: Validator, doc: Bundle): FastVerdict {
       const kind = cleanPass ? 'clean' : 'generic';
       if (state !== undefined || plan.count[kind] >= MAX_SHAPES) return;
       plan.shapes.set(sig, kind);
-      if (kind === 'clean') plan.clean.unshift(shape);
+      if (kind === 'clean') plan.clean.unshift({ sig, shape });
       plan.count[kind]++;
     },
   };
