@@ -91,11 +91,25 @@ for (const [path, type] of SLOTS) {
   at.slot = type;
 }
 
+/**
+ * A planned skeleton as a tree, to match a document against without writing its signature (ADR 0084): each node is
+ * what the walk pushed a token for, so a document matches a shape only if its signature is that shape's signature.
+ */
+type Shape =
+  | { readonly t: 'coding'; readonly keys: readonly string[] }
+  | { readonly t: 'slot'; readonly type: string }
+  | { readonly t: 'link'; readonly at: number }
+  | { readonly t: 'array'; readonly items: readonly Shape[] }
+  | { readonly t: 'object'; readonly keys: readonly string[]; readonly values: readonly Shape[] }
+  | { readonly t: 'constant'; readonly value: unknown };
+
 interface Plan {
   readonly terminology: Terminology;
   readonly ctx: WalkContext;
   /** Signature → 'clean' (planned) or 'generic' (its generic judgement was not a clean pass). */
   readonly shapes: Map<string, 'clean' | 'generic'>;
+  /** The clean signatures with their trees, the last one matched first. */
+  readonly clean: { readonly sig: string; readonly shape: Shape }[];
   readonly count: { clean: number; generic: number };
 }
 
@@ -105,6 +119,11 @@ const PLANS = new WeakMap<Validator, Plan | null>();
  * payload (junk in its identifier) can make generic ones at will and must not crowd the clean ones out.
  */
 const MAX_SHAPES = 256;
+/**
+ * Trees tried per document before its signature decides: a payload that makes many clean shapes must not make every
+ * request walk them all (the signature's Map finds any of them in one look-up, and brings it to the front).
+ */
+const MAX_TREES_TRIED = 4;
 
 /** Collects every constraint and discriminator of `p` that the audit must know. */
 function unaudited(p: CompiledProfile, out: string[]): void {
@@ -142,7 +161,8 @@ export function planFor(validator: Validator): Plan | undefined {
   const terminology = createTerminology(registry);
   // checkCodingSystem reads the registry and the sink only; the sink is replaced per request.
   const ctx = { engine: { registry, terminology }, sink: createIssueSink() } as unknown as WalkContext;
-  const plan = problems.length === 0 ? { terminology, ctx, shapes: new Map(), count: { clean: 0, generic: 0 } } : null;
+  const plan =
+    problems.length === 0 ? { terminology, ctx, shapes: new Map(), clean: [], count: { clean: 0, generic: 0 } } : null;
   PLANS.set(validator, plan);
   return plan ?? undefined;
 }
@@ -187,11 +207,8 @@ function codingClean(plan: Plan, coding: unknown): boolean {
   return sink.issues.every((i) => i.severity === 'information');
 }
 
-/**
- * The document's skeleton signature, or undefined when a slot's value is not cleared (or the document is not of the
- * rebuild's form). Constant leaves go into the signature by value, fullUrls and references by the entry they name.
- */
-export function skeleton(plan: Plan, doc: Bundle): string | undefined {
+/** fullUrl → entry position, or undefined when a fullUrl is not a distinct `urn:uuid:` (not the rebuild's form). */
+function entryIndex(doc: Bundle): Map<string, number> | undefined {
   const entries = doc.entry ?? [];
   const entryOf = new Map<string, number>();
   for (let i = 0; i < entries.length; i++) {
@@ -199,46 +216,132 @@ export function skeleton(plan: Plan, doc: Bundle): string | undefined {
     if (typeof url !== 'string' || !URN_UUID.test(url) || entryOf.has(url)) return undefined;
     entryOf.set(url, i);
   }
+  return entryOf;
+}
+
+/**
+ * The document's skeleton signature and its tree, or undefined when a slot's value is not cleared (or the document is
+ * not of the rebuild's form). Constant leaves go into the signature by value, fullUrls and references by the entry
+ * they name.
+ */
+function skeletonOf(plan: Plan, doc: Bundle): { sig: string; shape: Shape } | undefined {
+  const entryOf = entryIndex(doc);
+  if (!entryOf) return undefined;
   // Tokens in walk order: an object's keys, an array's length, a slot's type, a link's entry, a constant's value.
   const parts: string[] = [];
-  const walk = (value: unknown, trie: Trie | undefined, key: string): boolean => {
+  const walk = (value: unknown, trie: Trie | undefined, key: string): Shape | undefined => {
     const type = trie?.slot;
     if (type === 'coding') {
-      if (!codingClean(plan, value)) return false;
-      parts.push(`C${JSON.stringify(Object.keys(value as Json))}`);
-      return true;
+      if (!codingClean(plan, value)) return undefined;
+      const keys = Object.keys(value as Json);
+      parts.push(`C${JSON.stringify(keys)}`);
+      return { t: 'coding', keys };
     }
     if (type !== undefined) {
-      if (!primitiveClean(type, value)) return false;
+      if (!primitiveClean(type, value)) return undefined;
       parts.push(type);
-      return true;
+      return { t: 'slot', type };
     }
     if (typeof value === 'string' && (key === 'reference' || key === 'fullUrl')) {
       const at = entryOf.get(value);
-      if (at === undefined) return false;
+      if (at === undefined) return undefined;
       parts.push(`#${at}`);
-      return true;
+      return { t: 'link', at };
     }
     if (Array.isArray(value)) {
-      if (value.length > INDEX.length) return false;
+      if (value.length > INDEX.length) return undefined;
       parts.push(`[${value.length}`);
       const any = trie?.next.get('#');
-      for (let i = 0; i < value.length; i++) if (!walk(value[i], trie?.next.get(INDEX[i]!) ?? any, key)) return false;
-      return true;
+      const items: Shape[] = [];
+      for (let i = 0; i < value.length; i++) {
+        const item = walk(value[i], trie?.next.get(INDEX[i]!) ?? any, key);
+        if (!item) return undefined;
+        items.push(item);
+      }
+      return { t: 'array', items };
     }
     if (typeof value === 'object' && value !== null) {
       const keys = Object.keys(value);
       // Plain names only (a key from the payload could hold the separators): then the joined list is unambiguous.
-      for (const k of keys) if (!PLAIN_KEY.test(k)) return false;
+      for (const k of keys) if (!PLAIN_KEY.test(k)) return undefined;
       parts.push(`{${keys.join(',')}`);
-      for (const k of keys) if (!walk((value as Json)[k], trie?.next.get(k), k)) return false;
-      return true;
+      const values: Shape[] = [];
+      for (const k of keys) {
+        const child = walk((value as Json)[k], trie?.next.get(k), k);
+        if (!child) return undefined;
+        values.push(child);
+      }
+      return { t: 'object', keys, values };
     }
     // A constant of the rebuild: by value (a string that is not a constant would make a new signature).
     parts.push(value === undefined ? 'u' : JSON.stringify(value));
-    return true;
+    return { t: 'constant', value };
   };
-  return walk(doc, SLOT_TRIE, '') ? parts.join('\n') : undefined;
+  const shape = walk(doc, SLOT_TRIE, '');
+  return shape ? { sig: parts.join('\n'), shape } : undefined;
+}
+
+/**
+ * The document's skeleton signature, or undefined when a slot's value is not cleared (or the document is not of the
+ * rebuild's form).
+ */
+export function skeleton(plan: Plan, doc: Bundle): string | undefined {
+  return skeletonOf(plan, doc)?.sig;
+}
+
+/** Same keys in the same order (the key lists of a planned shape are plain names). */
+function sameKeys(keys: readonly string[], shape: readonly string[]): boolean {
+  if (keys.length !== shape.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== shape[i]) return false;
+  return true;
+}
+
+/**
+ * Whether `value` has the planned `shape`, its slots cleared: the walk of skeletonOf against a tree, so a match means
+ * the same signature (constants by identity, which implies the same JSON), without writing the signature.
+ */
+function matches(plan: Plan, value: unknown, shape: Shape, entryOf: Map<string, number>): boolean {
+  switch (shape.t) {
+    case 'coding':
+      return codingClean(plan, value) && sameKeys(Object.keys(value as Json), shape.keys);
+    case 'slot':
+      return primitiveClean(shape.type, value);
+    case 'link':
+      return typeof value === 'string' && entryOf.get(value) === shape.at;
+    case 'array': {
+      if (!Array.isArray(value) || value.length !== shape.items.length) return false;
+      for (let i = 0; i < value.length; i++) if (!matches(plan, value[i], shape.items[i]!, entryOf)) return false;
+      return true;
+    }
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+      const keys = Object.keys(value);
+      if (!sameKeys(keys, shape.keys)) return false;
+      for (let i = 0; i < keys.length; i++)
+        if (!matches(plan, (value as Json)[keys[i]!], shape.values[i]!, entryOf)) return false;
+      return true;
+    }
+    case 'constant':
+      return (value === null || typeof value !== 'object') && Object.is(value, shape.value);
+  }
+}
+
+/** Moves clean shape `i` to the front, where the next documents try it first. */
+function toFront(plan: Plan, i: number): void {
+  if (i > 0) plan.clean.unshift(...plan.clean.splice(i, 1));
+}
+
+/** Whether `doc` has one of the clean shapes tried first; false when not (then the signature decides, as before). */
+function matchesClean(plan: Plan, doc: Bundle): boolean {
+  if (plan.clean.length === 0) return false;
+  const entryOf = entryIndex(doc);
+  if (!entryOf) return false;
+  for (let i = 0; i < Math.min(plan.clean.length, MAX_TREES_TRIED); i++) {
+    if (!matches(plan, doc, plan.clean[i]!.shape, entryOf)) continue;
+    toFront(plan, i);
+    return true;
+  }
+  return false;
 }
 
 export type FastVerdict = { planned: true } | { planned: false; record: (cleanPass: boolean) => void };
@@ -250,10 +353,19 @@ export type FastVerdict = { planned: true } | { planned: false; record: (cleanPa
  */
 export function ddccVsPlanned(validator: Validator, doc: Bundle): FastVerdict {
   const plan = planFor(validator);
-  const sig = plan ? skeleton(plan, doc) : undefined;
-  if (!plan || sig === undefined) return { planned: false, record: () => {} };
+  if (!plan) return { planned: false, record: () => {} };
+  // The planned shapes first, as trees: no signature is written for a document of a shape already planned.
+  if (matchesClean(plan, doc)) return { planned: true };
+  const skeleton = skeletonOf(plan, doc);
+  if (skeleton === undefined) return { planned: false, record: () => {} };
+  const { sig, shape } = skeleton;
   const state = plan.shapes.get(sig);
-  if (state === 'clean') return { planned: true };
+  if (state === 'clean') {
+    // Planned, but not among the trees tried first: its tree goes to the front for the documents that follow.
+    const at = plan.clean.findIndex((c) => c.sig === sig);
+    toFront(plan, at);
+    return { planned: true };
+  }
   return {
     planned: false,
     record: (cleanPass) => {
@@ -261,6 +373,7 @@ export function ddccVsPlanned(validator: Validator, doc: Bundle): FastVerdict {
       const kind = cleanPass ? 'clean' : 'generic';
       if (state !== undefined || plan.count[kind] >= MAX_SHAPES) return;
       plan.shapes.set(sig, kind);
+      if (kind === 'clean') plan.clean.unshift({ sig, shape });
       plan.count[kind]++;
     },
   };

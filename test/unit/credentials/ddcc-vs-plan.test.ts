@@ -120,6 +120,30 @@ describe('the planned DDCC:VS profile check', () => {
     },
   );
 
+  test('when more clean shapes are planned than trees are tried, then each is still planned and answers as the validator', async () => {
+    const fresh = createValidator(await sharedPackages());
+    // Optional parts left out in every combination: up to eight clean shapes, more than the trees tried per document.
+    const variants = [0, 1, 2, 3, 4, 5, 6, 7].map((bits) => () => {
+      const cds = validDdccVs();
+      if (bits & 1) delete (cds as Partial<DdccVsCoreDataSet>).identifier;
+      if (bits & 2) delete cds.vaccination.maholder;
+      if (bits & 4) delete cds.vaccination.totalDoses;
+      return cds;
+    });
+    let n = 800;
+    const planned = variants.filter(
+      (make) => ddccVsProfileCheck(fresh, documentOf(make(), n++)!, []).status === 'pass',
+    );
+    expect(planned.length).toBeGreaterThan(4);
+    // Twice over, the oldest shapes first: those past the first trees tried are found by their signature.
+    for (const make of [...planned, ...planned]) {
+      const doc = documentOf({ ...make(), name: `Holder ${n}` }, n++)!;
+      expect(ddccVsPlanned(fresh, doc).planned).toBe(true);
+      const warnings: OperationOutcomeIssue[] = [];
+      expect({ check: ddccVsProfileCheck(fresh, doc, warnings), warnings }).toEqual(generic(doc));
+    }
+  });
+
   test('when payloads make hundreds of generic signatures, then a clean shape is still planned', async () => {
     const fresh = createValidator(await sharedPackages());
     const check = (doc: Bundle) => ddccVsProfileCheck(fresh, doc, []);
