@@ -39,7 +39,7 @@ import { issuanceProvenance, issuanceProvenanceId } from './provenance.ts';
 export { BULK_JOB_SYSTEM, type BulkJob } from './bulk-job-record.ts';
 
 /** Credentials per committed batch: one transaction each (a restart repeats at most this many signatures). */
-export const BULK_BATCH_SIZE = 50;
+export const BULK_BATCH_SIZE = 100;
 /** A batch that fails this many times in a row (store errors) fails its job, instead of being retried forever. */
 const MAX_ATTEMPTS = 4;
 const RETRY_BASE_MS = 1000;
