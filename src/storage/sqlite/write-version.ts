@@ -77,31 +77,47 @@ const INDEX_TABLES: ReadonlyArray<{
   { table: 'idx_uri', cols: ['value'], rows: (i) => i.uri.map((r) => ({ param: r.param, values: [r.value] })) },
 ];
 
+/** Each table's SQL, made once (a statement's text built per write was a string and a hash per table per write). */
+const INDEX_SQL = INDEX_TABLES.map(({ table, cols, rows }) => {
+  const all = ['pid', ...cols];
+  return {
+    all,
+    rows,
+    select: `SELECT ${all.join(', ')} FROM ${table} WHERE rk = ?`,
+    remove: `DELETE FROM ${table} WHERE ${all.map((c) => `${c} = ?`).join(' AND ')} AND rk = ?`,
+    insert: `INSERT OR IGNORE INTO ${table} (${all.join(', ')}, rk) VALUES (${all.map(() => '?').join(', ')}, ?)`,
+  };
+});
+
 /**
  * Writes the index rows of a resource. For a resource that had rows (an update), only the rows that changed are
- * deleted and inserted: a re-push that changes one field rewrites that field's rows, not the whole index.
+ * deleted and inserted: a re-push that changes one field rewrites that field's rows, not the whole index. A new
+ * resource's rows go straight in: each table's key is the whole row, so `INSERT OR IGNORE` drops a repeated row
+ * as the de-duplication an update needs would have.
  */
 function writeIndex(ctx: StoreContext, resourceType: string, rk: number, index: ResourceIndex, hadRows: boolean): void {
-  for (const { table, cols, rows } of INDEX_TABLES) {
+  for (const { all, rows, select, remove: removeSql, insert: insertSql } of INDEX_SQL) {
+    const list = rows(index);
+    if (list.length === 0 && !hadRows) continue;
+    const insert = ctx.stmt(insertSql);
+    if (!hadRows) {
+      for (const r of list)
+        insert.run(ctx.pids.intern(resourceType, r.param), ...(r.values as Array<string | number>), rk);
+      continue;
+    }
     const wanted = new Map<string, unknown[]>();
-    for (const r of rows(index)) {
+    for (const r of list) {
       const values = [ctx.pids.intern(resourceType, r.param), ...r.values];
       wanted.set(JSON.stringify(values), values);
     }
-    const all = ['pid', ...cols];
-    if (hadRows) {
-      const current = ctx.stmt(`SELECT ${all.join(', ')} FROM ${table} WHERE rk = ?`).all(rk);
-      const remove = ctx.stmt(`DELETE FROM ${table} WHERE ${all.map((c) => `${c} = ?`).join(' AND ')} AND rk = ?`);
-      for (const row of current) {
-        const values = all.map((c) => row[c]);
-        const key = JSON.stringify(values);
-        if (wanted.has(key)) wanted.delete(key);
-        else remove.run(...(values as Array<string | number>), rk);
-      }
+    const current = ctx.stmt(select).all(rk);
+    const remove = ctx.stmt(removeSql);
+    for (const row of current) {
+      const values = all.map((c) => row[c]);
+      const key = JSON.stringify(values);
+      if (wanted.has(key)) wanted.delete(key);
+      else remove.run(...(values as Array<string | number>), rk);
     }
-    const insert = ctx.stmt(
-      `INSERT OR IGNORE INTO ${table} (${all.join(', ')}, rk) VALUES (${all.map(() => '?').join(', ')}, ?)`,
-    );
     for (const values of wanted.values()) insert.run(...(values as Array<string | number>), rk);
   }
   noteDates(ctx, resourceType, index);
