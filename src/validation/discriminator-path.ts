@@ -59,7 +59,7 @@ const FUNCTION = /^(\w+)\((?:'([^']*)'|(\w+))?\)$/;
  * profiles, so both maps are bounded by what is loaded. Slice matching asks them for every value it sorts.
  */
 export interface DiscriminatorMemo {
-  readonly segments: Map<string, readonly string[]>;
+  readonly segments: Map<string, readonly Segment[]>;
   readonly definitions: WeakMap<ElementNode, Map<string, { owner: CompiledProfile; at: DefinitionAt | undefined }>>;
 }
 
@@ -67,9 +67,22 @@ export function createDiscriminatorMemo(): DiscriminatorMemo {
   return { segments: new Map(), definitions: new WeakMap() };
 }
 
-function segmentsOf(ctx: WalkContext, path: string): readonly string[] {
+/** One step of a discriminator path, with its function call (`resolve()`, `extension('…')`, `ofType(T)`) parsed. */
+export interface Segment {
+  readonly text: string;
+  readonly fn: { readonly name: string; readonly literal?: string; readonly ident?: string } | undefined;
+}
+
+/** The path's steps, parsed once per path and engine (each value tried against each slice walks them). */
+function segmentsOf(ctx: WalkContext, path: string): readonly Segment[] {
   let hit = ctx.engine.discriminators.segments.get(path);
-  if (!hit) ctx.engine.discriminators.segments.set(path, (hit = splitPath(path)));
+  if (!hit) {
+    hit = splitPath(path).map((text) => {
+      const m = FUNCTION.exec(text);
+      return { text, fn: m ? { name: m[1] as string, literal: m[2], ident: m[3] } : undefined };
+    });
+    ctx.engine.discriminators.segments.set(path, hit);
+  }
   return hit;
 }
 
@@ -130,14 +143,13 @@ const PRIMITIVE_NAMES = new Set([
   'Uuid',
 ]);
 
-function step(ctx: WalkContext, values: PathValue[], segment: string): PathValue[] {
+function step(ctx: WalkContext, values: PathValue[], { text: segment, fn }: Segment): PathValue[] {
   if (segment === '$this') return values;
-  const fn = FUNCTION.exec(segment);
   if (!fn)
     return values.flatMap((v) =>
       children(v.value, segment, v.path === undefined || v.path === '' ? undefined : new StepPath(v.path, segment)),
     );
-  const [, name, literal, ident] = fn;
+  const { name, literal, ident } = fn;
   if (name === 'resolve') {
     return values.flatMap((v) => {
       const ref = (v.value as { reference?: unknown } | undefined)?.reference;
@@ -200,15 +212,14 @@ function findDefinition(
   path: string,
 ): DefinitionAt | undefined {
   let at: DefinitionAt | undefined = { node: slice, owner, resolved: false };
-  for (const segment of segmentsOf(ctx, path)) {
+  for (const { text: segment, fn } of segmentsOf(ctx, path)) {
     if (!at) return undefined;
     if (segment === '$this') continue;
-    const fn = FUNCTION.exec(segment);
     if (!fn) {
       at = childDefinition(ctx, at, segment);
       continue;
     }
-    const [, name, literal] = fn;
+    const { name, literal } = fn;
     if (name === 'resolve') at = { ...at, resolved: true };
     else if (name === 'extension') {
       const ext = childDefinition(ctx, at, 'extension');
