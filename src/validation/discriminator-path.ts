@@ -112,7 +112,7 @@ function children(obj: unknown, name: string, path?: PathSource): PathValue[] {
   const wrap = (v: unknown, type?: string): PathValue[] =>
     v === undefined ? [] : Array.isArray(v) ? v.map((x) => ({ value: x, type, path })) : [{ value: v, type, path }];
   if (o[name] !== undefined) return wrap(o[name]);
-  for (const key of Object.keys(o)) {
+  for (const key in o) {
     if (key.length > name.length && key.startsWith(name) && key.charCodeAt(name.length) < 91) {
       const t = key.slice(name.length);
       return wrap(o[key], PRIMITIVE_NAMES.has(t) ? t.charAt(0).toLowerCase() + t.slice(1) : t);
@@ -145,10 +145,12 @@ const PRIMITIVE_NAMES = new Set([
 
 function step(ctx: WalkContext, values: PathValue[], { text: segment, fn }: Segment): PathValue[] {
   if (segment === '$this') return values;
-  if (!fn)
-    return values.flatMap((v) =>
-      children(v.value, segment, v.path === undefined || v.path === '' ? undefined : new StepPath(v.path, segment)),
-    );
+  if (!fn) {
+    const below = (v: PathValue): PathValue[] =>
+      children(v.value, segment, v.path === undefined || v.path === '' ? undefined : new StepPath(v.path, segment));
+    // One value (the item a slice is tried on, most steps): its children as they are, without flatMap's copy.
+    return values.length === 1 ? below(values[0] as PathValue) : values.flatMap(below);
+  }
   const { name, literal, ident } = fn;
   if (name === 'resolve') {
     return values.flatMap((v) => {
