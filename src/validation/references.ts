@@ -178,6 +178,23 @@ function checkRelativeInBundle(ctx: WalkContext, reference: string, at: PathSour
   return true;
 }
 
+/**
+ * A reference type's allowed target types and its constraining (non-core) target profiles: they follow from the
+ * loaded profiles alone, so each type works them out once per engine rather than once per reference checked.
+ */
+const TARGETS = new WeakMap<TypeRef, { engine: object; allowed: (string | undefined)[]; constraining: string[] }>();
+function targetsOf(ctx: WalkContext, type: TypeRef): { allowed: (string | undefined)[]; constraining: string[] } {
+  const hit = TARGETS.get(type);
+  if (hit !== undefined && hit.engine === ctx.engine) return hit;
+  const entry = {
+    engine: ctx.engine,
+    allowed: type.targetProfiles.map((t) => typeOfProfile(ctx, t)),
+    constraining: type.targetProfiles.filter((t) => !t.startsWith(BASE_SD)),
+  };
+  TARGETS.set(type, entry);
+  return entry;
+}
+
 /** Checks one Reference value found at `path`. */
 export function checkReference(
   ctx: WalkContext,
@@ -193,7 +210,7 @@ export function checkReference(
   if (reference && !checkRelativeInBundle(ctx, reference, at) && !resolved) checkUnresolved(ctx, reference, node, at);
   const targets = type.targetProfiles;
   if (targets.length === 0) return;
-  const allowed = targets.map((t) => typeOfProfile(ctx, t));
+  const { allowed, constraining } = targetsOf(ctx, type);
   const actual = targetTypeOf(reference, obj, resolved);
   if (actual && !allowed.includes(undefined) && !allowed.includes('Resource') && !allowed.includes(actual)) {
     ctx.sink.add(
@@ -204,7 +221,6 @@ export function checkReference(
     return;
   }
   if (!resolved) return;
-  const constraining = targets.filter((t) => !t.startsWith(BASE_SD));
   if (constraining.length === 0) return;
   const verdict = conformsToAny(ctx, resolved, constraining);
   if (verdict === false) {
