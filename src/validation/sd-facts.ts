@@ -101,8 +101,9 @@ function plainOf(s: unknown, twinValue: unknown): string | null | undefined {
 }
 
 /**
- * The keys of one element the pass reads, taken in one pass over its keys: named reads of parsed elements (hundreds
- * of key orders, so every load is megamorphic) cost ~40 ns each, eight per element. Refilled for each element.
+ * The keys of one element that partFacts (id, path, sliceName, type) and snapshotFacts (definition, min, max, base)
+ * read, with their twins, taken in one pass over its keys: named reads of parsed elements (hundreds of key orders, so
+ * every load is megamorphic) cost ~40 ns each. Refilled for each element.
  */
 const read = {
   id: undefined as unknown,
@@ -113,11 +114,21 @@ const read = {
   _sliceName: undefined as unknown,
   type: undefined as unknown,
   _type: undefined as unknown,
+  definition: undefined as unknown,
+  _definition: undefined as unknown,
+  min: undefined as unknown,
+  _min: undefined as unknown,
+  max: undefined as unknown,
+  _max: undefined as unknown,
+  base: undefined as unknown,
+  _base: undefined as unknown,
 };
 
 function readElement(e: Json): void {
   read.id = read._id = read.path = read._path = undefined;
   read.sliceName = read._sliceName = read.type = read._type = undefined;
+  read.definition = read._definition = read.min = read._min = undefined;
+  read.max = read._max = read.base = read._base = undefined;
   for (const key in e) {
     switch (key) {
       case 'id':
@@ -143,6 +154,30 @@ function readElement(e: Json): void {
         break;
       case '_type':
         read._type = e[key];
+        break;
+      case 'definition':
+        read.definition = e[key];
+        break;
+      case '_definition':
+        read._definition = e[key];
+        break;
+      case 'min':
+        read.min = e[key];
+        break;
+      case '_min':
+        read._min = e[key];
+        break;
+      case 'max':
+        read.max = e[key];
+        break;
+      case '_max':
+        read._max = e[key];
+        break;
+      case 'base':
+        read.base = e[key];
+        break;
+      case '_base':
+        read._base = e[key];
         break;
     }
   }
@@ -236,51 +271,6 @@ function presence(v: unknown, twinValue: unknown, type: 'string' | 'number' | 'o
   return typeof v !== type || v === '' ? -1 : 1;
 }
 
-/** The keys of one snapshot element sdf-3 and sdf-8b read (see `read`). */
-const snap = {
-  definition: undefined as unknown,
-  _definition: undefined as unknown,
-  min: undefined as unknown,
-  _min: undefined as unknown,
-  max: undefined as unknown,
-  _max: undefined as unknown,
-  base: undefined as unknown,
-  _base: undefined as unknown,
-};
-
-function readSnapshotElement(e: Json): void {
-  snap.definition = snap._definition = snap.min = snap._min = undefined;
-  snap.max = snap._max = snap.base = snap._base = undefined;
-  for (const key in e) {
-    switch (key) {
-      case 'definition':
-        snap.definition = e[key];
-        break;
-      case '_definition':
-        snap._definition = e[key];
-        break;
-      case 'min':
-        snap.min = e[key];
-        break;
-      case '_min':
-        snap._min = e[key];
-        break;
-      case 'max':
-        snap.max = e[key];
-        break;
-      case '_max':
-        snap._max = e[key];
-        break;
-      case 'base':
-        snap.base = e[key];
-        break;
-      case '_base':
-        snap._base = e[key];
-        break;
-    }
-  }
-}
-
 /**
  * sdf-3 and sdf-8b over a snapshot's element list (already read as plain objects), in one pass over each element's
  * keys, kept in the scratch of this check call: the two forms each read every element by name before (megamorphic
@@ -295,16 +285,16 @@ export function snapshotFacts(
   let definedMinMax: boolean | undefined = true;
   let allBase: boolean | undefined = true;
   for (const e of els) {
-    readSnapshotElement(e);
+    readElement(e);
     if (definedMinMax !== undefined) {
-      const d = presence(snap.definition, snap._definition, 'string');
-      const min = presence(snap.min, snap._min, 'number');
-      const max = presence(snap.max, snap._max, 'string');
+      const d = presence(read.definition, read._definition, 'string');
+      const min = presence(read.min, read._min, 'number');
+      const max = presence(read.max, read._max, 'string');
       if (d < 0 || min < 0 || max < 0) definedMinMax = undefined;
       else if (d === 0 || min === 0 || max === 0) definedMinMax = false;
     }
     if (allBase !== undefined) {
-      const base = presence(snap.base, snap._base, 'object');
+      const base = presence(read.base, read._base, 'object');
       if (base < 0) allBase = undefined;
       else if (base === 0) allBase = false;
     }
