@@ -35,8 +35,11 @@ export function unwrap(expression: string): string {
   return e;
 }
 
-/** Index of the parenthesis closing the one that opens `e`, or -1. */
-function closingOf(e: string): number {
+/**
+ * Walks the parentheses of `e` outside string literals: `stop(depth)` is asked after each `)` with the depth left.
+ * Returns where it stopped, or -1 at the end, with whether the text ended inside a literal and its final depth.
+ */
+function parentheses(e: string, stop: (depth: number) => boolean): { at: number; depth: number; quoted: boolean } {
   let depth = 0;
   let quoted = false;
   for (let i = 0; i < e.length; i++) {
@@ -46,22 +49,18 @@ function closingOf(e: string): number {
       else if (c === "'") quoted = false;
     } else if (c === "'") quoted = true;
     else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i;
+    else if (c === ')' && stop(--depth)) return { at: i, depth, quoted };
   }
-  return -1;
+  return { at: -1, depth, quoted };
 }
 
+/** Index of the parenthesis closing the one that opens `e`, or -1. */
+function closingOf(e: string): number {
+  return parentheses(e, (depth) => depth === 0).at;
+}
+
+/** Whether every parenthesis outside a literal is closed in order, and no literal is left open. */
 export function balanced(e: string): boolean {
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < e.length; i++) {
-    const c = e[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === "'") quoted = false;
-    } else if (c === "'") quoted = true;
-    else if (c === '(') depth++;
-    else if (c === ')' && --depth < 0) return false;
-  }
-  return depth === 0 && !quoted;
+  const { at, depth, quoted } = parentheses(e, (d) => d < 0);
+  return at === -1 && depth === 0 && !quoted;
 }
