@@ -25,14 +25,27 @@ export function matchesPattern(value: unknown, pattern: unknown): boolean {
   if (pattern === null || typeof pattern !== 'object') return value === pattern;
   if (value === null || typeof value !== 'object') return false;
   if (Array.isArray(pattern)) {
-    const items = Array.isArray(value) ? value : [value];
-    return pattern.every((p) => items.some((v) => matchesPattern(v, p)));
+    // Each pattern item is matched by some instance item (a single value counts as a list of one).
+    for (const p of pattern) {
+      if (!Array.isArray(value)) {
+        if (!matchesPattern(value, p)) return false;
+        continue;
+      }
+      let found = false;
+      for (const v of value)
+        if (matchesPattern(v, p)) {
+          found = true;
+          break;
+        }
+      if (!found) return false;
+    }
+    return true;
   }
   if (Array.isArray(value)) return false;
+  // for…in: the pattern's own keys (a parsed definition value), without an entries array per comparison.
   const vo = value as Record<string, unknown>;
-  for (const [k, p] of Object.entries(pattern as Record<string, unknown>)) {
-    if (!matchesPattern(vo[k], p)) return false;
-  }
+  const po = pattern as Record<string, unknown>;
+  for (const k in po) if (!matchesPattern(vo[k], po[k])) return false;
   return true;
 }
 
