@@ -6,6 +6,7 @@
  */
 import type { WalkContext } from './context.ts';
 import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode, type TypeRef } from './model.ts';
+import { type PrimitiveProblem, primitiveChecker } from './primitives.ts';
 
 const ABSTRACT_RESOURCES = new Set(['Resource', 'DomainResource']);
 const UCUM_TYPES = new Set(['Coding', 'Quantity', 'Age', 'Duration', 'Distance', 'Count']);
@@ -28,6 +29,8 @@ export type ItemPlan =
       readonly invariants: boolean;
       /** The primitive type's definition, for the `_name` part (id and extensions). */
       readonly base: CompiledProfile | undefined;
+      /** The type's value check (JSON type, pattern, whitespace), its rule looked up once. */
+      readonly check: (value: unknown) => PrimitiveProblem | undefined;
     }
   | {
       readonly kind: 'resource';
@@ -79,7 +82,13 @@ function makePlan(ctx: WalkContext, node: ElementNode, type: TypeRef, owner: Com
   const code = type.code;
   const invariants = ctx.engine.invariants.runs(node, ctx.engine);
   if (PRIMITIVE_TYPES.has(code))
-    return { kind: 'primitive', owner, invariants, base: ctx.engine.registry.baseType(code) };
+    return {
+      kind: 'primitive',
+      owner,
+      invariants,
+      base: ctx.engine.registry.baseType(code),
+      check: primitiveChecker(code),
+    };
   if (isResourceType(ctx, code)) {
     const profiles = node.types.flatMap((t) => t.profiles);
     return { kind: 'resource', owner, profiles: profiles.length === 1 ? profiles : [] };

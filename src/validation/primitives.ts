@@ -87,12 +87,44 @@ function rangeProblem(type: string, n: number): string | undefined {
   return undefined;
 }
 
+/** What a check of one primitive type reads, worked out once per type (see `primitiveChecker`). */
+interface PrimitiveRule {
+  readonly type: string;
+  readonly expected: 'boolean' | 'number' | 'string';
+  readonly pattern: { test(value: string): boolean } | undefined;
+  /** Leading or trailing whitespace is an error (all but string, markdown and xhtml). */
+  readonly edges: boolean;
+}
+
+function ruleOf(type: string): PrimitiveRule {
+  return {
+    type,
+    expected: expectedJsonType(type),
+    pattern: PATTERNS[type],
+    edges: type !== 'string' && type !== 'markdown' && type !== 'xhtml',
+  };
+}
+
 /**
  * Checks one primitive JSON value against its FHIR type; returns undefined when valid.
  * @example checkPrimitive('date', '2021-13-01') // → { id: 'PRIMITIVE_FORMAT', ... }
  */
 export function checkPrimitive(type: string, input: unknown): PrimitiveProblem | undefined {
-  const expected = expectedJsonType(type);
+  return checkAgainst(ruleOf(type), input);
+}
+
+/**
+ * The check of one primitive type, with its JSON type, pattern and whitespace rule looked up once: the walk keeps it
+ * in the element's plan and calls it for every value (checkPrimitive looked them up again each time).
+ * @example primitiveChecker('code')('a b') // undefined
+ */
+export function primitiveChecker(type: string): (input: unknown) => PrimitiveProblem | undefined {
+  const rule = ruleOf(type);
+  return (input) => checkAgainst(rule, input);
+}
+
+function checkAgainst(rule: PrimitiveRule, input: unknown): PrimitiveProblem | undefined {
+  const { type, expected } = rule;
   const raw = rawNumberText(input);
   if (raw !== undefined) {
     // A decimal kept verbatim by the strict JSON reader (JSON.rawJSON, docs/decisions/0002): check its source text.
@@ -101,7 +133,7 @@ export function checkPrimitive(type: string, input: unknown): PrimitiveProblem |
         id: 'PRIMITIVE_WRONG_JSON_TYPE',
         text: `Error parsing JSON: the primitive value must be a ${expected} (is number)`,
       };
-    const re = PATTERNS[type];
+    const re = rule.pattern;
     return re && !re.test(raw)
       ? { id: 'PRIMITIVE_FORMAT', text: `The value '${raw}' is not a valid ${type}` }
       : undefined;
@@ -121,13 +153,13 @@ export function checkPrimitive(type: string, input: unknown): PrimitiveProblem |
   }
   if (typeof value !== 'string') return undefined;
   if (value.length === 0) return { id: 'PRIMITIVE_EMPTY', text: '@value cannot be empty' };
-  if (type !== 'string' && type !== 'markdown' && type !== 'xhtml' && hasEdgeSpace(value)) {
+  if (rule.edges && hasEdgeSpace(value)) {
     return {
       id: 'PRIMITIVE_FORMAT',
       text: `The value '${value}' is not a valid ${type}: leading or trailing whitespace`,
     };
   }
-  const re = PATTERNS[type];
+  const re = rule.pattern;
   if (re && !re.test(value)) return { id: 'PRIMITIVE_FORMAT', text: `The value '${value}' is not a valid ${type}` };
   // A canonical names a definition by its absolute URL, or a contained one by `#id` (https://hl7.org/fhir/R4/references.html#canonical).
   if (type === 'canonical' && value[0] !== '#' && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value))

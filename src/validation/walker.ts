@@ -9,8 +9,7 @@ import { pathText, type BundleEntryRef, type Item, type PathSource, type WalkCon
 import { collectItems, checkCardinality, singleItem } from './element-items.ts';
 import { validateExtension } from './extensions.ts';
 import { PRIMITIVE_TYPES, type CompiledProfile, type ElementNode } from './model.ts';
-import { planFor } from './item-plan.ts';
-import { checkPrimitive } from './primitives.ts';
+import { type ItemPlan, planFor } from './item-plan.ts';
 import { checkReference } from './references.ts';
 import { checkDocumentRules, indexBundle } from './bundle-rules.ts';
 import { checkCodingSystem, checkConformanceRules } from './conformance-rules.ts';
@@ -320,12 +319,12 @@ function validatePrimitive(
   ctx: WalkContext,
   item: Item,
   node: ElementNode,
-  base: CompiledProfile | undefined,
-  invariants: boolean,
+  plan: Extract<ItemPlan, { kind: 'primitive' }>,
 ): void {
+  const { base, invariants } = plan;
   const code = item.type.code;
   if (item.value !== undefined && item.value !== null) {
-    const problem = checkPrimitive(code, item.value);
+    const problem = plan.check(item.value);
     if (problem) ctx.sink.add(problem.id, item.path, problem.text);
     checkFixedAndPattern(ctx, item.value, node, item);
     if (node.minValue || node.maxValue || node.maxLength !== undefined)
@@ -376,7 +375,7 @@ function isEmptyObject(obj: Record<string, unknown>): boolean {
 /** Validates one value of an element (after slicing has picked the definition that applies). */
 export function validateItem(ctx: WalkContext, item: Item, node: ElementNode, owner: CompiledProfile): void {
   const plan = planFor(ctx, node, item.type, owner);
-  if (plan.kind === 'primitive') return validatePrimitive(ctx, item, node, plan.base, plan.invariants);
+  if (plan.kind === 'primitive') return validatePrimitive(ctx, item, node, plan);
   if (plan.kind === 'resource') {
     if (node.name === 'contained' && !ctx.engine.checkContained) return;
     validateResource(ctx, item.value, item.path, plan.profiles);
