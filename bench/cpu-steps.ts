@@ -5,20 +5,23 @@
 type Run = (i: number) => Promise<unknown> | unknown;
 
 export interface CpuSteps {
-  /** Register a step; call `i` gets `i % n`, so `n` distinct inputs are cycled. */
-  step(name: string, n: number, f: Run): void;
+  /**
+   * Register a step; call `i` gets `i % n`, so `n` distinct inputs are cycled. A call that does `per` operations
+   * (a closed loop of concurrent ones) is reported per operation.
+   */
+  step(name: string, n: number, f: Run, per?: number): void;
   /** Run `rounds` rounds and print one line per step, names padded to `width`. */
   report(rounds: number, width: number): Promise<void>;
 }
 
 /** @example const { step, report } = cpuSteps((name) => name.startsWith(only)) */
 export function cpuSteps(keep: (name: string) => boolean = () => true): CpuSteps {
-  const steps = new Map<string, { run: () => Promise<unknown> | unknown; n: number; rounds: number[] }>();
+  const steps = new Map<string, { run: () => Promise<unknown> | unknown; n: number; per: number; rounds: number[] }>();
   return {
-    step(name, n, f) {
+    step(name, n, f, per = 1) {
       if (!keep(name)) return;
       let i = 0;
-      steps.set(name, { run: () => f(i++ % n), n, rounds: [] });
+      steps.set(name, { run: () => f(i++ % n), n, per, rounds: [] });
     },
     async report(rounds, width) {
       for (let round = 0; round < rounds; round++) {
@@ -26,7 +29,7 @@ export function cpuSteps(keep: (name: string) => boolean = () => true): CpuSteps
           const cpu0 = process.cpuUsage();
           for (let k = 0; k < s.n; k++) await s.run();
           const cpu = process.cpuUsage(cpu0);
-          s.rounds.push((cpu.user + cpu.system) / s.n);
+          s.rounds.push((cpu.user + cpu.system) / (s.n * s.per));
         }
       }
       for (const [name, s] of steps) {

@@ -82,14 +82,21 @@ interface Measured {
   p50ms: number;
   p99ms: number;
   count: number;
+  /** Writes per SQLite commit over the load (group commit): issuance's Provenance writes share commits. */
+  writesPerCommit: number;
 }
+
+type CommitTotals = { commits: number; writes: number };
 
 /** One load against the server, with the server's CPU time over it. */
 async function measureHttp(child: ChildProcess, run: () => Promise<LoadResult>): Promise<Measured> {
   const main0 = process.env.BENCH_CPU_SPLIT ? await askChild<Cpu>(child, 'cpu', 'mainThread') : undefined;
+  const commits0 = await askChild<CommitTotals>(child, 'commits', 'commits');
   const before = await serverCpu(child);
   const r = await run();
   const after = await serverCpu(child);
+  const commits1 = await askChild<CommitTotals>(child, 'commits', 'commits');
+  const commits = commits1.commits - commits0.commits;
   const main1 = process.env.BENCH_CPU_SPLIT ? await askChild<Cpu>(child, 'cpu', 'mainThread') : undefined;
   if (main0 && main1)
     console.log(
@@ -106,6 +113,7 @@ async function measureHttp(child: ChildProcess, run: () => Promise<LoadResult>):
     p50ms: r.p50ms,
     p99ms: r.p99ms,
     count: r.count,
+    writesPerCommit: commits > 0 ? round((commits1.writes - commits0.writes) / commits, 2) : 0,
   };
 }
 
@@ -261,7 +269,7 @@ async function main(): Promise<void> {
 
     const rounds: Record<
       Kind | 'rawSign' | 'rawVerify' | 'rawSignDer' | 'rawVerifyDer',
-      { perSecond: number; perCpuSecond: number; p50ms?: number; p99ms?: number }[]
+      { perSecond: number; perCpuSecond: number; p50ms?: number; p99ms?: number; writesPerCommit?: number }[]
     > = {
       verify: [],
       issue: [],
@@ -292,7 +300,7 @@ async function main(): Promise<void> {
         );
         rounds[kind].push(m);
         console.log(
-          `round ${r + 1} ${kind.padEnd(10)} ${m.perSecond}/s wall, ${m.perCpuSecond}/server-CPU-s, p50 ${m.p50ms} ms, p99 ${m.p99ms} ms (${m.count} requests)`,
+          `round ${r + 1} ${kind.padEnd(10)} ${m.perSecond}/s wall, ${m.perCpuSecond}/server-CPU-s, p50 ${m.p50ms} ms, p99 ${m.p99ms} ms (${m.count} requests, ${m.writesPerCommit} writes/commit)`,
         );
       }
       if (ONLY) continue;
@@ -301,7 +309,7 @@ async function main(): Promise<void> {
       );
     }
 
-    const med = (k: keyof typeof rounds, f: 'perSecond' | 'perCpuSecond' | 'p99ms' | 'p50ms') =>
+    const med = (k: keyof typeof rounds, f: 'perSecond' | 'perCpuSecond' | 'p99ms' | 'p50ms' | 'writesPerCommit') =>
       round(median(rounds[k].map((x) => x[f] as number)), 1);
     const ratio = (ours: Kind, ref: 'rawSign' | 'rawVerify', f: 'perSecond' | 'perCpuSecond') =>
       round(median(rounds[ours].map((x, i) => x[f] / rounds[ref][i]![f])));
@@ -313,9 +321,11 @@ async function main(): Promise<void> {
       issue_http_per_s: med('issue', 'perSecond'),
       issue_http_per_cpu_s: med('issue', 'perCpuSecond'),
       issue_http_p99_ms: med('issue', 'p99ms'),
+      issue_http_writes_per_commit: med('issue', 'writesPerCommit'),
       issue_http_noqr_per_s: med('issueNoQr', 'perSecond'),
       issue_http_noqr_per_cpu_s: med('issueNoQr', 'perCpuSecond'),
       issue_http_noqr_p99_ms: med('issueNoQr', 'p99ms'),
+      issue_http_noqr_writes_per_commit: med('issueNoQr', 'writesPerCommit'),
       generate_health_certificate_per_s: med('generate', 'perSecond'),
       generate_health_certificate_per_cpu_s: med('generate', 'perCpuSecond'),
       generate_health_certificate_p99_ms: med('generate', 'p99ms'),

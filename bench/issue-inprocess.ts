@@ -19,6 +19,8 @@ import { issueHcert } from '../src/credentials/issue-hcert.ts';
 import { DDCC_PROFILE } from '../src/credentials/mapping/ddcc-document.ts';
 import { hcertToParameters } from '../src/credentials/operation-parameters.ts';
 import { recordIssuance } from '../src/credentials/provenance.ts';
+import { recordsOfImmunization } from '../src/http/operations/records.ts';
+import { groupCommitTotals } from '../src/storage/sqlite/store-queue.ts';
 import { credentialQrSymbol } from '../src/formats/qr.ts';
 import { symbolToPng, symbolToSvg } from '../src/formats/qr/render-symbol.ts';
 import { readPackageTgz } from '../src/packages/read-package.ts';
@@ -29,6 +31,7 @@ import { cpuSteps } from './cpu-steps.ts';
 const COUNT = Number(process.argv[2] ?? 1000);
 const ONLY = process.argv[3];
 const ROUNDS = 5;
+const CONCURRENCY = 8;
 const PACKAGES_DIR = new URL('../../shared/fhir-packages', import.meta.url).pathname;
 
 const dir = mkdtempSync(join(tmpdir(), 'issue-inproc-'));
@@ -56,6 +59,10 @@ try {
     lotNumber: `LOT-${i}-${(i * 7919) % 100_000}`,
     occurrenceDateTime: new Date(Date.UTC(2021, 0, 1) + i * 86_400_000).toISOString().slice(0, 10),
   }));
+  // Stored too: the concurrent step reads its records from the store, as `$issue-hcert` does.
+  await store.transaction(async (tx) => {
+    for (let i = 0; i < COUNT; i++) await tx.update(imms[i]!, {});
+  });
   const ctx = services.credentials.issuer();
   const input = (i: number, qrFormats: readonly ('png' | 'svg')[]) => ({
     patient,
@@ -74,6 +81,29 @@ try {
   const { step, report } = cpuSteps((name) => !ONLY || name.startsWith(ONLY));
   step('issueHcert PNG+SVG (durable)', COUNT, (i) => issueHcert(ctx, input(i, ['png', 'svg'])));
   step('issueHcert no QR (durable)', COUNT, (i) => issueHcert(ctx, input(i, [])));
+  // As bench:e2e's server sees it: CONCURRENCY requests in flight, each reading its Immunization and Patient
+  // through the store queue, then issuing (its Provenance write group-committed with the others').
+  let nextConcurrent = 0;
+  const commits = { commits: 0, writes: 0 };
+  step(
+    `issue no QR, ${CONCURRENCY} in flight, from store`,
+    1,
+    async () => {
+      const c0 = groupCommitTotals();
+      const worker = async (): Promise<void> => {
+        for (let k = 0; k < COUNT / CONCURRENCY; k++) {
+          const i = nextConcurrent++ % COUNT;
+          const records = await recordsOfImmunization(store, `bench-imm-${i}`, '');
+          await issueHcert(ctx, { ...input(i, []), ...records });
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      const c1 = groupCommitTotals();
+      commits.commits += c1.commits - c0.commits;
+      commits.writes += c1.writes - c0.writes;
+    },
+    COUNT,
+  );
   step('issueHcert PNG+SVG + answer JSON', COUNT, async (i) =>
     JSON.stringify(hcertToParameters(await issueHcert(ctx, input(i, ['png', 'svg'])))),
   );
@@ -97,6 +127,7 @@ try {
     }),
   );
   await report(ROUNDS, 40);
+  if (commits.commits > 0) console.log(`in flight: ${(commits.writes / commits.commits).toFixed(2)} writes per commit`);
 } finally {
   await services.close();
   rmSync(dir, { recursive: true, force: true });

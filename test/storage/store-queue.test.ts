@@ -84,6 +84,80 @@ describe('store queue', () => {
     expect(order).toEqual(['tx start', 'tx end', 'write', 'read']);
   });
 
+  test('when reads wait between writes, then the reads are served while the group forms and the writes share one COMMIT', async () => {
+    const { db, log } = fakeDb();
+    const queue = createStoreQueue(db, () => undefined);
+    const write = (n: number) => queue.write(() => (log.push(`write ${n}`), n));
+    const read = (n: number) => queue.read(() => (log.push(`read ${n}`), -n));
+    expect(await Promise.all([write(1), read(1), write(2), read(2), write(3)])).toEqual([1, -1, 2, -2, 3]);
+    expect(log.filter((s) => !s.includes('job'))).toEqual([
+      'read 1',
+      'read 2',
+      'BEGIN IMMEDIATE',
+      'write 1',
+      'write 2',
+      'write 3',
+      'COMMIT',
+    ]);
+  });
+
+  test('when a read served during a group forming leads to a write, then that write joins the same group', async () => {
+    const { db, log } = fakeDb();
+    const queue = createStoreQueue(db, () => undefined);
+    // A request that reads, then writes what it read: as an issuance reads its records, then writes its Provenance.
+    const request = async (n: number) => {
+      const seen = await queue.read(() => (log.push(`read ${n}`), n));
+      return queue.write(() => (log.push(`write ${n}`), seen));
+    };
+    expect(await Promise.all([queue.write(() => (log.push('write 0'), 0)), request(1), request(2)])).toEqual([0, 1, 2]);
+    expect(log.filter((s) => s === 'BEGIN IMMEDIATE' || s === 'COMMIT')).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+  });
+
+  test('when a read waits behind a write, then it does not see that write until it is committed', async () => {
+    const db = new DatabaseSync(':memory:');
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const queue = createStoreQueue(db, () => undefined);
+    const count = () => Number(db.prepare('SELECT COUNT(*) AS n FROM t').get()?.n);
+    const [, seen] = await Promise.all([
+      queue.write(() => db.prepare('INSERT INTO t (v) VALUES (1)').run()),
+      queue.read(() => ({ count: count(), inTransaction: db.isTransaction })),
+    ]);
+    // Served before the group began: the write was not acknowledged yet, so either order was allowed.
+    expect(seen).toEqual({ count: 0, inTransaction: false });
+    expect(await queue.read(count)).toBe(1);
+    db.close();
+  });
+
+  test('when an exclusive job waits between writes, then nothing passes it', async () => {
+    const { db, log } = fakeDb();
+    const queue = createStoreQueue(db, () => undefined);
+    await Promise.all([
+      queue.write(() => log.push('write 1')),
+      queue.read(() => log.push('read 1')),
+      queue.exclusive(() => log.push('transaction')),
+      queue.read(() => log.push('read 2')),
+      queue.write(() => log.push('write 2')),
+    ]);
+    expect(log.filter((s) => !s.includes('job'))).toEqual([
+      'read 1',
+      'BEGIN IMMEDIATE',
+      'write 1',
+      'COMMIT',
+      'transaction',
+      'read 2',
+      'BEGIN IMMEDIATE',
+      'write 2',
+      'COMMIT',
+    ]);
+  });
+
+  test('when a read is queued first, then it runs before the writes queued after it', async () => {
+    const { db, log } = fakeDb();
+    const queue = createStoreQueue(db, () => undefined);
+    await Promise.all([queue.read(() => log.push('read')), queue.write(() => log.push('write'))]);
+    expect(log.filter((s) => !s.includes('job'))).toEqual(['read', 'BEGIN IMMEDIATE', 'write', 'COMMIT']);
+  });
+
   test('when writes of a group defer work, then it runs after every write, outside their savepoints, before the COMMIT', async () => {
     const { db, log } = fakeDb();
     const queue = createStoreQueue(db, () => undefined);

@@ -201,10 +201,13 @@ export function createSqliteStore(options: SqliteStoreOptions): ResourceStore {
   const whenOpen = <T>(start: () => Promise<T>): Promise<T> =>
     closed ? Promise.reject(new Error('The store is closed')) : start();
   const run: Runners = {
-    read: (job) => whenOpen(() => queue.exclusive(job)),
+    read: (job) => whenOpen(() => queue.read(job)),
     write: (job) => whenOpen(() => queue.write(job)),
   };
-  const store = operations(ctx, run, (work) => run.read(() => inSavepoint(ctx, tx, work)), options.path);
+  // A transaction is exclusive: no queued write passes it.
+  const transaction: ResourceStore['transaction'] = (work) =>
+    whenOpen(() => queue.exclusive(() => inSavepoint(ctx, tx, work)));
+  const store = operations(ctx, run, transaction, options.path);
   store.close = async () => {
     if (closed) return;
     closed = true;

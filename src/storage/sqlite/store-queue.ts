@@ -12,6 +12,15 @@
  * but the appends of a group run together on the trail's hot last pages, and those pages are not copied into
  * each write's savepoint journal again. If deferred work fails, the whole group is rolled back and rejected, so
  * no write commits without it.
+ *
+ * A group forms before it begins (`formGroup`): for a few event-loop turns, the reads waiting are served (before
+ * the writes queued ahead of them) and the group takes the writes queued behind reads. An issuance reads its
+ * records, then writes its Provenance: at concurrency the queue alternates reads and writes, and a group that took
+ * only the writes at the head of the queue committed ~3 writes at concurrency 8, against ~6.7 now (ADR 0085).
+ * Reads and writes only trade places while both wait, neither acknowledged: for concurrent requests either order
+ * is one they could have had, and a read never sees a write that is not committed (the group has not begun). A
+ * caller that reads after its own write awaits the write, as every caller does. Writes keep their order among
+ * themselves, and nothing passes an exclusive job (a transaction, close), nor does an exclusive job pass anything.
  * https://www.sqlite.org/lang_transaction.html
  */
 import type { DatabaseSync } from 'node:sqlite';
@@ -20,14 +29,19 @@ import type { DatabaseSync } from 'node:sqlite';
 export type Defer = (work: () => void) => void;
 
 export interface StoreQueue {
-  /** Runs a job alone (reads, transactions, close). */
+  /** Runs a job alone (transactions, close): nothing queued after it runs before it. */
   exclusive<T>(job: () => T | Promise<T>): Promise<T>;
+  /**
+   * Runs a read alone. Reads and writes that wait together may trade places (a read served while a group forms,
+   * a write joining a group past a read): a caller that must see its own write awaits it first.
+   */
+  read<T>(job: () => T | Promise<T>): Promise<T>;
   /** Runs a synchronous write; writes queued together share one commit. */
   write<T>(job: (defer: Defer) => T): Promise<T>;
 }
 
 interface Job {
-  kind: 'write' | 'exclusive';
+  kind: 'write' | 'read' | 'exclusive';
   run: (defer: Defer) => unknown;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
@@ -50,6 +64,12 @@ export function groupCommitTotals(): { commits: number; writes: number; largest:
 const notGrouped: Defer = () => {
   throw new Error('Only a group-committed write can defer work to its COMMIT');
 };
+
+/**
+ * Event-loop turns a group waits at most for more writes. Each turn costs a request in the group about one other
+ * request's step of CPU work in latency; the commit it shares saves each write its own BEGIN, COMMIT and fsync.
+ */
+const FORM_TURNS = 4;
 
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -89,8 +109,15 @@ function groupInTransaction(db: DatabaseSync, pending: Job[], onRollback: () => 
     return;
   }
   const beforeCommit: Array<() => void> = [];
-  while (pending.length > 0 && pending[0]?.kind === 'write' && done.length < MAX_GROUP) {
-    const job = pending.shift() as Job;
+  // Writes join in queue order, past waiting reads, up to the first exclusive job.
+  for (let at = 0; at < pending.length && done.length < MAX_GROUP; ) {
+    const kind = (pending[at] as Job).kind;
+    if (kind === 'read') {
+      at++;
+      continue;
+    }
+    if (kind === 'exclusive') break;
+    const job = pending.splice(at, 1)[0] as Job;
     const deferred: Array<() => void> = [];
     db.exec('SAVEPOINT job');
     try {
@@ -131,18 +158,48 @@ export function createStoreQueue(db: DatabaseSync, onRollback: () => void): Stor
     while (pending.length > 0) {
       const head = pending[0] as Job;
       if (head.kind === 'write') {
-        await yieldToIo(); // let requests that arrived meanwhile queue their writes into this group
+        await formGroup();
         runGroup(db, pending, onRollback);
         continue;
       }
       pending.shift();
-      try {
-        head.resolve(await head.run(notGrouped));
-      } catch (err) {
-        head.reject(err);
-      }
+      await runAlone(head);
     }
     running = false;
+  }
+
+  async function runAlone(job: Job): Promise<void> {
+    try {
+      job.resolve(await job.run(notGrouped));
+    } catch (err) {
+      job.reject(err);
+    }
+  }
+
+  /**
+   * Lets the writes of requests in flight join the group before it begins: each turn yields to I/O, then serves the
+   * reads waiting (their requests go on to their writes), until a turn brings nothing new or FORM_TURNS have passed.
+   */
+  async function formGroup(): Promise<void> {
+    for (let turn = 0; turn < FORM_TURNS; turn++) {
+      const queued = pending.length;
+      await yieldToIo();
+      let served = 0;
+      let writes = 0;
+      for (let at = 0; at < pending.length; ) {
+        const job = pending[at] as Job;
+        if (job.kind === 'exclusive') break;
+        if (job.kind === 'write') {
+          writes++;
+          at++;
+          continue;
+        }
+        pending.splice(at, 1);
+        served++;
+        await runAlone(job);
+      }
+      if (writes >= MAX_GROUP || (served === 0 && pending.length === queued)) return;
+    }
   }
 
   function enqueue<T>(kind: Job['kind'], run: Job['run']): Promise<T> {
@@ -157,6 +214,7 @@ export function createStoreQueue(db: DatabaseSync, onRollback: () => void): Stor
 
   return {
     exclusive: (job) => enqueue('exclusive', job),
+    read: (job) => enqueue('read', job),
     write: (job) => enqueue('write', job),
   };
 }
