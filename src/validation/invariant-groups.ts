@@ -169,8 +169,9 @@ function plainCount(list: unknown): number {
 const met: string[] = [];
 
 /** `list.select(field).isDistinct()` over a list of objects whose field is absent or a plain string. Each item's
- * keys are read in one pass (see `read`), and the few earlier values are compared in place rather than put in a set. */
-function distinct(list: unknown, field: string, fieldTwin: string): number {
+ * keys are read in one pass (see `read`), and the few earlier values are compared in place rather than put in a set.
+ * Also the eld-13/eld-14 shortcuts' answer when the group as a whole is unsure (invariant-shortcuts.ts). */
+export function distinct(list: unknown, field: string, fieldTwin: string): number {
   if (list === undefined) return HOLDS;
   if (!Array.isArray(list)) return UNSURE;
   let verdict = HOLDS;

@@ -12,6 +12,7 @@
 import { evalFhirPathTyped, parseFhirPath } from '@medplum/core';
 import type { CheckScratch } from './sd-facts.ts';
 import { balanced, splitTop, unwrap } from './fhirpath-text.ts';
+import { distinct, HOLDS, UNSURE } from './invariant-groups.ts';
 import { twin } from './shortcut-shape.ts';
 
 /** true: the invariant holds; false: it fails; undefined: no sure answer from the JSON alone. */
@@ -288,8 +289,8 @@ const BY_EXPRESSION: ReadonlyMap<string, Shortcut> = new Map<string, Shortcut>([
     "empty() or ($this = '*') or (toInteger() >= 0)",
     (v) => (v === '*' || (typeof v === 'string' && /^[0-9]+$/.test(v)) ? true : undefined),
   ],
-  ['type.select(code).isDistinct()', (v) => distinctStrings(v, 'type', 'code')],
-  ['constraint.select(key).isDistinct()', (v) => distinctStrings(v, 'constraint', 'key')],
+  ['type.select(code).isDistinct()', (v) => distinctOf(v, 'type', 'code')],
+  ['constraint.select(key).isDistinct()', (v) => distinctOf(v, 'constraint', 'key')],
   [
     // eld-18
     '(isModifier.exists() and isModifier) implies isModifierReason.exists()',
@@ -321,22 +322,12 @@ const BY_EXPRESSION: ReadonlyMap<string, Shortcut> = new Map<string, Shortcut>([
   ],
 ]);
 
-/** `list.select(field).isDistinct()` for a list of objects whose field is a plain string; undefined otherwise. */
-function distinctStrings(v: unknown, list: string, field: string): boolean | undefined {
+/** `list.select(field).isDistinct()` on an object with no `_list` twin, answered by the group's reading (one rule for
+ * both: invariant-groups.ts `distinct`); undefined when not sure. */
+function distinctOf(v: unknown, list: string, field: string): boolean | undefined {
   if (!isObject(v) || v[twin(list)] !== undefined) return undefined;
-  const items = v[list];
-  if (items === undefined) return true;
-  if (!Array.isArray(items)) return undefined;
-  const seen = new Set<string>();
-  for (const item of items) {
-    if (!isObject(item) || item[twin(field)] !== undefined) return undefined;
-    const s = item[field];
-    if (s === undefined) continue;
-    if (typeof s !== 'string') return undefined;
-    if (seen.has(s)) return false;
-    seen.add(s);
-  }
-  return true;
+  const verdict = distinct(v[list], field, twin(field));
+  return verdict === UNSURE ? undefined : verdict === HOLDS;
 }
 
 /**
