@@ -96,13 +96,22 @@ interface PrimitiveRule {
   readonly edges: boolean;
 }
 
+/** The rules met so far, by type code: checkPrimitive (the $verify slot checks call it per value) reads one here
+ * rather than making it again. Type codes come from the loaded definitions, so the map stays small. */
+const RULES = new Map<string, PrimitiveRule>();
+
 function ruleOf(type: string): PrimitiveRule {
-  return {
-    type,
-    expected: expectedJsonType(type),
-    pattern: PATTERNS[type],
-    edges: type !== 'string' && type !== 'markdown' && type !== 'xhtml',
-  };
+  let rule = RULES.get(type);
+  if (rule === undefined) {
+    rule = {
+      type,
+      expected: expectedJsonType(type),
+      pattern: PATTERNS[type],
+      edges: type !== 'string' && type !== 'markdown' && type !== 'xhtml',
+    };
+    RULES.set(type, rule);
+  }
+  return rule;
 }
 
 /**
